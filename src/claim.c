@@ -1,0 +1,142 @@
+/* Row parameters, extra columns and exported instances. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "claim.h"
+
+const char *params_get(const params_t *p, const char *name)
+{
+    for (int k = 0; k < p->n; k++)
+        if (strcmp(p->name[k], name) == 0)
+            return p->value[k];
+    return NULL;
+}
+
+int params_get_long(long *out, const params_t *p, const char *name)
+{
+    const char *s = params_get(p, name);
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int params_get_ival(mpfi_t out, const params_t *p, const char *name)
+{
+    const char *s = params_get(p, name);
+    if (!s || !*s)
+        return -1;
+    /* mpfi_set_str encloses the decimal value: both ends rounded outward. */
+    if (mpfi_set_str(out, s, 10) != 0 || mpfi_nan_p(out) || mpfi_inf_p(out))
+        return -1;
+    return 0;
+}
+
+double params_get_double(const params_t *p, const char *name, double dflt)
+{
+    const char *s = params_get(p, name);
+    if (!s)
+        return dflt;
+    char *end;
+    double v = strtod(s, &end);
+    return *end ? dflt : v;
+}
+
+static column_t *row_new_column(row_t *r, const char *name)
+{
+    for (int k = 0; k < r->n_extra; k++)
+        if (strcmp(r->extra[k].name, name) == 0)
+            return r->extra + k;
+    if (r->n_extra >= ROW_MAX_EXTRA)
+        abort(); /* a module declares more columns than a row holds: a bug */
+    column_t *c = r->extra + r->n_extra++;
+    c->name = name;
+    c->is_ival = 0;
+    mpfi_init2(c->iv, r->prec);
+    c->str[0] = '\0';
+    return c;
+}
+
+mpfi_ptr row_add_ival(row_t *r, const char *name)
+{
+    column_t *c = row_new_column(r, name);
+    c->is_ival = 1;
+    return c->iv;
+}
+
+void row_add_text(row_t *r, const char *name, const char *fmt, ...)
+{
+    column_t *c = row_new_column(r, name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->str, sizeof c->str, fmt, ap);
+    va_end(ap);
+}
+
+void row_add_long(row_t *r, const char *name, long v)
+{
+    row_add_text(r, name, "%ld", v);
+}
+
+void instance_init(instance_t *I)
+{
+    I->n = 0;
+    I->note[0] = '\0';
+}
+
+void instance_clear(instance_t *I)
+{
+    for (int k = 0; k < I->n; k++) {
+        imat_clear(I->mat[k]);
+        free(I->mat[k]);
+    }
+    I->n = 0;
+}
+
+void instance_add(instance_t *I, const char *name, const imat_t A)
+{
+    if (I->n >= INSTANCE_MAX_MATS)
+        abort();
+    imat_struct *B = malloc(sizeof *B);
+    imat_init(B, A->rows, A->cols, (A->rows > 0 && A->cols > 0) ? mpfi_get_prec(A->e) : 64);
+    imat_set(B, A);
+    snprintf(I->name[I->n], sizeof I->name[I->n], "%s", name);
+    I->mat[I->n++] = B;
+}
+
+const char *claim_kind_name(claim_kind_t k)
+{
+    switch (k) {
+    case KIND_EXACT: return "exact";
+    case KIND_INEQUALITY: return "inequality";
+    default: return "table";
+    }
+}
+
+const claim_t *claim_find(const char *id)
+{
+    for (int k = 0; claim_registry[k]; k++)
+        if (strcmp(claim_registry[k]->id, id) == 0)
+            return claim_registry[k];
+    return NULL;
+}
+
+void scale_of(mpfr_t S, const imat_t Y, long row0, long rows, long cols)
+{
+    mpfr_t m;
+    mpfr_init2(m, mpfr_get_prec(S));
+    mpfr_set_ui(S, 0, MPFR_RNDU);
+    for (long i = row0; i < row0 + rows; i++)
+        for (long j = 0; j < cols; j++) {
+            mpfi_mag(m, imat_entry(Y, i, j));
+            mpfr_max(S, S, m, MPFR_RNDU);
+        }
+    mpfr_clear(m);
+}

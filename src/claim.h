@@ -1,0 +1,146 @@
+/* What a theorem module provides, and what it gets.  A module never prints
+ * and never parses flags; src/ never knows a particular theorem. */
+#ifndef ATTNCHECK_CLAIM_H
+#define ATTNCHECK_CLAIM_H
+
+#include "imat.h"
+#include "verdict.h"
+
+/* ---- parameters of one row: ordered name=value strings ---- */
+#define PARAM_MAX 16
+typedef struct {
+    int n;
+    const char *name[PARAM_MAX];
+    const char *value[PARAM_MAX];
+} params_t;
+
+const char *params_get(const params_t *p, const char *name); /* NULL if absent */
+/* Parsed getters; each returns 0 on success, -1 when absent or malformed. */
+int params_get_long(long *out, const params_t *p, const char *name);
+/* An enclosure of the decimal value (exact when dyadic and prec suffices). */
+int params_get_ival(mpfi_t out, const params_t *p, const char *name);
+double params_get_double(const params_t *p, const char *name, double dflt);
+
+/* ---- a sweep is the product of its axes; a claim's grid is a union of sweeps ---- */
+typedef struct {
+    const char *name;
+    const char *values; /* comma-separated */
+} axis_t;
+
+#define SWEEP_MAX_AXES 8
+typedef struct {
+    const char *label;              /* names a series in reports */
+    axis_t axes[SWEEP_MAX_AXES];    /* terminated by {NULL, NULL} */
+} sweep_t;
+
+/* ---- one named extra column of a row ---- */
+#define ROW_MAX_EXTRA 12
+typedef struct {
+    const char *name;   /* static string */
+    int is_ival;        /* 1: enclosure in iv; 0: text in str */
+    mpfi_t iv;
+    char str[64];
+} column_t;
+
+/* ---- one row: inputs set by the runner, the rest by the module ---- */
+typedef struct {
+    params_t params;
+    const char *sweep;    /* label of the sweep the row came from */
+    unsigned long seed;
+    mpfr_prec_t prec;     /* working precision of this evaluation */
+    int mutation;         /* 0 = the claimed construction, k = mutations[k-1] */
+
+    /* filled by the module */
+    mpfi_t error;         /* E, certified */
+    mpfi_t error_abs;     /* largest |entry| of the difference, certified */
+    mpfi_t bound;         /* inequality claims: the claimed bound */
+    mpfr_t scale;         /* exact claims: S, largest output magnitude (rounded up) */
+    int has_bound;
+    int n_extra;
+    column_t extra[ROW_MAX_EXTRA];
+    char note[160];       /* module's failure message, if any */
+
+    /* filled by the runner */
+    verdict_t verdict;
+} row_t;
+
+/* Add an extra column (the name must be a static string). */
+mpfi_ptr row_add_ival(row_t *r, const char *name);
+void row_add_text(row_t *r, const char *name, const char *fmt, ...);
+void row_add_long(row_t *r, const char *name, long v);
+
+/* ---- an exported instance: named matrices ---- */
+#define INSTANCE_MAX_MATS 64
+typedef struct {
+    int n;
+    char name[INSTANCE_MAX_MATS][48];
+    imat_struct *mat[INSTANCE_MAX_MATS];  /* owned */
+    char note[256];
+} instance_t;
+void instance_init(instance_t *I);
+void instance_clear(instance_t *I);
+/* Add a copy of A under name. */
+void instance_add(instance_t *I, const char *name, const imat_t A);
+
+/* ---- fits and plots, computed over all rows of a claim ---- */
+typedef struct {
+    char series[64];
+    char x[24], y[24], model[24];
+    double slope, intercept;
+    int points;
+    char comment[128];
+} fit_t;
+
+typedef struct {
+    const char *x;        /* parameter name on the x axis */
+    const char *y;        /* "error" | "bound" | an extra column name */
+    const char *series;   /* parameter whose values make the lines (or NULL) */
+    int logx, logy;
+    const char *title;
+    const char *extra_y;  /* second quantity on the same plot, dashed (or NULL) */
+} plot_t;
+
+typedef enum { KIND_EXACT, KIND_INEQUALITY, KIND_TABLE } claim_kind_t;
+
+typedef struct claim_report claim_report_t;
+
+#define CLAIM_MAX_SWEEPS 8
+#define CLAIM_MAX_MUTATIONS 8
+#define CLAIM_MAX_PLOTS 4
+typedef struct {
+    const char *id;           /* "mlp-layer" */
+    const char *source;       /* "Theorem 3" */
+    claim_kind_t kind;
+    const char *provenance;   /* "paper" | "derived" | "blog code" */
+    const char *statement;    /* one line */
+    const char *formula;      /* markdown, several lines: construction and bound */
+    const char *notes;        /* markdown: what the check does not cover (or NULL) */
+    sweep_t quick[CLAIM_MAX_SWEEPS];   /* terminated by label NULL */
+    sweep_t full[CLAIM_MAX_SWEEPS];    /* empty: same as quick */
+    const char *mutations[CLAIM_MAX_MUTATIONS][2]; /* {name, what it breaks}, NULL-terminated */
+    plot_t plots[CLAIM_MAX_PLOTS];     /* terminated by x NULL */
+
+    /* Evaluate one row at r->prec. Returns 0, or -1 with r->note set when
+     * the parameters are invalid (exit 65). */
+    int (*run)(row_t *r);
+    /* Precision to start a row at when no "prec" axis is given (or NULL: 128). */
+    mpfr_prec_t (*start_prec)(const params_t *p);
+    /* Build one instance for export (or NULL). */
+    int (*export_instance)(instance_t *I, const params_t *p, unsigned long seed,
+                           mpfr_prec_t prec);
+    /* Fits over all rows after the sweep (or NULL). Returns the number written. */
+    int (*fit)(fit_t *fits, int max_fits, const row_t *rows, long n_rows);
+    /* Extra markdown appended to the report after the table (or NULL);
+     * returns a malloc'd string. */
+    char *(*summary_md)(const row_t *rows, long n_rows);
+} claim_t;
+
+/* The registry lives in theorems/registry.c. */
+extern const claim_t *const claim_registry[];
+const claim_t *claim_find(const char *id);
+const char *claim_kind_name(claim_kind_t k);
+
+/* Largest upper end of |Y| over rows [row0, row0+rows), rounded up. */
+void scale_of(mpfr_t S, const imat_t Y, long row0, long rows, long cols);
+
+#endif

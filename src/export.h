@@ -1,0 +1,19 @@
+/* attncheck export: one instance of a claim as JSON an independent program
+ * can recompute. */
+#ifndef ATTNCHECK_EXPORT_H
+#define ATTNCHECK_EXPORT_H
+
+#include <stdio.h>
+#include "runner.h"
+
+/* The exact decimal expansion of a finite MPFR number (every dyadic has
+ * one).  Caller frees with free(). */
+char *fr_exact_decimal(const mpfr_t x);
+/* Write the instance as JSON. */
+void export_write_json(FILE *f, const claim_t *c, const row_t *r, const instance_t *I);
+/* Build the claim's first grid point with the options' seed and write it to
+ * path (stdout when NULL).  Returns an exit code. */
+int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t prec,
+                          const char *path);
+
+#endif

@@ -1,0 +1,64 @@
+/* The error metric and the verdicts of claims.md. */
+#include "verdict.h"
+
+const char *verdict_name(verdict_t v)
+{
+    switch (v) {
+    case VERDICT_HOLDS: return "holds";
+    case VERDICT_VIOLATED: return "violated";
+    default: return "inconclusive";
+    }
+}
+
+void error_metric(mpfi_t E, mpfi_t E_abs, const imat_t Y, const imat_t Z,
+                  long row0, long rows, long cols)
+{
+    mpfr_prec_t p = mpfi_get_prec(E);
+    mpfi_t d, s, r;
+    mpfi_init2(d, p);
+    mpfi_init2(s, p);
+    mpfi_init2(r, p);
+    mpfi_set_ui(E, 0);
+    mpfi_set_ui(E_abs, 0);
+    for (long i = row0; i < row0 + rows; i++) {
+        mpfi_set_ui(r, 0);
+        for (long j = 0; j < cols; j++) {
+            mpfi_sub(d, imat_entry(Y, i, j), imat_entry(Z, i, j));
+            mpfi_abs(d, d);
+            ival_max(E_abs, E_abs, d);
+            mpfi_sqr(s, d);
+            mpfi_add(r, r, s);
+        }
+        mpfi_sqrt(r, r);
+        ival_max(E, E, r);
+    }
+    mpfi_clear(d);
+    mpfi_clear(s);
+    mpfi_clear(r);
+}
+
+verdict_t verdict_exact(const mpfi_t E, const mpfr_t S, mpfr_prec_t prec)
+{
+    if (mpfr_sgn(&E->left) > 0)
+        return VERDICT_VIOLATED; /* 0 excluded: a certified counterexample */
+    mpfr_t lim;
+    mpfr_init2(lim, 64);
+    /* S * 2^(kappa - p), rounded down so the test never passes too easily;
+     * an all-zero output (S = 0) still gets one unit of room. */
+    mpfr_set(lim, S, MPFR_RNDD);
+    if (mpfr_zero_p(lim))
+        mpfr_set_ui(lim, 1, MPFR_RNDD);
+    mpfr_mul_2si(lim, lim, VERDICT_EXACT_KAPPA - (long)prec, MPFR_RNDD);
+    verdict_t v = mpfr_lessequal_p(&E->right, lim) ? VERDICT_HOLDS : VERDICT_INCONCLUSIVE;
+    mpfr_clear(lim);
+    return v;
+}
+
+verdict_t verdict_bound(const mpfi_t E, const mpfi_t bound)
+{
+    if (mpfr_lessequal_p(&E->right, &bound->left))
+        return VERDICT_HOLDS;
+    if (mpfr_greater_p(&E->left, &bound->right))
+        return VERDICT_VIOLATED;
+    return VERDICT_INCONCLUSIVE;
+}

@@ -1,0 +1,26 @@
+/* The error metric E of claims.md and the three verdicts. */
+#ifndef ATTNCHECK_VERDICT_H
+#define ATTNCHECK_VERDICT_H
+
+#include "imat.h"
+
+typedef enum { VERDICT_HOLDS = 0, VERDICT_VIOLATED = 1, VERDICT_INCONCLUSIVE = 2 } verdict_t;
+
+const char *verdict_name(verdict_t v);
+
+/* E = max_i ||Y_i - Z_i||_2 and the largest |Y_ij - Z_ij|, as enclosures,
+ * over rows [row0, row0 + rows) and columns [0, cols) of both matrices. */
+void error_metric(mpfi_t E, mpfi_t E_abs, const imat_t Y, const imat_t Z,
+                  long row0, long rows, long cols);
+
+/* Slack kappa of the exact-identity test: a check at precision p holds when
+ * the enclosure of E contains 0 and hi(E) <= S * 2^(kappa - p). */
+#define VERDICT_EXACT_KAPPA 24
+
+/* Exact identity: holds / violated (0 excluded) / inconclusive. */
+verdict_t verdict_exact(const mpfi_t E, const mpfr_t S, mpfr_prec_t prec);
+/* Inequality E <= bound: holds when hi(E) <= lo(bound), violated when
+ * lo(E) > hi(bound), else inconclusive. */
+verdict_t verdict_bound(const mpfi_t E, const mpfi_t bound);
+
+#endif

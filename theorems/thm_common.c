@@ -1,0 +1,141 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "thm_common.h"
+
+void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt)
+{
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, seed * 1000003UL + salt);
+}
+
+int thm_parse_dims(long *dims, int max, const char *s)
+{
+    int n = 0;
+    while (*s && n < max) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v <= 0)
+            return -1;
+        dims[n++] = v;
+        s = end;
+        if (*s == 'x')
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return *s ? -1 : n;
+}
+
+void thm_bias_stream(imat_t Xh, const imat_t X, mpfr_prec_t prec)
+{
+    imat_reinit(Xh, X->rows + 1, X->cols + 1, prec);
+    mpfi_set_ui(imat_entry(Xh, 0, X->cols), 1);
+    imat_set_block(Xh, 1, 0, X);
+}
+
+int thm_get_slope(mpfi_t a, row_t *r)
+{
+    if (!params_get(&r->params, "a")) {
+        mpfi_set_ui(a, 1);
+        return 0;
+    }
+    if (params_get_ival(a, &r->params, "a") != 0 || mpfr_sgn(&a->left) <= 0) {
+        snprintf(r->note, sizeof r->note, "a='%s' must be a positive number",
+                 params_get(&r->params, "a"));
+        return -1;
+    }
+    return 0;
+}
+
+int thm_get_shape(long *dims, int count, row_t *r, long max)
+{
+    const char *s = params_get(&r->params, "shape");
+    if (!s || thm_parse_dims(dims, count, s) != count) {
+        snprintf(r->note, sizeof r->note, "shape='%s' must be %d positive integers joined by x",
+                 s ? s : "", count);
+        return -1;
+    }
+    for (int k = 0; k < count; k++)
+        if (dims[k] > max) {
+            snprintf(r->note, sizeof r->note, "shape='%s': each size must be at most %ld", s, max);
+            return -1;
+        }
+    return 0;
+}
+
+void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, long rows)
+{
+    error_metric(r->error, r->error_abs, ref, con, row0, rows, ref->cols);
+    scale_of(r->scale, ref, row0, rows, ref->cols);
+    /* the scale S 2^-p the verdict compares hi(E) with (exact: a power-of-two shift) */
+    mpfi_ptr ulp = row_add_ival(r, "S*2^-p");
+    mpfi_set_fr(ulp, r->scale);
+    mpfi_mul_2si(ulp, ulp, -(long)r->prec);
+    /* slack used, an estimate in doubles: log2 hi(E) - log2 S + p */
+    mpfi_ptr slack = row_add_ival(r, "slack bits (est.)");
+    if (mpfr_sgn(&r->error->right) > 0 && mpfr_sgn(r->scale) > 0) {
+        mpfr_t t, u;
+        mpfr_inits2(64, t, u, (mpfr_ptr)0);
+        mpfr_log2(t, &r->error->right, MPFR_RNDN);
+        mpfr_log2(u, r->scale, MPFR_RNDN);
+        mpfr_sub(t, t, u, MPFR_RNDN);
+        mpfr_add_si(t, t, (long)r->prec, MPFR_RNDN);
+        mpfi_set_d(slack, round(mpfr_get_d(t, MPFR_RNDN) * 10) / 10);
+        mpfr_clears(t, u, (mpfr_ptr)0);
+    } else {
+        mpfi_set_d(slack, -INFINITY);
+    }
+}
+
+void thm_neuron_head(attn_head_t h, const mpfi_t a, const imat_t W_in, const imat_t W_out,
+                     long k, mpfr_prec_t prec)
+{
+    long d = W_in->rows;
+    attn_head_init(h, d + 1, 1, prec);
+    for (long i = 0; i < d; i++) {
+        mpfi_mul(imat_entry(h->W_Q, i, 0), imat_entry(W_in, i, k), a);
+        mpfi_set(imat_entry(h->W_V, i, 0), imat_entry(W_in, i, k));
+        mpfi_set(imat_entry(h->W_O, 0, i), imat_entry(W_out, k, i));
+    }
+    mpfi_set_si(imat_entry(h->W_K, d, 0), -1);
+}
+
+int thm_exact_run(row_t *r, thm_exact_build_fn build)
+{
+    imat_t ref, con;
+    imat_init(ref, 0, 0, r->prec);
+    imat_init(con, 0, 0, r->prec);
+    int rc = build(ref, con, NULL, r, r->prec);
+    if (rc == 0)
+        thm_finish_exact(r, ref, con, 0, ref->rows);
+    imat_clear(ref);
+    imat_clear(con);
+    return rc;
+}
+
+int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                     thm_exact_build_fn build)
+{
+    row_t r;
+    memset(&r, 0, sizeof r);
+    r.params = *p;
+    r.seed = seed;
+    r.prec = prec;
+    imat_t ref, con;
+    imat_init(ref, 0, 0, prec);
+    imat_init(con, 0, 0, prec);
+    int rc = build(ref, con, I, &r, prec);
+    if (rc == 0) {
+        instance_add(I, "reference", ref);
+        instance_add(I, "construction", con);
+    } else {
+        snprintf(I->note, sizeof I->note, "%s", r.note);
+    }
+    for (int k = 0; k < r.n_extra; k++)
+        mpfi_clear(r.extra[k].iv);
+    imat_clear(ref);
+    imat_clear(con);
+    return rc;
+}
