@@ -56,6 +56,7 @@ typedef struct {
     mpfi_t bound;         /* inequality claims: the claimed bound */
     mpfr_t scale;         /* exact claims: S, largest output magnitude (rounded up) */
     int has_bound;
+    int depth;            /* exact claims: composed attention layers (sets kappa); 0 = 1 */
     int n_extra;
     column_t extra[ROW_MAX_EXTRA];
     char note[160];       /* module's failure message, if any */

@@ -308,7 +308,8 @@ static void write_json(FILE *f, const claim_report_t *rep)
     else
         fputs("null", f);
     if (c->kind == KIND_EXACT)
-        fprintf(f, ",\"kappa\":%d", VERDICT_EXACT_KAPPA);
+        fprintf(f, ",\"kappa\":\"%d + %d (depth - 1)\"", VERDICT_EXACT_KAPPA,
+                VERDICT_KAPPA_PER_LAYER);
     fputs(",\"rows\":[", f);
     for (long k = 0; k < rep->n_rows; k++) {
         const row_t *r = rep->rows + k;
@@ -542,6 +543,7 @@ static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *s
     }
     if (!blocks) {
         unlink(gp);
+        unlink(svgpath); /* no stale plot from an earlier run */
         return 0;
     }
     char cmd[9000];
@@ -555,7 +557,16 @@ static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *s
     return 0;
 }
 
-static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int formats)
+static void plot_file_name(char *buf, size_t n, const char *stem, int k)
+{
+    if (k)
+        snprintf(buf, n, "%s-%d.svg", stem, k);
+    else
+        snprintf(buf, n, "%s.svg", stem);
+}
+
+static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int formats,
+                     const char *outdir)
 {
     const claim_t *c = rep->claim;
     fprintf(f, "# %s — %s (%s)\n\n", c->id, c->source, claim_kind_name(c->kind));
@@ -567,10 +578,12 @@ static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int f
     fprintf(f, "## Construction and what is checked\n\n%s\n\n", c->formula);
     if (c->kind == KIND_EXACT)
         fprintf(f, "A row **holds** when the certified enclosure of E contains 0 and "
-                   "hi(E) <= S·2^(κ−p) with κ = %d; it is **violated** when the enclosure "
+                   "hi(E) <= S·2^(κ−p), with the slack κ = %d + %d·(depth − 1) for a construction "
+                   "of `depth` composed attention layers (interval wrapping compounds per layer; "
+                   "the column `kappa` shows it); it is **violated** when the enclosure "
                    "excludes 0 (a certified counterexample; replay it with its seed). "
                    "Inconclusive rows are retried at doubled precision (cap %d bits).\n\n",
-                VERDICT_EXACT_KAPPA, PREC_CAP_DEFAULT);
+                VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER, PREC_CAP_DEFAULT);
     else if (c->kind == KIND_INEQUALITY)
         fprintf(f, "A row **holds** when hi(E) <= lo(bound), is **violated** when "
                    "lo(E) > hi(bound), and is otherwise retried at doubled precision "
@@ -600,10 +613,16 @@ static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int f
         }
         fputs("\n", f);
     }
-    if (formats & FORMAT_SVG)
-        for (int k = 0; k < CLAIM_MAX_PLOTS && c->plots[k].x; k++)
-            fprintf(f, "![%s](%s%s.svg)\n\n", c->plots[k].title ? c->plots[k].title : "plot",
-                    stem, k ? (const char[]){'-', (char)('0' + k), 0} : "");
+    for (int k = 0; (formats & FORMAT_SVG) && k < CLAIM_MAX_PLOTS && c->plots[k].x; k++) {
+        char svg[300], path[4400];
+        plot_file_name(svg, sizeof svg, stem, k);
+        snprintf(path, sizeof path, "%s/%s", outdir, svg);
+        if (access(path, R_OK) == 0)
+            fprintf(f, "![%s](%s)\n\n", c->plots[k].title ? c->plots[k].title : "plot", svg);
+        else
+            fprintf(f, "(No plot %s: no row has a positive value to draw — e.g. every hi(E) is "
+                       "exactly 0.)\n\n", svg);
+    }
     fputs("## Rows\n\nE = max over real tokens of the 2-norm of the output difference; "
           "\"certified\" columns are enclosure ends rounded outward. `prec` is the working "
           "precision in bits that decided the row.\n\n", f);
@@ -615,6 +634,15 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
 {
     char stem[256], path[4096];
     report_stem(stem, sizeof stem, rep);
+    /* plots first: the markdown links only the ones that were drawn */
+    for (int k = 0; (formats & FORMAT_SVG) && k < CLAIM_MAX_PLOTS && rep->claim->plots[k].x; k++) {
+        char svg[300];
+        plot_file_name(svg, sizeof svg, stem, k);
+        snprintf(path, sizeof path, "%s/%s", outdir, svg);
+        int rc = write_plot(rep, rep->claim->plots + k, path, err, errsz);
+        if (rc)
+            return rc;
+    }
     struct { int flag; const char *ext; } files[] = {
         {FORMAT_MD, "md"}, {FORMAT_CSV, "csv"}, {FORMAT_JSON, "json"}};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
@@ -627,7 +655,7 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
             return 73;
         }
         if (files[k].flag == FORMAT_MD)
-            write_md(a.f, rep, stem, formats);
+            write_md(a.f, rep, stem, formats, outdir);
         else if (files[k].flag == FORMAT_CSV)
             write_table(a.f, rep, 1);
         else
@@ -637,16 +665,6 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
             return 74;
         }
     }
-    if (formats & FORMAT_SVG)
-        for (int k = 0; k < CLAIM_MAX_PLOTS && rep->claim->plots[k].x; k++) {
-            if (k)
-                snprintf(path, sizeof path, "%s/%s-%d.svg", outdir, stem, k);
-            else
-                snprintf(path, sizeof path, "%s/%s.svg", outdir, stem);
-            int rc = write_plot(rep, rep->claim->plots + k, path, err, errsz);
-            if (rc)
-                return rc;
-        }
     return 0;
 }
 

@@ -210,6 +210,7 @@ static void row_start(row_t *r, mpfr_prec_t prec)
     mpfi_set_ui(r->bound, 0);
     mpfr_set_ui(r->scale, 0, MPFR_RNDU);
     r->has_bound = 0;
+    r->depth = 1;
     r->n_extra = 0;
     r->note[0] = '\0';
 }
@@ -229,7 +230,7 @@ int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap)
         if (c->run(r) != 0)
             return -1;
         if (c->kind == KIND_EXACT)
-            r->verdict = verdict_exact(r->error, r->scale, prec);
+            r->verdict = verdict_exact(r->error, r->scale, prec, r->depth);
         else if (r->has_bound)
             r->verdict = verdict_bound(r->error, r->bound);
         else

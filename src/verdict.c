@@ -37,7 +37,12 @@ void error_metric(mpfi_t E, mpfi_t E_abs, const imat_t Y, const imat_t Z,
     mpfi_clear(r);
 }
 
-verdict_t verdict_exact(const mpfi_t E, const mpfr_t S, mpfr_prec_t prec)
+int verdict_kappa(int depth)
+{
+    return VERDICT_EXACT_KAPPA + VERDICT_KAPPA_PER_LAYER * (depth > 1 ? depth - 1 : 0);
+}
+
+verdict_t verdict_exact(const mpfi_t E, const mpfr_t S, mpfr_prec_t prec, int depth)
 {
     if (mpfr_sgn(&E->left) > 0)
         return VERDICT_VIOLATED; /* 0 excluded: a certified counterexample */
@@ -48,7 +53,7 @@ verdict_t verdict_exact(const mpfi_t E, const mpfr_t S, mpfr_prec_t prec)
     mpfr_set(lim, S, MPFR_RNDD);
     if (mpfr_zero_p(lim))
         mpfr_set_ui(lim, 1, MPFR_RNDD);
-    mpfr_mul_2si(lim, lim, VERDICT_EXACT_KAPPA - (long)prec, MPFR_RNDD);
+    mpfr_mul_2si(lim, lim, verdict_kappa(depth) - (long)prec, MPFR_RNDD);
     verdict_t v = mpfr_lessequal_p(&E->right, lim) ? VERDICT_HOLDS : VERDICT_INCONCLUSIVE;
     mpfr_clear(lim);
     return v;

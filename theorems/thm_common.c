@@ -10,6 +10,16 @@ void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt)
     gmp_randseed_ui(st, seed * 1000003UL + salt);
 }
 
+void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in)
+{
+    long shift = 0;
+    while ((1L << (2 * shift)) < fan_in)
+        shift++;
+    imat_randtest_dyadic(A, st, WEIGHT_BITS);
+    for (long k = 0; k < A->rows * A->cols; k++)
+        mpfi_mul_2si(A->e + k, A->e + k, -shift); /* exact: a power of two */
+}
+
 int thm_parse_dims(long *dims, int max, const char *s)
 {
     int n = 0;
@@ -69,6 +79,7 @@ void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, l
 {
     error_metric(r->error, r->error_abs, ref, con, row0, rows, ref->cols);
     scale_of(r->scale, ref, row0, rows, ref->cols);
+    row_add_long(r, "kappa", verdict_kappa(r->depth));
     /* the scale S 2^-p the verdict compares hi(E) with (exact: a power-of-two shift) */
     mpfi_ptr ulp = row_add_ival(r, "S*2^-p");
     mpfi_set_fr(ulp, r->scale);
@@ -138,4 +149,11 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
     imat_clear(ref);
     imat_clear(con);
     return rc;
+}
+
+void thm_mlp_heads(attn_head_struct *heads, const mpfi_t a, const imat_t W_in,
+                   const imat_t W_out, mpfr_prec_t prec)
+{
+    for (long k = 0; k < W_in->cols; k++)
+        thm_neuron_head(heads + k, a, W_in, W_out, k, prec);
 }

@@ -12,6 +12,10 @@
 
 /* A generator for (seed, salt): different salts give independent streams. */
 void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt);
+/* Dyadic random weights scaled by 2^-ceil(log2(fan_in)/2) ~ 1/sqrt(fan_in),
+ * as real transformers are initialised, so deep stacks stay well
+ * conditioned; still exact at every precision. */
+void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in);
 /* Parse "4x8x3" into up to 3 positive longs; returns the count, -1 on error. */
 int thm_parse_dims(long *dims, int max, const char *s);
 /* Xh ((n+1) x (d+1)) = [[0, 1], [X, 0]]: the bias token at position 0. */
@@ -41,5 +45,10 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
  * W_in (d x l), u is row k of W_out (l x d). */
 void thm_neuron_head(attn_head_t h, const mpfi_t a, const imat_t W_in, const imat_t W_out,
                      long k, mpfr_prec_t prec);
+
+/* The l neuron heads of mlp-layer, one per column of W_in (d x l); heads
+ * must have room for l heads.  Mask: B. */
+void thm_mlp_heads(attn_head_struct *heads, const mpfi_t a, const imat_t W_in,
+                   const imat_t W_out, mpfr_prec_t prec);
 
 #endif

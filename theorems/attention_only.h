@@ -1,0 +1,39 @@
+/* The transformer of the attention-only claim and its conversion, shared
+ * with the encoded-mask variant. */
+#ifndef ATTNCHECK_ATTENTION_ONLY_H
+#define ATTNCHECK_ATTENTION_ONLY_H
+
+#include "thm_common.h"
+
+/* L blocks of H causal heads (internal dimension r) then an MLP
+ * (d -> l -> d, SiLU_a), no LayerNorm. */
+typedef struct {
+    long d, l, H, r, L;
+    block_struct *blocks;
+} tf_model_t;
+
+void tf_model_random(tf_model_t *m, long d, long l, long H, long r, long L,
+                     gmp_randstate_t st, mpfr_prec_t prec);
+void tf_model_clear(tf_model_t *m);
+/* X (n x d) <- the model applied to X, causal mask. */
+void tf_model_apply(imat_t X, const tf_model_t *m, const mpfi_t a, mpfr_prec_t prec);
+
+/* An attention-only stack: each layer adds the sum of its heads. */
+typedef struct {
+    long n_heads;
+    attn_head_struct *heads;
+    mask_t mask;
+} attn_only_layer_t;
+typedef struct {
+    long n_layers;
+    attn_only_layer_t *layers;
+} attn_only_t;
+
+enum { TF_MUT_NONE = 0, TF_MUT_BIAS_VISIBLE = 1, TF_MUT_MLP_CAUSAL = 2 };
+/* The 2L-layer conversion on the bias-token stream of n real tokens. */
+void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const mpfi_t a, long n,
+                          int mutation, mpfr_prec_t prec);
+void attn_only_apply(imat_t Xh, const attn_only_t *A, mpfr_prec_t prec);
+void attn_only_clear(attn_only_t *A);
+
+#endif

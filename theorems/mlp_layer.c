@@ -1,0 +1,113 @@
+/* mlp-layer (Theorem 3).  With phi = SiLU_a, one neuron head per hidden
+ * unit k (w = W_in[:,k], u = W_out[k,:]) on the bias-token stream with
+ * mask B: X^ + sum_k h_k(X^) = [[0, 1], [X + MLP(X), 0]].  Checked exactly
+ * against the MLP computed directly. */
+#include <stdlib.h>
+#include "thm_common.h"
+
+enum { MUT_NONE, MUT_FLIP_WK, MUT_CAUSAL, MUT_DROP_HEAD };
+
+static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
+{
+    long dims[3];
+    mpfi_t a;
+    if (thm_get_shape(dims, 3, r, 1024) != 0)
+        return -1;
+    mpfi_init2(a, prec);
+    if (thm_get_slope(a, r) != 0) {
+        mpfi_clear(a);
+        return -1;
+    }
+    long d = dims[0], l = dims[1], n = dims[2];
+    gmp_randstate_t st;
+    imat_t X, W_in, W_out, Y, Xh;
+    thm_rand_init(st, r->seed, 2);
+    imat_init(X, n, d, prec);
+    imat_init(W_in, d, l, prec);
+    imat_init(W_out, l, d, prec);
+    imat_init(Y, n, d, prec);
+    imat_init(Xh, 0, 0, prec);
+    imat_randtest_dyadic(X, st, WEIGHT_BITS);
+    imat_randtest_dyadic(W_in, st, WEIGHT_BITS);
+    imat_randtest_dyadic(W_out, st, WEIGHT_BITS);
+    gmp_randclear(st);
+
+    /* reference: X + SiLU_a(X W_in) W_out, on the bias-token stream */
+    mlp_apply(Y, X, W_in, W_out, ival_silu_a, a, prec);
+    imat_add(Y, Y, X);
+    thm_bias_stream(ref, Y, prec);
+
+    /* construction: l heads of internal dimension 1, mask B */
+    thm_bias_stream(Xh, X, prec);
+    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    thm_mlp_heads(heads, a, W_in, W_out, prec);
+    if (r->mutation == MUT_FLIP_WK)
+        mpfi_neg(imat_entry(heads[0].W_K, d, 0), imat_entry(heads[0].W_K, d, 0));
+    mask_t M;
+    if (r->mutation == MUT_CAUSAL)
+        mask_causal(&M, n + 1);
+    else
+        mask_self_bias(&M, n + 1);
+    imat_reinit(con, n + 1, d + 1, prec);
+    imat_set(con, Xh);
+    attn_layer_apply(con, heads, r->mutation == MUT_DROP_HEAD ? l - 1 : l, &M, prec);
+
+    if (I) {
+        snprintf(I->note, sizeof I->note,
+                 "reference = [[0,1],[X + SiLU_a(X W_in) W_out, 0]]; construction = X_hat + "
+                 "sum_k h_k(X_hat), head k: W_Q = a[W_in[:,k];0], W_K = [0;-1], "
+                 "W_V = [W_in[:,k];0], W_O = [W_out[k,:],0], mask B");
+        instance_add(I, "X", X);
+        instance_add(I, "W_in", W_in);
+        instance_add(I, "W_out", W_out);
+        instance_add(I, "X_hat", Xh);
+    }
+    row_add_long(r, "heads", l);
+    row_add_long(r, "width", d + 1);
+    mask_clear(&M);
+    for (long k = 0; k < l; k++)
+        attn_head_clear(heads + k);
+    free(heads);
+    imat_clear(X);
+    imat_clear(W_in);
+    imat_clear(W_out);
+    imat_clear(Y);
+    imat_clear(Xh);
+    mpfi_clear(a);
+    return 0;
+}
+
+static int run(row_t *r) { return thm_exact_run(r, build); }
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    return thm_exact_export(I, p, seed, prec, build);
+}
+
+const claim_t claim_mlp_layer = {
+    .id = "mlp-layer",
+    .source = "Theorem 3",
+    .kind = KIND_EXACT,
+    .provenance = "paper (construction derived)",
+    .statement = "An MLP layer with SiLU_a and l hidden units equals one attention layer of l "
+                 "masked heads of internal dimension 1 on the bias-token stream.",
+    .formula = "MLP(X) = SiLU_a(X W_in) W_out (no biases). Head k is the neuron head of "
+               "neuron-head with w = W_in[:,k], u = W_out[k,:]; mask B.\n"
+               "Claim: X̂ + Σ_k h_k(X̂) = [[0, 1], [X + MLP(X), 0]] — real rows "
+               "[x_i + MLP(X)_i, 0], bias row e_{d+1}. Cost: l heads, width d + 1.\n"
+               "E over all rows (bias row included). Shape = d x l x n.",
+    .notes = "No LayerNorm; no MLP biases (the restricted class G1 covers them, see "
+             "activation-class).",
+    .quick = {{"quick", {{"prec", "53,113,256,1024,4096"}, {"a", "0.5,1,1.702,8,64"},
+                         {"shape", "2x3x3,4x8x5,8x16x6"}, {"seed", "1,2,3"}, {NULL, NULL}}}},
+    .full = {{"full", {{"prec", "53,256,1024"}, {"a", "0.5,1,1.702,8,64"},
+                       {"shape", "8x32x8,16x64x16,64x256x64"}, {"seed", "1,2,3"}, {NULL, NULL}}}},
+    .mutations = {{"flip-wk", "W_K = [0; +1] in the first head"},
+                  {"causal-mask", "mask B replaced by the causal mask"},
+                  {"drop-head", "the last neuron's head left out"},
+                  {NULL, NULL}},
+    .plots = {{.x = "prec", .y = "error", .series = "a", .logy = 1, .extra_y = "S*2^-p",
+               .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
+    .run = run,
+    .export_instance = export_instance,
+};
