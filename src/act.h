@@ -1,0 +1,92 @@
+/* Activation functions: the built-in registry and activations written as
+ * expressions.  Every activation has an interval evaluation of type
+ * ival_act_fn (mlp.h) that encloses phi over the whole argument interval,
+ * and a point evaluation (as an enclosure, and in doubles for optimisers). */
+#ifndef ATTNCHECK_ACT_H
+#define ATTNCHECK_ACT_H
+
+#include <stddef.h>
+#include "mlp.h"
+#include "expr.h"
+
+/* Built-in interval evaluations (ctx as noted; NULL where unused).
+ * ival_relu, ival_silu_a and ival_sigmoid come from mlp.h. */
+void ival_identity(mpfi_t y, const mpfi_t x, const void *unused);
+void ival_silu(mpfi_t y, const mpfi_t x, const void *unused);
+void ival_sigmoid_act(mpfi_t y, const mpfi_t x, const void *unused);
+void ival_tanh_act(mpfi_t y, const mpfi_t x, const void *unused);
+void ival_softplus_act(mpfi_t y, const mpfi_t x, const void *unused);
+/* GELU(z) = z Phi(z), Phi the standard normal CDF (through erfc). */
+void ival_gelu(mpfi_t y, const mpfi_t x, const void *unused);
+/* GELU_tanh(z) = z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))). */
+void ival_gelu_tanh(mpfi_t y, const mpfi_t x, const void *unused);
+/* ELU(z) = z for z > 0, alpha (e^z - 1) otherwise; ctx is const mpfi_t
+ * alpha, or NULL for alpha = 1. */
+void ival_elu(mpfi_t y, const mpfi_t x, const void *alpha);
+/* Mish(z) = z tanh(softplus(z)). */
+void ival_mish(mpfi_t y, const mpfi_t x, const void *unused);
+/* Hardswish(z) = z min(max(z + 3, 0), 6) / 6, range computed piece by piece. */
+void ival_hardswish(mpfi_t y, const mpfi_t x, const void *unused);
+/* An expression activation; ctx is const expr_t *. */
+void ival_expr_act(mpfi_t y, const mpfi_t x, const void *expr);
+
+typedef struct {
+    const char *name;          /* "gelu" */
+    const char *formula;       /* one line, for reports */
+    ival_act_fn ival;
+    const char *param_name;    /* "a" (silu_a), "alpha" (elu), or NULL */
+    const char *param_default; /* decimal text of the default */
+    double (*eval_d)(double x, double param); /* fast double value */
+    const char *expr_src;      /* the same function in the expression language
+                                  (parameter-free ones), used for derivatives
+                                  and as a second way to compute it in tests */
+    ival_act_fn dival;         /* derivative enclosure when expr_src is NULL */
+} act_info_t;
+
+extern const act_info_t act_builtins[];
+extern const int act_n_builtins;
+
+/* The registry entry of a built-in name, or NULL. */
+const act_info_t *act_find(const char *name);
+
+/* One activation ready to evaluate: pass act_eval_ival with ctx = the
+ * act_t (or f->ival with ctx f->ctx) wherever an ival_act_fn is wanted. */
+typedef struct {
+    const act_info_t *info;   /* NULL for an expression */
+    char name[96];            /* "silu_a:1.702", "gelu", "expr" */
+    mpfi_t param;             /* the parameter's enclosure (when info->param_name) */
+    double param_d;           /* the same, nearest double (for eval_d) */
+    expr_t *expr;             /* owned (expressions only) */
+    expr_t *dexpr;            /* owned: info->expr_src parsed, for derivatives */
+    ival_act_fn ival;
+    const void *ctx;
+} act_t;
+
+/* "NAME" or "NAME:PARAM" (e.g. "silu_a:1.702", "elu:0.5").  Returns 0, or
+ * -1 with a message in err (unknown name, bad or misplaced parameter); on
+ * -1 nothing needs clearing.  An act_t points into itself: never copy one. */
+int act_init_name(act_t *f, const char *spec, char *err, size_t errsz, mpfr_prec_t prec);
+/* An expression in x (expr.h).  Returns 0, or -1 with the parser's message. */
+int act_init_expr(act_t *f, const char *text, char *err, size_t errsz, mpfr_prec_t prec);
+/* A built-in name when one matches, else an expression (for --target). */
+int act_init_spec(act_t *f, const char *spec, char *err, size_t errsz, mpfr_prec_t prec);
+/* SiLU_a with the parameter a given as an enclosure. */
+void act_init_silu_a(act_t *f, const mpfi_t a, mpfr_prec_t prec);
+void act_clear(act_t *f);
+
+/* ival_act_fn with ctx = const act_t *. */
+void act_eval_ival(mpfi_t y, const mpfi_t x, const void *f);
+/* y encloses phi(x) at the point x, at y's precision. */
+void act_eval_point(mpfi_t y, const act_t *f, const mpfr_t x);
+/* dy encloses phi' over x (one-sided derivatives where phi has a kink), for
+ * the mean-value form; NaN when no bound is known.  ctx = const act_t *. */
+void act_eval_dival(mpfi_t dy, const mpfi_t x, const void *f);
+/* Derivatives of the parametric built-ins (ctx as for their values). */
+void dival_silu_a(mpfi_t y, const mpfi_t x, const void *a);
+void dival_elu(mpfi_t y, const mpfi_t x, const void *alpha);
+/* phi(x) in doubles: not certified (optimisers, plots). */
+double act_eval_d(const act_t *f, double x);
+/* One-line formula for reports ("x*sigmoid(1.702*x)" for expressions). */
+const char *act_formula(const act_t *f);
+
+#endif

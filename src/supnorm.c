@@ -1,0 +1,346 @@
+/* Branch and bound for certified sup norms (supnorm.h). */
+#include "supnorm.h"
+#include "special.h"
+
+#include <stdlib.h>
+
+void supnorm_opts_default(supnorm_opts_t *o)
+{
+    o->rel_tol = 1e-6;
+    o->abs_tol = 0.0;
+    o->max_boxes = 200000;
+    o->initial_boxes = 64;
+}
+
+void supnorm_init(supnorm_t *s, mpfr_prec_t prec)
+{
+    mpfi_init2(s->sup, prec);
+    mpfr_init2(s->argmax, prec);
+    mpfr_set_zero(s->argmax, 1);
+    s->boxes = 0;
+    s->converged = 0;
+}
+
+void supnorm_clear(supnorm_t *s)
+{
+    mpfi_clear(s->sup);
+    mpfr_clear(s->argmax);
+}
+
+typedef struct {
+    mpfr_t lo, hi; /* the box */
+    mpfr_t ub;     /* upper bound of |f - g| on it, rounded up; +inf if unknown */
+} box_t;
+
+/* Max-heap of boxes by ub. */
+typedef struct {
+    box_t **b;
+    long n, cap;
+} heap_t;
+
+static int heap_push(heap_t *h, box_t *x)
+{
+    if (h->n == h->cap) {
+        long cap = h->cap ? 2 * h->cap : 256;
+        box_t **nb = realloc(h->b, (size_t)cap * sizeof *nb);
+        if (!nb)
+            return -1;
+        h->b = nb;
+        h->cap = cap;
+    }
+    long i = h->n++;
+    h->b[i] = x;
+    while (i > 0) {
+        long p = (i - 1) / 2;
+        if (mpfr_cmp(h->b[p]->ub, h->b[i]->ub) >= 0)
+            break;
+        box_t *t = h->b[p];
+        h->b[p] = h->b[i];
+        h->b[i] = t;
+        i = p;
+    }
+    return 0;
+}
+
+static box_t *heap_pop(heap_t *h)
+{
+    box_t *top = h->b[0];
+    h->b[0] = h->b[--h->n];
+    long i = 0;
+    for (;;) {
+        long l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && mpfr_cmp(h->b[l]->ub, h->b[m]->ub) > 0)
+            m = l;
+        if (r < h->n && mpfr_cmp(h->b[r]->ub, h->b[m]->ub) > 0)
+            m = r;
+        if (m == i)
+            break;
+        box_t *t = h->b[m];
+        h->b[m] = h->b[i];
+        h->b[i] = t;
+        i = m;
+    }
+    return top;
+}
+
+static void box_free(box_t *x)
+{
+    mpfr_clear(x->lo);
+    mpfr_clear(x->hi);
+    mpfr_clear(x->ub);
+    free(x);
+}
+
+typedef struct {
+    const act_t *f, *g;
+    mpfi_t x, fx, gx;   /* scratch */
+    mpfr_t best_lo;     /* the largest certified lower bound so far */
+    mpfr_t *argmax;
+    long evals;
+} bb_t;
+
+/* d = f(x) - g(x) over the box in bb->x (deriv: f' - g'), an enclosure. */
+static void eval_diff(bb_t *bb, mpfi_t d, int deriv)
+{
+    ival_act_fn fn = deriv ? act_eval_dival : act_eval_ival;
+    fn(bb->fx, bb->x, bb->f);
+    if (bb->g) {
+        fn(bb->gx, bb->x, bb->g);
+        mpfi_sub(d, bb->fx, bb->gx);
+    } else {
+        mpfi_set(d, bb->fx);
+    }
+}
+
+static void eval_gap(bb_t *bb, mpfi_t d)
+{
+    eval_diff(bb, d, 0);
+    mpfi_abs(d, d);
+}
+
+/* Raise the lower bound with the value at the point t. */
+static void probe_point(bb_t *bb, const mpfr_t t)
+{
+    mpfi_t d;
+    mpfi_init2(d, mpfi_get_prec(bb->fx));
+    mpfi_set_fr(bb->x, t);
+    eval_gap(bb, d);
+    /* A NaN enclosure says nothing; the left end of a valid one is a value
+     * of |f - g| at t rounded down, so a lower bound of the sup. */
+    if (!mpfi_nan_p(d) && !mpfr_nan_p(&d->left) && mpfr_cmp(&d->left, bb->best_lo) > 0) {
+        mpfr_set(bb->best_lo, &d->left, MPFR_RNDD);
+        mpfr_set(*bb->argmax, t, MPFR_RNDN);
+    }
+    mpfi_clear(d);
+}
+
+/* A new box [lo, hi] with its upper bound; its midpoint probed. */
+static box_t *box_new(bb_t *bb, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t prec)
+{
+    box_t *x = malloc(sizeof *x);
+    if (!x)
+        return NULL;
+    mpfr_init2(x->lo, mpfr_get_prec(lo));
+    mpfr_init2(x->hi, mpfr_get_prec(hi));
+    mpfr_init2(x->ub, prec);
+    mpfr_set(x->lo, lo, MPFR_RNDN); /* exact: same precision */
+    mpfr_set(x->hi, hi, MPFR_RNDN);
+    mpfi_t d, p, dx;
+    mpfi_init2(d, prec);
+    mpfi_init2(p, prec);
+    mpfi_init2(dx, mpfr_get_prec(lo));
+    mpfi_interv_fr(bb->x, lo, hi);
+    eval_gap(bb, d);
+    if (mpfi_nan_p(d) || mpfr_nan_p(&d->right))
+        mpfr_set_inf(x->ub, 1); /* cannot certify here */
+    else
+        mpfr_set(x->ub, &d->right, MPFR_RNDU);
+    bb->evals++;
+
+    /* Mean-value form: (f-g)(t) lies in (f-g)(m) + (f'-g')(B) (t - m). */
+    eval_diff(bb, d, 1);
+    mpfr_t m;
+    mpfr_init2(m, mpfr_get_prec(lo));
+    mpfr_add(m, lo, hi, MPFR_RNDN);
+    mpfr_div_2ui(m, m, 1, MPFR_RNDN);
+    if (special_ival_is_finite(d)) {
+        mpfi_interv_fr(dx, lo, hi);
+        mpfi_sub_fr(dx, dx, m);     /* B - m, rounded outward */
+        mpfi_mul(d, d, dx);
+        mpfi_set_fr(bb->x, m);
+        eval_diff(bb, p, 0);
+        mpfi_add(d, d, p);
+        mpfi_abs(d, d);
+        if (special_ival_is_finite(d) && mpfr_cmp(&d->right, x->ub) < 0)
+            mpfr_set(x->ub, &d->right, MPFR_RNDU);
+    }
+    mpfi_clear(d);
+    mpfi_clear(p);
+    mpfi_clear(dx);
+
+    probe_point(bb, m);
+    mpfr_clear(m);
+    return x;
+}
+
+/* 1 when hi <= abs_tol or hi - lo <= rel_tol * hi. */
+static int gap_small(const mpfr_t lo, const mpfr_t hi, const supnorm_opts_t *o)
+{
+    if (mpfr_inf_p(hi))
+        return 0;
+    if (o->abs_tol > 0 && mpfr_cmp_d(hi, o->abs_tol) <= 0)
+        return 1;
+    mpfr_t diff, rhs;
+    mpfr_init2(diff, 64);
+    mpfr_init2(rhs, 64);
+    mpfr_sub(diff, hi, lo, MPFR_RNDU);
+    mpfr_mul_d(rhs, hi, o->rel_tol, MPFR_RNDD);
+    int small = mpfr_cmp(diff, rhs) <= 0;
+    mpfr_clear(diff);
+    mpfr_clear(rhs);
+    return small;
+}
+
+int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
+                    const mpfr_t a, const mpfr_t b, const supnorm_opts_t *o, mpfr_prec_t prec)
+{
+    if (!mpfr_number_p(a) || !mpfr_number_p(b) || mpfr_greater_p(a, b))
+        return -1;
+    supnorm_opts_t dflt;
+    if (!o) {
+        supnorm_opts_default(&dflt);
+        o = &dflt;
+    }
+    /* Box ends carry enough bits to hold a and b and to be bisected far. */
+    mpfr_prec_t bprec = prec;
+    if (mpfr_get_prec(a) > bprec) bprec = mpfr_get_prec(a);
+    if (mpfr_get_prec(b) > bprec) bprec = mpfr_get_prec(b);
+
+    bb_t bb;
+    bb.f = f;
+    bb.g = g;
+    bb.evals = 0;
+    mpfi_init2(bb.x, bprec);
+    mpfi_init2(bb.fx, prec);
+    mpfi_init2(bb.gx, prec);
+    mpfr_init2(bb.best_lo, prec);
+    mpfr_set_zero(bb.best_lo, 1); /* |f - g| >= 0 */
+    mpfr_set_prec(s->argmax, bprec);
+    mpfr_set(s->argmax, a, MPFR_RNDN);
+    bb.argmax = &s->argmax;
+
+    heap_t heap = {NULL, 0, 0};
+    mpfr_t lo, hi, mid, hi_bound, stuck;
+    mpfr_init2(lo, bprec);
+    mpfr_init2(hi, bprec);
+    mpfr_init2(mid, bprec);
+    mpfr_init2(hi_bound, prec);
+    mpfr_init2(stuck, prec);
+    mpfr_set_zero(stuck, 1); /* largest ub of boxes too narrow to split */
+    int failed = 0;
+
+    probe_point(&bb, a);
+    probe_point(&bb, b);
+    long n0 = o->initial_boxes > 0 ? o->initial_boxes : 1;
+    if (mpfr_equal_p(a, b))
+        n0 = 1;
+    /* Uniform split; the ends are rounded, but consecutive boxes share them,
+     * so the boxes still cover [a, b]. */
+    mpfr_set(lo, a, MPFR_RNDN);
+    for (long k = 1; k <= n0 && !failed; k++) {
+        if (k == n0) {
+            mpfr_set(hi, b, MPFR_RNDN);
+        } else {
+            mpfr_sub(hi, b, a, MPFR_RNDN);
+            mpfr_mul_si(hi, hi, k, MPFR_RNDN);
+            mpfr_div_si(hi, hi, n0, MPFR_RNDN);
+            mpfr_add(hi, hi, a, MPFR_RNDN);
+            if (mpfr_less_p(hi, lo))
+                mpfr_set(hi, lo, MPFR_RNDN);
+        }
+        box_t *x = box_new(&bb, lo, hi, prec);
+        if (!x || heap_push(&heap, x) != 0) {
+            if (x)
+                box_free(x);
+            failed = 1;
+        }
+        mpfr_set(lo, hi, MPFR_RNDN);
+    }
+
+    int converged = 0;
+    while (!failed) {
+        /* hi_bound = max(best_lo, stuck, largest ub in the heap). */
+        mpfr_max(hi_bound, bb.best_lo, stuck, MPFR_RNDU);
+        if (heap.n > 0 && mpfr_cmp(heap.b[0]->ub, hi_bound) > 0)
+            mpfr_set(hi_bound, heap.b[0]->ub, MPFR_RNDU);
+        if (gap_small(bb.best_lo, hi_bound, o)) {
+            converged = 1;
+            break;
+        }
+        if (heap.n == 0 || bb.evals >= o->max_boxes)
+            break;
+        box_t *x = heap_pop(&heap);
+        if (mpfr_cmp(x->ub, bb.best_lo) <= 0) {
+            box_free(x); /* cannot hold a larger value */
+            continue;
+        }
+        mpfr_add(mid, x->lo, x->hi, MPFR_RNDN);
+        mpfr_div_2ui(mid, mid, 1, MPFR_RNDN);
+        if (!mpfr_less_p(x->lo, mid) || !mpfr_less_p(mid, x->hi)) {
+            mpfr_max(stuck, stuck, x->ub, MPFR_RNDU); /* too narrow to split */
+            box_free(x);
+            continue;
+        }
+        box_t *left = box_new(&bb, x->lo, mid, prec);
+        box_t *right = box_new(&bb, mid, x->hi, prec);
+        box_free(x);
+        box_t *halves[2] = {left, right};
+        for (int k = 0; k < 2; k++) {
+            if (!halves[k]) {
+                failed = 1;
+                continue;
+            }
+            if (failed || mpfr_cmp(halves[k]->ub, bb.best_lo) <= 0) {
+                box_free(halves[k]); /* dropped: its sup is at most best_lo */
+                continue;
+            }
+            if (heap_push(&heap, halves[k]) != 0) {
+                box_free(halves[k]);
+                failed = 1;
+            }
+        }
+    }
+    if (failed)
+        mpfr_set_inf(hi_bound, 1); /* out of memory: only the lower end is known */
+
+    mpfi_interv_fr(s->sup, bb.best_lo, hi_bound);
+    s->boxes = bb.evals;
+    s->converged = converged;
+
+    while (heap.n > 0)
+        box_free(heap_pop(&heap));
+    free(heap.b);
+    mpfi_clear(bb.x);
+    mpfi_clear(bb.fx);
+    mpfi_clear(bb.gx);
+    mpfr_clear(bb.best_lo);
+    mpfr_clear(lo);
+    mpfr_clear(hi);
+    mpfr_clear(mid);
+    mpfr_clear(hi_bound);
+    mpfr_clear(stuck);
+    return converged ? 0 : 1;
+}
+
+int supnorm_diff(supnorm_t *s, const act_t *f, const act_t *g, const mpfr_t L,
+                 const supnorm_opts_t *o, mpfr_prec_t prec)
+{
+    if (!mpfr_number_p(L) || mpfr_sgn(L) < 0)
+        return -1;
+    mpfr_t a;
+    mpfr_init2(a, mpfr_get_prec(L));
+    mpfr_neg(a, L, MPFR_RNDN); /* exact */
+    int r = supnorm_diff_on(s, f, g, a, L, o, prec);
+    mpfr_clear(a);
+    return r;
+}

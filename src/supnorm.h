@@ -1,0 +1,47 @@
+/* Certified sup norm of f - g over an interval, by branch and bound.
+ *
+ * Every box B of the domain gets an upper bound of |f - g| on B: the smaller
+ * of the naive one, hi|f(B) - g(B)|, and the mean-value one,
+ * hi|(f - g)(m) + (f' - g')(B) (B - m)|, whose overestimate shrinks like
+ * width^2 instead of width; every box midpoint m a lower bound lo|f(m) - g(m)|
+ * from point evaluations (as enclosures).  The box with the largest upper
+ * bound is bisected until hi - lo <= rel_tol * hi (or hi <= abs_tol, or the
+ * budget is spent).  The result [lo, hi] always encloses the sup over the
+ * domain: lo is a value of |f - g| at a point, and every point lies in a box
+ * whose upper bound is at most hi.  Nothing is said about the tails outside
+ * the domain; callers name the domain or argue the tails separately. */
+#ifndef ATTNCHECK_SUPNORM_H
+#define ATTNCHECK_SUPNORM_H
+
+#include "act.h"
+
+typedef struct {
+    double rel_tol;     /* stop when hi - lo <= rel_tol * hi (default 1e-6) */
+    double abs_tol;     /* or when hi <= abs_tol (default 0: off) */
+    long max_boxes;     /* budget of box evaluations (default 200000) */
+    long initial_boxes; /* uniform split of the domain to start (default 64) */
+} supnorm_opts_t;
+
+typedef struct {
+    mpfi_t sup;     /* encloses sup |f - g| over the domain */
+    mpfr_t argmax;  /* a point where |f - g| >= lo(sup) */
+    long boxes;     /* boxes evaluated */
+    int converged;  /* 1 when a tolerance was met within the budget */
+} supnorm_t;
+
+void supnorm_opts_default(supnorm_opts_t *o);
+void supnorm_init(supnorm_t *s, mpfr_prec_t prec);
+void supnorm_clear(supnorm_t *s);
+
+/* sup over [a, b] of |f(x) - g(x)| (g may be NULL: sup |f|), evaluations at
+ * precision prec (o NULL: defaults).  Returns 0 when converged, 1 when the budget ran out or a
+ * box could not be split further (the enclosure is still valid, only wider;
+ * its upper end may be +inf where f or g cannot be certified), -1 when the
+ * domain is not a finite interval with a <= b. */
+int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
+                    const mpfr_t a, const mpfr_t b, const supnorm_opts_t *o, mpfr_prec_t prec);
+/* The same over [-L, L]. */
+int supnorm_diff(supnorm_t *s, const act_t *f, const act_t *g, const mpfr_t L,
+                 const supnorm_opts_t *o, mpfr_prec_t prec);
+
+#endif

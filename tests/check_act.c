@@ -1,0 +1,237 @@
+/* Tests of the activation registry: each built-in's enclosure is computed
+ * two ways (its own routine, and its formula in the expression language
+ * evaluated in plain MPFR at 100 more bits) and must contain the latter. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "testutil.h"
+#include "act.h"
+#include "special.h"
+
+/* Reference value at t, plain MPFR at ref's precision. */
+static void act_reference(mpfr_t ref, const act_t *f, const mpfr_t t)
+{
+    if (f->dexpr) {
+        expr_eval_fr(ref, f->dexpr, t, MPFR_RNDN);
+        return;
+    }
+    /* silu_a (a = 1.702) and elu (alpha = 1) */
+    mpfr_t u;
+    mpfr_init2(u, mpfr_get_prec(ref));
+    if (strncmp(f->name, "silu_a", 6) == 0) {
+        mpfr_set_str(u, "1.702", 10, MPFR_RNDN);
+        mpfr_mul(u, u, t, MPFR_RNDN);
+        mpfr_neg(u, u, MPFR_RNDN);
+        mpfr_exp(u, u, MPFR_RNDN);
+        mpfr_add_ui(u, u, 1, MPFR_RNDN);
+        mpfr_div(ref, t, u, MPFR_RNDN);
+    } else if (mpfr_sgn(t) > 0) {
+        mpfr_set(ref, t, MPFR_RNDN);
+    } else {
+        mpfr_expm1(ref, t, MPFR_RNDN);
+    }
+    mpfr_clear(u);
+}
+
+static void init_builtin(act_t *f, int k, mpfr_prec_t prec)
+{
+    char spec[64], err[256];
+    const act_info_t *info = &act_builtins[k];
+    snprintf(spec, sizeof spec, "%s%s", info->name,
+             strcmp(info->name, "silu_a") == 0 ? ":1.702" : "");
+    ck_assert_msg(act_init_name(f, spec, err, sizeof err, prec) == 0, "%s", err);
+}
+
+static int contains(const mpfi_t y, const mpfr_t v)
+{
+    return mpfr_cmp(&y->left, v) <= 0 && mpfr_cmp(v, &y->right) <= 0;
+}
+
+START_TEST(test_builtin_enclosures)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 7u * (unsigned long)_i);
+    int reps = test_quick() ? 10 : 80;
+    for (int r = 0; r < reps; r++) {
+        mpfr_prec_t prec = test_random_prec(st, 20, 500);
+        act_t f;
+        init_builtin(&f, _i, prec);
+        mpfr_t lo, hi, t, ref;
+        mpfi_t x, y, dy;
+        mpfr_inits2(prec, lo, hi, t, (mpfr_ptr)0);
+        mpfr_init2(ref, prec + 100);
+        mpfi_init2(x, prec);
+        mpfi_init2(y, prec);
+        mpfi_init2(dy, prec);
+        /* box in [-8, 8], some of them straddling 0, -3, 3 */
+        mpfr_urandomb(lo, st);
+        mpfr_mul_ui(lo, lo, 16, MPFR_RNDN);
+        mpfr_sub_ui(lo, lo, 8, MPFR_RNDN);
+        mpfr_urandomb(hi, st);
+        mpfr_mul_ui(hi, hi, 1u + (unsigned)(r % 3) * 3u, MPFR_RNDN);
+        mpfr_add(hi, lo, hi, MPFR_RNDU);
+        for (int j = 0; j < 4; j++) {
+            mpfr_urandomb(t, st);
+            mpfr_sub(ref, hi, lo, MPFR_RNDN);
+            mpfr_mul(t, t, ref, MPFR_RNDN);
+            mpfr_add(t, t, lo, MPFR_RNDN);
+            if (j == 0) mpfr_set(t, lo, MPFR_RNDN);
+            if (j == 1) mpfr_set(t, hi, MPFR_RNDN);
+            if (mpfr_less_p(t, lo)) mpfr_set(t, lo, MPFR_RNDN);
+            if (mpfr_greater_p(t, hi)) mpfr_set(t, hi, MPFR_RNDN);
+            act_reference(ref, &f, t);
+            act_eval_point(y, &f, t);
+            ck_assert_msg(contains(y, ref), "%s at a point, prec %ld, seed %lu", f.name,
+                          (long)prec, test_seed());
+            mpfi_interv_fr(x, lo, hi);
+            act_eval_ival(y, x, &f);
+            ck_assert_msg(contains(y, ref), "%s over a box, prec %ld, seed %lu", f.name,
+                          (long)prec, test_seed());
+            double d = act_eval_d(&f, mpfr_get_d(t, MPFR_RNDN));
+            ck_assert_msg(fabs(d - mpfr_get_d(ref, MPFR_RNDN)) <= 1e-9 * (1 + fabs(d)),
+                          "%s in doubles", f.name);
+        }
+        /* mean value: f(hi) - f(lo) in f'(B) (hi - lo) */
+        mpfi_interv_fr(x, lo, hi);
+        act_eval_dival(dy, x, &f);
+        ck_assert_msg(special_ival_is_finite(dy), "%s: no derivative bound", f.name);
+        mpfi_t a, b;
+        mpfi_init2(a, prec);
+        mpfi_init2(b, prec);
+        act_eval_point(a, &f, hi);
+        act_eval_point(b, &f, lo);
+        mpfi_sub(a, a, b);
+        mpfi_set_fr(b, hi);
+        mpfi_sub_fr(b, b, lo);
+        mpfi_mul(dy, dy, b);
+        ck_assert_msg(mpfr_cmp(&a->left, &dy->right) <= 0 && mpfr_cmp(&dy->left, &a->right) <= 0,
+                      "%s: mean-value form fails, seed %lu", f.name, test_seed());
+        mpfi_clear(a);
+        mpfi_clear(b);
+        mpfr_clears(lo, hi, t, ref, (mpfr_ptr)0);
+        mpfi_clear(x);
+        mpfi_clear(y);
+        mpfi_clear(dy);
+        act_clear(&f);
+    }
+    gmp_randclear(st);
+}
+END_TEST
+
+/* Monotone built-ins map ends to ends: the enclosure of a box is as narrow
+ * as the range itself (relative 2^-40 at 128 bits). */
+START_TEST(test_monotone_tight)
+{
+    static const char *names[] = {"sigmoid", "tanh", "softplus", "elu", "relu", "identity"};
+    char err[256];
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        act_t f;
+        ck_assert(act_init_name(&f, names[k], err, sizeof err, 128) == 0);
+        mpfi_t x, y, ylo, yhi;
+        mpfi_init2(x, 128);
+        mpfi_init2(y, 128);
+        mpfi_init2(ylo, 128);
+        mpfi_init2(yhi, 128);
+        mpfi_interv_d(x, -1.25, 0.75);
+        act_eval_ival(y, x, &f);
+        act_eval_point(ylo, &f, &x->left);
+        act_eval_point(yhi, &f, &x->right);
+        mpfr_t d;
+        mpfr_init2(d, 128);
+        /* the box enclosure contains the ends' enclosures and exceeds them
+         * by no more than rounding */
+        mpfr_sub(d, &ylo->left, &y->left, MPFR_RNDN);
+        ck_assert_msg(mpfr_sgn(d) >= 0 && mpfr_cmp_d(d, 1e-30) < 0, "%s lower end", names[k]);
+        mpfr_sub(d, &y->right, &yhi->right, MPFR_RNDN);
+        ck_assert_msg(mpfr_sgn(d) >= 0 && mpfr_cmp_d(d, 1e-30) < 0, "%s upper end", names[k]);
+        mpfr_clear(d);
+        mpfi_clear(x);
+        mpfi_clear(y);
+        mpfi_clear(ylo);
+        mpfi_clear(yhi);
+        act_clear(&f);
+    }
+}
+END_TEST
+
+/* hardswish's parabola piece: the vertex -3/8 is exactly the lower end. */
+START_TEST(test_hardswish_vertex)
+{
+    char err[256];
+    act_t f;
+    ck_assert(act_init_name(&f, "hardswish", err, sizeof err, 64) == 0);
+    mpfi_t x, y;
+    mpfi_init2(x, 64);
+    mpfi_init2(y, 64);
+    mpfi_interv_d(x, -2, -1);
+    act_eval_ival(y, x, &f);
+    ck_assert(mpfr_cmp_d(&y->left, -0.375) == 0);
+    mpfi_interv_d(x, -5, 4);
+    act_eval_ival(y, x, &f);
+    ck_assert(mpfr_cmp_d(&y->left, -0.375) == 0 && mpfr_cmp_d(&y->right, 4) == 0);
+    mpfi_clear(x);
+    mpfi_clear(y);
+    act_clear(&f);
+}
+END_TEST
+
+START_TEST(test_registry_and_errors)
+{
+    char err[256];
+    act_t f;
+    static const char *names[] = {"identity", "relu", "silu", "silu_a", "gelu", "gelu_tanh",
+                                  "sigmoid", "tanh", "softplus", "elu", "mish", "hardswish"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        ck_assert_msg(act_find(names[k]) != NULL, "%s missing", names[k]);
+    ck_assert(act_find("swish") == NULL);
+    ck_assert(act_init_name(&f, "swish", err, sizeof err, 64) == -1 && strstr(err, "unknown"));
+    ck_assert(act_init_name(&f, "relu:2", err, sizeof err, 64) == -1 && strstr(err, "no parameter"));
+    ck_assert(act_init_name(&f, "silu_a:abc", err, sizeof err, 64) == -1 && strstr(err, "finite"));
+    ck_assert(act_init_name(&f, "silu_a:nan", err, sizeof err, 64) == -1);
+    ck_assert(act_init_name(&f, "silu_a:", err, sizeof err, 64) == -1);
+    ck_assert(act_init_spec(&f, "x*(sigmoid(", err, sizeof err, 64) == -1 &&
+              strstr(err, "position 12"));
+    ck_assert(act_init_spec(&f, "gelu", err, sizeof err, 64) == 0 && f.expr == NULL);
+    act_clear(&f);
+    ck_assert(act_init_spec(&f, "x*sigmoid(x)", err, sizeof err, 64) == 0 && f.expr != NULL);
+    ck_assert_str_eq(act_formula(&f), "x*sigmoid(x)");
+    act_clear(&f);
+    ck_assert(act_init_name(&f, "silu_a", err, sizeof err, 64) == 0);
+    ck_assert_str_eq(f.name, "silu_a:1");
+    act_clear(&f);
+    /* act_init_silu_a agrees with silu_a:0.25 */
+    mpfi_t a, x, y1, y2;
+    mpfi_init2(a, 64);
+    mpfi_init2(x, 64);
+    mpfi_init2(y1, 64);
+    mpfi_init2(y2, 64);
+    mpfi_set_d(a, 0.25);
+    act_init_silu_a(&f, a, 64);
+    act_t g;
+    ck_assert(act_init_name(&g, "silu_a:0.25", err, sizeof err, 64) == 0);
+    mpfi_interv_d(x, -3, 2);
+    act_eval_ival(y1, x, &f);
+    act_eval_ival(y2, x, &g);
+    ck_assert(mpfr_equal_p(&y1->left, &y2->left) && mpfr_equal_p(&y1->right, &y2->right));
+    mpfi_clear(a);
+    mpfi_clear(x);
+    mpfi_clear(y1);
+    mpfi_clear(y2);
+    act_clear(&f);
+    act_clear(&g);
+}
+END_TEST
+
+Suite *suite_act(void)
+{
+    Suite *s = suite_create("act");
+    TCase *tc = tcase_create("act");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_builtin_enclosures, 0, act_n_builtins);
+    tcase_add_test(tc, test_monotone_tight);
+    tcase_add_test(tc, test_hardswish_vertex);
+    tcase_add_test(tc, test_registry_and_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,373 @@
+/* Tests of the --expr language: values enclosed, errors with positions, limits. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+#include "expr.h"
+#include "special.h"
+
+/* Oracles in plain MPFR (round to nearest at a much higher precision). */
+static void ref_silu1702(mpfr_t y, const mpfr_t x)
+{
+    mpfr_t t;
+    mpfr_init2(t, mpfr_get_prec(y));
+    mpfr_set_str(t, "1.702", 10, MPFR_RNDN);
+    mpfr_mul(t, t, x, MPFR_RNDN);
+    mpfr_neg(t, t, MPFR_RNDN);
+    mpfr_exp(t, t, MPFR_RNDN);
+    mpfr_add_ui(t, t, 1, MPFR_RNDN);
+    mpfr_div(y, x, t, MPFR_RNDN);
+    mpfr_clear(t);
+}
+static void ref_gelu(mpfr_t y, const mpfr_t x)
+{
+    mpfr_t t;
+    mpfr_init2(t, mpfr_get_prec(y));
+    mpfr_sqrt_ui(t, 2, MPFR_RNDN);
+    mpfr_div(t, x, t, MPFR_RNDN);
+    mpfr_erf(t, t, MPFR_RNDN);
+    mpfr_add_ui(t, t, 1, MPFR_RNDN);
+    mpfr_mul(t, t, x, MPFR_RNDN);
+    mpfr_div_2ui(y, t, 1, MPFR_RNDN);
+    mpfr_clear(t);
+}
+static void ref_poly(mpfr_t y, const mpfr_t x) /* -x^2 + 2^-x */
+{
+    mpfr_t t;
+    mpfr_init2(t, mpfr_get_prec(y));
+    mpfr_ui_pow(t, 2, x, MPFR_RNDN);
+    mpfr_ui_div(t, 1, t, MPFR_RNDN);
+    mpfr_sqr(y, x, MPFR_RNDN);
+    mpfr_sub(y, t, y, MPFR_RNDN);
+    mpfr_clear(t);
+}
+static void ref_mix(mpfr_t y, const mpfr_t x) /* log1p(x^2) + expm1(x)/e - max(x, pi/4) */
+{
+    mpfr_t t, u;
+    mpfr_init2(t, mpfr_get_prec(y));
+    mpfr_init2(u, mpfr_get_prec(y));
+    mpfr_sqr(t, x, MPFR_RNDN);
+    mpfr_log1p(t, t, MPFR_RNDN);
+    mpfr_expm1(u, x, MPFR_RNDN);
+    mpfr_set_ui(y, 1, MPFR_RNDN);
+    mpfr_exp(y, y, MPFR_RNDN);
+    mpfr_div(u, u, y, MPFR_RNDN);
+    mpfr_add(t, t, u, MPFR_RNDN);
+    mpfr_const_pi(u, MPFR_RNDN);
+    mpfr_div_2ui(u, u, 2, MPFR_RNDN);
+    mpfr_max(u, u, x, MPFR_RNDN);
+    mpfr_sub(y, t, u, MPFR_RNDN);
+    mpfr_clear(t);
+    mpfr_clear(u);
+}
+static void ref_misc(mpfr_t y, const mpfr_t x) /* tanh(x)*erfc(x) + softplus(x) + abs(x)^1.5 + sqrt(x^2+1) */
+{
+    mpfr_t t, u;
+    mpfr_init2(t, mpfr_get_prec(y));
+    mpfr_init2(u, mpfr_get_prec(y));
+    mpfr_tanh(t, x, MPFR_RNDN);
+    mpfr_erfc(u, x, MPFR_RNDN);
+    mpfr_mul(t, t, u, MPFR_RNDN);
+    mpfr_exp(u, x, MPFR_RNDN);
+    mpfr_log1p(u, u, MPFR_RNDN);
+    mpfr_add(t, t, u, MPFR_RNDN);
+    mpfr_abs(u, x, MPFR_RNDN);
+    mpfr_set_d(y, 1.5, MPFR_RNDN);
+    mpfr_pow(u, u, y, MPFR_RNDN);
+    mpfr_add(t, t, u, MPFR_RNDN);
+    mpfr_sqr(u, x, MPFR_RNDN);
+    mpfr_add_ui(u, u, 1, MPFR_RNDN);
+    mpfr_sqrt(u, u, MPFR_RNDN);
+    mpfr_add(y, t, u, MPFR_RNDN);
+    mpfr_clear(t);
+    mpfr_clear(u);
+}
+
+static const struct {
+    const char *text;
+    void (*ref)(mpfr_t, const mpfr_t);
+} cases[] = {
+    {"x*sigmoid(1.702*x)", ref_silu1702},
+    {"0.5 * z * (1 + erf(z / sqrt(2)))", ref_gelu},
+    {"-x^2 + 2^-x", ref_poly},
+    {"log1p(x^2) + expm1(x)/e - max(x, pi/4)", ref_mix},
+    {"tanh(x)*erfc(x) + softplus(x) + abs(x)^1.5 + sqrt(x^2+1)", ref_misc},
+};
+
+/* 1 when the enclosure y contains v. */
+static int contains(const mpfi_t y, const mpfr_t v)
+{
+    return mpfr_cmp(&y->left, v) <= 0 && mpfr_cmp(v, &y->right) <= 0;
+}
+
+START_TEST(test_values_enclosed)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + (unsigned long)_i);
+    char err[256];
+    expr_t *e = expr_parse(cases[_i].text, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s: %s", cases[_i].text, err);
+    int reps = test_quick() ? 10 : 60;
+    for (int r = 0; r < reps; r++) {
+        mpfr_prec_t prec = test_random_prec(st, 20, 600);
+        mpfr_t t, lo, hi, ref;
+        mpfi_t x, y;
+        mpfr_inits2(prec, t, lo, hi, (mpfr_ptr)0);
+        mpfr_init2(ref, prec + 100);
+        mpfi_init2(x, prec);
+        mpfi_init2(y, prec);
+        /* a random box inside [-6, 6] and a random point of it */
+        mpfr_urandomb(lo, st);
+        mpfr_urandomb(hi, st);
+        mpfr_mul_ui(lo, lo, 12, MPFR_RNDN);
+        mpfr_sub_ui(lo, lo, 6, MPFR_RNDN);
+        mpfr_div_ui(hi, hi, 1u + (unsigned)(r % 7) * 100u, MPFR_RNDN);
+        mpfr_add(hi, lo, hi, MPFR_RNDN);
+        mpfr_urandomb(t, st);
+        mpfr_sub(ref, hi, lo, MPFR_RNDN);
+        mpfr_mul(t, t, ref, MPFR_RNDN);
+        mpfr_add(t, t, lo, MPFR_RNDD);
+        if (mpfr_less_p(t, lo)) mpfr_set(t, lo, MPFR_RNDN);
+        if (mpfr_greater_p(t, hi)) mpfr_set(t, hi, MPFR_RNDN);
+        cases[_i].ref(ref, t);
+        /* the point */
+        mpfi_set_fr(x, t);
+        expr_eval_ival(y, e, x);
+        ck_assert_msg(contains(y, ref), "%s at a point, prec %ld, seed %lu",
+                      cases[_i].text, (long)prec, test_seed());
+        /* the box */
+        mpfi_interv_fr(x, lo, hi);
+        expr_eval_ival(y, e, x);
+        ck_assert_msg(contains(y, ref), "%s over a box, prec %ld, seed %lu",
+                      cases[_i].text, (long)prec, test_seed());
+        /* the point value in doubles is close */
+        double d = expr_eval_d(e, mpfr_get_d(t, MPFR_RNDN));
+        double rd = mpfr_get_d(ref, MPFR_RNDN);
+        ck_assert_msg(fabsl((long double)d - rd) <= 1e-6 * (1 + fabsl((long double)rd)) || prec < 40,
+                      "%s: double value %g vs %g", cases[_i].text, d, rd);
+        mpfr_clears(t, lo, hi, ref, (mpfr_ptr)0);
+        mpfi_clear(x);
+        mpfi_clear(y);
+    }
+    expr_free(e);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* A value off by a relative 1e-12 must fall outside a 200-bit enclosure. */
+START_TEST(test_wrong_value_rejected)
+{
+    char err[256];
+    expr_t *e = expr_parse(cases[0].text, err, sizeof err);
+    ck_assert_ptr_nonnull(e);
+    mpfr_t t, ref;
+    mpfi_t x, y;
+    mpfr_init2(t, 200);
+    mpfr_init2(ref, 300);
+    mpfi_init2(x, 200);
+    mpfi_init2(y, 200);
+    mpfr_set_d(t, 0.625, MPFR_RNDN);
+    ref_silu1702(ref, t);
+    mpfr_mul_d(ref, ref, 1 + 1e-12, MPFR_RNDN);
+    mpfi_set_fr(x, t);
+    expr_eval_ival(y, e, x);
+    ck_assert(!contains(y, ref));
+    mpfr_clear(t);
+    mpfr_clear(ref);
+    mpfi_clear(x);
+    mpfi_clear(y);
+    expr_free(e);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    long pos;
+    const char *words;
+} bad[] = {
+    {"x*(sigmoid(", 12, "end of input"},
+    {"", 1, "expected an operand"},
+    {"(x", 3, "expected ')'"},
+    {"x)", 2, "unbalanced"},
+    {"foo(x)", 1, "unknown name 'foo'"},
+    {"exp x", 5, "expected '(' after 'exp'"},
+    {"min(x)", 6, "expected ','"},
+    {"max(x, 1, 2)", 9, "expected ')'"},
+    {"2 x", 3, "expected an operator"},
+    {"x $ 1", 3, "'$'"},
+    {"1..2", 3, "expected an operator"},
+    {"x^", 3, "expected an operand"},
+    {"1e99999999", 2, "exponent"},
+    {"sigmoid(x,)", 10, "expected ')'"},
+    {"\x80x", 1, "byte 0x80"},
+    {"e(x)", 2, "expected an operator"},
+    {"x * * x", 5, "expected an operand"},
+};
+
+START_TEST(test_malformed_positions)
+{
+    char err[256], want[64];
+    expr_t *e = expr_parse(bad[_i].text, err, sizeof err);
+    ck_assert_msg(e == NULL, "'%s' was accepted", bad[_i].text);
+    snprintf(want, sizeof want, "at position %ld", bad[_i].pos);
+    ck_assert_msg(strstr(err, want) != NULL, "'%s': %s (wanted %s)", bad[_i].text, err, want);
+    ck_assert_msg(strstr(err, bad[_i].words) != NULL, "'%s': %s (wanted '%s')", bad[_i].text, err,
+                  bad[_i].words);
+    ck_assert(strncmp(err, "expression: ", 12) == 0 && strchr(err, '\n') == NULL);
+}
+END_TEST
+
+START_TEST(test_limits)
+{
+    char err[256];
+    char *s = malloc(EXPR_MAX_LEN + 64);
+    ck_assert_ptr_nonnull(s);
+    /* nesting: 60 levels parse, 70 do not */
+    for (int depth = 60; depth <= 70; depth += 10) {
+        int k = 0;
+        for (int i = 0; i < depth; i++) s[k++] = '(';
+        s[k++] = 'x';
+        for (int i = 0; i < depth; i++) s[k++] = ')';
+        s[k] = '\0';
+        expr_t *e = expr_parse(s, err, sizeof err);
+        if (depth == 60) {
+            ck_assert_msg(e != NULL, "%s", err);
+            expr_free(e);
+        } else {
+            ck_assert(e == NULL && strstr(err, "nested deeper") != NULL);
+        }
+    }
+    /* unary minus and powers nest too */
+    memset(s, '-', 200);
+    strcpy(s + 200, "x");
+    ck_assert(expr_parse(s, err, sizeof err) == NULL && strstr(err, "nested") != NULL);
+    /* too long */
+    memset(s, ' ', EXPR_MAX_LEN + 10);
+    s[0] = 'x';
+    s[EXPR_MAX_LEN + 10] = '\0';
+    ck_assert(expr_parse(s, err, sizeof err) == NULL && strstr(err, "longer than") != NULL);
+    /* a long flat sum at the limit is fine */
+    int k = 0;
+    while (k + 2 < EXPR_MAX_LEN) { s[k++] = 'x'; s[k++] = '+'; }
+    s[k++] = 'x';
+    s[k] = '\0';
+    expr_t *e = expr_parse(s, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    mpfi_t x, y;
+    mpfi_init2(x, 64);
+    mpfi_init2(y, 64);
+    mpfi_set_ui(x, 1);
+    expr_eval_ival(y, e, x);
+    ck_assert(mpfi_is_inside_ui((unsigned long)(k + 1) / 2, y) > 0);
+    mpfi_clear(x);
+    mpfi_clear(y);
+    expr_free(e);
+    ck_assert(expr_parse(NULL, err, sizeof err) == NULL);
+    free(s);
+}
+END_TEST
+
+/* Outside the domain the result is NaN or unbounded, never a false bound. */
+START_TEST(test_domain)
+{
+    static const char *texts[] = {"log(x)", "sqrt(x)", "1/x", "x^0.5", "x^-1", "x^-2",
+                                  "log1p(x - 1)", "x^x", "0/0*x"};
+    char err[256];
+    mpfi_t x, y;
+    mpfi_init2(x, 80);
+    mpfi_init2(y, 80);
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        expr_t *e = expr_parse(texts[k], err, sizeof err);
+        ck_assert_msg(e != NULL, "%s", err);
+        mpfi_interv_si(x, -1, 1);
+        expr_eval_ival(y, e, x);
+        ck_assert_msg(!special_ival_is_finite(y), "%s on [-1, 1] was bounded", texts[k]);
+        mpfi_set_si(x, 0);
+        expr_eval_ival(y, e, x); /* must not crash */
+        expr_eval_dival(y, e, x);
+        expr_free(e);
+    }
+    /* integer powers of negatives are fine: x^3 on [-2, 1] is [-8, 1] */
+    expr_t *e = expr_parse("x^3", err, sizeof err);
+    mpfi_interv_si(x, -2, 1);
+    expr_eval_ival(y, e, x);
+    ck_assert(mpfr_cmp_si(&y->left, -8) == 0 && mpfr_cmp_si(&y->right, 1) == 0);
+    expr_free(e);
+    e = expr_parse("(-x)^2", err, sizeof err);
+    expr_eval_ival(y, e, x);
+    ck_assert(mpfr_cmp_si(&y->left, 0) == 0 && mpfr_cmp_si(&y->right, 4) == 0);
+    expr_free(e);
+    mpfi_clear(x);
+    mpfi_clear(y);
+}
+END_TEST
+
+/* The mean-value property the sup norm relies on: f(t) - f(m) lies in
+ * f'(B) (t - m) for points t, m of the box B. */
+START_TEST(test_derivative_mean_value)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 100 + (unsigned long)_i);
+    char err[256];
+    expr_t *e = expr_parse(cases[_i].text, err, sizeof err);
+    ck_assert_ptr_nonnull(e);
+    for (int r = 0; r < (test_quick() ? 5 : 30); r++) {
+        mpfr_prec_t prec = test_random_prec(st, 30, 300);
+        mpfr_t lo, w, t, m;
+        mpfi_t B, d, ft, fm;
+        mpfr_inits2(prec, lo, w, t, m, (mpfr_ptr)0);
+        mpfi_init2(B, prec);
+        mpfi_init2(d, prec);
+        mpfi_init2(ft, prec);
+        mpfi_init2(fm, prec);
+        mpfr_urandomb(lo, st);
+        mpfr_mul_ui(lo, lo, 10, MPFR_RNDN);
+        mpfr_sub_ui(lo, lo, 5, MPFR_RNDN);
+        mpfr_urandomb(w, st);
+        mpfr_add(w, lo, w, MPFR_RNDU);
+        mpfi_interv_fr(B, lo, w);
+        mpfr_set(t, lo, MPFR_RNDN);
+        mpfr_set(m, w, MPFR_RNDN);
+        expr_eval_dival(d, e, B);
+        if (special_ival_is_finite(d)) {
+            mpfi_set_fr(ft, t);
+            expr_eval_ival(ft, e, ft);
+            mpfi_set_fr(fm, m);
+            expr_eval_ival(fm, e, fm);
+            mpfi_sub(ft, ft, fm);       /* f(t) - f(m) */
+            mpfi_set_fr(fm, t);
+            mpfi_sub_fr(fm, fm, m);
+            mpfi_mul(d, d, fm);         /* f'(B) (t - m) */
+            /* the two enclosures must meet */
+            ck_assert_msg(mpfr_cmp(&ft->left, &d->right) <= 0 && mpfr_cmp(&d->left, &ft->right) <= 0,
+                          "%s: mean-value form fails, seed %lu", cases[_i].text, test_seed());
+        }
+        mpfr_clears(lo, w, t, m, (mpfr_ptr)0);
+        mpfi_clear(B);
+        mpfi_clear(d);
+        mpfi_clear(ft);
+        mpfi_clear(fm);
+    }
+    expr_free(e);
+    gmp_randclear(st);
+}
+END_TEST
+
+Suite *suite_expr(void)
+{
+    Suite *s = suite_create("expr");
+    TCase *tc = tcase_create("expr");
+    tcase_set_timeout(tc, 60);
+    int n_cases = (int)(sizeof cases / sizeof cases[0]);
+    tcase_add_loop_test(tc, test_values_enclosed, 0, n_cases);
+    tcase_add_test(tc, test_wrong_value_rejected);
+    tcase_add_loop_test(tc, test_malformed_positions, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(tc, test_limits);
+    tcase_add_test(tc, test_domain);
+    tcase_add_loop_test(tc, test_derivative_mean_value, 0, n_cases);
+    suite_add_tcase(s, tc);
+    return s;
+}
