@@ -84,3 +84,11 @@ build-fuzz/fuzz_expr: fuzz/fuzz_expr.c src/expr.c src/special.c src/expr.h src/s
 fuzz: build-fuzz/fuzz_expr
 	./build-fuzz/fuzz_expr -max_total_time=$(FUZZ_SECONDS) -max_len=4200 -timeout=10 \
 	  -print_final_stats=1 build-fuzz/corpus fuzz/corpus
+
+# ---- softmax benchmark (issue 3): plain MPFR vs certified, uniform vs adaptive ----
+.PHONY: bench-softmax
+bench-softmax: deps $(BUILD)/bench_softmax
+	./$(BUILD)/bench_softmax
+
+$(BUILD)/bench_softmax: $(OBJ) $(BUILD)/bench/bench_softmax.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -46,6 +46,11 @@ void attn_head_logits(imat_t S, const attn_head_t h, const imat_t X,
  * every exponential is at most 1 and huge logits never overflow.  Every row
  * must allow at least one key (returns -1 otherwise, 0 on success). */
 int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec);
+/* attn_softmax evaluates terms far below the row maximum (e^(s-m) < 2^-16)
+ * at fewer bits, enough for absolute accuracy ~2^-(prec+16): still a
+ * certified enclosure.  attn_softmax_uniform is the same with every term at
+ * prec bits (reference for tests and benchmarks). */
+int attn_softmax_uniform(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec);
 /* Y (N x D) = h(X): Y_i = sum_j A_ij x_j W_OV.  Returns 0, or -1 when a row
  * of the mask allows no key. */
 int attn_head_apply(imat_t Y, const attn_head_t h, const imat_t X,

@@ -3,6 +3,9 @@
 
 extern const claim_t claim_neuron_head, claim_mlp_layer, claim_activation_head,
     claim_linear_head, claim_attention_only;
+/* Omega limits and costs (issue 3) */
+extern const claim_t claim_mask_encoding, claim_blog_three_layer, claim_blog_one_layer,
+    claim_inflation, claim_attention_only_encoded;
 
 const claim_t *const claim_registry[] = {
     &claim_neuron_head,
@@ -10,5 +13,10 @@ const claim_t *const claim_registry[] = {
     &claim_activation_head,
     &claim_linear_head,
     &claim_attention_only,
+    &claim_mask_encoding,
+    &claim_attention_only_encoded,
+    &claim_blog_three_layer,
+    &claim_blog_one_layer,
+    &claim_inflation,
     NULL,
 };

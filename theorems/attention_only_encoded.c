@@ -1,0 +1,256 @@
+/* attention-only-encoded (Theorem 6 + Theorem 9; bound derived).  The
+ * attention-only transformer of the attention-only claim (the lead's
+ * builder, attention_only.h) with every mask replaced by one-hot positions:
+ * each layer's heads (W_QK, W_OV, mask M) act on X' = [X^ | I_N] unmasked,
+ * with W'_QK = blockdiag(tau W_QK, Omega (M - J)), W'_OV = blockdiag(W_OV, 0).
+ * The position columns never change (W'_OV is 0 there).
+ *
+ * Derived bound, layer by layer.  Let X_k be the masked stack's stream
+ * before layer k (rows <= R_k) and Delta_k the largest row error of the
+ * encoded stream's feature block against it (Delta_0 = 0).  Per head
+ * (q = tau ||W_QK||, o = ||W_OV||, certified upper bounds; R~ = R_k + Delta_k):
+ *   encoding:  ||h'(X~') - h_M(X~)|| <= 2 (N-1) e^(2 q R~^2 - Omega) o R~   (mask-encoding);
+ *   Lipschitz: ||h_M(X~) - h_M(X)|| <= o Delta + o R~ ||dA||_1,
+ *              ||dA_i||_1 <= 2 max_j |ds_ij| <= 2 q (2 R_k Delta + Delta^2)
+ *              (the softmax Jacobian diag(p) - p p^T maps l_inf to l_1 with norm <= 2);
+ *   Delta_(k+1) <= Delta_k + sum_heads (both terms).
+ * E (all rows, feature block) <= Delta_final + hi(E_masked), the latter the
+ * certified distance between the masked stack and the original transformer
+ * (zero in exact arithmetic: Theorem 6). */
+#include <stdlib.h>
+#include <string.h>
+#include "attention_only.h"
+#include "omega_util.h"
+
+enum { MUT_NONE, MUT_HALF_OMEGA, MUT_MLP_CAUSAL };
+
+static int get_params(row_t *r, long *dims, long *H, long *rh, long *L)
+{
+    if (thm_get_shape(dims, 3, r, 256) != 0)
+        return -1;
+    if (params_get_long(H, &r->params, "heads") != 0 || *H < 1 || *H > 16 ||
+        params_get_long(rh, &r->params, "d_head") != 0 || *rh < 1 || *rh > 256 ||
+        params_get_long(L, &r->params, "blocks") != 0 || *L < 1 || *L > 16) {
+        snprintf(r->note, sizeof r->note,
+                 "heads in [1, 16], d_head in [1, 256] and blocks in [1, 16] are required");
+        return -1;
+    }
+    return 0;
+}
+
+/* Full-form W_QK = W_Q W_K^T (or W_Q itself) and W_OV = W_V W_O. */
+static void head_full(imat_t QK, imat_t OV, const attn_head_struct *h, mpfr_prec_t prec)
+{
+    long D = h->W_Q->rows;
+    imat_reinit(QK, D, D, prec);
+    imat_reinit(OV, D, D, prec);
+    if (h->qk_full) {
+        imat_set(QK, h->W_Q);
+    } else {
+        imat_t Kt;
+        imat_init(Kt, h->W_K->cols, D, prec);
+        imat_transpose(Kt, h->W_K);
+        imat_mul(QK, h->W_Q, Kt);
+        imat_clear(Kt);
+    }
+    if (h->ov_full)
+        imat_set(OV, h->W_V);
+    else
+        imat_mul(OV, h->W_V, h->W_O);
+}
+
+static int run(row_t *r)
+{
+    mpfr_prec_t prec = r->prec;
+    long dims[3], H, rh, L;
+    if (get_params(r, dims, &H, &rh, &L) != 0)
+        return -1;
+    mpfi_t omega, a, om_used, R, Rt, Dl, t, u, q, o, acc;
+    omega_ivals_init(prec, omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (mpfi_ptr)0);
+    if (omega_get(omega, r) != 0 || thm_get_slope(a, r) != 0) {
+        omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (mpfi_ptr)0);
+        return -1;
+    }
+    long d = dims[0], l = dims[1], n = dims[2], N = n + 1, D = d + 1;
+    gmp_randstate_t st;
+    imat_t X, Y, ref, Xm, Xe, QK, OV, tmp;
+    tf_model_t m;
+    thm_rand_init(st, r->seed, 5); /* the same instance as attention-only */
+    imat_init(X, n, d, prec);
+    imat_randtest_dyadic(X, st, WEIGHT_BITS);
+    tf_model_random(&m, d, l, H, rh, L, st, prec);
+    gmp_randclear(st);
+    imat_init(Y, n, d, prec);
+    imat_set(Y, X);
+    tf_model_apply(Y, &m, a, prec);
+    imat_init(ref, 0, 0, prec);
+    thm_bias_stream(ref, Y, prec);
+
+    /* masked stack (the lead's builder) and its encoded twin */
+    attn_only_t A, Aenc;
+    attn_only_from_model(&A, &m, a, n, TF_MUT_NONE, prec);
+    attn_only_from_model(&Aenc, &m, a, n, r->mutation == MUT_MLP_CAUSAL ? TF_MUT_MLP_CAUSAL : 0, prec);
+    mpfi_set(om_used, omega);
+    if (r->mutation == MUT_HALF_OMEGA)
+        mpfi_mul_2si(om_used, om_used, -1);
+    imat_init(Xm, 0, 0, prec);
+    thm_bias_stream(Xm, X, prec);
+    imat_init(Xe, N, D + N, prec);
+    imat_set_block(Xe, 0, 0, Xm);
+    for (long i = 0; i < N; i++)
+        mpfi_set_ui(imat_entry(Xe, i, D + i), 1);
+    imat_init(QK, 0, 0, prec);
+    imat_init(OV, 0, 0, prec);
+    imat_init(tmp, 0, 0, prec);
+    mpfr_t nq, no;
+    mpfr_inits2(prec, nq, no, (mpfr_ptr)0);
+    mpfi_set_ui(Dl, 0);
+    long total_heads = 0;
+    for (long k = 0; k < A.n_layers; k++) {
+        const attn_only_layer_t *lay = A.layers + k, *lenc = Aenc.layers + k;
+        /* R_k: largest row norm of the masked stream entering layer k */
+        mpfi_set_ui(R, 0);
+        for (long i = 0; i < N; i++) {
+            imat_row_norm2(t, Xm, i);
+            ival_max(R, R, t);
+        }
+        mpfi_add(Rt, R, Dl);
+        mpfi_set_ui(acc, 0);
+        attn_head_struct *enc = malloc(sizeof *enc * (size_t)lay->n_heads);
+        for (long h = 0; h < lay->n_heads; h++) {
+            const attn_head_struct *hd = lay->heads + h;
+            head_full(QK, OV, hd, prec);
+            attn_head_init_full(enc + h, D + N, prec);
+            for (long i = 0; i < D; i++)
+                for (long j = 0; j < D; j++) {
+                    mpfi_mul(imat_entry(enc[h].W_Q, i, j), imat_entry(QK, i, j), hd->tau);
+                    mpfi_set(imat_entry(enc[h].W_V, i, j), imat_entry(OV, i, j));
+                }
+            for (long i = 0; i < N; i++)
+                for (long j = 0; j < N; j++)
+                    if (!mask_at(&lenc->mask, i, j))
+                        mpfi_neg(imat_entry(enc[h].W_Q, D + i, D + j), om_used);
+            /* the bound's terms for this head */
+            imat_norm2_upper(nq, QK);
+            imat_norm2_upper(no, OV);
+            mpfi_set_fr(q, nq);
+            mpfi_mul(q, q, hd->tau);
+            mpfi_abs(q, q);
+            mpfi_set_fr(o, no);
+            /* encoding: 2 (N-1) e^(2 q Rt^2 - Omega) o Rt */
+            mpfi_sqr(t, Rt);
+            mpfi_mul(t, t, q);
+            mpfi_mul_2ui(t, t, 1);
+            mpfi_sub(t, t, omega);
+            mpfi_exp(t, t);
+            mpfi_mul(t, t, o);
+            mpfi_mul(t, t, Rt);
+            mpfi_mul_ui(t, t, (unsigned long)(2 * (N - 1)));
+            mpfi_add(acc, acc, t);
+            /* Lipschitz: o Dl + o Rt 2 q (2 R Dl + Dl^2) */
+            mpfi_mul_2ui(u, R, 1);
+            mpfi_add(u, u, Dl);
+            mpfi_mul(u, u, Dl);
+            mpfi_mul(u, u, q);
+            mpfi_mul_2ui(u, u, 1);
+            mpfi_mul(u, u, Rt);
+            mpfi_add(u, u, Dl);
+            mpfi_mul(u, u, o);
+            mpfi_add(acc, acc, u);
+        }
+        total_heads += lay->n_heads;
+        attn_layer_apply(Xe, enc, lay->n_heads, NULL, prec);
+        attn_layer_apply(Xm, lay->heads, lay->n_heads, &lay->mask, prec);
+        for (long h = 0; h < lay->n_heads; h++)
+            attn_head_clear(enc + h);
+        free(enc);
+        mpfi_add(Dl, Dl, acc);
+    }
+    /* E: all rows, feature block, against the original transformer */
+    error_metric(r->error, r->error_abs, Xe, ref, 0, N, D);
+    mpfi_t Em, Emabs;
+    mpfi_init2(Em, prec);
+    mpfi_init2(Emabs, prec);
+    error_metric(Em, Emabs, Xm, ref, 0, N, D);
+    mpfi_set_fr(t, &Em->right);
+    mpfi_add(r->bound, Dl, t);
+    r->has_bound = 1;
+    mpfi_set(row_add_ival(r, "E masked stack vs original"), Em);
+    row_add_long(r, "layers", A.n_layers);
+    row_add_long(r, "heads", total_heads);
+    row_add_long(r, "width", D + N);
+    row_add_text(r, "E resolved", "%s", omega_resolved(r->error) ? "yes" : "NO");
+
+    mpfi_clear(Em);
+    mpfi_clear(Emabs);
+    mpfr_clears(nq, no, (mpfr_ptr)0);
+    attn_only_clear(&A);
+    attn_only_clear(&Aenc);
+    tf_model_clear(&m);
+    imat_clear(X);
+    imat_clear(Y);
+    imat_clear(ref);
+    imat_clear(Xm);
+    imat_clear(Xe);
+    imat_clear(QK);
+    imat_clear(OV);
+    imat_clear(tmp);
+    omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (mpfi_ptr)0);
+    return 0;
+}
+
+/* E falls like e^-(Omega - const): 64 + (Omega + 64)/ln 2 bits resolve it
+ * for the quick shapes; the Ziv loop raises it when the verdict needs it. */
+static mpfr_prec_t start_prec(const params_t *p)
+{
+    double om = params_get_double(p, "omega", 0);
+    if (!(om >= 0) || om > 1e5)
+        return 128;
+    double bits = 64 + (om + 64) / 0.6931471805599453;
+    return (mpfr_prec_t)(bits < 8192 ? bits : 8192);
+}
+
+static int fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)
+{
+    static const char *const keys[] = {"shape", "heads", "d_head", "blocks", "a", "seed", NULL};
+    return omega_fit_series(fits, max_fits, rows, n_rows, keys, 16, 4, -1);
+}
+
+const claim_t claim_attention_only_encoded = {
+    .id = "attention-only-encoded",
+    .source = "Theorem 6 + 9",
+    .kind = KIND_INEQUALITY,
+    .provenance = "paper (abstract: arbitrarily small error); bound derived",
+    .statement = "The attention-only transformer with every mask encoded by one-hot positions and "
+                 "Omega matches the original transformer up to a derived E(Omega) -> 0.",
+    .formula = "The 2L-layer attention-only stack of `attention-only` (same instance: seed salt, "
+               "shapes, SiLU_a), each layer's heads made unmasked on X′ = [X̂ | I_N] with "
+               "W′_QK = blockdiag(τ W_QK, Ω(M − J)), W′_OV = blockdiag(W_OV, 0).\n"
+               "Derived bound, layer by layer (q = τ‖W_QK‖₂, o = ‖W_OV‖₂ certified, R_k the "
+               "largest row of the masked stream, R̃ = R_k + Δ_k): "
+               "Δ_{k+1} ≤ Δ_k + Σ_heads [2(N−1)e^{2qR̃²−Ω} o R̃ + oΔ_k + 2 o R̃ q(2R_kΔ_k + Δ_k²)] "
+               "(mask-encoding at the perturbed input, plus the masked head's Lipschitz bound: "
+               "the softmax Jacobian maps ℓ∞ to ℓ1 with norm ≤ 2); "
+               "**E ≤ Δ_final + hi(‖masked stack − original‖)** (the latter ~2^−p: Theorem 6 is exact). "
+               "E over all N rows (bias row included), the d+1 feature columns.",
+    .notes = "The bound compounds per-layer Lipschitz constants: valid but loose; it falls like "
+             "e^{−Ω} once Ω exceeds the largest 2qR̃². Fits are least-squares estimates.",
+    .quick = {{"omega", {{"shape", "2x3x3,4x6x4"}, {"heads", "2"}, {"d_head", "2"}, {"blocks", "2"},
+                         {"a", "1"}, {"omega", "0,1,2,4,8,16,32,64,128,256"}, {NULL, NULL}}},
+              {NULL, {{NULL, NULL}}}},
+    .full = {{"omega", {{"shape", "2x3x3,4x6x4,8x16x8"}, {"heads", "2,4"}, {"d_head", "2"},
+                        {"blocks", "1,3"}, {"a", "1,1.702"},
+                        {"omega", "0,1,2,4,8,16,32,64,128,256,512,1000"}, {NULL, NULL}}},
+             {NULL, {{NULL, NULL}}}},
+    .mutations = {{"half-omega", "the position blocks use Omega/2 (the bound keeps Omega)"},
+                  {"mlp-causal", "the MLP layers' mask B is encoded as the causal mask"},
+                  {NULL, NULL}},
+    /* the bound is astronomically loose at small Omega (1e+177920): plotted apart */
+    .plots = {{.x = "omega", .y = "error", .series = "shape", .logy = 1,
+               .title = "end-to-end hi(E) against Omega (certified)"},
+              {.x = "omega", .y = "ratio", .series = "shape", .logy = 1,
+               .title = "E/bound against Omega (the derived bound's slack)"}},
+    .run = run,
+    .start_prec = start_prec,
+    .fit = fit,
+};

@@ -1,0 +1,149 @@
+/* blog-one-layer (blog code: ffn_via_attention_single_layer.py).  One
+ * unmasked head per hidden neuron h on the stream X- = [[X, I_n, 0], [0, 0, 1]]
+ * (extra token LAST, positions p_i = e_(d+i)):
+ *   W_QK = 2 Omega sum_(i<=n) p_i^T p_n + 2 Omega sum_(i<n) p_i^T p_i
+ *          + sum_(i<n) [W_in[:,h]; 0] p_i,   W_OV = blockdiag(W_in[:,h] W_out[h,:], 0).
+ * Logits of a real query with z = x.W_in[:,h]: 2 Omega (extra), 2 Omega + z
+ * (self), z (other real tokens); the extra token's value is 0, so the head
+ * gives ~ sigma(z) z W_out[h,:] and the heads sum to ~ MLP(X).
+ *
+ * Derived bound.  Shift the logits by 2 Omega: weights 1 (extra), e^z (self),
+ * e^(z - 2 Omega) (n-1 others), T = 1 + e^z + (n-1) e^(z - 2 Omega).  The
+ * output minus SiLU(z_a) u is u [e^z z_a (1/T - 1/(1+e^z)) + e^(z-2 Omega)
+ * sum_(k != a) z_k / T]; both terms are at most (n-1) e^(-2 Omega) max|z_k|
+ * (e^z/T <= 1, e^z/(1+e^z) <= 1).  Summing over heads:
+ *   E <= 2 (n-1) e^(-2 Omega) sum_h Zmax_h ||W_out[h,:]||,  Zmax_h = max_k |x_k.W_in[:,h]|. */
+#include <string.h>
+#include "omega_util.h"
+
+enum { MUT_NONE, MUT_OMEGA, MUT_NO_SELF, MUT_RATE4 };
+
+static int run(row_t *r)
+{
+    mpfr_prec_t prec = r->prec;
+    long d, l, n;
+    mpfi_t omega, c2, t, z, zmax, acc;
+    mpfi_init2(omega, prec);
+    if (omega_blog_params(r, omega, &d, &l, &n) != 0) {
+        mpfi_clear(omega);
+        return -1;
+    }
+    long P = d, Dw = d + n + 1, N = n + 1;
+    gmp_randstate_t st;
+    imat_t X, Win, Wout, Xb, S, Y, ref, H;
+    thm_rand_init(st, r->seed, 21);
+    imat_init(X, n, d, prec);
+    imat_init(Win, d, l, prec);
+    imat_init(Wout, l, d, prec);
+    imat_randtest_dyadic(X, st, WEIGHT_BITS);
+    imat_randtest_dyadic(Win, st, WEIGHT_BITS);
+    imat_randtest_dyadic(Wout, st, WEIGHT_BITS);
+    gmp_randclear(st);
+    imat_init(Xb, 0, 0, prec);
+    omega_blog_stream(Xb, X, d, prec);
+
+    omega_ivals_init(prec, c2, t, z, zmax, acc, (mpfi_ptr)0);
+    /* 2 Omega (the mutation uses Omega) */
+    mpfi_mul_2ui(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
+    imat_init(S, N, Dw, prec);
+    imat_init(Y, N, Dw, prec);
+    for (long h = 0; h < l; h++) {
+        attn_head_t hd;
+        attn_head_init_full(hd, Dw, prec);
+        for (long i = 0; i <= n; i++)
+            mpfi_set(imat_entry(hd->W_Q, P + i, P + n), c2);
+        if (r->mutation != MUT_NO_SELF)
+            for (long i = 0; i < n; i++)
+                mpfi_set(imat_entry(hd->W_Q, P + i, P + i), c2);
+        for (long k = 0; k < d; k++)
+            for (long i = 0; i < n; i++)
+                mpfi_set(imat_entry(hd->W_Q, k, P + i), imat_entry(Win, k, h));
+        for (long k = 0; k < d; k++)
+            for (long s = 0; s < d; s++)
+                mpfi_mul(imat_entry(hd->W_V, k, s), imat_entry(Win, k, h), imat_entry(Wout, h, s));
+        attn_head_apply(Y, hd, Xb, NULL, prec);
+        imat_add(S, S, Y);
+        attn_head_clear(hd);
+    }
+    /* the reference: MLP(X) = SiLU(X W_in) W_out */
+    imat_init(ref, n, d, prec);
+    mpfi_set_ui(t, 1);
+    mlp_apply(ref, X, Win, Wout, ival_silu_a, t, prec);
+    error_metric(r->error, r->error_abs, S, ref, 0, n, d);
+
+    /* the bound: 2(n-1) e^(-2 Omega) sum_h Zmax_h ||W_out[h,:]|| */
+    imat_init(H, n, l, prec);
+    imat_mul(H, X, Win);
+    mpfi_set_ui(acc, 0);
+    for (long h = 0; h < l; h++) {
+        mpfi_set_ui(zmax, 0);
+        for (long k = 0; k < n; k++) {
+            mpfi_abs(z, imat_entry(H, k, h));
+            ival_max(zmax, zmax, z);
+        }
+        imat_row_norm2(t, Wout, h);
+        mpfi_mul(t, t, zmax);
+        mpfi_add(acc, acc, t);
+    }
+    mpfi_mul_2ui(t, omega, r->mutation == MUT_RATE4 ? 2 : 1);
+    mpfi_neg(t, t);
+    mpfi_exp(t, t);
+    mpfi_mul(t, t, acc);
+    mpfi_mul_ui(t, t, (unsigned long)(2 * (n - 1)));
+    mpfi_set(r->bound, t);
+    r->has_bound = 1;
+    mpfi_mul_ui(row_add_ival(r, "C = bound e^(2 Omega)"), acc, (unsigned long)(2 * (n - 1)));
+    row_add_long(r, "heads", l);
+    row_add_long(r, "width", Dw);
+    row_add_text(r, "E resolved", "%s", omega_resolved(r->error) ? "yes" : "NO");
+
+    omega_ivals_clear(omega, c2, t, z, zmax, acc, (mpfi_ptr)0);
+    imat_clear(X);
+    imat_clear(Win);
+    imat_clear(Wout);
+    imat_clear(Xb);
+    imat_clear(S);
+    imat_clear(Y);
+    imat_clear(ref);
+    imat_clear(H);
+    return 0;
+}
+
+#define BLOG_OMEGAS "1,2,5,10,20,50,100,1000"
+
+const claim_t claim_blog_one_layer = {
+    .id = "blog-one-layer",
+    .source = "blog code",
+    .kind = KIND_INEQUALITY,
+    .provenance = "blog code (construction); bound derived",
+    .statement = "l unmasked heads in one layer give MLP(X) = SiLU(X W_in) W_out up to "
+                 "E <= 2(n-1) e^(-2 Omega) sum_h Zmax_h ||W_out[h,:]||.",
+    .formula = "Stream X̄ = [[X, I_n, 0], [0, 0, 1]] (extra token **last**, positions p_i = e_{d+i}), "
+               "unmasked heads, one per hidden neuron h:\n"
+               "W_QK = 2Ω Σ_{i≤n} p_iᵀp_n + 2Ω Σ_{i<n} p_iᵀp_i + Σ_{i<n} [W_in[:,h]; 0] p_i, "
+               "W_OV = blockdiag(W_in[:,h] W_out[h,:], 0).\n"
+               "Logits 2Ω (extra), 2Ω + z (self), z (others), z = x·W_in[:,h]; Σ_h h_h(X̄) ≈ "
+               "SiLU(X W_in) W_out on real rows (the blog's test compares the head sum, "
+               "without the residual, with the FFN output).\n"
+               "Derived bound: shifting by 2Ω, both error terms are at most "
+               "(n−1)e^{−2Ω} max_k|z_k|·‖W_out[h,:]‖, so **E ≤ 2(n−1)e^{−2Ω} Σ_h Zmax_h ‖W_out[h,:]‖** "
+               "with Zmax_h = max_k |x_k·W_in[:,h]| (certified). E: real rows, first d columns. "
+               "Shape = d x l x n (l = 4d as in the blog's test).",
+    .notes = "The bound is derived here (the blog states no bound). Fits are least-squares "
+             "estimates in doubles.",
+    .quick = {{"blog", {{"shape", "3x12x4,2x8x6"}, {"omega", BLOG_OMEGAS}, {NULL, NULL}}},
+              {NULL, {{NULL, NULL}}}},
+    .full = {{"blog", {{"shape", "3x12x4,2x8x6,8x32x16"}, {"omega", BLOG_OMEGAS ",2000"},
+                       {"seed", "1,2,3"}, {NULL, NULL}}},
+             {NULL, {{NULL, NULL}}}},
+    .mutations = {{"omega-not-2omega", "every 2 Omega in W_QK replaced by Omega (error ~ e^-Omega)"},
+                  {"no-self-term", "the 2 Omega sum_(i<n) p_i^T p_i term dropped (self loses to the extra token)"},
+                  {"bound-rate-4omega", "the claimed bound with e^(-4 Omega) instead of e^(-2 Omega)"},
+                  {NULL, NULL}},
+    .plots = {{.x = "omega", .y = "error", .series = "shape", .logy = 1, .extra_y = "bound",
+               .title = "hi(E) against Omega down to 1e-869 (dashed: the derived bound)"}},
+    .run = run,
+    .start_prec = omega_blog_start_prec,
+    .fit = omega_blog_fit,
+    .summary_md = omega_blog_summary,
+};

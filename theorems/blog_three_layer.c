@@ -1,0 +1,243 @@
+/* blog-three-layer (blog code: ffn_via_attention.py).  An MLP layer
+ * X + SiLU(X W_in) W_out as three unmasked attention layers on the stream
+ * [[X, 0_l, I_n, 0], [0, 0, 0, 1]] (width d + l + n + 1; extra token LAST,
+ * positions p_i = e_(P+i), P = d + l):
+ *   1. linear in: one head, W_QK = blockdiag(0, 2 Omega I_(n+1)),
+ *      W_OV = [[0, W_in], [0, 0]] (hidden channels get x W_in);
+ *   2. SiLU: one head per hidden channel c:
+ *      W_QK = 2 Omega sum_(i<=n) p_i^T p_n + 2 Omega sum_(i<n) p_i^T p_i - sum_(i<n) e_c^T p_i,
+ *      W_OV = -e_c^T e_c (logits 2 Omega extra, 2 Omega - x self, -x others);
+ *   3. linear out: one head, W_OV = [[0, 0], [W_out, 0]].
+ *
+ * Derived bound (eps = e^(-2 Omega); Delta_t = largest feature-row error over
+ * all n+1 rows after layer t, ideal extra row 0; positions stay exact since
+ * every W_OV is 0 on them, and every logit depends on positions and the
+ * query only):
+ *   linear layer:  Delta' <= Delta (1 + ||W - I||) + 2 n eps Vmax   (self
+ *                  weight >= 1 - n eps; Vmax = largest ideal value);
+ *   Delta_1 <= 2 n eps R_h,  R_h = max_k ||x_k W_in||;
+ *   SiLU layer:    per channel, |SiLU(y) - SiLU(x)| <= 1.1 |y - x| plus the
+ *                  leak |y_extra| + (n-1) eps (|y_a| + max_k |y_k|) (real rows)
+ *                  or eps e^|y_extra| sum_k |y_k| (extra row), giving
+ *   Delta_2 <= 3.1 Delta_1 + n eps e^Delta_1 (R_h + Delta_1 + Y + sqrt(l) Delta_1),
+ *                  Y = sqrt(sum_c max_k h_kc^2);
+ *   Delta_3 <= Delta_2 (1 + ||W_out||_2) + 2 n eps V_3,  V_3 = max_k ||SiLU(h_k) W_out||;
+ *   E <= Delta_3 = C e^(-2 Omega), C depending on Omega only through e^Delta_1 -> 1. */
+#include <stdlib.h>
+#include <string.h>
+#include "omega_util.h"
+
+enum { MUT_NONE, MUT_OMEGA, MUT_NO_SELF, MUT_RATE4 };
+
+/* The certified bound Delta_3 (eps = e^(-2 Omega), or e^(-4 Omega) when mutated). */
+static void three_layer_bound(mpfi_t bound, const imat_t X, const imat_t Win, const imat_t Wout,
+                              const mpfi_t omega, int mutation, mpfr_prec_t prec)
+{
+    long n = X->rows, l = Win->cols, d = X->cols;
+    imat_t H, S, V3;
+    mpfi_t eps, Rh, Y, v3, t, u, D1, D2, lip, cm;
+    omega_ivals_init(prec, eps, Rh, Y, v3, t, u, D1, D2, lip, cm, (mpfi_ptr)0);
+    imat_init(H, n, l, prec);
+    imat_init(S, n, l, prec);
+    imat_init(V3, n, d, prec);
+    imat_mul(H, X, Win);
+    mpfi_set_ui(t, 1);
+    for (long k = 0; k < n * l; k++)
+        ival_silu_a(S->e + k, H->e + k, t);
+    imat_mul(V3, S, Wout);
+    mpfi_set_ui(Rh, 0);
+    mpfi_set_ui(v3, 0);
+    for (long k = 0; k < n; k++) {
+        imat_row_norm2(t, H, k);
+        ival_max(Rh, Rh, t);
+        imat_row_norm2(t, V3, k);
+        ival_max(v3, v3, t);
+    }
+    mpfi_set_ui(Y, 0);
+    for (long c = 0; c < l; c++) {
+        mpfi_set_ui(cm, 0);
+        for (long k = 0; k < n; k++) {
+            mpfi_abs(t, imat_entry(H, k, c));
+            ival_max(cm, cm, t);
+        }
+        mpfi_sqr(cm, cm);
+        mpfi_add(Y, Y, cm);
+    }
+    mpfi_sqrt(Y, Y);
+    mpfi_mul_2ui(eps, omega, mutation == MUT_RATE4 ? 2 : 1);
+    mpfi_neg(eps, eps);
+    mpfi_exp(eps, eps);
+    /* Delta_1 = 2 n eps R_h */
+    mpfi_mul(D1, eps, Rh);
+    mpfi_mul_ui(D1, D1, (unsigned long)(2 * n));
+    /* Delta_2 = 3.1 D1 + n eps e^D1 (R_h + D1 + Y + sqrt(l) D1) */
+    mpfi_set_ui(t, (unsigned long)l);
+    mpfi_sqrt(t, t);
+    mpfi_mul(t, t, D1);
+    mpfi_add(t, t, Y);
+    mpfi_add(t, t, D1);
+    mpfi_add(t, t, Rh);
+    mpfi_exp(u, D1);
+    mpfi_mul(t, t, u);
+    mpfi_mul(t, t, eps);
+    mpfi_mul_ui(t, t, (unsigned long)n);
+    mpfi_set_str(lip, OMEGA_SILU_LIP, 10);
+    mpfi_add_ui(lip, lip, 2); /* 1 (input coords) + 1 (extra leak) + 1.1 */
+    mpfi_mul(D2, D1, lip);
+    mpfi_add(D2, D2, t);
+    /* Delta_3 = D2 (1 + ||W_out||) + 2 n eps V_3 */
+    mpfr_t nw;
+    mpfr_init2(nw, prec);
+    imat_norm2_upper(nw, Wout);
+    mpfi_set_fr(t, nw);
+    mpfi_add_ui(t, t, 1);
+    mpfi_mul(bound, D2, t);
+    mpfi_mul(t, eps, v3);
+    mpfi_mul_ui(t, t, (unsigned long)(2 * n));
+    mpfi_add(bound, bound, t);
+    mpfr_clear(nw);
+    imat_clear(H);
+    imat_clear(S);
+    imat_clear(V3);
+    omega_ivals_clear(eps, Rh, Y, v3, t, u, D1, D2, lip, cm, (mpfi_ptr)0);
+}
+
+/* A linear head on the stream: W_QK = blockdiag(0, c2 I_(n+1)), W_OV given
+ * on the feature block by the caller. */
+static void linear_head(attn_head_t hd, long Dw, long P, long n, const mpfi_t c2, mpfr_prec_t prec)
+{
+    attn_head_init_full(hd, Dw, prec);
+    for (long i = 0; i <= n; i++)
+        mpfi_set(imat_entry(hd->W_Q, P + i, P + i), c2);
+}
+
+static int run(row_t *r)
+{
+    mpfr_prec_t prec = r->prec;
+    long d, l, n;
+    mpfi_t omega, c2, one;
+    mpfi_init2(omega, prec);
+    if (omega_blog_params(r, omega, &d, &l, &n) != 0) {
+        mpfi_clear(omega);
+        return -1;
+    }
+    long P = d + l, Dw = d + l + n + 1;
+    gmp_randstate_t st;
+    imat_t X, Win, Wout, Xb, ref;
+    thm_rand_init(st, r->seed, 22);
+    imat_init(X, n, d, prec);
+    imat_init(Win, d, l, prec);
+    imat_init(Wout, l, d, prec);
+    imat_randtest_dyadic(X, st, WEIGHT_BITS);
+    imat_randtest_dyadic(Win, st, WEIGHT_BITS);
+    imat_randtest_dyadic(Wout, st, WEIGHT_BITS);
+    gmp_randclear(st);
+    imat_init(Xb, 0, 0, prec);
+    omega_blog_stream(Xb, X, P, prec);
+    mpfi_init2(c2, prec);
+    mpfi_init2(one, prec);
+    mpfi_mul_2ui(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
+
+    /* layer 1: linear in */
+    attn_head_t lin;
+    linear_head(lin, Dw, P, n, c2, prec);
+    for (long k = 0; k < d; k++)
+        for (long c = 0; c < l; c++)
+            mpfi_set(imat_entry(lin->W_V, k, d + c), imat_entry(Win, k, c));
+    attn_layer_apply(Xb, lin, 1, NULL, prec);
+    attn_head_clear(lin);
+
+    /* layer 2: SiLU on each hidden channel */
+    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    for (long c = 0; c < l; c++) {
+        attn_head_struct *hd = heads + c;
+        long ch = d + c;
+        attn_head_init_full(hd, Dw, prec);
+        for (long i = 0; i <= n; i++)
+            mpfi_set(imat_entry(hd->W_Q, P + i, P + n), c2);
+        if (r->mutation != MUT_NO_SELF)
+            for (long i = 0; i < n; i++)
+                mpfi_set(imat_entry(hd->W_Q, P + i, P + i), c2);
+        for (long i = 0; i < n; i++)
+            mpfi_set_si(imat_entry(hd->W_Q, ch, P + i), -1);
+        mpfi_set_si(imat_entry(hd->W_V, ch, ch), -1);
+    }
+    attn_layer_apply(Xb, heads, l, NULL, prec);
+    for (long c = 0; c < l; c++)
+        attn_head_clear(heads + c);
+    free(heads);
+
+    /* layer 3: linear out */
+    linear_head(lin, Dw, P, n, c2, prec);
+    for (long c = 0; c < l; c++)
+        for (long k = 0; k < d; k++)
+            mpfi_set(imat_entry(lin->W_V, d + c, k), imat_entry(Wout, c, k));
+    attn_layer_apply(Xb, lin, 1, NULL, prec);
+    attn_head_clear(lin);
+
+    /* reference: X + SiLU(X W_in) W_out */
+    imat_init(ref, n, d, prec);
+    mpfi_set_ui(one, 1);
+    mlp_apply(ref, X, Win, Wout, ival_silu_a, one, prec);
+    imat_add(ref, ref, X);
+    error_metric(r->error, r->error_abs, Xb, ref, 0, n, d);
+
+    three_layer_bound(r->bound, X, Win, Wout, omega, r->mutation, prec);
+    r->has_bound = 1;
+    mpfi_ptr C = row_add_ival(r, "C = bound e^(2 Omega)");
+    mpfi_mul_2ui(C, omega, 1);
+    mpfi_exp(C, C);
+    mpfi_mul(C, C, r->bound);
+    row_add_long(r, "heads", l + 2);
+    row_add_long(r, "width", Dw);
+    row_add_text(r, "E resolved", "%s", omega_resolved(r->error) ? "yes" : "NO");
+
+    mpfi_clear(omega);
+    mpfi_clear(c2);
+    mpfi_clear(one);
+    imat_clear(X);
+    imat_clear(Win);
+    imat_clear(Wout);
+    imat_clear(Xb);
+    imat_clear(ref);
+    return 0;
+}
+
+#define BLOG_OMEGAS "1,2,5,10,20,50,100,1000"
+
+const claim_t claim_blog_three_layer = {
+    .id = "blog-three-layer",
+    .source = "blog code",
+    .kind = KIND_INEQUALITY,
+    .provenance = "blog code (construction); bound derived",
+    .statement = "Three unmasked attention layers (linear in, SiLU per channel, linear out) give "
+                 "X + SiLU(X W_in) W_out up to a derived E <= C e^(-2 Omega).",
+    .formula = "Stream [[X, 0_l, I_n, 0], [0, 0, 0, 1]] (width d + l + n + 1; extra token **last**, "
+               "positions p_i = e_{P+i}, P = d + l), residual X ← X + Σ heads:\n"
+               "1. linear in: W_QK = blockdiag(0, 2Ω I_{n+1}), W_OV = [[0, W_in], [0, 0]];\n"
+               "2. SiLU, one head per hidden channel c: W_QK = 2Ω Σ_{i≤n} p_iᵀp_n + 2Ω Σ_{i<n} p_iᵀp_i "
+               "− Σ_{i<n} e_cᵀp_i, W_OV = −e_cᵀe_c (logits 2Ω extra, 2Ω − x self, −x others);\n"
+               "3. linear out: W_QK as in 1, W_OV = [[0, 0], [W_out, 0]].\n"
+               "Derived bound (ε = e^{−2Ω}; Δ_t = largest feature-row error after layer t): "
+               "Δ₁ ≤ 2nεR_h; Δ₂ ≤ 3.1Δ₁ + nε e^{Δ₁}(R_h + Δ₁ + Y + √l Δ₁); "
+               "**E ≤ Δ₃ ≤ Δ₂(1 + ‖W_out‖₂) + 2nεV₃**, R_h = max‖x_k W_in‖, Y = √(Σ_c max_k h_kc²), "
+               "V₃ = max‖SiLU(h_k) W_out‖, 1.1 ≥ sup|SiLU′|. E: real rows, first d columns. "
+               "Shape = d x l x n.",
+    .notes = "The bound is derived here (the blog states no bound) and is loose by the "
+             "propagation constants. Fits are least-squares estimates in doubles.",
+    .quick = {{"blog", {{"shape", "3x12x4,2x8x6"}, {"omega", BLOG_OMEGAS}, {NULL, NULL}}},
+              {NULL, {{NULL, NULL}}}},
+    .full = {{"blog", {{"shape", "3x12x4,2x8x6,8x32x16"}, {"omega", BLOG_OMEGAS ",2000"},
+                       {"seed", "1,2,3"}, {NULL, NULL}}},
+             {NULL, {{NULL, NULL}}}},
+    .mutations = {{"omega-not-2omega", "every 2 Omega replaced by Omega (error ~ e^-Omega)"},
+                  {"no-self-term", "the SiLU heads lose their 2 Omega p_i^T p_i self term"},
+                  {"bound-rate-4omega", "the claimed bound with e^(-4 Omega) instead of e^(-2 Omega)"},
+                  {NULL, NULL}},
+    .plots = {{.x = "omega", .y = "error", .series = "shape", .logy = 1, .extra_y = "bound",
+               .title = "hi(E) against Omega down to 1e-869 (dashed: the derived bound)"}},
+    .run = run,
+    .start_prec = omega_blog_start_prec,
+    .fit = omega_blog_fit,
+    .summary_md = omega_blog_summary,
+};

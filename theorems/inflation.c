@@ -1,0 +1,210 @@
+/* inflation (discussion of the blog posts; abstract: "greatly increasing the
+ * number of heads").  From a model shape (d, l, H, L, n) compute the cost of
+ * the attention-only conversion: heads per block H + l (l neuron heads of
+ * internal dimension 1), L(H + l) in all, inflation (H + l)/H, and residual
+ * widths of each construction, counted from the constructions as built in
+ * this harness: explicit masks d + 1 (bias coordinate), encoded masks
+ * (d + 1) + N (X' = [X^ | I_N], N = n + 1), the three-layer blog stream
+ * d + l + (n + 1) (= 5d + N when l = 4d), the one-layer blog stream
+ * d + (n + 1) = d + N.
+ *
+ * Quoted numbers (claims.md and the blog discussion it quotes) are
+ * quotations, typed in as such; the computed numbers are computed.  A row
+ * with quotations holds when every approximate quote ("~", "about") is within
+ * 5% of the computed value and every exact quote equals it:
+ * E = max over the row's quotes of |computed - quoted| / (0.05 quoted)
+ * (an exact quote: 0 when equal, 1e9 otherwise), bound 1. */
+#include <stdlib.h>
+#include <string.h>
+#include "omega_util.h"
+
+typedef struct {
+    const char *name;
+    long d, l, H, L, n;
+} shape_t;
+
+/* Published hyperparameters (GPT-2 paper Table 2, n_ctx 1024; GPT-3 paper
+ * Table 2.1, n_ctx 2048); d_mlp = 4 d_model in both. */
+static const shape_t shapes[] = {
+    {"gpt2-small", 768, 3072, 12, 12, 1024},
+    {"gpt2-medium", 1024, 4096, 16, 24, 1024},
+    {"gpt2-large", 1280, 5120, 20, 36, 1024},
+    {"gpt2-xl", 1600, 6400, 25, 48, 1024},
+    {"gpt3-175b", 12288, 49152, 96, 96, 2048},
+};
+
+enum { Q_HEADS, Q_INFL, Q_L_OVER_H };
+typedef struct {
+    const char *model;
+    int quantity;
+    long num, den;        /* the quoted value num/den */
+    int approx;           /* "~" or "about": within 5% */
+    const char *text;     /* the quotation */
+} quote_t;
+
+/* Quotations from claims.md ("Cost of the conversion"). */
+static const quote_t quotes[] = {
+    {"gpt2-small", Q_HEADS, 3084, 1, 0, "claims.md: \"3084 heads per block\""},
+    {"gpt2-small", Q_INFL, 257, 1, 1, "claims.md: \"about 257x\""},
+    {"gpt2-small", Q_HEADS, 3000, 1, 1, "blog discussion: \"12 heads -> ~3,000\""},
+    {"gpt2-small", Q_INFL, 250, 1, 1, "blog discussion: \"~250x\""},
+    {"gpt3-175b", Q_L_OVER_H, 512, 1, 0, "claims.md: \"49152/96 = 512x\" (that is l/H)"},
+    {"gpt3-175b", Q_INFL, 500, 1, 1, "blog discussion: \"~500x\""},
+};
+
+static const char *qname[] = {"heads/block", "inflation (H+l)/H", "l/H"};
+static const char *qshort[] = {"", "x", "x(l/H)"};
+
+/* value rounded to k significant figures (for showing how a quote rounds) */
+static double round_sig(double v, int k)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*e", k - 1, v);
+    return strtod(buf, NULL);
+}
+
+static int run(row_t *r)
+{
+    const char *m = params_get(&r->params, "model");
+    shape_t s = {m ? m : "", 0, 0, 0, 0, 0};
+    int found = 0;
+    for (size_t k = 0; m && k < sizeof shapes / sizeof shapes[0]; k++)
+        if (strcmp(m, shapes[k].name) == 0) {
+            s = shapes[k];
+            found = 1;
+        }
+    if (!found) {
+        long dims[5];
+        if (!m || thm_parse_dims(dims, 5, m) != 5 || dims[0] > 1000000 || dims[1] > 1000000 ||
+            dims[2] > 1000000 || dims[3] > 1000000 || dims[4] > 1000000) {
+            snprintf(r->note, sizeof r->note,
+                     "model='%s' must be a known name or d x l x H x L x n (each in [1, 1e6])",
+                     m ? m : "");
+            return -1;
+        }
+        s.d = dims[0], s.l = dims[1], s.H = dims[2], s.L = dims[3], s.n = dims[4];
+    }
+    long N = s.n + 1, per = s.H + s.l, total = s.L * per;
+    row_add_text(r, "shape d/l/H/L/n", "%ld/%ld/%ld/%ld/%ld", s.d, s.l, s.H, s.L, s.n);
+    row_add_long(r, "heads/block H+l", per);
+    row_add_long(r, "total heads L(H+l)", total);
+    mpfi_ptr infl = row_add_ival(r, "inflation (H+l)/H");
+    mpfi_set_si(infl, per);
+    mpfi_div_si(infl, infl, s.H);
+    mpfi_ptr lh = row_add_ival(r, "l/H");
+    mpfi_set_si(lh, s.l);
+    mpfi_div_si(lh, lh, s.H);
+    row_add_text(r, "widths masks/encoded/3-layer/1-layer", "%ld / %ld / %ld / %ld", s.d + 1,
+                 s.d + 1 + N, s.d + s.l + N, s.d + N);
+    row_add_text(r, "claims.md 5d+N+1 / d+N+1", "%ld / %ld", 5 * s.d + N + 1, s.d + N + 1);
+
+    /* compare with the quotations for this model */
+    char txt[64] = "";
+    size_t tl = 0;
+    mpfi_t dev, c;
+    mpfi_init2(dev, r->prec);
+    mpfi_init2(c, r->prec);
+    mpfi_set_ui(r->error, 0);
+    int nq = 0;
+    for (size_t k = 0; k < sizeof quotes / sizeof quotes[0]; k++) {
+        const quote_t *q = quotes + k;
+        if (strcmp(q->model, s.name) != 0)
+            continue;
+        long cn = q->quantity == Q_HEADS ? per : q->quantity == Q_INFL ? per : s.l;
+        long cd = q->quantity == Q_HEADS ? 1 : s.H;
+        /* |c - q| / (0.05 q), exact rationals enclosed */
+        mpfi_set_si(c, cn);
+        mpfi_div_si(c, c, cd);
+        mpfi_set_si(dev, q->num);
+        mpfi_div_si(dev, dev, q->den);
+        mpfi_sub(c, c, dev);
+        mpfi_div(c, c, dev);
+        double rel = mpfi_get_d(c);
+        if (q->approx) {
+            mpfi_abs(c, c);
+            mpfi_mul_ui(c, c, 20); /* / 0.05 */
+        } else {
+            /* exact: cn/cd == num/den, compared in integers */
+            mpfi_set_ui(c, cn * q->den == q->num * cd ? 0 : 1000000000UL);
+        }
+        ival_max(r->error, r->error, c);
+        if (tl < sizeof txt - 1)
+            tl += (size_t)snprintf(txt + tl, sizeof txt - tl, "%s%s%ld%s %+.1f%%", nq ? "; " : "",
+                                   q->approx ? "~" : "=", q->num, qshort[q->quantity], 100 * rel);
+        nq++;
+    }
+    if (nq) {
+        r->has_bound = 1;
+        mpfi_set_ui(r->bound, 1);
+        row_add_text(r, "quoted vs computed", "%s", txt);
+        row_add_text(r, "inflation to 1/2 s.f.", "%g / %g", round_sig((double)per / s.H, 1),
+                     round_sig((double)per / s.H, 2));
+    }
+    mpfi_clear(dev);
+    mpfi_clear(c);
+    return 0;
+}
+
+static char *summary_md(const row_t *rows, long n_rows)
+{
+    char *s = NULL;
+    size_t len = 0;
+    omega_strcat(&s, &len, "## Quotations and what was computed\n\n"
+                           "| model | quotation | quantity | quoted | computed | deviation |\n"
+                           "|---|---|---|---|---|---|\n");
+    for (long k = 0; k < n_rows; k++) {
+        const char *m = params_get(&rows[k].params, "model");
+        for (size_t j = 0; j < sizeof quotes / sizeof quotes[0]; j++) {
+            const quote_t *q = quotes + j;
+            if (!m || strcmp(q->model, m) != 0)
+                continue;
+            const shape_t *sh = NULL;
+            for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+                if (strcmp(shapes[i].name, m) == 0)
+                    sh = shapes + i;
+            if (!sh)
+                continue;
+            long per = sh->H + sh->l;
+            double cv = q->quantity == Q_HEADS ? (double)per
+                        : q->quantity == Q_INFL ? (double)per / sh->H : (double)sh->l / sh->H;
+            omega_strcat(&s, &len, "| %s | %s | %s | %s%ld | %.2f | %+.2f%% |\n", m, q->text,
+                         qname[q->quantity], q->approx ? "~" : "", q->num, cv,
+                         100 * (cv - (double)q->num) / (double)q->num);
+        }
+    }
+    omega_strcat(&s, &len,
+                 "\nRule: an approximate quotation (\"~\", \"about\") matches when it is within "
+                 "5%% of the computed value; an exact one must be equal. At two significant "
+                 "figures 257 rounds to 260, not 250: \"~250x\" is a loose rounding (down by "
+                 "2.7%%), accepted by the 5%% rule and flagged here.\n\n"
+                 "Findings against claims.md (computed, see the columns): (1) for GPT-3 the "
+                 "stated definition (H + l)/H gives 49248/96 = **513x**; claims.md's \"512x\" "
+                 "is l/H = 49152/96 (MLP heads per original head), so it is compared with l/H. "
+                 "(2) The blog streams as built have width d + l + (n + 1) (three-layer; = 5d + N "
+                 "for l = 4d) and d + (n + 1) = d + N (one-layer), one less than claims.md's "
+                 "5d + N + 1 and d + N + 1 (the blog code's stream is (n+1) x (d + n + 1)); both "
+                 "are shown in the table. Costs assume one neuron head per hidden unit "
+                 "(internal dimension 1) and no LayerNorm.");
+    return s;
+}
+
+const claim_t claim_inflation = {
+    .id = "inflation",
+    .source = "blog discussion",
+    .kind = KIND_TABLE,
+    .provenance = "computed from shapes; quotations from claims.md",
+    .statement = "Converting MLPs to heads costs H + l heads per block, L(H + l) in all, an "
+                 "inflation (H + l)/H, and wider residual streams.",
+    .formula = "For a shape (d, l, H, L, n) with N = n + 1: heads per block H + l; total L(H + l); "
+               "inflation (H + l)/H; widths: explicit masks d + 1, encoded masks d + 1 + N, "
+               "three-layer blog d + l + N, one-layer blog d + N (counted from the constructions "
+               "in this harness). Quoted numbers are quotations; E is the largest deviation "
+               "|computed − quoted|/(0.05·quoted) over a row's approximate quotations (exact "
+               "quotations: 0 when equal, 1e9 otherwise), bound 1. Rows without quotations are "
+               "computed only. Any shape: `attncheck sweep inflation --set model=DxLxHxLxN`.",
+    .notes = "Counts only; no numerics. Shapes are the published hyperparameters.",
+    .quick = {{"models", {{"model", "gpt2-small,gpt2-medium,gpt2-large,gpt2-xl,gpt3-175b"}, {NULL, NULL}}},
+              {NULL, {{NULL, NULL}}}},
+    .run = run,
+    .summary_md = summary_md,
+};

@@ -1,0 +1,231 @@
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "omega_util.h"
+
+double omega_ln_d(const mpfr_t x)
+{
+    if (mpfr_sgn(x) <= 0)
+        return NAN;
+    mpfr_t t;
+    mpfr_init2(t, 64);
+    mpfr_log(t, x, MPFR_RNDN);
+    double v = mpfr_get_d(t, MPFR_RNDN);
+    mpfr_clear(t);
+    return v;
+}
+
+int omega_resolved(const mpfi_t E) { return mpfr_sgn(&E->left) > 0; }
+
+const column_t *omega_extra(const row_t *r, const char *name)
+{
+    for (int k = 0; k < r->n_extra; k++)
+        if (strcmp(r->extra[k].name, name) == 0)
+            return r->extra + k;
+    return NULL;
+}
+
+void omega_lsq(double *slope, double *intercept, const double *x, const double *y, int n)
+{
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int k = 0; k < n; k++) {
+        sx += x[k];
+        sy += y[k];
+    }
+    double mx = sx / n, my = sy / n;
+    for (int k = 0; k < n; k++) {
+        sxx += (x[k] - mx) * (x[k] - mx);
+        sxy += (x[k] - mx) * (y[k] - my);
+    }
+    *slope = sxx > 0 ? sxy / sxx : NAN;
+    *intercept = my - *slope * mx;
+}
+
+static void series_key(char *buf, size_t n, const row_t *r, const char *const *keys)
+{
+    size_t len = (size_t)snprintf(buf, n, "%s", r->sweep ? r->sweep : "");
+    for (int k = 0; keys[k] && len < n; k++) {
+        const char *v = params_get(&r->params, keys[k]);
+        if (v)
+            len += (size_t)snprintf(buf + len, n - len, " %s=%s", keys[k], v);
+    }
+}
+
+int omega_fit_series(fit_t *fits, int max_fits, const row_t *rows, long n_rows,
+                     const char *const *keys, double omega_min, int tail, double expect)
+{
+    int nf = 0;
+    char *done = calloc((size_t)n_rows + 1, 1);
+    double *xs = malloc(sizeof(double) * ((size_t)n_rows + 1));
+    double *ys = malloc(sizeof(double) * ((size_t)n_rows + 1));
+    char key[256], other[256];
+    for (long k = 0; k < n_rows && nf < max_fits; k++) {
+        if (done[k] || !params_get(&rows[k].params, "omega"))
+            continue;
+        series_key(key, sizeof key, rows + k, keys);
+        int n = 0;
+        for (long j = k; j < n_rows; j++) {
+            if (done[j] || !params_get(&rows[j].params, "omega"))
+                continue;
+            series_key(other, sizeof other, rows + j, keys);
+            if (strcmp(key, other) != 0)
+                continue;
+            done[j] = 1;
+            double om = params_get_double(&rows[j].params, "omega", NAN);
+            if (!(om >= omega_min) || !omega_resolved(rows[j].error))
+                continue;
+            xs[n] = om;
+            ys[n++] = omega_ln_d(&rows[j].error->right);
+        }
+        /* sort by omega, keep the last `tail` points */
+        for (int a = 1; a < n; a++)
+            for (int b = a; b > 0 && xs[b - 1] > xs[b]; b--) {
+                double t = xs[b]; xs[b] = xs[b - 1]; xs[b - 1] = t;
+                t = ys[b]; ys[b] = ys[b - 1]; ys[b - 1] = t;
+            }
+        int first = n > tail ? n - tail : 0;
+        if (n - first < 2)
+            continue;
+        fit_t *f = fits + nf++;
+        memset(f, 0, sizeof *f);
+        /* series names longer than the field are cut (the table stays readable) */
+        size_t kl = strlen(key) < sizeof f->series - 1 ? strlen(key) : sizeof f->series - 1;
+        memcpy(f->series, key, kl);
+        f->series[kl] = '\0';
+        snprintf(f->x, sizeof f->x, "omega");
+        snprintf(f->y, sizeof f->y, "ln hi(E)");
+        snprintf(f->model, sizeof f->model, "ln E = a + b*omega");
+        omega_lsq(&f->slope, &f->intercept, xs + first, ys + first, n - first);
+        f->points = n - first;
+        snprintf(f->comment, sizeof f->comment,
+                 "estimate; omega in [%g, %g]; expected slope %g", xs[first], xs[n - 1], expect);
+    }
+    free(done);
+    free(xs);
+    free(ys);
+    return nf;
+}
+
+void omega_strcat(char **s, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int add = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (add < 0)
+        return;
+    *s = realloc(*s, *len + (size_t)add + 1);
+    va_start(ap, fmt);
+    vsnprintf(*s + *len, (size_t)add + 1, fmt, ap);
+    va_end(ap);
+    *len += (size_t)add;
+}
+
+int omega_get(mpfi_t omega, row_t *r)
+{
+    if (params_get_ival(omega, &r->params, "omega") != 0 || mpfr_sgn(&omega->left) < 0 ||
+        mpfr_cmp_ui(&omega->right, 100000) > 0) {
+        snprintf(r->note, sizeof r->note, "omega='%s' must be a number in [0, 100000]",
+                 params_get(&r->params, "omega") ? params_get(&r->params, "omega") : "");
+        return -1;
+    }
+    return 0;
+}
+
+void omega_blog_stream(imat_t Xb, const imat_t X, long w, mpfr_prec_t prec)
+{
+    long n = X->rows;
+    imat_reinit(Xb, n + 1, w + n + 1, prec);
+    imat_set_block(Xb, 0, 0, X);
+    for (long i = 0; i <= n; i++)
+        mpfi_set_ui(imat_entry(Xb, i, w + i), 1);
+}
+
+mpfr_prec_t omega_blog_start_prec(const params_t *p)
+{
+    double om = params_get_double(p, "omega", 0);
+    if (!(om >= 0) || om > 1e5)
+        return 128;
+    double bits = 64 + 2 * om / 0.6931471805599453 + 96;
+    return (mpfr_prec_t)(bits < 65536 ? bits : 65536);
+}
+
+int omega_blog_params(row_t *r, mpfi_t omega, long *d, long *l, long *n)
+{
+    long dims[3];
+    if (omega_get(omega, r) != 0 || thm_get_shape(dims, 3, r, 512) != 0)
+        return -1;
+    *d = dims[0];
+    *l = dims[1];
+    *n = dims[2];
+    if (*n < 2) {
+        snprintf(r->note, sizeof r->note, "shape: n (the third size) must be at least 2");
+        return -1;
+    }
+    return 0;
+}
+
+int omega_blog_fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)
+{
+    static const char *const keys[] = {"shape", "seed", NULL};
+    int nf = omega_fit_series(fits, max_fits, rows, n_rows, keys, 5, 100, -2);
+    for (int k = 0; k < nf; k++)
+        snprintf(fits[k].comment, sizeof fits[k].comment,
+                 "estimate; all resolved omega >= 5; e^(-2 omega) is slope -2 (rate %.4f)",
+                 fits[k].slope / -2);
+    return nf;
+}
+
+char *omega_blog_summary(const row_t *rows, long n_rows)
+{
+    char *s = NULL;
+    size_t len = 0;
+    omega_strcat(&s, &len, "## Summary\n\nCertified E at the largest Omega of each series "
+                           "(both ends shown; 'resolved' means lo(E) > 0):\n\n"
+                           "| shape | seed | omega | prec | E lo | E hi | bound hi | "
+                           "ln hi(E) + 2 omega (estimate) | resolved |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (long k = 0; k < n_rows; k++) {
+        const row_t *r = rows + k;
+        double om = params_get_double(&r->params, "omega", NAN);
+        int largest = 1;
+        for (long j = 0; j < n_rows; j++)
+            if (strcmp(params_get(&rows[j].params, "shape"), params_get(&r->params, "shape")) == 0 &&
+                rows[j].seed == r->seed && params_get_double(&rows[j].params, "omega", NAN) > om)
+                largest = 0;
+        if (!largest)
+            continue;
+        char *lo = ival_lo_str(r->error, 6), *hi = ival_hi_str(r->error, 6);
+        char *bh = ival_hi_str(r->bound, 4);
+        omega_strcat(&s, &len, "| %s | %lu | %g | %ld | %s | %s | %s | %.4f | %s |\n",
+                     params_get(&r->params, "shape"), r->seed, om, (long)r->prec, lo, hi, bh,
+                     omega_ln_d(&r->error->right) + 2 * om, omega_resolved(r->error) ? "yes" : "NO");
+        mpfr_free_str(lo);
+        mpfr_free_str(hi);
+        mpfr_free_str(bh);
+    }
+    long resolved = 0;
+    for (long k = 0; k < n_rows; k++)
+        resolved += omega_resolved(rows[k].error);
+    omega_strcat(&s, &len, "\nE resolved in %ld of %ld rows. A constant ln hi(E) + 2 Omega "
+                           "means E = C e^(-2 Omega) exactly in the tail.", resolved, n_rows);
+    return s;
+}
+
+void omega_ivals_init(mpfr_prec_t prec, mpfi_ptr x, ...)
+{
+    va_list ap;
+    va_start(ap, x);
+    for (; x; x = va_arg(ap, mpfi_ptr))
+        mpfi_init2(x, prec);
+    va_end(ap);
+}
+
+void omega_ivals_clear(mpfi_ptr x, ...)
+{
+    va_list ap;
+    va_start(ap, x);
+    for (; x; x = va_arg(ap, mpfi_ptr))
+        mpfi_clear(x);
+    va_end(ap);
+}
