@@ -14,7 +14,7 @@ SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
 THM     := $(wildcard theorems/*.c)
 OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(SRC) $(THM))
 TESTSRC := $(wildcard tests/check_*.c)
-TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c)
+TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
 DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev check libsubunit-dev pkg-config gnuplot-nox python3

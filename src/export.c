@@ -103,8 +103,12 @@ void export_write_json(FILE *f, const claim_t *c, const row_t *r, const instance
 {
     fprintf(f, "{\"claim\":\"%s\",\"source\":\"%s\",\"seed\":%lu,\"prec\":%ld,\"params\":{", c->id,
             c->source, r->seed, (long)r->prec);
-    for (int a = 0; a < r->params.n; a++)
-        fprintf(f, "%s\"%s\":\"%s\"", a ? "," : "", r->params.name[a], r->params.value[a]);
+    /* the grid's "prec" is not the working precision: the top-level "prec" is */
+    for (int a = 0, first = 1; a < r->params.n; a++)
+        if (strcmp(r->params.name[a], "prec") != 0) {
+            fprintf(f, "%s\"%s\":\"%s\"", first ? "" : ",", r->params.name[a], r->params.value[a]);
+            first = 0;
+        }
     fprintf(f, "},\n\"note\":\"%s\",\n\"matrices\":{", I->note);
     for (int k = 0; k < I->n; k++) {
         fprintf(f, "%s\n\"%s\":", k ? "," : "", I->name[k]);

@@ -211,7 +211,8 @@ static int run_claims(cli_t *c)
             return fail(EXIT_USAGE, "%s%s", err, "");
     }
     const char *out = c->out ? c->out : "reports";
-    if (!c->no_write && report_prepare_dir(out, err, sizeof err) != 0)
+    int created = 0;
+    if (!c->no_write && report_prepare_dir(out, &created, err, sizeof err) != 0)
         return fail(EXIT_CANTCREAT, "%s%s", err, "");
 
     claim_report_t *reps = calloc((size_t)n, sizeof *reps);
@@ -251,6 +252,8 @@ static int run_claims(cli_t *c)
             }
         }
     }
+    if (status == EXIT_DATAERR && !c->no_write)
+        report_discard_dir(out, created);
     for (int k = 0; k < done; k++)
         claim_report_clear(reps + k);
     free(reps);

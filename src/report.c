@@ -75,10 +75,18 @@ void report_stem(char *buf, size_t n, const claim_report_t *rep)
         snprintf(buf, n, "%s", rep->claim->id);
 }
 
-int report_prepare_dir(const char *outdir, char *err, size_t errsz)
+void report_discard_dir(const char *outdir, int created)
+{
+    if (created)
+        rmdir(outdir); /* fails harmlessly when not empty */
+}
+
+int report_prepare_dir(const char *outdir, int *created, char *err, size_t errsz)
 {
     char path[4096];
+    struct stat st;
     snprintf(path, sizeof path, "%s", outdir);
+    *created = stat(path, &st) != 0;
     /* mkdir -p */
     for (char *p = path + 1; *p; p++)
         if (*p == '/') {

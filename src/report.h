@@ -22,8 +22,11 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
                        char *err, size_t errsz);
 int report_write_index(const claim_report_t *reps, int n, const char *outdir,
                        char *err, size_t errsz);
-/* Make sure outdir exists and is writable: 0, or 73 with err. */
-int report_prepare_dir(const char *outdir, char *err, size_t errsz);
+/* Make sure outdir exists and is writable: 0, or 73 with err.  *created is
+ * set when this call made the directory (report_discard_dir removes it
+ * again, if still empty, when the run fails before writing). */
+int report_prepare_dir(const char *outdir, int *created, char *err, size_t errsz);
+void report_discard_dir(const char *outdir, int created);
 /* One-screen summary of a claim's run on f. */
 void report_print_summary(FILE *f, const claim_report_t *rep);
 /* The claims catalogue (attncheck list --format md). */

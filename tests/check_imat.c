@@ -1,0 +1,161 @@
+/* Interval matrices: products and norms enclose plain-MPFR values computed
+ * 100 bits higher; dyadic instances are the same at every precision. */
+#include <stdlib.h>
+#include <string.h>
+#include "export.h"
+#include "oracle.h"
+#include "testutil.h"
+
+START_TEST(test_mul_contains_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + (unsigned long)_i);
+    mpfr_prec_t p = test_random_prec(st, 24, 600);
+    long n = 1 + (long)gmp_urandomm_ui(st, 6), m = 1 + (long)gmp_urandomm_ui(st, 6),
+         k = 1 + (long)gmp_urandomm_ui(st, 6);
+    imat_t A0, A, B, C;
+    imat_init(A0, n, k, p);
+    imat_init(A, n, k, p);
+    imat_init(B, k, m, p);
+    imat_init(C, n, m, p);
+    imat_randtest_dyadic(A0, st, 6);
+    imat_randtest_dyadic(B, st, 6);
+    /* A = A0 / 3 is inexact at every precision: a real enclosure */
+    for (long q = 0; q < n * k; q++)
+        mpfi_div_ui(A->e + q, A0->e + q, 3);
+    imat_mul(C, A, B);
+    fmat_t a, b, c;
+    fmat_init(&a, n, k, p + 100);
+    fmat_init(&b, k, m, p + 100);
+    fmat_init(&c, n, m, p + 100);
+    fmat_from_imat(&a, A0);
+    for (long q = 0; q < n * k; q++)
+        mpfr_div_ui(a.e[q], a.e[q], 3, MPFR_RNDN);
+    fmat_from_imat(&b, B);
+    fmat_mul(&c, &a, &b);
+    ck_assert_msg(fmat_inside(&c, C), "product does not enclose the oracle (seed %lu, prec %ld)",
+                  test_seed() + (unsigned long)_i, (long)p);
+    /* a test that can fail: shift the oracle by far more than the width */
+    mpfr_add_ui(c.e[0], c.e[0], 1, MPFR_RNDN);
+    ck_assert(!fmat_inside(&c, C));
+    fmat_clear(&a);
+    fmat_clear(&b);
+    fmat_clear(&c);
+    imat_clear(A0);
+    imat_clear(A);
+    imat_clear(B);
+    imat_clear(C);
+    gmp_randclear(st);
+}
+END_TEST
+
+START_TEST(test_dyadic_same_at_every_precision)
+{
+    gmp_randstate_t s1, s2;
+    gmp_randinit_default(s1);
+    gmp_randinit_default(s2);
+    gmp_randseed_ui(s1, 77);
+    gmp_randseed_ui(s2, 77);
+    imat_t A, B;
+    imat_init(A, 4, 5, 24);
+    imat_init(B, 4, 5, 4096);
+    imat_randtest_dyadic(A, s1, 8);
+    imat_randtest_dyadic(B, s2, 8);
+    ck_assert(imat_is_exact(A) && imat_is_exact(B));
+    for (long k = 0; k < 20; k++) {
+        ck_assert(mpfr_equal_p(&A->e[k].left, &B->e[k].left));
+        ck_assert(!mpfr_zero_p(&A->e[k].left));
+    }
+    imat_clear(A);
+    imat_clear(B);
+    gmp_randclear(s1);
+    gmp_randclear(s2);
+}
+END_TEST
+
+START_TEST(test_norm2_bounds)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 100 + (unsigned long)_i);
+    long n = 1 + (long)gmp_urandomm_ui(st, 8), m = 1 + (long)gmp_urandomm_ui(st, 8);
+    imat_t A;
+    imat_init(A, n, m, 128);
+    imat_randtest_dyadic(A, st, 5);
+    mpfr_t up, lo, fro;
+    mpfr_inits2(128, up, lo, fro, (mpfr_ptr)0);
+    imat_norm2_upper(up, A);
+    imat_norm2_lower(lo, A, 50);
+    imat_norm_frobenius_upper(fro, A);
+    ck_assert(mpfr_lessequal_p(lo, up));
+    ck_assert(mpfr_lessequal_p(up, fro));
+    /* power iteration converges: the two bounds are within a factor sqrt(min(n,m)) */
+    mpfr_t r;
+    mpfr_init2(r, 64);
+    mpfr_div(r, up, lo, MPFR_RNDU);
+    ck_assert_msg(mpfr_get_d(r, MPFR_RNDU) <= 1.0001 * (n < m ? (double)n : (double)m) + 1e-9 ||
+                      mpfr_get_d(r, MPFR_RNDU) <= 3.0,
+                  "norm bounds too far apart: %g", mpfr_get_d(r, MPFR_RNDU));
+    mpfr_clear(r);
+    mpfr_clears(up, lo, fro, (mpfr_ptr)0);
+    imat_clear(A);
+    gmp_randclear(st);
+}
+END_TEST
+
+START_TEST(test_norm2_of_diagonal_is_exact_max)
+{
+    /* diag(3, -5, 2): ||A||_2 = 5; the upper bound must be >= 5 and the lower <= 5 */
+    imat_t A;
+    imat_init(A, 3, 3, 64);
+    mpfi_set_si(imat_entry(A, 0, 0), 3);
+    mpfi_set_si(imat_entry(A, 1, 1), -5);
+    mpfi_set_si(imat_entry(A, 2, 2), 2);
+    mpfr_t up, lo;
+    mpfr_inits2(64, up, lo, (mpfr_ptr)0);
+    imat_norm2_upper(up, A);
+    imat_norm2_lower(lo, A, 60);
+    ck_assert(mpfr_cmp_ui(up, 5) >= 0 && mpfr_cmp_d(up, 5.0001) <= 0);
+    ck_assert(mpfr_cmp_ui(lo, 5) <= 0 && mpfr_cmp_d(lo, 4.999) >= 0);
+    mpfr_clears(up, lo, (mpfr_ptr)0);
+    imat_clear(A);
+}
+END_TEST
+
+START_TEST(test_exact_decimal)
+{
+    const char *cases[][2] = {{"0.375", "0.375"}, {"-12.5", "-12.5"}, {"1024", "1024"},
+                              {"0.0009765625", "0.0009765625"}, {"-3", "-3"}, {"0", "0"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        mpfr_t x;
+        mpfr_init2(x, 64);
+        mpfr_set_str(x, cases[k][0], 10, MPFR_RNDN);
+        char *s = fr_exact_decimal(x);
+        ck_assert_str_eq(s, cases[k][1]);
+        free(s);
+        mpfr_clear(x);
+    }
+    /* 2^-40 has 40 decimals, all exact */
+    mpfr_t x;
+    mpfr_init2(x, 64);
+    mpfr_set_ui_2exp(x, 1, -40, MPFR_RNDN);
+    char *s = fr_exact_decimal(x);
+    ck_assert_str_eq(s, "0.0000000000009094947017729282379150390625");
+    free(s);
+    mpfr_clear(x);
+}
+END_TEST
+
+Suite *suite_imat(void)
+{
+    Suite *s = suite_create("imat");
+    TCase *tc = tcase_create("core");
+    tcase_add_loop_test(tc, test_mul_contains_oracle, 0, test_quick() ? 5 : 40);
+    tcase_add_test(tc, test_dyadic_same_at_every_precision);
+    tcase_add_loop_test(tc, test_norm2_bounds, 0, 20);
+    tcase_add_test(tc, test_norm2_of_diagonal_is_exact_max);
+    tcase_add_test(tc, test_exact_decimal);
+    suite_add_tcase(s, tc);
+    return s;
+}
