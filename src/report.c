@@ -113,7 +113,7 @@ static int param_is_column(const char *name)
 }
 
 /* Column names shared by md, csv: params, seed, prec, E, |dY|, [S], [bound, ratio], extras. */
-static void print_ends(FILE *f, const mpfi_t x, int digits, const char *sep)
+static void print_ends(FILE *f, mpfi_srcptr x, int digits, const char *sep)
 {
     char *lo = ival_lo_str(x, digits), *hi = ival_hi_str(x, digits);
     fprintf(f, "%s%s%s", lo, sep, hi);
@@ -121,7 +121,7 @@ static void print_ends(FILE *f, const mpfi_t x, int digits, const char *sep)
     mpfr_free_str(hi);
 }
 
-static void print_hi(FILE *f, const mpfi_t x, int digits)
+static void print_hi(FILE *f, mpfi_srcptr x, int digits)
 {
     char *hi = ival_hi_str(x, digits);
     fputs(hi, f);
@@ -279,7 +279,7 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void json_ival(FILE *f, const mpfi_t x)
+static void json_ival(FILE *f, mpfi_srcptr x)
 {
     char *lo = ival_lo_str(x, DIGITS_FILE), *hi = ival_hi_str(x, DIGITS_FILE);
     fprintf(f, "{\"lo\":\"%s\",\"hi\":\"%s\"}", lo, hi);

@@ -132,7 +132,9 @@ const claim_t claim_linear_head = {
                "fresh: W = U Vᵀ maps d → l = d + 1 coordinates; stream [X, 0], heads write "
                "into the fresh block: result [X, X W].\n"
                "No bias token; E over all rows. Shape = d x n.",
-    .notes = "No LayerNorm.",
+    .notes = "No LayerNorm. E is exactly 0 at every precision: with mask I each softmax row is "
+             "e^0/e^0 = 1 exactly and the dyadic products are exact, so the plot shows only the "
+             "S·2^-p reference line.",
     .quick = {{"quick", {{"prec", "53,113,256,1024,4096"}, {"target", "square,fresh"},
                          {"shape", "3x4,6x5"}, {"rank", "1,3"}, {"d_head", "1,2"},
                          {"seed", "1,2,3"}, {NULL, NULL}}}},
