@@ -167,6 +167,21 @@ static mpfr_prec_t term_prec(mpfi_srcptr x, mpfr_prec_t prec)
     return p <= ATTN_LOWPREC ? ATTN_LOWPREC : (mpfr_prec_t)p;
 }
 
+/* m = the largest upper end of row i's allowed logits (the softmax shift);
+ * returns 0 when the row allows no key. */
+static int row_shift(mpfr_t m, const imat_t S, const mask_t *M, long i)
+{
+    int any = 0;
+    for (long j = 0; j < S->cols; j++) {
+        if (M && !mask_at(M, i, j))
+            continue;
+        if (!any || mpfr_greater_p(&imat_entry(S, i, j)->right, m))
+            mpfr_set(m, &imat_entry(S, i, j)->right, MPFR_RNDU);
+        any = 1;
+    }
+    return any;
+}
+
 int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
 {
     long N = S->rows;
@@ -180,15 +195,7 @@ int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
     mpfi_init2(z, prec);
     mpfi_init2(lo, prec);
     for (long i = 0; i < N; i++) {
-        int any = 0;
-        for (long j = 0; j < S->cols; j++) {
-            if (M && !mask_at(M, i, j))
-                continue;
-            if (!any || mpfr_greater_p(&imat_entry(S, i, j)->right, m))
-                mpfr_set(m, &imat_entry(S, i, j)->right, MPFR_RNDU);
-            any = 1;
-        }
-        if (!any) {
+        if (!row_shift(m, S, M, i)) {
             status = -1;
             for (long j = 0; j < S->cols; j++)
                 mpfi_set_ui(imat_entry(A, i, j), 0);
@@ -247,15 +254,7 @@ int attn_softmax_uniform(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t 
     mpfr_init2(m, prec);
     mpfi_init2(z, prec);
     for (long i = 0; i < N; i++) {
-        int any = 0;
-        for (long j = 0; j < S->cols; j++) {
-            if (M && !mask_at(M, i, j))
-                continue;
-            if (!any || mpfr_greater_p(&imat_entry(S, i, j)->right, m))
-                mpfr_set(m, &imat_entry(S, i, j)->right, MPFR_RNDU);
-            any = 1;
-        }
-        if (!any) {
+        if (!row_shift(m, S, M, i)) {
             status = -1;
             for (long j = 0; j < S->cols; j++)
                 mpfi_set_ui(imat_entry(A, i, j), 0);
