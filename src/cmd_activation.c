@@ -1,5 +1,7 @@
 /* `attncheck activation`: compare an activation (built-in or expression)
- * with a target by a certified sup gap on [-L, L], and judge a claimed gap.
+ * with a target by a certified sup gap on [-L, L], and judge a claimed gap;
+ * without --target, its class report (G0/G1 of claims.md, through the
+ * activation-class module); --baseline prints the regression baseline.
  * Tails beyond L are not covered: the domain is part of the statement. */
 #include <errno.h>
 #include <math.h>
@@ -7,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "act.h"
+#include "activation_class.h"
 #include "exitcodes.h"
 #include "runner.h"
 #include "supnorm.h"
@@ -14,6 +17,11 @@
 static const char *usage_activation =
     "usage: attncheck activation (--name NAME | --expr EXPR) [--target NAME|EXPR]\n"
     "                            [--domain L] [--claim GAP] [--prec P] [--help]\n"
+    "       attncheck activation --baseline    (> tests/activation_baseline.tsv)\n"
+    "  without --target: the class report: exact membership in G0 / G1 with a\n"
+    "                  witness, or the best member found (parameters, certified gap\n"
+    "                  on [-10, 10]); the head built from it checked on random tokens;\n"
+    "                  --claim GAP judges the G1 member's certified gap\n"
     "  --name NAME     a built-in: identity relu silu silu_a[:a] gelu gelu_tanh sigmoid\n"
     "                  tanh softplus elu[:alpha] mish hardswish\n"
     "  --expr EXPR     a function of x (or z): + - * / ^, exp log log1p expm1 sqrt abs\n"
@@ -43,16 +51,138 @@ static int parse_finite(double *out, const char *s)
     return 0;
 }
 
+static int print_baseline(void)
+{
+    char line[512];
+    puts(AC_BASELINE_HEADER);
+    for (int k = 0; ac_baseline_names[k]; k++) {
+        if (ac_baseline_line(line, sizeof line, ac_baseline_names[k], AC_BASELINE_PREC) != 0)
+            return act_fail(EXIT_SOFTWARE, "internal error: built-in not found");
+        puts(line);
+    }
+    return EXIT_HOLDS;
+}
+
+static void print_gap(const char *what, const mpfi_t g)
+{
+    mpfr_printf("%s in [%.12RDe, %.12RUe] (certified)", what, &g->left, &g->right);
+}
+
+/* The class report of one function; the exit code follows --claim (if
+ * given) and the head check. */
+static int class_report(act_t *f, const char *name, const char *expr, const char *claim,
+                        mpfr_prec_t prec)
+{
+    char base[64] = "";
+    const char *ptxt = NULL;
+    if (name) {
+        snprintf(base, sizeof base, "%s", name);
+        char *colon = strchr(base, ':');
+        ptxt = colon ? colon + 1 : f->info->param_default;
+        if (colon)
+            *colon = '\0';
+    }
+    ac_result_t res[2];
+    ac_result_init(res, prec);
+    ac_result_init(res + 1, prec);
+    ac_classify(res, f, name ? base : NULL, ptxt, 0, prec);
+    printf("f: %s = %s\n", name ? f->name : "expr", name ? act_formula(f) : expr);
+    printf("domain: [-10, 10] (the tails beyond it are not covered)\n");
+    for (int c = 0; c < 2; c++) {
+        printf("G%d: %s\n", c, res[c].verdict);
+        if (res[c].status != AC_EXACT)
+            printf("    best member found (Nelder-Mead in doubles, an estimate): %s\n",
+                   res[c].params);
+        printf("    ");
+        print_gap("sup |f - member|", res[c].gap);
+        printf("; %ld boxes\n", res[c].boxes);
+        if (res[c].status == AC_EXACT || res[c].status == AC_WITNESS_FAILS)
+            printf("    pointwise |f - member| at 16 points: hi %.2e at %ld bits, %.2e at %ld "
+                   "bits (%s)\n", res[c].pw_hi[0], (long)prec, res[c].pw_hi[1], (long)prec + 64,
+                   res[c].pointwise_ok ? "enclosures contain 0 and shrink" : "FAILED");
+    }
+    /* the head from the G1 member on random tokens */
+    mpfi_t E, kappa;
+    mpfr_t S, zmax;
+    mpfi_init2(E, prec);
+    mpfi_init2(kappa, prec);
+    mpfi_set_ui(kappa, 0);
+    mpfr_init2(S, 64);
+    mpfr_init2(zmax, 64);
+    ac_head_check(E, S, zmax, &res[1].m, kappa, 1, f, 0, 0, 8, 1, prec);
+    int head_ok;
+    if (res[1].status == AC_EXACT) {
+        mpfr_mul_2si(S, S, VERDICT_EXACT_KAPPA - (long)prec, MPFR_RNDU);
+        head_ok = mpfi_is_inside_ui(0, E) > 0 || mpfr_zero_p(&E->right);
+        head_ok &= mpfr_cmp(&E->right, S) <= 0;
+        mpfr_printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the G1 "
+                    "witness, 8 random tokens (d = 3): E in [%.3RDe, %.3RUe] (certified), %s "
+                    "(exact: hi(E) <= S 2^(24-p) = %.3RUe)\n", &E->left, &E->right,
+                    head_ok ? "holds" : "VIOLATED", S);
+    } else {
+        mpfr_mul_ui(S, &res[1].gap->left, 2, MPFR_RNDD); /* ||u||_2 <= sqrt 3 < 2 */
+        head_ok = mpfr_cmp(&E->right, S) <= 0 && mpfr_cmp_d(zmax, AC_L) <= 0;
+        mpfr_printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the best G1 "
+                    "member, 8 random tokens (d = 3): E in [%.3RDe, %.3RUe] (certified), %s "
+                    "(E <= 2 gap)\n", &E->left, &E->right, head_ok ? "holds" : "VIOLATED");
+    }
+    int rc = head_ok ? EXIT_HOLDS : EXIT_VIOLATED;
+    if (claim && head_ok) {
+        /* the G1 member's gap against GAP; raise precision and tighten */
+        mpfi_t bound, g;
+        mpfi_init2(bound, 128);
+        mpfi_set_str(bound, claim, 10);
+        int verdict = 2;
+        double tol = 1e-6;
+        act_t m;
+        for (mpfr_prec_t p = prec;; p *= 2) {
+            mpfi_init2(g, p);
+            if (res[1].status == AC_EXACT)
+                mpfi_set(g, res[1].gap);
+            ac_member_act(&m, &res[1].m, p);
+            if (res[1].status != AC_EXACT)
+                au_sup_gap(g, NULL, NULL, f, &m, AC_L, tol, p);
+            act_clear(&m);
+            verdict = mpfr_cmp(&g->right, &bound->left) <= 0 ? 0
+                    : mpfr_cmp(&g->left, &bound->right) > 0 ? 1 : 2;
+            if (verdict != 2 || p * 2 > 1024 || res[1].status == AC_EXACT) {
+                mpfi_clear(g);
+                break;
+            }
+            mpfi_clear(g);
+            tol /= 1000;
+            fprintf(stderr, "attncheck activation: undecided at %ld bits, retrying at %ld\n",
+                    (long)p, (long)(2 * p));
+        }
+        static const char *const vn[] = {"holds", "violated", "inconclusive"};
+        printf("claim: the G1 member's sup gap <= %s on [-10, 10]: %s\n", claim, vn[verdict]);
+        rc = verdict == 0 ? EXIT_HOLDS : verdict == 1 ? EXIT_VIOLATED : EXIT_INCONCLUSIVE;
+        mpfi_clear(bound);
+    }
+    mpfi_clear(E);
+    mpfi_clear(kappa);
+    mpfr_clear(S);
+    mpfr_clear(zmax);
+    ac_result_clear(res);
+    ac_result_clear(res + 1);
+    return rc;
+}
+
 int cmd_activation(int argc, char **argv)
 {
     const char *name = NULL, *expr = NULL, *target = NULL, *domain = "10", *claim = NULL;
     mpfr_prec_t prec = 128;
+    int baseline = 0;
     char msg[512];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage_activation, stdout);
             return EXIT_HOLDS;
+        }
+        if (strcmp(a, "--baseline") == 0) {
+            baseline = 1;
+            continue;
         }
         const char **slot = strcmp(a, "--name") == 0 ? &name
                           : strcmp(a, "--expr") == 0 ? &expr
@@ -78,6 +208,11 @@ int cmd_activation(int argc, char **argv)
         }
         *slot = argv[++i];
     }
+    if (baseline) {
+        if (name || expr || target || claim)
+            return act_fail(EXIT_USAGE, "--baseline takes no other option");
+        return print_baseline();
+    }
     if ((name == NULL) == (expr == NULL))
         return act_fail(EXIT_USAGE, "give exactly one of --name and --expr (see --help)");
     double L_d, claim_d = 0;
@@ -97,9 +232,14 @@ int cmd_activation(int argc, char **argv)
     if (rc != 0)
         return act_fail(name ? EXIT_USAGE : EXIT_DATAERR, err);
     if (!target) {
+        if (strcmp(domain, "10") != 0 && L_d != AC_L) {
+            act_clear(&f);
+            return act_fail(EXIT_USAGE, "the class report is on [-10, 10]; --domain applies with "
+                            "--target");
+        }
+        rc = class_report(&f, name, expr, claim, prec);
         act_clear(&f);
-        return act_fail(EXIT_SOFTWARE, "the class report without --target is not implemented yet "
-                        "(activation-class module pending); give --target");
+        return rc;
     }
     if (act_init_spec(&g, target, err, sizeof err, prec) != 0) {
         act_clear(&f);

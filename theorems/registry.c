@@ -6,6 +6,8 @@ extern const claim_t claim_neuron_head, claim_mlp_layer, claim_activation_head,
 /* Omega limits and costs (issue 3) */
 extern const claim_t claim_mask_encoding, claim_blog_three_layer, claim_blog_one_layer,
     claim_inflation, claim_attention_only_encoded;
+/* activations (issue 4) */
+extern const claim_t claim_relu_limit, claim_gelu_approx, claim_activation_class;
 
 const claim_t *const claim_registry[] = {
     &claim_neuron_head,
@@ -18,5 +20,8 @@ const claim_t *const claim_registry[] = {
     &claim_blog_three_layer,
     &claim_blog_one_layer,
     &claim_inflation,
+    &claim_relu_limit,
+    &claim_gelu_approx,
+    &claim_activation_class,
     NULL,
 };

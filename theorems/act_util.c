@@ -1,0 +1,188 @@
+/* Activation-claim helpers (act_util.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "act_util.h"
+
+int au_sup_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
+               double L, double rel_tol, mpfr_prec_t prec)
+{
+    supnorm_opts_t o;
+    supnorm_opts_default(&o);
+    o.rel_tol = rel_tol;
+    supnorm_t s;
+    supnorm_init(&s, prec);
+    mpfr_t Lf;
+    mpfr_init2(Lf, 64);
+    mpfr_set_d(Lf, L, MPFR_RNDU);
+    int rc = supnorm_diff(&s, f, g, Lf, &o, prec);
+    mpfi_set(sup, s.sup);
+    if (argmax) {
+        mpfr_set_prec(argmax, mpfr_get_prec(s.argmax));
+        mpfr_set(argmax, s.argmax, MPFR_RNDN);
+    }
+    if (boxes)
+        *boxes = s.boxes;
+    mpfr_clear(Lf);
+    supnorm_clear(&s);
+    return rc;
+}
+
+int au_mlp_init(au_mlp_t *m, const char *family, long d, long l, long n, const mpfr_t t,
+                unsigned long seed, mpfr_prec_t prec)
+{
+    int adv = strcmp(family, "adv") == 0;
+    if (!adv && strcmp(family, "random") != 0)
+        return -1;
+    gmp_randstate_t st;
+    thm_rand_init(st, seed, 41);
+    imat_init(m->X, n, d, prec);
+    imat_init(m->W_in, d, l, prec);
+    imat_init(m->W_out, l, d, prec);
+    imat_randtest_dyadic(m->X, st, WEIGHT_BITS);
+    imat_randtest_dyadic(m->W_in, st, WEIGHT_BITS);
+    imat_randtest_dyadic(m->W_out, st, WEIGHT_BITS);
+    if (adv) {
+        imat_t u;
+        imat_init(u, 1, d, prec);
+        imat_randtest_dyadic(u, st, WEIGHT_BITS);
+        for (long k = 0; k < l; k++) {
+            /* c_k = |k-th random entry| > 0: W_out[k,:] = c_k u (exact) */
+            mpfi_t c;
+            mpfi_init2(c, prec);
+            mpfi_abs(c, imat_entry(m->W_out, k, 0));
+            for (long j = 0; j < d; j++) {
+                mpfi_mul(imat_entry(m->W_out, k, j), imat_entry(u, 0, j), c);
+                mpfi_set_ui(imat_entry(m->W_in, j, k), j == 0);
+            }
+            mpfi_clear(c);
+        }
+        for (long i = 0; i < 2 && i < n; i++)
+            for (long j = 0; j < d; j++) {
+                mpfi_set_ui(imat_entry(m->X, i, j), 0);
+                if (j == 0) {
+                    mpfi_set_fr(imat_entry(m->X, i, 0), t);
+                    if (i == 1)
+                        mpfi_neg(imat_entry(m->X, i, 0), imat_entry(m->X, i, 0));
+                }
+            }
+        imat_clear(u);
+    }
+    gmp_randclear(st);
+    return 0;
+}
+
+void au_mlp_clear(au_mlp_t *m)
+{
+    imat_clear(m->X);
+    imat_clear(m->W_in);
+    imat_clear(m->W_out);
+}
+
+void au_mlp_vs_heads(mpfi_t E, mpfi_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_act_fn phi,
+                     const void *ctx, const mpfi_t a, mpfr_prec_t prec)
+{
+    long n = m->X->rows, d = m->X->cols, l = m->W_in->cols;
+    imat_t Y, ref, con, Z;
+    imat_init(Y, n, d, prec);
+    imat_init(Z, n, l, prec);
+    imat_init(ref, 0, 0, prec);
+    imat_init(con, 0, 0, prec);
+    imat_mul(Z, m->X, m->W_in);
+    imat_max_abs_upper(zmax, Z);
+    mlp_apply(Y, m->X, m->W_in, m->W_out, phi, ctx, prec);
+    imat_add(Y, Y, m->X);
+    thm_bias_stream(ref, Y, prec);
+    thm_bias_stream(con, m->X, prec);
+    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    thm_mlp_heads(heads, a, m->W_in, m->W_out, prec);
+    mask_t M;
+    mask_self_bias(&M, n + 1);
+    attn_layer_apply(con, heads, l, &M, prec);
+    error_metric(E, Eabs, ref, con, 1, n, d + 1);
+    mask_clear(&M);
+    for (long k = 0; k < l; k++)
+        attn_head_clear(heads + k);
+    free(heads);
+    imat_clear(Y);
+    imat_clear(Z);
+    imat_clear(ref);
+    imat_clear(con);
+}
+
+void au_row_norms(mpfi_t s, mpfi_t mx, const imat_t W_out)
+{
+    mpfi_t t;
+    mpfi_init2(t, mpfi_get_prec(s));
+    mpfi_set_ui(s, 0);
+    mpfi_set_ui(mx, 0);
+    for (long k = 0; k < W_out->rows; k++) {
+        imat_row_norm2(t, W_out, k);
+        mpfi_add(s, s, t);
+        ival_max(mx, mx, t);
+    }
+    mpfi_clear(t);
+}
+
+/* ---------------------------------------------------- doubles (estimates) */
+
+static double golden_max(double (*h)(double, const void *), const void *ctx, double lo,
+                         double hi)
+{
+    const double r = 0.6180339887498949;
+    double a = lo, b = hi, c = b - r * (b - a), e = a + r * (b - a);
+    double fc = fabs(h(c, ctx)), fe = fabs(h(e, ctx));
+    for (int it = 0; it < 60 && b - a > 1e-14 * (1 + fabs(a)); it++) {
+        if (fc > fe) {
+            b = e; e = c; fe = fc;
+            c = b - r * (b - a); fc = fabs(h(c, ctx));
+        } else {
+            a = c; c = e; fc = fe;
+            e = a + r * (b - a); fe = fabs(h(e, ctx));
+        }
+    }
+    return fc > fe ? fc : fe;
+}
+
+double au_gap_d(double (*h)(double x, const void *ctx), const void *ctx, double L, int grid)
+{
+    double step = 2 * L / (grid - 1), best = 0;
+    double *v = malloc(sizeof *v * (size_t)grid);
+    for (int k = 0; k < grid; k++)
+        v[k] = fabs(h(-L + k * step, ctx));
+    for (int k = 0; k < grid; k++) {
+        if (v[k] > best)
+            best = v[k];
+        int left = k == 0 || v[k - 1] <= v[k], right = k == grid - 1 || v[k + 1] <= v[k];
+        if (left && right && k > 0 && k < grid - 1) {
+            double m = golden_max(h, ctx, -L + (k - 1) * step, -L + (k + 1) * step);
+            if (m > best)
+                best = m;
+        }
+    }
+    free(v);
+    return best;
+}
+
+double au_golden_min(double (*F)(double a, const void *ctx), const void *ctx, double lo,
+                     double hi, double tol)
+{
+    const double r = 0.6180339887498949;
+    double a = lo, b = hi, c = b - r * (b - a), e = a + r * (b - a);
+    double fc = F(c, ctx), fe = F(e, ctx);
+    while (b - a > tol) {
+        if (fc < fe) {
+            b = e; e = c; fe = fc;
+            c = b - r * (b - a); fc = F(c, ctx);
+        } else {
+            a = c; c = e; fc = fe;
+            e = a + r * (b - a); fe = F(e, ctx);
+        }
+    }
+    return fc < fe ? c : e;
+}
+
+double au_dyadic(double x, int bits)
+{
+    return ldexp(nearbyint(ldexp(x, bits)), -bits);
+}

@@ -1,0 +1,48 @@
+/* Helpers shared by the activation claims (relu-limit, gelu-approx,
+ * activation-class): certified sup gaps, converted MLP instances, and a
+ * minimiser in doubles (an estimate, never a verdict). */
+#ifndef ATTNCHECK_ACT_UTIL_H
+#define ATTNCHECK_ACT_UTIL_H
+
+#include "thm_common.h"
+#include "act.h"
+#include "supnorm.h"
+
+/* Certified sup |f - g| on [-L, L] (L rounded up to a double), relative
+ * tolerance rel_tol; argmax may be NULL.  Returns supnorm's status. */
+int au_sup_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
+               double L, double rel_tol, mpfr_prec_t prec);
+
+/* A random MLP instance: X (n x d), W_in (d x l), W_out (l x d), dyadic.
+ * family "random": seeded entries; "adv": every column of W_in is e_1, the
+ * rows of W_out are positive multiples of one row u, token 0 is t e_1 and
+ * token 1 is -t e_1 (t dyadic), so the bound's triangle inequality is tight
+ * up to the gap at t.  Returns -1 for an unknown family. */
+typedef struct {
+    imat_t X, W_in, W_out;
+} au_mlp_t;
+int au_mlp_init(au_mlp_t *m, const char *family, long d, long l, long n, const mpfr_t t,
+                unsigned long seed, mpfr_prec_t prec);
+void au_mlp_clear(au_mlp_t *m);
+
+/* E (and the largest |entry|) between X + phi(X W_in) W_out and the
+ * attention-only conversion (mlp-layer's neuron heads with SiLU_a, mask B,
+ * bias-token stream) over the real tokens; zmax = hi max |X W_in|. */
+void au_mlp_vs_heads(mpfi_t E, mpfi_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_act_fn phi,
+                     const void *ctx, const mpfi_t a, mpfr_prec_t prec);
+
+/* s = sum_k ||W_out[k,:]||_2 and mx = max_k (enclosures). */
+void au_row_norms(mpfi_t s, mpfi_t mx, const imat_t W_out);
+
+/* Double estimate of sup |f - g| on [-L, L]: a grid of `grid` points, every
+ * local maximum refined by golden-section search. */
+double au_gap_d(double (*h)(double x, const void *ctx), const void *ctx, double L, int grid);
+
+/* Golden-section minimum of F on [lo, hi] to tolerance tol (doubles). */
+double au_golden_min(double (*F)(double a, const void *ctx), const void *ctx, double lo,
+                     double hi, double tol);
+
+/* Round x to a multiple of 2^-bits (so it is exact in a short decimal). */
+double au_dyadic(double x, int bits);
+
+#endif

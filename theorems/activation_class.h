@@ -1,0 +1,81 @@
+/* The restricted class of activations (activation-class): members of G0 and
+ * G1, exact membership with a witness, best members found in doubles with a
+ * certified sup gap, and the one-head construction.  Used by the claim and
+ * by `attncheck activation` without --target. */
+#ifndef ATTNCHECK_ACTIVATION_CLASS_H
+#define ATTNCHECK_ACTIVATION_CLASS_H
+
+#include "act_util.h"
+
+/* A member in G1 form: f(z) = (g z + g0) sigma(Q) + c (1 - sigma(Q)),
+ * Q = (al z + a0)(be z + be0).  G0 members have g0 = a0 = 0.  Each
+ * parameter is text in the expression language (exact: an integer over a
+ * power of two, or a decimal such as a's). */
+enum { AC_G, AC_G0, AC_AL, AC_A0, AC_BE, AC_B0, AC_C, AC_NPAR };
+typedef struct {
+    char txt[AC_NPAR][48];
+    double v[AC_NPAR];
+} ac_member_t;
+
+typedef enum { AC_EXACT, AC_NOT_MEMBER, AC_BEST, AC_WITNESS_FAILS } ac_status_t;
+
+typedef struct {
+    ac_status_t status;
+    ac_member_t m;
+    char verdict[160];   /* "exact member (witness ...)", "not a member (proof: ...)", ... */
+    char params[200];    /* the member's parameters, readable */
+    mpfi_t gap;          /* certified sup |phi - member| on [-L, L] */
+    long boxes;
+    int pointwise_ok;    /* exact members: pointwise enclosures contain 0, shrink */
+    double pw_hi[2];     /* largest pointwise hi at prec and prec + 64 */
+} ac_result_t;
+
+#define AC_L 10.0
+/* Exact membership: lo(gap) = 0 and hi(gap) <= AC_MEMBER_TOL, the tolerance
+ * the box budget AC_MEMBER_BOXES reaches on [-10, 10] for equal functions. */
+#define AC_MEMBER_TOL 1e-4
+#define AC_MEMBER_BOXES 20000
+
+void ac_result_init(ac_result_t *r, mpfr_prec_t prec);
+void ac_result_clear(ac_result_t *r);
+
+/* Classify phi in G0 (res[0]) and G1 (res[1]).  builtin: registry name for
+ * the witness and proof tables (NULL for an expression).  param_txt: the
+ * parameter of silu_a / elu as text (NULL: none).  mutate_witness adds 1 to
+ * every witness's c (a mutation). */
+void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
+                 const char *param_txt, int mutate_witness, mpfr_prec_t prec);
+
+/* An act_t for the member (an expression). 0 or -1. */
+int ac_member_act(act_t *f, const ac_member_t *m, mpfr_prec_t prec);
+
+/* The head of internal dimension 1, mask B (mask I when self_mask), built
+ * from the member on random tokens (d = 3, n tokens, seeded); E between its
+ * output on the real tokens and phi(z_i) u (or the formula with the member's
+ * parameters when phi is NULL); the bias key kappa is used as given (the
+ * formula's Q uses be0 - kappa).  cls 0: stream [x, bias]; 1: [x, 1, bias].
+ * S gets the largest output magnitude.  formula_mut: 1 drops kappa from the
+ * formula, 2 swaps the roles of sigma(Q) and 1 - sigma(Q).  zmax: hi |z|. */
+void ac_head_check(mpfi_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const mpfi_t kappa,
+                   int cls, const act_t *phi, int self_mask, int formula_mut, long n,
+                   unsigned long seed, mpfr_prec_t prec);
+
+/* One-line readable form of a member ("g=1, c=-1, Q=2z"). */
+void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls);
+
+#endif
+
+/* ---- regression baseline (tests/activation_baseline.tsv) ---- */
+/* Columns: name, then for G0 and G1: status word, gap lo, gap hi. */
+#define AC_BASELINE_HEADER "# activation\tG0\tG0_gap_lo\tG0_gap_hi\tG1\tG1_gap_lo\tG1_gap_hi"
+/* Baseline precision and the built-in specs pinned. */
+#define AC_BASELINE_PREC 128
+extern const char *const ac_baseline_names[];
+/* Classify the built-in `spec` and write its baseline line (no newline). */
+int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec);
+/* Compare a stored line with a fresh one: 0 when the statuses agree and each
+ * fresh gap enclosure meets the stored one widened by AC_BASELINE_RELTOL
+ * (relative); else -1 with a message naming the activation in msg. */
+#define AC_BASELINE_RELTOL 1e-3
+int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz);
+const char *ac_status_word(ac_status_t s);
