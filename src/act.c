@@ -392,19 +392,19 @@ static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errs
     const char *colon = strchr(spec, ':');
     size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
     if (n >= sizeof name) {
-        snprintf(err, errsz, "activation: unknown name '%.40s...'", spec);
+        snprintf(err, errsz, "unknown name '%.40s...'", spec);
         return -1;
     }
     memcpy(name, spec, n);
     name[n] = '\0';
     const act_info_t *info = act_find(name);
     if (!info) {
-        snprintf(err, errsz, "activation: unknown name '%s' (try: identity relu silu silu_a "
+        snprintf(err, errsz, "unknown name '%s' (try: identity relu silu silu_a "
                  "gelu gelu_tanh sigmoid tanh softplus elu mish hardswish)", name);
         return -1;
     }
     if (colon && !info->param_name) {
-        snprintf(err, errsz, "activation: '%s' takes no parameter", name);
+        snprintf(err, errsz, "'%s' takes no parameter", name);
         return -1;
     }
     const char *ptext = colon ? colon + 1 : info->param_default;
@@ -413,7 +413,7 @@ static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errs
         double d = strtod(ptext, &end);
         if (*ptext == '\0' || *end != '\0' || !isfinite(d) ||
             mpfi_set_str(f->param, ptext, 10) != 0 || !special_ival_is_finite(f->param)) {
-            snprintf(err, errsz, "activation: parameter %s of '%s' is not a finite number: '%.40s'",
+            snprintf(err, errsz, "parameter %s of '%s' is not a finite number: '%.40s'",
                      info->param_name, name, ptext);
             return -1;
         }
@@ -520,4 +520,9 @@ double act_eval_d(const act_t *f, double x)
 const char *act_formula(const act_t *f)
 {
     return f->expr ? expr_text(f->expr) : f->info->formula;
+}
+
+double act_snap_dyadic(double x, int bits)
+{
+    return ldexp(nearbyint(ldexp(x, bits)), -bits);
 }

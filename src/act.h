@@ -89,4 +89,7 @@ double act_eval_d(const act_t *f, double x);
 /* One-line formula for reports ("x*sigmoid(1.702*x)" for expressions). */
 const char *act_formula(const act_t *f);
 
+/* x rounded to a multiple of 2^-bits (a short exact decimal), in doubles. */
+double act_snap_dyadic(double x, int bits);
+
 #endif

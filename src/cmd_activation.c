@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "act.h"
-#include "activation_class.h"
+#include "actclass.h"
 #include "exitcodes.h"
 #include "runner.h"
 #include "supnorm.h"
@@ -35,7 +35,7 @@ static const char *usage_activation =
 
 static int act_fail(int code, const char *msg)
 {
-    fprintf(stderr, "attncheck activation: %s\n", msg);
+    fprintf(stderr, "attncheck: activation: %s\n", msg);
     return code;
 }
 
@@ -141,7 +141,7 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
                 mpfi_set(g, res[1].gap);
             ac_member_act(&m, &res[1].m, p);
             if (res[1].status != AC_EXACT)
-                au_sup_gap(g, NULL, NULL, f, &m, AC_L, tol, p);
+                supnorm_gap(g, NULL, NULL, f, &m, AC_L, tol, p);
             act_clear(&m);
             verdict = mpfr_cmp(&g->right, &bound->left) <= 0 ? 0
                     : mpfr_cmp(&g->left, &bound->right) > 0 ? 1 : 2;
@@ -151,7 +151,7 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
             }
             mpfi_clear(g);
             tol /= 1000;
-            fprintf(stderr, "attncheck activation: undecided at %ld bits, retrying at %ld\n",
+            fprintf(stderr, "attncheck: activation: undecided at %ld bits, retrying at %ld\n",
                     (long)p, (long)(2 * p));
         }
         static const char *const vn[] = {"holds", "violated", "inconclusive"};
@@ -279,7 +279,7 @@ int cmd_activation(int argc, char **argv)
         o.max_boxes *= 2;
         if (o.rel_tol < 1e-30)
             o.rel_tol = 1e-30;
-        fprintf(stderr, "attncheck activation: undecided at %ld bits, retrying at %ld\n",
+        fprintf(stderr, "attncheck: activation: undecided at %ld bits, retrying at %ld\n",
                 (long)p, (long)(2 * p));
     }
     if (status < 0) {

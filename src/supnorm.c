@@ -344,3 +344,28 @@ int supnorm_diff(supnorm_t *s, const act_t *f, const act_t *g, const mpfr_t L,
     mpfr_clear(a);
     return r;
 }
+
+int supnorm_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
+                double L, double rel_tol, mpfr_prec_t prec)
+{
+    supnorm_opts_t o;
+    supnorm_opts_default(&o);
+    o.rel_tol = rel_tol;
+    supnorm_t s;
+    supnorm_init(&s, prec);
+    mpfr_t Lf;
+    mpfr_init2(Lf, 64);
+    mpfr_set_d(Lf, L, MPFR_RNDU);
+    int rc = supnorm_diff(&s, f, g, Lf, &o, prec);
+    mpfi_set(sup, s.sup);
+    if (argmax) {
+        mpfr_set_prec(argmax, mpfr_get_prec(s.argmax));
+        mpfr_set(argmax, s.argmax, MPFR_RNDN);
+    }
+    if (boxes)
+        *boxes = s.boxes;
+    mpfr_clear(Lf);
+    supnorm_clear(&s);
+    return rc;
+}
+

@@ -44,4 +44,10 @@ int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
 int supnorm_diff(supnorm_t *s, const act_t *f, const act_t *g, const mpfr_t L,
                  const supnorm_opts_t *o, mpfr_prec_t prec);
 
+/* Certified sup |f - g| on [-L, L] (L rounded up to a double) with relative
+ * tolerance rel_tol; argmax and boxes may be NULL.  Returns supnorm_diff's
+ * status. */
+int supnorm_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
+                double L, double rel_tol, mpfr_prec_t prec);
+
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
-#include "activation_class.h"
+#include "actclass.h"
 #include "runner.h"
 
 extern const claim_t claim_activation_class;

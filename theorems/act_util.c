@@ -4,30 +4,6 @@
 #include <string.h>
 #include "act_util.h"
 
-int au_sup_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
-               double L, double rel_tol, mpfr_prec_t prec)
-{
-    supnorm_opts_t o;
-    supnorm_opts_default(&o);
-    o.rel_tol = rel_tol;
-    supnorm_t s;
-    supnorm_init(&s, prec);
-    mpfr_t Lf;
-    mpfr_init2(Lf, 64);
-    mpfr_set_d(Lf, L, MPFR_RNDU);
-    int rc = supnorm_diff(&s, f, g, Lf, &o, prec);
-    mpfi_set(sup, s.sup);
-    if (argmax) {
-        mpfr_set_prec(argmax, mpfr_get_prec(s.argmax));
-        mpfr_set(argmax, s.argmax, MPFR_RNDN);
-    }
-    if (boxes)
-        *boxes = s.boxes;
-    mpfr_clear(Lf);
-    supnorm_clear(&s);
-    return rc;
-}
-
 int au_mlp_init(au_mlp_t *m, const char *family, long d, long l, long n, const mpfr_t t,
                 unsigned long seed, mpfr_prec_t prec)
 {
@@ -180,9 +156,4 @@ double au_golden_min(double (*F)(double a, const void *ctx), const void *ctx, do
         }
     }
     return fc < fe ? c : e;
-}
-
-double au_dyadic(double x, int bits)
-{
-    return ldexp(nearbyint(ldexp(x, bits)), -bits);
 }

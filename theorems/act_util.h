@@ -8,11 +8,6 @@
 #include "act.h"
 #include "supnorm.h"
 
-/* Certified sup |f - g| on [-L, L] (L rounded up to a double), relative
- * tolerance rel_tol; argmax may be NULL.  Returns supnorm's status. */
-int au_sup_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
-               double L, double rel_tol, mpfr_prec_t prec);
-
 /* A random MLP instance: X (n x d), W_in (d x l), W_out (l x d), dyadic.
  * family "random": seeded entries; "adv": every column of W_in is e_1, the
  * rows of W_out are positive multiples of one row u, token 0 is t e_1 and
@@ -42,7 +37,5 @@ double au_gap_d(double (*h)(double x, const void *ctx), const void *ctx, double 
 double au_golden_min(double (*F)(double a, const void *ctx), const void *ctx, double lo,
                      double hi, double tol);
 
-/* Round x to a multiple of 2^-bits (so it is exact in a short decimal). */
-double au_dyadic(double x, int bits);
 
 #endif

@@ -45,7 +45,7 @@ static double locate_min(const act_t *t)
     int k = strcmp(t->name, "gelu") == 0 ? 0 : 1;
     pthread_mutex_lock(&lock);
     if (cache[k] == 0)
-        cache[k] = au_dyadic(au_golden_min(gap_of_a, t, 1.0, 3.0, 1e-8), 30);
+        cache[k] = act_snap_dyadic(au_golden_min(gap_of_a, t, 1.0, 3.0, 1e-8), 30);
     double a = cache[k];
     pthread_mutex_unlock(&lock);
     return a;
@@ -56,7 +56,7 @@ static void cert_gap(mpfi_t G, mpfr_t arg, const act_t *t, const mpfi_t a, mpfr_
 {
     act_t s;
     act_init_silu_a(&s, a, prec);
-    au_sup_gap(G, arg, NULL, t, &s, GA_L, GA_REL_TOL, prec);
+    supnorm_gap(G, arg, NULL, t, &s, GA_L, GA_REL_TOL, prec);
     act_clear(&s);
 }
 
@@ -81,7 +81,7 @@ static int run(row_t *r)
         return -1;
     double astar = locate_min(&t);
     if (r->mutation == MUT_WRONG_MIN)
-        astar = au_dyadic(astar * 1.01, 30);
+        astar = act_snap_dyadic(astar * 1.01, 30);
     mpfi_t as, a, Gs, G, s, mx;
     mpfr_t arg;
     mpfi_init2(as, prec);
@@ -124,7 +124,7 @@ static int run(row_t *r)
         mpfr_init2(zmax, 64);
         /* adversarial token: just inside the certified argmax (the gap there
          * is below lo(G) by a margin far above the B&B tolerance) */
-        mpfr_set_d(tz, au_dyadic(fabs(mpfr_get_d(arg, MPFR_RNDN)) * (1 - 1.0 / 4096), 24),
+        mpfr_set_d(tz, act_snap_dyadic(fabs(mpfr_get_d(arg, MPFR_RNDN)) * (1 - 1.0 / 4096), 24),
                    MPFR_RNDN);
         if (mpfr_sgn(arg) < 0)
             mpfr_neg(tz, tz, MPFR_RNDN);

@@ -47,7 +47,7 @@ static int run_gap(row_t *r, const mpfi_t a, mpfr_prec_t prec)
     mpfr_t arg;
     mpfr_init2(arg, prec);
     long boxes;
-    int st = au_sup_gap(sup, arg, &boxes, &f, &g, L, RL_REL_TOL, prec);
+    int st = supnorm_gap(sup, arg, &boxes, &f, &g, L, RL_REL_TOL, prec);
     closed_form(c, a, r->mutation, prec);
     special_w0_inv_e(am, prec);
     mpfi_add_ui(am, am, 1);
@@ -93,7 +93,7 @@ static int run_mlp(row_t *r, const mpfi_t a, mpfr_prec_t prec)
     special_w0_inv_e(c, prec);
     mpfr_add_ui(t, &c->left, 1, MPFR_RNDN);
     mpfr_div(t, t, &a->left, MPFR_RNDN);
-    mpfr_set_d(t, au_dyadic(mpfr_get_d(t, MPFR_RNDN), 24 - (int)ceil(log2(mpfr_get_d(t, MPFR_RNDN)))),
+    mpfr_set_d(t, act_snap_dyadic(mpfr_get_d(t, MPFR_RNDN), 24 - (int)ceil(log2(mpfr_get_d(t, MPFR_RNDN)))),
                MPFR_RNDN);
     au_mlp_t m;
     if (!fam || au_mlp_init(&m, fam, dims[0], dims[1], dims[2], t, r->seed, prec) != 0) {

@@ -1,11 +1,17 @@
-/* The restricted class of activations (activation-class): members of G0 and
+/* The restricted class of activations: members of G0 and
  * G1, exact membership with a witness, best members found in doubles with a
  * certified sup gap, and the one-head construction.  Used by the claim and
  * by `attncheck activation` without --target. */
-#ifndef ATTNCHECK_ACTIVATION_CLASS_H
-#define ATTNCHECK_ACTIVATION_CLASS_H
+#ifndef ATTNCHECK_ACTCLASS_H
+#define ATTNCHECK_ACTCLASS_H
 
-#include "act_util.h"
+#include "act.h"
+#include "attn.h"
+#include "claim.h"
+#include "supnorm.h"
+
+/* Bits of the dyadic random tokens of the head check. */
+#define AC_WEIGHT_BITS 4
 
 /* A member in G1 form: f(z) = (g z + g0) sigma(Q) + c (1 - sigma(Q)),
  * Q = (al z + a0)(be z + be0).  G0 members have g0 = a0 = 0.  Each
@@ -35,6 +41,12 @@ typedef struct {
  * the box budget AC_MEMBER_BOXES reaches on [-10, 10] for equal functions. */
 #define AC_MEMBER_TOL 1e-4
 #define AC_MEMBER_BOXES 20000
+
+/* Best members are searched with every parameter in [-AC_NM_BOUND, AC_NM_BOUND]. */
+#define AC_NM_BOUND 64.0
+
+/* Set parameter k of m to x snapped to a multiple of 2^-20 (exact text). */
+void ac_member_set(ac_member_t *m, int k, double x);
 
 void ac_result_init(ac_result_t *r, mpfr_prec_t prec);
 void ac_result_clear(ac_result_t *r);

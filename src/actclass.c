@@ -1,0 +1,598 @@
+/* The restricted class of activations: classification of a function into
+ * G0 / G1 (exact membership with a witness and a certified sup gap plus
+ * pointwise checks, a proof of non-membership where one is known, or the
+ * best member found in doubles with a certified gap), the one-head
+ * construction from a member, and the regression baseline.  The derivation
+ * of G0 and G1 is in theorems/activation_class.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "actclass.h"
+#include "special.h"
+
+/* the seeded stream of a (seed, salt) pair, as the theorem modules draw it */
+static void actclass_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt)
+{
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, seed * 1000003UL + salt);
+}
+
+/* ------------------------------------------------ witnesses and proofs */
+
+typedef struct {
+    const char *name;
+    int cls;                    /* smallest class with this witness */
+    const char *show;           /* the witness, readable */
+    const char *par[AC_NPAR];   /* g g0 al a0 be be0 c; "A" = the parameter */
+} witness_t;
+
+static const witness_t witnesses[] = {
+    {"identity", 0, "γ=2, c=0, Q=0 (weight 1/2 on self and bias)", {"2", "0", "0", "0", "0", "0", "0"}},
+    {"silu", 0, "γ=1, c=0, q=1 (Q=z)", {"1", "0", "1", "0", "0", "1", "0"}},
+    {"silu_a", 0, "γ=1, c=0, q=a (Q=az)", {"1", "0", "A", "0", "0", "1", "0"}},
+    {"sigmoid", 0, "γ=0, c=1, q=-1 (c σ(z))", {"0", "0", "-1", "0", "0", "1", "1"}},
+    {"tanh", 1, "γ0=1, c=-1, Q=2z", {"0", "1", "2", "0", "0", "1", "-1"}},
+};
+
+typedef struct {
+    const char *name;
+    int from_cls;               /* proof covers this class and below */
+    const char *why;
+} proof_t;
+
+static const proof_t proofs[] = {
+    {"relu", 1, "members are C∞, relu has a kink at 0"},
+    {"elu", 1, "members are C∞, elu is not C² at 0"},
+    {"hardswish", 1, "members are C∞, hardswish has kinks at ±3"},
+    {"tanh", 0, "f(0)=0 forces c=0, f'(0)=1 forces γ=2, and 2zσ(pz²+qz) never tends to 1; "
+                "equality on [-L,L] extends to ℝ (analytic)"},
+};
+
+/* --------------------------------------------------------- doubles */
+
+static double member_d(const double *v, double z)
+{
+    double Q = (v[AC_AL] * z + v[AC_A0]) * (v[AC_BE] * z + v[AC_B0]);
+    double s = 1 / (1 + exp(-Q));
+    return (v[AC_G] * z + v[AC_G0]) * s + v[AC_C] * (1 - s);
+}
+
+#define NM_GRID 401
+
+typedef struct {
+    int cls;
+    double z[NM_GRID], phi[NM_GRID];
+} obj_t;
+
+/* free parameters -> member: G0 x = (g, p, q, c); G1 x = all seven */
+static void to_member(double *v, const double *x, int cls)
+{
+    if (cls == 0) {
+        double w[AC_NPAR] = {x[0], 0, 1, 0, x[1], x[2], x[3]};
+        memcpy(v, w, sizeof w);
+    } else {
+        memcpy(v, x, sizeof(double) * AC_NPAR);
+    }
+}
+
+static double objective(const double *x, const obj_t *o)
+{
+    double v[AC_NPAR], worst = 0, pen = 0;
+    int n = o->cls ? AC_NPAR : 4;
+    for (int k = 0; k < n; k++)
+        if (fabs(x[k]) > AC_NM_BOUND)
+            pen += (fabs(x[k]) - AC_NM_BOUND) * (fabs(x[k]) - AC_NM_BOUND);
+    to_member(v, x, o->cls);
+    for (int k = 0; k < NM_GRID; k++) {
+        double d = fabs(member_d(v, o->z[k]) - o->phi[k]);
+        if (!(d <= worst))
+            worst = isnan(d) ? INFINITY : d;
+    }
+    return worst + pen;
+}
+
+/* Nelder-Mead from x (n <= 7), iters steps; x gets the best point. */
+static double nelder_mead(double *x, int n, const obj_t *o, int iters)
+{
+    double s[8][7], f[8], c[7], xr[7], xe[7];
+    for (int i = 0; i <= n; i++) {
+        memcpy(s[i], x, sizeof(double) * (size_t)n);
+        if (i > 0)
+            s[i][i - 1] += 0.5 + 0.1 * fabs(x[i - 1]);
+        f[i] = objective(s[i], o);
+    }
+    for (int it = 0; it < iters; it++) {
+        for (int a = 1; a <= n; a++) /* sort */
+            for (int b = a; b > 0 && f[b] < f[b - 1]; b--) {
+                double t = f[b]; f[b] = f[b - 1]; f[b - 1] = t;
+                for (int k = 0; k < n; k++) {
+                    t = s[b][k]; s[b][k] = s[b - 1][k]; s[b - 1][k] = t;
+                }
+            }
+        for (int k = 0; k < n; k++) {
+            c[k] = 0;
+            for (int i = 0; i < n; i++)
+                c[k] += s[i][k] / n;
+            xr[k] = c[k] + (c[k] - s[n][k]);
+        }
+        double fr = objective(xr, o);
+        if (fr < f[0]) {
+            for (int k = 0; k < n; k++)
+                xe[k] = c[k] + 2 * (c[k] - s[n][k]);
+            double fe = objective(xe, o);
+            memcpy(s[n], fe < fr ? xe : xr, sizeof(double) * (size_t)n);
+            f[n] = fe < fr ? fe : fr;
+        } else if (fr < f[n - 1]) {
+            memcpy(s[n], xr, sizeof(double) * (size_t)n);
+            f[n] = fr;
+        } else {
+            for (int k = 0; k < n; k++)
+                xe[k] = c[k] + 0.5 * (s[n][k] - c[k]);
+            double fc = objective(xe, o);
+            if (fc < f[n]) {
+                memcpy(s[n], xe, sizeof(double) * (size_t)n);
+                f[n] = fc;
+            } else {
+                for (int i = 1; i <= n; i++) {
+                    for (int k = 0; k < n; k++)
+                        s[i][k] = s[0][k] + 0.5 * (s[i][k] - s[0][k]);
+                    f[i] = objective(s[i], o);
+                }
+            }
+        }
+    }
+    int b = 0;
+    for (int i = 1; i <= n; i++)
+        if (f[i] < f[b])
+            b = i;
+    memcpy(x, s[b], sizeof(double) * (size_t)n);
+    return f[b];
+}
+
+/* Best member of class cls (estimate): several starts, restarts from the
+ * best.  best_g0 (7 values) seeds G1 when given. */
+static double best_member(double *v, const act_t *phi, int cls, const double *best_g0)
+{
+    obj_t *o = malloc(sizeof *o);
+    o->cls = cls;
+    for (int k = 0; k < NM_GRID; k++) {
+        o->z[k] = -AC_L + 2 * AC_L * k / (NM_GRID - 1);
+        o->phi[k] = act_eval_d(phi, o->z[k]);
+    }
+    static const double s0[][4] = {{1, 0, 1, 0}, {0, 0, -1, 1}, {2, 0, 0, 0}, {1, 0, 4, 0},
+                                   {1, 0.1, 1.7, 0}, {0.5, 0, 2, 0.5}};
+    static const double s1[][7] = {{0, 1, 2, 0, 0, 1, -1}, {1, 0.5, 1, 0, 0, 1, 0},
+                                   {1, 0, 1, 0.5, 0, 1, 0}, {0.5, 0.5, 1, 1, 0.2, 1, 0}};
+    double best = INFINITY, x[7], bx[7] = {0};
+    int n = cls ? 7 : 4;
+    int starts = 6 + (cls ? 4 + (best_g0 != NULL) : 0);
+    for (int s = 0; s < starts; s++) {
+        if (s < 6) {
+            double w[7];
+            to_member(w, s0[s], 0);
+            if (cls)
+                memcpy(x, w, sizeof w);
+            else
+                memcpy(x, s0[s], sizeof s0[s]);
+        } else if (s < 10) {
+            memcpy(x, s1[s - 6], sizeof s1[0]);
+        } else {
+            memcpy(x, best_g0, sizeof(double) * 7);
+        }
+        double f = nelder_mead(x, n, o, 400);
+        f = nelder_mead(x, n, o, 400); /* restart: NM stalls on minimax */
+        if (f < best) {
+            best = f;
+            memcpy(bx, x, sizeof bx);
+        }
+    }
+    to_member(v, bx, cls);
+    free(o);
+    return best;
+}
+
+/* ------------------------------------------------------- members */
+
+void ac_member_set(ac_member_t *m, int k, double x)
+{
+    double d = act_snap_dyadic(x, 20);
+    m->v[k] = d;
+    double k20 = ldexp(d, 20);
+    if (d == nearbyint(d))
+        snprintf(m->txt[k], sizeof m->txt[k], "%.0f", d);
+    else
+        snprintf(m->txt[k], sizeof m->txt[k], "(%.0f/1048576)", k20);
+}
+
+int ac_member_act(act_t *f, const ac_member_t *m, mpfr_prec_t prec)
+{
+    char text[800], err[200];
+    const char *const *t = (const char *const[]){m->txt[0], m->txt[1], m->txt[2], m->txt[3],
+                                                   m->txt[4], m->txt[5], m->txt[6]};
+    snprintf(text, sizeof text,
+             "(%s*x+%s)*sigmoid((%s*x+%s)*(%s*x+%s))+%s*(1-sigmoid((%s*x+%s)*(%s*x+%s)))",
+             t[AC_G], t[AC_G0], t[AC_AL], t[AC_A0], t[AC_BE], t[AC_B0], t[AC_C], t[AC_AL],
+             t[AC_A0], t[AC_BE], t[AC_B0]);
+    return act_init_expr(f, text, err, sizeof err, prec);
+}
+
+/* y = the value of a parameter's text (an enclosure). */
+static void par_ival(mpfi_t y, const char *txt)
+{
+    char err[100];
+    expr_t *e = expr_parse(txt, err, sizeof err);
+    mpfi_t x;
+    mpfi_init2(x, 16);
+    mpfi_set_ui(x, 0);
+    if (e)
+        expr_eval_ival(y, e, x);
+    else
+        special_ival_set_nan(y);
+    expr_free(e);
+    mpfi_clear(x);
+}
+
+void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls)
+{
+    const double *v = m->v;
+    if (cls == 0)
+        snprintf(buf, n, "γ=%.4g, p=%.4g, q=%.4g, c=%.4g", v[AC_G], v[AC_AL] * v[AC_BE],
+                 v[AC_AL] * v[AC_B0], v[AC_C]);
+    else
+        snprintf(buf, n, "γ=%.4g, γ0=%.3g, c=%.3g, Q=(%.4gz%+.3g)(%.4gz%+.3g)", v[AC_G], v[AC_G0],
+                 v[AC_C], v[AC_AL], v[AC_A0], v[AC_BE], v[AC_B0]);
+}
+
+void ac_result_init(ac_result_t *r, mpfr_prec_t prec)
+{
+    memset(r, 0, sizeof *r);
+    mpfi_init2(r->gap, prec);
+}
+
+void ac_result_clear(ac_result_t *r) { mpfi_clear(r->gap); }
+
+/* The same activation at another precision. */
+static int act_reinit(act_t *g, const act_t *f, mpfr_prec_t prec)
+{
+    char err[200];
+    if (f->expr)
+        return act_init_expr(g, expr_text(f->expr), err, sizeof err, prec);
+    return act_init_name(g, f->name, err, sizeof err, prec);
+}
+
+/* Exact-membership test of m against phi: certified gap with an absolute
+ * tolerance, and pointwise enclosures at prec and prec + 64.  1 if member. */
+static int exact_test(ac_result_t *res, const act_t *phi, mpfr_prec_t prec)
+{
+    act_t f;
+    ac_member_act(&f, &res->m, prec);
+    supnorm_opts_t o;
+    supnorm_opts_default(&o);
+    o.abs_tol = AC_MEMBER_TOL / 4;
+    o.max_boxes = AC_MEMBER_BOXES;
+    supnorm_t s;
+    supnorm_init(&s, prec);
+    mpfr_t L;
+    mpfr_init2(L, 16);
+    mpfr_set_d(L, AC_L, MPFR_RNDU);
+    supnorm_diff(&s, phi, &f, L, &o, prec);
+    mpfi_set(res->gap, s.sup);
+    res->boxes = s.boxes;
+    int sup_ok = mpfr_zero_p(&s.sup->left) && mpfr_cmp_d(&s.sup->right, AC_MEMBER_TOL) <= 0;
+    supnorm_clear(&s);
+    mpfr_clear(L);
+    act_clear(&f);
+
+    /* pointwise: 16 seeded dyadic points in [-L, L] */
+    int pw_ok = 1;
+    for (int round = 0; round < 2; round++) {
+        mpfr_prec_t p = prec + 64 * round;
+        act_t g, h;
+        act_reinit(&g, phi, p);
+        ac_member_act(&h, &res->m, p);
+        gmp_randstate_t st;
+        actclass_rand_init(st, 7, 77);
+        mpfr_t x;
+        mpfi_t y1, y2;
+        mpfr_init2(x, 32);
+        mpfi_init2(y1, p);
+        mpfi_init2(y2, p);
+        double hi = 0;
+        for (int k = 0; k < 16; k++) {
+            long num = (long)gmp_urandomm_ui(st, 2 * 640 + 1) - 640;
+            mpfr_set_si_2exp(x, num, -6, MPFR_RNDN); /* k/64 in [-10, 10], exact */
+            act_eval_point(y1, &g, x);
+            act_eval_point(y2, &h, x);
+            mpfi_sub(y1, y1, y2);
+            pw_ok &= mpfi_is_inside_ui(0, y1) > 0 || (mpfr_zero_p(&y1->left) && mpfr_zero_p(&y1->right));
+            mpfi_abs(y1, y1);
+            hi = fmax(hi, mpfr_get_d(&y1->right, MPFR_RNDU));
+        }
+        res->pw_hi[round] = hi;
+        mpfr_clear(x);
+        mpfi_clear(y1);
+        mpfi_clear(y2);
+        gmp_randclear(st);
+        act_clear(&g);
+        act_clear(&h);
+    }
+    /* shrinks like 2^-p: 64 more bits buy at least 32 */
+    pw_ok &= res->pw_hi[1] <= ldexp(res->pw_hi[0], -32);
+    res->pointwise_ok = pw_ok;
+    return sup_ok && pw_ok;
+}
+
+static void certify_best(ac_result_t *res, const act_t *phi, mpfr_prec_t prec)
+{
+    act_t f;
+    ac_member_act(&f, &res->m, prec);
+    supnorm_gap(res->gap, NULL, &res->boxes, phi, &f, AC_L, 1e-6, prec);
+    act_clear(&f);
+}
+
+void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
+                 const char *param_txt, int mutate_witness, mpfr_prec_t prec)
+{
+    const witness_t *w = NULL;
+    for (size_t k = 0; builtin && k < sizeof witnesses / sizeof witnesses[0]; k++)
+        if (strcmp(witnesses[k].name, builtin) == 0)
+            w = witnesses + k;
+    double g0best[7] = {0};
+    for (int cls = 0; cls < 2; cls++) {
+        ac_result_t *r = res + cls;
+        const proof_t *pf = NULL;
+        for (size_t k = 0; builtin && k < sizeof proofs / sizeof proofs[0]; k++)
+            if (strcmp(proofs[k].name, builtin) == 0 && proofs[k].from_cls >= cls)
+                pf = proofs + k;
+        if (w && w->cls <= cls) {
+            for (int k = 0; k < AC_NPAR; k++) {
+                const char *t = strcmp(w->par[k], "A") == 0 ? param_txt : w->par[k];
+                snprintf(r->m.txt[k], sizeof r->m.txt[k], "(%s%s)", t ? t : "1",
+                         mutate_witness && k == AC_C ? "+1" : "");
+                r->m.v[k] = strtod(t ? t : "1", NULL) + (mutate_witness && k == AC_C);
+            }
+            int ok = exact_test(r, phi, prec);
+            r->status = ok ? AC_EXACT : AC_WITNESS_FAILS;
+            snprintf(r->verdict, sizeof r->verdict, "%s (witness %s%s)",
+                     ok ? "exact member" : "WITNESS FAILS", w->show,
+                     mutate_witness ? ", c+1 (mutated)" : "");
+            snprintf(r->params, sizeof r->params, "%s", w->show);
+            if (cls == 0)
+                memcpy(g0best, r->m.v, sizeof g0best);
+            continue;
+        }
+        double v[7];
+        double est = best_member(v, phi, cls, cls ? g0best : NULL);
+        if (cls == 0)
+            memcpy(g0best, v, sizeof g0best);
+        for (int k = 0; k < AC_NPAR; k++)
+            ac_member_set(&r->m, k, v[k]);
+        ac_member_str(r->params, sizeof r->params, &r->m, cls);
+        /* a user function: try the best member snapped to multiples of 1/64 */
+        if (!builtin && est < 1e-6) {
+            ac_result_t t;
+            ac_result_init(&t, prec);
+            for (int k = 0; k < AC_NPAR; k++)
+                ac_member_set(&t.m, k, act_snap_dyadic(v[k], 6));
+            if (exact_test(&t, phi, prec)) {
+                r->m = t.m;
+                mpfi_set(r->gap, t.gap);
+                r->boxes = t.boxes;
+                r->pointwise_ok = 1;
+                memcpy(r->pw_hi, t.pw_hi, sizeof t.pw_hi);
+                r->status = AC_EXACT;
+                ac_member_str(r->params, sizeof r->params, &r->m, cls);
+                snprintf(r->verdict, sizeof r->verdict, "exact member (witness found: %.120s)",
+                         r->params);
+                ac_result_clear(&t);
+                continue;
+            }
+            ac_result_clear(&t);
+        }
+        certify_best(r, phi, prec);
+        r->status = pf ? AC_NOT_MEMBER : AC_BEST;
+        if (pf)
+            snprintf(r->verdict, sizeof r->verdict, "not a member (proof: %s)", pf->why);
+        else
+            snprintf(r->verdict, sizeof r->verdict, "no witness; best member found (gap "
+                     "certified, non-membership not proved)");
+    }
+}
+
+/* ------------------------------------------------------- the head */
+
+void ac_head_check(mpfi_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const mpfi_t kappa,
+                   int cls, const act_t *phi, int self_mask, int formula_mut, long n,
+                   unsigned long seed, mpfr_prec_t prec)
+{
+    const long d = 3, D = d + 1 + cls, bias = d + cls;
+    mpfi_t p[AC_NPAR], z, Q, sg, t, t2;
+    for (int k = 0; k < AC_NPAR; k++) {
+        mpfi_init2(p[k], prec);
+        par_ival(p[k], m->txt[k]);
+    }
+    mpfi_init2(z, prec);
+    mpfi_init2(Q, prec);
+    mpfi_init2(sg, prec);
+    mpfi_init2(t, prec);
+    mpfi_init2(t2, prec);
+    gmp_randstate_t st;
+    actclass_rand_init(st, seed, 91);
+    imat_t X, w, u, Xh, Y, ref, Z;
+    imat_init(X, n, d, prec);
+    imat_init(w, d, 1, prec);
+    imat_init(u, 1, d, prec);
+    imat_randtest_dyadic(X, st, AC_WEIGHT_BITS);
+    imat_randtest_dyadic(w, st, AC_WEIGHT_BITS);
+    imat_randtest_dyadic(u, st, AC_WEIGHT_BITS);
+    gmp_randclear(st);
+    imat_init(Z, n, 1, prec);
+    imat_mul(Z, X, w);
+    imat_max_abs_upper(zmax, Z);
+
+    /* stream: row 0 = e_bias; row i = [x_i, (1), 0] */
+    imat_init(Xh, n + 1, D, prec);
+    mpfi_set_ui(imat_entry(Xh, 0, bias), 1);
+    imat_set_block(Xh, 1, 0, X);
+    for (long i = 1; cls && i <= n; i++)
+        mpfi_set_ui(imat_entry(Xh, i, d), 1);
+    attn_head_t h;
+    attn_head_init(h, D, 1, prec);
+    for (long j = 0; j < d; j++) {
+        mpfi_mul(imat_entry(h->W_Q, j, 0), imat_entry(w, j, 0), p[AC_AL]);
+        mpfi_mul(imat_entry(h->W_K, j, 0), imat_entry(w, j, 0), p[AC_BE]);
+        mpfi_mul(imat_entry(h->W_V, j, 0), imat_entry(w, j, 0), p[AC_G]);
+        mpfi_set(imat_entry(h->W_O, 0, j), imat_entry(u, 0, j));
+    }
+    if (cls) {
+        mpfi_set(imat_entry(h->W_Q, d, 0), p[AC_A0]);
+        mpfi_set(imat_entry(h->W_K, d, 0), p[AC_B0]);
+        mpfi_set(imat_entry(h->W_V, d, 0), p[AC_G0]);
+    }
+    mpfi_set(imat_entry(h->W_K, bias, 0), kappa);
+    mpfi_set(imat_entry(h->W_V, bias, 0), p[AC_C]);
+    mask_t M;
+    if (self_mask)
+        mask_self(&M, n + 1);
+    else
+        mask_self_bias(&M, n + 1);
+    imat_init(Y, n + 1, D, prec);
+    attn_head_apply(Y, h, Xh, &M, prec);
+
+    /* reference rows: phi(z) u, or the formula */
+    imat_init(ref, n + 1, D, prec);
+    imat_set(ref, Y);
+    for (long i = 1; i <= n; i++) {
+        mpfi_ptr zi = imat_entry(Z, i - 1, 0);
+        if (phi) {
+            phi->ival(t, zi, phi->ctx);
+        } else {
+            /* Q = (al z + a0)(be z + be0 - kappa); G0: be0 = 0 in the head */
+            mpfi_mul(Q, p[AC_AL], zi);
+            if (cls)
+                mpfi_add(Q, Q, p[AC_A0]);
+            mpfi_mul(t, p[AC_BE], zi);
+            if (cls)
+                mpfi_add(t, t, p[AC_B0]);
+            if (formula_mut != 1)
+                mpfi_sub(t, t, kappa);
+            mpfi_mul(Q, Q, t);
+            ival_sigmoid(sg, Q);
+            mpfi_mul(t, p[AC_G], zi);
+            if (cls)
+                mpfi_add(t, t, p[AC_G0]);
+            mpfi_ui_sub(t2, 1, sg);
+            if (formula_mut == 2) {
+                mpfi_mul(t, t, t2);
+                mpfi_mul(t2, sg, p[AC_C]);
+            } else {
+                mpfi_mul(t, t, sg);
+                mpfi_mul(t2, t2, p[AC_C]);
+            }
+            mpfi_add(t, t, t2);
+        }
+        for (long j = 0; j < D; j++) {
+            if (j < d)
+                mpfi_mul(imat_entry(ref, i, j), t, imat_entry(u, 0, j));
+            else
+                mpfi_set_ui(imat_entry(ref, i, j), 0);
+        }
+    }
+    mpfi_t Eabs;
+    mpfi_init2(Eabs, prec);
+    error_metric(E, Eabs, ref, Y, 1, n, D);
+    scale_of(S, ref, 1, n, D);
+    mpfi_clear(Eabs);
+    mask_clear(&M);
+    attn_head_clear(h);
+    imat_clear(X); imat_clear(w); imat_clear(u); imat_clear(Xh);
+    imat_clear(Y); imat_clear(ref); imat_clear(Z);
+    for (int k = 0; k < AC_NPAR; k++)
+        mpfi_clear(p[k]);
+    mpfi_clear(z); mpfi_clear(Q); mpfi_clear(sg); mpfi_clear(t); mpfi_clear(t2);
+}
+
+/* ------------------------------------------------------- baseline */
+
+const char *const ac_baseline_names[] = {
+    "identity", "relu", "silu", "silu_a:1.702", "gelu", "gelu_tanh", "sigmoid", "tanh",
+    "softplus", "elu", "mish", "hardswish", NULL};
+
+const char *ac_status_word(ac_status_t s)
+{
+    return s == AC_EXACT ? "exact" : s == AC_NOT_MEMBER ? "not-member"
+         : s == AC_BEST ? "best" : "witness-fails";
+}
+
+int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec)
+{
+    act_t phi;
+    char err[200], base[64];
+    if (act_init_name(&phi, spec, err, sizeof err, prec) != 0)
+        return -1;
+    snprintf(base, sizeof base, "%s", spec);
+    char *colon = strchr(base, ':');
+    const char *ptxt = colon ? colon + 1 : (phi.info->param_default ? phi.info->param_default : NULL);
+    if (colon)
+        *colon = '\0';
+    ac_result_t res[2];
+    ac_result_init(res, prec);
+    ac_result_init(res + 1, prec);
+    ac_classify(res, &phi, base, ptxt, 0, prec);
+    size_t len = (size_t)snprintf(buf, n, "%s", spec);
+    for (int c = 0; c < 2 && len < n; c++) {
+        char *lo = ival_lo_str(res[c].gap, 17), *hi = ival_hi_str(res[c].gap, 17);
+        len += (size_t)snprintf(buf + len, n - len, "\t%s\t%s\t%s", ac_status_word(res[c].status),
+                                lo, hi);
+        mpfr_free_str(lo);
+        mpfr_free_str(hi);
+    }
+    ac_result_clear(res);
+    ac_result_clear(res + 1);
+    act_clear(&phi);
+    return 0;
+}
+
+static int split_tabs(char *line, char **f, int max)
+{
+    int k = 0;
+    for (char *t = strtok(line, "\t\n"); t && k < max; t = strtok(NULL, "\t\n"))
+        f[k++] = t;
+    return k;
+}
+
+int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz)
+{
+    char a[512], b[512], *fa[8], *fb[8];
+    snprintf(a, sizeof a, "%s", stored);
+    snprintf(b, sizeof b, "%s", fresh);
+    if (split_tabs(a, fa, 8) != 7 || split_tabs(b, fb, 8) != 7) {
+        snprintf(msg, msgsz, "malformed baseline line '%.60s'", stored);
+        return -1;
+    }
+    for (int c = 0; c < 2; c++) {
+        const char *cls = c ? "G1" : "G0";
+        if (strcmp(fa[1 + 3 * c], fb[1 + 3 * c]) != 0) {
+            snprintf(msg, msgsz, "%s: %s verdict moved: baseline '%s', now '%s'", fa[0], cls,
+                     fa[1 + 3 * c], fb[1 + 3 * c]);
+            return -1;
+        }
+        mpfr_t slo, shi, flo, fhi;
+        mpfr_inits2(128, slo, shi, flo, fhi, (mpfr_ptr)0);
+        mpfr_set_str(slo, fa[2 + 3 * c], 10, MPFR_RNDD);
+        mpfr_set_str(shi, fa[3 + 3 * c], 10, MPFR_RNDU);
+        mpfr_set_str(flo, fb[2 + 3 * c], 10, MPFR_RNDD);
+        mpfr_set_str(fhi, fb[3 + 3 * c], 10, MPFR_RNDU);
+        mpfr_mul_d(slo, slo, 1 - AC_BASELINE_RELTOL, MPFR_RNDD);
+        mpfr_mul_d(shi, shi, 1 + AC_BASELINE_RELTOL, MPFR_RNDU);
+        int meet = mpfr_lessequal_p(flo, shi) && mpfr_lessequal_p(slo, fhi);
+        mpfr_clears(slo, shi, flo, fhi, (mpfr_ptr)0);
+        if (!meet) {
+            snprintf(msg, msgsz, "%s: %s gap moved: baseline [%s, %s], now [%s, %s]", fa[0], cls,
+                     fa[2 + 3 * c], fa[3 + 3 * c], fb[2 + 3 * c], fb[3 + 3 * c]);
+            return -1;
+        }
+    }
+    return 0;
+}
