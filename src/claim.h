@@ -39,7 +39,7 @@ typedef struct {
     const char *name;   /* static string */
     int is_ival;        /* 1: enclosure in iv; 0: text in str */
     mpfi_t iv;
-    char str[64];
+    char str[128];
 } column_t;
 
 /* ---- one row: inputs set by the runner, the rest by the module ---- */

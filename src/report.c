@@ -718,9 +718,9 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
 {
     char stem[256];
     report_stem(stem, sizeof stem, rep);
-    fprintf(f, "%-28s %-12s %-10s %5ld rows: %ld holds, %ld violated, %ld inconclusive (%.1f s)\n",
-            stem, rep->claim->source, claim_kind_name(rep->claim->kind), rep->n_rows,
-            rep->holds, rep->violated, rep->inconclusive, rep->seconds);
+    fprintf(f, "%-24s %-10s %5ld rows: %4ld holds, %ld violated, %ld inconclusive (%5.1f s)  %s\n",
+            stem, claim_kind_name(rep->claim->kind), rep->n_rows, rep->holds, rep->violated,
+            rep->inconclusive, rep->seconds, rep->claim->source);
     /* The largest hi(E) per precision requested, when the grid has a prec axis. */
     if (rep->n_rows && params_get(&rep->rows[0].params, "prec") && rep->claim->kind == KIND_EXACT) {
         long seen[64];
