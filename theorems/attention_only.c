@@ -108,15 +108,16 @@ void attn_only_clear(attn_only_t *A)
     free(A->layers);
 }
 
-static int get_model_shape(long *dims, long *H, long *r, long *L, row_t *rw)
+int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw, long max_dim, long max_count)
 {
-    if (thm_get_shape(dims, 3, rw, 1024) != 0)
+    if (thm_get_shape(dims, 3, rw, max_dim) != 0)
         return -1;
-    if (params_get_long(H, &rw->params, "heads") != 0 || *H < 1 || *H > 64 ||
-        params_get_long(r, &rw->params, "d_head") != 0 || *r < 1 || *r > 1024 ||
-        params_get_long(L, &rw->params, "blocks") != 0 || *L < 1 || *L > 64) {
+    if (params_get_long(H, &rw->params, "heads") != 0 || *H < 1 || *H > max_count ||
+        params_get_long(r, &rw->params, "d_head") != 0 || *r < 1 || *r > max_dim ||
+        params_get_long(L, &rw->params, "blocks") != 0 || *L < 1 || *L > max_count) {
         snprintf(rw->note, sizeof rw->note,
-                 "heads in [1, 64], d_head in [1, 1024] and blocks in [1, 64] are required");
+                 "heads and blocks in [1, %ld] and d_head in [1, %ld] are required", max_count,
+                 max_dim);
         return -1;
     }
     return 0;
@@ -126,7 +127,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 {
     long dims[3], H, rh, L;
     mpfi_t a;
-    if (get_model_shape(dims, &H, &rh, &L, r) != 0)
+    if (tf_get_shape(dims, &H, &rh, &L, r, 1024, 64) != 0)
         return -1;
     mpfi_init2(a, prec);
     if (thm_get_slope(a, r) != 0) {

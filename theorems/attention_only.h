@@ -15,6 +15,9 @@ typedef struct {
 void tf_model_random(tf_model_t *m, long d, long l, long H, long r, long L,
                      gmp_randstate_t st, mpfr_prec_t prec);
 void tf_model_clear(tf_model_t *m);
+/* The row's shape (d x l x n), heads, d_head and blocks; -1 with a note when
+ * absent or out of range (sizes <= max_dim, heads and blocks <= max_count). */
+int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw, long max_dim, long max_count);
 /* X (n x d) <- the model applied to X, causal mask. */
 void tf_model_apply(imat_t X, const tf_model_t *m, const mpfi_t a, mpfr_prec_t prec);
 

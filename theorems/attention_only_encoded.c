@@ -24,19 +24,6 @@
 
 enum { MUT_NONE, MUT_HALF_OMEGA, MUT_MLP_CAUSAL };
 
-static int get_params(row_t *r, long *dims, long *H, long *rh, long *L)
-{
-    if (thm_get_shape(dims, 3, r, 256) != 0)
-        return -1;
-    if (params_get_long(H, &r->params, "heads") != 0 || *H < 1 || *H > 16 ||
-        params_get_long(rh, &r->params, "d_head") != 0 || *rh < 1 || *rh > 256 ||
-        params_get_long(L, &r->params, "blocks") != 0 || *L < 1 || *L > 16) {
-        snprintf(r->note, sizeof r->note,
-                 "heads in [1, 16], d_head in [1, 256] and blocks in [1, 16] are required");
-        return -1;
-    }
-    return 0;
-}
 
 /* Full-form W_QK = W_Q W_K^T (or W_Q itself) and W_OV = W_V W_O. */
 static void head_full(imat_t QK, imat_t OV, const attn_head_struct *h, mpfr_prec_t prec)
@@ -63,7 +50,7 @@ static int run(row_t *r)
 {
     mpfr_prec_t prec = r->prec;
     long dims[3], H, rh, L;
-    if (get_params(r, dims, &H, &rh, &L) != 0)
+    if (tf_get_shape(dims, &H, &rh, &L, r, 256, 16) != 0)
         return -1;
     mpfi_t omega, a, om_used, R, Rt, Dl, t, u, q, o, acc;
     omega_ivals_init(prec, omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (mpfi_ptr)0);
