@@ -162,6 +162,8 @@ static mpfr_prec_t term_prec(mpfi_srcptr x, mpfr_prec_t prec)
     double t = -mpfr_get_d(&x->right, MPFR_RNDU) * 1.4426950408889634; /* bits below 1 */
     if (!(t > ATTN_GUARD)) /* also NaN */
         return prec;
+    if (isinf(t)) /* e^-inf = 0: any precision encloses it */
+        return ATTN_LOWPREC;
     /* rounding x = -t ln 2 to p bits moves e^x by ~t 2^-p relatively: add log2 t */
     double p = (double)prec - t + ATTN_GUARD + log2(t);
     return p <= ATTN_LOWPREC ? ATTN_LOWPREC : (mpfr_prec_t)p;

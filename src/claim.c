@@ -135,7 +135,10 @@ void scale_of(mpfr_t S, const imat_t Y, long row0, long rows, long cols)
     mpfr_set_ui(S, 0, MPFR_RNDU);
     for (long i = row0; i < row0 + rows; i++)
         for (long j = 0; j < cols; j++) {
-            mpfi_mag(m, imat_entry(Y, i, j));
+            if (mpfi_nan_p(imat_entry(Y, i, j)))
+                mpfr_set_inf(m, 1); /* unknown: S is no longer finite */
+            else
+                mpfi_mag(m, imat_entry(Y, i, j));
             mpfr_max(S, S, m, MPFR_RNDU);
         }
     mpfr_clear(m);

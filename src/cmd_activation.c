@@ -3,6 +3,7 @@
  * without --target, its class report (G0/G1 of claims.md, through the
  * activation-class module); --baseline prints the regression baseline.
  * Tails beyond L are not covered: the domain is part of the statement. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -39,16 +40,23 @@ static int act_fail(int code, const char *msg)
     return code;
 }
 
-/* A finite decimal number; 0 on success. */
+/* A finite decimal number; 0 on success.  Parsed by MPFR in base 10, the
+ * same parser that later reads the text at full precision (strtod would also
+ * accept hex such as 0x10, which base 10 reads as 0). */
 static int parse_finite(double *out, const char *s)
 {
+    mpfr_t x;
     char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno == ERANGE || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
+    mpfr_init2(x, 64);
+    int ok = *s && !isspace((unsigned char)*s);
+    if (ok) {
+        mpfr_strtofr(x, s, &end, 10, MPFR_RNDN);
+        ok = *end == '\0' && mpfr_number_p(x);
+    }
+    if (ok)
+        *out = mpfr_get_d(x, MPFR_RNDN);
+    mpfr_clear(x);
+    return ok ? 0 : -1;
 }
 
 static int print_baseline(void)

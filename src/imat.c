@@ -128,10 +128,14 @@ void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits)
     }
 }
 
-/* |x| rounded up, for an enclosure x. */
+/* |x| rounded up, for an enclosure x; +inf when x is NaN, so an unknown
+ * entry can only make an upper bound larger, never vanish from a max. */
 static void mag_up(mpfr_t m, mpfi_srcptr x)
 {
-    mpfi_mag(m, x); /* MPFI rounds the magnitude up */
+    if (mpfi_nan_p(x))
+        mpfr_set_inf(m, 1);
+    else
+        mpfi_mag(m, x); /* MPFI rounds the magnitude up */
 }
 
 void imat_max_abs_upper(mpfr_t up, const imat_t A)
@@ -295,6 +299,12 @@ int imat_is_exact(const imat_t A)
 
 void ival_max(mpfi_t r, const mpfi_t x, const mpfi_t y)
 {
+    /* mpfr_max would return the other operand: a NaN must not vanish */
+    if (mpfi_nan_p(x) || mpfi_nan_p(y)) {
+        mpfr_set_nan(&r->left);
+        mpfr_set_nan(&r->right);
+        return;
+    }
     mpfr_t lo, hi;
     mpfr_inits2(mpfi_get_prec(r), lo, hi, (mpfr_ptr)0);
     mpfr_max(lo, &x->left, &y->left, MPFR_RNDD);

@@ -58,7 +58,7 @@ void imat_row_norm2(mpfi_t r, const imat_t A, long i);
 int imat_is_exact(const imat_t A);
 
 /* Interval helpers. */
-/* max of two enclosures, as an enclosure of max(x, y). */
+/* max of two enclosures, as an enclosure of max(x, y); NaN if either is NaN. */
 void ival_max(mpfi_t r, const mpfi_t x, const mpfi_t y);
 /* Decimal strings of the ends, rounded outward, digits significant digits.
  * Caller frees with mpfr_free_str. */

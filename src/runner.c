@@ -269,7 +269,7 @@ static void *worker(void *arg)
         w->done++;
         time_t now = time(NULL);
         if (w->progress && now - w->last_report >= 3) {
-            fprintf(stderr, "attncheck: %s: %ld/%ld rows (%lds)\n", w->claim->id, w->done,
+            fprintf(stderr, "attncheck: progress: %s: %ld/%ld rows (%lds)\n", w->claim->id, w->done,
                     w->n_rows, (long)(now - w->start));
             w->last_report = now;
         }

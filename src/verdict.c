@@ -44,8 +44,12 @@ int verdict_kappa(int depth)
 
 verdict_t verdict_exact(const mpfi_t E, const mpfr_t S, mpfr_prec_t prec, int depth)
 {
+    if (mpfi_nan_p(E))
+        return VERDICT_INCONCLUSIVE; /* nothing is known */
     if (mpfr_sgn(&E->left) > 0)
         return VERDICT_VIOLATED; /* 0 excluded: a certified counterexample */
+    if (!mpfr_number_p(S) || !mpfr_number_p(&E->right))
+        return VERDICT_INCONCLUSIVE; /* an infinite scale would certify anything */
     mpfr_t lim;
     mpfr_init2(lim, 64);
     /* S * 2^(kappa - p), rounded down so the test never passes too easily;
@@ -61,6 +65,8 @@ verdict_t verdict_exact(const mpfi_t E, const mpfr_t S, mpfr_prec_t prec, int de
 
 verdict_t verdict_bound(const mpfi_t E, const mpfi_t bound)
 {
+    if (mpfi_nan_p(E) || mpfi_nan_p(bound))
+        return VERDICT_INCONCLUSIVE;
     if (mpfr_lessequal_p(&E->right, &bound->left))
         return VERDICT_HOLDS;
     if (mpfr_greater_p(&E->left, &bound->right))

@@ -1,4 +1,5 @@
 /* The error metric and the verdict rules of claims.md. */
+#include "claim.h"
 #include "verdict.h"
 #include "testutil.h"
 
@@ -67,6 +68,50 @@ START_TEST(test_verdict_bound)
 }
 END_TEST
 
+START_TEST(test_nan_and_inf_never_hold)
+{
+    /* a NaN entry must not vanish from E (mpfr_max would drop it) */
+    imat_t Y, Z;
+    imat_init(Y, 2, 1, 64);
+    imat_init(Z, 2, 1, 64);
+    mpfr_set_nan(&imat_entry(Y, 1, 0)->left);
+    mpfr_set_nan(&imat_entry(Y, 1, 0)->right);
+    mpfi_t E, Ea, B;
+    mpfr_t S;
+    mpfi_init2(E, 64);
+    mpfi_init2(Ea, 64);
+    mpfi_init2(B, 64);
+    mpfr_init2(S, 64);
+    error_metric(E, Ea, Y, Z, 0, 2, 1);
+    ck_assert(mpfi_nan_p(E) && mpfi_nan_p(Ea));
+    mpfr_set_ui(S, 1, MPFR_RNDN);
+    ck_assert_int_eq(verdict_exact(E, S, 53, 1), VERDICT_INCONCLUSIVE);
+    mpfi_set_ui(B, 1);
+    ck_assert_int_eq(verdict_bound(E, B), VERDICT_INCONCLUSIVE);
+    /* an infinite scale or an unbounded E certifies nothing */
+    mpfi_interv_d(E, 0.0, 1e-30);
+    mpfr_set_inf(S, 1);
+    ck_assert_int_eq(verdict_exact(E, S, 53, 1), VERDICT_INCONCLUSIVE);
+    mpfr_set_ui(S, 1, MPFR_RNDN);
+    mpfr_set_inf(&E->right, 1);
+    ck_assert_int_eq(verdict_exact(E, S, 53, 1), VERDICT_INCONCLUSIVE);
+    /* ... but a certified nonzero lower end is still a counterexample */
+    mpfr_set_d(&E->left, 0.5, MPFR_RNDD);
+    ck_assert_int_eq(verdict_exact(E, S, 53, 1), VERDICT_VIOLATED);
+    /* scale_of and the norm bounds treat NaN as unbounded */
+    scale_of(S, Y, 0, 2, 1);
+    ck_assert(mpfr_inf_p(S));
+    imat_norm2_upper(S, Y);
+    ck_assert(mpfr_inf_p(S));
+    mpfi_clear(E);
+    mpfi_clear(Ea);
+    mpfi_clear(B);
+    mpfr_clear(S);
+    imat_clear(Y);
+    imat_clear(Z);
+}
+END_TEST
+
 Suite *suite_verdict(void)
 {
     Suite *s = suite_create("verdict");
@@ -74,6 +119,7 @@ Suite *suite_verdict(void)
     tcase_add_test(tc, test_error_metric);
     tcase_add_test(tc, test_verdict_exact);
     tcase_add_test(tc, test_verdict_bound);
+    tcase_add_test(tc, test_nan_and_inf_never_hold);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -97,7 +97,7 @@ static int run(row_t *r)
         const char *at = params_get(&r->params, "at");
         if (at && strcmp(at, "opt") == 0) {
             mpfi_set(a, as);
-        } else if (!at || mpfi_set_str(a, at, 10) != 0 || !(mpfr_sgn(&a->left) > 0)) {
+        } else if (params_get_ival(a, &r->params, "at") != 0 || !(mpfr_sgn(&a->left) > 0)) {
             snprintf(r->note, sizeof r->note, "at='%s' must be opt or a positive number",
                      at ? at : "");
             rc = -1;
