@@ -586,10 +586,12 @@ int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t
         mpfr_set_str(fhi, fb[3 + 3 * c], 10, MPFR_RNDU);
         mpfr_mul_d(slo, slo, 1 - AC_BASELINE_RELTOL, MPFR_RNDD);
         mpfr_mul_d(shi, shi, 1 + AC_BASELINE_RELTOL, MPFR_RNDU);
-        int meet = mpfr_lessequal_p(flo, shi) && mpfr_lessequal_p(slo, fhi);
+        /* the fresh enclosure must lie inside the widened stored one: a gap that
+         * moves, or widens (a loss of certification), fails; NaN compares false */
+        int inside = mpfr_greaterequal_p(flo, slo) && mpfr_lessequal_p(fhi, shi);
         mpfr_clears(slo, shi, flo, fhi, (mpfr_ptr)0);
-        if (!meet) {
-            snprintf(msg, msgsz, "%s: %s gap moved: baseline [%s, %s], now [%s, %s]", fa[0], cls,
+        if (!inside) {
+            snprintf(msg, msgsz, "%s: %s gap moved or widened: baseline [%s, %s], now [%s, %s]", fa[0], cls,
                      fa[2 + 3 * c], fa[3 + 3 * c], fb[2 + 3 * c], fb[3 + 3 * c]);
             return -1;
         }

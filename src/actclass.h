@@ -86,7 +86,7 @@ extern const char *const ac_baseline_names[];
 /* Classify the built-in `spec` and write its baseline line (no newline). */
 int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec);
 /* Compare a stored line with a fresh one: 0 when the statuses agree and each
- * fresh gap enclosure meets the stored one widened by AC_BASELINE_RELTOL
+ * fresh gap enclosure lies inside the stored one widened by AC_BASELINE_RELTOL
  * (relative); else -1 with a message naming the activation in msg. */
 #define AC_BASELINE_RELTOL 1e-3
 int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz);

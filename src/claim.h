@@ -57,6 +57,8 @@ typedef struct {
     mpfr_t scale;         /* exact claims: S, largest output magnitude (rounded up) */
     int has_bound;
     int depth;            /* exact claims: composed attention layers (sets kappa); 0 = 1 */
+    int exact_identity;   /* a row of a non-exact claim that checks an exact identity:
+                             judged like an exact claim's row (0 excluded = violated) */
     int n_extra;
     column_t extra[ROW_MAX_EXTRA];
     char note[160];       /* module's failure message, if any */

@@ -211,6 +211,7 @@ static void row_start(row_t *r, mpfr_prec_t prec)
     mpfr_set_ui(r->scale, 0, MPFR_RNDU);
     r->has_bound = 0;
     r->depth = 1;
+    r->exact_identity = 0;
     r->n_extra = 0;
     r->note[0] = '\0';
 }
@@ -229,12 +230,14 @@ int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap)
         row_start(r, prec);
         if (c->run(r) != 0)
             return -1;
-        if (c->kind == KIND_EXACT)
+        if (c->kind == KIND_EXACT || r->exact_identity)
             r->verdict = verdict_exact(r->error, r->scale, prec, r->depth);
         else if (r->has_bound)
             r->verdict = verdict_bound(r->error, r->bound);
-        else
+        else if (c->kind == KIND_TABLE)
             r->verdict = VERDICT_HOLDS; /* a table row: computed, nothing claimed */
+        else
+            r->verdict = VERDICT_INCONCLUSIVE; /* an inequality row with no bound proves nothing */
         if (r->verdict != VERDICT_INCONCLUSIVE || prec * 2 > cap)
             return 0;
         row_clear(r);

@@ -53,6 +53,12 @@ START_TEST(test_compare_detects)
     ck_assert_int_eq(ac_baseline_compare(a, "gelu\tbest\t1.0e-2\t1.1e-2\texact\t0\t1e-5", msg,
                                          sizeof msg), -1);
     ck_assert(strstr(msg, "gelu") && strstr(msg, "G1 verdict"));
+    /* a widened gap (certification lost) fails too, and so does NaN */
+    ck_assert_int_eq(ac_baseline_compare(a, "gelu\tbest\t0\tinf\tbest\t1.0e-2\t1.1e-2", msg,
+                                         sizeof msg), -1);
+    ck_assert(strstr(msg, "G0 gap moved or widened"));
+    ck_assert_int_eq(ac_baseline_compare(a, "gelu\tbest\t1.0e-2\t1.1e-2\tbest\tnan\tnan", msg,
+                                         sizeof msg), -1);
 }
 END_TEST
 

@@ -28,12 +28,14 @@
 
 enum { MUT_NONE, MUT_DROP_KAPPA, MUT_SWAP_C, MUT_SELF_MASK, MUT_WRONG_WITNESS };
 
-/* bound = S 2^(kappa - p): the exact-identity tolerance of claims.md */
+/* An exact identity: judged by the exact rule (0 excluded = violated); the
+ * bound column shows its tolerance S 2^(kappa - p). */
 static void exact_bound(row_t *r, const mpfr_t S)
 {
     mpfi_set_fr(r->bound, S);
     mpfi_mul_2si(r->bound, r->bound, VERDICT_EXACT_KAPPA - (long)r->prec);
     r->has_bound = 1;
+    r->exact_identity = 1;
 }
 
 static int run_formula(row_t *r)

@@ -56,7 +56,8 @@ static int run_gap(row_t *r, const mpfi_t a, mpfr_prec_t prec)
     mpfi_sub(r->error, sup, c);
     mpfi_abs(r->error, r->error);
     mpfi_set(r->error_abs, r->error);
-    int meet = mpfr_cmp(&sup->left, &c->right) <= 0 && mpfr_cmp(&c->left, &sup->right) <= 0;
+    /* lessequal_p is false on NaN (mpfr_cmp would return 0: "equal") */
+    int meet = mpfr_lessequal_p(&sup->left, &c->right) && mpfr_lessequal_p(&c->left, &sup->right);
     if (meet) {
         mpfi_mul_d(r->bound, c, 4 * RL_REL_TOL);
     } else {
