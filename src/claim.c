@@ -49,11 +49,19 @@ double params_get_double(const params_t *p, const char *name, double dflt)
     return *end ? dflt : v;
 }
 
-static column_t *row_new_column(row_t *r, const char *name)
+const column_t *row_find_column(const row_t *r, const char *name)
 {
     for (int k = 0; k < r->n_extra; k++)
         if (strcmp(r->extra[k].name, name) == 0)
             return r->extra + k;
+    return NULL;
+}
+
+static column_t *row_new_column(row_t *r, const char *name)
+{
+    const column_t *old = row_find_column(r, name);
+    if (old)
+        return r->extra + (old - r->extra);
     if (r->n_extra >= ROW_MAX_EXTRA)
         abort(); /* a module declares more columns than a row holds: a bug */
     column_t *c = r->extra + r->n_extra++;

@@ -67,6 +67,8 @@ typedef struct {
     verdict_t verdict;
 } row_t;
 
+/* The extra column called name, or NULL. */
+const column_t *row_find_column(const row_t *r, const char *name);
 /* Add an extra column (the name must be a static string). */
 mpfi_ptr row_add_ival(row_t *r, const char *name);
 void row_add_text(row_t *r, const char *name, const char *fmt, ...);

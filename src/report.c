@@ -153,14 +153,6 @@ static int extra_names(const char **names, int max, const claim_report_t *rep)
     return n;
 }
 
-static const column_t *row_extra(const row_t *r, const char *name)
-{
-    for (int e = 0; e < r->n_extra; e++)
-        if (strcmp(r->extra[e].name, name) == 0)
-            return r->extra + e;
-    return NULL;
-}
-
 static int any_bound(const claim_report_t *rep)
 {
     for (long k = 0; k < rep->n_rows; k++)
@@ -238,7 +230,7 @@ static void write_table(FILE *f, const claim_report_t *rep, int csv)
             }
         }
         for (int e = 0; e < nx; e++) {
-            const column_t *c = row_extra(r, xn[e]);
+            const column_t *c = row_find_column(r, xn[e]);
             fputs(sep, f);
             if (!c)
                 continue;
@@ -411,7 +403,7 @@ static int row_y(double *out, const row_t *r, const char *y)
         ok = !mpfi_nan_p(q);
         mpfi_clear(q);
     } else {
-        const column_t *c = row_extra(r, y);
+        const column_t *c = row_find_column(r, y);
         if (c && c->is_ival) {
             mpfr_set(v, &c->iv->right, MPFR_RNDU);
             ok = 1;

@@ -155,14 +155,6 @@ static int run(row_t *r)
     return strcmp(r->sweep, "formula") == 0 ? run_formula(r) : run_builtin(r);
 }
 
-static const column_t *col(const row_t *r, const char *name)
-{
-    for (int e = 0; e < r->n_extra; e++)
-        if (strcmp(r->extra[e].name, name) == 0)
-            return r->extra + e;
-    return NULL;
-}
-
 static char *summary_md(const row_t *rows, long n_rows)
 {
     size_t cap = 16384, len = 0;
@@ -186,7 +178,7 @@ static char *summary_md(const row_t *rows, long n_rows)
         static const char *const cols[] = {"G0", "G0 member", "G0 gap (certified)", "G1",
                                            "G1 member", "G1 gap (certified)"};
         for (int c = 0; c < 6; c++) {
-            const column_t *x = col(r, cols[c]);
+            const column_t *x = row_find_column(r, cols[c]);
             if (!x) {
                 len += (size_t)snprintf(s + len, cap - len, "| - ");
             } else if (x->is_ival) {

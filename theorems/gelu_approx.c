@@ -181,14 +181,6 @@ static int run(row_t *r)
     return rc;
 }
 
-static const column_t *col(const row_t *r, const char *name)
-{
-    for (int e = 0; e < r->n_extra; e++)
-        if (strcmp(r->extra[e].name, name) == 0)
-            return r->extra + e;
-    return NULL;
-}
-
 static char *summary_md(const row_t *rows, long n_rows)
 {
     char *s = malloc(8192);
@@ -220,8 +212,8 @@ static char *summary_md(const row_t *rows, long n_rows)
         }
         if (!opt)
             continue;
-        const column_t *gs = col(opt, "G(a*)"), *as = col(opt, "a* (estimate)");
-        const column_t *g17 = r1702 ? col(r1702, "G(a)") : NULL;
+        const column_t *gs = row_find_column(opt, "G(a*)"), *as = row_find_column(opt, "a* (estimate)");
+        const column_t *g17 = r1702 ? row_find_column(r1702, "G(a)") : NULL;
         char *lo = gs ? ival_lo_str(gs->iv, 12) : NULL, *hi = gs ? ival_hi_str(gs->iv, 12) : NULL;
         char *lo2 = g17 ? ival_lo_str(g17->iv, 12) : NULL, *hi2 = g17 ? ival_hi_str(g17->iv, 12) : NULL;
         len += (size_t)snprintf(s + len, 8192 - len, "| %s | %s | [%s, %s] | [%s, %s] | ",
