@@ -184,7 +184,11 @@ static int row_shift(mpfr_t m, const imat_t S, const mask_t *M, long i)
     return any;
 }
 
-int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
+/* The softmax rows.  adaptive: terms far below the row maximum at fewer
+ * bits and exp_enclose; otherwise every term at prec bits with MPFI's exp
+ * (the reference the adaptive path is tested and benchmarked against). */
+static int softmax_rows(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec,
+                        int adaptive)
 {
     long N = S->rows;
     int status = 0;
@@ -212,8 +216,10 @@ int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
                 continue;
             }
             mpfi_sub_fr(a, imat_entry(S, i, j), m);
-            pj[j] = term_prec(a, prec);
-            if (pj[j] < prec) {
+            pj[j] = adaptive ? term_prec(a, prec) : prec;
+            if (!adaptive) {
+                mpfi_exp(a, a);
+            } else if (pj[j] < prec) {
                 mpfi_set_prec(lo, pj[j]);
                 mpfi_set(lo, a); /* outward */
                 exp_enclose(lo, lo, w, f);
@@ -245,42 +251,16 @@ int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
     return status;
 }
 
-/* The same softmax with every term at prec bits (the reference the
- * adaptive version is tested and benchmarked against). */
+int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
+{
+    return softmax_rows(A, S, M, prec, 1);
+}
+
 int attn_softmax_uniform(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
 {
-    long N = S->rows;
-    int status = 0;
-    mpfr_t m;
-    mpfi_t z;
-    mpfr_init2(m, prec);
-    mpfi_init2(z, prec);
-    for (long i = 0; i < N; i++) {
-        if (!row_shift(m, S, M, i)) {
-            status = -1;
-            for (long j = 0; j < S->cols; j++)
-                mpfi_set_ui(imat_entry(A, i, j), 0);
-            continue;
-        }
-        mpfi_set_ui(z, 0);
-        for (long j = 0; j < S->cols; j++) {
-            mpfi_ptr a = imat_entry(A, i, j);
-            if (M && !mask_at(M, i, j)) {
-                mpfi_set_ui(a, 0);
-                continue;
-            }
-            mpfi_sub_fr(a, imat_entry(S, i, j), m);
-            mpfi_exp(a, a);
-            mpfi_add(z, z, a);
-        }
-        for (long j = 0; j < S->cols; j++)
-            if (!M || mask_at(M, i, j))
-                mpfi_div(imat_entry(A, i, j), imat_entry(A, i, j), z);
-    }
-    mpfr_clear(m);
-    mpfi_clear(z);
-    return status;
+    return softmax_rows(A, S, M, prec, 0);
 }
+
 
 int attn_head_apply(imat_t Y, const attn_head_t h, const imat_t X,
                     const mask_t *M, mpfr_prec_t prec)
