@@ -48,6 +48,28 @@ void tf_model_apply(imat_t X, const tf_model_t *m, const mpfi_t a, mpfr_prec_t p
     mask_clear(&C);
 }
 
+void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r, long L,
+                 unsigned long seed, mpfr_prec_t prec)
+{
+    gmp_randstate_t st;
+    thm_rand_init(st, seed, 5);
+    imat_init(X, n, d, prec);
+    imat_randtest_dyadic(X, st, WEIGHT_BITS);
+    tf_model_random(m, d, l, H, r, L, st, prec);
+    gmp_randclear(st);
+}
+
+void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const mpfi_t a,
+                  mpfr_prec_t prec)
+{
+    imat_t Y;
+    imat_init(Y, X->rows, X->cols, prec);
+    imat_set(Y, X);
+    tf_model_apply(Y, m, a, prec);
+    thm_bias_stream(ref, Y, prec);
+    imat_clear(Y);
+}
+
 /* Pad a head of width d with a zero row (W_Q, W_K, W_V) / column (W_O). */
 static void pad_head(attn_head_struct *dst, const attn_head_struct *src, mpfr_prec_t prec)
 {
@@ -135,19 +157,10 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2];
-    gmp_randstate_t st;
-    imat_t X, Y;
+    imat_t X;
     tf_model_t m;
-    thm_rand_init(st, r->seed, 5);
-    imat_init(X, n, d, prec);
-    imat_randtest_dyadic(X, st, WEIGHT_BITS);
-    tf_model_random(&m, d, l, H, rh, L, st, prec);
-    gmp_randclear(st);
-
-    imat_init(Y, n, d, prec);
-    imat_set(Y, X);
-    tf_model_apply(Y, &m, a, prec);
-    thm_bias_stream(ref, Y, prec);
+    tf_instance(X, &m, d, l, n, H, rh, L, r->seed, prec);
+    tf_reference(ref, X, &m, a, prec);
 
     attn_only_t A;
     attn_only_from_model(&A, &m, a, n, r->mutation, prec);
@@ -183,7 +196,6 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     attn_only_clear(&A);
     tf_model_clear(&m);
     imat_clear(X);
-    imat_clear(Y);
     mpfi_clear(a);
     return 0;
 }

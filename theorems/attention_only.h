@@ -18,6 +18,14 @@ void tf_model_clear(tf_model_t *m);
 /* The row's shape (d x l x n), heads, d_head and blocks; -1 with a note when
  * absent or out of range (sizes <= max_dim, heads and blocks <= max_count). */
 int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw, long max_dim, long max_count);
+/* The claim's instance for a seed: tokens X (n x d, initialised here) and a
+ * random model; the same for attention-only and its encoded variant. */
+void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r, long L,
+                 unsigned long seed, mpfr_prec_t prec);
+/* ref = [[0, 1], [model(X), 0]]: the original transformer's last stream on
+ * the bias-token layout. */
+void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const mpfi_t a,
+                  mpfr_prec_t prec);
 /* X (n x d) <- the model applied to X, causal mask. */
 void tf_model_apply(imat_t X, const tf_model_t *m, const mpfi_t a, mpfr_prec_t prec);
 

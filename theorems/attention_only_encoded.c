@@ -59,21 +59,13 @@ static int run(row_t *r)
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2], N = n + 1, D = d + 1;
-    gmp_randstate_t st;
-    imat_t X, Y, ref, Xm, Xe, QK, OV, tmp;
+    imat_t X, ref, Xm, Xe, QK, OV, tmp;
     tf_model_t m;
-    thm_rand_init(st, r->seed, 5); /* the same instance as attention-only */
-    imat_init(X, n, d, prec);
-    imat_randtest_dyadic(X, st, WEIGHT_BITS);
-    tf_model_random(&m, d, l, H, rh, L, st, prec);
-    gmp_randclear(st);
-    imat_init(Y, n, d, prec);
-    imat_set(Y, X);
-    tf_model_apply(Y, &m, a, prec);
+    tf_instance(X, &m, d, l, n, H, rh, L, r->seed, prec); /* the same instance as attention-only */
     imat_init(ref, 0, 0, prec);
-    thm_bias_stream(ref, Y, prec);
+    tf_reference(ref, X, &m, a, prec);
 
-    /* masked stack (the lead's builder) and its encoded twin */
+    /* the masked stack and its encoded twin */
     attn_only_t A, Aenc;
     attn_only_from_model(&A, &m, a, n, TF_MUT_NONE, prec);
     attn_only_from_model(&Aenc, &m, a, n, r->mutation == MUT_MLP_CAUSAL ? TF_MUT_MLP_CAUSAL : 0, prec);
@@ -175,7 +167,6 @@ static int run(row_t *r)
     attn_only_clear(&Aenc);
     tf_model_clear(&m);
     imat_clear(X);
-    imat_clear(Y);
     imat_clear(ref);
     imat_clear(Xm);
     imat_clear(Xe);
