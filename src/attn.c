@@ -47,11 +47,6 @@ void mask_full(mask_t *M, long n)
     memset(M->m, 1, (size_t)(n * n));
 }
 
-void mask_copy(mask_t *dst, const mask_t *src)
-{
-    mask_init(dst, src->n);
-    memcpy(dst->m, src->m, (size_t)(src->n * src->n));
-}
 
 void attn_head_init(attn_head_t h, long D, long r, mpfr_prec_t prec)
 {

@@ -17,7 +17,6 @@ void mask_causal(mask_t *M, long n);           /* C_ij = [j <= i] */
 void mask_self_bias(mask_t *M, long n);        /* B_ij = [j == i or j == 0] */
 void mask_self(mask_t *M, long n);             /* I */
 void mask_full(mask_t *M, long n);             /* J */
-void mask_copy(mask_t *dst, const mask_t *src);
 #define mask_at(M, i, j) ((M)->m[(long)(i) * (M)->n + (j)])
 
 /* A head of internal dimension r on a stream of width D.

@@ -49,11 +49,6 @@ void imat_set(imat_t B, const imat_t A)
         mpfi_set((B->e + k), (A->e + k));
 }
 
-void imat_neg(imat_t B, const imat_t A)
-{
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_neg((B->e + k), (A->e + k));
-}
 
 void imat_transpose(imat_t B, const imat_t A)
 {
@@ -68,11 +63,6 @@ void imat_add(imat_t C, const imat_t A, const imat_t B)
         mpfi_add((C->e + k), (A->e + k), (B->e + k));
 }
 
-void imat_sub(imat_t C, const imat_t A, const imat_t B)
-{
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_sub((C->e + k), (A->e + k), (B->e + k));
-}
 
 void imat_scale(imat_t B, const imat_t A, const mpfi_t c)
 {
@@ -107,13 +97,6 @@ void imat_set_block(imat_t B, long r0, long c0, const imat_t A)
             mpfi_set(imat_entry(B, r0 + i, c0 + j), imat_entry(A, i, j));
 }
 
-void imat_get_block(imat_t B, const imat_t A, long r0, long c0, long rows, long cols)
-{
-    imat_reinit(B, rows, cols, mpfi_get_prec((A->e + 0)));
-    for (long i = 0; i < rows; i++)
-        for (long j = 0; j < cols; j++)
-            mpfi_set(imat_entry(B, i, j), imat_entry(A, r0 + i, c0 + j));
-}
 
 void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits)
 {

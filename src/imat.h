@@ -24,17 +24,13 @@ void imat_reinit(imat_t A, long rows, long cols, mpfr_prec_t prec);
 void imat_zero(imat_t A);
 void imat_one(imat_t A);                      /* identity (need not be square) */
 void imat_set(imat_t B, const imat_t A);      /* same shape */
-void imat_neg(imat_t B, const imat_t A);
 void imat_transpose(imat_t B, const imat_t A); /* B is cols x rows, no aliasing */
 void imat_add(imat_t C, const imat_t A, const imat_t B);
-void imat_sub(imat_t C, const imat_t A, const imat_t B);
 void imat_scale(imat_t B, const imat_t A, const mpfi_t c);
 /* C = A B; C must not alias A or B. Entries of C keep their own precision. */
 void imat_mul(imat_t C, const imat_t A, const imat_t B);
 /* Copy A into B at offset (r0, c0) of B. */
 void imat_set_block(imat_t B, long r0, long c0, const imat_t A);
-/* B = the rows x cols block of A starting at (r0, c0); B is re-shaped. */
-void imat_get_block(imat_t B, const imat_t A, long r0, long c0, long rows, long cols);
 
 /* Exact dyadic random entries k / 2^bits with k uniform in [-2^bits, 2^bits]
  * and k != 0.  Exact whenever prec >= bits + 2, so one seed gives the same

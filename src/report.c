@@ -40,13 +40,6 @@ int atomic_commit(atomic_file_t *a)
     return -1;
 }
 
-void atomic_abort(atomic_file_t *a)
-{
-    if (a->f)
-        fclose(a->f);
-    a->f = NULL;
-    unlink(a->tmp);
-}
 
 int report_parse_formats(int *out, const char *s)
 {

@@ -40,6 +40,5 @@ typedef struct {
 } atomic_file_t;
 int atomic_open(atomic_file_t *a, const char *path);
 int atomic_commit(atomic_file_t *a); /* 0 or -1 (temporary removed) */
-void atomic_abort(atomic_file_t *a);
 
 #endif
