@@ -98,7 +98,7 @@ static const struct {
 /* 1 when the enclosure y contains v. */
 static int contains(const mpfi_t y, const mpfr_t v)
 {
-    return mpfr_cmp(&y->left, v) <= 0 && mpfr_cmp(v, &y->right) <= 0;
+    return mpfr_lessequal_p(&y->left, v) && mpfr_lessequal_p(v, &y->right);
 }
 
 START_TEST(test_values_enclosed)
@@ -342,7 +342,7 @@ START_TEST(test_derivative_mean_value)
             mpfi_sub_fr(fm, fm, m);
             mpfi_mul(d, d, fm);         /* f'(B) (t - m) */
             /* the two enclosures must meet */
-            ck_assert_msg(mpfr_cmp(&ft->left, &d->right) <= 0 && mpfr_cmp(&d->left, &ft->right) <= 0,
+            ck_assert_msg(mpfr_lessequal_p(&ft->left, &d->right) && mpfr_lessequal_p(&d->left, &ft->right),
                           "%s: mean-value form fails, seed %lu", cases[_i].text, test_seed());
         }
         mpfr_clears(lo, w, t, m, (mpfr_ptr)0);

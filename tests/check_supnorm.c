@@ -90,7 +90,7 @@ START_TEST(test_silu_relu_gap)
     mpfi_div(w, w, f.param);       /* W0(1/e)/a */
     mpfi_div(arg, arg, f.param);   /* (1 + W0(1/e))/a */
     /* both are enclosures of the same number: they must meet */
-    ck_assert_msg(mpfr_cmp(&w->left, &s.sup->right) <= 0 && mpfr_cmp(&s.sup->left, &w->right) <= 0,
+    ck_assert_msg(mpfr_lessequal_p(&w->left, &s.sup->right) && mpfr_lessequal_p(&s.sup->left, &w->right),
                   "a = %s: sup enclosure misses W0(1/e)/a (prec %ld, seed %lu)", a_values[_i],
                   (long)prec, test_seed());
     /* relative width within the target */
@@ -105,7 +105,7 @@ START_TEST(test_silu_relu_gap)
     ck_assert_msg(fabs(mpfr_get_d(d, MPFR_RNDN)) < 1e-2, "argmax off for a = %s", a_values[_i]);
     /* a wrong constant (1e-4 too large) is excluded: the check can fail */
     mpfi_mul_d(w, w, 1 + 1e-4);
-    ck_assert(mpfr_cmp(&w->left, &s.sup->right) > 0);
+    ck_assert(mpfr_greater_p(&w->left, &s.sup->right));
     mpfr_clear(d);
     mpfr_clear(L);
     mpfi_clear(w);
@@ -135,8 +135,8 @@ START_TEST(test_gelu_silu_gap)
     ck_assert_int_eq(supnorm_diff(&s1, &f, &g, L, NULL, 128), 0);
     ck_assert_int_eq(supnorm_diff(&s2, &h, &f, L, NULL, 128), 0);
     /* the two enclosures overlap */
-    ck_assert(mpfr_cmp(&s1.sup->left, &s2.sup->right) <= 0 &&
-              mpfr_cmp(&s2.sup->left, &s1.sup->right) <= 0);
+    ck_assert(mpfr_lessequal_p(&s1.sup->left, &s2.sup->right) &&
+              mpfr_lessequal_p(&s2.sup->left, &s1.sup->right));
     double best = 0;
     for (int k = -200000; k <= 200000; k++) {
         double x = k * 5e-5;
