@@ -279,7 +279,8 @@ static int exact_test(ac_result_t *res, const act_t *phi, mpfr_prec_t prec)
     supnorm_diff(&s, phi, &f, L, &o, prec);
     mpfi_set(res->gap, s.sup);
     res->boxes = s.boxes;
-    int sup_ok = mpfr_zero_p(&s.sup->left) && mpfr_cmp_d(&s.sup->right, AC_MEMBER_TOL) <= 0;
+    int sup_ok = mpfr_zero_p(&s.sup->left) && mpfr_number_p(&s.sup->right) &&
+                 mpfr_cmp_d(&s.sup->right, AC_MEMBER_TOL) <= 0;
     supnorm_clear(&s);
     mpfr_clear(L);
     act_clear(&f);

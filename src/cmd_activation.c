@@ -122,14 +122,15 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
     if (res[1].status == AC_EXACT) {
         mpfr_mul_2si(S, S, VERDICT_EXACT_KAPPA - (long)prec, MPFR_RNDU);
         head_ok = mpfi_is_inside_ui(0, E) > 0 || mpfr_zero_p(&E->right);
-        head_ok &= mpfr_cmp(&E->right, S) <= 0;
+        head_ok &= mpfr_lessequal_p(&E->right, S);
         mpfr_printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the G1 "
                     "witness, 8 random tokens (d = 3): E in [%.3RDe, %.3RUe] (certified), %s "
                     "(exact: hi(E) <= S 2^(24-p) = %.3RUe)\n", &E->left, &E->right,
                     head_ok ? "holds" : "VIOLATED", S);
     } else {
         mpfr_mul_ui(S, &res[1].gap->left, 2, MPFR_RNDD); /* ||u||_2 <= sqrt 3 < 2 */
-        head_ok = mpfr_cmp(&E->right, S) <= 0 && mpfr_cmp_d(zmax, AC_L) <= 0;
+        head_ok = mpfr_lessequal_p(&E->right, S) && mpfr_number_p(zmax) &&
+                  mpfr_cmp_d(zmax, AC_L) <= 0;
         mpfr_printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the best G1 "
                     "member, 8 random tokens (d = 3): E in [%.3RDe, %.3RUe] (certified), %s "
                     "(E <= 2 gap)\n", &E->left, &E->right, head_ok ? "holds" : "VIOLATED");
@@ -151,8 +152,8 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
             if (res[1].status != AC_EXACT)
                 supnorm_gap(g, NULL, NULL, f, &m, AC_L, tol, p);
             act_clear(&m);
-            verdict = mpfr_cmp(&g->right, &bound->left) <= 0 ? 0
-                    : mpfr_cmp(&g->left, &bound->right) > 0 ? 1 : 2;
+            verdict = mpfr_lessequal_p(&g->right, &bound->left) ? 0 /* false on NaN */
+                    : mpfr_greater_p(&g->left, &bound->right) ? 1 : 2;
             if (verdict != 2 || p * 2 > 1024 || res[1].status == AC_EXACT) {
                 mpfi_clear(g);
                 break;
@@ -274,9 +275,9 @@ int cmd_activation(int argc, char **argv)
         if (status < 0)
             break;
         if (claim) {
-            if (mpfr_cmp(&s.sup->right, &bound->left) <= 0)
+            if (mpfr_lessequal_p(&s.sup->right, &bound->left)) /* false on NaN */
                 verdict = 0;
-            else if (mpfr_cmp(&s.sup->left, &bound->right) > 0)
+            else if (mpfr_greater_p(&s.sup->left, &bound->right))
                 verdict = 1;
             else
                 verdict = 2;

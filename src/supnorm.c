@@ -186,7 +186,7 @@ static box_t *box_new(bb_t *bb, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t pr
 /* 1 when hi <= abs_tol or hi - lo <= rel_tol * hi. */
 static int gap_small(const mpfr_t lo, const mpfr_t hi, const supnorm_opts_t *o)
 {
-    if (mpfr_inf_p(hi))
+    if (!mpfr_number_p(hi) || !mpfr_number_p(lo)) /* inf or NaN: not converged */
         return 0;
     if (o->abs_tol > 0 && mpfr_cmp_d(hi, o->abs_tol) <= 0)
         return 1;
@@ -195,7 +195,7 @@ static int gap_small(const mpfr_t lo, const mpfr_t hi, const supnorm_opts_t *o)
     mpfr_init2(rhs, 64);
     mpfr_sub(diff, hi, lo, MPFR_RNDU);
     mpfr_mul_d(rhs, hi, o->rel_tol, MPFR_RNDD);
-    int small = mpfr_cmp(diff, rhs) <= 0;
+    int small = mpfr_lessequal_p(diff, rhs);
     mpfr_clear(diff);
     mpfr_clear(rhs);
     return small;

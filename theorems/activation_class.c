@@ -139,8 +139,12 @@ static int run_builtin(row_t *r)
         int c = res[0].status == AC_EXACT ? 0 : 1;
         row_add_text(r, "pointwise hi p, p+64", "%.2e, %.2e", res[c].pw_hi[0], res[c].pw_hi[1]);
     }
-    if (mpfr_cmp_d(zmax, AC_L) > 0)
+    if (!mpfr_number_p(zmax) || mpfr_cmp_d(zmax, AC_L) > 0) {
+        /* the gap bound holds only for |z| <= L: without it the row proves nothing */
+        if (!r->exact_identity)
+            r->has_bound = 0;
         row_add_text(r, "warning", "|z| > L");
+    }
     ac_result_clear(res);
     ac_result_clear(res + 1);
     mpfi_clear(kappa);

@@ -141,7 +141,7 @@ static int run(row_t *r)
             if (r->mutation == MUT_HALF_GAP)
                 mpfi_div_2ui(r->bound, r->bound, 1);
             r->has_bound = 1;
-            if (mpfr_cmp_d(zmax, GA_L) > 0) {
+            if (!mpfr_number_p(zmax) || mpfr_cmp_d(zmax, GA_L) > 0) {
                 snprintf(r->note, sizeof r->note, "a pre-activation exceeds L = %g", GA_L);
                 rc = -1;
             }
