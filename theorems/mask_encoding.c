@@ -351,7 +351,9 @@ static int run(row_t *r)
     }
     inst_t I;
     eval_t ev;
-    long row0 = 1; /* real tokens; the adversarial family has no bias token */
+    /* E is over the real tokens: rows 1.. after the bias token, every row of
+     * the adversarial family (it has no bias token) */
+    long row0 = strcmp(family, "adv") == 0 ? 0 : 1;
     inst_init(&I, N, d + 1, prec);
     mpfi_set(I.tau, tau);
     eval_init(&ev, prec);
@@ -618,8 +620,8 @@ const claim_t claim_mask_encoding = {
                "B = τ‖W_QK‖₂R², V = ‖W_OV‖₂R, R = max_j ‖x̂_j‖₂.\n"
                "‖·‖₂ is the certified upper bound min(Frobenius, √(‖A‖₁‖A‖∞), √‖AᵀA‖∞) "
                "(column `bound`); the column `bound (Frobenius)` uses Frobenius norms.\n"
-               "E is over real tokens (rows 1..N−1) and the D = d+1 feature columns; N counts "
-               "the bias token. Families: `random` (seeded dyadic X, W_QK·scale, W_OV, seeded "
+               "E is over real tokens (rows 1..N−1 after the bias token; all N rows in the "
+               "`adv` family, which has none) and the D = d+1 feature columns. Families: `random` (seeded dyadic X, W_QK·scale, W_OV, seeded "
                "masks), `adv` (adversarial: token 0 = −e₁, others +e₁, every row allows key 0 "
                "only, W_QK = scale·I, W_OV = I; no bias token), `search` (hill climb of "
                "E/bound over random one-key instances, 160 steps from the seed's instance).\n"
