@@ -41,6 +41,13 @@ static int run_gap(row_t *r, const mpfi_t a, mpfr_prec_t prec)
     act_init_name(&g, "relu", err, sizeof err, prec);
     double ad = mpfr_get_d(&a->left, MPFR_RNDD);
     double L = fmax(10.0, 2 * 1.3 / ad);
+    if (!isfinite(L) || L > 1e12) { /* the argmax (1 + W0)/a must lie in a usable domain */
+        snprintf(r->note, sizeof r->note, "a='%s' is too small (domain [-L, L] with L = 2.6/a)",
+                 params_get(&r->params, "a"));
+        act_clear(&f);
+        act_clear(&g);
+        return -1;
+    }
     mpfi_ptr sup = row_add_ival(r, "sup gap");
     mpfi_ptr c = row_add_ival(r, "W0(1/e)/a");
     mpfi_ptr am = row_add_ival(r, "(1+W0)/a");
