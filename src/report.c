@@ -11,36 +11,6 @@
 #define DIGITS_FILE 20  /* csv/json: 20 significant digits, outward */
 #define DIGITS_MD 4     /* markdown tables */
 
-int atomic_open(atomic_file_t *a, const char *path)
-{
-    snprintf(a->path, sizeof a->path, "%s", path);
-    snprintf(a->tmp, sizeof a->tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(a->tmp);
-    if (fd < 0) {
-        a->f = NULL;
-        return -1;
-    }
-    a->f = fdopen(fd, "w");
-    if (!a->f) {
-        close(fd);
-        unlink(a->tmp);
-        return -1;
-    }
-    return 0;
-}
-
-int atomic_commit(atomic_file_t *a)
-{
-    int bad = ferror(a->f);
-    bad |= fclose(a->f) != 0;
-    a->f = NULL;
-    if (!bad && chmod(a->tmp, 0644) == 0 && rename(a->tmp, a->path) == 0)
-        return 0;
-    unlink(a->tmp);
-    return -1;
-}
-
-
 int report_parse_formats(int *out, const char *s)
 {
     int f = 0;
@@ -66,36 +36,6 @@ void report_stem(char *buf, size_t n, const claim_report_t *rep)
                  rep->claim->mutations[rep->mutation - 1][0]);
     else
         snprintf(buf, n, "%s", rep->claim->id);
-}
-
-void report_discard_dir(const char *outdir, int created)
-{
-    if (created)
-        rmdir(outdir); /* fails harmlessly when not empty */
-}
-
-int report_prepare_dir(const char *outdir, int *created, char *err, size_t errsz)
-{
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof path, "%s", outdir);
-    *created = stat(path, &st) != 0;
-    /* mkdir -p */
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(path, 0755) != 0 && errno != EEXIST)
-                goto fail;
-            *p = '/';
-        }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        goto fail;
-    if (access(path, W_OK | X_OK) != 0)
-        goto fail;
-    return 0;
-fail:
-    snprintf(err, errsz, "cannot create output directory '%s': %s", outdir, strerror(errno));
-    return 73;
 }
 
 /* ---- cells ---- */
@@ -539,9 +479,7 @@ static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *s
         unlink(svgpath); /* no stale plot from an earlier run */
         return 0;
     }
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "gnuplot -e \"outfile='%s'\" '%s' 2>/dev/null", svgtmp, gp);
-    int rc = system(cmd);
+    int rc = plot_render(gp, svgtmp);
     if (rc != 0 || rename(svgtmp, svgpath) != 0) {
         unlink(svgtmp);
         fprintf(stderr, "attncheck: warning: gnuplot could not draw %s (is gnuplot installed?)\n",

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include "runner.h"
+#include "outfile.h"
 
 #define FORMAT_MD 1
 #define FORMAT_CSV 2
@@ -22,23 +23,9 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
                        char *err, size_t errsz);
 int report_write_index(const claim_report_t *reps, int n, const char *outdir,
                        char *err, size_t errsz);
-/* Make sure outdir exists and is writable: 0, or 73 with err.  *created is
- * set when this call made the directory (report_discard_dir removes it
- * again, if still empty, when the run fails before writing). */
-int report_prepare_dir(const char *outdir, int *created, char *err, size_t errsz);
-void report_discard_dir(const char *outdir, int created);
 /* One-screen summary of a claim's run on f. */
 void report_print_summary(FILE *f, const claim_report_t *rep);
 /* The claims catalogue (attncheck list --format md). */
 void report_print_catalogue_md(FILE *f);
-
-/* Atomic file: open a temporary beside path; commit renames it. */
-typedef struct {
-    FILE *f;
-    char tmp[4096];
-    char path[4096];
-} atomic_file_t;
-int atomic_open(atomic_file_t *a, const char *path);
-int atomic_commit(atomic_file_t *a); /* 0 or -1 (temporary removed) */
 
 #endif
