@@ -6,8 +6,16 @@ WARN    := -Wall -Wextra -Werror
 OPT     ?= -O2 -g
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
-CFLAGS  += $(CSTD) $(WARN) $(OPT) -Isrc -Itheorems -Itests
-LDLIBS  := -lmpfi -lmpfr -lgmp -lm -pthread
+# Arb: FLINT >= 3 ships it as <flint/arb.h> in -lflint; Debian bookworm's
+# libflint-arb-dev as <arb.h> in -lflint-arb.  A test compile decides (FLINT 3
+# first); the variables are recursive so that it runs after `deps` installed
+# what was missing.
+ARB_FLINT3 = $(shell printf '\043include <flint/arb.h>\nint main(void){return 0;}\n' | \
+               $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)
+ARB_CFLAGS = $(if $(ARB_FLINT3),-DATTNCHECK_FLINT3)
+ARB_LIBS   = $(if $(ARB_FLINT3),-lflint,-lflint-arb -lflint)
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(ARB_CFLAGS) -Isrc -Itheorems -Itests
+LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -lm -pthread
 
 BUILD   ?= build
 SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -17,7 +25,13 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev check libsubunit-dev pkg-config gnuplot-nox python3
+# Where Arb is not installed yet, deps installs the package that ships it:
+# libflint-arb-dev on Debian bookworm, libflint-dev (FLINT 3) where that one
+# is packaged and libflint-arb-dev is not.
+ARB_DEB := $(shell if [ -e /usr/include/flint/arb.h ] || dpkg -s libflint-arb-dev >/dev/null 2>&1; \
+             then :; elif apt-cache show libflint-arb-dev >/dev/null 2>&1; \
+             then echo libflint-arb-dev; else echo libflint-dev; fi)
+DEB_PKGS := libgmp-dev libmpfr-dev $(ARB_DEB) check libsubunit-dev pkg-config gnuplot-nox python3
 JOBS    ?= 2
 
 .PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline
@@ -56,7 +70,7 @@ check-valgrind: deps $(BIN) $(BUILD)/check_all
 	CK_FORK=no ATTNCHECK_BIN=./$(BIN) ATTNCHECK_QUICK_TESTS=1 valgrind -q --error-exitcode=99 \
 	  --leak-check=full --errors-for-leak-kinds=definite ./$(BUILD)/check_all
 
-# GCC 12 at -O1 misreads array-of-one parameters (mpfi_t, imat_t) as reads past
+# GCC 12 at -O1 misreads array-of-one parameters (arb_t, imat_t) as reads past
 # an 8-byte region (-Wstringop-overread); that one warning is off here only.
 check-asan: deps
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -Wno-stringop-overread" \
@@ -82,12 +96,13 @@ clean:
 # libFuzzer on the --expr parser and its evaluators for FUZZ_SECONDS.
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 600
-FUZZ_FLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
-                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
+FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) -Isrc
+FUZZ_SRC     := fuzz/fuzz_expr.c src/expr.c src/special.c src/imat.c src/ball.c
 
-build-fuzz/fuzz_expr: fuzz/fuzz_expr.c src/expr.c src/special.c src/expr.h src/special.h
+build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/imat.h src/ball.h
 	@mkdir -p build-fuzz build-fuzz/corpus
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_expr.c src/expr.c src/special.c -lmpfi -lmpfr -lgmp -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRC) $(ARB_LIBS) -lmpfr -lgmp -lm
 
 fuzz: build-fuzz/fuzz_expr
 	./build-fuzz/fuzz_expr -max_total_time=$(FUZZ_SECONDS) -max_len=4200 -timeout=10 \

@@ -60,26 +60,30 @@ static void write_matrix(FILE *f, const imat_t A)
 {
     int exact = imat_is_exact(A);
     mpfr_t mid, rad, r;
-    mpfr_prec_t p = (A->rows > 0 && A->cols > 0) ? mpfi_get_prec(A->e) : 64;
-    mpfr_inits2(p, mid, rad, r, (mpfr_ptr)0);
+    mpfr_inits2(64, mid, rad, r, (mpfr_ptr)0);
     mpfr_set_ui(rad, 0, MPFR_RNDU);
     fprintf(f, "{\"rows\":%ld,\"cols\":%ld,\"exact\":%s,\"values\":[", A->rows, A->cols,
             exact ? "true" : "false");
     for (long i = 0; i < A->rows; i++) {
         fputs(i ? ",\n  [" : "\n  [", f);
         for (long j = 0; j < A->cols; j++) {
-            mpfi_srcptr x = imat_entry(A, i, j);
+            arb_srcptr x = imat_entry(A, i, j);
             char *s;
+            /* the midpoint exactly (an arf has at most its own bits) */
+            slong bits = arf_bits(arb_midref(x));
+            mpfr_set_prec(mid, bits > 2 ? bits : 2);
+            arf_get_mpfr(mid, arb_midref(x), MPFR_RNDN); /* exact */
             if (exact) {
-                s = fr_exact_decimal(&x->left);
+                s = fr_exact_decimal(mid);
                 fprintf(f, "%s\"%s\"", j ? "," : "", s);
                 free(s);
             } else {
-                mpfi_mid(mid, x);
-                /* radius: max(mid - lo, hi - mid), rounded up */
-                mpfr_sub(r, &x->right, mid, MPFR_RNDU);
-                mpfr_max(rad, rad, r, MPFR_RNDU);
-                mpfr_sub(r, mid, &x->left, MPFR_RNDU);
+                /* radius: the ball's, rounded up */
+                arf_t ra;
+                arf_init(ra);
+                arf_set_mag(ra, arb_radref(x));
+                arf_get_mpfr(r, ra, MPFR_RNDU);
+                arf_clear(ra);
                 mpfr_max(rad, rad, r, MPFR_RNDU);
                 s = fr_str(mid, 40, MPFR_RNDN);
                 fprintf(f, "%s\"%s\"", j ? "," : "", s);

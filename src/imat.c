@@ -1,102 +1,75 @@
-/* Interval matrices over MPFI.  Every operation is MPFI's, so every entry
+/* Ball matrices over Arb (imat.h).  Every operation is Arb's, so every entry
  * of a result encloses the exact result for all points of the inputs. */
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
 
-void imat_init(imat_t A, long rows, long cols, mpfr_prec_t prec)
+void imat_init(imat_t A, long rows, long cols)
 {
+    arb_mat_init(A->m, rows, cols);
     A->rows = rows;
     A->cols = cols;
-    A->e = rows * cols > 0 ? malloc(sizeof(__mpfi_struct) * (size_t)(rows * cols)) : NULL;
-    for (long k = 0; k < rows * cols; k++) {
-        mpfi_init2((A->e + k), prec);
-        mpfi_set_ui((A->e + k), 0);
-    }
+    A->e = A->m->entries;
 }
 
 void imat_clear(imat_t A)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_clear((A->e + k));
-    free(A->e);
+    arb_mat_clear(A->m);
     A->e = NULL;
     A->rows = A->cols = 0;
 }
 
-void imat_reinit(imat_t A, long rows, long cols, mpfr_prec_t prec)
+void imat_reinit(imat_t A, long rows, long cols)
 {
     imat_clear(A);
-    imat_init(A, rows, cols, prec);
+    imat_init(A, rows, cols);
 }
 
 void imat_zero(imat_t A)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_set_ui((A->e + k), 0);
+    arb_mat_zero(A->m);
 }
 
 void imat_one(imat_t A)
 {
-    imat_zero(A);
-    for (long i = 0; i < A->rows && i < A->cols; i++)
-        mpfi_set_ui(imat_entry(A, i, i), 1);
+    arb_mat_one(A->m);
 }
 
 void imat_set(imat_t B, const imat_t A)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_set((B->e + k), (A->e + k));
+    arb_mat_set(B->m, A->m);
 }
-
 
 void imat_transpose(imat_t B, const imat_t A)
 {
-    for (long i = 0; i < A->rows; i++)
-        for (long j = 0; j < A->cols; j++)
-            mpfi_set(imat_entry(B, j, i), imat_entry(A, i, j));
+    arb_mat_transpose(B->m, A->m);
 }
 
-void imat_add(imat_t C, const imat_t A, const imat_t B)
+void imat_add(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_add((C->e + k), (A->e + k), (B->e + k));
+    arb_mat_add(C->m, A->m, B->m, prec);
 }
 
-
-void imat_scale(imat_t B, const imat_t A, const mpfi_t c)
+void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_mul((B->e + k), (A->e + k), c);
+    arb_mat_scalar_mul_arb(B->m, A->m, c, prec);
 }
 
-void imat_mul(imat_t C, const imat_t A, const imat_t B)
+void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
 {
-    mpfi_t t;
-    mpfi_init2(t, mpfi_get_prec((C->e + 0)));
-    for (long i = 0; i < A->rows; i++)
-        for (long j = 0; j < B->cols; j++) {
-            mpfi_ptr c = imat_entry(C, i, j);
-            mpfi_set_ui(c, 0);
-            for (long k = 0; k < A->cols; k++) {
-                mpfi_srcptr a = imat_entry(A, i, k);
-                /* Exact zeros are common in the constructions: skip them. */
-                if (mpfr_zero_p(&a->left) && mpfr_zero_p(&a->right))
-                    continue;
-                mpfi_mul(t, a, imat_entry(B, k, j));
-                mpfi_add(c, c, t);
-            }
-        }
-    mpfi_clear(t);
+    if (A->cols == 0) { /* Arb's product needs no inner size; the sum is empty */
+        imat_zero(C);
+        return;
+    }
+    arb_mat_mul(C->m, A->m, B->m, prec);
 }
 
 void imat_set_block(imat_t B, long r0, long c0, const imat_t A)
 {
     for (long i = 0; i < A->rows; i++)
         for (long j = 0; j < A->cols; j++)
-            mpfi_set(imat_entry(B, r0 + i, c0 + j), imat_entry(A, i, j));
+            arb_set(imat_entry(B, r0 + i, c0 + j), imat_entry(A, i, j));
 }
-
 
 void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits)
 {
@@ -106,19 +79,22 @@ void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits)
         do
             v = (long)gmp_urandomm_ui(state, span + 1) - (long)(span / 2);
         while (v == 0);
-        mpfi_set_si((A->e + k), v);
-        mpfi_div_2ui((A->e + k), (A->e + k), bits); /* exact: a power-of-two scaling */
+        arb_set_si(A->e + k, v);
+        arb_mul_2exp_si(A->e + k, A->e + k, -(slong)bits); /* exact: a power of two */
     }
 }
 
-/* |x| rounded up, for an enclosure x; +inf when x is NaN, so an unknown
- * entry can only make an upper bound larger, never vanish from a max. */
-static void mag_up(mpfr_t m, mpfi_srcptr x)
+void ival_get_mag(mpfr_t m, const arb_t x)
 {
-    if (mpfi_nan_p(x))
+    if (!arb_is_finite(x)) {
         mpfr_set_inf(m, 1);
-    else
-        mpfi_mag(m, x); /* MPFI rounds the magnitude up */
+        return;
+    }
+    arf_t t;
+    arf_init(t);
+    arb_get_abs_ubound_arf(t, x, mpfr_get_prec(m));
+    arf_get_mpfr(m, t, MPFR_RNDU);
+    arf_clear(t);
 }
 
 void imat_max_abs_upper(mpfr_t up, const imat_t A)
@@ -127,7 +103,7 @@ void imat_max_abs_upper(mpfr_t up, const imat_t A)
     mpfr_init2(m, mpfr_get_prec(up));
     mpfr_set_ui(up, 0, MPFR_RNDU);
     for (long k = 0; k < A->rows * A->cols; k++) {
-        mag_up(m, (A->e + k));
+        ival_get_mag(m, A->e + k);
         mpfr_max(up, up, m, MPFR_RNDU);
     }
     mpfr_clear(m);
@@ -139,7 +115,7 @@ void imat_norm_frobenius_upper(mpfr_t up, const imat_t A)
     mpfr_init2(m, mpfr_get_prec(up));
     mpfr_set_ui(up, 0, MPFR_RNDU);
     for (long k = 0; k < A->rows * A->cols; k++) {
-        mag_up(m, (A->e + k));
+        ival_get_mag(m, A->e + k);
         mpfr_sqr(m, m, MPFR_RNDU);
         mpfr_add(up, up, m, MPFR_RNDU);
     }
@@ -157,7 +133,7 @@ static void abs_sum_max_upper(mpfr_t up, const imat_t A, int by_rows)
     for (long a = 0; a < outer; a++) {
         mpfr_set_ui(s, 0, MPFR_RNDU);
         for (long b = 0; b < inner; b++) {
-            mag_up(m, by_rows ? imat_entry(A, a, b) : imat_entry(A, b, a));
+            ival_get_mag(m, by_rows ? imat_entry(A, a, b) : imat_entry(A, b, a));
             mpfr_add(s, s, m, MPFR_RNDU);
         }
         mpfr_max(up, up, s, MPFR_RNDU);
@@ -180,10 +156,10 @@ void imat_norm2_upper(mpfr_t up, const imat_t A)
     /* ||A||_2^2 = rho(A^T A) <= ||A^T A||_inf, with A^T A enclosed. */
     if (A->rows > 0 && A->cols > 0) {
         imat_t At, G;
-        imat_init(At, A->cols, A->rows, p);
-        imat_init(G, A->cols, A->cols, p);
+        imat_init(At, A->cols, A->rows);
+        imat_init(G, A->cols, A->cols);
         imat_transpose(At, A);
-        imat_mul(G, At, A);
+        imat_mul(G, At, A, p);
         abs_sum_max_upper(t, G, 1);
         mpfr_sqrt(t, t, MPFR_RNDU);
         mpfr_min(up, up, t, MPFR_RNDU);
@@ -198,102 +174,185 @@ void imat_norm2_lower(mpfr_t lo, const imat_t A, int iters)
     mpfr_prec_t p = mpfr_get_prec(lo);
     long n = A->cols;
     imat_t v, w, At;
-    mpfi_t nv, nw;
-    imat_init(v, n, 1, p);
-    imat_init(w, A->rows, 1, p);
-    imat_init(At, n, A->rows, p);
-    mpfi_init2(nv, p);
-    mpfi_init2(nw, p);
+    arb_t nv, nw;
+    imat_init(v, n, 1);
+    imat_init(w, A->rows, 1);
+    imat_init(At, n, A->rows);
+    arb_init(nv);
+    arb_init(nw);
     imat_transpose(At, A);
     for (long k = 0; k < n; k++)
-        mpfi_set_ui(imat_entry(v, k, 0), 1 + (unsigned long)(k % 3));
+        arb_set_ui(imat_entry(v, k, 0), 1 + (unsigned long)(k % 3));
     /* Power iteration on A^T A; the ratio at the end is a lower bound for any v. */
     for (int it = 0; it < iters; it++) {
-        imat_mul(w, A, v);
-        imat_mul(v, At, w);
+        imat_mul(w, A, v, p);
+        imat_mul(v, At, w, p);
         /* re-centre on midpoints and normalise roughly so widths do not grow */
-        mpfr_t mx, m;
-        mpfr_inits2(p, mx, m, (mpfr_ptr)0);
-        mpfr_set_ui(mx, 0, MPFR_RNDN);
+        arf_t mx, m;
+        arf_init(mx);
+        arf_init(m);
         for (long k = 0; k < n; k++) {
-            mpfi_mid(m, imat_entry(v, k, 0));
-            mpfr_abs(m, m, MPFR_RNDN);
-            mpfr_max(mx, mx, m, MPFR_RNDN);
+            arf_abs(m, arb_midref(imat_entry(v, k, 0)));
+            if (arf_cmp(m, mx) > 0)
+                arf_set(mx, m);
         }
         for (long k = 0; k < n; k++) {
-            mpfi_mid(m, imat_entry(v, k, 0));
-            if (!mpfr_zero_p(mx))
-                mpfr_div(m, m, mx, MPFR_RNDN);
-            mpfi_set_fr(imat_entry(v, k, 0), m);
+            arf_set(m, arb_midref(imat_entry(v, k, 0)));
+            if (!arf_is_zero(mx) && arf_is_finite(mx))
+                arf_div(m, m, mx, p, ARF_RND_NEAR);
+            arb_set_arf(imat_entry(v, k, 0), m); /* a point: any v will do */
         }
-        mpfr_clears(mx, m, (mpfr_ptr)0);
+        arf_clear(mx);
+        arf_clear(m);
     }
-    imat_mul(w, A, v);
-    mpfi_set_ui(nv, 0);
-    mpfi_set_ui(nw, 0);
-    for (long k = 0; k < n; k++) {
-        mpfi_t s;
-        mpfi_init2(s, p);
-        mpfi_sqr(s, imat_entry(v, k, 0));
-        mpfi_add(nv, nv, s);
-        mpfi_clear(s);
-    }
-    for (long k = 0; k < A->rows; k++) {
-        mpfi_t s;
-        mpfi_init2(s, p);
-        mpfi_sqr(s, imat_entry(w, k, 0));
-        mpfi_add(nw, nw, s);
-        mpfi_clear(s);
-    }
-    if (mpfi_has_zero(nv)) {
+    imat_mul(w, A, v, p);
+    arb_dot(nv, NULL, 0, v->e, 1, v->e, 1, n, p);
+    arb_dot(nw, NULL, 0, w->e, 1, w->e, 1, A->rows, p);
+    if (!arb_is_positive(nv)) {
         mpfr_set_ui(lo, 0, MPFR_RNDD);
     } else {
-        mpfi_div(nw, nw, nv);
-        mpfi_sqrt(nw, nw);
-        mpfi_get_left(lo, nw);
+        arb_div(nw, nw, nv, p);
+        arb_sqrtpos(nw, nw, p);
+        ival_get_lo(lo, nw);
+        if (!(mpfr_sgn(lo) > 0)) /* also NaN */
+            mpfr_set_ui(lo, 0, MPFR_RNDD);
     }
     imat_clear(v);
     imat_clear(w);
     imat_clear(At);
-    mpfi_clear(nv);
-    mpfi_clear(nw);
+    arb_clear(nv);
+    arb_clear(nw);
 }
 
-void imat_row_norm2(mpfi_t r, const imat_t A, long i)
+void imat_row_norm2(arb_t r, const imat_t A, long i, mpfr_prec_t prec)
 {
-    mpfi_t s;
-    mpfi_init2(s, mpfi_get_prec(r));
-    mpfi_set_ui(r, 0);
-    for (long j = 0; j < A->cols; j++) {
-        mpfi_sqr(s, imat_entry(A, i, j));
-        mpfi_add(r, r, s);
-    }
-    mpfi_sqrt(r, r);
-    mpfi_clear(s);
+    arb_srcptr row = imat_entry(A, i, 0);
+    arb_dot(r, NULL, 0, row, 1, row, 1, A->cols, prec);
+    arb_sqrtpos(r, r, prec);
+    if (arb_is_finite(r))
+        arb_nonnegative_part(r, r);
 }
 
 int imat_is_exact(const imat_t A)
 {
     for (long k = 0; k < A->rows * A->cols; k++)
-        if (!mpfr_equal_p(&(A->e + k)->left, &(A->e + k)->right))
+        if (!arb_is_exact(A->e + k))
             return 0;
     return 1;
 }
 
-void ival_max(mpfi_t r, const mpfi_t x, const mpfi_t y)
+void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec)
 {
-    /* mpfr_max would return the other operand: a NaN must not vanish */
-    if (mpfi_nan_p(x) || mpfi_nan_p(y)) {
-        mpfr_set_nan(&r->left);
-        mpfr_set_nan(&r->right);
+    if (!arb_is_finite(x) || !arb_is_finite(y)) {
+        arb_indeterminate(r); /* a NaN or an unbounded operand must not vanish */
         return;
     }
+    arb_max(r, x, y, prec);
+}
+
+void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec)
+{
+    if (arb_is_finite(x) && arb_contains_zero(x) && !arb_is_zero(x)) {
+        arf_t lo, hi;
+        arf_init(lo);
+        arf_init(hi);
+        arb_get_abs_ubound_arf(hi, x, prec);
+        arb_set_interval_arf(r, lo, hi, prec); /* [0, hi|x|] */
+        arb_nonnegative_part(r, r);
+        arf_clear(lo);
+        arf_clear(hi);
+    } else {
+        arb_abs(r, x); /* exact */
+    }
+}
+
+void ival_set_fr(arb_t x, const mpfr_t v)
+{
+    arf_set_mpfr(arb_midref(x), v);
+    mag_zero(arb_radref(x));
+}
+
+void ival_set_interval_fr(arb_t x, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t prec)
+{
+    if (mpfr_nan_p(lo) || mpfr_nan_p(hi)) {
+        arb_indeterminate(x);
+        return;
+    }
+    if (!mpfr_number_p(lo) || !mpfr_number_p(hi)) {
+        arb_zero_pm_inf(x); /* a ball cannot hold a half line */
+        return;
+    }
+    if (mpfr_equal_p(lo, hi)) {
+        ival_set_fr(x, lo);
+        arb_set_round(x, x, prec); /* exact when lo fits in prec bits */
+        return;
+    }
+    arb_set_interval_mpfr(x, lo, hi, prec);
+}
+
+void ival_get_lo(mpfr_t lo, const arb_t x)
+{
+    if (arf_is_nan(arb_midref(x))) {
+        mpfr_set_nan(lo);
+        return;
+    }
+    arf_t t;
+    arf_init(t);
+    arb_get_lbound_arf(t, x, mpfr_get_prec(lo));
+    arf_get_mpfr(lo, t, MPFR_RNDD);
+    arf_clear(t);
+}
+
+void ival_get_hi(mpfr_t hi, const arb_t x)
+{
+    if (arf_is_nan(arb_midref(x))) {
+        mpfr_set_nan(hi);
+        return;
+    }
+    arf_t t;
+    arf_init(t);
+    arb_get_ubound_arf(t, x, mpfr_get_prec(hi));
+    arf_get_mpfr(hi, t, MPFR_RNDU);
+    arf_clear(t);
+}
+
+double ival_lo_d(const arb_t x)
+{
+    mpfr_t t;
+    mpfr_init2(t, 53);
+    ival_get_lo(t, x);
+    double v = mpfr_get_d(t, MPFR_RNDD);
+    mpfr_clear(t);
+    return v;
+}
+
+double ival_hi_d(const arb_t x)
+{
+    mpfr_t t;
+    mpfr_init2(t, 53);
+    ival_get_hi(t, x);
+    double v = mpfr_get_d(t, MPFR_RNDU);
+    mpfr_clear(t);
+    return v;
+}
+
+int ival_set_str(arb_t x, const char *s, mpfr_prec_t prec)
+{
     mpfr_t lo, hi;
-    mpfr_inits2(mpfi_get_prec(r), lo, hi, (mpfr_ptr)0);
-    mpfr_max(lo, &x->left, &y->left, MPFR_RNDD);
-    mpfr_max(hi, &x->right, &y->right, MPFR_RNDU);
-    mpfi_interv_fr(r, lo, hi);
+    char *end;
+    int rc = -1;
+    mpfr_inits2(prec, lo, hi, (mpfr_ptr)0);
+    /* both ends rounded outward, as the decimal is in general not dyadic */
+    mpfr_strtofr(lo, s, &end, 10, MPFR_RNDD);
+    if (end != s && *end == '\0') {
+        mpfr_strtofr(hi, s, &end, 10, MPFR_RNDU);
+        if (mpfr_number_p(lo) && mpfr_number_p(hi)) {
+            ival_set_interval_fr(x, lo, hi, prec);
+            rc = 0;
+        }
+    }
     mpfr_clears(lo, hi, (mpfr_ptr)0);
+    return rc;
 }
 
 char *fr_str(const mpfr_t x, int digits, mpfr_rnd_t rnd)
@@ -310,12 +369,25 @@ char *fr_str(const mpfr_t x, int digits, mpfr_rnd_t rnd)
     return s;
 }
 
-char *ival_lo_str(const mpfi_t x, int digits)
+/* Enough bits that the decimal rounding, not the binary one, decides. */
+static mpfr_prec_t str_prec(int digits) { return 4 * (mpfr_prec_t)digits + 64; }
+
+char *ival_lo_str(const arb_t x, int digits)
 {
-    return fr_str(&x->left, digits, MPFR_RNDD);
+    mpfr_t t;
+    mpfr_init2(t, str_prec(digits));
+    ival_get_lo(t, x);
+    char *s = fr_str(t, digits, MPFR_RNDD);
+    mpfr_clear(t);
+    return s;
 }
 
-char *ival_hi_str(const mpfi_t x, int digits)
+char *ival_hi_str(const arb_t x, int digits)
 {
-    return fr_str(&x->right, digits, MPFR_RNDU);
+    mpfr_t t;
+    mpfr_init2(t, str_prec(digits));
+    ival_get_hi(t, x);
+    char *s = fr_str(t, digits, MPFR_RNDU);
+    mpfr_clear(t);
+    return s;
 }

@@ -46,7 +46,7 @@ static int param_is_column(const char *name)
 }
 
 /* Column names shared by md, csv: params, seed, prec, E, |dY|, [S], [bound, ratio], extras. */
-static void print_ends(FILE *f, mpfi_srcptr x, int digits, const char *sep)
+static void print_ends(FILE *f, arb_srcptr x, int digits, const char *sep)
 {
     char *lo = ival_lo_str(x, digits), *hi = ival_hi_str(x, digits);
     fprintf(f, "%s%s%s", lo, sep, hi);
@@ -54,7 +54,7 @@ static void print_ends(FILE *f, mpfi_srcptr x, int digits, const char *sep)
     mpfr_free_str(hi);
 }
 
-static void print_hi(FILE *f, mpfi_srcptr x, int digits)
+static void print_hi(FILE *f, arb_srcptr x, int digits)
 {
     char *hi = ival_hi_str(x, digits);
     fputs(hi, f);
@@ -62,13 +62,13 @@ static void print_hi(FILE *f, mpfi_srcptr x, int digits)
 }
 
 /* ratio E/bound as an enclosure (upper end printed: the conservative side). */
-static void row_ratio(mpfi_t q, const row_t *r)
+static void row_ratio(arb_t q, const row_t *r)
 {
-    mpfi_init2(q, r->prec);
-    if (mpfr_sgn(&r->bound->left) > 0)
-        mpfi_div(q, r->error, r->bound);
+    arb_init(q);
+    if (arb_is_positive(r->bound))
+        arb_div(q, r->error, r->bound, r->prec);
     else
-        mpfi_set_d(q, NAN);
+        arb_indeterminate(q);
 }
 
 /* The union of extra column names over rows, in first-seen order. */
@@ -152,12 +152,12 @@ static void write_table(FILE *f, const claim_report_t *rep, int csv)
         if (bound) {
             fputs(sep, f);
             if (r->has_bound) {
-                mpfi_t q;
+                arb_t q;
                 print_ends(f, r->bound, digits, sep);
                 fputs(sep, f);
                 row_ratio(q, r);
                 print_hi(f, q, digits);
-                mpfi_clear(q);
+                arb_clear(q);
             } else {
                 fprintf(f, "%s%s", sep, sep);
             }
@@ -168,8 +168,13 @@ static void write_table(FILE *f, const claim_report_t *rep, int csv)
             if (!c)
                 continue;
             if (c->is_ival) {
-                if (!csv && mpfr_equal_p(&c->iv->left, &c->iv->right))
-                    mpfr_fprintf(f, "%.4Rg", &c->iv->left);
+                if (!csv && arb_is_exact(c->iv)) {
+                    mpfr_t m;
+                    mpfr_init2(m, 128);
+                    ival_get_lo(m, c->iv); /* a point: its value at 128 bits */
+                    mpfr_fprintf(f, "%.4Rg", m);
+                    mpfr_clear(m);
+                }
                 else if (csv)
                     print_ends(f, c->iv, digits, ";");
                 else {
@@ -204,7 +209,7 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void json_ival(FILE *f, mpfi_srcptr x)
+static void json_ival(FILE *f, arb_srcptr x)
 {
     char *lo = ival_lo_str(x, DIGITS_FILE), *hi = ival_hi_str(x, DIGITS_FILE);
     fprintf(f, "{\"lo\":\"%s\",\"hi\":\"%s\"}", lo, hi);
@@ -273,15 +278,15 @@ static void write_json(FILE *f, const claim_report_t *rep)
             mpfr_free_str(s);
         }
         if (r->has_bound) {
-            mpfi_t q;
+            arb_t q;
             fputs(",\"bound\":", f);
             json_ival(f, r->bound);
             row_ratio(q, r);
-            if (!mpfi_nan_p(q)) {
+            if (arb_is_finite(q)) {
                 fputs(",\"ratio\":", f);
                 json_ival(f, q);
             }
-            mpfi_clear(q);
+            arb_clear(q);
         }
         if (r->n_extra) {
             fputs(",\"extra\":{", f);
@@ -324,21 +329,21 @@ static int row_y(double *out, const row_t *r, const char *y)
     mpfr_init2(v, 64);
     int ok = 0;
     if (strcmp(y, "error") == 0) {
-        mpfr_set(v, &r->error->right, MPFR_RNDU);
+        ival_get_hi(v, r->error);
         ok = 1;
     } else if (strcmp(y, "bound") == 0 && r->has_bound) {
-        mpfr_set(v, &r->bound->right, MPFR_RNDU);
+        ival_get_hi(v, r->bound);
         ok = 1;
     } else if (strcmp(y, "ratio") == 0 && r->has_bound) {
-        mpfi_t q;
+        arb_t q;
         row_ratio(q, r);
-        mpfr_set(v, &q->right, MPFR_RNDU);
-        ok = !mpfi_nan_p(q);
-        mpfi_clear(q);
+        ival_get_hi(v, q);
+        ok = arb_is_finite(q);
+        arb_clear(q);
     } else {
         const column_t *c = row_find_column(r, y);
         if (c && c->is_ival) {
-            mpfr_set(v, &c->iv->right, MPFR_RNDU);
+            ival_get_hi(v, c->iv);
             ok = 1;
         }
     }
@@ -658,15 +663,16 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
                 seen[ns++] = p;
         }
         for (int j = 0; j < ns; j++) {
-            mpfr_t worst, lim;
-            mpfr_inits2(64, worst, lim, (mpfr_ptr)0);
+            mpfr_t worst, lim, e;
+            mpfr_inits2(64, worst, lim, e, (mpfr_ptr)0);
             mpfr_set_ui(worst, 0, MPFR_RNDU);
             mpfr_set_ui(lim, 0, MPFR_RNDU);
             for (long k = 0; k < rep->n_rows; k++) {
                 long p;
                 if (params_get_long(&p, &rep->rows[k].params, "prec") != 0 || p != seen[j])
                     continue;
-                mpfr_max(worst, worst, &rep->rows[k].error->right, MPFR_RNDU);
+                ival_get_hi(e, rep->rows[k].error);
+                mpfr_max(worst, worst, e, MPFR_RNDU);
                 mpfr_mul_2si(lim, rep->rows[k].scale, -(long)p, MPFR_RNDU);
             }
             char *w = fr_str(worst, 3, MPFR_RNDU), *l = fr_str(lim, 3, MPFR_RNDU);
@@ -674,7 +680,7 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
                     seen[j], w, l);
             mpfr_free_str(w);
             mpfr_free_str(l);
-            mpfr_clears(worst, lim, (mpfr_ptr)0);
+            mpfr_clears(worst, lim, e, (mpfr_ptr)0);
         }
     }
     for (long k = 0, shown = 0; k < rep->n_rows && shown < 3; k++) {

@@ -53,5 +53,6 @@ int main(void)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     mpfr_free_cache();
+    flint_cleanup();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
