@@ -266,6 +266,15 @@ void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec)
     }
 }
 
+void ival_exp_bound(arb_t y, const arb_t x, mpfr_prec_t prec)
+{
+    int huge = arb_is_finite(x) && arf_cmp_2exp_si(arb_midref(x), 33) > 0 &&
+               ival_lo_d(x) > 4294967296.0;
+    arb_exp(y, x, prec);
+    if (!arb_is_finite(y) && huge)
+        arb_pos_inf(y);
+}
+
 void ival_set_fr(arb_t x, const mpfr_t v)
 {
     arf_set_mpfr(arb_midref(x), v);

@@ -61,6 +61,12 @@ int imat_is_exact(const imat_t A);
 void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec);
 /* |x| with a lower end of 0, not below, when x straddles 0. */
 void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec);
+/* e^x for a claimed upper bound.  Where x is finite but its lower end is
+ * above 2^32, e^x exceeds 2^(2^32) and Arb cannot hold it (arb_exp gives
+ * [0 +- inf]); then y is the point +inf: above every number (MPFR's
+ * overflow), so hi(E) <= y still decides for any finite E.  Elsewhere it is
+ * arb_exp. */
+void ival_exp_bound(arb_t y, const arb_t x, mpfr_prec_t prec);
 /* x = the MPFR point v, exactly. */
 void ival_set_fr(arb_t x, const mpfr_t v);
 /* The ball enclosing [lo, hi] (MPFR points); hi = +inf or a NaN end gives a

@@ -121,7 +121,7 @@ static int run(row_t *r)
             arb_mul(t, t, q, prec);
             arb_mul_2exp_si(t, t, 1);
             arb_sub(t, t, omega, prec);
-            arb_exp(t, t, prec);
+            ival_exp_bound(t, t, prec); /* +inf when far beyond any number */
             arb_mul(t, t, o, prec);
             arb_mul(t, t, Rt, prec);
             arb_mul_ui(t, t, (unsigned long)(2 * (N - 1)), prec);
