@@ -135,7 +135,7 @@ void ival_sigmoid_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t pr
 void ival_tanh_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    arb_tanh(y, x, prec);
+    special_ival_monotone(y, x, arb_tanh, prec);
 }
 
 void ival_softplus_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
@@ -181,7 +181,7 @@ static void gelu_tanh_gate(arb_t g, const arb_t x, mpfr_prec_t prec)
         else
             arb_union(lo_hi, lo_hi, u, wp);
     }
-    arb_tanh(u, lo_hi, wp);
+    special_ival_monotone(u, lo_hi, arb_tanh, wp);
     arb_add_ui(u, u, 1, wp);
     arb_mul_2exp_si(u, u, -1);
     arb_set_round(g, u, prec);
@@ -206,7 +206,7 @@ void ival_gelu_tanh(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec
 static void mish_gate(arb_t g, const arb_t x, mpfr_prec_t prec)
 {
     special_ival_softplus(g, x, prec);
-    arb_tanh(g, g, prec);
+    special_ival_monotone(g, g, arb_tanh, prec);
 }
 
 void ival_mish(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
@@ -251,7 +251,7 @@ void ival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
     split_at_zero(neg, &have_neg, pos, &have_pos, x, wp);
     if (have_neg) {
         /* z <= 0: alpha expm1(z); z occurs once, so this is tight. */
-        arb_expm1(neg, neg, wp);
+        special_ival_monotone(neg, neg, arb_expm1, wp);
         if (alpha)
             arb_mul(neg, neg, (arb_srcptr)alpha, wp);
         hull_into(r, &have, neg, wp);
@@ -367,7 +367,7 @@ void dival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
     arb_init(r);
     split_at_zero(neg, &have_neg, pos, &have_pos, x, wp);
     if (have_neg) {
-        arb_exp(neg, neg, wp);
+        special_ival_monotone(neg, neg, arb_exp, wp);
         if (alpha)
             arb_mul(neg, neg, (arb_srcptr)alpha, wp);
         hull_into(r, &have, neg, wp);

@@ -566,7 +566,7 @@ static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
 }
 
 /* sigma(x) = 1/(1+exp(-x)): x occurs once, so the ball result is tight. */
-static void ival_sigmoid_expr(arb_t y, const arb_t x, mpfr_prec_t prec)
+static void ival_sigmoid_expr(arb_t y, const arb_t x, slong prec)
 {
     arb_t t;
     arb_init(t);
@@ -581,25 +581,39 @@ static void ival_sigmoid_expr(arb_t y, const arb_t x, mpfr_prec_t prec)
 static void eval_fn(arb_t y, fn_t fn, mpfr_prec_t prec)
 {
     switch (fn) {
-    case FN_EXP: arb_exp(y, y, prec); break;
-    case FN_LOG: arb_log(y, y, prec); break;      /* not finite unless y > 0 */
-    case FN_LOG1P: arb_log1p(y, y, prec); break;
-    case FN_EXPM1: arb_expm1(y, y, prec); break;
+    /* monotone: wide balls by their ends (special_ival_monotone) */
+    case FN_EXP: special_ival_monotone(y, y, arb_exp, prec); break;
+    case FN_LOG: /* defined for y > 0 only */
+        if (arb_is_positive(y))
+            special_ival_monotone(y, y, arb_log, prec);
+        else
+            arb_indeterminate(y);
+        break;
+    case FN_LOG1P: { /* defined for y > -1 only */
+        arb_t m1;
+        arb_init(m1);
+        arb_set_si(m1, -1);
+        if (arb_gt(y, m1))
+            special_ival_monotone(y, y, arb_log1p, prec);
+        else
+            arb_indeterminate(y);
+        arb_clear(m1);
+        break;
+    }
+    case FN_EXPM1: special_ival_monotone(y, y, arb_expm1, prec); break;
     case FN_SQRT:
         if (arb_is_nonnegative(y))
-            arb_sqrtpos(y, y, prec);
+            special_ival_monotone(y, y, arb_sqrtpos, prec);
         else
             arb_indeterminate(y); /* partly below 0: undefined there */
         break;
     case FN_ABS: ival_abs(y, y, prec); break;
-    case FN_TANH: arb_tanh(y, y, prec); break;
-    case FN_SIGMOID: ival_sigmoid_expr(y, y, prec); break;
+    case FN_TANH: special_ival_monotone(y, y, arb_tanh, prec); break;
+    case FN_SIGMOID: special_ival_monotone(y, y, ival_sigmoid_expr, prec); break;
     case FN_ERF: special_ival_erf(y, y, prec); break;
     case FN_ERFC: special_ival_erfc(y, y, prec); break;
     case FN_SOFTPLUS: special_ival_softplus(y, y, prec); break;
     }
-    if (fn == FN_LOG1P && !arb_is_finite(y))
-        arb_indeterminate(y);
 }
 
 static void eval_node_ival(arb_t y, const node_t *n, const arb_t x, mpfr_prec_t prec)

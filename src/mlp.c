@@ -1,14 +1,21 @@
 /* MLPs and transformer blocks (no LayerNorm) as certified enclosures. */
 #include <stdlib.h>
 #include "mlp.h"
+#include "special.h"
+
+/* sigma on a ball: one exponential; x occurs once, so it encloses sigma
+ * over all of x. */
+static void sigmoid_ball(arb_t y, const arb_t x, slong prec)
+{
+    arb_neg(y, x);
+    arb_exp(y, y, prec + 4);
+    arb_add_ui(y, y, 1, prec + 4);
+    arb_ui_div(y, 1, y, prec);
+}
 
 void ival_sigmoid(arb_t y, const arb_t x, mpfr_prec_t prec)
 {
-    /* x occurs once: the ball result encloses sigma over all of x */
-    arb_neg(y, x);
-    arb_exp(y, y, prec);
-    arb_add_ui(y, y, 1, prec);
-    arb_ui_div(y, 1, y, prec);
+    special_ival_monotone(y, x, sigmoid_ball, prec); /* increasing: wide balls by their ends */
 }
 
 void ival_silu_a(arb_t y, const arb_t x, const void *a, mpfr_prec_t prec)

@@ -10,7 +10,7 @@
  * pointer to the arb_struct a).  y may alias x. */
 typedef void (*ival_act_fn)(arb_t y, const arb_t x, const void *ctx, mpfr_prec_t prec);
 
-/* sigma(t) = 1/(1+e^-t), with one exponential. */
+/* sigma(t) = 1/(1+e^-t), with one exponential (two for a wide ball: its ends). */
 void ival_sigmoid(arb_t y, const arb_t x, mpfr_prec_t prec);
 /* SiLU_a(z) = z sigma(a z); ctx is const arb_t a (pointer to arb_struct). */
 void ival_silu_a(arb_t y, const arb_t x, const void *a, mpfr_prec_t prec);

@@ -1,19 +1,27 @@
 /* Special functions as certified enclosures (see special.h). */
 #include "special.h"
 
-typedef void (*ball_fn)(arb_t y, const arb_t x, slong prec);
+/* 1 when x is a point or its radius is below 2^-32 of its midpoint. */
+static int ball_is_narrow(const arb_t x)
+{
+    if (mag_is_zero(arb_radref(x)))
+        return 1;
+    if (arf_is_zero(arb_midref(x)))
+        return 0;
+    return mag_cmp_2exp_si(arb_radref(x), arf_abs_bound_lt_2exp_si(arb_midref(x)) - 33) < 0;
+}
 
 /* y = hull(fn(lo x), fn(hi x)) for a monotone fn: fn over x lies between
  * its values at the ends.  The ends are rounded outward first, which only
- * widens.  y may alias x. */
-static void ball_monotone(arb_t y, const arb_t x, ball_fn fn, mpfr_prec_t prec)
+ * widens. */
+void special_ival_monotone(arb_t y, const arb_t x, special_ball_fn fn, mpfr_prec_t prec)
 {
     if (!arb_is_finite(x)) {
         arb_indeterminate(y);
         return;
     }
-    if (arb_is_exact(x)) {
-        fn(y, x, prec);
+    if (ball_is_narrow(x)) {
+        fn(y, x, prec); /* a point, or narrow: Arb's propagation is as tight */
         return;
     }
     arb_t a, b;
@@ -30,12 +38,12 @@ static void ball_monotone(arb_t y, const arb_t x, ball_fn fn, mpfr_prec_t prec)
 
 void special_ival_erf(arb_t y, const arb_t x, mpfr_prec_t prec)
 {
-    ball_monotone(y, x, arb_hypgeom_erf, prec);
+    special_ival_monotone(y, x, arb_hypgeom_erf, prec);
 }
 
 void special_ival_erfc(arb_t y, const arb_t x, mpfr_prec_t prec)
 {
-    ball_monotone(y, x, arb_hypgeom_erfc, prec);
+    special_ival_monotone(y, x, arb_hypgeom_erfc, prec);
 }
 
 void special_ival_normal_cdf(arb_t y, const arb_t x, mpfr_prec_t prec)
@@ -73,7 +81,7 @@ static void softplus_ball(arb_t y, const arb_t x, slong prec)
 
 void special_ival_softplus(arb_t y, const arb_t x, mpfr_prec_t prec)
 {
-    ball_monotone(y, x, softplus_ball, prec);
+    special_ival_monotone(y, x, softplus_ball, prec);
 }
 
 /* softplus(x) = log1p(exp(x)), increasing; evaluated as

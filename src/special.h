@@ -6,6 +6,12 @@
 
 #include "ball.h"
 
+/* A monotone fn over the ball x: on a narrow ball (radius below 2^-32 of
+ * the midpoint) Arb's own propagation, fn(x); otherwise the hull of fn at
+ * the two ends, as tight as the range itself.  y may alias x. */
+typedef void (*special_ball_fn)(arb_t y, const arb_t x, slong prec);
+void special_ival_monotone(arb_t y, const arb_t x, special_ball_fn fn, mpfr_prec_t prec);
+
 /* y encloses erf(t) for every point t of x (erf is increasing). */
 void special_ival_erf(arb_t y, const arb_t x, mpfr_prec_t prec);
 /* y encloses erfc(t) for every point t of x (erfc is decreasing). */

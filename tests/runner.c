@@ -21,6 +21,23 @@ mpfr_prec_t test_random_prec(gmp_randstate_t st, mpfr_prec_t lo, mpfr_prec_t hi)
     return lo + (mpfr_prec_t)gmp_urandomm_ui(st, (unsigned long)(hi - lo + 1));
 }
 
+void test_ball_interval_d(arb_t x, double lo, double hi)
+{
+    mpfr_t a, b;
+    mpfr_inits2(53, a, b, (mpfr_ptr)0);
+    mpfr_set_d(a, lo, MPFR_RNDN); /* exact: doubles */
+    mpfr_set_d(b, hi, MPFR_RNDN);
+    if (lo == hi) {
+        arf_set_d(arb_midref(x), lo);
+        mag_zero(arb_radref(x));
+    } else if (mpfr_inf_p(a) || mpfr_inf_p(b)) {
+        arb_zero_pm_inf(x);
+    } else {
+        arb_set_interval_mpfr(x, a, b, 64);
+    }
+    mpfr_clears(a, b, (mpfr_ptr)0);
+}
+
 int test_quick(void)
 {
     const char *s = getenv("ATTNCHECK_QUICK_TESTS");
