@@ -45,12 +45,10 @@ int mask_add(mask_t *M, long i, long j)
     if (M->len[i] == 0) {
         M->start[i] = M->nnz;
     } else {
-        if (M->start[i] + M->len[i] != M->nnz) /* another row was filled since */
-            return -1;
-        long last = M->key[M->nnz - 1];
+        long last = M->key[M->start[i] + M->len[i] - 1];
         if (last == j)
-            return 0;
-        if (last > j)
+            return 0; /* a repeat */
+        if (last > j || M->start[i] + M->len[i] != M->nnz) /* unsorted, or another row since */
             return -1;
     }
     mask_reserve(M, 1);

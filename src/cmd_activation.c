@@ -163,8 +163,8 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
             if (res[1].status != AC_EXACT)
                 supnorm_gap(g, NULL, NULL, f, &m, AC_L, tol, p);
             act_clear(&m);
-            verdict = arb_le(g, bound) ? 0 /* false when not finite */
-                    : arb_gt(g, bound) ? 1 : 2;
+            verdict = ival_le(g, bound) ? 0 /* false when not finite */
+                    : ival_gt(g, bound) ? 1 : 2;
             if (verdict != 2 || p * 2 > 1024 || res[1].status == AC_EXACT) {
                 arb_clear(g);
                 break;
@@ -286,9 +286,9 @@ int cmd_activation(int argc, char **argv)
         if (status < 0)
             break;
         if (claim) {
-            if (arb_le(s.sup, bound)) /* false when not finite */
+            if (ival_le(s.sup, bound)) /* false when not finite */
                 verdict = 0;
-            else if (arb_gt(s.sup, bound))
+            else if (ival_gt(s.sup, bound))
                 verdict = 1;
             else
                 verdict = 2;

@@ -250,6 +250,50 @@ void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec)
     arb_max(r, x, y, prec);
 }
 
+/* Bits that hold a ball's ends exactly in all but extreme cases (the ends
+ * are rounded outward beyond that, which only makes a comparison fail). */
+static slong ends_prec(const arb_t x, const arb_t y)
+{
+    slong bx = arf_bits(arb_midref(x)), by = arf_bits(arb_midref(y));
+    return (bx > by ? bx : by) + 2 * MAG_BITS + 64;
+}
+
+int ival_le(const arb_t x, const arb_t y)
+{
+    if (!arb_is_finite(x) || arf_is_nan(arb_midref(y)))
+        return 0;
+    if (arf_is_pos_inf(arb_midref(y)) && mag_is_finite(arb_radref(y)))
+        return 1; /* below a bound above every number */
+    if (!arb_is_finite(y))
+        return 0;
+    arf_t a, b;
+    arf_init(a);
+    arf_init(b);
+    slong p = ends_prec(x, y);
+    arb_get_ubound_arf(a, x, p);
+    arb_get_lbound_arf(b, y, p);
+    int le = arf_cmp(a, b) <= 0;
+    arf_clear(a);
+    arf_clear(b);
+    return le;
+}
+
+int ival_gt(const arb_t x, const arb_t y)
+{
+    if (!arb_is_finite(x) || !arb_is_finite(y))
+        return 0;
+    arf_t a, b;
+    arf_init(a);
+    arf_init(b);
+    slong p = ends_prec(x, y);
+    arb_get_lbound_arf(a, x, p);
+    arb_get_ubound_arf(b, y, p);
+    int gt = arf_cmp(a, b) > 0;
+    arf_clear(a);
+    arf_clear(b);
+    return gt;
+}
+
 void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec)
 {
     if (arb_is_finite(x) && arb_contains_zero(x) && !arb_is_zero(x)) {
@@ -275,6 +319,26 @@ void ival_exp_bound(arb_t y, const arb_t x, mpfr_prec_t prec)
         arb_pos_inf(y);
 }
 
+/* rad = r (>= 0) exactly when r fits in a mag's 30 bits, else rounded up
+ * (arf_get_mag always adds an ulp). */
+static void mag_set_arf_up(mag_t rad, const arf_t r)
+{
+    fmpz_t man, e;
+    fmpz_init(man);
+    fmpz_init(e);
+    if (arf_is_zero(r)) {
+        mag_zero(rad);
+    } else {
+        arf_get_fmpz_2exp(man, e, r);
+        if (fmpz_bits(man) <= MAG_BITS && fmpz_fits_si(e))
+            mag_set_ui_2exp_si(rad, fmpz_get_ui(man), fmpz_get_si(e));
+        else
+            arf_get_mag(rad, r);
+    }
+    fmpz_clear(man);
+    fmpz_clear(e);
+}
+
 void ival_set_fr(arb_t x, const mpfr_t v)
 {
     arf_set_mpfr(arb_midref(x), v);
@@ -296,7 +360,33 @@ void ival_set_interval_fr(arb_t x, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t
         arb_set_round(x, x, prec); /* exact when lo fits in prec bits */
         return;
     }
-    arb_set_interval_mpfr(x, lo, hi, prec);
+    /* midpoint and radius computed exactly (Arb's arb_set_interval_* adds
+     * 2^-30 of slack to the radius even when it is representable), then the
+     * midpoint rounded to prec; ends far apart in scale: Arb's way */
+    arf_t a, b, m, r;
+    arf_init(a);
+    arf_init(b);
+    arf_init(m);
+    arf_init(r);
+    arf_set_mpfr(a, lo);
+    arf_set_mpfr(b, hi);
+    if (mpfr_zero_p(lo) || mpfr_zero_p(hi) ||
+        labs((long)mpfr_get_exp(lo) - (long)mpfr_get_exp(hi)) < 4 * (long)prec + 1024) {
+        arf_add(m, a, b, ARF_PREC_EXACT, ARF_RND_DOWN);
+        arf_mul_2exp_si(m, m, -1);
+        arf_sub(r, b, m, MAG_BITS, ARF_RND_UP);
+        arf_set(arb_midref(x), m);
+        mag_set_arf_up(arb_radref(x), r);
+        arb_set_round(x, x, prec);
+    } else {
+        arb_set_interval_arf(x, a, b, prec);
+    }
+    arf_clear(a);
+    arf_clear(b);
+    arf_clear(m);
+    arf_clear(r);
+    if (mpfr_zero_p(lo))
+        arb_nonnegative_part(x, x); /* [0, hi]: a lower end of exactly 0 */
 }
 
 void ival_get_lo(mpfr_t lo, const arb_t x)

@@ -59,6 +59,11 @@ int imat_is_exact(const imat_t A);
 /* max of two enclosures, as an enclosure of max(x, y); a non-finite
  * operand gives a non-finite result (a NaN never vanishes from a max). */
 void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec);
+/* Comparisons of every point, decided on the ends (touching ends count as
+ * <=); 0 when either ball is not finite, except that a finite x is below the
+ * point +inf.  (Arb's arb_le answers 0 for balls that only touch.) */
+int ival_le(const arb_t x, const arb_t y);   /* hi(x) <= lo(y) */
+int ival_gt(const arb_t x, const arb_t y);   /* lo(x) > hi(y) */
 /* |x| with a lower end of 0, not below, when x straddles 0. */
 void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec);
 /* e^x for a claimed upper bound.  Where x is finite but its lower end is

@@ -62,8 +62,8 @@ verdict_t verdict_exact(const arb_t E, const mpfr_t S, mpfr_prec_t prec, int dep
         mpfr_set_ui(lim, 1, MPFR_RNDD);
     mpfr_mul_2si(lim, lim, verdict_kappa(depth) - (long)prec, MPFR_RNDD);
     arf_set_mpfr(arb_midref(L), lim); /* exact: a point */
-    /* arb_le: every point of E <= lim, false when E is not finite */
-    verdict_t v = arb_le(E, L) ? VERDICT_HOLDS : VERDICT_INCONCLUSIVE;
+    /* every point of E <= lim (false when E is not finite) */
+    verdict_t v = ival_le(E, L) ? VERDICT_HOLDS : VERDICT_INCONCLUSIVE;
     arb_clear(L);
     mpfr_clear(lim);
     return v;
@@ -71,10 +71,10 @@ verdict_t verdict_exact(const arb_t E, const mpfr_t S, mpfr_prec_t prec, int dep
 
 verdict_t verdict_bound(const arb_t E, const arb_t bound)
 {
-    /* arb_le and arb_gt compare every point and are false on non-finite balls */
-    if (arb_le(E, bound))
+    /* every point of E against every point of the bound; false when not finite */
+    if (ival_le(E, bound))
         return VERDICT_HOLDS;
-    if (arb_gt(E, bound))
+    if (ival_gt(E, bound))
         return VERDICT_VIOLATED;
     return VERDICT_INCONCLUSIVE;
 }

@@ -192,7 +192,8 @@ START_TEST(test_edge_cases)
     ck_assert(act_init_name(&r, "relu", err, sizeof err, 96) == 0);
     mpfr_set_ui(L, 4, MPFR_RNDN);
     ck_assert_int_eq(supnorm_diff(&s, &r, NULL, L, &o, 96), 0);
-    ck_assert(arb_is_exact(s.sup) && arb_contains_si(s.sup, 4));
+    ck_assert(arb_contains_si(s.sup, 4) && ival_hi_d(s.sup) <= 4 * (1 + 1e-6) &&
+              ival_lo_d(s.sup) >= 4 * (1 - 1e-6));
     ck_assert(mpfr_cmp_ui(s.argmax, 4) == 0);
     act_clear(&r);
     mpfr_clear(L);

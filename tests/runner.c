@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <mpfr.h>
 #include "testutil.h"
+#include "imat.h"
 
 #define SUITE(name) Suite *suite_##name(void);
 #include "suites.def"
@@ -33,7 +34,7 @@ void test_ball_interval_d(arb_t x, double lo, double hi)
     } else if (mpfr_inf_p(a) || mpfr_inf_p(b)) {
         arb_zero_pm_inf(x);
     } else {
-        arb_set_interval_mpfr(x, a, b, 64);
+        ival_set_interval_fr(x, a, b, 64);
     }
     mpfr_clears(a, b, (mpfr_ptr)0);
 }
