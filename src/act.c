@@ -1,4 +1,4 @@
-/* Activation registry and interval evaluations (act.h).  Monotone functions
+/* Activation registry and ball evaluations (act.h).  Monotone functions
  * map the ends of the argument to the ends of the result; the silu-like ones
  * z g(z) (g increasing and positive) are split at 0, where the product of
  * the ends is tight for z >= 0 and overestimates by O(width) for z < 0,
@@ -236,7 +236,10 @@ static void split_at_zero(arb_t neg, int *have_neg, arb_t pos, int *have_pos, co
     arf_clear(zero);
 }
 
-void ival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
+/* ELU and its derivative share their pieces: alpha neg_fn(z) for z <= 0 and
+ * z (pos_one: 1) for z >= 0; the hull over x. */
+static void elu_pieces(arb_t y, const arb_t x, const void *alpha, special_ball_fn neg_fn,
+                       int pos_one, mpfr_prec_t prec)
 {
     if (!arb_is_finite(x)) {
         arb_indeterminate(y);
@@ -250,18 +253,26 @@ void ival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
     arb_init(r);
     split_at_zero(neg, &have_neg, pos, &have_pos, x, wp);
     if (have_neg) {
-        /* z <= 0: alpha expm1(z); z occurs once, so this is tight. */
-        special_ival_monotone(neg, neg, arb_expm1, wp);
+        /* z occurs once and neg_fn is monotone, so this is tight */
+        special_ival_monotone(neg, neg, neg_fn, wp);
         if (alpha)
             arb_mul(neg, neg, (arb_srcptr)alpha, wp);
         hull_into(r, &have, neg, wp);
     }
-    if (have_pos)
+    if (have_pos) {
+        if (pos_one)
+            arb_one(pos);
         hull_into(r, &have, pos, wp);
+    }
     arb_set_round(y, r, prec);
     arb_clear(neg);
     arb_clear(pos);
     arb_clear(r);
+}
+
+void ival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
+{
+    elu_pieces(y, x, alpha, arb_expm1, 0, prec);
 }
 
 void ival_hardswish(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
@@ -355,31 +366,7 @@ void dival_silu_a(arb_t y, const arb_t x, const void *a, mpfr_prec_t prec)
 /* ELU'(z) = 1 for z > 0, alpha e^z for z < 0: the hull over x. */
 void dival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
 {
-    if (!arb_is_finite(x)) {
-        arb_indeterminate(y);
-        return;
-    }
-    mpfr_prec_t wp = prec + 8;
-    arb_t neg, pos, r;
-    int have = 0, have_neg, have_pos;
-    arb_init(neg);
-    arb_init(pos);
-    arb_init(r);
-    split_at_zero(neg, &have_neg, pos, &have_pos, x, wp);
-    if (have_neg) {
-        special_ival_monotone(neg, neg, arb_exp, wp);
-        if (alpha)
-            arb_mul(neg, neg, (arb_srcptr)alpha, wp);
-        hull_into(r, &have, neg, wp);
-    }
-    if (have_pos) {
-        arb_one(pos);
-        hull_into(r, &have, pos, wp);
-    }
-    arb_set_round(y, r, prec);
-    arb_clear(neg);
-    arb_clear(pos);
-    arb_clear(r);
+    elu_pieces(y, x, alpha, arb_exp, 1, prec);
 }
 
 /* ------------------------------------------------------ double versions */

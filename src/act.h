@@ -1,6 +1,6 @@
 /* Activation functions: the built-in registry and activations written as
- * expressions.  Every activation has an interval evaluation of type
- * ival_act_fn (mlp.h) that encloses phi over the whole argument interval,
+ * expressions.  Every activation has a ball evaluation of type
+ * ival_act_fn (mlp.h) that encloses phi over the whole argument ball,
  * and a point evaluation (as an enclosure, and in doubles for optimisers). */
 #ifndef ATTNCHECK_ACT_H
 #define ATTNCHECK_ACT_H
@@ -9,7 +9,7 @@
 #include "mlp.h"
 #include "expr.h"
 
-/* Built-in interval evaluations (ctx as noted; NULL where unused).
+/* Built-in ball evaluations (ctx as noted; NULL where unused).
  * ival_relu, ival_silu_a and ival_sigmoid come from mlp.h. */
 void ival_identity(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
 void ival_silu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);

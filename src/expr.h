@@ -1,6 +1,6 @@
 /* The expression language of `attncheck activation --expr`: a function of
  * one variable x (z is a synonym) parsed into a tree, evaluated either as a
- * certified enclosure over an interval or at a point.
+ * certified enclosure over a ball (Arb) or at a point.
  *
  * Grammar (usual precedence; ^ binds tighter than unary minus and is right
  * associative, so -x^2 = -(x^2) and 2^-x is allowed):

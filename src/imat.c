@@ -389,51 +389,38 @@ void ival_set_interval_fr(arb_t x, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t
         arb_nonnegative_part(x, x); /* [0, hi]: a lower end of exactly 0 */
 }
 
-void ival_get_lo(mpfr_t lo, const arb_t x)
+/* An end of x at the precision of v, rounded outward. */
+static void get_end(mpfr_t v, const arb_t x, int upper)
 {
     if (arf_is_nan(arb_midref(x))) {
-        mpfr_set_nan(lo);
+        mpfr_set_nan(v);
         return;
     }
     arf_t t;
     arf_init(t);
-    arb_get_lbound_arf(t, x, mpfr_get_prec(lo));
-    arf_get_mpfr(lo, t, MPFR_RNDD);
+    if (upper)
+        arb_get_ubound_arf(t, x, mpfr_get_prec(v));
+    else
+        arb_get_lbound_arf(t, x, mpfr_get_prec(v));
+    arf_get_mpfr(v, t, upper ? MPFR_RNDU : MPFR_RNDD);
     arf_clear(t);
 }
 
-void ival_get_hi(mpfr_t hi, const arb_t x)
-{
-    if (arf_is_nan(arb_midref(x))) {
-        mpfr_set_nan(hi);
-        return;
-    }
-    arf_t t;
-    arf_init(t);
-    arb_get_ubound_arf(t, x, mpfr_get_prec(hi));
-    arf_get_mpfr(hi, t, MPFR_RNDU);
-    arf_clear(t);
-}
+void ival_get_lo(mpfr_t lo, const arb_t x) { get_end(lo, x, 0); }
+void ival_get_hi(mpfr_t hi, const arb_t x) { get_end(hi, x, 1); }
 
-double ival_lo_d(const arb_t x)
+static double end_d(const arb_t x, int upper)
 {
     mpfr_t t;
     mpfr_init2(t, 53);
-    ival_get_lo(t, x);
-    double v = mpfr_get_d(t, MPFR_RNDD);
+    get_end(t, x, upper);
+    double v = mpfr_get_d(t, upper ? MPFR_RNDU : MPFR_RNDD);
     mpfr_clear(t);
     return v;
 }
 
-double ival_hi_d(const arb_t x)
-{
-    mpfr_t t;
-    mpfr_init2(t, 53);
-    ival_get_hi(t, x);
-    double v = mpfr_get_d(t, MPFR_RNDU);
-    mpfr_clear(t);
-    return v;
-}
+double ival_lo_d(const arb_t x) { return end_d(x, 0); }
+double ival_hi_d(const arb_t x) { return end_d(x, 1); }
 
 int ival_set_str(arb_t x, const char *s, mpfr_prec_t prec)
 {
@@ -471,22 +458,15 @@ char *fr_str(const mpfr_t x, int digits, mpfr_rnd_t rnd)
 /* Enough bits that the decimal rounding, not the binary one, decides. */
 static mpfr_prec_t str_prec(int digits) { return 4 * (mpfr_prec_t)digits + 64; }
 
-char *ival_lo_str(const arb_t x, int digits)
+static char *end_str(const arb_t x, int digits, int upper)
 {
     mpfr_t t;
     mpfr_init2(t, str_prec(digits));
-    ival_get_lo(t, x);
-    char *s = fr_str(t, digits, MPFR_RNDD);
+    get_end(t, x, upper);
+    char *s = fr_str(t, digits, upper ? MPFR_RNDU : MPFR_RNDD);
     mpfr_clear(t);
     return s;
 }
 
-char *ival_hi_str(const arb_t x, int digits)
-{
-    mpfr_t t;
-    mpfr_init2(t, str_prec(digits));
-    ival_get_hi(t, x);
-    char *s = fr_str(t, digits, MPFR_RNDU);
-    mpfr_clear(t);
-    return s;
-}
+char *ival_lo_str(const arb_t x, int digits) { return end_str(x, digits, 0); }
+char *ival_hi_str(const arb_t x, int digits) { return end_str(x, digits, 1); }

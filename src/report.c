@@ -617,7 +617,7 @@ int report_write_index(const claim_report_t *reps, int n, const char *outdir,
     FILE *f = a.f;
     fputs("# attncheck reports\n\nClaims of Huben & Morris, *Attention-Only Transformers and "
           "Implementing MLPs with Attention Heads* (arXiv:2309.08593), and the author's blog "
-          "constructions, checked with certified interval arithmetic (MPFI over MPFR). "
+          "constructions, checked with certified ball arithmetic (Arb, FLINT). "
           "No LayerNorm anywhere: none of the constructions covers it.\n\n"
           "| claim | source | kind | provenance | rows | holds | violated | inconclusive | seconds |\n"
           "|---|---|---|---|---|---|---|---|---|\n", f);

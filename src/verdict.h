@@ -14,8 +14,8 @@ void error_metric(arb_t E, arb_t E_abs, const imat_t Y, const imat_t Z,
                   long row0, long rows, long cols, mpfr_prec_t prec);
 
 /* Slack kappa of the exact-identity test: a check at precision p holds when
- * the enclosure of E contains 0 and hi(E) <= S * 2^(kappa - p).  Interval
- * wrapping compounds layer by layer (about 5 bits per transformer block was
+ * the enclosure of E contains 0 and hi(E) <= S * 2^(kappa - p).  Enclosure
+ * widths compound layer by layer (about 5 bits per transformer block was
  * measured), so a construction of `depth` composed attention layers gets
  * kappa = 24 + 8 (depth - 1). */
 #define VERDICT_EXACT_KAPPA 24

@@ -7,21 +7,18 @@
 #include "oracle.h"
 #include "testutil.h"
 
-START_TEST(test_mul_contains_oracle)
+/* (A0 / 3) B for dyadic A0, B (n x k, k x m) at p bits encloses the oracle
+ * at p + 100, and an oracle shifted by 1 is caught. */
+static void check_mul(unsigned long seed, gmp_randstate_t st, long n, long k, long m,
+                      unsigned bits, mpfr_prec_t p)
 {
-    gmp_randstate_t st;
-    gmp_randinit_default(st);
-    gmp_randseed_ui(st, test_seed() + (unsigned long)_i);
-    mpfr_prec_t p = test_random_prec(st, 24, 600);
-    long n = 1 + (long)gmp_urandomm_ui(st, 6), m = 1 + (long)gmp_urandomm_ui(st, 6),
-         k = 1 + (long)gmp_urandomm_ui(st, 6);
     imat_t A0, A, B, C;
     imat_init(A0, n, k);
     imat_init(A, n, k);
     imat_init(B, k, m);
     imat_init(C, n, m);
-    imat_randtest_dyadic(A0, st, 6);
-    imat_randtest_dyadic(B, st, 6);
+    imat_randtest_dyadic(A0, st, bits);
+    imat_randtest_dyadic(B, st, bits);
     /* A = A0 / 3 is inexact at every precision: a real enclosure */
     for (long q = 0; q < n * k; q++)
         arb_div_ui(A->e + q, A0->e + q, 3, p);
@@ -35,8 +32,8 @@ START_TEST(test_mul_contains_oracle)
         mpfr_div_ui(a.e[q], a.e[q], 3, MPFR_RNDN);
     fmat_from_imat(&b, B);
     fmat_mul(&c, &a, &b);
-    ck_assert_msg(fmat_inside(&c, C), "product does not enclose the oracle (seed %lu, prec %ld)",
-                  test_seed() + (unsigned long)_i, (long)p);
+    ck_assert_msg(fmat_inside(&c, C), "product does not enclose the oracle (seed %lu, prec %ld, "
+                  "%ldx%ldx%ld)", seed, (long)p, n, k, m);
     /* a test that can fail: shift the oracle by far more than the width */
     mpfr_add_ui(c.e[0], c.e[0], 1, MPFR_RNDN);
     ck_assert(!fmat_inside(&c, C));
@@ -47,6 +44,18 @@ START_TEST(test_mul_contains_oracle)
     imat_clear(A);
     imat_clear(B);
     imat_clear(C);
+}
+
+START_TEST(test_mul_contains_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 24, 600);
+    long n = 1 + (long)gmp_urandomm_ui(st, 6), m = 1 + (long)gmp_urandomm_ui(st, 6),
+         k = 1 + (long)gmp_urandomm_ui(st, 6);
+    check_mul(seed, st, n, k, m, 6, p);
     gmp_randclear(st);
 }
 END_TEST
@@ -122,43 +131,15 @@ START_TEST(test_row_norm_contains_oracle)
 }
 END_TEST
 
-/* A product large enough for Arb's block algorithm encloses the oracle. */
+/* A product large enough that arb_mat_mul takes its block algorithm (every
+ * size above its cutoff of 40 to 60) encloses the oracle. */
 START_TEST(test_large_mul_contains_oracle)
 {
     gmp_randstate_t st;
     gmp_randinit_default(st);
     unsigned long seed = test_seed() + 400 + (unsigned long)_i;
     gmp_randseed_ui(st, seed);
-    mpfr_prec_t p = test_random_prec(st, 53, 400);
-    long n = 48, k = 64, m = 40;
-    imat_t A0, A, B, C;
-    imat_init(A0, n, k);
-    imat_init(A, n, k);
-    imat_init(B, k, m);
-    imat_init(C, n, m);
-    imat_randtest_dyadic(A0, st, 20);
-    imat_randtest_dyadic(B, st, 20);
-    for (long q = 0; q < n * k; q++)
-        arb_div_ui(A->e + q, A0->e + q, 3, p); /* inexact: a real enclosure */
-    imat_mul(C, A, B, p);
-    fmat_t a, b, c;
-    fmat_init(&a, n, k, p + 100);
-    fmat_init(&b, k, m, p + 100);
-    fmat_init(&c, n, m, p + 100);
-    fmat_from_imat(&a, A0);
-    for (long q = 0; q < n * k; q++)
-        mpfr_div_ui(a.e[q], a.e[q], 3, MPFR_RNDN);
-    fmat_from_imat(&b, B);
-    fmat_mul(&c, &a, &b);
-    ck_assert_msg(fmat_inside(&c, C), "large product does not enclose the oracle (seed %lu, prec %ld)",
-                  seed, (long)p);
-    fmat_clear(&a);
-    fmat_clear(&b);
-    fmat_clear(&c);
-    imat_clear(A0);
-    imat_clear(A);
-    imat_clear(B);
-    imat_clear(C);
+    check_mul(seed, st, 64, 72, 66, 20, test_random_prec(st, 53, 400));
     gmp_randclear(st);
 }
 END_TEST
