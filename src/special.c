@@ -8,7 +8,13 @@ static int ball_is_narrow(const arb_t x)
         return 1;
     if (arf_is_zero(arb_midref(x)))
         return 0;
-    return mag_cmp_2exp_si(arb_radref(x), arf_abs_bound_lt_2exp_si(arb_midref(x)) - 33) < 0;
+    mag_t m; /* |mid| 2^-32, rounded down: mags hold any exponent */
+    mag_init(m);
+    arf_get_mag_lower(m, arb_midref(x));
+    mag_mul_2exp_si(m, m, -32);
+    int narrow = mag_cmp(arb_radref(x), m) < 0;
+    mag_clear(m);
+    return narrow;
 }
 
 /* y = hull(fn(lo x), fn(hi x)) for a monotone fn: fn over x lies between

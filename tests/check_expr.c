@@ -309,6 +309,27 @@ START_TEST(test_domain)
 }
 END_TEST
 
+/* Values far beyond any double (a found by the fuzzer): evaluation stays
+ * defined behaviour and encloses or gives up, never a false bound. */
+START_TEST(test_huge_values)
+{
+    char err[256];
+    expr_t *e = expr_parse("min(x, 2+e)-tanh(softplus(z^99999900003))", err, sizeof err);
+    ck_assert_ptr_nonnull(e);
+    arb_t x, y;
+    arb_init(x);
+    arb_init(y);
+    test_ball_interval_d(x, -2, 3);
+    expr_eval_ival(y, e, x, 64);
+    /* tanh of anything is in [-1, 1], so a finite result lies in [-3, 5.8] */
+    ck_assert(!arb_is_finite(y) || (ival_lo_d(y) >= -3 - 1e-9 && ival_hi_d(y) <= 6));
+    expr_eval_dival(y, e, x, 64);
+    arb_clear(x);
+    arb_clear(y);
+    expr_free(e);
+}
+END_TEST
+
 /* The mean-value property the sup norm relies on: f(t) - f(m) lies in
  * f'(B) (t - m) for points t, m of the box B. */
 START_TEST(test_derivative_mean_value)
@@ -376,6 +397,7 @@ Suite *suite_expr(void)
     tcase_add_loop_test(tc, test_malformed_positions, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_domain);
+    tcase_add_test(tc, test_huge_values);
     tcase_add_loop_test(tc, test_derivative_mean_value, 0, n_cases);
     suite_add_tcase(s, tc);
     return s;
