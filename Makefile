@@ -25,13 +25,12 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-# Where Arb is not installed yet, deps installs the package that ships it:
-# libflint-arb-dev on Debian bookworm, libflint-dev (FLINT 3) where that one
-# is packaged and libflint-arb-dev is not.
-ARB_DEB := $(shell if [ -e /usr/include/flint/arb.h ] || dpkg -s libflint-arb-dev >/dev/null 2>&1; \
-             then :; elif apt-cache show libflint-arb-dev >/dev/null 2>&1; \
-             then echo libflint-arb-dev; else echo libflint-dev; fi)
-DEB_PKGS := libgmp-dev libmpfr-dev $(ARB_DEB) check libsubunit-dev pkg-config gnuplot-nox python3
+DEB_PKGS := libgmp-dev libmpfr-dev check libsubunit-dev pkg-config gnuplot-nox python3
+# Arb is found by a test compile (either layout); where it is missing, deps
+# installs libflint-arb-dev (Debian bookworm) or, where that one is not
+# packaged, libflint-dev (FLINT 3), deciding after apt-get update.
+ARB_HAVE = $(shell printf '\043include <arb.h>\nint main(void){return 0;}\n' | \
+             $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)$(ARB_FLINT3)
 JOBS    ?= 2
 
 .PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline
@@ -40,13 +39,19 @@ all: deps $(BIN)
 
 # Install what is missing (root: apt-get; otherwise through sudo), or say how.
 deps:
-	@missing=""; \
+	@missing=""; arb=""; \
 	for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "attncheck: installing$$missing" >&2; \
+	[ -n "$(ARB_HAVE)" ] || arb=1; \
+	if [ -n "$$missing$$arb" ]; then \
+	  echo "attncheck: installing$$missing$${arb:+ Arb (libflint-arb-dev or libflint-dev)}" >&2; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; \
-	  else echo "attncheck: run as root: apt-get install -y$$missing" >&2; exit 1; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	  else echo "attncheck: run as root: apt-get install -y$$missing$${arb:+ libflint-arb-dev}" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq || { echo "attncheck: apt-get update failed" >&2; exit 1; }; \
+	  if [ -n "$$arb" ]; then \
+	    if apt-cache show libflint-arb-dev >/dev/null 2>&1; then missing="$$missing libflint-arb-dev"; \
+	    else missing="$$missing libflint-dev"; fi; \
+	  fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
 	  || { echo "attncheck: install failed; run: sudo apt-get install -y$$missing" >&2; exit 1; }; \
 	fi
 
