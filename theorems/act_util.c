@@ -70,7 +70,7 @@ void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_a
     imat_add(Y, Y, m->X, prec);
     thm_bias_stream(ref, Y);
     thm_bias_stream(con, m->X);
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
     thm_mlp_heads(heads, a, m->W_in, m->W_out, prec);
     mask_t M;
     mask_self_bias(&M, n + 1);

@@ -34,7 +34,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     thm_bias_stream(ref, Y);
 
     thm_bias_stream(Xh, X);
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)d);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)d);
     for (long c = 0; c < d; c++) {
         attn_head_struct *h = heads + c;
         attn_head_init(h, d + 1, 1);

@@ -17,7 +17,7 @@ void tf_model_random(tf_model_t *m, long d, long l, long H, long r, long L,
     m->H = H;
     m->r = r;
     m->L = L;
-    m->blocks = malloc(sizeof *m->blocks * (size_t)L);
+    m->blocks = ball_malloc(sizeof *m->blocks * (size_t)L);
     for (long b = 0; b < L; b++) {
         block_struct *B = m->blocks + b;
         block_init(B, d, r, H, l);
@@ -87,11 +87,11 @@ void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, lo
 {
     long N = n + 1;
     A->n_layers = 2 * m->L;
-    A->layers = malloc(sizeof *A->layers * (size_t)A->n_layers);
+    A->layers = ball_malloc(sizeof *A->layers * (size_t)A->n_layers);
     for (long b = 0; b < m->L; b++) {
         attn_only_layer_t *odd = A->layers + 2 * b, *even = A->layers + 2 * b + 1;
         odd->n_heads = m->H;
-        odd->heads = malloc(sizeof *odd->heads * (size_t)(m->H > 0 ? m->H : 1));
+        odd->heads = ball_malloc(sizeof *odd->heads * (size_t)(m->H > 0 ? m->H : 1));
         for (long h = 0; h < m->H; h++)
             pad_head(odd->heads + h, m->blocks[b].heads + h);
         if (mutation == TF_MUT_BIAS_VISIBLE) {
@@ -104,7 +104,7 @@ void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, lo
                     mask_add(&odd->mask, i, j);
         }
         even->n_heads = m->l;
-        even->heads = malloc(sizeof *even->heads * (size_t)m->l);
+        even->heads = ball_malloc(sizeof *even->heads * (size_t)m->l);
         thm_mlp_heads(even->heads, a, m->blocks[b].W_in, m->blocks[b].W_out, prec);
         if (mutation == TF_MUT_MLP_CAUSAL)
             mask_causal(&even->mask, N);

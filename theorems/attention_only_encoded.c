@@ -95,7 +95,7 @@ static int run(row_t *r)
         }
         arb_add(Rt, R, Dl, prec);
         arb_set_ui(acc, 0);
-        attn_head_struct *enc = malloc(sizeof *enc * (size_t)lay->n_heads);
+        attn_head_struct *enc = ball_malloc(sizeof *enc * (size_t)lay->n_heads);
         for (long h = 0; h < lay->n_heads; h++) {
             const attn_head_struct *hd = lay->heads + h;
             head_full(QK, OV, hd, prec);

@@ -148,7 +148,7 @@ static int run(row_t *r)
     attn_head_clear(lin);
 
     /* layer 2: SiLU on each hidden channel */
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
     for (long c = 0; c < l; c++) {
         attn_head_struct *hd = heads + c;
         long ch = d + c;

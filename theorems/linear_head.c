@@ -62,7 +62,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
     /* construction: ceil(k / r) heads of internal dimension r, mask I */
     long n_heads = (k + rh - 1) / rh;
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)n_heads);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)n_heads);
     for (long h = 0; h < n_heads; h++) {
         attn_head_init(heads + h, D, rh);
         for (long c = 0; c < rh && h * rh + c < k; c++) {

@@ -39,7 +39,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
     /* construction: l heads of internal dimension 1, mask B */
     thm_bias_stream(Xh, X);
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
     thm_mlp_heads(heads, a, W_in, W_out, prec);
     if (r->mutation == MUT_FLIP_WK)
         arb_neg(imat_entry(heads[0].W_K, d, 0), imat_entry(heads[0].W_K, d, 0));
