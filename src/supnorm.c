@@ -14,7 +14,6 @@ void supnorm_opts_default(supnorm_opts_t *o)
 
 void supnorm_init(supnorm_t *s, mpfr_prec_t prec)
 {
-    (void)prec;
     arb_init(s->sup);
     mpfr_init2(s->argmax, prec);
     mpfr_set_zero(s->argmax, 1);
