@@ -9,17 +9,6 @@
 #include <time.h>
 #include "attn.h"
 
-/* 2 rad(x) rounded up, in MPFR's exponent range (far below doubles). */
-static void diameter(mpfr_t w, const arb_t x)
-{
-    arf_t r;
-    arf_init(r);
-    arf_set_mag(r, arb_radref(x));
-    arf_mul_2exp_si(r, r, 1);
-    arf_get_mpfr(w, r, MPFR_RNDU);
-    arf_clear(r);
-}
-
 static double now(void)
 {
     struct timespec t;
@@ -116,9 +105,9 @@ int main(void)
         mpfr_set_ui(w2, 0, MPFR_RNDU);
         int disjoint = 0;
         for (long e = 0; e < N * N; e++) {
-            diameter(w, A1->e + e);
+            ival_get_diam(w, A1->e + e);
             mpfr_max(w1, w1, w, MPFR_RNDU);
-            diameter(w, A2->e + e);
+            ival_get_diam(w, A2->e + e);
             mpfr_max(w2, w2, w, MPFR_RNDU);
             disjoint |= !arb_overlaps(A1->e + e, A2->e + e);
         }

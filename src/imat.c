@@ -409,6 +409,16 @@ static void get_end(mpfr_t v, const arb_t x, int upper)
 void ival_get_lo(mpfr_t lo, const arb_t x) { get_end(lo, x, 0); }
 void ival_get_hi(mpfr_t hi, const arb_t x) { get_end(hi, x, 1); }
 
+void ival_get_diam(mpfr_t w, const arb_t x)
+{
+    arf_t r;
+    arf_init(r);
+    arf_set_mag(r, arb_radref(x));
+    arf_mul_2exp_si(r, r, 1);
+    arf_get_mpfr(w, r, MPFR_RNDU);
+    arf_clear(r);
+}
+
 static double end_d(const arb_t x, int upper)
 {
     mpfr_t t;

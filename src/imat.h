@@ -85,6 +85,9 @@ void ival_get_hi(mpfr_t hi, const arb_t x);
  * finite, so an unknown entry can only make an upper bound larger, never
  * vanish from a max. */
 void ival_get_mag(mpfr_t m, const arb_t x);
+/* The diameter 2 rad(x), rounded up at w's precision (MPFR's exponent
+ * range: widths far below the doubles). */
+void ival_get_diam(mpfr_t w, const arb_t x);
 /* The ends as doubles: lo rounded down, hi rounded up (NaN for a NaN
  * midpoint, infinite for an unbounded ball). */
 double ival_lo_d(const arb_t x);

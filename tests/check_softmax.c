@@ -5,17 +5,6 @@
 #include "testutil.h"
 #include "attn.h"
 
-/* The diameter of a ball (twice its radius), rounded up. */
-static void diam_up(mpfr_t w, const arb_t x)
-{
-    arf_t r;
-    arf_init(r);
-    arf_set_mag(r, arb_radref(x));
-    arf_mul_2exp_si(r, r, 1);
-    arf_get_mpfr(w, r, MPFR_RNDU);
-    arf_clear(r);
-}
-
 START_TEST(test_softmax_adaptive)
 {
     gmp_randstate_t st;
@@ -59,8 +48,8 @@ START_TEST(test_softmax_adaptive)
                           (long)prec, N, omega, test_seed());
             ck_assert(arb_contains(U->e + e, R->e + e));
             /* width: at most 4 x the uniform width + 2^-(prec+8) */
-            diam_up(wa, A->e + e);
-            diam_up(wu, U->e + e);
+            ival_get_diam(wa, A->e + e);
+            ival_get_diam(wu, U->e + e);
             mpfr_mul_ui(lim, wu, 4, MPFR_RNDU);
             mpfr_set_ui_2exp(wu, 1, -(long)prec - 8, MPFR_RNDU);
             mpfr_add(lim, lim, wu, MPFR_RNDU);
