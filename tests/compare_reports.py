@@ -62,6 +62,7 @@ class Tally:
         self.encl = self.encl_overlap = 0
         self.points = 0
         self.point_max_rel = D(0)
+        self.point_where = ""
         self.width_max = D(0)
         self.width_where = ""
         self.prec_moved = 0
@@ -95,7 +96,7 @@ class Tally:
         self.points += 1
         r = rel_diff(num(old), num(new))
         if r > self.point_max_rel:
-            self.point_max_rel = r
+            self.point_max_rel, self.point_where = r, where
 
 
 def compare_claim(t, name, old, new):
@@ -164,7 +165,7 @@ def main(argv):
     print(f"largest width ratio new/old: {float(t.width_max):.4g}  ({t.width_where})")
     print(f"rows whose precision moved (Ziv loop): {t.prec_moved}")
     print(f"points read off enclosure ends: {t.points}, largest relative difference "
-          f"{float(t.point_max_rel):.3g}")
+          f"{float(t.point_max_rel):.3g}  ({t.point_where})")
     print(f"text columns changed (counts, double estimates; informational): {len(t.text_changed)}")
     for p in t.text_changed[:min(show, 8)]:
         print("  " + p)
