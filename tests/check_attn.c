@@ -1,6 +1,7 @@
-/* Attention kernels: heads and MLPs enclose the plain-MPFR oracle at 100
- * more bits, at random precisions; softmax rows enclose 1; huge logits do
- * not overflow; an empty mask row is reported. */
+/* Attention kernels: heads, softmax, sigma, SiLU_a and MLPs enclose the
+ * plain-MPFR oracle at 100 more bits, at random precisions; softmax rows
+ * enclose 1; huge logits do not overflow; an empty mask row is reported;
+ * masks are sparse and a head touches only the keys they allow. */
 #include <stdlib.h>
 #include "oracle.h"
 #include "testutil.h"
@@ -92,6 +93,16 @@ START_TEST(test_softmax_rows_enclose_one)
     mask_t M;
     random_mask(&M, N, st, (int)gmp_urandomm_ui(st, 4));
     ck_assert_int_eq(attn_softmax(A, S, &M, p), 0);
+    /* the plain-MPFR softmax at p + 100 lies in every entry (logits are exact) */
+    fmat_t s, a;
+    fmat_init(&s, N, N, p + 100);
+    fmat_init(&a, N, N, p + 100);
+    fmat_from_imat(&s, S);
+    oracle_softmax(&a, &s, &M, p + 100);
+    ck_assert_msg(fmat_inside(&a, A), "softmax misses the oracle (seed %lu, prec %ld)",
+                  test_seed() + 2000 + (unsigned long)_i, (long)p);
+    fmat_clear(&s);
+    fmat_clear(&a);
     arb_t sum;
     arb_init(sum);
     for (long i = 0; i < N; i++) {
