@@ -101,5 +101,13 @@ fuzz: build-fuzz/fuzz_expr
 bench-softmax: deps $(BUILD)/bench_softmax
 	./$(BUILD)/bench_softmax
 
+# ---- float formats (issue 10): a SiLU neuron through a softmax in each format ----
+.PHONY: fp-logits
+fp-logits: deps $(BUILD)/fp_logits
+	./$(BUILD)/fp_logits
+
+$(BUILD)/fp_logits: $(OBJ) $(BUILD)/bench/fp_logits.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench_softmax: $(OBJ) $(BUILD)/bench/bench_softmax.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
