@@ -35,7 +35,8 @@ const fpf_format_t *fpf_format_find(const char *name)
  * emax + 1, and emin - prec + 2 for the smallest subnormal), mpfr_check_range
  * gives IEEE overflow and mpfr_subnormalize rounds again at a subnormal's
  * precision, using the first ternary value so the result is the exact value
- * rounded once. */
+ * rounded once.  Any other direct MPFR call that may raise a flag (NaN in,
+ * comparisons with NaN) also runs between env_enter and env_leave. */
 typedef struct {
     mpfr_exp_t emin, emax;
     mpfr_flags_t flags;
@@ -135,9 +136,12 @@ int fpf_set_fr(mpfr_t r, const mpfr_t x, const fpf_format_t *f)
 
 int fpf_set_d(mpfr_t r, double x, const fpf_format_t *f)
 {
+    env_t e;
     mpfr_t t;
     mpfr_init2(t, 53);
+    env_enter(&e);
     mpfr_set_d(t, x, MPFR_RNDN); /* exact */
+    env_leave(&e);
     int inex = fpf_set_fr(r, t, f);
     mpfr_clear(t);
     return inex;
@@ -221,11 +225,14 @@ int fpf_erf(mpfr_t r, const mpfr_t a, const fpf_format_t *f)
 
 void fpf_sigmoid(mpfr_t r, const mpfr_t x, const fpf_format_t *f)
 {
+    env_t e;
     mpfr_t t, one;
     fpf_init(t, f);
     fpf_init(one, f);
     mpfr_set_ui(one, 1, MPFR_RNDN);
+    env_enter(&e);
     mpfr_neg(t, x, MPFR_RNDN); /* exact */
+    env_leave(&e);
     fpf_exp(t, t, f);
     fpf_add(t, one, t, f);
     fpf_div(r, one, t, f);
@@ -456,19 +463,20 @@ int fpf_softmax(__mpfr_struct *w, const __mpfr_struct *s, long n, const fpf_arit
     const fpf_format_t *F = ar->fmt;
     if (n < 1)
         return -1;
-    int any_nan = 0;
     long imax = 0;
     for (long i = 0; i < n; i++) {
-        any_nan |= mpfr_nan_p(s + i);
-        if (mpfr_greater_p(s + i, s + imax))
-            imax = i;
-    }
-    if (any_nan) {
-        for (long i = 0; i < n; i++) {
-            mpfr_set_prec(w + i, F->prec);
-            mpfr_set_nan(w + i);
+        if (mpfr_nan_p(s + i)) {
+            env_t e;
+            env_enter(&e); /* mpfr_set_nan raises the NaN flag */
+            for (long k = 0; k < n; k++) {
+                mpfr_set_prec(w + k, F->prec);
+                mpfr_set_nan(w + k);
+            }
+            env_leave(&e);
+            return 0;
         }
-        return 0;
+        if (mpfr_greater_p(s + i, s + imax)) /* no NaN so far: no erange flag */
+            imax = i;
     }
     mpfr_t m, S;
     fpf_init(m, F);

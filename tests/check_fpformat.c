@@ -949,6 +949,17 @@ START_TEST(test_global_state_restored)
                       "%s changed MPFR's global state", #call);                                \
     } while (0)
     STATE_KEPT(fpf_set_d(r, 1e300, f));
+    /* NaN raises MPFR's NaN flag, comparisons with it the erange flag */
+    STATE_KEPT(fpf_set_d(r, NAN, f));
+    STATE_KEPT(fpf_sigmoid(a, r, f));
+    STATE_KEPT(fpf_relu(a, r, f));
+    STATE_KEPT(fpf_silu_a(a, r, r, f));
+    STATE_KEPT(fpf_gelu(a, r, f));
+    STATE_KEPT(fpf_is_member(r, f));
+    __mpfr_struct vn[2] = {b[0], r[0]};
+    STATE_KEPT(ck_assert_int_eq(fpf_softmax(w, vn, 2, &ar), 0));
+    STATE_KEPT(ck_assert_int_eq(fpf_layernorm(w, vn, 2, NULL, NULL, c, &ar), 0));
+    STATE_KEPT(fpf_set_str(a, "40000", f));
     STATE_KEPT(fpf_set_si(r, -70000, f));
     STATE_KEPT(fpf_set_str(r, "1e-9", f));
     STATE_KEPT(fpf_set_fr(r, a, &fpf_bfloat16));
