@@ -88,12 +88,37 @@ static void neuron(mpfr_t y, const mpfr_t s_self, const mpfr_t s_other, const mp
         mpfr_clears(s + k, w + k, v + k, (mpfr_ptr)0);
 }
 
-/* Blog one-layer (Omega) and explicit-mask (a) outputs for z, errors enclosed. */
-static void both_neurons(mpfr_t y_blog, mpfr_t e_blog_lo, mpfr_t e_blog_hi, mpfr_t y_expl,
-                         mpfr_t e_expl_lo, mpfr_t e_expl_hi, const mpfr_t z, long omega,
-                         const mpfr_t a, const fpf_arith_t *ar)
+/* One neuron evaluation in a format: inputs z and a (format values, a = 1),
+ * the two outputs, and their errors as enclosures at WORK_PREC. */
+typedef struct {
+    const fpf_format_t *f;
+    mpfr_t z, a, y_blog, y_expl;
+    mpfr_t e_blog_lo, e_blog_hi, e_expl_lo, e_expl_hi;
+} neuron_run_t;
+
+static void run_init(neuron_run_t *r, const fpf_format_t *f)
 {
-    const fpf_format_t *f = ar->fmt;
+    r->f = f;
+    fpf_init(r->z, f);
+    fpf_init(r->a, f);
+    fpf_init(r->y_blog, f);
+    fpf_init(r->y_expl, f);
+    fpf_set_si(r->a, 1, f);
+    mpfr_inits2(WORK_PREC, r->e_blog_lo, r->e_blog_hi, r->e_expl_lo, r->e_expl_hi,
+                (mpfr_ptr)0);
+}
+
+static void run_clear(neuron_run_t *r)
+{
+    mpfr_clears(r->z, r->a, r->y_blog, r->y_expl, r->e_blog_lo, r->e_blog_hi, r->e_expl_lo,
+                r->e_expl_hi, (mpfr_ptr)0);
+}
+
+/* Blog one-layer (Omega) and explicit-mask (a) outputs for r->z, errors enclosed. */
+static void run_at(neuron_run_t *r, long omega)
+{
+    const fpf_format_t *f = r->f;
+    const fpf_arith_t ar = {f, f, FPF_SUM_SEQUENTIAL};
     mpfr_t two_omega, s_self, s_other, one;
     fpf_init(two_omega, f);
     fpf_init(s_self, f);
@@ -101,28 +126,25 @@ static void both_neurons(mpfr_t y_blog, mpfr_t e_blog_lo, mpfr_t e_blog_hi, mpfr
     mpfr_init2(one, 2);
     mpfr_set_ui(one, 1, MPFR_RNDN);
     fpf_set_si(two_omega, 2 * omega, f);
-    fpf_add(s_self, z, two_omega, f); /* the pre-activation meets 2 Omega here */
-    neuron(y_blog, s_self, two_omega, z, ar);
-    error_enclose(e_blog_lo, e_blog_hi, y_blog, z, one);
+    fpf_add(s_self, r->z, two_omega, f); /* the pre-activation meets 2 Omega here */
+    neuron(r->y_blog, s_self, two_omega, r->z, &ar);
+    error_enclose(r->e_blog_lo, r->e_blog_hi, r->y_blog, r->z, one);
     fpf_set_si(s_self, 0, f);
-    fpf_mul(s_other, a, z, f);
+    fpf_mul(s_other, r->a, r->z, f);
     mpfr_neg(s_other, s_other, MPFR_RNDN);
-    neuron(y_expl, s_self, s_other, z, ar);
-    error_enclose(e_expl_lo, e_expl_hi, y_expl, z, a);
+    neuron(r->y_expl, s_self, s_other, r->z, &ar);
+    error_enclose(r->e_expl_lo, r->e_expl_hi, r->y_expl, r->z, r->a);
     mpfr_clears(two_omega, s_self, s_other, one, (mpfr_ptr)0);
 }
 
-int main(void)
-{
-    const fpf_format_t *fmts[4] = {&fpf_bfloat16, &fpf_binary16, &fpf_binary32, &fpf_binary64};
-    /* short dyadics (exact in every format) and decimals (rounded to each) */
-    const char *zs[] = {"-3", "-1.7", "-1", "-0.5", "0.25", "0.3", "1", "1.5", "2.2", "3.75", "6"};
-    const long omega = 1000;
-    mpfr_t z, a, y1, y2, e1lo, e1hi, e2lo, e2hi, u, rel, m1, m2, sp, q;
-    mpfr_inits2(WORK_PREC, e1lo, e1hi, e2lo, e2hi, u, rel, m1, m2, sp, q, (mpfr_ptr)0);
+static const fpf_format_t *const fmts[4] = {&fpf_bfloat16, &fpf_binary16, &fpf_binary32,
+                                            &fpf_binary64};
 
+static void print_spacing(long omega)
+{
     printf("# Spacing of each format near 2 Omega = %ld and above 2048\n\n", 2 * omega);
-    printf("| format | p | spacing at 2000 | spacing in [2048, 4096) |\n|---|---|---|---|\n");
+    printf("| format | p | spacing at %ld | spacing in [2048, 4096) |\n|---|---|---|---|\n",
+           2 * omega);
     for (int k = 0; k < 4; k++) {
         const fpf_format_t *f = fmts[k];
         mpfr_t x, next;
@@ -134,79 +156,91 @@ int main(void)
             fpf_set_si(x, at[j], f);
             mpfr_set(next, x, MPFR_RNDN);
             mpfr_nextabove(next); /* at F's precision, far from F's range limits */
-            mpfr_sub(sp, next, x, MPFR_RNDN);
-            mpfr_printf(" %Rg |", sp);
+            mpfr_sub(next, next, x, MPFR_RNDN); /* exact */
+            mpfr_printf(" %Rg |", next);
         }
         printf("\n");
         mpfr_clears(x, next, (mpfr_ptr)0);
     }
+}
 
+static void print_neuron_table(long omega)
+{
+    /* short dyadics (exact in every format) and decimals (rounded to each) */
+    const char *zs[] = {"-3", "-1.7", "-1", "-0.5", "0.25", "0.3", "1", "1.5", "2.2", "3.75", "6"};
     printf("\n# One SiLU neuron at Omega = %ld, a = 1: blog one-layer logits [2 Omega + z, "
            "2 Omega]\n# against explicit mask B logits [0, -a z]; E = |output - SiLU(z)|, "
            "certified enclosure\n\n", omega);
     printf("| format | z | fl(2 Omega + z) - 2 Omega | blog output | E blog | explicit output "
            "| E explicit | E explicit / (u SiLU(z)) |\n|---|---|---|---|---|---|---|---|\n");
+    mpfr_t lo, hi, rel;
+    mpfr_inits2(WORK_PREC, lo, hi, rel, (mpfr_ptr)0);
     for (int k = 0; k < 4; k++) {
-        const fpf_format_t *f = fmts[k];
-        const fpf_arith_t ar = {f, f, FPF_SUM_SEQUENTIAL};
-        fpf_init(z, f);
-        fpf_init(a, f);
-        fpf_init(y1, f);
-        fpf_init(y2, f);
-        fpf_set_si(a, 1, f);
-        mpfr_set_ui_2exp(u, 1, -(long)f->prec, MPFR_RNDN); /* unit roundoff 2^-p */
+        neuron_run_t r;
+        run_init(&r, fmts[k]);
+        const fpf_format_t *f = r.f;
+        mpfr_t kept, two_omega;
+        fpf_init(kept, f);
+        fpf_init(two_omega, f);
+        fpf_set_si(two_omega, 2 * omega, f);
         for (size_t j = 0; j < sizeof zs / sizeof zs[0]; j++) {
-            fpf_set_str(z, zs[j], f);
-            both_neurons(y1, e1lo, e1hi, y2, e2lo, e2hi, z, omega, a, &ar);
-            mpfr_t kept, two_omega;
-            fpf_init(kept, f);
-            fpf_init(two_omega, f);
-            fpf_set_si(two_omega, 2 * omega, f);
-            fpf_add(kept, z, two_omega, f);
+            fpf_set_str(r.z, zs[j], f);
+            run_at(&r, omega);
+            fpf_add(kept, r.z, two_omega, f);
             mpfr_sub(kept, kept, two_omega, MPFR_RNDN); /* exact (Sterbenz) */
-            silu_enclose(rel, sp, z, a); /* SiLU(z) in [rel, sp], one sign: z != 0 */
-            mpfr_abs(rel, rel, MPFR_RNDN);
-            mpfr_abs(sp, sp, MPFR_RNDN);
-            mpfr_min(sp, rel, sp, MPFR_RNDD);
-            mpfr_mul(sp, sp, u, MPFR_RNDD);
-            mpfr_div(rel, e2hi, sp, MPFR_RNDU);
+            /* E explicit / (2^-p |SiLU(z)|), rounded up; SiLU(z) in [lo, hi], one sign */
+            silu_enclose(lo, hi, r.z, r.a);
+            mpfr_abs(lo, lo, MPFR_RNDN);
+            mpfr_abs(hi, hi, MPFR_RNDN);
+            mpfr_min(hi, lo, hi, MPFR_RNDD);
+            mpfr_div_2si(hi, hi, (long)f->prec, MPFR_RNDD);
+            mpfr_div(rel, r.e_expl_hi, hi, MPFR_RNDU);
             mpfr_printf("| %s | %s | %Rg | %.6Rg | [%.3Re, %.3Re] | %.6Rg | [%.3Re, %.3Re] | "
-                        "<= %.3Rf |\n", f->name, zs[j], kept, y1, e1lo, e1hi, y2, e2lo, e2hi,
-                        rel);
-            mpfr_clears(kept, two_omega, (mpfr_ptr)0);
+                        "<= %.3Rf |\n", f->name, zs[j], kept, r.y_blog, r.e_blog_lo,
+                        r.e_blog_hi, r.y_expl, r.e_expl_lo, r.e_expl_hi, rel);
         }
-        mpfr_clears(z, a, y1, y2, (mpfr_ptr)0);
+        mpfr_clears(kept, two_omega, (mpfr_ptr)0);
+        run_clear(&r);
     }
+    mpfr_clears(lo, hi, rel, (mpfr_ptr)0);
+}
 
-    printf("\n# Largest E over z = fl(4 sin k), k = -1024 .. 1024 (2049 values in [-4, 4] with the format's full precision), a = 1\n\n");
+static void print_omega_sweep(void)
+{
+    const long omegas[] = {1, 4, 16, 64, 256, 1000};
+    printf("\n# Largest E over z = fl(4 sin k), k = -1024 .. 1024 (2049 values in [-4, 4] "
+           "with the format's full precision), a = 1\n\n");
     printf("| format | Omega | max E blog (upper end) | max E explicit (upper end) |\n"
            "|---|---|---|---|\n");
-    const long omegas[] = {1, 4, 16, 64, 256, 1000};
+    mpfr_t q, m_blog, m_expl;
+    mpfr_inits2(WORK_PREC, q, m_blog, m_expl, (mpfr_ptr)0);
     for (int k = 0; k < 4; k++) {
-        const fpf_format_t *f = fmts[k];
-        const fpf_arith_t ar = {f, f, FPF_SUM_SEQUENTIAL};
-        fpf_init(z, f);
-        fpf_init(a, f);
-        fpf_init(y1, f);
-        fpf_init(y2, f);
-        fpf_set_si(a, 1, f);
+        neuron_run_t r;
+        run_init(&r, fmts[k]);
         for (size_t o = 0; o < sizeof omegas / sizeof omegas[0]; o++) {
-            mpfr_set_ui(m1, 0, MPFR_RNDN);
-            mpfr_set_ui(m2, 0, MPFR_RNDN);
+            mpfr_set_ui(m_blog, 0, MPFR_RNDN);
+            mpfr_set_ui(m_expl, 0, MPFR_RNDN);
             for (long i = -1024; i <= 1024; i++) {
                 mpfr_set_si(q, i, MPFR_RNDN);
                 mpfr_sin(q, q, MPFR_RNDN);
                 mpfr_mul_2ui(q, q, 2, MPFR_RNDN);
-                fpf_set_fr(z, q, f); /* a full-precision format value in [-4, 4] */
-                both_neurons(y1, e1lo, e1hi, y2, e2lo, e2hi, z, omegas[o], a, &ar);
-                mpfr_max(m1, m1, e1hi, MPFR_RNDU);
-                mpfr_max(m2, m2, e2hi, MPFR_RNDU);
+                fpf_set_fr(r.z, q, r.f); /* a full-precision format value in [-4, 4] */
+                run_at(&r, omegas[o]);
+                mpfr_max(m_blog, m_blog, r.e_blog_hi, MPFR_RNDU);
+                mpfr_max(m_expl, m_expl, r.e_expl_hi, MPFR_RNDU);
             }
-            mpfr_printf("| %s | %ld | %.3Re | %.3Re |\n", f->name, omegas[o], m1, m2);
+            mpfr_printf("| %s | %ld | %.3Re | %.3Re |\n", r.f->name, omegas[o], m_blog, m_expl);
         }
-        mpfr_clears(z, a, y1, y2, (mpfr_ptr)0);
+        run_clear(&r);
     }
-    mpfr_clears(e1lo, e1hi, e2lo, e2hi, u, rel, m1, m2, sp, q, (mpfr_ptr)0);
+    mpfr_clears(q, m_blog, m_expl, (mpfr_ptr)0);
+}
+
+int main(void)
+{
+    print_spacing(1000);
+    print_neuron_table(1000);
+    print_omega_sweep();
     mpfr_free_cache();
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "fp_logits: cannot write the table to stdout\n");
