@@ -216,7 +216,8 @@ int fpf_head_apply(fpf_mat_t Y, const fpf_head_t h, const fpf_mat_t X, const fpf
     const fpf_format_t *F = ar->fmt;
     long N = X->rows, D = X->cols, r = h->W_Q->cols;
     if (M->n != N || Y->rows != N || Y->cols != D || h->W_Q->rows != D || h->W_O->cols != D ||
-        h->W_Q->fmt != F || h->W_K->fmt != F || h->W_V->fmt != F || h->W_O->fmt != F)
+        X->fmt != F || h->W_Q->fmt != F || h->W_K->fmt != F || h->W_V->fmt != F ||
+        h->W_O->fmt != F)
         return -1;
     for (long i = 0; i < N; i++)
         if (M->start[i + 1] <= M->start[i])
@@ -227,14 +228,16 @@ int fpf_head_apply(fpf_mat_t Y, const fpf_head_t h, const fpf_mat_t X, const fpf
     rc |= fpf_mat_init(K, N, r, F);
     rc |= fpf_mat_init(V, N, r, F);
     rc |= fpf_mat_init(Z, N, r, F);
-    __mpfr_struct *s = malloc(sizeof *s * (size_t)N);
-    mpfr_srcptr *pa = malloc(sizeof *pa * (size_t)N);
-    mpfr_srcptr *pv = malloc(sizeof *pv * (size_t)N);
+    size_t room = (size_t)(N > 0 ? N : 1);
+    __mpfr_struct *s = malloc(sizeof *s * room); /* one query's logits, then weights */
+    mpfr_srcptr *pa = malloc(sizeof *pa * room);
+    mpfr_srcptr *pv = malloc(sizeof *pv * room);
+    if (s)
+        for (long j = 0; j < N; j++)
+            fpf_init(s + j, F);
     if (rc != 0 || !s || !pa || !pv)
         rc = -1;
     if (rc == 0) {
-        for (long j = 0; j < N; j++)
-            fpf_init(s + j, F);
         rc |= fpf_mat_mul(Q, X, h->W_Q, h->has_bias ? h->b_Q : NULL, ar);
         rc |= fpf_mat_mul(K, X, h->W_K, h->has_bias ? h->b_K : NULL, ar);
         rc |= fpf_mat_mul(V, X, h->W_V, h->has_bias ? h->b_V : NULL, ar);
@@ -306,7 +309,7 @@ void fpf_mlp_clear(fpf_mlp_t m)
 int fpf_mlp_apply(fpf_mat_t Y, const fpf_mlp_t m, const fpf_mat_t X, const fpf_arith_t *ar)
 {
     const fpf_format_t *F = ar->fmt;
-    if (m->W_in->fmt != F || m->W_out->fmt != F)
+    if (X->fmt != F || m->W_in->fmt != F || m->W_out->fmt != F)
         return -1;
     fpf_mat_t H;
     if (fpf_mat_init(H, X->rows, m->W_in->cols, F) != 0)

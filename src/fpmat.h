@@ -74,8 +74,8 @@ void fpf_head_clear(fpf_head_t h);
  *          the mask's order;  a_i = fpf_softmax(s_i)
  *   z_i = sum_j a_ij v_j             (fpf_dot over the allowed keys, mask order)
  *   Y = Z W_O + b_O                    (fpf_mat_mul)
- * Weights must be in ar->fmt.  Returns 0, or -1 when a query allows no key,
- * on a shape mismatch, or out of memory. */
+ * X and the weights must be in ar->fmt.  Returns 0, or -1 when a query allows
+ * no key, on a shape or format mismatch, or out of memory. */
 int fpf_head_apply(fpf_mat_t Y, const fpf_head_t h, const fpf_mat_t X, const fpf_mask_t *M,
                    const fpf_arith_t *ar);
 
@@ -92,7 +92,8 @@ typedef fpf_mlp_struct fpf_mlp_t[1];
 /* Zero weights, has_bias 0, act SiLU_a with a = 1.  Returns 0, or -1 out of memory. */
 int fpf_mlp_init(fpf_mlp_t m, long d, long l, const fpf_format_t *fmt);
 void fpf_mlp_clear(fpf_mlp_t m);
-/* Y (N x d) = the MLP on X (N x d).  Returns 0, or -1 (shape, memory). */
+/* Y (N x d) = the MLP on X (N x d), X and the weights in ar->fmt.  Returns 0,
+ * or -1 (shape, format, memory). */
 int fpf_mlp_apply(fpf_mat_t Y, const fpf_mlp_t m, const fpf_mat_t X, const fpf_arith_t *ar);
 
 #endif

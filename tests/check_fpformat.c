@@ -1365,6 +1365,11 @@ START_TEST(test_bad_input_refused)
     ck_assert_int_eq(fpf_mat_init(Y, 2, 3, f), 0);
     ck_assert_int_eq(fpf_head_apply(Y, h, X, &M, &ar), -1);
     fpf_mask_clear(&M);
+    ck_assert_int_eq(fpf_mask_init_full(&M, 2), 0);
+    const fpf_arith_t ar16 = {&fpf_binary16, &fpf_binary16, FPF_SUM_SEQUENTIAL};
+    ck_assert_int_eq(fpf_head_apply(Y, h, X, &M, &ar16), -1); /* weights in bfloat16 */
+    ck_assert_int_eq(fpf_head_apply(Y, h, X, &M, &ar), 0);
+    fpf_mask_clear(&M);
     ck_assert_int_eq(fpf_mask_init_causal(&M, -3), -1);
     ck_assert_int_eq(fpf_mask_init_full(&M, LONG_MAX), -1);
     ck_assert_int_eq(fpf_mask_init_self_bias(&M, 0), -1);
