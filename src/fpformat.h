@@ -47,7 +47,7 @@ const fpf_format_t *fpf_format_find(const char *name);
 
 /* ---- values ---- */
 void fpf_init(mpfr_t x, const fpf_format_t *f);  /* +0 at F's precision */
-int fpf_is_member(const mpfr_t x, const fpf_format_t *f); /* 1 when x is an F value */
+int fpf_is_member(const mpfr_t x, const fpf_format_t *f); /* 1 when x is an F value (or inf, NaN) */
 
 /* Round an exact value to F.  Each returns the ternary value (sign of
  * result - exact).  set_str takes a decimal or any MPFR-readable number. */
@@ -87,7 +87,9 @@ void fpf_act_apply(mpfr_t r, const mpfr_t x, fpf_act_t act, const mpfr_t a,
  *   bfloat16/binary16 models tensor-core GEMMs: a product of two fmt values
  *   (at most 22 bits) is exact in binary32 unless it leaves binary32's range,
  *   each addition is rounded to binary32, the total is rounded to fmt.
- *   Every term is first rounded to acc (exact when acc holds fmt).
+ *   Every term is first rounded to acc (exact when acc holds fmt).  This is
+ *   the IEEE-rounded idealisation: real tensor cores add a block of products
+ *   at once and may truncate while aligning them, which is not modelled.
  * order, for n terms t_0 .. t_{n-1}:
  *   SEQUENTIAL:     s = t_0; s = fl_acc(s + t_i) for i = 1 .. n-1;
  *                   a dot product's term t_i is fl_acc(x_i * y_i).
