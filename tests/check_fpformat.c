@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "testutil.h"
@@ -1338,6 +1339,86 @@ START_TEST(test_binary64_mistake_is_caught)
 }
 END_TEST
 
+/* Two threads run the same head at once, each with its own caller exponent
+ * range: every result equals the serial one and each thread's range is kept
+ * (MPFR's range is per thread). */
+typedef struct {
+    const fpf_head_struct *h;
+    const fpf_mat_struct *X;
+    const fpf_mask_t *M;
+    const fpf_arith_t *ar;
+    const double *want;
+    mpfr_exp_t emax;
+    int failures;
+} thread_job_t;
+
+static void *thread_run(void *arg)
+{
+    thread_job_t *job = arg;
+    mpfr_set_emax(job->emax);
+    for (int rep = 0; rep < 20; rep++) {
+        fpf_mat_t Y;
+        if (fpf_mat_init(Y, job->X->rows, job->X->cols, job->ar->fmt) != 0 ||
+            fpf_head_apply(Y, job->h, job->X, job->M, job->ar) != 0) {
+            job->failures++;
+            fpf_mat_clear(Y);
+            continue;
+        }
+        for (long k = 0; k < Y->rows * Y->cols; k++)
+            job->failures += !same_d(mpfr_get_d(Y->e + k, MPFR_RNDN), job->want[k]);
+        job->failures += mpfr_get_emax() != job->emax;
+        fpf_mat_clear(Y);
+    }
+    return NULL;
+}
+
+START_TEST(test_threads_agree)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 500);
+    const fpf_arith_t ar = {&fpf_binary16, &fpf_binary32, FPF_SUM_SEQUENTIAL};
+    head_case_t c;
+    head_case_draw(&c, st);
+    double want[30];
+    head_case_ref(want, &c, &ar);
+    fpf_head_t h;
+    fpf_mat_t X;
+    fpf_mask_t M;
+    ck_assert_int_eq(fpf_head_init(h, c.D, c.r, ar.fmt), 0);
+    ck_assert_int_eq(fpf_mat_init(X, c.N, c.D, ar.fmt), 0);
+    ck_assert_int_eq(c.causal ? fpf_mask_init_causal(&M, c.N)
+                              : fpf_mask_init_self_bias(&M, c.N), 0);
+    fpf_mat_set_d(X, c.X);
+    fpf_mat_set_d(h->W_Q, c.WQ);
+    fpf_mat_set_d(h->W_K, c.WK);
+    fpf_mat_set_d(h->W_V, c.WV);
+    fpf_mat_set_d(h->W_O, c.WO);
+    fpf_mat_set_d(h->b_Q, c.bQ);
+    fpf_mat_set_d(h->b_K, c.bK);
+    fpf_mat_set_d(h->b_V, c.bV);
+    fpf_mat_set_d(h->b_O, c.bO);
+    fpf_set_d(h->scale, c.scale, ar.fmt);
+    h->has_bias = c.has_bias;
+    thread_job_t jobs[2];
+    pthread_t tid[2];
+    for (int k = 0; k < 2; k++) {
+        jobs[k] = (thread_job_t){h, X, &M, &ar, want, 777 + 1000 * k, 0};
+        ck_assert_int_eq(pthread_create(&tid[k], NULL, thread_run, &jobs[k]), 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(pthread_join(tid[k], NULL), 0);
+        ck_assert_msg(jobs[k].failures == 0, "thread %d: %d results differ from the serial "
+                      "reference or its range moved (seed %lu)", k, jobs[k].failures,
+                      test_seed());
+    }
+    fpf_mask_clear(&M);
+    fpf_mat_clear(X);
+    fpf_head_clear(h);
+    gmp_randclear(st);
+}
+END_TEST
+
 /* Bad shapes, empty masks and impossible sizes are refused, not crashed on. */
 START_TEST(test_bad_input_refused)
 {
@@ -1407,6 +1488,7 @@ Suite *suite_fpformat(void)
     tcase_add_loop_test(tc, test_head_against_reference, 0, 16);
     tcase_add_loop_test(tc, test_mlp_against_reference, 0, 16);
     tcase_add_test(tc, test_binary64_mistake_is_caught);
+    tcase_add_test(tc, test_threads_agree);
     tcase_add_test(tc, test_bad_input_refused);
     suite_add_tcase(s, tc);
     return s;
