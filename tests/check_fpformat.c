@@ -173,11 +173,13 @@ static double ref_decode16(unsigned b, const fpf_format_t *f)
 /* An MPFR value to double with one rounding to nearest in f: binary64 rounds
  * directly; narrower formats round to odd at 53 bits first (exact for any
  * later rounding to p <= 51 bits), then ref_round.  v must be at least
- * 2^-1022 in magnitude or zero. */
+ * 2^-1022 in magnitude or zero; beyond binary64's range it is +-inf. */
 static double ref_from_mpfr(const mpfr_t v, const fpf_format_t *f)
 {
     if (f == &fpf_binary64 || !mpfr_regular_p(v))
         return mpfr_get_d(v, MPFR_RNDN);
+    if (mpfr_get_exp(v) > 1024) /* beyond binary64, so beyond f */
+        return mpfr_sgn(v) > 0 ? INFINITY : -INFINITY;
     mpfr_t t;
     mpfr_init2(t, 53);
     int inexact = mpfr_set(t, v, MPFR_RNDZ) != 0;
@@ -671,6 +673,22 @@ static double draw16(gmp_randstate_t st, const fpf_format_t *f)
 START_TEST(test_16bit_ops_against_double)
 {
     const fpf_format_t *fs[3] = {&fpf_binary16, &fpf_bfloat16, &fpf_binary32};
+    /* sqrt and exp of every 16-bit pattern */
+    for (int k = 0; k < 2; k++)
+        for (unsigned bits = 0; bits < 65536; bits++) {
+            double a = ref_decode16(bits, fs[k]);
+            double got = emu_op(OPK_SQRT, a, 0, 0, fs[k]);
+            REQUIRE(same_d(got, R(sqrt(a), fs[k])), "%s sqrt(%a): emulated %a", fs[k]->name, a,
+                    got);
+            mpfr_t x, r;
+            fpf_init(x, fs[k]);
+            fpf_init(r, fs[k]);
+            fpf_set_d(x, a, fs[k]);
+            fpf_exp(r, x, fs[k]);
+            REQUIRE(same_d(mpfr_get_d(r, MPFR_RNDN), r_fun(RF_EXP, a, fs[k])),
+                    "%s exp(%a): emulated %a", fs[k]->name, a, mpfr_get_d(r, MPFR_RNDN));
+            mpfr_clears(x, r, (mpfr_ptr)0);
+        }
     gmp_randstate_t st;
     gmp_randinit_default(st);
     gmp_randseed_ui(st, test_seed() + 15);
