@@ -43,6 +43,9 @@ $(BUILD)/%.o: %.c $(wildcard src/*.h theorems/*.h tests/*.h)
 $(BIN): $(OBJ) $(BUILD)/src/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The float-format tests compare with native float/double arithmetic: no contraction into FMAs.
+$(BUILD)/tests/check_fpformat.o: CFLAGS += -ffp-contract=off
+
 $(BUILD)/check_all: $(OBJ) $(TESTOBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check 2>/dev/null)
 
@@ -97,6 +100,14 @@ fuzz: build-fuzz/fuzz_expr
 .PHONY: bench-softmax
 bench-softmax: deps $(BUILD)/bench_softmax
 	./$(BUILD)/bench_softmax
+
+# ---- float formats (issue 10): a SiLU neuron through a softmax in each format ----
+.PHONY: fp-logits
+fp-logits: deps $(BUILD)/fp_logits
+	./$(BUILD)/fp_logits
+
+$(BUILD)/fp_logits: $(OBJ) $(BUILD)/bench/fp_logits.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench_softmax: $(OBJ) $(BUILD)/bench/bench_softmax.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
