@@ -40,6 +40,8 @@ $(BUILD)/%.o: %.c $(wildcard src/*.h theorems/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
+$(BUILD)/tests/runner.o: tests/suites.def
+
 $(BIN): $(OBJ) $(BUILD)/src/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
