@@ -191,6 +191,8 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
     if (text) {
         json_error_t jerr;
         obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+        if (!obj)
+            return tm_fail(err, errsz, src, "metadata 'config' is not valid JSON: %s", jerr.text);
         if (!json_is_object(obj)) {
             json_decref(obj);
             return tm_fail(err, errsz, src, "metadata 'config' is not a JSON object");
