@@ -102,3 +102,25 @@ bench-softmax: deps $(BUILD)/bench_softmax
 
 $(BUILD)/bench_softmax: $(OBJ) $(BUILD)/bench/bench_softmax.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- fuzz (model files): the safetensors reader with the model loader, and .npy ----
+# A 64 MB malloc limit: an allocation of a size a header merely claims is a crash.
+MODELIO_SRC := src/safetensors.c src/npy.c src/tensorio.c src/tmodel.c src/outfile.c
+FUZZ_MODEL_RUN = -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -malloc_limit_mb=64 \
+                 -rss_limit_mb=1024 -print_final_stats=1
+.PHONY: fuzz-safetensors fuzz-npy
+
+build-fuzz/fuzz_safetensors: fuzz/fuzz_safetensors.c $(MODELIO_SRC) $(wildcard src/*.h)
+	@mkdir -p build-fuzz/corpus_safetensors
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_safetensors.c $(MODELIO_SRC) -ljansson -lm
+
+build-fuzz/fuzz_npy: fuzz/fuzz_npy.c $(MODELIO_SRC) $(wildcard src/*.h)
+	@mkdir -p build-fuzz/corpus_npy
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_npy.c $(MODELIO_SRC) -ljansson -lm
+
+fuzz-safetensors: build-fuzz/fuzz_safetensors
+	./build-fuzz/fuzz_safetensors $(FUZZ_MODEL_RUN) -dict=fuzz/safetensors.dict \
+	  build-fuzz/corpus_safetensors fuzz/corpus_safetensors
+
+fuzz-npy: build-fuzz/fuzz_npy
+	./build-fuzz/fuzz_npy $(FUZZ_MODEL_RUN) -dict=fuzz/npy.dict build-fuzz/corpus_npy fuzz/corpus_npy
