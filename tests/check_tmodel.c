@@ -320,6 +320,143 @@ START_TEST(test_damaged_in_place)
 }
 END_TEST
 
+/* Models written by scripts/tlmodel.py (numpy) in each dtype, read by the
+ * loader: every value equal to the one NumPy decodes, printed in hex.
+ * Skipped, saying so, without Debian's numpy. */
+START_TEST(test_python_written)
+{
+    if (access("/usr/bin/python3", X_OK) != 0 ||
+        system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0) {
+        fprintf(stderr, "check_tmodel: /usr/bin/python3 with numpy missing: cross-check skipped\n");
+        return;
+    }
+    static const char *dtypes[] = {"F64", "F32", "F16", "BF16"};
+    char script[300], cmd[1200], err[512], path[300], vals[300];
+    mio_path(script, sizeof script, "w.py");
+    FILE *f = fopen(script, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "import sys, numpy as np\n"
+            "sys.path.insert(0, 'scripts')\n"
+            "import tlmodel\n"
+            "d, dt = sys.argv[1], sys.argv[2]\n"
+            "r = np.random.default_rng(%lu)\n"
+            "shapes = {'ln1.w': (4,), 'ln1.b': (4,), 'ln2.w': (4,), 'ln2.b': (4,),\n"
+            "  'attn.W_Q': (2, 4, 3), 'attn.W_K': (2, 4, 3), 'attn.W_V': (2, 4, 3),\n"
+            "  'attn.b_Q': (2, 3), 'attn.b_K': (2, 3), 'attn.b_V': (2, 3),\n"
+            "  'attn.W_O': (2, 3, 4), 'attn.b_O': (4,), 'mlp.W_in': (4, 5), 'mlp.b_in': (5,),\n"
+            "  'mlp.W_out': (5, 4), 'mlp.b_out': (4,)}\n"
+            "t = {f'blocks.{l}.{k}': r.standard_normal(s) * 2.0 ** r.integers(-20, 8, s)\n"
+            "     for l in range(2) for k, s in shapes.items()}\n"
+            "t['ln_final.w'] = r.standard_normal(4); t['ln_final.b'] = np.array([0.0, -0.0, 1e-40, 3.0])\n"
+            "t['embed.W_E'] = r.standard_normal((7, 4))\n"
+            "meta = {'d_model': 4, 'n_layers': 2, 'n_heads': 2, 'd_head': 3, 'd_mlp': 5,\n"
+            "        'act_fn': 'gelu', 'attention_dir': 'causal'}\n"
+            "tlmodel.save_file(t, d + '/py.safetensors', meta, dtype=dt)\n"
+            "back, _ = tlmodel.load_file(d + '/py.safetensors')\n"
+            "with open(d + '/vals.txt', 'w') as out:\n"
+            "    for name in sorted(t):\n"
+            "        if not name.startswith('embed'):\n"
+            "            out.write(name + ' ' + ' '.join(float(v).hex() for v in back[name].ravel()) + '\\n')\n",
+            test_seed());
+    fclose(f);
+    for (int d = 0; d < 4; d++) {
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' %s", script, mio_dir, dtypes[d]);
+        ck_assert_int_eq(system(cmd), 0);
+        tmodel_t *m;
+        ck_assert_msg(tmodel_open(&m, mio_path(path, sizeof path, "py.safetensors"), err,
+                                  sizeof err) == 0, "%s", err);
+        ck_assert_str_eq(tmodel_config(m)->act_fn, "gelu");
+        ck_assert_str_eq(safetensors_find(tmodel_file(m), "blocks.0.attn.W_Q")->dtype_name,
+                         dtypes[d]);
+        FILE *v = fopen(mio_path(vals, sizeof vals, "vals.txt"), "r");
+        ck_assert_ptr_nonnull(v);
+        char name[64], hex[64];
+        int checked = 0;
+        while (fscanf(v, "%63s", name) == 1) {
+            tmodel_param_t p = TMODEL_N_PARAMS;
+            long layer = 0;
+            for (int k = 0; k < TMODEL_N_PARAMS; k++)
+                for (long l = 0; l < L; l++) {
+                    char want[64];
+                    tmodel_param_name(want, sizeof want, l, (tmodel_param_t)k);
+                    if (strcmp(want, name) == 0)
+                        p = (tmodel_param_t)k, layer = l;
+                }
+            ck_assert_msg(p != TMODEL_N_PARAMS, "unknown %s", name);
+            double x[64];
+            ck_assert_int_eq(tmodel_read(x, m, layer, p, err, sizeof err), 0);
+            for (uint64_t i = 0; i < tmodel_param_numel(m, p); i++) {
+                ck_assert_int_eq(fscanf(v, "%63s", hex), 1);
+                double want = strtod(hex, NULL);
+                ck_assert_msg(memcmp(&x[i], &want, 8) == 0, "%s %s[%llu]: %a != %a", dtypes[d],
+                              name, (unsigned long long)i, x[i], want);
+                checked++;
+            }
+        }
+        fclose(v);
+        ck_assert_int_eq(checked, 2 * 183 + 8); /* every parameter value */
+        tmodel_close(m);
+    }
+}
+END_TEST
+
+/* The fixtures of `make models`, when they are there. */
+START_TEST(test_real_models)
+{
+    char err[512];
+    tmodel_t *m;
+    if (access("models/ppocrv4-svtr.safetensors", R_OK) != 0) {
+        fprintf(stderr, "check_tmodel: models/ppocrv4-svtr.safetensors absent: skipped (run make models)\n");
+    } else {
+        ck_assert_msg(tmodel_open(&m, "models/ppocrv4-svtr.safetensors", err, sizeof err) == 0,
+                      "%s", err);
+        const tmodel_config_t *c = tmodel_config(m);
+        ck_assert(c->d_model == 120 && c->n_layers == 2 && c->n_heads == 8 && c->d_head == 15 &&
+                  c->d_mlp == 240 && !c->causal && !c->gated_mlp);
+        ck_assert_str_eq(c->act_fn, "silu");
+        /* the graph's float32 constants, as doubles */
+        ck_assert(c->eps == (double)1e-5f && c->eps_final == (double)1e-6f);
+        ck_assert(c->attn_scale == 1.0 / (double)0.2581989f);
+        double *x = malloc(120 * 360 * sizeof *x);
+        ck_assert_ptr_nonnull(x);
+        for (int l = 0; l < 2; l++)
+            for (int p = 0; p < TMODEL_N_PARAMS; p++)
+                if (tmodel_has(m, (tmodel_param_t)p))
+                    ck_assert_msg(tmodel_read(x, m, l, (tmodel_param_t)p, err, sizeof err) == 0,
+                                  "%s", err);
+        free(x);
+        tmodel_close(m);
+        tensor_f64_t in;
+        ck_assert_msg(tensor_load(&in, "models/ppocrv4-svtr-input.npy", err, sizeof err) == 0,
+                      "%s", err);
+        ck_assert(in.ndim == 2 && in.shape[0] == 40 && in.shape[1] == 120);
+        tensor_f64_clear(&in);
+    }
+    if (access("models/gpt2-shaped.safetensors", R_OK) != 0) {
+        fprintf(stderr, "check_tmodel: models/gpt2-shaped.safetensors absent: skipped (run make models)\n");
+        return;
+    }
+    ck_assert_msg(tmodel_open(&m, "models/gpt2-shaped.safetensors", err, sizeof err) == 0, "%s",
+                  err);
+    const tmodel_config_t *c = tmodel_config(m);
+    ck_assert(c->d_model == 768 && c->n_layers == 12 && c->n_heads == 12 && c->d_head == 64 &&
+              c->d_mlp == 3072 && c->causal && c->attn_scale == 8.0);
+    ck_assert_str_eq(c->act_fn, "gelu_new");
+    /* one layer's largest tensor, converted on demand */
+    double *w = malloc(768 * 3072 * sizeof *w);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(tmodel_read(w, m, 11, TMODEL_W_OUT, err, sizeof err), 0);
+    double ss = 0;
+    for (size_t i = 0; i < 768 * 3072; i++)
+        ss += w[i] * w[i];
+    double std = sqrt(ss / (768 * 3072)), want = 0.02 / sqrt(24.0);
+    ck_assert_msg(fabs(std / want - 1) < 0.01, "W_out std %g, stated %g", std, want);
+    free(w);
+    tmodel_close(m);
+}
+END_TEST
+
 Suite *suite_tmodel(void)
 {
     Suite *s = suite_create("tmodel");
@@ -330,6 +467,9 @@ Suite *suite_tmodel(void)
     tcase_add_test(tc, test_no_ln_and_both_forms);
     tcase_add_loop_test(tc, test_broken, 0, (int)(sizeof broken / sizeof broken[0]));
     tcase_add_test(tc, test_damaged_in_place);
+    tcase_add_test(tc, test_python_written);
+    tcase_add_test(tc, test_real_models);
+    tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
 }
