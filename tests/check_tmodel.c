@@ -457,6 +457,26 @@ START_TEST(test_real_models)
 }
 END_TEST
 
+/* The extraction script on the cached ONNX model: it checks itself against
+ * its interpreter of the graph (exit 0 only when the extracted model
+ * reproduces it) and gives the same bytes every time. */
+START_TEST(test_onnx_extraction)
+{
+    static const char onnx[] = "models/cache/ch_PP-OCRv4_rec_infer.onnx";
+    if (access(onnx, R_OK) != 0 || access("models/ppocrv4-svtr.safetensors", R_OK) != 0 ||
+        system("/usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null") != 0) {
+        fprintf(stderr, "check_tmodel: cached ONNX model or python3-onnx absent: extraction check skipped\n");
+        return;
+    }
+    char out[300], cmd[1000];
+    mio_path(out, sizeof out, "svtr.safetensors");
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 scripts/onnx_to_safetensors.py %s '%s' >/dev/null && "
+             "cmp -s '%s' models/ppocrv4-svtr.safetensors", onnx, out, out);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *suite_tmodel(void)
 {
     Suite *s = suite_create("tmodel");
@@ -469,6 +489,7 @@ Suite *suite_tmodel(void)
     tcase_add_test(tc, test_damaged_in_place);
     tcase_add_test(tc, test_python_written);
     tcase_add_test(tc, test_real_models);
+    tcase_add_test(tc, test_onnx_extraction);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
