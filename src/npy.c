@@ -1,5 +1,4 @@
 /* .npy reader: a strict parser for the header dict NumPy writes. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +12,6 @@ struct npy {
     uint64_t shape[NPY_MAX_NDIM];
     tensor_view_t view;
 };
-
-static int npy_fail(char *err, size_t errsz, const char *source, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int npy_fail(char *err, size_t errsz, const char *source, const char *fmt, ...)
-{
-    char what[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(err, errsz, "%s: %s", source, what);
-    tensor_error_line(err);
-    return EXIT_DATAERR;
-}
 
 /* A cursor over the header text [p, end). */
 typedef struct {
@@ -119,7 +104,7 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
 {
     static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
     if (size < 10 || memcmp(data, magic, 6) != 0)
-        return npy_fail(err, errsz, a->source, "not a .npy file (no \\x93NUMPY magic)");
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "not a .npy file (no \\x93NUMPY magic)");
     unsigned major = data[6], minor = data[7];
     size_t start;
     uint64_t hlen;
@@ -128,57 +113,57 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
         start = 10;
     } else if ((major == 2 || major == 3) && minor == 0) {
         if (size < 12)
-            return npy_fail(err, errsz, a->source, "file too short for its header length");
+            return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "file too short for its header length");
         hlen = (uint64_t)data[8] | (uint64_t)data[9] << 8 | (uint64_t)data[10] << 16 |
                (uint64_t)data[11] << 24;
         start = 12;
     } else {
-        return npy_fail(err, errsz, a->source, "format version %u.%u not supported", major, minor);
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "format version %u.%u not supported", major, minor);
     }
     if (hlen > size - start)
-        return npy_fail(err, errsz, a->source, "header length %llu exceeds the file",
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "header length %llu exceeds the file",
                         (unsigned long long)hlen);
     cursor_t c = {(const char *)data + start, (const char *)data + start + hlen};
     int have_descr = 0, have_order = 0, have_shape = 0;
     size_t ndim = 0;
     const char *why = "header is not a dict";
     if (!eat(&c, '{'))
-        return npy_fail(err, errsz, a->source, "%s", why);
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "%s", why);
     for (;;) {
         char key[32];
         if (eat(&c, '}'))
             break;
         if (read_string(&c, key, sizeof key) != 0 || !eat(&c, ':'))
-            return npy_fail(err, errsz, a->source, "header dict is malformed");
+            return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "header dict is malformed");
         if (strcmp(key, "descr") == 0 && !have_descr) {
             if (read_string(&c, a->descr, sizeof a->descr) != 0)
-                return npy_fail(err, errsz, a->source, "descr is not a short string");
+                return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "descr is not a short string");
             have_descr = 1;
         } else if (strcmp(key, "fortran_order") == 0 && !have_order) {
             if (read_word(&c, "True"))
                 a->view.fortran_order = 1;
             else if (!read_word(&c, "False"))
-                return npy_fail(err, errsz, a->source, "fortran_order is not True or False");
+                return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "fortran_order is not True or False");
             have_order = 1;
         } else if (strcmp(key, "shape") == 0 && !have_shape) {
             if (read_shape(&c, a->shape, &ndim, &why) != 0)
-                return npy_fail(err, errsz, a->source, "%s", why);
+                return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "%s", why);
             have_shape = 1;
         } else {
-            return npy_fail(err, errsz, a->source, "unexpected or repeated key '%s' in the header",
+            return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "unexpected or repeated key '%s' in the header",
                             key);
         }
         if (!eat(&c, ',')) {
             if (!eat(&c, '}'))
-                return npy_fail(err, errsz, a->source, "header dict is malformed");
+                return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "header dict is malformed");
             break;
         }
     }
     skip_space(&c);
     if (c.p != c.end)
-        return npy_fail(err, errsz, a->source, "text after the header dict");
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "text after the header dict");
     if (!have_descr || !have_order || !have_shape)
-        return npy_fail(err, errsz, a->source, "header lacks %s",
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "header lacks %s",
                         !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
     if (strcmp(a->descr, "<f8") == 0)
         a->view.dtype = TENSOR_F64;
@@ -187,15 +172,15 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
     else if (strcmp(a->descr, "<f2") == 0)
         a->view.dtype = TENSOR_F16;
     else
-        return npy_fail(err, errsz, a->source, "dtype '%s' not supported (want <f8, <f4 or <f2)",
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "dtype '%s' not supported (want <f8, <f4 or <f2)",
                         a->descr);
     uint64_t nbytes;
     if (tensor_shape_numel(&a->view.numel, &nbytes, a->shape, ndim,
                            tensor_dtype_size(a->view.dtype)) != 0)
-        return npy_fail(err, errsz, a->source, "shape's size overflows 64 bits");
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "shape's size overflows 64 bits");
     uint64_t avail = size - start - hlen;
     if (nbytes != avail)
-        return npy_fail(err, errsz, a->source, "shape and dtype need %llu data bytes, file has %llu",
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "shape and dtype need %llu data bytes, file has %llu",
                         (unsigned long long)nbytes, (unsigned long long)avail);
     a->view.source = a->source;
     a->view.name = "";
@@ -209,21 +194,16 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
 int npy_open_buffer(npy_t **out, const void *data, size_t size, const char *label, char *err,
                     size_t errsz)
 {
-    *out = NULL;
     npy_t *a = calloc(1, sizeof *a);
-    if (!a || !(a->source = strdup(label))) {
-        free(a);
-        snprintf(err, errsz, "%s: out of memory", label);
-        tensor_error_line(err);
-        return EXIT_SOFTWARE;
-    }
-    int rc = parse_npy(a, data, size, err, errsz);
+    int rc = a && (a->source = strdup(label))
+                 ? parse_npy(a, data, size, err, errsz)
+                 : tensor_fail(err, errsz, EXIT_SOFTWARE, label, "out of memory");
     if (rc != 0) {
         npy_close(a);
-        return rc;
+        a = NULL;
     }
     *out = a;
-    return 0;
+    return rc;
 }
 
 int npy_open(npy_t **out, const char *path, char *err, size_t errsz)
@@ -231,17 +211,11 @@ int npy_open(npy_t **out, const char *path, char *err, size_t errsz)
     mapped_file_t map;
     *out = NULL;
     int rc = mapped_file_open(&map, path, err, errsz);
-    if (rc != 0) {
-        tensor_error_line(err);
-        return rc;
-    }
-    rc = npy_open_buffer(out, map.data, map.size, path, err, errsz);
-    if (rc != 0) {
+    if (rc == 0 && (rc = npy_open_buffer(out, map.data, map.size, path, err, errsz)) == 0)
+        (*out)->map = map; /* the mapping lives as long as the view */
+    else
         mapped_file_close(&map);
-        return rc;
-    }
-    (*out)->map = map;
-    return 0;
+    return rc;
 }
 
 const tensor_view_t *npy_tensor(const npy_t *a) { return &a->view; }

@@ -1,7 +1,6 @@
 /* safetensors: a checked reader and a deterministic F64 writer. */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,20 +47,6 @@ static const char *short_name(char *buf, size_t bufsz, const char *s)
     return buf;
 }
 
-static int fail(char *err, size_t errsz, int code, const char *source, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static int fail(char *err, size_t errsz, int code, const char *source, const char *fmt, ...)
-{
-    char what[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(err, errsz, "%s: %s", source, what);
-    tensor_error_line(err);
-    return code;
-}
-
 static int cmp_entry_name(const void *a, const void *b)
 {
     return strcmp(((const st_entry_t *)a)->view.name, ((const st_entry_t *)b)->view.name);
@@ -91,15 +76,15 @@ static int parse_entry(st_entry_t *e, uint64_t *shape_buf, const char *name, con
     char nb[96];
     const char *nm = short_name(nb, sizeof nb, name);
     if (!json_is_object(obj))
-        return fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': entry is not an object", nm);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': entry is not an object", nm);
     const json_t *dt = json_object_get(obj, "dtype"), *sh = json_object_get(obj, "shape"),
                  *off = json_object_get(obj, "data_offsets");
     if (!json_is_string(dt))
-        return fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': dtype missing or not a string", nm);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': dtype missing or not a string", nm);
     if (!json_is_array(sh))
-        return fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': shape missing or not a list", nm);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': shape missing or not a list", nm);
     if (!json_is_array(off) || json_array_size(off) != 2)
-        return fail(err, errsz, EXIT_DATAERR, src,
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
                     "tensor '%s': data_offsets missing or not a list [begin, end]", nm);
     e->view.dtype_name = json_string_value(dt);
     e->view.dtype = TENSOR_OTHER;
@@ -112,23 +97,23 @@ static int parse_entry(st_entry_t *e, uint64_t *shape_buf, const char *name, con
     size_t ndim = json_array_size(sh);
     for (size_t i = 0; i < ndim; i++)
         if (get_uint(&shape_buf[i], json_array_get(sh, i)) != 0)
-            return fail(err, errsz, EXIT_DATAERR, src,
+            return tensor_fail(err, errsz, EXIT_DATAERR, src,
                         "tensor '%s': shape entry %zu is not an integer >= 0", nm, i);
     uint64_t nbytes;
     if (tensor_shape_numel(&e->view.numel, &nbytes, shape_buf, ndim, elsize) != 0)
-        return fail(err, errsz, EXIT_DATAERR, src,
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
                     "tensor '%s': shape's size overflows 64 bits", nm);
     if (get_uint(&e->begin, json_array_get(off, 0)) != 0 ||
         get_uint(&e->end, json_array_get(off, 1)) != 0)
-        return fail(err, errsz, EXIT_DATAERR, src,
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
                     "tensor '%s': data_offsets are not integers >= 0", nm);
     if (e->begin > e->end || e->end > data_size)
-        return fail(err, errsz, EXIT_DATAERR, src,
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
                     "tensor '%s': data_offsets [%llu, %llu] outside the data (%llu bytes)", nm,
                     (unsigned long long)e->begin, (unsigned long long)e->end,
                     (unsigned long long)data_size);
     if (elsize != 0 && e->end - e->begin != nbytes)
-        return fail(err, errsz, EXIT_DATAERR, src,
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
                     "tensor '%s': data_offsets hold %llu bytes, shape and %s need %llu", nm,
                     (unsigned long long)(e->end - e->begin), e->view.dtype_name,
                     (unsigned long long)nbytes);
@@ -142,18 +127,18 @@ static int parse_entry(st_entry_t *e, uint64_t *shape_buf, const char *name, con
 static int parse_metadata(safetensors_t *st, const json_t *meta, char *err, size_t errsz)
 {
     if (!json_is_object(meta))
-        return fail(err, errsz, EXIT_DATAERR, st->source, "__metadata__ is not an object");
+        return tensor_fail(err, errsz, EXIT_DATAERR, st->source, "__metadata__ is not an object");
     size_t n = json_object_size(meta);
     st->meta_key = malloc((n ? n : 1) * sizeof *st->meta_key);
     st->meta_value = malloc((n ? n : 1) * sizeof *st->meta_value);
     if (!st->meta_key || !st->meta_value)
-        return fail(err, errsz, EXIT_SOFTWARE, st->source, "out of memory");
+        return tensor_fail(err, errsz, EXIT_SOFTWARE, st->source, "out of memory");
     const char *key;
     json_t *v;
     char nb[96];
     json_object_foreach((json_t *)meta, key, v) {
         if (!json_is_string(v))
-            return fail(err, errsz, EXIT_DATAERR, st->source,
+            return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
                         "__metadata__ value of '%s' is not a string", short_name(nb, sizeof nb, key));
         st->meta_key[st->n_meta] = key;
         st->meta_value[st->n_meta] = json_string_value(v);
@@ -178,7 +163,7 @@ static int check_overlap(const safetensors_t *st, char *err, size_t errsz)
         return 0;
     const st_entry_t **by_begin = malloc(st->n * sizeof *by_begin);
     if (!by_begin)
-        return fail(err, errsz, EXIT_SOFTWARE, st->source, "out of memory");
+        return tensor_fail(err, errsz, EXIT_SOFTWARE, st->source, "out of memory");
     for (size_t i = 0; i < st->n; i++)
         by_begin[i] = &st->t[i];
     qsort(by_begin, st->n, sizeof *by_begin, cmp_entry_ptr_begin);
@@ -190,7 +175,7 @@ static int check_overlap(const safetensors_t *st, char *err, size_t errsz)
             continue;
         if (reach && e->begin < reach->end) {
             char na[64], nb[64];
-            rc = fail(err, errsz, EXIT_DATAERR, st->source,
+            rc = tensor_fail(err, errsz, EXIT_DATAERR, st->source,
                       "tensors '%s' and '%s' overlap in the data",
                       short_name(na, sizeof na, reach->view.name),
                       short_name(nb, sizeof nb, e->view.name));
@@ -206,28 +191,28 @@ static int parse_header(safetensors_t *st, const unsigned char *data, size_t siz
                         size_t errsz)
 {
     if (size < 8)
-        return fail(err, errsz, EXIT_DATAERR, st->source,
+        return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
                     "%zu bytes: too short for the 8-byte header length", size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
         hlen = hlen << 8 | data[i];
     if (hlen > size - 8)
-        return fail(err, errsz, EXIT_DATAERR, st->source,
+        return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
                     "header length %llu exceeds the %zu bytes that follow it",
                     (unsigned long long)hlen, size - 8);
     if (hlen > SAFETENSORS_MAX_HEADER)
-        return fail(err, errsz, EXIT_DATAERR, st->source,
+        return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
                     "header length %llu is over the %llu-byte limit", (unsigned long long)hlen,
                     (unsigned long long)SAFETENSORS_MAX_HEADER);
     if (hlen == 0 || data[8] != '{')
-        return fail(err, errsz, EXIT_DATAERR, st->source, "header does not start with '{'");
+        return tensor_fail(err, errsz, EXIT_DATAERR, st->source, "header does not start with '{'");
     json_error_t jerr;
     st->root = json_loadb((const char *)data + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!st->root)
-        return fail(err, errsz, EXIT_DATAERR, st->source, "header is not valid JSON: %s (byte %d)",
+        return tensor_fail(err, errsz, EXIT_DATAERR, st->source, "header is not valid JSON: %s (byte %d)",
                     jerr.text, jerr.position);
     if (!json_is_object(st->root))
-        return fail(err, errsz, EXIT_DATAERR, st->source, "header is not a JSON object");
+        return tensor_fail(err, errsz, EXIT_DATAERR, st->source, "header is not a JSON object");
     uint64_t data_size = size - 8 - hlen;
     const unsigned char *region = data + 8 + hlen;
 
@@ -243,7 +228,7 @@ static int parse_header(safetensors_t *st, const unsigned char *data, size_t siz
     st->t = calloc(n_keys ? n_keys : 1, sizeof *st->t);
     st->shapes = malloc((n_dims ? n_dims : 1) * sizeof *st->shapes);
     if (!st->t || !st->shapes)
-        return fail(err, errsz, EXIT_SOFTWARE, st->source, "out of memory");
+        return tensor_fail(err, errsz, EXIT_SOFTWARE, st->source, "out of memory");
     size_t dims_used = 0;
     json_object_foreach(st->root, key, v) {
         if (strcmp(key, "__metadata__") == 0) {
@@ -268,21 +253,16 @@ static int parse_header(safetensors_t *st, const unsigned char *data, size_t siz
 int safetensors_open_buffer(safetensors_t **out, const void *data, size_t size, const char *label,
                             char *err, size_t errsz)
 {
-    *out = NULL;
     safetensors_t *st = calloc(1, sizeof *st);
-    if (!st || !(st->source = strdup(label))) {
-        free(st);
-        snprintf(err, errsz, "%s: out of memory", label);
-        tensor_error_line(err);
-        return EXIT_SOFTWARE;
-    }
-    int rc = parse_header(st, data, size, err, errsz);
+    int rc = st && (st->source = strdup(label))
+                 ? parse_header(st, data, size, err, errsz)
+                 : tensor_fail(err, errsz, EXIT_SOFTWARE, label, "out of memory");
     if (rc != 0) {
         safetensors_close(st);
-        return rc;
+        st = NULL;
     }
     *out = st;
-    return 0;
+    return rc;
 }
 
 int safetensors_open(safetensors_t **out, const char *path, char *err, size_t errsz)
@@ -290,17 +270,11 @@ int safetensors_open(safetensors_t **out, const char *path, char *err, size_t er
     mapped_file_t map;
     *out = NULL;
     int rc = mapped_file_open(&map, path, err, errsz);
-    if (rc != 0) {
-        tensor_error_line(err);
-        return rc;
-    }
-    rc = safetensors_open_buffer(out, map.data, map.size, path, err, errsz);
-    if (rc != 0) {
+    if (rc == 0 && (rc = safetensors_open_buffer(out, map.data, map.size, path, err, errsz)) == 0)
+        (*out)->map = map; /* the mapping lives as long as the views */
+    else
         mapped_file_close(&map);
-        return rc;
-    }
-    (*out)->map = map;
-    return 0;
+    return rc;
 }
 
 void safetensors_close(safetensors_t *st)
@@ -419,29 +393,29 @@ static int check_write_input(const safetensors_entry_t *t, size_t n, const size_
         const safetensors_entry_t *e = &t[order[k]];
         const char *nm = short_name(nb, sizeof nb, e->name);
         if (!e->name[0] || strcmp(e->name, "__metadata__") == 0)
-            return fail(err, errsz, EXIT_DATAERR, "safetensors writer", "bad tensor name '%s'", nm);
+            return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer", "bad tensor name '%s'", nm);
         if (k > 0 && strcmp(t[order[k - 1]].name, e->name) == 0)
-            return fail(err, errsz, EXIT_DATAERR, "safetensors writer",
+            return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
                         "tensor name '%s' appears twice", nm);
         uint64_t numel, nbytes;
         for (size_t d = 0; d < e->ndim; d++)
             if (e->shape[d] > (uint64_t)INT64_MAX)
-                return fail(err, errsz, EXIT_DATAERR, "safetensors writer",
+                return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
                             "tensor '%s': dimension too large", nm);
         if (tensor_shape_numel(&numel, &nbytes, e->shape, e->ndim, 8) != 0 ||
             nbytes > (uint64_t)INT64_MAX)
-            return fail(err, errsz, EXIT_DATAERR, "safetensors writer",
+            return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
                         "tensor '%s': shape's size overflows", nm);
         for (uint64_t i = 0; i < numel; i++)
             if (!isfinite(e->data[i]))
-                return fail(err, errsz, EXIT_DATAERR, "safetensors writer",
+                return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
                             "tensor '%s': element %llu is NaN or infinite", nm,
                             (unsigned long long)i);
     }
     for (size_t i = 0; i < n_meta; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(mk[i], mk[j]) == 0)
-                return fail(err, errsz, EXIT_DATAERR, "safetensors writer",
+                return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
                             "metadata key '%s' appears twice", short_name(nb, sizeof nb, mk[i]));
     return 0;
 }
@@ -455,7 +429,7 @@ int safetensors_write_f64(const char *path, const safetensors_entry_t *tensors, 
     const char ***by_name = malloc((n ? n : 1) * sizeof *by_name);
     int rc = 0;
     if (!order || !names || !by_name) {
-        rc = fail(err, errsz, EXIT_SOFTWARE, path, "out of memory");
+        rc = tensor_fail(err, errsz, EXIT_SOFTWARE, path, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -470,13 +444,13 @@ int safetensors_write_f64(const char *path, const safetensors_entry_t *tensors, 
         goto out;
     char *header = write_header(tensors, order, n, meta_keys, meta_values, n_meta);
     if (!header) {
-        rc = fail(err, errsz, EXIT_SOFTWARE, path, "cannot build the header");
+        rc = tensor_fail(err, errsz, EXIT_SOFTWARE, path, "cannot build the header");
         goto out;
     }
     size_t hlen = strlen(header), padded = (hlen + 7) / 8 * 8;
     atomic_file_t af;
     if (atomic_open(&af, path) != 0) {
-        rc = fail(err, errsz, EXIT_CANTCREAT, path, "cannot create: %s", strerror(errno));
+        rc = tensor_fail(err, errsz, EXIT_CANTCREAT, path, "cannot create: %s", strerror(errno));
         free(header);
         goto out;
     }
@@ -496,7 +470,7 @@ int safetensors_write_f64(const char *path, const safetensors_entry_t *tensors, 
             break; /* ferror is set; the commit below fails and removes the file */
     }
     if (atomic_commit(&af) != 0)
-        rc = fail(err, errsz, EXIT_IOERR, path, "cannot write: %s", strerror(errno));
+        rc = tensor_fail(err, errsz, EXIT_IOERR, path, "cannot write: %s", strerror(errno));
 out:
     free(order);
     free(names);

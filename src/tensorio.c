@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,13 +96,23 @@ void tensor_error_line(char *err)
             *p = '?';
 }
 
-static void view_error(char *err, size_t errsz, const tensor_view_t *t, const char *what)
+int tensor_fail(char *err, size_t errsz, int code, const char *source, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(err, errsz, "%s: %s", source, what);
+    tensor_error_line(err);
+    return code;
+}
+
+static int view_fail(char *err, size_t errsz, const tensor_view_t *t, const char *what)
 {
     if (t->name[0])
-        snprintf(err, errsz, "%s: tensor '%s': %s", t->source, t->name, what);
-    else
-        snprintf(err, errsz, "%s: %s", t->source, what);
-    tensor_error_line(err);
+        return tensor_fail(err, errsz, EXIT_DATAERR, t->source, "tensor '%s': %s", t->name, what);
+    return tensor_fail(err, errsz, EXIT_DATAERR, t->source, "%s", what);
 }
 
 /* Position in row-major order of the element stored at column-major index k. */
@@ -128,8 +139,7 @@ int tensor_view_read_f64(double *out, const tensor_view_t *t, char *err, size_t 
     if (w == 0) {
         snprintf(what, sizeof what, "dtype %s cannot be read (want F64, F32, F16 or BF16)",
                  t->dtype_name);
-        view_error(err, errsz, t, what);
-        return EXIT_DATAERR;
+        return view_fail(err, errsz, t, what);
     }
     int reorder = t->fortran_order && t->ndim > 1;
     for (uint64_t k = 0; k < t->numel; k++) {
@@ -137,8 +147,7 @@ int tensor_view_read_f64(double *out, const tensor_view_t *t, char *err, size_t 
         if (decode_element(&v, t->data + k * w, t->dtype) != 0) {
             snprintf(what, sizeof what, "element %llu is NaN or infinite",
                      (unsigned long long)(reorder ? fortran_to_c_index(k, t->shape, t->ndim) : k));
-            view_error(err, errsz, t, what);
-            return EXIT_DATAERR;
+            return view_fail(err, errsz, t, what);
         }
         out[reorder ? fortran_to_c_index(k, t->shape, t->ndim) : k] = v;
     }
@@ -151,28 +160,21 @@ int mapped_file_open(mapped_file_t *m, const char *path, char *err, size_t errsz
     m->data = NULL;
     m->size = 0;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
-        return EXIT_DATAERR;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errsz, "%s: not a regular file", path);
+    if (fd < 0)
+        return tensor_fail(err, errsz, EXIT_DATAERR, path, "cannot open: %s", strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
         close(fd);
-        return EXIT_DATAERR;
-    }
-    if ((uint64_t)st.st_size > SIZE_MAX) {
-        snprintf(err, errsz, "%s: file too large to map", path);
-        close(fd);
-        return EXIT_DATAERR;
+        return tensor_fail(err, errsz, EXIT_DATAERR, path, "not a regular file of a size we can map");
     }
     m->size = (size_t)st.st_size;
     if (m->size > 0) {
         void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
-            snprintf(err, errsz, "%s: cannot map: %s", path, strerror(errno));
+            int e = errno;
             close(fd);
             m->size = 0;
-            return errno == ENOMEM ? EXIT_SOFTWARE : EXIT_DATAERR;
+            return tensor_fail(err, errsz, e == ENOMEM ? EXIT_SOFTWARE : EXIT_DATAERR, path,
+                               "cannot map: %s", strerror(e));
         }
         m->data = p;
     }
@@ -203,9 +205,8 @@ static int tensor_f64_from_view(tensor_f64_t *t, const tensor_view_t *v, char *e
     t->data = malloc((v->numel ? v->numel : 1) * sizeof *t->data);
     if (!t->shape || !t->data) {
         tensor_f64_clear(t);
-        snprintf(err, errsz, "%s: out of memory for %llu values", v->source,
-                 (unsigned long long)v->numel);
-        return EXIT_SOFTWARE;
+        return tensor_fail(err, errsz, EXIT_SOFTWARE, v->source, "out of memory for %llu values",
+                           (unsigned long long)v->numel);
     }
     if (v->ndim)
         memcpy(t->shape, v->shape, v->ndim * sizeof *t->shape);
@@ -226,10 +227,8 @@ int tensor_load(tensor_f64_t *t, const char *spec, char *err, size_t errsz)
     if (cut) {
         size_t plen = (size_t)(cut - spec) + sizeof sep - 2; /* keep ".safetensors" */
         char *path = malloc(plen + 1);
-        if (!path) {
-            snprintf(err, errsz, "out of memory");
-            return EXIT_SOFTWARE;
-        }
+        if (!path)
+            return tensor_fail(err, errsz, EXIT_SOFTWARE, spec, "out of memory");
         memcpy(path, spec, plen);
         path[plen] = '\0';
         const char *name = cut + sizeof sep - 1;
@@ -239,20 +238,16 @@ int tensor_load(tensor_f64_t *t, const char *spec, char *err, size_t errsz)
         if (rc != 0)
             return rc;
         const tensor_view_t *v = safetensors_find(st, name);
-        if (!v) {
-            snprintf(err, errsz, "%s: no tensor named '%s'", safetensors_source(st), name);
-            rc = EXIT_DATAERR;
-        } else {
-            rc = tensor_f64_from_view(t, v, err, errsz);
-        }
+        rc = v ? tensor_f64_from_view(t, v, err, errsz)
+               : tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(st),
+                             "no tensor named '%s'", name);
         safetensors_close(st);
         return rc;
     }
     size_t L = strlen(spec);
-    if (L < 4 || strcmp(spec + L - 4, ".npy") != 0) {
-        snprintf(err, errsz, "%s: an input is X.npy or FILE.safetensors:TENSOR", spec);
-        return EXIT_DATAERR;
-    }
+    if (L < 4 || strcmp(spec + L - 4, ".npy") != 0)
+        return tensor_fail(err, errsz, EXIT_DATAERR, spec,
+                           "an input is X.npy or FILE.safetensors:TENSOR");
     npy_t *a;
     rc = npy_open(&a, spec, err, errsz);
     if (rc != 0)

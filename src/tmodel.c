@@ -2,7 +2,6 @@
  * of every tensor it calls for. */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,20 +45,6 @@ static const struct {
 
 static const char *const act_fns[] = {"relu",      "gelu", "gelu_new", "gelu_fast",
                                       "gelu_pytorch_tanh", "silu", "sigmoid"};
-
-static int tm_fail(char *err, size_t errsz, const char *source, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int tm_fail(char *err, size_t errsz, const char *source, const char *fmt, ...)
-{
-    char what[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(err, errsz, "%s: %s", source, what);
-    tensor_error_line(err);
-    return EXIT_DATAERR;
-}
 
 /* ---- config fields ---- */
 
@@ -192,10 +177,10 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
         json_error_t jerr;
         obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!obj)
-            return tm_fail(err, errsz, src, "metadata 'config' is not valid JSON: %s", jerr.text);
+            return tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata 'config' is not valid JSON: %s", jerr.text);
         if (!json_is_object(obj)) {
             json_decref(obj);
-            return tm_fail(err, errsz, src, "metadata 'config' is not a JSON object");
+            return tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata 'config' is not a JSON object");
         }
     }
     int rc = 0;
@@ -205,25 +190,25 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
         const json_t *jv = obj ? json_object_get(obj, fields[f].key) : NULL;
         if (jv && (json_field_text(buf, sizeof buf, jv) != 0 ||
                    parse_field(&val[f], fields[f].kind, buf, &why) != 0)) {
-            rc = tm_fail(err, errsz, src, "config field %s %s", fields[f].key, why);
+            rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "config field %s %s", fields[f].key, why);
             break;
         }
         const char *own = safetensors_metadata_get(st, fields[f].key);
         if (own) {
             field_value_t v2;
             if (parse_field(&v2, fields[f].kind, own, &why) != 0) {
-                rc = tm_fail(err, errsz, src, "metadata %s %s", fields[f].key, why);
+                rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata %s %s", fields[f].key, why);
                 break;
             }
             if (val[f].set && !same_value(&val[f], &v2, fields[f].kind)) {
-                rc = tm_fail(err, errsz, src, "metadata %s disagrees with config's %s",
+                rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata %s disagrees with config's %s",
                              fields[f].key, fields[f].key);
                 break;
             }
             val[f] = v2;
         }
         if (fields[f].required && !val[f].set)
-            rc = tm_fail(err, errsz, src,
+            rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
                          "config lacks %s (metadata key \"config\" or \"%s\"; see tmodel.h)",
                          fields[f].key, fields[f].key);
     }
@@ -243,7 +228,7 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
     c->causal = val[F_ATTN_DIR].set ? (int)val[F_ATTN_DIR].i : 1;
     c->gated_mlp = val[F_GATED].set ? (int)val[F_GATED].i : has_gate;
     if (val[F_GATED].set && !c->gated_mlp && has_gate)
-        return tm_fail(err, errsz, src, "config says gated_mlp false but blocks.0.mlp.W_gate exists");
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "config says gated_mlp false but blocks.0.mlp.W_gate exists");
     return 0;
 }
 
@@ -307,9 +292,9 @@ static int check_param(const tmodel_t *m, int64_t layer, tmodel_param_t p, char 
     tmodel_param_name(name, sizeof name, layer, p);
     const tensor_view_t *v = safetensors_find(m->st, name);
     if (!v)
-        return tm_fail(err, errsz, src, "missing tensor '%s'", name);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "missing tensor '%s'", name);
     if (v->dtype == TENSOR_OTHER)
-        return tm_fail(err, errsz, src, "tensor '%s' has dtype %s (want F64, F32, F16 or BF16)",
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s' has dtype %s (want F64, F32, F16 or BF16)",
                        name, v->dtype_name);
     uint64_t shape[3];
     size_t nd = tmodel_param_shape(shape, m, p);
@@ -319,7 +304,7 @@ static int check_param(const tmodel_t *m, int64_t layer, tmodel_param_t p, char 
     if (!same) {
         format_shape(want, sizeof want, shape, nd);
         format_shape(got, sizeof got, v->shape, v->ndim < 8 ? v->ndim : 8);
-        return tm_fail(err, errsz, src, "tensor '%s' has shape %s%s, the config says %s", name,
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s' has shape %s%s, the config says %s", name,
                        got, v->ndim < 8 ? "" : "...", want);
     }
     return 0;
@@ -344,7 +329,7 @@ static int check_tensors(const tmodel_t *m, char *err, size_t errsz)
     char name[96];
     tmodel_param_name(name, sizeof name, m->cfg.n_layers, TMODEL_W_Q);
     if (safetensors_find(m->st, name))
-        return tm_fail(err, errsz, safetensors_source(m->st),
+        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st),
                        "tensor '%s' exists but the config says n_layers %lld", name,
                        (long long)m->cfg.n_layers);
     return 0;
@@ -354,10 +339,9 @@ static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errs
 {
     tmodel_t *m = calloc(1, sizeof *m);
     if (!m) {
-        snprintf(err, errsz, "%s: out of memory", safetensors_source(st));
-        tensor_error_line(err);
+        int rc = tensor_fail(err, errsz, EXIT_SOFTWARE, safetensors_source(st), "out of memory");
         safetensors_close(st);
-        return EXIT_SOFTWARE;
+        return rc;
     }
     m->st = st;
     int rc = read_config(&m->cfg, st, safetensors_find(st, "blocks.0.mlp.W_gate") != NULL, err,
@@ -408,7 +392,7 @@ int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p,
     const tensor_view_t *v = tmodel_has(m, p) && layer >= 0 && layer < m->cfg.n_layers
                                  ? safetensors_find(m->st, name) : NULL;
     if (!v)
-        return tm_fail(err, errsz, safetensors_source(m->st), "model has no tensor '%s'", name);
+        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st), "model has no tensor '%s'", name);
     return tensor_view_read_f64(out, v, err, errsz);
 }
 

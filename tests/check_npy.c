@@ -201,11 +201,8 @@ END_TEST
  * hex.  Skipped, saying so, without Debian's numpy. */
 START_TEST(test_numpy_written)
 {
-    if (access("/usr/bin/python3", X_OK) != 0 ||
-        system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0) {
-        fprintf(stderr, "check_npy: /usr/bin/python3 with numpy missing: numpy cross-check skipped\n");
+    if (!mio_have_python("numpy", "check_npy: files np.save wrote"))
         return;
-    }
     char script[300], out[300], cmd[1000], err[512];
     mio_path(script, sizeof script, "w.py");
     mio_path(out, sizeof out, "vals.txt");

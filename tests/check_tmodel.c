@@ -325,11 +325,8 @@ END_TEST
  * Skipped, saying so, without Debian's numpy. */
 START_TEST(test_python_written)
 {
-    if (access("/usr/bin/python3", X_OK) != 0 ||
-        system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0) {
-        fprintf(stderr, "check_tmodel: /usr/bin/python3 with numpy missing: cross-check skipped\n");
+    if (!mio_have_python("numpy", "check_tmodel: models scripts/tlmodel.py wrote"))
         return;
-    }
     static const char *dtypes[] = {"F64", "F32", "F16", "BF16"};
     char script[300], cmd[1200], err[512], path[300], vals[300];
     mio_path(script, sizeof script, "w.py");
@@ -463,11 +460,12 @@ END_TEST
 START_TEST(test_onnx_extraction)
 {
     static const char onnx[] = "models/cache/ch_PP-OCRv4_rec_infer.onnx";
-    if (access(onnx, R_OK) != 0 || access("models/ppocrv4-svtr.safetensors", R_OK) != 0 ||
-        system("/usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null") != 0) {
-        fprintf(stderr, "check_tmodel: cached ONNX model or python3-onnx absent: extraction check skipped\n");
+    if (access(onnx, R_OK) != 0 || access("models/ppocrv4-svtr.safetensors", R_OK) != 0) {
+        fprintf(stderr, "check_tmodel: no cached ONNX model: extraction check skipped (run make models)\n");
         return;
     }
+    if (!mio_have_python("onnx, numpy", "check_tmodel: the extraction check"))
+        return;
     char out[300], cmd[1000];
     mio_path(out, sizeof out, "svtr.safetensors");
     snprintf(cmd, sizeof cmd,

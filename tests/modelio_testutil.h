@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "testutil.h"
 
 /* mkdtemp'd directory for one test; removed (with its files) by mio_tmp_clear. */
@@ -53,6 +54,18 @@ static inline void mio_write_safetensors(const char *path, uint64_t hlen, const 
         memcpy(buf + 8 + L, data, datasz);
     mio_write_bytes(path, buf, 8 + L + datasz);
     free(buf);
+}
+
+/* 1 when Debian's /usr/bin/python3 imports modules ("numpy", "onnx, numpy");
+ * otherwise says on stderr that what is skipped, and 0. */
+static inline int mio_have_python(const char *modules, const char *what)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import %s' 2>/dev/null", modules);
+    if (access("/usr/bin/python3", X_OK) == 0 && system(cmd) == 0)
+        return 1;
+    fprintf(stderr, "%s: /usr/bin/python3 with %s missing: skipped\n", what, modules);
+    return 0;
 }
 
 /* err is exactly one line, non-empty. */
