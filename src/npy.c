@@ -104,7 +104,8 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
 {
     static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
     if (size < 10 || memcmp(data, magic, 6) != 0)
-        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "not a .npy file (no \\x93NUMPY magic)");
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                           "not a .npy file (no \\x93NUMPY magic)");
     unsigned major = data[6], minor = data[7];
     size_t start;
     uint64_t hlen;
@@ -113,16 +114,18 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
         start = 10;
     } else if ((major == 2 || major == 3) && minor == 0) {
         if (size < 12)
-            return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "file too short for its header length");
+            return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                               "file too short for its header length");
         hlen = (uint64_t)data[8] | (uint64_t)data[9] << 8 | (uint64_t)data[10] << 16 |
                (uint64_t)data[11] << 24;
         start = 12;
     } else {
-        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "format version %u.%u not supported", major, minor);
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                           "format version %u.%u not supported", major, minor);
     }
     if (hlen > size - start)
-        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "header length %llu exceeds the file",
-                        (unsigned long long)hlen);
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                           "header length %llu exceeds the file", (unsigned long long)hlen);
     cursor_t c = {(const char *)data + start, (const char *)data + start + hlen};
     int have_descr = 0, have_order = 0, have_shape = 0;
     size_t ndim = 0;
@@ -137,21 +140,23 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
             return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "header dict is malformed");
         if (strcmp(key, "descr") == 0 && !have_descr) {
             if (read_string(&c, a->descr, sizeof a->descr) != 0)
-                return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "descr is not a short string");
+                return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                                   "descr is not a short string");
             have_descr = 1;
         } else if (strcmp(key, "fortran_order") == 0 && !have_order) {
             if (read_word(&c, "True"))
                 a->view.fortran_order = 1;
             else if (!read_word(&c, "False"))
-                return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "fortran_order is not True or False");
+                return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                                   "fortran_order is not True or False");
             have_order = 1;
         } else if (strcmp(key, "shape") == 0 && !have_shape) {
             if (read_shape(&c, a->shape, &ndim, &why) != 0)
                 return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "%s", why);
             have_shape = 1;
         } else {
-            return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "unexpected or repeated key '%s' in the header",
-                            key);
+            return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                               "unexpected or repeated key '%s' in the header", key);
         }
         if (!eat(&c, ',')) {
             if (!eat(&c, '}'))
@@ -164,7 +169,9 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
         return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "text after the header dict");
     if (!have_descr || !have_order || !have_shape)
         return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "header lacks %s",
-                        !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
+                           !have_descr   ? "descr"
+                           : !have_order ? "fortran_order"
+                                         : "shape");
     if (strcmp(a->descr, "<f8") == 0)
         a->view.dtype = TENSOR_F64;
     else if (strcmp(a->descr, "<f4") == 0)
@@ -172,16 +179,17 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
     else if (strcmp(a->descr, "<f2") == 0)
         a->view.dtype = TENSOR_F16;
     else
-        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "dtype '%s' not supported (want <f8, <f4 or <f2)",
-                        a->descr);
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                           "dtype '%s' not supported (want <f8, <f4 or <f2)", a->descr);
     uint64_t nbytes;
     if (tensor_shape_numel(&a->view.numel, &nbytes, a->shape, ndim,
                            tensor_dtype_size(a->view.dtype)) != 0)
         return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "shape's size overflows 64 bits");
     uint64_t avail = size - start - hlen;
     if (nbytes != avail)
-        return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "shape and dtype need %llu data bytes, file has %llu",
-                        (unsigned long long)nbytes, (unsigned long long)avail);
+        return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
+                           "shape and dtype need %llu data bytes, file has %llu",
+                           (unsigned long long)nbytes, (unsigned long long)avail);
     a->view.source = a->source;
     a->view.name = "";
     a->view.dtype_name = a->descr;
@@ -218,7 +226,10 @@ int npy_open(npy_t **out, const char *path, char *err, size_t errsz)
     return rc;
 }
 
-const tensor_view_t *npy_tensor(const npy_t *a) { return &a->view; }
+const tensor_view_t *npy_tensor(const npy_t *a)
+{
+    return &a->view;
+}
 
 void npy_close(npy_t *a)
 {

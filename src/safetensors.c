@@ -19,8 +19,8 @@ struct safetensors {
     mapped_file_t map; /* empty for a borrowed buffer */
     json_t *root;      /* owns every name and dtype string below */
     size_t n;
-    st_entry_t *t;     /* sorted by name */
-    uint64_t *shapes;  /* all shapes, back to back */
+    st_entry_t *t;    /* sorted by name */
+    uint64_t *shapes; /* all shapes, back to back */
     size_t n_meta;
     const char **meta_key, **meta_value; /* sorted by key */
 };
@@ -30,11 +30,11 @@ static const struct {
     tensor_dtype_t dtype;
     size_t size;
 } st_dtypes[] = {
-    {"F64", TENSOR_F64, 8},     {"F32", TENSOR_F32, 4},    {"F16", TENSOR_F16, 2},
-    {"BF16", TENSOR_BF16, 2},   {"I64", TENSOR_OTHER, 8},  {"I32", TENSOR_OTHER, 4},
-    {"I16", TENSOR_OTHER, 2},   {"I8", TENSOR_OTHER, 1},   {"U64", TENSOR_OTHER, 8},
-    {"U32", TENSOR_OTHER, 4},   {"U16", TENSOR_OTHER, 2},  {"U8", TENSOR_OTHER, 1},
-    {"BOOL", TENSOR_OTHER, 1},  {"F8_E4M3", TENSOR_OTHER, 1}, {"F8_E5M2", TENSOR_OTHER, 1},
+    {"F64", TENSOR_F64, 8},    {"F32", TENSOR_F32, 4},       {"F16", TENSOR_F16, 2},
+    {"BF16", TENSOR_BF16, 2},  {"I64", TENSOR_OTHER, 8},     {"I32", TENSOR_OTHER, 4},
+    {"I16", TENSOR_OTHER, 2},  {"I8", TENSOR_OTHER, 1},      {"U64", TENSOR_OTHER, 8},
+    {"U32", TENSOR_OTHER, 4},  {"U16", TENSOR_OTHER, 2},     {"U8", TENSOR_OTHER, 1},
+    {"BOOL", TENSOR_OTHER, 1}, {"F8_E4M3", TENSOR_OTHER, 1}, {"F8_E5M2", TENSOR_OTHER, 1},
 };
 
 /* A name shortened for a message. */
@@ -76,16 +76,19 @@ static int parse_entry(st_entry_t *e, uint64_t *shape_buf, const char *name, con
     char nb[96];
     const char *nm = short_name(nb, sizeof nb, name);
     if (!json_is_object(obj))
-        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': entry is not an object", nm);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': entry is not an object",
+                           nm);
     const json_t *dt = json_object_get(obj, "dtype"), *sh = json_object_get(obj, "shape"),
                  *off = json_object_get(obj, "data_offsets");
     if (!json_is_string(dt))
-        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': dtype missing or not a string", nm);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "tensor '%s': dtype missing or not a string", nm);
     if (!json_is_array(sh))
-        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s': shape missing or not a list", nm);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "tensor '%s': shape missing or not a list", nm);
     if (!json_is_array(off) || json_array_size(off) != 2)
         return tensor_fail(err, errsz, EXIT_DATAERR, src,
-                    "tensor '%s': data_offsets missing or not a list [begin, end]", nm);
+                           "tensor '%s': data_offsets missing or not a list [begin, end]", nm);
     e->view.dtype_name = json_string_value(dt);
     e->view.dtype = TENSOR_OTHER;
     size_t elsize = 0;
@@ -98,25 +101,25 @@ static int parse_entry(st_entry_t *e, uint64_t *shape_buf, const char *name, con
     for (size_t i = 0; i < ndim; i++)
         if (get_uint(&shape_buf[i], json_array_get(sh, i)) != 0)
             return tensor_fail(err, errsz, EXIT_DATAERR, src,
-                        "tensor '%s': shape entry %zu is not an integer >= 0", nm, i);
+                               "tensor '%s': shape entry %zu is not an integer >= 0", nm, i);
     uint64_t nbytes;
     if (tensor_shape_numel(&e->view.numel, &nbytes, shape_buf, ndim, elsize) != 0)
         return tensor_fail(err, errsz, EXIT_DATAERR, src,
-                    "tensor '%s': shape's size overflows 64 bits", nm);
+                           "tensor '%s': shape's size overflows 64 bits", nm);
     if (get_uint(&e->begin, json_array_get(off, 0)) != 0 ||
         get_uint(&e->end, json_array_get(off, 1)) != 0)
         return tensor_fail(err, errsz, EXIT_DATAERR, src,
-                    "tensor '%s': data_offsets are not integers >= 0", nm);
+                           "tensor '%s': data_offsets are not integers >= 0", nm);
     if (e->begin > e->end || e->end > data_size)
         return tensor_fail(err, errsz, EXIT_DATAERR, src,
-                    "tensor '%s': data_offsets [%llu, %llu] outside the data (%llu bytes)", nm,
-                    (unsigned long long)e->begin, (unsigned long long)e->end,
-                    (unsigned long long)data_size);
+                           "tensor '%s': data_offsets [%llu, %llu] outside the data (%llu bytes)",
+                           nm, (unsigned long long)e->begin, (unsigned long long)e->end,
+                           (unsigned long long)data_size);
     if (elsize != 0 && e->end - e->begin != nbytes)
         return tensor_fail(err, errsz, EXIT_DATAERR, src,
-                    "tensor '%s': data_offsets hold %llu bytes, shape and %s need %llu", nm,
-                    (unsigned long long)(e->end - e->begin), e->view.dtype_name,
-                    (unsigned long long)nbytes);
+                           "tensor '%s': data_offsets hold %llu bytes, shape and %s need %llu", nm,
+                           (unsigned long long)(e->end - e->begin), e->view.dtype_name,
+                           (unsigned long long)nbytes);
     e->view.name = name;
     e->view.ndim = ndim;
     e->view.shape = shape_buf;
@@ -136,10 +139,12 @@ static int parse_metadata(safetensors_t *st, const json_t *meta, char *err, size
     const char *key;
     json_t *v;
     char nb[96];
-    json_object_foreach((json_t *)meta, key, v) {
+    json_object_foreach((json_t *)meta, key, v)
+    {
         if (!json_is_string(v))
             return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
-                        "__metadata__ value of '%s' is not a string", short_name(nb, sizeof nb, key));
+                               "__metadata__ value of '%s' is not a string",
+                               short_name(nb, sizeof nb, key));
         st->meta_key[st->n_meta] = key;
         st->meta_value[st->n_meta] = json_string_value(v);
         st->n_meta++;
@@ -176,9 +181,9 @@ static int check_overlap(const safetensors_t *st, char *err, size_t errsz)
         if (reach && e->begin < reach->end) {
             char na[64], nb[64];
             rc = tensor_fail(err, errsz, EXIT_DATAERR, st->source,
-                      "tensors '%s' and '%s' overlap in the data",
-                      short_name(na, sizeof na, reach->view.name),
-                      short_name(nb, sizeof nb, e->view.name));
+                             "tensors '%s' and '%s' overlap in the data",
+                             short_name(na, sizeof na, reach->view.name),
+                             short_name(nb, sizeof nb, e->view.name));
         }
         if (!reach || e->end > reach->end)
             reach = e;
@@ -192,25 +197,25 @@ static int parse_header(safetensors_t *st, const unsigned char *data, size_t siz
 {
     if (size < 8)
         return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
-                    "%zu bytes: too short for the 8-byte header length", size);
+                           "%zu bytes: too short for the 8-byte header length", size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
         hlen = hlen << 8 | data[i];
     if (hlen > size - 8)
         return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
-                    "header length %llu exceeds the %zu bytes that follow it",
-                    (unsigned long long)hlen, size - 8);
+                           "header length %llu exceeds the %zu bytes that follow it",
+                           (unsigned long long)hlen, size - 8);
     if (hlen > SAFETENSORS_MAX_HEADER)
         return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
-                    "header length %llu is over the %llu-byte limit", (unsigned long long)hlen,
-                    (unsigned long long)SAFETENSORS_MAX_HEADER);
+                           "header length %llu is over the %llu-byte limit",
+                           (unsigned long long)hlen, (unsigned long long)SAFETENSORS_MAX_HEADER);
     if (hlen == 0 || data[8] != '{')
         return tensor_fail(err, errsz, EXIT_DATAERR, st->source, "header does not start with '{'");
     json_error_t jerr;
     st->root = json_loadb((const char *)data + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!st->root)
-        return tensor_fail(err, errsz, EXIT_DATAERR, st->source, "header is not valid JSON: %s (byte %d)",
-                    jerr.text, jerr.position);
+        return tensor_fail(err, errsz, EXIT_DATAERR, st->source,
+                           "header is not valid JSON: %s (byte %d)", jerr.text, jerr.position);
     if (!json_is_object(st->root))
         return tensor_fail(err, errsz, EXIT_DATAERR, st->source, "header is not a JSON object");
     uint64_t data_size = size - 8 - hlen;
@@ -220,7 +225,8 @@ static int parse_header(safetensors_t *st, const unsigned char *data, size_t siz
     size_t n_keys = json_object_size(st->root), n_dims = 0;
     const char *key;
     json_t *v;
-    json_object_foreach(st->root, key, v) {
+    json_object_foreach(st->root, key, v)
+    {
         const json_t *sh = json_is_object(v) ? json_object_get(v, "shape") : NULL;
         if (json_is_array(sh))
             n_dims += json_array_size(sh);
@@ -230,7 +236,8 @@ static int parse_header(safetensors_t *st, const unsigned char *data, size_t siz
     if (!st->t || !st->shapes)
         return tensor_fail(err, errsz, EXIT_SOFTWARE, st->source, "out of memory");
     size_t dims_used = 0;
-    json_object_foreach(st->root, key, v) {
+    json_object_foreach(st->root, key, v)
+    {
         if (strcmp(key, "__metadata__") == 0) {
             int rc = parse_metadata(st, v, err, errsz);
             if (rc != 0)
@@ -291,8 +298,14 @@ void safetensors_close(safetensors_t *st)
     free(st);
 }
 
-const char *safetensors_source(const safetensors_t *st) { return st->source; }
-size_t safetensors_num_tensors(const safetensors_t *st) { return st->n; }
+const char *safetensors_source(const safetensors_t *st)
+{
+    return st->source;
+}
+size_t safetensors_num_tensors(const safetensors_t *st)
+{
+    return st->n;
+}
 const tensor_view_t *safetensors_tensor(const safetensors_t *st, size_t i)
 {
     return i < st->n ? &st->t[i].view : NULL;
@@ -306,7 +319,10 @@ const tensor_view_t *safetensors_find(const safetensors_t *st, const char *name)
     return e ? &e->view : NULL;
 }
 
-size_t safetensors_num_metadata(const safetensors_t *st) { return st->n_meta; }
+size_t safetensors_num_metadata(const safetensors_t *st)
+{
+    return st->n_meta;
+}
 const char *safetensors_metadata_key(const safetensors_t *st, size_t i)
 {
     return i < st->n_meta ? st->meta_key[i] : NULL;
@@ -393,30 +409,32 @@ static int check_write_input(const safetensors_entry_t *t, size_t n, const size_
         const safetensors_entry_t *e = &t[order[k]];
         const char *nm = short_name(nb, sizeof nb, e->name);
         if (!e->name[0] || strcmp(e->name, "__metadata__") == 0)
-            return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer", "bad tensor name '%s'", nm);
+            return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
+                               "bad tensor name '%s'", nm);
         if (k > 0 && strcmp(t[order[k - 1]].name, e->name) == 0)
             return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
-                        "tensor name '%s' appears twice", nm);
+                               "tensor name '%s' appears twice", nm);
         uint64_t numel, nbytes;
         for (size_t d = 0; d < e->ndim; d++)
             if (e->shape[d] > (uint64_t)INT64_MAX)
                 return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
-                            "tensor '%s': dimension too large", nm);
+                                   "tensor '%s': dimension too large", nm);
         if (tensor_shape_numel(&numel, &nbytes, e->shape, e->ndim, 8) != 0 ||
             nbytes > (uint64_t)INT64_MAX)
             return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
-                        "tensor '%s': shape's size overflows", nm);
+                               "tensor '%s': shape's size overflows", nm);
         for (uint64_t i = 0; i < numel; i++)
             if (!isfinite(e->data[i]))
                 return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
-                            "tensor '%s': element %llu is NaN or infinite", nm,
-                            (unsigned long long)i);
+                                   "tensor '%s': element %llu is NaN or infinite", nm,
+                                   (unsigned long long)i);
     }
     for (size_t i = 0; i < n_meta; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(mk[i], mk[j]) == 0)
                 return tensor_fail(err, errsz, EXIT_DATAERR, "safetensors writer",
-                            "metadata key '%s' appears twice", short_name(nb, sizeof nb, mk[i]));
+                                   "metadata key '%s' appears twice",
+                                   short_name(nb, sizeof nb, mk[i]));
     return 0;
 }
 

@@ -19,11 +19,15 @@ _Static_assert(sizeof(double) == 8, "binary64 double");
 size_t tensor_dtype_size(tensor_dtype_t dtype)
 {
     switch (dtype) {
-    case TENSOR_F64: return 8;
-    case TENSOR_F32: return 4;
+    case TENSOR_F64:
+        return 8;
+    case TENSOR_F32:
+        return 4;
     case TENSOR_F16:
-    case TENSOR_BF16: return 2;
-    default: return 0;
+    case TENSOR_BF16:
+        return 2;
+    default:
+        return 0;
     }
 }
 
@@ -82,10 +86,14 @@ static int decode_element(double *out, const unsigned char *p, tensor_dtype_t dt
         memcpy(out, &bits, 8);
         return isfinite(*out) ? 0 : -1;
     }
-    case TENSOR_F32: return decode_small_float(out, load_le(p, 4), 8, 23);
-    case TENSOR_F16: return decode_small_float(out, load_le(p, 2), 5, 10);
-    case TENSOR_BF16: return decode_small_float(out, load_le(p, 2), 8, 7);
-    default: return -1;
+    case TENSOR_F32:
+        return decode_small_float(out, load_le(p, 4), 8, 23);
+    case TENSOR_F16:
+        return decode_small_float(out, load_le(p, 2), 5, 10);
+    case TENSOR_BF16:
+        return decode_small_float(out, load_le(p, 2), 8, 7);
+    default:
+        return -1;
     }
 }
 
@@ -164,7 +172,8 @@ int mapped_file_open(mapped_file_t *m, const char *path, char *err, size_t errsz
         return tensor_fail(err, errsz, EXIT_DATAERR, path, "cannot open: %s", strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
         close(fd);
-        return tensor_fail(err, errsz, EXIT_DATAERR, path, "not a regular file of a size we can map");
+        return tensor_fail(err, errsz, EXIT_DATAERR, path,
+                           "not a regular file of a size we can map");
     }
     m->size = (size_t)st.st_size;
     if (m->size > 0) {

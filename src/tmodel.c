@@ -43,33 +43,50 @@ static const struct {
     [TMODEL_LN_FINAL_B] = {"ln_final.b", 1, {DIM_D}},
 };
 
-static const char *const act_fns[] = {"relu",      "gelu", "gelu_new", "gelu_fast",
-                                      "gelu_pytorch_tanh", "silu", "sigmoid"};
+static const char *const act_fns[] = {
+    "relu", "gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "silu", "sigmoid"};
 
 /* ---- config fields ---- */
 
 typedef enum { KIND_INT, KIND_REAL, KIND_ACT, KIND_NORM, KIND_DIR, KIND_BOOL } field_kind_t;
 enum {
-    F_D_MODEL, F_N_LAYERS, F_N_HEADS, F_D_HEAD, F_D_MLP, F_ACT_FN, F_NORM, F_EPS, F_EPS_FINAL,
-    F_ATTN_SCALE, F_ATTN_DIR, F_GATED, N_FIELDS
+    F_D_MODEL,
+    F_N_LAYERS,
+    F_N_HEADS,
+    F_D_HEAD,
+    F_D_MLP,
+    F_ACT_FN,
+    F_NORM,
+    F_EPS,
+    F_EPS_FINAL,
+    F_ATTN_SCALE,
+    F_ATTN_DIR,
+    F_GATED,
+    N_FIELDS
 };
 static const struct {
     const char *key;
     field_kind_t kind;
     int required;
 } fields[N_FIELDS] = {
-    [F_D_MODEL] = {"d_model", KIND_INT, 1},       [F_N_LAYERS] = {"n_layers", KIND_INT, 1},
-    [F_N_HEADS] = {"n_heads", KIND_INT, 1},       [F_D_HEAD] = {"d_head", KIND_INT, 1},
-    [F_D_MLP] = {"d_mlp", KIND_INT, 1},           [F_ACT_FN] = {"act_fn", KIND_ACT, 1},
-    [F_NORM] = {"normalization_type", KIND_NORM, 0}, [F_EPS] = {"eps", KIND_REAL, 0},
-    [F_EPS_FINAL] = {"eps_final", KIND_REAL, 0}, [F_ATTN_SCALE] = {"attn_scale", KIND_REAL, 0},
-    [F_ATTN_DIR] = {"attention_dir", KIND_DIR, 0}, [F_GATED] = {"gated_mlp", KIND_BOOL, 0},
+    [F_D_MODEL] = {"d_model", KIND_INT, 1},
+    [F_N_LAYERS] = {"n_layers", KIND_INT, 1},
+    [F_N_HEADS] = {"n_heads", KIND_INT, 1},
+    [F_D_HEAD] = {"d_head", KIND_INT, 1},
+    [F_D_MLP] = {"d_mlp", KIND_INT, 1},
+    [F_ACT_FN] = {"act_fn", KIND_ACT, 1},
+    [F_NORM] = {"normalization_type", KIND_NORM, 0},
+    [F_EPS] = {"eps", KIND_REAL, 0},
+    [F_EPS_FINAL] = {"eps_final", KIND_REAL, 0},
+    [F_ATTN_SCALE] = {"attn_scale", KIND_REAL, 0},
+    [F_ATTN_DIR] = {"attention_dir", KIND_DIR, 0},
+    [F_GATED] = {"gated_mlp", KIND_BOOL, 0},
 };
 
 typedef struct {
     int set;
-    int64_t i;   /* INT, NORM, DIR, BOOL, ACT (index into act_fns) */
-    double r;    /* REAL */
+    int64_t i; /* INT, NORM, DIR, BOOL, ACT (index into act_fns) */
+    double r;  /* REAL */
 } field_value_t;
 
 /* Parse one field's text; -1 with why set when it does not fit the kind. */
@@ -177,10 +194,12 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
         json_error_t jerr;
         obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!obj)
-            return tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata 'config' is not valid JSON: %s", jerr.text);
+            return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                               "metadata 'config' is not valid JSON: %s", jerr.text);
         if (!json_is_object(obj)) {
             json_decref(obj);
-            return tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata 'config' is not a JSON object");
+            return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                               "metadata 'config' is not a JSON object");
         }
     }
     int rc = 0;
@@ -190,27 +209,30 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
         const json_t *jv = obj ? json_object_get(obj, fields[f].key) : NULL;
         if (jv && (json_field_text(buf, sizeof buf, jv) != 0 ||
                    parse_field(&val[f], fields[f].kind, buf, &why) != 0)) {
-            rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "config field %s %s", fields[f].key, why);
+            rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "config field %s %s", fields[f].key,
+                             why);
             break;
         }
         const char *own = safetensors_metadata_get(st, fields[f].key);
         if (own) {
             field_value_t v2;
             if (parse_field(&v2, fields[f].kind, own, &why) != 0) {
-                rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata %s %s", fields[f].key, why);
+                rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata %s %s", fields[f].key,
+                                 why);
                 break;
             }
             if (val[f].set && !same_value(&val[f], &v2, fields[f].kind)) {
-                rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata %s disagrees with config's %s",
-                             fields[f].key, fields[f].key);
+                rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
+                                 "metadata %s disagrees with config's %s", fields[f].key,
+                                 fields[f].key);
                 break;
             }
             val[f] = v2;
         }
         if (fields[f].required && !val[f].set)
             rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
-                         "config lacks %s (metadata key \"config\" or \"%s\"; see tmodel.h)",
-                         fields[f].key, fields[f].key);
+                             "config lacks %s (metadata key \"config\" or \"%s\"; see tmodel.h)",
+                             fields[f].key, fields[f].key);
     }
     json_decref(obj);
     if (rc != 0)
@@ -228,7 +250,8 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
     c->causal = val[F_ATTN_DIR].set ? (int)val[F_ATTN_DIR].i : 1;
     c->gated_mlp = val[F_GATED].set ? (int)val[F_GATED].i : has_gate;
     if (val[F_GATED].set && !c->gated_mlp && has_gate)
-        return tensor_fail(err, errsz, EXIT_DATAERR, src, "config says gated_mlp false but blocks.0.mlp.W_gate exists");
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "config says gated_mlp false but blocks.0.mlp.W_gate exists");
     return 0;
 }
 
@@ -245,8 +268,12 @@ void tmodel_param_name(char *buf, size_t bufsz, int64_t layer, tmodel_param_t p)
 int tmodel_has(const tmodel_t *m, tmodel_param_t p)
 {
     switch (p) {
-    case TMODEL_LN1_W: case TMODEL_LN1_B: case TMODEL_LN2_W: case TMODEL_LN2_B:
-    case TMODEL_LN_FINAL_W: case TMODEL_LN_FINAL_B:
+    case TMODEL_LN1_W:
+    case TMODEL_LN1_B:
+    case TMODEL_LN2_W:
+    case TMODEL_LN2_B:
+    case TMODEL_LN_FINAL_W:
+    case TMODEL_LN_FINAL_B:
         return m->cfg.normalization == TMODEL_NORM_LN;
     case TMODEL_W_GATE:
         return m->cfg.gated_mlp;
@@ -259,7 +286,7 @@ size_t tmodel_param_shape(uint64_t shape[3], const tmodel_t *m, tmodel_param_t p
 {
     for (size_t i = 0; i < params[p].ndim; i++) {
         int d = params[p].dims[i];
-        shape[i] = (uint64_t)(d == DIM_D ? m->cfg.d_model
+        shape[i] = (uint64_t)(d == DIM_D   ? m->cfg.d_model
                               : d == DIM_H ? m->cfg.n_heads
                               : d == DIM_E ? m->cfg.d_head
                                            : m->cfg.d_mlp);
@@ -294,8 +321,9 @@ static int check_param(const tmodel_t *m, int64_t layer, tmodel_param_t p, char 
     if (!v)
         return tensor_fail(err, errsz, EXIT_DATAERR, src, "missing tensor '%s'", name);
     if (v->dtype == TENSOR_OTHER)
-        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s' has dtype %s (want F64, F32, F16 or BF16)",
-                       name, v->dtype_name);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "tensor '%s' has dtype %s (want F64, F32, F16 or BF16)", name,
+                           v->dtype_name);
     uint64_t shape[3];
     size_t nd = tmodel_param_shape(shape, m, p);
     int same = v->ndim == nd;
@@ -304,8 +332,9 @@ static int check_param(const tmodel_t *m, int64_t layer, tmodel_param_t p, char 
     if (!same) {
         format_shape(want, sizeof want, shape, nd);
         format_shape(got, sizeof got, v->shape, v->ndim < 8 ? v->ndim : 8);
-        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s' has shape %s%s, the config says %s", name,
-                       got, v->ndim < 8 ? "" : "...", want);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "tensor '%s' has shape %s%s, the config says %s", name, got,
+                           v->ndim < 8 ? "" : "...", want);
     }
     return 0;
 }
@@ -330,8 +359,8 @@ static int check_tensors(const tmodel_t *m, char *err, size_t errsz)
     tmodel_param_name(name, sizeof name, m->cfg.n_layers, TMODEL_W_Q);
     if (safetensors_find(m->st, name))
         return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st),
-                       "tensor '%s' exists but the config says n_layers %lld", name,
-                       (long long)m->cfg.n_layers);
+                           "tensor '%s' exists but the config says n_layers %lld", name,
+                           (long long)m->cfg.n_layers);
     return 0;
 }
 
@@ -344,8 +373,8 @@ static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errs
         return rc;
     }
     m->st = st;
-    int rc = read_config(&m->cfg, st, safetensors_find(st, "blocks.0.mlp.W_gate") != NULL, err,
-                         errsz);
+    int rc =
+        read_config(&m->cfg, st, safetensors_find(st, "blocks.0.mlp.W_gate") != NULL, err, errsz);
     if (rc == 0)
         rc = check_tensors(m, err, errsz);
     if (rc != 0) {
@@ -381,8 +410,14 @@ void tmodel_close(tmodel_t *m)
     free(m);
 }
 
-const tmodel_config_t *tmodel_config(const tmodel_t *m) { return &m->cfg; }
-const safetensors_t *tmodel_file(const tmodel_t *m) { return m->st; }
+const tmodel_config_t *tmodel_config(const tmodel_t *m)
+{
+    return &m->cfg;
+}
+const safetensors_t *tmodel_file(const tmodel_t *m)
+{
+    return m->st;
+}
 
 int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p, char *err,
                 size_t errsz)
@@ -390,9 +425,11 @@ int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p,
     char name[96];
     tmodel_param_name(name, sizeof name, layer, p);
     const tensor_view_t *v = tmodel_has(m, p) && layer >= 0 && layer < m->cfg.n_layers
-                                 ? safetensors_find(m->st, name) : NULL;
+                                 ? safetensors_find(m->st, name)
+                                 : NULL;
     if (!v)
-        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st), "model has no tensor '%s'", name);
+        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st),
+                           "model has no tensor '%s'", name);
     return tensor_view_read_f64(out, v, err, errsz);
 }
 
@@ -410,7 +447,8 @@ char *tmodel_config_json(const tmodel_config_t *c)
               json_object_set_new(o, "act_fn", json_string(c->act_fn)) ||
               json_object_set_new(o, "normalization_type",
                                   c->normalization == TMODEL_NORM_NONE
-                                      ? json_null() : json_string(norms[c->normalization])) ||
+                                      ? json_null()
+                                      : json_string(norms[c->normalization])) ||
               json_object_set_new(o, "eps", json_real(c->eps)) ||
               json_object_set_new(o, "eps_final", json_real(c->eps_final)) ||
               json_object_set_new(o, "attn_scale", json_real(c->attn_scale)) ||
