@@ -97,7 +97,8 @@ static int decode_element(double *out, const unsigned char *p, tensor_dtype_t dt
     }
 }
 
-void tensor_error_line(char *err)
+/* Control bytes become '?': a message is one printable line. */
+static void tensor_error_line(char *err)
 {
     for (unsigned char *p = (unsigned char *)err; *p; p++)
         if (*p < 0x20 || *p == 0x7f)

@@ -64,13 +64,10 @@ typedef struct {
 } tensor_f64_t;
 void tensor_f64_clear(tensor_f64_t *t);
 
-/* Write "source: what" into err as one line and return code. */
+/* Write "source: what" into err as one printable line (control bytes, such
+ * as a newline in a tensor name, become '?') and return code. */
 int tensor_fail(char *err, size_t errsz, int code, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-
-/* Make err one printable line: control bytes (a newline in a tensor name,
- * say) become '?'. */
-void tensor_error_line(char *err);
 
 /* Load an input tensor from spec: "X.npy", or "FILE.safetensors:TENSOR"
  * (split at the first ".safetensors:"). */
