@@ -7,7 +7,7 @@ OPT     ?= -O2 -g
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -Isrc -Itheorems -Itests
-LDLIBS  := -lmpfi -lmpfr -lgmp -lm -pthread
+LDLIBS  := -lmpfi -lmpfr -lgmp -ljansson -lm -pthread
 
 BUILD   ?= build
 SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -17,7 +17,7 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev check libsubunit-dev pkg-config gnuplot-nox python3
+DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3
 JOBS    ?= 2
 
 .PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "exitcodes.h"
 #include "report.h"
 
 #define DIGITS_FILE 20  /* csv/json: 20 significant digits, outward */
@@ -185,134 +186,206 @@ static void write_table(FILE *f, const claim_report_t *rep, int csv)
     }
 }
 
-/* ---- JSON ---- */
+/* ---- JSON, through jansson.  A document is built as a tree and dumped;
+ * any NULL on the way (out of memory) makes the whole document NULL. ---- */
 
-static void json_str(FILE *f, const char *s)
+/* Invalid UTF-8 bytes become U+FFFD: a JSON string must be valid UTF-8. */
+static char *utf8_clean(const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        int ok = len > 0;
+        for (int k = 1; ok && k < len; k++)
+            ok = (p[k] & 0xC0) == 0x80;
+        if (ok && len > 1) {
+            /* no overlong forms, surrogates or code points past U+10FFFF */
+            unsigned long cp = *p & (0x7F >> len);
+            for (int k = 1; k < len; k++)
+                cp = (cp << 6) | (p[k] & 0x3F);
+            static const unsigned long min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+            ok = cp >= min_cp[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok) {
+            memcpy(o, p, (size_t)len);
+            o += len;
+            p += len;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        }
     }
-    fputc('"', f);
+    *o = '\0';
+    return out;
 }
 
-static void json_ival(FILE *f, mpfi_srcptr x)
+json_t *report_json_text(const char *s)
 {
-    char *lo = ival_lo_str(x, DIGITS_FILE), *hi = ival_hi_str(x, DIGITS_FILE);
-    fprintf(f, "{\"lo\":\"%s\",\"hi\":\"%s\"}", lo, hi);
-    mpfr_free_str(lo);
-    mpfr_free_str(hi);
+    char *t = utf8_clean(s);
+    json_t *j = t ? json_string(t) : NULL;
+    free(t);
+    return j;
 }
 
-static int is_integer_text(const char *s)
+/* jansson frees value when obj is NULL or the call fails. */
+void report_json_set(json_t *obj, const char *key, json_t *value, int *ok)
 {
-    if (*s == '-')
-        s++;
-    if (!*s || (*s == '0' && s[1]))
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
+    if (json_object_set_new(obj, key, value) != 0)
+        *ok = 0;
 }
 
-static void write_json(FILE *f, const claim_report_t *rep)
+void report_json_push(json_t *arr, json_t *value, int *ok)
+{
+    if (json_array_append_new(arr, value) != 0)
+        *ok = 0;
+}
+
+json_t *report_json_mpfr_str(char *s)
+{
+    json_t *j = s ? json_string(s) : NULL;
+    if (s)
+        mpfr_free_str(s);
+    return j;
+}
+
+json_t *report_json_ends(mpfi_srcptr x, int digits)
+{
+    int ok = 1;
+    json_t *o = json_object();
+    report_json_set(o, "lo", report_json_mpfr_str(ival_lo_str(x, digits)), &ok);
+    report_json_set(o, "hi", report_json_mpfr_str(ival_hi_str(x, digits)), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+char *report_json_dumps(json_t *doc)
+{
+    if (!doc)
+        return NULL;
+    char *s = json_dumps(doc, JSON_INDENT(1));
+    json_decref(doc);
+    if (!s)
+        return NULL;
+    /* a final newline, as every text file has */
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (!t) {
+        free(s);
+        return NULL;
+    }
+    memcpy(t + n, "\n", 2);
+    return t;
+}
+
+/* One row; children are filled before they are attached (an attach that
+ * fails frees the child). */
+static json_t *json_row(const claim_report_t *rep, const row_t *r)
+{
+    int ok = 1;
+    json_t *row = json_object(), *params = json_object();
+    report_json_set(row, "sweep", report_json_text(r->sweep ? r->sweep : ""), &ok);
+    for (int a = 0; a < r->params.n; a++)
+        if (param_is_column(r->params.name[a]))
+            report_json_set(params, r->params.name[a], report_json_text(r->params.value[a]), &ok);
+    report_json_set(row, "params", params, &ok);
+    report_json_set(row, "seed", json_integer((json_int_t)r->seed), &ok);
+    report_json_set(row, "prec", json_integer((json_int_t)r->prec), &ok);
+    report_json_set(row, "error", report_json_ends(r->error, DIGITS_FILE), &ok);
+    report_json_set(row, "error_abs", report_json_ends(r->error_abs, DIGITS_FILE), &ok);
+    if (rep->claim->kind == KIND_EXACT)
+        report_json_set(row, "scale", report_json_mpfr_str(fr_str(r->scale, DIGITS_FILE, MPFR_RNDU)),
+                        &ok);
+    if (r->has_bound) {
+        mpfi_t q;
+        report_json_set(row, "bound", report_json_ends(r->bound, DIGITS_FILE), &ok);
+        row_ratio(q, r);
+        if (!mpfi_nan_p(q))
+            report_json_set(row, "ratio", report_json_ends(q, DIGITS_FILE), &ok);
+        mpfi_clear(q);
+    }
+    if (r->n_extra) {
+        json_t *extra = json_object();
+        for (int e = 0; e < r->n_extra; e++) {
+            const column_t *c = r->extra + e;
+            report_json_set(extra, c->name, c->is_ival ? report_json_ends(c->iv, DIGITS_FILE)
+                                                       : report_json_text(c->str), &ok);
+        }
+        report_json_set(row, "extra", extra, &ok);
+    }
+    report_json_set(row, "verdict", json_string(verdict_name(r->verdict)), &ok);
+    if (!ok) {
+        json_decref(row);
+        return NULL;
+    }
+    return row;
+}
+
+static json_t *json_fit(const fit_t *t)
+{
+    int ok = 1;
+    char num[40];
+    json_t *fit = json_object();
+    report_json_set(fit, "series", report_json_text(t->series), &ok);
+    report_json_set(fit, "x", report_json_text(t->x), &ok);
+    report_json_set(fit, "y", report_json_text(t->y), &ok);
+    report_json_set(fit, "model", report_json_text(t->model), &ok);
+    snprintf(num, sizeof num, "%.6g", t->slope);
+    report_json_set(fit, "slope", json_string(num), &ok);
+    snprintf(num, sizeof num, "%.6g", t->intercept);
+    report_json_set(fit, "intercept", json_string(num), &ok);
+    report_json_set(fit, "points", json_integer(t->points), &ok);
+    report_json_set(fit, "comment", report_json_text(t->comment), &ok);
+    report_json_set(fit, "certified", json_false(), &ok);
+    if (!ok) {
+        json_decref(fit);
+        return NULL;
+    }
+    return fit;
+}
+
+static json_t *json_claim(const claim_report_t *rep)
 {
     const claim_t *c = rep->claim;
-    fputs("{\"claim\":", f);
-    json_str(f, c->id);
-    fputs(",\"source\":", f);
-    json_str(f, c->source);
-    fprintf(f, ",\"kind\":\"%s\",\"provenance\":", claim_kind_name(c->kind));
-    json_str(f, c->provenance);
-    fputs(",\"statement\":", f);
-    json_str(f, c->statement);
-    fputs(",\"mutation\":", f);
-    if (rep->mutation > 0)
-        json_str(f, c->mutations[rep->mutation - 1][0]);
-    else
-        fputs("null", f);
-    if (c->kind == KIND_EXACT)
-        fprintf(f, ",\"kappa\":\"%d + %d (depth - 1)\"", VERDICT_EXACT_KAPPA,
-                VERDICT_KAPPA_PER_LAYER);
-    fputs(",\"rows\":[", f);
-    for (long k = 0; k < rep->n_rows; k++) {
-        const row_t *r = rep->rows + k;
-        fputs(k ? ",\n{" : "\n{", f);
-        fputs("\"sweep\":", f);
-        json_str(f, r->sweep ? r->sweep : "");
-        fputs(",\"params\":{", f);
-        int first = 1;
-        for (int a = 0; a < r->params.n; a++) {
-            if (!param_is_column(r->params.name[a]))
-                continue;
-            fputs(first ? "" : ",", f);
-            first = 0;
-            json_str(f, r->params.name[a]);
-            fputc(':', f);
-            if (is_integer_text(r->params.value[a]))
-                fputs(r->params.value[a], f);
-            else
-                json_str(f, r->params.value[a]);
-        }
-        fprintf(f, "},\"seed\":%lu,\"prec\":%ld,\"error\":", r->seed, (long)r->prec);
-        json_ival(f, r->error);
-        fputs(",\"error_abs\":", f);
-        json_ival(f, r->error_abs);
-        if (c->kind == KIND_EXACT) {
-            char *s = fr_str(r->scale, DIGITS_FILE, MPFR_RNDU);
-            fprintf(f, ",\"scale\":\"%s\"", s);
-            mpfr_free_str(s);
-        }
-        if (r->has_bound) {
-            mpfi_t q;
-            fputs(",\"bound\":", f);
-            json_ival(f, r->bound);
-            row_ratio(q, r);
-            if (!mpfi_nan_p(q)) {
-                fputs(",\"ratio\":", f);
-                json_ival(f, q);
-            }
-            mpfi_clear(q);
-        }
-        if (r->n_extra) {
-            fputs(",\"extra\":{", f);
-            for (int e = 0; e < r->n_extra; e++) {
-                fputs(e ? "," : "", f);
-                json_str(f, r->extra[e].name);
-                fputc(':', f);
-                if (r->extra[e].is_ival)
-                    json_ival(f, r->extra[e].iv);
-                else
-                    json_str(f, r->extra[e].str);
-            }
-            fputs("}", f);
-        }
-        fprintf(f, ",\"verdict\":\"%s\"}", verdict_name(r->verdict));
+    int ok = 1;
+    json_t *doc = json_object();
+    report_json_set(doc, "claim", report_json_text(c->id), &ok);
+    report_json_set(doc, "source", report_json_text(c->source), &ok);
+    report_json_set(doc, "kind", json_string(claim_kind_name(c->kind)), &ok);
+    report_json_set(doc, "provenance", report_json_text(c->provenance), &ok);
+    report_json_set(doc, "statement", report_json_text(c->statement), &ok);
+    report_json_set(doc, "mutation", rep->mutation > 0
+                                         ? report_json_text(c->mutations[rep->mutation - 1][0])
+                                         : json_null(), &ok);
+    if (c->kind == KIND_EXACT) {
+        char k[64];
+        snprintf(k, sizeof k, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER);
+        report_json_set(doc, "kappa", json_string(k), &ok);
     }
-    fputs("],\n\"fits\":[", f);
-    for (int k = 0; k < rep->n_fits; k++) {
-        const fit_t *t = rep->fits + k;
-        fputs(k ? "," : "", f);
-        fputs("{\"series\":", f);
-        json_str(f, t->series);
-        fprintf(f, ",\"x\":\"%s\",\"y\":\"%s\",\"model\":\"%s\",\"slope\":\"%.6g\","
-                   "\"intercept\":\"%.6g\",\"points\":%d,\"comment\":",
-                t->x, t->y, t->model, t->slope, t->intercept, t->points);
-        json_str(f, t->comment);
-        fputs(",\"certified\":false}", f);
+    json_t *rows = json_array(), *fits = json_array(), *sum = json_object();
+    for (long k = 0; k < rep->n_rows && ok; k++)
+        report_json_push(rows, json_row(rep, rep->rows + k), &ok);
+    report_json_set(doc, "rows", rows, &ok);
+    for (int k = 0; k < rep->n_fits && ok; k++)
+        report_json_push(fits, json_fit(rep->fits + k), &ok);
+    report_json_set(doc, "fits", fits, &ok);
+    report_json_set(sum, "rows", json_integer(rep->n_rows), &ok);
+    report_json_set(sum, "holds", json_integer(rep->holds), &ok);
+    report_json_set(sum, "violated", json_integer(rep->violated), &ok);
+    report_json_set(sum, "inconclusive", json_integer(rep->inconclusive), &ok);
+    report_json_set(doc, "summary", sum, &ok);
+    if (!ok) {
+        json_decref(doc);
+        return NULL;
     }
-    fprintf(f, "],\n\"summary\":{\"rows\":%ld,\"holds\":%ld,\"violated\":%ld,\"inconclusive\":%ld,"
-               "\"seconds\":%.3f}}\n",
-            rep->n_rows, rep->holds, rep->violated, rep->inconclusive, rep->seconds);
+    return doc;
 }
 
 /* ---- plots (gnuplot, SVG).  Values are log10 of hi ends computed in MPFR,
@@ -560,6 +633,51 @@ static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int f
     write_table(f, rep, 0);
 }
 
+/* ---- files: each text is made in memory first, so an allocation failure
+ * leaves nothing on disk, then written to a temporary name and renamed ---- */
+
+static FILE *membuf_open(char **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    return open_memstream(buf, len);
+}
+
+/* Close the stream; 0, or -1 (the buffer is freed) when any write failed. */
+static int membuf_close(FILE *f, char **buf)
+{
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad) {
+        free(*buf);
+        *buf = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int write_text_file(const char *path, const char *text, size_t len, char *err,
+                           size_t errsz)
+{
+    atomic_file_t a;
+    if (atomic_open(&a, path) != 0) {
+        snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    fwrite(text, 1, len, a.f);
+    if (atomic_commit(&a) != 0) {
+        snprintf(err, errsz, "cannot write '%s'", path);
+        return EXIT_IOERR;
+    }
+    return 0;
+}
+
+static int out_of_memory(const char *path, char *err, size_t errsz)
+{
+    snprintf(err, errsz, "out of memory while writing '%s'", path);
+    return EXIT_SOFTWARE;
+}
+
 int report_write_claim(const claim_report_t *rep, const char *outdir, int formats,
                        char *err, size_t errsz)
 {
@@ -580,21 +698,27 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
         if (!(formats & files[k].flag))
             continue;
         snprintf(path, sizeof path, "%s/%s.%s", outdir, stem, files[k].ext);
-        atomic_file_t a;
-        if (atomic_open(&a, path) != 0) {
-            snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
-            return 73;
+        char *text = NULL;
+        size_t len = 0;
+        if (files[k].flag == FORMAT_JSON) {
+            text = report_json_dumps(json_claim(rep));
+            len = text ? strlen(text) : 0;
+        } else {
+            FILE *f = membuf_open(&text, &len);
+            if (f) {
+                if (files[k].flag == FORMAT_MD)
+                    write_md(f, rep, stem, formats, outdir);
+                else
+                    write_table(f, rep, 1);
+                membuf_close(f, &text);
+            }
         }
-        if (files[k].flag == FORMAT_MD)
-            write_md(a.f, rep, stem, formats, outdir);
-        else if (files[k].flag == FORMAT_CSV)
-            write_table(a.f, rep, 1);
-        else
-            write_json(a.f, rep);
-        if (atomic_commit(&a) != 0) {
-            snprintf(err, errsz, "cannot write '%s'", path);
-            return 74;
-        }
+        if (!text)
+            return out_of_memory(path, err, errsz);
+        int rc = write_text_file(path, text, len, err, errsz);
+        free(text);
+        if (rc)
+            return rc;
     }
     return 0;
 }

@@ -5,6 +5,7 @@
 #define ATTNCHECK_REPORT_H
 
 #include <stdio.h>
+#include <jansson.h>
 #include "runner.h"
 #include "outfile.h"
 
@@ -25,6 +26,20 @@ int report_write_index(const claim_report_t *reps, int n, const char *outdir,
                        char *err, size_t errsz);
 /* One-screen summary of a claim's run on f. */
 void report_print_summary(FILE *f, const claim_report_t *rep);
+/* JSON helpers shared with export: a string (invalid UTF-8 replaced by
+ * U+FFFD), an enclosure as {"lo", "hi"} decimal strings rounded outward,
+ * and the text of a document (consumes doc; NULL when doc is NULL or on
+ * allocation failure; free() it). */
+json_t *report_json_text(const char *s);
+json_t *report_json_ends(mpfi_srcptr x, int digits);
+char *report_json_dumps(json_t *doc);
+/* A string from MPFR's allocator (freed here; NULL stays NULL) as a JSON string. */
+json_t *report_json_mpfr_str(char *s);
+/* Set or append value (consumed); *ok becomes 0 when obj, arr or value is
+ * NULL (an earlier allocation failed) or jansson fails. */
+void report_json_set(json_t *obj, const char *key, json_t *value, int *ok);
+void report_json_push(json_t *arr, json_t *value, int *ok);
+
 /* The claims catalogue (attncheck list --format md). */
 void report_print_catalogue_md(FILE *f);
 
