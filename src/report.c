@@ -2,6 +2,7 @@
  * outward (lo down, hi up), so a printed enclosure still encloses. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,30 +40,55 @@ void report_stem(char *buf, size_t n, const claim_report_t *rep)
         snprintf(buf, n, "%s", rep->claim->id);
 }
 
-/* ---- cells ---- */
+/* ---- numbers as text: the one place the writers turn an enclosure into
+ * digits.  Ends are rounded outward (lo down, hi up), so a printed
+ * enclosure still encloses.  Each returns a malloc'd string, or NULL when
+ * out of memory. ---- */
 
-static int param_is_column(const char *name)
+static char *own_mpfr_str(char *s)
 {
-    return strcmp(name, "seed") != 0 && strcmp(name, "prec") != 0;
+    if (!s)
+        return NULL;
+    char *t = strdup(s);
+    mpfr_free_str(s);
+    return t;
 }
 
-/* Column names shared by md, csv: params, seed, prec, E, |dY|, [S], [bound, ratio], extras. */
-static void print_ends(FILE *f, mpfi_srcptr x, int digits, const char *sep)
+static char *text_lo(mpfi_srcptr x, int digits) { return own_mpfr_str(ival_lo_str(x, digits)); }
+static char *text_hi(mpfi_srcptr x, int digits) { return own_mpfr_str(ival_hi_str(x, digits)); }
+
+static char *text_up(mpfr_srcptr x, int digits)
 {
-    char *lo = ival_lo_str(x, digits), *hi = ival_hi_str(x, digits);
-    fprintf(f, "%s%s%s", lo, sep, hi);
-    mpfr_free_str(lo);
-    mpfr_free_str(hi);
+    return own_mpfr_str(fr_str(x, digits, MPFR_RNDU));
 }
 
-static void print_hi(FILE *f, mpfi_srcptr x, int digits)
+static char *text_printf(const char *fmt, ...)
 {
-    char *hi = ival_hi_str(x, digits);
-    fputs(hi, f);
-    mpfr_free_str(hi);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return s;
 }
 
-/* ratio E/bound as an enclosure (upper end printed: the conservative side). */
+/* "[lo, hi]", or one number when both ends print alike (a point). */
+static char *text_ends(mpfi_srcptr x, int digits)
+{
+    char *lo = text_lo(x, digits), *hi = text_hi(x, digits), *s = NULL;
+    if (lo && hi)
+        s = strcmp(lo, hi) == 0 ? strdup(lo) : text_printf("[%s, %s]", lo, hi);
+    free(lo);
+    free(hi);
+    return s;
+}
+
+/* ratio E/bound as an enclosure (NaN when the bound may be 0 or less). */
 static void row_ratio(mpfi_t q, const row_t *r)
 {
     mpfi_init2(q, r->prec);
@@ -72,118 +98,262 @@ static void row_ratio(mpfi_t q, const row_t *r)
         mpfi_set_d(q, NAN);
 }
 
-/* The union of extra column names over rows, in first-seen order. */
-static int extra_names(const char **names, int max, const claim_report_t *rep)
+static char *text_ratio_hi(const row_t *r, int digits)
 {
-    int n = 0;
-    for (long k = 0; k < rep->n_rows; k++)
-        for (int e = 0; e < rep->rows[k].n_extra; e++) {
-            int seen = 0;
-            for (int j = 0; j < n; j++)
-                seen |= strcmp(names[j], rep->rows[k].extra[e].name) == 0;
-            if (!seen && n < max)
-                names[n++] = rep->rows[k].extra[e].name;
-        }
-    return n;
+    mpfi_t q;
+    row_ratio(q, r);
+    char *s = mpfi_nan_p(q) ? strdup("") : text_hi(q, digits);
+    mpfi_clear(q);
+    return s;
 }
 
-static int any_bound(const claim_report_t *rep)
+/* ---- tables: md and CSV have the same columns, the union over all rows
+ * of their parameters and extra columns; a row lacking one has an empty
+ * cell.  CSV is RFC 4180 with CRLF line ends; md cells are escaped. ---- */
+
+typedef enum {
+    COL_SWEEP, COL_PARAM, COL_SEED, COL_PREC, COL_E_LO, COL_E_HI, COL_E_ABS_HI, COL_SCALE,
+    COL_BOUND_LO, COL_BOUND_HI, COL_RATIO_HI, COL_EXTRA, COL_EXTRA_LO, COL_EXTRA_HI, COL_VERDICT
+} col_kind_t;
+
+typedef struct {
+    col_kind_t kind;
+    const char *name; /* parameter or extra column name */
+} col_t;
+
+typedef struct {
+    col_t *col;
+    int n, cap;
+} cols_t;
+
+static int param_is_column(const char *name)
 {
-    for (long k = 0; k < rep->n_rows; k++)
-        if (rep->rows[k].has_bound)
-            return 1;
+    return strcmp(name, "seed") != 0 && strcmp(name, "prec") != 0;
+}
+
+static int cols_add(cols_t *t, col_kind_t kind, const char *name)
+{
+    for (int k = 0; name && k < t->n; k++)
+        if (t->col[k].kind == kind && strcmp(t->col[k].name, name) == 0)
+            return 0;
+    if (t->n == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 32;
+        col_t *c = realloc(t->col, sizeof *c * (size_t)cap);
+        if (!c)
+            return -1;
+        t->col = c;
+        t->cap = cap;
+    }
+    t->col[t->n++] = (col_t){kind, name};
     return 0;
 }
 
-static void write_table(FILE *f, const claim_report_t *rep, int csv)
+/* An extra column holds an enclosure in some row: CSV gives it two cells. */
+static int extra_is_ival(const claim_report_t *rep, const char *name)
 {
-    const char *sep = csv ? "," : " | ";
-    const char *xn[ROW_MAX_EXTRA * 4];
-    int nx = extra_names(xn, ROW_MAX_EXTRA * 4, rep);
-    int exact = rep->claim->kind == KIND_EXACT, bound = any_bound(rep);
-    const row_t *r0 = rep->rows;
-    int digits = csv ? DIGITS_FILE : DIGITS_MD;
-    if (rep->n_rows == 0)
-        return;
-    if (!csv)
-        fputs("| ", f);
-    if (!csv)
-        fputs("sweep | ", f);
-    else
-        fputs("sweep,", f);
-    for (int a = 0; a < r0->params.n; a++)
-        if (param_is_column(r0->params.name[a]))
-            fprintf(f, "%s%s", r0->params.name[a], sep);
-    fprintf(f, "seed%sprec%s", sep, sep);
-    if (csv)
-        fprintf(f, "error_lo,error_hi,error_abs_hi%s", exact ? ",scale_S" : "");
-    else
-        fprintf(f, "E lo (certified) | E hi (certified) | max abs hi%s", exact ? " | S" : "");
-    if (bound)
-        fprintf(f, csv ? ",bound_lo,bound_hi,ratio_hi" : " | bound lo | bound hi | E/bound hi");
-    for (int e = 0; e < nx; e++)
-        fprintf(f, "%s%s", sep, xn[e]);
-    fprintf(f, "%sverdict%s\n", sep, csv ? "" : " |");
-    if (!csv) {
-        int cols = 1 + 2 + 3 + exact + (bound ? 3 : 0) + nx + 1;
-        for (int a = 0; a < r0->params.n; a++)
-            cols += param_is_column(r0->params.name[a]);
-        fputs("|", f);
-        for (int c = 0; c < cols; c++)
-            fputs("---|", f);
-        fputs("\n", f);
-    }
     for (long k = 0; k < rep->n_rows; k++) {
-        const row_t *r = rep->rows + k;
-        if (!csv)
-            fputs("| ", f);
-        fprintf(f, "%s%s", r->sweep ? r->sweep : "", sep);
-        for (int a = 0; a < r->params.n; a++)
-            if (param_is_column(r->params.name[a]))
-                fprintf(f, "%s%s", r->params.value[a], sep);
-        fprintf(f, "%lu%s%ld%s", r->seed, sep, (long)r->prec, sep);
-        print_ends(f, r->error, digits, sep);
-        fputs(sep, f);
-        print_hi(f, r->error_abs, digits);
-        if (exact) {
-            char *s = fr_str(r->scale, digits, MPFR_RNDU);
-            fprintf(f, "%s%s", sep, s);
-            mpfr_free_str(s);
-        }
-        if (bound) {
-            fputs(sep, f);
-            if (r->has_bound) {
-                mpfi_t q;
-                print_ends(f, r->bound, digits, sep);
-                fputs(sep, f);
-                row_ratio(q, r);
-                print_hi(f, q, digits);
-                mpfi_clear(q);
-            } else {
-                fprintf(f, "%s%s", sep, sep);
-            }
-        }
-        for (int e = 0; e < nx; e++) {
-            const column_t *c = row_find_column(r, xn[e]);
-            fputs(sep, f);
-            if (!c)
-                continue;
-            if (c->is_ival) {
-                if (!csv && mpfr_equal_p(&c->iv->left, &c->iv->right))
-                    mpfr_fprintf(f, "%.4Rg", &c->iv->left);
-                else if (csv)
-                    print_ends(f, c->iv, digits, ";");
-                else {
-                    fputs("[", f);
-                    print_ends(f, c->iv, digits, ", ");
-                    fputs("]", f);
-                }
-            } else {
-                fputs(c->str, f);
-            }
-        }
-        fprintf(f, "%s%s%s\n", sep, verdict_name(r->verdict), csv ? "" : " |");
+        const column_t *c = row_find_column(rep->rows + k, name);
+        if (c && c->is_ival)
+            return 1;
     }
+    return 0;
+}
+
+static int table_columns(cols_t *t, const claim_report_t *rep, int csv)
+{
+    int bad = 0, bound = 0;
+    memset(t, 0, sizeof *t);
+    bad |= cols_add(t, COL_SWEEP, NULL);
+    for (long k = 0; k < rep->n_rows; k++)
+        for (int a = 0; a < rep->rows[k].params.n; a++)
+            if (param_is_column(rep->rows[k].params.name[a]))
+                bad |= cols_add(t, COL_PARAM, rep->rows[k].params.name[a]);
+    bad |= cols_add(t, COL_SEED, NULL);
+    bad |= cols_add(t, COL_PREC, NULL);
+    bad |= cols_add(t, COL_E_LO, NULL);
+    bad |= cols_add(t, COL_E_HI, NULL);
+    bad |= cols_add(t, COL_E_ABS_HI, NULL);
+    if (rep->claim->kind == KIND_EXACT)
+        bad |= cols_add(t, COL_SCALE, NULL);
+    for (long k = 0; k < rep->n_rows; k++)
+        bound |= rep->rows[k].has_bound;
+    if (bound) {
+        bad |= cols_add(t, COL_BOUND_LO, NULL);
+        bad |= cols_add(t, COL_BOUND_HI, NULL);
+        bad |= cols_add(t, COL_RATIO_HI, NULL);
+    }
+    for (long k = 0; k < rep->n_rows; k++)
+        for (int e = 0; e < rep->rows[k].n_extra; e++) {
+            const char *name = rep->rows[k].extra[e].name;
+            if (csv && extra_is_ival(rep, name)) {
+                bad |= cols_add(t, COL_EXTRA_LO, name);
+                bad |= cols_add(t, COL_EXTRA_HI, name);
+            } else {
+                bad |= cols_add(t, COL_EXTRA, name);
+            }
+        }
+    bad |= cols_add(t, COL_VERDICT, NULL);
+    if (bad)
+        free(t->col);
+    return bad ? -1 : 0;
+}
+
+static char *col_title(const col_t *c, int csv)
+{
+    static const char *const titles[][2] = {
+        [COL_SWEEP] = {"sweep", "sweep"},
+        [COL_SEED] = {"seed", "seed"},
+        [COL_PREC] = {"prec", "prec"},
+        [COL_E_LO] = {"E lo", "error_lo"},
+        [COL_E_HI] = {"E hi", "error_hi"},
+        [COL_E_ABS_HI] = {"max abs hi", "error_abs_hi"},
+        [COL_SCALE] = {"S", "scale_S"},
+        [COL_BOUND_LO] = {"bound lo", "bound_lo"},
+        [COL_BOUND_HI] = {"bound hi", "bound_hi"},
+        [COL_RATIO_HI] = {"E/bound hi", "ratio_hi"},
+        [COL_VERDICT] = {"verdict", "verdict"},
+    };
+    switch (c->kind) {
+    case COL_PARAM:
+    case COL_EXTRA:
+        return strdup(c->name);
+    case COL_EXTRA_LO:
+        return text_printf("%s lo", c->name);
+    case COL_EXTRA_HI:
+        return text_printf("%s hi", c->name);
+    default:
+        return strdup(titles[c->kind][csv]);
+    }
+}
+
+static char *cell_text(const row_t *r, const col_t *c, int digits)
+{
+    const column_t *x = (c->kind == COL_EXTRA || c->kind == COL_EXTRA_LO ||
+                         c->kind == COL_EXTRA_HI) ? row_find_column(r, c->name) : NULL;
+    const char *v;
+    switch (c->kind) {
+    case COL_SWEEP:
+        return strdup(r->sweep ? r->sweep : "");
+    case COL_PARAM:
+        v = params_get(&r->params, c->name);
+        return strdup(v ? v : "");
+    case COL_SEED:
+        return text_printf("%lu", r->seed);
+    case COL_PREC:
+        return text_printf("%ld", (long)r->prec);
+    case COL_E_LO:
+        return text_lo(r->error, digits);
+    case COL_E_HI:
+        return text_hi(r->error, digits);
+    case COL_E_ABS_HI:
+        return text_hi(r->error_abs, digits);
+    case COL_SCALE:
+        return text_up(r->scale, digits);
+    case COL_BOUND_LO:
+        return r->has_bound ? text_lo(r->bound, digits) : strdup("");
+    case COL_BOUND_HI:
+        return r->has_bound ? text_hi(r->bound, digits) : strdup("");
+    case COL_RATIO_HI:
+        return r->has_bound ? text_ratio_hi(r, digits) : strdup("");
+    case COL_EXTRA:
+        return !x ? strdup("") : x->is_ival ? text_ends(x->iv, digits) : strdup(x->str);
+    case COL_EXTRA_LO:
+        return !x ? strdup("") : x->is_ival ? text_lo(x->iv, digits) : strdup(x->str);
+    case COL_EXTRA_HI:
+        return !x || !x->is_ival ? strdup("") : text_hi(x->iv, digits);
+    case COL_VERDICT:
+        return strdup(verdict_name(r->verdict));
+    }
+    return NULL;
+}
+
+/* RFC 4180: a field holding , " CR or LF is quoted, its quotes doubled. */
+void report_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A GitHub-flavoured markdown table cell: | and \ escaped, a line break as
+ * <br>, < as &lt; (no raw HTML), other control characters as U+FFFD. */
+void report_md_cell(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '|' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '<')
+            fputs("&lt;", f);
+        else if (c == '\r' || c == '\n') {
+            fputs("<br>", f);
+            s += c == '\r' && s[1] == '\n';
+        } else if (c == '\t')
+            fputc(' ', f);
+        else if (c < 0x20 || c == 0x7F)
+            fputs("\xEF\xBF\xBD", f);
+        else
+            fputc(c, f);
+    }
+}
+
+static void put_cell(FILE *f, const char *s, int csv, int first)
+{
+    if (csv) {
+        if (!first)
+            fputc(',', f);
+        report_csv_field(f, s);
+    } else {
+        fputs(first ? "| " : " | ", f);
+        report_md_cell(f, s);
+    }
+}
+
+static void end_line(FILE *f, int csv)
+{
+    fputs(csv ? "\r\n" : " |\n", f);
+}
+
+/* The rows table; -1 when out of memory. */
+static int write_table(FILE *f, const claim_report_t *rep, int csv)
+{
+    cols_t t;
+    if (table_columns(&t, rep, csv) != 0)
+        return -1;
+    int digits = csv ? DIGITS_FILE : DIGITS_MD, ok = 1;
+    for (int c = 0; c < t.n && ok; c++) {
+        char *title = col_title(t.col + c, csv);
+        ok = title != NULL;
+        if (ok)
+            put_cell(f, title, csv, c == 0);
+        free(title);
+    }
+    end_line(f, csv);
+    if (!csv) {
+        for (int c = 0; c < t.n; c++)
+            fputs(c ? "---|" : "|---|", f);
+        fputc('\n', f);
+    }
+    for (long k = 0; k < rep->n_rows && ok; k++) {
+        for (int c = 0; c < t.n && ok; c++) {
+            char *cell = cell_text(rep->rows + k, t.col + c, digits);
+            ok = cell != NULL;
+            if (ok)
+                put_cell(f, cell, csv, c == 0);
+            free(cell);
+        }
+        end_line(f, csv);
+    }
+    free(t.col);
+    return ok ? 0 : -1;
 }
 
 /* ---- JSON, through jansson.  A document is built as a tree and dumped;
@@ -569,8 +739,8 @@ static void plot_file_name(char *buf, size_t n, const char *stem, int k)
         snprintf(buf, n, "%s.svg", stem);
 }
 
-static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int formats,
-                     const char *outdir)
+static int write_md(FILE *f, const claim_report_t *rep, const char *stem, int formats,
+                    const char *outdir)
 {
     const claim_t *c = rep->claim;
     fprintf(f, "# %s — %s (%s)\n\n", c->id, c->source, claim_kind_name(c->kind));
@@ -630,7 +800,7 @@ static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int f
     fputs("## Rows\n\nE = max over real tokens of the 2-norm of the output difference; "
           "\"certified\" columns are enclosure ends rounded outward. `prec` is the working "
           "precision in bits that decided the row.\n\n", f);
-    write_table(f, rep, 0);
+    return write_table(f, rep, 0);
 }
 
 /* ---- files: each text is made in memory first, so an allocation failure
@@ -706,11 +876,12 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
         } else {
             FILE *f = membuf_open(&text, &len);
             if (f) {
-                if (files[k].flag == FORMAT_MD)
-                    write_md(f, rep, stem, formats, outdir);
-                else
-                    write_table(f, rep, 1);
-                membuf_close(f, &text);
+                int rc = files[k].flag == FORMAT_MD ? write_md(f, rep, stem, formats, outdir)
+                                                    : write_table(f, rep, 1);
+                if (membuf_close(f, &text) != 0 || rc != 0) {
+                    free(text);
+                    text = NULL;
+                }
             }
         }
         if (!text)

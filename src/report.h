@@ -26,6 +26,11 @@ int report_write_index(const claim_report_t *reps, int n, const char *outdir,
                        char *err, size_t errsz);
 /* One-screen summary of a claim's run on f. */
 void report_print_summary(FILE *f, const claim_report_t *rep);
+/* One CSV field (RFC 4180: quoted when it holds , " CR or LF) and one
+ * markdown table cell (| and \ escaped, line breaks as <br>). */
+void report_csv_field(FILE *f, const char *s);
+void report_md_cell(FILE *f, const char *s);
+
 /* JSON helpers shared with export: a string (invalid UTF-8 replaced by
  * U+FFFD), an enclosure as {"lo", "hi"} decimal strings rounded outward,
  * and the text of a document (consumes doc; NULL when doc is NULL or on
