@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "exitcodes.h"
 #include "report.h"
+#include "version.h"
 
 #define DIGITS_FILE 20  /* csv/json: 20 significant digits, outward */
 #define DIGITS_MD 4     /* markdown tables */
@@ -38,6 +40,29 @@ void report_stem(char *buf, size_t n, const claim_report_t *rep)
                  rep->claim->mutations[rep->mutation - 1][0]);
     else
         snprintf(buf, n, "%s", rep->claim->id);
+}
+
+/* ---- text made in memory (open_memstream), so that nothing reaches a
+ * file before it is complete ---- */
+
+static FILE *membuf_open(char **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    return open_memstream(buf, len);
+}
+
+/* Close the stream; 0, or -1 (the buffer is freed) when any write failed. */
+static int membuf_close(FILE *f, char **buf)
+{
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad) {
+        free(*buf);
+        *buf = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- numbers as text: the one place the writers turn an enclosure into
@@ -356,6 +381,163 @@ static int write_table(FILE *f, const claim_report_t *rep, int csv)
     return ok ? 0 : -1;
 }
 
+/* ---- the run: the command that determines the numbers, and versions ---- */
+
+/* A word as a POSIX shell reads it back: bare when it is plain, otherwise
+ * single-quoted with each ' written '\''. */
+static void shell_word(FILE *f, const char *s)
+{
+    if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                        "_-+=.,:/@%^") == strlen(s)) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    fputc('\'', f);
+}
+
+static void shell_option(FILE *f, const char *flag, const char *value)
+{
+    fprintf(f, " %s", flag);
+    if (value) {
+        fputc(' ', f);
+        shell_word(f, value);
+    }
+}
+
+/* The canonical command: for one claim's report when rep is given,
+ * otherwise for the whole run (index.md).  malloc'd, or NULL. */
+static char *run_command(const report_run_t *run, const claim_report_t *rep)
+{
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    const run_options_t *o = run->options;
+    fprintf(f, "attncheck %s", run->verb);
+    if (rep) {
+        fputc(' ', f);
+        shell_word(f, rep->claim->id);
+    } else {
+        for (int k = 0; k < run->n_ids; k++) {
+            fputc(' ', f);
+            shell_word(f, run->ids[k]);
+        }
+    }
+    if (o->full)
+        fputs(" --full", f);
+    if (o->seed_set) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%lu", o->seed);
+        shell_option(f, "--seed", seed);
+    }
+    if (o->prec_list)
+        shell_option(f, "--prec", o->prec_list);
+    for (int k = 0; k < o->n_sets; k++) {
+        char *set = text_printf("%s=%s", o->set_name[k], o->set_values[k]);
+        if (!set) {
+            fclose(f);
+            free(buf);
+            return NULL;
+        }
+        shell_option(f, "--set", set);
+        free(set);
+    }
+    if (rep && rep->mutation > 0) {
+        fputs(" --mutate=", f);
+        shell_word(f, rep->claim->mutations[rep->mutation - 1][0]);
+    } else if (!rep && run->mutate) {
+        fputs(" --mutate", f);
+        if (run->mutate_name) {
+            fputc('=', f);
+            shell_word(f, run->mutate_name);
+        }
+    }
+    return membuf_close(f, &buf) == 0 ? buf : NULL;
+}
+
+/* "GMP 6.2.1, MPFR 4.2.0, ..." */
+static void print_libraries(FILE *f)
+{
+    library_version_t lib[8];
+    int n = attncheck_libraries(lib, 8);
+    for (int k = 0; k < n; k++)
+        fprintf(f, "%s%s %s", k ? ", " : "", lib[k].name, lib[k].version);
+}
+
+/* s as a markdown code span: a fence longer than any run of backticks in
+ * s, and no control characters. */
+static void md_code(FILE *f, const char *s)
+{
+    int longest = 0;
+    for (const char *p = s; *p; p++) {
+        int run = 0;
+        while (p[run] == '`')
+            run++;
+        if (run > longest)
+            longest = run;
+        p += run ? run - 1 : 0;
+    }
+    for (int k = 0; k <= longest; k++)
+        fputc('`', f);
+    fputs(longest ? " " : "", f);
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7F)
+            fputs("\xEF\xBF\xBD", f);
+        else
+            fputc(*s, f);
+    fputs(longest ? " " : "", f);
+    for (int k = 0; k <= longest; k++)
+        fputc('`', f);
+}
+
+/* The "Run" paragraph of md reports; -1 when out of memory. */
+static int write_md_run(FILE *f, const report_run_t *run, const claim_report_t *rep)
+{
+    char *cmd = run_command(run, rep);
+    if (!cmd)
+        return -1;
+    fputs("## Run\n\nMade by ", f);
+    md_code(f, cmd);
+    fprintf(f, " with attncheck %s (", attncheck_version());
+    print_libraries(f);
+    fputs("). Options that change no number (--jobs, --out, --format) are not recorded: the "
+          "same command gives byte-identical md, csv, json and svg files whatever they were. "
+          "Timings are on stderr and in run.log beside this file.\n\n", f);
+    free(cmd);
+    return 0;
+}
+
+static json_t *json_run(const report_run_t *run, const claim_report_t *rep)
+{
+    int ok = 1;
+    json_t *o = json_object(), *libs = json_object(), *nr = json_array();
+    char *cmd = run_command(run, rep);
+    report_json_set(o, "command", cmd ? report_json_text(cmd) : NULL, &ok);
+    free(cmd);
+    static const char *const not_recorded[] = {"--jobs", "--out", "--format"};
+    for (int k = 0; k < 3; k++)
+        report_json_push(nr, json_string(not_recorded[k]), &ok);
+    report_json_set(o, "not_recorded", nr, &ok);
+    report_json_set(o, "attncheck", report_json_text(attncheck_version()), &ok);
+    library_version_t lib[8];
+    int n = attncheck_libraries(lib, 8);
+    for (int k = 0; k < n; k++)
+        report_json_set(libs, lib[k].name, report_json_text(lib[k].version), &ok);
+    report_json_set(o, "libraries", libs, &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* ---- JSON, through jansson.  A document is built as a tree and dumped;
  * any NULL on the way (out of memory) makes the whole document NULL. ---- */
 
@@ -521,7 +703,7 @@ static json_t *json_fit(const fit_t *t)
     return fit;
 }
 
-static json_t *json_claim(const claim_report_t *rep)
+static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
 {
     const claim_t *c = rep->claim;
     int ok = 1;
@@ -539,6 +721,7 @@ static json_t *json_claim(const claim_report_t *rep)
         snprintf(k, sizeof k, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER);
         report_json_set(doc, "kappa", json_string(k), &ok);
     }
+    report_json_set(doc, "run", json_run(run, rep), &ok);
     json_t *rows = json_array(), *fits = json_array(), *sum = json_object();
     for (long k = 0; k < rep->n_rows && ok; k++)
         report_json_push(rows, json_row(rep, rep->rows + k), &ok);
@@ -739,8 +922,8 @@ static void plot_file_name(char *buf, size_t n, const char *stem, int k)
         snprintf(buf, n, "%s.svg", stem);
 }
 
-static int write_md(FILE *f, const claim_report_t *rep, const char *stem, int formats,
-                    const char *outdir)
+static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
+                    const char *stem, int formats, const char *outdir)
 {
     const claim_t *c = rep->claim;
     fprintf(f, "# %s — %s (%s)\n\n", c->id, c->source, claim_kind_name(c->kind));
@@ -765,9 +948,8 @@ static int write_md(FILE *f, const claim_report_t *rep, const char *stem, int fo
                 PREC_CAP_DEFAULT);
     if (c->notes)
         fprintf(f, "## Not covered\n\n%s\n\n", c->notes);
-    fprintf(f, "## Result\n\n%ld rows: **%ld holds, %ld violated, %ld inconclusive** "
-               "(%.1f s).\n\n",
-            rep->n_rows, rep->holds, rep->violated, rep->inconclusive, rep->seconds);
+    fprintf(f, "## Result\n\n%ld rows: **%ld holds, %ld violated, %ld inconclusive**.\n\n",
+            rep->n_rows, rep->holds, rep->violated, rep->inconclusive);
     if (c->mutations[0][0]) {
         fprintf(f, "Mutations (each must come out `violated`; run `attncheck verify %s "
                    "--mutate=NAME`):\n\n", c->id);
@@ -782,8 +964,13 @@ static int write_md(FILE *f, const claim_report_t *rep, const char *stem, int fo
               "| series | x | y | model | slope | points | comment |\n|---|---|---|---|---|---|---|\n", f);
         for (int k = 0; k < rep->n_fits; k++) {
             const fit_t *t = rep->fits + k;
-            fprintf(f, "| %s | %s | %s | %s | %.4f | %d | %s |\n", t->series, t->x, t->y,
-                    t->model, t->slope, t->points, t->comment);
+            char slope[32], points[16];
+            snprintf(slope, sizeof slope, "%.4f", t->slope);
+            snprintf(points, sizeof points, "%d", t->points);
+            const char *cells[] = {t->series, t->x, t->y, t->model, slope, points, t->comment};
+            for (int c = 0; c < 7; c++)
+                put_cell(f, cells[c], 0, c == 0);
+            end_line(f, 0);
         }
         fputs("\n", f);
     }
@@ -797,6 +984,8 @@ static int write_md(FILE *f, const claim_report_t *rep, const char *stem, int fo
             fprintf(f, "(No plot %s: no row has a positive value to draw — e.g. every hi(E) is "
                        "exactly 0.)\n\n", svg);
     }
+    if (write_md_run(f, run, rep) != 0)
+        return -1;
     fputs("## Rows\n\nE = max over real tokens of the 2-norm of the output difference; "
           "\"certified\" columns are enclosure ends rounded outward. `prec` is the working "
           "precision in bits that decided the row.\n\n", f);
@@ -805,26 +994,6 @@ static int write_md(FILE *f, const claim_report_t *rep, const char *stem, int fo
 
 /* ---- files: each text is made in memory first, so an allocation failure
  * leaves nothing on disk, then written to a temporary name and renamed ---- */
-
-static FILE *membuf_open(char **buf, size_t *len)
-{
-    *buf = NULL;
-    *len = 0;
-    return open_memstream(buf, len);
-}
-
-/* Close the stream; 0, or -1 (the buffer is freed) when any write failed. */
-static int membuf_close(FILE *f, char **buf)
-{
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad) {
-        free(*buf);
-        *buf = NULL;
-        return -1;
-    }
-    return 0;
-}
 
 static int write_text_file(const char *path, const char *text, size_t len, char *err,
                            size_t errsz)
@@ -848,8 +1017,8 @@ static int out_of_memory(const char *path, char *err, size_t errsz)
     return EXIT_SOFTWARE;
 }
 
-int report_write_claim(const claim_report_t *rep, const char *outdir, int formats,
-                       char *err, size_t errsz)
+int report_write_claim(const claim_report_t *rep, const report_run_t *run, const char *outdir,
+                       int formats, char *err, size_t errsz)
 {
     char stem[256], path[4096];
     report_stem(stem, sizeof stem, rep);
@@ -871,12 +1040,12 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
         char *text = NULL;
         size_t len = 0;
         if (files[k].flag == FORMAT_JSON) {
-            text = report_json_dumps(json_claim(rep));
+            text = report_json_dumps(json_claim(rep, run));
             len = text ? strlen(text) : 0;
         } else {
             FILE *f = membuf_open(&text, &len);
             if (f) {
-                int rc = files[k].flag == FORMAT_MD ? write_md(f, rep, stem, formats, outdir)
+                int rc = files[k].flag == FORMAT_MD ? write_md(f, rep, run, stem, formats, outdir)
                                                     : write_table(f, rep, 1);
                 if (membuf_close(f, &text) != 0 || rc != 0) {
                     free(text);
@@ -894,51 +1063,103 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
     return 0;
 }
 
-int report_write_index(const claim_report_t *reps, int n, const char *outdir,
-                       char *err, size_t errsz)
+static int write_index(FILE *f, const claim_report_t *reps, int n, const report_run_t *run)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/index.md", outdir);
-    atomic_file_t a;
-    if (atomic_open(&a, path) != 0) {
-        snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
-        return 73;
-    }
-    FILE *f = a.f;
     fputs("# attncheck reports\n\nClaims of Huben & Morris, *Attention-Only Transformers and "
           "Implementing MLPs with Attention Heads* (arXiv:2309.08593), and the author's blog "
           "constructions, checked with certified interval arithmetic (MPFI over MPFR). "
           "No LayerNorm anywhere: none of the constructions covers it.\n\n"
-          "| claim | source | kind | provenance | rows | holds | violated | inconclusive | seconds |\n"
-          "|---|---|---|---|---|---|---|---|---|\n", f);
+          "| claim | source | kind | provenance | rows | holds | violated | inconclusive |\n"
+          "|---|---|---|---|---|---|---|---|\n", f);
     long tot[4] = {0, 0, 0, 0};
     for (int k = 0; k < n; k++) {
         const claim_report_t *r = reps + k;
-        char stem[256];
+        char stem[256], *link = NULL;
         report_stem(stem, sizeof stem, r);
-        fprintf(f, "| [%s](%s.md) | %s | %s | %s | %ld | %ld | %ld | %ld | %.1f |\n", stem, stem,
-                r->claim->source, claim_kind_name(r->claim->kind), r->claim->provenance,
-                r->n_rows, r->holds, r->violated, r->inconclusive, r->seconds);
+        link = text_printf("[%s](%s.md)", stem, stem);
+        if (!link)
+            return -1;
+        put_cell(f, link, 0, 1);
+        free(link);
+        put_cell(f, r->claim->source, 0, 0);
+        put_cell(f, claim_kind_name(r->claim->kind), 0, 0);
+        put_cell(f, r->claim->provenance, 0, 0);
+        fprintf(f, " | %ld | %ld | %ld | %ld", r->n_rows, r->holds, r->violated, r->inconclusive);
+        end_line(f, 0);
         tot[0] += r->n_rows;
         tot[1] += r->holds;
         tot[2] += r->violated;
         tot[3] += r->inconclusive;
     }
-    fprintf(f, "| **all** | | | | %ld | %ld | %ld | %ld | |\n", tot[0], tot[1], tot[2], tot[3]);
-    if (atomic_commit(&a) != 0) {
-        snprintf(err, errsz, "cannot write '%s'", path);
-        return 74;
+    fprintf(f, "| **all** | | | | %ld | %ld | %ld | %ld |\n\n", tot[0], tot[1], tot[2], tot[3]);
+    return write_md_run(f, run, NULL);
+}
+
+int report_write_index(const claim_report_t *reps, int n, const report_run_t *run,
+                       const char *outdir, char *err, size_t errsz)
+{
+    char path[4096], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/index.md", outdir);
+    FILE *f = membuf_open(&text, &len);
+    if (!f)
+        return out_of_memory(path, err, errsz);
+    int rc = write_index(f, reps, n, run);
+    if (membuf_close(f, &text) != 0 || rc != 0) {
+        free(text);
+        return out_of_memory(path, err, errsz);
     }
-    return 0;
+    rc = write_text_file(path, text, len, err, errsz);
+    free(text);
+    return rc;
+}
+
+int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *run,
+                         const char *outdir, char *err, size_t errsz)
+{
+    char path[4096], *text, when[64] = "";
+    size_t len;
+    snprintf(path, sizeof path, "%s/run.log", outdir);
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    FILE *f = membuf_open(&text, &len);
+    if (!f)
+        return out_of_memory(path, err, errsz);
+    fprintf(f, "# attncheck run log: timings, which the reports leave out so that they are "
+               "byte-identical run after run\nwritten\t%s\ncommand\tattncheck", when);
+    for (int k = 0; k < run->argc; k++) {
+        fputc(' ', f);
+        shell_word(f, run->argv[k]);
+    }
+    fprintf(f, "\nattncheck\t%s\nlibraries\t", attncheck_version());
+    print_libraries(f);
+    fprintf(f, "\njobs\t%d\n\nreport\trows\tholds\tviolated\tinconclusive\tseconds\n",
+            run->options->jobs);
+    double total = 0;
+    for (int k = 0; k < n; k++) {
+        char stem[256];
+        report_stem(stem, sizeof stem, reps + k);
+        fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%.3f\n", stem, reps[k].n_rows, reps[k].holds,
+                reps[k].violated, reps[k].inconclusive, reps[k].seconds);
+        total += reps[k].seconds;
+    }
+    fprintf(f, "all\t\t\t\t\t%.3f\n", total);
+    if (membuf_close(f, &text) != 0)
+        return out_of_memory(path, err, errsz);
+    int rc = write_text_file(path, text, len, err, errsz);
+    free(text);
+    return rc;
 }
 
 void report_print_summary(FILE *f, const claim_report_t *rep)
 {
     char stem[256];
     report_stem(stem, sizeof stem, rep);
-    fprintf(f, "%-24s %-10s %5ld rows: %4ld holds, %ld violated, %ld inconclusive (%5.1f s)  %s\n",
+    fprintf(f, "%-24s %-10s %5ld rows: %4ld holds, %ld violated, %ld inconclusive  %s\n",
             stem, claim_kind_name(rep->claim->kind), rep->n_rows, rep->holds, rep->violated,
-            rep->inconclusive, rep->seconds, rep->claim->source);
+            rep->inconclusive, rep->claim->source);
     /* The largest hi(E) per precision requested, when the grid has a prec axis. */
     if (rep->n_rows && params_get(&rep->rows[0].params, "prec") && rep->claim->kind == KIND_EXACT) {
         long seen[64];
@@ -986,6 +1207,13 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
         mpfr_free_str(lo);
         mpfr_free_str(hi);
     }
+}
+
+void report_print_timing(FILE *f, const claim_report_t *rep)
+{
+    char stem[256];
+    report_stem(stem, sizeof stem, rep);
+    fprintf(f, "attncheck: progress: %s: %ld rows in %.1f s\n", stem, rep->n_rows, rep->seconds);
 }
 
 void report_print_catalogue_md(FILE *f)
