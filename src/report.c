@@ -87,6 +87,11 @@ static char *text_up(mpfr_srcptr x, int digits)
     return own_mpfr_str(fr_str(x, digits, MPFR_RNDU));
 }
 
+static char *text_down(mpfr_srcptr x, int digits)
+{
+    return own_mpfr_str(fr_str(x, digits, MPFR_RNDD));
+}
+
 static char *text_printf(const char *fmt, ...)
 {
     va_list ap;
@@ -132,13 +137,60 @@ static char *text_ratio_hi(const row_t *r, int digits)
     return s;
 }
 
+/* ---- the exact rule, as the verdict applies it (verdict_exact_unit) ---- */
+
+static int row_exact_rule(const claim_report_t *rep, const row_t *r)
+{
+    return rep->claim->kind == KIND_EXACT || r->exact_identity;
+}
+
+/* The tolerance 2^kappa S 2^-p of the exact test, rounded down. */
+static char *text_tolerance(const row_t *r, int digits)
+{
+    mpfr_t u;
+    mpfr_init2(u, 64);
+    verdict_exact_unit(u, r->scale, r->prec);
+    mpfr_mul_2si(u, u, verdict_kappa(r->depth), MPFR_RNDD); /* exact */
+    char *s = text_down(u, digits);
+    mpfr_clear(u);
+    return s;
+}
+
+/* Bits of slack used, log2(hi(E) / (S 2^-p)), in tenths rounded up; the
+ * row holds (0 in E) while it is at most kappa.  Returns 0, or -1 when
+ * hi(E) = 0 (-inf bits) or nothing is known (NaN, an infinite S). */
+static int row_slack_tenths(long *tenths, const row_t *r)
+{
+    mpfr_t u, t;
+    mpfr_inits2(64, u, t, (mpfr_ptr)0);
+    verdict_exact_unit(u, r->scale, r->prec);
+    int ok = mpfr_number_p(u) && mpfr_number_p(&r->error->right) &&
+             mpfr_sgn(&r->error->right) > 0;
+    if (ok) {
+        mpfr_div(t, &r->error->right, u, MPFR_RNDU);
+        mpfr_log2(t, t, MPFR_RNDU);
+        mpfr_mul_ui(t, t, 10, MPFR_RNDU);
+        *tenths = mpfr_get_si(t, MPFR_RNDU);
+    }
+    mpfr_clears(u, t, (mpfr_ptr)0);
+    return ok ? 0 : -1;
+}
+
+static char *text_slack(const row_t *r)
+{
+    long t;
+    if (row_slack_tenths(&t, r) == 0)
+        return text_printf("%s%ld.%ld", t < 0 ? "-" : "", labs(t) / 10, labs(t) % 10);
+    return strdup(mpfr_zero_p(&r->error->right) ? "-inf" : "");
+}
+
 /* ---- tables: md and CSV have the same columns, the union over all rows
  * of their parameters and extra columns; a row lacking one has an empty
  * cell.  CSV is RFC 4180 with CRLF line ends; md cells are escaped. ---- */
 
 typedef enum {
     COL_SWEEP, COL_PARAM, COL_SEED, COL_PREC, COL_E_LO, COL_E_HI, COL_E_ABS_HI, COL_SCALE,
-    COL_BOUND_LO, COL_BOUND_HI, COL_RATIO_HI, COL_EXTRA, COL_EXTRA_LO, COL_EXTRA_HI, COL_VERDICT
+    COL_KAPPA, COL_TOLERANCE, COL_SLACK, COL_BOUND_LO, COL_BOUND_HI, COL_RATIO_HI, COL_EXTRA, COL_EXTRA_LO, COL_EXTRA_HI, COL_VERDICT
 } col_kind_t;
 
 typedef struct {
@@ -186,7 +238,7 @@ static int extra_is_ival(const claim_report_t *rep, const char *name)
 
 static int table_columns(cols_t *t, const claim_report_t *rep, int csv)
 {
-    int bad = 0, bound = 0;
+    int bad = 0, bound = 0, exact = 0;
     memset(t, 0, sizeof *t);
     bad |= cols_add(t, COL_SWEEP, NULL);
     for (long k = 0; k < rep->n_rows; k++)
@@ -198,10 +250,16 @@ static int table_columns(cols_t *t, const claim_report_t *rep, int csv)
     bad |= cols_add(t, COL_E_LO, NULL);
     bad |= cols_add(t, COL_E_HI, NULL);
     bad |= cols_add(t, COL_E_ABS_HI, NULL);
-    if (rep->claim->kind == KIND_EXACT)
-        bad |= cols_add(t, COL_SCALE, NULL);
-    for (long k = 0; k < rep->n_rows; k++)
+    for (long k = 0; k < rep->n_rows; k++) {
+        exact |= row_exact_rule(rep, rep->rows + k);
         bound |= rep->rows[k].has_bound;
+    }
+    if (exact) {
+        bad |= cols_add(t, COL_SCALE, NULL);
+        bad |= cols_add(t, COL_KAPPA, NULL);
+        bad |= cols_add(t, COL_TOLERANCE, NULL);
+        bad |= cols_add(t, COL_SLACK, NULL);
+    }
     if (bound) {
         bad |= cols_add(t, COL_BOUND_LO, NULL);
         bad |= cols_add(t, COL_BOUND_HI, NULL);
@@ -233,6 +291,9 @@ static char *col_title(const col_t *c, int csv)
         [COL_E_HI] = {"E hi", "error_hi"},
         [COL_E_ABS_HI] = {"max abs hi", "error_abs_hi"},
         [COL_SCALE] = {"S", "scale_S"},
+        [COL_KAPPA] = {"κ", "kappa"},
+        [COL_TOLERANCE] = {"S·2^(κ−p)", "tolerance"},
+        [COL_SLACK] = {"slack used (bits)", "slack_used_bits"},
         [COL_BOUND_LO] = {"bound lo", "bound_lo"},
         [COL_BOUND_HI] = {"bound hi", "bound_hi"},
         [COL_RATIO_HI] = {"E/bound hi", "ratio_hi"},
@@ -251,8 +312,9 @@ static char *col_title(const col_t *c, int csv)
     }
 }
 
-static char *cell_text(const row_t *r, const col_t *c, int digits)
+static char *cell_text(const claim_report_t *rep, const row_t *r, const col_t *c, int digits)
 {
+    int exact = row_exact_rule(rep, r);
     const column_t *x = (c->kind == COL_EXTRA || c->kind == COL_EXTRA_LO ||
                          c->kind == COL_EXTRA_HI) ? row_find_column(r, c->name) : NULL;
     const char *v;
@@ -273,7 +335,13 @@ static char *cell_text(const row_t *r, const col_t *c, int digits)
     case COL_E_ABS_HI:
         return text_hi(r->error_abs, digits);
     case COL_SCALE:
-        return text_up(r->scale, digits);
+        return exact ? text_up(r->scale, digits) : strdup("");
+    case COL_KAPPA:
+        return exact ? text_printf("%d", verdict_kappa(r->depth)) : strdup("");
+    case COL_TOLERANCE:
+        return exact ? text_tolerance(r, digits) : strdup("");
+    case COL_SLACK:
+        return exact ? text_slack(r) : strdup("");
     case COL_BOUND_LO:
         return r->has_bound ? text_lo(r->bound, digits) : strdup("");
     case COL_BOUND_HI:
@@ -369,7 +437,7 @@ static int write_table(FILE *f, const claim_report_t *rep, int csv)
     }
     for (long k = 0; k < rep->n_rows && ok; k++) {
         for (int c = 0; c < t.n && ok; c++) {
-            char *cell = cell_text(rep->rows + k, t.col + c, digits);
+            char *cell = cell_text(rep, rep->rows + k, t.col + c, digits);
             ok = cell != NULL;
             if (ok)
                 put_cell(f, cell, csv, c == 0);
@@ -652,9 +720,16 @@ static json_t *json_row(const claim_report_t *rep, const row_t *r)
     report_json_set(row, "prec", json_integer((json_int_t)r->prec), &ok);
     report_json_set(row, "error", report_json_ends(r->error, DIGITS_FILE), &ok);
     report_json_set(row, "error_abs", report_json_ends(r->error_abs, DIGITS_FILE), &ok);
-    if (rep->claim->kind == KIND_EXACT)
+    if (row_exact_rule(rep, r)) {
         report_json_set(row, "scale", report_json_mpfr_str(fr_str(r->scale, DIGITS_FILE, MPFR_RNDU)),
                         &ok);
+        report_json_set(row, "kappa", json_integer(verdict_kappa(r->depth)), &ok);
+        char *tol = text_tolerance(r, DIGITS_FILE), *slack = text_slack(r);
+        report_json_set(row, "tolerance", tol ? json_string(tol) : NULL, &ok);
+        report_json_set(row, "slack_used_bits", slack ? json_string(slack) : NULL, &ok);
+        free(tol);
+        free(slack);
+    }
     if (r->has_bound) {
         mpfi_t q;
         report_json_set(row, "bound", report_json_ends(r->bound, DIGITS_FILE), &ok);
@@ -716,11 +791,9 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
     report_json_set(doc, "mutation", rep->mutation > 0
                                          ? report_json_text(c->mutations[rep->mutation - 1][0])
                                          : json_null(), &ok);
-    if (c->kind == KIND_EXACT) {
-        char k[64];
-        snprintf(k, sizeof k, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER);
-        report_json_set(doc, "kappa", json_string(k), &ok);
-    }
+    char rule[64];
+    snprintf(rule, sizeof rule, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER);
+    report_json_set(doc, "kappa_rule", json_string(rule), &ok);
     report_json_set(doc, "run", json_run(run, rep), &ok);
     json_t *rows = json_array(), *fits = json_array(), *sum = json_object();
     for (long k = 0; k < rep->n_rows && ok; k++)
@@ -922,6 +995,67 @@ static void plot_file_name(char *buf, size_t n, const char *stem, int k)
         snprintf(buf, n, "%s.svg", stem);
 }
 
+/* Which rules decide this report's rows: the exact rule, the bound rule. */
+static void rules_in_use(int *exact, int *bound, const claim_report_t *rep)
+{
+    *exact = *bound = 0;
+    for (long k = 0; k < rep->n_rows; k++) {
+        const row_t *r = rep->rows + k;
+        if (row_exact_rule(rep, r))
+            *exact = 1;
+        else if (r->has_bound || rep->claim->kind == KIND_INEQUALITY)
+            *bound = 1;
+    }
+}
+
+static void write_md_rules(FILE *f, const claim_report_t *rep)
+{
+    int exact, bound;
+    rules_in_use(&exact, &bound, rep);
+    if (exact)
+        fprintf(f, "%s **holds** when the certified enclosure of E contains 0 and hi(E) ≤ "
+                   "S·2^(κ−p), S the largest output magnitude and p the working precision; "
+                   "κ = %d + %d·(depth − 1) bits of slack for a construction of `depth` composed "
+                   "attention layers (interval wrapping compounds per layer). It is **violated** "
+                   "when the enclosure excludes 0: a certified counterexample (replay it with its "
+                   "seed). Otherwise it is retried at doubled precision (cap %d bits) before it "
+                   "is reported **inconclusive**.\n\n",
+                bound ? "A row checked as an exact identity" : "A row",
+                VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER, PREC_CAP_DEFAULT);
+    if (bound)
+        fprintf(f, "%s **holds** when hi(E) ≤ lo(bound), is **violated** when "
+                   "lo(E) > hi(bound), and is otherwise retried at doubled precision "
+                   "(cap %d bits) before it is reported **inconclusive**.\n\n",
+                exact ? "A row checked against a bound" : "A row", PREC_CAP_DEFAULT);
+}
+
+/* What each standard column of the rows table means, for those present. */
+static void write_md_legend(FILE *f, const claim_report_t *rep)
+{
+    int exact, bound;
+    rules_in_use(&exact, &bound, rep);
+    for (long k = 0; k < rep->n_rows; k++)
+        bound |= rep->rows[k].has_bound;
+    fprintf(f, "- **prec**: the working precision in bits that decided the row.\n"
+               "- **E lo, E hi**: the certified enclosure of E, ends rounded outward (%d "
+               "significant digits here, %d in the .csv and .json).\n"
+               "- **max abs hi**: a certified upper bound of the largest absolute entry of the "
+               "difference whose norm is E (E itself when E is a scalar gap).\n",
+            DIGITS_MD, DIGITS_FILE);
+    if (exact)
+        fputs("- **S**: the largest magnitude of an output entry, rounded up.\n"
+              "- **κ**: the slack of the exact rule in bits (above).\n"
+              "- **S·2^(κ−p)**: the tolerance of the exact rule, rounded down: the row holds "
+              "when 0 is in E and hi(E) is at most this.\n"
+              "- **slack used (bits)**: log2(hi(E) / (S·2^−p)), rounded up to 0.1: how many of "
+              "the κ bits the row used; `-inf` when hi(E) = 0 exactly.\n", f);
+    if (bound)
+        fputs("- **bound lo, bound hi**: the certified enclosure of the claimed bound; "
+              "**E/bound hi**: the upper end of E/bound (empty when the bound may be 0).\n", f);
+    fputs("- Other columns are the claim's own; a cell is empty where a row does not have "
+          "that quantity.\n\n", f);
+}
+
 static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
                     const char *stem, int formats, const char *outdir)
 {
@@ -933,19 +1067,7 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
                 c->mutations[rep->mutation - 1][0], c->mutations[rep->mutation - 1][1]);
     fprintf(f, "**Statement.** %s\n\n**Provenance:** %s.\n\n", c->statement, c->provenance);
     fprintf(f, "## Construction and what is checked\n\n%s\n\n", c->formula);
-    if (c->kind == KIND_EXACT)
-        fprintf(f, "A row **holds** when the certified enclosure of E contains 0 and "
-                   "hi(E) <= S·2^(κ−p), with the slack κ = %d + %d·(depth − 1) for a construction "
-                   "of `depth` composed attention layers (interval wrapping compounds per layer; "
-                   "the column `kappa` shows it); it is **violated** when the enclosure "
-                   "excludes 0 (a certified counterexample; replay it with its seed). "
-                   "Inconclusive rows are retried at doubled precision (cap %d bits).\n\n",
-                VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER, PREC_CAP_DEFAULT);
-    else if (c->kind == KIND_INEQUALITY)
-        fprintf(f, "A row **holds** when hi(E) <= lo(bound), is **violated** when "
-                   "lo(E) > hi(bound), and is otherwise retried at doubled precision "
-                   "(cap %d bits) before it is reported **inconclusive**.\n\n",
-                PREC_CAP_DEFAULT);
+    write_md_rules(f, rep);
     if (c->notes)
         fprintf(f, "## Not covered\n\n%s\n\n", c->notes);
     fprintf(f, "## Result\n\n%ld rows: **%ld holds, %ld violated, %ld inconclusive**.\n\n",
@@ -986,9 +1108,9 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
     }
     if (write_md_run(f, run, rep) != 0)
         return -1;
-    fputs("## Rows\n\nE = max over real tokens of the 2-norm of the output difference; "
-          "\"certified\" columns are enclosure ends rounded outward. `prec` is the working "
-          "precision in bits that decided the row.\n\n", f);
+    fputs("## Rows\n\nOne row per grid point; E is the error defined under \"Construction "
+          "and what is checked\".\n\n", f);
+    write_md_legend(f, rep);
     return write_table(f, rep, 0);
 }
 
@@ -1160,7 +1282,8 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
     fprintf(f, "%-24s %-10s %5ld rows: %4ld holds, %ld violated, %ld inconclusive  %s\n",
             stem, claim_kind_name(rep->claim->kind), rep->n_rows, rep->holds, rep->violated,
             rep->inconclusive, rep->claim->source);
-    /* The largest hi(E) per precision requested, when the grid has a prec axis. */
+    /* Per precision requested: the largest hi(E), and the row closest to
+     * what its verdict compares it with, S 2^(kappa - p). */
     if (rep->n_rows && params_get(&rep->rows[0].params, "prec") && rep->claim->kind == KIND_EXACT) {
         long seen[64];
         int ns = 0;
@@ -1174,23 +1297,39 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
                 seen[ns++] = p;
         }
         for (int j = 0; j < ns; j++) {
-            mpfr_t worst, lim;
-            mpfr_inits2(64, worst, lim, (mpfr_ptr)0);
+            const row_t *tight = NULL;
+            long tight_margin = 0;
+            mpfr_t worst;
+            mpfr_init2(worst, 64);
             mpfr_set_ui(worst, 0, MPFR_RNDU);
-            mpfr_set_ui(lim, 0, MPFR_RNDU);
             for (long k = 0; k < rep->n_rows; k++) {
-                long p;
-                if (params_get_long(&p, &rep->rows[k].params, "prec") != 0 || p != seen[j])
+                const row_t *r = rep->rows + k;
+                long p, tenths;
+                if (params_get_long(&p, &r->params, "prec") != 0 || p != seen[j])
                     continue;
-                mpfr_max(worst, worst, &rep->rows[k].error->right, MPFR_RNDU);
-                mpfr_mul_2si(lim, rep->rows[k].scale, -(long)p, MPFR_RNDU);
+                mpfr_max(worst, worst, &r->error->right, MPFR_RNDU);
+                if (row_slack_tenths(&tenths, r) == 0 &&
+                    (!tight || tenths - 10L * verdict_kappa(r->depth) > tight_margin)) {
+                    tight = r;
+                    tight_margin = tenths - 10L * verdict_kappa(r->depth);
+                }
             }
-            char *w = fr_str(worst, 3, MPFR_RNDU), *l = fr_str(lim, 3, MPFR_RNDU);
-            fprintf(f, "    prec %5ld: max hi(E) = %-12s (S·2^-p of the last row = %s)\n",
-                    seen[j], w, l);
-            mpfr_free_str(w);
-            mpfr_free_str(l);
-            mpfr_clears(worst, lim, (mpfr_ptr)0);
+            char *w = text_up(worst, 3);
+            fprintf(f, "    prec %5ld: max hi(E) = %s", seen[j], w ? w : "?");
+            if (tight) {
+                char *e = text_hi(tight->error, 3), *t = text_tolerance(tight, 3);
+                char *sl = text_slack(tight);
+                fprintf(f, "; closest to its tolerance: hi(E) = %s vs S·2^(κ−p) = %s (slack used "
+                           "%s of κ = %d bits)\n", e ? e : "?", t ? t : "?", sl ? sl : "?",
+                        verdict_kappa(tight->depth));
+                free(e);
+                free(t);
+                free(sl);
+            } else {
+                fputs(" (hi(E) = 0 exactly on every row)\n", f);
+            }
+            free(w);
+            mpfr_clear(worst);
         }
     }
     for (long k = 0, shown = 0; k < rep->n_rows && shown < 3; k++) {

@@ -29,12 +29,10 @@
 enum { MUT_NONE, MUT_DROP_KAPPA, MUT_SWAP_C, MUT_SELF_MASK, MUT_WRONG_WITNESS };
 
 /* An exact identity: judged by the exact rule (0 excluded = violated); the
- * bound column shows its tolerance S 2^(kappa - p). */
-static void exact_bound(row_t *r, const mpfr_t S)
+ * reports show its tolerance S 2^(kappa - p) and the slack used. */
+static void mark_exact_identity(row_t *r)
 {
-    mpfi_set_fr(r->bound, S);
-    mpfi_mul_2si(r->bound, r->bound, VERDICT_EXACT_KAPPA - (long)r->prec);
-    r->has_bound = 1;
+    r->has_bound = 0;
     r->exact_identity = 1;
 }
 
@@ -69,7 +67,7 @@ static int run_formula(row_t *r)
                   r->seed, r->prec);
     mpfi_set(r->error_abs, r->error);
     mpfr_set(r->scale, S, MPFR_RNDU);
-    exact_bound(r, S);
+    mark_exact_identity(r);
     char buf[200];
     ac_member_str(buf, sizeof buf, &m, cls);
     row_add_text(r, "parameters", "%.60s", buf);
@@ -124,7 +122,7 @@ static int run_builtin(row_t *r)
     mpfi_set(r->error_abs, r->error);
     mpfr_set(r->scale, S, MPFR_RNDU);
     if (res[1].status == AC_EXACT) {
-        exact_bound(r, S);
+        mark_exact_identity(r);
     } else if (res[1].status == AC_WITNESS_FAILS) {
         mpfi_set_ui(r->bound, 0); /* the claimed witness is not one */
         mpfi_set(r->error, res[1].gap);
