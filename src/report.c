@@ -65,6 +65,28 @@ static int membuf_close(FILE *f, char **buf)
     return 0;
 }
 
+static int write_text_file(const char *path, const char *text, size_t len, char *err,
+                           size_t errsz)
+{
+    atomic_file_t a;
+    if (atomic_open(&a, path) != 0) {
+        snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    fwrite(text, 1, len, a.f);
+    if (atomic_commit(&a) != 0) {
+        snprintf(err, errsz, "cannot write '%s'", path);
+        return EXIT_IOERR;
+    }
+    return 0;
+}
+
+static int out_of_memory(const char *path, char *err, size_t errsz)
+{
+    snprintf(err, errsz, "out of memory while writing '%s'", path);
+    return EXIT_SOFTWARE;
+}
+
 /* ---- numbers as text: the one place the writers turn an enclosure into
  * digits.  Ends are rounded outward (lo down, hi up), so a printed
  * enclosure still encloses.  Each returns a malloc'd string, or NULL when
@@ -814,41 +836,25 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
     return doc;
 }
 
-/* ---- plots (gnuplot, SVG).  Values are log10 of hi ends computed in MPFR,
- * so errors far below the double range (1e-1200) still plot. ---- */
+/* ---- plots (gnuplot, SVG).  Values come from MPFR and are drawn as log10
+ * on log scales, so errors far below the double range (1e-1200) still
+ * plot.  Every string in a script is single-quoted, where gnuplot reads
+ * nothing but '' (no escapes, no substitution): no parameter value can
+ * reach a command. ---- */
 
-static int row_y(double *out, const row_t *r, const char *y)
+static void gp_string(FILE *f, const char *s)
 {
-    mpfr_t v;
-    mpfr_init2(v, 64);
-    int ok = 0;
-    if (strcmp(y, "error") == 0) {
-        mpfr_set(v, &r->error->right, MPFR_RNDU);
-        ok = 1;
-    } else if (strcmp(y, "bound") == 0 && r->has_bound) {
-        mpfr_set(v, &r->bound->right, MPFR_RNDU);
-        ok = 1;
-    } else if (strcmp(y, "ratio") == 0 && r->has_bound) {
-        mpfi_t q;
-        row_ratio(q, r);
-        mpfr_set(v, &q->right, MPFR_RNDU);
-        ok = !mpfi_nan_p(q);
-        mpfi_clear(q);
-    } else {
-        const column_t *c = row_find_column(r, y);
-        if (c && c->is_ival) {
-            mpfr_set(v, &c->iv->right, MPFR_RNDU);
-            ok = 1;
-        }
+    fputc('\'', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\'')
+            fputs("''", f);
+        else if (c < 0x20 || c == 0x7F)
+            fputc('?', f);
+        else
+            fputc(c, f);
     }
-    if (ok && mpfr_sgn(v) > 0) {
-        mpfr_log10(v, v, MPFR_RNDN);
-        *out = mpfr_get_d(v, MPFR_RNDN);
-    } else {
-        ok = 0;
-    }
-    mpfr_clear(v);
-    return ok;
+    fputc('\'', f);
 }
 
 static const char *row_param(const row_t *r, const char *name)
@@ -861,129 +867,427 @@ static const char *row_param(const row_t *r, const char *name)
     return params_get(&r->params, name);
 }
 
-/* Points of one series: for each x, the largest y over the other parameters. */
-static int collect_series(double *xs, double *ys, int max, const claim_report_t *rep,
-                          const plot_t *pl, const char *yname, const char *series_value)
+static int parse_double(double *out, const char *s)
 {
-    int n = 0;
-    for (long k = 0; k < rep->n_rows; k++) {
-        const row_t *r = rep->rows + k;
-        const char *sv = pl->series ? row_param(r, pl->series) : NULL;
-        if (pl->series && (!sv || strcmp(sv, series_value) != 0))
-            continue;
-        const char *xv = row_param(r, pl->x);
-        double x, y;
-        if (!xv || !row_y(&y, r, yname))
-            continue;
-        x = strtod(xv, NULL);
-        int j;
-        for (j = 0; j < n && xs[j] != x; j++) {}
-        if (j < n) {
-            if (y > ys[j])
-                ys[j] = y;
-        } else if (n < max) {
-            xs[n] = x;
-            ys[n++] = y;
+    char *end;
+    if (!s || !*s)
+        return 0;
+    *out = strtod(s, &end);
+    return *end == '\0' && isfinite(*out);
+}
+
+/* Quantity y of row r on the plot's scale (log10 when logy): 1 when it can
+ * be drawn, 0 when it is NaN, infinite or (on a log scale) not positive,
+ * -1 when the row does not have it. */
+static int row_y(double *out, const claim_report_t *rep, const row_t *r, const char *y, int logy)
+{
+    mpfr_t v;
+    mpfr_init2(v, 64);
+    int ok = 0;
+    long tenths;
+    if (strcmp(y, "kappa") == 0) {
+        ok = row_exact_rule(rep, r);
+        mpfr_set_si(v, verdict_kappa(r->depth), MPFR_RNDN);
+    } else if (strcmp(y, "slack used") == 0) {
+        if (!row_exact_rule(rep, r)) {
+            mpfr_clear(v);
+            return -1;
+        }
+        ok = row_slack_tenths(&tenths, r) == 0;
+        mpfr_set_si(v, ok ? tenths : 0, MPFR_RNDU);
+        mpfr_div_ui(v, v, 10, MPFR_RNDU);
+    } else if (strcmp(y, "error") == 0) {
+        ok = 1;
+        mpfr_set(v, &r->error->right, MPFR_RNDU);
+    } else if (strcmp(y, "bound") == 0 && r->has_bound) {
+        ok = 1;
+        mpfr_set(v, &r->bound->right, MPFR_RNDU);
+    } else if (strcmp(y, "ratio") == 0 && r->has_bound) {
+        mpfi_t q;
+        row_ratio(q, r);
+        ok = !mpfi_nan_p(q);
+        mpfr_set(v, &q->right, MPFR_RNDU);
+        mpfi_clear(q);
+    } else {
+        const column_t *c = row_find_column(r, y);
+        if (c && c->is_ival) {
+            ok = 1;
+            mpfr_set(v, &c->iv->right, MPFR_RNDU);
         }
     }
-    /* sort by x */
-    for (int a = 1; a < n; a++)
-        for (int b = a; b > 0 && xs[b - 1] > xs[b]; b--) {
-            double t = xs[b]; xs[b] = xs[b - 1]; xs[b - 1] = t;
-            t = ys[b]; ys[b] = ys[b - 1]; ys[b - 1] = t;
+    if (!ok && strcmp(y, "slack used") != 0) {
+        mpfr_clear(v);
+        return -1;
+    }
+    ok = ok && mpfr_number_p(v) && (!logy || mpfr_sgn(v) > 0);
+    if (ok && logy)
+        mpfr_log10(v, v, MPFR_RNDN);
+    if (ok)
+        *out = mpfr_get_d(v, MPFR_RNDN);
+    mpfr_clear(v);
+    return ok && isfinite(*out);
+}
+
+typedef struct {
+    double *x, *y;
+    int n;
+    long rows, undrawn, zero_error; /* rows with an x; of them, without a y; with hi(E) = 0 */
+} points_t;
+
+/* The points of one series (every row when series_value is NULL): for each
+ * x, the largest y, sorted by x. */
+static void collect_points(points_t *p, const claim_report_t *rep, const plot_t *pl,
+                           const char *y, const char *series_value)
+{
+    p->n = 0;
+    p->rows = p->undrawn = p->zero_error = 0;
+    for (long k = 0; k < rep->n_rows; k++) {
+        const row_t *r = rep->rows + k;
+        const char *sv = series_value ? row_param(r, pl->series) : NULL;
+        double x, v;
+        if ((series_value && (!sv || strcmp(sv, series_value) != 0)) ||
+            !parse_double(&x, row_param(r, pl->x)))
+            continue;
+        int have = row_y(&v, rep, r, y, pl->logy);
+        if (have < 0)
+            continue;
+        p->rows++;
+        if (!have) {
+            p->undrawn++;
+            p->zero_error += mpfr_zero_p(&r->error->right) != 0;
+            continue;
         }
+        int j;
+        for (j = 0; j < p->n && p->x[j] != x; j++) {}
+        if (j < p->n) {
+            if (v > p->y[j])
+                p->y[j] = v;
+        } else {
+            p->x[p->n] = x;
+            p->y[p->n++] = v;
+        }
+    }
+    for (int a = 1; a < p->n; a++)
+        for (int b = a; b > 0 && p->x[b - 1] > p->x[b]; b--) {
+            double t = p->x[b]; p->x[b] = p->x[b - 1]; p->x[b - 1] = t;
+            t = p->y[b]; p->y[b] = p->y[b - 1]; p->y[b - 1] = t;
+        }
+}
+
+static int same_points(const points_t *a, const points_t *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (int k = 0; k < a->n; k++)
+        if (a->x[k] != b->x[k] || a->y[k] != b->y[k])
+            return 0;
+    return 1;
+}
+
+static void gp_block(FILE *f, const char *name, const points_t *p)
+{
+    fprintf(f, "$%s << EOD\n", name);
+    for (int k = 0; k < p->n; k++)
+        fprintf(f, "%.17g %.17g\n", p->x[k], p->y[k]);
+    fputs("EOD\n", f);
+}
+
+static const char *axis_words(const char *y)
+{
+    return strcmp(y, "error") == 0 ? "hi(E), certified"
+         : strcmp(y, "slack used") == 0 ? "bits of slack used, log2(hi(E) / (S·2^-p))"
+         : strcmp(y, "kappa") == 0 ? "κ, the exact rule's limit on the slack used"
+         : strcmp(y, "ratio") == 0 ? "hi(E / bound)"
+         : strcmp(y, "bound") == 0 ? "hi(bound)" : y;
+}
+
+#define PLOT_MAX_SERIES 64
+#define RATIO_DECADES 30 /* an E/bound plot shows this many decades below its top */
+#define PLOT_MAX_MARKS 16
+
+typedef struct {
+    double x;
+    char title[160];
+    int color; /* 0: black; k: series k's */
+} mark_t;
+
+/* An extra column as one number (an enclosure by its lower end). */
+static int column_value(double *x, const column_t *c)
+{
+    if (!c)
+        return 0;
+    if (!c->is_ival)
+        return parse_double(x, c->str);
+    *x = mpfr_get_d(&c->iv->left, MPFR_RNDN);
+    return isfinite(*x);
+}
+
+/* Vertical marks: each token of pl->mark_x is a number or the name of an
+ * extra column (one mark per distinct value, per series). */
+static int plot_marks(mark_t *m, const claim_report_t *rep, const plot_t *pl,
+                      const char *const *sv, int ns)
+{
+    int n = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", pl->mark_x ? pl->mark_x : "");
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < PLOT_MAX_MARKS;
+         t = strtok_r(NULL, ",", &save)) {
+        double x;
+        if (parse_double(&x, t)) {
+            m[n].x = x;
+            m[n].color = 0;
+            snprintf(m[n++].title, sizeof m->title, "%s = %s", pl->x, t);
+            continue;
+        }
+        for (long k = 0; k < rep->n_rows && n < PLOT_MAX_MARKS; k++) {
+            const row_t *r = rep->rows + k;
+            if (!column_value(&x, row_find_column(r, t)))
+                continue;
+            const char *s = pl->series ? row_param(r, pl->series) : NULL;
+            int color = 0, seen = 0;
+            for (int j = 0; j < ns && s; j++)
+                if (strcmp(sv[j], s) == 0)
+                    color = j + 1;
+            for (int j = 0; j < n; j++)
+                seen |= m[j].x == x && m[j].color == color;
+            if (seen)
+                continue;
+            m[n].x = x;
+            m[n].color = color;
+            if (s)
+                snprintf(m[n++].title, sizeof m->title, "%s = %.6g (%s)", t, x, s);
+            else
+                snprintf(m[n++].title, sizeof m->title, "%s = %.6g", t, x);
+        }
+    }
     return n;
 }
 
-static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath,
-                      char *err, size_t errsz)
+/* The gnuplot script of one plot; *drawable is the number of data blocks
+ * with points.  -1 when out of memory. */
+static int plot_script(FILE *f, const claim_report_t *rep, const plot_t *pl, const char *svgname,
+                       int *drawable)
 {
-    char gp[4200];
-    snprintf(gp, sizeof gp, "%s.gp", svgpath);
-    atomic_file_t a;
-    if (atomic_open(&a, gp) != 0) {
-        snprintf(err, errsz, "cannot create '%s': %s", gp, strerror(errno));
-        return 73;
+    long n = rep->n_rows;
+    points_t p = {0}, q = {0};
+    p.x = malloc(sizeof(double) * (size_t)(n + 1));
+    p.y = malloc(sizeof(double) * (size_t)(n + 1));
+    q.x = malloc(sizeof(double) * (size_t)(n + 1));
+    q.y = malloc(sizeof(double) * (size_t)(n + 1));
+    if (!p.x || !p.y || !q.x || !q.y) {
+        free(p.x); free(p.y); free(q.x); free(q.y);
+        return -1;
     }
-    FILE *f = a.f;
-    char svgtmp[4200];
-    snprintf(svgtmp, sizeof svgtmp, "%s.part", svgpath);
-    fprintf(f, "set terminal svg size 860,540 dynamic enhanced font 'Helvetica,13' background '#ffffff'\n");
-    /* regenerate with: gnuplot <claim>.svg.gp (writes the .svg beside it) */
-    fprintf(f, "if (!exists(\"outfile\")) outfile = '%s'\nset output outfile\n", svgpath);
-    fprintf(f, "set title \"%s: %s\" noenhanced\n", rep->claim->id, pl->title ? pl->title : "");
-    fprintf(f, "set xlabel '%s' noenhanced\n", pl->x);
-    fprintf(f, "set ylabel '%s%s' noenhanced\n", pl->logy ? "log10 " : "",
-            strcmp(pl->y, "error") == 0 ? "hi(E), certified" : pl->y);
-    if (pl->logx)
-        fprintf(f, "set logscale x 2\n");
-    fprintf(f, "set grid\nset key outside right top\n");
+    fputs("set terminal svg size 860,540 dynamic enhanced font 'Helvetica,13' background "
+          "'#ffffff'\n# regenerate in this directory with: gnuplot ", f);
+    fprintf(f, "%s.gp\nif (!exists(\"outfile\")) outfile = ", svgname);
+    gp_string(f, svgname);
+    fputs("\nset output outfile\nset title ", f);
+    char *title = text_printf("%s: %s", rep->claim->id, pl->title ? pl->title : "");
+    gp_string(f, title ? title : rep->claim->id);
+    free(title);
+    fputs(" noenhanced\nset xlabel ", f);
+    gp_string(f, pl->x);
+    fputs(" noenhanced\nset ylabel ", f);
+    char *ylabel = text_printf("%s%s", pl->logy ? "log10 " : "", axis_words(pl->y));
+    gp_string(f, ylabel ? ylabel : pl->y);
+    free(ylabel);
+    fprintf(f, " noenhanced\n%sset grid\nset key below\n",
+            pl->logx ? "set logscale x 2\n" : "");
+
     /* series values in first-seen order */
-    const char *sv[64];
+    const char *sv[PLOT_MAX_SERIES];
     int ns = 0;
-    for (long k = 0; k < rep->n_rows && ns < 64; k++) {
+    for (long k = 0; k < n && ns < PLOT_MAX_SERIES; k++) {
         const char *v = pl->series ? row_param(rep->rows + k, pl->series) : "";
-        if (!v)
-            continue;
         int seen = 0;
-        for (int j = 0; j < ns; j++)
+        for (int j = 0; v && j < ns; j++)
             seen |= strcmp(sv[j], v) == 0;
-        if (!seen)
+        if (v && !seen)
             sv[ns++] = v;
     }
-    double *xs = malloc(sizeof(double) * (size_t)(rep->n_rows + 1));
-    double *ys = malloc(sizeof(double) * (size_t)(rep->n_rows + 1));
+    /* the quantity, one block per series */
+    struct {
+        char spec[128], title[200];
+    } plot[PLOT_MAX_SERIES * 2 + PLOT_MAX_MARKS];
+    int np = 0, blocks = 0;
+    long rows = 0, undrawn = 0, zero_error = 0;
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (int s = 0; s < ns; s++) {
+        char name[16];
+        collect_points(&p, rep, pl, pl->y, pl->series ? sv[s] : NULL);
+        rows += p.rows;
+        undrawn += p.undrawn;
+        zero_error += p.zero_error;
+        if (!p.n)
+            continue;
+        snprintf(name, sizeof name, "y%d", s);
+        gp_block(f, name, &p);
+        for (int k = 0; k < p.n; k++) {
+            ylo = fmin(ylo, p.y[k]);
+            yhi = fmax(yhi, p.y[k]);
+        }
+        snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with linespoints lw 2 pt 7 "
+                 "ps 0.6 lc %d", name, s + 1);
+        if (pl->series)
+            snprintf(plot[np++].title, sizeof plot[0].title, "%s=%s", pl->series, sv[s]);
+        else
+            snprintf(plot[np++].title, sizeof plot[0].title, "%s", axis_words(pl->y));
+        blocks++;
+    }
+    /* the reference: one line, or one per series where they differ */
+    int per_series = 0;
+    if (pl->extra_y && pl->series) {
+        collect_points(&q, rep, pl, pl->extra_y, NULL);
+        for (int s = 0; s < ns && !per_series; s++) {
+            collect_points(&p, rep, pl, pl->extra_y, sv[s]);
+            per_series = p.n && !same_points(&p, &q);
+        }
+    }
+    for (int s = 0; pl->extra_y && s < (per_series ? ns : 1); s++) {
+        char name[16];
+        collect_points(&p, rep, pl, pl->extra_y, per_series ? sv[s] : NULL);
+        if (!p.n)
+            continue;
+        snprintf(name, sizeof name, "r%d", s);
+        gp_block(f, name, &p);
+        for (int k = 0; k < p.n; k++) {
+            ylo = fmin(ylo, p.y[k]);
+            yhi = fmax(yhi, p.y[k]);
+        }
+        const char *what = strcmp(pl->extra_y, "kappa") == 0 ? "κ (the verdict's limit)"
+                                                            : pl->extra_y;
+        if (per_series) {
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with lines lw 2 lc %d dt 2",
+                     name, s + 1);
+            snprintf(plot[np++].title, sizeof plot[0].title, "%s (%s=%s)", what, pl->series, sv[s]);
+        } else {
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with lines lw 2 "
+                     "lc rgb 'black' dt 2", name);
+            snprintf(plot[np++].title, sizeof plot[0].title, "%s", what);
+        }
+        blocks++;
+    }
+    /* vertical marks across the drawn range */
+    mark_t marks[PLOT_MAX_MARKS];
+    int nm = blocks ? plot_marks(marks, rep, pl, sv, pl->series ? ns : 0) : 0;
+    if (strcmp(pl->y, "slack used") == 0 && blocks) {
+        /* from 0, so the plot shows how much of kappa is used */
+        ylo = fmin(ylo, 0);
+        yhi += 0.08 * (yhi - ylo) + 0.5;
+        fprintf(f, "set yrange [%.17g:%.17g]\n", ylo, yhi);
+    }
+    long off_scale = 0;
+    if (strcmp(pl->y, "ratio") == 0 && pl->logy && yhi - ylo > RATIO_DECADES) {
+        /* a near-vacuous bound makes E/bound astronomically small */
+        for (int k = 0; k < ns; k++) {
+            collect_points(&p, rep, pl, pl->y, pl->series ? sv[k] : NULL);
+            for (int j = 0; j < p.n; j++)
+                off_scale += p.y[j] < yhi - RATIO_DECADES;
+        }
+        ylo = yhi - RATIO_DECADES;
+        fprintf(f, "set yrange [%.17g:*]\n", ylo);
+    }
+    if (ylo == yhi) {
+        ylo -= 1;
+        yhi += 1;
+    }
+    for (int k = 0; k < nm; k++) {
+        fprintf(f, "$m%d << EOD\n%.17g %.17g\n%.17g %.17g\nEOD\n", k, marks[k].x, ylo, marks[k].x,
+                yhi);
+        if (marks[k].color)
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$m%d using 1:2 with lines lw 1.5 lc %d "
+                     "dt 4", k, marks[k].color);
+        else
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$m%d using 1:2 with lines lw 1.5 "
+                     "lc rgb 'black' dt 4", k);
+        snprintf(plot[np++].title, sizeof plot[0].title, "%s", marks[k].title);
+    }
+    /* rows that have no point say so on the plot */
+    if (undrawn) {
+        char *msg;
+        if (zero_error == undrawn && strcmp(pl->y, "slack used") == 0)
+            msg = text_printf("hi(E) = 0 exactly on %ld of %ld rows: E = 0 certified "
+                              "(-inf bits, not drawn)", undrawn, rows);
+        else if (zero_error == undrawn && strcmp(pl->y, "error") == 0 && pl->logy)
+            msg = text_printf("hi(E) = 0 exactly on %ld of %ld rows (not drawn on a log scale)",
+                              undrawn, rows);
+        else
+            msg = text_printf("%ld of %ld rows have no finite %s%s to draw", undrawn, rows,
+                              pl->logy ? "positive " : "", axis_words(pl->y));
+        if (msg) {
+            fputs("set label 1 ", f);
+            gp_string(f, msg);
+            fputs(" at graph 0.5, graph 0.5 center front noenhanced\n", f);
+        }
+        free(msg);
+    }
+    if (off_scale) {
+        fprintf(f, "set label 2 ");
+        char *msg = text_printf("%ld points with E/bound below 1e-%d of the largest are off the "
+                                "scale", off_scale, RATIO_DECADES);
+        gp_string(f, msg ? msg : "");
+        free(msg);
+        fputs(" at graph 0.5, graph 0.1 center front noenhanced\n", f);
+    }
+    /* the plot command */
+    for (int k = 0; k < np; k++) {
+        fputs(k ? ", \\\n     " : "plot ", f);
+        fprintf(f, "%s title ", plot[k].spec);
+        gp_string(f, plot[k].title);
+        fputs(" noenhanced", f);
+    }
+    if (np)
+        fputc('\n', f);
+    free(p.x); free(p.y); free(q.x); free(q.y);
+    *drawable = blocks;
+    return 0;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* Write <svg>.gp and draw it: *drawn is 1 when the SVG was made, 0 when
+ * there was nothing to draw (both files removed), -1 when gnuplot failed.
+ * Returns 0 or an exit code with err. */
+static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath, int *drawn,
+                      char *err, size_t errsz)
+{
+    char gp[4200], svgtmp[4200], *text;
+    size_t len;
     int blocks = 0;
-    const char *qty[2] = {pl->y, pl->extra_y};
-    for (int q = 0; q < 2; q++) {
-        if (!qty[q])
-            continue;
-        for (int s = 0; s < (q ? 1 : ns); s++) {
-            plot_t one = *pl;
-            if (q)
-                one.series = NULL; /* the second quantity: one line over all rows */
-            int n = collect_series(xs, ys, (int)rep->n_rows, rep, &one, qty[q], sv[s]);
-            fprintf(f, "$d%d << EOD\n", q * 64 + s);
-            for (int j = 0; j < n; j++)
-                fprintf(f, "%.17g %.17g\n", xs[j], pl->logy ? ys[j] : pow(10.0, ys[j]));
-            fprintf(f, "EOD\n");
-            blocks += n > 0;
-        }
-    }
-    fprintf(f, "plot ");
-    int first = 1;
-    for (int q = 0; q < 2; q++) {
-        if (!qty[q])
-            continue;
-        for (int s = 0; s < (q ? 1 : ns); s++) {
-            if (q)
-                fprintf(f, "%s$d%d using 1:2 with lines lw 2 lc rgb 'black' dt 2 title \"%s\" noenhanced",
-                        first ? "" : ", \\\n     ", 64, qty[1]);
-            else
-                fprintf(f, "%s$d%d using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc %d title \"%s%s%s\" noenhanced",
-                        first ? "" : ", \\\n     ", s, s + 1, pl->series ? pl->series : "",
-                        pl->series ? "=" : "", sv[s]);
-            first = 0;
-        }
-    }
-    fprintf(f, "\n");
-    free(xs);
-    free(ys);
-    if (atomic_commit(&a) != 0) {
-        snprintf(err, errsz, "cannot write '%s'", gp);
-        return 74;
+    snprintf(gp, sizeof gp, "%s.gp", svgpath);
+    snprintf(svgtmp, sizeof svgtmp, "%s.part", svgpath);
+    *drawn = 0;
+    FILE *f = membuf_open(&text, &len);
+    if (!f)
+        return out_of_memory(gp, err, errsz);
+    int rc = plot_script(f, rep, pl, base_name(svgpath), &blocks);
+    if (membuf_close(f, &text) != 0 || rc != 0) {
+        free(text);
+        return out_of_memory(gp, err, errsz);
     }
     if (!blocks) {
+        free(text);
         unlink(gp);
         unlink(svgpath); /* no stale plot from an earlier run */
         return 0;
     }
-    int rc = plot_render(gp, svgtmp);
-    if (rc != 0 || rename(svgtmp, svgpath) != 0) {
+    rc = write_text_file(gp, text, len, err, errsz);
+    free(text);
+    if (rc)
+        return rc;
+    if (plot_render(gp, svgtmp) != 0 || rename(svgtmp, svgpath) != 0) {
         unlink(svgtmp);
         fprintf(stderr, "attncheck: warning: gnuplot could not draw %s (is gnuplot installed?)\n",
                 svgpath);
+        *drawn = -1;
+        return 0;
     }
+    *drawn = 1;
     return 0;
 }
 
@@ -1057,7 +1361,7 @@ static void write_md_legend(FILE *f, const claim_report_t *rep)
 }
 
 static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
-                    const char *stem, int formats, const char *outdir)
+                    const char *stem, int formats, const int *drawn)
 {
     const claim_t *c = rep->claim;
     fprintf(f, "# %s — %s (%s)\n\n", c->id, c->source, claim_kind_name(c->kind));
@@ -1097,14 +1401,13 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
         fputs("\n", f);
     }
     for (int k = 0; (formats & FORMAT_SVG) && k < CLAIM_MAX_PLOTS && c->plots[k].x; k++) {
-        char svg[300], path[4400];
+        char svg[300];
         plot_file_name(svg, sizeof svg, stem, k);
-        snprintf(path, sizeof path, "%s/%s", outdir, svg);
-        if (access(path, R_OK) == 0)
+        if (drawn[k] > 0)
             fprintf(f, "![%s](%s)\n\n", c->plots[k].title ? c->plots[k].title : "plot", svg);
         else
-            fprintf(f, "(No plot %s: no row has a positive value to draw — e.g. every hi(E) is "
-                       "exactly 0.)\n\n", svg);
+            fprintf(f, "(No plot %s: %s.)\n\n", svg, drawn[k] < 0 ? "gnuplot could not draw it"
+                                                           : "no row has a value to draw");
     }
     if (write_md_run(f, run, rep) != 0)
         return -1;
@@ -1114,42 +1417,18 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
     return write_table(f, rep, 0);
 }
 
-/* ---- files: each text is made in memory first, so an allocation failure
- * leaves nothing on disk, then written to a temporary name and renamed ---- */
-
-static int write_text_file(const char *path, const char *text, size_t len, char *err,
-                           size_t errsz)
-{
-    atomic_file_t a;
-    if (atomic_open(&a, path) != 0) {
-        snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
-        return EXIT_CANTCREAT;
-    }
-    fwrite(text, 1, len, a.f);
-    if (atomic_commit(&a) != 0) {
-        snprintf(err, errsz, "cannot write '%s'", path);
-        return EXIT_IOERR;
-    }
-    return 0;
-}
-
-static int out_of_memory(const char *path, char *err, size_t errsz)
-{
-    snprintf(err, errsz, "out of memory while writing '%s'", path);
-    return EXIT_SOFTWARE;
-}
-
 int report_write_claim(const claim_report_t *rep, const report_run_t *run, const char *outdir,
                        int formats, char *err, size_t errsz)
 {
     char stem[256], path[4096];
     report_stem(stem, sizeof stem, rep);
     /* plots first: the markdown links only the ones that were drawn */
+    int drawn[CLAIM_MAX_PLOTS] = {0};
     for (int k = 0; (formats & FORMAT_SVG) && k < CLAIM_MAX_PLOTS && rep->claim->plots[k].x; k++) {
         char svg[300];
         plot_file_name(svg, sizeof svg, stem, k);
         snprintf(path, sizeof path, "%s/%s", outdir, svg);
-        int rc = write_plot(rep, rep->claim->plots + k, path, err, errsz);
+        int rc = write_plot(rep, rep->claim->plots + k, path, drawn + k, err, errsz);
         if (rc)
             return rc;
     }
@@ -1167,7 +1446,7 @@ int report_write_claim(const claim_report_t *rep, const report_run_t *run, const
         } else {
             FILE *f = membuf_open(&text, &len);
             if (f) {
-                int rc = files[k].flag == FORMAT_MD ? write_md(f, rep, run, stem, formats, outdir)
+                int rc = files[k].flag == FORMAT_MD ? write_md(f, rep, run, stem, formats, drawn)
                                                     : write_table(f, rep, 1);
                 if (membuf_close(f, &text) != 0 || rc != 0) {
                     free(text);

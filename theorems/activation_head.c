@@ -102,8 +102,8 @@ const claim_t claim_activation_head = {
                   {"self-mask", "mask B replaced by I (no bias token to attend to)"},
                   {"flip-wq", "W_Q = +a·e_c: the bias logit becomes −a x_c"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "a", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "a", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
 };

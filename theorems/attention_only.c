@@ -234,8 +234,8 @@ const claim_t claim_attention_only = {
     .mutations = {{"bias-visible", "odd layers use the plain causal mask: real tokens attend to the bias token"},
                   {"mlp-causal", "even layers use the causal mask instead of B"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "a", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "blocks", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over a, shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
 };

@@ -275,7 +275,8 @@ const claim_t claim_gelu_approx = {
                   {"max-not-sum", "the MLP bound with max_k ||W_out[k,:]|| instead of the sum"},
                   {NULL, NULL}},
     .plots = {{.x = "a", .y = "G(a)", .series = "target", .logy = 1,
-               .title = "certified sup |T - SiLU_a| against a"}},
+               .mark_x = "a* (estimate),1.702",
+               .title = "certified sup |T - SiLU_a| against a; marked: a* and 1.702"}},
     .run = run,
     .summary_md = summary_md,
 };

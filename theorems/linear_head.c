@@ -144,8 +144,8 @@ const claim_t claim_linear_head = {
     .mutations = {{"causal-mask", "mask I replaced by the causal mask (tokens mix)"},
                   {"drop-head", "the last head left out"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "target", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over the rest; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "target", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over the rest)"}},
     .run = run,
     .export_instance = export_instance,
 };

@@ -125,8 +125,8 @@ const claim_t claim_neuron_head = {
                   {"drop-bias", "the bias token's 1 is dropped (row 0 all zero)"},
                   {"wrong-slope", "W_Q built with a/2 instead of a"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "a", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "a", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
 };
