@@ -91,8 +91,8 @@ const claim_t claim_activation_head = {
     .formula = "Head c (mask B): W_Q = −a·e_c, W_K = −e_{d+1}, W_V = −e_c, W_O = e_cᵀ.\n"
                "logit(self) = 0, logit(bias) = a x_c, weight on self σ(−a x_c); the head adds "
                "−x_c σ(−a x_c) e_c and with the residual x_c σ(a x_c) = SiLU_a(x_c).\n"
-               "Claim: X̂ + Σ_c h_c(X̂) = [[0, 1], [SiLU_a(X), 0]]. E over all rows. "
-               "Shape = d x n.",
+               "Claim: X̂ + Σ_c h_c(X̂) = [[0, 1], [SiLU_a(X), 0]]. E = max over all n + 1 rows "
+               "of ‖Y_i − Y′_i‖₂, the bias row included (it must stay e_{d+1}). Shape = d x n.",
     .notes = "No LayerNorm. The linear maps around the activation are linear-head.",
     .quick = {{"quick", {{"prec", "53,113,256,1024,4096"}, {"a", "0.5,1,1.702,8,64"},
                          {"shape", "2x3,4x6,8x8"}, {"seed", "1,2,3"}, {NULL, NULL}}}},

@@ -131,10 +131,10 @@ const claim_t claim_linear_head = {
                "|B_h| ≤ r, so Σ_h W_OV = W − I and X + Σ_h h(X) = X W with ⌈k/r⌉ heads.\n"
                "fresh: W = U Vᵀ maps d → l = d + 1 coordinates; stream [X, 0], heads write "
                "into the fresh block: result [X, X W].\n"
-               "No bias token; E over all rows. Shape = d x n.",
+               "No bias token; E = max over all n rows of ‖Y_i − Y′_i‖₂. Shape = d x n.",
     .notes = "No LayerNorm. E is exactly 0 at every precision: with mask I each softmax row is "
-             "e^0/e^0 = 1 exactly and the dyadic products are exact, so the plot shows only the "
-             "S·2^-p reference line.",
+             "e^0/e^0 = 1 exactly and the dyadic products are exact, so no row has a slack to "
+             "plot (log2 0 = −∞): the plot draws κ and says so.",
     .quick = {{"quick", {{"prec", "53,113,256,1024,4096"}, {"target", "square,fresh"},
                          {"shape", "3x4,6x5"}, {"rank", "1,3"}, {"d_head", "1,2"},
                          {"seed", "1,2,3"}, {NULL, NULL}}}},
