@@ -36,7 +36,7 @@ deps:
 	  || { echo "attncheck: install failed; run: sudo apt-get install -y$$missing" >&2; exit 1; }; \
 	fi
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h theorems/*.h tests/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/*.h theorems/*.h tests/*.h) tests/suites.def
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 

@@ -218,6 +218,7 @@ typedef enum {
 typedef struct {
     col_kind_t kind;
     const char *name; /* parameter or extra column name */
+    int clash;        /* an extra column named like a parameter */
 } col_t;
 
 typedef struct {
@@ -243,7 +244,10 @@ static int cols_add(cols_t *t, col_kind_t kind, const char *name)
         t->col = c;
         t->cap = cap;
     }
-    t->col[t->n++] = (col_t){kind, name};
+    int clash = 0;
+    for (int k = 0; kind >= COL_EXTRA && kind <= COL_EXTRA_HI && k < t->n; k++)
+        clash |= t->col[k].kind == COL_PARAM && strcmp(t->col[k].name, name) == 0;
+    t->col[t->n++] = (col_t){kind, name, clash};
     return 0;
 }
 
@@ -321,14 +325,17 @@ static char *col_title(const col_t *c, int csv)
         [COL_RATIO_HI] = {"E/bound hi", "ratio_hi"},
         [COL_VERDICT] = {"verdict", "verdict"},
     };
+    /* column names stay unique: an extra named like a parameter says so */
+    const char *clash = c->clash ? " (computed)" : "";
     switch (c->kind) {
     case COL_PARAM:
-    case COL_EXTRA:
         return strdup(c->name);
+    case COL_EXTRA:
+        return text_printf("%s%s", c->name, clash);
     case COL_EXTRA_LO:
-        return text_printf("%s lo", c->name);
+        return text_printf("%s%s lo", c->name, clash);
     case COL_EXTRA_HI:
-        return text_printf("%s hi", c->name);
+        return text_printf("%s%s hi", c->name, clash);
     default:
         return strdup(titles[c->kind][csv]);
     }
@@ -382,6 +389,42 @@ static char *cell_text(const claim_report_t *rep, const row_t *r, const col_t *c
     return NULL;
 }
 
+/* Invalid UTF-8 bytes become U+FFFD: every text file is valid UTF-8 (a
+ * JSON string must be), and all formats carry the same text. */
+static char *utf8_clean(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        int ok = len > 0;
+        for (int k = 1; ok && k < len; k++)
+            ok = (p[k] & 0xC0) == 0x80;
+        if (ok && len > 1) {
+            /* no overlong forms, surrogates or code points past U+10FFFF */
+            unsigned long cp = *p & (0x7F >> len);
+            for (int k = 1; k < len; k++)
+                cp = (cp << 6) | (p[k] & 0x3F);
+            static const unsigned long min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+            ok = cp >= min_cp[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok) {
+            memcpy(o, p, (size_t)len);
+            o += len;
+            p += len;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* RFC 4180: a field holding , " CR or LF is quoted, its quotes doubled. */
 void report_csv_field(FILE *f, const char *s)
 {
@@ -420,16 +463,22 @@ void report_md_cell(FILE *f, const char *s)
     }
 }
 
-static void put_cell(FILE *f, const char *s, int csv, int first)
+/* One cell of a table line; -1 when out of memory. */
+static int put_cell(FILE *f, const char *s, int csv, int first)
 {
+    char *clean = utf8_clean(s);
+    if (!clean)
+        return -1;
     if (csv) {
         if (!first)
             fputc(',', f);
-        report_csv_field(f, s);
+        report_csv_field(f, clean);
     } else {
         fputs(first ? "| " : " | ", f);
-        report_md_cell(f, s);
+        report_md_cell(f, clean);
     }
+    free(clean);
+    return 0;
 }
 
 static void end_line(FILE *f, int csv)
@@ -446,9 +495,7 @@ static int write_table(FILE *f, const claim_report_t *rep, int csv)
     int digits = csv ? DIGITS_FILE : DIGITS_MD, ok = 1;
     for (int c = 0; c < t.n && ok; c++) {
         char *title = col_title(t.col + c, csv);
-        ok = title != NULL;
-        if (ok)
-            put_cell(f, title, csv, c == 0);
+        ok = title && put_cell(f, title, csv, c == 0) == 0;
         free(title);
     }
     end_line(f, csv);
@@ -460,9 +507,7 @@ static int write_table(FILE *f, const claim_report_t *rep, int csv)
     for (long k = 0; k < rep->n_rows && ok; k++) {
         for (int c = 0; c < t.n && ok; c++) {
             char *cell = cell_text(rep, rep->rows + k, t.col + c, digits);
-            ok = cell != NULL;
-            if (ok)
-                put_cell(f, cell, csv, c == 0);
+            ok = cell && put_cell(f, cell, csv, c == 0) == 0;
             free(cell);
         }
         end_line(f, csv);
@@ -590,7 +635,8 @@ static void md_code(FILE *f, const char *s)
 /* The "Run" paragraph of md reports; -1 when out of memory. */
 static int write_md_run(FILE *f, const report_run_t *run, const claim_report_t *rep)
 {
-    char *cmd = run_command(run, rep);
+    char *raw = run_command(run, rep), *cmd = raw ? utf8_clean(raw) : NULL;
+    free(raw);
     if (!cmd)
         return -1;
     fputs("## Run\n\nMade by ", f);
@@ -630,41 +676,6 @@ static json_t *json_run(const report_run_t *run, const claim_report_t *rep)
 
 /* ---- JSON, through jansson.  A document is built as a tree and dumped;
  * any NULL on the way (out of memory) makes the whole document NULL. ---- */
-
-/* Invalid UTF-8 bytes become U+FFFD: a JSON string must be valid UTF-8. */
-static char *utf8_clean(const char *s)
-{
-    size_t n = strlen(s);
-    char *out = malloc(3 * n + 1), *o = out;
-    if (!out)
-        return NULL;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-        int ok = len > 0;
-        for (int k = 1; ok && k < len; k++)
-            ok = (p[k] & 0xC0) == 0x80;
-        if (ok && len > 1) {
-            /* no overlong forms, surrogates or code points past U+10FFFF */
-            unsigned long cp = *p & (0x7F >> len);
-            for (int k = 1; k < len; k++)
-                cp = (cp << 6) | (p[k] & 0x3F);
-            static const unsigned long min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-            ok = cp >= min_cp[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-        }
-        if (ok) {
-            memcpy(o, p, (size_t)len);
-            o += len;
-            p += len;
-        } else {
-            memcpy(o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            p++;
-        }
-    }
-    *o = '\0';
-    return out;
-}
 
 json_t *report_json_text(const char *s)
 {
@@ -1395,7 +1406,8 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
             snprintf(points, sizeof points, "%d", t->points);
             const char *cells[] = {t->series, t->x, t->y, t->model, slope, points, t->comment};
             for (int c = 0; c < 7; c++)
-                put_cell(f, cells[c], 0, c == 0);
+                if (put_cell(f, cells[c], 0, c == 0) != 0)
+                    return -1;
             end_line(f, 0);
         }
         fputs("\n", f);
@@ -1478,13 +1490,12 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
         char stem[256], *link = NULL;
         report_stem(stem, sizeof stem, r);
         link = text_printf("[%s](%s.md)", stem, stem);
-        if (!link)
-            return -1;
-        put_cell(f, link, 0, 1);
+        int bad = !link || put_cell(f, link, 0, 1) != 0 || put_cell(f, r->claim->source, 0, 0) ||
+                  put_cell(f, claim_kind_name(r->claim->kind), 0, 0) ||
+                  put_cell(f, r->claim->provenance, 0, 0);
         free(link);
-        put_cell(f, r->claim->source, 0, 0);
-        put_cell(f, claim_kind_name(r->claim->kind), 0, 0);
-        put_cell(f, r->claim->provenance, 0, 0);
+        if (bad)
+            return -1;
         fprintf(f, " | %ld | %ld | %ld | %ld", r->n_rows, r->holds, r->violated, r->inconclusive);
         end_line(f, 0);
         tot[0] += r->n_rows;
