@@ -211,8 +211,10 @@ static char *text_slack(const row_t *r)
  * cell.  CSV is RFC 4180 with CRLF line ends; md cells are escaped. ---- */
 
 typedef enum {
-    COL_SWEEP, COL_PARAM, COL_SEED, COL_PREC, COL_E_LO, COL_E_HI, COL_E_ABS_HI, COL_SCALE,
-    COL_KAPPA, COL_TOLERANCE, COL_SLACK, COL_BOUND_LO, COL_BOUND_HI, COL_RATIO_HI, COL_EXTRA, COL_EXTRA_LO, COL_EXTRA_HI, COL_VERDICT
+    COL_SWEEP, COL_PARAM, COL_SEED, COL_PREC, COL_E_LO, COL_E_HI, COL_E_ABS_HI,
+    COL_SCALE, COL_KAPPA, COL_TOLERANCE, COL_SLACK,              /* the exact rule */
+    COL_BOUND_LO, COL_BOUND_HI, COL_RATIO_HI,                    /* the bound rule */
+    COL_EXTRA, COL_EXTRA_LO, COL_EXTRA_HI, COL_VERDICT
 } col_kind_t;
 
 typedef struct {
@@ -399,7 +401,9 @@ static char *utf8_clean(const char *s)
         return NULL;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        /* the sequence length its lead byte announces (0: not a lead byte) */
+        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
+                : (*p >> 3) == 30 ? 4 : 0;
         int ok = len > 0;
         for (int k = 1; ok && k < len; k++)
             ok = (p[k] & 0xC0) == 0x80;
@@ -754,8 +758,9 @@ static json_t *json_row(const claim_report_t *rep, const row_t *r)
     report_json_set(row, "error", report_json_ends(r->error, DIGITS_FILE), &ok);
     report_json_set(row, "error_abs", report_json_ends(r->error_abs, DIGITS_FILE), &ok);
     if (row_exact_rule(rep, r)) {
-        report_json_set(row, "scale", report_json_mpfr_str(fr_str(r->scale, DIGITS_FILE, MPFR_RNDU)),
-                        &ok);
+        char *scale = text_up(r->scale, DIGITS_FILE);
+        report_json_set(row, "scale", scale ? json_string(scale) : NULL, &ok);
+        free(scale);
         report_json_set(row, "kappa", json_integer(verdict_kappa(r->depth)), &ok);
         char *tol = text_tolerance(r, DIGITS_FILE), *slack = text_slack(r);
         report_json_set(row, "tolerance", tol ? json_string(tol) : NULL, &ok);
@@ -825,7 +830,8 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
                                          ? report_json_text(c->mutations[rep->mutation - 1][0])
                                          : json_null(), &ok);
     char rule[64];
-    snprintf(rule, sizeof rule, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER);
+    snprintf(rule, sizeof rule, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA,
+             VERDICT_KAPPA_PER_LAYER);
     report_json_set(doc, "kappa_rule", json_string(rule), &ok);
     report_json_set(doc, "run", json_run(run, rep), &ok);
     json_t *rows = json_array(), *fits = json_array(), *sum = json_object();
@@ -1094,7 +1100,9 @@ static int plot_script(FILE *f, const claim_report_t *rep, const plot_t *pl, con
     fprintf(f, "%s.gp\nif (!exists(\"outfile\")) outfile = ", svgname);
     gp_string(f, svgname);
     fputs("\nset output outfile\nset title ", f);
-    char *title = text_printf("%s: %s", rep->claim->id, pl->title ? pl->title : "");
+    char stem[256];
+    report_stem(stem, sizeof stem, rep); /* a mutated run says so */
+    char *title = text_printf("%s: %s", stem, pl->title ? pl->title : "");
     gp_string(f, title ? title : rep->claim->id);
     free(title);
     fputs(" noenhanced\nset xlabel ", f);

@@ -20,18 +20,8 @@
 static char tmpdir[256];
 static char out[1 << 16];
 
-static void setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/attncheck-report-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void setup(void) { test_tmpdir_make(tmpdir, sizeof tmpdir, "attncheck-report"); }
+static void teardown(void) { test_tmpdir_remove(tmpdir); }
 
 static char *read_file(const char *path)
 {
@@ -110,17 +100,8 @@ static void row_begin(row_t *r, const char *sweep, mpfr_prec_t prec)
 {
     memset(r, 0, sizeof *r);
     r->sweep = sweep;
-    r->prec = prec;
     r->seed = 7;
-    r->depth = 1;
-    mpfi_init2(r->error, prec);
-    mpfi_init2(r->error_abs, prec);
-    mpfi_init2(r->bound, prec);
-    mpfr_init2(r->scale, 64);
-    mpfi_set_ui(r->error, 0);
-    mpfi_set_ui(r->error_abs, 0);
-    mpfi_set_ui(r->bound, 0);
-    mpfr_set_ui(r->scale, 0, MPFR_RNDU);
+    row_start(r, prec);
 }
 
 static void row_param(row_t *r, const char *name, const char *value)
@@ -566,7 +547,8 @@ END_TEST
  * --out writes the same bytes (run.log, which holds the timings, apart). */
 START_TEST(test_verify_parses_and_repeats)
 {
-    const char *claims = test_quick() ? "neuron-head mask-encoding relu-limit activation-class" : "";
+    const char *claims =
+        test_quick() ? "neuron-head mask-encoding relu-limit activation-class" : "";
     char args[1024], a[300], b[300];
     snprintf(a, sizeof a, "%s/a", tmpdir);
     snprintf(b, sizeof b, "%s/b", tmpdir);
