@@ -527,7 +527,7 @@ static int write_table(FILE *f, const claim_report_t *rep, int csv)
 static void shell_word(FILE *f, const char *s)
 {
     if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                        "_-+=.,:/@%^") == strlen(s)) {
+                        "_-+=.,:/@%") == strlen(s)) {
         fputs(s, f);
         return;
     }
