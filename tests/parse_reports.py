@@ -238,7 +238,7 @@ def main():
         t, l = check_md(path, docs.get(stem) if stem in docs else None)
         n_tables += t
         n_lines += l
-        if os.path.basename(path) != "index.md" and stem not in docs:
+        if os.path.basename(path) not in ("index.md", "README.md") and stem not in docs:
             problem(path, "has no .json beside it")
     svgs = sorted(glob.glob(os.path.join(d, "*.svg")))
     for path in svgs:
