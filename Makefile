@@ -42,6 +42,17 @@ $(BUILD)/%.o: %.c $(wildcard src/*.h theorems/*.h tests/*.h)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/runner.o: tests/suites.def
+# attncheck's version, from `git describe` at build time (the fallback outside
+# a git checkout); the stamp is rewritten only when the version changes.
+VERSION_FALLBACK := unknown (not built from a git checkout)
+.PHONY: FORCE
+$(BUILD)/version_stamp.h: FORCE
+	@mkdir -p $(BUILD)
+	@v=$$(git -C $(CURDIR) describe --always --dirty 2>/dev/null || echo '$(VERSION_FALLBACK)'); \
+	printf '#define ATTNCHECK_VERSION "%s"\n' "$$v" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/src/version.o: $(BUILD)/version_stamp.h
+$(BUILD)/src/version.o: CFLAGS += -I$(BUILD)
 
 $(BIN): $(OBJ) $(BUILD)/src/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -79,25 +79,6 @@ void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, l
 {
     error_metric(r->error, r->error_abs, ref, con, row0, rows, ref->cols);
     scale_of(r->scale, ref, row0, rows, ref->cols);
-    row_add_long(r, "kappa", verdict_kappa(r->depth));
-    /* the scale S 2^-p the verdict compares hi(E) with (exact: a power-of-two shift) */
-    mpfi_ptr ulp = row_add_ival(r, "S*2^-p");
-    mpfi_set_fr(ulp, r->scale);
-    mpfi_mul_2si(ulp, ulp, -(long)r->prec);
-    /* slack used, an estimate in doubles: log2 hi(E) - log2 S + p */
-    mpfi_ptr slack = row_add_ival(r, "slack bits (est.)");
-    if (mpfr_sgn(&r->error->right) > 0 && mpfr_sgn(r->scale) > 0) {
-        mpfr_t t, u;
-        mpfr_inits2(64, t, u, (mpfr_ptr)0);
-        mpfr_log2(t, &r->error->right, MPFR_RNDN);
-        mpfr_log2(u, r->scale, MPFR_RNDN);
-        mpfr_sub(t, t, u, MPFR_RNDN);
-        mpfr_add_si(t, t, (long)r->prec, MPFR_RNDN);
-        mpfi_set_d(slack, round(mpfr_get_d(t, MPFR_RNDN) * 10) / 10);
-        mpfr_clears(t, u, (mpfr_ptr)0);
-    } else {
-        mpfi_set_d(slack, -INFINITY);
-    }
 }
 
 void thm_neuron_head(attn_head_t h, const mpfi_t a, const imat_t W_in, const imat_t W_out,
