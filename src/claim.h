@@ -96,13 +96,20 @@ typedef struct {
     char comment[128];
 } fit_t;
 
+/* A plot: for each x, the largest y over the rows (one line per series).
+ * Quantities: "error" (hi(E)), "bound", "ratio" (hi(E/bound)), "slack used"
+ * and "kappa" (rows judged by the exact rule: log2(hi(E)/(S 2^-p)) and the
+ * verdict's limit on it), or an extra column's name (its hi end). */
 typedef struct {
     const char *x;        /* parameter name on the x axis */
-    const char *y;        /* "error" | "bound" | an extra column name */
+    const char *y;        /* the quantity drawn */
     const char *series;   /* parameter whose values make the lines (or NULL) */
     int logx, logy;
     const char *title;
-    const char *extra_y;  /* second quantity on the same plot, dashed (or NULL) */
+    const char *extra_y;  /* a reference quantity, dashed: one line, or one per series
+                             where the series differ (or NULL) */
+    const char *mark_x;   /* vertical lines: comma-separated numbers and extra column
+                             names (a line per distinct value; or NULL) */
 } plot_t;
 
 typedef enum { KIND_EXACT, KIND_INEQUALITY, KIND_TABLE } claim_kind_t;

@@ -56,26 +56,29 @@ char *fr_exact_decimal(const mpfr_t x)
     return s;
 }
 
-static void write_matrix(FILE *f, const imat_t A)
+/* {"rows", "cols", "exact", "values": [[...]]} and, for enclosures, the
+ * largest radius; NULL when out of memory. */
+static json_t *json_matrix(const imat_t A)
 {
-    int exact = imat_is_exact(A);
+    int exact = imat_is_exact(A), ok = 1;
     mpfr_t mid, rad, r;
     mpfr_inits2(64, mid, rad, r, (mpfr_ptr)0);
     mpfr_set_ui(rad, 0, MPFR_RNDU);
-    fprintf(f, "{\"rows\":%ld,\"cols\":%ld,\"exact\":%s,\"values\":[", A->rows, A->cols,
-            exact ? "true" : "false");
-    for (long i = 0; i < A->rows; i++) {
-        fputs(i ? ",\n  [" : "\n  [", f);
-        for (long j = 0; j < A->cols; j++) {
+    json_t *m = json_object(), *values = json_array();
+    report_json_set(m, "rows", json_integer(A->rows), &ok);
+    report_json_set(m, "cols", json_integer(A->cols), &ok);
+    report_json_set(m, "exact", json_boolean(exact), &ok);
+    for (long i = 0; i < A->rows && ok; i++) {
+        json_t *row = json_array();
+        for (long j = 0; j < A->cols && ok; j++) {
             arb_srcptr x = imat_entry(A, i, j);
-            char *s;
             /* the midpoint exactly (an arf has at most its own bits) */
             slong bits = arf_bits(arb_midref(x));
             mpfr_set_prec(mid, bits > 2 ? bits : 2);
             arf_get_mpfr(mid, arb_midref(x), MPFR_RNDN); /* exact */
             if (exact) {
-                s = fr_exact_decimal(mid);
-                fprintf(f, "%s\"%s\"", j ? "," : "", s);
+                char *s = fr_exact_decimal(mid);
+                report_json_push(row, s ? json_string(s) : NULL, &ok);
                 free(s);
             } else {
                 /* radius: the ball's, rounded up */
@@ -85,40 +88,47 @@ static void write_matrix(FILE *f, const imat_t A)
                 arf_get_mpfr(r, ra, MPFR_RNDU);
                 arf_clear(ra);
                 mpfr_max(rad, rad, r, MPFR_RNDU);
-                s = fr_str(mid, 40, MPFR_RNDN);
-                fprintf(f, "%s\"%s\"", j ? "," : "", s);
-                mpfr_free_str(s);
+                report_json_push(row, report_json_mpfr_str(fr_str(mid, 40, MPFR_RNDN)), &ok);
             }
         }
-        fputs("]", f);
+        report_json_push(values, row, &ok);
     }
-    fputs("]", f);
+    report_json_set(m, "values", values, &ok);
     if (!exact) {
         /* 40 printed digits add up to 10^-39 relative: reported with the radius. */
-        char *s = fr_str(rad, 6, MPFR_RNDU);
-        fprintf(f, ",\"radius\":\"%s\",\"digits\":40", s);
-        mpfr_free_str(s);
+        report_json_set(m, "radius", report_json_mpfr_str(fr_str(rad, 6, MPFR_RNDU)), &ok);
+        report_json_set(m, "digits", json_integer(40), &ok);
     }
-    fputs("}", f);
     mpfr_clears(mid, rad, r, (mpfr_ptr)0);
+    if (!ok) {
+        json_decref(m);
+        return NULL;
+    }
+    return m;
 }
 
-void export_write_json(FILE *f, const claim_t *c, const row_t *r, const instance_t *I)
+char *export_json(const claim_t *c, const row_t *r, const instance_t *I)
 {
-    fprintf(f, "{\"claim\":\"%s\",\"source\":\"%s\",\"seed\":%lu,\"prec\":%ld,\"params\":{", c->id,
-            c->source, r->seed, (long)r->prec);
+    int ok = 1;
+    json_t *doc = json_object(), *params = json_object(), *mats = json_object();
+    report_json_set(doc, "claim", report_json_text(c->id), &ok);
+    report_json_set(doc, "source", report_json_text(c->source), &ok);
+    report_json_set(doc, "seed", json_integer((json_int_t)r->seed), &ok);
+    report_json_set(doc, "prec", json_integer((json_int_t)r->prec), &ok);
     /* the grid's "prec" is not the working precision: the top-level "prec" is */
-    for (int a = 0, first = 1; a < r->params.n; a++)
-        if (strcmp(r->params.name[a], "prec") != 0) {
-            fprintf(f, "%s\"%s\":\"%s\"", first ? "" : ",", r->params.name[a], r->params.value[a]);
-            first = 0;
-        }
-    fprintf(f, "},\n\"note\":\"%s\",\n\"matrices\":{", I->note);
-    for (int k = 0; k < I->n; k++) {
-        fprintf(f, "%s\n\"%s\":", k ? "," : "", I->name[k]);
-        write_matrix(f, I->mat[k]);
+    for (int a = 0; a < r->params.n; a++)
+        if (strcmp(r->params.name[a], "prec") != 0)
+            report_json_set(params, r->params.name[a], report_json_text(r->params.value[a]), &ok);
+    report_json_set(doc, "params", params, &ok);
+    report_json_set(doc, "note", report_json_text(I->note), &ok);
+    for (int k = 0; k < I->n && ok; k++)
+        report_json_set(mats, I->name[k], json_matrix(I->mat[k]), &ok);
+    report_json_set(doc, "matrices", mats, &ok);
+    if (!ok) {
+        json_decref(doc);
+        return NULL;
     }
-    fputs("}}\n", f);
+    return report_json_dumps(doc);
 }
 
 int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t prec,
@@ -143,21 +153,26 @@ int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t 
         return EXIT_DATAERR;
     }
     int status = 0;
-    if (!path) {
-        export_write_json(stdout, c, &rows[0], &I);
+    char *text = export_json(c, &rows[0], &I);
+    if (!text) {
+        fprintf(stderr, "attncheck: export: out of memory\n");
+        status = EXIT_SOFTWARE;
+    } else if (!path) {
+        fputs(text, stdout);
     } else {
         atomic_file_t a;
         if (atomic_open(&a, path) != 0) {
             fprintf(stderr, "attncheck: cannot create '%s': %s\n", path, strerror(errno));
             status = EXIT_CANTCREAT;
         } else {
-            export_write_json(a.f, c, &rows[0], &I);
+            fputs(text, a.f);
             if (atomic_commit(&a) != 0) {
                 fprintf(stderr, "attncheck: cannot write '%s'\n", path);
                 status = EXIT_IOERR;
             }
         }
     }
+    free(text);
     instance_clear(&I);
     rows[0].prec = 0; /* nothing was initialised in the row itself */
     runner_free_rows(rows, n);

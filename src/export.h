@@ -9,8 +9,9 @@
 /* The exact decimal expansion of a finite MPFR number (every dyadic has
  * one).  Caller frees with free(). */
 char *fr_exact_decimal(const mpfr_t x);
-/* Write the instance as JSON. */
-void export_write_json(FILE *f, const claim_t *c, const row_t *r, const instance_t *I);
+/* The instance as JSON text (through jansson; ends in a newline), or NULL
+ * when out of memory.  free() it. */
+char *export_json(const claim_t *c, const row_t *r, const instance_t *I);
 /* Build the claim's first grid point with the options' seed and write it to
  * path (stdout when NULL).  Returns an exit code. */
 int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t prec,

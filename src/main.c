@@ -73,6 +73,9 @@ typedef struct {
     int no_write, mutate;
     const char *mutate_name;
     mpfr_prec_t export_prec;
+    const char *verb;      /* the command line as typed, from the verb on */
+    int argc;
+    char **argv;
 } cli_t;
 
 /* Parse argv; returns 0, or an exit code after printing one line. */
@@ -215,6 +218,9 @@ static int run_claims(cli_t *c)
     if (!c->no_write && report_prepare_dir(out, &created, err, sizeof err) != 0)
         return fail(EXIT_CANTCREAT, "%s%s", err, "");
 
+    report_run_t how = {.verb = c->verb, .ids = c->ids, .n_ids = c->n_ids, .mutate = c->mutate,
+                        .mutate_name = c->mutate_name, .options = &c->run, .argc = c->argc,
+                        .argv = c->argv};
     claim_report_t *reps = calloc((size_t)n, sizeof *reps);
     int status = EXIT_HOLDS, done = 0;
     for (int k = 0; k < n; k++) {
@@ -229,6 +235,7 @@ static int run_claims(cli_t *c)
         done++;
         report_print_summary(stdout, reps + k);
         fflush(stdout);
+        report_print_timing(stderr, reps + k);
         if (reps[k].violated)
             status = EXIT_VIOLATED;
         else if (reps[k].inconclusive && status == EXIT_HOLDS)
@@ -236,19 +243,26 @@ static int run_claims(cli_t *c)
     }
     if (status != EXIT_DATAERR && !c->no_write) {
         for (int k = 0; k < done && status != EXIT_CANTCREAT && status != EXIT_IOERR; k++) {
-            int rc = report_write_claim(reps + k, out, c->formats, err, sizeof err);
+            int rc = report_write_claim(reps + k, &how, out, c->formats, err, sizeof err);
             if (rc) {
                 fprintf(stderr, "attncheck: %s\n", err);
                 status = rc;
             }
         }
         if (status != EXIT_CANTCREAT && status != EXIT_IOERR && (c->formats & FORMAT_MD)) {
-            int rc = report_write_index(reps, done, out, err, sizeof err);
+            int rc = report_write_index(reps, done, &how, out, err, sizeof err);
             if (rc) {
                 fprintf(stderr, "attncheck: %s\n", err);
                 status = rc;
             } else {
                 printf("reports written to %s/ (index.md)\n", out);
+            }
+        }
+        if (status != EXIT_CANTCREAT && status != EXIT_IOERR) {
+            int rc = report_write_run_log(reps, done, &how, out, err, sizeof err);
+            if (rc) {
+                fprintf(stderr, "attncheck: %s\n", err);
+                status = rc;
             }
         }
     }
@@ -293,6 +307,9 @@ static int cmd_verify(int argc, char **argv, int sweep)
 {
     cli_t c;
     memset(&c, 0, sizeof c);
+    c.verb = sweep ? "sweep" : "verify";
+    c.argc = argc;
+    c.argv = argv;
     int rc = parse_common(&c, argc, argv, sweep ? "usage: attncheck sweep ID --set NAME=V1,V2,... "
                                                   "[verify options]\n" : usage_verify, 1);
     if (rc == 0 && sweep && c.n_ids != 1)

@@ -2,11 +2,15 @@
  * outward (lo down, hi up), so a printed enclosure still encloses. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include "exitcodes.h"
 #include "report.h"
+#include "version.h"
 
 #define DIGITS_FILE 20  /* csv/json: 20 significant digits, outward */
 #define DIGITS_MD 4     /* markdown tables */
@@ -38,30 +42,105 @@ void report_stem(char *buf, size_t n, const claim_report_t *rep)
         snprintf(buf, n, "%s", rep->claim->id);
 }
 
-/* ---- cells ---- */
+/* ---- text made in memory (open_memstream), so that nothing reaches a
+ * file before it is complete ---- */
 
-static int param_is_column(const char *name)
+static FILE *membuf_open(char **buf, size_t *len)
 {
-    return strcmp(name, "seed") != 0 && strcmp(name, "prec") != 0;
+    *buf = NULL;
+    *len = 0;
+    return open_memstream(buf, len);
 }
 
-/* Column names shared by md, csv: params, seed, prec, E, |dY|, [S], [bound, ratio], extras. */
-static void print_ends(FILE *f, arb_srcptr x, int digits, const char *sep)
+/* Close the stream; 0, or -1 (the buffer is freed) when any write failed. */
+static int membuf_close(FILE *f, char **buf)
 {
-    char *lo = ival_lo_str(x, digits), *hi = ival_hi_str(x, digits);
-    fprintf(f, "%s%s%s", lo, sep, hi);
-    mpfr_free_str(lo);
-    mpfr_free_str(hi);
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad) {
+        free(*buf);
+        *buf = NULL;
+        return -1;
+    }
+    return 0;
 }
 
-static void print_hi(FILE *f, arb_srcptr x, int digits)
+static int write_text_file(const char *path, const char *text, size_t len, char *err,
+                           size_t errsz)
 {
-    char *hi = ival_hi_str(x, digits);
-    fputs(hi, f);
-    mpfr_free_str(hi);
+    atomic_file_t a;
+    if (atomic_open(&a, path) != 0) {
+        snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    fwrite(text, 1, len, a.f);
+    if (atomic_commit(&a) != 0) {
+        snprintf(err, errsz, "cannot write '%s'", path);
+        return EXIT_IOERR;
+    }
+    return 0;
 }
 
-/* ratio E/bound as an enclosure (upper end printed: the conservative side). */
+static int out_of_memory(const char *path, char *err, size_t errsz)
+{
+    snprintf(err, errsz, "out of memory while writing '%s'", path);
+    return EXIT_SOFTWARE;
+}
+
+/* ---- numbers as text: the one place the writers turn an enclosure into
+ * digits.  Ends are rounded outward (lo down, hi up), so a printed
+ * enclosure still encloses.  Each returns a malloc'd string, or NULL when
+ * out of memory. ---- */
+
+static char *own_mpfr_str(char *s)
+{
+    if (!s)
+        return NULL;
+    char *t = strdup(s);
+    mpfr_free_str(s);
+    return t;
+}
+
+static char *text_lo(arb_srcptr x, int digits) { return own_mpfr_str(ival_lo_str(x, digits)); }
+static char *text_hi(arb_srcptr x, int digits) { return own_mpfr_str(ival_hi_str(x, digits)); }
+
+static char *text_up(mpfr_srcptr x, int digits)
+{
+    return own_mpfr_str(fr_str(x, digits, MPFR_RNDU));
+}
+
+static char *text_down(mpfr_srcptr x, int digits)
+{
+    return own_mpfr_str(fr_str(x, digits, MPFR_RNDD));
+}
+
+static char *text_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+/* "[lo, hi]", or one number when both ends print alike (a point). */
+static char *text_ends(arb_srcptr x, int digits)
+{
+    char *lo = text_lo(x, digits), *hi = text_hi(x, digits), *s = NULL;
+    if (lo && hi)
+        s = strcmp(lo, hi) == 0 ? strdup(lo) : text_printf("[%s, %s]", lo, hi);
+    free(lo);
+    free(hi);
+    return s;
+}
+
+/* ratio E/bound as an enclosure (NaN when the bound may be 0 or less). */
 static void row_ratio(arb_t q, const row_t *r)
 {
     arb_init(q);
@@ -71,290 +150,728 @@ static void row_ratio(arb_t q, const row_t *r)
         arb_indeterminate(q);
 }
 
-/* The union of extra column names over rows, in first-seen order. */
-static int extra_names(const char **names, int max, const claim_report_t *rep)
+static char *text_ratio_hi(const row_t *r, int digits)
 {
-    int n = 0;
-    for (long k = 0; k < rep->n_rows; k++)
-        for (int e = 0; e < rep->rows[k].n_extra; e++) {
-            int seen = 0;
-            for (int j = 0; j < n; j++)
-                seen |= strcmp(names[j], rep->rows[k].extra[e].name) == 0;
-            if (!seen && n < max)
-                names[n++] = rep->rows[k].extra[e].name;
-        }
-    return n;
+    arb_t q;
+    row_ratio(q, r);
+    char *s = !arb_is_finite(q) ? strdup("") : text_hi(q, digits);
+    arb_clear(q);
+    return s;
 }
 
-static int any_bound(const claim_report_t *rep)
+/* ---- the exact rule, as the verdict applies it (verdict_exact_unit) ---- */
+
+static int row_exact_rule(const claim_report_t *rep, const row_t *r)
 {
-    for (long k = 0; k < rep->n_rows; k++)
-        if (rep->rows[k].has_bound)
-            return 1;
+    return rep->claim->kind == KIND_EXACT || r->exact_identity;
+}
+
+/* The tolerance 2^kappa S 2^-p of the exact test, rounded down. */
+static char *text_tolerance(const row_t *r, int digits)
+{
+    mpfr_t u;
+    mpfr_init2(u, 64);
+    verdict_exact_unit(u, r->scale, r->prec);
+    mpfr_mul_2si(u, u, verdict_kappa(r->depth), MPFR_RNDD); /* exact */
+    char *s = text_down(u, digits);
+    mpfr_clear(u);
+    return s;
+}
+
+/* Bits of slack used, log2(hi(E) / (S 2^-p)), in tenths rounded up; the
+ * row holds (0 in E) while it is at most kappa.  Returns 0, or -1 when
+ * hi(E) = 0 (-inf bits) or nothing is known (NaN, an infinite S). */
+static int row_slack_tenths(long *tenths, const row_t *r)
+{
+    mpfr_t u, t;
+    mpfr_inits2(64, u, t, (mpfr_ptr)0);
+    verdict_exact_unit(u, r->scale, r->prec);
+    ival_get_hi(t, r->error);
+    int ok = mpfr_number_p(u) && mpfr_number_p(t) && mpfr_sgn(t) > 0;
+    if (ok) {
+        mpfr_div(t, t, u, MPFR_RNDU);
+        mpfr_log2(t, t, MPFR_RNDU);
+        mpfr_mul_ui(t, t, 10, MPFR_RNDU);
+        *tenths = mpfr_get_si(t, MPFR_RNDU);
+    }
+    mpfr_clears(u, t, (mpfr_ptr)0);
+    return ok ? 0 : -1;
+}
+
+static char *text_slack(const row_t *r)
+{
+    long t;
+    if (row_slack_tenths(&t, r) == 0)
+        return text_printf("%s%ld.%ld", t < 0 ? "-" : "", labs(t) / 10, labs(t) % 10);
+    return strdup(arb_is_zero(r->error) ? "-inf" : "");
+}
+
+/* ---- tables: md and CSV have the same columns, the union over all rows
+ * of their parameters and extra columns; a row lacking one has an empty
+ * cell.  CSV is RFC 4180 with CRLF line ends; md cells are escaped. ---- */
+
+typedef enum {
+    COL_SWEEP, COL_PARAM, COL_SEED, COL_PREC, COL_E_LO, COL_E_HI, COL_E_ABS_HI,
+    COL_SCALE, COL_KAPPA, COL_TOLERANCE, COL_SLACK,              /* the exact rule */
+    COL_BOUND_LO, COL_BOUND_HI, COL_RATIO_HI,                    /* the bound rule */
+    COL_EXTRA, COL_EXTRA_LO, COL_EXTRA_HI, COL_VERDICT
+} col_kind_t;
+
+typedef struct {
+    col_kind_t kind;
+    const char *name; /* parameter or extra column name */
+    int clash;        /* an extra column named like a parameter */
+} col_t;
+
+typedef struct {
+    col_t *col;
+    int n, cap;
+} cols_t;
+
+static int param_is_column(const char *name)
+{
+    return strcmp(name, "seed") != 0 && strcmp(name, "prec") != 0;
+}
+
+static int cols_add(cols_t *t, col_kind_t kind, const char *name)
+{
+    for (int k = 0; name && k < t->n; k++)
+        if (t->col[k].kind == kind && strcmp(t->col[k].name, name) == 0)
+            return 0;
+    if (t->n == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 32;
+        col_t *c = realloc(t->col, sizeof *c * (size_t)cap);
+        if (!c)
+            return -1;
+        t->col = c;
+        t->cap = cap;
+    }
+    int clash = 0;
+    for (int k = 0; kind >= COL_EXTRA && kind <= COL_EXTRA_HI && k < t->n; k++)
+        clash |= t->col[k].kind == COL_PARAM && strcmp(t->col[k].name, name) == 0;
+    t->col[t->n++] = (col_t){kind, name, clash};
     return 0;
 }
 
-static void write_table(FILE *f, const claim_report_t *rep, int csv)
+/* An extra column holds an enclosure in some row: CSV gives it two cells. */
+static int extra_is_ival(const claim_report_t *rep, const char *name)
 {
-    const char *sep = csv ? "," : " | ";
-    const char *xn[ROW_MAX_EXTRA * 4];
-    int nx = extra_names(xn, ROW_MAX_EXTRA * 4, rep);
-    int exact = rep->claim->kind == KIND_EXACT, bound = any_bound(rep);
-    const row_t *r0 = rep->rows;
-    int digits = csv ? DIGITS_FILE : DIGITS_MD;
-    if (rep->n_rows == 0)
-        return;
-    if (!csv)
-        fputs("| ", f);
-    if (!csv)
-        fputs("sweep | ", f);
-    else
-        fputs("sweep,", f);
-    for (int a = 0; a < r0->params.n; a++)
-        if (param_is_column(r0->params.name[a]))
-            fprintf(f, "%s%s", r0->params.name[a], sep);
-    fprintf(f, "seed%sprec%s", sep, sep);
-    if (csv)
-        fprintf(f, "error_lo,error_hi,error_abs_hi%s", exact ? ",scale_S" : "");
-    else
-        fprintf(f, "E lo (certified) | E hi (certified) | max abs hi%s", exact ? " | S" : "");
-    if (bound)
-        fprintf(f, csv ? ",bound_lo,bound_hi,ratio_hi" : " | bound lo | bound hi | E/bound hi");
-    for (int e = 0; e < nx; e++)
-        fprintf(f, "%s%s", sep, xn[e]);
-    fprintf(f, "%sverdict%s\n", sep, csv ? "" : " |");
-    if (!csv) {
-        int cols = 1 + 2 + 3 + exact + (bound ? 3 : 0) + nx + 1;
-        for (int a = 0; a < r0->params.n; a++)
-            cols += param_is_column(r0->params.name[a]);
-        fputs("|", f);
-        for (int c = 0; c < cols; c++)
-            fputs("---|", f);
-        fputs("\n", f);
-    }
     for (long k = 0; k < rep->n_rows; k++) {
-        const row_t *r = rep->rows + k;
-        if (!csv)
-            fputs("| ", f);
-        fprintf(f, "%s%s", r->sweep ? r->sweep : "", sep);
-        for (int a = 0; a < r->params.n; a++)
-            if (param_is_column(r->params.name[a]))
-                fprintf(f, "%s%s", r->params.value[a], sep);
-        fprintf(f, "%lu%s%ld%s", r->seed, sep, (long)r->prec, sep);
-        print_ends(f, r->error, digits, sep);
-        fputs(sep, f);
-        print_hi(f, r->error_abs, digits);
-        if (exact) {
-            char *s = fr_str(r->scale, digits, MPFR_RNDU);
-            fprintf(f, "%s%s", sep, s);
-            mpfr_free_str(s);
-        }
-        if (bound) {
-            fputs(sep, f);
-            if (r->has_bound) {
-                arb_t q;
-                print_ends(f, r->bound, digits, sep);
-                fputs(sep, f);
-                row_ratio(q, r);
-                print_hi(f, q, digits);
-                arb_clear(q);
+        const column_t *c = row_find_column(rep->rows + k, name);
+        if (c && c->is_ival)
+            return 1;
+    }
+    return 0;
+}
+
+static int table_columns(cols_t *t, const claim_report_t *rep, int csv)
+{
+    int bad = 0, bound = 0, exact = 0;
+    memset(t, 0, sizeof *t);
+    bad |= cols_add(t, COL_SWEEP, NULL);
+    for (long k = 0; k < rep->n_rows; k++)
+        for (int a = 0; a < rep->rows[k].params.n; a++)
+            if (param_is_column(rep->rows[k].params.name[a]))
+                bad |= cols_add(t, COL_PARAM, rep->rows[k].params.name[a]);
+    bad |= cols_add(t, COL_SEED, NULL);
+    bad |= cols_add(t, COL_PREC, NULL);
+    bad |= cols_add(t, COL_E_LO, NULL);
+    bad |= cols_add(t, COL_E_HI, NULL);
+    bad |= cols_add(t, COL_E_ABS_HI, NULL);
+    for (long k = 0; k < rep->n_rows; k++) {
+        exact |= row_exact_rule(rep, rep->rows + k);
+        bound |= rep->rows[k].has_bound;
+    }
+    if (exact) {
+        bad |= cols_add(t, COL_SCALE, NULL);
+        bad |= cols_add(t, COL_KAPPA, NULL);
+        bad |= cols_add(t, COL_TOLERANCE, NULL);
+        bad |= cols_add(t, COL_SLACK, NULL);
+    }
+    if (bound) {
+        bad |= cols_add(t, COL_BOUND_LO, NULL);
+        bad |= cols_add(t, COL_BOUND_HI, NULL);
+        bad |= cols_add(t, COL_RATIO_HI, NULL);
+    }
+    for (long k = 0; k < rep->n_rows; k++)
+        for (int e = 0; e < rep->rows[k].n_extra; e++) {
+            const char *name = rep->rows[k].extra[e].name;
+            if (csv && extra_is_ival(rep, name)) {
+                bad |= cols_add(t, COL_EXTRA_LO, name);
+                bad |= cols_add(t, COL_EXTRA_HI, name);
             } else {
-                fprintf(f, "%s%s", sep, sep);
+                bad |= cols_add(t, COL_EXTRA, name);
             }
         }
-        for (int e = 0; e < nx; e++) {
-            const column_t *c = row_find_column(r, xn[e]);
-            fputs(sep, f);
-            if (!c)
-                continue;
-            if (c->is_ival) {
-                if (!csv && arb_is_exact(c->iv)) {
-                    mpfr_t m;
-                    mpfr_init2(m, 128);
-                    ival_get_lo(m, c->iv); /* a point: its value at 128 bits */
-                    mpfr_fprintf(f, "%.4Rg", m);
-                    mpfr_clear(m);
-                }
-                else if (csv)
-                    print_ends(f, c->iv, digits, ";");
-                else {
-                    fputs("[", f);
-                    print_ends(f, c->iv, digits, ", ");
-                    fputs("]", f);
-                }
-            } else {
-                fputs(c->str, f);
-            }
-        }
-        fprintf(f, "%s%s%s\n", sep, verdict_name(r->verdict), csv ? "" : " |");
+    bad |= cols_add(t, COL_VERDICT, NULL);
+    if (bad)
+        free(t->col);
+    return bad ? -1 : 0;
+}
+
+static char *col_title(const col_t *c, int csv)
+{
+    static const char *const titles[][2] = {
+        [COL_SWEEP] = {"sweep", "sweep"},
+        [COL_SEED] = {"seed", "seed"},
+        [COL_PREC] = {"prec", "prec"},
+        [COL_E_LO] = {"E lo", "error_lo"},
+        [COL_E_HI] = {"E hi", "error_hi"},
+        [COL_E_ABS_HI] = {"max abs hi", "error_abs_hi"},
+        [COL_SCALE] = {"S", "scale_S"},
+        [COL_KAPPA] = {"κ", "kappa"},
+        [COL_TOLERANCE] = {"S·2^(κ−p)", "tolerance"},
+        [COL_SLACK] = {"slack used (bits)", "slack_used_bits"},
+        [COL_BOUND_LO] = {"bound lo", "bound_lo"},
+        [COL_BOUND_HI] = {"bound hi", "bound_hi"},
+        [COL_RATIO_HI] = {"E/bound hi", "ratio_hi"},
+        [COL_VERDICT] = {"verdict", "verdict"},
+    };
+    /* column names stay unique: an extra named like a parameter says so */
+    const char *clash = c->clash ? " (computed)" : "";
+    switch (c->kind) {
+    case COL_PARAM:
+        return strdup(c->name);
+    case COL_EXTRA:
+        return text_printf("%s%s", c->name, clash);
+    case COL_EXTRA_LO:
+        return text_printf("%s%s lo", c->name, clash);
+    case COL_EXTRA_HI:
+        return text_printf("%s%s hi", c->name, clash);
+    default:
+        return strdup(titles[c->kind][csv]);
     }
 }
 
-/* ---- JSON ---- */
-
-static void json_str(FILE *f, const char *s)
+static char *cell_text(const claim_report_t *rep, const row_t *r, const col_t *c, int digits)
 {
+    int exact = row_exact_rule(rep, r);
+    const column_t *x = (c->kind == COL_EXTRA || c->kind == COL_EXTRA_LO ||
+                         c->kind == COL_EXTRA_HI) ? row_find_column(r, c->name) : NULL;
+    const char *v;
+    switch (c->kind) {
+    case COL_SWEEP:
+        return strdup(r->sweep ? r->sweep : "");
+    case COL_PARAM:
+        v = params_get(&r->params, c->name);
+        return strdup(v ? v : "");
+    case COL_SEED:
+        return text_printf("%lu", r->seed);
+    case COL_PREC:
+        return text_printf("%ld", (long)r->prec);
+    case COL_E_LO:
+        return text_lo(r->error, digits);
+    case COL_E_HI:
+        return text_hi(r->error, digits);
+    case COL_E_ABS_HI:
+        return text_hi(r->error_abs, digits);
+    case COL_SCALE:
+        return exact ? text_up(r->scale, digits) : strdup("");
+    case COL_KAPPA:
+        return exact ? text_printf("%d", verdict_kappa(r->depth)) : strdup("");
+    case COL_TOLERANCE:
+        return exact ? text_tolerance(r, digits) : strdup("");
+    case COL_SLACK:
+        return exact ? text_slack(r) : strdup("");
+    case COL_BOUND_LO:
+        return r->has_bound ? text_lo(r->bound, digits) : strdup("");
+    case COL_BOUND_HI:
+        return r->has_bound ? text_hi(r->bound, digits) : strdup("");
+    case COL_RATIO_HI:
+        return r->has_bound ? text_ratio_hi(r, digits) : strdup("");
+    case COL_EXTRA:
+        return !x ? strdup("") : x->is_ival ? text_ends(x->iv, digits) : strdup(x->str);
+    case COL_EXTRA_LO:
+        return !x ? strdup("") : x->is_ival ? text_lo(x->iv, digits) : strdup(x->str);
+    case COL_EXTRA_HI:
+        return !x || !x->is_ival ? strdup("") : text_hi(x->iv, digits);
+    case COL_VERDICT:
+        return strdup(verdict_name(r->verdict));
+    }
+    return NULL;
+}
+
+/* Invalid UTF-8 bytes become U+FFFD: every text file is valid UTF-8 (a
+ * JSON string must be), and all formats carry the same text. */
+static char *utf8_clean(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        /* the sequence length its lead byte announces (0: not a lead byte) */
+        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
+                : (*p >> 3) == 30 ? 4 : 0;
+        int ok = len > 0;
+        for (int k = 1; ok && k < len; k++)
+            ok = (p[k] & 0xC0) == 0x80;
+        if (ok && len > 1) {
+            /* no overlong forms, surrogates or code points past U+10FFFF */
+            unsigned long cp = *p & (0x7F >> len);
+            for (int k = 1; k < len; k++)
+                cp = (cp << 6) | (p[k] & 0x3F);
+            static const unsigned long min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+            ok = cp >= min_cp[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok) {
+            memcpy(o, p, (size_t)len);
+            o += len;
+            p += len;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* RFC 4180: a field holding , " CR or LF is quoted, its quotes doubled. */
+void report_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
     fputc('"', f);
     for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A GitHub-flavoured markdown table cell: | and \ escaped, a line break as
+ * <br>, < as &lt; (no raw HTML), other control characters as U+FFFD. */
+void report_md_cell(FILE *f, const char *s)
+{
+    for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
+        if (c == '|' || c == '\\')
             fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
+        else if (c == '<')
+            fputs("&lt;", f);
+        else if (c == '\r' || c == '\n') {
+            fputs("<br>", f);
+            s += c == '\r' && s[1] == '\n';
+        } else if (c == '\t')
+            fputc(' ', f);
+        else if (c < 0x20 || c == 0x7F)
+            fputs("\xEF\xBF\xBD", f);
         else
             fputc(c, f);
     }
-    fputc('"', f);
 }
 
-static void json_ival(FILE *f, arb_srcptr x)
+/* One cell of a table line; -1 when out of memory. */
+static int put_cell(FILE *f, const char *s, int csv, int first)
 {
-    char *lo = ival_lo_str(x, DIGITS_FILE), *hi = ival_hi_str(x, DIGITS_FILE);
-    fprintf(f, "{\"lo\":\"%s\",\"hi\":\"%s\"}", lo, hi);
-    mpfr_free_str(lo);
-    mpfr_free_str(hi);
+    char *clean = utf8_clean(s);
+    if (!clean)
+        return -1;
+    if (csv) {
+        if (!first)
+            fputc(',', f);
+        report_csv_field(f, clean);
+    } else {
+        fputs(first ? "| " : " | ", f);
+        report_md_cell(f, clean);
+    }
+    free(clean);
+    return 0;
 }
 
-static int is_integer_text(const char *s)
+static void end_line(FILE *f, int csv)
 {
-    if (*s == '-')
-        s++;
-    if (!*s || (*s == '0' && s[1]))
-        return 0;
+    fputs(csv ? "\r\n" : " |\n", f);
+}
+
+/* The rows table; -1 when out of memory. */
+static int write_table(FILE *f, const claim_report_t *rep, int csv)
+{
+    cols_t t;
+    if (table_columns(&t, rep, csv) != 0)
+        return -1;
+    int digits = csv ? DIGITS_FILE : DIGITS_MD, ok = 1;
+    for (int c = 0; c < t.n && ok; c++) {
+        char *title = col_title(t.col + c, csv);
+        ok = title && put_cell(f, title, csv, c == 0) == 0;
+        free(title);
+    }
+    end_line(f, csv);
+    if (!csv) {
+        for (int c = 0; c < t.n; c++)
+            fputs(c ? "---|" : "|---|", f);
+        fputc('\n', f);
+    }
+    for (long k = 0; k < rep->n_rows && ok; k++) {
+        for (int c = 0; c < t.n && ok; c++) {
+            char *cell = cell_text(rep, rep->rows + k, t.col + c, digits);
+            ok = cell && put_cell(f, cell, csv, c == 0) == 0;
+            free(cell);
+        }
+        end_line(f, csv);
+    }
+    free(t.col);
+    return ok ? 0 : -1;
+}
+
+/* ---- the run: the command that determines the numbers, and versions ---- */
+
+/* A word as a POSIX shell reads it back: bare when it is plain, otherwise
+ * single-quoted with each ' written '\''. */
+static void shell_word(FILE *f, const char *s)
+{
+    if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                        "_-+=.,:/@%") == strlen(s)) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
     for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    fputc('\'', f);
 }
 
-static void write_json(FILE *f, const claim_report_t *rep)
+static void shell_option(FILE *f, const char *flag, const char *value)
+{
+    fprintf(f, " %s", flag);
+    if (value) {
+        fputc(' ', f);
+        shell_word(f, value);
+    }
+}
+
+/* The canonical command: for one claim's report when rep is given,
+ * otherwise for the whole run (index.md).  malloc'd, or NULL. */
+static char *run_command(const report_run_t *run, const claim_report_t *rep)
+{
+    char *buf;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    const run_options_t *o = run->options;
+    fprintf(f, "attncheck %s", run->verb);
+    if (rep) {
+        fputc(' ', f);
+        shell_word(f, rep->claim->id);
+    } else {
+        for (int k = 0; k < run->n_ids; k++) {
+            fputc(' ', f);
+            shell_word(f, run->ids[k]);
+        }
+    }
+    if (o->full)
+        fputs(" --full", f);
+    if (o->seed_set) {
+        char seed[32];
+        snprintf(seed, sizeof seed, "%lu", o->seed);
+        shell_option(f, "--seed", seed);
+    }
+    if (o->prec_list)
+        shell_option(f, "--prec", o->prec_list);
+    for (int k = 0; k < o->n_sets; k++) {
+        char *set = text_printf("%s=%s", o->set_name[k], o->set_values[k]);
+        if (!set) {
+            fclose(f);
+            free(buf);
+            return NULL;
+        }
+        shell_option(f, "--set", set);
+        free(set);
+    }
+    if (rep && rep->mutation > 0) {
+        fputs(" --mutate=", f);
+        shell_word(f, rep->claim->mutations[rep->mutation - 1][0]);
+    } else if (!rep && run->mutate) {
+        fputs(" --mutate", f);
+        if (run->mutate_name) {
+            fputc('=', f);
+            shell_word(f, run->mutate_name);
+        }
+    }
+    return membuf_close(f, &buf) == 0 ? buf : NULL;
+}
+
+/* "GMP 6.2.1, MPFR 4.2.0, ..." */
+static void print_libraries(FILE *f)
+{
+    library_version_t lib[8];
+    int n = attncheck_libraries(lib, 8);
+    for (int k = 0; k < n; k++)
+        fprintf(f, "%s%s %s", k ? ", " : "", lib[k].name, lib[k].version);
+}
+
+/* s as a markdown code span: a fence longer than any run of backticks in
+ * s, and no control characters. */
+static void md_code(FILE *f, const char *s)
+{
+    int longest = 0;
+    for (const char *p = s; *p; p++) {
+        int run = 0;
+        while (p[run] == '`')
+            run++;
+        if (run > longest)
+            longest = run;
+        p += run ? run - 1 : 0;
+    }
+    for (int k = 0; k <= longest; k++)
+        fputc('`', f);
+    fputs(longest ? " " : "", f);
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7F)
+            fputs("\xEF\xBF\xBD", f);
+        else
+            fputc(*s, f);
+    fputs(longest ? " " : "", f);
+    for (int k = 0; k <= longest; k++)
+        fputc('`', f);
+}
+
+/* The "Run" paragraph of md reports; -1 when out of memory. */
+static int write_md_run(FILE *f, const report_run_t *run, const claim_report_t *rep)
+{
+    char *raw = run_command(run, rep), *cmd = raw ? utf8_clean(raw) : NULL;
+    free(raw);
+    if (!cmd)
+        return -1;
+    fputs("## Run\n\nMade by ", f);
+    md_code(f, cmd);
+    fprintf(f, " with attncheck %s (", attncheck_version());
+    print_libraries(f);
+    fputs("). Options that change no number (--jobs, --out, --format) are not recorded: the "
+          "same command gives byte-identical md, csv, json and svg files whatever they were. "
+          "Timings are on stderr and in run.log beside this file.\n\n", f);
+    free(cmd);
+    return 0;
+}
+
+static json_t *json_run(const report_run_t *run, const claim_report_t *rep)
+{
+    int ok = 1;
+    json_t *o = json_object(), *libs = json_object(), *nr = json_array();
+    char *cmd = run_command(run, rep);
+    report_json_set(o, "command", cmd ? report_json_text(cmd) : NULL, &ok);
+    free(cmd);
+    static const char *const not_recorded[] = {"--jobs", "--out", "--format"};
+    for (int k = 0; k < 3; k++)
+        report_json_push(nr, json_string(not_recorded[k]), &ok);
+    report_json_set(o, "not_recorded", nr, &ok);
+    report_json_set(o, "attncheck", report_json_text(attncheck_version()), &ok);
+    library_version_t lib[8];
+    int n = attncheck_libraries(lib, 8);
+    for (int k = 0; k < n; k++)
+        report_json_set(libs, lib[k].name, report_json_text(lib[k].version), &ok);
+    report_json_set(o, "libraries", libs, &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- JSON, through jansson.  A document is built as a tree and dumped;
+ * any NULL on the way (out of memory) makes the whole document NULL. ---- */
+
+json_t *report_json_text(const char *s)
+{
+    char *t = utf8_clean(s);
+    json_t *j = t ? json_string(t) : NULL;
+    free(t);
+    return j;
+}
+
+/* jansson frees value when obj is NULL or the call fails. */
+void report_json_set(json_t *obj, const char *key, json_t *value, int *ok)
+{
+    if (json_object_set_new(obj, key, value) != 0)
+        *ok = 0;
+}
+
+void report_json_push(json_t *arr, json_t *value, int *ok)
+{
+    if (json_array_append_new(arr, value) != 0)
+        *ok = 0;
+}
+
+json_t *report_json_mpfr_str(char *s)
+{
+    json_t *j = s ? json_string(s) : NULL;
+    if (s)
+        mpfr_free_str(s);
+    return j;
+}
+
+json_t *report_json_ends(arb_srcptr x, int digits)
+{
+    int ok = 1;
+    json_t *o = json_object();
+    report_json_set(o, "lo", report_json_mpfr_str(ival_lo_str(x, digits)), &ok);
+    report_json_set(o, "hi", report_json_mpfr_str(ival_hi_str(x, digits)), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+char *report_json_dumps(json_t *doc)
+{
+    if (!doc)
+        return NULL;
+    char *s = json_dumps(doc, JSON_INDENT(1));
+    json_decref(doc);
+    if (!s)
+        return NULL;
+    /* a final newline, as every text file has */
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (!t) {
+        free(s);
+        return NULL;
+    }
+    memcpy(t + n, "\n", 2);
+    return t;
+}
+
+/* One row; children are filled before they are attached (an attach that
+ * fails frees the child). */
+static json_t *json_row(const claim_report_t *rep, const row_t *r)
+{
+    int ok = 1;
+    json_t *row = json_object(), *params = json_object();
+    report_json_set(row, "sweep", report_json_text(r->sweep ? r->sweep : ""), &ok);
+    for (int a = 0; a < r->params.n; a++)
+        if (param_is_column(r->params.name[a]))
+            report_json_set(params, r->params.name[a], report_json_text(r->params.value[a]), &ok);
+    report_json_set(row, "params", params, &ok);
+    report_json_set(row, "seed", json_integer((json_int_t)r->seed), &ok);
+    report_json_set(row, "prec", json_integer((json_int_t)r->prec), &ok);
+    report_json_set(row, "error", report_json_ends(r->error, DIGITS_FILE), &ok);
+    report_json_set(row, "error_abs", report_json_ends(r->error_abs, DIGITS_FILE), &ok);
+    if (row_exact_rule(rep, r)) {
+        char *scale = text_up(r->scale, DIGITS_FILE);
+        report_json_set(row, "scale", scale ? json_string(scale) : NULL, &ok);
+        free(scale);
+        report_json_set(row, "kappa", json_integer(verdict_kappa(r->depth)), &ok);
+        char *tol = text_tolerance(r, DIGITS_FILE), *slack = text_slack(r);
+        report_json_set(row, "tolerance", tol ? json_string(tol) : NULL, &ok);
+        report_json_set(row, "slack_used_bits", slack ? json_string(slack) : NULL, &ok);
+        free(tol);
+        free(slack);
+    }
+    if (r->has_bound) {
+        arb_t q;
+        report_json_set(row, "bound", report_json_ends(r->bound, DIGITS_FILE), &ok);
+        row_ratio(q, r);
+        if (arb_is_finite(q))
+            report_json_set(row, "ratio", report_json_ends(q, DIGITS_FILE), &ok);
+        arb_clear(q);
+    }
+    if (r->n_extra) {
+        json_t *extra = json_object();
+        for (int e = 0; e < r->n_extra; e++) {
+            const column_t *c = r->extra + e;
+            report_json_set(extra, c->name, c->is_ival ? report_json_ends(c->iv, DIGITS_FILE)
+                                                       : report_json_text(c->str), &ok);
+        }
+        report_json_set(row, "extra", extra, &ok);
+    }
+    report_json_set(row, "verdict", json_string(verdict_name(r->verdict)), &ok);
+    if (!ok) {
+        json_decref(row);
+        return NULL;
+    }
+    return row;
+}
+
+static json_t *json_fit(const fit_t *t)
+{
+    int ok = 1;
+    char num[40];
+    json_t *fit = json_object();
+    report_json_set(fit, "series", report_json_text(t->series), &ok);
+    report_json_set(fit, "x", report_json_text(t->x), &ok);
+    report_json_set(fit, "y", report_json_text(t->y), &ok);
+    report_json_set(fit, "model", report_json_text(t->model), &ok);
+    snprintf(num, sizeof num, "%.6g", t->slope);
+    report_json_set(fit, "slope", json_string(num), &ok);
+    snprintf(num, sizeof num, "%.6g", t->intercept);
+    report_json_set(fit, "intercept", json_string(num), &ok);
+    report_json_set(fit, "points", json_integer(t->points), &ok);
+    report_json_set(fit, "comment", report_json_text(t->comment), &ok);
+    report_json_set(fit, "certified", json_false(), &ok);
+    if (!ok) {
+        json_decref(fit);
+        return NULL;
+    }
+    return fit;
+}
+
+static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
 {
     const claim_t *c = rep->claim;
-    fputs("{\"claim\":", f);
-    json_str(f, c->id);
-    fputs(",\"source\":", f);
-    json_str(f, c->source);
-    fprintf(f, ",\"kind\":\"%s\",\"provenance\":", claim_kind_name(c->kind));
-    json_str(f, c->provenance);
-    fputs(",\"statement\":", f);
-    json_str(f, c->statement);
-    fputs(",\"mutation\":", f);
-    if (rep->mutation > 0)
-        json_str(f, c->mutations[rep->mutation - 1][0]);
-    else
-        fputs("null", f);
-    if (c->kind == KIND_EXACT)
-        fprintf(f, ",\"kappa\":\"%d + %d (depth - 1)\"", VERDICT_EXACT_KAPPA,
-                VERDICT_KAPPA_PER_LAYER);
-    fputs(",\"rows\":[", f);
-    for (long k = 0; k < rep->n_rows; k++) {
-        const row_t *r = rep->rows + k;
-        fputs(k ? ",\n{" : "\n{", f);
-        fputs("\"sweep\":", f);
-        json_str(f, r->sweep ? r->sweep : "");
-        fputs(",\"params\":{", f);
-        int first = 1;
-        for (int a = 0; a < r->params.n; a++) {
-            if (!param_is_column(r->params.name[a]))
-                continue;
-            fputs(first ? "" : ",", f);
-            first = 0;
-            json_str(f, r->params.name[a]);
-            fputc(':', f);
-            if (is_integer_text(r->params.value[a]))
-                fputs(r->params.value[a], f);
-            else
-                json_str(f, r->params.value[a]);
-        }
-        fprintf(f, "},\"seed\":%lu,\"prec\":%ld,\"error\":", r->seed, (long)r->prec);
-        json_ival(f, r->error);
-        fputs(",\"error_abs\":", f);
-        json_ival(f, r->error_abs);
-        if (c->kind == KIND_EXACT) {
-            char *s = fr_str(r->scale, DIGITS_FILE, MPFR_RNDU);
-            fprintf(f, ",\"scale\":\"%s\"", s);
-            mpfr_free_str(s);
-        }
-        if (r->has_bound) {
-            arb_t q;
-            fputs(",\"bound\":", f);
-            json_ival(f, r->bound);
-            row_ratio(q, r);
-            if (arb_is_finite(q)) {
-                fputs(",\"ratio\":", f);
-                json_ival(f, q);
-            }
-            arb_clear(q);
-        }
-        if (r->n_extra) {
-            fputs(",\"extra\":{", f);
-            for (int e = 0; e < r->n_extra; e++) {
-                fputs(e ? "," : "", f);
-                json_str(f, r->extra[e].name);
-                fputc(':', f);
-                if (r->extra[e].is_ival)
-                    json_ival(f, r->extra[e].iv);
-                else
-                    json_str(f, r->extra[e].str);
-            }
-            fputs("}", f);
-        }
-        fprintf(f, ",\"verdict\":\"%s\"}", verdict_name(r->verdict));
+    int ok = 1;
+    json_t *doc = json_object();
+    report_json_set(doc, "claim", report_json_text(c->id), &ok);
+    report_json_set(doc, "source", report_json_text(c->source), &ok);
+    report_json_set(doc, "kind", json_string(claim_kind_name(c->kind)), &ok);
+    report_json_set(doc, "provenance", report_json_text(c->provenance), &ok);
+    report_json_set(doc, "statement", report_json_text(c->statement), &ok);
+    report_json_set(doc, "mutation", rep->mutation > 0
+                                         ? report_json_text(c->mutations[rep->mutation - 1][0])
+                                         : json_null(), &ok);
+    char rule[64];
+    snprintf(rule, sizeof rule, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA,
+             VERDICT_KAPPA_PER_LAYER);
+    report_json_set(doc, "kappa_rule", json_string(rule), &ok);
+    report_json_set(doc, "run", json_run(run, rep), &ok);
+    json_t *rows = json_array(), *fits = json_array(), *sum = json_object();
+    for (long k = 0; k < rep->n_rows && ok; k++)
+        report_json_push(rows, json_row(rep, rep->rows + k), &ok);
+    report_json_set(doc, "rows", rows, &ok);
+    for (int k = 0; k < rep->n_fits && ok; k++)
+        report_json_push(fits, json_fit(rep->fits + k), &ok);
+    report_json_set(doc, "fits", fits, &ok);
+    report_json_set(sum, "rows", json_integer(rep->n_rows), &ok);
+    report_json_set(sum, "holds", json_integer(rep->holds), &ok);
+    report_json_set(sum, "violated", json_integer(rep->violated), &ok);
+    report_json_set(sum, "inconclusive", json_integer(rep->inconclusive), &ok);
+    report_json_set(doc, "summary", sum, &ok);
+    if (!ok) {
+        json_decref(doc);
+        return NULL;
     }
-    fputs("],\n\"fits\":[", f);
-    for (int k = 0; k < rep->n_fits; k++) {
-        const fit_t *t = rep->fits + k;
-        fputs(k ? "," : "", f);
-        fputs("{\"series\":", f);
-        json_str(f, t->series);
-        fprintf(f, ",\"x\":\"%s\",\"y\":\"%s\",\"model\":\"%s\",\"slope\":\"%.6g\","
-                   "\"intercept\":\"%.6g\",\"points\":%d,\"comment\":",
-                t->x, t->y, t->model, t->slope, t->intercept, t->points);
-        json_str(f, t->comment);
-        fputs(",\"certified\":false}", f);
-    }
-    fprintf(f, "],\n\"summary\":{\"rows\":%ld,\"holds\":%ld,\"violated\":%ld,\"inconclusive\":%ld,"
-               "\"seconds\":%.3f}}\n",
-            rep->n_rows, rep->holds, rep->violated, rep->inconclusive, rep->seconds);
+    return doc;
 }
 
-/* ---- plots (gnuplot, SVG).  Values are log10 of hi ends computed in MPFR,
- * so errors far below the double range (1e-1200) still plot. ---- */
+/* ---- plots (gnuplot, SVG).  Values come from MPFR and are drawn as log10
+ * on log scales, so errors far below the double range (1e-1200) still
+ * plot.  Every string in a script is single-quoted, where gnuplot reads
+ * nothing but '' (no escapes, no substitution): no parameter value can
+ * reach a command. ---- */
 
-static int row_y(double *out, const row_t *r, const char *y)
+static void gp_string(FILE *f, const char *s)
 {
-    mpfr_t v;
-    mpfr_init2(v, 64);
-    int ok = 0;
-    if (strcmp(y, "error") == 0) {
-        ival_get_hi(v, r->error);
-        ok = 1;
-    } else if (strcmp(y, "bound") == 0 && r->has_bound) {
-        ival_get_hi(v, r->bound);
-        ok = 1;
-    } else if (strcmp(y, "ratio") == 0 && r->has_bound) {
-        arb_t q;
-        row_ratio(q, r);
-        ival_get_hi(v, q);
-        ok = arb_is_finite(q);
-        arb_clear(q);
-    } else {
-        const column_t *c = row_find_column(r, y);
-        if (c && c->is_ival) {
-            ival_get_hi(v, c->iv);
-            ok = 1;
-        }
+    fputc('\'', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\'')
+            fputs("''", f);
+        else if (c < 0x20 || c == 0x7F)
+            fputc('?', f);
+        else
+            fputc(c, f);
     }
-    if (ok && mpfr_sgn(v) > 0) {
-        mpfr_log10(v, v, MPFR_RNDN);
-        *out = mpfr_get_d(v, MPFR_RNDN);
-    } else {
-        ok = 0;
-    }
-    mpfr_clear(v);
-    return ok;
+    fputc('\'', f);
 }
 
 static const char *row_param(const row_t *r, const char *name)
@@ -367,129 +884,429 @@ static const char *row_param(const row_t *r, const char *name)
     return params_get(&r->params, name);
 }
 
-/* Points of one series: for each x, the largest y over the other parameters. */
-static int collect_series(double *xs, double *ys, int max, const claim_report_t *rep,
-                          const plot_t *pl, const char *yname, const char *series_value)
+static int parse_double(double *out, const char *s)
 {
-    int n = 0;
-    for (long k = 0; k < rep->n_rows; k++) {
-        const row_t *r = rep->rows + k;
-        const char *sv = pl->series ? row_param(r, pl->series) : NULL;
-        if (pl->series && (!sv || strcmp(sv, series_value) != 0))
-            continue;
-        const char *xv = row_param(r, pl->x);
-        double x, y;
-        if (!xv || !row_y(&y, r, yname))
-            continue;
-        x = strtod(xv, NULL);
-        int j;
-        for (j = 0; j < n && xs[j] != x; j++) {}
-        if (j < n) {
-            if (y > ys[j])
-                ys[j] = y;
-        } else if (n < max) {
-            xs[n] = x;
-            ys[n++] = y;
+    char *end;
+    if (!s || !*s)
+        return 0;
+    *out = strtod(s, &end);
+    return *end == '\0' && isfinite(*out);
+}
+
+/* Quantity y of row r on the plot's scale (log10 when logy): 1 when it can
+ * be drawn, 0 when it is NaN, infinite or (on a log scale) not positive,
+ * -1 when the row does not have it. */
+static int row_y(double *out, const claim_report_t *rep, const row_t *r, const char *y, int logy)
+{
+    mpfr_t v;
+    mpfr_init2(v, 64);
+    int ok = 0;
+    long tenths;
+    if (strcmp(y, "kappa") == 0) {
+        ok = row_exact_rule(rep, r);
+        mpfr_set_si(v, verdict_kappa(r->depth), MPFR_RNDN);
+    } else if (strcmp(y, "slack used") == 0) {
+        if (!row_exact_rule(rep, r)) {
+            mpfr_clear(v);
+            return -1;
+        }
+        ok = row_slack_tenths(&tenths, r) == 0;
+        mpfr_set_si(v, ok ? tenths : 0, MPFR_RNDU);
+        mpfr_div_ui(v, v, 10, MPFR_RNDU);
+    } else if (strcmp(y, "error") == 0) {
+        ok = 1;
+        ival_get_hi(v, r->error);
+    } else if (strcmp(y, "bound") == 0 && r->has_bound) {
+        ok = 1;
+        ival_get_hi(v, r->bound);
+    } else if (strcmp(y, "ratio") == 0 && r->has_bound) {
+        arb_t q;
+        row_ratio(q, r);
+        ok = arb_is_finite(q);
+        ival_get_hi(v, q);
+        arb_clear(q);
+    } else {
+        const column_t *c = row_find_column(r, y);
+        if (c && c->is_ival) {
+            ok = 1;
+            ival_get_hi(v, c->iv);
         }
     }
-    /* sort by x */
-    for (int a = 1; a < n; a++)
-        for (int b = a; b > 0 && xs[b - 1] > xs[b]; b--) {
-            double t = xs[b]; xs[b] = xs[b - 1]; xs[b - 1] = t;
-            t = ys[b]; ys[b] = ys[b - 1]; ys[b - 1] = t;
+    if (!ok && strcmp(y, "slack used") != 0) {
+        mpfr_clear(v);
+        return -1;
+    }
+    ok = ok && mpfr_number_p(v) && (!logy || mpfr_sgn(v) > 0);
+    if (ok && logy)
+        mpfr_log10(v, v, MPFR_RNDN);
+    if (ok)
+        *out = mpfr_get_d(v, MPFR_RNDN);
+    mpfr_clear(v);
+    return ok && isfinite(*out);
+}
+
+typedef struct {
+    double *x, *y;
+    int n;
+    long rows, undrawn, zero_error; /* rows with an x; of them, without a y; with hi(E) = 0 */
+} points_t;
+
+/* The points of one series (every row when series_value is NULL): for each
+ * x, the largest y, sorted by x. */
+static void collect_points(points_t *p, const claim_report_t *rep, const plot_t *pl,
+                           const char *y, const char *series_value)
+{
+    p->n = 0;
+    p->rows = p->undrawn = p->zero_error = 0;
+    for (long k = 0; k < rep->n_rows; k++) {
+        const row_t *r = rep->rows + k;
+        const char *sv = series_value ? row_param(r, pl->series) : NULL;
+        double x, v;
+        if ((series_value && (!sv || strcmp(sv, series_value) != 0)) ||
+            !parse_double(&x, row_param(r, pl->x)))
+            continue;
+        int have = row_y(&v, rep, r, y, pl->logy);
+        if (have < 0)
+            continue;
+        p->rows++;
+        if (!have) {
+            p->undrawn++;
+            p->zero_error += arb_is_zero(r->error) != 0;
+            continue;
         }
+        int j;
+        for (j = 0; j < p->n && p->x[j] != x; j++) {}
+        if (j < p->n) {
+            if (v > p->y[j])
+                p->y[j] = v;
+        } else {
+            p->x[p->n] = x;
+            p->y[p->n++] = v;
+        }
+    }
+    for (int a = 1; a < p->n; a++)
+        for (int b = a; b > 0 && p->x[b - 1] > p->x[b]; b--) {
+            double t = p->x[b]; p->x[b] = p->x[b - 1]; p->x[b - 1] = t;
+            t = p->y[b]; p->y[b] = p->y[b - 1]; p->y[b - 1] = t;
+        }
+}
+
+static int same_points(const points_t *a, const points_t *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (int k = 0; k < a->n; k++)
+        if (a->x[k] != b->x[k] || a->y[k] != b->y[k])
+            return 0;
+    return 1;
+}
+
+static void gp_block(FILE *f, const char *name, const points_t *p)
+{
+    fprintf(f, "$%s << EOD\n", name);
+    for (int k = 0; k < p->n; k++)
+        fprintf(f, "%.17g %.17g\n", p->x[k], p->y[k]);
+    fputs("EOD\n", f);
+}
+
+static const char *axis_words(const char *y)
+{
+    return strcmp(y, "error") == 0 ? "hi(E), certified"
+         : strcmp(y, "slack used") == 0 ? "bits of slack used, log2(hi(E) / (S·2^-p))"
+         : strcmp(y, "kappa") == 0 ? "κ, the exact rule's limit on the slack used"
+         : strcmp(y, "ratio") == 0 ? "hi(E / bound)"
+         : strcmp(y, "bound") == 0 ? "hi(bound)" : y;
+}
+
+#define PLOT_MAX_SERIES 64
+#define RATIO_DECADES 30 /* an E/bound plot shows this many decades below its top */
+#define PLOT_MAX_MARKS 16
+
+typedef struct {
+    double x;
+    char title[160];
+    int color; /* 0: black; k: series k's */
+} mark_t;
+
+/* An extra column as one number (an enclosure by its lower end). */
+static int column_value(double *x, const column_t *c)
+{
+    if (!c)
+        return 0;
+    if (!c->is_ival)
+        return parse_double(x, c->str);
+    *x = ival_lo_d(c->iv);
+    return isfinite(*x);
+}
+
+/* Vertical marks: each token of pl->mark_x is a number or the name of an
+ * extra column (one mark per distinct value, per series). */
+static int plot_marks(mark_t *m, const claim_report_t *rep, const plot_t *pl,
+                      const char *const *sv, int ns)
+{
+    int n = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", pl->mark_x ? pl->mark_x : "");
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < PLOT_MAX_MARKS;
+         t = strtok_r(NULL, ",", &save)) {
+        double x;
+        if (parse_double(&x, t)) {
+            m[n].x = x;
+            m[n].color = 0;
+            snprintf(m[n++].title, sizeof m->title, "%s = %s", pl->x, t);
+            continue;
+        }
+        for (long k = 0; k < rep->n_rows && n < PLOT_MAX_MARKS; k++) {
+            const row_t *r = rep->rows + k;
+            if (!column_value(&x, row_find_column(r, t)))
+                continue;
+            const char *s = pl->series ? row_param(r, pl->series) : NULL;
+            int color = 0, seen = 0;
+            for (int j = 0; j < ns && s; j++)
+                if (strcmp(sv[j], s) == 0)
+                    color = j + 1;
+            for (int j = 0; j < n; j++)
+                seen |= m[j].x == x && m[j].color == color;
+            if (seen)
+                continue;
+            m[n].x = x;
+            m[n].color = color;
+            if (s)
+                snprintf(m[n++].title, sizeof m->title, "%s = %.6g (%s)", t, x, s);
+            else
+                snprintf(m[n++].title, sizeof m->title, "%s = %.6g", t, x);
+        }
+    }
     return n;
 }
 
-static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath,
-                      char *err, size_t errsz)
+/* The gnuplot script of one plot; *drawable is the number of data blocks
+ * with points.  -1 when out of memory. */
+static int plot_script(FILE *f, const claim_report_t *rep, const plot_t *pl, const char *svgname,
+                       int *drawable)
 {
-    char gp[4200];
-    snprintf(gp, sizeof gp, "%s.gp", svgpath);
-    atomic_file_t a;
-    if (atomic_open(&a, gp) != 0) {
-        snprintf(err, errsz, "cannot create '%s': %s", gp, strerror(errno));
-        return 73;
+    long n = rep->n_rows;
+    points_t p = {0}, q = {0};
+    p.x = malloc(sizeof(double) * (size_t)(n + 1));
+    p.y = malloc(sizeof(double) * (size_t)(n + 1));
+    q.x = malloc(sizeof(double) * (size_t)(n + 1));
+    q.y = malloc(sizeof(double) * (size_t)(n + 1));
+    if (!p.x || !p.y || !q.x || !q.y) {
+        free(p.x); free(p.y); free(q.x); free(q.y);
+        return -1;
     }
-    FILE *f = a.f;
-    char svgtmp[4200];
-    snprintf(svgtmp, sizeof svgtmp, "%s.part", svgpath);
-    fprintf(f, "set terminal svg size 860,540 dynamic enhanced font 'Helvetica,13' background '#ffffff'\n");
-    /* regenerate with: gnuplot <claim>.svg.gp (writes the .svg beside it) */
-    fprintf(f, "if (!exists(\"outfile\")) outfile = '%s'\nset output outfile\n", svgpath);
-    fprintf(f, "set title \"%s: %s\" noenhanced\n", rep->claim->id, pl->title ? pl->title : "");
-    fprintf(f, "set xlabel '%s' noenhanced\n", pl->x);
-    fprintf(f, "set ylabel '%s%s' noenhanced\n", pl->logy ? "log10 " : "",
-            strcmp(pl->y, "error") == 0 ? "hi(E), certified" : pl->y);
-    if (pl->logx)
-        fprintf(f, "set logscale x 2\n");
-    fprintf(f, "set grid\nset key outside right top\n");
+    fputs("set terminal svg size 860,540 dynamic enhanced font 'Helvetica,13' background "
+          "'#ffffff'\n# regenerate in this directory with: gnuplot ", f);
+    fprintf(f, "%s.gp\nif (!exists(\"outfile\")) outfile = ", svgname);
+    gp_string(f, svgname);
+    fputs("\nset output outfile\nset title ", f);
+    char stem[256];
+    report_stem(stem, sizeof stem, rep); /* a mutated run says so */
+    char *title = text_printf("%s: %s", stem, pl->title ? pl->title : "");
+    gp_string(f, title ? title : rep->claim->id);
+    free(title);
+    fputs(" noenhanced\nset xlabel ", f);
+    gp_string(f, pl->x);
+    fputs(" noenhanced\nset ylabel ", f);
+    char *ylabel = text_printf("%s%s", pl->logy ? "log10 " : "", axis_words(pl->y));
+    gp_string(f, ylabel ? ylabel : pl->y);
+    free(ylabel);
+    fprintf(f, " noenhanced\n%sset grid\nset key below\n",
+            pl->logx ? "set logscale x 2\n" : "");
+
     /* series values in first-seen order */
-    const char *sv[64];
+    const char *sv[PLOT_MAX_SERIES];
     int ns = 0;
-    for (long k = 0; k < rep->n_rows && ns < 64; k++) {
+    for (long k = 0; k < n && ns < PLOT_MAX_SERIES; k++) {
         const char *v = pl->series ? row_param(rep->rows + k, pl->series) : "";
-        if (!v)
-            continue;
         int seen = 0;
-        for (int j = 0; j < ns; j++)
+        for (int j = 0; v && j < ns; j++)
             seen |= strcmp(sv[j], v) == 0;
-        if (!seen)
+        if (v && !seen)
             sv[ns++] = v;
     }
-    double *xs = malloc(sizeof(double) * (size_t)(rep->n_rows + 1));
-    double *ys = malloc(sizeof(double) * (size_t)(rep->n_rows + 1));
+    /* the quantity, one block per series */
+    struct {
+        char spec[128], title[200];
+    } plot[PLOT_MAX_SERIES * 2 + PLOT_MAX_MARKS];
+    int np = 0, blocks = 0;
+    long rows = 0, undrawn = 0, zero_error = 0;
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (int s = 0; s < ns; s++) {
+        char name[16];
+        collect_points(&p, rep, pl, pl->y, pl->series ? sv[s] : NULL);
+        rows += p.rows;
+        undrawn += p.undrawn;
+        zero_error += p.zero_error;
+        if (!p.n)
+            continue;
+        snprintf(name, sizeof name, "y%d", s);
+        gp_block(f, name, &p);
+        for (int k = 0; k < p.n; k++) {
+            ylo = fmin(ylo, p.y[k]);
+            yhi = fmax(yhi, p.y[k]);
+        }
+        snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with linespoints lw 2 pt 7 "
+                 "ps 0.6 lc %d", name, s + 1);
+        if (pl->series)
+            snprintf(plot[np++].title, sizeof plot[0].title, "%s=%s", pl->series, sv[s]);
+        else
+            snprintf(plot[np++].title, sizeof plot[0].title, "%s", axis_words(pl->y));
+        blocks++;
+    }
+    /* the reference: one line, or one per series where they differ */
+    int per_series = 0;
+    if (pl->extra_y && pl->series) {
+        collect_points(&q, rep, pl, pl->extra_y, NULL);
+        for (int s = 0; s < ns && !per_series; s++) {
+            collect_points(&p, rep, pl, pl->extra_y, sv[s]);
+            per_series = p.n && !same_points(&p, &q);
+        }
+    }
+    for (int s = 0; pl->extra_y && s < (per_series ? ns : 1); s++) {
+        char name[16];
+        collect_points(&p, rep, pl, pl->extra_y, per_series ? sv[s] : NULL);
+        if (!p.n)
+            continue;
+        snprintf(name, sizeof name, "r%d", s);
+        gp_block(f, name, &p);
+        for (int k = 0; k < p.n; k++) {
+            ylo = fmin(ylo, p.y[k]);
+            yhi = fmax(yhi, p.y[k]);
+        }
+        const char *what = strcmp(pl->extra_y, "kappa") == 0 ? "κ (the verdict's limit)"
+                                                            : pl->extra_y;
+        if (per_series) {
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with lines lw 2 lc %d dt 2",
+                     name, s + 1);
+            snprintf(plot[np++].title, sizeof plot[0].title, "%s (%s=%s)", what, pl->series, sv[s]);
+        } else {
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with lines lw 2 "
+                     "lc rgb 'black' dt 2", name);
+            snprintf(plot[np++].title, sizeof plot[0].title, "%s", what);
+        }
+        blocks++;
+    }
+    /* vertical marks across the drawn range */
+    mark_t marks[PLOT_MAX_MARKS];
+    int nm = blocks ? plot_marks(marks, rep, pl, sv, pl->series ? ns : 0) : 0;
+    if (strcmp(pl->y, "slack used") == 0 && blocks) {
+        /* from 0, so the plot shows how much of kappa is used */
+        ylo = fmin(ylo, 0);
+        yhi += 0.08 * (yhi - ylo) + 0.5;
+        fprintf(f, "set yrange [%.17g:%.17g]\n", ylo, yhi);
+    }
+    long off_scale = 0;
+    if (strcmp(pl->y, "ratio") == 0 && pl->logy && yhi - ylo > RATIO_DECADES) {
+        /* a near-vacuous bound makes E/bound astronomically small */
+        for (int k = 0; k < ns; k++) {
+            collect_points(&p, rep, pl, pl->y, pl->series ? sv[k] : NULL);
+            for (int j = 0; j < p.n; j++)
+                off_scale += p.y[j] < yhi - RATIO_DECADES;
+        }
+        ylo = yhi - RATIO_DECADES;
+        fprintf(f, "set yrange [%.17g:*]\n", ylo);
+    }
+    if (ylo == yhi) {
+        ylo -= 1;
+        yhi += 1;
+    }
+    for (int k = 0; k < nm; k++) {
+        fprintf(f, "$m%d << EOD\n%.17g %.17g\n%.17g %.17g\nEOD\n", k, marks[k].x, ylo, marks[k].x,
+                yhi);
+        if (marks[k].color)
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$m%d using 1:2 with lines lw 1.5 lc %d "
+                     "dt 4", k, marks[k].color);
+        else
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$m%d using 1:2 with lines lw 1.5 "
+                     "lc rgb 'black' dt 4", k);
+        snprintf(plot[np++].title, sizeof plot[0].title, "%s", marks[k].title);
+    }
+    /* rows that have no point say so on the plot */
+    if (undrawn) {
+        char *msg;
+        if (zero_error == undrawn && strcmp(pl->y, "slack used") == 0)
+            msg = text_printf("hi(E) = 0 exactly on %ld of %ld rows: E = 0 certified "
+                              "(-inf bits, not drawn)", undrawn, rows);
+        else if (zero_error == undrawn && strcmp(pl->y, "error") == 0 && pl->logy)
+            msg = text_printf("hi(E) = 0 exactly on %ld of %ld rows (not drawn on a log scale)",
+                              undrawn, rows);
+        else
+            msg = text_printf("%ld of %ld rows have no finite %s%s to draw", undrawn, rows,
+                              pl->logy ? "positive " : "", axis_words(pl->y));
+        if (msg) {
+            fputs("set label 1 ", f);
+            gp_string(f, msg);
+            fputs(" at graph 0.5, graph 0.5 center front noenhanced\n", f);
+        }
+        free(msg);
+    }
+    if (off_scale) {
+        fprintf(f, "set label 2 ");
+        char *msg = text_printf("%ld points with E/bound below 1e-%d of the largest are off the "
+                                "scale", off_scale, RATIO_DECADES);
+        gp_string(f, msg ? msg : "");
+        free(msg);
+        fputs(" at graph 0.5, graph 0.1 center front noenhanced\n", f);
+    }
+    /* the plot command */
+    for (int k = 0; k < np; k++) {
+        fputs(k ? ", \\\n     " : "plot ", f);
+        fprintf(f, "%s title ", plot[k].spec);
+        gp_string(f, plot[k].title);
+        fputs(" noenhanced", f);
+    }
+    if (np)
+        fputc('\n', f);
+    free(p.x); free(p.y); free(q.x); free(q.y);
+    *drawable = blocks;
+    return 0;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* Write <svg>.gp and draw it: *drawn is 1 when the SVG was made, 0 when
+ * there was nothing to draw (both files removed), -1 when gnuplot failed.
+ * Returns 0 or an exit code with err. */
+static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath, int *drawn,
+                      char *err, size_t errsz)
+{
+    char gp[4200], svgtmp[4200], *text;
+    size_t len;
     int blocks = 0;
-    const char *qty[2] = {pl->y, pl->extra_y};
-    for (int q = 0; q < 2; q++) {
-        if (!qty[q])
-            continue;
-        for (int s = 0; s < (q ? 1 : ns); s++) {
-            plot_t one = *pl;
-            if (q)
-                one.series = NULL; /* the second quantity: one line over all rows */
-            int n = collect_series(xs, ys, (int)rep->n_rows, rep, &one, qty[q], sv[s]);
-            fprintf(f, "$d%d << EOD\n", q * 64 + s);
-            for (int j = 0; j < n; j++)
-                fprintf(f, "%.17g %.17g\n", xs[j], pl->logy ? ys[j] : pow(10.0, ys[j]));
-            fprintf(f, "EOD\n");
-            blocks += n > 0;
-        }
-    }
-    fprintf(f, "plot ");
-    int first = 1;
-    for (int q = 0; q < 2; q++) {
-        if (!qty[q])
-            continue;
-        for (int s = 0; s < (q ? 1 : ns); s++) {
-            if (q)
-                fprintf(f, "%s$d%d using 1:2 with lines lw 2 lc rgb 'black' dt 2 title \"%s\" noenhanced",
-                        first ? "" : ", \\\n     ", 64, qty[1]);
-            else
-                fprintf(f, "%s$d%d using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc %d title \"%s%s%s\" noenhanced",
-                        first ? "" : ", \\\n     ", s, s + 1, pl->series ? pl->series : "",
-                        pl->series ? "=" : "", sv[s]);
-            first = 0;
-        }
-    }
-    fprintf(f, "\n");
-    free(xs);
-    free(ys);
-    if (atomic_commit(&a) != 0) {
-        snprintf(err, errsz, "cannot write '%s'", gp);
-        return 74;
+    snprintf(gp, sizeof gp, "%s.gp", svgpath);
+    snprintf(svgtmp, sizeof svgtmp, "%s.part", svgpath);
+    *drawn = 0;
+    FILE *f = membuf_open(&text, &len);
+    if (!f)
+        return out_of_memory(gp, err, errsz);
+    int rc = plot_script(f, rep, pl, base_name(svgpath), &blocks);
+    if (membuf_close(f, &text) != 0 || rc != 0) {
+        free(text);
+        return out_of_memory(gp, err, errsz);
     }
     if (!blocks) {
+        free(text);
         unlink(gp);
         unlink(svgpath); /* no stale plot from an earlier run */
         return 0;
     }
-    int rc = plot_render(gp, svgtmp);
-    if (rc != 0 || rename(svgtmp, svgpath) != 0) {
+    rc = write_text_file(gp, text, len, err, errsz);
+    free(text);
+    if (rc)
+        return rc;
+    if (plot_render(gp, svgtmp) != 0 || rename(svgtmp, svgpath) != 0) {
         unlink(svgtmp);
         fprintf(stderr, "attncheck: warning: gnuplot could not draw %s (is gnuplot installed?)\n",
                 svgpath);
+        *drawn = -1;
+        return 0;
     }
+    *drawn = 1;
     return 0;
 }
 
@@ -501,8 +1318,69 @@ static void plot_file_name(char *buf, size_t n, const char *stem, int k)
         snprintf(buf, n, "%s.svg", stem);
 }
 
-static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int formats,
-                     const char *outdir)
+/* Which rules decide this report's rows: the exact rule, the bound rule. */
+static void rules_in_use(int *exact, int *bound, const claim_report_t *rep)
+{
+    *exact = *bound = 0;
+    for (long k = 0; k < rep->n_rows; k++) {
+        const row_t *r = rep->rows + k;
+        if (row_exact_rule(rep, r))
+            *exact = 1;
+        else if (r->has_bound || rep->claim->kind == KIND_INEQUALITY)
+            *bound = 1;
+    }
+}
+
+static void write_md_rules(FILE *f, const claim_report_t *rep)
+{
+    int exact, bound;
+    rules_in_use(&exact, &bound, rep);
+    if (exact)
+        fprintf(f, "%s **holds** when the certified enclosure of E contains 0 and hi(E) ≤ "
+                   "S·2^(κ−p), S the largest output magnitude and p the working precision; "
+                   "κ = %d + %d·(depth − 1) bits of slack for a construction of `depth` composed "
+                   "attention layers (interval wrapping compounds per layer). It is **violated** "
+                   "when the enclosure excludes 0: a certified counterexample (replay it with its "
+                   "seed). Otherwise it is retried at doubled precision (cap %d bits) before it "
+                   "is reported **inconclusive**.\n\n",
+                bound ? "A row checked as an exact identity" : "A row",
+                VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER, PREC_CAP_DEFAULT);
+    if (bound)
+        fprintf(f, "%s **holds** when hi(E) ≤ lo(bound), is **violated** when "
+                   "lo(E) > hi(bound), and is otherwise retried at doubled precision "
+                   "(cap %d bits) before it is reported **inconclusive**.\n\n",
+                exact ? "A row checked against a bound" : "A row", PREC_CAP_DEFAULT);
+}
+
+/* What each standard column of the rows table means, for those present. */
+static void write_md_legend(FILE *f, const claim_report_t *rep)
+{
+    int exact, bound;
+    rules_in_use(&exact, &bound, rep);
+    for (long k = 0; k < rep->n_rows; k++)
+        bound |= rep->rows[k].has_bound;
+    fprintf(f, "- **prec**: the working precision in bits that decided the row.\n"
+               "- **E lo, E hi**: the certified enclosure of E, ends rounded outward (%d "
+               "significant digits here, %d in the .csv and .json).\n"
+               "- **max abs hi**: a certified upper bound of the largest absolute entry of the "
+               "difference whose norm is E (E itself when E is a scalar gap).\n",
+            DIGITS_MD, DIGITS_FILE);
+    if (exact)
+        fputs("- **S**: the largest magnitude of an output entry, rounded up.\n"
+              "- **κ**: the slack of the exact rule in bits (above).\n"
+              "- **S·2^(κ−p)**: the tolerance of the exact rule, rounded down: the row holds "
+              "when 0 is in E and hi(E) is at most this.\n"
+              "- **slack used (bits)**: log2(hi(E) / (S·2^−p)), rounded up to 0.1: how many of "
+              "the κ bits the row used; `-inf` when hi(E) = 0 exactly.\n", f);
+    if (bound)
+        fputs("- **bound lo, bound hi**: the certified enclosure of the claimed bound; "
+              "**E/bound hi**: the upper end of E/bound (empty when the bound may be 0).\n", f);
+    fputs("- Other columns are the claim's own; a cell is empty where a row does not have "
+          "that quantity.\n\n", f);
+}
+
+static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
+                    const char *stem, int formats, const int *drawn)
 {
     const claim_t *c = rep->claim;
     fprintf(f, "# %s — %s (%s)\n\n", c->id, c->source, claim_kind_name(c->kind));
@@ -512,24 +1390,11 @@ static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int f
                 c->mutations[rep->mutation - 1][0], c->mutations[rep->mutation - 1][1]);
     fprintf(f, "**Statement.** %s\n\n**Provenance:** %s.\n\n", c->statement, c->provenance);
     fprintf(f, "## Construction and what is checked\n\n%s\n\n", c->formula);
-    if (c->kind == KIND_EXACT)
-        fprintf(f, "A row **holds** when the certified enclosure of E contains 0 and "
-                   "hi(E) <= S·2^(κ−p), with the slack κ = %d + %d·(depth − 1) for a construction "
-                   "of `depth` composed attention layers (interval wrapping compounds per layer; "
-                   "the column `kappa` shows it); it is **violated** when the enclosure "
-                   "excludes 0 (a certified counterexample; replay it with its seed). "
-                   "Inconclusive rows are retried at doubled precision (cap %d bits).\n\n",
-                VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER, PREC_CAP_DEFAULT);
-    else if (c->kind == KIND_INEQUALITY)
-        fprintf(f, "A row **holds** when hi(E) <= lo(bound), is **violated** when "
-                   "lo(E) > hi(bound), and is otherwise retried at doubled precision "
-                   "(cap %d bits) before it is reported **inconclusive**.\n\n",
-                PREC_CAP_DEFAULT);
+    write_md_rules(f, rep);
     if (c->notes)
         fprintf(f, "## Not covered\n\n%s\n\n", c->notes);
-    fprintf(f, "## Result\n\n%ld rows: **%ld holds, %ld violated, %ld inconclusive** "
-               "(%.1f s).\n\n",
-            rep->n_rows, rep->holds, rep->violated, rep->inconclusive, rep->seconds);
+    fprintf(f, "## Result\n\n%ld rows: **%ld holds, %ld violated, %ld inconclusive**.\n\n",
+            rep->n_rows, rep->holds, rep->violated, rep->inconclusive);
     if (c->mutations[0][0]) {
         fprintf(f, "Mutations (each must come out `violated`; run `attncheck verify %s "
                    "--mutate=NAME`):\n\n", c->id);
@@ -544,38 +1409,46 @@ static void write_md(FILE *f, const claim_report_t *rep, const char *stem, int f
               "| series | x | y | model | slope | points | comment |\n|---|---|---|---|---|---|---|\n", f);
         for (int k = 0; k < rep->n_fits; k++) {
             const fit_t *t = rep->fits + k;
-            fprintf(f, "| %s | %s | %s | %s | %.4f | %d | %s |\n", t->series, t->x, t->y,
-                    t->model, t->slope, t->points, t->comment);
+            char slope[32], points[16];
+            snprintf(slope, sizeof slope, "%.4f", t->slope);
+            snprintf(points, sizeof points, "%d", t->points);
+            const char *cells[] = {t->series, t->x, t->y, t->model, slope, points, t->comment};
+            for (int c = 0; c < 7; c++)
+                if (put_cell(f, cells[c], 0, c == 0) != 0)
+                    return -1;
+            end_line(f, 0);
         }
         fputs("\n", f);
     }
     for (int k = 0; (formats & FORMAT_SVG) && k < CLAIM_MAX_PLOTS && c->plots[k].x; k++) {
-        char svg[300], path[4400];
+        char svg[300];
         plot_file_name(svg, sizeof svg, stem, k);
-        snprintf(path, sizeof path, "%s/%s", outdir, svg);
-        if (access(path, R_OK) == 0)
+        if (drawn[k] > 0)
             fprintf(f, "![%s](%s)\n\n", c->plots[k].title ? c->plots[k].title : "plot", svg);
         else
-            fprintf(f, "(No plot %s: no row has a positive value to draw — e.g. every hi(E) is "
-                       "exactly 0.)\n\n", svg);
+            fprintf(f, "(No plot %s: %s.)\n\n", svg, drawn[k] < 0 ? "gnuplot could not draw it"
+                                                           : "no row has a value to draw");
     }
-    fputs("## Rows\n\nE = max over real tokens of the 2-norm of the output difference; "
-          "\"certified\" columns are enclosure ends rounded outward. `prec` is the working "
-          "precision in bits that decided the row.\n\n", f);
-    write_table(f, rep, 0);
+    if (write_md_run(f, run, rep) != 0)
+        return -1;
+    fputs("## Rows\n\nOne row per grid point; E is the error defined under \"Construction "
+          "and what is checked\".\n\n", f);
+    write_md_legend(f, rep);
+    return write_table(f, rep, 0);
 }
 
-int report_write_claim(const claim_report_t *rep, const char *outdir, int formats,
-                       char *err, size_t errsz)
+int report_write_claim(const claim_report_t *rep, const report_run_t *run, const char *outdir,
+                       int formats, char *err, size_t errsz)
 {
     char stem[256], path[4096];
     report_stem(stem, sizeof stem, rep);
     /* plots first: the markdown links only the ones that were drawn */
+    int drawn[CLAIM_MAX_PLOTS] = {0};
     for (int k = 0; (formats & FORMAT_SVG) && k < CLAIM_MAX_PLOTS && rep->claim->plots[k].x; k++) {
         char svg[300];
         plot_file_name(svg, sizeof svg, stem, k);
         snprintf(path, sizeof path, "%s/%s", outdir, svg);
-        int rc = write_plot(rep, rep->claim->plots + k, path, err, errsz);
+        int rc = write_plot(rep, rep->claim->plots + k, path, drawn + k, err, errsz);
         if (rc)
             return rc;
     }
@@ -585,71 +1458,130 @@ int report_write_claim(const claim_report_t *rep, const char *outdir, int format
         if (!(formats & files[k].flag))
             continue;
         snprintf(path, sizeof path, "%s/%s.%s", outdir, stem, files[k].ext);
-        atomic_file_t a;
-        if (atomic_open(&a, path) != 0) {
-            snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
-            return 73;
+        char *text = NULL;
+        size_t len = 0;
+        if (files[k].flag == FORMAT_JSON) {
+            text = report_json_dumps(json_claim(rep, run));
+            len = text ? strlen(text) : 0;
+        } else {
+            FILE *f = membuf_open(&text, &len);
+            if (f) {
+                int rc = files[k].flag == FORMAT_MD ? write_md(f, rep, run, stem, formats, drawn)
+                                                    : write_table(f, rep, 1);
+                if (membuf_close(f, &text) != 0 || rc != 0) {
+                    free(text);
+                    text = NULL;
+                }
+            }
         }
-        if (files[k].flag == FORMAT_MD)
-            write_md(a.f, rep, stem, formats, outdir);
-        else if (files[k].flag == FORMAT_CSV)
-            write_table(a.f, rep, 1);
-        else
-            write_json(a.f, rep);
-        if (atomic_commit(&a) != 0) {
-            snprintf(err, errsz, "cannot write '%s'", path);
-            return 74;
-        }
+        if (!text)
+            return out_of_memory(path, err, errsz);
+        int rc = write_text_file(path, text, len, err, errsz);
+        free(text);
+        if (rc)
+            return rc;
     }
     return 0;
 }
 
-int report_write_index(const claim_report_t *reps, int n, const char *outdir,
-                       char *err, size_t errsz)
+static int write_index(FILE *f, const claim_report_t *reps, int n, const report_run_t *run)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/index.md", outdir);
-    atomic_file_t a;
-    if (atomic_open(&a, path) != 0) {
-        snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
-        return 73;
-    }
-    FILE *f = a.f;
     fputs("# attncheck reports\n\nClaims of Huben & Morris, *Attention-Only Transformers and "
           "Implementing MLPs with Attention Heads* (arXiv:2309.08593), and the author's blog "
           "constructions, checked with certified ball arithmetic (Arb, FLINT). "
           "No LayerNorm anywhere: none of the constructions covers it.\n\n"
-          "| claim | source | kind | provenance | rows | holds | violated | inconclusive | seconds |\n"
-          "|---|---|---|---|---|---|---|---|---|\n", f);
+          "| claim | source | kind | provenance | rows | holds | violated | inconclusive |\n"
+          "|---|---|---|---|---|---|---|---|\n", f);
     long tot[4] = {0, 0, 0, 0};
     for (int k = 0; k < n; k++) {
         const claim_report_t *r = reps + k;
-        char stem[256];
+        char stem[256], *link = NULL;
         report_stem(stem, sizeof stem, r);
-        fprintf(f, "| [%s](%s.md) | %s | %s | %s | %ld | %ld | %ld | %ld | %.1f |\n", stem, stem,
-                r->claim->source, claim_kind_name(r->claim->kind), r->claim->provenance,
-                r->n_rows, r->holds, r->violated, r->inconclusive, r->seconds);
+        link = text_printf("[%s](%s.md)", stem, stem);
+        int bad = !link || put_cell(f, link, 0, 1) != 0 || put_cell(f, r->claim->source, 0, 0) ||
+                  put_cell(f, claim_kind_name(r->claim->kind), 0, 0) ||
+                  put_cell(f, r->claim->provenance, 0, 0);
+        free(link);
+        if (bad)
+            return -1;
+        fprintf(f, " | %ld | %ld | %ld | %ld", r->n_rows, r->holds, r->violated, r->inconclusive);
+        end_line(f, 0);
         tot[0] += r->n_rows;
         tot[1] += r->holds;
         tot[2] += r->violated;
         tot[3] += r->inconclusive;
     }
-    fprintf(f, "| **all** | | | | %ld | %ld | %ld | %ld | |\n", tot[0], tot[1], tot[2], tot[3]);
-    if (atomic_commit(&a) != 0) {
-        snprintf(err, errsz, "cannot write '%s'", path);
-        return 74;
+    fprintf(f, "| **all** | | | | %ld | %ld | %ld | %ld |\n\n", tot[0], tot[1], tot[2], tot[3]);
+    return write_md_run(f, run, NULL);
+}
+
+int report_write_index(const claim_report_t *reps, int n, const report_run_t *run,
+                       const char *outdir, char *err, size_t errsz)
+{
+    char path[4096], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/index.md", outdir);
+    FILE *f = membuf_open(&text, &len);
+    if (!f)
+        return out_of_memory(path, err, errsz);
+    int rc = write_index(f, reps, n, run);
+    if (membuf_close(f, &text) != 0 || rc != 0) {
+        free(text);
+        return out_of_memory(path, err, errsz);
     }
-    return 0;
+    rc = write_text_file(path, text, len, err, errsz);
+    free(text);
+    return rc;
+}
+
+int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *run,
+                         const char *outdir, char *err, size_t errsz)
+{
+    char path[4096], *text, when[64] = "";
+    size_t len;
+    snprintf(path, sizeof path, "%s/run.log", outdir);
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    FILE *f = membuf_open(&text, &len);
+    if (!f)
+        return out_of_memory(path, err, errsz);
+    fprintf(f, "# attncheck run log: timings, which the reports leave out so that they are "
+               "byte-identical run after run\nwritten\t%s\ncommand\tattncheck", when);
+    for (int k = 0; k < run->argc; k++) {
+        fputc(' ', f);
+        shell_word(f, run->argv[k]);
+    }
+    fprintf(f, "\nattncheck\t%s\nlibraries\t", attncheck_version());
+    print_libraries(f);
+    fprintf(f, "\njobs\t%d\n\nreport\trows\tholds\tviolated\tinconclusive\tseconds\n",
+            run->options->jobs);
+    double total = 0;
+    for (int k = 0; k < n; k++) {
+        char stem[256];
+        report_stem(stem, sizeof stem, reps + k);
+        fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%.3f\n", stem, reps[k].n_rows, reps[k].holds,
+                reps[k].violated, reps[k].inconclusive, reps[k].seconds);
+        total += reps[k].seconds;
+    }
+    fprintf(f, "all\t\t\t\t\t%.3f\n", total);
+    if (membuf_close(f, &text) != 0)
+        return out_of_memory(path, err, errsz);
+    int rc = write_text_file(path, text, len, err, errsz);
+    free(text);
+    return rc;
 }
 
 void report_print_summary(FILE *f, const claim_report_t *rep)
 {
     char stem[256];
     report_stem(stem, sizeof stem, rep);
-    fprintf(f, "%-24s %-10s %5ld rows: %4ld holds, %ld violated, %ld inconclusive (%5.1f s)  %s\n",
+    fprintf(f, "%-24s %-10s %5ld rows: %4ld holds, %ld violated, %ld inconclusive  %s\n",
             stem, claim_kind_name(rep->claim->kind), rep->n_rows, rep->holds, rep->violated,
-            rep->inconclusive, rep->seconds, rep->claim->source);
-    /* The largest hi(E) per precision requested, when the grid has a prec axis. */
+            rep->inconclusive, rep->claim->source);
+    /* Per precision requested: the largest hi(E), and the row closest to
+     * what its verdict compares it with, S 2^(kappa - p). */
     if (rep->n_rows && params_get(&rep->rows[0].params, "prec") && rep->claim->kind == KIND_EXACT) {
         long seen[64];
         int ns = 0;
@@ -663,24 +1595,43 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
                 seen[ns++] = p;
         }
         for (int j = 0; j < ns; j++) {
-            mpfr_t worst, lim, e;
-            mpfr_inits2(64, worst, lim, e, (mpfr_ptr)0);
+            const row_t *tight = NULL;
+            long tight_margin = 0;
+            mpfr_t worst;
+            mpfr_init2(worst, 64);
             mpfr_set_ui(worst, 0, MPFR_RNDU);
-            mpfr_set_ui(lim, 0, MPFR_RNDU);
             for (long k = 0; k < rep->n_rows; k++) {
-                long p;
-                if (params_get_long(&p, &rep->rows[k].params, "prec") != 0 || p != seen[j])
+                const row_t *r = rep->rows + k;
+                long p, tenths;
+                if (params_get_long(&p, &r->params, "prec") != 0 || p != seen[j])
                     continue;
-                ival_get_hi(e, rep->rows[k].error);
+                mpfr_t e;
+                mpfr_init2(e, 64);
+                ival_get_hi(e, r->error);
                 mpfr_max(worst, worst, e, MPFR_RNDU);
-                mpfr_mul_2si(lim, rep->rows[k].scale, -(long)p, MPFR_RNDU);
+                mpfr_clear(e);
+                if (row_slack_tenths(&tenths, r) == 0 &&
+                    (!tight || tenths - 10L * verdict_kappa(r->depth) > tight_margin)) {
+                    tight = r;
+                    tight_margin = tenths - 10L * verdict_kappa(r->depth);
+                }
             }
-            char *w = fr_str(worst, 3, MPFR_RNDU), *l = fr_str(lim, 3, MPFR_RNDU);
-            fprintf(f, "    prec %5ld: max hi(E) = %-12s (S·2^-p of the last row = %s)\n",
-                    seen[j], w, l);
-            mpfr_free_str(w);
-            mpfr_free_str(l);
-            mpfr_clears(worst, lim, e, (mpfr_ptr)0);
+            char *w = text_up(worst, 3);
+            fprintf(f, "    prec %5ld: max hi(E) = %s", seen[j], w ? w : "?");
+            if (tight) {
+                char *e = text_hi(tight->error, 3), *t = text_tolerance(tight, 3);
+                char *sl = text_slack(tight);
+                fprintf(f, "; closest to its tolerance: hi(E) = %s vs S·2^(κ−p) = %s (slack used "
+                           "%s of κ = %d bits)\n", e ? e : "?", t ? t : "?", sl ? sl : "?",
+                        verdict_kappa(tight->depth));
+                free(e);
+                free(t);
+                free(sl);
+            } else {
+                fputs(" (hi(E) = 0 exactly on every row)\n", f);
+            }
+            free(w);
+            mpfr_clear(worst);
         }
     }
     for (long k = 0, shown = 0; k < rep->n_rows && shown < 3; k++) {
@@ -697,6 +1648,13 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
         mpfr_free_str(lo);
         mpfr_free_str(hi);
     }
+}
+
+void report_print_timing(FILE *f, const claim_report_t *rep)
+{
+    char stem[256];
+    report_stem(stem, sizeof stem, rep);
+    fprintf(f, "attncheck: progress: %s: %ld rows in %.1f s\n", stem, rep->n_rows, rep->seconds);
 }
 
 void report_print_catalogue_md(FILE *f)

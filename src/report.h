@@ -5,6 +5,7 @@
 #define ATTNCHECK_REPORT_H
 
 #include <stdio.h>
+#include <jansson.h>
 #include "runner.h"
 #include "outfile.h"
 
@@ -16,15 +17,58 @@
 
 /* Parse "md,csv,json,svg"; -1 on an unknown name. */
 int report_parse_formats(int *out, const char *s);
+/* What the reports record about the run that made them.  Only the options
+ * that determine the numbers are recorded, in a fixed order (claims, --full,
+ * --seed, --prec, each --set in the order given, --mutate); --jobs, --out
+ * and --format change no number and are left out, so the same command and
+ * seed give byte-identical reports whatever they were.  The command line
+ * as typed goes to the run log with the timings. */
+typedef struct {
+    const char *verb;               /* "verify" or "sweep" */
+    const char *const *ids;         /* the claims as given (n_ids = 0: every claim) */
+    int n_ids;
+    int mutate;                     /* --mutate was given, */
+    const char *mutate_name;        /* with this name (NULL: each claim's first) */
+    const run_options_t *options;
+    int argc;                       /* the command line as typed, from the verb on */
+    char *const *argv;
+} report_run_t;
+
 /* File stem of a report: the claim id, or <id>.mutated-<name>. */
 void report_stem(char *buf, size_t n, const claim_report_t *rep);
-/* Returns 0, or an exit code (73 cannot create, 74 cannot write) with err. */
-int report_write_claim(const claim_report_t *rep, const char *outdir, int formats,
-                       char *err, size_t errsz);
-int report_write_index(const claim_report_t *reps, int n, const char *outdir,
-                       char *err, size_t errsz);
-/* One-screen summary of a claim's run on f. */
+/* Each returns 0, or an exit code (70 out of memory, 73 cannot create,
+ * 74 cannot write) with a message in err. */
+int report_write_claim(const claim_report_t *rep, const report_run_t *run, const char *outdir,
+                       int formats, char *err, size_t errsz);
+int report_write_index(const claim_report_t *reps, int n, const report_run_t *run,
+                       const char *outdir, char *err, size_t errsz);
+/* run.log in outdir: the command as typed, versions, and each claim's
+ * rows and seconds (timings live here and on stderr, never in a report). */
+int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *run,
+                         const char *outdir, char *err, size_t errsz);
+/* One-screen summary of a claim's run on f (no timings: the same every run). */
 void report_print_summary(FILE *f, const claim_report_t *rep);
+/* One progress line with the claim's time. */
+void report_print_timing(FILE *f, const claim_report_t *rep);
+/* One CSV field (RFC 4180: quoted when it holds , " CR or LF) and one
+ * markdown table cell (| and \ escaped, line breaks as <br>). */
+void report_csv_field(FILE *f, const char *s);
+void report_md_cell(FILE *f, const char *s);
+
+/* JSON helpers shared with export: a string (invalid UTF-8 replaced by
+ * U+FFFD), an enclosure as {"lo", "hi"} decimal strings rounded outward,
+ * and the text of a document (consumes doc; NULL when doc is NULL or on
+ * allocation failure; free() it). */
+json_t *report_json_text(const char *s);
+json_t *report_json_ends(arb_srcptr x, int digits);
+char *report_json_dumps(json_t *doc);
+/* A string from MPFR's allocator (freed here; NULL stays NULL) as a JSON string. */
+json_t *report_json_mpfr_str(char *s);
+/* Set or append value (consumed); *ok becomes 0 when obj, arr or value is
+ * NULL (an earlier allocation failed) or jansson fails. */
+void report_json_set(json_t *obj, const char *key, json_t *value, int *ok);
+void report_json_push(json_t *arr, json_t *value, int *ok);
+
 /* The claims catalogue (attncheck list --format md). */
 void report_print_catalogue_md(FILE *f);
 

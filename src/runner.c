@@ -198,7 +198,7 @@ void row_clear(row_t *r)
     }
 }
 
-static void row_start(row_t *r, mpfr_prec_t prec)
+void row_start(row_t *r, mpfr_prec_t prec)
 {
     r->prec = prec;
     arb_init(r->error);

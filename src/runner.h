@@ -52,6 +52,8 @@ void claim_report_clear(claim_report_t *rep);
 int claim_mutation_index(const claim_t *c, const char *name);
 /* Evaluate one row in place, with the Ziv loop (exposed for tests). */
 int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap);
+/* Initialise a row's results at prec (E, bound = 0; no extras), and clear them. */
+void row_start(row_t *r, mpfr_prec_t prec);
 void row_clear(row_t *r);
 /* The rows of the grid (parameters and seeds only); free with runner_free_rows. */
 long runner_expand(row_t **rows, const claim_t *c, const run_options_t *o);

@@ -43,6 +43,14 @@ int verdict_kappa(int depth)
     return VERDICT_EXACT_KAPPA + VERDICT_KAPPA_PER_LAYER * (depth > 1 ? depth - 1 : 0);
 }
 
+void verdict_exact_unit(mpfr_t u, const mpfr_t S, mpfr_prec_t prec)
+{
+    mpfr_set(u, S, MPFR_RNDD); /* rounded down so the test never passes too easily */
+    if (mpfr_zero_p(u))
+        mpfr_set_ui(u, 1, MPFR_RNDD);
+    mpfr_mul_2si(u, u, -(long)prec, MPFR_RNDD);
+}
+
 verdict_t verdict_exact(const arb_t E, const mpfr_t S, mpfr_prec_t prec, int depth)
 {
     if (!arb_is_finite(E))
@@ -55,12 +63,9 @@ verdict_t verdict_exact(const arb_t E, const mpfr_t S, mpfr_prec_t prec, int dep
     arb_t L;
     mpfr_init2(lim, 64);
     arb_init(L);
-    /* S * 2^(kappa - p), rounded down so the test never passes too easily;
-     * an all-zero output (S = 0) still gets one unit of room. */
-    mpfr_set(lim, S, MPFR_RNDD);
-    if (mpfr_zero_p(lim))
-        mpfr_set_ui(lim, 1, MPFR_RNDD);
-    mpfr_mul_2si(lim, lim, verdict_kappa(depth) - (long)prec, MPFR_RNDD);
+    /* S * 2^(kappa - p), rounded down so the test never passes too easily */
+    verdict_exact_unit(lim, S, prec);
+    mpfr_mul_2si(lim, lim, verdict_kappa(depth), MPFR_RNDD); /* exact: a power of two */
     arf_set_mpfr(arb_midref(L), lim); /* exact: a point */
     /* every point of E <= lim (false when E is not finite) */
     verdict_t v = ival_le(E, L) ? VERDICT_HOLDS : VERDICT_INCONCLUSIVE;

@@ -22,6 +22,10 @@ void error_metric(arb_t E, arb_t E_abs, const imat_t Y, const imat_t Z,
 #define VERDICT_KAPPA_PER_LAYER 8
 int verdict_kappa(int depth);
 
+/* The unit of the exact test, u = S 2^-p rounded down (S = 0 counts as 1:
+ * an all-zero output still gets room): a row holds when 0 is in E and
+ * hi(E) <= 2^kappa u.  Reports show log2(hi(E) / u), the bits of slack used. */
+void verdict_exact_unit(mpfr_t u, const mpfr_t S, mpfr_prec_t prec);
 /* Exact identity: holds / violated (0 excluded) / inconclusive. */
 verdict_t verdict_exact(const arb_t E, const mpfr_t S, mpfr_prec_t prec, int depth);
 /* Inequality E <= bound: holds when hi(E) <= lo(bound), violated when

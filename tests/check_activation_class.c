@@ -65,7 +65,7 @@ END_TEST
 /* Formula rows hold; each formula mutation is violated somewhere. */
 START_TEST(test_formula_rows)
 {
-    static const char *const muts[] = {NULL, "drop-kappa", "swap-c", "self-mask"};
+    static const char *const muts[] = {NULL, "drop-bias-key", "swap-c", "self-mask"};
     for (int m = 0; m < 4; m++) {
         run_options_t o;
         run_options_default(&o);

@@ -11,18 +11,8 @@
 static char out[1 << 16];
 static char tmpdir[256];
 
-static void setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/attncheck-test-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void setup(void) { test_tmpdir_make(tmpdir, sizeof tmpdir, "attncheck-test"); }
+static void teardown(void) { test_tmpdir_remove(tmpdir); }
 
 /* Lines printed, not counting progress reports. */
 static int lines(const char *s)

@@ -60,6 +60,19 @@ int test_run_cli(const char *args, char *out, size_t outsz)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+void test_tmpdir_make(char *dir, size_t n, const char *prefix)
+{
+    snprintf(dir, n, "/tmp/%s-XXXXXX", prefix);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+void test_tmpdir_remove(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
 int main(void)
 {
     SRunner *sr = srunner_create(NULL);

@@ -18,4 +18,9 @@ int test_quick(void);
  * code, stdout+stderr captured into out (size outsz). */
 int test_run_cli(const char *args, char *out, size_t outsz);
 
+/* A fresh private directory /tmp/<prefix>-XXXXXX (its path in dir), and its
+ * removal with everything in it. */
+void test_tmpdir_make(char *dir, size_t n, const char *prefix);
+void test_tmpdir_remove(const char *dir);
+
 #endif

@@ -29,12 +29,10 @@
 enum { MUT_NONE, MUT_DROP_KAPPA, MUT_SWAP_C, MUT_SELF_MASK, MUT_WRONG_WITNESS };
 
 /* An exact identity: judged by the exact rule (0 excluded = violated); the
- * bound column shows its tolerance S 2^(kappa - p). */
-static void exact_bound(row_t *r, const mpfr_t S)
+ * reports show its tolerance S 2^(kappa - p) and the slack used. */
+static void mark_exact_identity(row_t *r)
 {
-    ival_set_fr(r->bound, S);
-    arb_mul_2exp_si(r->bound, r->bound, VERDICT_EXACT_KAPPA - (long)r->prec);
-    r->has_bound = 1;
+    r->has_bound = 0;
     r->exact_identity = 1;
 }
 
@@ -69,11 +67,11 @@ static int run_formula(row_t *r)
                   r->seed, r->prec);
     arb_set(r->error_abs, r->error);
     mpfr_set(r->scale, S, MPFR_RNDU);
-    exact_bound(r, S);
+    mark_exact_identity(r);
     char buf[200];
     ac_member_str(buf, sizeof buf, &m, cls);
-    row_add_text(r, "parameters", "%.60s", buf);
-    arb_set(row_add_ival(r, "kappa"), kappa);
+    row_add_text(r, "parameters", "%s", buf);
+    arb_set(row_add_ival(r, "bias key k0"), kappa);
     arb_clear(kappa);
     mpfr_clear(S);
     mpfr_clear(zmax);
@@ -84,6 +82,23 @@ static const char *status_short(ac_status_t s)
 {
     return s == AC_EXACT ? "exact member" : s == AC_NOT_MEMBER ? "not a member (proved)"
          : s == AC_BEST ? "best found" : "WITNESS FAILS";
+}
+
+/* What is known of phi's class; G0 is inside G1 (gamma0 = alpha0 = 0,
+ * Q = z (p z + q)), so a G1 non-member is in neither. */
+static const char *membership(const ac_result_t res[2])
+{
+    ac_status_t g0 = res[0].status, g1 = res[1].status;
+    if (g0 == AC_WITNESS_FAILS || g1 == AC_WITNESS_FAILS)
+        return "unknown: a claimed witness fails";
+    if (g0 == AC_EXACT)
+        return "member of G0 and G1";
+    if (g1 == AC_EXACT)
+        return g0 == AC_NOT_MEMBER ? "member of G1, not of G0 (proved)"
+                                   : "member of G1; G0 undecided";
+    if (g1 == AC_NOT_MEMBER)
+        return "member of neither (proved)";
+    return g0 == AC_NOT_MEMBER ? "not of G0 (proved); G1 undecided" : "undecided";
 }
 
 static int run_builtin(row_t *r)
@@ -110,9 +125,10 @@ static int run_builtin(row_t *r)
                                          {"G1", "G1 member", "G1 gap (certified)"}};
     for (int c = 0; c < 2; c++) {
         row_add_text(r, nm[c][0], "%s", status_short(res[c].status));
-        row_add_text(r, nm[c][1], "%.63s", res[c].params);
+        row_add_text(r, nm[c][1], "%s", res[c].params);
         arb_set(row_add_ival(r, nm[c][2]), res[c].gap);
     }
+    row_add_text(r, "membership", "%s", membership(res));
     /* the head from the G1 member on random tokens against phi */
     arb_t kappa;
     arb_init(kappa);
@@ -124,7 +140,7 @@ static int run_builtin(row_t *r)
     arb_set(r->error_abs, r->error);
     mpfr_set(r->scale, S, MPFR_RNDU);
     if (res[1].status == AC_EXACT) {
-        exact_bound(r, S);
+        mark_exact_identity(r);
     } else if (res[1].status == AC_WITNESS_FAILS) {
         arb_set_ui(r->bound, 0); /* the claimed witness is not one */
         arb_set(r->error, res[1].gap);
@@ -172,7 +188,7 @@ static char *summary_md(const row_t *rows, long n_rows)
         "estimate; parameters within ±%g) with its certified gap. 'Head E' is the head built "
         "from the G1 member on random tokens against φ (certified).\n\n"
         "| activation | G0 | G0 member | G0 gap (certified) | G1 | G1 member | G1 gap (certified) "
-        "| head E hi | verdict |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| membership | head E hi | head check |\n|---|---|---|---|---|---|---|---|---|---|\n",
         AC_MEMBER_TOL, AC_MEMBER_BOXES, AC_NM_BOUND);
     for (long k = 0; k < n_rows; k++) {
         const row_t *r = rows + k;
@@ -180,8 +196,8 @@ static char *summary_md(const row_t *rows, long n_rows)
             continue;
         len += (size_t)snprintf(s + len, cap - len, "| %s ", params_get(&r->params, "act"));
         static const char *const cols[] = {"G0", "G0 member", "G0 gap (certified)", "G1",
-                                           "G1 member", "G1 gap (certified)"};
-        for (int c = 0; c < 6; c++) {
+                                           "G1 member", "G1 gap (certified)", "membership"};
+        for (int c = 0; c < 7; c++) {
             const column_t *x = row_find_column(r, cols[c]);
             if (!x) {
                 len += (size_t)snprintf(s + len, cap - len, "| - ");
@@ -216,25 +232,28 @@ const claim_t claim_activation_class = {
     .statement = "One head of internal dimension 1 with mask B computes f(z)u with f in G0 "
                  "(no constant coordinate) or G1 (constant-1 coordinate); which built-ins are "
                  "members, and how close the others get.",
-    .formula = "Self weight σ(q_i(k_i − κ)), bias value c: h_i = σ(Q)v_i + (1 − σ(Q))c·u.\n"
-               "**G0**: f(z) = γzσ(pz² + qz) + cσ(−pz² − qz), p = αβ, q = −ακ (W_Q = αw, "
-               "W_K = βw + κ e_bias, W_V = γw + c e_bias, W_O = u).\n"
-               "**G1**: f(z) = (γz + γ₀)σ(Q) + c(1 − σ(Q)), Q = (αz + α₀)(βz + β₀ − κ).\n"
-               "Rows `formula`: random dyadic parameters and κ; the head on the bias-token "
-               "stream against the formula, an exact identity checked as E ≤ S·2^{κ₀−p} "
-               "(κ₀ = 24: the exact-claim tolerance).\n"
+    .formula = "Self weight σ(q_i(k_i − k₀)), k₀ the bias token's key, bias value c: "
+               "h_i = σ(Q)v_i + (1 − σ(Q))c·u.\n"
+               "**G0**: f(z) = γzσ(pz² + qz) + cσ(−pz² − qz), p = αβ, q = −αk₀ (W_Q = αw, "
+               "W_K = βw + k₀ e_bias, W_V = γw + c e_bias, W_O = u).\n"
+               "**G1**: f(z) = (γz + γ₀)σ(Q) + c(1 − σ(Q)), Q = (αz + α₀)(βz + β₀ − k₀).\n"
+               "Rows `formula`: random dyadic parameters and k₀; the head on the bias-token "
+               "stream against the formula, an exact identity judged by the exact rule "
+               "(E ≤ S·2^{κ−p}, κ = 24).\n"
                "Rows `builtins`: exact membership with a witness (certified sup gap lo = 0, "
                "hi ≤ tolerance, pointwise enclosures containing 0 and shrinking with p) or the "
                "best member (Nelder–Mead in doubles, an estimate) with a certified gap; the head "
                "from the G1 member on 8 random tokens (d = 3) against φ(z)u: exact members "
-               "E ≤ S·2^{κ₀−p}, others E ≤ 2·gap (‖u‖₂ ≤ √3).",
+               "E ≤ S·2^{κ−p}, others E ≤ 2·gap (‖u‖₂ ≤ √3). The verdict of a `builtins` row is "
+               "this head check, not membership: the column `membership` says what is known "
+               "of φ's class.",
     .notes = "Domain [−10, 10] (the membership statement is about that interval). Best members "
              "are searched with parameters in ±64: relu's infimum 0 is not attained in G0/G1.",
     .quick = {{"formula", {{"class", "G0,G1"}, {"prec", "53,128,512"}, {"seed", "1,2,3,4"}, {NULL, NULL}}},
               {"builtins", {{"act", "identity,relu,silu,silu_a:1.702,gelu,gelu_tanh,sigmoid,tanh,"
                                     "softplus,elu,mish,hardswish"}, {"prec", "128"}, {NULL, NULL}}},
               {NULL, {{NULL, NULL}}}},
-    .mutations = {{"drop-kappa", "the formula without the bias key κ"},
+    .mutations = {{"drop-bias-key", "the formula without the bias key k₀"},
                   {"swap-c", "the formula with σ(Q) and 1 − σ(Q) swapped"},
                   {"self-mask", "the head with mask I (no bias token)"},
                   {"wrong-witness", "every witness with c + 1"},

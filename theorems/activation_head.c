@@ -91,8 +91,8 @@ const claim_t claim_activation_head = {
     .formula = "Head c (mask B): W_Q = −a·e_c, W_K = −e_{d+1}, W_V = −e_c, W_O = e_cᵀ.\n"
                "logit(self) = 0, logit(bias) = a x_c, weight on self σ(−a x_c); the head adds "
                "−x_c σ(−a x_c) e_c and with the residual x_c σ(a x_c) = SiLU_a(x_c).\n"
-               "Claim: X̂ + Σ_c h_c(X̂) = [[0, 1], [SiLU_a(X), 0]]. E over all rows. "
-               "Shape = d x n.",
+               "Claim: X̂ + Σ_c h_c(X̂) = [[0, 1], [SiLU_a(X), 0]]. E = max over all n + 1 rows "
+               "of ‖Y_i − Y′_i‖₂, the bias row included (it must stay e_{d+1}). Shape = d x n.",
     .notes = "No LayerNorm. The linear maps around the activation are linear-head.",
     .quick = {{"quick", {{"prec", "53,113,256,1024,4096"}, {"a", "0.5,1,1.702,8,64"},
                          {"shape", "2x3,4x6,8x8"}, {"seed", "1,2,3"}, {NULL, NULL}}}},
@@ -102,8 +102,8 @@ const claim_t claim_activation_head = {
                   {"self-mask", "mask B replaced by I (no bias token to attend to)"},
                   {"flip-wq", "W_Q = +a·e_c: the bias logit becomes −a x_c"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "a", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "a", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
 };

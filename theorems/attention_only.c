@@ -220,7 +220,8 @@ const claim_t claim_attention_only = {
                "bias coordinate; mask C on real tokens, real tokens never attend to the bias "
                "token, the bias token attends only to itself.\n"
                "Even layers: the l neuron heads of mlp-layer, mask B.\n"
-               "Claim: the last stream is [[0, 1], [original output, 0]]. E over all rows. "
+               "Claim: the last stream is [[0, 1], [original output, 0]]. E = max over all n + 1 "
+               "rows of ‖Y_i − Y′_i‖₂, the bias row included (it must stay e_{d+1}). "
                "Shape = d x l x n; heads = H, d_head = r, blocks = L. Weights are dyadic, "
                "scaled by ~1/√fan-in as in trained models (unit-scale weights make deep stacks "
                "amplify rounding beyond any fixed slack).",
@@ -234,8 +235,8 @@ const claim_t claim_attention_only = {
     .mutations = {{"bias-visible", "odd layers use the plain causal mask: real tokens attend to the bias token"},
                   {"mlp-causal", "even layers use the causal mask instead of B"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "a", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "blocks", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over a, shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
 };

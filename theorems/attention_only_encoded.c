@@ -160,7 +160,7 @@ static int run(row_t *r)
     r->has_bound = 1;
     arb_set(row_add_ival(r, "E masked stack vs original"), Em);
     row_add_long(r, "layers", A.n_layers);
-    row_add_long(r, "heads", total_heads);
+    row_add_long(r, "heads in all", total_heads);
     row_add_long(r, "width", D + N);
     row_add_text(r, "E resolved", "%s", omega_resolved(r->error) ? "yes" : "NO");
 

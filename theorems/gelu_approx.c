@@ -243,9 +243,9 @@ const claim_t claim_gelu_approx = {
     .source = "abstract (\"close approximations of GeLU\")",
     .kind = KIND_INEQUALITY,
     .provenance = "derived",
-    .statement = "GELU (and GELU_tanh) is within G(a) = sup |GELU - SiLU_a| of SiLU_a, smallest "
-                 "near a = 1.70; the SiLU_a heads of a GELU MLP are within G(a) sum_k "
-                 "||W_out[k,:]||_2 of it.",
+    .statement = "GELU (and GELU_tanh) is within G(a) = sup |GELU - SiLU_a| of SiLU_a; G is "
+                 "smallest at a* = 1.773 (1.774 for GELU_tanh), not at the customary 1.702; the "
+                 "SiLU_a heads of a GELU MLP are within G(a) sum_k ||W_out[k,:]||_2 of it.",
     .formula = "G(a) = sup_{|z|≤10} |T(z) − SiLU_a(z)|, T ∈ {GELU, GELU_tanh}, certified B&B.\n"
                "a* = argmin G located by golden-section search on a double estimate (an "
                "estimate); then certified: rows `gap` **G(a*) ≤ G(a)** (E = G(a*), bound = G(a)); "
@@ -275,7 +275,8 @@ const claim_t claim_gelu_approx = {
                   {"max-not-sum", "the MLP bound with max_k ||W_out[k,:]|| instead of the sum"},
                   {NULL, NULL}},
     .plots = {{.x = "a", .y = "G(a)", .series = "target", .logy = 1,
-               .title = "certified sup |T - SiLU_a| against a"}},
+               .mark_x = "a* (estimate),1.702",
+               .title = "certified sup |T - SiLU_a| against a; marked: a* and 1.702"}},
     .run = run,
     .summary_md = summary_md,
 };

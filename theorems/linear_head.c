@@ -131,10 +131,10 @@ const claim_t claim_linear_head = {
                "|B_h| ≤ r, so Σ_h W_OV = W − I and X + Σ_h h(X) = X W with ⌈k/r⌉ heads.\n"
                "fresh: W = U Vᵀ maps d → l = d + 1 coordinates; stream [X, 0], heads write "
                "into the fresh block: result [X, X W].\n"
-               "No bias token; E over all rows. Shape = d x n.",
+               "No bias token; E = max over all n rows of ‖Y_i − Y′_i‖₂. Shape = d x n.",
     .notes = "No LayerNorm. E is exactly 0 at every precision: with mask I each softmax row is "
-             "e^0/e^0 = 1 exactly and the dyadic products are exact, so the plot shows only the "
-             "S·2^-p reference line.",
+             "e^0/e^0 = 1 exactly and the dyadic products are exact, so no row has a slack to "
+             "plot (log2 0 = −∞): the plot draws κ and says so.",
     .quick = {{"quick", {{"prec", "53,113,256,1024,4096"}, {"target", "square,fresh"},
                          {"shape", "3x4,6x5"}, {"rank", "1,3"}, {"d_head", "1,2"},
                          {"seed", "1,2,3"}, {NULL, NULL}}}},
@@ -144,8 +144,8 @@ const claim_t claim_linear_head = {
     .mutations = {{"causal-mask", "mask I replaced by the causal mask (tokens mix)"},
                   {"drop-head", "the last head left out"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "target", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over the rest; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "target", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over the rest)"}},
     .run = run,
     .export_instance = export_instance,
 };

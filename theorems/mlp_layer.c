@@ -95,7 +95,8 @@ const claim_t claim_mlp_layer = {
                "neuron-head with w = W_in[:,k], u = W_out[k,:]; mask B.\n"
                "Claim: X̂ + Σ_k h_k(X̂) = [[0, 1], [X + MLP(X), 0]] — real rows "
                "[x_i + MLP(X)_i, 0], bias row e_{d+1}. Cost: l heads, width d + 1.\n"
-               "E over all rows (bias row included). Shape = d x l x n.",
+               "E = max over all n + 1 rows of ‖Y_i − Y′_i‖₂, the bias row included (it must "
+               "stay e_{d+1}). Shape = d x l x n.",
     .notes = "No LayerNorm; no MLP biases (the restricted class G1 covers them, see "
              "activation-class).",
     .quick = {{"quick", {{"prec", "53,113,256,1024,4096"}, {"a", "0.5,1,1.702,8,64"},
@@ -106,8 +107,8 @@ const claim_t claim_mlp_layer = {
                   {"causal-mask", "mask B replaced by the causal mask"},
                   {"drop-head", "the last neuron's head left out"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "a", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "a", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
 };

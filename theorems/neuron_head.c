@@ -114,7 +114,8 @@ const claim_t claim_neuron_head = {
                "W_Q = a·[w; 0], W_K = [0_d; −1], W_V = [w; 0], W_O = [uᵀ, 0].\n"
                "logit(i→i) = 0, logit(i→0) = −a z (z = x_i·w), so the weight on self is σ(a z) "
                "and h(X̂)_i = z σ(a z)·[u, 0] = SiLU_a(z)·[u, 0].\n"
-               "E is taken over all rows, the bias row included (it must be 0). Shape = d x n.",
+               "E = max over all n + 1 rows of ‖Y_i − Y′_i‖₂, the bias row included (it must "
+               "be 0). Shape = d x n.",
     .notes = "No LayerNorm. τ = 1 (a temperature τ is absorbed into a).",
     .quick = {{"quick", {{"prec", "53,113,256,1024,4096"}, {"a", "0.5,1,1.702,8,64"},
                          {"shape", "2x3,4x6,8x12"}, {"seed", "1,2,3"}, {NULL, NULL}}}},
@@ -125,8 +126,8 @@ const claim_t claim_neuron_head = {
                   {"drop-bias", "the bias token's 1 is dropped (row 0 all zero)"},
                   {"wrong-slope", "W_Q built with a/2 instead of a"},
                   {NULL, NULL}},
-    .plots = {{.x = "prec", .y = "error", .series = "a", .logy = 1, .extra_y = "S*2^-p",
-               .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
+    .plots = {{.x = "prec", .y = "slack used", .series = "a", .logx = 1, .extra_y = "kappa",
+               .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
 };

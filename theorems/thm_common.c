@@ -79,26 +79,6 @@ void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, l
 {
     error_metric(r->error, r->error_abs, ref, con, row0, rows, ref->cols, r->prec);
     scale_of(r->scale, ref, row0, rows, ref->cols);
-    row_add_long(r, "kappa", verdict_kappa(r->depth));
-    /* the scale S 2^-p the verdict compares hi(E) with (exact: a power-of-two shift) */
-    arb_ptr ulp = row_add_ival(r, "S*2^-p");
-    ival_set_fr(ulp, r->scale);
-    arb_mul_2exp_si(ulp, ulp, -(long)r->prec);
-    /* slack used, an estimate in doubles: log2 hi(E) - log2 S + p */
-    arb_ptr slack = row_add_ival(r, "slack bits (est.)");
-    mpfr_t t, u;
-    mpfr_inits2(64, t, u, (mpfr_ptr)0);
-    ival_get_hi(t, r->error);
-    if (mpfr_sgn(t) > 0 && mpfr_sgn(r->scale) > 0) {
-        mpfr_log2(t, t, MPFR_RNDN);
-        mpfr_log2(u, r->scale, MPFR_RNDN);
-        mpfr_sub(t, t, u, MPFR_RNDN);
-        mpfr_add_si(t, t, (long)r->prec, MPFR_RNDN);
-        arb_set_d(slack, round(mpfr_get_d(t, MPFR_RNDN) * 10) / 10);
-    } else {
-        arb_set_d(slack, -INFINITY);
-    }
-    mpfr_clears(t, u, (mpfr_ptr)0);
 }
 
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,

@@ -26,8 +26,8 @@ int thm_get_slope(arb_t a, row_t *r);
 int thm_get_shape(long *dims, int count, row_t *r, long max);
 
 /* The exact-claim epilogue: E and the largest |difference| between ref and
- * con over rows [row0, row0+rows) and all columns, S from ref, and the
- * estimated slack in bits log2(hi(E) / (S 2^-p)). */
+ * con over rows [row0, row0+rows) and all columns, and S from ref (the
+ * reports add kappa, the tolerance S 2^(kappa-p) and the slack used). */
 void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, long rows);
 
 /* An exact claim's builder: fills ref and con (same shape; E is taken over

@@ -1,0 +1,268 @@
+/* Tensors in files: mapping, views, exact conversion to doubles. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "exitcodes.h"
+#include "npy.h"
+#include "safetensors.h"
+#include "tensorio.h"
+
+_Static_assert(sizeof(double) == 8, "binary64 double");
+
+size_t tensor_dtype_size(tensor_dtype_t dtype)
+{
+    switch (dtype) {
+    case TENSOR_F64:
+        return 8;
+    case TENSOR_F32:
+        return 4;
+    case TENSOR_F16:
+    case TENSOR_BF16:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+int tensor_shape_numel(uint64_t *numel, uint64_t *nbytes, const uint64_t *shape, size_t ndim,
+                       size_t elsize)
+{
+    uint64_t n = 1;
+    for (size_t i = 0; i < ndim; i++) {
+        if (shape[i] != 0 && n > UINT64_MAX / shape[i])
+            return -1;
+        n *= shape[i];
+    }
+    if (elsize != 0 && n > UINT64_MAX / elsize)
+        return -1;
+    if (n * elsize > SIZE_MAX)
+        return -1;
+    *numel = n;
+    *nbytes = n * elsize;
+    return 0;
+}
+
+/* Little-endian unsigned integer of w bytes. */
+static uint64_t load_le(const unsigned char *p, size_t w)
+{
+    uint64_t v = 0;
+    for (size_t i = w; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* A binary format with e exponent bits and m stored mantissa bits, decoded
+ * with ldexp: every step is exact (the value fits in 53 bits and the double
+ * range).  Returns -1 for Inf/NaN. */
+static int decode_small_float(double *out, uint64_t bits, int ebits, int mbits)
+{
+    uint64_t mant = bits & ((UINT64_C(1) << mbits) - 1);
+    uint64_t expo = (bits >> mbits) & ((UINT64_C(1) << ebits) - 1);
+    int neg = (int)(bits >> (mbits + ebits)) & 1;
+    int bias = (1 << (ebits - 1)) - 1;
+    double v;
+    if (expo == (UINT64_C(1) << ebits) - 1)
+        return -1;
+    if (expo == 0) /* zero or subnormal: mant * 2^(1 - bias - mbits) */
+        v = ldexp((double)mant, 1 - bias - mbits);
+    else
+        v = ldexp((double)(mant | UINT64_C(1) << mbits), (int)expo - bias - mbits);
+    *out = neg ? -v : v; /* -0.0 for a negative zero */
+    return 0;
+}
+
+static int decode_element(double *out, const unsigned char *p, tensor_dtype_t dtype)
+{
+    switch (dtype) {
+    case TENSOR_F64: {
+        uint64_t bits = load_le(p, 8);
+        memcpy(out, &bits, 8);
+        return isfinite(*out) ? 0 : -1;
+    }
+    case TENSOR_F32:
+        return decode_small_float(out, load_le(p, 4), 8, 23);
+    case TENSOR_F16:
+        return decode_small_float(out, load_le(p, 2), 5, 10);
+    case TENSOR_BF16:
+        return decode_small_float(out, load_le(p, 2), 8, 7);
+    default:
+        return -1;
+    }
+}
+
+/* Control bytes become '?': a message is one printable line. */
+static void tensor_error_line(char *err)
+{
+    for (unsigned char *p = (unsigned char *)err; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
+int tensor_fail(char *err, size_t errsz, int code, const char *source, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(err, errsz, "%s: %s", source, what);
+    tensor_error_line(err);
+    return code;
+}
+
+static int view_fail(char *err, size_t errsz, const tensor_view_t *t, const char *what)
+{
+    if (t->name[0])
+        return tensor_fail(err, errsz, EXIT_DATAERR, t->source, "tensor '%s': %s", t->name, what);
+    return tensor_fail(err, errsz, EXIT_DATAERR, t->source, "%s", what);
+}
+
+/* Position in row-major order of the element stored at column-major index k. */
+static uint64_t fortran_to_c_index(uint64_t k, const uint64_t *shape, size_t ndim)
+{
+    uint64_t c = 0, stride = 1;
+    uint64_t idx[NPY_MAX_NDIM];
+    size_t nd = ndim < NPY_MAX_NDIM ? ndim : NPY_MAX_NDIM; /* only .npy views are column-major */
+    for (size_t i = 0; i < nd; i++) {
+        idx[i] = k % shape[i];
+        k /= shape[i];
+    }
+    for (size_t i = nd; i-- > 0;) {
+        c += idx[i] * stride;
+        stride *= shape[i];
+    }
+    return c;
+}
+
+int tensor_view_read_f64(double *out, const tensor_view_t *t, char *err, size_t errsz)
+{
+    char what[160];
+    size_t w = tensor_dtype_size(t->dtype);
+    if (w == 0) {
+        snprintf(what, sizeof what, "dtype %s cannot be read (want F64, F32, F16 or BF16)",
+                 t->dtype_name);
+        return view_fail(err, errsz, t, what);
+    }
+    int reorder = t->fortran_order && t->ndim > 1;
+    for (uint64_t k = 0; k < t->numel; k++) {
+        double v;
+        if (decode_element(&v, t->data + k * w, t->dtype) != 0) {
+            snprintf(what, sizeof what, "element %llu is NaN or infinite",
+                     (unsigned long long)(reorder ? fortran_to_c_index(k, t->shape, t->ndim) : k));
+            return view_fail(err, errsz, t, what);
+        }
+        out[reorder ? fortran_to_c_index(k, t->shape, t->ndim) : k] = v;
+    }
+    return 0;
+}
+
+int mapped_file_open(mapped_file_t *m, const char *path, char *err, size_t errsz)
+{
+    struct stat st;
+    m->data = NULL;
+    m->size = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return tensor_fail(err, errsz, EXIT_DATAERR, path, "cannot open: %s", strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
+        close(fd);
+        return tensor_fail(err, errsz, EXIT_DATAERR, path,
+                           "not a regular file of a size we can map");
+    }
+    m->size = (size_t)st.st_size;
+    if (m->size > 0) {
+        void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            m->size = 0;
+            return tensor_fail(err, errsz, e == ENOMEM ? EXIT_SOFTWARE : EXIT_DATAERR, path,
+                               "cannot map: %s", strerror(e));
+        }
+        m->data = p;
+    }
+    close(fd);
+    return 0;
+}
+
+void mapped_file_close(mapped_file_t *m)
+{
+    if (m->data)
+        munmap((void *)m->data, m->size);
+    m->data = NULL;
+    m->size = 0;
+}
+
+void tensor_f64_clear(tensor_f64_t *t)
+{
+    free(t->shape);
+    free(t->data);
+    memset(t, 0, sizeof *t);
+}
+
+/* Copy a view's shape and values into t. */
+static int tensor_f64_from_view(tensor_f64_t *t, const tensor_view_t *v, char *err, size_t errsz)
+{
+    memset(t, 0, sizeof *t);
+    t->shape = malloc((v->ndim ? v->ndim : 1) * sizeof *t->shape);
+    t->data = malloc((v->numel ? v->numel : 1) * sizeof *t->data);
+    if (!t->shape || !t->data) {
+        tensor_f64_clear(t);
+        return tensor_fail(err, errsz, EXIT_SOFTWARE, v->source, "out of memory for %llu values",
+                           (unsigned long long)v->numel);
+    }
+    if (v->ndim)
+        memcpy(t->shape, v->shape, v->ndim * sizeof *t->shape);
+    t->ndim = v->ndim;
+    t->numel = v->numel;
+    int rc = tensor_view_read_f64(t->data, v, err, errsz);
+    if (rc != 0)
+        tensor_f64_clear(t);
+    return rc;
+}
+
+int tensor_load(tensor_f64_t *t, const char *spec, char *err, size_t errsz)
+{
+    static const char sep[] = ".safetensors:";
+    const char *cut = strstr(spec, sep);
+    int rc;
+    memset(t, 0, sizeof *t);
+    if (cut) {
+        size_t plen = (size_t)(cut - spec) + sizeof sep - 2; /* keep ".safetensors" */
+        char *path = malloc(plen + 1);
+        if (!path)
+            return tensor_fail(err, errsz, EXIT_SOFTWARE, spec, "out of memory");
+        memcpy(path, spec, plen);
+        path[plen] = '\0';
+        const char *name = cut + sizeof sep - 1;
+        safetensors_t *st;
+        rc = safetensors_open(&st, path, err, errsz);
+        free(path);
+        if (rc != 0)
+            return rc;
+        const tensor_view_t *v = safetensors_find(st, name);
+        rc = v ? tensor_f64_from_view(t, v, err, errsz)
+               : tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(st),
+                             "no tensor named '%s'", name);
+        safetensors_close(st);
+        return rc;
+    }
+    size_t L = strlen(spec);
+    if (L < 4 || strcmp(spec + L - 4, ".npy") != 0)
+        return tensor_fail(err, errsz, EXIT_DATAERR, spec,
+                           "an input is X.npy or FILE.safetensors:TENSOR");
+    npy_t *a;
+    rc = npy_open(&a, spec, err, errsz);
+    if (rc != 0)
+        return rc;
+    rc = tensor_f64_from_view(t, npy_tensor(a), err, errsz);
+    npy_close(a);
+    return rc;
+}

@@ -1,0 +1,461 @@
+/* A TransformerLens-layout model: its config from __metadata__ and a check
+ * of every tensor it calls for. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "exitcodes.h"
+#include "tmodel.h"
+
+struct tmodel {
+    safetensors_t *st;
+    tmodel_config_t cfg;
+};
+
+/* Dimension codes of a parameter's shape. */
+enum { DIM_D = 1, DIM_H, DIM_E, DIM_M };
+
+static const struct {
+    const char *suffix; /* after "blocks.l." (or the full name for ln_final) */
+    size_t ndim;
+    int dims[3];
+} params[TMODEL_N_PARAMS] = {
+    [TMODEL_LN1_W] = {"ln1.w", 1, {DIM_D}},
+    [TMODEL_LN1_B] = {"ln1.b", 1, {DIM_D}},
+    [TMODEL_LN2_W] = {"ln2.w", 1, {DIM_D}},
+    [TMODEL_LN2_B] = {"ln2.b", 1, {DIM_D}},
+    [TMODEL_W_Q] = {"attn.W_Q", 3, {DIM_H, DIM_D, DIM_E}},
+    [TMODEL_W_K] = {"attn.W_K", 3, {DIM_H, DIM_D, DIM_E}},
+    [TMODEL_W_V] = {"attn.W_V", 3, {DIM_H, DIM_D, DIM_E}},
+    [TMODEL_B_Q] = {"attn.b_Q", 2, {DIM_H, DIM_E}},
+    [TMODEL_B_K] = {"attn.b_K", 2, {DIM_H, DIM_E}},
+    [TMODEL_B_V] = {"attn.b_V", 2, {DIM_H, DIM_E}},
+    [TMODEL_W_O] = {"attn.W_O", 3, {DIM_H, DIM_E, DIM_D}},
+    [TMODEL_B_O] = {"attn.b_O", 1, {DIM_D}},
+    [TMODEL_W_IN] = {"mlp.W_in", 2, {DIM_D, DIM_M}},
+    [TMODEL_B_IN] = {"mlp.b_in", 1, {DIM_M}},
+    [TMODEL_W_GATE] = {"mlp.W_gate", 2, {DIM_D, DIM_M}},
+    [TMODEL_W_OUT] = {"mlp.W_out", 2, {DIM_M, DIM_D}},
+    [TMODEL_B_OUT] = {"mlp.b_out", 1, {DIM_D}},
+    [TMODEL_LN_FINAL_W] = {"ln_final.w", 1, {DIM_D}},
+    [TMODEL_LN_FINAL_B] = {"ln_final.b", 1, {DIM_D}},
+};
+
+static const char *const act_fns[] = {
+    "relu", "gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "silu", "sigmoid"};
+
+/* ---- config fields ---- */
+
+typedef enum { KIND_INT, KIND_REAL, KIND_ACT, KIND_NORM, KIND_DIR, KIND_BOOL } field_kind_t;
+enum {
+    F_D_MODEL,
+    F_N_LAYERS,
+    F_N_HEADS,
+    F_D_HEAD,
+    F_D_MLP,
+    F_ACT_FN,
+    F_NORM,
+    F_EPS,
+    F_EPS_FINAL,
+    F_ATTN_SCALE,
+    F_ATTN_DIR,
+    F_GATED,
+    N_FIELDS
+};
+static const struct {
+    const char *key;
+    field_kind_t kind;
+    int required;
+} fields[N_FIELDS] = {
+    [F_D_MODEL] = {"d_model", KIND_INT, 1},
+    [F_N_LAYERS] = {"n_layers", KIND_INT, 1},
+    [F_N_HEADS] = {"n_heads", KIND_INT, 1},
+    [F_D_HEAD] = {"d_head", KIND_INT, 1},
+    [F_D_MLP] = {"d_mlp", KIND_INT, 1},
+    [F_ACT_FN] = {"act_fn", KIND_ACT, 1},
+    [F_NORM] = {"normalization_type", KIND_NORM, 0},
+    [F_EPS] = {"eps", KIND_REAL, 0},
+    [F_EPS_FINAL] = {"eps_final", KIND_REAL, 0},
+    [F_ATTN_SCALE] = {"attn_scale", KIND_REAL, 0},
+    [F_ATTN_DIR] = {"attention_dir", KIND_DIR, 0},
+    [F_GATED] = {"gated_mlp", KIND_BOOL, 0},
+};
+
+typedef struct {
+    int set;
+    int64_t i; /* INT, NORM, DIR, BOOL, ACT (index into act_fns) */
+    double r;  /* REAL */
+} field_value_t;
+
+/* Parse one field's text; -1 with why set when it does not fit the kind. */
+static int parse_field(field_value_t *v, field_kind_t kind, const char *text, const char **why)
+{
+    char *end;
+    v->set = 1;
+    switch (kind) {
+    case KIND_INT: {
+        *why = "is not an integer >= 1";
+        if (text[0] < '0' || text[0] > '9')
+            return -1;
+        errno = 0;
+        long long x = strtoll(text, &end, 10);
+        if (errno || *end || x < 1)
+            return -1;
+        v->i = x;
+        return 0;
+    }
+    case KIND_REAL:
+        *why = "is not a finite number > 0";
+        errno = 0;
+        v->r = strtod(text, &end);
+        if (end == text || *end || errno == ERANGE || !isfinite(v->r) || !(v->r > 0))
+            return -1;
+        return 0;
+    case KIND_ACT:
+        *why = "is not one of relu, gelu, gelu_new, gelu_fast, gelu_pytorch_tanh, silu, sigmoid";
+        for (size_t k = 0; k < sizeof act_fns / sizeof act_fns[0]; k++)
+            if (strcmp(text, act_fns[k]) == 0) {
+                v->i = (int64_t)k;
+                return 0;
+            }
+        return -1;
+    case KIND_NORM:
+        *why = "is not LN, LNPre or none";
+        if (strcmp(text, "LN") == 0)
+            v->i = TMODEL_NORM_LN;
+        else if (strcmp(text, "LNPre") == 0)
+            v->i = TMODEL_NORM_LNPRE;
+        else if (strcmp(text, "none") == 0 || strcmp(text, "None") == 0 ||
+                 strcmp(text, "null") == 0)
+            v->i = TMODEL_NORM_NONE;
+        else
+            return -1;
+        return 0;
+    case KIND_DIR:
+        *why = "is not causal or bidirectional";
+        if (strcmp(text, "causal") == 0)
+            v->i = 1;
+        else if (strcmp(text, "bidirectional") == 0)
+            v->i = 0;
+        else
+            return -1;
+        return 0;
+    case KIND_BOOL:
+        *why = "is not true or false";
+        if (strcmp(text, "true") == 0 || strcmp(text, "True") == 0)
+            v->i = 1;
+        else if (strcmp(text, "false") == 0 || strcmp(text, "False") == 0)
+            v->i = 0;
+        else
+            return -1;
+        return 0;
+    }
+    return -1;
+}
+
+/* The text of a field inside the "config" object; -1 for a JSON type that
+ * can never be a field's value, or a text too long for any. */
+static int json_field_text(char *buf, size_t bufsz, const json_t *v)
+{
+    if (json_is_string(v) && json_string_length(v) >= bufsz)
+        return -1;
+    if (json_is_integer(v))
+        snprintf(buf, bufsz, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, bufsz, "%.17g", json_real_value(v));
+    else if (json_is_string(v))
+        snprintf(buf, bufsz, "%s", json_string_value(v));
+    else if (json_is_true(v))
+        snprintf(buf, bufsz, "true");
+    else if (json_is_false(v))
+        snprintf(buf, bufsz, "false");
+    else if (json_is_null(v))
+        snprintf(buf, bufsz, "none");
+    else
+        return -1;
+    return 0;
+}
+
+static int same_value(const field_value_t *a, const field_value_t *b, field_kind_t kind)
+{
+    return kind == KIND_REAL ? a->r == b->r : a->i == b->i;
+}
+
+static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate, char *err,
+                       size_t errsz)
+{
+    const char *src = safetensors_source(st);
+    field_value_t val[N_FIELDS] = {{0}};
+    json_t *obj = NULL;
+    const char *text = safetensors_metadata_get(st, "config");
+    if (text) {
+        json_error_t jerr;
+        obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+        if (!obj)
+            return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                               "metadata 'config' is not valid JSON: %s", jerr.text);
+        if (!json_is_object(obj)) {
+            json_decref(obj);
+            return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                               "metadata 'config' is not a JSON object");
+        }
+    }
+    int rc = 0;
+    for (int f = 0; f < N_FIELDS && rc == 0; f++) {
+        const char *why = "has the wrong JSON type";
+        char buf[256];
+        const json_t *jv = obj ? json_object_get(obj, fields[f].key) : NULL;
+        if (jv && (json_field_text(buf, sizeof buf, jv) != 0 ||
+                   parse_field(&val[f], fields[f].kind, buf, &why) != 0)) {
+            rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "config field %s %s", fields[f].key,
+                             why);
+            break;
+        }
+        const char *own = safetensors_metadata_get(st, fields[f].key);
+        if (own) {
+            field_value_t v2;
+            if (parse_field(&v2, fields[f].kind, own, &why) != 0) {
+                rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata %s %s", fields[f].key,
+                                 why);
+                break;
+            }
+            if (val[f].set && !same_value(&val[f], &v2, fields[f].kind)) {
+                rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
+                                 "metadata %s disagrees with config's %s", fields[f].key,
+                                 fields[f].key);
+                break;
+            }
+            val[f] = v2;
+        }
+        if (fields[f].required && !val[f].set)
+            rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
+                             "config lacks %s (metadata key \"config\" or \"%s\"; see tmodel.h)",
+                             fields[f].key, fields[f].key);
+    }
+    json_decref(obj);
+    if (rc != 0)
+        return rc;
+    c->d_model = val[F_D_MODEL].i;
+    c->n_layers = val[F_N_LAYERS].i;
+    c->n_heads = val[F_N_HEADS].i;
+    c->d_head = val[F_D_HEAD].i;
+    c->d_mlp = val[F_D_MLP].i;
+    snprintf(c->act_fn, sizeof c->act_fn, "%s", act_fns[val[F_ACT_FN].i]);
+    c->normalization = val[F_NORM].set ? (tmodel_norm_t)val[F_NORM].i : TMODEL_NORM_LN;
+    c->eps = val[F_EPS].set ? val[F_EPS].r : 1e-5;
+    c->eps_final = val[F_EPS_FINAL].set ? val[F_EPS_FINAL].r : c->eps;
+    c->attn_scale = val[F_ATTN_SCALE].set ? val[F_ATTN_SCALE].r : sqrt((double)c->d_head);
+    c->causal = val[F_ATTN_DIR].set ? (int)val[F_ATTN_DIR].i : 1;
+    c->gated_mlp = val[F_GATED].set ? (int)val[F_GATED].i : has_gate;
+    if (val[F_GATED].set && !c->gated_mlp && has_gate)
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "config says gated_mlp false but blocks.0.mlp.W_gate exists");
+    return 0;
+}
+
+/* ---- tensors ---- */
+
+void tmodel_param_name(char *buf, size_t bufsz, int64_t layer, tmodel_param_t p)
+{
+    if (p == TMODEL_LN_FINAL_W || p == TMODEL_LN_FINAL_B)
+        snprintf(buf, bufsz, "%s", params[p].suffix);
+    else
+        snprintf(buf, bufsz, "blocks.%lld.%s", (long long)layer, params[p].suffix);
+}
+
+int tmodel_has(const tmodel_t *m, tmodel_param_t p)
+{
+    switch (p) {
+    case TMODEL_LN1_W:
+    case TMODEL_LN1_B:
+    case TMODEL_LN2_W:
+    case TMODEL_LN2_B:
+    case TMODEL_LN_FINAL_W:
+    case TMODEL_LN_FINAL_B:
+        return m->cfg.normalization == TMODEL_NORM_LN;
+    case TMODEL_W_GATE:
+        return m->cfg.gated_mlp;
+    default:
+        return p >= 0 && p < TMODEL_N_PARAMS;
+    }
+}
+
+size_t tmodel_param_shape(uint64_t shape[3], const tmodel_t *m, tmodel_param_t p)
+{
+    for (size_t i = 0; i < params[p].ndim; i++) {
+        int d = params[p].dims[i];
+        shape[i] = (uint64_t)(d == DIM_D   ? m->cfg.d_model
+                              : d == DIM_H ? m->cfg.n_heads
+                              : d == DIM_E ? m->cfg.d_head
+                                           : m->cfg.d_mlp);
+    }
+    return params[p].ndim;
+}
+
+uint64_t tmodel_param_numel(const tmodel_t *m, tmodel_param_t p)
+{
+    uint64_t shape[3], numel, nbytes;
+    size_t nd = tmodel_param_shape(shape, m, p);
+    /* every present parameter matched a tensor in the file, so no overflow */
+    return tensor_shape_numel(&numel, &nbytes, shape, nd, 1) == 0 ? numel : 0;
+}
+
+static void format_shape(char *buf, size_t bufsz, const uint64_t *shape, size_t ndim)
+{
+    size_t k = (size_t)snprintf(buf, bufsz, "[");
+    for (size_t i = 0; i < ndim && k < bufsz; i++)
+        k += (size_t)snprintf(buf + k, bufsz - k, "%s%llu", i ? ", " : "",
+                              (unsigned long long)shape[i]);
+    if (k < bufsz)
+        snprintf(buf + k, bufsz - k, "]");
+}
+
+static int check_param(const tmodel_t *m, int64_t layer, tmodel_param_t p, char *err, size_t errsz)
+{
+    char name[96], want[96], got[96];
+    const char *src = safetensors_source(m->st);
+    tmodel_param_name(name, sizeof name, layer, p);
+    const tensor_view_t *v = safetensors_find(m->st, name);
+    if (!v)
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "missing tensor '%s'", name);
+    if (v->dtype == TENSOR_OTHER)
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "tensor '%s' has dtype %s (want F64, F32, F16 or BF16)", name,
+                           v->dtype_name);
+    uint64_t shape[3];
+    size_t nd = tmodel_param_shape(shape, m, p);
+    int same = v->ndim == nd;
+    for (size_t i = 0; same && i < nd; i++)
+        same = v->shape[i] == shape[i];
+    if (!same) {
+        format_shape(want, sizeof want, shape, nd);
+        format_shape(got, sizeof got, v->shape, v->ndim < 8 ? v->ndim : 8);
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "tensor '%s' has shape %s%s, the config says %s", name, got,
+                           v->ndim < 8 ? "" : "...", want);
+    }
+    return 0;
+}
+
+static int check_tensors(const tmodel_t *m, char *err, size_t errsz)
+{
+    for (int64_t l = 0; l < m->cfg.n_layers; l++)
+        for (int p = 0; p < TMODEL_LN_FINAL_W; p++) {
+            if (!tmodel_has(m, (tmodel_param_t)p))
+                continue;
+            int rc = check_param(m, l, (tmodel_param_t)p, err, errsz);
+            if (rc != 0)
+                return rc;
+        }
+    for (int p = TMODEL_LN_FINAL_W; p < TMODEL_N_PARAMS; p++)
+        if (tmodel_has(m, (tmodel_param_t)p)) {
+            int rc = check_param(m, 0, (tmodel_param_t)p, err, errsz);
+            if (rc != 0)
+                return rc;
+        }
+    char name[96];
+    tmodel_param_name(name, sizeof name, m->cfg.n_layers, TMODEL_W_Q);
+    if (safetensors_find(m->st, name))
+        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st),
+                           "tensor '%s' exists but the config says n_layers %lld", name,
+                           (long long)m->cfg.n_layers);
+    return 0;
+}
+
+static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errsz)
+{
+    tmodel_t *m = calloc(1, sizeof *m);
+    if (!m) {
+        int rc = tensor_fail(err, errsz, EXIT_SOFTWARE, safetensors_source(st), "out of memory");
+        safetensors_close(st);
+        return rc;
+    }
+    m->st = st;
+    int rc =
+        read_config(&m->cfg, st, safetensors_find(st, "blocks.0.mlp.W_gate") != NULL, err, errsz);
+    if (rc == 0)
+        rc = check_tensors(m, err, errsz);
+    if (rc != 0) {
+        tmodel_close(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+int tmodel_open(tmodel_t **out, const char *path, char *err, size_t errsz)
+{
+    safetensors_t *st;
+    *out = NULL;
+    int rc = safetensors_open(&st, path, err, errsz);
+    return rc != 0 ? rc : tmodel_init(out, st, err, errsz);
+}
+
+int tmodel_open_buffer(tmodel_t **out, const void *data, size_t size, const char *label, char *err,
+                       size_t errsz)
+{
+    safetensors_t *st;
+    *out = NULL;
+    int rc = safetensors_open_buffer(&st, data, size, label, err, errsz);
+    return rc != 0 ? rc : tmodel_init(out, st, err, errsz);
+}
+
+void tmodel_close(tmodel_t *m)
+{
+    if (!m)
+        return;
+    safetensors_close(m->st);
+    free(m);
+}
+
+const tmodel_config_t *tmodel_config(const tmodel_t *m)
+{
+    return &m->cfg;
+}
+const safetensors_t *tmodel_file(const tmodel_t *m)
+{
+    return m->st;
+}
+
+int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p, char *err,
+                size_t errsz)
+{
+    char name[96];
+    tmodel_param_name(name, sizeof name, layer, p);
+    const tensor_view_t *v = tmodel_has(m, p) && layer >= 0 && layer < m->cfg.n_layers
+                                 ? safetensors_find(m->st, name)
+                                 : NULL;
+    if (!v)
+        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st),
+                           "model has no tensor '%s'", name);
+    return tensor_view_read_f64(out, v, err, errsz);
+}
+
+char *tmodel_config_json(const tmodel_config_t *c)
+{
+    static const char *const norms[] = {"none", "LN", "LNPre"};
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = json_object_set_new(o, "d_model", json_integer(c->d_model)) ||
+              json_object_set_new(o, "n_layers", json_integer(c->n_layers)) ||
+              json_object_set_new(o, "n_heads", json_integer(c->n_heads)) ||
+              json_object_set_new(o, "d_head", json_integer(c->d_head)) ||
+              json_object_set_new(o, "d_mlp", json_integer(c->d_mlp)) ||
+              json_object_set_new(o, "act_fn", json_string(c->act_fn)) ||
+              json_object_set_new(o, "normalization_type",
+                                  c->normalization == TMODEL_NORM_NONE
+                                      ? json_null()
+                                      : json_string(norms[c->normalization])) ||
+              json_object_set_new(o, "eps", json_real(c->eps)) ||
+              json_object_set_new(o, "eps_final", json_real(c->eps_final)) ||
+              json_object_set_new(o, "attn_scale", json_real(c->attn_scale)) ||
+              json_object_set_new(o, "attention_dir",
+                                  json_string(c->causal ? "causal" : "bidirectional")) ||
+              json_object_set_new(o, "gated_mlp", json_boolean(c->gated_mlp));
+    char *s = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    json_decref(o);
+    return s;
+}

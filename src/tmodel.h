@@ -1,0 +1,86 @@
+/* A transformer in a safetensors file, with TransformerLens state-dict names.
+ *
+ * Tensors (per layer l; D = d_model, H = n_heads, E = d_head, M = d_mlp):
+ *   blocks.l.ln1.w, .ln1.b, .ln2.w, .ln2.b       [D]     (normalization_type LN)
+ *   blocks.l.attn.W_Q, .W_K, .W_V                [H, D, E]
+ *   blocks.l.attn.b_Q, .b_K, .b_V                [H, E]
+ *   blocks.l.attn.W_O [H, E, D], .b_O [D]
+ *   blocks.l.mlp.W_in [D, M], .b_in [M], .W_out [M, D], .b_out [D]
+ *   blocks.l.mlp.W_gate [D, M]                            (gated MLPs)
+ *   ln_final.w, ln_final.b                       [D]     (normalization_type LN)
+ * in F64, F32, F16 or BF16.  Other tensors (embeddings, masks, ...) are
+ * ignored.  A missing tensor, a tensor of another dtype, a shape that
+ * disagrees with the config, or a block beyond n_layers is one line naming it.
+ *
+ * The config is in the header's __metadata__ (safetensors metadata values
+ * are strings), in either or both of two forms:
+ *   - key "config": a JSON object, e.g. {"d_model": 120, "act_fn": "silu", ...}
+ *     (other fields, such as the rest of a TransformerLens config, are ignored);
+ *   - one key per field, the value's text, e.g. "d_model": "120".
+ * A field given both ways must agree.  Fields (TransformerLens names):
+ *   d_model, n_layers, n_heads, d_head, d_mlp   integers >= 1       (required)
+ *   act_fn        relu, gelu, gelu_new, gelu_fast, gelu_pytorch_tanh, silu,
+ *                 sigmoid                                         (required)
+ *   normalization_type  LN, LNPre or none (JSON null)              default LN
+ *   eps           LayerNorm epsilon > 0                            default 1e-5
+ *   eps_final     ln_final's epsilon, when it differs (not a
+ *                 TransformerLens field)                           default eps
+ *   attn_scale    logits are q.k / attn_scale, > 0        default sqrt(d_head)
+ *   attention_dir causal or bidirectional                      default causal
+ *   gated_mlp     true or false                default: whether W_gate exists
+ * Real numbers are the doubles nearest to the decimals written. */
+#ifndef ATTNCHECK_TMODEL_H
+#define ATTNCHECK_TMODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "safetensors.h"
+
+typedef enum { TMODEL_NORM_NONE, TMODEL_NORM_LN, TMODEL_NORM_LNPRE } tmodel_norm_t;
+
+typedef struct {
+    int64_t d_model, n_layers, n_heads, d_head, d_mlp;
+    char act_fn[24];
+    tmodel_norm_t normalization;
+    double eps, eps_final, attn_scale;
+    int causal;    /* 0: bidirectional */
+    int gated_mlp;
+} tmodel_config_t;
+
+typedef enum {
+    TMODEL_LN1_W, TMODEL_LN1_B, TMODEL_LN2_W, TMODEL_LN2_B,
+    TMODEL_W_Q, TMODEL_W_K, TMODEL_W_V, TMODEL_B_Q, TMODEL_B_K, TMODEL_B_V,
+    TMODEL_W_O, TMODEL_B_O,
+    TMODEL_W_IN, TMODEL_B_IN, TMODEL_W_GATE, TMODEL_W_OUT, TMODEL_B_OUT,
+    TMODEL_LN_FINAL_W, TMODEL_LN_FINAL_B, /* not per layer: pass layer 0 */
+    TMODEL_N_PARAMS
+} tmodel_param_t;
+
+typedef struct tmodel tmodel_t;
+
+/* Open path and check its config and every tensor the config calls for. */
+int tmodel_open(tmodel_t **m, const char *path, char *err, size_t errsz);
+int tmodel_open_buffer(tmodel_t **m, const void *data, size_t size, const char *label, char *err,
+                       size_t errsz);
+void tmodel_close(tmodel_t *m);
+
+const tmodel_config_t *tmodel_config(const tmodel_t *m);
+const safetensors_t *tmodel_file(const tmodel_t *m);
+/* Whether this model has parameter p (LN weights, W_gate are optional). */
+int tmodel_has(const tmodel_t *m, tmodel_param_t p);
+/* Shape of p into shape[0..2]; returns its number of dimensions. */
+size_t tmodel_param_shape(uint64_t shape[3], const tmodel_t *m, tmodel_param_t p);
+uint64_t tmodel_param_numel(const tmodel_t *m, tmodel_param_t p);
+/* "blocks.3.attn.W_Q" into buf (truncated to bufsz). */
+void tmodel_param_name(char *buf, size_t bufsz, int64_t layer, tmodel_param_t p);
+/* Parameter p of a layer as tmodel_param_numel exact doubles, row-major.
+ * Returns 0, EXIT_DATAERR (NaN/Inf, or p absent) or EXIT_SOFTWARE. */
+int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p, char *err,
+                size_t errsz);
+
+/* The config as the JSON text of a "config" metadata value (sorted keys,
+ * reals with 17 digits, so it reads back to the same doubles); malloc'd,
+ * NULL when out of memory. */
+char *tmodel_config_json(const tmodel_config_t *c);
+
+#endif
