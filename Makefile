@@ -6,8 +6,16 @@ WARN    := -Wall -Wextra -Werror
 OPT     ?= -O2 -g
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
-CFLAGS  += $(CSTD) $(WARN) $(OPT) -Isrc -Itheorems -Itests
-LDLIBS  := -lmpfi -lmpfr -lgmp -ljansson -lm -pthread
+# Arb: FLINT >= 3 ships it as <flint/arb.h> in -lflint; Debian bookworm's
+# libflint-arb-dev as <arb.h> in -lflint-arb.  A test compile decides (FLINT 3
+# first); the variables are recursive so that it runs after `deps` installed
+# what was missing.
+ARB_FLINT3 = $(shell printf '\043include <flint/arb.h>\nint main(void){return 0;}\n' | \
+               $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)
+ARB_CFLAGS = $(if $(ARB_FLINT3),-DATTNCHECK_FLINT3)
+ARB_LIBS   = $(if $(ARB_FLINT3),-lflint,-lflint-arb -lflint)
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(ARB_CFLAGS) -Isrc -Itheorems -Itests
+LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -ljansson -lm -pthread
 
 BUILD   ?= build
 SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -17,8 +25,13 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-DEB_PKGS := libgmp-dev libmpfr-dev libmpfi-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
+DEB_PKGS := libgmp-dev libmpfr-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
             python3-numpy python3-onnx
+# Arb is found by a test compile (either layout); where it is missing, deps
+# installs libflint-arb-dev (Debian bookworm) or, where that one is not
+# packaged, libflint-dev (FLINT 3), deciding after apt-get update.
+ARB_HAVE = $(shell printf '\043include <arb.h>\nint main(void){return 0;}\n' | \
+             $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)$(ARB_FLINT3)
 JOBS    ?= 2
 
 .PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline models
@@ -27,13 +40,19 @@ all: deps $(BIN)
 
 # Install what is missing (root: apt-get; otherwise through sudo), or say how.
 deps:
-	@missing=""; \
+	@missing=""; arb=""; \
 	for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "attncheck: installing$$missing" >&2; \
+	[ -n "$(ARB_HAVE)" ] || arb=1; \
+	if [ -n "$$missing$$arb" ]; then \
+	  echo "attncheck: installing$$missing$${arb:+ Arb (libflint-arb-dev or libflint-dev)}" >&2; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; \
-	  else echo "attncheck: run as root: apt-get install -y$$missing" >&2; exit 1; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	  else echo "attncheck: run as root: apt-get install -y$$missing$${arb:+ libflint-arb-dev}" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq || { echo "attncheck: apt-get update failed" >&2; exit 1; }; \
+	  if [ -n "$$arb" ]; then \
+	    if apt-cache show libflint-arb-dev >/dev/null 2>&1; then missing="$$missing libflint-arb-dev"; \
+	    else missing="$$missing libflint-dev"; fi; \
+	  fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
 	  || { echo "attncheck: install failed; run: sudo apt-get install -y$$missing" >&2; exit 1; }; \
 	fi
 
@@ -73,7 +92,7 @@ check-valgrind: deps $(BIN) $(BUILD)/check_all
 	CK_FORK=no ATTNCHECK_BIN=./$(BIN) ATTNCHECK_QUICK_TESTS=1 valgrind -q --error-exitcode=99 \
 	  --leak-check=full --errors-for-leak-kinds=definite ./$(BUILD)/check_all
 
-# GCC 12 at -O1 misreads array-of-one parameters (mpfi_t, imat_t) as reads past
+# GCC 12 at -O1 misreads array-of-one parameters (arb_t, imat_t) as reads past
 # an 8-byte region (-Wstringop-overread); that one warning is off here only.
 check-asan: deps
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -Wno-stringop-overread" \
@@ -108,12 +127,13 @@ models:
 # libFuzzer on the --expr parser and its evaluators for FUZZ_SECONDS.
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 600
-FUZZ_FLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
-                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
+FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) -Isrc
+FUZZ_SRC     := fuzz/fuzz_expr.c src/expr.c src/special.c src/imat.c src/ball.c
 
-build-fuzz/fuzz_expr: fuzz/fuzz_expr.c src/expr.c src/special.c src/expr.h src/special.h
+build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/imat.h src/ball.h
 	@mkdir -p build-fuzz build-fuzz/corpus
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_expr.c src/expr.c src/special.c -lmpfi -lmpfr -lgmp -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRC) $(ARB_LIBS) -lmpfr -lgmp -lm
 
 fuzz: build-fuzz/fuzz_expr
 	./build-fuzz/fuzz_expr -max_total_time=$(FUZZ_SECONDS) -max_len=4200 -timeout=10 \

@@ -1,6 +1,6 @@
 /* Softmax rows: plain MPFR (round to nearest, no enclosure) against the
- * certified MPFI softmax at uniform precision (attn_softmax_uniform, the
- * previous implementation) and with adaptive precision for negligible terms
+ * certified softmax on Arb balls at uniform precision (attn_softmax_uniform)
+ * and with adaptive precision for negligible terms
  * (attn_softmax), side by side in one run.  Logits are those of an encoded
  * causal mask (Omega (M - 1) plus tau x W x^T in [-2, 2]) or dense logits in
  * [-4, 4] (nothing negligible: the adaptive path must not be slower). */
@@ -59,27 +59,27 @@ int main(void)
     gmp_randseed_ui(st, 7);
     printf("softmax of N x N logits (one head), seconds per call; ratios against uniform\n");
     printf("%-28s %5s %5s | %10s | %10s | %10s | %8s | %8s | %s\n", "case", "N", "prec", "MPFR",
-           "MPFI unif", "MPFI adapt", "unif/ad", "ad/MPFR", "max hi-lo (adapt / unif)");
+           "ball unif", "ball adapt", "unif/ad", "ad/MPFR", "max hi-lo (adapt / unif)");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         case_t *k = cases + c;
         long N = k->N;
         imat_t S, A1, A2;
-        imat_init(S, N, N, k->prec);
-        imat_init(A1, N, N, k->prec);
-        imat_init(A2, N, N, k->prec);
+        imat_init(S, N, N);
+        imat_init(A1, N, N);
+        imat_init(A2, N, N);
         imat_randtest_dyadic(S, st, 4); /* entries in [-1, 1] */
-        mpfi_t two;
-        mpfi_init2(two, k->prec);
-        mpfi_set_ui(two, k->omega > 0 ? 2 : 4);
-        imat_scale(S, S, two);
+        arb_t two;
+        arb_init(two);
+        arb_set_ui(two, k->omega > 0 ? 2 : 4);
+        imat_scale(S, S, two, k->prec); /* exact: a power of two */
         for (long i = 0; i < N && k->omega > 0; i++)
             for (long j = i + 1; j < N; j++) /* causal: masked keys get -Omega */
-                mpfi_sub_d(imat_entry(S, i, j), imat_entry(S, i, j), k->omega);
+                arb_sub_si(imat_entry(S, i, j), imat_entry(S, i, j), (slong)k->omega, k->prec);
         mpfr_t *Sp = malloc(sizeof *Sp * (size_t)(N * N)), *Ap = malloc(sizeof *Ap * (size_t)(N * N));
         for (long e = 0; e < N * N; e++) {
             mpfr_init2(Sp[e], k->prec);
             mpfr_init2(Ap[e], k->prec);
-            mpfi_mid(Sp[e], S->e + e);
+            arf_get_mpfr(Sp[e], arb_midref(S->e + e), MPFR_RNDN);
         }
         double t[3];
         for (int which = 0; which < 3; which++) {
@@ -105,12 +105,11 @@ int main(void)
         mpfr_set_ui(w2, 0, MPFR_RNDU);
         int disjoint = 0;
         for (long e = 0; e < N * N; e++) {
-            mpfi_diam_abs(w, A1->e + e);
+            ival_get_diam(w, A1->e + e);
             mpfr_max(w1, w1, w, MPFR_RNDU);
-            mpfi_diam_abs(w, A2->e + e);
+            ival_get_diam(w, A2->e + e);
             mpfr_max(w2, w2, w, MPFR_RNDU);
-            disjoint |= mpfr_less_p(&A1->e[e].right, &A2->e[e].left) ||
-                        mpfr_less_p(&A2->e[e].right, &A1->e[e].left);
+            disjoint |= !arb_overlaps(A1->e + e, A2->e + e);
         }
         mpfr_printf("%-28s %5ld %5ld | %10.3e | %10.3e | %10.3e | %7.2fx | %7.2fx | %.2Re / %.2Re%s\n",
                     k->name, N, (long)k->prec, t[0], t[1], t[2], t[1] / t[2], t[2] / t[0], w2, w1,
@@ -122,12 +121,13 @@ int main(void)
         }
         free(Sp);
         free(Ap);
-        mpfi_clear(two);
+        arb_clear(two);
         imat_clear(S);
         imat_clear(A1);
         imat_clear(A2);
     }
     gmp_randclear(st);
     mpfr_free_cache();
+    flint_cleanup();
     return 0;
 }

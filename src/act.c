@@ -1,4 +1,4 @@
-/* Activation registry and interval evaluations (act.h).  Monotone functions
+/* Activation registry and ball evaluations (act.h).  Monotone functions
  * map the ends of the argument to the ends of the result; the silu-like ones
  * z g(z) (g increasing and positive) are split at 0, where the product of
  * the ends is tight for z >= 0 and overestimates by O(width) for z < 0,
@@ -13,303 +13,360 @@
 
 /* ------------------------------------------------------------ helpers */
 
-typedef void (*ival_unary_fn)(mpfi_t y, const mpfi_t x);
+typedef void (*ival_unary_fn)(arb_t y, const arb_t x, mpfr_prec_t prec);
 
 /* r = hull(r, a); have says whether r holds anything yet. */
-static void hull_into(mpfi_t r, int *have, const mpfi_t a)
+static void hull_into(arb_t r, int *have, const arb_t a, mpfr_prec_t prec)
 {
     if (!*have)
-        mpfi_set(r, a);
+        arb_set(r, a);
     else
-        mpfi_union(r, r, a);
+        arb_union(r, r, a, prec);
     *have = 1;
 }
 
-/* y encloses z g(z) over x, split at 0 when x straddles it. */
-static void ival_x_times(mpfi_t y, const mpfi_t x, ival_unary_fn g)
+/* The ball enclosing [lo, hi] (ends as arf; lo <= hi). */
+static void ball_interval(arb_t r, const arf_t lo, const arf_t hi, mpfr_prec_t prec)
 {
-    if (mpfi_nan_p(x)) {
-        special_ival_set_nan(y);
+    if (arf_equal(lo, hi))
+        arb_set_arf(r, lo);
+    else
+        arb_set_interval_arf(r, lo, hi, prec);
+}
+
+/* r encloses {s t : s in x, t in g} from the four products of the ends, as an
+ * interval product does (a ball product is wider when both straddle). */
+static void mul_ends(arb_t r, const arb_t x, const arb_t g, mpfr_prec_t prec)
+{
+    if (!arb_is_finite(x) || !arb_is_finite(g)) {
+        arb_indeterminate(r);
         return;
     }
-    mpfr_prec_t wp = mpfi_get_prec(y) + 8;
-    mpfi_t t, part, r;
-    mpfi_init2(t, wp);
-    mpfi_init2(part, wp);
-    mpfi_init2(r, wp);
-    if (mpfr_sgn(&x->left) >= 0 || mpfr_sgn(&x->right) <= 0) {
-        g(t, x);
-        mpfi_mul(r, x, t);
-    } else {
-        mpfr_t zero;
-        mpfr_init2(zero, 2);
-        mpfr_set_zero(zero, 1);
-        mpfi_interv_fr(part, &x->left, zero);
-        g(t, part);
-        mpfi_mul(r, part, t);
-        mpfi_interv_fr(part, zero, &x->right);
-        g(t, part);
-        mpfi_mul(t, part, t);
-        mpfi_union(r, r, t);
-        mpfr_clear(zero);
+    arf_t e[4], xe[2], ge[2], lo, hi;
+    for (int k = 0; k < 4; k++)
+        arf_init(e[k]);
+    arf_init(xe[0]); arf_init(xe[1]); arf_init(ge[0]); arf_init(ge[1]);
+    arf_init(lo); arf_init(hi);
+    arb_get_lbound_arf(xe[0], x, prec);
+    arb_get_ubound_arf(xe[1], x, prec);
+    arb_get_lbound_arf(ge[0], g, prec);
+    arb_get_ubound_arf(ge[1], g, prec);
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++)
+            arf_mul(e[2 * a + b], xe[a], ge[b], ARF_PREC_EXACT, ARF_RND_DOWN); /* exact */
+    arf_set(lo, e[0]);
+    arf_set(hi, e[0]);
+    for (int k = 1; k < 4; k++) {
+        if (arf_cmp(e[k], lo) < 0)
+            arf_set(lo, e[k]);
+        if (arf_cmp(e[k], hi) > 0)
+            arf_set(hi, e[k]);
     }
-    mpfi_set(y, r); /* rounds outward to y's precision */
-    mpfi_clear(t);
-    mpfi_clear(part);
-    mpfi_clear(r);
+    ball_interval(r, lo, hi, prec);
+    for (int k = 0; k < 4; k++)
+        arf_clear(e[k]);
+    arf_clear(xe[0]); arf_clear(xe[1]); arf_clear(ge[0]); arf_clear(ge[1]);
+    arf_clear(lo); arf_clear(hi);
+}
+
+/* y encloses z g(z) over x, split at 0 when x straddles it. */
+static void ival_x_times(arb_t y, const arb_t x, ival_unary_fn g, mpfr_prec_t prec)
+{
+    if (!arb_is_finite(x)) {
+        arb_indeterminate(y);
+        return;
+    }
+    mpfr_prec_t wp = prec + 8;
+    arb_t t, part, r;
+    arb_init(t);
+    arb_init(part);
+    arb_init(r);
+    if (arb_is_nonnegative(x) || arb_is_nonpositive(x)) {
+        g(t, x, wp);
+        mul_ends(r, x, t, wp);
+    } else {
+        arf_t lo, hi, zero;
+        arf_init(lo);
+        arf_init(hi);
+        arf_init(zero);
+        arb_get_lbound_arf(lo, x, wp);
+        arb_get_ubound_arf(hi, x, wp);
+        ball_interval(part, lo, zero, wp);
+        g(t, part, wp);
+        mul_ends(r, part, t, wp);
+        ball_interval(part, zero, hi, wp);
+        g(t, part, wp);
+        mul_ends(t, part, t, wp);
+        arb_union(r, r, t, wp);
+        arf_clear(lo);
+        arf_clear(hi);
+        arf_clear(zero);
+    }
+    arb_set_round(y, r, prec);
+    arb_clear(t);
+    arb_clear(part);
+    arb_clear(r);
 }
 
 /* --------------------------------------------------- built-in evaluations */
 
-void ival_identity(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_identity(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    mpfi_set(y, x);
+    arb_set_round(y, x, prec);
 }
 
-void ival_silu(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_silu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    mpfi_t one;
-    mpfi_init2(one, 2);
-    mpfi_set_ui(one, 1);
-    ival_silu_a(y, x, one);
-    mpfi_clear(one);
+    arb_t one;
+    arb_init(one);
+    arb_one(one);
+    ival_silu_a(y, x, one, prec);
+    arb_clear(one);
 }
 
-void ival_sigmoid_act(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_sigmoid_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    ival_sigmoid(y, x);
+    ival_sigmoid(y, x, prec);
 }
 
-void ival_tanh_act(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_tanh_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    mpfi_tanh(y, x); /* increasing: MPFI maps the ends */
+    special_ival_monotone(y, x, arb_tanh, prec);
 }
 
-void ival_softplus_act(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_softplus_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    special_ival_softplus(y, x);
+    special_ival_softplus(y, x, prec);
 }
 
-void ival_gelu(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_gelu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    ival_x_times(y, x, special_ival_normal_cdf);
+    ival_x_times(y, x, special_ival_normal_cdf, prec);
 }
 
 /* g(z) = (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2, increasing: its
  * inner cubic is increasing, so evaluate it at the two ends only. */
-static void gelu_tanh_gate(mpfi_t g, const mpfi_t x)
+static void gelu_tanh_gate(arb_t g, const arb_t x, mpfr_prec_t prec)
 {
-    mpfr_prec_t wp = mpfi_get_prec(g) + 8;
-    mpfi_t c, k, z, u, lo_hi;
-    mpfi_init2(c, wp);
-    mpfi_init2(k, wp);
-    mpfi_init2(z, wp);
-    mpfi_init2(u, wp);
-    mpfi_init2(lo_hi, wp);
-    mpfi_const_pi(c);
-    mpfi_ui_div(c, 2, c);
-    mpfi_sqrt(c, c);
-    mpfi_set_str(k, "0.044715", 10);
+    mpfr_prec_t wp = prec + 8;
+    arb_t c, k, z, u, lo_hi;
+    arb_init(c);
+    arb_init(k);
+    arb_init(z);
+    arb_init(u);
+    arb_init(lo_hi);
+    arb_const_pi(c, wp);
+    arb_ui_div(c, 2, c, wp);
+    arb_sqrt(c, c, wp);
+    ival_set_str(k, "0.044715", wp);
     for (int end = 0; end < 2; end++) {
-        mpfi_set_fr(z, end == 0 ? &x->left : &x->right);
-        mpfi_sqr(u, z);
-        mpfi_mul(u, u, z);
-        mpfi_mul(u, u, k);
-        mpfi_add(u, u, z);
-        mpfi_mul(u, u, c);
         if (end == 0)
-            mpfi_set(lo_hi, u);
+            arb_get_lbound_arf(arb_midref(z), x, wp);
         else
-            mpfi_union(lo_hi, lo_hi, u);
+            arb_get_ubound_arf(arb_midref(z), x, wp);
+        mag_zero(arb_radref(z));
+        arb_sqr(u, z, wp);
+        arb_mul(u, u, z, wp);
+        arb_mul(u, u, k, wp);
+        arb_add(u, u, z, wp);
+        arb_mul(u, u, c, wp);
+        if (end == 0)
+            arb_set(lo_hi, u);
+        else
+            arb_union(lo_hi, lo_hi, u, wp);
     }
-    mpfi_tanh(u, lo_hi);
-    mpfi_add_ui(u, u, 1);
-    mpfi_div_2ui(g, u, 1);
-    mpfi_clear(c);
-    mpfi_clear(k);
-    mpfi_clear(z);
-    mpfi_clear(u);
-    mpfi_clear(lo_hi);
+    special_ival_monotone(u, lo_hi, arb_tanh, wp);
+    arb_add_ui(u, u, 1, wp);
+    arb_mul_2exp_si(u, u, -1);
+    arb_set_round(g, u, prec);
+    arb_clear(c);
+    arb_clear(k);
+    arb_clear(z);
+    arb_clear(u);
+    arb_clear(lo_hi);
 }
 
-void ival_gelu_tanh(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_gelu_tanh(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    ival_x_times(y, x, gelu_tanh_gate);
+    if (!arb_is_finite(x)) {
+        arb_indeterminate(y);
+        return;
+    }
+    ival_x_times(y, x, gelu_tanh_gate, prec);
 }
 
 /* g(z) = tanh(softplus(z)), increasing and positive. */
-static void mish_gate(mpfi_t g, const mpfi_t x)
+static void mish_gate(arb_t g, const arb_t x, mpfr_prec_t prec)
 {
-    special_ival_softplus(g, x);
-    mpfi_tanh(g, g);
+    special_ival_softplus(g, x, prec);
+    special_ival_monotone(g, g, arb_tanh, prec);
 }
 
-void ival_mish(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_mish(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    ival_x_times(y, x, mish_gate);
+    ival_x_times(y, x, mish_gate, prec);
 }
 
-void ival_elu(mpfi_t y, const mpfi_t x, const void *alpha)
+/* The parts of x below and above 0 as balls (have_*: the part exists). */
+static void split_at_zero(arb_t neg, int *have_neg, arb_t pos, int *have_pos, const arb_t x,
+                          mpfr_prec_t prec)
 {
-    if (mpfi_nan_p(x)) {
-        special_ival_set_nan(y);
+    arf_t lo, hi, zero;
+    arf_init(lo);
+    arf_init(hi);
+    arf_init(zero);
+    arb_get_lbound_arf(lo, x, prec);
+    arb_get_ubound_arf(hi, x, prec);
+    *have_neg = arf_sgn(lo) < 0;
+    *have_pos = arf_sgn(hi) >= 0;
+    if (*have_neg)
+        ball_interval(neg, lo, arf_sgn(hi) < 0 ? hi : zero, prec);
+    if (*have_pos)
+        ball_interval(pos, arf_sgn(lo) >= 0 ? lo : zero, hi, prec);
+    arf_clear(lo);
+    arf_clear(hi);
+    arf_clear(zero);
+}
+
+/* ELU and its derivative share their pieces: alpha neg_fn(z) for z <= 0 and
+ * z (pos_one: 1) for z >= 0; the hull over x. */
+static void elu_pieces(arb_t y, const arb_t x, const void *alpha, special_ball_fn neg_fn,
+                       int pos_one, mpfr_prec_t prec)
+{
+    if (!arb_is_finite(x)) {
+        arb_indeterminate(y);
         return;
     }
-    mpfr_prec_t wp = mpfi_get_prec(y) + 8;
-    mpfi_t part, r;
-    mpfr_t zero;
-    int have = 0;
-    mpfi_init2(part, wp);
-    mpfi_init2(r, wp);
-    mpfr_init2(zero, 2);
-    mpfr_set_zero(zero, 1);
-    if (mpfr_sgn(&x->left) < 0) {
-        /* z <= 0: alpha expm1(z); z occurs once, so this is tight. */
-        if (mpfr_sgn(&x->right) < 0)
-            mpfi_set(part, x);
-        else
-            mpfi_interv_fr(part, &x->left, zero);
-        mpfi_expm1(part, part);
+    mpfr_prec_t wp = prec + 8;
+    arb_t neg, pos, r;
+    int have = 0, have_neg, have_pos;
+    arb_init(neg);
+    arb_init(pos);
+    arb_init(r);
+    split_at_zero(neg, &have_neg, pos, &have_pos, x, wp);
+    if (have_neg) {
+        /* z occurs once and neg_fn is monotone, so this is tight */
+        special_ival_monotone(neg, neg, neg_fn, wp);
         if (alpha)
-            mpfi_mul(part, part, (mpfi_srcptr)alpha);
-        hull_into(r, &have, part);
+            arb_mul(neg, neg, (arb_srcptr)alpha, wp);
+        hull_into(r, &have, neg, wp);
     }
-    if (mpfr_sgn(&x->right) >= 0) {
-        if (mpfr_sgn(&x->left) >= 0)
-            mpfi_set(part, x);
-        else
-            mpfi_interv_fr(part, zero, &x->right);
-        hull_into(r, &have, part);
+    if (have_pos) {
+        if (pos_one)
+            arb_one(pos);
+        hull_into(r, &have, pos, wp);
     }
-    mpfi_set(y, r);
-    mpfi_clear(part);
-    mpfi_clear(r);
-    mpfr_clear(zero);
+    arb_set_round(y, r, prec);
+    arb_clear(neg);
+    arb_clear(pos);
+    arb_clear(r);
 }
 
-void ival_hardswish(mpfi_t y, const mpfi_t x, const void *unused)
+void ival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
+{
+    elu_pieces(y, x, alpha, arb_expm1, 0, prec);
+}
+
+void ival_hardswish(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 {
     (void)unused;
-    if (mpfi_nan_p(x)) {
-        special_ival_set_nan(y);
+    if (!arb_is_finite(x)) {
+        arb_indeterminate(y);
         return;
     }
-    mpfr_prec_t wp = mpfi_get_prec(y) + 8;
-    mpfi_t part, q, r;
-    mpfr_t lo, hi, three, mthree;
+    mpfr_prec_t wp = prec + 8;
+    arb_t part, q, r;
+    arf_t lo, hi, three, mthree;
     int have = 0;
-    mpfi_init2(part, wp);
-    mpfi_init2(q, wp);
-    mpfi_init2(r, wp);
-    mpfr_init2(lo, mpfi_get_prec(x));
-    mpfr_init2(hi, mpfi_get_prec(x));
-    mpfr_init2(three, 4);
-    mpfr_init2(mthree, 4);
-    mpfr_set_si(three, 3, MPFR_RNDN);
-    mpfr_set_si(mthree, -3, MPFR_RNDN);
-    if (mpfr_cmp_si(&x->left, -3) <= 0) {
-        mpfi_set_ui(part, 0); /* z <= -3 */
-        hull_into(r, &have, part);
+    arb_init(part);
+    arb_init(q);
+    arb_init(r);
+    arf_init(lo);
+    arf_init(hi);
+    arf_init(three);
+    arf_init(mthree);
+    arf_set_si(three, 3);
+    arf_set_si(mthree, -3);
+    arb_get_lbound_arf(lo, x, wp);
+    arb_get_ubound_arf(hi, x, wp);
+    if (arf_cmp(lo, mthree) <= 0) {
+        arb_zero(part); /* z <= -3 */
+        hull_into(r, &have, part, wp);
     }
-    if (mpfr_cmp_si(&x->right, 3) >= 0) {
+    if (arf_cmp(hi, three) >= 0) {
         /* z >= 3: identity */
-        mpfr_max(lo, &x->left, three, MPFR_RNDN); /* exact */
-        mpfi_interv_fr(part, lo, &x->right);
-        hull_into(r, &have, part);
+        ball_interval(part, arf_cmp(lo, three) > 0 ? lo : three, hi, wp);
+        hull_into(r, &have, part, wp);
     }
-    if (mpfr_cmp_si(&x->right, -3) > 0 && mpfr_cmp_si(&x->left, 3) < 0) {
+    if (arf_cmp(hi, mthree) > 0 && arf_cmp(lo, three) < 0) {
         /* -3 < z < 3: q(z) = z(z+3)/6, a parabola with vertex q(-3/2) = -3/8;
          * its range is the hull of the ends and, if inside, the vertex. */
-        mpfr_max(lo, &x->left, mthree, MPFR_RNDN); /* exact */
-        mpfr_min(hi, &x->right, three, MPFR_RNDN);
+        if (arf_cmp(lo, mthree) < 0)
+            arf_set(lo, mthree);
+        if (arf_cmp(hi, three) > 0)
+            arf_set(hi, three);
         for (int end = 0; end < 2; end++) {
-            mpfi_set_fr(part, end == 0 ? lo : hi);
-            mpfi_add_ui(q, part, 3);
-            mpfi_mul(q, q, part);
-            mpfi_div_ui(q, q, 6);
-            hull_into(r, &have, q);
+            arb_set_arf(part, end == 0 ? lo : hi);
+            arb_add_ui(q, part, 3, wp);
+            arb_mul(q, q, part, wp);
+            arb_div_ui(q, q, 6, wp);
+            hull_into(r, &have, q, wp);
         }
-        if (mpfr_cmp_d(lo, -1.5) <= 0 && mpfr_cmp_d(hi, -1.5) >= 0) {
-            mpfi_set_d(q, -0.375); /* exact in binary */
-            hull_into(r, &have, q);
+        arb_set_d(q, -1.5); /* exact in binary, as is -3/8 */
+        if (arf_cmp(lo, arb_midref(q)) <= 0 && arf_cmp(hi, arb_midref(q)) >= 0) {
+            arb_set_d(q, -0.375);
+            hull_into(r, &have, q, wp);
         }
     }
-    mpfi_set(y, r);
-    mpfi_clear(part);
-    mpfi_clear(q);
-    mpfi_clear(r);
-    mpfr_clear(lo);
-    mpfr_clear(hi);
-    mpfr_clear(three);
-    mpfr_clear(mthree);
+    arb_set_round(y, r, prec);
+    arb_clear(part);
+    arb_clear(q);
+    arb_clear(r);
+    arf_clear(lo);
+    arf_clear(hi);
+    arf_clear(three);
+    arf_clear(mthree);
 }
 
-void ival_expr_act(mpfi_t y, const mpfi_t x, const void *expr)
+void ival_expr_act(arb_t y, const arb_t x, const void *expr, mpfr_prec_t prec)
 {
-    expr_eval_ival(y, (const expr_t *)expr, x);
+    expr_eval_ival(y, (const expr_t *)expr, x, prec);
 }
 
 /* ------------------------------------------------- derivative enclosures */
 
 /* SiLU_a'(z) = s + a z s (1 - s), s = sigma(a z); naive composition. */
-void dival_silu_a(mpfi_t y, const mpfi_t x, const void *a)
+void dival_silu_a(arb_t y, const arb_t x, const void *a, mpfr_prec_t prec)
 {
-    mpfr_prec_t wp = mpfi_get_prec(y) + 8;
-    mpfi_t s, t;
-    mpfi_init2(s, wp);
-    mpfi_init2(t, wp);
-    mpfi_mul(t, x, (mpfi_srcptr)a);
-    ival_sigmoid(s, t);
-    mpfi_mul(t, t, s);
-    mpfi_ui_sub(s, 1, s);
-    mpfi_mul(t, t, s);
-    mpfi_ui_sub(s, 1, s); /* back to sigma(a z); 1 - (1 - s) only widens */
-    mpfi_add(y, s, t);
-    mpfi_clear(s);
-    mpfi_clear(t);
+    mpfr_prec_t wp = prec + 8;
+    arb_t s, t;
+    arb_init(s);
+    arb_init(t);
+    arb_mul(t, x, (arb_srcptr)a, wp);
+    ival_sigmoid(s, t, wp);
+    arb_mul(t, t, s, wp);
+    arb_sub_ui(s, s, 1, wp);
+    arb_neg(s, s);
+    arb_mul(t, t, s, wp);
+    arb_sub_ui(s, s, 1, wp);
+    arb_neg(s, s); /* back to sigma(a z); 1 - (1 - s) only widens */
+    arb_add(y, s, t, prec);
+    arb_clear(s);
+    arb_clear(t);
 }
 
 /* ELU'(z) = 1 for z > 0, alpha e^z for z < 0: the hull over x. */
-void dival_elu(mpfi_t y, const mpfi_t x, const void *alpha)
+void dival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
 {
-    mpfr_prec_t wp = mpfi_get_prec(y) + 8;
-    mpfi_t part, r;
-    mpfr_t zero;
-    int have = 0;
-    mpfi_init2(part, wp);
-    mpfi_init2(r, wp);
-    mpfr_init2(zero, 2);
-    mpfr_set_zero(zero, 1);
-    if (mpfi_nan_p(x)) {
-        special_ival_set_nan(r);
-    } else {
-        if (mpfr_sgn(&x->left) < 0) {
-            if (mpfr_sgn(&x->right) < 0)
-                mpfi_set(part, x);
-            else
-                mpfi_interv_fr(part, &x->left, zero);
-            mpfi_exp(part, part);
-            if (alpha)
-                mpfi_mul(part, part, (mpfi_srcptr)alpha);
-            hull_into(r, &have, part);
-        }
-        if (mpfr_sgn(&x->right) >= 0) {
-            mpfi_set_ui(part, 1);
-            hull_into(r, &have, part);
-        }
-    }
-    mpfi_set(y, r);
-    mpfi_clear(part);
-    mpfi_clear(r);
-    mpfr_clear(zero);
+    elu_pieces(y, x, alpha, arb_exp, 1, prec);
 }
 
 /* ------------------------------------------------------ double versions */
@@ -367,26 +424,28 @@ const act_info_t *act_find(const char *name)
     return NULL;
 }
 
-static void act_init_blank(act_t *f, mpfr_prec_t prec)
+static void act_init_blank(act_t *f)
 {
     memset(f, 0, sizeof *f);
-    mpfi_init2(f->param, prec);
-    mpfi_set_ui(f->param, 1);
+    arb_init(f->param);
+    arb_one(f->param);
     f->param_d = 1.0;
 }
 
-static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errsz);
+static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errsz,
+                              mpfr_prec_t prec);
 
 int act_init_name(act_t *f, const char *spec, char *err, size_t errsz, mpfr_prec_t prec)
 {
-    act_init_blank(f, prec);
-    if (act_init_name_body(f, spec, err, errsz) == 0)
+    act_init_blank(f);
+    if (act_init_name_body(f, spec, err, errsz, prec) == 0)
         return 0;
     act_clear(f); /* nothing left for the caller to clear */
     return -1;
 }
 
-static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errsz)
+static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errsz,
+                              mpfr_prec_t prec)
 {
     char name[64];
     const char *colon = strchr(spec, ':');
@@ -412,7 +471,7 @@ static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errs
         char *end;
         double d = strtod(ptext, &end);
         if (*ptext == '\0' || *end != '\0' || !isfinite(d) ||
-            mpfi_set_str(f->param, ptext, 10) != 0 || !special_ival_is_finite(f->param)) {
+            ival_set_str(f->param, ptext, prec) != 0) {
             snprintf(err, errsz, "parameter %s of '%s' is not a finite number: '%.40s'",
                      info->param_name, name, ptext);
             return -1;
@@ -436,7 +495,8 @@ static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errs
 
 int act_init_expr(act_t *f, const char *text, char *err, size_t errsz, mpfr_prec_t prec)
 {
-    act_init_blank(f, prec);
+    (void)prec; /* nothing is rounded here */
+    act_init_blank(f);
     f->expr = expr_parse(text, err, errsz);
     if (!f->expr) {
         act_clear(f);
@@ -461,12 +521,13 @@ int act_init_spec(act_t *f, const char *spec, char *err, size_t errsz, mpfr_prec
     return act_init_expr(f, spec, err, errsz, prec);
 }
 
-void act_init_silu_a(act_t *f, const mpfi_t a, mpfr_prec_t prec)
+void act_init_silu_a(act_t *f, const arb_t a, mpfr_prec_t prec)
 {
-    act_init_blank(f, prec);
+    (void)prec; /* a is copied exactly */
+    act_init_blank(f);
     f->info = act_find("silu_a");
-    mpfi_set(f->param, a);
-    f->param_d = mpfi_get_d(a);
+    arb_set(f->param, a);
+    f->param_d = arf_get_d(arb_midref(a), ARF_RND_NEAR);
     f->ival = ival_silu_a;
     f->ctx = f->param;
     snprintf(f->name, sizeof f->name, "silu_a:%.17g", f->param_d);
@@ -474,40 +535,39 @@ void act_init_silu_a(act_t *f, const mpfi_t a, mpfr_prec_t prec)
 
 void act_clear(act_t *f)
 {
-    mpfi_clear(f->param);
+    arb_clear(f->param);
     expr_free(f->expr);
     expr_free(f->dexpr);
     f->expr = NULL;
     f->dexpr = NULL;
 }
 
-void act_eval_ival(mpfi_t y, const mpfi_t x, const void *ctx)
+void act_eval_ival(arb_t y, const arb_t x, const void *ctx, mpfr_prec_t prec)
 {
     const act_t *f = ctx;
-    f->ival(y, x, f->ctx);
+    f->ival(y, x, f->ctx, prec);
 }
 
-void act_eval_dival(mpfi_t dy, const mpfi_t x, const void *ctx)
+void act_eval_dival(arb_t dy, const arb_t x, const void *ctx, mpfr_prec_t prec)
 {
     const act_t *f = ctx;
     if (f->expr)
-        expr_eval_dival(dy, f->expr, x);
+        expr_eval_dival(dy, f->expr, x, prec);
     else if (f->dexpr)
-        expr_eval_dival(dy, f->dexpr, x);
+        expr_eval_dival(dy, f->dexpr, x, prec);
     else if (f->info && f->info->dival)
-        f->info->dival(dy, x, f->ctx);
+        f->info->dival(dy, x, f->ctx, prec);
     else
-        special_ival_set_nan(dy);
+        arb_indeterminate(dy);
 }
 
-void act_eval_point(mpfi_t y, const act_t *f, const mpfr_t x)
+void act_eval_point(arb_t y, const act_t *f, const mpfr_t x, mpfr_prec_t prec)
 {
-    mpfi_t t;
-    mpfr_prec_t p = mpfr_get_prec(x);
-    mpfi_init2(t, p > mpfi_get_prec(y) ? p : mpfi_get_prec(y));
-    mpfi_set_fr(t, x); /* exact: t is at least as precise as x */
-    f->ival(y, t, f->ctx);
-    mpfi_clear(t);
+    arb_t t;
+    arb_init(t);
+    arf_set_mpfr(arb_midref(t), x); /* exact: a point */
+    f->ival(y, t, f->ctx, prec);
+    arb_clear(t);
 }
 
 double act_eval_d(const act_t *f, double x)

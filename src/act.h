@@ -1,6 +1,6 @@
 /* Activation functions: the built-in registry and activations written as
- * expressions.  Every activation has an interval evaluation of type
- * ival_act_fn (mlp.h) that encloses phi over the whole argument interval,
+ * expressions.  Every activation has a ball evaluation of type
+ * ival_act_fn (mlp.h) that encloses phi over the whole argument ball,
  * and a point evaluation (as an enclosure, and in doubles for optimisers). */
 #ifndef ATTNCHECK_ACT_H
 #define ATTNCHECK_ACT_H
@@ -9,26 +9,26 @@
 #include "mlp.h"
 #include "expr.h"
 
-/* Built-in interval evaluations (ctx as noted; NULL where unused).
+/* Built-in ball evaluations (ctx as noted; NULL where unused).
  * ival_relu, ival_silu_a and ival_sigmoid come from mlp.h. */
-void ival_identity(mpfi_t y, const mpfi_t x, const void *unused);
-void ival_silu(mpfi_t y, const mpfi_t x, const void *unused);
-void ival_sigmoid_act(mpfi_t y, const mpfi_t x, const void *unused);
-void ival_tanh_act(mpfi_t y, const mpfi_t x, const void *unused);
-void ival_softplus_act(mpfi_t y, const mpfi_t x, const void *unused);
+void ival_identity(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
+void ival_silu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
+void ival_sigmoid_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
+void ival_tanh_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
+void ival_softplus_act(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
 /* GELU(z) = z Phi(z), Phi the standard normal CDF (through erfc). */
-void ival_gelu(mpfi_t y, const mpfi_t x, const void *unused);
+void ival_gelu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
 /* GELU_tanh(z) = z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))). */
-void ival_gelu_tanh(mpfi_t y, const mpfi_t x, const void *unused);
-/* ELU(z) = z for z > 0, alpha (e^z - 1) otherwise; ctx is const mpfi_t
+void ival_gelu_tanh(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
+/* ELU(z) = z for z > 0, alpha (e^z - 1) otherwise; ctx is const arb_t
  * alpha, or NULL for alpha = 1. */
-void ival_elu(mpfi_t y, const mpfi_t x, const void *alpha);
+void ival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec);
 /* Mish(z) = z tanh(softplus(z)). */
-void ival_mish(mpfi_t y, const mpfi_t x, const void *unused);
+void ival_mish(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
 /* Hardswish(z) = z min(max(z + 3, 0), 6) / 6, range computed piece by piece. */
-void ival_hardswish(mpfi_t y, const mpfi_t x, const void *unused);
+void ival_hardswish(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
 /* An expression activation; ctx is const expr_t *. */
-void ival_expr_act(mpfi_t y, const mpfi_t x, const void *expr);
+void ival_expr_act(arb_t y, const arb_t x, const void *expr, mpfr_prec_t prec);
 
 typedef struct {
     const char *name;          /* "gelu" */
@@ -54,7 +54,7 @@ const act_info_t *act_find(const char *name);
 typedef struct {
     const act_info_t *info;   /* NULL for an expression */
     char name[96];            /* "silu_a:1.702", "gelu", "expr" */
-    mpfi_t param;             /* the parameter's enclosure (when info->param_name) */
+    arb_t param;              /* the parameter's enclosure (when info->param_name) */
     double param_d;           /* the same, nearest double (for eval_d) */
     expr_t *expr;             /* owned (expressions only) */
     expr_t *dexpr;            /* owned: info->expr_src parsed, for derivatives */
@@ -71,19 +71,19 @@ int act_init_expr(act_t *f, const char *text, char *err, size_t errsz, mpfr_prec
 /* A built-in name when one matches, else an expression (for --target). */
 int act_init_spec(act_t *f, const char *spec, char *err, size_t errsz, mpfr_prec_t prec);
 /* SiLU_a with the parameter a given as an enclosure. */
-void act_init_silu_a(act_t *f, const mpfi_t a, mpfr_prec_t prec);
+void act_init_silu_a(act_t *f, const arb_t a, mpfr_prec_t prec);
 void act_clear(act_t *f);
 
 /* ival_act_fn with ctx = const act_t *. */
-void act_eval_ival(mpfi_t y, const mpfi_t x, const void *f);
-/* y encloses phi(x) at the point x, at y's precision. */
-void act_eval_point(mpfi_t y, const act_t *f, const mpfr_t x);
+void act_eval_ival(arb_t y, const arb_t x, const void *f, mpfr_prec_t prec);
+/* y encloses phi(x) at the point x, at prec. */
+void act_eval_point(arb_t y, const act_t *f, const mpfr_t x, mpfr_prec_t prec);
 /* dy encloses phi' over x (one-sided derivatives where phi has a kink), for
  * the mean-value form; NaN when no bound is known.  ctx = const act_t *. */
-void act_eval_dival(mpfi_t dy, const mpfi_t x, const void *f);
+void act_eval_dival(arb_t dy, const arb_t x, const void *f, mpfr_prec_t prec);
 /* Derivatives of the parametric built-ins (ctx as for their values). */
-void dival_silu_a(mpfi_t y, const mpfi_t x, const void *a);
-void dival_elu(mpfi_t y, const mpfi_t x, const void *alpha);
+void dival_silu_a(arb_t y, const arb_t x, const void *a, mpfr_prec_t prec);
+void dival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec);
 /* phi(x) in doubles: not certified (optimisers, plots). */
 double act_eval_d(const act_t *f, double x);
 /* One-line formula for reports ("x*sigmoid(1.702*x)" for expressions). */

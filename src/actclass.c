@@ -218,19 +218,19 @@ int ac_member_act(act_t *f, const ac_member_t *m, mpfr_prec_t prec)
 }
 
 /* y = the value of a parameter's text (an enclosure). */
-static void par_ival(mpfi_t y, const char *txt)
+static void par_ival(arb_t y, const char *txt, mpfr_prec_t prec)
 {
     char err[100];
     expr_t *e = expr_parse(txt, err, sizeof err);
-    mpfi_t x;
-    mpfi_init2(x, 16);
-    mpfi_set_ui(x, 0);
+    arb_t x;
+    arb_init(x);
+    arb_set_ui(x, 0);
     if (e)
-        expr_eval_ival(y, e, x);
+        expr_eval_ival(y, e, x, prec);
     else
-        special_ival_set_nan(y);
+        arb_indeterminate(y);
     expr_free(e);
-    mpfi_clear(x);
+    arb_clear(x);
 }
 
 void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls)
@@ -246,11 +246,12 @@ void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls)
 
 void ac_result_init(ac_result_t *r, mpfr_prec_t prec)
 {
+    (void)prec;
     memset(r, 0, sizeof *r);
-    mpfi_init2(r->gap, prec);
+    arb_init(r->gap);
 }
 
-void ac_result_clear(ac_result_t *r) { mpfi_clear(r->gap); }
+void ac_result_clear(ac_result_t *r) { arb_clear(r->gap); }
 
 /* The same activation at another precision. */
 static int act_reinit(act_t *g, const act_t *f, mpfr_prec_t prec)
@@ -277,10 +278,10 @@ static int exact_test(ac_result_t *res, const act_t *phi, mpfr_prec_t prec)
     mpfr_init2(L, 16);
     mpfr_set_d(L, AC_L, MPFR_RNDU);
     supnorm_diff(&s, phi, &f, L, &o, prec);
-    mpfi_set(res->gap, s.sup);
+    arb_set(res->gap, s.sup);
     res->boxes = s.boxes;
-    int sup_ok = mpfr_zero_p(&s.sup->left) && mpfr_number_p(&s.sup->right) &&
-                 mpfr_cmp_d(&s.sup->right, AC_MEMBER_TOL) <= 0;
+    int sup_ok = arb_is_finite(s.sup) && ival_lo_d(s.sup) <= 0 &&
+                 ival_hi_d(s.sup) <= AC_MEMBER_TOL;
     supnorm_clear(&s);
     mpfr_clear(L);
     act_clear(&f);
@@ -295,25 +296,25 @@ static int exact_test(ac_result_t *res, const act_t *phi, mpfr_prec_t prec)
         gmp_randstate_t st;
         actclass_rand_init(st, 7, 77);
         mpfr_t x;
-        mpfi_t y1, y2;
+        arb_t y1, y2;
         mpfr_init2(x, 32);
-        mpfi_init2(y1, p);
-        mpfi_init2(y2, p);
+        arb_init(y1);
+        arb_init(y2);
         double hi = 0;
         for (int k = 0; k < 16; k++) {
             long num = (long)gmp_urandomm_ui(st, 2 * 640 + 1) - 640;
             mpfr_set_si_2exp(x, num, -6, MPFR_RNDN); /* k/64 in [-10, 10], exact */
-            act_eval_point(y1, &g, x);
-            act_eval_point(y2, &h, x);
-            mpfi_sub(y1, y1, y2);
-            pw_ok &= mpfi_is_inside_ui(0, y1) > 0 || (mpfr_zero_p(&y1->left) && mpfr_zero_p(&y1->right));
-            mpfi_abs(y1, y1);
-            hi = fmax(hi, mpfr_get_d(&y1->right, MPFR_RNDU));
+            act_eval_point(y1, &g, x, p);
+            act_eval_point(y2, &h, x, p);
+            arb_sub(y1, y1, y2, p);
+            pw_ok &= arb_is_finite(y1) && arb_contains_zero(y1);
+            ival_abs(y1, y1, p);
+            hi = fmax(hi, ival_hi_d(y1));
         }
         res->pw_hi[round] = hi;
         mpfr_clear(x);
-        mpfi_clear(y1);
-        mpfi_clear(y2);
+        arb_clear(y1);
+        arb_clear(y2);
         gmp_randclear(st);
         act_clear(&g);
         act_clear(&h);
@@ -378,7 +379,7 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
                 ac_member_set(&t.m, k, act_snap_dyadic(v[k], 6));
             if (exact_test(&t, phi, prec)) {
                 r->m = t.m;
-                mpfi_set(r->gap, t.gap);
+                arb_set(r->gap, t.gap);
                 r->boxes = t.boxes;
                 r->pointwise_ok = 1;
                 memcpy(r->pw_hi, t.pw_hi, sizeof t.pw_hi);
@@ -406,115 +407,116 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
 
 /* ------------------------------------------------------- the head */
 
-void ac_head_check(mpfi_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const mpfi_t kappa,
+void ac_head_check(arb_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const arb_t kappa,
                    int cls, const act_t *phi, int self_mask, int formula_mut, long n,
                    unsigned long seed, mpfr_prec_t prec)
 {
     const long d = 3, D = d + 1 + cls, bias = d + cls;
-    mpfi_t p[AC_NPAR], z, Q, sg, t, t2;
+    arb_t p[AC_NPAR], z, Q, sg, t, t2;
     for (int k = 0; k < AC_NPAR; k++) {
-        mpfi_init2(p[k], prec);
-        par_ival(p[k], m->txt[k]);
+        arb_init(p[k]);
+        par_ival(p[k], m->txt[k], prec);
     }
-    mpfi_init2(z, prec);
-    mpfi_init2(Q, prec);
-    mpfi_init2(sg, prec);
-    mpfi_init2(t, prec);
-    mpfi_init2(t2, prec);
+    arb_init(z);
+    arb_init(Q);
+    arb_init(sg);
+    arb_init(t);
+    arb_init(t2);
     gmp_randstate_t st;
     actclass_rand_init(st, seed, 91);
     imat_t X, w, u, Xh, Y, ref, Z;
-    imat_init(X, n, d, prec);
-    imat_init(w, d, 1, prec);
-    imat_init(u, 1, d, prec);
+    imat_init(X, n, d);
+    imat_init(w, d, 1);
+    imat_init(u, 1, d);
     imat_randtest_dyadic(X, st, AC_WEIGHT_BITS);
     imat_randtest_dyadic(w, st, AC_WEIGHT_BITS);
     imat_randtest_dyadic(u, st, AC_WEIGHT_BITS);
     gmp_randclear(st);
-    imat_init(Z, n, 1, prec);
-    imat_mul(Z, X, w);
+    imat_init(Z, n, 1);
+    imat_mul(Z, X, w, prec);
     imat_max_abs_upper(zmax, Z);
 
     /* stream: row 0 = e_bias; row i = [x_i, (1), 0] */
-    imat_init(Xh, n + 1, D, prec);
-    mpfi_set_ui(imat_entry(Xh, 0, bias), 1);
+    imat_init(Xh, n + 1, D);
+    arb_set_ui(imat_entry(Xh, 0, bias), 1);
     imat_set_block(Xh, 1, 0, X);
     for (long i = 1; cls && i <= n; i++)
-        mpfi_set_ui(imat_entry(Xh, i, d), 1);
+        arb_set_ui(imat_entry(Xh, i, d), 1);
     attn_head_t h;
-    attn_head_init(h, D, 1, prec);
+    attn_head_init(h, D, 1);
     for (long j = 0; j < d; j++) {
-        mpfi_mul(imat_entry(h->W_Q, j, 0), imat_entry(w, j, 0), p[AC_AL]);
-        mpfi_mul(imat_entry(h->W_K, j, 0), imat_entry(w, j, 0), p[AC_BE]);
-        mpfi_mul(imat_entry(h->W_V, j, 0), imat_entry(w, j, 0), p[AC_G]);
-        mpfi_set(imat_entry(h->W_O, 0, j), imat_entry(u, 0, j));
+        arb_mul(imat_entry(h->W_Q, j, 0), imat_entry(w, j, 0), p[AC_AL], prec);
+        arb_mul(imat_entry(h->W_K, j, 0), imat_entry(w, j, 0), p[AC_BE], prec);
+        arb_mul(imat_entry(h->W_V, j, 0), imat_entry(w, j, 0), p[AC_G], prec);
+        arb_set(imat_entry(h->W_O, 0, j), imat_entry(u, 0, j));
     }
     if (cls) {
-        mpfi_set(imat_entry(h->W_Q, d, 0), p[AC_A0]);
-        mpfi_set(imat_entry(h->W_K, d, 0), p[AC_B0]);
-        mpfi_set(imat_entry(h->W_V, d, 0), p[AC_G0]);
+        arb_set(imat_entry(h->W_Q, d, 0), p[AC_A0]);
+        arb_set(imat_entry(h->W_K, d, 0), p[AC_B0]);
+        arb_set(imat_entry(h->W_V, d, 0), p[AC_G0]);
     }
-    mpfi_set(imat_entry(h->W_K, bias, 0), kappa);
-    mpfi_set(imat_entry(h->W_V, bias, 0), p[AC_C]);
+    arb_set(imat_entry(h->W_K, bias, 0), kappa);
+    arb_set(imat_entry(h->W_V, bias, 0), p[AC_C]);
     mask_t M;
     if (self_mask)
         mask_self(&M, n + 1);
     else
         mask_self_bias(&M, n + 1);
-    imat_init(Y, n + 1, D, prec);
+    imat_init(Y, n + 1, D);
     attn_head_apply(Y, h, Xh, &M, prec);
 
     /* reference rows: phi(z) u, or the formula */
-    imat_init(ref, n + 1, D, prec);
+    imat_init(ref, n + 1, D);
     imat_set(ref, Y);
     for (long i = 1; i <= n; i++) {
-        mpfi_ptr zi = imat_entry(Z, i - 1, 0);
+        arb_ptr zi = imat_entry(Z, i - 1, 0);
         if (phi) {
-            phi->ival(t, zi, phi->ctx);
+            phi->ival(t, zi, phi->ctx, prec);
         } else {
             /* Q = (al z + a0)(be z + be0 - kappa); G0: be0 = 0 in the head */
-            mpfi_mul(Q, p[AC_AL], zi);
+            arb_mul(Q, p[AC_AL], zi, prec);
             if (cls)
-                mpfi_add(Q, Q, p[AC_A0]);
-            mpfi_mul(t, p[AC_BE], zi);
+                arb_add(Q, Q, p[AC_A0], prec);
+            arb_mul(t, p[AC_BE], zi, prec);
             if (cls)
-                mpfi_add(t, t, p[AC_B0]);
+                arb_add(t, t, p[AC_B0], prec);
             if (formula_mut != 1)
-                mpfi_sub(t, t, kappa);
-            mpfi_mul(Q, Q, t);
-            ival_sigmoid(sg, Q);
-            mpfi_mul(t, p[AC_G], zi);
+                arb_sub(t, t, kappa, prec);
+            arb_mul(Q, Q, t, prec);
+            ival_sigmoid(sg, Q, prec);
+            arb_mul(t, p[AC_G], zi, prec);
             if (cls)
-                mpfi_add(t, t, p[AC_G0]);
-            mpfi_ui_sub(t2, 1, sg);
+                arb_add(t, t, p[AC_G0], prec);
+            arb_sub_ui(t2, sg, 1, prec);
+            arb_neg(t2, t2);
             if (formula_mut == 2) {
-                mpfi_mul(t, t, t2);
-                mpfi_mul(t2, sg, p[AC_C]);
+                arb_mul(t, t, t2, prec);
+                arb_mul(t2, sg, p[AC_C], prec);
             } else {
-                mpfi_mul(t, t, sg);
-                mpfi_mul(t2, t2, p[AC_C]);
+                arb_mul(t, t, sg, prec);
+                arb_mul(t2, t2, p[AC_C], prec);
             }
-            mpfi_add(t, t, t2);
+            arb_add(t, t, t2, prec);
         }
         for (long j = 0; j < D; j++) {
             if (j < d)
-                mpfi_mul(imat_entry(ref, i, j), t, imat_entry(u, 0, j));
+                arb_mul(imat_entry(ref, i, j), t, imat_entry(u, 0, j), prec);
             else
-                mpfi_set_ui(imat_entry(ref, i, j), 0);
+                arb_set_ui(imat_entry(ref, i, j), 0);
         }
     }
-    mpfi_t Eabs;
-    mpfi_init2(Eabs, prec);
-    error_metric(E, Eabs, ref, Y, 1, n, D);
+    arb_t Eabs;
+    arb_init(Eabs);
+    error_metric(E, Eabs, ref, Y, 1, n, D, prec);
     scale_of(S, ref, 1, n, D);
-    mpfi_clear(Eabs);
+    arb_clear(Eabs);
     mask_clear(&M);
     attn_head_clear(h);
     imat_clear(X); imat_clear(w); imat_clear(u); imat_clear(Xh);
     imat_clear(Y); imat_clear(ref); imat_clear(Z);
     for (int k = 0; k < AC_NPAR; k++)
-        mpfi_clear(p[k]);
-    mpfi_clear(z); mpfi_clear(Q); mpfi_clear(sg); mpfi_clear(t); mpfi_clear(t2);
+        arb_clear(p[k]);
+    arb_clear(z); arb_clear(Q); arb_clear(sg); arb_clear(t); arb_clear(t2);
 }
 
 /* ------------------------------------------------------- baseline */

@@ -30,7 +30,7 @@ typedef struct {
     ac_member_t m;
     char verdict[160];   /* "exact member (witness ...)", "not a member (proof: ...)", ... */
     char params[200];    /* the member's parameters, readable */
-    mpfi_t gap;          /* certified sup |phi - member| on [-L, L] */
+    arb_t gap;          /* certified sup |phi - member| on [-L, L] */
     long boxes;
     int pointwise_ok;    /* exact members: pointwise enclosures contain 0, shrink */
     double pw_hi[2];     /* largest pointwise hi at prec and prec + 64 */
@@ -68,7 +68,7 @@ int ac_member_act(act_t *f, const ac_member_t *m, mpfr_prec_t prec);
  * formula's Q uses be0 - kappa).  cls 0: stream [x, bias]; 1: [x, 1, bias].
  * S gets the largest output magnitude.  formula_mut: 1 drops kappa from the
  * formula, 2 swaps the roles of sigma(Q) and 1 - sigma(Q).  zmax: hi |z|. */
-void ac_head_check(mpfi_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const mpfi_t kappa,
+void ac_head_check(arb_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const arb_t kappa,
                    int cls, const act_t *phi, int self_mask, int formula_mut, long n,
                    unsigned long seed, mpfr_prec_t prec);
 

@@ -6,67 +6,147 @@
 #include <string.h>
 #include "attn.h"
 
+/* ------------------------------------------------------------------ masks */
+
 void mask_init(mask_t *M, long n)
 {
     M->n = n;
-    M->m = calloc((size_t)(n * n), 1);
+    M->start = ball_calloc((size_t)(n > 0 ? n : 1), sizeof *M->start);
+    M->len = ball_calloc((size_t)(n > 0 ? n : 1), sizeof *M->len);
+    M->cap = n > 0 ? n : 1;
+    M->key = ball_malloc(sizeof *M->key * (size_t)M->cap);
+    M->nnz = 0;
 }
 
 void mask_clear(mask_t *M)
 {
-    free(M->m);
-    M->m = NULL;
-    M->n = 0;
+    free(M->start);
+    free(M->len);
+    free(M->key);
+    M->start = M->len = M->key = NULL;
+    M->n = M->nnz = M->cap = 0;
+}
+
+static void mask_reserve(mask_t *M, long extra)
+{
+    if (M->nnz + extra <= M->cap)
+        return;
+    long cap = M->cap;
+    while (cap < M->nnz + extra)
+        cap *= 2;
+    M->key = ball_realloc(M->key, sizeof *M->key * (size_t)cap);
+    M->cap = cap;
+}
+
+int mask_add(mask_t *M, long i, long j)
+{
+    if (i < 0 || i >= M->n || j < 0 || j >= M->n)
+        return -1;
+    if (M->len[i] == 0) {
+        M->start[i] = M->nnz;
+    } else {
+        long last = M->key[M->start[i] + M->len[i] - 1];
+        if (last == j)
+            return 0; /* a repeat */
+        if (last > j || M->start[i] + M->len[i] != M->nnz) /* unsorted, or another row since */
+            return -1;
+    }
+    mask_reserve(M, 1);
+    M->key[M->nnz++] = j;
+    M->len[i]++;
+    return 0;
+}
+
+void mask_set_row(mask_t *M, long i, const long *keys, long k)
+{
+    if (k > M->len[i]) { /* the old place is too small: move the row to the end */
+        mask_reserve(M, k);
+        M->start[i] = M->nnz;
+        M->nnz += k;
+    }
+    memcpy(M->key + M->start[i], keys, sizeof *keys * (size_t)k);
+    M->len[i] = k;
+}
+
+void mask_copy(mask_t *dst, const mask_t *src)
+{
+    mask_clear(dst);
+    mask_init(dst, src->n);
+    for (long i = 0; i < src->n; i++)
+        for (long t = 0; t < src->len[i]; t++)
+            mask_add(dst, i, mask_row(src, i)[t]);
+}
+
+int mask_allows(const mask_t *M, long i, long j)
+{
+    const long *k = mask_row(M, i);
+    long lo = 0, hi = M->len[i];
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (k[mid] < j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < M->len[i] && k[lo] == j;
 }
 
 void mask_causal(mask_t *M, long n)
 {
     mask_init(M, n);
+    mask_reserve(M, n * (n + 1) / 2);
     for (long i = 0; i < n; i++)
         for (long j = 0; j <= i; j++)
-            mask_at(M, i, j) = 1;
+            mask_add(M, i, j);
 }
 
 void mask_self_bias(mask_t *M, long n)
 {
     mask_init(M, n);
-    for (long i = 0; i < n; i++)
-        mask_at(M, i, i) = mask_at(M, i, 0) = 1;
+    mask_reserve(M, 2 * n);
+    for (long i = 0; i < n; i++) {
+        mask_add(M, i, 0);
+        mask_add(M, i, i);
+    }
 }
 
 void mask_self(mask_t *M, long n)
 {
     mask_init(M, n);
     for (long i = 0; i < n; i++)
-        mask_at(M, i, i) = 1;
+        mask_add(M, i, i);
 }
 
 void mask_full(mask_t *M, long n)
 {
     mask_init(M, n);
-    memset(M->m, 1, (size_t)(n * n));
+    mask_reserve(M, n * n);
+    for (long i = 0; i < n; i++)
+        for (long j = 0; j < n; j++)
+            mask_add(M, i, j);
 }
 
+/* ------------------------------------------------------------------ heads */
 
-void attn_head_init(attn_head_t h, long D, long r, mpfr_prec_t prec)
+void attn_head_init(attn_head_t h, long D, long r)
 {
-    imat_init(h->W_Q, D, r, prec);
-    imat_init(h->W_K, D, r, prec);
-    imat_init(h->W_V, D, r, prec);
-    imat_init(h->W_O, r, D, prec);
-    mpfi_init2(h->tau, prec);
-    mpfi_set_ui(h->tau, 1);
+    imat_init(h->W_Q, D, r);
+    imat_init(h->W_K, D, r);
+    imat_init(h->W_V, D, r);
+    imat_init(h->W_O, r, D);
+    arb_init(h->tau);
+    arb_one(h->tau);
     h->qk_full = h->ov_full = 0;
 }
 
-void attn_head_init_full(attn_head_t h, long D, mpfr_prec_t prec)
+void attn_head_init_full(attn_head_t h, long D)
 {
-    imat_init(h->W_Q, D, D, prec);
-    imat_init(h->W_K, 0, 0, prec);
-    imat_init(h->W_V, D, D, prec);
-    imat_init(h->W_O, 0, 0, prec);
-    mpfi_init2(h->tau, prec);
-    mpfi_set_ui(h->tau, 1);
+    imat_init(h->W_Q, D, D);
+    imat_init(h->W_K, 0, 0);
+    imat_init(h->W_V, D, D);
+    imat_init(h->W_O, 0, 0);
+    arb_init(h->tau);
+    arb_one(h->tau);
     h->qk_full = h->ov_full = 1;
 }
 
@@ -76,85 +156,27 @@ void attn_head_clear(attn_head_t h)
     imat_clear(h->W_K);
     imat_clear(h->W_V);
     imat_clear(h->W_O);
-    mpfi_clear(h->tau);
+    arb_clear(h->tau);
 }
 
-void attn_head_logits(imat_t S, const attn_head_t h, const imat_t X,
-                      const mask_t *M, mpfr_prec_t prec)
-{
-    long N = X->rows;
-    imat_t Q, K;
-    imat_init(Q, N, h->W_Q->cols, prec);
-    imat_mul(Q, X, h->W_Q);
-    /* Full form: s_ij = q_i . x_j with q = X W_QK; factored: q_i . k_j. */
-    if (h->qk_full) {
-        imat_init(K, 0, 0, prec);
-    } else {
-        imat_init(K, N, h->W_K->cols, prec);
-        imat_mul(K, X, h->W_K);
-    }
-    const imat_struct *keys = h->qk_full ? X : K;
-    mpfi_t t;
-    mpfi_init2(t, prec);
-    for (long i = 0; i < N; i++)
-        for (long j = 0; j < N; j++) {
-            if (M && !mask_at(M, i, j))
-                continue;
-            mpfi_ptr s = imat_entry(S, i, j);
-            mpfi_set_ui(s, 0);
-            for (long k = 0; k < Q->cols; k++) {
-                mpfi_srcptr q = imat_entry(Q, i, k), x = imat_entry(keys, j, k);
-                /* exact zeros (one-hot positions, block weights) add nothing */
-                if ((mpfr_zero_p(&q->left) && mpfr_zero_p(&q->right)) ||
-                    (mpfr_zero_p(&x->left) && mpfr_zero_p(&x->right)))
-                    continue;
-                mpfi_mul(t, q, x);
-                mpfi_add(s, s, t);
-            }
-            mpfi_mul(s, s, h->tau);
-        }
-    mpfi_clear(t);
-    imat_clear(Q);
-    imat_clear(K);
-}
+/* ---------------------------------------------------------------- softmax */
 
 /* Adaptive precision.  After the shift every term is e^x with x = s - m
  * <= ~0 and the row sum is >= ~1, so a term needs absolute accuracy
  * ~2^-prec only: e^x with hi(x) log2 e = -t is evaluated (and divided) at
- * max(ATTN_LOWPREC, prec - t + log2 t + ATTN_GUARD) bits.  MPFI rounds x outward to
- * that precision and encloses e^x and the quotient there, so each entry is
- * still a certified enclosure; it is only wider, by ~2^-(prec + GUARD) in
- * absolute terms (the widening back to prec bits is exact). */
+ * max(ATTN_LOWPREC, prec - t + log2 t + ATTN_GUARD) bits.  Arb encloses e^x
+ * and the quotient at that precision, so each entry is still a certified
+ * enclosure; it is only wider, by ~2^-(prec + GUARD) in absolute terms. */
 #define ATTN_LOWPREC 32
 #define ATTN_GUARD 16
 
-/* e^x with one exponential instead of MPFI's two: lo = e^lo(x) rounded
- * down; e^hi(x) = e^lo(x) e^w <= u + u (w + w^2), u = up(e^lo(x)), for
- * 0 <= w = hi - lo <= 1 (there e^w <= 1 + w + (e - 2) w^2); the small term
- * u (w + w^2) is formed at w's precision, the sum at y's, all rounded up.
- * y may alias x (w is taken first).  w, f: scratch of any precision. */
-static void exp_enclose(mpfi_ptr y, mpfi_srcptr x, mpfr_ptr w, mpfr_ptr f)
+static mpfr_prec_t term_prec(const arb_t x, mpfr_prec_t prec)
 {
-    mpfr_sub(w, &x->right, &x->left, MPFR_RNDU);
-    if (mpfr_cmp_ui(w, 1) > 0 || mpfr_nan_p(w)) {
-        mpfi_exp(y, x);
-        return;
-    }
-    int inex = mpfr_exp(&y->left, &x->left, MPFR_RNDD);
-    mpfr_set(&y->right, &y->left, MPFR_RNDU); /* exact: same precision */
-    if (inex)
-        mpfr_nextabove(&y->right);
-    if (!mpfr_zero_p(w)) {
-        mpfr_sqr(f, w, MPFR_RNDU);
-        mpfr_add(f, f, w, MPFR_RNDU);
-        mpfr_mul(f, f, &y->right, MPFR_RNDU);
-        mpfr_add(&y->right, &y->right, f, MPFR_RNDU);
-    }
-}
-
-static mpfr_prec_t term_prec(mpfi_srcptr x, mpfr_prec_t prec)
-{
-    double t = -mpfr_get_d(&x->right, MPFR_RNDU) * 1.4426950408889634; /* bits below 1 */
+    arf_t u;
+    arf_init(u);
+    arb_get_ubound_arf(u, x, 53);
+    double t = -arf_get_d(u, ARF_RND_UP) * 1.4426950408889634; /* bits below 1 */
+    arf_clear(u);
     if (!(t > ATTN_GUARD)) /* also NaN */
         return prec;
     if (isinf(t)) /* e^-inf = 0: any precision encloses it */
@@ -164,121 +186,157 @@ static mpfr_prec_t term_prec(mpfi_srcptr x, mpfr_prec_t prec)
     return p <= ATTN_LOWPREC ? ATTN_LOWPREC : (mpfr_prec_t)p;
 }
 
-/* m = the largest upper end of row i's allowed logits (the softmax shift);
- * returns 0 when the row allows no key. */
-static int row_shift(mpfr_t m, const imat_t S, const mask_t *M, long i)
+/* The softmax of one row; adaptive: terms far below the row maximum at
+ * fewer bits (the reference path keeps prec everywhere). */
+static int softmax_row(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec, int adaptive)
 {
-    int any = 0;
-    for (long j = 0; j < S->cols; j++) {
-        if (M && !mask_at(M, i, j))
-            continue;
-        if (!any || mpfr_greater_p(&imat_entry(S, i, j)->right, m))
-            mpfr_set(m, &imat_entry(S, i, j)->right, MPFR_RNDU);
-        any = 1;
+    if (len <= 0)
+        return -1;
+    arf_t m, u;
+    arb_t z;
+    arf_init(m);
+    arf_init(u);
+    arb_init(z);
+    /* the shift: the largest upper end (a NaN logit keeps m NaN, and with it the row) */
+    for (long j = 0; j < len; j++) {
+        arb_get_ubound_arf(u, s + j, prec);
+        if (j == 0 || arf_is_nan(u) || (!arf_is_nan(m) && arf_cmp(u, m) > 0))
+            arf_set(m, u);
     }
-    return any;
+    mpfr_prec_t *pj = ball_malloc(sizeof *pj * (size_t)len);
+    for (long j = 0; j < len; j++) {
+        arb_sub_arf(a + j, s + j, m, prec);
+        pj[j] = adaptive ? term_prec(a + j, prec) : prec;
+        arb_exp(a + j, a + j, pj[j]);
+        arb_add(z, z, a + j, prec);
+    }
+    for (long j = 0; j < len; j++)
+        arb_div(a + j, a + j, z, pj[j]);
+    free(pj);
+    arf_clear(m);
+    arf_clear(u);
+    arb_clear(z);
+    return 0;
 }
 
-/* The softmax rows.  adaptive: terms far below the row maximum at fewer
- * bits and exp_enclose; otherwise every term at prec bits with MPFI's exp
- * (the reference the adaptive path is tested and benchmarked against). */
-static int softmax_rows(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec,
-                        int adaptive)
+int attn_softmax_row(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec)
 {
-    long N = S->rows;
+    return softmax_row(a, s, len, prec, 1);
+}
+
+int attn_softmax_row_uniform(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec)
+{
+    return softmax_row(a, s, len, prec, 0);
+}
+
+static int softmax_dense(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec,
+                         int adaptive)
+{
+    long N = S->rows, C = S->cols;
     int status = 0;
-    mpfr_t m, w, f;
-    mpfi_t z, lo;
-    mpfr_prec_t *pj = malloc(sizeof *pj * (size_t)(S->cols > 0 ? S->cols : 1));
-    mpfr_init2(m, prec);
-    mpfr_init2(w, 64);
-    mpfr_init2(f, 64);
-    mpfi_init2(z, prec);
-    mpfi_init2(lo, prec);
+    arb_struct *s = ball_malloc(sizeof *s * (size_t)(C > 0 ? C : 1)); /* shallow copies */
+    arb_ptr a = _arb_vec_init(C > 0 ? C : 1);
+    imat_zero(A);
     for (long i = 0; i < N; i++) {
-        if (!row_shift(m, S, M, i)) {
+        long len = M ? mask_row_len(M, i) : C;
+        for (long t = 0; t < len; t++)
+            s[t] = *imat_entry(S, i, M ? mask_row(M, i)[t] : t);
+        if (softmax_row(a, s, len, prec, adaptive) != 0) {
             status = -1;
-            for (long j = 0; j < S->cols; j++)
-                mpfi_set_ui(imat_entry(A, i, j), 0);
             continue;
         }
-        mpfi_set_ui(z, 0);
-        for (long j = 0; j < S->cols; j++) {
-            mpfi_ptr a = imat_entry(A, i, j);
-            if (M && !mask_at(M, i, j)) {
-                mpfi_set_ui(a, 0);
-                pj[j] = 0;
-                continue;
-            }
-            mpfi_sub_fr(a, imat_entry(S, i, j), m);
-            pj[j] = adaptive ? term_prec(a, prec) : prec;
-            if (!adaptive) {
-                mpfi_exp(a, a);
-            } else if (pj[j] < prec) {
-                mpfi_set_prec(lo, pj[j]);
-                mpfi_set(lo, a); /* outward */
-                exp_enclose(lo, lo, w, f);
-                mpfi_set(a, lo); /* exact: prec >= pj */
-            } else {
-                exp_enclose(a, a, w, f);
-            }
-            mpfi_add(z, z, a);
-        }
-        for (long j = 0; j < S->cols; j++) {
-            if (M && !mask_at(M, i, j))
-                continue;
-            mpfi_ptr a = imat_entry(A, i, j);
-            if (pj[j] < prec) {
-                mpfi_set_prec(lo, pj[j]);
-                mpfi_div(lo, a, z); /* rounded outward to pj bits */
-                mpfi_set(a, lo);
-            } else {
-                mpfi_div(a, a, z);
-            }
-        }
+        for (long t = 0; t < len; t++)
+            arb_swap(imat_entry(A, i, M ? mask_row(M, i)[t] : t), a + t);
     }
-    mpfr_clear(m);
-    mpfr_clear(w);
-    mpfr_clear(f);
-    mpfi_clear(z);
-    mpfi_clear(lo);
-    free(pj);
+    _arb_vec_clear(a, C > 0 ? C : 1);
+    free(s);
     return status;
 }
 
 int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
 {
-    return softmax_rows(A, S, M, prec, 1);
+    return softmax_dense(A, S, M, prec, 1);
 }
 
 int attn_softmax_uniform(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec)
 {
-    return softmax_rows(A, S, M, prec, 0);
+    return softmax_dense(A, S, M, prec, 0);
 }
 
+/* ------------------------------------------------------------- head apply */
 
 int attn_head_apply(imat_t Y, const attn_head_t h, const imat_t X,
                     const mask_t *M, mpfr_prec_t prec)
 {
     long N = X->rows;
-    imat_t S, A, V, AV;
-    imat_init(S, N, N, prec);
-    imat_init(A, N, N, prec);
-    attn_head_logits(S, h, X, M, prec);
-    int status = attn_softmax(A, S, M, prec);
-    imat_clear(S);
-
-    imat_init(V, N, h->W_V->cols, prec);
-    imat_mul(V, X, h->W_V);
-    if (h->ov_full) {
-        imat_mul(Y, A, V);
-    } else {
-        imat_init(AV, N, h->W_V->cols, prec);
-        imat_mul(AV, A, V);
-        imat_mul(Y, AV, h->W_O);
-        imat_clear(AV);
+    if (M && M->n != N) {
+        imat_zero(Y);
+        return -1;
     }
-    imat_clear(A);
-    imat_clear(V);
+    imat_t Q, K, Vt, AV;
+    /* Q = X W_Q; keys: K = X W_K, or X itself in full form (s_ij = q_i . x_j) */
+    imat_init(Q, N, h->W_Q->cols);
+    imat_mul(Q, X, h->W_Q, prec);
+    imat_init(K, h->qk_full ? 0 : N, h->qk_full ? 0 : h->W_K->cols);
+    if (!h->qk_full)
+        imat_mul(K, X, h->W_K, prec);
+    const imat_struct *keys = h->qk_full ? X : K;
+    long dq = Q->cols;
+    /* values, transposed so that one value channel is one contiguous row */
+    long dv = h->W_V->cols;
+    {
+        imat_t V;
+        imat_init(V, N, dv);
+        imat_mul(V, X, h->W_V, prec);
+        imat_init(Vt, dv, N);
+        imat_transpose(Vt, V);
+        imat_clear(V);
+    }
+    imat_init(AV, N, dv);
+
+    int status = 0;
+    int unit_tau = arb_is_one(h->tau);
+    arb_ptr s = _arb_vec_init(N > 0 ? N : 1), a = _arb_vec_init(N > 0 ? N : 1);
+    arb_struct *vals = ball_malloc(sizeof *vals * (size_t)(N > 0 ? N : 1)); /* shallow copies */
+    for (long i = 0; i < N; i++) {
+        long len = M ? mask_row_len(M, i) : N;
+        const long *kj = M ? mask_row(M, i) : NULL;
+        if (len == 0) {
+            status = -1; /* no key to attend to: the row stays 0 */
+            continue;
+        }
+        /* logits of the allowed keys only, each a dot product rounded once */
+        for (long t = 0; t < len; t++) {
+            long j = kj ? kj[t] : t;
+            arb_dot(s + t, NULL, 0, imat_entry(Q, i, 0), 1, imat_entry(keys, j, 0), 1, dq, prec);
+            if (!unit_tau)
+                arb_mul(s + t, s + t, h->tau, prec);
+        }
+        softmax_row(a, s, len, prec, 1);
+        /* (A V)_i = sum_t a_t v_(j_t): keys in one run are read in place */
+        long first = kj ? kj[0] : 0;
+        int run = !kj || kj[len - 1] - kj[0] == len - 1;
+        for (long c = 0; c < dv; c++) {
+            arb_srcptr vrow = imat_entry(Vt, c, 0);
+            if (run) {
+                arb_dot(imat_entry(AV, i, c), NULL, 0, a, 1, vrow + first, 1, len, prec);
+            } else {
+                for (long t = 0; t < len; t++)
+                    vals[t] = vrow[kj[t]];
+                arb_dot(imat_entry(AV, i, c), NULL, 0, a, 1, vals, 1, len, prec);
+            }
+        }
+    }
+    if (h->ov_full)
+        imat_set(Y, AV);
+    else
+        imat_mul(Y, AV, h->W_O, prec);
+    free(vals);
+    _arb_vec_clear(s, N > 0 ? N : 1);
+    _arb_vec_clear(a, N > 0 ? N : 1);
+    imat_clear(Q);
+    imat_clear(K);
+    imat_clear(Vt);
+    imat_clear(AV);
     return status;
 }

@@ -1,23 +1,39 @@
-/* Attention heads on a stream X (N x D): masks, masked softmax with a
- * row-max shift, and one head's output h(X), all as certified enclosures. */
+/* Attention heads on a stream X (N x D): sparse masks, masked softmax with a
+ * row-max shift, and one head's output h(X), all as certified enclosures.
+ * A head costs what its mask allows: logits, softmax and A V run over each
+ * query's allowed keys only, and no N x N matrix is formed. */
 #ifndef ATTNCHECK_ATTN_H
 #define ATTNCHECK_ATTN_H
 
 #include "imat.h"
 
-/* A mask M in {0,1}^{N x N}; M[i*N+j] = 1 when query i may attend to key j. */
+/* A mask M in {0,1}^{N x N}, stored by rows (CSR-like): query i may attend
+ * to the len[i] keys key[start[i]], ..., in ascending order. */
 typedef struct {
-    long n;
-    unsigned char *m;
+    long n;             /* tokens: n queries and n keys */
+    long *start, *len;  /* row i: key[start[i] .. start[i] + len[i]) */
+    long *key;
+    long nnz, cap;      /* keys stored, room for keys */
 } mask_t;
 
-void mask_init(mask_t *M, long n);             /* all zero */
+void mask_init(mask_t *M, long n);             /* every row empty */
 void mask_clear(mask_t *M);
+/* Allow key j to query i.  Rows are filled one at a time (all keys of a row
+ * before the next row's), keys ascending; a repeated key is ignored.
+ * Returns 0, or -1 (nothing changed) when that order is broken. */
+int mask_add(mask_t *M, long i, long j);
+/* Replace row i's keys by keys[0..k) (ascending). */
+void mask_set_row(mask_t *M, long i, const long *keys, long k);
+void mask_copy(mask_t *dst, const mask_t *src); /* dst initialised, any n */
+/* 1 when query i may attend to key j (binary search). */
+int mask_allows(const mask_t *M, long i, long j);
+#define mask_row(M, i) ((M)->key + (M)->start[i])
+#define mask_row_len(M, i) ((M)->len[i])
+
 void mask_causal(mask_t *M, long n);           /* C_ij = [j <= i] */
 void mask_self_bias(mask_t *M, long n);        /* B_ij = [j == i or j == 0] */
 void mask_self(mask_t *M, long n);             /* I */
 void mask_full(mask_t *M, long n);             /* J */
-#define mask_at(M, i, j) ((M)->m[(long)(i) * (M)->n + (j)])
 
 /* A head of internal dimension r on a stream of width D.
  * Factored form: W_Q, W_K, W_V are D x r, W_O is r x D.
@@ -25,33 +41,37 @@ void mask_full(mask_t *M, long n);             /* J */
  * when ov_full, W_V holds W_OV (D x D) and W_O is unused. */
 typedef struct {
     imat_t W_Q, W_K, W_V, W_O;
-    mpfi_t tau;
+    arb_t tau;
     int qk_full, ov_full;
 } attn_head_struct;
 typedef attn_head_struct attn_head_t[1];
 
 /* Factored head, all weights zero, tau = 1. */
-void attn_head_init(attn_head_t h, long D, long r, mpfr_prec_t prec);
+void attn_head_init(attn_head_t h, long D, long r);
 /* Full-form head (W_QK, W_OV both D x D), zero, tau = 1. */
-void attn_head_init_full(attn_head_t h, long D, mpfr_prec_t prec);
+void attn_head_init_full(attn_head_t h, long D);
 void attn_head_clear(attn_head_t h);
 
-/* Logits S (N x N): S_ij = tau * x_i W_QK x_j^T. Entries where the mask is 0
- * are left untouched (not computed) when M != NULL. */
-void attn_head_logits(imat_t S, const attn_head_t h, const imat_t X,
-                      const mask_t *M, mpfr_prec_t prec);
-/* Row-wise masked softmax of S into A; M == NULL means every key allowed.
- * Each row is shifted by the largest upper end of its allowed logits, so
- * every exponential is at most 1 and huge logits never overflow.  Every row
- * must allow at least one key (returns -1 otherwise, 0 on success). */
+/* Softmax of one row s[0..len) into a[0..len) (a must not alias s).  The
+ * row is shifted by the largest upper end of its logits, so every
+ * exponential is at most 1 and huge logits never overflow.  Returns -1 when
+ * len is 0, else 0.  attn_softmax_row evaluates terms far below the row
+ * maximum (e^(s-m) < 2^-16) at fewer bits, enough for absolute accuracy
+ * ~2^-(prec+16): still a certified enclosure, only wider by about that
+ * much.  attn_softmax_row_uniform keeps every term at prec bits (the
+ * reference for tests and benchmarks). */
+int attn_softmax_row(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec);
+int attn_softmax_row_uniform(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec);
+/* The same over the rows of a dense N x N logit matrix S (tests and
+ * benchmarks; heads never form S): A_ij = softmax over row i's allowed
+ * keys, 0 elsewhere; M == NULL allows every key.  -1 when a row allows no
+ * key (that row of A is 0), else 0. */
 int attn_softmax(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec);
-/* attn_softmax evaluates terms far below the row maximum (e^(s-m) < 2^-16)
- * at fewer bits, enough for absolute accuracy ~2^-(prec+16): still a
- * certified enclosure.  attn_softmax_uniform is the same with every term at
- * prec bits (reference for tests and benchmarks). */
 int attn_softmax_uniform(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t prec);
-/* Y (N x D) = h(X): Y_i = sum_j A_ij x_j W_OV.  Returns 0, or -1 when a row
- * of the mask allows no key. */
+
+/* Y (N x D) = h(X): Y_i = sum_j A_ij x_j W_OV, j over query i's allowed
+ * keys (every key when M == NULL).  Returns 0, or -1 when a row of the mask
+ * allows no key or the mask is not N x N (the row is 0). */
 int attn_head_apply(imat_t Y, const attn_head_t h, const imat_t X,
                     const mask_t *M, mpfr_prec_t prec);
 

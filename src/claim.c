@@ -28,15 +28,13 @@ int params_get_long(long *out, const params_t *p, const char *name)
     return 0;
 }
 
-int params_get_ival(mpfi_t out, const params_t *p, const char *name)
+int params_get_ival(arb_t out, const params_t *p, const char *name, mpfr_prec_t prec)
 {
     const char *s = params_get(p, name);
     if (!s || !*s)
         return -1;
-    /* mpfi_set_str encloses the decimal value: both ends rounded outward. */
-    if (mpfi_set_str(out, s, 10) != 0 || mpfi_nan_p(out) || mpfi_inf_p(out))
-        return -1;
-    return 0;
+    /* ival_set_str encloses the decimal value: both ends rounded outward. */
+    return ival_set_str(out, s, prec);
 }
 
 double params_get_double(const params_t *p, const char *name, double dflt)
@@ -67,12 +65,12 @@ static column_t *row_new_column(row_t *r, const char *name)
     column_t *c = r->extra + r->n_extra++;
     c->name = name;
     c->is_ival = 0;
-    mpfi_init2(c->iv, r->prec);
+    arb_init(c->iv);
     c->str[0] = '\0';
     return c;
 }
 
-mpfi_ptr row_add_ival(row_t *r, const char *name)
+arb_ptr row_add_ival(row_t *r, const char *name)
 {
     column_t *c = row_new_column(r, name);
     c->is_ival = 1;
@@ -120,8 +118,8 @@ void instance_add(instance_t *I, const char *name, const imat_t A)
 {
     if (I->n >= INSTANCE_MAX_MATS)
         abort();
-    imat_struct *B = malloc(sizeof *B);
-    imat_init(B, A->rows, A->cols, (A->rows > 0 && A->cols > 0) ? mpfi_get_prec(A->e) : 64);
+    imat_struct *B = ball_malloc(sizeof *B);
+    imat_init(B, A->rows, A->cols);
     imat_set(B, A);
     snprintf(I->name[I->n], sizeof I->name[I->n], "%s", name);
     I->mat[I->n++] = B;
@@ -151,10 +149,7 @@ void scale_of(mpfr_t S, const imat_t Y, long row0, long rows, long cols)
     mpfr_set_ui(S, 0, MPFR_RNDU);
     for (long i = row0; i < row0 + rows; i++)
         for (long j = 0; j < cols; j++) {
-            if (mpfi_nan_p(imat_entry(Y, i, j)))
-                mpfr_set_inf(m, 1); /* unknown: S is no longer finite */
-            else
-                mpfi_mag(m, imat_entry(Y, i, j));
+            ival_get_mag(m, imat_entry(Y, i, j)); /* +inf when unknown: S is no longer finite */
             mpfr_max(S, S, m, MPFR_RNDU);
         }
     mpfr_clear(m);

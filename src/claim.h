@@ -18,7 +18,7 @@ const char *params_get(const params_t *p, const char *name); /* NULL if absent *
 /* Parsed getters; each returns 0 on success, -1 when absent or malformed. */
 int params_get_long(long *out, const params_t *p, const char *name);
 /* An enclosure of the decimal value (exact when dyadic and prec suffices). */
-int params_get_ival(mpfi_t out, const params_t *p, const char *name);
+int params_get_ival(arb_t out, const params_t *p, const char *name, mpfr_prec_t prec);
 double params_get_double(const params_t *p, const char *name, double dflt);
 
 /* ---- a sweep is the product of its axes; a claim's grid is a union of sweeps ---- */
@@ -38,7 +38,7 @@ typedef struct {
 typedef struct {
     const char *name;   /* static string */
     int is_ival;        /* 1: enclosure in iv; 0: text in str */
-    mpfi_t iv;
+    arb_t iv;
     char str[128];
 } column_t;
 
@@ -51,9 +51,9 @@ typedef struct {
     int mutation;         /* 0 = the claimed construction, k = mutations[k-1] */
 
     /* filled by the module */
-    mpfi_t error;         /* E, certified */
-    mpfi_t error_abs;     /* largest |entry| of the difference, certified */
-    mpfi_t bound;         /* inequality claims: the claimed bound */
+    arb_t error;          /* E, certified */
+    arb_t error_abs;      /* largest |entry| of the difference, certified */
+    arb_t bound;          /* inequality claims: the claimed bound */
     mpfr_t scale;         /* exact claims: S, largest output magnitude (rounded up) */
     int has_bound;
     int depth;            /* exact claims: composed attention layers (sets kappa); 0 = 1 */
@@ -70,7 +70,7 @@ typedef struct {
 /* The extra column called name, or NULL. */
 const column_t *row_find_column(const row_t *r, const char *name);
 /* Add an extra column (the name must be a static string). */
-mpfi_ptr row_add_ival(row_t *r, const char *name);
+arb_ptr row_add_ival(row_t *r, const char *name);
 void row_add_text(row_t *r, const char *name, const char *fmt, ...);
 void row_add_long(row_t *r, const char *name, long v);
 

@@ -71,9 +71,12 @@ static int print_baseline(void)
     return EXIT_HOLDS;
 }
 
-static void print_gap(const char *what, const mpfi_t g)
+static void print_gap(const char *what, const arb_t g)
 {
-    mpfr_printf("%s in [%.12RDe, %.12RUe] (certified)", what, &g->left, &g->right);
+    char *lo = ival_lo_str(g, 13), *hi = ival_hi_str(g, 13);
+    printf("%s in [%s, %s] (certified)", what, lo, hi);
+    mpfr_free_str(lo);
+    mpfr_free_str(hi);
 }
 
 /* The class report of one function; the exit code follows --claim (if
@@ -110,55 +113,63 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
                    res[c].pointwise_ok ? "enclosures contain 0 and shrink" : "FAILED");
     }
     /* the head from the G1 member on random tokens */
-    mpfi_t E, kappa;
+    arb_t E, kappa;
     mpfr_t S, zmax;
-    mpfi_init2(E, prec);
-    mpfi_init2(kappa, prec);
-    mpfi_set_ui(kappa, 0);
+    arb_init(E);
+    arb_init(kappa);
+    arb_set_ui(kappa, 0);
     mpfr_init2(S, 64);
     mpfr_init2(zmax, 64);
     ac_head_check(E, S, zmax, &res[1].m, kappa, 1, f, 0, 0, 8, 1, prec);
     int head_ok;
+    mpfr_t Ehi;
+    mpfr_init2(Ehi, 64);
+    ival_get_hi(Ehi, E);
+    char *elo = ival_lo_str(E, 4), *ehi = ival_hi_str(E, 4);
     if (res[1].status == AC_EXACT) {
         mpfr_mul_2si(S, S, VERDICT_EXACT_KAPPA - (long)prec, MPFR_RNDU);
-        head_ok = mpfi_is_inside_ui(0, E) > 0 || mpfr_zero_p(&E->right);
-        head_ok &= mpfr_lessequal_p(&E->right, S);
+        head_ok = arb_is_finite(E) && arb_contains_zero(E);
+        head_ok &= mpfr_lessequal_p(Ehi, S);
         mpfr_printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the G1 "
-                    "witness, 8 random tokens (d = 3): E in [%.3RDe, %.3RUe] (certified), %s "
-                    "(exact: hi(E) <= S 2^(24-p) = %.3RUe)\n", &E->left, &E->right,
+                    "witness, 8 random tokens (d = 3): E in [%s, %s] (certified), %s "
+                    "(exact: hi(E) <= S 2^(24-p) = %.3RUe)\n", elo, ehi,
                     head_ok ? "holds" : "VIOLATED", S);
     } else {
-        mpfr_mul_ui(S, &res[1].gap->left, 2, MPFR_RNDD); /* ||u||_2 <= sqrt 3 < 2 */
-        head_ok = mpfr_lessequal_p(&E->right, S) && mpfr_number_p(zmax) &&
+        ival_get_lo(S, res[1].gap);
+        mpfr_mul_ui(S, S, 2, MPFR_RNDD); /* ||u||_2 <= sqrt 3 < 2 */
+        head_ok = mpfr_lessequal_p(Ehi, S) && mpfr_number_p(zmax) &&
                   mpfr_cmp_d(zmax, AC_L) <= 0;
-        mpfr_printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the best G1 "
-                    "member, 8 random tokens (d = 3): E in [%.3RDe, %.3RUe] (certified), %s "
-                    "(E <= 2 gap)\n", &E->left, &E->right, head_ok ? "holds" : "VIOLATED");
+        printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the best G1 "
+               "member, 8 random tokens (d = 3): E in [%s, %s] (certified), %s "
+               "(E <= 2 gap)\n", elo, ehi, head_ok ? "holds" : "VIOLATED");
     }
+    mpfr_free_str(elo);
+    mpfr_free_str(ehi);
+    mpfr_clear(Ehi);
     int rc = head_ok ? EXIT_HOLDS : EXIT_VIOLATED;
     if (claim && head_ok) {
         /* the G1 member's gap against GAP; raise precision and tighten */
-        mpfi_t bound, g;
-        mpfi_init2(bound, 128);
-        mpfi_set_str(bound, claim, 10);
+        arb_t bound, g;
+        arb_init(bound);
+        ival_set_str(bound, claim, prec);
         int verdict = 2;
         double tol = 1e-6;
         act_t m;
         for (mpfr_prec_t p = prec;; p *= 2) {
-            mpfi_init2(g, p);
+            arb_init(g);
             if (res[1].status == AC_EXACT)
-                mpfi_set(g, res[1].gap);
+                arb_set(g, res[1].gap);
             ac_member_act(&m, &res[1].m, p);
             if (res[1].status != AC_EXACT)
                 supnorm_gap(g, NULL, NULL, f, &m, AC_L, tol, p);
             act_clear(&m);
-            verdict = mpfr_lessequal_p(&g->right, &bound->left) ? 0 /* false on NaN */
-                    : mpfr_greater_p(&g->left, &bound->right) ? 1 : 2;
+            verdict = ival_le(g, bound) ? 0 /* false when not finite */
+                    : ival_gt(g, bound) ? 1 : 2;
             if (verdict != 2 || p * 2 > 1024 || res[1].status == AC_EXACT) {
-                mpfi_clear(g);
+                arb_clear(g);
                 break;
             }
-            mpfi_clear(g);
+            arb_clear(g);
             tol /= 1000;
             fprintf(stderr, "attncheck: activation: undecided at %ld bits, retrying at %ld\n",
                     (long)p, (long)(2 * p));
@@ -166,10 +177,10 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
         static const char *const vn[] = {"holds", "violated", "inconclusive"};
         printf("claim: the G1 member's sup gap <= %s on [-10, 10]: %s\n", claim, vn[verdict]);
         rc = verdict == 0 ? EXIT_HOLDS : verdict == 1 ? EXIT_VIOLATED : EXIT_INCONCLUSIVE;
-        mpfi_clear(bound);
+        arb_clear(bound);
     }
-    mpfi_clear(E);
-    mpfi_clear(kappa);
+    arb_clear(E);
+    arb_clear(kappa);
     mpfr_clear(S);
     mpfr_clear(zmax);
     ac_result_clear(res);
@@ -256,12 +267,12 @@ int cmd_activation(int argc, char **argv)
     }
 
     mpfr_t L;
-    mpfi_t bound;
+    arb_t bound;
     mpfr_init2(L, 128);
-    mpfi_init2(bound, 128);
+    arb_init(bound);
     mpfr_set_str(L, domain, 10, MPFR_RNDU); /* round the domain outward */
     if (claim)
-        mpfi_set_str(bound, claim, 10);
+        ival_set_str(bound, claim, prec);
 
     supnorm_opts_t o;
     supnorm_opts_default(&o);
@@ -275,9 +286,9 @@ int cmd_activation(int argc, char **argv)
         if (status < 0)
             break;
         if (claim) {
-            if (mpfr_lessequal_p(&s.sup->right, &bound->left)) /* false on NaN */
+            if (ival_le(s.sup, bound)) /* false when not finite */
                 verdict = 0;
-            else if (mpfr_greater_p(&s.sup->left, &bound->right))
+            else if (ival_gt(s.sup, bound))
                 verdict = 1;
             else
                 verdict = 2;
@@ -297,8 +308,11 @@ int cmd_activation(int argc, char **argv)
         printf("f: %s = %s\n", f.name, act_formula(&f));
         printf("g: %s = %s\n", g.name, act_formula(&g));
         mpfr_printf("domain: [-%.17Rg, %.17Rg] (the tails beyond it are not covered)\n", L, L);
-        mpfr_printf("sup |f - g| in [%.12RDe, %.12RUe]  (certified; %ld boxes%s)\n", &s.sup->left,
-                    &s.sup->right, s.boxes, s.converged ? "" : "; tolerance not reached");
+        char *slo = ival_lo_str(s.sup, 13), *shi = ival_hi_str(s.sup, 13);
+        printf("sup |f - g| in [%s, %s]  (certified; %ld boxes%s)\n", slo, shi, s.boxes,
+               s.converged ? "" : "; tolerance not reached");
+        mpfr_free_str(slo);
+        mpfr_free_str(shi);
         mpfr_printf("reached at x = %.17Rg\n", s.argmax);
         if (claim) {
             const char *names[] = {"holds", "violated", "inconclusive"};
@@ -310,7 +324,7 @@ int cmd_activation(int argc, char **argv)
     }
     supnorm_clear(&s);
     mpfr_clear(L);
-    mpfi_clear(bound);
+    arb_clear(bound);
     act_clear(&f);
     act_clear(&g);
     return rc;

@@ -62,8 +62,7 @@ static json_t *json_matrix(const imat_t A)
 {
     int exact = imat_is_exact(A), ok = 1;
     mpfr_t mid, rad, r;
-    mpfr_prec_t p = (A->rows > 0 && A->cols > 0) ? mpfi_get_prec(A->e) : 64;
-    mpfr_inits2(p, mid, rad, r, (mpfr_ptr)0);
+    mpfr_inits2(64, mid, rad, r, (mpfr_ptr)0);
     mpfr_set_ui(rad, 0, MPFR_RNDU);
     json_t *m = json_object(), *values = json_array();
     report_json_set(m, "rows", json_integer(A->rows), &ok);
@@ -72,17 +71,22 @@ static json_t *json_matrix(const imat_t A)
     for (long i = 0; i < A->rows && ok; i++) {
         json_t *row = json_array();
         for (long j = 0; j < A->cols && ok; j++) {
-            mpfi_srcptr x = imat_entry(A, i, j);
+            arb_srcptr x = imat_entry(A, i, j);
+            /* the midpoint exactly (an arf has at most its own bits) */
+            slong bits = arf_bits(arb_midref(x));
+            mpfr_set_prec(mid, bits > 2 ? bits : 2);
+            arf_get_mpfr(mid, arb_midref(x), MPFR_RNDN); /* exact */
             if (exact) {
-                char *s = fr_exact_decimal(&x->left);
+                char *s = fr_exact_decimal(mid);
                 report_json_push(row, s ? json_string(s) : NULL, &ok);
                 free(s);
             } else {
-                mpfi_mid(mid, x);
-                /* radius: max(mid - lo, hi - mid), rounded up */
-                mpfr_sub(r, &x->right, mid, MPFR_RNDU);
-                mpfr_max(rad, rad, r, MPFR_RNDU);
-                mpfr_sub(r, mid, &x->left, MPFR_RNDU);
+                /* radius: the ball's, rounded up */
+                arf_t ra;
+                arf_init(ra);
+                arf_set_mag(ra, arb_radref(x));
+                arf_get_mpfr(r, ra, MPFR_RNDU);
+                arf_clear(ra);
                 mpfr_max(rad, rad, r, MPFR_RNDU);
                 report_json_push(row, report_json_mpfr_str(fr_str(mid, 40, MPFR_RNDN)), &ok);
             }

@@ -4,6 +4,7 @@
  * EXPR_MAX_LEN bytes, so it always stops. */
 #include "expr.h"
 #include "special.h"
+#include "imat.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -442,403 +443,461 @@ const char *expr_text(const expr_t *e)
 
 /* ------------------------------------------------------- interval evaluation */
 
-static void ival_min2(mpfi_t r, const mpfi_t a, const mpfi_t b, int take_max)
+/* The ends of a finite ball, rounded outward at prec. */
+static void ends(arf_t lo, arf_t hi, const arb_t a, mpfr_prec_t prec)
 {
-    if (mpfi_nan_p(a) || mpfi_nan_p(b)) {
-        special_ival_set_nan(r);
-        return;
-    }
-    mpfr_t lo, hi;
-    mpfr_init2(lo, mpfi_get_prec(r));
-    mpfr_init2(hi, mpfi_get_prec(r));
-    /* min and max of ends are exact up to the rounding to r's precision. */
-    if (take_max) {
-        mpfr_max(lo, &a->left, &b->left, MPFR_RNDD);
-        mpfr_max(hi, &a->right, &b->right, MPFR_RNDU);
-    } else {
-        mpfr_min(lo, &a->left, &b->left, MPFR_RNDD);
-        mpfr_min(hi, &a->right, &b->right, MPFR_RNDU);
-    }
-    mpfi_interv_fr(r, lo, hi);
-    mpfr_clear(lo);
-    mpfr_clear(hi);
+    arb_get_lbound_arf(lo, a, prec);
+    arb_get_ubound_arf(hi, a, prec);
 }
 
-/* r = [f(lo) down, f(hi) up] for an increasing f on the ends of a (or
- * swapped when decreasing); mpfr's pow with a fixed exponent. */
-static void ival_pow_point(mpfi_t r, const mpfi_t a, const mpfr_t y, int increasing)
+/* min or max of two enclosures, from their ends. */
+static void ival_min2(arb_t r, const arb_t a, const arb_t b, int take_max, mpfr_prec_t prec)
 {
-    mpfr_t lo, hi;
-    mpfr_init2(lo, mpfi_get_prec(r));
-    mpfr_init2(hi, mpfi_get_prec(r));
-    if (increasing) {
-        mpfr_pow(lo, &a->left, y, MPFR_RNDD);
-        mpfr_pow(hi, &a->right, y, MPFR_RNDU);
-    } else {
-        mpfr_pow(lo, &a->right, y, MPFR_RNDD);
-        mpfr_pow(hi, &a->left, y, MPFR_RNDU);
+    if (!arb_is_finite(a) || !arb_is_finite(b)) {
+        arb_indeterminate(r);
+        return;
     }
-    if (mpfr_nan_p(lo) || mpfr_nan_p(hi))
-        special_ival_set_nan(r);
+    if (take_max)
+        arb_max(r, a, b, prec);
     else
-        mpfi_interv_fr(r, lo, hi);
-    mpfr_clear(lo);
-    mpfr_clear(hi);
+        arb_min(r, a, b, prec);
 }
 
-/* r encloses a^b over the boxes a and b. */
-static void ival_pow(mpfi_t r, const mpfi_t a, const mpfi_t b)
+/* a^y at the point t (ball t exact): 0^y = 0 for y > 0, +inf (unbounded)
+ * for y < 0. */
+static void pow_at(arb_t r, const arf_t t, const arb_t y, mpfr_prec_t prec)
 {
-    if (mpfi_nan_p(a) || mpfi_nan_p(b)) {
-        special_ival_set_nan(r);
+    if (arf_is_zero(t)) {
+        if (arb_is_positive(y))
+            arb_zero(r);
+        else
+            arb_zero_pm_inf(r);
         return;
     }
-    mpfr_prec_t prec = mpfi_get_prec(r);
-    int point_exp = mpfr_equal_p(&b->left, &b->right);
-    if (point_exp && mpfr_integer_p(&b->left) && mpfr_fits_slong_p(&b->left, MPFR_RNDN)) {
-        long n = mpfr_get_si(&b->left, MPFR_RNDN);
+    arb_t b;
+    arb_init(b);
+    arb_set_arf(b, t);
+    arb_pow(r, b, y, prec);
+    arb_clear(b);
+}
+
+/* r = hull(f(lo), f(hi)) for f(t) = t^y monotone on the ends of a (a >= 0
+ * or y an odd integer). */
+static void ival_pow_point(arb_t r, const arb_t a, const arb_t y, mpfr_prec_t prec)
+{
+    arf_t lo, hi;
+    arb_t u;
+    arf_init(lo);
+    arf_init(hi);
+    arb_init(u);
+    ends(lo, hi, a, prec + 32);
+    pow_at(r, lo, y, prec);
+    pow_at(u, hi, y, prec);
+    if (!arb_is_finite(r) || !arb_is_finite(u))
+        arb_indeterminate(r);
+    else
+        arb_union(r, r, u, prec);
+    arf_clear(lo);
+    arf_clear(hi);
+    arb_clear(u);
+}
+
+/* r encloses a^b over the balls a and b. */
+static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
+{
+    if (!arb_is_finite(a) || !arb_is_finite(b)) {
+        arb_indeterminate(r);
+        return;
+    }
+    slong n;
+    if (arb_is_exact(b) && arf_is_int(arb_midref(b)) &&
+        arf_cmpabs_2exp_si(arb_midref(b), 62) < 0) {
+        n = arf_get_si(arb_midref(b), ARF_RND_NEAR);
         if (n == 0) {
-            mpfi_set_ui(r, 1); /* x^0 = 1, also at 0 as in MPFR */
+            arb_one(r); /* x^0 = 1, also at 0 as in MPFR */
             return;
         }
-        mpfi_t m;
-        mpfi_init2(m, prec);
-        unsigned long k = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
-        mpfr_t y;
-        mpfr_init2(y, 64);
-        mpfr_set_ui(y, k, MPFR_RNDN);
-        if (k % 2 == 1) {
-            ival_pow_point(m, a, y, 1); /* odd power: increasing on R */
+        arb_t m, y;
+        arb_init(m);
+        arb_init(y);
+        arb_set_si(y, n < 0 ? -n : n);
+        if ((n < 0 ? -n : n) % 2 == 1) {
+            ival_pow_point(m, a, y, prec); /* odd power: increasing on R */
         } else {
-            mpfi_t ab;
-            mpfi_init2(ab, mpfi_get_prec(a));
-            mpfi_abs(ab, a);
-            ival_pow_point(m, ab, y, 1); /* even power: increasing in |x| */
-            mpfi_clear(ab);
+            arb_t ab;
+            arb_init(ab);
+            ival_abs(ab, a, prec + 32);
+            ival_pow_point(m, ab, y, prec); /* even power: increasing in |x| */
+            arb_clear(ab);
         }
         if (n < 0) {
-            if (mpfi_has_zero(m)) {
-                /* 1/x^k near 0: unbounded, or undefined at the point 0. */
-                if (mpfr_zero_p(&m->left) && mpfr_zero_p(&m->right))
-                    special_ival_set_nan(r);
-                else if (k % 2 == 0)
-                    mpfi_interv_d(r, 0.0, 1.0 / 0.0);
-                else
-                    mpfi_interv_d(r, -1.0 / 0.0, 1.0 / 0.0);
-            } else {
-                mpfi_inv(r, m); /* monotone on each side of 0: ends map to ends */
-            }
+            if (arb_is_zero(m) || !arb_is_finite(m))
+                arb_indeterminate(r); /* undefined at the point 0 */
+            else if (arb_contains_zero(m))
+                arb_zero_pm_inf(r);   /* 1/x^k near 0: unbounded */
+            else
+                arb_inv(r, m, prec);  /* monotone on each side of 0 */
         } else {
-            mpfi_set(r, m);
+            arb_set(r, m);
         }
-        mpfr_clear(y);
-        mpfi_clear(m);
+        arb_clear(m);
+        arb_clear(y);
         return;
     }
-    if (mpfr_sgn(&a->left) < 0) {
-        special_ival_set_nan(r); /* non-integer power of a negative number */
+    if (arb_is_negative(a) || !arb_is_nonnegative(a)) {
+        arb_indeterminate(r); /* non-integer power of a negative number */
         return;
     }
-    if (point_exp) {
-        /* x^y on [0, inf): increasing for y > 0, decreasing for y < 0. */
-        ival_pow_point(r, a, &b->left, mpfr_sgn(&b->left) > 0);
+    if (arb_is_exact(b)) {
+        /* x^y on [0, inf): monotone for a fixed y */
+        ival_pow_point(r, a, b, prec);
         return;
     }
-    /* a^b = exp(b log a); log 0 = -inf may give 0 * inf = NaN: cannot certify. */
-    mpfi_t t;
-    mpfi_init2(t, prec);
-    mpfi_log(t, a);
-    mpfi_mul(t, t, b);
-    if (mpfi_nan_p(t))
-        special_ival_set_nan(r);
+    /* a^b = exp(b log a); log 0 = -inf: cannot certify. */
+    arb_t t;
+    arb_init(t);
+    arb_log(t, a, prec);
+    arb_mul(t, t, b, prec);
+    if (!arb_is_finite(t))
+        arb_indeterminate(r);
     else
-        mpfi_exp(r, t);
-    mpfi_clear(t);
+        arb_exp(r, t, prec);
+    arb_clear(t);
 }
 
-/* sigma(x) = 1/(1+exp(-x)): x occurs once, so interval composition of these
- * monotone steps maps ends to ends (up to rounding). */
-static void ival_sigmoid_expr(mpfi_t y, const mpfi_t x)
+/* sigma(x) = 1/(1+exp(-x)): x occurs once, so the ball result is tight. */
+static void ival_sigmoid_expr(arb_t y, const arb_t x, slong prec)
 {
-    mpfi_t t;
-    mpfi_init2(t, mpfi_get_prec(y) + 8);
-    mpfi_neg(t, x);
-    mpfi_exp(t, t);
-    mpfi_add_ui(t, t, 1);
-    mpfi_ui_div(y, 1, t);
-    mpfi_clear(t);
+    arb_t t;
+    arb_init(t);
+    arb_neg(t, x);
+    arb_exp(t, t, prec + 8);
+    arb_add_ui(t, t, 1, prec + 8);
+    arb_ui_div(y, 1, t, prec);
+    arb_clear(t);
 }
 
-static void eval_node_ival(mpfi_t y, const node_t *n, const mpfi_t x)
+/* f(x) for the one-argument functions; not finite outside the domain. */
+static void eval_fn(arb_t y, fn_t fn, mpfr_prec_t prec)
 {
-    mpfr_prec_t prec = mpfi_get_prec(y);
+    switch (fn) {
+    /* monotone: wide balls by their ends (special_ival_monotone) */
+    case FN_EXP: special_ival_monotone(y, y, arb_exp, prec); break;
+    case FN_LOG: /* defined for y > 0 only */
+        if (arb_is_positive(y))
+            special_ival_monotone(y, y, arb_log, prec);
+        else
+            arb_indeterminate(y);
+        break;
+    case FN_LOG1P: { /* defined for y > -1 only */
+        arb_t m1;
+        arb_init(m1);
+        arb_set_si(m1, -1);
+        if (arb_gt(y, m1))
+            special_ival_monotone(y, y, arb_log1p, prec);
+        else
+            arb_indeterminate(y);
+        arb_clear(m1);
+        break;
+    }
+    case FN_EXPM1: special_ival_monotone(y, y, arb_expm1, prec); break;
+    case FN_SQRT:
+        if (arb_is_nonnegative(y))
+            special_ival_monotone(y, y, arb_sqrtpos, prec);
+        else
+            arb_indeterminate(y); /* partly below 0: undefined there */
+        break;
+    case FN_ABS: ival_abs(y, y, prec); break;
+    case FN_TANH: special_ival_monotone(y, y, arb_tanh, prec); break;
+    case FN_SIGMOID: special_ival_monotone(y, y, ival_sigmoid_expr, prec); break;
+    case FN_ERF: special_ival_erf(y, y, prec); break;
+    case FN_ERFC: special_ival_erfc(y, y, prec); break;
+    case FN_SOFTPLUS: special_ival_softplus(y, y, prec); break;
+    }
+}
+
+static void eval_node_ival(arb_t y, const node_t *n, const arb_t x, mpfr_prec_t prec)
+{
     switch (n->kind) {
     case NODE_NUM:
-        if (mpfi_set_str(y, n->num, 10) != 0)
-            special_ival_set_nan(y);
+        if (ival_set_str(y, n->num, prec) != 0)
+            arb_indeterminate(y);
         return;
     case NODE_VAR:
-        mpfi_set(y, x);
+        arb_set(y, x);
         return;
     case NODE_PI:
-        mpfi_const_pi(y);
+        arb_const_pi(y, prec);
         return;
     case NODE_E:
-        mpfi_set_ui(y, 1);
-        mpfi_exp(y, y);
+        arb_const_e(y, prec);
         return;
     case NODE_NEG:
-        eval_node_ival(y, n->a, x);
-        mpfi_neg(y, y);
+        eval_node_ival(y, n->a, x, prec);
+        arb_neg(y, y);
         return;
-    case NODE_FN: {
-        eval_node_ival(y, n->a, x);
-        switch (n->fn) {
-        case FN_EXP: mpfi_exp(y, y); break;
-        case FN_LOG: mpfi_log(y, y); break;
-        case FN_LOG1P: mpfi_log1p(y, y); break;
-        case FN_EXPM1: mpfi_expm1(y, y); break;
-        case FN_SQRT: mpfi_sqrt(y, y); break;
-        case FN_ABS: mpfi_abs(y, y); break;
-        case FN_TANH: mpfi_tanh(y, y); break;
-        case FN_SIGMOID: ival_sigmoid_expr(y, y); break;
-        case FN_ERF: special_ival_erf(y, y); break;
-        case FN_ERFC: special_ival_erfc(y, y); break;
-        case FN_SOFTPLUS: special_ival_softplus(y, y); break;
+    case NODE_FN:
+        eval_node_ival(y, n->a, x, prec);
+        if (!arb_is_finite(y)) {
+            arb_indeterminate(y);
+            return;
         }
-        /* MPFI leaves an end NaN, or crosses the ends, outside the domain
-         * (log or sqrt of a negative): make the whole result NaN. */
-        if (mpfi_nan_p(y) || mpfr_nan_p(&y->left) || mpfr_nan_p(&y->right) ||
-            mpfr_greater_p(&y->left, &y->right))
-            special_ival_set_nan(y);
+        eval_fn(y, n->fn, prec);
+        if (!arb_is_finite(y))
+            arb_indeterminate(y); /* outside the domain, or unbounded */
         return;
-    }
     default:
         break;
     }
     /* Binary nodes. */
-    mpfi_t b;
-    mpfi_init2(b, prec);
-    eval_node_ival(y, n->a, x);
-    eval_node_ival(b, n->b, x);
-    if (mpfi_nan_p(y) || mpfi_nan_p(b)) {
-        special_ival_set_nan(y);
+    arb_t b;
+    arb_init(b);
+    eval_node_ival(y, n->a, x, prec);
+    eval_node_ival(b, n->b, x, prec);
+    if (!arb_is_finite(y) || !arb_is_finite(b)) {
+        arb_indeterminate(y);
     } else {
         switch (n->kind) {
-        case NODE_ADD: mpfi_add(y, y, b); break;
-        case NODE_SUB: mpfi_sub(y, y, b); break;
-        case NODE_MUL: mpfi_mul(y, y, b); break;
+        case NODE_ADD: arb_add(y, y, b, prec); break;
+        case NODE_SUB: arb_sub(y, y, b, prec); break;
+        case NODE_MUL: arb_mul(y, y, b, prec); break;
         case NODE_DIV:
-            if (!mpfi_has_zero(b)) {
-                mpfi_div(y, y, b);
-            } else if (mpfr_zero_p(&b->left) && mpfr_zero_p(&b->right)) {
-                special_ival_set_nan(y); /* division by the point 0 */
-            } else {
-                mpfi_interv_d(y, -1.0 / 0.0, 1.0 / 0.0); /* unbounded near the pole */
-            }
+            if (arb_is_zero(b) || arb_contains_zero(b))
+                arb_indeterminate(y); /* the point 0, or unbounded near the pole */
+            else
+                arb_div(y, y, b, prec);
             break;
-        case NODE_POW: ival_pow(y, y, b); break;
-        case NODE_MIN: ival_min2(y, y, b, 0); break;
-        case NODE_MAX: ival_min2(y, y, b, 1); break;
-        default: special_ival_set_nan(y); break;
+        case NODE_POW: ival_pow(y, y, b, prec); break;
+        case NODE_MIN: ival_min2(y, y, b, 0, prec); break;
+        case NODE_MAX: ival_min2(y, y, b, 1, prec); break;
+        default: arb_indeterminate(y); break;
         }
-        if (mpfr_nan_p(&y->left) || mpfr_nan_p(&y->right))
-            special_ival_set_nan(y); /* inf - inf, 0 * inf */
+        if (!arb_is_finite(y))
+            arb_indeterminate(y); /* inf - inf, 0 * inf, overflow */
     }
-    mpfi_clear(b);
+    arb_clear(b);
 }
 
-void expr_eval_ival(mpfi_t y, const expr_t *e, const mpfi_t x)
+void expr_eval_ival(arb_t y, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 {
-    if (mpfi_nan_p(x)) {
-        special_ival_set_nan(y);
+    if (!arb_is_finite(x)) {
+        arb_indeterminate(y);
         return;
     }
     /* Evaluate in a fresh variable so y may alias x. */
-    mpfi_t r;
-    mpfi_init2(r, mpfi_get_prec(y));
-    eval_node_ival(r, e->root, x);
-    mpfi_swap(r, y);
-    mpfi_clear(r);
+    arb_t r;
+    arb_init(r);
+    eval_node_ival(r, e->root, x, prec);
+    arb_swap(r, y);
+    arb_clear(r);
 }
 
 /* ------------------------------------------------- derivative enclosure */
 
-/* Forward mode on intervals: v encloses the value, d the derivative of the
+/* Forward mode on balls: v encloses the value, d the derivative of the
  * node over x.  Where the node is not differentiable but Lipschitz (abs,
  * min, max at a tie) d is the hull of the one-sided derivatives, which is
  * what the mean-value form needs. */
-static void eval_node_dual(mpfi_t v, mpfi_t d, const node_t *n, const mpfi_t x)
+static void eval_node_dual(arb_t v, arb_t d, const node_t *n, const arb_t x, mpfr_prec_t prec)
 {
-    mpfr_prec_t prec = mpfi_get_prec(v);
-    mpfi_t t, u;
+    arb_t t, u;
     switch (n->kind) {
     case NODE_NUM: case NODE_PI: case NODE_E:
-        eval_node_ival(v, n, x);
-        mpfi_set_ui(d, 0);
+        eval_node_ival(v, n, x, prec);
+        arb_zero(d);
         return;
     case NODE_VAR:
-        mpfi_set(v, x);
-        mpfi_set_ui(d, 1);
+        arb_set(v, x);
+        arb_one(d);
         return;
     case NODE_NEG:
-        eval_node_dual(v, d, n->a, x);
-        mpfi_neg(v, v);
-        mpfi_neg(d, d);
+        eval_node_dual(v, d, n->a, x, prec);
+        arb_neg(v, v);
+        arb_neg(d, d);
         return;
     case NODE_FN:
-        eval_node_dual(v, d, n->a, x);
-        mpfi_init2(t, prec);
-        mpfi_init2(u, prec);
+        eval_node_dual(v, d, n->a, x, prec);
+        if (!arb_is_finite(v) || !arb_is_finite(d)) {
+            arb_indeterminate(v);
+            arb_indeterminate(d);
+            return;
+        }
+        arb_init(t);
+        arb_init(u);
         switch (n->fn) {
-        case FN_EXP: mpfi_exp(v, v); mpfi_mul(d, d, v); break;
-        case FN_LOG: mpfi_div(d, d, v); mpfi_log(v, v); break;
-        case FN_LOG1P: mpfi_add_ui(t, v, 1); mpfi_div(d, d, t); mpfi_log1p(v, v); break;
-        case FN_EXPM1: mpfi_exp(t, v); mpfi_mul(d, d, t); mpfi_expm1(v, v); break;
-        case FN_SQRT: mpfi_sqrt(v, v); mpfi_mul_2ui(t, v, 1); mpfi_div(d, d, t); break;
-        case FN_ABS:
-            if (mpfr_sgn(&v->left) < 0 && mpfr_sgn(&v->right) > 0) {
-                mpfi_abs(t, d); /* hull of d and -d */
-                mpfi_neg(u, t);
-                mpfi_union(d, t, u);
-            } else if (mpfr_sgn(&v->right) <= 0 && !mpfr_zero_p(&v->left)) {
-                mpfi_neg(d, d);
-            } else if (mpfr_zero_p(&v->left) && mpfr_zero_p(&v->right)) {
-                mpfi_abs(t, d);
-                mpfi_neg(u, t);
-                mpfi_union(d, t, u);
+        case FN_EXP: arb_exp(v, v, prec); arb_mul(d, d, v, prec); break;
+        case FN_LOG:
+            if (arb_is_positive(v)) {
+                arb_div(d, d, v, prec);
+                arb_log(v, v, prec);
+            } else {
+                arb_indeterminate(v);
             }
-            mpfi_abs(v, v);
+            break;
+        case FN_LOG1P:
+            arb_add_ui(t, v, 1, prec);
+            if (arb_is_positive(t)) {
+                arb_div(d, d, t, prec);
+                arb_log1p(v, v, prec);
+            } else {
+                arb_indeterminate(v);
+            }
+            break;
+        case FN_EXPM1: arb_exp(t, v, prec); arb_mul(d, d, t, prec); arb_expm1(v, v, prec); break;
+        case FN_SQRT:
+            if (arb_is_positive(v)) {
+                arb_sqrt(v, v, prec);
+                arb_mul_2exp_si(t, v, 1);
+                arb_div(d, d, t, prec);
+            } else {
+                arb_indeterminate(v); /* sqrt' is unbounded at 0 */
+            }
+            break;
+        case FN_ABS:
+            if (arb_is_positive(v)) {
+                /* d unchanged */
+            } else if (arb_is_negative(v)) {
+                arb_neg(d, d);
+            } else {
+                ival_abs(t, d, prec); /* hull of d and -d */
+                arb_neg(u, t);
+                arb_union(d, t, u, prec);
+            }
+            ival_abs(v, v, prec);
             break;
         case FN_TANH:
-            mpfi_tanh(v, v);
-            mpfi_sqr(t, v);
-            mpfi_ui_sub(t, 1, t);
-            mpfi_mul(d, d, t);
+            arb_tanh(v, v, prec);
+            arb_sqr(t, v, prec);
+            arb_sub_ui(t, t, 1, prec);
+            arb_neg(t, t);
+            arb_mul(d, d, t, prec);
             break;
         case FN_SIGMOID:
-            ival_sigmoid_expr(v, v);
-            mpfi_ui_sub(t, 1, v);
-            mpfi_mul(t, t, v);
-            mpfi_mul(d, d, t);
+            ival_sigmoid_expr(v, v, prec);
+            arb_sub_ui(t, v, 1, prec);
+            arb_neg(t, t);
+            arb_mul(t, t, v, prec);
+            arb_mul(d, d, t, prec);
             break;
         case FN_ERF: case FN_ERFC:
             /* erf' = 2/sqrt(pi) e^{-v^2}, erfc' = -erf' */
-            mpfi_sqr(t, v);
-            mpfi_neg(t, t);
-            mpfi_exp(t, t);
-            mpfi_const_pi(u);
-            mpfi_sqrt(u, u);
-            mpfi_div(t, t, u);
-            mpfi_mul_2ui(t, t, 1);
+            arb_sqr(t, v, prec);
+            arb_neg(t, t);
+            arb_exp(t, t, prec);
+            arb_const_sqrt_pi(u, prec);
+            arb_div(t, t, u, prec);
+            arb_mul_2exp_si(t, t, 1);
             if (n->fn == FN_ERFC)
-                mpfi_neg(t, t);
-            mpfi_mul(d, d, t);
-            if (n->fn == FN_ERF) special_ival_erf(v, v);
-            else special_ival_erfc(v, v);
+                arb_neg(t, t);
+            arb_mul(d, d, t, prec);
+            if (n->fn == FN_ERF) special_ival_erf(v, v, prec);
+            else special_ival_erfc(v, v, prec);
             break;
         case FN_SOFTPLUS:
-            ival_sigmoid_expr(t, v);
-            mpfi_mul(d, d, t);
-            special_ival_softplus(v, v);
+            ival_sigmoid_expr(t, v, prec);
+            arb_mul(d, d, t, prec);
+            special_ival_softplus(v, v, prec);
             break;
         }
-        mpfi_clear(t);
-        mpfi_clear(u);
+        arb_clear(t);
+        arb_clear(u);
         return;
     default:
         break;
     }
-    mpfi_t vb, db;
-    mpfi_init2(vb, prec);
-    mpfi_init2(db, prec);
-    mpfi_init2(t, prec);
-    mpfi_init2(u, prec);
-    eval_node_dual(v, d, n->a, x);
-    eval_node_dual(vb, db, n->b, x);
+    arb_t vb, db;
+    arb_init(vb);
+    arb_init(db);
+    arb_init(t);
+    arb_init(u);
+    eval_node_dual(v, d, n->a, x, prec);
+    eval_node_dual(vb, db, n->b, x, prec);
+    if (!arb_is_finite(v) || !arb_is_finite(d) || !arb_is_finite(vb) || !arb_is_finite(db)) {
+        arb_indeterminate(v);
+        arb_indeterminate(d);
+        goto done;
+    }
     switch (n->kind) {
-    case NODE_ADD: mpfi_add(v, v, vb); mpfi_add(d, d, db); break;
-    case NODE_SUB: mpfi_sub(v, v, vb); mpfi_sub(d, d, db); break;
+    case NODE_ADD: arb_add(v, v, vb, prec); arb_add(d, d, db, prec); break;
+    case NODE_SUB: arb_sub(v, v, vb, prec); arb_sub(d, d, db, prec); break;
     case NODE_MUL:
-        mpfi_mul(t, d, vb);
-        mpfi_mul(u, v, db);
-        mpfi_add(d, t, u);
-        mpfi_mul(v, v, vb);
+        arb_mul(t, d, vb, prec);
+        arb_mul(u, v, db, prec);
+        arb_add(d, t, u, prec);
+        arb_mul(v, v, vb, prec);
         break;
     case NODE_DIV:
-        if (mpfi_has_zero(vb)) {
-            special_ival_set_nan(v);
-            special_ival_set_nan(d);
+        if (arb_contains_zero(vb)) {
+            arb_indeterminate(v);
+            arb_indeterminate(d);
             break;
         }
         /* (a/b)' = (a' - (a/b) b') / b */
-        mpfi_div(v, v, vb);
-        mpfi_mul(t, v, db);
-        mpfi_sub(d, d, t);
-        mpfi_div(d, d, vb);
+        arb_div(v, v, vb, prec);
+        arb_mul(t, v, db, prec);
+        arb_sub(d, d, t, prec);
+        arb_div(d, d, vb, prec);
         break;
     case NODE_POW:
-        if (mpfr_zero_p(&db->left) && mpfr_zero_p(&db->right)) {
+        if (arb_is_zero(db)) {
             /* constant exponent c: (a^c)' = c a^(c-1) a' */
-            mpfi_sub_ui(t, vb, 1);
-            ival_pow(u, v, t);
-            mpfi_mul(u, u, vb);
-            mpfi_mul(d, d, u);
-            ival_pow(v, v, vb);
-        } else if (mpfr_sgn(&v->left) > 0) {
+            arb_sub_ui(t, vb, 1, prec);
+            ival_pow(u, v, t, prec);
+            arb_mul(u, u, vb, prec);
+            arb_mul(d, d, u, prec);
+            ival_pow(v, v, vb, prec);
+        } else if (arb_is_positive(v)) {
             /* (a^b)' = a^b (b' log a + b a'/a) */
-            mpfi_log(t, v);
-            mpfi_mul(t, t, db);
-            mpfi_mul(u, vb, d);
-            mpfi_div(u, u, v);
-            mpfi_add(t, t, u);
-            ival_pow(v, v, vb);
-            mpfi_mul(d, v, t);
+            arb_log(t, v, prec);
+            arb_mul(t, t, db, prec);
+            arb_mul(u, vb, d, prec);
+            arb_div(u, u, v, prec);
+            arb_add(t, t, u, prec);
+            ival_pow(v, v, vb, prec);
+            arb_mul(d, v, t, prec);
         } else {
-            special_ival_set_nan(v);
-            special_ival_set_nan(d);
+            arb_indeterminate(v);
+            arb_indeterminate(d);
         }
         break;
     case NODE_MIN: case NODE_MAX: {
         int take_max = n->kind == NODE_MAX;
         /* which argument certainly wins, if any */
-        int a_wins = take_max ? mpfr_greater_p(&v->left, &vb->right)
-                              : mpfr_less_p(&v->right, &vb->left);
-        int b_wins = take_max ? mpfr_greater_p(&vb->left, &v->right)
-                              : mpfr_less_p(&vb->right, &v->left);
+        int a_wins = take_max ? arb_gt(v, vb) : arb_lt(v, vb);
+        int b_wins = take_max ? arb_gt(vb, v) : arb_lt(vb, v);
         if (b_wins)
-            mpfi_set(d, db);
+            arb_set(d, db);
         else if (!a_wins)
-            mpfi_union(d, d, db);
-        ival_min2(v, v, vb, take_max);
+            arb_union(d, d, db, prec);
+        ival_min2(v, v, vb, take_max, prec);
         break;
     }
     default:
-        special_ival_set_nan(v);
-        special_ival_set_nan(d);
+        arb_indeterminate(v);
+        arb_indeterminate(d);
         break;
     }
-    mpfi_clear(vb);
-    mpfi_clear(db);
-    mpfi_clear(t);
-    mpfi_clear(u);
+done:
+    arb_clear(vb);
+    arb_clear(db);
+    arb_clear(t);
+    arb_clear(u);
 }
 
-void expr_eval_dival(mpfi_t dy, const expr_t *e, const mpfi_t x)
+void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 {
-    mpfi_t v, d;
-    mpfi_init2(v, mpfi_get_prec(dy));
-    mpfi_init2(d, mpfi_get_prec(dy));
-    if (mpfi_nan_p(x))
-        special_ival_set_nan(d);
+    arb_t v, d;
+    arb_init(v);
+    arb_init(d);
+    if (!arb_is_finite(x))
+        arb_indeterminate(d);
     else
-        eval_node_dual(v, d, e->root, x);
-    if (mpfi_nan_p(d) || mpfr_nan_p(&d->left) || mpfr_nan_p(&d->right) ||
-        mpfi_nan_p(v) || mpfr_nan_p(&v->left) || mpfr_nan_p(&v->right))
-        special_ival_set_nan(d); /* not differentiable, or outside the domain */
-    mpfi_swap(d, dy);
-    mpfi_clear(v);
-    mpfi_clear(d);
+        eval_node_dual(v, d, e->root, x, prec);
+    if (!arb_is_finite(d) || !arb_is_finite(v))
+        arb_indeterminate(d); /* not differentiable, or outside the domain */
+    arb_swap(d, dy);
+    arb_clear(v);
+    arb_clear(d);
 }
 
 /* ---------------------------------------------------------- point evaluation */

@@ -1,6 +1,6 @@
 /* The expression language of `attncheck activation --expr`: a function of
  * one variable x (z is a synonym) parsed into a tree, evaluated either as a
- * certified enclosure over an interval or at a point.
+ * certified enclosure over a ball (Arb) or at a point.
  *
  * Grammar (usual precedence; ^ binds tighter than unary minus and is right
  * associative, so -x^2 = -(x^2) and 2^-x is allowed):
@@ -17,9 +17,7 @@
 #define ATTNCHECK_EXPR_H
 
 #include <stddef.h>
-#include <gmp.h>
-#include <mpfr.h>
-#include <mpfi.h>
+#include "ball.h"
 
 #define EXPR_MAX_LEN 4096
 #define EXPR_MAX_DEPTH 64
@@ -34,18 +32,17 @@ void expr_free(expr_t *e);
 /* The text the tree was parsed from. */
 const char *expr_text(const expr_t *e);
 
-/* y encloses f(t) for every point t of x, computed at y's precision.  Where
- * f is undefined on part of x (log or sqrt of a negative, a non-integer
- * power of a negative, 0/0) y is NaN; where it is unbounded (a division by
- * an interval containing 0) an end is infinite.  Callers treat both as
- * "cannot certify" (see special_ival_is_finite). */
-void expr_eval_ival(mpfi_t y, const expr_t *e, const mpfi_t x);
+/* y encloses f(t) for every point t of x, computed at prec.  Where f is
+ * undefined on part of x (log or sqrt of a negative, a non-integer power of
+ * a negative, 0/0) or unbounded (a division by a ball containing 0) y is
+ * not finite; callers treat that as "cannot certify" (arb_is_finite). */
+void expr_eval_ival(arb_t y, const expr_t *e, const arb_t x, mpfr_prec_t prec);
 
 /* dy encloses f'(t) for every point t of x where f is differentiable; where
  * f is only Lipschitz (abs, min, max) it encloses the one-sided derivatives,
  * so f(t) - f(m) lies in dy (t - m) for t, m in x (the mean-value form).
- * NaN or infinite ends: no derivative bound. */
-void expr_eval_dival(mpfi_t dy, const expr_t *e, const mpfi_t x);
+ * Not finite: no derivative bound. */
+void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec);
 
 /* Point value f(x), each operation rounded with rnd: not certified; meant
  * for optimisers and plots. */

@@ -1,102 +1,75 @@
-/* Interval matrices over MPFI.  Every operation is MPFI's, so every entry
+/* Ball matrices over Arb (imat.h).  Every operation is Arb's, so every entry
  * of a result encloses the exact result for all points of the inputs. */
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
 
-void imat_init(imat_t A, long rows, long cols, mpfr_prec_t prec)
+void imat_init(imat_t A, long rows, long cols)
 {
+    arb_mat_init(A->m, rows, cols);
     A->rows = rows;
     A->cols = cols;
-    A->e = rows * cols > 0 ? malloc(sizeof(__mpfi_struct) * (size_t)(rows * cols)) : NULL;
-    for (long k = 0; k < rows * cols; k++) {
-        mpfi_init2((A->e + k), prec);
-        mpfi_set_ui((A->e + k), 0);
-    }
+    A->e = A->m->entries;
 }
 
 void imat_clear(imat_t A)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_clear((A->e + k));
-    free(A->e);
+    arb_mat_clear(A->m);
     A->e = NULL;
     A->rows = A->cols = 0;
 }
 
-void imat_reinit(imat_t A, long rows, long cols, mpfr_prec_t prec)
+void imat_reinit(imat_t A, long rows, long cols)
 {
     imat_clear(A);
-    imat_init(A, rows, cols, prec);
+    imat_init(A, rows, cols);
 }
 
 void imat_zero(imat_t A)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_set_ui((A->e + k), 0);
+    arb_mat_zero(A->m);
 }
 
 void imat_one(imat_t A)
 {
-    imat_zero(A);
-    for (long i = 0; i < A->rows && i < A->cols; i++)
-        mpfi_set_ui(imat_entry(A, i, i), 1);
+    arb_mat_one(A->m);
 }
 
 void imat_set(imat_t B, const imat_t A)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_set((B->e + k), (A->e + k));
+    arb_mat_set(B->m, A->m);
 }
-
 
 void imat_transpose(imat_t B, const imat_t A)
 {
-    for (long i = 0; i < A->rows; i++)
-        for (long j = 0; j < A->cols; j++)
-            mpfi_set(imat_entry(B, j, i), imat_entry(A, i, j));
+    arb_mat_transpose(B->m, A->m);
 }
 
-void imat_add(imat_t C, const imat_t A, const imat_t B)
+void imat_add(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_add((C->e + k), (A->e + k), (B->e + k));
+    arb_mat_add(C->m, A->m, B->m, prec);
 }
 
-
-void imat_scale(imat_t B, const imat_t A, const mpfi_t c)
+void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec)
 {
-    for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_mul((B->e + k), (A->e + k), c);
+    arb_mat_scalar_mul_arb(B->m, A->m, c, prec);
 }
 
-void imat_mul(imat_t C, const imat_t A, const imat_t B)
+void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
 {
-    mpfi_t t;
-    mpfi_init2(t, mpfi_get_prec((C->e + 0)));
-    for (long i = 0; i < A->rows; i++)
-        for (long j = 0; j < B->cols; j++) {
-            mpfi_ptr c = imat_entry(C, i, j);
-            mpfi_set_ui(c, 0);
-            for (long k = 0; k < A->cols; k++) {
-                mpfi_srcptr a = imat_entry(A, i, k);
-                /* Exact zeros are common in the constructions: skip them. */
-                if (mpfr_zero_p(&a->left) && mpfr_zero_p(&a->right))
-                    continue;
-                mpfi_mul(t, a, imat_entry(B, k, j));
-                mpfi_add(c, c, t);
-            }
-        }
-    mpfi_clear(t);
+    if (A->cols == 0) { /* Arb's product needs no inner size; the sum is empty */
+        imat_zero(C);
+        return;
+    }
+    arb_mat_mul(C->m, A->m, B->m, prec);
 }
 
 void imat_set_block(imat_t B, long r0, long c0, const imat_t A)
 {
     for (long i = 0; i < A->rows; i++)
         for (long j = 0; j < A->cols; j++)
-            mpfi_set(imat_entry(B, r0 + i, c0 + j), imat_entry(A, i, j));
+            arb_set(imat_entry(B, r0 + i, c0 + j), imat_entry(A, i, j));
 }
-
 
 void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits)
 {
@@ -106,19 +79,22 @@ void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits)
         do
             v = (long)gmp_urandomm_ui(state, span + 1) - (long)(span / 2);
         while (v == 0);
-        mpfi_set_si((A->e + k), v);
-        mpfi_div_2ui((A->e + k), (A->e + k), bits); /* exact: a power-of-two scaling */
+        arb_set_si(A->e + k, v);
+        arb_mul_2exp_si(A->e + k, A->e + k, -(slong)bits); /* exact: a power of two */
     }
 }
 
-/* |x| rounded up, for an enclosure x; +inf when x is NaN, so an unknown
- * entry can only make an upper bound larger, never vanish from a max. */
-static void mag_up(mpfr_t m, mpfi_srcptr x)
+void ival_get_mag(mpfr_t m, const arb_t x)
 {
-    if (mpfi_nan_p(x))
+    if (!arb_is_finite(x)) {
         mpfr_set_inf(m, 1);
-    else
-        mpfi_mag(m, x); /* MPFI rounds the magnitude up */
+        return;
+    }
+    arf_t t;
+    arf_init(t);
+    arb_get_abs_ubound_arf(t, x, mpfr_get_prec(m));
+    arf_get_mpfr(m, t, MPFR_RNDU);
+    arf_clear(t);
 }
 
 void imat_max_abs_upper(mpfr_t up, const imat_t A)
@@ -127,7 +103,7 @@ void imat_max_abs_upper(mpfr_t up, const imat_t A)
     mpfr_init2(m, mpfr_get_prec(up));
     mpfr_set_ui(up, 0, MPFR_RNDU);
     for (long k = 0; k < A->rows * A->cols; k++) {
-        mag_up(m, (A->e + k));
+        ival_get_mag(m, A->e + k);
         mpfr_max(up, up, m, MPFR_RNDU);
     }
     mpfr_clear(m);
@@ -139,7 +115,7 @@ void imat_norm_frobenius_upper(mpfr_t up, const imat_t A)
     mpfr_init2(m, mpfr_get_prec(up));
     mpfr_set_ui(up, 0, MPFR_RNDU);
     for (long k = 0; k < A->rows * A->cols; k++) {
-        mag_up(m, (A->e + k));
+        ival_get_mag(m, A->e + k);
         mpfr_sqr(m, m, MPFR_RNDU);
         mpfr_add(up, up, m, MPFR_RNDU);
     }
@@ -157,7 +133,7 @@ static void abs_sum_max_upper(mpfr_t up, const imat_t A, int by_rows)
     for (long a = 0; a < outer; a++) {
         mpfr_set_ui(s, 0, MPFR_RNDU);
         for (long b = 0; b < inner; b++) {
-            mag_up(m, by_rows ? imat_entry(A, a, b) : imat_entry(A, b, a));
+            ival_get_mag(m, by_rows ? imat_entry(A, a, b) : imat_entry(A, b, a));
             mpfr_add(s, s, m, MPFR_RNDU);
         }
         mpfr_max(up, up, s, MPFR_RNDU);
@@ -180,10 +156,10 @@ void imat_norm2_upper(mpfr_t up, const imat_t A)
     /* ||A||_2^2 = rho(A^T A) <= ||A^T A||_inf, with A^T A enclosed. */
     if (A->rows > 0 && A->cols > 0) {
         imat_t At, G;
-        imat_init(At, A->cols, A->rows, p);
-        imat_init(G, A->cols, A->cols, p);
+        imat_init(At, A->cols, A->rows);
+        imat_init(G, A->cols, A->cols);
         imat_transpose(At, A);
-        imat_mul(G, At, A);
+        imat_mul(G, At, A, p);
         abs_sum_max_upper(t, G, 1);
         mpfr_sqrt(t, t, MPFR_RNDU);
         mpfr_min(up, up, t, MPFR_RNDU);
@@ -198,102 +174,281 @@ void imat_norm2_lower(mpfr_t lo, const imat_t A, int iters)
     mpfr_prec_t p = mpfr_get_prec(lo);
     long n = A->cols;
     imat_t v, w, At;
-    mpfi_t nv, nw;
-    imat_init(v, n, 1, p);
-    imat_init(w, A->rows, 1, p);
-    imat_init(At, n, A->rows, p);
-    mpfi_init2(nv, p);
-    mpfi_init2(nw, p);
+    arb_t nv, nw;
+    imat_init(v, n, 1);
+    imat_init(w, A->rows, 1);
+    imat_init(At, n, A->rows);
+    arb_init(nv);
+    arb_init(nw);
     imat_transpose(At, A);
     for (long k = 0; k < n; k++)
-        mpfi_set_ui(imat_entry(v, k, 0), 1 + (unsigned long)(k % 3));
+        arb_set_ui(imat_entry(v, k, 0), 1 + (unsigned long)(k % 3));
     /* Power iteration on A^T A; the ratio at the end is a lower bound for any v. */
     for (int it = 0; it < iters; it++) {
-        imat_mul(w, A, v);
-        imat_mul(v, At, w);
+        imat_mul(w, A, v, p);
+        imat_mul(v, At, w, p);
         /* re-centre on midpoints and normalise roughly so widths do not grow */
-        mpfr_t mx, m;
-        mpfr_inits2(p, mx, m, (mpfr_ptr)0);
-        mpfr_set_ui(mx, 0, MPFR_RNDN);
+        arf_t mx, m;
+        arf_init(mx);
+        arf_init(m);
         for (long k = 0; k < n; k++) {
-            mpfi_mid(m, imat_entry(v, k, 0));
-            mpfr_abs(m, m, MPFR_RNDN);
-            mpfr_max(mx, mx, m, MPFR_RNDN);
+            arf_abs(m, arb_midref(imat_entry(v, k, 0)));
+            if (arf_cmp(m, mx) > 0)
+                arf_set(mx, m);
         }
         for (long k = 0; k < n; k++) {
-            mpfi_mid(m, imat_entry(v, k, 0));
-            if (!mpfr_zero_p(mx))
-                mpfr_div(m, m, mx, MPFR_RNDN);
-            mpfi_set_fr(imat_entry(v, k, 0), m);
+            arf_set(m, arb_midref(imat_entry(v, k, 0)));
+            if (!arf_is_zero(mx) && arf_is_finite(mx))
+                arf_div(m, m, mx, p, ARF_RND_NEAR);
+            arb_set_arf(imat_entry(v, k, 0), m); /* a point: any v will do */
         }
-        mpfr_clears(mx, m, (mpfr_ptr)0);
+        arf_clear(mx);
+        arf_clear(m);
     }
-    imat_mul(w, A, v);
-    mpfi_set_ui(nv, 0);
-    mpfi_set_ui(nw, 0);
-    for (long k = 0; k < n; k++) {
-        mpfi_t s;
-        mpfi_init2(s, p);
-        mpfi_sqr(s, imat_entry(v, k, 0));
-        mpfi_add(nv, nv, s);
-        mpfi_clear(s);
-    }
-    for (long k = 0; k < A->rows; k++) {
-        mpfi_t s;
-        mpfi_init2(s, p);
-        mpfi_sqr(s, imat_entry(w, k, 0));
-        mpfi_add(nw, nw, s);
-        mpfi_clear(s);
-    }
-    if (mpfi_has_zero(nv)) {
+    imat_mul(w, A, v, p);
+    arb_dot(nv, NULL, 0, v->e, 1, v->e, 1, n, p);
+    arb_dot(nw, NULL, 0, w->e, 1, w->e, 1, A->rows, p);
+    if (!arb_is_positive(nv)) {
         mpfr_set_ui(lo, 0, MPFR_RNDD);
     } else {
-        mpfi_div(nw, nw, nv);
-        mpfi_sqrt(nw, nw);
-        mpfi_get_left(lo, nw);
+        arb_div(nw, nw, nv, p);
+        arb_sqrtpos(nw, nw, p);
+        ival_get_lo(lo, nw);
+        if (!(mpfr_sgn(lo) > 0)) /* also NaN */
+            mpfr_set_ui(lo, 0, MPFR_RNDD);
     }
     imat_clear(v);
     imat_clear(w);
     imat_clear(At);
-    mpfi_clear(nv);
-    mpfi_clear(nw);
+    arb_clear(nv);
+    arb_clear(nw);
 }
 
-void imat_row_norm2(mpfi_t r, const imat_t A, long i)
+void imat_row_norm2(arb_t r, const imat_t A, long i, mpfr_prec_t prec)
 {
-    mpfi_t s;
-    mpfi_init2(s, mpfi_get_prec(r));
-    mpfi_set_ui(r, 0);
-    for (long j = 0; j < A->cols; j++) {
-        mpfi_sqr(s, imat_entry(A, i, j));
-        mpfi_add(r, r, s);
-    }
-    mpfi_sqrt(r, r);
-    mpfi_clear(s);
+    arb_srcptr row = imat_entry(A, i, 0);
+    arb_dot(r, NULL, 0, row, 1, row, 1, A->cols, prec);
+    arb_sqrtpos(r, r, prec);
+    if (arb_is_finite(r))
+        arb_nonnegative_part(r, r);
 }
 
 int imat_is_exact(const imat_t A)
 {
     for (long k = 0; k < A->rows * A->cols; k++)
-        if (!mpfr_equal_p(&(A->e + k)->left, &(A->e + k)->right))
+        if (!arb_is_exact(A->e + k))
             return 0;
     return 1;
 }
 
-void ival_max(mpfi_t r, const mpfi_t x, const mpfi_t y)
+void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec)
 {
-    /* mpfr_max would return the other operand: a NaN must not vanish */
-    if (mpfi_nan_p(x) || mpfi_nan_p(y)) {
-        mpfr_set_nan(&r->left);
-        mpfr_set_nan(&r->right);
+    if (!arb_is_finite(x) || !arb_is_finite(y)) {
+        arb_indeterminate(r); /* a NaN or an unbounded operand must not vanish */
         return;
     }
+    arb_max(r, x, y, prec);
+}
+
+/* Bits that hold a ball's ends exactly in all but extreme cases (the ends
+ * are rounded outward beyond that, which only makes a comparison fail). */
+static slong ends_prec(const arb_t x, const arb_t y)
+{
+    slong bx = arf_bits(arb_midref(x)), by = arf_bits(arb_midref(y));
+    return (bx > by ? bx : by) + 2 * MAG_BITS + 64;
+}
+
+int ival_le(const arb_t x, const arb_t y)
+{
+    if (!arb_is_finite(x) || arf_is_nan(arb_midref(y)))
+        return 0;
+    if (arf_is_pos_inf(arb_midref(y)) && mag_is_finite(arb_radref(y)))
+        return 1; /* below a bound above every number */
+    if (!arb_is_finite(y))
+        return 0;
+    arf_t a, b;
+    arf_init(a);
+    arf_init(b);
+    slong p = ends_prec(x, y);
+    arb_get_ubound_arf(a, x, p);
+    arb_get_lbound_arf(b, y, p);
+    int le = arf_cmp(a, b) <= 0;
+    arf_clear(a);
+    arf_clear(b);
+    return le;
+}
+
+int ival_gt(const arb_t x, const arb_t y)
+{
+    if (!arb_is_finite(x) || !arb_is_finite(y))
+        return 0;
+    arf_t a, b;
+    arf_init(a);
+    arf_init(b);
+    slong p = ends_prec(x, y);
+    arb_get_lbound_arf(a, x, p);
+    arb_get_ubound_arf(b, y, p);
+    int gt = arf_cmp(a, b) > 0;
+    arf_clear(a);
+    arf_clear(b);
+    return gt;
+}
+
+void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec)
+{
+    if (arb_is_finite(x) && arb_contains_zero(x) && !arb_is_zero(x)) {
+        arf_t lo, hi;
+        arf_init(lo);
+        arf_init(hi);
+        arb_get_abs_ubound_arf(hi, x, prec);
+        arb_set_interval_arf(r, lo, hi, prec); /* [0, hi|x|] */
+        arb_nonnegative_part(r, r);
+        arf_clear(lo);
+        arf_clear(hi);
+    } else {
+        arb_abs(r, x); /* exact */
+    }
+}
+
+void ival_exp_bound(arb_t y, const arb_t x, mpfr_prec_t prec)
+{
+    int huge = arb_is_finite(x) && arf_cmp_2exp_si(arb_midref(x), 33) > 0 &&
+               ival_lo_d(x) > 4294967296.0;
+    arb_exp(y, x, prec);
+    if (!arb_is_finite(y) && huge)
+        arb_pos_inf(y);
+}
+
+/* rad = r (>= 0) exactly when r fits in a mag's 30 bits, else rounded up
+ * (arf_get_mag always adds an ulp). */
+static void mag_set_arf_up(mag_t rad, const arf_t r)
+{
+    fmpz_t man, e;
+    fmpz_init(man);
+    fmpz_init(e);
+    if (arf_is_zero(r)) {
+        mag_zero(rad);
+    } else {
+        arf_get_fmpz_2exp(man, e, r);
+        if (fmpz_bits(man) <= MAG_BITS && fmpz_fits_si(e))
+            mag_set_ui_2exp_si(rad, fmpz_get_ui(man), fmpz_get_si(e));
+        else
+            arf_get_mag(rad, r);
+    }
+    fmpz_clear(man);
+    fmpz_clear(e);
+}
+
+void ival_set_fr(arb_t x, const mpfr_t v)
+{
+    arf_set_mpfr(arb_midref(x), v);
+    mag_zero(arb_radref(x));
+}
+
+void ival_set_interval_fr(arb_t x, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t prec)
+{
+    if (mpfr_nan_p(lo) || mpfr_nan_p(hi)) {
+        arb_indeterminate(x);
+        return;
+    }
+    if (!mpfr_number_p(lo) || !mpfr_number_p(hi)) {
+        arb_zero_pm_inf(x); /* a ball cannot hold a half line */
+        return;
+    }
+    if (mpfr_equal_p(lo, hi)) {
+        ival_set_fr(x, lo);
+        arb_set_round(x, x, prec); /* exact when lo fits in prec bits */
+        return;
+    }
+    /* midpoint and radius computed exactly (Arb's arb_set_interval_* adds
+     * 2^-30 of slack to the radius even when it is representable), then the
+     * midpoint rounded to prec; ends far apart in scale: Arb's way */
+    arf_t a, b, m, r;
+    arf_init(a);
+    arf_init(b);
+    arf_init(m);
+    arf_init(r);
+    arf_set_mpfr(a, lo);
+    arf_set_mpfr(b, hi);
+    if (mpfr_zero_p(lo) || mpfr_zero_p(hi) ||
+        labs((long)mpfr_get_exp(lo) - (long)mpfr_get_exp(hi)) < 4 * (long)prec + 1024) {
+        arf_add(m, a, b, ARF_PREC_EXACT, ARF_RND_DOWN);
+        arf_mul_2exp_si(m, m, -1);
+        arf_sub(r, b, m, MAG_BITS, ARF_RND_UP);
+        arf_set(arb_midref(x), m);
+        mag_set_arf_up(arb_radref(x), r);
+        arb_set_round(x, x, prec);
+    } else {
+        arb_set_interval_arf(x, a, b, prec);
+    }
+    arf_clear(a);
+    arf_clear(b);
+    arf_clear(m);
+    arf_clear(r);
+    if (mpfr_zero_p(lo))
+        arb_nonnegative_part(x, x); /* [0, hi]: a lower end of exactly 0 */
+}
+
+/* An end of x at the precision of v, rounded outward. */
+static void get_end(mpfr_t v, const arb_t x, int upper)
+{
+    if (arf_is_nan(arb_midref(x))) {
+        mpfr_set_nan(v);
+        return;
+    }
+    arf_t t;
+    arf_init(t);
+    if (upper)
+        arb_get_ubound_arf(t, x, mpfr_get_prec(v));
+    else
+        arb_get_lbound_arf(t, x, mpfr_get_prec(v));
+    arf_get_mpfr(v, t, upper ? MPFR_RNDU : MPFR_RNDD);
+    arf_clear(t);
+}
+
+void ival_get_lo(mpfr_t lo, const arb_t x) { get_end(lo, x, 0); }
+void ival_get_hi(mpfr_t hi, const arb_t x) { get_end(hi, x, 1); }
+
+void ival_get_diam(mpfr_t w, const arb_t x)
+{
+    arf_t r;
+    arf_init(r);
+    arf_set_mag(r, arb_radref(x));
+    arf_mul_2exp_si(r, r, 1);
+    arf_get_mpfr(w, r, MPFR_RNDU);
+    arf_clear(r);
+}
+
+static double end_d(const arb_t x, int upper)
+{
+    mpfr_t t;
+    mpfr_init2(t, 53);
+    get_end(t, x, upper);
+    double v = mpfr_get_d(t, upper ? MPFR_RNDU : MPFR_RNDD);
+    mpfr_clear(t);
+    return v;
+}
+
+double ival_lo_d(const arb_t x) { return end_d(x, 0); }
+double ival_hi_d(const arb_t x) { return end_d(x, 1); }
+
+int ival_set_str(arb_t x, const char *s, mpfr_prec_t prec)
+{
     mpfr_t lo, hi;
-    mpfr_inits2(mpfi_get_prec(r), lo, hi, (mpfr_ptr)0);
-    mpfr_max(lo, &x->left, &y->left, MPFR_RNDD);
-    mpfr_max(hi, &x->right, &y->right, MPFR_RNDU);
-    mpfi_interv_fr(r, lo, hi);
+    char *end;
+    int rc = -1;
+    mpfr_inits2(prec, lo, hi, (mpfr_ptr)0);
+    /* both ends rounded outward, as the decimal is in general not dyadic */
+    mpfr_strtofr(lo, s, &end, 10, MPFR_RNDD);
+    if (end != s && *end == '\0') {
+        mpfr_strtofr(hi, s, &end, 10, MPFR_RNDU);
+        if (mpfr_number_p(lo) && mpfr_number_p(hi)) {
+            ival_set_interval_fr(x, lo, hi, prec);
+            rc = 0;
+        }
+    }
     mpfr_clears(lo, hi, (mpfr_ptr)0);
+    return rc;
 }
 
 char *fr_str(const mpfr_t x, int digits, mpfr_rnd_t rnd)
@@ -310,12 +465,18 @@ char *fr_str(const mpfr_t x, int digits, mpfr_rnd_t rnd)
     return s;
 }
 
-char *ival_lo_str(const mpfi_t x, int digits)
+/* Enough bits that the decimal rounding, not the binary one, decides. */
+static mpfr_prec_t str_prec(int digits) { return 4 * (mpfr_prec_t)digits + 64; }
+
+static char *end_str(const arb_t x, int digits, int upper)
 {
-    return fr_str(&x->left, digits, MPFR_RNDD);
+    mpfr_t t;
+    mpfr_init2(t, str_prec(digits));
+    get_end(t, x, upper);
+    char *s = fr_str(t, digits, upper ? MPFR_RNDU : MPFR_RNDD);
+    mpfr_clear(t);
+    return s;
 }
 
-char *ival_hi_str(const mpfi_t x, int digits)
-{
-    return fr_str(&x->right, digits, MPFR_RNDU);
-}
+char *ival_lo_str(const arb_t x, int digits) { return end_str(x, digits, 0); }
+char *ival_hi_str(const arb_t x, int digits) { return end_str(x, digits, 1); }

@@ -1,65 +1,104 @@
-/* Interval matrices over MPFI: every entry is a certified enclosure.
- * Row-major; an entry's precision is fixed at init.  Outputs first, inputs
- * const, precision last (FLINT style). */
+/* Ball matrices over Arb: every entry is a certified enclosure (a ball).
+ * Row-major and contiguous (A->e + k is entry k); A->m is the same matrix
+ * as an arb_mat_t for Arb's routines.  Entries carry no precision of their
+ * own: every operation that rounds takes prec, last (FLINT style). */
 #ifndef ATTNCHECK_IMAT_H
 #define ATTNCHECK_IMAT_H
 
-#include <gmp.h>
-#include <mpfr.h>
-#include <mpfi.h>
+#include "ball.h"
 
 typedef struct {
-    long rows, cols;
-    __mpfi_struct *e;
+    long rows, cols;   /* the shape (= arb_mat_nrows/ncols of m) */
+    arb_ptr e;         /* the entries, row-major (= m->entries) */
+    arb_mat_t m;
 } imat_struct;
 typedef imat_struct imat_t[1];
 
 #define imat_entry(A, i, j) ((A)->e + (long)(i) * (A)->cols + (j))
 
-void imat_init(imat_t A, long rows, long cols, mpfr_prec_t prec);
+void imat_init(imat_t A, long rows, long cols);   /* all zero */
 void imat_clear(imat_t A);
-/* Re-shape to rows x cols, all entries zero, at prec. */
-void imat_reinit(imat_t A, long rows, long cols, mpfr_prec_t prec);
+/* Re-shape to rows x cols, all entries zero. */
+void imat_reinit(imat_t A, long rows, long cols);
 
 void imat_zero(imat_t A);
-void imat_one(imat_t A);                      /* identity (need not be square) */
-void imat_set(imat_t B, const imat_t A);      /* same shape */
-void imat_transpose(imat_t B, const imat_t A); /* B is cols x rows, no aliasing */
-void imat_add(imat_t C, const imat_t A, const imat_t B);
-void imat_scale(imat_t B, const imat_t A, const mpfi_t c);
-/* C = A B; C must not alias A or B. Entries of C keep their own precision. */
-void imat_mul(imat_t C, const imat_t A, const imat_t B);
-/* Copy A into B at offset (r0, c0) of B. */
+void imat_one(imat_t A);                       /* identity (need not be square) */
+void imat_set(imat_t B, const imat_t A);       /* same shape; exact */
+void imat_transpose(imat_t B, const imat_t A); /* B is cols x rows; exact */
+void imat_add(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
+void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec);
+/* C = A B, each entry a dot product rounded once (arb_mat_mul). */
+void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
+/* Copy A into B at offset (r0, c0) of B; exact. */
 void imat_set_block(imat_t B, long r0, long c0, const imat_t A);
 
 /* Exact dyadic random entries k / 2^bits with k uniform in [-2^bits, 2^bits]
- * and k != 0.  Exact whenever prec >= bits + 2, so one seed gives the same
- * instance at every precision. */
+ * and k != 0: the same instance at every precision. */
 void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits);
 
-/* Certified bounds of the spectral norm ||A||_2.
+/* Certified bounds of the spectral norm ||A||_2, as MPFR points rounded at
+ * the precision of the output (correctly rounded steps, so the same bound
+ * whatever the arithmetic behind the entries).
  * upper: min(Frobenius, sqrt(||A||_1 ||A||_inf), sqrt(||A^T A||_inf)), all
  * rounded up.  lower: ||A v|| / ||v|| after iters power-iteration steps,
- * rounded down (v is any nonzero vector, so this is a true lower bound). */
+ * rounded down (v is any nonzero vector, so this is a true lower bound).
+ * An entry that is not finite makes an upper bound +inf. */
 void imat_norm2_upper(mpfr_t up, const imat_t A);
 void imat_norm2_lower(mpfr_t lo, const imat_t A, int iters);
 /* Frobenius norm, rounded up. */
 void imat_norm_frobenius_upper(mpfr_t up, const imat_t A);
 /* Largest |entry|, rounded up. */
 void imat_max_abs_upper(mpfr_t up, const imat_t A);
-/* Euclidean norm of row i as an enclosure. */
-void imat_row_norm2(mpfi_t r, const imat_t A, long i);
+/* Euclidean norm of row i as an enclosure (sum of squares rounded once). */
+void imat_row_norm2(arb_t r, const imat_t A, long i, mpfr_prec_t prec);
 
 /* 1 when every entry of A is a single point. */
 int imat_is_exact(const imat_t A);
 
-/* Interval helpers. */
-/* max of two enclosures, as an enclosure of max(x, y); NaN if either is NaN. */
-void ival_max(mpfi_t r, const mpfi_t x, const mpfi_t y);
+/* ---- ball helpers ---- */
+/* max of two enclosures, as an enclosure of max(x, y); a non-finite
+ * operand gives a non-finite result (a NaN never vanishes from a max). */
+void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec);
+/* Comparisons of every point, decided on the ends (touching ends count as
+ * <=); 0 when either ball is not finite, except that a finite x is below the
+ * point +inf.  (Arb's arb_le answers 0 for balls that only touch.) */
+int ival_le(const arb_t x, const arb_t y);   /* hi(x) <= lo(y) */
+int ival_gt(const arb_t x, const arb_t y);   /* lo(x) > hi(y) */
+/* |x| with a lower end of 0, not below, when x straddles 0. */
+void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec);
+/* e^x for a claimed upper bound.  Where x is finite but its lower end is
+ * above 2^32, e^x exceeds 2^(2^32) and Arb cannot hold it (arb_exp gives
+ * [0 +- inf]); then y is the point +inf: above every number (MPFR's
+ * overflow), so hi(E) <= y still decides for any finite E.  Elsewhere it is
+ * arb_exp. */
+void ival_exp_bound(arb_t y, const arb_t x, mpfr_prec_t prec);
+/* x = the MPFR point v, exactly. */
+void ival_set_fr(arb_t x, const mpfr_t v);
+/* The ball enclosing [lo, hi] (MPFR points); hi = +inf or a NaN end gives a
+ * non-finite ball. */
+void ival_set_interval_fr(arb_t x, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t prec);
+/* Ends of x as MPFR points at their own precision: lo rounded down, hi
+ * rounded up (NaN when x has a NaN midpoint, infinite when x is unbounded). */
+void ival_get_lo(mpfr_t lo, const arb_t x);
+void ival_get_hi(mpfr_t hi, const arb_t x);
+/* The largest |t| over x, rounded up at m's precision; +inf when x is not
+ * finite, so an unknown entry can only make an upper bound larger, never
+ * vanish from a max. */
+void ival_get_mag(mpfr_t m, const arb_t x);
+/* The diameter 2 rad(x), rounded up at w's precision (MPFR's exponent
+ * range: widths far below the doubles). */
+void ival_get_diam(mpfr_t w, const arb_t x);
+/* The ends as doubles: lo rounded down, hi rounded up (NaN for a NaN
+ * midpoint, infinite for an unbounded ball). */
+double ival_lo_d(const arb_t x);
+double ival_hi_d(const arb_t x);
+/* Parse a decimal (MPFR syntax); x encloses it, exactly when it is dyadic
+ * with at most prec bits.  Returns 0, or -1 when s is not a finite number. */
+int ival_set_str(arb_t x, const char *s, mpfr_prec_t prec);
 /* Decimal strings of the ends, rounded outward, digits significant digits.
  * Caller frees with mpfr_free_str. */
-char *ival_lo_str(const mpfi_t x, int digits);
-char *ival_hi_str(const mpfi_t x, int digits);
+char *ival_lo_str(const arb_t x, int digits);
+char *ival_hi_str(const arb_t x, int digits);
 char *fr_str(const mpfr_t x, int digits, mpfr_rnd_t rnd);
 
 #endif

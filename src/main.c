@@ -350,6 +350,7 @@ static int cmd_export(int argc, char **argv)
 int main(int argc, char **argv)
 {
     int rc;
+    ball_install_memory_handlers(); /* out of memory in Arb: one line, exit 70 */
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
@@ -372,5 +373,6 @@ int main(int argc, char **argv)
         rc = fail(EXIT_USAGE, "unknown command '%s' (see attncheck --help)%s", cmd, "");
     }
     mpfr_free_cache();
+    flint_cleanup();
     return rc;
 }

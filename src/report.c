@@ -101,8 +101,8 @@ static char *own_mpfr_str(char *s)
     return t;
 }
 
-static char *text_lo(mpfi_srcptr x, int digits) { return own_mpfr_str(ival_lo_str(x, digits)); }
-static char *text_hi(mpfi_srcptr x, int digits) { return own_mpfr_str(ival_hi_str(x, digits)); }
+static char *text_lo(arb_srcptr x, int digits) { return own_mpfr_str(ival_lo_str(x, digits)); }
+static char *text_hi(arb_srcptr x, int digits) { return own_mpfr_str(ival_hi_str(x, digits)); }
 
 static char *text_up(mpfr_srcptr x, int digits)
 {
@@ -130,7 +130,7 @@ static char *text_printf(const char *fmt, ...)
 }
 
 /* "[lo, hi]", or one number when both ends print alike (a point). */
-static char *text_ends(mpfi_srcptr x, int digits)
+static char *text_ends(arb_srcptr x, int digits)
 {
     char *lo = text_lo(x, digits), *hi = text_hi(x, digits), *s = NULL;
     if (lo && hi)
@@ -141,21 +141,21 @@ static char *text_ends(mpfi_srcptr x, int digits)
 }
 
 /* ratio E/bound as an enclosure (NaN when the bound may be 0 or less). */
-static void row_ratio(mpfi_t q, const row_t *r)
+static void row_ratio(arb_t q, const row_t *r)
 {
-    mpfi_init2(q, r->prec);
-    if (mpfr_sgn(&r->bound->left) > 0)
-        mpfi_div(q, r->error, r->bound);
+    arb_init(q);
+    if (arb_is_positive(r->bound))
+        arb_div(q, r->error, r->bound, r->prec);
     else
-        mpfi_set_d(q, NAN);
+        arb_indeterminate(q);
 }
 
 static char *text_ratio_hi(const row_t *r, int digits)
 {
-    mpfi_t q;
+    arb_t q;
     row_ratio(q, r);
-    char *s = mpfi_nan_p(q) ? strdup("") : text_hi(q, digits);
-    mpfi_clear(q);
+    char *s = !arb_is_finite(q) ? strdup("") : text_hi(q, digits);
+    arb_clear(q);
     return s;
 }
 
@@ -186,10 +186,10 @@ static int row_slack_tenths(long *tenths, const row_t *r)
     mpfr_t u, t;
     mpfr_inits2(64, u, t, (mpfr_ptr)0);
     verdict_exact_unit(u, r->scale, r->prec);
-    int ok = mpfr_number_p(u) && mpfr_number_p(&r->error->right) &&
-             mpfr_sgn(&r->error->right) > 0;
+    ival_get_hi(t, r->error);
+    int ok = mpfr_number_p(u) && mpfr_number_p(t) && mpfr_sgn(t) > 0;
     if (ok) {
-        mpfr_div(t, &r->error->right, u, MPFR_RNDU);
+        mpfr_div(t, t, u, MPFR_RNDU);
         mpfr_log2(t, t, MPFR_RNDU);
         mpfr_mul_ui(t, t, 10, MPFR_RNDU);
         *tenths = mpfr_get_si(t, MPFR_RNDU);
@@ -203,7 +203,7 @@ static char *text_slack(const row_t *r)
     long t;
     if (row_slack_tenths(&t, r) == 0)
         return text_printf("%s%ld.%ld", t < 0 ? "-" : "", labs(t) / 10, labs(t) % 10);
-    return strdup(mpfr_zero_p(&r->error->right) ? "-inf" : "");
+    return strdup(arb_is_zero(r->error) ? "-inf" : "");
 }
 
 /* ---- tables: md and CSV have the same columns, the union over all rows
@@ -710,7 +710,7 @@ json_t *report_json_mpfr_str(char *s)
     return j;
 }
 
-json_t *report_json_ends(mpfi_srcptr x, int digits)
+json_t *report_json_ends(arb_srcptr x, int digits)
 {
     int ok = 1;
     json_t *o = json_object();
@@ -769,12 +769,12 @@ static json_t *json_row(const claim_report_t *rep, const row_t *r)
         free(slack);
     }
     if (r->has_bound) {
-        mpfi_t q;
+        arb_t q;
         report_json_set(row, "bound", report_json_ends(r->bound, DIGITS_FILE), &ok);
         row_ratio(q, r);
-        if (!mpfi_nan_p(q))
+        if (arb_is_finite(q))
             report_json_set(row, "ratio", report_json_ends(q, DIGITS_FILE), &ok);
-        mpfi_clear(q);
+        arb_clear(q);
     }
     if (r->n_extra) {
         json_t *extra = json_object();
@@ -915,21 +915,21 @@ static int row_y(double *out, const claim_report_t *rep, const row_t *r, const c
         mpfr_div_ui(v, v, 10, MPFR_RNDU);
     } else if (strcmp(y, "error") == 0) {
         ok = 1;
-        mpfr_set(v, &r->error->right, MPFR_RNDU);
+        ival_get_hi(v, r->error);
     } else if (strcmp(y, "bound") == 0 && r->has_bound) {
         ok = 1;
-        mpfr_set(v, &r->bound->right, MPFR_RNDU);
+        ival_get_hi(v, r->bound);
     } else if (strcmp(y, "ratio") == 0 && r->has_bound) {
-        mpfi_t q;
+        arb_t q;
         row_ratio(q, r);
-        ok = !mpfi_nan_p(q);
-        mpfr_set(v, &q->right, MPFR_RNDU);
-        mpfi_clear(q);
+        ok = arb_is_finite(q);
+        ival_get_hi(v, q);
+        arb_clear(q);
     } else {
         const column_t *c = row_find_column(r, y);
         if (c && c->is_ival) {
             ok = 1;
-            mpfr_set(v, &c->iv->right, MPFR_RNDU);
+            ival_get_hi(v, c->iv);
         }
     }
     if (!ok && strcmp(y, "slack used") != 0) {
@@ -971,7 +971,7 @@ static void collect_points(points_t *p, const claim_report_t *rep, const plot_t 
         p->rows++;
         if (!have) {
             p->undrawn++;
-            p->zero_error += mpfr_zero_p(&r->error->right) != 0;
+            p->zero_error += arb_is_zero(r->error) != 0;
             continue;
         }
         int j;
@@ -1035,7 +1035,7 @@ static int column_value(double *x, const column_t *c)
         return 0;
     if (!c->is_ival)
         return parse_double(x, c->str);
-    *x = mpfr_get_d(&c->iv->left, MPFR_RNDN);
+    *x = ival_lo_d(c->iv);
     return isfinite(*x);
 }
 
@@ -1488,7 +1488,7 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
 {
     fputs("# attncheck reports\n\nClaims of Huben & Morris, *Attention-Only Transformers and "
           "Implementing MLPs with Attention Heads* (arXiv:2309.08593), and the author's blog "
-          "constructions, checked with certified interval arithmetic (MPFI over MPFR). "
+          "constructions, checked with certified ball arithmetic (Arb, FLINT). "
           "No LayerNorm anywhere: none of the constructions covers it.\n\n"
           "| claim | source | kind | provenance | rows | holds | violated | inconclusive |\n"
           "|---|---|---|---|---|---|---|---|\n", f);
@@ -1605,7 +1605,11 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
                 long p, tenths;
                 if (params_get_long(&p, &r->params, "prec") != 0 || p != seen[j])
                     continue;
-                mpfr_max(worst, worst, &r->error->right, MPFR_RNDU);
+                mpfr_t e;
+                mpfr_init2(e, 64);
+                ival_get_hi(e, r->error);
+                mpfr_max(worst, worst, e, MPFR_RNDU);
+                mpfr_clear(e);
                 if (row_slack_tenths(&tenths, r) == 0 &&
                     (!tight || tenths - 10L * verdict_kappa(r->depth) > tight_margin)) {
                     tight = r;

@@ -60,7 +60,7 @@ void report_md_cell(FILE *f, const char *s);
  * and the text of a document (consumes doc; NULL when doc is NULL or on
  * allocation failure; free() it). */
 json_t *report_json_text(const char *s);
-json_t *report_json_ends(mpfi_srcptr x, int digits);
+json_t *report_json_ends(arb_srcptr x, int digits);
 char *report_json_dumps(json_t *doc);
 /* A string from MPFR's allocator (freed here; NULL stays NULL) as a JSON string. */
 json_t *report_json_mpfr_str(char *s);

@@ -188,12 +188,12 @@ static long expand_grid(row_t **out, const claim_t *c, const run_options_t *o)
 void row_clear(row_t *r)
 {
     if (r->prec) {
-        mpfi_clear(r->error);
-        mpfi_clear(r->error_abs);
-        mpfi_clear(r->bound);
+        arb_clear(r->error);
+        arb_clear(r->error_abs);
+        arb_clear(r->bound);
         mpfr_clear(r->scale);
         for (int k = 0; k < r->n_extra; k++)
-            mpfi_clear(r->extra[k].iv);
+            arb_clear(r->extra[k].iv);
         r->n_extra = 0;
     }
 }
@@ -201,13 +201,10 @@ void row_clear(row_t *r)
 void row_start(row_t *r, mpfr_prec_t prec)
 {
     r->prec = prec;
-    mpfi_init2(r->error, prec);
-    mpfi_init2(r->error_abs, prec);
-    mpfi_init2(r->bound, prec);
+    arb_init(r->error);
+    arb_init(r->error_abs);
+    arb_init(r->bound);
     mpfr_init2(r->scale, 64);
-    mpfi_set_ui(r->error, 0);
-    mpfi_set_ui(r->error_abs, 0);
-    mpfi_set_ui(r->bound, 0);
     mpfr_set_ui(r->scale, 0, MPFR_RNDU);
     r->has_bound = 0;
     r->depth = 1;
@@ -279,6 +276,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&w->lock);
     }
     mpfr_free_cache(); /* per-thread constant caches */
+    flint_cleanup();
     return NULL;
 }
 

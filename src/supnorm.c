@@ -14,7 +14,7 @@ void supnorm_opts_default(supnorm_opts_t *o)
 
 void supnorm_init(supnorm_t *s, mpfr_prec_t prec)
 {
-    mpfi_init2(s->sup, prec);
+    arb_init(s->sup);
     mpfr_init2(s->argmax, prec);
     mpfr_set_zero(s->argmax, 1);
     s->boxes = 0;
@@ -23,7 +23,7 @@ void supnorm_init(supnorm_t *s, mpfr_prec_t prec)
 
 void supnorm_clear(supnorm_t *s)
 {
-    mpfi_clear(s->sup);
+    arb_clear(s->sup);
     mpfr_clear(s->argmax);
 }
 
@@ -93,45 +93,60 @@ static void box_free(box_t *x)
 
 typedef struct {
     const act_t *f, *g;
-    mpfi_t x, fx, gx;   /* scratch */
+    arb_t x, fx, gx;    /* scratch */
+    mpfr_prec_t prec;   /* of the evaluations */
     mpfr_t best_lo;     /* the largest certified lower bound so far */
     mpfr_t *argmax;
     long evals;
 } bb_t;
 
 /* d = f(x) - g(x) over the box in bb->x (deriv: f' - g'), an enclosure. */
-static void eval_diff(bb_t *bb, mpfi_t d, int deriv)
+static void eval_diff(bb_t *bb, arb_t d, int deriv)
 {
     ival_act_fn fn = deriv ? act_eval_dival : act_eval_ival;
-    fn(bb->fx, bb->x, bb->f);
+    fn(bb->fx, bb->x, bb->f, bb->prec);
     if (bb->g) {
-        fn(bb->gx, bb->x, bb->g);
-        mpfi_sub(d, bb->fx, bb->gx);
+        fn(bb->gx, bb->x, bb->g, bb->prec);
+        arb_sub(d, bb->fx, bb->gx, bb->prec);
     } else {
-        mpfi_set(d, bb->fx);
+        arb_set(d, bb->fx);
     }
+    if (!arb_is_finite(d))
+        arb_indeterminate(d);
 }
 
-static void eval_gap(bb_t *bb, mpfi_t d)
+static void eval_gap(bb_t *bb, arb_t d)
 {
     eval_diff(bb, d, 0);
-    mpfi_abs(d, d);
+    ival_abs(d, d, bb->prec);
+}
+
+/* The upper end of d rounded up into u (+inf when d is not finite). */
+static void upper_end(mpfr_t u, const arb_t d)
+{
+    ival_get_hi(u, d);
+    if (!arb_is_finite(d) || mpfr_nan_p(u))
+        mpfr_set_inf(u, 1);
 }
 
 /* Raise the lower bound with the value at the point t. */
 static void probe_point(bb_t *bb, const mpfr_t t)
 {
-    mpfi_t d;
-    mpfi_init2(d, mpfi_get_prec(bb->fx));
-    mpfi_set_fr(bb->x, t);
+    arb_t d;
+    mpfr_t lo;
+    arb_init(d);
+    mpfr_init2(lo, mpfr_get_prec(bb->best_lo));
+    ival_set_interval_fr(bb->x, t, t, mpfr_get_prec(t)); /* exact: a point */
     eval_gap(bb, d);
-    /* A NaN enclosure says nothing; the left end of a valid one is a value
-     * of |f - g| at t rounded down, so a lower bound of the sup. */
-    if (!mpfi_nan_p(d) && !mpfr_nan_p(&d->left) && mpfr_cmp(&d->left, bb->best_lo) > 0) {
-        mpfr_set(bb->best_lo, &d->left, MPFR_RNDD);
+    /* A non-finite enclosure says nothing; the lower end of a finite one is
+     * a value of |f - g| at t rounded down, so a lower bound of the sup. */
+    ival_get_lo(lo, d);
+    if (arb_is_finite(d) && mpfr_greater_p(lo, bb->best_lo)) {
+        mpfr_set(bb->best_lo, lo, MPFR_RNDD);
         mpfr_set(*bb->argmax, t, MPFR_RNDN);
     }
-    mpfi_clear(d);
+    mpfr_clear(lo);
+    arb_clear(d);
 }
 
 /* A new box [lo, hi] with its upper bound; its midpoint probed. */
@@ -145,16 +160,15 @@ static box_t *box_new(bb_t *bb, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t pr
     mpfr_init2(x->ub, prec);
     mpfr_set(x->lo, lo, MPFR_RNDN); /* exact: same precision */
     mpfr_set(x->hi, hi, MPFR_RNDN);
-    mpfi_t d, p, dx;
-    mpfi_init2(d, prec);
-    mpfi_init2(p, prec);
-    mpfi_init2(dx, mpfr_get_prec(lo));
-    mpfi_interv_fr(bb->x, lo, hi);
+    arb_t d, p, dx;
+    mpfr_t u;
+    arb_init(d);
+    arb_init(p);
+    arb_init(dx);
+    mpfr_init2(u, prec);
+    ival_set_interval_fr(bb->x, lo, hi, mpfr_get_prec(lo)); /* the ball around the box */
     eval_gap(bb, d);
-    if (mpfi_nan_p(d) || mpfr_nan_p(&d->right))
-        mpfr_set_inf(x->ub, 1); /* cannot certify here */
-    else
-        mpfr_set(x->ub, &d->right, MPFR_RNDU);
+    upper_end(x->ub, d); /* +inf: cannot certify here */
     bb->evals++;
 
     /* Mean-value form: (f-g)(t) lies in (f-g)(m) + (f'-g')(B) (t - m). */
@@ -163,20 +177,26 @@ static box_t *box_new(bb_t *bb, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t pr
     mpfr_init2(m, mpfr_get_prec(lo));
     mpfr_add(m, lo, hi, MPFR_RNDN);
     mpfr_div_2ui(m, m, 1, MPFR_RNDN);
-    if (special_ival_is_finite(d)) {
-        mpfi_interv_fr(dx, lo, hi);
-        mpfi_sub_fr(dx, dx, m);     /* B - m, rounded outward */
-        mpfi_mul(d, d, dx);
-        mpfi_set_fr(bb->x, m);
+    if (arb_is_finite(d)) {
+        arf_t ma;
+        arf_init(ma);
+        arf_set_mpfr(ma, m);
+        ival_set_interval_fr(dx, lo, hi, prec);
+        arb_sub_arf(dx, dx, ma, prec); /* B - m, rounded outward */
+        arf_clear(ma);
+        arb_mul(d, d, dx, prec);
+        ival_set_interval_fr(bb->x, m, m, mpfr_get_prec(m)); /* exact: a point */
         eval_diff(bb, p, 0);
-        mpfi_add(d, d, p);
-        mpfi_abs(d, d);
-        if (special_ival_is_finite(d) && mpfr_cmp(&d->right, x->ub) < 0)
-            mpfr_set(x->ub, &d->right, MPFR_RNDU);
+        arb_add(d, d, p, prec);
+        ival_abs(d, d, prec);
+        upper_end(u, d);
+        if (arb_is_finite(d) && mpfr_less_p(u, x->ub))
+            mpfr_set(x->ub, u, MPFR_RNDU);
     }
-    mpfi_clear(d);
-    mpfi_clear(p);
-    mpfi_clear(dx);
+    arb_clear(d);
+    arb_clear(p);
+    arb_clear(dx);
+    mpfr_clear(u);
 
     probe_point(bb, m);
     mpfr_clear(m);
@@ -220,9 +240,10 @@ int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
     bb.f = f;
     bb.g = g;
     bb.evals = 0;
-    mpfi_init2(bb.x, bprec);
-    mpfi_init2(bb.fx, prec);
-    mpfi_init2(bb.gx, prec);
+    arb_init(bb.x);
+    arb_init(bb.fx);
+    arb_init(bb.gx);
+    bb.prec = prec;
     mpfr_init2(bb.best_lo, prec);
     mpfr_set_zero(bb.best_lo, 1); /* |f - g| >= 0 */
     mpfr_set_prec(s->argmax, bprec);
@@ -313,16 +334,18 @@ int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
     if (failed)
         mpfr_set_inf(hi_bound, 1); /* out of memory: only the lower end is known */
 
-    mpfi_interv_fr(s->sup, bb.best_lo, hi_bound);
+    /* [best_lo, hi_bound] as a ball; an infinite hi_bound gives a
+     * non-finite ball (a ball cannot hold [lo, +inf]) */
+    ival_set_interval_fr(s->sup, bb.best_lo, hi_bound, prec);
     s->boxes = bb.evals;
     s->converged = converged;
 
     while (heap.n > 0)
         box_free(heap_pop(&heap));
     free(heap.b);
-    mpfi_clear(bb.x);
-    mpfi_clear(bb.fx);
-    mpfi_clear(bb.gx);
+    arb_clear(bb.x);
+    arb_clear(bb.fx);
+    arb_clear(bb.gx);
     mpfr_clear(bb.best_lo);
     mpfr_clear(lo);
     mpfr_clear(hi);
@@ -345,7 +368,7 @@ int supnorm_diff(supnorm_t *s, const act_t *f, const act_t *g, const mpfr_t L,
     return r;
 }
 
-int supnorm_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
+int supnorm_gap(arb_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
                 double L, double rel_tol, mpfr_prec_t prec)
 {
     supnorm_opts_t o;
@@ -357,7 +380,7 @@ int supnorm_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const ac
     mpfr_init2(Lf, 64);
     mpfr_set_d(Lf, L, MPFR_RNDU);
     int rc = supnorm_diff(&s, f, g, Lf, &o, prec);
-    mpfi_set(sup, s.sup);
+    arb_set(sup, s.sup);
     if (argmax) {
         mpfr_set_prec(argmax, mpfr_get_prec(s.argmax));
         mpfr_set(argmax, s.argmax, MPFR_RNDN);

@@ -6,7 +6,8 @@
  * width^2 instead of width; every box midpoint m a lower bound lo|f(m) - g(m)|
  * from point evaluations (as enclosures).  The box with the largest upper
  * bound is bisected until hi - lo <= rel_tol * hi (or hi <= abs_tol, or the
- * budget is spent).  The result [lo, hi] always encloses the sup over the
+ * budget is spent).  Boxes are MPFR intervals [a, b]; each is evaluated on
+ * the Arb ball that encloses it.  The result [lo, hi] always encloses the sup over the
  * domain: lo is a value of |f - g| at a point, and every point lies in a box
  * whose upper bound is at most hi.  Nothing is said about the tails outside
  * the domain; callers name the domain or argue the tails separately. */
@@ -23,7 +24,7 @@ typedef struct {
 } supnorm_opts_t;
 
 typedef struct {
-    mpfi_t sup;     /* encloses sup |f - g| over the domain */
+    arb_t sup;      /* encloses sup |f - g| over the domain */
     mpfr_t argmax;  /* a point where |f - g| >= lo(sup) */
     long boxes;     /* boxes evaluated */
     int converged;  /* 1 when a tolerance was met within the budget */
@@ -36,7 +37,7 @@ void supnorm_clear(supnorm_t *s);
 /* sup over [a, b] of |f(x) - g(x)| (g may be NULL: sup |f|), evaluations at
  * precision prec (o NULL: defaults).  Returns 0 when converged, 1 when the budget ran out or a
  * box could not be split further (the enclosure is still valid, only wider;
- * its upper end may be +inf where f or g cannot be certified), -1 when the
+ * it is not finite where f or g cannot be certified), -1 when the
  * domain is not a finite interval with a <= b. */
 int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
                     const mpfr_t a, const mpfr_t b, const supnorm_opts_t *o, mpfr_prec_t prec);
@@ -47,7 +48,7 @@ int supnorm_diff(supnorm_t *s, const act_t *f, const act_t *g, const mpfr_t L,
 /* Certified sup |f - g| on [-L, L] (L rounded up to a double) with relative
  * tolerance rel_tol; argmax and boxes may be NULL.  Returns supnorm_diff's
  * status. */
-int supnorm_gap(mpfi_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
+int supnorm_gap(arb_t sup, mpfr_t argmax, long *boxes, const act_t *f, const act_t *g,
                 double L, double rel_tol, mpfr_prec_t prec);
 
 #endif

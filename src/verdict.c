@@ -10,31 +10,32 @@ const char *verdict_name(verdict_t v)
     }
 }
 
-void error_metric(mpfi_t E, mpfi_t E_abs, const imat_t Y, const imat_t Z,
-                  long row0, long rows, long cols)
+void error_metric(arb_t E, arb_t E_abs, const imat_t Y, const imat_t Z,
+                  long row0, long rows, long cols, mpfr_prec_t prec)
 {
-    mpfr_prec_t p = mpfi_get_prec(E);
-    mpfi_t d, s, r;
-    mpfi_init2(d, p);
-    mpfi_init2(s, p);
-    mpfi_init2(r, p);
-    mpfi_set_ui(E, 0);
-    mpfi_set_ui(E_abs, 0);
+    arb_ptr d = _arb_vec_init(cols > 0 ? cols : 1);
+    arb_t r;
+    arb_init(r);
+    arb_zero(E);
+    arb_zero(E_abs);
     for (long i = row0; i < row0 + rows; i++) {
-        mpfi_set_ui(r, 0);
         for (long j = 0; j < cols; j++) {
-            mpfi_sub(d, imat_entry(Y, i, j), imat_entry(Z, i, j));
-            mpfi_abs(d, d);
-            ival_max(E_abs, E_abs, d);
-            mpfi_sqr(s, d);
-            mpfi_add(r, r, s);
+            arb_sub(d + j, imat_entry(Y, i, j), imat_entry(Z, i, j), prec);
+            ival_abs(d + j, d + j, prec);
+            ival_max(E_abs, E_abs, d + j, prec);
         }
-        mpfi_sqrt(r, r);
-        ival_max(E, E, r);
+        /* ||Y_i - Z_i||_2: the sum of squares rounded once */
+        arb_dot(r, NULL, 0, d, 1, d, 1, cols, prec);
+        arb_sqrtpos(r, r, prec);
+        ival_max(E, E, r, prec);
     }
-    mpfi_clear(d);
-    mpfi_clear(s);
-    mpfi_clear(r);
+    /* norms: drop the part of the ball below 0 */
+    if (arb_is_finite(E))
+        arb_nonnegative_part(E, E);
+    if (arb_is_finite(E_abs))
+        arb_nonnegative_part(E_abs, E_abs);
+    arb_clear(r);
+    _arb_vec_clear(d, cols > 0 ? cols : 1);
 }
 
 int verdict_kappa(int depth)
@@ -50,30 +51,35 @@ void verdict_exact_unit(mpfr_t u, const mpfr_t S, mpfr_prec_t prec)
     mpfr_mul_2si(u, u, -(long)prec, MPFR_RNDD);
 }
 
-verdict_t verdict_exact(const mpfi_t E, const mpfr_t S, mpfr_prec_t prec, int depth)
+verdict_t verdict_exact(const arb_t E, const mpfr_t S, mpfr_prec_t prec, int depth)
 {
-    if (mpfi_nan_p(E))
+    if (!arb_is_finite(E))
         return VERDICT_INCONCLUSIVE; /* nothing is known */
-    if (mpfr_sgn(&E->left) > 0)
+    if (arb_is_positive(E))
         return VERDICT_VIOLATED; /* 0 excluded: a certified counterexample */
-    if (!mpfr_number_p(S) || !mpfr_number_p(&E->right))
+    if (!mpfr_number_p(S))
         return VERDICT_INCONCLUSIVE; /* an infinite scale would certify anything */
     mpfr_t lim;
+    arb_t L;
     mpfr_init2(lim, 64);
+    arb_init(L);
+    /* S * 2^(kappa - p), rounded down so the test never passes too easily */
     verdict_exact_unit(lim, S, prec);
     mpfr_mul_2si(lim, lim, verdict_kappa(depth), MPFR_RNDD); /* exact: a power of two */
-    verdict_t v = mpfr_lessequal_p(&E->right, lim) ? VERDICT_HOLDS : VERDICT_INCONCLUSIVE;
+    arf_set_mpfr(arb_midref(L), lim); /* exact: a point */
+    /* every point of E <= lim (false when E is not finite) */
+    verdict_t v = ival_le(E, L) ? VERDICT_HOLDS : VERDICT_INCONCLUSIVE;
+    arb_clear(L);
     mpfr_clear(lim);
     return v;
 }
 
-verdict_t verdict_bound(const mpfi_t E, const mpfi_t bound)
+verdict_t verdict_bound(const arb_t E, const arb_t bound)
 {
-    if (mpfi_nan_p(E) || mpfi_nan_p(bound))
-        return VERDICT_INCONCLUSIVE;
-    if (mpfr_lessequal_p(&E->right, &bound->left))
+    /* every point of E against every point of the bound; false when not finite */
+    if (ival_le(E, bound))
         return VERDICT_HOLDS;
-    if (mpfr_greater_p(&E->left, &bound->right))
+    if (ival_gt(E, bound))
         return VERDICT_VIOLATED;
     return VERDICT_INCONCLUSIVE;
 }

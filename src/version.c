@@ -1,8 +1,8 @@
 /* attncheck's version and its libraries' (see version.h). */
 #include <gmp.h>
 #include <jansson.h>
-#include <mpfi.h>
 #include <mpfr.h>
+#include "ball.h"
 #include "version.h"
 #include "version_stamp.h" /* ATTNCHECK_VERSION, written by make */
 
@@ -17,7 +17,10 @@ int attncheck_libraries(library_version_t *out, int max)
     const library_version_t libs[] = {
         {"GMP", gmp_version},
         {"MPFR", mpfr_get_version()},
-        {"MPFI", mpfi_get_version()},
+        {"FLINT", flint_version},
+#ifndef ATTNCHECK_FLINT3
+        {"Arb", arb_version}, /* FLINT 3 ships Arb inside: its version is FLINT's */
+#endif
         {"jansson", jansson_version_str()},
     };
     int n = 0;

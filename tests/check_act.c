@@ -42,9 +42,18 @@ static void init_builtin(act_t *f, int k, mpfr_prec_t prec)
     ck_assert_msg(act_init_name(f, spec, err, sizeof err, prec) == 0, "%s", err);
 }
 
-static int contains(const mpfi_t y, const mpfr_t v)
+static int contains(const arb_t y, const mpfr_t v)
 {
-    return mpfr_lessequal_p(&y->left, v) && mpfr_lessequal_p(v, &y->right);
+    return arb_contains_mpfr(y, v);
+}
+
+/* The ends of y as MPFR points at 128 bits (lo down, hi up). */
+static void ends128(mpfr_t lo, mpfr_t hi, const arb_t y)
+{
+    mpfr_set_prec(lo, 128);
+    mpfr_set_prec(hi, 128);
+    ival_get_lo(lo, y);
+    ival_get_hi(hi, y);
 }
 
 START_TEST(test_builtin_enclosures)
@@ -58,12 +67,12 @@ START_TEST(test_builtin_enclosures)
         act_t f;
         init_builtin(&f, _i, prec);
         mpfr_t lo, hi, t, ref;
-        mpfi_t x, y, dy;
+        arb_t x, y, dy;
         mpfr_inits2(prec, lo, hi, t, (mpfr_ptr)0);
         mpfr_init2(ref, prec + 100);
-        mpfi_init2(x, prec);
-        mpfi_init2(y, prec);
-        mpfi_init2(dy, prec);
+        arb_init(x);
+        arb_init(y);
+        arb_init(dy);
         /* box in [-8, 8], some of them straddling 0, -3, 3 */
         mpfr_urandomb(lo, st);
         mpfr_mul_ui(lo, lo, 16, MPFR_RNDN);
@@ -81,11 +90,11 @@ START_TEST(test_builtin_enclosures)
             if (mpfr_less_p(t, lo)) mpfr_set(t, lo, MPFR_RNDN);
             if (mpfr_greater_p(t, hi)) mpfr_set(t, hi, MPFR_RNDN);
             act_reference(ref, &f, t);
-            act_eval_point(y, &f, t);
+            act_eval_point(y, &f, t, prec);
             ck_assert_msg(contains(y, ref), "%s at a point, prec %ld, seed %lu", f.name,
                           (long)prec, test_seed());
-            mpfi_interv_fr(x, lo, hi);
-            act_eval_ival(y, x, &f);
+            ival_set_interval_fr(x, lo, hi, prec);
+            act_eval_ival(y, x, &f, prec);
             ck_assert_msg(contains(y, ref), "%s over a box, prec %ld, seed %lu", f.name,
                           (long)prec, test_seed());
             double d = act_eval_d(&f, mpfr_get_d(t, MPFR_RNDN));
@@ -93,26 +102,30 @@ START_TEST(test_builtin_enclosures)
                           "%s in doubles", f.name);
         }
         /* mean value: f(hi) - f(lo) in f'(B) (hi - lo) */
-        mpfi_interv_fr(x, lo, hi);
-        act_eval_dival(dy, x, &f);
-        ck_assert_msg(special_ival_is_finite(dy), "%s: no derivative bound", f.name);
-        mpfi_t a, b;
-        mpfi_init2(a, prec);
-        mpfi_init2(b, prec);
-        act_eval_point(a, &f, hi);
-        act_eval_point(b, &f, lo);
-        mpfi_sub(a, a, b);
-        mpfi_set_fr(b, hi);
-        mpfi_sub_fr(b, b, lo);
-        mpfi_mul(dy, dy, b);
-        ck_assert_msg(mpfr_lessequal_p(&a->left, &dy->right) && mpfr_lessequal_p(&dy->left, &a->right),
-                      "%s: mean-value form fails, seed %lu", f.name, test_seed());
-        mpfi_clear(a);
-        mpfi_clear(b);
+        ival_set_interval_fr(x, lo, hi, prec);
+        act_eval_dival(dy, x, &f, prec);
+        ck_assert_msg(arb_is_finite(dy), "%s: no derivative bound", f.name);
+        arb_t a, b;
+        arb_init(a);
+        arb_init(b);
+        act_eval_point(a, &f, hi, prec);
+        act_eval_point(b, &f, lo, prec);
+        arb_sub(a, a, b, prec);
+        arb_t c;
+        arb_init(c);
+        ival_set_fr(b, hi);
+        ival_set_fr(c, lo);
+        arb_sub(b, b, c, prec); /* hi - lo */
+        arb_clear(c);
+        arb_mul(dy, dy, b, prec);
+        ck_assert_msg(arb_overlaps(a, dy), "%s: mean-value form fails, seed %lu", f.name,
+                      test_seed());
+        arb_clear(a);
+        arb_clear(b);
         mpfr_clears(lo, hi, t, ref, (mpfr_ptr)0);
-        mpfi_clear(x);
-        mpfi_clear(y);
-        mpfi_clear(dy);
+        arb_clear(x);
+        arb_clear(y);
+        arb_clear(dy);
         act_clear(&f);
     }
     gmp_randclear(st);
@@ -120,7 +133,8 @@ START_TEST(test_builtin_enclosures)
 END_TEST
 
 /* Monotone built-ins map ends to ends: the enclosure of a box is as narrow
- * as the range itself (relative 2^-40 at 128 bits). */
+ * as the range itself, up to the ball's radius, which Arb keeps to 30 bits
+ * (so the ends are within 2^-26 of the width of the exact range). */
 START_TEST(test_monotone_tight)
 {
     static const char *names[] = {"sigmoid", "tanh", "softplus", "elu", "relu", "identity"};
@@ -128,28 +142,36 @@ START_TEST(test_monotone_tight)
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         act_t f;
         ck_assert(act_init_name(&f, names[k], err, sizeof err, 128) == 0);
-        mpfi_t x, y, ylo, yhi;
-        mpfi_init2(x, 128);
-        mpfi_init2(y, 128);
-        mpfi_init2(ylo, 128);
-        mpfi_init2(yhi, 128);
-        mpfi_interv_d(x, -1.25, 0.75);
-        act_eval_ival(y, x, &f);
-        act_eval_point(ylo, &f, &x->left);
-        act_eval_point(yhi, &f, &x->right);
-        mpfr_t d;
-        mpfr_init2(d, 128);
+        arb_t x, y, ylo, yhi;
+        arb_init(x);
+        arb_init(y);
+        arb_init(ylo);
+        arb_init(yhi);
+        test_ball_interval_d(x, -1.25, 0.75);
+        act_eval_ival(y, x, &f, 128);
+        mpfr_t d, a, b, w;
+        mpfr_inits2(128, d, a, b, w, (mpfr_ptr)0);
+        mpfr_set_d(a, -1.25, MPFR_RNDN);
+        act_eval_point(ylo, &f, a, 128);
+        mpfr_set_d(a, 0.75, MPFR_RNDN);
+        act_eval_point(yhi, &f, a, 128);
         /* the box enclosure contains the ends' enclosures and exceeds them
-         * by no more than rounding */
-        mpfr_sub(d, &ylo->left, &y->left, MPFR_RNDN);
-        ck_assert_msg(mpfr_sgn(d) >= 0 && mpfr_cmp_d(d, 1e-30) < 0, "%s lower end", names[k]);
-        mpfr_sub(d, &y->right, &yhi->right, MPFR_RNDN);
-        ck_assert_msg(mpfr_sgn(d) >= 0 && mpfr_cmp_d(d, 1e-30) < 0, "%s upper end", names[k]);
-        mpfr_clear(d);
-        mpfi_clear(x);
-        mpfi_clear(y);
-        mpfi_clear(ylo);
-        mpfi_clear(yhi);
+         * by no more than 2^-26 of the range */
+        ends128(a, b, y);
+        mpfr_sub(w, b, a, MPFR_RNDU);
+        mpfr_mul_2si(w, w, -26, MPFR_RNDU);
+        ends128(d, b, ylo);
+        mpfr_sub(d, d, a, MPFR_RNDN);
+        ck_assert_msg(mpfr_sgn(d) >= 0 && mpfr_lessequal_p(d, w), "%s lower end", names[k]);
+        ends128(a, b, y);
+        ends128(a, d, yhi);
+        mpfr_sub(d, b, d, MPFR_RNDN);
+        ck_assert_msg(mpfr_sgn(d) >= 0 && mpfr_lessequal_p(d, w), "%s upper end", names[k]);
+        mpfr_clears(d, a, b, w, (mpfr_ptr)0);
+        arb_clear(x);
+        arb_clear(y);
+        arb_clear(ylo);
+        arb_clear(yhi);
         act_clear(&f);
     }
 }
@@ -161,17 +183,19 @@ START_TEST(test_hardswish_vertex)
     char err[256];
     act_t f;
     ck_assert(act_init_name(&f, "hardswish", err, sizeof err, 64) == 0);
-    mpfi_t x, y;
-    mpfi_init2(x, 64);
-    mpfi_init2(y, 64);
-    mpfi_interv_d(x, -2, -1);
-    act_eval_ival(y, x, &f);
-    ck_assert(mpfr_cmp_d(&y->left, -0.375) == 0);
-    mpfi_interv_d(x, -5, 4);
-    act_eval_ival(y, x, &f);
-    ck_assert(mpfr_cmp_d(&y->left, -0.375) == 0 && mpfr_cmp_d(&y->right, 4) == 0);
-    mpfi_clear(x);
-    mpfi_clear(y);
+    arb_t x, y;
+    arb_init(x);
+    arb_init(y);
+    /* the ball's ends are the exact ones within its 30-bit radius */
+    test_ball_interval_d(x, -2, -1);
+    act_eval_ival(y, x, &f, 64);
+    ck_assert(ival_lo_d(y) <= -0.375 && ival_lo_d(y) > -0.375 - 1e-8);
+    test_ball_interval_d(x, -5, 4);
+    act_eval_ival(y, x, &f, 64);
+    ck_assert(ival_lo_d(y) <= -0.375 && ival_lo_d(y) > -0.375 - 1e-7);
+    ck_assert(ival_hi_d(y) >= 4 && ival_hi_d(y) < 4 + 1e-7);
+    arb_clear(x);
+    arb_clear(y);
     act_clear(&f);
 }
 END_TEST
@@ -201,23 +225,23 @@ START_TEST(test_registry_and_errors)
     ck_assert_str_eq(f.name, "silu_a:1");
     act_clear(&f);
     /* act_init_silu_a agrees with silu_a:0.25 */
-    mpfi_t a, x, y1, y2;
-    mpfi_init2(a, 64);
-    mpfi_init2(x, 64);
-    mpfi_init2(y1, 64);
-    mpfi_init2(y2, 64);
-    mpfi_set_d(a, 0.25);
+    arb_t a, x, y1, y2;
+    arb_init(a);
+    arb_init(x);
+    arb_init(y1);
+    arb_init(y2);
+    arb_set_d(a, 0.25);
     act_init_silu_a(&f, a, 64);
     act_t g;
     ck_assert(act_init_name(&g, "silu_a:0.25", err, sizeof err, 64) == 0);
-    mpfi_interv_d(x, -3, 2);
-    act_eval_ival(y1, x, &f);
-    act_eval_ival(y2, x, &g);
-    ck_assert(mpfr_equal_p(&y1->left, &y2->left) && mpfr_equal_p(&y1->right, &y2->right));
-    mpfi_clear(a);
-    mpfi_clear(x);
-    mpfi_clear(y1);
-    mpfi_clear(y2);
+    test_ball_interval_d(x, -3, 2);
+    act_eval_ival(y1, x, &f, 64);
+    act_eval_ival(y2, x, &g, 64);
+    ck_assert(arb_equal(y1, y2));
+    arb_clear(a);
+    arb_clear(x);
+    arb_clear(y1);
+    arb_clear(y2);
     act_clear(&f);
     act_clear(&g);
 }

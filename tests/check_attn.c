@@ -1,6 +1,7 @@
-/* Attention kernels: heads and MLPs enclose the plain-MPFR oracle at 100
- * more bits, at random precisions; softmax rows enclose 1; huge logits do
- * not overflow; an empty mask row is reported. */
+/* Attention kernels: heads, softmax, sigma, SiLU_a and MLPs enclose the
+ * plain-MPFR oracle at 100 more bits, at random precisions; softmax rows
+ * enclose 1; huge logits do not overflow; an empty mask row is reported;
+ * masks are sparse and a head touches only the keys they allow. */
 #include <stdlib.h>
 #include "oracle.h"
 #include "testutil.h"
@@ -15,39 +16,35 @@ static void random_mask(mask_t *M, long N, gmp_randstate_t st, int kind)
     default:
         mask_init(M, N);
         for (long i = 0; i < N; i++) {
+            long must = (long)gmp_urandomm_ui(st, (unsigned long)N);
             for (long j = 0; j < N; j++)
-                mask_at(M, i, j) = gmp_urandomm_ui(st, 2) ? 1 : 0;
-            mask_at(M, i, gmp_urandomm_ui(st, (unsigned long)N)) = 1;
+                if (gmp_urandomm_ui(st, 2) || j == must)
+                    mask_add(M, i, j);
         }
     }
 }
 
-START_TEST(test_head_contains_oracle)
+/* One head (factored or full form) on random dyadic weights and tokens,
+ * applied with mask kind mask_kind at p bits, encloses the oracle at p + 100. */
+static void check_head(unsigned long seed, gmp_randstate_t st, long N, long D, long r, int full,
+                       int mask_kind, mpfr_prec_t p)
 {
-    gmp_randstate_t st;
-    gmp_randinit_default(st);
-    unsigned long seed = test_seed() + 1000 + (unsigned long)_i;
-    gmp_randseed_ui(st, seed);
-    mpfr_prec_t p = test_random_prec(st, 24, 1200);
-    long N = 1 + (long)gmp_urandomm_ui(st, 7), D = 1 + (long)gmp_urandomm_ui(st, 5),
-         r = 1 + (long)gmp_urandomm_ui(st, 3);
-    int full = _i % 2;
     attn_head_t h;
     if (full)
-        attn_head_init_full(h, D, p);
+        attn_head_init_full(h, D);
     else
-        attn_head_init(h, D, r, p);
+        attn_head_init(h, D, r);
     imat_randtest_dyadic(h->W_Q, st, 3);
     imat_randtest_dyadic(h->W_K, st, 3);
     imat_randtest_dyadic(h->W_V, st, 3);
     imat_randtest_dyadic(h->W_O, st, 3);
-    mpfi_set_d(h->tau, 0.75);
+    arb_set_d(h->tau, 0.75);
     imat_t X, Y;
-    imat_init(X, N, D, p);
-    imat_init(Y, N, D, p);
+    imat_init(X, N, D);
+    imat_init(Y, N, D);
     imat_randtest_dyadic(X, st, 3);
     mask_t M;
-    random_mask(&M, N, st, (int)gmp_urandomm_ui(st, 4));
+    random_mask(&M, N, st, mask_kind);
     ck_assert_int_eq(attn_head_apply(Y, h, X, &M, p), 0);
     fmat_t x, y;
     fmat_init(&x, N, D, p + 100);
@@ -62,6 +59,19 @@ START_TEST(test_head_contains_oracle)
     imat_clear(X);
     imat_clear(Y);
     attn_head_clear(h);
+}
+
+START_TEST(test_head_contains_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 1000 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 24, 1200);
+    long N = 1 + (long)gmp_urandomm_ui(st, 7), D = 1 + (long)gmp_urandomm_ui(st, 5),
+         r = 1 + (long)gmp_urandomm_ui(st, 3);
+    int kind = (int)gmp_urandomm_ui(st, 4);
+    check_head(seed, st, N, D, r, _i % 2, kind, p);
     gmp_randclear(st);
 }
 END_TEST
@@ -74,27 +84,39 @@ START_TEST(test_softmax_rows_enclose_one)
     mpfr_prec_t p = test_random_prec(st, 24, 2000);
     long N = 1 + (long)gmp_urandomm_ui(st, 12);
     imat_t S, A;
-    imat_init(S, N, N, p);
-    imat_init(A, N, N, p);
+    imat_init(S, N, N);
+    imat_init(A, N, N);
     imat_randtest_dyadic(S, st, 2);
     /* spread the logits over +-1000 so shifts and tiny terms are exercised */
     for (long k = 0; k < N * N; k++)
-        mpfi_mul_ui(S->e + k, S->e + k, 1000);
+        arb_mul_ui(S->e + k, S->e + k, 1000, p);
     mask_t M;
     random_mask(&M, N, st, (int)gmp_urandomm_ui(st, 4));
     ck_assert_int_eq(attn_softmax(A, S, &M, p), 0);
-    mpfi_t sum;
-    mpfi_init2(sum, p);
+    /* the plain-MPFR softmax at p + 100 lies in every entry (logits are exact) */
+    fmat_t s, a;
+    fmat_init(&s, N, N, p + 100);
+    fmat_init(&a, N, N, p + 100);
+    fmat_from_imat(&s, S);
+    oracle_softmax(&a, &s, &M, p + 100);
+    ck_assert_msg(fmat_inside(&a, A), "softmax misses the oracle (seed %lu, prec %ld)",
+                  test_seed() + 2000 + (unsigned long)_i, (long)p);
+    fmat_clear(&s);
+    fmat_clear(&a);
+    arb_t sum;
+    arb_init(sum);
     for (long i = 0; i < N; i++) {
-        mpfi_set_ui(sum, 0);
+        arb_set_ui(sum, 0);
         for (long j = 0; j < N; j++) {
-            ck_assert(!mpfi_nan_p(imat_entry(A, i, j)));
-            ck_assert(mpfr_sgn(&imat_entry(A, i, j)->left) >= 0);
-            mpfi_add(sum, sum, imat_entry(A, i, j));
+            ck_assert(arb_is_finite(imat_entry(A, i, j)));
+            /* a weight is >= 0: its ball reaches below 0 by at most its width */
+            ck_assert(arb_is_nonnegative(imat_entry(A, i, j)) ||
+                      arf_cmpabs_2exp_si(arb_midref(imat_entry(A, i, j)), -p + 8) < 0);
+            arb_add(sum, sum, imat_entry(A, i, j), p);
         }
-        ck_assert_msg(mpfi_is_inside_ui(1, sum), "softmax row %ld does not enclose 1", i);
+        ck_assert_msg(arb_contains_si(sum, 1), "softmax row %ld does not enclose 1", i);
     }
-    mpfi_clear(sum);
+    arb_clear(sum);
     mask_clear(&M);
     imat_clear(S);
     imat_clear(A);
@@ -106,9 +128,9 @@ START_TEST(test_softmax_huge_logits)
 {
     /* logits 0 and -2000 (Omega = 1000 scale): weights 1/(1+e^-2000) and e^-2000/(1+e^-2000) */
     imat_t S, A;
-    imat_init(S, 1, 2, 4096);
-    imat_init(A, 1, 2, 4096);
-    mpfi_set_si(imat_entry(S, 0, 1), -2000);
+    imat_init(S, 1, 2);
+    imat_init(A, 1, 2);
+    arb_set_si(imat_entry(S, 0, 1), -2000);
     ck_assert_int_eq(attn_softmax(A, S, NULL, 4096), 0);
     mpfr_t w;
     mpfr_init2(w, 4196);
@@ -118,8 +140,8 @@ START_TEST(test_softmax_huge_logits)
     mpfr_init2(d, 4196);
     mpfr_add_ui(d, w, 1, MPFR_RNDN);
     mpfr_div(w, w, d, MPFR_RNDN);
-    ck_assert(mpfi_is_inside_fr(w, imat_entry(A, 0, 1)));
-    ck_assert(mpfr_sgn(&imat_entry(A, 0, 1)->left) > 0); /* resolved, not flushed to 0 */
+    ck_assert(arb_contains_mpfr(imat_entry(A, 0, 1), w));
+    ck_assert(arb_is_positive(imat_entry(A, 0, 1))); /* resolved, not flushed to 0 */
     mpfr_clears(w, d, (mpfr_ptr)0);
     imat_clear(S);
     imat_clear(A);
@@ -129,11 +151,11 @@ END_TEST
 START_TEST(test_empty_mask_row_reported)
 {
     imat_t S, A;
-    imat_init(S, 2, 2, 64);
-    imat_init(A, 2, 2, 64);
+    imat_init(S, 2, 2);
+    imat_init(A, 2, 2);
     mask_t M;
     mask_init(&M, 2);
-    mask_at(&M, 0, 0) = 1; /* row 1 allows nothing */
+    mask_add(&M, 0, 0); /* row 1 allows nothing */
     ck_assert_int_eq(attn_softmax(A, S, &M, 64), -1);
     mask_clear(&M);
     imat_clear(S);
@@ -151,16 +173,16 @@ START_TEST(test_silu_mlp_contains_oracle)
     long n = 1 + (long)gmp_urandomm_ui(st, 4), d = 1 + (long)gmp_urandomm_ui(st, 4),
          l = 1 + (long)gmp_urandomm_ui(st, 6);
     imat_t X, Wi, Wo, Y;
-    imat_init(X, n, d, p);
-    imat_init(Wi, d, l, p);
-    imat_init(Wo, l, d, p);
-    imat_init(Y, n, d, p);
+    imat_init(X, n, d);
+    imat_init(Wi, d, l);
+    imat_init(Wo, l, d);
+    imat_init(Y, n, d);
     imat_randtest_dyadic(X, st, 3);
     imat_randtest_dyadic(Wi, st, 3);
     imat_randtest_dyadic(Wo, st, 3);
-    mpfi_t a;
-    mpfi_init2(a, p);
-    mpfi_set_str(a, "1.702", 10);
+    arb_t a;
+    arb_init(a);
+    ival_set_str(a, "1.702", p);
     mlp_apply(Y, X, Wi, Wo, ival_silu_a, a, p);
     fmat_t x, wi, wo, h, y;
     mpfr_prec_t q = p + 100;
@@ -185,7 +207,7 @@ START_TEST(test_silu_mlp_contains_oracle)
     fmat_t *all[] = {&x, &wi, &wo, &h, &y};
     for (int k = 0; k < 5; k++)
         fmat_clear(all[k]);
-    mpfi_clear(a);
+    arb_clear(a);
     imat_clear(X);
     imat_clear(Wi);
     imat_clear(Wo);
@@ -196,17 +218,117 @@ END_TEST
 
 START_TEST(test_sigmoid_relu_enclosures)
 {
-    mpfi_t x, y;
-    mpfi_init2(x, 64);
-    mpfi_init2(y, 64);
-    mpfi_interv_si(x, -3, 2);
-    ival_sigmoid(y, x); /* increasing: [sigma(-3), sigma(2)] */
-    ck_assert(mpfr_cmp_d(&y->left, 0.04742588) < 0 && mpfr_cmp_d(&y->left, 0.04742587) > 0);
-    ck_assert(mpfr_cmp_d(&y->right, 0.8807971) < 0 && mpfr_cmp_d(&y->right, 0.8807970) > 0);
-    ival_relu(y, x, NULL);
-    ck_assert(mpfr_zero_p(&y->left) && mpfr_cmp_ui(&y->right, 2) == 0);
-    mpfi_clear(x);
-    mpfi_clear(y);
+    arb_t x, y;
+    arb_init(x);
+    arb_init(y);
+    arf_t lo, hi;
+    arf_init(lo);
+    arf_init(hi);
+    arf_set_si(lo, -3);
+    arf_set_si(hi, 2);
+    arb_set_interval_arf(x, lo, hi, 64); /* [-3, 2] exactly: mid -1/2, radius 5/2 */
+    ival_sigmoid(y, x, 64); /* increasing: encloses [sigma(-3), sigma(2)] */
+    ck_assert(ival_lo_d(y) < 0.04742588 && ival_hi_d(y) > 0.8807970);
+    ival_relu(y, x, NULL, 64);
+    ck_assert(arb_is_nonnegative(y) && ival_lo_d(y) == 0 && ival_hi_d(y) >= 2 &&
+              ival_hi_d(y) < 2.000001);
+    arf_clear(lo);
+    arf_clear(hi);
+    arb_clear(x);
+    arb_clear(y);
+}
+END_TEST
+
+/* sigma and SiLU_a on inexact balls enclose the plain-MPFR values at +100
+ * bits, at random precisions; a shifted oracle is caught. */
+START_TEST(test_sigmoid_silu_contain_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 4000 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 24, 3000);
+    long num = (long)gmp_urandomm_ui(st, 200001) - 100000; /* z = num / (7 * 2^10) */
+    arb_t x, a, y;
+    arb_init(x);
+    arb_init(a);
+    arb_init(y);
+    arb_set_si(x, num);
+    arb_div_ui(x, x, 7 << 10, p);
+    ival_set_str(a, "1.702", p);
+    mpfr_t xf, af, yf;
+    mpfr_inits2(p + 100, xf, af, yf, (mpfr_ptr)0);
+    mpfr_set_si(xf, num, MPFR_RNDN);
+    mpfr_div_ui(xf, xf, 7 << 10, MPFR_RNDN);
+    mpfr_set_str(af, "1.702", 10, MPFR_RNDN);
+    /* sigma(x) = 1/(1 + e^-x) */
+    ival_sigmoid(y, x, p);
+    mpfr_neg(yf, xf, MPFR_RNDN);
+    mpfr_exp(yf, yf, MPFR_RNDN);
+    mpfr_add_ui(yf, yf, 1, MPFR_RNDN);
+    mpfr_ui_div(yf, 1, yf, MPFR_RNDN);
+    ck_assert_msg(arb_contains_mpfr(y, yf), "sigmoid misses the oracle (seed %lu, prec %ld)", seed,
+                  (long)p);
+    ival_silu_a(y, x, a, p);
+    oracle_silu(yf, xf, af);
+    ck_assert_msg(arb_contains_mpfr(y, yf), "SiLU_a misses the oracle (seed %lu, prec %ld)", seed,
+                  (long)p);
+    mpfr_mul_2si(af, yf, -p + 16, MPFR_RNDN); /* far beyond the width */
+    mpfr_add(yf, yf, af, MPFR_RNDN);
+    ck_assert(mpfr_zero_p(af) || !arb_contains_mpfr(y, yf));
+    mpfr_clears(xf, af, yf, (mpfr_ptr)0);
+    arb_clear(x);
+    arb_clear(a);
+    arb_clear(y);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* Masks are sorted key lists: building, lookup, replacing a row. */
+START_TEST(test_sparse_masks)
+{
+    mask_t M;
+    mask_causal(&M, 5);
+    ck_assert_int_eq(M.nnz, 15);
+    for (long i = 0; i < 5; i++)
+        for (long j = 0; j < 5; j++)
+            ck_assert_int_eq(mask_allows(&M, i, j), j <= i);
+    mask_clear(&M);
+    mask_self_bias(&M, 4);
+    ck_assert_int_eq(mask_row_len(&M, 0), 1); /* key 0 once */
+    ck_assert_int_eq(mask_row_len(&M, 3), 2);
+    ck_assert(mask_allows(&M, 3, 0) && mask_allows(&M, 3, 3) && !mask_allows(&M, 3, 2));
+    long keys[3] = {0, 1, 2};
+    mask_set_row(&M, 1, keys, 3);
+    ck_assert(mask_allows(&M, 1, 2) && mask_row_len(&M, 1) == 3);
+    ck_assert(mask_allows(&M, 2, 2) && !mask_allows(&M, 2, 1)); /* other rows untouched */
+    mask_t C;
+    mask_init(&C, 1);
+    mask_copy(&C, &M);
+    ck_assert(C.n == 4 && mask_allows(&C, 1, 1) && !mask_allows(&C, 0, 1));
+    mask_clear(&C);
+    mask_clear(&M);
+    /* order is enforced: keys ascending, rows one at a time */
+    mask_init(&M, 3);
+    ck_assert_int_eq(mask_add(&M, 0, 2), 0);
+    ck_assert_int_eq(mask_add(&M, 0, 1), -1);
+    ck_assert_int_eq(mask_add(&M, 1, 0), 0);
+    ck_assert_int_eq(mask_add(&M, 0, 2), 0); /* a repeat is ignored */
+    ck_assert_int_eq(mask_add(&M, 0, 3), -1);
+    mask_clear(&M);
+}
+END_TEST
+
+/* A head on a long stream with mask B touches 2 keys per query: its output
+ * encloses the oracle's dense masked computation. */
+START_TEST(test_sparse_head_long_stream)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 5000;
+    gmp_randseed_ui(st, seed);
+    check_head(seed, st, 300, 4, 1, 0, 1, 80); /* mask kind 1: B */
+    gmp_randclear(st);
 }
 END_TEST
 
@@ -220,6 +342,9 @@ Suite *suite_attn(void)
     tcase_add_test(tc, test_empty_mask_row_reported);
     tcase_add_loop_test(tc, test_silu_mlp_contains_oracle, 0, test_quick() ? 4 : 30);
     tcase_add_test(tc, test_sigmoid_relu_enclosures);
+    tcase_add_loop_test(tc, test_sigmoid_silu_contain_oracle, 0, test_quick() ? 6 : 60);
+    tcase_add_test(tc, test_sparse_masks);
+    tcase_add_test(tc, test_sparse_head_long_stream);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -66,7 +66,7 @@ START_TEST(test_claim_and_mutations)
         ck_assert_msg(r->verdict == VERDICT_HOLDS, "%s does not hold (seed %lu, prec %ld)", c->id,
                       seed, (long)p);
     else
-        ck_assert_msg(r->verdict == VERDICT_VIOLATED && mpfr_sgn(&r->error->left) > 0,
+        ck_assert_msg(r->verdict == VERDICT_VIOLATED && arb_is_positive(r->error),
                       "%s mutation %s not caught (seed %lu, prec %ld)", c->id,
                       c->mutations[mutation - 1][0], seed, (long)p);
     runner_free_rows(rows, n);

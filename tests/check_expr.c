@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "expr.h"
 #include "special.h"
+#include "imat.h"
 
 /* Oracles in plain MPFR (round to nearest at a much higher precision). */
 static void ref_silu1702(mpfr_t y, const mpfr_t x)
@@ -96,9 +97,9 @@ static const struct {
 };
 
 /* 1 when the enclosure y contains v. */
-static int contains(const mpfi_t y, const mpfr_t v)
+static int contains(const arb_t y, const mpfr_t v)
 {
-    return mpfr_lessequal_p(&y->left, v) && mpfr_lessequal_p(v, &y->right);
+    return arb_contains_mpfr(y, v);
 }
 
 START_TEST(test_values_enclosed)
@@ -113,11 +114,11 @@ START_TEST(test_values_enclosed)
     for (int r = 0; r < reps; r++) {
         mpfr_prec_t prec = test_random_prec(st, 20, 600);
         mpfr_t t, lo, hi, ref;
-        mpfi_t x, y;
+        arb_t x, y;
         mpfr_inits2(prec, t, lo, hi, (mpfr_ptr)0);
         mpfr_init2(ref, prec + 100);
-        mpfi_init2(x, prec);
-        mpfi_init2(y, prec);
+        arb_init(x);
+        arb_init(y);
         /* a random box inside [-6, 6] and a random point of it */
         mpfr_urandomb(lo, st);
         mpfr_urandomb(hi, st);
@@ -133,13 +134,13 @@ START_TEST(test_values_enclosed)
         if (mpfr_greater_p(t, hi)) mpfr_set(t, hi, MPFR_RNDN);
         cases[_i].ref(ref, t);
         /* the point */
-        mpfi_set_fr(x, t);
-        expr_eval_ival(y, e, x);
+        ival_set_fr(x, t);
+        expr_eval_ival(y, e, x, prec);
         ck_assert_msg(contains(y, ref), "%s at a point, prec %ld, seed %lu",
                       cases[_i].text, (long)prec, test_seed());
         /* the box */
-        mpfi_interv_fr(x, lo, hi);
-        expr_eval_ival(y, e, x);
+        ival_set_interval_fr(x, lo, hi, prec);
+        expr_eval_ival(y, e, x, prec);
         ck_assert_msg(contains(y, ref), "%s over a box, prec %ld, seed %lu",
                       cases[_i].text, (long)prec, test_seed());
         /* the point value in doubles is close */
@@ -148,8 +149,8 @@ START_TEST(test_values_enclosed)
         ck_assert_msg(fabsl((long double)d - rd) <= 1e-6 * (1 + fabsl((long double)rd)) || prec < 40,
                       "%s: double value %g vs %g", cases[_i].text, d, rd);
         mpfr_clears(t, lo, hi, ref, (mpfr_ptr)0);
-        mpfi_clear(x);
-        mpfi_clear(y);
+        arb_clear(x);
+        arb_clear(y);
     }
     expr_free(e);
     gmp_randclear(st);
@@ -163,21 +164,21 @@ START_TEST(test_wrong_value_rejected)
     expr_t *e = expr_parse(cases[0].text, err, sizeof err);
     ck_assert_ptr_nonnull(e);
     mpfr_t t, ref;
-    mpfi_t x, y;
+    arb_t x, y;
     mpfr_init2(t, 200);
     mpfr_init2(ref, 300);
-    mpfi_init2(x, 200);
-    mpfi_init2(y, 200);
+    arb_init(x);
+    arb_init(y);
     mpfr_set_d(t, 0.625, MPFR_RNDN);
     ref_silu1702(ref, t);
     mpfr_mul_d(ref, ref, 1 + 1e-12, MPFR_RNDN);
-    mpfi_set_fr(x, t);
-    expr_eval_ival(y, e, x);
+    ival_set_fr(x, t);
+    expr_eval_ival(y, e, x, 200);
     ck_assert(!contains(y, ref));
     mpfr_clear(t);
     mpfr_clear(ref);
-    mpfi_clear(x);
-    mpfi_clear(y);
+    arb_clear(x);
+    arb_clear(y);
     expr_free(e);
 }
 END_TEST
@@ -255,14 +256,14 @@ START_TEST(test_limits)
     s[k] = '\0';
     expr_t *e = expr_parse(s, err, sizeof err);
     ck_assert_msg(e != NULL, "%s", err);
-    mpfi_t x, y;
-    mpfi_init2(x, 64);
-    mpfi_init2(y, 64);
-    mpfi_set_ui(x, 1);
-    expr_eval_ival(y, e, x);
-    ck_assert(mpfi_is_inside_ui((unsigned long)(k + 1) / 2, y) > 0);
-    mpfi_clear(x);
-    mpfi_clear(y);
+    arb_t x, y;
+    arb_init(x);
+    arb_init(y);
+    arb_set_ui(x, 1);
+    expr_eval_ival(y, e, x, 64);
+    ck_assert(arb_contains_si(y, (k + 1) / 2));
+    arb_clear(x);
+    arb_clear(y);
     expr_free(e);
     ck_assert(expr_parse(NULL, err, sizeof err) == NULL);
     free(s);
@@ -275,32 +276,58 @@ START_TEST(test_domain)
     static const char *texts[] = {"log(x)", "sqrt(x)", "1/x", "x^0.5", "x^-1", "x^-2",
                                   "log1p(x - 1)", "x^x", "0/0*x"};
     char err[256];
-    mpfi_t x, y;
-    mpfi_init2(x, 80);
-    mpfi_init2(y, 80);
+    arb_t x, y;
+    const mpfr_prec_t prec = 64;
+    arb_init(x);
+    arb_init(y);
     for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
         expr_t *e = expr_parse(texts[k], err, sizeof err);
         ck_assert_msg(e != NULL, "%s", err);
-        mpfi_interv_si(x, -1, 1);
-        expr_eval_ival(y, e, x);
-        ck_assert_msg(!special_ival_is_finite(y), "%s on [-1, 1] was bounded", texts[k]);
-        mpfi_set_si(x, 0);
-        expr_eval_ival(y, e, x); /* must not crash */
-        expr_eval_dival(y, e, x);
+        test_ball_interval_d(x, -1, 1);
+        expr_eval_ival(y, e, x, prec);
+        ck_assert_msg(!arb_is_finite(y), "%s on [-1, 1] was bounded", texts[k]);
+        arb_set_si(x, 0);
+        expr_eval_ival(y, e, x, prec); /* must not crash */
+        expr_eval_dival(y, e, x, prec);
         expr_free(e);
     }
-    /* integer powers of negatives are fine: x^3 on [-2, 1] is [-8, 1] */
+    /* integer powers of negatives are fine: x^3 on [-2, 1] is [-8, 1] (the
+     * ends up to the ball's 30-bit radius) */
     expr_t *e = expr_parse("x^3", err, sizeof err);
-    mpfi_interv_si(x, -2, 1);
-    expr_eval_ival(y, e, x);
-    ck_assert(mpfr_cmp_si(&y->left, -8) == 0 && mpfr_cmp_si(&y->right, 1) == 0);
+    test_ball_interval_d(x, -2, 1);
+    expr_eval_ival(y, e, x, prec);
+    ck_assert(arb_contains_si(y, -8) && arb_contains_si(y, 1));
+    ck_assert(ival_lo_d(y) > -8 - 1e-7 && ival_hi_d(y) < 1 + 1e-7);
     expr_free(e);
     e = expr_parse("(-x)^2", err, sizeof err);
-    expr_eval_ival(y, e, x);
-    ck_assert(mpfr_cmp_si(&y->left, 0) == 0 && mpfr_cmp_si(&y->right, 4) == 0);
+    expr_eval_ival(y, e, x, prec);
+    ck_assert(arb_contains_si(y, 0) && arb_contains_si(y, 4));
+    ck_assert(ival_lo_d(y) > -1e-7 && ival_hi_d(y) < 4 + 1e-7);
     expr_free(e);
-    mpfi_clear(x);
-    mpfi_clear(y);
+    arb_clear(x);
+    arb_clear(y);
+}
+END_TEST
+
+/* Values far beyond any double (a found by the fuzzer): evaluation stays
+ * defined behaviour and encloses or gives up, never a false bound. */
+START_TEST(test_huge_values)
+{
+    char err[256];
+    expr_t *e = expr_parse("min(x, 2+e)-tanh(softplus(z^99999900003))", err, sizeof err);
+    ck_assert_ptr_nonnull(e);
+    arb_t x, y;
+    arb_init(x);
+    arb_init(y);
+    test_ball_interval_d(x, -2, 3);
+    expr_eval_ival(y, e, x, 64);
+    /* min(x, 2+e) is in [-2, 3] and tanh in [-1, 1]: a finite result lies in
+     * [-3, 4] up to the ball's 30-bit radius */
+    ck_assert(!arb_is_finite(y) || (ival_lo_d(y) >= -3.001 && ival_hi_d(y) <= 4.001));
+    expr_eval_dival(y, e, x, 64);
+    arb_clear(x);
+    arb_clear(y);
+    expr_free(e);
 }
 END_TEST
 
@@ -317,39 +344,43 @@ START_TEST(test_derivative_mean_value)
     for (int r = 0; r < (test_quick() ? 5 : 30); r++) {
         mpfr_prec_t prec = test_random_prec(st, 30, 300);
         mpfr_t lo, w, t, m;
-        mpfi_t B, d, ft, fm;
+        arb_t B, d, ft, fm;
         mpfr_inits2(prec, lo, w, t, m, (mpfr_ptr)0);
-        mpfi_init2(B, prec);
-        mpfi_init2(d, prec);
-        mpfi_init2(ft, prec);
-        mpfi_init2(fm, prec);
+        arb_init(B);
+        arb_init(d);
+        arb_init(ft);
+        arb_init(fm);
         mpfr_urandomb(lo, st);
         mpfr_mul_ui(lo, lo, 10, MPFR_RNDN);
         mpfr_sub_ui(lo, lo, 5, MPFR_RNDN);
         mpfr_urandomb(w, st);
         mpfr_add(w, lo, w, MPFR_RNDU);
-        mpfi_interv_fr(B, lo, w);
+        ival_set_interval_fr(B, lo, w, prec);
         mpfr_set(t, lo, MPFR_RNDN);
         mpfr_set(m, w, MPFR_RNDN);
-        expr_eval_dival(d, e, B);
-        if (special_ival_is_finite(d)) {
-            mpfi_set_fr(ft, t);
-            expr_eval_ival(ft, e, ft);
-            mpfi_set_fr(fm, m);
-            expr_eval_ival(fm, e, fm);
-            mpfi_sub(ft, ft, fm);       /* f(t) - f(m) */
-            mpfi_set_fr(fm, t);
-            mpfi_sub_fr(fm, fm, m);
-            mpfi_mul(d, d, fm);         /* f'(B) (t - m) */
+        expr_eval_dival(d, e, B, prec);
+        if (arb_is_finite(d)) {
+            ival_set_fr(ft, t);
+            expr_eval_ival(ft, e, ft, prec);
+            ival_set_fr(fm, m);
+            expr_eval_ival(fm, e, fm, prec);
+            arb_sub(ft, ft, fm, prec);       /* f(t) - f(m) */
+            arb_t mm;
+            arb_init(mm);
+            ival_set_fr(fm, t);
+            ival_set_fr(mm, m);
+            arb_sub(fm, fm, mm, prec);
+            arb_clear(mm);
+            arb_mul(d, d, fm, prec);         /* f'(B) (t - m) */
             /* the two enclosures must meet */
-            ck_assert_msg(mpfr_lessequal_p(&ft->left, &d->right) && mpfr_lessequal_p(&d->left, &ft->right),
-                          "%s: mean-value form fails, seed %lu", cases[_i].text, test_seed());
+            ck_assert_msg(arb_overlaps(ft, d), "%s: mean-value form fails, seed %lu",
+                          cases[_i].text, test_seed());
         }
         mpfr_clears(lo, w, t, m, (mpfr_ptr)0);
-        mpfi_clear(B);
-        mpfi_clear(d);
-        mpfi_clear(ft);
-        mpfi_clear(fm);
+        arb_clear(B);
+        arb_clear(d);
+        arb_clear(ft);
+        arb_clear(fm);
     }
     expr_free(e);
     gmp_randclear(st);
@@ -367,6 +398,7 @@ Suite *suite_expr(void)
     tcase_add_loop_test(tc, test_malformed_positions, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_domain);
+    tcase_add_test(tc, test_huge_values);
     tcase_add_loop_test(tc, test_derivative_mean_value, 0, n_cases);
     suite_add_tcase(s, tc);
     return s;

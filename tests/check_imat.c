@@ -1,30 +1,28 @@
-/* Interval matrices: products and norms enclose plain-MPFR values computed
- * 100 bits higher; dyadic instances are the same at every precision. */
+/* Ball matrices: products, dot products and norms enclose plain-MPFR values
+ * computed 100 bits higher; dyadic instances are exact points whose products
+ * are the same at every precision. */
 #include <stdlib.h>
 #include <string.h>
 #include "export.h"
 #include "oracle.h"
 #include "testutil.h"
 
-START_TEST(test_mul_contains_oracle)
+/* (A0 / 3) B for dyadic A0, B (n x k, k x m) at p bits encloses the oracle
+ * at p + 100, and an oracle shifted by 1 is caught. */
+static void check_mul(unsigned long seed, gmp_randstate_t st, long n, long k, long m,
+                      unsigned bits, mpfr_prec_t p)
 {
-    gmp_randstate_t st;
-    gmp_randinit_default(st);
-    gmp_randseed_ui(st, test_seed() + (unsigned long)_i);
-    mpfr_prec_t p = test_random_prec(st, 24, 600);
-    long n = 1 + (long)gmp_urandomm_ui(st, 6), m = 1 + (long)gmp_urandomm_ui(st, 6),
-         k = 1 + (long)gmp_urandomm_ui(st, 6);
     imat_t A0, A, B, C;
-    imat_init(A0, n, k, p);
-    imat_init(A, n, k, p);
-    imat_init(B, k, m, p);
-    imat_init(C, n, m, p);
-    imat_randtest_dyadic(A0, st, 6);
-    imat_randtest_dyadic(B, st, 6);
+    imat_init(A0, n, k);
+    imat_init(A, n, k);
+    imat_init(B, k, m);
+    imat_init(C, n, m);
+    imat_randtest_dyadic(A0, st, bits);
+    imat_randtest_dyadic(B, st, bits);
     /* A = A0 / 3 is inexact at every precision: a real enclosure */
     for (long q = 0; q < n * k; q++)
-        mpfi_div_ui(A->e + q, A0->e + q, 3);
-    imat_mul(C, A, B);
+        arb_div_ui(A->e + q, A0->e + q, 3, p);
+    imat_mul(C, A, B, p);
     fmat_t a, b, c;
     fmat_init(&a, n, k, p + 100);
     fmat_init(&b, k, m, p + 100);
@@ -34,8 +32,8 @@ START_TEST(test_mul_contains_oracle)
         mpfr_div_ui(a.e[q], a.e[q], 3, MPFR_RNDN);
     fmat_from_imat(&b, B);
     fmat_mul(&c, &a, &b);
-    ck_assert_msg(fmat_inside(&c, C), "product does not enclose the oracle (seed %lu, prec %ld)",
-                  test_seed() + (unsigned long)_i, (long)p);
+    ck_assert_msg(fmat_inside(&c, C), "product does not enclose the oracle (seed %lu, prec %ld, "
+                  "%ldx%ldx%ld)", seed, (long)p, n, k, m);
     /* a test that can fail: shift the oracle by far more than the width */
     mpfr_add_ui(c.e[0], c.e[0], 1, MPFR_RNDN);
     ck_assert(!fmat_inside(&c, C));
@@ -46,6 +44,18 @@ START_TEST(test_mul_contains_oracle)
     imat_clear(A);
     imat_clear(B);
     imat_clear(C);
+}
+
+START_TEST(test_mul_contains_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 24, 600);
+    long n = 1 + (long)gmp_urandomm_ui(st, 6), m = 1 + (long)gmp_urandomm_ui(st, 6),
+         k = 1 + (long)gmp_urandomm_ui(st, 6);
+    check_mul(seed, st, n, k, m, 6, p);
     gmp_randclear(st);
 }
 END_TEST
@@ -57,20 +67,80 @@ START_TEST(test_dyadic_same_at_every_precision)
     gmp_randinit_default(s2);
     gmp_randseed_ui(s1, 77);
     gmp_randseed_ui(s2, 77);
-    imat_t A, B;
-    imat_init(A, 4, 5, 24);
-    imat_init(B, 4, 5, 4096);
+    imat_t A, B, C24, C4096;
+    imat_init(A, 4, 5);
+    imat_init(B, 5, 3);
+    imat_init(C24, 4, 3);
+    imat_init(C4096, 4, 3);
     imat_randtest_dyadic(A, s1, 8);
     imat_randtest_dyadic(B, s2, 8);
     ck_assert(imat_is_exact(A) && imat_is_exact(B));
-    for (long k = 0; k < 20; k++) {
-        ck_assert(mpfr_equal_p(&A->e[k].left, &B->e[k].left));
-        ck_assert(!mpfr_zero_p(&A->e[k].left));
-    }
+    for (long k = 0; k < 20; k++)
+        ck_assert(!arb_is_zero(A->e + k));
+    /* 8-bit entries: every product has 16 bits, every sum of 5 at most 20 */
+    imat_mul(C24, A, B, 24);
+    imat_mul(C4096, A, B, 4096);
+    ck_assert(imat_is_exact(C24) && imat_is_exact(C4096));
+    for (long k = 0; k < 12; k++)
+        ck_assert(arb_equal(C24->e + k, C4096->e + k));
     imat_clear(A);
     imat_clear(B);
+    imat_clear(C24);
+    imat_clear(C4096);
     gmp_randclear(s1);
     gmp_randclear(s2);
+}
+END_TEST
+
+/* Row norms (a dot product rounded once, then a square root) enclose the
+ * oracle at +100 bits, at random precisions, on inexact entries. */
+START_TEST(test_row_norm_contains_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 300 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 24, 2000);
+    long n = 1 + (long)gmp_urandomm_ui(st, 40);
+    imat_t A;
+    imat_init(A, 1, n);
+    imat_randtest_dyadic(A, st, 10);
+    mpfr_t s, t;
+    mpfr_inits2(p + 100, s, t, (mpfr_ptr)0);
+    mpfr_set_ui(s, 0, MPFR_RNDN);
+    for (long k = 0; k < n; k++) {
+        arf_get_mpfr(t, arb_midref(A->e + k), MPFR_RNDN);
+        mpfr_div_ui(t, t, 7, MPFR_RNDN);
+        mpfr_sqr(t, t, MPFR_RNDN);
+        mpfr_add(s, s, t, MPFR_RNDN);
+        arb_div_ui(A->e + k, A->e + k, 7, p); /* inexact: a real enclosure */
+    }
+    mpfr_sqrt(s, s, MPFR_RNDN);
+    arb_t r;
+    arb_init(r);
+    imat_row_norm2(r, A, 0, p);
+    ck_assert_msg(arb_contains_mpfr(r, s), "row norm does not enclose the oracle (seed %lu, prec %ld)",
+                  seed, (long)p);
+    mpfr_nextabove(s);
+    mpfr_mul_ui(s, s, 2, MPFR_RNDN); /* a test that can fail */
+    ck_assert(!arb_contains_mpfr(r, s));
+    arb_clear(r);
+    mpfr_clears(s, t, (mpfr_ptr)0);
+    imat_clear(A);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* A product large enough that arb_mat_mul takes its block algorithm (every
+ * size above its cutoff of 40 to 60) encloses the oracle. */
+START_TEST(test_large_mul_contains_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 400 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    check_mul(seed, st, 64, 72, 66, 20, test_random_prec(st, 53, 400));
+    gmp_randclear(st);
 }
 END_TEST
 
@@ -81,7 +151,7 @@ START_TEST(test_norm2_bounds)
     gmp_randseed_ui(st, test_seed() + 100 + (unsigned long)_i);
     long n = 1 + (long)gmp_urandomm_ui(st, 8), m = 1 + (long)gmp_urandomm_ui(st, 8);
     imat_t A;
-    imat_init(A, n, m, 128);
+    imat_init(A, n, m);
     imat_randtest_dyadic(A, st, 5);
     mpfr_t up, lo, fro;
     mpfr_inits2(128, up, lo, fro, (mpfr_ptr)0);
@@ -108,10 +178,10 @@ START_TEST(test_norm2_of_diagonal_is_exact_max)
 {
     /* diag(3, -5, 2): ||A||_2 = 5; the upper bound must be >= 5 and the lower <= 5 */
     imat_t A;
-    imat_init(A, 3, 3, 64);
-    mpfi_set_si(imat_entry(A, 0, 0), 3);
-    mpfi_set_si(imat_entry(A, 1, 1), -5);
-    mpfi_set_si(imat_entry(A, 2, 2), 2);
+    imat_init(A, 3, 3);
+    arb_set_si(imat_entry(A, 0, 0), 3);
+    arb_set_si(imat_entry(A, 1, 1), -5);
+    arb_set_si(imat_entry(A, 2, 2), 2);
     mpfr_t up, lo;
     mpfr_inits2(64, up, lo, (mpfr_ptr)0);
     imat_norm2_upper(up, A);
@@ -153,6 +223,8 @@ Suite *suite_imat(void)
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_mul_contains_oracle, 0, test_quick() ? 5 : 40);
     tcase_add_test(tc, test_dyadic_same_at_every_precision);
+    tcase_add_loop_test(tc, test_row_norm_contains_oracle, 0, test_quick() ? 5 : 40);
+    tcase_add_loop_test(tc, test_large_mul_contains_oracle, 0, test_quick() ? 1 : 4);
     tcase_add_loop_test(tc, test_norm2_bounds, 0, 20);
     tcase_add_test(tc, test_norm2_of_diagonal_is_exact_max);
     tcase_add_test(tc, test_exact_decimal);

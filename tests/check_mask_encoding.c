@@ -53,7 +53,7 @@ START_TEST(test_bound_holds_random)
                       kv[11], verdict_name(r.verdict));
         ck_assert_msg(omega_resolved(r.error), "E not resolved: seed %lu omega=%s", seed, kv[11]);
         /* the bound is derived: E/bound must stay <= 1 (certified) */
-        ck_assert(mpfr_lessequal_p(&r.error->right, &r.bound->left));
+        ck_assert(arb_le(r.error, r.bound));
         row_clear(&r);
     }
     gmp_randclear(st);
@@ -71,11 +71,13 @@ START_TEST(test_wrong_bounds_violated)
         ck_assert_msg(r.verdict == VERDICT_HOLDS, "claimed bound, omega=%s: %s", om[k],
                       verdict_name(r.verdict));
         /* tight: E/bound = 1/(1 + 15 e^(2 - omega)) > 0.99 here */
-        mpfr_t q;
-        mpfr_init2(q, 64);
-        mpfr_div(q, &r.error->left, &r.bound->right, MPFR_RNDD);
+        mpfr_t q, b;
+        mpfr_inits2(64, q, b, (mpfr_ptr)0);
+        ival_get_lo(q, r.error);
+        ival_get_hi(b, r.bound);
+        mpfr_div(q, q, b, MPFR_RNDD);
         ck_assert_msg(mpfr_cmp_d(q, 0.99) > 0, "adversarial ratio too small at omega=%s", om[k]);
-        mpfr_clear(q);
+        mpfr_clears(q, b, (mpfr_ptr)0);
         row_clear(&r);
         for (int m = 1; m <= 2; m++) {
             eval_row(&r, kv, 1, m);
@@ -100,14 +102,14 @@ static double fit_known(double b)
         rows[k].params.value[0] = om[k];
         rows[k].sweep = "known";
         rows[k].prec = 128;
-        mpfi_init2(rows[k].error, 128);
-        mpfi_set_d(rows[k].error, -b * atof(om[k]) + 0.7);
-        mpfi_exp(rows[k].error, rows[k].error);
+        arb_init(rows[k].error);
+        arb_set_d(rows[k].error, -b * atof(om[k]) + 0.7);
+        arb_exp(rows[k].error, rows[k].error, 128);
     }
     static const char *const keys[] = {NULL};
     int n = omega_fit_series(f, 4, rows, 5, keys, 16, 4, -1);
     for (int k = 0; k < 5; k++)
-        mpfi_clear(rows[k].error);
+        arb_clear(rows[k].error);
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(f[0].points, 4);
     return f[0].slope;

@@ -163,18 +163,22 @@ static void hostile_rows(row_t *rows)
         } else {
             row_param(r, "mask", hostile[k]);
             row_param(r, "tau", "1");
-            mpfi_ptr g = row_add_ival(r, "gap |G|");
-            mpfi_set_ui(g, 1);
-            mpfi_div_ui(g, g, 7); /* not dyadic: the printed ends differ */
+            arb_ptr g = row_add_ival(r, "gap |G|");
+            arb_set_ui(g, 1);
+            arb_div_ui(g, g, 7, r->prec); /* not dyadic: the printed ends differ */
         }
         /* E = [k/3, (k+1)/3]: printed ends must round outward */
-        mpfi_set_ui(r->error, (unsigned long)k + 1);
-        mpfi_div_ui(r->error, r->error, 3);
-        mpfr_set_ui(&r->error->left, (unsigned long)k, MPFR_RNDD);
-        mpfr_div_ui(&r->error->left, &r->error->left, 3, MPFR_RNDD);
-        mpfi_set(r->error_abs, r->error);
+        mpfr_t lo, hi;
+        mpfr_inits2(r->prec, lo, hi, (mpfr_ptr)0);
+        mpfr_set_ui(lo, (unsigned long)k, MPFR_RNDD);
+        mpfr_div_ui(lo, lo, 3, MPFR_RNDD);
+        mpfr_set_ui(hi, (unsigned long)k + 1, MPFR_RNDU);
+        mpfr_div_ui(hi, hi, 3, MPFR_RNDU);
+        ival_set_interval_fr(r->error, lo, hi, r->prec);
+        mpfr_clears(lo, hi, (mpfr_ptr)0);
+        arb_set(r->error_abs, r->error);
         if (k % 3 == 0) {
-            mpfi_set_ui(r->bound, 100);
+            arb_set_ui(r->bound, 100);
             r->has_bound = 1;
         }
         r->verdict = k % 3 == 0 ? VERDICT_HOLDS : VERDICT_INCONCLUSIVE;
@@ -295,10 +299,13 @@ START_TEST(test_hostile_report_reads_back)
         else
             ck_assert_str_eq(v, hostile[k]);
         json_t *e = json_object_get(r, "error");
-        ck_assert(decimal_outward(json_string_value(json_object_get(e, "lo")),
-                                  &rows[k].error->left, 0));
-        ck_assert(decimal_outward(json_string_value(json_object_get(e, "hi")),
-                                  &rows[k].error->right, 1));
+        mpfr_t lo, hi; /* the ball's ends, as good as exact */
+        mpfr_inits2(1024, lo, hi, (mpfr_ptr)0);
+        ival_get_lo(lo, rows[k].error);
+        ival_get_hi(hi, rows[k].error);
+        ck_assert(decimal_outward(json_string_value(json_object_get(e, "lo")), lo, 0));
+        ck_assert(decimal_outward(json_string_value(json_object_get(e, "hi")), hi, 1));
+        mpfr_clears(lo, hi, (mpfr_ptr)0);
         ck_assert_str_eq(json_string_value(json_object_get(r, "verdict")),
                          verdict_name(rows[k].verdict));
     }
@@ -382,11 +389,16 @@ START_TEST(test_exact_columns_match_verdict)
         verdict_exact_unit(tol, r->scale, r->prec);
         mpfr_mul_2si(tol, tol, verdict_kappa(r->depth), MPFR_RNDD);
         double t = ((double)gmp_urandomm_ui(st, 2001) - 1000) / 4000;
-        if (k % 10 == 0)
-            mpfi_set_ui(r->error, 0);
-        else {
-            mpfr_set_d(&r->error->right, exp2(t), MPFR_RNDU);
-            mpfr_mul(&r->error->right, &r->error->right, tol, MPFR_RNDU);
+        if (k % 10 == 0) {
+            arb_zero(r->error);
+        } else {
+            mpfr_t zero, hi;
+            mpfr_inits2(64, zero, hi, (mpfr_ptr)0);
+            mpfr_set_ui(zero, 0, MPFR_RNDN);
+            mpfr_set_d(hi, exp2(t), MPFR_RNDU);
+            mpfr_mul(hi, hi, tol, MPFR_RNDU);
+            ival_set_interval_fr(r->error, zero, hi, r->prec); /* [0, hi] */
+            mpfr_clears(zero, hi, (mpfr_ptr)0);
         }
         r->verdict = verdict_exact(r->error, r->scale, r->prec, r->depth);
         mpfr_clear(tol);
@@ -415,7 +427,7 @@ START_TEST(test_exact_columns_match_verdict)
         mpfr_set(lim, r->scale, MPFR_RNDD);
         mpfr_mul_2si(lim, lim, kappa - (long)r->prec, MPFR_RNDD);
         ck_assert_msg(decimal_outward(tol, lim, 0), "tolerance %s above the limit", tol);
-        if (mpfr_zero_p(&r->error->right)) {
+        if (arb_is_zero(r->error)) {
             ck_assert_str_eq(slack, "-inf");
             ck_assert_int_eq(r->verdict, VERDICT_HOLDS);
             continue;
@@ -423,7 +435,11 @@ START_TEST(test_exact_columns_match_verdict)
         /* oracle: 10 log2(hi(E) / (S 2^-p)); the text is its ceiling in tenths */
         mpfr_set(v, r->scale, MPFR_RNDD);
         mpfr_mul_2si(v, v, -(long)r->prec, MPFR_RNDD);
-        mpfr_div(v, &r->error->right, v, MPFR_RNDU);
+        mpfr_t e;
+        mpfr_init2(e, 2000);
+        ival_get_hi(e, r->error); /* the upper end the verdict sees */
+        mpfr_div(v, e, v, MPFR_RNDU);
+        mpfr_clear(e);
         mpfr_log2(v, v, MPFR_RNDU);
         mpfr_mul_ui(v, v, 10, MPFR_RNDU);
         double written = strtod(slack, NULL) * 10;
@@ -467,7 +483,7 @@ START_TEST(test_plot_script_is_inert)
         row_begin(rows + k, "s", 64);
         row_param(rows + k, "mask", masks[k / 3]);
         row_param(rows + k, "n", ns[k % 3]);
-        mpfi_set_ui(rows[k].error, (unsigned long)(k + 1));
+        arb_set_ui(rows[k].error, (unsigned long)(k + 1));
         rows[k].verdict = VERDICT_HOLDS;
     }
     claim_report_t rep;

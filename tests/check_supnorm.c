@@ -5,6 +5,13 @@
 #include "testutil.h"
 #include "supnorm.h"
 #include "special.h"
+#include "imat.h"
+
+/* Width of a ball relative to its midpoint, as a double (rounded up). */
+static double rel_width(const arb_t x)
+{
+    return 2 * mag_get_d(arb_radref(x)) / fabs(arf_get_d(arb_midref(x), ARF_RND_DOWN));
+}
 
 /* W0(1/e) by plain Newton in MPFR at prec bits (the oracle). */
 static void w0_reference(mpfr_t w, mpfr_prec_t prec)
@@ -35,21 +42,20 @@ START_TEST(test_w0)
     gmp_randseed_ui(st, test_seed());
     for (int r = 0; r < (test_quick() ? 3 : 12); r++) {
         mpfr_prec_t prec = test_random_prec(st, 24, 2000);
-        mpfi_t w;
+        arb_t w;
         mpfr_t ref, width;
-        mpfi_init2(w, prec);
+        arb_init(w);
         mpfr_init2(ref, prec + 100);
         mpfr_init2(width, 32);
         ck_assert(special_w0_inv_e(w, prec) == 0);
         w0_reference(ref, prec + 100);
-        ck_assert_msg(mpfi_is_inside_fr(ref, w) > 0, "W0 not enclosed at %ld bits", (long)prec);
-        mpfi_diam_abs(width, w);
-        ck_assert_msg(mpfr_cmp_ui_2exp(width, 1, -(long)prec + 4) <= 0, "W0 too wide at %ld bits",
+        ck_assert_msg(arb_contains_mpfr(w, ref), "W0 not enclosed at %ld bits", (long)prec);
+        ck_assert_msg(mag_cmp_2exp_si(arb_radref(w), -(long)prec + 3) <= 0, "W0 too wide at %ld bits",
                       (long)prec);
         /* a value off by 2^-(prec-8) relative is outside */
         mpfr_mul_d(ref, ref, 1 + ldexp(1.0, -(int)(prec > 60 ? 52 : prec - 8)), MPFR_RNDN);
-        ck_assert(mpfi_is_inside_fr(ref, w) <= 0);
-        mpfi_clear(w);
+        ck_assert(!arb_contains_mpfr(w, ref));
+        arb_clear(w);
         mpfr_clear(ref);
         mpfr_clear(width);
     }
@@ -82,34 +88,34 @@ START_TEST(test_silu_relu_gap)
     ck_assert_int_eq(supnorm_diff(&s, &f, &g, L, &o, prec), 0);
     ck_assert(s.converged);
 
-    mpfi_t w, arg;
-    mpfi_init2(w, prec);
-    mpfi_init2(arg, prec);
+    arb_t w, arg;
+    arb_init(w);
+    arb_init(arg);
     ck_assert(special_w0_inv_e(w, prec) == 0);
-    mpfi_add_ui(arg, w, 1);
-    mpfi_div(w, w, f.param);       /* W0(1/e)/a */
-    mpfi_div(arg, arg, f.param);   /* (1 + W0(1/e))/a */
+    arb_add_ui(arg, w, 1, prec);
+    arb_div(w, w, f.param, prec);       /* W0(1/e)/a */
+    arb_div(arg, arg, f.param, prec);   /* (1 + W0(1/e))/a */
     /* both are enclosures of the same number: they must meet */
-    ck_assert_msg(mpfr_lessequal_p(&w->left, &s.sup->right) && mpfr_lessequal_p(&s.sup->left, &w->right),
+    ck_assert_msg(arb_overlaps(w, s.sup),
                   "a = %s: sup enclosure misses W0(1/e)/a (prec %ld, seed %lu)", a_values[_i],
                   (long)prec, test_seed());
     /* relative width within the target */
-    mpfr_t d;
-    mpfr_init2(d, 64);
-    mpfi_diam_rel(d, s.sup);
-    ck_assert(mpfr_cmp_d(d, 2e-6) <= 0);
+    ck_assert(rel_width(s.sup) <= 2e-6);
     /* the argmax is near +-(1 + W0)/a: within 1e-2/a */
-    mpfr_abs(d, s.argmax, MPFR_RNDN);
-    mpfr_sub(d, d, &arg->left, MPFR_RNDN);
-    mpfr_mul(d, d, &f.param->left, MPFR_RNDN);
-    ck_assert_msg(fabs(mpfr_get_d(d, MPFR_RNDN)) < 1e-2, "argmax off for a = %s", a_values[_i]);
+    double am = fabs(mpfr_get_d(s.argmax, MPFR_RNDN));
+    double dev = (am - arf_get_d(arb_midref(arg), ARF_RND_NEAR)) *
+                 arf_get_d(arb_midref(f.param), ARF_RND_NEAR);
+    ck_assert_msg(fabs(dev) < 1e-2, "argmax off for a = %s", a_values[_i]);
     /* a wrong constant (1e-4 too large) is excluded: the check can fail */
-    mpfi_mul_d(w, w, 1 + 1e-4);
-    ck_assert(mpfr_greater_p(&w->left, &s.sup->right));
-    mpfr_clear(d);
+    arb_t k;
+    arb_init(k);
+    arb_set_d(k, 1 + 1e-4);
+    arb_mul(w, w, k, prec);
+    arb_clear(k);
+    ck_assert(arb_gt(w, s.sup));
     mpfr_clear(L);
-    mpfi_clear(w);
-    mpfi_clear(arg);
+    arb_clear(w);
+    arb_clear(arg);
     supnorm_clear(&s);
     act_clear(&f);
     act_clear(&g);
@@ -135,16 +141,15 @@ START_TEST(test_gelu_silu_gap)
     ck_assert_int_eq(supnorm_diff(&s1, &f, &g, L, NULL, 128), 0);
     ck_assert_int_eq(supnorm_diff(&s2, &h, &f, L, NULL, 128), 0);
     /* the two enclosures overlap */
-    ck_assert(mpfr_lessequal_p(&s1.sup->left, &s2.sup->right) &&
-              mpfr_lessequal_p(&s2.sup->left, &s1.sup->right));
+    ck_assert(arb_overlaps(s1.sup, s2.sup));
     double best = 0;
     for (int k = -200000; k <= 200000; k++) {
         double x = k * 5e-5;
         double v = fabs(act_eval_d(&f, x) - act_eval_d(&g, x));
         if (v > best) best = v;
     }
-    ck_assert(mpfr_cmp_d(&s1.sup->right, best) >= 0);
-    ck_assert(mpfr_cmp_d(&s1.sup->left, best * (1 + 1e-9)) <= 0);
+    ck_assert(ival_hi_d(s1.sup) >= best);
+    ck_assert(ival_lo_d(s1.sup) <= best * (1 + 1e-9));
     ck_assert(fabs(best - 0.0203348) < 1e-6);
     mpfr_clear(L);
     supnorm_clear(&s1);
@@ -174,9 +179,10 @@ START_TEST(test_edge_cases)
     mpfr_init2(L, 16);
     mpfr_set_ui(L, 4, MPFR_RNDN);
     ck_assert_int_eq(supnorm_diff(&s, &f, &g, L, &o, 96), 0);
-    ck_assert(mpfr_zero_p(&s.sup->left) && mpfr_cmp_d(&s.sup->right, 1e-6) <= 0);
+    /* [0, hi] as a ball: lower end at or just below 0, hi within its 30-bit radius */
+    ck_assert(ival_lo_d(s.sup) <= 0 && ival_hi_d(s.sup) <= 1.0001e-6);
     ck_assert_int_eq(supnorm_diff(&s, &l, NULL, L, &o, 96), 1);
-    ck_assert(mpfr_inf_p(&s.sup->right) && !s.converged);
+    ck_assert(!arb_is_finite(s.sup) && !s.converged);
     mpfr_set_si(L, -1, MPFR_RNDN);
     ck_assert_int_eq(supnorm_diff(&s, &f, &g, L, &o, 96), -1);
     mpfr_set_nan(L);
@@ -186,7 +192,8 @@ START_TEST(test_edge_cases)
     ck_assert(act_init_name(&r, "relu", err, sizeof err, 96) == 0);
     mpfr_set_ui(L, 4, MPFR_RNDN);
     ck_assert_int_eq(supnorm_diff(&s, &r, NULL, L, &o, 96), 0);
-    ck_assert(mpfr_cmp_ui(&s.sup->left, 4) == 0 && mpfr_cmp_ui(&s.sup->right, 4) == 0);
+    ck_assert(arb_contains_si(s.sup, 4) && ival_hi_d(s.sup) <= 4 * (1 + 1e-6) &&
+              ival_lo_d(s.sup) >= 4 * (1 - 1e-6));
     ck_assert(mpfr_cmp_ui(s.argmax, 4) == 0);
     act_clear(&r);
     mpfr_clear(L);

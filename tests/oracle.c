@@ -23,7 +23,7 @@ void fmat_clear(fmat_t *A)
 void fmat_from_imat(fmat_t *A, const imat_t B)
 {
     for (long k = 0; k < B->rows * B->cols; k++)
-        mpfr_set(A->e[k], &B->e[k].left, MPFR_RNDN);
+        arf_get_mpfr(A->e[k], arb_midref(B->e + k), MPFR_RNDN);
 }
 
 void fmat_mul(fmat_t *C, const fmat_t *A, const fmat_t *B)
@@ -48,14 +48,14 @@ void oracle_softmax(fmat_t *A, const fmat_t *S, const mask_t *M, mpfr_prec_t pre
     for (long i = 0; i < S->rows; i++) {
         int any = 0;
         for (long j = 0; j < S->cols; j++)
-            if (!M || mask_at(M, i, j)) {
+            if (!M || mask_allows(M, i, j)) {
                 if (!any || mpfr_greater_p(fmat_entry(S, i, j), m))
                     mpfr_set(m, fmat_entry(S, i, j), MPFR_RNDN);
                 any = 1;
             }
         mpfr_set_ui(z, 0, MPFR_RNDN);
         for (long j = 0; j < S->cols; j++) {
-            if (M && !mask_at(M, i, j)) {
+            if (M && !mask_allows(M, i, j)) {
                 mpfr_set_ui(fmat_entry(A, i, j), 0, MPFR_RNDN);
                 continue;
             }
@@ -97,7 +97,7 @@ void oracle_head_apply(fmat_t *Y, const attn_head_t h, const fmat_t *X, const ma
     fmat_mul(&S, &Q, &Kt);
     mpfr_t tau;
     mpfr_init2(tau, prec);
-    mpfr_set(tau, &h->tau->left, MPFR_RNDN);
+    arf_get_mpfr(tau, arb_midref(h->tau), MPFR_RNDN);
     for (long k = 0; k < N * N; k++)
         mpfr_mul(S.e[k], S.e[k], tau, MPFR_RNDN);
     fmat_init(&A, N, N, prec);
@@ -155,7 +155,7 @@ void oracle_attn_layer(fmat_t *X, const attn_head_struct *heads, long n_heads, c
 int fmat_inside(const fmat_t *A, const imat_t B)
 {
     for (long k = 0; k < B->rows * B->cols; k++)
-        if (!mpfi_is_inside_fr(A->e[k], B->e + k))
+        if (!arb_contains_mpfr(B->e + k, A->e[k]))
             return 0;
     return 1;
 }

@@ -17,7 +17,7 @@ typedef struct {
 
 void fmat_init(fmat_t *A, long rows, long cols, mpfr_prec_t prec);
 void fmat_clear(fmat_t *A);
-/* Left ends of an interval matrix (the inputs are exact points). */
+/* Midpoints of a ball matrix (the inputs are exact points). */
 void fmat_from_imat(fmat_t *A, const imat_t B);
 void fmat_mul(fmat_t *C, const fmat_t *A, const fmat_t *B);
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <mpfr.h>
 #include "testutil.h"
+#include "imat.h"
 
 #define SUITE(name) Suite *suite_##name(void);
 #include "suites.def"
@@ -19,6 +20,23 @@ unsigned long test_seed(void)
 mpfr_prec_t test_random_prec(gmp_randstate_t st, mpfr_prec_t lo, mpfr_prec_t hi)
 {
     return lo + (mpfr_prec_t)gmp_urandomm_ui(st, (unsigned long)(hi - lo + 1));
+}
+
+void test_ball_interval_d(arb_t x, double lo, double hi)
+{
+    mpfr_t a, b;
+    mpfr_inits2(53, a, b, (mpfr_ptr)0);
+    mpfr_set_d(a, lo, MPFR_RNDN); /* exact: doubles */
+    mpfr_set_d(b, hi, MPFR_RNDN);
+    if (lo == hi) {
+        arf_set_d(arb_midref(x), lo);
+        mag_zero(arb_radref(x));
+    } else if (mpfr_inf_p(a) || mpfr_inf_p(b)) {
+        arb_zero_pm_inf(x);
+    } else {
+        ival_set_interval_fr(x, a, b, 64);
+    }
+    mpfr_clears(a, b, (mpfr_ptr)0);
 }
 
 int test_quick(void)
@@ -66,5 +84,6 @@ int main(void)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     mpfr_free_cache();
+    flint_cleanup();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -3,14 +3,15 @@
 #define ATTNCHECK_TESTUTIL_H
 
 #include <check.h>
-#include <gmp.h>
-#include <mpfr.h>
+#include "ball.h"
 
 /* Seed for this run: ATTNCHECK_SEED if set, else a fixed default.  Printed
  * by the runner so a failure can be replayed. */
 unsigned long test_seed(void);
 /* A random precision in [lo, hi] drawn from the test seed stream. */
 mpfr_prec_t test_random_prec(gmp_randstate_t st, mpfr_prec_t lo, mpfr_prec_t hi);
+/* x = the ball enclosing [lo, hi] (doubles; lo <= hi, or either infinite). */
+void test_ball_interval_d(arb_t x, double lo, double hi);
 /* 1 when ATTNCHECK_QUICK_TESTS is set (valgrind runs use smaller loops). */
 int test_quick(void);
 /* Run the CLI (ATTNCHECK_BIN) with a shell argument string; returns the exit

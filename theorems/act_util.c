@@ -12,34 +12,34 @@ int au_mlp_init(au_mlp_t *m, const char *family, long d, long l, long n, const m
         return -1;
     gmp_randstate_t st;
     thm_rand_init(st, seed, 41);
-    imat_init(m->X, n, d, prec);
-    imat_init(m->W_in, d, l, prec);
-    imat_init(m->W_out, l, d, prec);
+    imat_init(m->X, n, d);
+    imat_init(m->W_in, d, l);
+    imat_init(m->W_out, l, d);
     imat_randtest_dyadic(m->X, st, WEIGHT_BITS);
     imat_randtest_dyadic(m->W_in, st, WEIGHT_BITS);
     imat_randtest_dyadic(m->W_out, st, WEIGHT_BITS);
     if (adv) {
         imat_t u;
-        imat_init(u, 1, d, prec);
+        imat_init(u, 1, d);
         imat_randtest_dyadic(u, st, WEIGHT_BITS);
         for (long k = 0; k < l; k++) {
             /* c_k = |k-th random entry| > 0: W_out[k,:] = c_k u (exact) */
-            mpfi_t c;
-            mpfi_init2(c, prec);
-            mpfi_abs(c, imat_entry(m->W_out, k, 0));
+            arb_t c;
+            arb_init(c);
+            ival_abs(c, imat_entry(m->W_out, k, 0), prec);
             for (long j = 0; j < d; j++) {
-                mpfi_mul(imat_entry(m->W_out, k, j), imat_entry(u, 0, j), c);
-                mpfi_set_ui(imat_entry(m->W_in, j, k), j == 0);
+                arb_mul(imat_entry(m->W_out, k, j), imat_entry(u, 0, j), c, prec);
+                arb_set_ui(imat_entry(m->W_in, j, k), j == 0);
             }
-            mpfi_clear(c);
+            arb_clear(c);
         }
         for (long i = 0; i < 2 && i < n; i++)
             for (long j = 0; j < d; j++) {
-                mpfi_set_ui(imat_entry(m->X, i, j), 0);
+                arb_set_ui(imat_entry(m->X, i, j), 0);
                 if (j == 0) {
-                    mpfi_set_fr(imat_entry(m->X, i, 0), t);
+                    ival_set_fr(imat_entry(m->X, i, 0), t);
                     if (i == 1)
-                        mpfi_neg(imat_entry(m->X, i, 0), imat_entry(m->X, i, 0));
+                        arb_neg(imat_entry(m->X, i, 0), imat_entry(m->X, i, 0));
                 }
             }
         imat_clear(u);
@@ -55,27 +55,27 @@ void au_mlp_clear(au_mlp_t *m)
     imat_clear(m->W_out);
 }
 
-void au_mlp_vs_heads(mpfi_t E, mpfi_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_act_fn phi,
-                     const void *ctx, const mpfi_t a, mpfr_prec_t prec)
+void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_act_fn phi,
+                     const void *ctx, const arb_t a, mpfr_prec_t prec)
 {
     long n = m->X->rows, d = m->X->cols, l = m->W_in->cols;
     imat_t Y, ref, con, Z;
-    imat_init(Y, n, d, prec);
-    imat_init(Z, n, l, prec);
-    imat_init(ref, 0, 0, prec);
-    imat_init(con, 0, 0, prec);
-    imat_mul(Z, m->X, m->W_in);
+    imat_init(Y, n, d);
+    imat_init(Z, n, l);
+    imat_init(ref, 0, 0);
+    imat_init(con, 0, 0);
+    imat_mul(Z, m->X, m->W_in, prec);
     imat_max_abs_upper(zmax, Z);
     mlp_apply(Y, m->X, m->W_in, m->W_out, phi, ctx, prec);
-    imat_add(Y, Y, m->X);
-    thm_bias_stream(ref, Y, prec);
-    thm_bias_stream(con, m->X, prec);
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    imat_add(Y, Y, m->X, prec);
+    thm_bias_stream(ref, Y);
+    thm_bias_stream(con, m->X);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
     thm_mlp_heads(heads, a, m->W_in, m->W_out, prec);
     mask_t M;
     mask_self_bias(&M, n + 1);
     attn_layer_apply(con, heads, l, &M, prec);
-    error_metric(E, Eabs, ref, con, 1, n, d + 1);
+    error_metric(E, Eabs, ref, con, 1, n, d + 1, prec);
     mask_clear(&M);
     for (long k = 0; k < l; k++)
         attn_head_clear(heads + k);
@@ -86,18 +86,18 @@ void au_mlp_vs_heads(mpfi_t E, mpfi_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival
     imat_clear(con);
 }
 
-void au_row_norms(mpfi_t s, mpfi_t mx, const imat_t W_out)
+void au_row_norms(arb_t s, arb_t mx, const imat_t W_out, mpfr_prec_t prec)
 {
-    mpfi_t t;
-    mpfi_init2(t, mpfi_get_prec(s));
-    mpfi_set_ui(s, 0);
-    mpfi_set_ui(mx, 0);
+    arb_t t;
+    arb_init(t);
+    arb_set_ui(s, 0);
+    arb_set_ui(mx, 0);
     for (long k = 0; k < W_out->rows; k++) {
-        imat_row_norm2(t, W_out, k);
-        mpfi_add(s, s, t);
-        ival_max(mx, mx, t);
+        imat_row_norm2(t, W_out, k, prec);
+        arb_add(s, s, t, prec);
+        ival_max(mx, mx, t, prec);
     }
-    mpfi_clear(t);
+    arb_clear(t);
 }
 
 /* ---------------------------------------------------- doubles (estimates) */

@@ -54,10 +54,10 @@ static int run_formula(row_t *r)
             num = 0;
         ac_member_set(&m, k, num / 16.0);
     }
-    mpfi_t kappa;
-    mpfi_init2(kappa, r->prec);
-    mpfi_set_si(kappa, (long)gmp_urandomm_ui(st, 97) - 48);
-    mpfi_div_2ui(kappa, kappa, 4);
+    arb_t kappa;
+    arb_init(kappa);
+    arb_set_si(kappa, (long)gmp_urandomm_ui(st, 97) - 48);
+    arb_mul_2exp_si(kappa, kappa, -4);
     gmp_randclear(st);
     mpfr_t S, zmax;
     mpfr_init2(S, 64);
@@ -65,14 +65,14 @@ static int run_formula(row_t *r)
     int fm = r->mutation == MUT_DROP_KAPPA ? 1 : r->mutation == MUT_SWAP_C ? 2 : 0;
     ac_head_check(r->error, S, zmax, &m, kappa, cls, NULL, r->mutation == MUT_SELF_MASK, fm, 6,
                   r->seed, r->prec);
-    mpfi_set(r->error_abs, r->error);
+    arb_set(r->error_abs, r->error);
     mpfr_set(r->scale, S, MPFR_RNDU);
     mark_exact_identity(r);
     char buf[200];
     ac_member_str(buf, sizeof buf, &m, cls);
     row_add_text(r, "parameters", "%s", buf);
-    mpfi_set(row_add_ival(r, "bias key k0"), kappa);
-    mpfi_clear(kappa);
+    arb_set(row_add_ival(r, "bias key k0"), kappa);
+    arb_clear(kappa);
     mpfr_clear(S);
     mpfr_clear(zmax);
     return 0;
@@ -126,29 +126,29 @@ static int run_builtin(row_t *r)
     for (int c = 0; c < 2; c++) {
         row_add_text(r, nm[c][0], "%s", status_short(res[c].status));
         row_add_text(r, nm[c][1], "%s", res[c].params);
-        mpfi_set(row_add_ival(r, nm[c][2]), res[c].gap);
+        arb_set(row_add_ival(r, nm[c][2]), res[c].gap);
     }
     row_add_text(r, "membership", "%s", membership(res));
     /* the head from the G1 member on random tokens against phi */
-    mpfi_t kappa;
-    mpfi_init2(kappa, r->prec);
-    mpfi_set_ui(kappa, 0);
+    arb_t kappa;
+    arb_init(kappa);
+    arb_set_ui(kappa, 0);
     mpfr_t S, zmax;
     mpfr_init2(S, 64);
     mpfr_init2(zmax, 64);
     ac_head_check(r->error, S, zmax, &res[1].m, kappa, 1, &phi, 0, 0, 8, r->seed, r->prec);
-    mpfi_set(r->error_abs, r->error);
+    arb_set(r->error_abs, r->error);
     mpfr_set(r->scale, S, MPFR_RNDU);
     if (res[1].status == AC_EXACT) {
         mark_exact_identity(r);
     } else if (res[1].status == AC_WITNESS_FAILS) {
-        mpfi_set_ui(r->bound, 0); /* the claimed witness is not one */
-        mpfi_set(r->error, res[1].gap);
+        arb_set_ui(r->bound, 0); /* the claimed witness is not one */
+        arb_set(r->error, res[1].gap);
         r->has_bound = 1;
     } else {
         /* |f - phi| <= gap on [-L, L] and |z| <= L, so E <= gap ||u||_2 */
-        mpfi_set(r->bound, res[1].gap);
-        mpfi_mul_d(r->bound, r->bound, 2.0); /* ||u||_2 <= sqrt(3) < 2 (entries in [-1, 1]) */
+        arb_set(r->bound, res[1].gap);
+        arb_mul_2exp_si(r->bound, r->bound, 1); /* ||u||_2 <= sqrt(3) < 2 (entries in [-1, 1]) */
         r->has_bound = 1;
     }
     if (res[0].status == AC_EXACT || res[1].status == AC_EXACT) {
@@ -163,7 +163,7 @@ static int run_builtin(row_t *r)
     }
     ac_result_clear(res);
     ac_result_clear(res + 1);
-    mpfi_clear(kappa);
+    arb_clear(kappa);
     mpfr_clear(S);
     mpfr_clear(zmax);
     act_clear(&phi);

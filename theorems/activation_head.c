@@ -11,46 +11,46 @@ enum { MUT_NONE, MUT_FLIP_WV, MUT_SELF_MASK, MUT_FLIP_WQ };
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[2];
-    mpfi_t a;
+    arb_t a;
     if (thm_get_shape(dims, 2, r, 4096) != 0)
         return -1;
-    mpfi_init2(a, prec);
+    arb_init(a);
     if (thm_get_slope(a, r) != 0) {
-        mpfi_clear(a);
+        arb_clear(a);
         return -1;
     }
     long d = dims[0], n = dims[1];
     gmp_randstate_t st;
     imat_t X, Y, Xh;
     thm_rand_init(st, r->seed, 3);
-    imat_init(X, n, d, prec);
-    imat_init(Y, n, d, prec);
-    imat_init(Xh, 0, 0, prec);
+    imat_init(X, n, d);
+    imat_init(Y, n, d);
+    imat_init(Xh, 0, 0);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     gmp_randclear(st);
 
     for (long k = 0; k < n * d; k++)
-        ival_silu_a(Y->e + k, X->e + k, a);
-    thm_bias_stream(ref, Y, prec);
+        ival_silu_a(Y->e + k, X->e + k, a, prec);
+    thm_bias_stream(ref, Y);
 
-    thm_bias_stream(Xh, X, prec);
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)d);
+    thm_bias_stream(Xh, X);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)d);
     for (long c = 0; c < d; c++) {
         attn_head_struct *h = heads + c;
-        attn_head_init(h, d + 1, 1, prec);
-        mpfi_neg(imat_entry(h->W_Q, c, 0), a);
+        attn_head_init(h, d + 1, 1);
+        arb_neg(imat_entry(h->W_Q, c, 0), a);
         if (r->mutation == MUT_FLIP_WQ)
-            mpfi_neg(imat_entry(h->W_Q, c, 0), imat_entry(h->W_Q, c, 0));
-        mpfi_set_si(imat_entry(h->W_K, d, 0), -1);
-        mpfi_set_si(imat_entry(h->W_V, c, 0), r->mutation == MUT_FLIP_WV ? 1 : -1);
-        mpfi_set_si(imat_entry(h->W_O, 0, c), 1);
+            arb_neg(imat_entry(h->W_Q, c, 0), imat_entry(h->W_Q, c, 0));
+        arb_set_si(imat_entry(h->W_K, d, 0), -1);
+        arb_set_si(imat_entry(h->W_V, c, 0), r->mutation == MUT_FLIP_WV ? 1 : -1);
+        arb_set_si(imat_entry(h->W_O, 0, c), 1);
     }
     mask_t M;
     if (r->mutation == MUT_SELF_MASK)
         mask_self(&M, n + 1);
     else
         mask_self_bias(&M, n + 1);
-    imat_reinit(con, n + 1, d + 1, prec);
+    imat_reinit(con, n + 1, d + 1);
     imat_set(con, Xh);
     attn_layer_apply(con, heads, d, &M, prec);
 
@@ -70,7 +70,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_clear(X);
     imat_clear(Y);
     imat_clear(Xh);
-    mpfi_clear(a);
+    arb_clear(a);
     return 0;
 }
 

@@ -10,17 +10,17 @@
 #include "attention_only.h"
 
 void tf_model_random(tf_model_t *m, long d, long l, long H, long r, long L,
-                     gmp_randstate_t st, mpfr_prec_t prec)
+                     gmp_randstate_t st)
 {
     m->d = d;
     m->l = l;
     m->H = H;
     m->r = r;
     m->L = L;
-    m->blocks = malloc(sizeof *m->blocks * (size_t)L);
+    m->blocks = ball_malloc(sizeof *m->blocks * (size_t)L);
     for (long b = 0; b < L; b++) {
         block_struct *B = m->blocks + b;
-        block_init(B, d, r, H, l, prec);
+        block_init(B, d, r, H, l);
         for (long h = 0; h < H; h++) {
             thm_rand_weights(B->heads[h].W_Q, st, d);
             thm_rand_weights(B->heads[h].W_K, st, d);
@@ -39,7 +39,7 @@ void tf_model_clear(tf_model_t *m)
     free(m->blocks);
 }
 
-void tf_model_apply(imat_t X, const tf_model_t *m, const mpfi_t a, mpfr_prec_t prec)
+void tf_model_apply(imat_t X, const tf_model_t *m, const arb_t a, mpfr_prec_t prec)
 {
     mask_t C;
     mask_causal(&C, X->rows);
@@ -49,62 +49,62 @@ void tf_model_apply(imat_t X, const tf_model_t *m, const mpfi_t a, mpfr_prec_t p
 }
 
 void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r, long L,
-                 unsigned long seed, mpfr_prec_t prec)
+                 unsigned long seed)
 {
     gmp_randstate_t st;
     thm_rand_init(st, seed, 5);
-    imat_init(X, n, d, prec);
+    imat_init(X, n, d);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
-    tf_model_random(m, d, l, H, r, L, st, prec);
+    tf_model_random(m, d, l, H, r, L, st);
     gmp_randclear(st);
 }
 
-void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const mpfi_t a,
+void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const arb_t a,
                   mpfr_prec_t prec)
 {
     imat_t Y;
-    imat_init(Y, X->rows, X->cols, prec);
+    imat_init(Y, X->rows, X->cols);
     imat_set(Y, X);
     tf_model_apply(Y, m, a, prec);
-    thm_bias_stream(ref, Y, prec);
+    thm_bias_stream(ref, Y);
     imat_clear(Y);
 }
 
 /* Pad a head of width d with a zero row (W_Q, W_K, W_V) / column (W_O). */
-static void pad_head(attn_head_struct *dst, const attn_head_struct *src, mpfr_prec_t prec)
+static void pad_head(attn_head_struct *dst, const attn_head_struct *src)
 {
     long d = src->W_Q->rows, r = src->W_Q->cols;
-    attn_head_init(dst, d + 1, r, prec);
+    attn_head_init(dst, d + 1, r);
     imat_set_block(dst->W_Q, 0, 0, src->W_Q);
     imat_set_block(dst->W_K, 0, 0, src->W_K);
     imat_set_block(dst->W_V, 0, 0, src->W_V);
     imat_set_block(dst->W_O, 0, 0, src->W_O);
-    mpfi_set(dst->tau, src->tau);
+    arb_set(dst->tau, src->tau);
 }
 
-void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const mpfi_t a, long n,
+void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, long n,
                           int mutation, mpfr_prec_t prec)
 {
     long N = n + 1;
     A->n_layers = 2 * m->L;
-    A->layers = malloc(sizeof *A->layers * (size_t)A->n_layers);
+    A->layers = ball_malloc(sizeof *A->layers * (size_t)A->n_layers);
     for (long b = 0; b < m->L; b++) {
         attn_only_layer_t *odd = A->layers + 2 * b, *even = A->layers + 2 * b + 1;
         odd->n_heads = m->H;
-        odd->heads = malloc(sizeof *odd->heads * (size_t)(m->H > 0 ? m->H : 1));
+        odd->heads = ball_malloc(sizeof *odd->heads * (size_t)(m->H > 0 ? m->H : 1));
         for (long h = 0; h < m->H; h++)
-            pad_head(odd->heads + h, m->blocks[b].heads + h, prec);
+            pad_head(odd->heads + h, m->blocks[b].heads + h);
         if (mutation == TF_MUT_BIAS_VISIBLE) {
             mask_causal(&odd->mask, N);
         } else {
             mask_init(&odd->mask, N);
-            mask_at(&odd->mask, 0, 0) = 1;
+            mask_add(&odd->mask, 0, 0);
             for (long i = 1; i < N; i++)
                 for (long j = 1; j <= i; j++)
-                    mask_at(&odd->mask, i, j) = 1;
+                    mask_add(&odd->mask, i, j);
         }
         even->n_heads = m->l;
-        even->heads = malloc(sizeof *even->heads * (size_t)m->l);
+        even->heads = ball_malloc(sizeof *even->heads * (size_t)m->l);
         thm_mlp_heads(even->heads, a, m->blocks[b].W_in, m->blocks[b].W_out, prec);
         if (mutation == TF_MUT_MLP_CAUSAL)
             mask_causal(&even->mask, N);
@@ -148,23 +148,23 @@ int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw, long max_dim,
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[3], H, rh, L;
-    mpfi_t a;
+    arb_t a;
     if (tf_get_shape(dims, &H, &rh, &L, r, 1024, 64) != 0)
         return -1;
-    mpfi_init2(a, prec);
+    arb_init(a);
     if (thm_get_slope(a, r) != 0) {
-        mpfi_clear(a);
+        arb_clear(a);
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2];
     imat_t X;
     tf_model_t m;
-    tf_instance(X, &m, d, l, n, H, rh, L, r->seed, prec);
+    tf_instance(X, &m, d, l, n, H, rh, L, r->seed);
     tf_reference(ref, X, &m, a, prec);
 
     attn_only_t A;
     attn_only_from_model(&A, &m, a, n, r->mutation, prec);
-    thm_bias_stream(con, X, prec);
+    thm_bias_stream(con, X);
     if (I) {
         snprintf(I->note, sizeof I->note,
                  "blocks b: X <- X + sum_h head_bh(X) (causal), X <- X + SiLU_a(X W_in_b) W_out_b; "
@@ -196,7 +196,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     attn_only_clear(&A);
     tf_model_clear(&m);
     imat_clear(X);
-    mpfi_clear(a);
+    arb_clear(a);
     return 0;
 }
 

@@ -13,7 +13,7 @@ typedef struct {
 } tf_model_t;
 
 void tf_model_random(tf_model_t *m, long d, long l, long H, long r, long L,
-                     gmp_randstate_t st, mpfr_prec_t prec);
+                     gmp_randstate_t st);
 void tf_model_clear(tf_model_t *m);
 /* The row's shape (d x l x n), heads, d_head and blocks; -1 with a note when
  * absent or out of range (sizes <= max_dim, heads and blocks <= max_count). */
@@ -21,13 +21,13 @@ int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw, long max_dim,
 /* The claim's instance for a seed: tokens X (n x d, initialised here) and a
  * random model; the same for attention-only and its encoded variant. */
 void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r, long L,
-                 unsigned long seed, mpfr_prec_t prec);
+                 unsigned long seed);
 /* ref = [[0, 1], [model(X), 0]]: the original transformer's last stream on
  * the bias-token layout. */
-void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const mpfi_t a,
+void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const arb_t a,
                   mpfr_prec_t prec);
 /* X (n x d) <- the model applied to X, causal mask. */
-void tf_model_apply(imat_t X, const tf_model_t *m, const mpfi_t a, mpfr_prec_t prec);
+void tf_model_apply(imat_t X, const tf_model_t *m, const arb_t a, mpfr_prec_t prec);
 
 /* An attention-only stack: each layer adds the sum of its heads. */
 typedef struct {
@@ -42,7 +42,7 @@ typedef struct {
 
 enum { TF_MUT_NONE = 0, TF_MUT_BIAS_VISIBLE = 1, TF_MUT_MLP_CAUSAL = 2 };
 /* The 2L-layer conversion on the bias-token stream of n real tokens. */
-void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const mpfi_t a, long n,
+void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, long n,
                           int mutation, mpfr_prec_t prec);
 void attn_only_apply(imat_t Xh, const attn_only_t *A, mpfr_prec_t prec);
 void attn_only_clear(attn_only_t *A);

@@ -29,21 +29,21 @@ enum { MUT_NONE, MUT_HALF_OMEGA, MUT_MLP_CAUSAL };
 static void head_full(imat_t QK, imat_t OV, const attn_head_struct *h, mpfr_prec_t prec)
 {
     long D = h->W_Q->rows;
-    imat_reinit(QK, D, D, prec);
-    imat_reinit(OV, D, D, prec);
+    imat_reinit(QK, D, D);
+    imat_reinit(OV, D, D);
     if (h->qk_full) {
         imat_set(QK, h->W_Q);
     } else {
         imat_t Kt;
-        imat_init(Kt, h->W_K->cols, D, prec);
+        imat_init(Kt, h->W_K->cols, D);
         imat_transpose(Kt, h->W_K);
-        imat_mul(QK, h->W_Q, Kt);
+        imat_mul(QK, h->W_Q, Kt, prec);
         imat_clear(Kt);
     }
     if (h->ov_full)
         imat_set(OV, h->W_V);
     else
-        imat_mul(OV, h->W_V, h->W_O);
+        imat_mul(OV, h->W_V, h->W_O, prec);
 }
 
 static int run(row_t *r)
@@ -52,90 +52,90 @@ static int run(row_t *r)
     long dims[3], H, rh, L;
     if (tf_get_shape(dims, &H, &rh, &L, r, 256, 16) != 0)
         return -1;
-    mpfi_t omega, a, om_used, R, Rt, Dl, t, u, q, o, acc;
-    omega_ivals_init(prec, omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (mpfi_ptr)0);
+    arb_t omega, a, om_used, R, Rt, Dl, t, u, q, o, acc;
+    omega_ivals_init(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (arb_ptr)0);
     if (omega_get(omega, r) != 0 || thm_get_slope(a, r) != 0) {
-        omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (mpfi_ptr)0);
+        omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (arb_ptr)0);
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2], N = n + 1, D = d + 1;
     imat_t X, ref, Xm, Xe, QK, OV, tmp;
     tf_model_t m;
-    tf_instance(X, &m, d, l, n, H, rh, L, r->seed, prec); /* the same instance as attention-only */
-    imat_init(ref, 0, 0, prec);
+    tf_instance(X, &m, d, l, n, H, rh, L, r->seed); /* the same instance as attention-only */
+    imat_init(ref, 0, 0);
     tf_reference(ref, X, &m, a, prec);
 
     /* the masked stack and its encoded twin */
     attn_only_t A, Aenc;
     attn_only_from_model(&A, &m, a, n, TF_MUT_NONE, prec);
     attn_only_from_model(&Aenc, &m, a, n, r->mutation == MUT_MLP_CAUSAL ? TF_MUT_MLP_CAUSAL : 0, prec);
-    mpfi_set(om_used, omega);
+    arb_set(om_used, omega);
     if (r->mutation == MUT_HALF_OMEGA)
-        mpfi_mul_2si(om_used, om_used, -1);
-    imat_init(Xm, 0, 0, prec);
-    thm_bias_stream(Xm, X, prec);
-    imat_init(Xe, N, D + N, prec);
+        arb_mul_2exp_si(om_used, om_used, -1);
+    imat_init(Xm, 0, 0);
+    thm_bias_stream(Xm, X);
+    imat_init(Xe, N, D + N);
     imat_set_block(Xe, 0, 0, Xm);
     for (long i = 0; i < N; i++)
-        mpfi_set_ui(imat_entry(Xe, i, D + i), 1);
-    imat_init(QK, 0, 0, prec);
-    imat_init(OV, 0, 0, prec);
-    imat_init(tmp, 0, 0, prec);
+        arb_set_ui(imat_entry(Xe, i, D + i), 1);
+    imat_init(QK, 0, 0);
+    imat_init(OV, 0, 0);
+    imat_init(tmp, 0, 0);
     mpfr_t nq, no;
     mpfr_inits2(prec, nq, no, (mpfr_ptr)0);
-    mpfi_set_ui(Dl, 0);
+    arb_set_ui(Dl, 0);
     long total_heads = 0;
     for (long k = 0; k < A.n_layers; k++) {
         const attn_only_layer_t *lay = A.layers + k, *lenc = Aenc.layers + k;
         /* R_k: largest row norm of the masked stream entering layer k */
-        mpfi_set_ui(R, 0);
+        arb_set_ui(R, 0);
         for (long i = 0; i < N; i++) {
-            imat_row_norm2(t, Xm, i);
-            ival_max(R, R, t);
+            imat_row_norm2(t, Xm, i, prec);
+            ival_max(R, R, t, prec);
         }
-        mpfi_add(Rt, R, Dl);
-        mpfi_set_ui(acc, 0);
-        attn_head_struct *enc = malloc(sizeof *enc * (size_t)lay->n_heads);
+        arb_add(Rt, R, Dl, prec);
+        arb_set_ui(acc, 0);
+        attn_head_struct *enc = ball_malloc(sizeof *enc * (size_t)lay->n_heads);
         for (long h = 0; h < lay->n_heads; h++) {
             const attn_head_struct *hd = lay->heads + h;
             head_full(QK, OV, hd, prec);
-            attn_head_init_full(enc + h, D + N, prec);
+            attn_head_init_full(enc + h, D + N);
             for (long i = 0; i < D; i++)
                 for (long j = 0; j < D; j++) {
-                    mpfi_mul(imat_entry(enc[h].W_Q, i, j), imat_entry(QK, i, j), hd->tau);
-                    mpfi_set(imat_entry(enc[h].W_V, i, j), imat_entry(OV, i, j));
+                    arb_mul(imat_entry(enc[h].W_Q, i, j), imat_entry(QK, i, j), hd->tau, prec);
+                    arb_set(imat_entry(enc[h].W_V, i, j), imat_entry(OV, i, j));
                 }
             for (long i = 0; i < N; i++)
                 for (long j = 0; j < N; j++)
-                    if (!mask_at(&lenc->mask, i, j))
-                        mpfi_neg(imat_entry(enc[h].W_Q, D + i, D + j), om_used);
+                    if (!mask_allows(&lenc->mask, i, j))
+                        arb_neg(imat_entry(enc[h].W_Q, D + i, D + j), om_used);
             /* the bound's terms for this head */
             imat_norm2_upper(nq, QK);
             imat_norm2_upper(no, OV);
-            mpfi_set_fr(q, nq);
-            mpfi_mul(q, q, hd->tau);
-            mpfi_abs(q, q);
-            mpfi_set_fr(o, no);
+            ival_set_fr(q, nq);
+            arb_mul(q, q, hd->tau, prec);
+            ival_abs(q, q, prec);
+            ival_set_fr(o, no);
             /* encoding: 2 (N-1) e^(2 q Rt^2 - Omega) o Rt */
-            mpfi_sqr(t, Rt);
-            mpfi_mul(t, t, q);
-            mpfi_mul_2ui(t, t, 1);
-            mpfi_sub(t, t, omega);
-            mpfi_exp(t, t);
-            mpfi_mul(t, t, o);
-            mpfi_mul(t, t, Rt);
-            mpfi_mul_ui(t, t, (unsigned long)(2 * (N - 1)));
-            mpfi_add(acc, acc, t);
+            arb_sqr(t, Rt, prec);
+            arb_mul(t, t, q, prec);
+            arb_mul_2exp_si(t, t, 1);
+            arb_sub(t, t, omega, prec);
+            ival_exp_bound(t, t, prec); /* +inf when far beyond any number */
+            arb_mul(t, t, o, prec);
+            arb_mul(t, t, Rt, prec);
+            arb_mul_ui(t, t, (unsigned long)(2 * (N - 1)), prec);
+            arb_add(acc, acc, t, prec);
             /* Lipschitz: o Dl + o Rt 2 q (2 R Dl + Dl^2) */
-            mpfi_mul_2ui(u, R, 1);
-            mpfi_add(u, u, Dl);
-            mpfi_mul(u, u, Dl);
-            mpfi_mul(u, u, q);
-            mpfi_mul_2ui(u, u, 1);
-            mpfi_mul(u, u, Rt);
-            mpfi_add(u, u, Dl);
-            mpfi_mul(u, u, o);
-            mpfi_add(acc, acc, u);
+            arb_mul_2exp_si(u, R, 1);
+            arb_add(u, u, Dl, prec);
+            arb_mul(u, u, Dl, prec);
+            arb_mul(u, u, q, prec);
+            arb_mul_2exp_si(u, u, 1);
+            arb_mul(u, u, Rt, prec);
+            arb_add(u, u, Dl, prec);
+            arb_mul(u, u, o, prec);
+            arb_add(acc, acc, u, prec);
         }
         total_heads += lay->n_heads;
         attn_layer_apply(Xe, enc, lay->n_heads, NULL, prec);
@@ -143,25 +143,29 @@ static int run(row_t *r)
         for (long h = 0; h < lay->n_heads; h++)
             attn_head_clear(enc + h);
         free(enc);
-        mpfi_add(Dl, Dl, acc);
+        arb_add(Dl, Dl, acc, prec);
     }
     /* E: all rows, feature block, against the original transformer */
-    error_metric(r->error, r->error_abs, Xe, ref, 0, N, D);
-    mpfi_t Em, Emabs;
-    mpfi_init2(Em, prec);
-    mpfi_init2(Emabs, prec);
-    error_metric(Em, Emabs, Xm, ref, 0, N, D);
-    mpfi_set_fr(t, &Em->right);
-    mpfi_add(r->bound, Dl, t);
+    error_metric(r->error, r->error_abs, Xe, ref, 0, N, D, prec);
+    arb_t Em, Emabs;
+    arb_init(Em);
+    arb_init(Emabs);
+    error_metric(Em, Emabs, Xm, ref, 0, N, D, prec);
+    mpfr_t emh;
+    mpfr_init2(emh, prec);
+    ival_get_hi(emh, Em);
+    ival_set_fr(t, emh); /* hi(E_masked) as a point */
+    mpfr_clear(emh);
+    arb_add(r->bound, Dl, t, prec);
     r->has_bound = 1;
-    mpfi_set(row_add_ival(r, "E masked stack vs original"), Em);
+    arb_set(row_add_ival(r, "E masked stack vs original"), Em);
     row_add_long(r, "layers", A.n_layers);
     row_add_long(r, "heads in all", total_heads);
     row_add_long(r, "width", D + N);
     row_add_text(r, "E resolved", "%s", omega_resolved(r->error) ? "yes" : "NO");
 
-    mpfi_clear(Em);
-    mpfi_clear(Emabs);
+    arb_clear(Em);
+    arb_clear(Emabs);
     mpfr_clears(nq, no, (mpfr_ptr)0);
     attn_only_clear(&A);
     attn_only_clear(&Aenc);
@@ -173,7 +177,7 @@ static int run(row_t *r)
     imat_clear(QK);
     imat_clear(OV);
     imat_clear(tmp);
-    omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (mpfi_ptr)0);
+    omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (arb_ptr)0);
     return 0;
 }
 

@@ -22,82 +22,82 @@ static int run(row_t *r)
 {
     mpfr_prec_t prec = r->prec;
     long d, l, n;
-    mpfi_t omega, c2, t, z, zmax, acc;
-    mpfi_init2(omega, prec);
+    arb_t omega, c2, t, z, zmax, acc;
+    arb_init(omega);
     if (omega_blog_params(r, omega, &d, &l, &n) != 0) {
-        mpfi_clear(omega);
+        arb_clear(omega);
         return -1;
     }
     long P = d, Dw = d + n + 1, N = n + 1;
     gmp_randstate_t st;
     imat_t X, Win, Wout, Xb, S, Y, ref, H;
     thm_rand_init(st, r->seed, 21);
-    imat_init(X, n, d, prec);
-    imat_init(Win, d, l, prec);
-    imat_init(Wout, l, d, prec);
+    imat_init(X, n, d);
+    imat_init(Win, d, l);
+    imat_init(Wout, l, d);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     imat_randtest_dyadic(Win, st, WEIGHT_BITS);
     imat_randtest_dyadic(Wout, st, WEIGHT_BITS);
     gmp_randclear(st);
-    imat_init(Xb, 0, 0, prec);
-    omega_blog_stream(Xb, X, d, prec);
+    imat_init(Xb, 0, 0);
+    omega_blog_stream(Xb, X, d);
 
-    omega_ivals_init(prec, c2, t, z, zmax, acc, (mpfi_ptr)0);
+    omega_ivals_init(c2, t, z, zmax, acc, (arb_ptr)0);
     /* 2 Omega (the mutation uses Omega) */
-    mpfi_mul_2ui(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
-    imat_init(S, N, Dw, prec);
-    imat_init(Y, N, Dw, prec);
+    arb_mul_2exp_si(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
+    imat_init(S, N, Dw);
+    imat_init(Y, N, Dw);
     for (long h = 0; h < l; h++) {
         attn_head_t hd;
-        attn_head_init_full(hd, Dw, prec);
+        attn_head_init_full(hd, Dw);
         for (long i = 0; i <= n; i++)
-            mpfi_set(imat_entry(hd->W_Q, P + i, P + n), c2);
+            arb_set(imat_entry(hd->W_Q, P + i, P + n), c2);
         if (r->mutation != MUT_NO_SELF)
             for (long i = 0; i < n; i++)
-                mpfi_set(imat_entry(hd->W_Q, P + i, P + i), c2);
+                arb_set(imat_entry(hd->W_Q, P + i, P + i), c2);
         for (long k = 0; k < d; k++)
             for (long i = 0; i < n; i++)
-                mpfi_set(imat_entry(hd->W_Q, k, P + i), imat_entry(Win, k, h));
+                arb_set(imat_entry(hd->W_Q, k, P + i), imat_entry(Win, k, h));
         for (long k = 0; k < d; k++)
             for (long s = 0; s < d; s++)
-                mpfi_mul(imat_entry(hd->W_V, k, s), imat_entry(Win, k, h), imat_entry(Wout, h, s));
+                arb_mul(imat_entry(hd->W_V, k, s), imat_entry(Win, k, h), imat_entry(Wout, h, s), prec);
         attn_head_apply(Y, hd, Xb, NULL, prec);
-        imat_add(S, S, Y);
+        imat_add(S, S, Y, prec);
         attn_head_clear(hd);
     }
     /* the reference: MLP(X) = SiLU(X W_in) W_out */
-    imat_init(ref, n, d, prec);
-    mpfi_set_ui(t, 1);
+    imat_init(ref, n, d);
+    arb_set_ui(t, 1);
     mlp_apply(ref, X, Win, Wout, ival_silu_a, t, prec);
-    error_metric(r->error, r->error_abs, S, ref, 0, n, d);
+    error_metric(r->error, r->error_abs, S, ref, 0, n, d, prec);
 
     /* the bound: 2(n-1) e^(-2 Omega) sum_h Zmax_h ||W_out[h,:]|| */
-    imat_init(H, n, l, prec);
-    imat_mul(H, X, Win);
-    mpfi_set_ui(acc, 0);
+    imat_init(H, n, l);
+    imat_mul(H, X, Win, prec);
+    arb_set_ui(acc, 0);
     for (long h = 0; h < l; h++) {
-        mpfi_set_ui(zmax, 0);
+        arb_set_ui(zmax, 0);
         for (long k = 0; k < n; k++) {
-            mpfi_abs(z, imat_entry(H, k, h));
-            ival_max(zmax, zmax, z);
+            ival_abs(z, imat_entry(H, k, h), prec);
+            ival_max(zmax, zmax, z, prec);
         }
-        imat_row_norm2(t, Wout, h);
-        mpfi_mul(t, t, zmax);
-        mpfi_add(acc, acc, t);
+        imat_row_norm2(t, Wout, h, prec);
+        arb_mul(t, t, zmax, prec);
+        arb_add(acc, acc, t, prec);
     }
-    mpfi_mul_2ui(t, omega, r->mutation == MUT_RATE4 ? 2 : 1);
-    mpfi_neg(t, t);
-    mpfi_exp(t, t);
-    mpfi_mul(t, t, acc);
-    mpfi_mul_ui(t, t, (unsigned long)(2 * (n - 1)));
-    mpfi_set(r->bound, t);
+    arb_mul_2exp_si(t, omega, r->mutation == MUT_RATE4 ? 2 : 1);
+    arb_neg(t, t);
+    arb_exp(t, t, prec);
+    arb_mul(t, t, acc, prec);
+    arb_mul_ui(t, t, (unsigned long)(2 * (n - 1)), prec);
+    arb_set(r->bound, t);
     r->has_bound = 1;
-    mpfi_mul_ui(row_add_ival(r, "C = bound e^(2 Omega)"), acc, (unsigned long)(2 * (n - 1)));
+    arb_mul_ui(row_add_ival(r, "C = bound e^(2 Omega)"), acc, (unsigned long)(2 * (n - 1)), prec);
     row_add_long(r, "heads", l);
     row_add_long(r, "width", Dw);
     row_add_text(r, "E resolved", "%s", omega_resolved(r->error) ? "yes" : "NO");
 
-    omega_ivals_clear(omega, c2, t, z, zmax, acc, (mpfi_ptr)0);
+    omega_ivals_clear(omega, c2, t, z, zmax, acc, (arb_ptr)0);
     imat_clear(X);
     imat_clear(Win);
     imat_clear(Wout);

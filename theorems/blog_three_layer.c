@@ -30,137 +30,137 @@
 enum { MUT_NONE, MUT_OMEGA, MUT_NO_SELF, MUT_RATE4 };
 
 /* The certified bound Delta_3 (eps = e^(-2 Omega), or e^(-4 Omega) when mutated). */
-static void three_layer_bound(mpfi_t bound, const imat_t X, const imat_t Win, const imat_t Wout,
-                              const mpfi_t omega, int mutation, mpfr_prec_t prec)
+static void three_layer_bound(arb_t bound, const imat_t X, const imat_t Win, const imat_t Wout,
+                              const arb_t omega, int mutation, mpfr_prec_t prec)
 {
     long n = X->rows, l = Win->cols, d = X->cols;
     imat_t H, S, V3;
-    mpfi_t eps, Rh, Y, v3, t, u, D1, D2, lip, cm;
-    omega_ivals_init(prec, eps, Rh, Y, v3, t, u, D1, D2, lip, cm, (mpfi_ptr)0);
-    imat_init(H, n, l, prec);
-    imat_init(S, n, l, prec);
-    imat_init(V3, n, d, prec);
-    imat_mul(H, X, Win);
-    mpfi_set_ui(t, 1);
+    arb_t eps, Rh, Y, v3, t, u, D1, D2, lip, cm;
+    omega_ivals_init(eps, Rh, Y, v3, t, u, D1, D2, lip, cm, (arb_ptr)0);
+    imat_init(H, n, l);
+    imat_init(S, n, l);
+    imat_init(V3, n, d);
+    imat_mul(H, X, Win, prec);
+    arb_set_ui(t, 1);
     for (long k = 0; k < n * l; k++)
-        ival_silu_a(S->e + k, H->e + k, t);
-    imat_mul(V3, S, Wout);
-    mpfi_set_ui(Rh, 0);
-    mpfi_set_ui(v3, 0);
+        ival_silu_a(S->e + k, H->e + k, t, prec);
+    imat_mul(V3, S, Wout, prec);
+    arb_set_ui(Rh, 0);
+    arb_set_ui(v3, 0);
     for (long k = 0; k < n; k++) {
-        imat_row_norm2(t, H, k);
-        ival_max(Rh, Rh, t);
-        imat_row_norm2(t, V3, k);
-        ival_max(v3, v3, t);
+        imat_row_norm2(t, H, k, prec);
+        ival_max(Rh, Rh, t, prec);
+        imat_row_norm2(t, V3, k, prec);
+        ival_max(v3, v3, t, prec);
     }
-    mpfi_set_ui(Y, 0);
+    arb_set_ui(Y, 0);
     for (long c = 0; c < l; c++) {
-        mpfi_set_ui(cm, 0);
+        arb_set_ui(cm, 0);
         for (long k = 0; k < n; k++) {
-            mpfi_abs(t, imat_entry(H, k, c));
-            ival_max(cm, cm, t);
+            ival_abs(t, imat_entry(H, k, c), prec);
+            ival_max(cm, cm, t, prec);
         }
-        mpfi_sqr(cm, cm);
-        mpfi_add(Y, Y, cm);
+        arb_sqr(cm, cm, prec);
+        arb_add(Y, Y, cm, prec);
     }
-    mpfi_sqrt(Y, Y);
-    mpfi_mul_2ui(eps, omega, mutation == MUT_RATE4 ? 2 : 1);
-    mpfi_neg(eps, eps);
-    mpfi_exp(eps, eps);
+    arb_sqrtpos(Y, Y, prec);
+    arb_mul_2exp_si(eps, omega, mutation == MUT_RATE4 ? 2 : 1);
+    arb_neg(eps, eps);
+    arb_exp(eps, eps, prec);
     /* Delta_1 = 2 n eps R_h */
-    mpfi_mul(D1, eps, Rh);
-    mpfi_mul_ui(D1, D1, (unsigned long)(2 * n));
+    arb_mul(D1, eps, Rh, prec);
+    arb_mul_ui(D1, D1, (unsigned long)(2 * n), prec);
     /* Delta_2 = 3.1 D1 + n eps e^D1 (R_h + D1 + Y + sqrt(l) D1) */
-    mpfi_set_ui(t, (unsigned long)l);
-    mpfi_sqrt(t, t);
-    mpfi_mul(t, t, D1);
-    mpfi_add(t, t, Y);
-    mpfi_add(t, t, D1);
-    mpfi_add(t, t, Rh);
-    mpfi_exp(u, D1);
-    mpfi_mul(t, t, u);
-    mpfi_mul(t, t, eps);
-    mpfi_mul_ui(t, t, (unsigned long)n);
-    mpfi_set_str(lip, OMEGA_SILU_LIP, 10);
-    mpfi_add_ui(lip, lip, 2); /* 1 (input coords) + 1 (extra leak) + 1.1 */
-    mpfi_mul(D2, D1, lip);
-    mpfi_add(D2, D2, t);
+    arb_set_ui(t, (unsigned long)l);
+    arb_sqrtpos(t, t, prec);
+    arb_mul(t, t, D1, prec);
+    arb_add(t, t, Y, prec);
+    arb_add(t, t, D1, prec);
+    arb_add(t, t, Rh, prec);
+    arb_exp(u, D1, prec);
+    arb_mul(t, t, u, prec);
+    arb_mul(t, t, eps, prec);
+    arb_mul_ui(t, t, (unsigned long)n, prec);
+    ival_set_str(lip, OMEGA_SILU_LIP, prec);
+    arb_add_ui(lip, lip, 2, prec); /* 1 (input coords) + 1 (extra leak) + 1.1 */
+    arb_mul(D2, D1, lip, prec);
+    arb_add(D2, D2, t, prec);
     /* Delta_3 = D2 (1 + ||W_out||) + 2 n eps V_3 */
     mpfr_t nw;
     mpfr_init2(nw, prec);
     imat_norm2_upper(nw, Wout);
-    mpfi_set_fr(t, nw);
-    mpfi_add_ui(t, t, 1);
-    mpfi_mul(bound, D2, t);
-    mpfi_mul(t, eps, v3);
-    mpfi_mul_ui(t, t, (unsigned long)(2 * n));
-    mpfi_add(bound, bound, t);
+    ival_set_fr(t, nw);
+    arb_add_ui(t, t, 1, prec);
+    arb_mul(bound, D2, t, prec);
+    arb_mul(t, eps, v3, prec);
+    arb_mul_ui(t, t, (unsigned long)(2 * n), prec);
+    arb_add(bound, bound, t, prec);
     mpfr_clear(nw);
     imat_clear(H);
     imat_clear(S);
     imat_clear(V3);
-    omega_ivals_clear(eps, Rh, Y, v3, t, u, D1, D2, lip, cm, (mpfi_ptr)0);
+    omega_ivals_clear(eps, Rh, Y, v3, t, u, D1, D2, lip, cm, (arb_ptr)0);
 }
 
 /* A linear head on the stream: W_QK = blockdiag(0, c2 I_(n+1)), W_OV given
  * on the feature block by the caller. */
-static void linear_head(attn_head_t hd, long Dw, long P, long n, const mpfi_t c2, mpfr_prec_t prec)
+static void linear_head(attn_head_t hd, long Dw, long P, long n, const arb_t c2)
 {
-    attn_head_init_full(hd, Dw, prec);
+    attn_head_init_full(hd, Dw);
     for (long i = 0; i <= n; i++)
-        mpfi_set(imat_entry(hd->W_Q, P + i, P + i), c2);
+        arb_set(imat_entry(hd->W_Q, P + i, P + i), c2);
 }
 
 static int run(row_t *r)
 {
     mpfr_prec_t prec = r->prec;
     long d, l, n;
-    mpfi_t omega, c2, one;
-    mpfi_init2(omega, prec);
+    arb_t omega, c2, one;
+    arb_init(omega);
     if (omega_blog_params(r, omega, &d, &l, &n) != 0) {
-        mpfi_clear(omega);
+        arb_clear(omega);
         return -1;
     }
     long P = d + l, Dw = d + l + n + 1;
     gmp_randstate_t st;
     imat_t X, Win, Wout, Xb, ref;
     thm_rand_init(st, r->seed, 22);
-    imat_init(X, n, d, prec);
-    imat_init(Win, d, l, prec);
-    imat_init(Wout, l, d, prec);
+    imat_init(X, n, d);
+    imat_init(Win, d, l);
+    imat_init(Wout, l, d);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     imat_randtest_dyadic(Win, st, WEIGHT_BITS);
     imat_randtest_dyadic(Wout, st, WEIGHT_BITS);
     gmp_randclear(st);
-    imat_init(Xb, 0, 0, prec);
-    omega_blog_stream(Xb, X, P, prec);
-    mpfi_init2(c2, prec);
-    mpfi_init2(one, prec);
-    mpfi_mul_2ui(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
+    imat_init(Xb, 0, 0);
+    omega_blog_stream(Xb, X, P);
+    arb_init(c2);
+    arb_init(one);
+    arb_mul_2exp_si(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
 
     /* layer 1: linear in */
     attn_head_t lin;
-    linear_head(lin, Dw, P, n, c2, prec);
+    linear_head(lin, Dw, P, n, c2);
     for (long k = 0; k < d; k++)
         for (long c = 0; c < l; c++)
-            mpfi_set(imat_entry(lin->W_V, k, d + c), imat_entry(Win, k, c));
+            arb_set(imat_entry(lin->W_V, k, d + c), imat_entry(Win, k, c));
     attn_layer_apply(Xb, lin, 1, NULL, prec);
     attn_head_clear(lin);
 
     /* layer 2: SiLU on each hidden channel */
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
     for (long c = 0; c < l; c++) {
         attn_head_struct *hd = heads + c;
         long ch = d + c;
-        attn_head_init_full(hd, Dw, prec);
+        attn_head_init_full(hd, Dw);
         for (long i = 0; i <= n; i++)
-            mpfi_set(imat_entry(hd->W_Q, P + i, P + n), c2);
+            arb_set(imat_entry(hd->W_Q, P + i, P + n), c2);
         if (r->mutation != MUT_NO_SELF)
             for (long i = 0; i < n; i++)
-                mpfi_set(imat_entry(hd->W_Q, P + i, P + i), c2);
+                arb_set(imat_entry(hd->W_Q, P + i, P + i), c2);
         for (long i = 0; i < n; i++)
-            mpfi_set_si(imat_entry(hd->W_Q, ch, P + i), -1);
-        mpfi_set_si(imat_entry(hd->W_V, ch, ch), -1);
+            arb_set_si(imat_entry(hd->W_Q, ch, P + i), -1);
+        arb_set_si(imat_entry(hd->W_V, ch, ch), -1);
     }
     attn_layer_apply(Xb, heads, l, NULL, prec);
     for (long c = 0; c < l; c++)
@@ -168,33 +168,33 @@ static int run(row_t *r)
     free(heads);
 
     /* layer 3: linear out */
-    linear_head(lin, Dw, P, n, c2, prec);
+    linear_head(lin, Dw, P, n, c2);
     for (long c = 0; c < l; c++)
         for (long k = 0; k < d; k++)
-            mpfi_set(imat_entry(lin->W_V, d + c, k), imat_entry(Wout, c, k));
+            arb_set(imat_entry(lin->W_V, d + c, k), imat_entry(Wout, c, k));
     attn_layer_apply(Xb, lin, 1, NULL, prec);
     attn_head_clear(lin);
 
     /* reference: X + SiLU(X W_in) W_out */
-    imat_init(ref, n, d, prec);
-    mpfi_set_ui(one, 1);
+    imat_init(ref, n, d);
+    arb_set_ui(one, 1);
     mlp_apply(ref, X, Win, Wout, ival_silu_a, one, prec);
-    imat_add(ref, ref, X);
-    error_metric(r->error, r->error_abs, Xb, ref, 0, n, d);
+    imat_add(ref, ref, X, prec);
+    error_metric(r->error, r->error_abs, Xb, ref, 0, n, d, prec);
 
     three_layer_bound(r->bound, X, Win, Wout, omega, r->mutation, prec);
     r->has_bound = 1;
-    mpfi_ptr C = row_add_ival(r, "C = bound e^(2 Omega)");
-    mpfi_mul_2ui(C, omega, 1);
-    mpfi_exp(C, C);
-    mpfi_mul(C, C, r->bound);
+    arb_ptr C = row_add_ival(r, "C = bound e^(2 Omega)");
+    arb_mul_2exp_si(C, omega, 1);
+    arb_exp(C, C, prec);
+    arb_mul(C, C, r->bound, prec);
     row_add_long(r, "heads", l + 2);
     row_add_long(r, "width", Dw);
     row_add_text(r, "E resolved", "%s", omega_resolved(r->error) ? "yes" : "NO");
 
-    mpfi_clear(omega);
-    mpfi_clear(c2);
-    mpfi_clear(one);
+    arb_clear(omega);
+    arb_clear(c2);
+    arb_clear(one);
     imat_clear(X);
     imat_clear(Win);
     imat_clear(Wout);

@@ -52,7 +52,7 @@ static double locate_min(const act_t *t)
 }
 
 /* Certified G(a) with a given as an enclosure. */
-static void cert_gap(mpfi_t G, mpfr_t arg, const act_t *t, const mpfi_t a, mpfr_prec_t prec)
+static void cert_gap(arb_t G, mpfr_t arg, const act_t *t, const arb_t a, mpfr_prec_t prec)
 {
     act_t s;
     act_init_silu_a(&s, a, prec);
@@ -82,22 +82,22 @@ static int run(row_t *r)
     double astar = locate_min(&t);
     if (r->mutation == MUT_WRONG_MIN)
         astar = act_snap_dyadic(astar * 1.01, 30);
-    mpfi_t as, a, Gs, G, s, mx;
+    arb_t as, a, Gs, G, s, mx;
     mpfr_t arg;
-    mpfi_init2(as, prec);
-    mpfi_init2(a, prec);
-    mpfi_init2(Gs, prec);
-    mpfi_init2(G, prec);
-    mpfi_init2(s, prec);
-    mpfi_init2(mx, prec);
+    arb_init(as);
+    arb_init(a);
+    arb_init(Gs);
+    arb_init(G);
+    arb_init(s);
+    arb_init(mx);
     mpfr_init2(arg, prec);
-    mpfi_set_d(as, astar); /* exact: a double */
+    arb_set_d(as, astar); /* exact: a double */
     int rc = 0;
     if (strcmp(r->sweep, "mlp") == 0) {
         const char *at = params_get(&r->params, "at");
         if (at && strcmp(at, "opt") == 0) {
-            mpfi_set(a, as);
-        } else if (params_get_ival(a, &r->params, "at") != 0 || !(mpfr_sgn(&a->left) > 0)) {
+            arb_set(a, as);
+        } else if (params_get_ival(a, &r->params, "at", prec) != 0 || !arb_is_positive(a)) {
             snprintf(r->note, sizeof r->note, "at='%s' must be opt or a positive number",
                      at ? at : "");
             rc = -1;
@@ -108,8 +108,8 @@ static int run(row_t *r)
             snprintf(r->note, sizeof r->note, "delta must be a number with a* + delta > 0");
             rc = -1;
         } else {
-            mpfi_set_d(a, delta);
-            mpfi_add(a, a, as);
+            arb_set_d(a, delta);
+            arb_add(a, a, as, prec);
         }
     } else if (thm_get_slope(a, r) != 0) {
         rc = -1;
@@ -136,18 +136,18 @@ static int run(row_t *r)
             rc = -1;
         } else {
             au_mlp_vs_heads(r->error, r->error_abs, zmax, &m, act_eval_ival, &t, a, prec);
-            au_row_norms(s, mx, m.W_out);
-            mpfi_mul(r->bound, G, r->mutation == MUT_MAX_NOT_SUM ? mx : s);
+            au_row_norms(s, mx, m.W_out, prec);
+            arb_mul(r->bound, G, r->mutation == MUT_MAX_NOT_SUM ? mx : s, prec);
             if (r->mutation == MUT_HALF_GAP)
-                mpfi_div_2ui(r->bound, r->bound, 1);
+                arb_mul_2exp_si(r->bound, r->bound, -1);
             r->has_bound = 1;
             if (!mpfr_number_p(zmax) || mpfr_cmp_d(zmax, GA_L) > 0) {
                 snprintf(r->note, sizeof r->note, "a pre-activation exceeds L = %g", GA_L);
                 rc = -1;
             }
-            mpfi_set(row_add_ival(r, "sup gap G(a)"), G);
-            mpfi_set(row_add_ival(r, "sum ||W_out[k]||"), s);
-            mpfi_set_fr(row_add_ival(r, "max |z|"), zmax);
+            arb_set(row_add_ival(r, "sup gap G(a)"), G);
+            arb_set(row_add_ival(r, "sum ||W_out[k]||"), s);
+            ival_set_fr(row_add_ival(r, "max |z|"), zmax);
             au_mlp_clear(&m);
         }
         mpfr_clear(tz);
@@ -156,26 +156,26 @@ static int run(row_t *r)
         mpfr_t arg2;
         mpfr_init2(arg2, prec);
         cert_gap(Gs, arg2, &t, as, prec);
-        mpfi_set(r->error, Gs);
-        mpfi_set(r->error_abs, Gs);
-        mpfi_set(r->bound, G);
+        arb_set(r->error, Gs);
+        arb_set(r->error_abs, Gs);
+        arb_set(r->bound, G);
         r->has_bound = 1;
-        mpfi_set(row_add_ival(r, "G(a)"), G);
-        mpfi_set(row_add_ival(r, "G(a*)"), Gs);
+        arb_set(row_add_ival(r, "G(a)"), G);
+        arb_set(row_add_ival(r, "G(a*)"), Gs);
         mpfr_abs(arg2, arg2, MPFR_RNDN);
-        mpfi_set_fr(row_add_ival(r, "|argmax| at a*"), arg2);
+        ival_set_fr(row_add_ival(r, "|argmax| at a*"), arg2);
         mpfr_clear(arg2);
     }
     if (rc == 0) {
         row_add_text(r, "a* (estimate)", "%.9f", astar);
-        mpfi_set(row_add_ival(r, "a used"), a);
+        arb_set(row_add_ival(r, "a used"), a);
     }
-    mpfi_clear(as);
-    mpfi_clear(a);
-    mpfi_clear(Gs);
-    mpfi_clear(G);
-    mpfi_clear(s);
-    mpfi_clear(mx);
+    arb_clear(as);
+    arb_clear(a);
+    arb_clear(Gs);
+    arb_clear(G);
+    arb_clear(s);
+    arb_clear(mx);
     mpfr_clear(arg);
     act_clear(&t);
     return rc;

@@ -65,6 +65,7 @@ static double round_sig(double v, int k)
 
 static int run(row_t *r)
 {
+    mpfr_prec_t prec = r->prec;
     const char *m = params_get(&r->params, "model");
     shape_t s = {m ? m : "", 0, 0, 0, 0, 0};
     int found = 0;
@@ -88,12 +89,12 @@ static int run(row_t *r)
     row_add_text(r, "shape d/l/H/L/n", "%ld/%ld/%ld/%ld/%ld", s.d, s.l, s.H, s.L, s.n);
     row_add_long(r, "heads/block H+l", per);
     row_add_long(r, "total heads L(H+l)", total);
-    mpfi_ptr infl = row_add_ival(r, "inflation (H+l)/H");
-    mpfi_set_si(infl, per);
-    mpfi_div_si(infl, infl, s.H);
-    mpfi_ptr lh = row_add_ival(r, "l/H");
-    mpfi_set_si(lh, s.l);
-    mpfi_div_si(lh, lh, s.H);
+    arb_ptr infl = row_add_ival(r, "inflation (H+l)/H");
+    arb_set_si(infl, per);
+    arb_div_si(infl, infl, s.H, prec);
+    arb_ptr lh = row_add_ival(r, "l/H");
+    arb_set_si(lh, s.l);
+    arb_div_si(lh, lh, s.H, prec);
     row_add_text(r, "widths masks/encoded/3-layer/1-layer", "%ld / %ld / %ld / %ld", s.d + 1,
                  s.d + 1 + N, s.d + s.l + N, s.d + N);
     row_add_text(r, "claims.md 5d+N+1 / d+N+1", "%ld / %ld", 5 * s.d + N + 1, s.d + N + 1);
@@ -101,10 +102,10 @@ static int run(row_t *r)
     /* compare with the quotations for this model */
     char txt[64] = "";
     size_t tl = 0;
-    mpfi_t dev, c;
-    mpfi_init2(dev, r->prec);
-    mpfi_init2(c, r->prec);
-    mpfi_set_ui(r->error, 0);
+    arb_t dev, c;
+    arb_init(dev);
+    arb_init(c);
+    arb_set_ui(r->error, 0);
     int nq = 0;
     for (size_t k = 0; k < sizeof quotes / sizeof quotes[0]; k++) {
         const quote_t *q = quotes + k;
@@ -113,21 +114,21 @@ static int run(row_t *r)
         long cn = q->quantity == Q_HEADS ? per : q->quantity == Q_INFL ? per : s.l;
         long cd = q->quantity == Q_HEADS ? 1 : s.H;
         /* |c - q| / (0.05 q), exact rationals enclosed */
-        mpfi_set_si(c, cn);
-        mpfi_div_si(c, c, cd);
-        mpfi_set_si(dev, q->num);
-        mpfi_div_si(dev, dev, q->den);
-        mpfi_sub(c, c, dev);
-        mpfi_div(c, c, dev);
-        double rel = mpfi_get_d(c);
+        arb_set_si(c, cn);
+        arb_div_si(c, c, cd, prec);
+        arb_set_si(dev, q->num);
+        arb_div_si(dev, dev, q->den, prec);
+        arb_sub(c, c, dev, prec);
+        arb_div(c, c, dev, prec);
+        double rel = arf_get_d(arb_midref(c), ARF_RND_NEAR);
         if (q->approx) {
-            mpfi_abs(c, c);
-            mpfi_mul_ui(c, c, 20); /* / 0.05 */
+            ival_abs(c, c, prec);
+            arb_mul_ui(c, c, 20, prec); /* / 0.05 */
         } else {
             /* exact: cn/cd == num/den, compared in integers */
-            mpfi_set_ui(c, cn * q->den == q->num * cd ? 0 : 1000000000UL);
+            arb_set_ui(c, cn * q->den == q->num * cd ? 0 : 1000000000UL);
         }
-        ival_max(r->error, r->error, c);
+        ival_max(r->error, r->error, c, prec);
         if (tl < sizeof txt - 1)
             tl += (size_t)snprintf(txt + tl, sizeof txt - tl, "%s%s%ld%s %+.1f%%", nq ? "; " : "",
                                    q->approx ? "~" : "=", q->num, qshort[q->quantity], 100 * rel);
@@ -135,13 +136,13 @@ static int run(row_t *r)
     }
     if (nq) {
         r->has_bound = 1;
-        mpfi_set_ui(r->bound, 1);
+        arb_set_ui(r->bound, 1);
         row_add_text(r, "quoted vs computed", "%s", txt);
         row_add_text(r, "inflation to 1/2 s.f.", "%g / %g", round_sig((double)per / s.H, 1),
                      round_sig((double)per / s.H, 2));
     }
-    mpfi_clear(dev);
-    mpfi_clear(c);
+    arb_clear(dev);
+    arb_clear(c);
     return 0;
 }
 

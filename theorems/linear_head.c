@@ -32,27 +32,27 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     gmp_randstate_t st;
     imat_t X, U, V, Vt, UVt, W, S, Y;
     thm_rand_init(st, r->seed, 4);
-    imat_init(X, n, d, prec);
-    imat_init(U, d, k, prec);
-    imat_init(V, l, k, prec);
+    imat_init(X, n, d);
+    imat_init(U, d, k);
+    imat_init(V, l, k);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     imat_randtest_dyadic(U, st, WEIGHT_BITS);
     imat_randtest_dyadic(V, st, WEIGHT_BITS);
     gmp_randclear(st);
-    imat_init(Vt, k, l, prec);
+    imat_init(Vt, k, l);
     imat_transpose(Vt, V);
-    imat_init(UVt, d, l, prec);
-    imat_mul(UVt, U, Vt);
+    imat_init(UVt, d, l);
+    imat_mul(UVt, U, Vt, prec);
     /* the map: W = I + U V^T (square) or W = U V^T (fresh) */
-    imat_init(W, d, l, prec);
+    imat_init(W, d, l);
     if (!fresh)
         imat_one(W);
-    imat_add(W, W, UVt);
+    imat_add(W, W, UVt, prec);
 
     /* reference: X W (square) or [X, X W] (fresh) */
-    imat_init(Y, n, l, prec);
-    imat_mul(Y, X, W);
-    imat_reinit(ref, n, D, prec);
+    imat_init(Y, n, l);
+    imat_mul(Y, X, W, prec);
+    imat_reinit(ref, n, D);
     if (fresh) {
         imat_set_block(ref, 0, 0, X);
         imat_set_block(ref, 0, d, Y);
@@ -62,25 +62,25 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
     /* construction: ceil(k / r) heads of internal dimension r, mask I */
     long n_heads = (k + rh - 1) / rh;
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)n_heads);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)n_heads);
     for (long h = 0; h < n_heads; h++) {
-        attn_head_init(heads + h, D, rh, prec);
+        attn_head_init(heads + h, D, rh);
         for (long c = 0; c < rh && h * rh + c < k; c++) {
             long col = h * rh + c;
             for (long i = 0; i < d; i++)
-                mpfi_set(imat_entry(heads[h].W_V, i, c), imat_entry(U, i, col));
+                arb_set(imat_entry(heads[h].W_V, i, c), imat_entry(U, i, col));
             for (long j = 0; j < l; j++)
-                mpfi_set(imat_entry(heads[h].W_O, c, (fresh ? d : 0) + j), imat_entry(Vt, col, j));
+                arb_set(imat_entry(heads[h].W_O, c, (fresh ? d : 0) + j), imat_entry(Vt, col, j));
         }
     }
-    imat_init(S, n, D, prec);
+    imat_init(S, n, D);
     imat_set_block(S, 0, 0, X);
     mask_t M;
     if (r->mutation == MUT_CAUSAL)
         mask_causal(&M, n);
     else
         mask_self(&M, n);
-    imat_reinit(con, n, D, prec);
+    imat_reinit(con, n, D);
     imat_set(con, S);
     attn_layer_apply(con, heads, r->mutation == MUT_DROP_HEAD ? n_heads - 1 : n_heads, &M, prec);
 

@@ -10,23 +10,23 @@ enum { MUT_NONE, MUT_FLIP_WK, MUT_CAUSAL, MUT_DROP_HEAD };
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[3];
-    mpfi_t a;
+    arb_t a;
     if (thm_get_shape(dims, 3, r, 1024) != 0)
         return -1;
-    mpfi_init2(a, prec);
+    arb_init(a);
     if (thm_get_slope(a, r) != 0) {
-        mpfi_clear(a);
+        arb_clear(a);
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2];
     gmp_randstate_t st;
     imat_t X, W_in, W_out, Y, Xh;
     thm_rand_init(st, r->seed, 2);
-    imat_init(X, n, d, prec);
-    imat_init(W_in, d, l, prec);
-    imat_init(W_out, l, d, prec);
-    imat_init(Y, n, d, prec);
-    imat_init(Xh, 0, 0, prec);
+    imat_init(X, n, d);
+    imat_init(W_in, d, l);
+    imat_init(W_out, l, d);
+    imat_init(Y, n, d);
+    imat_init(Xh, 0, 0);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     imat_randtest_dyadic(W_in, st, WEIGHT_BITS);
     imat_randtest_dyadic(W_out, st, WEIGHT_BITS);
@@ -34,21 +34,21 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
     /* reference: X + SiLU_a(X W_in) W_out, on the bias-token stream */
     mlp_apply(Y, X, W_in, W_out, ival_silu_a, a, prec);
-    imat_add(Y, Y, X);
-    thm_bias_stream(ref, Y, prec);
+    imat_add(Y, Y, X, prec);
+    thm_bias_stream(ref, Y);
 
     /* construction: l heads of internal dimension 1, mask B */
-    thm_bias_stream(Xh, X, prec);
-    attn_head_struct *heads = malloc(sizeof *heads * (size_t)l);
+    thm_bias_stream(Xh, X);
+    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
     thm_mlp_heads(heads, a, W_in, W_out, prec);
     if (r->mutation == MUT_FLIP_WK)
-        mpfi_neg(imat_entry(heads[0].W_K, d, 0), imat_entry(heads[0].W_K, d, 0));
+        arb_neg(imat_entry(heads[0].W_K, d, 0), imat_entry(heads[0].W_K, d, 0));
     mask_t M;
     if (r->mutation == MUT_CAUSAL)
         mask_causal(&M, n + 1);
     else
         mask_self_bias(&M, n + 1);
-    imat_reinit(con, n + 1, d + 1, prec);
+    imat_reinit(con, n + 1, d + 1);
     imat_set(con, Xh);
     attn_layer_apply(con, heads, r->mutation == MUT_DROP_HEAD ? l - 1 : l, &M, prec);
 
@@ -73,7 +73,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_clear(W_out);
     imat_clear(Y);
     imat_clear(Xh);
-    mpfi_clear(a);
+    arb_clear(a);
     return 0;
 }
 

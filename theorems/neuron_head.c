@@ -13,60 +13,60 @@ enum { MUT_NONE, MUT_FLIP_WK, MUT_CAUSAL, MUT_DROP_BIAS, MUT_WRONG_SLOPE };
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[2];
-    mpfi_t a, z, t;
+    arb_t a, z, t;
     if (thm_get_shape(dims, 2, r, 4096) != 0)
         return -1;
-    mpfi_init2(a, prec);
+    arb_init(a);
     if (thm_get_slope(a, r) != 0) {
-        mpfi_clear(a);
+        arb_clear(a);
         return -1;
     }
     long d = dims[0], n = dims[1];
     gmp_randstate_t st;
     imat_t X, w, u, Xh;
     thm_rand_init(st, r->seed, 1);
-    imat_init(X, n, d, prec);
-    imat_init(w, d, 1, prec);
-    imat_init(u, 1, d, prec);
-    imat_init(Xh, 0, 0, prec);
+    imat_init(X, n, d);
+    imat_init(w, d, 1);
+    imat_init(u, 1, d);
+    imat_init(Xh, 0, 0);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     imat_randtest_dyadic(w, st, WEIGHT_BITS);
     imat_randtest_dyadic(u, st, WEIGHT_BITS);
     gmp_randclear(st);
-    thm_bias_stream(Xh, X, prec);
+    thm_bias_stream(Xh, X);
 
     /* the construction */
     attn_head_t h;
     mask_t M;
     if (r->mutation == MUT_WRONG_SLOPE)
-        mpfi_mul_2si(a, a, -1);
+        arb_mul_2exp_si(a, a, -1);
     thm_neuron_head(h, a, w, u, 0, prec);
     if (r->mutation == MUT_WRONG_SLOPE)
-        mpfi_mul_2si(a, a, 1);
+        arb_mul_2exp_si(a, a, 1);
     if (r->mutation == MUT_FLIP_WK)
-        mpfi_neg(imat_entry(h->W_K, d, 0), imat_entry(h->W_K, d, 0));
+        arb_neg(imat_entry(h->W_K, d, 0), imat_entry(h->W_K, d, 0));
     if (r->mutation == MUT_DROP_BIAS)
-        mpfi_set_ui(imat_entry(Xh, 0, d), 0);
+        arb_set_ui(imat_entry(Xh, 0, d), 0);
     if (r->mutation == MUT_CAUSAL)
         mask_causal(&M, n + 1);
     else
         mask_self_bias(&M, n + 1);
-    imat_reinit(con, n + 1, d + 1, prec);
+    imat_reinit(con, n + 1, d + 1);
     attn_head_apply(con, h, Xh, &M, prec);
 
     /* the reference: SiLU_a(x_i.w) [u, 0] on real rows, 0 on the bias row */
-    imat_reinit(ref, n + 1, d + 1, prec);
-    mpfi_init2(z, prec);
-    mpfi_init2(t, prec);
+    imat_reinit(ref, n + 1, d + 1);
+    arb_init(z);
+    arb_init(t);
     for (long i = 0; i < n; i++) {
-        mpfi_set_ui(z, 0);
+        arb_set_ui(z, 0);
         for (long k = 0; k < d; k++) {
-            mpfi_mul(t, imat_entry(X, i, k), imat_entry(w, k, 0));
-            mpfi_add(z, z, t);
+            arb_mul(t, imat_entry(X, i, k), imat_entry(w, k, 0), prec);
+            arb_add(z, z, t, prec);
         }
-        ival_silu_a(z, z, a);
+        ival_silu_a(z, z, a, prec);
         for (long k = 0; k < d; k++)
-            mpfi_mul(imat_entry(ref, i + 1, k), z, imat_entry(u, 0, k));
+            arb_mul(imat_entry(ref, i + 1, k), z, imat_entry(u, 0, k), prec);
     }
     if (I) {
         snprintf(I->note, sizeof I->note,
@@ -90,9 +90,9 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_clear(w);
     imat_clear(u);
     imat_clear(Xh);
-    mpfi_clear(a);
-    mpfi_clear(z);
-    mpfi_clear(t);
+    arb_clear(a);
+    arb_clear(z);
+    arb_clear(t);
     return 0;
 }
 

@@ -16,7 +16,17 @@ double omega_ln_d(const mpfr_t x)
     return v;
 }
 
-int omega_resolved(const mpfi_t E) { return mpfr_sgn(&E->left) > 0; }
+int omega_resolved(const arb_t E) { return arb_is_positive(E); }
+
+double omega_ln_hi_d(const arb_t x)
+{
+    mpfr_t t;
+    mpfr_init2(t, 64);
+    ival_get_hi(t, x);
+    double v = omega_ln_d(t);
+    mpfr_clear(t);
+    return v;
+}
 
 const column_t *omega_extra(const row_t *r, const char *name)
 {
@@ -76,7 +86,7 @@ int omega_fit_series(fit_t *fits, int max_fits, const row_t *rows, long n_rows,
             if (!(om >= omega_min) || !omega_resolved(rows[j].error))
                 continue;
             xs[n] = om;
-            ys[n++] = omega_ln_d(&rows[j].error->right);
+            ys[n++] = omega_ln_hi_d(rows[j].error);
         }
         /* sort by omega, keep the last `tail` points */
         for (int a = 1; a < n; a++)
@@ -122,10 +132,10 @@ void omega_strcat(char **s, size_t *len, const char *fmt, ...)
     *len += (size_t)add;
 }
 
-int omega_get(mpfi_t omega, row_t *r)
+int omega_get(arb_t omega, row_t *r)
 {
-    if (params_get_ival(omega, &r->params, "omega") != 0 || mpfr_sgn(&omega->left) < 0 ||
-        mpfr_cmp_ui(&omega->right, 100000) > 0) {
+    if (params_get_ival(omega, &r->params, "omega", r->prec) != 0 || !arb_is_nonnegative(omega) ||
+        !(ival_hi_d(omega) <= 100000)) {
         snprintf(r->note, sizeof r->note, "omega='%s' must be a number in [0, 100000]",
                  params_get(&r->params, "omega") ? params_get(&r->params, "omega") : "");
         return -1;
@@ -133,13 +143,13 @@ int omega_get(mpfi_t omega, row_t *r)
     return 0;
 }
 
-void omega_blog_stream(imat_t Xb, const imat_t X, long w, mpfr_prec_t prec)
+void omega_blog_stream(imat_t Xb, const imat_t X, long w)
 {
     long n = X->rows;
-    imat_reinit(Xb, n + 1, w + n + 1, prec);
+    imat_reinit(Xb, n + 1, w + n + 1);
     imat_set_block(Xb, 0, 0, X);
     for (long i = 0; i <= n; i++)
-        mpfi_set_ui(imat_entry(Xb, i, w + i), 1);
+        arb_set_ui(imat_entry(Xb, i, w + i), 1);
 }
 
 mpfr_prec_t omega_blog_start_prec(const params_t *p)
@@ -151,7 +161,7 @@ mpfr_prec_t omega_blog_start_prec(const params_t *p)
     return (mpfr_prec_t)(bits < 65536 ? bits : 65536);
 }
 
-int omega_blog_params(row_t *r, mpfi_t omega, long *d, long *l, long *n)
+int omega_blog_params(row_t *r, arb_t omega, long *d, long *l, long *n)
 {
     long dims[3];
     if (omega_get(omega, r) != 0 || thm_get_shape(dims, 3, r, 512) != 0)
@@ -199,7 +209,7 @@ char *omega_blog_summary(const row_t *rows, long n_rows)
         char *bh = ival_hi_str(r->bound, 4);
         omega_strcat(&s, &len, "| %s | %lu | %g | %ld | %s | %s | %s | %.4f | %s |\n",
                      params_get(&r->params, "shape"), r->seed, om, (long)r->prec, lo, hi, bh,
-                     omega_ln_d(&r->error->right) + 2 * om, omega_resolved(r->error) ? "yes" : "NO");
+                     omega_ln_hi_d(r->error) + 2 * om, omega_resolved(r->error) ? "yes" : "NO");
         mpfr_free_str(lo);
         mpfr_free_str(hi);
         mpfr_free_str(bh);
@@ -212,20 +222,20 @@ char *omega_blog_summary(const row_t *rows, long n_rows)
     return s;
 }
 
-void omega_ivals_init(mpfr_prec_t prec, mpfi_ptr x, ...)
+void omega_ivals_init(arb_ptr x, ...)
 {
     va_list ap;
     va_start(ap, x);
-    for (; x; x = va_arg(ap, mpfi_ptr))
-        mpfi_init2(x, prec);
+    for (; x; x = va_arg(ap, arb_ptr))
+        arb_init(x);
     va_end(ap);
 }
 
-void omega_ivals_clear(mpfi_ptr x, ...)
+void omega_ivals_clear(arb_ptr x, ...)
 {
     va_list ap;
     va_start(ap, x);
-    for (; x; x = va_arg(ap, mpfi_ptr))
-        mpfi_clear(x);
+    for (; x; x = va_arg(ap, arb_ptr))
+        arb_clear(x);
     va_end(ap);
 }

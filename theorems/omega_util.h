@@ -8,8 +8,10 @@
 
 /* ln of an mpfr value, as a double (an estimate; NaN when x <= 0). */
 double omega_ln_d(const mpfr_t x);
+/* ln of the upper end of x, as a double (an estimate; NaN when it is <= 0). */
+double omega_ln_hi_d(const arb_t x);
 /* 1 when the enclosure of E excludes 0 (lo(E) > 0). */
-int omega_resolved(const mpfi_t E);
+int omega_resolved(const arb_t E);
 /* Find an extra column by name (NULL when absent). */
 const column_t *omega_extra(const row_t *r, const char *name);
 
@@ -28,27 +30,27 @@ void omega_lsq(double *slope, double *intercept, const double *x, const double *
 void omega_strcat(char **s, size_t *len, const char *fmt, ...);
 
 /* Omega from the row: a finite number >= 0 (enclosure).  -1 with a note. */
-int omega_get(mpfi_t omega, row_t *r);
+int omega_get(arb_t omega, row_t *r);
 
 #endif
 
 /* ---- the blog constructions' stream (extra token LAST, one-hot positions) ---- */
 /* Xb ((n+1) x (w+n+1)): real row i = [x_i, 0_(w-d), p_i], the extra row
  * [0, p_n]; positions start at column w (w >= d = X->cols). */
-void omega_blog_stream(imat_t Xb, const imat_t X, long w, mpfr_prec_t prec);
+void omega_blog_stream(imat_t Xb, const imat_t X, long w);
 /* 1.1 >= sup |SiLU'| = 1.0998...: SiLU is 1.1-Lipschitz. */
 #define OMEGA_SILU_LIP "1.1"
 /* Start precision for a blog row: 64 + 2 Omega / ln 2 + 96 bits, so an
  * error near e^(-2 Omega) is resolved with ~100 bits to spare. */
 mpfr_prec_t omega_blog_start_prec(const params_t *p);
 /* The blog rows' shared parameters: omega and shape d x l x n (n >= 2). */
-int omega_blog_params(row_t *r, mpfi_t omega, long *d, long *l, long *n);
+int omega_blog_params(row_t *r, arb_t omega, long *d, long *l, long *n);
 /* Fits of ln hi(E) against omega for the blog claims (expected -2), over
  * omega >= 5, all resolved points. */
 int omega_blog_fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows);
 /* Summary for the blog claims: E at the largest omega and the fitted rate. */
 char *omega_blog_summary(const row_t *rows, long n_rows);
 
-/* mpfi_inits2 / mpfi_clears (absent from this MPFI): NULL-terminated lists. */
-void omega_ivals_init(mpfr_prec_t prec, mpfi_ptr x, ...);
-void omega_ivals_clear(mpfi_ptr x, ...);
+/* arb_init / arb_clear over NULL-terminated lists. */
+void omega_ivals_init(arb_ptr x, ...);
+void omega_ivals_clear(arb_ptr x, ...);

@@ -18,28 +18,28 @@ enum { MUT_NONE, MUT_WRONG_W0, MUT_NO_INV_A, MUT_MAX_NOT_SUM };
 #define RL_REL_TOL 1e-9
 
 /* c = W0(1/e)/a, or the mutated constant. */
-static void closed_form(mpfi_t c, const mpfi_t a, int mutation, mpfr_prec_t prec)
+static void closed_form(arb_t c, const arb_t a, int mutation, mpfr_prec_t prec)
 {
     if (mutation == MUT_WRONG_W0) {
         /* 1/(1+e): the gap at t = 1, a plausible wrong derivation */
-        mpfi_set_ui(c, 1);
-        mpfi_exp(c, c);
-        mpfi_add_ui(c, c, 1);
-        mpfi_ui_div(c, 1, c);
+        arb_set_ui(c, 1);
+        arb_exp(c, c, prec);
+        arb_add_ui(c, c, 1, prec);
+        arb_ui_div(c, 1, c, prec);
     } else {
         special_w0_inv_e(c, prec);
     }
     if (mutation != MUT_NO_INV_A)
-        mpfi_div(c, c, a);
+        arb_div(c, c, a, prec);
 }
 
-static int run_gap(row_t *r, const mpfi_t a, mpfr_prec_t prec)
+static int run_gap(row_t *r, const arb_t a, mpfr_prec_t prec)
 {
     act_t f, g;
     char err[128];
     act_init_silu_a(&f, a, prec);
     act_init_name(&g, "relu", err, sizeof err, prec);
-    double ad = mpfr_get_d(&a->left, MPFR_RNDD);
+    double ad = ival_lo_d(a);
     double L = fmax(10.0, 2 * 1.3 / ad);
     if (!isfinite(L) || L > 1e12) { /* the argmax (1 + W0)/a must lie in a usable domain */
         snprintf(r->note, sizeof r->note, "a='%s' is too small (domain [-L, L] with L = 2.6/a)",
@@ -48,32 +48,33 @@ static int run_gap(row_t *r, const mpfi_t a, mpfr_prec_t prec)
         act_clear(&g);
         return -1;
     }
-    mpfi_ptr sup = row_add_ival(r, "sup gap");
-    mpfi_ptr c = row_add_ival(r, "W0(1/e)/a");
-    mpfi_ptr am = row_add_ival(r, "(1+W0)/a");
+    arb_ptr sup = row_add_ival(r, "sup gap");
+    arb_ptr c = row_add_ival(r, "W0(1/e)/a");
+    arb_ptr am = row_add_ival(r, "(1+W0)/a");
     mpfr_t arg;
     mpfr_init2(arg, prec);
     long boxes;
     int st = supnorm_gap(sup, arg, &boxes, &f, &g, L, RL_REL_TOL, prec);
     closed_form(c, a, r->mutation, prec);
     special_w0_inv_e(am, prec);
-    mpfi_add_ui(am, am, 1);
-    mpfi_div(am, am, a);
+    arb_add_ui(am, am, 1, prec);
+    arb_div(am, am, a, prec);
     /* E = |sup - c|: contains 0 iff the two enclosures meet */
-    mpfi_sub(r->error, sup, c);
-    mpfi_abs(r->error, r->error);
-    mpfi_set(r->error_abs, r->error);
-    /* lessequal_p is false on NaN (mpfr_cmp would return 0: "equal") */
-    int meet = mpfr_lessequal_p(&sup->left, &c->right) && mpfr_lessequal_p(&c->left, &sup->right);
+    arb_sub(r->error, sup, c, prec);
+    ival_abs(r->error, r->error, prec);
+    arb_set(r->error_abs, r->error);
+    /* the enclosures meet (false when either is not finite) */
+    int meet = arb_is_finite(sup) && arb_is_finite(c) && arb_overlaps(sup, c);
     if (meet) {
-        mpfi_mul_d(r->bound, c, 4 * RL_REL_TOL);
+        arb_set_d(r->bound, 4 * RL_REL_TOL); /* exact: a double */
+        arb_mul(r->bound, r->bound, c, prec);
     } else {
-        mpfi_set_ui(r->bound, 0); /* disjoint: certified sup != c */
+        arb_set_ui(r->bound, 0); /* disjoint: certified sup != c */
     }
     r->has_bound = 1;
     row_add_text(r, "contains", "%s", meet ? "yes" : "NO");
     mpfr_abs(arg, arg, MPFR_RNDN);
-    mpfi_set_fr(row_add_ival(r, "|argmax|"), arg);
+    ival_set_fr(row_add_ival(r, "|argmax|"), arg);
     row_add_text(r, "domain L", "%g", L);
     row_add_long(r, "boxes", boxes);
     if (st != 0)
@@ -84,55 +85,56 @@ static int run_gap(row_t *r, const mpfi_t a, mpfr_prec_t prec)
     return 0;
 }
 
-static int run_mlp(row_t *r, const mpfi_t a, mpfr_prec_t prec)
+static int run_mlp(row_t *r, const arb_t a, mpfr_prec_t prec)
 {
     long dims[3];
     if (thm_get_shape(dims, 3, r, 256) != 0)
         return -1;
     const char *fam = params_get(&r->params, "family");
-    mpfi_t c, s, mx;
+    arb_t c, s, mx;
     mpfr_t t, zmax;
-    mpfi_init2(c, prec);
-    mpfi_init2(s, prec);
-    mpfi_init2(mx, prec);
+    arb_init(c);
+    arb_init(s);
+    arb_init(mx);
     mpfr_init2(t, 64);
     mpfr_init2(zmax, 64);
     /* adversarial token: z = (1 + W0)/a rounded to 24 bits (exact) */
     special_w0_inv_e(c, prec);
-    mpfr_add_ui(t, &c->left, 1, MPFR_RNDN);
-    mpfr_div(t, t, &a->left, MPFR_RNDN);
+    arf_get_mpfr(t, arb_midref(c), MPFR_RNDN);
+    mpfr_add_ui(t, t, 1, MPFR_RNDN);
+    mpfr_div_d(t, t, ival_lo_d(a), MPFR_RNDN);
     mpfr_set_d(t, act_snap_dyadic(mpfr_get_d(t, MPFR_RNDN), 24 - (int)ceil(log2(mpfr_get_d(t, MPFR_RNDN)))),
                MPFR_RNDN);
     au_mlp_t m;
     if (!fam || au_mlp_init(&m, fam, dims[0], dims[1], dims[2], t, r->seed, prec) != 0) {
         snprintf(r->note, sizeof r->note, "family='%s' must be random or adv", fam ? fam : "");
-        mpfi_clear(c); mpfi_clear(s); mpfi_clear(mx);
+        arb_clear(c); arb_clear(s); arb_clear(mx);
         mpfr_clear(t); mpfr_clear(zmax);
         return -1;
     }
     au_mlp_vs_heads(r->error, r->error_abs, zmax, &m, ival_relu, NULL, a, prec);
-    au_row_norms(s, mx, m.W_out);
+    au_row_norms(s, mx, m.W_out, prec);
     closed_form(c, a, r->mutation == MUT_MAX_NOT_SUM ? 0 : r->mutation, prec);
-    mpfi_mul(r->bound, c, r->mutation == MUT_MAX_NOT_SUM ? mx : s);
+    arb_mul(r->bound, c, r->mutation == MUT_MAX_NOT_SUM ? mx : s, prec);
     r->has_bound = 1;
-    mpfi_set(row_add_ival(r, "sum ||W_out[k]||"), s);
+    arb_set(row_add_ival(r, "sum ||W_out[k]||"), s);
     if (strcmp(fam, "adv") == 0)
-        mpfi_set_fr(row_add_ival(r, "adv z"), t);
+        ival_set_fr(row_add_ival(r, "adv z"), t);
     row_add_long(r, "heads", dims[1]);
     au_mlp_clear(&m);
-    mpfi_clear(c); mpfi_clear(s); mpfi_clear(mx);
+    arb_clear(c); arb_clear(s); arb_clear(mx);
     mpfr_clear(t); mpfr_clear(zmax);
     return 0;
 }
 
 static int run(row_t *r)
 {
-    mpfi_t a;
-    mpfi_init2(a, r->prec);
+    arb_t a;
+    arb_init(a);
     int rc = thm_get_slope(a, r);
     if (rc == 0)
         rc = strcmp(r->sweep, "gap") == 0 ? run_gap(r, a, r->prec) : run_mlp(r, a, r->prec);
-    mpfi_clear(a);
+    arb_clear(a);
     return rc;
 }
 
@@ -151,10 +153,10 @@ static int fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)
             double a = params_get_double(&r->params, "a", NAN);
             if (which == 0 && c && strcmp(r->sweep, "gap") == 0) {
                 xs[n] = log(a);
-                ys[n++] = omega_ln_d(&c->iv->right);
+                ys[n++] = omega_ln_hi_d(c->iv);
             } else if (which == 1 && fam && strcmp(fam, "adv") == 0 &&
-                       mpfr_sgn(&r->error->right) > 0) {
-                double y = omega_ln_d(&r->error->right);
+                       ival_hi_d(r->error) > 0) {
+                double y = omega_ln_hi_d(r->error);
                 int j;
                 for (j = 0; j < n && xs[j] != log(a); j++) {}
                 if (j < n)

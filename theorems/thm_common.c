@@ -17,7 +17,7 @@ void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in)
         shift++;
     imat_randtest_dyadic(A, st, WEIGHT_BITS);
     for (long k = 0; k < A->rows * A->cols; k++)
-        mpfi_mul_2si(A->e + k, A->e + k, -shift); /* exact: a power of two */
+        arb_mul_2exp_si(A->e + k, A->e + k, -shift); /* exact: a power of two */
 }
 
 int thm_parse_dims(long *dims, int max, const char *s)
@@ -38,20 +38,20 @@ int thm_parse_dims(long *dims, int max, const char *s)
     return *s ? -1 : n;
 }
 
-void thm_bias_stream(imat_t Xh, const imat_t X, mpfr_prec_t prec)
+void thm_bias_stream(imat_t Xh, const imat_t X)
 {
-    imat_reinit(Xh, X->rows + 1, X->cols + 1, prec);
-    mpfi_set_ui(imat_entry(Xh, 0, X->cols), 1);
+    imat_reinit(Xh, X->rows + 1, X->cols + 1);
+    arb_set_ui(imat_entry(Xh, 0, X->cols), 1);
     imat_set_block(Xh, 1, 0, X);
 }
 
-int thm_get_slope(mpfi_t a, row_t *r)
+int thm_get_slope(arb_t a, row_t *r)
 {
     if (!params_get(&r->params, "a")) {
-        mpfi_set_ui(a, 1);
+        arb_set_ui(a, 1);
         return 0;
     }
-    if (params_get_ival(a, &r->params, "a") != 0 || mpfr_sgn(&a->left) <= 0) {
+    if (params_get_ival(a, &r->params, "a", r->prec) != 0 || !arb_is_positive(a)) {
         snprintf(r->note, sizeof r->note, "a='%s' must be a positive number",
                  params_get(&r->params, "a"));
         return -1;
@@ -77,28 +77,28 @@ int thm_get_shape(long *dims, int count, row_t *r, long max)
 
 void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, long rows)
 {
-    error_metric(r->error, r->error_abs, ref, con, row0, rows, ref->cols);
+    error_metric(r->error, r->error_abs, ref, con, row0, rows, ref->cols, r->prec);
     scale_of(r->scale, ref, row0, rows, ref->cols);
 }
 
-void thm_neuron_head(attn_head_t h, const mpfi_t a, const imat_t W_in, const imat_t W_out,
+void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,
                      long k, mpfr_prec_t prec)
 {
     long d = W_in->rows;
-    attn_head_init(h, d + 1, 1, prec);
+    attn_head_init(h, d + 1, 1);
     for (long i = 0; i < d; i++) {
-        mpfi_mul(imat_entry(h->W_Q, i, 0), imat_entry(W_in, i, k), a);
-        mpfi_set(imat_entry(h->W_V, i, 0), imat_entry(W_in, i, k));
-        mpfi_set(imat_entry(h->W_O, 0, i), imat_entry(W_out, k, i));
+        arb_mul(imat_entry(h->W_Q, i, 0), imat_entry(W_in, i, k), a, prec);
+        arb_set(imat_entry(h->W_V, i, 0), imat_entry(W_in, i, k));
+        arb_set(imat_entry(h->W_O, 0, i), imat_entry(W_out, k, i));
     }
-    mpfi_set_si(imat_entry(h->W_K, d, 0), -1);
+    arb_set_si(imat_entry(h->W_K, d, 0), -1);
 }
 
 int thm_exact_run(row_t *r, thm_exact_build_fn build)
 {
     imat_t ref, con;
-    imat_init(ref, 0, 0, r->prec);
-    imat_init(con, 0, 0, r->prec);
+    imat_init(ref, 0, 0);
+    imat_init(con, 0, 0);
     int rc = build(ref, con, NULL, r, r->prec);
     if (rc == 0)
         thm_finish_exact(r, ref, con, 0, ref->rows);
@@ -116,8 +116,8 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
     r.seed = seed;
     r.prec = prec;
     imat_t ref, con;
-    imat_init(ref, 0, 0, prec);
-    imat_init(con, 0, 0, prec);
+    imat_init(ref, 0, 0);
+    imat_init(con, 0, 0);
     int rc = build(ref, con, I, &r, prec);
     if (rc == 0) {
         instance_add(I, "reference", ref);
@@ -126,13 +126,13 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
         snprintf(I->note, sizeof I->note, "%s", r.note);
     }
     for (int k = 0; k < r.n_extra; k++)
-        mpfi_clear(r.extra[k].iv);
+        arb_clear(r.extra[k].iv);
     imat_clear(ref);
     imat_clear(con);
     return rc;
 }
 
-void thm_mlp_heads(attn_head_struct *heads, const mpfi_t a, const imat_t W_in,
+void thm_mlp_heads(attn_head_struct *heads, const arb_t a, const imat_t W_in,
                    const imat_t W_out, mpfr_prec_t prec)
 {
     for (long k = 0; k < W_in->cols; k++)

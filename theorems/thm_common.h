@@ -19,9 +19,9 @@ void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in);
 /* Parse "4x8x3" into up to 3 positive longs; returns the count, -1 on error. */
 int thm_parse_dims(long *dims, int max, const char *s);
 /* Xh ((n+1) x (d+1)) = [[0, 1], [X, 0]]: the bias token at position 0. */
-void thm_bias_stream(imat_t Xh, const imat_t X, mpfr_prec_t prec);
+void thm_bias_stream(imat_t Xh, const imat_t X);
 /* The slope a > 0 from the row (default 1); -1 with a note otherwise. */
-int thm_get_slope(mpfi_t a, row_t *r);
+int thm_get_slope(arb_t a, row_t *r);
 /* Dimensions from the "shape" parameter; -1 with a note otherwise. */
 int thm_get_shape(long *dims, int count, row_t *r, long max);
 
@@ -43,12 +43,12 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
 /* A neuron head of claims.md (neuron-head): W_Q = a[w;0], W_K = [0;-1],
  * W_V = [w;0], W_O = [u, 0], on a stream of width d+1.  w is column k of
  * W_in (d x l), u is row k of W_out (l x d). */
-void thm_neuron_head(attn_head_t h, const mpfi_t a, const imat_t W_in, const imat_t W_out,
+void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,
                      long k, mpfr_prec_t prec);
 
 /* The l neuron heads of mlp-layer, one per column of W_in (d x l); heads
  * must have room for l heads.  Mask: B. */
-void thm_mlp_heads(attn_head_struct *heads, const mpfi_t a, const imat_t W_in,
+void thm_mlp_heads(attn_head_struct *heads, const arb_t a, const imat_t W_in,
                    const imat_t W_out, mpfr_prec_t prec);
 
 #endif
