@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "report.h"
+#include "xalloc.h"
 
 #define DIGITS_FILE 20  /* csv/json: 20 significant digits, outward */
 #define DIGITS_MD 4     /* markdown tables */
@@ -407,11 +408,11 @@ static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *s
         return 73;
     }
     FILE *f = a.f;
-    char svgtmp[4200];
-    snprintf(svgtmp, sizeof svgtmp, "%s.part", svgpath);
     fprintf(f, "set terminal svg size 860,540 dynamic enhanced font 'Helvetica,13' background '#ffffff'\n");
-    /* regenerate with: gnuplot <claim>.svg.gp (writes the .svg beside it) */
-    fprintf(f, "if (!exists(\"outfile\")) outfile = '%s'\nset output outfile\n", svgpath);
+    /* regenerate in the report directory with: gnuplot <claim>.svg.gp (the
+     * name is ours, never the user's directory: the script is gnuplot code) */
+    fprintf(f, "if (!exists(\"outfile\")) outfile = '%s'\nset output outfile\n",
+            strrchr(svgpath, '/') ? strrchr(svgpath, '/') + 1 : svgpath);
     fprintf(f, "set title \"%s: %s\" noenhanced\n", rep->claim->id, pl->title ? pl->title : "");
     fprintf(f, "set xlabel '%s' noenhanced\n", pl->x);
     fprintf(f, "set ylabel '%s%s' noenhanced\n", pl->logy ? "log10 " : "",
@@ -432,8 +433,8 @@ static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *s
         if (!seen)
             sv[ns++] = v;
     }
-    double *xs = malloc(sizeof(double) * (size_t)(rep->n_rows + 1));
-    double *ys = malloc(sizeof(double) * (size_t)(rep->n_rows + 1));
+    double *xs = xmallocarray((size_t)rep->n_rows + 1, sizeof(double));
+    double *ys = xmallocarray((size_t)rep->n_rows + 1, sizeof(double));
     int blocks = 0;
     const char *qty[2] = {pl->y, pl->extra_y};
     for (int q = 0; q < 2; q++) {
@@ -475,16 +476,11 @@ static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *s
         return 74;
     }
     if (!blocks) {
-        unlink(gp);
-        unlink(svgpath); /* no stale plot from an earlier run */
+        outfile_remove(gp);
+        outfile_remove(svgpath); /* no stale plot from an earlier run */
         return 0;
     }
-    int rc = plot_render(gp, svgtmp);
-    if (rc != 0 || rename(svgtmp, svgpath) != 0) {
-        unlink(svgtmp);
-        fprintf(stderr, "attncheck: warning: gnuplot could not draw %s (is gnuplot installed?)\n",
-                svgpath);
-    }
+    plot_render(gp, svgpath); /* on failure: a warning, and no plot of that name */
     return 0;
 }
 
