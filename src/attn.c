@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attn.h"
+#include "xalloc.h"
 
 void mask_init(mask_t *M, long n)
 {
     M->n = n;
-    M->m = calloc((size_t)(n * n), 1);
+    M->m = xcalloc((size_t)n, (size_t)n);
 }
 
 void mask_clear(mask_t *M)
@@ -189,7 +190,7 @@ static int softmax_rows(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t p
     int status = 0;
     mpfr_t m, w, f;
     mpfi_t z, lo;
-    mpfr_prec_t *pj = malloc(sizeof *pj * (size_t)(S->cols > 0 ? S->cols : 1));
+    mpfr_prec_t *pj = xmallocarray((size_t)(S->cols > 0 ? S->cols : 1), sizeof *pj);
     mpfr_init2(m, prec);
     mpfr_init2(w, 64);
     mpfr_init2(f, 64);

@@ -3,12 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
+#include "xalloc.h"
 
 void imat_init(imat_t A, long rows, long cols, mpfr_prec_t prec)
 {
     A->rows = rows;
     A->cols = cols;
-    A->e = rows * cols > 0 ? malloc(sizeof(__mpfi_struct) * (size_t)(rows * cols)) : NULL;
+    A->e = rows * cols > 0 ? xmallocarray((size_t)(rows * cols), sizeof(__mpfi_struct)) : NULL;
     for (long k = 0; k < rows * cols; k++) {
         mpfi_init2((A->e + k), prec);
         mpfi_set_ui((A->e + k), 0);

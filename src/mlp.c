@@ -1,6 +1,7 @@
 /* MLPs and transformer blocks (no LayerNorm) as certified enclosures. */
 #include <stdlib.h>
 #include "mlp.h"
+#include "xalloc.h"
 
 void ival_sigmoid(mpfi_t y, const mpfi_t x)
 {
@@ -53,7 +54,7 @@ void block_init(block_t b, long d_model, long d_head, long n_heads, long d_mlp,
                 mpfr_prec_t prec)
 {
     b->n_heads = n_heads;
-    b->heads = malloc(sizeof(attn_head_struct) * (size_t)(n_heads > 0 ? n_heads : 1));
+    b->heads = xmallocarray((size_t)(n_heads > 0 ? n_heads : 1), sizeof(attn_head_struct));
     for (long h = 0; h < n_heads; h++)
         attn_head_init(b->heads + h, d_model, d_head, prec);
     imat_init(b->W_in, d_model, d_mlp, prec);
