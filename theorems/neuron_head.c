@@ -129,4 +129,5 @@ const claim_t claim_neuron_head = {
                .title = "hi(E) against precision (max over shapes and seeds; dashed: S 2^-p)"}},
     .run = run,
     .export_instance = export_instance,
+    .estimate_bytes = thm_estimate_bytes,
 };
