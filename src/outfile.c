@@ -284,7 +284,7 @@ int atomic_open(atomic_file_t *a, const char *path)
     if (fd < 0)
         return refuse(a, errno, strerror(errno));
     /* the replacement keeps the old file's mode (and owner, when we may) */
-    if (fchmod(fd, exists ? st.st_mode & 07777 : new_file_mode) != 0) { /* keep 0600 */ }
+    if (fchmod(fd, exists ? st.st_mode & 0777 : new_file_mode) != 0) { /* keep 0600 */ }
     if (exists && geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) { /* keep root's */ }
     if (!(a->f = fdopen(fd, "w"))) {
         int e = errno;

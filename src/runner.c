@@ -322,8 +322,17 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
         return -1;
     }
     /* Peak memory: every row is kept until the reports are written; at most
-     * `jobs` rows are at work at once. */
+     * `jobs` rows are at work at once.  The row structs alone first, so a
+     * huge grid is refused without visiting its rows. */
     double kept = RUN_PROCESS_BYTES, work = 0;
+    if (kept + (double)total_rows * (double)sizeof(row_t) > o->max_memory) {
+        char total[32], limit[32];
+        format_bytes(total, sizeof total, kept + (double)total_rows * (double)sizeof(row_t));
+        format_bytes(limit, sizeof limit, o->max_memory);
+        snprintf(err, errsz, "estimated peak memory: the rows alone need %s, over --max-memory "
+                 "%s (%ld rows of %zu bytes)", total, limit, total_rows, sizeof(row_t));
+        return -1;
+    }
     const claim_t *worst = NULL;
     mpfr_prec_t worst_prec = 0;
     long worst_jobs = 1;
