@@ -5,7 +5,8 @@
  * the exit code, exactly one line, nothing half-written, nothing of ours
  * left behind and nothing of anyone else's touched.  The binary runs from
  * an argument vector (no shell), with fake gnuplots first on PATH where a
- * case needs one. */
+ * case needs one.  No case names a file outside its own directory that a
+ * broken binary could replace (device nodes are the test's own). */
 #define _DEFAULT_SOURCE /* flock, lchown */
 #include <dirent.h>
 #include <errno.h>
@@ -526,9 +527,12 @@ START_TEST(test_export_targets)
     test_read_file(buf, sizeof buf, tmp, "got.json");
     ck_assert_msg(strncmp(buf, "{\"claim\":\"neuron-head\"", 22) == 0, "%s", buf);
 
-    /* /dev/stdout and "-" write to the descriptor: an append stays an append */
-    const char *names[] = {"/dev/stdout", "-"};
-    for (int k = 0; k < 2; k++) {
+    /* "-", /dev/fd/1 and /dev/stdout write to the descriptor: an append
+     * stays an append.  /dev/stdout only when not root: a broken binary run
+     * as root would replace the system's link (/dev/fd/1 lies in /proc,
+     * where nothing can be created). */
+    const char *names[] = {"-", "/dev/fd/1", "/proc/self/fd/1", "/dev/stdout"};
+    for (int k = 0; k < (geteuid() == 0 ? 3 : 4); k++) {
         path_in(got, sizeof got, tmp, "log.txt");
         write_file(got, "the user's log\n", 0644);
         exp[7] = names[k];
@@ -568,7 +572,7 @@ static const struct {
     {{"list", NULL}},
     {{"list", "--format", "md", NULL}},
     {{"export", "mlp-layer", "--seed", "7", NULL}},
-    {{"export", "mlp-layer", "--seed", "7", "--out", "/dev/stdout", NULL}},
+    {{"export", "mlp-layer", "--seed", "7", "--out", "/dev/fd/1", NULL}},
     {{"activation", "--name", "relu", "--target", "silu", NULL}},
     {{"verify", "neuron-head", ONE_ROW, "--no-write", NULL}},
     {{"--help", NULL}},
