@@ -662,7 +662,7 @@ START_TEST(test_estimate_is_above_the_peak)
     return; /* ASan's shadow memory is not the program's */
 #endif
     const char *est[] = {"sweep", "mlp-layer", "--set", "shape=64x256x64", "--set", "prec=1024",
-                         "--set", "a=1", "--set", "seed=1", "--no-write", "--max-memory", "1",
+                         "--set", "a=1", "--set", "seed=1", "--no-write", "--max-memory", "20M",
                          NULL};
     ck_assert_int_eq(run(est), 65);
     const char *p = strstr(err, "estimated peak memory ");
