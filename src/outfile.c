@@ -66,8 +66,10 @@ static void temp_forget(int slot)
 static void cleanup_now(void)
 {
     int pg = atomic_load(&plot_pgid);
-    if (pg > 0)
+    if (pg > 0) {
         kill(-pg, SIGKILL);
+        waitpid(pg, NULL, 0); /* gone before we are */
+    }
     for (int k = 0; k < TEMP_SLOTS; k++)
         if (atomic_load(&temps[k].used))
             unlink(temps[k].path);
