@@ -85,9 +85,11 @@ FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
 
-build-fuzz/fuzz_expr: fuzz/fuzz_expr.c src/expr.c src/special.c src/expr.h src/special.h
+FUZZ_SRC     := fuzz/fuzz_expr.c src/expr.c src/special.c src/xalloc.c src/outfile.c
+
+build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/xalloc.h src/outfile.h
 	@mkdir -p build-fuzz build-fuzz/corpus
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_expr.c src/expr.c src/special.c -lmpfi -lmpfr -lgmp -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRC) -lmpfi -lmpfr -lgmp -lm
 
 fuzz: build-fuzz/fuzz_expr
 	./build-fuzz/fuzz_expr -max_total_time=$(FUZZ_SECONDS) -max_len=4200 -timeout=10 \
