@@ -22,6 +22,14 @@ int cli_fail(int code, const char *fmt, ...)
     return code;
 }
 
+int cli_has_control_char(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
 int cli_split_flag(char *buf, size_t bufsz, const char **value, const char *arg)
 {
     const char *eq = strchr(arg, '=');

@@ -9,6 +9,9 @@
  * in quoted user text shown as '?'); returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* 1 when s holds a control character (it would break a line or a report). */
+int cli_has_control_char(const char *s);
+
 /* Split "--flag=value" into flag (NUL-terminated in buf) and value; a bare
  * argument gives value NULL.  -1 when the flag is longer than bufsz. */
 int cli_split_flag(char *buf, size_t bufsz, const char **value, const char *arg);

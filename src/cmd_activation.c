@@ -238,6 +238,12 @@ int cmd_activation(int argc, char **argv)
     }
     if ((name == NULL) == (expr == NULL))
         return act_fail(EXIT_USAGE, "give exactly one of --name and --expr (see --help)");
+    /* text that is printed back: one line each */
+    if (name && cli_has_control_char(name))
+        return act_fail(EXIT_USAGE, "unknown activation '%s'", name);
+    if ((expr && cli_has_control_char(expr)) || (target && cli_has_control_char(target)))
+        return act_fail(EXIT_DATAERR, "expression '%s' holds a control character",
+                        expr && cli_has_control_char(expr) ? expr : target);
     double L_d, claim_d = 0;
     if (parse_finite(&L_d, domain) != 0 || L_d <= 0)
         return act_fail(EXIT_USAGE, "--domain must be a positive finite number, not '%.40s'",

@@ -80,14 +80,6 @@ typedef struct {
     mpfr_prec_t export_prec;
 } cli_t;
 
-static int has_control_char(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
 /* Check a --prec list; the last entry is export's precision. */
 static int parse_prec_list(cli_t *c, const char *val)
 {
@@ -174,7 +166,7 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
             NEEDS_VALUE();
             if (!*val)
                 return cli_fail(EXIT_USAGE, "--out needs a non-empty path");
-            if (has_control_char(val))
+            if (cli_has_control_char(val))
                 return cli_fail(EXIT_USAGE, "--out '%s': the path holds a control character", val);
             c->out = val;
         } else if (strcmp(flag, "--format") == 0) {

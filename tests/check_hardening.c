@@ -129,6 +129,8 @@ static const struct {
     {64, {"activation", "--name", "gelu", "--target", "relu", "--claim", "abc", NULL}},
     {64, {"activation", "--name", "gelu", "--max-seconds", "0", NULL}},
     {64, {"activation", "--name", "gelu", "--max-seconds", "1e3", NULL}},
+    {65, {"activation", "--expr", "x\n+1", "--target", "relu", NULL}},
+    {65, {"activation", "--name", "relu", "--target", "x\r+1", NULL}},
     {64, {"verify", "neuron-head", "--max-rows", "0", OUT, NULL}},
     {64, {"verify", "neuron-head", "--max-rows", "-5", OUT, NULL}},
     {64, {"verify", "neuron-head", "--max-memory", "12Q", OUT, NULL}},
