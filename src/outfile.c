@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -577,11 +578,25 @@ static int gnuplot_run(const char *script, const char *dir, const char *outname,
                 close(fds[k]);
         return -1;
     }
+    /* no signal between fork and plot_pgid: the handler must see the child */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
     pid_t pid = fork();
     if (pid == 0) {
         /* its own process group: the terminal's ^C reaches attncheck, which
-         * kills the whole group */
+         * kills the whole group; our handlers are not the child's */
         setpgid(0, 0);
+        for (int k = 0; k < 3; k++) {
+            static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+            struct sigaction now;
+            if (sigaction(sigs[k], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+                signal(sigs[k], SIG_DFL);
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         int e = 0;
         if (dup2(in, 0) < 0 || dup2(nul, 1) < 0 || dup2(errp[1], 2) < 0 || fchdir(dfd) != 0)
             e = errno;
@@ -600,13 +615,16 @@ static int gnuplot_run(const char *script, const char *dir, const char *outname,
     close(errp[1]);
     close(execp[1]);
     if (pid < 0) {
-        snprintf(why, whysz, "cannot start gnuplot: %s", strerror(errno));
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        snprintf(why, whysz, "cannot start gnuplot: %s", strerror(e));
         close(errp[0]);
         close(execp[0]);
         return -1;
     }
-    setpgid(pid, pid); /* also from here, so a signal cannot come first */
+    setpgid(pid, pid); /* also from here: the group exists before any kill */
     atomic_store(&plot_pgid, (int)pid);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     int e = 0, status = 0;
     ssize_t got = read(execp[0], &e, sizeof e); /* 0 bytes: exec succeeded */
     close(execp[0]);
