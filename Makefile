@@ -129,9 +129,11 @@ FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) -Isrc
-FUZZ_SRC     := fuzz/fuzz_expr.c src/expr.c src/special.c src/imat.c src/ball.c
 
-build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/imat.h src/ball.h
+
+FUZZ_SRC     := fuzz/fuzz_expr.c src/expr.c src/special.c src/imat.c src/xalloc.c src/outfile.c
+
+build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/imat.h src/ball.h src/xalloc.h src/outfile.h
 	@mkdir -p build-fuzz build-fuzz/corpus
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRC) $(ARB_LIBS) -lmpfr -lgmp -lm
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "actclass.h"
 #include "special.h"
+#include "xalloc.h"
 
 /* the seeded stream of a (seed, salt) pair, as the theorem modules draw it */
 static void actclass_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt)
@@ -154,7 +155,7 @@ static double nelder_mead(double *x, int n, const obj_t *o, int iters)
  * best.  best_g0 (7 values) seeds G1 when given. */
 static double best_member(double *v, const act_t *phi, int cls, const double *best_g0)
 {
-    obj_t *o = malloc(sizeof *o);
+    obj_t *o = xmalloc(sizeof *o);
     o->cls = cls;
     for (int k = 0; k < NM_GRID; k++) {
         o->z[k] = -AC_L + 2 * AC_L * k / (NM_GRID - 1);

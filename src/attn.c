@@ -5,16 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attn.h"
+#include "xalloc.h"
 
 /* ------------------------------------------------------------------ masks */
 
 void mask_init(mask_t *M, long n)
 {
     M->n = n;
-    M->start = ball_calloc((size_t)(n > 0 ? n : 1), sizeof *M->start);
-    M->len = ball_calloc((size_t)(n > 0 ? n : 1), sizeof *M->len);
+    M->start = xcalloc((size_t)(n > 0 ? n : 1), sizeof *M->start);
+    M->len = xcalloc((size_t)(n > 0 ? n : 1), sizeof *M->len);
     M->cap = n > 0 ? n : 1;
-    M->key = ball_malloc(sizeof *M->key * (size_t)M->cap);
+    M->key = xmallocarray((size_t)M->cap, sizeof *M->key);
     M->nnz = 0;
 }
 
@@ -34,7 +35,7 @@ static void mask_reserve(mask_t *M, long extra)
     long cap = M->cap;
     while (cap < M->nnz + extra)
         cap *= 2;
-    M->key = ball_realloc(M->key, sizeof *M->key * (size_t)cap);
+    M->key = xreallocarray(M->key, (size_t)cap, sizeof *M->key);
     M->cap = cap;
 }
 
@@ -203,7 +204,7 @@ static int softmax_row(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec, int 
         if (j == 0 || arf_is_nan(u) || (!arf_is_nan(m) && arf_cmp(u, m) > 0))
             arf_set(m, u);
     }
-    mpfr_prec_t *pj = ball_malloc(sizeof *pj * (size_t)len);
+    mpfr_prec_t *pj = xmallocarray((size_t)len, sizeof *pj);
     for (long j = 0; j < len; j++) {
         arb_sub_arf(a + j, s + j, m, prec);
         pj[j] = adaptive ? term_prec(a + j, prec) : prec;
@@ -234,7 +235,7 @@ static int softmax_dense(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t 
 {
     long N = S->rows, C = S->cols;
     int status = 0;
-    arb_struct *s = ball_malloc(sizeof *s * (size_t)(C > 0 ? C : 1)); /* shallow copies */
+    arb_struct *s = xmallocarray((size_t)(C > 0 ? C : 1), sizeof *s); /* shallow copies */
     arb_ptr a = _arb_vec_init(C > 0 ? C : 1);
     imat_zero(A);
     for (long i = 0; i < N; i++) {
@@ -297,7 +298,7 @@ int attn_head_apply(imat_t Y, const attn_head_t h, const imat_t X,
     int status = 0;
     int unit_tau = arb_is_one(h->tau);
     arb_ptr s = _arb_vec_init(N > 0 ? N : 1), a = _arb_vec_init(N > 0 ? N : 1);
-    arb_struct *vals = ball_malloc(sizeof *vals * (size_t)(N > 0 ? N : 1)); /* shallow copies */
+    arb_struct *vals = xmallocarray((size_t)(N > 0 ? N : 1), sizeof *vals); /* shallow copies */
     for (long i = 0; i < N; i++) {
         long len = M ? mask_row_len(M, i) : N;
         const long *kj = M ? mask_row(M, i) : NULL;

@@ -18,12 +18,4 @@
 #include <arb_hypgeom.h>
 #endif
 
-/* Allocation that never returns NULL: on failure one line on stderr and exit
- * 70 (EX_SOFTWARE).  FLINT's own allocations are routed here too
- * (ball_install_memory_handlers), so Arb never aborts on out-of-memory. */
-void *ball_malloc(size_t n);
-void *ball_calloc(size_t count, size_t size);
-void *ball_realloc(void *p, size_t n);
-void ball_install_memory_handlers(void);
-
 #endif

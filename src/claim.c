@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "claim.h"
+#include "exitcodes.h"
+#include "outfile.h"
+#include "xalloc.h"
 
 const char *params_get(const params_t *p, const char *name)
 {
@@ -17,7 +20,8 @@ const char *params_get(const params_t *p, const char *name)
 int params_get_long(long *out, const params_t *p, const char *name)
 {
     const char *s = params_get(p, name);
-    if (!s || !*s)
+    /* digits with an optional '-': strtol alone would take " 5" and "+5" */
+    if (!s || !((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
         return -1;
     char *end;
     errno = 0;
@@ -61,7 +65,8 @@ static column_t *row_new_column(row_t *r, const char *name)
     if (old)
         return r->extra + (old - r->extra);
     if (r->n_extra >= ROW_MAX_EXTRA)
-        abort(); /* a module declares more columns than a row holds: a bug */
+        outfile_die(EXIT_SOFTWARE, "internal error: a claim adds more columns than a row "
+                    "holds"); /* a module bug */
     column_t *c = r->extra + r->n_extra++;
     c->name = name;
     c->is_ival = 0;
@@ -117,8 +122,8 @@ void instance_clear(instance_t *I)
 void instance_add(instance_t *I, const char *name, const imat_t A)
 {
     if (I->n >= INSTANCE_MAX_MATS)
-        abort();
-    imat_struct *B = ball_malloc(sizeof *B);
+        outfile_die(EXIT_SOFTWARE, "internal error: an instance has too many matrices");
+    imat_struct *B = xmalloc(sizeof *B);
     imat_init(B, A->rows, A->cols);
     imat_set(B, A);
     snprintf(I->name[I->n], sizeof I->name[I->n], "%s", name);

@@ -145,6 +145,10 @@ typedef struct {
     /* Extra markdown appended to the report after the table (or NULL);
      * returns a malloc'd string. */
     char *(*summary_md)(const row_t *rows, long n_rows);
+    /* Working memory of one row at precision prec in bytes, an estimate made
+     * before any work (or NULL: only the row itself is counted);
+     * thm_estimate_bytes in theorems/thm_common.c is the shared default. */
+    double (*estimate_bytes)(const params_t *p, mpfr_prec_t prec);
 } claim_t;
 
 /* The registry lives in theorems/registry.c. */

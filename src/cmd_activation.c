@@ -11,9 +11,12 @@
 #include <string.h>
 #include "act.h"
 #include "actclass.h"
+#include "cli.h"
 #include "exitcodes.h"
 #include "runner.h"
 #include "supnorm.h"
+
+#define ACT_MAX_SECONDS_DEFAULT 60
 
 static const char *usage_activation =
     "usage: attncheck activation (--name NAME | --expr EXPR) [--target NAME|EXPR]\n"
@@ -32,12 +35,21 @@ static const char *usage_activation =
     "  --domain L      half-width of the domain (default 10); tails beyond L not covered\n"
     "  --claim GAP     exit 0 if the gap is certainly <= GAP, 1 if certainly > GAP,\n"
     "                  2 if undecided after raising the precision (up to 1024 bits)\n"
-    "  --prec P        starting precision in bits (default 128)\n";
+    "  --prec P        starting precision in bits (default 128)\n"
+    "  --max-seconds S stop after S seconds (default 60) and answer inconclusive (exit 2)\n"
+    "                  unless the claim was already decided\n"
+    "Exit: 0 holds, 1 violated, 2 inconclusive, 64 a malformed option or value (--prec abc,\n"
+    "      --domain nan), 65 an expression that does not parse, 70 internal error.\n";
 
-static int act_fail(int code, const char *msg)
+#define act_fail(code, ...) cli_fail(code, "activation: " __VA_ARGS__)
+
+/* Past --max-seconds: an undecided answer is inconclusive, said on stderr. */
+static int time_limit_reached(int rc, double seconds)
 {
-    fprintf(stderr, "attncheck: activation: %s\n", msg);
-    return code;
+    if (!supnorm_deadline_reached() || rc == EXIT_HOLDS || rc == EXIT_VIOLATED)
+        return rc;
+    return act_fail(EXIT_INCONCLUSIVE, "time limit of %g s reached (--max-seconds): inconclusive",
+                    seconds);
 }
 
 /* A finite decimal number; 0 on success.  Parsed by MPFR in base 10, the
@@ -165,7 +177,8 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
             act_clear(&m);
             verdict = ival_le(g, bound) ? 0 /* false when not finite */
                     : ival_gt(g, bound) ? 1 : 2;
-            if (verdict != 2 || p * 2 > 1024 || res[1].status == AC_EXACT) {
+            if (verdict != 2 || p * 2 > 1024 || res[1].status == AC_EXACT ||
+                supnorm_deadline_reached()) {
                 arb_clear(g);
                 break;
             }
@@ -192,41 +205,42 @@ int cmd_activation(int argc, char **argv)
 {
     const char *name = NULL, *expr = NULL, *target = NULL, *domain = "10", *claim = NULL;
     mpfr_prec_t prec = 128;
+    double max_seconds = ACT_MAX_SECONDS_DEFAULT;
     int baseline = 0;
-    char msg[512];
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        const char *a = argv[i], *val;
+        char flag[32];
+        if (cli_split_flag(flag, sizeof flag, &val, a) != 0)
+            return act_fail(EXIT_USAGE, "unknown option '%.40s...' (see --help)", a);
+        if ((strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) && !val) {
             fputs(usage_activation, stdout);
             return EXIT_HOLDS;
         }
-        if (strcmp(a, "--baseline") == 0) {
+        if (strcmp(flag, "--baseline") == 0 && !val) {
             baseline = 1;
             continue;
         }
-        const char **slot = strcmp(a, "--name") == 0 ? &name
-                          : strcmp(a, "--expr") == 0 ? &expr
-                          : strcmp(a, "--target") == 0 ? &target
-                          : strcmp(a, "--domain") == 0 ? &domain
-                          : strcmp(a, "--claim") == 0 ? &claim : NULL;
-        if (strcmp(a, "--prec") == 0) {
+        const char **slot = strcmp(flag, "--name") == 0 ? &name
+                          : strcmp(flag, "--expr") == 0 ? &expr
+                          : strcmp(flag, "--target") == 0 ? &target
+                          : strcmp(flag, "--domain") == 0 ? &domain
+                          : strcmp(flag, "--claim") == 0 ? &claim : NULL;
+        int is_prec = strcmp(flag, "--prec") == 0, is_time = strcmp(flag, "--max-seconds") == 0;
+        if (!slot && !is_prec && !is_time)
+            return act_fail(EXIT_USAGE, "unknown option '%.40s' (see --help)", a);
+        if (!val) {
             if (i + 1 >= argc)
-                return act_fail(EXIT_USAGE, "--prec needs a value");
-            if (parse_prec(&prec, argv[++i]) != 0) {
-                snprintf(msg, sizeof msg, "bad precision '%.40s'", argv[i]);
-                return act_fail(EXIT_DATAERR, msg);
-            }
-            continue;
+                return act_fail(EXIT_USAGE, "%s needs a value", flag);
+            val = argv[++i];
         }
-        if (!slot) {
-            snprintf(msg, sizeof msg, "unknown option '%.40s' (see --help)", a);
-            return act_fail(EXIT_USAGE, msg);
-        }
-        if (i + 1 >= argc) {
-            snprintf(msg, sizeof msg, "%s needs a value", a);
-            return act_fail(EXIT_USAGE, msg);
-        }
-        *slot = argv[++i];
+        if (is_prec && parse_prec(&prec, val) != 0)
+            return act_fail(EXIT_USAGE, "--prec '%.40s' is not an integer in [%d, %d]", val,
+                            PREC_MIN, PREC_MAX);
+        if (is_time && cli_parse_seconds(&max_seconds, val) != 0)
+            return act_fail(EXIT_USAGE, "--max-seconds '%.40s' is not a number of seconds in "
+                            "(0, 10^6]", val);
+        if (slot)
+            *slot = val;
     }
     if (baseline) {
         if (name || expr || target || claim)
@@ -235,22 +249,26 @@ int cmd_activation(int argc, char **argv)
     }
     if ((name == NULL) == (expr == NULL))
         return act_fail(EXIT_USAGE, "give exactly one of --name and --expr (see --help)");
+    /* text that is printed back: one line each */
+    if (name && cli_has_control_char(name))
+        return act_fail(EXIT_USAGE, "unknown activation '%s'", name);
+    if ((expr && cli_has_control_char(expr)) || (target && cli_has_control_char(target)))
+        return act_fail(EXIT_DATAERR, "expression '%s' holds a control character",
+                        expr && cli_has_control_char(expr) ? expr : target);
     double L_d, claim_d = 0;
-    if (parse_finite(&L_d, domain) != 0 || L_d <= 0) {
-        snprintf(msg, sizeof msg, "--domain must be a positive finite number, not '%.40s'", domain);
-        return act_fail(EXIT_DATAERR, msg);
-    }
-    if (claim && (parse_finite(&claim_d, claim) != 0 || claim_d < 0)) {
-        snprintf(msg, sizeof msg, "--claim must be a finite number >= 0, not '%.40s'", claim);
-        return act_fail(EXIT_DATAERR, msg);
-    }
+    if (parse_finite(&L_d, domain) != 0 || L_d <= 0)
+        return act_fail(EXIT_USAGE, "--domain must be a positive finite number, not '%.40s'",
+                        domain);
+    if (claim && (parse_finite(&claim_d, claim) != 0 || claim_d < 0))
+        return act_fail(EXIT_USAGE, "--claim must be a finite number >= 0, not '%.40s'", claim);
+    supnorm_set_deadline(max_seconds); /* the clock starts once the input is accepted */
 
     act_t f, g;
     char err[300];
     int rc = name ? act_init_name(&f, name, err, sizeof err, prec)
                   : act_init_expr(&f, expr, err, sizeof err, prec);
     if (rc != 0)
-        return act_fail(name ? EXIT_USAGE : EXIT_DATAERR, err);
+        return act_fail(name ? EXIT_USAGE : EXIT_DATAERR, "%s", err);
     if (!target) {
         if (strcmp(domain, "10") != 0 && L_d != AC_L) {
             act_clear(&f);
@@ -259,11 +277,11 @@ int cmd_activation(int argc, char **argv)
         }
         rc = class_report(&f, name, expr, claim, prec);
         act_clear(&f);
-        return rc;
+        return time_limit_reached(rc, max_seconds);
     }
     if (act_init_spec(&g, target, err, sizeof err, prec) != 0) {
         act_clear(&f);
-        return act_fail(strncmp(err, "expression", 10) == 0 ? EXIT_DATAERR : EXIT_USAGE, err);
+        return act_fail(strncmp(err, "expression", 10) == 0 ? EXIT_DATAERR : EXIT_USAGE, "%s", err);
     }
 
     mpfr_t L;
@@ -293,7 +311,8 @@ int cmd_activation(int argc, char **argv)
             else
                 verdict = 2;
         }
-        if ((!claim && status == 0) || verdict == 0 || verdict == 1 || p * 2 > 1024)
+        if ((!claim && status == 0) || verdict == 0 || verdict == 1 || p * 2 > 1024 ||
+            supnorm_deadline_reached())
             break;
         o.rel_tol /= 100;
         o.max_boxes *= 2;
@@ -327,5 +346,5 @@ int cmd_activation(int argc, char **argv)
     arb_clear(bound);
     act_clear(&f);
     act_clear(&g);
-    return rc;
+    return time_limit_reached(rc, max_seconds);
 }

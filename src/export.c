@@ -3,14 +3,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 #include "exitcodes.h"
 #include "export.h"
 #include "report.h"
+#include "xalloc.h"
 
 char *fr_exact_decimal(const mpfr_t x)
 {
     if (mpfr_zero_p(x))
-        return strdup("0");
+        return xstrdup("0");
     mpz_t m;
     mpz_init(m);
     mpfr_exp_t e = mpfr_get_z_2exp(m, x); /* x = m 2^e exactly */
@@ -27,11 +29,11 @@ char *fr_exact_decimal(const mpfr_t x)
     }
     int neg = mpz_sgn(m) < 0;
     mpz_abs(m, m);
-    char *digits = malloc(mpz_sizeinbase(m, 10) + 2);
+    char *digits = xmalloc(mpz_sizeinbase(m, 10) + 2);
     mpz_get_str(digits, 10, m);
     mpz_clear(m);
     size_t nd = strlen(digits), intlen = nd > k ? nd - k : 0;
-    char *s = malloc(nd + k + 4), *p = s;
+    char *s = xmalloc(nd + k + 4), *p = s;
     if (neg)
         *p++ = '-';
     if (intlen == 0)
@@ -136,41 +138,36 @@ int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t 
 {
     row_t *rows;
     long n = runner_expand(&rows, c, o);
-    if (n == 0) {
+    if (n <= 0) {
         free(rows);
         fprintf(stderr, "attncheck: export: claim '%s' has an empty grid\n", c->id);
         return EXIT_USAGE;
+    }
+    /* the target first: a refused path costs no computation */
+    atomic_file_t a;
+    if (atomic_open(&a, path ? path : "-") != 0) {
+        runner_free_rows(rows, n);
+        return cli_fail(EXIT_CANTCREAT, "cannot write to '%s': %s",
+                        path ? path : "standard output", a.why);
     }
     instance_t I;
     instance_init(&I);
     rows[0].prec = prec;
     int rc = c->export_instance(&I, &rows[0].params, rows[0].seed, prec);
-    if (rc != 0) {
-        fprintf(stderr, "attncheck: export: %s: %s\n", c->id, I.note[0] ? I.note : "invalid parameters");
-        instance_clear(&I);
-        rows[0].prec = 0;
-        runner_free_rows(rows, n);
-        return EXIT_DATAERR;
-    }
     int status = 0;
-    char *text = export_json(c, &rows[0], &I);
-    if (!text) {
-        fprintf(stderr, "attncheck: export: out of memory\n");
-        status = EXIT_SOFTWARE;
-    } else if (!path) {
-        fputs(text, stdout);
+    char *text = NULL;
+    if (rc != 0) {
+        atomic_abort(&a);
+        status = cli_fail(EXIT_DATAERR, "export: %s: %s", c->id,
+                          I.note[0] ? I.note : "invalid parameters");
+    } else if (!(text = export_json(c, &rows[0], &I))) {
+        atomic_abort(&a);
+        status = cli_fail(EXIT_SOFTWARE, "export: out of memory");
     } else {
-        atomic_file_t a;
-        if (atomic_open(&a, path) != 0) {
-            fprintf(stderr, "attncheck: cannot create '%s': %s\n", path, strerror(errno));
-            status = EXIT_CANTCREAT;
-        } else {
-            fputs(text, a.f);
-            if (atomic_commit(&a) != 0) {
-                fprintf(stderr, "attncheck: cannot write '%s'\n", path);
-                status = EXIT_IOERR;
-            }
-        }
+        fputs(text, a.f);
+        if (atomic_commit(&a) != 0)
+            status = path ? cli_fail(EXIT_IOERR, "cannot write '%s': %s", path, a.why)
+                          : cli_fail(EXIT_IOERR, "cannot write standard output: %s", a.why);
     }
     free(text);
     instance_clear(&I);

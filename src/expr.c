@@ -5,6 +5,7 @@
 #include "expr.h"
 #include "special.h"
 #include "imat.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -98,7 +99,7 @@ static void describe(const parser_t *p, size_t at, char *buf, size_t n)
 
 static node_t *node_new(parser_t *p, node_kind_t k, node_t *a, node_t *b)
 {
-    node_t *n = calloc(1, sizeof *n);
+    node_t *n = xcalloc(1, sizeof *n);
     if (!n) {
         fail_at(p, p->i, "out of memory");
         return NULL;
@@ -178,7 +179,7 @@ static node_t *parse_number(parser_t *p)
     node_t *n = node_new(p, NODE_NUM, NULL, NULL);
     if (!n)
         return NULL;
-    n->num = malloc(j - start + 1);
+    n->num = xmalloc(j - start + 1);
     if (!n->num) {
         free(n);
         fail_at(p, start, "out of memory");
@@ -410,8 +411,8 @@ expr_t *expr_parse(const char *text, char *err, size_t errsz)
     }
     if (!root)
         return NULL;
-    expr_t *e = malloc(sizeof *e);
-    char *copy = malloc(p.len + 1);
+    expr_t *e = xmalloc(sizeof *e);
+    char *copy = xmalloc(p.len + 1);
     if (!e || !copy) {
         free(e);
         free(copy);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
+#include "xalloc.h"
 
 void imat_init(imat_t A, long rows, long cols)
 {
@@ -480,3 +481,9 @@ static char *end_str(const arb_t x, int digits, int upper)
 
 char *ival_lo_str(const arb_t x, int digits) { return end_str(x, digits, 0); }
 char *ival_hi_str(const arb_t x, int digits) { return end_str(x, digits, 1); }
+
+double ball_heap_bytes(mpfr_prec_t prec)
+{
+    double limbs = (double)((prec + FLINT_BITS - 1) / FLINT_BITS);
+    return limbs > 2 ? 8.0 * limbs + 16.0 : 0.0; /* + 16: allocator slack */
+}

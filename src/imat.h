@@ -52,6 +52,10 @@ void imat_max_abs_upper(mpfr_t up, const imat_t A);
 /* Euclidean norm of row i as an enclosure (sum of squares rounded once). */
 void imat_row_norm2(arb_t r, const imat_t A, long i, mpfr_prec_t prec);
 
+/* Heap bytes one ball holds beyond its struct at prec (an estimate for memory
+ * limits: Arb keeps up to two limbs of the midpoint inline). */
+double ball_heap_bytes(mpfr_prec_t prec);
+
 /* 1 when every entry of A is a single point. */
 int imat_is_exact(const imat_t A);
 

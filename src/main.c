@@ -5,11 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 #include "exitcodes.h"
 #include "export.h"
 #include "report.h"
+#include "xalloc.h"
 
 int cmd_activation(int argc, char **argv);
+
+#define EXIT_RULE                                                                           \
+    "Exit: 0 all hold, 1 violated, 2 inconclusive, 64 usage (an unknown command, claim or\n" \
+    "      option, a missing value, or a malformed or out-of-range value of attncheck's own:\n" \
+    "      --prec abc, --seed -1, --set seed=abc), 65 bad data (a well-formed value the\n"     \
+    "      claim or the data rejects: --set a=-1, --expr 'x+'; a grid over --max-rows or\n"    \
+    "      --max-memory), 70 internal error or out of memory, 73 cannot create output,\n"      \
+    "      74 cannot write output, 75 output directory in use by another run,\n"              \
+    "      130/143 stopped by SIGINT/SIGTERM.\n"
 
 static const char *usage_main =
     "usage: attncheck COMMAND [options]\n"
@@ -18,49 +29,43 @@ static const char *usage_main =
     "  sweep ID --set NAME=V1,V2,... [options]   one claim over a grid you choose\n"
     "  activation (--name NAME | --expr EXPR) [--target NAME|EXPR] [--domain L] [--claim GAP]\n"
     "  export ID --seed N [--format json] [--out FILE]   one instance, exact decimals\n"
-    "Run 'attncheck COMMAND --help' for a command's options.\n"
-    "Exit: 0 all hold, 1 violated, 2 inconclusive, 64 usage, 65 bad data, 70 internal,\n"
-    "      73 cannot create output, 74 cannot write output.\n";
+    "Run 'attncheck COMMAND --help' for a command's options.\n" EXIT_RULE;
+
+#define RUN_OPTIONS                                                                          \
+    "  --max-rows N   refuse a grid of more than N rows (default 100000)\n"                  \
+    "  --max-memory S refuse a run whose estimated peak memory is over S bytes (K, M, G, T\n" \
+    "                 suffixes; default 4G)\n"
 
 static const char *usage_verify =
     "usage: attncheck verify [ID...] [--quick|--full] [--seed N] [--prec P[,P...]] [--jobs N]\n"
-    "                        [--out DIR] [--format md,csv,json,svg] [--mutate[=NAME]]\n"
-    "                        [--set NAME=V1,V2,...] [--no-write]\n"
+    "                        [--out DIR] [--format md,csv,json,svg] [--mutate[=NAME|all]]\n"
+    "                        [--set NAME=V1,V2,...] [--no-write] [--max-rows N]\n"
+    "                        [--max-memory SIZE] [--plot-timeout SECONDS]\n"
     "  --quick        the default grid (fast); --full: the large grid\n"
-    "  --seed N       replace every row's seed by N (a non-negative integer)\n"
+    "  --seed N       replace every row's seed by N (an integer in [0, 2^64 - 1])\n"
     "  --prec LIST    working precisions in bits, each in [24, 65536]\n"
     "  --jobs N       rows run on N threads (default 1)\n"
-    "  --out DIR      report directory (default reports)\n"
+    "  --out DIR      report directory (default reports), locked while the run writes it\n"
     "  --mutate[=NAME] run a deliberately broken construction; it must come out violated\n"
-    "  --set N=V,...  replace (or add) the sweep axis N\n"
-    "  --no-write     print the summary only\n";
+    "                 (no NAME: each claim's first mutation; all: every mutation; no ID:\n"
+    "                 every claim that has mutations)\n"
+    "  --set N=V,...  replace (or add) the sweep axis N; values hold only letters, digits\n"
+    "                 and . _ : + -\n"
+    "  --no-write     print the summary only\n" RUN_OPTIONS
+    "  --plot-timeout S  stop a gnuplot that runs longer than S seconds (default 60)\n"
+    EXIT_RULE;
+
+static const char *usage_sweep =
+    "usage: attncheck sweep ID --set NAME=V1,V2,... [verify options: see verify --help]\n";
 
 static const char *usage_export =
     "usage: attncheck export ID --seed N [--format json] [--out FILE] [--prec P] [--set N=V]\n"
     "  Writes one instance of the claim (its first grid point, with seed N): shapes, every\n"
     "  weight matrix, the tokens, and both outputs, as exact decimal strings (point values)\n"
-    "  or midpoint + radius (enclosures).  Without --out, to stdout.\n";
-
-static int fail(int code, const char *fmt, const char *a, const char *b)
-{
-    fprintf(stderr, "attncheck: ");
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
-    return code;
-}
-
-static int parse_ulong(unsigned long *out, const char *s)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
+    "  or midpoint + radius (enclosures).  Without --out, or with --out - or /dev/stdout,\n"
+    "  to standard output.  A regular file is replaced atomically; a symbolic link to one\n"
+    "  keeps the link and replaces the file it points to; a character device or FIFO is\n"
+    "  written straight through; a directory is refused (73).\n" RUN_OPTIONS EXIT_RULE;
 
 /* Options shared by verify, sweep and export. */
 typedef struct {
@@ -78,7 +83,27 @@ typedef struct {
     char **argv;
 } cli_t;
 
-/* Parse argv; returns 0, or an exit code after printing one line. */
+/* Check a --prec list; the last entry is export's precision. */
+static int parse_prec_list(cli_t *c, const char *val)
+{
+    if (!*val || val[0] == ',' || val[strlen(val) - 1] == ',' || strstr(val, ",,"))
+        return cli_fail(EXIT_USAGE, "--prec '%s' has an empty entry", val);
+    for (const char *t = val; *t;) {
+        size_t len = strcspn(t, ",");
+        char one[32];
+        mpfr_prec_t p;
+        snprintf(one, sizeof one, "%.*s", (int)(len < 31 ? len : 31), t);
+        if (len >= sizeof one || parse_prec(&p, one) != 0)
+            return cli_fail(EXIT_USAGE, "--prec '%.*s' is not an integer in [%d, %d]", (int)len, t,
+                            PREC_MIN, PREC_MAX);
+        c->export_prec = p;
+        t += len + (t[len] == ',');
+    }
+    c->run.prec_list = val;
+    return 0;
+}
+
+/* Parse argv; returns 0, -1 after --help, or an exit code after one line. */
 static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int allow_ids)
 {
     run_options_default(&c->run);
@@ -88,21 +113,15 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
     c->format_text = NULL;
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k];
-        const char *val = NULL;
-        const char *eq = strchr(a, '=');
+        const char *val;
         char flag[64];
-        if (a[0] == '-' && a[1] == '-' && eq && (size_t)(eq - a) < sizeof flag) {
-            memcpy(flag, a, (size_t)(eq - a));
-            flag[eq - a] = '\0';
-            val = eq + 1;
-        } else {
-            snprintf(flag, sizeof flag, "%s", a);
-        }
+        if (cli_split_flag(flag, sizeof flag, &val, a) != 0)
+            return cli_fail(EXIT_USAGE, "unknown option '%.60s...' (see --help)", a);
 #define NEEDS_VALUE()                                                                    \
     do {                                                                                 \
         if (!val) {                                                                      \
             if (k + 1 >= argc)                                                           \
-                return fail(EXIT_USAGE, "option %s needs a value%s", flag, "");          \
+                return cli_fail(EXIT_USAGE, "option %s needs a value", flag);            \
             val = argv[++k];                                                             \
         }                                                                                \
     } while (0)
@@ -115,37 +134,43 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
             c->run.full = 1;
         } else if (strcmp(flag, "--seed") == 0) {
             NEEDS_VALUE();
-            if (parse_ulong(&c->run.seed, val) != 0)
-                return fail(EXIT_USAGE, "--seed '%s' is not a non-negative integer%s", val, "");
+            if (parse_seed(&c->run.seed, val) != 0)
+                return cli_fail(EXIT_USAGE, "--seed '%s' is not an integer in [0, %lu]", val,
+                                (unsigned long)-1);
             c->run.seed_set = 1;
         } else if (strcmp(flag, "--prec") == 0) {
             NEEDS_VALUE();
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%s", val);
-            if (!*buf)
-                return fail(EXIT_USAGE, "--prec needs a value%s%s", "", "");
-            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                mpfr_prec_t p;
-                if (parse_prec(&p, t) != 0) {
-                    char lim[64];
-                    snprintf(lim, sizeof lim, "[%d, %d]", PREC_MIN, PREC_MAX);
-                    return fail(EXIT_USAGE, "--prec '%s' is not an integer in %s", t, lim);
-                }
-                c->export_prec = p;
-            }
-            if (strstr(val, ",,") || val[0] == ',' || val[strlen(val) - 1] == ',')
-                return fail(EXIT_USAGE, "--prec '%s' has an empty entry%s", val, "");
-            c->run.prec_list = val;
+            int rc = parse_prec_list(c, val);
+            if (rc)
+                return rc;
         } else if (strcmp(flag, "--jobs") == 0) {
             NEEDS_VALUE();
-            unsigned long j;
-            if (parse_ulong(&j, val) != 0 || j < 1 || j > 256)
-                return fail(EXIT_USAGE, "--jobs '%s' is not an integer in [1, 256]%s", val, "");
+            long j;
+            if (cli_parse_count(&j, val, 256) != 0)
+                return cli_fail(EXIT_USAGE, "--jobs '%s' is not an integer in [1, 256]", val);
             c->run.jobs = (int)j;
+        } else if (strcmp(flag, "--max-rows") == 0) {
+            NEEDS_VALUE();
+            if (cli_parse_count(&c->run.max_rows, val, 1000000000000L) != 0)
+                return cli_fail(EXIT_USAGE, "--max-rows '%s' is not an integer in [1, 10^12]", val);
+        } else if (strcmp(flag, "--max-memory") == 0) {
+            NEEDS_VALUE();
+            if (cli_parse_bytes(&c->run.max_memory, val) != 0)
+                return cli_fail(EXIT_USAGE, "--max-memory '%s' is not a size such as 512M or 8G",
+                                val);
+        } else if (strcmp(flag, "--plot-timeout") == 0) {
+            NEEDS_VALUE();
+            double s;
+            if (cli_parse_seconds(&s, val) != 0)
+                return cli_fail(EXIT_USAGE, "--plot-timeout '%s' is not a number of seconds in "
+                                "(0, 10^6]", val);
+            plot_set_time_limit(s);
         } else if (strcmp(flag, "--out") == 0) {
             NEEDS_VALUE();
             if (!*val)
-                return fail(EXIT_USAGE, "--out needs a non-empty path%s%s", "", "");
+                return cli_fail(EXIT_USAGE, "--out needs a non-empty path");
+            if (cli_has_control_char(val))
+                return cli_fail(EXIT_USAGE, "--out '%s': the path holds a control character", val);
             c->out = val;
         } else if (strcmp(flag, "--format") == 0) {
             NEEDS_VALUE();
@@ -159,22 +184,21 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
             NEEDS_VALUE();
             const char *e = strchr(val, '=');
             if (!e || e == val || !e[1])
-                return fail(EXIT_USAGE, "--set '%s' is not NAME=V1,V2,...%s", val, "");
+                return cli_fail(EXIT_USAGE, "--set '%s' is not NAME=V1,V2,...", val);
             if (c->run.n_sets >= RUN_MAX_SETS)
-                return fail(EXIT_USAGE, "too many --set options%s%s", "", "");
-            char *name = strndup(val, (size_t)(e - val));
-            c->run.set_name[c->run.n_sets] = name;
+                return cli_fail(EXIT_USAGE, "too many --set options (at most %d)", RUN_MAX_SETS);
+            c->run.set_name[c->run.n_sets] = xstrndup(val, (size_t)(e - val));
             c->run.set_values[c->run.n_sets++] = e + 1;
         } else if (a[0] == '-') {
-            return fail(EXIT_USAGE, "unknown option '%s' (see --help)%s", a, "");
+            return cli_fail(EXIT_USAGE, "unknown option '%s' (see --help)", a);
         } else if (allow_ids) {
             if (c->n_ids >= 64)
-                return fail(EXIT_USAGE, "too many claims%s%s", "", "");
+                return cli_fail(EXIT_USAGE, "too many claims");
             if (!claim_find(a))
-                return fail(EXIT_USAGE, "unknown claim '%s' (see 'attncheck list')%s", a, "");
+                return cli_fail(EXIT_USAGE, "unknown claim '%s' (see 'attncheck list')", a);
             c->ids[c->n_ids++] = a;
         } else {
-            return fail(EXIT_USAGE, "unexpected argument '%s'%s", a, "");
+            return cli_fail(EXIT_USAGE, "unexpected argument '%s'", a);
         }
 #undef NEEDS_VALUE
     }
@@ -187,54 +211,104 @@ static void cli_free(cli_t *c)
         free((char *)c->run.set_name[k]);
 }
 
+static int mutation_count(const claim_t *c)
+{
+    int n = 0;
+    while (n < CLAIM_MAX_MUTATIONS && c->mutations[n][0])
+        n++;
+    return n;
+}
+
+/* The (claim, mutation) pairs to run; 0, or an exit code after one line. */
+static int select_runs(const claim_t **claims, int *mutations, int *n_runs, const cli_t *c)
+{
+    const claim_t *chosen[64];
+    int n = 0, n_all = 0;
+    if (c->n_ids == 0)
+        for (int k = 0; claim_registry[k] && n < 64; k++)
+            chosen[n++] = claim_registry[k];
+    else
+        for (int k = 0; k < c->n_ids; k++)
+            chosen[n++] = claim_find(c->ids[k]);
+    const char *name = c->mutate_name;
+    int every = name && strcmp(name, "all") == 0;
+    for (int k = 0; k < n; k++) {
+        if (!c->mutate) {
+            claims[n_all] = chosen[k];
+            mutations[n_all++] = 0;
+        } else if (every) {
+            for (int m = 1; m <= mutation_count(chosen[k]); m++) {
+                claims[n_all] = chosen[k];
+                mutations[n_all++] = m;
+            }
+        } else {
+            int m = claim_mutation_index(chosen[k], name);
+            if (m > 0) {
+                claims[n_all] = chosen[k];
+                mutations[n_all++] = m;
+            } else if (c->n_ids > 0) {
+                /* a claim the user named must have it */
+                if (!name || !*name)
+                    return cli_fail(EXIT_USAGE, "claim '%s' has no mutations", chosen[k]->id);
+                return cli_fail(EXIT_USAGE, "claim '%s' has no mutation '%s'", chosen[k]->id, name);
+            }
+        }
+    }
+    if (n_all == 0)
+        return cli_fail(EXIT_USAGE, "no claim has a mutation '%s' (see 'attncheck list --format md')",
+                        name ? name : "");
+    *n_runs = n_all;
+    return 0;
+}
+
 static int run_claims(cli_t *c)
 {
     char err[512];
-    const claim_t *claims[64];
-    int n = 0;
-    if (c->n_ids == 0)
-        for (int k = 0; claim_registry[k] && n < 64; k++)
-            claims[n++] = claim_registry[k];
-    else
-        for (int k = 0; k < c->n_ids; k++)
-            claims[n++] = claim_find(c->ids[k]);
-    if (c->format_text && report_parse_formats(&c->formats, c->format_text) != 0)
-        return fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg%s", c->format_text, "");
-    /* Validate everything before running or writing. */
-    int mutations[64];
-    for (int k = 0; k < n; k++) {
-        mutations[k] = 0;
-        if (c->mutate) {
-            mutations[k] = claim_mutation_index(claims[k], c->mutate_name);
-            if (mutations[k] < 0)
-                return fail(EXIT_USAGE, "claim '%s' has no mutation '%s'", claims[k]->id,
-                            c->mutate_name ? c->mutate_name : "");
-        }
-        if (runner_validate(claims[k], &c->run, err, sizeof err) != 0)
-            return fail(EXIT_USAGE, "%s%s", err, "");
-    }
+    int cap = CLAIM_MAX_MUTATIONS * 64;
+    const claim_t **claims = xmallocarray((size_t)cap, sizeof *claims);
+    int *mutations = xmallocarray((size_t)cap, sizeof *mutations);
+    int n = 0, status = EXIT_HOLDS, done = 0;
+    claim_report_t *reps = NULL;
+    outdir_t dir = {.lock_fd = -1};
     const char *out = c->out ? c->out : "reports";
-    int created = 0;
-    if (!c->no_write && report_prepare_dir(out, &created, err, sizeof err) != 0)
-        return fail(EXIT_CANTCREAT, "%s%s", err, "");
 
     report_run_t how = {.verb = c->verb, .ids = c->ids, .n_ids = c->n_ids, .mutate = c->mutate,
                         .mutate_name = c->mutate_name, .options = &c->run, .argc = c->argc,
                         .argv = c->argv};
-    claim_report_t *reps = calloc((size_t)n, sizeof *reps);
-    int status = EXIT_HOLDS, done = 0;
+    if (c->format_text && report_parse_formats(&c->formats, c->format_text) != 0) {
+        status = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg", c->format_text);
+        goto done;
+    }
+    if ((status = select_runs(claims, mutations, &n, c)) != 0)
+        goto done;
+    /* Validate everything, and bound the work, before running or writing. */
+    for (int k = 0; k < n; k++)
+        if (runner_validate(claims[k], &c->run, err, sizeof err) != 0) {
+            status = cli_fail(EXIT_USAGE, "%s", err);
+            goto done;
+        }
+    if (runner_check_limits(claims, n, &c->run, err, sizeof err) != 0) {
+        status = cli_fail(EXIT_DATAERR, "%s", err);
+        goto done;
+    }
+    if (!c->no_write && (status = outdir_open(&dir, out, err, sizeof err)) != 0) {
+        cli_fail(status, "%s", err);
+        goto done;
+    }
+
+    reps = xcalloc((size_t)n, sizeof *reps);
     for (int k = 0; k < n; k++) {
         run_options_t o = c->run;
         o.mutation = mutations[k];
         if (runner_run_claim(reps + k, claims[k], &o, err, sizeof err) != 0) {
-            fprintf(stderr, "attncheck: %s\n", err);
+            cli_fail(EXIT_DATAERR, "%s", err);
             claim_report_clear(reps + k);
             status = EXIT_DATAERR;
             break;
         }
         done++;
         report_print_summary(stdout, reps + k);
-        fflush(stdout);
+        cli_flush_stdout();
         report_print_timing(stderr, reps + k);
         if (reps[k].violated)
             status = EXIT_VIOLATED;
@@ -243,34 +317,31 @@ static int run_claims(cli_t *c)
     }
     if (status != EXIT_DATAERR && !c->no_write) {
         for (int k = 0; k < done && status != EXIT_CANTCREAT && status != EXIT_IOERR; k++) {
-            int rc = report_write_claim(reps + k, &how, out, c->formats, err, sizeof err);
-            if (rc) {
-                fprintf(stderr, "attncheck: %s\n", err);
-                status = rc;
-            }
+            int rc = report_write_claim(reps + k, &how, dir.path, c->formats, err, sizeof err);
+            if (rc)
+                status = cli_fail(rc, "%s", err);
         }
         if (status != EXIT_CANTCREAT && status != EXIT_IOERR && (c->formats & FORMAT_MD)) {
-            int rc = report_write_index(reps, done, &how, out, err, sizeof err);
-            if (rc) {
-                fprintf(stderr, "attncheck: %s\n", err);
-                status = rc;
-            } else {
-                printf("reports written to %s/ (index.md)\n", out);
-            }
+            int rc = report_write_index(reps, done, &how, dir.path, err, sizeof err);
+            if (rc)
+                status = cli_fail(rc, "%s", err);
+            else
+                printf("reports written to %s/ (index.md)\n", dir.path);
         }
         if (status != EXIT_CANTCREAT && status != EXIT_IOERR) {
-            int rc = report_write_run_log(reps, done, &how, out, err, sizeof err);
-            if (rc) {
-                fprintf(stderr, "attncheck: %s\n", err);
-                status = rc;
-            }
+            int rc = report_write_run_log(reps, done, &how, dir.path, err, sizeof err);
+            if (rc)
+                status = cli_fail(rc, "%s", err);
         }
     }
-    if (status == EXIT_DATAERR && !c->no_write)
-        report_discard_dir(out, created);
+done:
+    if (!c->no_write)
+        outdir_close(&dir, status >= EXIT_USAGE);
     for (int k = 0; k < done; k++)
         claim_report_clear(reps + k);
     free(reps);
+    free(claims);
+    free(mutations);
     return status;
 }
 
@@ -278,7 +349,7 @@ static int cmd_list(int argc, char **argv)
 {
     int md = 0;
     for (int k = 1; k < argc; k++) {
-        if (strcmp(argv[k], "--help") == 0) {
+        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
             puts("usage: attncheck list [--format text|md]");
             return 0;
         } else if (strcmp(argv[k], "--format=md") == 0 ||
@@ -289,7 +360,7 @@ static int cmd_list(int argc, char **argv)
                    (strcmp(argv[k], "--format") == 0 && k + 1 < argc && strcmp(argv[k + 1], "text") == 0)) {
             k += argv[k][8] == '\0';
         } else {
-            return fail(EXIT_USAGE, "list: unexpected argument '%s'%s", argv[k], "");
+            return cli_fail(EXIT_USAGE, "list: unexpected argument '%s'", argv[k]);
         }
     }
     if (md) {
@@ -310,12 +381,11 @@ static int cmd_verify(int argc, char **argv, int sweep)
     c.verb = sweep ? "sweep" : "verify";
     c.argc = argc;
     c.argv = argv;
-    int rc = parse_common(&c, argc, argv, sweep ? "usage: attncheck sweep ID --set NAME=V1,V2,... "
-                                                  "[verify options]\n" : usage_verify, 1);
+    int rc = parse_common(&c, argc, argv, sweep ? usage_sweep : usage_verify, 1);
     if (rc == 0 && sweep && c.n_ids != 1)
-        rc = fail(EXIT_USAGE, "sweep takes exactly one claim id%s%s", "", "");
+        rc = cli_fail(EXIT_USAGE, "sweep takes exactly one claim id");
     if (rc == 0 && sweep && c.run.n_sets == 0)
-        rc = fail(EXIT_USAGE, "sweep needs at least one --set NAME=V1,V2,...%s%s", "", "");
+        rc = cli_fail(EXIT_USAGE, "sweep needs at least one --set NAME=V1,V2,...");
     if (rc == 0)
         rc = run_claims(&c);
     cli_free(&c);
@@ -328,18 +398,22 @@ static int cmd_export(int argc, char **argv)
     memset(&c, 0, sizeof c);
     int rc = parse_common(&c, argc, argv, usage_export, 1);
     if (rc == 0 && c.n_ids != 1)
-        rc = fail(EXIT_USAGE, "export takes exactly one claim id%s%s", "", "");
+        rc = cli_fail(EXIT_USAGE, "export takes exactly one claim id");
     if (rc == 0 && !c.run.seed_set)
-        rc = fail(EXIT_USAGE, "export needs --seed N%s%s", "", "");
+        rc = cli_fail(EXIT_USAGE, "export needs --seed N");
     if (rc == 0 && c.format_text && strcmp(c.format_text, "json") != 0)
-        rc = fail(EXIT_USAGE, "export: format '%s' is not supported (only json)%s", c.format_text, "");
+        rc = cli_fail(EXIT_USAGE, "export: format '%s' is not supported (only json)", c.format_text);
+    if (rc == 0 && c.mutate)
+        rc = cli_fail(EXIT_USAGE, "export: --mutate is not supported");
     if (rc == 0) {
         char err[512];
         const claim_t *cl = claim_find(c.ids[0]);
         if (!cl->export_instance)
-            rc = fail(EXIT_USAGE, "claim '%s' has no instance to export%s", cl->id, "");
+            rc = cli_fail(EXIT_USAGE, "claim '%s' has no instance to export", cl->id);
         else if (runner_validate(cl, &c.run, err, sizeof err) != 0)
-            rc = fail(EXIT_USAGE, "%s%s", err, "");
+            rc = cli_fail(EXIT_USAGE, "%s", err);
+        else if (runner_check_limits(&cl, 1, &c.run, err, sizeof err) != 0)
+            rc = cli_fail(EXIT_DATAERR, "%s", err);
         else
             rc = export_claim_instance(cl, &c.run, c.export_prec ? c.export_prec : 256, c.out);
     }
@@ -350,7 +424,8 @@ static int cmd_export(int argc, char **argv)
 int main(int argc, char **argv)
 {
     int rc;
-    ball_install_memory_handlers(); /* out of memory in Arb: one line, exit 70 */
+    xalloc_install_library_hooks(); /* before any GMP/MPFR allocation */
+    outfile_init();
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
@@ -370,9 +445,9 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "activation") == 0) {
         rc = cmd_activation(argc - 1, argv + 1);
     } else {
-        rc = fail(EXIT_USAGE, "unknown command '%s' (see attncheck --help)%s", cmd, "");
+        rc = cli_fail(EXIT_USAGE, "unknown command '%s' (see attncheck --help)", cmd);
     }
     mpfr_free_cache();
     flint_cleanup();
-    return rc;
+    return cli_finish_stdout(rc);
 }

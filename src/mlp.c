@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include "mlp.h"
 #include "special.h"
+#include "xalloc.h"
 
 /* sigma on a ball: one exponential; x occurs once, so it encloses sigma
  * over all of x. */
@@ -65,7 +66,7 @@ void mlp_apply(imat_t Y, const imat_t X, const imat_t W_in, const imat_t W_out,
 void block_init(block_t b, long d_model, long d_head, long n_heads, long d_mlp)
 {
     b->n_heads = n_heads;
-    b->heads = ball_malloc(sizeof(attn_head_struct) * (size_t)(n_heads > 0 ? n_heads : 1));
+    b->heads = xmallocarray((size_t)(n_heads > 0 ? n_heads : 1), sizeof(attn_head_struct));
     for (long h = 0; h < n_heads; h++)
         attn_head_init(b->heads + h, d_model, d_head);
     imat_init(b->W_in, d_model, d_mlp);

@@ -11,6 +11,7 @@
 #include "exitcodes.h"
 #include "report.h"
 #include "version.h"
+#include "xalloc.h"
 
 #define DIGITS_FILE 20  /* csv/json: 20 significant digits, outward */
 #define DIGITS_MD 4     /* markdown tables */
@@ -1275,11 +1276,10 @@ static const char *base_name(const char *path)
 static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath, int *drawn,
                       char *err, size_t errsz)
 {
-    char gp[4200], svgtmp[4200], *text;
+    char gp[4200], *text;
     size_t len;
     int blocks = 0;
     snprintf(gp, sizeof gp, "%s.gp", svgpath);
-    snprintf(svgtmp, sizeof svgtmp, "%s.part", svgpath);
     *drawn = 0;
     FILE *f = membuf_open(&text, &len);
     if (!f)
@@ -1291,22 +1291,16 @@ static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *s
     }
     if (!blocks) {
         free(text);
-        unlink(gp);
-        unlink(svgpath); /* no stale plot from an earlier run */
+        outfile_remove(gp);
+        outfile_remove(svgpath); /* no stale plot from an earlier run */
         return 0;
     }
     rc = write_text_file(gp, text, len, err, errsz);
     free(text);
     if (rc)
         return rc;
-    if (plot_render(gp, svgtmp) != 0 || rename(svgtmp, svgpath) != 0) {
-        unlink(svgtmp);
-        fprintf(stderr, "attncheck: warning: gnuplot could not draw %s (is gnuplot installed?)\n",
-                svgpath);
-        *drawn = -1;
-        return 0;
-    }
-    *drawn = 1;
+    /* on failure: a warning, and no plot of that name */
+    *drawn = plot_render(gp, svgpath) == 0 ? 1 : -1;
     return 0;
 }
 

@@ -1,26 +1,32 @@
 /* Sweep runner.  The grid of a claim is the union of its sweeps, each the
  * Cartesian product of its axes; --set replaces (or adds) an axis in every
  * sweep.  Rows are independent and run on --jobs threads. */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "runner.h"
+#include "xalloc.h"
 
 void run_options_default(run_options_t *o)
 {
     memset(o, 0, sizeof *o);
     o->jobs = 1;
     o->prec_cap = PREC_CAP_DEFAULT;
+    o->max_rows = RUN_MAX_ROWS_DEFAULT;
+    o->max_memory = RUN_MAX_MEMORY_DEFAULT;
 }
 
 int parse_prec(mpfr_prec_t *out, const char *s)
 {
     char *end;
     errno = 0;
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || *s < '0' || *s > '9')
         return -1;
     long v = strtol(s, &end, 10);
     if (errno || *end || v < PREC_MIN || v > PREC_MAX)
@@ -80,25 +86,96 @@ static int sweep_axis_names(const char **names, const sweep_t *s, const run_opti
     return n;
 }
 
-static int count_values(const char *v)
+/* The values of each axis of one sweep, split once. */
+typedef struct {
+    int n;                                   /* axes */
+    const char *names[PARAM_MAX];
+    char **values[PARAM_MAX];                /* values[a][0 .. counts[a]) */
+    long counts[PARAM_MAX];
+    long rows;                               /* product of counts, saturating at LONG_MAX */
+} axes_t;
+
+static long count_values(const char *v)
 {
-    int n = 1;
+    long n = 1;
     for (; *v; v++)
         n += *v == ',';
     return n;
 }
 
-/* Copy the k-th comma-separated value. */
-static char *nth_value(const char *v, int k)
+static char **split_values(const char *v, long n)
 {
-    while (k-- > 0)
-        v = strchr(v, ',') + 1;
-    const char *end = strchr(v, ',');
-    size_t len = end ? (size_t)(end - v) : strlen(v);
-    char *s = malloc(len + 1);
-    memcpy(s, v, len);
-    s[len] = '\0';
-    return s;
+    char **out = xmallocarray((size_t)n, sizeof *out);
+    for (long k = 0; k < n; k++) {
+        size_t len = strcspn(v, ",");
+        out[k] = xstrndup(v, len);
+        v += len + (v[len] == ',');
+    }
+    return out;
+}
+
+static long mul_saturating(long a, long b)
+{
+    return (a > 0 && b > LONG_MAX / a) ? LONG_MAX : a * b;
+}
+
+/* The axes of sweep s after overrides; with split = 0 only names and counts. */
+static void axes_init(axes_t *ax, const sweep_t *s, const run_options_t *o, const char *seedbuf,
+                      int split)
+{
+    ax->n = sweep_axis_names(ax->names, s, o);
+    ax->rows = 1;
+    for (int a = 0; a < ax->n; a++) {
+        const char *v = (strcmp(ax->names[a], "seed") == 0 && o->seed_set)
+                            ? seedbuf : axis_values(s, ax->names[a], o);
+        ax->counts[a] = count_values(v);
+        ax->values[a] = split ? split_values(v, ax->counts[a]) : NULL;
+        ax->rows = mul_saturating(ax->rows, ax->counts[a]);
+    }
+}
+
+static void axes_clear(axes_t *ax)
+{
+    for (int a = 0; a < ax->n; a++) {
+        for (long k = 0; ax->values[a] && k < ax->counts[a]; k++)
+            free(ax->values[a][k]);
+        free(ax->values[a]);
+    }
+}
+
+/* The parameters of grid point t (the last axis varies fastest); the
+ * values point into ax. */
+static void axes_params(params_t *p, const axes_t *ax, long t)
+{
+    p->n = ax->n;
+    for (int a = ax->n - 1; a >= 0; a--) {
+        p->name[a] = ax->names[a];
+        p->value[a] = ax->values[a][t % ax->counts[a]];
+        t /= ax->counts[a];
+    }
+}
+
+/* A --set value reaches md, csv, json, gnuplot and export: letters, digits
+ * and . _ : + - only (numbers, shapes like 4x8, names like silu_a:1.702). */
+static int value_is_plain(const char *v)
+{
+    for (; *v; v++)
+        if (*v != ',' && !isalnum((unsigned char)*v) && !strchr("._:+-", *v))
+            return 0;
+    return 1;
+}
+
+int parse_seed(unsigned long *out, const char *s)
+{
+    char *end;
+    errno = 0;
+    if (!s || *s < '0' || *s > '9')
+        return -1; /* no sign, no space: strtoul would take "-1" as 2^64 - 1 */
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
 }
 
 int runner_validate(const claim_t *c, const run_options_t *o, char *err, size_t errsz)
@@ -118,71 +195,190 @@ int runner_validate(const claim_t *c, const run_options_t *o, char *err, size_t 
             snprintf(err, errsz, "empty value in --set %s=%s", o->set_name[k], v);
             return -1;
         }
-    }
-    /* Every precision in use must parse. */
-    for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
-        const char *pv = axis_values(sw + s, "prec", o);
-        if (!pv)
-            continue;
-        for (int k = 0; k < count_values(pv); k++) {
-            char *v = nth_value(pv, k);
-            mpfr_prec_t p;
-            int bad = parse_prec(&p, v);
-            if (bad)
-                snprintf(err, errsz, "precision '%s' is not an integer in [%d, %d]", v,
-                         PREC_MIN, PREC_MAX);
-            free(v);
-            if (bad)
-                return -1;
+        if (!value_is_plain(v)) {
+            snprintf(err, errsz, "--set %s: a value may hold only letters, digits and . _ : + -",
+                     o->set_name[k]);
+            return -1;
         }
+    }
+    /* Every precision and seed in use must parse. */
+    char seedbuf[32];
+    snprintf(seedbuf, sizeof seedbuf, "%lu", o->seed);
+    for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+        axes_t ax;
+        axes_init(&ax, sw + s, o, seedbuf, 1);
+        int bad = 0;
+        for (int a = 0; a < ax.n && !bad; a++)
+            for (long k = 0; k < ax.counts[a] && !bad; k++) {
+                const char *v = ax.values[a][k];
+                mpfr_prec_t p;
+                unsigned long seed;
+                if (strcmp(ax.names[a], "prec") == 0 && parse_prec(&p, v) != 0) {
+                    snprintf(err, errsz, "precision '%s' is not an integer in [%d, %d]", v,
+                             PREC_MIN, PREC_MAX);
+                    bad = 1;
+                } else if (strcmp(ax.names[a], "seed") == 0 && parse_seed(&seed, v) != 0) {
+                    snprintf(err, errsz, "seed '%s' is not an integer in [0, %lu]", v, ULONG_MAX);
+                    bad = 1;
+                }
+            }
+        axes_clear(&ax);
+        if (bad)
+            return -1;
     }
     return 0;
 }
 
-/* Expand the grid into rows (params only). */
+/* Expand the grid into rows (params only); -1 when it has more than
+ * LONG_MAX rows. */
 static long expand_grid(row_t **out, const claim_t *c, const run_options_t *o)
 {
     const sweep_t *sw = claim_sweeps(c, o->full);
-    long cap = 64, n = 0;
-    row_t *rows = calloc((size_t)cap, sizeof *rows);
     char seedbuf[32];
     snprintf(seedbuf, sizeof seedbuf, "%lu", o->seed);
+    long total = 0;
     for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
-        const char *names[PARAM_MAX + RUN_MAX_SETS];
-        const char *vals[PARAM_MAX + RUN_MAX_SETS];
-        int counts[PARAM_MAX + RUN_MAX_SETS], idx[PARAM_MAX + RUN_MAX_SETS];
-        int na = sweep_axis_names(names, sw + s, o);
-        long total = 1;
-        for (int a = 0; a < na; a++) {
-            vals[a] = (strcmp(names[a], "seed") == 0 && o->seed_set) ? seedbuf
-                                                                     : axis_values(sw + s, names[a], o);
-            counts[a] = count_values(vals[a]);
-            idx[a] = 0;
-            total *= counts[a];
-        }
-        for (long t = 0; t < total; t++) {
-            /* mixed-radix counter: the last axis varies fastest */
-            long rem = t;
-            for (int a = na - 1; a >= 0; a--) {
-                idx[a] = (int)(rem % counts[a]);
-                rem /= counts[a];
-            }
-            if (n == cap) {
-                cap *= 2;
-                rows = realloc(rows, sizeof *rows * (size_t)cap);
-                memset(rows + n, 0, sizeof *rows * (size_t)(cap - n));
-            }
+        axes_t ax;
+        axes_init(&ax, sw + s, o, seedbuf, 0);
+        total = ax.rows > LONG_MAX - total ? LONG_MAX : total + ax.rows;
+    }
+    if (total == LONG_MAX || (size_t)total > SIZE_MAX / sizeof(row_t)) {
+        *out = NULL;
+        return -1;
+    }
+    row_t *rows = xcalloc((size_t)total, sizeof *rows);
+    long n = 0;
+    for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+        axes_t ax;
+        axes_init(&ax, sw + s, o, seedbuf, 1);
+        for (long t = 0; t < ax.rows; t++) {
             row_t *r = rows + n++;
-            r->params.n = na;
-            for (int a = 0; a < na; a++) {
-                r->params.name[a] = names[a];
-                r->params.value[a] = nth_value(vals[a], idx[a]);
-            }
+            axes_params(&r->params, &ax, t);
+            for (int a = 0; a < ax.n; a++)
+                r->params.value[a] = xstrdup(r->params.value[a]);
             r->sweep = sw[s].label;
         }
+        axes_clear(&ax);
     }
     *out = rows;
     return n;
+}
+
+/* Precision a row starts at (runner_eval_row's rule). */
+static mpfr_prec_t row_start_prec(const claim_t *c, const params_t *p)
+{
+    long v;
+    if (params_get_long(&v, p, "prec") == 0)
+        return (mpfr_prec_t)v;
+    return c->start_prec ? c->start_prec(p) : 128;
+}
+
+/* The process before any row: code, libraries, stacks, caches. */
+#define RUN_PROCESS_BYTES (16.0 * 1024 * 1024)
+
+/* A row kept until the reports are written: the struct, its parameter
+ * strings, and its results (E, |dY|, bound and up to ROW_MAX_EXTRA columns). */
+static double row_kept_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    double b = (double)sizeof(row_t) + (3 + ROW_MAX_EXTRA) * ball_heap_bytes(prec);
+    for (int a = 0; a < p->n; a++)
+        b += (double)strlen(p->value[a]) + 1 + 16;
+    return b;
+}
+
+static void format_bytes(char *buf, size_t n, double b)
+{
+    const char *unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (b >= 1024 && u < 6) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+}
+
+int runner_check_limits(const claim_t *const *claims, int n, const run_options_t *o,
+                        char *err, size_t errsz)
+{
+    long total_rows = 0;
+    for (int k = 0; k < n; k++) {
+        const sweep_t *sw = claim_sweeps(claims[k], o->full);
+        for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+            axes_t ax;
+            axes_init(&ax, sw + s, o, "0", 0);
+            total_rows = ax.rows > LONG_MAX - total_rows ? LONG_MAX : total_rows + ax.rows;
+        }
+    }
+    if (total_rows > o->max_rows) {
+        snprintf(err, errsz, "the grid has %s%ld rows, over --max-rows %ld (raise it to run "
+                 "this grid)", total_rows == LONG_MAX ? "more than " : "", total_rows,
+                 o->max_rows);
+        return -1;
+    }
+    /* Peak memory: every row is kept until the reports are written; at most
+     * `jobs` rows are at work at once.  The row structs alone first, so a
+     * huge grid is refused without visiting its rows. */
+    double kept = RUN_PROCESS_BYTES, work = 0;
+    if (kept + (double)total_rows * (double)sizeof(row_t) > o->max_memory) {
+        char total[32], limit[32];
+        format_bytes(total, sizeof total, kept + (double)total_rows * (double)sizeof(row_t));
+        format_bytes(limit, sizeof limit, o->max_memory);
+        snprintf(err, errsz, "estimated peak memory: the rows alone need %s, over --max-memory "
+                 "%s (%ld rows of %zu bytes)", total, limit, total_rows, sizeof(row_t));
+        return -1;
+    }
+    const claim_t *worst = NULL;
+    mpfr_prec_t worst_prec = 0;
+    long worst_jobs = 1;
+    double worst_row = 0;
+    for (int k = 0; k < n; k++) {
+        const claim_t *c = claims[k];
+        const sweep_t *sw = claim_sweeps(c, o->full);
+        double row_max = 0;
+        mpfr_prec_t row_prec = 0;
+        long rows = 0;
+        for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+            axes_t ax;
+            axes_init(&ax, sw + s, o, "0", 1);
+            for (long t = 0; t < ax.rows; t++) {
+                params_t p;
+                axes_params(&p, &ax, t);
+                mpfr_prec_t prec = row_start_prec(c, &p);
+                double w = c->estimate_bytes ? c->estimate_bytes(&p, prec) : 0;
+                kept += row_kept_bytes(&p, prec);
+                if (w > row_max) {
+                    row_max = w;
+                    row_prec = prec;
+                }
+            }
+            rows += ax.rows;
+            axes_clear(&ax);
+        }
+        long jobs = o->jobs < 1 ? 1 : o->jobs < rows ? o->jobs : rows;
+        if ((double)jobs * row_max > work) {
+            work = (double)jobs * row_max;
+            worst = c;
+            worst_prec = row_prec;
+            worst_jobs = jobs;
+            worst_row = row_max;
+        }
+    }
+    double peak = kept + work;
+    if (peak > o->max_memory) {
+        char total[32], limit[32], row[32];
+        format_bytes(total, sizeof total, peak);
+        format_bytes(limit, sizeof limit, o->max_memory);
+        format_bytes(row, sizeof row, worst_row);
+        if (worst)
+            snprintf(err, errsz, "estimated peak memory %s is over --max-memory %s (%s: up to "
+                     "%s per row at %ld bits, %ld at once; %ld rows in all)", total, limit,
+                     worst->id, row, (long)worst_prec, worst_jobs, total_rows);
+        else
+            snprintf(err, errsz, "estimated peak memory %s is over --max-memory %s (%ld rows)",
+                     total, limit, total_rows);
+        return -1;
+    }
+    return 0;
 }
 
 void row_clear(row_t *r)
@@ -289,6 +485,11 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
     rep->claim = c;
     rep->mutation = o->mutation;
     rep->n_rows = runner_expand(&rep->rows, c, o);
+    if (rep->n_rows < 0) {
+        rep->n_rows = 0;
+        snprintf(err, errsz, "%s: the grid has too many rows or an invalid seed", c->id);
+        return -1;
+    }
     work_t w = {.claim = c, .rows = rep->rows, .n_rows = rep->n_rows, .cap = o->prec_cap,
                 .progress = o->progress, .start = time(NULL), .last_report = time(NULL)};
     pthread_mutex_init(&w.lock, NULL);
@@ -296,10 +497,13 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
     if (jobs == 1) {
         worker(&w);
     } else {
-        pthread_t *th = malloc(sizeof *th * (size_t)jobs);
-        for (int j = 0; j < jobs; j++)
-            pthread_create(th + j, NULL, worker, &w);
-        for (int j = 0; j < jobs; j++)
+        pthread_t *th = xmallocarray((size_t)jobs, sizeof *th);
+        int started = 0;
+        while (started < jobs && pthread_create(th + started, NULL, worker, &w) == 0)
+            started++;
+        if (started == 0)
+            worker(&w); /* no thread to be had: the rows run here */
+        for (int j = 0; j < started; j++)
             pthread_join(th[j], NULL);
         free(th);
     }
@@ -329,10 +533,14 @@ long runner_expand(row_t **rows, const claim_t *c, const run_options_t *o)
     long n = expand_grid(rows, c, o);
     for (long k = 0; k < n; k++) {
         row_t *r = *rows + k;
-        long s;
+        const char *s = params_get(&r->params, "seed");
         r->mutation = o->mutation;
-        r->seed = params_get_long(&s, &r->params, "seed") == 0 ? (unsigned long)s
-                                                               : (o->seed_set ? o->seed : 1);
+        r->seed = o->seed_set ? o->seed : 1;
+        if (s && parse_seed(&r->seed, s) != 0) {
+            runner_free_rows(*rows, n); /* runner_validate refuses such a seed first */
+            *rows = NULL;
+            return -1;
+        }
     }
     return n;
 }

@@ -9,6 +9,9 @@
 #define PREC_MIN 24
 #define PREC_MAX 65536
 #define PREC_CAP_DEFAULT 8192
+/* Limits a run is held to before any work (--max-rows, --max-memory). */
+#define RUN_MAX_ROWS_DEFAULT 100000L
+#define RUN_MAX_MEMORY_DEFAULT (4.0 * 1024 * 1024 * 1024)
 
 typedef struct {
     int full;
@@ -22,6 +25,8 @@ typedef struct {
     const char *set_values[RUN_MAX_SETS];
     mpfr_prec_t prec_cap;
     int progress;              /* report progress on stderr */
+    long max_rows;             /* refuse a grid of more rows */
+    double max_memory;         /* refuse a run whose estimated peak is larger (bytes) */
 } run_options_t;
 
 #define REPORT_MAX_FITS 32
@@ -40,9 +45,18 @@ struct claim_report {
 void run_options_default(run_options_t *o);
 /* Parse a decimal precision in [PREC_MIN, PREC_MAX]; 0 on success. */
 int parse_prec(mpfr_prec_t *out, const char *s);
+/* Parse a seed: a decimal integer in [0, ULONG_MAX], no sign; 0 on success. */
+int parse_seed(unsigned long *out, const char *s);
 /* Check options against the claim before anything runs: unknown --set axis
- * names, malformed precision lists.  0, or -1 with a message in err. */
+ * names, values with characters outside letters, digits and . _ : + -,
+ * malformed precisions and seeds.  0, or -1 with a message in err. */
 int runner_validate(const claim_t *c, const run_options_t *o, char *err, size_t errsz);
+/* Before any work: the number of rows and an estimate of the peak memory of
+ * running these claims (rows kept for the reports, plus `jobs` rows at work,
+ * each by its claim's estimate_bytes).  0, or -1 with err (the estimate in
+ * it) when over o->max_rows or o->max_memory. */
+int runner_check_limits(const claim_t *const *claims, int n, const run_options_t *o,
+                        char *err, size_t errsz);
 /* Run every row of the claim's grid.  0 on success; -1 with err when a row's
  * parameters are rejected by the module (bad input data). */
 int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t *o,
@@ -55,7 +69,8 @@ int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap);
 /* Initialise a row's results at prec (E, bound = 0; no extras), and clear them. */
 void row_start(row_t *r, mpfr_prec_t prec);
 void row_clear(row_t *r);
-/* The rows of the grid (parameters and seeds only); free with runner_free_rows. */
+/* The rows of the grid (parameters and seeds only); free with
+ * runner_free_rows.  -1 (rows NULL) on a seed runner_validate refuses. */
 long runner_expand(row_t **rows, const claim_t *c, const run_options_t *o);
 void runner_free_rows(row_t *rows, long n);
 

@@ -2,7 +2,29 @@
 #include "supnorm.h"
 #include "special.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
+
+static double default_deadline; /* set once by the command line, before threads */
+static atomic_int deadline_reached;
+
+static double monotonic_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void supnorm_set_deadline(double seconds)
+{
+    default_deadline = seconds > 0 ? monotonic_seconds() + seconds : 0;
+}
+
+int supnorm_deadline_reached(void)
+{
+    return atomic_load(&deadline_reached);
+}
 
 void supnorm_opts_default(supnorm_opts_t *o)
 {
@@ -10,6 +32,7 @@ void supnorm_opts_default(supnorm_opts_t *o)
     o->abs_tol = 0.0;
     o->max_boxes = 200000;
     o->initial_boxes = 64;
+    o->deadline = default_deadline;
 }
 
 void supnorm_init(supnorm_t *s, mpfr_prec_t prec)
@@ -300,6 +323,10 @@ int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
         }
         if (heap.n == 0 || bb.evals >= o->max_boxes)
             break;
+        if (o->deadline > 0 && monotonic_seconds() >= o->deadline) {
+            atomic_store(&deadline_reached, 1);
+            break;
+        }
         box_t *x = heap_pop(&heap);
         if (mpfr_cmp(x->ub, bb.best_lo) <= 0) {
             box_free(x); /* cannot hold a larger value */

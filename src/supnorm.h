@@ -21,6 +21,8 @@ typedef struct {
     double abs_tol;     /* or when hi <= abs_tol (default 0: off) */
     long max_boxes;     /* budget of box evaluations (default 200000) */
     long initial_boxes; /* uniform split of the domain to start (default 64) */
+    double deadline;    /* stop splitting at this CLOCK_MONOTONIC time in seconds
+                           (default: supnorm_set_deadline's, 0 = none) */
 } supnorm_opts_t;
 
 typedef struct {
@@ -31,6 +33,11 @@ typedef struct {
 } supnorm_t;
 
 void supnorm_opts_default(supnorm_opts_t *o);
+/* The deadline supnorm_opts_default gives from now on: `seconds` from now
+ * (0: none).  A search stopped by it returns 1, its enclosure still valid. */
+void supnorm_set_deadline(double seconds);
+/* 1 once a search has stopped at its deadline. */
+int supnorm_deadline_reached(void);
 void supnorm_init(supnorm_t *s, mpfr_prec_t prec);
 void supnorm_clear(supnorm_t *s);
 

@@ -1,8 +1,15 @@
 /* Collects every suite listed in tests/suites.def into one Check runner. */
+#define _DEFAULT_SOURCE /* wait4 */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <mpfr.h>
 #include "testutil.h"
 #include "imat.h"
@@ -71,6 +78,109 @@ void test_tmpdir_remove(const char *dir)
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *cli_bin(void)
+{
+    const char *bin = getenv("ATTNCHECK_BIN");
+    return bin ? bin : "./build/attncheck";
+}
+
+int test_cli_start(const test_cli_t *t)
+{
+    char out[1024], err[1024];
+    snprintf(out, sizeof out, "%s/out.txt", t->dir);
+    snprintf(err, sizeof err, "%s/err.txt", t->dir);
+    const char *argv[256];
+    int n = 0;
+    argv[n++] = cli_bin();
+    for (int k = 0; t->argv[k] && n < 255; k++)
+        argv[n++] = t->argv[k];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0)
+        return (int)pid;
+    /* the child: its own process group, so a signal test reaches only it */
+    setpgid(0, 0);
+    int o = t->stdout_path ? open(t->stdout_path, O_WRONLY | O_CREAT | (t->append ? O_APPEND : O_TRUNC), 0644)
+                           : open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = open("/dev/null", O_RDONLY);
+    if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
+        _exit(126);
+    if (t->path_only)
+        setenv("PATH", t->path_only, 1);
+    if (t->path_prefix) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s:%s", t->path_prefix, getenv("PATH") ? getenv("PATH") : "");
+        setenv("PATH", path, 1);
+    }
+    if (t->asan_options)
+        setenv("ASAN_OPTIONS", t->asan_options, 1);
+    if (t->fsize_limit) {
+        struct rlimit r = {(rlim_t)t->fsize_limit, (rlim_t)t->fsize_limit};
+        signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG, as on a full disk */
+        setrlimit(RLIMIT_FSIZE, &r);
+    }
+    if (t->as_limit) {
+        struct rlimit r = {(rlim_t)t->as_limit, (rlim_t)t->as_limit};
+        setrlimit(RLIMIT_AS, &r);
+    }
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
+int test_cli_wait(int pid, double seconds, long *maxrss_kb)
+{
+    int status = 0;
+    struct rusage ru;
+    struct timespec step = {0, 10 * 1000 * 1000};
+    for (double waited = 0;; waited += 0.01) {
+        pid_t r = wait4(pid, &status, WNOHANG, &ru);
+        if (r == pid)
+            break;
+        if (waited > seconds) {
+            kill(-pid, SIGKILL);
+            wait4(pid, &status, 0, &ru);
+            break;
+        }
+        nanosleep(&step, NULL);
+    }
+    if (maxrss_kb)
+        *maxrss_kb = ru.ru_maxrss;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int test_cli_run(const test_cli_t *t)
+{
+    return test_cli_wait(test_cli_start(t), 120, NULL);
+}
+
+size_t test_read_file(char *buf, size_t bufsz, const char *dir, const char *name)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, bufsz - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    return n;
+}
+
+int test_count_lines(const char *s)
+{
+    int n = 0;
+    for (const char *line = s; *line;) {
+        const char *end = strchr(line, '\n');
+        if (strncmp(line, "attncheck: progress: ", 21) != 0)
+            n++;
+        if (!end)
+            break;
+        line = end + 1;
+    }
+    return n;
 }
 
 int main(void)

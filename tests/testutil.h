@@ -22,5 +22,30 @@ int test_run_cli(const char *args, char *out, size_t outsz);
  * removal with everything in it. */
 void test_tmpdir_make(char *dir, size_t n, const char *prefix);
 void test_tmpdir_remove(const char *dir);
+/* Run the CLI with an argument vector (no shell: any byte reaches it as
+ * is).  stdout and stderr go to files in dir (out.txt, err.txt) unless
+ * stdout_path names another target (opened O_APPEND when append is set). */
+typedef struct {
+    const char *const *argv;   /* arguments after the binary, NULL-terminated */
+    const char *dir;           /* where out.txt and err.txt are written */
+    const char *stdout_path;   /* or NULL */
+    int append;
+    const char *path_prefix;   /* put first on PATH (a fake gnuplot), or NULL */
+    const char *path_only;     /* PATH replaced by this, or NULL */
+    long fsize_limit;          /* RLIMIT_FSIZE in bytes (SIGXFSZ ignored), 0: none */
+    long as_limit;             /* RLIMIT_AS in bytes, 0: none */
+    const char *asan_options;  /* ASAN_OPTIONS, or NULL */
+} test_cli_t;
+/* Start it; returns the pid. */
+int test_cli_start(const test_cli_t *t);
+/* Wait for it (at most `seconds`, then SIGKILL): the exit code, or 128 +
+ * the signal that ended it; *maxrss_kb (may be NULL) its peak RSS. */
+int test_cli_wait(int pid, double seconds, long *maxrss_kb);
+/* Start and wait (120 s). */
+int test_cli_run(const test_cli_t *t);
+/* The contents of dir/name into buf (truncated, NUL-terminated); its length. */
+size_t test_read_file(char *buf, size_t bufsz, const char *dir, const char *name);
+/* Lines in s that are not progress reports. */
+int test_count_lines(const char *s);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "act_util.h"
+#include "xalloc.h"
 
 int au_mlp_init(au_mlp_t *m, const char *family, long d, long l, long n, const mpfr_t t,
                 unsigned long seed, mpfr_prec_t prec)
@@ -70,7 +71,7 @@ void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_a
     imat_add(Y, Y, m->X, prec);
     thm_bias_stream(ref, Y);
     thm_bias_stream(con, m->X);
-    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
+    attn_head_struct *heads = xmallocarray((size_t)l, sizeof *heads);
     thm_mlp_heads(heads, a, m->W_in, m->W_out, prec);
     mask_t M;
     mask_self_bias(&M, n + 1);
@@ -123,7 +124,7 @@ static double golden_max(double (*h)(double, const void *), const void *ctx, dou
 double au_gap_d(double (*h)(double x, const void *ctx), const void *ctx, double L, int grid)
 {
     double step = 2 * L / (grid - 1), best = 0;
-    double *v = malloc(sizeof *v * (size_t)grid);
+    double *v = xmallocarray((size_t)grid, sizeof *v);
     for (int k = 0; k < grid; k++)
         v[k] = fabs(h(-L + k * step, ctx));
     for (int k = 0; k < grid; k++) {

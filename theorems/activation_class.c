@@ -23,6 +23,7 @@
 #include <string.h>
 #include "actclass.h"
 #include "act_util.h"
+#include "xalloc.h"
 
 /* ------------------------------------------------------- the claim */
 
@@ -178,7 +179,7 @@ static int run(row_t *r)
 static char *summary_md(const row_t *rows, long n_rows)
 {
     size_t cap = 16384, len = 0;
-    char *s = malloc(cap);
+    char *s = xmalloc(cap);
     len += (size_t)snprintf(s + len, cap - len,
         "## Class table over the built-ins\n\n"
         "Exact member: a witness whose certified sup gap on [−10, 10] has lo = 0 and hi ≤ %g "
@@ -214,7 +215,7 @@ static char *summary_md(const row_t *rows, long n_rows)
         len += (size_t)snprintf(s + len, cap - len, "| %s | %s |\n", hi, verdict_name(r->verdict));
         mpfr_free_str(hi);
         if (len + 1024 > cap)
-            s = realloc(s, cap *= 2);
+            s = xrealloc(s, cap *= 2);
     }
     snprintf(s + len, cap - len,
              "\nProofs of non-membership are short arguments in code comments (smoothness; for "

@@ -5,6 +5,7 @@
  * x_c - x_c sigma(-a x_c) = x_c sigma(a x_c) = SiLU_a(x_c). */
 #include <stdlib.h>
 #include "thm_common.h"
+#include "xalloc.h"
 
 enum { MUT_NONE, MUT_FLIP_WV, MUT_SELF_MASK, MUT_FLIP_WQ };
 
@@ -34,7 +35,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     thm_bias_stream(ref, Y);
 
     thm_bias_stream(Xh, X);
-    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)d);
+    attn_head_struct *heads = xmallocarray((size_t)d, sizeof *heads);
     for (long c = 0; c < d; c++) {
         attn_head_struct *h = heads + c;
         attn_head_init(h, d + 1, 1);
@@ -106,4 +107,5 @@ const claim_t claim_activation_head = {
                .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
+    .estimate_bytes = thm_estimate_bytes,
 };

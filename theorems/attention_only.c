@@ -8,6 +8,7 @@
  * mlp-layer with mask B. */
 #include <stdlib.h>
 #include "attention_only.h"
+#include "xalloc.h"
 
 void tf_model_random(tf_model_t *m, long d, long l, long H, long r, long L,
                      gmp_randstate_t st)
@@ -17,7 +18,7 @@ void tf_model_random(tf_model_t *m, long d, long l, long H, long r, long L,
     m->H = H;
     m->r = r;
     m->L = L;
-    m->blocks = ball_malloc(sizeof *m->blocks * (size_t)L);
+    m->blocks = xmallocarray((size_t)L, sizeof *m->blocks);
     for (long b = 0; b < L; b++) {
         block_struct *B = m->blocks + b;
         block_init(B, d, r, H, l);
@@ -87,11 +88,11 @@ void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, lo
 {
     long N = n + 1;
     A->n_layers = 2 * m->L;
-    A->layers = ball_malloc(sizeof *A->layers * (size_t)A->n_layers);
+    A->layers = xmallocarray((size_t)A->n_layers, sizeof *A->layers);
     for (long b = 0; b < m->L; b++) {
         attn_only_layer_t *odd = A->layers + 2 * b, *even = A->layers + 2 * b + 1;
         odd->n_heads = m->H;
-        odd->heads = ball_malloc(sizeof *odd->heads * (size_t)(m->H > 0 ? m->H : 1));
+        odd->heads = xmallocarray((size_t)(m->H > 0 ? m->H : 1), sizeof *odd->heads);
         for (long h = 0; h < m->H; h++)
             pad_head(odd->heads + h, m->blocks[b].heads + h);
         if (mutation == TF_MUT_BIAS_VISIBLE) {
@@ -104,7 +105,7 @@ void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, lo
                     mask_add(&odd->mask, i, j);
         }
         even->n_heads = m->l;
-        even->heads = ball_malloc(sizeof *even->heads * (size_t)m->l);
+        even->heads = xmallocarray((size_t)m->l, sizeof *even->heads);
         thm_mlp_heads(even->heads, a, m->blocks[b].W_in, m->blocks[b].W_out, prec);
         if (mutation == TF_MUT_MLP_CAUSAL)
             mask_causal(&even->mask, N);
@@ -239,4 +240,5 @@ const claim_t claim_attention_only = {
                .title = "bits of slack used against p (max over a, shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
+    .estimate_bytes = thm_estimate_bytes,
 };

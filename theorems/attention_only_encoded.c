@@ -21,6 +21,7 @@
 #include <string.h>
 #include "attention_only.h"
 #include "omega_util.h"
+#include "xalloc.h"
 
 enum { MUT_NONE, MUT_HALF_OMEGA, MUT_MLP_CAUSAL };
 
@@ -95,7 +96,7 @@ static int run(row_t *r)
         }
         arb_add(Rt, R, Dl, prec);
         arb_set_ui(acc, 0);
-        attn_head_struct *enc = ball_malloc(sizeof *enc * (size_t)lay->n_heads);
+        attn_head_struct *enc = xmallocarray((size_t)lay->n_heads, sizeof *enc);
         for (long h = 0; h < lay->n_heads; h++) {
             const attn_head_struct *hd = lay->heads + h;
             head_full(QK, OV, hd, prec);
@@ -235,4 +236,5 @@ const claim_t claim_attention_only_encoded = {
     .run = run,
     .start_prec = start_prec,
     .fit = fit,
+    .estimate_bytes = thm_estimate_bytes,
 };

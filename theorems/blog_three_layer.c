@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "omega_util.h"
+#include "xalloc.h"
 
 enum { MUT_NONE, MUT_OMEGA, MUT_NO_SELF, MUT_RATE4 };
 
@@ -148,7 +149,7 @@ static int run(row_t *r)
     attn_head_clear(lin);
 
     /* layer 2: SiLU on each hidden channel */
-    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
+    attn_head_struct *heads = xmallocarray((size_t)l, sizeof *heads);
     for (long c = 0; c < l; c++) {
         attn_head_struct *hd = heads + c;
         long ch = d + c;
@@ -240,4 +241,5 @@ const claim_t claim_blog_three_layer = {
     .start_prec = omega_blog_start_prec,
     .fit = omega_blog_fit,
     .summary_md = omega_blog_summary,
+    .estimate_bytes = thm_estimate_bytes,
 };

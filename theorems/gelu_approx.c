@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "act_util.h"
+#include "xalloc.h"
 
 enum { MUT_NONE, MUT_WRONG_MIN, MUT_HALF_GAP, MUT_MAX_NOT_SUM };
 
@@ -183,7 +184,7 @@ static int run(row_t *r)
 
 static char *summary_md(const row_t *rows, long n_rows)
 {
-    char *s = malloc(8192);
+    char *s = xmalloc(8192);
     size_t len = 0;
     len += (size_t)snprintf(s + len, 8192 - len,
                             "## Minimiser of the gap\n\n| target | a* (estimate) | certified "
@@ -279,4 +280,5 @@ const claim_t claim_gelu_approx = {
                .title = "certified sup |T - SiLU_a| against a; marked: a* and 1.702"}},
     .run = run,
     .summary_md = summary_md,
+    .estimate_bytes = thm_estimate_bytes,
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "thm_common.h"
+#include "xalloc.h"
 
 enum { MUT_NONE, MUT_CAUSAL, MUT_DROP_HEAD };
 
@@ -62,7 +63,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
     /* construction: ceil(k / r) heads of internal dimension r, mask I */
     long n_heads = (k + rh - 1) / rh;
-    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)n_heads);
+    attn_head_struct *heads = xmallocarray((size_t)n_heads, sizeof *heads);
     for (long h = 0; h < n_heads; h++) {
         attn_head_init(heads + h, D, rh);
         for (long c = 0; c < rh && h * rh + c < k; c++) {
@@ -148,4 +149,5 @@ const claim_t claim_linear_head = {
                .title = "bits of slack used against p (max over the rest)"}},
     .run = run,
     .export_instance = export_instance,
+    .estimate_bytes = thm_estimate_bytes,
 };

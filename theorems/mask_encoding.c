@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "omega_util.h"
+#include "xalloc.h"
 
 enum { MUT_NONE, MUT_NO_FACTOR2, MUT_B_NOT_2B };
 
@@ -550,7 +551,7 @@ static char *summary_md(const row_t *rows, long n_rows)
                            "| series | eps | Omega_req (claimed) | smallest grid Omega | "
                            "interpolated Omega (estimate) | Omega_req - interpolated |\n"
                            "|---|---|---|---|---|---|\n");
-    char *seen = calloc((size_t)n_rows + 1, 1);
+    char *seen = xcalloc((size_t)n_rows + 1, 1);
     int shown = 0;
     for (long k = 0; k < n_rows && shown < 40; k++) {
         if (seen[k] || !rows[k].has_bound)
@@ -677,4 +678,5 @@ const claim_t claim_mask_encoding = {
     .start_prec = start_prec,
     .fit = fit,
     .summary_md = summary_md,
+    .estimate_bytes = thm_estimate_bytes,
 };

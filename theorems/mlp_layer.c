@@ -4,6 +4,7 @@
  * against the MLP computed directly. */
 #include <stdlib.h>
 #include "thm_common.h"
+#include "xalloc.h"
 
 enum { MUT_NONE, MUT_FLIP_WK, MUT_CAUSAL, MUT_DROP_HEAD };
 
@@ -39,7 +40,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
     /* construction: l heads of internal dimension 1, mask B */
     thm_bias_stream(Xh, X);
-    attn_head_struct *heads = ball_malloc(sizeof *heads * (size_t)l);
+    attn_head_struct *heads = xmallocarray((size_t)l, sizeof *heads);
     thm_mlp_heads(heads, a, W_in, W_out, prec);
     if (r->mutation == MUT_FLIP_WK)
         arb_neg(imat_entry(heads[0].W_K, d, 0), imat_entry(heads[0].W_K, d, 0));
@@ -111,4 +112,5 @@ const claim_t claim_mlp_layer = {
                .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
+    .estimate_bytes = thm_estimate_bytes,
 };

@@ -130,4 +130,5 @@ const claim_t claim_neuron_head = {
                .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
+    .estimate_bytes = thm_estimate_bytes,
 };

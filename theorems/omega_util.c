@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "omega_util.h"
+#include "xalloc.h"
 
 double omega_ln_d(const mpfr_t x)
 {
@@ -66,9 +67,9 @@ int omega_fit_series(fit_t *fits, int max_fits, const row_t *rows, long n_rows,
                      const char *const *keys, double omega_min, int tail, double expect)
 {
     int nf = 0;
-    char *done = calloc((size_t)n_rows + 1, 1);
-    double *xs = malloc(sizeof(double) * ((size_t)n_rows + 1));
-    double *ys = malloc(sizeof(double) * ((size_t)n_rows + 1));
+    char *done = xcalloc((size_t)n_rows + 1, 1);
+    double *xs = xmallocarray((size_t)n_rows + 1, sizeof(double));
+    double *ys = xmallocarray((size_t)n_rows + 1, sizeof(double));
     char key[256], other[256];
     for (long k = 0; k < n_rows && nf < max_fits; k++) {
         if (done[k] || !params_get(&rows[k].params, "omega"))
@@ -125,7 +126,7 @@ void omega_strcat(char **s, size_t *len, const char *fmt, ...)
     va_end(ap);
     if (add < 0)
         return;
-    *s = realloc(*s, *len + (size_t)add + 1);
+    *s = xrealloc(*s, *len + (size_t)add + 1);
     va_start(ap, fmt);
     vsnprintf(*s + *len, (size_t)add + 1, fmt, ap);
     va_end(ap);

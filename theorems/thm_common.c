@@ -4,10 +4,49 @@
 #include <string.h>
 #include "thm_common.h"
 
+/* thm_estimate_bytes's constants (see its comment) */
+#define THM_EST_PAIR_COPIES 4.0
+#define THM_EST_PATTERN_COPIES 4.0
+#define THM_EST_BASE_BYTES (1024.0 * 1024.0)
+
 void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt)
 {
     gmp_randinit_default(st);
     gmp_randseed_ui(st, seed * 1000003UL + salt);
+}
+
+double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    double dims[8];
+    int nd = 0;
+    long v[3], heads = 1, blocks = 1, d_head = 0;
+    const char *shape = params_get(p, "shape");
+    int k = shape ? thm_parse_dims(v, 3, shape) : 0;
+    for (int j = 0; j < k; j++)
+        dims[nd++] = (double)v[j] + 1; /* + 1: the bias token or column */
+    static const char *const sizes[] = {"N", "n", "d", NULL};
+    for (int j = 0; sizes[j]; j++)
+        if (params_get_long(v, p, sizes[j]) == 0 && v[0] > 0)
+            dims[nd++] = (double)v[0] + 1;
+    if (params_get_long(v, p, "heads") == 0 && v[0] > 0)
+        heads = v[0];
+    if (params_get_long(v, p, "blocks") == 0 && v[0] > 0)
+        blocks = v[0];
+    if (params_get_long(v, p, "d_head") == 0 && v[0] > 0)
+        d_head = v[0];
+    /* every pair of sizes is a matrix of a block (weights, inputs, outputs,
+     * temporaries); each head adds its four d_head-wide maps; the largest
+     * size squared is an attention pattern (one head's at a time) */
+    double pairs = 0, largest = 1;
+    for (int i = 0; i < nd; i++) {
+        largest = dims[i] > largest ? dims[i] : largest;
+        for (int j = i + 1; j < nd; j++)
+            pairs += dims[i] * dims[j];
+    }
+    double entries = (double)blocks * (THM_EST_PAIR_COPIES * pairs +
+                                       4.0 * (double)heads * (double)(d_head + 1) * largest) +
+                     THM_EST_PATTERN_COPIES * largest * largest;
+    return THM_EST_BASE_BYTES + entries * ((double)sizeof(arb_struct) + ball_heap_bytes(prec));
 }
 
 void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in)

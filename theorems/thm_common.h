@@ -25,6 +25,14 @@ int thm_get_slope(arb_t a, row_t *r);
 /* Dimensions from the "shape" parameter; -1 with a note otherwise. */
 int thm_get_shape(long *dims, int count, row_t *r, long max);
 
+/* claim_t.estimate_bytes, shared: the working memory of one row from its
+ * sizes ("shape"'s dimensions, "N", "n", "d", "d_head", and "heads" and
+ * "blocks" as multiples) at precision prec.  An estimate, calibrated to stay
+ * above the peak resident memory measured for mlp-layer, attention-only,
+ * neuron-head and mask-encoding rows; malformed sizes count as none (the
+ * claim refuses them when the row runs). */
+double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec);
+
 /* The exact-claim epilogue: E and the largest |difference| between ref and
  * con over rows [row0, row0+rows) and all columns, and S from ref (the
  * reports add kappa, the tolerance S 2^(kappa-p) and the slack used). */
