@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
+#include "par.h"
 #include "xalloc.h"
 
 void imat_init(imat_t A, long rows, long cols)
@@ -26,9 +27,35 @@ void imat_reinit(imat_t A, long rows, long cols)
     imat_init(A, rows, cols);
 }
 
+void imat_rows_window_init(imat_t W, const imat_t A, long r0, long r1)
+{
+    arb_mat_window_init(W->m, A->m, r0, 0, r1, A->cols);
+    W->rows = r1 - r0;
+    W->cols = A->cols;
+    W->e = A->e + r0 * A->cols; /* rows of a row-major matrix are contiguous */
+}
+
+void imat_window_clear(imat_t W)
+{
+    arb_mat_window_clear(W->m);
+    W->e = NULL;
+    W->rows = W->cols = 0;
+}
+
 void imat_zero(imat_t A)
 {
     arb_mat_zero(A->m);
+}
+
+void imat_swap(imat_t A, imat_t B)
+{
+    arb_mat_swap(A->m, B->m);
+    A->rows = arb_mat_nrows(A->m);
+    A->cols = arb_mat_ncols(A->m);
+    A->e = A->m->entries;
+    B->rows = arb_mat_nrows(B->m);
+    B->cols = arb_mat_ncols(B->m);
+    B->e = B->m->entries;
 }
 
 void imat_one(imat_t A)
@@ -56,13 +83,165 @@ void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec)
     arb_mat_scalar_mul_arb(B->m, A->m, c, prec);
 }
 
+/* ---------------------------------------------------------------- products
+ *
+ * C = A B, or C + A B, entry by entry as one dot product rounded once
+ * (arb_dot; the sum C + A B in the same rounding).  Inner indices where A's
+ * column or B's row is exactly zero are left out: a zero term adds nothing,
+ * and a layer's stacked weights are mostly such rows.  When A and B are both
+ * exact, Arb's block product (exact integer blocks, rounded once per block)
+ * is much faster and is used instead.  The output is cut into panels fixed
+ * by the shapes alone; the panels run on par_for's threads, so the result is
+ * the same bits on any number of threads. */
+
+/* Panel sizes of the dot-product path (rows x columns of C), and the
+ * columns of one block-product panel. */
+#define MUL_PANEL_ROWS 32
+#define MUL_PANEL_COLS 64
+#define MUL_BLOCK_COLS 512
+/* Below this many terms a product runs as one task. */
+#define MUL_SERIAL_TERMS 65536.0
+
+typedef struct {
+    imat_struct *C;
+    const imat_struct *A, *B;
+    int add;
+    mpfr_prec_t prec;
+    long nk;              /* inner indices kept */
+    const long *kk;       /* their positions (NULL: all, in order) */
+    arb_struct *At;       /* M x nk shallow copies of A's kept columns (NULL: A itself) */
+    long row_panels, col_panels, panel_cols;
+} mul_job_t;
+
+/* One panel of C: B's kept rows for the panel's columns are copied
+ * (shallow, never cleared) into a transposed buffer, so that every entry is
+ * a dot product of two contiguous vectors. */
+static void mul_dot_task(void *arg, long t)
+{
+    mul_job_t *J = arg;
+    long M = J->A->rows, P = J->B->cols, nk = J->nk;
+    long i0 = (t / J->col_panels) * MUL_PANEL_ROWS, j0 = (t % J->col_panels) * MUL_PANEL_COLS;
+    long i1 = i0 + MUL_PANEL_ROWS < M ? i0 + MUL_PANEL_ROWS : M;
+    long j1 = j0 + MUL_PANEL_COLS < P ? j0 + MUL_PANEL_COLS : P;
+    arb_struct *Bt = xmallocarray((size_t)(j1 - j0) * (size_t)nk, sizeof *Bt);
+    for (long q = 0; q < nk; q++) {
+        arb_srcptr b = imat_entry(J->B, J->kk ? J->kk[q] : q, 0);
+        for (long j = j0; j < j1; j++)
+            Bt[(j - j0) * nk + q] = b[j];
+    }
+    for (long i = i0; i < i1; i++) {
+        arb_srcptr a = J->At ? J->At + i * nk : imat_entry(J->A, i, 0);
+        for (long j = j0; j < j1; j++) {
+            arb_ptr c = imat_entry(J->C, i, j);
+            arb_dot(c, J->add ? c : NULL, 0, a, 1, Bt + (j - j0) * nk, 1, nk, J->prec);
+        }
+    }
+    free(Bt);
+}
+
+static void mul_block_task(void *arg, long t)
+{
+    mul_job_t *J = arg;
+    long M = J->A->rows, K = J->A->cols, P = J->B->cols;
+    long j0 = t * J->panel_cols, j1 = j0 + J->panel_cols < P ? j0 + J->panel_cols : P;
+    arb_mat_t Bw, Cw, T;
+    arb_mat_window_init(Bw, J->B->m, 0, j0, K, j1);
+    arb_mat_window_init(Cw, J->C->m, 0, j0, M, j1);
+    if (J->add) {
+        arb_mat_init(T, M, j1 - j0);
+        arb_mat_mul_block(T, J->A->m, Bw, J->prec);
+        arb_mat_add(Cw, Cw, T, J->prec);
+        arb_mat_clear(T);
+    } else {
+        arb_mat_mul_block(Cw, J->A->m, Bw, J->prec);
+    }
+    arb_mat_window_clear(Bw);
+    arb_mat_window_clear(Cw);
+}
+
+static int mat_is_exact(const imat_t A)
+{
+    for (long k = 0; k < A->rows * A->cols; k++)
+        if (!mag_is_zero(arb_radref(A->e + k)))
+            return 0;
+    return 1;
+}
+
+static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_prec_t prec)
+{
+    long M = A->rows, K = A->cols, P = B->cols;
+    if (C == A || C == B) { /* aliased: through a temporary */
+        imat_t T;
+        imat_init(T, M, P);
+        if (add)
+            imat_set(T, C);
+        mul_into(T, A, B, add, prec);
+        imat_swap(T, C);
+        imat_clear(T);
+        return;
+    }
+    if (M == 0 || P == 0)
+        return;
+    mul_job_t J = {.C = C, .A = A, .B = B, .add = add, .prec = prec};
+    if (K > 0 && M >= 2 && P >= 2 && mat_is_exact(A) && mat_is_exact(B)) {
+        J.panel_cols = MUL_BLOCK_COLS;
+        long panels = (P + J.panel_cols - 1) / J.panel_cols;
+        if ((double)M * (double)K * (double)P < MUL_SERIAL_TERMS) {
+            J.panel_cols = P;
+            panels = 1;
+        }
+        par_for(panels, mul_block_task, &J);
+        return;
+    }
+    /* the inner indices that can contribute */
+    long *kk = xmallocarray((size_t)(K > 0 ? K : 1), sizeof *kk), nk = 0;
+    for (long k = 0; k < K; k++) {
+        int a_nonzero = 0, b_nonzero = 0;
+        for (long i = 0; i < M && !a_nonzero; i++)
+            a_nonzero = !arb_is_zero(imat_entry(A, i, k));
+        for (long j = 0; j < P && a_nonzero && !b_nonzero; j++)
+            b_nonzero = !arb_is_zero(imat_entry(B, k, j));
+        if (a_nonzero && b_nonzero)
+            kk[nk++] = k;
+    }
+    if (nk == 0) {
+        if (!add)
+            imat_zero(C);
+        free(kk);
+        return;
+    }
+    J.nk = nk;
+    J.kk = nk < K ? kk : NULL;
+    J.col_panels = (P + MUL_PANEL_COLS - 1) / MUL_PANEL_COLS;
+    J.row_panels = (M + MUL_PANEL_ROWS - 1) / MUL_PANEL_ROWS;
+    if (J.kk) { /* A's kept columns, shallow */
+        J.At = xmallocarray((size_t)M * (size_t)nk, sizeof *J.At);
+        for (long i = 0; i < M; i++)
+            for (long q = 0; q < nk; q++)
+                J.At[i * nk + q] = *imat_entry(A, i, kk[q]);
+    }
+    long tasks = J.row_panels * J.col_panels;
+    if ((double)M * (double)nk * (double)P < MUL_SERIAL_TERMS)
+        for (long t = 0; t < tasks; t++)
+            mul_dot_task(&J, t);
+    else
+        par_for(tasks, mul_dot_task, &J);
+    free(J.At);
+    free(kk);
+}
+
 void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
 {
-    if (A->cols == 0) { /* Arb's product needs no inner size; the sum is empty */
+    if (A->cols == 0) { /* the sum is empty */
         imat_zero(C);
         return;
     }
-    arb_mat_mul(C->m, A->m, B->m, prec);
+    mul_into(C, A, B, 0, prec);
+}
+
+void imat_addmul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
+{
+    mul_into(C, A, B, 1, prec);
 }
 
 void imat_set_block(imat_t B, long r0, long c0, const imat_t A)

@@ -636,8 +636,9 @@ END_TEST
 START_TEST(test_out_of_memory)
 {
     /* over a memory limit the run ends with one line and 70, not a crash;
-     * under ASan the allocator returns NULL for large requests instead */
-    const char *argv[] = {"sweep", "mlp-layer", "--set", "shape=1024x1024x64", "--set",
+     * under ASan the allocator returns NULL for large requests instead
+     * (W_in alone, 4096 x 4096 balls, is above the 512 MiB limit) */
+    const char *argv[] = {"sweep", "mlp-layer", "--set", "shape=4096x4096x64", "--set",
                           "prec=4096", "--set", "a=1", "--set", "seed=1", "--max-memory", "1T",
                           "--out", outdir, NULL};
 #if defined(__SANITIZE_ADDRESS__)

@@ -71,16 +71,14 @@ void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_a
     imat_add(Y, Y, m->X, prec);
     thm_bias_stream(ref, Y);
     thm_bias_stream(con, m->X);
-    attn_head_struct *heads = xmallocarray((size_t)l, sizeof *heads);
-    thm_mlp_heads(heads, a, m->W_in, m->W_out, prec);
     mask_t M;
     mask_self_bias(&M, n + 1);
-    attn_layer_apply(con, heads, l, &M, prec);
+    attn_source_t src;
+    thm_neurons_t neurons;
+    thm_neuron_source(&src, &neurons, a, m->W_in, m->W_out, &M);
+    attn_layer_sum(con, con, &src, 1, 1, prec);
     error_metric(E, Eabs, ref, con, 1, n, d + 1, prec);
     mask_clear(&M);
-    for (long k = 0; k < l; k++)
-        attn_head_clear(heads + k);
-    free(heads);
     imat_clear(Y);
     imat_clear(Z);
     imat_clear(ref);

@@ -16,8 +16,8 @@ void tf_model_random(tf_model_t *m, long d, long l, long H, long r, long L,
                      gmp_randstate_t st);
 void tf_model_clear(tf_model_t *m);
 /* The row's shape (d x l x n), heads, d_head and blocks; -1 with a note when
- * absent or out of range (sizes <= max_dim, heads and blocks <= max_count). */
-int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw, long max_dim, long max_count);
+ * absent or malformed. */
+int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw);
 /* The claim's instance for a seed: tokens X (n x d, initialised here) and a
  * random model; the same for attention-only and its encoded variant. */
 void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r, long L,
@@ -29,10 +29,12 @@ void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const arb_t a
 /* X (n x d) <- the model applied to X, causal mask. */
 void tf_model_apply(imat_t X, const tf_model_t *m, const arb_t a, mpfr_prec_t prec);
 
-/* An attention-only stack: each layer adds the sum of its heads. */
+/* An attention-only stack: each layer adds the sum of its heads, a stacked
+ * source (odd layers: the block's heads, padded; even layers: the neuron
+ * heads, read from the block's W_in and W_out). */
 typedef struct {
-    long n_heads;
-    attn_head_struct *heads;
+    attn_source_t src;
+    thm_neurons_t neurons;  /* even layers: src's ctx */
     mask_t mask;
 } attn_only_layer_t;
 typedef struct {
@@ -41,7 +43,8 @@ typedef struct {
 } attn_only_t;
 
 enum { TF_MUT_NONE = 0, TF_MUT_BIAS_VISIBLE = 1, TF_MUT_MLP_CAUSAL = 2 };
-/* The 2L-layer conversion on the bias-token stream of n real tokens. */
+/* The 2L-layer conversion on the bias-token stream of n real tokens; it
+ * reads m and a, which must outlive it. */
 void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, long n,
                           int mutation, mpfr_prec_t prec);
 void attn_only_apply(imat_t Xh, const attn_only_t *A, mpfr_prec_t prec);

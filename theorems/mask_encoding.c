@@ -295,16 +295,11 @@ static int get_params(row_t *r, long *N, long *d, arb_t omega, arb_t tau, arb_t 
 {
     if (omega_get(omega, r) != 0)
         return -1;
-    if (params_get_long(N, &r->params, "N") != 0 || *N < 2 || *N > 1024) {
-        snprintf(r->note, sizeof r->note, "N='%s' must be an integer in [2, 1024]",
-                 params_get(&r->params, "N") ? params_get(&r->params, "N") : "");
+    if (thm_get_size(N, r, "N", 2) != 0)
         return -1;
-    }
     *d = 3;
-    if (params_get(&r->params, "d") && (params_get_long(d, &r->params, "d") != 0 || *d < 1 || *d > 256)) {
-        snprintf(r->note, sizeof r->note, "d must be an integer in [1, 256]");
+    if (params_get(&r->params, "d") && thm_get_size(d, r, "d", 1) != 0)
         return -1;
-    }
     arb_set_ui(tau, 1);
     if (params_get(&r->params, "tau") &&
         (params_get_ival(tau, &r->params, "tau", r->prec) != 0 || !arb_is_positive(tau) ||

@@ -165,7 +165,7 @@ mpfr_prec_t omega_blog_start_prec(const params_t *p)
 int omega_blog_params(row_t *r, arb_t omega, long *d, long *l, long *n)
 {
     long dims[3];
-    if (omega_get(omega, r) != 0 || thm_get_shape(dims, 3, r, 512) != 0)
+    if (omega_get(omega, r) != 0 || thm_get_shape(dims, 3, r) != 0)
         return -1;
     *d = dims[0];
     *l = dims[1];

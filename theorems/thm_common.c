@@ -98,19 +98,29 @@ int thm_get_slope(arb_t a, row_t *r)
     return 0;
 }
 
-int thm_get_shape(long *dims, int count, row_t *r, long max)
+int thm_get_shape(long *dims, int count, row_t *r)
 {
     const char *s = params_get(&r->params, "shape");
-    if (!s || thm_parse_dims(dims, count, s) != count) {
-        snprintf(r->note, sizeof r->note, "shape='%s' must be %d positive integers joined by x",
-                 s ? s : "", count);
+    int ok = s && thm_parse_dims(dims, count, s) == count;
+    for (int k = 0; ok && k < count; k++)
+        ok = dims[k] <= THM_SIZE_MAX;
+    if (!ok) {
+        snprintf(r->note, sizeof r->note,
+                 "shape='%s' must be %d integers in [1, %ld] joined by x", s ? s : "", count,
+                 THM_SIZE_MAX);
         return -1;
     }
-    for (int k = 0; k < count; k++)
-        if (dims[k] > max) {
-            snprintf(r->note, sizeof r->note, "shape='%s': each size must be at most %ld", s, max);
-            return -1;
-        }
+    return 0;
+}
+
+int thm_get_size(long *v, row_t *r, const char *name, long lo)
+{
+    if (params_get_long(v, &r->params, name) != 0 || *v < lo || *v > THM_SIZE_MAX) {
+        const char *s = params_get(&r->params, name);
+        snprintf(r->note, sizeof r->note, "%s='%s' must be an integer in [%ld, %ld]", name,
+                 s ? s : "", lo, THM_SIZE_MAX);
+        return -1;
+    }
     return 0;
 }
 
@@ -123,14 +133,10 @@ void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, l
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,
                      long k, mpfr_prec_t prec)
 {
-    long d = W_in->rows;
-    attn_head_init(h, d + 1, 1);
-    for (long i = 0; i < d; i++) {
-        arb_mul(imat_entry(h->W_Q, i, 0), imat_entry(W_in, i, k), a, prec);
-        arb_set(imat_entry(h->W_V, i, 0), imat_entry(W_in, i, k));
-        arb_set(imat_entry(h->W_O, 0, i), imat_entry(W_out, k, i));
-    }
-    arb_set_si(imat_entry(h->W_K, d, 0), -1);
+    attn_source_t src;
+    thm_neurons_t nr;
+    thm_neuron_source(&src, &nr, a, W_in, W_out, NULL);
+    attn_source_head(h, &src, k, W_in->rows + 1, prec);
 }
 
 int thm_exact_run(row_t *r, thm_exact_build_fn build)
@@ -171,9 +177,29 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
     return rc;
 }
 
-void thm_mlp_heads(attn_head_struct *heads, const arb_t a, const imat_t W_in,
-                   const imat_t W_out, mpfr_prec_t prec)
+/* Heads [h0, h1) of the neuron source, written into the chunk. */
+static void neuron_fill(attn_chunk_t *ch, long h0, long h1, const void *ctx, mpfr_prec_t prec)
 {
-    for (long k = 0; k < W_in->cols; k++)
-        thm_neuron_head(heads + k, a, W_in, W_out, k, prec);
+    const thm_neurons_t *nr = ctx;
+    long d = nr->W_in->rows;
+    for (long k = h0; k < h1; k++) {
+        long c = attn_chunk_col(ch, k, 0);
+        for (long i = 0; i < d; i++) {
+            arb_mul(imat_entry(ch->W_Q, i, c), imat_entry(nr->W_in, i, k), nr->a, prec);
+            arb_set(imat_entry(ch->W_V, i, c), imat_entry(nr->W_in, i, k));
+            arb_set(imat_entry(ch->W_O, c, i), imat_entry(nr->W_out, k, i));
+        }
+        arb_set_si(imat_entry(ch->W_K, d, c), k == nr->flip_wk ? 1 : -1);
+    }
+}
+
+void thm_neuron_source(attn_source_t *src, thm_neurons_t *ctx, const arb_t a,
+                       const imat_t W_in, const imat_t W_out, const mask_t *M)
+{
+    ctx->a = a;
+    ctx->W_in = W_in;
+    ctx->W_out = W_out;
+    ctx->flip_wk = -1;
+    *src = (attn_source_t){.n_heads = W_in->cols, .r = 1, .M = M, .fill = neuron_fill,
+                           .ctx = ctx};
 }

@@ -22,8 +22,15 @@ int thm_parse_dims(long *dims, int max, const char *s);
 void thm_bias_stream(imat_t Xh, const imat_t X);
 /* The slope a > 0 from the row (default 1); -1 with a note otherwise. */
 int thm_get_slope(arb_t a, row_t *r);
-/* Dimensions from the "shape" parameter; -1 with a note otherwise. */
-int thm_get_shape(long *dims, int count, row_t *r, long max);
+/* Sizes are limited by the run's row and memory estimates, not here; this
+ * bound only keeps products of two sizes far from overflowing a long. */
+#define THM_SIZE_MAX 2147483647L
+/* Dimensions from the "shape" parameter (each in [1, THM_SIZE_MAX]); -1
+ * with a note otherwise. */
+int thm_get_shape(long *dims, int count, row_t *r);
+/* The size parameter name (an integer in [lo, THM_SIZE_MAX]); -1 with a
+ * note otherwise. */
+int thm_get_size(long *v, row_t *r, const char *name, long lo);
 
 /* claim_t.estimate_bytes, shared: the working memory of one row from its
  * sizes ("shape"'s dimensions, "N", "n", "d", "d_head", and "heads" and
@@ -54,9 +61,17 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,
                      long k, mpfr_prec_t prec);
 
-/* The l neuron heads of mlp-layer, one per column of W_in (d x l); heads
- * must have room for l heads.  Mask: B. */
-void thm_mlp_heads(attn_head_struct *heads, const arb_t a, const imat_t W_in,
-                   const imat_t W_out, mpfr_prec_t prec);
+/* The l neuron heads of mlp-layer (one per column k of W_in, d x l) as a
+ * stacked source: chunks are filled straight from W_in and W_out, no head
+ * is ever a matrix of its own.  flip_wk: the head whose W_K is [0; +1] (a
+ * mutation), or -1. */
+typedef struct {
+    arb_srcptr a;
+    const imat_struct *W_in, *W_out;
+    long flip_wk;
+} thm_neurons_t;
+/* src reads ctx (which must outlive it) and M (mask B for the claim). */
+void thm_neuron_source(attn_source_t *src, thm_neurons_t *ctx, const arb_t a,
+                       const imat_t W_in, const imat_t W_out, const mask_t *M);
 
 #endif
