@@ -276,6 +276,15 @@ int attn_softmax_uniform(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t 
 #define ATTN_TASK_WORK 16384.0
 #define ATTN_QUERY_BLOCK 128
 
+static double chunk_budget = ATTN_CHUNK_BYTES;
+
+void attn_set_chunk_bytes(double bytes)
+{
+    chunk_budget = bytes > 0 ? bytes : ATTN_CHUNK_BYTES;
+}
+
+double attn_chunk_bytes(void) { return chunk_budget; }
+
 static double ball_bytes(mpfr_prec_t prec)
 {
     return (double)sizeof(arb_struct) + ball_heap_bytes(prec);
@@ -291,7 +300,7 @@ static double head_balls(const attn_source_t *src, long D, long N)
 
 long attn_chunk_heads(const attn_source_t *src, long D, long N, mpfr_prec_t prec)
 {
-    double k = floor(ATTN_CHUNK_BYTES / (head_balls(src, D, N) * ball_bytes(prec)));
+    double k = floor(chunk_budget / (head_balls(src, D, N) * ball_bytes(prec)));
     if (k < 1)
         k = 1;
     return k > (double)src->n_heads ? (src->n_heads > 0 ? src->n_heads : 1) : (long)k;

@@ -140,6 +140,12 @@ int attn_heads_apply(imat_t Y, const imat_t X, const attn_head_struct *heads, lo
 /* Head k of a source as a head of its own (initialised here; D the stream
  * width): for tests, norms and exports of single heads. */
 void attn_source_head(attn_head_t h, const attn_source_t *src, long k, long D, mpfr_prec_t prec);
+/* The working set one chunk of heads (or of mlp_apply's hidden units) is
+ * sized to, in bytes (default 96 MiB; 0 restores it).  Tests set it small
+ * to exercise many chunks: results differ only in rounding.  Set it before
+ * a run, never during one. */
+void attn_set_chunk_bytes(double bytes);
+double attn_chunk_bytes(void);
 /* The heads a chunk holds for this source, stream width, token count and
  * precision (the same rule attn_layer_sum uses). */
 long attn_chunk_heads(const attn_source_t *src, long D, long N, mpfr_prec_t prec);

@@ -53,15 +53,13 @@ void ival_relu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
     }
 }
 
-/* The hidden units of one chunk of mlp_apply stay within about this many bytes. */
-#define MLP_CHUNK_BYTES (96.0 * 1024 * 1024)
 /* Activations per task. */
 #define MLP_ACT_TASK 256
 
 long mlp_chunk_units(long n, long d, long l, mpfr_prec_t prec)
 {
     double per = ((double)d + 2.0 * (double)n) * ((double)sizeof(arb_struct) + ball_heap_bytes(prec));
-    double k = floor(MLP_CHUNK_BYTES / per);
+    double k = floor(attn_chunk_bytes() / per);
     return k < 1 ? 1 : k > (double)l ? (l > 0 ? l : 1) : (long)k;
 }
 

@@ -39,7 +39,7 @@ int par_online_cpus(void)
 void par_set_threads(int n)
 {
     pthread_mutex_lock(&par_lock);
-    par_want = n < 1 ? 1 : n;
+    par_want = n < 1 ? 0 : n;
     pthread_cond_broadcast(&par_work);
     pthread_mutex_unlock(&par_lock);
 }

@@ -10,7 +10,7 @@
 #ifndef ATTNCHECK_PAR_H
 #define ATTNCHECK_PAR_H
 
-/* Cores to use in all (>= 1; default: the online processors). */
+/* Cores to use in all (n <= 0: the online processors, the default). */
 void par_set_threads(int n);
 int par_threads(void);
 /* The online processors (at least 1). */
