@@ -311,15 +311,17 @@ double attn_layer_bytes(const attn_source_t *src, long n_src, long D, long N, mp
     double most = 0;
     for (long s = 0; s < n_src; s++) {
         long k = attn_chunk_heads(src + s, D, N, prec);
-        long r = src[s].full ? D : src[s].r;
-        /* the chunk, plus one weight matrix of shallow copies in a product */
-        double b = (double)k * head_balls(src + s, D, N) * ball_bytes(prec) +
-                   (double)k * (double)r * (double)(D > N ? D : N) * (double)sizeof(arb_struct);
+        long R = k * (src[s].full ? D : src[s].r);
+        /* the chunk, and the largest of its products' scratch */
+        double b = (double)k * head_balls(src + s, D, N) * ball_bytes(prec);
+        double m = imat_mul_bytes(N, D, R), o = imat_mul_bytes(N, R, D);
+        b += m > o ? m : o;
         most = b > most ? b : most;
     }
-    /* the output, and each task's softmax buffers */
+    /* the output, and each thread's softmax buffers */
+    long len = N > 0 ? N : 1;
     return most + (double)N * (double)D * ball_bytes(prec) +
-           64.0 * 3.0 * (double)N * ball_bytes(prec);
+           (double)par_threads() * 3.0 * (double)len * ball_bytes(prec);
 }
 
 static void chunk_init(attn_chunk_t *ch, const attn_source_t *src, long h0, long nh, long D)
@@ -374,6 +376,7 @@ typedef struct {
     attn_chunk_t *ch;
     const imat_struct *X;
     imat_struct *Q, *K, *V, *AV, *Y;
+    arb_struct *Vt;                  /* V transposed: shallow copies */
     mpfr_prec_t prec;
     long fill_heads;                 /* heads per fill task */
     long task_heads, query_block;    /* heads and queries per head task */
@@ -390,13 +393,24 @@ static void fill_task(void *arg, long t)
     J->src->fill(J->ch, h0, h1 < end ? h1 : end, J->src->ctx, J->prec);
 }
 
+/* Vt = V transposed (shallow), for a block of V's rows. */
+static void transpose_v_task(void *arg, long t)
+{
+    layer_job_t *J = arg;
+    long N = J->V->rows, R = J->V->cols;
+    long i0 = t * J->query_block, i1 = i0 + J->query_block < N ? i0 + J->query_block : N;
+    for (long i = i0; i < i1; i++)
+        for (long c = 0; c < R; c++)
+            J->Vt[c * N + i] = *imat_entry(J->V, i, c);
+}
+
 /* Logits, softmax and A V for a few heads and a block of queries. */
 static void heads_task(void *arg, long t)
 {
     layer_job_t *J = arg;
     const attn_chunk_t *ch = J->ch;
     const mask_t *M = J->src->M;
-    long N = J->X->rows, D = J->X->cols, r = ch->r, R = ch->n_heads * r;
+    long N = J->X->rows, r = ch->r;
     long g0 = (t / J->query_blocks) * J->task_heads, i0 = (t % J->query_blocks) * J->query_block;
     long g1 = g0 + J->task_heads < ch->n_heads ? g0 + J->task_heads : ch->n_heads;
     long i1 = i0 + J->query_block < N ? i0 + J->query_block : N;
@@ -431,19 +445,18 @@ static void heads_task(void *arg, long t)
             long first = kj ? kj[0] : 0;
             int run = !kj || kj[len - 1] - kj[0] == len - 1;
             for (long c = 0; c < r; c++) {
-                arb_srcptr col = imat_entry(J->V, 0, o + c);
+                arb_srcptr col = J->Vt + (o + c) * N; /* value channel o + c, contiguous */
                 if (run) {
-                    arb_dot(imat_entry(J->AV, i, o + c), NULL, 0, a, 1, col + first * R, R, len,
+                    arb_dot(imat_entry(J->AV, i, o + c), NULL, 0, a, 1, col + first, 1, len,
                             J->prec);
                 } else {
                     for (long u = 0; u < len; u++)
-                        vals[u] = col[kj[u] * R];
+                        vals[u] = col[kj[u]];
                     arb_dot(imat_entry(J->AV, i, o + c), NULL, 0, a, 1, vals, 1, len, J->prec);
                 }
             }
         }
     }
-    (void)D;
     free(vals);
     _arb_vec_clear(s, cap);
     _arb_vec_clear(a, cap);
@@ -463,6 +476,9 @@ static void full_output_task(void *arg, long t)
 }
 
 static long ceil_div(long a, long b) { return (a + b - 1) / b; }
+
+static void fill_from_heads(attn_chunk_t *ch, long h0, long h1, const void *ctx,
+                            mpfr_prec_t prec);
 
 /* Y += the heads of one source, chunk by chunk.  -1 on an empty mask row. */
 static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr_prec_t prec)
@@ -504,10 +520,27 @@ static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr
     attn_chunk_t ch;
     imat_t Q, K, V, AV;
     long have = 0; /* heads the buffers hold */
+    /* one head of the stream's width is its own chunk: read in place */
+    const attn_head_struct *own = src->fill == fill_from_heads && src->n_heads == 1 &&
+                                          ((const attn_head_struct *)src->ctx)->W_Q->rows == D
+                                      ? src->ctx
+                                      : NULL;
     for (long h0 = 0; h0 < src->n_heads; h0 += per_chunk) {
         long nh = src->n_heads - h0 < per_chunk ? src->n_heads - h0 : per_chunk;
         long R = nh * r;
-        if (nh != have) {
+        if (own) {
+            /* shallow views of the head's matrices, never cleared here */
+            ch = (attn_chunk_t){.h0 = 0, .n_heads = 1, .r = r, .D = D, .full = src->full,
+                                .tau = (arb_ptr)own->tau};
+            *ch.W_Q = *own->W_Q;
+            *ch.W_K = *own->W_K;
+            *ch.W_V = *own->W_V;
+            *ch.W_O = *own->W_O;
+            imat_init(Q, N, R);
+            imat_init(V, N, R);
+            imat_init(K, src->full ? 0 : N, src->full ? 0 : R);
+            imat_init(AV, N, R);
+        } else if (nh != have) {
             if (have)
                 layer_buffers_clear(&ch, Q, K, V, AV);
             chunk_init(&ch, src, h0, nh, D);
@@ -520,7 +553,8 @@ static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr
             chunk_reset(&ch, h0);
         }
         J.ch = &ch;
-        par_for(ceil_div(nh, J.fill_heads), fill_task, &J);
+        if (!own)
+            par_for(ceil_div(nh, J.fill_heads), fill_task, &J);
         /* one product each for Q, K, V over the chunk's heads */
         imat_mul(Q, X, ch.W_Q, prec);
         if (!src->full)
@@ -530,20 +564,29 @@ static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr
         J.K = K;
         J.V = V;
         J.AV = AV;
+        J.Vt = xmallocarray((size_t)(R > 0 ? R : 1) * (size_t)(N > 0 ? N : 1), sizeof *J.Vt);
+        par_for(J.query_blocks, transpose_v_task, &J);
         long tasks = ceil_div(nh, J.task_heads) * J.query_blocks;
         J.empty = xcalloc((size_t)tasks, 1);
         par_for(tasks, heads_task, &J);
         for (long t = 0; t < tasks; t++)
             status |= J.empty[t] ? -1 : 0;
         free(J.empty);
+        free(J.Vt);
         /* and one for the output */
         if (src->full)
             par_for(J.query_blocks, full_output_task, &J);
         else
             imat_addmul(Y, AV, ch.W_O, prec);
     }
-    if (have)
+    if (have) {
         layer_buffers_clear(&ch, Q, K, V, AV);
+    } else if (own) {
+        imat_clear(Q);
+        imat_clear(K);
+        imat_clear(V);
+        imat_clear(AV);
+    }
     if (ones)
         _arb_vec_clear(ones, per_chunk);
     return status;

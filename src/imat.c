@@ -90,7 +90,8 @@ void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec)
  * column or B's row is exactly zero are left out: a zero term adds nothing,
  * and a layer's stacked weights are mostly such rows.  When A and B are both
  * exact, Arb's block product (exact integer blocks, rounded once per block)
- * is much faster and is used instead.  The output is cut into panels fixed
+ * is much faster and is used instead, as it is for large inexact operands
+ * (Arb's rule).  The output is cut into panels fixed
  * by the shapes alone; the panels run on par_for's threads, so the result is
  * the same bits on any number of threads. */
 
@@ -159,6 +160,13 @@ static void mul_block_task(void *arg, long t)
     arb_mat_window_clear(Cw);
 }
 
+/* Above this size in every dimension the block product wins for inexact
+ * operands too (Arb's own rule in arb_mat_mul). */
+static long mul_block_cutoff(mpfr_prec_t prec)
+{
+    return prec <= 2 * FLINT_BITS ? 60 : prec <= 8 * FLINT_BITS ? 50 : 40;
+}
+
 static int mat_is_exact(const imat_t A)
 {
     for (long k = 0; k < A->rows * A->cols; k++)
@@ -183,7 +191,9 @@ static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_pre
     if (M == 0 || P == 0)
         return;
     mul_job_t J = {.C = C, .A = A, .B = B, .add = add, .prec = prec};
-    if (K > 0 && M >= 2 && P >= 2 && mat_is_exact(A) && mat_is_exact(B)) {
+    if (K > 0 && ((M >= 2 && P >= 2 && mat_is_exact(A) && mat_is_exact(B)) ||
+                  (M > mul_block_cutoff(prec) && K > mul_block_cutoff(prec) &&
+                   P > mul_block_cutoff(prec)))) {
         J.panel_cols = MUL_BLOCK_COLS;
         long panels = (P + J.panel_cols - 1) / J.panel_cols;
         if ((double)M * (double)K * (double)P < MUL_SERIAL_TERMS) {
@@ -228,6 +238,19 @@ static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_pre
         par_for(tasks, mul_dot_task, &J);
     free(J.At);
     free(kk);
+}
+
+double imat_mul_bytes(long M, long K, long P)
+{
+    double S = (double)sizeof(arb_struct), T = (double)par_threads();
+    /* dot products: A's kept columns, and a transposed panel of B per thread */
+    double dot = (double)M * (double)K * S + T * MUL_PANEL_COLS * (double)K * S;
+    /* block product: integer blocks of A, of a panel of B and of C per thread
+     * (small entries: a word each), and the exponent tables */
+    double cols = P < MUL_BLOCK_COLS ? (double)P : MUL_BLOCK_COLS;
+    double block = T * ((double)M * (double)K + (double)K * cols + (double)M * cols) *
+                   (2.0 * sizeof(long) + sizeof(short));
+    return dot > block ? dot : block;
 }
 
 void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)

@@ -25,6 +25,9 @@ void mlp_apply(imat_t Y, const imat_t X, const imat_t W_in, const imat_t W_out,
                ival_act_fn phi, const void *ctx, mpfr_prec_t prec);
 /* Hidden units per chunk of mlp_apply for n tokens of width d, l units. */
 long mlp_chunk_units(long n, long d, long l, mpfr_prec_t prec);
+/* Working memory of mlp_apply (n tokens, d -> l -> d_out), an estimate in
+ * bytes beyond X, W_in and W_out. */
+double mlp_apply_bytes(long n, long d, long l, long d_out, mpfr_prec_t prec);
 
 /* One block of a decoder-only transformer without LayerNorm:
  * X <- X + sum_h h(X) with mask M, then X <- X + phi(X W_in) W_out. */

@@ -142,8 +142,8 @@ static const struct {
     {64, {"unknown\ncommand", NULL}},
     /* 5: bounded work, refused before anything runs */
     {65, {"sweep", "neuron-head", "--set", "@SEEDS", "--set", "@AS", OUT, NULL}},
-    {65, {"sweep", "mlp-layer", "--set", "shape=1024x1024x1024", "--set", "prec=4096", OUT, NULL}},
-    {65, {"export", "mlp-layer", "--seed", "1", "--set", "shape=1024x1024x1024", "--set",
+    {65, {"sweep", "mlp-layer", "--set", "shape=4096x4096x4096", "--set", "prec=4096", OUT, NULL}},
+    {65, {"export", "mlp-layer", "--seed", "1", "--set", "shape=4096x4096x4096", "--set",
           "prec=4096", NULL}},
     {65, {"verify", "--full", "--max-rows", "100", OUT, NULL}},
     {65, {"verify", "neuron-head", "--max-memory", "1M", OUT, NULL}},
@@ -206,7 +206,7 @@ START_TEST(test_messages)
     const char *a1[] = {"sweep", "neuron-head", "--set", "seed=-1", "--no-write", NULL};
     ck_assert_int_eq(run(a1), 64);
     ck_assert_ptr_nonnull(strstr(err, "seed '-1' is not an integer in [0, 18446744073709551615]"));
-    const char *a2[] = {"sweep", "mlp-layer", "--set", "shape=1024x1024x1024", "--set", "prec=4096",
+    const char *a2[] = {"sweep", "mlp-layer", "--set", "shape=4096x4096x4096", "--set", "prec=4096",
                         "--no-write", NULL};
     ck_assert_int_eq(run(a2), 65);
     ck_assert_ptr_nonnull(strstr(err, "estimated peak memory"));

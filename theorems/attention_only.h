@@ -18,6 +18,13 @@ void tf_model_clear(tf_model_t *m);
 /* The row's shape (d x l x n), heads, d_head and blocks; -1 with a note when
  * absent or malformed. */
 int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw);
+/* The row's sizes as read by tf_get_shape, without a row; -1 when absent
+ * or malformed. */
+int tf_params_sizes(long *dims, long *H, long *r, long *L, const params_t *p);
+/* attention-only's estimate_bytes: the model's weights, the masks, the
+ * streams, and the largest working set of its layers (the original blocks,
+ * and the converted stack's stacked layers). */
+double tf_estimate_bytes(const params_t *p, mpfr_prec_t prec);
 /* The claim's instance for a seed: tokens X (n x d, initialised here) and a
  * random model; the same for attention-only and its encoded variant. */
 void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r, long L,
@@ -35,11 +42,12 @@ void tf_model_apply(imat_t X, const tf_model_t *m, const arb_t a, mpfr_prec_t pr
 typedef struct {
     attn_source_t src;
     thm_neurons_t neurons;  /* even layers: src's ctx */
-    mask_t mask;
+    const mask_t *mask;     /* one of the stack's two masks */
 } attn_only_layer_t;
 typedef struct {
     long n_layers;
     attn_only_layer_t *layers;
+    mask_t odd_mask, even_mask; /* every odd (even) layer has the same mask */
 } attn_only_t;
 
 enum { TF_MUT_NONE = 0, TF_MUT_BIAS_VISIBLE = 1, TF_MUT_MLP_CAUSAL = 2 };

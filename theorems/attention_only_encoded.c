@@ -191,7 +191,7 @@ static int run(row_t *r)
         _arb_vec_clear(hn.q, nh);
         _arb_vec_clear(hn.o, nh);
         total_heads += nh;
-        encoded_heads_t enc = {.masked = &lay->src, .mask = &lenc->mask, .omega = om_used,
+        encoded_heads_t enc = {.masked = &lay->src, .mask = lenc->mask, .omega = om_used,
                                .D = D, .N = N};
         attn_source_t esrc = {.n_heads = nh, .full = 1, .fill = encoded_fill, .ctx = &enc};
         attn_layer_sum(Xe, Xe, &esrc, 1, 1, prec);
@@ -241,6 +241,23 @@ static mpfr_prec_t start_prec(const params_t *p)
     return (mpfr_prec_t)(bits < 8192 ? bits : 8192);
 }
 
+/* tf_estimate_bytes, the twice-built stack, the encoded stream, and the
+ * encoded layers' working set: a chunk of full-form heads of width
+ * D + N, and per thread one head's W_QK, W_OV and their norms' products. */
+static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long dims[3], H, r, L;
+    if (tf_params_sizes(dims, &H, &r, &L, p) != 0)
+        return 0;
+    long D = dims[0] + 1, N = dims[2] + 1, most = H > dims[1] ? H : dims[1];
+    double B = thm_ball_bytes(prec), W = (double)D + (double)N;
+    attn_source_t enc = {.n_heads = most, .full = 1};
+    double per_thread = (double)par_threads() * 8 * (double)D * (double)D * B;
+    return tf_estimate_bytes(p, prec) + (double)N * W * B + 2.0 * (double)most * B +
+           attn_layer_bytes(&enc, 1, D + N, N, prec) + per_thread +
+           (double)(N * (N + 1) / 2 + 8 * N) * sizeof(long);
+}
+
 static int fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)
 {
     static const char *const keys[] = {"shape", "heads", "d_head", "blocks", "a", "seed", NULL};
@@ -284,5 +301,5 @@ const claim_t claim_attention_only_encoded = {
     .run = run,
     .start_prec = start_prec,
     .fit = fit,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = estimate_bytes,
 };

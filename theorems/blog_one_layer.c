@@ -160,5 +160,5 @@ const claim_t claim_blog_one_layer = {
     .start_prec = omega_blog_start_prec,
     .fit = omega_blog_fit,
     .summary_md = omega_blog_summary,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = omega_blog_one_bytes,
 };

@@ -280,5 +280,5 @@ const claim_t claim_gelu_approx = {
                .title = "certified sup |T - SiLU_a| against a; marked: a* and 1.702"}},
     .run = run,
     .summary_md = summary_md,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = au_estimate_bytes,
 };

@@ -123,6 +123,25 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     return 0;
 }
 
+/* X, U, V, V^T, U V^T, W, the outputs and the stream, and the layer of
+ * ceil(k / r) heads of width D (all balls counted at prec). */
+static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long v[2], k, rh;
+    const char *shape = params_get(p, "shape"), *target = params_get(p, "target");
+    if (!shape || thm_parse_dims(v, 2, shape) != 2 || params_get_long(&k, p, "rank") != 0 ||
+        params_get_long(&rh, p, "d_head") != 0 || v[0] > THM_SIZE_MAX || v[1] > THM_SIZE_MAX ||
+        k < 1 || k > v[0] || rh < 1 || rh > THM_SIZE_MAX)
+        return 0; /* the row refuses it */
+    int fresh = target && strcmp(target, "fresh") == 0;
+    long d = v[0], n = v[1], l = fresh ? d + 1 : d, D = fresh ? d + l : d;
+    double B = thm_ball_bytes(prec), dd = (double)d, dl = (double)l, dk = (double)k;
+    double mats = (double)n * dd + dd * dk + 2 * dl * dk + 2 * dd * dl;
+    double streams = (double)n * dl + 4 * (double)n * (double)D;
+    attn_source_t src = {.n_heads = (k + rh - 1) / rh, .r = rh};
+    return THM_EST_BASE_BYTES + (mats + streams) * B + attn_layer_bytes(&src, 1, D, n, prec);
+}
+
 static int run(row_t *r) { return thm_exact_run(r, build); }
 
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
@@ -159,5 +178,5 @@ const claim_t claim_linear_head = {
                .title = "bits of slack used against p (max over the rest)"}},
     .run = run,
     .export_instance = export_instance,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = estimate_bytes,
 };

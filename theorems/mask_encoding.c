@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "omega_util.h"
+#include "par.h"
 #include "xalloc.h"
 
 enum { MUT_NONE, MUT_NO_FACTOR2, MUT_B_NOT_2B };
@@ -430,6 +431,25 @@ static mpfr_prec_t start_prec(const params_t *p)
     return (mpfr_prec_t)(bits < 8192 ? bits : 8192);
 }
 
+/* Two instances (the search keeps its best), the masked head and its
+ * encoded twin of width W = D + N (full form), the streams and products of
+ * one head application on W, and the masks. */
+static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long N, d = 3;
+    if (params_get_long(&N, p, "N") != 0 || N < 2 || N > THM_SIZE_MAX ||
+        (params_get(p, "d") && (params_get_long(&d, p, "d") != 0 || d < 1 || d > THM_SIZE_MAX)))
+        return 0; /* the row refuses it */
+    double B = thm_ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double n = (double)N, D = (double)d + 1, W = D + n;
+    double inst = 2 * (n * D + 2 * D * D) * B + 2 * (n * n + 2 * n) * sizeof(long);
+    double heads = 2 * D * D * B + 2 * W * W * B;
+    /* X', Y, Y', and in the application Q, V, A V, its output and V transposed */
+    double streams = n * D * B + 2 * n * W * B + 4 * n * W * B + n * W * S;
+    return THM_EST_BASE_BYTES + inst + heads + streams + imat_mul_bytes(N, d + 1 + N, d + 1 + N) +
+           (double)par_threads() * 3 * n * B;
+}
+
 static int fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)
 {
     /* the search rows are different instances per seed: one point each */
@@ -673,5 +693,5 @@ const claim_t claim_mask_encoding = {
     .start_prec = start_prec,
     .fit = fit,
     .summary_md = summary_md,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = estimate_bytes,
 };

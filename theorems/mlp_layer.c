@@ -109,5 +109,5 @@ const claim_t claim_mlp_layer = {
                .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = thm_mlp_layer_bytes,
 };

@@ -47,6 +47,13 @@ mpfr_prec_t omega_blog_start_prec(const params_t *p);
 int omega_blog_params(row_t *r, arb_t omega, long *d, long *l, long *n);
 /* Fits of ln hi(E) against omega for the blog claims (expected -2), over
  * omega >= 5, all resolved points. */
+/* The blog constructions' estimate_bytes: the instance, the stream of
+ * width w = d + n + 1 (one layer) or d + l + n + 1 (three layers), the
+ * reference and the bound's matrices, and the larger of the MLP's and the
+ * stacked layers' working sets (l full-form heads; the three-layer
+ * construction also holds one linear head of its own). */
+double omega_blog_one_bytes(const params_t *p, mpfr_prec_t prec);
+double omega_blog_three_bytes(const params_t *p, mpfr_prec_t prec);
 int omega_blog_fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows);
 /* Summary for the blog claims: E at the largest omega and the fitted rate. */
 char *omega_blog_summary(const row_t *rows, long n_rows);

@@ -227,4 +227,5 @@ const claim_t claim_relu_limit = {
                .title = "MLP rows: hi(E) against a, per family (max over seeds)"}},
     .run = run,
     .fit = fit,
+    .estimate_bytes = au_estimate_bytes,
 };

@@ -7,7 +7,6 @@
 /* thm_estimate_bytes's constants (see its comment) */
 #define THM_EST_PAIR_COPIES 4.0
 #define THM_EST_PATTERN_COPIES 4.0
-#define THM_EST_BASE_BYTES (1024.0 * 1024.0)
 
 void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt)
 {
@@ -47,6 +46,29 @@ double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec)
                                        4.0 * (double)heads * (double)(d_head + 1) * largest) +
                      THM_EST_PATTERN_COPIES * largest * largest;
     return THM_EST_BASE_BYTES + entries * ((double)sizeof(arb_struct) + ball_heap_bytes(prec));
+}
+
+double thm_ball_bytes(mpfr_prec_t prec)
+{
+    return (double)sizeof(arb_struct) + ball_heap_bytes(prec);
+}
+
+double thm_mlp_layer_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long v[3];
+    const char *shape = params_get(p, "shape");
+    if (!shape || thm_parse_dims(v, 3, shape) != 3 || v[0] > THM_SIZE_MAX ||
+        v[1] > THM_SIZE_MAX || v[2] > THM_SIZE_MAX)
+        return 0; /* the row refuses such a shape */
+    long d = v[0], l = v[1], n = v[2];
+    double B = thm_ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double dd = (double)d, dl = (double)l, dn = (double)n, N = dn + 1, D = dd + 1;
+    double inst = (dn * dd + 2 * dd * dl) * S;
+    double streams = dn * dd * B + 3 * N * D * B;
+    attn_source_t src = {.n_heads = l, .r = 1};
+    double mlp = mlp_apply_bytes(n, d, l, d, prec);
+    double layer = attn_layer_bytes(&src, 1, d + 1, n + 1, prec);
+    return THM_EST_BASE_BYTES + inst + streams + (mlp > layer ? mlp : layer);
 }
 
 void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in)

@@ -40,6 +40,17 @@ int thm_get_size(long *v, row_t *r, const char *name, long lo);
  * claim refuses them when the row runs). */
 double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec);
 
+/* The fixed part of every row's estimate (small tables and temporaries). */
+#define THM_EST_BASE_BYTES (1024.0 * 1024.0)
+/* Bytes of a ball at prec (struct and heap), and of a ball holding a weight
+ * of a few bits (no heap at any precision). */
+double thm_ball_bytes(mpfr_prec_t prec);
+#define THM_EXACT_BALL_BYTES ((double)sizeof(arb_struct))
+/* mlp-layer's estimate_bytes: the instance (X, W_in, W_out), the streams
+ * (Y, the reference, X^, the construction), and the larger of the MLP's and
+ * the stacked layer's working sets, as the code sizes its chunks. */
+double thm_mlp_layer_bytes(const params_t *p, mpfr_prec_t prec);
+
 /* The exact-claim epilogue: E and the largest |difference| between ref and
  * con over rows [row0, row0+rows) and all columns, and S from ref (the
  * reports add kappa, the tolerance S 2^(kappa-p) and the slack used). */
