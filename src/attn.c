@@ -314,7 +314,7 @@ double attn_layer_bytes(const attn_source_t *src, long n_src, long D, long N, mp
         long R = k * (src[s].full ? D : src[s].r);
         /* the chunk, and the largest of its products' scratch */
         double b = (double)k * head_balls(src + s, D, N) * ball_bytes(prec);
-        double m = imat_mul_bytes(N, D, R), o = imat_mul_bytes(N, R, D);
+        double m = imat_mul_bytes(N, D, R, prec), o = imat_mul_bytes(N, R, D, prec);
         b += m > o ? m : o;
         most = b > most ? b : most;
     }

@@ -1,5 +1,6 @@
 /* Ball matrices over Arb (imat.h).  Every operation is Arb's, so every entry
  * of a result encloses the exact result for all points of the inputs. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
@@ -95,11 +96,12 @@ void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec)
  * by the shapes alone; the panels run on par_for's threads, so the result is
  * the same bits on any number of threads. */
 
-/* Panel sizes of the dot-product path (rows x columns of C), and the
- * columns of one block-product panel. */
+/* Panel sizes of the dot-product path (rows x columns of C), and the side
+ * of a block-product panel (its integer blocks, with one residue matrix per
+ * prime of a multimodular product, stay a few tens of megabytes). */
 #define MUL_PANEL_ROWS 32
 #define MUL_PANEL_COLS 64
-#define MUL_BLOCK_COLS 512
+#define MUL_BLOCK_SIDE 256
 /* Below this many terms a product runs as one task. */
 #define MUL_SERIAL_TERMS 65536.0
 
@@ -111,7 +113,7 @@ typedef struct {
     long nk;              /* inner indices kept */
     const long *kk;       /* their positions (NULL: all, in order) */
     arb_struct *At;       /* M x nk shallow copies of A's kept columns (NULL: A itself) */
-    long row_panels, col_panels, panel_cols;
+    long row_panels, col_panels, panel_rows, panel_cols;
 } mul_job_t;
 
 /* One panel of C: B's kept rows for the panel's columns are copied
@@ -144,18 +146,22 @@ static void mul_block_task(void *arg, long t)
 {
     mul_job_t *J = arg;
     long M = J->A->rows, K = J->A->cols, P = J->B->cols;
-    long j0 = t * J->panel_cols, j1 = j0 + J->panel_cols < P ? j0 + J->panel_cols : P;
-    arb_mat_t Bw, Cw, T;
+    long i0 = (t / J->col_panels) * J->panel_rows, j0 = (t % J->col_panels) * J->panel_cols;
+    long i1 = i0 + J->panel_rows < M ? i0 + J->panel_rows : M;
+    long j1 = j0 + J->panel_cols < P ? j0 + J->panel_cols : P;
+    arb_mat_t Aw, Bw, Cw, T;
+    arb_mat_window_init(Aw, J->A->m, i0, 0, i1, K);
     arb_mat_window_init(Bw, J->B->m, 0, j0, K, j1);
-    arb_mat_window_init(Cw, J->C->m, 0, j0, M, j1);
+    arb_mat_window_init(Cw, J->C->m, i0, j0, i1, j1);
     if (J->add) {
-        arb_mat_init(T, M, j1 - j0);
-        arb_mat_mul_block(T, J->A->m, Bw, J->prec);
+        arb_mat_init(T, i1 - i0, j1 - j0);
+        arb_mat_mul_block(T, Aw, Bw, J->prec);
         arb_mat_add(Cw, Cw, T, J->prec);
         arb_mat_clear(T);
     } else {
-        arb_mat_mul_block(Cw, J->A->m, Bw, J->prec);
+        arb_mat_mul_block(Cw, Aw, Bw, J->prec);
     }
+    arb_mat_window_clear(Aw);
     arb_mat_window_clear(Bw);
     arb_mat_window_clear(Cw);
 }
@@ -194,13 +200,15 @@ static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_pre
     if (K > 0 && ((M >= 2 && P >= 2 && mat_is_exact(A) && mat_is_exact(B)) ||
                   (M > mul_block_cutoff(prec) && K > mul_block_cutoff(prec) &&
                    P > mul_block_cutoff(prec)))) {
-        J.panel_cols = MUL_BLOCK_COLS;
-        long panels = (P + J.panel_cols - 1) / J.panel_cols;
+        J.panel_rows = MUL_BLOCK_SIDE;
+        J.panel_cols = MUL_BLOCK_SIDE;
         if ((double)M * (double)K * (double)P < MUL_SERIAL_TERMS) {
+            J.panel_rows = M;
             J.panel_cols = P;
-            panels = 1;
         }
-        par_for(panels, mul_block_task, &J);
+        J.row_panels = (M + J.panel_rows - 1) / J.panel_rows;
+        J.col_panels = (P + J.panel_cols - 1) / J.panel_cols;
+        par_for(J.row_panels * J.col_panels, mul_block_task, &J);
         return;
     }
     /* the inner indices that can contribute */
@@ -240,16 +248,21 @@ static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_pre
     free(kk);
 }
 
-double imat_mul_bytes(long M, long K, long P)
+double imat_mul_bytes(long M, long K, long P, mpfr_prec_t prec)
 {
     double S = (double)sizeof(arb_struct), T = (double)par_threads();
     /* dot products: A's kept columns, and a transposed panel of B per thread */
     double dot = (double)M * (double)K * S + T * MUL_PANEL_COLS * (double)K * S;
-    /* block product: integer blocks of A, of a panel of B and of C per thread
-     * (small entries: a word each), and the exponent tables */
-    double cols = P < MUL_BLOCK_COLS ? (double)P : MUL_BLOCK_COLS;
-    double block = T * ((double)M * (double)K + (double)K * cols + (double)M * cols) *
-                   (2.0 * sizeof(long) + sizeof(short));
+    /* block product, per thread: integer blocks of A, B and C for a panel
+     * (entries of up to 1.25 prec + 192 bits, and 2 + log2 K more in C), and
+     * the multimodular product's residues (a word per entry and prime) */
+    double m = M < MUL_BLOCK_SIDE ? (double)M : MUL_BLOCK_SIDE;
+    double p = P < MUL_BLOCK_SIDE ? (double)P : MUL_BLOCK_SIDE, k = (double)K;
+    double bits = 1.25 * (double)prec + 192, words = bits / 64 + 3;
+    double primes = (2 * bits + log2(k + 1) + 2) / 59 + 1;
+    double ints = m * k + k * p + m * p;
+    double block = T * (ints * (8 * words + 16) + ints * 8 * primes +
+                        (double)M * (double)K * (2.0 * sizeof(long) + sizeof(short)));
     return dot > block ? dot : block;
 }
 

@@ -35,9 +35,9 @@ void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec);
  * the same result bits on any number of them.  C may alias A or B. */
 void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
 void imat_addmul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
-/* Scratch memory of one M x K times K x P product (beyond A, B and C), in
- * bytes: an estimate for memory limits, for par_threads() threads. */
-double imat_mul_bytes(long M, long K, long P);
+/* Scratch memory of one M x K times K x P product at prec (beyond A, B and
+ * C), in bytes: an estimate for memory limits, for par_threads() threads. */
+double imat_mul_bytes(long M, long K, long P, mpfr_prec_t prec);
 /* W = rows [r0, r1) of A, a view (no copy; A must outlive it and keep its
  * shape); clear with imat_window_clear, never imat_clear. */
 void imat_rows_window_init(imat_t W, const imat_t A, long r0, long r1);

@@ -67,7 +67,7 @@ double mlp_apply_bytes(long n, long d, long l, long d_out, mpfr_prec_t prec)
 {
     double B = (double)sizeof(arb_struct) + ball_heap_bytes(prec);
     long c = mlp_chunk_units(n, d, l, prec);
-    double m = imat_mul_bytes(n, d, c), o = imat_mul_bytes(n, c, d_out);
+    double m = imat_mul_bytes(n, d, c, prec), o = imat_mul_bytes(n, c, d_out, prec);
     /* a chunk of W_in's columns, its hidden units, the output, a product's scratch */
     return (c < l ? (double)d * (double)c * B : 0) + (double)n * (double)c * B +
            (double)n * (double)d_out * B + (m > o ? m : o);

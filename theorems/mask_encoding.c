@@ -446,7 +446,7 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
     double heads = 2 * D * D * B + 2 * W * W * B;
     /* X', Y, Y', and in the application Q, V, A V, its output and V transposed */
     double streams = n * D * B + 2 * n * W * B + 4 * n * W * B + n * W * S;
-    return THM_EST_BASE_BYTES + inst + heads + streams + imat_mul_bytes(N, d + 1 + N, d + 1 + N) +
+    return THM_EST_BASE_BYTES + inst + heads + streams + imat_mul_bytes(N, d + 1 + N, d + 1 + N, prec) +
            (double)par_threads() * 3 * n * B;
 }
 
