@@ -159,6 +159,11 @@ START_TEST(test_mul_paths)
     long n = 2 + (long)gmp_urandomm_ui(st, 40), k = 1 + (long)gmp_urandomm_ui(st, 90),
          m = 2 + (long)gmp_urandomm_ui(st, 90);
     int exact = _i % 2, add = (_i / 2) % 2;
+    if (_i % 8 >= 6) { /* above the block cutoff in every dimension, several panels */
+        n = 61 + (long)gmp_urandomm_ui(st, 20);
+        k = 61 + (long)gmp_urandomm_ui(st, 20);
+        m = 257 + (long)gmp_urandomm_ui(st, 40);
+    }
     imat_t A, B, C0, C[3];
     imat_init(A, n, k);
     imat_init(B, k, m);
@@ -319,7 +324,7 @@ Suite *suite_imat(void)
     tcase_add_test(tc, test_dyadic_same_at_every_precision);
     tcase_add_loop_test(tc, test_row_norm_contains_oracle, 0, test_quick() ? 5 : 40);
     tcase_add_loop_test(tc, test_large_mul_contains_oracle, 0, test_quick() ? 1 : 4);
-    tcase_add_loop_test(tc, test_mul_paths, 0, test_quick() ? 4 : 24);
+    tcase_add_loop_test(tc, test_mul_paths, 0, test_quick() ? 8 : 24);
     tcase_add_loop_test(tc, test_norm2_bounds, 0, 20);
     tcase_add_test(tc, test_norm2_of_diagonal_is_exact_max);
     tcase_add_test(tc, test_exact_decimal);
