@@ -457,13 +457,56 @@ int imat_is_exact(const imat_t A)
     return 1;
 }
 
+static void mag_set_arf_up(mag_t rad, const arf_t r);
+
+/* 1 when the lower end of x is exactly 0 (midpoint = radius, as ival_abs
+ * makes them). */
+static int lower_end_zero(const arb_t x)
+{
+    arf_t r;
+    arf_init_set_mag_shallow(r, arb_radref(x));
+    return arf_equal(arb_midref(x), r);
+}
+
+/* 1 when both ends of y are certainly at or above those of x: then y itself
+ * is the max of x and y.  The ends are rounded the safe way to 64 bits: a
+ * tie too close to call says 0, and the caller takes Arb's max. */
+static int ball_dominates(const arb_t y, const arb_t x)
+{
+    slong p = 64;
+    arf_t a, b, rx, ry;
+    arf_init(a);
+    arf_init(b);
+    arf_init_set_mag_shallow(rx, arb_radref(x));
+    arf_init_set_mag_shallow(ry, arb_radref(y));
+    arf_add(a, arb_midref(x), rx, p, ARF_RND_CEIL);
+    arf_add(b, arb_midref(y), ry, p, ARF_RND_FLOOR);
+    int up = arf_cmp(a, b) <= 0, low = 0;
+    if (up) {
+        arf_sub(a, arb_midref(x), rx, p, ARF_RND_CEIL);
+        arf_sub(b, arb_midref(y), ry, p, ARF_RND_FLOOR);
+        low = arf_cmp(a, b) <= 0;
+    }
+    arf_clear(a);
+    arf_clear(b);
+    return up && low;
+}
+
 void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec)
 {
     if (!arb_is_finite(x) || !arb_is_finite(y)) {
         arb_indeterminate(r); /* a NaN or an unbounded operand must not vanish */
         return;
     }
-    arb_max(r, x, y, prec);
+    /* most maxima of a sweep keep one operand as it is: no rounding then */
+    if (lower_end_zero(x) && lower_end_zero(y)) /* [0, 2m]: the larger m */
+        arb_set(r, arf_cmp(arb_midref(x), arb_midref(y)) >= 0 ? x : y);
+    else if (ball_dominates(y, x))
+        arb_set(r, y);
+    else if (ball_dominates(x, y))
+        arb_set(r, x);
+    else
+        arb_max(r, x, y, prec);
 }
 
 /* Bits that hold a ball's ends exactly in all but extreme cases (the ends
@@ -512,15 +555,17 @@ int ival_gt(const arb_t x, const arb_t y)
 
 void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec)
 {
+    (void)prec;
     if (arb_is_finite(x) && arb_contains_zero(x) && !arb_is_zero(x)) {
-        arf_t lo, hi;
-        arf_init(lo);
-        arf_init(hi);
-        arb_get_abs_ubound_arf(hi, x, prec);
-        arb_set_interval_arf(r, lo, hi, prec); /* [0, hi|x|] */
-        arb_nonnegative_part(r, r);
-        arf_clear(lo);
-        arf_clear(hi);
+        /* [0, h] with h >= max |x| rounded up to a radius's bits: midpoint h/2
+         * and radius h/2 are then both exact, and the lower end is exactly 0 */
+        arf_t h;
+        arf_init(h);
+        arb_get_abs_ubound_arf(h, x, MAG_BITS);
+        arf_mul_2exp_si(h, h, -1);
+        mag_set_arf_up(arb_radref(r), h);
+        arf_swap(arb_midref(r), h);
+        arf_clear(h);
     } else {
         arb_abs(r, x); /* exact */
     }

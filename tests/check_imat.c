@@ -243,6 +243,86 @@ START_TEST(test_mul_paths)
 }
 END_TEST
 
+/* A random ball: midpoint k / 2^8 and radius j / 2^10 (j may be 0). */
+static void random_ball(arb_t x, gmp_randstate_t st)
+{
+    arb_set_si(x, (long)gmp_urandomm_ui(st, 2001) - 1000);
+    arb_mul_2exp_si(x, x, -8);
+    mag_set_ui_2exp_si(arb_radref(x), gmp_urandomm_ui(st, 4) ? gmp_urandomm_ui(st, 2000) : 0, -10);
+}
+
+/* ival_max and ival_abs: every max (|.|) of points of the operands lies in
+ * the result, ival_abs's lower end is exactly 0 when the ball straddles 0,
+ * and ival_max is no wider than Arb's arb_max. */
+START_TEST(test_max_abs_enclose)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 600 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    arb_t x, y, r, m, a, b;
+    arb_init(x);
+    arb_init(y);
+    arb_init(r);
+    arb_init(m);
+    arb_init(a);
+    arb_init(b);
+    for (int t = 0; t < 200; t++) {
+        random_ball(x, st);
+        random_ball(y, st);
+        if (t % 3 == 0)
+            ival_abs(x, x, 64);
+        if (t % 3 == 1) {
+            ival_abs(x, x, 64);
+            ival_abs(y, y, 64);
+        }
+        ival_max(r, x, y, 64);
+        arb_max(m, x, y, 64);
+        ck_assert_msg(arb_contains(m, r), "ival_max is wider than arb_max (seed %lu)", seed);
+        for (int u = 0; u < 9; u++) { /* ends and middles of both balls */
+            arf_t p, q;
+            arf_init(p);
+            arf_init(q);
+            if (u / 3 == 0)
+                arb_get_lbound_arf(p, x, 128);
+            else if (u / 3 == 1)
+                arf_set(p, arb_midref(x));
+            else
+                arb_get_ubound_arf(p, x, 128);
+            if (u % 3 == 0)
+                arb_get_lbound_arf(q, y, 128);
+            else if (u % 3 == 1)
+                arf_set(q, arb_midref(y));
+            else
+                arb_get_ubound_arf(q, y, 128);
+            ck_assert(arb_contains_arf(r, arf_cmp(p, q) >= 0 ? p : q));
+            arb_set_arf(a, p);
+            arb_abs(a, a);
+            ival_abs(b, x, 64);
+            ck_assert_msg(arb_contains(b, a), "|x| misses a point (seed %lu)", seed);
+            arf_clear(p);
+            arf_clear(q);
+        }
+        ival_abs(b, x, 64);
+        if (arb_contains_zero(x)) {
+            ck_assert(arb_is_nonnegative(b) && arb_contains_zero(b));
+            arb_get_abs_ubound_arf(arb_midref(a), x, 128);
+            mag_zero(arb_radref(a));
+            arb_mul_2exp_si(m, a, -27); /* at most 2^-28 wider at the top */
+            arb_add(a, a, m, 128);
+            ck_assert(arb_le(b, a));
+        }
+    }
+    arb_clear(x);
+    arb_clear(y);
+    arb_clear(r);
+    arb_clear(m);
+    arb_clear(a);
+    arb_clear(b);
+    gmp_randclear(st);
+}
+END_TEST
+
 START_TEST(test_norm2_bounds)
 {
     gmp_randstate_t st;
@@ -325,6 +405,7 @@ Suite *suite_imat(void)
     tcase_add_loop_test(tc, test_row_norm_contains_oracle, 0, test_quick() ? 5 : 40);
     tcase_add_loop_test(tc, test_large_mul_contains_oracle, 0, test_quick() ? 1 : 4);
     tcase_add_loop_test(tc, test_mul_paths, 0, test_quick() ? 8 : 24);
+    tcase_add_loop_test(tc, test_max_abs_enclose, 0, 10);
     tcase_add_loop_test(tc, test_norm2_bounds, 0, 20);
     tcase_add_test(tc, test_norm2_of_diagonal_is_exact_max);
     tcase_add_test(tc, test_exact_decimal);

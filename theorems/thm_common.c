@@ -8,10 +8,47 @@
 #define THM_EST_PAIR_COPIES 4.0
 #define THM_EST_PATTERN_COPIES 4.0
 
+/* Seeding GMP's Mersenne twister costs more than drawing a small instance
+ * (hundreds of microseconds), and a sweep draws the same seed at every
+ * precision and parameter: each thread keeps the states of its last few
+ * seeds, freed by the thread's flint_cleanup (FLINT keeps its cleanup
+ * functions per thread). */
+#define THM_SEED_CACHE 16
+static _Thread_local struct {
+    unsigned long key[THM_SEED_CACHE];
+    gmp_randstate_t state[THM_SEED_CACHE];
+    int used, next, registered;
+} seed_cache;
+
+static void seed_cache_clear(void)
+{
+    for (int k = 0; k < seed_cache.used; k++)
+        gmp_randclear(seed_cache.state[k]);
+    seed_cache.used = seed_cache.next = seed_cache.registered = 0;
+}
+
 void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt)
 {
+    unsigned long key = seed * 1000003UL + salt;
+    for (int k = 0; k < seed_cache.used; k++)
+        if (seed_cache.key[k] == key) {
+            gmp_randinit_set(st, seed_cache.state[k]); /* the same state: the same draws */
+            return;
+        }
     gmp_randinit_default(st);
-    gmp_randseed_ui(st, seed * 1000003UL + salt);
+    gmp_randseed_ui(st, key);
+    if (!seed_cache.registered) {
+        flint_register_cleanup_function(seed_cache_clear);
+        seed_cache.registered = 1;
+    }
+    int k = seed_cache.next;
+    if (k < seed_cache.used)
+        gmp_randclear(seed_cache.state[k]);
+    else
+        seed_cache.used++;
+    gmp_randinit_set(seed_cache.state[k], st);
+    seed_cache.key[k] = key;
+    seed_cache.next = (k + 1) % THM_SEED_CACHE;
 }
 
 double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec)
