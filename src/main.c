@@ -508,6 +508,8 @@ static int cmd_merge(int argc, char **argv)
                       "--plot-timeout (the run's options are in the shards)");
     if (rc == 0 && c.n_dirs == 0)
         rc = cli_fail(EXIT_USAGE, "merge needs the shards' directories (see merge --help)");
+    if (rc == 0 && c.format_text && report_parse_formats(&c.formats, c.format_text) != 0)
+        rc = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg", c.format_text);
     shard_set_t *set = NULL;
     shard_run_t shards;
     if (rc == 0) {
