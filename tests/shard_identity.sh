@@ -5,17 +5,20 @@
 # (listed in reverse order), and compares the exit codes, the summaries
 # printed, the list of files and every file byte for byte: md, csv, json,
 # svg and the gnuplot scripts (run.log holds timings and is left aside).
-# Silent when every case passes; one line per difference otherwise.
+# The SLURM array job of scripts/shards.sbatch runs as its tasks would, and
+# the README shows that script as it is.  Silent when every case passes; one
+# line per difference otherwise.
 # usage: tests/shard_identity.sh ATTNCHECK_BIN TMPDIR [quick]
 set -u
-bin=$1
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 tmp=$2
 quick=${3:-}
+repo=$(cd "$(dirname "$0")/.." && pwd)
 failed=0
 
 say() { echo "shard_identity: $*" >&2; failed=1; }
 
-# run_case NAME N RUNNER ARGS...   (RUNNER: xargs or parallel)
+# run_case NAME N RUNNER ARGS...   (RUNNER: xargs, parallel or slurm)
 run_case() {
     local name=$1 n=$2 runner=$3
     shift 3
@@ -30,20 +33,25 @@ run_case() {
     # each shard exits with its rows' verdict code, which xargs and parallel
     # fold into theirs: what counts is that each wrote its partial results
     if [ "$runner" = parallel ]; then
-        seq 0 $((n - 1)) | parallel -q -j 2 "$bin" "$@" --shard "{}/$n" --out "$dir/shard.{}" \
+        seq 0 $((n - 1)) | parallel -q -j 2 "$bin" "$@" --shard "{}/$n" --out "$dir/shards/{}" \
             >/dev/null 2>"$dir/shards.err"
+    elif [ "$runner" = slurm ]; then
+        # the array's tasks, two at a time, each in the job's directory
+        (cd "$dir" && seq 0 $((n - 1)) | xargs -P 2 -I{} env SLURM_ARRAY_TASK_ID={} \
+            SLURM_ARRAY_TASK_MAX=$((n - 1)) SLURM_CPUS_PER_TASK=1 ATTNCHECK="$bin" \
+            bash "$repo/scripts/shards.sbatch" "$@" >/dev/null 2>"$dir/shards.err")
     else
-        seq 0 $((n - 1)) | xargs -P 2 -I{} "$bin" "$@" --shard "{}/$n" --out "$dir/shard.{}" \
+        seq 0 $((n - 1)) | xargs -P 2 -I{} "$bin" "$@" --shard "{}/$n" --out "$dir/shards/{}" \
             >/dev/null 2>"$dir/shards.err"
     fi
     for k in $(seq 0 $((n - 1))); do
-        if [ ! -f "$dir/shard.$k/partial.json" ]; then
+        if [ ! -f "$dir/shards/$k/partial.json" ]; then
             say "$name: shard $k/$n wrote no partial results: $(grep -v progress "$dir/shards.err" | head -c 300)"
             return
         fi
     done
     local shards=()
-    for k in $(seq $((n - 1)) -1 0); do shards+=("$dir/shard.$k"); done
+    for k in $(seq $((n - 1)) -1 0); do shards+=("$dir/shards/$k"); done
     "$bin" merge "${shards[@]}" --out "$dir/merged" >"$dir/merged.out" 2>"$dir/merged.err"
     rc=$?
     [ "$rc" = "$want" ] || say "$name: merge exited $rc, the unsharded run $want: $(head -c 300 "$dir/merged.err")"
@@ -67,6 +75,12 @@ run_case() {
 runner=xargs
 command -v parallel >/dev/null 2>&1 && runner=parallel
 
+# the README shows scripts/shards.sbatch as it is (its comment lines aside)
+while IFS= read -r line; do
+    case "$line" in "# "* | "") continue ;; esac
+    grep -qxF "    $line" "$repo/README.md" || say "README.md does not show this line of scripts/shards.sbatch: $line"
+done <"$repo/scripts/shards.sbatch"
+
 # an exact claim and an inequality with fits and a summary, whole
 run_case exact-inequality-1 1 xargs verify neuron-head mask-encoding
 # more shards than inflation's 5 rows: its shards 5 and 6 are empty
@@ -74,6 +88,8 @@ run_case empty-shards-7 7 "$runner" verify neuron-head mask-encoding inflation a
 # a sweep of one's own with a seed and precisions; mutated runs (violated, exit 1)
 run_case sweep-4 4 xargs sweep mask-encoding --set omega=4,8,16 --seed 5 --prec 53,113
 run_case mutated-3 3 xargs verify mlp-layer relu-limit --mutate=all
+# the SLURM array job, 8 tasks
+run_case slurm-8 8 slurm verify linear-head blog-one-layer
 if [ -z "$quick" ]; then
     # every claim's default grid
     run_case all-claims-3 3 "$runner" verify
