@@ -87,7 +87,7 @@ run_case exact-inequality-1 1 xargs verify neuron-head mask-encoding
 run_case empty-shards-7 7 "$runner" verify neuron-head mask-encoding inflation attention-only-encoded
 # a sweep of one's own with a seed and precisions; mutated runs (violated, exit 1)
 run_case sweep-4 4 xargs sweep mask-encoding --set omega=4,8,16 --seed 5 --prec 53,113
-run_case mutated-3 3 xargs verify mlp-layer relu-limit --mutate=all
+run_case mutated-3 3 xargs verify neuron-head relu-limit --mutate=all
 # the SLURM array job, 8 tasks
 run_case slurm-8 8 slurm verify linear-head blog-one-layer
 if [ -z "$quick" ]; then
