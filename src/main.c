@@ -103,7 +103,7 @@ typedef struct {
 } cli_t;
 
 /* What parse_common takes as bare arguments. */
-enum { ARGS_NONE, ARGS_CLAIMS, ARGS_DIRS };
+enum { ARGS_CLAIMS = 1, ARGS_DIRS };
 
 /* Check a --prec list; the last entry is export's precision. */
 static int parse_prec_list(cli_t *c, const char *val)

@@ -248,10 +248,12 @@ long runner_shard_rows(long total, const run_options_t *o)
     return total > o->shard_index ? (total - o->shard_index - 1) / o->shard_count + 1 : 0;
 }
 
-/* A shard runs grid rows K, K + N, ... (round-robin: the costly rows, which
- * a sweep's last axes make periodic, are spread over the shards).  Of a
- * sweep whose first row is grid row g0: its first row in the shard, and the
- * step to the next. */
+/* A shard runs grid rows K, K + N, ...: round-robin, because a grid's first
+ * axes change slowest, so contiguous blocks would give one shard every row
+ * of the first axis's costliest value (often the highest precision), while
+ * round-robin deals N neighbouring rows, which mostly share it, one to each
+ * shard.  Of a sweep whose first row is grid row g0: its first row in the
+ * shard, and the step to the next. */
 static long shard_first(long g0, const run_options_t *o)
 {
     if (o->shard_count <= 0)

@@ -84,7 +84,8 @@ int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap);
 void row_start(row_t *r, mpfr_prec_t prec);
 void row_clear(row_t *r);
 /* The rows of the grid, or of the shard's part of it, in grid order
- * (parameters and seeds only); free with runner_free_rows.  -1 (rows NULL) on a seed runner_validate refuses. */
+ * (parameters and seeds only); free with runner_free_rows.  -1 (rows NULL)
+ * on a seed runner_validate refuses. */
 long runner_expand(row_t **rows, const claim_t *c, const run_options_t *o);
 void runner_free_rows(row_t *rows, long n);
 
