@@ -556,6 +556,20 @@ START_TEST(test_merge_refuses_sets)
 }
 END_TEST
 
+START_TEST(test_merge_memory_limit)
+{
+    /* the parsed files count against --max-memory before anything is made */
+    char s0[300], s1[300], m[300];
+    make_shards();
+    snprintf(s0, sizeof s0, "%s/s0", tmp);
+    snprintf(s1, sizeof s1, "%s/s1", tmp);
+    snprintf(m, sizeof m, "%s/m", tmp);
+    const char *argv[] = {"merge", s0, s1, "--out", m, "--max-memory", "4K", NULL};
+    assert_refused(run(argv), 65, "--max-memory 4K");
+    ck_assert_ptr_nonnull(strstr(err_text, "over --max-memory 4.0 KiB"));
+}
+END_TEST
+
 START_TEST(test_merge_waits_for_running_shard)
 {
     char lock[300];
@@ -709,6 +723,7 @@ Suite *suite_shard(void)
     tcase_add_loop_test(tc, test_merge_refuses_bad_text, 0,
                         (int)(sizeof bad_text / sizeof bad_text[0]));
     tcase_add_test(tc, test_merge_refuses_sets);
+    tcase_add_test(tc, test_merge_memory_limit);
     tcase_add_test(tc, test_merge_waits_for_running_shard);
     tcase_add_test(tc, test_merge_into_a_shard_directory);
     tcase_add_test(tc, test_merge_survives_random_damage);
