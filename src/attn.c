@@ -285,11 +285,6 @@ void attn_set_chunk_bytes(double bytes)
 
 double attn_chunk_bytes(void) { return chunk_budget; }
 
-static double ball_bytes(mpfr_prec_t prec)
-{
-    return (double)sizeof(arb_struct) + ball_heap_bytes(prec);
-}
-
 /* Balls one head holds in a chunk: its weights and its share of Q, K, V, A V. */
 static double head_balls(const attn_source_t *src, long D, long N)
 {
@@ -312,8 +307,9 @@ double attn_layer_bytes(const attn_source_t *src, long n_src, long D, long N, mp
     for (long s = 0; s < n_src; s++) {
         long k = attn_chunk_heads(src + s, D, N, prec);
         long R = k * (src[s].full ? D : src[s].r);
-        /* the chunk, and the largest of its products' scratch */
-        double b = (double)k * head_balls(src + s, D, N) * ball_bytes(prec);
+        /* the chunk, V transposed (shallow), and the largest of its products' scratch */
+        double b = (double)k * head_balls(src + s, D, N) * ball_bytes(prec) +
+                   (double)N * (double)R * (double)sizeof(arb_struct);
         double m = imat_mul_bytes(N, D, R, prec), o = imat_mul_bytes(N, R, D, prec);
         b += m > o ? m : o;
         most = b > most ? b : most;
@@ -362,9 +358,18 @@ static void chunk_reset(attn_chunk_t *ch, long h0)
         arb_one(ch->tau + h);
 }
 
-static void layer_buffers_clear(attn_chunk_t *ch, imat_t Q, imat_t K, imat_t V, imat_t AV)
+/* A chunk's products: Q, K, V and A V, N x R (no K for full-form heads:
+ * their keys are X itself). */
+static void products_init(imat_t Q, imat_t K, imat_t V, imat_t AV, long N, long R, int full)
 {
-    chunk_clear(ch);
+    imat_init(Q, N, R);
+    imat_init(K, full ? 0 : N, full ? 0 : R);
+    imat_init(V, N, R);
+    imat_init(AV, N, R);
+}
+
+static void products_clear(imat_t Q, imat_t K, imat_t V, imat_t AV)
+{
     imat_clear(Q);
     imat_clear(K);
     imat_clear(V);
@@ -505,6 +510,10 @@ static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr
     J.task_heads = th < 1 ? 1 : (long)th;
     double fh = ATTN_TASK_WORK / ((double)D * (double)r);
     J.fill_heads = fh < 1 ? 1 : (long)fh;
+    /* chunks of equal size (the last one may be smaller); their buffers are
+     * reused from one chunk to the next */
+    long chunks = ceil_div(src->n_heads, per_chunk);
+    per_chunk = ceil_div(src->n_heads, chunks);
     arb_ptr ones = NULL;
     if (src->full) {
         ones = _arb_vec_init(per_chunk);
@@ -512,10 +521,6 @@ static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr
             arb_one(ones + h);
         J.ones = ones;
     }
-    /* chunks of equal size (the last one may be smaller); their buffers are
-     * reused from one chunk to the next */
-    long chunks = ceil_div(src->n_heads, per_chunk);
-    per_chunk = ceil_div(src->n_heads, chunks);
     int status = 0;
     attn_chunk_t ch;
     imat_t Q, K, V, AV;
@@ -536,18 +541,14 @@ static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr
             *ch.W_K = *own->W_K;
             *ch.W_V = *own->W_V;
             *ch.W_O = *own->W_O;
-            imat_init(Q, N, R);
-            imat_init(V, N, R);
-            imat_init(K, src->full ? 0 : N, src->full ? 0 : R);
-            imat_init(AV, N, R);
+            products_init(Q, K, V, AV, N, R, src->full);
         } else if (nh != have) {
-            if (have)
-                layer_buffers_clear(&ch, Q, K, V, AV);
+            if (have) {
+                chunk_clear(&ch);
+                products_clear(Q, K, V, AV);
+            }
             chunk_init(&ch, src, h0, nh, D);
-            imat_init(Q, N, R);
-            imat_init(V, N, R);
-            imat_init(K, src->full ? 0 : N, src->full ? 0 : R);
-            imat_init(AV, N, R);
+            products_init(Q, K, V, AV, N, R, src->full);
             have = nh;
         } else {
             chunk_reset(&ch, h0);
@@ -579,14 +580,10 @@ static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr
         else
             imat_addmul(Y, AV, ch.W_O, prec);
     }
-    if (have) {
-        layer_buffers_clear(&ch, Q, K, V, AV);
-    } else if (own) {
-        imat_clear(Q);
-        imat_clear(K);
-        imat_clear(V);
-        imat_clear(AV);
-    }
+    if (have)
+        chunk_clear(&ch);
+    if (have || own)
+        products_clear(Q, K, V, AV);
     if (ones)
         _arb_vec_clear(ones, per_chunk);
     return status;

@@ -747,3 +747,5 @@ double ball_heap_bytes(mpfr_prec_t prec)
     double limbs = (double)((prec + FLINT_BITS - 1) / FLINT_BITS);
     return limbs > 2 ? 8.0 * limbs + 16.0 : 0.0; /* + 16: allocator slack */
 }
+
+double ball_bytes(mpfr_prec_t prec) { return (double)sizeof(arb_struct) + ball_heap_bytes(prec); }

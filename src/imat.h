@@ -68,6 +68,8 @@ void imat_row_norm2(arb_t r, const imat_t A, long i, mpfr_prec_t prec);
 /* Heap bytes one ball holds beyond its struct at prec (an estimate for memory
  * limits: Arb keeps up to two limbs of the midpoint inline). */
 double ball_heap_bytes(mpfr_prec_t prec);
+/* Bytes of a ball at prec: its struct and its heap. */
+double ball_bytes(mpfr_prec_t prec);
 
 /* 1 when every entry of A is a single point. */
 int imat_is_exact(const imat_t A);

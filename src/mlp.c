@@ -58,14 +58,14 @@ void ival_relu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
 
 long mlp_chunk_units(long n, long d, long l, mpfr_prec_t prec)
 {
-    double per = ((double)d + 2.0 * (double)n) * ((double)sizeof(arb_struct) + ball_heap_bytes(prec));
+    double per = ((double)d + 2.0 * (double)n) * ball_bytes(prec);
     double k = floor(attn_chunk_bytes() / per);
     return k < 1 ? 1 : k > (double)l ? (l > 0 ? l : 1) : (long)k;
 }
 
 double mlp_apply_bytes(long n, long d, long l, long d_out, mpfr_prec_t prec)
 {
-    double B = (double)sizeof(arb_struct) + ball_heap_bytes(prec);
+    double B = ball_bytes(prec);
     long c = mlp_chunk_units(n, d, l, prec);
     double m = imat_mul_bytes(n, d, c, prec), o = imat_mul_bytes(n, c, d_out, prec);
     /* a chunk of W_in's columns, its hidden units, the output, a product's scratch */

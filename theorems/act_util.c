@@ -93,7 +93,7 @@ double au_estimate_bytes(const params_t *p, mpfr_prec_t prec)
     if (!shape || layer == 0 || thm_parse_dims(v, 3, shape) != 3)
         return THM_EST_BASE_BYTES;
     double d = (double)v[0], l = (double)v[1], n = (double)v[2];
-    return layer + (n * l + l * d) * thm_ball_bytes(prec);
+    return layer + (n * l + l * d) * ball_bytes(prec);
 }
 
 void au_row_norms(arb_t s, arb_t mx, const imat_t W_out, mpfr_prec_t prec)

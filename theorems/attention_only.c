@@ -142,7 +142,7 @@ double tf_estimate_bytes(const params_t *p, mpfr_prec_t prec)
     if (tf_params_sizes(dims, &H, &r, &L, p) != 0)
         return 0; /* the row refuses it */
     long d = dims[0], l = dims[1], n = dims[2];
-    double B = thm_ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double B = ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
     double dd = (double)d, dl = (double)l, dn = (double)n, N = dn + 1, D = dd + 1;
     /* weights: per block H heads (W_Q, W_K, W_V, W_O) and the MLP */
     double weights = (double)L * (4 * (double)H * dd * (double)r + 2 * dd * dl) * S + dn * dd * S;

@@ -250,7 +250,7 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
     if (tf_params_sizes(dims, &H, &r, &L, p) != 0)
         return 0;
     long D = dims[0] + 1, N = dims[2] + 1, most = H > dims[1] ? H : dims[1];
-    double B = thm_ball_bytes(prec), W = (double)D + (double)N;
+    double B = ball_bytes(prec), W = (double)D + (double)N;
     attn_source_t enc = {.n_heads = most, .full = 1};
     double per_thread = (double)par_threads() * 8 * (double)D * (double)D * B;
     return tf_estimate_bytes(p, prec) + (double)N * W * B + 2.0 * (double)most * B +

@@ -135,7 +135,7 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
         return 0; /* the row refuses it */
     int fresh = target && strcmp(target, "fresh") == 0;
     long d = v[0], n = v[1], l = fresh ? d + 1 : d, D = fresh ? d + l : d;
-    double B = thm_ball_bytes(prec), dd = (double)d, dl = (double)l, dk = (double)k;
+    double B = ball_bytes(prec), dd = (double)d, dl = (double)l, dk = (double)k;
     double mats = (double)n * dd + dd * dk + 2 * dl * dk + 2 * dd * dl;
     double streams = (double)n * dl + 4 * (double)n * (double)D;
     attn_source_t src = {.n_heads = (k + rh - 1) / rh, .r = rh};

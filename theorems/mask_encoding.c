@@ -440,7 +440,7 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
     if (params_get_long(&N, p, "N") != 0 || N < 2 || N > THM_SIZE_MAX ||
         (params_get(p, "d") && (params_get_long(&d, p, "d") != 0 || d < 1 || d > THM_SIZE_MAX)))
         return 0; /* the row refuses it */
-    double B = thm_ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double B = ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
     double n = (double)N, D = (double)d + 1, W = D + n;
     double inst = 2 * (n * D + 2 * D * D) * B + 2 * (n * n + 2 * n) * sizeof(long);
     double heads = 2 * D * D * B + 2 * W * W * B;

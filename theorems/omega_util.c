@@ -185,7 +185,7 @@ static double blog_bytes(const params_t *p, mpfr_prec_t prec, int three)
         v[1] > THM_SIZE_MAX || v[2] > THM_SIZE_MAX)
         return 0; /* the row refuses it */
     long d = v[0], l = v[1], n = v[2], w = d + (three ? l : 0) + n + 1;
-    double B = thm_ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double B = ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
     double dd = (double)d, dl = (double)l, dn = (double)n, dw = (double)w, N = dn + 1;
     double inst = (dn * dd + 2 * dd * dl) * S;
     /* the stream (and its sum), the reference, the bound's n x l and n x d matrices */

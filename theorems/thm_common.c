@@ -82,12 +82,7 @@ double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec)
     double entries = (double)blocks * (THM_EST_PAIR_COPIES * pairs +
                                        4.0 * (double)heads * (double)(d_head + 1) * largest) +
                      THM_EST_PATTERN_COPIES * largest * largest;
-    return THM_EST_BASE_BYTES + entries * ((double)sizeof(arb_struct) + ball_heap_bytes(prec));
-}
-
-double thm_ball_bytes(mpfr_prec_t prec)
-{
-    return (double)sizeof(arb_struct) + ball_heap_bytes(prec);
+    return THM_EST_BASE_BYTES + entries * ball_bytes(prec);
 }
 
 double thm_mlp_layer_bytes(const params_t *p, mpfr_prec_t prec)
@@ -98,7 +93,7 @@ double thm_mlp_layer_bytes(const params_t *p, mpfr_prec_t prec)
         v[1] > THM_SIZE_MAX || v[2] > THM_SIZE_MAX)
         return 0; /* the row refuses such a shape */
     long d = v[0], l = v[1], n = v[2];
-    double B = thm_ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double B = ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
     double dd = (double)d, dl = (double)l, dn = (double)n, N = dn + 1, D = dd + 1;
     double inst = (dn * dd + 2 * dd * dl) * S;
     double streams = dn * dd * B + 3 * N * D * B;

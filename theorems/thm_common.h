@@ -42,9 +42,8 @@ double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec);
 
 /* The fixed part of every row's estimate (small tables and temporaries). */
 #define THM_EST_BASE_BYTES (1024.0 * 1024.0)
-/* Bytes of a ball at prec (struct and heap), and of a ball holding a weight
- * of a few bits (no heap at any precision). */
-double thm_ball_bytes(mpfr_prec_t prec);
+/* Bytes of a ball holding a weight of a few bits (no heap at any precision;
+ * ball_bytes(prec) for the others). */
 #define THM_EXACT_BALL_BYTES ((double)sizeof(arb_struct))
 /* mlp-layer's estimate_bytes: the instance (X, W_in, W_out), the streams
  * (Y, the reference, X^, the construction), and the larger of the MLP's and
