@@ -107,7 +107,7 @@ bench: deps $(BIN) $(BUILD)/check_all $(BUILD)/bench_attn
 	-@$(MAKE) --no-print-directory deps DEB_PKGS="python3-mpmath python3-gmpy2"
 	ATTNCHECK_BIN=./$(BIN) ATTNCHECK_CHECK_BIN=./$(BUILD)/check_all ./$(BUILD)/bench_attn
 
-$(BUILD)/bench_attn: $(OBJ) $(BUILD)/bench/bench_attn.o $(BUILD)/bench/plain.o
+$(BUILD)/bench_attn: $(OBJ) $(BUILD)/bench/bench_attn.o $(BUILD)/bench/plain.o $(BUILD)/tests/oracle.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Re-pin the built-in activations' class verdicts and certified gaps (review the diff).

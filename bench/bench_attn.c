@@ -169,10 +169,44 @@ static void last_output(char *buf, size_t n)
 typedef struct {
     attn_head_t h;
     imat_t X, Y;
-    pmat_t x, y;
+    fmat_t x, y;
     mask_t M;
     mpfr_prec_t prec;
 } head_case_t;
+
+/* A causal head of random 4-bit dyadic weights and tokens (N x D, internal
+ * dimension r), the tokens also as a plain matrix. */
+static void head_case_init(head_case_t *c, long N, long D, long r, mpfr_prec_t p,
+                           unsigned long seed)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, seed);
+    attn_head_init(c->h, D, r);
+    imat_randtest_dyadic(c->h->W_Q, st, 4);
+    imat_randtest_dyadic(c->h->W_K, st, 4);
+    imat_randtest_dyadic(c->h->W_V, st, 4);
+    imat_randtest_dyadic(c->h->W_O, st, 4);
+    imat_init(c->X, N, D);
+    imat_init(c->Y, N, D);
+    imat_randtest_dyadic(c->X, st, 4);
+    fmat_init(&c->x, N, D, 64);
+    fmat_init(&c->y, N, D, p);
+    fmat_from_imat(&c->x, c->X);
+    mask_causal(&c->M, N);
+    c->prec = p;
+    gmp_randclear(st);
+}
+
+static void head_case_clear(head_case_t *c)
+{
+    mask_clear(&c->M);
+    fmat_clear(&c->x);
+    fmat_clear(&c->y);
+    imat_clear(c->X);
+    imat_clear(c->Y);
+    attn_head_clear(c->h);
+}
 
 static void head_certified(void *arg)
 {
@@ -253,22 +287,7 @@ static void bench_plain(void)
             mpfr_prec_t p = precs[k];
             long N = head_sizes[s][0], D = head_sizes[s][1], r = head_sizes[s][2];
             head_case_t c;
-            gmp_randstate_t st;
-            gmp_randinit_default(st);
-            gmp_randseed_ui(st, 1);
-            attn_head_init(c.h, D, r);
-            imat_randtest_dyadic(c.h->W_Q, st, 4);
-            imat_randtest_dyadic(c.h->W_K, st, 4);
-            imat_randtest_dyadic(c.h->W_V, st, 4);
-            imat_randtest_dyadic(c.h->W_O, st, 4);
-            imat_init(c.X, N, D);
-            imat_init(c.Y, N, D);
-            imat_randtest_dyadic(c.X, st, 4);
-            pmat_init(&c.x, N, D, 64);
-            pmat_init(&c.y, N, D, p);
-            pmat_set_imat(&c.x, c.X);
-            mask_causal(&c.M, N);
-            c.prec = p;
+            head_case_init(&c, N, D, r, p, 1);
             double tc[MAX_ROUNDS], tp[MAX_ROUNDS];
             for (int q = 0; q < rounds; q++) {
                 tc[q] = per_call(head_certified, &c, 0.2);
@@ -283,13 +302,7 @@ static void bench_plain(void)
             snprintf(ratio, sizeof ratio, "%.2fx", mc / mp);
             verdict_le(target, sizeof target, "1.0x", mc / mp, 1.0);
             line(item, bits, a, b, ratio, target);
-            mask_clear(&c.M);
-            pmat_clear(&c.x);
-            pmat_clear(&c.y);
-            imat_clear(c.X);
-            imat_clear(c.Y);
-            attn_head_clear(c.h);
-            gmp_randclear(st);
+            head_case_clear(&c);
         }
     static const long mlp_sizes[][3] = {{8, 16, 6}, {64, 256, 16}};
     for (int s = 0; s < 2; s++)
@@ -585,28 +598,12 @@ static double time_mlp_row(long d, long l, long n, mpfr_prec_t p)
 static double time_causal_head(long N, long D, long r, mpfr_prec_t p)
 {
     head_case_t c;
-    gmp_randstate_t st;
-    gmp_randinit_default(st);
-    gmp_randseed_ui(st, 2);
-    attn_head_init(c.h, D, r);
-    imat_randtest_dyadic(c.h->W_Q, st, 4);
-    imat_randtest_dyadic(c.h->W_K, st, 4);
-    imat_randtest_dyadic(c.h->W_V, st, 4);
-    imat_randtest_dyadic(c.h->W_O, st, 4);
-    imat_init(c.X, N, D);
-    imat_init(c.Y, N, D);
-    imat_randtest_dyadic(c.X, st, 4);
-    mask_causal(&c.M, N);
-    c.prec = p;
+    head_case_init(&c, N, D, r, p, 2);
     double t[MAX_ROUNDS];
-    int q, rr = rounds < 3 ? rounds : 3;
-    for (q = 0; q < rr; q++)
+    int rr = rounds < 3 ? rounds : 3;
+    for (int q = 0; q < rr; q++)
         t[q] = per_call(head_certified, &c, 0.1);
-    mask_clear(&c.M);
-    imat_clear(c.X);
-    imat_clear(c.Y);
-    attn_head_clear(c.h);
-    gmp_randclear(st);
+    head_case_clear(&c);
     return median(t, rr);
 }
 

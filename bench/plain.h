@@ -3,29 +3,19 @@
  * stacked into one product each for Q, K, V and the output, exactly zero
  * inner terms skipped) in plain MPFR, round to nearest, no enclosures.
  * Exact inputs keep their own few bits (as a careful MPFR program would);
- * every computed value has prec bits.  Single-threaded. */
+ * every computed value has prec bits.  Single-threaded.  Matrices are the
+ * oracle's (tests/oracle.h). */
 #ifndef ATTNCHECK_BENCH_PLAIN_H
 #define ATTNCHECK_BENCH_PLAIN_H
 
-#include "attn.h"
+#include "oracle.h"
 
-typedef struct {
-    long rows, cols;
-    mpfr_t *e;
-} pmat_t;
-
-#define pmat_entry(A, i, j) ((A)->e[(long)(i) * (A)->cols + (j)])
-
-void pmat_init(pmat_t *A, long rows, long cols, mpfr_prec_t prec);
-void pmat_clear(pmat_t *A);
-/* A = the midpoints of B (exact ball matrices: the values themselves), at
- * the precision A was made with. */
-void pmat_set_imat(pmat_t *A, const imat_t B);
-/* C = A B (or C + A B): each entry accumulated with fma, rounded each step. */
-void pmat_mul(pmat_t *C, const pmat_t *A, const pmat_t *B, int add);
+/* C = A B (or C + A B): each entry accumulated with fma, rounded each
+ * step; B's rows that are exactly zero are skipped. */
+void plain_mul(fmat_t *C, const fmat_t *A, const fmat_t *B, int add);
 
 /* Y = h(X) for one factored head over the allowed keys of M. */
-void plain_head_apply(pmat_t *Y, const attn_head_t h, const pmat_t *X, const mask_t *M,
+void plain_head_apply(fmat_t *Y, const attn_head_t h, const fmat_t *X, const mask_t *M,
                       mpfr_prec_t prec);
 
 /* The mlp-layer check: E = max_i ||(X^ + sum_k h_k(X^))_i - [x_i + MLP(X)_i, 0]||

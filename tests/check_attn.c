@@ -164,6 +164,18 @@ START_TEST(test_empty_mask_row_reported)
 }
 END_TEST
 
+/* Tokens X (n x d) and an MLP's W_in (d x l), W_out (l x d), dyadic. */
+static void random_mlp(imat_t X, imat_t W_in, imat_t W_out, long n, long d, long l,
+                       gmp_randstate_t st)
+{
+    imat_init(X, n, d);
+    imat_init(W_in, d, l);
+    imat_init(W_out, l, d);
+    imat_randtest_dyadic(X, st, 3);
+    imat_randtest_dyadic(W_in, st, 3);
+    imat_randtest_dyadic(W_out, st, 3);
+}
+
 START_TEST(test_silu_mlp_contains_oracle)
 {
     gmp_randstate_t st;
@@ -174,17 +186,14 @@ START_TEST(test_silu_mlp_contains_oracle)
     long n = 1 + (long)gmp_urandomm_ui(st, 4), d = 1 + (long)gmp_urandomm_ui(st, 4),
          l = 1 + (long)gmp_urandomm_ui(st, 6);
     imat_t X, Wi, Wo, Y;
-    imat_init(X, n, d);
-    imat_init(Wi, d, l);
-    imat_init(Wo, l, d);
     imat_init(Y, n, d);
-    imat_randtest_dyadic(X, st, 3);
-    imat_randtest_dyadic(Wi, st, 3);
-    imat_randtest_dyadic(Wo, st, 3);
+    random_mlp(X, Wi, Wo, n, d, l, st);
     arb_t a;
     arb_init(a);
     ival_set_str(a, "1.702", p);
+    attn_set_chunk_bytes(_i % 2 ? 1 : 0); /* odd loops: one hidden unit per chunk */
     mlp_apply(Y, X, Wi, Wo, ival_silu_a, a, p);
+    attn_set_chunk_bytes(0);
     fmat_t x, wi, wo, h, y;
     mpfr_prec_t q = p + 100;
     fmat_init(&x, n, d, q);
@@ -448,12 +457,7 @@ START_TEST(test_layer_threads_same_bits)
     mask_causal(&C, N);
     mask_self_bias(&B, N);
     imat_t X, Wi, Wo, Y[3], Z[3];
-    imat_init(X, N, D);
-    imat_init(Wi, D, l);
-    imat_init(Wo, l, D);
-    imat_randtest_dyadic(X, st, 3);
-    imat_randtest_dyadic(Wi, st, 3);
-    imat_randtest_dyadic(Wo, st, 3);
+    random_mlp(X, Wi, Wo, N, D, l, st);
     arb_t a;
     arb_init(a);
     ival_set_str(a, "1.702", p);

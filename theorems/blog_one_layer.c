@@ -32,11 +32,7 @@ static void neuron_fill(attn_chunk_t *ch, long h0, long h1, const void *ctx, mpf
     long d = p->W_in->rows, n = p->n, P = d;
     for (long h = h0; h < h1; h++) {
         long c0 = attn_chunk_col(ch, h, 0);
-        for (long i = 0; i <= n; i++)
-            arb_set(imat_entry(ch->W_Q, P + i, c0 + P + n), p->c2);
-        if (!p->no_self)
-            for (long i = 0; i < n; i++)
-                arb_set(imat_entry(ch->W_Q, P + i, c0 + P + i), p->c2);
+        omega_blog_positions(ch->W_Q, c0, P, n, p->c2, p->no_self);
         for (long k = 0; k < d; k++)
             for (long i = 0; i < n; i++)
                 arb_set(imat_entry(ch->W_Q, k, c0 + P + i), imat_entry(p->W_in, k, h));

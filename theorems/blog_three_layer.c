@@ -126,11 +126,7 @@ static void silu_fill(attn_chunk_t *ch, long c0, long c1, const void *ctx, mpfr_
     (void)prec;
     for (long c = c0; c < c1; c++) {
         long k0 = attn_chunk_col(ch, c, 0), chan = p->d + c;
-        for (long i = 0; i <= n; i++)
-            arb_set(imat_entry(ch->W_Q, P + i, k0 + P + n), p->c2);
-        if (!p->no_self)
-            for (long i = 0; i < n; i++)
-                arb_set(imat_entry(ch->W_Q, P + i, k0 + P + i), p->c2);
+        omega_blog_positions(ch->W_Q, k0, P, n, p->c2, p->no_self);
         for (long i = 0; i < n; i++)
             arb_set_si(imat_entry(ch->W_Q, chan, k0 + P + i), -1);
         arb_set_si(imat_entry(ch->W_V, chan, k0 + chan), -1);

@@ -177,6 +177,15 @@ int omega_blog_params(row_t *r, arb_t omega, long *d, long *l, long *n)
     return 0;
 }
 
+void omega_blog_positions(imat_t W, long c0, long P, long n, const arb_t c2, int no_self)
+{
+    for (long i = 0; i <= n; i++)
+        arb_set(imat_entry(W, P + i, c0 + P + n), c2);
+    if (!no_self)
+        for (long i = 0; i < n; i++)
+            arb_set(imat_entry(W, P + i, c0 + P + i), c2);
+}
+
 static double blog_bytes(const params_t *p, mpfr_prec_t prec, int three)
 {
     long v[3];
