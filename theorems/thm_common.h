@@ -32,12 +32,14 @@ int thm_get_shape(long *dims, int count, row_t *r);
  * note otherwise. */
 int thm_get_size(long *v, row_t *r, const char *name, long lo);
 
-/* claim_t.estimate_bytes, shared: the working memory of one row from its
+/* claim_t.estimate_bytes, generic: the working memory of one row from its
  * sizes ("shape"'s dimensions, "N", "n", "d", "d_head", and "heads" and
  * "blocks" as multiples) at precision prec.  An estimate, calibrated to stay
- * above the peak resident memory measured for mlp-layer, attention-only,
- * neuron-head and mask-encoding rows; malformed sizes count as none (the
- * claim refuses them when the row runs). */
+ * above the peak resident memory measured for neuron-head and
+ * activation-head rows (the claims that use it); claims with stacked layers
+ * have their own, which follow the chunks the code streams its heads in
+ * (thm_mlp_layer_bytes, tf_estimate_bytes, ...).  Malformed sizes count as
+ * none (the claim refuses them when the row runs). */
 double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec);
 
 /* The fixed part of every row's estimate (small tables and temporaries). */
