@@ -3,6 +3,7 @@
  * enclose 1; huge logits do not overflow; an empty mask row is reported;
  * masks are sparse and a head touches only the keys they allow. */
 #include <stdlib.h>
+#include <string.h>
 #include "oracle.h"
 #include "par.h"
 #include "testutil.h"
@@ -496,6 +497,32 @@ START_TEST(test_layer_threads_same_bits)
 }
 END_TEST
 
+/* Through the command line: a row large enough to be split into many tasks
+ * writes the same report bytes on 1 and 3 threads. */
+START_TEST(test_threads_same_reports)
+{
+    char dir[256], sub[2][300];
+    static char a[1 << 16], b[1 << 16];
+    test_tmpdir_make(dir, sizeof dir, "attncheck-threads");
+    for (int t = 0; t < 2; t++) {
+        snprintf(sub[t], sizeof sub[t], "%s/t%d", dir, t);
+        const char *argv[] = {"sweep", "mlp-layer", "--set", "shape=32x300x24", "--set",
+                              "prec=200", "--set", "a=1.702", "--set", "seed=1", "--threads",
+                              t ? "3" : "1", "--format", "json,csv,md", "--out", sub[t], NULL};
+        test_cli_t c = {.argv = argv, .dir = dir};
+        ck_assert_int_eq(test_cli_run(&c), 0);
+    }
+    static const char *const files[] = {"mlp-layer.json", "mlp-layer.csv", "mlp-layer.md"};
+    for (int k = 0; k < 3; k++) {
+        size_t la = test_read_file(a, sizeof a, sub[0], files[k]);
+        size_t lb = test_read_file(b, sizeof b, sub[1], files[k]);
+        ck_assert_msg(la > 0 && la < sizeof a - 1 && la == lb && memcmp(a, b, la) == 0,
+                      "%s differs between 1 and 3 threads", files[k]);
+    }
+    test_tmpdir_remove(dir);
+}
+END_TEST
+
 /* A head of a source, made a head of its own, is the head that was put in. */
 START_TEST(test_source_head)
 {
@@ -537,6 +564,7 @@ Suite *suite_attn(void)
     tcase_add_loop_test(tc, test_layer_contains_oracle, 0, test_quick() ? 6 : 60);
     tcase_add_loop_test(tc, test_layer_threads_same_bits, 0, test_quick() ? 1 : 3);
     tcase_add_test(tc, test_source_head);
+    tcase_add_test(tc, test_threads_same_reports);
     suite_add_tcase(s, tc);
     return s;
 }
