@@ -92,9 +92,9 @@ void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec)
  * and a layer's stacked weights are mostly such rows.  When A and B are both
  * exact, Arb's block product (exact integer blocks, rounded once per block)
  * is much faster and is used instead, as it is for large inexact operands
- * (Arb's rule).  The output is cut into panels fixed
- * by the shapes alone; the panels run on par_for's threads, so the result is
- * the same bits on any number of threads. */
+ * (Arb's rule).  The output is cut into panels fixed by the shapes alone;
+ * the panels run on par_for's threads, so the result is the same bits on
+ * any number of threads. */
 
 /* Panel sizes of the dot-product path (rows x columns of C), and the side
  * of a block-product panel (its integer blocks, with one residue matrix per
