@@ -1,12 +1,45 @@
-/* make bench: certified (Arb balls) against plain MPFR (round-to-nearest,
- * no enclosure) for the same attention head and for a whole mlp-layer check,
- * at 53, 256, 1024 and 4096 bits, side by side in one run. */
+/* make bench: one table, measured side by side in one run.  Each comparison
+ * interleaves its contenders round by round and reports medians:
+ *   - certified (Arb balls) against plain MPFR running the same algorithm,
+ *     one head and a whole mlp-layer check, at 53 to 4096 bits;
+ *   - against mpmath's interval context on instances written by
+ *     `attncheck export` (when Debian's python3-mpmath and python3-gmpy2 are
+ *     there);
+ *   - a GPT-2-small MLP layer (768 x 3072) at 128 bits, n = 16 and 1024, as
+ *     a user runs it (wall, CPU, peak memory), and a row for a GPT-2-shaped
+ *     model converted end to end (issue 9's `attncheck model`);
+ *   - the blog one-layer construction at the author's size, per row;
+ *   - scaling exponents of the time in n, d, l and p (least-squares
+ *     estimates);
+ *   - make verify, verify --full and make check.
+ * Environment: ATTNCHECK_BIN (default build/attncheck), ATTNCHECK_CHECK_BIN
+ * (build/check_all), ATTNCHECK_BENCH_ROUNDS (5), ATTNCHECK_BENCH_QUICK=1
+ * (skip the n = 1024 layer and the whole-suite runs), ATTNCHECK_BENCH_MODEL
+ * (the model command's arguments after the binary, split at spaces). */
+#define _DEFAULT_SOURCE /* wait4, mkdtemp */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
-#include "oracle.h"
+#include <unistd.h>
+#include "par.h"
+#include "plain.h"
 #include "runner.h"
 #include "thm_common.h"
+#include "version.h"
+
+#define MAX_ROUNDS 32
+
+static int rounds = 5;
+static const char *bin = "build/attncheck";
+static char tmp[256];
 
 static double now(void)
 {
@@ -15,8 +48,22 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Seconds per call of fn(arg), repeated for at least 0.3 s. */
-static double time_per_call(void (*fn)(void *), void *arg)
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+    double s[MAX_ROUNDS];
+    memcpy(s, v, sizeof *v * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+/* Seconds per call of fn(arg), repeated for at least `least` seconds. */
+static double per_call(void (*fn)(void *), void *arg, double least)
 {
     long reps = 0;
     double t0 = now(), t;
@@ -24,9 +71,100 @@ static double time_per_call(void (*fn)(void *), void *arg)
         fn(arg);
         reps++;
         t = now();
-    } while (t - t0 < 0.3);
+    } while (t - t0 < least);
     return (t - t0) / (double)reps;
 }
+
+/* ------------------------------------------------------------- the table */
+
+static void line(const char *item, const char *bits, const char *mine, const char *other,
+                 const char *ratio, const char *target)
+{
+    printf("  %-40s %5s %12s %12s %10s  %s\n", item, bits, mine, other, ratio, target);
+}
+
+static void section(const char *title) { printf("%s\n", title); }
+
+static void fmt_s(char *buf, size_t n, double s)
+{
+    if (!(s >= 0))
+        snprintf(buf, n, "-");
+    else if (s < 1e-3)
+        snprintf(buf, n, "%.0f us", s * 1e6);
+    else if (s < 1)
+        snprintf(buf, n, "%.1f ms", s * 1e3);
+    else
+        snprintf(buf, n, "%.2f s", s);
+}
+
+static void fmt_mib(char *buf, size_t n, long kb) { snprintf(buf, n, "%.0f MiB", (double)kb / 1024); }
+
+/* "met" or how far off a target is. */
+static void verdict_le(char *buf, size_t n, const char *what, double v, double limit)
+{
+    if (v <= limit)
+        snprintf(buf, n, "%s: met", what);
+    else
+        snprintf(buf, n, "%s: MISSED by %.0f%%", what, 100 * (v / limit - 1));
+}
+
+/* ------------------------------------------------------------ processes */
+
+/* Run argv (no shell), stdout and stderr to tmp/out.txt; its wall time, CPU
+ * time (user + system) and peak RSS.  Returns the exit code (or 128 + the
+ * signal; -1 when it could not start). */
+static int run_cmd(char *const argv[], const char *const env[], double *wall, double *cpu,
+                   long *rss_kb)
+{
+    char out[300];
+    snprintf(out, sizeof out, "%s/out.txt", tmp);
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        for (int k = 0; env && env[k]; k += 2)
+            setenv(env[k], env[k + 1], 1);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    while (wait4(pid, &status, 0, &ru) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (wall)
+        *wall = now() - t0;
+    if (cpu)
+        *cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+               (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+    if (rss_kb)
+        *rss_kb = ru.ru_maxrss;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The first line of the last command's output. */
+static void last_output(char *buf, size_t n)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/out.txt", tmp);
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(buf, (int)n, f))
+            buf[0] = '\0';
+        fclose(f);
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* ----------------------------------------------- certified vs plain MPFR */
 
 typedef struct {
     attn_head_t h;
@@ -35,6 +173,40 @@ typedef struct {
     mask_t M;
     mpfr_prec_t prec;
 } head_case_t;
+
+/* A causal head of random 4-bit dyadic weights and tokens (N x D, internal
+ * dimension r), the tokens also as a plain matrix. */
+static void head_case_init(head_case_t *c, long N, long D, long r, mpfr_prec_t p,
+                           unsigned long seed)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, seed);
+    attn_head_init(c->h, D, r);
+    imat_randtest_dyadic(c->h->W_Q, st, 4);
+    imat_randtest_dyadic(c->h->W_K, st, 4);
+    imat_randtest_dyadic(c->h->W_V, st, 4);
+    imat_randtest_dyadic(c->h->W_O, st, 4);
+    imat_init(c->X, N, D);
+    imat_init(c->Y, N, D);
+    imat_randtest_dyadic(c->X, st, 4);
+    fmat_init(&c->x, N, D, 64);
+    fmat_init(&c->y, N, D, p);
+    fmat_from_imat(&c->x, c->X);
+    mask_causal(&c->M, N);
+    c->prec = p;
+    gmp_randclear(st);
+}
+
+static void head_case_clear(head_case_t *c)
+{
+    mask_clear(&c->M);
+    fmat_clear(&c->x);
+    fmat_clear(&c->y);
+    imat_clear(c->X);
+    imat_clear(c->Y);
+    attn_head_clear(c->h);
+}
 
 static void head_certified(void *arg)
 {
@@ -45,155 +217,524 @@ static void head_certified(void *arg)
 static void head_plain(void *arg)
 {
     head_case_t *c = arg;
-    oracle_head_apply(&c->y, c->h, &c->x, &c->M, c->prec);
+    plain_head_apply(&c->y, c->h, &c->x, &c->M, c->prec);
 }
 
+/* One row of a claim through the runner (build, both outputs, E, verdict). */
 typedef struct {
     const claim_t *claim;
     params_t params;
+    char buf[PARAM_MAX][64];
     mpfr_prec_t prec;
-    imat_t X, W_in, W_out;
-    attn_head_struct *heads;
-    long d, l, n;
-} mlp_case_t;
+    int verdict;
+    arb_t E;
+} row_case_t;
 
-static void mlp_certified(void *arg)
+static void row_case_init(row_case_t *c, const char *claim, const char *const *kv)
 {
-    mlp_case_t *c = arg;
-    row_t r = {0};
+    memset(c, 0, sizeof *c);
+    c->claim = claim_find(claim);
+    for (int k = 0; kv[2 * k]; k++) {
+        c->params.name[k] = kv[2 * k];
+        snprintf(c->buf[k], sizeof c->buf[k], "%s", kv[2 * k + 1]);
+        c->params.value[k] = c->buf[k];
+        c->params.n = k + 1;
+    }
+    long p;
+    c->prec = params_get_long(&p, &c->params, "prec") == 0 ? (mpfr_prec_t)p : 128;
+    arb_init(c->E);
+}
+
+static void row_case_run(void *arg)
+{
+    row_case_t *c = arg;
+    row_t r;
+    memset(&r, 0, sizeof r);
     r.params = c->params;
     r.seed = 1;
-    runner_eval_row(&r, c->claim, c->prec); /* the whole check: build, both outputs, E, verdict */
+    r.sweep = "bench";
+    if (runner_eval_row(&r, c->claim, 65536) == 0) {
+        c->verdict = r.verdict;
+        arb_set(c->E, r.error);
+    } else {
+        c->verdict = -1;
+    }
     row_clear(&r);
 }
 
+typedef struct {
+    row_case_t row;
+    imat_t X, W_in, W_out;
+    mpfr_t a, E;
+} mlp_case_t;
+
 static void mlp_plain(void *arg)
 {
-    /* The same computation in plain MPFR: X + SiLU(X W_in) W_out against the
-     * l heads on the bias stream, and the largest row difference. */
     mlp_case_t *c = arg;
-    mpfr_prec_t p = c->prec;
-    fmat_t x, wi, wo, h, y, xh;
-    fmat_init(&x, c->n, c->d, p);
-    fmat_init(&wi, c->d, c->l, p);
-    fmat_init(&wo, c->l, c->d, p);
-    fmat_init(&h, c->n, c->l, p);
-    fmat_init(&y, c->n, c->d, p);
-    fmat_init(&xh, c->n + 1, c->d + 1, p);
-    fmat_from_imat(&x, c->X);
-    fmat_from_imat(&wi, c->W_in);
-    fmat_from_imat(&wo, c->W_out);
-    fmat_mul(&h, &x, &wi);
-    mpfr_t one, e, t;
-    mpfr_inits2(p, one, e, t, (mpfr_ptr)0);
-    mpfr_set_ui(one, 1, MPFR_RNDN);
-    for (long k = 0; k < c->n * c->l; k++)
-        oracle_silu(h.e[k], h.e[k], one);
-    fmat_mul(&y, &h, &wo);
-    mpfr_set_ui(fmat_entry(&xh, 0, c->d), 1, MPFR_RNDN);
-    for (long i = 0; i < c->n; i++)
-        for (long j = 0; j < c->d; j++)
-            mpfr_set(fmat_entry(&xh, i + 1, j), fmat_entry(&x, i, j), MPFR_RNDN);
-    mask_t B;
-    mask_self_bias(&B, c->n + 1);
-    oracle_attn_layer(&xh, c->heads, c->l, &B, p);
-    mpfr_set_ui(e, 0, MPFR_RNDN);
-    for (long i = 0; i < c->n; i++)
-        for (long j = 0; j < c->d; j++) {
-            mpfr_add(t, fmat_entry(&x, i, j), fmat_entry(&y, i, j), MPFR_RNDN);
-            mpfr_sub(t, t, fmat_entry(&xh, i + 1, j), MPFR_RNDN);
-            mpfr_abs(t, t, MPFR_RNDN);
-            mpfr_max(e, e, t, MPFR_RNDN);
+    plain_mlp_layer_check(c->E, c->X, c->W_in, c->W_out, c->a, c->row.prec);
+}
+
+static const mpfr_prec_t precs[] = {53, 256, 1024, 4096};
+
+static void bench_plain(void)
+{
+    section("certified (Arb balls) against plain MPFR: the same algorithm, one thread each");
+    line("case", "bits", "certified", "plain MPFR", "ratio", "target <= 1.0x");
+    par_set_threads(1);
+    static const long head_sizes[][3] = {{17, 17, 4}, {128, 64, 16}};
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 4; k++) {
+            mpfr_prec_t p = precs[k];
+            long N = head_sizes[s][0], D = head_sizes[s][1], r = head_sizes[s][2];
+            head_case_t c;
+            head_case_init(&c, N, D, r, p, 1);
+            double tc[MAX_ROUNDS], tp[MAX_ROUNDS];
+            for (int q = 0; q < rounds; q++) {
+                tc[q] = per_call(head_certified, &c, 0.2);
+                tp[q] = per_call(head_plain, &c, 0.2);
+            }
+            char item[64], bits[16], a[32], b[32], ratio[32], target[64];
+            double mc = median(tc, rounds), mp = median(tp, rounds);
+            snprintf(item, sizeof item, "one causal head, N %ld, D %ld, r %ld", N, D, r);
+            snprintf(bits, sizeof bits, "%ld", (long)p);
+            fmt_s(a, sizeof a, mc);
+            fmt_s(b, sizeof b, mp);
+            snprintf(ratio, sizeof ratio, "%.2fx", mc / mp);
+            verdict_le(target, sizeof target, "1.0x", mc / mp, 1.0);
+            line(item, bits, a, b, ratio, target);
+            head_case_clear(&c);
         }
-    mask_clear(&B);
-    mpfr_clears(one, e, t, (mpfr_ptr)0);
-    fmat_t *all[] = {&x, &wi, &wo, &h, &y, &xh};
-    for (int k = 0; k < 6; k++)
-        fmat_clear(all[k]);
+    static const long mlp_sizes[][3] = {{8, 16, 6}, {64, 256, 16}};
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 4; k++) {
+            mpfr_prec_t p = precs[k];
+            long d = mlp_sizes[s][0], l = mlp_sizes[s][1], n = mlp_sizes[s][2];
+            char shape[64], prec[16];
+            snprintf(shape, sizeof shape, "%ldx%ldx%ld", d, l, n);
+            snprintf(prec, sizeof prec, "%ld", (long)p);
+            const char *kv[] = {"shape", shape, "a", "1.702", "prec", prec, "seed", "1", NULL};
+            mlp_case_t c;
+            row_case_init(&c.row, "mlp-layer", kv);
+            /* the instance the claim draws (salt 2 of seed 1) */
+            gmp_randstate_t st;
+            thm_rand_init(st, 1, 2);
+            imat_init(c.X, n, d);
+            imat_init(c.W_in, d, l);
+            imat_init(c.W_out, l, d);
+            imat_randtest_dyadic(c.X, st, WEIGHT_BITS);
+            imat_randtest_dyadic(c.W_in, st, WEIGHT_BITS);
+            imat_randtest_dyadic(c.W_out, st, WEIGHT_BITS);
+            gmp_randclear(st);
+            mpfr_inits2(p, c.a, c.E, (mpfr_ptr)0);
+            mpfr_set_str(c.a, "1.702", 10, MPFR_RNDN);
+            double tc[MAX_ROUNDS], tp[MAX_ROUNDS];
+            for (int q = 0; q < rounds; q++) {
+                tc[q] = per_call(row_case_run, &c.row, 0.2);
+                tp[q] = per_call(mlp_plain, &c, 0.2);
+            }
+            char item[128], a[32], b[32], ratio[32], target[64];
+            double mc = median(tc, rounds), mp = median(tp, rounds);
+            snprintf(item, sizeof item, "mlp-layer check %s (whole row)", shape);
+            fmt_s(a, sizeof a, mc);
+            fmt_s(b, sizeof b, mp);
+            snprintf(ratio, sizeof ratio, "%.2fx", mc / mp);
+            verdict_le(target, sizeof target, "1.0x", mc / mp, 1.0);
+            line(item, prec, a, b, ratio, target);
+            /* both found the identity to their own precision */
+            if (c.row.verdict != VERDICT_HOLDS || !(mpfr_get_d(c.E, MPFR_RNDN) < 1e-10))
+                printf("  (!) %s at %ld bits: certified verdict %d, plain E %.3g\n", shape, (long)p,
+                       c.row.verdict, mpfr_get_d(c.E, MPFR_RNDN));
+            mpfr_clears(c.a, c.E, (mpfr_ptr)0);
+            arb_clear(c.row.E);
+            imat_clear(c.X);
+            imat_clear(c.W_in);
+            imat_clear(c.W_out);
+        }
+    printf("  (certified mlp-layer: the runner's whole row, drawing the instance, both outputs, E "
+           "and the verdict; plain: the same two outputs and E from the drawn instance)\n");
+    par_set_threads(0);
+}
+
+/* ---------------------------------------------------- against mpmath.iv */
+
+/* mpmath's seconds per check and its E, from bench/mpmath_iv.py; 1 on a
+ * skip (reason in why), -1 on failure. */
+static int mpmath_time(const char *json, mpfr_prec_t p, double *sec, double *lo, double *hi,
+                       char *why, size_t n)
+{
+    char prec[16];
+    snprintf(prec, sizeof prec, "%ld", (long)p);
+    char *argv[] = {"/usr/bin/python3", "bench/mpmath_iv.py", (char *)json, prec, "0.2", NULL};
+    int rc = run_cmd(argv, NULL, NULL, NULL, NULL);
+    char out[512];
+    last_output(out, sizeof out);
+    if (rc == 0 && strncmp(out, "skip:", 5) == 0) {
+        snprintf(why, n, "%s", out + 6);
+        return 1;
+    }
+    if (rc != 0 || sscanf(out, "%lf %lf %lf", sec, lo, hi) != 3) {
+        snprintf(why, n, "bench/mpmath_iv.py failed (exit %d): %s", rc, out);
+        return -1;
+    }
+    return 0;
+}
+
+static void bench_mpmath(void)
+{
+    section("certified against mpmath's interval context (mpmath.iv with gmpy2), one thread, "
+            "the same exported instance");
+    if (access("/usr/bin/python3", X_OK) != 0) {
+        printf("  skipped: /usr/bin/python3 is not installed\n");
+        return;
+    }
+    line("case", "bits", "attncheck", "mpmath.iv", "speedup", "target >= 30x (>= 10x at 4096)");
+    par_set_threads(1);
+    static const char *const cases[][3] = {{"neuron-head", "16x16", "one neuron head"},
+                                           {"mlp-layer", "8x16x6", "mlp-layer check"}};
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 4; k++) {
+            mpfr_prec_t p = precs[k];
+            char json[300], prec[16], sh[64];
+            snprintf(json, sizeof json, "%s/%s-%ld.json", tmp, cases[s][0], (long)p);
+            snprintf(prec, sizeof prec, "%ld", (long)p);
+            snprintf(sh, sizeof sh, "shape=%s", cases[s][1]);
+            char *ex[] = {(char *)bin, "export", (char *)cases[s][0], "--seed", "1", "--set", sh,
+                          "--set", "a=1.702", "--prec", prec, "--out", json, NULL};
+            if (run_cmd(ex, NULL, NULL, NULL, NULL) != 0) {
+                char out[512];
+                last_output(out, sizeof out);
+                printf("  export failed: %s\n", out);
+                continue;
+            }
+            const char *kv[] = {"shape", cases[s][1], "a", "1.702", "prec", prec, "seed", "1", NULL};
+            row_case_t c;
+            row_case_init(&c, cases[s][0], kv);
+            double tc[MAX_ROUNDS], tm[MAX_ROUNDS], lo = 0, hi = 0;
+            char why[600];
+            int skip = 0;
+            for (int q = 0; q < rounds && !skip; q++) {
+                tc[q] = per_call(row_case_run, &c, 0.2);
+                skip = mpmath_time(json, p, tm + q, &lo, &hi, why, sizeof why);
+            }
+            if (skip) {
+                printf("  skipped: %s\n", why);
+                arb_clear(c.E);
+                par_set_threads(0);
+                return;
+            }
+            char item[160], a[32], b[32], ratio[32], target[80];
+            double mc = median(tc, rounds), mm = median(tm, rounds), min = p >= 4096 ? 10 : 30;
+            snprintf(item, sizeof item, "%s %s", cases[s][2], cases[s][1]);
+            fmt_s(a, sizeof a, mc);
+            fmt_s(b, sizeof b, mm);
+            snprintf(ratio, sizeof ratio, "%.1fx", mm / mc);
+            /* both enclose the same E: their enclosures must overlap */
+            int overlap = ival_lo_d(c.E) <= hi && lo <= ival_hi_d(c.E);
+            if (mm / mc >= min)
+                snprintf(target, sizeof target, ">= %.0fx: met%s", min, overlap ? "" : "; E disagree!");
+            else
+                snprintf(target, sizeof target, ">= %.0fx: MISSED (%.0f%% of it)%s", min,
+                         100 * mm / mc / min, overlap ? "" : "; E disagree!");
+            line(item, prec, a, b, ratio, target);
+            arb_clear(c.E);
+        }
+    printf("  (both sides compute E for the same instance; their enclosures overlap unless "
+           "marked)\n");
+    par_set_threads(0);
+}
+
+/* ------------------------------------------------------- GPT-2-sized rows */
+
+static void gpt2_row(const char *label, long n, int rounds_here, double wall_target,
+                     double mib_target)
+{
+    char shape[64];
+    snprintf(shape, sizeof shape, "shape=768x3072x%ld", n);
+    char *argv[] = {(char *)bin, "sweep", "mlp-layer", "--set", shape, "--set", "prec=128",
+                    "--set", "a=1", "--set", "seed=1", "--no-write", NULL};
+    double wall[MAX_ROUNDS], cpu[MAX_ROUNDS];
+    long rss = 0;
+    int rc = 0;
+    for (int q = 0; q < rounds_here; q++) {
+        long r;
+        rc = run_cmd(argv, NULL, wall + q, cpu + q, &r);
+        rss = r > rss ? r : rss;
+    }
+    char a[32], b[32], m[32], target[160], t1[64], t2[64];
+    fmt_s(a, sizeof a, median(wall, rounds_here));
+    fmt_s(b, sizeof b, median(cpu, rounds_here));
+    fmt_mib(m, sizeof m, rss);
+    verdict_le(t1, sizeof t1, wall_target >= 60 ? "<= 2 min" : "<= 3 s", median(wall, rounds_here),
+               wall_target);
+    if (mib_target > 0) {
+        verdict_le(t2, sizeof t2, "<= 0.8 GiB", (double)rss / 1024, mib_target);
+        snprintf(target, sizeof target, "%s; %s; %s", rc == 0 ? "holds" : "DID NOT HOLD", t1, t2);
+    } else {
+        snprintf(target, sizeof target, "%s; %s", rc == 0 ? "holds" : "DID NOT HOLD", t1);
+    }
+    line(label, "128", a, b, m, target);
+}
+
+/* The model command of issue 9, when this attncheck has it. */
+static void gpt2_model_row(void)
+{
+    const char *label = "GPT-2-shaped model, end to end, 32 tokens";
+    const char *spec = getenv("ATTNCHECK_BENCH_MODEL");
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s",
+             spec && *spec ? spec : "model models/gpt2-shaped.safetensors --prec 128");
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)bin;
+    for (char *t = strtok(buf, " "); t && n < 62; t = strtok(NULL, " "))
+        argv[n++] = t;
+    argv[n] = NULL;
+    char *probe[] = {(char *)bin, argv[1], "--help", NULL};
+    if (run_cmd(probe, NULL, NULL, NULL, NULL) != 0) {
+        line(label, "128", "-", "-", "-", "not run: this attncheck has no such command yet "
+             "(issue 9)");
+        return;
+    }
+    for (int k = 2; k < n; k++)
+        if (strstr(argv[k], ".safetensors") && access(argv[k], R_OK) != 0) {
+            char t[400];
+            snprintf(t, sizeof t, "not run: %s is missing (make models)", argv[k]);
+            line(label, "128", "-", "-", "-", t);
+            return;
+        }
+    double wall, cpu;
+    long rss;
+    int rc = run_cmd(argv, NULL, &wall, &cpu, &rss);
+    char a[32], b[32], m[32], t[96];
+    fmt_s(a, sizeof a, wall);
+    fmt_s(b, sizeof b, cpu);
+    fmt_mib(m, sizeof m, rss);
+    snprintf(t, sizeof t, "exit %d (0: holds)", rc);
+    line(label, "128", a, b, m, t);
+}
+
+static void bench_gpt2(int quick)
+{
+    section("GPT-2-small MLP layer (d_model 768, d_mlp 3072) as one mlp-layer row, 128 bits, "
+            "every core");
+    line("case", "bits", "wall", "CPU", "peak RSS", "targets (2 idle cores)");
+    gpt2_row("n = 16 (--set a=1 --set seed=1)", 16, rounds < 3 ? rounds : 3, 3, 0.8 * 1024);
+    if (quick)
+        line("n = 1024", "128", "-", "-", "-", "skipped (ATTNCHECK_BENCH_QUICK)");
+    else
+        gpt2_row("n = 1024 (--set a=1 --set seed=1)", 1024, 1, 120, 0);
+    /* the command as the issue types it: the claim's a and seed axes stay (15 rows) */
+    char *argv[] = {(char *)bin, "sweep", "mlp-layer", "--set", "shape=768x3072x16", "--set",
+                    "prec=128", "--no-write", NULL};
+    double wall, cpu;
+    long rss;
+    int rc = quick ? 0 : run_cmd(argv, NULL, &wall, &cpu, &rss);
+    if (quick) {
+        line("n = 16, the sweep as typed (15 rows)", "128", "-", "-", "-",
+             "skipped (ATTNCHECK_BENCH_QUICK)");
+    } else {
+        char a[32], b[32], m[32];
+        fmt_s(a, sizeof a, wall);
+        fmt_s(b, sizeof b, cpu);
+        fmt_mib(m, sizeof m, rss);
+        line("n = 16, the sweep as typed (15 rows)", "128", a, b, m,
+             rc == 0 ? "holds (5 values of a x 3 seeds)" : "DID NOT HOLD");
+    }
+    gpt2_model_row();
+}
+
+/* ------------------------------------------------------ blog, one layer */
+
+static void bench_blog(void)
+{
+    section("blog one-layer construction at the author's size (d 30, hidden 120, n 20, "
+            "Omega 1000), every core");
+    line("case", "bits", "per row", "", "verdict", "");
+    const char *kv[] = {"shape", "30x120x20", "omega", "1000", NULL};
+    row_case_t c;
+    row_case_init(&c, "blog-one-layer", kv);
+    double t[MAX_ROUNDS];
+    for (int q = 0; q < rounds; q++)
+        t[q] = per_call(row_case_run, &c, 0.2);
+    char a[32], bits[16];
+    fmt_s(a, sizeof a, median(t, rounds));
+    snprintf(bits, sizeof bits, "%ld", (long)c.claim->start_prec(&c.params));
+    line("one row (seed 1)", bits, a, "", c.verdict < 0 ? "refused" : verdict_name(c.verdict), "");
+    arb_clear(c.E);
+}
+
+/* ---------------------------------------------------------------- scaling */
+
+/* Least-squares slope of log t against log x. */
+static double slope(const double *x, const double *t, int n)
+{
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int k = 0; k < n; k++) {
+        double u = log(x[k]), v = log(t[k]);
+        sx += u;
+        sy += v;
+        sxx += u * u;
+        sxy += u * v;
+    }
+    return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+static double time_mlp_row(long d, long l, long n, mpfr_prec_t p)
+{
+    char shape[64], prec[16];
+    snprintf(shape, sizeof shape, "%ldx%ldx%ld", d, l, n);
+    snprintf(prec, sizeof prec, "%ld", (long)p);
+    const char *kv[] = {"shape", shape, "a", "1.702", "prec", prec, "seed", "1", NULL};
+    row_case_t c;
+    row_case_init(&c, "mlp-layer", kv);
+    double t[MAX_ROUNDS];
+    int r = rounds < 3 ? rounds : 3;
+    for (int q = 0; q < r; q++)
+        t[q] = per_call(row_case_run, &c, 0.1);
+    arb_clear(c.E);
+    return median(t, r);
+}
+
+static double time_causal_head(long N, long D, long r, mpfr_prec_t p)
+{
+    head_case_t c;
+    head_case_init(&c, N, D, r, p, 2);
+    double t[MAX_ROUNDS];
+    int rr = rounds < 3 ? rounds : 3;
+    for (int q = 0; q < rr; q++)
+        t[q] = per_call(head_certified, &c, 0.1);
+    head_case_clear(&c);
+    return median(t, rr);
+}
+
+static void bench_scaling(void)
+{
+    section("scaling of the time (estimates: least-squares slopes of log time, one thread)");
+    line("sweep", "bits", "exponent", "", "", "points");
+    par_set_threads(1);
+    double x[8], t[8];
+    char e[32], pts[128];
+    static const long ns[] = {16, 32, 64, 128};
+    for (int k = 0; k < 4; k++) {
+        x[k] = (double)ns[k] + 1;
+        t[k] = time_mlp_row(32, 128, ns[k], 256);
+    }
+    snprintf(e, sizeof e, "%.2f", slope(x, t, 4));
+    line("mlp-layer row, n = 16..128 (d 32, l 128)", "256", e, "", "", "N = n + 1 tokens");
+    static const long ds[] = {16, 32, 64, 128};
+    for (int k = 0; k < 4; k++) {
+        x[k] = (double)ds[k];
+        t[k] = time_mlp_row(ds[k], 128, 16, 256);
+    }
+    snprintf(e, sizeof e, "%.2f", slope(x, t, 4));
+    line("mlp-layer row, d = 16..128 (l 128, n 16)", "256", e, "", "", "");
+    static const long ls[] = {64, 128, 256, 512};
+    for (int k = 0; k < 4; k++) {
+        x[k] = (double)ls[k];
+        t[k] = time_mlp_row(32, ls[k], 16, 256);
+    }
+    snprintf(e, sizeof e, "%.2f", slope(x, t, 4));
+    line("mlp-layer row, l = 64..512 (d 32, n 16)", "256", e, "", "", "l heads");
+    static const mpfr_prec_t ps[] = {128, 256, 512, 1024, 2048};
+    for (int k = 0; k < 5; k++) {
+        x[k] = (double)ps[k];
+        t[k] = time_mlp_row(32, 128, 16, ps[k]);
+    }
+    snprintf(e, sizeof e, "%.2f", slope(x, t, 5));
+    snprintf(pts, sizeof pts, "128..2048 bits");
+    line("mlp-layer row, p (shape 32x128x16)", "-", e, "", "", pts);
+    static const long Ns[] = {64, 128, 256, 512};
+    for (int k = 0; k < 4; k++) {
+        x[k] = (double)Ns[k];
+        t[k] = time_causal_head(Ns[k], 16, 4, 128);
+    }
+    snprintf(e, sizeof e, "%.2f", slope(x, t, 4));
+    line("one causal head, N = 64..512 (D 16, r 4)", "128", e, "", "", "dense causal: O(N^2)");
+    par_set_threads(0);
+}
+
+/* -------------------------------------------------------------- whole runs */
+
+static void bench_runs(int quick)
+{
+    section("whole runs (wall time; make verify and verify --full use --jobs 2 as make verify "
+            "does)");
+    line("run", "", "wall", "CPU", "exit", "target");
+    if (quick) {
+        line("make verify, verify --full, make check", "", "-", "-", "-",
+             "skipped (ATTNCHECK_BENCH_QUICK)");
+        return;
+    }
+    char out1[300], out2[300];
+    snprintf(out1, sizeof out1, "%s/verify", tmp);
+    snprintf(out2, sizeof out2, "%s/full", tmp);
+    char *v[] = {(char *)bin, "verify", "--jobs", "2", "--out", out1, NULL};
+    char *f[] = {(char *)bin, "verify", "--full", "--jobs", "2", "--out", out2, NULL};
+    const char *check = getenv("ATTNCHECK_CHECK_BIN");
+    char *c[] = {(char *)(check && *check ? check : "build/check_all"), NULL};
+    const char *env[] = {"ATTNCHECK_BIN", bin, NULL};
+    struct {
+        const char *label;
+        char **argv;
+        const char *const *env;
+        double limit;
+        const char *target;
+    } runs[] = {{"make verify (attncheck verify --jobs 2)", v, NULL, 60, "<= 60 s"},
+                {"attncheck verify --full --jobs 2", f, NULL, 120, "<= 2 min"},
+                {"make check (the Check suites)", c, env, 120, "<= 2 min"}};
+    for (int k = 0; k < 3; k++) {
+        double wall, cpu;
+        int rc = run_cmd(runs[k].argv, runs[k].env, &wall, &cpu, NULL);
+        char a[32], b[32], e[16], t[64];
+        fmt_s(a, sizeof a, wall);
+        fmt_s(b, sizeof b, cpu);
+        snprintf(e, sizeof e, "%d", rc);
+        verdict_le(t, sizeof t, runs[k].target, wall, runs[k].limit);
+        line(runs[k].label, "", a, b, e, t);
+    }
+}
+
+static void remove_tree(const char *dir)
+{
+    char *argv[] = {"rm", "-rf", "--", (char *)dir, NULL};
+    run_cmd(argv, NULL, NULL, NULL, NULL);
 }
 
 int main(void)
 {
-    const mpfr_prec_t precs[] = {53, 256, 1024, 4096};
-    printf("attncheck bench: seconds per call, certified (Arb balls) vs plain MPFR, one run\n\n");
-    printf("%-44s %6s %12s %12s %7s\n", "case", "bits", "certified", "plain", "ratio");
-    for (int k = 0; k < 4; k++) {
-        mpfr_prec_t p = precs[k];
-        head_case_t c;
-        long N = 17, D = 17, r = 4;
-        gmp_randstate_t st;
-        gmp_randinit_default(st);
-        gmp_randseed_ui(st, 1);
-        attn_head_init(c.h, D, r);
-        imat_randtest_dyadic(c.h->W_Q, st, 4);
-        imat_randtest_dyadic(c.h->W_K, st, 4);
-        imat_randtest_dyadic(c.h->W_V, st, 4);
-        imat_randtest_dyadic(c.h->W_O, st, 4);
-        imat_init(c.X, N, D);
-        imat_init(c.Y, N, D);
-        imat_randtest_dyadic(c.X, st, 4);
-        fmat_init(&c.x, N, D, p);
-        fmat_init(&c.y, N, D, p);
-        fmat_from_imat(&c.x, c.X);
-        mask_causal(&c.M, N);
-        c.prec = p;
-        double tc = time_per_call(head_certified, &c), tp = time_per_call(head_plain, &c);
-        printf("%-44s %6ld %12.3e %12.3e %6.2fx\n", "one causal head, N=17, D=17, r=4", (long)p, tc, tp,
-               tc / tp);
-        mask_clear(&c.M);
-        fmat_clear(&c.x);
-        fmat_clear(&c.y);
-        imat_clear(c.X);
-        imat_clear(c.Y);
-        attn_head_clear(c.h);
-        gmp_randclear(st);
+    const char *s = getenv("ATTNCHECK_BENCH_ROUNDS");
+    if (s && atoi(s) > 0)
+        rounds = atoi(s) < MAX_ROUNDS ? atoi(s) : MAX_ROUNDS;
+    if ((s = getenv("ATTNCHECK_BIN")) && *s)
+        bin = s;
+    int quick = (s = getenv("ATTNCHECK_BENCH_QUICK")) && *s && strcmp(s, "0") != 0;
+    snprintf(tmp, sizeof tmp, "/tmp/attncheck-bench-XXXXXX");
+    if (!mkdtemp(tmp)) {
+        perror("attncheck bench: mkdtemp");
+        return 1;
     }
-    for (int k = 0; k < 4; k++) {
-        mpfr_prec_t p = precs[k];
-        mlp_case_t c;
-        char precbuf[16];
-        snprintf(precbuf, sizeof precbuf, "%ld", (long)p);
-        c.claim = claim_find("mlp-layer");
-        c.prec = p;
-        c.params.n = 3;
-        c.params.name[0] = "prec";
-        c.params.value[0] = precbuf;
-        c.params.name[1] = "a";
-        c.params.value[1] = "1";
-        c.params.name[2] = "shape";
-        c.params.value[2] = "8x16x6";
-        c.d = 8;
-        c.l = 16;
-        c.n = 6;
-        /* the same instance the claim draws (salt 2 of seed 1) */
-        gmp_randstate_t st;
-        thm_rand_init(st, 1, 2);
-        imat_init(c.X, c.n, c.d);
-        imat_init(c.W_in, c.d, c.l);
-        imat_init(c.W_out, c.l, c.d);
-        imat_randtest_dyadic(c.X, st, WEIGHT_BITS);
-        imat_randtest_dyadic(c.W_in, st, WEIGHT_BITS);
-        imat_randtest_dyadic(c.W_out, st, WEIGHT_BITS);
-        gmp_randclear(st);
-        arb_t a;
-        arb_init(a);
-        arb_set_ui(a, 1);
-        c.heads = malloc(sizeof *c.heads * (size_t)c.l);
-        thm_mlp_heads(c.heads, a, c.W_in, c.W_out, p);
-        double tc = time_per_call(mlp_certified, &c), tp = time_per_call(mlp_plain, &c);
-        printf("%-44s %6ld %12.3e %12.3e %6.2fx\n", "mlp-layer check, d=8, l=16, n=6", (long)p, tc, tp,
-               tc / tp);
-        for (long h = 0; h < c.l; h++)
-            attn_head_clear(c.heads + h);
-        free(c.heads);
-        arb_clear(a);
-        imat_clear(c.X);
-        imat_clear(c.W_in);
-        imat_clear(c.W_out);
+    double load[3] = {0, 0, 0};
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf", load, load + 1, load + 2) != 3)
+            load[0] = -1;
+        fclose(f);
     }
-    printf("\nratio = certified / plain: the price of enclosures (a midpoint and a\n"
-           "30-bit radius per value).  The certified mlp-layer column is a whole check\n"
-           "(construction, reference, E, verdict); plain computes the same two outputs.\n");
+    printf("attncheck bench (%s): %d interleaved rounds, medians; %d online CPUs, load average "
+           "%.2f at the start;", attncheck_version(), rounds, par_online_cpus(), load[0]);
+    library_version_t libs[8];
+    int nl = attncheck_libraries(libs, 8);
+    for (int k = 0; k < nl; k++)
+        printf(" %s %s", libs[k].name, libs[k].version);
+    printf("\n\n");
+    bench_plain();
+    bench_mpmath();
+    bench_gpt2(quick);
+    bench_blog();
+    bench_scaling();
+    bench_runs(quick);
+    remove_tree(tmp);
+    par_shutdown();
     mpfr_free_cache();
     flint_cleanup();
     return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attn.h"
+#include "par.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------------ masks */
@@ -204,7 +205,8 @@ static int softmax_row(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec, int 
         if (j == 0 || arf_is_nan(u) || (!arf_is_nan(m) && arf_cmp(u, m) > 0))
             arf_set(m, u);
     }
-    mpfr_prec_t *pj = xmallocarray((size_t)len, sizeof *pj);
+    mpfr_prec_t pj_small[16];
+    mpfr_prec_t *pj = len <= 16 ? pj_small : xmallocarray((size_t)len, sizeof *pj);
     for (long j = 0; j < len; j++) {
         arb_sub_arf(a + j, s + j, m, prec);
         pj[j] = adaptive ? term_prec(a + j, prec) : prec;
@@ -213,7 +215,8 @@ static int softmax_row(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec, int 
     }
     for (long j = 0; j < len; j++)
         arb_div(a + j, a + j, z, pj[j]);
-    free(pj);
+    if (pj != pj_small)
+        free(pj);
     arf_clear(m);
     arf_clear(u);
     arb_clear(z);
@@ -264,80 +267,425 @@ int attn_softmax_uniform(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t 
     return softmax_dense(A, S, M, prec, 0);
 }
 
-/* ------------------------------------------------------------- head apply */
+/* ------------------------------------------------------- stacked layers */
+
+/* One chunk's weights and products stay within about this many bytes. */
+#define ATTN_CHUNK_BYTES (96.0 * 1024 * 1024)
+/* Work per task, in ball operations (a task is a few heads' queries, or a
+ * few heads' filling). */
+#define ATTN_TASK_WORK 16384.0
+#define ATTN_QUERY_BLOCK 128
+
+static double chunk_budget = ATTN_CHUNK_BYTES;
+
+void attn_set_chunk_bytes(double bytes)
+{
+    chunk_budget = bytes > 0 ? bytes : ATTN_CHUNK_BYTES;
+}
+
+double attn_chunk_bytes(void) { return chunk_budget; }
+
+/* Balls one head holds in a chunk: its weights and its share of Q, K, V, A V. */
+static double head_balls(const attn_source_t *src, long D, long N)
+{
+    if (src->full)
+        return 2.0 * (double)D * (double)D + 3.0 * (double)N * (double)D;
+    return 4.0 * (double)D * (double)src->r + 4.0 * (double)N * (double)src->r;
+}
+
+long attn_chunk_heads(const attn_source_t *src, long D, long N, mpfr_prec_t prec)
+{
+    double k = floor(chunk_budget / (head_balls(src, D, N) * ball_bytes(prec)));
+    if (k < 1)
+        k = 1;
+    return k > (double)src->n_heads ? (src->n_heads > 0 ? src->n_heads : 1) : (long)k;
+}
+
+double attn_layer_bytes(const attn_source_t *src, long n_src, long D, long N, mpfr_prec_t prec)
+{
+    double most = 0;
+    for (long s = 0; s < n_src; s++) {
+        long k = attn_chunk_heads(src + s, D, N, prec);
+        long R = k * (src[s].full ? D : src[s].r);
+        /* the chunk, V transposed (shallow), and the largest of its products' scratch */
+        double b = (double)k * head_balls(src + s, D, N) * ball_bytes(prec) +
+                   (double)N * (double)R * (double)sizeof(arb_struct);
+        double m = imat_mul_bytes(N, D, R, prec), o = imat_mul_bytes(N, R, D, prec);
+        b += m > o ? m : o;
+        most = b > most ? b : most;
+    }
+    /* the output, and each thread's softmax buffers */
+    long len = N > 0 ? N : 1;
+    return most + (double)N * (double)D * ball_bytes(prec) +
+           (double)par_threads() * 3.0 * (double)len * ball_bytes(prec);
+}
+
+static void chunk_init(attn_chunk_t *ch, const attn_source_t *src, long h0, long nh, long D)
+{
+    ch->h0 = h0;
+    ch->n_heads = nh;
+    ch->full = src->full;
+    ch->r = src->full ? D : src->r;
+    ch->D = D;
+    long R = nh * ch->r;
+    imat_init(ch->W_Q, D, R);
+    imat_init(ch->W_V, D, R);
+    imat_init(ch->W_K, ch->full ? 0 : D, ch->full ? 0 : R);
+    imat_init(ch->W_O, ch->full ? 0 : R, ch->full ? 0 : D);
+    ch->tau = _arb_vec_init(nh);
+    for (long h = 0; h < nh; h++)
+        arb_one(ch->tau + h);
+}
+
+static void chunk_clear(attn_chunk_t *ch)
+{
+    imat_clear(ch->W_Q);
+    imat_clear(ch->W_K);
+    imat_clear(ch->W_V);
+    imat_clear(ch->W_O);
+    _arb_vec_clear(ch->tau, ch->n_heads);
+}
+
+/* The chunk holds heads from h0 on: weights back to zero, temperatures to 1. */
+static void chunk_reset(attn_chunk_t *ch, long h0)
+{
+    ch->h0 = h0;
+    imat_zero(ch->W_Q);
+    imat_zero(ch->W_K);
+    imat_zero(ch->W_V);
+    imat_zero(ch->W_O);
+    for (long h = 0; h < ch->n_heads; h++)
+        arb_one(ch->tau + h);
+}
+
+/* A chunk's products: Q, K, V and A V, N x R (no K for full-form heads:
+ * their keys are X itself). */
+static void products_init(imat_t Q, imat_t K, imat_t V, imat_t AV, long N, long R, int full)
+{
+    imat_init(Q, N, R);
+    imat_init(K, full ? 0 : N, full ? 0 : R);
+    imat_init(V, N, R);
+    imat_init(AV, N, R);
+}
+
+static void products_clear(imat_t Q, imat_t K, imat_t V, imat_t AV)
+{
+    imat_clear(Q);
+    imat_clear(K);
+    imat_clear(V);
+    imat_clear(AV);
+}
+
+typedef struct {
+    const attn_source_t *src;
+    attn_chunk_t *ch;
+    const imat_struct *X;
+    imat_struct *Q, *K, *V, *AV, *Y;
+    arb_struct *Vt;                  /* V transposed: shallow copies */
+    mpfr_prec_t prec;
+    long fill_heads;                 /* heads per fill task */
+    long task_heads, query_block;    /* heads and queries per head task */
+    long query_blocks, maxlen;
+    char *empty;                     /* per head task: a mask row allowed no key */
+    arb_srcptr ones;                 /* full form: the heads' outputs are summed */
+} layer_job_t;
+
+static void fill_task(void *arg, long t)
+{
+    layer_job_t *J = arg;
+    long h0 = J->ch->h0 + t * J->fill_heads, h1 = h0 + J->fill_heads;
+    long end = J->ch->h0 + J->ch->n_heads;
+    J->src->fill(J->ch, h0, h1 < end ? h1 : end, J->src->ctx, J->prec);
+}
+
+/* Vt = V transposed (shallow), for a block of V's rows. */
+static void transpose_v_task(void *arg, long t)
+{
+    layer_job_t *J = arg;
+    long N = J->V->rows, R = J->V->cols;
+    long i0 = t * J->query_block, i1 = i0 + J->query_block < N ? i0 + J->query_block : N;
+    for (long i = i0; i < i1; i++)
+        for (long c = 0; c < R; c++)
+            J->Vt[c * N + i] = *imat_entry(J->V, i, c);
+}
+
+/* Logits, softmax and A V for a few heads and a block of queries. */
+static void heads_task(void *arg, long t)
+{
+    layer_job_t *J = arg;
+    const attn_chunk_t *ch = J->ch;
+    const mask_t *M = J->src->M;
+    long N = J->X->rows, r = ch->r;
+    long g0 = (t / J->query_blocks) * J->task_heads, i0 = (t % J->query_blocks) * J->query_block;
+    long g1 = g0 + J->task_heads < ch->n_heads ? g0 + J->task_heads : ch->n_heads;
+    long i1 = i0 + J->query_block < N ? i0 + J->query_block : N;
+    long cap = J->maxlen > 0 ? J->maxlen : 1;
+    arb_ptr s = _arb_vec_init(cap), a = _arb_vec_init(cap);
+    arb_struct *vals = xmallocarray((size_t)cap, sizeof *vals); /* shallow copies */
+    for (long g = g0; g < g1; g++) {
+        arb_srcptr tau = ch->tau + g;
+        int unit_tau = arb_is_one(tau);
+        long o = g * r;
+        for (long i = i0; i < i1; i++) {
+            long len = M ? mask_row_len(M, i) : N;
+            const long *kj = M ? mask_row(M, i) : NULL;
+            if (len == 0) { /* no key to attend to: the row adds 0 */
+                for (long c = 0; c < r; c++)
+                    arb_zero(imat_entry(J->AV, i, o + c));
+                J->empty[t] = 1;
+                continue;
+            }
+            /* logits of the allowed keys only, each a dot product rounded once;
+             * full form: s_ij = (x_i W_QK) . x_j */
+            arb_srcptr q = imat_entry(J->Q, i, o);
+            for (long u = 0; u < len; u++) {
+                long j = kj ? kj[u] : u;
+                arb_srcptr k = ch->full ? imat_entry(J->X, j, 0) : imat_entry(J->K, j, o);
+                arb_dot(s + u, NULL, 0, q, 1, k, 1, r, J->prec);
+                if (!unit_tau)
+                    arb_mul(s + u, s + u, tau, J->prec);
+            }
+            softmax_row(a, s, len, J->prec, 1);
+            /* (A V)_i = sum_u a_u v_(j_u): keys in one run are read in place */
+            long first = kj ? kj[0] : 0;
+            int run = !kj || kj[len - 1] - kj[0] == len - 1;
+            for (long c = 0; c < r; c++) {
+                arb_srcptr col = J->Vt + (o + c) * N; /* value channel o + c, contiguous */
+                if (run) {
+                    arb_dot(imat_entry(J->AV, i, o + c), NULL, 0, a, 1, col + first, 1, len,
+                            J->prec);
+                } else {
+                    for (long u = 0; u < len; u++)
+                        vals[u] = col[kj[u]];
+                    arb_dot(imat_entry(J->AV, i, o + c), NULL, 0, a, 1, vals, 1, len, J->prec);
+                }
+            }
+        }
+    }
+    free(vals);
+    _arb_vec_clear(s, cap);
+    _arb_vec_clear(a, cap);
+}
+
+/* Full form: Y_i += sum over the chunk's heads of (A V)_i, one rounding. */
+static void full_output_task(void *arg, long t)
+{
+    layer_job_t *J = arg;
+    long N = J->Y->rows, D = J->Y->cols, nh = J->ch->n_heads;
+    long i0 = t * J->query_block, i1 = i0 + J->query_block < N ? i0 + J->query_block : N;
+    for (long i = i0; i < i1; i++)
+        for (long j = 0; j < D; j++) {
+            arb_ptr y = imat_entry(J->Y, i, j);
+            arb_dot(y, y, 0, imat_entry(J->AV, i, j), D, J->ones, 1, nh, J->prec);
+        }
+}
+
+static long ceil_div(long a, long b) { return (a + b - 1) / b; }
+
+static void fill_from_heads(attn_chunk_t *ch, long h0, long h1, const void *ctx,
+                            mpfr_prec_t prec);
+
+/* Y += the heads of one source, chunk by chunk.  -1 on an empty mask row. */
+static int source_apply(imat_t Y, const imat_t X, const attn_source_t *src, mpfr_prec_t prec)
+{
+    long N = X->rows, D = X->cols;
+    if (src->n_heads <= 0)
+        return 0;
+    if (src->M && src->M->n != N)
+        return -1;
+    long per_chunk = attn_chunk_heads(src, D, N, prec);
+    long r = src->full ? D : src->r;
+    long maxlen = N, nnz = (long)N * N;
+    if (src->M) {
+        maxlen = 0;
+        nnz = src->M->nnz;
+        for (long i = 0; i < N; i++)
+            maxlen = mask_row_len(src->M, i) > maxlen ? mask_row_len(src->M, i) : maxlen;
+    }
+    double per_query = (double)(nnz / (N > 0 ? N : 1) + 1) * (double)(2 * r + 8);
+    layer_job_t J = {.src = src, .X = X, .Y = Y, .prec = prec, .maxlen = maxlen};
+    J.query_block = N < ATTN_QUERY_BLOCK ? (N > 0 ? N : 1) : ATTN_QUERY_BLOCK;
+    J.query_blocks = ceil_div(N > 0 ? N : 1, J.query_block);
+    double th = ATTN_TASK_WORK / (per_query * (double)J.query_block);
+    J.task_heads = th < 1 ? 1 : (long)th;
+    double fh = ATTN_TASK_WORK / ((double)D * (double)r);
+    J.fill_heads = fh < 1 ? 1 : (long)fh;
+    /* chunks of equal size (the last one may be smaller); their buffers are
+     * reused from one chunk to the next */
+    long chunks = ceil_div(src->n_heads, per_chunk);
+    per_chunk = ceil_div(src->n_heads, chunks);
+    arb_ptr ones = NULL;
+    if (src->full) {
+        ones = _arb_vec_init(per_chunk);
+        for (long h = 0; h < per_chunk; h++)
+            arb_one(ones + h);
+        J.ones = ones;
+    }
+    int status = 0;
+    attn_chunk_t ch;
+    imat_t Q, K, V, AV;
+    long have = 0; /* heads the buffers hold */
+    /* one head of the stream's width is its own chunk: read in place */
+    const attn_head_struct *own = src->fill == fill_from_heads && src->n_heads == 1 &&
+                                          ((const attn_head_struct *)src->ctx)->W_Q->rows == D
+                                      ? src->ctx
+                                      : NULL;
+    for (long h0 = 0; h0 < src->n_heads; h0 += per_chunk) {
+        long nh = src->n_heads - h0 < per_chunk ? src->n_heads - h0 : per_chunk;
+        long R = nh * r;
+        if (own) {
+            /* shallow views of the head's matrices, never cleared here */
+            ch = (attn_chunk_t){.h0 = 0, .n_heads = 1, .r = r, .D = D, .full = src->full,
+                                .tau = (arb_ptr)own->tau};
+            *ch.W_Q = *own->W_Q;
+            *ch.W_K = *own->W_K;
+            *ch.W_V = *own->W_V;
+            *ch.W_O = *own->W_O;
+            products_init(Q, K, V, AV, N, R, src->full);
+        } else if (nh != have) {
+            if (have) {
+                chunk_clear(&ch);
+                products_clear(Q, K, V, AV);
+            }
+            chunk_init(&ch, src, h0, nh, D);
+            products_init(Q, K, V, AV, N, R, src->full);
+            have = nh;
+        } else {
+            chunk_reset(&ch, h0);
+        }
+        J.ch = &ch;
+        if (!own)
+            par_for(ceil_div(nh, J.fill_heads), fill_task, &J);
+        /* one product each for Q, K, V over the chunk's heads */
+        imat_mul(Q, X, ch.W_Q, prec);
+        if (!src->full)
+            imat_mul(K, X, ch.W_K, prec);
+        imat_mul(V, X, ch.W_V, prec);
+        J.Q = Q;
+        J.K = K;
+        J.V = V;
+        J.AV = AV;
+        J.Vt = xmallocarray((size_t)(R > 0 ? R : 1) * (size_t)(N > 0 ? N : 1), sizeof *J.Vt);
+        par_for(J.query_blocks, transpose_v_task, &J);
+        long tasks = ceil_div(nh, J.task_heads) * J.query_blocks;
+        J.empty = xcalloc((size_t)tasks, 1);
+        par_for(tasks, heads_task, &J);
+        for (long t = 0; t < tasks; t++)
+            status |= J.empty[t] ? -1 : 0;
+        free(J.empty);
+        free(J.Vt);
+        /* and one for the output */
+        if (src->full)
+            par_for(J.query_blocks, full_output_task, &J);
+        else
+            imat_addmul(Y, AV, ch.W_O, prec);
+    }
+    if (have)
+        chunk_clear(&ch);
+    if (have || own)
+        products_clear(Q, K, V, AV);
+    if (ones)
+        _arb_vec_clear(ones, per_chunk);
+    return status;
+}
+
+int attn_layer_sum(imat_t Y, const imat_t X, const attn_source_t *src, long n_src,
+                   int residual, mpfr_prec_t prec)
+{
+    imat_t out;
+    imat_init(out, X->rows, X->cols);
+    if (residual)
+        imat_set(out, X);
+    int status = 0;
+    for (long s = 0; s < n_src; s++)
+        if (source_apply(out, X, src + s, prec) != 0)
+            status = -1;
+    imat_swap(Y, out);
+    imat_clear(out);
+    return status;
+}
+
+void attn_source_head(attn_head_t h, const attn_source_t *src, long k, long D, mpfr_prec_t prec)
+{
+    attn_chunk_t ch;
+    chunk_init(&ch, src, k, 1, D);
+    src->fill(&ch, k, k + 1, src->ctx, prec);
+    if (src->full)
+        attn_head_init_full(h, D);
+    else
+        attn_head_init(h, D, ch.r);
+    imat_swap(h->W_Q, ch.W_Q);
+    imat_swap(h->W_K, ch.W_K);
+    imat_swap(h->W_V, ch.W_V);
+    imat_swap(h->W_O, ch.W_O);
+    arb_swap(h->tau, ch.tau);
+    chunk_clear(&ch);
+}
+
+/* ------------------------------------------------------- heads as sources */
+
+/* Copy heads (an array of attn_head_struct, all of the chunk's form) into
+ * the chunk's top-left corners: a head narrower than the stream is padded
+ * with zeros. */
+static void fill_from_heads(attn_chunk_t *ch, long h0, long h1, const void *ctx,
+                            mpfr_prec_t prec)
+{
+    const attn_head_struct *heads = ctx;
+    (void)prec;
+    for (long h = h0; h < h1; h++) {
+        const attn_head_struct *hd = heads + h;
+        long c0 = attn_chunk_col(ch, h, 0), d = hd->W_Q->rows, r = hd->W_Q->cols;
+        for (long i = 0; i < d; i++)
+            for (long c = 0; c < r; c++) {
+                arb_set(imat_entry(ch->W_Q, i, c0 + c), imat_entry(hd->W_Q, i, c));
+                arb_set(imat_entry(ch->W_V, i, c0 + c), imat_entry(hd->W_V, i, c));
+                if (!ch->full)
+                    arb_set(imat_entry(ch->W_K, i, c0 + c), imat_entry(hd->W_K, i, c));
+            }
+        if (!ch->full)
+            for (long c = 0; c < r; c++)
+                for (long j = 0; j < d; j++)
+                    arb_set(imat_entry(ch->W_O, c0 + c, j), imat_entry(hd->W_O, c, j));
+        arb_set(ch->tau + (h - ch->h0), hd->tau);
+    }
+}
+
+void attn_heads_source(attn_source_t *src, const attn_head_struct *heads, long n_heads,
+                       const mask_t *M)
+{
+    *src = (attn_source_t){.n_heads = n_heads, .r = n_heads > 0 ? heads[0].W_Q->cols : 1,
+                           .full = n_heads > 0 && heads[0].qk_full, .M = M,
+                           .fill = fill_from_heads, .ctx = heads};
+}
+
+/* Sources for an array of heads: one per run of heads of the same form. */
+static long heads_sources(attn_source_t *src, const attn_head_struct *heads, long n_heads,
+                          const mask_t *M)
+{
+    long n = 0;
+    for (long h = 0; h < n_heads;) {
+        int full = heads[h].qk_full;
+        long r = heads[h].W_Q->cols, e = h + 1;
+        while (e < n_heads && heads[e].qk_full == full && heads[e].W_Q->cols == r)
+            e++;
+        attn_heads_source(src + n++, heads + h, e - h, M);
+        h = e;
+    }
+    return n;
+}
+
+int attn_heads_apply(imat_t Y, const imat_t X, const attn_head_struct *heads, long n_heads,
+                     const mask_t *M, int residual, mpfr_prec_t prec)
+{
+    attn_source_t *src = xmallocarray((size_t)(n_heads > 0 ? n_heads : 1), sizeof *src);
+    long n = heads_sources(src, heads, n_heads, M);
+    int status = attn_layer_sum(Y, X, src, n, residual, prec);
+    free(src);
+    return status;
+}
 
 int attn_head_apply(imat_t Y, const attn_head_t h, const imat_t X,
                     const mask_t *M, mpfr_prec_t prec)
 {
-    long N = X->rows;
-    if (M && M->n != N) {
-        imat_zero(Y);
-        return -1;
-    }
-    imat_t Q, K, Vt, AV;
-    /* Q = X W_Q; keys: K = X W_K, or X itself in full form (s_ij = q_i . x_j) */
-    imat_init(Q, N, h->W_Q->cols);
-    imat_mul(Q, X, h->W_Q, prec);
-    imat_init(K, h->qk_full ? 0 : N, h->qk_full ? 0 : h->W_K->cols);
-    if (!h->qk_full)
-        imat_mul(K, X, h->W_K, prec);
-    const imat_struct *keys = h->qk_full ? X : K;
-    long dq = Q->cols;
-    /* values, transposed so that one value channel is one contiguous row */
-    long dv = h->W_V->cols;
-    {
-        imat_t V;
-        imat_init(V, N, dv);
-        imat_mul(V, X, h->W_V, prec);
-        imat_init(Vt, dv, N);
-        imat_transpose(Vt, V);
-        imat_clear(V);
-    }
-    imat_init(AV, N, dv);
-
-    int status = 0;
-    int unit_tau = arb_is_one(h->tau);
-    arb_ptr s = _arb_vec_init(N > 0 ? N : 1), a = _arb_vec_init(N > 0 ? N : 1);
-    arb_struct *vals = xmallocarray((size_t)(N > 0 ? N : 1), sizeof *vals); /* shallow copies */
-    for (long i = 0; i < N; i++) {
-        long len = M ? mask_row_len(M, i) : N;
-        const long *kj = M ? mask_row(M, i) : NULL;
-        if (len == 0) {
-            status = -1; /* no key to attend to: the row stays 0 */
-            continue;
-        }
-        /* logits of the allowed keys only, each a dot product rounded once */
-        for (long t = 0; t < len; t++) {
-            long j = kj ? kj[t] : t;
-            arb_dot(s + t, NULL, 0, imat_entry(Q, i, 0), 1, imat_entry(keys, j, 0), 1, dq, prec);
-            if (!unit_tau)
-                arb_mul(s + t, s + t, h->tau, prec);
-        }
-        softmax_row(a, s, len, prec, 1);
-        /* (A V)_i = sum_t a_t v_(j_t): keys in one run are read in place */
-        long first = kj ? kj[0] : 0;
-        int run = !kj || kj[len - 1] - kj[0] == len - 1;
-        for (long c = 0; c < dv; c++) {
-            arb_srcptr vrow = imat_entry(Vt, c, 0);
-            if (run) {
-                arb_dot(imat_entry(AV, i, c), NULL, 0, a, 1, vrow + first, 1, len, prec);
-            } else {
-                for (long t = 0; t < len; t++)
-                    vals[t] = vrow[kj[t]];
-                arb_dot(imat_entry(AV, i, c), NULL, 0, a, 1, vals, 1, len, prec);
-            }
-        }
-    }
-    if (h->ov_full)
-        imat_set(Y, AV);
-    else
-        imat_mul(Y, AV, h->W_O, prec);
-    free(vals);
-    _arb_vec_clear(s, N > 0 ? N : 1);
-    _arb_vec_clear(a, N > 0 ? N : 1);
-    imat_clear(Q);
-    imat_clear(K);
-    imat_clear(Vt);
-    imat_clear(AV);
-    return status;
+    return attn_heads_apply(Y, X, h, 1, M, 0, prec);
 }

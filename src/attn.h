@@ -71,8 +71,87 @@ int attn_softmax_uniform(imat_t A, const imat_t S, const mask_t *M, mpfr_prec_t 
 
 /* Y (N x D) = h(X): Y_i = sum_j A_ij x_j W_OV, j over query i's allowed
  * keys (every key when M == NULL).  Returns 0, or -1 when a row of the mask
- * allows no key or the mask is not N x N (the row is 0). */
+ * allows no key or the mask is not N x N (the row is 0).  One head through
+ * the stacked path below. */
 int attn_head_apply(imat_t Y, const attn_head_t h, const imat_t X,
                     const mask_t *M, mpfr_prec_t prec);
+
+/* ---- a layer's heads, stacked and streamed ----
+ *
+ * The heads of a layer are applied in chunks: a chunk's heads are stacked
+ * side by side, so that Q, K and V are one product each (X times every
+ * head's W_Q, W_K, W_V at once) and the output one more (the heads' A V
+ * side by side times their stacked W_O), with each head's softmax over each
+ * query's allowed keys in between.  A chunk is filled from a source when it
+ * is needed, so peak memory is the source's own data plus one chunk, never
+ * every head at once.  Chunks are sized from the shapes and the precision
+ * alone, and the work inside them is split the same way on any number of
+ * threads: the result is the same bits on one thread or many. */
+
+/* A chunk: heads [h0, h0 + n_heads) of a source, all of one form.
+ * Factored heads of internal dimension r: W_Q, W_K, W_V are D x (r n_heads)
+ * and W_O is (r n_heads) x D, head h owning columns (rows of W_O)
+ * [(h - h0) r, (h - h0 + 1) r).  Full-form heads (r = D): head h's W_QK is
+ * the D x D block of W_Q at those columns and its W_OV that block of W_V;
+ * W_K and W_O are empty.  tau[h - h0] is head h's temperature. */
+typedef struct {
+    long h0, n_heads, r, D;
+    int full;
+    imat_t W_Q, W_K, W_V, W_O;
+    arb_ptr tau;
+} attn_chunk_t;
+
+/* Column of head h's internal coordinate c in a chunk. */
+#define attn_chunk_col(ch, h, c) (((h) - (ch)->h0) * (ch)->r + (c))
+
+/* Write heads [h0, h1) (within the chunk) into the chunk, whose weights
+ * start at zero and temperatures at 1.  Called from several threads at once
+ * for disjoint ranges of heads: it must write only those heads' columns
+ * (rows of W_O) and temperatures, and only read ctx. */
+typedef void (*attn_fill_fn)(attn_chunk_t *ch, long h0, long h1, const void *ctx,
+                             mpfr_prec_t prec);
+
+/* A source of heads sharing one form and one mask. */
+typedef struct {
+    long n_heads;
+    long r;              /* internal dimension (factored), ignored for full form */
+    int full;
+    const mask_t *M;     /* NULL: every key */
+    attn_fill_fn fill;
+    const void *ctx;
+} attn_source_t;
+
+/* Y = X + (the sum of every head of the sources) when residual, else the
+ * sum alone.  Every head reads the same X; Y may be X itself.  Returns 0,
+ * or -1 when a mask row allows no key (that head's row adds 0) or a mask
+ * is not N x N (that source adds 0). */
+int attn_layer_sum(imat_t Y, const imat_t X, const attn_source_t *src, long n_src,
+                   int residual, mpfr_prec_t prec);
+/* The source of n_heads heads of one form and internal dimension (copied
+ * chunk by chunk; a head narrower than the stream is padded with zero rows
+ * of W_Q, W_K, W_V and columns of W_O).  heads must outlive src. */
+void attn_heads_source(attn_source_t *src, const attn_head_struct *heads, long n_heads,
+                       const mask_t *M);
+/* Y = X + sum of the heads (residual) or the sum alone, every head reading
+ * X with mask M; the heads go through attn_layer_sum (runs of one form are
+ * one source each, copied chunk by chunk).  Y may be X. */
+int attn_heads_apply(imat_t Y, const imat_t X, const attn_head_struct *heads, long n_heads,
+                     const mask_t *M, int residual, mpfr_prec_t prec);
+/* Head k of a source as a head of its own (initialised here; D the stream
+ * width): for tests, norms and exports of single heads. */
+void attn_source_head(attn_head_t h, const attn_source_t *src, long k, long D, mpfr_prec_t prec);
+/* The working set one chunk of heads (or of mlp_apply's hidden units) is
+ * sized to, in bytes (default 96 MiB; 0 restores it).  Tests set it small
+ * to exercise many chunks: results differ only in rounding.  Set it before
+ * a run, never during one. */
+void attn_set_chunk_bytes(double bytes);
+double attn_chunk_bytes(void);
+/* The heads a chunk holds for this source, stream width, token count and
+ * precision (the same rule attn_layer_sum uses). */
+long attn_chunk_heads(const attn_source_t *src, long D, long N, mpfr_prec_t prec);
+/* Working memory of attn_layer_sum for these sizes, an estimate in bytes
+ * (one chunk of weights and products, the output and the shallow copies of
+ * the products). */
+double attn_layer_bytes(const attn_source_t *src, long n_src, long D, long N, mpfr_prec_t prec);
 
 #endif

@@ -1,8 +1,10 @@
 /* Ball matrices over Arb (imat.h).  Every operation is Arb's, so every entry
  * of a result encloses the exact result for all points of the inputs. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
+#include "par.h"
 #include "xalloc.h"
 
 void imat_init(imat_t A, long rows, long cols)
@@ -26,9 +28,35 @@ void imat_reinit(imat_t A, long rows, long cols)
     imat_init(A, rows, cols);
 }
 
+void imat_rows_window_init(imat_t W, const imat_t A, long r0, long r1)
+{
+    arb_mat_window_init(W->m, A->m, r0, 0, r1, A->cols);
+    W->rows = r1 - r0;
+    W->cols = A->cols;
+    W->e = A->e + r0 * A->cols; /* rows of a row-major matrix are contiguous */
+}
+
+void imat_window_clear(imat_t W)
+{
+    arb_mat_window_clear(W->m);
+    W->e = NULL;
+    W->rows = W->cols = 0;
+}
+
 void imat_zero(imat_t A)
 {
     arb_mat_zero(A->m);
+}
+
+void imat_swap(imat_t A, imat_t B)
+{
+    arb_mat_swap(A->m, B->m);
+    A->rows = arb_mat_nrows(A->m);
+    A->cols = arb_mat_ncols(A->m);
+    A->e = A->m->entries;
+    B->rows = arb_mat_nrows(B->m);
+    B->cols = arb_mat_ncols(B->m);
+    B->e = B->m->entries;
 }
 
 void imat_one(imat_t A)
@@ -56,13 +84,200 @@ void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec)
     arb_mat_scalar_mul_arb(B->m, A->m, c, prec);
 }
 
+/* ---------------------------------------------------------------- products
+ *
+ * C = A B, or C + A B, entry by entry as one dot product rounded once
+ * (arb_dot; the sum C + A B in the same rounding).  Inner indices where A's
+ * column or B's row is exactly zero are left out: a zero term adds nothing,
+ * and a layer's stacked weights are mostly such rows.  When A and B are both
+ * exact, Arb's block product (exact integer blocks, rounded once per block)
+ * is much faster and is used instead, as it is for large inexact operands
+ * (Arb's rule).  The output is cut into panels fixed by the shapes alone;
+ * the panels run on par_for's threads, so the result is the same bits on
+ * any number of threads. */
+
+/* Panel sizes of the dot-product path (rows x columns of C), and the side
+ * of a block-product panel (its integer blocks, with one residue matrix per
+ * prime of a multimodular product, stay a few tens of megabytes). */
+#define MUL_PANEL_ROWS 32
+#define MUL_PANEL_COLS 64
+#define MUL_BLOCK_SIDE 256
+/* Below this many terms a product runs as one task. */
+#define MUL_SERIAL_TERMS 65536.0
+
+typedef struct {
+    imat_struct *C;
+    const imat_struct *A, *B;
+    int add;
+    mpfr_prec_t prec;
+    long nk;              /* inner indices kept */
+    const long *kk;       /* their positions (NULL: all, in order) */
+    arb_struct *At;       /* M x nk shallow copies of A's kept columns (NULL: A itself) */
+    long row_panels, col_panels, panel_rows, panel_cols;
+} mul_job_t;
+
+/* One panel of C: B's kept rows for the panel's columns are copied
+ * (shallow, never cleared) into a transposed buffer, so that every entry is
+ * a dot product of two contiguous vectors. */
+static void mul_dot_task(void *arg, long t)
+{
+    mul_job_t *J = arg;
+    long M = J->A->rows, P = J->B->cols, nk = J->nk;
+    long i0 = (t / J->col_panels) * MUL_PANEL_ROWS, j0 = (t % J->col_panels) * MUL_PANEL_COLS;
+    long i1 = i0 + MUL_PANEL_ROWS < M ? i0 + MUL_PANEL_ROWS : M;
+    long j1 = j0 + MUL_PANEL_COLS < P ? j0 + MUL_PANEL_COLS : P;
+    arb_struct *Bt = xmallocarray((size_t)(j1 - j0) * (size_t)nk, sizeof *Bt);
+    for (long q = 0; q < nk; q++) {
+        arb_srcptr b = imat_entry(J->B, J->kk ? J->kk[q] : q, 0);
+        for (long j = j0; j < j1; j++)
+            Bt[(j - j0) * nk + q] = b[j];
+    }
+    for (long i = i0; i < i1; i++) {
+        arb_srcptr a = J->At ? J->At + i * nk : imat_entry(J->A, i, 0);
+        for (long j = j0; j < j1; j++) {
+            arb_ptr c = imat_entry(J->C, i, j);
+            arb_dot(c, J->add ? c : NULL, 0, a, 1, Bt + (j - j0) * nk, 1, nk, J->prec);
+        }
+    }
+    free(Bt);
+}
+
+static void mul_block_task(void *arg, long t)
+{
+    mul_job_t *J = arg;
+    long M = J->A->rows, K = J->A->cols, P = J->B->cols;
+    long i0 = (t / J->col_panels) * J->panel_rows, j0 = (t % J->col_panels) * J->panel_cols;
+    long i1 = i0 + J->panel_rows < M ? i0 + J->panel_rows : M;
+    long j1 = j0 + J->panel_cols < P ? j0 + J->panel_cols : P;
+    arb_mat_t Aw, Bw, Cw, T;
+    arb_mat_window_init(Aw, J->A->m, i0, 0, i1, K);
+    arb_mat_window_init(Bw, J->B->m, 0, j0, K, j1);
+    arb_mat_window_init(Cw, J->C->m, i0, j0, i1, j1);
+    if (J->add) {
+        arb_mat_init(T, i1 - i0, j1 - j0);
+        arb_mat_mul_block(T, Aw, Bw, J->prec);
+        arb_mat_add(Cw, Cw, T, J->prec);
+        arb_mat_clear(T);
+    } else {
+        arb_mat_mul_block(Cw, Aw, Bw, J->prec);
+    }
+    arb_mat_window_clear(Aw);
+    arb_mat_window_clear(Bw);
+    arb_mat_window_clear(Cw);
+}
+
+/* Above this size in every dimension the block product wins for inexact
+ * operands too (Arb's own rule in arb_mat_mul). */
+static long mul_block_cutoff(mpfr_prec_t prec)
+{
+    return prec <= 2 * FLINT_BITS ? 60 : prec <= 8 * FLINT_BITS ? 50 : 40;
+}
+
+static int mat_is_exact(const imat_t A)
+{
+    for (long k = 0; k < A->rows * A->cols; k++)
+        if (!mag_is_zero(arb_radref(A->e + k)))
+            return 0;
+    return 1;
+}
+
+static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_prec_t prec)
+{
+    long M = A->rows, K = A->cols, P = B->cols;
+    if (C == A || C == B) { /* aliased: through a temporary */
+        imat_t T;
+        imat_init(T, M, P);
+        if (add)
+            imat_set(T, C);
+        mul_into(T, A, B, add, prec);
+        imat_swap(T, C);
+        imat_clear(T);
+        return;
+    }
+    if (M == 0 || P == 0)
+        return;
+    mul_job_t J = {.C = C, .A = A, .B = B, .add = add, .prec = prec};
+    if (K > 0 && ((M >= 2 && P >= 2 && mat_is_exact(A) && mat_is_exact(B)) ||
+                  (M > mul_block_cutoff(prec) && K > mul_block_cutoff(prec) &&
+                   P > mul_block_cutoff(prec)))) {
+        J.panel_rows = MUL_BLOCK_SIDE;
+        J.panel_cols = MUL_BLOCK_SIDE;
+        if ((double)M * (double)K * (double)P < MUL_SERIAL_TERMS) {
+            J.panel_rows = M;
+            J.panel_cols = P;
+        }
+        J.row_panels = (M + J.panel_rows - 1) / J.panel_rows;
+        J.col_panels = (P + J.panel_cols - 1) / J.panel_cols;
+        par_for(J.row_panels * J.col_panels, mul_block_task, &J);
+        return;
+    }
+    /* the inner indices that can contribute */
+    long *kk = xmallocarray((size_t)(K > 0 ? K : 1), sizeof *kk), nk = 0;
+    for (long k = 0; k < K; k++) {
+        int a_nonzero = 0, b_nonzero = 0;
+        for (long i = 0; i < M && !a_nonzero; i++)
+            a_nonzero = !arb_is_zero(imat_entry(A, i, k));
+        for (long j = 0; j < P && a_nonzero && !b_nonzero; j++)
+            b_nonzero = !arb_is_zero(imat_entry(B, k, j));
+        if (a_nonzero && b_nonzero)
+            kk[nk++] = k;
+    }
+    if (nk == 0) {
+        if (!add)
+            imat_zero(C);
+        free(kk);
+        return;
+    }
+    J.nk = nk;
+    J.kk = nk < K ? kk : NULL;
+    J.col_panels = (P + MUL_PANEL_COLS - 1) / MUL_PANEL_COLS;
+    J.row_panels = (M + MUL_PANEL_ROWS - 1) / MUL_PANEL_ROWS;
+    if (J.kk) { /* A's kept columns, shallow */
+        J.At = xmallocarray((size_t)M * (size_t)nk, sizeof *J.At);
+        for (long i = 0; i < M; i++)
+            for (long q = 0; q < nk; q++)
+                J.At[i * nk + q] = *imat_entry(A, i, kk[q]);
+    }
+    long tasks = J.row_panels * J.col_panels;
+    if ((double)M * (double)nk * (double)P < MUL_SERIAL_TERMS)
+        for (long t = 0; t < tasks; t++)
+            mul_dot_task(&J, t);
+    else
+        par_for(tasks, mul_dot_task, &J);
+    free(J.At);
+    free(kk);
+}
+
+double imat_mul_bytes(long M, long K, long P, mpfr_prec_t prec)
+{
+    double S = (double)sizeof(arb_struct), T = (double)par_threads();
+    /* dot products: A's kept columns, and a transposed panel of B per thread */
+    double dot = (double)M * (double)K * S + T * MUL_PANEL_COLS * (double)K * S;
+    /* block product, per thread: integer blocks of A, B and C for a panel
+     * (entries of up to 1.25 prec + 192 bits, and 2 + log2 K more in C), and
+     * the multimodular product's residues (a word per entry and prime) */
+    double m = M < MUL_BLOCK_SIDE ? (double)M : MUL_BLOCK_SIDE;
+    double p = P < MUL_BLOCK_SIDE ? (double)P : MUL_BLOCK_SIDE, k = (double)K;
+    double bits = 1.25 * (double)prec + 192, words = bits / 64 + 3;
+    double primes = (2 * bits + log2(k + 1) + 2) / 59 + 1;
+    double ints = m * k + k * p + m * p;
+    double block = T * (ints * (8 * words + 16) + ints * 8 * primes +
+                        (double)M * (double)K * (2.0 * sizeof(long) + sizeof(short)));
+    return dot > block ? dot : block;
+}
+
 void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
 {
-    if (A->cols == 0) { /* Arb's product needs no inner size; the sum is empty */
+    if (A->cols == 0) { /* the sum is empty */
         imat_zero(C);
         return;
     }
-    arb_mat_mul(C->m, A->m, B->m, prec);
+    mul_into(C, A, B, 0, prec);
+}
+
+void imat_addmul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
+{
+    mul_into(C, A, B, 1, prec);
 }
 
 void imat_set_block(imat_t B, long r0, long c0, const imat_t A)
@@ -242,13 +457,56 @@ int imat_is_exact(const imat_t A)
     return 1;
 }
 
+static void mag_set_arf_up(mag_t rad, const arf_t r);
+
+/* 1 when the lower end of x is exactly 0 (midpoint = radius, as ival_abs
+ * makes them). */
+static int lower_end_zero(const arb_t x)
+{
+    arf_t r;
+    arf_init_set_mag_shallow(r, arb_radref(x));
+    return arf_equal(arb_midref(x), r);
+}
+
+/* 1 when both ends of y are certainly at or above those of x: then y itself
+ * is the max of x and y.  The ends are rounded the safe way to 64 bits: a
+ * tie too close to call says 0, and the caller takes Arb's max. */
+static int ball_dominates(const arb_t y, const arb_t x)
+{
+    slong p = 64;
+    arf_t a, b, rx, ry;
+    arf_init(a);
+    arf_init(b);
+    arf_init_set_mag_shallow(rx, arb_radref(x));
+    arf_init_set_mag_shallow(ry, arb_radref(y));
+    arf_add(a, arb_midref(x), rx, p, ARF_RND_CEIL);
+    arf_add(b, arb_midref(y), ry, p, ARF_RND_FLOOR);
+    int up = arf_cmp(a, b) <= 0, low = 0;
+    if (up) {
+        arf_sub(a, arb_midref(x), rx, p, ARF_RND_CEIL);
+        arf_sub(b, arb_midref(y), ry, p, ARF_RND_FLOOR);
+        low = arf_cmp(a, b) <= 0;
+    }
+    arf_clear(a);
+    arf_clear(b);
+    return up && low;
+}
+
 void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec)
 {
     if (!arb_is_finite(x) || !arb_is_finite(y)) {
         arb_indeterminate(r); /* a NaN or an unbounded operand must not vanish */
         return;
     }
-    arb_max(r, x, y, prec);
+    /* most maxima of a sweep keep one operand as it is: no rounding then */
+    if (lower_end_zero(x) && lower_end_zero(y)) /* [0, 2m]: the larger m */
+        arb_set(r, arf_cmp(arb_midref(x), arb_midref(y)) >= 0 ? x : y);
+    else if (ball_dominates(y, x))
+        arb_set(r, y);
+    else if (ball_dominates(x, y))
+        arb_set(r, x);
+    else
+        arb_max(r, x, y, prec);
 }
 
 /* Bits that hold a ball's ends exactly in all but extreme cases (the ends
@@ -297,15 +555,17 @@ int ival_gt(const arb_t x, const arb_t y)
 
 void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec)
 {
+    (void)prec;
     if (arb_is_finite(x) && arb_contains_zero(x) && !arb_is_zero(x)) {
-        arf_t lo, hi;
-        arf_init(lo);
-        arf_init(hi);
-        arb_get_abs_ubound_arf(hi, x, prec);
-        arb_set_interval_arf(r, lo, hi, prec); /* [0, hi|x|] */
-        arb_nonnegative_part(r, r);
-        arf_clear(lo);
-        arf_clear(hi);
+        /* [0, h] with h >= max |x| rounded up to a radius's bits: midpoint h/2
+         * and radius h/2 are then both exact, and the lower end is exactly 0 */
+        arf_t h;
+        arf_init(h);
+        arb_get_abs_ubound_arf(h, x, MAG_BITS);
+        arf_mul_2exp_si(h, h, -1);
+        mag_set_arf_up(arb_radref(r), h);
+        arf_swap(arb_midref(r), h);
+        arf_clear(h);
     } else {
         arb_abs(r, x); /* exact */
     }
@@ -487,3 +747,5 @@ double ball_heap_bytes(mpfr_prec_t prec)
     double limbs = (double)((prec + FLINT_BITS - 1) / FLINT_BITS);
     return limbs > 2 ? 8.0 * limbs + 16.0 : 0.0; /* + 16: allocator slack */
 }
+
+double ball_bytes(mpfr_prec_t prec) { return (double)sizeof(arb_struct) + ball_heap_bytes(prec); }

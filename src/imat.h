@@ -22,13 +22,26 @@ void imat_clear(imat_t A);
 void imat_reinit(imat_t A, long rows, long cols);
 
 void imat_zero(imat_t A);
+void imat_swap(imat_t A, imat_t B);            /* shapes and entries, O(1) */
 void imat_one(imat_t A);                       /* identity (need not be square) */
 void imat_set(imat_t B, const imat_t A);       /* same shape; exact */
 void imat_transpose(imat_t B, const imat_t A); /* B is cols x rows; exact */
 void imat_add(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
 void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec);
-/* C = A B, each entry a dot product rounded once (arb_mat_mul). */
+/* C = A B, and C = C + A B (the sum in the same rounding): each entry one
+ * dot product rounded once, or, when A and B are both exact, Arb's block
+ * product (exact integer blocks, rounded once per block).  Exactly zero
+ * inner terms are skipped.  Large products run on par_for's threads, with
+ * the same result bits on any number of them.  C may alias A or B. */
 void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
+void imat_addmul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
+/* Scratch memory of one M x K times K x P product at prec (beyond A, B and
+ * C), in bytes: an estimate for memory limits, for par_threads() threads. */
+double imat_mul_bytes(long M, long K, long P, mpfr_prec_t prec);
+/* W = rows [r0, r1) of A, a view (no copy; A must outlive it and keep its
+ * shape); clear with imat_window_clear, never imat_clear. */
+void imat_rows_window_init(imat_t W, const imat_t A, long r0, long r1);
+void imat_window_clear(imat_t W);
 /* Copy A into B at offset (r0, c0) of B; exact. */
 void imat_set_block(imat_t B, long r0, long c0, const imat_t A);
 
@@ -55,6 +68,8 @@ void imat_row_norm2(arb_t r, const imat_t A, long i, mpfr_prec_t prec);
 /* Heap bytes one ball holds beyond its struct at prec (an estimate for memory
  * limits: Arb keeps up to two limbs of the midpoint inline). */
 double ball_heap_bytes(mpfr_prec_t prec);
+/* Bytes of a ball at prec: its struct and its heap. */
+double ball_bytes(mpfr_prec_t prec);
 
 /* 1 when every entry of A is a single point. */
 int imat_is_exact(const imat_t A);

@@ -1,6 +1,8 @@
 /* MLPs and transformer blocks (no LayerNorm) as certified enclosures. */
+#include <math.h>
 #include <stdlib.h>
 #include "mlp.h"
+#include "par.h"
 #include "special.h"
 #include "xalloc.h"
 
@@ -51,16 +53,84 @@ void ival_relu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
     }
 }
 
+/* Activations per task. */
+#define MLP_ACT_TASK 256
+
+long mlp_chunk_units(long n, long d, long l, mpfr_prec_t prec)
+{
+    double per = ((double)d + 2.0 * (double)n) * ball_bytes(prec);
+    double k = floor(attn_chunk_bytes() / per);
+    return k < 1 ? 1 : k > (double)l ? (l > 0 ? l : 1) : (long)k;
+}
+
+double mlp_apply_bytes(long n, long d, long l, long d_out, mpfr_prec_t prec)
+{
+    double B = ball_bytes(prec);
+    long c = mlp_chunk_units(n, d, l, prec);
+    double m = imat_mul_bytes(n, d, c, prec), o = imat_mul_bytes(n, c, d_out, prec);
+    /* a chunk of W_in's columns, its hidden units, the output, a product's scratch */
+    return (c < l ? (double)d * (double)c * B : 0) + (double)n * (double)c * B +
+           (double)n * (double)d_out * B + (m > o ? m : o);
+}
+
+typedef struct {
+    imat_struct *H, *Wc;
+    const imat_struct *W_in;
+    long c0;
+    ival_act_fn phi;
+    const void *ctx;
+    mpfr_prec_t prec;
+} mlp_job_t;
+
+static void act_task(void *arg, long t)
+{
+    mlp_job_t *J = arg;
+    long n = J->H->rows * J->H->cols, k0 = t * MLP_ACT_TASK;
+    long k1 = k0 + MLP_ACT_TASK < n ? k0 + MLP_ACT_TASK : n;
+    for (long k = k0; k < k1; k++)
+        J->phi(J->H->e + k, J->H->e + k, J->ctx, J->prec);
+}
+
+/* Wc = the chunk's columns of W_in, one row of W_in per task. */
+static void copy_task(void *arg, long i)
+{
+    mlp_job_t *J = arg;
+    for (long c = 0; c < J->Wc->cols; c++)
+        arb_set(imat_entry(J->Wc, i, c), imat_entry(J->W_in, i, J->c0 + c));
+}
+
 void mlp_apply(imat_t Y, const imat_t X, const imat_t W_in, const imat_t W_out,
                ival_act_fn phi, const void *ctx, mpfr_prec_t prec)
 {
-    imat_t H;
-    imat_init(H, X->rows, W_in->cols);
-    imat_mul(H, X, W_in, prec);
-    for (long k = 0; k < H->rows * H->cols; k++)
-        phi(H->e + k, H->e + k, ctx, prec);
-    imat_mul(Y, H, W_out, prec);
-    imat_clear(H);
+    long n = X->rows, d = X->cols, l = W_in->cols;
+    long chunk = mlp_chunk_units(n, d, l, prec);
+    imat_t out;
+    imat_init(out, n, W_out->cols);
+    mlp_job_t J = {.W_in = W_in, .phi = phi, .ctx = ctx, .prec = prec};
+    /* hidden units in chunks: out += phi(X W_in[:, c]) W_out[c, :] */
+    for (long c0 = 0; c0 < l; c0 += chunk) {
+        long c1 = c0 + chunk < l ? c0 + chunk : l;
+        imat_t H, Wc, Wo;
+        imat_init(H, n, c1 - c0);
+        if (c1 - c0 == l) {
+            imat_mul(H, X, W_in, prec);
+        } else {
+            imat_init(Wc, d, c1 - c0);
+            J.Wc = Wc;
+            J.c0 = c0;
+            par_for(d, copy_task, &J);
+            imat_mul(H, X, Wc, prec);
+            imat_clear(Wc);
+        }
+        J.H = H;
+        par_for((n * (c1 - c0) + MLP_ACT_TASK - 1) / MLP_ACT_TASK, act_task, &J);
+        imat_rows_window_init(Wo, W_out, c0, c1);
+        imat_addmul(out, H, Wo, prec);
+        imat_window_clear(Wo);
+        imat_clear(H);
+    }
+    imat_swap(Y, out);
+    imat_clear(out);
 }
 
 void block_init(block_t b, long d_model, long d_head, long n_heads, long d_mlp)
@@ -85,20 +155,7 @@ void block_clear(block_t b)
 int attn_layer_apply(imat_t X, const attn_head_struct *heads, long n_heads,
                      const mask_t *M, mpfr_prec_t prec)
 {
-    int status = 0;
-    imat_t sum, Y;
-    imat_init(sum, X->rows, X->cols);
-    imat_init(Y, X->rows, X->cols);
-    /* Every head reads the same X: sum first, then add the residual. */
-    for (long h = 0; h < n_heads; h++) {
-        if (attn_head_apply(Y, heads + h, X, M, prec) != 0)
-            status = -1;
-        imat_add(sum, sum, Y, prec);
-    }
-    imat_add(X, X, sum, prec);
-    imat_clear(sum);
-    imat_clear(Y);
-    return status;
+    return attn_heads_apply(X, X, heads, n_heads, M, 1, prec);
 }
 
 int block_apply(imat_t X, const block_t b, const mask_t *M, ival_act_fn phi,

@@ -648,7 +648,8 @@ static int write_md_run(FILE *f, const report_run_t *run, const claim_report_t *
     md_code(f, cmd);
     fprintf(f, " with attncheck %s (", attncheck_version());
     print_libraries(f);
-    fputs("). Options that change no number (--jobs, --out, --format) are not recorded: the "
+    fputs("). Options that change no number (--jobs, --threads, --out, --format) are not "
+          "recorded: the "
           "same command gives byte-identical md, csv, json and svg files whatever they were. "
           "Timings are on stderr and in run.log beside this file.\n\n", f);
     free(cmd);
@@ -662,8 +663,8 @@ json_t *report_json_run(const report_run_t *run, const claim_report_t *rep)
     char *cmd = run_command(run, rep);
     report_json_set(o, "command", cmd ? report_json_text(cmd) : NULL, &ok);
     free(cmd);
-    static const char *const not_recorded[] = {"--jobs", "--out", "--format"};
-    for (int k = 0; k < 3; k++)
+    static const char *const not_recorded[] = {"--jobs", "--threads", "--out", "--format"};
+    for (int k = 0; k < 4; k++)
         report_json_push(nr, json_string(not_recorded[k]), &ok);
     report_json_set(o, "not_recorded", nr, &ok);
     report_json_set(o, "attncheck", report_json_text(attncheck_version()), &ok);

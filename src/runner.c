@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "par.h"
 #include "runner.h"
 #include "xalloc.h"
 
@@ -489,7 +490,9 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&w->lock);
         if (k >= w->n_rows)
             break;
+        par_enter(); /* a core busy with this row: helpers take only the others */
         int rc = runner_eval_row(w->rows + k, w->claim, w->cap);
+        par_leave();
         pthread_mutex_lock(&w->lock);
         if (rc != 0 && !w->failed)
             w->failed = (int)k + 1;

@@ -3,7 +3,9 @@
  * enclose 1; huge logits do not overflow; an empty mask row is reported;
  * masks are sparse and a head touches only the keys they allow. */
 #include <stdlib.h>
+#include <string.h>
 #include "oracle.h"
+#include "par.h"
 #include "testutil.h"
 
 /* A random mask with at least one allowed key per row (kind 0..3). */
@@ -163,6 +165,18 @@ START_TEST(test_empty_mask_row_reported)
 }
 END_TEST
 
+/* Tokens X (n x d) and an MLP's W_in (d x l), W_out (l x d), dyadic. */
+static void random_mlp(imat_t X, imat_t W_in, imat_t W_out, long n, long d, long l,
+                       gmp_randstate_t st)
+{
+    imat_init(X, n, d);
+    imat_init(W_in, d, l);
+    imat_init(W_out, l, d);
+    imat_randtest_dyadic(X, st, 3);
+    imat_randtest_dyadic(W_in, st, 3);
+    imat_randtest_dyadic(W_out, st, 3);
+}
+
 START_TEST(test_silu_mlp_contains_oracle)
 {
     gmp_randstate_t st;
@@ -173,17 +187,14 @@ START_TEST(test_silu_mlp_contains_oracle)
     long n = 1 + (long)gmp_urandomm_ui(st, 4), d = 1 + (long)gmp_urandomm_ui(st, 4),
          l = 1 + (long)gmp_urandomm_ui(st, 6);
     imat_t X, Wi, Wo, Y;
-    imat_init(X, n, d);
-    imat_init(Wi, d, l);
-    imat_init(Wo, l, d);
     imat_init(Y, n, d);
-    imat_randtest_dyadic(X, st, 3);
-    imat_randtest_dyadic(Wi, st, 3);
-    imat_randtest_dyadic(Wo, st, 3);
+    random_mlp(X, Wi, Wo, n, d, l, st);
     arb_t a;
     arb_init(a);
     ival_set_str(a, "1.702", p);
+    attn_set_chunk_bytes(_i % 2 ? 1 : 0); /* odd loops: one hidden unit per chunk */
     mlp_apply(Y, X, Wi, Wo, ival_silu_a, a, p);
+    attn_set_chunk_bytes(0);
     fmat_t x, wi, wo, h, y;
     mpfr_prec_t q = p + 100;
     fmat_init(&x, n, d, q);
@@ -332,6 +343,211 @@ START_TEST(test_sparse_head_long_stream)
 }
 END_TEST
 
+/* Random heads (factored of internal dimension r, or full form) on width D. */
+static attn_head_struct *random_heads(long n, long D, long r, int full, gmp_randstate_t st)
+{
+    attn_head_struct *h = malloc(sizeof *h * (size_t)(n > 0 ? n : 1));
+    for (long k = 0; k < n; k++) {
+        if (full)
+            attn_head_init_full(h + k, D);
+        else
+            attn_head_init(h + k, D, r);
+        imat_randtest_dyadic(h[k].W_Q, st, 3);
+        imat_randtest_dyadic(h[k].W_K, st, 3);
+        imat_randtest_dyadic(h[k].W_V, st, 3);
+        imat_randtest_dyadic(h[k].W_O, st, 3);
+        if (gmp_urandomm_ui(st, 2))
+            arb_set_d(h[k].tau, 0.75);
+    }
+    return h;
+}
+
+static void free_heads(attn_head_struct *h, long n)
+{
+    for (long k = 0; k < n; k++)
+        attn_head_clear(h + k);
+    free(h);
+}
+
+/* A layer of two sources (factored heads with one mask, full-form heads
+ * with another), in one chunk or one head per chunk, with or without the
+ * residual: it encloses the oracle's per-head sum at p + 100 bits. */
+START_TEST(test_layer_contains_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 6000 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 24, 800);
+    long N = 1 + (long)gmp_urandomm_ui(st, 9), D = 1 + (long)gmp_urandomm_ui(st, 5);
+    long r = 1 + (long)gmp_urandomm_ui(st, 3), n1 = 1 + (long)gmp_urandomm_ui(st, 5),
+         n2 = (long)gmp_urandomm_ui(st, 3);
+    int residual = (int)gmp_urandomm_ui(st, 2);
+    attn_set_chunk_bytes(_i % 2 ? 1 : 0); /* odd loops: one head per chunk */
+    attn_head_struct *h1 = random_heads(n1, D, r, 0, st), *h2 = random_heads(n2, D, r, 1, st);
+    mask_t M1, M2;
+    random_mask(&M1, N, st, (int)gmp_urandomm_ui(st, 4));
+    random_mask(&M2, N, st, (int)gmp_urandomm_ui(st, 4));
+    imat_t X, Y;
+    imat_init(X, N, D);
+    imat_init(Y, 0, 0);
+    imat_randtest_dyadic(X, st, 3);
+    attn_source_t src[2];
+    attn_heads_source(src, h1, n1, &M1);
+    attn_heads_source(src + 1, h2, n2, &M2);
+    ck_assert_int_eq(attn_layer_sum(Y, X, src, 2, residual, p), 0);
+    ck_assert(Y->rows == N && Y->cols == D);
+    fmat_t x, y, sum;
+    fmat_init(&x, N, D, p + 100);
+    fmat_init(&y, N, D, p + 100);
+    fmat_init(&sum, N, D, p + 100);
+    fmat_from_imat(&x, X);
+    if (residual)
+        fmat_from_imat(&sum, X);
+    for (long k = 0; k < n1 + n2; k++) {
+        oracle_head_apply(&y, k < n1 ? h1 + k : h2 + k - n1, &x, k < n1 ? &M1 : &M2, p + 100);
+        for (long q = 0; q < N * D; q++)
+            mpfr_add(sum.e[q], sum.e[q], y.e[q], MPFR_RNDN);
+    }
+    ck_assert_msg(fmat_inside(&sum, Y), "layer does not enclose the oracle (seed %lu, prec %ld)",
+                  seed, (long)p);
+    mpfr_add_ui(sum.e[0], sum.e[0], 1, MPFR_RNDN); /* a check that can fail */
+    ck_assert(!fmat_inside(&sum, Y));
+    attn_set_chunk_bytes(0);
+    fmat_clear(&x);
+    fmat_clear(&y);
+    fmat_clear(&sum);
+    mask_clear(&M1);
+    mask_clear(&M2);
+    imat_clear(X);
+    imat_clear(Y);
+    free_heads(h1, n1);
+    free_heads(h2, n2);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* Entry by entry, the same midpoint and the same radius. */
+static int same_bits(const imat_t A, const imat_t B)
+{
+    if (A->rows != B->rows || A->cols != B->cols)
+        return 0;
+    for (long k = 0; k < A->rows * A->cols; k++)
+        if (!arb_equal(A->e + k, B->e + k))
+            return 0;
+    return 1;
+}
+
+/* A layer large enough to be split into many tasks (several chunks, causal
+ * and B masks, factored and full-form heads, inexact weights) and an MLP
+ * give the same bits on 1, 2 and 3 threads. */
+START_TEST(test_layer_threads_same_bits)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 7000 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    static const mpfr_prec_t precs[] = {53, 200, 1100};
+    mpfr_prec_t p = precs[_i % 3];
+    long N = 33, D = 20, n1 = 48, n2 = 6, l = 200;
+    attn_head_struct *h1 = random_heads(n1, D, 2, 0, st), *h2 = random_heads(n2, D, D, 1, st);
+    for (long k = 0; k < n1; k++) /* inexact weights: the dot-product path */
+        for (long q = 0; q < D * 2; q++)
+            arb_div_ui(h1[k].W_Q->e + q, h1[k].W_Q->e + q, 3, p);
+    mask_t C, B;
+    mask_causal(&C, N);
+    mask_self_bias(&B, N);
+    imat_t X, Wi, Wo, Y[3], Z[3];
+    random_mlp(X, Wi, Wo, N, D, l, st);
+    arb_t a;
+    arb_init(a);
+    ival_set_str(a, "1.702", p);
+    attn_source_t src[2];
+    attn_heads_source(src, h1, n1, &C);
+    attn_heads_source(src + 1, h2, n2, &B);
+    attn_set_chunk_bytes(200000); /* several chunks of each source */
+    for (int t = 0; t < 3; t++) {
+        par_set_threads(t + 1);
+        imat_init(Y[t], 0, 0);
+        imat_init(Z[t], N, D);
+        ck_assert_int_eq(attn_layer_sum(Y[t], X, src, 2, 1, p), 0);
+        mlp_apply(Z[t], Y[t], Wi, Wo, ival_silu_a, a, p);
+    }
+    for (int t = 1; t < 3; t++)
+        ck_assert_msg(same_bits(Y[0], Y[t]) && same_bits(Z[0], Z[t]),
+                      "%d threads give other bits than 1 (seed %lu, prec %ld)", t + 1, seed,
+                      (long)p);
+    ck_assert(!imat_is_exact(Y[0]) && !imat_is_exact(Z[0]));
+    par_shutdown();
+    par_set_threads(0);
+    attn_set_chunk_bytes(0);
+    for (int t = 0; t < 3; t++) {
+        imat_clear(Y[t]);
+        imat_clear(Z[t]);
+    }
+    arb_clear(a);
+    mask_clear(&C);
+    mask_clear(&B);
+    imat_clear(X);
+    imat_clear(Wi);
+    imat_clear(Wo);
+    free_heads(h1, n1);
+    free_heads(h2, n2);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* Through the command line: a row large enough to be split into many tasks
+ * writes the same report bytes on 1 and 3 threads. */
+START_TEST(test_threads_same_reports)
+{
+    char dir[256], sub[2][300];
+    static char a[1 << 16], b[1 << 16];
+    test_tmpdir_make(dir, sizeof dir, "attncheck-threads");
+    for (int t = 0; t < 2; t++) {
+        snprintf(sub[t], sizeof sub[t], "%s/t%d", dir, t);
+        const char *argv[] = {"sweep", "mlp-layer", "--set", "shape=32x300x24", "--set",
+                              "prec=200", "--set", "a=1.702", "--set", "seed=1", "--threads",
+                              t ? "3" : "1", "--format", "json,csv,md", "--out", sub[t], NULL};
+        test_cli_t c = {.argv = argv, .dir = dir};
+        ck_assert_int_eq(test_cli_run(&c), 0);
+    }
+    static const char *const files[] = {"mlp-layer.json", "mlp-layer.csv", "mlp-layer.md"};
+    for (int k = 0; k < 3; k++) {
+        size_t la = test_read_file(a, sizeof a, sub[0], files[k]);
+        size_t lb = test_read_file(b, sizeof b, sub[1], files[k]);
+        ck_assert_msg(la > 0 && la < sizeof a - 1 && la == lb && memcmp(a, b, la) == 0,
+                      "%s differs between 1 and 3 threads", files[k]);
+    }
+    test_tmpdir_remove(dir);
+}
+END_TEST
+
+/* A head of a source, made a head of its own, is the head that was put in. */
+START_TEST(test_source_head)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 8000);
+    attn_head_struct *h = random_heads(3, 5, 2, 0, st);
+    attn_source_t src;
+    attn_heads_source(&src, h, 3, NULL);
+    attn_head_t g;
+    attn_source_head(g, &src, 2, 6, 64); /* one wider: padded with zeros */
+    for (long i = 0; i < 6; i++)
+        for (long c = 0; c < 2; c++) {
+            ck_assert(i == 5 ? arb_is_zero(imat_entry(g->W_Q, i, c))
+                             : arb_equal(imat_entry(g->W_Q, i, c), imat_entry(h[2].W_Q, i, c)));
+            ck_assert(i == 5 ? arb_is_zero(imat_entry(g->W_O, c, i))
+                             : arb_equal(imat_entry(g->W_O, c, i), imat_entry(h[2].W_O, c, i)));
+        }
+    ck_assert(arb_equal(g->tau, h[2].tau));
+    attn_head_clear(g);
+    free_heads(h, 3);
+    gmp_randclear(st);
+}
+END_TEST
+
 Suite *suite_attn(void)
 {
     Suite *s = suite_create("attn");
@@ -345,6 +561,10 @@ Suite *suite_attn(void)
     tcase_add_loop_test(tc, test_sigmoid_silu_contain_oracle, 0, test_quick() ? 6 : 60);
     tcase_add_test(tc, test_sparse_masks);
     tcase_add_test(tc, test_sparse_head_long_stream);
+    tcase_add_loop_test(tc, test_layer_contains_oracle, 0, test_quick() ? 6 : 60);
+    tcase_add_loop_test(tc, test_layer_threads_same_bits, 0, test_quick() ? 1 : 3);
+    tcase_add_test(tc, test_source_head);
+    tcase_add_test(tc, test_threads_same_reports);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -142,8 +142,8 @@ static const struct {
     {64, {"unknown\ncommand", NULL}},
     /* 5: bounded work, refused before anything runs */
     {65, {"sweep", "neuron-head", "--set", "@SEEDS", "--set", "@AS", OUT, NULL}},
-    {65, {"sweep", "mlp-layer", "--set", "shape=1024x1024x1024", "--set", "prec=4096", OUT, NULL}},
-    {65, {"export", "mlp-layer", "--seed", "1", "--set", "shape=1024x1024x1024", "--set",
+    {65, {"sweep", "mlp-layer", "--set", "shape=4096x4096x4096", "--set", "prec=4096", OUT, NULL}},
+    {65, {"export", "mlp-layer", "--seed", "1", "--set", "shape=4096x4096x4096", "--set",
           "prec=4096", NULL}},
     {65, {"verify", "--full", "--max-rows", "100", OUT, NULL}},
     {65, {"verify", "neuron-head", "--max-memory", "1M", OUT, NULL}},
@@ -206,7 +206,7 @@ START_TEST(test_messages)
     const char *a1[] = {"sweep", "neuron-head", "--set", "seed=-1", "--no-write", NULL};
     ck_assert_int_eq(run(a1), 64);
     ck_assert_ptr_nonnull(strstr(err, "seed '-1' is not an integer in [0, 18446744073709551615]"));
-    const char *a2[] = {"sweep", "mlp-layer", "--set", "shape=1024x1024x1024", "--set", "prec=4096",
+    const char *a2[] = {"sweep", "mlp-layer", "--set", "shape=4096x4096x4096", "--set", "prec=4096",
                         "--no-write", NULL};
     ck_assert_int_eq(run(a2), 65);
     ck_assert_ptr_nonnull(strstr(err, "estimated peak memory"));
@@ -636,8 +636,9 @@ END_TEST
 START_TEST(test_out_of_memory)
 {
     /* over a memory limit the run ends with one line and 70, not a crash;
-     * under ASan the allocator returns NULL for large requests instead */
-    const char *argv[] = {"sweep", "mlp-layer", "--set", "shape=1024x1024x64", "--set",
+     * under ASan the allocator returns NULL for large requests instead
+     * (W_in alone, 4096 x 4096 balls, is above the 512 MiB limit) */
+    const char *argv[] = {"sweep", "mlp-layer", "--set", "shape=4096x4096x64", "--set",
                           "prec=4096", "--set", "a=1", "--set", "seed=1", "--max-memory", "1T",
                           "--out", outdir, NULL};
 #if defined(__SANITIZE_ADDRESS__)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "export.h"
 #include "oracle.h"
+#include "par.h"
 #include "testutil.h"
 
 /* (A0 / 3) B for dyadic A0, B (n x k, k x m) at p bits encloses the oracle
@@ -144,6 +145,184 @@ START_TEST(test_large_mul_contains_oracle)
 }
 END_TEST
 
+/* Every path of the product: exact operands (Arb's block product) or
+ * inexact ones (dot products), inner terms that are exactly zero (left
+ * out), C = A B or C = C0 + A B, aliasing, on 1, 2 and 3 threads: each
+ * encloses the oracle at p + 100 bits, and the threads give the same bits. */
+START_TEST(test_mul_paths)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 500 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 30, 700);
+    long n = 2 + (long)gmp_urandomm_ui(st, 40), k = 1 + (long)gmp_urandomm_ui(st, 90),
+         m = 2 + (long)gmp_urandomm_ui(st, 90);
+    int exact = _i % 2, add = (_i / 2) % 2;
+    if (_i % 8 >= 6) { /* above the block cutoff in every dimension, several panels */
+        n = 61 + (long)gmp_urandomm_ui(st, 20);
+        k = 61 + (long)gmp_urandomm_ui(st, 20);
+        m = 257 + (long)gmp_urandomm_ui(st, 40);
+    }
+    imat_t A, B, C0, C[3];
+    imat_init(A, n, k);
+    imat_init(B, k, m);
+    imat_init(C0, n, m);
+    imat_randtest_dyadic(A, st, 6);
+    imat_randtest_dyadic(B, st, 6);
+    imat_randtest_dyadic(C0, st, 6);
+    for (long q = 0; q < k; q++) /* zero rows of B and zero columns of A */
+        if (gmp_urandomm_ui(st, 3) == 0) {
+            for (long j = 0; j < m; j++)
+                arb_zero(imat_entry(B, q, j));
+        } else if (gmp_urandomm_ui(st, 4) == 0) {
+            for (long i = 0; i < n; i++)
+                arb_zero(imat_entry(A, i, q));
+        }
+    fmat_t a, b, c;
+    fmat_init(&a, n, k, p + 100);
+    fmat_init(&b, k, m, p + 100);
+    fmat_init(&c, n, m, p + 100);
+    fmat_from_imat(&a, A);
+    fmat_from_imat(&b, B);
+    if (!exact) /* A / 3: a real enclosure */
+        for (long q = 0; q < n * k; q++) {
+            arb_div_ui(A->e + q, A->e + q, 3, p);
+            mpfr_div_ui(a.e[q], a.e[q], 3, MPFR_RNDN);
+        }
+    fmat_mul(&c, &a, &b);
+    if (add)
+        for (long q = 0; q < n * m; q++) {
+            mpfr_t t;
+            mpfr_init2(t, p + 100);
+            arf_get_mpfr(t, arb_midref(C0->e + q), MPFR_RNDN);
+            mpfr_add(c.e[q], c.e[q], t, MPFR_RNDN);
+            mpfr_clear(t);
+        }
+    for (int t = 0; t < 3; t++) {
+        par_set_threads(t + 1);
+        imat_init(C[t], n, m);
+        imat_set(C[t], C0);
+        if (add)
+            imat_addmul(C[t], A, B, p);
+        else
+            imat_mul(C[t], A, B, p);
+        ck_assert_msg(fmat_inside(&c, C[t]), "product misses the oracle (seed %lu, prec %ld, "
+                      "%ldx%ldx%ld, exact %d, add %d)", seed, (long)p, n, k, m, exact, add);
+        for (long q = 0; q < n * m; q++)
+            ck_assert_msg(arb_equal(C[t]->e + q, C[0]->e + q),
+                          "%d threads give other bits (seed %lu)", t + 1, seed);
+    }
+    mpfr_add_ui(c.e[0], c.e[0], 1, MPFR_RNDN); /* a test that can fail */
+    ck_assert(!fmat_inside(&c, C[0]));
+    /* aliased: B square, C = C + C B */
+    if (k == m) {
+        imat_t D, E;
+        imat_init(D, n, m);
+        imat_init(E, n, m);
+        imat_set(D, C[0]);
+        imat_mul(E, D, B, p);
+        imat_add(E, E, D, p);
+        imat_addmul(D, D, B, p);
+        for (long q = 0; q < n * m; q++)
+            ck_assert(arb_overlaps(D->e + q, E->e + q));
+        imat_clear(D);
+        imat_clear(E);
+    }
+    par_shutdown();
+    par_set_threads(0);
+    fmat_clear(&a);
+    fmat_clear(&b);
+    fmat_clear(&c);
+    for (int t = 0; t < 3; t++)
+        imat_clear(C[t]);
+    imat_clear(A);
+    imat_clear(B);
+    imat_clear(C0);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* A random ball: midpoint k / 2^8 and radius j / 2^10 (j may be 0). */
+static void random_ball(arb_t x, gmp_randstate_t st)
+{
+    arb_set_si(x, (long)gmp_urandomm_ui(st, 2001) - 1000);
+    arb_mul_2exp_si(x, x, -8);
+    mag_set_ui_2exp_si(arb_radref(x), gmp_urandomm_ui(st, 4) ? gmp_urandomm_ui(st, 2000) : 0, -10);
+}
+
+/* ival_max and ival_abs: every max (|.|) of points of the operands lies in
+ * the result, ival_abs's lower end is exactly 0 when the ball straddles 0,
+ * and ival_max is no wider than Arb's arb_max. */
+START_TEST(test_max_abs_enclose)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 600 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    arb_t x, y, r, m, a, b;
+    arb_init(x);
+    arb_init(y);
+    arb_init(r);
+    arb_init(m);
+    arb_init(a);
+    arb_init(b);
+    for (int t = 0; t < 200; t++) {
+        random_ball(x, st);
+        random_ball(y, st);
+        if (t % 3 == 0)
+            ival_abs(x, x, 64);
+        if (t % 3 == 1) {
+            ival_abs(x, x, 64);
+            ival_abs(y, y, 64);
+        }
+        ival_max(r, x, y, 64);
+        arb_max(m, x, y, 64);
+        ck_assert_msg(arb_contains(m, r), "ival_max is wider than arb_max (seed %lu)", seed);
+        for (int u = 0; u < 9; u++) { /* ends and middles of both balls */
+            arf_t p, q;
+            arf_init(p);
+            arf_init(q);
+            if (u / 3 == 0)
+                arb_get_lbound_arf(p, x, 128);
+            else if (u / 3 == 1)
+                arf_set(p, arb_midref(x));
+            else
+                arb_get_ubound_arf(p, x, 128);
+            if (u % 3 == 0)
+                arb_get_lbound_arf(q, y, 128);
+            else if (u % 3 == 1)
+                arf_set(q, arb_midref(y));
+            else
+                arb_get_ubound_arf(q, y, 128);
+            ck_assert(arb_contains_arf(r, arf_cmp(p, q) >= 0 ? p : q));
+            arb_set_arf(a, p);
+            arb_abs(a, a);
+            ival_abs(b, x, 64);
+            ck_assert_msg(arb_contains(b, a), "|x| misses a point (seed %lu)", seed);
+            arf_clear(p);
+            arf_clear(q);
+        }
+        ival_abs(b, x, 64);
+        if (arb_contains_zero(x)) {
+            ck_assert(arb_is_nonnegative(b) && arb_contains_zero(b));
+            arb_get_abs_ubound_arf(arb_midref(a), x, 128);
+            mag_zero(arb_radref(a));
+            arb_mul_2exp_si(m, a, -27); /* at most 2^-28 wider at the top */
+            arb_add(a, a, m, 128);
+            ck_assert(arb_le(b, a));
+        }
+    }
+    arb_clear(x);
+    arb_clear(y);
+    arb_clear(r);
+    arb_clear(m);
+    arb_clear(a);
+    arb_clear(b);
+    gmp_randclear(st);
+}
+END_TEST
+
 START_TEST(test_norm2_bounds)
 {
     gmp_randstate_t st;
@@ -225,6 +404,8 @@ Suite *suite_imat(void)
     tcase_add_test(tc, test_dyadic_same_at_every_precision);
     tcase_add_loop_test(tc, test_row_norm_contains_oracle, 0, test_quick() ? 5 : 40);
     tcase_add_loop_test(tc, test_large_mul_contains_oracle, 0, test_quick() ? 1 : 4);
+    tcase_add_loop_test(tc, test_mul_paths, 0, test_quick() ? 8 : 24);
+    tcase_add_loop_test(tc, test_max_abs_enclose, 0, 10);
     tcase_add_loop_test(tc, test_norm2_bounds, 0, 20);
     tcase_add_test(tc, test_norm2_of_diagonal_is_exact_max);
     tcase_add_test(tc, test_exact_decimal);

@@ -71,20 +71,29 @@ void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_a
     imat_add(Y, Y, m->X, prec);
     thm_bias_stream(ref, Y);
     thm_bias_stream(con, m->X);
-    attn_head_struct *heads = xmallocarray((size_t)l, sizeof *heads);
-    thm_mlp_heads(heads, a, m->W_in, m->W_out, prec);
     mask_t M;
     mask_self_bias(&M, n + 1);
-    attn_layer_apply(con, heads, l, &M, prec);
+    attn_source_t src;
+    thm_neurons_t neurons;
+    thm_neuron_source(&src, &neurons, a, m->W_in, m->W_out, &M);
+    attn_layer_sum(con, con, &src, 1, 1, prec);
     error_metric(E, Eabs, ref, con, 1, n, d + 1, prec);
     mask_clear(&M);
-    for (long k = 0; k < l; k++)
-        attn_head_clear(heads + k);
-    free(heads);
     imat_clear(Y);
     imat_clear(Z);
     imat_clear(ref);
     imat_clear(con);
+}
+
+double au_estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long v[3];
+    const char *shape = params_get(p, "shape");
+    double layer = thm_mlp_layer_bytes(p, prec);
+    if (!shape || layer == 0 || thm_parse_dims(v, 3, shape) != 3)
+        return THM_EST_BASE_BYTES;
+    double d = (double)v[0], l = (double)v[1], n = (double)v[2];
+    return layer + (n * l + l * d) * ball_bytes(prec);
 }
 
 void au_row_norms(arb_t s, arb_t mx, const imat_t W_out, mpfr_prec_t prec)

@@ -26,6 +26,11 @@ void au_mlp_clear(au_mlp_t *m);
 void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_act_fn phi,
                      const void *ctx, const arb_t a, mpfr_prec_t prec);
 
+/* The estimate_bytes of relu-limit and gelu-approx: a row with a shape
+ * holds an MLP instance (W_out inexact in the adv family), X W_in and the
+ * conversion (thm_mlp_layer_bytes); a sup-norm row, a few balls. */
+double au_estimate_bytes(const params_t *p, mpfr_prec_t prec);
+
 /* s = sum_k ||W_out[k,:]||_2 and mx = max_k (enclosures). */
 void au_row_norms(arb_t s, arb_t mx, const imat_t W_out, mpfr_prec_t prec);
 

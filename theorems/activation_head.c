@@ -3,17 +3,37 @@
  * logit(self) = 0, logit(bias) = a x_c, the weight on self is sigma(-a x_c)
  * and the head adds -x_c sigma(-a x_c) e_c; with the residual,
  * x_c - x_c sigma(-a x_c) = x_c sigma(a x_c) = SiLU_a(x_c). */
-#include <stdlib.h>
 #include "thm_common.h"
-#include "xalloc.h"
 
 enum { MUT_NONE, MUT_FLIP_WV, MUT_SELF_MASK, MUT_FLIP_WQ };
+
+typedef struct {
+    arb_srcptr a;
+    int mutation;
+} channel_heads_t;
+
+/* Heads [c0, c1), one per channel c, stacked into the chunk. */
+static void channel_fill(attn_chunk_t *ch, long c0, long c1, const void *ctx, mpfr_prec_t prec)
+{
+    const channel_heads_t *p = ctx;
+    long d = ch->D - 1;
+    (void)prec;
+    for (long c = c0; c < c1; c++) {
+        long k = attn_chunk_col(ch, c, 0);
+        arb_neg(imat_entry(ch->W_Q, c, k), p->a); /* exact */
+        if (p->mutation == MUT_FLIP_WQ)
+            arb_neg(imat_entry(ch->W_Q, c, k), imat_entry(ch->W_Q, c, k));
+        arb_set_si(imat_entry(ch->W_K, d, k), -1);
+        arb_set_si(imat_entry(ch->W_V, c, k), p->mutation == MUT_FLIP_WV ? 1 : -1);
+        arb_set_si(imat_entry(ch->W_O, k, c), 1);
+    }
+}
 
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[2];
     arb_t a;
-    if (thm_get_shape(dims, 2, r, 4096) != 0)
+    if (thm_get_shape(dims, 2, r) != 0)
         return -1;
     arb_init(a);
     if (thm_get_slope(a, r) != 0) {
@@ -35,25 +55,14 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     thm_bias_stream(ref, Y);
 
     thm_bias_stream(Xh, X);
-    attn_head_struct *heads = xmallocarray((size_t)d, sizeof *heads);
-    for (long c = 0; c < d; c++) {
-        attn_head_struct *h = heads + c;
-        attn_head_init(h, d + 1, 1);
-        arb_neg(imat_entry(h->W_Q, c, 0), a);
-        if (r->mutation == MUT_FLIP_WQ)
-            arb_neg(imat_entry(h->W_Q, c, 0), imat_entry(h->W_Q, c, 0));
-        arb_set_si(imat_entry(h->W_K, d, 0), -1);
-        arb_set_si(imat_entry(h->W_V, c, 0), r->mutation == MUT_FLIP_WV ? 1 : -1);
-        arb_set_si(imat_entry(h->W_O, 0, c), 1);
-    }
     mask_t M;
     if (r->mutation == MUT_SELF_MASK)
         mask_self(&M, n + 1);
     else
         mask_self_bias(&M, n + 1);
-    imat_reinit(con, n + 1, d + 1);
-    imat_set(con, Xh);
-    attn_layer_apply(con, heads, d, &M, prec);
+    channel_heads_t ctx = {.a = a, .mutation = r->mutation};
+    attn_source_t src = {.n_heads = d, .r = 1, .M = &M, .fill = channel_fill, .ctx = &ctx};
+    attn_layer_sum(con, Xh, &src, 1, 1, prec);
 
     if (I) {
         snprintf(I->note, sizeof I->note,
@@ -65,9 +74,6 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     row_add_long(r, "heads", d);
     row_add_long(r, "width", d + 1);
     mask_clear(&M);
-    for (long c = 0; c < d; c++)
-        attn_head_clear(heads + c);
-    free(heads);
     imat_clear(X);
     imat_clear(Y);
     imat_clear(Xh);

@@ -71,86 +71,101 @@ void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const arb_t a
     imat_clear(Y);
 }
 
-/* Pad a head of width d with a zero row (W_Q, W_K, W_V) / column (W_O). */
-static void pad_head(attn_head_struct *dst, const attn_head_struct *src)
-{
-    long d = src->W_Q->rows, r = src->W_Q->cols;
-    attn_head_init(dst, d + 1, r);
-    imat_set_block(dst->W_Q, 0, 0, src->W_Q);
-    imat_set_block(dst->W_K, 0, 0, src->W_K);
-    imat_set_block(dst->W_V, 0, 0, src->W_V);
-    imat_set_block(dst->W_O, 0, 0, src->W_O);
-    arb_set(dst->tau, src->tau);
-}
-
 void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, long n,
                           int mutation, mpfr_prec_t prec)
 {
     long N = n + 1;
+    (void)prec;
+    if (mutation == TF_MUT_BIAS_VISIBLE) {
+        mask_causal(&A->odd_mask, N);
+    } else { /* causal on real tokens, never the bias token; the bias token sees itself */
+        mask_init(&A->odd_mask, N);
+        mask_add(&A->odd_mask, 0, 0);
+        for (long i = 1; i < N; i++)
+            for (long j = 1; j <= i; j++)
+                mask_add(&A->odd_mask, i, j);
+    }
+    if (mutation == TF_MUT_MLP_CAUSAL)
+        mask_causal(&A->even_mask, N);
+    else
+        mask_self_bias(&A->even_mask, N);
     A->n_layers = 2 * m->L;
     A->layers = xmallocarray((size_t)A->n_layers, sizeof *A->layers);
     for (long b = 0; b < m->L; b++) {
         attn_only_layer_t *odd = A->layers + 2 * b, *even = A->layers + 2 * b + 1;
-        odd->n_heads = m->H;
-        odd->heads = xmallocarray((size_t)(m->H > 0 ? m->H : 1), sizeof *odd->heads);
-        for (long h = 0; h < m->H; h++)
-            pad_head(odd->heads + h, m->blocks[b].heads + h);
-        if (mutation == TF_MUT_BIAS_VISIBLE) {
-            mask_causal(&odd->mask, N);
-        } else {
-            mask_init(&odd->mask, N);
-            mask_add(&odd->mask, 0, 0);
-            for (long i = 1; i < N; i++)
-                for (long j = 1; j <= i; j++)
-                    mask_add(&odd->mask, i, j);
-        }
-        even->n_heads = m->l;
-        even->heads = xmallocarray((size_t)m->l, sizeof *even->heads);
-        thm_mlp_heads(even->heads, a, m->blocks[b].W_in, m->blocks[b].W_out, prec);
-        if (mutation == TF_MUT_MLP_CAUSAL)
-            mask_causal(&even->mask, N);
-        else
-            mask_self_bias(&even->mask, N);
+        /* the original heads, padded with a zero row/column for the bias coordinate */
+        odd->mask = &A->odd_mask;
+        attn_heads_source(&odd->src, m->blocks[b].heads, m->H, odd->mask);
+        even->mask = &A->even_mask;
+        thm_neuron_source(&even->src, &even->neurons, a, m->blocks[b].W_in, m->blocks[b].W_out,
+                          even->mask);
     }
 }
 
 void attn_only_apply(imat_t Xh, const attn_only_t *A, mpfr_prec_t prec)
 {
     for (long k = 0; k < A->n_layers; k++)
-        attn_layer_apply(Xh, A->layers[k].heads, A->layers[k].n_heads, &A->layers[k].mask, prec);
+        attn_layer_sum(Xh, Xh, &A->layers[k].src, 1, 1, prec);
 }
 
 void attn_only_clear(attn_only_t *A)
 {
-    for (long k = 0; k < A->n_layers; k++) {
-        for (long h = 0; h < A->layers[k].n_heads; h++)
-            attn_head_clear(A->layers[k].heads + h);
-        free(A->layers[k].heads);
-        mask_clear(&A->layers[k].mask);
-    }
+    mask_clear(&A->odd_mask);
+    mask_clear(&A->even_mask);
     free(A->layers);
 }
 
-int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw, long max_dim, long max_count)
+int tf_get_shape(long *dims, long *H, long *r, long *L, row_t *rw)
 {
-    if (thm_get_shape(dims, 3, rw, max_dim) != 0)
+    if (thm_get_shape(dims, 3, rw) != 0 || thm_get_size(H, rw, "heads", 1) != 0 ||
+        thm_get_size(r, rw, "d_head", 1) != 0 || thm_get_size(L, rw, "blocks", 1) != 0)
         return -1;
-    if (params_get_long(H, &rw->params, "heads") != 0 || *H < 1 || *H > max_count ||
-        params_get_long(r, &rw->params, "d_head") != 0 || *r < 1 || *r > max_dim ||
-        params_get_long(L, &rw->params, "blocks") != 0 || *L < 1 || *L > max_count) {
-        snprintf(rw->note, sizeof rw->note,
-                 "heads and blocks in [1, %ld] and d_head in [1, %ld] are required", max_count,
-                 max_dim);
-        return -1;
-    }
     return 0;
+}
+
+int tf_params_sizes(long *dims, long *H, long *r, long *L, const params_t *p)
+{
+    const char *shape = params_get(p, "shape");
+    if (!shape || thm_parse_dims(dims, 3, shape) != 3 || params_get_long(H, p, "heads") != 0 ||
+        params_get_long(r, p, "d_head") != 0 || params_get_long(L, p, "blocks") != 0)
+        return -1;
+    long v[6] = {dims[0], dims[1], dims[2], *H, *r, *L};
+    for (int k = 0; k < 6; k++)
+        if (v[k] < 1 || v[k] > THM_SIZE_MAX)
+            return -1;
+    return 0;
+}
+
+double tf_estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long dims[3], H, r, L;
+    if (tf_params_sizes(dims, &H, &r, &L, p) != 0)
+        return 0; /* the row refuses it */
+    long d = dims[0], l = dims[1], n = dims[2];
+    double B = ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double dd = (double)d, dl = (double)l, dn = (double)n, N = dn + 1, D = dd + 1;
+    /* weights: per block H heads (W_Q, W_K, W_V, W_O) and the MLP */
+    double weights = (double)L * (4 * (double)H * dd * (double)r + 2 * dd * dl) * S + dn * dd * S;
+    /* the model's causal mask and the stack's two masks (keys and row tables) */
+    double masks = (dn * (dn + 1) / 2 + N * (N + 1) / 2 + 2 * N + 6 * N) * sizeof(long);
+    /* the model's stream and its copy, X^, the reference and the construction */
+    double streams = 2 * dn * dd * B + 3 * N * D * B;
+    attn_source_t orig = {.n_heads = H, .r = r}, neurons = {.n_heads = l, .r = 1};
+    double work = mlp_apply_bytes(n, d, l, d, prec), w;
+    if ((w = attn_layer_bytes(&orig, 1, d, n, prec)) > work)
+        work = w;
+    if ((w = attn_layer_bytes(&orig, 1, d + 1, n + 1, prec)) > work)
+        work = w;
+    if ((w = attn_layer_bytes(&neurons, 1, d + 1, n + 1, prec)) > work)
+        work = w;
+    return THM_EST_BASE_BYTES + weights + masks + streams + work;
 }
 
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[3], H, rh, L;
     arb_t a;
-    if (tf_get_shape(dims, &H, &rh, &L, r, 1024, 64) != 0)
+    if (tf_get_shape(dims, &H, &rh, &L, r) != 0)
         return -1;
     arb_init(a);
     if (thm_get_slope(a, r) != 0) {
@@ -240,5 +255,5 @@ const claim_t claim_attention_only = {
                .title = "bits of slack used against p (max over a, shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = tf_estimate_bytes,
 };

@@ -21,6 +21,7 @@
 #include <string.h>
 #include "attention_only.h"
 #include "omega_util.h"
+#include "par.h"
 #include "xalloc.h"
 
 enum { MUT_NONE, MUT_HALF_OMEGA, MUT_MLP_CAUSAL };
@@ -47,20 +48,88 @@ static void head_full(imat_t QK, imat_t OV, const attn_head_struct *h, mpfr_prec
         imat_mul(OV, h->W_V, h->W_O, prec);
 }
 
+/* The encoded twins of a masked layer's heads, as a stacked source. */
+typedef struct {
+    const attn_source_t *masked; /* the masked layer's heads */
+    const mask_t *mask;          /* the mask encoded into the position block */
+    arb_srcptr omega;            /* Omega used */
+    long D, N;
+} encoded_heads_t;
+
+/* Head h: W'_QK = blockdiag(tau W_QK, -Omega where the mask is 0), W'_OV =
+ * blockdiag(W_OV, 0) (Omega (M - J): the allowed keys get 0). */
+static void encoded_fill(attn_chunk_t *ch, long h0, long h1, const void *ctx, mpfr_prec_t prec)
+{
+    const encoded_heads_t *e = ctx;
+    long D = e->D;
+    imat_t QK, OV;
+    imat_init(QK, 0, 0);
+    imat_init(OV, 0, 0);
+    for (long h = h0; h < h1; h++) {
+        attn_head_t hd;
+        attn_source_head(hd, e->masked, h, D, prec);
+        head_full(QK, OV, hd, prec);
+        long c0 = attn_chunk_col(ch, h, 0);
+        for (long i = 0; i < D; i++)
+            for (long j = 0; j < D; j++) {
+                arb_mul(imat_entry(ch->W_Q, i, c0 + j), imat_entry(QK, i, j), hd->tau, prec);
+                arb_set(imat_entry(ch->W_V, i, c0 + j), imat_entry(OV, i, j));
+            }
+        for (long i = 0; i < e->N; i++)
+            for (long j = 0; j < e->N; j++)
+                if (!mask_allows(e->mask, i, j))
+                    arb_neg(imat_entry(ch->W_Q, D + i, c0 + D + j), e->omega);
+        attn_head_clear(hd);
+    }
+    imat_clear(QK);
+    imat_clear(OV);
+}
+
+/* Per head of a masked layer: q = tau ||W_QK||_2 and o = ||W_OV||_2 (certified upper bounds). */
+typedef struct {
+    const attn_source_t *masked;
+    long D;
+    arb_ptr q, o;
+    mpfr_prec_t prec;
+} head_norms_t;
+
+static void head_norms_task(void *arg, long h)
+{
+    head_norms_t *J = arg;
+    imat_t QK, OV;
+    mpfr_t nq, no;
+    attn_head_t hd;
+    imat_init(QK, 0, 0);
+    imat_init(OV, 0, 0);
+    mpfr_inits2(J->prec, nq, no, (mpfr_ptr)0);
+    attn_source_head(hd, J->masked, h, J->D, J->prec);
+    head_full(QK, OV, hd, J->prec);
+    imat_norm2_upper(nq, QK);
+    imat_norm2_upper(no, OV);
+    ival_set_fr(J->q + h, nq);
+    arb_mul(J->q + h, J->q + h, hd->tau, J->prec);
+    ival_abs(J->q + h, J->q + h, J->prec);
+    ival_set_fr(J->o + h, no);
+    attn_head_clear(hd);
+    mpfr_clears(nq, no, (mpfr_ptr)0);
+    imat_clear(QK);
+    imat_clear(OV);
+}
+
 static int run(row_t *r)
 {
     mpfr_prec_t prec = r->prec;
     long dims[3], H, rh, L;
-    if (tf_get_shape(dims, &H, &rh, &L, r, 256, 16) != 0)
+    if (tf_get_shape(dims, &H, &rh, &L, r) != 0)
         return -1;
-    arb_t omega, a, om_used, R, Rt, Dl, t, u, q, o, acc;
-    omega_ivals_init(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (arb_ptr)0);
+    arb_t omega, a, om_used, R, Rt, Dl, t, u, acc;
+    omega_ivals_init(omega, a, om_used, R, Rt, Dl, t, u, acc, (arb_ptr)0);
     if (omega_get(omega, r) != 0 || thm_get_slope(a, r) != 0) {
-        omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (arb_ptr)0);
+        omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, acc, (arb_ptr)0);
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2], N = n + 1, D = d + 1;
-    imat_t X, ref, Xm, Xe, QK, OV, tmp;
+    imat_t X, ref, Xm, Xe;
     tf_model_t m;
     tf_instance(X, &m, d, l, n, H, rh, L, r->seed); /* the same instance as attention-only */
     imat_init(ref, 0, 0);
@@ -79,15 +148,11 @@ static int run(row_t *r)
     imat_set_block(Xe, 0, 0, Xm);
     for (long i = 0; i < N; i++)
         arb_set_ui(imat_entry(Xe, i, D + i), 1);
-    imat_init(QK, 0, 0);
-    imat_init(OV, 0, 0);
-    imat_init(tmp, 0, 0);
-    mpfr_t nq, no;
-    mpfr_inits2(prec, nq, no, (mpfr_ptr)0);
     arb_set_ui(Dl, 0);
     long total_heads = 0;
     for (long k = 0; k < A.n_layers; k++) {
         const attn_only_layer_t *lay = A.layers + k, *lenc = Aenc.layers + k;
+        long nh = lay->src.n_heads;
         /* R_k: largest row norm of the masked stream entering layer k */
         arb_set_ui(R, 0);
         for (long i = 0; i < N; i++) {
@@ -96,27 +161,12 @@ static int run(row_t *r)
         }
         arb_add(Rt, R, Dl, prec);
         arb_set_ui(acc, 0);
-        attn_head_struct *enc = xmallocarray((size_t)lay->n_heads, sizeof *enc);
-        for (long h = 0; h < lay->n_heads; h++) {
-            const attn_head_struct *hd = lay->heads + h;
-            head_full(QK, OV, hd, prec);
-            attn_head_init_full(enc + h, D + N);
-            for (long i = 0; i < D; i++)
-                for (long j = 0; j < D; j++) {
-                    arb_mul(imat_entry(enc[h].W_Q, i, j), imat_entry(QK, i, j), hd->tau, prec);
-                    arb_set(imat_entry(enc[h].W_V, i, j), imat_entry(OV, i, j));
-                }
-            for (long i = 0; i < N; i++)
-                for (long j = 0; j < N; j++)
-                    if (!mask_allows(&lenc->mask, i, j))
-                        arb_neg(imat_entry(enc[h].W_Q, D + i, D + j), om_used);
-            /* the bound's terms for this head */
-            imat_norm2_upper(nq, QK);
-            imat_norm2_upper(no, OV);
-            ival_set_fr(q, nq);
-            arb_mul(q, q, hd->tau, prec);
-            ival_abs(q, q, prec);
-            ival_set_fr(o, no);
+        head_norms_t hn = {.masked = &lay->src, .D = D, .prec = prec};
+        hn.q = _arb_vec_init(nh);
+        hn.o = _arb_vec_init(nh);
+        par_for(nh, head_norms_task, &hn);
+        for (long h = 0; h < nh; h++) {
+            arb_srcptr q = hn.q + h, o = hn.o + h;
             /* encoding: 2 (N-1) e^(2 q Rt^2 - Omega) o Rt */
             arb_sqr(t, Rt, prec);
             arb_mul(t, t, q, prec);
@@ -138,12 +188,14 @@ static int run(row_t *r)
             arb_mul(u, u, o, prec);
             arb_add(acc, acc, u, prec);
         }
-        total_heads += lay->n_heads;
-        attn_layer_apply(Xe, enc, lay->n_heads, NULL, prec);
-        attn_layer_apply(Xm, lay->heads, lay->n_heads, &lay->mask, prec);
-        for (long h = 0; h < lay->n_heads; h++)
-            attn_head_clear(enc + h);
-        free(enc);
+        _arb_vec_clear(hn.q, nh);
+        _arb_vec_clear(hn.o, nh);
+        total_heads += nh;
+        encoded_heads_t enc = {.masked = &lay->src, .mask = lenc->mask, .omega = om_used,
+                               .D = D, .N = N};
+        attn_source_t esrc = {.n_heads = nh, .full = 1, .fill = encoded_fill, .ctx = &enc};
+        attn_layer_sum(Xe, Xe, &esrc, 1, 1, prec);
+        attn_layer_sum(Xm, Xm, &lay->src, 1, 1, prec);
         arb_add(Dl, Dl, acc, prec);
     }
     /* E: all rows, feature block, against the original transformer */
@@ -167,7 +219,6 @@ static int run(row_t *r)
 
     arb_clear(Em);
     arb_clear(Emabs);
-    mpfr_clears(nq, no, (mpfr_ptr)0);
     attn_only_clear(&A);
     attn_only_clear(&Aenc);
     tf_model_clear(&m);
@@ -175,10 +226,7 @@ static int run(row_t *r)
     imat_clear(ref);
     imat_clear(Xm);
     imat_clear(Xe);
-    imat_clear(QK);
-    imat_clear(OV);
-    imat_clear(tmp);
-    omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (arb_ptr)0);
+    omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, acc, (arb_ptr)0);
     return 0;
 }
 
@@ -191,6 +239,23 @@ static mpfr_prec_t start_prec(const params_t *p)
         return 128;
     double bits = 64 + (om + 64) / 0.6931471805599453;
     return (mpfr_prec_t)(bits < 8192 ? bits : 8192);
+}
+
+/* tf_estimate_bytes, the twice-built stack, the encoded stream, and the
+ * encoded layers' working set: a chunk of full-form heads of width
+ * D + N, and per thread one head's W_QK, W_OV and their norms' products. */
+static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long dims[3], H, r, L;
+    if (tf_params_sizes(dims, &H, &r, &L, p) != 0)
+        return 0;
+    long D = dims[0] + 1, N = dims[2] + 1, most = H > dims[1] ? H : dims[1];
+    double B = ball_bytes(prec), W = (double)D + (double)N;
+    attn_source_t enc = {.n_heads = most, .full = 1};
+    double per_thread = (double)par_threads() * 8 * (double)D * (double)D * B;
+    return tf_estimate_bytes(p, prec) + (double)N * W * B + 2.0 * (double)most * B +
+           attn_layer_bytes(&enc, 1, D + N, N, prec) + per_thread +
+           (double)(N * (N + 1) / 2 + 8 * N) * sizeof(long);
 }
 
 static int fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)
@@ -236,5 +301,5 @@ const claim_t claim_attention_only_encoded = {
     .run = run,
     .start_prec = start_prec,
     .fit = fit,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = estimate_bytes,
 };

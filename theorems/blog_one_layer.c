@@ -18,6 +18,31 @@
 
 enum { MUT_NONE, MUT_OMEGA, MUT_NO_SELF, MUT_RATE4 };
 
+typedef struct {
+    const imat_struct *W_in, *W_out;
+    arb_srcptr c2; /* 2 Omega */
+    long n;
+    int no_self;   /* the mutation without the self term */
+} neuron_heads_t;
+
+/* Heads [h0, h1): W_QK and W_OV of neuron h as full-form blocks of the chunk. */
+static void neuron_fill(attn_chunk_t *ch, long h0, long h1, const void *ctx, mpfr_prec_t prec)
+{
+    const neuron_heads_t *p = ctx;
+    long d = p->W_in->rows, n = p->n, P = d;
+    for (long h = h0; h < h1; h++) {
+        long c0 = attn_chunk_col(ch, h, 0);
+        omega_blog_positions(ch->W_Q, c0, P, n, p->c2, p->no_self);
+        for (long k = 0; k < d; k++)
+            for (long i = 0; i < n; i++)
+                arb_set(imat_entry(ch->W_Q, k, c0 + P + i), imat_entry(p->W_in, k, h));
+        for (long k = 0; k < d; k++)
+            for (long s = 0; s < d; s++)
+                arb_mul(imat_entry(ch->W_V, k, c0 + s), imat_entry(p->W_in, k, h),
+                        imat_entry(p->W_out, h, s), prec);
+    }
+}
+
 static int run(row_t *r)
 {
     mpfr_prec_t prec = r->prec;
@@ -28,9 +53,9 @@ static int run(row_t *r)
         arb_clear(omega);
         return -1;
     }
-    long P = d, Dw = d + n + 1, N = n + 1;
+    long Dw = d + n + 1;
     gmp_randstate_t st;
-    imat_t X, Win, Wout, Xb, S, Y, ref, H;
+    imat_t X, Win, Wout, Xb, S, ref, H;
     thm_rand_init(st, r->seed, 21);
     imat_init(X, n, d);
     imat_init(Win, d, l);
@@ -45,26 +70,12 @@ static int run(row_t *r)
     omega_ivals_init(c2, t, z, zmax, acc, (arb_ptr)0);
     /* 2 Omega (the mutation uses Omega) */
     arb_mul_2exp_si(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
-    imat_init(S, N, Dw);
-    imat_init(Y, N, Dw);
-    for (long h = 0; h < l; h++) {
-        attn_head_t hd;
-        attn_head_init_full(hd, Dw);
-        for (long i = 0; i <= n; i++)
-            arb_set(imat_entry(hd->W_Q, P + i, P + n), c2);
-        if (r->mutation != MUT_NO_SELF)
-            for (long i = 0; i < n; i++)
-                arb_set(imat_entry(hd->W_Q, P + i, P + i), c2);
-        for (long k = 0; k < d; k++)
-            for (long i = 0; i < n; i++)
-                arb_set(imat_entry(hd->W_Q, k, P + i), imat_entry(Win, k, h));
-        for (long k = 0; k < d; k++)
-            for (long s = 0; s < d; s++)
-                arb_mul(imat_entry(hd->W_V, k, s), imat_entry(Win, k, h), imat_entry(Wout, h, s), prec);
-        attn_head_apply(Y, hd, Xb, NULL, prec);
-        imat_add(S, S, Y, prec);
-        attn_head_clear(hd);
-    }
+    /* the l heads, stacked and streamed; their sum, without the residual */
+    imat_init(S, 0, 0);
+    neuron_heads_t nh = {.W_in = Win, .W_out = Wout, .c2 = c2, .n = n,
+                         .no_self = r->mutation == MUT_NO_SELF};
+    attn_source_t src = {.n_heads = l, .full = 1, .fill = neuron_fill, .ctx = &nh};
+    attn_layer_sum(S, Xb, &src, 1, 0, prec);
     /* the reference: MLP(X) = SiLU(X W_in) W_out */
     imat_init(ref, n, d);
     arb_set_ui(t, 1);
@@ -103,7 +114,6 @@ static int run(row_t *r)
     imat_clear(Wout);
     imat_clear(Xb);
     imat_clear(S);
-    imat_clear(Y);
     imat_clear(ref);
     imat_clear(H);
     return 0;
@@ -146,5 +156,5 @@ const claim_t claim_blog_one_layer = {
     .start_prec = omega_blog_start_prec,
     .fit = omega_blog_fit,
     .summary_md = omega_blog_summary,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = omega_blog_one_bytes,
 };

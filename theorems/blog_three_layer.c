@@ -112,6 +112,27 @@ static void linear_head(attn_head_t hd, long Dw, long P, long n, const arb_t c2)
         arb_set(imat_entry(hd->W_Q, P + i, P + i), c2);
 }
 
+typedef struct {
+    arb_srcptr c2; /* 2 Omega */
+    long d, n;
+    int no_self;   /* the mutation without the self term */
+} silu_heads_t;
+
+/* Heads [c0, c1): the SiLU head of hidden channel c as full-form blocks. */
+static void silu_fill(attn_chunk_t *ch, long c0, long c1, const void *ctx, mpfr_prec_t prec)
+{
+    const silu_heads_t *p = ctx;
+    long n = p->n, P = ch->D - n - 1;
+    (void)prec;
+    for (long c = c0; c < c1; c++) {
+        long k0 = attn_chunk_col(ch, c, 0), chan = p->d + c;
+        omega_blog_positions(ch->W_Q, k0, P, n, p->c2, p->no_self);
+        for (long i = 0; i < n; i++)
+            arb_set_si(imat_entry(ch->W_Q, chan, k0 + P + i), -1);
+        arb_set_si(imat_entry(ch->W_V, chan, k0 + chan), -1);
+    }
+}
+
 static int run(row_t *r)
 {
     mpfr_prec_t prec = r->prec;
@@ -148,25 +169,10 @@ static int run(row_t *r)
     attn_layer_apply(Xb, lin, 1, NULL, prec);
     attn_head_clear(lin);
 
-    /* layer 2: SiLU on each hidden channel */
-    attn_head_struct *heads = xmallocarray((size_t)l, sizeof *heads);
-    for (long c = 0; c < l; c++) {
-        attn_head_struct *hd = heads + c;
-        long ch = d + c;
-        attn_head_init_full(hd, Dw);
-        for (long i = 0; i <= n; i++)
-            arb_set(imat_entry(hd->W_Q, P + i, P + n), c2);
-        if (r->mutation != MUT_NO_SELF)
-            for (long i = 0; i < n; i++)
-                arb_set(imat_entry(hd->W_Q, P + i, P + i), c2);
-        for (long i = 0; i < n; i++)
-            arb_set_si(imat_entry(hd->W_Q, ch, P + i), -1);
-        arb_set_si(imat_entry(hd->W_V, ch, ch), -1);
-    }
-    attn_layer_apply(Xb, heads, l, NULL, prec);
-    for (long c = 0; c < l; c++)
-        attn_head_clear(heads + c);
-    free(heads);
+    /* layer 2: SiLU on each hidden channel, the l heads stacked and streamed */
+    silu_heads_t sh = {.c2 = c2, .d = d, .n = n, .no_self = r->mutation == MUT_NO_SELF};
+    attn_source_t src = {.n_heads = l, .full = 1, .fill = silu_fill, .ctx = &sh};
+    attn_layer_sum(Xb, Xb, &src, 1, 1, prec);
 
     /* layer 3: linear out */
     linear_head(lin, Dw, P, n, c2);
@@ -241,5 +247,5 @@ const claim_t claim_blog_three_layer = {
     .start_prec = omega_blog_start_prec,
     .fit = omega_blog_fit,
     .summary_md = omega_blog_summary,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = omega_blog_three_bytes,
 };

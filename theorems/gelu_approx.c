@@ -130,7 +130,7 @@ static int run(row_t *r)
         if (mpfr_sgn(arg) < 0)
             mpfr_neg(tz, tz, MPFR_RNDN);
         au_mlp_t m;
-        if (thm_get_shape(dims, 3, r, 256) != 0) {
+        if (thm_get_shape(dims, 3, r) != 0) {
             rc = -1;
         } else if (!fam || au_mlp_init(&m, fam, dims[0], dims[1], dims[2], tz, r->seed, prec)) {
             snprintf(r->note, sizeof r->note, "family='%s' must be random or adv", fam ? fam : "");
@@ -280,5 +280,5 @@ const claim_t claim_gelu_approx = {
                .title = "certified sup |T - SiLU_a| against a; marked: a* and 1.702"}},
     .run = run,
     .summary_md = summary_md,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = au_estimate_bytes,
 };

@@ -11,10 +11,32 @@
 
 enum { MUT_NONE, MUT_CAUSAL, MUT_DROP_HEAD };
 
+/* Head h takes the columns [h r, (h + 1) r) of U (as W_V) and those rows of
+ * V^T (as W_O, written from column out0 on); the last head may have fewer. */
+typedef struct {
+    const imat_struct *U, *Vt;
+    long out0;
+} factor_heads_t;
+
+static void factor_fill(attn_chunk_t *ch, long h0, long h1, const void *ctx, mpfr_prec_t prec)
+{
+    const factor_heads_t *f = ctx;
+    long k = f->U->cols;
+    (void)prec;
+    for (long h = h0; h < h1; h++)
+        for (long c = 0; c < ch->r && h * ch->r + c < k; c++) {
+            long col = h * ch->r + c, q = attn_chunk_col(ch, h, c);
+            for (long i = 0; i < f->U->rows; i++)
+                arb_set(imat_entry(ch->W_V, i, q), imat_entry(f->U, i, col));
+            for (long j = 0; j < f->Vt->cols; j++)
+                arb_set(imat_entry(ch->W_O, q, f->out0 + j), imat_entry(f->Vt, col, j));
+        }
+}
+
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[2], k, rh;
-    if (thm_get_shape(dims, 2, r, 1024) != 0)
+    if (thm_get_shape(dims, 2, r) != 0)
         return -1;
     long d = dims[0], n = dims[1];
     const char *target = params_get(&r->params, "target");
@@ -24,12 +46,12 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         return -1;
     }
     long l = fresh ? d + 1 : d, D = fresh ? d + l : d;
-    if (params_get_long(&k, &r->params, "rank") != 0 || k < 1 || k > (d < l ? d : l) ||
-        params_get_long(&rh, &r->params, "d_head") != 0 || rh < 1 || rh > 1024) {
-        snprintf(r->note, sizeof r->note,
-                 "rank must be in [1, min(d, l)] and d_head in [1, 1024]");
+    if (params_get_long(&k, &r->params, "rank") != 0 || k < 1 || k > (d < l ? d : l)) {
+        snprintf(r->note, sizeof r->note, "rank must be in [1, min(d, l)]");
         return -1;
     }
+    if (thm_get_size(&rh, r, "d_head", 1) != 0)
+        return -1;
     gmp_randstate_t st;
     imat_t X, U, V, Vt, UVt, W, S, Y;
     thm_rand_init(st, r->seed, 4);
@@ -63,17 +85,9 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
     /* construction: ceil(k / r) heads of internal dimension r, mask I */
     long n_heads = (k + rh - 1) / rh;
-    attn_head_struct *heads = xmallocarray((size_t)n_heads, sizeof *heads);
-    for (long h = 0; h < n_heads; h++) {
-        attn_head_init(heads + h, D, rh);
-        for (long c = 0; c < rh && h * rh + c < k; c++) {
-            long col = h * rh + c;
-            for (long i = 0; i < d; i++)
-                arb_set(imat_entry(heads[h].W_V, i, c), imat_entry(U, i, col));
-            for (long j = 0; j < l; j++)
-                arb_set(imat_entry(heads[h].W_O, c, (fresh ? d : 0) + j), imat_entry(Vt, col, j));
-        }
-    }
+    factor_heads_t heads = {.U = U, .Vt = Vt, .out0 = fresh ? d : 0};
+    attn_source_t src = {.n_heads = r->mutation == MUT_DROP_HEAD ? n_heads - 1 : n_heads,
+                         .r = rh, .fill = factor_fill, .ctx = &heads};
     imat_init(S, n, D);
     imat_set_block(S, 0, 0, X);
     mask_t M;
@@ -81,9 +95,8 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         mask_causal(&M, n);
     else
         mask_self(&M, n);
-    imat_reinit(con, n, D);
-    imat_set(con, S);
-    attn_layer_apply(con, heads, r->mutation == MUT_DROP_HEAD ? n_heads - 1 : n_heads, &M, prec);
+    src.M = &M;
+    attn_layer_sum(con, S, &src, 1, 1, prec);
 
     if (I) {
         snprintf(I->note, sizeof I->note,
@@ -99,9 +112,6 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     row_add_long(r, "heads", n_heads);
     row_add_long(r, "width", D);
     mask_clear(&M);
-    for (long h = 0; h < n_heads; h++)
-        attn_head_clear(heads + h);
-    free(heads);
     imat_clear(X);
     imat_clear(U);
     imat_clear(V);
@@ -111,6 +121,25 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_clear(S);
     imat_clear(Y);
     return 0;
+}
+
+/* X, U, V, V^T, U V^T, W, the outputs and the stream, and the layer of
+ * ceil(k / r) heads of width D (all balls counted at prec). */
+static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long v[2], k, rh;
+    const char *shape = params_get(p, "shape"), *target = params_get(p, "target");
+    if (!shape || thm_parse_dims(v, 2, shape) != 2 || params_get_long(&k, p, "rank") != 0 ||
+        params_get_long(&rh, p, "d_head") != 0 || v[0] > THM_SIZE_MAX || v[1] > THM_SIZE_MAX ||
+        k < 1 || k > v[0] || rh < 1 || rh > THM_SIZE_MAX)
+        return 0; /* the row refuses it */
+    int fresh = target && strcmp(target, "fresh") == 0;
+    long d = v[0], n = v[1], l = fresh ? d + 1 : d, D = fresh ? d + l : d;
+    double B = ball_bytes(prec), dd = (double)d, dl = (double)l, dk = (double)k;
+    double mats = (double)n * dd + dd * dk + 2 * dl * dk + 2 * dd * dl;
+    double streams = (double)n * dl + 4 * (double)n * (double)D;
+    attn_source_t src = {.n_heads = (k + rh - 1) / rh, .r = rh};
+    return THM_EST_BASE_BYTES + (mats + streams) * B + attn_layer_bytes(&src, 1, D, n, prec);
 }
 
 static int run(row_t *r) { return thm_exact_run(r, build); }
@@ -149,5 +178,5 @@ const claim_t claim_linear_head = {
                .title = "bits of slack used against p (max over the rest)"}},
     .run = run,
     .export_instance = export_instance,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = estimate_bytes,
 };

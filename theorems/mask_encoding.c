@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "omega_util.h"
+#include "par.h"
 #include "xalloc.h"
 
 enum { MUT_NONE, MUT_NO_FACTOR2, MUT_B_NOT_2B };
@@ -295,16 +296,11 @@ static int get_params(row_t *r, long *N, long *d, arb_t omega, arb_t tau, arb_t 
 {
     if (omega_get(omega, r) != 0)
         return -1;
-    if (params_get_long(N, &r->params, "N") != 0 || *N < 2 || *N > 1024) {
-        snprintf(r->note, sizeof r->note, "N='%s' must be an integer in [2, 1024]",
-                 params_get(&r->params, "N") ? params_get(&r->params, "N") : "");
+    if (thm_get_size(N, r, "N", 2) != 0)
         return -1;
-    }
     *d = 3;
-    if (params_get(&r->params, "d") && (params_get_long(d, &r->params, "d") != 0 || *d < 1 || *d > 256)) {
-        snprintf(r->note, sizeof r->note, "d must be an integer in [1, 256]");
+    if (params_get(&r->params, "d") && thm_get_size(d, r, "d", 1) != 0)
         return -1;
-    }
     arb_set_ui(tau, 1);
     if (params_get(&r->params, "tau") &&
         (params_get_ival(tau, &r->params, "tau", r->prec) != 0 || !arb_is_positive(tau) ||
@@ -433,6 +429,25 @@ static mpfr_prec_t start_prec(const params_t *p)
     if (fam && strcmp(fam, "adv") == 0)
         bits += om / 0.6931471805599453;
     return (mpfr_prec_t)(bits < 8192 ? bits : 8192);
+}
+
+/* Two instances (the search keeps its best), the masked head and its
+ * encoded twin of width W = D + N (full form), the streams and products of
+ * one head application on W, and the masks. */
+static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long N, d = 3;
+    if (params_get_long(&N, p, "N") != 0 || N < 2 || N > THM_SIZE_MAX ||
+        (params_get(p, "d") && (params_get_long(&d, p, "d") != 0 || d < 1 || d > THM_SIZE_MAX)))
+        return 0; /* the row refuses it */
+    double B = ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double n = (double)N, D = (double)d + 1, W = D + n;
+    double inst = 2 * (n * D + 2 * D * D) * B + 2 * (n * n + 2 * n) * sizeof(long);
+    double heads = 2 * D * D * B + 2 * W * W * B;
+    /* X', Y, Y', and in the application Q, V, A V, its output and V transposed */
+    double streams = n * D * B + 2 * n * W * B + 4 * n * W * B + n * W * S;
+    return THM_EST_BASE_BYTES + inst + heads + streams + imat_mul_bytes(N, d + 1 + N, d + 1 + N, prec) +
+           (double)par_threads() * 3 * n * B;
 }
 
 static int fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)
@@ -678,5 +693,5 @@ const claim_t claim_mask_encoding = {
     .start_prec = start_prec,
     .fit = fit,
     .summary_md = summary_md,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = estimate_bytes,
 };

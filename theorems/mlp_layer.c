@@ -2,9 +2,7 @@
  * unit k (w = W_in[:,k], u = W_out[k,:]) on the bias-token stream with
  * mask B: X^ + sum_k h_k(X^) = [[0, 1], [X + MLP(X), 0]].  Checked exactly
  * against the MLP computed directly. */
-#include <stdlib.h>
 #include "thm_common.h"
-#include "xalloc.h"
 
 enum { MUT_NONE, MUT_FLIP_WK, MUT_CAUSAL, MUT_DROP_HEAD };
 
@@ -12,7 +10,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 {
     long dims[3];
     arb_t a;
-    if (thm_get_shape(dims, 3, r, 1024) != 0)
+    if (thm_get_shape(dims, 3, r) != 0)
         return -1;
     arb_init(a);
     if (thm_get_slope(a, r) != 0) {
@@ -38,20 +36,22 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_add(Y, Y, X, prec);
     thm_bias_stream(ref, Y);
 
-    /* construction: l heads of internal dimension 1, mask B */
+    /* construction: l heads of internal dimension 1, mask B, stacked and
+     * streamed from W_in and W_out */
     thm_bias_stream(Xh, X);
-    attn_head_struct *heads = xmallocarray((size_t)l, sizeof *heads);
-    thm_mlp_heads(heads, a, W_in, W_out, prec);
-    if (r->mutation == MUT_FLIP_WK)
-        arb_neg(imat_entry(heads[0].W_K, d, 0), imat_entry(heads[0].W_K, d, 0));
     mask_t M;
     if (r->mutation == MUT_CAUSAL)
         mask_causal(&M, n + 1);
     else
         mask_self_bias(&M, n + 1);
-    imat_reinit(con, n + 1, d + 1);
-    imat_set(con, Xh);
-    attn_layer_apply(con, heads, r->mutation == MUT_DROP_HEAD ? l - 1 : l, &M, prec);
+    attn_source_t src;
+    thm_neurons_t neurons;
+    thm_neuron_source(&src, &neurons, a, W_in, W_out, &M);
+    if (r->mutation == MUT_FLIP_WK)
+        neurons.flip_wk = 0;
+    if (r->mutation == MUT_DROP_HEAD)
+        src.n_heads = l - 1;
+    attn_layer_sum(con, Xh, &src, 1, 1, prec);
 
     if (I) {
         snprintf(I->note, sizeof I->note,
@@ -66,9 +66,6 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     row_add_long(r, "heads", l);
     row_add_long(r, "width", d + 1);
     mask_clear(&M);
-    for (long k = 0; k < l; k++)
-        attn_head_clear(heads + k);
-    free(heads);
     imat_clear(X);
     imat_clear(W_in);
     imat_clear(W_out);
@@ -112,5 +109,5 @@ const claim_t claim_mlp_layer = {
                .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
     .export_instance = export_instance,
-    .estimate_bytes = thm_estimate_bytes,
+    .estimate_bytes = thm_mlp_layer_bytes,
 };

@@ -14,7 +14,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 {
     long dims[2];
     arb_t a, z, t;
-    if (thm_get_shape(dims, 2, r, 4096) != 0)
+    if (thm_get_shape(dims, 2, r) != 0)
         return -1;
     arb_init(a);
     if (thm_get_slope(a, r) != 0) {

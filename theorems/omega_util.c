@@ -165,7 +165,7 @@ mpfr_prec_t omega_blog_start_prec(const params_t *p)
 int omega_blog_params(row_t *r, arb_t omega, long *d, long *l, long *n)
 {
     long dims[3];
-    if (omega_get(omega, r) != 0 || thm_get_shape(dims, 3, r, 512) != 0)
+    if (omega_get(omega, r) != 0 || thm_get_shape(dims, 3, r) != 0)
         return -1;
     *d = dims[0];
     *l = dims[1];
@@ -176,6 +176,40 @@ int omega_blog_params(row_t *r, arb_t omega, long *d, long *l, long *n)
     }
     return 0;
 }
+
+void omega_blog_positions(imat_t W, long c0, long P, long n, const arb_t c2, int no_self)
+{
+    for (long i = 0; i <= n; i++)
+        arb_set(imat_entry(W, P + i, c0 + P + n), c2);
+    if (!no_self)
+        for (long i = 0; i < n; i++)
+            arb_set(imat_entry(W, P + i, c0 + P + i), c2);
+}
+
+static double blog_bytes(const params_t *p, mpfr_prec_t prec, int three)
+{
+    long v[3];
+    const char *shape = params_get(p, "shape");
+    if (!shape || thm_parse_dims(v, 3, shape) != 3 || v[0] > THM_SIZE_MAX ||
+        v[1] > THM_SIZE_MAX || v[2] > THM_SIZE_MAX)
+        return 0; /* the row refuses it */
+    long d = v[0], l = v[1], n = v[2], w = d + (three ? l : 0) + n + 1;
+    double B = ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double dd = (double)d, dl = (double)l, dn = (double)n, dw = (double)w, N = dn + 1;
+    double inst = (dn * dd + 2 * dd * dl) * S;
+    /* the stream (and its sum), the reference, the bound's n x l and n x d matrices */
+    double streams = 2 * N * dw * B + 2 * dn * dd * B + 2 * dn * dl * B;
+    attn_source_t heads = {.n_heads = l, .full = 1}, one = {.n_heads = 1, .full = 1};
+    double work = mlp_apply_bytes(n, d, l, d, prec), t;
+    if ((t = attn_layer_bytes(&heads, 1, w, n + 1, prec)) > work)
+        work = t;
+    if (three && (t = 2 * dw * dw * B + attn_layer_bytes(&one, 1, w, n + 1, prec)) > work)
+        work = t;
+    return THM_EST_BASE_BYTES + inst + streams + work;
+}
+
+double omega_blog_one_bytes(const params_t *p, mpfr_prec_t prec) { return blog_bytes(p, prec, 0); }
+double omega_blog_three_bytes(const params_t *p, mpfr_prec_t prec) { return blog_bytes(p, prec, 1); }
 
 int omega_blog_fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)
 {

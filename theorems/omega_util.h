@@ -47,6 +47,17 @@ mpfr_prec_t omega_blog_start_prec(const params_t *p);
 int omega_blog_params(row_t *r, arb_t omega, long *d, long *l, long *n);
 /* Fits of ln hi(E) against omega for the blog claims (expected -2), over
  * omega >= 5, all resolved points. */
+/* The position block every blog head's W_QK has (the head's columns start
+ * at c0 of W, positions at row and column P): 2 Omega p_i^T p_n for every
+ * i <= n and, unless no_self, 2 Omega p_i^T p_i for i < n (c2 = 2 Omega). */
+void omega_blog_positions(imat_t W, long c0, long P, long n, const arb_t c2, int no_self);
+/* The blog constructions' estimate_bytes: the instance, the stream of
+ * width w = d + n + 1 (one layer) or d + l + n + 1 (three layers), the
+ * reference and the bound's matrices, and the larger of the MLP's and the
+ * stacked layers' working sets (l full-form heads; the three-layer
+ * construction also holds one linear head of its own). */
+double omega_blog_one_bytes(const params_t *p, mpfr_prec_t prec);
+double omega_blog_three_bytes(const params_t *p, mpfr_prec_t prec);
 int omega_blog_fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows);
 /* Summary for the blog claims: E at the largest omega and the fitted rate. */
 char *omega_blog_summary(const row_t *rows, long n_rows);

@@ -88,7 +88,7 @@ static int run_gap(row_t *r, const arb_t a, mpfr_prec_t prec)
 static int run_mlp(row_t *r, const arb_t a, mpfr_prec_t prec)
 {
     long dims[3];
-    if (thm_get_shape(dims, 3, r, 256) != 0)
+    if (thm_get_shape(dims, 3, r) != 0)
         return -1;
     const char *fam = params_get(&r->params, "family");
     arb_t c, s, mx;
@@ -227,4 +227,5 @@ const claim_t claim_relu_limit = {
                .title = "MLP rows: hi(E) against a, per family (max over seeds)"}},
     .run = run,
     .fit = fit,
+    .estimate_bytes = au_estimate_bytes,
 };

@@ -7,12 +7,48 @@
 /* thm_estimate_bytes's constants (see its comment) */
 #define THM_EST_PAIR_COPIES 4.0
 #define THM_EST_PATTERN_COPIES 4.0
-#define THM_EST_BASE_BYTES (1024.0 * 1024.0)
+
+/* Seeding GMP's Mersenne twister costs more than drawing a small instance
+ * (hundreds of microseconds), and a sweep draws the same seed at every
+ * precision and parameter: each thread keeps the states of its last few
+ * seeds, freed by the thread's flint_cleanup (FLINT keeps its cleanup
+ * functions per thread). */
+#define THM_SEED_CACHE 16
+static _Thread_local struct {
+    unsigned long key[THM_SEED_CACHE];
+    gmp_randstate_t state[THM_SEED_CACHE];
+    int used, next, registered;
+} seed_cache;
+
+static void seed_cache_clear(void)
+{
+    for (int k = 0; k < seed_cache.used; k++)
+        gmp_randclear(seed_cache.state[k]);
+    seed_cache.used = seed_cache.next = seed_cache.registered = 0;
+}
 
 void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt)
 {
+    unsigned long key = seed * 1000003UL + salt;
+    for (int k = 0; k < seed_cache.used; k++)
+        if (seed_cache.key[k] == key) {
+            gmp_randinit_set(st, seed_cache.state[k]); /* the same state: the same draws */
+            return;
+        }
     gmp_randinit_default(st);
-    gmp_randseed_ui(st, seed * 1000003UL + salt);
+    gmp_randseed_ui(st, key);
+    if (!seed_cache.registered) {
+        flint_register_cleanup_function(seed_cache_clear);
+        seed_cache.registered = 1;
+    }
+    int k = seed_cache.next;
+    if (k < seed_cache.used)
+        gmp_randclear(seed_cache.state[k]);
+    else
+        seed_cache.used++;
+    gmp_randinit_set(seed_cache.state[k], st);
+    seed_cache.key[k] = key;
+    seed_cache.next = (k + 1) % THM_SEED_CACHE;
 }
 
 double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec)
@@ -46,7 +82,25 @@ double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec)
     double entries = (double)blocks * (THM_EST_PAIR_COPIES * pairs +
                                        4.0 * (double)heads * (double)(d_head + 1) * largest) +
                      THM_EST_PATTERN_COPIES * largest * largest;
-    return THM_EST_BASE_BYTES + entries * ((double)sizeof(arb_struct) + ball_heap_bytes(prec));
+    return THM_EST_BASE_BYTES + entries * ball_bytes(prec);
+}
+
+double thm_mlp_layer_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    long v[3];
+    const char *shape = params_get(p, "shape");
+    if (!shape || thm_parse_dims(v, 3, shape) != 3 || v[0] > THM_SIZE_MAX ||
+        v[1] > THM_SIZE_MAX || v[2] > THM_SIZE_MAX)
+        return 0; /* the row refuses such a shape */
+    long d = v[0], l = v[1], n = v[2];
+    double B = ball_bytes(prec), S = THM_EXACT_BALL_BYTES;
+    double dd = (double)d, dl = (double)l, dn = (double)n, N = dn + 1, D = dd + 1;
+    double inst = (dn * dd + 2 * dd * dl) * S;
+    double streams = dn * dd * B + 3 * N * D * B;
+    attn_source_t src = {.n_heads = l, .r = 1};
+    double mlp = mlp_apply_bytes(n, d, l, d, prec);
+    double layer = attn_layer_bytes(&src, 1, d + 1, n + 1, prec);
+    return THM_EST_BASE_BYTES + inst + streams + (mlp > layer ? mlp : layer);
 }
 
 void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in)
@@ -98,19 +152,29 @@ int thm_get_slope(arb_t a, row_t *r)
     return 0;
 }
 
-int thm_get_shape(long *dims, int count, row_t *r, long max)
+int thm_get_shape(long *dims, int count, row_t *r)
 {
     const char *s = params_get(&r->params, "shape");
-    if (!s || thm_parse_dims(dims, count, s) != count) {
-        snprintf(r->note, sizeof r->note, "shape='%s' must be %d positive integers joined by x",
-                 s ? s : "", count);
+    int ok = s && thm_parse_dims(dims, count, s) == count;
+    for (int k = 0; ok && k < count; k++)
+        ok = dims[k] <= THM_SIZE_MAX;
+    if (!ok) {
+        snprintf(r->note, sizeof r->note,
+                 "shape='%s' must be %d integers in [1, %ld] joined by x", s ? s : "", count,
+                 THM_SIZE_MAX);
         return -1;
     }
-    for (int k = 0; k < count; k++)
-        if (dims[k] > max) {
-            snprintf(r->note, sizeof r->note, "shape='%s': each size must be at most %ld", s, max);
-            return -1;
-        }
+    return 0;
+}
+
+int thm_get_size(long *v, row_t *r, const char *name, long lo)
+{
+    if (params_get_long(v, &r->params, name) != 0 || *v < lo || *v > THM_SIZE_MAX) {
+        const char *s = params_get(&r->params, name);
+        snprintf(r->note, sizeof r->note, "%s='%s' must be an integer in [%ld, %ld]", name,
+                 s ? s : "", lo, THM_SIZE_MAX);
+        return -1;
+    }
     return 0;
 }
 
@@ -123,14 +187,10 @@ void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, l
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,
                      long k, mpfr_prec_t prec)
 {
-    long d = W_in->rows;
-    attn_head_init(h, d + 1, 1);
-    for (long i = 0; i < d; i++) {
-        arb_mul(imat_entry(h->W_Q, i, 0), imat_entry(W_in, i, k), a, prec);
-        arb_set(imat_entry(h->W_V, i, 0), imat_entry(W_in, i, k));
-        arb_set(imat_entry(h->W_O, 0, i), imat_entry(W_out, k, i));
-    }
-    arb_set_si(imat_entry(h->W_K, d, 0), -1);
+    attn_source_t src;
+    thm_neurons_t nr;
+    thm_neuron_source(&src, &nr, a, W_in, W_out, NULL);
+    attn_source_head(h, &src, k, W_in->rows + 1, prec);
 }
 
 int thm_exact_run(row_t *r, thm_exact_build_fn build)
@@ -171,9 +231,29 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
     return rc;
 }
 
-void thm_mlp_heads(attn_head_struct *heads, const arb_t a, const imat_t W_in,
-                   const imat_t W_out, mpfr_prec_t prec)
+/* Heads [h0, h1) of the neuron source, written into the chunk. */
+static void neuron_fill(attn_chunk_t *ch, long h0, long h1, const void *ctx, mpfr_prec_t prec)
 {
-    for (long k = 0; k < W_in->cols; k++)
-        thm_neuron_head(heads + k, a, W_in, W_out, k, prec);
+    const thm_neurons_t *nr = ctx;
+    long d = nr->W_in->rows;
+    for (long k = h0; k < h1; k++) {
+        long c = attn_chunk_col(ch, k, 0);
+        for (long i = 0; i < d; i++) {
+            arb_mul(imat_entry(ch->W_Q, i, c), imat_entry(nr->W_in, i, k), nr->a, prec);
+            arb_set(imat_entry(ch->W_V, i, c), imat_entry(nr->W_in, i, k));
+            arb_set(imat_entry(ch->W_O, c, i), imat_entry(nr->W_out, k, i));
+        }
+        arb_set_si(imat_entry(ch->W_K, d, c), k == nr->flip_wk ? 1 : -1);
+    }
+}
+
+void thm_neuron_source(attn_source_t *src, thm_neurons_t *ctx, const arb_t a,
+                       const imat_t W_in, const imat_t W_out, const mask_t *M)
+{
+    ctx->a = a;
+    ctx->W_in = W_in;
+    ctx->W_out = W_out;
+    ctx->flip_wk = -1;
+    *src = (attn_source_t){.n_heads = W_in->cols, .r = 1, .M = M, .fill = neuron_fill,
+                           .ctx = ctx};
 }

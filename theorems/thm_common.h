@@ -22,16 +22,35 @@ int thm_parse_dims(long *dims, int max, const char *s);
 void thm_bias_stream(imat_t Xh, const imat_t X);
 /* The slope a > 0 from the row (default 1); -1 with a note otherwise. */
 int thm_get_slope(arb_t a, row_t *r);
-/* Dimensions from the "shape" parameter; -1 with a note otherwise. */
-int thm_get_shape(long *dims, int count, row_t *r, long max);
+/* Sizes are limited by the run's row and memory estimates, not here; this
+ * bound only keeps products of two sizes far from overflowing a long. */
+#define THM_SIZE_MAX 2147483647L
+/* Dimensions from the "shape" parameter (each in [1, THM_SIZE_MAX]); -1
+ * with a note otherwise. */
+int thm_get_shape(long *dims, int count, row_t *r);
+/* The size parameter name (an integer in [lo, THM_SIZE_MAX]); -1 with a
+ * note otherwise. */
+int thm_get_size(long *v, row_t *r, const char *name, long lo);
 
-/* claim_t.estimate_bytes, shared: the working memory of one row from its
+/* claim_t.estimate_bytes, generic: the working memory of one row from its
  * sizes ("shape"'s dimensions, "N", "n", "d", "d_head", and "heads" and
  * "blocks" as multiples) at precision prec.  An estimate, calibrated to stay
- * above the peak resident memory measured for mlp-layer, attention-only,
- * neuron-head and mask-encoding rows; malformed sizes count as none (the
- * claim refuses them when the row runs). */
+ * above the peak resident memory measured for neuron-head and
+ * activation-head rows (the claims that use it); claims with stacked layers
+ * have their own, which follow the chunks the code streams its heads in
+ * (thm_mlp_layer_bytes, tf_estimate_bytes, ...).  Malformed sizes count as
+ * none (the claim refuses them when the row runs). */
 double thm_estimate_bytes(const params_t *p, mpfr_prec_t prec);
+
+/* The fixed part of every row's estimate (small tables and temporaries). */
+#define THM_EST_BASE_BYTES (1024.0 * 1024.0)
+/* Bytes of a ball holding a weight of a few bits (no heap at any precision;
+ * ball_bytes(prec) for the others). */
+#define THM_EXACT_BALL_BYTES ((double)sizeof(arb_struct))
+/* mlp-layer's estimate_bytes: the instance (X, W_in, W_out), the streams
+ * (Y, the reference, X^, the construction), and the larger of the MLP's and
+ * the stacked layer's working sets, as the code sizes its chunks. */
+double thm_mlp_layer_bytes(const params_t *p, mpfr_prec_t prec);
 
 /* The exact-claim epilogue: E and the largest |difference| between ref and
  * con over rows [row0, row0+rows) and all columns, and S from ref (the
@@ -54,9 +73,17 @@ int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,
                      long k, mpfr_prec_t prec);
 
-/* The l neuron heads of mlp-layer, one per column of W_in (d x l); heads
- * must have room for l heads.  Mask: B. */
-void thm_mlp_heads(attn_head_struct *heads, const arb_t a, const imat_t W_in,
-                   const imat_t W_out, mpfr_prec_t prec);
+/* The l neuron heads of mlp-layer (one per column k of W_in, d x l) as a
+ * stacked source: chunks are filled straight from W_in and W_out, no head
+ * is ever a matrix of its own.  flip_wk: the head whose W_K is [0; +1] (a
+ * mutation), or -1. */
+typedef struct {
+    arb_srcptr a;
+    const imat_struct *W_in, *W_out;
+    long flip_wk;
+} thm_neurons_t;
+/* src reads ctx (which must outlive it) and M (mask B for the claim). */
+void thm_neuron_source(attn_source_t *src, thm_neurons_t *ctx, const arb_t a,
+                       const imat_t W_in, const imat_t W_out, const mask_t *M);
 
 #endif
