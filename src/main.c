@@ -13,14 +13,17 @@
 
 int cmd_activation(int argc, char **argv);
 
-#define EXIT_RULE                                                                           \
-    "Exit: 0 all hold, 1 violated, 2 inconclusive, 64 usage (an unknown command, claim or\n" \
-    "      option, a missing value, or a malformed or out-of-range value of attncheck's own:\n" \
-    "      --prec abc, --seed -1, --set seed=abc), 65 bad data (a well-formed value the\n"     \
-    "      claim or the data rejects: --set a=-1, --expr 'x+'; a grid over --max-rows or\n"    \
-    "      --max-memory), 70 internal error or out of memory, 73 cannot create output,\n"      \
-    "      74 cannot write output, 75 output directory in use by another run,\n"              \
-    "      130/143 stopped by SIGINT/SIGTERM.\n"
+#define EXIT_RULE                                                                            \
+    "Exit: 0 all hold (vacuous rows, whose bound is no better than the triangle inequality,\n" \
+    "      are counted apart and change nothing), 1 violated (with --mutate: every mutated\n"   \
+    "      row violated), 2 inconclusive, 3 a --mutate run in which some row is not violated\n" \
+    "      (the break went undetected there), 64 usage (an unknown command, claim or option,\n" \
+    "      a missing value, or a malformed or out-of-range value of attncheck's own: --prec\n"  \
+    "      abc, --seed -1, --set seed=abc), 65 bad data (a well-formed value the claim or the\n" \
+    "      data rejects: --set a=-1, --expr 'x+'; a grid over --max-rows or --max-memory; a\n"  \
+    "      row whose parameters need more than 65536 bits to resolve), 70 internal error or\n"  \
+    "      out of memory, 73 cannot create output, 74 cannot write output, 75 output\n"        \
+    "      directory in use by another run, 130/143 stopped by SIGINT/SIGTERM.\n"
 
 static const char *usage_main =
     "usage: attncheck COMMAND [options]\n"
@@ -47,8 +50,10 @@ static const char *usage_verify =
     "  --jobs N       rows run on N threads (default 1)\n"
     "  --out DIR      report directory (default reports), locked while the run writes it\n"
     "  --mutate[=NAME] run a deliberately broken construction; it must come out violated\n"
-    "                 (no NAME: each claim's first mutation; all: every mutation; no ID:\n"
-    "                 every claim that has mutations)\n"
+    "                 on every row (exit 1); a row that still holds is reported \"not\n"
+    "                 detected at this resolution\" and the run exits 3 (no NAME: each\n"
+    "                 claim's first mutation; all: every mutation; no ID: every claim\n"
+    "                 that has mutations)\n"
     "  --set N=V,...  replace (or add) the sweep axis N; values hold only letters, digits\n"
     "                 and . _ : + -\n"
     "  --no-write     print the summary only\n" RUN_OPTIONS
@@ -310,7 +315,10 @@ static int run_claims(cli_t *c)
         report_print_summary(stdout, reps + k);
         cli_flush_stdout();
         report_print_timing(stderr, reps + k);
-        if (reps[k].violated)
+        if (c->mutate) /* every mutated row must be violated */
+            status = reps[k].violated < reps[k].n_rows ? EXIT_UNDETECTED
+                   : status == EXIT_UNDETECTED ? status : EXIT_VIOLATED;
+        else if (reps[k].violated)
             status = EXIT_VIOLATED;
         else if (reps[k].inconclusive && status == EXIT_HOLDS)
             status = EXIT_INCONCLUSIVE;

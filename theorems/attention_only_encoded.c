@@ -64,7 +64,7 @@ static int run(row_t *r)
     tf_model_t m;
     tf_instance(X, &m, d, l, n, H, rh, L, r->seed); /* the same instance as attention-only */
     imat_init(ref, 0, 0);
-    tf_reference(ref, X, &m, a, prec);
+    tf_reference(ref, X, &m, ival_silu_a, a, prec);
 
     /* the masked stack and its encoded twin */
     attn_only_t A, Aenc;
