@@ -408,7 +408,8 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
 
 /* ------------------------------------------------------- the head */
 
-void ac_head_check(arb_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const arb_t kappa,
+void ac_head_check(arb_t E, arb_ptr trivial, mpfr_t S, mpfr_t zmax, const ac_member_t *m,
+                   const arb_t kappa,
                    int cls, const act_t *phi, int self_mask, int formula_mut, long n,
                    unsigned long seed, mpfr_prec_t prec)
 {
@@ -509,6 +510,8 @@ void ac_head_check(arb_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const a
     arb_t Eabs;
     arb_init(Eabs);
     error_metric(E, Eabs, ref, Y, 1, n, D, prec);
+    if (trivial)
+        error_trivial_bound(trivial, ref, Y, 1, n, D, prec);
     scale_of(S, ref, 1, n, D);
     arb_clear(Eabs);
     mask_clear(&M);

@@ -67,8 +67,10 @@ int ac_member_act(act_t *f, const ac_member_t *m, mpfr_prec_t prec);
  * parameters when phi is NULL); the bias key kappa is used as given (the
  * formula's Q uses be0 - kappa).  cls 0: stream [x, bias]; 1: [x, 1, bias].
  * S gets the largest output magnitude.  formula_mut: 1 drops kappa from the
- * formula, 2 swaps the roles of sigma(Q) and 1 - sigma(Q).  zmax: hi |z|. */
-void ac_head_check(arb_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const arb_t kappa,
+ * formula, 2 swaps the roles of sigma(Q) and 1 - sigma(Q).  zmax: hi |z|.
+ * trivial (or NULL): the trivial bound of E (error_trivial_bound). */
+void ac_head_check(arb_t E, arb_ptr trivial, mpfr_t S, mpfr_t zmax, const ac_member_t *m,
+                   const arb_t kappa,
                    int cls, const act_t *phi, int self_mask, int formula_mut, long n,
                    unsigned long seed, mpfr_prec_t prec);
 

@@ -132,7 +132,7 @@ static int class_report(act_t *f, const char *name, const char *expr, const char
     arb_set_ui(kappa, 0);
     mpfr_init2(S, 64);
     mpfr_init2(zmax, 64);
-    ac_head_check(E, S, zmax, &res[1].m, kappa, 1, f, 0, 0, 8, 1, prec);
+    ac_head_check(E, NULL, S, zmax, &res[1].m, kappa, 1, f, 0, 0, 8, 1, prec);
     int head_ok;
     mpfr_t Ehi;
     mpfr_init2(Ehi, 64);

@@ -17,13 +17,14 @@ int cmd_activation(int argc, char **argv);
     "Exit: 0 all hold (vacuous rows, whose bound is no better than the triangle inequality,\n" \
     "      are counted apart and change nothing), 1 violated (with --mutate: every mutated\n"   \
     "      row violated), 2 inconclusive, 3 a --mutate run in which some row is not violated\n" \
-    "      (the break went undetected there), 64 usage (an unknown command, claim or option,\n" \
-    "      a missing value, or a malformed or out-of-range value of attncheck's own: --prec\n"  \
-    "      abc, --seed -1, --set seed=abc), 65 bad data (a well-formed value the claim or the\n" \
-    "      data rejects: --set a=-1, --expr 'x+'; a grid over --max-rows or --max-memory; a\n"  \
-    "      row whose parameters need more than 65536 bits to resolve), 70 internal error or\n"  \
-    "      out of memory, 73 cannot create output, 74 cannot write output, 75 output\n"        \
-    "      directory in use by another run, 130/143 stopped by SIGINT/SIGTERM.\n"
+    "      (the break went undetected there),\n"                                               \
+    "      64 usage (an unknown command, claim or option, a missing value, or a malformed or\n" \
+    "      out-of-range value of attncheck's own: --prec abc, --seed -1, --set seed=abc),\n"   \
+    "      65 bad data (a well-formed value the claim or the data rejects: --set a=-1,\n"      \
+    "      --expr 'x+'; a grid over --max-rows or --max-memory; a row whose parameters need\n" \
+    "      more than 65536 bits to resolve), 70 internal error or out of memory,\n"            \
+    "      73 cannot create output, 74 cannot write output,\n"                                 \
+    "      75 output directory in use by another run, 130/143 stopped by SIGINT/SIGTERM.\n"
 
 static const char *usage_main =
     "usage: attncheck COMMAND [options]\n"

@@ -22,9 +22,10 @@ void au_mlp_clear(au_mlp_t *m);
 
 /* E (and the largest |entry|) between X + phi(X W_in) W_out and the
  * attention-only conversion (mlp-layer's neuron heads with SiLU_a, mask B,
- * bias-token stream) over the real tokens; zmax = hi max |X W_in|. */
-void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_act_fn phi,
-                     const void *ctx, const arb_t a, mpfr_prec_t prec);
+ * bias-token stream) over the real tokens; zmax = hi max |X W_in|; T the
+ * trivial bound of E (error_trivial_bound). */
+void au_mlp_vs_heads(arb_t E, arb_t Eabs, arb_t T, mpfr_t zmax, const au_mlp_t *m,
+                     ival_act_fn phi, const void *ctx, const arb_t a, mpfr_prec_t prec);
 
 /* s = sum_k ||W_out[k,:]||_2 and mx = max_k (enclosures). */
 void au_row_norms(arb_t s, arb_t mx, const imat_t W_out, mpfr_prec_t prec);

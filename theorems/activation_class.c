@@ -64,7 +64,7 @@ static int run_formula(row_t *r)
     mpfr_init2(S, 64);
     mpfr_init2(zmax, 64);
     int fm = r->mutation == MUT_DROP_KAPPA ? 1 : r->mutation == MUT_SWAP_C ? 2 : 0;
-    ac_head_check(r->error, S, zmax, &m, kappa, cls, NULL, r->mutation == MUT_SELF_MASK, fm, 6,
+    ac_head_check(r->error, NULL, S, zmax, &m, kappa, cls, NULL, r->mutation == MUT_SELF_MASK, fm, 6,
                   r->seed, r->prec);
     arb_set(r->error_abs, r->error);
     mpfr_set(r->scale, S, MPFR_RNDU);
@@ -137,7 +137,8 @@ static int run_builtin(row_t *r)
     mpfr_t S, zmax;
     mpfr_init2(S, 64);
     mpfr_init2(zmax, 64);
-    ac_head_check(r->error, S, zmax, &res[1].m, kappa, 1, &phi, 0, 0, 8, r->seed, r->prec);
+    ac_head_check(r->error, r->trivial, S, zmax, &res[1].m, kappa, 1, &phi, 0, 0, 8, r->seed,
+                  r->prec);
     arb_set(r->error_abs, r->error);
     mpfr_set(r->scale, S, MPFR_RNDU);
     if (res[1].status == AC_EXACT) {
@@ -151,6 +152,7 @@ static int run_builtin(row_t *r)
         arb_set(r->bound, res[1].gap);
         arb_mul_2exp_si(r->bound, r->bound, 1); /* ||u||_2 <= sqrt(3) < 2 (entries in [-1, 1]) */
         r->has_bound = 1;
+        r->has_trivial = 1; /* the head's output and phi(z) u: the triangle inequality */
     }
     if (res[0].status == AC_EXACT || res[1].status == AC_EXACT) {
         int c = res[0].status == AC_EXACT ? 0 : 1;

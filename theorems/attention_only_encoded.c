@@ -148,6 +148,8 @@ static int run(row_t *r)
     }
     /* E: all rows, feature block, against the original transformer */
     error_metric(r->error, r->error_abs, Xe, ref, 0, N, D, prec);
+    error_trivial_bound(r->trivial, Xe, ref, 0, N, D, prec);
+    r->has_trivial = 1;
     arb_t Em, Emabs;
     arb_init(Em);
     arb_init(Emabs);
