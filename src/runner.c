@@ -468,9 +468,16 @@ static int eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap, double max_memo
         if (c->run(r) != 0)
             return -1;
         int exact = c->kind == KIND_EXACT || r->exact_identity;
+        if (exact && r->resolve_bits < 0 && prec * 2 <= cap) {
+            /* the instance part was too wide to measure: more bits first */
+            row_clear(r);
+            prec *= 2;
+            continue;
+        }
         if (exact) {
             /* the resolution rule, now that the instance is known */
-            long need = verdict_resolve_prec(r->depth, param_bits, r->resolve_bits);
+            long need = verdict_resolve_prec(r->depth, param_bits,
+                                             r->resolve_bits > 0 ? r->resolve_bits : 0);
             r->prec_needed = need;
             if (need > PREC_MAX) {
                 snprintf(r->note, sizeof r->note, "resolving its parameters needs %s%ld bits, "

@@ -35,12 +35,13 @@ int verdict_kappa(int depth);
 /* The resolution rule.  An exact row at working precision p certifies E
  * to the relative resolution 2^(kappa - p) (relative to S).  Its parameters
  * act on the output through terms as small as |theta| (a small slope: the
- * a-dependent part of SiLU_a is ~ a z^2) and e^(-max |a z|) (a large slope:
- * the bias token's softmax weight); a break of the construction shows in
- * those terms.  So the working precision is raised to at least
+ * a-dependent part of SiLU_a is ~ a z^2) and e^(-2 max |a z|) (a large
+ * slope: a token's output is e^(-|a z|) below S, and a break may move it by
+ * a relative e^(-|a z|)); a break of the construction shows in those
+ * terms.  So the working precision is raised to at least
  *   kappa + VERDICT_RESOLVE_MARGIN + param_bits + instance_bits,
  * param_bits = max over the numeric parameters theta < 1 of -log2 theta
- * (verdict_param_bits), instance_bits = log2(e) max |a z| over the
+ * (verdict_param_bits), instance_bits = 2 log2(e) max |a z| over the
  * instance (set by the claim, row_t.resolve_bits): the resolution is then
  * 2^MARGIN below the smallest parameter-dependent term. */
 #define VERDICT_RESOLVE_MARGIN 16

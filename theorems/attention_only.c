@@ -58,6 +58,12 @@ void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r
     imat_init(X, n, d);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     tf_model_random(m, d, l, H, r, L, st);
+    /* first-block heads whose values x W_V are all 0 leave every output of
+     * that layer 0, whatever they attend to: no mask break could show;
+     * their W_V is drawn again (the next from st) */
+    for (long h = 0; h < H; h++)
+        while (thm_all_zero_product(X, m->blocks[0].heads[h].W_V))
+            thm_rand_weights(m->blocks[0].heads[h].W_V, st, d);
     gmp_randclear(st);
 }
 

@@ -178,9 +178,10 @@ void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t p
 
 void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t)
 {
-    /* log2(e) max |a z| in doubles, and one bit for their rounding */
-    double bits = ceil(t->max_az * 1.4426950408889634) + (t->max_az > 0);
-    r->resolve_bits = bits < 1e15 ? (long)bits : 1000000000000000L; /* +inf: beyond any limit */
+    /* 2 log2(e) max |a z| in doubles, and one bit for their rounding; -1
+     * when an enclosure of a z was not finite (too wide at this precision) */
+    double bits = ceil(2 * t->max_az * 1.4426950408889634) + (t->max_az > 0);
+    r->resolve_bits = !isfinite(bits) ? -1 : bits < 1e15 ? (long)bits : 1000000000000000L;
 }
 
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,

@@ -68,8 +68,11 @@ typedef struct {
 void thm_silu_track_init(thm_silu_track_t *t, const arb_t a);
 void thm_silu_track_clear(thm_silu_track_t *t);
 void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec);
-/* r->resolve_bits = ceil(log2(e) max |a z|): the softmax weight e^(-|a z|)
- * of the bias token is then resolved (at least that much). */
+/* r->resolve_bits = ceil(2 log2(e) max |a z|): a token's output can be
+ * e^(-|a z|) below the largest (its weight on self), and a break can move
+ * it by a relative e^(-|a z|) only (when its first-order change cancels:
+ * mixing in a token whose z is 0), so e^(-2 |a z|) is resolved; -1 (not
+ * known yet) when some a z was not finite at this precision. */
 void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t);
 
 /* A neuron head of claims.md (neuron-head): W_Q = a[w;0], W_K = [0;-1],
