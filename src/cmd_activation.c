@@ -294,6 +294,8 @@ int cmd_activation(int argc, char **argv)
 
     supnorm_opts_t o;
     supnorm_opts_default(&o);
+    o.abs_tol = 1e-30;
+    o.taylor_order = 12;
     supnorm_t s;
     supnorm_init(&s, prec);
     int verdict = -1, status = 0;
