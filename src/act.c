@@ -570,6 +570,31 @@ void act_eval_point(arb_t y, const act_t *f, const mpfr_t x, mpfr_prec_t prec)
     arb_clear(t);
 }
 
+int act_find_undefined(double *at, const act_t *f, double L, long points, mpfr_prec_t prec)
+{
+    mpfr_t x;
+    arb_t y;
+    mpfr_init2(x, 64);
+    arb_init(y);
+    int found = 0;
+    for (long k = -1; k < points && !found; k++) {
+        /* k = -1: the point 0; then -L + 2 L k / (points - 1) */
+        if (k < 0)
+            mpfr_set_zero(x, 1);
+        else
+            mpfr_set_d(x, points > 1 ? -L + 2 * L * (double)k / (double)(points - 1) : L,
+                       MPFR_RNDN);
+        act_eval_point(y, f, x, prec);
+        if (!arb_is_finite(y)) {
+            *at = mpfr_get_d(x, MPFR_RNDN);
+            found = 1;
+        }
+    }
+    arb_clear(y);
+    mpfr_clear(x);
+    return found;
+}
+
 double act_eval_d(const act_t *f, double x)
 {
     if (f->expr)

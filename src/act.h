@@ -86,6 +86,10 @@ void dival_silu_a(arb_t y, const arb_t x, const void *a, mpfr_prec_t prec);
 /* y[0..len): the Taylor coefficients of phi at x + t (expr_eval_series);
  * not finite where phi has no expression (act_init_silu_a). */
 void act_eval_series(arb_ptr y, const act_t *f, const arb_t x, slong len, mpfr_prec_t prec);
+/* Where phi is not defined (or not finite) on [-L, L]: its value is
+ * enclosed at `points` equally spaced points (both ends among them) and at
+ * 0; 1 with *at the first point whose enclosure is not finite, else 0. */
+int act_find_undefined(double *at, const act_t *f, double L, long points, mpfr_prec_t prec);
 /* phi(x) in doubles: not certified (optimisers, plots). */
 double act_eval_d(const act_t *f, double x);
 /* One-line formula for reports ("x*sigmoid(1.702*x)" for expressions). */

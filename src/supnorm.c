@@ -400,6 +400,13 @@ int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
         mpfr_div_2ui(mid, mid, 1, MPFR_RNDN);
         if (!mpfr_less_p(x->lo, mid) || !mpfr_less_p(mid, x->hi)) {
             mpfr_max(stuck, stuck, x->ub, MPFR_RNDU); /* too narrow to split */
+            if (mpfr_inf_p(stuck)) {
+                /* unbounded (a pole) or undefined here: no finite sup */
+                mpfr_set(s->argmax, x->lo, MPFR_RNDN);
+                mpfr_set_inf(hi_bound, 1);
+                box_free(x);
+                break;
+            }
             box_free(x);
             continue;
         }
