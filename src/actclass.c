@@ -152,8 +152,10 @@ static double nelder_mead(double *x, int n, const obj_t *o, int iters)
 }
 
 /* Best member of class cls (estimate): several starts, restarts from the
- * best.  best_g0 (7 values) seeds G1 when given. */
-static double best_member(double *v, const act_t *phi, int cls, const double *best_g0)
+ * best.  best_g0 (7 values) seeds G1 when given; extra G0 starts (g, p, q,
+ * c) may be given (n_extra of them). */
+static double best_member(double *v, const act_t *phi, int cls, const double *best_g0,
+                          const double (*extra)[4], int n_extra)
 {
     obj_t *o = xmalloc(sizeof *o);
     o->cls = cls;
@@ -167,15 +169,16 @@ static double best_member(double *v, const act_t *phi, int cls, const double *be
                                    {1, 0, 1, 0.5, 0, 1, 0}, {0.5, 0.5, 1, 1, 0.2, 1, 0}};
     double best = INFINITY, x[7], bx[7] = {0};
     int n = cls ? 7 : 4;
-    int starts = 6 + (cls ? 4 + (best_g0 != NULL) : 0);
+    int starts = 6 + (cls ? 4 + (best_g0 != NULL) : n_extra);
     for (int s = 0; s < starts; s++) {
-        if (s < 6) {
+        if (s < 6 || (!cls && s >= 6)) {
+            const double *g0 = s < 6 ? s0[s] : extra[s - 6];
             double w[7];
-            to_member(w, s0[s], 0);
+            to_member(w, g0, 0);
             if (cls)
                 memcpy(x, w, sizeof w);
             else
-                memcpy(x, s0[s], sizeof s0[s]);
+                memcpy(x, g0, sizeof(double) * 4);
         } else if (s < 10) {
             memcpy(x, s1[s - 6], sizeof s1[0]);
         } else {
@@ -621,8 +624,21 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
             snprintf(r->verdict, sizeof r->verdict, "%s", res[0].verdict);
             continue;
         }
+        /* a user function: G0 starts from its own constants, gamma in {c, 1}
+         * and q in {c, -c, 1} */
+        double extra[16][4];
+        int n_extra = 0;
+        const char *texts[4];
+        int nc = !builtin && phi->expr ? expr_constants(texts, 4, phi->expr) : 0;
+        for (int i = -1; i < (nc < 4 ? nc : 4) && n_extra < 16; i++)
+            for (int j = 0; j < (nc < 4 ? nc : 4) && n_extra + 2 <= 16; j++) {
+                double g = i < 0 ? 1 : strtod(texts[i], NULL), q = strtod(texts[j], NULL);
+                double s0[2][4] = {{g, 0, q, 0}, {g, 0, -q, 0}};
+                memcpy(extra[n_extra++], s0[0], sizeof s0[0]);
+                memcpy(extra[n_extra++], s0[1], sizeof s0[1]);
+            }
         double v[7];
-        double est = best_member(v, phi, cls, cls ? g0best : NULL);
+        double est = best_member(v, phi, cls, cls ? g0best : NULL, extra, n_extra);
         if (cls == 0)
             memcpy(g0best, v, sizeof g0best);
         for (int k = 0; k < AC_NPAR; k++)

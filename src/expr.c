@@ -1241,6 +1241,9 @@ static int collect_constants(const node_t *n, const char **texts, int max, int c
     count = collect_constants(n->a, texts, max, count);
     count = collect_constants(n->b, texts, max, count);
     if (n->kind == NODE_NUM && n->typed) {
+        for (int k = 0; k < count && k < max; k++)
+            if (strcmp(texts[k], n->num) == 0)
+                return count; /* already there (a built-in's argument is copied) */
         if (count < max)
             texts[count] = n->num;
         count++;

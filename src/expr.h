@@ -60,9 +60,9 @@ void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
  * y_B[N] [-r, r]^N (Taylor with Lagrange's remainder). */
 void expr_eval_series(arb_ptr y, const expr_t *e, const arb_t x, slong len, mpfr_prec_t prec);
 
-/* The decimal constants the user wrote (not those of an expanded
- * built-in), in the order written, duplicates kept; up to max of them.
- * Returns how many there are (which may exceed max). */
+/* The distinct decimal constants the user wrote (not those of an expanded
+ * built-in), in the order written; up to max of them.  Returns how many
+ * there are (which may exceed max; past max, repeats may be counted). */
 int expr_constants(const char **texts, int max, const expr_t *e);
 
 /* Point value f(x), each operation rounded with rnd: not certified; meant

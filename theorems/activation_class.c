@@ -185,14 +185,14 @@ static char *summary_md(const row_t *rows, long n_rows)
     len += (size_t)snprintf(s + len, cap - len,
         "## Class table over the built-ins\n\n"
         "Exact member: a witness whose certified sup gap on [−10, 10] has lo = 0 and hi ≤ %g "
-        "(the tolerance a budget of %d boxes reaches; hi shrinks with the budget, not the "
-        "precision), and whose pointwise differences at 16 points contain 0 and shrink from p "
-        "to p + 64 bits. Otherwise the best member found by Nelder–Mead in doubles (an "
-        "estimate; parameters within ±%g) with its certified gap. 'Head E' is the head built "
-        "from the G1 member on random tokens against φ (certified).\n\n"
+        "(an absolute floor, reached within %d boxes with Taylor bounds of order %d), and "
+        "whose pointwise differences at 16 points contain 0 and shrink from p to p + 64 "
+        "bits. Otherwise the best member found by Nelder–Mead in doubles (an estimate; "
+        "parameters within ±%g) with its certified gap. 'Head E' is the head built from the "
+        "G1 member on random tokens against φ (certified).\n\n"
         "| activation | G0 | G0 member | G0 gap (certified) | G1 | G1 member | G1 gap (certified) "
         "| membership | head E hi | head check |\n|---|---|---|---|---|---|---|---|---|---|\n",
-        AC_MEMBER_TOL, AC_MEMBER_BOXES, AC_NM_BOUND);
+        AC_MEMBER_TOL, AC_MEMBER_BOXES, AC_TAYLOR_ORDER, AC_NM_BOUND);
     for (long k = 0; k < n_rows; k++) {
         const row_t *r = rows + k;
         if (strcmp(r->sweep, "builtins") != 0)
