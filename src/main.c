@@ -31,7 +31,9 @@ static const char *usage_main =
     "  list [--format text|md]            claims: id, theorem, kind, statement\n"
     "  verify [ID...] [options]           check claims, write reports (all claims if no ID)\n"
     "  sweep ID --set NAME=V1,V2,... [options]   one claim over a grid you choose\n"
-    "  activation (--name NAME | --expr EXPR) [--target NAME|EXPR] [--domain L] [--claim GAP]\n"
+    "  activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR] [--claim GAP]\n"
+    "             [--expect member|nonmember] [--format text|json]   an activation's class, or\n"
+    "                                     its certified sup gap to a target\n"
     "  export ID --seed N [--format json] [--out FILE]   one instance, exact decimals\n"
     "Run 'attncheck COMMAND --help' for a command's options.\n" EXIT_RULE;
 
