@@ -127,6 +127,30 @@ static int contains(const arb_t y, const mpfr_t v)
     return arb_contains_mpfr(y, v);
 }
 
+/* A random box [lo, hi] with lo in [-span/2, span/2] and a width below
+ * 1/div, and a random point t of it (all at their own precision). */
+static void random_box_point(mpfr_t lo, mpfr_t hi, mpfr_t t, gmp_randstate_t st, unsigned span,
+                             unsigned div)
+{
+    mpfr_t w;
+    mpfr_init2(w, mpfr_get_prec(hi));
+    mpfr_urandomb(lo, st);
+    mpfr_mul_ui(lo, lo, span, MPFR_RNDN);
+    mpfr_sub_ui(lo, lo, span / 2, MPFR_RNDN);
+    mpfr_urandomb(hi, st);
+    mpfr_div_ui(hi, hi, div, MPFR_RNDN);
+    mpfr_add(hi, lo, hi, MPFR_RNDU);
+    mpfr_urandomb(t, st);
+    mpfr_sub(w, hi, lo, MPFR_RNDN);
+    mpfr_mul(t, t, w, MPFR_RNDN);
+    mpfr_add(t, t, lo, MPFR_RNDD);
+    if (mpfr_less_p(t, lo))
+        mpfr_set(t, lo, MPFR_RNDN);
+    if (mpfr_greater_p(t, hi))
+        mpfr_set(t, hi, MPFR_RNDN);
+    mpfr_clear(w);
+}
+
 START_TEST(test_values_enclosed)
 {
     gmp_randstate_t st;
@@ -145,18 +169,7 @@ START_TEST(test_values_enclosed)
         arb_init(x);
         arb_init(y);
         /* a random box inside [-6, 6] and a random point of it */
-        mpfr_urandomb(lo, st);
-        mpfr_urandomb(hi, st);
-        mpfr_mul_ui(lo, lo, 12, MPFR_RNDN);
-        mpfr_sub_ui(lo, lo, 6, MPFR_RNDN);
-        mpfr_div_ui(hi, hi, 1u + (unsigned)(r % 7) * 100u, MPFR_RNDN);
-        mpfr_add(hi, lo, hi, MPFR_RNDN);
-        mpfr_urandomb(t, st);
-        mpfr_sub(ref, hi, lo, MPFR_RNDN);
-        mpfr_mul(t, t, ref, MPFR_RNDN);
-        mpfr_add(t, t, lo, MPFR_RNDD);
-        if (mpfr_less_p(t, lo)) mpfr_set(t, lo, MPFR_RNDN);
-        if (mpfr_greater_p(t, hi)) mpfr_set(t, hi, MPFR_RNDN);
+        random_box_point(lo, hi, t, st, 12, 1u + (unsigned)(r % 7) * 100u);
         cases[_i].ref(ref, t);
         /* the point */
         ival_set_fr(x, t);
@@ -444,20 +457,9 @@ START_TEST(test_series_remainder)
         arb_init(term);
         arb_init(dt);
         arb_init(pw);
-        mpfr_urandomb(lo, st);
-        mpfr_mul_ui(lo, lo, 10, MPFR_RNDN);
-        mpfr_sub_ui(lo, lo, 5, MPFR_RNDN);
-        mpfr_urandomb(hi, st);
-        mpfr_div_ui(hi, hi, 1u + (unsigned)(r % 5) * 10u, MPFR_RNDN);
-        mpfr_add(hi, lo, hi, MPFR_RNDU);
+        random_box_point(lo, hi, t, st, 10, 1u + (unsigned)(r % 5) * 10u);
         mpfr_add(m, lo, hi, MPFR_RNDN);
         mpfr_div_2ui(m, m, 1, MPFR_RNDN);
-        mpfr_urandomb(t, st);
-        mpfr_sub(ref, hi, lo, MPFR_RNDN);
-        mpfr_mul(t, t, ref, MPFR_RNDN);
-        mpfr_add(t, t, lo, MPFR_RNDN);
-        if (mpfr_less_p(t, lo)) mpfr_set(t, lo, MPFR_RNDN);
-        if (mpfr_greater_p(t, hi)) mpfr_set(t, hi, MPFR_RNDN);
         ival_set_fr(B, m);
         expr_eval_series(cm, e, B, N, prec);
         ival_set_interval_fr(B, lo, hi, prec);
