@@ -903,7 +903,7 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
              VERDICT_KAPPA_PER_LAYER);
     report_json_set(doc, "kappa_rule", json_string(rule), &ok);
     snprintf(rule, sizeof rule, "prec >= kappa + %d + max(0, -log2 theta) + resolve_bits "
-             "(log2(e) max |a z| of the instance)", VERDICT_RESOLVE_MARGIN);
+             "(2 log2(e) max |a z| of the instance)", VERDICT_RESOLVE_MARGIN);
     report_json_set(doc, "resolution_rule", json_string(rule), &ok);
     report_json_set(doc, "run", json_run(run, rep), &ok);
     json_t *rows = json_array(), *fits = json_array(), *sum = json_object();
@@ -1426,11 +1426,11 @@ static void write_md_rules(FILE *f, const claim_report_t *rep)
                    "to S), and no finer: a break smaller than that is not seen. So the working "
                    "precision resolves the row's parameters: it is raised from the one asked (`p "
                    "asked`) to at least κ + %d + max(0, −log2 θ) over the numeric parameters θ + "
-                   "⌈log2(e)·max |a z|⌉ over the instance's SiLU_a pre-activations z (the bias "
-                   "token's softmax weight e^(−|a z|) is then resolved), so that the resolution "
-                   "lies 2^%d below the smallest parameter-dependent term (a for a small slope, "
-                   "e^(−|a z|) for a large one). Parameters that need more than %d bits are "
-                   "refused.\n\n", VERDICT_RESOLVE_MARGIN, VERDICT_RESOLVE_MARGIN, PREC_MAX);
+                   "⌈2·log2(e)·max |a z|⌉ over the instance's SiLU_a pre-activations z, so that "
+                   "the resolution lies 2^%d below the smallest parameter-dependent term: a for "
+                   "a small slope; for a large one e^(−2|a z|) (a token's output can be "
+                   "e^(−|a z|) below S, its bias weight, and a break may move it by a relative "
+                   "e^(−|a z|)). Parameters that need more than %d bits are refused.\n\n", VERDICT_RESOLVE_MARGIN, VERDICT_RESOLVE_MARGIN, PREC_MAX);
     if (bound)
         fprintf(f, "%s **holds** when hi(E) ≤ lo(bound), is **violated** when "
                    "lo(E) > hi(bound), and is otherwise retried at doubled precision "

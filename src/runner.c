@@ -496,7 +496,9 @@ static int eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap, double max_memo
                 row_clear(r);
                 continue;
             }
-            r->verdict = verdict_exact(r->error, r->scale, prec, r->depth);
+            /* a resolution that could not be measured certifies nothing */
+            r->verdict = r->resolve_bits < 0 ? VERDICT_INCONCLUSIVE
+                                             : verdict_exact(r->error, r->scale, prec, r->depth);
         } else if (r->has_bound) {
             r->verdict = verdict_bound_trivial(r->error, r->bound, r->has_trivial ? r->trivial : NULL);
         } else if (c->kind == KIND_TABLE) {
