@@ -621,7 +621,7 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
             memcpy(r->pw_hi, res[0].pw_hi, sizeof r->pw_hi);
             r->status = AC_EXACT;
             ac_member_str(r->params, sizeof r->params, &r->m, cls);
-            snprintf(r->verdict, sizeof r->verdict, "%s", res[0].verdict);
+            memcpy(r->verdict, res[0].verdict, sizeof r->verdict); /* res[1] from res[0] */
             continue;
         }
         /* a user function: G0 starts from its own constants, gamma in {c, 1}
