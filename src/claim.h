@@ -62,7 +62,7 @@ typedef struct {
                              judged like an exact claim's row (0 excluded = violated) */
     long resolve_bits;    /* exact rule: bits the instance needs beyond kappa + margin +
                              param bits to resolve its parameters (verdict.h), e.g.
-                             log2(e) max |a z|; 0 when none; -1 when it could not be
+                             2 log2(e) max |a z|; 0 when none; -1 when it could not be
                              measured at this precision (the runner doubles it) */
     arb_t trivial;        /* bound rows: the trivial bound (error_trivial_bound), */
     int has_trivial;      /* when set; a bound at or above it is vacuous */

@@ -199,11 +199,15 @@ static int taylor_bound(bb_t *bb, mpfr_t u, const mpfr_t lo, const mpfr_t hi, co
     diff_series(bb, cb, N + 1);
     int ok = arb_is_finite(cm) && arb_is_finite(cb);
     if (ok) {
-        /* r = (hi - lo)/2 rounded up; sum_{k<N} |cm_k| r^k + |cb_N| r^N */
-        mpfr_t r;
+        /* r = max |t - m| over the box, rounded up (m is the rounded midpoint);
+         * the bound is sum_{k<N} |cm_k| r^k + |cb_N| r^N */
+        mpfr_t r, r2;
         mpfr_init2(r, 64);
-        mpfr_sub(r, hi, lo, MPFR_RNDU);
-        mpfr_div_2ui(r, r, 1, MPFR_RNDU);
+        mpfr_init2(r2, 64);
+        mpfr_sub(r, hi, m, MPFR_RNDU);
+        mpfr_sub(r2, m, lo, MPFR_RNDU);
+        mpfr_max(r, r, r2, MPFR_RNDU);
+        mpfr_clear(r2);
         arb_t rr, pw, acc, t;
         arb_init(rr);
         arb_init(pw);
