@@ -143,7 +143,7 @@ build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/imat.h src/ball.h
 
 fuzz: build-fuzz/fuzz_expr
 	./build-fuzz/fuzz_expr -max_total_time=$(FUZZ_SECONDS) -max_len=4200 -timeout=10 \
-	  -print_final_stats=1 build-fuzz/corpus fuzz/corpus
+	  -dict=fuzz/expr.dict -print_final_stats=1 build-fuzz/corpus fuzz/corpus
 
 # ---- softmax benchmark (issue 3): plain MPFR vs certified, uniform vs adaptive ----
 .PHONY: bench-softmax

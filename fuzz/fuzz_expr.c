@@ -1,7 +1,8 @@
 /* libFuzzer target for the --expr parser: any byte string must be either
  * rejected with a message naming a position, or parsed into a tree that
- * evaluates (as a ball enclosure, its derivative, and at a point) without
- * crashing, the point enclosure meeting the box enclosure. */
+ * evaluates (as a ball enclosure, its derivative, its Taylor series, and at
+ * a point) without crashing; the point enclosure meets the box enclosure,
+ * and the series' value over the box meets both. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     arb_t x, y, yd, xp, yp;
+    arb_ptr ys = _arb_vec_init(4);
     mpfr_t lo, hi, q;
     arb_init(x);
     arb_init(y);
@@ -42,19 +44,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ival_set_interval_fr(x, lo, hi, 64);
         expr_eval_ival(y, e, x, 64);
         expr_eval_dival(yd, e, x, 64);
-        /* The enclosure at a point of the box must meet the box's enclosure. */
+        expr_eval_series(ys, e, x, 4, 64);
+        /* The enclosure at a point of the box must meet the box's enclosure,
+         * and the series' value over the box (an enclosure of f there too). */
         ival_set_fr(xp, lo);
         expr_eval_ival(yp, e, xp, 64);
         if (arb_is_finite(y) && arb_is_finite(yp) && !arb_overlaps(y, yp))
             abort();
+        if (arb_is_finite(ys) && arb_is_finite(yp) && !arb_overlaps(ys, yp))
+            abort();
         expr_eval_fr(q, e, lo, MPFR_RNDN);
     }
     (void)expr_text(e);
+    const char *consts[8];
+    int nc = expr_constants(consts, 8, e);
+    for (int k = 0; k < nc && k < 8; k++)
+        if (!consts[k] || !*consts[k])
+            abort();
     arb_clear(x);
     arb_clear(y);
     arb_clear(yd);
     arb_clear(xp);
     arb_clear(yp);
+    _arb_vec_clear(ys, 4);
     mpfr_clears(lo, hi, q, (mpfr_ptr)0);
     expr_free(e);
     free(text);

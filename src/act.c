@@ -236,10 +236,9 @@ static void split_at_zero(arb_t neg, int *have_neg, arb_t pos, int *have_pos, co
     arf_clear(zero);
 }
 
-/* ELU and its derivative share their pieces: alpha neg_fn(z) for z <= 0 and
- * z (pos_one: 1) for z >= 0; the hull over x. */
+/* ELU: alpha neg_fn(z) for z <= 0 and z for z >= 0; the hull over x. */
 static void elu_pieces(arb_t y, const arb_t x, const void *alpha, special_ball_fn neg_fn,
-                       int pos_one, mpfr_prec_t prec)
+                       mpfr_prec_t prec)
 {
     if (!arb_is_finite(x)) {
         arb_indeterminate(y);
@@ -259,11 +258,8 @@ static void elu_pieces(arb_t y, const arb_t x, const void *alpha, special_ball_f
             arb_mul(neg, neg, (arb_srcptr)alpha, wp);
         hull_into(r, &have, neg, wp);
     }
-    if (have_pos) {
-        if (pos_one)
-            arb_one(pos);
+    if (have_pos)
         hull_into(r, &have, pos, wp);
-    }
     arb_set_round(y, r, prec);
     arb_clear(neg);
     arb_clear(pos);
@@ -272,7 +268,7 @@ static void elu_pieces(arb_t y, const arb_t x, const void *alpha, special_ball_f
 
 void ival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
 {
-    elu_pieces(y, x, alpha, arb_expm1, 0, prec);
+    elu_pieces(y, x, alpha, arb_expm1, prec);
 }
 
 void ival_hardswish(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec)
@@ -363,12 +359,6 @@ void dival_silu_a(arb_t y, const arb_t x, const void *a, mpfr_prec_t prec)
     arb_clear(t);
 }
 
-/* ELU'(z) = 1 for z > 0, alpha e^z for z < 0: the hull over x. */
-void dival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec)
-{
-    elu_pieces(y, x, alpha, arb_exp, 1, prec);
-}
-
 /* ------------------------------------------------------ double versions */
 
 static double d_softplus(double x) { return fmax(x, 0.0) + log1p(exp(-fabs(x))); }
@@ -398,21 +388,19 @@ static double d_hardswish(double x, double p)
 /* ------------------------------------------------------------ registry */
 
 const act_info_t act_builtins[] = {
-    {"identity", "z", ival_identity, NULL, NULL, d_identity, "x", NULL},
-    {"relu", "max(z, 0)", ival_relu, NULL, NULL, d_relu, "max(x, 0)", NULL},
-    {"silu", "z sigma(z)", ival_silu, NULL, NULL, d_silu, "x*sigmoid(x)", NULL},
-    {"silu_a", "z sigma(a z)", ival_silu_a, "a", "1", d_silu_a, NULL, dival_silu_a},
-    {"gelu", "z Phi(z) = z erfc(-z/sqrt 2)/2", ival_gelu, NULL, NULL, d_gelu,
-     "x*erfc(-x/sqrt(2))/2", NULL},
+    {"identity", "z", ival_identity, NULL, NULL, d_identity},
+    {"relu", "max(z, 0)", ival_relu, NULL, NULL, d_relu},
+    {"silu", "z sigma(z)", ival_silu, NULL, NULL, d_silu},
+    {"silu_a", "z sigma(a z)", ival_silu_a, "a", "1", d_silu_a},
+    {"gelu", "z Phi(z) = z erfc(-z/sqrt 2)/2", ival_gelu, NULL, NULL, d_gelu},
     {"gelu_tanh", "z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))", ival_gelu_tanh, NULL, NULL,
-     d_gelu_tanh, "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))", NULL},
-    {"sigmoid", "1/(1 + e^-z)", ival_sigmoid_act, NULL, NULL, d_sigmoid, "sigmoid(x)", NULL},
-    {"tanh", "tanh(z)", ival_tanh_act, NULL, NULL, d_tanh, "tanh(x)", NULL},
-    {"softplus", "log(1 + e^z)", ival_softplus_act, NULL, NULL, d_softplus_p, "softplus(x)", NULL},
-    {"elu", "z (z > 0), alpha (e^z - 1) (z <= 0)", ival_elu, "alpha", "1", d_elu, NULL, dival_elu},
-    {"mish", "z tanh(softplus(z))", ival_mish, NULL, NULL, d_mish, "x*tanh(softplus(x))", NULL},
-    {"hardswish", "z min(max(z + 3, 0), 6)/6", ival_hardswish, NULL, NULL, d_hardswish,
-     "x*min(max(x + 3, 0), 6)/6", NULL},
+     d_gelu_tanh},
+    {"sigmoid", "1/(1 + e^-z)", ival_sigmoid_act, NULL, NULL, d_sigmoid},
+    {"tanh", "tanh(z)", ival_tanh_act, NULL, NULL, d_tanh},
+    {"softplus", "log(1 + e^z)", ival_softplus_act, NULL, NULL, d_softplus_p},
+    {"elu", "z (z > 0), alpha (e^z - 1) (z <= 0)", ival_elu, "alpha", "1", d_elu},
+    {"mish", "z tanh(softplus(z))", ival_mish, NULL, NULL, d_mish},
+    {"hardswish", "z min(max(z + 3, 0), 6)/6", ival_hardswish, NULL, NULL, d_hardswish},
 };
 const int act_n_builtins = (int)(sizeof act_builtins / sizeof act_builtins[0]);
 
@@ -478,11 +466,14 @@ static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errs
         }
         f->param_d = d;
     }
-    if (info->expr_src) {
-        f->dexpr = expr_parse(info->expr_src, err, errsz);
-        if (!f->dexpr)
-            return -1; /* cannot happen: the sources are fixed */
-    }
+    /* the same function in the expression language, which knows the
+     * built-ins by name (its parameter as written: a checked decimal) */
+    char src[160];
+    snprintf(src, sizeof src, "%s(x%s%s)", name, info->param_name ? ", " : "",
+             info->param_name ? ptext : "");
+    f->dexpr = expr_parse(src, err, errsz);
+    if (!f->dexpr)
+        return -1;
     f->info = info;
     f->ival = info->ival;
     f->ctx = info->param_name ? (const void *)f->param : NULL;
@@ -529,6 +520,7 @@ void act_init_silu_a(act_t *f, const arb_t a, mpfr_prec_t prec)
     arb_set(f->param, a);
     f->param_d = arf_get_d(arb_midref(a), ARF_RND_NEAR);
     f->ival = ival_silu_a;
+    f->dival = dival_silu_a;
     f->ctx = f->param;
     snprintf(f->name, sizeof f->name, "silu_a:%.17g", f->param_d);
 }
@@ -551,14 +543,22 @@ void act_eval_ival(arb_t y, const arb_t x, const void *ctx, mpfr_prec_t prec)
 void act_eval_dival(arb_t dy, const arb_t x, const void *ctx, mpfr_prec_t prec)
 {
     const act_t *f = ctx;
-    if (f->expr)
-        expr_eval_dival(dy, f->expr, x, prec);
-    else if (f->dexpr)
-        expr_eval_dival(dy, f->dexpr, x, prec);
-    else if (f->info && f->info->dival)
-        f->info->dival(dy, x, f->ctx, prec);
+    if (f->expr || f->dexpr)
+        expr_eval_dival(dy, f->expr ? f->expr : f->dexpr, x, prec);
+    else if (f->dival)
+        f->dival(dy, x, f->ctx, prec);
     else
         arb_indeterminate(dy);
+}
+
+void act_eval_series(arb_ptr y, const act_t *f, const arb_t x, slong len, mpfr_prec_t prec)
+{
+    if (f->expr || f->dexpr) {
+        expr_eval_series(y, f->expr ? f->expr : f->dexpr, x, len, prec);
+    } else {
+        for (slong k = 0; k < len; k++)
+            arb_indeterminate(y + k);
+    }
 }
 
 void act_eval_point(arb_t y, const act_t *f, const mpfr_t x, mpfr_prec_t prec)
@@ -568,6 +568,31 @@ void act_eval_point(arb_t y, const act_t *f, const mpfr_t x, mpfr_prec_t prec)
     arf_set_mpfr(arb_midref(t), x); /* exact: a point */
     f->ival(y, t, f->ctx, prec);
     arb_clear(t);
+}
+
+int act_find_undefined(double *at, const act_t *f, double L, long points, mpfr_prec_t prec)
+{
+    mpfr_t x;
+    arb_t y;
+    mpfr_init2(x, 64);
+    arb_init(y);
+    int found = 0;
+    for (long k = -1; k < points && !found; k++) {
+        /* k = -1: the point 0; then -L + 2 L k / (points - 1) */
+        if (k < 0)
+            mpfr_set_zero(x, 1);
+        else
+            mpfr_set_d(x, points > 1 ? -L + 2 * L * (double)k / (double)(points - 1) : L,
+                       MPFR_RNDN);
+        act_eval_point(y, f, x, prec);
+        if (!arb_is_finite(y)) {
+            *at = mpfr_get_d(x, MPFR_RNDN);
+            found = 1;
+        }
+    }
+    arb_clear(y);
+    mpfr_clear(x);
+    return found;
 }
 
 double act_eval_d(const act_t *f, double x)

@@ -37,10 +37,6 @@ typedef struct {
     const char *param_name;    /* "a" (silu_a), "alpha" (elu), or NULL */
     const char *param_default; /* decimal text of the default */
     double (*eval_d)(double x, double param); /* fast double value */
-    const char *expr_src;      /* the same function in the expression language
-                                  (parameter-free ones), used for derivatives
-                                  and as a second way to compute it in tests */
-    ival_act_fn dival;         /* derivative enclosure when expr_src is NULL */
 } act_info_t;
 
 extern const act_info_t act_builtins[];
@@ -57,8 +53,12 @@ typedef struct {
     arb_t param;              /* the parameter's enclosure (when info->param_name) */
     double param_d;           /* the same, nearest double (for eval_d) */
     expr_t *expr;             /* owned (expressions only) */
-    expr_t *dexpr;            /* owned: info->expr_src parsed, for derivatives */
+    expr_t *dexpr;            /* owned (built-ins): "NAME(x[, PARAM])" in the expression
+                                 language, which expands the built-in into its formula:
+                                 derivatives, series, and a second way to compute it */
     ival_act_fn ival;
+    ival_act_fn dival;        /* derivative where there is no expression (SiLU_a with a
+                                 slope ball: act_init_silu_a), else NULL */
     const void *ctx;
 } act_t;
 
@@ -81,9 +81,15 @@ void act_eval_point(arb_t y, const act_t *f, const mpfr_t x, mpfr_prec_t prec);
 /* dy encloses phi' over x (one-sided derivatives where phi has a kink), for
  * the mean-value form; NaN when no bound is known.  ctx = const act_t *. */
 void act_eval_dival(arb_t dy, const arb_t x, const void *f, mpfr_prec_t prec);
-/* Derivatives of the parametric built-ins (ctx as for their values). */
+/* SiLU_a'(z) = s + a z s (1 - s), s = sigma(a z) (ctx = const arb_t a). */
 void dival_silu_a(arb_t y, const arb_t x, const void *a, mpfr_prec_t prec);
-void dival_elu(arb_t y, const arb_t x, const void *alpha, mpfr_prec_t prec);
+/* y[0..len): the Taylor coefficients of phi at x + t (expr_eval_series);
+ * not finite where phi has no expression (act_init_silu_a). */
+void act_eval_series(arb_ptr y, const act_t *f, const arb_t x, slong len, mpfr_prec_t prec);
+/* Where phi is not defined (or not finite) on [-L, L]: its value is
+ * enclosed at `points` equally spaced points (both ends among them) and at
+ * 0; 1 with *at the first point whose enclosure is not finite, else 0. */
+int act_find_undefined(double *at, const act_t *f, double L, long points, mpfr_prec_t prec);
 /* phi(x) in doubles: not certified (optimisers, plots). */
 double act_eval_d(const act_t *f, double x);
 /* One-line formula for reports ("x*sigmoid(1.702*x)" for expressions). */

@@ -152,8 +152,10 @@ static double nelder_mead(double *x, int n, const obj_t *o, int iters)
 }
 
 /* Best member of class cls (estimate): several starts, restarts from the
- * best.  best_g0 (7 values) seeds G1 when given. */
-static double best_member(double *v, const act_t *phi, int cls, const double *best_g0)
+ * best.  best_g0 (7 values) seeds G1 when given; extra G0 starts (g, p, q,
+ * c) may be given (n_extra of them). */
+static double best_member(double *v, const act_t *phi, int cls, const double *best_g0,
+                          const double (*extra)[4], int n_extra)
 {
     obj_t *o = xmalloc(sizeof *o);
     o->cls = cls;
@@ -167,15 +169,16 @@ static double best_member(double *v, const act_t *phi, int cls, const double *be
                                    {1, 0, 1, 0.5, 0, 1, 0}, {0.5, 0.5, 1, 1, 0.2, 1, 0}};
     double best = INFINITY, x[7], bx[7] = {0};
     int n = cls ? 7 : 4;
-    int starts = 6 + (cls ? 4 + (best_g0 != NULL) : 0);
+    int starts = 6 + (cls ? 4 + (best_g0 != NULL) : n_extra);
     for (int s = 0; s < starts; s++) {
-        if (s < 6) {
+        if (s < 6 || (!cls && s >= 6)) {
+            const double *g0 = s < 6 ? s0[s] : extra[s - 6];
             double w[7];
-            to_member(w, s0[s], 0);
+            to_member(w, g0, 0);
             if (cls)
                 memcpy(x, w, sizeof w);
             else
-                memcpy(x, s0[s], sizeof s0[s]);
+                memcpy(x, g0, sizeof(double) * 4);
         } else if (s < 10) {
             memcpy(x, s1[s - 6], sizeof s1[0]);
         } else {
@@ -193,6 +196,174 @@ static double best_member(double *v, const act_t *phi, int cls, const double *be
     return best;
 }
 
+/* ------------------------------------------- exact candidates (rationals) */
+
+/* q = the decimal s exactly (sign, digits, '.', exponent); 0, or -1 when s
+ * is not such a number or its exponent is out of a sane range. */
+static int decimal_to_mpq(mpq_t q, const char *s)
+{
+    mpz_t num, den;
+    mpz_inits(num, den, (mpz_ptr)0);
+    int neg = *s == '-', digits = 0;
+    long scale = 0;
+    s += *s == '-' || *s == '+';
+    for (; (*s >= '0' && *s <= '9') || *s == '.'; s++) {
+        if (*s == '.') {
+            if (scale < 0 || digits < 0)
+                break;
+            scale = -1; /* from now on every digit is a fraction digit */
+            continue;
+        }
+        mpz_mul_ui(num, num, 10);
+        mpz_add_ui(num, num, (unsigned long)(*s - '0'));
+        digits++;
+        if (scale < 0)
+            scale--;
+    }
+    long e = scale < 0 ? scale + 1 : 0;
+    int ok = digits > 0;
+    if (ok && (*s == 'e' || *s == 'E')) {
+        char *end;
+        long x = strtol(s + 1, &end, 10);
+        ok = end != s + 1 && x > -400 && x < 400;
+        e += x;
+        s = end;
+    }
+    ok = ok && *s == '\0' && e > -420 && e < 420;
+    if (ok) {
+        mpz_ui_pow_ui(den, 10, (unsigned long)(e < 0 ? -e : e));
+        if (e >= 0) {
+            mpz_mul(num, num, den);
+            mpz_set_ui(den, 1);
+        }
+        if (neg)
+            mpz_neg(num, num);
+        mpq_set_num(q, num);
+        mpq_set_den(q, den);
+        mpq_canonicalize(q);
+    }
+    mpz_clears(num, den, (mpz_ptr)0);
+    return ok ? 0 : -1;
+}
+
+/* "1.702 = 851/500", "0.5 = 1/2", "3", "851/650": the exact value, as a
+ * terminating decimal when it is one (up to 30 digits) and as a fraction. */
+static void mpq_show(char *buf, size_t n, const mpq_t q)
+{
+    char *frac = mpq_get_str(NULL, 10, q);
+    if (mpz_cmp_ui(mpq_denref(q), 1) == 0) {
+        snprintf(buf, n, "%s", frac);
+        free(frac);
+        return;
+    }
+    /* a denominator 2^a 5^b: a decimal with max(a, b) fraction digits */
+    mpz_t d;
+    mpz_init_set(d, mpq_denref(q));
+    unsigned long twos = 0, fives = 0;
+    while (mpz_divisible_ui_p(d, 2)) { mpz_divexact_ui(d, d, 2); twos++; }
+    while (mpz_divisible_ui_p(d, 5)) { mpz_divexact_ui(d, d, 5); fives++; }
+    unsigned long k = twos > fives ? twos : fives;
+    if (mpz_cmp_ui(d, 1) == 0 && k <= 30) {
+        mpz_ui_pow_ui(d, 10, k);
+        mpz_mul(d, d, mpq_numref(q));
+        mpz_divexact(d, d, mpq_denref(q)); /* exact: the denominator divides 10^k */
+        char *digits = mpz_get_str(NULL, 10, d);
+        int neg = digits[0] == '-';
+        const char *ds = digits + neg;
+        size_t len = strlen(ds), at = 0;
+        char dec[64];
+        at += (size_t)snprintf(dec, sizeof dec, "%s", neg ? "-" : "");
+        if (len <= k) {
+            at += (size_t)snprintf(dec + at, sizeof dec - at, "0.");
+            for (size_t z = len; z < k && at + 1 < sizeof dec; z++)
+                dec[at++] = '0';
+            snprintf(dec + at, sizeof dec - at, "%s", ds);
+        } else {
+            snprintf(dec + at, sizeof dec - at, "%.*s.%s", (int)(len - k), ds, ds + len - k);
+        }
+        snprintf(buf, n, "%s = %s", dec, frac);
+        free(digits);
+    } else {
+        snprintf(buf, n, "%s", frac);
+    }
+    mpz_clear(d);
+    free(frac);
+}
+
+/* The exact candidate nearest v within AC_CANDIDATE_TOL max(1, |v|): an
+ * integer, c, -c, 2c, c/2, 1/c, -1/c for the expression's constants c, or
+ * a continued-fraction convergent p/q of v with q <= AC_CANDIDATE_DEN.
+ * 1 with out set, 0 when there is none. */
+static int nearest_exact(mpq_t out, double v, const mpq_t *consts, int nc)
+{
+    double tol = AC_CANDIDATE_TOL * fmax(1.0, fabs(v)), best = tol;
+    int found = 0;
+    mpq_t c;
+    mpq_init(c);
+    /* integers (0 among them) */
+    if (fabs(v - nearbyint(v)) <= best) {
+        mpq_set_d(out, nearbyint(v)); /* exact: an integer-valued double */
+        best = fabs(v - nearbyint(v));
+        found = 1;
+    }
+    for (int k = 0; k < nc; k++)
+        for (int form = 0; form < 7; form++) {
+            mpq_set(c, consts[k]);
+            if (form == 1 || form == 6)
+                mpq_neg(c, c);
+            if (form == 2)
+                mpq_mul_2exp(c, c, 1);
+            if (form == 3)
+                mpq_div_2exp(c, c, 1);
+            if ((form == 4 || form == 6) && mpq_sgn(c) != 0)
+                mpq_inv(c, c);
+            double d = fabs(v - mpq_get_d(c));
+            if (d < best) {
+                mpq_set(out, c);
+                best = d;
+                found = 1;
+            }
+        }
+    /* continued fraction of v: convergents h/k */
+    double x = v;
+    long h0 = 1, h1 = 0, k0 = 0, k1 = 1; /* h_{-1}/k_{-1} = 1/0, h_{-2}/k_{-2} = 0/1 */
+    for (int it = 0; it < 40 && fabs(x) < 1e15; it++) {
+        double a = floor(x);
+        long h = (long)a * h0 + h1, k = (long)a * k0 + k1;
+        if (k > AC_CANDIDATE_DEN || k <= 0)
+            break;
+        double d = fabs(v - (double)h / (double)k);
+        if (d < best) {
+            mpq_set_si(out, h, (unsigned long)k);
+            mpq_canonicalize(out);
+            best = d;
+            found = 1;
+        }
+        h1 = h0; h0 = h;
+        k1 = k0; k0 = k;
+        if (x - a < 1e-15)
+            break;
+        x = 1 / (x - a);
+    }
+    mpq_clear(c);
+    return found;
+}
+
+/* Set parameter k of m to the exact value q; -1 (m unchanged) when its
+ * text does not fit. */
+static int member_set_exact(ac_member_t *m, int k, const mpq_t q)
+{
+    char *s = mpq_get_str(NULL, 10, q);
+    int fits = strlen(s) + 3 <= sizeof m->txt[k];
+    if (fits) {
+        snprintf(m->txt[k], sizeof m->txt[k], "(%s)", s);
+        m->v[k] = mpq_get_d(q);
+        mpq_show(m->show[k], sizeof m->show[k], q);
+    }
+    free(s);
+    return fits ? 0 : -1;
+}
+
 /* ------------------------------------------------------- members */
 
 void ac_member_set(ac_member_t *m, int k, double x)
@@ -204,6 +375,7 @@ void ac_member_set(ac_member_t *m, int k, double x)
         snprintf(m->txt[k], sizeof m->txt[k], "%.0f", d);
     else
         snprintf(m->txt[k], sizeof m->txt[k], "(%.0f/1048576)", k20);
+    m->show[k][0] = '\0'; /* an estimate */
 }
 
 int ac_member_act(act_t *f, const ac_member_t *m, mpfr_prec_t prec)
@@ -237,7 +409,17 @@ static void par_ival(arb_t y, const char *txt, mpfr_prec_t prec)
 void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls)
 {
     const double *v = m->v;
-    if (cls == 0)
+    int exact = 1;
+    for (int k = 0; k < AC_NPAR; k++)
+        exact &= m->show[k][0] != '\0';
+    if (exact && cls == 0 && v[AC_AL] == 1) /* G0: alpha = 1, so p = beta, q = beta0 */
+        snprintf(buf, n, "γ = %s, p = %s, q = %s, c = %s", m->show[AC_G], m->show[AC_BE],
+                 m->show[AC_B0], m->show[AC_C]);
+    else if (exact)
+        snprintf(buf, n, "γ = %s, γ0 = %s, c = %s, Q = (αz + α0)(βz + β0), α = %s, α0 = %s, "
+                 "β = %s, β0 = %s", m->show[AC_G], m->show[AC_G0], m->show[AC_C], m->show[AC_AL],
+                 m->show[AC_A0], m->show[AC_BE], m->show[AC_B0]);
+    else if (cls == 0)
         snprintf(buf, n, "γ=%.4g, p=%.4g, q=%.4g, c=%.4g", v[AC_G], v[AC_AL] * v[AC_BE],
                  v[AC_AL] * v[AC_B0], v[AC_C]);
     else
@@ -271,7 +453,8 @@ static int exact_test(ac_result_t *res, const act_t *phi, mpfr_prec_t prec)
     ac_member_act(&f, &res->m, prec);
     supnorm_opts_t o;
     supnorm_opts_default(&o);
-    o.abs_tol = AC_MEMBER_TOL / 4;
+    o.abs_tol = AC_MEMBER_TOL;
+    o.taylor_order = AC_TAYLOR_ORDER;
     o.max_boxes = AC_MEMBER_BOXES;
     supnorm_t s;
     supnorm_init(&s, prec);
@@ -334,6 +517,61 @@ static void certify_best(ac_result_t *res, const act_t *phi, mpfr_prec_t prec)
     act_clear(&f);
 }
 
+/* A user function whose best member (v) is close: try it with exact
+ * parameters, first each the nearest exact candidate (nearest_exact: the
+ * expression's constants, integers, short fractions), then all snapped to
+ * multiples of 1/64.  1 (r set, status exact) when a witness passes. */
+static int exact_candidates(ac_result_t *r, const act_t *phi, const double *v, int cls,
+                            mpfr_prec_t prec)
+{
+    const char *texts[32];
+    int nc = phi->expr ? expr_constants(texts, 32, phi->expr) : 0;
+    if (nc > 32)
+        nc = 32;
+    mpq_t consts[32], q;
+    int nq = 0;
+    for (int k = 0; k < nc; k++) {
+        mpq_init(consts[nq]);
+        if (decimal_to_mpq(consts[nq], texts[k]) == 0)
+            nq++;
+        else
+            mpq_clear(consts[nq]);
+    }
+    mpq_init(q);
+    int found = 0;
+    for (int round = 0; round < 2 && !found; round++) {
+        ac_result_t t;
+        ac_result_init(&t, prec);
+        int ok = 1;
+        for (int k = 0; k < AC_NPAR && ok; k++) {
+            if (round == 0)
+                ok = nearest_exact(q, v[k], consts, nq);
+            else
+                mpq_set_d(q, act_snap_dyadic(v[k], 6)); /* exact: a dyadic double */
+            ok = ok && member_set_exact(&t.m, k, q) == 0;
+        }
+        if (ok && exact_test(&t, phi, prec)) {
+            r->m = t.m;
+            arb_set(r->gap, t.gap);
+            r->boxes = t.boxes;
+            r->pointwise_ok = 1;
+            memcpy(r->pw_hi, t.pw_hi, sizeof t.pw_hi);
+            r->status = AC_EXACT;
+            ac_member_str(r->params, sizeof r->params, &r->m, cls);
+            /* found numerically, not from a known identity: the checks are
+             * strong, but a perturbation far below them would pass too */
+            snprintf(r->verdict, sizeof r->verdict, "exact member (witness found numerically, "
+                     "parameters exact: %.100s; not a symbolic proof)", r->params);
+            found = 1;
+        }
+        ac_result_clear(&t);
+    }
+    mpq_clear(q);
+    for (int k = 0; k < nq; k++)
+        mpq_clear(consts[k]);
+    return found;
+}
+
 void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
                  const char *param_txt, int mutate_witness, mpfr_prec_t prec)
 {
@@ -349,12 +587,21 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
             if (strcmp(proofs[k].name, builtin) == 0 && proofs[k].from_cls >= cls)
                 pf = proofs + k;
         if (w && w->cls <= cls) {
+            mpq_t q;
+            mpq_init(q);
             for (int k = 0; k < AC_NPAR; k++) {
                 const char *t = strcmp(w->par[k], "A") == 0 ? param_txt : w->par[k];
                 snprintf(r->m.txt[k], sizeof r->m.txt[k], "(%s%s)", t ? t : "1",
                          mutate_witness && k == AC_C ? "+1" : "");
                 r->m.v[k] = strtod(t ? t : "1", NULL) + (mutate_witness && k == AC_C);
+                r->m.show[k][0] = '\0';
+                if (decimal_to_mpq(q, t ? t : "1") == 0) {
+                    if (mutate_witness && k == AC_C)
+                        mpq_set_d(q, r->m.v[k]); /* exact: an integer */
+                    mpq_show(r->m.show[k], sizeof r->m.show[k], q);
+                }
             }
+            mpq_clear(q);
             int ok = exact_test(r, phi, prec);
             r->status = ok ? AC_EXACT : AC_WITNESS_FAILS;
             snprintf(r->verdict, sizeof r->verdict, "%s (witness %s%s)",
@@ -365,37 +612,40 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
                 memcpy(g0best, r->m.v, sizeof g0best);
             continue;
         }
+        if (!builtin && cls == 1 && res[0].status == AC_EXACT) {
+            /* G0 is inside G1: the G0 witness is one of G1 (gamma0 = alpha0 = 0) */
+            r->m = res[0].m;
+            arb_set(r->gap, res[0].gap);
+            r->boxes = res[0].boxes;
+            r->pointwise_ok = res[0].pointwise_ok;
+            memcpy(r->pw_hi, res[0].pw_hi, sizeof r->pw_hi);
+            r->status = AC_EXACT;
+            ac_member_str(r->params, sizeof r->params, &r->m, cls);
+            memcpy(r->verdict, res[0].verdict, sizeof r->verdict); /* res[1] from res[0] */
+            continue;
+        }
+        /* a user function: G0 starts from its own constants, gamma in {c, 1}
+         * and q in {c, -c, 1} */
+        double extra[16][4];
+        int n_extra = 0;
+        const char *texts[4];
+        int nc = !builtin && phi->expr ? expr_constants(texts, 4, phi->expr) : 0;
+        for (int i = -1; i < (nc < 4 ? nc : 4) && n_extra < 16; i++)
+            for (int j = 0; j < (nc < 4 ? nc : 4) && n_extra + 2 <= 16; j++) {
+                double g = i < 0 ? 1 : strtod(texts[i], NULL), q = strtod(texts[j], NULL);
+                double s0[2][4] = {{g, 0, q, 0}, {g, 0, -q, 0}};
+                memcpy(extra[n_extra++], s0[0], sizeof s0[0]);
+                memcpy(extra[n_extra++], s0[1], sizeof s0[1]);
+            }
         double v[7];
-        double est = best_member(v, phi, cls, cls ? g0best : NULL);
+        double est = best_member(v, phi, cls, cls ? g0best : NULL, extra, n_extra);
         if (cls == 0)
             memcpy(g0best, v, sizeof g0best);
         for (int k = 0; k < AC_NPAR; k++)
             ac_member_set(&r->m, k, v[k]);
         ac_member_str(r->params, sizeof r->params, &r->m, cls);
-        /* a user function: try the best member snapped to multiples of 1/64 */
-        if (!builtin && est < 1e-6) {
-            ac_result_t t;
-            ac_result_init(&t, prec);
-            for (int k = 0; k < AC_NPAR; k++)
-                ac_member_set(&t.m, k, act_snap_dyadic(v[k], 6));
-            if (exact_test(&t, phi, prec)) {
-                r->m = t.m;
-                arb_set(r->gap, t.gap);
-                r->boxes = t.boxes;
-                r->pointwise_ok = 1;
-                memcpy(r->pw_hi, t.pw_hi, sizeof t.pw_hi);
-                r->status = AC_EXACT;
-                ac_member_str(r->params, sizeof r->params, &r->m, cls);
-                /* found numerically, not from a known identity: a strong check,
-                 * not a proof (a 2^-300 perturbation would pass it) */
-                snprintf(r->verdict, sizeof r->verdict,
-                         "member to within the checks, not proved (witness found: %.100s)",
-                         r->params);
-                ac_result_clear(&t);
-                continue;
-            }
-            ac_result_clear(&t);
-        }
+        if (!builtin && est < AC_TRY_EXACT_BELOW && exact_candidates(r, phi, v, cls, prec))
+            continue;
         certify_best(r, phi, prec);
         r->status = pf ? AC_NOT_MEMBER : AC_BEST;
         if (pf)
@@ -408,7 +658,8 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
 
 /* ------------------------------------------------------- the head */
 
-void ac_head_check(arb_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const arb_t kappa,
+void ac_head_check(arb_t E, arb_ptr trivial, mpfr_t S, mpfr_t zmax, const ac_member_t *m,
+                   const arb_t kappa,
                    int cls, const act_t *phi, int self_mask, int formula_mut, long n,
                    unsigned long seed, mpfr_prec_t prec)
 {
@@ -509,6 +760,8 @@ void ac_head_check(arb_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const a
     arb_t Eabs;
     arb_init(Eabs);
     error_metric(E, Eabs, ref, Y, 1, n, D, prec);
+    if (trivial)
+        error_trivial_bound(trivial, ref, Y, 1, n, D, prec);
     scale_of(S, ref, 1, n, D);
     arb_clear(Eabs);
     mask_clear(&M);

@@ -21,6 +21,8 @@ enum { AC_G, AC_G0, AC_AL, AC_A0, AC_BE, AC_B0, AC_C, AC_NPAR };
 typedef struct {
     char txt[AC_NPAR][48];
     double v[AC_NPAR];
+    char show[AC_NPAR][96]; /* the value exactly as certified ("1.702 = 851/500"), or ""
+                               where only an estimate is known */
 } ac_member_t;
 
 typedef enum { AC_EXACT, AC_NOT_MEMBER, AC_BEST, AC_WITNESS_FAILS } ac_status_t;
@@ -28,8 +30,8 @@ typedef enum { AC_EXACT, AC_NOT_MEMBER, AC_BEST, AC_WITNESS_FAILS } ac_status_t;
 typedef struct {
     ac_status_t status;
     ac_member_t m;
-    char verdict[160];   /* "exact member (witness ...)", "not a member (proof: ...)", ... */
-    char params[200];    /* the member's parameters, readable */
+    char verdict[480];   /* "exact member (witness ...)", "not a member (proof: ...)", ... */
+    char params[400];    /* the member's parameters, readable */
     arb_t gap;          /* certified sup |phi - member| on [-L, L] */
     long boxes;
     int pointwise_ok;    /* exact members: pointwise enclosures contain 0, shrink */
@@ -37,10 +39,20 @@ typedef struct {
 } ac_result_t;
 
 #define AC_L 10.0
-/* Exact membership: lo(gap) = 0 and hi(gap) <= AC_MEMBER_TOL, the tolerance
- * the box budget AC_MEMBER_BOXES reaches on [-10, 10] for equal functions. */
-#define AC_MEMBER_TOL 1e-4
+/* Exact membership: lo(gap) = 0 and hi(gap) <= AC_MEMBER_TOL, the absolute
+ * floor Taylor bounds of order AC_TAYLOR_ORDER reach on [-10, 10] for equal
+ * functions within AC_MEMBER_BOXES boxes. */
+#define AC_MEMBER_TOL 1e-30
 #define AC_MEMBER_BOXES 20000
+#define AC_TAYLOR_ORDER 12
+/* A user function's best member is tried as exact when its estimated gap
+ * is below this, with each parameter replaced by the nearest exact
+ * candidate within AC_CANDIDATE_TOL (relative to max(1, |v|)): the
+ * expression's own decimal constants and simple multiples of them,
+ * integers, and fractions p/q with q <= AC_CANDIDATE_DEN. */
+#define AC_TRY_EXACT_BELOW 1e-6
+#define AC_CANDIDATE_TOL 1e-4
+#define AC_CANDIDATE_DEN 1000
 
 /* Best members are searched with every parameter in [-AC_NM_BOUND, AC_NM_BOUND]. */
 #define AC_NM_BOUND 64.0
@@ -67,12 +79,15 @@ int ac_member_act(act_t *f, const ac_member_t *m, mpfr_prec_t prec);
  * parameters when phi is NULL); the bias key kappa is used as given (the
  * formula's Q uses be0 - kappa).  cls 0: stream [x, bias]; 1: [x, 1, bias].
  * S gets the largest output magnitude.  formula_mut: 1 drops kappa from the
- * formula, 2 swaps the roles of sigma(Q) and 1 - sigma(Q).  zmax: hi |z|. */
-void ac_head_check(arb_t E, mpfr_t S, mpfr_t zmax, const ac_member_t *m, const arb_t kappa,
+ * formula, 2 swaps the roles of sigma(Q) and 1 - sigma(Q).  zmax: hi |z|.
+ * trivial (or NULL): the trivial bound of E (error_trivial_bound). */
+void ac_head_check(arb_t E, arb_ptr trivial, mpfr_t S, mpfr_t zmax, const ac_member_t *m,
+                   const arb_t kappa,
                    int cls, const act_t *phi, int self_mask, int formula_mut, long n,
                    unsigned long seed, mpfr_prec_t prec);
 
-/* One-line readable form of a member ("g=1, c=-1, Q=2z"). */
+/* One-line readable form of a member ("g=1, c=-1, Q=2z"); the exact values
+ * (m->show) where they are known. */
 void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls);
 
 #endif

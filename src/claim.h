@@ -48,6 +48,7 @@ typedef struct {
     const char *sweep;    /* label of the sweep the row came from */
     unsigned long seed;
     mpfr_prec_t prec;     /* working precision of this evaluation */
+    mpfr_prec_t prec_requested; /* the precision asked for (the prec axis, or the start) */
     int mutation;         /* 0 = the claimed construction, k = mutations[k-1] */
 
     /* filled by the module */
@@ -59,12 +60,20 @@ typedef struct {
     int depth;            /* exact claims: composed attention layers (sets kappa); 0 = 1 */
     int exact_identity;   /* a row of a non-exact claim that checks an exact identity:
                              judged like an exact claim's row (0 excluded = violated) */
+    long resolve_bits;    /* exact rule: bits the instance needs beyond kappa + margin +
+                             param bits to resolve its parameters (verdict.h), e.g.
+                             2 log2(e) max |a z|; 0 when none; -1 when it could not be
+                             measured at this precision (the runner doubles it) */
+    arb_t trivial;        /* bound rows: the trivial bound (error_trivial_bound), */
+    int has_trivial;      /* when set; a bound at or above it is vacuous */
     int n_extra;
     column_t extra[ROW_MAX_EXTRA];
     char note[160];       /* module's failure message, if any */
 
     /* filled by the runner */
     verdict_t verdict;
+    long prec_needed;     /* exact rule: the working precision the resolution rule asked
+                             for (0: the rule did not apply) */
 } row_t;
 
 /* The extra column called name, or NULL. */

@@ -1,56 +1,107 @@
 /* `attncheck activation`: compare an activation (built-in or expression)
  * with a target by a certified sup gap on [-L, L], and judge a claimed gap;
  * without --target, its class report (G0/G1 of claims.md, through the
- * activation-class module); --baseline prints the regression baseline.
- * Tails beyond L are not covered: the domain is part of the statement. */
+ * activation-class module); --file checks one function per line into one
+ * table; --baseline prints the regression baseline.  Tails beyond L are not
+ * covered: the domain is part of the statement. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "act.h"
 #include "actclass.h"
 #include "cli.h"
 #include "exitcodes.h"
+#include "report.h"
 #include "runner.h"
 #include "supnorm.h"
+#include "xalloc.h"
 
 #define ACT_MAX_SECONDS_DEFAULT 60
+/* The absolute floor of a sup gap: a difference that may be identically 0
+ * is certified to be at most this, and nothing more is claimed. */
+#define ACT_FLOOR_DEFAULT 1e-30
+#define ACT_TAYLOR_ORDER 12
+/* Points at which a function must be defined before any other work. */
+#define ACT_DOMAIN_PROBES 2001
+/* --file limits: its size, its lines (each line at most EXPR_MAX_LEN bytes). */
+#define ACT_FILE_MAX_BYTES (1L << 20)
+#define ACT_FILE_MAX_LINES 1000
 
 static const char *usage_activation =
-    "usage: attncheck activation (--name NAME | --expr EXPR) [--target NAME|EXPR]\n"
-    "                            [--domain L] [--claim GAP] [--prec P] [--help]\n"
+    "usage: attncheck activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR]\n"
+    "                            [--domain L] [--claim GAP] [--expect member|nonmember]\n"
+    "                            [--floor EPS] [--prec P] [--format text|json]\n"
+    "                            [--max-seconds S] [--help]\n"
     "       attncheck activation --baseline    (> tests/activation_baseline.tsv)\n"
     "  without --target: the class report: exact membership in G0 / G1 with a\n"
-    "                  witness, or the best member found (parameters, certified gap\n"
-    "                  on [-10, 10]); the head built from it checked on random tokens;\n"
-    "                  --claim GAP judges the G1 member's certified gap\n"
+    "                  witness (parameters shown exactly as certified, e.g. q = 1.702 =\n"
+    "                  851/500), or the best member found (certified gap on [-10, 10]);\n"
+    "                  the head built from it checked on random tokens\n"
     "  --name NAME     a built-in: identity relu silu silu_a[:a] gelu gelu_tanh sigmoid\n"
     "                  tanh softplus elu[:alpha] mish hardswish\n"
-    "  --expr EXPR     a function of x (or z): + - * / ^, exp log log1p expm1 sqrt abs\n"
-    "                  tanh sigmoid erf erfc softplus min max, pi, e\n"
+    "  --expr EXPR     a function of x (or z): + - * / ^ **, exp log log1p expm1 sqrt abs\n"
+    "                  tanh sigmoid erf erfc softplus sin cos min max, pi, e, and the\n"
+    "                  built-ins as functions: relu(x), gelu(x), silu(x), silu_a(x, a), ...\n"
+    "  --file FILE     one function (a built-in name or an expression) per line, into one\n"
+    "                  table; blank lines and lines starting with # are skipped; a regular\n"
+    "                  file of at most 1 MiB and 1000 lines, each at most 4096 bytes\n"
     "  --target F      compare with F (a built-in name or an expression): certified\n"
     "                  enclosure of sup |f - F| on [-L, L]\n"
     "  --domain L      half-width of the domain (default 10); tails beyond L not covered\n"
-    "  --claim GAP     exit 0 if the gap is certainly <= GAP, 1 if certainly > GAP,\n"
-    "                  2 if undecided after raising the precision (up to 1024 bits)\n"
+    "  --floor EPS     absolute floor of a sup gap (default 1e-30): a gap that may be 0\n"
+    "                  (an identity) is certified to be at most EPS, and no more\n"
+    "  --claim GAP     the sup gap (with --target) or the G1 member's gap is <= GAP:\n"
+    "                  holds (0), violated (1), or undecided after raising the precision\n"
+    "                  up to 1024 bits (2)\n"
+    "  --expect member|nonmember  the class report's membership in G1: 0 when certified\n"
+    "                  (member: a witness passes; nonmember: a proof), 1 when its opposite\n"
+    "                  is, 2 when neither (no witness found, non-membership not proved)\n"
+    "  --format F      text (default) or json\n"
     "  --prec P        starting precision in bits (default 128)\n"
     "  --max-seconds S stop after S seconds (default 60) and answer inconclusive (exit 2)\n"
     "                  unless the claim was already decided\n"
-    "Exit: 0 holds, 1 violated, 2 inconclusive, 64 a malformed option or value (--prec abc,\n"
-    "      --domain nan), 65 an expression that does not parse, 70 internal error.\n";
+    "Exit: 0 holds, 1 violated (a claim, an expectation or the head check), 2 inconclusive;\n"
+    "      without --claim and --expect a function that is no member exits 0; 64 a\n"
+    "      malformed option or value (--prec abc, --domain nan), 65 bad data (an expression\n"
+    "      that does not parse, a function undefined or unbounded on the domain, a bad\n"
+    "      --file or a bad line of it, named by its number), 70 internal error.\n";
 
 #define act_fail(code, ...) cli_fail(code, "activation: " __VA_ARGS__)
 
-/* Past --max-seconds: an undecided answer is inconclusive, said on stderr. */
-static int time_limit_reached(int rc, double seconds)
-{
-    if (!supnorm_deadline_reached() || rc == EXIT_HOLDS || rc == EXIT_VIOLATED)
-        return rc;
-    return act_fail(EXIT_INCONCLUSIVE, "time limit of %g s reached (--max-seconds): inconclusive",
-                    seconds);
-}
+typedef struct {
+    const char *name, *expr, *file, *target, *domain, *claim, *expect, *floor_text;
+    mpfr_prec_t prec;
+    double max_seconds, L, floor;
+    int json, baseline;
+    int expect_member;       /* -1: no --expect; 1 member; 0 nonmember */
+} act_opts_t;
+
+/* One function's outcome.  Judgements: -1 none, 0 holds, 1 violated,
+ * 2 inconclusive. */
+typedef struct {
+    long line;               /* --file: the line; 0 otherwise */
+    char label[100];         /* the built-in's name, or "expr" */
+    char formula[EXPR_MAX_LEN + 1];
+    int target;              /* compared with --target (else the class report) */
+    /* class report */
+    ac_result_t res[2];
+    arb_t headE;
+    mpfr_t headS;            /* the head's tolerance (exact) or 2 gap */
+    int head_exact, head_ok;
+    /* target */
+    supnorm_t s;
+    /* judgements */
+    int claim_v, expect_v, member; /* member: 1 certified, 0 disproved, -1 neither */
+    int rc;
+} outcome_t;
+
+static const char *const judgement_words[] = {"holds", "violated", "inconclusive"};
 
 /* A finite decimal number; 0 on success.  Parsed by MPFR in base 10, the
  * same parser that later reads the text at full precision (strtod would also
@@ -83,6 +134,195 @@ static int print_baseline(void)
     return EXIT_HOLDS;
 }
 
+/* The worse of two exit codes among 0, 2 and 1 (1 worst). */
+static int worse(int a, int b)
+{
+    if (a == EXIT_VIOLATED || b == EXIT_VIOLATED)
+        return EXIT_VIOLATED;
+    return a == EXIT_INCONCLUSIVE || b == EXIT_INCONCLUSIVE ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
+}
+
+static int judgement_exit(int v)
+{
+    return v == 0 ? EXIT_HOLDS : v == 1 ? EXIT_VIOLATED : EXIT_INCONCLUSIVE;
+}
+
+/* Initialise f from a built-in name (NAME or NAME:PARAM) or an expression;
+ * the code is 64 for a bad name given with --name, else 65. */
+static int function_init(act_t *f, const char *text, int is_name, char *err, size_t errsz,
+                         mpfr_prec_t prec)
+{
+    if (is_name)
+        return act_init_name(f, text, err, errsz, prec) == 0 ? 0 : EXIT_USAGE;
+    return act_init_spec(f, text, err, errsz, prec) == 0 ? 0 : EXIT_DATAERR;
+}
+
+/* 0 when f is defined and finite at the domain's probe points, else 65 with
+ * a message naming the point. */
+static int check_defined(const act_t *f, const char *what, const char *text, double L,
+                         char *err, size_t errsz, mpfr_prec_t prec)
+{
+    double at;
+    if (!act_find_undefined(&at, f, L, ACT_DOMAIN_PROBES, prec))
+        return 0;
+    snprintf(err, errsz, "%s = %.200s is undefined or not finite at x = %.17g, inside the "
+             "domain [-%g, %g]", what, text, at, L, L);
+    return EXIT_DATAERR;
+}
+
+static void outcome_init(outcome_t *o, mpfr_prec_t prec)
+{
+    memset(o, 0, sizeof *o);
+    ac_result_init(o->res, prec);
+    ac_result_init(o->res + 1, prec);
+    arb_init(o->headE);
+    mpfr_init2(o->headS, 64);
+    supnorm_init(&o->s, prec);
+    o->claim_v = o->expect_v = o->member = -1;
+}
+
+static void outcome_clear(outcome_t *o)
+{
+    ac_result_clear(o->res);
+    ac_result_clear(o->res + 1);
+    arb_clear(o->headE);
+    mpfr_clear(o->headS);
+    supnorm_clear(&o->s);
+}
+
+/* The class report of f: membership, the head check, --claim, --expect. */
+static void run_class(outcome_t *o, const act_t *f, const char *builtin_spec,
+                      const act_opts_t *opt)
+{
+    mpfr_prec_t prec = opt->prec;
+    char base[64] = "";
+    const char *ptxt = NULL;
+    if (builtin_spec) {
+        snprintf(base, sizeof base, "%s", builtin_spec);
+        char *colon = strchr(base, ':');
+        ptxt = colon ? colon + 1 : f->info->param_default;
+        if (colon)
+            *colon = '\0';
+    }
+    ac_classify(o->res, f, builtin_spec ? base : NULL, ptxt, 0, prec);
+    ac_status_t g1 = o->res[1].status;
+    o->member = g1 == AC_EXACT || o->res[0].status == AC_EXACT ? 1 : g1 == AC_NOT_MEMBER ? 0 : -1;
+
+    /* the head from the G1 member on random tokens */
+    arb_t kappa;
+    mpfr_t zmax, Ehi;
+    arb_init(kappa);
+    arb_set_ui(kappa, 0);
+    mpfr_init2(zmax, 64);
+    mpfr_init2(Ehi, 64);
+    ac_head_check(o->headE, NULL, o->headS, zmax, &o->res[1].m, kappa, 1, f, 0, 0, 8, 1, prec);
+    ival_get_hi(Ehi, o->headE);
+    o->head_exact = o->res[1].status == AC_EXACT;
+    if (o->head_exact) {
+        mpfr_mul_2si(o->headS, o->headS, VERDICT_EXACT_KAPPA - (long)prec, MPFR_RNDD);
+        o->head_ok = arb_is_finite(o->headE) && arb_contains_zero(o->headE) &&
+                     mpfr_lessequal_p(Ehi, o->headS);
+    } else {
+        ival_get_lo(o->headS, o->res[1].gap);
+        mpfr_mul_ui(o->headS, o->headS, 2, MPFR_RNDD); /* ||u||_2 <= sqrt 3 < 2 */
+        o->head_ok = mpfr_lessequal_p(Ehi, o->headS) && mpfr_number_p(zmax) &&
+                     mpfr_cmp_d(zmax, AC_L) <= 0;
+    }
+    o->rc = o->head_ok ? EXIT_HOLDS : EXIT_VIOLATED;
+    if (opt->claim && o->head_ok) {
+        /* the G1 member's gap against GAP; raise the precision and tighten */
+        arb_t bound, g;
+        arb_init(bound);
+        arb_init(g);
+        ival_set_str(bound, opt->claim, prec);
+        double tol = 1e-6;
+        for (mpfr_prec_t p = prec;; p *= 2) {
+            if (o->res[1].status == AC_EXACT) {
+                arb_set(g, o->res[1].gap);
+            } else {
+                act_t m;
+                ac_member_act(&m, &o->res[1].m, p);
+                supnorm_gap(g, NULL, NULL, f, &m, AC_L, tol, p);
+                act_clear(&m);
+            }
+            o->claim_v = ival_le(g, bound) ? 0 /* false when not finite */
+                       : ival_gt(g, bound) ? 1 : 2;
+            if (o->claim_v != 2 || p * 2 > 1024 || o->res[1].status == AC_EXACT ||
+                supnorm_deadline_reached())
+                break;
+            tol /= 1000;
+            fprintf(stderr, "attncheck: activation: undecided at %ld bits, retrying at %ld\n",
+                    (long)p, (long)(2 * p));
+        }
+        o->rc = judgement_exit(o->claim_v);
+        arb_clear(bound);
+        arb_clear(g);
+    }
+    if (opt->expect_member >= 0) {
+        o->expect_v = o->member < 0 ? 2 : o->member == opt->expect_member ? 0 : 1;
+        o->rc = worse(o->rc, judgement_exit(o->expect_v));
+    }
+    arb_clear(kappa);
+    mpfr_clear(zmax);
+    mpfr_clear(Ehi);
+}
+
+/* sup |f - g| on [-L, L], with --claim judged; raise the precision while
+ * undecided.  0, or 65 with err when the gap is not finite (f or g is
+ * unbounded or undefined somewhere the probes missed). */
+static int run_target(outcome_t *o, const act_t *f, const act_t *g, const act_opts_t *opt,
+                      char *err, size_t errsz)
+{
+    mpfr_t L;
+    arb_t bound;
+    mpfr_init2(L, 128);
+    arb_init(bound);
+    mpfr_set_str(L, opt->domain, 10, MPFR_RNDU); /* round the domain outward */
+    if (opt->claim)
+        ival_set_str(bound, opt->claim, opt->prec);
+    supnorm_opts_t so;
+    supnorm_opts_default(&so);
+    so.abs_tol = opt->floor;
+    so.taylor_order = ACT_TAYLOR_ORDER;
+    int status = 0, rc = 0;
+    o->target = 1;
+    for (mpfr_prec_t p = opt->prec;; p *= 2) {
+        /* each round: the act objects keep their parameter enclosures; only
+         * the working precision and the tolerances change */
+        status = supnorm_diff(&o->s, f, g, L, &so, p);
+        if (status < 0)
+            break;
+        if (opt->claim)
+            o->claim_v = ival_le(o->s.sup, bound) ? 0 /* false when not finite */
+                       : ival_gt(o->s.sup, bound) ? 1 : 2;
+        if (!arb_is_finite(o->s.sup) || (!opt->claim && status == 0) || o->claim_v == 0 ||
+            o->claim_v == 1 || p * 2 > 1024 || supnorm_deadline_reached())
+            break;
+        so.rel_tol /= 100;
+        so.max_boxes *= 2;
+        if (so.rel_tol < 1e-30)
+            so.rel_tol = 1e-30;
+        fprintf(stderr, "attncheck: activation: undecided at %ld bits, retrying at %ld\n",
+                (long)p, (long)(2 * p));
+    }
+    if (status < 0) {
+        snprintf(err, errsz, "internal error: bad domain");
+        rc = EXIT_SOFTWARE;
+    } else if (!arb_is_finite(o->s.sup) && !supnorm_deadline_reached()) {
+        mpfr_snprintf(err, errsz, "sup |f - g| is not finite on [-L, L]: f or g is unbounded or "
+                      "undefined near x = %.17Rg", o->s.argmax);
+        rc = EXIT_DATAERR;
+    } else {
+        o->rc = opt->claim ? judgement_exit(o->claim_v)
+                           : o->s.converged ? EXIT_HOLDS : EXIT_INCONCLUSIVE;
+    }
+    mpfr_clear(L);
+    arb_clear(bound);
+    return rc;
+}
+
+/* ---- text output ---- */
+
 static void print_gap(const char *what, const arb_t g)
 {
     char *lo = ival_lo_str(g, 13), *hi = ival_hi_str(g, 13);
@@ -91,122 +331,442 @@ static void print_gap(const char *what, const arb_t g)
     mpfr_free_str(hi);
 }
 
-/* The class report of one function; the exit code follows --claim (if
- * given) and the head check. */
-static int class_report(act_t *f, const char *name, const char *expr, const char *claim,
-                        mpfr_prec_t prec)
+static const char *membership_word(int member)
 {
-    char base[64] = "";
-    const char *ptxt = NULL;
-    if (name) {
-        snprintf(base, sizeof base, "%s", name);
-        char *colon = strchr(base, ':');
-        ptxt = colon ? colon + 1 : f->info->param_default;
-        if (colon)
-            *colon = '\0';
-    }
-    ac_result_t res[2];
-    ac_result_init(res, prec);
-    ac_result_init(res + 1, prec);
-    ac_classify(res, f, name ? base : NULL, ptxt, 0, prec);
-    printf("f: %s = %s\n", name ? f->name : "expr", name ? act_formula(f) : expr);
+    return member > 0 ? "member" : member == 0 ? "nonmember (proved)" : "undecided";
+}
+
+static void print_class_text(const outcome_t *o, const act_opts_t *opt)
+{
+    printf("f: %s = %s\n", o->label, o->formula);
     printf("domain: [-10, 10] (the tails beyond it are not covered)\n");
     for (int c = 0; c < 2; c++) {
-        printf("G%d: %s\n", c, res[c].verdict);
-        if (res[c].status != AC_EXACT)
-            printf("    best member found (Nelder-Mead in doubles, an estimate): %s\n",
-                   res[c].params);
+        const ac_result_t *r = o->res + c;
+        printf("G%d: %s\n", c, r->verdict);
+        if (r->status != AC_EXACT)
+            printf("    best member found (Nelder-Mead in doubles, an estimate): %s\n", r->params);
         printf("    ");
-        print_gap("sup |f - member|", res[c].gap);
-        printf("; %ld boxes\n", res[c].boxes);
-        if (res[c].status == AC_EXACT || res[c].status == AC_WITNESS_FAILS)
+        print_gap("sup |f - member|", r->gap);
+        printf("; %ld boxes\n", r->boxes);
+        if (r->status == AC_EXACT || r->status == AC_WITNESS_FAILS)
             printf("    pointwise |f - member| at 16 points: hi %.2e at %ld bits, %.2e at %ld "
-                   "bits (%s)\n", res[c].pw_hi[0], (long)prec, res[c].pw_hi[1], (long)prec + 64,
-                   res[c].pointwise_ok ? "enclosures contain 0 and shrink" : "FAILED");
+                   "bits (%s)\n", r->pw_hi[0], (long)opt->prec, r->pw_hi[1],
+                   (long)opt->prec + 64,
+                   r->pointwise_ok ? "enclosures contain 0 and shrink" : "FAILED");
     }
-    /* the head from the G1 member on random tokens */
-    arb_t E, kappa;
-    mpfr_t S, zmax;
-    arb_init(E);
-    arb_init(kappa);
-    arb_set_ui(kappa, 0);
-    mpfr_init2(S, 64);
-    mpfr_init2(zmax, 64);
-    ac_head_check(E, S, zmax, &res[1].m, kappa, 1, f, 0, 0, 8, 1, prec);
-    int head_ok;
-    mpfr_t Ehi;
-    mpfr_init2(Ehi, 64);
-    ival_get_hi(Ehi, E);
-    char *elo = ival_lo_str(E, 4), *ehi = ival_hi_str(E, 4);
-    if (res[1].status == AC_EXACT) {
-        mpfr_mul_2si(S, S, VERDICT_EXACT_KAPPA - (long)prec, MPFR_RNDU);
-        head_ok = arb_is_finite(E) && arb_contains_zero(E);
-        head_ok &= mpfr_lessequal_p(Ehi, S);
+    char *elo = ival_lo_str(o->headE, 4), *ehi = ival_hi_str(o->headE, 4);
+    if (o->head_exact)
         mpfr_printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the G1 "
                     "witness, 8 random tokens (d = 3): E in [%s, %s] (certified), %s "
                     "(exact: hi(E) <= S 2^(24-p) = %.3RUe)\n", elo, ehi,
-                    head_ok ? "holds" : "VIOLATED", S);
-    } else {
-        ival_get_lo(S, res[1].gap);
-        mpfr_mul_ui(S, S, 2, MPFR_RNDD); /* ||u||_2 <= sqrt 3 < 2 */
-        head_ok = mpfr_lessequal_p(Ehi, S) && mpfr_number_p(zmax) &&
-                  mpfr_cmp_d(zmax, AC_L) <= 0;
+                    o->head_ok ? "holds" : "VIOLATED", o->headS);
+    else
         printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the best G1 "
                "member, 8 random tokens (d = 3): E in [%s, %s] (certified), %s "
-               "(E <= 2 gap)\n", elo, ehi, head_ok ? "holds" : "VIOLATED");
-    }
+               "(E <= 2 gap)\n", elo, ehi, o->head_ok ? "holds" : "VIOLATED");
     mpfr_free_str(elo);
     mpfr_free_str(ehi);
-    mpfr_clear(Ehi);
-    int rc = head_ok ? EXIT_HOLDS : EXIT_VIOLATED;
-    if (claim && head_ok) {
-        /* the G1 member's gap against GAP; raise precision and tighten */
-        arb_t bound, g;
-        arb_init(bound);
-        ival_set_str(bound, claim, prec);
-        int verdict = 2;
-        double tol = 1e-6;
-        act_t m;
-        for (mpfr_prec_t p = prec;; p *= 2) {
-            arb_init(g);
-            if (res[1].status == AC_EXACT)
-                arb_set(g, res[1].gap);
-            ac_member_act(&m, &res[1].m, p);
-            if (res[1].status != AC_EXACT)
-                supnorm_gap(g, NULL, NULL, f, &m, AC_L, tol, p);
-            act_clear(&m);
-            verdict = ival_le(g, bound) ? 0 /* false when not finite */
-                    : ival_gt(g, bound) ? 1 : 2;
-            if (verdict != 2 || p * 2 > 1024 || res[1].status == AC_EXACT ||
-                supnorm_deadline_reached()) {
-                arb_clear(g);
-                break;
-            }
-            arb_clear(g);
-            tol /= 1000;
-            fprintf(stderr, "attncheck: activation: undecided at %ld bits, retrying at %ld\n",
-                    (long)p, (long)(2 * p));
-        }
-        static const char *const vn[] = {"holds", "violated", "inconclusive"};
-        printf("claim: the G1 member's sup gap <= %s on [-10, 10]: %s\n", claim, vn[verdict]);
-        rc = verdict == 0 ? EXIT_HOLDS : verdict == 1 ? EXIT_VIOLATED : EXIT_INCONCLUSIVE;
-        arb_clear(bound);
-    }
-    arb_clear(E);
-    arb_clear(kappa);
-    mpfr_clear(S);
-    mpfr_clear(zmax);
-    ac_result_clear(res);
-    ac_result_clear(res + 1);
-    return rc;
+    if (o->claim_v >= 0)
+        printf("claim: the G1 member's sup gap <= %s on [-10, 10]: %s\n", opt->claim,
+               judgement_words[o->claim_v]);
+    if (o->expect_v >= 0)
+        printf("expect: %s of G1: %s (G1 membership: %s)\n",
+               opt->expect_member ? "member" : "nonmember", judgement_words[o->expect_v],
+               membership_word(o->member));
 }
 
-int cmd_activation(int argc, char **argv)
+static void print_target_text(const outcome_t *o, const act_t *f, const act_t *g,
+                              const act_opts_t *opt)
 {
-    const char *name = NULL, *expr = NULL, *target = NULL, *domain = "10", *claim = NULL;
-    mpfr_prec_t prec = 128;
-    double max_seconds = ACT_MAX_SECONDS_DEFAULT;
-    int baseline = 0;
+    printf("f: %s = %s\n", f->name, act_formula(f));
+    printf("g: %s = %s\n", g->name, act_formula(g));
+    printf("domain: [-%s, %s] (the tails beyond it are not covered)\n", opt->domain, opt->domain);
+    if (o->s.at_floor) {
+        char *lo = ival_lo_str(o->s.sup, 4), *hi = ival_hi_str(o->s.sup, 4);
+        printf("sup |f - g| <= %s (certified: at the floor %s, below which nothing is claimed; "
+               "the lower end is %s%s; %ld boxes)\n", hi, opt->floor_text ? opt->floor_text : "1e-30",
+               lo, arb_contains_zero(o->s.sup) ? ", so the difference may be identically 0" : "",
+               o->s.boxes);
+        mpfr_free_str(lo);
+        mpfr_free_str(hi);
+    } else {
+        char *slo = ival_lo_str(o->s.sup, 13), *shi = ival_hi_str(o->s.sup, 13);
+        printf("sup |f - g| in [%s, %s]  (certified; %ld boxes%s)\n", slo, shi, o->s.boxes,
+               o->s.converged ? "" : "; tolerance not reached");
+        mpfr_free_str(slo);
+        mpfr_free_str(shi);
+        mpfr_printf("reached at x = %.17Rg\n", o->s.argmax);
+    }
+    if (o->claim_v >= 0)
+        printf("claim: sup |f - g| <= %s on [-L, L]: %s\n", opt->claim,
+               judgement_words[o->claim_v]);
+}
+
+/* One line of the --file table (text: the line as written). */
+static void print_row_text(const outcome_t *o, const char *text)
+{
+    char gap[40] = "";
+    if (o->target) {
+        char *hi = ival_hi_str(o->s.sup, 4);
+        snprintf(gap, sizeof gap, "%s%s", o->s.at_floor ? "<= " : "", hi);
+        mpfr_free_str(hi);
+        printf("%5ld  %-34.34s  %-14s  %-14s  %-12s  %-12s  %d\n", o->line, text,
+               "-", "-", gap, o->claim_v >= 0 ? judgement_words[o->claim_v] : "-", o->rc);
+        return;
+    }
+    char *hi = ival_hi_str(o->res[1].gap, 4);
+    snprintf(gap, sizeof gap, "%s", hi);
+    mpfr_free_str(hi);
+    static const char *const st[] = {"exact member", "not a member", "best found",
+                                     "WITNESS FAILS"};
+    printf("%5ld  %-34.34s  %-14s  %-14s  %-12s  %-12s  %d\n", o->line, text,
+           st[o->res[0].status], st[o->res[1].status], gap,
+           o->expect_v >= 0 ? judgement_words[o->expect_v]
+           : o->claim_v >= 0 ? judgement_words[o->claim_v] : (o->head_ok ? "head holds"
+                                                                          : "head VIOLATED"),
+           o->rc);
+}
+
+/* ---- JSON output ---- */
+
+static json_t *json_member(const ac_result_t *r, int cls, int *ok)
+{
+    json_t *m = json_object(), *par = json_object();
+    static const char *const names[AC_NPAR] = {"gamma", "gamma0", "alpha", "alpha0", "beta",
+                                               "beta0", "c"};
+    report_json_set(m, "class", json_string(cls ? "G1" : "G0"), ok);
+    report_json_set(m, "status", json_string(ac_status_word(r->status)), ok);
+    report_json_set(m, "verdict", report_json_text(r->verdict), ok);
+    for (int k = 0; k < AC_NPAR; k++) {
+        json_t *p = json_object();
+        report_json_set(p, "text", report_json_text(r->m.txt[k]), ok);
+        if (r->m.show[k][0])
+            report_json_set(p, "exact", report_json_text(r->m.show[k]), ok);
+        else
+            report_json_set(p, "estimate", json_real(r->m.v[k]), ok);
+        report_json_set(par, names[k], p, ok);
+    }
+    report_json_set(m, "parameters", par, ok);
+    report_json_set(m, "gap", report_json_ends(r->gap, 20), ok);
+    report_json_set(m, "boxes", json_integer(r->boxes), ok);
+    if (r->status == AC_EXACT || r->status == AC_WITNESS_FAILS)
+        report_json_set(m, "pointwise_ok", json_boolean(r->pointwise_ok), ok);
+    return m;
+}
+
+static json_t *json_outcome(const outcome_t *o, const act_opts_t *opt)
+{
+    int ok = 1;
+    json_t *j = json_object();
+    if (o->line)
+        report_json_set(j, "line", json_integer(o->line), &ok);
+    report_json_set(j, "function", report_json_text(o->formula), &ok);
+    report_json_set(j, "name", report_json_text(o->label), &ok);
+    if (o->target) {
+        report_json_set(j, "target", report_json_text(opt->target), &ok);
+        report_json_set(j, "domain", report_json_text(opt->domain), &ok);
+        report_json_set(j, "sup", report_json_ends(o->s.sup, 20), &ok);
+        report_json_set(j, "at_floor", json_boolean(o->s.at_floor), &ok);
+        if (o->s.at_floor)
+            report_json_set(j, "floor", report_json_text(opt->floor_text ? opt->floor_text
+                                                                         : "1e-30"), &ok);
+        report_json_set(j, "converged", json_boolean(o->s.converged), &ok);
+        report_json_set(j, "boxes", json_integer(o->s.boxes), &ok);
+    } else {
+        json_t *cl = json_array();
+        for (int c = 0; c < 2; c++)
+            report_json_push(cl, json_member(o->res + c, c, &ok), &ok);
+        report_json_set(j, "domain", json_string("10"), &ok);
+        report_json_set(j, "classes", cl, &ok);
+        report_json_set(j, "membership_g1", json_string(membership_word(o->member)), &ok);
+        json_t *h = json_object();
+        report_json_set(h, "E", report_json_ends(o->headE, 20), &ok);
+        report_json_set(h, "rule", json_string(o->head_exact ? "exact: 0 in E, hi(E) <= S 2^(24-p)"
+                                                             : "E <= 2 gap"), &ok);
+        report_json_set(h, "verdict", json_string(o->head_ok ? "holds" : "violated"), &ok);
+        report_json_set(j, "head", h, &ok);
+        if (o->expect_v >= 0) {
+            json_t *e = json_object();
+            report_json_set(e, "expected", json_string(opt->expect_member ? "member" : "nonmember"), &ok);
+            report_json_set(e, "verdict", json_string(judgement_words[o->expect_v]), &ok);
+            report_json_set(j, "expect", e, &ok);
+        }
+    }
+    if (o->claim_v >= 0) {
+        json_t *c = json_object();
+        report_json_set(c, "gap", report_json_text(opt->claim), &ok);
+        report_json_set(c, "verdict", json_string(judgement_words[o->claim_v]), &ok);
+        report_json_set(j, "claim", c, &ok);
+    }
+    report_json_set(j, "exit", json_integer(o->rc), &ok);
+    if (!ok) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int print_json(json_t *doc)
+{
+    char *text = report_json_dumps(doc);
+    if (!text)
+        return act_fail(EXIT_SOFTWARE, "out of memory while writing JSON");
+    fputs(text, stdout);
+    free(text);
+    return 0;
+}
+
+/* ---- one function ---- */
+
+/* Check f (against g, or its class), filling o; 0, or an exit code >= 64
+ * with err. */
+static int check_function(outcome_t *o, act_t *f, const char *builtin_spec, const act_t *g,
+                          const act_opts_t *opt, char *err, size_t errsz)
+{
+    snprintf(o->label, sizeof o->label, "%s", builtin_spec ? f->name : "expr");
+    snprintf(o->formula, sizeof o->formula, "%s", act_formula(f));
+    int rc = check_defined(f, "f", act_formula(f), g ? opt->L : AC_L, err, errsz, opt->prec);
+    if (rc)
+        return rc;
+    if (g)
+        return run_target(o, f, g, opt, err, errsz);
+    run_class(o, f, builtin_spec, opt);
+    return 0;
+}
+
+/* ---- --file ---- */
+
+/* The file's text (NUL-terminated, malloc'd) under the rules: a regular
+ * file, at most ACT_FILE_MAX_BYTES, opened without blocking (a FIFO is
+ * refused, never waited on).  0, or 65 (70 when out of memory) with err. */
+static int read_function_file(char **text, size_t *len, const char *path, char *err,
+                              size_t errsz)
+{
+    struct stat st;
+    *text = NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        snprintf(err, errsz, "%.300s: cannot open: %s", path, strerror(errno));
+        return EXIT_DATAERR;
+    }
+    int rc = 0;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errsz, "%.300s: cannot stat: %s", path, strerror(errno));
+        rc = EXIT_DATAERR;
+    } else if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errsz, "%.300s: is a directory", path);
+        rc = EXIT_DATAERR;
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errsz, "%.300s: not a regular file", path);
+        rc = EXIT_DATAERR;
+    } else if (st.st_size > ACT_FILE_MAX_BYTES) {
+        snprintf(err, errsz, "%.300s: larger than %ld bytes", path, ACT_FILE_MAX_BYTES);
+        rc = EXIT_DATAERR;
+    }
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    /* read at most one byte past the limit: a file that grew is refused too */
+    size_t cap = (size_t)ACT_FILE_MAX_BYTES + 2, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        ssize_t k = read(fd, buf + n, cap - 1 - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            snprintf(err, errsz, "%.300s: cannot read: %s", path, strerror(errno));
+            rc = EXIT_DATAERR;
+            break;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+        if (n > (size_t)ACT_FILE_MAX_BYTES) {
+            snprintf(err, errsz, "%.300s: larger than %ld bytes", path, ACT_FILE_MAX_BYTES);
+            rc = EXIT_DATAERR;
+            break;
+        }
+    }
+    close(fd);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+typedef struct {
+    long line;
+    char *text;  /* points into the file's buffer */
+} file_line_t;
+
+/* Split the file into its function lines (blank and # lines skipped),
+ * refusing a NUL byte, an over-long line, too many lines, and text with
+ * control characters; 0, or 65 with err naming the line. */
+static int split_lines(file_line_t **out, long *n_out, char *buf, size_t len, const char *path,
+                       char *err, size_t errsz)
+{
+    file_line_t *lines = xmallocarray(ACT_FILE_MAX_LINES, sizeof *lines);
+    long n = 0, lineno = 0;
+    size_t at = 0;
+    while (at < len) {
+        lineno++;
+        size_t end = at;
+        while (end < len && buf[end] != '\n')
+            end++;
+        size_t l = end - at;
+        if (memchr(buf + at, '\0', l)) {
+            snprintf(err, errsz, "%.300s:%ld: holds a NUL byte", path, lineno);
+            free(lines);
+            return EXIT_DATAERR;
+        }
+        if (l > EXPR_MAX_LEN) {
+            snprintf(err, errsz, "%.300s:%ld: longer than %d bytes", path, lineno, EXPR_MAX_LEN);
+            free(lines);
+            return EXIT_DATAERR;
+        }
+        buf[end] = '\0';
+        if (l && buf[end - 1] == '\r')
+            buf[end - 1] = '\0'; /* CRLF line ends */
+        char *t = buf + at;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        at = end + 1;
+        if (!*t || *t == '#')
+            continue;
+        if (cli_has_control_char(t)) {
+            snprintf(err, errsz, "%.300s:%ld: holds a control character", path, lineno);
+            free(lines);
+            return EXIT_DATAERR;
+        }
+        if (n == ACT_FILE_MAX_LINES) {
+            snprintf(err, errsz, "%.300s: more than %d functions", path, ACT_FILE_MAX_LINES);
+            free(lines);
+            return EXIT_DATAERR;
+        }
+        lines[n].line = lineno;
+        lines[n++].text = t;
+    }
+    if (n == 0) {
+        snprintf(err, errsz, "%.300s: no function in it (one per line)", path);
+        free(lines);
+        return EXIT_DATAERR;
+    }
+    *out = lines;
+    *n_out = n;
+    return 0;
+}
+
+static int run_file(const act_opts_t *opt, const act_t *g)
+{
+    char err[1024], *buf;
+    size_t len;
+    int rc = read_function_file(&buf, &len, opt->file, err, sizeof err);
+    if (rc)
+        return act_fail(rc, "%s", err);
+    file_line_t *lines;
+    long n;
+    rc = split_lines(&lines, &n, buf, len, opt->file, err, sizeof err);
+    if (rc) {
+        free(buf);
+        return act_fail(rc, "%s", err);
+    }
+    /* every line parses and is defined on the domain before any work */
+    act_t *fs = xmallocarray((size_t)n, sizeof *fs);
+    long ready = 0;
+    for (; ready < n && rc == 0; ready++) {
+        char e2[400];
+        rc = function_init(fs + ready, lines[ready].text, 0, e2, sizeof e2, opt->prec);
+        if (rc == 0)
+            rc = check_defined(fs + ready, "f", lines[ready].text, g ? opt->L : AC_L, e2,
+                               sizeof e2, opt->prec);
+        else
+            rc = EXIT_DATAERR;
+        if (rc) {
+            snprintf(err, sizeof err, "%.300s:%ld: %s", opt->file, lines[ready].line, e2);
+            if (fs[ready].ival) /* initialised: defined-ness failed */
+                act_clear(fs + ready);
+        }
+    }
+    if (rc) {
+        for (long k = 0; k + 1 < ready; k++)
+            act_clear(fs + k);
+        free(fs);
+        free(lines);
+        free(buf);
+        return act_fail(rc, "%s", err);
+    }
+    int status = EXIT_HOLDS;
+    json_t *rows = opt->json ? json_array() : NULL;
+    int ok = 1;
+    if (!opt->json)
+        printf("file: %s; %s; domain [-%g, %g] (the tails beyond it are not covered)\n"
+               " line  function                            %-14s  %-14s  %-12s  %-12s  exit\n",
+               opt->file, g ? "sup |f - target|" : "class report", g ? opt->L : AC_L,
+               g ? opt->L : AC_L, g ? "" : "G0", g ? "" : "G1", g ? "sup gap hi" : "G1 gap hi",
+               "verdict");
+    for (long k = 0; k < n && status < EXIT_USAGE; k++) {
+        outcome_t o;
+        outcome_init(&o, opt->prec);
+        o.line = lines[k].line;
+        const char *spec = fs[k].info ? lines[k].text : NULL;
+        rc = check_function(&o, fs + k, spec, g, opt, err, sizeof err);
+        snprintf(o.formula, sizeof o.formula, "%s", lines[k].text); /* as written */
+        if (rc) {
+            status = act_fail(rc, "%.300s:%ld: %s", opt->file, lines[k].line, err);
+        } else {
+            status = worse(status, o.rc);
+            if (opt->json)
+                report_json_push(rows, json_outcome(&o, opt), &ok);
+            else
+                print_row_text(&o, lines[k].text);
+            cli_flush_stdout();
+        }
+        outcome_clear(&o);
+        if (supnorm_deadline_reached() && status < EXIT_USAGE) {
+            status = worse(status, EXIT_INCONCLUSIVE); /* the lines after it are not checked */
+            break;
+        }
+    }
+    if (opt->json && status < EXIT_USAGE) {
+        json_t *doc = json_object();
+        report_json_set(doc, "file", report_json_text(opt->file), &ok);
+        if (g)
+            report_json_set(doc, "target", report_json_text(opt->target), &ok);
+        report_json_set(doc, "rows", rows, &ok);
+        report_json_set(doc, "exit", json_integer(status), &ok);
+        if (!ok) {
+            json_decref(doc);
+            status = act_fail(EXIT_SOFTWARE, "out of memory while writing JSON");
+        } else if (print_json(doc) != 0) {
+            status = EXIT_SOFTWARE;
+        }
+    } else if (rows) {
+        json_decref(rows);
+    }
+    for (long k = 0; k < n; k++)
+        act_clear(fs + k);
+    free(fs);
+    free(lines);
+    free(buf);
+    return status;
+}
+
+/* ---- options ---- */
+
+static int parse_options(act_opts_t *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    o->domain = "10";
+    o->prec = 128;
+    o->max_seconds = ACT_MAX_SECONDS_DEFAULT;
+    o->floor = ACT_FLOOR_DEFAULT;
+    o->expect_member = -1;
+    const char *format = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val;
         char flag[32];
@@ -214,17 +774,21 @@ int cmd_activation(int argc, char **argv)
             return act_fail(EXIT_USAGE, "unknown option '%.40s...' (see --help)", a);
         if ((strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) && !val) {
             fputs(usage_activation, stdout);
-            return EXIT_HOLDS;
+            return -1;
         }
         if (strcmp(flag, "--baseline") == 0 && !val) {
-            baseline = 1;
+            o->baseline = 1;
             continue;
         }
-        const char **slot = strcmp(flag, "--name") == 0 ? &name
-                          : strcmp(flag, "--expr") == 0 ? &expr
-                          : strcmp(flag, "--target") == 0 ? &target
-                          : strcmp(flag, "--domain") == 0 ? &domain
-                          : strcmp(flag, "--claim") == 0 ? &claim : NULL;
+        const char **slot = strcmp(flag, "--name") == 0 ? &o->name
+                          : strcmp(flag, "--expr") == 0 ? &o->expr
+                          : strcmp(flag, "--file") == 0 ? &o->file
+                          : strcmp(flag, "--target") == 0 ? &o->target
+                          : strcmp(flag, "--domain") == 0 ? &o->domain
+                          : strcmp(flag, "--claim") == 0 ? &o->claim
+                          : strcmp(flag, "--expect") == 0 ? &o->expect
+                          : strcmp(flag, "--floor") == 0 ? &o->floor_text
+                          : strcmp(flag, "--format") == 0 ? &format : NULL;
         int is_prec = strcmp(flag, "--prec") == 0, is_time = strcmp(flag, "--max-seconds") == 0;
         if (!slot && !is_prec && !is_time)
             return act_fail(EXIT_USAGE, "unknown option '%.40s' (see --help)", a);
@@ -233,118 +797,122 @@ int cmd_activation(int argc, char **argv)
                 return act_fail(EXIT_USAGE, "%s needs a value", flag);
             val = argv[++i];
         }
-        if (is_prec && parse_prec(&prec, val) != 0)
+        if (is_prec && parse_prec(&o->prec, val) != 0)
             return act_fail(EXIT_USAGE, "--prec '%.40s' is not an integer in [%d, %d]", val,
                             PREC_MIN, PREC_MAX);
-        if (is_time && cli_parse_seconds(&max_seconds, val) != 0)
+        if (is_time && cli_parse_seconds(&o->max_seconds, val) != 0)
             return act_fail(EXIT_USAGE, "--max-seconds '%.40s' is not a number of seconds in "
                             "(0, 10^6]", val);
         if (slot)
             *slot = val;
     }
-    if (baseline) {
-        if (name || expr || target || claim)
+    if (o->baseline) {
+        if (o->name || o->expr || o->file || o->target || o->claim || o->expect || format)
             return act_fail(EXIT_USAGE, "--baseline takes no other option");
-        return print_baseline();
+        return 0;
     }
-    if ((name == NULL) == (expr == NULL))
-        return act_fail(EXIT_USAGE, "give exactly one of --name and --expr (see --help)");
+    if ((o->name != NULL) + (o->expr != NULL) + (o->file != NULL) != 1)
+        return act_fail(EXIT_USAGE, "give exactly one of --name, --expr and --file (see --help)");
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "text") != 0)
+        return act_fail(EXIT_USAGE, "--format '%.40s': use text or json", format);
+    o->json = format && strcmp(format, "json") == 0;
+    if (o->expect) {
+        if (strcmp(o->expect, "member") == 0)
+            o->expect_member = 1;
+        else if (strcmp(o->expect, "nonmember") == 0)
+            o->expect_member = 0;
+        else
+            return act_fail(EXIT_USAGE, "--expect '%.40s': use member or nonmember", o->expect);
+        if (o->target)
+            return act_fail(EXIT_USAGE, "--expect judges the class report: it takes no --target");
+    }
     /* text that is printed back: one line each */
-    if (name && cli_has_control_char(name))
-        return act_fail(EXIT_USAGE, "unknown activation '%s'", name);
-    if ((expr && cli_has_control_char(expr)) || (target && cli_has_control_char(target)))
+    if (o->name && cli_has_control_char(o->name))
+        return act_fail(EXIT_USAGE, "unknown activation '%s'", o->name);
+    if (o->file && cli_has_control_char(o->file))
+        return act_fail(EXIT_USAGE, "--file '%s': the path holds a control character", o->file);
+    if ((o->expr && cli_has_control_char(o->expr)) || (o->target && cli_has_control_char(o->target)))
         return act_fail(EXIT_DATAERR, "expression '%s' holds a control character",
-                        expr && cli_has_control_char(expr) ? expr : target);
-    double L_d, claim_d = 0;
-    if (parse_finite(&L_d, domain) != 0 || L_d <= 0)
+                        o->expr && cli_has_control_char(o->expr) ? o->expr : o->target);
+    double claim_d;
+    if (parse_finite(&o->L, o->domain) != 0 || o->L <= 0)
         return act_fail(EXIT_USAGE, "--domain must be a positive finite number, not '%.40s'",
-                        domain);
-    if (claim && (parse_finite(&claim_d, claim) != 0 || claim_d < 0))
-        return act_fail(EXIT_USAGE, "--claim must be a finite number >= 0, not '%.40s'", claim);
-    supnorm_set_deadline(max_seconds); /* the clock starts once the input is accepted */
+                        o->domain);
+    if (o->claim && (parse_finite(&claim_d, o->claim) != 0 || claim_d < 0))
+        return act_fail(EXIT_USAGE, "--claim must be a finite number >= 0, not '%.40s'", o->claim);
+    if (o->floor_text && (parse_finite(&o->floor, o->floor_text) != 0 || !(o->floor > 0)))
+        return act_fail(EXIT_USAGE, "--floor must be a finite number > 0, not '%.40s'",
+                        o->floor_text);
+    if (!o->target && strcmp(o->domain, "10") != 0 && o->L != AC_L)
+        return act_fail(EXIT_USAGE, "the class report is on [-10, 10]; --domain applies with "
+                        "--target");
+    return 0;
+}
 
-    act_t f, g;
-    char err[300];
-    int rc = name ? act_init_name(&f, name, err, sizeof err, prec)
-                  : act_init_expr(&f, expr, err, sizeof err, prec);
-    if (rc != 0)
-        return act_fail(name ? EXIT_USAGE : EXIT_DATAERR, "%s", err);
-    if (!target) {
-        if (strcmp(domain, "10") != 0 && L_d != AC_L) {
-            act_clear(&f);
-            return act_fail(EXIT_USAGE, "the class report is on [-10, 10]; --domain applies with "
-                            "--target");
-        }
-        rc = class_report(&f, name, expr, claim, prec);
-        act_clear(&f);
-        return time_limit_reached(rc, max_seconds);
-    }
-    if (act_init_spec(&g, target, err, sizeof err, prec) != 0) {
-        act_clear(&f);
-        return act_fail(strncmp(err, "expression", 10) == 0 ? EXIT_DATAERR : EXIT_USAGE, "%s", err);
-    }
+/* Past --max-seconds: an undecided answer is inconclusive, said on stderr. */
+static int time_limit_reached(int rc, double seconds)
+{
+    if (!supnorm_deadline_reached() || rc == EXIT_HOLDS || rc == EXIT_VIOLATED || rc >= EXIT_USAGE)
+        return rc;
+    return act_fail(EXIT_INCONCLUSIVE, "time limit of %g s reached (--max-seconds): inconclusive",
+                    seconds);
+}
 
-    mpfr_t L;
-    arb_t bound;
-    mpfr_init2(L, 128);
-    arb_init(bound);
-    mpfr_set_str(L, domain, 10, MPFR_RNDU); /* round the domain outward */
-    if (claim)
-        ival_set_str(bound, claim, prec);
+int cmd_activation(int argc, char **argv)
+{
+    act_opts_t opt;
+    int rc = parse_options(&opt, argc, argv);
+    if (rc)
+        return rc < 0 ? EXIT_HOLDS : rc;
+    if (opt.baseline)
+        return print_baseline();
+    supnorm_set_deadline(opt.max_seconds); /* the clock starts once the input is accepted */
 
-    supnorm_opts_t o;
-    supnorm_opts_default(&o);
-    supnorm_t s;
-    supnorm_init(&s, prec);
-    int verdict = -1, status = 0;
-    for (mpfr_prec_t p = prec;; p *= 2) {
-        /* Each round: act objects keep their parameter enclosure; only the
-         * working precision and the tolerances change. */
-        status = supnorm_diff(&s, &f, &g, L, &o, p);
-        if (status < 0)
-            break;
-        if (claim) {
-            if (ival_le(s.sup, bound)) /* false when not finite */
-                verdict = 0;
-            else if (ival_gt(s.sup, bound))
-                verdict = 1;
-            else
-                verdict = 2;
-        }
-        if ((!claim && status == 0) || verdict == 0 || verdict == 1 || p * 2 > 1024 ||
-            supnorm_deadline_reached())
-            break;
-        o.rel_tol /= 100;
-        o.max_boxes *= 2;
-        if (o.rel_tol < 1e-30)
-            o.rel_tol = 1e-30;
-        fprintf(stderr, "attncheck: activation: undecided at %ld bits, retrying at %ld\n",
-                (long)p, (long)(2 * p));
+    char err[700];
+    act_t g, f;
+    int have_g = opt.target != NULL;
+    if (have_g) {
+        rc = function_init(&g, opt.target, 0, err, sizeof err, opt.prec);
+        if (rc == 0 && (rc = check_defined(&g, "the target", opt.target, opt.L, err, sizeof err,
+                                           opt.prec)) != 0)
+            act_clear(&g);
+        if (rc)
+            return act_fail(strncmp(err, "expression", 10) == 0 || rc == EXIT_DATAERR
+                                ? EXIT_DATAERR : EXIT_USAGE, "%s", err);
     }
-    if (status < 0) {
-        rc = act_fail(EXIT_SOFTWARE, "internal error: bad domain");
+    if (opt.file) {
+        rc = run_file(&opt, have_g ? &g : NULL);
+        if (have_g)
+            act_clear(&g);
+        return time_limit_reached(rc, opt.max_seconds);
+    }
+    rc = function_init(&f, opt.name ? opt.name : opt.expr, opt.name != NULL, err, sizeof err,
+                       opt.prec);
+    if (rc) {
+        if (have_g)
+            act_clear(&g);
+        return act_fail(rc, "%s", err);
+    }
+    outcome_t o;
+    outcome_init(&o, opt.prec);
+    rc = check_function(&o, &f, opt.name, have_g ? &g : NULL, &opt, err, sizeof err);
+    if (rc) {
+        act_fail(rc, "%s", err);
+    } else if (opt.json) {
+        json_t *doc = json_outcome(&o, &opt);
+        rc = doc ? print_json(doc) : act_fail(EXIT_SOFTWARE, "out of memory while writing JSON");
+        if (rc == 0)
+            rc = o.rc;
     } else {
-        printf("f: %s = %s\n", f.name, act_formula(&f));
-        printf("g: %s = %s\n", g.name, act_formula(&g));
-        mpfr_printf("domain: [-%.17Rg, %.17Rg] (the tails beyond it are not covered)\n", L, L);
-        char *slo = ival_lo_str(s.sup, 13), *shi = ival_hi_str(s.sup, 13);
-        printf("sup |f - g| in [%s, %s]  (certified; %ld boxes%s)\n", slo, shi, s.boxes,
-               s.converged ? "" : "; tolerance not reached");
-        mpfr_free_str(slo);
-        mpfr_free_str(shi);
-        mpfr_printf("reached at x = %.17Rg\n", s.argmax);
-        if (claim) {
-            const char *names[] = {"holds", "violated", "inconclusive"};
-            printf("claim: sup |f - g| <= %s on [-L, L]: %s\n", claim, names[verdict]);
-            rc = verdict == 0 ? EXIT_HOLDS : verdict == 1 ? EXIT_VIOLATED : EXIT_INCONCLUSIVE;
-        } else {
-            rc = s.converged ? EXIT_HOLDS : EXIT_INCONCLUSIVE;
-        }
+        if (have_g)
+            print_target_text(&o, &f, &g, &opt);
+        else
+            print_class_text(&o, &opt);
+        rc = o.rc;
     }
-    supnorm_clear(&s);
-    mpfr_clear(L);
-    arb_clear(bound);
+    outcome_clear(&o);
     act_clear(&f);
-    act_clear(&g);
-    return time_limit_reached(rc, max_seconds);
+    if (have_g)
+        act_clear(&g);
+    return time_limit_reached(rc, opt.max_seconds);
 }

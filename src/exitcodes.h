@@ -1,5 +1,7 @@
 /* Exit codes of attncheck (design.md; sysexits where one fits).
  *
+ * Vacuous rows (a bound at or above the trivial one) hold trivially: they
+ * are counted apart and change no exit code.
  * The rule for bad input: an unknown command, claim, activation or option,
  * a missing value, or a value of attncheck's own that is malformed or out of
  * its documented range (--prec abc, --seed -1, --set seed=abc, --domain nan,
@@ -13,6 +15,9 @@ enum {
     EXIT_HOLDS = 0,        /* everything holds */
     EXIT_VIOLATED = 1,     /* something violated */
     EXIT_INCONCLUSIVE = 2, /* inconclusive remains, nothing violated */
+    EXIT_UNDETECTED = 3,   /* a --mutate run: some mutated row is not violated (the
+                              break went undetected there); a --mutate run whose
+                              every row is violated exits EXIT_VIOLATED */
     EXIT_USAGE = 64,       /* EX_USAGE: bad flag or flag value, unknown claim */
     EXIT_DATAERR = 65,     /* EX_DATAERR: a value the claim or the data rejects */
     EXIT_SOFTWARE = 70,    /* EX_SOFTWARE: internal error, out of memory */

@@ -16,24 +16,47 @@
 typedef enum {
     NODE_NUM, NODE_VAR, NODE_PI, NODE_E, NODE_NEG,
     NODE_ADD, NODE_SUB, NODE_MUL, NODE_DIV, NODE_POW,
-    NODE_MIN, NODE_MAX, NODE_FN
+    NODE_MIN, NODE_MAX, NODE_FN,
+    NODE_ARG2             /* a built-in's second argument, in its template only */
 } node_kind_t;
 
 typedef enum {
     FN_EXP, FN_LOG, FN_LOG1P, FN_EXPM1, FN_SQRT, FN_ABS, FN_TANH,
-    FN_SIGMOID, FN_ERF, FN_ERFC, FN_SOFTPLUS
+    FN_SIGMOID, FN_ERF, FN_ERFC, FN_SOFTPLUS, FN_SIN, FN_COS
 } fn_t;
 
 static const char *const fn_names[] = {
     "exp", "log", "log1p", "expm1", "sqrt", "abs", "tanh",
-    "sigmoid", "erf", "erfc", "softplus"
+    "sigmoid", "erf", "erfc", "softplus", "sin", "cos"
 };
 #define N_FN ((int)(sizeof fn_names / sizeof fn_names[0]))
+
+/* The built-in activations as functions of the language: each is its
+ * formula in the language (x the first argument, _a the second, 1 when
+ * left out), expanded in place where it is called.  act.c evaluates the
+ * same names with their own ball routines; tests compare the two. */
+static const struct {
+    const char *name;
+    int max_args;
+    const char *source;
+} builtins[] = {
+    {"identity", 1, "x"},
+    {"relu", 1, "max(x, 0)"},
+    {"silu", 1, "x*sigmoid(x)"},
+    {"silu_a", 2, "x*sigmoid(_a*x)"},
+    {"gelu", 1, "x*erfc(-x/sqrt(2))/2"},
+    {"gelu_tanh", 1, "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))"},
+    {"mish", 1, "x*tanh(softplus(x))"},
+    {"hardswish", 1, "x*min(max(x + 3, 0), 6)/6"},
+    {"elu", 2, "max(x, 0) + _a*min(expm1(x), 0)"},
+};
+#define N_BUILTINS ((int)(sizeof builtins / sizeof builtins[0]))
 
 typedef struct node {
     node_kind_t kind;
     fn_t fn;
     char *num;            /* NODE_NUM: the literal's text */
+    int typed;            /* NODE_NUM: written by the user (not a built-in's constant) */
     struct node *a, *b;
 } node_t;
 
@@ -51,6 +74,8 @@ typedef struct {
     char *err;
     size_t errsz;
     int failed;
+    long *nodes;          /* nodes made so far (shared with template parsers) */
+    int template;         /* parsing a built-in's formula: _a allowed */
 } parser_t;
 
 static void fail_at(parser_t *p, size_t at, const char *fmt, ...)
@@ -99,6 +124,11 @@ static void describe(const parser_t *p, size_t at, char *buf, size_t n)
 
 static node_t *node_new(parser_t *p, node_kind_t k, node_t *a, node_t *b)
 {
+    if (++*p->nodes > EXPR_MAX_NODES) {
+        fail_at(p, p->i, "more than %d operations (built-ins count as their formulas)",
+                EXPR_MAX_NODES);
+        return NULL;
+    }
     node_t *n = xcalloc(1, sizeof *n);
     if (!n) {
         fail_at(p, p->i, "out of memory");
@@ -122,6 +152,60 @@ static void node_free(node_t *n)
 
 static node_t *parse_expr(parser_t *p);
 static node_t *parse_unary(parser_t *p);
+
+/* A copy of t with NODE_VAR replaced by a copy of arg1 and NODE_ARG2 by a
+ * copy of arg2 (the number 1 when arg2 is NULL); with arg1 NULL, a plain
+ * copy.  NULL on failure (the parser says why). */
+static node_t *node_copy_subst(parser_t *p, const node_t *t, const node_t *arg1,
+                               const node_t *arg2)
+{
+    if (arg1 && t->kind == NODE_VAR)
+        return node_copy_subst(p, arg1, NULL, NULL);
+    if (arg1 && t->kind == NODE_ARG2 && arg2)
+        return node_copy_subst(p, arg2, NULL, NULL);
+    node_t *n = node_new(p, t->kind == NODE_ARG2 ? NODE_NUM : t->kind, NULL, NULL);
+    if (!n)
+        return NULL;
+    n->fn = t->fn;
+    n->typed = t->typed;
+    if (t->kind == NODE_ARG2 || t->num) {
+        n->num = xstrdup(t->kind == NODE_ARG2 ? "1" : t->num);
+        if (!n->num) {
+            free(n);
+            fail_at(p, p->i, "out of memory");
+            return NULL;
+        }
+    }
+    if ((t->a && !(n->a = node_copy_subst(p, t->a, arg1, arg2))) ||
+        (t->b && !(n->b = node_copy_subst(p, t->b, arg1, arg2)))) {
+        node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+/* Built-in bi applied to a (and b): its formula with a for x and b for _a. */
+static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t *b)
+{
+    parser_t t = {0};
+    t.s = builtins[bi].source;
+    t.len = strlen(t.s);
+    t.err = NULL;
+    t.nodes = p->nodes;
+    t.template = 1;
+    node_t *tree = parse_expr(&t); /* a fixed formula: it parses */
+    if (!tree) {
+        if (*p->nodes > EXPR_MAX_NODES)
+            fail_at(p, p->i, "more than %d operations (built-ins count as their formulas)",
+                    EXPR_MAX_NODES);
+        else
+            fail_at(p, p->i, "internal error in the built-in %s", builtins[bi].name);
+        return NULL;
+    }
+    node_t *n = node_copy_subst(p, tree, a, b);
+    node_free(tree);
+    return n;
+}
 
 static int expect(parser_t *p, char c)
 {
@@ -187,6 +271,7 @@ static node_t *parse_number(parser_t *p)
     }
     memcpy(n->num, p->s + start, j - start);
     n->num[j - start] = '\0';
+    n->typed = !p->template;
     p->i = j;
     return n;
 }
@@ -227,12 +312,17 @@ static node_t *parse_primary(parser_t *p)
             return node_new(p, NODE_PI, NULL, NULL);
         if (NAME_IS("e"))
             return node_new(p, NODE_E, NULL, NULL);
-        int is_min = NAME_IS("min"), is_max = NAME_IS("max"), fn = -1;
+        if (p->template && NAME_IS("_a"))
+            return node_new(p, NODE_ARG2, NULL, NULL);
+        int is_min = NAME_IS("min"), is_max = NAME_IS("max"), fn = -1, bi = -1;
         for (int k = 0; k < N_FN && !is_min && !is_max; k++)
             if (n_len == strlen(fn_names[k]) && memcmp(name, fn_names[k], n_len) == 0)
                 fn = k;
+        for (int k = 0; k < N_BUILTINS && fn < 0 && !is_min && !is_max; k++)
+            if (n_len == strlen(builtins[k].name) && memcmp(name, builtins[k].name, n_len) == 0)
+                bi = k;
 #undef NAME_IS
-        if (fn < 0 && !is_min && !is_max) {
+        if (fn < 0 && bi < 0 && !is_min && !is_max) {
             fail_at(p, at, "unknown name '%.*s'", (int)(n_len > 24 ? 24 : n_len), name);
             return NULL;
         }
@@ -246,7 +336,9 @@ static node_t *parse_primary(parser_t *p)
         if (!a)
             return NULL;
         node_t *b = NULL;
-        if (is_min || is_max) {
+        skip_space(p);
+        if (is_min || is_max ||
+            (bi >= 0 && builtins[bi].max_args > 1 && p->i < p->len && p->s[p->i] == ',')) {
             if (!expect(p, ',')) {
                 node_free(a);
                 return NULL;
@@ -261,6 +353,12 @@ static node_t *parse_primary(parser_t *p)
             node_free(a);
             node_free(b);
             return NULL;
+        }
+        if (bi >= 0) {
+            node_t *n = expand_builtin(p, bi, a, b);
+            node_free(a);
+            node_free(b);
+            return n;
         }
         node_t *n = node_new(p, is_min ? NODE_MIN : is_max ? NODE_MAX : NODE_FN, a, b);
         if (!n) {
@@ -284,8 +382,10 @@ static node_t *parse_power(parser_t *p)
     if (!base)
         return NULL;
     skip_space(p);
-    if (p->i < p->len && p->s[p->i] == '^') {
-        p->i++;
+    int caret = p->i < p->len && p->s[p->i] == '^';
+    int stars = p->i + 1 < p->len && p->s[p->i] == '*' && p->s[p->i + 1] == '*';
+    if (caret || stars) {
+        p->i += stars ? 2 : 1;
         node_t *ex = parse_unary(p); /* right associative through unary */
         if (!ex) {
             node_free(base);
@@ -379,6 +479,8 @@ static node_t *parse_expr(parser_t *p)
 expr_t *expr_parse(const char *text, char *err, size_t errsz)
 {
     parser_t p = {0};
+    long nodes = 0;
+    p.nodes = &nodes;
     p.err = err;
     p.errsz = errsz;
     if (err && errsz)
@@ -614,6 +716,8 @@ static void eval_fn(arb_t y, fn_t fn, mpfr_prec_t prec)
     case FN_ERF: special_ival_erf(y, y, prec); break;
     case FN_ERFC: special_ival_erfc(y, y, prec); break;
     case FN_SOFTPLUS: special_ival_softplus(y, y, prec); break;
+    case FN_SIN: arb_sin(y, y, prec); break;
+    case FN_COS: arb_cos(y, y, prec); break;
     }
 }
 
@@ -799,6 +903,17 @@ static void eval_node_dual(arb_t v, arb_t d, const node_t *n, const arb_t x, mpf
             arb_mul(d, d, t, prec);
             special_ival_softplus(v, v, prec);
             break;
+        case FN_SIN: case FN_COS:
+            arb_sin_cos(t, u, v, prec);
+            if (n->fn == FN_SIN) {
+                arb_mul(d, d, u, prec);  /* sin' = cos */
+                arb_swap(v, t);
+            } else {
+                arb_mul(d, d, t, prec);  /* cos' = -sin */
+                arb_neg(d, d);
+                arb_swap(v, u);
+            }
+            break;
         }
         arb_clear(t);
         arb_clear(u);
@@ -901,6 +1016,246 @@ void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
     arb_clear(d);
 }
 
+/* ------------------------------------------------------ Taylor series */
+
+/* Arb's series functions on truncated power series y[0..len) of f(x + t):
+ * each operation encloses its exact series at every point of the balls of
+ * its operands' coefficients, so the coefficients at a ball x enclose
+ * f^(k)(u)/k! for every u in x. */
+
+static void series_fail(arb_ptr y, slong len)
+{
+    for (slong k = 0; k < len; k++)
+        arb_indeterminate(y + k);
+}
+
+static int series_ok(arb_srcptr y, slong len)
+{
+    for (slong k = 0; k < len; k++)
+        if (!arb_is_finite(y + k))
+            return 0;
+    return 1;
+}
+
+/* 1 when the series is a constant (its coefficients past the first are 0). */
+static int series_constant(arb_srcptr y, slong len)
+{
+    for (slong k = 1; k < len; k++)
+        if (!arb_is_zero(y + k))
+            return 0;
+    return 1;
+}
+
+/* y = 1 / (1 + e^(-a)) as a series. */
+static void series_sigmoid(arb_ptr y, arb_srcptr a, slong len, mpfr_prec_t prec)
+{
+    arb_ptr t = _arb_vec_init(len);
+    _arb_vec_neg(t, a, len);
+    _arb_poly_exp_series(t, t, len, len, prec);
+    arb_add_ui(t, t, 1, prec);
+    _arb_poly_inv_series(y, t, len, len, prec);
+    _arb_vec_clear(t, len);
+}
+
+static void series_fn(arb_ptr y, fn_t fn, arb_srcptr a, slong len, mpfr_prec_t prec)
+{
+    arb_ptr t = _arb_vec_init(len);
+    switch (fn) {
+    case FN_EXP: _arb_poly_exp_series(y, a, len, len, prec); break;
+    case FN_LOG:
+        if (arb_is_positive(a))
+            _arb_poly_log_series(y, a, len, len, prec);
+        else
+            series_fail(y, len);
+        break;
+    case FN_LOG1P:
+        arb_add_ui(t, a, 1, prec);
+        if (arb_is_positive(t))
+            _arb_poly_log1p_series(y, a, len, len, prec);
+        else
+            series_fail(y, len);
+        break;
+    case FN_EXPM1:
+        _arb_poly_exp_series(y, a, len, len, prec);
+        arb_expm1(y, a, prec); /* the value without the cancellation of e^a - 1 */
+        break;
+    case FN_SQRT:
+        if (arb_is_positive(a))
+            _arb_poly_sqrt_series(y, a, len, len, prec);
+        else
+            series_fail(y, len); /* sqrt is not differentiable at 0 */
+        break;
+    case FN_ABS:
+        if (arb_is_positive(a))
+            _arb_vec_set(y, a, len);
+        else if (arb_is_negative(a))
+            _arb_vec_neg(y, a, len);
+        else
+            series_fail(y, len); /* a kink inside the ball */
+        break;
+    case FN_TANH: /* 2 sigma(2a) - 1 */
+        _arb_vec_scalar_mul_2exp_si(t, a, len, 1);
+        series_sigmoid(y, t, len, prec);
+        _arb_vec_scalar_mul_2exp_si(y, y, len, 1);
+        arb_sub_ui(y, y, 1, prec);
+        break;
+    case FN_SIGMOID: series_sigmoid(y, a, len, prec); break;
+    case FN_ERF: _arb_hypgeom_erf_series(y, a, len, len, prec); break;
+    case FN_ERFC: _arb_hypgeom_erfc_series(y, a, len, len, prec); break;
+    case FN_SOFTPLUS: /* log(1 + e^a) */
+        _arb_poly_exp_series(t, a, len, len, prec);
+        _arb_poly_log1p_series(y, t, len, len, prec);
+        break;
+    case FN_SIN: case FN_COS: {
+        arb_ptr c = _arb_vec_init(len);
+        _arb_poly_sin_cos_series(t, c, a, len, len, prec);
+        _arb_vec_set(y, fn == FN_SIN ? t : c, len);
+        _arb_vec_clear(c, len);
+        break;
+    }
+    }
+    _arb_vec_clear(t, len);
+}
+
+/* y = a^b as a series. */
+static void series_pow(arb_ptr y, arb_srcptr a, arb_srcptr b, slong len, mpfr_prec_t prec)
+{
+    if (series_constant(b, len) && arb_is_exact(b) && arf_is_int(arb_midref(b)) &&
+        arf_cmpabs_2exp_si(arb_midref(b), 30) < 0) {
+        slong n = arf_get_si(arb_midref(b), ARF_RND_NEAR);
+        arb_ptr t = _arb_vec_init(len);
+        _arb_poly_pow_ui_trunc_binexp(t, a, len, (ulong)(n < 0 ? -n : n), len, prec);
+        if (n >= 0)
+            _arb_vec_set(y, t, len);
+        else if (arb_is_nonzero(t))
+            _arb_poly_inv_series(y, t, len, len, prec);
+        else
+            series_fail(y, len);
+        _arb_vec_clear(t, len);
+        return;
+    }
+    if (!arb_is_positive(a)) {
+        series_fail(y, len); /* a real power of a number that may be 0 or less */
+        return;
+    }
+    if (series_constant(b, len)) {
+        _arb_poly_pow_arb_series(y, a, len, b, len, prec);
+        return;
+    }
+    arb_ptr t = _arb_vec_init(len), u = _arb_vec_init(len);
+    _arb_poly_log_series(t, a, len, len, prec); /* e^(b log a) */
+    _arb_poly_mullow(u, t, len, b, len, len, prec);
+    _arb_poly_exp_series(y, u, len, len, prec);
+    _arb_vec_clear(t, len);
+    _arb_vec_clear(u, len);
+}
+
+static void series_node(arb_ptr y, const node_t *n, arb_srcptr x, slong len, mpfr_prec_t prec)
+{
+    switch (n->kind) {
+    case NODE_NUM: case NODE_PI: case NODE_E:
+        _arb_vec_zero(y, len);
+        eval_node_ival(y, n, x, prec);
+        return;
+    case NODE_VAR:
+        _arb_vec_set(y, x, len);
+        return;
+    case NODE_NEG:
+        series_node(y, n->a, x, len, prec);
+        _arb_vec_neg(y, y, len);
+        return;
+    case NODE_FN: {
+        arb_ptr a = _arb_vec_init(len); /* Arb's series functions do not alias */
+        series_node(a, n->a, x, len, prec);
+        if (series_ok(a, len))
+            series_fn(y, n->fn, a, len, prec);
+        else
+            series_fail(y, len);
+        _arb_vec_clear(a, len);
+        break;
+    }
+    default: {
+        arb_ptr a = _arb_vec_init(len), b = _arb_vec_init(len);
+        series_node(a, n->a, x, len, prec);
+        series_node(b, n->b, x, len, prec);
+        if (!series_ok(a, len) || !series_ok(b, len)) {
+            series_fail(y, len);
+        } else {
+            switch (n->kind) {
+            case NODE_ADD: _arb_vec_add(y, a, b, len, prec); break;
+            case NODE_SUB: _arb_vec_sub(y, a, b, len, prec); break;
+            case NODE_MUL: _arb_poly_mullow(y, a, len, b, len, len, prec); break;
+            case NODE_DIV:
+                if (arb_is_nonzero(b))
+                    _arb_poly_div_series(y, a, len, b, len, len, prec);
+                else
+                    series_fail(y, len);
+                break;
+            case NODE_POW: series_pow(y, a, b, len, prec); break;
+            case NODE_MIN: case NODE_MAX: {
+                /* smooth only where one argument certainly wins */
+                int a_wins = n->kind == NODE_MAX ? arb_gt(a, b) : arb_lt(a, b);
+                int b_wins = n->kind == NODE_MAX ? arb_gt(b, a) : arb_lt(b, a);
+                if (a_wins)
+                    _arb_vec_set(y, a, len);
+                else if (b_wins)
+                    _arb_vec_set(y, b, len);
+                else
+                    series_fail(y, len);
+                break;
+            }
+            default: series_fail(y, len); break;
+            }
+        }
+        _arb_vec_clear(a, len);
+        _arb_vec_clear(b, len);
+        break;
+    }
+    }
+    if (!series_ok(y, len))
+        series_fail(y, len);
+}
+
+void expr_eval_series(arb_ptr y, const expr_t *e, const arb_t x, slong len, mpfr_prec_t prec)
+{
+    if (len < 1)
+        return;
+    arb_ptr v = _arb_vec_init(len), r = _arb_vec_init(len);
+    if (!arb_is_finite(x)) {
+        series_fail(r, len);
+    } else {
+        arb_set(v, x); /* x + t */
+        if (len > 1)
+            arb_one(v + 1);
+        series_node(r, e->root, v, len, prec);
+    }
+    _arb_vec_swap(y, r, len);
+    _arb_vec_clear(v, len);
+    _arb_vec_clear(r, len);
+}
+
+static int collect_constants(const node_t *n, const char **texts, int max, int count)
+{
+    if (!n)
+        return count;
+    count = collect_constants(n->a, texts, max, count);
+    count = collect_constants(n->b, texts, max, count);
+    if (n->kind == NODE_NUM && n->typed) {
+        for (int k = 0; k < count && k < max; k++)
+            if (strcmp(texts[k], n->num) == 0)
+                return count; /* already there (a built-in's argument is copied) */
+        if (count < max)
+            texts[count] = n->num;
+        count++;
+    }
+    return count;
+}
+
+int expr_constants(const char **texts, int max, const expr_t *e)
+{
+    return collect_constants(e->root, texts, max, 0);
+}
+
 /* ---------------------------------------------------------- point evaluation */
 
 static void eval_node_fr(mpfr_t y, const node_t *n, const mpfr_t x, mpfr_rnd_t rnd)
@@ -938,6 +1293,8 @@ static void eval_node_fr(mpfr_t y, const node_t *n, const mpfr_t x, mpfr_rnd_t r
             mpfr_clear(t);
             break;
         }
+        case FN_SIN: mpfr_sin(y, y, rnd); break;
+        case FN_COS: mpfr_cos(y, y, rnd); break;
         }
         return;
     default:

@@ -2,17 +2,24 @@
  * one variable x (z is a synonym) parsed into a tree, evaluated either as a
  * certified enclosure over a ball (Arb) or at a point.
  *
- * Grammar (usual precedence; ^ binds tighter than unary minus and is right
- * associative, so -x^2 = -(x^2) and 2^-x is allowed):
+ * Grammar (usual precedence; ^ (or **) binds tighter than unary minus and is
+ * right associative, so -x^2 = -(x^2) and 2^-x is allowed):
  *   expr    := term (('+' | '-') term)*
  *   term    := unary (('*' | '/') unary)*
  *   unary   := ('-' | '+') unary | power
- *   power   := primary ('^' unary)?
+ *   power   := primary (('^' | '**') unary)?
  *   primary := number | 'x' | 'z' | 'pi' | 'e' | '(' expr ')'
  *            | f1 '(' expr ')' | ('min' | 'max') '(' expr ',' expr ')'
- *   f1      := exp log log1p expm1 sqrt abs tanh sigmoid erf erfc softplus
+ *            | act '(' expr ')' | act2 '(' expr [',' expr] ')'
+ *   f1      := exp log log1p expm1 sqrt abs tanh sigmoid erf erfc softplus sin cos
+ *   act     := identity relu silu gelu gelu_tanh mish hardswish
+ *   act2    := silu_a elu     (the slope a, the alpha; 1 when left out)
  *   number  := digits ['.' digits] [('e'|'E') ['+'|'-'] digits]  (or '.' digits ...)
- * Limits: EXPR_MAX_LEN bytes, EXPR_MAX_DEPTH nested levels. */
+ * The built-in activations (act, act2) are expanded where they are called
+ * into their formulas in the language (relu(u) = max(u, 0), gelu(u) =
+ * u*erfc(-u/sqrt(2))/2, silu_a(u, a) = u*sigmoid(a*u), ...).
+ * Limits: EXPR_MAX_LEN bytes, EXPR_MAX_DEPTH nested levels, EXPR_MAX_NODES
+ * operations after the built-ins are expanded. */
 #ifndef ATTNCHECK_EXPR_H
 #define ATTNCHECK_EXPR_H
 
@@ -21,6 +28,7 @@
 
 #define EXPR_MAX_LEN 4096
 #define EXPR_MAX_DEPTH 64
+#define EXPR_MAX_NODES 20000
 
 typedef struct expr expr_t;
 
@@ -43,6 +51,19 @@ void expr_eval_ival(arb_t y, const expr_t *e, const arb_t x, mpfr_prec_t prec);
  * so f(t) - f(m) lies in dy (t - m) for t, m in x (the mean-value form).
  * Not finite: no derivative bound. */
 void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec);
+
+/* Taylor coefficients of f at x + t: y[k] encloses f^(k)(u)/k! for every
+ * point u of the ball x, k < len (for k = 0 the value).  Not finite (y[0]
+ * and every coefficient) where f is not len - 1 times differentiable on x:
+ * outside its domain, or a kink of abs, min or max inside x.  With x a
+ * point and x's ball B, f(t) lies in sum_{k<N} y_m[k] (t-m)^k +
+ * y_B[N] [-r, r]^N (Taylor with Lagrange's remainder). */
+void expr_eval_series(arb_ptr y, const expr_t *e, const arb_t x, slong len, mpfr_prec_t prec);
+
+/* The distinct decimal constants the user wrote (not those of an expanded
+ * built-in), in the order written; up to max of them.  Returns how many
+ * there are (which may exceed max; past max, repeats may be counted). */
+int expr_constants(const char **texts, int max, const expr_t *e);
 
 /* Point value f(x), each operation rounded with rnd: not certified; meant
  * for optimisers and plots. */

@@ -15,21 +15,27 @@
 
 int cmd_activation(int argc, char **argv);
 
-#define EXIT_RULE                                                                           \
-    "Exit: 0 all hold, 1 violated, 2 inconclusive, 64 usage (an unknown command, claim or\n" \
-    "      option, a missing value, or a malformed or out-of-range value of attncheck's own:\n" \
-    "      --prec abc, --seed -1, --set seed=abc), 65 bad data (a well-formed value the\n"     \
-    "      claim or the data rejects: --set a=-1, --expr 'x+'; a grid over --max-rows or\n"    \
-    "      --max-memory), 70 internal error or out of memory, 73 cannot create output,\n"      \
-    "      74 cannot write output, 75 output directory in use by another run,\n"              \
-    "      130/143 stopped by SIGINT/SIGTERM.\n"
+#define EXIT_RULE                                                                            \
+    "Exit: 0 all hold (vacuous rows, whose bound is no better than the triangle inequality,\n" \
+    "      are counted apart and change nothing), 1 violated (with --mutate: every mutated\n"   \
+    "      row violated), 2 inconclusive, 3 a --mutate run in which some row is not violated\n" \
+    "      (the break went undetected there),\n"                                               \
+    "      64 usage (an unknown command, claim or option, a missing value, or a malformed or\n" \
+    "      out-of-range value of attncheck's own: --prec abc, --seed -1, --set seed=abc),\n"   \
+    "      65 bad data (a well-formed value the claim or the data rejects: --set a=-1,\n"      \
+    "      --expr 'x+'; a grid over --max-rows or --max-memory; a row whose parameters need\n" \
+    "      more than 65536 bits to resolve), 70 internal error or out of memory,\n"            \
+    "      73 cannot create output, 74 cannot write output,\n"                                 \
+    "      75 output directory in use by another run, 130/143 stopped by SIGINT/SIGTERM.\n"
 
 static const char *usage_main =
     "usage: attncheck COMMAND [options]\n"
     "  list [--format text|md]            claims: id, theorem, kind, statement\n"
     "  verify [ID...] [options]           check claims, write reports (all claims if no ID)\n"
     "  sweep ID --set NAME=V1,V2,... [options]   one claim over a grid you choose\n"
-    "  activation (--name NAME | --expr EXPR) [--target NAME|EXPR] [--domain L] [--claim GAP]\n"
+    "  activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR] [--claim GAP]\n"
+    "             [--expect member|nonmember] [--format text|json]   an activation's class, or\n"
+    "                                     its certified sup gap to a target\n"
     "  export ID --seed N [--format json] [--out FILE]   one instance, exact decimals\n"
     "  merge DIR... [--out DIR]           combine the shards of a --shard K/N run into reports\n"
     "Run 'attncheck COMMAND --help' for a command's options.\n" EXIT_RULE;
@@ -54,8 +60,10 @@ static const char *usage_verify =
     "                 with the same result bits on any number of threads\n"
     "  --out DIR      report directory (default reports), locked while the run writes it\n"
     "  --mutate[=NAME] run a deliberately broken construction; it must come out violated\n"
-    "                 (no NAME: each claim's first mutation; all: every mutation; no ID:\n"
-    "                 every claim that has mutations)\n"
+    "                 on every row (exit 1); a row that still holds is reported \"not\n"
+    "                 detected at this resolution\" and the run exits 3 (no NAME: each\n"
+    "                 claim's first mutation; all: every mutation; no ID: every claim\n"
+    "                 that has mutations)\n"
     "  --set N=V,...  replace (or add) the sweep axis N; values hold only letters, digits\n"
     "                 and . _ : + -\n"
     "  --no-write     print the summary only\n"
@@ -381,7 +389,10 @@ static int run_claims(cli_t *c, shard_set_t *from)
         cli_flush_stdout();
         if (!from)
             report_print_timing(stderr, reps + k);
-        if (reps[k].violated)
+        if (c->mutate) /* every mutated row must be violated */
+            status = reps[k].violated < reps[k].n_rows ? EXIT_UNDETECTED
+                   : status == EXIT_UNDETECTED ? status : EXIT_VIOLATED;
+        else if (reps[k].violated)
             status = EXIT_VIOLATED;
         else if (reps[k].inconclusive && status == EXIT_HOLDS)
             status = EXIT_INCONCLUSIVE;

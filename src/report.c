@@ -179,6 +179,19 @@ static char *text_tolerance(const row_t *r, int digits)
     return s;
 }
 
+/* The relative resolution of the exact rule, 2^(kappa - p), as text. */
+static char *text_resolution(const row_t *r)
+{
+    return text_printf("2^%ld", (long)verdict_kappa(r->depth) - (long)r->prec);
+}
+
+/* The word a row's verdict is written as (a mutated run's rows that hold
+ * did not detect the break). */
+static const char *row_verdict_word(const claim_report_t *rep, const row_t *r)
+{
+    return verdict_word(r->verdict, rep->mutation > 0, row_exact_rule(rep, r));
+}
+
 /* Bits of slack used, log2(hi(E) / (S 2^-p)), in tenths rounded up; the
  * row holds (0 in E) while it is at most kappa.  Returns 0, or -1 when
  * hi(E) = 0 (-inf bits) or nothing is known (NaN, an infinite S). */
@@ -207,14 +220,48 @@ static char *text_slack(const row_t *r)
     return strdup(arb_is_zero(r->error) ? "-inf" : "");
 }
 
+/* "H holds, V violated, I inconclusive" (and vacuous when any); a mutated
+ * run: "V violated (detected), N not detected at this resolution, ...". */
+static void report_counts_text(char *buf, size_t n, const claim_report_t *rep)
+{
+    if (rep->mutation > 0) {
+        long exact_holds = 0, bound_holds = 0;
+        for (long k = 0; k < rep->n_rows; k++)
+            if (rep->rows[k].verdict == VERDICT_HOLDS) {
+                if (row_exact_rule(rep, rep->rows + k))
+                    exact_holds++;
+                else
+                    bound_holds++;
+            }
+        size_t len = (size_t)snprintf(buf, n, "%ld violated (detected)", rep->violated);
+        if (exact_holds && len < n)
+            len += (size_t)snprintf(buf + len, n - len, ", %ld not detected at this resolution",
+                                    exact_holds);
+        if (bound_holds && len < n)
+            len += (size_t)snprintf(buf + len, n - len, ", %ld not detected", bound_holds);
+        if (rep->vacuous && len < n)
+            len += (size_t)snprintf(buf + len, n - len, ", %ld not detected (vacuous bound)",
+                                    rep->vacuous);
+        if (len < n)
+            snprintf(buf + len, n - len, ", %ld inconclusive", rep->inconclusive);
+        return;
+    }
+    if (rep->vacuous)
+        snprintf(buf, n, "%ld holds, %ld vacuous, %ld violated, %ld inconclusive", rep->holds,
+                 rep->vacuous, rep->violated, rep->inconclusive);
+    else
+        snprintf(buf, n, "%ld holds, %ld violated, %ld inconclusive", rep->holds, rep->violated,
+                 rep->inconclusive);
+}
+
 /* ---- tables: md and CSV have the same columns, the union over all rows
  * of their parameters and extra columns; a row lacking one has an empty
  * cell.  CSV is RFC 4180 with CRLF line ends; md cells are escaped. ---- */
 
 typedef enum {
-    COL_SWEEP, COL_PARAM, COL_SEED, COL_PREC, COL_E_LO, COL_E_HI, COL_E_ABS_HI,
-    COL_SCALE, COL_KAPPA, COL_TOLERANCE, COL_SLACK,              /* the exact rule */
-    COL_BOUND_LO, COL_BOUND_HI, COL_RATIO_HI,                    /* the bound rule */
+    COL_SWEEP, COL_PARAM, COL_SEED, COL_PREC, COL_PREC_REQ, COL_E_LO, COL_E_HI, COL_E_ABS_HI,
+    COL_SCALE, COL_KAPPA, COL_TOLERANCE, COL_RESOLUTION, COL_SLACK, /* the exact rule */
+    COL_BOUND_LO, COL_BOUND_HI, COL_RATIO_HI, COL_TRIVIAL_HI,       /* the bound rule */
     COL_EXTRA, COL_EXTRA_LO, COL_EXTRA_HI, COL_VERDICT
 } col_kind_t;
 
@@ -267,7 +314,7 @@ static int extra_is_ival(const claim_report_t *rep, const char *name)
 
 static int table_columns(cols_t *t, const claim_report_t *rep, int csv)
 {
-    int bad = 0, bound = 0, exact = 0;
+    int bad = 0, bound = 0, exact = 0, trivial = 0;
     memset(t, 0, sizeof *t);
     bad |= cols_add(t, COL_SWEEP, NULL);
     for (long k = 0; k < rep->n_rows; k++)
@@ -276,17 +323,20 @@ static int table_columns(cols_t *t, const claim_report_t *rep, int csv)
                 bad |= cols_add(t, COL_PARAM, rep->rows[k].params.name[a]);
     bad |= cols_add(t, COL_SEED, NULL);
     bad |= cols_add(t, COL_PREC, NULL);
+    bad |= cols_add(t, COL_PREC_REQ, NULL);
     bad |= cols_add(t, COL_E_LO, NULL);
     bad |= cols_add(t, COL_E_HI, NULL);
     bad |= cols_add(t, COL_E_ABS_HI, NULL);
     for (long k = 0; k < rep->n_rows; k++) {
         exact |= row_exact_rule(rep, rep->rows + k);
         bound |= rep->rows[k].has_bound;
+        trivial |= rep->rows[k].has_bound && rep->rows[k].has_trivial;
     }
     if (exact) {
         bad |= cols_add(t, COL_SCALE, NULL);
         bad |= cols_add(t, COL_KAPPA, NULL);
         bad |= cols_add(t, COL_TOLERANCE, NULL);
+        bad |= cols_add(t, COL_RESOLUTION, NULL);
         bad |= cols_add(t, COL_SLACK, NULL);
     }
     if (bound) {
@@ -294,6 +344,8 @@ static int table_columns(cols_t *t, const claim_report_t *rep, int csv)
         bad |= cols_add(t, COL_BOUND_HI, NULL);
         bad |= cols_add(t, COL_RATIO_HI, NULL);
     }
+    if (trivial)
+        bad |= cols_add(t, COL_TRIVIAL_HI, NULL);
     for (long k = 0; k < rep->n_rows; k++)
         for (int e = 0; e < rep->rows[k].n_extra; e++) {
             const char *name = rep->rows[k].extra[e].name;
@@ -316,16 +368,19 @@ static char *col_title(const col_t *c, int csv)
         [COL_SWEEP] = {"sweep", "sweep"},
         [COL_SEED] = {"seed", "seed"},
         [COL_PREC] = {"prec", "prec"},
+        [COL_PREC_REQ] = {"p asked", "prec_requested"},
         [COL_E_LO] = {"E lo", "error_lo"},
         [COL_E_HI] = {"E hi", "error_hi"},
         [COL_E_ABS_HI] = {"max abs hi", "error_abs_hi"},
         [COL_SCALE] = {"S", "scale_S"},
         [COL_KAPPA] = {"κ", "kappa"},
         [COL_TOLERANCE] = {"S·2^(κ−p)", "tolerance"},
+        [COL_RESOLUTION] = {"resolution", "resolution"},
         [COL_SLACK] = {"slack used (bits)", "slack_used_bits"},
         [COL_BOUND_LO] = {"bound lo", "bound_lo"},
         [COL_BOUND_HI] = {"bound hi", "bound_hi"},
         [COL_RATIO_HI] = {"E/bound hi", "ratio_hi"},
+        [COL_TRIVIAL_HI] = {"trivial bound hi", "trivial_bound_hi"},
         [COL_VERDICT] = {"verdict", "verdict"},
     };
     /* column names stay unique: an extra named like a parameter says so */
@@ -360,6 +415,8 @@ static char *cell_text(const claim_report_t *rep, const row_t *r, const col_t *c
         return text_printf("%lu", r->seed);
     case COL_PREC:
         return text_printf("%ld", (long)r->prec);
+    case COL_PREC_REQ:
+        return text_printf("%ld", (long)r->prec_requested);
     case COL_E_LO:
         return text_lo(r->error, digits);
     case COL_E_HI:
@@ -372,6 +429,8 @@ static char *cell_text(const claim_report_t *rep, const row_t *r, const col_t *c
         return exact ? text_printf("%d", verdict_kappa(r->depth)) : strdup("");
     case COL_TOLERANCE:
         return exact ? text_tolerance(r, digits) : strdup("");
+    case COL_RESOLUTION:
+        return exact ? text_resolution(r) : strdup("");
     case COL_SLACK:
         return exact ? text_slack(r) : strdup("");
     case COL_BOUND_LO:
@@ -380,6 +439,8 @@ static char *cell_text(const claim_report_t *rep, const row_t *r, const col_t *c
         return r->has_bound ? text_hi(r->bound, digits) : strdup("");
     case COL_RATIO_HI:
         return r->has_bound ? text_ratio_hi(r, digits) : strdup("");
+    case COL_TRIVIAL_HI:
+        return r->has_bound && r->has_trivial ? text_hi(r->trivial, digits) : strdup("");
     case COL_EXTRA:
         return !x ? strdup("") : x->is_ival ? text_ends(x->iv, digits) : strdup(x->str);
     case COL_EXTRA_LO:
@@ -387,7 +448,7 @@ static char *cell_text(const claim_report_t *rep, const row_t *r, const col_t *c
     case COL_EXTRA_HI:
         return !x || !x->is_ival ? strdup("") : text_hi(x->iv, digits);
     case COL_VERDICT:
-        return strdup(verdict_name(r->verdict));
+        return strdup(row_verdict_word(rep, r));
     }
     return NULL;
 }
@@ -757,6 +818,7 @@ static json_t *json_row(const claim_report_t *rep, const row_t *r)
     report_json_set(row, "params", params, &ok);
     report_json_set(row, "seed", json_integer((json_int_t)r->seed), &ok);
     report_json_set(row, "prec", json_integer((json_int_t)r->prec), &ok);
+    report_json_set(row, "prec_requested", json_integer((json_int_t)r->prec_requested), &ok);
     report_json_set(row, "error", report_json_ends(r->error, DIGITS_FILE), &ok);
     report_json_set(row, "error_abs", report_json_ends(r->error_abs, DIGITS_FILE), &ok);
     if (row_exact_rule(rep, r)) {
@@ -769,6 +831,10 @@ static json_t *json_row(const claim_report_t *rep, const row_t *r)
         report_json_set(row, "slack_used_bits", slack ? json_string(slack) : NULL, &ok);
         free(tol);
         free(slack);
+        report_json_set(row, "resolution_log2",
+                        json_integer((json_int_t)verdict_kappa(r->depth) - (json_int_t)r->prec), &ok);
+        if (r->prec_needed)
+            report_json_set(row, "prec_needed", json_integer((json_int_t)r->prec_needed), &ok);
     }
     if (r->has_bound) {
         arb_t q;
@@ -777,6 +843,8 @@ static json_t *json_row(const claim_report_t *rep, const row_t *r)
         if (arb_is_finite(q))
             report_json_set(row, "ratio", report_json_ends(q, DIGITS_FILE), &ok);
         arb_clear(q);
+        if (r->has_trivial)
+            report_json_set(row, "trivial_bound", report_json_ends(r->trivial, DIGITS_FILE), &ok);
     }
     if (r->n_extra) {
         json_t *extra = json_object();
@@ -787,7 +855,7 @@ static json_t *json_row(const claim_report_t *rep, const row_t *r)
         }
         report_json_set(row, "extra", extra, &ok);
     }
-    report_json_set(row, "verdict", json_string(verdict_name(r->verdict)), &ok);
+    report_json_set(row, "verdict", json_string(row_verdict_word(rep, r)), &ok);
     if (!ok) {
         json_decref(row);
         return NULL;
@@ -831,10 +899,13 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
     report_json_set(doc, "mutation", rep->mutation > 0
                                          ? report_json_text(c->mutations[rep->mutation - 1][0])
                                          : json_null(), &ok);
-    char rule[64];
+    char rule[160];
     snprintf(rule, sizeof rule, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA,
              VERDICT_KAPPA_PER_LAYER);
     report_json_set(doc, "kappa_rule", json_string(rule), &ok);
+    snprintf(rule, sizeof rule, "prec >= kappa + %d + max(0, -log2 theta) + resolve_bits "
+             "(2 log2(e) max |a z| of the instance)", VERDICT_RESOLVE_MARGIN);
+    report_json_set(doc, "resolution_rule", json_string(rule), &ok);
     report_json_set(doc, "run", report_json_run(run, rep), &ok);
     json_t *rows = json_array(), *fits = json_array(), *sum = json_object();
     for (long k = 0; k < rep->n_rows && ok; k++)
@@ -847,6 +918,12 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
     report_json_set(sum, "holds", json_integer(rep->holds), &ok);
     report_json_set(sum, "violated", json_integer(rep->violated), &ok);
     report_json_set(sum, "inconclusive", json_integer(rep->inconclusive), &ok);
+    report_json_set(sum, "vacuous", json_integer(rep->vacuous), &ok);
+    if (rep->mutation > 0) {
+        /* a mutated run detects its break on the rows it violates */
+        report_json_set(sum, "detected", json_integer(rep->violated), &ok);
+        report_json_set(sum, "not_detected", json_integer(rep->n_rows - rep->violated), &ok);
+    }
     report_json_set(doc, "summary", sum, &ok);
     if (!ok) {
         json_decref(doc);
@@ -876,12 +953,15 @@ static void gp_string(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+/* A row's value of a plot axis; "prec" is the working precision, the p of
+ * the slack and the tolerance (a row raised above its prec axis is drawn
+ * where it was decided). */
 static const char *row_param(const row_t *r, const char *name)
 {
     if (strcmp(name, "prec") == 0) {
         static _Thread_local char buf[32];
         snprintf(buf, sizeof buf, "%ld", (long)r->prec);
-        return params_get(&r->params, "prec") ? params_get(&r->params, "prec") : buf;
+        return buf;
     }
     return params_get(&r->params, name);
 }
@@ -1108,7 +1188,9 @@ static int plot_script(FILE *f, const claim_report_t *rep, const plot_t *pl, con
     gp_string(f, title ? title : rep->claim->id);
     free(title);
     fputs(" noenhanced\nset xlabel ", f);
-    gp_string(f, pl->x);
+    gp_string(f, strcmp(pl->x, "prec") == 0 ? "working precision p (bits; a row raised above the "
+                                               "p it asked for is drawn at the p that decided it)"
+                                             : pl->x);
     fputs(" noenhanced\nset ylabel ", f);
     char *ylabel = text_printf("%s%s", pl->logy ? "log10 " : "", axis_words(pl->y));
     gp_string(f, ylabel ? ylabel : pl->y);
@@ -1340,11 +1422,27 @@ static void write_md_rules(FILE *f, const claim_report_t *rep)
                    "is reported **inconclusive**.\n\n",
                 bound ? "A row checked as an exact identity" : "A row",
                 VERDICT_EXACT_KAPPA, VERDICT_KAPPA_PER_LAYER, PREC_CAP_DEFAULT);
+    if (exact)
+        fprintf(f, "A row that holds certifies E to the relative **resolution** 2^(κ−p) (relative "
+                   "to S), and no finer: a break smaller than that is not seen. So the working "
+                   "precision resolves the row's parameters: it is raised from the one asked (`p "
+                   "asked`) to at least κ + %d + max(0, −log2 θ) over the numeric parameters θ + "
+                   "⌈2·log2(e)·max |a z|⌉ over the instance's SiLU_a pre-activations z, so that "
+                   "the resolution lies 2^%d below the smallest parameter-dependent term: a for "
+                   "a small slope; for a large one e^(−2|a z|) (a token's output can be "
+                   "e^(−|a z|) below S, its bias weight, and a break may move it by a relative "
+                   "e^(−|a z|)). Parameters that need more than %d bits are refused.\n\n", VERDICT_RESOLVE_MARGIN, VERDICT_RESOLVE_MARGIN, PREC_MAX);
     if (bound)
         fprintf(f, "%s **holds** when hi(E) ≤ lo(bound), is **violated** when "
                    "lo(E) > hi(bound), and is otherwise retried at doubled precision "
                    "(cap %d bits) before it is reported **inconclusive**.\n\n",
                 exact ? "A row checked against a bound" : "A row", PREC_CAP_DEFAULT);
+    if (bound)
+        fputs("A row is **vacuous** when E ≤ bound holds but the bound is +inf or at least the "
+              "trivial bound, the largest E the triangle inequality allows for that row (`trivial "
+              "bound hi`, certified; lo(bound) ≥ hi(trivial)): it says nothing beyond the two "
+              "outputs themselves. Vacuous rows are counted apart from holds and change no exit "
+              "code.\n\n", f);
 }
 
 /* What each standard column of the rows table means, for those present. */
@@ -1354,7 +1452,9 @@ static void write_md_legend(FILE *f, const claim_report_t *rep)
     rules_in_use(&exact, &bound, rep);
     for (long k = 0; k < rep->n_rows; k++)
         bound |= rep->rows[k].has_bound;
-    fprintf(f, "- **prec**: the working precision in bits that decided the row.\n"
+    fprintf(f, "- **prec**: the working precision in bits that decided the row; **p asked**: the "
+               "precision the grid asked for (the `prec` axis, or the claim's start). They differ "
+               "where the resolution rule or the doubling on inconclusive raised it.\n"
                "- **E lo, E hi**: the certified enclosure of E, ends rounded outward (%d "
                "significant digits here, %d in the .csv and .json).\n"
                "- **max abs hi**: a certified upper bound of the largest absolute entry of the "
@@ -1365,11 +1465,15 @@ static void write_md_legend(FILE *f, const claim_report_t *rep)
               "- **κ**: the slack of the exact rule in bits (above).\n"
               "- **S·2^(κ−p)**: the tolerance of the exact rule, rounded down: the row holds "
               "when 0 is in E and hi(E) is at most this.\n"
+              "- **resolution**: 2^(κ−p), the tolerance relative to S: what a row that holds "
+              "certifies, and the smallest relative break it can see.\n"
               "- **slack used (bits)**: log2(hi(E) / (S·2^−p)), rounded up to 0.1: how many of "
               "the κ bits the row used; `-inf` when hi(E) = 0 exactly.\n", f);
     if (bound)
         fputs("- **bound lo, bound hi**: the certified enclosure of the claimed bound; "
-              "**E/bound hi**: the upper end of E/bound (empty when the bound may be 0).\n", f);
+              "**E/bound hi**: the upper end of E/bound (empty when the bound may be 0); "
+              "**trivial bound hi**: the largest E the triangle inequality allows for the row "
+              "(a bound at or above it is vacuous; empty where the claim has none).\n", f);
     fputs("- Other columns are the claim's own; a cell is empty where a row does not have "
           "that quantity.\n\n", f);
 }
@@ -1381,15 +1485,18 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
     fprintf(f, "# %s — %s (%s)\n\n", c->id, c->source, claim_kind_name(c->kind));
     if (rep->mutation > 0)
         fprintf(f, "**Mutated run: `%s`** — %s. This construction is deliberately broken; "
-                   "every row should be `violated`.\n\n",
+                   "every row should be `violated`. A row that holds did not detect the break: "
+                   "it is written `not detected at this resolution` (an exact row) or `not "
+                   "detected` (a bound), and the run exits 3.\n\n",
                 c->mutations[rep->mutation - 1][0], c->mutations[rep->mutation - 1][1]);
     fprintf(f, "**Statement.** %s\n\n**Provenance:** %s.\n\n", c->statement, c->provenance);
     fprintf(f, "## Construction and what is checked\n\n%s\n\n", c->formula);
     write_md_rules(f, rep);
     if (c->notes)
         fprintf(f, "## Not covered\n\n%s\n\n", c->notes);
-    fprintf(f, "## Result\n\n%ld rows: **%ld holds, %ld violated, %ld inconclusive**.\n\n",
-            rep->n_rows, rep->holds, rep->violated, rep->inconclusive);
+    char counts[256];
+    report_counts_text(counts, sizeof counts, rep);
+    fprintf(f, "## Result\n\n%ld rows: **%s**.\n\n", rep->n_rows, counts);
     if (c->mutations[0][0]) {
         fprintf(f, "Mutations (each must come out `violated`; run `attncheck verify %s "
                    "--mutate=NAME`):\n\n", c->id);
@@ -1485,9 +1592,10 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
           "Implementing MLPs with Attention Heads* (arXiv:2309.08593), and the author's blog "
           "constructions, checked with certified ball arithmetic (Arb, FLINT). "
           "No LayerNorm anywhere: none of the constructions covers it.\n\n"
-          "| claim | source | kind | provenance | rows | holds | violated | inconclusive |\n"
-          "|---|---|---|---|---|---|---|---|\n", f);
-    long tot[4] = {0, 0, 0, 0};
+          "| claim | source | kind | provenance | rows | holds | vacuous | violated | inconclusive "
+          "| not detected (mutated) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|\n", f);
+    long tot[6] = {0, 0, 0, 0, 0, 0};
     for (int k = 0; k < n; k++) {
         const claim_report_t *r = reps + k;
         char stem[256], *link = NULL;
@@ -1499,14 +1607,24 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
         free(link);
         if (bad)
             return -1;
-        fprintf(f, " | %ld | %ld | %ld | %ld", r->n_rows, r->holds, r->violated, r->inconclusive);
+        long undetected = r->mutation > 0 ? r->n_rows - r->violated : 0;
+        fprintf(f, " | %ld | %ld | %ld | %ld | %ld | ", r->n_rows, r->holds, r->vacuous,
+                r->violated, r->inconclusive);
+        if (r->mutation > 0)
+            fprintf(f, "%ld", undetected);
         end_line(f, 0);
         tot[0] += r->n_rows;
         tot[1] += r->holds;
-        tot[2] += r->violated;
-        tot[3] += r->inconclusive;
+        tot[2] += r->vacuous;
+        tot[3] += r->violated;
+        tot[4] += r->inconclusive;
+        tot[5] += undetected;
     }
-    fprintf(f, "| **all** | | | | %ld | %ld | %ld | %ld |\n\n", tot[0], tot[1], tot[2], tot[3]);
+    fprintf(f, "| **all** | | | | %ld | %ld | %ld | %ld | %ld | %ld |\n\n", tot[0], tot[1], tot[2],
+            tot[3], tot[4], tot[5]);
+    fputs("*vacuous*: E ≤ bound holds, but the bound is +inf or no smaller than the trivial one "
+          "(the triangle inequality): counted apart from holds, it changes no exit code. *not "
+          "detected*: rows of a mutated run that are not violated (the run exits 3).\n\n", f);
     return write_md_run(f, run, NULL);
 }
 
@@ -1554,16 +1672,16 @@ int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *
         fprintf(f, "\nshards\t%ld (seconds summed over them)", run->shards);
     else
         fprintf(f, "\njobs\t%d", run->options->jobs);
-    fputs("\n\nreport\trows\tholds\tviolated\tinconclusive\tseconds\n", f);
+    fputs("\n\nreport\trows\tholds\tvacuous\tviolated\tinconclusive\tseconds\n", f);
     double total = 0;
     for (int k = 0; k < n; k++) {
         char stem[256];
         report_stem(stem, sizeof stem, reps + k);
-        fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%.3f\n", stem, reps[k].n_rows, reps[k].holds,
-                reps[k].violated, reps[k].inconclusive, reps[k].seconds);
+        fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%.3f\n", stem, reps[k].n_rows, reps[k].holds,
+                reps[k].vacuous, reps[k].violated, reps[k].inconclusive, reps[k].seconds);
         total += reps[k].seconds;
     }
-    fprintf(f, "all\t\t\t\t\t%.3f\n", total);
+    fprintf(f, "all\t\t\t\t\t\t%.3f\n", total);
     if (membuf_close(f, &text) != 0)
         return out_of_memory(path, err, errsz);
     int rc = report_write_file(path, text, len, err, errsz);
@@ -1575,9 +1693,10 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
 {
     char stem[256];
     report_stem(stem, sizeof stem, rep);
-    fprintf(f, "%-24s %-10s %5ld rows: %4ld holds, %ld violated, %ld inconclusive  %s\n",
-            stem, claim_kind_name(rep->claim->kind), rep->n_rows, rep->holds, rep->violated,
-            rep->inconclusive, rep->claim->source);
+    char counts[256];
+    report_counts_text(counts, sizeof counts, rep);
+    fprintf(f, "%-24s %-10s %5ld rows: %s  %s\n", stem, claim_kind_name(rep->claim->kind),
+            rep->n_rows, counts, rep->claim->source);
     /* Per precision requested: the largest hi(E), and the row closest to
      * what its verdict compares it with, S 2^(kappa - p). */
     if (rep->n_rows && params_get(&rep->rows[0].params, "prec") && rep->claim->kind == KIND_EXACT) {
@@ -1614,8 +1733,18 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
                     tight_margin = tenths - 10L * verdict_kappa(r->depth);
                 }
             }
+            long raised = 0, top = 0;
+            for (long k = 0; k < rep->n_rows; k++) {
+                const row_t *r = rep->rows + k;
+                if (r->prec_requested == seen[j] && r->prec > r->prec_requested) {
+                    raised++;
+                    top = r->prec > top ? (long)r->prec : top;
+                }
+            }
             char *w = text_up(worst, 3);
             fprintf(f, "    prec %5ld: max hi(E) = %s", seen[j], w ? w : "?");
+            if (raised)
+                fprintf(f, " (%ld rows at a raised working precision, up to %ld bits)", raised, top);
             if (tight) {
                 char *e = text_hi(tight->error, 3), *t = text_tolerance(tight, 3);
                 char *sl = text_slack(tight);
@@ -1631,6 +1760,19 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
             free(w);
             mpfr_clear(worst);
         }
+    }
+    for (long k = 0, shown = 0; rep->mutation > 0 && k < rep->n_rows && shown < 3; k++) {
+        const row_t *r = rep->rows + k;
+        if (r->verdict == VERDICT_VIOLATED)
+            continue;
+        shown++;
+        fprintf(f, "    %s: seed %lu prec %ld", row_verdict_word(rep, r), r->seed, (long)r->prec);
+        if (row_exact_rule(rep, r))
+            fprintf(f, " (resolution 2^%ld)", (long)verdict_kappa(r->depth) - (long)r->prec);
+        for (int a = 0; a < r->params.n; a++)
+            if (param_is_column(r->params.name[a]))
+                fprintf(f, " %s=%s", r->params.name[a], r->params.value[a]);
+        fputc('\n', f);
     }
     for (long k = 0, shown = 0; k < rep->n_rows && shown < 3; k++) {
         const row_t *r = rep->rows + k;

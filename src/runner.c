@@ -298,13 +298,31 @@ static long expand_grid(row_t **out, const claim_t *c, const run_options_t *o)
     return n;
 }
 
-/* Precision a row starts at (runner_eval_row's rule). */
-static mpfr_prec_t row_start_prec(const claim_t *c, const params_t *p)
+/* The precision a row asks for: its prec axis, else the claim's start. */
+static mpfr_prec_t row_requested_prec(const claim_t *c, const params_t *p)
 {
     long v;
     if (params_get_long(&v, p, "prec") == 0)
         return (mpfr_prec_t)v;
     return c->start_prec ? c->start_prec(p) : 128;
+}
+
+/* An exact claim's rows start at the resolution rule's precision from the
+ * parameters alone (verdict.h); the instance may raise it further. */
+static long row_param_bits(const params_t *p)
+{
+    return verdict_param_bits(p->n, p->name, p->value);
+}
+
+/* Precision a row starts at (runner_eval_row's rule); LONG_MAX when the
+ * parameters cannot be resolved at any precision. */
+static long row_start_prec(const claim_t *c, const params_t *p)
+{
+    long req = row_requested_prec(c, p);
+    if (c->kind != KIND_EXACT)
+        return req;
+    long need = verdict_resolve_prec(1, row_param_bits(p), 0);
+    return need > req ? need : req;
 }
 
 /* The process before any row: code, libraries, stacks, caches. */
@@ -374,7 +392,8 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
             for (long t = shard_first(g0, o); t < ax.rows; t += shard_step(o)) {
                 params_t p;
                 axes_params(&p, &ax, t);
-                mpfr_prec_t prec = row_start_prec(c, &p);
+                long start = row_start_prec(c, &p);
+                mpfr_prec_t prec = start < PREC_MAX ? start : PREC_MAX;
                 double w = c->estimate_bytes ? c->estimate_bytes(&p, prec) : 0;
                 kept += row_kept_bytes(&p, prec);
                 if (w > row_max) {
@@ -419,6 +438,7 @@ void row_clear(row_t *r)
         arb_clear(r->error);
         arb_clear(r->error_abs);
         arb_clear(r->bound);
+        arb_clear(r->trivial);
         mpfr_clear(r->scale);
         for (int k = 0; k < r->n_extra; k++)
             arb_clear(r->extra[k].iv);
@@ -432,42 +452,102 @@ void row_start(row_t *r, mpfr_prec_t prec)
     arb_init(r->error);
     arb_init(r->error_abs);
     arb_init(r->bound);
+    arb_init(r->trivial);
     mpfr_init2(r->scale, 64);
     mpfr_set_ui(r->scale, 0, MPFR_RNDU);
     r->has_bound = 0;
+    r->has_trivial = 0;
     r->depth = 1;
     r->exact_identity = 0;
+    r->resolve_bits = 0;
+    r->prec_needed = 0;
     r->n_extra = 0;
     r->note[0] = '\0';
 }
 
-int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap)
+/* The working precision's estimated memory is within max_memory (0: no
+ * limit); else a note, and -1. */
+static int raised_row_fits(row_t *r, const claim_t *c, long prec, double max_memory)
 {
-    long p;
-    mpfr_prec_t prec;
-    if (params_get_long(&p, &r->params, "prec") == 0)
-        prec = (mpfr_prec_t)p;
-    else
-        prec = c->start_prec ? c->start_prec(&r->params) : 128;
+    if (max_memory <= 0 || !c->estimate_bytes)
+        return 0;
+    if (c->estimate_bytes(&r->params, (mpfr_prec_t)prec) + RUN_PROCESS_BYTES <= max_memory)
+        return 0;
+    snprintf(r->note, sizeof r->note, "resolving this row's parameters needs %ld bits, and its "
+             "estimated memory at that precision is over --max-memory", prec);
+    return -1;
+}
+
+static int eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap, double max_memory)
+{
+    mpfr_prec_t req = row_requested_prec(c, &r->params);
+    long param_bits = row_param_bits(&r->params);
+    long start = row_start_prec(c, &r->params);
+    int raised = 0;
+    if (start > PREC_MAX) {
+        snprintf(r->note, sizeof r->note, "resolving its parameters needs over %d bits, the "
+                 "largest precision: a slope outside the documented range", PREC_MAX);
+        return -1;
+    }
+    if (start > req && raised_row_fits(r, c, start, max_memory) != 0)
+        return -1;
+    mpfr_prec_t prec = (mpfr_prec_t)start;
     if (prec > cap)
         cap = prec;
     for (;;) {
         row_start(r, prec);
+        r->prec_requested = req;
         if (c->run(r) != 0)
             return -1;
-        if (c->kind == KIND_EXACT || r->exact_identity)
-            r->verdict = verdict_exact(r->error, r->scale, prec, r->depth);
-        else if (r->has_bound)
-            r->verdict = verdict_bound(r->error, r->bound);
-        else if (c->kind == KIND_TABLE)
+        int exact = c->kind == KIND_EXACT || r->exact_identity;
+        if (exact && r->resolve_bits < 0 && prec * 2 <= cap) {
+            /* the instance part was too wide to measure: more bits first */
+            row_clear(r);
+            prec *= 2;
+            continue;
+        }
+        if (exact) {
+            /* the resolution rule, now that the instance is known */
+            long need = verdict_resolve_prec(r->depth, param_bits,
+                                             r->resolve_bits > 0 ? r->resolve_bits : 0);
+            r->prec_needed = need;
+            if (need > PREC_MAX) {
+                snprintf(r->note, sizeof r->note, "resolving its parameters needs %s%ld bits, "
+                         "over the %d-bit limit: a slope or sizes outside the documented range",
+                         need == LONG_MAX ? "over " : "", need == LONG_MAX ? (long)PREC_MAX : need,
+                         PREC_MAX);
+                return -1;
+            }
+            if (prec < need && !raised) {
+                if (raised_row_fits(r, c, need, max_memory) != 0)
+                    return -1;
+                raised = 1;
+                prec = (mpfr_prec_t)need;
+                if (prec > cap)
+                    cap = prec;
+                row_clear(r);
+                continue;
+            }
+            /* a resolution that could not be measured certifies nothing */
+            r->verdict = r->resolve_bits < 0 ? VERDICT_INCONCLUSIVE
+                                             : verdict_exact(r->error, r->scale, prec, r->depth);
+        } else if (r->has_bound) {
+            r->verdict = verdict_bound_trivial(r->error, r->bound, r->has_trivial ? r->trivial : NULL);
+        } else if (c->kind == KIND_TABLE) {
             r->verdict = VERDICT_HOLDS; /* a table row: computed, nothing claimed */
-        else
+        } else {
             r->verdict = VERDICT_INCONCLUSIVE; /* an inequality row with no bound proves nothing */
+        }
         if (r->verdict != VERDICT_INCONCLUSIVE || prec * 2 > cap)
             return 0;
         row_clear(r);
         prec *= 2;
     }
+}
+
+int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap)
+{
+    return eval_row(r, c, cap, 0);
 }
 
 typedef struct {
@@ -476,6 +556,7 @@ typedef struct {
     long n_rows, next, done;
     int failed;
     mpfr_prec_t cap;
+    double max_memory;
     int progress;
     time_t last_report, start;
     pthread_mutex_t lock;
@@ -491,7 +572,7 @@ static void *worker(void *arg)
         if (k >= w->n_rows)
             break;
         par_enter(); /* a core busy with this row: helpers take only the others */
-        int rc = runner_eval_row(w->rows + k, w->claim, w->cap);
+        int rc = eval_row(w->rows + k, w->claim, w->cap, w->max_memory);
         par_leave();
         pthread_mutex_lock(&w->lock);
         if (rc != 0 && !w->failed)
@@ -525,7 +606,7 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
         return -1;
     }
     work_t w = {.claim = c, .rows = rep->rows, .n_rows = rep->n_rows, .cap = o->prec_cap,
-                .progress = o->progress, .start = time(NULL), .last_report = time(NULL)};
+                .max_memory = o->max_memory, .progress = o->progress, .start = time(NULL), .last_report = time(NULL)};
     pthread_mutex_init(&w.lock, NULL);
     int jobs = o->jobs < 1 ? 1 : o->jobs;
     if (jobs == 1) {
@@ -556,12 +637,13 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
 void runner_finish_claim(claim_report_t *rep, int whole_grid)
 {
     const claim_t *c = rep->claim;
-    rep->holds = rep->violated = rep->inconclusive = 0;
+    rep->holds = rep->violated = rep->inconclusive = rep->vacuous = 0;
     for (long k = 0; k < rep->n_rows; k++) {
         verdict_t v = rep->rows[k].verdict;
         rep->holds += v == VERDICT_HOLDS;
         rep->violated += v == VERDICT_VIOLATED;
         rep->inconclusive += v == VERDICT_INCONCLUSIVE;
+        rep->vacuous += v == VERDICT_VACUOUS;
     }
     /* fits and summaries are over the whole grid: a shard's are made at merge */
     if (c->fit && whole_grid)

@@ -39,7 +39,7 @@ struct claim_report {
     long n_rows;
     fit_t fits[REPORT_MAX_FITS];
     int n_fits;
-    long holds, violated, inconclusive;
+    long holds, violated, inconclusive, vacuous;
     double seconds;
     char *summary;            /* claim's extra markdown, or NULL */
 };
@@ -78,7 +78,11 @@ void claim_report_clear(claim_report_t *rep);
 void runner_format_bytes(char *buf, size_t n, double bytes);
 /* Mutation index for a name (NULL: the first); -1 when unknown. */
 int claim_mutation_index(const claim_t *c, const char *name);
-/* Evaluate one row in place, with the Ziv loop (exposed for tests). */
+/* Evaluate one row in place (exposed for tests): at the requested precision
+ * raised by the resolution rule (exact rows, verdict.h; the parameters
+ * first, then once more when the instance asks for more), then the Ziv
+ * loop on inconclusive.  -1 with r->note when the parameters are rejected
+ * or cannot be resolved within PREC_MAX. */
 int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap);
 /* Initialise a row's results at prec (E, bound = 0; no extras), and clear them. */
 void row_start(row_t *r, mpfr_prec_t prec);

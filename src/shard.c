@@ -43,7 +43,9 @@ int shard_parse(long *index, long *count, const char *s)
 /* ---- a row's results, field by field.  A field row_t gains is one line
  * here: its kind and its member name, which is also its key. ---- */
 
-typedef enum { FIELD_PREC, FIELD_INT, FIELD_BALL, FIELD_MPFR, FIELD_TEXT, FIELD_VERDICT } field_kind_t;
+typedef enum {
+    FIELD_PREC, FIELD_INT, FIELD_LONG, FIELD_BALL, FIELD_MPFR, FIELD_TEXT, FIELD_VERDICT
+} field_kind_t;
 
 typedef struct {
     const char *key;
@@ -63,6 +65,11 @@ static const row_field_t row_fields[] = {
     ROW_FIELD(FIELD_INT, has_bound),
     ROW_FIELD(FIELD_INT, depth),
     ROW_FIELD(FIELD_INT, exact_identity),
+    ROW_FIELD(FIELD_LONG, prec_requested),
+    ROW_FIELD(FIELD_LONG, resolve_bits),
+    ROW_FIELD(FIELD_LONG, prec_needed),
+    ROW_FIELD(FIELD_BALL, trivial),
+    ROW_FIELD(FIELD_INT, has_trivial),
     ROW_FIELD(FIELD_TEXT, note),
     ROW_FIELD(FIELD_VERDICT, verdict),
 };
@@ -81,6 +88,7 @@ static void check_field_table(void)
         const row_field_t *f = row_fields + k;
         size_t want = f->kind == FIELD_PREC ? sizeof(mpfr_prec_t)
                     : f->kind == FIELD_INT ? sizeof(int)
+                    : f->kind == FIELD_LONG ? sizeof(long)
                     : f->kind == FIELD_BALL ? sizeof(arb_t)
                     : f->kind == FIELD_MPFR ? sizeof(mpfr_t)
                     : f->kind == FIELD_VERDICT ? sizeof(verdict_t) : f->size;
@@ -126,6 +134,8 @@ static json_t *field_json(const row_t *r, const row_field_t *f)
         return json_integer((json_int_t) * (const mpfr_prec_t *)p);
     case FIELD_INT:
         return json_integer(*(const int *)p);
+    case FIELD_LONG:
+        return json_integer((json_int_t) * (const long *)p);
     case FIELD_BALL:
         return ball_json((arb_srcptr)p);
     case FIELD_MPFR:
@@ -419,6 +429,12 @@ static int field_load(row_t *r, const row_field_t *f, const json_t *j)
             return -1;
         v = (long)json_integer_value(j);
         *(int *)p = (int)v;
+        return 0;
+    case FIELD_LONG:
+        if (!json_is_integer(j) || json_integer_value(j) < LONG_MIN ||
+            json_integer_value(j) > LONG_MAX)
+            return -1;
+        *(long *)p = (long)json_integer_value(j);
         return 0;
     case FIELD_BALL:
         return json_string_value(j) ? ball_load((arb_ptr)p, json_string_value(j)) : -1;

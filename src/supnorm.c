@@ -30,6 +30,7 @@ void supnorm_opts_default(supnorm_opts_t *o)
 {
     o->rel_tol = 1e-6;
     o->abs_tol = 0.0;
+    o->taylor_order = 0;
     o->max_boxes = 200000;
     o->initial_boxes = 64;
     o->deadline = default_deadline;
@@ -42,6 +43,7 @@ void supnorm_init(supnorm_t *s, mpfr_prec_t prec)
     mpfr_set_zero(s->argmax, 1);
     s->boxes = 0;
     s->converged = 0;
+    s->at_floor = 0;
 }
 
 void supnorm_clear(supnorm_t *s)
@@ -118,6 +120,7 @@ typedef struct {
     const act_t *f, *g;
     arb_t x, fx, gx;    /* scratch */
     mpfr_prec_t prec;   /* of the evaluations */
+    int taylor;         /* order of the Taylor bound, 0: none */
     mpfr_t best_lo;     /* the largest certified lower bound so far */
     mpfr_t *argmax;
     long evals;
@@ -172,6 +175,66 @@ static void probe_point(bb_t *bb, const mpfr_t t)
     arb_clear(d);
 }
 
+/* c[0..len) = Taylor coefficients of f - g at the ball bb->x. */
+static void diff_series(bb_t *bb, arb_ptr c, slong len)
+{
+    act_eval_series(c, bb->f, bb->x, len, bb->prec);
+    if (bb->g) {
+        arb_ptr t = _arb_vec_init(len);
+        act_eval_series(t, bb->g, bb->x, len, bb->prec);
+        _arb_vec_sub(c, c, t, len, bb->prec);
+        _arb_vec_clear(t, len);
+    }
+}
+
+/* The Taylor bound of |f - g| over [lo, hi] (midpoint m), rounded up into
+ * u; 0, or -1 when a series is not finite there (a kink, a pole). */
+static int taylor_bound(bb_t *bb, mpfr_t u, const mpfr_t lo, const mpfr_t hi, const mpfr_t m)
+{
+    slong N = bb->taylor;
+    arb_ptr cm = _arb_vec_init(N + 1), cb = _arb_vec_init(N + 1);
+    ival_set_interval_fr(bb->x, m, m, mpfr_get_prec(m)); /* exact: a point */
+    diff_series(bb, cm, N);
+    ival_set_interval_fr(bb->x, lo, hi, mpfr_get_prec(lo));
+    diff_series(bb, cb, N + 1);
+    int ok = arb_is_finite(cm) && arb_is_finite(cb);
+    if (ok) {
+        /* r = max |t - m| over the box, rounded up (m is the rounded midpoint);
+         * the bound is sum_{k<N} |cm_k| r^k + |cb_N| r^N */
+        mpfr_t r, r2;
+        mpfr_init2(r, 64);
+        mpfr_init2(r2, 64);
+        mpfr_sub(r, hi, m, MPFR_RNDU);
+        mpfr_sub(r2, m, lo, MPFR_RNDU);
+        mpfr_max(r, r, r2, MPFR_RNDU);
+        mpfr_clear(r2);
+        arb_t rr, pw, acc, t;
+        arb_init(rr);
+        arb_init(pw);
+        arb_init(acc);
+        arb_init(t);
+        ival_set_fr(rr, r);
+        arb_one(pw);
+        arb_zero(acc);
+        for (slong k = 0; k <= N; k++) {
+            ival_abs(t, k < N ? cm + k : cb + N, bb->prec);
+            arb_mul(t, t, pw, bb->prec);
+            arb_add(acc, acc, t, bb->prec);
+            arb_mul(pw, pw, rr, bb->prec);
+        }
+        upper_end(u, acc);
+        ok = arb_is_finite(acc);
+        arb_clear(rr);
+        arb_clear(pw);
+        arb_clear(acc);
+        arb_clear(t);
+        mpfr_clear(r);
+    }
+    _arb_vec_clear(cm, N + 1);
+    _arb_vec_clear(cb, N + 1);
+    return ok ? 0 : -1;
+}
+
 /* A new box [lo, hi] with its upper bound; its midpoint probed. */
 static box_t *box_new(bb_t *bb, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t prec)
 {
@@ -216,6 +279,8 @@ static box_t *box_new(bb_t *bb, const mpfr_t lo, const mpfr_t hi, mpfr_prec_t pr
         if (arb_is_finite(d) && mpfr_less_p(u, x->ub))
             mpfr_set(x->ub, u, MPFR_RNDU);
     }
+    if (bb->taylor > 0 && taylor_bound(bb, u, lo, hi, m) == 0 && mpfr_less_p(u, x->ub))
+        mpfr_set(x->ub, u, MPFR_RNDU);
     arb_clear(d);
     arb_clear(p);
     arb_clear(dx);
@@ -267,6 +332,8 @@ int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
     arb_init(bb.fx);
     arb_init(bb.gx);
     bb.prec = prec;
+    bb.taylor = o->taylor_order > 0 ? o->taylor_order : 0;
+    s->at_floor = 0;
     mpfr_init2(bb.best_lo, prec);
     mpfr_set_zero(bb.best_lo, 1); /* |f - g| >= 0 */
     mpfr_set_prec(s->argmax, bprec);
@@ -319,6 +386,7 @@ int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
             mpfr_set(hi_bound, heap.b[0]->ub, MPFR_RNDU);
         if (gap_small(bb.best_lo, hi_bound, o)) {
             converged = 1;
+            s->at_floor = o->abs_tol > 0 && mpfr_cmp_d(hi_bound, o->abs_tol) <= 0;
             break;
         }
         if (heap.n == 0 || bb.evals >= o->max_boxes)
@@ -336,6 +404,13 @@ int supnorm_diff_on(supnorm_t *s, const act_t *f, const act_t *g,
         mpfr_div_2ui(mid, mid, 1, MPFR_RNDN);
         if (!mpfr_less_p(x->lo, mid) || !mpfr_less_p(mid, x->hi)) {
             mpfr_max(stuck, stuck, x->ub, MPFR_RNDU); /* too narrow to split */
+            if (mpfr_inf_p(stuck)) {
+                /* unbounded (a pole) or undefined here: no finite sup */
+                mpfr_set(s->argmax, x->lo, MPFR_RNDN);
+                mpfr_set_inf(hi_bound, 1);
+                box_free(x);
+                break;
+            }
             box_free(x);
             continue;
         }

@@ -1,9 +1,13 @@
 /* Certified sup norm of f - g over an interval, by branch and bound.
  *
  * Every box B of the domain gets an upper bound of |f - g| on B: the smaller
- * of the naive one, hi|f(B) - g(B)|, and the mean-value one,
+ * of the naive one, hi|f(B) - g(B)|, the mean-value one,
  * hi|(f - g)(m) + (f' - g')(B) (B - m)|, whose overestimate shrinks like
- * width^2 instead of width; every box midpoint m a lower bound lo|f(m) - g(m)|
+ * width^2 instead of width, and (with taylor_order N > 0) the Taylor one,
+ * sum_{k<N} |c_k(m)| r^k + |c_N(B)| r^N (c_k the Taylor coefficients of
+ * f - g, c_N(B) enclosing them over B: Lagrange's remainder; r the half
+ * width), which shrinks like width^(N+1) and decides an identically zero
+ * difference against an absolute floor; every box midpoint m a lower bound lo|f(m) - g(m)|
  * from point evaluations (as enclosures).  The box with the largest upper
  * bound is bisected until hi - lo <= rel_tol * hi (or hi <= abs_tol, or the
  * budget is spent).  Boxes are MPFR intervals [a, b]; each is evaluated on
@@ -18,7 +22,9 @@
 
 typedef struct {
     double rel_tol;     /* stop when hi - lo <= rel_tol * hi (default 1e-6) */
-    double abs_tol;     /* or when hi <= abs_tol (default 0: off) */
+    double abs_tol;     /* or when hi <= abs_tol, the absolute floor (default 0: off):
+                           what a difference that may be identically 0 can certify */
+    int taylor_order;   /* N of the Taylor bound (default 0: off) */
     long max_boxes;     /* budget of box evaluations (default 200000) */
     long initial_boxes; /* uniform split of the domain to start (default 64) */
     double deadline;    /* stop splitting at this CLOCK_MONOTONIC time in seconds
@@ -30,6 +36,8 @@ typedef struct {
     mpfr_t argmax;  /* a point where |f - g| >= lo(sup) */
     long boxes;     /* boxes evaluated */
     int converged;  /* 1 when a tolerance was met within the budget */
+    int at_floor;   /* converged because hi <= abs_tol (the sup is at most the floor,
+                       and nothing more is known) */
 } supnorm_t;
 
 void supnorm_opts_default(supnorm_opts_t *o);

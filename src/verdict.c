@@ -1,4 +1,6 @@
-/* The error metric and the verdicts of claims.md. */
+/* The error metric, the verdicts of claims.md and the resolution rule. */
+#include <limits.h>
+#include <string.h>
 #include "verdict.h"
 
 const char *verdict_name(verdict_t v)
@@ -6,8 +8,18 @@ const char *verdict_name(verdict_t v)
     switch (v) {
     case VERDICT_HOLDS: return "holds";
     case VERDICT_VIOLATED: return "violated";
+    case VERDICT_VACUOUS: return "vacuous";
     default: return "inconclusive";
     }
+}
+
+const char *verdict_word(verdict_t v, int mutated, int exact_rule)
+{
+    if (mutated && v == VERDICT_HOLDS)
+        return exact_rule ? "not detected at this resolution" : "not detected";
+    if (mutated && v == VERDICT_VACUOUS)
+        return "not detected (vacuous bound)";
+    return verdict_name(v);
 }
 
 void error_metric(arb_t E, arb_t E_abs, const imat_t Y, const imat_t Z,
@@ -36,6 +48,65 @@ void error_metric(arb_t E, arb_t E_abs, const imat_t Y, const imat_t Z,
         arb_nonnegative_part(E_abs, E_abs);
     arb_clear(r);
     _arb_vec_clear(d, cols > 0 ? cols : 1);
+}
+
+void error_trivial_bound(arb_t T, const imat_t Y, const imat_t Z, long row0, long rows, long cols,
+                         mpfr_prec_t prec)
+{
+    arb_t y, z;
+    arb_init(y);
+    arb_init(z);
+    arb_zero(T);
+    for (long i = row0; i < row0 + rows; i++) {
+        arb_srcptr a = imat_entry(Y, i, 0), b = imat_entry(Z, i, 0);
+        arb_dot(y, NULL, 0, a, 1, a, 1, cols, prec);
+        arb_sqrtpos(y, y, prec);
+        arb_dot(z, NULL, 0, b, 1, b, 1, cols, prec);
+        arb_sqrtpos(z, z, prec);
+        arb_add(y, y, z, prec);
+        ival_max(T, T, y, prec);
+    }
+    arb_clear(y);
+    arb_clear(z);
+}
+
+long verdict_param_bits(int n, const char *const *names, const char *const *values)
+{
+    long bits = 0;
+    mpfr_t t;
+    mpfr_init2(t, 64);
+    for (int k = 0; k < n; k++) {
+        if (strcmp(names[k], "seed") == 0 || strcmp(names[k], "prec") == 0)
+            continue;
+        char *end;
+        mpfr_clear_flags();
+        mpfr_strtofr(t, values[k], &end, 10, MPFR_RNDN);
+        if (*end || !*values[k])
+            continue; /* not a number: a shape, a name */
+        if (mpfr_underflow_p() && mpfr_zero_p(t)) {
+            bits = LONG_MAX; /* below 2^emin: beyond any precision */
+            break;
+        }
+        if (!mpfr_regular_p(t))
+            continue;
+        /* |t| >= 2^(e-1), so -log2 |t| <= 1 - e */
+        long e = (long)mpfr_get_exp(t);
+        if (1 - e > bits)
+            bits = 1 - e;
+    }
+    mpfr_clear(t);
+    return bits;
+}
+
+long verdict_resolve_prec(int depth, long param_bits, long instance_bits)
+{
+    long p = verdict_kappa(depth) + VERDICT_RESOLVE_MARGIN;
+    if (param_bits > LONG_MAX - p)
+        return LONG_MAX;
+    p += param_bits;
+    if (instance_bits > LONG_MAX - p)
+        return LONG_MAX;
+    return p + (instance_bits > 0 ? instance_bits : 0);
 }
 
 int verdict_kappa(int depth)
@@ -82,4 +153,17 @@ verdict_t verdict_bound(const arb_t E, const arb_t bound)
     if (ival_gt(E, bound))
         return VERDICT_VIOLATED;
     return VERDICT_INCONCLUSIVE;
+}
+
+verdict_t verdict_bound_trivial(const arb_t E, const arb_t bound, const arb_t trivial)
+{
+    verdict_t v = verdict_bound(E, bound);
+    if (v != VERDICT_HOLDS)
+        return v;
+    if (arf_is_pos_inf(arb_midref(bound)))
+        return VERDICT_VACUOUS; /* above every number */
+    /* the bound is certainly no smaller than what the triangle inequality gives */
+    if (trivial && arb_is_finite(trivial) && ival_le(trivial, bound))
+        return VERDICT_VACUOUS;
+    return VERDICT_HOLDS;
 }

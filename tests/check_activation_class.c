@@ -93,6 +93,51 @@ START_TEST(test_formula_rows)
 }
 END_TEST
 
+/* Exact members with parameters that are not dyadic: the expression's own
+ * constants (and 1/c), short fractions; shown exactly as certified.  A
+ * member that is not exact stays the best one found. */
+START_TEST(test_exact_candidates)
+{
+    static const struct {
+        const char *expr;
+        int cls;          /* the class whose member is exact (-1: none) */
+        int par;          /* the parameter to look at */
+        const char *show; /* how it is shown */
+    } cases[] = {
+        {"x*sigmoid(1.702*x)", 0, AC_B0, "1.702 = 851/500"},
+        {"x*sigmoid(x/0.5883)", 0, AC_B0, "10000/5883"},
+        {"1.5*x*sigmoid(-0.25*x)", 0, AC_G, "1.5 = 3/2"},
+        {"2*sigmoid(2*x) - 1", 1, AC_C, "-1"},
+        {"x*sigmoid(7*x/3)", 0, AC_B0, "7/3"},
+        {"x*sigmoid(1.702*x) + 0.001*x^2", -1, 0, NULL},
+    };
+    char err[256];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        act_t f;
+        ck_assert(act_init_expr(&f, cases[k].expr, err, sizeof err, 128) == 0);
+        ac_result_t res[2];
+        ac_result_init(res, 128);
+        ac_result_init(res + 1, 128);
+        ac_classify(res, &f, NULL, NULL, 0, 128);
+        if (cases[k].cls < 0) {
+            ck_assert_msg(res[0].status == AC_BEST && res[1].status == AC_BEST &&
+                          ival_lo_d(res[1].gap) > 0, "%s: %s", cases[k].expr, res[1].verdict);
+        } else {
+            const ac_result_t *r = res + cases[k].cls;
+            ck_assert_msg(r->status == AC_EXACT, "%s: %s", cases[k].expr, r->verdict);
+            ck_assert_msg(strcmp(r->m.show[cases[k].par], cases[k].show) == 0,
+                          "%s: parameter shown as '%s', not '%s'", cases[k].expr,
+                          r->m.show[cases[k].par], cases[k].show);
+            ck_assert(arb_contains_zero(r->gap) && ival_hi_d(r->gap) <= AC_MEMBER_TOL * 1.001);
+            ck_assert(r->pointwise_ok && strstr(r->params, cases[k].show));
+        }
+        ac_result_clear(res);
+        ac_result_clear(res + 1);
+        act_clear(&f);
+    }
+}
+END_TEST
+
 Suite *suite_activation_class(void)
 {
     Suite *s = suite_create("activation_class");
@@ -101,6 +146,7 @@ Suite *suite_activation_class(void)
     tcase_add_test(tc, test_baseline);
     tcase_add_test(tc, test_compare_detects);
     tcase_add_test(tc, test_formula_rows);
+    tcase_add_test(tc, test_exact_candidates);
     suite_add_tcase(s, tc);
     return s;
 }

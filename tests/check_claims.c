@@ -1,7 +1,11 @@
 /* Every exact claim holds on a small instance at a random precision, and
  * every one of its mutations comes out violated with an enclosure of E that
- * excludes 0.  Registry sanity: ids unique, two or more mutations each. */
+ * excludes 0, also on grids of extreme parameters (tiny and huge slopes,
+ * shapes at their limits, one token, many seeds): the resolution rule
+ * raises the working precision until each break shows.  Registry sanity:
+ * ids unique, two or more mutations each. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "runner.h"
 #include "testutil.h"
@@ -73,6 +77,109 @@ START_TEST(test_claim_and_mutations)
 }
 END_TEST
 
+/* Grids a user can type within the documented ranges: each row of every
+ * mutation of the claim must come out violated, and the claim itself must
+ * not be violated on the same grid.  Seeds come from the test seed. */
+static const struct {
+    const char *claim;
+    const char *sets[8]; /* NAME=VALUES, NULL-terminated; seeds added */
+    int seeds;           /* how many seeds (fewer in quick runs) */
+} extremes[] = {
+    {"neuron-head", {"a=1e-2000,1e-20,1,1000", "shape=1x2,2x2,3x5", "prec=53", NULL}, 12},
+    {"neuron-head", {"a=1e-300,4", "shape=2048x2", "prec=24", NULL}, 2},
+    {"neuron-head", {"a=5000", "shape=1x2,2x3", "prec=53", NULL}, 4},
+    {"mlp-layer", {"a=1e-2000,1e-20,1,1000", "shape=1x1x2,2x2x2,3x4x3", "prec=53", NULL}, 8},
+    {"mlp-layer", {"a=1,64", "shape=1024x1x2,1x1024x2", "prec=53", NULL}, 2},
+    {"activation-head", {"a=1e-2000,1e-20,1,1000", "shape=1x1,1x2,3x2", "prec=53", NULL}, 12},
+    {"activation-head", {"a=1e-40,64", "shape=512x1", "prec=53", NULL}, 2},
+    {"linear-head", {"target=square,fresh", "shape=1x2,2x2,3x4", "rank=1", "d_head=1",
+                     "prec=24", NULL}, 12},
+    {"linear-head", {"target=square", "shape=512x2", "rank=1,3", "d_head=2", "prec=53", NULL}, 2},
+    {"attention-only", {"a=1e-2000,1,1000", "shape=1x1x2,2x2x3", "heads=1", "d_head=1",
+                        "blocks=1,3", "prec=53", NULL}, 6},
+    {"attention-only", {"a=64", "shape=2x2x2", "heads=1", "d_head=1", "blocks=64", "prec=53",
+                        NULL}, 1},
+};
+
+/* Run the claim (mutation m) on extremes[k]'s grid; the report in rep. */
+static void run_extreme(claim_report_t *rep, const claim_t *c, int k, int m)
+{
+    static char seeds[256];
+    int ns = test_quick() ? (extremes[k].seeds + 3) / 4 : extremes[k].seeds;
+    int len = 0;
+    seeds[0] = '\0';
+    for (int s = 0; s < ns; s++)
+        len += snprintf(seeds + len, sizeof seeds - (size_t)len, "%s%lu", s ? "," : "",
+                        (test_seed() + 7919UL * (unsigned long)s) % 100000UL);
+    run_options_t o;
+    run_options_default(&o);
+    o.mutation = m;
+    for (int a = 0; a < 8 && extremes[k].sets[a]; a++) {
+        const char *v = extremes[k].sets[a], *eq = strchr(v, '=');
+        o.set_name[o.n_sets] = strndup(v, (size_t)(eq - v));
+        o.set_values[o.n_sets++] = eq + 1;
+    }
+    o.set_name[o.n_sets] = strdup("seed");
+    o.set_values[o.n_sets++] = seeds;
+    char err[512];
+    ck_assert_msg(runner_validate(c, &o, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(runner_run_claim(rep, c, &o, err, sizeof err) == 0, "%s: %s", c->id, err);
+    for (int a = 0; a < o.n_sets; a++)
+        free((char *)o.set_name[a]);
+}
+
+START_TEST(test_mutations_on_extremes)
+{
+    const claim_t *c = claim_find(extremes[_i].claim);
+    ck_assert_ptr_nonnull(c);
+    for (int m = 0; m <= CLAIM_MAX_MUTATIONS && (m == 0 || c->mutations[m - 1][0]); m++) {
+        claim_report_t rep;
+        run_extreme(&rep, c, _i, m);
+        if (m == 0) {
+            ck_assert_msg(rep.violated == 0, "%s violated on extremes[%d]", c->id, _i);
+        } else {
+            for (long r = 0; r < rep.n_rows; r++) {
+                const row_t *row = rep.rows + r;
+                char where[256];
+                int n = snprintf(where, sizeof where, "seed %lu prec %ld", row->seed,
+                                 (long)row->prec);
+                for (int a = 0; a < row->params.n && n < (int)sizeof where; a++)
+                    n += snprintf(where + n, sizeof where - (size_t)n, " %s=%s",
+                                  row->params.name[a], row->params.value[a]);
+                ck_assert_msg(row->verdict == VERDICT_VIOLATED && arb_is_positive(row->error),
+                              "%s mutation %s not detected: %s (%s)", c->id,
+                              c->mutations[m - 1][0], where, verdict_name(row->verdict));
+            }
+        }
+        claim_report_clear(&rep);
+    }
+}
+END_TEST
+
+/* Parameters beyond the resolution rule's reach are refused, not judged. */
+START_TEST(test_unresolvable_refused)
+{
+    static const char *const sets[][2] = {{"a", "1e-30000"}, {"a", "1e6"}};
+    const claim_t *c = claim_find("neuron-head");
+    for (int k = 0; k < 2; k++) {
+        run_options_t o;
+        run_options_default(&o);
+        o.set_name[0] = sets[k][0];
+        o.set_values[0] = sets[k][1];
+        o.set_name[1] = "shape";
+        o.set_values[1] = "2x3";
+        o.set_name[2] = "prec";
+        o.set_values[2] = "53";
+        o.n_sets = 3;
+        claim_report_t rep;
+        char err[512];
+        ck_assert_int_eq(runner_run_claim(&rep, c, &o, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, "65536-bit limit") || strstr(err, "over 65536 bits"), "%s", err);
+        claim_report_clear(&rep);
+    }
+}
+END_TEST
+
 START_TEST(test_registry_sane)
 {
     for (int i = 0; claim_registry[i]; i++) {
@@ -98,5 +205,11 @@ Suite *suite_claims(void)
     tcase_add_loop_test(tc, test_claim_and_mutations, 0, count_pairs());
     tcase_add_test(tc, test_registry_sane);
     suite_add_tcase(s, tc);
+    TCase *tx = tcase_create("extremes");
+    tcase_set_timeout(tx, 300);
+    tcase_add_loop_test(tx, test_mutations_on_extremes, 0,
+                        (int)(sizeof extremes / sizeof extremes[0]));
+    tcase_add_test(tx, test_unresolvable_refused);
+    suite_add_tcase(s, tx);
     return s;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include "testutil.h"
 
@@ -146,6 +147,192 @@ START_TEST(test_activation_claims)
 }
 END_TEST
 
+/* Issue 7, items 10, 11 and 12: each case of the issue, its exit code
+ * before (in the comment) and now, and what the output must say (stdout
+ * and stderr); bad input gets exactly one line. */
+static const struct {
+    const char *args;
+    int code;
+    const char *says[3];
+} verdict_cases[] = {
+    /* before: 9/9 holds, exit 0 (the break a ~ 1e-20 is below 2^(24-53)) */
+    {"verify neuron-head --mutate=flip-wk --set a=1e-20 --set prec=53 --no-write", 1,
+     {"9 violated (detected)", "rows at a raised working precision, up to 1", NULL}},
+    /* before: 45/45 holds even at 4096 bits, exit 0 */
+    {"verify neuron-head --mutate=flip-wk --set a=1e-2000 --no-write", 1,
+     {"45 violated (detected)", "prec 66", NULL}},
+    /* before: exit 1 (one row violated was enough); now 3: two rows missed it (their
+     * weakened bound is vacuous there) */
+    {"sweep mask-encoding --set family=adv --set N=4 --set omega=8 --mutate=b-not-2b "
+     "--no-write", 3, {"2 not detected (vacuous bound)", NULL}},
+    /* exact-rule rows of a mutated run that hold */
+    {"verify activation-class --mutate=drop-bias-key --no-write", 3,
+     {"not detected at this resolution: seed", "(resolution 2^-", NULL}},
+    /* before: 20 rows, 20 holds (+inf and 10^(3*10^8) bounds among them) */
+    {"verify attention-only-encoded --no-write", 0, {"11 holds, 9 vacuous", NULL}},
+    /* a slope no precision resolves is refused */
+    {"sweep neuron-head --set a=1e-30000 --no-write", 65, {"65536", NULL}},
+    /* item 12: activation, before (in the comment) and now */
+    /* before: 453 s, "tolerance not reached" */
+    {"activation --name tanh --target '2*sigmoid(2*x)-1' --max-seconds 30", 0,
+     {"sup |f - g| <= 9.9", "at the floor 1e-30", "may be identically 0"}},
+    /* before: undecided after 590 s */
+    {"activation --expr 'erfc(x)-1+erf(x)' --target 0 --max-seconds 30", 0,
+     {"at the floor 1e-30", NULL}},
+    /* before: "not a member, gap 5e-8" (the witness was the double nearest 1.702) */
+    {"activation --expr 'x*sigmoid(1.702*x)' --max-seconds 30", 0,
+     {"G0: exact member", "q = 1.702 = 851/500", NULL}},
+    /* before: "E in [nan, nan] VIOLATED", exit 1 */
+    {"activation --expr 'log(x)'", 65, {"undefined or not finite at x = 0", NULL}},
+    {"activation --name relu --target 'sqrt(x)'", 65, {"the target = sqrt(x) is undefined", NULL}},
+    {"activation --expr 'x/(x-0.3)' --target x", 65, {"unbounded or undefined near x = 0.3", NULL}},
+    /* --expect and --claim set the exit code; without them a non-member exits 0 */
+    {"activation --name gelu", 0, {"no witness; best member found", NULL}},
+    {"activation --name relu --expect member", 1, {"expect: member of G1: violated", NULL}},
+    {"activation --name relu --expect nonmember", 0, {"expect: nonmember of G1: holds", NULL}},
+    {"activation --name gelu --expect member", 2, {"expect: member of G1: inconclusive", NULL}},
+    {"activation --name tanh --expect nonmember", 1, {"nonmember of G1: violated", NULL}},
+    {"activation --expr 'x*sigmoid(1.702*x)' --expect member", 0, {"member of G1: holds", NULL}},
+    {"activation --name gelu --expect maybe", 64, {"use member or nonmember", NULL}},
+    {"activation --name gelu --target relu --expect member", 64, {"takes no --target", NULL}},
+    /* --format json */
+    {"activation --name tanh --target '2*sigmoid(2*x)-1' --format json", 0,
+     {"\"at_floor\": true", "\"floor\": \"1e-30\"", NULL}},
+    {"activation --name gelu --format json --expect member", 2,
+     {"\"membership_g1\": \"undecided\"", "\"verdict\": \"inconclusive\"", NULL}},
+    {"activation --name gelu --format xml", 64, {"use text or json", NULL}},
+    /* built-ins as functions, ** and sin, cos */
+    {"activation --expr 'relu(x) + gelu(x) - silu(x) + x**2' --target "
+     "'max(x,0) + x*erfc(-x/sqrt(2))/2 - x*sigmoid(x) + x^2'", 0, {"at the floor", NULL}},
+    {"activation --expr 'sin(x)^2+cos(x)^2' --target 1", 0, {"at the floor", NULL}},
+    {"activation --name tanh --target '2*sigmoid(2*x)-1' --floor 0", 64, {"--floor", NULL}},
+};
+
+START_TEST(test_verdict_cases)
+{
+    int rc = test_run_cli(verdict_cases[_i].args, out, sizeof out);
+    ck_assert_msg(rc == verdict_cases[_i].code, "'%s' exited %d, expected %d: %s",
+                  verdict_cases[_i].args, rc, verdict_cases[_i].code, out);
+    for (int k = 0; k < 3 && verdict_cases[_i].says[k]; k++)
+        ck_assert_msg(strstr(out, verdict_cases[_i].says[k]), "'%s' does not say '%s': %s",
+                      verdict_cases[_i].args, verdict_cases[_i].says[k], out);
+    if (rc >= 64)
+        ck_assert_msg(test_count_lines(out) == 1, "'%s': %d lines", verdict_cases[_i].args,
+                      test_count_lines(out));
+}
+END_TEST
+
+/* The words reach every format: md, csv, json (and index.md's counts). */
+START_TEST(test_verdict_words_in_files)
+{
+    char args[1024], path[512];
+    snprintf(args, sizeof args, "verify activation-class --mutate=drop-bias-key --out %s/m",
+             tmpdir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 3);
+    static const char *const files[] = {"activation-class.mutated-drop-bias-key.md",
+                                        "activation-class.mutated-drop-bias-key.csv",
+                                        "activation-class.mutated-drop-bias-key.json"};
+    static char text[1 << 18];
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/m", tmpdir);
+        test_read_file(text, sizeof text, path, files[k]);
+        ck_assert_msg(strstr(text, "not detected at this resolution"), "%s", files[k]);
+    }
+    test_read_file(text, sizeof text, path, "activation-class.mutated-drop-bias-key.json");
+    ck_assert_ptr_nonnull(strstr(text, "\"not_detected\": 12"));
+    snprintf(args, sizeof args, "verify attention-only-encoded --out %s/v", tmpdir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    snprintf(path, sizeof path, "%s/v", tmpdir);
+    test_read_file(text, sizeof text, path, "index.md");
+    ck_assert_ptr_nonnull(strstr(text, "| holds | vacuous | violated |"));
+    ck_assert_ptr_nonnull(strstr(text, "| 20 | 11 | 9 | 0 | 0 |"));
+    test_read_file(text, sizeof text, path, "attention-only-encoded.json");
+    ck_assert_ptr_nonnull(strstr(text, "\"vacuous\": 9"));
+    ck_assert_ptr_nonnull(strstr(text, "\"verdict\": \"vacuous\""));
+    snprintf(args, sizeof args, "/usr/bin/python3 tests/parse_reports.py %s/m >/dev/null && "
+             "/usr/bin/python3 tests/parse_reports.py %s/v >/dev/null", tmpdir, tmpdir);
+    ck_assert_msg(system(args) == 0, "the reports do not parse");
+}
+END_TEST
+
+
+/* --file: one function per line into one table (text and JSON); a bad file
+ * or a bad line: one line naming it, 65, and nothing on stdout. */
+START_TEST(test_activation_file)
+{
+    char path[512], args[1024];
+    snprintf(path, sizeof path, "%s/fns.txt", tmpdir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("# two members and a non-member\nx*sigmoid(1.702*x)\n\ngelu\r\n  2*sigmoid(2*x)-1\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(args, sizeof args, "activation --file %s", path);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "    2  x*sigmoid(1.702*x)"));
+    ck_assert_ptr_nonnull(strstr(out, "    4  gelu"));
+    ck_assert_ptr_nonnull(strstr(out, "    5  2*sigmoid(2*x)-1"));
+    snprintf(args, sizeof args, "activation --file %s --expect member --format json", path);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 2); /* gelu: undecided */
+    const char *bin = getenv("ATTNCHECK_BIN") ? getenv("ATTNCHECK_BIN") : "./build/attncheck";
+    snprintf(args, sizeof args, "%s activation --file %s --expect member --format json "
+             "2>/dev/null | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); "
+             "assert [r[\"line\"] for r in d[\"rows\"]] == [2, 4, 5]; "
+             "assert [r[\"exit\"] for r in d[\"rows\"]] == [0, 2, 0]; assert d[\"exit\"] == 2'",
+             bin, path);
+    ck_assert_msg(system(args) == 0, "the --file JSON is not what it should be");
+    /* bad files and bad lines */
+    static const struct {
+        const char *name, *content;
+        const char *says;
+    } bad[] = {
+        {"b1.txt", "x\nlog(x)\n", "b1.txt:2: f = log(x) is undefined"},
+        {"b2.txt", "x\n\nx+\n", "b2.txt:3: expression: expected an operand"},
+        {"b3.txt", "x\x01y\n", "b3.txt:1: holds a control character"},
+        {"b4.txt", "# only a comment\n", "b4.txt: no function in it"},
+        {"b5.txt", "no_such_name\n", "b5.txt:1: expression: unknown name"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", tmpdir, bad[k].name);
+        f = fopen(path, "w");
+        fputs(bad[k].content, f);
+        fclose(f);
+        snprintf(args, sizeof args, "activation --file %s", path);
+        ck_assert_int_eq(test_run_cli(args, out, sizeof out), 65);
+        ck_assert_msg(strstr(out, bad[k].says) && test_count_lines(out) == 1, "%s: %s",
+                      bad[k].name, out);
+    }
+    /* the hardening rules: a directory, a FIFO (never waited on), a file over
+     * 1 MiB (sparse), a NUL byte, a line over 4096 bytes */
+    char fifo[512], big[512], nul[512], lng[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo", tmpdir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    snprintf(big, sizeof big, "%s/big.txt", tmpdir);
+    f = fopen(big, "w");
+    ck_assert_int_eq(ftruncate(fileno(f), 5L << 20), 0);
+    fclose(f);
+    snprintf(nul, sizeof nul, "%s/nul.txt", tmpdir);
+    f = fopen(nul, "w");
+    fwrite("x\n\0x\n", 1, 5, f);
+    fclose(f);
+    snprintf(lng, sizeof lng, "%s/long.txt", tmpdir);
+    f = fopen(lng, "w");
+    fputs("x\n", f);
+    for (int k = 0; k < 2100; k++)
+        fputs("x+", f);
+    fputs("x\n", f);
+    fclose(f);
+    const char *paths[] = {tmpdir, fifo, big, nul, lng};
+    const char *says[] = {": is a directory", "fifo: not a regular file", "larger than 1048576",
+                          "nul.txt:2: holds a NUL byte", "long.txt:2: longer than 4096 bytes"};
+    for (int k = 0; k < 5; k++) {
+        snprintf(args, sizeof args, "activation --file %s", paths[k]);
+        ck_assert_int_eq(test_run_cli(args, out, sizeof out), 65);
+        ck_assert_msg(strstr(out, says[k]) && test_count_lines(out) == 1, "%s: %s", paths[k],
+                      out);
+    }
+}
+END_TEST
+
 START_TEST(test_catalogue_is_current)
 {
     /* theorems/README.md is generated by list --format md */
@@ -184,6 +371,10 @@ Suite *suite_cli(void)
     tcase_add_test(tc, test_export_recomputed_independently);
     tcase_add_test(tc, test_catalogue_is_current);
     tcase_add_test(tc, test_activation_claims);
+    tcase_add_loop_test(tc, test_verdict_cases, 0,
+                        (int)(sizeof verdict_cases / sizeof verdict_cases[0]));
+    tcase_add_test(tc, test_verdict_words_in_files);
+    tcase_add_test(tc, test_activation_file);
     tcase_add_test(tc, test_help_and_list);
     suite_add_tcase(s, tc);
     return s;

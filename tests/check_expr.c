@@ -85,10 +85,35 @@ static void ref_misc(mpfr_t y, const mpfr_t x) /* tanh(x)*erfc(x) + softplus(x) 
     mpfr_clear(u);
 }
 
+/* relu(x) + gelu(x) - silu_a(x, 1.702) + 2**x*sin(x) + cos(x)^2, the
+ * built-ins written out */
+static void ref_builtins(mpfr_t y, const mpfr_t x)
+{
+    mpfr_t t, u;
+    mpfr_init2(t, mpfr_get_prec(y));
+    mpfr_init2(u, mpfr_get_prec(y));
+    mpfr_set_zero(t, 1);
+    mpfr_max(y, x, t, MPFR_RNDN);
+    ref_gelu(t, x);
+    mpfr_add(y, y, t, MPFR_RNDN);
+    ref_silu1702(t, x);
+    mpfr_sub(y, y, t, MPFR_RNDN);
+    mpfr_ui_pow(t, 2, x, MPFR_RNDN);
+    mpfr_sin(u, x, MPFR_RNDN);
+    mpfr_mul(t, t, u, MPFR_RNDN);
+    mpfr_add(y, y, t, MPFR_RNDN);
+    mpfr_cos(t, x, MPFR_RNDN);
+    mpfr_sqr(t, t, MPFR_RNDN);
+    mpfr_add(y, y, t, MPFR_RNDN);
+    mpfr_clear(t);
+    mpfr_clear(u);
+}
+
 static const struct {
     const char *text;
     void (*ref)(mpfr_t, const mpfr_t);
 } cases[] = {
+    {"relu(x) + gelu(x) - silu_a(x, 1.702) + 2**x*sin(x) + cos(x)^2", ref_builtins},
     {"x*sigmoid(1.702*x)", ref_silu1702},
     {"0.5 * z * (1 + erf(z / sqrt(2)))", ref_gelu},
     {"-x^2 + 2^-x", ref_poly},
@@ -100,6 +125,30 @@ static const struct {
 static int contains(const arb_t y, const mpfr_t v)
 {
     return arb_contains_mpfr(y, v);
+}
+
+/* A random box [lo, hi] with lo in [-span/2, span/2] and a width below
+ * 1/div, and a random point t of it (all at their own precision). */
+static void random_box_point(mpfr_t lo, mpfr_t hi, mpfr_t t, gmp_randstate_t st, unsigned span,
+                             unsigned div)
+{
+    mpfr_t w;
+    mpfr_init2(w, mpfr_get_prec(hi));
+    mpfr_urandomb(lo, st);
+    mpfr_mul_ui(lo, lo, span, MPFR_RNDN);
+    mpfr_sub_ui(lo, lo, span / 2, MPFR_RNDN);
+    mpfr_urandomb(hi, st);
+    mpfr_div_ui(hi, hi, div, MPFR_RNDN);
+    mpfr_add(hi, lo, hi, MPFR_RNDU);
+    mpfr_urandomb(t, st);
+    mpfr_sub(w, hi, lo, MPFR_RNDN);
+    mpfr_mul(t, t, w, MPFR_RNDN);
+    mpfr_add(t, t, lo, MPFR_RNDD);
+    if (mpfr_less_p(t, lo))
+        mpfr_set(t, lo, MPFR_RNDN);
+    if (mpfr_greater_p(t, hi))
+        mpfr_set(t, hi, MPFR_RNDN);
+    mpfr_clear(w);
 }
 
 START_TEST(test_values_enclosed)
@@ -120,18 +169,7 @@ START_TEST(test_values_enclosed)
         arb_init(x);
         arb_init(y);
         /* a random box inside [-6, 6] and a random point of it */
-        mpfr_urandomb(lo, st);
-        mpfr_urandomb(hi, st);
-        mpfr_mul_ui(lo, lo, 12, MPFR_RNDN);
-        mpfr_sub_ui(lo, lo, 6, MPFR_RNDN);
-        mpfr_div_ui(hi, hi, 1u + (unsigned)(r % 7) * 100u, MPFR_RNDN);
-        mpfr_add(hi, lo, hi, MPFR_RNDN);
-        mpfr_urandomb(t, st);
-        mpfr_sub(ref, hi, lo, MPFR_RNDN);
-        mpfr_mul(t, t, ref, MPFR_RNDN);
-        mpfr_add(t, t, lo, MPFR_RNDD);
-        if (mpfr_less_p(t, lo)) mpfr_set(t, lo, MPFR_RNDN);
-        if (mpfr_greater_p(t, hi)) mpfr_set(t, hi, MPFR_RNDN);
+        random_box_point(lo, hi, t, st, 12, 1u + (unsigned)(r % 7) * 100u);
         cases[_i].ref(ref, t);
         /* the point */
         ival_set_fr(x, t);
@@ -205,6 +243,12 @@ static const struct {
     {"\x80x", 1, "byte 0x80"},
     {"e(x)", 2, "expected an operator"},
     {"x * * x", 5, "expected an operand"},
+    {"x ** ", 6, "expected an operand"},
+    {"relu(x, 2)", 7, "expected ')'"},
+    {"silu_a(x, )", 11, "expected an operand"},
+    {"gelu", 5, "expected '(' after 'gelu'"},
+    {"_a*x", 1, "unknown name '_a'"},
+    {"sin()", 5, "expected an operand"},
 };
 
 START_TEST(test_malformed_positions)
@@ -333,6 +377,123 @@ END_TEST
 
 /* The mean-value property the sup norm relies on: f(t) - f(m) lies in
  * f'(B) (t - m) for points t, m of the box B. */
+/* The built-ins as functions are their formulas: relu(u) is max(u, 0) for
+ * any argument u, silu_a's slope defaults to 1, elu's alpha is its second
+ * argument; a tree of nested built-ins is limited. */
+START_TEST(test_builtin_functions)
+{
+    static const char *const same[][2] = {
+        {"relu(x^3 - 1)", "max(x^3 - 1, 0)"},
+        {"silu(2*x)", "2*x*sigmoid(2*x)"},
+        {"silu_a(x)", "x*sigmoid(x)"},
+        {"silu_a(x, 0.5)", "x*sigmoid(0.5*x)"},
+        {"elu(x, 0.5)", "max(x, 0) + 0.5*min(expm1(x), 0)"},
+        {"hardswish(x)", "x*min(max(x + 3, 0), 6)/6"},
+        {"identity(x) + mish(x)", "x + x*tanh(softplus(x))"},
+        {"(x + 2)**2**-1", "(x + 2)^(2^(-1))"},
+        {"-x**2", "-(x^2)"},
+    };
+    char err[256];
+    arb_t x, y1, y2;
+    arb_init(x);
+    arb_init(y1);
+    arb_init(y2);
+    for (size_t k = 0; k < sizeof same / sizeof same[0]; k++) {
+        expr_t *a = expr_parse(same[k][0], err, sizeof err), *b = expr_parse(same[k][1], err, sizeof err);
+        ck_assert_msg(a && b, "%s: %s", same[k][0], err);
+        for (int t = 0; t < 9; t++) {
+            arb_set_d(x, 0.375 * t + (t % 2 ? 0.0625 : -0.125)); /* exact: dyadic */
+            expr_eval_ival(y1, a, x, 200);
+            expr_eval_ival(y2, b, x, 200);
+            ck_assert_msg(arb_is_finite(y1) && arb_overlaps(y1, y2), "%s against %s at %g",
+                          same[k][0], same[k][1], 0.375 * t);
+        }
+        expr_free(a);
+        expr_free(b);
+    }
+    /* gelu nested 16 deep doubles its tree each time: over EXPR_MAX_NODES */
+    char deep[256] = "";
+    for (int k = 0; k < 16; k++)
+        strcat(deep, "gelu(");
+    strcat(deep, "x");
+    for (int k = 0; k < 16; k++)
+        strcat(deep, ")");
+    ck_assert(expr_parse(deep, err, sizeof err) == NULL && strstr(err, "operations"));
+    /* the typed constants, not a built-in's own (erfc(-x/sqrt(2)) inside gelu) */
+    expr_t *e = expr_parse("gelu(1.5*x) + 0.25*x**3", err, sizeof err);
+    const char *c[4];
+    ck_assert_int_eq(expr_constants(c, 4, e), 3);
+    ck_assert_str_eq(c[0], "1.5");
+    ck_assert_str_eq(c[1], "0.25");
+    ck_assert_str_eq(c[2], "3");
+    expr_free(e);
+    arb_clear(x);
+    arb_clear(y1);
+    arb_clear(y2);
+}
+END_TEST
+
+/* Taylor with Lagrange's remainder, as the sup norm uses it: for a box B,
+ * its midpoint m and a point t of B, f(t) (MPFR at 100 more bits) lies in
+ * sum_{k<N} c_k(m) (t-m)^k + c_N(B) [t-m]^N. */
+START_TEST(test_series_remainder)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 200 + (unsigned long)_i);
+    char err[256];
+    expr_t *e = expr_parse(cases[_i].text, err, sizeof err);
+    ck_assert_ptr_nonnull(e);
+    const slong N = 1 + (slong)gmp_urandomm_ui(st, 12);
+    for (int r = 0; r < (test_quick() ? 4 : 25); r++) {
+        mpfr_prec_t prec = test_random_prec(st, 40, 400);
+        mpfr_t lo, hi, m, t, ref;
+        mpfr_inits2(prec, lo, hi, m, t, (mpfr_ptr)0);
+        mpfr_init2(ref, prec + 100);
+        arb_ptr cm = _arb_vec_init(N + 1), cb = _arb_vec_init(N + 1);
+        arb_t B, acc, term, dt, pw;
+        arb_init(B);
+        arb_init(acc);
+        arb_init(term);
+        arb_init(dt);
+        arb_init(pw);
+        random_box_point(lo, hi, t, st, 10, 1u + (unsigned)(r % 5) * 10u);
+        mpfr_add(m, lo, hi, MPFR_RNDN);
+        mpfr_div_2ui(m, m, 1, MPFR_RNDN);
+        ival_set_fr(B, m);
+        expr_eval_series(cm, e, B, N, prec);
+        ival_set_interval_fr(B, lo, hi, prec);
+        expr_eval_series(cb, e, B, N + 1, prec);
+        if (arb_is_finite(cm) && arb_is_finite(cb)) {
+            ival_set_fr(dt, t);
+            ival_set_fr(pw, m);
+            arb_sub(dt, dt, pw, prec); /* t - m */
+            arb_one(pw);
+            arb_zero(acc);
+            for (slong k = 0; k <= N; k++) {
+                arb_mul(term, k < N ? cm + k : cb + N, pw, prec);
+                arb_add(acc, acc, term, prec);
+                arb_mul(pw, pw, dt, prec);
+            }
+            cases[_i].ref(ref, t);
+            ck_assert_msg(arb_contains_mpfr(acc, ref), "%s: Taylor form at order %ld misses f(t) "
+                          "(prec %ld, seed %lu)", cases[_i].text, (long)N, (long)prec,
+                          test_seed());
+        }
+        mpfr_clears(lo, hi, m, t, ref, (mpfr_ptr)0);
+        _arb_vec_clear(cm, N + 1);
+        _arb_vec_clear(cb, N + 1);
+        arb_clear(B);
+        arb_clear(acc);
+        arb_clear(term);
+        arb_clear(dt);
+        arb_clear(pw);
+    }
+    expr_free(e);
+    gmp_randclear(st);
+}
+END_TEST
+
 START_TEST(test_derivative_mean_value)
 {
     gmp_randstate_t st;
@@ -400,6 +561,8 @@ Suite *suite_expr(void)
     tcase_add_test(tc, test_domain);
     tcase_add_test(tc, test_huge_values);
     tcase_add_loop_test(tc, test_derivative_mean_value, 0, n_cases);
+    tcase_add_test(tc, test_builtin_functions);
+    tcase_add_loop_test(tc, test_series_remainder, 0, n_cases);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -204,6 +204,60 @@ START_TEST(test_edge_cases)
 }
 END_TEST
 
+/* Identities against the absolute floor: with Taylor bounds the search
+ * reaches 1e-30 in a bounded number of boxes (counted, not timed; without
+ * them 50000 boxes reach about 1e-8), and says it stopped at the floor; a
+ * difference that is not 0 is never hidden by the floor. */
+START_TEST(test_floor_identities)
+{
+    static const char *const same[][2] = {
+        {"tanh(x)", "2*sigmoid(2*x) - 1"},
+        {"erfc(x) - 1 + erf(x)", "0"},
+        {"sin(x)^2 + cos(x)^2", "1"},
+        {"gelu(x)", "x*(1 + erf(x/sqrt(2)))/2"},
+        {"softplus(x) - softplus(-x)", "x"},
+    };
+    char err[256];
+    mpfr_t L;
+    mpfr_init2(L, 16);
+    mpfr_set_ui(L, 10, MPFR_RNDN);
+    supnorm_opts_t o;
+    supnorm_opts_default(&o);
+    o.abs_tol = 1e-30;
+    o.taylor_order = 12;
+    o.max_boxes = 20000;
+    supnorm_t s;
+    supnorm_init(&s, 128);
+    for (size_t k = 0; k < sizeof same / sizeof same[0]; k++) {
+        act_t f, g;
+        ck_assert(act_init_expr(&f, same[k][0], err, sizeof err, 128) == 0);
+        ck_assert(act_init_expr(&g, same[k][1], err, sizeof err, 128) == 0);
+        ck_assert_msg(supnorm_diff(&s, &f, &g, L, &o, 128) == 0 && s.at_floor,
+                      "%s = %s: not decided at the floor in %ld boxes", same[k][0], same[k][1],
+                      s.boxes);
+        ck_assert(arb_contains_zero(s.sup) && ival_hi_d(s.sup) <= 1e-30 * (1 + 1e-9));
+        act_clear(&f);
+        act_clear(&g);
+    }
+    /* 1e-25 x is not 0: the floor cannot hide it (its sup on [-10, 10] is
+     * 1e-24, far above the floor) */
+    act_t f, g;
+    ck_assert(act_init_expr(&f, "tanh(x) + 1e-25*x", err, sizeof err, 128) == 0);
+    ck_assert(act_init_expr(&g, "2*sigmoid(2*x) - 1", err, sizeof err, 128) == 0);
+    ck_assert_int_eq(supnorm_diff(&s, &f, &g, L, &o, 128), 0);
+    ck_assert(!s.at_floor && ival_lo_d(s.sup) > 0.99e-24 && ival_hi_d(s.sup) < 1.01e-24);
+    act_clear(&f);
+    act_clear(&g);
+    /* a pole inside the domain: no finite sup, and the search stops */
+    ck_assert(act_init_expr(&f, "1/(x - 0.3)", err, sizeof err, 128) == 0);
+    ck_assert_int_eq(supnorm_diff(&s, &f, NULL, L, &o, 128), 1);
+    ck_assert(!arb_is_finite(s.sup) && s.boxes < 20000);
+    act_clear(&f);
+    supnorm_clear(&s);
+    mpfr_clear(L);
+}
+END_TEST
+
 Suite *suite_supnorm(void)
 {
     Suite *s = suite_create("supnorm");
@@ -213,6 +267,7 @@ Suite *suite_supnorm(void)
     tcase_add_loop_test(tc, test_silu_relu_gap, 0, (int)(sizeof a_values / sizeof a_values[0]));
     tcase_add_test(tc, test_gelu_silu_gap);
     tcase_add_test(tc, test_edge_cases);
+    tcase_add_test(tc, test_floor_identities);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -56,8 +56,8 @@ void au_mlp_clear(au_mlp_t *m)
     imat_clear(m->W_out);
 }
 
-void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_act_fn phi,
-                     const void *ctx, const arb_t a, mpfr_prec_t prec)
+void au_mlp_vs_heads(arb_t E, arb_t Eabs, arb_t T, mpfr_t zmax, const au_mlp_t *m,
+                     ival_act_fn phi, const void *ctx, const arb_t a, mpfr_prec_t prec)
 {
     long n = m->X->rows, d = m->X->cols, l = m->W_in->cols;
     imat_t Y, ref, con, Z;
@@ -78,6 +78,7 @@ void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_a
     thm_neuron_source(&src, &neurons, a, m->W_in, m->W_out, &M);
     attn_layer_sum(con, con, &src, 1, 1, prec);
     error_metric(E, Eabs, ref, con, 1, n, d + 1, prec);
+    error_trivial_bound(T, ref, con, 1, n, d + 1, prec);
     mask_clear(&M);
     imat_clear(Y);
     imat_clear(Z);

@@ -22,9 +22,10 @@ void au_mlp_clear(au_mlp_t *m);
 
 /* E (and the largest |entry|) between X + phi(X W_in) W_out and the
  * attention-only conversion (mlp-layer's neuron heads with SiLU_a, mask B,
- * bias-token stream) over the real tokens; zmax = hi max |X W_in|. */
-void au_mlp_vs_heads(arb_t E, arb_t Eabs, mpfr_t zmax, const au_mlp_t *m, ival_act_fn phi,
-                     const void *ctx, const arb_t a, mpfr_prec_t prec);
+ * bias-token stream) over the real tokens; zmax = hi max |X W_in|; T the
+ * trivial bound of E (error_trivial_bound). */
+void au_mlp_vs_heads(arb_t E, arb_t Eabs, arb_t T, mpfr_t zmax, const au_mlp_t *m,
+                     ival_act_fn phi, const void *ctx, const arb_t a, mpfr_prec_t prec);
 
 /* The estimate_bytes of relu-limit and gelu-approx: a row with a shape
  * holds an MLP instance (W_out inexact in the adv family), X W_in and the

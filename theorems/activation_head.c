@@ -50,8 +50,12 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     gmp_randclear(st);
 
+    thm_silu_track_t track;
+    thm_silu_track_init(&track, a);
     for (long k = 0; k < n * d; k++)
-        ival_silu_a(Y->e + k, X->e + k, a, prec);
+        thm_silu_a_tracked(Y->e + k, X->e + k, &track, prec);
+    thm_silu_track_resolve(r, &track);
+    thm_silu_track_clear(&track);
     thm_bias_stream(ref, Y);
 
     thm_bias_stream(Xh, X);

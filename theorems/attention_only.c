@@ -40,12 +40,13 @@ void tf_model_clear(tf_model_t *m)
     free(m->blocks);
 }
 
-void tf_model_apply(imat_t X, const tf_model_t *m, const arb_t a, mpfr_prec_t prec)
+void tf_model_apply(imat_t X, const tf_model_t *m, ival_act_fn phi, const void *ctx,
+                    mpfr_prec_t prec)
 {
     mask_t C;
     mask_causal(&C, X->rows);
     for (long b = 0; b < m->L; b++)
-        block_apply(X, m->blocks + b, &C, ival_silu_a, a, prec);
+        block_apply(X, m->blocks + b, &C, phi, ctx, prec);
     mask_clear(&C);
 }
 
@@ -57,16 +58,22 @@ void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r
     imat_init(X, n, d);
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     tf_model_random(m, d, l, H, r, L, st);
+    /* first-block heads whose values x W_V are all 0 leave every output of
+     * that layer 0, whatever they attend to: no mask break could show;
+     * their W_V is drawn again (the next from st) */
+    for (long h = 0; h < H; h++)
+        while (thm_all_zero_product(X, m->blocks[0].heads[h].W_V))
+            thm_rand_weights(m->blocks[0].heads[h].W_V, st, d);
     gmp_randclear(st);
 }
 
-void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const arb_t a,
-                  mpfr_prec_t prec)
+void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, ival_act_fn phi,
+                  const void *ctx, mpfr_prec_t prec)
 {
     imat_t Y;
     imat_init(Y, X->rows, X->cols);
     imat_set(Y, X);
-    tf_model_apply(Y, m, a, prec);
+    tf_model_apply(Y, m, phi, ctx, prec);
     thm_bias_stream(ref, Y);
     imat_clear(Y);
 }
@@ -173,10 +180,20 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2];
+    if (r->mutation == TF_MUT_MLP_CAUSAL && n < 2) {
+        snprintf(r->note, sizeof r->note, "the mlp-causal mutation needs n >= 2 tokens (with "
+                 "one, the causal mask is mask B)");
+        arb_clear(a);
+        return -1;
+    }
     imat_t X;
     tf_model_t m;
     tf_instance(X, &m, d, l, n, H, rh, L, r->seed);
-    tf_reference(ref, X, &m, a, prec);
+    thm_silu_track_t track;
+    thm_silu_track_init(&track, a);
+    tf_reference(ref, X, &m, thm_silu_a_tracked, &track, prec);
+    thm_silu_track_resolve(r, &track);
+    thm_silu_track_clear(&track);
 
     attn_only_t A;
     attn_only_from_model(&A, &m, a, n, r->mutation, prec);

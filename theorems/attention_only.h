@@ -31,10 +31,12 @@ void tf_instance(imat_t X, tf_model_t *m, long d, long l, long n, long H, long r
                  unsigned long seed);
 /* ref = [[0, 1], [model(X), 0]]: the original transformer's last stream on
  * the bias-token layout. */
-void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, const arb_t a,
-                  mpfr_prec_t prec);
-/* X (n x d) <- the model applied to X, causal mask. */
-void tf_model_apply(imat_t X, const tf_model_t *m, const arb_t a, mpfr_prec_t prec);
+void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, ival_act_fn phi,
+                  const void *ctx, mpfr_prec_t prec);
+/* X (n x d) <- the model applied to X, causal mask, activation phi (ctx):
+ * SiLU_a, or thm_silu_a_tracked. */
+void tf_model_apply(imat_t X, const tf_model_t *m, ival_act_fn phi, const void *ctx,
+                    mpfr_prec_t prec);
 
 /* An attention-only stack: each layer adds the sum of its heads, a stacked
  * source (odd layers: the block's heads, padded; even layers: the neuron

@@ -188,6 +188,8 @@ static int run(row_t *r)
     mlp_apply(ref, X, Win, Wout, ival_silu_a, one, prec);
     imat_add(ref, ref, X, prec);
     error_metric(r->error, r->error_abs, Xb, ref, 0, n, d, prec);
+    error_trivial_bound(r->trivial, Xb, ref, 0, n, d, prec);
+    r->has_trivial = 1;
 
     three_layer_bound(r->bound, X, Win, Wout, omega, r->mutation, prec);
     r->has_bound = 1;

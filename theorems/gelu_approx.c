@@ -136,7 +136,9 @@ static int run(row_t *r)
             snprintf(r->note, sizeof r->note, "family='%s' must be random or adv", fam ? fam : "");
             rc = -1;
         } else {
-            au_mlp_vs_heads(r->error, r->error_abs, zmax, &m, act_eval_ival, &t, a, prec);
+            au_mlp_vs_heads(r->error, r->error_abs, r->trivial, zmax, &m, act_eval_ival, &t, a,
+                            prec);
+            r->has_trivial = 1;
             au_row_norms(s, mx, m.W_out, prec);
             arb_mul(r->bound, G, r->mutation == MUT_MAX_NOT_SUM ? mx : s, prec);
             if (r->mutation == MUT_HALF_GAP)
@@ -161,6 +163,10 @@ static int run(row_t *r)
         arb_set(r->error_abs, Gs);
         arb_set(r->bound, G);
         r->has_bound = 1;
+        /* E = sup |T - SiLU_a*| on [-L, L], and |T(z)|, |SiLU_a(z)| <= |z|: the
+         * triangle inequality allows E <= 2L */
+        arb_set_d(r->trivial, 2 * GA_L);
+        r->has_trivial = 1;
         arb_set(row_add_ival(r, "G(a)"), G);
         arb_set(row_add_ival(r, "G(a*)"), Gs);
         mpfr_abs(arg2, arg2, MPFR_RNDN);

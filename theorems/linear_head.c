@@ -33,6 +33,46 @@ static void factor_fill(attn_chunk_t *ch, long h0, long h1, const void *ctx, mpf
         }
 }
 
+/* 1 when a break could not show on this draw: the last head's part
+ * X U_B V_B^T (B its columns, from `first` on) is zero, or, with two tokens
+ * or more, every token has the same image x_i U V^T (mixing tokens would
+ * change nothing).  Products of few-bit dyadics: exact. */
+static int degenerate(const imat_t X, const imat_t U, const imat_t V, long first)
+{
+    long n = X->rows, k = U->cols;
+    imat_t UB, VBt, P;
+    imat_init(UB, U->rows, k - first);
+    imat_init(VBt, k - first, V->rows);
+    for (long c = first; c < k; c++) {
+        for (long i = 0; i < U->rows; i++)
+            arb_set(imat_entry(UB, i, c - first), imat_entry(U, i, c));
+        for (long j = 0; j < V->rows; j++)
+            arb_set(imat_entry(VBt, c - first, j), imat_entry(V, j, c));
+    }
+    imat_init(P, U->rows, V->rows);
+    imat_mul(P, UB, VBt, 128);
+    int bad = thm_all_zero_product(X, P);
+    imat_clear(UB);
+    imat_clear(VBt);
+    if (!bad && n >= 2) {
+        imat_t Vt, XW;
+        imat_init(Vt, k, V->rows);
+        imat_transpose(Vt, V);
+        imat_reinit(P, U->rows, V->rows);
+        imat_mul(P, U, Vt, 128);
+        imat_init(XW, n, V->rows);
+        imat_mul(XW, X, P, 192);
+        bad = 1;
+        for (long i = 1; i < n && bad; i++)
+            for (long j = 0; j < XW->cols && bad; j++)
+                bad = arb_equal(imat_entry(XW, i, j), imat_entry(XW, 0, j));
+        imat_clear(Vt);
+        imat_clear(XW);
+    }
+    imat_clear(P);
+    return bad;
+}
+
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[2], k, rh;
@@ -46,6 +86,11 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         return -1;
     }
     long l = fresh ? d + 1 : d, D = fresh ? d + l : d;
+    if (r->mutation == MUT_CAUSAL && n < 2) {
+        snprintf(r->note, sizeof r->note, "the causal-mask mutation needs n >= 2 tokens (with "
+                 "one, the causal mask is mask I)");
+        return -1;
+    }
     if (params_get_long(&k, &r->params, "rank") != 0 || k < 1 || k > (d < l ? d : l)) {
         snprintf(r->note, sizeof r->note, "rank must be in [1, min(d, l)]");
         return -1;
@@ -61,6 +106,12 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     imat_randtest_dyadic(U, st, WEIGHT_BITS);
     imat_randtest_dyadic(V, st, WEIGHT_BITS);
+    /* a draw no break could show on is drawn again (the next from st) */
+    while (degenerate(X, U, V, (k - 1) / rh * rh)) {
+        imat_randtest_dyadic(X, st, WEIGHT_BITS);
+        imat_randtest_dyadic(U, st, WEIGHT_BITS);
+        imat_randtest_dyadic(V, st, WEIGHT_BITS);
+    }
     gmp_randclear(st);
     imat_init(Vt, k, l);
     imat_transpose(Vt, V);

@@ -132,7 +132,7 @@ static void inst_adversarial(inst_t *I, const arb_t scale, mpfr_prec_t prec)
 }
 
 typedef struct {
-    arb_t E, Eabs, bound, boundF, B, V, R;
+    arb_t E, Eabs, bound, boundF, B, V, R, T;
 } eval_t;
 
 static void eval_init(eval_t *e)
@@ -144,6 +144,7 @@ static void eval_init(eval_t *e)
     arb_init(e->B);
     arb_init(e->V);
     arb_init(e->R);
+    arb_init(e->T);
 }
 
 static void eval_clear(eval_t *e)
@@ -155,6 +156,7 @@ static void eval_clear(eval_t *e)
     arb_clear(e->B);
     arb_clear(e->V);
     arb_clear(e->R);
+    arb_clear(e->T);
 }
 
 /* bound = 2 (N-1) exp(2B - Omega) V with B = tau nqk R^2, V = nov R; the
@@ -213,6 +215,7 @@ static void evaluate(eval_t *ev, const inst_t *I, const arb_t omega, long row0, 
     imat_init(Ye, N, D + N);
     attn_head_apply(Ye, he, Xe, NULL, prec);
     error_metric(ev->E, ev->Eabs, Ye, Y, row0, N - row0, D, prec);
+    error_trivial_bound(ev->T, Ye, Y, row0, N - row0, D, prec);
 
     /* R^2 = max ||x_j||^2 over all tokens (exact for dyadic entries) */
     arb_t R2, s;
@@ -393,6 +396,8 @@ static int run(row_t *r)
     arb_set(r->error_abs, ev.Eabs);
     arb_set(r->bound, ev.bound);
     r->has_bound = 1;
+    arb_set(r->trivial, ev.T);
+    r->has_trivial = 1;
     arb_set(row_add_ival(r, "B"), ev.B);
     arb_set(row_add_ival(r, "V"), ev.V);
     arb_set(row_add_ival(r, "bound (Frobenius)"), ev.boundF);

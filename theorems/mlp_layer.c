@@ -18,6 +18,12 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2];
+    if (r->mutation == MUT_CAUSAL && n < 2) {
+        snprintf(r->note, sizeof r->note, "the causal-mask mutation needs n >= 2 tokens (with "
+                 "one, the causal mask is mask B)");
+        arb_clear(a);
+        return -1;
+    }
     gmp_randstate_t st;
     imat_t X, W_in, W_out, Y, Xh;
     thm_rand_init(st, r->seed, 2);
@@ -29,10 +35,18 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     imat_randtest_dyadic(W_in, st, WEIGHT_BITS);
     imat_randtest_dyadic(W_out, st, WEIGHT_BITS);
+    /* the neurons the mutations touch (the first, the last) must be active on
+     * some token, else no break of theirs could show: draw again if not */
+    thm_nonzero_column(W_in, 0, X, st);
+    thm_nonzero_column(W_in, l - 1, X, st);
     gmp_randclear(st);
 
     /* reference: X + SiLU_a(X W_in) W_out, on the bias-token stream */
-    mlp_apply(Y, X, W_in, W_out, ival_silu_a, a, prec);
+    thm_silu_track_t track;
+    thm_silu_track_init(&track, a);
+    mlp_apply(Y, X, W_in, W_out, thm_silu_a_tracked, &track, prec);
+    thm_silu_track_resolve(r, &track);
+    thm_silu_track_clear(&track);
     imat_add(Y, Y, X, prec);
     thm_bias_stream(ref, Y);
 

@@ -22,6 +22,12 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         return -1;
     }
     long d = dims[0], n = dims[1];
+    if (r->mutation == MUT_CAUSAL && n < 2) {
+        snprintf(r->note, sizeof r->note, "the causal-mask mutation needs n >= 2 tokens (with "
+                 "one, the causal mask is mask B)");
+        arb_clear(a);
+        return -1;
+    }
     gmp_randstate_t st;
     imat_t X, w, u, Xh;
     thm_rand_init(st, r->seed, 1);
@@ -32,6 +38,9 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_randtest_dyadic(X, st, WEIGHT_BITS);
     imat_randtest_dyadic(w, st, WEIGHT_BITS);
     imat_randtest_dyadic(u, st, WEIGHT_BITS);
+    /* a w with x_i.w = 0 on every token makes every output 0, whatever the
+     * head: no break could show; draw it again (exact: few-bit dyadics) */
+    thm_nonzero_column(w, 0, X, st);
     gmp_randclear(st);
     thm_bias_stream(Xh, X);
 
@@ -58,13 +67,15 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
     imat_reinit(ref, n + 1, d + 1);
     arb_init(z);
     arb_init(t);
+    thm_silu_track_t track;
+    thm_silu_track_init(&track, a);
     for (long i = 0; i < n; i++) {
         arb_set_ui(z, 0);
         for (long k = 0; k < d; k++) {
             arb_mul(t, imat_entry(X, i, k), imat_entry(w, k, 0), prec);
             arb_add(z, z, t, prec);
         }
-        ival_silu_a(z, z, a, prec);
+        thm_silu_a_tracked(z, z, &track, prec);
         for (long k = 0; k < d; k++)
             arb_mul(imat_entry(ref, i + 1, k), z, imat_entry(u, 0, k), prec);
     }
@@ -82,6 +93,8 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         instance_add(I, "W_V", h->W_V);
         instance_add(I, "W_O", h->W_O);
     }
+    thm_silu_track_resolve(r, &track);
+    thm_silu_track_clear(&track);
     row_add_long(r, "heads", 1);
     row_add_long(r, "width", d + 1);
     mask_clear(&M);

@@ -59,9 +59,17 @@ static int run_gap(row_t *r, const arb_t a, mpfr_prec_t prec)
     special_w0_inv_e(am, prec);
     arb_add_ui(am, am, 1, prec);
     arb_div(am, am, a, prec);
-    /* E = |sup - c|: contains 0 iff the two enclosures meet */
+    /* E = |sup - c|: contains 0 iff the two enclosures meet; the triangle
+     * inequality allows E <= |sup| + |c| */
     arb_sub(r->error, sup, c, prec);
     ival_abs(r->error, r->error, prec);
+    arb_t cabs;
+    arb_init(cabs);
+    ival_abs(r->trivial, sup, prec);
+    ival_abs(cabs, c, prec);
+    arb_add(r->trivial, r->trivial, cabs, prec);
+    arb_clear(cabs);
+    r->has_trivial = 1;
     arb_set(r->error_abs, r->error);
     /* the enclosures meet (false when either is not finite) */
     int meet = arb_is_finite(sup) && arb_is_finite(c) && arb_overlaps(sup, c);
@@ -112,7 +120,8 @@ static int run_mlp(row_t *r, const arb_t a, mpfr_prec_t prec)
         mpfr_clear(t); mpfr_clear(zmax);
         return -1;
     }
-    au_mlp_vs_heads(r->error, r->error_abs, zmax, &m, ival_relu, NULL, a, prec);
+    au_mlp_vs_heads(r->error, r->error_abs, r->trivial, zmax, &m, ival_relu, NULL, a, prec);
+    r->has_trivial = 1;
     au_row_norms(s, mx, m.W_out, prec);
     closed_form(c, a, r->mutation == MUT_MAX_NOT_SUM ? 0 : r->mutation, prec);
     arb_mul(r->bound, c, r->mutation == MUT_MAX_NOT_SUM ? mx : s, prec);

@@ -113,6 +113,32 @@ void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in)
         arb_mul_2exp_si(A->e + k, A->e + k, -shift); /* exact: a power of two */
 }
 
+int thm_all_zero_product(const imat_t X, const imat_t B)
+{
+    imat_t P;
+    imat_init(P, X->rows, B->cols);
+    imat_mul(P, X, B, 64 + 2 * WEIGHT_BITS + 64); /* exact for these sizes */
+    int zero = 1;
+    for (long k = 0; k < P->rows * P->cols && zero; k++)
+        zero = arb_contains_zero(P->e + k);
+    imat_clear(P);
+    return zero;
+}
+
+void thm_nonzero_column(imat_t W, long c, const imat_t X, gmp_randstate_t st)
+{
+    imat_t w;
+    imat_init(w, W->rows, 1);
+    for (long i = 0; i < W->rows; i++)
+        arb_set(imat_entry(w, i, 0), imat_entry(W, i, c));
+    while (thm_all_zero_product(X, w)) {
+        imat_randtest_dyadic(w, st, WEIGHT_BITS);
+        for (long i = 0; i < W->rows; i++)
+            arb_set(imat_entry(W, i, c), imat_entry(w, i, 0));
+    }
+    imat_clear(w);
+}
+
 int thm_parse_dims(long *dims, int max, const char *s)
 {
     int n = 0;
@@ -182,6 +208,44 @@ void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, l
 {
     error_metric(r->error, r->error_abs, ref, con, row0, rows, ref->cols, r->prec);
     scale_of(r->scale, ref, row0, rows, ref->cols);
+}
+
+void thm_silu_track_init(thm_silu_track_t *t, const arb_t a)
+{
+    t->a = a;
+    t->max_az = 0;
+    pthread_mutex_init(&t->lock, NULL);
+}
+
+void thm_silu_track_clear(thm_silu_track_t *t)
+{
+    pthread_mutex_destroy(&t->lock);
+}
+
+void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec)
+{
+    thm_silu_track_t *t = (thm_silu_track_t *)track;
+    arb_t az;
+    arb_init(az);
+    arb_mul(az, x, t->a, 30);
+    double m = arb_is_finite(az) ? fabs(ival_hi_d(az)) : INFINITY;
+    double lo = arb_is_finite(az) ? fabs(ival_lo_d(az)) : INFINITY;
+    if (lo > m)
+        m = lo;
+    arb_clear(az);
+    pthread_mutex_lock(&t->lock);
+    if (!(m <= t->max_az))
+        t->max_az = m;
+    pthread_mutex_unlock(&t->lock);
+    ival_silu_a(y, x, t->a, prec);
+}
+
+void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t)
+{
+    /* 2 log2(e) max |a z| in doubles, and one bit for their rounding; -1
+     * when an enclosure of a z was not finite (too wide at this precision) */
+    double bits = ceil(2 * t->max_az * 1.4426950408889634) + (t->max_az > 0);
+    r->resolve_bits = !isfinite(bits) ? -1 : bits < 1e15 ? (long)bits : 1000000000000000L;
 }
 
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,

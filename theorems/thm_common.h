@@ -3,6 +3,7 @@
 #ifndef ATTNCHECK_THM_COMMON_H
 #define ATTNCHECK_THM_COMMON_H
 
+#include <pthread.h>
 #include <stdio.h>
 #include "claim.h"
 #include "mlp.h"
@@ -16,6 +17,11 @@ void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt);
  * as real transformers are initialised, so deep stacks stay well
  * conditioned; still exact at every precision. */
 void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in);
+/* 1 when X B is all zero (B a column block; the product is exact for the
+ * few-bit dyadic instances): a degenerate draw that no break could show on. */
+int thm_all_zero_product(const imat_t X, const imat_t B);
+/* Draw column c of W (d x l) again from st while X W[:,c] is all zero. */
+void thm_nonzero_column(imat_t W, long c, const imat_t X, gmp_randstate_t st);
 /* Parse "4x8x3" into up to 3 positive longs; returns the count, -1 on error. */
 int thm_parse_dims(long *dims, int max, const char *s);
 /* Xh ((n+1) x (d+1)) = [[0, 1], [X, 0]]: the bias token at position 0. */
@@ -66,6 +72,27 @@ int thm_exact_run(row_t *r, thm_exact_build_fn build);
 /* claim_t.export_instance for an exact claim, given its builder. */
 int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
                      thm_exact_build_fn build);
+
+/* ---- the resolution rule's instance part (verdict.h) ----
+ * SiLU_a through a tracker: an ival_act_fn (ctx = the tracker) that
+ * evaluates SiLU_a and records the largest |a z| it is called with, the
+ * bias token's logit in the construction.  The reference computation runs
+ * through it, so what it records depends on the instance, not on a
+ * mutation of the construction.  Safe for concurrent calls. */
+typedef struct {
+    arb_srcptr a;
+    pthread_mutex_t lock;
+    double max_az;        /* an upper bound of max |a z| seen (+inf: unknown) */
+} thm_silu_track_t;
+void thm_silu_track_init(thm_silu_track_t *t, const arb_t a);
+void thm_silu_track_clear(thm_silu_track_t *t);
+void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec);
+/* r->resolve_bits = ceil(2 log2(e) max |a z|): a token's output can be
+ * e^(-|a z|) below the largest (its weight on self), and a break can move
+ * it by a relative e^(-|a z|) only (when its first-order change cancels:
+ * mixing in a token whose z is 0), so e^(-2 |a z|) is resolved; -1 (not
+ * known yet) when some a z was not finite at this precision. */
+void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t);
 
 /* A neuron head of claims.md (neuron-head): W_Q = a[w;0], W_K = [0;-1],
  * W_V = [w;0], W_O = [u, 0], on a stream of width d+1.  w is column k of
