@@ -15,7 +15,7 @@ ARB_FLINT3 = $(shell printf '\043include <flint/arb.h>\nint main(void){return 0;
 ARB_CFLAGS = $(if $(ARB_FLINT3),-DATTNCHECK_FLINT3)
 ARB_LIBS   = $(if $(ARB_FLINT3),-lflint,-lflint-arb -lflint)
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(ARB_CFLAGS) -Isrc -Itheorems -Itests
-LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -ljansson -lm -pthread
+LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -ljansson -lnettle -lm -pthread
 
 BUILD   ?= build
 SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -25,7 +25,7 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-DEB_PKGS := libgmp-dev libmpfr-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
+DEB_PKGS := libgmp-dev libmpfr-dev libjansson-dev nettle-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
             python3-numpy python3-onnx
 # Arb is found by a test compile (either layout); where it is missing, deps
 # installs libflint-arb-dev (Debian bookworm) or, where that one is not

@@ -3,6 +3,7 @@
 #ifndef ATTNCHECK_CLAIM_H
 #define ATTNCHECK_CLAIM_H
 
+#include <stddef.h>
 #include "imat.h"
 #include "verdict.h"
 
@@ -149,6 +150,11 @@ typedef struct {
      * before any work (or NULL: only the row itself is counted);
      * thm_estimate_bytes in theorems/thm_common.c is the shared default. */
     double (*estimate_bytes)(const params_t *p, mpfr_prec_t prec);
+    /* Whether the claim can run here (or NULL: always).  0 with a one-line
+     * reason in why (a model fixture that is not there, and the command
+     * that makes it): the claim is reported "skipped" with that reason, it
+     * runs no row, and nothing else fails. */
+    int (*available)(char *why, size_t whysz);
 } claim_t;
 
 /* The registry lives in theorems/registry.c. */

@@ -12,6 +12,7 @@
 #include "xalloc.h"
 
 int cmd_activation(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 #define EXIT_RULE                                                                           \
     "Exit: 0 all hold, 1 violated, 2 inconclusive, 64 usage (an unknown command, claim or\n" \
@@ -29,6 +30,9 @@ static const char *usage_main =
     "  sweep ID --set NAME=V1,V2,... [options]   one claim over a grid you choose\n"
     "  activation (--name NAME | --expr EXPR) [--target NAME|EXPR] [--domain L] [--claim GAP]\n"
     "  export ID --seed N [--format json] [--out FILE]   one instance, exact decimals\n"
+    "  model FILE.safetensors [--input X] [--prec P] [--export-converted OUT]\n"
+    "                                     convert a transformer to attention-only form and\n"
+    "                                     certify it\n"
     "Run 'attncheck COMMAND --help' for a command's options.\n" EXIT_RULE;
 
 #define RUN_OPTIONS                                                                          \
@@ -444,6 +448,8 @@ int main(int argc, char **argv)
         rc = cmd_export(argc - 1, argv + 1);
     } else if (strcmp(cmd, "activation") == 0) {
         rc = cmd_activation(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "model") == 0) {
+        rc = cmd_model(argc - 1, argv + 1);
     } else {
         rc = cli_fail(EXIT_USAGE, "unknown command '%s' (see attncheck --help)", cmd);
     }

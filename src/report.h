@@ -32,6 +32,8 @@ typedef struct {
     const run_options_t *options;
     int argc;                       /* the command line as typed, from the verb on */
     char *const *argv;
+    const char *command;            /* the canonical command recorded instead of the one
+                                       built from verb, ids and options (or NULL) */
 } report_run_t;
 
 /* File stem of a report: the claim id, or <id>.mutated-<name>. */

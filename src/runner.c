@@ -409,6 +409,29 @@ void row_start(row_t *r, mpfr_prec_t prec)
     r->note[0] = '\0';
 }
 
+void runner_judge_row(row_t *r, claim_kind_t kind)
+{
+    if (kind == KIND_EXACT || r->exact_identity)
+        r->verdict = verdict_exact(r->error, r->scale, r->prec, r->depth);
+    else if (r->has_bound)
+        r->verdict = verdict_bound(r->error, r->bound);
+    else if (kind == KIND_TABLE)
+        r->verdict = VERDICT_HOLDS; /* a table row: computed, nothing claimed */
+    else
+        r->verdict = VERDICT_INCONCLUSIVE; /* an inequality row with no bound proves nothing */
+}
+
+void claim_report_count(claim_report_t *rep)
+{
+    rep->holds = rep->violated = rep->inconclusive = 0;
+    for (long k = 0; k < rep->n_rows; k++) {
+        verdict_t v = rep->rows[k].verdict;
+        rep->holds += v == VERDICT_HOLDS;
+        rep->violated += v == VERDICT_VIOLATED;
+        rep->inconclusive += v == VERDICT_INCONCLUSIVE;
+    }
+}
+
 int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap)
 {
     long p;
@@ -423,14 +446,7 @@ int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap)
         row_start(r, prec);
         if (c->run(r) != 0)
             return -1;
-        if (c->kind == KIND_EXACT || r->exact_identity)
-            r->verdict = verdict_exact(r->error, r->scale, prec, r->depth);
-        else if (r->has_bound)
-            r->verdict = verdict_bound(r->error, r->bound);
-        else if (c->kind == KIND_TABLE)
-            r->verdict = VERDICT_HOLDS; /* a table row: computed, nothing claimed */
-        else
-            r->verdict = VERDICT_INCONCLUSIVE; /* an inequality row with no bound proves nothing */
+        runner_judge_row(r, c->kind);
         if (r->verdict != VERDICT_INCONCLUSIVE || prec * 2 > cap)
             return 0;
         row_clear(r);
@@ -484,6 +500,10 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
     memset(rep, 0, sizeof *rep);
     rep->claim = c;
     rep->mutation = o->mutation;
+    if (c->available && !c->available(rep->skip_reason, sizeof rep->skip_reason)) {
+        rep->skipped = 1; /* reported as such; no row runs */
+        return 0;
+    }
     rep->n_rows = runner_expand(&rep->rows, c, o);
     if (rep->n_rows < 0) {
         rep->n_rows = 0;
@@ -513,12 +533,7 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
         snprintf(err, errsz, "%s: %s", c->id, r->note[0] ? r->note : "invalid parameters");
         return -1;
     }
-    for (long k = 0; k < rep->n_rows; k++) {
-        verdict_t v = rep->rows[k].verdict;
-        rep->holds += v == VERDICT_HOLDS;
-        rep->violated += v == VERDICT_VIOLATED;
-        rep->inconclusive += v == VERDICT_INCONCLUSIVE;
-    }
+    claim_report_count(rep);
     if (c->fit)
         rep->n_fits = c->fit(rep->fits, REPORT_MAX_FITS, rep->rows, rep->n_rows);
     if (c->summary_md)
@@ -559,5 +574,6 @@ void claim_report_clear(claim_report_t *rep)
 {
     runner_free_rows(rep->rows, rep->n_rows);
     free(rep->summary);
+    free(rep->details_json);
     memset(rep, 0, sizeof *rep);
 }

@@ -40,6 +40,9 @@ struct claim_report {
     long holds, violated, inconclusive;
     double seconds;
     char *summary;            /* claim's extra markdown, or NULL */
+    char *details_json;       /* a JSON object the .json report carries as "details", or NULL */
+    int skipped;              /* the claim could not run here (no rows): */
+    char skip_reason[256];    /* why, and what to run */
 };
 
 void run_options_default(run_options_t *o);
@@ -64,6 +67,12 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
 void claim_report_clear(claim_report_t *rep);
 /* Mutation index for a name (NULL: the first); -1 when unknown. */
 int claim_mutation_index(const claim_t *c, const char *name);
+/* The verdict of an evaluated row by its rule: exact (an exact claim, or
+ * r->exact_identity), the bound (r->has_bound), a table row, or else
+ * inconclusive. */
+void runner_judge_row(row_t *r, claim_kind_t kind);
+/* rep's holds, violated and inconclusive from its rows' verdicts. */
+void claim_report_count(claim_report_t *rep);
 /* Evaluate one row in place, with the Ziv loop (exposed for tests). */
 int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap);
 /* Initialise a row's results at prec (E, bound = 0; no extras), and clear them. */

@@ -1,0 +1,240 @@
+/* Certified checks of a converted model (modelcheck.h). */
+#include <stdio.h>
+#include <string.h>
+#include "modelcheck.h"
+#include "supnorm.h"
+
+/* The certified sup gap of an approximated activation: relative tolerance. */
+#define MCHECK_GAP_REL_TOL 1e-6
+
+const char *mcheck_name(mcheck_t kind)
+{
+    static const char *const names[MCHECK_N] = {"attn", "mlp", "mlp-silu_a", "model"};
+    return kind >= 0 && kind < MCHECK_N ? names[kind] : "?";
+}
+
+void imat_get_mid(imat_t Y, const imat_t X)
+{
+    imat_reinit(Y, X->rows, X->cols);
+    for (long k = 0; k < X->rows * X->cols; k++)
+        arb_get_mid_arb(Y->e + k, X->e + k);
+}
+
+/* The row's exact-rule epilogue: E between the streams of ref (n x d, the
+ * original's tokens) and con (n+1 x d+2, the converted stream), ref laid out
+ * as [[bias, 1, 1], [ref, 1, 0]] (bias: the bias token's features, or NULL
+ * for 0). */
+static void finish_stream(row_t *r, const imat_t ref, const imat_t bias, const imat_t con,
+                          int depth)
+{
+    imat_t R;
+    imat_init(R, 0, 0);
+    convert_stream(R, ref);
+    if (bias)
+        for (long j = 0; j < ref->cols; j++)
+            arb_set(imat_entry(R, 0, j), imat_entry(bias, 0, j));
+    error_metric(r->error, r->error_abs, R, con, 0, R->rows, R->cols, r->prec);
+    scale_of(r->scale, R, 0, R->rows, R->cols);
+    r->exact_identity = 1;
+    r->depth = depth;
+    imat_clear(R);
+}
+
+/* Layer L on the converted stream of h (exact), into S. */
+static void apply_on(imat_t S, const aonet_layer_t *L, const imat_t h, mpfr_prec_t prec)
+{
+    convert_stream(S, h);
+    aonet_layer_apply(S, L, prec);
+}
+
+static void check_attn(row_t *r, const tblock_t *B, const aonet_layer_t *A, const imat_t h)
+{
+    imat_t Y, S;
+    imat_init(Y, h->rows, h->cols);
+    imat_init(S, 0, 0);
+    tblock_attn(Y, B, h, r->prec);
+    apply_on(S, A, h, r->prec);
+    finish_stream(r, Y, NULL, S, 1);
+    row_add_long(r, "heads", aonet_layer_heads(A));
+    row_add_long(r, "width", S->cols);
+    imat_clear(Y);
+    imat_clear(S);
+}
+
+/* sum_k ||W_out[k,:]||_2 (an enclosure). */
+static void row_norm_sum(arb_t s, const imat_t W, mpfr_prec_t prec)
+{
+    arb_t t;
+    arb_init(t);
+    arb_zero(s);
+    for (long k = 0; k < W->rows; k++) {
+        imat_row_norm2(t, W, k, prec);
+        arb_add(s, s, t, prec);
+    }
+    arb_clear(t);
+}
+
+/* MLP (exact, or against the bound) and MLP_SILU: layer L on the stream
+ * of h against h + MLP(h) with activation f. */
+static void check_mlp(row_t *r, const tblock_t *B, const aonet_layer_t *L, const imat_t h,
+                      const convert_act_t *ca, int against_bound)
+{
+    mpfr_prec_t prec = r->prec;
+    const act_t *f = against_bound || convert_act_exact(ca) ? &ca->phi : &ca->silu;
+    imat_t Y, S;
+    imat_init(Y, h->rows, h->cols);
+    imat_init(S, 0, 0);
+    tblock_mlp(Y, B, h, act_eval_ival, f, prec);
+    apply_on(S, L, h, prec);
+    finish_stream(r, Y, NULL, S, 1);
+    if (against_bound) {
+        /* the certified range of the pre-activations, the gap on it, the bound */
+        imat_t Z;
+        mpfr_t zmax;
+        imat_init(Z, h->rows, B->d_mlp);
+        mpfr_init2(zmax, 64);
+        tblock_mlp_pre(Z, NULL, B, h, prec);
+        imat_max_abs_upper(zmax, Z);
+        arb_ptr G = row_add_ival(r, "sup gap G");
+        arb_ptr W = row_add_ival(r, "sum ||W_out[k]||");
+        double L = mpfr_get_d(zmax, MPFR_RNDU);
+        if (mpfr_number_p(zmax) && L > 0)
+            supnorm_gap(G, NULL, NULL, &ca->phi, &ca->silu, L, MCHECK_GAP_REL_TOL, prec);
+        else if (!mpfr_number_p(zmax))
+            arb_indeterminate(G);
+        row_norm_sum(W, B->W_out, prec);
+        arb_mul(r->bound, G, W, prec);
+        r->has_bound = 1;
+        r->exact_identity = 0;
+        ival_set_fr(row_add_ival(r, "max |z|"), zmax);
+        mpfr_clear(zmax);
+        imat_clear(Z);
+    }
+    row_add_long(r, "heads", aonet_layer_heads(L));
+    row_add_long(r, "width", S->cols);
+    imat_clear(Y);
+    imat_clear(S);
+}
+
+static row_t *want_row(const mcheck_opts_t *o, mcheck_t kind, long block)
+{
+    if (!(o->checks & MCHECK_BIT(kind)))
+        return NULL;
+    if (kind != MCHECK_MODEL && o->block >= 0 && o->block != block)
+        return NULL;
+    return o->row(o->row_ctx, kind, block);
+}
+
+int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
+               size_t errsz)
+{
+    const tmodel_config_t *c = tmodel_config(m);
+    const convert_act_t *ca = o->act;
+    mpfr_prec_t prec = o->prec;
+    long L = (long)c->n_layers, n = X->rows, d = X->cols;
+    int approx = !convert_act_exact(ca);
+    int model = (o->checks & MCHECK_BIT(MCHECK_MODEL)) != 0;
+    long last = model || o->sink || o->block < 0 ? L - 1 : o->block;
+    int rc = 0;
+    /* the original (ref), the original with SiLU_a (approximations), the converted stream */
+    imat_t ref, refs, con, h, Y;
+    imat_init(ref, n, d);
+    imat_init(refs, approx && model ? n : 0, approx && model ? d : 0);
+    imat_init(con, 0, 0);
+    imat_init(h, 0, 0);
+    imat_init(Y, n, d);
+    imat_set(ref, X);
+    if (approx && model)
+        imat_set(refs, X);
+    convert_stream(con, X);
+    long heads_per_block = 0;
+    for (long b = 0; b <= last && rc == 0; b++) {
+        tblock_t B;
+        aonet_layer_t A, M;
+        rc = tblock_read(&B, m, b, err, errsz);
+        if (rc != 0) {
+            tblock_clear(&B);
+            break;
+        }
+        convert_block(&A, &M, &B, ca, o->mutation);
+        heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
+        if (o->sink) {
+            rc = o->sink->layer(o->sink->ctx, 2 * b, &A, err, errsz);
+            if (rc == 0)
+                rc = o->sink->layer(o->sink->ctx, 2 * b + 1, &M, err, errsz);
+        }
+        row_t *r;
+        if (rc == 0 && (r = want_row(o, MCHECK_ATTN, b))) {
+            imat_get_mid(h, ref);
+            check_attn(r, &B, &A, h);
+        }
+        tblock_attn(ref, &B, ref, prec);
+        if (approx && model)
+            tblock_attn(refs, &B, refs, prec);
+        if (model)
+            aonet_layer_apply(con, &A, prec);
+        if (rc == 0 && (r = want_row(o, MCHECK_MLP, b))) {
+            imat_get_mid(h, ref);
+            check_mlp(r, &B, &M, h, ca, approx);
+        }
+        if (rc == 0 && approx && (r = want_row(o, MCHECK_MLP_SILU, b))) {
+            imat_get_mid(h, ref);
+            check_mlp(r, &B, &M, h, ca, 0);
+        }
+        tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, prec);
+        if (approx && model)
+            tblock_mlp(refs, &B, refs, act_eval_ival, &ca->silu, prec);
+        if (model)
+            aonet_layer_apply(con, &M, prec);
+        aonet_layer_clear(&A);
+        aonet_layer_clear(&M);
+        tblock_clear(&B);
+    }
+    if (rc == 0 && last == L - 1) {
+        aonet_ln_t lnf, lnc;
+        rc = tblock_read_ln_final(&lnf, m, err, errsz);
+        convert_ln(&lnc, &lnf, d + 2, o->mutation);
+        if (rc == 0 && o->sink)
+            rc = o->sink->final_ln(o->sink->ctx, &lnc, err, errsz);
+        row_t *r;
+        if (rc == 0 && (r = want_row(o, MCHECK_MODEL, -1))) {
+            /* the bias token's output features: the final LN of 0 */
+            imat_t zero;
+            imat_init(zero, 1, d);
+            aonet_ln_apply(zero, zero, &lnf, prec);
+            aonet_ln_apply(con, con, &lnc, prec);
+            aonet_ln_apply(ref, ref, &lnf, prec);
+            if (approx) {
+                aonet_ln_apply(refs, refs, &lnf, prec);
+                finish_stream(r, refs, zero, con, (int)(2 * L));
+                /* the distance to the model itself: measured, no claim */
+                imat_t R;
+                imat_init(R, 0, 0);
+                convert_stream(R, ref);
+                for (long j = 0; j < d; j++)
+                    arb_set(imat_entry(R, 0, j), imat_entry(zero, 0, j));
+                arb_t Eabs;
+                arb_init(Eabs);
+                error_metric(row_add_ival(r, "E vs the model (measured)"), Eabs, R, con, 0,
+                             R->rows, R->cols, prec);
+                arb_clear(Eabs);
+                imat_clear(R);
+            } else {
+                finish_stream(r, ref, zero, con, (int)(2 * L));
+            }
+            row_add_long(r, "layers", 2 * L);
+            row_add_long(r, "heads/block", heads_per_block);
+            row_add_long(r, "heads", heads_per_block * L);
+            row_add_long(r, "width", con->cols);
+            imat_clear(zero);
+        }
+        aonet_ln_clear(&lnf);
+        aonet_ln_clear(&lnc);
+    }
+    imat_clear(ref);
+    imat_clear(refs);
+    imat_clear(con);
+    imat_clear(h);
+    imat_clear(Y);
+    return rc;
+}

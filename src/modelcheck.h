@@ -1,0 +1,66 @@
+/* Certified checks of a model's attention-only conversion (convert.h)
+ * against the model itself, streamed block by block: one block's weights
+ * and its two converted layers are in memory at a time.
+ *
+ * The checks (each fills one row, see claim.h):
+ *   ATTN b     block b's attention sublayer alone: layer A on the stream of
+ *              h against h + Attn(LN1(h)) + b_O, h the original's stream
+ *              entering block b (its enclosure's midpoints: an exact input);
+ *              exact rule, one layer.
+ *   MLP b      block b's MLP sublayer alone, the same way with layer B:
+ *              exact rule for silu, sigmoid and GLU; for the approximated
+ *              activations the bound E <= G sum_k ||W_out[k,:]||_2, G the
+ *              certified sup |phi - SiLU_a| on [-zmax, zmax], zmax the
+ *              certified largest |pre-activation| on this input.
+ *   MLP_SILU b (approximations) layer B against the MLP with phi replaced
+ *              by SiLU_a: exact rule.
+ *   MODEL      the whole model end to end from the exact tokens X: the
+ *              converted network's output (2L layers, then ln_final on the
+ *              features) against [[ln_final(0), 1, 1], [model(X), 1, 0]];
+ *              exact rule with depth 2L.  For approximations the reference
+ *              is the model with phi replaced by SiLU_a, and the distance to
+ *              the model itself is a measured column (no claim).
+ * E is over all n + 1 rows and all d + 2 columns: the bias token's row
+ * must come out as the layout says. */
+#ifndef ATTNCHECK_MODELCHECK_H
+#define ATTNCHECK_MODELCHECK_H
+
+#include "claim.h"
+#include "convert.h"
+
+typedef enum { MCHECK_ATTN, MCHECK_MLP, MCHECK_MLP_SILU, MCHECK_MODEL, MCHECK_N } mcheck_t;
+#define MCHECK_BIT(k) (1u << (k))
+
+/* Where converted layers go as they are built (export); each returns 0 or
+ * an exit code with one line in err. */
+typedef struct {
+    void *ctx;
+    int (*layer)(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz);
+    int (*final_ln)(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz);
+} aonet_sink_t;
+
+typedef struct {
+    mpfr_prec_t prec;
+    int mutation;              /* CONVERT_MUT_* */
+    const convert_act_t *act;
+    unsigned checks;           /* MCHECK_BIT()s of the checks wanted */
+    long block;                /* sublayer checks of this block only (-1: every block) */
+    /* A fresh row for a check (row_start done, parameters set), or NULL to
+     * skip it. */
+    row_t *(*row)(void *ctx, mcheck_t kind, long block);
+    void *row_ctx;
+    const aonet_sink_t *sink;  /* or NULL */
+} mcheck_opts_t;
+
+/* Run the checks on tokens X (n x d_model, exact).  0, or an exit code
+ * with one line in err (a tensor that cannot be read). */
+int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
+               size_t errsz);
+
+/* The name of a check ("attn", "mlp", "mlp-silu_a", "model"). */
+const char *mcheck_name(mcheck_t kind);
+
+/* mid(X): the midpoints of X's balls, exact (Y initialised, any shape). */
+void imat_get_mid(imat_t Y, const imat_t X);
+
+#endif
