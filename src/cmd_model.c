@@ -25,7 +25,7 @@
 
 static const char *usage_model =
     "usage: attncheck model FILE.safetensors [--input X] [--tokens N] [--seed N] [--prec P]\n"
-    "                       [--act-a A] [--export-converted OUT] [--out DIR]\n"
+    "                       [--act-a A] [--omega W] [--export-converted OUT] [--out DIR]\n"
     "                       [--format md,csv,json,svg] [--mutate NAME] [--no-write]\n"
     "                       [--max-memory SIZE]\n"
     "  Converts the model (TransformerLens names, config in __metadata__; see README) to an\n"
@@ -39,6 +39,9 @@ static const char *usage_model =
     "  --act-a A      the SiLU_a slope of the neuron heads for gelu, gelu_new, gelu_fast\n"
     "                 and relu models (default: gelu-approx's a* for the GELUs, 32 for relu;\n"
     "                 silu, sigmoid and GLU models convert exactly with a = 1)\n"
+    "  --omega W      also certify the network with every mask encoded by one-hot positions\n"
+    "                 and W (Theorem 9) against the derived bound, with the Omega each eps\n"
+    "                 in 1e-3, 1e-6, 1e-12 needs\n"
     "  --export-converted OUT  write the converted network to OUT (F64 safetensors) and\n"
     "                 OUT.json (exact corrections), with the original model and the tokens\n"
     "  --out DIR      report directory (default reports): model-NAME.md/.csv/.json/.svg\n"
@@ -51,7 +54,7 @@ static const char *usage_model =
     "      create/write output, 75 output directory in use by another run.\n";
 
 typedef struct {
-    const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name;
+    const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
     long tokens;
     int tokens_set, seed_set, no_write, mutation;
     unsigned long seed;
@@ -109,6 +112,12 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
                                 val, PREC_MIN, PREC_MAX);
         } else if (strcmp(flag, "--act-a") == 0) {
             c->act_a = val;
+        } else if (strcmp(flag, "--omega") == 0) {
+            double w;
+            if (cli_parse_seconds(&w, val) != 0 && strcmp(val, "0") != 0)
+                return cli_fail(EXIT_USAGE, "model: --omega '%s' is not a number in [0, 10^6]",
+                                val);
+            c->omega = val;
         } else if (strcmp(flag, "--export-converted") == 0) {
             if (!*val || cli_has_control_char(val))
                 return cli_fail(EXIT_USAGE, "model: --export-converted needs a path without "
@@ -440,7 +449,11 @@ int cmd_model(int argc, char **argv)
     double need = estimate_bytes(cfg, n, c.prec);
     outdir_t dir = {.lock_fd = -1};
     aonet_export_t *ex = NULL;
-    rowbuf_t rb = {.cap = 3 * L + 1, .prec = c.prec, .seed = c.seed};
+    rowbuf_t rb = {.cap = 3 * L + 2, .prec = c.prec, .seed = c.seed};
+    arb_t omega;
+    arb_init(omega);
+    if (c.omega)
+        arb_set_str(omega, c.omega, c.prec); /* exact when the decimal is dyadic */
     rb.rows = xcalloc((size_t)rb.cap, sizeof *rb.rows);
     if (need > c.max_memory) {
         rc = cli_fail(EXIT_DATAERR, "model: estimated peak memory %.1f GiB is over --max-memory "
@@ -466,7 +479,10 @@ int cmd_model(int argc, char **argv)
     mcheck_opts_t o = {.prec = c.prec, .mutation = c.mutation, .act = &ca,
                        .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
                                  MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL),
-                       .block = -1, .row = next_row, .row_ctx = &rb, .sink = ex ? &sink : NULL};
+                       .block = -1, .row = next_row, .row_ctx = &rb, .sink = ex ? &sink : NULL,
+                       .omega = c.omega ? omega : NULL, .progress = 1};
+    if (c.omega)
+        o.checks |= MCHECK_BIT(MCHECK_ENCODED);
     rc = mcheck_run(m, X, &o, err, sizeof err);
     if (rc) {
         cli_fail(rc, "model: %s", err);
@@ -537,9 +553,10 @@ int cmd_model(int argc, char **argv)
     rc = rep.violated ? EXIT_VIOLATED : rep.inconclusive ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
     if (!c.no_write) {
         char cmd[4400];
-        snprintf(cmd, sizeof cmd, "attncheck model %s%s%s --prec %ld%s%s%s%s", c.file,
+        snprintf(cmd, sizeof cmd, "attncheck model %s%s%s --prec %ld%s%s%s%s%s%s", c.file,
                  c.input ? " --input " : "", c.input ? c.input : "", (long)c.prec,
                  c.act_a ? " --act-a " : "", c.act_a ? c.act_a : "",
+                 c.omega ? " --omega " : "", c.omega ? c.omega : "",
                  c.mutate_name ? " --mutate " : "", c.mutate_name ? c.mutate_name : "");
         if (!c.input)
             snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --tokens %ld --seed %lu",
@@ -563,6 +580,7 @@ done:
     if (!c.no_write && dir.lock_fd >= 0)
         outdir_close(&dir, rc >= EXIT_USAGE);
     runner_free_rows(rb.rows, rb.n);
+    arb_clear(omega);
     imat_clear(X);
     convert_act_clear(&ca);
     tmodel_close(m);

@@ -1,7 +1,9 @@
 /* Certified checks of a converted model (modelcheck.h). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "modelcheck.h"
+#include "maskenc.h"
 #include "supnorm.h"
 
 /* The certified sup gap of an approximated activation: relative tolerance. */
@@ -9,7 +11,7 @@
 
 const char *mcheck_name(mcheck_t kind)
 {
-    static const char *const names[MCHECK_N] = {"attn", "mlp", "mlp-silu_a", "model"};
+    static const char *const names[MCHECK_N] = {"attn", "mlp", "mlp-silu_a", "model", "encoded"};
     return kind >= 0 && kind < MCHECK_N ? names[kind] : "?";
 }
 
@@ -125,29 +127,86 @@ static row_t *want_row(const mcheck_opts_t *o, mcheck_t kind, long block)
     return o->row(o->row_ctx, kind, block);
 }
 
+const double mcheck_eps[MCHECK_N_EPS] = {1e-3, 1e-6, 1e-12};
+const char *const mcheck_eps_column[MCHECK_N_EPS] = {"Omega_req(1e-3)", "Omega_req(1e-6)",
+                                                      "Omega_req(1e-12)"};
+
+/* The reference stream after ln_final: [[ln_final(0), 1, 1], [Y, 1, 0]]. */
+static void final_reference(imat_t R, const imat_t Y, const imat_t zero)
+{
+    convert_stream(R, Y);
+    for (long j = 0; j < Y->cols; j++)
+        arb_set(imat_entry(R, 0, j), imat_entry(zero, 0, j));
+}
+
+/* The ENCODED row: E of the encoded output's first D columns against the
+ * reference R; the bound at Omega plus hi(E of the masked network). */
+static void finish_encoded(row_t *r, const imat_t R, const imat_t con, const imat_t enc,
+                           const maskenc_bound_t *b, const arb_t omega, long heads)
+{
+    mpfr_prec_t prec = r->prec;
+    imat_t F;
+    imat_init(F, 0, 0);
+    maskenc_features(F, enc, R->cols);
+    error_metric(r->error, r->error_abs, R, F, 0, R->rows, R->cols, prec);
+    arb_ptr Em = row_add_ival(r, "E masked vs model");
+    arb_t Eabs, extra;
+    arb_init(Eabs);
+    arb_init(extra);
+    error_metric(Em, Eabs, R, con, 0, R->rows, R->cols, prec);
+    /* the masked network's distance as a point: its upper end */
+    arf_t u;
+    arf_init(u);
+    arb_get_ubound_arf(u, Em, prec);
+    arb_set_arf(extra, u);
+    arf_clear(u);
+    maskenc_bound_eval(r->bound, b, omega, prec);
+    arb_add(r->bound, r->bound, extra, prec);
+    r->has_bound = 1;
+    r->exact_identity = 0;
+    for (int k = 0; k < MCHECK_N_EPS; k++) {
+        double om = maskenc_omega_req(b, extra, mcheck_eps[k], 64);
+        if (om < 0)
+            row_add_text(r, mcheck_eps_column[k], "none below 10^6");
+        else
+            row_add_text(r, mcheck_eps_column[k], "%.6g", om);
+    }
+    row_add_long(r, "heads", heads);
+    row_add_long(r, "width", enc->cols);
+    arb_clear(Eabs);
+    arb_clear(extra);
+    imat_clear(F);
+}
+
 int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
                size_t errsz)
 {
     const tmodel_config_t *c = tmodel_config(m);
     const convert_act_t *ca = o->act;
     mpfr_prec_t prec = o->prec;
-    long L = (long)c->n_layers, n = X->rows, d = X->cols;
+    long L = (long)c->n_layers, n = X->rows, d = X->cols, N = n + 1;
     int approx = !convert_act_exact(ca);
-    int model = (o->checks & MCHECK_BIT(MCHECK_MODEL)) != 0;
+    int encoded = (o->checks & MCHECK_BIT(MCHECK_ENCODED)) && o->omega;
+    int model = (o->checks & MCHECK_BIT(MCHECK_MODEL)) || encoded;
     long last = model || o->sink || o->block < 0 ? L - 1 : o->block;
     int rc = 0;
-    /* the original (ref), the original with SiLU_a (approximations), the converted stream */
-    imat_t ref, refs, con, h, Y;
+    /* the original (ref), the original with SiLU_a (approximations), the
+     * converted stream, and the encoded one (width d + 2 + N) */
+    imat_t ref, refs, con, enc, h;
     imat_init(ref, n, d);
     imat_init(refs, approx && model ? n : 0, approx && model ? d : 0);
     imat_init(con, 0, 0);
+    imat_init(enc, 0, 0);
     imat_init(h, 0, 0);
-    imat_init(Y, n, d);
     imat_set(ref, X);
     if (approx && model)
         imat_set(refs, X);
     convert_stream(con, X);
+    maskenc_bound_t *bound = encoded ? maskenc_bound_new(N) : NULL;
+    if (encoded)
+        maskenc_stream(enc, con);
     long heads_per_block = 0;
+    time_t t0 = time(NULL);
     for (long b = 0; b <= last && rc == 0; b++) {
         tblock_t B;
         aonet_layer_t A, M;
@@ -171,8 +230,6 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
         tblock_attn(ref, &B, ref, prec);
         if (approx && model)
             tblock_attn(refs, &B, refs, prec);
-        if (model)
-            aonet_layer_apply(con, &A, prec);
         if (rc == 0 && (r = want_row(o, MCHECK_MLP, b))) {
             imat_get_mid(h, ref);
             check_mlp(r, &B, &M, h, ca, approx);
@@ -184,11 +241,37 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
         tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, prec);
         if (approx && model)
             tblock_mlp(refs, &B, refs, act_eval_ival, &ca->silu, prec);
-        if (model)
+        if (encoded) {
+            /* the encoded network: from the (possibly mutated) conversion */
+            aonet_layer_t Am, Mm, E;
+            const aonet_layer_t *src[2] = {&A, &M};
+            int other = o->enc_convert_mutation != o->mutation;
+            if (other) {
+                convert_block(&Am, &Mm, &B, ca, o->enc_convert_mutation);
+                src[0] = &Am;
+                src[1] = &Mm;
+            }
+            for (int k = 0; k < 2; k++) {
+                maskenc_bound_add_layer(bound, k ? &M : &A, con, prec);
+                maskenc_layer(&E, src[k], N, o->omega, o->enc_mutation, prec);
+                aonet_layer_apply(enc, &E, prec);
+                aonet_layer_clear(&E);
+                aonet_layer_apply(con, k ? &M : &A, prec);
+            }
+            if (other) {
+                aonet_layer_clear(&Am);
+                aonet_layer_clear(&Mm);
+            }
+        } else if (model) {
+            aonet_layer_apply(con, &A, prec);
             aonet_layer_apply(con, &M, prec);
+        }
         aonet_layer_clear(&A);
         aonet_layer_clear(&M);
         tblock_clear(&B);
+        if (o->progress)
+            fprintf(stderr, "attncheck: progress: block %ld/%ld (%.0f s)\n", b + 1, last + 1,
+                    difftime(time(NULL), t0));
     }
     if (rc == 0 && last == L - 1) {
         aonet_ln_t lnf, lnc;
@@ -196,45 +279,55 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
         convert_ln(&lnc, &lnf, d + 2, o->mutation);
         if (rc == 0 && o->sink)
             rc = o->sink->final_ln(o->sink->ctx, &lnc, err, errsz);
-        row_t *r;
-        if (rc == 0 && (r = want_row(o, MCHECK_MODEL, -1))) {
+        row_t *r = rc == 0 ? want_row(o, MCHECK_MODEL, -1) : NULL;
+        row_t *re = rc == 0 && encoded ? want_row(o, MCHECK_ENCODED, -1) : NULL;
+        if (r || re) {
             /* the bias token's output features: the final LN of 0 */
-            imat_t zero;
+            imat_t zero, R;
             imat_init(zero, 1, d);
+            imat_init(R, 0, 0);
             aonet_ln_apply(zero, zero, &lnf, prec);
+            if (encoded) {
+                maskenc_bound_set_final(bound, &lnc, con, prec);
+                aonet_ln_t lne;
+                convert_ln(&lne, &lnf, d + 2, o->enc_convert_mutation);
+                aonet_ln_apply(enc, enc, &lne, prec);
+                aonet_ln_clear(&lne);
+            }
             aonet_ln_apply(con, con, &lnc, prec);
             aonet_ln_apply(ref, ref, &lnf, prec);
-            if (approx) {
+            final_reference(R, ref, zero);
+            if (r && approx) {
                 aonet_ln_apply(refs, refs, &lnf, prec);
                 finish_stream(r, refs, zero, con, (int)(2 * L));
                 /* the distance to the model itself: measured, no claim */
-                imat_t R;
-                imat_init(R, 0, 0);
-                convert_stream(R, ref);
-                for (long j = 0; j < d; j++)
-                    arb_set(imat_entry(R, 0, j), imat_entry(zero, 0, j));
                 arb_t Eabs;
                 arb_init(Eabs);
                 error_metric(row_add_ival(r, "E vs the model (measured)"), Eabs, R, con, 0,
                              R->rows, R->cols, prec);
                 arb_clear(Eabs);
-                imat_clear(R);
-            } else {
+            } else if (r) {
                 finish_stream(r, ref, zero, con, (int)(2 * L));
             }
-            row_add_long(r, "layers", 2 * L);
-            row_add_long(r, "heads/block", heads_per_block);
-            row_add_long(r, "heads", heads_per_block * L);
-            row_add_long(r, "width", con->cols);
+            if (r) {
+                row_add_long(r, "layers", 2 * L);
+                row_add_long(r, "heads/block", heads_per_block);
+                row_add_long(r, "heads", heads_per_block * L);
+                row_add_long(r, "width", con->cols);
+            }
+            if (re)
+                finish_encoded(re, R, con, enc, bound, o->omega, heads_per_block * L);
             imat_clear(zero);
+            imat_clear(R);
         }
         aonet_ln_clear(&lnf);
         aonet_ln_clear(&lnc);
     }
+    maskenc_bound_free(bound);
     imat_clear(ref);
     imat_clear(refs);
     imat_clear(con);
+    imat_clear(enc);
     imat_clear(h);
-    imat_clear(Y);
     return rc;
 }

@@ -20,6 +20,12 @@
  *              exact rule with depth 2L.  For approximations the reference
  *              is the model with phi replaced by SiLU_a, and the distance to
  *              the model itself is a measured column (no claim).
+ *   ENCODED    the whole converted network with every mask encoded by
+ *              one-hot positions and Omega (maskenc.h), end to end, against
+ *              the model: E <= the derived bound at Omega plus the certified
+ *              distance of the masked network to the model; with Omega_req
+ *              for eps = 1e-3, 1e-6, 1e-12 (the smallest Omega at which the
+ *              bound is <= eps) as columns.
  * E is over all n + 1 rows and all d + 2 columns: the bias token's row
  * must come out as the layout says. */
 #ifndef ATTNCHECK_MODELCHECK_H
@@ -28,7 +34,7 @@
 #include "claim.h"
 #include "convert.h"
 
-typedef enum { MCHECK_ATTN, MCHECK_MLP, MCHECK_MLP_SILU, MCHECK_MODEL, MCHECK_N } mcheck_t;
+typedef enum { MCHECK_ATTN, MCHECK_MLP, MCHECK_MLP_SILU, MCHECK_MODEL, MCHECK_ENCODED, MCHECK_N } mcheck_t;
 #define MCHECK_BIT(k) (1u << (k))
 
 /* Where converted layers go as they are built (export); each returns 0 or
@@ -50,7 +56,18 @@ typedef struct {
     row_t *(*row)(void *ctx, mcheck_t kind, long block);
     void *row_ctx;
     const aonet_sink_t *sink;  /* or NULL */
+    int progress;              /* a line on stderr per block */
+    /* ENCODED: Omega, and mutations of the encoded network only (the masked
+     * network the bound follows stays the claimed one) */
+    const arb_struct *omega;
+    int enc_mutation;          /* MASKENC_MUT_* */
+    int enc_convert_mutation;  /* CONVERT_MUT_* of the encoded network's conversion */
 } mcheck_opts_t;
+
+/* The eps of the Omega_req columns. */
+#define MCHECK_N_EPS 3
+extern const double mcheck_eps[MCHECK_N_EPS];
+extern const char *const mcheck_eps_column[MCHECK_N_EPS];
 
 /* Run the checks on tokens X (n x d_model, exact).  0, or an exit code
  * with one line in err (a tensor that cannot be read). */

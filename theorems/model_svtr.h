@@ -21,6 +21,9 @@ int svtr_available(char *why, size_t whysz);
 /* Open the model and its tokens for row r (-1 with r->note on failure). */
 int svtr_open(svtr_t *s, row_t *r);
 void svtr_close(svtr_t *s);
+/* Run the checks of o (its row callback set here) on tokens X, into the
+ * one row r; -1 with r->note on failure. */
+int svtr_check(row_t *r, const svtr_t *s, const imat_t X, mcheck_opts_t *o);
 /* The converter's mutation (CONVERT_MUT_*) for row r of claim c. */
 int svtr_mutation(const claim_t *c, const row_t *r);
 
