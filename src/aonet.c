@@ -80,6 +80,97 @@ static void ln_row(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_ptr centre
     arb_clear(s);
 }
 
+/* The same row by the mean value form: LN at the midpoints m (exact
+ * points: only rounding), plus per entry a bound of |LN(x)_j - LN(m)_j| over
+ * the box |x_k - m_k| <= r_k.  With s = 1/sigma and c^ = (x - mean) s, the
+ * Jacobian is dLN_j/dx_k = w_j s (delta_jk - 1/d - c^_j c^_k / d), so
+ *   |dLN_j| <= |w_j| s_max (r_j + mean(r) + |c^_j|_max mean_k(|c^_k|_max r_k)),
+ * s_max = 1/sqrt(eps + ((||P m|| - ||r||)_+)^2 / d) over the box, |c^_k|_max =
+ * (|m_k - mean(m)| + r_k + mean(r)) s_max.  Ball arithmetic on the row itself
+ * counts x_j and the mean (and the variance) as independent and widens by a
+ * factor ~2 + 2|c^_j|; this form does not.  (y, m may alias.) */
+static void ln_row_centred(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_ptr work,
+                           const slong *ones, mpfr_prec_t prec)
+{
+    long d = ln->d;
+    arb_ptr m = work, centred = work + d;
+    arb_t rbar, rnorm, pm, smax, t, u, acc;
+    arb_init(rbar);
+    arb_init(rnorm);
+    arb_init(pm);
+    arb_init(smax);
+    arb_init(t);
+    arb_init(u);
+    arb_init(acc);
+    /* radii r_k (as points), their mean and 2-norm */
+    for (long k = 0; k < d; k++) {
+        arf_set_mag(arb_midref(t), arb_radref(x + k));
+        mag_zero(arb_radref(t));
+        arb_add(rbar, rbar, t, prec);
+        arb_addmul(rnorm, t, t, prec);
+        arb_get_mid_arb(m + k, x + k);
+    }
+    arb_div_si(rbar, rbar, d, prec);
+    arb_sqrt(rnorm, rnorm, prec);
+    /* ||P m|| and s_max */
+    arb_dot_si(t, NULL, 0, m, 1, ones, 1, d, prec);
+    arb_div_si(t, t, d, prec);
+    for (long k = 0; k < d; k++)
+        arb_sub(centred + k, m + k, t, prec);
+    arb_dot(pm, NULL, 0, centred, 1, centred, 1, d, prec);
+    arb_sqrt(pm, pm, prec);
+    arb_sub(smax, pm, rnorm, prec);
+    arb_nonnegative_part(smax, smax);
+    arf_t lo;
+    arf_init(lo);
+    arb_get_lbound_arf(lo, smax, prec); /* a lower bound of (||P m|| - ||r||)_+ */
+    if (arf_sgn(lo) < 0 || arf_is_nan(lo))
+        arf_zero(lo);
+    arb_set_arf(smax, lo);
+    arf_clear(lo);
+    arb_sqr(smax, smax, prec);
+    arb_div_si(smax, smax, d, prec);
+    arb_add(smax, smax, ln->eps, prec);
+    arb_rsqrt(smax, smax, prec);
+    /* mean_k(|c^_k|_max r_k), with |c^_k|_max = (|centred_k| + r_k + rbar) s_max */
+    for (long k = 0; k < d; k++) {
+        arb_abs(t, centred + k);
+        arf_set_mag(arb_midref(u), arb_radref(x + k));
+        mag_zero(arb_radref(u));
+        arb_add(t, t, u, prec);
+        arb_add(t, t, rbar, prec);
+        arb_mul(t, t, smax, prec);
+        arb_set(centred + k, t); /* now |c^_k|_max */
+        arb_addmul(acc, t, u, prec);
+    }
+    arb_div_si(acc, acc, d, prec);
+    /* LN at the midpoints, then each entry's bound as its radius */
+    ln_row(m, m, ln, y, ones, prec); /* y is scratch here: overwritten below */
+    for (long j = 0; j < d; j++) {
+        arf_set_mag(arb_midref(u), arb_radref(x + j));
+        mag_zero(arb_radref(u));
+        arb_mul(t, centred + j, acc, prec);
+        arb_add(t, t, u, prec);
+        arb_add(t, t, rbar, prec);
+        arb_mul(t, t, smax, prec);
+        if (ln->kind == AONET_LN_LN) {
+            arb_abs(u, imat_entry(ln->w, 0, j));
+            arb_mul(t, t, u, prec);
+        }
+        arb_get_abs_ubound_arf(arb_midref(u), t, prec);
+        mag_zero(arb_radref(u));
+        arb_set(y + j, m + j);
+        arb_add_error(y + j, u);
+    }
+    arb_clear(rbar);
+    arb_clear(rnorm);
+    arb_clear(pm);
+    arb_clear(smax);
+    arb_clear(t);
+    arb_clear(u);
+    arb_clear(acc);
+}
+
 void aonet_ln_apply(imat_t Y, const imat_t X, const aonet_ln_t *ln, mpfr_prec_t prec)
 {
     if (Y != X)
@@ -87,14 +178,30 @@ void aonet_ln_apply(imat_t Y, const imat_t X, const aonet_ln_t *ln, mpfr_prec_t 
     if (ln->kind == AONET_LN_NONE || ln->d <= 0)
         return;
     long d = ln->d;
-    arb_ptr centred = _arb_vec_init(d);
+    arb_ptr centred = _arb_vec_init(d), work = _arb_vec_init(2 * d), alt = _arb_vec_init(d);
     slong *ones = xmallocarray((size_t)d, sizeof *ones);
     for (long j = 0; j < d; j++)
         ones[j] = 1;
-    for (long i = 0; i < X->rows; i++)
-        ln_row(imat_entry(Y, i, 0), imat_entry(Y, i, 0), ln, centred, ones, prec);
+    for (long i = 0; i < X->rows; i++) {
+        arb_ptr row = imat_entry(Y, i, 0);
+        int exact = 1;
+        for (long j = 0; j < d && exact; j++)
+            exact = arb_is_exact(row + j);
+        if (exact) {
+            ln_row(row, row, ln, centred, ones, prec);
+            continue;
+        }
+        /* both enclosures are valid: keep their intersection */
+        ln_row_centred(alt, row, ln, work, ones, prec);
+        ln_row(row, row, ln, centred, ones, prec);
+        for (long j = 0; j < d; j++)
+            if (!arb_intersection(row + j, row + j, alt + j, prec))
+                arb_indeterminate(row + j); /* two enclosures of one number must meet */
+    }
     free(ones);
     _arb_vec_clear(centred, d);
+    _arb_vec_clear(work, 2 * d);
+    _arb_vec_clear(alt, d);
 }
 
 /* -------------------------------------------------------------------- masks */

@@ -121,7 +121,7 @@ int aonet_export_f64(aonet_export_t *ex, const char *name, size_t ndim, const ui
 }
 
 /* The value of an exact ball as the nearest double; when that is not the
- * number itself, its exact decimal is appended to corr as [index, text]. */
+ * number itself, its exact decimal is set in corr under its index. */
 static int ball_to_double(double *v, arb_srcptr x, uint64_t index, json_t *corr)
 {
     if (!arb_is_exact(x))
@@ -139,7 +139,9 @@ static int ball_to_double(double *v, arb_srcptr x, uint64_t index, json_t *corr)
         arf_get_mpfr(m, arb_midref(x), MPFR_RNDN); /* exact */
         char *s = fr_exact_decimal(m);
         mpfr_clear(m);
-        json_array_append_new(corr, json_pack("[I,s]", (json_int_t)index, s));
+        char key[32];
+        snprintf(key, sizeof key, "%llu", (unsigned long long)index);
+        json_object_set_new(corr, key, json_string(s));
         free(s);
     }
     return 0;
@@ -154,7 +156,7 @@ static int put_balls(aonet_export_t *ex, const char *name, size_t ndim, const ui
     for (size_t i = 0; i < ndim; i++)
         numel *= shape[i];
     double *v = xmallocarray((size_t)(numel ? numel : 1), sizeof *v);
-    json_t *corr = json_array();
+    json_t *corr = json_object();
     int rc = corr ? 0 : fail_oom(err, errsz);
     for (uint64_t k = 0; k < numel && rc == 0; k++)
         if (ball_to_double(v + k, A->e + (idx ? idx(shape, k, A->cols) : (long)k), k, corr) != 0) {
@@ -163,7 +165,7 @@ static int put_balls(aonet_export_t *ex, const char *name, size_t ndim, const ui
         }
     if (rc == 0)
         rc = aonet_export_f64(ex, name, ndim, shape, v, err, errsz);
-    if (rc == 0 && json_array_size(corr) > 0 &&
+    if (rc == 0 && json_object_size(corr) > 0 &&
         json_object_set(ex->corrections, name, corr) != 0)
         rc = fail_oom(err, errsz);
     json_decref(corr);
@@ -236,8 +238,8 @@ int aonet_export_layer(aonet_export_t *ex, long k, const aonet_layer_t *L, char 
         return EXIT_SOFTWARE;
     }
     snprintf(prefix, sizeof prefix, "net.layers.%ld", k);
-    json_t *ld = NULL, *groups = json_array();
-    int rc = put_ln(ex, prefix, &L->ln, &ld, err, errsz);
+    json_t *lnd = NULL, *groups = json_array();
+    int rc = put_ln(ex, prefix, &L->ln, &lnd, err, errsz);
     for (long g = 0; g < L->n_groups && rc == 0; g++) {
         const aonet_group_t *G = L->groups + g;
         long D = G->W_Q->rows;
@@ -265,13 +267,14 @@ int aonet_export_layer(aonet_export_t *ex, long k, const aonet_layer_t *L, char 
         if (rc == 0 && (!gd || json_array_append_new(groups, gd) != 0))
             rc = fail_oom(err, errsz);
     }
-    if (rc == 0 && (!ld || json_object_set_new(ld, "groups", groups) != 0 ||
-                    json_array_append_new(ex->layers, ld) != 0))
-        return fail_oom(err, errsz);
     if (rc != 0) {
-        json_decref(ld);
+        json_decref(lnd);
         json_decref(groups);
+        return rc;
     }
+    json_t *ld = json_pack("{s:o, s:o}", "ln", lnd, "groups", groups);
+    if (!ld || json_array_append_new(ex->layers, ld) != 0)
+        return fail_oom(err, errsz);
     if (ex->d < 0)
         ex->d = L->ln.d;
     return rc;
@@ -287,7 +290,7 @@ int aonet_export_final_ln(aonet_export_t *ex, const aonet_ln_t *ln, char *err, s
 /* The network description (metadata "attncheck_network"), as text. */
 static char *network_text(const aonet_export_t *ex)
 {
-    json_t *net = json_pack("{s:s, s:i, s:I, s:I, s:O, s:O?}", "format",
+    json_t *net = json_pack("{s:s, s:i, s:I, s:I, s:O, s:O*}", "format",
                             "attncheck attention-only network (src/aonet.h)", "version", 1, "D",
                             (json_int_t)ex->D, "d", (json_int_t)ex->d, "layers", ex->layers,
                             "ln_final", ex->ln_final);

@@ -12,6 +12,7 @@
 #include "aonet_export.h"
 #include "cli.h"
 #include "exitcodes.h"
+#include "export.h"
 #include "modelcheck.h"
 #include "report.h"
 #include "tensorio.h"
@@ -35,7 +36,8 @@ static const char *usage_model =
     "                 [n_ctx, d_model]\n"
     "  --tokens N     without --input: N tokens drawn with --seed (default 32, seed 1),\n"
     "                 entries k/1024 with 0 < |k| <= 4096 uniform (values in [-4, 4])\n"
-    "  --prec P       working precision in bits (default 128)\n"
+    "  --prec P       working precision in bits (default 128); end-to-end rows run at\n"
+    "                 P + 20 bits per block (enclosures widen that much through a block)\n"
     "  --act-a A      the SiLU_a slope of the neuron heads for gelu, gelu_new, gelu_fast\n"
     "                 and relu models (default: gelu-approx's a* for the GELUs, 32 for relu;\n"
     "                 silu, sigmoid and GLU models convert exactly with a = 1)\n"
@@ -323,6 +325,13 @@ static int export_original(aonet_export_t *ex, const tmodel_t *m, const imat_t X
         }
     if (rc == 0)
         rc = aonet_export_matrix(ex, "input", X, err, errsz);
+    if (rc == 0) {
+        imat_t S;
+        imat_init(S, 0, 0);
+        convert_stream(S, X);
+        rc = aonet_export_matrix(ex, "stream_in", S, err, errsz);
+        imat_clear(S);
+    }
     return rc;
 }
 
@@ -472,11 +481,14 @@ int cmd_model(int argc, char **argv)
     }
     char stem[128];
     report_name(stem, sizeof stem, c.file);
-    fprintf(stderr, "attncheck: model %s: %lld blocks, %ld tokens, %s; certifying at %ld bits\n",
-            c.file, (long long)L, n, ca.a_text, (long)c.prec);
+    fprintf(stderr, "attncheck: model %s: %lld blocks, %ld tokens, %s; certifying sublayers at "
+            "%ld bits, end to end at %ld\n", c.file, (long long)L, n, ca.a_text, (long)c.prec,
+            (long)(c.prec + MCHECK_E2E_BITS_PER_BLOCK * L));
 
     aonet_sink_t sink = {ex, sink_layer, sink_final};
-    mcheck_opts_t o = {.prec = c.prec, .mutation = c.mutation, .act = &ca,
+    mpfr_prec_t e2e = c.prec + MCHECK_E2E_BITS_PER_BLOCK * L;
+    mcheck_opts_t o = {.prec = c.prec, .e2e_prec = e2e < PREC_MAX ? e2e : PREC_MAX,
+                       .mutation = c.mutation, .act = &ca,
                        .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
                                  MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL),
                        .block = -1, .row = next_row, .row_ctx = &rb, .sink = ex ? &sink : NULL,
@@ -495,6 +507,18 @@ int cmd_model(int argc, char **argv)
         aonet_export_meta(ex, "source", sha);
         aonet_export_meta(ex, "layout", CONVERT_LAYOUT_TEXT);
         aonet_export_meta(ex, "neuron_heads", ca.a_text);
+        /* what the network computes exactly: the model, or the model with SiLU_a */
+        char *a = NULL, ref_act[200];
+        if (!convert_act_exact(&ca)) {
+            mpfr_t am;
+            mpfr_init2(am, arf_bits(arb_midref(ca.a)) > 2 ? arf_bits(arb_midref(ca.a)) : 2);
+            arf_get_mpfr(am, arb_midref(ca.a), MPFR_RNDN); /* exact */
+            a = fr_exact_decimal(am);
+            mpfr_clear(am);
+        }
+        snprintf(ref_act, sizeof ref_act, "%s%s", a ? "silu_a:" : "model", a ? a : "");
+        free(a);
+        aonet_export_meta(ex, "reference_act", ref_act);
         rc = export_original(ex, m, X, err, sizeof err);
         if (rc == 0) {
             rc = aonet_export_commit(ex, err, sizeof err);

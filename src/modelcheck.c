@@ -49,20 +49,6 @@ static void apply_on(imat_t S, const aonet_layer_t *L, const imat_t h, mpfr_prec
     aonet_layer_apply(S, L, prec);
 }
 
-static void check_attn(row_t *r, const tblock_t *B, const aonet_layer_t *A, const imat_t h)
-{
-    imat_t Y, S;
-    imat_init(Y, h->rows, h->cols);
-    imat_init(S, 0, 0);
-    tblock_attn(Y, B, h, r->prec);
-    apply_on(S, A, h, r->prec);
-    finish_stream(r, Y, NULL, S, 1);
-    row_add_long(r, "heads", aonet_layer_heads(A));
-    row_add_long(r, "width", S->cols);
-    imat_clear(Y);
-    imat_clear(S);
-}
-
 /* sum_k ||W_out[k,:]||_2 (an enclosure). */
 static void row_norm_sum(arb_t s, const imat_t W, mpfr_prec_t prec)
 {
@@ -76,46 +62,31 @@ static void row_norm_sum(arb_t s, const imat_t W, mpfr_prec_t prec)
     arb_clear(t);
 }
 
-/* MLP (exact, or against the bound) and MLP_SILU: layer L on the stream
- * of h against h + MLP(h) with activation f. */
-static void check_mlp(row_t *r, const tblock_t *B, const aonet_layer_t *L, const imat_t h,
-                      const convert_act_t *ca, int against_bound)
+/* The MLP row against the bound G sum_k ||W_out[k,:]||: the certified range
+ * of the pre-activations on h, the gap on it, the bound. */
+static void mlp_bound(row_t *r, const tblock_t *B, const imat_t h, const convert_act_t *ca)
 {
     mpfr_prec_t prec = r->prec;
-    const act_t *f = against_bound || convert_act_exact(ca) ? &ca->phi : &ca->silu;
-    imat_t Y, S;
-    imat_init(Y, h->rows, h->cols);
-    imat_init(S, 0, 0);
-    tblock_mlp(Y, B, h, act_eval_ival, f, prec);
-    apply_on(S, L, h, prec);
-    finish_stream(r, Y, NULL, S, 1);
-    if (against_bound) {
-        /* the certified range of the pre-activations, the gap on it, the bound */
-        imat_t Z;
-        mpfr_t zmax;
-        imat_init(Z, h->rows, B->d_mlp);
-        mpfr_init2(zmax, 64);
-        tblock_mlp_pre(Z, NULL, B, h, prec);
-        imat_max_abs_upper(zmax, Z);
-        arb_ptr G = row_add_ival(r, "sup gap G");
-        arb_ptr W = row_add_ival(r, "sum ||W_out[k]||");
-        double L = mpfr_get_d(zmax, MPFR_RNDU);
-        if (mpfr_number_p(zmax) && L > 0)
-            supnorm_gap(G, NULL, NULL, &ca->phi, &ca->silu, L, MCHECK_GAP_REL_TOL, prec);
-        else if (!mpfr_number_p(zmax))
-            arb_indeterminate(G);
-        row_norm_sum(W, B->W_out, prec);
-        arb_mul(r->bound, G, W, prec);
-        r->has_bound = 1;
-        r->exact_identity = 0;
-        ival_set_fr(row_add_ival(r, "max |z|"), zmax);
-        mpfr_clear(zmax);
-        imat_clear(Z);
-    }
-    row_add_long(r, "heads", aonet_layer_heads(L));
-    row_add_long(r, "width", S->cols);
-    imat_clear(Y);
-    imat_clear(S);
+    imat_t Z;
+    mpfr_t zmax;
+    imat_init(Z, h->rows, B->d_mlp);
+    mpfr_init2(zmax, 64);
+    tblock_mlp_pre(Z, NULL, B, h, prec);
+    imat_max_abs_upper(zmax, Z);
+    arb_ptr G = row_add_ival(r, "sup gap G");
+    arb_ptr W = row_add_ival(r, "sum ||W_out[k]||");
+    double L = mpfr_get_d(zmax, MPFR_RNDU);
+    if (mpfr_number_p(zmax) && L > 0)
+        supnorm_gap(G, NULL, NULL, &ca->phi, &ca->silu, L, MCHECK_GAP_REL_TOL, prec);
+    else if (!mpfr_number_p(zmax))
+        arb_indeterminate(G);
+    row_norm_sum(W, B->W_out, prec);
+    arb_mul(r->bound, G, W, prec);
+    r->has_bound = 1;
+    r->exact_identity = 0;
+    ival_set_fr(row_add_ival(r, "max |z|"), zmax);
+    mpfr_clear(zmax);
+    imat_clear(Z);
 }
 
 static row_t *want_row(const mcheck_opts_t *o, mcheck_t kind, long block)
@@ -183,25 +154,38 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
 {
     const tmodel_config_t *c = tmodel_config(m);
     const convert_act_t *ca = o->act;
-    mpfr_prec_t prec = o->prec;
+    mpfr_prec_t prec = o->prec, pe = o->e2e_prec > o->prec ? o->e2e_prec : o->prec;
     long L = (long)c->n_layers, n = X->rows, d = X->cols, N = n + 1;
     int approx = !convert_act_exact(ca);
     int encoded = (o->checks & MCHECK_BIT(MCHECK_ENCODED)) && o->omega;
     int model = (o->checks & MCHECK_BIT(MCHECK_MODEL)) || encoded;
+    unsigned subs = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) | MCHECK_BIT(MCHECK_MLP_SILU);
+    int sub = (o->checks & subs) != 0;
     long last = model || o->sink || o->block < 0 ? L - 1 : o->block;
     int rc = 0;
-    /* the original (ref), the original with SiLU_a (approximations), the
-     * converted stream, and the encoded one (width d + 2 + N) */
-    imat_t ref, refs, con, enc, h;
-    imat_init(ref, n, d);
+    /* The sublayer checks' inputs: the original's stream at prec, restarted
+     * from the exact midpoints after every sublayer (enclosures are not
+     * carried from block to block, so they never widen past use). */
+    imat_t h, Y, Ys, S;
+    imat_init(h, n, d);
+    imat_init(Y, n, d);
+    imat_init(Ys, n, d);
+    imat_init(S, 0, 0);
+    imat_get_mid(h, X);
+    /* The end-to-end chains at pe: the original (ref), the original with
+     * SiLU_a (refs, approximations), the converted stream (con) and the
+     * encoded one (enc, width d + 2 + N). */
+    imat_t ref, refs, con, enc;
+    imat_init(ref, model ? n : 0, model ? d : 0);
     imat_init(refs, approx && model ? n : 0, approx && model ? d : 0);
     imat_init(con, 0, 0);
     imat_init(enc, 0, 0);
-    imat_init(h, 0, 0);
-    imat_set(ref, X);
-    if (approx && model)
-        imat_set(refs, X);
-    convert_stream(con, X);
+    if (model) {
+        imat_set(ref, X);
+        if (approx)
+            imat_set(refs, X);
+        convert_stream(con, X);
+    }
     maskenc_bound_t *bound = encoded ? maskenc_bound_new(N) : NULL;
     if (encoded)
         maskenc_stream(enc, con);
@@ -223,24 +207,46 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
                 rc = o->sink->layer(o->sink->ctx, 2 * b + 1, &M, err, errsz);
         }
         row_t *r;
-        if (rc == 0 && (r = want_row(o, MCHECK_ATTN, b))) {
-            imat_get_mid(h, ref);
-            check_attn(r, &B, &A, h);
+        if (rc == 0 && sub && (o->block < 0 || b <= o->block)) {
+            /* attention sublayer: layer A against h + Attn(LN1(h)) + b_O */
+            tblock_attn(Y, &B, h, prec);
+            if ((r = want_row(o, MCHECK_ATTN, b))) {
+                apply_on(S, &A, h, prec);
+                finish_stream(r, Y, NULL, S, 1);
+                row_add_long(r, "heads", aonet_layer_heads(&A));
+                row_add_long(r, "width", S->cols);
+            }
+            imat_get_mid(h, Y);
+            /* MLP sublayer: layer B against h + MLP(h), and h + SiLU_a-MLP(h) */
+            tblock_mlp(Y, &B, h, act_eval_ival, &ca->phi, prec);
+            row_t *rm = want_row(o, MCHECK_MLP, b);
+            row_t *rs = approx ? want_row(o, MCHECK_MLP_SILU, b) : NULL;
+            if (rm || rs)
+                apply_on(S, &M, h, prec);
+            if (rm) {
+                finish_stream(rm, Y, NULL, S, 1);
+                if (approx)
+                    mlp_bound(rm, &B, h, ca);
+            }
+            if (rs) {
+                tblock_mlp(Ys, &B, h, act_eval_ival, &ca->silu, prec);
+                finish_stream(rs, Ys, NULL, S, 1);
+            }
+            for (int k = 0; k < 2; k++)
+                if ((r = k ? rs : rm)) {
+                    row_add_long(r, "heads", aonet_layer_heads(&M));
+                    row_add_long(r, "width", S->cols);
+                }
+            imat_get_mid(h, Y);
         }
-        tblock_attn(ref, &B, ref, prec);
-        if (approx && model)
-            tblock_attn(refs, &B, refs, prec);
-        if (rc == 0 && (r = want_row(o, MCHECK_MLP, b))) {
-            imat_get_mid(h, ref);
-            check_mlp(r, &B, &M, h, ca, approx);
+        if (model) {
+            tblock_attn(ref, &B, ref, pe);
+            tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, pe);
+            if (approx) {
+                tblock_attn(refs, &B, refs, pe);
+                tblock_mlp(refs, &B, refs, act_eval_ival, &ca->silu, pe);
+            }
         }
-        if (rc == 0 && approx && (r = want_row(o, MCHECK_MLP_SILU, b))) {
-            imat_get_mid(h, ref);
-            check_mlp(r, &B, &M, h, ca, 0);
-        }
-        tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, prec);
-        if (approx && model)
-            tblock_mlp(refs, &B, refs, act_eval_ival, &ca->silu, prec);
         if (encoded) {
             /* the encoded network: from the (possibly mutated) conversion */
             aonet_layer_t Am, Mm, E;
@@ -252,19 +258,19 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
                 src[1] = &Mm;
             }
             for (int k = 0; k < 2; k++) {
-                maskenc_bound_add_layer(bound, k ? &M : &A, con, prec);
-                maskenc_layer(&E, src[k], N, o->omega, o->enc_mutation, prec);
-                aonet_layer_apply(enc, &E, prec);
+                maskenc_bound_add_layer(bound, k ? &M : &A, con, pe);
+                maskenc_layer(&E, src[k], N, o->omega, o->enc_mutation, pe);
+                aonet_layer_apply(enc, &E, pe);
                 aonet_layer_clear(&E);
-                aonet_layer_apply(con, k ? &M : &A, prec);
+                aonet_layer_apply(con, k ? &M : &A, pe);
             }
             if (other) {
                 aonet_layer_clear(&Am);
                 aonet_layer_clear(&Mm);
             }
         } else if (model) {
-            aonet_layer_apply(con, &A, prec);
-            aonet_layer_apply(con, &M, prec);
+            aonet_layer_apply(con, &A, pe);
+            aonet_layer_apply(con, &M, pe);
         }
         aonet_layer_clear(&A);
         aonet_layer_clear(&M);
@@ -286,37 +292,40 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
             imat_t zero, R;
             imat_init(zero, 1, d);
             imat_init(R, 0, 0);
-            aonet_ln_apply(zero, zero, &lnf, prec);
+            aonet_ln_apply(zero, zero, &lnf, pe);
             if (encoded) {
-                maskenc_bound_set_final(bound, &lnc, con, prec);
+                maskenc_bound_set_final(bound, &lnc, con, pe);
                 aonet_ln_t lne;
                 convert_ln(&lne, &lnf, d + 2, o->enc_convert_mutation);
-                aonet_ln_apply(enc, enc, &lne, prec);
+                aonet_ln_apply(enc, enc, &lne, pe);
                 aonet_ln_clear(&lne);
             }
-            aonet_ln_apply(con, con, &lnc, prec);
-            aonet_ln_apply(ref, ref, &lnf, prec);
+            aonet_ln_apply(con, con, &lnc, pe);
+            aonet_ln_apply(ref, ref, &lnf, pe);
             final_reference(R, ref, zero);
-            if (r && approx) {
-                aonet_ln_apply(refs, refs, &lnf, prec);
-                finish_stream(r, refs, zero, con, (int)(2 * L));
-                /* the distance to the model itself: measured, no claim */
-                arb_t Eabs;
-                arb_init(Eabs);
-                error_metric(row_add_ival(r, "E vs the model (measured)"), Eabs, R, con, 0,
-                             R->rows, R->cols, prec);
-                arb_clear(Eabs);
-            } else if (r) {
-                finish_stream(r, ref, zero, con, (int)(2 * L));
-            }
             if (r) {
+                r->prec = pe;
+                if (approx) {
+                    aonet_ln_apply(refs, refs, &lnf, pe);
+                    finish_stream(r, refs, zero, con, (int)(2 * L));
+                    /* the distance to the model itself: measured, no claim */
+                    arb_t Eabs;
+                    arb_init(Eabs);
+                    error_metric(row_add_ival(r, "E vs the model (measured)"), Eabs, R, con, 0,
+                                 R->rows, R->cols, pe);
+                    arb_clear(Eabs);
+                } else {
+                    finish_stream(r, ref, zero, con, (int)(2 * L));
+                }
                 row_add_long(r, "layers", 2 * L);
                 row_add_long(r, "heads/block", heads_per_block);
                 row_add_long(r, "heads", heads_per_block * L);
                 row_add_long(r, "width", con->cols);
             }
-            if (re)
+            if (re) {
+                re->prec = pe;
                 finish_encoded(re, R, con, enc, bound, o->omega, heads_per_block * L);
+            }
             imat_clear(zero);
             imat_clear(R);
         }
@@ -324,10 +333,13 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
         aonet_ln_clear(&lnc);
     }
     maskenc_bound_free(bound);
+    imat_clear(h);
+    imat_clear(Y);
+    imat_clear(Ys);
+    imat_clear(S);
     imat_clear(ref);
     imat_clear(refs);
     imat_clear(con);
     imat_clear(enc);
-    imat_clear(h);
     return rc;
 }

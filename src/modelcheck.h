@@ -5,8 +5,10 @@
  * The checks (each fills one row, see claim.h):
  *   ATTN b     block b's attention sublayer alone: layer A on the stream of
  *              h against h + Attn(LN1(h)) + b_O, h the original's stream
- *              entering block b (its enclosure's midpoints: an exact input);
- *              exact rule, one layer.
+ *              entering block b as computed by restarting from the exact
+ *              midpoints of every sublayer's enclosure (an exact input close
+ *              to the true stream; enclosures do not widen from block to
+ *              block); exact rule, one layer.
  *   MLP b      block b's MLP sublayer alone, the same way with layer B:
  *              exact rule for silu, sigmoid and GLU; for the approximated
  *              activations the bound E <= G sum_k ||W_out[k,:]||_2, G the
@@ -46,7 +48,8 @@ typedef struct {
 } aonet_sink_t;
 
 typedef struct {
-    mpfr_prec_t prec;
+    mpfr_prec_t prec;          /* the sublayer checks' precision */
+    mpfr_prec_t e2e_prec;      /* the end-to-end chains' (MODEL, ENCODED; 0: prec) */
     int mutation;              /* CONVERT_MUT_* */
     const convert_act_t *act;
     unsigned checks;           /* MCHECK_BIT()s of the checks wanted */
@@ -63,6 +66,12 @@ typedef struct {
     int enc_mutation;          /* MASKENC_MUT_* */
     int enc_convert_mutation;  /* CONVERT_MUT_* of the encoded network's conversion */
 } mcheck_opts_t;
+
+/* Ball enclosures of a dense pre-LN block widen by 17 to 20 bits (measured
+ * on SVTR and the GPT-2-shaped model: the interval wrapping of LN, four
+ * products with d-wide sums and the softmax); end-to-end chains need that
+ * much more precision per block to end near the working precision. */
+#define MCHECK_E2E_BITS_PER_BLOCK 20
 
 /* The eps of the Omega_req columns. */
 #define MCHECK_N_EPS 3
