@@ -72,7 +72,7 @@ def layer_norm_features(x, d, ln, tensors, prefix):
     var = ((f - mu) ** 2).mean(-1, keepdims=True)
     g = (f - mu) / np.sqrt(var + eps)
     if ln["kind"] == "LN":
-        g = g * tensors[prefix + ".ln.w"] + tensors[prefix + ".ln.b"]
+        g = g * tensors[prefix + ".w"] + tensors[prefix + ".b"]
     y[:, :d] = g
     return y
 
@@ -82,7 +82,7 @@ def run_network(tensors, net, x):
     n = x.shape[0]
     for k, layer in enumerate(net["layers"]):
         prefix = "net.layers.%d" % k
-        u = layer_norm_features(x, d, layer["ln"], tensors, prefix)
+        u = layer_norm_features(x, d, layer["ln"], tensors, prefix + ".ln")
         out = np.zeros_like(x)
         for g in layer["groups"]:
             p = "%s.%s." % (prefix, g["name"])

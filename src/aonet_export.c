@@ -223,9 +223,9 @@ static int put_ln(aonet_export_t *ex, const char *prefix, const aonet_ln_t *ln, 
     if (ln->kind != AONET_LN_LN)
         return 0;
     uint64_t shape[1] = {(uint64_t)ln->d};
-    snprintf(name, sizeof name, "%s.ln.w", prefix);
+    snprintf(name, sizeof name, "%s.w", prefix);
     int rc = put_balls(ex, name, 1, shape, ln->w, NULL, err, errsz);
-    snprintf(name, sizeof name, "%s.ln.b", prefix);
+    snprintf(name, sizeof name, "%s.b", prefix);
     return rc ? rc : put_balls(ex, name, 1, shape, ln->b, NULL, err, errsz);
 }
 
@@ -237,9 +237,10 @@ int aonet_export_layer(aonet_export_t *ex, long k, const aonet_layer_t *L, char 
         snprintf(err, errsz, "export: internal: layer %ld out of order", k);
         return EXIT_SOFTWARE;
     }
-    snprintf(prefix, sizeof prefix, "net.layers.%ld", k);
+    snprintf(name, sizeof name, "net.layers.%ld.ln", k);
     json_t *lnd = NULL, *groups = json_array();
-    int rc = put_ln(ex, prefix, &L->ln, &lnd, err, errsz);
+    int rc = put_ln(ex, name, &L->ln, &lnd, err, errsz);
+    snprintf(prefix, sizeof prefix, "net.layers.%ld", k);
     for (long g = 0; g < L->n_groups && rc == 0; g++) {
         const aonet_group_t *G = L->groups + g;
         long D = G->W_Q->rows;
