@@ -323,17 +323,23 @@ int aonet_attend(imat_t Z, const imat_t Q, const imat_t K, const imat_t V, long 
     return status;
 }
 
+void aonet_group_project(imat_t Q, imat_t K, imat_t V, const aonet_group_t *g, const imat_t U,
+                         mpfr_prec_t prec)
+{
+    const imat_struct *W[3] = {g->W_Q, g->W_K, g->W_V};
+    imat_struct *P[3] = {Q, K, V};
+    for (int k = 0; k < 3; k++) {
+        imat_init(P[k], U->rows, W[k]->cols);
+        imat_mul(P[k], U, W[k], prec);
+    }
+}
+
 int aonet_group_apply(imat_t Y, const aonet_group_t *g, const imat_t U, mpfr_prec_t prec)
 {
     long N = U->rows;
     imat_t Q, K, V, Z;
-    imat_init(Q, N, g->W_Q->cols);
-    imat_init(K, N, g->W_K->cols);
-    imat_init(V, N, g->W_V->cols);
+    aonet_group_project(Q, K, V, g, U, prec);
     imat_init(Z, N, g->W_V->cols);
-    imat_mul(Q, U, g->W_Q, prec);
-    imat_mul(K, U, g->W_K, prec);
-    imat_mul(V, U, g->W_V, prec);
     mask_t M;
     aonet_mask_build(&M, g->mask, N);
     int status = aonet_attend(Z, Q, K, V, g->n_heads, g->r_qk, g->r_ov, g->shared_k,

@@ -97,6 +97,9 @@ long aonet_layer_heads(const aonet_layer_t *L);
 /* X <- X + sum of the layer's heads on LN(X).  0, or -1 when a mask row of
  * some query is empty (that head's row is 0). */
 int aonet_layer_apply(imat_t X, const aonet_layer_t *L, mpfr_prec_t prec);
+/* Q, K, V (initialised here) = U W_Q, U W_K, U W_V: the group's projections. */
+void aonet_group_project(imat_t Q, imat_t K, imat_t V, const aonet_group_t *g, const imat_t U,
+                         mpfr_prec_t prec);
 /* Y (N x D) = the sum of one group's heads on U (no residual). */
 int aonet_group_apply(imat_t Y, const aonet_group_t *g, const imat_t U, mpfr_prec_t prec);
 

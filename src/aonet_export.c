@@ -120,6 +120,18 @@ int aonet_export_f64(aonet_export_t *ex, const char *name, size_t ndim, const ui
     return 0;
 }
 
+/* The exact decimal of a point ball (malloc'd). */
+static char *exact_decimal(const arb_t x)
+{
+    slong bits = arf_bits(arb_midref(x));
+    mpfr_t m;
+    mpfr_init2(m, bits > 2 ? bits : 2);
+    arf_get_mpfr(m, arb_midref(x), MPFR_RNDN); /* exact: the precision holds every bit */
+    char *s = fr_exact_decimal(m);
+    mpfr_clear(m);
+    return s;
+}
+
 /* The value of an exact ball as the nearest double; when that is not the
  * number itself, its exact decimal is set in corr under its index. */
 static int ball_to_double(double *v, arb_srcptr x, uint64_t index, json_t *corr)
@@ -133,12 +145,7 @@ static int ball_to_double(double *v, arb_srcptr x, uint64_t index, json_t *corr)
     int same = arf_equal(back, arb_midref(x));
     arf_clear(back);
     if (!same) {
-        slong bits = arf_bits(arb_midref(x));
-        mpfr_t m;
-        mpfr_init2(m, bits > 2 ? bits : 2);
-        arf_get_mpfr(m, arb_midref(x), MPFR_RNDN); /* exact */
-        char *s = fr_exact_decimal(m);
-        mpfr_clear(m);
+        char *s = exact_decimal(x);
         char key[32];
         snprintf(key, sizeof key, "%llu", (unsigned long long)index);
         json_object_set_new(corr, key, json_string(s));
@@ -199,12 +206,7 @@ static json_t *exact_text(const arb_t x)
 {
     if (!arb_is_exact(x))
         return NULL;
-    slong bits = arf_bits(arb_midref(x));
-    mpfr_t m;
-    mpfr_init2(m, bits > 2 ? bits : 2);
-    arf_get_mpfr(m, arb_midref(x), MPFR_RNDN); /* exact */
-    char *s = fr_exact_decimal(m);
-    mpfr_clear(m);
+    char *s = exact_decimal(x);
     json_t *j = json_string(s);
     free(s);
     return j;

@@ -259,12 +259,7 @@ void maskenc_bound_add_layer(maskenc_bound_t *b, const aonet_layer_t *L, const i
     for (long g = 0; g < L->n_groups; g++) {
         const aonet_group_t *G = L->groups + g;
         long r = G->r_qk, ro = G->r_ov;
-        imat_init(Q, N, G->W_Q->cols);
-        imat_init(K, N, G->W_K->cols);
-        imat_init(V, N, G->W_V->cols);
-        imat_mul(Q, U, G->W_Q, prec);
-        imat_mul(K, U, G->W_K, prec);
-        imat_mul(V, U, G->W_V, prec);
+        aonet_group_project(Q, K, V, G, U, prec);
         arb_t aV, aO, Vm;
         arb_init(aV);
         arb_init(aO);

@@ -19,7 +19,7 @@
 #include "oracle.h"
 #include "runner.h"
 #include "safetensors.h"
-#include "testutil.h"
+#include "modelio_testutil.h"
 
 static char tmpdir[256];
 static void setup(void) { test_tmpdir_make(tmpdir, sizeof tmpdir, "attncheck-model"); }
@@ -773,8 +773,7 @@ START_TEST(test_cli_model)
     /* a mutated conversion is caught */
     ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate bias-visible", path), 1);
     /* the numpy reference reproduces the original from the export */
-    if (access("/usr/bin/python3", X_OK) == 0 &&
-        system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
+    if (mio_have_python("numpy", "check_model: run_export.py")) {
         char cmd[800];
         snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s/ao.safetensors "
                  ">/dev/null", tmpdir);
@@ -782,8 +781,6 @@ START_TEST(test_cli_model)
         snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s/ao.safetensors "
                  "--perturb net.layers.1.b_out.W_O >/dev/null", tmpdir);
         ck_assert_int_eq(WEXITSTATUS(system(cmd)), 1);
-    } else {
-        fprintf(stderr, "check_model: /usr/bin/python3 with numpy missing: run_export.py skipped\n");
     }
 }
 END_TEST
@@ -823,8 +820,7 @@ START_TEST(test_svtr)
     ck_assert_msg(strstr(out, "5 rows:    5 holds") &&
                       strstr(out, "8 original + 241 converted = 249"),
                   "%s", out);
-    if (access("/usr/bin/python3", X_OK) == 0 &&
-        system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") == 0) {
+    if (mio_have_python("numpy", "check_model: run_export.py")) {
         char cmd[600];
         snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s/svtr.safetensors "
                  ">/dev/null", tmpdir);
