@@ -27,8 +27,9 @@ OUT.json's exact entries.  They agree when
     and the neuron heads read it (the bias token's own output row, shown
     apart, is amplified once more by ln_final);
   - and, where long double is wider than double, the difference shrinks by at
-    least 2^8 with 11 more bits: it is rounding, not a wrong weight, mask or
-    bias.  --perturb changes one weight by a relative 1e-5 first, so a test can
+    least 2^8 with 11 more bits (or is below 2^-52 of the scale when the
+    reference is an exported float64 rounding): it is rounding, not a wrong
+    weight, mask or bias.  --perturb changes one weight by a relative 1e-5 first, so a test can
     show that such a change is caught by both.
 
 Exit: 0 the outputs agree, 1 they differ, 2 a missing module, a bad file or usage.
@@ -180,10 +181,13 @@ def main():
         refl, _ = reference(tl, meta, np.longdouble)
         yl = run_network(tl, net, tl["stream_in"])
         real_l = float(np.abs(yl[1:] - refl[1:]).max()) / scale
-        shrinks = real_l <= max(real / 256, 2.0 ** -60)
+        # an exported reference is a float64 rounding of a certified enclosure: 2^-52 floor
+        floor = 2.0 ** -52 if "reference_out" in tensors else 2.0 ** -60
+        shrinks = real_l <= max(real / 256, floor)
         print("  long double: real tokens' largest difference %.3e (%d-bit significand, exact "
               "weights): %s" % (real_l, np.finfo(np.longdouble).nmant + 1,
-                                "smaller by 2^8 or more: rounding" if shrinks else "DOES NOT SHRINK"))
+                                "rounding (smaller by 2^8, or at the reference's float64 rounding)"
+                                if shrinks else "DOES NOT SHRINK"))
         ok = ok and shrinks
     return 0 if ok else 1
 

@@ -353,6 +353,54 @@ int aonet_group_apply(imat_t Y, const aonet_group_t *g, const imat_t U, mpfr_pre
     return status;
 }
 
+int aonet_mask_rule_of(const mask_t *M)
+{
+    for (int k = 0; k < AONET_N_MASKS; k++) {
+        int same = 1;
+        for (long i = 0; i < M->n && same; i++) {
+            long len = 0;
+            for (long j = 0; j < M->n; j++)
+                len += aonet_mask_allows((aonet_mask_t)k, i, j);
+            same = len == mask_row_len(M, i);
+            for (long t = 0; t < mask_row_len(M, i) && same; t++)
+                same = aonet_mask_allows((aonet_mask_t)k, i, mask_row(M, i)[t]);
+        }
+        if (same)
+            return k;
+    }
+    return -1;
+}
+
+void aonet_group_from_heads(aonet_group_t *g, const char *name, const attn_head_struct *heads,
+                            long n, aonet_mask_t kind, mpfr_prec_t prec)
+{
+    const attn_head_struct *h0 = heads;
+    long D = h0->W_Q->rows;
+    long r = h0->qk_full ? D : h0->W_Q->cols, ro = h0->ov_full ? D : h0->W_V->cols;
+    aonet_group_init(g, name, D, n, r, ro, 0, kind);
+    for (long h = 0; h < n; h++) {
+        const attn_head_struct *hd = heads + h;
+        slong p = arb_is_exact(hd->tau) ? ARF_PREC_EXACT : prec;
+        for (long i = 0; i < D; i++)
+            for (long e = 0; e < r; e++) {
+                arb_mul(imat_entry(g->W_Q, i, h * r + e), imat_entry(hd->W_Q, i, e), hd->tau,
+                        arb_is_exact(imat_entry(hd->W_Q, i, e)) ? p : prec);
+                if (hd->qk_full)
+                    arb_set_ui(imat_entry(g->W_K, i, h * r + e), i == e);
+                else
+                    arb_set(imat_entry(g->W_K, i, h * r + e), imat_entry(hd->W_K, i, e));
+            }
+        for (long i = 0; i < D; i++)
+            for (long e = 0; e < ro; e++) {
+                arb_set(imat_entry(g->W_V, i, h * ro + e), imat_entry(hd->W_V, i, e));
+                if (hd->ov_full)
+                    arb_set_ui(imat_entry(g->W_O, h * ro + e, i), i == e);
+                else
+                    arb_set(imat_entry(g->W_O, h * ro + e, i), imat_entry(hd->W_O, e, i));
+            }
+    }
+}
+
 /* ------------------------------------------------------------------- layers */
 
 void aonet_layer_init(aonet_layer_t *L, long n_groups)
@@ -370,6 +418,23 @@ void aonet_layer_clear(aonet_layer_t *L)
     free(L->groups);
     L->groups = NULL;
     L->n_groups = 0;
+}
+
+void aonet_layer_copy(aonet_layer_t *dst, const aonet_layer_t *src)
+{
+    aonet_layer_init(dst, src->n_groups);
+    aonet_ln_copy(&dst->ln, &src->ln);
+    for (long g = 0; g < src->n_groups; g++) {
+        const aonet_group_t *s = src->groups + g;
+        aonet_group_t *d = dst->groups + g;
+        aonet_group_init(d, s->name, s->W_Q->rows, s->n_heads, s->r_qk, s->r_ov, s->shared_k,
+                         s->mask);
+        imat_set(d->W_Q, s->W_Q);
+        imat_set(d->W_K, s->W_K);
+        imat_set(d->W_V, s->W_V);
+        imat_set(d->W_O, s->W_O);
+        arb_set(d->attn_scale, s->attn_scale);
+    }
 }
 
 long aonet_layer_heads(const aonet_layer_t *L)

@@ -89,6 +89,8 @@ typedef struct {
     aonet_group_t *groups;     /* room for n_groups, each initialised by the builder */
 } aonet_layer_t;
 
+/* dst (uninitialised) = a copy of src. */
+void aonet_layer_copy(aonet_layer_t *dst, const aonet_layer_t *src);
 /* LN none, n_groups groups to be initialised with aonet_group_init. */
 void aonet_layer_init(aonet_layer_t *L, long n_groups);
 void aonet_layer_clear(aonet_layer_t *L);
@@ -112,6 +114,15 @@ int aonet_group_apply(imat_t Y, const aonet_group_t *g, const imat_t U, mpfr_pre
 int aonet_attend(imat_t Z, const imat_t Q, const imat_t K, const imat_t V, long n_heads,
                  long r_qk, long r_ov, int shared_k, const arb_t scale, const mask_t *M,
                  mpfr_prec_t prec);
+
+/* A group of n heads of attn.h (all factored with one shape, or all in full
+ * form: W_QK D x D in W_Q with W_K = I, W_OV in W_V with W_O = I), mask
+ * kind, attn_scale 1: each head's tau multiplies W_Q (exactly when both are
+ * exact).  g uninitialised. */
+void aonet_group_from_heads(aonet_group_t *g, const char *name, const attn_head_struct *heads,
+                            long n, aonet_mask_t kind, mpfr_prec_t prec);
+/* The rule mask M is for its N tokens, or -1 when it is none of them. */
+int aonet_mask_rule_of(const mask_t *M);
 
 /* ---- a whole network ---- */
 typedef struct {

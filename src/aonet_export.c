@@ -187,6 +187,32 @@ int aonet_export_matrix(aonet_export_t *ex, const char *name, const imat_t A, ch
     return put_balls(ex, name, 2, shape, A, NULL, err, errsz);
 }
 
+int aonet_export_midpoints(aonet_export_t *ex, const char *name, const imat_t A, char *err,
+                           size_t errsz)
+{
+    uint64_t shape[2] = {(uint64_t)A->rows, (uint64_t)A->cols};
+    double *v = xmallocarray((size_t)(A->rows * A->cols > 0 ? A->rows * A->cols : 1), sizeof *v);
+    for (long k = 0; k < A->rows * A->cols; k++)
+        v[k] = arf_get_d(arb_midref(A->e + k), ARF_RND_NEAR);
+    int rc = aonet_export_f64(ex, name, 2, shape, v, err, errsz);
+    free(v);
+    return rc;
+}
+
+int aonet_export_network(aonet_export_t *ex, const aonet_t *A, char *err, size_t errsz)
+{
+    int rc = 0;
+    ex->d = A->d;
+    ex->D = A->D;
+    for (long k = 0; k < A->n_layers && rc == 0; k++)
+        rc = aonet_export_layer(ex, k, A->layers + k, err, errsz);
+    if (rc == 0 && A->ln_final.kind != AONET_LN_NONE)
+        rc = aonet_export_final_ln(ex, &A->ln_final, err, errsz);
+    if (ex->d < 0)
+        ex->d = A->d;
+    return rc;
+}
+
 /* [n, D, r] from the stacked D x (n r): entry (h, i, e) is (i, h r + e). */
 static long idx_heads_in(const uint64_t *shape, uint64_t k, long cols)
 {

@@ -44,6 +44,12 @@ int aonet_export_f64(aonet_export_t *ex, const char *name, size_t ndim, const ui
  * exported). */
 int aonet_export_matrix(aonet_export_t *ex, const char *name, const imat_t A, char *err,
                         size_t errsz);
+/* The midpoints of a ball matrix, rounded to nearest, as an F64 tensor (no
+ * exact entries: for references, not weights). */
+int aonet_export_midpoints(aonet_export_t *ex, const char *name, const imat_t A, char *err,
+                           size_t errsz);
+/* Every layer of A and its final LN. */
+int aonet_export_network(aonet_export_t *ex, const aonet_t *A, char *err, size_t errsz);
 /* Layer k, and the final LN, in the layout above. */
 int aonet_export_layer(aonet_export_t *ex, long k, const aonet_layer_t *L, char *err,
                        size_t errsz);

@@ -41,6 +41,14 @@ void imat_set(imat_t B, const imat_t A)
     arb_mat_set(B->m, A->m);
 }
 
+void imat_swap_into(imat_t B, imat_t A)
+{
+    imat_clear(B);
+    *B = *A;
+    B->m->entries = B->e; /* the same pointers, moved */
+    imat_init(A, 0, 0);
+}
+
 void imat_transpose(imat_t B, const imat_t A)
 {
     arb_mat_transpose(B->m, A->m);

@@ -24,6 +24,8 @@ void imat_reinit(imat_t A, long rows, long cols);
 void imat_zero(imat_t A);
 void imat_one(imat_t A);                       /* identity (need not be square) */
 void imat_set(imat_t B, const imat_t A);       /* same shape; exact */
+/* B takes A's shape and entries; A is left 0 x 0 (no copy). */
+void imat_swap_into(imat_t B, imat_t A);
 void imat_transpose(imat_t B, const imat_t A); /* B is cols x rows; exact */
 void imat_add(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
 void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec);

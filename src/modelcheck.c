@@ -287,7 +287,7 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
             rc = o->sink->final_ln(o->sink->ctx, &lnc, err, errsz);
         row_t *r = rc == 0 ? want_row(o, MCHECK_MODEL, -1) : NULL;
         row_t *re = rc == 0 && encoded ? want_row(o, MCHECK_ENCODED, -1) : NULL;
-        if (r || re) {
+        if (r || re || (rc == 0 && model && o->ref_out)) {
             /* the bias token's output features: the final LN of 0 */
             imat_t zero, R;
             imat_init(zero, 1, d);
@@ -303,11 +303,16 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
             aonet_ln_apply(con, con, &lnc, pe);
             aonet_ln_apply(ref, ref, &lnf, pe);
             final_reference(R, ref, zero);
+            if (approx)
+                aonet_ln_apply(refs, refs, &lnf, pe);
+            if (o->ref_out) /* what the network computes exactly: the model, or with SiLU_a */
+                final_reference(o->ref_out, approx ? refs : ref, zero);
+            /* depth: the maps both streams pass through, the 2L layers and ln_final */
+            int depth = (int)(2 * L) + (lnf.kind != AONET_LN_NONE);
             if (r) {
                 r->prec = pe;
                 if (approx) {
-                    aonet_ln_apply(refs, refs, &lnf, pe);
-                    finish_stream(r, refs, zero, con, (int)(2 * L));
+                    finish_stream(r, refs, zero, con, depth);
                     /* the distance to the model itself: measured, no claim */
                     arb_t Eabs;
                     arb_init(Eabs);
@@ -315,7 +320,7 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
                                  R->rows, R->cols, pe);
                     arb_clear(Eabs);
                 } else {
-                    finish_stream(r, ref, zero, con, (int)(2 * L));
+                    finish_stream(r, ref, zero, con, depth);
                 }
                 row_add_long(r, "layers", 2 * L);
                 row_add_long(r, "heads/block", heads_per_block);

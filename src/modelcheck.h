@@ -19,7 +19,9 @@
  *   MODEL      the whole model end to end from the exact tokens X: the
  *              converted network's output (2L layers, then ln_final on the
  *              features) against [[ln_final(0), 1, 1], [model(X), 1, 0]];
- *              exact rule with depth 2L.  For approximations the reference
+ *              exact rule with depth 2L + 1 (the maps both streams pass
+ *              through: the 2L layers and ln_final; 2L without a final LN).
+ *              For approximations the reference
  *              is the model with phi replaced by SiLU_a, and the distance to
  *              the model itself is a measured column (no claim).
  *   ENCODED    the whole converted network with every mask encoded by
@@ -60,6 +62,8 @@ typedef struct {
     void *row_ctx;
     const aonet_sink_t *sink;  /* or NULL */
     int progress;              /* a line on stderr per block */
+    imat_struct *ref_out;      /* MODEL: the reference stream the network must end in,
+                                  [[ln_final(0), 1, 1], [model(X), 1, 0]] (or NULL) */
     /* ENCODED: Omega, and mutations of the encoded network only (the masked
      * network the bound follows stays the claimed one) */
     const arb_struct *omega;

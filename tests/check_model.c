@@ -785,6 +785,85 @@ START_TEST(test_cli_model)
 }
 END_TEST
 
+/* Every claim that builds a converted network exports it; the numpy
+ * reference runs it to its exported reference. */
+static const char *const exporting[] = {"neuron-head", "mlp-layer", "activation-head",
+                                        "linear-head", "attention-only"};
+
+START_TEST(test_claim_exports)
+{
+    char file[400];
+    snprintf(file, sizeof file, "%s/%s.safetensors", tmpdir, exporting[_i]);
+    ck_assert_msg(cli("export %s --seed 3 --format safetensors --out %s", exporting[_i], file) == 0,
+                  "%s", out);
+    char jpath[420];
+    snprintf(jpath, sizeof jpath, "%s.json", file);
+    ck_assert(access(file, R_OK) == 0 && access(jpath, R_OK) == 0);
+    safetensors_t *st;
+    char err[600];
+    ck_assert_msg(safetensors_open(&st, file, err, sizeof err) == 0, "%s", err);
+    ck_assert_ptr_nonnull(safetensors_find(st, "net.layers.0.heads.W_Q"));
+    ck_assert_ptr_nonnull(safetensors_find(st, "stream_in"));
+    ck_assert_ptr_nonnull(safetensors_find(st, "reference_out"));
+    ck_assert_str_eq(safetensors_metadata_get(st, "claim"), exporting[_i]);
+    safetensors_close(st);
+    if (mio_have_python("numpy", "check_model: run_export.py")) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s >/dev/null", file);
+        ck_assert_msg(system(cmd) == 0, "run_export.py disagrees on %s", exporting[_i]);
+    }
+}
+END_TEST
+
+/* A claim without a converted network, or without --out: 64, one line. */
+START_TEST(test_claim_export_refused)
+{
+    ck_assert_int_eq(cli("export relu-limit --seed 1 --format safetensors --out %s/x", tmpdir), 64);
+    ck_assert(one_line());
+    ck_assert_int_eq(cli("export mlp-layer --seed 1 --format safetensors"), 64);
+    ck_assert(one_line());
+    char path[400];
+    snprintf(path, sizeof path, "%s/x", tmpdir);
+    ck_assert_msg(access(path, F_OK) != 0, "a refused export left %s", path);
+}
+END_TEST
+
+/* Softmax of wide logits: the enclosure is the monotone one (a_j rises with
+ * s_j, falls with the others), not twice as wide, and still holds every
+ * point of the boxes. */
+START_TEST(test_softmax_monotone)
+{
+    enum { LEN = 5 };
+    arb_ptr s = _arb_vec_init(LEN), a = _arb_vec_init(LEN);
+    double mid[LEN] = {0.5, -1.25, 2, 0, -3}, rad = 1e-6;
+    for (int j = 0; j < LEN; j++)
+        test_ball_interval_d(s + j, mid[j] - rad, mid[j] + rad);
+    ck_assert_int_eq(attn_softmax_row(a, s, LEN, 128), 0);
+    for (int j = 0; j < LEN; j++) {
+        /* the exact range: lowest with s_j low and the others high, and back */
+        double lo_num = exp(mid[j] - rad), lo_den = lo_num, hi_num = exp(mid[j] + rad),
+               hi_den = hi_num;
+        for (int k = 0; k < LEN; k++)
+            if (k != j) {
+                lo_den += exp(mid[k] + rad);
+                hi_den += exp(mid[k] - rad);
+            }
+        double width = hi_num / hi_den - lo_num / lo_den;
+        mpfr_t w;
+        mpfr_init2(w, 64);
+        ival_get_diam(w, a + j);
+        ck_assert_msg(mpfr_get_d(w, MPFR_RNDU) <= 1.01 * width + 1e-30,
+                      "a_%d: width %g, the range is %g wide", j, mpfr_get_d(w, MPFR_RNDU), width);
+        mpfr_clear(w);
+        /* (the range's ends in doubles: a few units of roundoff either way) */
+        ck_assert(ival_lo_d(a + j) <= lo_num / lo_den * (1 + 1e-14) &&
+                  hi_num / hi_den * (1 - 1e-14) <= ival_hi_d(a + j));
+    }
+    _arb_vec_clear(s, LEN);
+    _arb_vec_clear(a, LEN);
+}
+END_TEST
+
 /* Without the fixture the real-model claims are skipped, and nothing fails. */
 START_TEST(test_skipped)
 {
@@ -844,6 +923,10 @@ Suite *suite_model(void)
     tcase_add_loop_test(tc, test_encoded, 0, 2);
     tcase_add_test(tc, test_export_roundtrip);
     tcase_add_test(tc, test_cli_model);
+    tcase_add_loop_test(tc, test_claim_exports, 0,
+                        (int)(sizeof exporting / sizeof exporting[0]));
+    tcase_add_test(tc, test_claim_export_refused);
+    tcase_add_test(tc, test_softmax_monotone);
     tcase_add_test(tc, test_skipped);
     tcase_add_test(tc, test_svtr);
     suite_add_tcase(s, tc);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "maskenc.h"
+#include "runner.h"
 #include "model_svtr.h"
 #include "tensorio.h"
 
@@ -130,6 +132,100 @@ static int run_check(row_t *r, const claim_t *c, mcheck_t kind)
     return rc;
 }
 
+/* Collect the converted layers into an instance (encoded when omega is set). */
+typedef struct {
+    instance_t *I;
+    const arb_struct *omega;
+    long N;
+    mpfr_prec_t prec;
+} collect_t;
+
+static int collect_layer(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz)
+{
+    (void)k;
+    (void)err;
+    (void)errsz;
+    collect_t *c = ctx;
+    aonet_layer_t C;
+    if (c->omega)
+        maskenc_layer(&C, L, c->N, c->omega, MASKENC_MUT_NONE, c->prec);
+    else
+        aonet_layer_copy(&C, L);
+    instance_net_layer(c->I, &C);
+    aonet_layer_clear(&C);
+    return 0;
+}
+
+static int collect_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz)
+{
+    (void)err;
+    (void)errsz;
+    collect_t *c = ctx;
+    aonet_ln_clear(&c->I->net.ln_final);
+    aonet_ln_init(&c->I->net.ln_final);
+    aonet_ln_copy(&c->I->net.ln_final, ln);
+    return 0;
+}
+
+int svtr_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                long tokens, const arb_struct *omega)
+{
+    row_t r;
+    memset(&r, 0, sizeof r);
+    r.params = *p;
+    r.seed = seed;
+    row_start(&r, prec);
+    svtr_t s;
+    if (svtr_open(&s, &r) != 0) {
+        snprintf(I->note, sizeof I->note, "%s", r.note);
+        row_clear(&r);
+        return -1;
+    }
+    long n = tokens > 0 && tokens < s.X->rows ? tokens : s.X->rows, d = s.X->cols;
+    imat_t X, in, ref;
+    imat_init(X, n, d);
+    imat_init(in, 0, 0);
+    imat_init(ref, 0, 0);
+    for (long k = 0; k < n * d; k++)
+        arb_set(X->e + k, s.X->e + k);
+    I->net.D = d + 2 + (omega ? n + 1 : 0);
+    I->net.d = d;
+    collect_t c = {I, omega, n + 1, prec};
+    aonet_sink_t sink = {&c, collect_layer, collect_final};
+    mcheck_opts_t o = {.prec = prec, .act = &s.act, .checks = MCHECK_BIT(MCHECK_MODEL),
+                       .block = -1, .sink = &sink, .ref_out = ref};
+    int rc = svtr_check(&r, &s, X, &o);
+    /* the MODEL row the run filled is r itself: cleared here, only the network is kept */
+    row_clear(&r);
+    convert_stream(in, X);
+    if (omega) {
+        /* positions: appended to the input, and unchanged in the reference */
+        imat_t t;
+        imat_init(t, 0, 0);
+        maskenc_stream(t, in);
+        imat_swap_into(in, t);
+        maskenc_stream(t, ref);
+        imat_swap_into(ref, t);
+        imat_clear(t);
+    }
+    instance_net_io(I, in, ref, omega ? CONVERT_LAYOUT_TEXT "; then one-hot positions"
+                                      : CONVERT_LAYOUT_TEXT);
+    snprintf(I->note, sizeof I->note, "PP-OCRv4 SVTR encoder converted (src/convert.h) on its "
+             "first %ld real tokens%s; reference = [[ln_final(0), 1, 1], [encoder(X), 1, 0]]",
+             n, omega ? ", every mask encoded by one-hot positions and Omega" : "");
+    imat_clear(X);
+    imat_clear(in);
+    imat_clear(ref);
+    svtr_close(&s);
+    return rc;
+}
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
+                           mpfr_prec_t prec)
+{
+    return svtr_export(I, p, seed, prec, 0, NULL);
+}
+
 extern const claim_t claim_model_svtr_mlp, claim_model_svtr;
 
 static int run_mlp(row_t *r) { return run_check(r, &claim_model_svtr_mlp, MCHECK_MLP); }
@@ -194,6 +290,7 @@ const claim_t claim_model_svtr_mlp = {
     .plots = {{.x = "prec", .y = "slack used", .series = "block", .logx = 1, .extra_y = "kappa",
                .title = "bits of slack used against p, per block"}},
     .run = run_mlp,
+    .export_instance = export_instance,
     .estimate_bytes = estimate_bytes,
     .available = svtr_available,
 };
@@ -209,7 +306,8 @@ const claim_t claim_model_svtr = {
     .formula = SVTR_FORMULA_COMMON
                "Check `model`: from the real tokens X, the converted network's output (layers "
                "A, B, A, B, then ln_final on the features) against [[ln_final(0), 1, 1], "
-               "[encoder(X), 1, 0]]; exact rule with depth 4. Check `attn`, block b: layer A "
+               "[encoder(X), 1, 0]]; exact rule with depth 5 (four layers and ln_final). Check "
+               "`attn`, block b: layer A "
                "alone on the original's stream entering block b (exact midpoints), against "
                "h + Attn(LN₁(h)) + b_O; depth 1. E over all 41 rows and 122 columns.",
     .notes = "Certified on this input (40 tokens), not over all inputs.",
@@ -229,6 +327,7 @@ const claim_t claim_model_svtr = {
     .plots = {{.x = "prec", .y = "slack used", .series = "check", .logx = 1, .extra_y = "kappa",
                .title = "bits of slack used against p (model: end to end; attn: per layer)"}},
     .run = run_model,
+    .export_instance = export_instance,
     .estimate_bytes = estimate_bytes,
     .available = svtr_available,
 };

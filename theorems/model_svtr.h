@@ -24,6 +24,11 @@ void svtr_close(svtr_t *s);
 /* Run the checks of o (its row callback set here) on tokens X, into the
  * one row r; -1 with r->note on failure. */
 int svtr_check(row_t *r, const svtr_t *s, const imat_t X, mcheck_opts_t *o);
+/* claim_t.export_instance: the converted encoder on the first `tokens` (all
+ * when NULL) real tokens, with every mask encoded by Omega when omega is not
+ * NULL; its input stream and its reference. */
+int svtr_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                long tokens, const arb_struct *omega);
 /* The converter's mutation (CONVERT_MUT_*) for row r of claim c. */
 int svtr_mutation(const claim_t *c, const row_t *r);
 

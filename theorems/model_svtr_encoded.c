@@ -61,6 +61,26 @@ static int run(row_t *r)
     return rc ? -1 : 0;
 }
 
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
+                           mpfr_prec_t prec)
+{
+    row_t r;
+    memset(&r, 0, sizeof r);
+    r.params = *p;
+    r.prec = prec;
+    arb_t omega;
+    arb_init(omega);
+    long tokens = 16;
+    int rc = omega_get(omega, &r);
+    params_get_long(&tokens, p, "tokens");
+    if (rc == 0)
+        rc = svtr_export(I, p, seed, prec, tokens, omega);
+    else
+        snprintf(I->note, sizeof I->note, "%s", r.note);
+    arb_clear(omega);
+    return rc;
+}
+
 /* The encoded error falls like e^-Omega: the rounding noise of the streams
  * (about 2^(42 - p) here) must stay below the bound, ~2^(165 - 1.44 Omega):
  * 64 + 1.5 Omega bits, at least 128; the Ziv loop raises it if needed. */
@@ -187,6 +207,7 @@ const claim_t claim_model_svtr_encoded = {
                         "Omega_req(1e-3), Omega_req(1e-12)"}},
     .run = run,
     .start_prec = start_prec,
+    .export_instance = export_instance,
     .fit = fit,
     .summary_md = summary_md,
     .estimate_bytes = estimate_bytes,

@@ -18,6 +18,10 @@ void thm_rand_init(gmp_randstate_t st, unsigned long seed, unsigned long salt);
 void thm_rand_weights(imat_t A, gmp_randstate_t st, long fan_in);
 /* Parse "4x8x3" into up to 3 positive longs; returns the count, -1 on error. */
 int thm_parse_dims(long *dims, int max, const char *s);
+/* The bias-token stream in words (exported networks' layout). */
+#define THM_LAYOUT_BIAS                                                               \
+    "each token a row [features (d) | bias coordinate]: the bias token at position 0 is " \
+    "[0, 1], real tokens [x, 0]"
 /* Xh ((n+1) x (d+1)) = [[0, 1], [X, 0]]: the bias token at position 0. */
 void thm_bias_stream(imat_t Xh, const imat_t X);
 /* The slope a > 0 from the row (default 1); -1 with a note otherwise. */
