@@ -195,8 +195,7 @@ void aonet_ln_apply(imat_t Y, const imat_t X, const aonet_ln_t *ln, mpfr_prec_t 
         ln_row_centred(alt, row, ln, work, ones, prec);
         ln_row(row, row, ln, centred, ones, prec);
         for (long j = 0; j < d; j++)
-            if (!arb_intersection(row + j, row + j, alt + j, prec))
-                arb_indeterminate(row + j); /* two enclosures of one number must meet */
+            ival_narrow(row + j, alt + j, prec);
     }
     free(ones);
     _arb_vec_clear(centred, d);

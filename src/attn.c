@@ -238,8 +238,7 @@ static void softmax_monotone(arb_ptr a, arb_srcptr e, long len, mpfr_prec_t prec
             arf_div(qhi, hi, den, prec, ARF_RND_CEIL);
         if (arf_cmp(qlo, qhi) <= 0) {
             arb_set_interval_arf(t, qlo, qhi, prec);
-            if (!arb_intersection(a + j, a + j, t, prec))
-                arb_indeterminate(a + j); /* two enclosures of one number must meet */
+            ival_narrow(a + j, t, prec);
         }
     }
     arb_clear(t);

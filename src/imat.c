@@ -93,6 +93,17 @@ void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits)
     }
 }
 
+void ival_narrow(arb_t x, const arb_t y, mpfr_prec_t prec)
+{
+    arb_t t;
+    arb_init(t);
+    if (!arb_intersection(t, x, y, prec))
+        arb_indeterminate(x);
+    else if (mag_cmp(arb_radref(t), arb_radref(x)) < 0)
+        arb_swap(x, t);
+    arb_clear(t);
+}
+
 void ival_get_mag(mpfr_t m, const arb_t x)
 {
     if (!arb_is_finite(x)) {

@@ -70,6 +70,10 @@ void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec);
  * point +inf.  (Arb's arb_le answers 0 for balls that only touch.) */
 int ival_le(const arb_t x, const arb_t y);   /* hi(x) <= lo(y) */
 int ival_gt(const arb_t x, const arb_t y);   /* lo(x) > hi(y) */
+/* x <- its intersection with y (both enclosures of one number), when the
+ * ball holding the intersection is narrower than x; disjoint balls (which
+ * cannot both hold the number) make x indeterminate. */
+void ival_narrow(arb_t x, const arb_t y, mpfr_prec_t prec);
 /* |x| with a lower end of 0, not below, when x straddles 0. */
 void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec);
 /* e^x for a claimed upper bound.  Where x is finite but its lower end is
