@@ -354,6 +354,8 @@ int aonet_group_apply(imat_t Y, const aonet_group_t *g, const imat_t U, mpfr_pre
 
 int aonet_mask_rule_of(const mask_t *M)
 {
+    if (!M)
+        return AONET_MASK_ALL;
     for (int k = 0; k < AONET_N_MASKS; k++) {
         int same = 1;
         for (long i = 0; i < M->n && same; i++) {

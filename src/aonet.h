@@ -121,7 +121,8 @@ int aonet_attend(imat_t Z, const imat_t Q, const imat_t K, const imat_t V, long 
  * exact).  g uninitialised. */
 void aonet_group_from_heads(aonet_group_t *g, const char *name, const attn_head_struct *heads,
                             long n, aonet_mask_t kind, mpfr_prec_t prec);
-/* The rule mask M is for its N tokens, or -1 when it is none of them. */
+/* The rule mask M is for its N tokens (NULL: every key), or -1 when it is
+ * none of them. */
 int aonet_mask_rule_of(const mask_t *M);
 
 /* ---- a whole network ---- */

@@ -111,6 +111,7 @@ void instance_init(instance_t *I)
     aonet_init(&I->net, 0, 0, 0);
     imat_init(I->net_in, 0, 0);
     imat_init(I->net_ref, 0, 0);
+    I->net_bias_row = 0;
     I->layout[0] = '\0';
 }
 

@@ -88,6 +88,7 @@ typedef struct {
      * safetensors` writes them (aonet_export.h). */
     aonet_t net;
     imat_t net_in, net_ref;
+    long net_bias_row;    /* the bias (or extra) token's row of the streams: 0, or the last */
     char layout[200];
 } instance_t;
 void instance_init(instance_t *I);
@@ -95,7 +96,8 @@ void instance_clear(instance_t *I);
 /* Add a copy of A under name. */
 void instance_add(instance_t *I, const char *name, const imat_t A);
 /* Append a layer of the network: n heads of attn.h (one group), mask M (one
- * of aonet.h's rules; -1 when it is none of them), no LayerNorm. */
+ * of aonet.h's rules, NULL for none; -1 when it is none of them), no
+ * LayerNorm. */
 int instance_net_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
                        mpfr_prec_t prec);
 /* Append a layer, taking L over (L is left empty). */

@@ -207,9 +207,11 @@ int export_claim_network(const claim_t *c, const run_options_t *o, mpfr_prec_t p
         for (int a = 0; a < rows[0].params.n; a++)
             json_object_set_new(params, rows[0].params.name[a],
                                 json_string(rows[0].params.value[a]));
-        char *ptext = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS), seed[32];
+        char *ptext = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS), seed[32], bias[32];
         json_decref(params);
         snprintf(seed, sizeof seed, "%lu", rows[0].seed);
+        snprintf(bias, sizeof bias, "%ld", I.net_bias_row);
+        aonet_export_meta(ex, "bias_row", bias);
         aonet_export_meta(ex, "claim", c->id);
         aonet_export_meta(ex, "seed", seed);
         aonet_export_meta(ex, "params", ptext ? ptext : "{}");

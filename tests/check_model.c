@@ -787,14 +787,18 @@ END_TEST
 
 /* Every claim that builds a converted network exports it; the numpy
  * reference runs it to its exported reference. */
-static const char *const exporting[] = {"neuron-head", "mlp-layer", "activation-head",
-                                        "linear-head", "attention-only"};
+static const char *const exporting[][2] = {
+    {"neuron-head", ""}, {"mlp-layer", ""}, {"activation-head", ""}, {"linear-head", ""},
+    {"attention-only", ""}, {"attention-only-encoded", "--set omega=64"},
+    {"mask-encoding", "--set omega=64"}, {"blog-one-layer", "--set omega=20"},
+    {"blog-three-layer", "--set omega=20"}};
 
 START_TEST(test_claim_exports)
 {
     char file[400];
-    snprintf(file, sizeof file, "%s/%s.safetensors", tmpdir, exporting[_i]);
-    ck_assert_msg(cli("export %s --seed 3 --format safetensors --out %s", exporting[_i], file) == 0,
+    snprintf(file, sizeof file, "%s/%s.safetensors", tmpdir, exporting[_i][0]);
+    ck_assert_msg(cli("export %s --seed 3 %s --format safetensors --out %s", exporting[_i][0],
+                      exporting[_i][1], file) == 0,
                   "%s", out);
     char jpath[420];
     snprintf(jpath, sizeof jpath, "%s.json", file);
@@ -805,12 +809,12 @@ START_TEST(test_claim_exports)
     ck_assert_ptr_nonnull(safetensors_find(st, "net.layers.0.heads.W_Q"));
     ck_assert_ptr_nonnull(safetensors_find(st, "stream_in"));
     ck_assert_ptr_nonnull(safetensors_find(st, "reference_out"));
-    ck_assert_str_eq(safetensors_metadata_get(st, "claim"), exporting[_i]);
+    ck_assert_str_eq(safetensors_metadata_get(st, "claim"), exporting[_i][0]);
     safetensors_close(st);
     if (mio_have_python("numpy", "check_model: run_export.py")) {
         char cmd[600];
         snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s >/dev/null", file);
-        ck_assert_msg(system(cmd) == 0, "run_export.py disagrees on %s", exporting[_i]);
+        ck_assert_msg(system(cmd) == 0, "run_export.py disagrees on %s", exporting[_i][0]);
     }
 }
 END_TEST

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attention_only.h"
+#include "maskenc.h"
+#include "runner.h"
 #include "omega_util.h"
 #include "xalloc.h"
 
@@ -47,7 +49,8 @@ static void head_full(imat_t QK, imat_t OV, const attn_head_struct *h, mpfr_prec
         imat_mul(OV, h->W_V, h->W_O, prec);
 }
 
-static int run(row_t *r)
+/* One row; with I, the encoded network, its input and reference, too. */
+static int evaluate(row_t *r, instance_t *I)
 {
     mpfr_prec_t prec = r->prec;
     long dims[3], H, rh, L;
@@ -82,6 +85,14 @@ static int run(row_t *r)
     imat_init(QK, 0, 0);
     imat_init(OV, 0, 0);
     imat_init(tmp, 0, 0);
+    if (I) {
+        /* the reference with the positions, which never change */
+        imat_t Re;
+        imat_init(Re, 0, 0);
+        maskenc_stream(Re, ref);
+        instance_net_io(I, Xe, Re, THM_LAYOUT_BIAS "; then one-hot positions");
+        imat_clear(Re);
+    }
     mpfr_t nq, no;
     mpfr_inits2(prec, nq, no, (mpfr_ptr)0);
     arb_set_ui(Dl, 0);
@@ -139,6 +150,8 @@ static int run(row_t *r)
             arb_add(acc, acc, u, prec);
         }
         total_heads += lay->n_heads;
+        if (I)
+            instance_net_heads(I, enc, lay->n_heads, NULL, prec);
         attn_layer_apply(Xe, enc, lay->n_heads, NULL, prec);
         attn_layer_apply(Xm, lay->heads, lay->n_heads, &lay->mask, prec);
         for (long h = 0; h < lay->n_heads; h++)
@@ -180,6 +193,25 @@ static int run(row_t *r)
     imat_clear(tmp);
     omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, q, o, acc, (arb_ptr)0);
     return 0;
+}
+
+static int run(row_t *r) { return evaluate(r, NULL); }
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    row_t r;
+    memset(&r, 0, sizeof r);
+    r.params = *p;
+    r.seed = seed;
+    row_start(&r, prec);
+    int rc = evaluate(&r, I);
+    if (rc)
+        snprintf(I->note, sizeof I->note, "%s", r.note);
+    else
+        snprintf(I->note, sizeof I->note, "the attention-only stack of attention-only with every "
+                 "mask encoded by one-hot positions and Omega: unmasked heads on [X_hat | I_N]");
+    row_clear(&r);
+    return rc;
 }
 
 /* E falls like e^-(Omega - const): 64 + (Omega + 64)/ln 2 bits resolve it
@@ -235,6 +267,7 @@ const claim_t claim_attention_only_encoded = {
                .title = "E/bound against Omega (the derived bound's slack)"}},
     .run = run,
     .start_prec = start_prec,
+    .export_instance = export_instance,
     .fit = fit,
     .estimate_bytes = thm_estimate_bytes,
 };

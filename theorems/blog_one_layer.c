@@ -13,12 +13,16 @@
  * sum_(k != a) z_k / T]; both terms are at most (n-1) e^(-2 Omega) max|z_k|
  * (e^z/T <= 1, e^z/(1+e^z) <= 1).  Summing over heads:
  *   E <= 2 (n-1) e^(-2 Omega) sum_h Zmax_h ||W_out[h,:]||,  Zmax_h = max_k |x_k.W_in[:,h]|. */
+#include <stdlib.h>
 #include <string.h>
 #include "omega_util.h"
+#include "xalloc.h"
 
 enum { MUT_NONE, MUT_OMEGA, MUT_NO_SELF, MUT_RATE4 };
 
-static int run(row_t *r)
+/* One row; with out, the layer, the stream it starts from and the ideal
+ * stream it approaches, X- + [[MLP(X), 0], [0, 0]]. */
+static int evaluate(row_t *r, instance_t *out)
 {
     mpfr_prec_t prec = r->prec;
     long d, l, n;
@@ -47,6 +51,7 @@ static int run(row_t *r)
     arb_mul_2exp_si(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
     imat_init(S, N, Dw);
     imat_init(Y, N, Dw);
+    attn_head_struct *all = out ? xmallocarray((size_t)l, sizeof *all) : NULL;
     for (long h = 0; h < l; h++) {
         attn_head_t hd;
         attn_head_init_full(hd, Dw);
@@ -63,13 +68,30 @@ static int run(row_t *r)
                 arb_mul(imat_entry(hd->W_V, k, s), imat_entry(Win, k, h), imat_entry(Wout, h, s), prec);
         attn_head_apply(Y, hd, Xb, NULL, prec);
         imat_add(S, S, Y, prec);
-        attn_head_clear(hd);
+        if (all)
+            all[h] = *hd; /* kept for the export, cleared there */
+        else
+            attn_head_clear(hd);
     }
     /* the reference: MLP(X) = SiLU(X W_in) W_out */
     imat_init(ref, n, d);
     arb_set_ui(t, 1);
     mlp_apply(ref, X, Win, Wout, ival_silu_a, t, prec);
     error_metric(r->error, r->error_abs, S, ref, 0, n, d, prec);
+    if (out) {
+        imat_t R;
+        imat_init(R, 0, 0);
+        omega_blog_stream(R, X, d);
+        for (long i = 0; i < n; i++)
+            for (long k = 0; k < d; k++)
+                arb_add(imat_entry(R, i, k), imat_entry(R, i, k), imat_entry(ref, i, k), prec);
+        instance_net_heads(out, all, l, NULL, prec);
+        instance_net_io(out, Xb, R, BLOG_LAYOUT);
+        imat_clear(R);
+        for (long h = 0; h < l; h++)
+            attn_head_clear(all + h);
+        free(all);
+    }
 
     /* the bound: 2(n-1) e^(-2 Omega) sum_h Zmax_h ||W_out[h,:]|| */
     imat_init(H, n, l);
@@ -111,6 +133,15 @@ static int run(row_t *r)
 
 #define BLOG_OMEGAS "1,2,5,10,20,50,100,1000"
 
+static int run(row_t *r) { return evaluate(r, NULL); }
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    return omega_blog_export(I, p, seed, prec, evaluate,
+                             "one unmasked head per neuron on the blog stream; reference: the "
+                             "ideal stream");
+}
+
 const claim_t claim_blog_one_layer = {
     .id = "blog-one-layer",
     .source = "blog code",
@@ -143,6 +174,7 @@ const claim_t claim_blog_one_layer = {
     .plots = {{.x = "omega", .y = "error", .series = "shape", .logy = 1, .extra_y = "bound",
                .title = "hi(E) against Omega down to 1e-869 (dashed: the derived bound)"}},
     .run = run,
+    .export_instance = export_instance,
     .start_prec = omega_blog_start_prec,
     .fit = omega_blog_fit,
     .summary_md = omega_blog_summary,

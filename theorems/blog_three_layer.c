@@ -112,7 +112,9 @@ static void linear_head(attn_head_t hd, long Dw, long P, long n, const arb_t c2)
         arb_set(imat_entry(hd->W_Q, P + i, P + i), c2);
 }
 
-static int run(row_t *r)
+/* One row; with out, the three layers, the stream they start from and the
+ * ideal stream they approach, [[X + MLP(X), SiLU(X W_in), I_n, 0], [0, 0, 0, 1]]. */
+static int evaluate(row_t *r, instance_t *out)
 {
     mpfr_prec_t prec = r->prec;
     long d, l, n;
@@ -138,6 +140,27 @@ static int run(row_t *r)
     arb_init(c2);
     arb_init(one);
     arb_mul_2exp_si(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
+    if (out) {
+        imat_t R, H;
+        imat_init(R, 0, 0);
+        imat_init(H, n, l);
+        omega_blog_stream(R, X, P);
+        imat_mul(H, X, Win, prec);
+        arb_one(one);
+        for (long k = 0; k < n * l; k++)
+            ival_silu_a(H->e + k, H->e + k, one, prec);
+        imat_set_block(R, 0, d, H);
+        imat_t Y;
+        imat_init(Y, n, d);
+        imat_mul(Y, H, Wout, prec);
+        for (long i = 0; i < n; i++)
+            for (long k = 0; k < d; k++)
+                arb_add(imat_entry(R, i, k), imat_entry(R, i, k), imat_entry(Y, i, k), prec);
+        instance_net_io(out, Xb, R, BLOG_LAYOUT);
+        imat_clear(R);
+        imat_clear(H);
+        imat_clear(Y);
+    }
 
     /* layer 1: linear in */
     attn_head_t lin;
@@ -145,6 +168,8 @@ static int run(row_t *r)
     for (long k = 0; k < d; k++)
         for (long c = 0; c < l; c++)
             arb_set(imat_entry(lin->W_V, k, d + c), imat_entry(Win, k, c));
+    if (out)
+        instance_net_heads(out, lin, 1, NULL, prec);
     attn_layer_apply(Xb, lin, 1, NULL, prec);
     attn_head_clear(lin);
 
@@ -163,6 +188,8 @@ static int run(row_t *r)
             arb_set_si(imat_entry(hd->W_Q, ch, P + i), -1);
         arb_set_si(imat_entry(hd->W_V, ch, ch), -1);
     }
+    if (out)
+        instance_net_heads(out, heads, l, NULL, prec);
     attn_layer_apply(Xb, heads, l, NULL, prec);
     for (long c = 0; c < l; c++)
         attn_head_clear(heads + c);
@@ -173,6 +200,8 @@ static int run(row_t *r)
     for (long c = 0; c < l; c++)
         for (long k = 0; k < d; k++)
             arb_set(imat_entry(lin->W_V, d + c, k), imat_entry(Wout, c, k));
+    if (out)
+        instance_net_heads(out, lin, 1, NULL, prec);
     attn_layer_apply(Xb, lin, 1, NULL, prec);
     attn_head_clear(lin);
 
@@ -202,6 +231,15 @@ static int run(row_t *r)
     imat_clear(Xb);
     imat_clear(ref);
     return 0;
+}
+
+static int run(row_t *r) { return evaluate(r, NULL); }
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    return omega_blog_export(I, p, seed, prec, evaluate,
+                             "three unmasked layers (linear in, SiLU per channel, linear out) "
+                             "on the blog stream; reference: the ideal stream");
 }
 
 #define BLOG_OMEGAS "1,2,5,10,20,50,100,1000"
@@ -238,6 +276,7 @@ const claim_t claim_blog_three_layer = {
     .plots = {{.x = "omega", .y = "error", .series = "shape", .logy = 1, .extra_y = "bound",
                .title = "hi(E) against Omega down to 1e-869 (dashed: the derived bound)"}},
     .run = run,
+    .export_instance = export_instance,
     .start_prec = omega_blog_start_prec,
     .fit = omega_blog_fit,
     .summary_md = omega_blog_summary,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "omega_util.h"
+#include "runner.h"
 #include "xalloc.h"
 
 double omega_ln_d(const mpfr_t x)
@@ -239,4 +240,19 @@ void omega_ivals_clear(arb_ptr x, ...)
     for (; x; x = va_arg(ap, arb_ptr))
         arb_clear(x);
     va_end(ap);
+}
+
+int omega_blog_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                      int (*evaluate)(row_t *r, instance_t *out), const char *note)
+{
+    row_t r;
+    memset(&r, 0, sizeof r);
+    r.params = *p;
+    r.seed = seed;
+    row_start(&r, prec);
+    int rc = evaluate(&r, I);
+    snprintf(I->note, sizeof I->note, "%s", rc ? r.note : note);
+    I->net_bias_row = I->net_in->rows - 1; /* the extra token is last */
+    row_clear(&r);
+    return rc;
 }
