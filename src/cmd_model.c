@@ -28,6 +28,7 @@ static const char *usage_model =
     "usage: attncheck model FILE.safetensors [--input X] [--tokens N] [--seed N] [--prec P]\n"
     "                       [--act-a A] [--omega W] [--export-converted OUT] [--out DIR]\n"
     "                       [--format md,csv,json,svg] [--mutate NAME] [--no-write]\n"
+    "                       [--no-export]\n"
     "                       [--max-memory SIZE]\n"
     "  Converts the model (TransformerLens names, config in __metadata__; see README) to an\n"
     "  attention-only network with LayerNorm and certifies, with ball arithmetic, each\n"
@@ -45,7 +46,9 @@ static const char *usage_model =
     "                 and W (Theorem 9) against the derived bound, with the Omega each eps\n"
     "                 in 1e-3, 1e-6, 1e-12 needs\n"
     "  --export-converted OUT  write the converted network to OUT (F64 safetensors) and\n"
-    "                 OUT.json (exact corrections), with the original model and the tokens\n"
+    "                 OUT.json (its exact entries), with the original model and the tokens;\n"
+    "                 by default DIR/model-NAME.converted.safetensors (--no-export: none;\n"
+    "                 --no-write: no report and no export)\n"
     "  --out DIR      report directory (default reports): model-NAME.md/.csv/.json/.svg\n"
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
     "                 no-f-row, drop-b-out): its rows must come out violated\n"
@@ -58,7 +61,7 @@ static const char *usage_model =
 typedef struct {
     const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
     long tokens;
-    int tokens_set, seed_set, no_write, mutation;
+    int tokens_set, seed_set, no_write, no_export, mutation;
     unsigned long seed;
     mpfr_prec_t prec;
     double max_memory;
@@ -89,6 +92,10 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
         }
         if (strcmp(flag, "--no-write") == 0 && !val) {
             c->no_write = 1;
+            continue;
+        }
+        if (strcmp(flag, "--no-export") == 0 && !val) {
+            c->no_export = 1;
             continue;
         }
         if (!val) {
@@ -246,7 +253,8 @@ static int load_tokens(imat_t X, const model_cli_t *c, long d_model, char *what,
 
 /* Peak memory of a run, an estimate made before any work: one block's
  * weights read as balls, its two converted layers (about as large again,
- * plus a D x d_mlp query matrix), the streams and a layer's projections. */
+ * plus a D x d_mlp query matrix), the streams and a layer's projections, at
+ * the end-to-end chains' precision (the highest). */
 static double estimate_bytes(const tmodel_config_t *c, long n, mpfr_prec_t prec)
 {
     double d = (double)c->d_model, D = d + 2, l = (double)c->d_mlp, N = (double)n + 1;
@@ -456,7 +464,7 @@ int cmd_model(int argc, char **argv)
         return rc;
     }
     long n = X->rows, L = (long)cfg->n_layers;
-    double need = estimate_bytes(cfg, n, c.prec);
+    double need = estimate_bytes(cfg, n, c.prec + MCHECK_E2E_BITS_PER_BLOCK * L);
     outdir_t dir = {.lock_fd = -1};
     aonet_export_t *ex = NULL;
     rowbuf_t rb = {.cap = 3 * L + 2, .prec = c.prec, .seed = c.seed};
@@ -476,12 +484,16 @@ int cmd_model(int argc, char **argv)
         cli_fail(rc, "%s", err);
         goto done;
     }
+    char stem[128], export_path[OUTFILE_PATH_MAX + 160];
+    report_name(stem, sizeof stem, c.file);
+    if (!c.export_path && !c.no_write && !c.no_export) {
+        snprintf(export_path, sizeof export_path, "%s/%s.converted.safetensors", dir.path, stem);
+        c.export_path = export_path;
+    }
     if (c.export_path && (rc = aonet_export_open(&ex, c.export_path, err, sizeof err)) != 0) {
         cli_fail(rc, "model: %s", err);
         goto done;
     }
-    char stem[128];
-    report_name(stem, sizeof stem, c.file);
     fprintf(stderr, "attncheck: model %s: %lld blocks, %ld tokens, %s; certifying sublayers at "
             "%ld bits, end to end at %ld\n", c.file, (long long)L, n, ca.a_text, (long)c.prec,
             (long)(c.prec + MCHECK_E2E_BITS_PER_BLOCK * L));
@@ -573,8 +585,8 @@ int cmd_model(int argc, char **argv)
            (long long)cfg->n_heads, (long long)cfg->d_mlp + 1,
            (long long)(cfg->n_heads + cfg->d_mlp + 1), ca.a_text);
     if (c.export_path)
-        printf("    converted network written to %s (and %s.json)\n", c.export_path,
-               c.export_path);
+        printf("    converted network written to %s (and .json); the numpy reference: "
+               "/usr/bin/python3 scripts/run_export.py %s\n", c.export_path, c.export_path);
     rc = rep.violated ? EXIT_VIOLATED : rep.inconclusive ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
     if (!c.no_write) {
         char cmd[4400];

@@ -770,6 +770,13 @@ START_TEST(test_cli_model)
         snprintf(file, sizeof file, "%s/%s", tmpdir, files[k]);
         ck_assert_msg(access(file, R_OK) == 0, "%s missing", file);
     }
+    /* by default the converted network goes beside the report; --no-export: nowhere */
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r3", path, tmpdir), 0);
+    snprintf(file, sizeof file, "%s/r3/model-m.converted.safetensors", tmpdir);
+    ck_assert_msg(access(file, R_OK) == 0 && strstr(out, "scripts/run_export.py"), "%s", out);
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 0);
+    snprintf(file, sizeof file, "%s/r4/model-m.converted.safetensors", tmpdir);
+    ck_assert(access(file, F_OK) != 0);
     /* a mutated conversion is caught */
     ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate bias-visible", path), 1);
     /* the numpy reference reproduces the original from the export */
