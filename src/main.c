@@ -9,6 +9,7 @@
 #include "exitcodes.h"
 #include "export.h"
 #include "report.h"
+#include "shard.h"
 #include "xalloc.h"
 
 int cmd_activation(int argc, char **argv);
@@ -34,6 +35,7 @@ static const char *usage_main =
     "  model FILE.safetensors [--input X] [--prec P] [--export-converted OUT]\n"
     "                                     convert a transformer to attention-only form and\n"
     "                                     certify it\n"
+    "  merge DIR... [--out DIR]           combine the shards of a --shard K/N run into reports\n"
     "Run 'attncheck COMMAND --help' for a command's options.\n" EXIT_RULE;
 
 #define RUN_OPTIONS                                                                          \
@@ -45,7 +47,7 @@ static const char *usage_verify =
     "usage: attncheck verify [ID...] [--quick|--full] [--seed N] [--prec P[,P...]] [--jobs N]\n"
     "                        [--out DIR] [--format md,csv,json,svg] [--mutate[=NAME|all]]\n"
     "                        [--set NAME=V1,V2,...] [--no-write] [--max-rows N]\n"
-    "                        [--max-memory SIZE] [--plot-timeout SECONDS]\n"
+    "                        [--max-memory SIZE] [--plot-timeout SECONDS] [--shard K/N]\n"
     "  --quick        the default grid (fast); --full: the large grid\n"
     "  --seed N       replace every row's seed by N (an integer in [0, 2^64 - 1])\n"
     "  --prec LIST    working precisions in bits, each in [24, 65536]\n"
@@ -56,9 +58,24 @@ static const char *usage_verify =
     "                 every claim that has mutations)\n"
     "  --set N=V,...  replace (or add) the sweep axis N; values hold only letters, digits\n"
     "                 and . _ : + -\n"
-    "  --no-write     print the summary only\n" RUN_OPTIONS
+    "  --no-write     print the summary only\n"
+    "  --shard K/N    run rows K, K+N, K+2N, ... of each claim's grid (0 <= K < N) and write\n"
+    "                 their partial results to --out DIR (required, one per shard) instead of\n"
+    "                 reports; 'attncheck merge' makes the reports of the whole run from them\n"
+    RUN_OPTIONS
     "  --plot-timeout S  stop a gnuplot that runs longer than S seconds (default 60)\n"
     EXIT_RULE;
+
+static const char *usage_merge =
+    "usage: attncheck merge DIR... [--out DIR] [--format md,csv,json,svg] [--max-rows N]\n"
+    "                       [--max-memory SIZE] [--plot-timeout SECONDS]\n"
+    "  Combines the partial results of a run's shards (verify or sweep ... --shard K/N\n"
+    "  --out DIR, K = 0 .. N-1) into the reports the unsharded run writes, byte for byte\n"
+    "  (--out default reports; run.log lists the shards' time summed).  Refused with 65:\n"
+    "  shards of different runs, of another attncheck build or other library versions, a\n"
+    "  missing or duplicated shard, a malformed partial file; 75 while a shard's run still\n"
+    "  holds its directory.  Exit: the verdict code of the unsharded run.\n"
+    RUN_OPTIONS EXIT_RULE;
 
 static const char *usage_sweep =
     "usage: attncheck sweep ID --set NAME=V1,V2,... [verify options: see verify --help]\n";
@@ -91,7 +108,12 @@ typedef struct {
     const char *verb;      /* the command line as typed, from the verb on */
     int argc;
     char **argv;
+    char **dirs;           /* merge: the shards' directories */
+    int n_dirs;
 } cli_t;
+
+/* What parse_common takes as bare arguments. */
+enum { ARGS_CLAIMS = 1, ARGS_DIRS };
 
 /* Check a --prec list; the last entry is export's precision. */
 static int parse_prec_list(cli_t *c, const char *val)
@@ -114,7 +136,7 @@ static int parse_prec_list(cli_t *c, const char *val)
 }
 
 /* Parse argv; returns 0, -1 after --help, or an exit code after one line. */
-static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int allow_ids)
+static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int args)
 {
     run_options_default(&c->run);
     c->run.progress = 1;
@@ -188,6 +210,11 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
         } else if (strcmp(flag, "--mutate") == 0) {
             c->mutate = 1;
             c->mutate_name = val;
+        } else if (strcmp(flag, "--shard") == 0) {
+            NEEDS_VALUE();
+            if (shard_parse(&c->run.shard_index, &c->run.shard_count, val) != 0)
+                return cli_fail(EXIT_USAGE, "--shard '%s' is not K/N with 0 <= K < N <= %ld", val,
+                                SHARD_COUNT_MAX);
         } else if (strcmp(flag, "--no-write") == 0 && !val) {
             c->no_write = 1;
         } else if (strcmp(flag, "--set") == 0) {
@@ -201,7 +228,11 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
             c->run.set_values[c->run.n_sets++] = e + 1;
         } else if (a[0] == '-') {
             return cli_fail(EXIT_USAGE, "unknown option '%s' (see --help)", a);
-        } else if (allow_ids) {
+        } else if (args == ARGS_DIRS) {
+            if (!c->dirs)
+                c->dirs = xmallocarray((size_t)argc, sizeof *c->dirs);
+            c->dirs[c->n_dirs++] = argv[k];
+        } else if (args == ARGS_CLAIMS) {
             if (c->n_ids >= 64)
                 return cli_fail(EXIT_USAGE, "too many claims");
             if (!claim_find(a))
@@ -219,6 +250,7 @@ static void cli_free(cli_t *c)
 {
     for (int k = 0; k < c->run.n_sets; k++)
         free((char *)c->run.set_name[k]);
+    free(c->dirs);
 }
 
 static int mutation_count(const claim_t *c)
@@ -229,8 +261,9 @@ static int mutation_count(const claim_t *c)
     return n;
 }
 
-/* The (claim, mutation) pairs to run; 0, or an exit code after one line. */
-static int select_runs(const claim_t **claims, int *mutations, int *n_runs, const cli_t *c)
+/* The (claim, mutation) pairs to run; 0, or -1 with err. */
+static int select_runs(const claim_t **claims, int *mutations, int *n_runs, const cli_t *c,
+                       char *err, size_t errsz)
 {
     const claim_t *chosen[64];
     int n = 0, n_all = 0;
@@ -239,7 +272,10 @@ static int select_runs(const claim_t **claims, int *mutations, int *n_runs, cons
             chosen[n++] = claim_registry[k];
     else
         for (int k = 0; k < c->n_ids; k++)
-            chosen[n++] = claim_find(c->ids[k]);
+            if (!(chosen[n++] = claim_find(c->ids[k]))) { /* a merge's recorded run */
+                snprintf(err, errsz, "unknown claim '%s'", c->ids[k]);
+                return -1;
+            }
     const char *name = c->mutate_name;
     int every = name && strcmp(name, "all") == 0;
     for (int k = 0; k < n; k++) {
@@ -259,19 +295,27 @@ static int select_runs(const claim_t **claims, int *mutations, int *n_runs, cons
             } else if (c->n_ids > 0) {
                 /* a claim the user named must have it */
                 if (!name || !*name)
-                    return cli_fail(EXIT_USAGE, "claim '%s' has no mutations", chosen[k]->id);
-                return cli_fail(EXIT_USAGE, "claim '%s' has no mutation '%s'", chosen[k]->id, name);
+                    snprintf(err, errsz, "claim '%s' has no mutations", chosen[k]->id);
+                else
+                    snprintf(err, errsz, "claim '%s' has no mutation '%s'", chosen[k]->id, name);
+                return -1;
             }
         }
     }
-    if (n_all == 0)
-        return cli_fail(EXIT_USAGE, "no claim has a mutation '%s' (see 'attncheck list --format md')",
-                        name ? name : "");
+    if (n_all == 0) {
+        snprintf(err, errsz, "no claim has a mutation '%s' (see 'attncheck list --format md')",
+                 name ? name : "");
+        return -1;
+    }
     *n_runs = n_all;
     return 0;
 }
 
-static int run_claims(cli_t *c)
+/* Run the selected claims and write their reports.  With --shard, write
+ * the shard's partial results instead; with from (merge), take the rows
+ * from the shards instead of running them, checking the run they record
+ * as a command line is checked (but it is data: 65, not 64). */
+static int run_claims(cli_t *c, shard_set_t *from)
 {
     char err[512];
     int cap = CLAIM_MAX_MUTATIONS * 64;
@@ -281,22 +325,35 @@ static int run_claims(cli_t *c)
     claim_report_t *reps = NULL;
     outdir_t dir = {.lock_fd = -1};
     const char *out = c->out ? c->out : "reports";
+    const int bad = from ? EXIT_DATAERR : EXIT_USAGE, sharded = c->run.shard_count > 0;
+    const char *whose = from ? "the shards' run: " : "";
 
     report_run_t how = {.verb = c->verb, .ids = c->ids, .n_ids = c->n_ids, .mutate = c->mutate,
                         .mutate_name = c->mutate_name, .options = &c->run, .argc = c->argc,
-                        .argv = c->argv};
+                        .argv = c->argv, .shards = from ? shard_set_count(from) : 0};
     if (c->format_text && report_parse_formats(&c->formats, c->format_text) != 0) {
         status = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg", c->format_text);
         goto done;
     }
-    if ((status = select_runs(claims, mutations, &n, c)) != 0)
+    if (sharded && (c->no_write || c->format_text || !c->out)) {
+        status = cli_fail(EXIT_USAGE, "--shard writes partial results to its own --out DIR (no "
+                          "--no-write; --format is merge's)");
         goto done;
+    }
+    if (select_runs(claims, mutations, &n, c, err, sizeof err) != 0) {
+        status = cli_fail(bad, "%s%s", whose, err);
+        goto done;
+    }
     /* Validate everything, and bound the work, before running or writing. */
     for (int k = 0; k < n; k++)
         if (runner_validate(claims[k], &c->run, err, sizeof err) != 0) {
-            status = cli_fail(EXIT_USAGE, "%s", err);
+            status = cli_fail(bad, "%s%s", whose, err);
             goto done;
         }
+    if (from && shard_set_check(from, &how, claims, mutations, n, err, sizeof err) != 0) {
+        status = cli_fail(EXIT_DATAERR, "merge: %s", err);
+        goto done;
+    }
     if (runner_check_limits(claims, n, &c->run, err, sizeof err) != 0) {
         status = cli_fail(EXIT_DATAERR, "%s", err);
         goto done;
@@ -310,8 +367,10 @@ static int run_claims(cli_t *c)
     for (int k = 0; k < n; k++) {
         run_options_t o = c->run;
         o.mutation = mutations[k];
-        if (runner_run_claim(reps + k, claims[k], &o, err, sizeof err) != 0) {
-            cli_fail(EXIT_DATAERR, "%s", err);
+        int rc = from ? shard_set_fill(reps + k, from, k, claims[k], &o, err, sizeof err)
+                      : runner_run_claim(reps + k, claims[k], &o, err, sizeof err);
+        if (rc != 0) {
+            cli_fail(EXIT_DATAERR, "%s%s", from ? "merge: " : "", err);
             claim_report_clear(reps + k);
             status = EXIT_DATAERR;
             break;
@@ -319,26 +378,37 @@ static int run_claims(cli_t *c)
         done++;
         report_print_summary(stdout, reps + k);
         cli_flush_stdout();
-        report_print_timing(stderr, reps + k);
+        if (!from)
+            report_print_timing(stderr, reps + k);
         if (reps[k].violated)
             status = EXIT_VIOLATED;
         else if (reps[k].inconclusive && status == EXIT_HOLDS)
             status = EXIT_INCONCLUSIVE;
     }
     if (status != EXIT_DATAERR && !c->no_write) {
-        for (int k = 0; k < done && status != EXIT_CANTCREAT && status != EXIT_IOERR; k++) {
+        if (sharded) {
+            int rc = shard_write(reps, done, &how, dir.path, err, sizeof err);
+            if (rc)
+                status = cli_fail(rc, "%s", err);
+            else
+                printf("partial results written to %s/%s (attncheck merge makes the reports)\n",
+                       dir.path, SHARD_FILE);
+        }
+        for (int k = 0; !sharded && k < done && status != EXIT_CANTCREAT && status != EXIT_IOERR;
+             k++) {
             int rc = report_write_claim(reps + k, &how, dir.path, c->formats, err, sizeof err);
             if (rc)
                 status = cli_fail(rc, "%s", err);
         }
-        if (status != EXIT_CANTCREAT && status != EXIT_IOERR && (c->formats & FORMAT_MD)) {
+        if (!sharded && status != EXIT_CANTCREAT && status != EXIT_IOERR &&
+            (c->formats & FORMAT_MD)) {
             int rc = report_write_index(reps, done, &how, dir.path, err, sizeof err);
             if (rc)
                 status = cli_fail(rc, "%s", err);
             else
                 printf("reports written to %s/ (index.md)\n", dir.path);
         }
-        if (status != EXIT_CANTCREAT && status != EXIT_IOERR) {
+        if (status < EXIT_USAGE) {
             int rc = report_write_run_log(reps, done, &how, dir.path, err, sizeof err);
             if (rc)
                 status = cli_fail(rc, "%s", err);
@@ -391,13 +461,13 @@ static int cmd_verify(int argc, char **argv, int sweep)
     c.verb = sweep ? "sweep" : "verify";
     c.argc = argc;
     c.argv = argv;
-    int rc = parse_common(&c, argc, argv, sweep ? usage_sweep : usage_verify, 1);
+    int rc = parse_common(&c, argc, argv, sweep ? usage_sweep : usage_verify, ARGS_CLAIMS);
     if (rc == 0 && sweep && c.n_ids != 1)
         rc = cli_fail(EXIT_USAGE, "sweep takes exactly one claim id");
     if (rc == 0 && sweep && c.run.n_sets == 0)
         rc = cli_fail(EXIT_USAGE, "sweep needs at least one --set NAME=V1,V2,...");
     if (rc == 0)
-        rc = run_claims(&c);
+        rc = run_claims(&c, NULL);
     cli_free(&c);
     return rc < 0 ? 0 : rc;
 }
@@ -406,7 +476,7 @@ static int cmd_export(int argc, char **argv)
 {
     cli_t c;
     memset(&c, 0, sizeof c);
-    int rc = parse_common(&c, argc, argv, usage_export, 1);
+    int rc = parse_common(&c, argc, argv, usage_export, ARGS_CLAIMS);
     if (rc == 0 && c.n_ids != 1)
         rc = cli_fail(EXIT_USAGE, "export takes exactly one claim id");
     if (rc == 0 && !c.run.seed_set)
@@ -419,6 +489,8 @@ static int cmd_export(int argc, char **argv)
         rc = cli_fail(EXIT_USAGE, "export: --format safetensors needs --out FILE");
     if (rc == 0 && c.mutate)
         rc = cli_fail(EXIT_USAGE, "export: --mutate is not supported");
+    if (rc == 0 && c.run.shard_count)
+        rc = cli_fail(EXIT_USAGE, "export: --shard is not supported");
     if (rc == 0) {
         char err[512];
         const claim_t *cl = claim_find(c.ids[0]);
@@ -433,6 +505,50 @@ static int cmd_export(int argc, char **argv)
         else
             rc = export_claim_instance(cl, &c.run, c.export_prec ? c.export_prec : 256, c.out);
     }
+    cli_free(&c);
+    return rc < 0 ? 0 : rc;
+}
+
+/* merge DIR...: the run's options come from the shards; merge's own are
+ * where the reports go and the limits. */
+static int cmd_merge(int argc, char **argv)
+{
+    cli_t c;
+    memset(&c, 0, sizeof c);
+    c.argc = argc;
+    c.argv = argv;
+    int rc = parse_common(&c, argc, argv, usage_merge, ARGS_DIRS);
+    if (rc == 0 && (c.run.full || c.run.seed_set || c.run.prec_list || c.run.n_sets ||
+                    c.run.jobs != 1 || c.run.shard_count || c.mutate || c.no_write))
+        rc = cli_fail(EXIT_USAGE, "merge takes only --out, --format, --max-rows, --max-memory and "
+                      "--plot-timeout (the run's options are in the shards)");
+    if (rc == 0 && c.n_dirs == 0)
+        rc = cli_fail(EXIT_USAGE, "merge needs the shards' directories (see merge --help)");
+    if (rc == 0 && c.format_text && report_parse_formats(&c.formats, c.format_text) != 0)
+        rc = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg", c.format_text);
+    shard_set_t *set = NULL;
+    shard_run_t shards;
+    if (rc == 0) {
+        char err[512];
+        rc = shard_set_read(&set, &shards, c.dirs, c.n_dirs, c.run.max_memory, err, sizeof err);
+        if (rc)
+            cli_fail(rc, "merge: %s", err);
+    }
+    if (rc == 0) {
+        /* the shards' run, merge's output and limits; no rows at work */
+        cli_t m = c;
+        m.verb = shards.verb;
+        m.n_ids = shards.n_ids;
+        memcpy(m.ids, shards.ids, sizeof m.ids);
+        m.mutate = shards.mutate;
+        m.mutate_name = shards.mutate_name;
+        m.run = shards.options;
+        m.run.max_rows = c.run.max_rows;
+        m.run.max_memory = c.run.max_memory;
+        m.run.jobs = 0;
+        rc = run_claims(&m, set);
+    }
+    shard_set_free(set);
     cli_free(&c);
     return rc < 0 ? 0 : rc;
 }
@@ -458,6 +574,8 @@ int main(int argc, char **argv)
         rc = cmd_verify(argc - 1, argv + 1, 1);
     } else if (strcmp(cmd, "export") == 0) {
         rc = cmd_export(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "merge") == 0) {
+        rc = cmd_merge(argc - 1, argv + 1);
     } else if (strcmp(cmd, "activation") == 0) {
         rc = cmd_activation(argc - 1, argv + 1);
     } else if (strcmp(cmd, "model") == 0) {

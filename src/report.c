@@ -66,8 +66,8 @@ static int membuf_close(FILE *f, char **buf)
     return 0;
 }
 
-static int write_text_file(const char *path, const char *text, size_t len, char *err,
-                           size_t errsz)
+int report_write_file(const char *path, const char *text, size_t len, char *err,
+                      size_t errsz)
 {
     atomic_file_t a;
     if (atomic_open(&a, path) != 0) {
@@ -668,7 +668,7 @@ static int write_md_run(FILE *f, const report_run_t *run, const claim_report_t *
     return 0;
 }
 
-static json_t *json_run(const report_run_t *run, const claim_report_t *rep)
+json_t *report_json_run(const report_run_t *run, const claim_report_t *rep)
 {
     int ok = 1;
     json_t *o = json_object(), *libs = json_object(), *nr = json_array();
@@ -847,7 +847,7 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
     snprintf(rule, sizeof rule, "%d + %d (depth - 1)", VERDICT_EXACT_KAPPA,
              VERDICT_KAPPA_PER_LAYER);
     report_json_set(doc, "kappa_rule", json_string(rule), &ok);
-    report_json_set(doc, "run", json_run(run, rep), &ok);
+    report_json_set(doc, "run", report_json_run(run, rep), &ok);
     if (rep->details_json) {
         json_t *details = json_loads(rep->details_json, 0, NULL);
         report_json_set(doc, "details", details && json_is_object(details) ? details : NULL, &ok);
@@ -1317,7 +1317,7 @@ static int write_plot(const claim_report_t *rep, const plot_t *pl, const char *s
         outfile_remove(svgpath); /* no stale plot from an earlier run */
         return 0;
     }
-    rc = write_text_file(gp, text, len, err, errsz);
+    rc = report_write_file(gp, text, len, err, errsz);
     free(text);
     if (rc)
         return rc;
@@ -1498,7 +1498,7 @@ int report_write_claim(const claim_report_t *rep, const report_run_t *run, const
         }
         if (!text)
             return out_of_memory(path, err, errsz);
-        int rc = write_text_file(path, text, len, err, errsz);
+        int rc = report_write_file(path, text, len, err, errsz);
         free(text);
         if (rc)
             return rc;
@@ -1569,7 +1569,7 @@ int report_write_index(const claim_report_t *reps, int n, const report_run_t *ru
         free(text);
         return out_of_memory(path, err, errsz);
     }
-    rc = write_text_file(path, text, len, err, errsz);
+    rc = report_write_file(path, text, len, err, errsz);
     free(text);
     return rc;
 }
@@ -1595,8 +1595,11 @@ int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *
     }
     fprintf(f, "\nattncheck\t%s\nlibraries\t", attncheck_version());
     print_libraries(f);
-    fprintf(f, "\njobs\t%d\n\nreport\trows\tholds\tviolated\tinconclusive\tseconds\n",
-            run->options->jobs);
+    if (run->shards)
+        fprintf(f, "\nshards\t%ld (seconds summed over them)", run->shards);
+    else
+        fprintf(f, "\njobs\t%d", run->options->jobs);
+    fputs("\n\nreport\trows\tholds\tviolated\tinconclusive\tseconds\n", f);
     double total = 0;
     for (int k = 0; k < n; k++) {
         char stem[256];
@@ -1611,7 +1614,7 @@ int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *
     fprintf(f, "all\t\t\t\t\t%.3f\n", total);
     if (membuf_close(f, &text) != 0)
         return out_of_memory(path, err, errsz);
-    int rc = write_text_file(path, text, len, err, errsz);
+    int rc = report_write_file(path, text, len, err, errsz);
     free(text);
     return rc;
 }

@@ -34,6 +34,7 @@ typedef struct {
     char *const *argv;
     const char *command;            /* the canonical command recorded instead of the one
                                        built from verb, ids and options (or NULL) */
+    long shards;                    /* merge: the shards the rows came from (run.log) */
 } report_run_t;
 
 /* File stem of a report: the claim id, or <id>.mutated-<name>. */
@@ -48,6 +49,13 @@ int report_write_index(const claim_report_t *reps, int n, const report_run_t *ru
  * rows and seconds (timings live here and on stderr, never in a report). */
 int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *run,
                          const char *outdir, char *err, size_t errsz);
+/* Write text to path by outfile's rule (a temporary renamed into place):
+ * 0, or 73 / 74 with err. */
+int report_write_file(const char *path, const char *text, size_t len, char *err, size_t errsz);
+/* The run as the reports record it: the canonical command (of one claim's
+ * report when rep is given, else of the whole run), the options left out,
+ * attncheck's and the libraries' versions.  NULL when out of memory. */
+json_t *report_json_run(const report_run_t *run, const claim_report_t *rep);
 /* One-screen summary of a claim's run on f (no timings: the same every run). */
 void report_print_summary(FILE *f, const claim_report_t *rep);
 /* One progress line with the claim's time. */

@@ -229,35 +229,68 @@ int runner_validate(const claim_t *c, const run_options_t *o, char *err, size_t 
     return 0;
 }
 
-/* Expand the grid into rows (params only); -1 when it has more than
- * LONG_MAX rows. */
+long runner_grid_rows(const claim_t *c, const run_options_t *o)
+{
+    const sweep_t *sw = claim_sweeps(c, o->full);
+    long total = 0;
+    for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+        axes_t ax;
+        axes_init(&ax, sw + s, o, "0", 0); /* counts only: any seed will do */
+        total = ax.rows > LONG_MAX - total ? LONG_MAX : total + ax.rows;
+    }
+    return total;
+}
+
+long runner_shard_rows(long total, const run_options_t *o)
+{
+    if (o->shard_count <= 0)
+        return total;
+    return total > o->shard_index ? (total - o->shard_index - 1) / o->shard_count + 1 : 0;
+}
+
+/* A shard runs grid rows K, K + N, ...: round-robin, because a grid's first
+ * axes change slowest, so contiguous blocks would give one shard every row
+ * of the first axis's costliest value (often the highest precision), while
+ * round-robin deals N neighbouring rows, which mostly share it, one to each
+ * shard.  Of a sweep whose first row is grid row g0: its first row in the
+ * shard, and the step to the next. */
+static long shard_first(long g0, const run_options_t *o)
+{
+    if (o->shard_count <= 0)
+        return 0;
+    return (o->shard_index - g0 % o->shard_count + o->shard_count) % o->shard_count;
+}
+
+static long shard_step(const run_options_t *o)
+{
+    return o->shard_count > 0 ? o->shard_count : 1;
+}
+
+/* Expand the grid (the shard's rows of it) into rows (params only); -1
+ * when it has more than LONG_MAX rows. */
 static long expand_grid(row_t **out, const claim_t *c, const run_options_t *o)
 {
     const sweep_t *sw = claim_sweeps(c, o->full);
     char seedbuf[32];
     snprintf(seedbuf, sizeof seedbuf, "%lu", o->seed);
-    long total = 0;
-    for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
-        axes_t ax;
-        axes_init(&ax, sw + s, o, seedbuf, 0);
-        total = ax.rows > LONG_MAX - total ? LONG_MAX : total + ax.rows;
-    }
-    if (total == LONG_MAX || (size_t)total > SIZE_MAX / sizeof(row_t)) {
+    long total = runner_grid_rows(c, o), mine = runner_shard_rows(total, o);
+    if (total == LONG_MAX || (size_t)mine > SIZE_MAX / sizeof(row_t)) {
         *out = NULL;
         return -1;
     }
-    row_t *rows = xcalloc((size_t)total, sizeof *rows);
-    long n = 0;
+    row_t *rows = xcalloc((size_t)mine, sizeof *rows);
+    long n = 0, g0 = 0;
     for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
         axes_t ax;
         axes_init(&ax, sw + s, o, seedbuf, 1);
-        for (long t = 0; t < ax.rows; t++) {
+        for (long t = shard_first(g0, o); t < ax.rows; t += shard_step(o)) {
             row_t *r = rows + n++;
             axes_params(&r->params, &ax, t);
             for (int a = 0; a < ax.n; a++)
                 r->params.value[a] = xstrdup(r->params.value[a]);
             r->sweep = sw[s].label;
         }
+        g0 += ax.rows;
         axes_clear(&ax);
     }
     *out = rows;
@@ -286,7 +319,7 @@ static double row_kept_bytes(const params_t *p, mpfr_prec_t prec)
     return b;
 }
 
-static void format_bytes(char *buf, size_t n, double b)
+void runner_format_bytes(char *buf, size_t n, double b)
 {
     const char *unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     int u = 0;
@@ -302,12 +335,9 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
 {
     long total_rows = 0;
     for (int k = 0; k < n; k++) {
-        const sweep_t *sw = claim_sweeps(claims[k], o->full);
-        for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
-            axes_t ax;
-            axes_init(&ax, sw + s, o, "0", 0);
-            total_rows = ax.rows > LONG_MAX - total_rows ? LONG_MAX : total_rows + ax.rows;
-        }
+        long grid = runner_grid_rows(claims[k], o);
+        long rows = grid == LONG_MAX ? LONG_MAX : runner_shard_rows(grid, o);
+        total_rows = rows > LONG_MAX - total_rows ? LONG_MAX : total_rows + rows;
     }
     if (total_rows > o->max_rows) {
         snprintf(err, errsz, "the grid has %s%ld rows, over --max-rows %ld (raise it to run "
@@ -321,8 +351,8 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
     double kept = RUN_PROCESS_BYTES, work = 0;
     if (kept + (double)total_rows * (double)sizeof(row_t) > o->max_memory) {
         char total[32], limit[32];
-        format_bytes(total, sizeof total, kept + (double)total_rows * (double)sizeof(row_t));
-        format_bytes(limit, sizeof limit, o->max_memory);
+        runner_format_bytes(total, sizeof total, kept + (double)total_rows * (double)sizeof(row_t));
+        runner_format_bytes(limit, sizeof limit, o->max_memory);
         snprintf(err, errsz, "estimated peak memory: the rows alone need %s, over --max-memory "
                  "%s (%ld rows of %zu bytes)", total, limit, total_rows, sizeof(row_t));
         return -1;
@@ -336,11 +366,11 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
         const sweep_t *sw = claim_sweeps(c, o->full);
         double row_max = 0;
         mpfr_prec_t row_prec = 0;
-        long rows = 0;
+        long rows = 0, g0 = 0;
         for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
             axes_t ax;
             axes_init(&ax, sw + s, o, "0", 1);
-            for (long t = 0; t < ax.rows; t++) {
+            for (long t = shard_first(g0, o); t < ax.rows; t += shard_step(o)) {
                 params_t p;
                 axes_params(&p, &ax, t);
                 mpfr_prec_t prec = row_start_prec(c, &p);
@@ -350,11 +380,12 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
                     row_max = w;
                     row_prec = prec;
                 }
+                rows++;
             }
-            rows += ax.rows;
+            g0 += ax.rows;
             axes_clear(&ax);
         }
-        long jobs = o->jobs < 1 ? 1 : o->jobs < rows ? o->jobs : rows;
+        long jobs = o->jobs < 0 ? 0 : o->jobs < rows ? o->jobs : rows;
         if ((double)jobs * row_max > work) {
             work = (double)jobs * row_max;
             worst = c;
@@ -366,9 +397,9 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
     double peak = kept + work;
     if (peak > o->max_memory) {
         char total[32], limit[32], row[32];
-        format_bytes(total, sizeof total, peak);
-        format_bytes(limit, sizeof limit, o->max_memory);
-        format_bytes(row, sizeof row, worst_row);
+        runner_format_bytes(total, sizeof total, peak);
+        runner_format_bytes(limit, sizeof limit, o->max_memory);
+        runner_format_bytes(row, sizeof row, worst_row);
         if (worst)
             snprintf(err, errsz, "estimated peak memory %s is over --max-memory %s (%s: up to "
                      "%s per row at %ld bits, %ld at once; %ld rows in all)", total, limit,
@@ -533,14 +564,21 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
         snprintf(err, errsz, "%s: %s", c->id, r->note[0] ? r->note : "invalid parameters");
         return -1;
     }
-    claim_report_count(rep);
-    if (c->fit)
-        rep->n_fits = c->fit(rep->fits, REPORT_MAX_FITS, rep->rows, rep->n_rows);
-    if (c->summary_md)
-        rep->summary = c->summary_md(rep->rows, rep->n_rows);
+    runner_finish_claim(rep, o->shard_count <= 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     rep->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     return 0;
+}
+
+void runner_finish_claim(claim_report_t *rep, int whole_grid)
+{
+    const claim_t *c = rep->claim;
+    claim_report_count(rep);
+    /* fits and summaries are over the whole grid: a shard's are made at merge */
+    if (c->fit && whole_grid)
+        rep->n_fits = c->fit(rep->fits, REPORT_MAX_FITS, rep->rows, rep->n_rows);
+    if (c->summary_md && whole_grid)
+        rep->summary = c->summary_md(rep->rows, rep->n_rows);
 }
 
 long runner_expand(row_t **rows, const claim_t *c, const run_options_t *o)

@@ -27,6 +27,8 @@ typedef struct {
     int progress;              /* report progress on stderr */
     long max_rows;             /* refuse a grid of more rows */
     double max_memory;         /* refuse a run whose estimated peak is larger (bytes) */
+    long shard_index;          /* --shard K/N: the rows k = K, K + N, K + 2N, ... of */
+    long shard_count;          /* each claim's grid (0: the whole grid) */
 } run_options_t;
 
 #define REPORT_MAX_FITS 32
@@ -54,17 +56,29 @@ int parse_seed(unsigned long *out, const char *s);
  * names, values with characters outside letters, digits and . _ : + -,
  * malformed precisions and seeds.  0, or -1 with a message in err. */
 int runner_validate(const claim_t *c, const run_options_t *o, char *err, size_t errsz);
+/* Rows of a claim's whole grid, whatever the shard (LONG_MAX when more). */
+long runner_grid_rows(const claim_t *c, const run_options_t *o);
+/* How many of a grid's `total` rows shard K/N runs (all of them when o has
+ * no shard). */
+long runner_shard_rows(long total, const run_options_t *o);
 /* Before any work: the number of rows and an estimate of the peak memory of
  * running these claims (rows kept for the reports, plus `jobs` rows at work,
- * each by its claim's estimate_bytes).  0, or -1 with err (the estimate in
+ * each by its claim's estimate_bytes; jobs 0: the rows are only kept, as in
+ * merge); a shard counts its own rows.  0, or -1 with err (the estimate in
  * it) when over o->max_rows or o->max_memory. */
 int runner_check_limits(const claim_t *const *claims, int n, const run_options_t *o,
                         char *err, size_t errsz);
-/* Run every row of the claim's grid.  0 on success; -1 with err when a row's
- * parameters are rejected by the module (bad input data). */
+/* Run every row of the claim's grid (of the shard's part of it).  0 on
+ * success; -1 with err when a row's parameters are rejected by the module
+ * (bad input data). */
 int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t *o,
                      char *err, size_t errsz);
+/* Count the rows' verdicts and, over a whole grid (not a shard's part), run
+ * the claim's fits and summary: what a run does once its rows are known. */
+void runner_finish_claim(claim_report_t *rep, int whole_grid);
 void claim_report_clear(claim_report_t *rep);
+/* A size in bytes for a message: "512 bytes", "3.2 GiB". */
+void runner_format_bytes(char *buf, size_t n, double bytes);
 /* Mutation index for a name (NULL: the first); -1 when unknown. */
 int claim_mutation_index(const claim_t *c, const char *name);
 /* The verdict of an evaluated row by its rule: exact (an exact claim, or
@@ -78,8 +92,9 @@ int runner_eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap);
 /* Initialise a row's results at prec (E, bound = 0; no extras), and clear them. */
 void row_start(row_t *r, mpfr_prec_t prec);
 void row_clear(row_t *r);
-/* The rows of the grid (parameters and seeds only); free with
- * runner_free_rows.  -1 (rows NULL) on a seed runner_validate refuses. */
+/* The rows of the grid, or of the shard's part of it, in grid order
+ * (parameters and seeds only); free with runner_free_rows.  -1 (rows NULL)
+ * on a seed runner_validate refuses. */
 long runner_expand(row_t **rows, const claim_t *c, const run_options_t *o);
 void runner_free_rows(row_t *rows, long n);
 

@@ -893,6 +893,27 @@ START_TEST(test_skipped)
 }
 END_TEST
 
+/* Skipped claims in a sharded run: every shard says so, and the merge gives
+ * what an unsharded run writes. */
+START_TEST(test_skipped_shards)
+{
+    setenv("ATTNCHECK_MODELS", "/nonexistent-attncheck-models", 1);
+    int rc0 = cli("verify model-svtr neuron-head --prec 53 --shard 0/2 --out %s/s0", tmpdir);
+    int rc1 = cli("verify model-svtr neuron-head --prec 53 --shard 1/2 --out %s/s1", tmpdir);
+    int rcu = cli("verify model-svtr neuron-head --prec 53 --out %s/u", tmpdir);
+    unsetenv("ATTNCHECK_MODELS");
+    ck_assert(rc0 == 0 && rc1 == 0 && rcu == 0);
+    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m", tmpdir, tmpdir, tmpdir), 0);
+    static const char *const files[] = {"index.md", "model-svtr.md", "model-svtr.json",
+                                        "model-svtr.csv", "neuron-head.json"};
+    for (int k = 0; k < 5; k++) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "cmp -s %s/m/%s %s/u/%s", tmpdir, files[k], tmpdir, files[k]);
+        ck_assert_msg(system(cmd) == 0, "%s: merged and unsharded differ", files[k]);
+    }
+}
+END_TEST
+
 /* The real model, where `make models` made it: its report, its export, and
  * the numpy reference on the export. */
 START_TEST(test_svtr)
@@ -939,6 +960,7 @@ Suite *suite_model(void)
     tcase_add_test(tc, test_claim_export_refused);
     tcase_add_test(tc, test_softmax_monotone);
     tcase_add_test(tc, test_skipped);
+    tcase_add_test(tc, test_skipped_shards);
     tcase_add_test(tc, test_svtr);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,64 @@
+/* Sharded runs for a cluster.  `verify --shard K/N` runs the rows k = K,
+ * K + N, K + 2N, ... of every claim's grid (round-robin over the row index:
+ * the costly rows, which a sweep's axes repeat periodically, spread over
+ * the shards) and writes their results to DIR/partial.json: every row whole
+ * and exact (balls as arb_dump_str writes them, MPFR points in exact
+ * hexadecimal), with the run they belong to and each grid's row count.
+ * `merge` reads a complete set of shards back into the rows of the
+ * unsharded run, and the same writers make the same reports, byte for byte. */
+#ifndef ATTNCHECK_SHARD_H
+#define ATTNCHECK_SHARD_H
+
+#include "report.h"
+
+#define SHARD_FILE "partial.json"
+#define SHARD_COUNT_MAX 1000000L
+#define SHARD_MAX_IDS 64
+
+/* "K/N" with 0 <= K < N <= SHARD_COUNT_MAX, decimal digits only; 0 on
+ * success. */
+int shard_parse(long *index, long *count, const char *s);
+
+/* Write the rows of a sharded run (reps from runner_run_claim with
+ * run->options->shard_count set) to outdir/partial.json.  0, or an exit
+ * code (70, 73, 74) with err. */
+int shard_write(const claim_report_t *reps, int n, const report_run_t *run, const char *outdir,
+                char *err, size_t errsz);
+
+/* The run a set of shards records, as its command line gave it (the
+ * strings point into the set; options not recorded are at their defaults). */
+typedef struct {
+    const char *verb;
+    const char *ids[SHARD_MAX_IDS];
+    int n_ids;
+    int mutate;
+    const char *mutate_name;
+    run_options_t options;
+} shard_run_t;
+
+typedef struct shard_set shard_set_t;
+
+/* Read dirs[k]/partial.json for every k, and check that they are shards
+ * 0 .. N-1 of one run, made by this attncheck with these libraries: each
+ * exactly once, none missing.  0 with *set and *run; 75 when a run still
+ * holds one of the directories; 65 with err when a file is missing,
+ * malformed, of another run, or larger than max_memory allows. */
+int shard_set_read(shard_set_t **set, shard_run_t *run, char *const *dirs, int n_dirs,
+                   double max_memory, char *err, size_t errsz);
+/* Check that the shards record exactly this run (its canonical command) and
+ * the reports it selects, claims[k] with mutations[k].  0, or -1 with err. */
+int shard_set_check(const shard_set_t *set, const report_run_t *run,
+                    const claim_t *const *claims, const int *mutations, int n, char *err,
+                    size_t errsz);
+/* Report k of the run: the grid of claim c under o (o->mutation set), each
+ * row read from its shard and checked against the grid, then the verdicts
+ * counted and the fits and summary made as an unsharded run makes them;
+ * rep->seconds is the shards' time summed.  0, or -1 with err. */
+int shard_set_fill(claim_report_t *rep, shard_set_t *set, int k, const claim_t *c,
+                   const run_options_t *o, char *err, size_t errsz);
+/* N, the number of shards. */
+long shard_set_count(const shard_set_t *set);
+/* Free the set (after the reports made from it are cleared). */
+void shard_set_free(shard_set_t *set);
+
+#endif
