@@ -149,6 +149,14 @@ static void to_upper(arb_t x, mpfr_prec_t prec)
 
 static void norm2_upper(arb_t x, const imat_t A)
 {
+    if (A->rows == 1 || A->cols == 1) {
+        /* a vector: its Euclidean norm, a ball at 64 bits, by its upper end */
+        arb_dot(x, NULL, 0, A->e, 1, A->e, 1, A->rows * A->cols, 64);
+        arb_nonnegative_part(x, x);
+        arb_sqrt(x, x, 64);
+        to_upper(x, 64);
+        return;
+    }
     mpfr_t u;
     mpfr_init2(u, 64);
     imat_norm2_upper(u, A);

@@ -70,7 +70,7 @@ static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
     r.prec = prec;
     arb_t omega;
     arb_init(omega);
-    long tokens = 16;
+    long tokens = 8;
     int rc = omega_get(omega, &r);
     params_get_long(&tokens, p, "tokens");
     if (rc == 0)
@@ -162,6 +162,7 @@ static char *summary_md(const row_t *rows, long n_rows)
 }
 
 #define ENC_OMEGAS "0,16,32,40,48,56,64,96,128,192"
+#define ENC_OMEGAS_QUICK "0,16,32,40,48,64,96,128,192"
 
 const claim_t claim_model_svtr_encoded = {
     .id = "model-svtr-encoded",
@@ -188,13 +189,13 @@ const claim_t claim_model_svtr_encoded = {
                "over heads. **E ≤ λ_final Δ_final + hi(E_masked)**, E_masked the certified "
                "distance of the masked network to the encoder (Theorem 6 + LN: 0 exactly).\n"
                "Ω_req(ε): the smallest Ω (to 1/64) at which that bound is ≤ ε.",
-    .notes = "Quick grid: the first 16 of the 40 real tokens (the encoded heads cost N times "
-             "more; --full uses all 40). The bound is vacuous (astronomically large) until Ω "
+    .notes = "Quick grid: the first 8 of the 40 real tokens (the encoded heads cost N times "
+             "more; --full adds all 40). The bound is vacuous (astronomically large) until Ω "
              "exceeds the logit ranges it compounds, then falls like e^{−Ω}; mutations can "
              "only be violated where it is informative (the largest Ω of the sweep).",
-    .quick = {{"omega", {{"omega", ENC_OMEGAS}, {"tokens", "16"}, {NULL, NULL}}},
+    .quick = {{"omega", {{"omega", ENC_OMEGAS_QUICK}, {"tokens", "8"}, {NULL, NULL}}},
               {NULL, {{NULL, NULL}}}},
-    .full = {{"omega", {{"omega", ENC_OMEGAS ",256"}, {"tokens", "16,40"}, {NULL, NULL}}},
+    .full = {{"omega", {{"omega", ENC_OMEGAS ",256"}, {"tokens", "8,40"}, {NULL, NULL}}},
              {NULL, {{NULL, NULL}}}},
     .mutations = {{"half-omega", "the position blocks use Omega/2 (the bound keeps Omega)"},
                   {"unscaled", "the position blocks are -Omega, not -s Omega: the original "
