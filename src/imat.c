@@ -44,8 +44,7 @@ void imat_set(imat_t B, const imat_t A)
 void imat_swap_into(imat_t B, imat_t A)
 {
     imat_clear(B);
-    *B = *A;
-    B->m->entries = B->e; /* the same pointers, moved */
+    *B = *A; /* the matrix's storage moves with its pointers */
     imat_init(A, 0, 0);
 }
 

@@ -191,6 +191,32 @@ static const row_t *find_row(const rows_t *b, const char *check, const char *blo
     return NULL;
 }
 
+/* Block 0 of the model at path, read and converted (clear with converted_clear). */
+typedef struct {
+    tmodel_t *m;
+    convert_act_t ca;
+    tblock_t B;
+    aonet_layer_t A, M;
+} converted_t;
+
+static void converted_open(converted_t *c, const char *path)
+{
+    char err[600];
+    ck_assert_msg(tmodel_open(&c->m, path, err, sizeof err) == 0, "%s", err);
+    ck_assert(convert_act_init(&c->ca, tmodel_config(c->m), NULL, err, sizeof err, 64) == 0);
+    ck_assert(tblock_read(&c->B, c->m, 0, err, sizeof err) == 0);
+    convert_block(&c->A, &c->M, &c->B, &c->ca, 0);
+}
+
+static void converted_clear(converted_t *c)
+{
+    aonet_layer_clear(&c->A);
+    aonet_layer_clear(&c->M);
+    tblock_clear(&c->B);
+    convert_act_clear(&c->ca);
+    tmodel_close(c->m);
+}
+
 /* ------------------------------------------------------------------ oracle */
 
 /* LN of each row's first d columns, plain MPFR (kind as aonet_ln_t). */
@@ -457,22 +483,11 @@ START_TEST(test_convert_exact)
     }
     rows_clear(&rows);
     /* the network itself is exact */
-    tmodel_t *m;
-    char err[600];
-    ck_assert(tmodel_open(&m, path, err, sizeof err) == 0);
-    convert_act_t ca;
-    ck_assert(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 64) == 0);
-    tblock_t B;
-    ck_assert(tblock_read(&B, m, 0, err, sizeof err) == 0);
-    aonet_layer_t A, M;
-    convert_block(&A, &M, &B, &ca, 0);
-    ck_assert(aonet_layer_is_exact(&A) && aonet_layer_is_exact(&M));
-    ck_assert_int_eq(aonet_layer_heads(&A) + aonet_layer_heads(&M), MH + ML + 1);
-    aonet_layer_clear(&A);
-    aonet_layer_clear(&M);
-    tblock_clear(&B);
-    convert_act_clear(&ca);
-    tmodel_close(m);
+    converted_t c;
+    converted_open(&c, path);
+    ck_assert(aonet_layer_is_exact(&c.A) && aonet_layer_is_exact(&c.M));
+    ck_assert_int_eq(aonet_layer_heads(&c.A) + aonet_layer_heads(&c.M), MH + ML + 1);
+    converted_clear(&c);
 }
 END_TEST
 
@@ -640,19 +655,14 @@ START_TEST(test_export_roundtrip)
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     snprintf(out, sizeof out, "%s/ao.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 50);
-    tmodel_t *m;
-    ck_assert(tmodel_open(&m, path, err, sizeof err) == 0);
-    convert_act_t ca;
-    ck_assert(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 64) == 0);
-    tblock_t B;
-    ck_assert(tblock_read(&B, m, 0, err, sizeof err) == 0);
-    aonet_layer_t A, M;
-    convert_block(&A, &M, &B, &ca, 0);
+    converted_t c;
+    converted_open(&c, path);
+    const aonet_layer_t *A = &c.A, *M = &c.M;
     aonet_export_t *ex;
     ck_assert_msg(aonet_export_open(&ex, out, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(aonet_export_layer(ex, 0, &A, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(aonet_export_layer(ex, 1, &M, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(aonet_export_final_ln(ex, &B.ln1, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(aonet_export_layer(ex, 0, A, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(aonet_export_layer(ex, 1, M, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(aonet_export_final_ln(ex, &c.B.ln1, err, sizeof err) == 0, "%s", err);
     aonet_export_meta(ex, "layout", CONVERT_LAYOUT_TEXT);
     ck_assert_msg(aonet_export_commit(ex, err, sizeof err) == 0, "%s", err);
     safetensors_t *st;
@@ -664,7 +674,7 @@ START_TEST(test_export_roundtrip)
     ck_assert_msg(doc, "%s", jerr.text);
     json_t *exact = json_object_get(doc, "exact_entries");
     /* layer 1's neuron group: W_V [l, D, 1] against the stacked D x l */
-    const aonet_group_t *g = M.groups;
+    const aonet_group_t *g = M->groups;
     const tensor_view_t *v = safetensors_find(st, "net.layers.1.neurons.W_V");
     ck_assert_ptr_nonnull(v);
     ck_assert(v->ndim == 3 && v->shape[0] == ML && v->shape[1] == MD + 2 && v->shape[2] == 1);
@@ -698,11 +708,7 @@ START_TEST(test_export_roundtrip)
     free(vals);
     json_decref(doc);
     safetensors_close(st);
-    aonet_layer_clear(&A);
-    aonet_layer_clear(&M);
-    tblock_clear(&B);
-    convert_act_clear(&ca);
-    tmodel_close(m);
+    converted_clear(&c);
 }
 END_TEST
 

@@ -199,19 +199,10 @@ static int run(row_t *r) { return evaluate(r, NULL); }
 
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
 {
-    row_t r;
-    memset(&r, 0, sizeof r);
-    r.params = *p;
-    r.seed = seed;
-    row_start(&r, prec);
-    int rc = evaluate(&r, I);
-    if (rc)
-        snprintf(I->note, sizeof I->note, "%s", r.note);
-    else
-        snprintf(I->note, sizeof I->note, "the attention-only stack of attention-only with every "
-                 "mask encoded by one-hot positions and Omega: unmasked heads on [X_hat | I_N]");
-    row_clear(&r);
-    return rc;
+    return thm_export_evaluated(I, p, seed, prec, evaluate,
+                                "the attention-only stack of attention-only with every mask "
+                                "encoded by one-hot positions and Omega: unmasked heads on "
+                                "[X_hat | I_N]");
 }
 
 /* E falls like e^-(Omega - const): 64 + (Omega + 64)/ln 2 bits resolve it

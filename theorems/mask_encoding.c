@@ -433,20 +433,10 @@ static int run(row_t *r) { return evaluate_row(r, NULL); }
 
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
 {
-    row_t r;
-    memset(&r, 0, sizeof r);
-    r.params = *p;
-    r.seed = seed;
-    row_start(&r, prec);
-    int rc = evaluate_row(&r, I);
-    if (rc)
-        snprintf(I->note, sizeof I->note, "%s", r.note);
-    else
-        snprintf(I->note, sizeof I->note, "the masked head's encoded twin, unmasked on X' = "
-                 "[X_hat | I_N]: W'_QK = blockdiag(tau W_QK, Omega (M - J)), W'_OV = "
-                 "blockdiag(W_OV, 0); reference X' + [h_M(X_hat), 0]");
-    row_clear(&r);
-    return rc;
+    return thm_export_evaluated(I, p, seed, prec, evaluate_row,
+                                "the masked head's encoded twin, unmasked on X' = [X_hat | "
+                                "I_N]: W'_QK = blockdiag(tau W_QK, Omega (M - J)), W'_OV = "
+                                "blockdiag(W_OV, 0); reference X' + [h_M(X_hat), 0]");
 }
 
 /* Enough bits to resolve E ~ e^(-Omega - 2B): 64 + (Omega + 2B)/ln 2 + size

@@ -245,14 +245,7 @@ void omega_ivals_clear(arb_ptr x, ...)
 int omega_blog_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
                       int (*evaluate)(row_t *r, instance_t *out), const char *note)
 {
-    row_t r;
-    memset(&r, 0, sizeof r);
-    r.params = *p;
-    r.seed = seed;
-    row_start(&r, prec);
-    int rc = evaluate(&r, I);
-    snprintf(I->note, sizeof I->note, "%s", rc ? r.note : note);
+    int rc = thm_export_evaluated(I, p, seed, prec, evaluate, note);
     I->net_bias_row = I->net_in->rows - 1; /* the extra token is last */
-    row_clear(&r);
     return rc;
 }

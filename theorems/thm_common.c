@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "runner.h"
 #include "thm_common.h"
 
 /* thm_estimate_bytes's constants (see its comment) */
@@ -176,4 +177,18 @@ void thm_mlp_heads(attn_head_struct *heads, const arb_t a, const imat_t W_in,
 {
     for (long k = 0; k < W_in->cols; k++)
         thm_neuron_head(heads + k, a, W_in, W_out, k, prec);
+}
+
+int thm_export_evaluated(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                         int (*evaluate)(row_t *r, instance_t *out), const char *note)
+{
+    row_t r;
+    memset(&r, 0, sizeof r);
+    r.params = *p;
+    r.seed = seed;
+    row_start(&r, prec);
+    int rc = evaluate(&r, I);
+    snprintf(I->note, sizeof I->note, "%s", rc ? r.note : note);
+    row_clear(&r);
+    return rc;
 }

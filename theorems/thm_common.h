@@ -52,6 +52,12 @@ int thm_exact_run(row_t *r, thm_exact_build_fn build);
 int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
                      thm_exact_build_fn build);
 
+/* claim_t.export_instance for a claim whose evaluator fills the instance's
+ * network when given one: the first grid point's row at prec, evaluated
+ * with I; note says what is exported (the row's note on failure). */
+int thm_export_evaluated(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                         int (*evaluate)(row_t *r, instance_t *out), const char *note);
+
 /* A neuron head of claims.md (neuron-head): W_Q = a[w;0], W_K = [0;-1],
  * W_V = [w;0], W_O = [u, 0], on a stream of width d+1.  w is column k of
  * W_in (d x l), u is row k of W_out (l x d). */
