@@ -18,6 +18,10 @@
 #include "tensorio.h"
 #include "xalloc.h"
 
+/* The converted network is exported by default up to this many bytes (SVTR:
+ * 5 MB); a larger one only when asked (GPT-2 small: about 1.8 GB). */
+#define MODEL_EXPORT_DEFAULT_MAX (256.0 * 1024 * 1024)
+
 /* Drawn tokens: entries k/2^10, 0 < |k| <= 2^12, uniform (values in [-4, 4]). */
 #define MODEL_TOKEN_BITS 12
 #define MODEL_TOKEN_SCALE_LOG2 2
@@ -47,8 +51,8 @@ static const char *usage_model =
     "                 in 1e-3, 1e-6, 1e-12 needs\n"
     "  --export-converted OUT  write the converted network to OUT (F64 safetensors) and\n"
     "                 OUT.json (its exact entries), with the original model and the tokens;\n"
-    "                 by default DIR/model-NAME.converted.safetensors (--no-export: none;\n"
-    "                 --no-write: no report and no export)\n"
+    "                 by default DIR/model-NAME.converted.safetensors when it is below\n"
+    "                 256 MB (--no-export: none; --no-write: no report and no export)\n"
     "  --out DIR      report directory (default reports): model-NAME.md/.csv/.json/.svg\n"
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
     "                 no-f-row, drop-b-out): its rows must come out violated\n"
@@ -486,7 +490,17 @@ int cmd_model(int argc, char **argv)
     }
     char stem[128], export_path[OUTFILE_PATH_MAX + 160];
     report_name(stem, sizeof stem, c.file);
-    if (!c.export_path && !c.no_write && !c.no_export) {
+    /* F64 bytes of an export: per block the heads' four matrices (W_K written
+     * out for every neuron), then the original model and the tokens */
+    double D = (double)cfg->d_model + 2, H = (double)cfg->n_heads, E = (double)cfg->d_head;
+    double export_bytes = 8 * ((double)L * (4 * D * H * (E + 1) + 4 * D * (double)(cfg->d_mlp + 1)) +
+                               (double)L * (4 * D * H * E + (cfg->gated_mlp ? 3 : 2) * D *
+                                            (double)cfg->d_mlp) + 2 * (double)n * D);
+    int big = export_bytes > MODEL_EXPORT_DEFAULT_MAX;
+    if (!c.export_path && !c.no_write && !c.no_export && big)
+        fprintf(stderr, "attncheck: model: the converted network (about %.1f GB) is not exported "
+                "by default; --export-converted OUT writes it\n", export_bytes / 1e9);
+    if (!c.export_path && !c.no_write && !c.no_export && !big) {
         snprintf(export_path, sizeof export_path, "%s/%s.converted.safetensors", dir.path, stem);
         c.export_path = export_path;
     }
