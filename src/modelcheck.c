@@ -22,19 +22,24 @@ void imat_get_mid(imat_t Y, const imat_t X)
         arb_get_mid_arb(Y->e + k, X->e + k);
 }
 
+/* The reference stream [[bias, 1, 1], [Y, 1, 0]] (bias: the bias token's
+ * features, 1 x d, or NULL for 0). */
+static void final_reference(imat_t R, const imat_t Y, const imat_t bias)
+{
+    convert_stream(R, Y);
+    for (long j = 0; bias && j < Y->cols; j++)
+        arb_set(imat_entry(R, 0, j), imat_entry(bias, 0, j));
+}
+
 /* The row's exact-rule epilogue: E between the streams of ref (n x d, the
- * original's tokens) and con (n+1 x d+2, the converted stream), ref laid out
- * as [[bias, 1, 1], [ref, 1, 0]] (bias: the bias token's features, or NULL
- * for 0). */
+ * original's tokens) laid out by final_reference and con (n+1 x d+2, the
+ * converted stream). */
 static void finish_stream(row_t *r, const imat_t ref, const imat_t bias, const imat_t con,
                           int depth)
 {
     imat_t R;
     imat_init(R, 0, 0);
-    convert_stream(R, ref);
-    if (bias)
-        for (long j = 0; j < ref->cols; j++)
-            arb_set(imat_entry(R, 0, j), imat_entry(bias, 0, j));
+    final_reference(R, ref, bias);
     error_metric(r->error, r->error_abs, R, con, 0, R->rows, R->cols, r->prec);
     scale_of(r->scale, R, 0, R->rows, R->cols);
     r->exact_identity = 1;
@@ -102,13 +107,6 @@ const double mcheck_eps[MCHECK_N_EPS] = {1e-3, 1e-6, 1e-12};
 const char *const mcheck_eps_column[MCHECK_N_EPS] = {"Omega_req(1e-3)", "Omega_req(1e-6)",
                                                       "Omega_req(1e-12)"};
 
-/* The reference stream after ln_final: [[ln_final(0), 1, 1], [Y, 1, 0]]. */
-static void final_reference(imat_t R, const imat_t Y, const imat_t zero)
-{
-    convert_stream(R, Y);
-    for (long j = 0; j < Y->cols; j++)
-        arb_set(imat_entry(R, 0, j), imat_entry(zero, 0, j));
-}
 
 /* The ENCODED row: E of the encoded output's first D columns against the
  * reference R; the bound at Omega plus hi(E of the masked network). */
