@@ -318,11 +318,11 @@ const claim_t claim_model_svtr = {
              {"attn", {{"prec", "53,128,1024"}, {"check", "attn"}, {"block", "0,1"},
                        {NULL, NULL}}},
              {NULL, {{NULL, NULL}}}},
+    /* mutations that break every row (the attention layers' too); the MLP
+     * layer's own ones (drop-b-in, drop-b-out) are model-svtr-mlp's */
     .mutations = {{"bias-visible", "the original heads' masks let real tokens see the bias token"},
                   {"ln-cf", "LayerNorm normalises c and f along with the features"},
-                  {"drop-b-in", "the neuron heads leave out b_in (c row 0)"},
                   {"no-f-row", "the f rows of W_V are dropped: the bias token's values are not 0"},
-                  {"drop-b-out", "the head that adds b_out is left out"},
                   {NULL, NULL}},
     .plots = {{.x = "prec", .y = "slack used", .series = "check", .logx = 1, .extra_y = "kappa",
                .title = "bits of slack used against p (model: end to end; attn: per layer)"}},
