@@ -15,7 +15,7 @@ ARB_FLINT3 = $(shell printf '\043include <flint/arb.h>\nint main(void){return 0;
 ARB_CFLAGS = $(if $(ARB_FLINT3),-DATTNCHECK_FLINT3)
 ARB_LIBS   = $(if $(ARB_FLINT3),-lflint,-lflint-arb -lflint)
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(ARB_CFLAGS) -Isrc -Itheorems -Itests
-LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -ljansson -lm -pthread
+LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -ljansson -lnettle -lm -pthread
 
 BUILD   ?= build
 SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -25,8 +25,8 @@ TESTSRC := $(wildcard tests/check_*.c)
 TESTOBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTSRC) tests/runner.c tests/oracle.c)
 BIN     := $(BUILD)/attncheck
 
-DEB_PKGS := libgmp-dev libmpfr-dev libjansson-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
-            python3-numpy python3-onnx
+DEB_PKGS := libgmp-dev libmpfr-dev libjansson-dev nettle-dev check libsubunit-dev pkg-config gnuplot-nox python3 \
+            python3-numpy python3-onnx time
 # Arb is found by a test compile (either layout); where it is missing, deps
 # installs libflint-arb-dev (Debian bookworm) or, where that one is not
 # packaged, libflint-dev (FLINT 3), deciding after apt-get update.
@@ -106,6 +106,20 @@ check-asan: deps
 bench: deps $(BIN) $(BUILD)/check_all $(BUILD)/bench_attn
 	-@$(MAKE) --no-print-directory deps DEB_PKGS="python3-mpmath python3-gmpy2"
 	ATTNCHECK_BIN=./$(BIN) ATTNCHECK_CHECK_BIN=./$(BUILD)/check_all ./$(BUILD)/bench_attn
+
+# The GPT-2-small-shaped model (make models) converted and certified end to end at
+# 128 bits on its 32 tokens, streamed block by block: time and peak memory.
+.PHONY: bench-model
+bench-model: deps $(BIN)
+	@if [ ! -f models/gpt2-shaped.safetensors ]; then \
+	  echo "bench-model: models/gpt2-shaped.safetensors is missing: run 'make models'"; \
+	elif [ -x /usr/bin/time ]; then \
+	  /usr/bin/time -f "bench-model: gpt2-shaped (12 x 768, 3072, gelu_new, 32 tokens, 128 bits): %e s wall, %U s user, %M KiB peak" \
+	    ./$(BIN) model models/gpt2-shaped.safetensors --input models/gpt2-shaped-input.npy \
+	    --prec 128 --no-write || true; \
+	else \
+	  bash -c 'time ./$(BIN) model models/gpt2-shaped.safetensors --input models/gpt2-shaped-input.npy --prec 128 --no-write' || true; \
+	fi
 
 $(BUILD)/bench_attn: $(OBJ) $(BUILD)/bench/bench_attn.o $(BUILD)/bench/plain.o $(BUILD)/tests/oracle.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

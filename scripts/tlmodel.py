@@ -125,16 +125,18 @@ ACTIVATIONS = {
 }
 
 
-def forward(tensors, cfg, x, return_resid=False):
+def forward(tensors, cfg, x, return_resid=False, dtype=np.float64, act=None):
     """Run the model on x [n_ctx, d_model] (the stream entering block 0), in
-    float64.  Returns the output after ln_final (and each block's output)."""
-    act = ACTIVATIONS[cfg["act_fn"]]
+    float64 (or dtype, e.g. np.longdouble; act replaces the activation).
+    Returns the output after ln_final (and each block's output)."""
+    act = act or ACTIVATIONS[cfg["act_fn"]]
     ln = cfg["normalization_type"] == "LN"
     resid = []
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=dtype)
     n = x.shape[0]
     for layer in range(cfg["n_layers"]):
-        p = {k: tensors[f"blocks.{layer}.{k}"] for k in PARAMS if f"blocks.{layer}.{k}" in tensors}
+        p = {k: np.asarray(tensors[f"blocks.{layer}.{k}"], dtype=dtype)
+             for k in PARAMS if f"blocks.{layer}.{k}" in tensors}
         u = layer_norm(x, p["ln1.w"], p["ln1.b"], cfg["eps"]) if ln else x
         q = np.einsum("nd,hde->hne", u, p["attn.W_Q"]) + p["attn.b_Q"][:, None, :]
         k = np.einsum("nd,hde->hne", u, p["attn.W_K"]) + p["attn.b_K"][:, None, :]
@@ -151,5 +153,6 @@ def forward(tensors, cfg, x, return_resid=False):
         x = x + act(u @ p["mlp.W_in"] + p["mlp.b_in"]) @ p["mlp.W_out"] + p["mlp.b_out"]
         resid.append(x)
     if ln:
-        x = layer_norm(x, tensors["ln_final.w"], tensors["ln_final.b"], cfg["eps_final"])
+        x = layer_norm(x, np.asarray(tensors["ln_final.w"], dtype=dtype),
+                       np.asarray(tensors["ln_final.b"], dtype=dtype), cfg["eps_final"])
     return (x, resid) if return_resid else x

@@ -188,6 +188,71 @@ static mpfr_prec_t term_prec(const arb_t x, mpfr_prec_t prec)
     return p <= ATTN_LOWPREC ? ATTN_LOWPREC : (mpfr_prec_t)p;
 }
 
+/* Wide logits: a_j = e_j / (e_j + sum_(k != j) e_k) rises with e_j and falls
+ * with every other e_k, so over the boxes of the e's it lies in
+ *   [lo e_j / (lo e_j + sum_(k != j) hi e_k), hi e_j / (hi e_j + sum_(k != j) lo e_k)].
+ * Dividing the balls e_j / sum counts e_j twice and is about twice as wide;
+ * each a_j (an enclosure already) is intersected with this one. */
+static void softmax_monotone(arb_ptr a, arb_srcptr e, long len, mpfr_prec_t prec)
+{
+    arf_t lo, hi, slo, shi, num, den, qlo, qhi;
+    arf_init(lo);
+    arf_init(hi);
+    arf_init(slo);
+    arf_init(shi);
+    arf_init(num);
+    arf_init(den);
+    arf_init(qlo);
+    arf_init(qhi);
+    for (long k = 0; k < len; k++) {
+        arb_get_lbound_arf(lo, e + k, prec);
+        if (arf_sgn(lo) < 0)
+            arf_zero(lo); /* e^x > 0 */
+        arb_get_ubound_arf(hi, e + k, prec);
+        arf_add(slo, slo, lo, prec, ARF_RND_FLOOR);
+        arf_add(shi, shi, hi, prec, ARF_RND_CEIL);
+    }
+    arb_t t;
+    arb_init(t);
+    for (long j = 0; j < len; j++) {
+        arb_get_lbound_arf(lo, e + j, prec);
+        if (arf_sgn(lo) < 0)
+            arf_zero(lo);
+        arb_get_ubound_arf(hi, e + j, prec);
+        /* lower end: lo e_j / (lo e_j + (shi - hi e_j)), the others rounded up */
+        arf_sub(den, shi, hi, prec, ARF_RND_CEIL);
+        if (arf_sgn(den) < 0)
+            arf_zero(den);
+        arf_add(den, den, lo, prec, ARF_RND_CEIL);
+        if (arf_is_zero(den))
+            arf_zero(qlo);
+        else
+            arf_div(qlo, lo, den, prec, ARF_RND_FLOOR);
+        /* upper end: hi e_j / (hi e_j + (slo - lo e_j)), the others rounded down */
+        arf_sub(den, slo, lo, prec, ARF_RND_FLOOR);
+        if (arf_sgn(den) < 0)
+            arf_zero(den);
+        arf_add(den, den, hi, prec, ARF_RND_FLOOR);
+        if (arf_sgn(den) <= 0 || arf_cmp(hi, den) >= 0)
+            arf_one(qhi); /* a weight is at most 1 */
+        else
+            arf_div(qhi, hi, den, prec, ARF_RND_CEIL);
+        if (arf_cmp(qlo, qhi) <= 0) {
+            arb_set_interval_arf(t, qlo, qhi, prec);
+            ival_narrow(a + j, t, prec);
+        }
+    }
+    arb_clear(t);
+    arf_clear(lo);
+    arf_clear(hi);
+    arf_clear(slo);
+    arf_clear(shi);
+    arf_clear(num);
+    arf_clear(den);
+    arf_clear(qlo);
+    arf_clear(qhi);
+}
+
 /* The softmax of one row; adaptive: terms far below the row maximum at
  * fewer bits (the reference path keeps prec everywhere). */
 static int softmax_row(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec, int adaptive)
@@ -207,14 +272,23 @@ static int softmax_row(arb_ptr a, arb_srcptr s, long len, mpfr_prec_t prec, int 
     }
     mpfr_prec_t pj_small[16];
     mpfr_prec_t *pj = len <= 16 ? pj_small : xmallocarray((size_t)len, sizeof *pj);
+    int wide = 0;
     for (long j = 0; j < len; j++) {
         arb_sub_arf(a + j, s + j, m, prec);
         pj[j] = adaptive ? term_prec(a + j, prec) : prec;
         arb_exp(a + j, a + j, pj[j]);
         arb_add(z, z, a + j, prec);
+        wide |= !arb_is_exact(s + j);
     }
+    arb_ptr e = wide && arb_is_finite(z) ? _arb_vec_init(len) : NULL;
+    if (e)
+        _arb_vec_set(e, a, len);
     for (long j = 0; j < len; j++)
         arb_div(a + j, a + j, z, pj[j]);
+    if (e) {
+        softmax_monotone(a, e, len, prec);
+        _arb_vec_clear(e, len);
+    }
     if (pj != pj_small)
         free(pj);
     arf_clear(m);

@@ -108,6 +108,11 @@ void instance_init(instance_t *I)
 {
     I->n = 0;
     I->note[0] = '\0';
+    aonet_init(&I->net, 0, 0, 0);
+    imat_init(I->net_in, 0, 0);
+    imat_init(I->net_ref, 0, 0);
+    I->net_bias_row = 0;
+    I->layout[0] = '\0';
 }
 
 void instance_clear(instance_t *I)
@@ -117,6 +122,54 @@ void instance_clear(instance_t *I)
         free(I->mat[k]);
     }
     I->n = 0;
+    aonet_clear(&I->net);
+    imat_clear(I->net_in);
+    imat_clear(I->net_ref);
+}
+
+void instance_net_layer(instance_t *I, aonet_layer_t *L)
+{
+    aonet_t *A = &I->net;
+    A->layers = xreallocarray(A->layers, (size_t)A->n_layers + 1, sizeof *A->layers);
+    A->layers[A->n_layers++] = *L;
+    if (L->n_groups > 0 && A->D == 0)
+        A->D = L->groups[0].W_Q->rows;
+    aonet_layer_init(L, 0); /* L's parts now belong to the network */
+}
+
+int instance_net_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
+                       mpfr_prec_t prec)
+{
+    int rule = aonet_mask_rule_of(M);
+    if (rule < 0)
+        return -1;
+    aonet_layer_t L;
+    aonet_layer_init(&L, 1);
+    aonet_group_from_heads(L.groups, "heads", heads, n, (aonet_mask_t)rule, prec);
+    instance_net_layer(I, &L);
+    aonet_layer_clear(&L);
+    return 0;
+}
+
+int instance_net_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec)
+{
+    attn_head_struct *heads = xmallocarray((size_t)src->n_heads, sizeof *heads);
+    for (long h = 0; h < src->n_heads; h++)
+        attn_source_head(heads + h, src, h, D, prec);
+    int rc = instance_net_heads(I, heads, src->n_heads, src->M, prec);
+    for (long h = 0; h < src->n_heads; h++)
+        attn_head_clear(heads + h);
+    free(heads);
+    return rc;
+}
+
+void instance_net_io(instance_t *I, const imat_t in, const imat_t ref, const char *layout)
+{
+    imat_reinit(I->net_in, in->rows, in->cols);
+    imat_set(I->net_in, in);
+    imat_reinit(I->net_ref, ref->rows, ref->cols);
+    imat_set(I->net_ref, ref);
+    snprintf(I->layout, sizeof I->layout, "%s", layout);
 }
 
 void instance_add(instance_t *I, const char *name, const imat_t A)

@@ -3,7 +3,8 @@
 #ifndef ATTNCHECK_CLAIM_H
 #define ATTNCHECK_CLAIM_H
 
-#include "imat.h"
+#include <stddef.h>
+#include "aonet.h"
 #include "verdict.h"
 
 /* ---- parameters of one row: ordered name=value strings ---- */
@@ -83,18 +84,37 @@ arb_ptr row_add_ival(row_t *r, const char *name);
 void row_add_text(row_t *r, const char *name, const char *fmt, ...);
 void row_add_long(row_t *r, const char *name, long v);
 
-/* ---- an exported instance: named matrices ---- */
+/* ---- an exported instance: named matrices, and the converted network ---- */
 #define INSTANCE_MAX_MATS 64
 typedef struct {
     int n;
     char name[INSTANCE_MAX_MATS][48];
     imat_struct *mat[INSTANCE_MAX_MATS];  /* owned */
     char note[256];
+    /* The converted network the claim builds (net.n_layers 0: none), the
+     * stream it starts from and the stream it must end in (the reference),
+     * and the stream's layout in words: `attncheck export --format
+     * safetensors` writes them (aonet_export.h). */
+    aonet_t net;
+    imat_t net_in, net_ref;
+    long net_bias_row;    /* the bias (or extra) token's row of the streams: 0, or the last */
+    char layout[200];
 } instance_t;
 void instance_init(instance_t *I);
 void instance_clear(instance_t *I);
 /* Add a copy of A under name. */
 void instance_add(instance_t *I, const char *name, const imat_t A);
+/* Append a layer of the network: n heads of attn.h (one group), mask M (one
+ * of aonet.h's rules, NULL for none; -1 when it is none of them), no
+ * LayerNorm. */
+int instance_net_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
+                       mpfr_prec_t prec);
+/* The same for the heads of a source, built one by one at stream width D. */
+int instance_net_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec);
+/* Append a layer, taking L over (L is left empty). */
+void instance_net_layer(instance_t *I, aonet_layer_t *L);
+/* The network's input and reference streams (copied) and its layout. */
+void instance_net_io(instance_t *I, const imat_t in, const imat_t ref, const char *layout);
 
 /* ---- fits and plots, computed over all rows of a claim ---- */
 typedef struct {
@@ -158,6 +178,11 @@ typedef struct {
      * before any work (or NULL: only the row itself is counted);
      * thm_estimate_bytes in theorems/thm_common.c is the shared default. */
     double (*estimate_bytes)(const params_t *p, mpfr_prec_t prec);
+    /* Whether the claim can run here (or NULL: always).  0 with a one-line
+     * reason in why (a model fixture that is not there, and the command
+     * that makes it): the claim is reported "skipped" with that reason, it
+     * runs no row, and nothing else fails. */
+    int (*available)(char *why, size_t whysz);
 } claim_t;
 
 /* The registry lives in theorems/registry.c. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "aonet_export.h"
 #include "cli.h"
 #include "exitcodes.h"
 #include "export.h"
@@ -174,4 +175,64 @@ int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t 
     rows[0].prec = 0; /* nothing was initialised in the row itself */
     runner_free_rows(rows, n);
     return status;
+}
+
+int export_claim_network(const claim_t *c, const run_options_t *o, mpfr_prec_t prec,
+                         const char *path)
+{
+    row_t *rows;
+    long n = runner_expand(&rows, c, o);
+    if (n <= 0) {
+        free(rows);
+        return cli_fail(EXIT_USAGE, "export: claim '%s' has an empty grid", c->id);
+    }
+    char err[600];
+    aonet_export_t *ex = NULL;
+    int rc = aonet_export_open(&ex, path, err, sizeof err);
+    if (rc) {
+        runner_free_rows(rows, n);
+        return cli_fail(rc, "export: %s", err);
+    }
+    instance_t I;
+    instance_init(&I);
+    rows[0].prec = prec;
+    int built = c->export_instance(&I, &rows[0].params, rows[0].seed, prec);
+    if (built != 0) {
+        rc = cli_fail(EXIT_DATAERR, "export: %s: %s", c->id, I.note[0] ? I.note : "invalid parameters");
+    } else if (I.net.n_layers == 0) {
+        rc = cli_fail(EXIT_USAGE, "export: claim '%s' builds no converted network (use --format json)",
+                      c->id);
+    } else {
+        json_t *params = json_object();
+        for (int a = 0; a < rows[0].params.n; a++)
+            json_object_set_new(params, rows[0].params.name[a],
+                                json_string(rows[0].params.value[a]));
+        char *ptext = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS), seed[32], bias[32];
+        json_decref(params);
+        snprintf(seed, sizeof seed, "%lu", rows[0].seed);
+        snprintf(bias, sizeof bias, "%ld", I.net_bias_row);
+        aonet_export_meta(ex, "bias_row", bias);
+        aonet_export_meta(ex, "claim", c->id);
+        aonet_export_meta(ex, "seed", seed);
+        aonet_export_meta(ex, "params", ptext ? ptext : "{}");
+        aonet_export_meta(ex, "layout", I.layout);
+        aonet_export_meta(ex, "note", I.note);
+        free(ptext);
+        rc = aonet_export_network(ex, &I.net, err, sizeof err);
+        if (rc == 0)
+            rc = aonet_export_matrix(ex, "stream_in", I.net_in, err, sizeof err);
+        if (rc == 0)
+            rc = aonet_export_midpoints(ex, "reference_out", I.net_ref, err, sizeof err);
+        if (rc == 0) {
+            rc = aonet_export_commit(ex, err, sizeof err);
+            ex = NULL;
+        }
+        if (rc)
+            cli_fail(rc, "export: %s", err);
+    }
+    aonet_export_abort(ex);
+    instance_clear(&I);
+    rows[0].prec = 0;
+    runner_free_rows(rows, n);
+    return rc;
 }

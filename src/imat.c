@@ -69,6 +69,13 @@ void imat_set(imat_t B, const imat_t A)
     arb_mat_set(B->m, A->m);
 }
 
+void imat_swap_into(imat_t B, imat_t A)
+{
+    imat_clear(B);
+    *B = *A; /* the matrix's storage moves with its pointers */
+    imat_init(A, 0, 0);
+}
+
 void imat_transpose(imat_t B, const imat_t A)
 {
     arb_mat_transpose(B->m, A->m);
@@ -298,6 +305,17 @@ void imat_randtest_dyadic(imat_t A, gmp_randstate_t state, unsigned bits)
         arb_set_si(A->e + k, v);
         arb_mul_2exp_si(A->e + k, A->e + k, -(slong)bits); /* exact: a power of two */
     }
+}
+
+void ival_narrow(arb_t x, const arb_t y, mpfr_prec_t prec)
+{
+    arb_t t;
+    arb_init(t);
+    if (!arb_intersection(t, x, y, prec))
+        arb_indeterminate(x);
+    else if (mag_cmp(arb_radref(t), arb_radref(x)) < 0)
+        arb_swap(x, t);
+    arb_clear(t);
 }
 
 void ival_get_mag(mpfr_t m, const arb_t x)

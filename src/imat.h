@@ -25,6 +25,8 @@ void imat_zero(imat_t A);
 void imat_swap(imat_t A, imat_t B);            /* shapes and entries, O(1) */
 void imat_one(imat_t A);                       /* identity (need not be square) */
 void imat_set(imat_t B, const imat_t A);       /* same shape; exact */
+/* B takes A's shape and entries; A is left 0 x 0 (no copy). */
+void imat_swap_into(imat_t B, imat_t A);
 void imat_transpose(imat_t B, const imat_t A); /* B is cols x rows; exact */
 void imat_add(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
 void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec);
@@ -83,6 +85,10 @@ void ival_max(arb_t r, const arb_t x, const arb_t y, mpfr_prec_t prec);
  * point +inf.  (Arb's arb_le answers 0 for balls that only touch.) */
 int ival_le(const arb_t x, const arb_t y);   /* hi(x) <= lo(y) */
 int ival_gt(const arb_t x, const arb_t y);   /* lo(x) > hi(y) */
+/* x <- its intersection with y (both enclosures of one number), when the
+ * ball holding the intersection is narrower than x; disjoint balls (which
+ * cannot both hold the number) make x indeterminate. */
+void ival_narrow(arb_t x, const arb_t y, mpfr_prec_t prec);
 /* |x| with a lower end of 0, not below, when x straddles 0. */
 void ival_abs(arb_t r, const arb_t x, mpfr_prec_t prec);
 /* e^x for a claimed upper bound.  Where x is finite but its lower end is

@@ -14,6 +14,7 @@
 #include "xalloc.h"
 
 int cmd_activation(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 #define EXIT_RULE                                                                            \
     "Exit: 0 all hold (vacuous rows, whose bound is no better than the triangle inequality,\n" \
@@ -36,7 +37,11 @@ static const char *usage_main =
     "  activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR] [--claim GAP]\n"
     "             [--expect member|nonmember] [--format text|json]   an activation's class, or\n"
     "                                     its certified sup gap to a target\n"
-    "  export ID --seed N [--format json] [--out FILE]   one instance, exact decimals\n"
+    "  export ID --seed N [--format json|safetensors] [--out FILE]   one instance, or its\n"
+    "                                     converted network\n"
+    "  model FILE.safetensors [--input X] [--prec P] [--export-converted OUT]\n"
+    "                                     convert a transformer to attention-only form and\n"
+    "                                     certify it\n"
     "  merge DIR... [--out DIR]           combine the shards of a --shard K/N run into reports\n"
     "Run 'attncheck COMMAND --help' for a command's options.\n" EXIT_RULE;
 
@@ -89,11 +94,16 @@ static const char *usage_sweep =
     "usage: attncheck sweep ID --set NAME=V1,V2,... [verify options: see verify --help]\n";
 
 static const char *usage_export =
-    "usage: attncheck export ID --seed N [--format json] [--out FILE] [--prec P] [--set N=V]\n"
+    "usage: attncheck export ID --seed N [--format json|safetensors] [--out FILE] [--prec P]\n"
+    "                        [--set N=V]\n"
     "  Writes one instance of the claim (its first grid point, with seed N): shapes, every\n"
     "  weight matrix, the tokens, and both outputs, as exact decimal strings (point values)\n"
     "  or midpoint + radius (enclosures).  Without --out, or with --out - or /dev/stdout,\n"
-    "  to standard output.  A regular file is replaced atomically; a symbolic link to one\n"
+    "  to standard output.  --format safetensors --out FILE: the converted network the\n"
+    "  claim builds, every layer's heads (W_Q, W_K, W_V, W_O, masks) as F64 safetensors in\n"
+    "  FILE and its exact entries in FILE.json, with the stream it starts from and the\n"
+    "  reference it must reach (README: Converted models out; scripts/run_export.py runs\n"
+    "  it).  A regular file is replaced atomically; a symbolic link to one\n"
     "  keeps the link and replaces the file it points to; a character device or FIFO is\n"
     "  written straight through; a directory is refused (73).\n" RUN_OPTIONS EXIT_RULE;
 
@@ -493,8 +503,12 @@ static int cmd_export(int argc, char **argv)
         rc = cli_fail(EXIT_USAGE, "export takes exactly one claim id");
     if (rc == 0 && !c.run.seed_set)
         rc = cli_fail(EXIT_USAGE, "export needs --seed N");
-    if (rc == 0 && c.format_text && strcmp(c.format_text, "json") != 0)
-        rc = cli_fail(EXIT_USAGE, "export: format '%s' is not supported (only json)", c.format_text);
+    int st = c.format_text && strcmp(c.format_text, "safetensors") == 0;
+    if (rc == 0 && c.format_text && strcmp(c.format_text, "json") != 0 && !st)
+        rc = cli_fail(EXIT_USAGE, "export: format '%s' is not supported (json or safetensors)",
+                      c.format_text);
+    if (rc == 0 && st && !c.out)
+        rc = cli_fail(EXIT_USAGE, "export: --format safetensors needs --out FILE");
     if (rc == 0 && c.mutate)
         rc = cli_fail(EXIT_USAGE, "export: --mutate is not supported");
     if (rc == 0 && c.run.shard_count)
@@ -508,6 +522,8 @@ static int cmd_export(int argc, char **argv)
             rc = cli_fail(EXIT_USAGE, "%s", err);
         else if (runner_check_limits(&cl, 1, &c.run, err, sizeof err) != 0)
             rc = cli_fail(EXIT_DATAERR, "%s", err);
+        else if (st)
+            rc = export_claim_network(cl, &c.run, c.export_prec ? c.export_prec : 256, c.out);
         else
             rc = export_claim_instance(cl, &c.run, c.export_prec ? c.export_prec : 256, c.out);
     }
@@ -584,6 +600,8 @@ int main(int argc, char **argv)
         rc = cmd_merge(argc - 1, argv + 1);
     } else if (strcmp(cmd, "activation") == 0) {
         rc = cmd_activation(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "model") == 0) {
+        rc = cmd_model(argc - 1, argv + 1);
     } else {
         rc = cli_fail(EXIT_USAGE, "unknown command '%s' (see attncheck --help)", cmd);
     }

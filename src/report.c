@@ -547,6 +547,17 @@ static int put_cell(FILE *f, const char *s, int csv, int first)
     return 0;
 }
 
+/* Text in a markdown paragraph, escaped as a table cell is. */
+static int md_text(FILE *f, const char *s)
+{
+    char *clean = utf8_clean(s);
+    if (!clean)
+        return -1;
+    report_md_cell(f, clean);
+    free(clean);
+    return 0;
+}
+
 static void end_line(FILE *f, int csv)
 {
     fputs(csv ? "\r\n" : " |\n", f);
@@ -617,6 +628,8 @@ static char *run_command(const report_run_t *run, const claim_report_t *rep)
 {
     char *buf;
     size_t len;
+    if (run->command)
+        return strdup(run->command);
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
@@ -907,6 +920,12 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
              "(2 log2(e) max |a z| of the instance)", VERDICT_RESOLVE_MARGIN);
     report_json_set(doc, "resolution_rule", json_string(rule), &ok);
     report_json_set(doc, "run", report_json_run(run, rep), &ok);
+    if (rep->details_json) {
+        json_t *details = json_loads(rep->details_json, 0, NULL);
+        report_json_set(doc, "details", details && json_is_object(details) ? details : NULL, &ok);
+        if (details && !json_is_object(details))
+            json_decref(details);
+    }
     json_t *rows = json_array(), *fits = json_array(), *sum = json_object();
     for (long k = 0; k < rep->n_rows && ok; k++)
         report_json_push(rows, json_row(rep, rep->rows + k), &ok);
@@ -925,6 +944,9 @@ static json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
         report_json_set(sum, "not_detected", json_integer(rep->n_rows - rep->violated), &ok);
     }
     report_json_set(doc, "summary", sum, &ok);
+    report_json_set(doc, "status", json_string(rep->skipped ? "skipped" : "ran"), &ok);
+    if (rep->skipped)
+        report_json_set(doc, "skip_reason", report_json_text(rep->skip_reason), &ok);
     if (!ok) {
         json_decref(doc);
         return NULL;
@@ -1494,9 +1516,16 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
     write_md_rules(f, rep);
     if (c->notes)
         fprintf(f, "## Not covered\n\n%s\n\n", c->notes);
-    char counts[256];
-    report_counts_text(counts, sizeof counts, rep);
-    fprintf(f, "## Result\n\n%ld rows: **%s**.\n\n", rep->n_rows, counts);
+    if (rep->skipped) {
+        fputs("## Result\n\n**Skipped**: ", f);
+        if (md_text(f, rep->skip_reason) != 0)
+            return -1;
+        fputs(". No row ran; nothing was checked.\n\n", f);
+    } else {
+        char counts[256];
+        report_counts_text(counts, sizeof counts, rep);
+        fprintf(f, "## Result\n\n%ld rows: **%s**.\n\n", rep->n_rows, counts);
+    }
     if (c->mutations[0][0]) {
         fprintf(f, "Mutations (each must come out `violated`; run `attncheck verify %s "
                    "--mutate=NAME`):\n\n", c->id);
@@ -1591,7 +1620,8 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
     fputs("# attncheck reports\n\nClaims of Huben & Morris, *Attention-Only Transformers and "
           "Implementing MLPs with Attention Heads* (arXiv:2309.08593), and the author's blog "
           "constructions, checked with certified ball arithmetic (Arb, FLINT). "
-          "No LayerNorm anywhere: none of the constructions covers it.\n\n"
+          "The paper's constructions have no LayerNorm; the model-* claims extend them to "
+          "LayerNorm and biases (derived) and check them on a real trained model.\n\n"
           "| claim | source | kind | provenance | rows | holds | vacuous | violated | inconclusive "
           "| not detected (mutated) |\n"
           "|---|---|---|---|---|---|---|---|---|---|\n", f);
@@ -1608,10 +1638,14 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
         if (bad)
             return -1;
         long undetected = r->mutation > 0 ? r->n_rows - r->violated : 0;
-        fprintf(f, " | %ld | %ld | %ld | %ld | %ld | ", r->n_rows, r->holds, r->vacuous,
-                r->violated, r->inconclusive);
-        if (r->mutation > 0)
-            fprintf(f, "%ld", undetected);
+        if (r->skipped) {
+            fputs(" | skipped | | | | | ", f);
+        } else {
+            fprintf(f, " | %ld | %ld | %ld | %ld | %ld | ", r->n_rows, r->holds, r->vacuous,
+                    r->violated, r->inconclusive);
+            if (r->mutation > 0)
+                fprintf(f, "%ld", undetected);
+        }
         end_line(f, 0);
         tot[0] += r->n_rows;
         tot[1] += r->holds;
@@ -1625,6 +1659,19 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
     fputs("*vacuous*: E ≤ bound holds, but the bound is +inf or no smaller than the trivial one "
           "(the triangle inequality): counted apart from holds, it changes no exit code. *not "
           "detected*: rows of a mutated run that are not violated (the run exits 3).\n\n", f);
+    int skipped = 0;
+    for (int k = 0; k < n; k++)
+        if (reps[k].skipped) {
+            char stem[256];
+            report_stem(stem, sizeof stem, reps + k);
+            fprintf(f, "- **%s skipped**: ", stem);
+            if (md_text(f, reps[k].skip_reason) != 0)
+                return -1;
+            fputs("\n", f);
+            skipped = 1;
+        }
+    if (skipped)
+        fputs("\n", f);
     return write_md_run(f, run, NULL);
 }
 
@@ -1677,8 +1724,12 @@ int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *
     for (int k = 0; k < n; k++) {
         char stem[256];
         report_stem(stem, sizeof stem, reps + k);
-        fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%.3f\n", stem, reps[k].n_rows, reps[k].holds,
-                reps[k].vacuous, reps[k].violated, reps[k].inconclusive, reps[k].seconds);
+        if (reps[k].skipped)
+            fprintf(f, "%s\tskipped\t\t\t\t\t%.3f\n", stem, reps[k].seconds);
+        else
+            fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%.3f\n", stem, reps[k].n_rows,
+                    reps[k].holds, reps[k].vacuous, reps[k].violated, reps[k].inconclusive,
+                    reps[k].seconds);
         total += reps[k].seconds;
     }
     fprintf(f, "all\t\t\t\t\t\t%.3f\n", total);
@@ -1693,6 +1744,11 @@ void report_print_summary(FILE *f, const claim_report_t *rep)
 {
     char stem[256];
     report_stem(stem, sizeof stem, rep);
+    if (rep->skipped) {
+        fprintf(f, "%-24s %-10s skipped: %s\n", stem, claim_kind_name(rep->claim->kind),
+                rep->skip_reason);
+        return;
+    }
     char counts[256];
     report_counts_text(counts, sizeof counts, rep);
     fprintf(f, "%-24s %-10s %5ld rows: %s  %s\n", stem, claim_kind_name(rep->claim->kind),
@@ -1808,7 +1864,8 @@ void report_print_catalogue_md(FILE *f)
           "paper: a reader holding the paper can compare the formula below with it.\n\n"
           "Conventions: row vectors; bias token at position 0 (X̂ = [[0, 1], [X, 0]]); "
           "σ(t) = 1/(1+e^−t); SiLU_a(z) = z·σ(az); logits s_ij = τ·x_i W_QK x_jᵀ (no 1/√r); "
-          "masks C (causal), B (self + bias), I (self); no LayerNorm.\n\n", f);
+          "masks C (causal), B (self + bias), I (self); no LayerNorm except in the model-* claims "
+          "(stream [features | c | f], bias token [0, 1, 1]; see model-svtr).\n\n", f);
     for (int k = 0; claim_registry[k]; k++) {
         const claim_t *c = claim_registry[k];
         fprintf(f, "## %s — %s (%s; provenance: %s)\n\n%s\n\n%s\n\n", c->id, c->source,

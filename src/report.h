@@ -32,6 +32,8 @@ typedef struct {
     const run_options_t *options;
     int argc;                       /* the command line as typed, from the verb on */
     char *const *argv;
+    const char *command;            /* the canonical command recorded instead of the one
+                                       built from verb, ids and options (or NULL) */
     long shards;                    /* merge: the shards the rows came from (run.log) */
 } report_run_t;
 

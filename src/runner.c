@@ -465,6 +465,32 @@ void row_start(row_t *r, mpfr_prec_t prec)
     r->note[0] = '\0';
 }
 
+void runner_judge_row(row_t *r, claim_kind_t kind)
+{
+    if (kind == KIND_EXACT || r->exact_identity)
+        /* a resolution that could not be measured certifies nothing */
+        r->verdict = r->resolve_bits < 0 ? VERDICT_INCONCLUSIVE
+                                         : verdict_exact(r->error, r->scale, r->prec, r->depth);
+    else if (r->has_bound)
+        r->verdict = verdict_bound_trivial(r->error, r->bound, r->has_trivial ? r->trivial : NULL);
+    else if (kind == KIND_TABLE)
+        r->verdict = VERDICT_HOLDS; /* a table row: computed, nothing claimed */
+    else
+        r->verdict = VERDICT_INCONCLUSIVE; /* an inequality row with no bound proves nothing */
+}
+
+void claim_report_count(claim_report_t *rep)
+{
+    rep->holds = rep->violated = rep->inconclusive = rep->vacuous = 0;
+    for (long k = 0; k < rep->n_rows; k++) {
+        verdict_t v = rep->rows[k].verdict;
+        rep->holds += v == VERDICT_HOLDS;
+        rep->violated += v == VERDICT_VIOLATED;
+        rep->inconclusive += v == VERDICT_INCONCLUSIVE;
+        rep->vacuous += v == VERDICT_VACUOUS;
+    }
+}
+
 /* The working precision's estimated memory is within max_memory (0: no
  * limit); else a note, and -1. */
 static int raised_row_fits(row_t *r, const claim_t *c, long prec, double max_memory)
@@ -528,16 +554,8 @@ static int eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap, double max_memo
                 row_clear(r);
                 continue;
             }
-            /* a resolution that could not be measured certifies nothing */
-            r->verdict = r->resolve_bits < 0 ? VERDICT_INCONCLUSIVE
-                                             : verdict_exact(r->error, r->scale, prec, r->depth);
-        } else if (r->has_bound) {
-            r->verdict = verdict_bound_trivial(r->error, r->bound, r->has_trivial ? r->trivial : NULL);
-        } else if (c->kind == KIND_TABLE) {
-            r->verdict = VERDICT_HOLDS; /* a table row: computed, nothing claimed */
-        } else {
-            r->verdict = VERDICT_INCONCLUSIVE; /* an inequality row with no bound proves nothing */
         }
+        runner_judge_row(r, c->kind);
         if (r->verdict != VERDICT_INCONCLUSIVE || prec * 2 > cap)
             return 0;
         row_clear(r);
@@ -599,6 +617,10 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
     memset(rep, 0, sizeof *rep);
     rep->claim = c;
     rep->mutation = o->mutation;
+    if (c->available && !c->available(rep->skip_reason, sizeof rep->skip_reason)) {
+        rep->skipped = 1; /* reported as such; no row runs */
+        return 0;
+    }
     rep->n_rows = runner_expand(&rep->rows, c, o);
     if (rep->n_rows < 0) {
         rep->n_rows = 0;
@@ -637,14 +659,7 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
 void runner_finish_claim(claim_report_t *rep, int whole_grid)
 {
     const claim_t *c = rep->claim;
-    rep->holds = rep->violated = rep->inconclusive = rep->vacuous = 0;
-    for (long k = 0; k < rep->n_rows; k++) {
-        verdict_t v = rep->rows[k].verdict;
-        rep->holds += v == VERDICT_HOLDS;
-        rep->violated += v == VERDICT_VIOLATED;
-        rep->inconclusive += v == VERDICT_INCONCLUSIVE;
-        rep->vacuous += v == VERDICT_VACUOUS;
-    }
+    claim_report_count(rep);
     /* fits and summaries are over the whole grid: a shard's are made at merge */
     if (c->fit && whole_grid)
         rep->n_fits = c->fit(rep->fits, REPORT_MAX_FITS, rep->rows, rep->n_rows);
@@ -683,5 +698,6 @@ void claim_report_clear(claim_report_t *rep)
 {
     runner_free_rows(rep->rows, rep->n_rows);
     free(rep->summary);
+    free(rep->details_json);
     memset(rep, 0, sizeof *rep);
 }

@@ -42,6 +42,9 @@ struct claim_report {
     long holds, violated, inconclusive, vacuous;
     double seconds;
     char *summary;            /* claim's extra markdown, or NULL */
+    char *details_json;       /* a JSON object the .json report carries as "details", or NULL */
+    int skipped;              /* the claim could not run here (no rows): */
+    char skip_reason[256];    /* why, and what to run */
 };
 
 void run_options_default(run_options_t *o);
@@ -78,6 +81,13 @@ void claim_report_clear(claim_report_t *rep);
 void runner_format_bytes(char *buf, size_t n, double bytes);
 /* Mutation index for a name (NULL: the first); -1 when unknown. */
 int claim_mutation_index(const claim_t *c, const char *name);
+/* The verdict of an evaluated row at r->prec by its rule: exact (an exact
+ * claim, or r->exact_identity; inconclusive when its resolution could not be
+ * measured), the bound (r->has_bound; vacuous at or above r->trivial), a
+ * table row, or else inconclusive. */
+void runner_judge_row(row_t *r, claim_kind_t kind);
+/* rep's holds, violated, inconclusive and vacuous from its rows' verdicts. */
+void claim_report_count(claim_report_t *rep);
 /* Evaluate one row in place (exposed for tests): at the requested precision
  * raised by the resolution rule (exact rows, verdict.h; the parameters
  * first, then once more when the instance asks for more), then the Ziv

@@ -346,6 +346,26 @@ static int cmp_str_ptr(const void *a, const void *b)
     return strcmp(**(const char *const *const *)a, **(const char *const *const *)b);
 }
 
+json_t *safetensors_header_entry(size_t ndim, const uint64_t *shape, uint64_t begin,
+                                 uint64_t end)
+{
+    json_t *obj = json_object(), *sh = json_array(), *off = json_array();
+    int bad = !obj || !sh || !off;
+    for (size_t d = 0; d < ndim && !bad; d++)
+        bad = json_array_append_new(sh, json_integer((json_int_t)shape[d])) != 0;
+    bad = bad || json_array_append_new(off, json_integer((json_int_t)begin)) != 0 ||
+          json_array_append_new(off, json_integer((json_int_t)end)) != 0 ||
+          json_object_set_new(obj, "dtype", json_string("F64")) != 0 ||
+          json_object_set(obj, "shape", sh) != 0 || json_object_set(obj, "data_offsets", off) != 0;
+    json_decref(sh);
+    json_decref(off);
+    if (bad) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
 /* The header JSON for tensors in the order of `order`, or NULL. */
 static char *write_header(const safetensors_entry_t *t, const size_t *order, size_t n,
                           const char *const *mk, const char *const *mv, size_t n_meta)
@@ -361,19 +381,8 @@ static char *write_header(const safetensors_entry_t *t, const size_t *order, siz
         const safetensors_entry_t *e = &t[order[k]];
         uint64_t numel, nbytes;
         tensor_shape_numel(&numel, &nbytes, e->shape, e->ndim, 8); /* checked by the caller */
-        json_t *obj = json_object(), *shape = json_array(), *off = json_array();
-        bad = !obj || !shape || !off;
-        for (size_t d = 0; d < e->ndim && !bad; d++)
-            bad = json_array_append_new(shape, json_integer((json_int_t)e->shape[d])) != 0;
-        bad = bad || json_array_append_new(off, json_integer((json_int_t)offset)) != 0 ||
-              json_array_append_new(off, json_integer((json_int_t)(offset + nbytes))) != 0 ||
-              json_object_set_new(obj, "dtype", json_string("F64")) != 0 ||
-              json_object_set(obj, "shape", shape) != 0 ||
-              json_object_set(obj, "data_offsets", off) != 0 ||
-              json_object_set(root, e->name, obj) != 0;
-        json_decref(obj);
-        json_decref(shape);
-        json_decref(off);
+        json_t *obj = safetensors_header_entry(e->ndim, e->shape, offset, offset + nbytes);
+        bad = !obj || json_object_set_new(root, e->name, obj) != 0;
         offset += nbytes;
     }
     char *text = bad ? NULL : json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
@@ -382,8 +391,7 @@ static char *write_header(const safetensors_entry_t *t, const size_t *order, siz
     return text;
 }
 
-/* The values of one tensor, little-endian binary64. */
-static int write_values(FILE *f, const double *x, uint64_t numel)
+int safetensors_write_values_f64(FILE *f, const double *x, uint64_t numel)
 {
     unsigned char buf[8 * 512];
     for (uint64_t k = 0; k < numel;) {
@@ -484,7 +492,7 @@ int safetensors_write_f64(const char *path, const safetensors_entry_t *tensors, 
         const safetensors_entry_t *e = &tensors[order[k]];
         uint64_t numel, nbytes;
         tensor_shape_numel(&numel, &nbytes, e->shape, e->ndim, 8);
-        if (write_values(af.f, e->data, numel) != 0)
+        if (safetensors_write_values_f64(af.f, e->data, numel) != 0)
             break; /* ferror is set; the commit below fails and removes the file */
     }
     if (atomic_commit(&af) != 0)

@@ -19,6 +19,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
 #include "tensorio.h"
 
 #define SAFETENSORS_MAX_HEADER ((uint64_t)100000000) /* as the reference implementation */
@@ -59,5 +61,12 @@ typedef struct {
 int safetensors_write_f64(const char *path, const safetensors_entry_t *tensors, size_t n_tensors,
                           const char *const *meta_keys, const char *const *meta_values,
                           size_t n_meta, char *err, size_t errsz);
+/* Pieces of the writer, for writers that stream tensors: one tensor's
+ * header object {"dtype": "F64", "shape", "data_offsets": [begin, end]}
+ * (NULL when out of memory), and its values as little-endian binary64
+ * (0, or -1 on a write error). */
+json_t *safetensors_header_entry(size_t ndim, const uint64_t *shape, uint64_t begin,
+                                 uint64_t end);
+int safetensors_write_values_f64(FILE *f, const double *x, uint64_t numel);
 
 #endif

@@ -244,6 +244,16 @@ int shard_write(const claim_report_t *reps, int n, const report_run_t *run, cons
     report_json_set(doc, "jobs", json_integer(o->jobs), &ok);
     for (int k = 0; k < n && ok; k++) {
         const claim_report_t *rep = reps + k;
+        if (rep->skipped) {
+            /* a claim that could not run here: its reason, no rows */
+            json_t *js = json_object();
+            const char *m = mutation_name(rep->claim, rep->mutation);
+            report_json_set(js, "claim", json_string(rep->claim->id), &ok);
+            report_json_set(js, "mutation", m ? json_string(m) : json_null(), &ok);
+            report_json_set(js, "skipped", report_json_text(rep->skip_reason), &ok);
+            report_json_push(list, js, &ok);
+            continue;
+        }
         long grid = runner_grid_rows(rep->claim, o);
         if (rep->n_rows != runner_shard_rows(grid, o))
             outfile_die(EXIT_SOFTWARE, "internal error: a shard holds other rows than its part "
@@ -815,6 +825,29 @@ int shard_set_fill(claim_report_t *rep, shard_set_t *set, int k, const claim_t *
     if (rep->n_rows < 0) {
         rep->n_rows = 0;
         return fail(err, errsz, -1, "%s: the grid has too many rows or an invalid seed", stem);
+    }
+    /* skipped where the shards ran (a missing fixture): skipped in every shard */
+    static const char *const skip_keys[] = {"claim", "mutation", "skipped"};
+    int skipped = 0;
+    for (long s = 0; s < set->count; s++) {
+        const json_t *jr = json_array_get(json_object_get(set->doc[s], "reports"), (size_t)k);
+        int here = json_object_get(jr, "skipped") != NULL;
+        if (here && (!has_keys(jr, skip_keys, 3) || !get_string(jr, "skipped")))
+            return fail(err, errsz, -1, "'%s': %s: malformed report", set->dir[s], stem);
+        if (s > 0 && here != skipped)
+            return fail(err, errsz, -1, "%s was skipped in some shards and ran in others (a "
+                        "fixture missing on some machines): '%s', '%s'", stem, set->dir[0],
+                        set->dir[s]);
+        skipped = here;
+    }
+    if (skipped) {
+        const json_t *jr = json_array_get(json_object_get(set->doc[0], "reports"), (size_t)k);
+        runner_free_rows(rep->rows, rep->n_rows);
+        rep->rows = NULL;
+        rep->n_rows = 0;
+        rep->skipped = 1;
+        snprintf(rep->skip_reason, sizeof rep->skip_reason, "%s", get_string(jr, "skipped"));
+        return 0;
     }
     for (long s = 0; s < set->count; s++) {
         const json_t *jr = json_array_get(json_object_get(set->doc[s], "reports"), (size_t)k);

@@ -233,6 +233,8 @@ def main():
     d = args[0]
     docs = {}
     for path in sorted(glob.glob(os.path.join(d, "*.json"))):
+        if path.endswith(".safetensors.json"):
+            continue  # a converted network's exact entries (attncheck model), not a report
         docs[path[:-5]] = check_json(path)
     csv_rows = 0
     for path in sorted(glob.glob(os.path.join(d, "*.csv"))):

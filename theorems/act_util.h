@@ -35,13 +35,4 @@ double au_estimate_bytes(const params_t *p, mpfr_prec_t prec);
 /* s = sum_k ||W_out[k,:]||_2 and mx = max_k (enclosures). */
 void au_row_norms(arb_t s, arb_t mx, const imat_t W_out, mpfr_prec_t prec);
 
-/* Double estimate of sup |f - g| on [-L, L]: a grid of `grid` points, every
- * local maximum refined by golden-section search. */
-double au_gap_d(double (*h)(double x, const void *ctx), const void *ctx, double L, int grid);
-
-/* Golden-section minimum of F on [lo, hi] to tolerance tol (doubles). */
-double au_golden_min(double (*F)(double a, const void *ctx), const void *ctx, double lo,
-                     double hi, double tol);
-
-
 #endif

@@ -74,6 +74,8 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
                  "head c: W_Q = -a e_c, W_K = -e_{d+1}, W_V = -e_c, W_O = e_c^T, mask B");
         instance_add(I, "X", X);
         instance_add(I, "X_hat", Xh);
+        instance_net_source(I, &src, d + 1, prec);
+        instance_net_io(I, Xh, ref, THM_LAYOUT_BIAS);
     }
     row_add_long(r, "heads", d);
     row_add_long(r, "width", d + 1);

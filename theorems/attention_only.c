@@ -221,6 +221,11 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
             instance_add(I, name, m.blocks[b].W_out);
         }
     }
+    if (I) {
+        for (long k = 0; k < A.n_layers; k++)
+            instance_net_source(I, &A.layers[k].src, d + 1, prec);
+        instance_net_io(I, con, ref, THM_LAYOUT_BIAS);
+    }
     attn_only_apply(con, &A, prec);
     row_add_long(r, "heads/block", H + l);
     row_add_long(r, "layers", 2 * L);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attention_only.h"
+#include "maskenc.h"
 #include "omega_util.h"
 #include "par.h"
 #include "xalloc.h"
@@ -116,7 +117,8 @@ static void head_norms_task(void *arg, long h)
     imat_clear(OV);
 }
 
-static int run(row_t *r)
+/* One row; with I, the encoded network, its input and reference, too. */
+static int evaluate(row_t *r, instance_t *I)
 {
     mpfr_prec_t prec = r->prec;
     long dims[3], H, rh, L;
@@ -148,6 +150,14 @@ static int run(row_t *r)
     imat_set_block(Xe, 0, 0, Xm);
     for (long i = 0; i < N; i++)
         arb_set_ui(imat_entry(Xe, i, D + i), 1);
+    if (I) {
+        /* the reference with the positions, which never change */
+        imat_t Re;
+        imat_init(Re, 0, 0);
+        maskenc_stream(Re, ref);
+        instance_net_io(I, Xe, Re, THM_LAYOUT_BIAS "; then one-hot positions");
+        imat_clear(Re);
+    }
     arb_set_ui(Dl, 0);
     long total_heads = 0;
     for (long k = 0; k < A.n_layers; k++) {
@@ -194,6 +204,8 @@ static int run(row_t *r)
         encoded_heads_t enc = {.masked = &lay->src, .mask = lenc->mask, .omega = om_used,
                                .D = D, .N = N};
         attn_source_t esrc = {.n_heads = nh, .full = 1, .fill = encoded_fill, .ctx = &enc};
+        if (I)
+            instance_net_source(I, &esrc, D + N, prec);
         attn_layer_sum(Xe, Xe, &esrc, 1, 1, prec);
         attn_layer_sum(Xm, Xm, &lay->src, 1, 1, prec);
         arb_add(Dl, Dl, acc, prec);
@@ -230,6 +242,16 @@ static int run(row_t *r)
     imat_clear(Xe);
     omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, acc, (arb_ptr)0);
     return 0;
+}
+
+static int run(row_t *r) { return evaluate(r, NULL); }
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    return thm_export_evaluated(I, p, seed, prec, evaluate,
+                                "the attention-only stack of attention-only with every mask "
+                                "encoded by one-hot positions and Omega: unmasked heads on "
+                                "[X_hat | I_N]");
 }
 
 /* E falls like e^-(Omega - const): 64 + (Omega + 64)/ln 2 bits resolve it
@@ -302,6 +324,7 @@ const claim_t claim_attention_only_encoded = {
                .title = "E/bound against Omega (the derived bound's slack)"}},
     .run = run,
     .start_prec = start_prec,
+    .export_instance = export_instance,
     .fit = fit,
     .estimate_bytes = estimate_bytes,
 };

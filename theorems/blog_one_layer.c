@@ -43,7 +43,9 @@ static void neuron_fill(attn_chunk_t *ch, long h0, long h1, const void *ctx, mpf
     }
 }
 
-static int run(row_t *r)
+/* One row; with out, the layer, the stream it starts from and the ideal
+ * stream it approaches, X- + [[MLP(X), 0], [0, 0]]. */
+static int evaluate(row_t *r, instance_t *out)
 {
     mpfr_prec_t prec = r->prec;
     long d, l, n;
@@ -83,6 +85,17 @@ static int run(row_t *r)
     error_metric(r->error, r->error_abs, S, ref, 0, n, d, prec);
     error_trivial_bound(r->trivial, S, ref, 0, n, d, prec);
     r->has_trivial = 1;
+    if (out) {
+        imat_t R;
+        imat_init(R, 0, 0);
+        omega_blog_stream(R, X, d);
+        for (long i = 0; i < n; i++)
+            for (long k = 0; k < d; k++)
+                arb_add(imat_entry(R, i, k), imat_entry(R, i, k), imat_entry(ref, i, k), prec);
+        instance_net_source(out, &src, Dw, prec);
+        instance_net_io(out, Xb, R, BLOG_LAYOUT);
+        imat_clear(R);
+    }
 
     /* the bound: 2(n-1) e^(-2 Omega) sum_h Zmax_h ||W_out[h,:]|| */
     imat_init(H, n, l);
@@ -123,6 +136,15 @@ static int run(row_t *r)
 
 #define BLOG_OMEGAS "1,2,5,10,20,50,100,1000"
 
+static int run(row_t *r) { return evaluate(r, NULL); }
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    return omega_blog_export(I, p, seed, prec, evaluate,
+                             "one unmasked head per neuron on the blog stream; reference: the "
+                             "ideal stream");
+}
+
 const claim_t claim_blog_one_layer = {
     .id = "blog-one-layer",
     .source = "blog code",
@@ -155,6 +177,7 @@ const claim_t claim_blog_one_layer = {
     .plots = {{.x = "omega", .y = "error", .series = "shape", .logy = 1, .extra_y = "bound",
                .title = "hi(E) against Omega down to 1e-869 (dashed: the derived bound)"}},
     .run = run,
+    .export_instance = export_instance,
     .start_prec = omega_blog_start_prec,
     .fit = omega_blog_fit,
     .summary_md = omega_blog_summary,

@@ -133,7 +133,9 @@ static void silu_fill(attn_chunk_t *ch, long c0, long c1, const void *ctx, mpfr_
     }
 }
 
-static int run(row_t *r)
+/* One row; with out, the three layers, the stream they start from and the
+ * ideal stream they approach, [[X + MLP(X), SiLU(X W_in), I_n, 0], [0, 0, 0, 1]]. */
+static int evaluate(row_t *r, instance_t *out)
 {
     mpfr_prec_t prec = r->prec;
     long d, l, n;
@@ -159,6 +161,27 @@ static int run(row_t *r)
     arb_init(c2);
     arb_init(one);
     arb_mul_2exp_si(c2, omega, r->mutation == MUT_OMEGA ? 0 : 1);
+    if (out) {
+        imat_t R, H;
+        imat_init(R, 0, 0);
+        imat_init(H, n, l);
+        omega_blog_stream(R, X, P);
+        imat_mul(H, X, Win, prec);
+        arb_one(one);
+        for (long k = 0; k < n * l; k++)
+            ival_silu_a(H->e + k, H->e + k, one, prec);
+        imat_set_block(R, 0, d, H);
+        imat_t Y;
+        imat_init(Y, n, d);
+        imat_mul(Y, H, Wout, prec);
+        for (long i = 0; i < n; i++)
+            for (long k = 0; k < d; k++)
+                arb_add(imat_entry(R, i, k), imat_entry(R, i, k), imat_entry(Y, i, k), prec);
+        instance_net_io(out, Xb, R, BLOG_LAYOUT);
+        imat_clear(R);
+        imat_clear(H);
+        imat_clear(Y);
+    }
 
     /* layer 1: linear in */
     attn_head_t lin;
@@ -166,12 +189,16 @@ static int run(row_t *r)
     for (long k = 0; k < d; k++)
         for (long c = 0; c < l; c++)
             arb_set(imat_entry(lin->W_V, k, d + c), imat_entry(Win, k, c));
+    if (out)
+        instance_net_heads(out, lin, 1, NULL, prec);
     attn_layer_apply(Xb, lin, 1, NULL, prec);
     attn_head_clear(lin);
 
     /* layer 2: SiLU on each hidden channel, the l heads stacked and streamed */
     silu_heads_t sh = {.c2 = c2, .d = d, .n = n, .no_self = r->mutation == MUT_NO_SELF};
     attn_source_t src = {.n_heads = l, .full = 1, .fill = silu_fill, .ctx = &sh};
+    if (out)
+        instance_net_source(out, &src, Dw, prec);
     attn_layer_sum(Xb, Xb, &src, 1, 1, prec);
 
     /* layer 3: linear out */
@@ -179,6 +206,8 @@ static int run(row_t *r)
     for (long c = 0; c < l; c++)
         for (long k = 0; k < d; k++)
             arb_set(imat_entry(lin->W_V, d + c, k), imat_entry(Wout, c, k));
+    if (out)
+        instance_net_heads(out, lin, 1, NULL, prec);
     attn_layer_apply(Xb, lin, 1, NULL, prec);
     attn_head_clear(lin);
 
@@ -210,6 +239,17 @@ static int run(row_t *r)
     imat_clear(Xb);
     imat_clear(ref);
     return 0;
+}
+
+#define BLOG_OMEGAS "1,2,5,10,20,50,100,1000"
+
+static int run(row_t *r) { return evaluate(r, NULL); }
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    return omega_blog_export(I, p, seed, prec, evaluate,
+                             "three unmasked layers (linear in, SiLU per channel, linear out) "
+                             "on the blog stream; reference: the ideal stream");
 }
 
 #define BLOG_OMEGAS "1,2,5,10,20,50,100,1000"
@@ -246,6 +286,7 @@ const claim_t claim_blog_three_layer = {
     .plots = {{.x = "omega", .y = "error", .series = "shape", .logy = 1, .extra_y = "bound",
                .title = "hi(E) against Omega down to 1e-869 (dashed: the derived bound)"}},
     .run = run,
+    .export_instance = export_instance,
     .start_prec = omega_blog_start_prec,
     .fit = omega_blog_fit,
     .summary_md = omega_blog_summary,

@@ -13,29 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "act_util.h"
+#include "silufit.h"
 #include "xalloc.h"
 
 enum { MUT_NONE, MUT_WRONG_MIN, MUT_HALF_GAP, MUT_MAX_NOT_SUM };
 
 #define GA_L 10.0
 #define GA_REL_TOL 1e-11
-
-typedef struct {
-    const act_t *t;
-    double a;
-} gap_ctx_t;
-
-static double diff_d(double x, const void *ctx)
-{
-    const gap_ctx_t *c = ctx;
-    return act_eval_d(c->t, x) - x / (1 + exp(-c->a * x));
-}
-
-static double gap_of_a(double a, const void *ctx)
-{
-    gap_ctx_t c = {ctx, a};
-    return au_gap_d(diff_d, &c, GA_L, 2001);
-}
 
 /* a* in doubles (estimate), rounded to 2^-30 so it is a short exact dyadic;
  * deterministic, so cached per target (rows run on several threads). */
@@ -46,7 +30,7 @@ static double locate_min(const act_t *t)
     int k = strcmp(t->name, "gelu") == 0 ? 0 : 1;
     pthread_mutex_lock(&lock);
     if (cache[k] == 0)
-        cache[k] = act_snap_dyadic(au_golden_min(gap_of_a, t, 1.0, 3.0, 1e-8), 30);
+        cache[k] = silufit_minimax_a(t, GA_L);
     double a = cache[k];
     pthread_mutex_unlock(&lock);
     return a;

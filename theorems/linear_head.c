@@ -159,6 +159,9 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         instance_add(I, "U", U);
         instance_add(I, "V", V);
         instance_add(I, "W", W);
+        instance_net_source(I, &src, D, prec);
+        instance_net_io(I, S, ref, fresh ? "each token a row [x | fresh columns]: no bias token"
+                                         : "each token a row x: no bias token");
     }
     row_add_long(r, "heads", n_heads);
     row_add_long(r, "width", D);

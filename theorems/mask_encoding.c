@@ -19,6 +19,7 @@
 #include <string.h>
 #include "omega_util.h"
 #include "par.h"
+#include "runner.h"
 #include "xalloc.h"
 
 enum { MUT_NONE, MUT_NO_FACTOR2, MUT_B_NOT_2B };
@@ -185,7 +186,7 @@ static void claimed_bound(arb_t bound, arb_t B, arb_t V, const mpfr_t nqk, const
 /* E between the masked head on X^ and the encoded unmasked head on X',
  * over rows row0..N-1 and the D feature columns; the two bounds. */
 static void evaluate(eval_t *ev, const inst_t *I, const arb_t omega, long row0, int mutation,
-                     mpfr_prec_t prec)
+                     instance_t *out, mpfr_prec_t prec)
 {
     long N = I->N, D = I->D;
     attn_head_t h, he;
@@ -214,6 +215,17 @@ static void evaluate(eval_t *ev, const inst_t *I, const arb_t omega, long row0, 
         arb_set_ui(imat_entry(Xe, i, D + i), 1);
     imat_init(Ye, N, D + N);
     attn_head_apply(Ye, he, Xe, NULL, prec);
+    if (out) {
+        /* as a layer the head adds to the stream: the reference is X' + [h(X), 0] */
+        imat_t R;
+        imat_init(R, N, D + N);
+        imat_set_block(R, 0, 0, Y);
+        imat_add(R, R, Xe, prec);
+        instance_net_heads(out, he, 1, NULL, prec);
+        instance_net_io(out, Xe, R, row0 ? THM_LAYOUT_BIAS "; then one-hot positions"
+                                         : "each token a row [x | one-hot position]");
+        imat_clear(R);
+    }
     error_metric(ev->E, ev->Eabs, Ye, Y, row0, N - row0, D, prec);
     error_trivial_bound(ev->T, Ye, Y, row0, N - row0, D, prec);
 
@@ -340,7 +352,7 @@ static int get_params(row_t *r, long *N, long *d, arb_t omega, arb_t tau, arb_t 
     return 0;
 }
 
-static int run(row_t *r)
+static int evaluate_row(row_t *r, instance_t *out)
 {
     mpfr_prec_t prec = r->prec;
     long N, d;
@@ -376,12 +388,12 @@ static int run(row_t *r)
         inst_init(&J, N, d + 1);
         inst_random(&I, r->seed, scale, "one", prec);
         thm_rand_init(st, r->seed, 10);
-        evaluate(&ev, &I, omega, row0, 0, prec);
+        evaluate(&ev, &I, omega, row0, 0, NULL, prec);
         double best = start_ratio = ratio_d(&ev);
         for (int step = 0; step < SEARCH_STEPS; step++) {
             inst_copy(&J, &I);
             perturb(&J, st);
-            evaluate(&ev, &J, omega, row0, 0, prec);
+            evaluate(&ev, &J, omega, row0, 0, NULL, prec);
             double q = ratio_d(&ev);
             if (q >= best) {
                 best = q;
@@ -391,7 +403,7 @@ static int run(row_t *r)
         gmp_randclear(st);
         inst_clear(&J);
     }
-    evaluate(&ev, &I, omega, row0, r->mutation, prec);
+    evaluate(&ev, &I, omega, row0, r->mutation, out, prec);
     arb_set(r->error, ev.E);
     arb_set(r->error_abs, ev.Eabs);
     arb_set(r->bound, ev.bound);
@@ -416,6 +428,16 @@ static int run(row_t *r)
     arb_clear(tau);
     arb_clear(scale);
     return 0;
+}
+
+static int run(row_t *r) { return evaluate_row(r, NULL); }
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    return thm_export_evaluated(I, p, seed, prec, evaluate_row,
+                                "the masked head's encoded twin, unmasked on X' = [X_hat | "
+                                "I_N]: W'_QK = blockdiag(tau W_QK, Omega (M - J)), W'_OV = "
+                                "blockdiag(W_OV, 0); reference X' + [h_M(X_hat), 0]");
 }
 
 /* Enough bits to resolve E ~ e^(-Omega - 2B): 64 + (Omega + 2B)/ln 2 + size
@@ -696,6 +718,7 @@ const claim_t claim_mask_encoding = {
                .title = "tightness E/bound against Omega (max per family)"}},
     .run = run,
     .start_prec = start_prec,
+    .export_instance = export_instance,
     .fit = fit,
     .summary_md = summary_md,
     .estimate_bytes = estimate_bytes,

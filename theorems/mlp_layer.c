@@ -76,6 +76,8 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         instance_add(I, "W_in", W_in);
         instance_add(I, "W_out", W_out);
         instance_add(I, "X_hat", Xh);
+        instance_net_source(I, &src, d + 1, prec);
+        instance_net_io(I, Xh, ref, THM_LAYOUT_BIAS);
     }
     row_add_long(r, "heads", l);
     row_add_long(r, "width", d + 1);

@@ -92,6 +92,13 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         instance_add(I, "W_K", h->W_K);
         instance_add(I, "W_V", h->W_V);
         instance_add(I, "W_O", h->W_O);
+        /* as a layer, the head adds to the stream: its reference is X_hat + h */
+        imat_t R;
+        imat_init(R, n + 1, d + 1);
+        imat_add(R, ref, Xh, prec);
+        instance_net_heads(I, h, 1, &M, prec);
+        instance_net_io(I, Xh, R, THM_LAYOUT_BIAS);
+        imat_clear(R);
     }
     thm_silu_track_resolve(r, &track);
     thm_silu_track_clear(&track);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "omega_util.h"
+#include "runner.h"
 #include "xalloc.h"
 
 double omega_ln_d(const mpfr_t x)
@@ -273,4 +274,12 @@ void omega_ivals_clear(arb_ptr x, ...)
     for (; x; x = va_arg(ap, arb_ptr))
         arb_clear(x);
     va_end(ap);
+}
+
+int omega_blog_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                      int (*evaluate)(row_t *r, instance_t *out), const char *note)
+{
+    int rc = thm_export_evaluated(I, p, seed, prec, evaluate, note);
+    I->net_bias_row = I->net_in->rows - 1; /* the extra token is last */
+    return rc;
 }

@@ -62,6 +62,15 @@ int omega_blog_fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows);
 /* Summary for the blog claims: E at the largest omega and the fitted rate. */
 char *omega_blog_summary(const row_t *rows, long n_rows);
 
+/* The blog stream in words (exported networks' layout). */
+#define BLOG_LAYOUT                                                                        \
+    "blog stream: real token i is [x_i, 0, p_i], the extra token LAST is [0, 0, p_n] "       \
+    "(positions one-hot); the extra token's row is the export's bias_row"
+/* claim_t.export_instance of a blog claim, given its evaluator (which fills
+ * the instance's network when out != NULL); note says what is exported. */
+int omega_blog_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                      int (*evaluate)(row_t *r, instance_t *out), const char *note);
+
 /* arb_init / arb_clear over NULL-terminated lists. */
 void omega_ivals_init(arb_ptr x, ...);
 void omega_ivals_clear(arb_ptr x, ...);

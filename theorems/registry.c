@@ -8,6 +8,8 @@ extern const claim_t claim_mask_encoding, claim_blog_three_layer, claim_blog_one
     claim_inflation, claim_attention_only_encoded;
 /* activations (issue 4) */
 extern const claim_t claim_relu_limit, claim_gelu_approx, claim_activation_class;
+/* a real trained model (issue 9) */
+extern const claim_t claim_model_svtr_mlp, claim_model_svtr, claim_model_svtr_encoded;
 
 const claim_t *const claim_registry[] = {
     &claim_neuron_head,
@@ -23,5 +25,8 @@ const claim_t *const claim_registry[] = {
     &claim_relu_limit,
     &claim_gelu_approx,
     &claim_activation_class,
+    &claim_model_svtr_mlp,
+    &claim_model_svtr,
+    &claim_model_svtr_encoded,
     NULL,
 };

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "runner.h"
 #include "thm_common.h"
 
 /* thm_estimate_bytes's constants (see its comment) */
@@ -320,4 +321,18 @@ void thm_neuron_source(attn_source_t *src, thm_neurons_t *ctx, const arb_t a,
     ctx->flip_wk = -1;
     *src = (attn_source_t){.n_heads = W_in->cols, .r = 1, .M = M, .fill = neuron_fill,
                            .ctx = ctx};
+}
+
+int thm_export_evaluated(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                         int (*evaluate)(row_t *r, instance_t *out), const char *note)
+{
+    row_t r;
+    memset(&r, 0, sizeof r);
+    r.params = *p;
+    r.seed = seed;
+    row_start(&r, prec);
+    int rc = evaluate(&r, I);
+    snprintf(I->note, sizeof I->note, "%s", rc ? r.note : note);
+    row_clear(&r);
+    return rc;
 }

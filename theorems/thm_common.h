@@ -24,6 +24,10 @@ int thm_all_zero_product(const imat_t X, const imat_t B);
 void thm_nonzero_column(imat_t W, long c, const imat_t X, gmp_randstate_t st);
 /* Parse "4x8x3" into up to 3 positive longs; returns the count, -1 on error. */
 int thm_parse_dims(long *dims, int max, const char *s);
+/* The bias-token stream in words (exported networks' layout). */
+#define THM_LAYOUT_BIAS                                                               \
+    "each token a row [features (d) | bias coordinate]: the bias token at position 0 is " \
+    "[0, 1], real tokens [x, 0]"
 /* Xh ((n+1) x (d+1)) = [[0, 1], [X, 0]]: the bias token at position 0. */
 void thm_bias_stream(imat_t Xh, const imat_t X);
 /* The slope a > 0 from the row (default 1); -1 with a note otherwise. */
@@ -72,6 +76,12 @@ int thm_exact_run(row_t *r, thm_exact_build_fn build);
 /* claim_t.export_instance for an exact claim, given its builder. */
 int thm_exact_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
                      thm_exact_build_fn build);
+
+/* claim_t.export_instance for a claim whose evaluator fills the instance's
+ * network when given one: the first grid point's row at prec, evaluated
+ * with I; note says what is exported (the row's note on failure). */
+int thm_export_evaluated(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec,
+                         int (*evaluate)(row_t *r, instance_t *out), const char *note);
 
 /* ---- the resolution rule's instance part (verdict.h) ----
  * SiLU_a through a tracker: an ival_act_fn (ctx = the tracker) that

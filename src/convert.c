@@ -1,0 +1,278 @@
+/* The attention-only conversion (convert.h).  Every converted weight is
+ * computed exactly (ARF_PREC_EXACT sums and products of the file's
+ * doubles): the network is an exact object, and what is certified is that
+ * object. */
+#include <stdio.h>
+#include <string.h>
+#include "convert.h"
+#include "exitcodes.h"
+#include "silufit.h"
+
+const char *const convert_mutation[CONVERT_N_MUT][2] = {
+    [CONVERT_MUT_DROP_B_IN] = {"drop-b-in", "the neuron heads leave out b_in (c row 0)"},
+    [CONVERT_MUT_LN_CF] = {"ln-cf", "LayerNorm normalises c and f along with the features"},
+    [CONVERT_MUT_BIAS_VISIBLE] = {"bias-visible",
+                                  "the original heads' masks let real tokens see the bias token"},
+    [CONVERT_MUT_NO_F_ROW] = {"no-f-row",
+                              "the f rows of W_V are dropped: the bias token's values are not 0"},
+    [CONVERT_MUT_DROP_B_OUT] = {"drop-b-out", "the head that adds b_out is left out"},
+};
+
+int convert_mutation_index(const char *name)
+{
+    for (int k = 1; k < CONVERT_N_MUT; k++)
+        if (name && strcmp(convert_mutation[k][0], name) == 0)
+            return k;
+    return 0;
+}
+
+/* ------------------------------------------------------------- activation */
+
+int convert_act_exact(const convert_act_t *ca)
+{
+    return ca->kind != CONVERT_ACT_APPROX;
+}
+
+int convert_act_init(convert_act_t *ca, const tmodel_config_t *c, const char *act_a, char *err,
+                     size_t errsz, mpfr_prec_t prec)
+{
+    const char *fn = c->act_fn;
+    const char *name = NULL, *fit = NULL; /* the certified function, and a* 's target */
+    /* TransformerLens's gelu_fast, its own constants (not gelu_tanh's sqrt(2/pi)) */
+    static const char gelu_fast[] = "0.5*x*(1+tanh(0.7978845608*x*(1+0.044715*x*x)))";
+    convert_act_kind_t kind;
+    if (c->gated_mlp) {
+        if (strcmp(fn, "sigmoid") != 0) {
+            snprintf(err, errsz,
+                     "a gated MLP with act_fn %s (%s) is outside the class: a head gives "
+                     "sigma(a g) times a value affine in the token, and %s(g) u needs a value "
+                     "quadratic in the token; only a sigmoid gate (GLU) converts",
+                     fn, strcmp(fn, "silu") == 0 ? "SwiGLU" : strncmp(fn, "gelu", 4) == 0 ? "GeGLU" : "a gated MLP",
+                     fn);
+            return EXIT_DATAERR;
+        }
+        kind = CONVERT_ACT_GLU;
+        name = "sigmoid";
+    } else if (strcmp(fn, "silu") == 0) {
+        kind = CONVERT_ACT_SILU;
+        name = "silu";
+    } else if (strcmp(fn, "sigmoid") == 0) {
+        kind = CONVERT_ACT_SIGMOID;
+        name = "sigmoid";
+    } else {
+        kind = CONVERT_ACT_APPROX;
+        if (strcmp(fn, "gelu") == 0)
+            name = fit = "gelu";
+        else if (strcmp(fn, "gelu_new") == 0 || strcmp(fn, "gelu_pytorch_tanh") == 0)
+            name = fit = "gelu_tanh";
+        else if (strcmp(fn, "gelu_fast") == 0)
+            name = fit = gelu_fast;
+        else if (strcmp(fn, "relu") == 0)
+            name = "relu";
+        else {
+            snprintf(err, errsz, "act_fn %s has no conversion", fn);
+            return EXIT_DATAERR;
+        }
+    }
+    if (act_a && kind != CONVERT_ACT_APPROX) {
+        snprintf(err, errsz, "--act-a applies to gelu, gelu_new, gelu_fast and relu models; "
+                 "this model's %s converts exactly with a = 1", c->gated_mlp ? "GLU" : fn);
+        return EXIT_DATAERR;
+    }
+    char aerr[256];
+    if (act_init_spec(&ca->phi, name, aerr, sizeof aerr, prec) != 0) {
+        snprintf(err, errsz, "internal: activation %s: %s", name, aerr);
+        return EXIT_SOFTWARE;
+    }
+    ca->kind = kind;
+    arb_init(ca->a);
+    if (act_a) {
+        if (ival_set_str(ca->a, act_a, prec) != 0 || !arb_is_positive(ca->a) ||
+            !arb_is_exact(ca->a)) {
+            snprintf(err, errsz, "--act-a '%s' is not a positive number with at most %ld bits",
+                     act_a, (long)prec);
+            arb_clear(ca->a);
+            act_clear(&ca->phi);
+            return EXIT_USAGE;
+        }
+        snprintf(ca->a_text, sizeof ca->a_text, "a = %s (--act-a)", act_a);
+    } else if (fit) {
+        double a = silufit_minimax_a(&ca->phi, CONVERT_FIT_L);
+        arb_set_d(ca->a, a); /* exact: a multiple of 2^-30 */
+        snprintf(ca->a_text, sizeof ca->a_text,
+                 "a = a* = %.17g, the minimiser of sup_{|z|<=%g} |%s - SiLU_a| (gelu-approx's "
+                 "search, an estimate)", a, CONVERT_FIT_L, fn);
+    } else if (kind == CONVERT_ACT_APPROX) {
+        arb_set_str(ca->a, CONVERT_RELU_A, prec);
+        snprintf(ca->a_text, sizeof ca->a_text,
+                 "a = %s (relu's default: gap W0(1/e)/a = 0.0087)", CONVERT_RELU_A);
+    } else {
+        arb_one(ca->a);
+        snprintf(ca->a_text, sizeof ca->a_text, "a = 1 (exact for %s)",
+                 c->gated_mlp ? "GLU" : fn);
+    }
+    act_init_silu_a(&ca->silu, ca->a, prec);
+    return 0;
+}
+
+void convert_act_clear(convert_act_t *ca)
+{
+    act_clear(&ca->phi);
+    act_clear(&ca->silu);
+    arb_clear(ca->a);
+}
+
+/* ----------------------------------------------------------------- stream */
+
+void convert_stream(imat_t Xs, const imat_t X)
+{
+    long n = X->rows, d = X->cols;
+    imat_reinit(Xs, n + 1, d + 2);
+    imat_set_block(Xs, 1, 0, X);
+    for (long i = 0; i <= n; i++)
+        arb_one(imat_entry(Xs, i, d));          /* c */
+    arb_one(imat_entry(Xs, 0, d + 1));          /* f: the bias token */
+}
+
+void convert_ln(aonet_ln_t *dst, const aonet_ln_t *src, long D, int mutation)
+{
+    aonet_ln_init(dst);
+    if (mutation != CONVERT_MUT_LN_CF || src->kind == AONET_LN_NONE) {
+        aonet_ln_copy(dst, src);
+        return;
+    }
+    /* the mutation: LN over all D columns, c and f with weight 1 and bias 0 */
+    aonet_ln_set_kind(dst, src->kind, D);
+    arb_set(dst->eps, src->eps);
+    if (src->kind == AONET_LN_LN)
+        for (long j = 0; j < D; j++) {
+            if (j < src->d) {
+                arb_set(imat_entry(dst->w, 0, j), imat_entry(src->w, 0, j));
+                arb_set(imat_entry(dst->b, 0, j), imat_entry(src->b, 0, j));
+            } else {
+                arb_one(imat_entry(dst->w, 0, j));
+            }
+        }
+}
+
+/* -(beta . W[:, k] + t), exactly (beta NULL: -t). */
+static void f_row(arb_t f, const imat_t W, long k, const aonet_ln_t *ln, const arb_t t)
+{
+    arb_t p;
+    arb_init(p);
+    arb_set(f, t);
+    if (ln->kind == AONET_LN_LN)
+        for (long j = 0; j < W->rows; j++) {
+            arb_mul(p, imat_entry(ln->b, 0, j), imat_entry(W, j, k), ARF_PREC_EXACT);
+            arb_add(f, f, p, ARF_PREC_EXACT);
+        }
+    arb_neg(f, f);
+    arb_clear(p);
+}
+
+/* Column col of dst (D rows) = [W[:, k]; t; f], or [W[:, k]; t; 0] when f is NULL. */
+static void set_column(imat_t dst, long col, const imat_t W, long k, const arb_t t,
+                       const arb_t f)
+{
+    long d = W->rows;
+    for (long j = 0; j < d; j++)
+        arb_set(imat_entry(dst, j, col), imat_entry(W, j, k));
+    arb_set(imat_entry(dst, d, col), t);
+    if (f)
+        arb_set(imat_entry(dst, d + 1, col), f);
+    else
+        arb_zero(imat_entry(dst, d + 1, col));
+}
+
+static void layer_attention(aonet_layer_t *A, const tblock_t *B, int mutation)
+{
+    long d = B->d_model, D = d + 2, H = B->n_heads, E = B->d_head;
+    aonet_layer_init(A, 1);
+    aonet_ln_clear(&A->ln);
+    convert_ln(&A->ln, &B->ln1, D, mutation);
+    aonet_mask_t mask = B->causal ? AONET_MASK_REAL_CAUSAL : AONET_MASK_REAL_ALL;
+    if (mutation == CONVERT_MUT_BIAS_VISIBLE)
+        mask = B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL;
+    aonet_group_t *g = A->groups;
+    aonet_group_init(g, "attn", D, H, E, E + 1, 0, mask);
+    arb_set(g->attn_scale, B->attn_scale);
+    arb_t f;
+    arb_init(f);
+    for (long h = 0; h < H; h++) {
+        for (long e = 0; e < E; e++) {
+            long k = h * E + e, v = h * (E + 1) + e;
+            set_column(g->W_Q, k, B->W_Q, k, imat_entry(B->b_Q, 0, k), NULL);
+            set_column(g->W_K, k, B->W_K, k, imat_entry(B->b_K, 0, k), NULL);
+            f_row(f, B->W_V, k, &B->ln1, imat_entry(B->b_V, 0, k));
+            set_column(g->W_V, v, B->W_V, k, imat_entry(B->b_V, 0, k),
+                       mutation == CONVERT_MUT_NO_F_ROW ? NULL : f);
+            for (long j = 0; j < d; j++)
+                arb_set(imat_entry(g->W_O, v, j), imat_entry(B->W_O, k, j));
+        }
+        if (h == 0) {
+            /* the value channel c - f carries b_O */
+            long v = E;
+            arb_one(imat_entry(g->W_V, d, v));
+            arb_set_si(imat_entry(g->W_V, d + 1, v), -1);
+            for (long j = 0; j < d; j++)
+                arb_set(imat_entry(g->W_O, v, j), imat_entry(B->b_O, 0, j));
+        }
+    }
+    arb_clear(f);
+}
+
+static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *ca, int mutation)
+{
+    long d = B->d_model, D = d + 2, l = B->d_mlp;
+    int b_out = mutation != CONVERT_MUT_DROP_B_OUT;
+    aonet_layer_init(L, b_out ? 2 : 1);
+    aonet_ln_clear(&L->ln);
+    convert_ln(&L->ln, &B->ln2, D, mutation);
+    aonet_group_t *g = L->groups;
+    aonet_group_init(g, "neurons", D, l, 1, 1, 1, AONET_MASK_SELF_BIAS);
+    arb_neg(imat_entry(g->W_K, d + 1, 0), ca->a); /* key -a f, shared */
+    arb_t f, t, zero;
+    arb_init(f);
+    arb_init(t);
+    arb_init(zero);
+    for (long k = 0; k < l; k++) {
+        arb_set(t, imat_entry(B->b_in, 0, k));
+        if (mutation == CONVERT_MUT_DROP_B_IN)
+            arb_zero(t);
+        f_row(f, B->W_in, k, &B->ln2, t);
+        const arb_struct *fk = mutation == CONVERT_MUT_NO_F_ROW ? NULL : f;
+        /* the value: z (silu, approximations), c - f (sigmoid), or the up projection (GLU) */
+        if (ca->kind == CONVERT_ACT_SIGMOID) {
+            arb_one(imat_entry(g->W_V, d, k));
+            arb_set_si(imat_entry(g->W_V, d + 1, k), -1);
+            set_column(g->W_Q, k, B->W_in, k, t, fk);
+        } else if (ca->kind == CONVERT_ACT_GLU) {
+            set_column(g->W_V, k, B->W_in, k, t, fk);
+            f_row(f, B->W_gate, k, &B->ln2, zero);
+            set_column(g->W_Q, k, B->W_gate, k, zero, mutation == CONVERT_MUT_NO_F_ROW ? NULL : f);
+        } else {
+            set_column(g->W_V, k, B->W_in, k, t, fk);
+            set_column(g->W_Q, k, B->W_in, k, t, fk);
+        }
+        for (long j = 0; j < d; j++)
+            arb_set(imat_entry(g->W_O, k, j), imat_entry(B->W_out, k, j));
+    }
+    if (b_out) {
+        aonet_group_t *o = L->groups + 1;
+        aonet_group_init(o, "b_out", D, 1, 1, 1, 0, AONET_MASK_SELF);
+        arb_one(imat_entry(o->W_V, d, 0));
+        arb_set_si(imat_entry(o->W_V, d + 1, 0), -1);
+        for (long j = 0; j < d; j++)
+            arb_set(imat_entry(o->W_O, 0, j), imat_entry(B->b_out, 0, j));
+    }
+    arb_clear(f);
+    arb_clear(t);
+    arb_clear(zero);
+}
+
+void convert_block(aonet_layer_t *A, aonet_layer_t *L, const tblock_t *B,
+                   const convert_act_t *ca, int mutation)
+{
+    layer_attention(A, B, mutation);
+    layer_mlp(L, B, ca, mutation);
+}

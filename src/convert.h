@@ -1,0 +1,119 @@
+/* The attention-only conversion of a pre-LN transformer with biases
+ * (TransformerLens layout, tblock.h): each block becomes two layers of an
+ * attention-only network with LayerNorm (aonet.h).  Exact, derived here
+ * (it extends the paper's Theorem 6, which has neither LN nor biases).
+ *
+ * Stream.  Each token is a row [features (d) | c | f], width D = d + 2:
+ * real tokens [x, 1, 0], and a bias token at position 0, [0, 1, 1].  LN
+ * acts on the d features only and passes c and f through, so the bias
+ * token's normalised features are beta (the LN bias; 0 for LNPre and none).
+ * Write u = LN(h) for the normalised stream a layer reads.
+ *
+ * Layer A (block b's attention), LN = LN1, one group of the H original
+ * heads (internal dimension d_head for QK, d_head + 1 for OV):
+ *   W_Q~ = [W_Q; b_Q; 0], W_K~ = [W_K; b_K; 0] (rows: features, c, f), so a
+ *   real token's query and key are the original u W_Q + b_Q, u W_K + b_K;
+ *   W_V~ = [W_V; b_V; -(beta1 W_V + b_V)]: the bias token's value is 0;
+ *   W_O~ = [W_O, 0, 0]; logits q.k / attn_scale, as the original;
+ *   head 0 has one more value channel, c - f (1 on real tokens, 0 on the
+ *   bias token), with output row [b_O, 0, 0]: real tokens see only real
+ *   tokens, so its weights sum to 1 and it adds b_O;
+ *   mask: real tokens see real tokens as the original does (causal: j <= i;
+ *   bidirectional: all), never the bias token; the bias token sees only
+ *   itself (its value is 0, so its row stays [0, 1, 1]).
+ * Layer B (block b's MLP), LN = LN2, reading u = LN2(h):
+ *   neuron k is one head of internal dimension 1, mask B (self + bias
+ *   token), with w = W_in[:,k], t = b_in[k], f_k = -(beta2 . w + t):
+ *     value  v = u w + t c + f_k f   (z = LN2(h) w + t on a real token, 0 on
+ *                                     the bias token);
+ *     query  v;  key -a f (the same W_K, [0; 0; -a], for every neuron);
+ *     output W_out[k,:] (then 0, 0 for c, f).
+ *   (claims.md puts a in the query, a v with key -f: the same W_QK = -a v-col
+ *   e_f^T.  Here a sits in the key, so every query weight is a number of
+ *   the model file and exports as an exact double.)
+ *   A real token's logits are 0 (itself) and -a z (the bias token), so it
+ *   gets sigma(a z) z W_out[k,:] = SiLU_a(z) W_out[k,:]; the bias token sees
+ *   only itself and gets 0.  One more head, mask I (self only), value c - f
+ *   and output [b_out, 0, 0], adds b_out to real tokens.
+ * Heads per block: H + d_mlp + 1 (SVTR: 8 + 240 + 1 = 249).
+ *
+ * Activations.  silu: exact with a = 1.  sigmoid: exact, the neuron's value
+ * is c - f instead of z.  Gated MLPs phi(u W_gate) * (u W_in + b_in): with
+ * phi = sigmoid (GLU) exact, the query from the gate (u W_gate - (beta2 .
+ * W_gate) f) and the value from the up projection.  SwiGLU (silu gate) and
+ * GeGLU (gelu gate) are outside the class: one head of mask B gives
+ * sigma(query . key difference) times a value affine in the token, while
+ * g sigma(g) u needs a value quadratic in the token (g times u); they are
+ * refused.  gelu, gelu_new (= gelu_pytorch_tanh), gelu_fast and relu: the
+ * heads use SiLU_a, the conversion is exact for the model with phi replaced
+ * by SiLU_a, and the MLP's error is at most G sum_k ||W_out[k,:]||_2, G the
+ * certified sup |phi - SiLU_a| over the certified range of z. */
+#ifndef ATTNCHECK_CONVERT_H
+#define ATTNCHECK_CONVERT_H
+
+#include <stddef.h>
+#include "act.h"
+#include "aonet.h"
+#include "tblock.h"
+
+/* ---- the activation ---- */
+typedef enum {
+    CONVERT_ACT_SILU,    /* exact, a = 1 */
+    CONVERT_ACT_SIGMOID, /* exact, value c - f, a = 1 */
+    CONVERT_ACT_GLU,     /* gated with a sigmoid gate: exact, a = 1 */
+    CONVERT_ACT_APPROX   /* gelu, gelu_new, gelu_fast, gelu_pytorch_tanh, relu: SiLU_a */
+} convert_act_kind_t;
+
+/* relu's default slope: the gap W0(1/e)/a = 0.0087 (relu-limit), below the
+ * GELU fits' 0.014; larger a shrinks it like 1/a. */
+#define CONVERT_RELU_A "32"
+/* The interval gelu-approx fits a* on (its L). */
+#define CONVERT_FIT_L 10.0
+
+typedef struct {
+    convert_act_kind_t kind;
+    act_t phi;          /* the model's activation, certified */
+    act_t silu;         /* SiLU_a with the heads' a */
+    arb_t a;            /* the heads' slope, exact */
+    char a_text[200];   /* a and where it comes from */
+} convert_act_t;
+
+/* The model's activation and the heads' slope: act_a (decimal text, or
+ * NULL for the default: 1 for exact kinds, a* of gelu-approx for the GELUs,
+ * CONVERT_RELU_A for relu).  0, or EXIT_DATAERR with one line in err (a
+ * gated MLP outside the class, --act-a on an exact kind) or EXIT_USAGE (a
+ * malformed or non-positive act_a).  On failure nothing needs clearing. */
+int convert_act_init(convert_act_t *ca, const tmodel_config_t *c, const char *act_a, char *err,
+                     size_t errsz, mpfr_prec_t prec);
+void convert_act_clear(convert_act_t *ca);
+int convert_act_exact(const convert_act_t *ca);
+
+/* ---- mutations: deliberately broken conversions ---- */
+enum {
+    CONVERT_MUT_NONE,
+    CONVERT_MUT_DROP_B_IN,      /* neurons without b_in (c row 0, f row -beta2 . w) */
+    CONVERT_MUT_LN_CF,          /* LN over all d + 2 columns: c and f normalised too */
+    CONVERT_MUT_BIAS_VISIBLE,   /* original heads' masks let real tokens see the bias token */
+    CONVERT_MUT_NO_F_ROW,       /* f rows of W_V dropped: the bias token's values are not 0 */
+    CONVERT_MUT_DROP_B_OUT,     /* the b_out head left out */
+    CONVERT_N_MUT
+};
+/* {name, what it breaks} of mutation k (1 .. CONVERT_N_MUT - 1). */
+extern const char *const convert_mutation[CONVERT_N_MUT][2];
+/* The mutation called name, or 0 (none) when there is none. */
+int convert_mutation_index(const char *name);
+
+/* ---- the stream and the layers ---- */
+/* The layout, in words (reports, exports). */
+#define CONVERT_LAYOUT_TEXT                                                              \
+    "each token a row [features (d) | c | f]: the bias token at position 0 is [0, 1, 1], " \
+    "real tokens [x, 1, 0]; LayerNorm acts on the d features and passes c and f through"
+/* Xs ((n+1) x (d+2)) = [[0, 1, 1], [X, 1, 0]]: the bias token first. */
+void convert_stream(imat_t Xs, const imat_t X);
+/* LN on the d features of the stream of width D (src acts on d columns). */
+void convert_ln(aonet_ln_t *dst, const aonet_ln_t *src, long D, int mutation);
+/* Layer A (attention) and layer B (MLP) of block B, exact (A, L uninitialised). */
+void convert_block(aonet_layer_t *A, aonet_layer_t *L, const tblock_t *B,
+                   const convert_act_t *ca, int mutation);
+
+#endif

@@ -1,0 +1,96 @@
+/* Certified checks of a model's attention-only conversion (convert.h)
+ * against the model itself, streamed block by block: one block's weights
+ * and its two converted layers are in memory at a time.
+ *
+ * The checks (each fills one row, see claim.h):
+ *   ATTN b     block b's attention sublayer alone: layer A on the stream of
+ *              h against h + Attn(LN1(h)) + b_O, h the original's stream
+ *              entering block b as computed by restarting from the exact
+ *              midpoints of every sublayer's enclosure (an exact input close
+ *              to the true stream; enclosures do not widen from block to
+ *              block); exact rule, one layer.
+ *   MLP b      block b's MLP sublayer alone, the same way with layer B:
+ *              exact rule for silu, sigmoid and GLU; for the approximated
+ *              activations the bound E <= G sum_k ||W_out[k,:]||_2, G the
+ *              certified sup |phi - SiLU_a| on [-zmax, zmax], zmax the
+ *              certified largest |pre-activation| on this input.
+ *   MLP_SILU b (approximations) layer B against the MLP with phi replaced
+ *              by SiLU_a: exact rule.
+ *   MODEL      the whole model end to end from the exact tokens X: the
+ *              converted network's output (2L layers, then ln_final on the
+ *              features) against [[ln_final(0), 1, 1], [model(X), 1, 0]];
+ *              exact rule with depth 2L + 1 (the maps both streams pass
+ *              through: the 2L layers and ln_final; 2L without a final LN).
+ *              For approximations the reference
+ *              is the model with phi replaced by SiLU_a, and the distance to
+ *              the model itself is a measured column (no claim).
+ *   ENCODED    the whole converted network with every mask encoded by
+ *              one-hot positions and Omega (maskenc.h), end to end, against
+ *              the model: E <= the derived bound at Omega plus the certified
+ *              distance of the masked network to the model; with Omega_req
+ *              for eps = 1e-3, 1e-6, 1e-12 (the smallest Omega at which the
+ *              bound is <= eps) as columns.
+ * E is over all n + 1 rows and all d + 2 columns: the bias token's row
+ * must come out as the layout says. */
+#ifndef ATTNCHECK_MODELCHECK_H
+#define ATTNCHECK_MODELCHECK_H
+
+#include "claim.h"
+#include "convert.h"
+
+typedef enum { MCHECK_ATTN, MCHECK_MLP, MCHECK_MLP_SILU, MCHECK_MODEL, MCHECK_ENCODED, MCHECK_N } mcheck_t;
+#define MCHECK_BIT(k) (1u << (k))
+
+/* Where converted layers go as they are built (export); each returns 0 or
+ * an exit code with one line in err. */
+typedef struct {
+    void *ctx;
+    int (*layer)(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz);
+    int (*final_ln)(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz);
+} aonet_sink_t;
+
+typedef struct {
+    mpfr_prec_t prec;          /* the sublayer checks' precision */
+    mpfr_prec_t e2e_prec;      /* the end-to-end chains' (MODEL, ENCODED; 0: prec) */
+    int mutation;              /* CONVERT_MUT_* */
+    const convert_act_t *act;
+    unsigned checks;           /* MCHECK_BIT()s of the checks wanted */
+    long block;                /* sublayer checks of this block only (-1: every block) */
+    /* A fresh row for a check (row_start done, parameters set), or NULL to
+     * skip it. */
+    row_t *(*row)(void *ctx, mcheck_t kind, long block);
+    void *row_ctx;
+    const aonet_sink_t *sink;  /* or NULL */
+    int progress;              /* a line on stderr per block */
+    imat_struct *ref_out;      /* MODEL: the reference stream the network must end in,
+                                  [[ln_final(0), 1, 1], [model(X), 1, 0]] (or NULL) */
+    /* ENCODED: Omega, and mutations of the encoded network only (the masked
+     * network the bound follows stays the claimed one) */
+    const arb_struct *omega;
+    int enc_mutation;          /* MASKENC_MUT_* */
+    int enc_convert_mutation;  /* CONVERT_MUT_* of the encoded network's conversion */
+} mcheck_opts_t;
+
+/* Ball enclosures of a dense pre-LN block widen by 17 to 20 bits (measured
+ * on SVTR and the GPT-2-shaped model: the interval wrapping of LN, four
+ * products with d-wide sums and the softmax); end-to-end chains need that
+ * much more precision per block to end near the working precision. */
+#define MCHECK_E2E_BITS_PER_BLOCK 20
+
+/* The eps of the Omega_req columns. */
+#define MCHECK_N_EPS 3
+extern const double mcheck_eps[MCHECK_N_EPS];
+extern const char *const mcheck_eps_column[MCHECK_N_EPS];
+
+/* Run the checks on tokens X (n x d_model, exact).  0, or an exit code
+ * with one line in err (a tensor that cannot be read). */
+int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
+               size_t errsz);
+
+/* The name of a check ("attn", "mlp", "mlp-silu_a", "model"). */
+const char *mcheck_name(mcheck_t kind);
+
+/* mid(X): the midpoints of X's balls, exact (Y initialised, any shape). */
+void imat_get_mid(imat_t Y, const imat_t X);
+
+#endif

@@ -1,0 +1,990 @@
+/* The attention-only conversion of real-model-shaped transformers: the
+ * pieces against a plain-MPFR oracle at +100 bits (LayerNorm, the pre-LN
+ * block), the conversion exact for every exact activation, LN kind and
+ * attention direction on random models, every mutation violated, the
+ * approximated activations within their bound, SwiGLU refused, the
+ * encoded masks within their derived bound, and the export read back. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "aonet_export.h"
+#include "exitcodes.h"
+#include "maskenc.h"
+#include "modelcheck.h"
+#include "oracle.h"
+#include "runner.h"
+#include "safetensors.h"
+#include "modelio_testutil.h"
+
+static char tmpdir[256];
+static void setup(void) { test_tmpdir_make(tmpdir, sizeof tmpdir, "attncheck-model"); }
+static void teardown(void) { test_tmpdir_remove(tmpdir); }
+
+/* ------------------------------------------------------------ random models */
+
+typedef struct {
+    const char *act, *norm;
+    int causal, gated;
+} mspec_t;
+
+enum { MD = 6, MH = 2, ME = 3, ML = 5, MLAYERS = 2, MTOK = 4 };
+
+/* Dyadic values k/2^6, |k| <= 64, scaled by 2^-scale: exact everywhere. */
+static void fill(double *v, size_t n, gmp_randstate_t st, int scale, double shift)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = shift + ldexp((double)((long)gmp_urandomm_ui(st, 129) - 64), -6 - scale);
+}
+
+/* A random model in TransformerLens layout (F64) at path. */
+static void write_model(const char *path, const mspec_t *s, unsigned long seed)
+{
+    static const struct {
+        const char *suffix;
+        int ndim, dims[3], ln, gate, scale;
+        double shift;
+    } lay[] = {
+        {"ln1.w", 1, {MD}, 1, 0, 3, 1}, {"ln1.b", 1, {MD}, 1, 0, 2, 0},
+        {"ln2.w", 1, {MD}, 1, 0, 3, 1}, {"ln2.b", 1, {MD}, 1, 0, 2, 0},
+        {"attn.W_Q", 3, {MH, MD, ME}, 0, 0, 1, 0}, {"attn.W_K", 3, {MH, MD, ME}, 0, 0, 1, 0},
+        {"attn.W_V", 3, {MH, MD, ME}, 0, 0, 1, 0}, {"attn.b_Q", 2, {MH, ME}, 0, 0, 2, 0},
+        {"attn.b_K", 2, {MH, ME}, 0, 0, 2, 0},     {"attn.b_V", 2, {MH, ME}, 0, 0, 2, 0},
+        {"attn.W_O", 3, {MH, ME, MD}, 0, 0, 1, 0}, {"attn.b_O", 1, {MD}, 0, 0, 2, 0},
+        {"mlp.W_in", 2, {MD, ML}, 0, 0, 1, 0},     {"mlp.b_in", 1, {ML}, 0, 0, 2, 0},
+        {"mlp.W_gate", 2, {MD, ML}, 0, 1, 1, 0},   {"mlp.W_out", 2, {ML, MD}, 0, 0, 1, 0},
+        {"mlp.b_out", 1, {MD}, 0, 0, 2, 0},
+    };
+    enum { NL = sizeof lay / sizeof lay[0], MAXT = MLAYERS * NL + 2 };
+    safetensors_entry_t t[MAXT];
+    char names[MAXT][48];
+    uint64_t shapes[MAXT][3];
+    double *data[MAXT];
+    size_t n = 0;
+    int ln = strcmp(s->norm, "LN") == 0;
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, seed);
+    for (int l = 0; l < MLAYERS; l++)
+        for (int k = 0; k < NL; k++) {
+            if ((lay[k].ln && !ln) || (lay[k].gate && !s->gated))
+                continue;
+            snprintf(names[n], sizeof names[n], "blocks.%d.%s", l, lay[k].suffix);
+            size_t numel = 1;
+            for (int i = 0; i < lay[k].ndim; i++)
+                numel *= (size_t)(shapes[n][i] = (uint64_t)lay[k].dims[i]);
+            data[n] = malloc(numel * sizeof(double));
+            fill(data[n], numel, st, lay[k].scale, lay[k].shift);
+            t[n] = (safetensors_entry_t){names[n], (size_t)lay[k].ndim, shapes[n], data[n]};
+            n++;
+        }
+    for (int k = 0; ln && k < 2; k++) {
+        snprintf(names[n], sizeof names[n], "ln_final.%s", k ? "b" : "w");
+        shapes[n][0] = MD;
+        data[n] = malloc(MD * sizeof(double));
+        fill(data[n], MD, st, k ? 2 : 3, k ? 0 : 1);
+        t[n] = (safetensors_entry_t){names[n], 1, shapes[n], data[n]};
+        n++;
+    }
+    gmp_randclear(st);
+    char config[400];
+    snprintf(config, sizeof config,
+             "{\"d_model\": %d, \"n_layers\": %d, \"n_heads\": %d, \"d_head\": %d, \"d_mlp\": %d, "
+             "\"act_fn\": \"%s\", \"normalization_type\": \"%s\", \"eps\": 0.0000076293945312, "
+             "\"eps_final\": 0.00000095367431640625, \"attn_scale\": 1.5, "
+             "\"attention_dir\": \"%s\"}",
+             MD, MLAYERS, MH, ME, ML, s->act, s->norm, s->causal ? "causal" : "bidirectional");
+    const char *mk[] = {"config"}, *mv[] = {config};
+    char err[300];
+    ck_assert_msg(safetensors_write_f64(path, t, n, mk, mv, 1, err, sizeof err) == 0, "%s", err);
+    for (size_t k = 0; k < n; k++)
+        free(data[k]);
+}
+
+static void tokens(imat_t X, unsigned long seed)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, seed + 77);
+    imat_init(X, MTOK, MD);
+    imat_randtest_dyadic(X, st, 5);
+    for (long k = 0; k < X->rows * X->cols; k++)
+        arb_mul_2exp_si(X->e + k, X->e + k, 1); /* in [-2, 2], exact */
+    gmp_randclear(st);
+}
+
+/* ------------------------------------------------------------ rows of a run */
+
+typedef struct {
+    row_t rows[3 * MLAYERS + 2];
+    long n;
+    mpfr_prec_t prec;
+} rows_t;
+
+static row_t *next_row(void *ctx, mcheck_t kind, long block)
+{
+    rows_t *b = ctx;
+    ck_assert_int_lt(b->n, (long)(sizeof b->rows / sizeof b->rows[0]));
+    row_t *r = b->rows + b->n++;
+    memset(r, 0, sizeof *r);
+    r->params.n = 2;
+    r->params.name[0] = "check";
+    r->params.value[0] = mcheck_name(kind);
+    r->params.name[1] = "block";
+    r->params.value[1] = block == 0 ? "0" : block == 1 ? "1" : "all";
+    row_start(r, b->prec);
+    return r;
+}
+
+static void rows_clear(rows_t *b)
+{
+    for (long k = 0; k < b->n; k++)
+        row_clear(b->rows + k);
+    b->n = 0;
+}
+
+/* Run every check of the model at path on random tokens; 0 or the exit code. */
+static int run_model(rows_t *rows, const char *path, mpfr_prec_t prec, int mutation,
+                     const char *act_a, unsigned long seed, const arb_struct *omega,
+                     int enc_mutation)
+{
+    tmodel_t *m;
+    char err[600];
+    int rc = tmodel_open(&m, path, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    convert_act_t ca;
+    rc = convert_act_init(&ca, tmodel_config(m), act_a, err, sizeof err, prec);
+    if (rc) {
+        tmodel_close(m);
+        return rc;
+    }
+    imat_t X;
+    tokens(X, seed);
+    rows->n = 0;
+    rows->prec = prec;
+    mcheck_opts_t o = {.prec = prec, .e2e_prec = prec + 40, .mutation = mutation, .act = &ca,
+                       .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
+                                 MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL) |
+                                 (omega ? MCHECK_BIT(MCHECK_ENCODED) : 0),
+                       .block = -1, .row = next_row, .row_ctx = rows, .omega = omega,
+                       .enc_mutation = enc_mutation};
+    rc = mcheck_run(m, X, &o, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    for (long k = 0; k < rows->n; k++)
+        runner_judge_row(rows->rows + k, KIND_INEQUALITY);
+    imat_clear(X);
+    convert_act_clear(&ca);
+    tmodel_close(m);
+    return 0;
+}
+
+static const row_t *find_row(const rows_t *b, const char *check, const char *block)
+{
+    for (long k = 0; k < b->n; k++)
+        if (strcmp(b->rows[k].params.value[0], check) == 0 &&
+            strcmp(b->rows[k].params.value[1], block) == 0)
+            return b->rows + k;
+    return NULL;
+}
+
+/* Block 0 of the model at path, read and converted (clear with converted_clear). */
+typedef struct {
+    tmodel_t *m;
+    convert_act_t ca;
+    tblock_t B;
+    aonet_layer_t A, M;
+} converted_t;
+
+static void converted_open(converted_t *c, const char *path)
+{
+    char err[600];
+    ck_assert_msg(tmodel_open(&c->m, path, err, sizeof err) == 0, "%s", err);
+    ck_assert(convert_act_init(&c->ca, tmodel_config(c->m), NULL, err, sizeof err, 64) == 0);
+    ck_assert(tblock_read(&c->B, c->m, 0, err, sizeof err) == 0);
+    convert_block(&c->A, &c->M, &c->B, &c->ca, 0);
+}
+
+static void converted_clear(converted_t *c)
+{
+    aonet_layer_clear(&c->A);
+    aonet_layer_clear(&c->M);
+    tblock_clear(&c->B);
+    convert_act_clear(&c->ca);
+    tmodel_close(c->m);
+}
+
+/* ------------------------------------------------------------------ oracle */
+
+/* LN of each row's first d columns, plain MPFR (kind as aonet_ln_t). */
+static void oracle_ln(fmat_t *Y, const fmat_t *X, const aonet_ln_t *ln, mpfr_prec_t prec)
+{
+    mpfr_t mean, var, t;
+    mpfr_inits2(prec, mean, var, t, (mpfr_ptr)0);
+    for (long i = 0; i < X->rows; i++) {
+        for (long j = 0; j < X->cols; j++)
+            mpfr_set(fmat_entry(Y, i, j), fmat_entry(X, i, j), MPFR_RNDN);
+        if (ln->kind == AONET_LN_NONE)
+            continue;
+        mpfr_set_ui(mean, 0, MPFR_RNDN);
+        for (long j = 0; j < ln->d; j++)
+            mpfr_add(mean, mean, fmat_entry(X, i, j), MPFR_RNDN);
+        mpfr_div_si(mean, mean, ln->d, MPFR_RNDN);
+        mpfr_set_ui(var, 0, MPFR_RNDN);
+        for (long j = 0; j < ln->d; j++) {
+            mpfr_sub(t, fmat_entry(X, i, j), mean, MPFR_RNDN);
+            mpfr_fma(var, t, t, var, MPFR_RNDN);
+        }
+        mpfr_div_si(var, var, ln->d, MPFR_RNDN);
+        arf_get_mpfr(t, arb_midref(ln->eps), MPFR_RNDN);
+        mpfr_add(var, var, t, MPFR_RNDN);
+        mpfr_rec_sqrt(var, var, MPFR_RNDN);
+        for (long j = 0; j < ln->d; j++) {
+            mpfr_sub(t, fmat_entry(X, i, j), mean, MPFR_RNDN);
+            mpfr_mul(t, t, var, MPFR_RNDN);
+            if (ln->kind == AONET_LN_LN) {
+                mpfr_t w;
+                mpfr_init2(w, prec);
+                arf_get_mpfr(w, arb_midref(imat_entry(ln->w, 0, j)), MPFR_RNDN);
+                mpfr_mul(t, t, w, MPFR_RNDN);
+                arf_get_mpfr(w, arb_midref(imat_entry(ln->b, 0, j)), MPFR_RNDN);
+                mpfr_add(t, t, w, MPFR_RNDN);
+                mpfr_clear(w);
+            }
+            mpfr_set(fmat_entry(Y, i, j), t, MPFR_RNDN);
+        }
+    }
+    mpfr_clears(mean, var, t, (mpfr_ptr)0);
+}
+
+static void fmat_of(fmat_t *A, const imat_t B, mpfr_prec_t prec)
+{
+    fmat_init(A, B->rows, B->cols, prec);
+    fmat_from_imat(A, B);
+}
+
+/* A + the 1 x c row b, in place. */
+static void fmat_add_row(fmat_t *A, const imat_t b)
+{
+    mpfr_t t;
+    mpfr_init2(t, mpfr_get_prec(A->e[0]));
+    for (long i = 0; i < A->rows; i++)
+        for (long j = 0; j < A->cols; j++) {
+            arf_get_mpfr(t, arb_midref(imat_entry(b, 0, j)), MPFR_RNDN);
+            mpfr_add(fmat_entry(A, i, j), fmat_entry(A, i, j), t, MPFR_RNDN);
+        }
+    mpfr_clear(t);
+}
+
+/* The block in plain MPFR: Y = x + attention, then + MLP (act silu). */
+static void oracle_block(fmat_t *Y, const tblock_t *B, const fmat_t *X, mpfr_prec_t prec)
+{
+    long N = X->rows, d = B->d_model, HE = B->n_heads * B->d_head, E = B->d_head;
+    fmat_t U, Q, K, V, W, Z, O, Hm, S, A;
+    fmat_init(&U, N, d, prec);
+    oracle_ln(&U, X, &B->ln1, prec);
+    fmat_t *proj[3] = {&Q, &K, &V};
+    const imat_struct *w[3] = {B->W_Q, B->W_K, B->W_V}, *bias[3] = {B->b_Q, B->b_K, B->b_V};
+    for (int k = 0; k < 3; k++) {
+        fmat_init(proj[k], N, HE, prec);
+        fmat_of(&W, w[k], prec);
+        fmat_mul(proj[k], &U, &W);
+        fmat_add_row(proj[k], bias[k]);
+        fmat_clear(&W);
+    }
+    fmat_init(&Z, N, HE, prec);
+    fmat_init(&S, N, N, prec);
+    fmat_init(&A, N, N, prec);
+    mask_t M;
+    aonet_mask_build(&M, B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL, N);
+    mpfr_t t, sc;
+    mpfr_inits2(prec, t, sc, (mpfr_ptr)0);
+    arf_get_mpfr(sc, arb_midref(B->attn_scale), MPFR_RNDN);
+    for (long h = 0; h < B->n_heads; h++) {
+        for (long i = 0; i < N; i++)
+            for (long j = 0; j < N; j++) {
+                mpfr_set_ui(fmat_entry(&S, i, j), 0, MPFR_RNDN);
+                for (long e = 0; e < E; e++)
+                    mpfr_fma(fmat_entry(&S, i, j), fmat_entry(&Q, i, h * E + e),
+                             fmat_entry(&K, j, h * E + e), fmat_entry(&S, i, j), MPFR_RNDN);
+                mpfr_div(fmat_entry(&S, i, j), fmat_entry(&S, i, j), sc, MPFR_RNDN);
+            }
+        oracle_softmax(&A, &S, &M, prec);
+        for (long i = 0; i < N; i++)
+            for (long e = 0; e < E; e++)
+                for (long j = 0; j < N; j++)
+                    mpfr_fma(fmat_entry(&Z, i, h * E + e), fmat_entry(&A, i, j),
+                             fmat_entry(&V, j, h * E + e), fmat_entry(&Z, i, h * E + e),
+                             MPFR_RNDN);
+    }
+    fmat_init(&O, N, d, prec);
+    fmat_of(&W, B->W_O, prec);
+    fmat_mul(&O, &Z, &W);
+    fmat_clear(&W);
+    fmat_add_row(&O, B->b_O);
+    fmat_init(&Hm, N, d, prec);
+    for (long k = 0; k < N * d; k++)
+        mpfr_add(Hm.e[k], X->e[k], O.e[k], MPFR_RNDN);
+    /* MLP, silu */
+    fmat_t U2, P, R;
+    fmat_init(&U2, N, d, prec);
+    oracle_ln(&U2, &Hm, &B->ln2, prec);
+    fmat_init(&P, N, B->d_mlp, prec);
+    fmat_of(&W, B->W_in, prec);
+    fmat_mul(&P, &U2, &W);
+    fmat_clear(&W);
+    fmat_add_row(&P, B->b_in);
+    mpfr_t one;
+    mpfr_init2(one, prec);
+    mpfr_set_ui(one, 1, MPFR_RNDN);
+    for (long k = 0; k < N * B->d_mlp; k++)
+        oracle_silu(P.e[k], P.e[k], one);
+    fmat_init(&R, N, d, prec);
+    fmat_of(&W, B->W_out, prec);
+    fmat_mul(&R, &P, &W);
+    fmat_clear(&W);
+    fmat_add_row(&R, B->b_out);
+    for (long k = 0; k < N * d; k++)
+        mpfr_add(Y->e[k], Hm.e[k], R.e[k], MPFR_RNDN);
+    mpfr_clears(t, sc, one, (mpfr_ptr)0);
+    mask_clear(&M);
+    fmat_t *all[] = {&U, &Q, &K, &V, &Z, &O, &Hm, &S, &A, &U2, &P, &R};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        fmat_clear(all[k]);
+}
+
+/* ------------------------------------------------------------------- tests */
+
+/* LN of exact rows and of ball rows (mean value form) encloses the MPFR
+ * oracle at +100 bits, at random precisions, for every kind. */
+START_TEST(test_ln_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 300 + (unsigned long)_i);
+    mpfr_prec_t p = test_random_prec(st, 30, 400);
+    aonet_ln_t ln;
+    aonet_ln_init(&ln);
+    aonet_ln_set_kind(&ln, (aonet_ln_kind_t)(_i % 3), 7);
+    arb_set_d(ln.eps, ldexp(1, -17 - _i));
+    if (ln.kind == AONET_LN_LN) {
+        imat_randtest_dyadic(ln.w, st, 6);
+        imat_randtest_dyadic(ln.b, st, 6);
+    }
+    imat_t X, Y, Xb;
+    imat_init(X, 5, 9); /* 7 features, 2 more columns passed through */
+    imat_init(Y, 5, 9);
+    imat_init(Xb, 5, 9);
+    imat_randtest_dyadic(X, st, 8);
+    for (long j = 0; j < 9; j++) /* a row of zero features: the bias token's */
+        arb_zero(imat_entry(X, 0, j));
+    fmat_t F, G;
+    fmat_of(&F, X, p + 100);
+    fmat_init(&G, 5, 9, p + 100);
+    oracle_ln(&G, &F, &ln, p + 100);
+    aonet_ln_apply(Y, X, &ln, p);
+    ck_assert_msg(fmat_inside(&G, Y), "LN (exact rows) misses the oracle at prec %ld", (long)p);
+    /* ball rows: each entry widened; the oracle at the midpoints, and at a
+     * point off the midpoint inside the ball, must both be enclosed */
+    imat_set(Xb, X);
+    for (long k = 0; k < Xb->rows * Xb->cols; k++)
+        arb_add_error_2exp_si(Xb->e + k, -20);
+    aonet_ln_apply(Y, Xb, &ln, p);
+    ck_assert_msg(fmat_inside(&G, Y), "LN (ball rows) misses the oracle at prec %ld", (long)p);
+    for (long k = 0; k < F.rows * F.cols; k++)
+        mpfr_add_d(F.e[k], F.e[k], (k % 3 - 1) * ldexp(1, -21), MPFR_RNDN);
+    oracle_ln(&G, &F, &ln, p + 100);
+    ck_assert_msg(fmat_inside(&G, Y), "LN (ball rows) misses a point of the ball at prec %ld",
+                  (long)p);
+    fmat_clear(&F);
+    fmat_clear(&G);
+    imat_clear(X);
+    imat_clear(Y);
+    imat_clear(Xb);
+    aonet_ln_clear(&ln);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* The pre-LN block (tblock) encloses the MPFR oracle at +100 bits. */
+START_TEST(test_tblock_oracle)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    mspec_t s = {"silu", _i % 2 ? "LN" : "none", _i / 2 % 2, 0};
+    write_model(path, &s, test_seed() + (unsigned long)_i);
+    tmodel_t *m;
+    char err[600];
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
+    tblock_t B;
+    ck_assert_msg(tblock_read(&B, m, 1, err, sizeof err) == 0, "%s", err);
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 400 + (unsigned long)_i);
+    mpfr_prec_t p = test_random_prec(st, 40, 300);
+    gmp_randclear(st);
+    imat_t X, H, Y;
+    tokens(X, test_seed() + (unsigned long)_i);
+    imat_init(H, X->rows, X->cols);
+    imat_init(Y, X->rows, X->cols);
+    tblock_attn(H, &B, X, p);
+    arb_t one;
+    arb_init(one);
+    arb_one(one);
+    tblock_mlp(Y, &B, H, ival_silu_a, one, p);
+    fmat_t F, G;
+    fmat_of(&F, X, p + 100);
+    fmat_init(&G, X->rows, X->cols, p + 100);
+    oracle_block(&G, &B, &F, p + 100);
+    ck_assert_msg(fmat_inside(&G, Y), "the block misses the oracle (%s, %s, prec %ld)", s.norm,
+                  s.causal ? "causal" : "bidirectional", (long)p);
+    fmat_clear(&F);
+    fmat_clear(&G);
+    arb_clear(one);
+    imat_clear(X);
+    imat_clear(H);
+    imat_clear(Y);
+    tblock_clear(&B);
+    tmodel_close(m);
+}
+END_TEST
+
+/* Every exact activation, LN kind and direction: every row holds, and the
+ * converted network is exact (every weight a point). */
+static const mspec_t exact_specs[] = {
+    {"silu", "LN", 1, 0},   {"silu", "LN", 0, 0},   {"silu", "LNPre", 1, 0},
+    {"silu", "none", 0, 0}, {"sigmoid", "LN", 1, 0}, {"sigmoid", "none", 0, 0},
+    {"sigmoid", "LN", 0, 1}, {"sigmoid", "LNPre", 1, 1},
+};
+
+START_TEST(test_convert_exact)
+{
+    const mspec_t *s = exact_specs + _i;
+    char path[400];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, s, test_seed() + 10 + (unsigned long)_i);
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 500 + (unsigned long)_i);
+    mpfr_prec_t p = test_random_prec(st, 53, 500);
+    gmp_randclear(st);
+    rows_t rows;
+    ck_assert_int_eq(run_model(&rows, path, p, 0, NULL, test_seed() + (unsigned long)_i, NULL, 0), 0);
+    ck_assert_int_eq(rows.n, 2 * MLAYERS + 1);
+    for (long k = 0; k < rows.n; k++) {
+        const row_t *r = rows.rows + k;
+        ck_assert_msg(r->verdict == VERDICT_HOLDS && r->exact_identity,
+                      "%s %s, %s%s: %s block %s is %s (prec %ld)", s->act, s->norm,
+                      s->causal ? "causal" : "bidirectional", s->gated ? ", gated" : "",
+                      r->params.value[0], r->params.value[1], verdict_name(r->verdict), (long)p);
+    }
+    rows_clear(&rows);
+    /* the network itself is exact */
+    converted_t c;
+    converted_open(&c, path);
+    ck_assert(aonet_layer_is_exact(&c.A) && aonet_layer_is_exact(&c.M));
+    ck_assert_int_eq(aonet_layer_heads(&c.A) + aonet_layer_heads(&c.M), MH + ML + 1);
+    converted_clear(&c);
+}
+END_TEST
+
+/* Every mutation is violated by the rows it breaks (and by the model row). */
+static const struct {
+    int mutation;
+    const char *broken[3]; /* checks that must come out violated */
+} mutants[] = {
+    {CONVERT_MUT_DROP_B_IN, {"mlp", "model", NULL}},
+    {CONVERT_MUT_LN_CF, {"attn", "mlp", "model"}},
+    {CONVERT_MUT_BIAS_VISIBLE, {"attn", "model", NULL}},
+    {CONVERT_MUT_NO_F_ROW, {"attn", "mlp", "model"}},
+    {CONVERT_MUT_DROP_B_OUT, {"mlp", "model", NULL}},
+};
+
+START_TEST(test_convert_mutations)
+{
+    int m = mutants[_i % 5].mutation;
+    mspec_t s = {_i < 5 ? "silu" : "sigmoid", "LN", _i % 2, _i >= 10};
+    char path[400];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 20 + (unsigned long)_i);
+    rows_t rows;
+    ck_assert_int_eq(run_model(&rows, path, 128, m, NULL, test_seed(), NULL, 0), 0);
+    for (int c = 0; c < 3 && mutants[_i % 5].broken[c]; c++) {
+        const char *check = mutants[_i % 5].broken[c];
+        /* a sigmoid neuron's value is c - f: its f row is not needed there */
+        if (m == CONVERT_MUT_NO_F_ROW && !s.gated && !strcmp(s.act, "sigmoid") &&
+            !strcmp(check, "mlp"))
+            continue;
+        const row_t *r = find_row(&rows, check, strcmp(check, "model") ? "1" : "all");
+        ck_assert_ptr_nonnull(r);
+        ck_assert_msg(r->verdict == VERDICT_VIOLATED && arb_is_positive(r->error),
+                      "mutation %s (%s, %s): %s is %s", convert_mutation[m][0], s.act,
+                      s.gated ? "gated" : "plain", check, verdict_name(r->verdict));
+    }
+    rows_clear(&rows);
+}
+END_TEST
+
+/* gelu, gelu_new, gelu_fast, relu: the MLP rows hold against the certified
+ * bound and the error is real (lo(E) > 0); the conversion is exact for the
+ * model with SiLU_a; the default a is gelu-approx's (computed). */
+static const char *const approx_acts[] = {"gelu", "gelu_new", "gelu_fast", "relu"};
+
+START_TEST(test_convert_approx)
+{
+    mspec_t s = {approx_acts[_i], "LN", 1, 0};
+    char path[400];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 30 + (unsigned long)_i);
+    rows_t rows;
+    ck_assert_int_eq(run_model(&rows, path, 128, 0, NULL, test_seed(), NULL, 0), 0);
+    ck_assert_int_eq(rows.n, 3 * MLAYERS + 1);
+    for (long k = 0; k < rows.n; k++) {
+        const row_t *r = rows.rows + k;
+        ck_assert_msg(r->verdict == VERDICT_HOLDS, "%s: %s block %s is %s", s.act,
+                      r->params.value[0], r->params.value[1], verdict_name(r->verdict));
+        if (strcmp(r->params.value[0], "mlp") == 0) {
+            ck_assert(r->has_bound && !r->exact_identity);
+            ck_assert_msg(arb_is_positive(r->error), "%s: the approximation error vanished",
+                          s.act);
+            ck_assert(row_find_column(r, "sup gap G") && row_find_column(r, "max |z|"));
+        } else {
+            ck_assert(r->exact_identity);
+        }
+    }
+    const row_t *mr = find_row(&rows, "model", "all");
+    ck_assert(mr && row_find_column(mr, "E vs the model (measured)"));
+    rows_clear(&rows);
+    /* --act-a changes a; on an exact model it is refused */
+    ck_assert_int_eq(run_model(&rows, path, 128, 0, "2", test_seed(), NULL, 0), 0);
+    rows_clear(&rows);
+    mspec_t e = {"silu", "LN", 1, 0};
+    write_model(path, &e, 1);
+    ck_assert_int_eq(run_model(&rows, path, 128, 0, "2", test_seed(), NULL, 0), EXIT_DATAERR);
+}
+END_TEST
+
+/* The default a for the GELUs is gelu-approx's minimiser (about 1.77), and
+ * relu's is CONVERT_RELU_A; a gated MLP outside the class is refused. */
+START_TEST(test_act_defaults)
+{
+    tmodel_config_t c;
+    memset(&c, 0, sizeof c);
+    char err[400];
+    convert_act_t ca;
+    snprintf(c.act_fn, sizeof c.act_fn, "gelu");
+    ck_assert_int_eq(convert_act_init(&ca, &c, NULL, err, sizeof err, 128), 0);
+    ck_assert(arb_is_exact(ca.a));
+    double a = arf_get_d(arb_midref(ca.a), ARF_RND_NEAR);
+    ck_assert_msg(a > 1.76 && a < 1.79, "a* for gelu = %g", a);
+    convert_act_clear(&ca);
+    snprintf(c.act_fn, sizeof c.act_fn, "relu");
+    ck_assert_int_eq(convert_act_init(&ca, &c, NULL, err, sizeof err, 128), 0);
+    ck_assert(arf_equal_si(arb_midref(ca.a), atoi(CONVERT_RELU_A)));
+    convert_act_clear(&ca);
+    static const char *const outside[] = {"silu", "gelu", "gelu_new", "relu"};
+    for (int k = 0; k < 4; k++) {
+        c.gated_mlp = 1;
+        snprintf(c.act_fn, sizeof c.act_fn, "%s", outside[k]);
+        err[0] = '\0';
+        ck_assert_int_eq(convert_act_init(&ca, &c, NULL, err, sizeof err, 128), EXIT_DATAERR);
+        ck_assert_msg(strstr(err, "outside the class") && strstr(err, "quadratic") &&
+                          !strchr(err, '\n'),
+                      "%s", err);
+    }
+    c.gated_mlp = 1;
+    snprintf(c.act_fn, sizeof c.act_fn, "sigmoid");
+    ck_assert_int_eq(convert_act_init(&ca, &c, NULL, err, sizeof err, 128), 0);
+    ck_assert_int_eq(ca.kind, CONVERT_ACT_GLU);
+    convert_act_clear(&ca);
+}
+END_TEST
+
+/* Encoded masks: E within the derived bound at every Omega; E falls as
+ * Omega grows; Omega/2 in the weights breaks the bound at large Omega. */
+START_TEST(test_encoded)
+{
+    mspec_t s = {"silu", "LN", _i, 0};
+    char path[400];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 40 + (unsigned long)_i);
+    static const double omegas[] = {0, 16, 64, 256};
+    double last = INFINITY;
+    for (int k = test_quick() ? 2 : 0; k < 4; k++) {
+        arb_t om;
+        arb_init(om);
+        arb_set_d(om, omegas[k]);
+        rows_t rows;
+        mpfr_prec_t p = 128 + 2 * (mpfr_prec_t)omegas[k];
+        ck_assert_int_eq(run_model(&rows, path, p, 0, NULL, test_seed(), om, 0), 0);
+        const row_t *r = find_row(&rows, "encoded", "all");
+        ck_assert_ptr_nonnull(r);
+        /* a bound of +inf (small Omega) proves nothing: vacuous, never holds */
+        verdict_t want = arf_is_pos_inf(arb_midref(r->bound)) ? VERDICT_VACUOUS : VERDICT_HOLDS;
+        ck_assert_msg(r->verdict == want, "Omega %g: %s", omegas[k], verdict_name(r->verdict));
+        ck_assert_msg(omegas[k] < 64 || want == VERDICT_HOLDS, "Omega %g: bound +inf", omegas[k]);
+        double e = ival_hi_d(r->error);
+        if (k > 1) /* past the smallest Omega, where the unmasked heads may happen to be close */
+            ck_assert_msg(e < last || e == 0, "E does not fall: %g at Omega %g", e, omegas[k]);
+        last = e;
+        const column_t *req = row_find_column(r, "Omega_req(1e-12)");
+        ck_assert_ptr_nonnull(req);
+        rows_clear(&rows);
+        if (omegas[k] == 256) {
+            ck_assert_msg(e < 1e-12, "E %g at Omega 256", e);
+            /* half Omega in the weights: caught where the bound is small */
+            ck_assert_int_eq(run_model(&rows, path, p, 0, NULL, test_seed(), om,
+                                       MASKENC_MUT_HALF_OMEGA), 0);
+            r = find_row(&rows, "encoded", "all");
+            ck_assert_msg(r->verdict == VERDICT_VIOLATED, "half-omega not caught at 256: %s",
+                          verdict_name(r->verdict));
+            rows_clear(&rows);
+        }
+        arb_clear(om);
+    }
+}
+END_TEST
+
+/* The export: every tensor read back; the F64 values with the exact
+ * corrections are the converted network's weights exactly. */
+START_TEST(test_export_roundtrip)
+{
+    mspec_t s = {"silu", "LN", 1, 0};
+    char path[400], out[400], err[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    snprintf(out, sizeof out, "%s/ao.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 50);
+    converted_t c;
+    converted_open(&c, path);
+    const aonet_layer_t *A = &c.A, *M = &c.M;
+    aonet_export_t *ex;
+    ck_assert_msg(aonet_export_open(&ex, out, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(aonet_export_layer(ex, 0, A, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(aonet_export_layer(ex, 1, M, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(aonet_export_final_ln(ex, &c.B.ln1, err, sizeof err) == 0, "%s", err);
+    aonet_export_meta(ex, "layout", CONVERT_LAYOUT_TEXT);
+    ck_assert_msg(aonet_export_commit(ex, err, sizeof err) == 0, "%s", err);
+    safetensors_t *st;
+    ck_assert_msg(safetensors_open(&st, out, err, sizeof err) == 0, "%s", err);
+    char jpath[420];
+    snprintf(jpath, sizeof jpath, "%s.json", out);
+    json_error_t jerr;
+    json_t *doc = json_load_file(jpath, 0, &jerr);
+    ck_assert_msg(doc, "%s", jerr.text);
+    json_t *exact = json_object_get(doc, "exact_entries");
+    /* layer 1's neuron group: W_V [l, D, 1] against the stacked D x l */
+    const aonet_group_t *g = M->groups;
+    const tensor_view_t *v = safetensors_find(st, "net.layers.1.neurons.W_V");
+    ck_assert_ptr_nonnull(v);
+    ck_assert(v->ndim == 3 && v->shape[0] == ML && v->shape[1] == MD + 2 && v->shape[2] == 1);
+    double *vals = malloc(v->numel * sizeof *vals);
+    ck_assert(tensor_view_read_f64(vals, v, err, sizeof err) == 0);
+    json_t *corr = json_object_get(exact, "net.layers.1.neurons.W_V");
+    arb_t x;
+    arb_init(x);
+    for (long h = 0; h < ML; h++)
+        for (long i = 0; i < MD + 2; i++) {
+            long k = h * (MD + 2) + i;
+            char key[32];
+            snprintf(key, sizeof key, "%ld", k);
+            const char *dec = corr ? json_string_value(json_object_get(corr, key)) : NULL;
+            if (dec)
+                ck_assert(arb_set_str(x, dec, 2000) == 0 && arb_is_exact(x));
+            else
+                arb_set_d(x, vals[k]);
+            ck_assert_msg(arb_equal(x, imat_entry(g->W_V, i, h)), "W_V[%ld, %ld] differs", h,
+                          i);
+        }
+    /* the shared W_K is written for every head; the network is described */
+    ck_assert_ptr_nonnull(safetensors_find(st, "net.layers.1.neurons.W_K"));
+    ck_assert_ptr_nonnull(safetensors_find(st, "net.layers.0.attn.W_O"));
+    ck_assert_ptr_nonnull(safetensors_find(st, "net.ln_final.w"));
+    json_t *net = json_loads(safetensors_metadata_get(st, "attncheck_network"), 0, &jerr);
+    ck_assert_ptr_nonnull(net);
+    ck_assert_int_eq(json_array_size(json_object_get(net, "layers")), 2);
+    json_decref(net);
+    arb_clear(x);
+    free(vals);
+    json_decref(doc);
+    safetensors_close(st);
+    converted_clear(&c);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- the CLI */
+
+static char out[1 << 16];
+
+static int cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int cli(const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    return test_run_cli(args, out, sizeof out);
+}
+
+static int one_line(void)
+{
+    return test_count_lines(out) == 1;
+}
+
+START_TEST(test_cli_model)
+{
+    char path[400], bad[400], swiglu[400];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
+    snprintf(swiglu, sizeof swiglu, "%s/swiglu.safetensors", tmpdir);
+    mspec_t s = {"gelu_new", "LN", 1, 0}, g = {"silu", "LN", 1, 1};
+    write_model(path, &s, 5);
+    write_model(swiglu, &g, 5);
+    FILE *f = fopen(bad, "wb");
+    fputs("\x10\0\0\0\0\0\0\0{\"a\":1}", f);
+    fclose(f);
+    /* bad input: one line, the documented code, no report directory */
+    ck_assert_int_eq(cli("model --help"), 0);
+    ck_assert_int_eq(cli("model"), 64);
+    ck_assert(one_line());
+    ck_assert_int_eq(cli("model %s --bogus", path), 64);
+    ck_assert_int_eq(cli("model %s --prec 7", path), 64);
+    ck_assert_int_eq(cli("model %s --mutate no-such", path), 64);
+    ck_assert_int_eq(cli("model %s --input x.npy --tokens 3", path), 64);
+    ck_assert_int_eq(cli("model %s --out %s/r1", bad, tmpdir), 65);
+    ck_assert_msg(one_line(), "%s", out);
+    ck_assert_int_eq(cli("model %s --out %s/r1", swiglu, tmpdir), 65);
+    ck_assert_msg(one_line() && strstr(out, "outside the class"), "%s", out);
+    ck_assert_int_eq(cli("model %s --act-a abc --out %s/r1", path, tmpdir), 64);
+    ck_assert_int_eq(cli("model %s --input %s:blocks.0.ln1.w --out %s/r1", path, path, tmpdir),
+                     65);
+    ck_assert_msg(one_line() && strstr(out, "shape"), "%s", out);
+    ck_assert_int_eq(cli("model %s --export-converted %s --out %s/r1", path, tmpdir, tmpdir), 73);
+    ck_assert_int_eq(cli("model %s --max-memory 1K --out %s/r1", path, tmpdir), 65);
+    /* a model file without the tensors its config calls for */
+    char partial[400];
+    snprintf(partial, sizeof partial, "%s/partial.safetensors", tmpdir);
+    {
+        uint64_t shape[1] = {MD};
+        double v[MD] = {1, 1, 1, 1, 1, 1};
+        safetensors_entry_t t[1] = {{"blocks.0.ln1.w", 1, shape, v}};
+        const char *mk[] = {"config"};
+        const char *mv[] = {"{\"d_model\": 6, \"n_layers\": 1, \"n_heads\": 2, \"d_head\": 3, "
+                            "\"d_mlp\": 5, \"act_fn\": \"silu\"}"};
+        char e2[300];
+        ck_assert(safetensors_write_f64(partial, t, 1, mk, mv, 1, e2, sizeof e2) == 0);
+    }
+    ck_assert_int_eq(cli("model %s --out %s/r1", partial, tmpdir), 65);
+    ck_assert_msg(one_line() && strstr(out, "missing tensor"), "%s", out);
+    char r1[400];
+    snprintf(r1, sizeof r1, "%s/r1", tmpdir);
+    ck_assert_msg(access(r1, F_OK) != 0, "a failed run left %s", r1);
+    /* a run: every row holds, the report and the export are written */
+    ck_assert_int_eq(cli("model %s --tokens 3 --out %s/r2 --export-converted %s/ao.safetensors",
+                         path, tmpdir, tmpdir), 0);
+    ck_assert_msg(strstr(out, "heads per block: 2 original + 6 converted = 8"), "%s", out);
+    char file[500];
+    static const char *const files[] = {"r2/model-m.md", "r2/model-m.csv", "r2/model-m.json",
+                                        "ao.safetensors", "ao.safetensors.json"};
+    for (int k = 0; k < 5; k++) {
+        snprintf(file, sizeof file, "%s/%s", tmpdir, files[k]);
+        ck_assert_msg(access(file, R_OK) == 0, "%s missing", file);
+    }
+    /* by default the converted network goes beside the report; --no-export: nowhere */
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r3", path, tmpdir), 0);
+    snprintf(file, sizeof file, "%s/r3/model-m.converted.safetensors", tmpdir);
+    ck_assert_msg(access(file, R_OK) == 0 && strstr(out, "scripts/run_export.py"), "%s", out);
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 0);
+    snprintf(file, sizeof file, "%s/r4/model-m.converted.safetensors", tmpdir);
+    ck_assert(access(file, F_OK) != 0);
+    /* a mutated conversion is caught */
+    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate bias-visible", path), 1);
+    /* the numpy reference reproduces the original from the export */
+    if (mio_have_python("numpy", "check_model: run_export.py")) {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s/ao.safetensors "
+                 ">/dev/null", tmpdir);
+        ck_assert_int_eq(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s/ao.safetensors "
+                 "--perturb net.layers.1.b_out.W_O >/dev/null", tmpdir);
+        ck_assert_int_eq(WEXITSTATUS(system(cmd)), 1);
+    }
+}
+END_TEST
+
+/* Every claim that builds a converted network exports it; the numpy
+ * reference runs it to its exported reference. */
+static const char *const exporting[][2] = {
+    {"neuron-head", ""}, {"mlp-layer", ""}, {"activation-head", ""}, {"linear-head", ""},
+    {"attention-only", ""}, {"attention-only-encoded", "--set omega=64"},
+    {"mask-encoding", "--set omega=64"}, {"blog-one-layer", "--set omega=20"},
+    {"blog-three-layer", "--set omega=20"}};
+
+START_TEST(test_claim_exports)
+{
+    char file[400];
+    snprintf(file, sizeof file, "%s/%s.safetensors", tmpdir, exporting[_i][0]);
+    ck_assert_msg(cli("export %s --seed 3 %s --format safetensors --out %s", exporting[_i][0],
+                      exporting[_i][1], file) == 0,
+                  "%s", out);
+    char jpath[420];
+    snprintf(jpath, sizeof jpath, "%s.json", file);
+    ck_assert(access(file, R_OK) == 0 && access(jpath, R_OK) == 0);
+    safetensors_t *st;
+    char err[600];
+    ck_assert_msg(safetensors_open(&st, file, err, sizeof err) == 0, "%s", err);
+    ck_assert_ptr_nonnull(safetensors_find(st, "net.layers.0.heads.W_Q"));
+    ck_assert_ptr_nonnull(safetensors_find(st, "stream_in"));
+    ck_assert_ptr_nonnull(safetensors_find(st, "reference_out"));
+    ck_assert_str_eq(safetensors_metadata_get(st, "claim"), exporting[_i][0]);
+    safetensors_close(st);
+    if (mio_have_python("numpy", "check_model: run_export.py")) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s >/dev/null", file);
+        ck_assert_msg(system(cmd) == 0, "run_export.py disagrees on %s", exporting[_i][0]);
+    }
+}
+END_TEST
+
+/* A claim without a converted network, or without --out: 64, one line. */
+START_TEST(test_claim_export_refused)
+{
+    ck_assert_int_eq(cli("export relu-limit --seed 1 --format safetensors --out %s/x", tmpdir), 64);
+    ck_assert(one_line());
+    ck_assert_int_eq(cli("export mlp-layer --seed 1 --format safetensors"), 64);
+    ck_assert(one_line());
+    char path[400];
+    snprintf(path, sizeof path, "%s/x", tmpdir);
+    ck_assert_msg(access(path, F_OK) != 0, "a refused export left %s", path);
+}
+END_TEST
+
+/* Softmax of wide logits: the enclosure is the monotone one (a_j rises with
+ * s_j, falls with the others), not twice as wide, and still holds every
+ * point of the boxes. */
+START_TEST(test_softmax_monotone)
+{
+    enum { LEN = 5 };
+    arb_ptr s = _arb_vec_init(LEN), a = _arb_vec_init(LEN);
+    double mid[LEN] = {0.5, -1.25, 2, 0, -3}, rad = 1e-6;
+    for (int j = 0; j < LEN; j++)
+        test_ball_interval_d(s + j, mid[j] - rad, mid[j] + rad);
+    ck_assert_int_eq(attn_softmax_row(a, s, LEN, 128), 0);
+    for (int j = 0; j < LEN; j++) {
+        /* the exact range: lowest with s_j low and the others high, and back */
+        double lo_num = exp(mid[j] - rad), lo_den = lo_num, hi_num = exp(mid[j] + rad),
+               hi_den = hi_num;
+        for (int k = 0; k < LEN; k++)
+            if (k != j) {
+                lo_den += exp(mid[k] + rad);
+                hi_den += exp(mid[k] - rad);
+            }
+        double width = hi_num / hi_den - lo_num / lo_den;
+        mpfr_t w;
+        mpfr_init2(w, 64);
+        ival_get_diam(w, a + j);
+        ck_assert_msg(mpfr_get_d(w, MPFR_RNDU) <= 1.01 * width + 1e-30,
+                      "a_%d: width %g, the range is %g wide", j, mpfr_get_d(w, MPFR_RNDU), width);
+        mpfr_clear(w);
+        /* (the range's ends in doubles: a few units of roundoff either way) */
+        ck_assert(ival_lo_d(a + j) <= lo_num / lo_den * (1 + 1e-14) &&
+                  hi_num / hi_den * (1 - 1e-14) <= ival_hi_d(a + j));
+    }
+    _arb_vec_clear(s, LEN);
+    _arb_vec_clear(a, LEN);
+}
+END_TEST
+
+/* Without the fixture the real-model claims are skipped, and nothing fails. */
+START_TEST(test_skipped)
+{
+    setenv("ATTNCHECK_MODELS", "/nonexistent-attncheck-models", 1);
+    int rc = cli("verify model-svtr model-svtr-mlp model-svtr-encoded --out %s/s", tmpdir);
+    unsetenv("ATTNCHECK_MODELS");
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert(strstr(out, "skipped") && strstr(out, "make models"));
+    char path[400];
+    snprintf(path, sizeof path, "%s/s/model-svtr.json", tmpdir);
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, 0, &jerr);
+    ck_assert_msg(doc, "%s", jerr.text);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "status")), "skipped");
+    json_decref(doc);
+}
+END_TEST
+
+/* Skipped claims in a sharded run: every shard says so, and the merge gives
+ * what an unsharded run writes. */
+START_TEST(test_skipped_shards)
+{
+    setenv("ATTNCHECK_MODELS", "/nonexistent-attncheck-models", 1);
+    int rc0 = cli("verify model-svtr neuron-head --prec 53 --shard 0/2 --out %s/s0", tmpdir);
+    int rc1 = cli("verify model-svtr neuron-head --prec 53 --shard 1/2 --out %s/s1", tmpdir);
+    int rcu = cli("verify model-svtr neuron-head --prec 53 --out %s/u", tmpdir);
+    unsetenv("ATTNCHECK_MODELS");
+    ck_assert(rc0 == 0 && rc1 == 0 && rcu == 0);
+    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m", tmpdir, tmpdir, tmpdir), 0);
+    static const char *const files[] = {"index.md", "model-svtr.md", "model-svtr.json",
+                                        "model-svtr.csv", "neuron-head.json"};
+    for (int k = 0; k < 5; k++) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "cmp -s %s/m/%s %s/u/%s", tmpdir, files[k], tmpdir, files[k]);
+        ck_assert_msg(system(cmd) == 0, "%s: merged and unsharded differ", files[k]);
+    }
+}
+END_TEST
+
+/* The real model, where `make models` made it: its report, its export, and
+ * the numpy reference on the export. */
+START_TEST(test_svtr)
+{
+    if (access("models/ppocrv4-svtr.safetensors", R_OK) != 0 ||
+        access("models/ppocrv4-svtr-input.npy", R_OK) != 0) {
+        fprintf(stderr, "check_model: models/ppocrv4-svtr.safetensors absent: skipped (run make "
+                        "models)\n");
+        return;
+    }
+    ck_assert_int_eq(cli("model models/ppocrv4-svtr.safetensors --input "
+                         "models/ppocrv4-svtr-input.npy --out %s/r --export-converted "
+                         "%s/svtr.safetensors",
+                         tmpdir, tmpdir), 0);
+    ck_assert_msg(strstr(out, "5 rows:    5 holds") &&
+                      strstr(out, "8 original + 241 converted = 249"),
+                  "%s", out);
+    if (mio_have_python("numpy", "check_model: run_export.py")) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s/svtr.safetensors "
+                 ">/dev/null", tmpdir);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+}
+END_TEST
+
+Suite *suite_model(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("model");
+    tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_ln_oracle, 0, 6);
+    tcase_add_loop_test(tc, test_tblock_oracle, 0, 4);
+    tcase_add_loop_test(tc, test_convert_exact, 0, (int)(sizeof exact_specs / sizeof exact_specs[0]));
+    tcase_add_loop_test(tc, test_convert_mutations, 0, 15);
+    tcase_add_loop_test(tc, test_convert_approx, 0, 4);
+    tcase_add_test(tc, test_act_defaults);
+    tcase_add_loop_test(tc, test_encoded, 0, 2);
+    tcase_add_test(tc, test_export_roundtrip);
+    tcase_add_test(tc, test_cli_model);
+    tcase_add_loop_test(tc, test_claim_exports, 0,
+                        (int)(sizeof exporting / sizeof exporting[0]));
+    tcase_add_test(tc, test_claim_export_refused);
+    tcase_add_test(tc, test_softmax_monotone);
+    tcase_add_test(tc, test_skipped);
+    tcase_add_test(tc, test_skipped_shards);
+    tcase_add_test(tc, test_svtr);
+    suite_add_tcase(s, tc);
+    return s;
+}
