@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "aonet.h"
+#include "fpformat.h"
 #include "verdict.h"
 
 /* ---- parameters of one row: ordered name=value strings ---- */
@@ -51,6 +52,8 @@ typedef struct {
     mpfr_prec_t prec;     /* working precision of this evaluation */
     mpfr_prec_t prec_requested; /* the precision asked for (the prec axis, or the start) */
     int mutation;         /* 0 = the claimed construction, k = mutations[k-1] */
+    int has_arith;        /* --arith: the row's network run in the float model arith */
+    fpf_arith_t arith;    /* (fpnet_row) instead of the claim's own check */
 
     /* filled by the module */
     arb_t error;          /* E, certified */
@@ -58,6 +61,7 @@ typedef struct {
     arb_t bound;          /* inequality claims: the claimed bound */
     mpfr_t scale;         /* exact claims: S, largest output magnitude (rounded up) */
     int has_bound;
+    int bound_is_floor;   /* the claim is E >= bound (a floor), not E <= bound */
     int depth;            /* exact claims: composed attention layers (sets kappa); 0 = 1 */
     int exact_identity;   /* a row of a non-exact claim that checks an exact identity:
                              judged like an exact claim's row (0 excluded = violated) */
