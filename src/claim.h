@@ -102,6 +102,11 @@ typedef struct {
     aonet_t net;
     imat_t net_in, net_ref;
     long net_bias_row;    /* the bias (or extra) token's row of the streams: 0, or the last */
+    /* The same network with explicit masks, where net encodes them with
+     * one-hot positions and Omega (n_layers 0: none): it runs on the first
+     * net_masked.D columns of net_in, and is what the encoding is compared
+     * with (float formats). */
+    aonet_t net_masked;
     char layout[200];
 } instance_t;
 void instance_init(instance_t *I);
@@ -115,6 +120,10 @@ int instance_net_heads(instance_t *I, const attn_head_struct *heads, long n, con
                        mpfr_prec_t prec);
 /* The same for the heads of a source, built one by one at stream width D. */
 int instance_net_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec);
+/* The same two for the network with explicit masks (net_masked). */
+int instance_masked_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
+                          mpfr_prec_t prec);
+int instance_masked_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec);
 /* Append a layer, taking L over (L is left empty). */
 void instance_net_layer(instance_t *I, aonet_layer_t *L);
 /* The network's input and reference streams (copied) and its layout. */
@@ -141,8 +150,9 @@ typedef struct {
     const char *title;
     const char *extra_y;  /* a reference quantity, dashed: one line, or one per series
                              where the series differ (or NULL) */
-    const char *mark_x;   /* vertical lines: comma-separated numbers and extra column
-                             names (a line per distinct value; or NULL) */
+    const char *mark_x;   /* vertical lines: comma-separated numbers, extra column
+                             names (a line per distinct value) and "min" (where the
+                             quantity drawn is smallest, per series); or NULL */
 } plot_t;
 
 typedef enum { KIND_EXACT, KIND_INEQUALITY, KIND_TABLE } claim_kind_t;

@@ -117,6 +117,9 @@ void fpnet_grid_floor(arb_t floor, const imat_t C, long row0, long rows, long co
         mpfr_sqrt(s, s, MPFR_RNDD);
         mpfr_max(best, best, s, MPFR_RNDD);
     }
+    /* 2^-20 below, still a lower bound: a run that sits on the grid point
+     * nearest to the exact output (D = floor) is then certified above it */
+    mpfr_mul_d(best, best, 1.0 - 0x1p-20, MPFR_RNDD);
     arf_set_mpfr(arb_midref(floor), best);
     mag_zero(arb_radref(floor));
     mpfr_clear(g);
@@ -165,22 +168,30 @@ static int ln_apply(fpf_mat_t Y, const fpf_mat_t X, const aonet_ln_t *ln, run_t 
     return rc;
 }
 
-/* The exact value of row i of the query-side position part, q_pos = U[i,
- * c0:] W_Q[c0:, col] (the mutation's Omega terms), into r at high precision. */
-static void position_part(mpfr_t r, const fpf_mat_t U, long i, const imat_t WQ, long col,
-                          long c0)
+/* Qpos (N x cols of W_Q, initialised here at 512 bits) = the query-side
+ * position part U[:, c0:] W_Q[c0:, :] (the mutation's Omega terms), exact
+ * for these sizes: fmt values times short dyadic weights. */
+static __mpfr_struct *position_part(const fpf_mat_t U, const imat_t WQ, long c0)
 {
+    long N = U->rows, n = WQ->cols;
+    __mpfr_struct *P = xmallocarray((size_t)(N * n), sizeof *P);
     mpfr_t t, w;
-    mpfr_init2(t, mpfr_get_prec(r));
-    mpfr_init2(w, mpfr_get_prec(r));
-    mpfr_set_zero(r, 1);
-    for (long c = c0; c < U->cols; c++) {
-        arf_get_mpfr(w, arb_midref(imat_entry(WQ, c, col)), MPFR_RNDN);
-        mpfr_mul(t, fpf_mat_entry(U, i, c), w, MPFR_RNDN);
-        mpfr_add(r, r, t, MPFR_RNDN);
-    }
+    mpfr_init2(t, 512);
+    mpfr_init2(w, 512);
+    for (long i = 0; i < N; i++)
+        for (long col = 0; col < n; col++) {
+            mpfr_ptr r = P + i * n + col;
+            mpfr_init2(r, 512);
+            mpfr_set_zero(r, 1);
+            for (long c = c0; c < U->cols; c++) {
+                arf_get_mpfr(w, arb_midref(imat_entry(WQ, c, col)), MPFR_RNDN);
+                mpfr_mul(t, fpf_mat_entry(U, i, c), w, MPFR_RNDN);
+                mpfr_add(r, r, t, MPFR_RNDN);
+            }
+        }
     mpfr_clear(t);
     mpfr_clear(w);
+    return P;
 }
 
 /* X = X + the group's heads on U (all fmt matrices). */
@@ -215,8 +226,9 @@ static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, r
         rc = fpf_mat_mul(K, U, WK, NULL, ar) | fpf_mat_mul(V, U, WV, NULL, ar);
     mpfr_t scale, pos, exact;
     fpf_init(scale, f);
-    mpfr_init2(pos, 4096);
-    mpfr_init2(exact, 4096);
+    mpfr_init2(pos, 1024);
+    mpfr_init2(exact, 1024);
+    __mpfr_struct *Qpos = mutate ? position_part(U, g->W_Q, o->omega_col) : NULL;
     int scaled = !arb_is_one(g->attn_scale);
     if (scaled)
         rc |= round_ball(scale, g->attn_scale, f);
@@ -246,8 +258,8 @@ static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, r
                     /* the position part of the logit, exact, added after rounding */
                     mpfr_set_zero(exact, 1);
                     for (long c = 0; c < rq; c++) {
-                        position_part(pos, U, i, g->W_Q, h * rq + c, o->omega_col);
-                        mpfr_mul(pos, pos, fpf_mat_entry(K, j, kq + c), MPFR_RNDN);
+                        mpfr_mul(pos, Qpos + i * WQ->cols + h * rq + c,
+                                 fpf_mat_entry(K, j, kq + c), MPFR_RNDN);
                         mpfr_add(exact, exact, pos, MPFR_RNDN);
                     }
                     if (scaled)
@@ -277,6 +289,9 @@ static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, r
     for (long j = 0; j < N; j++)
         mpfr_clear(s + j);
     free(s);
+    for (long k = 0; Qpos && k < N * WQ->cols; k++)
+        mpfr_clear(Qpos + k);
+    free(Qpos);
     free(wp);
     free(vp);
     free(key);
@@ -348,10 +363,16 @@ void fpnet_measure_clear(fpnet_measure_t *m)
 }
 
 int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o,
-                  const fpf_format_t *floor_fmt, mpfr_prec_t prec)
+                  const fpf_format_t *floor_fmt, long row0, long rows, long cols,
+                  mpfr_prec_t prec)
 {
     const imat_struct *in = I->net_in, *ref = I->net_ref;
     long N = in->rows, D = in->cols;
+    if (rows <= 0) {
+        row0 = 0;
+        rows = N;
+        cols = D;
+    }
     fpf_mat_t Y;
     fpnet_stats_t st;
     int rc = fpnet_apply(Y, &I->net, in, o, &st);
@@ -366,10 +387,10 @@ int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o
     aonet_apply(C, &I->net, prec);
     arb_t t;
     arb_init(t);
-    error_metric(m->E_ref, m->E_ref_abs, Yx, ref, 0, N, D, prec);
-    error_metric(m->D, m->D_abs, Yx, C, 0, N, D, prec);
-    error_metric(m->E_exact, t, C, ref, 0, N, D, prec);
-    fpnet_grid_floor(m->floor, C, 0, N, D, floor_fmt, prec);
+    error_metric(m->E_ref, m->E_ref_abs, Yx, ref, row0, rows, cols, prec);
+    error_metric(m->D, m->D_abs, Yx, C, row0, rows, cols, prec);
+    error_metric(m->E_exact, t, C, ref, row0, rows, cols, prec);
+    fpnet_grid_floor(m->floor, C, row0, rows, cols, floor_fmt, prec);
     m->off_grid = st.off_grid;
     arb_clear(t);
     imat_clear(Yx);
@@ -403,7 +424,7 @@ int fpnet_row(row_t *r, const claim_t *c)
     fpnet_opts_t o = {.ar = r->arith, .omega_col = -1};
     fpnet_measure_t m;
     fpnet_measure_init(&m);
-    int rc = fpnet_measure(&m, &I, &o, o.ar.fmt, r->prec);
+    int rc = fpnet_measure(&m, &I, &o, o.ar.fmt, 0, 0, 0, r->prec);
     if (rc < 0) {
         snprintf(r->note, sizeof r->note, "--arith: a mask row allows no key");
         fpnet_measure_clear(&m);

@@ -57,12 +57,14 @@ void fpnet_mat_exact(imat_t B, const fpf_mat_t A);
 
 /* A certified lower bound of max over rows [row0, row0 + rows) of the
  * Euclidean distance from C_i (columns [0, cols)) to the nearest vector of
- * f values: every f-valued result is at least this far from C. */
+ * f values, less a relative 2^-20 (so that a result on the nearest grid
+ * points is certified above it): every f-valued result is farther from C. */
 void fpnet_grid_floor(arb_t floor, const imat_t C, long row0, long rows, long cols,
                       const fpf_format_t *f, mpfr_prec_t prec);
 
 /* The float measurements of one network against its exact evaluation and
- * its reference, over every row and column of the output stream. */
+ * its reference, over rows [row0, row0 + rows) and columns [0, cols) of
+ * the output stream (rows 0: all of it). */
 typedef struct {
     arb_t E_ref;       /* float output vs the instance's reference */
     arb_t E_ref_abs;
@@ -80,7 +82,8 @@ void fpnet_measure_clear(fpnet_measure_t *m);
  * on (o->ar.fmt unless a mutation runs another).  0, 1 (more bits), -1 (as
  * fpnet_apply). */
 int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o,
-                  const fpf_format_t *floor_fmt, mpfr_prec_t prec);
+                  const fpf_format_t *floor_fmt, long row0, long rows, long cols,
+                  mpfr_prec_t prec);
 
 /* The row of a claim swept with --arith: the claim's instance for the
  * row's parameters (export_instance), its network run in r->arith.  E is

@@ -1160,6 +1160,32 @@ static int plot_marks(mark_t *m, const claim_report_t *rep, const plot_t *pl,
             snprintf(m[n++].title, sizeof m->title, "%s = %s", pl->x, t);
             continue;
         }
+        if (strcmp(t, "min") == 0) {
+            /* where the quantity drawn is smallest, per series */
+            points_t p = {0};
+            p.x = xmallocarray((size_t)rep->n_rows + 1, sizeof *p.x);
+            p.y = xmallocarray((size_t)rep->n_rows + 1, sizeof *p.y);
+            for (int s = 0; s < (ns ? ns : 1) && n < PLOT_MAX_MARKS; s++) {
+                collect_points(&p, rep, pl, pl->y, ns ? sv[s] : NULL);
+                int best = -1;
+                for (int j = 0; j < p.n; j++)
+                    if (best < 0 || p.y[j] < p.y[best])
+                        best = j;
+                if (best < 0)
+                    continue;
+                m[n].x = p.x[best];
+                m[n].color = ns ? s + 1 : 0;
+                if (ns)
+                    snprintf(m[n++].title, sizeof m->title, "smallest (%s=%s): %s = %.6g",
+                             pl->series, sv[s], pl->x, p.x[best]);
+                else
+                    snprintf(m[n++].title, sizeof m->title, "smallest: %s = %.6g", pl->x,
+                             p.x[best]);
+            }
+            free(p.x);
+            free(p.y);
+            continue;
+        }
         for (long k = 0; k < rep->n_rows && n < PLOT_MAX_MARKS; k++) {
             const row_t *r = rep->rows + k;
             if (!column_value(&x, row_find_column(r, t)))

@@ -666,8 +666,18 @@ void runner_finish_claim(claim_report_t *rep, int whole_grid)
     claim_report_count(rep);
     /* fits and summaries are over the whole grid: a shard's are made at merge;
      * they read the claim's own check, which --arith rows do not make */
-    if (rep->n_rows > 0 && rep->rows[0].has_arith)
+    if (rep->n_rows > 0 && rep->rows[0].has_arith) {
+        const fpf_arith_t *ar = &rep->rows[0].arith;
+        size_t n = 1024;
+        rep->summary = xmalloc(n);
+        snprintf(rep->summary, n, "\n## Float run (--arith)\n\nEvery row ran the claim's network "
+                 "in %s, sums accumulated in %s, %s order: %s.  E is the float output's "
+                 "distance to the same network run exactly, over the whole output stream; "
+                 "the bound is the floor no %s-valued output can beat (E >= bound is "
+                 "checked).\n", ar->fmt->name, ar->acc->name, fpf_order_name(ar->order),
+                 fpnet_certifies(), ar->fmt->name);
         whole_grid = 0;
+    }
     if (c->fit && whole_grid)
         rep->n_fits = c->fit(rep->fits, REPORT_MAX_FITS, rep->rows, rep->n_rows);
     if (c->summary_md && whole_grid)

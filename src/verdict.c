@@ -157,6 +157,8 @@ verdict_t verdict_bound(const arb_t E, const arb_t bound)
 
 verdict_t verdict_floor(const arb_t E, const arb_t bound)
 {
+    if (arf_is_pos_inf(arb_midref(bound)) && arb_is_finite(E))
+        return VERDICT_VIOLATED; /* no finite E is above +inf */
     if (ival_le(bound, E))
         return VERDICT_HOLDS;
     if (ival_gt(bound, E))
