@@ -152,7 +152,8 @@ typedef struct {
                              where the series differ (or NULL) */
     const char *mark_x;   /* vertical lines: comma-separated numbers, extra column
                              names (a line per distinct value) and "min" (where the
-                             quantity drawn is smallest, per series); or NULL */
+                             quantity drawn is smallest, per series, and where
+                             extra_y is); or NULL */
 } plot_t;
 
 typedef enum { KIND_EXACT, KIND_INEQUALITY, KIND_TABLE } claim_kind_t;

@@ -164,7 +164,7 @@ static char *text_ratio_hi(const row_t *r, int digits)
 
 static int row_exact_rule(const claim_report_t *rep, const row_t *r)
 {
-    return rep->claim->kind == KIND_EXACT || r->exact_identity;
+    return (rep->claim->kind == KIND_EXACT || r->exact_identity) && !r->has_arith;
 }
 
 /* The tolerance 2^kappa S 2^-p of the exact test, rounded down. */
@@ -1161,7 +1161,8 @@ static int plot_marks(mark_t *m, const claim_report_t *rep, const plot_t *pl,
             continue;
         }
         if (strcmp(t, "min") == 0) {
-            /* where the quantity drawn is smallest, per series */
+            /* where the quantity drawn is smallest, per series, and the
+             * reference line (extra_y) */
             points_t p = {0};
             p.x = xmallocarray((size_t)rep->n_rows + 1, sizeof *p.x);
             p.y = xmallocarray((size_t)rep->n_rows + 1, sizeof *p.y);
@@ -1181,6 +1182,20 @@ static int plot_marks(mark_t *m, const claim_report_t *rep, const plot_t *pl,
                 else
                     snprintf(m[n++].title, sizeof m->title, "smallest: %s = %.6g", pl->x,
                              p.x[best]);
+            }
+            if (pl->extra_y && n < PLOT_MAX_MARKS) {
+                /* and where the reference line is smallest */
+                collect_points(&p, rep, pl, pl->extra_y, NULL);
+                int best = -1;
+                for (int j = 0; j < p.n; j++)
+                    if (best < 0 || p.y[j] < p.y[best])
+                        best = j;
+                if (best >= 0) {
+                    m[n].x = p.x[best];
+                    m[n].color = 0;
+                    snprintf(m[n++].title, sizeof m->title, "smallest (%s): %s = %.6g",
+                             pl->extra_y, pl->x, p.x[best]);
+                }
             }
             free(p.x);
             free(p.y);
