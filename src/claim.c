@@ -143,6 +143,11 @@ void instance_net_layer(instance_t *I, aonet_layer_t *L)
     net_layer(&I->net, L);
 }
 
+void instance_masked_layer(instance_t *I, aonet_layer_t *L)
+{
+    net_layer(&I->net_masked, L);
+}
+
 static int net_heads(aonet_t *A, const attn_head_struct *heads, long n, const mask_t *M,
                      mpfr_prec_t prec)
 {

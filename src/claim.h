@@ -124,6 +124,7 @@ int instance_net_source(instance_t *I, const attn_source_t *src, long D, mpfr_pr
 int instance_masked_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
                           mpfr_prec_t prec);
 int instance_masked_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec);
+void instance_masked_layer(instance_t *I, aonet_layer_t *L);
 /* Append a layer, taking L over (L is left empty). */
 void instance_net_layer(instance_t *I, aonet_layer_t *L);
 /* The network's input and reference streams (copied) and its layout. */
