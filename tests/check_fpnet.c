@@ -286,6 +286,9 @@ static const struct {
     {"verify mlp-layer --arith binary32 --no-write", 64},
     {"export mlp-layer --seed 1 --arith binary32", 64},
     {"sweep relu-limit --set a=1 --arith binary32 --no-write", 65},
+    {"model no-such.safetensors --arith float8 --no-write", 64},
+    {"model no-such.safetensors --order pairwise --no-write", 64},
+    {"model no-such.safetensors --arith bf16 --accumulate binary16 --no-write", 64},
 };
 
 START_TEST(test_cli_arith)
