@@ -302,6 +302,108 @@ START_TEST(test_cli_arith)
 }
 END_TEST
 
+/* Field `col` of the first row of a CSV file (RFC 4180 quotes honoured); 0
+ * when found. */
+static int csv_field(char *out, size_t n, const char *path, const char *col)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[2][16384];
+    int ok = fgets(buf[0], sizeof buf[0], f) && fgets(buf[1], sizeof buf[1], f);
+    fclose(f);
+    if (!ok)
+        return -1;
+    int want = -1;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = buf[pass];
+        for (int k = 0; *p && *p != '\n'; k++) {
+            char field[512];
+            size_t len = 0;
+            int quoted = *p == '"';
+            p += quoted;
+            while (*p && (quoted ? !(*p == '"' && p[1] != '"') : *p != ',' && *p != '\n')) {
+                if (quoted && *p == '"')
+                    p++; /* a doubled quote */
+                if (len + 1 < sizeof field)
+                    field[len++] = *p;
+                p++;
+            }
+            p += quoted && *p == '"';
+            field[len] = '\0';
+            if (pass == 0 && strcmp(field, col) == 0)
+                want = k;
+            if (pass == 1 && k == want) {
+                if (len >= n)
+                    return -1;
+                memcpy(out, field, len + 1);
+                return 0;
+            }
+            p += *p == ',';
+        }
+        if (want < 0)
+            return -1;
+    }
+    return -1;
+}
+
+/* torch on the CPU runs an exported network in float32 and bfloat16; its
+ * error lies within a factor 16 of the emulation's certified one for the
+ * same format (bfloat16: binary32 accumulation, as torch's CPU products).
+ * An estimate: torch's exp is not correctly rounded and it sums in its own
+ * order; the band says the emulation models what a framework does. */
+static const struct {
+    const char *claim, *sets;
+} torch_cases[] = {
+    {"mlp-layer", "--set shape=4x8x5 --set a=1"},
+    {"blog-one-layer", "--set shape=3x12x4 --set omega=1000"},
+};
+
+START_TEST(test_torch_cross_check)
+{
+    static const char *const fmt[2] = {"binary32", "bfloat16"}, *const acc[2] = {"same",
+                                                                                 "binary32"};
+    static const char *const dtype[2] = {"float32", "bfloat16"};
+    char dir[256], cmd[2048], out[8192], path[400], val[128];
+    test_tmpdir_make(dir, sizeof dir, "attncheck-torch");
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import torch, numpy' > %s/probe.txt 2>&1",
+             dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "check_fpnet: torch cross-check skipped: /usr/bin/python3 has no torch "
+                        "(apt-get install python3-torch)\n");
+        test_tmpdir_remove(dir);
+        return;
+    }
+    const char *claim = torch_cases[_i].claim, *sets = torch_cases[_i].sets;
+    snprintf(cmd, sizeof cmd, "export %s --seed 1 %s --format safetensors --out %s/x.safetensors",
+             claim, sets, dir);
+    ck_assert_msg(test_run_cli(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/torch_export.py %s/x.safetensors --dtype "
+             "float32,bfloat16 > %s/torch.txt 2>&1", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    test_read_file(out, sizeof out, dir, "torch.txt");
+    char *next;
+    double torch[2];
+    torch[0] = strtod(out, &next);
+    torch[1] = strtod(next, NULL);
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "sweep %s %s --set seed=1 --set prec=128 --arith %s "
+                 "--accumulate %s --out %s/r%d", claim, sets, fmt[k], acc[k], dir, k);
+        ck_assert_msg(test_run_cli(cmd, out, sizeof out) == 0, "%s", out);
+        snprintf(path, sizeof path, "%s/r%d/%s.csv", dir, k, claim);
+        ck_assert_int_eq(csv_field(val, sizeof val, path, "E vs reference hi"), 0);
+        double emul = strtod(val, NULL);
+        fprintf(stderr, "check_fpnet: %s %s: torch %s E = %.3e, emulated %s (accumulate %s) E = "
+                "%.3e (an estimate, not certified)\n", claim, sets, dtype[k], torch[k], fmt[k],
+                acc[k], emul);
+        ck_assert_msg(emul > 0 && torch[k] >= emul / 16 && torch[k] <= emul * 16,
+                      "%s: torch %s E = %g outside [E/16, 16 E] of the emulation's %g", claim,
+                      dtype[k], torch[k], emul);
+    }
+    test_tmpdir_remove(dir);
+}
+END_TEST
+
 Suite *suite_fpnet(void)
 {
     Suite *s = suite_create("fpnet");
@@ -313,6 +415,8 @@ Suite *suite_fpnet(void)
     tcase_add_test(tc, test_omega_after_rounding_leaves_the_grid);
     tcase_add_test(tc, test_float_formats_rows);
     tcase_add_loop_test(tc, test_cli_arith, 0, (int)(sizeof cli_cases / sizeof cli_cases[0]));
+    tcase_add_loop_test(tc, test_torch_cross_check, 0,
+                        (int)(sizeof torch_cases / sizeof torch_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }
