@@ -18,6 +18,19 @@ int fpnet_arith_parse(fpf_arith_t *ar, const char *fmt, const char *acc, const c
 /* r = x rounded to f: 0, or 1 when the ball's ends round to different values. */
 static int round_ball(mpfr_ptr r, const arb_t x, const fpf_format_t *f)
 {
+    if (arb_is_zero(x)) {
+        mpfr_set_zero(r, 1);
+        return 0;
+    }
+    if (arb_is_exact(x) && arf_bits(arb_midref(x)) <= 128) {
+        /* a short dyadic: one conversion, exact, then one rounding */
+        mpfr_t t;
+        mpfr_init2(t, 128);
+        arf_get_mpfr(t, arb_midref(x), MPFR_RNDN);
+        fpf_set_fr(r, t, f);
+        mpfr_clear(t);
+        return 0;
+    }
     mpfr_prec_t p = arb_bits(x) + 16 > 64 ? arb_bits(x) + 16 : 64;
     mpfr_t lo, hi;
     mpfr_init2(lo, p);

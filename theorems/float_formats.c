@@ -732,8 +732,12 @@ const claim_t claim_float_formats_svtr = {
              "mutation cannot break them.",
     .quick = {{"svtr", {{"construction", "model-svtr"}, {"format", FF_FORMATS}, {NULL, NULL}}},
               {"svtr-omega", {{"construction", "model-svtr-encoded"}, {"format", FF_FORMATS},
-                              {"omega", "16,64,1000"}, {NULL, NULL}}},
+                              {"omega", "1000"}, {NULL, NULL}}},
               {NULL, {{NULL, NULL}}}},
+    .full = {{"svtr", {{"construction", "model-svtr"}, {"format", FF_FORMATS}, {NULL, NULL}}},
+             {"svtr-omega", {{"construction", "model-svtr-encoded"}, {"format", FF_FORMATS},
+                             {"omega", "16,64,256,1000"}, {NULL, NULL}}},
+             {NULL, {{NULL, NULL}}}},
     .mutations = {{"binary64", "the emulation silently runs in binary64 whatever the format"},
                   {"omega-after-rounding", "the logits' Omega terms (the query's position "
                                            "columns) added exactly after the rest is rounded"},
