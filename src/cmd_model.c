@@ -305,9 +305,9 @@ typedef struct {
     unsigned long seed;
 } rowbuf_t;
 
-static row_t *next_row(void *ctx, mcheck_t kind, long block)
+/* The next row: check (its name), block (a number, or -1: all). */
+static row_t *add_row(rowbuf_t *b, const char *check, long block)
 {
-    rowbuf_t *b = ctx;
     if (b->n >= b->cap)
         return NULL; /* cannot happen: cap counts every check */
     row_t *r = b->rows + b->n++;
@@ -316,13 +316,18 @@ static row_t *next_row(void *ctx, mcheck_t kind, long block)
     r->seed = b->seed;
     r->params.n = 2;
     r->params.name[0] = "check";
-    r->params.value[0] = xstrdup(mcheck_name(kind));
+    r->params.value[0] = xstrdup(check);
     r->params.name[1] = "block";
     char buf[32];
     snprintf(buf, sizeof buf, "%ld", block);
     r->params.value[1] = xstrdup(block >= 0 ? buf : "all");
     row_start(r, b->prec);
     return r;
+}
+
+static row_t *next_row(void *ctx, mcheck_t kind, long block)
+{
+    return add_row(ctx, mcheck_name(kind), block);
 }
 
 /* ----------------------------------------------------------------- export */
@@ -380,34 +385,18 @@ static int arith_row(rowbuf_t *rb, instance_t *I, const imat_t X, const model_cl
     imat_clear(ref);
     I->net.D = d + 2;
     I->net.d = d;
-    row_t *r = rb->rows + rb->n++;
-    memset(r, 0, sizeof *r);
-    r->sweep = "model";
-    r->seed = rb->seed;
-    r->params.n = 2;
-    r->params.name[0] = "check";
-    r->params.value[0] = xstrdup("float");
-    r->params.name[1] = "block";
-    r->params.value[1] = xstrdup("all");
+    row_t *r = add_row(rb, "float", -1);
     r->has_arith = 1;
     r->arith = c->ar;
-    row_start(r, c->prec);
     fpnet_opts_t o = {.ar = c->ar, .omega_col = -1};
     fpnet_measure_t m;
     fpnet_measure_init(&m);
     /* the real tokens (the bias token is row 0), the features */
     int rc = fpnet_measure(&m, I, &o, c->ar.fmt, 1, n, d, c->prec);
     if (rc == 0) {
-        arb_set(r->error, m.D);
-        arb_set(r->error_abs, m.D_abs);
-        arb_set(r->bound, m.floor);
-        if (m.off_grid > 0)
-            arb_pos_inf(r->bound);
-        r->has_bound = 1;
-        r->bound_is_floor = 1;
+        fpnet_row_check(r, &m);
         arb_set(row_add_ival(r, "E vs model"), m.E_ref);
         arb_set(row_add_ival(r, "E exact network vs model"), m.E_exact);
-        row_add_long(r, "off-grid values", m.off_grid);
         row_add_text(r, "arith", "%s, accumulate %s, %s", c->ar.fmt->name, c->ar.acc->name,
                      fpf_order_name(c->ar.order));
     } else {

@@ -420,6 +420,21 @@ const char *fpnet_certifies(void)
            "tensor core); real kernels (vectorised exp, blocked sums) differ";
 }
 
+void fpnet_row_check(row_t *r, const fpnet_measure_t *m)
+{
+    arb_set(r->error, m->D);
+    arb_set(r->error_abs, m->D_abs);
+    arb_set(r->bound, m->floor);
+    if (m->off_grid > 0) {
+        arb_pos_inf(r->bound);
+        snprintf(r->note, sizeof r->note, "%ld values of the run are off the format's grid",
+                 m->off_grid);
+    }
+    r->has_bound = 1;
+    r->bound_is_floor = 1;
+    row_add_long(r, "off-grid values", m->off_grid);
+}
+
 int fpnet_row(row_t *r, const claim_t *c)
 {
     if (!c->export_instance) {
@@ -445,19 +460,16 @@ int fpnet_row(row_t *r, const claim_t *c)
         return -1;
     }
     if (rc == 0) {
-        arb_set(r->error, m.D);
-        arb_set(r->error_abs, m.D_abs);
-        arb_set(r->bound, m.floor);
+        fpnet_row_check(r, &m);
         arb_set(row_add_ival(r, "E vs reference"), m.E_ref);
         arb_set(row_add_ival(r, "E exact network vs reference"), m.E_exact);
-        row_add_long(r, "off-grid values", m.off_grid);
     } else {
         /* a weight not resolved at this precision: nothing certified (Ziv raises it) */
         arb_indeterminate(r->error);
         arb_zero(r->bound);
+        r->has_bound = 1;
+        r->bound_is_floor = 1;
     }
-    r->has_bound = 1;
-    r->bound_is_floor = 1;
     row_add_text(r, "arith", "%s, accumulate %s, %s", o.ar.fmt->name, o.ar.acc->name,
                  fpf_order_name(o.ar.order));
     fpnet_measure_clear(&m);

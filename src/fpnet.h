@@ -85,6 +85,11 @@ int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o
                   const fpf_format_t *floor_fmt, long row0, long rows, long cols,
                   mpfr_prec_t prec);
 
+/* A float row's check from m: E = D, the bound its grid floor (E >= bound,
+ * bound_is_floor), +inf when the run left the format's grid (no floor of
+ * the format then holds: violated); the column "off-grid values". */
+void fpnet_row_check(row_t *r, const fpnet_measure_t *m);
+
 /* The row of a claim swept with --arith: the claim's instance for the
  * row's parameters (export_instance), its network run in r->arith.  E is
  * the float run's distance to the same network run exactly (the rounding
