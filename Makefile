@@ -149,11 +149,11 @@ FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) -Isrc
 
 
-FUZZ_SRC     := fuzz/fuzz_expr.c src/expr.c src/special.c src/imat.c src/xalloc.c src/outfile.c
+FUZZ_SRC     := fuzz/fuzz_expr.c src/expr.c src/special.c src/imat.c src/par.c src/xalloc.c src/outfile.c
 
-build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/imat.h src/ball.h src/xalloc.h src/outfile.h
+build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/imat.h src/par.h src/ball.h src/xalloc.h src/outfile.h
 	@mkdir -p build-fuzz build-fuzz/corpus
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRC) $(ARB_LIBS) -lmpfr -lgmp -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRC) $(ARB_LIBS) -lmpfr -lgmp -lm -pthread
 
 fuzz: build-fuzz/fuzz_expr
 	./build-fuzz/fuzz_expr -max_total_time=$(FUZZ_SECONDS) -max_len=4200 -timeout=10 \
