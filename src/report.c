@@ -1466,9 +1466,19 @@ static void rules_in_use(int *exact, int *bound, const claim_report_t *rep)
         const row_t *r = rep->rows + k;
         if (row_exact_rule(rep, r))
             *exact = 1;
-        else if (r->has_bound || rep->claim->kind == KIND_INEQUALITY)
+        else if ((r->has_bound && !r->bound_is_floor) ||
+                 (!r->has_bound && rep->claim->kind == KIND_INEQUALITY))
             *bound = 1;
     }
+}
+
+/* 1 when some row claims a floor, E >= bound. */
+static int floor_in_use(const claim_report_t *rep)
+{
+    for (long k = 0; k < rep->n_rows; k++)
+        if (rep->rows[k].has_bound && rep->rows[k].bound_is_floor)
+            return 1;
+    return 0;
 }
 
 static void write_md_rules(FILE *f, const claim_report_t *rep)
@@ -1500,6 +1510,12 @@ static void write_md_rules(FILE *f, const claim_report_t *rep)
                    "lo(E) > hi(bound), and is otherwise retried at doubled precision "
                    "(cap %d bits) before it is reported **inconclusive**.\n\n",
                 exact ? "A row checked against a bound" : "A row", PREC_CAP_DEFAULT);
+    if (floor_in_use(rep))
+        fputs("A row whose bound is a **floor** (E ≥ bound: a float run against the nearest "
+              "values of its format) **holds** when lo(E) ≥ hi(bound), is **violated** when "
+              "hi(E) < lo(bound) or the bound is +inf (the run produced values off the "
+              "format's grid: no floor of the format holds for it), and is otherwise "
+              "inconclusive.\n\n", f);
     if (bound)
         fputs("A row is **vacuous** when E ≤ bound holds but the bound is +inf or at least the "
               "trivial bound, the largest E the triangle inequality allows for that row (`trivial "
@@ -1532,8 +1548,8 @@ static void write_md_legend(FILE *f, const claim_report_t *rep)
               "certifies, and the smallest relative break it can see.\n"
               "- **slack used (bits)**: log2(hi(E) / (S·2^−p)), rounded up to 0.1: how many of "
               "the κ bits the row used; `-inf` when hi(E) = 0 exactly.\n", f);
-    if (bound)
-        fputs("- **bound lo, bound hi**: the certified enclosure of the claimed bound; "
+    if (bound || floor_in_use(rep))
+        fputs("- **bound lo, bound hi**: the certified enclosure of the claimed bound (or floor); "
               "**E/bound hi**: the upper end of E/bound (empty when the bound may be 0); "
               "**trivial bound hi**: the largest E the triangle inequality allows for the row "
               "(a bound at or above it is vacuous; empty where the claim has none).\n", f);
