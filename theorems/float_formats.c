@@ -471,7 +471,7 @@ static int col_gt(const row_t *r, const char *x, const char *y)
 /* The rows of one construction in one format, sorted by the swept value
  * (binary64: the binary32 rows, whose binary64 columns are read). */
 static long select_rows(const row_t **out, const row_t *rows, long n_rows,
-                        const construction_t *k, const char *fmt)
+                        const construction_t *k, const char *fmt, unsigned long seed)
 {
     const char *want = strcmp(fmt, "binary64") == 0 ? "binary32" : fmt;
     long m = 0;
@@ -479,7 +479,7 @@ static long select_rows(const row_t **out, const row_t *rows, long n_rows,
         const char *c = params_get(&rows[i].params, "construction");
         const char *f = params_get(&rows[i].params, "format");
         if (c && f && strcmp(c, k->id) == 0 && strcmp(f, want) == 0 &&
-            row_find_column(rows + i, k->column))
+            rows[i].seed == seed && row_find_column(rows + i, k->column))
             out[m++] = rows + i;
     }
     for (long a = 1; a < m; a++)
@@ -498,14 +498,21 @@ static char *summary_md(const row_t *rows, long n_rows)
     size_t len = 0;
     const row_t **sel = xmallocarray((size_t)n_rows + 1, sizeof *sel);
     char b1[48], b2[48], b3[48], b4[48];
+    /* one instance per construction: the smallest seed of the grid */
+    unsigned long seed = n_rows > 0 ? rows[0].seed : 1;
+    for (long i = 1; i < n_rows; i++)
+        if (rows[i].seed < seed)
+            seed = rows[i].seed;
     omega_strcat(&s, &len, "\n## The table: what each construction costs in each format\n\n"
+                 "Seed %lu (the grid's smallest; the rows table has every seed).  "
                  "Certified upper ends hi(E), on the model's output block, against the exact "
                  "unconverted model; binary64 ran alongside each binary32 row.  **Breaks "
                  "beyond**: the smallest Omega from the best one on at which, and at every "
                  "larger Omega of the grid, the construction's error is certainly larger than "
                  "the unconverted model's in the same format (lo(E) > hi(E unconverted)).\n\n"
                  "| construction | format | smallest E | at Omega | E unconverted | breaks "
-                 "beyond Omega | E at Omega = 1000 |\n|---|---|---|---|---|---|---|\n");
+                 "beyond Omega | E at Omega = 1000 |\n|---|---|---|---|---|---|---|\n",
+                 seed);
     for (long c = 0; c < N_CONSTRUCTIONS; c++) {
         const construction_t *k = constructions + c;
         if (k->swept[0] != 'o')
@@ -514,7 +521,7 @@ static char *summary_md(const row_t *rows, long n_rows)
             int b64 = fi == 0;
             const char *Ecol = b64 ? k->column64 : k->column;
             const char *Ucol = b64 ? "E unconverted binary64" : "E unconverted";
-            long m = select_rows(sel, rows, n_rows, k, table_formats[fi]);
+            long m = select_rows(sel, rows, n_rows, k, table_formats[fi], seed);
             if (m == 0)
                 continue;
             long best = -1;
@@ -570,7 +577,7 @@ static char *summary_md(const row_t *rows, long n_rows)
         if (k->swept[0] != 'a')
             continue;
         for (int fi = 1; fi < 4; fi++) {
-            long m = select_rows(sel, rows, n_rows, k, table_formats[fi]);
+            long m = select_rows(sel, rows, n_rows, k, table_formats[fi], seed);
             if (m == 0)
                 continue;
             const char *cols[4] = {k->column, "E unconverted", "E / (u S)", "E encoded twin"};
@@ -599,7 +606,7 @@ static char *summary_md(const row_t *rows, long n_rows)
     {
         const construction_t *ml = construction_find("mlp-layer");
         for (int fi = 1; fi < 4; fi++) {
-            long m = select_rows(sel, rows, n_rows, ml, table_formats[fi]), within = 0;
+            long m = select_rows(sel, rows, n_rows, ml, table_formats[fi], seed), within = 0;
             arb_t four;
             arb_init(four);
             arb_set_ui(four, 4);
@@ -618,7 +625,7 @@ static char *summary_md(const row_t *rows, long n_rows)
     /* the author's Omega in the 16-bit formats */
     const construction_t *one = construction_find("blog-one-layer");
     for (int fi = 2; fi < 4; fi++) {
-        long m = select_rows(sel, rows, n_rows, one, table_formats[fi]);
+        long m = select_rows(sel, rows, n_rows, one, table_formats[fi], seed);
         for (long i = 0; i < m; i++)
             if (strcmp(params_get(&sel[i]->params, "omega"), "1000") == 0) {
                 col_text(b1, sizeof b1, sel[i], one->column, 0);
@@ -683,6 +690,14 @@ const claim_t claim_float_formats = {
               {"slope", {{"construction", "neuron-head,mlp-layer"}, {"format", FF_FORMATS},
                          {"a", FF_SLOPES}, {"omega", "64"}, {NULL, NULL}}},
               {NULL, {{NULL, NULL}}}},
+    .full = {{"omega", {{"construction", "mask-encoding,attention-only-encoded,blog-one-layer,"
+                                         "blog-three-layer"},
+                        {"format", FF_FORMATS}, {"omega", "0.5," FF_OMEGAS ",4000"},
+                        {"seed", "1,2,3"}, {NULL, NULL}}},
+             {"slope", {{"construction", "neuron-head,mlp-layer"}, {"format", FF_FORMATS},
+                        {"a", FF_SLOPES}, {"omega", "64,1000"}, {"seed", "1,2,3"},
+                        {NULL, NULL}}},
+             {NULL, {{NULL, NULL}}}},
     .mutations = {{"binary64", "the emulation silently runs in binary64 whatever the format"},
                   {"omega-after-rounding", "the logits' Omega terms (the query's position "
                                            "columns) added exactly after the rest is rounded"},
