@@ -183,6 +183,11 @@ static const struct {
     /* before: "not a member, gap 5e-8" (the witness was the double nearest 1.702) */
     {"activation --expr 'x*sigmoid(1.702*x)' --max-seconds 30", 0,
      {"G0: exact member", "q = 1.702 = 851/500", NULL}},
+    /* a search stopped by its time limit certifies a wide gap: the head check is then
+     * inconclusive, not violated (before: 'VIOLATED', exit 1; and sin of a 10^8-bit point
+     * ran for minutes past --max-seconds) */
+    {"activation --expr 'sin((x+20)^2110e4)' --max-seconds 2", 2,
+     {"inconclusive (E <= 2 gap)", NULL}},
     /* before: "E in [nan, nan] VIOLATED", exit 1 */
     {"activation --expr 'log(x)'", 65, {"undefined or not finite at x = 0", NULL}},
     {"activation --name relu --target 'sqrt(x)'", 65, {"the target = sqrt(x) is undefined", NULL}},
