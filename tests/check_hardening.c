@@ -29,17 +29,11 @@ static char buf[1 << 16], err[1 << 16];
 
 static void setup(void)
 {
-    snprintf(tmp, sizeof tmp, "/tmp/attncheck-hard-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    test_tmpdir_make(tmp, sizeof tmp, "attncheck-hard");
     snprintf(outdir, sizeof outdir, "%s/r", tmp);
 }
 
-static void teardown(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp); /* a name of ours, no quote in it */
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { test_tmpdir_remove(tmp); }
 
 static int exists(const char *path)
 {

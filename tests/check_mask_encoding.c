@@ -141,8 +141,8 @@ END_TEST
 
 START_TEST(test_cli_mutation_exit)
 {
-    char out[8192], dir[] = "/tmp/attncheck-me-XXXXXX", args[512];
-    ck_assert(mkdtemp(dir) != NULL);
+    char out[8192], dir[256], args[512];
+    test_tmpdir_make(dir, sizeof dir, "attncheck-me");
     /* the adversarial instances at tau = scale = 1 detect it on every row: 1 */
     snprintf(args, sizeof args, "sweep mask-encoding --set family=adv --set N=4 --set omega=8,64 "
              "--set tau=1 --set scale=1 --mutate=b-not-2b --format md --out %s", dir);
@@ -155,8 +155,7 @@ START_TEST(test_cli_mutation_exit)
     snprintf(args, sizeof args, "sweep mask-encoding --set family=adv --set N=4 --set omega=8,64 "
              "--format md --out %s", dir);
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(args), 0);
+    test_tmpdir_remove(dir);
 }
 END_TEST
 
