@@ -401,6 +401,30 @@ START_TEST(test_seed_round_trip)
 }
 END_TEST
 
+/* Operands are paths of any length: a model file or a shard directory deep
+ * in a cluster's scratch space is not an "unknown option". */
+START_TEST(test_long_operands)
+{
+    char dir[1024], args[2048], path[1100];
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir,
+             "a-directory-name-long-enough-to-pass-sixty-four-bytes-in-all-0123456789");
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    snprintf(args, sizeof args, "verify neuron-head --shard 0/1 --out %s/s0", dir);
+    ck_assert_msg(test_run_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "merge %s/s0 --format md --out %s/m", dir, tmpdir);
+    ck_assert_msg(test_run_cli(args, out, sizeof out) == 0, "%s", out);
+    /* a malformed model file there is bad data (65), not a usage error */
+    snprintf(path, sizeof path, "%s/bad.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("not a model", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(args, sizeof args, "model %s --out %s/r", path, tmpdir);
+    ck_assert_msg(test_run_cli(args, out, sizeof out) == 65, "%s", out);
+    ck_assert_int_eq(test_count_lines(out), 1);
+}
+END_TEST
+
 START_TEST(test_help_and_list)
 {
     ck_assert_int_eq(test_run_cli("--help", out, sizeof out), 0);
@@ -430,6 +454,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, test_activation_file);
     tcase_add_loop_test(tc, test_seed_round_trip, 0,
                         (int)(sizeof seed_cases / sizeof seed_cases[0]));
+    tcase_add_test(tc, test_long_operands);
     tcase_add_test(tc, test_help_and_list);
     suite_add_tcase(s, tc);
     return s;
