@@ -798,6 +798,35 @@ START_TEST(test_cli_model)
     snprintf(file, sizeof file, "%s/r3/model-m.converted.safetensors", tmpdir);
     ck_assert_msg(access(file, R_OK) == 0 && strstr(out, "scripts/run_export.py"), "%s", out);
     ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 0);
+    /* a bound row whose finite bound is at or above the triangle inequality's
+     * is vacuous, never holds: encoded rows at small Omega */
+    if (mio_have_python("json", "check_model: vacuous model rows")) {
+        int finite_vacuous = 0;
+        static const char *const omegas[] = {"0.5", "2", "8", "24"};
+        for (int k = 0; k < 4; k++) {
+            ck_assert_int_eq(cli("model %s --tokens 2 --omega %s --format json --no-export --out "
+                                 "%s/v%d", path, omegas[k], tmpdir, k), 0);
+            char cmd[1200];
+            snprintf(cmd, sizeof cmd,
+                     "/usr/bin/python3 -c 'import json,sys\n"
+                     "from decimal import Decimal as D\n"
+                     "n = 0\n"
+                     "for r in json.load(open(sys.argv[1]))[\"rows\"]:\n"
+                     "    if \"trivial_bound\" in r and r[\"bound\"][\"lo\"] != \"inf\" and "
+                     "D(r[\"bound\"][\"lo\"]) >= D(r[\"trivial_bound\"][\"hi\"]):\n"
+                     "        assert r[\"verdict\"] == \"vacuous\", r\n"
+                     "        n += 1\n"
+                     "    assert \"bound\" not in r or \"trivial_bound\" in r, r\n"
+                     "sys.exit(3 if n else 0)' %s/v%d/model-m.json",
+                     tmpdir, k);
+            int rc = system(cmd);
+            ck_assert_msg(WIFEXITED(rc) && (WEXITSTATUS(rc) == 0 || WEXITSTATUS(rc) == 3),
+                          "omega %s: a bound row without its trivial bound, or one above it "
+                          "that is not vacuous", omegas[k]);
+            finite_vacuous += WEXITSTATUS(rc) == 3;
+        }
+        ck_assert_msg(finite_vacuous > 0, "no Omega gave a finite bound above the trivial one");
+    }
     snprintf(file, sizeof file, "%s/r4/model-m.converted.safetensors", tmpdir);
     ck_assert(access(file, F_OK) != 0);
     /* a mutated conversion is caught */
