@@ -779,6 +779,19 @@ START_TEST(test_cli_model)
     }
     ck_assert_int_eq(cli("model %s --out %s/r1", partial, tmpdir), 65);
     ck_assert_msg(one_line() && strstr(out, "missing tensor"), "%s", out);
+    /* a NaN weight (the last 8 bytes: ln_final.w's last element) is refused
+     * before any work: one line, not a progress line and then the error */
+    char nanmodel[400];
+    snprintf(nanmodel, sizeof nanmodel, "%s/nan.safetensors", tmpdir);
+    write_model(nanmodel, &s, 5);
+    f = fopen(nanmodel, "r+b");
+    ck_assert_ptr_nonnull(f);
+    static const unsigned char nan_bits[8] = {0, 0, 0, 0, 0, 0, 0xf8, 0x7f};
+    ck_assert_int_eq(fseek(f, -8, SEEK_END), 0);
+    ck_assert_int_eq(fwrite(nan_bits, 1, 8, f), 8);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r1", nanmodel, tmpdir), 65);
+    ck_assert_msg(one_line() && strstr(out, "NaN"), "%s", out);
     char r1[400];
     snprintf(r1, sizeof r1, "%s/r1", tmpdir);
     ck_assert_msg(access(r1, F_OK) != 0, "a failed run left %s", r1);
