@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "exitcodes.h"
+#include "runner.h"
 #include "shard.h"
 #include "version.h"
 #include "xalloc.h"
@@ -872,6 +873,13 @@ int shard_set_fill(claim_report_t *rep, shard_set_t *set, int k, const claim_t *
                             set->dir[s], stem, j, at);
             if (row_load(rep->rows + at, row, set, what, sizeof what) != 0)
                 return fail(err, errsz, -1, "'%s': %s: row %ld: %s", set->dir[s], stem, at, what);
+            /* the verdict is judged again from the enclosures, as the shard judged it */
+            verdict_t stored = rep->rows[at].verdict;
+            runner_judge_row(rep->rows + at, rep->claim->kind);
+            if (rep->rows[at].verdict != stored)
+                return fail(err, errsz, -1, "'%s': %s: row %ld: its verdict '%s' does not follow "
+                            "from its enclosures ('%s')", set->dir[s], stem, at,
+                            verdict_name(stored), verdict_name(rep->rows[at].verdict));
         }
     }
     runner_finish_claim(rep, 1);
