@@ -759,6 +759,8 @@ START_TEST(test_cli_model)
     ck_assert_int_eq(cli("model %s --out %s/r1", swiglu, tmpdir), 65);
     ck_assert_msg(one_line() && strstr(out, "outside the class"), "%s", out);
     ck_assert_int_eq(cli("model %s --act-a abc --out %s/r1", path, tmpdir), 64);
+    ck_assert_int_eq(cli("model %s --act-a 0 --out %s/r1", path, tmpdir), 64);
+    ck_assert_int_eq(cli("model %s --act-a 1e999999999 --out %s/r1", path, tmpdir), 64);
     ck_assert_int_eq(cli("model %s --input %s:blocks.0.ln1.w --out %s/r1", path, path, tmpdir),
                      65);
     ck_assert_msg(one_line() && strstr(out, "shape"), "%s", out);
@@ -811,6 +813,10 @@ START_TEST(test_cli_model)
     snprintf(file, sizeof file, "%s/r3/model-m.converted.safetensors", tmpdir);
     ck_assert_msg(access(file, R_OK) == 0 && strstr(out, "scripts/run_export.py"), "%s", out);
     ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 0);
+    /* the literature's slope 1.702 (not a dyadic): its nearest double, said so */
+    ck_assert_int_eq(cli("model %s --tokens 2 --act-a 1.702 --no-write", path), 0);
+    ck_assert_msg(strstr(out, "a = 1.70199999999999995737, the double nearest --act-a 1.702"),
+                  "%s", out);
     /* a bound row whose finite bound is at or above the triangle inequality's
      * is vacuous, never holds: encoded rows at small Omega */
     if (mio_have_python("json", "check_model: vacuous model rows")) {
