@@ -59,10 +59,11 @@ static const char *usage_model =
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
     "                 no-f-row, drop-b-out): its rows must come out violated\n"
     "  --max-memory S refuse a run whose estimated peak memory is over S (default 4G)\n"
-    "Exit: 0 all hold, 1 violated, 2 inconclusive, 64 usage, 65 bad data (a malformed or\n"
-    "      inconsistent model file or input, a model outside the class such as SwiGLU, a\n"
-    "      run over --max-memory), 70 internal error or out of memory, 73/74 cannot\n"
-    "      create/write output, 75 output directory in use by another run.\n";
+    "Exit: 0 all hold, 1 violated (with --mutate: every row violated), 2 inconclusive,\n"
+    "      3 a --mutate run in which some row is not violated, 64 usage, 65 bad data (a\n"
+    "      malformed or inconsistent model file or input, a model outside the class such\n"
+    "      as SwiGLU, a run over --max-memory), 70 internal error or out of memory, 73/74\n"
+    "      cannot create/write output, 75 output directory in use by another run.\n";
 
 typedef struct {
     const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
@@ -594,7 +595,8 @@ int cmd_model(int argc, char **argv)
         const row_t *r = rb.rows + k;
         char *hi = ival_hi_str(r->error, 4);
         printf("    %-10s block %-3s E <= %s  %s\n", params_get(&r->params, "check"),
-               params_get(&r->params, "block"), hi, verdict_name(r->verdict));
+               params_get(&r->params, "block"), hi,
+               verdict_word(r->verdict, rep.mutation > 0, r->exact_identity));
         mpfr_free_str(hi);
     }
     printf("    heads per block: %lld original + %lld converted = %lld; %s\n",
@@ -603,7 +605,10 @@ int cmd_model(int argc, char **argv)
     if (c.export_path)
         printf("    converted network written to %s (and .json); the numpy reference: "
                "/usr/bin/python3 scripts/run_export.py %s\n", c.export_path, c.export_path);
-    rc = rep.violated ? EXIT_VIOLATED : rep.inconclusive ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
+    if (c.mutation) /* every mutated row must be violated, as for verify --mutate */
+        rc = rep.violated < rep.n_rows ? EXIT_UNDETECTED : EXIT_VIOLATED;
+    else
+        rc = rep.violated ? EXIT_VIOLATED : rep.inconclusive ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
     if (!c.no_write) {
         char cmd[4400];
         snprintf(cmd, sizeof cmd, "attncheck model %s%s%s --prec %ld%s%s%s%s%s%s", c.file,

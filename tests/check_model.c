@@ -848,8 +848,13 @@ START_TEST(test_cli_model)
     }
     snprintf(file, sizeof file, "%s/r4/model-m.converted.safetensors", tmpdir);
     ck_assert(access(file, F_OK) != 0);
-    /* a mutated conversion is caught */
-    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate bias-visible", path), 1);
+    /* a mutated conversion is caught on every row: 1; drop-b-in leaves the
+     * attention rows as they were: they do not detect it, and the run says so
+     * and exits 3, as verify --mutate does */
+    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate ln-cf", path), 1);
+    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate drop-b-in", path), 3);
+    ck_assert_msg(strstr(out, "block 0   E <= ") && strstr(out, "not detected at this resolution\n"),
+                  "%s", out);
     /* the numpy reference reproduces the original from the export */
     if (mio_have_python("numpy", "check_model: run_export.py")) {
         char cmd[800];
