@@ -94,6 +94,9 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
         if (a[0] != '-') {
             if (c->file)
                 return cli_fail(EXIT_USAGE, "model: unexpected argument '%s' (one model file)", a);
+            if (cli_has_control_char(a)) /* it is named in the report and on stderr */
+                return cli_fail(EXIT_USAGE, "model: the model path may not hold control "
+                                "characters");
             c->file = a;
             continue;
         }
@@ -111,6 +114,9 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
             val = argv[++k];
         }
         if (strcmp(flag, "--input") == 0) {
+            if (cli_has_control_char(val))
+                return cli_fail(EXIT_USAGE, "model: the --input path may not hold control "
+                                "characters");
             c->input = val;
         } else if (strcmp(flag, "--tokens") == 0) {
             if (cli_parse_count(&c->tokens, val, 1000000) != 0)

@@ -1534,8 +1534,13 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
         fprintf(f, "## Result\n\n%ld rows: **%s**.\n\n", rep->n_rows, counts);
     }
     if (c->mutations[0][0]) {
-        fprintf(f, "Mutations (each must come out `violated`; run `attncheck verify %s "
-                   "--mutate=NAME`):\n\n", c->id);
+        /* a model's report is no claim of the catalogue: its run is attncheck model */
+        if (run && strcmp(run->verb, "model") == 0)
+            fprintf(f, "Mutations (each must come out `violated`; add `--mutate NAME` to the "
+                       "command below):\n\n");
+        else
+            fprintf(f, "Mutations (each must come out `violated`; run `attncheck verify %s "
+                       "--mutate=NAME`):\n\n", c->id);
         for (int k = 0; k < CLAIM_MAX_MUTATIONS && c->mutations[k][0]; k++)
             fprintf(f, "- `%s` — %s\n", c->mutations[k][0], c->mutations[k][1]);
         fputs("\n", f);

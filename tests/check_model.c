@@ -759,6 +759,11 @@ START_TEST(test_cli_model)
     ck_assert_int_eq(cli("model %s --out %s/r1", swiglu, tmpdir), 65);
     ck_assert_msg(one_line() && strstr(out, "outside the class"), "%s", out);
     ck_assert_int_eq(cli("model %s --act-a abc --out %s/r1", path, tmpdir), 64);
+    /* paths are named in the report and on stderr: no control characters */
+    ck_assert_int_eq(cli("model \"$(printf '%s\\nx')\" --out %s/r1", path, tmpdir), 64);
+    ck_assert_msg(one_line() && strstr(out, "control characters"), "%s", out);
+    ck_assert_int_eq(cli("model %s --input \"$(printf 'x\\t.npy')\" --out %s/r1", path, tmpdir),
+                     64);
     ck_assert_int_eq(cli("model %s --act-a 0 --out %s/r1", path, tmpdir), 64);
     ck_assert_int_eq(cli("model %s --act-a 1e999999999 --out %s/r1", path, tmpdir), 64);
     ck_assert_int_eq(cli("model %s --input %s:blocks.0.ln1.w --out %s/r1", path, path, tmpdir),
@@ -807,6 +812,14 @@ START_TEST(test_cli_model)
     for (int k = 0; k < 5; k++) {
         snprintf(file, sizeof file, "%s/%s", tmpdir, files[k]);
         ck_assert_msg(access(file, R_OK) == 0, "%s missing", file);
+    }
+    /* its mutations are run by attncheck model, not by verify (no such claim) */
+    {
+        static char md[1 << 16];
+        test_read_file(md, sizeof md, tmpdir, "r2/model-m.md");
+        ck_assert_msg(strstr(md, "add `--mutate NAME` to the command below") &&
+                          !strstr(md, "attncheck verify model-m"),
+                      "%.400s", md);
     }
     /* by default the converted network goes beside the report; --no-export: nowhere */
     ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r3", path, tmpdir), 0);
