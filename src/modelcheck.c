@@ -152,8 +152,17 @@ static void finish_encoded(row_t *r, const imat_t R, const imat_t con, const ima
         double om = maskenc_omega_req(b, extra, mcheck_eps[k], 64);
         if (om < 0)
             row_add_text(r, mcheck_eps_column[k], "none below 10^6");
-        else
-            row_add_text(r, mcheck_eps_column[k], "%.6g", om);
+        else { /* a multiple of 1/64: six decimals are exact (%g could round it down) */
+            char t[48];
+            snprintf(t, sizeof t, "%.6f", om);
+            for (size_t e = strlen(t); t[e - 1] == '0' || t[e - 1] == '.'; e--) {
+                int point = t[e - 1] == '.';
+                t[e - 1] = '\0';
+                if (point)
+                    break;
+            }
+            row_add_text(r, mcheck_eps_column[k], "%s", t);
+        }
     }
     row_add_long(r, "heads", heads);
     row_add_long(r, "width", enc->cols);
