@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <nettle/sha2.h>
 #include "aonet_export.h"
@@ -54,7 +55,8 @@ static const char *usage_model =
     "  --export-converted OUT  write the converted network to OUT (F64 safetensors) and\n"
     "                 OUT.json (its exact entries), with the original model and the tokens;\n"
     "                 by default DIR/model-NAME.converted.safetensors when it is below\n"
-    "                 256 MB (--no-export: none; --no-write: no report and no export)\n"
+    "                 256 MB (--no-export: none; --no-write: no report and no export);\n"
+    "                 OUT is a regular file or a new name, never the model or --input file\n"
     "  --out DIR      report directory (default reports): model-NAME.md/.csv/.json/.svg\n"
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
     "                 no-f-row, drop-b-out): its rows must come out violated\n"
@@ -171,6 +173,33 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
         return cli_fail(EXIT_USAGE, "model: which model? (attncheck model FILE.safetensors)");
     if (c->input && (c->tokens_set || c->seed_set))
         return cli_fail(EXIT_USAGE, "model: --tokens and --seed draw tokens; --input gives them");
+    return 0;
+}
+
+/* 1 when a and b name one existing file (a link followed). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* 1 when the export (OUT or OUT.json) would replace the model file or the
+ * file --input reads (X.npy, or FILE.safetensors of FILE.safetensors:TENSOR). */
+static int export_overwrites_input(const model_cli_t *c)
+{
+    char json[OUTFILE_PATH_MAX + 200], input[OUTFILE_PATH_MAX];
+    snprintf(json, sizeof json, "%s.json", c->export_path);
+    input[0] = '\0';
+    if (c->input) {
+        const char *cut = strstr(c->input, ".safetensors:");
+        size_t n = cut ? (size_t)(cut - c->input) + strlen(".safetensors") : strlen(c->input);
+        snprintf(input, sizeof input, "%.*s", (int)(n < sizeof input ? n : sizeof input - 1),
+                 c->input);
+    }
+    const char *outs[2] = {c->export_path, json};
+    for (int k = 0; k < 2; k++)
+        if (same_file(outs[k], c->file) || (input[0] && same_file(outs[k], input)))
+            return 1;
     return 0;
 }
 
@@ -512,6 +541,11 @@ int cmd_model(int argc, char **argv)
     if (!c.export_path && !c.no_write && !c.no_export && !big) {
         snprintf(export_path, sizeof export_path, "%s/%s.converted.safetensors", dir.path, stem);
         c.export_path = export_path;
+    }
+    if (c.export_path && export_overwrites_input(&c)) {
+        rc = cli_fail(EXIT_CANTCREAT, "model: --export-converted '%s' (or its .json) is the model "
+                      "file or the --input file: it would be replaced", c.export_path);
+        goto done;
     }
     if (c.export_path && (rc = aonet_export_open(&ex, c.export_path, err, sizeof err)) != 0) {
         cli_fail(rc, "model: %s", err);

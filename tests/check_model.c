@@ -770,6 +770,18 @@ START_TEST(test_cli_model)
                      65);
     ck_assert_msg(one_line() && strstr(out, "shape"), "%s", out);
     ck_assert_int_eq(cli("model %s --export-converted %s --out %s/r1", path, tmpdir, tmpdir), 73);
+    /* the export never replaces what the run reads: the model file, the --input file */
+    {
+        static char before[1 << 16], after[1 << 16];
+        size_t nb = test_read_file(before, sizeof before, tmpdir, "m.safetensors");
+        ck_assert_int_eq(cli("model %s --tokens 2 --export-converted %s --out %s/r1", path, path,
+                             tmpdir), 73);
+        ck_assert_msg(one_line() && strstr(out, "would be replaced"), "%s", out);
+        size_t na = test_read_file(after, sizeof after, tmpdir, "m.safetensors");
+        ck_assert(nb == na && memcmp(before, after, nb) == 0);
+        ck_assert_int_eq(cli("model %s --input %s:blocks.0.mlp.W_out --export-converted %s "
+                             "--out %s/r1", path, path, path, tmpdir), 73);
+    }
     ck_assert_int_eq(cli("model %s --max-memory 1K --out %s/r1", path, tmpdir), 65);
     /* a model file without the tensors its config calls for */
     char partial[400];
