@@ -43,7 +43,9 @@ static const char *usage_model =
     "  --tokens N     without --input: N tokens drawn with --seed (default 32, seed 1),\n"
     "                 entries k/1024 with 0 < |k| <= 4096 uniform (values in [-4, 4])\n"
     "  --prec P       working precision in bits (default 128); end-to-end rows run at\n"
-    "                 P + 20 bits per block (enclosures widen that much through a block)\n"
+    "                 P + 20 bits per block (enclosures widen that much through a block);\n"
+    "                 never below kappa + 16 (the resolution rule: an exact row that holds\n"
+    "                 resolves at least 2^-16 of its scale)\n"
     "  --act-a A      the SiLU_a slope of the neuron heads for gelu, gelu_new, gelu_fast\n"
     "                 and relu models (default: gelu-approx's a* for the GELUs, 32 for relu;\n"
     "                 silu, sigmoid and GLU models convert exactly with a = 1); a decimal\n"
@@ -314,7 +316,7 @@ static double estimate_bytes(const tmodel_config_t *c, long n, mpfr_prec_t prec)
 typedef struct {
     row_t *rows;
     long n, cap;
-    mpfr_prec_t prec;
+    mpfr_prec_t prec, asked; /* the working precision, and --prec */
     unsigned long seed;
 } rowbuf_t;
 
@@ -335,6 +337,7 @@ static row_t *next_row(void *ctx, mcheck_t kind, long block)
     snprintf(buf, sizeof buf, "%ld", block);
     r->params.value[1] = xstrdup(block >= 0 ? buf : "all");
     row_start(r, b->prec);
+    r->prec_requested = b->asked;
     return r;
 }
 
@@ -506,10 +509,21 @@ int cmd_model(int argc, char **argv)
         return rc;
     }
     long n = X->rows, L = (long)cfg->n_layers;
-    double need = estimate_bytes(cfg, n, c.prec + MCHECK_E2E_BITS_PER_BLOCK * L);
+    /* the working precisions: --prec, and the end-to-end rows' extra bits, but
+     * never below the resolution rule's floor kappa + margin (verdict.h): an
+     * exact row that holds resolves at least 2^-margin of its scale */
+    long sub_prec = verdict_resolve_prec(1, 0, 0), e2e = verdict_resolve_prec((int)(2 * L + 1), 0, 0);
+    if (c.prec > sub_prec)
+        sub_prec = c.prec;
+    if (c.prec + MCHECK_E2E_BITS_PER_BLOCK * L > e2e)
+        e2e = c.prec + MCHECK_E2E_BITS_PER_BLOCK * L;
+    if (e2e > PREC_MAX)
+        e2e = PREC_MAX;
+    double need = estimate_bytes(cfg, n, (mpfr_prec_t)e2e);
     outdir_t dir = {.lock_fd = -1};
     aonet_export_t *ex = NULL;
-    rowbuf_t rb = {.cap = 3 * L + 2, .prec = c.prec, .seed = c.seed};
+    rowbuf_t rb = {.cap = 3 * L + 2, .prec = (mpfr_prec_t)sub_prec, .asked = c.prec,
+                   .seed = c.seed};
     arb_t omega;
     arb_init(omega);
     if (c.omega)
@@ -552,12 +566,10 @@ int cmd_model(int argc, char **argv)
         goto done;
     }
     fprintf(stderr, "attncheck: model %s: %lld blocks, %ld tokens, %s; certifying sublayers at "
-            "%ld bits, end to end at %ld\n", c.file, (long long)L, n, ca.a_text, (long)c.prec,
-            (long)(c.prec + MCHECK_E2E_BITS_PER_BLOCK * L));
+            "%ld bits, end to end at %ld\n", c.file, (long long)L, n, ca.a_text, sub_prec, e2e);
 
     aonet_sink_t sink = {ex, sink_layer, sink_final};
-    mpfr_prec_t e2e = c.prec + MCHECK_E2E_BITS_PER_BLOCK * L;
-    mcheck_opts_t o = {.prec = c.prec, .e2e_prec = e2e < PREC_MAX ? e2e : PREC_MAX,
+    mcheck_opts_t o = {.prec = (mpfr_prec_t)sub_prec, .e2e_prec = (mpfr_prec_t)e2e,
                        .mutation = c.mutation, .act = &ca,
                        .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
                                  MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL),

@@ -838,6 +838,20 @@ START_TEST(test_cli_model)
     snprintf(file, sizeof file, "%s/r3/model-m.converted.safetensors", tmpdir);
     ck_assert_msg(access(file, R_OK) == 0 && strstr(out, "scripts/run_export.py"), "%s", out);
     ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 0);
+    /* --prec 24: the exact rows still resolve 2^-16 of their scale (the resolution
+     * rule's floor, p >= kappa + 16); each row records the 24 asked */
+    if (mio_have_python("json", "check_model: the precision floor")) {
+        ck_assert_int_eq(cli("model %s --tokens 2 --prec 24 --format json --no-export --out %s/r5",
+                             path, tmpdir), 0);
+        char cmd[700];
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c 'import json,sys\n"
+                 "for r in json.load(open(sys.argv[1]))[\"rows\"]:\n"
+                 "    if \"kappa\" in r:\n"
+                 "        assert r[\"prec\"] - r[\"kappa\"] >= 16 and r[\"prec_requested\"] == 24, r\n"
+                 "' %s/r5/model-m.json", tmpdir);
+        ck_assert_msg(system(cmd) == 0, "a row below the precision floor, or without --prec");
+    }
     /* the literature's slope 1.702 (not a dyadic): its nearest double, said so */
     ck_assert_int_eq(cli("model %s --tokens 2 --act-a 1.702 --no-write", path), 0);
     ck_assert_msg(strstr(out, "a = 1.70199999999999995737, the double nearest --act-a 1.702"),
