@@ -45,6 +45,13 @@ int aonet_export_open(aonet_export_t **out, const char *path, char *err, size_t 
     snprintf(jpath, sizeof jpath, "%s.json", path);
     const char *targets[2] = {path, jpath};
     for (int k = 0; k < 2; k++) {
+        /* two files, the second named after the first: never a stream's
+         * companion ("-.json", /dev/null.json) */
+        if (outfile_is_stream(targets[k])) {
+            snprintf(err, errsz, "cannot write to '%s': the converted network is two files, FILE "
+                     "and FILE.json: FILE must be a regular file or a new name", targets[k]);
+            return EXIT_CANTCREAT;
+        }
         atomic_file_t a;
         if (atomic_open(&a, targets[k]) != 0) {
             snprintf(err, errsz, "cannot write to '%s': %s", targets[k], a.why);

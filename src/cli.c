@@ -42,6 +42,11 @@ int cli_split_flag(char *buf, size_t bufsz, const char **value, const char *arg)
         *value = eq + 1;
         return 0;
     }
+    if (arg[0] != '-') { /* an operand (a path, a claim) of any length: no flag */
+        if (bufsz)
+            buf[0] = '\0';
+        return 0;
+    }
     if (strlen(arg) >= bufsz)
         return -1;
     strcpy(buf, arg);

@@ -13,7 +13,8 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int cli_has_control_char(const char *s);
 
 /* Split "--flag=value" into flag (NUL-terminated in buf) and value; a bare
- * argument gives value NULL.  -1 when the flag is longer than bufsz. */
+ * flag gives value NULL, an operand (not starting with '-') an empty flag.
+ * -1 when the flag is longer than bufsz. */
 int cli_split_flag(char *buf, size_t bufsz, const char **value, const char *arg);
 
 /* A count in [1, max] (decimal digits only); 0 on success. */

@@ -93,7 +93,8 @@ typedef struct {
     ac_result_t res[2];
     arb_t headE;
     mpfr_t headS;            /* the head's tolerance (exact) or 2 gap */
-    int head_exact, head_ok;
+    int head_exact, head_ok;  /* head_ok: 1 holds; head_v: judgement_words' index */
+    int head_v;
     /* target */
     supnorm_t s;
     /* judgements */
@@ -222,13 +223,23 @@ static void run_class(outcome_t *o, const act_t *f, const char *builtin_spec,
         mpfr_mul_2si(o->headS, o->headS, VERDICT_EXACT_KAPPA - (long)prec, MPFR_RNDD);
         o->head_ok = arb_is_finite(o->headE) && arb_contains_zero(o->headE) &&
                      mpfr_lessequal_p(Ehi, o->headS);
+        o->head_v = o->head_ok ? 0 : 1;
     } else {
         ival_get_lo(o->headS, o->res[1].gap);
         mpfr_mul_ui(o->headS, o->headS, 2, MPFR_RNDD); /* ||u||_2 <= sqrt 3 < 2 */
-        o->head_ok = mpfr_lessequal_p(Ehi, o->headS) && mpfr_number_p(zmax) &&
-                     mpfr_cmp_d(zmax, AC_L) <= 0;
+        int in_range = mpfr_number_p(zmax) && mpfr_cmp_d(zmax, AC_L) <= 0;
+        o->head_ok = mpfr_lessequal_p(Ehi, o->headS) && in_range;
+        /* violated only when lo(E) is above 2 hi(gap), the bound's largest value;
+         * between the two (a wide gap: a search stopped by --max-seconds) nothing is certified */
+        mpfr_t Elo, top;
+        mpfr_inits2(64, Elo, top, (mpfr_ptr)0);
+        ival_get_lo(Elo, o->headE);
+        ival_get_hi(top, o->res[1].gap);
+        mpfr_mul_ui(top, top, 2, MPFR_RNDU);
+        o->head_v = o->head_ok ? 0 : in_range && mpfr_greater_p(Elo, top) ? 1 : 2;
+        mpfr_clears(Elo, top, (mpfr_ptr)0);
     }
-    o->rc = o->head_ok ? EXIT_HOLDS : EXIT_VIOLATED;
+    o->rc = o->head_v == 0 ? EXIT_HOLDS : o->head_v == 1 ? EXIT_VIOLATED : EXIT_INCONCLUSIVE;
     if (opt->claim && o->head_ok) {
         /* the G1 member's gap against GAP; raise the precision and tighten */
         arb_t bound, g;
@@ -363,7 +374,7 @@ static void print_class_text(const outcome_t *o, const act_opts_t *opt)
     else
         printf("head: internal dimension 1, mask B, stream [x, 1, bias], from the best G1 "
                "member, 8 random tokens (d = 3): E in [%s, %s] (certified), %s "
-               "(E <= 2 gap)\n", elo, ehi, o->head_ok ? "holds" : "VIOLATED");
+               "(E <= 2 gap)\n", elo, ehi, o->head_v == 1 ? "VIOLATED" : judgement_words[o->head_v]);
     mpfr_free_str(elo);
     mpfr_free_str(ehi);
     if (o->claim_v >= 0)
@@ -422,8 +433,9 @@ static void print_row_text(const outcome_t *o, const char *text)
     printf("%5ld  %-34.34s  %-14s  %-14s  %-12s  %-12s  %d\n", o->line, text,
            st[o->res[0].status], st[o->res[1].status], gap,
            o->expect_v >= 0 ? judgement_words[o->expect_v]
-           : o->claim_v >= 0 ? judgement_words[o->claim_v] : (o->head_ok ? "head holds"
-                                                                          : "head VIOLATED"),
+           : o->claim_v >= 0 ? judgement_words[o->claim_v] : (o->head_v == 0 ? "head holds"
+                                                   : o->head_v == 1 ? "head VIOLATED"
+                                                                    : "head inconclusive"),
            o->rc);
 }
 
@@ -483,7 +495,7 @@ static json_t *json_outcome(const outcome_t *o, const act_opts_t *opt)
         report_json_set(h, "E", report_json_ends(o->headE, 20), &ok);
         report_json_set(h, "rule", json_string(o->head_exact ? "exact: 0 in E, hi(E) <= S 2^(24-p)"
                                                              : "E <= 2 gap"), &ok);
-        report_json_set(h, "verdict", json_string(o->head_ok ? "holds" : "violated"), &ok);
+        report_json_set(h, "verdict", json_string(judgement_words[o->head_v]), &ok);
         report_json_set(j, "head", h, &ok);
         if (o->expect_v >= 0) {
             json_t *e = json_object();

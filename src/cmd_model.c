@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <nettle/sha2.h>
 #include "aonet_export.h"
@@ -43,17 +44,22 @@ static const char *usage_model =
     "  --tokens N     without --input: N tokens drawn with --seed (default 32, seed 1),\n"
     "                 entries k/1024 with 0 < |k| <= 4096 uniform (values in [-4, 4])\n"
     "  --prec P       working precision in bits (default 128); end-to-end rows run at\n"
-    "                 P + 20 bits per block (enclosures widen that much through a block)\n"
+    "                 P + 20 bits per block (enclosures widen that much through a block);\n"
+    "                 never below kappa + 16 (the resolution rule: an exact row that holds\n"
+    "                 resolves at least 2^-16 of its scale)\n"
     "  --act-a A      the SiLU_a slope of the neuron heads for gelu, gelu_new, gelu_fast\n"
     "                 and relu models (default: gelu-approx's a* for the GELUs, 32 for relu;\n"
-    "                 silu, sigmoid and GLU models convert exactly with a = 1)\n"
+    "                 silu, sigmoid and GLU models convert exactly with a = 1); a decimal\n"
+    "                 that is not a short binary fraction (1.702) is used as its nearest\n"
+    "                 double, and the report says so\n"
     "  --omega W      also certify the network with every mask encoded by one-hot positions\n"
     "                 and W (Theorem 9) against the derived bound, with the Omega each eps\n"
     "                 in 1e-3, 1e-6, 1e-12 needs\n"
     "  --export-converted OUT  write the converted network to OUT (F64 safetensors) and\n"
     "                 OUT.json (its exact entries), with the original model and the tokens;\n"
     "                 by default DIR/model-NAME.converted.safetensors when it is below\n"
-    "                 256 MB (--no-export: none; --no-write: no report and no export)\n"
+    "                 256 MB (--no-export: none; --no-write: no report and no export);\n"
+    "                 OUT is a regular file or a new name, never the model or --input file\n"
     "  --out DIR      report directory (default reports): model-NAME.md/.csv/.json/.svg\n"
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
     "                 no-f-row, drop-b-out): its rows must come out violated\n"
@@ -65,10 +71,11 @@ static const char *usage_model =
     "                 to the network run exactly (at least the format's grid floor), and\n"
     "                 its distance to the model's output on the real tokens' features.  The\n"
     "                 whole converted network is then held in memory.\n"
-    "Exit: 0 all hold, 1 violated, 2 inconclusive, 64 usage, 65 bad data (a malformed or\n"
-    "      inconsistent model file or input, a model outside the class such as SwiGLU, a\n"
-    "      run over --max-memory), 70 internal error or out of memory, 73/74 cannot\n"
-    "      create/write output, 75 output directory in use by another run.\n";
+    "Exit: 0 all hold, 1 violated (with --mutate: every row violated), 2 inconclusive,\n"
+    "      3 a --mutate run in which some row is not violated, 64 usage, 65 bad data (a\n"
+    "      malformed or inconsistent model file or input, a model outside the class such\n"
+    "      as SwiGLU, a run over --max-memory), 70 internal error or out of memory, 73/74\n"
+    "      cannot create/write output, 75 output directory in use by another run.\n";
 
 typedef struct {
     const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
@@ -101,6 +108,9 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
         if (a[0] != '-') {
             if (c->file)
                 return cli_fail(EXIT_USAGE, "model: unexpected argument '%s' (one model file)", a);
+            if (cli_has_control_char(a)) /* it is named in the report and on stderr */
+                return cli_fail(EXIT_USAGE, "model: the model path may not hold control "
+                                "characters");
             c->file = a;
             continue;
         }
@@ -118,6 +128,9 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
             val = argv[++k];
         }
         if (strcmp(flag, "--input") == 0) {
+            if (cli_has_control_char(val))
+                return cli_fail(EXIT_USAGE, "model: the --input path may not hold control "
+                                "characters");
             c->input = val;
         } else if (strcmp(flag, "--tokens") == 0) {
             if (cli_parse_count(&c->tokens, val, 1000000) != 0)
@@ -180,6 +193,9 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
         return cli_fail(EXIT_USAGE, "model: --tokens and --seed draw tokens; --input gives them");
     if ((c->acc || c->order) && !c->arith)
         return cli_fail(EXIT_USAGE, "model: --accumulate and --order need --arith FORMAT");
+    if (c->arith && c->mutate_name)
+        return cli_fail(EXIT_USAGE, "model: --arith runs the network as converted: not with "
+                        "--mutate");
     if (c->arith && (!fpf_format_find(c->arith) ||
                      (c->acc && strcmp(c->acc, "same") != 0 && strcmp(c->acc, "binary32") != 0) ||
                      fpnet_arith_parse(&c->ar, c->arith, c->acc, c->order) != 0 ||
@@ -187,6 +203,33 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
         return cli_fail(EXIT_USAGE, "model: --arith binary64|binary32|bfloat16|binary16, "
                         "--accumulate same|binary32 (holding the format), --order "
                         "sequential|sequential-fma|pairwise");
+    return 0;
+}
+
+/* 1 when a and b name one existing file (a link followed). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* 1 when the export (OUT or OUT.json) would replace the model file or the
+ * file --input reads (X.npy, or FILE.safetensors of FILE.safetensors:TENSOR). */
+static int export_overwrites_input(const model_cli_t *c)
+{
+    char json[OUTFILE_PATH_MAX + 200], input[OUTFILE_PATH_MAX];
+    snprintf(json, sizeof json, "%s.json", c->export_path);
+    input[0] = '\0';
+    if (c->input) {
+        const char *cut = strstr(c->input, ".safetensors:");
+        size_t n = cut ? (size_t)(cut - c->input) + strlen(".safetensors") : strlen(c->input);
+        snprintf(input, sizeof input, "%.*s", (int)(n < sizeof input ? n : sizeof input - 1),
+                 c->input);
+    }
+    const char *outs[2] = {c->export_path, json};
+    for (int k = 0; k < 2; k++)
+        if (same_file(outs[k], c->file) || (input[0] && same_file(outs[k], input)))
+            return 1;
     return 0;
 }
 
@@ -301,7 +344,7 @@ static double estimate_bytes(const tmodel_config_t *c, long n, mpfr_prec_t prec)
 typedef struct {
     row_t *rows;
     long n, cap;
-    mpfr_prec_t prec;
+    mpfr_prec_t prec, asked; /* the working precision, and --prec */
     unsigned long seed;
 } rowbuf_t;
 
@@ -322,6 +365,7 @@ static row_t *add_row(rowbuf_t *b, const char *check, long block)
     snprintf(buf, sizeof buf, "%ld", block);
     r->params.value[1] = xstrdup(block >= 0 ? buf : "all");
     row_start(r, b->prec);
+    r->prec_requested = b->asked;
     return r;
 }
 
@@ -392,7 +436,7 @@ static int arith_row(rowbuf_t *rb, instance_t *I, const imat_t X, const model_cl
     fpnet_measure_t m;
     fpnet_measure_init(&m);
     /* the real tokens (the bias token is row 0), the features */
-    int rc = fpnet_measure(&m, I, &o, c->ar.fmt, 1, n, d, c->prec);
+    int rc = fpnet_measure(&m, I, &o, c->ar.fmt, 1, n, d, rb->prec);
     if (rc == 0) {
         fpnet_row_check(r, &m);
         arb_set(row_add_ival(r, "E vs model"), m.E_ref);
@@ -563,10 +607,21 @@ int cmd_model(int argc, char **argv)
         return rc;
     }
     long n = X->rows, L = (long)cfg->n_layers;
-    double need = estimate_bytes(cfg, n, c.prec + MCHECK_E2E_BITS_PER_BLOCK * L);
+    /* the working precisions: --prec, and the end-to-end rows' extra bits, but
+     * never below the resolution rule's floor kappa + margin (verdict.h): an
+     * exact row that holds resolves at least 2^-margin of its scale */
+    long sub_prec = verdict_resolve_prec(1, 0, 0), e2e = verdict_resolve_prec((int)(2 * L + 1), 0, 0);
+    if (c.prec > sub_prec)
+        sub_prec = c.prec;
+    if (c.prec + MCHECK_E2E_BITS_PER_BLOCK * L > e2e)
+        e2e = c.prec + MCHECK_E2E_BITS_PER_BLOCK * L;
+    if (e2e > PREC_MAX)
+        e2e = PREC_MAX;
+    double need = estimate_bytes(cfg, n, (mpfr_prec_t)e2e);
     outdir_t dir = {.lock_fd = -1};
     aonet_export_t *ex = NULL;
-    rowbuf_t rb = {.cap = 3 * L + 3, .prec = c.prec, .seed = c.seed};
+    rowbuf_t rb = {.cap = 3 * L + 3, .prec = (mpfr_prec_t)sub_prec, .asked = c.prec,
+                   .seed = c.seed};
     instance_t AI;
     instance_init(&AI);
     arith_sink_t as = {NULL, &AI};
@@ -602,13 +657,17 @@ int cmd_model(int argc, char **argv)
         snprintf(export_path, sizeof export_path, "%s/%s.converted.safetensors", dir.path, stem);
         c.export_path = export_path;
     }
+    if (c.export_path && export_overwrites_input(&c)) {
+        rc = cli_fail(EXIT_CANTCREAT, "model: --export-converted '%s' (or its .json) is the model "
+                      "file or the --input file: it would be replaced", c.export_path);
+        goto done;
+    }
     if (c.export_path && (rc = aonet_export_open(&ex, c.export_path, err, sizeof err)) != 0) {
         cli_fail(rc, "model: %s", err);
         goto done;
     }
     fprintf(stderr, "attncheck: model %s: %lld blocks, %ld tokens, %s; certifying sublayers at "
-            "%ld bits, end to end at %ld\n", c.file, (long long)L, n, ca.a_text, (long)c.prec,
-            (long)(c.prec + MCHECK_E2E_BITS_PER_BLOCK * L));
+            "%ld bits, end to end at %ld\n", c.file, (long long)L, n, ca.a_text, sub_prec, e2e);
 
     aonet_sink_t sink = {ex, sink_layer, sink_final};
     as.ex = ex;
@@ -616,8 +675,7 @@ int cmd_model(int argc, char **argv)
         sink = (aonet_sink_t){&as, arith_layer, arith_final};
         imat_reinit(AI.net_ref, 0, 0);
     }
-    mpfr_prec_t e2e = c.prec + MCHECK_E2E_BITS_PER_BLOCK * L;
-    mcheck_opts_t o = {.prec = c.prec, .e2e_prec = e2e < PREC_MAX ? e2e : PREC_MAX,
+    mcheck_opts_t o = {.prec = (mpfr_prec_t)sub_prec, .e2e_prec = (mpfr_prec_t)e2e,
                        .mutation = c.mutation, .act = &ca,
                        .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
                                  MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL),
@@ -709,7 +767,8 @@ int cmd_model(int argc, char **argv)
                 mpfr_free_str(eh);
         } else {
             printf("    %-10s block %-3s E <= %s  %s\n", params_get(&r->params, "check"),
-                   params_get(&r->params, "block"), hi, verdict_name(r->verdict));
+                   params_get(&r->params, "block"), hi,
+                   verdict_word(r->verdict, rep.mutation > 0, r->exact_identity));
         }
         mpfr_free_str(hi);
     }
@@ -719,7 +778,10 @@ int cmd_model(int argc, char **argv)
     if (c.export_path)
         printf("    converted network written to %s (and .json); the numpy reference: "
                "/usr/bin/python3 scripts/run_export.py %s\n", c.export_path, c.export_path);
-    rc = rep.violated ? EXIT_VIOLATED : rep.inconclusive ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
+    if (c.mutation) /* every mutated row must be violated, as for verify --mutate */
+        rc = rep.violated < rep.n_rows ? EXIT_UNDETECTED : EXIT_VIOLATED;
+    else
+        rc = rep.violated ? EXIT_VIOLATED : rep.inconclusive ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
     if (!c.no_write) {
         char cmd[4400];
         snprintf(cmd, sizeof cmd, "attncheck model %s%s%s --prec %ld%s%s%s%s%s%s%s%s%s%s%s%s",

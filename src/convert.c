@@ -87,15 +87,32 @@ int convert_act_init(convert_act_t *ca, const tmodel_config_t *c, const char *ac
     ca->kind = kind;
     arb_init(ca->a);
     if (act_a) {
-        if (ival_set_str(ca->a, act_a, prec) != 0 || !arb_is_positive(ca->a) ||
-            !arb_is_exact(ca->a)) {
-            snprintf(err, errsz, "--act-a '%s' is not a positive number with at most %ld bits",
-                     act_a, (long)prec);
+        /* the weights are exact: a decimal that is not a dyadic of at most
+         * prec bits (1.702) is used as its nearest double, and said so */
+        int exact = ival_set_str(ca->a, act_a, prec) == 0 && arb_is_exact(ca->a);
+        mpfr_t d;
+        mpfr_init2(d, 53);
+        char *end;
+        mpfr_strtofr(d, act_a, &end, 10, MPFR_RNDN);
+        int ok = end != act_a && *end == '\0' && mpfr_number_p(d) && mpfr_sgn(d) > 0;
+        if (ok && !exact) {
+            arf_set_mpfr(arb_midref(ca->a), d); /* exact: a double */
+            mag_zero(arb_radref(ca->a));
+        }
+        if (!ok || !arb_is_positive(ca->a)) {
+            snprintf(err, errsz, "--act-a '%s' is not a positive finite number", act_a);
+            mpfr_clear(d);
             arb_clear(ca->a);
             act_clear(&ca->phi);
             return EXIT_USAGE;
         }
-        snprintf(ca->a_text, sizeof ca->a_text, "a = %s (--act-a)", act_a);
+        if (exact)
+            snprintf(ca->a_text, sizeof ca->a_text, "a = %s (--act-a)", act_a);
+        else
+            mpfr_snprintf(ca->a_text, sizeof ca->a_text,
+                          "a = %.21Rg, the double nearest --act-a %.40s (the converted "
+                          "weights are exact)", d, act_a);
+        mpfr_clear(d);
     } else if (fit) {
         double a = silufit_minimax_a(&ca->phi, CONVERT_FIT_L);
         arb_set_d(ca->a, a); /* exact: a multiple of 2^-30 */

@@ -116,7 +116,7 @@ char *export_json(const claim_t *c, const row_t *r, const instance_t *I)
     json_t *doc = json_object(), *params = json_object(), *mats = json_object();
     report_json_set(doc, "claim", report_json_text(c->id), &ok);
     report_json_set(doc, "source", report_json_text(c->source), &ok);
-    report_json_set(doc, "seed", json_integer((json_int_t)r->seed), &ok);
+    report_json_set(doc, "seed", report_json_seed(r->seed), &ok);
     report_json_set(doc, "prec", json_integer((json_int_t)r->prec), &ok);
     /* the grid's "prec" is not the working precision: the top-level "prec" is */
     for (int a = 0; a < r->params.n; a++)

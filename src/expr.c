@@ -1258,6 +1258,9 @@ int expr_constants(const char **texts, int max, const expr_t *e)
 
 /* ---------------------------------------------------------- point evaluation */
 
+/* Largest binary exponent of a sin or cos argument evaluated at a point. */
+#define EXPR_TRIG_EXP_MAX 65536
+
 static void eval_node_fr(mpfr_t y, const node_t *n, const mpfr_t x, mpfr_rnd_t rnd)
 {
     mpfr_t b;
@@ -1293,8 +1296,16 @@ static void eval_node_fr(mpfr_t y, const node_t *n, const mpfr_t x, mpfr_rnd_t r
             mpfr_clear(t);
             break;
         }
-        case FN_SIN: mpfr_sin(y, y, rnd); break;
-        case FN_COS: mpfr_cos(y, y, rnd); break;
+        case FN_SIN: case FN_COS:
+            /* MPFR reduces a huge argument at its full exponent (minutes at 2^(10^8));
+             * a point value there means nothing to an optimiser: NaN, as Arb gives [-1, 1] */
+            if (mpfr_number_p(y) && !mpfr_zero_p(y) && mpfr_get_exp(y) > EXPR_TRIG_EXP_MAX)
+                mpfr_set_nan(y);
+            else if (n->fn == FN_SIN)
+                mpfr_sin(y, y, rnd);
+            else
+                mpfr_cos(y, y, rnd);
+            break;
         }
         return;
     default:

@@ -117,7 +117,9 @@ static const char *usage_export =
     "  reference it must reach (README: Converted models out; scripts/run_export.py runs\n"
     "  it).  A regular file is replaced atomically; a symbolic link to one\n"
     "  keeps the link and replaces the file it points to; a character device or FIFO is\n"
-    "  written straight through; a directory is refused (73).\n" RUN_OPTIONS EXIT_RULE;
+    "  written straight through (JSON only: the safetensors export is two files, so its\n"
+    "  FILE is a regular file or a new name, else 73); a directory is refused (73).\n"
+    RUN_OPTIONS EXIT_RULE;
 
 /* Options shared by verify, sweep and export. */
 typedef struct {

@@ -67,6 +67,19 @@ static void row_norm_sum(arb_t s, const imat_t W, mpfr_prec_t prec)
     arb_clear(t);
 }
 
+/* A bound row's trivial bound: the largest E the triangle inequality allows
+ * between the reference stream of ref (laid out by final_reference) and
+ * con, on the columns E is measured on; a bound at or above it is vacuous. */
+static void set_trivial(row_t *r, const imat_t ref, const imat_t bias, const imat_t con)
+{
+    imat_t R;
+    imat_init(R, 0, 0);
+    final_reference(R, ref, bias);
+    error_trivial_bound(r->trivial, R, con, 0, R->rows, R->cols, r->prec);
+    r->has_trivial = 1;
+    imat_clear(R);
+}
+
 /* The MLP row against the bound G sum_k ||W_out[k,:]||: the certified range
  * of the pre-activations on h, the gap on it, the bound. */
 static void mlp_bound(row_t *r, const tblock_t *B, const imat_t h, const convert_act_t *ca)
@@ -118,6 +131,8 @@ static void finish_encoded(row_t *r, const imat_t R, const imat_t con, const ima
     imat_init(F, 0, 0);
     maskenc_features(F, enc, R->cols);
     error_metric(r->error, r->error_abs, R, F, 0, R->rows, R->cols, prec);
+    error_trivial_bound(r->trivial, R, F, 0, R->rows, R->cols, prec);
+    r->has_trivial = 1;
     arb_ptr Em = row_add_ival(r, "E masked vs model");
     arb_t Eabs, extra;
     arb_init(Eabs);
@@ -137,8 +152,17 @@ static void finish_encoded(row_t *r, const imat_t R, const imat_t con, const ima
         double om = maskenc_omega_req(b, extra, mcheck_eps[k], 64);
         if (om < 0)
             row_add_text(r, mcheck_eps_column[k], "none below 10^6");
-        else
-            row_add_text(r, mcheck_eps_column[k], "%.6g", om);
+        else { /* a multiple of 1/64: six decimals are exact (%g could round it down) */
+            char t[48];
+            snprintf(t, sizeof t, "%.6f", om);
+            for (size_t e = strlen(t); t[e - 1] == '0' || t[e - 1] == '.'; e--) {
+                int point = t[e - 1] == '.';
+                t[e - 1] = '\0';
+                if (point)
+                    break;
+            }
+            row_add_text(r, mcheck_eps_column[k], "%s", t);
+        }
     }
     row_add_long(r, "heads", heads);
     row_add_long(r, "width", enc->cols);
@@ -223,8 +247,10 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
                 apply_on(S, &M, h, prec);
             if (rm) {
                 finish_stream(rm, Y, NULL, S, 1);
-                if (approx)
+                if (approx) {
                     mlp_bound(rm, &B, h, ca);
+                    set_trivial(rm, Y, NULL, S);
+                }
             }
             if (rs) {
                 tblock_mlp(Ys, &B, h, act_eval_ival, &ca->silu, prec);

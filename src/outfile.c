@@ -211,6 +211,13 @@ static int temp_create(char *tmp, size_t n, int *slot, const char *target)
     return fd;
 }
 
+int outfile_is_stream(const char *path)
+{
+    struct stat st;
+    return fd_alias(path) >= 0 ||
+           (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)));
+}
+
 int atomic_open(atomic_file_t *a, const char *path)
 {
     a->f = NULL;

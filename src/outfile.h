@@ -48,6 +48,9 @@ int atomic_open(atomic_file_t *a, const char *path);
 /* Flush, check and put in place: 0, or -1 with errno and a->why set (the
  * temporary removed, the target untouched). */
 int atomic_commit(atomic_file_t *a);
+/* 1 when atomic_open would write path straight through, not replace a file
+ * ("-", a descriptor alias, a character device or a FIFO, or a link to one). */
+int outfile_is_stream(const char *path);
 /* Drop a file opened by atomic_open without touching its target. */
 void atomic_abort(atomic_file_t *a);
 /* Remove path when it is a regular file (a stale output of ours); leaves

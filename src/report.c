@@ -765,6 +765,13 @@ json_t *report_json_text(const char *s)
     return j;
 }
 
+json_t *report_json_seed(unsigned long seed)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%lu", seed);
+    return json_string(text);
+}
+
 /* jansson frees value when obj is NULL or the call fails. */
 void report_json_set(json_t *obj, const char *key, json_t *value, int *ok)
 {
@@ -829,7 +836,7 @@ static json_t *json_row(const claim_report_t *rep, const row_t *r)
         if (param_is_column(r->params.name[a]))
             report_json_set(params, r->params.name[a], report_json_text(r->params.value[a]), &ok);
     report_json_set(row, "params", params, &ok);
-    report_json_set(row, "seed", json_integer((json_int_t)r->seed), &ok);
+    report_json_set(row, "seed", report_json_seed(r->seed), &ok);
     report_json_set(row, "prec", json_integer((json_int_t)r->prec), &ok);
     report_json_set(row, "prec_requested", json_integer((json_int_t)r->prec_requested), &ok);
     report_json_set(row, "error", report_json_ends(r->error, DIGITS_FILE), &ok);
@@ -1584,8 +1591,13 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
         fprintf(f, "## Result\n\n%ld rows: **%s**.\n\n", rep->n_rows, counts);
     }
     if (c->mutations[0][0]) {
-        fprintf(f, "Mutations (each must come out `violated`; run `attncheck verify %s "
-                   "--mutate=NAME`):\n\n", c->id);
+        /* a model's report is no claim of the catalogue: its run is attncheck model */
+        if (run && strcmp(run->verb, "model") == 0)
+            fprintf(f, "Mutations (each must come out `violated`; add `--mutate NAME` to the "
+                       "command below):\n\n");
+        else
+            fprintf(f, "Mutations (each must come out `violated`; run `attncheck verify %s "
+                       "--mutate=NAME`):\n\n", c->id);
         for (int k = 0; k < CLAIM_MAX_MUTATIONS && c->mutations[k][0]; k++)
             fprintf(f, "- `%s` — %s\n", c->mutations[k][0], c->mutations[k][1]);
         fputs("\n", f);

@@ -70,6 +70,9 @@ void report_md_cell(FILE *f, const char *s);
  * and the text of a document (consumes doc; NULL when doc is NULL or on
  * allocation failure; free() it). */
 json_t *report_json_text(const char *s);
+/* A seed as a decimal string: every value in [0, 2^64 - 1] exactly (a JSON
+ * integer from jansson is signed 64-bit: 2^63 and above would turn negative). */
+json_t *report_json_seed(unsigned long seed);
 json_t *report_json_ends(arb_srcptr x, int digits);
 char *report_json_dumps(json_t *doc);
 /* A string from MPFR's allocator (freed here; NULL stays NULL) as a JSON string. */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "exitcodes.h"
+#include "runner.h"
 #include "shard.h"
 #include "version.h"
 #include "xalloc.h"
@@ -165,15 +166,13 @@ static json_t *string_pair(const char *a, const char *b)
 static json_t *row_json(const row_t *r, long index)
 {
     int ok = 1;
-    char seed[32];
     json_t *o = json_object(), *params = json_array(), *extra = json_array();
     report_json_set(o, "index", json_integer(index), &ok);
     report_json_set(o, "sweep", json_string(r->sweep ? r->sweep : ""), &ok);
     for (int a = 0; a < r->params.n; a++)
         report_json_push(params, string_pair(r->params.name[a], r->params.value[a]), &ok);
     report_json_set(o, "params", params, &ok);
-    snprintf(seed, sizeof seed, "%lu", r->seed);
-    report_json_set(o, "seed", json_string(seed), &ok);
+    report_json_set(o, "seed", report_json_seed(r->seed), &ok);
     report_json_set(o, "mutation", json_integer(r->mutation), &ok);
     for (size_t k = 0; k < N_ROW_FIELDS; k++)
         report_json_set(o, row_fields[k].key, field_json(r, row_fields + k), &ok);
@@ -199,15 +198,13 @@ static json_t *options_json(const report_run_t *run)
 {
     const run_options_t *o = run->options;
     int ok = 1;
-    char seed[32];
     json_t *j = json_object(), *ids = json_array(), *sets = json_array();
     report_json_set(j, "verb", json_string(run->verb), &ok);
     for (int k = 0; k < run->n_ids; k++)
         report_json_push(ids, json_string(run->ids[k]), &ok);
     report_json_set(j, "claims", ids, &ok);
     report_json_set(j, "full", json_boolean(o->full), &ok);
-    snprintf(seed, sizeof seed, "%lu", o->seed);
-    report_json_set(j, "seed", o->seed_set ? json_string(seed) : json_null(), &ok);
+    report_json_set(j, "seed", o->seed_set ? report_json_seed(o->seed) : json_null(), &ok);
     report_json_set(j, "prec", o->prec_list ? json_string(o->prec_list) : json_null(), &ok);
     for (int k = 0; k < o->n_sets; k++)
         report_json_push(sets, string_pair(o->set_name[k], o->set_values[k]), &ok);
@@ -877,6 +874,13 @@ int shard_set_fill(claim_report_t *rep, shard_set_t *set, int k, const claim_t *
                             set->dir[s], stem, j, at);
             if (row_load(rep->rows + at, row, set, what, sizeof what) != 0)
                 return fail(err, errsz, -1, "'%s': %s: row %ld: %s", set->dir[s], stem, at, what);
+            /* the verdict is judged again from the enclosures, as the shard judged it */
+            verdict_t stored = rep->rows[at].verdict;
+            runner_judge_row(rep->rows + at, rep->claim->kind);
+            if (rep->rows[at].verdict != stored)
+                return fail(err, errsz, -1, "'%s': %s: row %ld: its verdict '%s' does not follow "
+                            "from its enclosures ('%s')", set->dir[s], stem, at,
+                            verdict_name(stored), verdict_name(rep->rows[at].verdict));
         }
     }
     runner_finish_claim(rep, 1);

@@ -141,6 +141,33 @@ static uint64_t fortran_to_c_index(uint64_t k, const uint64_t *shape, size_t ndi
     return c;
 }
 
+int tensor_view_check_finite(const tensor_view_t *t, char *err, size_t errsz)
+{
+    /* the all-ones exponent field is Inf or NaN in each format */
+    static const struct {
+        tensor_dtype_t dtype;
+        int mbits, ebits;
+    } fields[] = {{TENSOR_F64, 52, 11}, {TENSOR_F32, 23, 8}, {TENSOR_F16, 10, 5},
+                  {TENSOR_BF16, 7, 8}};
+    size_t w = tensor_dtype_size(t->dtype);
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+        if (fields[f].dtype != t->dtype)
+            continue;
+        uint64_t mask = ((UINT64_C(1) << fields[f].ebits) - 1) << fields[f].mbits;
+        for (uint64_t k = 0; k < t->numel; k++)
+            if ((load_le(t->data + k * w, w) & mask) == mask) {
+                char what[160];
+                int reorder = t->fortran_order && t->ndim > 1;
+                snprintf(what, sizeof what, "element %llu is NaN or infinite",
+                         (unsigned long long)(reorder ? fortran_to_c_index(k, t->shape, t->ndim)
+                                                      : k));
+                return view_fail(err, errsz, t, what);
+            }
+        return 0;
+    }
+    return view_fail(err, errsz, t, "dtype cannot be read (want F64, F32, F16 or BF16)");
+}
+
 int tensor_view_read_f64(double *out, const tensor_view_t *t, char *err, size_t errsz)
 {
     char what[160];

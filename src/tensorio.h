@@ -43,6 +43,9 @@ size_t tensor_dtype_size(tensor_dtype_t dtype);
 int tensor_shape_numel(uint64_t *numel, uint64_t *nbytes, const uint64_t *shape, size_t ndim,
                        size_t elsize);
 
+/* 0 when no element of the view is Inf or NaN (the message names the first
+ * one, as tensor_view_read_f64 would), without converting anything. */
+int tensor_view_check_finite(const tensor_view_t *t, char *err, size_t errsz);
 /* Convert the view to numel doubles in C (row-major) order, exactly. */
 int tensor_view_read_f64(double *out, const tensor_view_t *t, char *err, size_t errsz);
 

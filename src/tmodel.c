@@ -336,7 +336,8 @@ static int check_param(const tmodel_t *m, int64_t layer, tmodel_param_t p, char 
                            "tensor '%s' has shape %s%s, the config says %s", name, got,
                            v->ndim < 8 ? "" : "...", want);
     }
-    return 0;
+    /* checked here, before any work, not block by block when it is read */
+    return tensor_view_check_finite(v, err, errsz);
 }
 
 static int check_tensors(const tmodel_t *m, char *err, size_t errsz)

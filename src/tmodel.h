@@ -58,7 +58,8 @@ typedef enum {
 
 typedef struct tmodel tmodel_t;
 
-/* Open path and check its config and every tensor the config calls for. */
+/* Open path and check its config and every tensor the config calls for
+ * (present, of a float dtype and the shape the config gives, no NaN or Inf). */
 int tmodel_open(tmodel_t **m, const char *path, char *err, size_t errsz);
 int tmodel_open_buffer(tmodel_t **m, const void *data, size_t size, const char *label, char *err,
                        size_t errsz);

@@ -183,6 +183,11 @@ static const struct {
     /* before: "not a member, gap 5e-8" (the witness was the double nearest 1.702) */
     {"activation --expr 'x*sigmoid(1.702*x)' --max-seconds 30", 0,
      {"G0: exact member", "q = 1.702 = 851/500", NULL}},
+    /* a search stopped by its time limit certifies a wide gap: the head check is then
+     * inconclusive, not violated (before: 'VIOLATED', exit 1; and sin of a 10^8-bit point
+     * ran for minutes past --max-seconds) */
+    {"activation --expr 'sin((x+20)^2110e4)' --max-seconds 2", 2,
+     {"inconclusive (E <= 2 gap)", NULL}},
     /* before: "E in [nan, nan] VIOLATED", exit 1 */
     {"activation --expr 'log(x)'", 65, {"undefined or not finite at x = 0", NULL}},
     {"activation --name relu --target 'sqrt(x)'", 65, {"the target = sqrt(x) is undefined", NULL}},
@@ -349,6 +354,82 @@ START_TEST(test_catalogue_is_current)
 }
 END_TEST
 
+/* Seeds in [2^63, 2^64 - 1] (jansson's integers are signed): every JSON a
+ * run writes (report, export, a shard's partial.json, merge's report) holds
+ * each seed as the decimal string given on the command line. */
+static const struct {
+    const char *args; /* %s: the temporary directory */
+    const char *file; /* the JSON written, in it */
+    const char *seed;
+} seed_cases[] = {
+    {"verify neuron-head --seed 9223372036854775808 --format json --out %s/r", "r/neuron-head.json",
+     "9223372036854775808"},
+    {"sweep neuron-head --set seed=18446744073709551615 --set a=1 --set shape=2x3 --format json "
+     "--out %s/r", "r/neuron-head.json", "18446744073709551615"},
+    {"export neuron-head --seed 18446744073709551615 --out %s/i.json", "i.json",
+     "18446744073709551615"},
+    {"verify neuron-head --seed 9223372036854775809 --shard 0/1 --out %s/s", "s/partial.json",
+     "9223372036854775809"},
+};
+
+START_TEST(test_seed_round_trip)
+{
+    if (access("/usr/bin/python3", X_OK) != 0) {
+        fprintf(stderr, "cli: seed round trip skipped: no /usr/bin/python3\n");
+        return;
+    }
+    char args[1024], cmd[2048];
+    snprintf(args, sizeof args, seed_cases[_i].args, tmpdir);
+    ck_assert_msg(test_run_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    const char *file = seed_cases[_i].file;
+    if (strstr(args, "--shard")) { /* and merged: the report as an unsharded run writes it */
+        snprintf(args, sizeof args, "merge %s/s --format json --out %s/m", tmpdir, tmpdir);
+        ck_assert_msg(test_run_cli(args, out, sizeof out) == 0, "%s: %s", args, out);
+    }
+    /* every "seed" key anywhere in the document: a string equal to the seed */
+    for (int k = 0; k < (strstr(args, "merge") ? 2 : 1); k++) {
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c 'import json,sys\n"
+                 "def seeds(x):\n"
+                 "    if isinstance(x, dict):\n"
+                 "        for k, v in x.items():\n"
+                 "            if k == \"seed\": yield v\n"
+                 "            else: yield from seeds(v)\n"
+                 "    elif isinstance(x, list):\n"
+                 "        for v in x: yield from seeds(v)\n"
+                 "s = list(seeds(json.load(open(sys.argv[1]))))\n"
+                 "assert s and all(v == sys.argv[2] for v in s), s[:3]' %s/%s %s",
+                 tmpdir, k ? "m/neuron-head.json" : file, seed_cases[_i].seed);
+        ck_assert_msg(system(cmd) == 0, "%s: a seed is not \"%s\"", k ? "merge" : args,
+                      seed_cases[_i].seed);
+    }
+}
+END_TEST
+
+/* Operands are paths of any length: a model file or a shard directory deep
+ * in a cluster's scratch space is not an "unknown option". */
+START_TEST(test_long_operands)
+{
+    char dir[1024], args[2048], path[1100];
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir,
+             "a-directory-name-long-enough-to-pass-sixty-four-bytes-in-all-0123456789");
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    snprintf(args, sizeof args, "verify neuron-head --shard 0/1 --out %s/s0", dir);
+    ck_assert_msg(test_run_cli(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "merge %s/s0 --format md --out %s/m", dir, tmpdir);
+    ck_assert_msg(test_run_cli(args, out, sizeof out) == 0, "%s", out);
+    /* a malformed model file there is bad data (65), not a usage error */
+    snprintf(path, sizeof path, "%s/bad.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("not a model", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(args, sizeof args, "model %s --out %s/r", path, tmpdir);
+    ck_assert_msg(test_run_cli(args, out, sizeof out) == 65, "%s", out);
+    ck_assert_int_eq(test_count_lines(out), 1);
+}
+END_TEST
+
 START_TEST(test_help_and_list)
 {
     ck_assert_int_eq(test_run_cli("--help", out, sizeof out), 0);
@@ -376,6 +457,9 @@ Suite *suite_cli(void)
                         (int)(sizeof verdict_cases / sizeof verdict_cases[0]));
     tcase_add_test(tc, test_verdict_words_in_files);
     tcase_add_test(tc, test_activation_file);
+    tcase_add_loop_test(tc, test_seed_round_trip, 0,
+                        (int)(sizeof seed_cases / sizeof seed_cases[0]));
+    tcase_add_test(tc, test_long_operands);
     tcase_add_test(tc, test_help_and_list);
     suite_add_tcase(s, tc);
     return s;

@@ -755,10 +755,8 @@ static void check_python_oracle(const char *mode, const fpf_format_t *f, unsigne
         fprintf(stderr, "fpformat: %s comparison skipped: no /usr/bin/python3\n", mode);
         return;
     }
-    const char *tmp = getenv("TMPDIR");
     char dir[512], in[600], out[600];
-    snprintf(dir, sizeof dir, "%s/attncheck-fpf-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    test_tmpdir_make(dir, sizeof dir, "attncheck-fpf");
     snprintf(in, sizeof in, "%s/cases", dir);
     snprintf(out, sizeof out, "%s/results", dir);
     gmp_randstate_t st;
@@ -799,9 +797,7 @@ static void check_python_oracle(const char *mode, const fpf_format_t *f, unsigne
         fclose(fp);
         ck_assert_int_eq(compared, 5 * n);
     }
-    unlink(in);
-    unlink(out);
-    rmdir(dir);
+    test_tmpdir_remove(dir);
     free(ab);
     gmp_randclear(st);
 }

@@ -289,6 +289,7 @@ static const struct {
     {"model no-such.safetensors --arith float8 --no-write", 64},
     {"model no-such.safetensors --order pairwise --no-write", 64},
     {"model no-such.safetensors --arith bf16 --accumulate binary16 --no-write", 64},
+    {"model no-such.safetensors --arith bf16 --mutate ln-cf --no-write", 64},
 };
 
 START_TEST(test_cli_arith)

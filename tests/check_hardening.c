@@ -29,17 +29,11 @@ static char buf[1 << 16], err[1 << 16];
 
 static void setup(void)
 {
-    snprintf(tmp, sizeof tmp, "/tmp/attncheck-hard-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    test_tmpdir_make(tmp, sizeof tmp, "attncheck-hard");
     snprintf(outdir, sizeof outdir, "%s/r", tmp);
 }
 
-static void teardown(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp); /* a name of ours, no quote in it */
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { test_tmpdir_remove(tmp); }
 
 static int exists(const char *path)
 {
@@ -547,6 +541,31 @@ START_TEST(test_export_targets)
 }
 END_TEST
 
+/* The converted network is two files, FILE and FILE.json: a stream target
+ * (a device, a FIFO) is refused before any work, and no FILE.json appears
+ * beside it (as root, --out /dev/null made /dev/null.json). */
+START_TEST(test_export_network_targets)
+{
+    char devpath[600], fifo[600], companion[700];
+    const char *dev = private_device(devpath, sizeof devpath, "null", 3);
+    path_in(fifo, sizeof fifo, tmp, "fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0); /* no reader: opening it would block */
+    const char *targets[] = {dev && strncmp(dev, tmp, strlen(tmp)) == 0 ? dev : NULL, fifo};
+    for (int k = 0; k < 2; k++) {
+        if (!targets[k])
+            continue;
+        const char *exp[] = {"export", "attention-only-encoded", "--seed", "1", "--format",
+                             "safetensors", "--out", targets[k], NULL};
+        ck_assert_int_eq(run(exp), 73);
+        assert_one_line(targets[k]);
+        ck_assert_msg(strstr(err, "two files"), "%s", err);
+        snprintf(companion, sizeof companion, "%s.json", targets[k]);
+        ck_assert_msg(!exists(companion), "%s created", companion);
+        ck_assert_int_eq(count_prefixed(tmp, ".attncheck"), 0);
+    }
+}
+END_TEST
+
 /* Another user's link in a directory we own is not followed. */
 START_TEST(test_export_foreign_link)
 {
@@ -728,6 +747,7 @@ Suite *suite_hardening(void)
     tcase_add_test(tc, test_sigterm_while_computing);
     tcase_add_test(tc, test_lock_and_stale_temporaries);
     tcase_add_test(tc, test_export_targets);
+    tcase_add_test(tc, test_export_network_targets);
     tcase_add_test(tc, test_export_foreign_link);
     tcase_add_loop_test(tc, test_stdout_full, 0, (int)(sizeof to_full / sizeof to_full[0]));
     tcase_add_test(tc, test_export_to_full_device);

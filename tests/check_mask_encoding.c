@@ -139,10 +139,27 @@ START_TEST(test_fit_slope)
 }
 END_TEST
 
+/* A derived Omega_req is shown rounded up, never below what was derived. */
+START_TEST(test_omega_text_up)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {{23.4523, "23.46"}, {23.45, "23.45"} /* the double is 23.4499...: up to 23.45 */, {23.0, "23.00"}, {0.001, "0.01"},
+                 {99.999, "100.00"}, {1000.390625, "1000.40"}};
+    char buf[40];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        omega_text_up(buf, sizeof buf, cases[k].v, 2);
+        ck_assert_msg(strcmp(buf, cases[k].want) == 0, "%.17g: %s, want %s", cases[k].v, buf,
+                      cases[k].want);
+    }
+}
+END_TEST
+
 START_TEST(test_cli_mutation_exit)
 {
-    char out[8192], dir[] = "/tmp/attncheck-me-XXXXXX", args[512];
-    ck_assert(mkdtemp(dir) != NULL);
+    char out[8192], dir[256], args[512];
+    test_tmpdir_make(dir, sizeof dir, "attncheck-me");
     /* the adversarial instances at tau = scale = 1 detect it on every row: 1 */
     snprintf(args, sizeof args, "sweep mask-encoding --set family=adv --set N=4 --set omega=8,64 "
              "--set tau=1 --set scale=1 --mutate=b-not-2b --format md --out %s", dir);
@@ -155,8 +172,7 @@ START_TEST(test_cli_mutation_exit)
     snprintf(args, sizeof args, "sweep mask-encoding --set family=adv --set N=4 --set omega=8,64 "
              "--format md --out %s", dir);
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(args), 0);
+    test_tmpdir_remove(dir);
 }
 END_TEST
 
@@ -168,6 +184,7 @@ Suite *suite_mask_encoding(void)
     tcase_add_loop_test(tc, test_bound_holds_random, 0, 4);
     tcase_add_test(tc, test_wrong_bounds_violated);
     tcase_add_test(tc, test_fit_slope);
+    tcase_add_test(tc, test_omega_text_up);
     tcase_add_test(tc, test_cli_mutation_exit);
     suite_add_tcase(s, tc);
     return s;

@@ -759,10 +759,29 @@ START_TEST(test_cli_model)
     ck_assert_int_eq(cli("model %s --out %s/r1", swiglu, tmpdir), 65);
     ck_assert_msg(one_line() && strstr(out, "outside the class"), "%s", out);
     ck_assert_int_eq(cli("model %s --act-a abc --out %s/r1", path, tmpdir), 64);
+    /* paths are named in the report and on stderr: no control characters */
+    ck_assert_int_eq(cli("model \"$(printf '%s\\nx')\" --out %s/r1", path, tmpdir), 64);
+    ck_assert_msg(one_line() && strstr(out, "control characters"), "%s", out);
+    ck_assert_int_eq(cli("model %s --input \"$(printf 'x\\t.npy')\" --out %s/r1", path, tmpdir),
+                     64);
+    ck_assert_int_eq(cli("model %s --act-a 0 --out %s/r1", path, tmpdir), 64);
+    ck_assert_int_eq(cli("model %s --act-a 1e999999999 --out %s/r1", path, tmpdir), 64);
     ck_assert_int_eq(cli("model %s --input %s:blocks.0.ln1.w --out %s/r1", path, path, tmpdir),
                      65);
     ck_assert_msg(one_line() && strstr(out, "shape"), "%s", out);
     ck_assert_int_eq(cli("model %s --export-converted %s --out %s/r1", path, tmpdir, tmpdir), 73);
+    /* the export never replaces what the run reads: the model file, the --input file */
+    {
+        static char before[1 << 16], after[1 << 16];
+        size_t nb = test_read_file(before, sizeof before, tmpdir, "m.safetensors");
+        ck_assert_int_eq(cli("model %s --tokens 2 --export-converted %s --out %s/r1", path, path,
+                             tmpdir), 73);
+        ck_assert_msg(one_line() && strstr(out, "would be replaced"), "%s", out);
+        size_t na = test_read_file(after, sizeof after, tmpdir, "m.safetensors");
+        ck_assert(nb == na && memcmp(before, after, nb) == 0);
+        ck_assert_int_eq(cli("model %s --input %s:blocks.0.mlp.W_out --export-converted %s "
+                             "--out %s/r1", path, path, path, tmpdir), 73);
+    }
     ck_assert_int_eq(cli("model %s --max-memory 1K --out %s/r1", path, tmpdir), 65);
     /* a model file without the tensors its config calls for */
     char partial[400];
@@ -779,6 +798,19 @@ START_TEST(test_cli_model)
     }
     ck_assert_int_eq(cli("model %s --out %s/r1", partial, tmpdir), 65);
     ck_assert_msg(one_line() && strstr(out, "missing tensor"), "%s", out);
+    /* a NaN weight (the last 8 bytes: ln_final.w's last element) is refused
+     * before any work: one line, not a progress line and then the error */
+    char nanmodel[400];
+    snprintf(nanmodel, sizeof nanmodel, "%s/nan.safetensors", tmpdir);
+    write_model(nanmodel, &s, 5);
+    f = fopen(nanmodel, "r+b");
+    ck_assert_ptr_nonnull(f);
+    static const unsigned char nan_bits[8] = {0, 0, 0, 0, 0, 0, 0xf8, 0x7f};
+    ck_assert_int_eq(fseek(f, -8, SEEK_END), 0);
+    ck_assert_int_eq(fwrite(nan_bits, 1, 8, f), 8);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r1", nanmodel, tmpdir), 65);
+    ck_assert_msg(one_line() && strstr(out, "NaN"), "%s", out);
     char r1[400];
     snprintf(r1, sizeof r1, "%s/r1", tmpdir);
     ck_assert_msg(access(r1, F_OK) != 0, "a failed run left %s", r1);
@@ -793,15 +825,75 @@ START_TEST(test_cli_model)
         snprintf(file, sizeof file, "%s/%s", tmpdir, files[k]);
         ck_assert_msg(access(file, R_OK) == 0, "%s missing", file);
     }
+    /* its mutations are run by attncheck model, not by verify (no such claim) */
+    {
+        static char md[1 << 16];
+        test_read_file(md, sizeof md, tmpdir, "r2/model-m.md");
+        ck_assert_msg(strstr(md, "add `--mutate NAME` to the command below") &&
+                          !strstr(md, "attncheck verify model-m"),
+                      "%.400s", md);
+    }
     /* by default the converted network goes beside the report; --no-export: nowhere */
     ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r3", path, tmpdir), 0);
     snprintf(file, sizeof file, "%s/r3/model-m.converted.safetensors", tmpdir);
     ck_assert_msg(access(file, R_OK) == 0 && strstr(out, "scripts/run_export.py"), "%s", out);
     ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 0);
+    /* --prec 24: the exact rows still resolve 2^-16 of their scale (the resolution
+     * rule's floor, p >= kappa + 16); each row records the 24 asked */
+    if (mio_have_python("json", "check_model: the precision floor")) {
+        ck_assert_int_eq(cli("model %s --tokens 2 --prec 24 --format json --no-export --out %s/r5",
+                             path, tmpdir), 0);
+        char cmd[700];
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c 'import json,sys\n"
+                 "for r in json.load(open(sys.argv[1]))[\"rows\"]:\n"
+                 "    if \"kappa\" in r:\n"
+                 "        assert r[\"prec\"] - r[\"kappa\"] >= 16 and r[\"prec_requested\"] == 24, r\n"
+                 "' %s/r5/model-m.json", tmpdir);
+        ck_assert_msg(system(cmd) == 0, "a row below the precision floor, or without --prec");
+    }
+    /* the literature's slope 1.702 (not a dyadic): its nearest double, said so */
+    ck_assert_int_eq(cli("model %s --tokens 2 --act-a 1.702 --no-write", path), 0);
+    ck_assert_msg(strstr(out, "a = 1.70199999999999995737, the double nearest --act-a 1.702"),
+                  "%s", out);
+    /* a bound row whose finite bound is at or above the triangle inequality's
+     * is vacuous, never holds: encoded rows at small Omega */
+    if (mio_have_python("json", "check_model: vacuous model rows")) {
+        int finite_vacuous = 0;
+        static const char *const omegas[] = {"0.5", "2", "8", "24"};
+        for (int k = 0; k < 4; k++) {
+            ck_assert_int_eq(cli("model %s --tokens 2 --omega %s --format json --no-export --out "
+                                 "%s/v%d", path, omegas[k], tmpdir, k), 0);
+            char cmd[1200];
+            snprintf(cmd, sizeof cmd,
+                     "/usr/bin/python3 -c 'import json,sys\n"
+                     "from decimal import Decimal as D\n"
+                     "n = 0\n"
+                     "for r in json.load(open(sys.argv[1]))[\"rows\"]:\n"
+                     "    if \"trivial_bound\" in r and r[\"bound\"][\"lo\"] != \"inf\" and "
+                     "D(r[\"bound\"][\"lo\"]) >= D(r[\"trivial_bound\"][\"hi\"]):\n"
+                     "        assert r[\"verdict\"] == \"vacuous\", r\n"
+                     "        n += 1\n"
+                     "    assert \"bound\" not in r or \"trivial_bound\" in r, r\n"
+                     "sys.exit(3 if n else 0)' %s/v%d/model-m.json",
+                     tmpdir, k);
+            int rc = system(cmd);
+            ck_assert_msg(WIFEXITED(rc) && (WEXITSTATUS(rc) == 0 || WEXITSTATUS(rc) == 3),
+                          "omega %s: a bound row without its trivial bound, or one above it "
+                          "that is not vacuous", omegas[k]);
+            finite_vacuous += WEXITSTATUS(rc) == 3;
+        }
+        ck_assert_msg(finite_vacuous > 0, "no Omega gave a finite bound above the trivial one");
+    }
     snprintf(file, sizeof file, "%s/r4/model-m.converted.safetensors", tmpdir);
     ck_assert(access(file, F_OK) != 0);
-    /* a mutated conversion is caught */
-    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate bias-visible", path), 1);
+    /* a mutated conversion is caught on every row: 1; drop-b-in leaves the
+     * attention rows as they were: they do not detect it, and the run says so
+     * and exits 3, as verify --mutate does */
+    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate ln-cf", path), 1);
+    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate drop-b-in", path), 3);
+    ck_assert_msg(strstr(out, "block 0   E <= ") && strstr(out, "not detected at this resolution\n"),
+                  "%s", out);
     /* the numpy reference reproduces the original from the export */
     if (mio_have_python("numpy", "check_model: run_export.py")) {
         char cmd[800];
@@ -951,7 +1043,7 @@ START_TEST(test_svtr)
                          "models/ppocrv4-svtr-input.npy --out %s/r --export-converted "
                          "%s/svtr.safetensors",
                          tmpdir, tmpdir), 0);
-    ck_assert_msg(strstr(out, "5 rows: 5 holds") &&
+    ck_assert_msg(strstr(out, "5 rows: 5 holds, 0 violated") &&
                       strstr(out, "8 original + 241 converted = 249"),
                   "%s", out);
     if (mio_have_python("numpy", "check_model: run_export.py")) {

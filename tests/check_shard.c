@@ -168,7 +168,7 @@ static void random_ball(arb_t x, flint_rand_t st, mpfr_prec_t prec)
     arb_randtest_special(x, st, prec, n_randint(st, 4) ? 40 : 200);
 }
 
-static void random_results(row_t *r, flint_rand_t st, gmp_randstate_t gst)
+static void random_results(row_t *r, claim_kind_t kind, flint_rand_t st, gmp_randstate_t gst)
 {
     mpfr_prec_t prec = n_randint(st, 8) ? PREC_MIN + (mpfr_prec_t)n_randint(st, 2000) : PREC_MAX;
     row_start(r, prec);
@@ -180,7 +180,7 @@ static void random_results(row_t *r, flint_rand_t st, gmp_randstate_t gst)
     r->depth = (int)n_randint(st, 20) - 5;
     r->exact_identity = (int)n_randint(st, 2);
     random_text(r->note, sizeof r->note, st);
-    r->verdict = (verdict_t)n_randint(st, 3);
+    runner_judge_row(r, kind); /* merge judges it again, and must agree */
     int extras = (int)n_randint(st, ROW_MAX_EXTRA + 1);
     for (int e = 0; e < extras; e++) {
         if (n_randint(st, 2)) {
@@ -247,7 +247,7 @@ START_TEST(test_partial_round_trip)
         part[s].claim = c;
         part[s].n_rows = runner_expand(&part[s].rows, c, &o);
         for (long j = 0; j < part[s].n_rows; j++)
-            random_results(part[s].rows + j, st, gst);
+            random_results(part[s].rows + j, c->kind, st, gst);
         part[s].seconds = 0.25 * (double)(s + 1);
         report_run_t how = {.verb = "verify", .ids = ids, .n_ids = 1, .options = &o};
         snprintf(dirs[s], sizeof dirs[s], "%s/s%ld", tmp, s);
@@ -270,13 +270,13 @@ START_TEST(test_partial_round_trip)
     ck_assert_msg(shard_set_fill(&merged, set, 0, c, &back.options, err, sizeof err) == 0, "%s",
                   err);
     ck_assert_int_eq(merged.n_rows, runner_grid_rows(c, &back.options));
-    long counts[3] = {0, 0, 0};
+    long counts[4] = {0, 0, 0, 0};
     for (long i = 0; i < merged.n_rows; i++) {
         assert_same_results(merged.rows + i, part[i % n].rows + i / n, i);
         counts[merged.rows[i].verdict]++;
     }
     ck_assert(merged.holds == counts[0] && merged.violated == counts[1] &&
-              merged.inconclusive == counts[2]);
+              merged.inconclusive == counts[2] && merged.vacuous == counts[3]);
     ck_assert(merged.seconds == 1.5);
     claim_report_clear(&merged);
     for (long s = 0; s < n; s++)
@@ -418,6 +418,8 @@ static const struct {
     {"prec a real", 0, "reports/0/rows/0/prec", "53.0", 65},
     {"verdict unknown", 0, "reports/0/rows/0/verdict", "\"maybe\"", 65},
     {"verdict a number", 0, "reports/0/rows/0/verdict", "0", 65},
+    {"verdict not its enclosures'", 1, "reports/0/rows/0/verdict", "\"violated\"", 65},
+    {"verdict vacuous", 0, "reports/0/rows/1/verdict", "\"vacuous\"", 65},
     {"note too long", 0, "reports/0/rows/0/note",
      "\"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
      "890123456789012345678901234567890123456789012345678901234567890123456789\"", 65},

@@ -56,7 +56,7 @@ def rel_diff(a, b):
 def key(row):
     # parameter values as text: reports before the jansson writers held numbers
     params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in row.get("params", {}).items()}
-    return (row.get("sweep"), json.dumps(params, sort_keys=True), row.get("seed"))
+    return (row.get("sweep"), json.dumps(params, sort_keys=True), str(row.get("seed")))
 
 
 class Tally:

@@ -15,15 +15,12 @@ static char mio_dir[256];
 
 static inline void mio_tmp_setup(void)
 {
-    snprintf(mio_dir, sizeof mio_dir, "/tmp/attncheck-mio-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(mio_dir));
+    test_tmpdir_make(mio_dir, sizeof mio_dir, "attncheck-mio");
 }
 
 static inline void mio_tmp_teardown(void)
 {
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", mio_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    test_tmpdir_remove(mio_dir);
 }
 
 static inline const char *mio_path(char *buf, size_t bufsz, const char *name)

@@ -1,6 +1,9 @@
 /* Collects every suite listed in tests/suites.def into one Check runner. */
 #define _DEFAULT_SOURCE /* wait4 */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,17 +70,35 @@ int test_run_cli(const char *args, char *out, size_t outsz)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* This run's directory: every test's temporary directory is made in it, and
+ * main removes it when the run ends, so a test that fails (Check ends it
+ * before its teardown), times out or crashes leaves nothing behind. */
+static char run_tmp[256];
+
 void test_tmpdir_make(char *dir, size_t n, const char *prefix)
 {
-    snprintf(dir, n, "/tmp/%s-XXXXXX", prefix);
+    ck_assert_msg(run_tmp[0] != '\0', "no run directory");
+    ck_assert_int_lt(snprintf(dir, n, "%s/%s-XXXXXX", run_tmp, prefix), (int)n);
     ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* dir and everything below it (links are removed, never followed) */
+static int tree_remove(const char *dir)
+{
+    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT ? -1 : 0;
 }
 
 void test_tmpdir_remove(const char *dir)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_msg(tree_remove(dir) == 0, "cannot remove %s: %s", dir, strerror(errno));
 }
 
 static const char *cli_bin(void)
@@ -190,9 +211,19 @@ int main(void)
 #include "suites.def"
 #undef SUITE
     printf("attncheck tests: seed %lu (set ATTNCHECK_SEED to replay)\n", test_seed());
+    const char *tmp = getenv("TMPDIR");
+    snprintf(run_tmp, sizeof run_tmp, "%s/attncheck-check-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(run_tmp)) {
+        fprintf(stderr, "check: cannot make %s: %s\n", run_tmp, strerror(errno));
+        return EXIT_FAILURE;
+    }
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    if (tree_remove(run_tmp) != 0) {
+        fprintf(stderr, "check: cannot remove %s: %s\n", run_tmp, strerror(errno));
+        failed++;
+    }
     mpfr_free_cache();
     flint_cleanup();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

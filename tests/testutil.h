@@ -18,8 +18,11 @@ int test_quick(void);
  * code, stdout+stderr captured into out (size outsz). */
 int test_run_cli(const char *args, char *out, size_t outsz);
 
-/* A fresh private directory /tmp/<prefix>-XXXXXX (its path in dir), and its
- * removal with everything in it. */
+/* A fresh private directory <run>/<prefix>-XXXXXX (its path in dir), and its
+ * removal with everything in it.  <run> is the run's own directory,
+ * $TMPDIR/attncheck-check-XXXXXX (TMPDIR unset: /tmp), which the runner
+ * removes when the run ends: a test that fails, times out or crashes before
+ * its teardown leaves nothing behind. */
 void test_tmpdir_make(char *dir, size_t n, const char *prefix);
 void test_tmpdir_remove(const char *dir);
 /* Run the CLI with an argument vector (no shell: any byte reaches it as

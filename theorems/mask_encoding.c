@@ -640,7 +640,11 @@ static char *summary_md(const row_t *rows, long n_rows)
             if (isfinite(best) && isfinite(below) && lnb != lna)
                 interp = below + (log(eps[e]) - lnb) * (best - below) / (lna - lnb);
             mpfr_clear(lim);
-            char grid[32], ip[32], gap[32];
+            char grid[32], ip[32], gap[32], reqs[40];
+            if (isfinite(req))
+                omega_text_up(reqs, sizeof reqs, req, 2);
+            else
+                snprintf(reqs, sizeof reqs, "%.2f", req);
             snprintf(grid, sizeof grid, isfinite(best) ? "%g" : ">%g", isfinite(best) ? best : maxom);
             snprintf(ip, sizeof ip, isfinite(interp) ? "%.2f" : "-", interp);
             snprintf(gap, sizeof gap, isfinite(interp) ? "%.2f" : "-", req - interp);
@@ -650,7 +654,7 @@ static char *summary_md(const row_t *rows, long n_rows)
             for (int a = 0; keys[a]; a++)
                 if (params_get(&r->params, keys[a]))
                     omega_strcat(&s, &len, " %s=%s", keys[a], params_get(&r->params, keys[a]));
-            omega_strcat(&s, &len, " | %g | %.2f | %s | %s | %s |\n", eps[e], req, grid, ip, gap);
+            omega_strcat(&s, &len, " | %g | %s | %s | %s | %s |\n", eps[e], reqs, grid, ip, gap);
         }
     }
     free(seen);

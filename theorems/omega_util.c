@@ -283,3 +283,13 @@ int omega_blog_export(instance_t *I, const params_t *p, unsigned long seed, mpfr
     I->net_bias_row = I->net_in->rows - 1; /* the extra token is last */
     return rc;
 }
+
+void omega_text_up(char *buf, size_t n, double v, int decimals)
+{
+    /* the decimal digits in mpfr, rounded up once: no double rounding */
+    mpfr_t t;
+    mpfr_init2(t, 64);
+    mpfr_set_d(t, v, MPFR_RNDU); /* exact: a double */
+    mpfr_snprintf(buf, n, "%.*RUf", decimals, t);
+    mpfr_clear(t);
+}

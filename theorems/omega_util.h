@@ -26,6 +26,9 @@ int omega_fit_series(fit_t *fits, int max_fits, const row_t *rows, long n_rows,
 /* Plain least squares slope/intercept of y against x (n >= 2). */
 void omega_lsq(double *slope, double *intercept, const double *x, const double *y, int n);
 
+/* v (finite, >= 0) rounded up to `decimals` decimals, as text: a required
+ * Omega is never shown below what was derived. */
+void omega_text_up(char *buf, size_t n, double v, int decimals);
 /* Append printf-formatted text to a malloc'd string (*s may be NULL). */
 void omega_strcat(char **s, size_t *len, const char *fmt, ...);
 
