@@ -15,6 +15,21 @@ int fpnet_arith_parse(fpf_arith_t *ar, const char *fmt, const char *acc, const c
     return 0;
 }
 
+/* The ends of the ball x (lo, hi, outward, at enough bits to be exact for
+ * an exact x) and their roundings to f (a, b); all four initialised here. */
+static void round_ends(mpfr_t lo, mpfr_t hi, mpfr_t a, mpfr_t b, const arb_t x,
+                       const fpf_format_t *f)
+{
+    mpfr_prec_t p = arb_bits(x) + 16 > 64 ? arb_bits(x) + 16 : 64;
+    mpfr_init2(lo, p);
+    mpfr_init2(hi, p);
+    fpf_init(a, f);
+    fpf_init(b, f);
+    arb_get_interval_mpfr(lo, hi, x);
+    fpf_set_fr(a, lo, f);
+    fpf_set_fr(b, hi, f);
+}
+
 /* r = x rounded to f: 0, or 1 when the ball's ends round to different values. */
 static int round_ball(mpfr_ptr r, const arb_t x, const fpf_format_t *f)
 {
@@ -31,24 +46,11 @@ static int round_ball(mpfr_ptr r, const arb_t x, const fpf_format_t *f)
         mpfr_clear(t);
         return 0;
     }
-    mpfr_prec_t p = arb_bits(x) + 16 > 64 ? arb_bits(x) + 16 : 64;
-    mpfr_t lo, hi;
-    mpfr_init2(lo, p);
-    mpfr_init2(hi, p);
-    arb_get_interval_mpfr(lo, hi, x); /* outward */
-    int rc = 0;
-    if (mpfr_equal_p(lo, hi)) {
-        fpf_set_fr(r, lo, f);
-    } else {
-        mpfr_t t;
-        fpf_init(t, f);
-        fpf_set_fr(r, lo, f);
-        fpf_set_fr(t, hi, f);
-        rc = mpfr_equal_p(r, t) ? 0 : 1;
-        mpfr_clear(t);
-    }
-    mpfr_clear(lo);
-    mpfr_clear(hi);
+    mpfr_t lo, hi, a, b;
+    round_ends(lo, hi, a, b, x, f);
+    int rc = mpfr_equal_p(a, b) ? 0 : 1;
+    fpf_set_fr(r, a, f);
+    mpfr_clears(lo, hi, a, b, (mpfr_ptr)0);
     return rc;
 }
 
@@ -91,15 +93,8 @@ static void grid_gap(mpfr_t d, const arb_t x, const fpf_format_t *f)
     mpfr_set_zero(d, 1);
     if (!arb_is_finite(x))
         return;
-    mpfr_prec_t p = arb_bits(x) + 16 > 64 ? arb_bits(x) + 16 : 64;
     mpfr_t lo, hi, a, b;
-    mpfr_init2(lo, p);
-    mpfr_init2(hi, p);
-    fpf_init(a, f);
-    fpf_init(b, f);
-    arb_get_interval_mpfr(lo, hi, x);
-    fpf_set_fr(a, lo, f);
-    fpf_set_fr(b, hi, f);
+    round_ends(lo, hi, a, b, x, f);
     if (mpfr_number_p(a) && mpfr_equal_p(a, b)) {
         if (mpfr_less_p(a, lo))
             mpfr_sub(d, lo, a, MPFR_RNDD);
