@@ -109,6 +109,7 @@ void instance_init(instance_t *I)
     I->n = 0;
     I->note[0] = '\0';
     aonet_init(&I->net, 0, 0, 0);
+    aonet_init(&I->net_masked, 0, 0, 0);
     imat_init(I->net_in, 0, 0);
     imat_init(I->net_ref, 0, 0);
     I->net_bias_row = 0;
@@ -123,13 +124,13 @@ void instance_clear(instance_t *I)
     }
     I->n = 0;
     aonet_clear(&I->net);
+    aonet_clear(&I->net_masked);
     imat_clear(I->net_in);
     imat_clear(I->net_ref);
 }
 
-void instance_net_layer(instance_t *I, aonet_layer_t *L)
+static void net_layer(aonet_t *A, aonet_layer_t *L)
 {
-    aonet_t *A = &I->net;
     A->layers = xreallocarray(A->layers, (size_t)A->n_layers + 1, sizeof *A->layers);
     A->layers[A->n_layers++] = *L;
     if (L->n_groups > 0 && A->D == 0)
@@ -137,8 +138,18 @@ void instance_net_layer(instance_t *I, aonet_layer_t *L)
     aonet_layer_init(L, 0); /* L's parts now belong to the network */
 }
 
-int instance_net_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
-                       mpfr_prec_t prec)
+void instance_net_layer(instance_t *I, aonet_layer_t *L)
+{
+    net_layer(&I->net, L);
+}
+
+void instance_masked_layer(instance_t *I, aonet_layer_t *L)
+{
+    net_layer(&I->net_masked, L);
+}
+
+static int net_heads(aonet_t *A, const attn_head_struct *heads, long n, const mask_t *M,
+                     mpfr_prec_t prec)
 {
     int rule = aonet_mask_rule_of(M);
     if (rule < 0)
@@ -146,21 +157,43 @@ int instance_net_heads(instance_t *I, const attn_head_struct *heads, long n, con
     aonet_layer_t L;
     aonet_layer_init(&L, 1);
     aonet_group_from_heads(L.groups, "heads", heads, n, (aonet_mask_t)rule, prec);
-    instance_net_layer(I, &L);
+    net_layer(A, &L);
     aonet_layer_clear(&L);
     return 0;
 }
 
-int instance_net_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec)
+static int net_source(aonet_t *A, const attn_source_t *src, long D, mpfr_prec_t prec)
 {
     attn_head_struct *heads = xmallocarray((size_t)src->n_heads, sizeof *heads);
     for (long h = 0; h < src->n_heads; h++)
         attn_source_head(heads + h, src, h, D, prec);
-    int rc = instance_net_heads(I, heads, src->n_heads, src->M, prec);
+    int rc = net_heads(A, heads, src->n_heads, src->M, prec);
     for (long h = 0; h < src->n_heads; h++)
         attn_head_clear(heads + h);
     free(heads);
     return rc;
+}
+
+int instance_net_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
+                       mpfr_prec_t prec)
+{
+    return net_heads(&I->net, heads, n, M, prec);
+}
+
+int instance_net_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec)
+{
+    return net_source(&I->net, src, D, prec);
+}
+
+int instance_masked_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
+                          mpfr_prec_t prec)
+{
+    return net_heads(&I->net_masked, heads, n, M, prec);
+}
+
+int instance_masked_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec)
+{
+    return net_source(&I->net_masked, src, D, prec);
 }
 
 void instance_net_io(instance_t *I, const imat_t in, const imat_t ref, const char *layout)

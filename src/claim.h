@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "aonet.h"
+#include "fpformat.h"
 #include "verdict.h"
 
 /* ---- parameters of one row: ordered name=value strings ---- */
@@ -51,6 +52,8 @@ typedef struct {
     mpfr_prec_t prec;     /* working precision of this evaluation */
     mpfr_prec_t prec_requested; /* the precision asked for (the prec axis, or the start) */
     int mutation;         /* 0 = the claimed construction, k = mutations[k-1] */
+    int has_arith;        /* --arith: the row's network run in the float model arith */
+    fpf_arith_t arith;    /* (fpnet_row) instead of the claim's own check */
 
     /* filled by the module */
     arb_t error;          /* E, certified */
@@ -58,6 +61,7 @@ typedef struct {
     arb_t bound;          /* inequality claims: the claimed bound */
     mpfr_t scale;         /* exact claims: S, largest output magnitude (rounded up) */
     int has_bound;
+    int bound_is_floor;   /* the claim is E >= bound (a floor), not E <= bound */
     int depth;            /* exact claims: composed attention layers (sets kappa); 0 = 1 */
     int exact_identity;   /* a row of a non-exact claim that checks an exact identity:
                              judged like an exact claim's row (0 excluded = violated) */
@@ -98,6 +102,11 @@ typedef struct {
     aonet_t net;
     imat_t net_in, net_ref;
     long net_bias_row;    /* the bias (or extra) token's row of the streams: 0, or the last */
+    /* The same network with explicit masks, where net encodes them with
+     * one-hot positions and Omega (n_layers 0: none): it runs on the first
+     * net_masked.D columns of net_in, and is what the encoding is compared
+     * with (float formats). */
+    aonet_t net_masked;
     char layout[200];
 } instance_t;
 void instance_init(instance_t *I);
@@ -111,6 +120,11 @@ int instance_net_heads(instance_t *I, const attn_head_struct *heads, long n, con
                        mpfr_prec_t prec);
 /* The same for the heads of a source, built one by one at stream width D. */
 int instance_net_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec);
+/* The same two for the network with explicit masks (net_masked). */
+int instance_masked_heads(instance_t *I, const attn_head_struct *heads, long n, const mask_t *M,
+                          mpfr_prec_t prec);
+int instance_masked_source(instance_t *I, const attn_source_t *src, long D, mpfr_prec_t prec);
+void instance_masked_layer(instance_t *I, aonet_layer_t *L);
 /* Append a layer, taking L over (L is left empty). */
 void instance_net_layer(instance_t *I, aonet_layer_t *L);
 /* The network's input and reference streams (copied) and its layout. */
@@ -137,8 +151,10 @@ typedef struct {
     const char *title;
     const char *extra_y;  /* a reference quantity, dashed: one line, or one per series
                              where the series differ (or NULL) */
-    const char *mark_x;   /* vertical lines: comma-separated numbers and extra column
-                             names (a line per distinct value; or NULL) */
+    const char *mark_x;   /* vertical lines: comma-separated numbers, extra column
+                             names (a line per distinct value) and "min" (where the
+                             quantity drawn is smallest, per series, and where
+                             extra_y is); or NULL */
 } plot_t;
 
 typedef enum { KIND_EXACT, KIND_INEQUALITY, KIND_TABLE } claim_kind_t;

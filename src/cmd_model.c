@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "export.h"
+#include "fpnet.h"
 #include "modelcheck.h"
 #include "report.h"
 #include "tensorio.h"
@@ -33,8 +34,8 @@ static const char *usage_model =
     "usage: attncheck model FILE.safetensors [--input X] [--tokens N] [--seed N] [--prec P]\n"
     "                       [--act-a A] [--omega W] [--export-converted OUT] [--out DIR]\n"
     "                       [--format md,csv,json,svg] [--mutate NAME] [--no-write]\n"
-    "                       [--no-export]\n"
-    "                       [--max-memory SIZE]\n"
+    "                       [--no-export] [--max-memory SIZE]\n"
+    "                       [--arith FORMAT [--accumulate same|binary32] [--order ORDER]]\n"
     "  Converts the model (TransformerLens names, config in __metadata__; see README) to an\n"
     "  attention-only network with LayerNorm and certifies, with ball arithmetic, each\n"
     "  block's attention and MLP sublayer alone and the whole model end to end.\n"
@@ -63,6 +64,13 @@ static const char *usage_model =
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
     "                 no-f-row, drop-b-out): its rows must come out violated\n"
     "  --max-memory S refuse a run whose estimated peak memory is over S (default 4G)\n"
+    "  --arith FORMAT also run the converted network (explicit masks) in an emulated float\n"
+    "                 format (binary64, binary32, bfloat16, binary16; sums in the same\n"
+    "                 format or --accumulate binary32, --order sequential|sequential-fma|\n"
+    "                 pairwise): a row 'float' with E, the float output's certified distance\n"
+    "                 to the network run exactly (at least the format's grid floor), and\n"
+    "                 its distance to the model's output on the real tokens' features.  The\n"
+    "                 whole converted network is then held in memory.\n"
     "Exit: 0 all hold, 1 violated (with --mutate: every row violated), 2 inconclusive,\n"
     "      3 a --mutate run in which some row is not violated, 64 usage, 65 bad data (a\n"
     "      malformed or inconsistent model file or input, a model outside the class such\n"
@@ -71,6 +79,8 @@ static const char *usage_model =
 
 typedef struct {
     const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
+    const char *arith, *acc, *order;
+    fpf_arith_t ar;
     long tokens;
     int tokens_set, seed_set, no_write, no_export, mutation;
     unsigned long seed;
@@ -163,6 +173,12 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
                                 "bias-visible, no-f-row, drop-b-out)", val);
             c->mutation = m;
             c->mutate_name = val;
+        } else if (strcmp(flag, "--arith") == 0) {
+            c->arith = val;
+        } else if (strcmp(flag, "--accumulate") == 0) {
+            c->acc = val;
+        } else if (strcmp(flag, "--order") == 0) {
+            c->order = val;
         } else if (strcmp(flag, "--max-memory") == 0) {
             if (cli_parse_bytes(&c->max_memory, val) != 0)
                 return cli_fail(EXIT_USAGE, "model: --max-memory '%s' is not a size such as "
@@ -175,6 +191,18 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
         return cli_fail(EXIT_USAGE, "model: which model? (attncheck model FILE.safetensors)");
     if (c->input && (c->tokens_set || c->seed_set))
         return cli_fail(EXIT_USAGE, "model: --tokens and --seed draw tokens; --input gives them");
+    if ((c->acc || c->order) && !c->arith)
+        return cli_fail(EXIT_USAGE, "model: --accumulate and --order need --arith FORMAT");
+    if (c->arith && c->mutate_name)
+        return cli_fail(EXIT_USAGE, "model: --arith runs the network as converted: not with "
+                        "--mutate");
+    if (c->arith && (!fpf_format_find(c->arith) ||
+                     (c->acc && strcmp(c->acc, "same") != 0 && strcmp(c->acc, "binary32") != 0) ||
+                     fpnet_arith_parse(&c->ar, c->arith, c->acc, c->order) != 0 ||
+                     c->ar.acc->prec < c->ar.fmt->prec))
+        return cli_fail(EXIT_USAGE, "model: --arith binary64|binary32|bfloat16|binary16, "
+                        "--accumulate same|binary32 (holding the format), --order "
+                        "sequential|sequential-fma|pairwise");
     return 0;
 }
 
@@ -320,9 +348,9 @@ typedef struct {
     unsigned long seed;
 } rowbuf_t;
 
-static row_t *next_row(void *ctx, mcheck_t kind, long block)
+/* The next row: check (its name), block (a number, or -1: all). */
+static row_t *add_row(rowbuf_t *b, const char *check, long block)
 {
-    rowbuf_t *b = ctx;
     if (b->n >= b->cap)
         return NULL; /* cannot happen: cap counts every check */
     row_t *r = b->rows + b->n++;
@@ -331,7 +359,7 @@ static row_t *next_row(void *ctx, mcheck_t kind, long block)
     r->seed = b->seed;
     r->params.n = 2;
     r->params.name[0] = "check";
-    r->params.value[0] = xstrdup(mcheck_name(kind));
+    r->params.value[0] = xstrdup(check);
     r->params.name[1] = "block";
     char buf[32];
     snprintf(buf, sizeof buf, "%ld", block);
@@ -339,6 +367,11 @@ static row_t *next_row(void *ctx, mcheck_t kind, long block)
     row_start(r, b->prec);
     r->prec_requested = b->asked;
     return r;
+}
+
+static row_t *next_row(void *ctx, mcheck_t kind, long block)
+{
+    return add_row(ctx, mcheck_name(kind), block);
 }
 
 /* ----------------------------------------------------------------- export */
@@ -351,6 +384,71 @@ static int sink_layer(void *ctx, long k, const aonet_layer_t *L, char *err, size
 static int sink_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz)
 {
     return aonet_export_final_ln(ctx, ln, err, errsz);
+}
+
+/* --arith: the layers go to the export (when there is one) and into the
+ * instance that runs them in the float format. */
+typedef struct {
+    aonet_export_t *ex;
+    instance_t *I;
+} arith_sink_t;
+
+static int arith_layer(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz)
+{
+    arith_sink_t *s = ctx;
+    int rc = s->ex ? sink_layer(s->ex, k, L, err, errsz) : 0;
+    aonet_layer_t C;
+    aonet_layer_copy(&C, L);
+    instance_net_layer(s->I, &C);
+    aonet_layer_clear(&C);
+    return rc;
+}
+
+static int arith_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz)
+{
+    arith_sink_t *s = ctx;
+    aonet_ln_clear(&s->I->net.ln_final);
+    aonet_ln_init(&s->I->net.ln_final);
+    aonet_ln_copy(&s->I->net.ln_final, ln);
+    return s->ex ? sink_final(s->ex, ln, err, errsz) : 0;
+}
+
+/* The row 'float': the converted network on the tokens in c's format. */
+static int arith_row(rowbuf_t *rb, instance_t *I, const imat_t X, const model_cli_t *c,
+                     char *err, size_t errsz)
+{
+    long n = X->rows, d = X->cols;
+    imat_t in;
+    imat_init(in, 0, 0);
+    convert_stream(in, X);
+    imat_t ref;
+    imat_init(ref, 0, 0);
+    imat_swap_into(ref, I->net_ref);
+    instance_net_io(I, in, ref, CONVERT_LAYOUT_TEXT);
+    imat_clear(in);
+    imat_clear(ref);
+    I->net.D = d + 2;
+    I->net.d = d;
+    row_t *r = add_row(rb, "float", -1);
+    r->has_arith = 1;
+    r->arith = c->ar;
+    fpnet_opts_t o = {.ar = c->ar, .omega_col = -1};
+    fpnet_measure_t m;
+    fpnet_measure_init(&m);
+    /* the real tokens (the bias token is row 0), the features */
+    int rc = fpnet_measure(&m, I, &o, c->ar.fmt, 1, n, d, rb->prec);
+    if (rc == 0) {
+        fpnet_row_check(r, &m);
+        arb_set(row_add_ival(r, "E vs model"), m.E_ref);
+        arb_set(row_add_ival(r, "E exact network vs model"), m.E_exact);
+        row_add_text(r, "arith", "%s, accumulate %s, %s", c->ar.fmt->name, c->ar.acc->name,
+                     fpf_order_name(c->ar.order));
+    } else {
+        snprintf(err, errsz, "the converted network could not be run in %s%s", c->ar.fmt->name,
+                 rc > 0 ? " (a weight does not round to one value at --prec: raise it)" : "");
+    }
+    fpnet_measure_clear(&m);
+    return rc ? EXIT_DATAERR : 0;
 }
 
 /* The original model's tensors under "original." and the tokens as "input". */
@@ -522,8 +620,11 @@ int cmd_model(int argc, char **argv)
     double need = estimate_bytes(cfg, n, (mpfr_prec_t)e2e);
     outdir_t dir = {.lock_fd = -1};
     aonet_export_t *ex = NULL;
-    rowbuf_t rb = {.cap = 3 * L + 2, .prec = (mpfr_prec_t)sub_prec, .asked = c.prec,
+    rowbuf_t rb = {.cap = 3 * L + 3, .prec = (mpfr_prec_t)sub_prec, .asked = c.prec,
                    .seed = c.seed};
+    instance_t AI;
+    instance_init(&AI);
+    arith_sink_t as = {NULL, &AI};
     arb_t omega;
     arb_init(omega);
     if (c.omega)
@@ -569,15 +670,24 @@ int cmd_model(int argc, char **argv)
             "%ld bits, end to end at %ld\n", c.file, (long long)L, n, ca.a_text, sub_prec, e2e);
 
     aonet_sink_t sink = {ex, sink_layer, sink_final};
+    as.ex = ex;
+    if (c.arith) {
+        sink = (aonet_sink_t){&as, arith_layer, arith_final};
+        imat_reinit(AI.net_ref, 0, 0);
+    }
     mcheck_opts_t o = {.prec = (mpfr_prec_t)sub_prec, .e2e_prec = (mpfr_prec_t)e2e,
                        .mutation = c.mutation, .act = &ca,
                        .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
                                  MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL),
-                       .block = -1, .row = next_row, .row_ctx = &rb, .sink = ex ? &sink : NULL,
+                       .block = -1, .row = next_row, .row_ctx = &rb,
+                       .sink = ex || c.arith ? &sink : NULL,
+                       .ref_out = c.arith ? AI.net_ref : NULL,
                        .omega = c.omega ? omega : NULL, .progress = 1};
     if (c.omega)
         o.checks |= MCHECK_BIT(MCHECK_ENCODED);
     rc = mcheck_run(m, X, &o, err, sizeof err);
+    if (rc == 0 && c.arith)
+        rc = arith_row(&rb, &AI, X, &c, err, sizeof err);
     if (rc) {
         cli_fail(rc, "model: %s", err);
         goto done;
@@ -646,9 +756,20 @@ int cmd_model(int argc, char **argv)
     for (long k = 0; k < rb.n; k++) {
         const row_t *r = rb.rows + k;
         char *hi = ival_hi_str(r->error, 4);
-        printf("    %-10s block %-3s E <= %s  %s\n", params_get(&r->params, "check"),
-               params_get(&r->params, "block"), hi,
-               verdict_word(r->verdict, rep.mutation > 0, r->exact_identity));
+        if (r->bound_is_floor) {
+            const column_t *e = row_find_column(r, "E vs model");
+            char *eh = e ? ival_hi_str(e->iv, 4) : NULL;
+            printf("    %-10s block %-3s in %s: E vs model <= %s (D = %s, at least the grid "
+                   "floor: %s)\n", params_get(&r->params, "check"),
+                   params_get(&r->params, "block"), r->arith.fmt->name, eh ? eh : "?", hi,
+                   verdict_name(r->verdict));
+            if (eh)
+                mpfr_free_str(eh);
+        } else {
+            printf("    %-10s block %-3s E <= %s  %s\n", params_get(&r->params, "check"),
+                   params_get(&r->params, "block"), hi,
+                   verdict_word(r->verdict, rep.mutation > 0, r->exact_identity));
+        }
         mpfr_free_str(hi);
     }
     printf("    heads per block: %lld original + %lld converted = %lld; %s\n",
@@ -663,11 +784,14 @@ int cmd_model(int argc, char **argv)
         rc = rep.violated ? EXIT_VIOLATED : rep.inconclusive ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
     if (!c.no_write) {
         char cmd[4400];
-        snprintf(cmd, sizeof cmd, "attncheck model %s%s%s --prec %ld%s%s%s%s%s%s", c.file,
-                 c.input ? " --input " : "", c.input ? c.input : "", (long)c.prec,
+        snprintf(cmd, sizeof cmd, "attncheck model %s%s%s --prec %ld%s%s%s%s%s%s%s%s%s%s%s%s",
+                 c.file, c.input ? " --input " : "", c.input ? c.input : "", (long)c.prec,
                  c.act_a ? " --act-a " : "", c.act_a ? c.act_a : "",
                  c.omega ? " --omega " : "", c.omega ? c.omega : "",
-                 c.mutate_name ? " --mutate " : "", c.mutate_name ? c.mutate_name : "");
+                 c.mutate_name ? " --mutate " : "", c.mutate_name ? c.mutate_name : "",
+                 c.arith ? " --arith " : "", c.arith ? c.arith : "",
+                 c.acc ? " --accumulate " : "", c.acc ? c.acc : "",
+                 c.order ? " --order " : "", c.order ? c.order : "");
         if (!c.input)
             snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " --tokens %ld --seed %lu",
                      c.tokens, c.seed);
@@ -690,6 +814,7 @@ done:
     if (!c.no_write && dir.lock_fd >= 0)
         outdir_close(&dir, rc >= EXIT_USAGE);
     runner_free_rows(rb.rows, rb.n);
+    instance_clear(&AI);
     arb_clear(omega);
     imat_clear(X);
     convert_act_clear(&ca);

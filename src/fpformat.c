@@ -42,6 +42,10 @@ typedef struct {
     mpfr_flags_t flags;
 } env_t;
 
+/* Inside a sum or dot product the widest range is held across its
+ * operations (entered and left once): round_op then skips both. */
+static _Thread_local int env_held;
+
 static void env_enter(env_t *e)
 {
     e->emin = mpfr_get_emin();
@@ -53,6 +57,10 @@ static void env_enter(env_t *e)
 
 static int env_fit(mpfr_ptr r, int inex, const fpf_format_t *f)
 {
+    /* a normal result of F (2^emin <= |r| < 2^(emax+1)) is already right:
+     * neither the range check nor subnormalize would change it */
+    if (mpfr_regular_p(r) && mpfr_get_exp(r) > f->emin && mpfr_get_exp(r) <= f->emax + 1)
+        return inex;
     mpfr_set_emin((mpfr_exp_t)(f->emin - f->prec + 2));
     mpfr_set_emax((mpfr_exp_t)(f->emax + 1));
     inex = mpfr_check_range(r, inex, MPFR_RNDN);
@@ -95,9 +103,10 @@ static int op_raw(mpfr_ptr t, op_t op, mpfr_srcptr a, mpfr_srcptr b, mpfr_srcptr
 static int round_op(mpfr_ptr r, op_t op, mpfr_srcptr a, mpfr_srcptr b, mpfr_srcptr c,
                     const fpf_format_t *f)
 {
-    env_t e;
+    env_t e = {0, 0, 0};
     int inex;
-    env_enter(&e);
+    if (!env_held)
+        env_enter(&e);
     if (mpfr_get_prec(r) == f->prec) {
         inex = env_fit(r, op_raw(r, op, a, b, c), f);
     } else {
@@ -108,7 +117,8 @@ static int round_op(mpfr_ptr r, op_t op, mpfr_srcptr a, mpfr_srcptr b, mpfr_srcp
         mpfr_swap(r, t);
         mpfr_clear(t);
     }
-    env_leave(&e);
+    if (!env_held)
+        env_leave(&e);
     return inex;
 }
 
@@ -384,8 +394,23 @@ static void term(mpfr_ptr t, mpfr_srcptr const *x, mpfr_srcptr const *y, long i,
         fpf_set_fr(t, x[i], A);
 }
 
+static int dot_ptr(mpfr_t r, mpfr_srcptr const *x, mpfr_srcptr const *y, long n,
+                   mpfr_srcptr addend, const fpf_arith_t *ar);
+
 int fpf_dot_ptr(mpfr_t r, mpfr_srcptr const *x, mpfr_srcptr const *y, long n,
                 mpfr_srcptr addend, const fpf_arith_t *ar)
+{
+    env_t e;
+    env_enter(&e);
+    env_held++;
+    int rc = dot_ptr(r, x, y, n, addend, ar);
+    env_held--;
+    env_leave(&e);
+    return rc;
+}
+
+static int dot_ptr(mpfr_t r, mpfr_srcptr const *x, mpfr_srcptr const *y, long n,
+                   mpfr_srcptr addend, const fpf_arith_t *ar)
 {
     const fpf_format_t *A = ar->acc;
     mpfr_t s, t;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "export.h"
+#include "fpnet.h"
 #include "par.h"
 #include "report.h"
 #include "shard.h"
@@ -91,7 +92,18 @@ static const char *usage_merge =
     RUN_OPTIONS EXIT_RULE;
 
 static const char *usage_sweep =
-    "usage: attncheck sweep ID --set NAME=V1,V2,... [verify options: see verify --help]\n";
+    "usage: attncheck sweep ID --set NAME=V1,V2,... [verify options: see verify --help]\n"
+    "                       [--arith FORMAT [--accumulate same|binary32]\n"
+    "                       [--order sequential|sequential-fma|pairwise]]\n"
+    "  --arith FORMAT the network the claim builds, run in an emulated float format\n"
+    "                 (binary64, binary32, bfloat16, binary16): inputs and weights rounded\n"
+    "                 to it, every operation rounded to nearest in it.  E is the certified\n"
+    "                 distance of the float result to the same network run exactly (for this\n"
+    "                 summation order and model of the hardware: src/fpformat.h), claimed\n"
+    "                 to be at least the format's grid floor; the distance to the claim's\n"
+    "                 reference is a column.  Not with --mutate or --shard.\n"
+    "  --accumulate   sums in the same format (default) or in binary32 (tensor cores)\n"
+    "  --order        the order of every sum (default sequential)\n";
 
 static const char *usage_export =
     "usage: attncheck export ID --seed N [--format json|safetensors] [--out FILE] [--prec P]\n"
@@ -119,6 +131,7 @@ typedef struct {
     const char *format_text;
     int no_write, mutate;
     const char *mutate_name;
+    const char *arith_name, *acc_name, *order_name; /* sweep --arith */
     mpfr_prec_t export_prec;
     const char *verb;      /* the command line as typed, from the verb on */
     int argc;
@@ -236,6 +249,12 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
             if (shard_parse(&c->run.shard_index, &c->run.shard_count, val) != 0)
                 return cli_fail(EXIT_USAGE, "--shard '%s' is not K/N with 0 <= K < N <= %ld", val,
                                 SHARD_COUNT_MAX);
+        } else if (strcmp(flag, "--arith") == 0 || strcmp(flag, "--accumulate") == 0 ||
+                   strcmp(flag, "--order") == 0) {
+            NEEDS_VALUE();
+            const char **slot = flag[2] == 'a' && flag[3] == 'r' ? &c->arith_name
+                              : flag[2] == 'a' ? &c->acc_name : &c->order_name;
+            *slot = val;
         } else if (strcmp(flag, "--no-write") == 0 && !val) {
             c->no_write = 1;
         } else if (strcmp(flag, "--set") == 0) {
@@ -478,6 +497,36 @@ static int cmd_list(int argc, char **argv)
     return 0;
 }
 
+/* --arith, --accumulate, --order: sweep only, not with --mutate or --shard. */
+static int parse_arith(cli_t *c, int allowed)
+{
+    if (!c->arith_name && !c->acc_name && !c->order_name)
+        return 0;
+    if (!allowed)
+        return cli_fail(EXIT_USAGE, "--arith, --accumulate and --order are options of sweep "
+                        "and model");
+    if (!c->arith_name)
+        return cli_fail(EXIT_USAGE, "--accumulate and --order need --arith FORMAT");
+    if (c->mutate || c->run.shard_count > 0)
+        return cli_fail(EXIT_USAGE, "--arith runs the claim's network as it is: not with "
+                        "--mutate or --shard");
+    fpf_arith_t ar;
+    if (!fpf_format_find(c->arith_name))
+        return cli_fail(EXIT_USAGE, "--arith '%s': use binary64, binary32, bfloat16 or binary16",
+                        c->arith_name);
+    if (c->acc_name && strcmp(c->acc_name, "same") != 0 && strcmp(c->acc_name, "binary32") != 0)
+        return cli_fail(EXIT_USAGE, "--accumulate '%s': use same or binary32", c->acc_name);
+    if (fpnet_arith_parse(&ar, c->arith_name, c->acc_name, c->order_name) != 0)
+        return cli_fail(EXIT_USAGE, "--order '%s': use sequential, sequential-fma or pairwise",
+                        c->order_name);
+    if (ar.acc->prec < ar.fmt->prec)
+        return cli_fail(EXIT_USAGE, "--accumulate binary32 with --arith %s: the accumulation "
+                        "format must hold the format", ar.fmt->name);
+    c->run.has_arith = 1;
+    c->run.arith = ar;
+    return 0;
+}
+
 static int cmd_verify(int argc, char **argv, int sweep)
 {
     cli_t c;
@@ -491,6 +540,8 @@ static int cmd_verify(int argc, char **argv, int sweep)
     if (rc == 0 && sweep && c.run.n_sets == 0)
         rc = cli_fail(EXIT_USAGE, "sweep needs at least one --set NAME=V1,V2,...");
     if (rc == 0)
+        rc = parse_arith(&c, sweep);
+    if (rc == 0)
         rc = run_claims(&c, NULL);
     cli_free(&c);
     return rc < 0 ? 0 : rc;
@@ -501,6 +552,8 @@ static int cmd_export(int argc, char **argv)
     cli_t c;
     memset(&c, 0, sizeof c);
     int rc = parse_common(&c, argc, argv, usage_export, ARGS_CLAIMS);
+    if (rc == 0)
+        rc = parse_arith(&c, 0);
     if (rc == 0 && c.n_ids != 1)
         rc = cli_fail(EXIT_USAGE, "export takes exactly one claim id");
     if (rc == 0 && !c.run.seed_set)
@@ -542,6 +595,8 @@ static int cmd_merge(int argc, char **argv)
     c.argc = argc;
     c.argv = argv;
     int rc = parse_common(&c, argc, argv, usage_merge, ARGS_DIRS);
+    if (rc == 0)
+        rc = parse_arith(&c, 0);
     if (rc == 0 && (c.run.full || c.run.seed_set || c.run.prec_list || c.run.n_sets ||
                     c.run.jobs != 1 || c.run.shard_count || c.mutate || c.no_write))
         rc = cli_fail(EXIT_USAGE, "merge takes only --out, --format, --max-rows, --max-memory and "

@@ -164,7 +164,7 @@ static char *text_ratio_hi(const row_t *r, int digits)
 
 static int row_exact_rule(const claim_report_t *rep, const row_t *r)
 {
-    return rep->claim->kind == KIND_EXACT || r->exact_identity;
+    return (rep->claim->kind == KIND_EXACT || r->exact_identity) && !r->has_arith;
 }
 
 /* The tolerance 2^kappa S 2^-p of the exact test, rounded down. */
@@ -1167,6 +1167,47 @@ static int plot_marks(mark_t *m, const claim_report_t *rep, const plot_t *pl,
             snprintf(m[n++].title, sizeof m->title, "%s = %s", pl->x, t);
             continue;
         }
+        if (strcmp(t, "min") == 0) {
+            /* where the quantity drawn is smallest, per series, and the
+             * reference line (extra_y) */
+            points_t p = {0};
+            p.x = xmallocarray((size_t)rep->n_rows + 1, sizeof *p.x);
+            p.y = xmallocarray((size_t)rep->n_rows + 1, sizeof *p.y);
+            for (int s = 0; s < (ns ? ns : 1) && n < PLOT_MAX_MARKS; s++) {
+                collect_points(&p, rep, pl, pl->y, ns ? sv[s] : NULL);
+                int best = -1;
+                for (int j = 0; j < p.n; j++)
+                    if (best < 0 || p.y[j] < p.y[best])
+                        best = j;
+                if (best < 0)
+                    continue;
+                m[n].x = p.x[best];
+                m[n].color = ns ? s + 1 : 0;
+                if (ns)
+                    snprintf(m[n++].title, sizeof m->title, "smallest (%s=%s): %s = %.6g",
+                             pl->series, sv[s], pl->x, p.x[best]);
+                else
+                    snprintf(m[n++].title, sizeof m->title, "smallest: %s = %.6g", pl->x,
+                             p.x[best]);
+            }
+            if (pl->extra_y && n < PLOT_MAX_MARKS) {
+                /* and where the reference line is smallest */
+                collect_points(&p, rep, pl, pl->extra_y, NULL);
+                int best = -1;
+                for (int j = 0; j < p.n; j++)
+                    if (best < 0 || p.y[j] < p.y[best])
+                        best = j;
+                if (best >= 0) {
+                    m[n].x = p.x[best];
+                    m[n].color = 0;
+                    snprintf(m[n++].title, sizeof m->title, "smallest (%s): %s = %.6g",
+                             pl->extra_y, pl->x, p.x[best]);
+                }
+            }
+            free(p.x);
+            free(p.y);
+            continue;
+        }
         for (long k = 0; k < rep->n_rows && n < PLOT_MAX_MARKS; k++) {
             const row_t *r = rep->rows + k;
             if (!column_value(&x, row_find_column(r, t)))
@@ -1432,9 +1473,19 @@ static void rules_in_use(int *exact, int *bound, const claim_report_t *rep)
         const row_t *r = rep->rows + k;
         if (row_exact_rule(rep, r))
             *exact = 1;
-        else if (r->has_bound || rep->claim->kind == KIND_INEQUALITY)
+        else if ((r->has_bound && !r->bound_is_floor) ||
+                 (!r->has_bound && rep->claim->kind == KIND_INEQUALITY))
             *bound = 1;
     }
+}
+
+/* 1 when some row claims a floor, E >= bound. */
+static int floor_in_use(const claim_report_t *rep)
+{
+    for (long k = 0; k < rep->n_rows; k++)
+        if (rep->rows[k].has_bound && rep->rows[k].bound_is_floor)
+            return 1;
+    return 0;
 }
 
 static void write_md_rules(FILE *f, const claim_report_t *rep)
@@ -1466,6 +1517,12 @@ static void write_md_rules(FILE *f, const claim_report_t *rep)
                    "lo(E) > hi(bound), and is otherwise retried at doubled precision "
                    "(cap %d bits) before it is reported **inconclusive**.\n\n",
                 exact ? "A row checked against a bound" : "A row", PREC_CAP_DEFAULT);
+    if (floor_in_use(rep))
+        fputs("A row whose bound is a **floor** (E ≥ bound: a float run against the nearest "
+              "values of its format) **holds** when lo(E) ≥ hi(bound), is **violated** when "
+              "hi(E) < lo(bound) or the bound is +inf (the run produced values off the "
+              "format's grid: no floor of the format holds for it), and is otherwise "
+              "inconclusive.\n\n", f);
     if (bound)
         fputs("A row is **vacuous** when E ≤ bound holds but the bound is +inf or at least the "
               "trivial bound, the largest E the triangle inequality allows for that row (`trivial "
@@ -1498,8 +1555,8 @@ static void write_md_legend(FILE *f, const claim_report_t *rep)
               "certifies, and the smallest relative break it can see.\n"
               "- **slack used (bits)**: log2(hi(E) / (S·2^−p)), rounded up to 0.1: how many of "
               "the κ bits the row used; `-inf` when hi(E) = 0 exactly.\n", f);
-    if (bound)
-        fputs("- **bound lo, bound hi**: the certified enclosure of the claimed bound; "
+    if (bound || floor_in_use(rep))
+        fputs("- **bound lo, bound hi**: the certified enclosure of the claimed bound (or floor); "
               "**E/bound hi**: the upper end of E/bound (empty when the bound may be 0); "
               "**trivial bound hi**: the largest E the triangle inequality allows for the row "
               "(a bound at or above it is vacuous; empty where the claim has none).\n", f);

@@ -64,6 +64,7 @@ static const row_field_t row_fields[] = {
     ROW_FIELD(FIELD_BALL, bound),
     ROW_FIELD(FIELD_MPFR, scale),
     ROW_FIELD(FIELD_INT, has_bound),
+    ROW_FIELD(FIELD_INT, bound_is_floor),
     ROW_FIELD(FIELD_INT, depth),
     ROW_FIELD(FIELD_INT, exact_identity),
     ROW_FIELD(FIELD_LONG, prec_requested),

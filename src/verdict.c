@@ -155,6 +155,17 @@ verdict_t verdict_bound(const arb_t E, const arb_t bound)
     return VERDICT_INCONCLUSIVE;
 }
 
+verdict_t verdict_floor(const arb_t E, const arb_t bound)
+{
+    if (arf_is_pos_inf(arb_midref(bound)) && arb_is_finite(E))
+        return VERDICT_VIOLATED; /* no finite E is above +inf */
+    if (ival_le(bound, E))
+        return VERDICT_HOLDS;
+    if (ival_gt(bound, E))
+        return VERDICT_VIOLATED;
+    return VERDICT_INCONCLUSIVE;
+}
+
 verdict_t verdict_bound_trivial(const arb_t E, const arb_t bound, const arb_t trivial)
 {
     verdict_t v = verdict_bound(E, bound);

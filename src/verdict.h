@@ -61,6 +61,10 @@ verdict_t verdict_exact(const arb_t E, const mpfr_t S, mpfr_prec_t prec, int dep
 /* Inequality E <= bound: holds when hi(E) <= lo(bound), violated when
  * lo(E) > hi(bound), else inconclusive (also when either is not finite). */
 verdict_t verdict_bound(const arb_t E, const arb_t bound);
+/* A floor E >= bound: holds when lo(E) >= hi(bound), violated when
+ * hi(E) < lo(bound) or the bound is +inf and E finite, else inconclusive
+ * (also when either is not finite). */
+verdict_t verdict_floor(const arb_t E, const arb_t bound);
 /* The same, and vacuous when E <= bound holds while the bound is +inf or,
  * with trivial != NULL, at or above the trivial bound (lo(bound) >=
  * hi(trivial): certainly no tighter than the triangle inequality). */

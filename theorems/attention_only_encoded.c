@@ -204,8 +204,10 @@ static int evaluate(row_t *r, instance_t *I)
         encoded_heads_t enc = {.masked = &lay->src, .mask = lenc->mask, .omega = om_used,
                                .D = D, .N = N};
         attn_source_t esrc = {.n_heads = nh, .full = 1, .fill = encoded_fill, .ctx = &enc};
-        if (I)
+        if (I) {
             instance_net_source(I, &esrc, D + N, prec);
+            instance_masked_source(I, &lay->src, D, prec);
+        }
         attn_layer_sum(Xe, Xe, &esrc, 1, 1, prec);
         attn_layer_sum(Xm, Xm, &lay->src, 1, 1, prec);
         arb_add(Dl, Dl, acc, prec);

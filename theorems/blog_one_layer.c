@@ -94,6 +94,9 @@ static int evaluate(row_t *r, instance_t *out)
                 arb_add(imat_entry(R, i, k), imat_entry(R, i, k), imat_entry(ref, i, k), prec);
         instance_net_source(out, &src, Dw, prec);
         instance_net_io(out, Xb, R, BLOG_LAYOUT);
+        instance_add(out, "X", X); /* the unconverted MLP, for float formats */
+        instance_add(out, "W_in", Win);
+        instance_add(out, "W_out", Wout);
         imat_clear(R);
     }
 

@@ -178,6 +178,9 @@ static int evaluate(row_t *r, instance_t *out)
             for (long k = 0; k < d; k++)
                 arb_add(imat_entry(R, i, k), imat_entry(R, i, k), imat_entry(Y, i, k), prec);
         instance_net_io(out, Xb, R, BLOG_LAYOUT);
+        instance_add(out, "X", X); /* the unconverted MLP, for float formats */
+        instance_add(out, "W_in", Win);
+        instance_add(out, "W_out", Wout);
         imat_clear(R);
         imat_clear(H);
         imat_clear(Y);

@@ -222,6 +222,7 @@ static void evaluate(eval_t *ev, const inst_t *I, const arb_t omega, long row0, 
         imat_set_block(R, 0, 0, Y);
         imat_add(R, R, Xe, prec);
         instance_net_heads(out, he, 1, NULL, prec);
+        instance_masked_heads(out, h, 1, &I->M, prec); /* none when M is no rule */
         instance_net_io(out, Xe, R, row0 ? THM_LAYOUT_BIAS "; then one-hot positions"
                                          : "each token a row [x | one-hot position]");
         imat_clear(R);

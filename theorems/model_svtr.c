@@ -147,10 +147,15 @@ static int collect_layer(void *ctx, long k, const aonet_layer_t *L, char *err, s
     (void)errsz;
     collect_t *c = ctx;
     aonet_layer_t C;
-    if (c->omega)
+    if (c->omega) {
         maskenc_layer(&C, L, c->N, c->omega, MASKENC_MUT_NONE, c->prec);
-    else
+        aonet_layer_t M; /* and the network with explicit masks beside it */
+        aonet_layer_copy(&M, L);
+        instance_masked_layer(c->I, &M);
+        aonet_layer_clear(&M);
+    } else {
         aonet_layer_copy(&C, L);
+    }
     instance_net_layer(c->I, &C);
     aonet_layer_clear(&C);
     return 0;
@@ -164,6 +169,11 @@ static int collect_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errs
     aonet_ln_clear(&c->I->net.ln_final);
     aonet_ln_init(&c->I->net.ln_final);
     aonet_ln_copy(&c->I->net.ln_final, ln);
+    if (c->omega) {
+        aonet_ln_clear(&c->I->net_masked.ln_final);
+        aonet_ln_init(&c->I->net_masked.ln_final);
+        aonet_ln_copy(&c->I->net_masked.ln_final, ln);
+    }
     return 0;
 }
 
@@ -190,6 +200,10 @@ int svtr_export(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_
         arb_set(X->e + k, s.X->e + k);
     I->net.D = d + 2 + (omega ? n + 1 : 0);
     I->net.d = d;
+    if (omega) {
+        I->net_masked.D = d + 2;
+        I->net_masked.d = d;
+    }
     collect_t c = {I, omega, n + 1, prec};
     aonet_sink_t sink = {&c, collect_layer, collect_final};
     mcheck_opts_t o = {.prec = prec, .act = &s.act, .checks = MCHECK_BIT(MCHECK_MODEL),

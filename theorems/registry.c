@@ -10,6 +10,8 @@ extern const claim_t claim_mask_encoding, claim_blog_three_layer, claim_blog_one
 extern const claim_t claim_relu_limit, claim_gelu_approx, claim_activation_class;
 /* a real trained model (issue 9) */
 extern const claim_t claim_model_svtr_mlp, claim_model_svtr, claim_model_svtr_encoded;
+/* float formats (issue 10) */
+extern const claim_t claim_float_formats, claim_float_formats_svtr;
 
 const claim_t *const claim_registry[] = {
     &claim_neuron_head,
@@ -28,5 +30,7 @@ const claim_t *const claim_registry[] = {
     &claim_model_svtr_mlp,
     &claim_model_svtr,
     &claim_model_svtr_encoded,
+    &claim_float_formats,
+    &claim_float_formats_svtr,
     NULL,
 };

@@ -1,0 +1,473 @@
+/* A converted network run in an emulated float format: see fpnet.h. */
+#include <stdlib.h>
+#include <string.h>
+#include "fpnet.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+int fpnet_arith_parse(fpf_arith_t *ar, const char *fmt, const char *acc, const char *order)
+{
+    ar->fmt = fpf_format_find(fmt);
+    ar->acc = !acc || strcmp(acc, "same") == 0 ? ar->fmt : fpf_format_find(acc);
+    ar->order = FPF_SUM_SEQUENTIAL;
+    if (!ar->fmt || !ar->acc || (order && fpf_order_find(&ar->order, order) != 0))
+        return -1;
+    return 0;
+}
+
+/* The ends of the ball x (lo, hi, outward, at enough bits to be exact for
+ * an exact x) and their roundings to f (a, b); all four initialised here. */
+static void round_ends(mpfr_t lo, mpfr_t hi, mpfr_t a, mpfr_t b, const arb_t x,
+                       const fpf_format_t *f)
+{
+    mpfr_prec_t p = arb_bits(x) + 16 > 64 ? arb_bits(x) + 16 : 64;
+    mpfr_init2(lo, p);
+    mpfr_init2(hi, p);
+    fpf_init(a, f);
+    fpf_init(b, f);
+    arb_get_interval_mpfr(lo, hi, x);
+    fpf_set_fr(a, lo, f);
+    fpf_set_fr(b, hi, f);
+}
+
+/* r = x rounded to f: 0, or 1 when the ball's ends round to different values. */
+static int round_ball(mpfr_ptr r, const arb_t x, const fpf_format_t *f)
+{
+    if (arb_is_zero(x)) {
+        mpfr_set_zero(r, 1);
+        return 0;
+    }
+    if (arb_is_exact(x) && arf_bits(arb_midref(x)) <= 128) {
+        /* a short dyadic: one conversion, exact, then one rounding */
+        mpfr_t t;
+        mpfr_init2(t, 128);
+        arf_get_mpfr(t, arb_midref(x), MPFR_RNDN);
+        fpf_set_fr(r, t, f);
+        mpfr_clear(t);
+        return 0;
+    }
+    mpfr_t lo, hi, a, b;
+    round_ends(lo, hi, a, b, x, f);
+    int rc = mpfr_equal_p(a, b) ? 0 : 1;
+    fpf_set_fr(r, a, f);
+    mpfr_clears(lo, hi, a, b, (mpfr_ptr)0);
+    return rc;
+}
+
+/* fpf_mat_init, or exit 70 (the sizes come from matrices that exist). */
+static void mat_init(fpf_mat_t A, long rows, long cols, const fpf_format_t *f)
+{
+    if (fpf_mat_init(A, rows, cols, f) != 0)
+        xalloc_die((size_t)rows * (size_t)cols * sizeof(__mpfr_struct));
+}
+
+int fpnet_mat_round(fpf_mat_t B, const imat_t A, const fpf_format_t *f)
+{
+    mat_init(B, A->rows, A->cols, f);
+    int rc = 0;
+    for (long k = 0; k < A->rows * A->cols; k++)
+        rc |= round_ball(B->e + k, A->e + k, f);
+    return rc;
+}
+
+void fpnet_mat_exact(imat_t B, const fpf_mat_t A)
+{
+    imat_reinit(B, A->rows, A->cols);
+    for (long k = 0; k < A->rows * A->cols; k++) {
+        mpfr_srcptr x = A->e + k;
+        if (mpfr_nan_p(x))
+            arb_indeterminate(B->e + k);
+        else if (mpfr_inf_p(x))
+            mpfr_sgn(x) > 0 ? arb_pos_inf(B->e + k) : arb_neg_inf(B->e + k);
+        else
+            arf_set_mpfr(arb_midref(B->e + k), x); /* exact: radius 0 */
+    }
+}
+
+/* A lower bound of the distance from the ball x to the f values, rounded
+ * down into d: 0 when the ball straddles a rounding boundary (or reaches
+ * beyond f's range), else the distance from the ball to the f value
+ * nearest to all of it. */
+static void grid_gap(mpfr_t d, const arb_t x, const fpf_format_t *f)
+{
+    mpfr_set_zero(d, 1);
+    if (!arb_is_finite(x))
+        return;
+    mpfr_t lo, hi, a, b;
+    round_ends(lo, hi, a, b, x, f);
+    if (mpfr_number_p(a) && mpfr_equal_p(a, b)) {
+        if (mpfr_less_p(a, lo))
+            mpfr_sub(d, lo, a, MPFR_RNDD);
+        else if (mpfr_greater_p(a, hi))
+            mpfr_sub(d, a, hi, MPFR_RNDD);
+    }
+    mpfr_clear(lo);
+    mpfr_clear(hi);
+    mpfr_clear(a);
+    mpfr_clear(b);
+}
+
+void fpnet_grid_floor(arb_t floor, const imat_t C, long row0, long rows, long cols,
+                      const fpf_format_t *f, mpfr_prec_t prec)
+{
+    mpfr_t g, s, best;
+    mpfr_init2(g, prec);
+    mpfr_init2(s, prec);
+    mpfr_init2(best, prec);
+    mpfr_set_zero(best, 1);
+    for (long i = row0; i < row0 + rows; i++) {
+        mpfr_set_zero(s, 1);
+        for (long j = 0; j < cols; j++) {
+            grid_gap(g, imat_entry(C, i, j), f);
+            mpfr_sqr(g, g, MPFR_RNDD);
+            mpfr_add(s, s, g, MPFR_RNDD);
+        }
+        mpfr_sqrt(s, s, MPFR_RNDD);
+        mpfr_max(best, best, s, MPFR_RNDD);
+    }
+    /* 2^-20 below, still a lower bound: a run that sits on the grid point
+     * nearest to the exact output (D = floor) is then certified above it */
+    mpfr_mul_d(best, best, 1.0 - 0x1p-20, MPFR_RNDD);
+    arf_set_mpfr(arb_midref(floor), best);
+    mag_zero(arb_radref(floor));
+    mpfr_clear(g);
+    mpfr_clear(s);
+    mpfr_clear(best);
+}
+
+/* ---- the forward pass ---- */
+
+typedef struct {
+    const fpnet_opts_t *o;
+    fpnet_stats_t *st;
+} run_t;
+
+static void count_off_grid(run_t *run, mpfr_srcptr x)
+{
+    if (run->st && !fpf_is_member(x, run->o->ar.fmt))
+        run->st->off_grid++;
+}
+
+/* Y = LN(X) on the first ln->d columns of each row (Y initialised, X's shape). */
+static int ln_apply(fpf_mat_t Y, const fpf_mat_t X, const aonet_ln_t *ln, run_t *run)
+{
+    const fpf_format_t *f = run->o->ar.fmt;
+    fpf_mat_set(Y, X);
+    if (ln->kind == AONET_LN_NONE || ln->d <= 0)
+        return 0;
+    long d = ln->d;
+    fpf_mat_t w, b;
+    int rc = 0;
+    w->e = b->e = NULL;
+    w->rows = w->cols = b->rows = b->cols = 0;
+    if (ln->kind == AONET_LN_LN)
+        rc |= fpnet_mat_round(w, ln->w, f) | fpnet_mat_round(b, ln->b, f);
+    mpfr_t eps;
+    fpf_init(eps, f);
+    rc |= round_ball(eps, ln->eps, f);
+    for (long i = 0; rc == 0 && i < X->rows; i++)
+        if (fpf_layernorm(fpf_mat_entry(Y, i, 0), fpf_mat_entry(X, i, 0), d,
+                          ln->kind == AONET_LN_LN ? w->e : NULL,
+                          ln->kind == AONET_LN_LN ? b->e : NULL, eps, &run->o->ar) != 0)
+            rc = -1;
+    mpfr_clear(eps);
+    fpf_mat_clear(w);
+    fpf_mat_clear(b);
+    return rc;
+}
+
+/* Qpos (N x cols of W_Q, initialised here at 512 bits) = the query-side
+ * position part U[:, c0:] W_Q[c0:, :] (the mutation's Omega terms), exact
+ * for these sizes: fmt values times short dyadic weights. */
+static __mpfr_struct *position_part(const fpf_mat_t U, const imat_t WQ, long c0)
+{
+    long N = U->rows, n = WQ->cols;
+    __mpfr_struct *P = xmallocarray((size_t)(N * n), sizeof *P);
+    mpfr_t t, w;
+    mpfr_init2(t, 512);
+    mpfr_init2(w, 512);
+    for (long i = 0; i < N; i++)
+        for (long col = 0; col < n; col++) {
+            mpfr_ptr r = P + i * n + col;
+            mpfr_init2(r, 512);
+            mpfr_set_zero(r, 1);
+            for (long c = c0; c < U->cols; c++) {
+                arf_get_mpfr(w, arb_midref(imat_entry(WQ, c, col)), MPFR_RNDN);
+                mpfr_mul(t, fpf_mat_entry(U, i, c), w, MPFR_RNDN);
+                mpfr_add(r, r, t, MPFR_RNDN);
+            }
+        }
+    mpfr_clear(t);
+    mpfr_clear(w);
+    return P;
+}
+
+/* X = X + the group's heads on U (all fmt matrices). */
+static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, run_t *run)
+{
+    const fpnet_opts_t *o = run->o;
+    const fpf_arith_t *ar = &o->ar;
+    const fpf_format_t *f = ar->fmt;
+    long N = U->rows, H = g->n_heads, rq = g->r_qk, rv = g->r_ov;
+    fpf_mat_t WQ, WK, WV, WO, Q, K, V, Z, Y, Uf;
+    int rc = fpnet_mat_round(WQ, g->W_Q, f) | fpnet_mat_round(WK, g->W_K, f) |
+             fpnet_mat_round(WV, g->W_V, f) | fpnet_mat_round(WO, g->W_O, f);
+    mat_init(Q, N, WQ->cols, f);
+    mat_init(K, N, WK->cols, f);
+    mat_init(V, N, WV->cols, f);
+    mat_init(Z, N, H * rv, f);
+    mat_init(Y, N, X->cols, f);
+    int mutate = o->omega_col >= 0 && o->omega_col < U->cols;
+    if (rc == 0 && mutate) {
+        /* the mutation: Q from the feature columns alone; positions added later */
+        mat_init(Uf, N, U->cols, f);
+        fpf_mat_set(Uf, U);
+        for (long i = 0; i < N; i++)
+            for (long c = o->omega_col; c < U->cols; c++)
+                mpfr_set_zero(fpf_mat_entry(Uf, i, c), 1);
+        rc = fpf_mat_mul(Q, Uf, WQ, NULL, ar);
+        fpf_mat_clear(Uf);
+    } else if (rc == 0) {
+        rc = fpf_mat_mul(Q, U, WQ, NULL, ar);
+    }
+    if (rc == 0)
+        rc = fpf_mat_mul(K, U, WK, NULL, ar) | fpf_mat_mul(V, U, WV, NULL, ar);
+    mpfr_t scale, pos, exact;
+    fpf_init(scale, f);
+    mpfr_init2(pos, 1024);
+    mpfr_init2(exact, 1024);
+    __mpfr_struct *Qpos = mutate ? position_part(U, g->W_Q, o->omega_col) : NULL;
+    int scaled = !arb_is_one(g->attn_scale);
+    if (scaled)
+        rc |= round_ball(scale, g->attn_scale, f);
+    __mpfr_struct *s = xmallocarray((size_t)N, sizeof *s);
+    mpfr_srcptr *wp = xmallocarray((size_t)N, sizeof *wp), *vp = xmallocarray((size_t)N, sizeof *vp);
+    long *key = xmallocarray((size_t)N, sizeof *key);
+    for (long j = 0; j < N; j++)
+        fpf_init(s + j, f);
+    for (long h = 0; rc == 0 && h < H; h++) {
+        long kq = g->shared_k ? 0 : h * rq;
+        for (long i = 0; rc == 0 && i < N; i++) {
+            long n = 0;
+            for (long j = 0; j < N; j++)
+                if (aonet_mask_allows(g->mask, i, j))
+                    key[n++] = j;
+            if (n == 0) {
+                rc = -1;
+                break;
+            }
+            for (long t = 0; t < n; t++) {
+                long j = key[t];
+                rc |= fpf_dot(s + t, fpf_mat_entry(Q, i, h * rq), 1, fpf_mat_entry(K, j, kq), 1,
+                              rq, NULL, ar);
+                if (scaled)
+                    fpf_div(s + t, s + t, scale, f);
+                if (mutate) {
+                    /* the position part of the logit, exact, added after rounding */
+                    mpfr_set_zero(exact, 1);
+                    for (long c = 0; c < rq; c++) {
+                        mpfr_mul(pos, Qpos + i * WQ->cols + h * rq + c,
+                                 fpf_mat_entry(K, j, kq + c), MPFR_RNDN);
+                        mpfr_add(exact, exact, pos, MPFR_RNDN);
+                    }
+                    if (scaled)
+                        mpfr_div(exact, exact, scale, MPFR_RNDN);
+                    mpfr_add(exact, exact, s + t, MPFR_RNDN);
+                    mpfr_set_prec(s + t, mpfr_get_prec(exact));
+                    mpfr_set(s + t, exact, MPFR_RNDN);
+                }
+                count_off_grid(run, s + t);
+            }
+            rc |= fpf_softmax(s, s, n, ar);
+            for (long t = 0; t < n; t++)
+                wp[t] = s + t;
+            for (long c = 0; rc == 0 && c < rv; c++) {
+                for (long t = 0; t < n; t++)
+                    vp[t] = fpf_mat_entry(V, key[t], h * rv + c);
+                rc |= fpf_dot_ptr(fpf_mat_entry(Z, i, h * rv + c), wp, vp, n, NULL, ar);
+            }
+            for (long t = 0; t < n; t++)
+                mpfr_set_prec(s + t, f->prec); /* back to fmt for the next row */
+        }
+    }
+    if (rc == 0)
+        rc = fpf_mat_mul(Y, Z, WO, NULL, ar);
+    if (rc == 0)
+        fpf_mat_add(X, X, Y);
+    for (long j = 0; j < N; j++)
+        mpfr_clear(s + j);
+    free(s);
+    for (long k = 0; Qpos && k < N * WQ->cols; k++)
+        mpfr_clear(Qpos + k);
+    free(Qpos);
+    free(wp);
+    free(vp);
+    free(key);
+    mpfr_clear(scale);
+    mpfr_clear(pos);
+    mpfr_clear(exact);
+    fpf_mat_clear(WQ);
+    fpf_mat_clear(WK);
+    fpf_mat_clear(WV);
+    fpf_mat_clear(WO);
+    fpf_mat_clear(Q);
+    fpf_mat_clear(K);
+    fpf_mat_clear(V);
+    fpf_mat_clear(Z);
+    fpf_mat_clear(Y);
+    return rc;
+}
+
+int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_t *o,
+                fpnet_stats_t *st)
+{
+    const fpf_format_t *f = o->ar.fmt;
+    run_t run = {.o = o, .st = st};
+    if (st)
+        st->off_grid = 0;
+    int rc = fpnet_mat_round(Y, X, f);
+    fpf_mat_t U;
+    mat_init(U, X->rows, X->cols, f);
+    for (long k = 0; rc == 0 && k < A->n_layers; k++) {
+        const aonet_layer_t *L = A->layers + k;
+        rc = ln_apply(U, Y, &L->ln, &run);
+        for (long gi = 0; rc == 0 && gi < L->n_groups; gi++)
+            rc = group_apply(Y, U, L->groups + gi, &run);
+    }
+    if (rc == 0 && A->ln_final.kind != AONET_LN_NONE) {
+        rc = ln_apply(U, Y, &A->ln_final, &run);
+        if (rc == 0)
+            fpf_mat_set(Y, U);
+    }
+    for (long k = 0; st && rc == 0 && k < Y->rows * Y->cols; k++)
+        count_off_grid(&run, Y->e + k);
+    fpf_mat_clear(U);
+    if (rc != 0)
+        fpf_mat_clear(Y);
+    return rc;
+}
+
+/* ---- measurements ---- */
+
+void fpnet_measure_init(fpnet_measure_t *m)
+{
+    arb_init(m->E_ref);
+    arb_init(m->E_ref_abs);
+    arb_init(m->D);
+    arb_init(m->D_abs);
+    arb_init(m->floor);
+    arb_init(m->E_exact);
+    m->off_grid = 0;
+}
+
+void fpnet_measure_clear(fpnet_measure_t *m)
+{
+    arb_clear(m->E_ref);
+    arb_clear(m->E_ref_abs);
+    arb_clear(m->D);
+    arb_clear(m->D_abs);
+    arb_clear(m->floor);
+    arb_clear(m->E_exact);
+}
+
+int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o,
+                  const fpf_format_t *floor_fmt, long row0, long rows, long cols,
+                  mpfr_prec_t prec)
+{
+    const imat_struct *in = I->net_in, *ref = I->net_ref;
+    long N = in->rows, D = in->cols;
+    if (rows <= 0) {
+        row0 = 0;
+        rows = N;
+        cols = D;
+    }
+    fpf_mat_t Y;
+    fpnet_stats_t st;
+    int rc = fpnet_apply(Y, &I->net, in, o, &st);
+    if (rc != 0)
+        return rc;
+    imat_t Yx, C;
+    imat_init(Yx, 0, 0);
+    fpnet_mat_exact(Yx, Y);
+    fpf_mat_clear(Y);
+    imat_init(C, N, D);
+    imat_set(C, in);
+    aonet_apply(C, &I->net, prec);
+    arb_t t;
+    arb_init(t);
+    error_metric(m->E_ref, m->E_ref_abs, Yx, ref, row0, rows, cols, prec);
+    error_metric(m->D, m->D_abs, Yx, C, row0, rows, cols, prec);
+    error_metric(m->E_exact, t, C, ref, row0, rows, cols, prec);
+    fpnet_grid_floor(m->floor, C, row0, rows, cols, floor_fmt, prec);
+    m->off_grid = st.off_grid;
+    arb_clear(t);
+    imat_clear(Yx);
+    imat_clear(C);
+    return 0;
+}
+
+const char *fpnet_certifies(void)
+{
+    return "certified for the stated summation order and this model of the hardware: inputs and "
+           "weights rounded once to the format, every operation rounded to nearest (ties to "
+           "even) with subnormals, exp correctly rounded, softmax shifted by the row maximum, "
+           "sums in the stated accumulation format (binary32 accumulation: an idealised "
+           "tensor core); real kernels (vectorised exp, blocked sums) differ";
+}
+
+void fpnet_row_check(row_t *r, const fpnet_measure_t *m)
+{
+    arb_set(r->error, m->D);
+    arb_set(r->error_abs, m->D_abs);
+    arb_set(r->bound, m->floor);
+    if (m->off_grid > 0) {
+        arb_pos_inf(r->bound);
+        snprintf(r->note, sizeof r->note, "%ld values of the run are off the format's grid",
+                 m->off_grid);
+    }
+    r->has_bound = 1;
+    r->bound_is_floor = 1;
+    row_add_long(r, "off-grid values", m->off_grid);
+}
+
+int fpnet_row(row_t *r, const claim_t *c)
+{
+    if (!c->export_instance) {
+        snprintf(r->note, sizeof r->note, "--arith: claim '%s' builds no network to run", c->id);
+        return -1;
+    }
+    instance_t I;
+    instance_init(&I);
+    if (c->export_instance(&I, &r->params, r->seed, r->prec) != 0 || I.net.n_layers == 0) {
+        snprintf(r->note, sizeof r->note, "--arith: claim '%s' builds no network for these "
+                 "parameters", c->id);
+        instance_clear(&I);
+        return -1;
+    }
+    fpnet_opts_t o = {.ar = r->arith, .omega_col = -1};
+    fpnet_measure_t m;
+    fpnet_measure_init(&m);
+    int rc = fpnet_measure(&m, &I, &o, o.ar.fmt, 0, 0, 0, r->prec);
+    if (rc < 0) {
+        snprintf(r->note, sizeof r->note, "--arith: a mask row allows no key");
+        fpnet_measure_clear(&m);
+        instance_clear(&I);
+        return -1;
+    }
+    if (rc == 0) {
+        fpnet_row_check(r, &m);
+        arb_set(row_add_ival(r, "E vs reference"), m.E_ref);
+        arb_set(row_add_ival(r, "E exact network vs reference"), m.E_exact);
+    } else {
+        /* a weight not resolved at this precision: nothing certified (Ziv raises it) */
+        arb_indeterminate(r->error);
+        arb_zero(r->bound);
+        r->has_bound = 1;
+        r->bound_is_floor = 1;
+    }
+    row_add_text(r, "arith", "%s, accumulate %s, %s", o.ar.fmt->name, o.ar.acc->name,
+                 fpf_order_name(o.ar.order));
+    fpnet_measure_clear(&m);
+    instance_clear(&I);
+    return 0;
+}

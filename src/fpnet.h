@@ -1,0 +1,103 @@
+/* A converted network (aonet.h) run in an emulated float format (fpformat.h,
+ * fpmat.h), and the certified distances that say what the float run cost.
+ *
+ * The forward pass, in ar->fmt with sums in ar->acc and ar->order:
+ *   every input and weight is rounded once to fmt (a ball must round to one
+ *   fmt value, else the call asks for more precision);
+ *   per layer: U = LN(X) on the first d columns (fpf_layernorm), then per
+ *   head group: Q = U W_Q, K = U W_K, V = U W_V (fpf_mat_mul), per head and
+ *   query the logits s_j = fl(q . k_j) (divided by fl(attn_scale) when it
+ *   is not 1) over the keys the mask allows, ascending; w = fpf_softmax(s);
+ *   z = sum_j w_j v_j (fpf_dot, keys ascending); the heads' z side by side
+ *   times the stacked W_O is one product (a concatenated-heads GEMM: the
+ *   heads meet inside its dot products); X = fl(X + that), group by group;
+ *   the final LN last.
+ * The float result is a matrix of fmt values, exact dyadic numbers: its
+ * distance to an Arb reference is a certified enclosure, for this order
+ * and this model of the hardware (fpformat.h: correctly rounded exp, ...). */
+#ifndef ATTNCHECK_FPNET_H
+#define ATTNCHECK_FPNET_H
+
+#include "claim.h"
+#include "fpmat.h"
+
+typedef struct {
+    fpf_arith_t ar;
+    /* A deliberately broken emulation (a mutation), or -1: the logits' terms
+     * from the query's stream columns [omega_col, D) -- the one-hot
+     * positions, where every Omega of an encoded network lives -- are added
+     * exactly after the rest of the logit is rounded, instead of being
+     * rounded with it. */
+    long omega_col;
+} fpnet_opts_t;
+
+/* What a run produced that is not a fmt value (logits, outputs): 0 for an
+ * honest run in fmt. */
+typedef struct {
+    long off_grid;
+} fpnet_stats_t;
+
+/* fpf_arith_t from names: fmt, acc ("same" or a format) and order; -1 when
+ * a name is unknown. */
+int fpnet_arith_parse(fpf_arith_t *ar, const char *fmt, const char *acc, const char *order);
+
+/* Y (initialised here in o->ar.fmt) = the network A on X (N x A->D).
+ * 0; 1 when an input or weight ball does not round to one fmt value at its
+ * precision (more bits are needed); -1 when a mask row is empty (Y is
+ * left empty unless 0).  st may be NULL. */
+int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_t *o,
+                fpnet_stats_t *st);
+
+/* B (initialised here, A's shape) = A rounded to f entry by entry: 0, or 1
+ * when a ball does not round to one f value. */
+int fpnet_mat_round(fpf_mat_t B, const imat_t A, const fpf_format_t *f);
+/* B (re-shaped) = the exact values of A (inf stays inf, NaN is an
+ * indeterminate ball). */
+void fpnet_mat_exact(imat_t B, const fpf_mat_t A);
+
+/* A certified lower bound of max over rows [row0, row0 + rows) of the
+ * Euclidean distance from C_i (columns [0, cols)) to the nearest vector of
+ * f values, less a relative 2^-20 (so that a result on the nearest grid
+ * points is certified above it): every f-valued result is farther from C. */
+void fpnet_grid_floor(arb_t floor, const imat_t C, long row0, long rows, long cols,
+                      const fpf_format_t *f, mpfr_prec_t prec);
+
+/* The float measurements of one network against its exact evaluation and
+ * its reference, over rows [row0, row0 + rows) and columns [0, cols) of
+ * the output stream (rows 0: all of it). */
+typedef struct {
+    arb_t E_ref;       /* float output vs the instance's reference */
+    arb_t E_ref_abs;
+    arb_t D;           /* float output vs the same network run exactly */
+    arb_t D_abs;
+    arb_t floor;       /* fpnet_grid_floor of the exact output */
+    arb_t E_exact;     /* the exact output vs the reference */
+    long off_grid;
+} fpnet_measure_t;
+
+void fpnet_measure_init(fpnet_measure_t *m);
+void fpnet_measure_clear(fpnet_measure_t *m);
+/* Run I's network on I->net_in in o's format and exactly (at prec), and
+ * measure; floor_fmt is the format whose grid the result is claimed to lie
+ * on (o->ar.fmt unless a mutation runs another).  0, 1 (more bits), -1 (as
+ * fpnet_apply). */
+int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o,
+                  const fpf_format_t *floor_fmt, long row0, long rows, long cols,
+                  mpfr_prec_t prec);
+
+/* A float row's check from m: E = D, the bound its grid floor (E >= bound,
+ * bound_is_floor), +inf when the run left the format's grid (no floor of
+ * the format then holds: violated); the column "off-grid values". */
+void fpnet_row_check(row_t *r, const fpnet_measure_t *m);
+
+/* The row of a claim swept with --arith: the claim's instance for the
+ * row's parameters (export_instance), its network run in r->arith.  E is
+ * the float run's distance to the same network run exactly (the rounding
+ * cost), claimed to be at least the grid floor (bound, bound_is_floor);
+ * columns: the distance to the claim's reference, the exact network's. */
+int fpnet_row(row_t *r, const claim_t *c);
+
+/* The sentence a report gives for what a float row certified. */
+const char *fpnet_certifies(void);
+
+#endif

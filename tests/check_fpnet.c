@@ -1,0 +1,423 @@
+/* fpnet: a converted network run in an emulated float format.  Computed two
+ * ways: one head through fpnet and through fpmat's own head (bit for bit,
+ * every format, accumulation and order); binary64 against the exact network
+ * (Arb); the grid floor against hand-computed distances; the floor theorem
+ * D >= floor on random networks, broken by a run in binary64 and by Omega
+ * terms added after rounding; the float-formats claim's rows and the CLI's
+ * --arith. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fpnet.h"
+#include "runner.h"
+#include "testutil.h"
+
+/* Random 53-bit numbers in [-1, 1) as doubles. */
+static double rand_unit(gmp_randstate_t st)
+{
+    return (double)gmp_urandomm_ui(st, 1UL << 30) / (double)(1UL << 29) - 1.0 +
+           (double)gmp_urandomm_ui(st, 1UL << 23) * 0x1p-53;
+}
+
+/* One factored head of width D, internal dimension r, rule mask, as an
+ * aonet of one layer; its weights and the tokens as doubles too. */
+typedef struct {
+    long N, D, r;
+    double *WQ, *WK, *WV, *WO, *X;
+    aonet_t net;
+    imat_t Xi;
+} one_head_t;
+
+static void one_head_init(one_head_t *t, long N, long D, long r, aonet_mask_t mask,
+                          gmp_randstate_t st)
+{
+    t->N = N;
+    t->D = D;
+    t->r = r;
+    double **w[5] = {&t->WQ, &t->WK, &t->WV, &t->WO, &t->X};
+    long sz[5] = {D * r, D * r, D * r, r * D, N * D};
+    for (int k = 0; k < 5; k++) {
+        *w[k] = malloc(sizeof(double) * (size_t)sz[k]);
+        for (long i = 0; i < sz[k]; i++)
+            (*w[k])[i] = rand_unit(st);
+    }
+    aonet_init(&t->net, D, D, 1);
+    aonet_layer_init(t->net.layers, 1);
+    aonet_group_t *g = t->net.layers[0].groups;
+    aonet_group_init(g, "h", D, 1, r, r, 0, mask);
+    for (long k = 0; k < D * r; k++) {
+        arb_set_d(g->W_Q->e + k, t->WQ[k]);
+        arb_set_d(g->W_K->e + k, t->WK[k]);
+        arb_set_d(g->W_V->e + k, t->WV[k]);
+        arb_set_d(g->W_O->e + k, t->WO[k]);
+    }
+    imat_init(t->Xi, N, D);
+    for (long k = 0; k < N * D; k++)
+        arb_set_d(t->Xi->e + k, t->X[k]);
+}
+
+static void one_head_clear(one_head_t *t)
+{
+    free(t->WQ);
+    free(t->WK);
+    free(t->WV);
+    free(t->WO);
+    free(t->X);
+    aonet_clear(&t->net);
+    imat_clear(t->Xi);
+}
+
+/* fpnet on a one-head network = X + fpmat's head, bit for bit. */
+START_TEST(test_head_matches_fpmat)
+{
+    static const fpf_format_t *const fmts[] = {&fpf_binary64, &fpf_binary32, &fpf_bfloat16,
+                                               &fpf_binary16};
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 61 + (unsigned long)_i);
+    const fpf_format_t *f = fmts[_i % 4];
+    fpf_arith_t ar = {.fmt = f, .acc = (_i / 4) % 2 && f->prec < 24 ? &fpf_binary32 : f,
+                      .order = (_i / 8) % 2 ? FPF_SUM_PAIRWISE : FPF_SUM_SEQUENTIAL};
+    long N = 2 + (long)gmp_urandomm_ui(st, 5), D = 1 + (long)gmp_urandomm_ui(st, 5);
+    long r = 1 + (long)gmp_urandomm_ui(st, 3);
+    one_head_t t;
+    one_head_init(&t, N, D, r, (_i / 2) % 2 ? AONET_MASK_CAUSAL : AONET_MASK_ALL, st);
+    fpnet_opts_t o = {.ar = ar, .omega_col = -1};
+    fpnet_stats_t sts;
+    fpf_mat_t Y;
+    ck_assert_int_eq(fpnet_apply(Y, &t.net, t.Xi, &o, &sts), 0);
+    ck_assert_int_eq(sts.off_grid, 0);
+
+    fpf_head_t h;
+    fpf_mat_t X, Z;
+    fpf_mask_t M;
+    ck_assert_int_eq(fpf_head_init(h, D, r, f), 0);
+    fpf_mat_set_d(h->W_Q, t.WQ);
+    fpf_mat_set_d(h->W_K, t.WK);
+    fpf_mat_set_d(h->W_V, t.WV);
+    fpf_mat_set_d(h->W_O, t.WO);
+    ck_assert_int_eq(fpf_mat_init(X, N, D, f), 0);
+    ck_assert_int_eq(fpf_mat_init(Z, N, D, f), 0);
+    fpf_mat_set_d(X, t.X);
+    ck_assert_int_eq((_i / 2) % 2 ? fpf_mask_init_causal(&M, N) : fpf_mask_init_full(&M, N), 0);
+    ck_assert_int_eq(fpf_head_apply(Z, h, X, &M, &ar), 0);
+    fpf_mat_add(Z, Z, X);
+    for (long k = 0; k < N * D; k++)
+        ck_assert_msg(mpfr_equal_p(Y->e + k, Z->e + k),
+                      "%s entry %ld differs (seed %lu, case %d)", f->name, k, test_seed(), _i);
+    fpf_mat_clear(Y);
+    fpf_mat_clear(X);
+    fpf_mat_clear(Z);
+    fpf_mask_clear(&M);
+    fpf_head_clear(h);
+    one_head_clear(&t);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* An instance around a one-head network: the exact output as reference. */
+static void instance_of(instance_t *I, one_head_t *t, mpfr_prec_t prec)
+{
+    instance_init(I);
+    aonet_clear(&I->net);
+    I->net = t->net;
+    aonet_init(&t->net, 0, 0, 0); /* the instance owns it now */
+    imat_t R;
+    imat_init(R, t->N, t->D);
+    imat_set(R, t->Xi);
+    aonet_apply(R, &I->net, prec);
+    instance_net_io(I, t->Xi, R, "test");
+    imat_clear(R);
+}
+
+/* binary64 close to the exact network; every format's D at least its floor;
+ * a run in binary64 below a 16-bit format's floor. */
+START_TEST(test_floor_theorem)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 71 + (unsigned long)_i);
+    mpfr_prec_t prec = test_random_prec(st, 96, 300);
+    long N = 2 + (long)gmp_urandomm_ui(st, 6), D = 2 + (long)gmp_urandomm_ui(st, 4);
+    one_head_t t;
+    one_head_init(&t, N, D, 2, AONET_MASK_CAUSAL, st);
+    instance_t I;
+    instance_of(&I, &t, prec);
+    static const fpf_format_t *const fmts[] = {&fpf_binary64, &fpf_binary32, &fpf_bfloat16,
+                                               &fpf_binary16};
+    for (int k = 0; k < 4; k++) {
+        fpnet_opts_t o = {.ar = {.fmt = fmts[k], .acc = fmts[k], .order = FPF_SUM_SEQUENTIAL},
+                          .omega_col = -1};
+        fpnet_measure_t m;
+        fpnet_measure_init(&m);
+        ck_assert_int_eq(fpnet_measure(&m, &I, &o, fmts[k], 0, 0, 0, prec), 0);
+        ck_assert_int_eq(m.off_grid, 0);
+        ck_assert_msg(verdict_floor(m.D, m.floor) == VERDICT_HOLDS, "%s: D below the floor "
+                      "(seed %lu)", fmts[k]->name, test_seed());
+        /* the reference is the exact network itself: E = D */
+        ck_assert(arb_overlaps(m.D, m.E_ref));
+        if (k == 0) { /* binary64: a few hundred units of 2^-53 at most here */
+            arb_t lim;
+            arb_init(lim);
+            arb_set_d(lim, 0x1p-40);
+            ck_assert(ival_le(m.D, lim));
+            arb_clear(lim);
+        }
+        fpnet_measure_clear(&m);
+    }
+    /* the mistake: binary64 claimed as bfloat16 */
+    fpnet_opts_t o = {.ar = {.fmt = &fpf_binary64, .acc = &fpf_binary64,
+                             .order = FPF_SUM_SEQUENTIAL}, .omega_col = -1};
+    fpnet_measure_t m;
+    fpnet_measure_init(&m);
+    ck_assert_int_eq(fpnet_measure(&m, &I, &o, &fpf_bfloat16, 0, 0, 0, prec), 0);
+    ck_assert_int_eq(verdict_floor(m.D, m.floor), VERDICT_VIOLATED);
+    fpnet_measure_clear(&m);
+    instance_clear(&I);
+    one_head_clear(&t);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* The floor against distances worked by hand (bfloat16: spacing 2^-7 in [1, 2)). */
+START_TEST(test_grid_floor_values)
+{
+    imat_t C;
+    imat_init(C, 2, 2);
+    arb_set_d(imat_entry(C, 0, 0), 1.0);               /* on the grid */
+    arb_set_d(imat_entry(C, 0, 1), 1.0 + 0x1p-9);      /* 2^-9 from 1 */
+    arb_set_d(imat_entry(C, 1, 0), 1.0 + 3 * 0x1p-9);  /* 2^-9 from 1 + 2^-7 */
+    arb_set_d(imat_entry(C, 1, 1), 3.0 * 0x1p-10);     /* 3 2^-10 = 1.5 2^-9: on the grid */
+    arb_t fl, want;
+    arb_init(fl);
+    arb_init(want);
+    fpnet_grid_floor(fl, C, 0, 2, 2, &fpf_bfloat16, 128);
+    /* both rows: sqrt(0 + 2^-18) = 2^-9, less 2^-20 relative */
+    arb_set_d(want, 0x1p-9 * (1.0 - 0x1p-20));
+    ck_assert(arb_overlaps(fl, want));
+    ck_assert(arb_is_exact(fl));
+    fpnet_grid_floor(fl, C, 0, 1, 1, &fpf_bfloat16, 128);
+    ck_assert(arb_is_zero(fl));
+    /* binary64: every entry is on its grid */
+    fpnet_grid_floor(fl, C, 0, 2, 2, &fpf_binary64, 128);
+    ck_assert(arb_is_zero(fl));
+    /* a ball across a rounding boundary certifies nothing: 0 */
+    arb_set_d(imat_entry(C, 0, 0), 1.0 + 0x1p-8);
+    mag_set_d(arb_radref(imat_entry(C, 0, 0)), 0x1p-20);
+    fpnet_grid_floor(fl, C, 0, 1, 1, &fpf_bfloat16, 128);
+    ck_assert(arb_is_zero(fl));
+    arb_clear(fl);
+    arb_clear(want);
+    imat_clear(C);
+}
+END_TEST
+
+/* The blog one-layer network at Omega = 1000: in bfloat16 every logit is a
+ * bfloat16 value; with the Omega terms added after rounding they are not. */
+START_TEST(test_omega_after_rounding_leaves_the_grid)
+{
+    const claim_t *c = claim_find("blog-one-layer");
+    params_t p = {.n = 2, .name = {"shape", "omega"}, .value = {"2x8x3", "1000"}};
+    instance_t I;
+    instance_init(&I);
+    ck_assert_int_eq(c->export_instance(&I, &p, 1 + test_seed() % 1000, 128), 0);
+    for (int mut = 0; mut < 2; mut++) {
+        fpnet_opts_t o = {.ar = {.fmt = &fpf_bfloat16, .acc = &fpf_bfloat16,
+                                 .order = FPF_SUM_SEQUENTIAL},
+                          .omega_col = mut ? 2 : -1}; /* positions after d = 2 features */
+        fpnet_stats_t sts;
+        fpf_mat_t Y;
+        ck_assert_int_eq(fpnet_apply(Y, &I.net, I.net_in, &o, &sts), 0);
+        if (mut)
+            ck_assert_int_gt(sts.off_grid, 0);
+        else
+            ck_assert_int_eq(sts.off_grid, 0);
+        fpf_mat_clear(Y);
+    }
+    instance_clear(&I);
+}
+END_TEST
+
+/* float-formats: the claim holds on a few rows, and both mutations break
+ * rows that have Omega terms. */
+START_TEST(test_float_formats_rows)
+{
+    static const char *const muts[] = {NULL, "binary64", "omega-after-rounding"};
+    const claim_t *c = claim_find("float-formats");
+    ck_assert_ptr_nonnull(c);
+    for (int m = 0; m < 3; m++) {
+        run_options_t o;
+        run_options_default(&o);
+        o.mutation = m ? claim_mutation_index(c, muts[m]) : 0;
+        o.set_name[0] = "construction";
+        o.set_values[0] = "blog-one-layer,mask-encoding";
+        o.set_name[1] = "omega";
+        o.set_values[1] = "2,1000";
+        o.set_name[2] = "format";
+        o.set_values[2] = "bfloat16,binary16";
+        o.n_sets = 3;
+        claim_report_t rep;
+        char err[512];
+        ck_assert_msg(runner_validate(c, &o, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(runner_run_claim(&rep, c, &o, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_gt(rep.n_rows, 0);
+        if (m == 0)
+            ck_assert_int_eq(rep.holds, rep.n_rows);
+        else
+            ck_assert_msg(rep.violated == rep.n_rows, "mutation %s: %ld of %ld violated",
+                          muts[m], rep.violated, rep.n_rows);
+        claim_report_clear(&rep);
+    }
+}
+END_TEST
+
+static const struct {
+    const char *args;
+    int code;
+} cli_cases[] = {
+    {"sweep mlp-layer --set a=1 --set shape=2x3x3 --set prec=128 --arith bf16 --no-write", 0},
+    {"sweep mlp-layer --set a=1 --arith bf16 --accumulate binary32 --order pairwise "
+     "--set shape=2x3x3 --set prec=128 --no-write", 0},
+    {"sweep mlp-layer --set a=1 --arith float8 --no-write", 64},
+    {"sweep mlp-layer --set a=1 --arith binary32 --accumulate bfloat16 --no-write", 64},
+    {"sweep mlp-layer --set a=1 --arith binary32 --order random --no-write", 64},
+    {"sweep mlp-layer --set a=1 --accumulate binary32 --no-write", 64},
+    {"sweep mlp-layer --set a=1 --arith binary32 --mutate --no-write", 64},
+    {"verify mlp-layer --arith binary32 --no-write", 64},
+    {"export mlp-layer --seed 1 --arith binary32", 64},
+    {"sweep relu-limit --set a=1 --arith binary32 --no-write", 65},
+    {"model no-such.safetensors --arith float8 --no-write", 64},
+    {"model no-such.safetensors --order pairwise --no-write", 64},
+    {"model no-such.safetensors --arith bf16 --accumulate binary16 --no-write", 64},
+    {"model no-such.safetensors --arith bf16 --mutate ln-cf --no-write", 64},
+};
+
+START_TEST(test_cli_arith)
+{
+    char out[8192];
+    int rc = test_run_cli(cli_cases[_i].args, out, sizeof out);
+    ck_assert_msg(rc == cli_cases[_i].code, "'%s' exited %d, not %d: %s", cli_cases[_i].args, rc,
+                  cli_cases[_i].code, out);
+    if (rc == 64 || rc == 65)
+        ck_assert_int_eq(test_count_lines(out), 1);
+}
+END_TEST
+
+/* Field `col` of the first row of a CSV file (RFC 4180 quotes honoured); 0
+ * when found. */
+static int csv_field(char *out, size_t n, const char *path, const char *col)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[2][16384];
+    int ok = fgets(buf[0], sizeof buf[0], f) && fgets(buf[1], sizeof buf[1], f);
+    fclose(f);
+    if (!ok)
+        return -1;
+    int want = -1;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = buf[pass];
+        for (int k = 0; *p && *p != '\n'; k++) {
+            char field[512];
+            size_t len = 0;
+            int quoted = *p == '"';
+            p += quoted;
+            while (*p && (quoted ? !(*p == '"' && p[1] != '"') : *p != ',' && *p != '\n')) {
+                if (quoted && *p == '"')
+                    p++; /* a doubled quote */
+                if (len + 1 < sizeof field)
+                    field[len++] = *p;
+                p++;
+            }
+            p += quoted && *p == '"';
+            field[len] = '\0';
+            if (pass == 0 && strcmp(field, col) == 0)
+                want = k;
+            if (pass == 1 && k == want) {
+                if (len >= n)
+                    return -1;
+                memcpy(out, field, len + 1);
+                return 0;
+            }
+            p += *p == ',';
+        }
+        if (want < 0)
+            return -1;
+    }
+    return -1;
+}
+
+/* torch on the CPU runs an exported network in float32 and bfloat16; its
+ * error lies within a factor 16 of the emulation's certified one for the
+ * same format (bfloat16: binary32 accumulation, as torch's CPU products).
+ * An estimate: torch's exp is not correctly rounded and it sums in its own
+ * order; the band says the emulation models what a framework does. */
+static const struct {
+    const char *claim, *sets;
+} torch_cases[] = {
+    {"mlp-layer", "--set shape=4x8x5 --set a=1"},
+    {"blog-one-layer", "--set shape=3x12x4 --set omega=1000"},
+};
+
+START_TEST(test_torch_cross_check)
+{
+    static const char *const fmt[2] = {"binary32", "bfloat16"}, *const acc[2] = {"same",
+                                                                                 "binary32"};
+    static const char *const dtype[2] = {"float32", "bfloat16"};
+    char dir[256], cmd[2048], out[8192], path[400], val[128];
+    test_tmpdir_make(dir, sizeof dir, "attncheck-torch");
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import torch, numpy' > %s/probe.txt 2>&1",
+             dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "check_fpnet: torch cross-check skipped: /usr/bin/python3 has no torch "
+                        "(apt-get install python3-torch)\n");
+        test_tmpdir_remove(dir);
+        return;
+    }
+    const char *claim = torch_cases[_i].claim, *sets = torch_cases[_i].sets;
+    snprintf(cmd, sizeof cmd, "export %s --seed 1 %s --format safetensors --out %s/x.safetensors",
+             claim, sets, dir);
+    ck_assert_msg(test_run_cli(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/torch_export.py %s/x.safetensors --dtype "
+             "float32,bfloat16 > %s/torch.txt 2>&1", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    test_read_file(out, sizeof out, dir, "torch.txt");
+    char *next;
+    double torch[2];
+    torch[0] = strtod(out, &next);
+    torch[1] = strtod(next, NULL);
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "sweep %s %s --set seed=1 --set prec=128 --arith %s "
+                 "--accumulate %s --out %s/r%d", claim, sets, fmt[k], acc[k], dir, k);
+        ck_assert_msg(test_run_cli(cmd, out, sizeof out) == 0, "%s", out);
+        snprintf(path, sizeof path, "%s/r%d/%s.csv", dir, k, claim);
+        ck_assert_int_eq(csv_field(val, sizeof val, path, "E vs reference hi"), 0);
+        double emul = strtod(val, NULL);
+        fprintf(stderr, "check_fpnet: %s %s: torch %s E = %.3e, emulated %s (accumulate %s) E = "
+                "%.3e (an estimate, not certified)\n", claim, sets, dtype[k], torch[k], fmt[k],
+                acc[k], emul);
+        ck_assert_msg(emul > 0 && torch[k] >= emul / 16 && torch[k] <= emul * 16,
+                      "%s: torch %s E = %g outside [E/16, 16 E] of the emulation's %g", claim,
+                      dtype[k], torch[k], emul);
+    }
+    test_tmpdir_remove(dir);
+}
+END_TEST
+
+Suite *suite_fpnet(void)
+{
+    Suite *s = suite_create("fpnet");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_head_matches_fpmat, 0, 16);
+    tcase_add_loop_test(tc, test_floor_theorem, 0, test_quick() ? 2 : 8);
+    tcase_add_test(tc, test_grid_floor_values);
+    tcase_add_test(tc, test_omega_after_rounding_leaves_the_grid);
+    tcase_add_test(tc, test_float_formats_rows);
+    tcase_add_loop_test(tc, test_cli_arith, 0, (int)(sizeof cli_cases / sizeof cli_cases[0]));
+    tcase_add_loop_test(tc, test_torch_cross_check, 0,
+                        (int)(sizeof torch_cases / sizeof torch_cases[0]));
+    suite_add_tcase(s, tc);
+    return s;
+}
