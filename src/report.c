@@ -1330,13 +1330,15 @@ static int plot_script(FILE *f, const claim_report_t *rep, const plot_t *pl, con
         }
         const char *what = strcmp(pl->extra_y, "kappa") == 0 ? "κ (the verdict's limit)"
                                                             : pl->extra_y;
+        /* a line through one point draws nothing: mark it */
+        const char *style = p.n > 1 ? "lines lw 2" : "points pt 3 ps 1.5";
         if (per_series) {
-            snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with lines lw 2 lc %d dt 2",
-                     name, s + 1);
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with %s lc %d dt 2",
+                     name, style, s + 1);
             snprintf(plot[np++].title, sizeof plot[0].title, "%s (%s=%s)", what, pl->series, sv[s]);
         } else {
-            snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with lines lw 2 "
-                     "lc rgb 'black' dt 2", name);
+            snprintf(plot[np].spec, sizeof plot[0].spec, "$%s using 1:2 with %s "
+                     "lc rgb 'black' dt 2", name, style);
             snprintf(plot[np++].title, sizeof plot[0].title, "%s", what);
         }
         blocks++;
