@@ -14,11 +14,12 @@ ARB_FLINT3 = $(shell printf '\043include <flint/arb.h>\nint main(void){return 0;
                $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)
 ARB_CFLAGS = $(if $(ARB_FLINT3),-DATTNCHECK_FLINT3)
 ARB_LIBS   = $(if $(ARB_FLINT3),-lflint,-lflint-arb -lflint)
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(ARB_CFLAGS) -Isrc -Itheorems -Itests
+SRCDIRS := core io act net fp run out cli
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(ARB_CFLAGS) $(addprefix -Isrc/,$(SRCDIRS)) -Itheorems -Itests
 LDLIBS   = $(ARB_LIBS) -lmpfr -lgmp -ljansson -lnettle -lm -pthread
 
 BUILD   ?= build
-SRC     := $(filter-out src/main.c,$(wildcard src/*.c))
+SRC     := $(filter-out src/cli/main.c,$(foreach d,$(SRCDIRS),$(wildcard src/$(d)/*.c)))
 THM     := $(wildcard theorems/*.c)
 OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(SRC) $(THM))
 TESTSRC := $(wildcard tests/check_*.c)
@@ -36,7 +37,8 @@ JOBS    ?= 2
 
 .PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline models
 
-all: deps $(BIN)
+# A plain `make` only builds; `make deps` (and verify, check) install what is missing.
+all: $(BIN)
 
 # Install what is missing (root: apt-get; otherwise through sudo), or say how.
 deps:
@@ -56,9 +58,12 @@ deps:
 	  || { echo "attncheck: install failed; run: sudo apt-get install -y$$missing" >&2; exit 1; }; \
 	fi
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h theorems/*.h tests/*.h)
+# -MMD -MP: each object depends on the headers it includes (build/**/*.d).
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 $(BUILD)/tests/runner.o: tests/suites.def
 # attncheck's version, from `git describe` at build time (the fallback outside
@@ -70,10 +75,10 @@ $(BUILD)/version_stamp.h: FORCE
 	@v=$$(git -C $(CURDIR) describe --always --dirty 2>/dev/null || echo '$(VERSION_FALLBACK)'); \
 	printf '#define ATTNCHECK_VERSION "%s"\n' "$$v" > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(BUILD)/src/version.o: $(BUILD)/version_stamp.h
-$(BUILD)/src/version.o: CFLAGS += -I$(BUILD)
+$(BUILD)/src/core/version.o: $(BUILD)/version_stamp.h
+$(BUILD)/src/core/version.o: CFLAGS += -I$(BUILD)
 
-$(BIN): $(OBJ) $(BUILD)/src/main.o
+$(BIN): $(OBJ) $(BUILD)/src/cli/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The float-format tests compare with native float/double arithmetic: no contraction into FMAs.
@@ -146,12 +151,12 @@ models:
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 600
 FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
-                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) -Isrc
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) $(addprefix -Isrc/,$(SRCDIRS))
 
 
-FUZZ_SRC     := fuzz/fuzz_expr.c src/expr.c src/special.c src/imat.c src/par.c src/xalloc.c src/outfile.c
+FUZZ_SRC     := fuzz/fuzz_expr.c src/act/expr.c src/core/special.c src/core/imat.c src/core/par.c src/core/xalloc.c src/io/outfile.c
 
-build-fuzz/fuzz_expr: $(FUZZ_SRC) src/expr.h src/special.h src/imat.h src/par.h src/ball.h src/xalloc.h src/outfile.h
+build-fuzz/fuzz_expr: $(FUZZ_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build-fuzz build-fuzz/corpus
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRC) $(ARB_LIBS) -lmpfr -lgmp -lm -pthread
 
@@ -177,16 +182,16 @@ $(BUILD)/bench_softmax: $(OBJ) $(BUILD)/bench/bench_softmax.o
 
 # ---- fuzz (model files): the safetensors reader with the model loader, and .npy ----
 # A 64 MB malloc limit: an allocation of a size a header merely claims is a crash.
-MODELIO_SRC := src/safetensors.c src/npy.c src/tensorio.c src/tmodel.c src/outfile.c
+MODELIO_SRC := src/io/safetensors.c src/io/npy.c src/io/tensorio.c src/net/tmodel.c src/io/outfile.c
 FUZZ_MODEL_RUN = -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -malloc_limit_mb=64 \
                  -rss_limit_mb=1024 -print_final_stats=1
 .PHONY: fuzz-safetensors fuzz-npy
 
-build-fuzz/fuzz_safetensors: fuzz/fuzz_safetensors.c $(MODELIO_SRC) $(wildcard src/*.h)
+build-fuzz/fuzz_safetensors: fuzz/fuzz_safetensors.c $(MODELIO_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build-fuzz/corpus_safetensors
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_safetensors.c $(MODELIO_SRC) -ljansson -lm
 
-build-fuzz/fuzz_npy: fuzz/fuzz_npy.c $(MODELIO_SRC) $(wildcard src/*.h)
+build-fuzz/fuzz_npy: fuzz/fuzz_npy.c $(MODELIO_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build-fuzz/corpus_npy
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_npy.c $(MODELIO_SRC) -ljansson -lm
 
