@@ -4,7 +4,7 @@
     /usr/bin/python3 scripts/run_export.py OUT.safetensors [--tol T] [--perturb NAME]
 
 OUT.safetensors is what `attncheck model FILE --export-converted OUT` writes (the
-layout is in README.md, "Converted models out"): the network under "net.", its
+layout is in doc/models.md, "Converted models out"): the network under "net.", its
 description in the metadata key "attncheck_network", the stream it starts from
 ("stream_in"), and either the original model ("original." tensors, its config in
 "original_config", its tokens in "input") or a reference output ("reference_out").

@@ -36,7 +36,7 @@ static const char *usage_model =
     "                       [--format md,csv,json,svg] [--mutate NAME] [--no-write]\n"
     "                       [--no-export] [--max-memory SIZE]\n"
     "                       [--arith FORMAT [--accumulate same|binary32] [--order ORDER]]\n"
-    "  Converts the model (TransformerLens names, config in __metadata__; see README) to an\n"
+    "  Converts the model (TransformerLens names, config in __metadata__; see doc/models.md) to an\n"
     "  attention-only network with LayerNorm and certifies, with ball arithmetic, each\n"
     "  block's attention and MLP sublayer alone and the whole model end to end.\n"
     "  --input X      the stream entering block 0: X.npy or FILE.safetensors:TENSOR, shape\n"

@@ -114,7 +114,7 @@ static const char *usage_export =
     "  to standard output.  --format safetensors --out FILE: the converted network the\n"
     "  claim builds, every layer's heads (W_Q, W_K, W_V, W_O, masks) as F64 safetensors in\n"
     "  FILE and its exact entries in FILE.json, with the stream it starts from and the\n"
-    "  reference it must reach (README: Converted models out; scripts/run_export.py runs\n"
+    "  reference it must reach (doc/models.md: Converted models out; scripts/run_export.py runs\n"
     "  it).  A regular file is replaced atomically; a symbolic link to one\n"
     "  keeps the link and replaces the file it points to; a character device or FIFO is\n"
     "  written straight through (JSON only: the safetensors export is two files, so its\n"
