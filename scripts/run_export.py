@@ -65,17 +65,20 @@ def mask_matrix(rule, n):
 
 
 def layer_norm_features(x, d, ln, tensors, prefix):
-    """LN of the first d columns (kinds LN, LNPre, none), the rest passed through."""
+    """LN of the first d columns (kinds LN, LNPre, RMS, RMSPre, none), the rest
+    passed through; RMS kinds do not centre and have no .b."""
     if ln["kind"] == "none":
         return x
     eps = float(ln["eps"])
     y = x.copy()
     f = x[:, :d]
-    mu = f.mean(-1, keepdims=True)
+    mu = f.mean(-1, keepdims=True) if ln["kind"] in ("LN", "LNPre") else 0 * f[:, :1]
     var = ((f - mu) ** 2).mean(-1, keepdims=True)
     g = (f - mu) / np.sqrt(var + eps)
+    if ln["kind"] in ("LN", "RMS"):
+        g = g * tensors[prefix + ".w"]
     if ln["kind"] == "LN":
-        g = g * tensors[prefix + ".w"] + tensors[prefix + ".b"]
+        g = g + tensors[prefix + ".b"]
     y[:, :d] = g
     return y
 
@@ -138,9 +141,7 @@ def reference(tensors, meta, dtype):
     ref = np.zeros((out.shape[0] + 1, d + 2), dtype=dtype)
     ref[1:, :d] = out
     zero = np.zeros((1, d), dtype=dtype)
-    if cfg["normalization_type"] == "LN":
-        zero = tlmodel.layer_norm(zero, np.asarray(orig["ln_final.w"], dtype=dtype),
-                                  np.asarray(orig["ln_final.b"], dtype=dtype), cfg["eps_final"])
+    zero = tlmodel.final_norm(orig, cfg, zero, dtype)
     ref[0, :d] = zero[0]
     ref[:, d] = 1
     ref[0, d + 1] = 1

@@ -95,10 +95,15 @@ def config(meta):
     for k in ("act_fn", "normalization_type", "attention_dir"):
         if k in meta:
             c[k] = meta[k]
+    if "final_rms" in meta:
+        c["final_rms"] = meta["final_rms"] in ("true", "True")
     for k in ("eps", "eps_final", "attn_scale"):
         if k in meta:
             c[k] = float(meta[k])
     c.setdefault("normalization_type", "LN")
+    if c["normalization_type"] is None:
+        c["normalization_type"] = "none"
+    c.setdefault("final_rms", False)
     c.setdefault("eps", 1e-5)
     c.setdefault("eps_final", c["eps"])
     c.setdefault("attn_scale", math.sqrt(c["d_head"]))
@@ -110,6 +115,35 @@ def layer_norm(x, w, b, eps):
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
     return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def rms_norm(x, w, eps):
+    """TransformerLens's RMSNorm: x / sqrt(mean(x^2) + eps) * w (no centring, no b)."""
+    return x / np.sqrt((x ** 2).mean(-1, keepdims=True) + eps) * w
+
+
+def norm(kind, x, p, prefix, eps, dtype):
+    """LN, LNPre, RMS, RMSPre or none, with p[prefix + ".w"] / ".b" as the kind has them."""
+    if kind in ("LN", "LNPre"):
+        w = np.asarray(p[prefix + ".w"], dtype=dtype) if kind == "LN" else 1
+        b = np.asarray(p[prefix + ".b"], dtype=dtype) if kind == "LN" else 0
+        return layer_norm(x, w, b, eps)
+    if kind in ("RMS", "RMSPre"):
+        w = np.asarray(p[prefix + ".w"], dtype=dtype) if kind == "RMS" else 1
+        return rms_norm(x, w, eps)
+    return x
+
+
+def final_kind(cfg):
+    """ln_final's kind: final_rms turns LN into RMS and LNPre into RMSPre."""
+    kind = cfg["normalization_type"]
+    if cfg.get("final_rms"):
+        kind = {"LN": "RMS", "LNPre": "RMSPre"}.get(kind, kind)
+    return kind
+
+
+def final_norm(tensors, cfg, x, dtype=np.float64):
+    return norm(final_kind(cfg), x, tensors, "ln_final", cfg["eps_final"], dtype)
 
 
 def _sigmoid(z):
@@ -130,14 +164,14 @@ def forward(tensors, cfg, x, return_resid=False, dtype=np.float64, act=None):
     float64 (or dtype, e.g. np.longdouble; act replaces the activation).
     Returns the output after ln_final (and each block's output)."""
     act = act or ACTIVATIONS[cfg["act_fn"]]
-    ln = cfg["normalization_type"] == "LN"
+    kind = cfg["normalization_type"]
     resid = []
     x = np.asarray(x, dtype=dtype)
     n = x.shape[0]
     for layer in range(cfg["n_layers"]):
         p = {k: np.asarray(tensors[f"blocks.{layer}.{k}"], dtype=dtype)
              for k in PARAMS if f"blocks.{layer}.{k}" in tensors}
-        u = layer_norm(x, p["ln1.w"], p["ln1.b"], cfg["eps"]) if ln else x
+        u = norm(kind, x, p, "ln1", cfg["eps"], dtype)
         q = np.einsum("nd,hde->hne", u, p["attn.W_Q"]) + p["attn.b_Q"][:, None, :]
         k = np.einsum("nd,hde->hne", u, p["attn.W_K"]) + p["attn.b_K"][:, None, :]
         v = np.einsum("nd,hde->hne", u, p["attn.W_V"]) + p["attn.b_V"][:, None, :]
@@ -149,10 +183,8 @@ def forward(tensors, cfg, x, return_resid=False, dtype=np.float64, act=None):
         a /= a.sum(-1, keepdims=True)
         z = np.einsum("hnm,hme->hne", a, v)
         x = x + np.einsum("hne,hed->nd", z, p["attn.W_O"]) + p["attn.b_O"]
-        u = layer_norm(x, p["ln2.w"], p["ln2.b"], cfg["eps"]) if ln else x
+        u = norm(kind, x, p, "ln2", cfg["eps"], dtype)
         x = x + act(u @ p["mlp.W_in"] + p["mlp.b_in"]) @ p["mlp.W_out"] + p["mlp.b_out"]
         resid.append(x)
-    if ln:
-        x = layer_norm(x, np.asarray(tensors["ln_final.w"], dtype=dtype),
-                       np.asarray(tensors["ln_final.b"], dtype=dtype), cfg["eps_final"])
+    x = final_norm(tensors, cfg, x, dtype)
     return (x, resid) if return_resid else x

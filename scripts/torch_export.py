@@ -38,6 +38,12 @@ def layer_norm_features(x, d, ln, t, prefix):
         return x
     y = x.clone()
     f = x[:, :d]
+    if ln["kind"] in ("RMS", "RMSPre"):  # TransformerLens's RMSNorm: x * rsqrt(mean(x^2) + eps) * w
+        g = f * torch.rsqrt((f ** 2).mean(-1, keepdim=True) + float(ln["eps"]))
+        if ln["kind"] == "RMS":
+            g = g * t[prefix + ".w"]
+        y[:, :d] = g
+        return y
     mu = f.mean(-1, keepdim=True)
     var = ((f - mu) ** 2).mean(-1, keepdim=True)
     g = (f - mu) / torch.sqrt(var + float(ln["eps"]))

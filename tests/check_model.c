@@ -30,6 +30,7 @@ static void teardown(void) { test_tmpdir_remove(tmpdir); }
 typedef struct {
     const char *act, *norm;
     int causal, gated;
+    int final_rms; /* TransformerLens's final_rms: ln_final RMS(Pre) under LN(Pre) */
 } mspec_t;
 
 enum { MD = 6, MH = 2, ME = 3, ML = 5, MLAYERS = 2, MTOK = 4 };
@@ -65,13 +66,17 @@ static void write_model(const char *path, const mspec_t *s, unsigned long seed)
     uint64_t shapes[MAXT][3];
     double *data[MAXT];
     size_t n = 0;
-    int ln = strcmp(s->norm, "LN") == 0;
+    /* ln.w under LN and RMS, ln.b under LN only; ln_final's kind may differ */
+    int lnw = strcmp(s->norm, "LN") == 0 || strcmp(s->norm, "RMS") == 0;
+    int lnb = strcmp(s->norm, "LN") == 0;
+    int finalw = lnw, finalb = lnb && !s->final_rms;
     gmp_randstate_t st;
     gmp_randinit_default(st);
     gmp_randseed_ui(st, seed);
     for (int l = 0; l < MLAYERS; l++)
         for (int k = 0; k < NL; k++) {
-            if ((lay[k].ln && !ln) || (lay[k].gate && !s->gated))
+            if ((lay[k].ln && !(lay[k].suffix[4] == 'w' ? lnw : lnb)) ||
+                (lay[k].gate && !s->gated))
                 continue;
             snprintf(names[n], sizeof names[n], "blocks.%d.%s", l, lay[k].suffix);
             size_t numel = 1;
@@ -82,7 +87,9 @@ static void write_model(const char *path, const mspec_t *s, unsigned long seed)
             t[n] = (safetensors_entry_t){names[n], (size_t)lay[k].ndim, shapes[n], data[n]};
             n++;
         }
-    for (int k = 0; ln && k < 2; k++) {
+    for (int k = 0; k < 2; k++) {
+        if (!(k ? finalb : finalw))
+            continue;
         snprintf(names[n], sizeof names[n], "ln_final.%s", k ? "b" : "w");
         shapes[n][0] = MD;
         data[n] = malloc(MD * sizeof(double));
@@ -91,13 +98,14 @@ static void write_model(const char *path, const mspec_t *s, unsigned long seed)
         n++;
     }
     gmp_randclear(st);
-    char config[400];
+    char config[500];
     snprintf(config, sizeof config,
              "{\"d_model\": %d, \"n_layers\": %d, \"n_heads\": %d, \"d_head\": %d, \"d_mlp\": %d, "
              "\"act_fn\": \"%s\", \"normalization_type\": \"%s\", \"eps\": 0.0000076293945312, "
              "\"eps_final\": 0.00000095367431640625, \"attn_scale\": 1.5, "
-             "\"attention_dir\": \"%s\"}",
-             MD, MLAYERS, MH, ME, ML, s->act, s->norm, s->causal ? "causal" : "bidirectional");
+             "\"attention_dir\": \"%s\", \"final_rms\": %s}",
+             MD, MLAYERS, MH, ME, ML, s->act, s->norm, s->causal ? "causal" : "bidirectional",
+             s->final_rms ? "true" : "false");
     const char *mk[] = {"config"}, *mv[] = {config};
     char err[300];
     ck_assert_msg(safetensors_write_f64(path, t, n, mk, mv, 1, err, sizeof err) == 0, "%s", err);
@@ -229,8 +237,8 @@ static void oracle_ln(fmat_t *Y, const fmat_t *X, const aonet_ln_t *ln, mpfr_pre
             mpfr_set(fmat_entry(Y, i, j), fmat_entry(X, i, j), MPFR_RNDN);
         if (ln->kind == AONET_LN_NONE)
             continue;
-        mpfr_set_ui(mean, 0, MPFR_RNDN);
-        for (long j = 0; j < ln->d; j++)
+        mpfr_set_ui(mean, 0, MPFR_RNDN); /* RMS kinds: not centred */
+        for (long j = 0; j < ln->d && aonet_ln_centres(ln->kind); j++)
             mpfr_add(mean, mean, fmat_entry(X, i, j), MPFR_RNDN);
         mpfr_div_si(mean, mean, ln->d, MPFR_RNDN);
         mpfr_set_ui(var, 0, MPFR_RNDN);
@@ -245,15 +253,17 @@ static void oracle_ln(fmat_t *Y, const fmat_t *X, const aonet_ln_t *ln, mpfr_pre
         for (long j = 0; j < ln->d; j++) {
             mpfr_sub(t, fmat_entry(X, i, j), mean, MPFR_RNDN);
             mpfr_mul(t, t, var, MPFR_RNDN);
-            if (ln->kind == AONET_LN_LN) {
-                mpfr_t w;
-                mpfr_init2(w, prec);
+            mpfr_t w;
+            mpfr_init2(w, prec);
+            if (aonet_ln_has_w(ln->kind)) {
                 arf_get_mpfr(w, arb_midref(imat_entry(ln->w, 0, j)), MPFR_RNDN);
                 mpfr_mul(t, t, w, MPFR_RNDN);
+            }
+            if (aonet_ln_has_b(ln->kind)) {
                 arf_get_mpfr(w, arb_midref(imat_entry(ln->b, 0, j)), MPFR_RNDN);
                 mpfr_add(t, t, w, MPFR_RNDN);
-                mpfr_clear(w);
             }
+            mpfr_clear(w);
             mpfr_set(fmat_entry(Y, i, j), t, MPFR_RNDN);
         }
     }
@@ -368,12 +378,12 @@ START_TEST(test_ln_oracle)
     mpfr_prec_t p = test_random_prec(st, 30, 400);
     aonet_ln_t ln;
     aonet_ln_init(&ln);
-    aonet_ln_set_kind(&ln, (aonet_ln_kind_t)(_i % 3), 7);
+    aonet_ln_set_kind(&ln, (aonet_ln_kind_t)(_i % 5), 7); /* none, LN, LNPre, RMS, RMSPre */
     arb_set_d(ln.eps, ldexp(1, -17 - _i));
-    if (ln.kind == AONET_LN_LN) {
+    if (aonet_ln_has_w(ln.kind))
         imat_randtest_dyadic(ln.w, st, 6);
+    if (aonet_ln_has_b(ln.kind))
         imat_randtest_dyadic(ln.b, st, 6);
-    }
     imat_t X, Y, Xb;
     imat_init(X, 5, 9); /* 7 features, 2 more columns passed through */
     imat_init(Y, 5, 9);
@@ -414,7 +424,8 @@ START_TEST(test_tblock_oracle)
 {
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
-    mspec_t s = {"silu", _i % 2 ? "LN" : "none", _i / 2 % 2, 0};
+    static const char *const norms[] = {"none", "LN", "RMS"};
+    mspec_t s = {"silu", norms[_i % 3], _i / 3 % 2, 0, 0};
     write_model(path, &s, test_seed() + (unsigned long)_i);
     tmodel_t *m;
     char err[600];
@@ -455,9 +466,12 @@ END_TEST
 /* Every exact activation, LN kind and direction: every row holds, and the
  * converted network is exact (every weight a point). */
 static const mspec_t exact_specs[] = {
-    {"silu", "LN", 1, 0},   {"silu", "LN", 0, 0},   {"silu", "LNPre", 1, 0},
-    {"silu", "none", 0, 0}, {"sigmoid", "LN", 1, 0}, {"sigmoid", "none", 0, 0},
-    {"sigmoid", "LN", 0, 1}, {"sigmoid", "LNPre", 1, 1},
+    {"silu", "LN", 1, 0, 0},   {"silu", "LN", 0, 0, 0},   {"silu", "LNPre", 1, 0, 0},
+    {"silu", "none", 0, 0, 0}, {"sigmoid", "LN", 1, 0, 0}, {"sigmoid", "none", 0, 0, 0},
+    {"sigmoid", "LN", 0, 1, 0}, {"sigmoid", "LNPre", 1, 1, 0},
+    /* RMSNorm: no centring, no b (the bias token's RMS(0) = 0), and final_rms */
+    {"silu", "RMS", 1, 0, 0}, {"silu", "RMSPre", 0, 0, 0}, {"sigmoid", "RMS", 0, 1, 0},
+    {"silu", "LN", 1, 0, 1}, {"silu", "LNPre", 0, 0, 1},
 };
 
 START_TEST(test_convert_exact)
@@ -506,7 +520,9 @@ static const struct {
 START_TEST(test_convert_mutations)
 {
     int m = mutants[_i % 5].mutation;
-    mspec_t s = {_i < 5 ? "silu" : "sigmoid", "LN", _i % 2, _i >= 10};
+    /* 0-14: LN (silu, sigmoid, GLU); 15-19: RMS, silu */
+    mspec_t s = {_i < 5 || _i >= 15 ? "silu" : "sigmoid", _i >= 15 ? "RMS" : "LN", _i % 2,
+                 _i >= 10 && _i < 15, 0};
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 20 + (unsigned long)_i);
@@ -535,7 +551,7 @@ static const char *const approx_acts[] = {"gelu", "gelu_new", "gelu_fast", "relu
 
 START_TEST(test_convert_approx)
 {
-    mspec_t s = {approx_acts[_i], "LN", 1, 0};
+    mspec_t s = {approx_acts[_i], "LN", 1, 0, 0};
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 30 + (unsigned long)_i);
@@ -561,7 +577,7 @@ START_TEST(test_convert_approx)
     /* --act-a changes a; on an exact model it is refused */
     ck_assert_int_eq(run_model(&rows, path, 128, 0, "2", test_seed(), NULL, 0), 0);
     rows_clear(&rows);
-    mspec_t e = {"silu", "LN", 1, 0};
+    mspec_t e = {"silu", "LN", 1, 0, 0};
     write_model(path, &e, 1);
     ck_assert_int_eq(run_model(&rows, path, 128, 0, "2", test_seed(), NULL, 0), EXIT_DATAERR);
 }
@@ -607,7 +623,7 @@ END_TEST
  * Omega grows; Omega/2 in the weights breaks the bound at large Omega. */
 START_TEST(test_encoded)
 {
-    mspec_t s = {"silu", "LN", _i, 0};
+    mspec_t s = {"silu", "LN", _i, 0, 0};
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 40 + (unsigned long)_i);
@@ -652,7 +668,7 @@ END_TEST
  * corrections are the converted network's weights exactly. */
 START_TEST(test_export_roundtrip)
 {
-    mspec_t s = {"silu", "LN", 1, 0};
+    mspec_t s = {"silu", "LN", 1, 0, 0};
     char path[400], out[400], err[600];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     snprintf(out, sizeof out, "%s/ao.safetensors", tmpdir);
@@ -740,7 +756,7 @@ START_TEST(test_cli_model)
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
     snprintf(swiglu, sizeof swiglu, "%s/swiglu.safetensors", tmpdir);
-    mspec_t s = {"gelu_new", "LN", 1, 0}, g = {"silu", "LN", 1, 1};
+    mspec_t s = {"gelu_new", "LN", 1, 0, 0}, g = {"silu", "LN", 1, 1, 0};
     write_model(path, &s, 5);
     write_model(swiglu, &g, 5);
     FILE *f = fopen(bad, "wb");
@@ -1061,10 +1077,10 @@ Suite *suite_model(void)
     TCase *tc = tcase_create("model");
     tcase_set_timeout(tc, 600);
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, test_ln_oracle, 0, 6);
-    tcase_add_loop_test(tc, test_tblock_oracle, 0, 4);
+    tcase_add_loop_test(tc, test_ln_oracle, 0, 10);
+    tcase_add_loop_test(tc, test_tblock_oracle, 0, 6);
     tcase_add_loop_test(tc, test_convert_exact, 0, (int)(sizeof exact_specs / sizeof exact_specs[0]));
-    tcase_add_loop_test(tc, test_convert_mutations, 0, 15);
+    tcase_add_loop_test(tc, test_convert_mutations, 0, 20);
     tcase_add_loop_test(tc, test_convert_approx, 0, 4);
     tcase_add_test(tc, test_act_defaults);
     tcase_add_loop_test(tc, test_encoded, 0, 2);

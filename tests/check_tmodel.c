@@ -13,7 +13,7 @@ enum { D = 4, L = 2, H = 2, E = 3, M = 5 };
 typedef struct {
     const char *omit;      /* a tensor left out */
     const char *reshape;   /* a tensor given one extra row */
-    int ln;                /* write LN tensors */
+    int ln;                /* write LN tensors (2: the weights .w only, as RMSNorm) */
     int gate;              /* write W_gate */
     int layers;            /* blocks written */
     const char *const *mk; /* metadata */
@@ -57,7 +57,9 @@ static void write_model(const char *path, const model_spec_t *s)
     size_t n = 0;
     for (int l = 0; l < s->layers; l++)
         for (size_t k = 0; k < N_LAYOUT; k++) {
-            if ((layout[k].is_ln && !s->ln) || (layout[k].is_gate && !s->gate) ||
+            if ((layout[k].is_ln && (!s->ln || (s->ln == 2 && layout[k].suffix[strlen(
+                                              layout[k].suffix) - 1] == 'b'))) ||
+                (layout[k].is_gate && !s->gate) ||
                 (!layout[k].per_layer && l > 0))
                 continue;
             if (layout[k].per_layer)
@@ -208,8 +210,9 @@ static const struct {
     {"no config", NULL, NULL, NULL, NULL, NULL, 0, L, "config lacks d_model"},
     {"config not JSON", "{d_model:4}", NULL, NULL, NULL, NULL, 0, L, "not valid JSON"},
     {"config a list", "[4]", NULL, NULL, NULL, NULL, 0, L, "not a JSON object"},
+    /* TransformerLens's default d_mlp is 4 d_model = 16 */
     {"missing d_mlp", "{\"d_model\":4,\"n_layers\":2,\"n_heads\":2,\"d_head\":3,\"act_fn\":\"silu\"}",
-     NULL, NULL, NULL, NULL, 0, L, "lacks d_mlp"},
+     NULL, NULL, NULL, NULL, 0, L, "has shape [4, 5], the config says [4, 16]"},
     {"d_model 0", NULL, "d_model", "0", NULL, NULL, 0, L, "d_model is not an integer"},
     {"d_model -4", NULL, "d_model", "-4", NULL, NULL, 0, L, "d_model is not an integer"},
     {"d_model twice", CFG(",\"d_model\":4.0"), NULL, NULL, NULL, NULL, 0, L,
@@ -223,8 +226,8 @@ static const struct {
     {"eps nan", CFG(""), "eps", "nan", NULL, NULL, 0, L, "eps is not a finite number"},
     {"eps 0", CFG(""), "eps", "0", NULL, NULL, 0, L, "eps is not a finite number"},
     {"eps 1e999", CFG(""), "eps", "1e999", NULL, NULL, 0, L, "eps is not a finite number"},
-    {"attn_scale -1", CFG(",\"attn_scale\":-1"), NULL, NULL, NULL, NULL, 0, L, "attn_scale"},
-    {"RMS", CFG(",\"normalization_type\":\"RMS\""), NULL, NULL, NULL, NULL, 0, L,
+    {"attn_scale -2", CFG(",\"attn_scale\":-2"), NULL, NULL, NULL, NULL, 0, L, "attn_scale"},
+    {"norm BN", CFG(",\"normalization_type\":\"BN\""), NULL, NULL, NULL, NULL, 0, L,
      "normalization_type is not"},
     {"direction", CFG(""), "attention_dir", "left", NULL, NULL, 0, L, "attention_dir is not"},
     {"gated maybe", CFG(""), "gated_mlp", "maybe", NULL, NULL, 0, L, "gated_mlp is not"},
@@ -275,6 +278,145 @@ START_TEST(test_broken)
     mio_assert_one_line(err);
     ck_assert_msg(strstr(err, broken[_i].expect) != NULL, "%s: '%s' lacks '%s'", broken[_i].what,
                   err, broken[_i].expect);
+}
+END_TEST
+
+/* Every config key is known: a key outside TransformerLens's
+ * HookedTransformerConfig, or a value the conversion does not model, is
+ * refused (65) with one line naming the key (and the value). */
+static const struct {
+    const char *what;
+    const char *extra;     /* appended to the config object */
+    const char *key, *value; /* or one metadata key, or NULL */
+    const char *expect[2];
+} refused[] = {
+    {"unknown key", ",\"foo\":1", NULL, NULL,
+     {"config key 'foo' is not a known TransformerLens config field", NULL}},
+    {"unknown key null", ",\"rope_theta\":null", NULL, NULL, {"config key 'rope_theta'", NULL}},
+    {"rotary", ",\"positional_embedding_type\":\"rotary\"", NULL, NULL,
+     {"config key 'positional_embedding_type' is rotary", "rotate"}},
+    {"rotary per key", "", "positional_embedding_type", "rotary",
+     {"config key 'positional_embedding_type' is rotary", NULL}},
+    {"alibi", ",\"positional_embedding_type\":\"alibi\"", NULL, NULL,
+     {"'positional_embedding_type' is alibi", "ALiBi"}},
+    {"shortformer", ",\"positional_embedding_type\":\"shortformer\"", NULL, NULL,
+     {"'positional_embedding_type' is shortformer", NULL}},
+    {"parallel", ",\"parallel_attn_mlp\":true", NULL, NULL,
+     {"config key 'parallel_attn_mlp' is true", "sequential"}},
+    {"parallel per key", "", "parallel_attn_mlp", "True",
+     {"config key 'parallel_attn_mlp' is True", NULL}},
+    {"grouped K/V", ",\"n_key_value_heads\":1", NULL, NULL,
+     {"config key 'n_key_value_heads' is 1 (n_heads 2)", "grouped"}},
+    {"local attention", ",\"use_local_attn\":true,\"window_size\":2,"
+     "\"attn_types\":[\"global\",\"local\"]", NULL, NULL,
+     {"config key 'use_local_attn' is true", "window_size"}},
+    {"attn only", ",\"attn_only\":true", NULL, NULL, {"config key 'attn_only' is true", NULL}},
+    {"inverse layer idx", ",\"scale_attn_by_inverse_layer_idx\":true", NULL, NULL,
+     {"'scale_attn_by_inverse_layer_idx' is true", NULL}},
+    {"post embedding LN", ",\"post_embedding_ln\":true", NULL, NULL,
+     {"'post_embedding_ln' is true", NULL}},
+    {"Gemma 2 norms", ",\"use_normalization_before_and_after\":true", NULL, NULL,
+     {"'use_normalization_before_and_after' is true", NULL}},
+    {"experts", ",\"num_experts\":8,\"experts_per_token\":2", NULL, NULL,
+     {"config key 'num_experts' is 8", "mixture-of-experts"}},
+    {"T5 buckets", ",\"relative_attention_num_buckets\":32", NULL, NULL,
+     {"'relative_attention_num_buckets' is 32", NULL}},
+    {"soft cap", ",\"attn_scores_soft_cap\":50.0", NULL, NULL,
+     {"'attn_scores_soft_cap' is 50", "tanh"}},
+    {"output soft cap", ",\"output_logits_soft_cap\":30", NULL, NULL,
+     {"'output_logits_soft_cap' is 30", NULL}},
+    {"local as a list", ",\"use_local_attn\":[true]", NULL, NULL,
+     {"config key 'use_local_attn' is an array", NULL}},
+    {"near-name", ",\"act_fn_x\":1", NULL, NULL, {"'act_fn_x' is not a known", NULL}},
+};
+
+#define CFG_BASE \
+    "{\"d_model\":4,\"n_layers\":2,\"n_heads\":2,\"d_head\":3,\"d_mlp\":5,\"act_fn\":\"silu\""
+
+START_TEST(test_refused_keys)
+{
+    char path[300], err[512], config[600];
+    snprintf(config, sizeof config, CFG_BASE "%s}", refused[_i].extra);
+    const char *mk[2] = {"config", refused[_i].key}, *mv[2] = {config, refused[_i].value};
+    model_spec_t s = {NULL, NULL, 1, 0, L, mk, mv, refused[_i].key ? 2 : 1};
+    write_model(mio_path(path, sizeof path, "r.safetensors"), &s);
+    tmodel_t *m = (tmodel_t *)1;
+    int rc = tmodel_open(&m, path, err, sizeof err);
+    ck_assert_msg(rc == EXIT_DATAERR, "%s: rc %d", refused[_i].what, rc);
+    ck_assert_ptr_null(m);
+    mio_assert_one_line(err);
+    for (int k = 0; k < 2 && refused[_i].expect[k]; k++)
+        ck_assert_msg(strstr(err, refused[_i].expect[k]) != NULL, "%s: '%s' lacks '%s'",
+                      refused[_i].what, err, refused[_i].expect[k]);
+}
+END_TEST
+
+/* Supported and harmless keys read, with what they mean. */
+static const struct {
+    const char *what;
+    const char *extra;
+    int ln;                  /* write ln*.w and ln*.b (2: ln*.w only) */
+    tmodel_norm_t norm, final_norm;
+    double attn_scale;       /* 0: sqrt(d_head) */
+    int64_t n_heads, d_mlp;
+} supported[] = {
+    {"RMS", ",\"normalization_type\":\"RMS\"", 2, TMODEL_NORM_RMS, TMODEL_NORM_RMS, 0, 2, 5},
+    {"RMSPre", ",\"normalization_type\":\"RMSPre\"", 0, TMODEL_NORM_RMSPRE, TMODEL_NORM_RMSPRE,
+     0, 2, 5},
+    {"LN + final_rms", ",\"normalization_type\":\"LN\",\"final_rms\":true", 1, TMODEL_NORM_LN,
+     TMODEL_NORM_RMS, 0, 2, 5},
+    {"LNPre + final_rms", ",\"normalization_type\":\"LNPre\",\"final_rms\":true", 0,
+     TMODEL_NORM_LNPRE, TMODEL_NORM_RMSPRE, 0, 2, 5},
+    {"no attn scale", ",\"use_attn_scale\":false,\"attn_scale\":7", 1, TMODEL_NORM_LN,
+     TMODEL_NORM_LN, 1, 2, 5},
+    {"attn_scale -1", ",\"attn_scale\":-1.0", 1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5},
+    {"neutral values", ",\"positional_embedding_type\":\"standard\",\"parallel_attn_mlp\":false,"
+     "\"n_key_value_heads\":2,\"use_local_attn\":false,\"attn_only\":false,\"num_experts\":null,"
+     "\"attn_scores_soft_cap\":-1.0,\"output_logits_soft_cap\":0,\"rotary_dim\":null,"
+     "\"final_rms\":null,\"scale_attn_by_inverse_layer_idx\":false,\"post_embedding_ln\":false",
+     1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5},
+    {"harmless metadata", ",\"model_name\":\"toy\",\"tokenizer_name\":null,\"seed\":42,"
+     "\"dtype\":\"torch.float32\",\"device\":\"cpu\",\"n_devices\":1,\"init_mode\":\"gpt2\","
+     "\"init_weights\":true,\"initializer_range\":0.02,\"n_ctx\":1024,\"d_vocab\":50257,"
+     "\"d_vocab_out\":-1,\"original_architecture\":\"GPT2LMHeadModel\",\"n_params\":1,"
+     "\"attn_types\":[\"global\",\"global\"],\"window_size\":null,\"use_attn_result\":false,"
+     "\"use_split_qkv_input\":false,\"use_hook_mlp_in\":false,\"default_prepend_bos\":true,"
+     "\"rotary_base\":10000,\"use_NTK_by_parts_rope\":false,\"tie_word_embeddings\":false,"
+     "\"ungroup_grouped_query_attention\":false,\"checkpoint_index\":null",
+     1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5},
+};
+
+START_TEST(test_supported_keys)
+{
+    char path[300], err[512], config[1600];
+    snprintf(config, sizeof config, CFG_BASE "%s}", supported[_i].extra);
+    const char *mk[1] = {"config"}, *mv[1] = {config};
+    model_spec_t s = {NULL, NULL, supported[_i].ln, 0, L, mk, mv, 1};
+    write_model(mio_path(path, sizeof path, "s.safetensors"), &s);
+    tmodel_t *m = NULL;
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s: %s", supported[_i].what, err);
+    const tmodel_config_t *c = tmodel_config(m);
+    ck_assert_int_eq(c->normalization, supported[_i].norm);
+    ck_assert_int_eq(c->final_norm, supported[_i].final_norm);
+    ck_assert(c->attn_scale == (supported[_i].attn_scale ? supported[_i].attn_scale : sqrt(3.0)));
+    ck_assert_int_eq(c->n_heads, supported[_i].n_heads);
+    ck_assert_int_eq(c->d_mlp, supported[_i].d_mlp);
+    /* RMS kinds have a w (RMS) and never a b */
+    int rms = c->normalization == TMODEL_NORM_RMS || c->normalization == TMODEL_NORM_RMSPRE;
+    if (rms)
+        ck_assert_int_eq(tmodel_has(m, TMODEL_LN1_B), 0);
+    ck_assert_int_eq(tmodel_has(m, TMODEL_LN_FINAL_B), c->final_norm == TMODEL_NORM_LN);
+    /* the config's own JSON reads back to the same config */
+    char *json = tmodel_config_json(c);
+    ck_assert_ptr_nonnull(json);
+    mv[0] = json;
+    write_model(mio_path(path, sizeof path, "s2.safetensors"), &s);
+    tmodel_t *m2;
+    ck_assert_msg(tmodel_open(&m2, path, err, sizeof err) == 0, "%s", err);
+    ck_assert(memcmp(tmodel_config(m2), c, sizeof *c) == 0);
+    free(json);
+    tmodel_close(m2);
+    tmodel_close(m);
 }
 END_TEST
 
@@ -480,6 +622,9 @@ Suite *suite_tmodel(void)
     tcase_add_test(tc, test_per_key_defaults);
     tcase_add_test(tc, test_no_ln_and_both_forms);
     tcase_add_loop_test(tc, test_broken, 0, (int)(sizeof broken / sizeof broken[0]));
+    tcase_add_loop_test(tc, test_refused_keys, 0, (int)(sizeof refused / sizeof refused[0]));
+    tcase_add_loop_test(tc, test_supported_keys, 0,
+                        (int)(sizeof supported / sizeof supported[0]));
     tcase_add_test(tc, test_damaged_in_place);
     tcase_add_test(tc, test_python_written);
     tcase_add_test(tc, test_real_models);

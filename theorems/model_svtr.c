@@ -275,7 +275,9 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
     "channel c − f; real tokens never see the bias token, which sees only itself. Layer B: "   \
     "neuron k one head of internal dimension 1, mask B, value v = u·w_k + b_k c − "            \
     "(β₂·w_k + b_k) f, query v, key −a f (a = 1 for SiLU), output W_out[k,:]; one self-only "  \
-    "head adds b_out. 8 + 240 + 1 = 249 heads per block.\n"
+    "head adds b_out. 8 + 240 + 1 = 249 heads per block. RMSNorm models (RMS, RMSPre, "       \
+    "final_rms; no centring, no β) convert by the same formulas with β = 0: the bias token's "  \
+    "features are 0 and RMS(0) = 0·w/√eps = 0.\n"
 
 const claim_t claim_model_svtr_mlp = {
     .id = "model-svtr-mlp",

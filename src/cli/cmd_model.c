@@ -506,9 +506,7 @@ static char *model_summary(const tmodel_config_t *cfg, const char *file, const c
             (long long)cfg->d_head, (long long)cfg->d_mlp);
     fprintf(f, "| act_fn, LN, attention | %s, %s (eps %.17g, final %.17g), %s, attn_scale "
                "%.17g |\n", cfg->act_fn,
-            cfg->normalization == TMODEL_NORM_LN      ? "LN"
-            : cfg->normalization == TMODEL_NORM_LNPRE ? "LNPre"
-                                                      : "none",
+            tmodel_norm_name(cfg->normalization),
             cfg->eps, cfg->eps_final, cfg->causal ? "causal" : "bidirectional", cfg->attn_scale);
     fputs("| tokens | ", f);
     report_md_cell(f, tokens);

@@ -553,3 +553,32 @@ int fpf_layernorm(__mpfr_struct *y, const __mpfr_struct *x, long n, const __mpfr
     mpfr_clears(nn, mu, var, sd, (mpfr_ptr)0);
     return rc;
 }
+
+int fpf_rmsnorm(__mpfr_struct *y, const __mpfr_struct *x, long n, const __mpfr_struct *gamma,
+                const mpfr_t eps, const fpf_arith_t *ar)
+{
+    const fpf_format_t *F = ar->fmt;
+    if (n < 1)
+        return -1;
+    mpfr_t nn, ms, r, one;
+    fpf_init(nn, F);
+    fpf_init(ms, F);
+    fpf_init(r, F);
+    fpf_init(one, F);
+    fpf_set_si(nn, n, F);
+    fpf_set_si(one, 1, F);
+    int rc = fpf_dot(ms, x, 1, x, 1, n, NULL, ar);
+    if (rc == 0) {
+        fpf_div(ms, ms, nn, F);
+        fpf_add(ms, ms, eps, F);
+        fpf_sqrt(r, ms, F);
+        fpf_div(r, one, r, F);
+        for (long i = 0; i < n; i++) {
+            fpf_mul(y + i, x + i, r, F);
+            if (gamma)
+                fpf_mul(y + i, y + i, gamma + i, F);
+        }
+    }
+    mpfr_clears(nn, ms, r, one, (mpfr_ptr)0);
+    return rc;
+}

@@ -136,4 +136,12 @@ int fpf_softmax(__mpfr_struct *w, const __mpfr_struct *s, long n, const fpf_arit
 int fpf_layernorm(__mpfr_struct *y, const __mpfr_struct *x, long n, const __mpfr_struct *gamma,
                   const __mpfr_struct *beta, const mpfr_t eps, const fpf_arith_t *ar);
 
+/* RMSNorm of the n values x into y (may alias x), as TransformerLens's
+ * x * rsqrt(mean(x^2) + eps) * w:
+ *   nn = fl(n); ms = fl(fpf_dot(x, x) / nn); r = fl(1 / fl(sqrt(fl(ms + eps))));
+ *   y_i = fl(fl(x_i * r) * gamma_i)
+ * gamma NULL: that step is skipped.  Returns 0, or -1 when n < 1 or out of memory. */
+int fpf_rmsnorm(__mpfr_struct *y, const __mpfr_struct *x, long n, const __mpfr_struct *gamma,
+                const mpfr_t eps, const fpf_arith_t *ar);
+
 #endif

@@ -19,12 +19,28 @@ void aonet_ln_init(aonet_ln_t *ln)
     arb_init(ln->eps);
 }
 
+int aonet_ln_has_w(aonet_ln_kind_t kind)
+{
+    return kind == AONET_LN_LN || kind == AONET_LN_RMS;
+}
+
+int aonet_ln_has_b(aonet_ln_kind_t kind)
+{
+    return kind == AONET_LN_LN;
+}
+
+int aonet_ln_centres(aonet_ln_kind_t kind)
+{
+    return kind == AONET_LN_LN || kind == AONET_LN_PRE;
+}
+
 void aonet_ln_set_kind(aonet_ln_t *ln, aonet_ln_kind_t kind, long d)
 {
+    int w = aonet_ln_has_w(kind), b = aonet_ln_has_b(kind);
     ln->kind = kind;
     ln->d = d;
-    imat_reinit(ln->w, kind == AONET_LN_LN ? 1 : 0, kind == AONET_LN_LN ? d : 0);
-    imat_reinit(ln->b, kind == AONET_LN_LN ? 1 : 0, kind == AONET_LN_LN ? d : 0);
+    imat_reinit(ln->w, w ? 1 : 0, w ? d : 0);
+    imat_reinit(ln->b, b ? 1 : 0, b ? d : 0);
     arb_zero(ln->eps);
 }
 
@@ -38,21 +54,26 @@ void aonet_ln_clear(aonet_ln_t *ln)
 void aonet_ln_copy(aonet_ln_t *dst, const aonet_ln_t *src)
 {
     aonet_ln_set_kind(dst, src->kind, src->d);
-    if (src->kind == AONET_LN_LN) {
+    if (aonet_ln_has_w(src->kind))
         imat_set(dst->w, src->w);
+    if (aonet_ln_has_b(src->kind))
         imat_set(dst->b, src->b);
-    }
     arb_set(dst->eps, src->eps);
 }
 
 const char *aonet_ln_kind_name(aonet_ln_kind_t kind)
 {
-    return kind == AONET_LN_LN ? "LN" : kind == AONET_LN_PRE ? "LNPre" : "none";
+    return kind == AONET_LN_LN       ? "LN"
+           : kind == AONET_LN_PRE    ? "LNPre"
+           : kind == AONET_LN_RMS    ? "RMS"
+           : kind == AONET_LN_RMSPRE ? "RMSPre"
+                                     : "none";
 }
 
 /* One row: mean and variance as dot products rounded once each; the
  * centred entries are balls, so var encloses the variance of every point
- * of the row (the dependency between x_j and the mean only widens it). */
+ * of the row (the dependency between x_j and the mean only widens it).
+ * RMS kinds: no centring (mean 0), var is mean(x^2), no b. */
 static void ln_row(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_ptr centred,
                    const slong *ones, mpfr_prec_t prec)
 {
@@ -60,8 +81,10 @@ static void ln_row(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_ptr centre
     arb_t mean, s;
     arb_init(mean);
     arb_init(s);
-    arb_dot_si(mean, NULL, 0, x, 1, ones, 1, d, prec);
-    arb_div_si(mean, mean, d, prec);
+    if (aonet_ln_centres(ln->kind)) {
+        arb_dot_si(mean, NULL, 0, x, 1, ones, 1, d, prec);
+        arb_div_si(mean, mean, d, prec);
+    }
     for (long j = 0; j < d; j++)
         arb_sub(centred + j, x + j, mean, prec);
     arb_dot(s, NULL, 0, centred, 1, centred, 1, d, prec);
@@ -71,10 +94,10 @@ static void ln_row(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_ptr centre
     arb_rsqrt(s, s, prec);
     for (long j = 0; j < d; j++) {
         arb_mul(y + j, centred + j, s, prec);
-        if (ln->kind == AONET_LN_LN) {
+        if (aonet_ln_has_w(ln->kind))
             arb_mul(y + j, y + j, imat_entry(ln->w, 0, j), prec);
+        if (aonet_ln_has_b(ln->kind))
             arb_add(y + j, y + j, imat_entry(ln->b, 0, j), prec);
-        }
     }
     arb_clear(mean);
     arb_clear(s);
@@ -86,7 +109,10 @@ static void ln_row(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_ptr centre
  * Jacobian is dLN_j/dx_k = w_j s (delta_jk - 1/d - c^_j c^_k / d), so
  *   |dLN_j| <= |w_j| s_max (r_j + mean(r) + |c^_j|_max mean_k(|c^_k|_max r_k)),
  * s_max = 1/sqrt(eps + ((||P m|| - ||r||)_+)^2 / d) over the box, |c^_k|_max =
- * (|m_k - mean(m)| + r_k + mean(r)) s_max.  Ball arithmetic on the row itself
+ * (|m_k - mean(m)| + r_k + mean(r)) s_max.  RMS kinds (y_j = w_j x_j s,
+ * s = 1/sqrt(mean(x^2) + eps)): dy_j/dx_k = w_j s (delta_jk - c^_j c^_k / d)
+ * with c^ = x s, the same bound with P = I and without the mean(r) terms.
+ * Ball arithmetic on the row itself
  * counts x_j and the mean (and the variance) as independent and widens by a
  * factor ~2 + 2|c^_j|; this form does not.  (y, m may alias.) */
 static void ln_row_centred(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_ptr work,
@@ -112,9 +138,17 @@ static void ln_row_centred(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_pt
     }
     arb_div_si(rbar, rbar, d, prec);
     arb_sqrt(rnorm, rnorm, prec);
+    /* RMS kinds: P = I, and the Jacobian has no -1/d term, so the mean(r)
+     * terms drop out (rbar = 0) and the "mean" is 0 */
+    int centres = aonet_ln_centres(ln->kind);
+    if (!centres)
+        arb_zero(rbar);
     /* ||P m|| and s_max */
-    arb_dot_si(t, NULL, 0, m, 1, ones, 1, d, prec);
-    arb_div_si(t, t, d, prec);
+    arb_zero(t);
+    if (centres) {
+        arb_dot_si(t, NULL, 0, m, 1, ones, 1, d, prec);
+        arb_div_si(t, t, d, prec);
+    }
     for (long k = 0; k < d; k++)
         arb_sub(centred + k, m + k, t, prec);
     arb_dot(pm, NULL, 0, centred, 1, centred, 1, d, prec);
@@ -153,7 +187,7 @@ static void ln_row_centred(arb_ptr y, arb_srcptr x, const aonet_ln_t *ln, arb_pt
         arb_add(t, t, u, prec);
         arb_add(t, t, rbar, prec);
         arb_mul(t, t, smax, prec);
-        if (ln->kind == AONET_LN_LN) {
+        if (aonet_ln_has_w(ln->kind)) {
             arb_abs(u, imat_entry(ln->w, 0, j));
             arb_mul(t, t, u, prec);
         }

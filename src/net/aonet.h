@@ -8,7 +8,9 @@
  * every head reading the same LN_k(X).  LN_k normalises the first d columns
  * (the features) of each row and passes the other D - d columns through;
  * kind NONE is the identity, LN is (v - mean v)/sqrt(var v + eps) w + b
- * (biased variance, as PyTorch), LNPRE the same without w and b.  After the
+ * (biased variance, as PyTorch), LNPRE the same without w and b, RMS is
+ * v/sqrt(mean(v^2) + eps) w (RMSNorm: no centring, no b), RMSPRE the same
+ * without w.  After the
  * last layer an optional final LN (ln_final) maps the stream to the output.
  *
  * A head group holds n_heads heads of the same shape and mask, stacked:
@@ -33,14 +35,21 @@
 #include "attn.h"
 
 /* ---- LayerNorm on the first d columns ---- */
-typedef enum { AONET_LN_NONE, AONET_LN_LN, AONET_LN_PRE } aonet_ln_kind_t;
+typedef enum {
+    AONET_LN_NONE, AONET_LN_LN, AONET_LN_PRE, AONET_LN_RMS, AONET_LN_RMSPRE
+} aonet_ln_kind_t;
 
 typedef struct {
     aonet_ln_kind_t kind;
     long d;          /* columns [0, d) are normalised */
-    imat_t w, b;     /* 1 x d (kind LN); 0 x 0 otherwise */
-    arb_t eps;       /* > 0 (LN, LNPRE) */
+    imat_t w, b;     /* w 1 x d (kinds LN, RMS), b 1 x d (kind LN); 0 x 0 otherwise */
+    arb_t eps;       /* > 0 (every kind but NONE) */
 } aonet_ln_t;
+
+/* Whether kind has the weight w (LN, RMS), the bias b (LN), centres (LN, LNPRE). */
+int aonet_ln_has_w(aonet_ln_kind_t kind);
+int aonet_ln_has_b(aonet_ln_kind_t kind);
+int aonet_ln_centres(aonet_ln_kind_t kind);
 
 /* kind NONE; aonet_ln_set_kind gives it a kind, zero w and b, eps 0. */
 void aonet_ln_init(aonet_ln_t *ln);
@@ -49,7 +58,8 @@ void aonet_ln_clear(aonet_ln_t *ln);
 void aonet_ln_copy(aonet_ln_t *dst, const aonet_ln_t *src); /* dst initialised */
 /* Y = LN(X), row by row (Y may be X; same shape, at least d columns). */
 void aonet_ln_apply(imat_t Y, const imat_t X, const aonet_ln_t *ln, mpfr_prec_t prec);
-const char *aonet_ln_kind_name(aonet_ln_kind_t kind);   /* "none", "LN", "LNPre" */
+/* "none", "LN", "LNPre", "RMS", "RMSPre" */
+const char *aonet_ln_kind_name(aonet_ln_kind_t kind);
 
 /* ---- masks: rules on positions 0 .. N-1 ---- */
 typedef enum {

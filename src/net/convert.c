@@ -161,24 +161,26 @@ void convert_ln(aonet_ln_t *dst, const aonet_ln_t *src, long D, int mutation)
     /* the mutation: LN over all D columns, c and f with weight 1 and bias 0 */
     aonet_ln_set_kind(dst, src->kind, D);
     arb_set(dst->eps, src->eps);
-    if (src->kind == AONET_LN_LN)
-        for (long j = 0; j < D; j++) {
-            if (j < src->d) {
+    for (long j = 0; j < D; j++) {
+        if (aonet_ln_has_w(src->kind)) {
+            if (j < src->d)
                 arb_set(imat_entry(dst->w, 0, j), imat_entry(src->w, 0, j));
-                arb_set(imat_entry(dst->b, 0, j), imat_entry(src->b, 0, j));
-            } else {
+            else
                 arb_one(imat_entry(dst->w, 0, j));
-            }
         }
+        if (aonet_ln_has_b(src->kind) && j < src->d)
+            arb_set(imat_entry(dst->b, 0, j), imat_entry(src->b, 0, j));
+    }
 }
 
-/* -(beta . W[:, k] + t), exactly (beta NULL: -t). */
+/* -(beta . W[:, k] + t), exactly; kinds without b (LNPre, RMS, RMSPre, none)
+ * normalise the bias token's zero features to beta = 0: -t. */
 static void f_row(arb_t f, const imat_t W, long k, const aonet_ln_t *ln, const arb_t t)
 {
     arb_t p;
     arb_init(p);
     arb_set(f, t);
-    if (ln->kind == AONET_LN_LN)
+    if (aonet_ln_has_b(ln->kind))
         for (long j = 0; j < W->rows; j++) {
             arb_mul(p, imat_entry(ln->b, 0, j), imat_entry(W, j, k), ARF_PREC_EXACT);
             arb_add(f, f, p, ARF_PREC_EXACT);

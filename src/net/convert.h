@@ -7,6 +7,11 @@
  * real tokens [x, 1, 0], and a bias token at position 0, [0, 1, 1].  LN
  * acts on the d features only and passes c and f through, so the bias
  * token's normalised features are beta (the LN bias; 0 for LNPre and none).
+ * RMSNorm (RMS: x/sqrt(mean(x^2) + eps) w, RMSPre without w) has no beta:
+ * the bias token's features are 0, mean(0^2) + eps = eps > 0, so RMS(0) =
+ * 0 * w / sqrt(eps) = 0 exactly, and every formula below holds with beta = 0
+ * (the f rows are -b_V, -t).  Real tokens' features are x, normalised as the
+ * original does, since c and f are outside the d normalised columns.
  * Write u = LN(h) for the normalised stream a layer reads.
  *
  * Layer A (block b's attention), LN = LN1, one group of the H original

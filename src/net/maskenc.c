@@ -173,7 +173,7 @@ static void ln_consts(layer_c *c, const aonet_ln_t *ln, const imat_t X, mpfr_pre
         return;
     arb_set(c->eps, ln->eps);
     arb_one(c->gmax);
-    if (ln->kind == AONET_LN_LN) {
+    if (aonet_ln_has_w(ln->kind)) {
         arb_zero(c->gmax);
         for (long j = 0; j < ln->d; j++) {
             arb_t t;
@@ -184,7 +184,8 @@ static void ln_consts(layer_c *c, const aonet_ln_t *ln, const imat_t X, mpfr_pre
         }
         to_upper(c->gmax, prec);
     }
-    /* the smallest centred feature norm, rounded down */
+    /* the smallest centred feature norm (RMS kinds: not centred), rounded down */
+    int centres = aonet_ln_centres(ln->kind);
     arf_t lo, best;
     arf_init(lo);
     arf_init(best);
@@ -194,7 +195,7 @@ static void ln_consts(layer_c *c, const aonet_ln_t *ln, const imat_t X, mpfr_pre
     arb_init(t);
     for (long i = 0; i < X->rows; i++) {
         arb_zero(mean);
-        for (long j = 0; j < ln->d; j++)
+        for (long j = 0; j < ln->d && centres; j++)
             arb_add(mean, mean, imat_entry(X, i, j), prec);
         arb_div_si(mean, mean, ln->d, prec);
         arb_zero(s);

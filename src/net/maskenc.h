@@ -14,7 +14,8 @@
  * encoded stream's first D columns and X_k (Delta_0 = 0).  Only features
  * move (no head writes c, f or positions), so LN's Lipschitz bound per row,
  *     lambda = max |w| / sqrt(eps + ((||P x|| - Delta)_+)^2 / d)
- * (P the centring; the bias token, P x = 0, gives max |w| / sqrt(eps)),
+ * (P the centring, the identity for RMSNorm, whose Jacobian w s (I - c^ c^T / d)
+ * has the same norm bound; the bias token, P x = 0, gives max |w| / sqrt(eps)),
  * bounds the normalised inputs' distance by DeltaU = lambda Delta.  Per head
  * (Q, K the largest query and key norms on the masked input, O the largest
  * ||v_j W_O||, a_Q, a_K, a_OV norms of W_Q, W_K and W_V W_O, s its scale):

@@ -42,23 +42,27 @@ static void read_heads_in(imat_t A, const tblock_t *B, const tmodel_t *m, long l
     imat_clear(raw);
 }
 
-static void read_ln(aonet_ln_t *ln, const tmodel_t *m, long layer, tmodel_param_t pw,
-                    tmodel_param_t pb, double eps, int *rc, char *err, size_t errsz)
+static void read_ln(aonet_ln_t *ln, const tmodel_t *m, tmodel_norm_t norm, long layer,
+                    tmodel_param_t pw, tmodel_param_t pb, double eps, int *rc, char *err,
+                    size_t errsz)
 {
-    const tmodel_config_t *c = tmodel_config(m);
-    long D = (long)c->d_model;
+    long D = (long)tmodel_config(m)->d_model;
     aonet_ln_init(ln);
-    aonet_ln_kind_t kind = c->normalization == TMODEL_NORM_LN      ? AONET_LN_LN
-                           : c->normalization == TMODEL_NORM_LNPRE ? AONET_LN_PRE
-                                                                   : AONET_LN_NONE;
+    aonet_ln_kind_t kind = norm == TMODEL_NORM_LN       ? AONET_LN_LN
+                           : norm == TMODEL_NORM_LNPRE  ? AONET_LN_PRE
+                           : norm == TMODEL_NORM_RMS    ? AONET_LN_RMS
+                           : norm == TMODEL_NORM_RMSPRE ? AONET_LN_RMSPRE
+                                                        : AONET_LN_NONE;
     aonet_ln_set_kind(ln, kind, D);
     arb_set_d(ln->eps, eps);
-    if (kind != AONET_LN_LN)
-        return;
-    imat_clear(ln->w);
-    imat_clear(ln->b);
-    read_param(ln->w, 1, D, m, layer, pw, rc, err, errsz);
-    read_param(ln->b, 1, D, m, layer, pb, rc, err, errsz);
+    if (aonet_ln_has_w(kind)) {
+        imat_clear(ln->w);
+        read_param(ln->w, 1, D, m, layer, pw, rc, err, errsz);
+    }
+    if (aonet_ln_has_b(kind)) {
+        imat_clear(ln->b);
+        read_param(ln->b, 1, D, m, layer, pb, rc, err, errsz);
+    }
 }
 
 int tblock_read(tblock_t *B, const tmodel_t *m, long layer, char *err, size_t errsz)
@@ -74,8 +78,10 @@ int tblock_read(tblock_t *B, const tmodel_t *m, long layer, char *err, size_t er
     arb_init(B->attn_scale);
     arb_set_d(B->attn_scale, c->attn_scale);
     int rc = 0;
-    read_ln(&B->ln1, m, layer, TMODEL_LN1_W, TMODEL_LN1_B, c->eps, &rc, err, errsz);
-    read_ln(&B->ln2, m, layer, TMODEL_LN2_W, TMODEL_LN2_B, c->eps, &rc, err, errsz);
+    read_ln(&B->ln1, m, c->normalization, layer, TMODEL_LN1_W, TMODEL_LN1_B, c->eps, &rc, err,
+            errsz);
+    read_ln(&B->ln2, m, c->normalization, layer, TMODEL_LN2_W, TMODEL_LN2_B, c->eps, &rc, err,
+            errsz);
     read_heads_in(B->W_Q, B, m, layer, TMODEL_W_Q, &rc, err, errsz);
     read_heads_in(B->W_K, B, m, layer, TMODEL_W_K, &rc, err, errsz);
     read_heads_in(B->W_V, B, m, layer, TMODEL_W_V, &rc, err, errsz);
@@ -109,7 +115,8 @@ void tblock_clear(tblock_t *B)
 int tblock_read_ln_final(aonet_ln_t *ln, const tmodel_t *m, char *err, size_t errsz)
 {
     int rc = 0;
-    read_ln(ln, m, 0, TMODEL_LN_FINAL_W, TMODEL_LN_FINAL_B, tmodel_config(m)->eps_final, &rc,
+    const tmodel_config_t *c = tmodel_config(m);
+    read_ln(ln, m, c->final_norm, 0, TMODEL_LN_FINAL_W, TMODEL_LN_FINAL_B, c->eps_final, &rc,
             err, errsz);
     return rc;
 }

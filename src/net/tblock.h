@@ -34,7 +34,7 @@ typedef struct {
 /* Block `layer` of m.  0, or an exit code with one line in err. */
 int tblock_read(tblock_t *B, const tmodel_t *m, long layer, char *err, size_t errsz);
 void tblock_clear(tblock_t *B);
-/* The model's final LayerNorm (its kind, eps_final; w, b when LN). */
+/* The model's final LayerNorm (kind final_norm, eps_final; w and b as the kind has them). */
 int tblock_read_ln_final(aonet_ln_t *ln, const tmodel_t *m, char *err, size_t errsz);
 
 /* H = X + the attention sublayer on X (N x d_model). */

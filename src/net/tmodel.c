@@ -46,57 +46,165 @@ static const struct {
 static const char *const act_fns[] = {
     "relu", "gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "silu", "sigmoid"};
 
-/* ---- config fields ---- */
+/* ---- config keys: every HookedTransformerConfig field, and what it does here ---- */
 
-typedef enum { KIND_INT, KIND_REAL, KIND_ACT, KIND_NORM, KIND_DIR, KIND_BOOL } field_kind_t;
+typedef enum {
+    KIND_INT,    /* an integer >= 1 */
+    KIND_REAL,   /* a finite number > 0 */
+    KIND_ACT,    /* one of act_fns */
+    KIND_NORM,   /* LN, LNPre, RMS, RMSPre, none */
+    KIND_DIR,    /* causal, bidirectional */
+    KIND_BOOL,   /* true, false */
+    KIND_POS,    /* positional_embedding_type: standard */
+    KIND_ANY,    /* harmless: any value, not read */
+    KIND_OFF,    /* refused unless false or null */
+    KIND_NULL,   /* refused unless null */
+    KIND_CAP     /* refused unless null or <= 0 (TransformerLens's -1: no cap) */
+} field_kind_t;
 enum {
-    F_D_MODEL,
-    F_N_LAYERS,
-    F_N_HEADS,
-    F_D_HEAD,
-    F_D_MLP,
-    F_ACT_FN,
-    F_NORM,
-    F_EPS,
-    F_EPS_FINAL,
-    F_ATTN_SCALE,
-    F_ATTN_DIR,
-    F_GATED,
-    N_FIELDS
+    F_D_MODEL, F_N_LAYERS, F_N_HEADS, F_D_HEAD, F_D_MLP, F_ACT_FN, F_NORM, F_EPS, F_EPS_FINAL,
+    F_ATTN_SCALE, F_USE_ATTN_SCALE, F_ATTN_DIR, F_GATED, F_FINAL_RMS, F_PARALLEL, F_POS, F_KV,
+    F_FIRST_OTHER /* the rest: harmless or refused unless neutral, never stored */
 };
+/* why: for KIND_ANY why the field cannot change the network attncheck
+ * checks (the stream entering block 0 through ln_final); for the refused
+ * kinds (and a read field's refused values) why another value is refused. */
 static const struct {
     const char *key;
     field_kind_t kind;
-    int required;
-} fields[N_FIELDS] = {
-    [F_D_MODEL] = {"d_model", KIND_INT, 1},
-    [F_N_LAYERS] = {"n_layers", KIND_INT, 1},
-    [F_N_HEADS] = {"n_heads", KIND_INT, 1},
-    [F_D_HEAD] = {"d_head", KIND_INT, 1},
-    [F_D_MLP] = {"d_mlp", KIND_INT, 1},
-    [F_ACT_FN] = {"act_fn", KIND_ACT, 1},
-    [F_NORM] = {"normalization_type", KIND_NORM, 0},
-    [F_EPS] = {"eps", KIND_REAL, 0},
-    [F_EPS_FINAL] = {"eps_final", KIND_REAL, 0},
-    [F_ATTN_SCALE] = {"attn_scale", KIND_REAL, 0},
-    [F_ATTN_DIR] = {"attention_dir", KIND_DIR, 0},
-    [F_GATED] = {"gated_mlp", KIND_BOOL, 0},
+    const char *why;
+} fields[] = {
+    [F_D_MODEL] = {"d_model", KIND_INT, NULL},
+    [F_N_LAYERS] = {"n_layers", KIND_INT, NULL},
+    [F_N_HEADS] = {"n_heads", KIND_INT, NULL}, /* -1 or absent: d_model / d_head */
+    [F_D_HEAD] = {"d_head", KIND_INT, NULL},
+    [F_D_MLP] = {"d_mlp", KIND_INT, NULL},     /* null or absent: 4 d_model */
+    [F_ACT_FN] = {"act_fn", KIND_ACT, NULL},
+    [F_NORM] = {"normalization_type", KIND_NORM, NULL},
+    [F_EPS] = {"eps", KIND_REAL, NULL},
+    [F_EPS_FINAL] = {"eps_final", KIND_REAL, NULL}, /* attncheck's own: ln_final's eps */
+    [F_ATTN_SCALE] = {"attn_scale", KIND_REAL, NULL}, /* -1: sqrt(d_head) */
+    [F_USE_ATTN_SCALE] = {"use_attn_scale", KIND_BOOL, NULL},
+    [F_ATTN_DIR] = {"attention_dir", KIND_DIR, NULL},
+    [F_GATED] = {"gated_mlp", KIND_BOOL, NULL},
+    [F_FINAL_RMS] = {"final_rms", KIND_BOOL, NULL},
+    [F_PARALLEL] = {"parallel_attn_mlp", KIND_BOOL,
+                    "y = x + Attn(LN1(x)) + MLP(LN2(x)) needs both sublayers in one converted "
+                    "layer, and the model check converts and compares attention and MLP as two "
+                    "sequential layers per block"},
+    [F_POS] = {"positional_embedding_type", KIND_POS, NULL}, /* why: per value, pos_why() */
+    [F_KV] = {"n_key_value_heads", KIND_INT,
+              "grouped key/value heads (fewer K/V heads than n_heads) are not modelled; the "
+              "converted heads each have their own W_K and W_V"},
+    {"attn_only", KIND_OFF,
+     "an attention-only model has no MLP sublayers, and the conversion and the model check are "
+     "built per attention+MLP block"},
+    {"use_local_attn", KIND_OFF,
+     "local attention hides keys more than window_size back; the converted masks are causal or "
+     "all keys"},
+    {"scale_attn_by_inverse_layer_idx", KIND_OFF,
+     "it divides block l's logits by l + 1 on top of attn_scale, which is not modelled"},
+    {"post_embedding_ln", KIND_OFF,
+     "a LayerNorm between the embedding and block 0 is not modelled"},
+    {"use_normalization_before_and_after", KIND_OFF,
+     "a normalisation of each sublayer's output (Gemma 2) is not modelled"},
+    {"num_experts", KIND_NULL, "a mixture-of-experts MLP is not modelled"},
+    {"experts_per_token", KIND_NULL, "a mixture-of-experts MLP is not modelled"},
+    {"relative_attention_max_distance", KIND_NULL,
+     "relative position biases in the logits (T5) are not modelled"},
+    {"relative_attention_num_buckets", KIND_NULL,
+     "relative position biases in the logits (T5) are not modelled"},
+    {"attn_scores_soft_cap", KIND_CAP, "a soft cap c tanh(s/c) on the logits is not modelled"},
+    {"output_logits_soft_cap", KIND_CAP,
+     "a soft cap c tanh(l/c) on the output logits is not modelled"},
+    /* harmless */
+    {"n_ctx", KIND_ANY, "the longest context; the input's own length is what is checked"},
+    {"d_vocab", KIND_ANY, "the embedding's size, outside the stream from block 0 to ln_final"},
+    {"d_vocab_out", KIND_ANY, "the unembedding's size, after ln_final"},
+    {"tie_word_embeddings", KIND_ANY, "how the unembedding is stored, after ln_final"},
+    {"window_size", KIND_ANY, "read only with use_local_attn, refused when true"},
+    {"attn_types", KIND_ANY, "read only with use_local_attn, refused when true"},
+    {"rotary_dim", KIND_ANY, "read only by rotary embeddings, refused"},
+    {"rotary_base", KIND_ANY, "read only by rotary embeddings, refused"},
+    {"rotary_adjacent_pairs", KIND_ANY, "read only by rotary embeddings, refused"},
+    {"use_NTK_by_parts_rope", KIND_ANY, "read only by rotary embeddings, refused"},
+    {"NTK_by_parts_low_freq_factor", KIND_ANY, "read only by rotary embeddings, refused"},
+    {"NTK_by_parts_high_freq_factor", KIND_ANY, "read only by rotary embeddings, refused"},
+    {"NTK_by_parts_factor", KIND_ANY, "read only by rotary embeddings, refused"},
+    {"ungroup_grouped_query_attention", KIND_ANY,
+     "how grouped K/V weights are laid out in memory; the tensors' shapes are checked"},
+    {"use_attn_result", KIND_ANY, "a hook: the same numbers, summed in another place"},
+    {"use_split_qkv_input", KIND_ANY, "a hook: the same numbers"},
+    {"use_hook_mlp_in", KIND_ANY, "a hook: the same numbers"},
+    {"use_attn_in", KIND_ANY, "a hook: the same numbers"},
+    {"use_hook_tokens", KIND_ANY, "a hook on the token ids, before the stream"},
+    {"model_name", KIND_ANY, "a name"},
+    {"original_architecture", KIND_ANY, "a name; the fields here say what is computed"},
+    {"tokenizer_name", KIND_ANY, "the tokenizer, before the stream"},
+    {"tokenizer_prepends_bos", KIND_ANY, "the tokenizer, before the stream"},
+    {"default_prepend_bos", KIND_ANY, "the tokenizer, before the stream"},
+    {"decoder_start_token_id", KIND_ANY, "a generation setting, outside one forward pass"},
+    {"seed", KIND_ANY, "initialisation; the file's weights are what is checked"},
+    {"init_mode", KIND_ANY, "initialisation; the file's weights are what is checked"},
+    {"init_weights", KIND_ANY, "initialisation; the file's weights are what is checked"},
+    {"initializer_range", KIND_ANY, "initialisation; the file's weights are what is checked"},
+    {"dtype", KIND_ANY, "each tensor carries its own dtype, read exactly"},
+    {"load_in_4bit", KIND_ANY, "a loading option; the file's tensors are what is checked"},
+    {"trust_remote_code", KIND_ANY, "a loading option"},
+    {"device", KIND_ANY, "where PyTorch runs"},
+    {"n_devices", KIND_ANY, "where PyTorch runs"},
+    {"from_checkpoint", KIND_ANY, "provenance"},
+    {"checkpoint_index", KIND_ANY, "provenance"},
+    {"checkpoint_label_type", KIND_ANY, "provenance"},
+    {"checkpoint_value", KIND_ANY, "provenance"},
+    {"n_params", KIND_ANY, "a count derived from the shapes"},
 };
+#define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
+
+/* positional_embedding_type: what each value does to the blocks. */
+static const char *pos_why(const char *v)
+{
+    if (strcmp(v, "standard") == 0)
+        return NULL; /* absolute positions are added before block 0: part of the input stream */
+    if (strcmp(v, "rotary") == 0)
+        return "rotary embeddings rotate every layer's queries and keys by position, which the "
+               "converted heads do not";
+    if (strcmp(v, "shortformer") == 0)
+        return "shortformer adds the positional embedding to every layer's query and key inputs "
+               "only, which the converted heads do not";
+    if (strcmp(v, "alibi") == 0)
+        return "ALiBi adds a per-head linear position bias to every layer's logits, which the "
+               "converted heads do not";
+    return "only standard (absolute positions, added before block 0) is modelled";
+}
 
 typedef struct {
     int set;
-    int64_t i; /* INT, NORM, DIR, BOOL, ACT (index into act_fns) */
+    int64_t i; /* INT, NORM, DIR, BOOL, ACT (index into act_fns); -1: TransformerLens's unset */
     double r;  /* REAL */
 } field_value_t;
 
-/* Parse one field's text; -1 with why set when it does not fit the kind. */
-static int parse_field(field_value_t *v, field_kind_t kind, const char *text, const char **why)
+static int is_null_text(const char *t)
+{
+    return strcmp(t, "none") == 0 || strcmp(t, "None") == 0 || strcmp(t, "null") == 0;
+}
+
+/* Parse one field's text; -1 with why set when it does not fit the kind,
+ * -2 (why set) when it fits but is a value that is refused. */
+static int parse_field(field_value_t *v, int f, const char *text, const char **why)
 {
     char *end;
+    field_kind_t kind = fields[f].kind;
     v->set = 1;
     switch (kind) {
     case KIND_INT: {
         *why = "is not an integer >= 1";
+        /* TransformerLens's unset: n_heads -1, d_mlp / n_key_value_heads null */
+        if ((f == F_N_HEADS && strcmp(text, "-1") == 0) ||
+            ((f == F_D_MLP || f == F_KV) && is_null_text(text))) {
+            v->i = -1;
+            return 0;
+        }
         if (text[0] < '0' || text[0] > '9')
             return -1;
         errno = 0;
@@ -108,6 +216,10 @@ static int parse_field(field_value_t *v, field_kind_t kind, const char *text, co
     }
     case KIND_REAL:
         *why = "is not a finite number > 0";
+        if (f == F_ATTN_SCALE && strcmp(text, "-1") == 0) {
+            v->i = -1;
+            return 0;
+        }
         errno = 0;
         v->r = strtod(text, &end);
         if (end == text || *end || errno == ERANGE || !isfinite(v->r) || !(v->r > 0))
@@ -122,13 +234,16 @@ static int parse_field(field_value_t *v, field_kind_t kind, const char *text, co
             }
         return -1;
     case KIND_NORM:
-        *why = "is not LN, LNPre or none";
+        *why = "is not LN, LNPre, RMS, RMSPre or none";
         if (strcmp(text, "LN") == 0)
             v->i = TMODEL_NORM_LN;
         else if (strcmp(text, "LNPre") == 0)
             v->i = TMODEL_NORM_LNPRE;
-        else if (strcmp(text, "none") == 0 || strcmp(text, "None") == 0 ||
-                 strcmp(text, "null") == 0)
+        else if (strcmp(text, "RMS") == 0)
+            v->i = TMODEL_NORM_RMS;
+        else if (strcmp(text, "RMSPre") == 0)
+            v->i = TMODEL_NORM_RMSPRE;
+        else if (is_null_text(text))
             v->i = TMODEL_NORM_NONE;
         else
             return -1;
@@ -146,17 +261,42 @@ static int parse_field(field_value_t *v, field_kind_t kind, const char *text, co
         *why = "is not true or false";
         if (strcmp(text, "true") == 0 || strcmp(text, "True") == 0)
             v->i = 1;
-        else if (strcmp(text, "false") == 0 || strcmp(text, "False") == 0)
+        else if (strcmp(text, "false") == 0 || strcmp(text, "False") == 0 || is_null_text(text))
             v->i = 0;
         else
             return -1;
+        if (v->i && fields[f].why) { /* read, but its true is refused */
+            *why = fields[f].why;
+            return -2;
+        }
         return 0;
+    case KIND_POS:
+        *why = pos_why(text);
+        return *why ? -2 : 0;
+    case KIND_ANY:
+        return 0;
+    case KIND_OFF:
+        *why = fields[f].why;
+        return strcmp(text, "false") == 0 || strcmp(text, "False") == 0 || is_null_text(text)
+                   ? 0 : -2;
+    case KIND_NULL:
+        *why = fields[f].why;
+        return is_null_text(text) ? 0 : -2;
+    case KIND_CAP: {
+        *why = fields[f].why;
+        if (is_null_text(text))
+            return 0;
+        errno = 0;
+        double x = strtod(text, &end);
+        return end != text && *end == '\0' && !isnan(x) && x <= 0 ? 0 : -2;
+    }
     }
     return -1;
 }
 
 /* The text of a field inside the "config" object; -1 for a JSON type that
- * can never be a field's value, or a text too long for any. */
+ * can never be a field's value (an array or object: "<array>"), or a text
+ * too long for any. */
 static int json_field_text(char *buf, size_t bufsz, const json_t *v)
 {
     if (json_is_string(v) && json_string_length(v) >= bufsz)
@@ -173,21 +313,46 @@ static int json_field_text(char *buf, size_t bufsz, const json_t *v)
         snprintf(buf, bufsz, "false");
     else if (json_is_null(v))
         snprintf(buf, bufsz, "none");
-    else
+    else {
+        snprintf(buf, bufsz, "%s", json_is_array(v) ? "an array" : "an object");
         return -1;
+    }
     return 0;
 }
 
 static int same_value(const field_value_t *a, const field_value_t *b, field_kind_t kind)
 {
-    return kind == KIND_REAL ? a->r == b->r : a->i == b->i;
+    return kind == KIND_REAL ? a->i == b->i && a->r == b->r : a->i == b->i;
+}
+
+static int field_index(const char *key)
+{
+    for (int f = 0; f < N_FIELDS; f++)
+        if (strcmp(fields[f].key, key) == 0)
+            return f;
+    return -1;
+}
+
+/* One field's value v (text) from where (config's or metadata's): 0, or the
+ * exit code with one line naming the key. */
+static int take_field(field_value_t *val, int f, const char *text, int text_ok, const char *where,
+                      const char *src, char *err, size_t errsz)
+{
+    const char *why = fields[f].kind >= KIND_OFF ? fields[f].why : "has the wrong JSON type";
+    int r = text_ok ? parse_field(val, f, text, &why) : fields[f].kind == KIND_ANY ? 0 : -1;
+    if (r == -2 || (r == -1 && !text_ok && fields[f].kind >= KIND_OFF))
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "config key '%s' is %s: %s",
+                           fields[f].key, text, why);
+    if (r != 0)
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "%s %s %s", where, fields[f].key, why);
+    return 0;
 }
 
 static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate, char *err,
                        size_t errsz)
 {
     const char *src = safetensors_source(st);
-    field_value_t val[N_FIELDS] = {{0}};
+    field_value_t val[F_FIRST_OTHER] = {{0}};
     json_t *obj = NULL;
     const char *text = safetensors_metadata_get(st, "config");
     if (text) {
@@ -203,50 +368,85 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
         }
     }
     int rc = 0;
-    for (int f = 0; f < N_FIELDS && rc == 0; f++) {
-        const char *why = "has the wrong JSON type";
-        char buf[256];
-        const json_t *jv = obj ? json_object_get(obj, fields[f].key) : NULL;
-        if (jv && (json_field_text(buf, sizeof buf, jv) != 0 ||
-                   parse_field(&val[f], fields[f].kind, buf, &why) != 0)) {
-            rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "config field %s %s", fields[f].key,
-                             why);
+    /* every key of the config object is a known field */
+    const char *key;
+    json_t *jv;
+    json_object_foreach(obj, key, jv) {
+        if (field_index(key) < 0) {
+            rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
+                             "config key '%.80s' is not a known TransformerLens config field "
+                             "(HookedTransformerConfig; see tmodel.h)", key);
             break;
+        }
+    }
+    /* each field from the object and from its own metadata key (other
+     * metadata keys, such as "format" or "source", are not config) */
+    for (int f = 0; f < N_FIELDS && rc == 0; f++) {
+        field_value_t scratch = {0}, *v = f < F_FIRST_OTHER ? &val[f] : &scratch;
+        char buf[256];
+        jv = obj ? json_object_get(obj, fields[f].key) : NULL;
+        if (jv) {
+            int ok = json_field_text(buf, sizeof buf, jv) == 0;
+            rc = take_field(v, f, buf, ok, "config field", src, err, errsz);
+            if (rc)
+                break;
         }
         const char *own = safetensors_metadata_get(st, fields[f].key);
         if (own) {
-            field_value_t v2;
-            if (parse_field(&v2, fields[f].kind, own, &why) != 0) {
-                rc = tensor_fail(err, errsz, EXIT_DATAERR, src, "metadata %s %s", fields[f].key,
-                                 why);
+            field_value_t v2 = {0};
+            rc = take_field(&v2, f, own, 1, "metadata", src, err, errsz);
+            if (rc)
                 break;
-            }
-            if (val[f].set && !same_value(&val[f], &v2, fields[f].kind)) {
+            if (f < F_FIRST_OTHER && v->set && !same_value(v, &v2, fields[f].kind)) {
                 rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
                                  "metadata %s disagrees with config's %s", fields[f].key,
                                  fields[f].key);
                 break;
             }
-            val[f] = v2;
+            if (f < F_FIRST_OTHER)
+                *v = v2;
         }
-        if (fields[f].required && !val[f].set)
-            rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
-                             "config lacks %s (metadata key \"config\" or \"%s\"; see tmodel.h)",
-                             fields[f].key, fields[f].key);
     }
     json_decref(obj);
+    static const int required[] = {F_D_MODEL, F_N_LAYERS, F_D_HEAD, F_ACT_FN};
+    for (size_t k = 0; k < sizeof required / sizeof required[0] && rc == 0; k++)
+        if (!val[required[k]].set)
+            rc = tensor_fail(err, errsz, EXIT_DATAERR, src,
+                             "config lacks %s (metadata key \"config\" or \"%s\"; see tmodel.h)",
+                             fields[required[k]].key, fields[required[k]].key);
     if (rc != 0)
         return rc;
     c->d_model = val[F_D_MODEL].i;
     c->n_layers = val[F_N_LAYERS].i;
-    c->n_heads = val[F_N_HEADS].i;
     c->d_head = val[F_D_HEAD].i;
-    c->d_mlp = val[F_D_MLP].i;
+    /* TransformerLens's defaults: n_heads d_model // d_head, d_mlp 4 d_model */
+    c->n_heads = val[F_N_HEADS].set && val[F_N_HEADS].i > 0 ? val[F_N_HEADS].i
+                                                             : c->d_model / c->d_head;
+    if (c->n_heads < 1)
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "config lacks n_heads, and d_model // d_head is 0");
+    c->d_mlp = val[F_D_MLP].set && val[F_D_MLP].i > 0 ? val[F_D_MLP].i
+               : c->d_model <= INT64_MAX / 4          ? 4 * c->d_model
+                                                      : INT64_MAX;
+    if (val[F_KV].set && val[F_KV].i > 0 && val[F_KV].i != c->n_heads)
+        return tensor_fail(err, errsz, EXIT_DATAERR, src,
+                           "config key 'n_key_value_heads' is %lld (n_heads %lld): %s",
+                           (long long)val[F_KV].i, (long long)c->n_heads, fields[F_KV].why);
     snprintf(c->act_fn, sizeof c->act_fn, "%s", act_fns[val[F_ACT_FN].i]);
     c->normalization = val[F_NORM].set ? (tmodel_norm_t)val[F_NORM].i : TMODEL_NORM_LN;
+    /* ln_final: RMS(Pre) models end in RMS(Pre); final_rms turns LN(Pre)'s into RMS(Pre) */
+    c->final_norm = c->normalization;
+    if (val[F_FINAL_RMS].i && c->normalization == TMODEL_NORM_LN)
+        c->final_norm = TMODEL_NORM_RMS;
+    else if (val[F_FINAL_RMS].i && c->normalization == TMODEL_NORM_LNPRE)
+        c->final_norm = TMODEL_NORM_RMSPRE;
     c->eps = val[F_EPS].set ? val[F_EPS].r : 1e-5;
     c->eps_final = val[F_EPS_FINAL].set ? val[F_EPS_FINAL].r : c->eps;
-    c->attn_scale = val[F_ATTN_SCALE].set ? val[F_ATTN_SCALE].r : sqrt((double)c->d_head);
+    if (val[F_USE_ATTN_SCALE].set && !val[F_USE_ATTN_SCALE].i)
+        c->attn_scale = 1; /* TransformerLens ignores attn_scale then */
+    else
+        c->attn_scale = val[F_ATTN_SCALE].set && val[F_ATTN_SCALE].i != -1
+                            ? val[F_ATTN_SCALE].r : sqrt((double)c->d_head);
     c->causal = val[F_ATTN_DIR].set ? (int)val[F_ATTN_DIR].i : 1;
     c->gated_mlp = val[F_GATED].set ? (int)val[F_GATED].i : has_gate;
     if (val[F_GATED].set && !c->gated_mlp && has_gate)
@@ -267,19 +467,31 @@ void tmodel_param_name(char *buf, size_t bufsz, int64_t layer, tmodel_param_t p)
 
 int tmodel_has(const tmodel_t *m, tmodel_param_t p)
 {
+    tmodel_norm_t n = m->cfg.normalization, nf = m->cfg.final_norm;
     switch (p) {
     case TMODEL_LN1_W:
-    case TMODEL_LN1_B:
     case TMODEL_LN2_W:
+        return n == TMODEL_NORM_LN || n == TMODEL_NORM_RMS;
+    case TMODEL_LN1_B:
     case TMODEL_LN2_B:
+        return n == TMODEL_NORM_LN;
     case TMODEL_LN_FINAL_W:
+        return nf == TMODEL_NORM_LN || nf == TMODEL_NORM_RMS;
     case TMODEL_LN_FINAL_B:
-        return m->cfg.normalization == TMODEL_NORM_LN;
+        return nf == TMODEL_NORM_LN;
     case TMODEL_W_GATE:
         return m->cfg.gated_mlp;
     default:
         return p >= 0 && p < TMODEL_N_PARAMS;
     }
+}
+
+const char *tmodel_norm_name(tmodel_norm_t n)
+{
+    static const char *const names[] = {[TMODEL_NORM_NONE] = "none", [TMODEL_NORM_LN] = "LN",
+                                        [TMODEL_NORM_LNPRE] = "LNPre", [TMODEL_NORM_RMS] = "RMS",
+                                        [TMODEL_NORM_RMSPRE] = "RMSPre"};
+    return n >= 0 && n <= TMODEL_NORM_RMSPRE ? names[n] : "?";
 }
 
 size_t tmodel_param_shape(uint64_t shape[3], const tmodel_t *m, tmodel_param_t p)
@@ -436,7 +648,6 @@ int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p,
 
 char *tmodel_config_json(const tmodel_config_t *c)
 {
-    static const char *const norms[] = {"none", "LN", "LNPre"};
     json_t *o = json_object();
     if (!o)
         return NULL;
@@ -449,7 +660,9 @@ char *tmodel_config_json(const tmodel_config_t *c)
               json_object_set_new(o, "normalization_type",
                                   c->normalization == TMODEL_NORM_NONE
                                       ? json_null()
-                                      : json_string(norms[c->normalization])) ||
+                                      : json_string(tmodel_norm_name(c->normalization))) ||
+              json_object_set_new(o, "final_rms",
+                                  json_boolean(c->final_norm != c->normalization)) ||
               json_object_set_new(o, "eps", json_real(c->eps)) ||
               json_object_set_new(o, "eps_final", json_real(c->eps_final)) ||
               json_object_set_new(o, "attn_scale", json_real(c->attn_scale)) ||

@@ -255,13 +255,17 @@ static int put_ln(aonet_export_t *ex, const char *prefix, const aonet_ln_t *ln, 
     if (ln->kind == AONET_LN_NONE)
         return 0;
     json_object_set_new(*desc, "eps", exact_text(ln->eps));
-    if (ln->kind != AONET_LN_LN)
-        return 0;
     uint64_t shape[1] = {(uint64_t)ln->d};
-    snprintf(name, sizeof name, "%s.w", prefix);
-    int rc = put_balls(ex, name, 1, shape, ln->w, NULL, err, errsz);
-    snprintf(name, sizeof name, "%s.b", prefix);
-    return rc ? rc : put_balls(ex, name, 1, shape, ln->b, NULL, err, errsz);
+    int rc = 0;
+    if (aonet_ln_has_w(ln->kind)) {
+        snprintf(name, sizeof name, "%s.w", prefix);
+        rc = put_balls(ex, name, 1, shape, ln->w, NULL, err, errsz);
+    }
+    if (rc == 0 && aonet_ln_has_b(ln->kind)) {
+        snprintf(name, sizeof name, "%s.b", prefix);
+        rc = put_balls(ex, name, 1, shape, ln->b, NULL, err, errsz);
+    }
+    return rc;
 }
 
 int aonet_export_layer(aonet_export_t *ex, long k, const aonet_layer_t *L, char *err,

@@ -160,15 +160,20 @@ static int ln_apply(fpf_mat_t Y, const fpf_mat_t X, const aonet_ln_t *ln, run_t 
     int rc = 0;
     w->e = b->e = NULL;
     w->rows = w->cols = b->rows = b->cols = 0;
-    if (ln->kind == AONET_LN_LN)
-        rc |= fpnet_mat_round(w, ln->w, f) | fpnet_mat_round(b, ln->b, f);
+    int has_w = aonet_ln_has_w(ln->kind), has_b = aonet_ln_has_b(ln->kind);
+    if (has_w)
+        rc |= fpnet_mat_round(w, ln->w, f);
+    if (has_b)
+        rc |= fpnet_mat_round(b, ln->b, f);
     mpfr_t eps;
     fpf_init(eps, f);
     rc |= round_ball(eps, ln->eps, f);
     for (long i = 0; rc == 0 && i < X->rows; i++)
-        if (fpf_layernorm(fpf_mat_entry(Y, i, 0), fpf_mat_entry(X, i, 0), d,
-                          ln->kind == AONET_LN_LN ? w->e : NULL,
-                          ln->kind == AONET_LN_LN ? b->e : NULL, eps, &run->o->ar) != 0)
+        if ((aonet_ln_centres(ln->kind)
+                 ? fpf_layernorm(fpf_mat_entry(Y, i, 0), fpf_mat_entry(X, i, 0), d,
+                                 has_w ? w->e : NULL, has_b ? b->e : NULL, eps, &run->o->ar)
+                 : fpf_rmsnorm(fpf_mat_entry(Y, i, 0), fpf_mat_entry(X, i, 0), d,
+                               has_w ? w->e : NULL, eps, &run->o->ar)) != 0)
             rc = -1;
     mpfr_clear(eps);
     fpf_mat_clear(w);
