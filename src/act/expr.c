@@ -605,6 +605,8 @@ static void ival_pow_point(arb_t r, const arb_t a, const arb_t y, mpfr_prec_t pr
     arb_clear(u);
 }
 
+static void ball_exp(arb_t y, const arb_t x, slong prec);
+
 /* r encloses a^b over the balls a and b. */
 static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
 {
@@ -633,6 +635,8 @@ static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
             ival_pow_point(m, ab, y, prec); /* even power: increasing in |x| */
             arb_clear(ab);
         }
+        if (arb_is_finite(m) && (n % 2 == 0 || arb_is_nonnegative(a)))
+            ival_abs(m, m, prec); /* >= 0: the hull of the ends may reach below 0 */
         if (n < 0) {
             if (arb_is_zero(m) || !arb_is_finite(m))
                 arb_indeterminate(r); /* undefined at the point 0 */
@@ -652,8 +656,10 @@ static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
         return;
     }
     if (arb_is_exact(b)) {
-        /* x^y on [0, inf): monotone for a fixed y */
+        /* x^y on [0, inf): monotone for a fixed y, and >= 0 */
         ival_pow_point(r, a, b, prec);
+        if (arb_is_finite(r))
+            ival_abs(r, r, prec);
         return;
     }
     /* a^b = exp(b log a); log 0 = -inf: cannot certify. */
@@ -664,19 +670,112 @@ static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
     if (!arb_is_finite(t))
         arb_indeterminate(r);
     else
-        arb_exp(r, t, prec);
+        ball_exp(r, t, prec);
     arb_clear(t);
 }
 
-/* sigma(x) = 1/(1+exp(-x)): x occurs once, so the ball result is tight. */
+/* Beyond |t| = 2^EXPR_EXP_BIG_LOG2 an exponential is not bounded by a power
+ * of two (its exponent would take more than that many bits): Arb's answer
+ * stands (its own bound below 0, unbounded above 0). */
+#define EXPR_EXP_BIG_LOG2 65536
+
+/* e^t at the point t where Arb's arb_exp gives up (t far above 0): e^t =
+ * 2^(t/log 2) <= 2^k, k the ceiling of the upper end of t/log 2, so y =
+ * [0, 2^k], exactly a ball (midpoint and radius 2^(k-1)).  A lower end near
+ * e^t is not kept: a ball [2^j, 2^k] with k - j huge would lose it anyway. */
+static void exp_upper_pow2(arb_t y, const arb_t t, slong prec)
+{
+    if (arf_cmpabs_2exp_si(arb_midref(t), EXPR_EXP_BIG_LOG2) >= 0)
+        return; /* y keeps Arb's own answer */
+    arb_t u;
+    arf_t hi;
+    fmpz_t k;
+    arb_init(u);
+    arf_init(hi);
+    fmpz_init(k);
+    arb_const_log2(u, prec);
+    arb_div(u, t, u, prec);
+    arb_get_ubound_arf(hi, u, prec);
+    arf_get_fmpz(k, hi, ARF_RND_CEIL);
+    fmpz_sub_ui(k, k, 1);
+    arf_one(arb_midref(y));
+    arf_mul_2exp_fmpz(arb_midref(y), arb_midref(y), k); /* exact */
+    mag_one(arb_radref(y));
+    mag_mul_2exp_fmpz(arb_radref(y), arb_radref(y), k); /* exact */
+    arb_clear(u);
+    arf_clear(hi);
+    fmpz_clear(k);
+}
+
+/* y = e^x over the ball x, finite for every finite x below the bound above:
+ * where arb_exp overflows, e^t is increasing, so the hull of its ends. */
+static void ball_exp(arb_t y, const arb_t x, slong prec)
+{
+    arb_t r;
+    arb_init(r);
+    arb_exp(r, x, prec); /* y may alias x */
+    if (!arb_is_finite(r) && arb_is_finite(x)) {
+        arb_t end;
+        arb_init(end);
+        int n_ends = arb_is_exact(x) ? 1 : 2; /* a union with itself would widen */
+        for (int k = 0; k < n_ends; k++) {
+            arb_t v;
+            arb_init(v);
+            if (k == 0)
+                arb_get_lbound_arf(arb_midref(end), x, prec + 32);
+            else
+                arb_get_ubound_arf(arb_midref(end), x, prec + 32);
+            mag_zero(arb_radref(end)); /* a point */
+            arb_exp(v, end, prec);
+            if (!arb_is_finite(v))
+                exp_upper_pow2(v, end, prec);
+            if (k == 0)
+                arb_swap(r, v);
+            else
+                arb_union(r, r, v, prec); /* not finite when either end is not */
+            arb_clear(v);
+        }
+        arb_clear(end);
+    }
+    arb_swap(y, r);
+    arb_clear(r);
+}
+
+/* e^x - 1, through ball_exp where arb_expm1 overflows (no cancellation there). */
+static void ball_expm1(arb_t y, const arb_t x, slong prec)
+{
+    arb_t r;
+    arb_init(r);
+    arb_expm1(r, x, prec); /* y may alias x */
+    if (!arb_is_finite(r) && arb_is_finite(x)) {
+        if (arb_is_nonnegative(x)) {
+            exp_upper_pow2(r, x, prec); /* 0 <= e^x - 1 < e^x: the same [0, 2^k] */
+        } else {
+            ball_exp(r, x, prec);
+            arb_sub_ui(r, r, 1, prec);
+        }
+    }
+    arb_swap(y, r);
+    arb_clear(r);
+}
+
+/* sigma(x) = 1/(1+exp(-x)): x occurs once, so the ball result is tight.  Far
+ * below 0, where e^-x overflows, sigma = e^x/(1+e^x) with Arb's e^x, a ball
+ * [0 +/- tiny]: sigma saturates towards 0 instead of failing. */
 static void ival_sigmoid_expr(arb_t y, const arb_t x, slong prec)
 {
     arb_t t;
     arb_init(t);
     arb_neg(t, x);
     arb_exp(t, t, prec + 8);
-    arb_add_ui(t, t, 1, prec + 8);
-    arb_ui_div(y, 1, t, prec);
+    if (!arb_is_finite(t) && arb_is_negative(x)) {
+        ball_exp(t, x, prec + 8);
+        arb_add_ui(y, t, 1, prec + 8);
+        arb_div(y, t, y, prec);
+    } else {
+        arb_add_ui(t, t, 1, prec + 8);
+        arb_ui_div(y, 1, t, prec);
+    }
     arb_clear(t);
 }
 
@@ -685,7 +784,7 @@ static void eval_fn(arb_t y, fn_t fn, mpfr_prec_t prec)
 {
     switch (fn) {
     /* monotone: wide balls by their ends (special_ival_monotone) */
-    case FN_EXP: special_ival_monotone(y, y, arb_exp, prec); break;
+    case FN_EXP: special_ival_monotone(y, y, ball_exp, prec); break;
     case FN_LOG: /* defined for y > 0 only */
         if (arb_is_positive(y))
             special_ival_monotone(y, y, arb_log, prec);
@@ -703,7 +802,7 @@ static void eval_fn(arb_t y, fn_t fn, mpfr_prec_t prec)
         arb_clear(m1);
         break;
     }
-    case FN_EXPM1: special_ival_monotone(y, y, arb_expm1, prec); break;
+    case FN_EXPM1: special_ival_monotone(y, y, ball_expm1, prec); break;
     case FN_SQRT:
         if (arb_is_nonnegative(y))
             special_ival_monotone(y, y, arb_sqrtpos, prec);
