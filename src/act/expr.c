@@ -5,6 +5,7 @@
  * one rule every cycle of the grammar passes through, and reads at most
  * EXPR_MAX_LEN bytes, so it always stops. */
 #include "expr.h"
+#include "actreg.h"
 #include "special.h"
 #include "imat.h"
 #include "xalloc.h"
@@ -33,26 +34,11 @@ static const char *const fn_names[] = {
 };
 #define N_FN ((int)(sizeof fn_names / sizeof fn_names[0]))
 
-/* The built-in activations as functions of the language: each is its
- * formula in the language (x the first argument, _a the second, 1 when
- * left out), expanded in place where it is called.  act.c evaluates the
- * same names with their own ball routines; tests compare the two. */
-static const struct {
-    const char *name;
-    int max_args;
-    const char *source;
-} builtins[] = {
-    {"identity", 1, "x"},
-    {"relu", 1, "max(x, 0)"},
-    {"silu", 1, "x*sigmoid(x)"},
-    {"silu_a", 2, "x*sigmoid(_a*x)"},
-    {"gelu", 1, "x*erfc(-x/sqrt(2))/2"},
-    {"gelu_tanh", 1, "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))"},
-    {"mish", 1, "x*tanh(softplus(x))"},
-    {"hardswish", 1, "x*min(max(x + 3, 0), 6)/6"},
-    {"elu", 2, "max(x, 0) + _a*min(expm1(x), 0)"},
-};
-#define N_BUILTINS ((int)(sizeof builtins / sizeof builtins[0]))
+/* The built-in activations as functions of the language are the rows of
+ * the registry (actreg.h) with a formula in the language (x the first
+ * argument, _a the second, 1 when left out), expanded in place where they
+ * are called.  act.c evaluates the same names with their own ball routines;
+ * tests compare the two. */
 
 typedef struct node {
     node_kind_t kind;
@@ -190,7 +176,7 @@ static node_t *node_copy_subst(parser_t *p, const node_t *t, const node_t *arg1,
 static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t *b)
 {
     parser_t t = {0};
-    t.s = builtins[bi].source;
+    t.s = act_builtins[bi].expr;
     t.len = strlen(t.s);
     t.err = NULL;
     t.nodes = p->nodes;
@@ -201,7 +187,7 @@ static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t
             fail_at(p, p->i, "more than %d operations (built-ins count as their formulas)",
                     EXPR_MAX_NODES);
         else
-            fail_at(p, p->i, "internal error in the built-in %s", builtins[bi].name);
+            fail_at(p, p->i, "internal error in the built-in %s", act_builtins[bi].name);
         return NULL;
     }
     node_t *n = node_copy_subst(p, tree, a, b);
@@ -320,8 +306,9 @@ static node_t *parse_primary(parser_t *p)
         for (int k = 0; k < N_FN && !is_min && !is_max; k++)
             if (n_len == strlen(fn_names[k]) && memcmp(name, fn_names[k], n_len) == 0)
                 fn = k;
-        for (int k = 0; k < N_BUILTINS && fn < 0 && !is_min && !is_max; k++)
-            if (n_len == strlen(builtins[k].name) && memcmp(name, builtins[k].name, n_len) == 0)
+        for (int k = 0; k < act_n_builtins && fn < 0 && !is_min && !is_max; k++)
+            if (act_builtins[k].expr && n_len == strlen(act_builtins[k].name) &&
+                memcmp(name, act_builtins[k].name, n_len) == 0)
                 bi = k;
 #undef NAME_IS
         if (fn < 0 && bi < 0 && !is_min && !is_max) {
@@ -340,7 +327,7 @@ static node_t *parse_primary(parser_t *p)
         node_t *b = NULL;
         skip_space(p);
         if (is_min || is_max ||
-            (bi >= 0 && builtins[bi].max_args > 1 && p->i < p->len && p->s[p->i] == ',')) {
+            (bi >= 0 && act_builtins[bi].param_name && p->i < p->len && p->s[p->i] == ',')) {
             if (!expect(p, ',')) {
                 node_free(a);
                 return NULL;
