@@ -154,7 +154,7 @@ FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) $(addprefix -Isrc/,$(SRCDIRS))
 
 
-FUZZ_SRC     := fuzz/fuzz_expr.c src/act/expr.c src/core/special.c src/core/imat.c src/core/par.c src/core/xalloc.c src/io/outfile.c
+FUZZ_SRC     := fuzz/fuzz_expr.c src/act/expr.c src/act/act.c src/core/mlp.c src/core/attn.c src/core/special.c src/core/imat.c src/core/par.c src/core/xalloc.c src/io/outfile.c
 
 build-fuzz/fuzz_expr: $(FUZZ_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build-fuzz build-fuzz/corpus

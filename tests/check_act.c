@@ -230,6 +230,55 @@ START_TEST(test_registry_and_errors)
 }
 END_TEST
 
+/* One row per built-in holds all that is known of it: unique names, each
+ * found by act_find and named in the unknown-name message; its form in the
+ * expression language (the row's formula, or the language's own function)
+ * meets its ball evaluation; class facts complete where given. */
+START_TEST(test_registry_rows)
+{
+    char err[512], src[64];
+    act_t bad;
+    ck_assert(act_init_name(&bad, "no-such", err, sizeof err, 64) == -1);
+    arb_t x, y1, y2, one;
+    arb_init(x);
+    arb_init(y1);
+    arb_init(y2);
+    arb_init(one);
+    arb_one(one); /* the parameter's default */
+    for (int k = 0; k < act_n_builtins; k++) {
+        const act_info_t *info = &act_builtins[k];
+        ck_assert_str_eq(info->param_default ? info->param_default : "1", "1");
+        ck_assert_ptr_eq(act_find(info->name), info);
+        for (int j = 0; j < k; j++)
+            ck_assert_str_ne(act_builtins[j].name, info->name);
+        ck_assert_msg(strstr(err, info->name) != NULL, "'%s' not in '%s'", info->name, err);
+        ck_assert(info->ival && info->eval_d && info->formula);
+        ck_assert((info->param_name == NULL) == (info->param_default == NULL));
+        ck_assert(info->baseline_param == NULL || info->param_name != NULL);
+        ck_assert(info->expr == NULL || info->param_name || !strstr(info->expr, "_a"));
+        ck_assert((info->witness_cls >= 0) == (info->witness_show != NULL));
+        for (int p = 0; info->witness_cls >= 0 && p < ACT_MEMBER_NPAR; p++)
+            ck_assert(info->witness_par[p] != NULL);
+        ck_assert((info->nonmember_cls >= 0) == (info->nonmember_why != NULL));
+        snprintf(src, sizeof src, "%s(x)", info->name);
+        expr_t *e = expr_parse(src, err, sizeof err);
+        ck_assert_msg(e != NULL, "%s: %s", src, err);
+        for (int t = -6; t <= 6; t++) {
+            arb_set_d(x, t * 0.75);
+            expr_eval_ival(y1, e, x, 64);
+            info->ival(y2, x, info->param_name ? (const void *)one : NULL, 64);
+            ck_assert_msg(arb_is_finite(y1) && arb_overlaps(y1, y2), "%s at %g", src, t * 0.75);
+        }
+        expr_free(e);
+        ck_assert(act_init_name(&bad, "no-such", err, sizeof err, 64) == -1);
+    }
+    arb_clear(x);
+    arb_clear(y1);
+    arb_clear(y2);
+    arb_clear(one);
+}
+END_TEST
+
 Suite *suite_act(void)
 {
     Suite *s = suite_create("act");
@@ -239,6 +288,7 @@ Suite *suite_act(void)
     tcase_add_test(tc, test_monotone_tight);
     tcase_add_test(tc, test_hardswish_vertex);
     tcase_add_test(tc, test_registry_and_errors);
+    tcase_add_test(tc, test_registry_rows);
     suite_add_tcase(s, tc);
     return s;
 }

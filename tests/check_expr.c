@@ -375,6 +375,131 @@ START_TEST(test_huge_values)
 }
 END_TEST
 
+/* Even powers and real powers of a non-negative base are >= 0 on balls that
+ * straddle 0 (the hull of the ends used to reach below 0, and sqrt then
+ * refused it); odd powers of negatives stay outside sqrt's domain. */
+START_TEST(test_even_powers)
+{
+    static const char *const nonneg[] = {"sqrt(x^2)", "(x^2)^0.5", "(x^4)^0.25", "x^-2 + 1",
+                                         "sqrt(abs(x)^3)"};
+    char err[256];
+    arb_t x, y;
+    arb_init(x);
+    arb_init(y);
+    for (size_t k = 0; k < sizeof nonneg / sizeof nonneg[0]; k++) {
+        expr_t *e = expr_parse(nonneg[k], err, sizeof err);
+        ck_assert_msg(e != NULL, "%s", err);
+        test_ball_interval_d(x, -1, 0.5);
+        expr_eval_ival(y, e, x, 64);
+        if (k == 3) { /* a pole at 0: unbounded, never a false bound */
+            ck_assert(!arb_is_finite(y));
+        } else {
+            ck_assert_msg(arb_is_finite(y) && ival_lo_d(y) > -1e-6 && arb_contains_si(y, 0) &&
+                          arb_contains_si(y, 1) && ival_hi_d(y) < 1 + 1e-6,
+                          "%s on [-1, 0.5]", nonneg[k]);
+        }
+        expr_free(e);
+    }
+    static const char *const undefined[] = {"sqrt(x^3)", "(x^3)^0.5", "sqrt(x*x - 1e-30)"};
+    for (size_t k = 0; k < sizeof undefined / sizeof undefined[0]; k++) {
+        expr_t *e = expr_parse(undefined[k], err, sizeof err);
+        ck_assert_msg(e != NULL, "%s", err);
+        test_ball_interval_d(x, -1, 0.5);
+        expr_eval_ival(y, e, x, 64);
+        ck_assert_msg(!arb_is_finite(y), "%s on [-1, 0.5] was bounded", undefined[k]);
+        expr_free(e);
+    }
+    arb_clear(x);
+    arb_clear(y);
+}
+END_TEST
+
+/* exp, expm1 and sigmoid of arguments past Arb's overflow (|x| ~ 1e300):
+ * finite, certified enclosures, saturating where the function does. */
+START_TEST(test_saturation)
+{
+    static const struct {
+        const char *text;
+        double x, lo, hi; /* the enclosure at x lies in [lo, hi] */
+    } sat[] = {
+        {"sigmoid(x)", -1e300, -1e-300, 1e-300},
+        {"sigmoid(1.702*x)", -1e100, -1e-100, 1e-100},
+        {"x*sigmoid(1.702*x)", -1e300, -1e-300, 1e-300},
+        {"x*sigmoid(1.702*x)", -1e100, -1e-100, 1e-100},
+        {"x*sigmoid(1.702*x) - x", 1e300, -1e-300, 1e-300},
+        {"min(expm1(x), 0)", 1e300, 0, 0},
+        {"elu(x) - x", 1e300, 0, 0},
+        {"exp(-x)", 1e300, -1e-300, 1e-300},
+    };
+    char err[256];
+    arb_t x, y;
+    arb_init(x);
+    arb_init(y);
+    for (size_t k = 0; k < sizeof sat / sizeof sat[0]; k++) {
+        expr_t *e = expr_parse(sat[k].text, err, sizeof err);
+        ck_assert_msg(e != NULL, "%s", err);
+        arb_set_d(x, sat[k].x);
+        expr_eval_ival(y, e, x, 64);
+        ck_assert_msg(arb_is_finite(y) && ival_lo_d(y) >= sat[k].lo && ival_hi_d(y) <= sat[k].hi,
+                      "%s at %g: %s", sat[k].text, sat[k].x, arb_get_str(y, 10, 0));
+        expr_free(e);
+    }
+    /* exp past the overflow: [0, 2^k] with 2^k >= e^x, so k >= x/log 2 > 1.4426e300 */
+    expr_t *e = expr_parse("exp(x)", err, sizeof err);
+    arb_set_d(x, 1e300);
+    expr_eval_ival(y, e, x, 64);
+    ck_assert(arb_is_finite(y) && arb_is_nonnegative(y));
+    arf_t hi;
+    fmpz_t k, bound;
+    arf_init(hi);
+    fmpz_init(k);
+    fmpz_init(bound);
+    arb_get_ubound_arf(hi, y, 64);
+    arf_abs_bound_lt_2exp_fmpz(k, hi); /* hi < 2^k */
+    fmpz_set_d(bound, 1.4426e300);
+    ck_assert(fmpz_cmp(k, bound) > 0);
+    arf_clear(hi);
+    fmpz_clear(k);
+    fmpz_clear(bound);
+    expr_free(e);
+    arb_clear(x);
+    arb_clear(y);
+}
+END_TEST
+
+/* The commands that refused valid functions (exit 65 "unbounded or undefined"):
+ * even powers of negatives and huge finite arguments are defined. */
+static const struct {
+    const char *args;
+    int code;
+    const char *says;
+} valid_cli[] = {
+    /* before: 65, "unbounded or undefined near x = -10" */
+    {"activation --expr 'sqrt(x^2)' --target relu --claim 10.5", 0,
+     "claim: sup |f - g| <= 10.5 on [-L, L]: holds"},
+    /* before: 65, "unbounded or undefined near x = 10" */
+    {"activation --expr '(x^2)^0.5-abs(x)' --target relu --claim 10.5", 0,
+     "claim: sup |f - g| <= 10.5 on [-L, L]: holds"},
+    /* before: 65, "undefined at x = -1e+300" (and -1e+100) */
+    {"activation --expr 'x*sigmoid(1.702*x)' --target gelu --domain 1e300 --claim 0.0204", 0,
+     "claim: sup |f - g| <= 0.0204 on [-L, L]: holds"},
+    {"activation --expr 'x*sigmoid(1.702*x)' --target gelu --domain 1e100 --claim 0.0203", 1,
+     "claim: sup |f - g| <= 0.0203 on [-L, L]: violated"},
+    /* still refused: an odd power of a negative under sqrt */
+    {"activation --expr 'sqrt(x^3)' --target relu", 65, "undefined or not finite at x = -10"},
+};
+
+START_TEST(test_valid_functions_cli)
+{
+    char out[8192];
+    int rc = test_run_cli(valid_cli[_i].args, out, sizeof out);
+    ck_assert_msg(rc == valid_cli[_i].code, "'%s' exited %d, expected %d: %s", valid_cli[_i].args,
+                  rc, valid_cli[_i].code, out);
+    ck_assert_msg(strstr(out, valid_cli[_i].says), "'%s' does not say '%s': %s",
+                  valid_cli[_i].args, valid_cli[_i].says, out);
+}
+END_TEST
+
 /* The mean-value property the sup norm relies on: f(t) - f(m) lies in
  * f'(B) (t - m) for points t, m of the box B. */
 /* The built-ins as functions are their formulas: relu(u) is max(u, 0) for
@@ -560,6 +685,10 @@ Suite *suite_expr(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_domain);
     tcase_add_test(tc, test_huge_values);
+    tcase_add_test(tc, test_even_powers);
+    tcase_add_test(tc, test_saturation);
+    tcase_add_loop_test(tc, test_valid_functions_cli, 0,
+                        (int)(sizeof valid_cli / sizeof valid_cli[0]));
     tcase_add_loop_test(tc, test_derivative_mean_value, 0, n_cases);
     tcase_add_test(tc, test_builtin_functions);
     tcase_add_loop_test(tc, test_series_remainder, 0, n_cases);

@@ -385,22 +385,42 @@ static double d_hardswish(double x, double p)
     return x * r6 / 6.0;
 }
 
-/* ------------------------------------------------------------ registry */
+/* ------------------------------------------------------------ registry (actreg.h) */
+
+/* Class facts: witnesses and proofs of claims.md's G0 / G1 (derived in
+ * theorems/activation_class.c). */
+#define NO_WITNESS -1, NULL, {NULL}
+#define NO_PROOF -1, NULL
 
 const act_info_t act_builtins[] = {
-    {"identity", "z", ival_identity, NULL, NULL, d_identity},
-    {"relu", "max(z, 0)", ival_relu, NULL, NULL, d_relu},
-    {"silu", "z sigma(z)", ival_silu, NULL, NULL, d_silu},
-    {"silu_a", "z sigma(a z)", ival_silu_a, "a", "1", d_silu_a},
-    {"gelu", "z Phi(z) = z erfc(-z/sqrt 2)/2", ival_gelu, NULL, NULL, d_gelu},
-    {"gelu_tanh", "z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))", ival_gelu_tanh, NULL, NULL,
-     d_gelu_tanh},
-    {"sigmoid", "1/(1 + e^-z)", ival_sigmoid_act, NULL, NULL, d_sigmoid},
-    {"tanh", "tanh(z)", ival_tanh_act, NULL, NULL, d_tanh},
-    {"softplus", "log(1 + e^z)", ival_softplus_act, NULL, NULL, d_softplus_p},
-    {"elu", "z (z > 0), alpha (e^z - 1) (z <= 0)", ival_elu, "alpha", "1", d_elu},
-    {"mish", "z tanh(softplus(z))", ival_mish, NULL, NULL, d_mish},
-    {"hardswish", "z min(max(z + 3, 0), 6)/6", ival_hardswish, NULL, NULL, d_hardswish},
+    {"identity", "z", "x", ival_identity, NULL, NULL, d_identity,
+     0, "γ=2, c=0, Q=0 (weight 1/2 on self and bias)", {"2", "0", "0", "0", "0", "0", "0"},
+     NO_PROOF, NULL},
+    {"relu", "max(z, 0)", "max(x, 0)", ival_relu, NULL, NULL, d_relu,
+     NO_WITNESS, 1, "members are C∞, relu has a kink at 0", NULL},
+    {"silu", "z sigma(z)", "x*sigmoid(x)", ival_silu, NULL, NULL, d_silu,
+     0, "γ=1, c=0, q=1 (Q=z)", {"1", "0", "1", "0", "0", "1", "0"}, NO_PROOF, NULL},
+    {"silu_a", "z sigma(a z)", "x*sigmoid(_a*x)", ival_silu_a, "a", "1", d_silu_a,
+     0, "γ=1, c=0, q=a (Q=az)", {"1", "0", "A", "0", "0", "1", "0"}, NO_PROOF, "1.702"},
+    {"gelu", "z Phi(z) = z erfc(-z/sqrt 2)/2", "x*erfc(-x/sqrt(2))/2", ival_gelu, NULL, NULL,
+     d_gelu, NO_WITNESS, NO_PROOF, NULL},
+    {"gelu_tanh", "z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))",
+     "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))", ival_gelu_tanh, NULL, NULL, d_gelu_tanh,
+     NO_WITNESS, NO_PROOF, NULL},
+    {"sigmoid", "1/(1 + e^-z)", NULL, ival_sigmoid_act, NULL, NULL, d_sigmoid,
+     0, "γ=0, c=1, q=-1 (c σ(z))", {"0", "0", "-1", "0", "0", "1", "1"}, NO_PROOF, NULL},
+    {"tanh", "tanh(z)", NULL, ival_tanh_act, NULL, NULL, d_tanh,
+     1, "γ0=1, c=-1, Q=2z", {"0", "1", "2", "0", "0", "1", "-1"},
+     0, "f(0)=0 forces c=0, f'(0)=1 forces γ=2, and 2zσ(pz²+qz) never tends to 1; "
+        "equality on [-L,L] extends to ℝ (analytic)", NULL},
+    {"softplus", "log(1 + e^z)", NULL, ival_softplus_act, NULL, NULL, d_softplus_p,
+     NO_WITNESS, NO_PROOF, NULL},
+    {"elu", "z (z > 0), alpha (e^z - 1) (z <= 0)", "max(x, 0) + _a*min(expm1(x), 0)", ival_elu,
+     "alpha", "1", d_elu, NO_WITNESS, 1, "members are C∞, elu is not C² at 0", NULL},
+    {"mish", "z tanh(softplus(z))", "x*tanh(softplus(x))", ival_mish, NULL, NULL, d_mish,
+     NO_WITNESS, NO_PROOF, NULL},
+    {"hardswish", "z min(max(z + 3, 0), 6)/6", "x*min(max(x + 3, 0), 6)/6", ival_hardswish, NULL,
+     NULL, d_hardswish, NO_WITNESS, 1, "members are C∞, hardswish has kinks at ±3", NULL},
 };
 const int act_n_builtins = (int)(sizeof act_builtins / sizeof act_builtins[0]);
 
@@ -446,8 +466,12 @@ static int act_init_name_body(act_t *f, const char *spec, char *err, size_t errs
     name[n] = '\0';
     const act_info_t *info = act_find(name);
     if (!info) {
-        snprintf(err, errsz, "unknown name '%s' (try: identity relu silu silu_a "
-                 "gelu gelu_tanh sigmoid tanh softplus elu mish hardswish)", name);
+        char names[256] = "";
+        size_t at = 0;
+        for (int k = 0; k < act_n_builtins && at < sizeof names; k++)
+            at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", k ? " " : "",
+                                   act_builtins[k].name);
+        snprintf(err, errsz, "unknown name '%s' (try: %s)", name, names);
         return -1;
     }
     if (colon && !info->param_name) {

@@ -1,5 +1,5 @@
-/* Activation functions: the built-in registry and activations written as
- * expressions.  Every activation has a ball evaluation of type
+/* Activation functions: the built-ins of the registry (actreg.h) and
+ * activations written as expressions.  Every activation has a ball evaluation of type
  * ival_act_fn (mlp.h) that encloses phi over the whole argument ball,
  * and a point evaluation (as an enclosure, and in doubles for optimisers). */
 #ifndef ATTNCHECK_ACT_H
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "mlp.h"
 #include "expr.h"
+#include "actreg.h"
 
 /* Built-in ball evaluations (ctx as noted; NULL where unused).
  * ival_relu, ival_silu_a and ival_sigmoid come from mlp.h. */
@@ -30,20 +31,7 @@ void ival_hardswish(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec
 /* An expression activation; ctx is const expr_t *. */
 void ival_expr_act(arb_t y, const arb_t x, const void *expr, mpfr_prec_t prec);
 
-typedef struct {
-    const char *name;          /* "gelu" */
-    const char *formula;       /* one line, for reports */
-    ival_act_fn ival;
-    const char *param_name;    /* "a" (silu_a), "alpha" (elu), or NULL */
-    const char *param_default; /* decimal text of the default */
-    double (*eval_d)(double x, double param); /* fast double value */
-} act_info_t;
-
-extern const act_info_t act_builtins[];
-extern const int act_n_builtins;
-
-/* The registry entry of a built-in name, or NULL. */
-const act_info_t *act_find(const char *name);
+/* act_info_t, act_builtins and act_find: the registry (actreg.h). */
 
 /* One activation ready to evaluate: pass act_eval_ival with ctx = the
  * act_t (or f->ival with ctx f->ctx) wherever an ival_act_fn is wanted. */

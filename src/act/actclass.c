@@ -19,36 +19,8 @@ static void actclass_rand_init(gmp_randstate_t st, unsigned long seed, unsigned 
     gmp_randseed_ui(st, seed * 1000003UL + salt);
 }
 
-/* ------------------------------------------------ witnesses and proofs */
-
-typedef struct {
-    const char *name;
-    int cls;                    /* smallest class with this witness */
-    const char *show;           /* the witness, readable */
-    const char *par[AC_NPAR];   /* g g0 al a0 be be0 c; "A" = the parameter */
-} witness_t;
-
-static const witness_t witnesses[] = {
-    {"identity", 0, "γ=2, c=0, Q=0 (weight 1/2 on self and bias)", {"2", "0", "0", "0", "0", "0", "0"}},
-    {"silu", 0, "γ=1, c=0, q=1 (Q=z)", {"1", "0", "1", "0", "0", "1", "0"}},
-    {"silu_a", 0, "γ=1, c=0, q=a (Q=az)", {"1", "0", "A", "0", "0", "1", "0"}},
-    {"sigmoid", 0, "γ=0, c=1, q=-1 (c σ(z))", {"0", "0", "-1", "0", "0", "1", "1"}},
-    {"tanh", 1, "γ0=1, c=-1, Q=2z", {"0", "1", "2", "0", "0", "1", "-1"}},
-};
-
-typedef struct {
-    const char *name;
-    int from_cls;               /* proof covers this class and below */
-    const char *why;
-} proof_t;
-
-static const proof_t proofs[] = {
-    {"relu", 1, "members are C∞, relu has a kink at 0"},
-    {"elu", 1, "members are C∞, elu is not C² at 0"},
-    {"hardswish", 1, "members are C∞, hardswish has kinks at ±3"},
-    {"tanh", 0, "f(0)=0 forces c=0, f'(0)=1 forces γ=2, and 2zσ(pz²+qz) never tends to 1; "
-                "equality on [-L,L] extends to ℝ (analytic)"},
-};
+/* The witnesses and proofs of the built-ins are rows of the registry (actreg.h). */
+_Static_assert(AC_NPAR == ACT_MEMBER_NPAR, "a witness has the member's parameters");
 
 /* --------------------------------------------------------- doubles */
 
@@ -575,22 +547,19 @@ static int exact_candidates(ac_result_t *r, const act_t *phi, const double *v, i
 void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
                  const char *param_txt, int mutate_witness, mpfr_prec_t prec)
 {
-    const witness_t *w = NULL;
-    for (size_t k = 0; builtin && k < sizeof witnesses / sizeof witnesses[0]; k++)
-        if (strcmp(witnesses[k].name, builtin) == 0)
-            w = witnesses + k;
+    const act_info_t *info = builtin ? act_find(builtin) : NULL;
+    int witness_cls = info && info->witness_show ? info->witness_cls : -1;
     double g0best[7] = {0};
     for (int cls = 0; cls < 2; cls++) {
         ac_result_t *r = res + cls;
-        const proof_t *pf = NULL;
-        for (size_t k = 0; builtin && k < sizeof proofs / sizeof proofs[0]; k++)
-            if (strcmp(proofs[k].name, builtin) == 0 && proofs[k].from_cls >= cls)
-                pf = proofs + k;
-        if (w && w->cls <= cls) {
+        const char *why = info && info->nonmember_why && info->nonmember_cls >= cls
+                        ? info->nonmember_why : NULL;
+        if (witness_cls >= 0 && witness_cls <= cls) {
             mpq_t q;
             mpq_init(q);
             for (int k = 0; k < AC_NPAR; k++) {
-                const char *t = strcmp(w->par[k], "A") == 0 ? param_txt : w->par[k];
+                const char *t = strcmp(info->witness_par[k], "A") == 0 ? param_txt
+                                                                        : info->witness_par[k];
                 snprintf(r->m.txt[k], sizeof r->m.txt[k], "(%s%s)", t ? t : "1",
                          mutate_witness && k == AC_C ? "+1" : "");
                 r->m.v[k] = strtod(t ? t : "1", NULL) + (mutate_witness && k == AC_C);
@@ -605,9 +574,9 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
             int ok = exact_test(r, phi, prec);
             r->status = ok ? AC_EXACT : AC_WITNESS_FAILS;
             snprintf(r->verdict, sizeof r->verdict, "%s (witness %s%s)",
-                     ok ? "exact member" : "WITNESS FAILS", w->show,
+                     ok ? "exact member" : "WITNESS FAILS", info->witness_show,
                      mutate_witness ? ", c+1 (mutated)" : "");
-            snprintf(r->params, sizeof r->params, "%s", w->show);
+            snprintf(r->params, sizeof r->params, "%s", info->witness_show);
             if (cls == 0)
                 memcpy(g0best, r->m.v, sizeof g0best);
             continue;
@@ -647,9 +616,9 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
         if (!builtin && est < AC_TRY_EXACT_BELOW && exact_candidates(r, phi, v, cls, prec))
             continue;
         certify_best(r, phi, prec);
-        r->status = pf ? AC_NOT_MEMBER : AC_BEST;
-        if (pf)
-            snprintf(r->verdict, sizeof r->verdict, "not a member (proof: %s)", pf->why);
+        r->status = why ? AC_NOT_MEMBER : AC_BEST;
+        if (why)
+            snprintf(r->verdict, sizeof r->verdict, "not a member (proof: %s)", why);
         else
             snprintf(r->verdict, sizeof r->verdict, "no witness; best member found (gap "
                      "certified, non-membership not proved)");
@@ -775,9 +744,11 @@ void ac_head_check(arb_t E, arb_ptr trivial, mpfr_t S, mpfr_t zmax, const ac_mem
 
 /* ------------------------------------------------------- baseline */
 
-const char *const ac_baseline_names[] = {
-    "identity", "relu", "silu", "silu_a:1.702", "gelu", "gelu_tanh", "sigmoid", "tanh",
-    "softplus", "elu", "mish", "hardswish", NULL};
+void ac_baseline_spec(char *buf, size_t n, const act_info_t *info)
+{
+    snprintf(buf, n, "%s%s%s", info->name, info->baseline_param ? ":" : "",
+             info->baseline_param ? info->baseline_param : "");
+}
 
 const char *ac_status_word(ac_status_t s)
 {

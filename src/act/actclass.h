@@ -63,8 +63,8 @@ void ac_member_set(ac_member_t *m, int k, double x);
 void ac_result_init(ac_result_t *r, mpfr_prec_t prec);
 void ac_result_clear(ac_result_t *r);
 
-/* Classify phi in G0 (res[0]) and G1 (res[1]).  builtin: registry name for
- * the witness and proof tables (NULL for an expression).  param_txt: the
+/* Classify phi in G0 (res[0]) and G1 (res[1]).  builtin: registry name, whose
+ * row gives the witness and the proof (NULL for an expression).  param_txt: the
  * parameter of silu_a / elu as text (NULL: none).  mutate_witness adds 1 to
  * every witness's c (a mutation). */
 void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
@@ -95,9 +95,10 @@ void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls);
 /* ---- regression baseline (tests/activation_baseline.tsv) ---- */
 /* Columns: name, then for G0 and G1: status word, gap lo, gap hi. */
 #define AC_BASELINE_HEADER "# activation\tG0\tG0_gap_lo\tG0_gap_hi\tG1\tG1_gap_lo\tG1_gap_hi"
-/* Baseline precision and the built-in specs pinned. */
+/* Baseline precision; every built-in of the registry has a line, in its order. */
 #define AC_BASELINE_PREC 128
-extern const char *const ac_baseline_names[];
+/* The spec the baseline pins for a built-in ("silu_a:1.702", "gelu"). */
+void ac_baseline_spec(char *buf, size_t n, const act_info_t *info);
 /* Classify the built-in `spec` and write its baseline line (no newline). */
 int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec);
 /* Compare a stored line with a fresh one: 0 when the statuses agree and each

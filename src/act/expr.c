@@ -1,8 +1,11 @@
-/* Recursive-descent parser and evaluators of the --expr language (expr.h).
+/* Recursive-descent parser and the evaluator of the --expr language (expr.h):
+ * one walk over the tree, its mode (ball, derivative, Taylor series, point)
+ * a parameter.
  * The parser never recurses more than EXPR_MAX_DEPTH levels of `unary`, the
  * one rule every cycle of the grammar passes through, and reads at most
  * EXPR_MAX_LEN bytes, so it always stops. */
 #include "expr.h"
+#include "actreg.h"
 #include "special.h"
 #include "imat.h"
 #include "xalloc.h"
@@ -31,26 +34,11 @@ static const char *const fn_names[] = {
 };
 #define N_FN ((int)(sizeof fn_names / sizeof fn_names[0]))
 
-/* The built-in activations as functions of the language: each is its
- * formula in the language (x the first argument, _a the second, 1 when
- * left out), expanded in place where it is called.  act.c evaluates the
- * same names with their own ball routines; tests compare the two. */
-static const struct {
-    const char *name;
-    int max_args;
-    const char *source;
-} builtins[] = {
-    {"identity", 1, "x"},
-    {"relu", 1, "max(x, 0)"},
-    {"silu", 1, "x*sigmoid(x)"},
-    {"silu_a", 2, "x*sigmoid(_a*x)"},
-    {"gelu", 1, "x*erfc(-x/sqrt(2))/2"},
-    {"gelu_tanh", 1, "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))"},
-    {"mish", 1, "x*tanh(softplus(x))"},
-    {"hardswish", 1, "x*min(max(x + 3, 0), 6)/6"},
-    {"elu", 2, "max(x, 0) + _a*min(expm1(x), 0)"},
-};
-#define N_BUILTINS ((int)(sizeof builtins / sizeof builtins[0]))
+/* The built-in activations as functions of the language are the rows of
+ * the registry (actreg.h) with a formula in the language (x the first
+ * argument, _a the second, 1 when left out), expanded in place where they
+ * are called.  act.c evaluates the same names with their own ball routines;
+ * tests compare the two. */
 
 typedef struct node {
     node_kind_t kind;
@@ -188,7 +176,7 @@ static node_t *node_copy_subst(parser_t *p, const node_t *t, const node_t *arg1,
 static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t *b)
 {
     parser_t t = {0};
-    t.s = builtins[bi].source;
+    t.s = act_builtins[bi].expr;
     t.len = strlen(t.s);
     t.err = NULL;
     t.nodes = p->nodes;
@@ -199,7 +187,7 @@ static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t
             fail_at(p, p->i, "more than %d operations (built-ins count as their formulas)",
                     EXPR_MAX_NODES);
         else
-            fail_at(p, p->i, "internal error in the built-in %s", builtins[bi].name);
+            fail_at(p, p->i, "internal error in the built-in %s", act_builtins[bi].name);
         return NULL;
     }
     node_t *n = node_copy_subst(p, tree, a, b);
@@ -318,8 +306,9 @@ static node_t *parse_primary(parser_t *p)
         for (int k = 0; k < N_FN && !is_min && !is_max; k++)
             if (n_len == strlen(fn_names[k]) && memcmp(name, fn_names[k], n_len) == 0)
                 fn = k;
-        for (int k = 0; k < N_BUILTINS && fn < 0 && !is_min && !is_max; k++)
-            if (n_len == strlen(builtins[k].name) && memcmp(name, builtins[k].name, n_len) == 0)
+        for (int k = 0; k < act_n_builtins && fn < 0 && !is_min && !is_max; k++)
+            if (act_builtins[k].expr && n_len == strlen(act_builtins[k].name) &&
+                memcmp(name, act_builtins[k].name, n_len) == 0)
                 bi = k;
 #undef NAME_IS
         if (fn < 0 && bi < 0 && !is_min && !is_max) {
@@ -338,7 +327,7 @@ static node_t *parse_primary(parser_t *p)
         node_t *b = NULL;
         skip_space(p);
         if (is_min || is_max ||
-            (bi >= 0 && builtins[bi].max_args > 1 && p->i < p->len && p->s[p->i] == ',')) {
+            (bi >= 0 && act_builtins[bi].param_name && p->i < p->len && p->s[p->i] == ',')) {
             if (!expect(p, ',')) {
                 node_free(a);
                 return NULL;
@@ -544,7 +533,7 @@ const char *expr_text(const expr_t *e)
     return e->text;
 }
 
-/* ------------------------------------------------------- interval evaluation */
+/* ------------------------------------------------------- ball helpers */
 
 /* The ends of a finite ball, rounded outward at prec. */
 static void ends(arf_t lo, arf_t hi, const arb_t a, mpfr_prec_t prec)
@@ -605,6 +594,8 @@ static void ival_pow_point(arb_t r, const arb_t a, const arb_t y, mpfr_prec_t pr
     arb_clear(u);
 }
 
+static void ball_exp(arb_t y, const arb_t x, slong prec);
+
 /* r encloses a^b over the balls a and b. */
 static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
 {
@@ -633,6 +624,8 @@ static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
             ival_pow_point(m, ab, y, prec); /* even power: increasing in |x| */
             arb_clear(ab);
         }
+        if (arb_is_finite(m) && (n % 2 == 0 || arb_is_nonnegative(a)))
+            ival_abs(m, m, prec); /* >= 0: the hull of the ends may reach below 0 */
         if (n < 0) {
             if (arb_is_zero(m) || !arb_is_finite(m))
                 arb_indeterminate(r); /* undefined at the point 0 */
@@ -652,8 +645,10 @@ static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
         return;
     }
     if (arb_is_exact(b)) {
-        /* x^y on [0, inf): monotone for a fixed y */
+        /* x^y on [0, inf): monotone for a fixed y, and >= 0 */
         ival_pow_point(r, a, b, prec);
+        if (arb_is_finite(r))
+            ival_abs(r, r, prec);
         return;
     }
     /* a^b = exp(b log a); log 0 = -inf: cannot certify. */
@@ -664,28 +659,195 @@ static void ival_pow(arb_t r, const arb_t a, const arb_t b, mpfr_prec_t prec)
     if (!arb_is_finite(t))
         arb_indeterminate(r);
     else
-        arb_exp(r, t, prec);
+        ball_exp(r, t, prec);
     arb_clear(t);
 }
 
-/* sigma(x) = 1/(1+exp(-x)): x occurs once, so the ball result is tight. */
+/* Beyond |t| = 2^EXPR_EXP_BIG_LOG2 an exponential is not bounded by a power
+ * of two (its exponent would take more than that many bits): Arb's answer
+ * stands (its own bound below 0, unbounded above 0). */
+#define EXPR_EXP_BIG_LOG2 65536
+
+/* e^t at the point t where Arb's arb_exp gives up (t far above 0): e^t =
+ * 2^(t/log 2) <= 2^k, k the ceiling of the upper end of t/log 2, so y =
+ * [0, 2^k], exactly a ball (midpoint and radius 2^(k-1)).  A lower end near
+ * e^t is not kept: a ball [2^j, 2^k] with k - j huge would lose it anyway. */
+static void exp_upper_pow2(arb_t y, const arb_t t, slong prec)
+{
+    if (arf_cmpabs_2exp_si(arb_midref(t), EXPR_EXP_BIG_LOG2) >= 0)
+        return; /* y keeps Arb's own answer */
+    arb_t u;
+    arf_t hi;
+    fmpz_t k;
+    arb_init(u);
+    arf_init(hi);
+    fmpz_init(k);
+    arb_const_log2(u, prec);
+    arb_div(u, t, u, prec);
+    arb_get_ubound_arf(hi, u, prec);
+    arf_get_fmpz(k, hi, ARF_RND_CEIL);
+    fmpz_sub_ui(k, k, 1);
+    arf_one(arb_midref(y));
+    arf_mul_2exp_fmpz(arb_midref(y), arb_midref(y), k); /* exact */
+    mag_one(arb_radref(y));
+    mag_mul_2exp_fmpz(arb_radref(y), arb_radref(y), k); /* exact */
+    arb_clear(u);
+    arf_clear(hi);
+    fmpz_clear(k);
+}
+
+/* y = e^x over the ball x, finite for every finite x below the bound above:
+ * where arb_exp overflows, e^t is increasing, so the hull of its ends. */
+static void ball_exp(arb_t y, const arb_t x, slong prec)
+{
+    arb_t r;
+    arb_init(r);
+    arb_exp(r, x, prec); /* y may alias x */
+    if (!arb_is_finite(r) && arb_is_finite(x)) {
+        arb_t end;
+        arb_init(end);
+        int n_ends = arb_is_exact(x) ? 1 : 2; /* a union with itself would widen */
+        for (int k = 0; k < n_ends; k++) {
+            arb_t v;
+            arb_init(v);
+            if (k == 0)
+                arb_get_lbound_arf(arb_midref(end), x, prec + 32);
+            else
+                arb_get_ubound_arf(arb_midref(end), x, prec + 32);
+            mag_zero(arb_radref(end)); /* a point */
+            arb_exp(v, end, prec);
+            if (!arb_is_finite(v))
+                exp_upper_pow2(v, end, prec);
+            if (k == 0)
+                arb_swap(r, v);
+            else
+                arb_union(r, r, v, prec); /* not finite when either end is not */
+            arb_clear(v);
+        }
+        arb_clear(end);
+    }
+    arb_swap(y, r);
+    arb_clear(r);
+}
+
+/* e^x - 1, through ball_exp where arb_expm1 overflows (no cancellation there). */
+static void ball_expm1(arb_t y, const arb_t x, slong prec)
+{
+    arb_t r;
+    arb_init(r);
+    arb_expm1(r, x, prec); /* y may alias x */
+    if (!arb_is_finite(r) && arb_is_finite(x)) {
+        if (arb_is_nonnegative(x)) {
+            exp_upper_pow2(r, x, prec); /* 0 <= e^x - 1 < e^x: the same [0, 2^k] */
+        } else {
+            ball_exp(r, x, prec);
+            arb_sub_ui(r, r, 1, prec);
+        }
+    }
+    arb_swap(y, r);
+    arb_clear(r);
+}
+
+/* sigma(x) = 1/(1+exp(-x)): x occurs once, so the ball result is tight.  Far
+ * below 0, where e^-x overflows, sigma = e^x/(1+e^x) with Arb's e^x, a ball
+ * [0 +/- tiny]: sigma saturates towards 0 instead of failing. */
 static void ival_sigmoid_expr(arb_t y, const arb_t x, slong prec)
 {
     arb_t t;
     arb_init(t);
     arb_neg(t, x);
     arb_exp(t, t, prec + 8);
-    arb_add_ui(t, t, 1, prec + 8);
-    arb_ui_div(y, 1, t, prec);
+    if (!arb_is_finite(t) && arb_is_negative(x)) {
+        ball_exp(t, x, prec + 8);
+        arb_add_ui(y, t, 1, prec + 8);
+        arb_div(y, t, y, prec);
+    } else {
+        arb_add_ui(t, t, 1, prec + 8);
+        arb_ui_div(y, 1, t, prec);
+    }
     arb_clear(t);
 }
 
-/* f(x) for the one-argument functions; not finite outside the domain. */
-static void eval_fn(arb_t y, fn_t fn, mpfr_prec_t prec)
+/* --------------------------------------------- one walk, four evaluation modes */
+
+/* Every evaluation is the one walk eval_node over the tree; the mode says
+ * what a value is, and ev_ops below holds each mode's one-argument
+ * functions and binary operators.  Leaves, negation, the order of the walk
+ * and the rule for failures are written once, here.
+ *   EV_BALL    f over the ball x: an enclosure                  (1 ball)
+ *   EV_DUAL    value and derivative over x, forward mode        (2 balls)
+ *   EV_SERIES  Taylor coefficients of f at x + t                (len balls)
+ *   EV_POINT   f at a point, each operation rounded with rnd    (an MPFR number)
+ * In the ball modes a value with any coefficient not finite has failed (it
+ * is set all indeterminate) and every node above it fails: no bound is ever
+ * built on one.  Point values are never checked (NaN and inf propagate). */
+typedef enum { EV_BALL, EV_DUAL, EV_SERIES, EV_POINT } ev_mode_t;
+
+typedef struct {
+    ev_mode_t mode;
+    slong len;          /* balls per value: 1, 2, or the series length */
+    mpfr_prec_t prec;   /* working precision; EV_POINT: the values' precision */
+    mpfr_rnd_t rnd;     /* EV_POINT */
+    arb_srcptr x;       /* the variable as a value: [x], [x, 1], [x, 1, 0, ...] */
+    mpfr_srcptr xp;     /* EV_POINT: the point */
+} ev_t;
+
+typedef struct {
+    arb_ptr c;          /* ball modes: len balls */
+    mpfr_t p;           /* EV_POINT */
+} val_t;
+
+static void val_init(val_t *v, const ev_t *ev)
 {
+    if (ev->mode == EV_POINT)
+        mpfr_init2(v->p, ev->prec);
+    else
+        v->c = _arb_vec_init(ev->len);
+}
+
+static void val_clear(val_t *v, const ev_t *ev)
+{
+    if (ev->mode == EV_POINT)
+        mpfr_clear(v->p);
+    else
+        _arb_vec_clear(v->c, ev->len);
+}
+
+static void series_fail(arb_ptr y, slong len)
+{
+    for (slong k = 0; k < len; k++)
+        arb_indeterminate(y + k);
+}
+
+static int series_ok(arb_srcptr y, slong len)
+{
+    for (slong k = 0; k < len; k++)
+        if (!arb_is_finite(y + k))
+            return 0;
+    return 1;
+}
+
+static int val_ok(const val_t *v, const ev_t *ev)
+{
+    return ev->mode == EV_POINT || series_ok(v->c, ev->len);
+}
+
+static void val_fail(val_t *v, const ev_t *ev)
+{
+    if (ev->mode != EV_POINT)
+        series_fail(v->c, ev->len);
+}
+
+/* ---- EV_BALL */
+
+/* f(y) in place for the one-argument functions; not finite outside the domain. */
+static void ball_fn(val_t *v, fn_t fn, const ev_t *ev)
+{
+    arb_ptr y = v->c;
+    mpfr_prec_t prec = ev->prec;
     switch (fn) {
     /* monotone: wide balls by their ends (special_ival_monotone) */
-    case FN_EXP: special_ival_monotone(y, y, arb_exp, prec); break;
+    case FN_EXP: special_ival_monotone(y, y, ball_exp, prec); break;
     case FN_LOG: /* defined for y > 0 only */
         if (arb_is_positive(y))
             special_ival_monotone(y, y, arb_log, prec);
@@ -703,7 +865,7 @@ static void eval_fn(arb_t y, fn_t fn, mpfr_prec_t prec)
         arb_clear(m1);
         break;
     }
-    case FN_EXPM1: special_ival_monotone(y, y, arb_expm1, prec); break;
+    case FN_EXPM1: special_ival_monotone(y, y, ball_expm1, prec); break;
     case FN_SQRT:
         if (arb_is_nonnegative(y))
             special_ival_monotone(y, y, arb_sqrtpos, prec);
@@ -721,219 +883,138 @@ static void eval_fn(arb_t y, fn_t fn, mpfr_prec_t prec)
     }
 }
 
-static void eval_node_ival(arb_t y, const node_t *n, const arb_t x, mpfr_prec_t prec)
+static void ball_op2(val_t *va, node_kind_t op, const val_t *vb, const ev_t *ev)
 {
-    switch (n->kind) {
-    case NODE_NUM:
-        if (ival_set_str(y, n->num, prec) != 0)
-            arb_indeterminate(y);
-        return;
-    case NODE_VAR:
-        arb_set(y, x);
-        return;
-    case NODE_PI:
-        arb_const_pi(y, prec);
-        return;
-    case NODE_E:
-        arb_const_e(y, prec);
-        return;
-    case NODE_NEG:
-        eval_node_ival(y, n->a, x, prec);
-        arb_neg(y, y);
-        return;
-    case NODE_FN:
-        eval_node_ival(y, n->a, x, prec);
-        if (!arb_is_finite(y)) {
-            arb_indeterminate(y);
-            return;
-        }
-        eval_fn(y, n->fn, prec);
-        if (!arb_is_finite(y))
-            arb_indeterminate(y); /* outside the domain, or unbounded */
-        return;
-    default:
+    arb_ptr y = va->c;
+    arb_srcptr b = vb->c;
+    mpfr_prec_t prec = ev->prec;
+    switch (op) {
+    case NODE_ADD: arb_add(y, y, b, prec); break;
+    case NODE_SUB: arb_sub(y, y, b, prec); break;
+    case NODE_MUL: arb_mul(y, y, b, prec); break;
+    case NODE_DIV:
+        if (arb_is_zero(b) || arb_contains_zero(b))
+            arb_indeterminate(y); /* the point 0, or unbounded near the pole */
+        else
+            arb_div(y, y, b, prec);
         break;
+    case NODE_POW: ival_pow(y, y, b, prec); break;
+    case NODE_MIN: ival_min2(y, y, b, 0, prec); break;
+    case NODE_MAX: ival_min2(y, y, b, 1, prec); break;
+    default: arb_indeterminate(y); break;
     }
-    /* Binary nodes. */
-    arb_t b;
-    arb_init(b);
-    eval_node_ival(y, n->a, x, prec);
-    eval_node_ival(b, n->b, x, prec);
-    if (!arb_is_finite(y) || !arb_is_finite(b)) {
-        arb_indeterminate(y);
-    } else {
-        switch (n->kind) {
-        case NODE_ADD: arb_add(y, y, b, prec); break;
-        case NODE_SUB: arb_sub(y, y, b, prec); break;
-        case NODE_MUL: arb_mul(y, y, b, prec); break;
-        case NODE_DIV:
-            if (arb_is_zero(b) || arb_contains_zero(b))
-                arb_indeterminate(y); /* the point 0, or unbounded near the pole */
-            else
-                arb_div(y, y, b, prec);
-            break;
-        case NODE_POW: ival_pow(y, y, b, prec); break;
-        case NODE_MIN: ival_min2(y, y, b, 0, prec); break;
-        case NODE_MAX: ival_min2(y, y, b, 1, prec); break;
-        default: arb_indeterminate(y); break;
-        }
-        if (!arb_is_finite(y))
-            arb_indeterminate(y); /* inf - inf, 0 * inf, overflow */
-    }
-    arb_clear(b);
 }
 
-void expr_eval_ival(arb_t y, const expr_t *e, const arb_t x, mpfr_prec_t prec)
-{
-    if (!arb_is_finite(x)) {
-        arb_indeterminate(y);
-        return;
-    }
-    /* Evaluate in a fresh variable so y may alias x. */
-    arb_t r;
-    arb_init(r);
-    eval_node_ival(r, e->root, x, prec);
-    arb_swap(r, y);
-    arb_clear(r);
-}
+/* ---- EV_DUAL: v encloses the value, d the derivative over x.  Where f is
+ * not differentiable but Lipschitz (abs, min, max at a tie) d is the hull
+ * of the one-sided derivatives, which is what the mean-value form needs. */
 
-/* ------------------------------------------------- derivative enclosure */
-
-/* Forward mode on balls: v encloses the value, d the derivative of the
- * node over x.  Where the node is not differentiable but Lipschitz (abs,
- * min, max at a tie) d is the hull of the one-sided derivatives, which is
- * what the mean-value form needs. */
-static void eval_node_dual(arb_t v, arb_t d, const node_t *n, const arb_t x, mpfr_prec_t prec)
+static void dual_fn(val_t *val, fn_t fn, const ev_t *ev)
 {
+    arb_ptr v = val->c, d = val->c + 1;
+    mpfr_prec_t prec = ev->prec;
     arb_t t, u;
-    switch (n->kind) {
-    case NODE_NUM: case NODE_PI: case NODE_E:
-        eval_node_ival(v, n, x, prec);
-        arb_zero(d);
-        return;
-    case NODE_VAR:
-        arb_set(v, x);
-        arb_one(d);
-        return;
-    case NODE_NEG:
-        eval_node_dual(v, d, n->a, x, prec);
-        arb_neg(v, v);
-        arb_neg(d, d);
-        return;
-    case NODE_FN:
-        eval_node_dual(v, d, n->a, x, prec);
-        if (!arb_is_finite(v) || !arb_is_finite(d)) {
-            arb_indeterminate(v);
-            arb_indeterminate(d);
-            return;
-        }
-        arb_init(t);
-        arb_init(u);
-        switch (n->fn) {
-        case FN_EXP: arb_exp(v, v, prec); arb_mul(d, d, v, prec); break;
-        case FN_LOG:
-            if (arb_is_positive(v)) {
-                arb_div(d, d, v, prec);
-                arb_log(v, v, prec);
-            } else {
-                arb_indeterminate(v);
-            }
-            break;
-        case FN_LOG1P:
-            arb_add_ui(t, v, 1, prec);
-            if (arb_is_positive(t)) {
-                arb_div(d, d, t, prec);
-                arb_log1p(v, v, prec);
-            } else {
-                arb_indeterminate(v);
-            }
-            break;
-        case FN_EXPM1: arb_exp(t, v, prec); arb_mul(d, d, t, prec); arb_expm1(v, v, prec); break;
-        case FN_SQRT:
-            if (arb_is_positive(v)) {
-                arb_sqrt(v, v, prec);
-                arb_mul_2exp_si(t, v, 1);
-                arb_div(d, d, t, prec);
-            } else {
-                arb_indeterminate(v); /* sqrt' is unbounded at 0 */
-            }
-            break;
-        case FN_ABS:
-            if (arb_is_positive(v)) {
-                /* d unchanged */
-            } else if (arb_is_negative(v)) {
-                arb_neg(d, d);
-            } else {
-                ival_abs(t, d, prec); /* hull of d and -d */
-                arb_neg(u, t);
-                arb_union(d, t, u, prec);
-            }
-            ival_abs(v, v, prec);
-            break;
-        case FN_TANH:
-            arb_tanh(v, v, prec);
-            arb_sqr(t, v, prec);
-            arb_sub_ui(t, t, 1, prec);
-            arb_neg(t, t);
-            arb_mul(d, d, t, prec);
-            break;
-        case FN_SIGMOID:
-            ival_sigmoid_expr(v, v, prec);
-            arb_sub_ui(t, v, 1, prec);
-            arb_neg(t, t);
-            arb_mul(t, t, v, prec);
-            arb_mul(d, d, t, prec);
-            break;
-        case FN_ERF: case FN_ERFC:
-            /* erf' = 2/sqrt(pi) e^{-v^2}, erfc' = -erf' */
-            arb_sqr(t, v, prec);
-            arb_neg(t, t);
-            arb_exp(t, t, prec);
-            arb_const_sqrt_pi(u, prec);
-            arb_div(t, t, u, prec);
-            arb_mul_2exp_si(t, t, 1);
-            if (n->fn == FN_ERFC)
-                arb_neg(t, t);
-            arb_mul(d, d, t, prec);
-            if (n->fn == FN_ERF) special_ival_erf(v, v, prec);
-            else special_ival_erfc(v, v, prec);
-            break;
-        case FN_SOFTPLUS:
-            ival_sigmoid_expr(t, v, prec);
-            arb_mul(d, d, t, prec);
-            special_ival_softplus(v, v, prec);
-            break;
-        case FN_SIN: case FN_COS:
-            arb_sin_cos(t, u, v, prec);
-            if (n->fn == FN_SIN) {
-                arb_mul(d, d, u, prec);  /* sin' = cos */
-                arb_swap(v, t);
-            } else {
-                arb_mul(d, d, t, prec);  /* cos' = -sin */
-                arb_neg(d, d);
-                arb_swap(v, u);
-            }
-            break;
-        }
-        arb_clear(t);
-        arb_clear(u);
-        return;
-    default:
-        break;
-    }
-    arb_t vb, db;
-    arb_init(vb);
-    arb_init(db);
     arb_init(t);
     arb_init(u);
-    eval_node_dual(v, d, n->a, x, prec);
-    eval_node_dual(vb, db, n->b, x, prec);
-    if (!arb_is_finite(v) || !arb_is_finite(d) || !arb_is_finite(vb) || !arb_is_finite(db)) {
-        arb_indeterminate(v);
-        arb_indeterminate(d);
-        goto done;
+    switch (fn) {
+    case FN_EXP: arb_exp(v, v, prec); arb_mul(d, d, v, prec); break;
+    case FN_LOG:
+        if (arb_is_positive(v)) {
+            arb_div(d, d, v, prec);
+            arb_log(v, v, prec);
+        } else {
+            arb_indeterminate(v);
+        }
+        break;
+    case FN_LOG1P:
+        arb_add_ui(t, v, 1, prec);
+        if (arb_is_positive(t)) {
+            arb_div(d, d, t, prec);
+            arb_log1p(v, v, prec);
+        } else {
+            arb_indeterminate(v);
+        }
+        break;
+    case FN_EXPM1: arb_exp(t, v, prec); arb_mul(d, d, t, prec); arb_expm1(v, v, prec); break;
+    case FN_SQRT:
+        if (arb_is_positive(v)) {
+            arb_sqrt(v, v, prec);
+            arb_mul_2exp_si(t, v, 1);
+            arb_div(d, d, t, prec);
+        } else {
+            arb_indeterminate(v); /* sqrt' is unbounded at 0 */
+        }
+        break;
+    case FN_ABS:
+        if (arb_is_positive(v)) {
+            /* d unchanged */
+        } else if (arb_is_negative(v)) {
+            arb_neg(d, d);
+        } else {
+            ival_abs(t, d, prec); /* hull of d and -d */
+            arb_neg(u, t);
+            arb_union(d, t, u, prec);
+        }
+        ival_abs(v, v, prec);
+        break;
+    case FN_TANH:
+        arb_tanh(v, v, prec);
+        arb_sqr(t, v, prec);
+        arb_sub_ui(t, t, 1, prec);
+        arb_neg(t, t);
+        arb_mul(d, d, t, prec);
+        break;
+    case FN_SIGMOID:
+        ival_sigmoid_expr(v, v, prec);
+        arb_sub_ui(t, v, 1, prec);
+        arb_neg(t, t);
+        arb_mul(t, t, v, prec);
+        arb_mul(d, d, t, prec);
+        break;
+    case FN_ERF: case FN_ERFC:
+        /* erf' = 2/sqrt(pi) e^{-v^2}, erfc' = -erf' */
+        arb_sqr(t, v, prec);
+        arb_neg(t, t);
+        arb_exp(t, t, prec);
+        arb_const_sqrt_pi(u, prec);
+        arb_div(t, t, u, prec);
+        arb_mul_2exp_si(t, t, 1);
+        if (fn == FN_ERFC)
+            arb_neg(t, t);
+        arb_mul(d, d, t, prec);
+        if (fn == FN_ERF) special_ival_erf(v, v, prec);
+        else special_ival_erfc(v, v, prec);
+        break;
+    case FN_SOFTPLUS:
+        ival_sigmoid_expr(t, v, prec);
+        arb_mul(d, d, t, prec);
+        special_ival_softplus(v, v, prec);
+        break;
+    case FN_SIN: case FN_COS:
+        arb_sin_cos(t, u, v, prec);
+        if (fn == FN_SIN) {
+            arb_mul(d, d, u, prec);  /* sin' = cos */
+            arb_swap(v, t);
+        } else {
+            arb_mul(d, d, t, prec);  /* cos' = -sin */
+            arb_neg(d, d);
+            arb_swap(v, u);
+        }
+        break;
     }
-    switch (n->kind) {
+    arb_clear(t);
+    arb_clear(u);
+}
+
+static void dual_op2(val_t *va, node_kind_t op, const val_t *vb_, const ev_t *ev)
+{
+    arb_ptr v = va->c, d = va->c + 1;
+    arb_srcptr vb = vb_->c, db = vb_->c + 1;
+    mpfr_prec_t prec = ev->prec;
+    arb_t t, u;
+    arb_init(t);
+    arb_init(u);
+    switch (op) {
     case NODE_ADD: arb_add(v, v, vb, prec); arb_add(d, d, db, prec); break;
     case NODE_SUB: arb_sub(v, v, vb, prec); arb_sub(d, d, db, prec); break;
     case NODE_MUL:
@@ -945,7 +1026,6 @@ static void eval_node_dual(arb_t v, arb_t d, const node_t *n, const arb_t x, mpf
     case NODE_DIV:
         if (arb_contains_zero(vb)) {
             arb_indeterminate(v);
-            arb_indeterminate(d);
             break;
         }
         /* (a/b)' = (a' - (a/b) b') / b */
@@ -973,11 +1053,10 @@ static void eval_node_dual(arb_t v, arb_t d, const node_t *n, const arb_t x, mpf
             arb_mul(d, v, t, prec);
         } else {
             arb_indeterminate(v);
-            arb_indeterminate(d);
         }
         break;
     case NODE_MIN: case NODE_MAX: {
-        int take_max = n->kind == NODE_MAX;
+        int take_max = op == NODE_MAX;
         /* which argument certainly wins, if any */
         int a_wins = take_max ? arb_gt(v, vb) : arb_lt(v, vb);
         int b_wins = take_max ? arb_gt(vb, v) : arb_lt(vb, v);
@@ -990,52 +1069,17 @@ static void eval_node_dual(arb_t v, arb_t d, const node_t *n, const arb_t x, mpf
     }
     default:
         arb_indeterminate(v);
-        arb_indeterminate(d);
         break;
     }
-done:
-    arb_clear(vb);
-    arb_clear(db);
     arb_clear(t);
     arb_clear(u);
 }
 
-void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
-{
-    arb_t v, d;
-    arb_init(v);
-    arb_init(d);
-    if (!arb_is_finite(x))
-        arb_indeterminate(d);
-    else
-        eval_node_dual(v, d, e->root, x, prec);
-    if (!arb_is_finite(d) || !arb_is_finite(v))
-        arb_indeterminate(d); /* not differentiable, or outside the domain */
-    arb_swap(d, dy);
-    arb_clear(v);
-    arb_clear(d);
-}
-
-/* ------------------------------------------------------ Taylor series */
-
-/* Arb's series functions on truncated power series y[0..len) of f(x + t):
- * each operation encloses its exact series at every point of the balls of
- * its operands' coefficients, so the coefficients at a ball x enclose
- * f^(k)(u)/k! for every u in x. */
-
-static void series_fail(arb_ptr y, slong len)
-{
-    for (slong k = 0; k < len; k++)
-        arb_indeterminate(y + k);
-}
-
-static int series_ok(arb_srcptr y, slong len)
-{
-    for (slong k = 0; k < len; k++)
-        if (!arb_is_finite(y + k))
-            return 0;
-    return 1;
-}
+/* ---- EV_SERIES: Arb's series functions on truncated power series
+ * y[0..len) of f(x + t); each encloses its exact series at every point of
+ * the balls of its operands' coefficients, so the coefficients at a ball x
+ * enclose f^(k)(u)/k! for every u in x.  They do not alias: the operand is
+ * moved out of the value first. */
 
 /* 1 when the series is a constant (its coefficients past the first are 0). */
 static int series_constant(arb_srcptr y, slong len)
@@ -1057,9 +1101,12 @@ static void series_sigmoid(arb_ptr y, arb_srcptr a, slong len, mpfr_prec_t prec)
     _arb_vec_clear(t, len);
 }
 
-static void series_fn(arb_ptr y, fn_t fn, arb_srcptr a, slong len, mpfr_prec_t prec)
+static void series_fn(val_t *v, fn_t fn, const ev_t *ev)
 {
-    arb_ptr t = _arb_vec_init(len);
+    slong len = ev->len;
+    mpfr_prec_t prec = ev->prec;
+    arb_ptr y = v->c, a = _arb_vec_init(len), t = _arb_vec_init(len);
+    _arb_vec_swap(a, y, len);
     switch (fn) {
     case FN_EXP: _arb_poly_exp_series(y, a, len, len, prec); break;
     case FN_LOG:
@@ -1114,6 +1161,7 @@ static void series_fn(arb_ptr y, fn_t fn, arb_srcptr a, slong len, mpfr_prec_t p
         break;
     }
     }
+    _arb_vec_clear(a, len);
     _arb_vec_clear(t, len);
 }
 
@@ -1150,89 +1198,251 @@ static void series_pow(arb_ptr y, arb_srcptr a, arb_srcptr b, slong len, mpfr_pr
     _arb_vec_clear(u, len);
 }
 
-static void series_node(arb_ptr y, const node_t *n, arb_srcptr x, slong len, mpfr_prec_t prec)
+static void series_op2(val_t *va, node_kind_t op, const val_t *vb, const ev_t *ev)
+{
+    slong len = ev->len;
+    mpfr_prec_t prec = ev->prec;
+    arb_ptr y = va->c, a = _arb_vec_init(len);
+    arb_srcptr b = vb->c;
+    _arb_vec_swap(a, y, len);
+    switch (op) {
+    case NODE_ADD: _arb_vec_add(y, a, b, len, prec); break;
+    case NODE_SUB: _arb_vec_sub(y, a, b, len, prec); break;
+    case NODE_MUL: _arb_poly_mullow(y, a, len, b, len, len, prec); break;
+    case NODE_DIV:
+        if (arb_is_nonzero(b))
+            _arb_poly_div_series(y, a, len, b, len, len, prec);
+        else
+            series_fail(y, len);
+        break;
+    case NODE_POW: series_pow(y, a, b, len, prec); break;
+    case NODE_MIN: case NODE_MAX: {
+        /* smooth only where one argument certainly wins */
+        int a_wins = op == NODE_MAX ? arb_gt(a, b) : arb_lt(a, b);
+        int b_wins = op == NODE_MAX ? arb_gt(b, a) : arb_lt(b, a);
+        if (a_wins)
+            _arb_vec_set(y, a, len);
+        else if (b_wins)
+            _arb_vec_set(y, b, len);
+        else
+            series_fail(y, len);
+        break;
+    }
+    default: series_fail(y, len); break;
+    }
+    _arb_vec_clear(a, len);
+}
+
+/* ---- EV_POINT: not certified, for optimisers and plots */
+
+/* Largest binary exponent of a sin or cos argument evaluated at a point. */
+#define EXPR_TRIG_EXP_MAX 65536
+
+static void point_fn(val_t *v, fn_t fn, const ev_t *ev)
+{
+    mpfr_ptr y = v->p;
+    mpfr_rnd_t rnd = ev->rnd;
+    switch (fn) {
+    case FN_EXP: mpfr_exp(y, y, rnd); break;
+    case FN_LOG: mpfr_log(y, y, rnd); break;
+    case FN_LOG1P: mpfr_log1p(y, y, rnd); break;
+    case FN_EXPM1: mpfr_expm1(y, y, rnd); break;
+    case FN_SQRT: mpfr_sqrt(y, y, rnd); break;
+    case FN_ABS: mpfr_abs(y, y, rnd); break;
+    case FN_TANH: mpfr_tanh(y, y, rnd); break;
+    case FN_SIGMOID:
+        mpfr_neg(y, y, rnd);
+        mpfr_exp(y, y, rnd);
+        mpfr_add_ui(y, y, 1, rnd);
+        mpfr_ui_div(y, 1, y, rnd);
+        break;
+    case FN_ERF: mpfr_erf(y, y, rnd); break;
+    case FN_ERFC: mpfr_erfc(y, y, rnd); break;
+    case FN_SOFTPLUS: {
+        mpfr_t t;
+        mpfr_init2(t, mpfr_get_prec(y));
+        mpfr_set(t, y, rnd);
+        special_fr_softplus(y, t, rnd);
+        mpfr_clear(t);
+        break;
+    }
+    case FN_SIN: case FN_COS:
+        /* MPFR reduces a huge argument at its full exponent (minutes at 2^(10^8));
+         * a point value there means nothing to an optimiser: NaN, as Arb gives [-1, 1] */
+        if (mpfr_number_p(y) && !mpfr_zero_p(y) && mpfr_get_exp(y) > EXPR_TRIG_EXP_MAX)
+            mpfr_set_nan(y);
+        else if (fn == FN_SIN)
+            mpfr_sin(y, y, rnd);
+        else
+            mpfr_cos(y, y, rnd);
+        break;
+    }
+}
+
+static void point_op2(val_t *va, node_kind_t op, const val_t *vb, const ev_t *ev)
+{
+    mpfr_ptr y = va->p;
+    mpfr_srcptr b = vb->p;
+    mpfr_rnd_t rnd = ev->rnd;
+    switch (op) {
+    case NODE_ADD: mpfr_add(y, y, b, rnd); break;
+    case NODE_SUB: mpfr_sub(y, y, b, rnd); break;
+    case NODE_MUL: mpfr_mul(y, y, b, rnd); break;
+    case NODE_DIV: mpfr_div(y, y, b, rnd); break;
+    case NODE_POW: mpfr_pow(y, y, b, rnd); break;
+    case NODE_MIN: mpfr_min(y, y, b, rnd); break;
+    case NODE_MAX: mpfr_max(y, y, b, rnd); break;
+    default: mpfr_set_nan(y); break;
+    }
+}
+
+/* ---- the walk */
+
+/* Each mode's operations; the operand of op2 is y (result in place) and b. */
+static const struct {
+    void (*fn)(val_t *y, fn_t fn, const ev_t *ev);
+    void (*op2)(val_t *y, node_kind_t op, const val_t *b, const ev_t *ev);
+} ev_ops[] = {
+    [EV_BALL] = {ball_fn, ball_op2},
+    [EV_DUAL] = {dual_fn, dual_op2},
+    [EV_SERIES] = {series_fn, series_op2},
+    [EV_POINT] = {point_fn, point_op2},
+};
+
+/* A constant (number, pi, e): its enclosure as the value of a ball mode
+ * (derivative and higher coefficients 0), or rounded with rnd. */
+static void eval_const(val_t *y, const node_t *n, const ev_t *ev)
+{
+    if (ev->mode == EV_POINT) {
+        if (n->kind == NODE_NUM) {
+            mpfr_set_str(y->p, n->num, 10, ev->rnd);
+        } else if (n->kind == NODE_PI) {
+            mpfr_const_pi(y->p, ev->rnd);
+        } else {
+            mpfr_set_ui(y->p, 1, ev->rnd);
+            mpfr_exp(y->p, y->p, ev->rnd);
+        }
+        return;
+    }
+    _arb_vec_zero(y->c, ev->len);
+    if (n->kind == NODE_NUM) {
+        if (ival_set_str(y->c, n->num, ev->prec) != 0)
+            arb_indeterminate(y->c);
+    } else if (n->kind == NODE_PI) {
+        arb_const_pi(y->c, ev->prec);
+    } else {
+        arb_const_e(y->c, ev->prec);
+    }
+}
+
+static void eval_node(val_t *y, const node_t *n, const ev_t *ev)
 {
     switch (n->kind) {
     case NODE_NUM: case NODE_PI: case NODE_E:
-        _arb_vec_zero(y, len);
-        eval_node_ival(y, n, x, prec);
-        return;
+        eval_const(y, n, ev);
+        break;
     case NODE_VAR:
-        _arb_vec_set(y, x, len);
-        return;
-    case NODE_NEG:
-        series_node(y, n->a, x, len, prec);
-        _arb_vec_neg(y, y, len);
-        return;
-    case NODE_FN: {
-        arb_ptr a = _arb_vec_init(len); /* Arb's series functions do not alias */
-        series_node(a, n->a, x, len, prec);
-        if (series_ok(a, len))
-            series_fn(y, n->fn, a, len, prec);
+        if (ev->mode == EV_POINT)
+            mpfr_set(y->p, ev->xp, ev->rnd);
         else
-            series_fail(y, len);
-        _arb_vec_clear(a, len);
+            _arb_vec_set(y->c, ev->x, ev->len);
         break;
-    }
+    case NODE_NEG:
+        eval_node(y, n->a, ev);
+        if (ev->mode == EV_POINT)
+            mpfr_neg(y->p, y->p, ev->rnd);
+        else
+            _arb_vec_neg(y->c, y->c, ev->len);
+        break;
+    case NODE_FN:
+        eval_node(y, n->a, ev);
+        if (val_ok(y, ev))
+            ev_ops[ev->mode].fn(y, n->fn, ev);
+        break;
     default: {
-        arb_ptr a = _arb_vec_init(len), b = _arb_vec_init(len);
-        series_node(a, n->a, x, len, prec);
-        series_node(b, n->b, x, len, prec);
-        if (!series_ok(a, len) || !series_ok(b, len)) {
-            series_fail(y, len);
-        } else {
-            switch (n->kind) {
-            case NODE_ADD: _arb_vec_add(y, a, b, len, prec); break;
-            case NODE_SUB: _arb_vec_sub(y, a, b, len, prec); break;
-            case NODE_MUL: _arb_poly_mullow(y, a, len, b, len, len, prec); break;
-            case NODE_DIV:
-                if (arb_is_nonzero(b))
-                    _arb_poly_div_series(y, a, len, b, len, len, prec);
-                else
-                    series_fail(y, len);
-                break;
-            case NODE_POW: series_pow(y, a, b, len, prec); break;
-            case NODE_MIN: case NODE_MAX: {
-                /* smooth only where one argument certainly wins */
-                int a_wins = n->kind == NODE_MAX ? arb_gt(a, b) : arb_lt(a, b);
-                int b_wins = n->kind == NODE_MAX ? arb_gt(b, a) : arb_lt(b, a);
-                if (a_wins)
-                    _arb_vec_set(y, a, len);
-                else if (b_wins)
-                    _arb_vec_set(y, b, len);
-                else
-                    series_fail(y, len);
-                break;
-            }
-            default: series_fail(y, len); break;
-            }
-        }
-        _arb_vec_clear(a, len);
-        _arb_vec_clear(b, len);
+        val_t b;
+        val_init(&b, ev);
+        eval_node(y, n->a, ev);
+        eval_node(&b, n->b, ev);
+        if (val_ok(y, ev) && val_ok(&b, ev))
+            ev_ops[ev->mode].op2(y, n->kind, &b, ev);
+        else
+            val_fail(y, ev);
+        val_clear(&b, ev);
         break;
     }
     }
-    if (!series_ok(y, len))
-        series_fail(y, len);
+    if (!val_ok(y, ev))
+        val_fail(y, ev); /* outside the domain, unbounded, inf - inf, overflow */
+}
+
+/* y[0..len) = the ball-mode value of e at the variable x (y may alias x's
+ * balls: the walk runs in a fresh value). */
+static void eval_balls(arb_ptr y, const expr_t *e, ev_mode_t mode, const arb_t x, slong len,
+                       mpfr_prec_t prec)
+{
+    ev_t ev = {mode, len, prec, MPFR_RNDN, NULL, NULL};
+    val_t r;
+    val_init(&r, &ev);
+    if (!arb_is_finite(x)) {
+        series_fail(r.c, len);
+    } else {
+        arb_ptr var = _arb_vec_init(len); /* x + t */
+        arb_set(var, x);
+        if (len > 1)
+            arb_one(var + 1);
+        ev.x = var;
+        eval_node(&r, e->root, &ev);
+        _arb_vec_clear(var, len);
+    }
+    _arb_vec_swap(y, r.c, len);
+    val_clear(&r, &ev);
+}
+
+void expr_eval_ival(arb_t y, const expr_t *e, const arb_t x, mpfr_prec_t prec)
+{
+    eval_balls(y, e, EV_BALL, x, 1, prec);
+}
+
+void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
+{
+    arb_ptr vd = _arb_vec_init(2);
+    eval_balls(vd, e, EV_DUAL, x, 2, prec); /* not finite: not differentiable, or
+                                               outside the domain */
+    arb_swap(dy, vd + 1);
+    _arb_vec_clear(vd, 2);
 }
 
 void expr_eval_series(arb_ptr y, const expr_t *e, const arb_t x, slong len, mpfr_prec_t prec)
 {
-    if (len < 1)
-        return;
-    arb_ptr v = _arb_vec_init(len), r = _arb_vec_init(len);
-    if (!arb_is_finite(x)) {
-        series_fail(r, len);
-    } else {
-        arb_set(v, x); /* x + t */
-        if (len > 1)
-            arb_one(v + 1);
-        series_node(r, e->root, v, len, prec);
-    }
-    _arb_vec_swap(y, r, len);
-    _arb_vec_clear(v, len);
-    _arb_vec_clear(r, len);
+    if (len >= 1)
+        eval_balls(y, e, EV_SERIES, x, len, prec);
 }
+
+void expr_eval_fr(mpfr_t y, const expr_t *e, const mpfr_t x, mpfr_rnd_t rnd)
+{
+    ev_t ev = {EV_POINT, 0, mpfr_get_prec(y), rnd, NULL, x};
+    val_t r;
+    val_init(&r, &ev);
+    eval_node(&r, e->root, &ev);
+    mpfr_swap(r.p, y);
+    val_clear(&r, &ev);
+}
+
+double expr_eval_d(const expr_t *e, double x)
+{
+    mpfr_t y, t;
+    mpfr_init2(y, 53);
+    mpfr_init2(t, 53);
+    mpfr_set_d(t, x, MPFR_RNDN);
+    expr_eval_fr(y, e, t, MPFR_RNDN);
+    double r = mpfr_get_d(y, MPFR_RNDN);
+    mpfr_clear(y);
+    mpfr_clear(t);
+    return r;
+}
+
+/* ------------------------------------------------------- constants */
 
 static int collect_constants(const node_t *n, const char **texts, int max, int count)
 {
@@ -1254,97 +1464,4 @@ static int collect_constants(const node_t *n, const char **texts, int max, int c
 int expr_constants(const char **texts, int max, const expr_t *e)
 {
     return collect_constants(e->root, texts, max, 0);
-}
-
-/* ---------------------------------------------------------- point evaluation */
-
-/* Largest binary exponent of a sin or cos argument evaluated at a point. */
-#define EXPR_TRIG_EXP_MAX 65536
-
-static void eval_node_fr(mpfr_t y, const node_t *n, const mpfr_t x, mpfr_rnd_t rnd)
-{
-    mpfr_t b;
-    switch (n->kind) {
-    case NODE_NUM: mpfr_set_str(y, n->num, 10, rnd); return;
-    case NODE_VAR: mpfr_set(y, x, rnd); return;
-    case NODE_PI: mpfr_const_pi(y, rnd); return;
-    case NODE_E: mpfr_set_ui(y, 1, rnd); mpfr_exp(y, y, rnd); return;
-    case NODE_NEG: eval_node_fr(y, n->a, x, rnd); mpfr_neg(y, y, rnd); return;
-    case NODE_FN:
-        eval_node_fr(y, n->a, x, rnd);
-        switch (n->fn) {
-        case FN_EXP: mpfr_exp(y, y, rnd); break;
-        case FN_LOG: mpfr_log(y, y, rnd); break;
-        case FN_LOG1P: mpfr_log1p(y, y, rnd); break;
-        case FN_EXPM1: mpfr_expm1(y, y, rnd); break;
-        case FN_SQRT: mpfr_sqrt(y, y, rnd); break;
-        case FN_ABS: mpfr_abs(y, y, rnd); break;
-        case FN_TANH: mpfr_tanh(y, y, rnd); break;
-        case FN_SIGMOID:
-            mpfr_neg(y, y, rnd);
-            mpfr_exp(y, y, rnd);
-            mpfr_add_ui(y, y, 1, rnd);
-            mpfr_ui_div(y, 1, y, rnd);
-            break;
-        case FN_ERF: mpfr_erf(y, y, rnd); break;
-        case FN_ERFC: mpfr_erfc(y, y, rnd); break;
-        case FN_SOFTPLUS: {
-            mpfr_t t;
-            mpfr_init2(t, mpfr_get_prec(y));
-            mpfr_set(t, y, rnd);
-            special_fr_softplus(y, t, rnd);
-            mpfr_clear(t);
-            break;
-        }
-        case FN_SIN: case FN_COS:
-            /* MPFR reduces a huge argument at its full exponent (minutes at 2^(10^8));
-             * a point value there means nothing to an optimiser: NaN, as Arb gives [-1, 1] */
-            if (mpfr_number_p(y) && !mpfr_zero_p(y) && mpfr_get_exp(y) > EXPR_TRIG_EXP_MAX)
-                mpfr_set_nan(y);
-            else if (n->fn == FN_SIN)
-                mpfr_sin(y, y, rnd);
-            else
-                mpfr_cos(y, y, rnd);
-            break;
-        }
-        return;
-    default:
-        break;
-    }
-    mpfr_init2(b, mpfr_get_prec(y));
-    eval_node_fr(y, n->a, x, rnd);
-    eval_node_fr(b, n->b, x, rnd);
-    switch (n->kind) {
-    case NODE_ADD: mpfr_add(y, y, b, rnd); break;
-    case NODE_SUB: mpfr_sub(y, y, b, rnd); break;
-    case NODE_MUL: mpfr_mul(y, y, b, rnd); break;
-    case NODE_DIV: mpfr_div(y, y, b, rnd); break;
-    case NODE_POW: mpfr_pow(y, y, b, rnd); break;
-    case NODE_MIN: mpfr_min(y, y, b, rnd); break;
-    case NODE_MAX: mpfr_max(y, y, b, rnd); break;
-    default: mpfr_set_nan(y); break;
-    }
-    mpfr_clear(b);
-}
-
-void expr_eval_fr(mpfr_t y, const expr_t *e, const mpfr_t x, mpfr_rnd_t rnd)
-{
-    mpfr_t r;
-    mpfr_init2(r, mpfr_get_prec(y));
-    eval_node_fr(r, e->root, x, rnd);
-    mpfr_swap(r, y);
-    mpfr_clear(r);
-}
-
-double expr_eval_d(const expr_t *e, double x)
-{
-    mpfr_t y, t;
-    mpfr_init2(y, 53);
-    mpfr_init2(t, 53);
-    mpfr_set_d(t, x, MPFR_RNDN);
-    expr_eval_fr(y, e, t, MPFR_RNDN);
-    double r = mpfr_get_d(y, MPFR_RNDN);
-    mpfr_clear(y);
-    mpfr_clear(t);
-    return r;
 }

@@ -127,8 +127,10 @@ static int print_baseline(void)
 {
     char line[512];
     puts(AC_BASELINE_HEADER);
-    for (int k = 0; ac_baseline_names[k]; k++) {
-        if (ac_baseline_line(line, sizeof line, ac_baseline_names[k], AC_BASELINE_PREC) != 0)
+    for (int k = 0; k < act_n_builtins; k++) {
+        char spec[64];
+        ac_baseline_spec(spec, sizeof spec, &act_builtins[k]);
+        if (ac_baseline_line(line, sizeof line, spec, AC_BASELINE_PREC) != 0)
             return act_fail(EXIT_SOFTWARE, "internal error: built-in not found");
         puts(line);
     }
