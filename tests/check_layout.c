@@ -340,7 +340,8 @@ START_TEST(test_checker_planted_tree)
     write_text(dir, "src/core/xalloc.c", "#include <stdlib.h>\n#include \"xalloc.h\"\n");
     write_text(dir, "src/io/outfile.h", "#include <stdio.h>\n");
     write_text(dir, "src/io/outfile.c", "#  include \"outfile.h\"\n#include \"xalloc.h\"\n");
-    write_text(dir, "theorems/t.c", "#include \"outfile.h\" /* t */\n#include \"version_stamp.h\"\n");
+    write_text(dir, "theorems/t.c",
+               "#include \"outfile.h\" /* t */\n#include \"version_stamp.h\"\n");
     ck_assert_int_eq(read_tree(&g, dir), 5);
     ck_assert_str_eq(g.problem, "");
     ck_assert_int_eq(g.n_edge, 3); /* outfile -> xalloc, t -> outfile, t -> version_stamp */
