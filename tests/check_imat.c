@@ -3,7 +3,7 @@
  * are the same at every precision. */
 #include <stdlib.h>
 #include <string.h>
-#include "export.h"
+#include "imat.h"
 #include "oracle.h"
 #include "par.h"
 #include "testutil.h"

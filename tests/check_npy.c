@@ -7,6 +7,7 @@
 #include "modelio_testutil.h"
 #include "npy.h"
 #include "safetensors.h"
+#include "tensorload.h"
 
 /* A .npy file: version major.0, the dict text padded as NumPy pads it, then
  * the data. */

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "exitcodes.h"
 #include "modelio_testutil.h"
+#include "tensorload.h"
 #include "tmodel.h"
 
 /* A small model: d_model 4, 2 layers, 2 heads of 3, d_mlp 5. */

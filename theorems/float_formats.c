@@ -651,7 +651,7 @@ static mpfr_prec_t start_prec(const params_t *p)
 
 const claim_t claim_float_formats = {
     .id = "float-formats",
-    .source = "issue 10 (measured)",
+    .source = "float formats (measured)",
     .kind = KIND_INEQUALITY,
     .provenance = "measured here",
     .statement = "Each construction run in binary32, bfloat16 and binary16 (and binary64): "
@@ -750,7 +750,7 @@ static char *summary_svtr(const row_t *rows, long n_rows)
 
 const claim_t claim_float_formats_svtr = {
     .id = "float-formats-svtr",
-    .source = "issue 10 (measured)",
+    .source = "float formats (measured)",
     .kind = KIND_INEQUALITY,
     .provenance = "measured here; real model",
     .statement = "PP-OCRv4's SVTR encoder converted with explicit and with encoded masks, run "

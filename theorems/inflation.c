@@ -42,13 +42,15 @@ typedef struct {
     const char *text;     /* the quotation */
 } quote_t;
 
-/* Quotations from claims.md ("Cost of the conversion"). */
+/* Quotations: the blog discussion's figures, and the reference figures
+ * worked out from the shapes (3084, 257x, 512x), each compared with the
+ * value computed here. */
 static const quote_t quotes[] = {
-    {"gpt2-small", Q_HEADS, 3084, 1, 0, "claims.md: \"3084 heads per block\""},
-    {"gpt2-small", Q_INFL, 257, 1, 1, "claims.md: \"about 257x\""},
+    {"gpt2-small", Q_HEADS, 3084, 1, 0, "reference: \"3084 heads per block\""},
+    {"gpt2-small", Q_INFL, 257, 1, 1, "reference: \"about 257x\""},
     {"gpt2-small", Q_HEADS, 3000, 1, 1, "blog discussion: \"12 heads -> ~3,000\""},
     {"gpt2-small", Q_INFL, 250, 1, 1, "blog discussion: \"~250x\""},
-    {"gpt3-175b", Q_L_OVER_H, 512, 1, 0, "claims.md: \"49152/96 = 512x\" (that is l/H)"},
+    {"gpt3-175b", Q_L_OVER_H, 512, 1, 0, "reference: \"49152/96 = 512x\" (that is l/H)"},
     {"gpt3-175b", Q_INFL, 500, 1, 1, "blog discussion: \"~500x\""},
 };
 
@@ -97,7 +99,7 @@ static int run(row_t *r)
     arb_div_si(lh, lh, s.H, prec);
     row_add_text(r, "widths masks/encoded/3-layer/1-layer", "%ld / %ld / %ld / %ld", s.d + 1,
                  s.d + 1 + N, s.d + s.l + N, s.d + N);
-    row_add_text(r, "claims.md 5d+N+1 / d+N+1", "%ld / %ld", 5 * s.d + N + 1, s.d + N + 1);
+    row_add_text(r, "blog 5d+N+1 / d+N+1", "%ld / %ld", 5 * s.d + N + 1, s.d + N + 1);
 
     /* compare with the quotations for this model */
     char txt[64] = "";
@@ -178,11 +180,12 @@ static char *summary_md(const row_t *rows, long n_rows)
                  "5%% of the computed value; an exact one must be equal. At two significant "
                  "figures 257 rounds to 260, not 250: \"~250x\" is a loose rounding (down by "
                  "2.7%%), accepted by the 5%% rule and flagged here.\n\n"
-                 "Findings against claims.md (computed, see the columns): (1) for GPT-3 the "
-                 "stated definition (H + l)/H gives 49248/96 = **513x**; claims.md's \"512x\" "
+                 "Findings against the reference figures (computed, see the columns): (1) for "
+                 "GPT-3 the stated definition (H + l)/H gives 49248/96 = **513x**; the reference "
+                 "\"512x\" "
                  "is l/H = 49152/96 (MLP heads per original head), so it is compared with l/H. "
                  "(2) The blog streams as built have width d + l + (n + 1) (three-layer; = 5d + N "
-                 "for l = 4d) and d + (n + 1) = d + N (one-layer), one less than claims.md's "
+                 "for l = 4d) and d + (n + 1) = d + N (one-layer), one less than the blog posts' "
                  "5d + N + 1 and d + N + 1 (the blog code's stream is (n+1) x (d + n + 1)); both "
                  "are shown in the table. Costs assume one neuron head per hidden unit "
                  "(internal dimension 1) and no LayerNorm.");
@@ -193,7 +196,7 @@ const claim_t claim_inflation = {
     .id = "inflation",
     .source = "blog discussion",
     .kind = KIND_TABLE,
-    .provenance = "computed from shapes; quotations from claims.md",
+    .provenance = "computed from shapes; quotations from the blog discussion and reference figures",
     .statement = "Converting MLPs to heads costs H + l heads per block, L(H + l) in all, an "
                  "inflation (H + l)/H, and wider residual streams.",
     .formula = "For a shape (d, l, H, L, n) with N = n + 1: heads per block H + l; total L(H + l); "

@@ -15,7 +15,7 @@
 #include "maskenc.h"
 #include "runner.h"
 #include "model_svtr.h"
-#include "tensorio.h"
+#include "tensorload.h"
 
 #define SVTR_FILE "ppocrv4-svtr.safetensors"
 #define SVTR_INPUT "ppocrv4-svtr-input.npy"

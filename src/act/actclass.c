@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "actclass.h"
+#include "errmetric.h"
 #include "special.h"
 #include "xalloc.h"
 

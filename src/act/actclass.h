@@ -7,7 +7,6 @@
 
 #include "act.h"
 #include "attn.h"
-#include "claim.h"
 #include "supnorm.h"
 
 /* Bits of the dyadic random tokens of the head check. */

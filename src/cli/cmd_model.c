@@ -17,7 +17,7 @@
 #include "fpnet.h"
 #include "modelcheck.h"
 #include "report.h"
-#include "tensorio.h"
+#include "tensorload.h"
 #include "xalloc.h"
 
 /* The converted network is exported by default up to this many bytes (SVTR:

@@ -10,55 +10,6 @@
 #include "report.h"
 #include "xalloc.h"
 
-char *fr_exact_decimal(const mpfr_t x)
-{
-    if (mpfr_zero_p(x))
-        return xstrdup("0");
-    mpz_t m;
-    mpz_init(m);
-    mpfr_exp_t e = mpfr_get_z_2exp(m, x); /* x = m 2^e exactly */
-    unsigned long k = e < 0 ? (unsigned long)(-e) : 0;
-    if (e >= 0) {
-        mpz_mul_2exp(m, m, (mp_bitcnt_t)e);
-    } else {
-        /* m 2^e = m 5^k / 10^k: an integer with k decimals */
-        mpz_t f;
-        mpz_init(f);
-        mpz_ui_pow_ui(f, 5, k);
-        mpz_mul(m, m, f);
-        mpz_clear(f);
-    }
-    int neg = mpz_sgn(m) < 0;
-    mpz_abs(m, m);
-    char *digits = xmalloc(mpz_sizeinbase(m, 10) + 2);
-    mpz_get_str(digits, 10, m);
-    mpz_clear(m);
-    size_t nd = strlen(digits), intlen = nd > k ? nd - k : 0;
-    char *s = xmalloc(nd + k + 4), *p = s;
-    if (neg)
-        *p++ = '-';
-    if (intlen == 0)
-        *p++ = '0';
-    memcpy(p, digits, intlen);
-    p += intlen;
-    if (k > 0) {
-        *p++ = '.';
-        for (size_t z = nd; z < k; z++)
-            *p++ = '0';
-        strcpy(p, digits + intlen);
-        /* trim trailing zeros of the fraction; m is not a multiple of 10 at the end anyway */
-        size_t L = strlen(s);
-        while (s[L - 1] == '0')
-            s[--L] = '\0';
-        if (s[L - 1] == '.')
-            s[L - 1] = '\0';
-    } else {
-        *p = '\0';
-    }
-    free(digits);
-    return s;
-}
-
 /* {"rows", "cols", "exact", "values": [[...]]} and, for enclosures, the
  * largest radius; NULL when out of memory. */
 static json_t *json_matrix(const imat_t A)

@@ -6,9 +6,6 @@
 #include <stdio.h>
 #include "runner.h"
 
-/* The exact decimal expansion of a finite MPFR number (every dyadic has
- * one).  Caller frees with free(). */
-char *fr_exact_decimal(const mpfr_t x);
 /* The instance as JSON text (through jansson; ends in a newline), or NULL
  * when out of memory.  free() it. */
 char *export_json(const claim_t *c, const row_t *r, const instance_t *I);

@@ -637,6 +637,7 @@ int main(int argc, char **argv)
     int rc;
     xalloc_install_library_hooks(); /* before any GMP/MPFR allocation */
     outfile_init();
+    xalloc_on_fatal(outfile_die); /* out of memory: the same cleanup as a signal */
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;

@@ -125,5 +125,8 @@ int ival_set_str(arb_t x, const char *s, mpfr_prec_t prec);
 char *ival_lo_str(const arb_t x, int digits);
 char *ival_hi_str(const arb_t x, int digits);
 char *fr_str(const mpfr_t x, int digits, mpfr_rnd_t rnd);
+/* The exact decimal expansion of a finite MPFR number (every dyadic has
+ * one).  Caller frees with free(). */
+char *fr_exact_decimal(const mpfr_t x);
 
 #endif

@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include "tensorio.h"
 
-#define NPY_MAX_NDIM 64
+/* the most a column-major view may have (tensor_view_read_f64 reorders it) */
+#define NPY_MAX_NDIM TENSOR_FORTRAN_MAX_NDIM
 
 typedef struct npy npy_t;
 

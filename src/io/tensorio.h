@@ -22,6 +22,9 @@ typedef enum {
     TENSOR_OTHER /* stored and skipped; an error only when read */
 } tensor_dtype_t;
 
+/* The most dimensions a column-major (fortran_order) view may have. */
+#define TENSOR_FORTRAN_MAX_NDIM 64
+
 /* One tensor's bytes inside a file (borrowed from the file's reader). */
 typedef struct {
     const char *source;         /* file name, for messages */
@@ -71,9 +74,5 @@ void tensor_f64_clear(tensor_f64_t *t);
  * as a newline in a tensor name, become '?') and return code. */
 int tensor_fail(char *err, size_t errsz, int code, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-
-/* Load an input tensor from spec: "X.npy", or "FILE.safetensors:TENSOR"
- * (split at the first ".safetensors:"). */
-int tensor_load(tensor_f64_t *t, const char *spec, char *err, size_t errsz);
 
 #endif

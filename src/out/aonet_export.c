@@ -8,7 +8,6 @@
 #include <string.h>
 #include "aonet_export.h"
 #include "exitcodes.h"
-#include "export.h"
 #include "outfile.h"
 #include "report.h"
 #include "safetensors.h"

@@ -64,6 +64,10 @@ void report_print_timing(FILE *f, const claim_report_t *rep);
  * markdown table cell (| and \ escaped, line breaks as <br>). */
 void report_csv_field(FILE *f, const char *s);
 void report_md_cell(FILE *f, const char *s);
+/* A word as a POSIX shell reads it back: bare when it is plain (letters,
+ * digits and _-+=.,:/@%), otherwise single-quoted with each ' written '\''.
+ * For replay lines: no file name or value pasted into sh runs anything. */
+void report_shell_quote(FILE *f, const char *s);
 
 /* JSON helpers shared with export: a string (invalid UTF-8 replaced by
  * U+FFFD), an enclosure as {"lo", "hi"} decimal strings rounded outward,

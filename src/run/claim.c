@@ -232,16 +232,3 @@ const claim_t *claim_find(const char *id)
             return claim_registry[k];
     return NULL;
 }
-
-void scale_of(mpfr_t S, const imat_t Y, long row0, long rows, long cols)
-{
-    mpfr_t m;
-    mpfr_init2(m, mpfr_get_prec(S));
-    mpfr_set_ui(S, 0, MPFR_RNDU);
-    for (long i = row0; i < row0 + rows; i++)
-        for (long j = 0; j < cols; j++) {
-            ival_get_mag(m, imat_entry(Y, i, j)); /* +inf when unknown: S is no longer finite */
-            mpfr_max(S, S, m, MPFR_RNDU);
-        }
-    mpfr_clear(m);
-}

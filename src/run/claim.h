@@ -206,7 +206,4 @@ extern const claim_t *const claim_registry[];
 const claim_t *claim_find(const char *id);
 const char *claim_kind_name(claim_kind_t k);
 
-/* Largest upper end of |Y| over rows [row0, row0+rows), rounded up. */
-void scale_of(mpfr_t S, const imat_t Y, long row0, long rows, long cols);
-
 #endif

@@ -1,8 +1,9 @@
-/* The error metric E of claims.md, the verdicts, and the precision an exact
+/* The verdicts (of the error metric E, errmetric.h), and the precision an exact
  * check needs to resolve its parameters. */
 #ifndef ATTNCHECK_VERDICT_H
 #define ATTNCHECK_VERDICT_H
 
+#include "errmetric.h" /* E, the quantity every verdict judges */
 #include "imat.h"
 
 /* vacuous: a row whose claimed bound is at or above the trivial one (+inf,
@@ -17,11 +18,6 @@ const char *verdict_name(verdict_t v);
  * where a row that holds did not detect the break: "not detected at this
  * resolution" (exact rule) or "not detected" (a bound, vacuous or not). */
 const char *verdict_word(verdict_t v, int mutated, int exact_rule);
-
-/* E = max_i ||Y_i - Z_i||_2 and the largest |Y_ij - Z_ij|, as enclosures,
- * over rows [row0, row0 + rows) and columns [0, cols) of both matrices. */
-void error_metric(arb_t E, arb_t E_abs, const imat_t Y, const imat_t Z,
-                  long row0, long rows, long cols, mpfr_prec_t prec);
 
 /* Slack kappa of the exact-identity test: a check at precision p holds when
  * the enclosure of E contains 0 and hi(E) <= S * 2^(kappa - p).  Enclosure
@@ -69,11 +65,5 @@ verdict_t verdict_floor(const arb_t E, const arb_t bound);
  * with trivial != NULL, at or above the trivial bound (lo(bound) >=
  * hi(trivial): certainly no tighter than the triangle inequality). */
 verdict_t verdict_bound_trivial(const arb_t E, const arb_t bound, const arb_t trivial);
-
-/* The trivial bound of an error between two outputs: the largest E the
- * triangle inequality allows, max_i (||Y_i||_2 + ||Z_i||_2) over rows
- * [row0, row0 + rows) and columns [0, cols), an enclosure. */
-void error_trivial_bound(arb_t T, const imat_t Y, const imat_t Z, long row0, long rows, long cols,
-                         mpfr_prec_t prec);
 
 #endif
