@@ -164,7 +164,7 @@ static char *text_ratio_hi(const row_t *r, int digits)
 
 static int row_exact_rule(const claim_report_t *rep, const row_t *r)
 {
-    return (rep->claim->kind == KIND_EXACT || r->exact_identity) && !r->has_arith;
+    return rep->claim->kind == KIND_EXACT || r->exact_identity;
 }
 
 /* The tolerance 2^kappa S 2^-p of the exact test, rounded down. */
@@ -637,7 +637,7 @@ static char *run_command(const report_run_t *run, const claim_report_t *rep)
     fprintf(f, "attncheck %s", run->verb);
     if (rep) {
         fputc(' ', f);
-        shell_word(f, rep->claim->id);
+        shell_word(f, rep->claim->base ? rep->claim->base->id : rep->claim->id);
     } else {
         for (int k = 0; k < run->n_ids; k++) {
             fputc(' ', f);
@@ -673,6 +673,12 @@ static char *run_command(const report_run_t *run, const claim_report_t *rep)
             shell_word(f, run->mutate_name);
         }
     }
+    if (run->arith)
+        shell_option(f, "--arith", run->arith);
+    if (run->accumulate)
+        shell_option(f, "--accumulate", run->accumulate);
+    if (run->order)
+        shell_option(f, "--order", run->order);
     return membuf_close(f, &buf) == 0 ? buf : NULL;
 }
 
