@@ -7,10 +7,7 @@
 
 enum { MUT_NONE, MUT_CONVERTED_WEIGHT };
 
-/* The mutation: the first layer's first head group's W_O scaled by 5/4
- * (exact on dyadic weights): the converted network no longer computes the
- * original, by a quarter of that group's output. */
-static void break_network(aonet_t *A, mpfr_prec_t prec)
+void arith_break_network(aonet_t *A, mpfr_prec_t prec)
 {
     for (long l = 0; l < A->n_layers; l++)
         if (A->layers[l].n_groups > 0) {
@@ -126,7 +123,7 @@ static int arith_run(row_t *r)
         return -1;
     }
     if (r->mutation == MUT_CONVERTED_WEIGHT)
-        break_network(&I.net, prec);
+        arith_break_network(&I.net, prec);
     int fresh = I.orig.n_stages > 0 ? fresh_tokens(&I, r->seed, prec) : 0;
     if (fresh < 0) {
         snprintf(r->note, sizeof r->note, "%s: the original computation could not be run "
