@@ -30,7 +30,7 @@
 #include "omega_util.h"
 #include "xalloc.h"
 
-enum { MUT_NONE, MUT_CONVERTED_WEIGHT };
+enum { MUT_NONE, MUT_CONVERTED_WEIGHT, MUT_CONVERTED_QUERY };
 
 /* The constructions: the claim that builds each, its fixed parameters, and
  * how its unconverted model and output block are found. */
@@ -367,10 +367,10 @@ static int run(row_t *r)
 
     fpnet_opts_t o = {.ar = {.fmt = f, .acc = f, .order = FPF_SUM_SEQUENTIAL}, .omega_col = -1};
     (void)pos0;
-    if (r->mutation == MUT_CONVERTED_WEIGHT) {
-        arith_break_network(&I.net, r->prec);
+    if (r->mutation != MUT_NONE) {
+        arith_break_network(&I.net, r->mutation == MUT_CONVERTED_QUERY, r->prec);
         if (explicit)
-            arith_break_network(&T.net, r->prec);
+            arith_break_network(&T.net, r->mutation == MUT_CONVERTED_QUERY, r->prec);
     }
     fpnet_opts_t o64 = {.ar = {.fmt = &fpf_binary64, .acc = &fpf_binary64,
                                .order = FPF_SUM_SEQUENTIAL}, .omega_col = -1};
@@ -716,6 +716,7 @@ const claim_t claim_float_formats = {
              {NULL, {{NULL, NULL}}}},
     .mutations = {{"converted-weight", "the converted network's first head group's W_O scaled "
                                        "by 5/4"},
+                  {"converted-query", "the converted network's first head group's W_Q halved"},
                   {NULL, NULL}},
     .plots = {{.x = "omega", .y = "E mask-encoding", .series = "format", .logx = 1, .logy = 1,
                .extra_y = "E binary64 mask-encoding", .mark_x = "min",
@@ -791,6 +792,7 @@ const claim_t claim_float_formats_svtr = {
              {NULL, {{NULL, NULL}}}},
     .mutations = {{"converted-weight", "the converted network's first head group's W_O scaled "
                                        "by 5/4"},
+                  {"converted-query", "the converted network's first head group's W_Q halved"},
                   {NULL, NULL}},
     .run = run,
     .start_prec = start_prec,

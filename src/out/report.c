@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "exitcodes.h"
+#include "arith_claim.h"
 #include "report.h"
 #include "version.h"
 #include "xalloc.h"
@@ -1954,4 +1955,5 @@ void report_print_catalogue_md(FILE *f)
             fputs(".\n\n", f);
         }
     }
+    fputs(arith_claim_catalogue_md(), f);
 }

@@ -5,16 +5,17 @@
 #include "fpnet.h"
 #include "xalloc.h"
 
-enum { MUT_NONE, MUT_CONVERTED_WEIGHT };
+enum { MUT_NONE, MUT_CONVERTED_WEIGHT, MUT_CONVERTED_QUERY };
 
-void arith_break_network(aonet_t *A, mpfr_prec_t prec)
+void arith_break_network(aonet_t *A, int query, mpfr_prec_t prec)
 {
     for (long l = 0; l < A->n_layers; l++)
         if (A->layers[l].n_groups > 0) {
-            imat_struct *W = A->layers[l].groups[0].W_O;
+            imat_struct *W = query ? A->layers[l].groups[0].W_Q : A->layers[l].groups[0].W_O;
             for (long k = 0; k < W->rows * W->cols; k++) {
-                arb_mul_ui(W->e + k, W->e + k, 5, prec);
-                arb_mul_2exp_si(W->e + k, W->e + k, -2);
+                if (!query)
+                    arb_mul_ui(W->e + k, W->e + k, 5, prec);
+                arb_mul_2exp_si(W->e + k, W->e + k, query ? -1 : -2);
             }
             return;
         }
@@ -122,8 +123,8 @@ static int arith_run(row_t *r)
         instance_clear(&I);
         return -1;
     }
-    if (r->mutation == MUT_CONVERTED_WEIGHT)
-        arith_break_network(&I.net, prec);
+    if (r->mutation != MUT_NONE)
+        arith_break_network(&I.net, r->mutation == MUT_CONVERTED_QUERY, prec);
     int fresh = I.orig.n_stages > 0 ? fresh_tokens(&I, r->seed, prec) : 0;
     if (fresh < 0) {
         snprintf(r->note, sizeof r->note, "%s: the original computation could not be run "
@@ -221,6 +222,36 @@ static const char *const rule_text =
     "and `float computation` (D at least the grid floor of the exact network's output and no "
     "off-grid value: the run is a computation in the format).";
 
+const char *arith_claim_catalogue_md(void)
+{
+    return "## --arith FORMAT — the float twin of any claim that builds a network (inequality; "
+           "provenance: float rule, measured here)\n\n"
+           "`sweep CLAIM --arith FORMAT [--accumulate same|binary32] [--order ...]` runs the "
+           "claim `CLAIM.FORMAT` (reports `CLAIM.FORMAT.md`, ...): the same grid, each row the "
+           "claim's network (its export) run in the emulated format beside the **original "
+           "computation** it stands for, run in the same format with the same rounding model "
+           "and summation order (fpnet.h): the unconverted MLP X + SiLU_a(X W_in) W_out "
+           "(mlp-layer, neuron-head, blog-one-layer, blog-three-layer), the transformer's "
+           "causal heads and SiLU_a MLPs (attention-only, attention-only-encoded), the network "
+           "with explicit masks (mask-encoding, model-svtr-encoded); a claim with neither "
+           "(linear-head, activation-head, model-svtr) takes E_orig = the grid floor, the best "
+           "any format-valued output does.  Where the claim has an original, its tokens are "
+           "drawn afresh from the row's seed as 53-bit numbers in [-1, 1) and the reference "
+           "is the original computed exactly on them (the claims' own few-bit tokens make "
+           "short sums exact in binary32).\n\n"
+           "The question a row answers: **is the converted network in format F as good as "
+           "the original computation in F?**  E_conv = the converted network's float output "
+           "against the exact original output (max over the original's output rows of the "
+           "Euclidean distance), E_orig the same for the original in F, floor = the distance "
+           "from the exact output to F's grid (fpnet_grid_floor).  **Holds** iff E_conv ≤ "
+           "2·E_orig + floor; **violated** iff lo(E_conv) > hi(2·E_orig + floor); else "
+           "inconclusive.  Kept as columns, not judged: D (the float output against the same "
+           "network run exactly) and `float computation` (D at least that output's grid "
+           "floor, no off-grid value: the run is a computation in F).\n\n"
+           "Mutations: `converted-weight` (the converted network's first head group's W_O "
+           "scaled by 5/4); `converted-query` (its W_Q halved).\n\n";
+}
+
 static char *arith_summary(const row_t *rows, long n_rows)
 {
     const arith_claim_t *w = n_rows > 0 ? rows[0].ctx : NULL;
@@ -270,6 +301,8 @@ int arith_claim_make(arith_claim_t *w, const claim_t *base, const fpf_arith_t *a
     memcpy(c->full, base->full, sizeof c->full);
     c->mutations[0][0] = "converted-weight";
     c->mutations[0][1] = "the converted network's first head group's W_O scaled by 5/4";
+    c->mutations[1][0] = "converted-query";
+    c->mutations[1][1] = "the converted network's first head group's W_Q halved";
     if (base->plots[0].x) {
         snprintf(w->plot_title, sizeof w->plot_title, "E of the network in %s against %s "
                  "(dashed: 2 E_orig + grid floor)", fmt, base->plots[0].x);

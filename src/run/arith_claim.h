@@ -33,10 +33,13 @@ typedef struct {
 int arith_claim_make(arith_claim_t *w, const claim_t *base, const fpf_arith_t *ar, char *err,
                      size_t errsz);
 
-/* The float rule's broken twin (mutation converted-weight): the first
- * layer's first head group's W_O scaled by 5/4 (exact on dyadic weights),
- * so the network no longer computes the original, by a quarter of that
- * group's output. */
-void arith_break_network(aonet_t *A, mpfr_prec_t prec);
+/* The catalogue's section on float twins (markdown, static). */
+const char *arith_claim_catalogue_md(void);
+
+/* The float rule's broken twins: the first layer's first head group's W_O
+ * scaled by 5/4 (converted-weight), or its W_Q halved (query: the
+ * converted-query mutation; exact on dyadic weights): the network no
+ * longer computes the original. */
+void arith_break_network(aonet_t *A, int query, mpfr_prec_t prec);
 
 #endif
