@@ -589,7 +589,7 @@ START_TEST(test_verify_parses_and_repeats)
         free(text);
     }
     snprintf(args, sizeof args, "verify %s --jobs 1 --out %s", claims, b);
-    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), test_quick() ? 0 : 1);
     DIR *d = opendir(a);
     ck_assert_ptr_nonnull(d);
     int files = 0;
