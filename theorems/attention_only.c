@@ -168,6 +168,26 @@ double tf_estimate_bytes(const params_t *p, mpfr_prec_t prec)
     return THM_EST_BASE_BYTES + weights + masks + streams + work;
 }
 
+void tf_instance_orig(instance_t *I, const imat_t X, const tf_model_t *m, const arb_t a,
+                      mpfr_prec_t prec)
+{
+    onet_clear(&I->orig);
+    I->orig.D = m->d;
+    for (long b = 0; b < m->L; b++) {
+        aonet_layer_t Lh;
+        aonet_layer_init(&Lh, 1);
+        aonet_group_from_heads(Lh.groups, "heads", m->blocks[b].heads, m->H, AONET_MASK_CAUSAL,
+                               prec);
+        onet_add_layer(&I->orig, &Lh);
+        aonet_layer_clear(&Lh);
+        onet_add_mlp(&I->orig, m->blocks[b].W_in, m->blocks[b].W_out);
+    }
+    arb_set(I->orig.a, a);
+    snprintf(I->orig.what, sizeof I->orig.what, "the transformer: causal heads, then "
+             "X + SiLU_a(X W_in) W_out, per block");
+    instance_orig_in(I, X, 1);
+}
+
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[3], H, rh, L;
@@ -225,6 +245,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         for (long k = 0; k < A.n_layers; k++)
             instance_net_source(I, &A.layers[k].src, d + 1, prec);
         instance_net_io(I, con, ref, THM_LAYOUT_BIAS);
+        tf_instance_orig(I, X, &m, a, prec);
     }
     attn_only_apply(con, &A, prec);
     row_add_long(r, "heads/block", H + l);

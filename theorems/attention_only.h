@@ -38,6 +38,12 @@ void tf_reference(imat_t ref, const imat_t X, const tf_model_t *m, ival_act_fn p
 void tf_model_apply(imat_t X, const tf_model_t *m, ival_act_fn phi, const void *ctx,
                     mpfr_prec_t prec);
 
+/* I's original computation (instance_t.orig): the transformer m itself,
+ * each block its causal heads (one group) then its SiLU_a MLP with the
+ * residual, on the tokens X, whose outputs are rows 1.. of the reference. */
+void tf_instance_orig(instance_t *I, const imat_t X, const tf_model_t *m, const arb_t a,
+                      mpfr_prec_t prec);
+
 /* An attention-only stack: each layer adds the sum of its heads, a stacked
  * source (odd layers: the block's heads, padded; even layers: the neuron
  * heads, read from the block's W_in and W_out). */

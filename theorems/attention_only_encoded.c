@@ -156,6 +156,7 @@ static int evaluate(row_t *r, instance_t *I)
         imat_init(Re, 0, 0);
         maskenc_stream(Re, ref);
         instance_net_io(I, Xe, Re, THM_LAYOUT_BIAS "; then one-hot positions");
+        tf_instance_orig(I, X, &m, a, prec);
         imat_clear(Re);
     }
     arb_set_ui(Dl, 0);

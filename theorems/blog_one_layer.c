@@ -97,6 +97,8 @@ static int evaluate(row_t *r, instance_t *out)
         instance_add(out, "X", X); /* the unconverted MLP, for float formats */
         instance_add(out, "W_in", Win);
         instance_add(out, "W_out", Wout);
+        arb_one(t);
+        instance_orig_mlp(out, X, Win, Wout, t, 0, "X + SiLU(X W_in) W_out");
         imat_clear(R);
     }
 

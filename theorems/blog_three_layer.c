@@ -181,6 +181,7 @@ static int evaluate(row_t *r, instance_t *out)
         instance_add(out, "X", X); /* the unconverted MLP, for float formats */
         instance_add(out, "W_in", Win);
         instance_add(out, "W_out", Wout);
+        instance_orig_mlp(out, X, Win, Wout, one, 0, "X + SiLU(X W_in) W_out");
         imat_clear(R);
         imat_clear(H);
         imat_clear(Y);

@@ -76,6 +76,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         instance_add(I, "W_in", W_in);
         instance_add(I, "W_out", W_out);
         instance_add(I, "X_hat", Xh);
+        instance_orig_mlp(I, X, W_in, W_out, a, 1, "X + SiLU_a(X W_in) W_out");
         instance_net_source(I, &src, d + 1, prec);
         instance_net_io(I, Xh, ref, THM_LAYOUT_BIAS);
     }

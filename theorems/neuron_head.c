@@ -98,6 +98,7 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         imat_add(R, ref, Xh, prec);
         instance_net_heads(I, h, 1, &M, prec);
         instance_net_io(I, Xh, R, THM_LAYOUT_BIAS);
+        instance_orig_mlp(I, X, w, u, a, 1, "X + SiLU_a(X w) u");
         imat_clear(R);
     }
     thm_silu_track_resolve(r, &track);

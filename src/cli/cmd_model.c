@@ -430,8 +430,6 @@ static int arith_row(rowbuf_t *rb, instance_t *I, const imat_t X, const model_cl
     I->net.D = d + 2;
     I->net.d = d;
     row_t *r = add_row(rb, "float", -1);
-    r->has_arith = 1;
-    r->arith = c->ar;
     fpnet_opts_t o = {.ar = c->ar, .omega_col = -1};
     fpnet_measure_t m;
     fpnet_measure_init(&m);
@@ -759,7 +757,7 @@ int cmd_model(int argc, char **argv)
             char *eh = e ? ival_hi_str(e->iv, 4) : NULL;
             printf("    %-10s block %-3s in %s: E vs model <= %s (D = %s, at least the grid "
                    "floor: %s)\n", params_get(&r->params, "check"),
-                   params_get(&r->params, "block"), r->arith.fmt->name, eh ? eh : "?", hi,
+                   params_get(&r->params, "block"), c.ar.fmt->name, eh ? eh : "?", hi,
                    verdict_name(r->verdict));
             if (eh)
                 mpfr_free_str(eh);

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "export.h"
+#include "arith_claim.h"
 #include "fpnet.h"
 #include "par.h"
 #include "report.h"
@@ -132,6 +133,8 @@ typedef struct {
     int no_write, mutate;
     const char *mutate_name;
     const char *arith_name, *acc_name, *order_name; /* sweep --arith */
+    int has_arith;         /* --arith: each claim replaced by its float twin in ar */
+    fpf_arith_t ar;
     mpfr_prec_t export_prec;
     const char *verb;      /* the command line as typed, from the verb on */
     int argc;
@@ -316,6 +319,13 @@ static int select_runs(const claim_t **claims, int *mutations, int *n_runs, cons
                 snprintf(err, errsz, "unknown claim '%s'", c->ids[k]);
                 return -1;
             }
+    /* --arith: every claim's float twin instead (one command, one process) */
+    static arith_claim_t twins[64];
+    for (int k = 0; c->has_arith && k < n; k++) {
+        if (arith_claim_make(twins + k, chosen[k], &c->ar, err, errsz) != 0)
+            return -1;
+        chosen[k] = &twins[k].claim;
+    }
     const char *name = c->mutate_name;
     int every = name && strcmp(name, "all") == 0;
     for (int k = 0; k < n; k++) {
@@ -370,7 +380,9 @@ static int run_claims(cli_t *c, shard_set_t *from)
 
     report_run_t how = {.verb = c->verb, .ids = c->ids, .n_ids = c->n_ids, .mutate = c->mutate,
                         .mutate_name = c->mutate_name, .options = &c->run, .argc = c->argc,
-                        .argv = c->argv, .shards = from ? shard_set_count(from) : 0};
+                        .argv = c->argv, .shards = from ? shard_set_count(from) : 0,
+                        .arith = c->arith_name, .accumulate = c->acc_name,
+                        .order = c->order_name};
     if (c->format_text && report_parse_formats(&c->formats, c->format_text) != 0) {
         status = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg", c->format_text);
         goto done;
@@ -507,9 +519,6 @@ static int parse_arith(cli_t *c, int allowed)
                         "and model");
     if (!c->arith_name)
         return cli_fail(EXIT_USAGE, "--accumulate and --order need --arith FORMAT");
-    if (c->mutate || c->run.shard_count > 0)
-        return cli_fail(EXIT_USAGE, "--arith runs the claim's network as it is: not with "
-                        "--mutate or --shard");
     fpf_arith_t ar;
     if (!fpf_format_find(c->arith_name))
         return cli_fail(EXIT_USAGE, "--arith '%s': use binary64, binary32, bfloat16 or binary16",
@@ -522,8 +531,12 @@ static int parse_arith(cli_t *c, int allowed)
     if (ar.acc->prec < ar.fmt->prec)
         return cli_fail(EXIT_USAGE, "--accumulate binary32 with --arith %s: the accumulation "
                         "format must hold the format", ar.fmt->name);
-    c->run.has_arith = 1;
-    c->run.arith = ar;
+    c->has_arith = 1;
+    c->ar = ar;
+    /* the canonical names, as reports and shards record them */
+    c->arith_name = ar.fmt->name;
+    c->acc_name = ar.acc != ar.fmt ? ar.acc->name : NULL;
+    c->order_name = ar.order != FPF_SUM_SEQUENTIAL ? fpf_order_name(ar.order) : NULL;
     return 0;
 }
 
@@ -622,10 +635,15 @@ static int cmd_merge(int argc, char **argv)
         m.mutate = shards.mutate;
         m.mutate_name = shards.mutate_name;
         m.run = shards.options;
+        m.arith_name = shards.arith;
+        m.acc_name = shards.accumulate;
+        m.order_name = shards.order;
         m.run.max_rows = c.run.max_rows;
         m.run.max_memory = c.run.max_memory;
         m.run.jobs = 0;
-        rc = run_claims(&m, set);
+        rc = parse_arith(&m, 1);
+        if (rc == 0)
+            rc = run_claims(&m, set);
     }
     shard_set_free(set);
     cli_free(&c);

@@ -19,7 +19,8 @@
 int report_parse_formats(int *out, const char *s);
 /* What the reports record about the run that made them.  Only the options
  * that determine the numbers are recorded, in a fixed order (claims, --full,
- * --seed, --prec, each --set in the order given, --mutate); --jobs, --out
+ * --seed, --prec, each --set in the order given, --mutate, --arith,
+ * --accumulate, --order); --jobs, --out
  * and --format change no number and are left out, so the same command and
  * seed give byte-identical reports whatever they were.  The command line
  * as typed goes to the run log with the timings. */
@@ -35,6 +36,9 @@ typedef struct {
     const char *command;            /* the canonical command recorded instead of the one
                                        built from verb, ids and options (or NULL) */
     long shards;                    /* merge: the shards the rows came from (run.log) */
+    const char *arith;              /* --arith FORMAT (the claims are float twins, */
+    const char *accumulate;         /* arith_claim.h), --accumulate and --order as */
+    const char *order;              /* recorded (NULL: not given) */
 } report_run_t;
 
 /* File stem of a report: the claim id, or <id>.mutated-<name>. */

@@ -149,7 +149,7 @@ void row_ratio(arb_t q, const row_t *r)
 
 int row_exact_rule(const claim_report_t *rep, const row_t *r)
 {
-    return (rep->claim->kind == KIND_EXACT || r->exact_identity) && !r->has_arith;
+    return rep->claim->kind == KIND_EXACT || r->exact_identity;
 }
 
 /* The tolerance 2^kappa S 2^-p of the exact test, rounded down. */
@@ -359,7 +359,7 @@ char *run_command(const report_run_t *run, const claim_report_t *rep)
     fprintf(f, "attncheck %s", run->verb);
     if (rep) {
         fputc(' ', f);
-        report_shell_quote(f, rep->claim->id);
+        report_shell_quote(f, rep->claim->base ? rep->claim->base->id : rep->claim->id);
     } else {
         for (int k = 0; k < run->n_ids; k++) {
             fputc(' ', f);
@@ -395,6 +395,12 @@ char *run_command(const report_run_t *run, const claim_report_t *rep)
             report_shell_quote(f, run->mutate_name);
         }
     }
+    if (run->arith)
+        shell_option(f, "--arith", run->arith);
+    if (run->accumulate)
+        shell_option(f, "--accumulate", run->accumulate);
+    if (run->order)
+        shell_option(f, "--order", run->order);
     return membuf_close(f, &buf) == 0 ? buf : NULL;
 }
 

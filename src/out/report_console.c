@@ -2,6 +2,7 @@
  * and the claims catalogue (attncheck list --format md). */
 #include <stdlib.h>
 #include <string.h>
+#include "arith_claim.h"
 #include "report_internal.h"
 
 void report_print_summary(FILE *f, const claim_report_t *rep)
@@ -141,4 +142,5 @@ void report_print_catalogue_md(FILE *f)
             fputs(".\n\n", f);
         }
     }
+    fputs(arith_claim_catalogue_md(), f);
 }

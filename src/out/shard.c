@@ -212,6 +212,11 @@ static json_t *options_json(const report_run_t *run)
     report_json_set(j, "mutate", json_boolean(run->mutate), &ok);
     report_json_set(j, "mutate_name", run->mutate_name ? json_string(run->mutate_name)
                                                        : json_null(), &ok);
+    const char *arith[3] = {run->arith, run->accumulate, run->order};
+    json_t *ja = json_array();
+    for (int k = 0; k < 3; k++)
+        report_json_push(ja, arith[k] ? json_string(arith[k]) : json_null(), &ok);
+    report_json_set(j, "arith", ja, &ok);
     if (!ok) {
         json_decref(j);
         return NULL;
@@ -666,15 +671,17 @@ static int read_options(shard_run_t *run, const json_t *doc, const char *dir, ch
                         size_t errsz)
 {
     static const char *const keys[] = {"verb", "claims", "full", "seed", "prec", "set",
-                                       "mutate", "mutate_name"};
+                                       "mutate", "mutate_name", "arith"};
     const json_t *o = json_object_get(doc, "options");
     const json_t *ids = json_object_get(o, "claims"), *sets = json_object_get(o, "set");
     const json_t *seed = json_object_get(o, "seed"), *prec = json_object_get(o, "prec");
     const json_t *mname = json_object_get(o, "mutate_name");
+    const json_t *arith = json_object_get(o, "arith");
     memset(run, 0, sizeof *run);
     run_options_default(&run->options);
     run->verb = get_string(o, "verb");
-    int ok = has_keys(o, keys, 8) && run->verb &&
+    int ok = has_keys(o, keys, 9) && run->verb && json_is_array(arith) &&
+             json_array_size(arith) == 3 &&
              (strcmp(run->verb, "verify") == 0 || strcmp(run->verb, "sweep") == 0) &&
              json_is_array(ids) && json_array_size(ids) <= SHARD_MAX_IDS &&
              json_is_array(sets) && json_array_size(sets) <= RUN_MAX_SETS &&
@@ -683,6 +690,12 @@ static int read_options(shard_run_t *run, const json_t *doc, const char *dir, ch
              (json_is_null(seed) || json_is_string(seed)) &&
              (json_is_null(prec) || json_is_string(prec)) &&
              (json_is_null(mname) || json_is_string(mname));
+    const char **names[3] = {&run->arith, &run->accumulate, &run->order};
+    for (size_t k = 0; ok && k < 3; k++) {
+        const json_t *a = json_array_get(arith, k);
+        ok = json_is_null(a) || json_is_string(a);
+        *names[k] = json_string_value(a);
+    }
     for (size_t k = 0; ok && k < json_array_size(ids); k++)
         ok = (run->ids[run->n_ids++] = json_string_value(json_array_get(ids, k))) != NULL;
     for (size_t k = 0; ok && k < json_array_size(sets); k++) {

@@ -33,6 +33,7 @@ typedef struct {
     int n_ids;
     int mutate;
     const char *mutate_name;
+    const char *arith, *accumulate, *order; /* the float twin's names (NULL: none) */
     run_options_t options;
 } shard_run_t;
 

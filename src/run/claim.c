@@ -114,6 +114,9 @@ void instance_init(instance_t *I)
     imat_init(I->net_ref, 0, 0);
     I->net_bias_row = 0;
     I->layout[0] = '\0';
+    onet_init(&I->orig, 0);
+    imat_init(I->orig_in, 0, 0);
+    I->orig_row0 = 0;
 }
 
 void instance_clear(instance_t *I)
@@ -127,6 +130,26 @@ void instance_clear(instance_t *I)
     aonet_clear(&I->net_masked);
     imat_clear(I->net_in);
     imat_clear(I->net_ref);
+    onet_clear(&I->orig);
+    imat_clear(I->orig_in);
+}
+
+void instance_orig_in(instance_t *I, const imat_t X, long row0)
+{
+    imat_reinit(I->orig_in, X->rows, X->cols);
+    imat_set(I->orig_in, X);
+    I->orig_row0 = row0;
+}
+
+void instance_orig_mlp(instance_t *I, const imat_t X, const imat_t W_in, const imat_t W_out,
+                       const arb_t a, long row0, const char *what)
+{
+    onet_clear(&I->orig);
+    I->orig.D = X->cols;
+    onet_add_mlp(&I->orig, W_in, W_out);
+    arb_set(I->orig.a, a);
+    snprintf(I->orig.what, sizeof I->orig.what, "%s", what);
+    instance_orig_in(I, X, row0);
 }
 
 static void net_layer(aonet_t *A, aonet_layer_t *L)

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include "aonet.h"
-#include "fpformat.h"
+#include "onet.h"
 #include "verdict.h"
 
 /* ---- parameters of one row: ordered name=value strings ---- */
@@ -52,8 +52,7 @@ typedef struct {
     mpfr_prec_t prec;     /* working precision of this evaluation */
     mpfr_prec_t prec_requested; /* the precision asked for (the prec axis, or the start) */
     int mutation;         /* 0 = the claimed construction, k = mutations[k-1] */
-    int has_arith;        /* --arith: the row's network run in the float model arith */
-    fpf_arith_t arith;    /* (fpnet_row) instead of the claim's own check */
+    const void *ctx;      /* the claim's ctx (claim_t.ctx), for its run */
 
     /* filled by the module */
     arb_t error;          /* E, certified */
@@ -108,6 +107,13 @@ typedef struct {
      * with (float formats). */
     aonet_t net_masked;
     char layout[200];
+    /* The original (unconverted) computation the network stands for, as
+     * the float rule runs it (orig.n_stages 0: none given): it runs on
+     * orig_in, and its output is rows [orig_row0, orig_row0 + orig_in rows)
+     * and columns [0, orig.D) of net_ref, exactly. */
+    onet_t orig;
+    imat_t orig_in;
+    long orig_row0;
 } instance_t;
 void instance_init(instance_t *I);
 void instance_clear(instance_t *I);
@@ -129,6 +135,13 @@ void instance_masked_layer(instance_t *I, aonet_layer_t *L);
 void instance_net_layer(instance_t *I, aonet_layer_t *L);
 /* The network's input and reference streams (copied) and its layout. */
 void instance_net_io(instance_t *I, const imat_t in, const imat_t ref, const char *layout);
+/* The original computation: an MLP with its residual, X + phi(X W_in) W_out
+ * (phi SiLU_a with slope a), on the tokens X (copied) whose outputs are
+ * net_ref's rows from row0; what says it in words. */
+void instance_orig_mlp(instance_t *I, const imat_t X, const imat_t W_in, const imat_t W_out,
+                       const arb_t a, long row0, const char *what);
+/* The original's input (copied) and where its output sits in net_ref. */
+void instance_orig_in(instance_t *I, const imat_t X, long row0);
 
 /* ---- fits and plots, computed over all rows of a claim ---- */
 typedef struct {
@@ -164,7 +177,7 @@ typedef struct claim_report claim_report_t;
 #define CLAIM_MAX_SWEEPS 8
 #define CLAIM_MAX_MUTATIONS 8
 #define CLAIM_MAX_PLOTS 4
-typedef struct {
+typedef struct claim_s {
     const char *id;           /* "mlp-layer" */
     const char *source;       /* "Theorem 3" */
     claim_kind_t kind;
@@ -199,6 +212,11 @@ typedef struct {
      * that makes it): the claim is reported "skipped" with that reason, it
      * runs no row, and nothing else fails. */
     int (*available)(char *why, size_t whysz);
+    /* Per-run data the claim's run reads (row_t.ctx), or NULL. */
+    const void *ctx;
+    /* A wrapper (arith_claim.h): the claim it wraps, whose id a command
+     * line names; NULL for a claim of the registry. */
+    const struct claim_s *base;
 } claim_t;
 
 /* The registry lives in theorems/registry.c. */

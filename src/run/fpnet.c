@@ -184,7 +184,7 @@ static int ln_apply(fpf_mat_t Y, const fpf_mat_t X, const aonet_ln_t *ln, run_t 
 /* Qpos (N x cols of W_Q, initialised here at 512 bits) = the query-side
  * position part U[:, c0:] W_Q[c0:, :] (the mutation's Omega terms), exact
  * for these sizes: fmt values times short dyadic weights. */
-static __mpfr_struct *position_part(const fpf_mat_t U, const imat_t WQ, long c0)
+static __mpfr_struct *position_part(const fpf_mat_t U, const imat_struct *WQ, long c0)
 {
     long N = U->rows, n = WQ->cols;
     __mpfr_struct *P = xmallocarray((size_t)(N * n), sizeof *P);
@@ -207,16 +207,42 @@ static __mpfr_struct *position_part(const fpf_mat_t U, const imat_t WQ, long c0)
     return P;
 }
 
-/* X = X + the group's heads on U (all fmt matrices). */
-static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, run_t *run)
+/* The heads of an attention sublayer as the float pass reads them: an
+ * aonet group (no biases) or a tblock's attention (biases). */
+typedef struct {
+    const imat_struct *W_Q, *W_K, *W_V, *W_O;
+    const imat_struct *b_Q, *b_K, *b_V, *b_O; /* NULL: none */
+    long n_heads, r_qk, r_ov;
+    int shared_k;
+    arb_srcptr attn_scale;
+    aonet_mask_t mask;
+} heads_t;
+
+/* B = the 1 x n bias row b rounded to f, or an empty matrix when b is NULL:
+ * 0, or 1 when an entry does not round to one f value. */
+static int bias_round(fpf_mat_t B, const imat_struct *b, const fpf_format_t *f)
+{
+    if (b)
+        return fpnet_mat_round(B, b, f);
+    B->e = NULL;
+    B->rows = B->cols = 0;
+    B->fmt = f;
+    return 0;
+}
+
+/* X = X + the heads on U (all fmt matrices): Q = U W_Q + b_Q, ..., the
+ * heads' z side by side times the stacked W_O, + b_O, then the residual. */
+static int heads_apply(fpf_mat_t X, const fpf_mat_t U, const heads_t *g, run_t *run)
 {
     const fpnet_opts_t *o = run->o;
     const fpf_arith_t *ar = &o->ar;
     const fpf_format_t *f = ar->fmt;
     long N = U->rows, H = g->n_heads, rq = g->r_qk, rv = g->r_ov;
-    fpf_mat_t WQ, WK, WV, WO, Q, K, V, Z, Y, Uf;
+    fpf_mat_t WQ, WK, WV, WO, Q, K, V, Z, Y, Uf, bQ, bK, bV, bO;
     int rc = fpnet_mat_round(WQ, g->W_Q, f) | fpnet_mat_round(WK, g->W_K, f) |
              fpnet_mat_round(WV, g->W_V, f) | fpnet_mat_round(WO, g->W_O, f);
+    rc |= bias_round(bQ, g->b_Q, f) | bias_round(bK, g->b_K, f) | bias_round(bV, g->b_V, f) |
+          bias_round(bO, g->b_O, f);
     mat_init(Q, N, WQ->cols, f);
     mat_init(K, N, WK->cols, f);
     mat_init(V, N, WV->cols, f);
@@ -230,13 +256,14 @@ static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, r
         for (long i = 0; i < N; i++)
             for (long c = o->omega_col; c < U->cols; c++)
                 mpfr_set_zero(fpf_mat_entry(Uf, i, c), 1);
-        rc = fpf_mat_mul(Q, Uf, WQ, NULL, ar);
+        rc = fpf_mat_mul(Q, Uf, WQ, g->b_Q ? bQ : NULL, ar);
         fpf_mat_clear(Uf);
     } else if (rc == 0) {
-        rc = fpf_mat_mul(Q, U, WQ, NULL, ar);
+        rc = fpf_mat_mul(Q, U, WQ, g->b_Q ? bQ : NULL, ar);
     }
     if (rc == 0)
-        rc = fpf_mat_mul(K, U, WK, NULL, ar) | fpf_mat_mul(V, U, WV, NULL, ar);
+        rc = fpf_mat_mul(K, U, WK, g->b_K ? bK : NULL, ar) |
+             fpf_mat_mul(V, U, WV, g->b_V ? bV : NULL, ar);
     mpfr_t scale, pos, exact;
     fpf_init(scale, f);
     mpfr_init2(pos, 1024);
@@ -296,7 +323,7 @@ static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, r
         }
     }
     if (rc == 0)
-        rc = fpf_mat_mul(Y, Z, WO, NULL, ar);
+        rc = fpf_mat_mul(Y, Z, WO, g->b_O ? bO : NULL, ar);
     if (rc == 0)
         fpf_mat_add(X, X, Y);
     for (long j = 0; j < N; j++)
@@ -315,12 +342,25 @@ static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, r
     fpf_mat_clear(WK);
     fpf_mat_clear(WV);
     fpf_mat_clear(WO);
+    fpf_mat_clear(bQ);
+    fpf_mat_clear(bK);
+    fpf_mat_clear(bV);
+    fpf_mat_clear(bO);
     fpf_mat_clear(Q);
     fpf_mat_clear(K);
     fpf_mat_clear(V);
     fpf_mat_clear(Z);
     fpf_mat_clear(Y);
     return rc;
+}
+
+/* X = X + the group's heads on U. */
+static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, run_t *run)
+{
+    heads_t h = {.W_Q = g->W_Q, .W_K = g->W_K, .W_V = g->W_V, .W_O = g->W_O,
+                 .n_heads = g->n_heads, .r_qk = g->r_qk, .r_ov = g->r_ov,
+                 .shared_k = g->shared_k, .attn_scale = g->attn_scale, .mask = g->mask};
+    return heads_apply(X, U, &h, run);
 }
 
 int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_t *o,
@@ -346,6 +386,179 @@ int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_
     }
     for (long k = 0; st && rc == 0 && k < Y->rows * Y->cols; k++)
         count_off_grid(&run, Y->e + k);
+    fpf_mat_clear(U);
+    if (rc != 0)
+        fpf_mat_clear(Y);
+    return rc;
+}
+
+/* ---- the original computation: transformer blocks and onet ---- */
+
+/* The float activation for a registry or TransformerLens name, and SiLU_a's
+ * slope rounded to f (a NULL: 1): 0; 1 when a does not round to one f
+ * value; -1 for a name the emulation has no sequence for. */
+static int act_of(fpf_act_t *act, mpfr_t am, const char *name, const arb_t a,
+                  const fpf_format_t *f)
+{
+    mpfr_set_ui(am, 1, MPFR_RNDN);
+    if (strcmp(name, "silu_a") == 0) {
+        *act = FPF_ACT_SILU_A;
+        return a ? round_ball(am, a, f) : 0;
+    }
+    if (strcmp(name, "silu") == 0)
+        *act = FPF_ACT_SILU_A; /* a = 1: fl(x * sigmoid(x)) */
+    else if (strcmp(name, "gelu") == 0)
+        *act = FPF_ACT_GELU;
+    else if (strcmp(name, "gelu_tanh") == 0 || strcmp(name, "gelu_new") == 0 ||
+             strcmp(name, "gelu_pytorch_tanh") == 0 || strcmp(name, "gelu_fast") == 0)
+        *act = FPF_ACT_GELU_TANH; /* gelu_fast: the same function, fpformat.h's sequence */
+    else if (strcmp(name, "relu") == 0)
+        *act = FPF_ACT_RELU;
+    else if (strcmp(name, "sigmoid") == 0)
+        *act = FPF_ACT_SIGMOID;
+    else
+        return -1;
+    return 0;
+}
+
+/* X = X + the attention sublayer of B on LN1(X). */
+static int fblock_attn(fpf_mat_t X, const tblock_t *B, run_t *run)
+{
+    fpf_mat_t U;
+    mat_init(U, X->rows, X->cols, run->o->ar.fmt);
+    int rc = ln_apply(U, X, &B->ln1, run);
+    heads_t h = {.W_Q = B->W_Q, .W_K = B->W_K, .W_V = B->W_V, .W_O = B->W_O, .b_Q = B->b_Q,
+                 .b_K = B->b_K, .b_V = B->b_V, .b_O = B->b_O, .n_heads = B->n_heads,
+                 .r_qk = B->d_head, .r_ov = B->d_head, .attn_scale = B->attn_scale,
+                 .mask = B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL};
+    if (rc == 0)
+        rc = heads_apply(X, U, &h, run);
+    fpf_mat_clear(U);
+    return rc;
+}
+
+/* X = X + the MLP sublayer of B on LN2(X): Z = U W_in + b_in, A = phi(Z)
+ * (gated: fl(phi(U W_gate) * Z)), X + (A W_out + b_out), each step rounded. */
+static int fblock_mlp(fpf_mat_t X, const tblock_t *B, const char *act_name, const arb_t a,
+                     run_t *run)
+{
+    const fpf_arith_t *ar = &run->o->ar;
+    const fpf_format_t *f = ar->fmt;
+    long N = X->rows, M = B->d_mlp;
+    fpf_act_t act = FPF_ACT_RELU;
+    mpfr_t am, t;
+    fpf_init(am, f);
+    fpf_init(t, f);
+    int rc = act_of(&act, am, act_name, a, f);
+    fpf_mat_t U, Win, bin, Wg, Wout, bout, Z, G, O;
+    mat_init(U, N, X->cols, f);
+    mat_init(Z, N, M, f);
+    mat_init(G, B->gated ? N : 0, B->gated ? M : 0, f);
+    mat_init(O, N, X->cols, f);
+    rc |= fpnet_mat_round(Win, B->W_in, f) | fpnet_mat_round(bin, B->b_in, f) |
+          fpnet_mat_round(Wout, B->W_out, f) | fpnet_mat_round(bout, B->b_out, f) |
+          bias_round(Wg, B->gated ? B->W_gate : NULL, f);
+    if (rc == 0)
+        rc = ln_apply(U, X, &B->ln2, run);
+    if (rc == 0)
+        rc = fpf_mat_mul(Z, U, Win, bin, ar);
+    if (rc == 0 && B->gated)
+        rc = fpf_mat_mul(G, U, Wg, NULL, ar);
+    for (long k = 0; rc == 0 && k < N * M; k++) {
+        if (B->gated) {
+            fpf_act_apply(t, G->e + k, act, am, f);
+            fpf_mul(Z->e + k, t, Z->e + k, f);
+        } else {
+            fpf_act_apply(Z->e + k, Z->e + k, act, am, f);
+        }
+    }
+    if (rc == 0)
+        rc = fpf_mat_mul(O, Z, Wout, bout, ar);
+    if (rc == 0)
+        fpf_mat_add(X, X, O);
+    mpfr_clear(am);
+    mpfr_clear(t);
+    fpf_mat_clear(U);
+    fpf_mat_clear(Win);
+    fpf_mat_clear(bin);
+    fpf_mat_clear(Wg);
+    fpf_mat_clear(Wout);
+    fpf_mat_clear(bout);
+    fpf_mat_clear(Z);
+    fpf_mat_clear(G);
+    fpf_mat_clear(O);
+    return rc;
+}
+
+static int fblock_apply(fpf_mat_t X, const tblock_t *B, const char *act, const arb_t a,
+                       run_t *run)
+{
+    int rc = 0;
+    if (B->n_heads > 0)
+        rc = fblock_attn(X, B, run);
+    if (rc == 0 && B->d_mlp > 0)
+        rc = fblock_mlp(X, B, act, a, run);
+    return rc;
+}
+
+/* X = the final LN of X, when ln is not none. */
+static int final_ln(fpf_mat_t X, const aonet_ln_t *ln, run_t *run)
+{
+    if (ln->kind == AONET_LN_NONE)
+        return 0;
+    fpf_mat_t U;
+    mat_init(U, X->rows, X->cols, run->o->ar.fmt);
+    int rc = ln_apply(U, X, ln, run);
+    if (rc == 0)
+        fpf_mat_set(X, U);
+    fpf_mat_clear(U);
+    return rc;
+}
+
+int fpnet_block_apply(fpf_mat_t X, const tblock_t *B, const char *act, const arb_t a,
+                      const fpf_arith_t *ar)
+{
+    fpnet_opts_t o = {.ar = *ar, .omega_col = -1};
+    run_t run = {.o = &o, .st = NULL};
+    return fblock_apply(X, B, act, a, &run);
+}
+
+int fpnet_model_apply(fpf_mat_t Y, const tblock_t *blocks, long n_blocks,
+                      const aonet_ln_t *ln_final, const char *act, const imat_t X,
+                      const fpf_arith_t *ar)
+{
+    fpnet_opts_t o = {.ar = *ar, .omega_col = -1};
+    run_t run = {.o = &o, .st = NULL};
+    int rc = fpnet_mat_round(Y, X, ar->fmt);
+    for (long k = 0; rc == 0 && k < n_blocks; k++)
+        rc = fblock_apply(Y, blocks + k, act, NULL, &run);
+    if (rc == 0 && ln_final)
+        rc = final_ln(Y, ln_final, &run);
+    if (rc != 0)
+        fpf_mat_clear(Y);
+    return rc;
+}
+
+int fpnet_onet_apply(fpf_mat_t Y, const onet_t *O, const imat_t X, const fpf_arith_t *ar)
+{
+    fpnet_opts_t o = {.ar = *ar, .omega_col = -1};
+    run_t run = {.o = &o, .st = NULL};
+    const fpf_format_t *f = ar->fmt;
+    int rc = fpnet_mat_round(Y, X, f);
+    fpf_mat_t U;
+    mat_init(U, X->rows, X->cols, f);
+    for (long k = 0; rc == 0 && k < O->n_stages; k++) {
+        const onet_stage_t *s = O->stages + k;
+        if (s->kind == ONET_BLOCK) {
+            rc = fblock_apply(Y, &s->block, O->act, O->a, &run);
+            continue;
+        }
+        rc = ln_apply(U, Y, &s->layer.ln, &run);
+        for (long gi = 0; rc == 0 && gi < s->layer.n_groups; gi++)
+            rc = group_apply(Y, U, s->layer.groups + gi, &run);
+    }
+    if (rc == 0)
+        rc = final_ln(Y, &O->ln_final, &run);
     fpf_mat_clear(U);
     if (rc != 0)
         fpf_mat_clear(Y);
@@ -433,46 +646,4 @@ void fpnet_row_check(row_t *r, const fpnet_measure_t *m)
     r->has_bound = 1;
     r->bound_is_floor = 1;
     row_add_long(r, "off-grid values", m->off_grid);
-}
-
-int fpnet_row(row_t *r, const claim_t *c)
-{
-    if (!c->export_instance) {
-        snprintf(r->note, sizeof r->note, "--arith: claim '%s' builds no network to run", c->id);
-        return -1;
-    }
-    instance_t I;
-    instance_init(&I);
-    if (c->export_instance(&I, &r->params, r->seed, r->prec) != 0 || I.net.n_layers == 0) {
-        snprintf(r->note, sizeof r->note, "--arith: claim '%s' builds no network for these "
-                 "parameters", c->id);
-        instance_clear(&I);
-        return -1;
-    }
-    fpnet_opts_t o = {.ar = r->arith, .omega_col = -1};
-    fpnet_measure_t m;
-    fpnet_measure_init(&m);
-    int rc = fpnet_measure(&m, &I, &o, o.ar.fmt, 0, 0, 0, r->prec);
-    if (rc < 0) {
-        snprintf(r->note, sizeof r->note, "--arith: a mask row allows no key");
-        fpnet_measure_clear(&m);
-        instance_clear(&I);
-        return -1;
-    }
-    if (rc == 0) {
-        fpnet_row_check(r, &m);
-        arb_set(row_add_ival(r, "E vs reference"), m.E_ref);
-        arb_set(row_add_ival(r, "E exact network vs reference"), m.E_exact);
-    } else {
-        /* a weight not resolved at this precision: nothing certified (Ziv raises it) */
-        arb_indeterminate(r->error);
-        arb_zero(r->bound);
-        r->has_bound = 1;
-        r->bound_is_floor = 1;
-    }
-    row_add_text(r, "arith", "%s, accumulate %s, %s", o.ar.fmt->name, o.ar.acc->name,
-                 fpf_order_name(o.ar.order));
-    fpnet_measure_clear(&m);
-    instance_clear(&I);
-    return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "claim.h"
 #include "fpmat.h"
+#include "tblock.h"
 
 typedef struct {
     fpf_arith_t ar;
@@ -47,6 +48,32 @@ int fpnet_arith_parse(fpf_arith_t *ar, const char *fmt, const char *acc, const c
  * left empty unless 0).  st may be NULL. */
 int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_t *o,
                 fpnet_stats_t *st);
+
+/* ---- the original computation in the format (onet.h, tblock.h) ----
+ * The same model of the hardware.  A tblock's attention: U = LN1(X)
+ * (fpf_layernorm), Q = U W_Q + b_Q, K, V likewise (fpf_mat_mul, the bias
+ * added last), logits fl(q . k) divided by fl(attn_scale), softmax and z
+ * as above, Y = Z W_O + b_O over the heads side by side, X = fl(X + Y).
+ * Its MLP: U = LN2(X), Z = U W_in + b_in, A = phi(Z) by fpformat.h's
+ * sequence (gated: fl(phi(U W_gate) * Z)), X = fl(X + (A W_out + b_out)).
+ * Activations: silu_a (slope a rounded to the format), silu, gelu (erf),
+ * gelu_tanh = gelu_new = gelu_pytorch_tanh (and gelu_fast, the same
+ * function, by gelu_tanh's sequence), relu, sigmoid.  Each returns 0, 1
+ * when a weight ball does not round to one value (more bits are needed),
+ * -1 for an unknown activation or an empty mask row. */
+
+/* Y (initialised here in ar->fmt) = the original O on X. */
+int fpnet_onet_apply(fpf_mat_t Y, const onet_t *O, const imat_t X, const fpf_arith_t *ar);
+/* A model's original blocks in the format: Y (initialised here) = ln_final
+ * (NULL or none: skipped) after blocks[0 .. n_blocks) on the tokens X
+ * (N x d_model, rounded once), activation act (a TransformerLens act_fn). */
+int fpnet_model_apply(fpf_mat_t Y, const tblock_t *blocks, long n_blocks,
+                      const aonet_ln_t *ln_final, const char *act, const imat_t X,
+                      const fpf_arith_t *ar);
+/* One block in place on X (fmt values), for a model streamed block by
+ * block; a is silu_a's slope (NULL: 1). */
+int fpnet_block_apply(fpf_mat_t X, const tblock_t *B, const char *act, const arb_t a,
+                      const fpf_arith_t *ar);
 
 /* B (initialised here, A's shape) = A rounded to f entry by entry: 0, or 1
  * when a ball does not round to one f value. */
@@ -89,13 +116,6 @@ int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o
  * bound_is_floor), +inf when the run left the format's grid (no floor of
  * the format then holds: violated); the column "off-grid values". */
 void fpnet_row_check(row_t *r, const fpnet_measure_t *m);
-
-/* The row of a claim swept with --arith: the claim's instance for the
- * row's parameters (export_instance), its network run in r->arith.  E is
- * the float run's distance to the same network run exactly (the rounding
- * cost), claimed to be at least the grid floor (bound, bound_is_floor);
- * columns: the distance to the claim's reference, the exact network's. */
-int fpnet_row(row_t *r, const claim_t *c);
 
 /* The sentence a report gives for what a float row certified. */
 const char *fpnet_certifies(void);

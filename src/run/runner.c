@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "fpnet.h"
 #include "par.h"
 #include "runner.h"
 #include "xalloc.h"
@@ -471,7 +470,7 @@ void runner_judge_row(row_t *r, claim_kind_t kind)
 {
     if (r->has_bound && r->bound_is_floor)
         r->verdict = verdict_floor(r->error, r->bound);
-    else if ((kind == KIND_EXACT || r->exact_identity) && !r->has_arith)
+    else if (kind == KIND_EXACT || r->exact_identity)
         /* a resolution that could not be measured certifies nothing */
         r->verdict = r->resolve_bits < 0 ? VERDICT_INCONCLUSIVE
                                          : verdict_exact(r->error, r->scale, r->prec, r->depth);
@@ -527,9 +526,9 @@ static int eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap, double max_memo
     for (;;) {
         row_start(r, prec);
         r->prec_requested = req;
-        if ((r->has_arith ? fpnet_row(r, c) : c->run(r)) != 0)
+        if (c->run(r) != 0)
             return -1;
-        int exact = (c->kind == KIND_EXACT || r->exact_identity) && !r->has_arith;
+        int exact = c->kind == KIND_EXACT || r->exact_identity;
         if (exact && r->resolve_bits < 0 && prec * 2 <= cap) {
             /* the instance part was too wide to measure: more bits first */
             row_clear(r);
@@ -664,20 +663,7 @@ void runner_finish_claim(claim_report_t *rep, int whole_grid)
 {
     const claim_t *c = rep->claim;
     claim_report_count(rep);
-    /* fits and summaries are over the whole grid: a shard's are made at merge;
-     * they read the claim's own check, which --arith rows do not make */
-    if (rep->n_rows > 0 && rep->rows[0].has_arith) {
-        const fpf_arith_t *ar = &rep->rows[0].arith;
-        size_t n = 1024;
-        rep->summary = xmalloc(n);
-        snprintf(rep->summary, n, "\n## Float run (--arith)\n\nEvery row ran the claim's network "
-                 "in %s, sums accumulated in %s, %s order: %s.  E is the float output's "
-                 "distance to the same network run exactly, over the whole output stream; "
-                 "the bound is the floor no %s-valued output can beat (E >= bound is "
-                 "checked).\n", ar->fmt->name, ar->acc->name, fpf_order_name(ar->order),
-                 fpnet_certifies(), ar->fmt->name);
-        whole_grid = 0;
-    }
+    /* fits and summaries are over the whole grid: a shard's are made at merge */
     if (c->fit && whole_grid)
         rep->n_fits = c->fit(rep->fits, REPORT_MAX_FITS, rep->rows, rep->n_rows);
     if (c->summary_md && whole_grid)
@@ -691,8 +677,7 @@ long runner_expand(row_t **rows, const claim_t *c, const run_options_t *o)
         row_t *r = *rows + k;
         const char *s = params_get(&r->params, "seed");
         r->mutation = o->mutation;
-        r->has_arith = o->has_arith;
-        r->arith = o->arith;
+        r->ctx = c->ctx;
         r->seed = o->seed_set ? o->seed : 1;
         if (s && parse_seed(&r->seed, s) != 0) {
             runner_free_rows(*rows, n); /* runner_validate refuses such a seed first */
