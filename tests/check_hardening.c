@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,8 @@ START_TEST(test_mutate_without_claim)
     ck_assert_ptr_null(strstr(buf, " 0 violated"));
 }
 END_TEST
+
+static int wait_for(const char *path);
 
 /* ---- 1: no shell, ever ---- */
 
@@ -504,17 +507,25 @@ START_TEST(test_export_targets)
     path_in(fifo, sizeof fifo, tmp, "fifo");
     path_in(got, sizeof got, tmp, "got.json");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    /* the reader is there before attncheck opens the FIFO (a FIFO with no
+     * reader is refused): opened without blocking, it polls, which waits
+     * for data or for the writer's end, then reads */
+    char ready[600];
+    path_in(ready, sizeof ready, tmp, "reader.ready");
     pid_t reader = fork();
     if (reader == 0) {
         alarm(60); /* never outlive a failed test */
-        int in = open(fifo, O_RDONLY), o = open(got, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int in = open(fifo, O_RDONLY | O_NONBLOCK), o = open(got, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        close(open(ready, O_WRONLY | O_CREAT, 0644));
         char b[4096];
         ssize_t n;
-        while ((n = read(in, b, sizeof b)) > 0)
+        struct pollfd p = {in, POLLIN, 0};
+        while (poll(&p, 1, -1) > 0 && (n = read(in, b, sizeof b)) > 0)
             if (write(o, b, (size_t)n) != n)
                 _exit(1);
         _exit(0);
     }
+    ck_assert(wait_for(ready));
     exp[7] = fifo;
     ck_assert_msg(run(exp) == 0, "%s", err);
     int status;
@@ -562,6 +573,34 @@ START_TEST(test_export_network_targets)
         snprintf(companion, sizeof companion, "%s.json", targets[k]);
         ck_assert_msg(!exists(companion), "%s created", companion);
         ck_assert_int_eq(count_prefixed(tmp, ".attncheck"), 0);
+    }
+}
+END_TEST
+
+/* A FIFO with no reader, in a report directory or as --out: refused at
+ * once with 73, never waited on (the run used to hang holding the lock). */
+START_TEST(test_fifo_without_reader)
+{
+    char fifo[700], lock[700];
+    mkdir(outdir, 0755);
+    path_in(fifo, sizeof fifo, outdir, "neuron-head.csv");
+    path_in(lock, sizeof lock, outdir, ".attncheck.lock");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    const char *verify[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    const char *exp[] = {"export", "neuron-head", "--seed", "7", "--out", fifo, NULL};
+    const char *const *argvs[] = {verify, exp};
+    for (int k = 0; k < 2; k++) {
+        test_cli_t t = {.argv = argvs[k], .dir = tmp};
+        int rc = test_cli_wait(test_cli_start(&t), 30, NULL);
+        test_read_file(err, sizeof err, tmp, "err.txt");
+        ck_assert_msg(rc == 73, "%s exited %d: %s", argvs[k][0], rc, err);
+        assert_one_line(argvs[k][0]);
+        ck_assert_msg(strstr(err, "is a FIFO with no reader"), "%s", err);
+        struct stat st;
+        ck_assert_int_eq(lstat(fifo, &st), 0);
+        ck_assert(S_ISFIFO(st.st_mode));
+        ck_assert(!exists(lock));
+        ck_assert_int_eq(count_prefixed(outdir, ".attncheck"), 0);
     }
 }
 END_TEST
@@ -748,6 +787,7 @@ Suite *suite_hardening(void)
     tcase_add_test(tc, test_lock_and_stale_temporaries);
     tcase_add_test(tc, test_export_targets);
     tcase_add_test(tc, test_export_network_targets);
+    tcase_add_test(tc, test_fifo_without_reader);
     tcase_add_test(tc, test_export_foreign_link);
     tcase_add_loop_test(tc, test_stdout_full, 0, (int)(sizeof to_full / sizeof to_full[0]));
     tcase_add_test(tc, test_export_to_full_device);

@@ -271,11 +271,21 @@ int atomic_open(atomic_file_t *a, const char *path)
     if (exists && S_ISDIR(st.st_mode))
         return refuse(a, EISDIR, "is a directory");
     if (exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
-        /* never replaced: written straight through */
-        int d = open(a->path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+        /* never replaced: written straight through.  Opened without
+         * blocking (a FIFO with no reader would wait forever, holding the
+         * report directory's lock), then made blocking for the writes. */
+        int d = open(a->path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         struct stat now;
+        if (d < 0 && errno == ENXIO && S_ISFIFO(st.st_mode))
+            return refuse(a, ENXIO, "is a FIFO with no reader (attncheck does not wait for one)");
         if (d < 0)
             return refuse(a, errno, strerror(errno));
+        int fl = fcntl(d, F_GETFL);
+        if (fl < 0 || fcntl(d, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+            int e = errno;
+            close(d);
+            return refuse(a, e, strerror(e));
+        }
         if (fstat(d, &now) != 0 || !(S_ISCHR(now.st_mode) || S_ISFIFO(now.st_mode))) {
             close(d);
             return refuse(a, EINVAL, "changed while it was opened");

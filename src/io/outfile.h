@@ -10,7 +10,8 @@
  *    way and the link is kept (another user's link, a dangling link, or a
  *    link to anything else is refused);
  *  - a character device or a FIFO (/dev/null, a named pipe): written
- *    straight through, never replaced;
+ *    straight through, never replaced; opened without blocking, so a FIFO
+ *    with no reader is refused at once, never waited on;
  *  - "-", /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: written to
  *    that open descriptor (so a shell's append redirection stays one);
  *  - a directory: refused, "is a directory"; any other kind: refused. */

@@ -71,7 +71,7 @@ int report_write_file(const char *path, const char *text, size_t len, char *err,
 {
     atomic_file_t a;
     if (atomic_open(&a, path) != 0) {
-        snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
+        snprintf(err, errsz, "cannot create '%s': %s", path, a.why);
         return EXIT_CANTCREAT;
     }
     fwrite(text, 1, len, a.f);
