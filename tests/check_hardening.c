@@ -691,6 +691,87 @@ START_TEST(test_report_disk_full)
 }
 END_TEST
 
+/* ulimit -f in a shell leaves SIGXFSZ at its default, which kills: a run
+ * past the limit must instead end with 74, one line naming the reason,
+ * and no temporaries or lock left. */
+static const struct {
+    const char *argv[12];
+} past_fsize[] = {
+    {{"verify", "mlp-layer", "neuron-head", "--out", "@OUT", NULL}},
+    {{"export", "attention-only-encoded", "--seed", "1", "--format", "safetensors", "--out",
+      "@OUT/n.safetensors", NULL}},
+    {{"model", "models/ppocrv4-svtr.safetensors", "--input", "models/ppocrv4-svtr-input.npy",
+      "--out", "@OUT", NULL}},
+};
+
+START_TEST(test_file_size_limit_signal)
+{
+    const char *argv[12];
+    char sub[700];
+    for (int k = 0; k < 12; k++) {
+        const char *a = past_fsize[_i].argv[k];
+        if (a && strcmp(a, "@OUT") == 0)
+            a = outdir;
+        else if (a && strncmp(a, "@OUT/", 5) == 0) {
+            path_in(sub, sizeof sub, outdir, a + 5);
+            a = sub;
+        }
+        argv[k] = a;
+        if (!a)
+            break;
+    }
+    if (strcmp(argv[0], "model") == 0 && access(argv[1], R_OK) != 0)
+        return; /* the fixture is made by make models */
+    mkdir(outdir, 0755); /* kept on failure: its contents are checked */
+    test_cli_t t = {.argv = argv, .dir = tmp, .fsize_limit = 16 * 1024, .fsize_signal = 1};
+    int rc = test_cli_run(&t);
+    test_read_file(err, sizeof err, tmp, "err.txt");
+    ck_assert_msg(rc == 74, "%s exited %d: %s", argv[0], rc, err);
+    const char *last = strstr(err, "cannot write");
+    ck_assert_msg(last && strstr(last, ": File too large"), "%s", err);
+    ck_assert_int_eq(count_prefixed(outdir, ".attncheck"), 0);
+}
+END_TEST
+
+/* The model file cut short while it is read (it is mapped): one line and
+ * 65, not a death by SIGBUS; the run's directory and temporaries gone. */
+START_TEST(test_model_truncated_while_read)
+{
+    const char *fixture = "models/ppocrv4-svtr.safetensors";
+    if (access(fixture, R_OK) != 0)
+        return;
+    char model[600], cmd_err[700];
+    path_in(model, sizeof model, tmp, "m.safetensors");
+    FILE *in = fopen(fixture, "rb"), *out = fopen(model, "wb");
+    ck_assert(in && out);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+    const char *argv[] = {"model", model, "--input", "models/ppocrv4-svtr-input.npy", "--out",
+                          outdir, NULL};
+    test_cli_t t = {.argv = argv, .dir = tmp};
+    int pid = test_cli_start(&t);
+    /* its first line says it certifies: the tensors are read from then on */
+    path_in(cmd_err, sizeof cmd_err, tmp, "err.txt");
+    struct timespec step = {0, 5 * 1000 * 1000};
+    for (int k = 0; k < 6000; k++) {
+        test_read_file(err, sizeof err, tmp, "err.txt");
+        if (strstr(err, "certifying"))
+            break;
+        nanosleep(&step, NULL);
+    }
+    ck_assert_int_eq(truncate(model, 4096), 0);
+    int rc = test_cli_wait(pid, 120, NULL);
+    test_read_file(err, sizeof err, tmp, "err.txt");
+    ck_assert_msg(rc == 65, "exit %d: %s", rc, err);
+    ck_assert_msg(strstr(err, "m.safetensors: the file shrank while it was read"), "%s", err);
+    ck_assert_msg(!exists(outdir), "the run left its directory");
+    ck_assert_int_eq(count_prefixed(tmp, ".attncheck"), 0);
+}
+END_TEST
+
 /* ---- 5: bounded work ---- */
 
 START_TEST(test_out_of_memory)
@@ -792,6 +873,9 @@ Suite *suite_hardening(void)
     tcase_add_loop_test(tc, test_stdout_full, 0, (int)(sizeof to_full / sizeof to_full[0]));
     tcase_add_test(tc, test_export_to_full_device);
     tcase_add_test(tc, test_report_disk_full);
+    tcase_add_loop_test(tc, test_file_size_limit_signal, 0,
+                        (int)(sizeof past_fsize / sizeof past_fsize[0]));
+    tcase_add_test(tc, test_model_truncated_while_read);
     tcase_add_test(tc, test_out_of_memory);
     tcase_add_test(tc, test_estimate_is_above_the_peak);
     tcase_add_test(tc, test_activation_time_limit);

@@ -141,7 +141,10 @@ int test_cli_start(const test_cli_t *t)
         setenv("ASAN_OPTIONS", t->asan_options, 1);
     if (t->fsize_limit) {
         struct rlimit r = {(rlim_t)t->fsize_limit, (rlim_t)t->fsize_limit};
-        signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG, as on a full disk */
+        if (!t->fsize_signal) /* a write past the limit fails with EFBIG, as on a full disk */
+            signal(SIGXFSZ, SIG_IGN);
+        else
+            signal(SIGXFSZ, SIG_DFL);
         setrlimit(RLIMIT_FSIZE, &r);
     }
     if (t->as_limit) {

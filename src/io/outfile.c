@@ -1,7 +1,7 @@
 /* Output files and directories (outfile.h for the rules), the cleanup a
  * signal or a fatal error runs, and gnuplot by fork/exec with a time limit.
  * No shell is ever run: every path reaches the kernel as one argument. */
-#define _DEFAULT_SOURCE /* flock, realpath */
+#define _GNU_SOURCE /* flock, realpath, fopencookie */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -128,11 +128,74 @@ void outfile_init(void)
     for (int k = 0; k < 3; k++)
         if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN) /* nohup stays */
             sigaction(sigs[k], &sa, NULL);
+    /* past the file size limit a write fails with EFBIG, reported as a lost
+     * write (74) with the temporaries removed, instead of a silent death */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 /* ---- one output file ---- */
 
 enum { OUT_RENAME = 1, OUT_THROUGH, OUT_STDOUT, OUT_FD };
+
+/* The stream over an output descriptor keeps the first write error: stdio
+ * only remembers that one happened, so a full disk used to be reported as
+ * "Input/output error". */
+typedef struct {
+    int fd;
+    int first_errno;
+} out_cookie_t;
+
+static ssize_t cookie_write(void *c, const char *buf, size_t size)
+{
+    out_cookie_t *k = c;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(k->fd, buf + done, size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (!k->first_errno)
+                k->first_errno = n < 0 ? errno : EIO;
+            errno = k->first_errno;
+            return 0; /* fewer than size: the stream's error flag is set */
+        }
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+static int cookie_close(void *c)
+{
+    out_cookie_t *k = c;
+    int rc = close(k->fd);
+    int e = errno;
+    free(k);
+    errno = e;
+    return rc;
+}
+
+/* a->f = a write stream on fd that owns it; NULL (fd left open) when out
+ * of memory. */
+static FILE *out_stream(atomic_file_t *a, int fd)
+{
+    out_cookie_t *k = malloc(sizeof *k);
+    if (!k)
+        return NULL;
+    k->fd = fd;
+    k->first_errno = 0;
+    cookie_io_functions_t io = {NULL, cookie_write, NULL, cookie_close};
+    a->f = fopencookie(k, "w", io);
+    a->cookie = a->f ? k : NULL;
+    if (!a->f)
+        free(k);
+    return a->f;
+}
+
+/* The first write error of a stream made by out_stream, or 0. */
+static int out_stream_errno(const atomic_file_t *a)
+{
+    return a->mode != OUT_STDOUT && a->cookie ? ((const out_cookie_t *)a->cookie)->first_errno : 0;
+}
 
 static void dir_of(char *dir, size_t n, const char *path)
 {
@@ -221,6 +284,7 @@ int outfile_is_stream(const char *path)
 int atomic_open(atomic_file_t *a, const char *path)
 {
     a->f = NULL;
+    a->cookie = NULL;
     a->mode = 0;
     a->slot = -1;
     a->tmp[0] = a->why[0] = '\0';
@@ -239,7 +303,7 @@ int atomic_open(atomic_file_t *a, const char *path)
             return 0;
         }
         int d = dup(fd);
-        if (d < 0 || !(a->f = fdopen(d, "w"))) {
+        if (d < 0 || !out_stream(a, d)) {
             if (d >= 0)
                 close(d);
             return refuse(a, errno, strerror(errno));
@@ -290,9 +354,9 @@ int atomic_open(atomic_file_t *a, const char *path)
             close(d);
             return refuse(a, EINVAL, "changed while it was opened");
         }
-        if (!(a->f = fdopen(d, "w"))) {
+        if (!out_stream(a, d)) {
             close(d);
-            return refuse(a, errno, strerror(errno));
+            return refuse(a, ENOMEM, strerror(ENOMEM));
         }
         a->mode = OUT_THROUGH;
         return 0;
@@ -306,8 +370,8 @@ int atomic_open(atomic_file_t *a, const char *path)
     /* the replacement keeps the old file's mode (and owner, when we may) */
     if (fchmod(fd, exists ? st.st_mode & 0777 : new_file_mode) != 0) { /* keep 0600 */ }
     if (exists && geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) { /* keep root's */ }
-    if (!(a->f = fdopen(fd, "w"))) {
-        int e = errno;
+    if (!out_stream(a, fd)) {
+        int e = ENOMEM;
         close(fd);
         unlink(a->tmp);
         temp_forget(a->slot);
@@ -326,7 +390,8 @@ int atomic_commit(atomic_file_t *a)
         e = errno ? errno : EIO;
     } else {
         bad = fflush(a->f) != 0 || ferror(a->f);
-        e = errno ? errno : EIO;
+        e = out_stream_errno(a) ? out_stream_errno(a) : errno ? errno : EIO;
+        a->cookie = NULL; /* freed by fclose */
         if (fclose(a->f) != 0 && !bad) {
             bad = 1;
             e = errno;
@@ -355,6 +420,7 @@ void atomic_abort(atomic_file_t *a)
     if (a->f && a->mode != OUT_STDOUT)
         fclose(a->f);
     a->f = NULL;
+    a->cookie = NULL;
     if (a->mode == OUT_RENAME) {
         unlink(a->tmp);
         temp_forget(a->slot);

@@ -76,7 +76,7 @@ int report_write_file(const char *path, const char *text, size_t len, char *err,
     }
     fwrite(text, 1, len, a.f);
     if (atomic_commit(&a) != 0) {
-        snprintf(err, errsz, "cannot write '%s'", path);
+        snprintf(err, errsz, "cannot write '%s': %s", path, a.why);
         return EXIT_IOERR;
     }
     return 0;
