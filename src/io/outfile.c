@@ -11,10 +11,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -31,7 +33,7 @@
  * any thread, so everything it reads is a lock-free atomic or a buffer
  * filled before the atomic that publishes it. ---- */
 
-#define TEMP_SLOTS 16
+#define TEMP_SLOTS 64
 static struct {
     atomic_int used;
     char path[OUTFILE_PATH_MAX];
@@ -44,6 +46,7 @@ static int dir_len[OUTFILE_PATH_MAX / 2]; /* their lengths, outermost first */
 static char dir_path[OUTFILE_PATH_MAX];
 static char dir_scratch[OUTFILE_PATH_MAX];
 static atomic_int dying;
+static atomic_int creating;        /* threads inside temp_create */
 static mode_t new_file_mode = 0644;
 
 static int temp_register(const char *path)
@@ -54,7 +57,7 @@ static int temp_register(const char *path)
             atomic_store(&temps[k].used, 1);
             return k;
         }
-    return -1; /* full: the file is still removed on every ordinary path */
+    return -1; /* full: the temporary is not created (never with the few a run has open) */
 }
 
 static void temp_forget(int slot)
@@ -63,7 +66,9 @@ static void temp_forget(int slot)
         atomic_store(&temps[slot].used, 0);
 }
 
-/* Only async-signal-safe calls from here to _exit. */
+/* Only async-signal-safe calls from here to _exit.  dying is set: no
+ * thread starts a temporary any more; one being created is waited for (at
+ * most 2 s), so that its name is in the list when the list is read. */
 static void cleanup_now(void)
 {
     int pg = atomic_load(&plot_pgid);
@@ -71,6 +76,9 @@ static void cleanup_now(void)
         kill(-pg, SIGKILL);
         waitpid(pg, NULL, 0); /* gone before we are */
     }
+    struct timespec ms = {0, 1000 * 1000};
+    for (int k = 0; k < 2000 && atomic_load(&creating) > 0; k++)
+        nanosleep(&ms, NULL);
     for (int k = 0; k < TEMP_SLOTS; k++)
         if (atomic_load(&temps[k].used))
             unlink(temps[k].path);
@@ -255,6 +263,8 @@ static int refuse(atomic_file_t *a, int err, const char *why)
     return -1;
 }
 
+static int temp_open_registered(char *tmp, int len, int *slot);
+
 /* A unique temporary beside target: .attncheck-tmp.<pid>.<name>.XXXXXX,
  * registered for cleanup.  Returns its descriptor or -1 (errno set). */
 static int temp_create(char *tmp, size_t n, int *slot, const char *target)
@@ -267,11 +277,60 @@ static int temp_create(char *tmp, size_t n, int *slot, const char *target)
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
-    *slot = temp_register(tmp);
+    /* the name is registered before the file exists (mkstemp would create
+     * it first), and no signal handler runs on this thread meanwhile: a
+     * cleanup on another thread waits for us (creating), or we see it has
+     * begun (dying) and create nothing */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    atomic_fetch_add(&creating, 1);
+    if (atomic_load(&dying)) {
+        atomic_fetch_sub(&creating, 1);
+        for (;;)
+            pause(); /* the thread cleaning up ends the process */
+    }
+    int fd = temp_open_registered(tmp, len, slot);
+    int e = errno;
+    atomic_fetch_sub(&creating, 1);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
     return fd;
+}
+
+/* Draw the six-character suffix of tmp (length len), register the name,
+ * then create it exclusively; retried on a clash. */
+static int temp_open_registered(char *tmp, int len, int *slot)
+{
+    char *x = tmp + len - 6;
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static atomic_uint counter;
+    for (int tries = 0; tries < 100; tries++) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        uint64_t r = (uint64_t)t.tv_nsec * 0x9E3779B97F4A7C15u ^ (uint64_t)t.tv_sec ^
+                     (uint64_t)atomic_fetch_add(&counter, 1) << 40;
+        for (int k = 0; k < 6; k++, r /= 62)
+            x[k] = digits[r % 62];
+        *slot = temp_register(tmp);
+        if (*slot < 0) {
+            errno = EMFILE;
+            return -1;
+        }
+        int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            return fd;
+        int e = errno;
+        temp_forget(*slot);
+        *slot = -1;
+        errno = e;
+        if (e != EEXIST)
+            return -1;
+    }
+    return -1; /* EEXIST a hundred times */
 }
 
 int outfile_is_stream(const char *path)
@@ -668,11 +727,17 @@ static int gnuplot_run(const char *script, const char *dir, const char *outname,
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, &old);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         /* its own process group: the terminal's ^C reaches attncheck, which
          * kills the whole group; our handlers are not the child's */
         setpgid(0, 0);
+        /* and it dies with us, even when we are killed by SIGKILL (else it
+         * would go on writing its temporary after the next run cleaned up);
+         * a parent already gone before this line is caught by getppid */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
         for (int k = 0; k < 3; k++) {
             static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
             struct sigaction now;
