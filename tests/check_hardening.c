@@ -215,6 +215,23 @@ START_TEST(test_messages)
     const char *a5[] = {"verify", "neuron-head", "--out", "/proc/attncheck/x", NULL};
     ck_assert_int_eq(run(a5), 73);
     assert_one_line("unwritable --out");
+    /* a long echoed path is cut in its middle: the reason stays (it was cut
+     * at 1024 bytes, reason and all) */
+    static char longout[2100];
+    int n = snprintf(longout, sizeof longout, "/nonexistent/");
+    memset(longout + n, 'a', 2000);
+    snprintf(longout + n + 2000, sizeof longout - (size_t)n - 2000, "/x.json");
+    const char *a6[] = {"export", "mlp-layer", "--seed", "7", "--out", longout, NULL};
+    ck_assert_int_eq(run(a6), 73);
+    assert_one_line("long path");
+    ck_assert_msg(strlen(err) < 1100 && strstr(err, "/x.json': No such file or directory\n"), "%s",
+                  err);
+    /* a closed standard output is a lost write (74), not a target refused */
+    const char *a7[] = {"export", "mlp-layer", "--seed", "7", NULL};
+    test_cli_t t7 = {.argv = a7, .dir = tmp, .stdout_closed = 1};
+    ck_assert_int_eq(test_cli_run(&t7), 74);
+    test_read_file(err, sizeof err, tmp, "err.txt");
+    assert_one_line("closed stdout");
 }
 END_TEST
 

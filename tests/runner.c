@@ -130,6 +130,8 @@ int test_cli_start(const test_cli_t *t)
     int in = open("/dev/null", O_RDONLY);
     if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
         _exit(126);
+    if (t->stdout_closed)
+        close(1);
     if (t->path_only)
         setenv("PATH", t->path_only, 1);
     if (t->path_prefix) {

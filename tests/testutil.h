@@ -33,6 +33,7 @@ typedef struct {
     const char *dir;           /* where out.txt and err.txt are written */
     const char *stdout_path;   /* or NULL */
     int append;
+    int stdout_closed;         /* standard output closed (>&-) */
     const char *path_prefix;   /* put first on PATH (a fake gnuplot), or NULL */
     const char *path_only;     /* PATH replaced by this, or NULL */
     long fsize_limit;          /* RLIMIT_FSIZE in bytes (SIGXFSZ ignored), 0: none */
