@@ -182,7 +182,7 @@ $(BUILD)/bench_softmax: $(OBJ) $(BUILD)/bench/bench_softmax.o
 
 # ---- fuzz (model files): the safetensors reader with the model loader, and .npy ----
 # A 64 MB malloc limit: an allocation of a size a header merely claims is a crash.
-MODELIO_SRC := src/io/safetensors.c src/io/npy.c src/io/tensorio.c src/net/tmodel.c src/io/outfile.c
+MODELIO_SRC := src/io/safetensors.c src/io/npy.c src/io/tensorio.c src/io/tensorload.c src/net/tmodel.c src/io/outfile.c
 FUZZ_MODEL_RUN = -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -malloc_limit_mb=64 \
                  -rss_limit_mb=1024 -print_final_stats=1
 .PHONY: fuzz-safetensors fuzz-npy

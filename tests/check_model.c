@@ -782,6 +782,11 @@ START_TEST(test_cli_model)
                      64);
     ck_assert_int_eq(cli("model %s --act-a 0 --out %s/r1", path, tmpdir), 64);
     ck_assert_int_eq(cli("model %s --act-a 1e999999999 --out %s/r1", path, tmpdir), 64);
+    /* no double is nearest to these (NaN rows, or a "nearest double" of 0) */
+    ck_assert_int_eq(cli("model %s --act-a 1e400 --out %s/r1", path, tmpdir), 64);
+    ck_assert_msg(one_line() && strstr(out, "range of doubles"), "%s", out);
+    ck_assert_int_eq(cli("model %s --act-a 1e-400 --out %s/r1", path, tmpdir), 64);
+    ck_assert_msg(one_line() && strstr(out, "range of doubles"), "%s", out);
     ck_assert_int_eq(cli("model %s --input %s:blocks.0.ln1.w --out %s/r1", path, path, tmpdir),
                      65);
     ck_assert_msg(one_line() && strstr(out, "shape"), "%s", out);

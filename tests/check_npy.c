@@ -289,6 +289,15 @@ START_TEST(test_tensor_load)
     ck_assert_ptr_nonnull(strstr(err, "cannot open"));
     ck_assert_int_eq(tensor_load(&t, "/nonexistent/x.npy", err, sizeof err), EXIT_DATAERR);
     mio_assert_one_line(err);
+    /* a dtype of unknown size is not checked against the data by the
+     * reader: its shape, 2^40 values, must not be allocated before the
+     * dtype is refused */
+    const char *h = "{\"T\":{\"dtype\":\"F77\",\"shape\":[1099511627776],\"data_offsets\":[0,8]}}";
+    mio_write_safetensors(mio_path(path, sizeof path, "f77.safetensors"), strlen(h), h, v, 8);
+    snprintf(spec, sizeof spec, "%s:T", path);
+    ck_assert_int_eq(tensor_load(&t, spec, err, sizeof err), EXIT_DATAERR);
+    ck_assert_msg(strstr(err, "dtype F77 cannot be read"), "%s", err);
+    mio_assert_one_line(err);
 }
 END_TEST
 

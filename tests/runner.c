@@ -130,6 +130,8 @@ int test_cli_start(const test_cli_t *t)
     int in = open("/dev/null", O_RDONLY);
     if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
         _exit(126);
+    if (t->stdout_closed)
+        close(1);
     if (t->path_only)
         setenv("PATH", t->path_only, 1);
     if (t->path_prefix) {
@@ -141,7 +143,10 @@ int test_cli_start(const test_cli_t *t)
         setenv("ASAN_OPTIONS", t->asan_options, 1);
     if (t->fsize_limit) {
         struct rlimit r = {(rlim_t)t->fsize_limit, (rlim_t)t->fsize_limit};
-        signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG, as on a full disk */
+        if (!t->fsize_signal) /* a write past the limit fails with EFBIG, as on a full disk */
+            signal(SIGXFSZ, SIG_IGN);
+        else
+            signal(SIGXFSZ, SIG_DFL);
         setrlimit(RLIMIT_FSIZE, &r);
     }
     if (t->as_limit) {

@@ -33,9 +33,12 @@ typedef struct {
     const char *dir;           /* where out.txt and err.txt are written */
     const char *stdout_path;   /* or NULL */
     int append;
+    int stdout_closed;         /* standard output closed (>&-) */
     const char *path_prefix;   /* put first on PATH (a fake gnuplot), or NULL */
     const char *path_only;     /* PATH replaced by this, or NULL */
     long fsize_limit;          /* RLIMIT_FSIZE in bytes (SIGXFSZ ignored), 0: none */
+    int fsize_signal;          /* with fsize_limit: SIGXFSZ left at its default, as after
+                                  a shell's ulimit -f */
     long as_limit;             /* RLIMIT_AS in bytes, 0: none */
     const char *asan_options;  /* ASAN_OPTIONS, or NULL */
 } test_cli_t;

@@ -1,3 +1,4 @@
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,19 @@ int thm_get_slope(arb_t a, row_t *r)
     }
     if (params_get_ival(a, &r->params, "a", r->prec) != 0 || !arb_is_positive(a)) {
         snprintf(r->note, sizeof r->note, "a='%s' must be a positive number",
+                 params_get(&r->params, "a"));
+        return -1;
+    }
+    /* the slope's scale is tracked in doubles (resolve_bits): an a past
+     * their range, 1e400, would leave every row inconclusive.  A tiny a
+     * (1e-2000) is fine: it raises the working precision instead. */
+    arb_t dmax;
+    arb_init(dmax);
+    arb_set_d(dmax, DBL_MAX);
+    int too_big = !arb_lt(a, dmax);
+    arb_clear(dmax);
+    if (too_big) {
+        snprintf(r->note, sizeof r->note, "a='%s' is above the largest double (1.8e308)",
                  params_get(&r->params, "a"));
         return -1;
     }

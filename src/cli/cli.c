@@ -10,11 +10,18 @@
 
 int cli_fail(int code, const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[1024], full[8192];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int n = vsnprintf(full, sizeof full, fmt, ap);
     va_end(ap);
+    /* too long: the middle goes (an echoed path or value), never the start
+     * (what failed) or the end (why) */
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof full ? (size_t)n : sizeof full - 1;
+    if (len < sizeof msg)
+        memcpy(msg, full, len + 1);
+    else
+        snprintf(msg, sizeof msg, "%.500s...%s", full, full + len - 480);
     for (char *p = msg; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?'; /* a newline in user text must not make a second line */

@@ -99,7 +99,9 @@ int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t 
     atomic_file_t a;
     if (atomic_open(&a, path ? path : "-") != 0) {
         runner_free_rows(rows, n);
-        return cli_fail(EXIT_CANTCREAT, "cannot write to '%s': %s",
+        /* a closed standard output (>&-) is a lost write, not a target we
+         * could not create */
+        return cli_fail(errno == EBADF ? EXIT_IOERR : EXIT_CANTCREAT, "cannot write to '%s': %s",
                         path ? path : "standard output", a.why);
     }
     instance_t I;

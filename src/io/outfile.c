@@ -1,7 +1,7 @@
 /* Output files and directories (outfile.h for the rules), the cleanup a
  * signal or a fatal error runs, and gnuplot by fork/exec with a time limit.
  * No shell is ever run: every path reaches the kernel as one argument. */
-#define _DEFAULT_SOURCE /* flock, realpath */
+#define _GNU_SOURCE /* flock, realpath, fopencookie */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -11,10 +11,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -31,7 +33,7 @@
  * any thread, so everything it reads is a lock-free atomic or a buffer
  * filled before the atomic that publishes it. ---- */
 
-#define TEMP_SLOTS 16
+#define TEMP_SLOTS 64
 static struct {
     atomic_int used;
     char path[OUTFILE_PATH_MAX];
@@ -44,6 +46,7 @@ static int dir_len[OUTFILE_PATH_MAX / 2]; /* their lengths, outermost first */
 static char dir_path[OUTFILE_PATH_MAX];
 static char dir_scratch[OUTFILE_PATH_MAX];
 static atomic_int dying;
+static atomic_int creating;        /* threads inside temp_create */
 static mode_t new_file_mode = 0644;
 
 static int temp_register(const char *path)
@@ -54,7 +57,7 @@ static int temp_register(const char *path)
             atomic_store(&temps[k].used, 1);
             return k;
         }
-    return -1; /* full: the file is still removed on every ordinary path */
+    return -1; /* full: the temporary is not created (never with the few a run has open) */
 }
 
 static void temp_forget(int slot)
@@ -63,7 +66,9 @@ static void temp_forget(int slot)
         atomic_store(&temps[slot].used, 0);
 }
 
-/* Only async-signal-safe calls from here to _exit. */
+/* Only async-signal-safe calls from here to _exit.  dying is set: no
+ * thread starts a temporary any more; one being created is waited for (at
+ * most 2 s), so that its name is in the list when the list is read. */
 static void cleanup_now(void)
 {
     int pg = atomic_load(&plot_pgid);
@@ -71,6 +76,9 @@ static void cleanup_now(void)
         kill(-pg, SIGKILL);
         waitpid(pg, NULL, 0); /* gone before we are */
     }
+    struct timespec ms = {0, 1000 * 1000};
+    for (int k = 0; k < 2000 && atomic_load(&creating) > 0; k++)
+        nanosleep(&ms, NULL);
     for (int k = 0; k < TEMP_SLOTS; k++)
         if (atomic_load(&temps[k].used))
             unlink(temps[k].path);
@@ -128,11 +136,74 @@ void outfile_init(void)
     for (int k = 0; k < 3; k++)
         if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN) /* nohup stays */
             sigaction(sigs[k], &sa, NULL);
+    /* past the file size limit a write fails with EFBIG, reported as a lost
+     * write (74) with the temporaries removed, instead of a silent death */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 /* ---- one output file ---- */
 
 enum { OUT_RENAME = 1, OUT_THROUGH, OUT_STDOUT, OUT_FD };
+
+/* The stream over an output descriptor keeps the first write error: stdio
+ * only remembers that one happened, so a full disk used to be reported as
+ * "Input/output error". */
+typedef struct {
+    int fd;
+    int first_errno;
+} out_cookie_t;
+
+static ssize_t cookie_write(void *c, const char *buf, size_t size)
+{
+    out_cookie_t *k = c;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(k->fd, buf + done, size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (!k->first_errno)
+                k->first_errno = n < 0 ? errno : EIO;
+            errno = k->first_errno;
+            return 0; /* fewer than size: the stream's error flag is set */
+        }
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+static int cookie_close(void *c)
+{
+    out_cookie_t *k = c;
+    int rc = close(k->fd);
+    int e = errno;
+    free(k);
+    errno = e;
+    return rc;
+}
+
+/* a->f = a write stream on fd that owns it; NULL (fd left open) when out
+ * of memory. */
+static FILE *out_stream(atomic_file_t *a, int fd)
+{
+    out_cookie_t *k = malloc(sizeof *k);
+    if (!k)
+        return NULL;
+    k->fd = fd;
+    k->first_errno = 0;
+    cookie_io_functions_t io = {NULL, cookie_write, NULL, cookie_close};
+    a->f = fopencookie(k, "w", io);
+    a->cookie = a->f ? k : NULL;
+    if (!a->f)
+        free(k);
+    return a->f;
+}
+
+/* The first write error of a stream made by out_stream, or 0. */
+static int out_stream_errno(const atomic_file_t *a)
+{
+    return a->mode != OUT_STDOUT && a->cookie ? ((const out_cookie_t *)a->cookie)->first_errno : 0;
+}
 
 static void dir_of(char *dir, size_t n, const char *path)
 {
@@ -192,6 +263,8 @@ static int refuse(atomic_file_t *a, int err, const char *why)
     return -1;
 }
 
+static int temp_open_registered(char *tmp, int len, int *slot);
+
 /* A unique temporary beside target: .attncheck-tmp.<pid>.<name>.XXXXXX,
  * registered for cleanup.  Returns its descriptor or -1 (errno set). */
 static int temp_create(char *tmp, size_t n, int *slot, const char *target)
@@ -204,11 +277,60 @@ static int temp_create(char *tmp, size_t n, int *slot, const char *target)
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
-    *slot = temp_register(tmp);
+    /* the name is registered before the file exists (mkstemp would create
+     * it first), and no signal handler runs on this thread meanwhile: a
+     * cleanup on another thread waits for us (creating), or we see it has
+     * begun (dying) and create nothing */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    atomic_fetch_add(&creating, 1);
+    if (atomic_load(&dying)) {
+        atomic_fetch_sub(&creating, 1);
+        for (;;)
+            pause(); /* the thread cleaning up ends the process */
+    }
+    int fd = temp_open_registered(tmp, len, slot);
+    int e = errno;
+    atomic_fetch_sub(&creating, 1);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
     return fd;
+}
+
+/* Draw the six-character suffix of tmp (length len), register the name,
+ * then create it exclusively; retried on a clash. */
+static int temp_open_registered(char *tmp, int len, int *slot)
+{
+    char *x = tmp + len - 6;
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static atomic_uint counter;
+    for (int tries = 0; tries < 100; tries++) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        uint64_t r = (uint64_t)t.tv_nsec * 0x9E3779B97F4A7C15u ^ (uint64_t)t.tv_sec ^
+                     (uint64_t)atomic_fetch_add(&counter, 1) << 40;
+        for (int k = 0; k < 6; k++, r /= 62)
+            x[k] = digits[r % 62];
+        *slot = temp_register(tmp);
+        if (*slot < 0) {
+            errno = EMFILE;
+            return -1;
+        }
+        int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            return fd;
+        int e = errno;
+        temp_forget(*slot);
+        *slot = -1;
+        errno = e;
+        if (e != EEXIST)
+            return -1;
+    }
+    return -1; /* EEXIST a hundred times */
 }
 
 int outfile_is_stream(const char *path)
@@ -221,6 +343,7 @@ int outfile_is_stream(const char *path)
 int atomic_open(atomic_file_t *a, const char *path)
 {
     a->f = NULL;
+    a->cookie = NULL;
     a->mode = 0;
     a->slot = -1;
     a->tmp[0] = a->why[0] = '\0';
@@ -239,7 +362,7 @@ int atomic_open(atomic_file_t *a, const char *path)
             return 0;
         }
         int d = dup(fd);
-        if (d < 0 || !(a->f = fdopen(d, "w"))) {
+        if (d < 0 || !out_stream(a, d)) {
             if (d >= 0)
                 close(d);
             return refuse(a, errno, strerror(errno));
@@ -271,18 +394,28 @@ int atomic_open(atomic_file_t *a, const char *path)
     if (exists && S_ISDIR(st.st_mode))
         return refuse(a, EISDIR, "is a directory");
     if (exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
-        /* never replaced: written straight through */
-        int d = open(a->path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+        /* never replaced: written straight through.  Opened without
+         * blocking (a FIFO with no reader would wait forever, holding the
+         * report directory's lock), then made blocking for the writes. */
+        int d = open(a->path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         struct stat now;
+        if (d < 0 && errno == ENXIO && S_ISFIFO(st.st_mode))
+            return refuse(a, ENXIO, "is a FIFO with no reader (attncheck does not wait for one)");
         if (d < 0)
             return refuse(a, errno, strerror(errno));
+        int fl = fcntl(d, F_GETFL);
+        if (fl < 0 || fcntl(d, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+            int e = errno;
+            close(d);
+            return refuse(a, e, strerror(e));
+        }
         if (fstat(d, &now) != 0 || !(S_ISCHR(now.st_mode) || S_ISFIFO(now.st_mode))) {
             close(d);
             return refuse(a, EINVAL, "changed while it was opened");
         }
-        if (!(a->f = fdopen(d, "w"))) {
+        if (!out_stream(a, d)) {
             close(d);
-            return refuse(a, errno, strerror(errno));
+            return refuse(a, ENOMEM, strerror(ENOMEM));
         }
         a->mode = OUT_THROUGH;
         return 0;
@@ -296,8 +429,8 @@ int atomic_open(atomic_file_t *a, const char *path)
     /* the replacement keeps the old file's mode (and owner, when we may) */
     if (fchmod(fd, exists ? st.st_mode & 0777 : new_file_mode) != 0) { /* keep 0600 */ }
     if (exists && geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) { /* keep root's */ }
-    if (!(a->f = fdopen(fd, "w"))) {
-        int e = errno;
+    if (!out_stream(a, fd)) {
+        int e = ENOMEM;
         close(fd);
         unlink(a->tmp);
         temp_forget(a->slot);
@@ -316,7 +449,8 @@ int atomic_commit(atomic_file_t *a)
         e = errno ? errno : EIO;
     } else {
         bad = fflush(a->f) != 0 || ferror(a->f);
-        e = errno ? errno : EIO;
+        e = out_stream_errno(a) ? out_stream_errno(a) : errno ? errno : EIO;
+        a->cookie = NULL; /* freed by fclose */
         if (fclose(a->f) != 0 && !bad) {
             bad = 1;
             e = errno;
@@ -345,6 +479,7 @@ void atomic_abort(atomic_file_t *a)
     if (a->f && a->mode != OUT_STDOUT)
         fclose(a->f);
     a->f = NULL;
+    a->cookie = NULL;
     if (a->mode == OUT_RENAME) {
         unlink(a->tmp);
         temp_forget(a->slot);
@@ -592,11 +727,17 @@ static int gnuplot_run(const char *script, const char *dir, const char *outname,
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, &old);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         /* its own process group: the terminal's ^C reaches attncheck, which
          * kills the whole group; our handlers are not the child's */
         setpgid(0, 0);
+        /* and it dies with us, even when we are killed by SIGKILL (else it
+         * would go on writing its temporary after the next run cleaned up);
+         * a parent already gone before this line is caught by getppid */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
         for (int k = 0; k < 3; k++) {
             static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
             struct sigaction now;

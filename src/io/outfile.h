@@ -10,7 +10,8 @@
  *    way and the link is kept (another user's link, a dangling link, or a
  *    link to anything else is refused);
  *  - a character device or a FIFO (/dev/null, a named pipe): written
- *    straight through, never replaced;
+ *    straight through, never replaced; opened without blocking, so a FIFO
+ *    with no reader is refused at once, never waited on;
  *  - "-", /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: written to
  *    that open descriptor (so a shell's append redirection stays one);
  *  - a directory: refused, "is a directory"; any other kind: refused. */
@@ -28,7 +29,8 @@
 
 /* Call once at start: signal handlers (SIGINT, SIGTERM, SIGHUP stop the run,
  * kill a running gnuplot, remove this run's temporaries, lock and the
- * directories it created, and exit 128 + the signal) and the umask. */
+ * directories it created, and exit 128 + the signal; SIGXFSZ ignored, so a
+ * write past the file size limit fails with EFBIG: 74) and the umask. */
 void outfile_init(void);
 /* The same cleanup, then one line "attncheck: MSG" and exit code; safe to
  * call from any thread. */
@@ -37,6 +39,7 @@ _Noreturn void outfile_die(int code, const char *msg);
 /* ---- one output file ---- */
 typedef struct {
     FILE *f;
+    void *cookie;                /* f's descriptor and first write error */
     int mode;                    /* how it reaches its target (outfile.c) */
     int slot;                    /* cleanup slot of the temporary, or -1 */
     char tmp[OUTFILE_PATH_MAX];

@@ -476,7 +476,7 @@ int safetensors_write_f64(const char *path, const safetensors_entry_t *tensors, 
     size_t hlen = strlen(header), padded = (hlen + 7) / 8 * 8;
     atomic_file_t af;
     if (atomic_open(&af, path) != 0) {
-        rc = tensor_fail(err, errsz, EXIT_CANTCREAT, path, "cannot create: %s", strerror(errno));
+        rc = tensor_fail(err, errsz, EXIT_CANTCREAT, path, "cannot create: %s", af.why);
         free(header);
         goto out;
     }
@@ -496,7 +496,7 @@ int safetensors_write_f64(const char *path, const safetensors_entry_t *tensors, 
             break; /* ferror is set; the commit below fails and removes the file */
     }
     if (atomic_commit(&af) != 0)
-        rc = tensor_fail(err, errsz, EXIT_IOERR, path, "cannot write: %s", strerror(errno));
+        rc = tensor_fail(err, errsz, EXIT_IOERR, path, "cannot write: %s", af.why);
 out:
     free(order);
     free(names);

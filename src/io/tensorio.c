@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "exitcodes.h"
+#include "outfile.h"
 #include "tensorio.h"
 
 _Static_assert(sizeof(double) == 8, "binary64 double");
@@ -188,6 +191,63 @@ int tensor_view_read_f64(double *out, const tensor_view_t *t, char *err, size_t 
     return 0;
 }
 
+/* ---- a mapped file that shrinks: reading a page past its new end raises
+ * SIGBUS.  Every mapping is registered with a message made beforehand; the
+ * handler, when the faulting address lies in one, ends the run as bad data
+ * (the cleanup of outfile_die, one line, 65).  Any other SIGBUS is a bug of
+ * ours and keeps its default action. ---- */
+
+#define MAPPED_SLOTS 32
+static struct {
+    atomic_uintptr_t start; /* 0: free */
+    size_t size;
+    char msg[OUTFILE_PATH_MAX / 4];
+} mapped[MAPPED_SLOTS];
+static atomic_int bus_handler_set;
+
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+    (void)ctx;
+    uintptr_t at = (uintptr_t)si->si_addr;
+    for (int k = 0; k < MAPPED_SLOTS; k++) {
+        uintptr_t s = atomic_load(&mapped[k].start);
+        if (s && at >= s && at - s < mapped[k].size)
+            outfile_die(EXIT_DATAERR, mapped[k].msg);
+    }
+    signal(sig, SIG_DFL); /* not a file of ours: the fault recurs and kills */
+}
+
+static void mapped_register(const void *data, size_t size, const char *path)
+{
+    if (!atomic_exchange(&bus_handler_set, 1)) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_sigbus;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, NULL);
+    }
+    for (int k = 0; k < MAPPED_SLOTS; k++)
+        if (!atomic_load(&mapped[k].start)) {
+            mapped[k].size = size;
+            tensor_fail(mapped[k].msg, sizeof mapped[k].msg, EXIT_DATAERR, path,
+                        "the file shrank while it was read (changed by another program)");
+            atomic_store(&mapped[k].start, (uintptr_t)data);
+            return;
+        }
+    /* all taken: this mapping is read unguarded (never with the few files a
+     * run opens) */
+}
+
+static void mapped_forget(const void *data)
+{
+    for (int k = 0; k < MAPPED_SLOTS; k++)
+        if (atomic_load(&mapped[k].start) == (uintptr_t)data) {
+            atomic_store(&mapped[k].start, 0);
+            return;
+        }
+}
+
 int mapped_file_open(mapped_file_t *m, const char *path, char *err, size_t errsz)
 {
     struct stat st;
@@ -211,6 +271,7 @@ int mapped_file_open(mapped_file_t *m, const char *path, char *err, size_t errsz
             return tensor_fail(err, errsz, e == ENOMEM ? EXIT_SOFTWARE : EXIT_DATAERR, path,
                                "cannot map: %s", strerror(e));
         }
+        mapped_register(p, m->size, path);
         m->data = p;
     }
     close(fd);
@@ -219,8 +280,10 @@ int mapped_file_open(mapped_file_t *m, const char *path, char *err, size_t errsz
 
 void mapped_file_close(mapped_file_t *m)
 {
-    if (m->data)
+    if (m->data) {
+        mapped_forget(m->data);
         munmap((void *)m->data, m->size);
+    }
     m->data = NULL;
     m->size = 0;
 }
@@ -230,4 +293,36 @@ void tensor_f64_clear(tensor_f64_t *t)
     free(t->shape);
     free(t->data);
     memset(t, 0, sizeof *t);
+}
+
+int tensor_f64_from_view(tensor_f64_t *t, const tensor_view_t *v, char *err, size_t errsz)
+{
+    memset(t, 0, sizeof *t);
+    /* nothing is allocated from a shape the file has not backed: the dtype
+     * must be one we read (its size known, so the reader checked numel *
+     * size against the data), and the doubles must fit in memory's range */
+    size_t w = tensor_dtype_size(v->dtype);
+    if (w == 0) {
+        char what[160];
+        snprintf(what, sizeof what, "dtype %s cannot be read (want F64, F32, F16 or BF16)",
+                 v->dtype_name);
+        return view_fail(err, errsz, v, what);
+    }
+    if (v->numel > SIZE_MAX / sizeof *t->data)
+        return view_fail(err, errsz, v, "too many values to hold in memory");
+    t->shape = malloc((v->ndim ? v->ndim : 1) * sizeof *t->shape);
+    t->data = malloc((v->numel ? v->numel : 1) * sizeof *t->data);
+    if (!t->shape || !t->data) {
+        tensor_f64_clear(t);
+        return tensor_fail(err, errsz, EXIT_SOFTWARE, v->source, "out of memory for %llu values",
+                           (unsigned long long)v->numel);
+    }
+    if (v->ndim)
+        memcpy(t->shape, v->shape, v->ndim * sizeof *t->shape);
+    t->ndim = v->ndim;
+    t->numel = v->numel;
+    int rc = tensor_view_read_f64(t->data, v, err, errsz);
+    if (rc != 0)
+        tensor_f64_clear(t);
+    return rc;
 }

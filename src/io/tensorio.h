@@ -75,4 +75,7 @@ void tensor_f64_clear(tensor_f64_t *t);
 int tensor_fail(char *err, size_t errsz, int code, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Copy a view's shape and values into t: the dtype checked (one we read)
+ * before anything is allocated. */
+int tensor_f64_from_view(tensor_f64_t *t, const tensor_view_t *v, char *err, size_t errsz);
 #endif

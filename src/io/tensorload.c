@@ -6,27 +6,6 @@
 #include "safetensors.h"
 #include "tensorload.h"
 
-/* Copy a view's shape and values into t. */
-static int tensor_f64_from_view(tensor_f64_t *t, const tensor_view_t *v, char *err, size_t errsz)
-{
-    memset(t, 0, sizeof *t);
-    t->shape = malloc((v->ndim ? v->ndim : 1) * sizeof *t->shape);
-    t->data = malloc((v->numel ? v->numel : 1) * sizeof *t->data);
-    if (!t->shape || !t->data) {
-        tensor_f64_clear(t);
-        return tensor_fail(err, errsz, EXIT_SOFTWARE, v->source, "out of memory for %llu values",
-                           (unsigned long long)v->numel);
-    }
-    if (v->ndim)
-        memcpy(t->shape, v->shape, v->ndim * sizeof *t->shape);
-    t->ndim = v->ndim;
-    t->numel = v->numel;
-    int rc = tensor_view_read_f64(t->data, v, err, errsz);
-    if (rc != 0)
-        tensor_f64_clear(t);
-    return rc;
-}
-
 int tensor_load(tensor_f64_t *t, const char *spec, char *err, size_t errsz)
 {
     static const char sep[] = ".safetensors:";

@@ -3,6 +3,7 @@
  * doubles): the network is an exact object, and what is certified is that
  * object. */
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 #include "convert.h"
 #include "exitcodes.h"
@@ -93,14 +94,19 @@ int convert_act_init(convert_act_t *ca, const tmodel_config_t *c, const char *ac
         mpfr_t d;
         mpfr_init2(d, 53);
         char *end;
-        mpfr_strtofr(d, act_a, &end, 10, MPFR_RNDN);
-        int ok = end != act_a && *end == '\0' && mpfr_number_p(d) && mpfr_sgn(d) > 0;
+        /* the double nearest, by strtod: 1e400 has none (it overflows) and
+         * neither has 1e-400 (it underflows to 0), so both are refused, as
+         * is an exact dyadic outside the doubles' range */
+        double dv = strtod(act_a, &end);
+        int ok = end != act_a && *end == '\0' && isfinite(dv) && dv > 0;
+        mpfr_set_d(d, ok ? dv : 1, MPFR_RNDN); /* exact: 53 bits hold a double */
         if (ok && !exact) {
-            arf_set_mpfr(arb_midref(ca->a), d); /* exact: a double */
+            arf_set_d(arb_midref(ca->a), dv); /* exact: a double */
             mag_zero(arb_radref(ca->a));
         }
         if (!ok || !arb_is_positive(ca->a)) {
-            snprintf(err, errsz, "--act-a '%s' is not a positive finite number", act_a);
+            snprintf(err, errsz, "--act-a '%s' is not a positive finite number in the range "
+                     "of doubles", act_a);
             mpfr_clear(d);
             arb_clear(ca->a);
             act_clear(&ca->phi);

@@ -65,12 +65,12 @@ int report_write_file(const char *path, const char *text, size_t len, char *err,
 {
     atomic_file_t a;
     if (atomic_open(&a, path) != 0) {
-        snprintf(err, errsz, "cannot create '%s': %s", path, strerror(errno));
+        snprintf(err, errsz, "cannot create '%s': %s", path, a.why);
         return EXIT_CANTCREAT;
     }
     fwrite(text, 1, len, a.f);
     if (atomic_commit(&a) != 0) {
-        snprintf(err, errsz, "cannot write '%s'", path);
+        snprintf(err, errsz, "cannot write '%s': %s", path, a.why);
         return EXIT_IOERR;
     }
     return 0;
