@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "safetensors.h"
+#include "tensorload.h"
 #include "tmodel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
