@@ -613,6 +613,11 @@ static void shell_word(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+void report_shell_word(FILE *f, const char *s)
+{
+    shell_word(f, s);
+}
+
 static void shell_option(FILE *f, const char *flag, const char *value)
 {
     fprintf(f, " %s", flag);

@@ -35,7 +35,16 @@ typedef struct {
     const char *command;            /* the canonical command recorded instead of the one
                                        built from verb, ids and options (or NULL) */
     long shards;                    /* merge: the shards the rows came from (run.log) */
+    /* `model`: its arguments as recorded (the canonical words after "model",
+     * from which merge rebuilds the claim) and the model file's sha256 */
+    const char *const *model_args;
+    int n_model_args;
+    const char *model_sha256;
 } report_run_t;
+
+/* A word as a POSIX shell reads it back: bare when it is plain, otherwise
+ * single-quoted (every replay line is built with it). */
+void report_shell_word(FILE *f, const char *s);
 
 /* File stem of a report: the claim id, or <id>.mutated-<name>. */
 void report_stem(char *buf, size_t n, const claim_report_t *rep);

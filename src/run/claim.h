@@ -14,6 +14,7 @@ typedef struct {
     int n;
     const char *name[PARAM_MAX];
     const char *value[PARAM_MAX];
+    const void *ctx;   /* the claim's run-time data (claim_t.ctx), or NULL */
 } params_t;
 
 const char *params_get(const params_t *p, const char *name); /* NULL if absent */
@@ -52,6 +53,7 @@ typedef struct {
     mpfr_prec_t prec;     /* working precision of this evaluation */
     mpfr_prec_t prec_requested; /* the precision asked for (the prec axis, or the start) */
     int mutation;         /* 0 = the claimed construction, k = mutations[k-1] */
+    const void *ctx;      /* the claim's run-time data (claim_t.ctx; also params.ctx) */
     int has_arith;        /* --arith: the row's network run in the float model arith */
     fpf_arith_t arith;    /* (fpnet_row) instead of the claim's own check */
 
@@ -199,6 +201,11 @@ typedef struct {
      * that makes it): the claim is reported "skipped" with that reason, it
      * runs no row, and nothing else fails. */
     int (*available)(char *why, size_t whysz);
+    /* Data a claim built at run time gives its rows (a model file read by
+     * `attncheck model`), handed to every callback as params_t.ctx and
+     * row_t.ctx; NULL for the registry's claims.  The claim keeps it
+     * thread-safe: rows run on any thread. */
+    const void *ctx;
 } claim_t;
 
 /* The registry lives in theorems/registry.c. */

@@ -1,4 +1,6 @@
 /* Certified checks of a converted model (modelcheck.h). */
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -371,4 +373,240 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
     imat_clear(con);
     imat_clear(enc);
     return rc;
+}
+
+/* ---- one check at a time (model_claim.h): each row independent ---- */
+
+void mcheck_track_init(mcheck_track_t *t, const act_t *act, const arb_t a)
+{
+    t->act = act;
+    t->a = a;
+    t->max_az = 0;
+    pthread_mutex_init(&t->lock, NULL);
+}
+
+void mcheck_track_clear(mcheck_track_t *t)
+{
+    pthread_mutex_destroy(&t->lock);
+}
+
+void mcheck_act_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec)
+{
+    mcheck_track_t *t = (mcheck_track_t *)track;
+    arb_t az;
+    arb_init(az);
+    arb_mul(az, x, t->a, 30);
+    /* |a z| at its larger end, in doubles rounded outward by ival_*_d */
+    double m = arb_is_finite(az) ? fabs(ival_hi_d(az)) : INFINITY;
+    double lo = arb_is_finite(az) ? fabs(ival_lo_d(az)) : INFINITY;
+    if (lo > m)
+        m = lo;
+    arb_clear(az);
+    pthread_mutex_lock(&t->lock);
+    if (!(m <= t->max_az))
+        t->max_az = m;
+    pthread_mutex_unlock(&t->lock);
+    act_eval_ival(y, x, t->act, prec);
+}
+
+void mcheck_track_resolve(row_t *r, const mcheck_track_t *t)
+{
+    mcheck_resolve_bits(r, t->max_az);
+}
+
+void mcheck_resolve_bits(row_t *r, double max_az)
+{
+    /* 2 log2(e) max |a z| and one bit for the doubles' rounding; -1 (more
+     * precision first) when some a z was not finite at this precision */
+    double bits = ceil(2 * max_az * 1.4426950408889634) + (max_az > 0);
+    r->resolve_bits = !isfinite(bits) ? -1 : bits < 1e15 ? (long)bits : 1000000000000000L;
+}
+
+void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const imat_t h,
+                          const convert_act_t *ca, mpfr_prec_t prec)
+{
+    imat_t Y;
+    imat_init(Y, h->rows, h->cols);
+    tblock_attn(Y, B, h, prec);
+    imat_get_mid(h_mlp, Y);
+    tblock_mlp(Y, B, h_mlp, act_eval_ival, &ca->phi, prec);
+    imat_get_mid(h_next, Y);
+    imat_clear(Y);
+}
+
+int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
+                    const convert_act_t *ca, int mutation, char *err, size_t errsz)
+{
+    mpfr_prec_t prec = r->prec;
+    tblock_t B;
+    int rc = tblock_read(&B, m, b, err, errsz);
+    if (rc != 0) {
+        tblock_clear(&B);
+        return rc;
+    }
+    int approx = !convert_act_exact(ca);
+    aonet_layer_t A, M;
+    convert_block(&A, &M, &B, ca, mutation);
+    imat_t Y, S;
+    imat_init(Y, h->rows, h->cols);
+    imat_init(S, 0, 0);
+    if (kind == MCHECK_ATTN) {
+        /* layer A against h + Attn(LN1(h)) + b_O; no SiLU_a on the way */
+        tblock_attn(Y, &B, h, prec);
+        apply_on(S, &A, h, prec);
+        finish_stream(r, Y, NULL, S, 1);
+        r->resolve_bits = 0;
+        row_add_long(r, "heads", aonet_layer_heads(&A));
+    } else {
+        /* layer B against h + MLP(h) (phi), or h + SiLU_a-MLP(h) (the twin) */
+        int twin = kind == MCHECK_MLP_SILU;
+        mcheck_track_t t;
+        mcheck_track_init(&t, twin ? &ca->silu : &ca->phi, ca->a);
+        tblock_mlp(Y, &B, h, mcheck_act_tracked, &t, prec);
+        apply_on(S, &M, h, prec);
+        finish_stream(r, Y, NULL, S, 1);
+        mcheck_track_resolve(r, &t);
+        mcheck_track_clear(&t);
+        if (approx && !twin) {
+            mlp_bound(r, &B, h, ca);
+            set_trivial(r, Y, NULL, S);
+            r->resolve_bits = 0;
+        }
+        row_add_long(r, "heads", aonet_layer_heads(&M));
+    }
+    row_add_long(r, "width", S->cols);
+    imat_clear(Y);
+    imat_clear(S);
+    aonet_layer_clear(&A);
+    aonet_layer_clear(&M);
+    tblock_clear(&B);
+    return 0;
+}
+
+void mcheck_e2e_init(mcheck_e2e_t *e)
+{
+    memset(e, 0, sizeof *e);
+    imat_init(e->con, 0, 0);
+    imat_init(e->ref, 0, 0);
+    imat_init(e->refs, 0, 0);
+    imat_init(e->zero, 0, 0);
+}
+
+void mcheck_e2e_clear(mcheck_e2e_t *e)
+{
+    imat_clear(e->con);
+    imat_clear(e->ref);
+    imat_clear(e->refs);
+    imat_clear(e->zero);
+}
+
+int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert_act_t *ca,
+               int mutation, mpfr_prec_t prec, char *err, size_t errsz)
+{
+    const tmodel_config_t *c = tmodel_config(m);
+    long L = (long)c->n_layers, d = X->cols;
+    int approx = !convert_act_exact(ca);
+    e->prec = prec;
+    e->mutation = mutation;
+    imat_reinit(e->ref, X->rows, X->cols);
+    imat_set(e->ref, X);
+    if (approx) {
+        imat_reinit(e->refs, X->rows, X->cols);
+        imat_set(e->refs, X);
+    }
+    convert_stream(e->con, X);
+    /* the exactly checked chain's activation inputs: phi's (exact kinds) or SiLU_a's */
+    mcheck_track_t t;
+    mcheck_track_init(&t, approx ? &ca->silu : &ca->phi, ca->a);
+    int rc = 0;
+    for (long b = 0; b < L && rc == 0; b++) {
+        tblock_t B;
+        aonet_layer_t A, M;
+        rc = tblock_read(&B, m, b, err, errsz);
+        if (rc != 0) {
+            tblock_clear(&B);
+            break;
+        }
+        convert_block(&A, &M, &B, ca, mutation);
+        e->heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
+        tblock_attn(e->ref, &B, e->ref, prec);
+        if (approx) {
+            tblock_mlp(e->ref, &B, e->ref, act_eval_ival, &ca->phi, prec);
+            tblock_attn(e->refs, &B, e->refs, prec);
+            tblock_mlp(e->refs, &B, e->refs, mcheck_act_tracked, &t, prec);
+        } else {
+            tblock_mlp(e->ref, &B, e->ref, mcheck_act_tracked, &t, prec);
+        }
+        aonet_layer_apply(e->con, &A, prec);
+        aonet_layer_apply(e->con, &M, prec);
+        aonet_layer_clear(&A);
+        aonet_layer_clear(&M);
+        tblock_clear(&B);
+    }
+    if (rc == 0) {
+        aonet_ln_t lnf, lnc;
+        rc = tblock_read_ln_final(&lnf, m, err, errsz);
+        if (rc == 0) {
+            convert_ln(&lnc, &lnf, d + 2, mutation);
+            /* the bias token's output features: the final LN of 0 */
+            imat_reinit(e->zero, 1, d);
+            aonet_ln_apply(e->zero, e->zero, &lnf, prec);
+            aonet_ln_apply(e->con, e->con, &lnc, prec);
+            aonet_ln_apply(e->ref, e->ref, &lnf, prec);
+            if (approx)
+                aonet_ln_apply(e->refs, e->refs, &lnf, prec);
+            /* the maps both streams pass through: the 2L layers and ln_final */
+            e->depth = (int)(2 * L) + (lnf.kind != AONET_LN_NONE);
+            aonet_ln_clear(&lnc);
+        }
+        aonet_ln_clear(&lnf);
+    }
+    e->max_az = t.max_az;
+    mcheck_track_clear(&t);
+    e->layers = 2 * L;
+    return rc;
+}
+
+void mcheck_e2e_row(row_t *r, const mcheck_e2e_t *e)
+{
+    int twin = e->refs->rows > 0;
+    finish_stream(r, twin ? e->refs : e->ref, e->zero, e->con, e->depth);
+    mcheck_resolve_bits(r, e->max_az);
+    row_add_long(r, "layers", e->layers);
+    row_add_long(r, "heads/block", e->heads_per_block);
+    row_add_long(r, "heads", e->heads_per_block * e->layers / 2);
+    row_add_long(r, "width", e->con->cols);
+}
+
+void mcheck_e2e_reference(imat_t R, const mcheck_e2e_t *e, int twin)
+{
+    final_reference(R, twin && e->refs->rows > 0 ? e->refs : e->ref, e->zero);
+}
+
+void mcheck_real_row(row_t *r, const mcheck_e2e_t *e, const arb_t tol_abs, double tol_rel)
+{
+    mpfr_prec_t prec = r->prec;
+    imat_t R;
+    imat_init(R, 0, 0);
+    final_reference(R, e->ref, e->zero);
+    error_metric(r->error, r->error_abs, R, e->con, 0, R->rows, R->cols, prec);
+    scale_of(r->scale, R, 0, R->rows, R->cols);
+    error_trivial_bound(r->trivial, R, e->con, 0, R->rows, R->cols, prec);
+    r->has_trivial = 1;
+    if (tol_abs) {
+        arb_set(r->bound, tol_abs);
+    } else {
+        /* tol_rel of the output scale S (S rounded up: a certified number) */
+        arb_set_d(r->bound, tol_rel); /* the double nearest the decimal: the claimed tolerance */
+        arb_t S;
+        arb_init(S);
+        arf_set_mpfr(arb_midref(S), r->scale);
+        arb_mul(r->bound, r->bound, S, prec);
+        arb_clear(S);
+    }
+    r->has_bound = 1;
+    r->exact_identity = 0;
+    row_add_long(r, "layers", e->layers);
+    row_add_long(r, "width", e->con->cols);
+    imat_clear(R);
 }

@@ -212,6 +212,15 @@ static json_t *options_json(const report_run_t *run)
     report_json_set(j, "mutate", json_boolean(run->mutate), &ok);
     report_json_set(j, "mutate_name", run->mutate_name ? json_string(run->mutate_name)
                                                        : json_null(), &ok);
+    if (run->n_model_args > 0) {
+        json_t *m = json_object(), *args = json_array();
+        for (int k = 0; k < run->n_model_args; k++)
+            report_json_push(args, json_string(run->model_args[k]), &ok);
+        report_json_set(m, "args", args, &ok);
+        report_json_set(m, "sha256", json_string(run->model_sha256 ? run->model_sha256 : ""),
+                        &ok);
+        report_json_set(j, "model", m, &ok);
+    }
     if (!ok) {
         json_decref(j);
         return NULL;
@@ -674,8 +683,16 @@ static int read_options(shard_run_t *run, const json_t *doc, const char *dir, ch
     memset(run, 0, sizeof *run);
     run_options_default(&run->options);
     run->verb = get_string(o, "verb");
-    int ok = has_keys(o, keys, 8) && run->verb &&
-             (strcmp(run->verb, "verify") == 0 || strcmp(run->verb, "sweep") == 0) &&
+    const json_t *model = json_object_get(o, "model"), *margs = json_object_get(model, "args");
+    int is_model = run->verb && strcmp(run->verb, "model") == 0;
+    static const char *const model_keys[] = {"args", "sha256"};
+    int ok = (is_model ? json_object_size(o) == 9 && json_object_get(o, "model") &&
+                             has_keys(model, model_keys, 2) && json_is_array(margs) &&
+                             json_array_size(margs) <= SHARD_MAX_IDS &&
+                             get_string(model, "sha256")
+                       : has_keys(o, keys, 8)) &&
+             run->verb &&
+             (strcmp(run->verb, "verify") == 0 || strcmp(run->verb, "sweep") == 0 || is_model) &&
              json_is_array(ids) && json_array_size(ids) <= SHARD_MAX_IDS &&
              json_is_array(sets) && json_array_size(sets) <= RUN_MAX_SETS &&
              json_is_boolean(json_object_get(o, "full")) &&
@@ -683,6 +700,11 @@ static int read_options(shard_run_t *run, const json_t *doc, const char *dir, ch
              (json_is_null(seed) || json_is_string(seed)) &&
              (json_is_null(prec) || json_is_string(prec)) &&
              (json_is_null(mname) || json_is_string(mname));
+    for (size_t k = 0; ok && is_model && k < json_array_size(margs); k++)
+        ok = (run->model_args[run->n_model_args++] =
+                  json_string_value(json_array_get(margs, k))) != NULL;
+    if (ok && is_model)
+        run->model_sha256 = get_string(model, "sha256");
     for (size_t k = 0; ok && k < json_array_size(ids); k++)
         ok = (run->ids[run->n_ids++] = json_string_value(json_array_get(ids, k))) != NULL;
     for (size_t k = 0; ok && k < json_array_size(sets); k++) {

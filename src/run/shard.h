@@ -34,6 +34,10 @@ typedef struct {
     int mutate;
     const char *mutate_name;
     run_options_t options;
+    /* verb "model": the recorded arguments and the model file's sha256 */
+    const char *model_args[SHARD_MAX_IDS];
+    int n_model_args;
+    const char *model_sha256;
 } shard_run_t;
 
 typedef struct shard_set shard_set_t;
