@@ -814,9 +814,16 @@ START_TEST(test_cli_model)
     char r1[400];
     snprintf(r1, sizeof r1, "%s/r1", tmpdir);
     ck_assert_msg(access(r1, F_OK) != 0, "a failed run left %s", r1);
-    /* a run: every row holds, the report and the export are written */
+    /* a run: the SiLU_a twin's rows hold, the random GELU model itself is not
+     * within 1e-3 of its scale (the row `real`: violated, exit 1); the
+     * report and the export are written */
     ck_assert_int_eq(cli("model %s --tokens 3 --out %s/r2 --export-converted %s/ao.safetensors",
-                         path, tmpdir, tmpdir), 0);
+                         path, tmpdir, tmpdir), 1);
+    ck_assert_msg(strstr(out, "model-silu_a block all E <= ") &&
+                      strstr(strstr(out, "model-silu_a block all E <= "), "holds\n") &&
+                      strstr(out, "real         block all") &&
+                      strstr(strstr(out, "real         block all"), "violated\n"),
+                  "%s", out);
     ck_assert_msg(strstr(out, "heads per block: 2 original + 6 converted = 8"), "%s", out);
     char file[500];
     static const char *const files[] = {"r2/model-m.md", "r2/model-m.csv", "r2/model-m.json",
@@ -834,15 +841,15 @@ START_TEST(test_cli_model)
                       "%.400s", md);
     }
     /* by default the converted network goes beside the report; --no-export: nowhere */
-    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r3", path, tmpdir), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r3", path, tmpdir), 1);
     snprintf(file, sizeof file, "%s/r3/model-m.converted.safetensors", tmpdir);
     ck_assert_msg(access(file, R_OK) == 0 && strstr(out, "scripts/run_export.py"), "%s", out);
-    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 1);
     /* --prec 24: the exact rows still resolve 2^-16 of their scale (the resolution
      * rule's floor, p >= kappa + 16); each row records the 24 asked */
     if (mio_have_python("json", "check_model: the precision floor")) {
         ck_assert_int_eq(cli("model %s --tokens 2 --prec 24 --format json --no-export --out %s/r5",
-                             path, tmpdir), 0);
+                             path, tmpdir), 1);
         char cmd[700];
         snprintf(cmd, sizeof cmd,
                  "/usr/bin/python3 -c 'import json,sys\n"
@@ -853,7 +860,7 @@ START_TEST(test_cli_model)
         ck_assert_msg(system(cmd) == 0, "a row below the precision floor, or without --prec");
     }
     /* the literature's slope 1.702 (not a dyadic): its nearest double, said so */
-    ck_assert_int_eq(cli("model %s --tokens 2 --act-a 1.702 --no-write", path), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --act-a 1.702 --no-write", path), 1);
     ck_assert_msg(strstr(out, "a = 1.70199999999999995737, the double nearest --act-a 1.702"),
                   "%s", out);
     /* a bound row whose finite bound is at or above the triangle inequality's
@@ -863,7 +870,7 @@ START_TEST(test_cli_model)
         static const char *const omegas[] = {"0.5", "2", "8", "24"};
         for (int k = 0; k < 4; k++) {
             ck_assert_int_eq(cli("model %s --tokens 2 --omega %s --format json --no-export --out "
-                                 "%s/v%d", path, omegas[k], tmpdir, k), 0);
+                                 "%s/v%d", path, omegas[k], tmpdir, k), 1);
             char cmd[1200];
             snprintf(cmd, sizeof cmd,
                      "/usr/bin/python3 -c 'import json,sys\n"

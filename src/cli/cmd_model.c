@@ -358,10 +358,20 @@ static char *replay_line(const model_args_t *a)
 typedef struct {
     model_cli_t *c;
     model_claim_t *mc;
-    int export_big;
+    int export_big, from;
     char export_path[OUTFILE_PATH_MAX + 160];
     int exported;
 } model_run_t;
+
+/* The run's first line on stderr (once its outputs are known to be possible). */
+static void print_start(const model_run_t *mr)
+{
+    const tmodel_config_t *cfg = tmodel_config(model_claim_model(mr->mc));
+    if (!mr->from)
+        fprintf(stderr, "attncheck: model %s: %lld blocks, %ld tokens, %s\n", mr->c->file,
+                (long long)cfg->n_layers, (long)model_claim_tokens(mr->mc)->rows,
+                model_claim_act(mr->mc)->a_text);
+}
 
 /* Once the output directory is open: the export (the converted network,
  * the original model and the tokens), before any row runs. */
@@ -370,10 +380,10 @@ static int on_dir(const char *dir, void *arg)
     model_run_t *mr = arg;
     model_cli_t *c = mr->c;
     char err[600];
-    if (c->no_export && !c->export_path)
+    if ((c->no_export && !c->export_path) || (!c->export_path && mr->export_big)) {
+        print_start(mr);
         return 0;
-    if (!c->export_path && mr->export_big)
-        return 0;
+    }
     if (!c->export_path) {
         snprintf(mr->export_path, sizeof mr->export_path, "%s/%s.converted.safetensors", dir,
                  model_claim(mr->mc)->id);
@@ -419,6 +429,7 @@ static int on_dir(const char *dir, void *arg)
     if (rc)
         return cli_fail(rc, "model: %s", err);
     mr->exported = 1;
+    print_start(mr);
     return 0;
 }
 
@@ -489,9 +500,9 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     if (!c->export_path && !c->no_write && !c->no_export && mr.export_big)
         fprintf(stderr, "attncheck: model: the converted network (about %.1f GB) is not exported "
                 "by default; --export-converted OUT writes it\n", export_bytes / 1e9);
-    if (!from)
-        fprintf(stderr, "attncheck: model %s: %lld blocks, %ld tokens, %s\n", c->file,
-                (long long)cfg->n_layers, (long)n, model_claim_act(mc)->a_text);
+    mr.from = from != NULL;
+    if (c->no_write)
+        print_start(&mr);
     int mutations[1] = {c->mutation};
     const claim_t *claims[1] = {cl};
     runset_t rs = {.claims = claims, .mutations = mutations, .n = 1, .run = ro, .how = &how,
