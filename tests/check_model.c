@@ -997,6 +997,57 @@ START_TEST(test_softmax_monotone)
 }
 END_TEST
 
+/* model through the one runner: two shards and merge give the unsharded
+ * run's reports byte for byte; the recorded replay line is shell-quoted (a
+ * file name with $(...) runs nothing when the line is pasted into sh). */
+START_TEST(test_model_shards_replay)
+{
+    char path[400], cmd[4000];
+    snprintf(path, sizeof path, "%s/m$(touch X).safetensors", tmpdir);
+    mspec_t s = {"silu", "LN", 1, 0};
+    write_model(path, &s, 5);
+    ck_assert_int_eq(cli("model '%s' --tokens 3 --no-export --out %s/u", path, tmpdir), 0);
+    ck_assert_int_eq(cli("model '%s' --tokens 3 --shard 0/2 --out %s/s0", path, tmpdir), 0);
+    ck_assert_int_eq(cli("model '%s' --tokens 3 --shard 1/2 --out %s/s1", path, tmpdir), 0);
+    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m", tmpdir, tmpdir, tmpdir), 0);
+    static const char *const files[] = {"model-m__touch_X_.md", "model-m__touch_X_.csv",
+                                        "model-m__touch_X_.json", "index.md"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(cmd, sizeof cmd, "cmp -s '%s/m/%s' '%s/u/%s'", tmpdir, files[k], tmpdir,
+                 files[k]);
+        ck_assert_msg(system(cmd) == 0, "%s: merged and unsharded differ", files[k]);
+    }
+    /* a model file that is not the one the shards ran: 65 */
+    char saved[400];
+    snprintf(saved, sizeof saved, "%s/saved.safetensors", tmpdir);
+    ck_assert_int_eq(rename(path, saved), 0);
+    mspec_t other = {"silu", "LN", 0, 0};
+    write_model(path, &other, 5);
+    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m2", tmpdir, tmpdir, tmpdir), 65);
+    ck_assert_msg(strstr(out, "sha256"), "%s", out);
+    /* the replay line, pasted into sh in the directory: no file X appears */
+    char jpath[500];
+    snprintf(jpath, sizeof jpath, "%s/u/model-m__touch_X_.json", tmpdir);
+    json_error_t jerr;
+    json_t *doc = json_load_file(jpath, 0, &jerr);
+    ck_assert_msg(doc, "%s", jerr.text);
+    const char *line = json_string_value(json_object_get(json_object_get(doc, "run"), "command"));
+    ck_assert_ptr_nonnull(line);
+    ck_assert_msg(strstr(line, "attncheck model '"), "%s", line);
+    char script[1200];
+    snprintf(script, sizeof script, "%s/replay.sh", tmpdir);
+    FILE *f = fopen(script, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "attncheck() { :; }\n%s\n", line);
+    fclose(f);
+    json_decref(doc);
+    snprintf(cmd, sizeof cmd, "cd '%s' && sh -n replay.sh && sh replay.sh", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/X", tmpdir);
+    ck_assert_msg(access(cmd, F_OK) != 0, "pasting the replay line ran a command");
+}
+END_TEST
+
 /* Without the fixture the real-model claims are skipped, and nothing fails. */
 START_TEST(test_skipped)
 {
@@ -1077,6 +1128,7 @@ Suite *suite_model(void)
     tcase_add_loop_test(tc, test_encoded, 0, 2);
     tcase_add_test(tc, test_export_roundtrip);
     tcase_add_test(tc, test_cli_model);
+    tcase_add_test(tc, test_model_shards_replay);
     tcase_add_loop_test(tc, test_claim_exports, 0,
                         (int)(sizeof exporting / sizeof exporting[0]));
     tcase_add_test(tc, test_claim_export_refused);
