@@ -233,11 +233,12 @@ static void logits_of(arb_ptr z, const model_claim_t *mc, const imat_t Y, long i
 }
 
 /* Row top1 at position pos: the model's certified top-1 token t (lo(z[t] -
- * z[j]) > 0 for every j != t) and E = max_{j != t} (c[j] - c[t]) over the
- * converted network's logits c, against the bound 0: holds when hi(E) <= 0
- * (t certainly stays on top), violated when lo(E) > 0 (a j certainly beats
- * it), else inconclusive; E = [-1, 1] when the model's top-1 is not
- * certified at this precision (inconclusive: more precision). */
+ * z[j]) > 0 for every j != t, strictly) and E = max_{j != t} (c[j] - c[t])
+ * over the converted network's logits c, against the bound 0: holds only
+ * when hi(E) < 0 (t certainly stays strictly on top), violated when lo(E) >
+ * 0 (a j certainly beats it), else inconclusive: a tie, an E that touches
+ * 0, and E = [-1, 1] when the model's top-1 is not certified at this
+ * precision (an exact tie there stays inconclusive at every precision). */
 static void top1_row(row_t *r, model_claim_t *mc, const mcheck_e2e_t *e, long pos)
 {
     mpfr_prec_t prec = r->prec;
@@ -272,6 +273,10 @@ static void top1_row(row_t *r, model_claim_t *mc, const mcheck_e2e_t *e, long po
             arb_sub(g, c + j, c + t, prec);
             arb_max(r->error, r->error, g, prec);
         }
+        /* the bound test is hi(E) <= 0; a tie is no top-1, so an E that does
+         * not exclude 0 is widened (still an enclosure) until it straddles 0 */
+        if (!arb_is_negative(r->error) && !arb_is_positive(r->error))
+            arb_add_error_2exp_si(r->error, -(slong)prec);
         row_add_long(r, "top-1 model", t);
         arb_set(row_add_ival(r, "margin model"), gap);
     } else {
@@ -586,8 +591,10 @@ static const char model_formula[] =
     "magnitude, rounded up).\n"
     "- `top1`, position i (a file with unembed.W_U): is the converted network's top-1 token "
     "the real model's? With logits z = ln_final(y)·W_U + b_U of the model and c of the "
-    "network, t the model's certified top-1 (lo(z_t − z_j) > 0 for all j ≠ t), E = "
-    "max_{j≠t} (c_j − c_t) ≤ 0 holds, lo(E) > 0 (some j certainly beats t) is violated.\n"
+    "network, t the model's certified top-1 (lo(z_t − z_j) > 0 for all j ≠ t) and E = "
+    "max_{j≠t} (c_j − c_t): holds only when hi(E) < 0 (t certainly strictly on top of c), "
+    "violated when lo(E) > 0 (some j certainly beats t); a tie in either network, or a "
+    "model top-1 not certified at the working precision, is inconclusive.\n"
     "- `encoded` (--omega W): the network with every mask encoded by one-hot positions and "
     "W, end to end, against the derived bound at W plus the masked network's distance.";
 
