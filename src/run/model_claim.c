@@ -370,32 +370,7 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
 int model_claim_convert(const model_claim_t *mc, const aonet_sink_t *sink, char *err,
                         size_t errsz)
 {
-    int rc = 0;
-    for (long b = 0; b < mc->L && rc == 0; b++) {
-        tblock_t B;
-        aonet_layer_t A, M;
-        rc = tblock_read(&B, mc->m, b, err, errsz);
-        if (rc == 0) {
-            convert_block(&A, &M, &B, &mc->ca, CONVERT_MUT_NONE);
-            rc = sink->layer(sink->ctx, 2 * b, &A, err, errsz);
-            if (rc == 0)
-                rc = sink->layer(sink->ctx, 2 * b + 1, &M, err, errsz);
-            aonet_layer_clear(&A);
-            aonet_layer_clear(&M);
-        }
-        tblock_clear(&B);
-    }
-    if (rc == 0) {
-        aonet_ln_t lnf, lnc;
-        rc = tblock_read_ln_final(&lnf, mc->m, err, errsz);
-        if (rc == 0) {
-            convert_ln(&lnc, &lnf, mc->d + 2, CONVERT_MUT_NONE);
-            rc = sink->final_ln(sink->ctx, &lnc, err, errsz);
-            aonet_ln_clear(&lnc);
-        }
-        aonet_ln_clear(&lnf);
-    }
-    return rc;
+    return mcheck_convert(mc->m, &mc->ca, CONVERT_MUT_NONE, sink, err, errsz);
 }
 
 /* The layers into an instance. */

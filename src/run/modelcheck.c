@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "modelcheck.h"
 #include "maskenc.h"
 #include "supnorm.h"
@@ -173,51 +172,27 @@ static void finish_encoded(row_t *r, const imat_t R, const imat_t con, const ima
     imat_clear(F);
 }
 
-int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
-               size_t errsz)
+/* The ENCODED row: the converted network (o->mutation; the encoded one
+ * from o->enc_convert_mutation) and its encoding by o->omega, stepped
+ * together at pe so the bound can follow the masked stream layer by layer. */
+static int encoded_row(row_t *re, const tmodel_t *m, const imat_t X, const mcheck_opts_t *o,
+                       mpfr_prec_t pe, char *err, size_t errsz)
 {
-    const tmodel_config_t *c = tmodel_config(m);
     const convert_act_t *ca = o->act;
-    mpfr_prec_t prec = o->prec, pe = o->e2e_prec > o->prec ? o->e2e_prec : o->prec;
-    long L = (long)c->n_layers, n = X->rows, d = X->cols, N = n + 1;
-    int approx = !convert_act_exact(ca);
-    int encoded = (o->checks & MCHECK_BIT(MCHECK_ENCODED)) && o->omega;
-    int model = (o->checks & MCHECK_BIT(MCHECK_MODEL)) || encoded;
-    unsigned subs = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) | MCHECK_BIT(MCHECK_MLP_SILU);
-    int sub = (o->checks & subs) != 0;
-    long last = model || o->sink || o->block < 0 ? L - 1 : o->block;
-    int rc = 0;
-    /* The sublayer checks' inputs: the original's stream at prec, restarted
-     * from the exact midpoints after every sublayer (enclosures are not
-     * carried from block to block, so they never widen past use). */
-    imat_t h, Y, Ys, S;
-    imat_init(h, n, d);
-    imat_init(Y, n, d);
-    imat_init(Ys, n, d);
-    imat_init(S, 0, 0);
-    imat_get_mid(h, X);
-    /* The end-to-end chains at pe: the original (ref), the original with
-     * SiLU_a (refs, approximations), the converted stream (con) and the
-     * encoded one (enc, width d + 2 + N). */
-    imat_t ref, refs, con, enc;
-    imat_init(ref, model ? n : 0, model ? d : 0);
-    imat_init(refs, approx && model ? n : 0, approx && model ? d : 0);
+    long L = (long)tmodel_config(m)->n_layers, n = X->rows, d = X->cols, N = n + 1;
+    imat_t ref, con, enc;
+    imat_init(ref, n, d);
     imat_init(con, 0, 0);
     imat_init(enc, 0, 0);
-    if (model) {
-        imat_set(ref, X);
-        if (approx)
-            imat_set(refs, X);
-        convert_stream(con, X);
-    }
-    maskenc_bound_t *bound = encoded ? maskenc_bound_new(N) : NULL;
-    if (encoded)
-        maskenc_stream(enc, con);
+    imat_set(ref, X);
+    convert_stream(con, X);
+    maskenc_stream(enc, con);
+    maskenc_bound_t *bound = maskenc_bound_new(N);
     long heads_per_block = 0;
-    time_t t0 = time(NULL);
-    for (long b = 0; b <= last && rc == 0; b++) {
+    int rc = 0;
+    for (long b = 0; b < L && rc == 0; b++) {
         tblock_t B;
-        aonet_layer_t A, M;
+        aonet_layer_t A, M, Am, Mm, E;
         rc = tblock_read(&B, m, b, err, errsz);
         if (rc != 0) {
             tblock_clear(&B);
@@ -225,153 +200,163 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
         }
         convert_block(&A, &M, &B, ca, o->mutation);
         heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
-        if (o->sink) {
-            rc = o->sink->layer(o->sink->ctx, 2 * b, &A, err, errsz);
-            if (rc == 0)
-                rc = o->sink->layer(o->sink->ctx, 2 * b + 1, &M, err, errsz);
+        tblock_attn(ref, &B, ref, pe);
+        tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, pe);
+        const aonet_layer_t *src[2] = {&A, &M};
+        int other = o->enc_convert_mutation != o->mutation;
+        if (other) {
+            convert_block(&Am, &Mm, &B, ca, o->enc_convert_mutation);
+            src[0] = &Am;
+            src[1] = &Mm;
         }
-        row_t *r;
-        if (rc == 0 && sub && (o->block < 0 || b <= o->block)) {
-            /* attention sublayer: layer A against h + Attn(LN1(h)) + b_O */
-            tblock_attn(Y, &B, h, prec);
-            if ((r = want_row(o, MCHECK_ATTN, b))) {
-                apply_on(S, &A, h, prec);
-                finish_stream(r, Y, NULL, S, 1);
-                row_add_long(r, "heads", aonet_layer_heads(&A));
-                row_add_long(r, "width", S->cols);
-            }
-            imat_get_mid(h, Y);
-            /* MLP sublayer: layer B against h + MLP(h), and h + SiLU_a-MLP(h) */
-            tblock_mlp(Y, &B, h, act_eval_ival, &ca->phi, prec);
-            row_t *rm = want_row(o, MCHECK_MLP, b);
-            row_t *rs = approx ? want_row(o, MCHECK_MLP_SILU, b) : NULL;
-            if (rm || rs)
-                apply_on(S, &M, h, prec);
-            if (rm) {
-                finish_stream(rm, Y, NULL, S, 1);
-                if (approx) {
-                    mlp_bound(rm, &B, h, ca);
-                    set_trivial(rm, Y, NULL, S);
-                }
-            }
-            if (rs) {
-                tblock_mlp(Ys, &B, h, act_eval_ival, &ca->silu, prec);
-                finish_stream(rs, Ys, NULL, S, 1);
-            }
-            for (int k = 0; k < 2; k++)
-                if ((r = k ? rs : rm)) {
-                    row_add_long(r, "heads", aonet_layer_heads(&M));
-                    row_add_long(r, "width", S->cols);
-                }
-            imat_get_mid(h, Y);
+        for (int k = 0; k < 2; k++) {
+            maskenc_bound_add_layer(bound, k ? &M : &A, con, pe);
+            maskenc_layer(&E, src[k], N, o->omega, o->enc_mutation, pe);
+            aonet_layer_apply(enc, &E, pe);
+            aonet_layer_clear(&E);
+            aonet_layer_apply(con, k ? &M : &A, pe);
         }
-        if (model) {
-            tblock_attn(ref, &B, ref, pe);
-            tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, pe);
-            if (approx) {
-                tblock_attn(refs, &B, refs, pe);
-                tblock_mlp(refs, &B, refs, act_eval_ival, &ca->silu, pe);
-            }
-        }
-        if (encoded) {
-            /* the encoded network: from the (possibly mutated) conversion */
-            aonet_layer_t Am, Mm, E;
-            const aonet_layer_t *src[2] = {&A, &M};
-            int other = o->enc_convert_mutation != o->mutation;
-            if (other) {
-                convert_block(&Am, &Mm, &B, ca, o->enc_convert_mutation);
-                src[0] = &Am;
-                src[1] = &Mm;
-            }
-            for (int k = 0; k < 2; k++) {
-                maskenc_bound_add_layer(bound, k ? &M : &A, con, pe);
-                maskenc_layer(&E, src[k], N, o->omega, o->enc_mutation, pe);
-                aonet_layer_apply(enc, &E, pe);
-                aonet_layer_clear(&E);
-                aonet_layer_apply(con, k ? &M : &A, pe);
-            }
-            if (other) {
-                aonet_layer_clear(&Am);
-                aonet_layer_clear(&Mm);
-            }
-        } else if (model) {
-            aonet_layer_apply(con, &A, pe);
-            aonet_layer_apply(con, &M, pe);
+        if (other) {
+            aonet_layer_clear(&Am);
+            aonet_layer_clear(&Mm);
         }
         aonet_layer_clear(&A);
         aonet_layer_clear(&M);
         tblock_clear(&B);
-        if (o->progress)
-            fprintf(stderr, "attncheck: progress: block %ld/%ld (%.0f s)\n", b + 1, last + 1,
-                    difftime(time(NULL), t0));
     }
-    if (rc == 0 && last == L - 1) {
-        aonet_ln_t lnf, lnc;
+    if (rc == 0) {
+        aonet_ln_t lnf, lnc, lne;
         rc = tblock_read_ln_final(&lnf, m, err, errsz);
-        convert_ln(&lnc, &lnf, d + 2, o->mutation);
-        if (rc == 0 && o->sink)
-            rc = o->sink->final_ln(o->sink->ctx, &lnc, err, errsz);
-        row_t *r = rc == 0 ? want_row(o, MCHECK_MODEL, -1) : NULL;
-        row_t *re = rc == 0 && encoded ? want_row(o, MCHECK_ENCODED, -1) : NULL;
-        if (r || re || (rc == 0 && model && o->ref_out)) {
+        if (rc == 0) {
+            convert_ln(&lnc, &lnf, d + 2, o->mutation);
+            convert_ln(&lne, &lnf, d + 2, o->enc_convert_mutation);
             /* the bias token's output features: the final LN of 0 */
             imat_t zero, R;
             imat_init(zero, 1, d);
             imat_init(R, 0, 0);
             aonet_ln_apply(zero, zero, &lnf, pe);
-            if (encoded) {
-                maskenc_bound_set_final(bound, &lnc, con, pe);
-                aonet_ln_t lne;
-                convert_ln(&lne, &lnf, d + 2, o->enc_convert_mutation);
-                aonet_ln_apply(enc, enc, &lne, pe);
-                aonet_ln_clear(&lne);
-            }
+            maskenc_bound_set_final(bound, &lnc, con, pe);
+            aonet_ln_apply(enc, enc, &lne, pe);
             aonet_ln_apply(con, con, &lnc, pe);
             aonet_ln_apply(ref, ref, &lnf, pe);
             final_reference(R, ref, zero);
-            if (approx)
-                aonet_ln_apply(refs, refs, &lnf, pe);
-            if (o->ref_out) /* what the network computes exactly: the model, or with SiLU_a */
-                final_reference(o->ref_out, approx ? refs : ref, zero);
-            /* depth: the maps both streams pass through, the 2L layers and ln_final */
-            int depth = (int)(2 * L) + (lnf.kind != AONET_LN_NONE);
-            if (r) {
-                r->prec = pe;
-                if (approx) {
-                    finish_stream(r, refs, zero, con, depth);
-                    /* the distance to the model itself: measured, no claim */
-                    arb_t Eabs;
-                    arb_init(Eabs);
-                    error_metric(row_add_ival(r, "E vs the model (measured)"), Eabs, R, con, 0,
-                                 R->rows, R->cols, pe);
-                    arb_clear(Eabs);
-                } else {
-                    finish_stream(r, ref, zero, con, depth);
-                }
-                row_add_long(r, "layers", 2 * L);
-                row_add_long(r, "heads/block", heads_per_block);
-                row_add_long(r, "heads", heads_per_block * L);
-                row_add_long(r, "width", con->cols);
-            }
-            if (re) {
-                re->prec = pe;
-                finish_encoded(re, R, con, enc, bound, o->omega, heads_per_block * L);
-            }
+            re->prec = pe;
+            finish_encoded(re, R, con, enc, bound, o->omega, heads_per_block * L);
             imat_clear(zero);
             imat_clear(R);
+            aonet_ln_clear(&lnc);
+            aonet_ln_clear(&lne);
         }
         aonet_ln_clear(&lnf);
-        aonet_ln_clear(&lnc);
     }
     maskenc_bound_free(bound);
-    imat_clear(h);
-    imat_clear(Y);
-    imat_clear(Ys);
-    imat_clear(S);
     imat_clear(ref);
-    imat_clear(refs);
     imat_clear(con);
     imat_clear(enc);
+    return rc;
+}
+
+int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, int mutation,
+                   const aonet_sink_t *sink, char *err, size_t errsz)
+{
+    long L = (long)tmodel_config(m)->n_layers, d = (long)tmodel_config(m)->d_model;
+    int rc = 0;
+    for (long b = 0; b < L && rc == 0; b++) {
+        tblock_t B;
+        aonet_layer_t A, M;
+        rc = tblock_read(&B, m, b, err, errsz);
+        if (rc == 0) {
+            convert_block(&A, &M, &B, ca, mutation);
+            rc = sink->layer(sink->ctx, 2 * b, &A, err, errsz);
+            if (rc == 0)
+                rc = sink->layer(sink->ctx, 2 * b + 1, &M, err, errsz);
+            aonet_layer_clear(&A);
+            aonet_layer_clear(&M);
+        }
+        tblock_clear(&B);
+    }
+    if (rc == 0) {
+        aonet_ln_t lnf, lnc;
+        rc = tblock_read_ln_final(&lnf, m, err, errsz);
+        if (rc == 0) {
+            convert_ln(&lnc, &lnf, d + 2, mutation);
+            rc = sink->final_ln(sink->ctx, &lnc, err, errsz);
+            aonet_ln_clear(&lnc);
+        }
+        aonet_ln_clear(&lnf);
+    }
+    return rc;
+}
+
+/* Every check asked for, each by its one function: the sublayers on the
+ * original's streams (mcheck_block_streams, mcheck_sublayer), the model end
+ * to end (mcheck_e2e), the encoded network (encoded_row). */
+int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
+               size_t errsz)
+{
+    const convert_act_t *ca = o->act;
+    mpfr_prec_t prec = o->prec, pe = o->e2e_prec > o->prec ? o->e2e_prec : o->prec;
+    long L = (long)tmodel_config(m)->n_layers;
+    int approx = !convert_act_exact(ca);
+    unsigned subs = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) | MCHECK_BIT(MCHECK_MLP_SILU);
+    int rc = 0;
+    if (o->sink)
+        rc = mcheck_convert(m, ca, o->mutation, o->sink, err, errsz);
+    if (rc == 0 && (o->checks & subs)) {
+        long last = o->block < 0 ? L - 1 : o->block;
+        imat_t h, h_mlp, h_next;
+        imat_init(h, 0, 0);
+        imat_init(h_mlp, 0, 0);
+        imat_init(h_next, 0, 0);
+        imat_get_mid(h, X);
+        for (long b = 0; b <= last && rc == 0; b++) {
+            tblock_t B;
+            rc = tblock_read(&B, m, b, err, errsz);
+            if (rc == 0)
+                mcheck_block_streams(h_mlp, h_next, &B, h, ca, prec);
+            tblock_clear(&B);
+            row_t *r;
+            if (rc == 0 && (r = want_row(o, MCHECK_ATTN, b)))
+                rc = mcheck_sublayer(r, m, b, MCHECK_ATTN, h, ca, o->mutation, err, errsz);
+            if (rc == 0 && (r = want_row(o, MCHECK_MLP, b)))
+                rc = mcheck_sublayer(r, m, b, MCHECK_MLP, h_mlp, ca, o->mutation, err, errsz);
+            if (rc == 0 && approx && (r = want_row(o, MCHECK_MLP_SILU, b)))
+                rc = mcheck_sublayer(r, m, b, MCHECK_MLP_SILU, h_mlp, ca, o->mutation, err,
+                                     errsz);
+            imat_swap_into(h, h_next);
+        }
+        imat_clear(h);
+        imat_clear(h_mlp);
+        imat_clear(h_next);
+    }
+    row_t *r = rc == 0 ? want_row(o, MCHECK_MODEL, -1) : NULL;
+    if (rc == 0 && (r || o->ref_out)) {
+        mcheck_e2e_t e;
+        mcheck_e2e_init(&e);
+        rc = mcheck_e2e(&e, m, X, ca, o->mutation, pe, err, errsz);
+        if (rc == 0 && r) {
+            r->prec = pe;
+            mcheck_e2e_row(r, &e);
+            if (approx) {
+                /* the distance to the model itself: measured here (the claim's row `real`) */
+                imat_t R;
+                arb_t Eabs;
+                imat_init(R, 0, 0);
+                arb_init(Eabs);
+                mcheck_e2e_reference(R, &e, 0);
+                error_metric(row_add_ival(r, "E vs the model (measured)"), Eabs, R, e.con, 0,
+                             R->rows, R->cols, pe);
+                arb_clear(Eabs);
+                imat_clear(R);
+            }
+        }
+        if (rc == 0 && o->ref_out) /* what the network computes exactly */
+            mcheck_e2e_reference(o->ref_out, &e, 1);
+        mcheck_e2e_clear(&e);
+    }
+    if (rc == 0 && (o->checks & MCHECK_BIT(MCHECK_ENCODED)) && o->omega &&
+        (r = want_row(o, MCHECK_ENCODED, -1)))
+        rc = encoded_row(r, m, X, o, pe, err, errsz);
     return rc;
 }
 

@@ -62,7 +62,6 @@ typedef struct {
     row_t *(*row)(void *ctx, mcheck_t kind, long block);
     void *row_ctx;
     const aonet_sink_t *sink;  /* or NULL */
-    int progress;              /* a line on stderr per block */
     imat_struct *ref_out;      /* MODEL: the reference stream the network must end in,
                                   [[ln_final(0), 1, 1], [model(X), 1, 0]] (or NULL) */
     /* ENCODED: Omega, and mutations of the encoded network only (the masked
@@ -83,10 +82,16 @@ typedef struct {
 extern const double mcheck_eps[MCHECK_N_EPS];
 extern const char *const mcheck_eps_column[MCHECK_N_EPS];
 
-/* Run the checks on tokens X (n x d_model, exact).  0, or an exit code
- * with one line in err (a tensor that cannot be read). */
+/* Run the checks on tokens X (n x d_model, exact), each by its function
+ * below (the encoded network by its own chain).  0, or an exit code with
+ * one line in err (a tensor that cannot be read). */
 int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
                size_t errsz);
+
+/* The converted network's layers and final LN (conversion `mutation`) to
+ * sink, block by block; 0 or an exit code with err. */
+int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, int mutation,
+                   const aonet_sink_t *sink, char *err, size_t errsz);
 
 /* The name of a check ("attn", "mlp", "mlp-silu_a", "model"). */
 const char *mcheck_name(mcheck_t kind);
