@@ -4,11 +4,13 @@
  * attention direction on random models, every mutation violated, the
  * approximated activations within their bound, SwiGLU refused, the
  * encoded masks within their derived bound, and the export read back. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -42,8 +44,9 @@ static void fill(double *v, size_t n, gmp_randstate_t st, int scale, double shif
         v[i] = shift + ldexp((double)((long)gmp_urandomm_ui(st, 129) - 64), -6 - scale);
 }
 
-/* A random model in TransformerLens layout (F64) at path. */
-static void write_model(const char *path, const mspec_t *s, unsigned long seed)
+/* A random model in TransformerLens layout (F64) at path, with an
+ * unembedding of vocab tokens (0: none). */
+static void write_model_vocab(const char *path, const mspec_t *s, unsigned long seed, int vocab)
 {
     static const struct {
         const char *suffix;
@@ -60,7 +63,7 @@ static void write_model(const char *path, const mspec_t *s, unsigned long seed)
         {"mlp.W_gate", 2, {MD, ML}, 0, 1, 1, 0},   {"mlp.W_out", 2, {ML, MD}, 0, 0, 1, 0},
         {"mlp.b_out", 1, {MD}, 0, 0, 2, 0},
     };
-    enum { NL = sizeof lay / sizeof lay[0], MAXT = MLAYERS * NL + 2 };
+    enum { NL = sizeof lay / sizeof lay[0], MAXT = MLAYERS * NL + 4 };
     safetensors_entry_t t[MAXT];
     char names[MAXT][48];
     uint64_t shapes[MAXT][3];
@@ -97,6 +100,16 @@ static void write_model(const char *path, const mspec_t *s, unsigned long seed)
         t[n] = (safetensors_entry_t){names[n], 1, shapes[n], data[n]};
         n++;
     }
+    for (int k = 0; vocab && k < 2; k++) {
+        snprintf(names[n], sizeof names[n], "unembed.%s", k ? "b_U" : "W_U");
+        shapes[n][0] = k ? (uint64_t)vocab : MD;
+        shapes[n][1] = (uint64_t)vocab;
+        size_t numel = k ? (size_t)vocab : (size_t)(MD * vocab);
+        data[n] = malloc(numel * sizeof(double));
+        fill(data[n], numel, st, k ? 2 : 0, 0);
+        t[n] = (safetensors_entry_t){names[n], k ? 1u : 2u, shapes[n], data[n]};
+        n++;
+    }
     gmp_randclear(st);
     char config[500];
     snprintf(config, sizeof config,
@@ -111,6 +124,11 @@ static void write_model(const char *path, const mspec_t *s, unsigned long seed)
     ck_assert_msg(safetensors_write_f64(path, t, n, mk, mv, 1, err, sizeof err) == 0, "%s", err);
     for (size_t k = 0; k < n; k++)
         free(data[k]);
+}
+
+static void write_model(const char *path, const mspec_t *s, unsigned long seed)
+{
+    write_model_vocab(path, s, seed, 0);
 }
 
 static void tokens(imat_t X, unsigned long seed)
@@ -835,9 +853,16 @@ START_TEST(test_cli_model)
     char r1[400];
     snprintf(r1, sizeof r1, "%s/r1", tmpdir);
     ck_assert_msg(access(r1, F_OK) != 0, "a failed run left %s", r1);
-    /* a run: every row holds, the report and the export are written */
+    /* a run: the SiLU_a twin's rows hold, the random GELU model itself is not
+     * within 1e-3 of its scale (the row `real`: violated, exit 1); the
+     * report and the export are written */
     ck_assert_int_eq(cli("model %s --tokens 3 --out %s/r2 --export-converted %s/ao.safetensors",
-                         path, tmpdir, tmpdir), 0);
+                         path, tmpdir, tmpdir), 1);
+    ck_assert_msg(strstr(out, "model-silu_a block all E <= ") &&
+                      strstr(strstr(out, "model-silu_a block all E <= "), "holds\n") &&
+                      strstr(out, "real         block all") &&
+                      strstr(strstr(out, "real         block all"), "violated\n"),
+                  "%s", out);
     ck_assert_msg(strstr(out, "heads per block: 2 original + 6 converted = 8"), "%s", out);
     char file[500];
     static const char *const files[] = {"r2/model-m.md", "r2/model-m.csv", "r2/model-m.json",
@@ -855,15 +880,15 @@ START_TEST(test_cli_model)
                       "%.400s", md);
     }
     /* by default the converted network goes beside the report; --no-export: nowhere */
-    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r3", path, tmpdir), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r3", path, tmpdir), 1);
     snprintf(file, sizeof file, "%s/r3/model-m.converted.safetensors", tmpdir);
     ck_assert_msg(access(file, R_OK) == 0 && strstr(out, "scripts/run_export.py"), "%s", out);
-    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r4 --no-export", path, tmpdir), 1);
     /* --prec 24: the exact rows still resolve 2^-16 of their scale (the resolution
      * rule's floor, p >= kappa + 16); each row records the 24 asked */
     if (mio_have_python("json", "check_model: the precision floor")) {
         ck_assert_int_eq(cli("model %s --tokens 2 --prec 24 --format json --no-export --out %s/r5",
-                             path, tmpdir), 0);
+                             path, tmpdir), 1);
         char cmd[700];
         snprintf(cmd, sizeof cmd,
                  "/usr/bin/python3 -c 'import json,sys\n"
@@ -874,7 +899,7 @@ START_TEST(test_cli_model)
         ck_assert_msg(system(cmd) == 0, "a row below the precision floor, or without --prec");
     }
     /* the literature's slope 1.702 (not a dyadic): its nearest double, said so */
-    ck_assert_int_eq(cli("model %s --tokens 2 --act-a 1.702 --no-write", path), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --act-a 1.702 --no-write", path), 1);
     ck_assert_msg(strstr(out, "a = 1.70199999999999995737, the double nearest --act-a 1.702"),
                   "%s", out);
     /* a bound row whose finite bound is at or above the triangle inequality's
@@ -884,7 +909,7 @@ START_TEST(test_cli_model)
         static const char *const omegas[] = {"0.5", "2", "8", "24"};
         for (int k = 0; k < 4; k++) {
             ck_assert_int_eq(cli("model %s --tokens 2 --omega %s --format json --no-export --out "
-                                 "%s/v%d", path, omegas[k], tmpdir, k), 0);
+                                 "%s/v%d", path, omegas[k], tmpdir, k), 1);
             char cmd[1200];
             snprintf(cmd, sizeof cmd,
                      "/usr/bin/python3 -c 'import json,sys\n"
@@ -1011,12 +1036,278 @@ START_TEST(test_softmax_monotone)
 }
 END_TEST
 
+/* model through the one runner: two shards and merge give the unsharded
+ * run's reports byte for byte; the recorded replay line is shell-quoted (a
+ * file name with $(...) runs nothing when the line is pasted into sh). */
+START_TEST(test_model_shards_replay)
+{
+    char path[400], cmd[4000];
+    snprintf(path, sizeof path, "%s/m$(touch X).safetensors", tmpdir);
+    mspec_t s = {"silu", "LN", 1, 0, 0};
+    write_model(path, &s, 5);
+    ck_assert_int_eq(cli("model '%s' --tokens 3 --no-export --out %s/u", path, tmpdir), 0);
+    ck_assert_int_eq(cli("model '%s' --tokens 3 --shard 0/2 --out %s/s0", path, tmpdir), 0);
+    ck_assert_int_eq(cli("model '%s' --tokens 3 --shard 1/2 --out %s/s1", path, tmpdir), 0);
+    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m", tmpdir, tmpdir, tmpdir), 0);
+    static const char *const files[] = {"model-m__touch_X_.md", "model-m__touch_X_.csv",
+                                        "model-m__touch_X_.json", "index.md"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(cmd, sizeof cmd, "cmp -s '%s/m/%s' '%s/u/%s'", tmpdir, files[k], tmpdir,
+                 files[k]);
+        ck_assert_msg(system(cmd) == 0, "%s: merged and unsharded differ", files[k]);
+    }
+    /* a model file that is not the one the shards ran: 65 */
+    char saved[400];
+    snprintf(saved, sizeof saved, "%s/saved.safetensors", tmpdir);
+    ck_assert_int_eq(rename(path, saved), 0);
+    mspec_t other = {"silu", "LN", 0, 0, 0};
+    write_model(path, &other, 5);
+    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m2", tmpdir, tmpdir, tmpdir), 65);
+    ck_assert_msg(strstr(out, "sha256"), "%s", out);
+    /* the replay line, pasted into sh in the directory: no file X appears */
+    char jpath[500];
+    snprintf(jpath, sizeof jpath, "%s/u/model-m__touch_X_.json", tmpdir);
+    json_error_t jerr;
+    json_t *doc = json_load_file(jpath, 0, &jerr);
+    ck_assert_msg(doc, "%s", jerr.text);
+    const char *line = json_string_value(json_object_get(json_object_get(doc, "run"), "command"));
+    ck_assert_ptr_nonnull(line);
+    ck_assert_msg(strstr(line, "attncheck model '"), "%s", line);
+    char script[1200];
+    snprintf(script, sizeof script, "%s/replay.sh", tmpdir);
+    FILE *f = fopen(script, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "attncheck() { :; }\n%s\n", line);
+    fclose(f);
+    json_decref(doc);
+    snprintf(cmd, sizeof cmd, "cd '%s' && sh -n replay.sh && sh replay.sh", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/X", tmpdir);
+    ck_assert_msg(access(cmd, F_OK) != 0, "pasting the replay line ran a command");
+}
+END_TEST
+
+/* ------------------------------------------------------------ top-1 rows */
+
+/* A 1-block GELU model whose top-1 answer turns on GELU against SiLU_a: no
+ * LN, attention that adds 0 (W_O = 0), one neuron z = x_0 + b_in with
+ * W_out = [0, 1] and b_out = [0, FLIP_BETA], and two logits l_0 = theta,
+ * l_1 = y_1, so l_1 - l_0 = phi(z) + FLIP_BETA - theta.  theta puts the
+ * midpoint of GELU(1) and SiLU_a(1) on the tie: at z = 1 (position 1) the
+ * model and the converted network pick different tokens; at z = -3 and 3
+ * both pick the same token by a margin of about 1.  The tokens are the
+ * tensor "tokens" of the same file. */
+#define FLIP_A 1.75
+#define FLIP_BETA 4.0
+#define FLIP_B_IN 0.5
+static const double flip_z[3] = {-3, 1, 3};
+
+static double gelu_d(double z) { return 0.5 * z * erfc(-z / sqrt(2.0)); }
+static double silu_a_d(double z) { return z / (1 + exp(-FLIP_A * z)); }
+
+static void write_flip_model(const char *path, const char *act, double theta, const double z[3])
+{
+    static const uint64_t s_qkv[3] = {1, 2, 1}, s_b1[2] = {1, 1}, s_O[3] = {1, 1, 2}, s_d[1] = {2},
+                          s_in[2] = {2, 1}, s_1[1] = {1}, s_out[2] = {1, 2}, s_U[2] = {2, 2},
+                          s_tok[2] = {3, 2};
+    static const double zero[4] = {0, 0, 0, 0}, W_in[2] = {1, 0}, b_in[1] = {FLIP_B_IN},
+                        W_out[2] = {0, 1}, b_out[2] = {0, FLIP_BETA};
+    /* W_U [d, V] row-major: l_0 = b_U[0], l_1 = y_1 */
+    static const double W_U[4] = {0, 0, 0, 1};
+    double b_U[2] = {theta, 0}, tok[6];
+    for (int i = 0; i < 3; i++) {
+        tok[2 * i] = z[i] - FLIP_B_IN; /* exact: small dyadics */
+        tok[2 * i + 1] = 0;
+    }
+    safetensors_entry_t t[] = {
+        {"blocks.0.attn.W_Q", 3, s_qkv, zero}, {"blocks.0.attn.W_K", 3, s_qkv, zero},
+        {"blocks.0.attn.W_V", 3, s_qkv, zero}, {"blocks.0.attn.b_Q", 2, s_b1, zero},
+        {"blocks.0.attn.b_K", 2, s_b1, zero},  {"blocks.0.attn.b_V", 2, s_b1, zero},
+        {"blocks.0.attn.W_O", 3, s_O, zero},   {"blocks.0.attn.b_O", 1, s_d, zero},
+        {"blocks.0.mlp.W_in", 2, s_in, W_in},  {"blocks.0.mlp.b_in", 1, s_1, b_in},
+        {"blocks.0.mlp.W_out", 2, s_out, W_out}, {"blocks.0.mlp.b_out", 1, s_d, b_out},
+        {"unembed.W_U", 2, s_U, W_U},          {"unembed.b_U", 1, s_d, b_U},
+        {"tokens", 2, s_tok, tok}};
+    const char *mk[] = {"config"};
+    char config[300];
+    snprintf(config, sizeof config, "{\"d_model\": 2, \"n_layers\": 1, \"n_heads\": 1, "
+             "\"d_head\": 1, \"d_mlp\": 1, \"act_fn\": \"%s\", \"normalization_type\": "
+             "\"none\", \"attention_dir\": \"causal\"}", act);
+    const char *mv[] = {config};
+    char err[300];
+    ck_assert_msg(safetensors_write_f64(path, t, sizeof t / sizeof t[0], mk, mv, 1, err,
+                                        sizeof err) == 0, "%s", err);
+}
+
+/* The console line of row `check` at position pos (NULL when absent). */
+static const char *pos_line(char *buf, size_t n, const char *check, long pos)
+{
+    char head[64];
+    snprintf(head, sizeof head, "    %-12s pos %-5ld ", check, pos);
+    const char *l = strstr(out, head);
+    if (!l)
+        return NULL;
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    snprintf(buf, n, "%.*s", (int)len, l);
+    return buf;
+}
+
+/* A GELU model converted with one SiLU_a head per neuron, whose top-1
+ * answer changes on position 1: the run exits 1 naming that position, the
+ * other positions and the SiLU_a twin rows hold; the report's row carries
+ * the position; a mutation that moves the logits is caught by top1 and
+ * real. */
+START_TEST(test_top1_flip)
+{
+    char path[400], line[300], input[500];
+    snprintf(path, sizeof path, "%s/flip.safetensors", tmpdir);
+    snprintf(input, sizeof input, "%s:tokens", path);
+    write_flip_model(path, "gelu", FLIP_BETA + (gelu_d(1) + silu_a_d(1)) / 2, flip_z);
+    /* the fixture is what it says: the tie falls between the two activations */
+    double d_gelu = gelu_d(1) - silu_a_d(1);
+    ck_assert(fabs(d_gelu) > 1e-3);
+    long model_top = d_gelu > 0, conv_top = !model_top;
+    /* --tol 1: `real` holds (|GELU - SiLU_a| < 0.02 here), so the exit is top1's */
+    ck_assert_int_eq(cli("model %s --input %s --act-a %g --tol 1 --no-export --format json --out "
+                         "%s/r", path, input, FLIP_A, tmpdir), 1);
+    ck_assert_msg(strstr(out, "real         block all") &&
+                      strstr(strstr(out, "real         block all"), "holds\n"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "model-silu_a block all") &&
+                      strstr(strstr(out, "model-silu_a block all"), "holds\n") &&
+                      strstr(out, "mlp-silu_a   block 0   E <= ") &&
+                      strstr(strstr(out, "mlp-silu_a   block 0   E <= "), "holds\n"),
+                  "%s", out);
+    char want[200];
+    ck_assert_msg(pos_line(line, sizeof line, "top1", 1), "%s", out);
+    snprintf(want, sizeof want, "top-1 model %ld, converted %ld  violated", model_top, conv_top);
+    ck_assert_msg(strstr(line, want), "%s", line);
+    for (long p = 0; p < 3; p += 2) {
+        ck_assert_msg(pos_line(line, sizeof line, "top1", p), "%s", out);
+        snprintf(want, sizeof want, "top-1 model %ld, converted %ld  holds", (long)(flip_z[p] > 0),
+                 (long)(flip_z[p] > 0));
+        ck_assert_msg(strstr(line, want), "%s", line);
+    }
+    /* the report's violated row is the top1 row at pos 1 (and only that one) */
+    char jpath[500];
+    snprintf(jpath, sizeof jpath, "%s/r/model-flip.json", tmpdir);
+    json_error_t jerr;
+    json_t *doc = json_load_file(jpath, 0, &jerr);
+    ck_assert_msg(doc, "%s", jerr.text);
+    json_t *rows = json_object_get(doc, "rows"), *row;
+    size_t k;
+    int violated = 0;
+    json_array_foreach(rows, k, row) {
+        if (strcmp(json_string_value(json_object_get(row, "verdict")), "violated") != 0)
+            continue;
+        violated++;
+        json_t *par = json_object_get(row, "params");
+        ck_assert_str_eq(json_string_value(json_object_get(par, "check")), "top1");
+        ck_assert_str_eq(json_string_value(json_object_get(par, "pos")), "1");
+    }
+    ck_assert_int_eq(violated, 1);
+    json_decref(doc);
+    /* drop-b-out moves l_1 by -FLIP_BETA: position 2's answer changes and
+     * `real` is off by FLIP_BETA > --tol; the attention rows cannot see it,
+     * so the mutated run exits 3 */
+    ck_assert_int_eq(cli("model %s --input %s --act-a %g --tol 1 --no-write --mutate drop-b-out",
+                         path, input, FLIP_A), 3);
+    ck_assert_msg(pos_line(line, sizeof line, "top1", 2) && strstr(line, "violated"), "%s", out);
+    ck_assert_msg(strstr(strstr(out, "real         block all"), "violated\n"), "%s", out);
+    /* every mutation: caught (1) or said undetected (3), never a pass */
+    for (int m = 1; m < CONVERT_N_MUT; m++) {
+        int rc = cli("model %s --input %s --act-a %g --tol 1 --no-write --mutate %s", path, input,
+                     FLIP_A, convert_mutation[m][0]);
+        ck_assert_msg(rc == 1 || rc == 3, "%s: exit %d\n%s", convert_mutation[m][0], rc, out);
+        ck_assert_msg(rc == 1 || strstr(out, "not detected"), "%s", out);
+    }
+}
+END_TEST
+
+/* An exact tie is no top-1: the same fixture with silu (exact) and theta =
+ * FLIP_BETA, so that at z = 0 both logits are FLIP_BETA in the model and in
+ * the converted network: that position is inconclusive at every precision
+ * (exit 2), never holds; the others hold. */
+START_TEST(test_top1_tie)
+{
+    static const double z[3] = {-3, 0, 3};
+    char path[400], line[300], input[500];
+    snprintf(path, sizeof path, "%s/tie.safetensors", tmpdir);
+    snprintf(input, sizeof input, "%s:tokens", path);
+    write_flip_model(path, "silu", FLIP_BETA, z);
+    ck_assert_int_eq(cli("model %s --input %s --no-write", path, input), 2);
+    ck_assert_msg(pos_line(line, sizeof line, "top1", 1) && strstr(line, "inconclusive"), "%s",
+                  out);
+    for (long p = 0; p < 3; p += 2)
+        ck_assert_msg(pos_line(line, sizeof line, "top1", p) && strstr(line, "  holds"), "%s",
+                      out);
+}
+END_TEST
+
+/* A silu model with an unembedding: the conversion is exact, every top1 row
+ * holds (the model's top-1 certified, the converted network's strictly the
+ * same); a mutation that breaks the stream moves some answer. */
+START_TEST(test_top1_silu)
+{
+    char path[400], line[300];
+    snprintf(path, sizeof path, "%s/su.safetensors", tmpdir);
+    mspec_t s = {"silu", "LN", 1, 0, 0};
+    write_model_vocab(path, &s, 9, 7);
+    ck_assert_int_eq(cli("model %s --tokens 5 --no-write", path), 0);
+    for (long p = 0; p < 5; p++) {
+        ck_assert_msg(pos_line(line, sizeof line, "top1", p), "%s", out);
+        ck_assert_msg(strstr(line, "  holds"), "%s", line);
+    }
+    ck_assert_msg(!pos_line(line, sizeof line, "top1", 5), "%s", out);
+    ck_assert_msg(strstr(out, "0 violated"), "%s", out);
+    /* mutated: the exit rule of every row, top1 rows included */
+    for (int m = 1; m < CONVERT_N_MUT; m++) {
+        int rc = cli("model %s --tokens 5 --no-write --mutate %s", path, convert_mutation[m][0]);
+        ck_assert_msg(rc == 1 || rc == 3, "%s: exit %d\n%s", convert_mutation[m][0], rc, out);
+    }
+}
+END_TEST
+
+/* The CLI run with its working directory set to a fresh empty directory
+ * (no models/ there: the real-model fixture is missing). */
+static int cli_elsewhere(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int cli_elsewhere(const char *fmt, ...)
+{
+    const char *bin = getenv("ATTNCHECK_BIN");
+    char abs[2048], dir[400], args[2048], cmd[5000];
+    if (!bin)
+        bin = "./build/attncheck";
+    if (bin[0] == '/') {
+        snprintf(abs, sizeof abs, "%s", bin);
+    } else {
+        char cwd[1024];
+        ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+        snprintf(abs, sizeof abs, "%s/%s", cwd, bin);
+    }
+    snprintf(dir, sizeof dir, "%s/elsewhere", tmpdir);
+    ck_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    /* the paths are the test's own (no quote in them) */
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, abs, args);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    while (fgetc(f) != EOF) {
+    }
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Without the fixture the real-model claims are skipped, and nothing fails. */
 START_TEST(test_skipped)
 {
-    setenv("ATTNCHECK_MODELS", "/nonexistent-attncheck-models", 1);
-    int rc = cli("verify model-svtr model-svtr-mlp model-svtr-encoded --out %s/s", tmpdir);
-    unsetenv("ATTNCHECK_MODELS");
+    int rc = cli_elsewhere("verify model-svtr model-svtr-mlp model-svtr-encoded --out %s/s",
+                           tmpdir);
     ck_assert_msg(rc == 0, "%s", out);
     ck_assert(strstr(out, "skipped") && strstr(out, "make models"));
     char path[400];
@@ -1033,13 +1324,13 @@ END_TEST
  * what an unsharded run writes. */
 START_TEST(test_skipped_shards)
 {
-    setenv("ATTNCHECK_MODELS", "/nonexistent-attncheck-models", 1);
-    int rc0 = cli("verify model-svtr neuron-head --prec 53 --shard 0/2 --out %s/s0", tmpdir);
-    int rc1 = cli("verify model-svtr neuron-head --prec 53 --shard 1/2 --out %s/s1", tmpdir);
-    int rcu = cli("verify model-svtr neuron-head --prec 53 --out %s/u", tmpdir);
-    unsetenv("ATTNCHECK_MODELS");
+    int rc0 = cli_elsewhere("verify model-svtr neuron-head --prec 53 --shard 0/2 --out %s/s0",
+                            tmpdir);
+    int rc1 = cli_elsewhere("verify model-svtr neuron-head --prec 53 --shard 1/2 --out %s/s1",
+                            tmpdir);
+    int rcu = cli_elsewhere("verify model-svtr neuron-head --prec 53 --out %s/u", tmpdir);
     ck_assert(rc0 == 0 && rc1 == 0 && rcu == 0);
-    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m", tmpdir, tmpdir, tmpdir), 0);
+    ck_assert_int_eq(cli_elsewhere("merge %s/s0 %s/s1 --out %s/m", tmpdir, tmpdir, tmpdir), 0);
     static const char *const files[] = {"index.md", "model-svtr.md", "model-svtr.json",
                                         "model-svtr.csv", "neuron-head.json"};
     for (int k = 0; k < 5; k++) {
@@ -1091,6 +1382,10 @@ Suite *suite_model(void)
     tcase_add_loop_test(tc, test_encoded, 0, 2);
     tcase_add_test(tc, test_export_roundtrip);
     tcase_add_test(tc, test_cli_model);
+    tcase_add_test(tc, test_model_shards_replay);
+    tcase_add_test(tc, test_top1_flip);
+    tcase_add_test(tc, test_top1_tie);
+    tcase_add_test(tc, test_top1_silu);
     tcase_add_loop_test(tc, test_claim_exports, 0,
                         (int)(sizeof exporting / sizeof exporting[0]));
     tcase_add_test(tc, test_claim_export_refused);

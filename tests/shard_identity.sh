@@ -6,7 +6,7 @@
 # printed, the list of files and every file byte for byte: md, csv, json,
 # svg and the gnuplot scripts (run.log holds timings and is left aside).
 # The SLURM array job of scripts/shards.sbatch runs as its tasks would, and
-# the README shows that script as it is.  Silent when every case passes; one
+# doc/cluster.md shows that script as it is.  Silent when every case passes; one
 # line per difference otherwise.
 # usage: tests/shard_identity.sh ATTNCHECK_BIN TMPDIR [quick]
 set -u
@@ -75,10 +75,10 @@ run_case() {
 runner=xargs
 command -v parallel >/dev/null 2>&1 && runner=parallel
 
-# the README shows scripts/shards.sbatch as it is (its comment lines aside)
+# doc/cluster.md shows scripts/shards.sbatch as it is (its comment lines aside)
 while IFS= read -r line; do
     case "$line" in "# "* | "") continue ;; esac
-    grep -qxF "    $line" "$repo/README.md" || say "README.md does not show this line of scripts/shards.sbatch: $line"
+    grep -qxF "    $line" "$repo/doc/cluster.md" || say "doc/cluster.md does not show this line of scripts/shards.sbatch: $line"
 done <"$repo/scripts/shards.sbatch"
 
 # an exact claim and an inequality with fits and a summary, whole

@@ -13,7 +13,7 @@ typedef struct {
     imat_t X;          /* the real activations entering block 0, exact */
 } svtr_t;
 
-/* $ATTNCHECK_MODELS/file (default models/file). */
+/* models/file, relative to the working directory (where `make models` puts it). */
 void svtr_path(char *buf, size_t n, const char *file);
 /* claim_t.available: the model and its input are there (else why, and
  * "run 'make models'"). */

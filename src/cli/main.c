@@ -12,11 +12,11 @@
 #include "fpnet.h"
 #include "par.h"
 #include "report.h"
+#include "runset.h"
 #include "shard.h"
 #include "xalloc.h"
 
 int cmd_activation(int argc, char **argv);
-int cmd_model(int argc, char **argv);
 
 #define EXIT_RULE                                                                            \
     "Exit: 0 all hold (vacuous rows, whose bound is no better than the triangle inequality,\n" \
@@ -371,9 +371,7 @@ static int run_claims(cli_t *c, shard_set_t *from)
     int cap = CLAIM_MAX_MUTATIONS * 64;
     const claim_t **claims = xmallocarray((size_t)cap, sizeof *claims);
     int *mutations = xmallocarray((size_t)cap, sizeof *mutations);
-    int n = 0, status = EXIT_HOLDS, done = 0;
-    claim_report_t *reps = NULL;
-    outdir_t dir = {.lock_fd = -1};
+    int n = 0, status = EXIT_HOLDS;
     const char *out = c->out ? c->out : "reports";
     const int bad = from ? EXIT_DATAERR : EXIT_USAGE, sharded = c->run.shard_count > 0;
     const char *whose = from ? "the shards' run: " : "";
@@ -402,79 +400,13 @@ static int run_claims(cli_t *c, shard_set_t *from)
             status = cli_fail(bad, "%s%s", whose, err);
             goto done;
         }
-    if (from && shard_set_check(from, &how, claims, mutations, n, err, sizeof err) != 0) {
-        status = cli_fail(EXIT_DATAERR, "merge: %s", err);
-        goto done;
-    }
-    if (runner_check_limits(claims, n, &c->run, err, sizeof err) != 0) {
-        status = cli_fail(EXIT_DATAERR, "%s", err);
-        goto done;
-    }
-    if (!c->no_write && (status = outdir_open(&dir, out, err, sizeof err)) != 0) {
-        cli_fail(status, "%s", err);
-        goto done;
-    }
-
-    reps = xcalloc((size_t)n, sizeof *reps);
-    for (int k = 0; k < n; k++) {
-        run_options_t o = c->run;
-        o.mutation = mutations[k];
-        int rc = from ? shard_set_fill(reps + k, from, k, claims[k], &o, err, sizeof err)
-                      : runner_run_claim(reps + k, claims[k], &o, err, sizeof err);
-        if (rc != 0) {
-            cli_fail(EXIT_DATAERR, "%s%s", from ? "merge: " : "", err);
-            claim_report_clear(reps + k);
-            status = EXIT_DATAERR;
-            break;
-        }
-        done++;
-        report_print_summary(stdout, reps + k);
-        cli_flush_stdout();
-        if (!from)
-            report_print_timing(stderr, reps + k);
-        if (c->mutate) /* every mutated row must be violated */
-            status = reps[k].violated < reps[k].n_rows ? EXIT_UNDETECTED
-                   : status == EXIT_UNDETECTED ? status : EXIT_VIOLATED;
-        else if (reps[k].violated)
-            status = EXIT_VIOLATED;
-        else if (reps[k].inconclusive && status == EXIT_HOLDS)
-            status = EXIT_INCONCLUSIVE;
-    }
-    if (status != EXIT_DATAERR && !c->no_write) {
-        if (sharded) {
-            int rc = shard_write(reps, done, &how, dir.path, err, sizeof err);
-            if (rc)
-                status = cli_fail(rc, "%s", err);
-            else
-                printf("partial results written to %s/%s (attncheck merge makes the reports)\n",
-                       dir.path, SHARD_FILE);
-        }
-        for (int k = 0; !sharded && k < done && status != EXIT_CANTCREAT && status != EXIT_IOERR;
-             k++) {
-            int rc = report_write_claim(reps + k, &how, dir.path, c->formats, err, sizeof err);
-            if (rc)
-                status = cli_fail(rc, "%s", err);
-        }
-        if (!sharded && status != EXIT_CANTCREAT && status != EXIT_IOERR &&
-            (c->formats & FORMAT_MD)) {
-            int rc = report_write_index(reps, done, &how, dir.path, err, sizeof err);
-            if (rc)
-                status = cli_fail(rc, "%s", err);
-            else
-                printf("reports written to %s/ (index.md)\n", dir.path);
-        }
-        if (status < EXIT_USAGE) {
-            int rc = report_write_run_log(reps, done, &how, dir.path, err, sizeof err);
-            if (rc)
-                status = cli_fail(rc, "%s", err);
-        }
+    {
+        runset_t rs = {.claims = claims, .mutations = mutations, .n = n, .run = &c->run,
+                       .how = &how, .out = out, .formats = c->formats, .no_write = c->no_write,
+                       .mutate = c->mutate, .from = from};
+        status = runset_run(&rs);
     }
 done:
-    if (!c->no_write)
-        outdir_close(&dir, status >= EXIT_USAGE);
-    for (int k = 0; k < done; k++)
-        claim_report_clear(reps + k);
-    free(reps);
     free(claims);
     free(mutations);
     return status;
@@ -626,7 +558,9 @@ static int cmd_merge(int argc, char **argv)
         if (rc)
             cli_fail(rc, "merge: %s", err);
     }
-    if (rc == 0) {
+    if (rc == 0 && strcmp(shards.verb, "model") == 0) {
+        rc = cmd_model_merge(&shards, set, c.out, c.formats, &c.run);
+    } else if (rc == 0) {
         /* the shards' run, merge's output and limits; no rows at work */
         cli_t m = c;
         m.verb = shards.verb;

@@ -12,6 +12,7 @@
 struct tmodel {
     safetensors_t *st;
     tmodel_config_t cfg;
+    const tensor_view_t *W_U, *b_U; /* the unembedding, when the file has one */
 };
 
 /* Dimension codes of a parameter's shape. */
@@ -577,6 +578,55 @@ static int check_tensors(const tmodel_t *m, char *err, size_t errsz)
     return 0;
 }
 
+/* unembed.W_U [d_model, d_vocab] and unembed.b_U [d_vocab], both optional
+ * (b_U only with W_U): a float dtype, that shape, finite. */
+static int check_unembed(tmodel_t *m, char *err, size_t errsz)
+{
+    const char *src = safetensors_source(m->st);
+    const tensor_view_t *W = safetensors_find(m->st, "unembed.W_U");
+    const tensor_view_t *b = safetensors_find(m->st, "unembed.b_U");
+    if (!W && b)
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor 'unembed.b_U' without "
+                           "'unembed.W_U'");
+    if (!W)
+        return 0;
+    if (W->dtype == TENSOR_OTHER || (b && b->dtype == TENSOR_OTHER))
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "the unembedding has dtype %s (want "
+                           "F64, F32, F16 or BF16)", W->dtype == TENSOR_OTHER ? W->dtype_name
+                           : b->dtype_name);
+    if (W->ndim != 2 || W->shape[0] != (uint64_t)m->cfg.d_model || W->shape[1] < 1 ||
+        W->shape[1] > (uint64_t)INT32_MAX)
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor 'unembed.W_U' is not "
+                           "[d_model = %lld, d_vocab]", (long long)m->cfg.d_model);
+    if (b && (b->ndim != 1 || b->shape[0] != W->shape[1]))
+        return tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor 'unembed.b_U' is not "
+                           "[d_vocab = %llu]", (unsigned long long)W->shape[1]);
+    int rc = tensor_view_check_finite(W, err, errsz);
+    if (rc == 0 && b)
+        rc = tensor_view_check_finite(b, err, errsz);
+    m->W_U = W;
+    m->b_U = b;
+    return rc;
+}
+
+int64_t tmodel_d_vocab(const tmodel_t *m)
+{
+    return m->W_U ? (int64_t)m->W_U->shape[1] : 0;
+}
+
+int tmodel_read_unembed(double *W_U, double *b_U, const tmodel_t *m, char *err, size_t errsz)
+{
+    if (!m->W_U)
+        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st),
+                           "model has no tensor 'unembed.W_U'");
+    int rc = tensor_view_read_f64(W_U, m->W_U, err, errsz);
+    for (int64_t j = 0; rc == 0 && b_U && j < tmodel_d_vocab(m); j++)
+        b_U[j] = 0;
+    if (rc == 0 && b_U && m->b_U)
+        rc = tensor_view_read_f64(b_U, m->b_U, err, errsz);
+    return rc;
+}
+
 static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errsz)
 {
     tmodel_t *m = calloc(1, sizeof *m);
@@ -590,6 +640,8 @@ static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errs
         read_config(&m->cfg, st, safetensors_find(st, "blocks.0.mlp.W_gate") != NULL, err, errsz);
     if (rc == 0)
         rc = check_tensors(m, err, errsz);
+    if (rc == 0)
+        rc = check_unembed(m, err, errsz);
     if (rc != 0) {
         tmodel_close(m);
         return rc;

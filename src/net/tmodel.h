@@ -8,6 +8,7 @@
  *   blocks.l.mlp.W_in [D, M], .b_in [M], .W_out [M, D], .b_out [D]
  *   blocks.l.mlp.W_gate [D, M]                            (gated MLPs)
  *   ln_final.w, ln_final.b                       [D]     (as final_norm has them)
+ *   unembed.W_U [D, d_vocab], unembed.b_U [d_vocab]      (optional: top-1 rows)
  * in F64, F32, F16 or BF16.  Other tensors (embeddings, masks, ...) are
  * ignored.  A missing tensor, a tensor of another dtype, a shape that
  * disagrees with the config, or a block beyond n_layers is one line naming it.
@@ -120,6 +121,13 @@ void tmodel_param_name(char *buf, size_t bufsz, int64_t layer, tmodel_param_t p)
  * Returns 0, EXIT_DATAERR (NaN/Inf, or p absent) or EXIT_SOFTWARE. */
 int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p, char *err,
                 size_t errsz);
+
+/* The unembedding (unembed.W_U [d_model, d_vocab], optional unembed.b_U
+ * [d_vocab], TransformerLens names), checked at open when present: d_vocab,
+ * 0 when the file has none; and its entries as exact doubles (W_U row-major,
+ * b_U zeros when absent; b_U may be NULL). */
+int64_t tmodel_d_vocab(const tmodel_t *m);
+int tmodel_read_unembed(double *W_U, double *b_U, const tmodel_t *m, char *err, size_t errsz);
 
 /* The config as the JSON text of a "config" metadata value (sorted keys,
  * reals with 17 digits, so it reads back to the same doubles); malloc'd,

@@ -39,6 +39,11 @@ typedef struct {
     const char *arith;              /* --arith FORMAT (the claims are float twins, */
     const char *accumulate;         /* arith_claim.h), --accumulate and --order as */
     const char *order;              /* recorded (NULL: not given) */
+    /* `model`: its arguments as recorded (the canonical words after "model",
+     * from which merge rebuilds the claim) and the model file's sha256 */
+    const char *const *model_args;
+    int n_model_args;
+    const char *model_sha256;
 } report_run_t;
 
 /* File stem of a report: the claim id, or <id>.mutated-<name>. */

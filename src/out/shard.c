@@ -217,6 +217,15 @@ static json_t *options_json(const report_run_t *run)
     for (int k = 0; k < 3; k++)
         report_json_push(ja, arith[k] ? json_string(arith[k]) : json_null(), &ok);
     report_json_set(j, "arith", ja, &ok);
+    if (run->n_model_args > 0) {
+        json_t *m = json_object(), *args = json_array();
+        for (int k = 0; k < run->n_model_args; k++)
+            report_json_push(args, json_string(run->model_args[k]), &ok);
+        report_json_set(m, "args", args, &ok);
+        report_json_set(m, "sha256", json_string(run->model_sha256 ? run->model_sha256 : ""),
+                        &ok);
+        report_json_set(j, "model", m, &ok);
+    }
     if (!ok) {
         json_decref(j);
         return NULL;
@@ -311,14 +320,21 @@ static const char *intern(shard_set_t *set, const char *s)
 }
 
 /* obj is an object with exactly these keys. */
-static int has_keys(const json_t *obj, const char *const *keys, size_t n)
+/* obj holds each of the n keys (and maybe others). */
+static int has_keys_in(const json_t *obj, const char *const *keys, size_t n)
 {
-    if (!json_is_object(obj) || json_object_size(obj) != n)
+    if (!json_is_object(obj))
         return 0;
     for (size_t k = 0; k < n; k++)
         if (!json_object_get(obj, keys[k]))
             return 0;
     return 1;
+}
+
+/* obj holds exactly the n keys. */
+static int has_keys(const json_t *obj, const char *const *keys, size_t n)
+{
+    return has_keys_in(obj, keys, n) && json_object_size(obj) == n;
 }
 
 static const char *get_string(const json_t *obj, const char *key)
@@ -680,9 +696,17 @@ static int read_options(shard_run_t *run, const json_t *doc, const char *dir, ch
     memset(run, 0, sizeof *run);
     run_options_default(&run->options);
     run->verb = get_string(o, "verb");
-    int ok = has_keys(o, keys, 9) && run->verb && json_is_array(arith) &&
-             json_array_size(arith) == 3 &&
-             (strcmp(run->verb, "verify") == 0 || strcmp(run->verb, "sweep") == 0) &&
+    const json_t *model = json_object_get(o, "model"), *margs = json_object_get(model, "args");
+    int is_model = run->verb && strcmp(run->verb, "model") == 0;
+    static const char *const model_keys[] = {"args", "sha256"};
+    /* the common keys, and for a model run one more: its arguments and sha256 */
+    int ok = (is_model ? json_object_size(o) == 10 && has_keys_in(o, keys, 9) &&
+                             has_keys(model, model_keys, 2) && json_is_array(margs) &&
+                             json_array_size(margs) <= SHARD_MAX_IDS &&
+                             get_string(model, "sha256")
+                       : has_keys(o, keys, 9)) &&
+             run->verb && json_is_array(arith) && json_array_size(arith) == 3 &&
+             (strcmp(run->verb, "verify") == 0 || strcmp(run->verb, "sweep") == 0 || is_model) &&
              json_is_array(ids) && json_array_size(ids) <= SHARD_MAX_IDS &&
              json_is_array(sets) && json_array_size(sets) <= RUN_MAX_SETS &&
              json_is_boolean(json_object_get(o, "full")) &&
@@ -696,6 +720,11 @@ static int read_options(shard_run_t *run, const json_t *doc, const char *dir, ch
         ok = json_is_null(a) || json_is_string(a);
         *names[k] = json_string_value(a);
     }
+    for (size_t k = 0; ok && is_model && k < json_array_size(margs); k++)
+        ok = (run->model_args[run->n_model_args++] =
+                  json_string_value(json_array_get(margs, k))) != NULL;
+    if (ok && is_model)
+        run->model_sha256 = get_string(model, "sha256");
     for (size_t k = 0; ok && k < json_array_size(ids); k++)
         ok = (run->ids[run->n_ids++] = json_string_value(json_array_get(ids, k))) != NULL;
     for (size_t k = 0; ok && k < json_array_size(sets); k++) {

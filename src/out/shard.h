@@ -35,6 +35,10 @@ typedef struct {
     const char *mutate_name;
     const char *arith, *accumulate, *order; /* the float twin's names (NULL: none) */
     run_options_t options;
+    /* verb "model": the recorded arguments and the model file's sha256 */
+    const char *model_args[SHARD_MAX_IDS];
+    int n_model_args;
+    const char *model_sha256;
 } shard_run_t;
 
 typedef struct shard_set shard_set_t;

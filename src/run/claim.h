@@ -14,6 +14,7 @@ typedef struct {
     int n;
     const char *name[PARAM_MAX];
     const char *value[PARAM_MAX];
+    const void *ctx;   /* the claim's run-time data (claim_t.ctx), or NULL */
 } params_t;
 
 const char *params_get(const params_t *p, const char *name); /* NULL if absent */
@@ -52,7 +53,7 @@ typedef struct {
     mpfr_prec_t prec;     /* working precision of this evaluation */
     mpfr_prec_t prec_requested; /* the precision asked for (the prec axis, or the start) */
     int mutation;         /* 0 = the claimed construction, k = mutations[k-1] */
-    const void *ctx;      /* the claim's ctx (claim_t.ctx), for its run */
+    const void *ctx;      /* the claim's run-time data (claim_t.ctx; also params.ctx) */
 
     /* filled by the module */
     arb_t error;          /* E, certified */
@@ -212,7 +213,10 @@ typedef struct claim_s {
      * that makes it): the claim is reported "skipped" with that reason, it
      * runs no row, and nothing else fails. */
     int (*available)(char *why, size_t whysz);
-    /* Per-run data the claim's run reads (row_t.ctx), or NULL. */
+    /* Data a claim built at run time gives its rows (a model file read by
+     * `attncheck model`, a float twin's base and format), handed to every
+     * callback as params_t.ctx and row_t.ctx; NULL for the registry's
+     * claims.  The claim keeps it thread-safe: rows run on any thread. */
     const void *ctx;
     /* A wrapper (arith_claim.h): the claim it wraps, whose id a command
      * line names; NULL for a claim of the registry. */

@@ -1,7 +1,8 @@
 /* Certified checks of a converted model (modelcheck.h). */
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "modelcheck.h"
 #include "maskenc.h"
 #include "supnorm.h"
@@ -171,51 +172,27 @@ static void finish_encoded(row_t *r, const imat_t R, const imat_t con, const ima
     imat_clear(F);
 }
 
-int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
-               size_t errsz)
+/* The ENCODED row: the converted network (o->mutation; the encoded one
+ * from o->enc_convert_mutation) and its encoding by o->omega, stepped
+ * together at pe so the bound can follow the masked stream layer by layer. */
+static int encoded_row(row_t *re, const tmodel_t *m, const imat_t X, const mcheck_opts_t *o,
+                       mpfr_prec_t pe, char *err, size_t errsz)
 {
-    const tmodel_config_t *c = tmodel_config(m);
     const convert_act_t *ca = o->act;
-    mpfr_prec_t prec = o->prec, pe = o->e2e_prec > o->prec ? o->e2e_prec : o->prec;
-    long L = (long)c->n_layers, n = X->rows, d = X->cols, N = n + 1;
-    int approx = !convert_act_exact(ca);
-    int encoded = (o->checks & MCHECK_BIT(MCHECK_ENCODED)) && o->omega;
-    int model = (o->checks & MCHECK_BIT(MCHECK_MODEL)) || encoded;
-    unsigned subs = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) | MCHECK_BIT(MCHECK_MLP_SILU);
-    int sub = (o->checks & subs) != 0;
-    long last = model || o->sink || o->block < 0 ? L - 1 : o->block;
-    int rc = 0;
-    /* The sublayer checks' inputs: the original's stream at prec, restarted
-     * from the exact midpoints after every sublayer (enclosures are not
-     * carried from block to block, so they never widen past use). */
-    imat_t h, Y, Ys, S;
-    imat_init(h, n, d);
-    imat_init(Y, n, d);
-    imat_init(Ys, n, d);
-    imat_init(S, 0, 0);
-    imat_get_mid(h, X);
-    /* The end-to-end chains at pe: the original (ref), the original with
-     * SiLU_a (refs, approximations), the converted stream (con) and the
-     * encoded one (enc, width d + 2 + N). */
-    imat_t ref, refs, con, enc;
-    imat_init(ref, model ? n : 0, model ? d : 0);
-    imat_init(refs, approx && model ? n : 0, approx && model ? d : 0);
+    long L = (long)tmodel_config(m)->n_layers, n = X->rows, d = X->cols, N = n + 1;
+    imat_t ref, con, enc;
+    imat_init(ref, n, d);
     imat_init(con, 0, 0);
     imat_init(enc, 0, 0);
-    if (model) {
-        imat_set(ref, X);
-        if (approx)
-            imat_set(refs, X);
-        convert_stream(con, X);
-    }
-    maskenc_bound_t *bound = encoded ? maskenc_bound_new(N) : NULL;
-    if (encoded)
-        maskenc_stream(enc, con);
+    imat_set(ref, X);
+    convert_stream(con, X);
+    maskenc_stream(enc, con);
+    maskenc_bound_t *bound = maskenc_bound_new(N);
     long heads_per_block = 0;
-    time_t t0 = time(NULL);
-    for (long b = 0; b <= last && rc == 0; b++) {
+    int rc = 0;
+    for (long b = 0; b < L && rc == 0; b++) {
         tblock_t B;
-        aonet_layer_t A, M;
+        aonet_layer_t A, M, Am, Mm, E;
         rc = tblock_read(&B, m, b, err, errsz);
         if (rc != 0) {
             tblock_clear(&B);
@@ -223,152 +200,398 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
         }
         convert_block(&A, &M, &B, ca, o->mutation);
         heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
-        if (o->sink) {
-            rc = o->sink->layer(o->sink->ctx, 2 * b, &A, err, errsz);
-            if (rc == 0)
-                rc = o->sink->layer(o->sink->ctx, 2 * b + 1, &M, err, errsz);
+        tblock_attn(ref, &B, ref, pe);
+        tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, pe);
+        const aonet_layer_t *src[2] = {&A, &M};
+        int other = o->enc_convert_mutation != o->mutation;
+        if (other) {
+            convert_block(&Am, &Mm, &B, ca, o->enc_convert_mutation);
+            src[0] = &Am;
+            src[1] = &Mm;
         }
-        row_t *r;
-        if (rc == 0 && sub && (o->block < 0 || b <= o->block)) {
-            /* attention sublayer: layer A against h + Attn(LN1(h)) + b_O */
-            tblock_attn(Y, &B, h, prec);
-            if ((r = want_row(o, MCHECK_ATTN, b))) {
-                apply_on(S, &A, h, prec);
-                finish_stream(r, Y, NULL, S, 1);
-                row_add_long(r, "heads", aonet_layer_heads(&A));
-                row_add_long(r, "width", S->cols);
-            }
-            imat_get_mid(h, Y);
-            /* MLP sublayer: layer B against h + MLP(h), and h + SiLU_a-MLP(h) */
-            tblock_mlp(Y, &B, h, act_eval_ival, &ca->phi, prec);
-            row_t *rm = want_row(o, MCHECK_MLP, b);
-            row_t *rs = approx ? want_row(o, MCHECK_MLP_SILU, b) : NULL;
-            if (rm || rs)
-                apply_on(S, &M, h, prec);
-            if (rm) {
-                finish_stream(rm, Y, NULL, S, 1);
-                if (approx) {
-                    mlp_bound(rm, &B, h, ca);
-                    set_trivial(rm, Y, NULL, S);
-                }
-            }
-            if (rs) {
-                tblock_mlp(Ys, &B, h, act_eval_ival, &ca->silu, prec);
-                finish_stream(rs, Ys, NULL, S, 1);
-            }
-            for (int k = 0; k < 2; k++)
-                if ((r = k ? rs : rm)) {
-                    row_add_long(r, "heads", aonet_layer_heads(&M));
-                    row_add_long(r, "width", S->cols);
-                }
-            imat_get_mid(h, Y);
+        for (int k = 0; k < 2; k++) {
+            maskenc_bound_add_layer(bound, k ? &M : &A, con, pe);
+            maskenc_layer(&E, src[k], N, o->omega, o->enc_mutation, pe);
+            aonet_layer_apply(enc, &E, pe);
+            aonet_layer_clear(&E);
+            aonet_layer_apply(con, k ? &M : &A, pe);
         }
-        if (model) {
-            tblock_attn(ref, &B, ref, pe);
-            tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, pe);
-            if (approx) {
-                tblock_attn(refs, &B, refs, pe);
-                tblock_mlp(refs, &B, refs, act_eval_ival, &ca->silu, pe);
-            }
-        }
-        if (encoded) {
-            /* the encoded network: from the (possibly mutated) conversion */
-            aonet_layer_t Am, Mm, E;
-            const aonet_layer_t *src[2] = {&A, &M};
-            int other = o->enc_convert_mutation != o->mutation;
-            if (other) {
-                convert_block(&Am, &Mm, &B, ca, o->enc_convert_mutation);
-                src[0] = &Am;
-                src[1] = &Mm;
-            }
-            for (int k = 0; k < 2; k++) {
-                maskenc_bound_add_layer(bound, k ? &M : &A, con, pe);
-                maskenc_layer(&E, src[k], N, o->omega, o->enc_mutation, pe);
-                aonet_layer_apply(enc, &E, pe);
-                aonet_layer_clear(&E);
-                aonet_layer_apply(con, k ? &M : &A, pe);
-            }
-            if (other) {
-                aonet_layer_clear(&Am);
-                aonet_layer_clear(&Mm);
-            }
-        } else if (model) {
-            aonet_layer_apply(con, &A, pe);
-            aonet_layer_apply(con, &M, pe);
+        if (other) {
+            aonet_layer_clear(&Am);
+            aonet_layer_clear(&Mm);
         }
         aonet_layer_clear(&A);
         aonet_layer_clear(&M);
         tblock_clear(&B);
-        if (o->progress)
-            fprintf(stderr, "attncheck: progress: block %ld/%ld (%.0f s)\n", b + 1, last + 1,
-                    difftime(time(NULL), t0));
     }
-    if (rc == 0 && last == L - 1) {
-        aonet_ln_t lnf, lnc;
+    if (rc == 0) {
+        aonet_ln_t lnf, lnc, lne;
         rc = tblock_read_ln_final(&lnf, m, err, errsz);
-        convert_ln(&lnc, &lnf, d + 2, o->mutation);
-        if (rc == 0 && o->sink)
-            rc = o->sink->final_ln(o->sink->ctx, &lnc, err, errsz);
-        row_t *r = rc == 0 ? want_row(o, MCHECK_MODEL, -1) : NULL;
-        row_t *re = rc == 0 && encoded ? want_row(o, MCHECK_ENCODED, -1) : NULL;
-        if (r || re || (rc == 0 && model && o->ref_out)) {
+        if (rc == 0) {
+            convert_ln(&lnc, &lnf, d + 2, o->mutation);
+            convert_ln(&lne, &lnf, d + 2, o->enc_convert_mutation);
             /* the bias token's output features: the final LN of 0 */
             imat_t zero, R;
             imat_init(zero, 1, d);
             imat_init(R, 0, 0);
             aonet_ln_apply(zero, zero, &lnf, pe);
-            if (encoded) {
-                maskenc_bound_set_final(bound, &lnc, con, pe);
-                aonet_ln_t lne;
-                convert_ln(&lne, &lnf, d + 2, o->enc_convert_mutation);
-                aonet_ln_apply(enc, enc, &lne, pe);
-                aonet_ln_clear(&lne);
-            }
+            maskenc_bound_set_final(bound, &lnc, con, pe);
+            aonet_ln_apply(enc, enc, &lne, pe);
             aonet_ln_apply(con, con, &lnc, pe);
             aonet_ln_apply(ref, ref, &lnf, pe);
             final_reference(R, ref, zero);
-            if (approx)
-                aonet_ln_apply(refs, refs, &lnf, pe);
-            if (o->ref_out) /* what the network computes exactly: the model, or with SiLU_a */
-                final_reference(o->ref_out, approx ? refs : ref, zero);
-            /* depth: the maps both streams pass through, the 2L layers and ln_final */
-            int depth = (int)(2 * L) + (lnf.kind != AONET_LN_NONE);
-            if (r) {
-                r->prec = pe;
-                if (approx) {
-                    finish_stream(r, refs, zero, con, depth);
-                    /* the distance to the model itself: measured, no claim */
-                    arb_t Eabs;
-                    arb_init(Eabs);
-                    error_metric(row_add_ival(r, "E vs the model (measured)"), Eabs, R, con, 0,
-                                 R->rows, R->cols, pe);
-                    arb_clear(Eabs);
-                } else {
-                    finish_stream(r, ref, zero, con, depth);
-                }
-                row_add_long(r, "layers", 2 * L);
-                row_add_long(r, "heads/block", heads_per_block);
-                row_add_long(r, "heads", heads_per_block * L);
-                row_add_long(r, "width", con->cols);
-            }
-            if (re) {
-                re->prec = pe;
-                finish_encoded(re, R, con, enc, bound, o->omega, heads_per_block * L);
-            }
+            re->prec = pe;
+            finish_encoded(re, R, con, enc, bound, o->omega, heads_per_block * L);
             imat_clear(zero);
             imat_clear(R);
+            aonet_ln_clear(&lnc);
+            aonet_ln_clear(&lne);
         }
         aonet_ln_clear(&lnf);
-        aonet_ln_clear(&lnc);
     }
     maskenc_bound_free(bound);
-    imat_clear(h);
-    imat_clear(Y);
-    imat_clear(Ys);
-    imat_clear(S);
     imat_clear(ref);
-    imat_clear(refs);
     imat_clear(con);
     imat_clear(enc);
     return rc;
+}
+
+int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, int mutation,
+                   const aonet_sink_t *sink, char *err, size_t errsz)
+{
+    long L = (long)tmodel_config(m)->n_layers, d = (long)tmodel_config(m)->d_model;
+    int rc = 0;
+    for (long b = 0; b < L && rc == 0; b++) {
+        tblock_t B;
+        aonet_layer_t A, M;
+        rc = tblock_read(&B, m, b, err, errsz);
+        if (rc == 0) {
+            convert_block(&A, &M, &B, ca, mutation);
+            rc = sink->layer(sink->ctx, 2 * b, &A, err, errsz);
+            if (rc == 0)
+                rc = sink->layer(sink->ctx, 2 * b + 1, &M, err, errsz);
+            aonet_layer_clear(&A);
+            aonet_layer_clear(&M);
+        }
+        tblock_clear(&B);
+    }
+    if (rc == 0) {
+        aonet_ln_t lnf, lnc;
+        rc = tblock_read_ln_final(&lnf, m, err, errsz);
+        if (rc == 0) {
+            convert_ln(&lnc, &lnf, d + 2, mutation);
+            rc = sink->final_ln(sink->ctx, &lnc, err, errsz);
+            aonet_ln_clear(&lnc);
+        }
+        aonet_ln_clear(&lnf);
+    }
+    return rc;
+}
+
+/* Every check asked for, each by its one function: the sublayers on the
+ * original's streams (mcheck_block_streams, mcheck_sublayer), the model end
+ * to end (mcheck_e2e), the encoded network (encoded_row). */
+int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
+               size_t errsz)
+{
+    const convert_act_t *ca = o->act;
+    mpfr_prec_t prec = o->prec, pe = o->e2e_prec > o->prec ? o->e2e_prec : o->prec;
+    long L = (long)tmodel_config(m)->n_layers;
+    int approx = !convert_act_exact(ca);
+    unsigned subs = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) | MCHECK_BIT(MCHECK_MLP_SILU);
+    int rc = 0;
+    if (o->sink)
+        rc = mcheck_convert(m, ca, o->mutation, o->sink, err, errsz);
+    if (rc == 0 && (o->checks & subs)) {
+        long last = o->block < 0 ? L - 1 : o->block;
+        imat_t h, h_mlp, h_next;
+        imat_init(h, 0, 0);
+        imat_init(h_mlp, 0, 0);
+        imat_init(h_next, 0, 0);
+        imat_get_mid(h, X);
+        for (long b = 0; b <= last && rc == 0; b++) {
+            tblock_t B;
+            rc = tblock_read(&B, m, b, err, errsz);
+            if (rc == 0)
+                mcheck_block_streams(h_mlp, h_next, &B, h, ca, prec);
+            tblock_clear(&B);
+            row_t *r;
+            if (rc == 0 && (r = want_row(o, MCHECK_ATTN, b)))
+                rc = mcheck_sublayer(r, m, b, MCHECK_ATTN, h, ca, o->mutation, err, errsz);
+            if (rc == 0 && (r = want_row(o, MCHECK_MLP, b)))
+                rc = mcheck_sublayer(r, m, b, MCHECK_MLP, h_mlp, ca, o->mutation, err, errsz);
+            if (rc == 0 && approx && (r = want_row(o, MCHECK_MLP_SILU, b)))
+                rc = mcheck_sublayer(r, m, b, MCHECK_MLP_SILU, h_mlp, ca, o->mutation, err,
+                                     errsz);
+            imat_swap_into(h, h_next);
+        }
+        imat_clear(h);
+        imat_clear(h_mlp);
+        imat_clear(h_next);
+    }
+    row_t *r = rc == 0 ? want_row(o, MCHECK_MODEL, -1) : NULL;
+    if (rc == 0 && (r || o->ref_out)) {
+        mcheck_e2e_t e;
+        mcheck_e2e_init(&e);
+        rc = mcheck_e2e(&e, m, X, ca, o->mutation, pe, err, errsz);
+        if (rc == 0 && r) {
+            r->prec = pe;
+            mcheck_e2e_row(r, &e);
+            if (approx) {
+                /* the distance to the model itself: measured here (the claim's row `real`) */
+                imat_t R;
+                arb_t Eabs;
+                imat_init(R, 0, 0);
+                arb_init(Eabs);
+                mcheck_e2e_reference(R, &e, 0);
+                error_metric(row_add_ival(r, "E vs the model (measured)"), Eabs, R, e.con, 0,
+                             R->rows, R->cols, pe);
+                arb_clear(Eabs);
+                imat_clear(R);
+            }
+        }
+        if (rc == 0 && o->ref_out) /* what the network computes exactly */
+            mcheck_e2e_reference(o->ref_out, &e, 1);
+        mcheck_e2e_clear(&e);
+    }
+    if (rc == 0 && (o->checks & MCHECK_BIT(MCHECK_ENCODED)) && o->omega &&
+        (r = want_row(o, MCHECK_ENCODED, -1)))
+        rc = encoded_row(r, m, X, o, pe, err, errsz);
+    return rc;
+}
+
+/* ---- one check at a time (model_claim.h): each row independent ---- */
+
+void mcheck_track_init(mcheck_track_t *t, const act_t *act, const arb_t a)
+{
+    t->act = act;
+    t->a = a;
+    t->max_az = 0;
+    pthread_mutex_init(&t->lock, NULL);
+}
+
+void mcheck_track_clear(mcheck_track_t *t)
+{
+    pthread_mutex_destroy(&t->lock);
+}
+
+void mcheck_act_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec)
+{
+    mcheck_track_t *t = (mcheck_track_t *)track;
+    arb_t az;
+    arb_init(az);
+    arb_mul(az, x, t->a, 30);
+    /* |a z| at its larger end, in doubles rounded outward by ival_*_d */
+    double m = arb_is_finite(az) ? fabs(ival_hi_d(az)) : INFINITY;
+    double lo = arb_is_finite(az) ? fabs(ival_lo_d(az)) : INFINITY;
+    if (lo > m)
+        m = lo;
+    arb_clear(az);
+    pthread_mutex_lock(&t->lock);
+    if (!(m <= t->max_az))
+        t->max_az = m;
+    pthread_mutex_unlock(&t->lock);
+    act_eval_ival(y, x, t->act, prec);
+}
+
+void mcheck_track_resolve(row_t *r, const mcheck_track_t *t)
+{
+    mcheck_resolve_bits(r, t->max_az);
+}
+
+void mcheck_resolve_bits(row_t *r, double max_az)
+{
+    /* 2 log2(e) max |a z| and one bit for the doubles' rounding; -1 (more
+     * precision first) when some a z was not finite at this precision */
+    double bits = ceil(2 * max_az * 1.4426950408889634) + (max_az > 0);
+    r->resolve_bits = !isfinite(bits) ? -1 : bits < 1e15 ? (long)bits : 1000000000000000L;
+}
+
+void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const imat_t h,
+                          const convert_act_t *ca, mpfr_prec_t prec)
+{
+    imat_t Y;
+    imat_init(Y, h->rows, h->cols);
+    tblock_attn(Y, B, h, prec);
+    imat_get_mid(h_mlp, Y);
+    tblock_mlp(Y, B, h_mlp, act_eval_ival, &ca->phi, prec);
+    imat_get_mid(h_next, Y);
+    imat_clear(Y);
+}
+
+int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
+                    const convert_act_t *ca, int mutation, char *err, size_t errsz)
+{
+    mpfr_prec_t prec = r->prec;
+    tblock_t B;
+    int rc = tblock_read(&B, m, b, err, errsz);
+    if (rc != 0) {
+        tblock_clear(&B);
+        return rc;
+    }
+    int approx = !convert_act_exact(ca);
+    aonet_layer_t A, M;
+    convert_block(&A, &M, &B, ca, mutation);
+    imat_t Y, S;
+    imat_init(Y, h->rows, h->cols);
+    imat_init(S, 0, 0);
+    if (kind == MCHECK_ATTN) {
+        /* layer A against h + Attn(LN1(h)) + b_O; no SiLU_a on the way */
+        tblock_attn(Y, &B, h, prec);
+        apply_on(S, &A, h, prec);
+        finish_stream(r, Y, NULL, S, 1);
+        r->resolve_bits = 0;
+        row_add_long(r, "heads", aonet_layer_heads(&A));
+    } else {
+        /* layer B against h + MLP(h) (phi), or h + SiLU_a-MLP(h) (the twin) */
+        int twin = kind == MCHECK_MLP_SILU;
+        mcheck_track_t t;
+        mcheck_track_init(&t, twin ? &ca->silu : &ca->phi, ca->a);
+        tblock_mlp(Y, &B, h, mcheck_act_tracked, &t, prec);
+        apply_on(S, &M, h, prec);
+        finish_stream(r, Y, NULL, S, 1);
+        mcheck_track_resolve(r, &t);
+        mcheck_track_clear(&t);
+        if (approx && !twin) {
+            mlp_bound(r, &B, h, ca);
+            set_trivial(r, Y, NULL, S);
+            r->resolve_bits = 0;
+        }
+        row_add_long(r, "heads", aonet_layer_heads(&M));
+    }
+    row_add_long(r, "width", S->cols);
+    imat_clear(Y);
+    imat_clear(S);
+    aonet_layer_clear(&A);
+    aonet_layer_clear(&M);
+    tblock_clear(&B);
+    return 0;
+}
+
+void mcheck_e2e_init(mcheck_e2e_t *e)
+{
+    memset(e, 0, sizeof *e);
+    imat_init(e->con, 0, 0);
+    imat_init(e->ref, 0, 0);
+    imat_init(e->refs, 0, 0);
+    imat_init(e->zero, 0, 0);
+}
+
+void mcheck_e2e_clear(mcheck_e2e_t *e)
+{
+    imat_clear(e->con);
+    imat_clear(e->ref);
+    imat_clear(e->refs);
+    imat_clear(e->zero);
+}
+
+int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert_act_t *ca,
+               int mutation, mpfr_prec_t prec, char *err, size_t errsz)
+{
+    const tmodel_config_t *c = tmodel_config(m);
+    long L = (long)c->n_layers, d = X->cols;
+    int approx = !convert_act_exact(ca);
+    e->prec = prec;
+    e->mutation = mutation;
+    imat_reinit(e->ref, X->rows, X->cols);
+    imat_set(e->ref, X);
+    if (approx) {
+        imat_reinit(e->refs, X->rows, X->cols);
+        imat_set(e->refs, X);
+    }
+    convert_stream(e->con, X);
+    /* the exactly checked chain's activation inputs: phi's (exact kinds) or SiLU_a's */
+    mcheck_track_t t;
+    mcheck_track_init(&t, approx ? &ca->silu : &ca->phi, ca->a);
+    int rc = 0;
+    for (long b = 0; b < L && rc == 0; b++) {
+        tblock_t B;
+        aonet_layer_t A, M;
+        rc = tblock_read(&B, m, b, err, errsz);
+        if (rc != 0) {
+            tblock_clear(&B);
+            break;
+        }
+        convert_block(&A, &M, &B, ca, mutation);
+        e->heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
+        tblock_attn(e->ref, &B, e->ref, prec);
+        if (approx) {
+            tblock_mlp(e->ref, &B, e->ref, act_eval_ival, &ca->phi, prec);
+            tblock_attn(e->refs, &B, e->refs, prec);
+            tblock_mlp(e->refs, &B, e->refs, mcheck_act_tracked, &t, prec);
+        } else {
+            tblock_mlp(e->ref, &B, e->ref, mcheck_act_tracked, &t, prec);
+        }
+        aonet_layer_apply(e->con, &A, prec);
+        aonet_layer_apply(e->con, &M, prec);
+        aonet_layer_clear(&A);
+        aonet_layer_clear(&M);
+        tblock_clear(&B);
+    }
+    if (rc == 0) {
+        aonet_ln_t lnf, lnc;
+        rc = tblock_read_ln_final(&lnf, m, err, errsz);
+        if (rc == 0) {
+            convert_ln(&lnc, &lnf, d + 2, mutation);
+            /* the bias token's output features: the final LN of 0 */
+            imat_reinit(e->zero, 1, d);
+            aonet_ln_apply(e->zero, e->zero, &lnf, prec);
+            aonet_ln_apply(e->con, e->con, &lnc, prec);
+            aonet_ln_apply(e->ref, e->ref, &lnf, prec);
+            if (approx)
+                aonet_ln_apply(e->refs, e->refs, &lnf, prec);
+            /* the maps both streams pass through: the 2L layers and ln_final */
+            e->depth = (int)(2 * L) + (lnf.kind != AONET_LN_NONE);
+            aonet_ln_clear(&lnc);
+        }
+        aonet_ln_clear(&lnf);
+    }
+    e->max_az = t.max_az;
+    mcheck_track_clear(&t);
+    e->layers = 2 * L;
+    return rc;
+}
+
+void mcheck_e2e_row(row_t *r, const mcheck_e2e_t *e)
+{
+    int twin = e->refs->rows > 0;
+    finish_stream(r, twin ? e->refs : e->ref, e->zero, e->con, e->depth);
+    mcheck_resolve_bits(r, e->max_az);
+    row_add_long(r, "layers", e->layers);
+    row_add_long(r, "heads/block", e->heads_per_block);
+    row_add_long(r, "heads", e->heads_per_block * e->layers / 2);
+    row_add_long(r, "width", e->con->cols);
+}
+
+void mcheck_e2e_reference(imat_t R, const mcheck_e2e_t *e, int twin)
+{
+    final_reference(R, twin && e->refs->rows > 0 ? e->refs : e->ref, e->zero);
+}
+
+void mcheck_real_row(row_t *r, const mcheck_e2e_t *e, const arb_t tol_abs, double tol_rel)
+{
+    mpfr_prec_t prec = r->prec;
+    imat_t R;
+    imat_init(R, 0, 0);
+    final_reference(R, e->ref, e->zero);
+    error_metric(r->error, r->error_abs, R, e->con, 0, R->rows, R->cols, prec);
+    scale_of(r->scale, R, 0, R->rows, R->cols);
+    error_trivial_bound(r->trivial, R, e->con, 0, R->rows, R->cols, prec);
+    r->has_trivial = 1;
+    if (tol_abs) {
+        arb_set(r->bound, tol_abs);
+    } else {
+        /* tol_rel of the output scale S (S rounded up: a certified number) */
+        arb_set_d(r->bound, tol_rel); /* the double nearest the decimal: the claimed tolerance */
+        arb_t S;
+        arb_init(S);
+        arf_set_mpfr(arb_midref(S), r->scale);
+        arb_mul(r->bound, r->bound, S, prec);
+        arb_clear(S);
+    }
+    r->has_bound = 1;
+    r->exact_identity = 0;
+    row_add_long(r, "layers", e->layers);
+    row_add_long(r, "width", e->con->cols);
+    imat_clear(R);
 }

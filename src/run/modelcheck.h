@@ -35,6 +35,7 @@
 #ifndef ATTNCHECK_MODELCHECK_H
 #define ATTNCHECK_MODELCHECK_H
 
+#include <pthread.h>
 #include "claim.h"
 #include "convert.h"
 
@@ -61,7 +62,6 @@ typedef struct {
     row_t *(*row)(void *ctx, mcheck_t kind, long block);
     void *row_ctx;
     const aonet_sink_t *sink;  /* or NULL */
-    int progress;              /* a line on stderr per block */
     imat_struct *ref_out;      /* MODEL: the reference stream the network must end in,
                                   [[ln_final(0), 1, 1], [model(X), 1, 0]] (or NULL) */
     /* ENCODED: Omega, and mutations of the encoded network only (the masked
@@ -82,13 +82,71 @@ typedef struct {
 extern const double mcheck_eps[MCHECK_N_EPS];
 extern const char *const mcheck_eps_column[MCHECK_N_EPS];
 
-/* Run the checks on tokens X (n x d_model, exact).  0, or an exit code
- * with one line in err (a tensor that cannot be read). */
+/* Run the checks on tokens X (n x d_model, exact), each by its function
+ * below (the encoded network by its own chain).  0, or an exit code with
+ * one line in err (a tensor that cannot be read). */
 int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *err,
                size_t errsz);
 
+/* The converted network's layers and final LN (conversion `mutation`) to
+ * sink, block by block; 0 or an exit code with err. */
+int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, int mutation,
+                   const aonet_sink_t *sink, char *err, size_t errsz);
+
 /* The name of a check ("attn", "mlp", "mlp-silu_a", "model"). */
 const char *mcheck_name(mcheck_t kind);
+
+/* ---- one check at a time: what a claim's independent rows call ---- */
+
+/* An activation that records an upper bound of max |a x| over its inputs
+ * (thread-safe): the instance part of the resolution rule (verdict.h). */
+typedef struct {
+    const act_t *act;
+    arb_srcptr a;
+    double max_az;        /* +inf: some input was not finite */
+    pthread_mutex_t lock;
+} mcheck_track_t;
+void mcheck_track_init(mcheck_track_t *t, const act_t *act, const arb_t a);
+void mcheck_track_clear(mcheck_track_t *t);
+void mcheck_act_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec);
+void mcheck_track_resolve(row_t *r, const mcheck_track_t *t);
+/* r->resolve_bits = ceil(2 log2(e) max_az) (+1), -1 when max_az is not finite. */
+void mcheck_resolve_bits(row_t *r, double max_az);
+
+/* The original's streams through block B from h (exact): h_mlp = mid of
+ * the stream entering the MLP, h_next = mid of the block's output. */
+void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const imat_t h,
+                          const convert_act_t *ca, mpfr_prec_t prec);
+/* Row r (at r->prec) of check kind (ATTN, MLP, MLP_SILU) of block b, on h,
+ * the original's stream entering that sublayer (exact): as mcheck_run
+ * fills it, with r->depth 1 and r->resolve_bits.  0, or an exit code with err. */
+int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
+                    const convert_act_t *ca, int mutation, char *err, size_t errsz);
+
+/* The end-to-end outputs at one precision: the converted network's stream
+ * after ln_final (con, N x (d+2)), the model's (ref) and, for activations
+ * approximated by SiLU_a, the SiLU_a twin's (refs; 0 rows otherwise), each
+ * n x d after ln_final; the bias token's features (zero, 1 x d). */
+typedef struct {
+    mpfr_prec_t prec;
+    int mutation;
+    imat_t con, ref, refs, zero;
+    int depth;
+    long layers, heads_per_block;
+    double max_az;        /* over the exactly checked chain's activations */
+} mcheck_e2e_t;
+void mcheck_e2e_init(mcheck_e2e_t *e);
+void mcheck_e2e_clear(mcheck_e2e_t *e);
+int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert_act_t *ca,
+               int mutation, mpfr_prec_t prec, char *err, size_t errsz);
+/* The exact row (MODEL, or the SiLU_a twin when e has one): depth, resolve_bits. */
+void mcheck_e2e_row(row_t *r, const mcheck_e2e_t *e);
+/* R = the reference stream [[ln_final(0), 1, 1], [Y, 1, 0]] of the model
+ * (twin 0) or of the SiLU_a twin (twin 1, when e has one). */
+void mcheck_e2e_reference(imat_t R, const mcheck_e2e_t *e, int twin);
+/* The row `real`: E between the converted network and the model itself,
+ * against tol_abs, or (tol_abs NULL) tol_rel times the output scale S. */
+void mcheck_real_row(row_t *r, const mcheck_e2e_t *e, const arb_t tol_abs, double tol_rel);
 
 /* mid(X): the midpoints of X's balls, exact (Y initialised, any shape). */
 void imat_get_mid(imat_t Y, const imat_t X);

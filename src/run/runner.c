@@ -287,6 +287,7 @@ static long expand_grid(row_t **out, const claim_t *c, const run_options_t *o)
         for (long t = shard_first(g0, o); t < ax.rows; t += shard_step(o)) {
             row_t *r = rows + n++;
             axes_params(&r->params, &ax, t);
+            r->params.ctx = r->ctx = c->ctx;
             for (int a = 0; a < ax.n; a++)
                 r->params.value[a] = xstrdup(r->params.value[a]);
             r->sweep = sw[s].label;
@@ -392,6 +393,7 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
             for (long t = shard_first(g0, o); t < ax.rows; t += shard_step(o)) {
                 params_t p;
                 axes_params(&p, &ax, t);
+                p.ctx = c->ctx;
                 long start = row_start_prec(c, &p);
                 mpfr_prec_t prec = start < PREC_MAX ? start : PREC_MAX;
                 double w = c->estimate_bytes ? c->estimate_bytes(&p, prec) : 0;
@@ -580,8 +582,21 @@ typedef struct {
     double max_memory;
     int progress;
     time_t last_report, start;
+    double max_seconds;
+    struct timespec t0;
     pthread_mutex_t lock;
 } work_t;
+
+/* A row the time limit left: inconclusive, said in its note. */
+static void row_not_run(row_t *r, const claim_t *c, double limit)
+{
+    mpfr_prec_t req = row_requested_prec(c, &r->params);
+    row_start(r, req);
+    r->prec_requested = req;
+    snprintf(r->note, sizeof r->note, "not run: the time limit of %g s (--max-seconds) was "
+             "reached first", limit);
+    r->verdict = VERDICT_INCONCLUSIVE;
+}
 
 static void *worker(void *arg)
 {
@@ -592,6 +607,18 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&w->lock);
         if (k >= w->n_rows)
             break;
+        if (w->max_seconds > 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if ((double)(now.tv_sec - w->t0.tv_sec) + 1e-9 * (double)(now.tv_nsec - w->t0.tv_nsec) >
+                w->max_seconds) {
+                row_not_run(w->rows + k, w->claim, w->max_seconds);
+                pthread_mutex_lock(&w->lock);
+                w->done++;
+                pthread_mutex_unlock(&w->lock);
+                continue;
+            }
+        }
         par_enter(); /* a core busy with this row: helpers take only the others */
         int rc = eval_row(w->rows + k, w->claim, w->cap, w->max_memory);
         par_leave();
@@ -631,7 +658,8 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
         return -1;
     }
     work_t w = {.claim = c, .rows = rep->rows, .n_rows = rep->n_rows, .cap = o->prec_cap,
-                .max_memory = o->max_memory, .progress = o->progress, .start = time(NULL), .last_report = time(NULL)};
+                .max_memory = o->max_memory, .progress = o->progress, .start = time(NULL), .last_report = time(NULL),
+                .max_seconds = o->max_seconds, .t0 = t0};
     pthread_mutex_init(&w.lock, NULL);
     int jobs = o->jobs < 1 ? 1 : o->jobs;
     if (jobs == 1) {

@@ -29,6 +29,8 @@ typedef struct {
     double max_memory;         /* refuse a run whose estimated peak is larger (bytes) */
     long shard_index;          /* --shard K/N: the rows k = K, K + N, K + 2N, ... of */
     long shard_count;          /* each claim's grid (0: the whole grid) */
+    double max_seconds;        /* rows not begun after this many seconds are answered
+                                  inconclusive, not run (0: no limit) */
 } run_options_t;
 
 #define REPORT_MAX_FITS 32

@@ -1,0 +1,92 @@
+/* The one road from claims to reports (runset.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include "cli.h"
+#include "exitcodes.h"
+#include "runset.h"
+#include "xalloc.h"
+
+int runset_run(const runset_t *s)
+{
+    char err[512];
+    int status = EXIT_HOLDS, done = 0, n = s->n;
+    claim_report_t *reps = NULL;
+    outdir_t dir = {.lock_fd = -1};
+    const char *out = s->out ? s->out : "reports";
+    const int sharded = s->run->shard_count > 0;
+    shard_set_t *from = s->from;
+    if (from && shard_set_check(from, s->how, s->claims, s->mutations, n, err, sizeof err) != 0)
+        return cli_fail(EXIT_DATAERR, "merge: %s", err);
+    if (runner_check_limits(s->claims, n, s->run, err, sizeof err) != 0)
+        return cli_fail(EXIT_DATAERR, "%s", err);
+    if (!s->no_write && (status = outdir_open(&dir, out, err, sizeof err)) != 0)
+        return cli_fail(status, "%s", err);
+    if (!s->no_write && s->on_dir && (status = s->on_dir(dir.path, s->arg)) != 0)
+        goto done;
+
+    reps = xcalloc((size_t)(n ? n : 1), sizeof *reps);
+    for (int k = 0; k < n; k++) {
+        run_options_t o = *s->run;
+        o.mutation = s->mutations[k];
+        int rc = from ? shard_set_fill(reps + k, from, k, s->claims[k], &o, err, sizeof err)
+                      : runner_run_claim(reps + k, s->claims[k], &o, err, sizeof err);
+        if (rc != 0) {
+            cli_fail(EXIT_DATAERR, "%s%s", from ? "merge: " : "", err);
+            claim_report_clear(reps + k);
+            status = EXIT_DATAERR;
+            break;
+        }
+        done++;
+        if (s->on_report)
+            s->on_report(reps + k, s->arg);
+        report_print_summary(stdout, reps + k);
+        if (s->on_printed)
+            s->on_printed(reps + k, s->arg);
+        cli_flush_stdout();
+        if (!from)
+            report_print_timing(stderr, reps + k);
+        if (s->mutate) /* every mutated row must be violated */
+            status = reps[k].violated < reps[k].n_rows ? EXIT_UNDETECTED
+                   : status == EXIT_UNDETECTED ? status : EXIT_VIOLATED;
+        else if (reps[k].violated)
+            status = EXIT_VIOLATED;
+        else if (reps[k].inconclusive && status == EXIT_HOLDS)
+            status = EXIT_INCONCLUSIVE;
+    }
+    if (status != EXIT_DATAERR && !s->no_write) {
+        if (sharded) {
+            int rc = shard_write(reps, done, s->how, dir.path, err, sizeof err);
+            if (rc)
+                status = cli_fail(rc, "%s", err);
+            else
+                printf("partial results written to %s/%s (attncheck merge makes the reports)\n",
+                       dir.path, SHARD_FILE);
+        }
+        for (int k = 0; !sharded && k < done && status != EXIT_CANTCREAT && status != EXIT_IOERR;
+             k++) {
+            int rc = report_write_claim(reps + k, s->how, dir.path, s->formats, err, sizeof err);
+            if (rc)
+                status = cli_fail(rc, "%s", err);
+        }
+        if (!sharded && status != EXIT_CANTCREAT && status != EXIT_IOERR &&
+            (s->formats & FORMAT_MD)) {
+            int rc = report_write_index(reps, done, s->how, dir.path, err, sizeof err);
+            if (rc)
+                status = cli_fail(rc, "%s", err);
+            else
+                printf("reports written to %s/ (index.md)\n", dir.path);
+        }
+        if (status < EXIT_USAGE) {
+            int rc = report_write_run_log(reps, done, s->how, dir.path, err, sizeof err);
+            if (rc)
+                status = cli_fail(rc, "%s", err);
+        }
+    }
+done:
+    if (!s->no_write)
+        outdir_close(&dir, status >= EXIT_USAGE);
+    for (int k = 0; k < done; k++)
+        claim_report_clear(reps + k);
+    free(reps);
+    return status;
+}

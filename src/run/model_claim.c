@@ -1,0 +1,812 @@
+/* `attncheck model FILE` as a claim (model_claim.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <nettle/sha2.h>
+#include "exitcodes.h"
+#include "maskenc.h"
+#include "model_claim.h"
+#include "runner.h"
+#include "tensorload.h"
+#include "xalloc.h"
+
+/* Drawn tokens: entries k/2^10, 0 < |k| <= 2^12, uniform (values in [-4, 4]). */
+#define MODEL_TOKEN_BITS 12
+#define MODEL_TOKEN_SCALE_LOG2 2
+
+struct model_claim {
+    claim_t claim;
+    char id[128], statement[600], sha[65], tokens_text[300];
+    char *blocks, *positions;        /* the block and pos axes' values */
+    char *file, *input;
+    tmodel_t *m;
+    const tmodel_config_t *cfg;
+    convert_act_t ca;
+    int approx, act_ready;
+    imat_t X;                         /* the tokens, exact */
+    long n, d, L;
+    mpfr_prec_t prec, stream_prec, e2e_prec;
+    int has_omega;
+    arb_t omega;
+    int has_tol;
+    arb_t tol;                        /* absolute tolerance of `real` */
+    long V;                           /* d_vocab (0: no top-1 rows) */
+    double *W_U, *b_U;                /* the unembedding, exact doubles */
+    /* the original's streams entering block b's attention (h_attn[b]) and
+     * MLP (h_mlp[b]), exact midpoints at stream_prec, made on first use */
+    pthread_mutex_t stream_lock;
+    long streams_done;
+    imat_struct *h_attn, *h_mlp;
+    int stream_rc;
+    char stream_err[300];
+    /* end-to-end outputs per (precision, mutation), made on first use */
+    pthread_mutex_t e2e_lock;
+    mcheck_e2e_t **e2e;
+    long n_e2e;
+};
+
+/* ------------------------------------------------------------- the facts */
+
+int model_file_sha256(char hex[65], const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    unsigned char buf[1 << 16];
+    ssize_t got;
+    while ((got = read(fd, buf, sizeof buf)) > 0)
+        sha256_update(&ctx, (size_t)got, buf);
+    close(fd);
+    if (got < 0)
+        return -1;
+    unsigned char dig[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx, sizeof dig, dig);
+    for (int k = 0; k < SHA256_DIGEST_SIZE; k++)
+        snprintf(hex + 2 * k, 3, "%02x", dig[k]);
+    return 0;
+}
+
+/* "model-NAME": the file's base name without .safetensors, characters
+ * other than letters, digits, '.', '_' and '-' as '_'. */
+static void claim_name(char *buf, size_t n, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 12 && strcmp(base + len - 12, ".safetensors") == 0)
+        len -= 12;
+    if (len > 80)
+        len = 80;
+    size_t k = (size_t)snprintf(buf, n, "model-");
+    for (size_t i = 0; i < len && k + 1 < n; i++) {
+        char ch = base[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '.' || ch == '_' || ch == '-';
+        buf[k++] = ok ? ch : '_';
+    }
+    buf[k] = '\0';
+}
+
+/* "0,1,...,n-1" */
+static char *count_list(long n)
+{
+    size_t cap = (size_t)n * 12 + 2, len = 0;
+    char *s = xmalloc(cap);
+    s[0] = '\0';
+    for (long k = 0; k < n; k++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%ld", k ? "," : "", k);
+    return s;
+}
+
+/* ------------------------------------------------------------- estimates */
+
+/* One row's working memory (an estimate made before any work): one block's
+ * weights read as balls, its two converted layers (about as large again,
+ * plus a D x d_mlp query matrix), the streams and a layer's projections,
+ * at prec; a top-1 row adds two logit vectors. */
+static double row_bytes(const tmodel_config_t *c, long n, long V, mpfr_prec_t prec)
+{
+    double d = (double)c->d_model, D = d + 2, l = (double)c->d_mlp, N = (double)n + 1;
+    double he = (double)(c->n_heads * c->d_head);
+    double block = 4 * d * he + (c->gated_mlp ? 3 : 2) * d * l + 8 * d + 3 * he + l;
+    double converted = 4 * D * (he + (double)c->n_heads) + 3 * D * l;
+    double work = 12 * N * (D + l + he) + 2 * (double)V;
+    return 16.0 * 1024 * 1024 +
+           (block + converted + work) * ((double)sizeof(arb_struct) + ball_heap_bytes(prec)) +
+           8 * d * l; /* one tensor as doubles while read */
+}
+
+/* What the claim keeps while it runs: the tokens, the cached streams (2L
+ * stream matrices at stream_prec), the end-to-end outputs (a few
+ * precisions), the unembedding as doubles. */
+static double ctx_bytes(const tmodel_config_t *c, long n, long V, mpfr_prec_t sp, mpfr_prec_t ep)
+{
+    double d = (double)c->d_model, N = (double)n + 1, L = (double)c->n_layers;
+    double ball = (double)sizeof(arb_struct);
+    return N * d * (ball + 16) + 2 * L * N * d * (ball + ball_heap_bytes(sp)) +
+           3 * 4 * N * (d + 2) * (ball + ball_heap_bytes(4 * ep)) + 8 * (d + 1) * (double)V;
+}
+
+static mpfr_prec_t cap_prec(long p)
+{
+    return (mpfr_prec_t)(p < PREC_MAX ? p : PREC_MAX);
+}
+
+/* ------------------------------------------------------------- the caches */
+
+/* The original's stream entering block b's attention (mlp 0) or MLP (1). */
+static const imat_struct *stream_at(model_claim_t *mc, long b, int mlp, char *err, size_t errsz)
+{
+    pthread_mutex_lock(&mc->stream_lock);
+    while (mc->stream_rc == 0 && mc->streams_done <= b) {
+        long k = mc->streams_done;
+        tblock_t B;
+        int rc = tblock_read(&B, mc->m, k, mc->stream_err, sizeof mc->stream_err);
+        if (rc == 0) {
+            imat_t next;
+            imat_init(next, 0, 0);
+            mcheck_block_streams(mc->h_mlp + k, next, &B, mc->h_attn + k, &mc->ca,
+                                 mc->stream_prec);
+            if (k + 1 < mc->L)
+                imat_swap_into(mc->h_attn + k + 1, next);
+            imat_clear(next);
+            mc->streams_done++;
+        }
+        tblock_clear(&B);
+        mc->stream_rc = rc;
+    }
+    const imat_struct *h = mc->stream_rc == 0 ? (mlp ? mc->h_mlp + b : mc->h_attn + b) : NULL;
+    if (!h)
+        snprintf(err, errsz, "%s", mc->stream_err);
+    pthread_mutex_unlock(&mc->stream_lock);
+    return h;
+}
+
+/* The end-to-end outputs at prec (made once per precision and mutation). */
+static const mcheck_e2e_t *e2e_at(model_claim_t *mc, mpfr_prec_t prec, int mutation, char *err,
+                                  size_t errsz)
+{
+    const mcheck_e2e_t *found = NULL;
+    pthread_mutex_lock(&mc->e2e_lock);
+    for (long k = 0; k < mc->n_e2e && !found; k++)
+        if (mc->e2e[k]->prec == prec && mc->e2e[k]->mutation == mutation)
+            found = mc->e2e[k];
+    if (!found) {
+        mcheck_e2e_t *e = xmalloc(sizeof *e);
+        mcheck_e2e_init(e);
+        if (mcheck_e2e(e, mc->m, mc->X, &mc->ca, mutation, prec, err, errsz) == 0) {
+            mc->e2e = xreallocarray(mc->e2e, (size_t)mc->n_e2e + 1, sizeof *mc->e2e);
+            mc->e2e[mc->n_e2e++] = e;
+            found = e;
+        } else {
+            mcheck_e2e_clear(e);
+            free(e);
+        }
+    }
+    pthread_mutex_unlock(&mc->e2e_lock);
+    return found;
+}
+
+/* ------------------------------------------------------------------- rows */
+
+/* The one row a check run by mcheck_run fills. */
+typedef struct {
+    row_t *r;
+    int taken;
+} one_row_t;
+
+static row_t *give_row(void *ctx, mcheck_t kind, long block)
+{
+    (void)kind;
+    (void)block;
+    one_row_t *o = ctx;
+    if (o->taken)
+        return NULL;
+    o->taken = 1;
+    return o->r;
+}
+
+/* logits = y W_U + b_U for the first d entries of row i of Y. */
+static void logits_of(arb_ptr z, const model_claim_t *mc, const imat_t Y, long i,
+                      mpfr_prec_t prec)
+{
+    arb_t w;
+    arb_init(w);
+    for (long j = 0; j < mc->V; j++)
+        arb_set_d(z + j, mc->b_U[j]); /* exact: a double */
+    for (long k = 0; k < mc->d; k++) {
+        arb_srcptr y = imat_entry(Y, i, k);
+        for (long j = 0; j < mc->V; j++) {
+            arb_set_d(w, mc->W_U[k * mc->V + j]);
+            arb_addmul(z + j, y, w, prec);
+        }
+    }
+    arb_clear(w);
+}
+
+/* Row top1 at position pos: the model's certified top-1 token t (lo(z[t] -
+ * z[j]) > 0 for every j != t, strictly) and E = max_{j != t} (c[j] - c[t])
+ * over the converted network's logits c, against the bound 0: holds only
+ * when hi(E) < 0 (t certainly stays strictly on top), violated when lo(E) >
+ * 0 (a j certainly beats it), else inconclusive: a tie, an E that touches
+ * 0, and E = [-1, 1] when the model's top-1 is not certified at this
+ * precision (an exact tie there stays inconclusive at every precision). */
+static void top1_row(row_t *r, model_claim_t *mc, const mcheck_e2e_t *e, long pos)
+{
+    mpfr_prec_t prec = r->prec;
+    arb_ptr z = _arb_vec_init(mc->V), c = _arb_vec_init(mc->V);
+    logits_of(z, mc, e->ref, pos, prec);
+    logits_of(c, mc, e->con, pos + 1, prec); /* the bias token is row 0 */
+    long t = 0, tc = 0;
+    for (long j = 1; j < mc->V; j++) {
+        if (arf_cmp(arb_midref(z + j), arb_midref(z + t)) > 0)
+            t = j;
+        if (arf_cmp(arb_midref(c + j), arb_midref(c + tc)) > 0)
+            tc = j;
+    }
+    arb_t g, gap;
+    arb_init(g);
+    arb_init(gap);
+    int certified = 1;
+    arb_pos_inf(gap); /* the model's margin: min_{j != t} (z[t] - z[j]) */
+    for (long j = 0; j < mc->V; j++) {
+        if (j == t)
+            continue;
+        arb_sub(g, z + t, z + j, prec);
+        if (!arb_is_positive(g))
+            certified = 0;
+        arb_min(gap, gap, g, prec);
+    }
+    if (certified) {
+        arb_neg_inf(r->error);
+        for (long j = 0; j < mc->V; j++) {
+            if (j == t)
+                continue;
+            arb_sub(g, c + j, c + t, prec);
+            arb_max(r->error, r->error, g, prec);
+        }
+        /* the bound test is hi(E) <= 0; a tie is no top-1, so an E that does
+         * not exclude 0 is widened (still an enclosure) until it straddles 0 */
+        if (!arb_is_negative(r->error) && !arb_is_positive(r->error))
+            arb_add_error_2exp_si(r->error, -(slong)prec);
+        row_add_long(r, "top-1 model", t);
+        arb_set(row_add_ival(r, "margin model"), gap);
+    } else {
+        arb_zero(r->error);
+        mag_one(arb_radref(r->error));
+        row_add_text(r, "top-1 model", "not certified at %ld bits", (long)prec);
+    }
+    arb_abs(r->error_abs, r->error);
+    row_add_long(r, "top-1 converted", tc);
+    arb_zero(r->bound);
+    r->has_bound = 1;
+    r->exact_identity = 0;
+    arb_clear(g);
+    arb_clear(gap);
+    _arb_vec_clear(z, mc->V);
+    _arb_vec_clear(c, mc->V);
+}
+
+static int fail_row(row_t *r, const char *what)
+{
+    snprintf(r->note, sizeof r->note, "%.150s", what);
+    return -1;
+}
+
+static int run_row(row_t *r)
+{
+    model_claim_t *mc = (model_claim_t *)r->ctx;
+    const char *check = params_get(&r->params, "check");
+    char err[400] = "";
+    int mutation = r->mutation; /* the claim's mutations are convert's, in order */
+    long b = -1;
+    if (!check)
+        return fail_row(r, "a row without a check");
+    int attn = strcmp(check, "attn") == 0, mlp = strcmp(check, "mlp") == 0;
+    int twin = strcmp(check, "mlp-silu_a") == 0;
+    if (attn || mlp || twin) {
+        if (params_get_long(&b, &r->params, "block") != 0 || b < 0 || b >= mc->L)
+            return fail_row(r, "block is not a block of the model");
+        const imat_struct *h = stream_at(mc, b, !attn, err, sizeof err);
+        if (!h || mcheck_sublayer(r, mc->m, b, attn ? MCHECK_ATTN : mlp ? MCHECK_MLP
+                                                                        : MCHECK_MLP_SILU,
+                                  h, &mc->ca, mutation, err, sizeof err) != 0)
+            return fail_row(r, err);
+        return 0;
+    }
+    if (strcmp(check, "encoded") == 0) {
+        one_row_t one = {r, 0};
+        mcheck_opts_t o = {.prec = r->prec, .act = &mc->ca, .mutation = mutation,
+                           .enc_convert_mutation = mutation,
+                           .checks = MCHECK_BIT(MCHECK_ENCODED), .block = -1, .omega = mc->omega,
+                           .row = give_row, .row_ctx = &one};
+        if (mcheck_run(mc->m, mc->X, &o, err, sizeof err) != 0)
+            return fail_row(r, err);
+        return 0;
+    }
+    const mcheck_e2e_t *e = e2e_at(mc, r->prec, mutation, err, sizeof err);
+    if (!e)
+        return fail_row(r, err);
+    if (strcmp(check, "model") == 0 || strcmp(check, "model-silu_a") == 0) {
+        mcheck_e2e_row(r, e);
+    } else if (strcmp(check, "real") == 0) {
+        mcheck_real_row(r, e, mc->has_tol ? mc->tol : NULL, MODEL_TOL_REL);
+    } else if (strcmp(check, "top1") == 0) {
+        long pos;
+        if (params_get_long(&pos, &r->params, "pos") != 0 || pos < 0 || pos >= mc->n)
+            return fail_row(r, "pos is not a position of the tokens");
+        top1_row(r, mc, e, pos);
+    } else {
+        return fail_row(r, "unknown check");
+    }
+    return 0;
+}
+
+/* --prec, as asked (reports record it); the runner raises each row to the
+ * resolution rule's precision and doubles it while a row is inconclusive. */
+static mpfr_prec_t start_prec(const params_t *p)
+{
+    const model_claim_t *mc = p->ctx;
+    return mc->prec;
+}
+
+static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    const model_claim_t *mc = p->ctx;
+    const char *check = params_get(p, "check");
+    return row_bytes(mc->cfg, mc->n, check && strcmp(check, "top1") == 0 ? mc->V : 0, prec);
+}
+
+/* ------------------------------------------------------------ the export */
+
+int model_claim_convert(const model_claim_t *mc, const aonet_sink_t *sink, char *err,
+                        size_t errsz)
+{
+    return mcheck_convert(mc->m, &mc->ca, CONVERT_MUT_NONE, sink, err, errsz);
+}
+
+/* The layers into an instance. */
+static int collect_layer(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz)
+{
+    (void)k;
+    (void)err;
+    (void)errsz;
+    aonet_layer_t C;
+    aonet_layer_copy(&C, L);
+    instance_net_layer(ctx, &C);
+    aonet_layer_clear(&C);
+    return 0;
+}
+
+static int collect_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz)
+{
+    (void)err;
+    (void)errsz;
+    instance_t *I = ctx;
+    aonet_ln_clear(&I->net.ln_final);
+    aonet_ln_init(&I->net.ln_final);
+    aonet_ln_copy(&I->net.ln_final, ln);
+    return 0;
+}
+
+/* The converted network, its input stream and what it computes exactly
+ * (the model, or its SiLU_a twin) at prec. */
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
+                           mpfr_prec_t prec)
+{
+    (void)seed;
+    model_claim_t *mc = (model_claim_t *)p->ctx;
+    char err[400];
+    aonet_sink_t sink = {I, collect_layer, collect_final};
+    I->net.D = mc->d + 2;
+    I->net.d = mc->d;
+    int rc = model_claim_convert(mc, &sink, err, sizeof err);
+    const mcheck_e2e_t *e = rc == 0 ? e2e_at(mc, prec, 0, err, sizeof err) : NULL;
+    if (!e) {
+        snprintf(I->note, sizeof I->note, "%.250s", err);
+        return -1;
+    }
+    imat_t in, ref;
+    imat_init(in, 0, 0);
+    imat_init(ref, 0, 0);
+    convert_stream(in, mc->X);
+    mcheck_e2e_reference(ref, e, 1);
+    instance_net_io(I, in, ref, CONVERT_LAYOUT_TEXT);
+    snprintf(I->note, sizeof I->note, "%s converted (attention-only, LayerNorm); reference = "
+             "[[ln_final(0), 1, 1], [%s(X), 1, 0]]", mc->file,
+             mc->approx ? "the model with SiLU_a" : "model");
+    imat_clear(in);
+    imat_clear(ref);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- report */
+
+static void md_cell(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        if (*s == '|' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+}
+
+static char *summary_md(const row_t *rows, long n_rows)
+{
+    if (n_rows < 1 || !rows[0].ctx)
+        return NULL;
+    const model_claim_t *mc = rows[0].ctx;
+    const tmodel_config_t *cfg = mc->cfg;
+    long H = (long)cfg->n_heads, l = (long)cfg->d_mlp;
+    char *s = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "## Model\n\n| | |\n|---|---|\n| file | ");
+    md_cell(f, mc->file);
+    fprintf(f, " |\n| sha256 | `%s` |\n", mc->sha);
+    fprintf(f, "| shape | d_model %lld, %lld layers, %lld heads of %lld, d_mlp %lld |\n",
+            (long long)cfg->d_model, (long long)cfg->n_layers, (long long)cfg->n_heads,
+            (long long)cfg->d_head, (long long)cfg->d_mlp);
+    fprintf(f, "| act_fn, LN, attention | %s, %s (eps %.17g, final %.17g), %s, attn_scale "
+               "%.17g |\n", cfg->act_fn,
+            tmodel_norm_name(cfg->normalization),
+            cfg->eps, cfg->eps_final, cfg->causal ? "causal" : "bidirectional", cfg->attn_scale);
+    fputs("| tokens | ", f);
+    md_cell(f, mc->tokens_text);
+    fprintf(f, " (n = %ld, plus the bias token) |\n| neuron heads | ", mc->n);
+    md_cell(f, mc->ca.a_text);
+    fputs(" |\n", f);
+    fprintf(f, "| heads per block | %ld original + %ld converted = %ld (H + d_mlp + 1) |\n", H,
+            l + 1, H + l + 1);
+    fprintf(f, "| attention-only network | %lld layers, %ld heads, stream width %lld |\n",
+            2 * (long long)cfg->n_layers, (H + l + 1) * (long)cfg->n_layers,
+            (long long)cfg->d_model + 2);
+    if (mc->V)
+        fprintf(f, "| unembedding | d_vocab %ld%s |\n", mc->V,
+                mc->b_U ? "" : "");
+    fputs("\n", f);
+    return fclose(f) == 0 ? s : (free(s), NULL);
+}
+
+char *model_claim_details(const model_claim_t *mc)
+{
+    const tmodel_config_t *cfg = mc->cfg;
+    char *config = tmodel_config_json(cfg);
+    json_t *cj = config ? json_loads(config, 0, NULL) : NULL;
+    free(config);
+    long H = (long)cfg->n_heads, l = (long)cfg->d_mlp;
+    json_t *d = json_pack("{s:s, s:s, s:o?, s:s, s:I, s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:I, "
+                          "s:I}",
+                          "file", mc->file, "sha256", mc->sha, "config", cj, "tokens",
+                          mc->tokens_text, "n_tokens", (json_int_t)mc->n, "neuron_heads",
+                          mc->ca.a_text, "heads_per_block", "original", (json_int_t)H,
+                          "converted", (json_int_t)(l + 1), "total", (json_int_t)(H + l + 1),
+                          "layers", (json_int_t)(2 * cfg->n_layers), "heads",
+                          (json_int_t)((H + l + 1) * cfg->n_layers), "width",
+                          (json_int_t)(cfg->d_model + 2), "d_vocab", (json_int_t)mc->V);
+    char *s = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    return s;
+}
+
+void model_claim_print_rows(FILE *f, const claim_report_t *rep)
+{
+    for (long k = 0; k < rep->n_rows; k++) {
+        const row_t *r = rep->rows + k;
+        const char *check = params_get(&r->params, "check");
+        const char *pos = params_get(&r->params, "pos");
+        const char *block = params_get(&r->params, "block");
+        char *hi = ival_hi_str(r->error, 4);
+        const char *word = verdict_word(r->verdict, rep->mutation > 0, r->exact_identity);
+        if (pos) {
+            const column_t *tm = row_find_column(r, "top-1 model");
+            const column_t *tc = row_find_column(r, "top-1 converted");
+            char a[64] = "?", b[64] = "?";
+            if (tm && !tm->is_ival)
+                snprintf(a, sizeof a, "%.60s", tm->str);
+            if (tc && !tc->is_ival)
+                snprintf(b, sizeof b, "%.60s", tc->str);
+            fprintf(f, "    %-12s pos %-5s top-1 model %s, converted %s  %s%s\n", check, pos, a,
+                    b, word, r->verdict == VERDICT_VIOLATED && !rep->mutation
+                             ? " (the converted network's answer differs here)" : "");
+        } else {
+            fprintf(f, "    %-12s block %-3s E <= %s  %s\n", check, block ? block : "all",
+                    hi ? hi : "?", word);
+        }
+        if (hi)
+            mpfr_free_str(hi);
+    }
+}
+
+/* ------------------------------------------------------------- the claim */
+
+static const char model_formula[] =
+    "Stream [features (d) | c | f]: real tokens [x, 1, 0], a bias token at position 0, "
+    "[0, 1, 1]; LN acts on the d features and passes c, f through (the bias token's "
+    "normalised features are β).\n"
+    "Layer A of block b (LN1): the H original heads with W̃_Q = [W_Q; b_Q; 0], "
+    "W̃_K = [W_K; b_K; 0], W̃_V = [W_V; b_V; −(β₁W_V + b_V)], W̃_O = [W_O, 0, 0], logits "
+    "q·k/attn_scale; head 0 has one more value channel c − f with output b_O; mask: real "
+    "tokens see real tokens as the original (causal or all), never the bias token; the bias "
+    "token sees only itself.\n"
+    "Layer B of block b (LN2): neuron k is one head of internal dimension 1, mask B: value "
+    "v = u·w_k + b_k·c − (β₂·w_k + b_k)·f, query v, key −a·f, output W_out[k,:] (a real "
+    "token gets SiLU_a(z_k)·W_out[k,:], the bias token 0); one self-only head with value "
+    "c − f and output b_out. Heads per block: H + d_mlp + 1.\n"
+    "The question each row answers (E = max over all n + 1 rows of ‖Y_i − Y′_i‖₂, all d + 2 "
+    "columns):\n"
+    "- `attn`, block b: does layer A compute block b's attention sublayer exactly, on the "
+    "original's stream entering it (its enclosure's midpoints, an exact input)? Exact rule, "
+    "depth 1.\n"
+    "- `mlp`, block b: does layer B compute block b's MLP? Exact rule for silu, sigmoid and "
+    "GLU; for other activations E ≤ G·Σ_k‖W_out[k,:]‖₂ (G the certified sup |φ − SiLU_a| on "
+    "the certified range of the pre-activations).\n"
+    "- `mlp-silu_a`, block b (the SiLU_a twin): does layer B compute the MLP with φ replaced "
+    "by SiLU_a exactly? Exact rule.\n"
+    "- `model`: does the whole network compute the model end to end from the tokens, after "
+    "ln_final, i.e. [[ln_final(0), 1, 1], [model(X), 1, 0]]? Exact rule, depth 2L + 1 (the "
+    "2L layers and ln_final); for activations other than silu, sigmoid and GLU this row is "
+    "`model-silu_a`, the SiLU_a twin: the model with φ replaced by SiLU_a.\n"
+    "- `real` (activations approximated by SiLU_a): is the converted network within --tol of "
+    "the real model (φ itself) end to end? E ≤ tol, by default 10⁻³·S (S the largest output "
+    "magnitude, rounded up).\n"
+    "- `top1`, position i (a file with unembed.W_U): is the converted network's top-1 token "
+    "the real model's? With logits z = ln_final(y)·W_U + b_U of the model and c of the "
+    "network, t the model's certified top-1 (lo(z_t − z_j) > 0 for all j ≠ t) and E = "
+    "max_{j≠t} (c_j − c_t): holds only when hi(E) < 0 (t certainly strictly on top of c), "
+    "violated when lo(E) > 0 (some j certainly beats t); a tie in either network, or a "
+    "model top-1 not certified at the working precision, is inconclusive.\n"
+    "- `encoded` (--omega W): the network with every mask encoded by one-hot positions and "
+    "W, end to end, against the derived bound at W plus the masked network's distance.";
+
+static const char model_notes[] =
+    "The conversion is certified for these tokens (the checks are certified enclosures on "
+    "them, not over all inputs). Activations other than silu, sigmoid and GLU are "
+    "approximated by SiLU_a: the `mlp` bound holds on the certified range of the "
+    "pre-activations seen here; the SiLU_a twin rows are exact statements about a different "
+    "network (the model with SiLU_a), and `real` and `top1` answer for the model itself.";
+
+static int load_tokens(model_claim_t *mc, const model_spec_t *s, double work, double limit,
+                       char *err, size_t errsz)
+{
+    long d = mc->d;
+    if (!s->input) {
+        mc->n = s->tokens;
+        double need = work + ctx_bytes(mc->cfg, mc->n, mc->V, mc->stream_prec, mc->e2e_prec);
+        if (need > limit) {
+            snprintf(err, errsz, "%ld tokens: the run's estimated peak memory (%.1f GiB) is over "
+                     "--max-memory (%.1f GiB)", mc->n, need / (1 << 30), limit / (1 << 30));
+            return EXIT_DATAERR;
+        }
+        gmp_randstate_t st;
+        gmp_randinit_default(st);
+        gmp_randseed_ui(st, s->seed);
+        imat_reinit(mc->X, mc->n, d);
+        imat_randtest_dyadic(mc->X, st, MODEL_TOKEN_BITS);
+        for (long k = 0; k < mc->X->rows * mc->X->cols; k++)
+            arb_mul_2exp_si(mc->X->e + k, mc->X->e + k, MODEL_TOKEN_SCALE_LOG2); /* exact */
+        gmp_randclear(st);
+        snprintf(mc->tokens_text, sizeof mc->tokens_text, "%ld tokens drawn with seed %lu: "
+                 "entries k/1024, 0 < |k| <= 4096 uniform", mc->n, s->seed);
+        return 0;
+    }
+    tensor_f64_t t = {0};
+    int rc = tensor_load(&t, s->input, err, errsz);
+    if (rc != 0) {
+        tensor_f64_clear(&t);
+        return rc;
+    }
+    if (t.ndim != 2 || t.shape[1] != (uint64_t)d || t.shape[0] < 1) {
+        char shape[96] = "[";
+        for (size_t i = 0; i < t.ndim && i < 6; i++)
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%llu", i ? ", " : "",
+                     (unsigned long long)t.shape[i]);
+        snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s]",
+                 t.ndim > 6 ? ", ..." : "");
+        tensor_f64_clear(&t);
+        snprintf(err, errsz, "--input %s has shape %s; the model needs [n_ctx, %ld]", s->input,
+                 shape, d);
+        return EXIT_DATAERR;
+    }
+    mc->n = (long)t.shape[0];
+    double need = ctx_bytes(mc->cfg, mc->n, mc->V, mc->stream_prec, mc->e2e_prec) +
+                  work;
+    need += row_bytes(mc->cfg, mc->n, mc->V, mc->e2e_prec) - row_bytes(mc->cfg, 1, mc->V,
+                                                                         mc->e2e_prec);
+    if (need > limit) {
+        tensor_f64_clear(&t);
+        snprintf(err, errsz, "--input %s: %ld tokens: the run's estimated peak memory (%.1f GiB) "
+                 "is over --max-memory (%.1f GiB)", s->input, mc->n, need / (1 << 30),
+                 limit / (1 << 30));
+        return EXIT_DATAERR;
+    }
+    imat_reinit(mc->X, mc->n, d);
+    for (uint64_t k = 0; k < t.numel; k++)
+        arb_set_d(mc->X->e + k, t.data[k]); /* exact: a double */
+    snprintf(mc->tokens_text, sizeof mc->tokens_text, "%ld tokens from %s", mc->n, s->input);
+    tensor_f64_clear(&t);
+    return 0;
+}
+
+int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, double max_memory,
+                     char *err, size_t errsz)
+{
+    *out = NULL;
+    model_claim_t *mc = xcalloc(1, sizeof *mc);
+    char e[600];
+    imat_init(mc->X, 0, 0);
+    arb_init(mc->omega);
+    arb_init(mc->tol);
+    pthread_mutex_init(&mc->stream_lock, NULL);
+    pthread_mutex_init(&mc->e2e_lock, NULL);
+    mc->file = xstrdup(s->file);
+    mc->input = s->input ? xstrdup(s->input) : NULL;
+    mc->prec = s->prec;
+    int rc = tmodel_open(&mc->m, s->file, e, sizeof e);
+    if (rc) {
+        snprintf(err, errsz, "%s", e);
+        goto fail;
+    }
+    mc->cfg = tmodel_config(mc->m);
+    if (model_file_sha256(mc->sha, s->file) != 0) {
+        snprintf(err, errsz, "%s: cannot read: %s", s->file, strerror(errno));
+        rc = EXIT_DATAERR;
+        goto fail;
+    }
+    rc = convert_act_init(&mc->ca, mc->cfg, s->act_a, e, sizeof e, s->prec);
+    if (rc) {
+        snprintf(err, errsz, "%s: %s", s->file, e);
+        goto fail;
+    }
+    mc->act_ready = 1;
+    mc->approx = !convert_act_exact(&mc->ca);
+    mc->d = (long)mc->cfg->d_model;
+    mc->L = (long)mc->cfg->n_layers;
+    mc->V = (long)tmodel_d_vocab(mc->m);
+    /* the working precisions: --prec for the sublayers, 20 bits more per
+     * block end to end, and never below the resolution rule's floor
+     * kappa + margin (verdict.h) at the row's depth */
+    long sp = verdict_resolve_prec(1, 0, 0), ep = verdict_resolve_prec((int)(2 * mc->L + 1), 0, 0);
+    if (s->prec > sp)
+        sp = s->prec;
+    if (s->prec + MCHECK_E2E_BITS_PER_BLOCK * mc->L > ep)
+        ep = s->prec + MCHECK_E2E_BITS_PER_BLOCK * mc->L;
+    mc->stream_prec = cap_prec(sp);
+    mc->e2e_prec = cap_prec(ep);
+    if (s->omega) {
+        mc->has_omega = 1;
+        arb_set_str(mc->omega, s->omega, s->prec); /* exact when the decimal is dyadic */
+    }
+    if (s->tol) {
+        mc->has_tol = 1;
+        if (arb_set_str(mc->tol, s->tol, 128) != 0 || !arb_is_nonnegative(mc->tol)) {
+            snprintf(err, errsz, "--tol '%s' is not a non-negative number", s->tol);
+            rc = EXIT_USAGE;
+            goto fail;
+        }
+    }
+    /* before any allocation that grows with the tokens: their estimate */
+    double work = (double)(jobs < 1 ? 1 : jobs) *
+                  row_bytes(mc->cfg, s->input ? 1 : s->tokens, mc->V, mc->e2e_prec);
+    rc = load_tokens(mc, s, work, max_memory, err, errsz);
+    if (rc)
+        goto fail;
+    if (mc->V) {
+        mc->W_U = xmallocarray((size_t)mc->V * (size_t)mc->d, sizeof *mc->W_U);
+        mc->b_U = xmallocarray((size_t)mc->V, sizeof *mc->b_U);
+        rc = tmodel_read_unembed(mc->W_U, mc->b_U, mc->m, e, sizeof e);
+        if (rc) {
+            snprintf(err, errsz, "%s", e);
+            goto fail;
+        }
+    }
+    mc->h_attn = xmallocarray((size_t)mc->L, sizeof *mc->h_attn);
+    mc->h_mlp = xmallocarray((size_t)mc->L, sizeof *mc->h_mlp);
+    for (long b = 0; b < mc->L; b++) {
+        imat_init(mc->h_attn + b, 0, 0);
+        imat_init(mc->h_mlp + b, 0, 0);
+    }
+    imat_get_mid(mc->h_attn, mc->X);
+
+    /* the claim */
+    claim_t *c = &mc->claim;
+    claim_name(mc->id, sizeof mc->id, s->file);
+    c->id = mc->id;
+    c->source = "derived (extends Theorem 6)";
+    c->kind = KIND_INEQUALITY;
+    c->provenance = "derived";
+    snprintf(mc->statement, sizeof mc->statement,
+             "The attention-only network converted from %.200s (%ld pre-LN blocks, %s) computes "
+             "the model: each sublayer alone and the whole model end to end%s.", s->file, mc->L,
+             mc->cfg->act_fn,
+             mc->approx ? " (exactly the SiLU_a twin; the real model within --tol, and its "
+                          "top-1 token where the file has an unembedding)"
+                        : ", exactly");
+    c->statement = mc->statement;
+    c->formula = model_formula;
+    c->notes = model_notes;
+    mc->blocks = count_list(mc->L);
+    mc->positions = mc->V >= 2 ? count_list(mc->n) : NULL;
+    int k = 0;
+    c->quick[k++] = (sweep_t){"sublayer", {{"check", mc->approx ? "attn,mlp,mlp-silu_a"
+                                                                : "attn,mlp"},
+                                           {"block", mc->blocks}, {NULL, NULL}}};
+    c->quick[k++] = (sweep_t){"model", {{"check", mc->approx ? "model-silu_a,real" : "model"},
+                                        {"block", "all"}, {NULL, NULL}}};
+    if (mc->has_omega)
+        c->quick[k++] = (sweep_t){"encoded", {{"check", "encoded"}, {"block", "all"},
+                                              {NULL, NULL}}};
+    if (mc->positions)
+        c->quick[k++] = (sweep_t){"top1", {{"check", "top1"}, {"pos", mc->positions},
+                                           {NULL, NULL}}};
+    c->quick[k].label = NULL;
+    for (int j = 1; j < CONVERT_N_MUT; j++) {
+        c->mutations[j - 1][0] = convert_mutation[j][0];
+        c->mutations[j - 1][1] = convert_mutation[j][1];
+    }
+    c->plots[0] = (plot_t){.x = "block", .y = "slack used", .series = "check",
+                           .extra_y = "kappa",
+                           .title = "bits of slack used per block (attn, mlp)"};
+    c->run = run_row;
+    c->start_prec = start_prec;
+    c->export_instance = export_instance;
+    c->summary_md = summary_md;
+    c->estimate_bytes = estimate_bytes;
+    c->ctx = mc;
+    *out = mc;
+    return 0;
+fail:
+    model_claim_free(mc);
+    return rc;
+}
+
+void model_claim_free(model_claim_t *mc)
+{
+    if (!mc)
+        return;
+    for (long b = 0; mc->h_attn && b < mc->L; b++) {
+        imat_clear(mc->h_attn + b);
+        imat_clear(mc->h_mlp + b);
+    }
+    free(mc->h_attn);
+    free(mc->h_mlp);
+    for (long k = 0; k < mc->n_e2e; k++) {
+        mcheck_e2e_clear(mc->e2e[k]);
+        free(mc->e2e[k]);
+    }
+    free(mc->e2e);
+    if (mc->act_ready)
+        convert_act_clear(&mc->ca);
+    tmodel_close(mc->m);
+    imat_clear(mc->X);
+    arb_clear(mc->omega);
+    arb_clear(mc->tol);
+    pthread_mutex_destroy(&mc->stream_lock);
+    pthread_mutex_destroy(&mc->e2e_lock);
+    free(mc->W_U);
+    free(mc->b_U);
+    free(mc->blocks);
+    free(mc->positions);
+    free(mc->file);
+    free(mc->input);
+    free(mc);
+}
+
+const claim_t *model_claim(const model_claim_t *mc) { return &mc->claim; }
+const char *model_claim_sha256(const model_claim_t *mc) { return mc->sha; }
+const tmodel_t *model_claim_model(const model_claim_t *mc) { return mc->m; }
+const convert_act_t *model_claim_act(const model_claim_t *mc) { return &mc->ca; }
+const imat_struct *model_claim_tokens(const model_claim_t *mc) { return mc->X; }
+const char *model_claim_tokens_text(const model_claim_t *mc) { return mc->tokens_text; }
