@@ -1,6 +1,12 @@
 /* mask-encoding: the derived bound holds on random instances; the wrong
  * bounds (no factor 2, B for 2B) are violated on the adversarial family;
- * the tail fit of ln E against Omega has slope -1 within 0.05. */
+ * the tail fit of ln E against Omega has slope -1 within 0.05.
+ * Cross-tests of the one head bound (maskenc_head_leak, written once in
+ * maskenc.c): against a second evaluation of the formula in MPFR with
+ * directed rounding; the network bound (maskenc_bound_*) of a one-layer,
+ * one-head, no-LN network against the single-head formula with the claim's
+ * constants (equal on the adversarial instance, both above the measured E
+ * on random ones); weakened bounds and encodings detected where tight. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +14,7 @@
 #include "testutil.h"
 #include "runner.h"
 #include "omega_util.h"
+#include "maskenc.h"
 
 extern const claim_t claim_mask_encoding;
 
@@ -176,6 +183,383 @@ START_TEST(test_cli_mutation_exit)
 }
 END_TEST
 
+/* ------------------------------------------ the head bound, cross-tested */
+
+#define XPREC 256
+
+/* 2 (N-1) e^(2S - Omega) V in MPFR from points S, V, Omega, every step
+ * rounded the way rnd says (RNDD: a lower end, RNDU: an upper end). */
+static void leak_mpfr(mpfr_t y, const mpfr_t S, const mpfr_t V, long N, const mpfr_t om,
+                      mpfr_rnd_t rnd)
+{
+    mpfr_mul_2ui(y, S, 1, rnd);
+    mpfr_sub(y, y, om, rnd); /* om exact */
+    mpfr_exp(y, y, rnd);
+    mpfr_mul_ui(y, y, (unsigned long)(N - 1), rnd);
+    mpfr_mul_2ui(y, y, 1, rnd);
+    mpfr_mul(y, y, V, rnd);
+}
+
+START_TEST(test_head_leak_vs_mpfr)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 7u);
+    arb_t S, V, om, leak, at;
+    arb_init(S);
+    arb_init(V);
+    arb_init(om);
+    arb_init(leak);
+    arb_init(at);
+    mpfr_t s, v, o, lo, hi, t;
+    mpfr_inits2(XPREC + 64, s, v, o, lo, hi, t, (mpfr_ptr)0);
+    for (int k = 0; k < 200; k++) {
+        long N = 2 + (long)gmp_urandomm_ui(st, 300);
+        /* S, V: exact dyadics; Omega an integer */
+        arb_set_ui(S, gmp_urandomm_ui(st, 4097));
+        arb_mul_2exp_si(S, S, -8);
+        arb_set_ui(V, 1 + gmp_urandomm_ui(st, 4096));
+        arb_mul_2exp_si(V, V, -6);
+        arb_set_ui(om, gmp_urandomm_ui(st, 400));
+        maskenc_head_leak(leak, S, V, N, om, XPREC);
+        arf_get_mpfr(s, arb_midref(S), MPFR_RNDN); /* exact */
+        arf_get_mpfr(v, arb_midref(V), MPFR_RNDN);
+        arf_get_mpfr(o, arb_midref(om), MPFR_RNDN);
+        leak_mpfr(lo, s, v, N, o, MPFR_RNDD);
+        leak_mpfr(hi, s, v, N, o, MPFR_RNDU);
+        /* the one function's ball and the second evaluation enclose the same
+         * number: they meet, and hi(leak) is at least its lower end */
+        ival_get_hi(t, leak);
+        ck_assert_msg(mpfr_cmp(t, lo) >= 0, "hi(leak) below the formula: N=%ld", N);
+        ival_get_lo(t, leak);
+        ck_assert_msg(mpfr_cmp(t, hi) <= 0, "lo(leak) above the formula: N=%ld", N);
+        /* Omega_req: the bound at it is <= eps, and 0.01 before it is not */
+        static const double eps[] = {1e-3, 1e-12, 1e-40};
+        double e = eps[k % 3];
+        double req = maskenc_head_omega_req(S, V, N, e);
+        arb_t ee;
+        arb_init(ee);
+        arb_set_d(ee, e);
+        arb_set_d(at, req);
+        maskenc_head_leak(leak, S, V, N, at, XPREC);
+        ck_assert_msg(ival_le(leak, ee), "bound above eps at Omega_req %.17g", req);
+        arb_set_d(at, req - 0.01);
+        maskenc_head_leak(leak, S, V, N, at, XPREC);
+        ck_assert_msg(ival_gt(leak, ee), "Omega_req %.17g not the smallest (to 0.01)", req);
+        arb_clear(ee);
+    }
+    mpfr_clears(s, v, o, lo, hi, t, (mpfr_ptr)0);
+    arb_clear(S);
+    arb_clear(V);
+    arb_clear(om);
+    arb_clear(leak);
+    arb_clear(at);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* One layer of one head (D x r blocks), no LN, the given mask and scale. */
+static void one_head_layer(aonet_layer_t *L, const imat_t WQ, const imat_t WK, const imat_t WV,
+                           const imat_t WO, aonet_mask_t mask, const arb_t scale)
+{
+    aonet_layer_init(L, 1);
+    aonet_group_init(L->groups, "head", WQ->rows, 1, WQ->cols, WV->cols, 0, mask);
+    imat_set(L->groups->W_Q, WQ);
+    imat_set(L->groups->W_K, WK);
+    imat_set(L->groups->W_V, WV);
+    imat_set(L->groups->W_O, WO);
+    arb_set(L->groups->attn_scale, scale);
+}
+
+/* E = max_i ||encoded(X)_i - masked(X)_i|| over the D feature columns,
+ * the layer encoded at omega with the given mutation. */
+static void measured_E(arb_t E, const aonet_layer_t *L, const imat_t X, const arb_t omega,
+                       int mutation)
+{
+    long N = X->rows, D = X->cols;
+    imat_t Y, Ye, Yf;
+    imat_init(Y, N, D);
+    imat_set(Y, X);
+    ck_assert_int_eq(aonet_layer_apply(Y, L, XPREC), 0);
+    aonet_layer_t Enc;
+    maskenc_layer(&Enc, L, N, omega, mutation, XPREC);
+    imat_init(Ye, 0, 0);
+    maskenc_stream(Ye, X);
+    ck_assert_int_eq(aonet_layer_apply(Ye, &Enc, XPREC), 0);
+    imat_init(Yf, 0, 0);
+    maskenc_features(Yf, Ye, D);
+    arb_t m1, t;
+    arb_init(m1);
+    arb_init(t);
+    arb_set_si(m1, -1);
+    imat_scale(Y, Y, m1, XPREC);
+    imat_add(Yf, Yf, Y, XPREC);
+    arb_zero(E);
+    for (long i = 0; i < N; i++) {
+        imat_row_norm2(t, Yf, i, XPREC);
+        ival_max(E, E, t, XPREC);
+    }
+    arb_clear(m1);
+    arb_clear(t);
+    aonet_layer_clear(&Enc);
+    imat_clear(Y);
+    imat_clear(Ye);
+    imat_clear(Yf);
+}
+
+/* The network bound of maskenc on the one layer (no final LN). */
+static void network_bound(arb_t b, const aonet_layer_t *L, const imat_t X, const arb_t omega)
+{
+    maskenc_bound_t *mb = maskenc_bound_new(X->rows);
+    maskenc_bound_add_layer(mb, L, X, XPREC);
+    maskenc_bound_eval(b, mb, omega, XPREC);
+    maskenc_bound_free(mb);
+}
+
+/* The single-head formula with mask-encoding's constants: S = B =
+ * ||W_Q W_K^T||_2 R^2 / scale, V = ||W_V W_O||_2 R, R the largest token norm. */
+static void single_head_consts(arb_t S, arb_t V, const aonet_layer_t *L, const imat_t X)
+{
+    const aonet_group_t *g = L->groups;
+    long D = X->cols;
+    imat_t Kt, QK, OV;
+    imat_init(Kt, g->W_K->cols, D);
+    imat_init(QK, D, D);
+    imat_init(OV, D, D);
+    imat_transpose(Kt, g->W_K);
+    imat_mul(QK, g->W_Q, Kt, XPREC);
+    imat_mul(OV, g->W_V, g->W_O, XPREC);
+    mpfr_t nqk, nov;
+    mpfr_inits2(XPREC, nqk, nov, (mpfr_ptr)0);
+    imat_norm2_upper(nqk, QK);
+    imat_norm2_upper(nov, OV);
+    arb_t R, t;
+    arb_init(R);
+    arb_init(t);
+    arb_zero(R);
+    for (long i = 0; i < X->rows; i++) {
+        imat_row_norm2(t, X, i, XPREC);
+        ival_max(R, R, t, XPREC);
+    }
+    ival_set_fr(t, nqk);
+    arb_mul(S, t, R, XPREC);
+    arb_mul(S, S, R, XPREC);
+    arb_div(S, S, g->attn_scale, XPREC);
+    ival_set_fr(t, nov);
+    arb_mul(V, t, R, XPREC);
+    arb_clear(R);
+    arb_clear(t);
+    mpfr_clears(nqk, nov, (mpfr_ptr)0);
+    imat_clear(Kt);
+    imat_clear(QK);
+    imat_clear(OV);
+}
+
+/* hi(E)/lo(b), rounded up (a double). */
+static double ratio_up(const arb_t E, const arb_t b)
+{
+    mpfr_t q, d;
+    mpfr_inits2(64, q, d, (mpfr_ptr)0);
+    ival_get_hi(q, E);
+    ival_get_lo(d, b);
+    mpfr_div(q, q, d, MPFR_RNDU);
+    double r = mpfr_get_d(q, MPFR_RNDU);
+    mpfr_clears(q, d, (mpfr_ptr)0);
+    return r;
+}
+
+/* The adversarial instance the network can express: N = 2, tokens -R e_0
+ * and +R e_0, W_Q = -scale I, W_K = W_V = W_O = I, mask self: the allowed
+ * logit is -B, the masked one +B (B = scale R^2), the values 2R apart, so
+ * E = 2 e^(2B - Omega) R / (1 + e^(2B - Omega)): the bound with N - 1 = 1,
+ * divided by 1 + e^(2B - Omega).  Here the network's constants (largest
+ * query, key and value norms) equal the claim's (||W_QK|| R^2, ||W_OV|| R). */
+static void adversarial(aonet_layer_t *L, imat_t X, long D, long scale, long R)
+{
+    imat_t WQ, I;
+    imat_init(WQ, D, D);
+    imat_init(I, D, D);
+    imat_one(I);
+    arb_t c;
+    arb_init(c);
+    arb_set_si(c, -scale);
+    imat_scale(WQ, I, c, XPREC);
+    arb_one(c);
+    one_head_layer(L, WQ, I, I, I, AONET_MASK_SELF, c);
+    imat_reinit(X, 2, D);
+    arb_set_si(imat_entry(X, 0, 0), -R);
+    arb_set_si(imat_entry(X, 1, 0), R);
+    arb_clear(c);
+    imat_clear(WQ);
+    imat_clear(I);
+}
+
+START_TEST(test_network_vs_single_head_adversarial)
+{
+    static const long scales[] = {1, 2}, Rs[] = {1, 2};
+    static const long omegas[] = {4, 12, 24}; /* Omega - 2B */
+    arb_t om, net, one, S, V, E, w;
+    arb_init(om);
+    arb_init(net);
+    arb_init(one);
+    arb_init(S);
+    arb_init(V);
+    arb_init(E);
+    arb_init(w);
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++)
+            for (int c = 0; c < 3; c++) {
+                long B = scales[a] * Rs[b] * Rs[b];
+                aonet_layer_t L;
+                imat_t X;
+                imat_init(X, 0, 0);
+                adversarial(&L, X, 3, scales[a], Rs[b]);
+                arb_set_si(om, omegas[c] + 2 * B);
+                network_bound(net, &L, X, om);
+                single_head_consts(S, V, &L, X);
+                maskenc_head_leak(one, S, V, 2, om, XPREC);
+                /* equal: the network's bound is the single head's upper end
+                 * (exact constants here), rounded up to a point of XPREC bits */
+                arf_t up;
+                arf_init(up);
+                arb_get_ubound_arf(up, one, XPREC);
+                ck_assert_msg(arb_is_exact(net) && arf_equal(up, arb_midref(net)) &&
+                                  arb_is_exact(S) && arb_is_exact(V),
+                              "network bound not the single-head one: scale %ld R %ld Omega %ld",
+                              scales[a], Rs[b], omegas[c]);
+                arf_clear(up);
+                measured_E(E, &L, X, om, MASKENC_MUT_NONE);
+                ck_assert(ival_le(E, one));
+                ck_assert(ival_le(E, net));
+                /* tight: E/bound = 1/(1 + e^(2B - Omega)) >= 1/(1 + e^-4) > 0.98 */
+                mpfr_t q;
+                mpfr_init2(q, 64);
+                ival_get_lo(q, E);
+                double qlo = mpfr_get_d(q, MPFR_RNDD) / ival_hi_d(one);
+                mpfr_clear(q);
+                ck_assert_msg(qlo > 0.98, "not tight: %.17g", qlo);
+                /* weakened bounds are below the measured E: the factor 2
+                 * dropped, and B for 2B (S = B/2) */
+                arb_mul_2exp_si(w, one, -1);
+                ck_assert(ival_gt(E, w));
+                arb_mul_2exp_si(w, S, -1);
+                maskenc_head_leak(w, w, V, 2, om, XPREC);
+                ck_assert(ival_gt(E, w));
+                /* a weakened encoding (Omega/2 in the weights) exceeds the bound */
+                measured_E(E, &L, X, om, MASKENC_MUT_HALF_OMEGA);
+                ck_assert_msg(ival_gt(E, net), "half Omega not detected: ratio %g",
+                              ratio_up(E, net));
+                aonet_layer_clear(&L);
+                imat_clear(X);
+            }
+    arb_clear(om);
+    arb_clear(net);
+    arb_clear(one);
+    arb_clear(S);
+    arb_clear(V);
+    arb_clear(E);
+    arb_clear(w);
+}
+END_TEST
+
+/* Random one-head layers: the network bound and the single-head formula
+ * (two computations of an upper bound of the same distance, with different
+ * constants) are both at least the certified measured E. */
+START_TEST(test_bounds_above_measured_random)
+{
+    static const aonet_mask_t masks[] = {AONET_MASK_CAUSAL, AONET_MASK_SELF_BIAS,
+                                         AONET_MASK_SELF, AONET_MASK_REAL_CAUSAL};
+    static const long Ns[] = {3, 5, 8}, omegas[] = {0, 4, 16, 48};
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 11u);
+    arb_t om, net, one, S, V, E, scale;
+    arb_init(om);
+    arb_init(net);
+    arb_init(one);
+    arb_init(S);
+    arb_init(V);
+    arb_init(E);
+    arb_init(scale);
+    int reps = test_quick() ? 12 : 48;
+    for (int k = 0; k < reps; k++) {
+        long N = Ns[gmp_urandomm_ui(st, 3)], D = 3, r = 2;
+        imat_t X, WQ, WK, WV, WO;
+        imat_init(X, N, D);
+        imat_init(WQ, D, r);
+        imat_init(WK, D, r);
+        imat_init(WV, D, r);
+        imat_init(WO, r, D);
+        imat_randtest_dyadic(X, st, 4);
+        imat_randtest_dyadic(WQ, st, 4);
+        imat_randtest_dyadic(WK, st, 4);
+        imat_randtest_dyadic(WV, st, 4);
+        imat_randtest_dyadic(WO, st, 4);
+        arb_set_ui(scale, 1 + gmp_urandomm_ui(st, 2)); /* 1 or 2, exact */
+        aonet_layer_t L;
+        one_head_layer(&L, WQ, WK, WV, WO, masks[k % 4], scale);
+        arb_set_si(om, omegas[gmp_urandomm_ui(st, 4)]);
+        network_bound(net, &L, X, om);
+        single_head_consts(S, V, &L, X);
+        maskenc_head_leak(one, S, V, N, om, XPREC);
+        measured_E(E, &L, X, om, MASKENC_MUT_NONE);
+        ck_assert_msg(ival_le(E, net), "network bound below E: k %d mask %s N %ld ratio %g", k,
+                      aonet_mask_name(masks[k % 4]), N, ratio_up(E, net));
+        ck_assert_msg(ival_le(E, one), "single-head bound below E: k %d mask %s N %ld ratio %g",
+                      k, aonet_mask_name(masks[k % 4]), N, ratio_up(E, one));
+        aonet_layer_clear(&L);
+        imat_clear(X);
+        imat_clear(WQ);
+        imat_clear(WK);
+        imat_clear(WV);
+        imat_clear(WO);
+    }
+    arb_clear(om);
+    arb_clear(net);
+    arb_clear(one);
+    arb_clear(S);
+    arb_clear(V);
+    arb_clear(E);
+    arb_clear(scale);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* The network's Omega_req (bisection on multiples of 1/64 of the network
+ * bound) against the single head's closed form, on the adversarial layer
+ * where the two bounds are equal: the closed form lies in the last step. */
+START_TEST(test_omega_req_network_vs_head)
+{
+    static const double eps[] = {1e-3, 1e-12, 1e-60};
+    arb_t S, V, zero;
+    arb_init(S);
+    arb_init(V);
+    arb_init(zero);
+    for (long scale = 1; scale <= 2; scale++)
+        for (int e = 0; e < 3; e++) {
+            aonet_layer_t L;
+            imat_t X;
+            imat_init(X, 0, 0);
+            adversarial(&L, X, 3, scale, 1);
+            maskenc_bound_t *mb = maskenc_bound_new(2);
+            maskenc_bound_add_layer(mb, &L, X, XPREC);
+            double net = maskenc_omega_req(mb, zero, eps[e], XPREC);
+            single_head_consts(S, V, &L, X);
+            double one = maskenc_head_omega_req(S, V, 2, eps[e]);
+            /* one >= the true Omega_req (rounded up at 64 bits); net is the
+             * first multiple of 1/64 at or above it */
+            ck_assert_msg(net >= one - 1e-12 && net - 1.0 / 64 < one,
+                          "network %.17g, closed form %.17g (eps %g)", net, one, eps[e]);
+            maskenc_bound_free(mb);
+            aonet_layer_clear(&L);
+            imat_clear(X);
+        }
+    arb_clear(S);
+    arb_clear(V);
+    arb_clear(zero);
+}
+END_TEST
+
 Suite *suite_mask_encoding(void)
 {
     Suite *s = suite_create("mask_encoding");
@@ -186,6 +570,10 @@ Suite *suite_mask_encoding(void)
     tcase_add_test(tc, test_fit_slope);
     tcase_add_test(tc, test_omega_text_up);
     tcase_add_test(tc, test_cli_mutation_exit);
+    tcase_add_test(tc, test_head_leak_vs_mpfr);
+    tcase_add_test(tc, test_network_vs_single_head_adversarial);
+    tcase_add_test(tc, test_bounds_above_measured_random);
+    tcase_add_test(tc, test_omega_req_network_vs_head);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,6 +7,7 @@
  * so its row stays e_{d+1}); even layers are the l neuron heads of
  * mlp-layer with mask B. */
 #include <stdlib.h>
+#include "aonet.h"
 #include "attention_only.h"
 #include "xalloc.h"
 
@@ -83,19 +84,13 @@ void attn_only_from_model(attn_only_t *A, const tf_model_t *m, const arb_t a, lo
 {
     long N = n + 1;
     (void)prec;
-    if (mutation == TF_MUT_BIAS_VISIBLE) {
-        mask_causal(&A->odd_mask, N);
-    } else { /* causal on real tokens, never the bias token; the bias token sees itself */
-        mask_init(&A->odd_mask, N);
-        mask_add(&A->odd_mask, 0, 0);
-        for (long i = 1; i < N; i++)
-            for (long j = 1; j <= i; j++)
-                mask_add(&A->odd_mask, i, j);
-    }
-    if (mutation == TF_MUT_MLP_CAUSAL)
-        mask_causal(&A->even_mask, N);
-    else
-        mask_self_bias(&A->even_mask, N);
+    /* the masks are the rules the model conversion uses (aonet.h): causal on
+     * real tokens, never the bias token, the bias token sees itself (odd
+     * layers); self and bias token, mask B (even layers) */
+    aonet_mask_build(&A->odd_mask,
+                     mutation == TF_MUT_BIAS_VISIBLE ? AONET_MASK_CAUSAL : AONET_MASK_REAL_CAUSAL, N);
+    aonet_mask_build(&A->even_mask,
+                     mutation == TF_MUT_MLP_CAUSAL ? AONET_MASK_CAUSAL : AONET_MASK_SELF_BIAS, N);
     A->n_layers = 2 * m->L;
     A->layers = xmallocarray((size_t)A->n_layers, sizeof *A->layers);
     for (long b = 0; b < m->L; b++) {

@@ -124,10 +124,10 @@ static int evaluate(row_t *r, instance_t *I)
     long dims[3], H, rh, L;
     if (tf_get_shape(dims, &H, &rh, &L, r) != 0)
         return -1;
-    arb_t omega, a, om_used, R, Rt, Dl, t, u, acc;
-    omega_ivals_init(omega, a, om_used, R, Rt, Dl, t, u, acc, (arb_ptr)0);
+    arb_t omega, a, om_used, R, Rt, Dl, t, u, w, acc;
+    omega_ivals_init(omega, a, om_used, R, Rt, Dl, t, u, w, acc, (arb_ptr)0);
     if (omega_get(omega, r) != 0 || thm_get_slope(a, r) != 0) {
-        omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, acc, (arb_ptr)0);
+        omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, w, acc, (arb_ptr)0);
         return -1;
     }
     long d = dims[0], l = dims[1], n = dims[2], N = n + 1, D = d + 1;
@@ -178,15 +178,12 @@ static int evaluate(row_t *r, instance_t *I)
         par_for(nh, head_norms_task, &hn);
         for (long h = 0; h < nh; h++) {
             arb_srcptr q = hn.q + h, o = hn.o + h;
-            /* encoding: 2 (N-1) e^(2 q Rt^2 - Omega) o Rt */
-            arb_sqr(t, Rt, prec);
-            arb_mul(t, t, q, prec);
-            arb_mul_2exp_si(t, t, 1);
-            arb_sub(t, t, omega, prec);
-            ival_exp_bound(t, t, prec); /* +inf when far beyond any number */
-            arb_mul(t, t, o, prec);
-            arb_mul(t, t, Rt, prec);
-            arb_mul_ui(t, t, (unsigned long)(2 * (N - 1)), prec);
+            /* encoding: 2 (N-1) e^(2 q Rt^2 - Omega) o Rt, the head leak of
+             * maskenc.h with logits <= S = q Rt^2 and outputs <= o Rt */
+            arb_sqr(u, Rt, prec);
+            arb_mul(u, u, q, prec);
+            arb_mul(w, o, Rt, prec);
+            maskenc_head_leak(t, u, w, N, omega, prec);
             arb_add(acc, acc, t, prec);
             /* Lipschitz: o Dl + o Rt 2 q (2 R Dl + Dl^2) */
             arb_mul_2exp_si(u, R, 1);
@@ -243,7 +240,7 @@ static int evaluate(row_t *r, instance_t *I)
     imat_clear(ref);
     imat_clear(Xm);
     imat_clear(Xe);
-    omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, acc, (arb_ptr)0);
+    omega_ivals_clear(omega, a, om_used, R, Rt, Dl, t, u, w, acc, (arb_ptr)0);
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "maskenc.h"
 #include "omega_util.h"
 #include "par.h"
 #include "runner.h"
@@ -160,9 +161,10 @@ static void eval_clear(eval_t *e)
     arb_clear(e->T);
 }
 
-/* bound = 2 (N-1) exp(2B - Omega) V with B = tau nqk R^2, V = nov R; the
- * mutations drop the 2 or use B for 2B.  Monotone in nqk, nov, R, so upper
- * bounds of the norms give a bound that is at least the true expression. */
+/* bound = 2 (N-1) exp(2B - Omega) V with B = tau nqk R^2, V = nov R: the
+ * head leak of maskenc.h with S = B; the mutations drop the 2 (halve the
+ * leak) or use B for 2B (S = B/2); both exact steps.  Monotone in nqk, nov,
+ * R, so upper bounds of the norms give a bound at least the true one. */
 static void claimed_bound(arb_t bound, arb_t B, arb_t V, const mpfr_t nqk, const mpfr_t nov,
                           const arb_t R2, const arb_t R, const arb_t tau, const arb_t omega,
                           long N, int mutation, mpfr_prec_t prec)
@@ -174,12 +176,10 @@ static void claimed_bound(arb_t bound, arb_t B, arb_t V, const mpfr_t nqk, const
     arb_mul(B, B, tau, prec);
     ival_set_fr(t, nov);
     arb_mul(V, R, t, prec);
-    arb_mul_2exp_si(t, B, mutation == MUT_B_NOT_2B ? 0 : 1);
-    arb_sub(t, t, omega, prec);
-    arb_exp(t, t, prec);
-    arb_mul_ui(t, t, (unsigned long)(N - 1), prec);
-    arb_mul(t, t, V, prec);
-    arb_mul_2exp_si(bound, t, mutation == MUT_NO_FACTOR2 ? 0 : 1);
+    arb_mul_2exp_si(t, B, mutation == MUT_B_NOT_2B ? -1 : 0);
+    maskenc_head_leak(bound, t, V, N, omega, prec);
+    if (mutation == MUT_NO_FACTOR2)
+        arb_mul_2exp_si(bound, bound, -1);
     arb_clear(t);
 }
 
@@ -492,19 +492,7 @@ static double omega_req(const row_t *r, double eps)
     long N;
     if (!B || !V || params_get_long(&N, &r->params, "N") != 0)
         return NAN;
-    mpfr_t t, u;
-    mpfr_inits2(64, t, u, (mpfr_ptr)0);
-    ival_get_hi(t, V->iv);
-    mpfr_mul_ui(t, t, (unsigned long)(2 * (N - 1)), MPFR_RNDU);
-    mpfr_set_d(u, eps, MPFR_RNDD);
-    mpfr_div(t, t, u, MPFR_RNDU);
-    mpfr_log(t, t, MPFR_RNDU);
-    ival_get_hi(u, B->iv);
-    mpfr_mul_2ui(u, u, 1, MPFR_RNDU);
-    mpfr_add(t, t, u, MPFR_RNDU);
-    double v = mpfr_get_d(t, MPFR_RNDU);
-    mpfr_clears(t, u, (mpfr_ptr)0);
-    return v;
+    return maskenc_head_omega_req(B->iv, V->iv, N, eps);
 }
 
 static int same_series(const row_t *a, const row_t *b)

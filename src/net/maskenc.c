@@ -82,6 +82,33 @@ void maskenc_layer(aonet_layer_t *E, const aonet_layer_t *L, long N, const arb_t
 
 /* -------------------------------------------------------------- the bound */
 
+void maskenc_head_leak(arb_t leak, const arb_t S, const arb_t V, long N, const arb_t omega,
+                       mpfr_prec_t prec)
+{
+    arb_mul_2exp_si(leak, S, 1); /* exact */
+    arb_sub(leak, leak, omega, prec);
+    ival_exp_bound(leak, leak, prec);
+    arb_mul_si(leak, leak, 2 * (N - 1), prec);
+    arb_mul(leak, leak, V, prec);
+}
+
+double maskenc_head_omega_req(const arb_t S, const arb_t V, long N, double eps)
+{
+    mpfr_t t, u;
+    mpfr_inits2(64, t, u, (mpfr_ptr)0);
+    ival_get_hi(t, V);
+    mpfr_mul_ui(t, t, (unsigned long)(2 * (N - 1)), MPFR_RNDU);
+    mpfr_set_d(u, eps, MPFR_RNDD);
+    mpfr_div(t, t, u, MPFR_RNDU);
+    mpfr_log(t, t, MPFR_RNDU);
+    ival_get_hi(u, S);
+    mpfr_mul_2ui(u, u, 1, MPFR_RNDU);
+    mpfr_add(t, t, u, MPFR_RNDU);
+    double v = mpfr_get_d(t, MPFR_RNDU);
+    mpfr_clears(t, u, (mpfr_ptr)0);
+    return v;
+}
+
 /* Per head: Q, K, O, a_Q, a_K, a_OV, s (upper bounds; s exact). */
 enum { HC_Q, HC_K, HC_O, HC_AQ, HC_AK, HC_AOV, HC_S, HC_N };
 
@@ -367,14 +394,10 @@ void maskenc_bound_eval(arb_t bound, const maskenc_bound_t *b, const arb_t omega
             arb_add(u, u, hc + HC_K, prec);
             arb_mul(smax, t, u, prec);
             arb_div(smax, smax, hc + HC_S, prec);
-            /* enc = 2 (N - 1) e^(2 Smax - Omega) (O + aOV du) */
-            arb_mul_2exp_si(w, smax, 1);
-            arb_sub(w, w, omega, prec);
-            ival_exp_bound(w, w, prec);
-            arb_mul_si(w, w, 2 * (N - 1), prec);
+            /* enc = 2 (N - 1) e^(2 Smax - Omega) (O + aOV du): the head's leak */
             arb_mul(t, hc + HC_AOV, du, prec);
             arb_add(t, t, hc + HC_O, prec);
-            arb_mul(w, w, t, prec);
+            maskenc_head_leak(w, smax, t, N, omega, prec);
             arb_add(acc, acc, w, prec);
             /* lip = aOV du + 2 O (Q aK du + aQ du (K + aK du)) / s */
             arb_mul(t, hc + HC_AK, du, prec);

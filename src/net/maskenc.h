@@ -20,7 +20,7 @@
  * (Q, K the largest query and key norms on the masked input, O the largest
  * ||v_j W_O||, a_Q, a_K, a_OV norms of W_Q, W_K and W_V W_O, s its scale):
  *     Smax = (Q + a_Q DeltaU)(K + a_K DeltaU) / s     (any |logit| at the perturbed input)
- *     enc  = 2 (N - 1) e^(2 Smax - Omega) (O + a_OV DeltaU)   (mask-encoding)
+ *     enc  = 2 (N - 1) e^(2 Smax - Omega) (O + a_OV DeltaU)   (maskenc_head_leak)
  *     lip  = a_OV DeltaU + 2 O (Q a_K DeltaU + a_Q DeltaU (K + a_K DeltaU)) / s
  *            (the masked head between the two inputs: the softmax Jacobian
  *            maps l_inf to l_1 with norm <= 2)
@@ -47,6 +47,30 @@ void maskenc_layer(aonet_layer_t *E, const aonet_layer_t *L, long N, const arb_t
 void maskenc_stream(imat_t Xe, const imat_t X);
 /* The first D columns of the encoded stream, into X (N x D). */
 void maskenc_features(imat_t X, const imat_t Xe, long D);
+
+/* The mask-encoding inequality for one head (Theorem 9; derived), the one
+ * place it is written.  A head on N tokens whose logits all lie in [-S, S]
+ * (allowed and masked keys alike) and whose outputs v_j W_O all have norm
+ * <= V, with its mask encoded by Omega (masked logits lowered by Omega).
+ * Per query row i, with Z_i the allowed keys' sum of e^s (>= e^-S: at least
+ * one allowed key) and D_i the masked keys' (<= (N-1) e^S), the weight the
+ * encoded head leaks to masked keys is
+ *     delta_i = e^-Omega D_i / (Z_i + e^-Omega D_i) <= (N-1) e^(2S - Omega),
+ * and the encoded output moves from the masked one by
+ *     ||h'_i - h_i|| = delta_i ||m_i - h_i|| <= 2 delta_i V
+ * (m_i the masked keys' average, both averages of vectors of norm <= V), so
+ *     ||h' - h|| <= 2 (N-1) e^(2S - Omega) V.
+ * (mask-encoding's instance: S = B = tau ||W_QK||_2 R^2, V = ||W_OV||_2 R.)
+ * Rounding: the caller's S and V are upper bounds; the expression is
+ * increasing in both, and is evaluated in ball arithmetic (2S exactly, the
+ * rest enclosed), so hi(leak) bounds it from above; e^x beyond any number
+ * gives +inf (ival_exp_bound).  leak may not alias S or V. */
+void maskenc_head_leak(arb_t leak, const arb_t S, const arb_t V, long N, const arb_t omega,
+                       mpfr_prec_t prec);
+/* Omega_req(eps) = 2S + ln(2 (N-1) V / eps): the smallest Omega at which the
+ * bound above is <= eps.  From hi(S), hi(V), every step rounded up (eps
+ * rounded down), 64 bits: the Omega returned is >= the true one. */
+double maskenc_head_omega_req(const arb_t S, const arb_t V, long N, double eps);
 
 /* The bound's constants, gathered layer by layer along the masked network. */
 typedef struct maskenc_bound maskenc_bound_t;
