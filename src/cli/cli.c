@@ -7,6 +7,9 @@
 #include <string.h>
 #include "cli.h"
 #include "exitcodes.h"
+#include "outfile.h"
+#include "par.h"
+#include "shard.h"
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -149,4 +152,158 @@ int cli_finish_stdout(int rc)
         return rc;
     return cli_fail(EXIT_IOERR, "cannot write standard output: %s",
                     e ? strerror(e) : "write error");
+}
+
+/* ---------------------------------------------------------- option parser */
+
+static int common_fail(const cli_common_t *c, const char *fmt, const char *a, const char *b)
+{
+    char msg[1200];
+    snprintf(msg, sizeof msg, fmt, a, b ? b : "");
+    return c->prefix ? cli_fail(EXIT_USAGE, "%s: %s", c->prefix, msg)
+                     : cli_fail(EXIT_USAGE, "%s", msg);
+}
+
+/* One common option; 1 when flag is none of them (or the verb lacks it). */
+static int common_apply(cli_common_t *c, const char *flag, const char *val, int *rc)
+{
+    run_options_t *ro = c->run;
+    long n;
+    *rc = 0;
+    if (ro && strcmp(flag, "--jobs") == 0) {
+        if (cli_parse_count(&n, val, 256) != 0)
+            *rc = common_fail(c, "--jobs '%s' is not an integer in [1, 256]%s", val, NULL);
+        else
+            ro->jobs = (int)n;
+    } else if (c->threads && strcmp(flag, "--threads") == 0) {
+        if (cli_parse_count(&n, val, 1024) != 0)
+            *rc = common_fail(c, "--threads '%s' is not an integer in [1, 1024]%s", val, NULL);
+        else
+            par_set_threads((int)n);
+    } else if (ro && strcmp(flag, "--max-rows") == 0) {
+        if (cli_parse_count(&ro->max_rows, val, 1000000000000L) != 0)
+            *rc = common_fail(c, "--max-rows '%s' is not an integer in [1, 10^12]%s", val, NULL);
+    } else if (ro && strcmp(flag, "--max-memory") == 0) {
+        if (cli_parse_bytes(&ro->max_memory, val) != 0)
+            *rc = common_fail(c, "--max-memory '%s' is not a size such as 512M or 8G%s", val,
+                              NULL);
+    } else if (ro && strcmp(flag, "--max-seconds") == 0) {
+        if (cli_parse_seconds(&ro->max_seconds, val) != 0)
+            *rc = common_fail(c, "--max-seconds '%s' is not a number of seconds in (0, 10^6]%s",
+                              val, NULL);
+    } else if (ro && strcmp(flag, "--shard") == 0) {
+        char max[32];
+        snprintf(max, sizeof max, "%ld", SHARD_COUNT_MAX);
+        if (shard_parse(&ro->shard_index, &ro->shard_count, val) != 0)
+            *rc = common_fail(c, "--shard '%s' is not K/N with 0 <= K < N <= %s", val, max);
+    } else if (c->plot_timeout && strcmp(flag, "--plot-timeout") == 0) {
+        double sec;
+        if (cli_parse_seconds(&sec, val) != 0)
+            *rc = common_fail(c, "--plot-timeout '%s' is not a number of seconds in (0, 10^6]%s",
+                              val, NULL);
+        else
+            plot_set_time_limit(sec);
+    } else if (c->out && strcmp(flag, "--out") == 0) {
+        if (!*val)
+            *rc = common_fail(c, "--out needs a non-empty path%s%s", "", NULL);
+        else if (cli_has_control_char(val))
+            *rc = common_fail(c, "--out '%s': the path holds a control character%s", val, NULL);
+        else
+            *c->out = val;
+    } else if (c->format && strcmp(flag, "--format") == 0) {
+        *c->format = val;
+    } else if (c->arith && strcmp(flag, "--arith") == 0) {
+        *c->arith = val;
+    } else if (c->accumulate && strcmp(flag, "--accumulate") == 0) {
+        *c->accumulate = val;
+    } else if (c->order && strcmp(flag, "--order") == 0) {
+        *c->order = val;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+static int common_is_flag(const cli_common_t *c, const char *flag)
+{
+    return c && c->no_write && strcmp(flag, "--no-write") == 0;
+}
+
+/* Whether the verb has this common option taking a value. */
+static int common_has(const cli_common_t *c, const char *flag)
+{
+    if (!c)
+        return 0;
+    const struct { const char *name; int has; } t[] = {
+        {"--jobs", c->run != NULL}, {"--max-rows", c->run != NULL},
+        {"--max-memory", c->run != NULL}, {"--max-seconds", c->run != NULL},
+        {"--shard", c->run != NULL}, {"--threads", c->threads},
+        {"--plot-timeout", c->plot_timeout},
+        {"--out", c->out != NULL}, {"--format", c->format != NULL},
+        {"--arith", c->arith != NULL}, {"--accumulate", c->accumulate != NULL},
+        {"--order", c->order != NULL}};
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+        if (strcmp(t[k].name, flag) == 0)
+            return t[k].has;
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, void *ctx,
+              int (*operand)(void *ctx, const char *word), cli_common_t *common)
+{
+    const char *prefix = common && common->prefix ? common->prefix : NULL;
+    char pre[64] = "";
+    if (prefix)
+        snprintf(pre, sizeof pre, "%s: ", prefix);
+    int operands_only = 0;
+    for (int k = 1; k < argc; k++) {
+        const char *a = argv[k], *val;
+        char flag[64];
+        if (operands_only || a[0] != '-' || strcmp(a, "-") == 0) {
+            int rc = operand ? operand(ctx, a)
+                             : cli_fail(EXIT_USAGE, "%sunexpected argument '%s'", pre, a);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) { /* the rest are operands, even if they start with '-' */
+            operands_only = 1;
+            continue;
+        }
+        if (cli_split_flag(flag, sizeof flag, &val, a) != 0)
+            return cli_fail(EXIT_USAGE, "%sunknown option '%.60s...' (see --help)", pre, a);
+        if ((strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) && !val) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        const cli_opt_t *o = NULL;
+        for (int j = 0; opts && opts[j].name && !o; j++)
+            if (strcmp(opts[j].name, flag) == 0)
+                o = opts + j;
+        if (!o && !common_is_flag(common, flag) && !common_has(common, flag))
+            return cli_fail(EXIT_USAGE, "%sunknown option '%s' (see --help)", pre, a);
+        cli_arity_t arity = o ? o->arity : common_is_flag(common, flag) ? CLI_FLAG : CLI_VALUE;
+        if (arity == CLI_FLAG && val)
+            return cli_fail(EXIT_USAGE, "%soption %s takes no value", pre, flag);
+        if (arity == CLI_VALUE && !val) {
+            if (k + 1 >= argc)
+                return cli_fail(EXIT_USAGE, "%soption %s needs a value", pre, flag);
+            val = argv[++k];
+        }
+        int rc;
+        if (o && !o->apply) {
+            *(const char **)(void *)((char *)ctx + o->slot) = val;
+            rc = 0;
+        } else if (o) {
+            rc = o->apply(ctx, val);
+        } else if (common_is_flag(common, flag)) {
+            *common->no_write = 1;
+            rc = 0;
+        } else if (common_apply(common, flag, val, &rc)) {
+            return cli_fail(EXIT_SOFTWARE, "%soption %s has no handler", pre, flag);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
 }

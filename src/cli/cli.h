@@ -4,6 +4,7 @@
 #define ATTNCHECK_CLI_H
 
 #include <stddef.h>
+#include "runner.h"
 
 /* "attncheck: MESSAGE" on stderr as exactly one line (control characters
  * in quoted user text shown as '?'); returns code. */
@@ -24,6 +25,36 @@ int cli_parse_seconds(double *out, const char *s);
 /* A size in bytes: a positive number with an optional K, M, G or T (powers
  * of 1024, an optional "iB" or "B" after it); 0 on success. */
 int cli_parse_bytes(double *out, const char *s);
+
+/* ---- the one option parser of every verb ----
+ * An option takes no value (CLI_FLAG), one value (CLI_VALUE: "--x V" or
+ * "--x=V") or an optional inline one (CLI_MAYBE_VALUE: "--x" or "--x=V"). */
+typedef enum { CLI_FLAG, CLI_VALUE, CLI_MAYBE_VALUE } cli_arity_t;
+typedef struct {
+    const char *name;                                 /* "--tokens" */
+    cli_arity_t arity;
+    int (*apply)(void *ctx, const char *value);       /* 0, or an exit code after one line */
+    size_t slot;   /* apply NULL: the value (const char *) is stored at ctx + slot */
+} cli_opt_t;
+
+/* The options several verbs share, and where each goes; a NULL member: the
+ * verb has no such option.  prefix ("model", or NULL) starts its messages. */
+typedef struct {
+    const char *prefix;
+    run_options_t *run;          /* --jobs --max-rows --max-memory --max-seconds --shard */
+    int threads;                 /* 1: --threads (sets par_set_threads) */
+    int plot_timeout;            /* 1: --plot-timeout (sets plot_set_time_limit) */
+    const char **out, **format;  /* --out DIR (no control characters), --format LIST */
+    int *no_write;               /* --no-write */
+    const char **arith, **accumulate, **order;
+} cli_common_t;
+
+/* Parse a verb's arguments argv[1..argc): its own options (opts, ended by
+ * {NULL}), then common's; a bare word, "-" and every word after "--" go to
+ * operand (NULL: none taken).  --help or -h prints usage.  Returns 0, -1
+ * after --help, or the exit code of the first failure (one line out). */
+int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, void *ctx,
+              int (*operand)(void *ctx, const char *word), cli_common_t *common);
 
 /* Flush standard output now (a failure is remembered for the end). */
 void cli_flush_stdout(void);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,7 @@ static const char *usage_activation =
 #define act_fail(code, ...) cli_fail(code, "activation: " __VA_ARGS__)
 
 typedef struct {
-    const char *name, *expr, *file, *target, *domain, *claim, *expect, *floor_text;
+    const char *name, *expr, *file, *target, *domain, *claim, *expect, *floor_text, *format;
     mpfr_prec_t prec;
     double max_seconds, L, floor;
     int json, baseline;
@@ -772,6 +773,39 @@ static int run_file(const act_opts_t *opt, const act_t *g)
 
 /* ---- options ---- */
 
+static int opt_baseline(void *ctx, const char *v)
+{
+    (void)v;
+    ((act_opts_t *)ctx)->baseline = 1;
+    return 0;
+}
+
+static int opt_prec(void *ctx, const char *v)
+{
+    if (parse_prec(&((act_opts_t *)ctx)->prec, v) != 0)
+        return act_fail(EXIT_USAGE, "--prec '%.40s' is not an integer in [%d, %d]", v, PREC_MIN,
+                        PREC_MAX);
+    return 0;
+}
+
+static int opt_max_seconds(void *ctx, const char *v)
+{
+    if (cli_parse_seconds(&((act_opts_t *)ctx)->max_seconds, v) != 0)
+        return act_fail(EXIT_USAGE, "--max-seconds '%.40s' is not a number of seconds in "
+                        "(0, 10^6]", v);
+    return 0;
+}
+
+#define ACT_TEXT(flag, member) {flag, CLI_VALUE, NULL, offsetof(act_opts_t, member)}
+static const cli_opt_t activation_opts[] = {
+    {"--baseline", CLI_FLAG, opt_baseline, 0},
+    ACT_TEXT("--name", name), ACT_TEXT("--expr", expr), ACT_TEXT("--file", file),
+    ACT_TEXT("--target", target), ACT_TEXT("--domain", domain), ACT_TEXT("--claim", claim),
+    ACT_TEXT("--expect", expect), ACT_TEXT("--floor", floor_text), ACT_TEXT("--format", format),
+    {"--prec", CLI_VALUE, opt_prec, 0}, {"--max-seconds", CLI_VALUE, opt_max_seconds, 0},
+    {NULL, CLI_FLAG, NULL, 0}};
+#undef ACT_TEXT
+
 static int parse_options(act_opts_t *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
@@ -780,46 +814,11 @@ static int parse_options(act_opts_t *o, int argc, char **argv)
     o->max_seconds = ACT_MAX_SECONDS_DEFAULT;
     o->floor = ACT_FLOOR_DEFAULT;
     o->expect_member = -1;
-    const char *format = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val;
-        char flag[32];
-        if (cli_split_flag(flag, sizeof flag, &val, a) != 0)
-            return act_fail(EXIT_USAGE, "unknown option '%.40s...' (see --help)", a);
-        if ((strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) && !val) {
-            fputs(usage_activation, stdout);
-            return -1;
-        }
-        if (strcmp(flag, "--baseline") == 0 && !val) {
-            o->baseline = 1;
-            continue;
-        }
-        const char **slot = strcmp(flag, "--name") == 0 ? &o->name
-                          : strcmp(flag, "--expr") == 0 ? &o->expr
-                          : strcmp(flag, "--file") == 0 ? &o->file
-                          : strcmp(flag, "--target") == 0 ? &o->target
-                          : strcmp(flag, "--domain") == 0 ? &o->domain
-                          : strcmp(flag, "--claim") == 0 ? &o->claim
-                          : strcmp(flag, "--expect") == 0 ? &o->expect
-                          : strcmp(flag, "--floor") == 0 ? &o->floor_text
-                          : strcmp(flag, "--format") == 0 ? &format : NULL;
-        int is_prec = strcmp(flag, "--prec") == 0, is_time = strcmp(flag, "--max-seconds") == 0;
-        if (!slot && !is_prec && !is_time)
-            return act_fail(EXIT_USAGE, "unknown option '%.40s' (see --help)", a);
-        if (!val) {
-            if (i + 1 >= argc)
-                return act_fail(EXIT_USAGE, "%s needs a value", flag);
-            val = argv[++i];
-        }
-        if (is_prec && parse_prec(&o->prec, val) != 0)
-            return act_fail(EXIT_USAGE, "--prec '%.40s' is not an integer in [%d, %d]", val,
-                            PREC_MIN, PREC_MAX);
-        if (is_time && cli_parse_seconds(&o->max_seconds, val) != 0)
-            return act_fail(EXIT_USAGE, "--max-seconds '%.40s' is not a number of seconds in "
-                            "(0, 10^6]", val);
-        if (slot)
-            *slot = val;
-    }
+    cli_common_t common = {.prefix = "activation"};
+    int rc = cli_parse(argc, argv, usage_activation, activation_opts, o, NULL, &common);
+    if (rc)
+        return rc;
+    const char *format = o->format;
     if (o->baseline) {
         if (o->name || o->expr || o->file || o->target || o->claim || o->expect || format)
             return act_fail(EXIT_USAGE, "--baseline takes no other option");

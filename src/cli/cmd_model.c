@@ -87,131 +87,129 @@ typedef struct {
     char **argv;
 } model_cli_t;
 
+static int opt_no_export(void *ctx, const char *v)
+{
+    (void)v;
+    ((model_cli_t *)ctx)->no_export = 1;
+    return 0;
+}
+
+static int opt_input(void *ctx, const char *v)
+{
+    if (cli_has_control_char(v))
+        return cli_fail(EXIT_USAGE, "model: the --input path may not hold control characters");
+    ((model_cli_t *)ctx)->input = v;
+    return 0;
+}
+
+static int opt_tokens(void *ctx, const char *v)
+{
+    model_cli_t *c = ctx;
+    if (cli_parse_count(&c->tokens, v, 1000000) != 0)
+        return cli_fail(EXIT_USAGE, "model: --tokens '%s' is not an integer in [1, 10^6]", v);
+    c->tokens_set = 1;
+    return 0;
+}
+
+static int opt_seed(void *ctx, const char *v)
+{
+    model_cli_t *c = ctx;
+    if (parse_seed(&c->seed, v) != 0)
+        return cli_fail(EXIT_USAGE, "model: --seed '%s' is not an integer in [0, %lu]", v,
+                        (unsigned long)-1);
+    c->seed_set = 1;
+    return 0;
+}
+
+static int opt_prec(void *ctx, const char *v)
+{
+    if (parse_prec(&((model_cli_t *)ctx)->prec, v) != 0)
+        return cli_fail(EXIT_USAGE, "model: --prec '%s' is not an integer in [%d, %d]", v,
+                        PREC_MIN, PREC_MAX);
+    return 0;
+}
+
+static int opt_act_a(void *ctx, const char *v)
+{
+    ((model_cli_t *)ctx)->act_a = v;
+    return 0;
+}
+
+/* A number in [0, 10^6] for --omega and --tol. */
+static int parse_nonneg(const char *flag, const char *v)
+{
+    double w;
+    if (cli_parse_seconds(&w, v) != 0 && strcmp(v, "0") != 0)
+        return cli_fail(EXIT_USAGE, "model: %s '%s' is not a number in [0, 10^6]", flag, v);
+    return 0;
+}
+
+static int opt_omega(void *ctx, const char *v)
+{
+    int rc = parse_nonneg("--omega", v);
+    if (rc == 0)
+        ((model_cli_t *)ctx)->omega = v;
+    return rc;
+}
+
+static int opt_tol(void *ctx, const char *v)
+{
+    int rc = parse_nonneg("--tol", v);
+    if (rc == 0)
+        ((model_cli_t *)ctx)->tol = v;
+    return rc;
+}
+
+static int opt_export(void *ctx, const char *v)
+{
+    if (!*v || cli_has_control_char(v))
+        return cli_fail(EXIT_USAGE, "model: --export-converted needs a path without control "
+                        "characters");
+    ((model_cli_t *)ctx)->export_path = v;
+    return 0;
+}
+
+static int opt_mutate(void *ctx, const char *v)
+{
+    model_cli_t *c = ctx;
+    int m = convert_mutation_index(v);
+    if (m == 0)
+        return cli_fail(EXIT_USAGE, "model: no mutation '%s' (drop-b-in, ln-cf, bias-visible, "
+                        "no-f-row, drop-b-out)", v);
+    c->mutation = m;
+    c->mutate_name = v;
+    return 0;
+}
+
+static int operand_file(void *ctx, const char *a)
+{
+    model_cli_t *c = ctx;
+    if (c->file)
+        return cli_fail(EXIT_USAGE, "model: unexpected argument '%s' (one model file)", a);
+    if (cli_has_control_char(a)) /* it is named in the report and on stderr */
+        return cli_fail(EXIT_USAGE, "model: the model path may not hold control characters");
+    c->file = a;
+    return 0;
+}
+
 static int parse_args(model_cli_t *c, int argc, char **argv, run_options_t *ro)
 {
+    static const cli_opt_t opts[] = {
+        {"--no-export", CLI_FLAG, opt_no_export, 0}, {"--input", CLI_VALUE, opt_input, 0},
+        {"--tokens", CLI_VALUE, opt_tokens, 0},      {"--seed", CLI_VALUE, opt_seed, 0},
+        {"--prec", CLI_VALUE, opt_prec, 0},          {"--act-a", CLI_VALUE, opt_act_a, 0},
+        {"--omega", CLI_VALUE, opt_omega, 0},        {"--tol", CLI_VALUE, opt_tol, 0},
+        {"--export-converted", CLI_VALUE, opt_export, 0},
+        {"--mutate", CLI_VALUE, opt_mutate, 0},      {NULL, CLI_FLAG, NULL, 0}};
     c->prec = MODEL_PREC_DEFAULT;
     c->tokens = MODEL_TOKENS_DEFAULT;
     c->seed = 1;
-    for (int k = 1; k < argc; k++) {
-        const char *a = argv[k], *val;
-        char flag[64];
-        if (cli_split_flag(flag, sizeof flag, &val, a) != 0)
-            return cli_fail(EXIT_USAGE, "model: unknown option '%.60s...' (see --help)", a);
-        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(usage_model, stdout);
-            return -1;
-        }
-        if (a[0] != '-') {
-            if (c->file)
-                return cli_fail(EXIT_USAGE, "model: unexpected argument '%s' (one model file)", a);
-            if (cli_has_control_char(a)) /* it is named in the report and on stderr */
-                return cli_fail(EXIT_USAGE, "model: the model path may not hold control "
-                                "characters");
-            c->file = a;
-            continue;
-        }
-        if (strcmp(flag, "--no-write") == 0 && !val) {
-            c->no_write = 1;
-            continue;
-        }
-        if (strcmp(flag, "--no-export") == 0 && !val) {
-            c->no_export = 1;
-            continue;
-        }
-        if (!val) {
-            if (k + 1 >= argc)
-                return cli_fail(EXIT_USAGE, "model: option %s needs a value", flag);
-            val = argv[++k];
-        }
-        if (strcmp(flag, "--input") == 0) {
-            if (cli_has_control_char(val))
-                return cli_fail(EXIT_USAGE, "model: the --input path may not hold control "
-                                "characters");
-            c->input = val;
-        } else if (strcmp(flag, "--tokens") == 0) {
-            if (cli_parse_count(&c->tokens, val, 1000000) != 0)
-                return cli_fail(EXIT_USAGE, "model: --tokens '%s' is not an integer in [1, 10^6]",
-                                val);
-            c->tokens_set = 1;
-        } else if (strcmp(flag, "--seed") == 0) {
-            if (parse_seed(&c->seed, val) != 0)
-                return cli_fail(EXIT_USAGE, "model: --seed '%s' is not an integer in [0, %lu]",
-                                val, (unsigned long)-1);
-            c->seed_set = 1;
-        } else if (strcmp(flag, "--prec") == 0) {
-            if (parse_prec(&c->prec, val) != 0)
-                return cli_fail(EXIT_USAGE, "model: --prec '%s' is not an integer in [%d, %d]",
-                                val, PREC_MIN, PREC_MAX);
-        } else if (strcmp(flag, "--act-a") == 0) {
-            c->act_a = val;
-        } else if (strcmp(flag, "--omega") == 0) {
-            double w;
-            if (cli_parse_seconds(&w, val) != 0 && strcmp(val, "0") != 0)
-                return cli_fail(EXIT_USAGE, "model: --omega '%s' is not a number in [0, 10^6]",
-                                val);
-            c->omega = val;
-        } else if (strcmp(flag, "--export-converted") == 0) {
-            if (!*val || cli_has_control_char(val))
-                return cli_fail(EXIT_USAGE, "model: --export-converted needs a path without "
-                                "control characters");
-            c->export_path = val;
-        } else if (strcmp(flag, "--out") == 0) {
-            if (!*val || cli_has_control_char(val))
-                return cli_fail(EXIT_USAGE, "model: --out needs a path without control "
-                                "characters");
-            c->out = val;
-        } else if (strcmp(flag, "--format") == 0) {
-            c->format_text = val;
-        } else if (strcmp(flag, "--mutate") == 0) {
-            int m = convert_mutation_index(val);
-            if (m == 0)
-                return cli_fail(EXIT_USAGE, "model: no mutation '%s' (drop-b-in, ln-cf, "
-                                "bias-visible, no-f-row, drop-b-out)", val);
-            c->mutation = m;
-            c->mutate_name = val;
-        } else if (strcmp(flag, "--arith") == 0) {
-            c->arith = val;
-        } else if (strcmp(flag, "--accumulate") == 0) {
-            c->acc = val;
-        } else if (strcmp(flag, "--order") == 0) {
-            c->order = val;
-        } else if (strcmp(flag, "--tol") == 0) {
-            double t;
-            if (cli_parse_seconds(&t, val) != 0 && strcmp(val, "0") != 0)
-                return cli_fail(EXIT_USAGE, "model: --tol '%s' is not a number in [0, 10^6]", val);
-            c->tol = val;
-        } else if (strcmp(flag, "--jobs") == 0) {
-            long j;
-            if (cli_parse_count(&j, val, 256) != 0)
-                return cli_fail(EXIT_USAGE, "model: --jobs '%s' is not an integer in [1, 256]",
-                                val);
-            ro->jobs = (int)j;
-        } else if (strcmp(flag, "--threads") == 0) {
-            long t;
-            if (cli_parse_count(&t, val, 1024) != 0)
-                return cli_fail(EXIT_USAGE, "model: --threads '%s' is not an integer in "
-                                "[1, 1024]", val);
-            par_set_threads((int)t);
-        } else if (strcmp(flag, "--shard") == 0) {
-            if (shard_parse(&ro->shard_index, &ro->shard_count, val) != 0)
-                return cli_fail(EXIT_USAGE, "model: --shard '%s' is not K/N with 0 <= K < N <= "
-                                "%ld", val, SHARD_COUNT_MAX);
-        } else if (strcmp(flag, "--max-seconds") == 0) {
-            if (cli_parse_seconds(&ro->max_seconds, val) != 0)
-                return cli_fail(EXIT_USAGE, "model: --max-seconds '%s' is not a number of "
-                                "seconds in (0, 10^6]", val);
-        } else if (strcmp(flag, "--max-rows") == 0) {
-            if (cli_parse_count(&ro->max_rows, val, 1000000000000L) != 0)
-                return cli_fail(EXIT_USAGE, "model: --max-rows '%s' is not an integer in "
-                                "[1, 10^12]", val);
-        } else if (strcmp(flag, "--max-memory") == 0) {
-            if (cli_parse_bytes(&ro->max_memory, val) != 0)
-                return cli_fail(EXIT_USAGE, "model: --max-memory '%s' is not a size such as "
-                                "512M or 8G", val);
-        } else {
-            return cli_fail(EXIT_USAGE, "model: unknown option '%s' (see --help)", a);
-        }
-    }
+    cli_common_t common = {.prefix = "model", .run = ro, .threads = 1, .plot_timeout = 1,
+                           .out = &c->out, .format = &c->format_text, .no_write = &c->no_write,
+                           .arith = &c->arith, .accumulate = &c->acc, .order = &c->order};
+    int rc = cli_parse(argc, argv, usage_model, opts, c, operand_file, &common);
+    if (rc)
+        return rc;
     if (!c->file)
         return cli_fail(EXIT_USAGE, "model: which model? (attncheck model FILE.safetensors)");
     if (c->input && (c->tokens_set || c->seed_set))

@@ -2,6 +2,7 @@
  * computation or output, so bad input gets one line and an exit code and
  * leaves no file behind. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,127 +167,95 @@ static int parse_prec_list(cli_t *c, const char *val)
     return 0;
 }
 
-/* Parse argv; returns 0, -1 after --help, or an exit code after one line. */
+static int opt_quick(void *ctx, const char *v)
+{
+    (void)v;
+    ((cli_t *)ctx)->run.full = 0;
+    return 0;
+}
+
+static int opt_full(void *ctx, const char *v)
+{
+    (void)v;
+    ((cli_t *)ctx)->run.full = 1;
+    return 0;
+}
+
+static int opt_seed(void *ctx, const char *v)
+{
+    cli_t *c = ctx;
+    if (parse_seed(&c->run.seed, v) != 0)
+        return cli_fail(EXIT_USAGE, "--seed '%s' is not an integer in [0, %lu]", v,
+                        (unsigned long)-1);
+    c->run.seed_set = 1;
+    return 0;
+}
+
+static int opt_prec(void *ctx, const char *v) { return parse_prec_list(ctx, v); }
+
+static int opt_mutate(void *ctx, const char *v)
+{
+    cli_t *c = ctx;
+    c->mutate = 1;
+    c->mutate_name = v;
+    return 0;
+}
+
+static int opt_set(void *ctx, const char *v)
+{
+    cli_t *c = ctx;
+    const char *e = strchr(v, '=');
+    if (!e || e == v || !e[1])
+        return cli_fail(EXIT_USAGE, "--set '%s' is not NAME=V1,V2,...", v);
+    if (c->run.n_sets >= RUN_MAX_SETS)
+        return cli_fail(EXIT_USAGE, "too many --set options (at most %d)", RUN_MAX_SETS);
+    c->run.set_name[c->run.n_sets] = xstrndup(v, (size_t)(e - v));
+    c->run.set_values[c->run.n_sets++] = e + 1;
+    return 0;
+}
+
+static int operand_claim(void *ctx, const char *a)
+{
+    cli_t *c = ctx;
+    if (c->n_ids >= 64)
+        return cli_fail(EXIT_USAGE, "too many claims");
+    if (!claim_find(a))
+        return cli_fail(EXIT_USAGE, "unknown claim '%s' (see 'attncheck list')", a);
+    c->ids[c->n_ids++] = a;
+    return 0;
+}
+
+static int operand_dir(void *ctx, const char *a)
+{
+    cli_t *c = ctx;
+    if (!c->dirs)
+        c->dirs = xmallocarray((size_t)c->argc, sizeof *c->dirs);
+    c->dirs[c->n_dirs++] = (char *)a;
+    return 0;
+}
+
+/* Parse argv with the one option parser; returns 0, -1 after --help, or an
+ * exit code after one line. */
 static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int args)
 {
+    static const cli_opt_t opts[] = {
+        {"--quick", CLI_FLAG, opt_quick, 0}, {"--full", CLI_FLAG, opt_full, 0},
+        {"--seed", CLI_VALUE, opt_seed, 0},  {"--prec", CLI_VALUE, opt_prec, 0},
+        {"--mutate", CLI_MAYBE_VALUE, opt_mutate, 0}, {"--set", CLI_VALUE, opt_set, 0},
+        {NULL, CLI_FLAG, NULL, 0}};
     run_options_default(&c->run);
     c->run.progress = 1;
     c->out = NULL;
     c->formats = FORMAT_ALL;
     c->format_text = NULL;
-    for (int k = 1; k < argc; k++) {
-        const char *a = argv[k];
-        const char *val;
-        char flag[64];
-        if (cli_split_flag(flag, sizeof flag, &val, a) != 0)
-            return cli_fail(EXIT_USAGE, "unknown option '%.60s...' (see --help)", a);
-#define NEEDS_VALUE()                                                                    \
-    do {                                                                                 \
-        if (!val) {                                                                      \
-            if (k + 1 >= argc)                                                           \
-                return cli_fail(EXIT_USAGE, "option %s needs a value", flag);            \
-            val = argv[++k];                                                             \
-        }                                                                                \
-    } while (0)
-        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(usage, stdout);
-            return -1;
-        } else if (strcmp(flag, "--quick") == 0 && !val) {
-            c->run.full = 0;
-        } else if (strcmp(flag, "--full") == 0 && !val) {
-            c->run.full = 1;
-        } else if (strcmp(flag, "--seed") == 0) {
-            NEEDS_VALUE();
-            if (parse_seed(&c->run.seed, val) != 0)
-                return cli_fail(EXIT_USAGE, "--seed '%s' is not an integer in [0, %lu]", val,
-                                (unsigned long)-1);
-            c->run.seed_set = 1;
-        } else if (strcmp(flag, "--prec") == 0) {
-            NEEDS_VALUE();
-            int rc = parse_prec_list(c, val);
-            if (rc)
-                return rc;
-        } else if (strcmp(flag, "--jobs") == 0) {
-            NEEDS_VALUE();
-            long j;
-            if (cli_parse_count(&j, val, 256) != 0)
-                return cli_fail(EXIT_USAGE, "--jobs '%s' is not an integer in [1, 256]", val);
-            c->run.jobs = (int)j;
-        } else if (strcmp(flag, "--threads") == 0) {
-            NEEDS_VALUE();
-            long t;
-            if (cli_parse_count(&t, val, 1024) != 0)
-                return cli_fail(EXIT_USAGE, "--threads '%s' is not an integer in [1, 1024]", val);
-            par_set_threads((int)t);
-        } else if (strcmp(flag, "--max-rows") == 0) {
-            NEEDS_VALUE();
-            if (cli_parse_count(&c->run.max_rows, val, 1000000000000L) != 0)
-                return cli_fail(EXIT_USAGE, "--max-rows '%s' is not an integer in [1, 10^12]", val);
-        } else if (strcmp(flag, "--max-memory") == 0) {
-            NEEDS_VALUE();
-            if (cli_parse_bytes(&c->run.max_memory, val) != 0)
-                return cli_fail(EXIT_USAGE, "--max-memory '%s' is not a size such as 512M or 8G",
-                                val);
-        } else if (strcmp(flag, "--plot-timeout") == 0) {
-            NEEDS_VALUE();
-            double s;
-            if (cli_parse_seconds(&s, val) != 0)
-                return cli_fail(EXIT_USAGE, "--plot-timeout '%s' is not a number of seconds in "
-                                "(0, 10^6]", val);
-            plot_set_time_limit(s);
-        } else if (strcmp(flag, "--out") == 0) {
-            NEEDS_VALUE();
-            if (!*val)
-                return cli_fail(EXIT_USAGE, "--out needs a non-empty path");
-            if (cli_has_control_char(val))
-                return cli_fail(EXIT_USAGE, "--out '%s': the path holds a control character", val);
-            c->out = val;
-        } else if (strcmp(flag, "--format") == 0) {
-            NEEDS_VALUE();
-            c->format_text = val;
-        } else if (strcmp(flag, "--mutate") == 0) {
-            c->mutate = 1;
-            c->mutate_name = val;
-        } else if (strcmp(flag, "--shard") == 0) {
-            NEEDS_VALUE();
-            if (shard_parse(&c->run.shard_index, &c->run.shard_count, val) != 0)
-                return cli_fail(EXIT_USAGE, "--shard '%s' is not K/N with 0 <= K < N <= %ld", val,
-                                SHARD_COUNT_MAX);
-        } else if (strcmp(flag, "--arith") == 0 || strcmp(flag, "--accumulate") == 0 ||
-                   strcmp(flag, "--order") == 0) {
-            NEEDS_VALUE();
-            const char **slot = flag[2] == 'a' && flag[3] == 'r' ? &c->arith_name
-                              : flag[2] == 'a' ? &c->acc_name : &c->order_name;
-            *slot = val;
-        } else if (strcmp(flag, "--no-write") == 0 && !val) {
-            c->no_write = 1;
-        } else if (strcmp(flag, "--set") == 0) {
-            NEEDS_VALUE();
-            const char *e = strchr(val, '=');
-            if (!e || e == val || !e[1])
-                return cli_fail(EXIT_USAGE, "--set '%s' is not NAME=V1,V2,...", val);
-            if (c->run.n_sets >= RUN_MAX_SETS)
-                return cli_fail(EXIT_USAGE, "too many --set options (at most %d)", RUN_MAX_SETS);
-            c->run.set_name[c->run.n_sets] = xstrndup(val, (size_t)(e - val));
-            c->run.set_values[c->run.n_sets++] = e + 1;
-        } else if (a[0] == '-') {
-            return cli_fail(EXIT_USAGE, "unknown option '%s' (see --help)", a);
-        } else if (args == ARGS_DIRS) {
-            if (!c->dirs)
-                c->dirs = xmallocarray((size_t)argc, sizeof *c->dirs);
-            c->dirs[c->n_dirs++] = argv[k];
-        } else if (args == ARGS_CLAIMS) {
-            if (c->n_ids >= 64)
-                return cli_fail(EXIT_USAGE, "too many claims");
-            if (!claim_find(a))
-                return cli_fail(EXIT_USAGE, "unknown claim '%s' (see 'attncheck list')", a);
-            c->ids[c->n_ids++] = a;
-        } else {
-            return cli_fail(EXIT_USAGE, "unexpected argument '%s'", a);
-        }
-#undef NEEDS_VALUE
-    }
-    return 0;
+    c->argc = c->argc ? c->argc : argc;
+    cli_common_t common = {.run = &c->run, .threads = 1, .plot_timeout = 1, .out = &c->out,
+                           .format = &c->format_text, .no_write = &c->no_write,
+                           .arith = &c->arith_name, .accumulate = &c->acc_name,
+                           .order = &c->order_name};
+    return cli_parse(argc, argv, usage, opts, c,
+                     args == ARGS_DIRS ? operand_dir : args == ARGS_CLAIMS ? operand_claim : NULL,
+                     &common);
 }
 
 static void cli_free(cli_t *c)
@@ -412,24 +381,23 @@ done:
     return status;
 }
 
+typedef struct {
+    const char *format;
+} list_opts_t;
+
 static int cmd_list(int argc, char **argv)
 {
-    int md = 0;
-    for (int k = 1; k < argc; k++) {
-        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-            puts("usage: attncheck list [--format text|md]");
-            return 0;
-        } else if (strcmp(argv[k], "--format=md") == 0 ||
-                   (strcmp(argv[k], "--format") == 0 && k + 1 < argc && strcmp(argv[k + 1], "md") == 0)) {
-            md = 1;
-            k += argv[k][8] == '\0';
-        } else if (strcmp(argv[k], "--format=text") == 0 ||
-                   (strcmp(argv[k], "--format") == 0 && k + 1 < argc && strcmp(argv[k + 1], "text") == 0)) {
-            k += argv[k][8] == '\0';
-        } else {
-            return cli_fail(EXIT_USAGE, "list: unexpected argument '%s'", argv[k]);
-        }
-    }
+    static const cli_opt_t opts[] = {
+        {"--format", CLI_VALUE, NULL, offsetof(list_opts_t, format)}, {NULL, CLI_FLAG, NULL, 0}};
+    list_opts_t o = {NULL};
+    cli_common_t common = {.prefix = "list"};
+    int rc = cli_parse(argc, argv, "usage: attncheck list [--format text|md]\n", opts, &o, NULL,
+                       &common);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (o.format && strcmp(o.format, "md") != 0 && strcmp(o.format, "text") != 0)
+        return cli_fail(EXIT_USAGE, "list: --format '%s': use text or md", o.format);
+    int md = o.format && strcmp(o.format, "md") == 0;
     if (md) {
         report_print_catalogue_md(stdout);
         return 0;
