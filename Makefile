@@ -35,7 +35,7 @@ ARB_HAVE = $(shell printf '\043include <arb.h>\nint main(void){return 0;}\n' | \
              $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)$(ARB_FLINT3)
 JOBS    ?= 2
 
-.PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline models
+.PHONY: all deps verify check check-slow check-valgrind check-asan bench reports clean fuzz baseline models
 
 # A plain `make` only builds; `make deps` (and verify, check) install what is missing.
 all: $(BIN)
@@ -92,6 +92,11 @@ verify: deps $(BIN)
 
 check: deps $(BIN) $(BUILD)/check_all
 	ATTNCHECK_BIN=./$(BIN) ./$(BUILD)/check_all
+
+# The test cases that run the whole claim registry (every claim's default
+# grid, twice or sharded; every claim's mutations): minutes, so not in check.
+check-slow: deps $(BIN) $(BUILD)/check_all
+	ATTNCHECK_SLOW_TESTS=1 ATTNCHECK_BIN=./$(BIN) ./$(BUILD)/check_all
 
 check-valgrind: deps $(BIN) $(BUILD)/check_all
 	CK_FORK=no ATTNCHECK_BIN=./$(BIN) ATTNCHECK_QUICK_TESTS=1 valgrind -q --error-exitcode=99 \
