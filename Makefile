@@ -2,7 +2,7 @@
 # own dependencies on a fresh Debian/Ubuntu machine (see deps).
 CC      ?= cc
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
-WARN    := -Wall -Wextra -Werror
+WARN    := -Wall -Wextra -Wshadow -Wconversion -Wmissing-prototypes -Werror
 OPT     ?= -O2 -g
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
@@ -155,7 +155,7 @@ models:
 # libFuzzer on the --expr parser and its evaluators for FUZZ_SECONDS.
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 600
-FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
+FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -g -O1 \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) $(addprefix -Isrc/,$(SRCDIRS))
 
 

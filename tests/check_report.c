@@ -34,7 +34,7 @@ static char *read_file(const char *path)
     rewind(f);
     char *s = malloc((size_t)n + 1);
     ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
     s[n] = '\0';
     fclose(f);
     return s;
@@ -245,16 +245,16 @@ static void md_tables_even(const char *text)
         const char *end = strchr(line, '\n');
         size_t n = end ? (size_t)(end - line) : strlen(line);
         if (*line == '|') {
-            int cells = 0;
+            int bars = 0;
             for (size_t k = 0; k < n; k++) {
                 if (line[k] == '\\')
                     k++;
                 else if (line[k] == '|')
-                    cells++;
+                    bars++;
             }
             if (want < 0)
-                want = cells;
-            ck_assert_msg(cells == want, "a table line has %d bars, its header %d: %.*s", cells,
+                want = bars;
+            ck_assert_msg(bars == want, "a table line has %d bars, its header %d: %.*s", bars,
                           want, (int)n, line);
         } else {
             want = -1;
@@ -290,7 +290,7 @@ START_TEST(test_hostile_report_reads_back)
     json_t *doc = json_load_file(path, 0, &jerr);
     ck_assert_msg(doc != NULL, "hostile.json: %s (line %d)", jerr.text, jerr.line);
     json_t *jrows = json_object_get(doc, "rows");
-    ck_assert_int_eq(json_array_size(jrows), N_HOSTILE);
+    ck_assert_uint_eq(json_array_size(jrows), N_HOSTILE);
     for (int k = 0; k < N_HOSTILE; k++) {
         json_t *r = json_array_get(jrows, (size_t)k), *p = json_object_get(r, "params");
         const char *v = json_string_value(json_object_get(p, k % 2 ? "label" : "mask"));
@@ -522,7 +522,7 @@ START_TEST(test_cut_text_says_so)
     row_add_text(&r, "member", "%s", longtext);
     const column_t *c = row_find_column(&r, "member");
     size_t n = strlen(c->str);
-    ck_assert_int_lt(n, sizeof c->str);
+    ck_assert_uint_lt(n, sizeof c->str);
     ck_assert_str_eq(c->str + n - 3, "\xE2\x80\xA6");
     json_t *j = json_string(c->str); /* NULL when not valid UTF-8 */
     ck_assert_ptr_nonnull(j);
@@ -646,7 +646,7 @@ START_TEST(test_command_recorded)
     ck_assert_ptr_nonnull(json_string_value(json_object_get(run, "attncheck")));
     ck_assert_ptr_nonnull(json_string_value(json_object_get(json_object_get(run, "libraries"),
                                                             "MPFR")));
-    ck_assert_int_eq(json_array_size(json_object_get(doc, "rows")), 4);
+    ck_assert_uint_eq(json_array_size(json_object_get(doc, "rows")), 4);
     json_decref(doc);
     snprintf(path, sizeof path, "%s/c/neuron-head.md", tmpdir);
     char *md = read_file(path);

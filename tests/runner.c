@@ -17,10 +17,6 @@
 #include "testutil.h"
 #include "imat.h"
 
-#define SUITE(name) Suite *suite_##name(void);
-#include "suites.def"
-#undef SUITE
-
 unsigned long test_seed(void)
 {
     const char *s = getenv("ATTNCHECK_SEED");

@@ -5,6 +5,11 @@
 #include <check.h>
 #include "ball.h"
 
+/* Each suite's constructor, Suite *suite_NAME(void) in tests/check_NAME.c. */
+#define SUITE(name) Suite *suite_##name(void);
+#include "suites.def"
+#undef SUITE
+
 /* Seed for this run: ATTNCHECK_SEED if set, else a fixed default.  Printed
  * by the runner so a failure can be replayed. */
 unsigned long test_seed(void);

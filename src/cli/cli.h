@@ -25,6 +25,11 @@ int cli_parse_seconds(double *out, const char *s);
  * of 1024, an optional "iB" or "B" after it); 0 on success. */
 int cli_parse_bytes(double *out, const char *s);
 
+/* Subcommands in their own files: argv[0] is the subcommand's name; the
+ * exit code (exitcodes.h). */
+int cmd_activation(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+
 /* Flush standard output now (a failure is remembered for the end). */
 void cli_flush_stdout(void);
 /* Flush and close standard output: a lost write is exit 74 with one line
