@@ -2,7 +2,7 @@
 # own dependencies on a fresh Debian/Ubuntu machine (see deps).
 CC      ?= cc
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L
-WARN    := -Wall -Wextra -Werror
+WARN    := -Wall -Wextra -Wshadow -Wconversion -Wmissing-prototypes -Werror
 OPT     ?= -O2 -g
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
@@ -35,7 +35,7 @@ ARB_HAVE = $(shell printf '\043include <arb.h>\nint main(void){return 0;}\n' | \
              $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)$(ARB_FLINT3)
 JOBS    ?= 2
 
-.PHONY: all deps verify check check-valgrind check-asan bench reports clean fuzz baseline models
+.PHONY: all deps verify check check-slow check-valgrind check-asan bench reports clean fuzz baseline models
 
 # A plain `make` only builds; `make deps` (and verify, check) install what is missing.
 all: $(BIN)
@@ -92,6 +92,11 @@ verify: deps $(BIN)
 
 check: deps $(BIN) $(BUILD)/check_all
 	ATTNCHECK_BIN=./$(BIN) ./$(BUILD)/check_all
+
+# The test cases that run the whole claim registry (every claim's default
+# grid, twice or sharded; every claim's mutations): minutes, so not in check.
+check-slow: deps $(BIN) $(BUILD)/check_all
+	ATTNCHECK_SLOW_TESTS=1 ATTNCHECK_BIN=./$(BIN) ./$(BUILD)/check_all
 
 check-valgrind: deps $(BIN) $(BUILD)/check_all
 	CK_FORK=no ATTNCHECK_BIN=./$(BIN) ATTNCHECK_QUICK_TESTS=1 valgrind -q --error-exitcode=99 \
@@ -150,7 +155,7 @@ models:
 # libFuzzer on the --expr parser and its evaluators for FUZZ_SECONDS.
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 600
-FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 \
+FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -g -O1 \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) $(addprefix -Isrc/,$(SRCDIRS))
 
 

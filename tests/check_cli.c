@@ -291,22 +291,22 @@ START_TEST(test_activation_file)
     static const struct {
         const char *name, *content;
         const char *says;
-    } bad[] = {
+    } bad_files[] = {
         {"b1.txt", "x\nlog(x)\n", "b1.txt:2: f = log(x) is undefined"},
         {"b2.txt", "x\n\nx+\n", "b2.txt:3: expression: expected an operand"},
         {"b3.txt", "x\x01y\n", "b3.txt:1: holds a control character"},
         {"b4.txt", "# only a comment\n", "b4.txt: no function in it"},
         {"b5.txt", "no_such_name\n", "b5.txt:1: expression: unknown name"},
     };
-    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        snprintf(path, sizeof path, "%s/%s", tmpdir, bad[k].name);
+    for (size_t k = 0; k < sizeof bad_files / sizeof bad_files[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", tmpdir, bad_files[k].name);
         f = fopen(path, "w");
-        fputs(bad[k].content, f);
+        fputs(bad_files[k].content, f);
         fclose(f);
         snprintf(args, sizeof args, "activation --file %s", path);
         ck_assert_int_eq(test_run_cli(args, out, sizeof out), 65);
-        ck_assert_msg(strstr(out, bad[k].says) && test_count_lines(out) == 1, "%s: %s",
-                      bad[k].name, out);
+        ck_assert_msg(strstr(out, bad_files[k].says) && test_count_lines(out) == 1, "%s: %s",
+                      bad_files[k].name, out);
     }
     /* the hardening rules: a directory, a FIFO (never waited on), a file over
      * 1 MiB (sparse), a NUL byte, a line over 4096 bytes */

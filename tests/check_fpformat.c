@@ -636,13 +636,15 @@ START_TEST(test_ref_round_against_hardware)
     for (long t = 0; t < reps; t++) {
         double x = t % 3 ? rand_exp(st, -160, 130) : dfrom(rand64(st));
         if (t % 5 == 0) /* ties and near-ties of binary32 */
-            x = dfrom((dbits(x) & ~((1ULL << 29) - 1)) | (1ULL << 28) | (t % 2));
+            x = dfrom((dbits(x) & ~((1ULL << 29) - 1)) | (1ULL << 28) |
+                     (unsigned long long)(t % 2)); /* t >= 0 */
         double want = (double)(float)x;
         REQUIRE(same_d(ref_round(x, &fpf_binary32), want), "ref_round binary32 %a", x);
 #ifdef __FLT16_MAX__
         double y = t % 3 ? rand_exp(st, -27, 17) : x;
         if (t % 5 == 0)
-            y = dfrom((dbits(y) & ~((1ULL << 42) - 1)) | (1ULL << 41) | (t % 2));
+            y = dfrom((dbits(y) & ~((1ULL << 42) - 1)) | (1ULL << 41) |
+                     (unsigned long long)(t % 2)); /* t >= 0 */
         REQUIRE(same_d(ref_round(y, &fpf_binary16), (double)(_Float16)y),
                       "ref_round binary16 %a", y);
 #endif

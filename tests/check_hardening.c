@@ -235,8 +235,9 @@ START_TEST(test_messages)
 }
 END_TEST
 
-/* --mutate with no claim: every claim that has mutations.  The bound claims'
- * weakened bounds still hold on some rows (not detected there): exit 3. */
+/* --mutate with no claim: every claim that has mutations (the whole
+ * registry: a slow test).  The bound claims' weakened bounds still hold on
+ * some rows (not detected there): exit 3. */
 START_TEST(test_mutate_without_claim)
 {
     const char *argv[] = {"verify", "--mutate", "--no-write", NULL};
@@ -939,7 +940,6 @@ Suite *suite_hardening(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_messages);
-    tcase_add_test(tc, test_mutate_without_claim);
     tcase_add_test(tc, test_no_shell_in_paths);
     tcase_add_test(tc, test_gnuplot_hangs);
     tcase_add_test(tc, test_gnuplot_truncated_svg);
@@ -964,5 +964,12 @@ Suite *suite_hardening(void)
     tcase_add_test(tc, test_activation_time_limit);
     tcase_add_test(tc, test_help_documents_the_rules);
     suite_add_tcase(s, tc);
+    /* every claim's mutations: make check-slow */
+    TCase *slow = tcase_create("hardening-slow");
+    tcase_set_tags(slow, TEST_SLOW_TAG);
+    tcase_set_timeout(slow, 600);
+    tcase_add_checked_fixture(slow, setup, teardown);
+    tcase_add_test(slow, test_mutate_without_claim);
+    suite_add_tcase(s, slow);
     return s;
 }

@@ -396,8 +396,8 @@ static void adversarial(aonet_layer_t *L, imat_t X, long D, long scale, long R)
 
 START_TEST(test_network_vs_single_head_adversarial)
 {
-    static const long scales[] = {1, 2}, Rs[] = {1, 2};
-    static const long omegas[] = {4, 12, 24}; /* Omega - 2B */
+    static const long head_scales[] = {1, 2}, Rs[] = {1, 2};
+    static const long head_gaps[] = {4, 12, 24}; /* Omega - 2B */
     arb_t om, net, one, S, V, E, w;
     arb_init(om);
     arb_init(net);
@@ -409,12 +409,12 @@ START_TEST(test_network_vs_single_head_adversarial)
     for (int a = 0; a < 2; a++)
         for (int b = 0; b < 2; b++)
             for (int c = 0; c < 3; c++) {
-                long B = scales[a] * Rs[b] * Rs[b];
+                long B = head_scales[a] * Rs[b] * Rs[b];
                 aonet_layer_t L;
                 imat_t X;
                 imat_init(X, 0, 0);
-                adversarial(&L, X, 3, scales[a], Rs[b]);
-                arb_set_si(om, omegas[c] + 2 * B);
+                adversarial(&L, X, 3, head_scales[a], Rs[b]);
+                arb_set_si(om, head_gaps[c] + 2 * B);
                 network_bound(net, &L, X, om);
                 single_head_consts(S, V, &L, X);
                 maskenc_head_leak(one, S, V, 2, om, XPREC);
@@ -426,7 +426,7 @@ START_TEST(test_network_vs_single_head_adversarial)
                 ck_assert_msg(arb_is_exact(net) && arf_equal(up, arb_midref(net)) &&
                                   arb_is_exact(S) && arb_is_exact(V),
                               "network bound not the single-head one: scale %ld R %ld Omega %ld",
-                              scales[a], Rs[b], omegas[c]);
+                              head_scales[a], Rs[b], head_gaps[c]);
                 arf_clear(up);
                 measured_E(E, &L, X, om, MASKENC_MUT_NONE);
                 ck_assert(ival_le(E, one));
@@ -467,9 +467,9 @@ END_TEST
  * constants) are both at least the certified measured E. */
 START_TEST(test_bounds_above_measured_random)
 {
-    static const aonet_mask_t masks[] = {AONET_MASK_CAUSAL, AONET_MASK_SELF_BIAS,
+    static const aonet_mask_t layer_masks[] = {AONET_MASK_CAUSAL, AONET_MASK_SELF_BIAS,
                                          AONET_MASK_SELF, AONET_MASK_REAL_CAUSAL};
-    static const long Ns[] = {3, 5, 8}, omegas[] = {0, 4, 16, 48};
+    static const long layer_Ns[] = {3, 5, 8}, layer_omegas[] = {0, 4, 16, 48};
     gmp_randstate_t st;
     gmp_randinit_default(st);
     gmp_randseed_ui(st, test_seed() + 11u);
@@ -483,7 +483,7 @@ START_TEST(test_bounds_above_measured_random)
     arb_init(scale);
     int reps = test_quick() ? 12 : 48;
     for (int k = 0; k < reps; k++) {
-        long N = Ns[gmp_urandomm_ui(st, 3)], D = 3, r = 2;
+        long N = layer_Ns[gmp_urandomm_ui(st, 3)], D = 3, r = 2;
         imat_t X, WQ, WK, WV, WO;
         imat_init(X, N, D);
         imat_init(WQ, D, r);
@@ -497,16 +497,16 @@ START_TEST(test_bounds_above_measured_random)
         imat_randtest_dyadic(WO, st, 4);
         arb_set_ui(scale, 1 + gmp_urandomm_ui(st, 2)); /* 1 or 2, exact */
         aonet_layer_t L;
-        one_head_layer(&L, WQ, WK, WV, WO, masks[k % 4], scale);
-        arb_set_si(om, omegas[gmp_urandomm_ui(st, 4)]);
+        one_head_layer(&L, WQ, WK, WV, WO, layer_masks[k % 4], scale);
+        arb_set_si(om, layer_omegas[gmp_urandomm_ui(st, 4)]);
         network_bound(net, &L, X, om);
         single_head_consts(S, V, &L, X);
         maskenc_head_leak(one, S, V, N, om, XPREC);
         measured_E(E, &L, X, om, MASKENC_MUT_NONE);
         ck_assert_msg(ival_le(E, net), "network bound below E: k %d mask %s N %ld ratio %g", k,
-                      aonet_mask_name(masks[k % 4]), N, ratio_up(E, net));
+                      aonet_mask_name(layer_masks[k % 4]), N, ratio_up(E, net));
         ck_assert_msg(ival_le(E, one), "single-head bound below E: k %d mask %s N %ld ratio %g",
-                      k, aonet_mask_name(masks[k % 4]), N, ratio_up(E, one));
+                      k, aonet_mask_name(layer_masks[k % 4]), N, ratio_up(E, one));
         aonet_layer_clear(&L);
         imat_clear(X);
         imat_clear(WQ);

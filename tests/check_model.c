@@ -423,7 +423,7 @@ START_TEST(test_ln_oracle)
     aonet_ln_apply(Y, Xb, &ln, p);
     ck_assert_msg(fmat_inside(&G, Y), "LN (ball rows) misses the oracle at prec %ld", (long)p);
     for (long k = 0; k < F.rows * F.cols; k++)
-        mpfr_add_d(F.e[k], F.e[k], (k % 3 - 1) * ldexp(1, -21), MPFR_RNDN);
+        mpfr_add_d(F.e[k], F.e[k], (double)(k % 3 - 1) * ldexp(1, -21), MPFR_RNDN);
     oracle_ln(&G, &F, &ln, p + 100);
     ck_assert_msg(fmat_inside(&G, Y), "LN (ball rows) misses a point of the ball at prec %ld",
                   (long)p);
@@ -738,7 +738,7 @@ START_TEST(test_export_roundtrip)
     ck_assert_ptr_nonnull(safetensors_find(st, "net.ln_final.w"));
     json_t *net = json_loads(safetensors_metadata_get(st, "attncheck_network"), 0, &jerr);
     ck_assert_ptr_nonnull(net);
-    ck_assert_int_eq(json_array_size(json_object_get(net, "layers")), 2);
+    ck_assert_uint_eq(json_array_size(json_object_get(net, "layers")), 2);
     json_decref(net);
     arb_clear(x);
     free(vals);
@@ -846,7 +846,7 @@ START_TEST(test_cli_model)
     ck_assert_ptr_nonnull(f);
     static const unsigned char nan_bits[8] = {0, 0, 0, 0, 0, 0, 0xf8, 0x7f};
     ck_assert_int_eq(fseek(f, -8, SEEK_END), 0);
-    ck_assert_int_eq(fwrite(nan_bits, 1, 8, f), 8);
+    ck_assert_uint_eq(fwrite(nan_bits, 1, 8, f), 8);
     ck_assert_int_eq(fclose(f), 0);
     ck_assert_int_eq(cli("model %s --tokens 2 --out %s/r1", nanmodel, tmpdir), 65);
     ck_assert_msg(one_line() && strstr(out, "NaN"), "%s", out);

@@ -4,7 +4,8 @@
  * refuses every malformed, lying or mismatched shard with 65 and one line
  * (75 while a shard's run still holds its directory), and random damage to
  * a partial file never crashes it; a sharded run merges byte-identical to
- * the unsharded one (tests/shard_identity.sh, through xargs -P). */
+ * the unsharded one (tests/shard_identity.sh, through xargs -P; over the
+ * whole registry in make check-slow; in process: check_identity.c). */
 #define _DEFAULT_SOURCE /* flock, mkfifo */
 #include <fcntl.h>
 #include <stdio.h>
@@ -701,12 +702,13 @@ END_TEST
 
 /* ---- byte-identical reports: N shards through xargs -P, merged ---- */
 
+/* _i = 0: the cases of a few claims; 1 (slow): every claim's default grid */
 START_TEST(test_sharded_runs_merge_byte_identical)
 {
     const char *bin = getenv("ATTNCHECK_BIN");
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "bash tests/shard_identity.sh '%s' '%s' %s",
-             bin ? bin : "./build/attncheck", tmp, test_quick() ? "quick" : "");
+             bin ? bin : "./build/attncheck", tmp, _i ? "all" : "small");
     ck_assert_msg(system(cmd) == 0, "a sharded run did not merge byte-identical (lines above)");
 }
 END_TEST
@@ -732,7 +734,13 @@ Suite *suite_shard(void)
     tcase_add_loop_test(tc, test_usage_errors, 0,
                         (int)(sizeof usage_cases / sizeof usage_cases[0]));
     tcase_add_test(tc, test_shard_limit_is_its_own);
-    tcase_add_test(tc, test_sharded_runs_merge_byte_identical);
+    tcase_add_loop_test(tc, test_sharded_runs_merge_byte_identical, 0, 1);
     suite_add_tcase(s, tc);
+    TCase *slow = tcase_create("shard-slow");
+    tcase_set_tags(slow, TEST_SLOW_TAG);
+    tcase_set_timeout(slow, 600);
+    tcase_add_checked_fixture(slow, setup, teardown);
+    tcase_add_loop_test(slow, test_sharded_runs_merge_byte_identical, 1, 2);
+    suite_add_tcase(s, slow);
     return s;
 }

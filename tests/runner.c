@@ -17,10 +17,6 @@
 #include "testutil.h"
 #include "imat.h"
 
-#define SUITE(name) Suite *suite_##name(void);
-#include "suites.def"
-#undef SUITE
-
 unsigned long test_seed(void)
 {
     const char *s = getenv("ATTNCHECK_SEED");
@@ -215,14 +211,19 @@ int main(void)
 #define SUITE(name) srunner_add_suite(sr, suite_##name());
 #include "suites.def"
 #undef SUITE
-    printf("attncheck tests: seed %lu (set ATTNCHECK_SEED to replay)\n", test_seed());
+    const char *slow = getenv("ATTNCHECK_SLOW_TESTS");
+    int slow_only = slow && *slow && strcmp(slow, "0") != 0;
+    printf("attncheck tests: seed %lu (set ATTNCHECK_SEED to replay)%s\n", test_seed(),
+           slow_only ? "; the whole-registry test cases only" : "");
     const char *tmp = getenv("TMPDIR");
     snprintf(run_tmp, sizeof run_tmp, "%s/attncheck-check-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(run_tmp)) {
         fprintf(stderr, "check: cannot make %s: %s\n", run_tmp, strerror(errno));
         return EXIT_FAILURE;
     }
-    srunner_run_all(sr, CK_NORMAL);
+    /* one run, one summary line: the slow test cases or all the others */
+    srunner_run_tagged(sr, NULL, NULL, slow_only ? TEST_SLOW_TAG : NULL,
+                       slow_only ? NULL : TEST_SLOW_TAG, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     if (tree_remove(run_tmp) != 0) {

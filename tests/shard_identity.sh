@@ -8,11 +8,13 @@
 # The SLURM array job of scripts/shards.sbatch runs as its tasks would, and
 # doc/cluster.md shows that script as it is.  Silent when every case passes; one
 # line per difference otherwise.
-# usage: tests/shard_identity.sh ATTNCHECK_BIN TMPDIR [quick]
+# usage: tests/shard_identity.sh ATTNCHECK_BIN TMPDIR [small|all]
+# (small: the cases of a few claims; all: every claim's default grid, the
+# whole registry (make check-slow); neither: both)
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 tmp=$2
-quick=${3:-}
+which=${3:-}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 failed=0
 
@@ -75,22 +77,24 @@ run_case() {
 runner=xargs
 command -v parallel >/dev/null 2>&1 && runner=parallel
 
-# doc/cluster.md shows scripts/shards.sbatch as it is (its comment lines aside)
-while IFS= read -r line; do
-    case "$line" in "# "* | "") continue ;; esac
-    grep -qxF "    $line" "$repo/doc/cluster.md" || say "doc/cluster.md does not show this line of scripts/shards.sbatch: $line"
-done <"$repo/scripts/shards.sbatch"
+if [ "$which" != all ]; then
+    # doc/cluster.md shows scripts/shards.sbatch as it is (its comment lines aside)
+    while IFS= read -r line; do
+        case "$line" in "# "* | "") continue ;; esac
+        grep -qxF "    $line" "$repo/doc/cluster.md" || say "doc/cluster.md does not show this line of scripts/shards.sbatch: $line"
+    done <"$repo/scripts/shards.sbatch"
 
-# an exact claim and an inequality with fits and a summary, whole
-run_case exact-inequality-1 1 xargs verify neuron-head mask-encoding
-# more shards than inflation's 5 rows: its shards 5 and 6 are empty
-run_case empty-shards-7 7 "$runner" verify neuron-head mask-encoding inflation attention-only-encoded
-# a sweep of one's own with a seed and precisions; mutated runs (violated, exit 1)
-run_case sweep-4 4 xargs sweep mask-encoding --set omega=4,8,16 --seed 5 --prec 53,113
-run_case mutated-3 3 xargs verify neuron-head relu-limit --mutate=all
-# the SLURM array job, 8 tasks
-run_case slurm-8 8 slurm verify linear-head blog-one-layer
-if [ -z "$quick" ]; then
+    # an exact claim and an inequality with fits and a summary, whole
+    run_case exact-inequality-1 1 xargs verify neuron-head mask-encoding
+    # more shards than inflation's 5 rows: its shards 5 and 6 are empty
+    run_case empty-shards-7 7 "$runner" verify neuron-head mask-encoding inflation attention-only-encoded
+    # a sweep of one's own with a seed and precisions; mutated runs (violated, exit 1)
+    run_case sweep-4 4 xargs sweep mask-encoding --set omega=4,8,16 --seed 5 --prec 53,113
+    run_case mutated-3 3 xargs verify neuron-head relu-limit --mutate=all
+    # the SLURM array job, 8 tasks
+    run_case slurm-8 8 slurm verify linear-head blog-one-layer
+fi
+if [ "$which" != small ]; then
     # every claim's default grid
     run_case all-claims-3 3 "$runner" verify
 fi

@@ -5,6 +5,11 @@
 #include <check.h>
 #include "ball.h"
 
+/* Each suite's constructor, Suite *suite_NAME(void) in tests/check_NAME.c. */
+#define SUITE(name) Suite *suite_##name(void);
+#include "suites.def"
+#undef SUITE
+
 /* Seed for this run: ATTNCHECK_SEED if set, else a fixed default.  Printed
  * by the runner so a failure can be replayed. */
 unsigned long test_seed(void);
@@ -14,6 +19,10 @@ mpfr_prec_t test_random_prec(gmp_randstate_t st, mpfr_prec_t lo, mpfr_prec_t hi)
 void test_ball_interval_d(arb_t x, double lo, double hi);
 /* 1 when ATTNCHECK_QUICK_TESTS is set (valgrind runs use smaller loops). */
 int test_quick(void);
+/* Test cases tagged TEST_SLOW_TAG run over the whole claim registry (minutes):
+ * `make check` leaves them out, `make check-slow` (ATTNCHECK_SLOW_TESTS=1)
+ * runs them alone, in the same runner. */
+#define TEST_SLOW_TAG "slow"
 /* Run the CLI (ATTNCHECK_BIN) with a shell argument string; returns the exit
  * code, stdout+stderr captured into out (size outsz). */
 int test_run_cli(const char *args, char *out, size_t outsz);

@@ -53,7 +53,7 @@ static int run_formula(row_t *r)
         long num = (long)gmp_urandomm_ui(st, 97) - 48;
         if (!cls && (k == AC_G0 || k == AC_A0 || k == AC_B0))
             num = 0;
-        ac_member_set(&m, k, num / 16.0);
+        ac_member_set(&m, k, (double)num / 16.0); /* exact: |num| <= 48 */
     }
     arb_t kappa;
     arb_init(kappa);

@@ -56,6 +56,11 @@ typedef struct {
 int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, void *ctx,
               int (*operand)(void *ctx, const char *word), cli_common_t *common);
 
+/* Subcommands in their own files: argv[0] is the subcommand's name; the
+ * exit code (exitcodes.h). */
+int cmd_activation(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+
 /* Flush standard output now (a failure is remembered for the end). */
 void cli_flush_stdout(void);
 /* Flush and close standard output: a lost write is exit 74 with one line

@@ -17,8 +17,6 @@
 #include "shard.h"
 #include "xalloc.h"
 
-int cmd_activation(int argc, char **argv);
-
 #define EXIT_RULE                                                                            \
     "Exit: 0 all hold (vacuous rows, whose bound is no better than the triangle inequality,\n" \
     "      are counted apart and change nothing), 1 violated (with --mutate: every mutated\n"   \

@@ -209,8 +209,8 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
             snprintf(slope, sizeof slope, "%.4f", t->slope);
             snprintf(points, sizeof points, "%d", t->points);
             const char *cells[] = {t->series, t->x, t->y, t->model, slope, points, t->comment};
-            for (int c = 0; c < 7; c++)
-                if (put_cell(f, cells[c], 0, c == 0) != 0)
+            for (int col = 0; col < 7; col++)
+                if (put_cell(f, cells[col], 0, col == 0) != 0)
                     return -1;
             end_line(f, 0);
         }
