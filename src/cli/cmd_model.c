@@ -34,7 +34,7 @@ static const char *usage_model =
     "usage: attncheck model FILE.safetensors [--input X] [--tokens N] [--seed N] [--prec P]\n"
     "                       [--act-a A] [--omega W] [--export-converted OUT] [--out DIR]\n"
     "                       [--format md,csv,json,svg] [--mutate NAME] [--no-write]\n"
-    "                       [--no-export] [--max-memory SIZE]\n"
+    "                       [--no-export] [--max-memory SIZE] [--conversion FORM]\n"
     "                       [--arith FORMAT [--accumulate same|binary32] [--order ORDER]]\n"
     "  Converts the model (TransformerLens names, config in __metadata__; see doc/models.md) to an\n"
     "  attention-only network with LayerNorm and certifies, with ball arithmetic, each\n"
@@ -63,6 +63,9 @@ static const char *usage_model =
     "  --out DIR      report directory (default reports): model-NAME.md/.csv/.json/.svg\n"
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
     "                 no-f-row, drop-b-out): its rows must come out violated\n"
+    "  --conversion FORM  float-robust (default: each layer's LayerNorm beta folded into\n"
+    "                 the c rows, so the bias token's row stays exact in every float\n"
+    "                 format) or literal (the paper's form: LayerNorm keeps beta)\n"
     "  --max-memory S refuse a run whose estimated peak memory is over S (default 4G)\n"
     "  --arith FORMAT also run the converted network (explicit masks) in an emulated float\n"
     "                 format (binary64, binary32, bfloat16, binary16; sums in the same\n"
@@ -79,8 +82,9 @@ static const char *usage_model =
 
 typedef struct {
     const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
-    const char *arith, *acc, *order;
+    const char *arith, *acc, *order, *conversion;
     fpf_arith_t ar;
+    convert_form_t form;
     long tokens;
     int tokens_set, seed_set, no_write, no_export, mutation;
     unsigned long seed;
@@ -173,6 +177,11 @@ static int parse_args(model_cli_t *c, int argc, char **argv)
                                 "bias-visible, no-f-row, drop-b-out)", val);
             c->mutation = m;
             c->mutate_name = val;
+        } else if (strcmp(flag, "--conversion") == 0) {
+            if (convert_form_find(&c->form, val) != 0)
+                return cli_fail(EXIT_USAGE, "model: --conversion '%s': float-robust or literal",
+                                val);
+            c->conversion = val;
         } else if (strcmp(flag, "--arith") == 0) {
             c->arith = val;
         } else if (strcmp(flag, "--accumulate") == 0) {
@@ -674,7 +683,7 @@ int cmd_model(int argc, char **argv)
         imat_reinit(AI.net_ref, 0, 0);
     }
     mcheck_opts_t o = {.prec = (mpfr_prec_t)sub_prec, .e2e_prec = (mpfr_prec_t)e2e,
-                       .mutation = c.mutation, .act = &ca,
+                       .mutation = c.mutation, .form = c.form, .act = &ca,
                        .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
                                  MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL),
                        .block = -1, .row = next_row, .row_ctx = &rb,
@@ -696,6 +705,7 @@ int cmd_model(int argc, char **argv)
         free(config);
         aonet_export_meta(ex, "source", sha);
         aonet_export_meta(ex, "layout", CONVERT_LAYOUT_TEXT);
+        aonet_export_meta(ex, "conversion", convert_form_name[c.form]);
         aonet_export_meta(ex, "neuron_heads", ca.a_text);
         /* what the network computes exactly: the model, or the model with SiLU_a */
         char *a = NULL, ref_act[200];
@@ -782,8 +792,9 @@ int cmd_model(int argc, char **argv)
         rc = rep.violated ? EXIT_VIOLATED : rep.inconclusive ? EXIT_INCONCLUSIVE : EXIT_HOLDS;
     if (!c.no_write) {
         char cmd[4400];
-        snprintf(cmd, sizeof cmd, "attncheck model %s%s%s --prec %ld%s%s%s%s%s%s%s%s%s%s%s%s",
+        snprintf(cmd, sizeof cmd, "attncheck model %s%s%s --prec %ld%s%s%s%s%s%s%s%s%s%s%s%s%s%s",
                  c.file, c.input ? " --input " : "", c.input ? c.input : "", (long)c.prec,
+                 c.conversion ? " --conversion " : "", c.conversion ? c.conversion : "",
                  c.act_a ? " --act-a " : "", c.act_a ? c.act_a : "",
                  c.omega ? " --omega " : "", c.omega ? c.omega : "",
                  c.mutate_name ? " --mutate " : "", c.mutate_name ? c.mutate_name : "",

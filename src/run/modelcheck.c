@@ -221,7 +221,8 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
             tblock_clear(&B);
             break;
         }
-        convert_block(&A, &M, &B, ca, o->mutation);
+        convert_opts_t co = {.form = o->form, .mutation = o->mutation};
+        convert_block_opts(&A, &M, &B, ca, &co);
         heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
         if (o->sink) {
             rc = o->sink->layer(o->sink->ctx, 2 * b, &A, err, errsz);
@@ -277,7 +278,8 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
             const aonet_layer_t *src[2] = {&A, &M};
             int other = o->enc_convert_mutation != o->mutation;
             if (other) {
-                convert_block(&Am, &Mm, &B, ca, o->enc_convert_mutation);
+                convert_opts_t ce = {.form = o->form, .mutation = o->enc_convert_mutation};
+                convert_block_opts(&Am, &Mm, &B, ca, &ce);
                 src[0] = &Am;
                 src[1] = &Mm;
             }

@@ -53,6 +53,7 @@ typedef struct {
     mpfr_prec_t prec;          /* the sublayer checks' precision */
     mpfr_prec_t e2e_prec;      /* the end-to-end chains' (MODEL, ENCODED; 0: prec) */
     int mutation;              /* CONVERT_MUT_* */
+    convert_form_t form;       /* the conversion's form (0: float-robust, the default) */
     const convert_act_t *act;
     unsigned checks;           /* MCHECK_BIT()s of the checks wanted */
     long block;                /* sublayer checks of this block only (-1: every block) */
