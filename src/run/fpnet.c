@@ -523,7 +523,7 @@ void fpnet_row_check(row_t *r, const fpnet_measure_t *m)
         mpfr_snprintf(g, sizeof g, "%.3RUe", v);
         mpfr_clear(v);
         row_add_text(r, "LN conditioning", "gain |gamma| sqrt(d)/sqrt(sigma^2+eps) <= %s; %ld of "
-                     "%ld rows with sigma < 10 sqrt(eps); %ld rows exactly 0", g, m->ln.flagged,
+                     "%ld rows with sigma < 10 sqrt(eps); rows exactly 0: %ld", g, m->ln.flagged,
                      m->ln.rows, m->ln.zero);
     }
 }
