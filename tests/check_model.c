@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "aonet_export.h"
+#include "fpnet.h"
 #include "exitcodes.h"
 #include "maskenc.h"
 #include "modelcheck.h"
@@ -174,9 +175,9 @@ static void rows_clear(rows_t *b)
 }
 
 /* Run every check of the model at path on random tokens; 0 or the exit code. */
-static int run_model(rows_t *rows, const char *path, mpfr_prec_t prec, int mutation,
-                     const char *act_a, unsigned long seed, const arb_struct *omega,
-                     int enc_mutation)
+static int run_model_form(rows_t *rows, const char *path, mpfr_prec_t prec, int mutation,
+                          const char *act_a, unsigned long seed, const arb_struct *omega,
+                          int enc_mutation, convert_form_t form)
 {
     tmodel_t *m;
     char err[600];
@@ -192,7 +193,8 @@ static int run_model(rows_t *rows, const char *path, mpfr_prec_t prec, int mutat
     tokens(X, seed);
     rows->n = 0;
     rows->prec = prec;
-    mcheck_opts_t o = {.prec = prec, .e2e_prec = prec + 40, .mutation = mutation, .act = &ca,
+    mcheck_opts_t o = {.prec = prec, .e2e_prec = prec + 40, .mutation = mutation,
+                       .form = form, .act = &ca,
                        .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
                                  MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL) |
                                  (omega ? MCHECK_BIT(MCHECK_ENCODED) : 0),
@@ -206,6 +208,15 @@ static int run_model(rows_t *rows, const char *path, mpfr_prec_t prec, int mutat
     convert_act_clear(&ca);
     tmodel_close(m);
     return 0;
+}
+
+/* The same in the default (float-robust) form. */
+static int run_model(rows_t *rows, const char *path, mpfr_prec_t prec, int mutation,
+                     const char *act_a, unsigned long seed, const arb_struct *omega,
+                     int enc_mutation)
+{
+    return run_model_form(rows, path, prec, mutation, act_a, seed, omega, enc_mutation,
+                          CONVERT_FORM_DEFAULT);
 }
 
 static const row_t *find_row(const rows_t *b, const char *check, const char *block)
@@ -225,13 +236,19 @@ typedef struct {
     aonet_layer_t A, M;
 } converted_t;
 
-static void converted_open(converted_t *c, const char *path)
+static void converted_open_form(converted_t *c, const char *path, convert_form_t form)
 {
     char err[600];
     ck_assert_msg(tmodel_open(&c->m, path, err, sizeof err) == 0, "%s", err);
     ck_assert(convert_act_init(&c->ca, tmodel_config(c->m), NULL, err, sizeof err, 64) == 0);
     ck_assert(tblock_read(&c->B, c->m, 0, err, sizeof err) == 0);
-    convert_block(&c->A, &c->M, &c->B, &c->ca, 0);
+    convert_opts_t o = {.form = form, .mutation = 0};
+    convert_block_opts(&c->A, &c->M, &c->B, &c->ca, &o);
+}
+
+static void converted_open(converted_t *c, const char *path)
+{
+    converted_open_form(c, path, CONVERT_FORM_DEFAULT);
 }
 
 static void converted_clear(converted_t *c)
@@ -492,9 +509,13 @@ static const mspec_t exact_specs[] = {
     {"silu", "LN", 1, 0, 1}, {"silu", "LNPre", 0, 0, 1},
 };
 
+#define N_EXACT_SPECS (int)(sizeof exact_specs / sizeof exact_specs[0])
+
+/* _i: the spec (_i mod N_EXACT_SPECS) in each form (_i / N_EXACT_SPECS). */
 START_TEST(test_convert_exact)
 {
-    const mspec_t *s = exact_specs + _i;
+    const mspec_t *s = exact_specs + _i % N_EXACT_SPECS;
+    convert_form_t form = (convert_form_t)(_i / N_EXACT_SPECS);
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, s, test_seed() + 10 + (unsigned long)_i);
@@ -504,19 +525,21 @@ START_TEST(test_convert_exact)
     mpfr_prec_t p = test_random_prec(st, 53, 500);
     gmp_randclear(st);
     rows_t rows;
-    ck_assert_int_eq(run_model(&rows, path, p, 0, NULL, test_seed() + (unsigned long)_i, NULL, 0), 0);
+    ck_assert_int_eq(run_model_form(&rows, path, p, 0, NULL, test_seed() + (unsigned long)_i,
+                                    NULL, 0, form), 0);
     ck_assert_int_eq(rows.n, 2 * MLAYERS + 1);
     for (long k = 0; k < rows.n; k++) {
         const row_t *r = rows.rows + k;
         ck_assert_msg(r->verdict == VERDICT_HOLDS && r->exact_identity,
-                      "%s %s, %s%s: %s block %s is %s (prec %ld)", s->act, s->norm,
+                      "%s %s, %s%s, %s: %s block %s is %s (prec %ld)", s->act, s->norm,
                       s->causal ? "causal" : "bidirectional", s->gated ? ", gated" : "",
-                      r->params.value[0], r->params.value[1], verdict_name(r->verdict), (long)p);
+                      convert_form_name[form], r->params.value[0], r->params.value[1],
+                      verdict_name(r->verdict), (long)p);
     }
     rows_clear(&rows);
     /* the network itself is exact */
     converted_t c;
-    converted_open(&c, path);
+    converted_open_form(&c, path, form);
     ck_assert(aonet_layer_is_exact(&c.A) && aonet_layer_is_exact(&c.M));
     ck_assert_int_eq(aonet_layer_heads(&c.A) + aonet_layer_heads(&c.M), MH + ML + 1);
     converted_clear(&c);
@@ -535,8 +558,11 @@ static const struct {
     {CONVERT_MUT_DROP_B_OUT, {"mlp", "model", NULL}},
 };
 
+/* _i in [0, 40): the case _i mod 20 in each form (_i / 20). */
 START_TEST(test_convert_mutations)
 {
+    convert_form_t form = (convert_form_t)(_i / 20);
+    _i %= 20;
     int m = mutants[_i % 5].mutation;
     /* 0-14: LN (silu, sigmoid, GLU); 15-19: RMS, silu */
     mspec_t s = {_i < 5 || _i >= 15 ? "silu" : "sigmoid", _i >= 15 ? "RMS" : "LN", _i % 2,
@@ -545,7 +571,7 @@ START_TEST(test_convert_mutations)
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 20 + (unsigned long)_i);
     rows_t rows;
-    ck_assert_int_eq(run_model(&rows, path, 128, m, NULL, test_seed(), NULL, 0), 0);
+    ck_assert_int_eq(run_model_form(&rows, path, 128, m, NULL, test_seed(), NULL, 0, form), 0);
     for (int c = 0; c < 3 && mutants[_i % 5].broken[c]; c++) {
         const char *check = mutants[_i % 5].broken[c];
         /* a sigmoid neuron's value is c - f: its f row is not needed there */
@@ -555,8 +581,9 @@ START_TEST(test_convert_mutations)
         const row_t *r = find_row(&rows, check, strcmp(check, "model") ? "1" : "all");
         ck_assert_ptr_nonnull(r);
         ck_assert_msg(r->verdict == VERDICT_VIOLATED && arb_is_positive(r->error),
-                      "mutation %s (%s, %s): %s is %s", convert_mutation[m][0], s.act,
-                      s.gated ? "gated" : "plain", check, verdict_name(r->verdict));
+                      "mutation %s (%s, %s, %s): %s is %s", convert_mutation[m][0], s.act,
+                      s.gated ? "gated" : "plain", convert_form_name[form], check,
+                      verdict_name(r->verdict));
     }
     rows_clear(&rows);
 }
@@ -567,19 +594,23 @@ END_TEST
  * model with SiLU_a; the default a is gelu-approx's (computed). */
 static const char *const approx_acts[] = {"gelu", "gelu_new", "gelu_fast", "relu"};
 
+/* _i in [0, 8): the activation _i mod 4 in each form (_i / 4). */
 START_TEST(test_convert_approx)
 {
+    convert_form_t form = (convert_form_t)(_i / 4);
+    _i %= 4;
     mspec_t s = {approx_acts[_i], "LN", 1, 0, 0};
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 30 + (unsigned long)_i);
     rows_t rows;
-    ck_assert_int_eq(run_model(&rows, path, 128, 0, NULL, test_seed(), NULL, 0), 0);
+    ck_assert_int_eq(run_model_form(&rows, path, 128, 0, NULL, test_seed(), NULL, 0, form), 0);
     ck_assert_int_eq(rows.n, 3 * MLAYERS + 1);
     for (long k = 0; k < rows.n; k++) {
         const row_t *r = rows.rows + k;
-        ck_assert_msg(r->verdict == VERDICT_HOLDS, "%s: %s block %s is %s", s.act,
-                      r->params.value[0], r->params.value[1], verdict_name(r->verdict));
+        ck_assert_msg(r->verdict == VERDICT_HOLDS, "%s, %s: %s block %s is %s", s.act,
+                      convert_form_name[form], r->params.value[0], r->params.value[1],
+                      verdict_name(r->verdict));
         if (strcmp(r->params.value[0], "mlp") == 0) {
             ck_assert(r->has_bound && !r->exact_identity);
             ck_assert_msg(arb_is_positive(r->error), "%s: the approximation error vanished",
@@ -639,8 +670,11 @@ END_TEST
 
 /* Encoded masks: E within the derived bound at every Omega; E falls as
  * Omega grows; Omega/2 in the weights breaks the bound at large Omega. */
+/* _i in [0, 4): causal (_i odd) or not, in each form (_i / 2). */
 START_TEST(test_encoded)
 {
+    convert_form_t form = (convert_form_t)(_i / 2);
+    _i %= 2;
     mspec_t s = {"silu", "LN", _i, 0, 0};
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
@@ -653,7 +687,7 @@ START_TEST(test_encoded)
         arb_set_d(om, omegas[k]);
         rows_t rows;
         mpfr_prec_t p = 128 + 2 * (mpfr_prec_t)omegas[k];
-        ck_assert_int_eq(run_model(&rows, path, p, 0, NULL, test_seed(), om, 0), 0);
+        ck_assert_int_eq(run_model_form(&rows, path, p, 0, NULL, test_seed(), om, 0, form), 0);
         const row_t *r = find_row(&rows, "encoded", "all");
         ck_assert_ptr_nonnull(r);
         /* a bound of +inf (small Omega) proves nothing: vacuous, never holds */
@@ -670,8 +704,8 @@ START_TEST(test_encoded)
         if (omegas[k] == 256) {
             ck_assert_msg(e < 1e-12, "E %g at Omega 256", e);
             /* half Omega in the weights: caught where the bound is small */
-            ck_assert_int_eq(run_model(&rows, path, p, 0, NULL, test_seed(), om,
-                                       MASKENC_MUT_HALF_OMEGA), 0);
+            ck_assert_int_eq(run_model_form(&rows, path, p, 0, NULL, test_seed(), om,
+                                            MASKENC_MUT_HALF_OMEGA, form), 0);
             r = find_row(&rows, "encoded", "all");
             ck_assert_msg(r->verdict == VERDICT_VIOLATED, "half-omega not caught at 256: %s",
                           verdict_name(r->verdict));
@@ -748,6 +782,178 @@ START_TEST(test_export_roundtrip)
 }
 END_TEST
 
+
+/* ------------------------------------------------------ the bias row in float */
+
+/* The whole converted network of the model at path in form (every block,
+ * then the final LN), with every mask encoded at omega when omega is not
+ * NULL; the input stream of tokens X into S. */
+static void convert_network(aonet_t *A, imat_t S, const char *path, const imat_t X,
+                            convert_form_t form, const arb_struct *omega)
+{
+    tmodel_t *m;
+    char err[600];
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
+    convert_act_t ca;
+    ck_assert(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 64) == 0);
+    long d = X->cols, D = d + 2, N = X->rows + 1;
+    aonet_init(A, omega ? D + N : D, d, 2 * MLAYERS);
+    convert_opts_t o = {.form = form, .mutation = 0};
+    for (long b = 0; b < MLAYERS; b++) {
+        tblock_t B;
+        aonet_layer_t L[2];
+        ck_assert_msg(tblock_read(&B, m, b, err, sizeof err) == 0, "%s", err);
+        convert_block_opts(L, L + 1, &B, &ca, &o);
+        for (int k = 0; k < 2; k++) {
+            if (omega) {
+                maskenc_layer(A->layers + 2 * b + k, L + k, N, omega, MASKENC_MUT_NONE, 128);
+            } else {
+                aonet_layer_copy(A->layers + 2 * b + k, L + k);
+            }
+            aonet_layer_clear(L + k);
+        }
+        tblock_clear(&B);
+    }
+    aonet_ln_t lnf;
+    ck_assert_msg(tblock_read_ln_final(&lnf, m, err, sizeof err) == 0, "%s", err);
+    aonet_ln_clear(&A->ln_final);
+    convert_ln(&A->ln_final, &lnf, D, 0);
+    aonet_ln_clear(&lnf);
+    imat_init(S, 0, 0);
+    convert_stream(S, X);
+    if (omega) {
+        imat_t T;
+        imat_init(T, 0, 0);
+        maskenc_stream(T, S);
+        imat_swap(S, T);
+        imat_clear(T);
+    }
+    convert_act_clear(&ca);
+    tmodel_close(m);
+}
+
+/* What the hook saw: the layers after which the bias row (row 0) was not
+ * [0 (+0, bitwise), 1, 1, one-hot position 0] in every column, and the
+ * calls. */
+typedef struct {
+    long d, calls, broken;
+    const aonet_ln_t *lnf;
+    const fpf_format_t *fmt;
+    int final_ok;
+} bias_watch_t;
+
+static int bias_entry_ok(mpfr_srcptr x, long j, long d)
+{
+    /* features +0, c = f = 1, the positions e_0 (when encoded) */
+    if (j < d)
+        return mpfr_zero_p(x) && !mpfr_signbit(x);
+    if (j == d || j == d + 1 || j == d + 2)
+        return mpfr_cmp_ui(x, 1) == 0;
+    return mpfr_zero_p(x) && !mpfr_signbit(x);
+}
+
+static void watch_bias(void *ctx, long k, const fpf_mat_struct *Y)
+{
+    bias_watch_t *w = ctx;
+    w->calls++;
+    if (k == 2 * MLAYERS) {
+        /* after the final LN: beta (rounded) on the features, the rest as before */
+        w->final_ok = 1;
+        for (long j = 0; j < Y->cols; j++) {
+            mpfr_srcptr x = fpf_mat_entry(Y, 0, j);
+            if (j < w->d) {
+                mpfr_t b;
+                fpf_init(b, w->fmt);
+                if (aonet_ln_has_b(w->lnf->kind))
+                    fpf_set_d(b, arf_get_d(arb_midref(imat_entry(w->lnf->b, 0, j)), ARF_RND_NEAR),
+                              w->fmt); /* the test's weights are short dyadics: exact */
+                w->final_ok &= mpfr_equal_p(x, b);
+                mpfr_clear(b);
+            } else {
+                w->final_ok &= bias_entry_ok(x, j, w->d);
+            }
+        }
+        return;
+    }
+    for (long j = 0; j < Y->cols; j++)
+        if (!bias_entry_ok(fpf_mat_entry(Y, 0, j), j, w->d)) {
+            w->broken++;
+            return;
+        }
+}
+
+/* The float-robust form keeps the bias row bitwise after every layer in
+ * binary64, binary32, bfloat16 and binary16 (sums in the format or in
+ * binary32, sequential, with FMA, pairwise), LN and RMS, causal and
+ * bidirectional, explicit masks and masks encoded at Omega = 1024 (above
+ * every format's flush gap, binary64's 745.2, and 1.5 Omega below
+ * binary16's 65504); the literal form does not keep it under LN (its
+ * beta W_V + b_V - (beta W_V + b_V) leaves a residue). */
+START_TEST(test_bias_row_bitwise)
+{
+    static const char *const norms[] = {"LN", "RMS"};
+    mspec_t s = {_i % 4 < 2 ? "silu" : "sigmoid", norms[_i % 2], _i / 2 % 2, _i == 7, 0};
+    int encoded = _i >= 4;
+    char path[400];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 60 + (unsigned long)_i);
+    imat_t X;
+    tokens(X, test_seed() + 61 + (unsigned long)_i);
+    arb_t omega;
+    arb_init(omega);
+    arb_set_ui(omega, 1024);
+    static const struct {
+        const fpf_format_t *fmt, *acc;
+        fpf_order_t order;
+    } ars[] = {
+        {&fpf_binary64, &fpf_binary64, FPF_SUM_SEQUENTIAL},
+        {&fpf_binary32, &fpf_binary32, FPF_SUM_SEQUENTIAL},
+        {&fpf_binary32, &fpf_binary32, FPF_SUM_PAIRWISE},
+        {&fpf_bfloat16, &fpf_bfloat16, FPF_SUM_SEQUENTIAL},
+        {&fpf_bfloat16, &fpf_binary32, FPF_SUM_SEQUENTIAL_FMA},
+        {&fpf_binary16, &fpf_binary16, FPF_SUM_SEQUENTIAL},
+        {&fpf_binary16, &fpf_binary32, FPF_SUM_PAIRWISE},
+    };
+    for (int form = 0; form < CONVERT_N_FORMS; form++) {
+        aonet_t A;
+        imat_t S;
+        convert_network(&A, S, path, X, (convert_form_t)form, encoded ? omega : NULL);
+        long literal_broken = 0;
+        for (size_t k = 0; k < sizeof ars / sizeof ars[0]; k++) {
+            bias_watch_t w = {.d = MD, .lnf = &A.ln_final, .fmt = ars[k].fmt};
+            fpnet_opts_t o = {.ar = {.fmt = ars[k].fmt, .acc = ars[k].acc,
+                                     .order = ars[k].order},
+                              .omega_col = -1, .after_layer = watch_bias, .after_ctx = &w};
+            fpf_mat_t Y;
+            fpnet_stats_t st;
+            ck_assert_int_eq(fpnet_apply(Y, &A, S, &o, &st), 0);
+            ck_assert_int_eq(w.calls, 2 * MLAYERS + (A.ln_final.kind != AONET_LN_NONE));
+            if (form == CONVERT_FLOAT_ROBUST) {
+                ck_assert_msg(w.broken == 0 && (w.final_ok || A.ln_final.kind == AONET_LN_NONE),
+                              "float-robust, %s %s %s%s, %s (acc %s, %s): the bias row moved "
+                              "after %ld layers%s", s.act, s.norm,
+                              s.causal ? "causal" : "bidirectional", encoded ? " encoded" : "",
+                              ars[k].fmt->name, ars[k].acc->name, fpf_order_name(ars[k].order),
+                              w.broken, w.final_ok ? "" : " (or the final LN)");
+                /* LayerNorm sees the bias row as exactly 0 every time, never flagged */
+                ck_assert_int_eq(st.ln.zero, 2 * MLAYERS + (A.ln_final.kind != AONET_LN_NONE));
+                ck_assert_int_eq(st.ln.flagged, 0);
+            }
+            literal_broken += w.broken;
+            fpf_mat_clear(Y);
+        }
+        /* the test can fail: under LN (beta != 0) the literal form loses the row */
+        if (form == CONVERT_LITERAL && !strcmp(s.norm, "LN"))
+            ck_assert_msg(literal_broken > 0, "literal, %s %s: the bias row never moved",
+                          s.act, s.norm);
+        imat_clear(S);
+        aonet_clear(&A);
+    }
+    arb_clear(omega);
+    imat_clear(X);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- the CLI */
 
 static char out[1 << 16];
@@ -787,6 +993,11 @@ START_TEST(test_cli_model)
     ck_assert_int_eq(cli("model %s --bogus", path), 64);
     ck_assert_int_eq(cli("model %s --prec 7", path), 64);
     ck_assert_int_eq(cli("model %s --mutate no-such", path), 64);
+    ck_assert_int_eq(cli("model %s --conversion paper", path), 64);
+    ck_assert_msg(one_line() && strstr(out, "float-robust or literal"), "%s", out);
+    /* both forms hold; the report's command names the form asked for */
+    ck_assert_int_eq(cli("model %s --tokens 2 --no-write --conversion literal", path), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --no-write --conversion float-robust", path), 0);
     ck_assert_int_eq(cli("model %s --input x.npy --tokens 3", path), 64);
     ck_assert_int_eq(cli("model %s --out %s/r1", bad, tmpdir), 65);
     ck_assert_msg(one_line(), "%s", out);
@@ -1375,11 +1586,12 @@ Suite *suite_model(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_ln_oracle, 0, 10);
     tcase_add_loop_test(tc, test_tblock_oracle, 0, 6);
-    tcase_add_loop_test(tc, test_convert_exact, 0, (int)(sizeof exact_specs / sizeof exact_specs[0]));
-    tcase_add_loop_test(tc, test_convert_mutations, 0, 20);
-    tcase_add_loop_test(tc, test_convert_approx, 0, 4);
+    tcase_add_loop_test(tc, test_convert_exact, 0, CONVERT_N_FORMS * N_EXACT_SPECS);
+    tcase_add_loop_test(tc, test_convert_mutations, 0, 20 * CONVERT_N_FORMS);
+    tcase_add_loop_test(tc, test_convert_approx, 0, 4 * CONVERT_N_FORMS);
     tcase_add_test(tc, test_act_defaults);
-    tcase_add_loop_test(tc, test_encoded, 0, 2);
+    tcase_add_loop_test(tc, test_encoded, 0, 2 * CONVERT_N_FORMS);
+    tcase_add_loop_test(tc, test_bias_row_bitwise, 0, 8);
     tcase_add_test(tc, test_export_roundtrip);
     tcase_add_test(tc, test_cli_model);
     tcase_add_test(tc, test_model_shards_replay);

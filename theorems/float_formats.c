@@ -439,6 +439,8 @@ static int run(row_t *r)
         arb_div(q, m.E_ref, q, r->prec);
         arb_mul_2exp_si(q, q, (slong)f->prec);
         mpfr_clear(S);
+        if (params_get(&r->params, "omega"))
+            fpnet_omega_columns(r, f); /* next to the Omega used */
     }
     arb_clear(Eb);
     arb_clear(Eb64);

@@ -272,15 +272,20 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
     "everywhere, bidirectional, attn_scale √15, LN eps 1e-5 (final 1e-6) as float32 values; "  \
     "its real activations entering block 0 for a synthetic 48×320 text image (40 tokens).\n"    \
     "Conversion (derived; extends Theorem 6 to LayerNorm and biases): stream [features | c | " \
-    "f], real tokens [x, 1, 0], bias token [0, 1, 1] at position 0; LN on the features only. " \
-    "Layer A: the original heads with W̃_Q = [W_Q; b_Q; 0], W̃_K = [W_K; b_K; 0], "              \
-    "W̃_V = [W_V; b_V; −(β₁W_V + b_V)], W̃_O = [W_O, 0, 0], head 0 carrying b_O on a value "     \
-    "channel c − f; real tokens never see the bias token, which sees only itself. Layer B: "   \
-    "neuron k one head of internal dimension 1, mask B, value v = u·w_k + b_k c − "            \
-    "(β₂·w_k + b_k) f, query v, key −a f (a = 1 for SiLU), output W_out[k,:]; one self-only "  \
-    "head adds b_out. 8 + 240 + 1 = 249 heads per block. RMSNorm models (RMS, RMSPre, "       \
-    "final_rms; no centring, no β) convert by the same formulas with β = 0: the bias token's "  \
-    "features are 0 and RMS(0) = 0·w/√eps = 0.\n"
+    "f], real tokens [x, 1, 0], bias token [0, 1, 1] at position 0; LN on the features only, " \
+    "keeping γ with β = 0 (the float-robust form; the final LN keeps β). Every map u·W + t "   \
+    "of the original's normalised stream u = LN(x) becomes the column [W; a; −a], "          \
+    "a = β·W + t (exact; −a its exact negation). Layer A: the original heads with W̃_Q, W̃_K, " \
+    "W̃_V of that form (t = b_Q, b_K, b_V), W̃_O = [W_O, 0, 0], head 0 carrying b_O on a "      \
+    "value channel c − f; real tokens never see the bias token, which sees only itself. "      \
+    "Layer B: neuron k one head of internal dimension 1, mask B, value and query "              \
+    "[w_k; a_k; −a_k] (a_k = β₂·w_k + b_k), key −a f (a = 1 for SiLU), output W_out[k,:]; one " \
+    "self-only head adds b_out. 8 + 240 + 1 = 249 heads per block. The bias token's features " \
+    "are then exactly 0 in every float format (LN(0) = 0, its value 0·W + a − a = 0, one key " \
+    "of weight 1), so its row stays [0, 1, 1] bitwise (doc/float-robust.md; `model "          \
+    "--conversion literal`: the paper's form, LN keeping β and the f row −(β·W + t)). "        \
+    "RMSNorm models (RMS, RMSPre, final_rms; no centring, no β) convert by the same formulas " \
+    "with β = 0: RMS(0) = 0·w/√eps = 0.\n"
 
 const claim_t claim_model_svtr_mlp = {
     .id = "model-svtr-mlp",

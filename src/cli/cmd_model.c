@@ -33,6 +33,7 @@ static const char *usage_model =
     "                       [--format md,csv,json,svg] [--mutate NAME] [--no-write]\n"
     "                       [--no-export] [--tol T] [--jobs N] [--threads N] [--shard K/N]\n"
     "                       [--max-seconds S] [--max-rows N] [--max-memory SIZE]\n"
+    "                       [--conversion float-robust|literal]\n"
     "                       [--arith FORMAT [--accumulate same|binary32] [--order ORDER]]\n"
     "  Converts the model (TransformerLens names, config in __metadata__; see doc/models.md) to an\n"
     "  attention-only network with LayerNorm and certifies, with ball arithmetic, each\n"
@@ -70,6 +71,9 @@ static const char *usage_model =
     "  --max-rows N, --max-memory S  refuse a run over N rows or an estimated peak memory\n"
     "                 over S (default 4G), before any work\n"
     "  --arith FORMAT not available in this build (exit 64)\n"
+    "  --conversion FORM  float-robust (default: each layer's LayerNorm beta folded into\n"
+    "                 the c rows, so the bias token's row stays exact in every float\n"
+    "                 format) or literal (the paper's form: LayerNorm keeps beta)\n"
     "Exit: 0 all hold, 1 violated (with --mutate: every row violated), 2 inconclusive,\n"
     "      3 a --mutate run in which some row is not violated, 64 usage, 65 bad data (a\n"
     "      malformed or inconsistent model file or input, a model outside the class such\n"
@@ -78,7 +82,8 @@ static const char *usage_model =
 
 typedef struct {
     const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
-    const char *arith, *acc, *order, *tol;
+    const char *arith, *acc, *order, *tol, *conversion;
+    convert_form_t form;
     long tokens;
     int tokens_set, seed_set, no_write, no_export, mutation;
     unsigned long seed;
@@ -181,6 +186,15 @@ static int opt_mutate(void *ctx, const char *v)
     return 0;
 }
 
+static int opt_conversion(void *ctx, const char *v)
+{
+    model_cli_t *c = ctx;
+    if (convert_form_find(&c->form, v) != 0)
+        return cli_fail(EXIT_USAGE, "model: --conversion '%s': float-robust or literal", v);
+    c->conversion = convert_form_name[c->form]; /* the canonical name, as recorded */
+    return 0;
+}
+
 static int operand_file(void *ctx, const char *a)
 {
     model_cli_t *c = ctx;
@@ -200,7 +214,8 @@ static int parse_args(model_cli_t *c, int argc, char **argv, run_options_t *ro)
         {"--prec", CLI_VALUE, opt_prec, 0},          {"--act-a", CLI_VALUE, opt_act_a, 0},
         {"--omega", CLI_VALUE, opt_omega, 0},        {"--tol", CLI_VALUE, opt_tol, 0},
         {"--export-converted", CLI_VALUE, opt_export, 0},
-        {"--mutate", CLI_VALUE, opt_mutate, 0},      {NULL, CLI_FLAG, NULL, 0}};
+        {"--mutate", CLI_VALUE, opt_mutate, 0},      {"--conversion", CLI_VALUE, opt_conversion, 0},
+        {NULL, CLI_FLAG, NULL, 0}};
     c->prec = MODEL_PREC_DEFAULT;
     c->tokens = MODEL_TOKENS_DEFAULT;
     c->seed = 1;
@@ -329,8 +344,8 @@ static void model_args(model_args_t *a, const model_cli_t *c)
     a->w[a->n++] = "--prec";
     a->w[a->n++] = a->prec;
     const char *opt[][2] = {{"--act-a", c->act_a}, {"--omega", c->omega}, {"--tol", c->tol},
-                            {"--mutate", c->mutate_name}};
-    for (int k = 0; k < 4; k++)
+                            {"--mutate", c->mutate_name}, {"--conversion", c->conversion}};
+    for (int k = 0; k < 5; k++)
         if (opt[k][1]) {
             a->w[a->n++] = opt[k][0];
             a->w[a->n++] = opt[k][1];
@@ -404,6 +419,7 @@ static int on_dir(const char *dir, void *arg)
         free(config);
         aonet_export_meta(ex, "source", model_claim_sha256(mr->mc));
         aonet_export_meta(ex, "layout", CONVERT_LAYOUT_TEXT);
+        aonet_export_meta(ex, "conversion", convert_form_name[c->form]);
         aonet_export_meta(ex, "neuron_heads", ca->a_text);
         /* what the network computes exactly: the model, or the model with SiLU_a */
         char *a = NULL, ref_act[200];
@@ -459,7 +475,7 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     char err[600];
     model_spec_t spec = {.file = c->file, .input = c->input, .tokens = c->tokens,
                          .seed = c->seed, .act_a = c->act_a, .omega = c->omega, .tol = c->tol,
-                         .prec = c->prec};
+                         .prec = c->prec, .form = c->form};
     model_claim_t *mc = NULL;
     int rc = model_claim_open(&mc, &spec, ro->jobs, ro->max_memory, err, sizeof err);
     if (rc)

@@ -19,6 +19,21 @@ const char *const convert_mutation[CONVERT_N_MUT][2] = {
     [CONVERT_MUT_DROP_B_OUT] = {"drop-b-out", "the head that adds b_out is left out"},
 };
 
+const char *const convert_form_name[CONVERT_N_FORMS] = {
+    [CONVERT_FLOAT_ROBUST] = "float-robust",
+    [CONVERT_LITERAL] = "literal",
+};
+
+int convert_form_find(convert_form_t *form, const char *name)
+{
+    for (int k = 0; k < CONVERT_N_FORMS; k++)
+        if (name && strcmp(convert_form_name[k], name) == 0) {
+            *form = (convert_form_t)k;
+            return 0;
+        }
+    return -1;
+}
+
 int convert_mutation_index(const char *name)
 {
     for (int k = 1; k < CONVERT_N_MUT; k++)
@@ -209,28 +224,66 @@ static void set_column(imat_t dst, long col, const imat_t W, long k, const arb_t
         arb_zero(imat_entry(dst, d + 1, col));
 }
 
-static void layer_attention(aonet_layer_t *A, const tblock_t *B, int mutation)
+/* Column col of dst for a map u W[:, k] + t of the normalised stream u =
+ * LN(h) (ln: the original's LN, beta its b), with_f: an f row that zeroes
+ * the bias token's entry (NULL-like 0 otherwise):
+ *   literal:      [W[:, k]; t; -(beta . W[:, k] + t)]   (the LN keeps beta)
+ *   float-robust: [W[:, k]; a; -a], a = beta . W[:, k] + t  (the LN has beta 0)
+ * The float-robust f row is the exact negation of the c row: both round to
+ * one value up to sign in any format (rounding to nearest is odd). */
+static void map_column(imat_t dst, long col, const imat_t W, long k, const aonet_ln_t *ln,
+                       const arb_t t, convert_form_t form, int with_f)
+{
+    arb_t f;
+    arb_init(f);
+    f_row(f, W, k, ln, t);
+    if (form == CONVERT_FLOAT_ROBUST) {
+        arb_t a;
+        arb_init(a);
+        arb_neg(a, f); /* exact */
+        set_column(dst, col, W, k, a, with_f ? f : NULL);
+        arb_clear(a);
+    } else {
+        set_column(dst, col, W, k, t, with_f ? f : NULL);
+    }
+    arb_clear(f);
+}
+
+/* The LN a converted layer reads: src's on the first d of D columns; the
+ * float-robust form drops its beta (folded into the c rows by map_column). */
+static void layer_ln(aonet_ln_t *dst, const aonet_ln_t *src, long D, convert_form_t form,
+                     int mutation)
+{
+    convert_ln(dst, src, D, mutation);
+    if (form == CONVERT_FLOAT_ROBUST && aonet_ln_has_b(dst->kind))
+        for (long j = 0; j < dst->b->cols; j++)
+            arb_zero(imat_entry(dst->b, 0, j));
+}
+
+static void layer_attention(aonet_layer_t *A, const tblock_t *B, const convert_opts_t *o)
 {
     long d = B->d_model, D = d + 2, H = B->n_heads, E = B->d_head;
+    int mutation = o->mutation;
+    convert_form_t form = o->form;
     aonet_layer_init(A, 1);
     aonet_ln_clear(&A->ln);
-    convert_ln(&A->ln, &B->ln1, D, mutation);
+    layer_ln(&A->ln, &B->ln1, D, form, mutation);
     aonet_mask_t mask = B->causal ? AONET_MASK_REAL_CAUSAL : AONET_MASK_REAL_ALL;
     if (mutation == CONVERT_MUT_BIAS_VISIBLE)
         mask = B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL;
     aonet_group_t *g = A->groups;
     aonet_group_init(g, "attn", D, H, E, E + 1, 0, mask);
     arb_set(g->attn_scale, B->attn_scale);
-    arb_t f;
-    arb_init(f);
+    /* float-robust: the bias token's queries and keys are 0 too (f rows),
+     * so its logit is exactly 0 in every format, never an overflow */
+    int robust = form == CONVERT_FLOAT_ROBUST;
     for (long h = 0; h < H; h++) {
         for (long e = 0; e < E; e++) {
             long k = h * E + e, v = h * (E + 1) + e;
-            set_column(g->W_Q, k, B->W_Q, k, imat_entry(B->b_Q, 0, k), NULL);
-            set_column(g->W_K, k, B->W_K, k, imat_entry(B->b_K, 0, k), NULL);
-            f_row(f, B->W_V, k, &B->ln1, imat_entry(B->b_V, 0, k));
-            set_column(g->W_V, v, B->W_V, k, imat_entry(B->b_V, 0, k),
-                       mutation == CONVERT_MUT_NO_F_ROW ? NULL : f);
+            map_column(g->W_Q, k, B->W_Q, k, &B->ln1, imat_entry(B->b_Q, 0, k), form, robust);
+            map_column(g->W_K, k, B->W_K, k, &B->ln1, imat_entry(B->b_K, 0, k), form, robust);
+            map_column(g->W_V, v, B->W_V, k, &B->ln1, imat_entry(B->b_V, 0, k), form,
+                       mutation != CONVERT_MUT_NO_F_ROW);
             for (long j = 0; j < d; j++)
                 arb_set(imat_entry(g->W_O, v, j), imat_entry(B->W_O, k, j));
         }
@@ -243,61 +296,65 @@ static void layer_attention(aonet_layer_t *A, const tblock_t *B, int mutation)
                 arb_set(imat_entry(g->W_O, v, j), imat_entry(B->b_O, 0, j));
         }
     }
-    arb_clear(f);
 }
 
-static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *ca, int mutation)
+static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *ca,
+                      const convert_opts_t *o)
 {
     long d = B->d_model, D = d + 2, l = B->d_mlp;
-    int b_out = mutation != CONVERT_MUT_DROP_B_OUT;
+    int mutation = o->mutation;
+    convert_form_t form = o->form;
+    int b_out = mutation != CONVERT_MUT_DROP_B_OUT, with_f = mutation != CONVERT_MUT_NO_F_ROW;
     aonet_layer_init(L, b_out ? 2 : 1);
     aonet_ln_clear(&L->ln);
-    convert_ln(&L->ln, &B->ln2, D, mutation);
+    layer_ln(&L->ln, &B->ln2, D, form, mutation);
     aonet_group_t *g = L->groups;
     aonet_group_init(g, "neurons", D, l, 1, 1, 1, AONET_MASK_SELF_BIAS);
     arb_neg(imat_entry(g->W_K, d + 1, 0), ca->a); /* key -a f, shared */
-    arb_t f, t, zero;
-    arb_init(f);
+    arb_t t, zero;
     arb_init(t);
     arb_init(zero);
     for (long k = 0; k < l; k++) {
         arb_set(t, imat_entry(B->b_in, 0, k));
         if (mutation == CONVERT_MUT_DROP_B_IN)
             arb_zero(t);
-        f_row(f, B->W_in, k, &B->ln2, t);
-        const arb_struct *fk = mutation == CONVERT_MUT_NO_F_ROW ? NULL : f;
         /* the value: z (silu, approximations), c - f (sigmoid), or the up projection (GLU) */
         if (ca->kind == CONVERT_ACT_SIGMOID) {
             arb_one(imat_entry(g->W_V, d, k));
             arb_set_si(imat_entry(g->W_V, d + 1, k), -1);
-            set_column(g->W_Q, k, B->W_in, k, t, fk);
+            map_column(g->W_Q, k, B->W_in, k, &B->ln2, t, form, with_f);
         } else if (ca->kind == CONVERT_ACT_GLU) {
-            set_column(g->W_V, k, B->W_in, k, t, fk);
-            f_row(f, B->W_gate, k, &B->ln2, zero);
-            set_column(g->W_Q, k, B->W_gate, k, zero, mutation == CONVERT_MUT_NO_F_ROW ? NULL : f);
+            map_column(g->W_V, k, B->W_in, k, &B->ln2, t, form, with_f);
+            map_column(g->W_Q, k, B->W_gate, k, &B->ln2, zero, form, with_f);
         } else {
-            set_column(g->W_V, k, B->W_in, k, t, fk);
-            set_column(g->W_Q, k, B->W_in, k, t, fk);
+            map_column(g->W_V, k, B->W_in, k, &B->ln2, t, form, with_f);
+            map_column(g->W_Q, k, B->W_in, k, &B->ln2, t, form, with_f);
         }
         for (long j = 0; j < d; j++)
             arb_set(imat_entry(g->W_O, k, j), imat_entry(B->W_out, k, j));
     }
     if (b_out) {
-        aonet_group_t *o = L->groups + 1;
-        aonet_group_init(o, "b_out", D, 1, 1, 1, 0, AONET_MASK_SELF);
-        arb_one(imat_entry(o->W_V, d, 0));
-        arb_set_si(imat_entry(o->W_V, d + 1, 0), -1);
+        aonet_group_t *ob = L->groups + 1;
+        aonet_group_init(ob, "b_out", D, 1, 1, 1, 0, AONET_MASK_SELF);
+        arb_one(imat_entry(ob->W_V, d, 0));
+        arb_set_si(imat_entry(ob->W_V, d + 1, 0), -1);
         for (long j = 0; j < d; j++)
-            arb_set(imat_entry(o->W_O, 0, j), imat_entry(B->b_out, 0, j));
+            arb_set(imat_entry(ob->W_O, 0, j), imat_entry(B->b_out, 0, j));
     }
-    arb_clear(f);
     arb_clear(t);
     arb_clear(zero);
+}
+
+void convert_block_opts(aonet_layer_t *A, aonet_layer_t *L, const tblock_t *B,
+                        const convert_act_t *ca, const convert_opts_t *o)
+{
+    layer_attention(A, B, o);
+    layer_mlp(L, B, ca, o);
 }
 
 void convert_block(aonet_layer_t *A, aonet_layer_t *L, const tblock_t *B,
                    const convert_act_t *ca, int mutation)
 {
-    layer_attention(A, B, mutation);
-    layer_mlp(L, B, ca, mutation);
+    convert_opts_t o = {.form = CONVERT_FORM_DEFAULT, .mutation = mutation};
+    convert_block_opts(A, L, B, ca, &o);
 }

@@ -41,6 +41,32 @@
  *   only itself and gets 0.  One more head, mask I (self only), value c - f
  *   and output [b_out, 0, 0], adds b_out to real tokens.
  * Heads per block: H + d_mlp + 1 (SVTR: 8 + 240 + 1 = 249).
+ * That is the literal form (the paper's construction, CONVERT_LITERAL).
+ *
+ * The float-robust form (CONVERT_FLOAT_ROBUST, the default): the same
+ * network with every converted layer's LN beta folded into the c rows, so
+ * that the bias token's row stays [0, 1, 1] bitwise in every float format
+ * (doc/float-robust.md).  In the literal form the bias token's value
+ * beta1 W_V + b_V - (beta1 W_V + b_V) is 0 only in exact arithmetic: in
+ * float a residue is left on its features and the next LN divides it by
+ * sqrt(eps).  Float-robust: each layer's LN keeps gamma, has beta = 0, and
+ * every column reading the normalised stream u' = LN_gamma(h) = u - beta is
+ *     [W[:, k]; a; -a],  a = beta . W[:, k] + t   (t its bias: b_Q, b_K, b_V,
+ *                                                  b_in, 0 for W_gate)
+ * for W_Q, W_K and W_V of layer A and the neurons' W_Q and W_V.  Real
+ * tokens [x, 1, 0]: u' W + a = u W + t, the original's.  The bias token
+ * [0, 1, 1]: its features are exactly 0 in any format, so LN_gamma gives
+ * (0 - 0)/sqrt(0 + eps) gamma = +-0 (when eps rounds to a positive value:
+ * eps > 2^-25 in binary16); its entry is (+-0) . W + a + (-a), every partial
+ * sum of which, in any order, with or without FMA, is +-0, a or -a: exact,
+ * and the total is +0 (x + (-x) = +0 to nearest).  a and -a round to exact
+ * negatives in any format and in the F64 export (rounding to nearest is
+ * odd), so its value, query and key are exactly 0; it sees one key (itself,
+ * in layer A and under masks B and I), whose softmax weight is exactly 1;
+ * its head outputs are 0 * W_O = +-0 and the residual leaves [0, 1, 1]
+ * bitwise.  The heads carrying b_O, b_out (value c - f) and the neurons' key
+ * -a f need no change.  The final LN keeps its beta (nothing reads it).  The
+ * float-robust network is exact in real arithmetic like the literal one.
  *
  * Activations.  silu: exact with a = 1.  sigmoid: exact, the neuron's value
  * is c - f instead of z.  Gated MLPs phi(u W_gate) * (u W_in + b_in): with
@@ -108,6 +134,23 @@ extern const char *const convert_mutation[CONVERT_N_MUT][2];
 /* The mutation called name, or 0 (none) when there is none. */
 int convert_mutation_index(const char *name);
 
+/* ---- the form ---- */
+typedef enum {
+    CONVERT_FLOAT_ROBUST, /* LN beta folded into the c rows: the bias row bitwise in float */
+    CONVERT_LITERAL,      /* the paper's construction: LN keeps beta, f rows cancel it */
+    CONVERT_N_FORMS
+} convert_form_t;
+#define CONVERT_FORM_DEFAULT CONVERT_FLOAT_ROBUST
+/* "float-robust", "literal" */
+extern const char *const convert_form_name[CONVERT_N_FORMS];
+/* The form called name: 0, or -1 when there is none. */
+int convert_form_find(convert_form_t *form, const char *name);
+
+typedef struct {
+    convert_form_t form;
+    int mutation; /* CONVERT_MUT_* */
+} convert_opts_t;
+
 /* ---- the stream and the layers ---- */
 /* The layout, in words (reports, exports). */
 #define CONVERT_LAYOUT_TEXT                                                              \
@@ -115,9 +158,14 @@ int convert_mutation_index(const char *name);
     "real tokens [x, 1, 0]; LayerNorm acts on the d features and passes c and f through"
 /* Xs ((n+1) x (d+2)) = [[0, 1, 1], [X, 1, 0]]: the bias token first. */
 void convert_stream(imat_t Xs, const imat_t X);
-/* LN on the d features of the stream of width D (src acts on d columns). */
+/* LN on the d features of the stream of width D (src acts on d columns),
+ * beta kept: the final LN of either form. */
 void convert_ln(aonet_ln_t *dst, const aonet_ln_t *src, long D, int mutation);
-/* Layer A (attention) and layer B (MLP) of block B, exact (A, L uninitialised). */
+/* Layer A (attention) and layer B (MLP) of block B in form o->form, exact
+ * (A, L uninitialised). */
+void convert_block_opts(aonet_layer_t *A, aonet_layer_t *L, const tblock_t *B,
+                        const convert_act_t *ca, const convert_opts_t *o);
+/* The same in the default form. */
 void convert_block(aonet_layer_t *A, aonet_layer_t *L, const tblock_t *B,
                    const convert_act_t *ca, int mutation);
 

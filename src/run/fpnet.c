@@ -148,6 +148,63 @@ static void count_off_grid(run_t *run, mpfr_srcptr x)
         run->st->off_grid++;
 }
 
+/* The conditioning of LN on the d features x (fmt values) into run->st->ln:
+ * gmax = max |gamma| (1 without gamma) and eps, both as rounded to fmt.
+ * Certified: the values are exact, the enclosures Arb's, the gain's upper
+ * end rounded up to a double, and a row is flagged unless sigma^2 >=
+ * 100 eps is certain. */
+static void ln_condition(run_t *run, mpfr_srcptr x, long d, const arb_t gmax, mpfr_srcptr eps,
+                         int centres)
+{
+    const mpfr_prec_t prec = 128;
+    fpnet_ln_cond_t *c = &run->st->ln;
+    c->rows++;
+    long nz = 0;
+    for (long j = 0; j < d; j++)
+        nz += !mpfr_zero_p(x + j);
+    if (nz == 0) {
+        c->zero++;
+        return;
+    }
+    arb_t mean, var, t, e;
+    arb_init(mean);
+    arb_init(var);
+    arb_init(t);
+    arb_init(e);
+    for (long j = 0; centres && j < d; j++) {
+        arf_set_mpfr(arb_midref(t), x + j); /* exact */
+        arb_add(mean, mean, t, prec);
+    }
+    arb_div_si(mean, mean, d, prec);
+    for (long j = 0; j < d; j++) {
+        arf_set_mpfr(arb_midref(t), x + j);
+        mag_zero(arb_radref(t));
+        arb_sub(t, t, mean, prec);
+        arb_addmul(var, t, t, prec);
+    }
+    arb_div_si(var, var, d, prec);
+    arf_set_mpfr(arb_midref(e), eps);
+    arb_mul_si(t, e, 100, prec);
+    if (!arb_ge(var, t))
+        c->flagged++;
+    arb_add(var, var, e, prec);
+    arb_rsqrt(var, var, prec);
+    arb_sqrt_ui(t, (ulong)d, prec);
+    arb_mul(var, var, t, prec);
+    arb_mul(var, var, gmax, prec);
+    arf_t u;
+    arf_init(u);
+    arb_get_ubound_arf(u, var, prec);
+    double g = arf_get_d(u, ARF_RND_UP);
+    if (!(g <= c->gain)) /* a NaN bound (cannot happen for eps > 0) stays visible */
+        c->gain = g;
+    arf_clear(u);
+    arb_clear(mean);
+    arb_clear(var);
+    arb_clear(t);
+    arb_clear(e);
+}
+
 /* Y = LN(X) on the first ln->d columns of each row (Y initialised, X's shape). */
 static int ln_apply(fpf_mat_t Y, const fpf_mat_t X, const aonet_ln_t *ln, run_t *run)
 {
@@ -168,6 +225,24 @@ static int ln_apply(fpf_mat_t Y, const fpf_mat_t X, const aonet_ln_t *ln, run_t 
     mpfr_t eps;
     fpf_init(eps, f);
     rc |= round_ball(eps, ln->eps, f);
+    arb_t gmax;
+    arb_init(gmax);
+    arb_one(gmax);
+    if (rc == 0 && run->st && has_w) {
+        mpfr_t a, m;
+        mpfr_init2(a, f->prec);
+        mpfr_init2(m, f->prec);
+        mpfr_set_zero(m, 1);
+        for (long j = 0; j < d; j++) {
+            mpfr_abs(a, w->e + j, MPFR_RNDN); /* exact */
+            mpfr_max(m, m, a, MPFR_RNDN);     /* exact */
+        }
+        arf_set_mpfr(arb_midref(gmax), m);
+        mpfr_clears(a, m, (mpfr_ptr)0);
+    }
+    for (long i = 0; rc == 0 && run->st && i < X->rows; i++)
+        ln_condition(run, fpf_mat_entry(X, i, 0), d, gmax, eps, aonet_ln_centres(ln->kind));
+    arb_clear(gmax);
     for (long i = 0; rc == 0 && i < X->rows; i++)
         if ((aonet_ln_centres(ln->kind)
                  ? fpf_layernorm(fpf_mat_entry(Y, i, 0), fpf_mat_entry(X, i, 0), d,
@@ -369,7 +444,7 @@ int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_
     const fpf_format_t *f = o->ar.fmt;
     run_t run = {.o = o, .st = st};
     if (st)
-        st->off_grid = 0;
+        memset(st, 0, sizeof *st);
     int rc = fpnet_mat_round(Y, X, f);
     fpf_mat_t U;
     mat_init(U, X->rows, X->cols, f);
@@ -378,11 +453,15 @@ int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_
         rc = ln_apply(U, Y, &L->ln, &run);
         for (long gi = 0; rc == 0 && gi < L->n_groups; gi++)
             rc = group_apply(Y, U, L->groups + gi, &run);
+        if (rc == 0 && o->after_layer)
+            o->after_layer(o->after_ctx, k, Y);
     }
     if (rc == 0 && A->ln_final.kind != AONET_LN_NONE) {
         rc = ln_apply(U, Y, &A->ln_final, &run);
         if (rc == 0)
             fpf_mat_set(Y, U);
+        if (rc == 0 && o->after_layer)
+            o->after_layer(o->after_ctx, A->n_layers, Y);
     }
     for (long k = 0; st && rc == 0 && k < Y->rows * Y->cols; k++)
         count_off_grid(&run, Y->e + k);
@@ -576,6 +655,7 @@ void fpnet_measure_init(fpnet_measure_t *m)
     arb_init(m->floor);
     arb_init(m->E_exact);
     m->off_grid = 0;
+    memset(&m->ln, 0, sizeof m->ln);
 }
 
 void fpnet_measure_clear(fpnet_measure_t *m)
@@ -618,6 +698,7 @@ int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o
     error_metric(m->E_exact, t, C, ref, row0, rows, cols, prec);
     fpnet_grid_floor(m->floor, C, row0, rows, cols, floor_fmt, prec);
     m->off_grid = st.off_grid;
+    m->ln = st.ln;
     arb_clear(t);
     imat_clear(Yx);
     imat_clear(C);
@@ -646,4 +727,49 @@ void fpnet_row_check(row_t *r, const fpnet_measure_t *m)
     r->has_bound = 1;
     r->bound_is_floor = 1;
     row_add_long(r, "off-grid values", m->off_grid);
+    if (m->ln.rows > 0) {
+        /* the gain is an upper bound: printed rounded up */
+        mpfr_t v;
+        mpfr_init2(v, 53);
+        mpfr_set_d(v, m->ln.gain, MPFR_RNDU); /* exact: a double */
+        char g[48];
+        mpfr_snprintf(g, sizeof g, "%.3RUe", v);
+        mpfr_clear(v);
+        row_add_text(r, "LN conditioning", "gain |gamma| sqrt(d)/sqrt(sigma^2+eps) <= %s; %ld of "
+                     "%ld rows with sigma < 10 sqrt(eps); rows exactly 0: %ld", g, m->ln.flagged,
+                     m->ln.rows, m->ln.zero);
+    }
+}
+
+void fpnet_logit_range(arb_t max_logit, arb_t flush, const fpf_format_t *f, mpfr_prec_t prec)
+{
+    /* (2 - 2^(1-p)) 2^emax, exact */
+    arb_one(max_logit);
+    arb_mul_2exp_si(max_logit, max_logit, 1 - (slong)f->prec);
+    arb_sub_ui(max_logit, max_logit, 2, prec);
+    arb_neg(max_logit, max_logit);
+    arb_mul_2exp_si(max_logit, max_logit, (slong)f->emax);
+    arb_const_log2(flush, prec);
+    arb_mul_si(flush, flush, (slong)f->prec - f->emin, prec);
+}
+
+void fpnet_omega_columns(row_t *r, const fpf_format_t *f)
+{
+    arb_t m, fl;
+    arb_init(m);
+    arb_init(fl);
+    fpnet_logit_range(m, fl, f, 64);
+    mpfr_t a, b;
+    mpfr_init2(a, 64);
+    mpfr_init2(b, 64);
+    arf_get_mpfr(a, arb_midref(m), MPFR_RNDN); /* exact: p <= 53 bits */
+    arb_get_ubound_arf(arb_midref(fl), fl, 64);
+    arf_get_mpfr(b, arb_midref(fl), MPFR_RNDU); /* the threshold, rounded up */
+    char t[160];
+    mpfr_snprintf(t, sizeof t, "%s: largest finite value %.6RDg (logits, so Omega, below it); "
+                  "masked weights exactly 0 from Omega >= %.4RUf", f->name, a, b);
+    row_add_text(r, "Omega range of the format", "%s", t);
+    mpfr_clears(a, b, (mpfr_ptr)0);
+    arb_clear(m);
+    arb_clear(fl);
 }

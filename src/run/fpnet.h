@@ -30,12 +30,33 @@ typedef struct {
      * exactly after the rest of the logit is rounded, instead of being
      * rounded with it. */
     long omega_col;
+    /* When not NULL: called with the stream Y (fmt values) after every
+     * layer, k = 0 .. n_layers - 1, and after the final LN, k = n_layers
+     * (when the network has one). */
+    void (*after_layer)(void *ctx, long k, const fpf_mat_struct *Y);
+    void *after_ctx;
 } fpnet_opts_t;
+
+/* LayerNorm conditioning of a float run, over every LN it applied and
+ * every row: the gain |gamma|_inf sqrt(d) / sqrt(sigma^2 + eps) (gamma and
+ * eps as rounded to the format; sigma the row's spread, for RMSNorm its
+ * root mean square, of the float stream entering the LN), and the rows with
+ * sigma < 10 sqrt(eps), where a perturbation of the features is amplified
+ * by up to |gamma|_inf / sqrt(eps).  Rows whose features are all exactly 0
+ * (the float-robust bias token's) are counted apart: LN maps them to beta
+ * exactly, there is nothing to amplify. */
+typedef struct {
+    double gain;   /* the largest gain over the other rows, rounded up (0: none) */
+    long rows;     /* rows normalised */
+    long flagged;  /* rows (not all 0) with sigma < 10 sqrt(eps) */
+    long zero;     /* rows with features all exactly 0 */
+} fpnet_ln_cond_t;
 
 /* What a run produced that is not a fmt value (logits, outputs): 0 for an
  * honest run in fmt. */
 typedef struct {
     long off_grid;
+    fpnet_ln_cond_t ln;
 } fpnet_stats_t;
 
 /* fpf_arith_t from names: fmt, acc ("same" or a format) and order; -1 when
@@ -93,6 +114,7 @@ void fpnet_grid_floor(arb_t floor, const imat_t C, long row0, long rows, long co
  * its reference, over rows [row0, row0 + rows) and columns [0, cols) of
  * the output stream (rows 0: all of it). */
 typedef struct {
+    fpnet_ln_cond_t ln;
     arb_t E_ref;       /* float output vs the instance's reference */
     arb_t E_ref_abs;
     arb_t D;           /* float output vs the same network run exactly */
@@ -114,8 +136,19 @@ int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o
 
 /* A float row's check from m: E = D, the bound its grid floor (E >= bound,
  * bound_is_floor), +inf when the run left the format's grid (no floor of
- * the format then holds: violated); the column "off-grid values". */
+ * the format then holds: violated); the columns "off-grid values" and, when
+ * the network has an LN, "LN conditioning" (fpnet_ln_cond_t). */
 void fpnet_row_check(row_t *r, const fpnet_measure_t *m);
+
+/* What a format allows an Omega-encoded mask (maskenc.h): max_logit, the
+ * largest finite value (binary16: 65504), bounds every logit and so the
+ * gap Omega (and s Omega, before the division by a scale s); flush, an
+ * enclosure of (p - emin) ln 2, is the gap from which a masked key's weight
+ * fl(exp(-gap)) is exactly 0 (half the smallest subnormal rounds to 0).
+ * fpnet_omega_columns: both as the column "Omega range of the format", next
+ * to the row's Omega. */
+void fpnet_logit_range(arb_t max_logit, arb_t flush, const fpf_format_t *f, mpfr_prec_t prec);
+void fpnet_omega_columns(row_t *r, const fpf_format_t *f);
 
 /* The sentence a report gives for what a float row certified. */
 const char *fpnet_certifies(void);

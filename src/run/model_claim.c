@@ -49,6 +49,7 @@ struct model_claim {
     pthread_mutex_t e2e_lock;
     mcheck_e2e_t **e2e;
     long n_e2e;
+    convert_form_t form;              /* the conversion's form */
 };
 
 /* ------------------------------------------------------------- the facts */
@@ -182,7 +183,8 @@ static const mcheck_e2e_t *e2e_at(model_claim_t *mc, mpfr_prec_t prec, int mutat
     if (!found) {
         mcheck_e2e_t *e = xmalloc(sizeof *e);
         mcheck_e2e_init(e);
-        if (mcheck_e2e(e, mc->m, mc->X, &mc->ca, mutation, prec, err, errsz) == 0) {
+        convert_opts_t co = {.form = mc->form, .mutation = mutation};
+        if (mcheck_e2e(e, mc->m, mc->X, &mc->ca, co, prec, err, errsz) == 0) {
             mc->e2e = xreallocarray(mc->e2e, (size_t)mc->n_e2e + 1, sizeof *mc->e2e);
             mc->e2e[mc->n_e2e++] = e;
             found = e;
@@ -318,13 +320,14 @@ static int run_row(row_t *r)
         const imat_struct *h = stream_at(mc, b, !attn, err, sizeof err);
         if (!h || mcheck_sublayer(r, mc->m, b, attn ? MCHECK_ATTN : mlp ? MCHECK_MLP
                                                                         : MCHECK_MLP_SILU,
-                                  h, &mc->ca, mutation, err, sizeof err) != 0)
+                                  h, &mc->ca, (convert_opts_t){.form = mc->form, .mutation = mutation},
+                                  err, sizeof err) != 0)
             return fail_row(r, err);
         return 0;
     }
     if (strcmp(check, "encoded") == 0) {
         one_row_t one = {r, 0};
-        mcheck_opts_t o = {.prec = r->prec, .act = &mc->ca, .mutation = mutation,
+        mcheck_opts_t o = {.prec = r->prec, .act = &mc->ca, .mutation = mutation, .form = mc->form,
                            .enc_convert_mutation = mutation,
                            .checks = MCHECK_BIT(MCHECK_ENCODED), .block = -1, .omega = mc->omega,
                            .row = give_row, .row_ctx = &one};
@@ -370,7 +373,7 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
 int model_claim_convert(const model_claim_t *mc, const aonet_sink_t *sink, char *err,
                         size_t errsz)
 {
-    return mcheck_convert(mc->m, &mc->ca, CONVERT_MUT_NONE, sink, err, errsz);
+    return mcheck_convert(mc->m, &mc->ca, (convert_opts_t){.form = mc->form}, sink, err, errsz);
 }
 
 /* The layers into an instance. */
@@ -654,6 +657,7 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     mc->file = xstrdup(s->file);
     mc->input = s->input ? xstrdup(s->input) : NULL;
     mc->prec = s->prec;
+    mc->form = s->form;
     int rc = tmodel_open(&mc->m, s->file, e, sizeof e);
     if (rc) {
         snprintf(err, errsz, "%s", e);

@@ -29,6 +29,7 @@ typedef struct {
     const char *omega;       /* or NULL: no encoded row */
     const char *tol;         /* absolute tolerance of `real` (or NULL: 1e-3 S) */
     mpfr_prec_t prec;        /* the sublayer rows' working precision */
+    convert_form_t form;     /* the conversion's form (0: float-robust) */
 } model_spec_t;
 
 #define MODEL_PREC_DEFAULT 128

@@ -198,14 +198,16 @@ static int encoded_row(row_t *re, const tmodel_t *m, const imat_t X, const mchec
             tblock_clear(&B);
             break;
         }
-        convert_block(&A, &M, &B, ca, o->mutation);
+        convert_opts_t co = {.form = o->form, .mutation = o->mutation};
+        convert_block_opts(&A, &M, &B, ca, &co);
         heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
         tblock_attn(ref, &B, ref, pe);
         tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, pe);
         const aonet_layer_t *src[2] = {&A, &M};
         int other = o->enc_convert_mutation != o->mutation;
         if (other) {
-            convert_block(&Am, &Mm, &B, ca, o->enc_convert_mutation);
+            convert_opts_t ce = {.form = o->form, .mutation = o->enc_convert_mutation};
+            convert_block_opts(&Am, &Mm, &B, ca, &ce);
             src[0] = &Am;
             src[1] = &Mm;
         }
@@ -256,7 +258,7 @@ static int encoded_row(row_t *re, const tmodel_t *m, const imat_t X, const mchec
     return rc;
 }
 
-int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, int mutation,
+int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, convert_opts_t co,
                    const aonet_sink_t *sink, char *err, size_t errsz)
 {
     long L = (long)tmodel_config(m)->n_layers, d = (long)tmodel_config(m)->d_model;
@@ -266,7 +268,7 @@ int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, int mutation,
         aonet_layer_t A, M;
         rc = tblock_read(&B, m, b, err, errsz);
         if (rc == 0) {
-            convert_block(&A, &M, &B, ca, mutation);
+            convert_block_opts(&A, &M, &B, ca, &co);
             rc = sink->layer(sink->ctx, 2 * b, &A, err, errsz);
             if (rc == 0)
                 rc = sink->layer(sink->ctx, 2 * b + 1, &M, err, errsz);
@@ -279,7 +281,7 @@ int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, int mutation,
         aonet_ln_t lnf, lnc;
         rc = tblock_read_ln_final(&lnf, m, err, errsz);
         if (rc == 0) {
-            convert_ln(&lnc, &lnf, d + 2, mutation);
+            convert_ln(&lnc, &lnf, d + 2, co.mutation);
             rc = sink->final_ln(sink->ctx, &lnc, err, errsz);
             aonet_ln_clear(&lnc);
         }
@@ -299,9 +301,10 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
     long L = (long)tmodel_config(m)->n_layers;
     int approx = !convert_act_exact(ca);
     unsigned subs = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) | MCHECK_BIT(MCHECK_MLP_SILU);
+    convert_opts_t mco = {.form = o->form, .mutation = o->mutation};
     int rc = 0;
     if (o->sink)
-        rc = mcheck_convert(m, ca, o->mutation, o->sink, err, errsz);
+        rc = mcheck_convert(m, ca, mco, o->sink, err, errsz);
     if (rc == 0 && (o->checks & subs)) {
         long last = o->block < 0 ? L - 1 : o->block;
         imat_t h, h_mlp, h_next;
@@ -317,11 +320,11 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
             tblock_clear(&B);
             row_t *r;
             if (rc == 0 && (r = want_row(o, MCHECK_ATTN, b)))
-                rc = mcheck_sublayer(r, m, b, MCHECK_ATTN, h, ca, o->mutation, err, errsz);
+                rc = mcheck_sublayer(r, m, b, MCHECK_ATTN, h, ca, mco, err, errsz);
             if (rc == 0 && (r = want_row(o, MCHECK_MLP, b)))
-                rc = mcheck_sublayer(r, m, b, MCHECK_MLP, h_mlp, ca, o->mutation, err, errsz);
+                rc = mcheck_sublayer(r, m, b, MCHECK_MLP, h_mlp, ca, mco, err, errsz);
             if (rc == 0 && approx && (r = want_row(o, MCHECK_MLP_SILU, b)))
-                rc = mcheck_sublayer(r, m, b, MCHECK_MLP_SILU, h_mlp, ca, o->mutation, err,
+                rc = mcheck_sublayer(r, m, b, MCHECK_MLP_SILU, h_mlp, ca, mco, err,
                                      errsz);
             imat_swap_into(h, h_next);
         }
@@ -333,7 +336,7 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
     if (rc == 0 && (r || o->ref_out)) {
         mcheck_e2e_t e;
         mcheck_e2e_init(&e);
-        rc = mcheck_e2e(&e, m, X, ca, o->mutation, pe, err, errsz);
+        rc = mcheck_e2e(&e, m, X, ca, mco, pe, err, errsz);
         if (rc == 0 && r) {
             r->prec = pe;
             mcheck_e2e_row(r, &e);
@@ -420,7 +423,7 @@ void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const 
 }
 
 int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
-                    const convert_act_t *ca, int mutation, char *err, size_t errsz)
+                    const convert_act_t *ca, convert_opts_t co, char *err, size_t errsz)
 {
     mpfr_prec_t prec = r->prec;
     tblock_t B;
@@ -431,7 +434,7 @@ int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const im
     }
     int approx = !convert_act_exact(ca);
     aonet_layer_t A, M;
-    convert_block(&A, &M, &B, ca, mutation);
+    convert_block_opts(&A, &M, &B, ca, &co);
     imat_t Y, S;
     imat_init(Y, h->rows, h->cols);
     imat_init(S, 0, 0);
@@ -486,13 +489,13 @@ void mcheck_e2e_clear(mcheck_e2e_t *e)
 }
 
 int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert_act_t *ca,
-               int mutation, mpfr_prec_t prec, char *err, size_t errsz)
+               convert_opts_t co, mpfr_prec_t prec, char *err, size_t errsz)
 {
     const tmodel_config_t *c = tmodel_config(m);
     long L = (long)c->n_layers, d = X->cols;
     int approx = !convert_act_exact(ca);
     e->prec = prec;
-    e->mutation = mutation;
+    e->mutation = co.mutation;
     imat_reinit(e->ref, X->rows, X->cols);
     imat_set(e->ref, X);
     if (approx) {
@@ -512,7 +515,7 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
             tblock_clear(&B);
             break;
         }
-        convert_block(&A, &M, &B, ca, mutation);
+        convert_block_opts(&A, &M, &B, ca, &co);
         e->heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
         tblock_attn(e->ref, &B, e->ref, prec);
         if (approx) {
@@ -532,7 +535,7 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
         aonet_ln_t lnf, lnc;
         rc = tblock_read_ln_final(&lnf, m, err, errsz);
         if (rc == 0) {
-            convert_ln(&lnc, &lnf, d + 2, mutation);
+            convert_ln(&lnc, &lnf, d + 2, co.mutation);
             /* the bias token's output features: the final LN of 0 */
             imat_reinit(e->zero, 1, d);
             aonet_ln_apply(e->zero, e->zero, &lnf, prec);

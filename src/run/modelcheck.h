@@ -54,6 +54,7 @@ typedef struct {
     mpfr_prec_t prec;          /* the sublayer checks' precision */
     mpfr_prec_t e2e_prec;      /* the end-to-end chains' (MODEL, ENCODED; 0: prec) */
     int mutation;              /* CONVERT_MUT_* */
+    convert_form_t form;       /* the conversion's form (0: float-robust, the default) */
     const convert_act_t *act;
     unsigned checks;           /* MCHECK_BIT()s of the checks wanted */
     long block;                /* sublayer checks of this block only (-1: every block) */
@@ -90,7 +91,7 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
 
 /* The converted network's layers and final LN (conversion `mutation`) to
  * sink, block by block; 0 or an exit code with err. */
-int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, int mutation,
+int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, convert_opts_t co,
                    const aonet_sink_t *sink, char *err, size_t errsz);
 
 /* The name of a check ("attn", "mlp", "mlp-silu_a", "model"). */
@@ -121,7 +122,7 @@ void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const 
  * the original's stream entering that sublayer (exact): as mcheck_run
  * fills it, with r->depth 1 and r->resolve_bits.  0, or an exit code with err. */
 int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
-                    const convert_act_t *ca, int mutation, char *err, size_t errsz);
+                    const convert_act_t *ca, convert_opts_t co, char *err, size_t errsz);
 
 /* The end-to-end outputs at one precision: the converted network's stream
  * after ln_final (con, N x (d+2)), the model's (ref) and, for activations
@@ -138,7 +139,7 @@ typedef struct {
 void mcheck_e2e_init(mcheck_e2e_t *e);
 void mcheck_e2e_clear(mcheck_e2e_t *e);
 int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert_act_t *ca,
-               int mutation, mpfr_prec_t prec, char *err, size_t errsz);
+               convert_opts_t co, mpfr_prec_t prec, char *err, size_t errsz);
 /* The exact row (MODEL, or the SiLU_a twin when e has one): depth, resolve_bits. */
 void mcheck_e2e_row(row_t *r, const mcheck_e2e_t *e);
 /* R = the reference stream [[ln_final(0), 1, 1], [Y, 1, 0]] of the model
