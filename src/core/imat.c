@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
-#include "imat_fixmul.h"
 #include "par.h"
 #include "xalloc.h"
 

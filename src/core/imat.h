@@ -53,6 +53,13 @@ void imat_addmul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
  * (C may alias A or W; the same bits on any number of threads). */
 void imat_mul_exact_right(imat_t C, const imat_t A, const imat_t W, mpfr_prec_t prec);
 void imat_addmul_exact_right(imat_t C, const imat_t A, const imat_t W, mpfr_prec_t prec);
+/* The kernel itself (imat_fixmul.c), for imat.c: C = A W (add = 0) or
+ * C + A W (add = 1), C aliasing neither, when every entry of W meeting a
+ * nonzero column of A is a finite point and each column spans at most 62
+ * bits: returns 1.  Otherwise returns 0 with C untouched.  _bytes: its
+ * scratch memory, an estimate. */
+int imat_fixmul_into(imat_t C, const imat_t A, const imat_t W, int add, mpfr_prec_t prec);
+double imat_fixmul_bytes(long M, long K, long P, mpfr_prec_t prec);
 /* Scratch memory of one M x K times K x P product at prec (beyond A, B and
  * C), in bytes: an estimate for memory limits, for par_threads() threads. */
 double imat_mul_bytes(long M, long K, long P, mpfr_prec_t prec);

@@ -25,7 +25,7 @@
  * the same bits whatever the panels and the threads. */
 #include <stdint.h>
 #include <stdlib.h>
-#include "imat_fixmul.h"
+#include "imat.h"
 #include "par.h"
 #include "xalloc.h"
 
