@@ -134,6 +134,10 @@ bench-model: deps $(BIN)
 $(BUILD)/bench_attn: $(OBJ) $(BUILD)/bench/bench_attn.o $(BUILD)/bench/plain.o $(BUILD)/tests/oracle.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Ball matrix times exact weights: Arb's dot products against the integer kernel.
+$(BUILD)/bench_fixmul: $(OBJ) $(BUILD)/bench/bench_fixmul.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Re-pin the built-in activations' class verdicts and certified gaps (review the diff).
 baseline: deps $(BIN)
 	./$(BIN) activation --baseline > tests/activation_baseline.tsv.tmp
@@ -159,7 +163,7 @@ FUZZ_FLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -g -O1 \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(ARB_CFLAGS) $(addprefix -Isrc/,$(SRCDIRS))
 
 
-FUZZ_SRC     := fuzz/fuzz_expr.c src/act/expr.c src/act/act.c src/core/mlp.c src/core/attn.c src/core/special.c src/core/imat.c src/core/par.c src/core/xalloc.c src/io/outfile.c
+FUZZ_SRC     := fuzz/fuzz_expr.c src/act/expr.c src/act/act.c src/core/mlp.c src/core/attn.c src/core/special.c src/core/imat.c src/core/imat_fixmul.c src/core/par.c src/core/xalloc.c src/io/outfile.c
 
 build-fuzz/fuzz_expr: $(FUZZ_SRC) $(wildcard src/*/*.h)
 	@mkdir -p build-fuzz build-fuzz/corpus

@@ -1,6 +1,7 @@
 /* Ball matrices: products, dot products and norms enclose plain-MPFR values
  * computed 100 bits higher; dyadic instances are exact points whose products
  * are the same at every precision. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "imat.h"
@@ -396,6 +397,261 @@ START_TEST(test_exact_decimal)
 }
 END_TEST
 
+/* ---- ball matrix times an exact W (the integer kernel) ---- */
+
+/* An entry of A for the exact-right tests: 0 (one in six), else a dyadic
+ * k 2^(e + shift) with |k| < 2^20 of either sign and e in [-40, 40]; then a
+ * point, a ball of its own rounding at p bits (divided by 3), or a wide ball
+ * (a radius 2^-12 to 2^-32 of the midpoint's scale, or up to 2^8 above it). */
+static void exact_right_entry(arb_t x, gmp_randstate_t st, long shift, mpfr_prec_t p)
+{
+    unsigned kind = (unsigned)gmp_urandomm_ui(st, 6);
+    if (kind == 0) {
+        arb_zero(x);
+        return;
+    }
+    long e = (long)gmp_urandomm_ui(st, 81) - 40 + shift;
+    arb_set_si(x, (long)gmp_urandomm_ui(st, 1UL << 21) - (1L << 20));
+    arb_mul_2exp_si(x, x, e - 20);
+    if (kind == 1 || kind == 2)
+        arb_div_ui(x, x, 3, p);
+    else if (kind == 3)
+        mag_set_ui_2exp_si(arb_radref(x), gmp_urandomm_ui(st, 1UL << 20) + 1,
+                           e - 32 - (long)gmp_urandomm_ui(st, 20));
+    else if (kind == 4)
+        mag_set_ui_2exp_si(arb_radref(x), gmp_urandomm_ui(st, 1UL << 20) + 1,
+                           e - 20 + (long)gmp_urandomm_ui(st, 9));
+}
+
+/* W of one kind: 0 few-bit dyadics, 1 doubles (53-bit mantissas, exponents
+ * in [-8, 0]: every column fits the kernel), 2 doubles with exponents in
+ * [-70, 0] (columns too wide: the general path); a third of W's entries 0. */
+static void exact_right_weights(imat_t W, gmp_randstate_t st, int kind)
+{
+    if (kind == 0) {
+        imat_randtest_dyadic(W, st, 6);
+        return;
+    }
+    for (long q = 0; q < W->rows * W->cols; q++) {
+        if (gmp_urandomm_ui(st, 3) == 0) {
+            arb_zero(W->e + q);
+            continue;
+        }
+        double m = ldexp((double)gmp_urandomm_ui(st, 1UL << 26), 27) +
+                   (double)gmp_urandomm_ui(st, 1UL << 27); /* < 2^53: exact */
+        arb_set_d(W->e + q, gmp_urandomm_ui(st, 2) ? m : -m);
+        long e = kind == 1 ? (long)gmp_urandomm_ui(st, 9) : (long)gmp_urandomm_ui(st, 71);
+        arb_mul_2exp_si(W->e + q, W->e + q, -53 - e);
+    }
+}
+
+/* a = one point of each ball of A: its lower end, midpoint or upper end,
+ * exactly (a's precision holds every bit). */
+static void exact_right_points(fmat_t *a, const imat_t A, gmp_randstate_t st)
+{
+    mpfr_t r;
+    arf_t t;
+    mpfr_init2(r, MAG_BITS + 2);
+    arf_init(t);
+    for (long q = 0; q < A->rows * A->cols; q++) {
+        arf_get_mpfr(a->e[q], arb_midref(A->e + q), MPFR_RNDN);
+        arf_set_mag(t, arb_radref(A->e + q));
+        arf_get_mpfr(r, t, MPFR_RNDN);
+        unsigned u = (unsigned)gmp_urandomm_ui(st, 3);
+        if (u == 0)
+            mpfr_sub(a->e[q], a->e[q], r, MPFR_RNDN);
+        else if (u == 1)
+            mpfr_add(a->e[q], a->e[q], r, MPFR_RNDN);
+    }
+    arf_clear(t);
+    mpfr_clear(r);
+}
+
+/* C = A W and C = C0 + A W for exact W (imat_mul_exact_right, and imat_mul
+ * choosing its path): the product of a point of every ball of A and W,
+ * computed exactly in MPFR (p + 512 bits hold every bit of these entries),
+ * lies in C; the radius is within 2 times arb_dot's plus a few ulps; 1, 2
+ * and 3 threads give the same bits; C may be A itself.  Random shapes (some
+ * above the one-task size), precisions 30..700, rows of mixed exponents,
+ * zeros, points, wide balls, W of few-bit dyadics or doubles. */
+START_TEST(test_exact_right_contains_oracle)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 700 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 30, 700);
+    long n = 1 + (long)gmp_urandomm_ui(st, 12), k = 1 + (long)gmp_urandomm_ui(st, 40),
+         m = 1 + (long)gmp_urandomm_ui(st, 40);
+    if (_i % 4 == 3) { /* several panels and tasks */
+        n = 17 + (long)gmp_urandomm_ui(st, 30);
+        k = 60 + (long)gmp_urandomm_ui(st, 90);
+        m = 65 + (long)gmp_urandomm_ui(st, 70);
+    }
+    int wkind = _i % 3, add = (_i / 3) % 2;
+    imat_t A, W, C0, C[3], D;
+    imat_init(A, n, k);
+    imat_init(W, k, m);
+    imat_init(C0, n, m);
+    imat_init(D, n, m);
+    for (long i = 0; i < n; i++) {
+        long shift = (long)gmp_urandomm_ui(st, 41) - 20; /* rows of their own scale */
+        int point_row = gmp_urandomm_ui(st, 4) == 0;
+        for (long q = 0; q < k; q++) {
+            exact_right_entry(imat_entry(A, i, q), st, shift, p);
+            if (point_row)
+                mag_zero(arb_radref(imat_entry(A, i, q)));
+        }
+    }
+    exact_right_weights(W, st, wkind);
+    for (long q = 0; q < n * m; q++)
+        exact_right_entry(C0->e + q, st, 0, p);
+    fmat_t a, w, c;
+    fmat_init(&a, n, k, p + 512);
+    fmat_init(&w, k, m, p + 512);
+    fmat_init(&c, n, m, p + 512);
+    exact_right_points(&a, A, st);
+    fmat_from_imat(&w, W);
+    fmat_mul(&c, &a, &w);
+    if (add) {
+        fmat_t c0;
+        fmat_init(&c0, n, m, p + 512);
+        exact_right_points(&c0, C0, st);
+        for (long q = 0; q < n * m; q++)
+            mpfr_add(c.e[q], c.e[q], c0.e[q], MPFR_RNDN);
+        fmat_clear(&c0);
+    }
+    /* arb_dot, entry by entry: the radius to compare with */
+    for (long i = 0; i < n; i++)
+        for (long j = 0; j < m; j++)
+            arb_dot(imat_entry(D, i, j), add ? imat_entry(C0, i, j) : NULL, 0,
+                    imat_entry(A, i, 0), 1, imat_entry(W, 0, j), m, k, p);
+    for (int t = 0; t < 3; t++) {
+        par_set_threads(t + 1);
+        imat_init(C[t], n, m);
+        imat_set(C[t], C0);
+        if (add)
+            imat_addmul_exact_right(C[t], A, W, p);
+        else
+            imat_mul_exact_right(C[t], A, W, p);
+        ck_assert_msg(fmat_inside(&c, C[t]), "exact-right product misses the oracle (seed %lu, "
+                      "prec %ld, %ldx%ldx%ld, W kind %d, add %d)", seed, (long)p, n, k, m,
+                      wkind, add);
+        for (long q = 0; q < n * m; q++)
+            ck_assert_msg(arb_equal(C[t]->e + q, C[0]->e + q),
+                          "%d threads give other bits (seed %lu)", t + 1, seed);
+    }
+    /* no wider than arb_dot's by more than a factor 2 and 2^(3-p) |mid| */
+    for (long q = 0; q < n * m; q++) {
+        mag_t bound, u;
+        mag_init(bound);
+        mag_init(u);
+        mag_mul_2exp_si(bound, arb_radref(D->e + q), 1);
+        arf_get_mag(u, arb_midref(C[0]->e + q));
+        mag_mul_2exp_si(u, u, 3 - p);
+        mag_add(bound, bound, u);
+        ck_assert_msg(mag_cmp(arb_radref(C[0]->e + q), bound) <= 0,
+                      "kernel radius far above arb_dot's (seed %lu, entry %ld)", seed, q);
+        mag_clear(bound);
+        mag_clear(u);
+    }
+    /* imat_mul's own choice encloses the same points */
+    imat_t E;
+    imat_init(E, n, m);
+    imat_set(E, C0);
+    if (add)
+        imat_addmul(E, A, W, p);
+    else
+        imat_mul(E, A, W, p);
+    ck_assert_msg(fmat_inside(&c, E), "imat_mul misses the oracle (seed %lu)", seed);
+    /* aliased: C = A itself (W square), C = A W or A + A W, the same bits as
+     * into another matrix */
+    if (k == m) {
+        imat_t F, G;
+        imat_init(F, n, m);
+        imat_init(G, n, m);
+        imat_set(F, A);
+        imat_set(G, A);
+        if (add) {
+            imat_addmul_exact_right(F, F, W, p);
+            imat_addmul_exact_right(G, A, W, p);
+        } else {
+            imat_mul_exact_right(F, F, W, p);
+            imat_mul_exact_right(G, A, W, p);
+        }
+        for (long q = 0; q < n * m; q++)
+            ck_assert_msg(arb_equal(F->e + q, G->e + q), "aliased product differs (seed %lu)",
+                          seed);
+        imat_clear(F);
+        imat_clear(G);
+    }
+    /* a test that can fail: the oracle moved above the ball's upper end */
+    ival_get_hi(c.e[0], C[0]->e);
+    mpfr_abs(c.e[0], c.e[0], MPFR_RNDU);
+    mpfr_mul_2ui(c.e[0], c.e[0], 1, MPFR_RNDU);
+    mpfr_add_ui(c.e[0], c.e[0], 1, MPFR_RNDU);
+    ck_assert(!fmat_inside(&c, C[0]));
+    par_shutdown();
+    par_set_threads(0);
+    fmat_clear(&a);
+    fmat_clear(&w);
+    fmat_clear(&c);
+    for (int t = 0; t < 3; t++)
+        imat_clear(C[t]);
+    imat_clear(A);
+    imat_clear(W);
+    imat_clear(C0);
+    imat_clear(D);
+    imat_clear(E);
+    gmp_randclear(st);
+}
+END_TEST
+
+/* Where only the truncation term covers the value: rows of few-bit entries
+ * and entries far below them (2^-(p + 100) to 2^-(p + 300) of the row's
+ * largest), times few-bit W.  The kernel's midpoint sum keeps only the
+ * former, an exact number at p bits (no rounding error to hide in), so the
+ * value lies in C only through the radius for the truncated entries. */
+START_TEST(test_exact_right_truncation)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    unsigned long seed = test_seed() + 800 + (unsigned long)_i;
+    gmp_randseed_ui(st, seed);
+    mpfr_prec_t p = test_random_prec(st, 30, 400);
+    long n = 1 + (long)gmp_urandomm_ui(st, 6), k = 2 + (long)gmp_urandomm_ui(st, 30),
+         m = 1 + (long)gmp_urandomm_ui(st, 10);
+    imat_t A, W, C;
+    imat_init(A, n, k);
+    imat_init(W, k, m);
+    imat_init(C, n, m);
+    imat_randtest_dyadic(A, st, 4);
+    imat_randtest_dyadic(W, st, 4);
+    for (long q = 0; q < n * k; q++)
+        if (gmp_urandomm_ui(st, 2)) { /* tiny, positive (no cancellation to hide it) */
+            arb_set_ui(A->e + q, 1 + gmp_urandomm_ui(st, 1000));
+            arb_mul_2exp_si(A->e + q, A->e + q, -p - 100 - (long)gmp_urandomm_ui(st, 200));
+        }
+    fmat_t a, w, c;
+    fmat_init(&a, n, k, p + 512);
+    fmat_init(&w, k, m, p + 512);
+    fmat_init(&c, n, m, p + 512);
+    fmat_from_imat(&a, A);
+    fmat_from_imat(&w, W);
+    fmat_mul(&c, &a, &w);
+    imat_mul_exact_right(C, A, W, p);
+    ck_assert_msg(fmat_inside(&c, C), "truncated rows miss the oracle (seed %lu, prec %ld)", seed,
+                  (long)p);
+    fmat_clear(&a);
+    fmat_clear(&w);
+    fmat_clear(&c);
+    imat_clear(A);
+    imat_clear(W);
+    imat_clear(C);
+    gmp_randclear(st);
+}
+END_TEST
+
 Suite *suite_imat(void)
 {
     Suite *s = suite_create("imat");
@@ -405,6 +661,8 @@ Suite *suite_imat(void)
     tcase_add_loop_test(tc, test_row_norm_contains_oracle, 0, test_quick() ? 5 : 40);
     tcase_add_loop_test(tc, test_large_mul_contains_oracle, 0, test_quick() ? 1 : 4);
     tcase_add_loop_test(tc, test_mul_paths, 0, test_quick() ? 8 : 24);
+    tcase_add_loop_test(tc, test_exact_right_contains_oracle, 0, test_quick() ? 12 : 48);
+    tcase_add_loop_test(tc, test_exact_right_truncation, 0, 16);
     tcase_add_loop_test(tc, test_max_abs_enclose, 0, 10);
     tcase_add_loop_test(tc, test_norm2_bounds, 0, 20);
     tcase_add_test(tc, test_norm2_of_diagonal_is_exact_max);

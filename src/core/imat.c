@@ -111,6 +111,9 @@ void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec)
 #define MUL_BLOCK_SIDE 256
 /* Below this many terms a product runs as one task. */
 #define MUL_SERIAL_TERMS 65536.0
+/* Inner dimension from which an exact right operand goes to the integer
+ * kernel (below, converting W costs more than the dot products). */
+#define MUL_FIX_MIN_INNER 8
 
 typedef struct {
     imat_struct *C;
@@ -188,7 +191,12 @@ static int mat_is_exact(const imat_t A)
     return 1;
 }
 
-static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_prec_t prec)
+/* Kernels of mul_into: the rule by shapes and exactness, or the integer
+ * kernel whenever B allows it. */
+enum { MUL_AUTO, MUL_EXACT_RIGHT };
+
+static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, int kernel,
+                     mpfr_prec_t prec)
 {
     long M = A->rows, K = A->cols, P = B->cols;
     if (C == A || C == B) { /* aliased: through a temporary */
@@ -196,7 +204,7 @@ static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_pre
         imat_init(T, M, P);
         if (add)
             imat_set(T, C);
-        mul_into(T, A, B, add, prec);
+        mul_into(T, A, B, add, kernel, prec);
         imat_swap(T, C);
         imat_clear(T);
         return;
@@ -204,9 +212,15 @@ static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, mpfr_pre
     if (M == 0 || P == 0)
         return;
     mul_job_t J = {.C = C, .A = A, .B = B, .add = add, .prec = prec};
-    if (K > 0 && ((M >= 2 && P >= 2 && mat_is_exact(A) && mat_is_exact(B)) ||
-                  (M > mul_block_cutoff(prec) && K > mul_block_cutoff(prec) &&
-                   P > mul_block_cutoff(prec)))) {
+    int b_exact = K > 0 && mat_is_exact(B);
+    int both_exact = b_exact && M >= 2 && P >= 2 && mat_is_exact(A);
+    /* B exact, A not: the integer kernel (exact sums, one radius term per
+     * entry); it declines a B it cannot hold in words */
+    if (b_exact && (kernel == MUL_EXACT_RIGHT || (!both_exact && K >= MUL_FIX_MIN_INNER)) &&
+        imat_fixmul_into(C, A, B, add, prec))
+        return;
+    if (K > 0 && (both_exact || (M > mul_block_cutoff(prec) && K > mul_block_cutoff(prec) &&
+                                 P > mul_block_cutoff(prec)))) {
         J.panel_rows = MUL_BLOCK_SIDE;
         J.panel_cols = MUL_BLOCK_SIDE;
         if ((double)M * (double)K * (double)P < MUL_SERIAL_TERMS) {
@@ -270,7 +284,9 @@ double imat_mul_bytes(long M, long K, long P, mpfr_prec_t prec)
     double ints = m * k + k * p + m * p;
     double block = T * (ints * (8 * words + 16) + ints * 8 * primes +
                         (double)M * (double)K * (2.0 * sizeof(long) + sizeof(short)));
-    return dot > block ? dot : block;
+    double fix = imat_fixmul_bytes(M, K, P, prec); /* shared by the threads */
+    double most = dot > block ? dot : block;
+    return most > fix ? most : fix;
 }
 
 void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
@@ -279,12 +295,26 @@ void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
         imat_zero(C);
         return;
     }
-    mul_into(C, A, B, 0, prec);
+    mul_into(C, A, B, 0, MUL_AUTO, prec);
 }
 
 void imat_addmul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec)
 {
-    mul_into(C, A, B, 1, prec);
+    mul_into(C, A, B, 1, MUL_AUTO, prec);
+}
+
+void imat_mul_exact_right(imat_t C, const imat_t A, const imat_t W, mpfr_prec_t prec)
+{
+    if (A->cols == 0) {
+        imat_zero(C);
+        return;
+    }
+    mul_into(C, A, W, 0, MUL_EXACT_RIGHT, prec);
+}
+
+void imat_addmul_exact_right(imat_t C, const imat_t A, const imat_t W, mpfr_prec_t prec)
+{
+    mul_into(C, A, W, 1, MUL_EXACT_RIGHT, prec);
 }
 
 void imat_set_block(imat_t B, long r0, long c0, const imat_t A)

@@ -37,6 +37,29 @@ void imat_scale(imat_t B, const imat_t A, const arb_t c, mpfr_prec_t prec);
  * the same result bits on any number of them.  C may alias A or B. */
 void imat_mul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
 void imat_addmul(imat_t C, const imat_t A, const imat_t B, mpfr_prec_t prec);
+/* When B is exact (every entry a point: model weights, drawn instances) and
+ * A is not, imat_mul and imat_addmul take an integer kernel, from an inner
+ * dimension of 8: W's columns as 64-bit integers (one exponent per column),
+ * each row of A in fixed point (one exponent per row, prec + 24 bits or
+ * more, truncated), the multiply-adds exact in 128-bit integers, and each
+ * entry's radius
+ *   sum_k rad(A_ik) |W_kj| (radii rounded up to integers of 32-62 bits)
+ *   + 2^(E_i - F) sum_k |W_kj| (the truncation, when any),
+ * then the entry rounded once at prec.  Rows with an entry that is not
+ * finite, and entries whose truncation term exceeds 2^-prec of their value
+ * and radius or whose radii lost more than 2^-16 to rounding, go through
+ * arb_dot; a W with a column spanning more than 62 bits goes the way above.  The _exact_right forms take the kernel even
+ * for an exact A or a short inner dimension (tests); the same contract
+ * (C may alias A or W; the same bits on any number of threads). */
+void imat_mul_exact_right(imat_t C, const imat_t A, const imat_t W, mpfr_prec_t prec);
+void imat_addmul_exact_right(imat_t C, const imat_t A, const imat_t W, mpfr_prec_t prec);
+/* The kernel itself (imat_fixmul.c), for imat.c: C = A W (add = 0) or
+ * C + A W (add = 1), C aliasing neither, when every entry of W meeting a
+ * nonzero column of A is a finite point and each column spans at most 62
+ * bits: returns 1.  Otherwise returns 0 with C untouched.  _bytes: its
+ * scratch memory, an estimate. */
+int imat_fixmul_into(imat_t C, const imat_t A, const imat_t W, int add, mpfr_prec_t prec);
+double imat_fixmul_bytes(long M, long K, long P, mpfr_prec_t prec);
 /* Scratch memory of one M x K times K x P product at prec (beyond A, B and
  * C), in bytes: an estimate for memory limits, for par_threads() threads. */
 double imat_mul_bytes(long M, long K, long P, mpfr_prec_t prec);
