@@ -305,7 +305,9 @@ static const struct {
      "--no-write", 1},
     {"sweep blog-one-layer --set omega=8 --arith binary32 --mutate=no-such --no-write", 64},
     {"verify mlp-layer --arith binary32 --no-write", 64},
-    {"export mlp-layer --seed 1 --arith binary32", 64},
+    /* export --arith: the instance the float row runs (fresh tokens) */
+    {"export mlp-layer --seed 1 --set a=1 --arith binary32 --out /dev/null", 0},
+    {"export mlp-layer --seed 1 --arith float8 --out /dev/null", 64},
     {"sweep relu-limit --set a=1 --arith binary32 --no-write", 64},
     {"model no-such.safetensors --arith float8 --no-write", 64},
     {"model no-such.safetensors --order pairwise --no-write", 64},
@@ -397,23 +399,32 @@ START_TEST(test_torch_cross_check)
         return;
     }
     const char *claim = torch_cases[_i].claim, *sets = torch_cases[_i].sets;
-    snprintf(cmd, sizeof cmd, "export %s --seed 1 %s --format safetensors --out %s/x.safetensors",
-             claim, sets, dir);
-    ck_assert_msg(test_run_cli(cmd, out, sizeof out) == 0, "%s", out);
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/torch_export.py %s/x.safetensors --dtype "
-             "float32,bfloat16 > %s/torch.txt 2>&1", dir, dir);
-    ck_assert_int_eq(system(cmd), 0);
-    test_read_file(out, sizeof out, dir, "torch.txt");
-    char *next;
     double torch[2];
-    torch[0] = strtod(out, &next);
-    torch[1] = strtod(next, NULL);
+    for (int k = 0; k < 2; k++) {
+        /* the instance the float row runs (its tokens drawn afresh from the seed) */
+        snprintf(cmd, sizeof cmd, "export %s --seed 1 %s --arith %s --format safetensors --out "
+                 "%s/x%d.safetensors", claim, sets, fmt[k], dir, k);
+        ck_assert_msg(test_run_cli(cmd, out, sizeof out) == 0, "%s", out);
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/torch_export.py %s/x%d.safetensors "
+                 "--dtype float32,bfloat16 > %s/torch.txt 2>&1", dir, k, dir);
+        ck_assert_int_eq(system(cmd), 0);
+        test_read_file(out, sizeof out, dir, "torch.txt");
+        char *next;
+        double both = strtod(out, &next);
+        torch[k] = k == 0 ? both : strtod(next, NULL);
+    }
     for (int k = 0; k < 2; k++) {
         snprintf(cmd, sizeof cmd, "sweep %s %s --set seed=1 --set prec=128 --arith %s "
                  "--accumulate %s --out %s/r%d", claim, sets, fmt[k], acc[k], dir, k);
-        ck_assert_msg(test_run_cli(cmd, out, sizeof out) == 0, "%s", out);
-        snprintf(path, sizeof path, "%s/r%d/%s.csv", dir, k, claim);
-        ck_assert_int_eq(csv_field(val, sizeof val, path, "E vs reference hi"), 0);
+        /* the float rule may answer either way (blog-one-layer at Omega = 1000 is worse
+         * than the MLP in binary32): this test compares torch with the emulation only */
+        int rc = test_run_cli(cmd, out, sizeof out);
+        ck_assert_msg(rc == 0 || rc == 1, "%s", out);
+        /* the float twin's report: CLAIM.FORMAT.acc-ACC; E is the converted network in the
+         * format against the exact reference */
+        snprintf(path, sizeof path, "%s/r%d/%s.%s%s%s.csv", dir, k, claim, fmt[k],
+                 strcmp(acc[k], "same") ? ".acc-" : "", strcmp(acc[k], "same") ? acc[k] : "");
+        ck_assert_int_eq(csv_field(val, sizeof val, path, "error_hi"), 0);
         double emul = strtod(val, NULL);
         fprintf(stderr, "check_fpnet: %s %s: torch %s E = %.3e, emulated %s (accumulate %s) E = "
                 "%.3e (an estimate, not certified)\n", claim, sets, dtype[k], torch[k], fmt[k],

@@ -139,11 +139,19 @@ void cli_flush_stdout(void)
         stdout_errno = errno;
 }
 
+/* An errno a failed write of standard output leaves (stdio keeps only the
+ * error flag; errno still holds the reason unless a later call changed it). */
+static int write_errno(int e)
+{
+    return e == ENOSPC || e == EFBIG || e == EIO || e == EPIPE || e == EDQUOT ? e : 0;
+}
+
 int cli_finish_stdout(int rc)
 {
+    int earlier = write_errno(errno);
     errno = 0;
     int bad = fflush(stdout) != 0 || ferror(stdout);
-    int e = stdout_errno ? stdout_errno : errno;
+    int e = stdout_errno ? stdout_errno : errno ? errno : earlier;
     if (fclose(stdout) != 0 && !bad) {
         bad = 1;
         e = errno;

@@ -373,6 +373,7 @@ typedef struct {
     model_claim_t *mc;
     int export_big, from;
     char export_path[OUTFILE_PATH_MAX + 160];
+    aonet_export_t *ex;   /* the export, written but put in place only when the rows ran */
     int exported;
 } model_run_t;
 
@@ -435,22 +436,37 @@ static int on_dir(const char *dir, void *arg)
         aonet_export_meta(ex, "reference_act", ref_act);
         rc = export_original(ex, m, model_claim_tokens(mr->mc), err, sizeof err);
     }
-    if (rc == 0) {
-        rc = aonet_export_commit(ex, err, sizeof err);
-        ex = NULL;
-    }
-    aonet_export_abort(ex);
-    if (rc)
+    if (rc) {
+        aonet_export_abort(ex);
         return cli_fail(rc, "model: %s", err);
-    mr->exported = 1;
+    }
+    mr->ex = ex; /* committed once the rows have run: a failed run leaves no export */
     print_start(mr);
     return 0;
 }
 
-static void on_report(claim_report_t *rep, void *arg)
+/* A run that stopped before its rows were reported leaves no export. */
+static void on_close(int status, void *arg)
+{
+    model_run_t *mr = arg;
+    (void)status;
+    aonet_export_abort(mr->ex);
+    mr->ex = NULL;
+}
+
+static int on_report(claim_report_t *rep, void *arg)
 {
     model_run_t *mr = arg;
     rep->details_json = model_claim_details(mr->mc);
+    if (!mr->ex)
+        return 0;
+    char err[600];
+    int rc = aonet_export_commit(mr->ex, err, sizeof err);
+    mr->ex = NULL;
+    if (rc)
+        return cli_fail(rc, "model: %s", err);
+    mr->exported = 1;
+    return 0;
 }
 
 static void on_printed(const claim_report_t *rep, void *arg)
@@ -522,7 +538,8 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     runset_t rs = {.claims = claims, .mutations = mutations, .n = 1, .run = ro, .how = &how,
                    .out = c->out, .formats = formats, .no_write = c->no_write,
                    .mutate = c->mutation > 0, .from = from, .on_dir = on_dir,
-                   .on_report = on_report, .on_printed = on_printed, .arg = &mr};
+                   .on_report = on_report, .on_printed = on_printed, .on_close = on_close,
+                   .arg = &mr};
     rc = runset_run(&rs);
     free(cmd);
     model_claim_free(mc);

@@ -407,14 +407,14 @@ static int cmd_list(int argc, char **argv)
     return 0;
 }
 
-/* --arith, --accumulate, --order: sweep only, not with --mutate or --shard. */
+/* --arith, --accumulate, --order: sweep, export (the instance a float row runs) and model. */
 static int parse_arith(cli_t *c, int allowed)
 {
     if (!c->arith_name && !c->acc_name && !c->order_name)
         return 0;
     if (!allowed)
-        return cli_fail(EXIT_USAGE, "--arith, --accumulate and --order are options of sweep "
-                        "and model");
+        return cli_fail(EXIT_USAGE, "--arith, --accumulate and --order are options of sweep, "
+                        "export and model");
     if (!c->arith_name)
         return cli_fail(EXIT_USAGE, "--accumulate and --order need --arith FORMAT");
     fpf_arith_t ar;
@@ -464,7 +464,7 @@ static int cmd_export(int argc, char **argv)
     memset(&c, 0, sizeof c);
     int rc = parse_common(&c, argc, argv, usage_export, ARGS_CLAIMS);
     if (rc == 0)
-        rc = parse_arith(&c, 0);
+        rc = parse_arith(&c, 1);
     if (rc == 0 && c.n_ids != 1)
         rc = cli_fail(EXIT_USAGE, "export takes exactly one claim id");
     if (rc == 0 && !c.run.seed_set)
@@ -482,6 +482,10 @@ static int cmd_export(int argc, char **argv)
     if (rc == 0) {
         char err[512];
         const claim_t *cl = claim_find(c.ids[0]);
+        arith_claim_t twin; /* --arith: the instance a float row runs (fresh tokens) */
+        if (c.has_arith && cl->export_instance &&
+            arith_claim_make(&twin, cl, &c.ar, err, sizeof err) == 0)
+            cl = &twin.claim;
         if (!cl->export_instance)
             rc = cli_fail(EXIT_USAGE, "claim '%s' has no instance to export", cl->id);
         else if (runner_validate(cl, &c.run, err, sizeof err) != 0)

@@ -37,8 +37,10 @@ int runset_run(const runset_t *s)
             break;
         }
         done++;
-        if (s->on_report)
-            s->on_report(reps + k, s->arg);
+        if (s->on_report && (rc = s->on_report(reps + k, s->arg)) != 0) {
+            status = rc;
+            break;
+        }
         report_print_summary(stdout, reps + k);
         if (s->on_printed)
             s->on_printed(reps + k, s->arg);
@@ -83,6 +85,8 @@ int runset_run(const runset_t *s)
         }
     }
 done:
+    if (s->on_close)
+        s->on_close(status, s->arg);
     if (!s->no_write)
         outdir_close(&dir, status >= EXIT_USAGE);
     for (int k = 0; k < done; k++)

@@ -20,11 +20,14 @@ typedef struct {
     int mutate;                /* a --mutate run: every row must be violated */
     shard_set_t *from;         /* merge: the rows come from these shards */
     /* optional hooks: once the output directory is open (path; an exit
-     * code stops the run), on each filled report (before it is printed),
-     * and after each report's summary is printed */
+     * code stops the run), on each filled report (before it is printed; an
+     * exit code stops the run, one line out), and after each report's
+     * summary is printed */
     int (*on_dir)(const char *dir, void *arg);
-    void (*on_report)(claim_report_t *rep, void *arg);
+    int (*on_report)(claim_report_t *rep, void *arg);
     void (*on_printed)(const claim_report_t *rep, void *arg);
+    /* before the output directory is closed (and removed, when the run failed) */
+    void (*on_close)(int status, void *arg);
     void *arg;
 } runset_t;
 

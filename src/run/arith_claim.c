@@ -110,6 +110,40 @@ static void row_unresolved(row_t *r)
     r->has_bound = 1;
 }
 
+/* The instance a float row runs: the base claim's (its parameters seen with
+ * the base claim's own ctx), with fresh tokens where it has an original.
+ * *fresh: 1 when the tokens were drawn afresh.  0, or -1 with I->note. */
+static int twin_instance(instance_t *I, int *fresh, const params_t *p, unsigned long seed,
+                         mpfr_prec_t prec)
+{
+    const arith_claim_t *w = p->ctx;
+    const claim_t *base = w->base;
+    params_t bp = *p;
+    bp.ctx = base->ctx;
+    *fresh = 0;
+    if (base->export_instance(I, &bp, seed, prec) != 0 || I->net.n_layers == 0) {
+        char why[sizeof I->note];
+        memcpy(why, I->note, sizeof why);
+        snprintf(I->note, sizeof I->note, "%s builds no network for these parameters%s%.100s",
+                 base->id, why[0] ? ": " : "", why);
+        return -1;
+    }
+    *fresh = I->orig.n_stages > 0 ? fresh_tokens(I, seed, prec) : 0;
+    if (*fresh < 0) {
+        snprintf(I->note, sizeof I->note, "%s: the original computation could not be run "
+                 "(activation '%s')", base->id, I->orig.act);
+        return -1;
+    }
+    return 0;
+}
+
+static int twin_export_instance(instance_t *I, const params_t *p, unsigned long seed,
+                                mpfr_prec_t prec)
+{
+    int fresh;
+    return twin_instance(I, &fresh, p, seed, prec);
+}
+
 static int arith_run(row_t *r)
 {
     const arith_claim_t *w = r->ctx;
@@ -117,21 +151,14 @@ static int arith_run(row_t *r)
     mpfr_prec_t prec = r->prec;
     instance_t I;
     instance_init(&I);
-    if (base->export_instance(&I, &r->params, r->seed, prec) != 0 || I.net.n_layers == 0) {
-        snprintf(r->note, sizeof r->note, "%s builds no network for these parameters%s%.100s",
-                 base->id, I.note[0] ? ": " : "", I.note);
+    int fresh;
+    if (twin_instance(&I, &fresh, &r->params, r->seed, prec) != 0) {
+        snprintf(r->note, sizeof r->note, "%.150s", I.note);
         instance_clear(&I);
         return -1;
     }
     if (r->mutation != MUT_NONE)
         arith_break_network(&I.net, r->mutation == MUT_CONVERTED_QUERY, prec);
-    int fresh = I.orig.n_stages > 0 ? fresh_tokens(&I, r->seed, prec) : 0;
-    if (fresh < 0) {
-        snprintf(r->note, sizeof r->note, "%s: the original computation could not be run "
-                 "(activation '%s')", base->id, I.orig.act);
-        instance_clear(&I);
-        return -1;
-    }
     long N = I.net_in->rows, row0 = 0, rows = N, cols = I.net_in->cols;
     int has_orig = I.orig.n_stages > 0, masked = !has_orig && I.net_masked.n_layers > 0;
     if (has_orig) {
@@ -312,7 +339,7 @@ int arith_claim_make(arith_claim_t *w, const claim_t *base, const fpf_arith_t *a
     }
     c->run = arith_run;
     c->start_prec = base->start_prec;
-    c->export_instance = base->export_instance;
+    c->export_instance = twin_export_instance; /* what a float row runs: fresh tokens */
     c->summary_md = arith_summary;
     c->estimate_bytes = base->estimate_bytes;
     c->available = base->available;
