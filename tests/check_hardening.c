@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -737,6 +738,56 @@ START_TEST(test_stdout_full)
 }
 END_TEST
 
+/* A reader that leaves (attncheck list | head -c 10): every verb that
+ * writes to standard output ends with 74 and no line (not killed by
+ * SIGPIPE, 141), and a run's report files are written whole. */
+START_TEST(test_stdout_reader_gone)
+{
+    const char *verify[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    for (int k = 0; k <= (int)(sizeof to_full / sizeof to_full[0]); k++) {
+        const char *const *argv = k < (int)(sizeof to_full / sizeof to_full[0]) ? to_full[k].argv
+                                                                                : verify;
+        test_cli_t t = {.argv = argv, .dir = tmp, .stdout_no_reader = 1};
+        int rc = test_cli_run(&t);
+        test_read_file(err, sizeof err, tmp, "err.txt");
+        ck_assert_msg(rc == 74, "%s %s exited %d: %s", argv[0], argv[1] ? argv[1] : "", rc, err);
+        ck_assert_msg(test_count_lines(err) == 0, "%s: %s", argv[0], err);
+    }
+    char md[700];
+    path_in(md, sizeof md, outdir, "neuron-head.md");
+    ck_assert(exists(md));
+    ck_assert_int_eq(count_prefixed(outdir, ".attncheck-tmp"), 0);
+}
+END_TEST
+
+/* Threads beyond the work do not multiply the memory estimate: each
+ * per-thread term counts at most the tasks of its par_for, so --threads
+ * 1000 gives the exit, summary and reports of --threads 2 (it gave 65, an
+ * estimate of 4.5 GiB). */
+START_TEST(test_threads_beyond_the_work)
+{
+    char dirs[2][600], outs[2][1 << 12], cmd[1400];
+    const char *threads[2] = {"2", "1000"};
+    int rc[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(dirs[k], sizeof dirs[k], "%s/t%s", tmp, threads[k]);
+        const char *argv[] = {"verify", "mask-encoding", "--threads", threads[k], "--out", dirs[k],
+                              NULL};
+        test_cli_t t = {.argv = argv, .dir = tmp};
+        rc[k] = test_cli_run(&t);
+        test_read_file(err, sizeof err, tmp, "err.txt");
+        test_read_file(outs[k], sizeof outs[k], tmp, "out.txt");
+        ck_assert_msg(rc[k] == 0, "--threads %s exited %d: %s", threads[k], rc[k], err);
+        char *w = strstr(outs[k], "reports written to "); /* names its directory */
+        ck_assert_ptr_nonnull(w);
+        *w = '\0';
+    }
+    ck_assert_str_eq(outs[0], outs[1]);
+    snprintf(cmd, sizeof cmd, "diff -r -x run.log '%s' '%s' >/dev/null", dirs[0], dirs[1]);
+    ck_assert_msg(system(cmd) == 0, "--threads 1000 wrote other reports than --threads 2");
+}
+END_TEST
+
 START_TEST(test_export_to_full_device)
 {
     char devpath[600];
@@ -770,6 +821,35 @@ START_TEST(test_report_disk_full)
     test_read_file(buf, sizeof buf, outdir, "neuron-head.md");
     ck_assert_str_eq(buf, "the previous report\n");
     ck_assert_int_eq(count_prefixed(outdir, ".attncheck"), 0);
+}
+END_TEST
+
+/* A disk that fills: a 64 KiB tmpfs (as root; skipped with a message where
+ * mounting is refused).  74 naming ENOSPC, not "Input/output error", and
+ * no temporaries left.  The mount is gone before any assertion. */
+START_TEST(test_report_tmpfs_full)
+{
+    char mnt[600], out[700];
+    path_in(mnt, sizeof mnt, tmp, "small");
+    ck_assert_int_eq(mkdir(mnt, 0755), 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k") != 0) {
+        fprintf(stderr, "test_report_tmpfs_full: skipped: cannot mount a tmpfs here (%s)\n",
+                strerror(errno));
+        return;
+    }
+    path_in(out, sizeof out, mnt, "r");
+    const char *argv[] = {"verify", "neuron-head", "mlp-layer", "--out", out, NULL};
+    test_cli_t t = {.argv = argv, .dir = tmp};
+    int rc = test_cli_run(&t);
+    int left = count_prefixed(out, ".attncheck-tmp");
+    int unmounted = umount2(mnt, MNT_DETACH);
+    test_read_file(err, sizeof err, tmp, "err.txt");
+    ck_assert_int_eq(unmounted, 0);
+    ck_assert_msg(rc == 74, "exit %d: %s", rc, err);
+    ck_assert_ptr_nonnull(strstr(err, "attncheck: cannot write"));
+    ck_assert_ptr_nonnull(strstr(err, ": No space left on device"));
+    ck_assert_ptr_null(strstr(err, "Input/output error"));
+    ck_assert_int_eq(left, 0);
 }
 END_TEST
 
@@ -954,8 +1034,11 @@ Suite *suite_hardening(void)
     tcase_add_test(tc, test_fifo_without_reader);
     tcase_add_test(tc, test_export_foreign_link);
     tcase_add_loop_test(tc, test_stdout_full, 0, (int)(sizeof to_full / sizeof to_full[0]));
+    tcase_add_test(tc, test_stdout_reader_gone);
+    tcase_add_test(tc, test_threads_beyond_the_work);
     tcase_add_test(tc, test_export_to_full_device);
     tcase_add_test(tc, test_report_disk_full);
+    tcase_add_test(tc, test_report_tmpfs_full);
     tcase_add_loop_test(tc, test_file_size_limit_signal, 0,
                         (int)(sizeof past_fsize / sizeof past_fsize[0]));
     tcase_add_test(tc, test_model_truncated_while_read);

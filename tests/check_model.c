@@ -22,6 +22,7 @@
 #include "oracle.h"
 #include "runner.h"
 #include "safetensors.h"
+#include "shard.h"
 #include "modelio_testutil.h"
 
 static char tmpdir[256];
@@ -1266,6 +1267,42 @@ START_TEST(test_model_shards_replay)
         snprintf(cmd, sizeof cmd, "cmp -s '%s/m/%s' '%s/u/%s'", tmpdir, files[k], tmpdir,
                  files[k]);
         ck_assert_msg(system(cmd) == 0, "%s: merged and unsharded differ", files[k]);
+    }
+    /* every row recomputed on the claim rebuilt from the recorded arguments:
+     * the same reports; a row whose E is forged (its digest made again) is
+     * refused */
+    ck_assert_msg(cli("merge %s/s0 %s/s1 --recheck all --out %s/ma", tmpdir, tmpdir, tmpdir) == 0,
+                  "%s", out);
+    for (int k = 0; k < 4; k++) {
+        snprintf(cmd, sizeof cmd, "cmp -s '%s/ma/%s' '%s/u/%s'", tmpdir, files[k], tmpdir,
+                 files[k]);
+        ck_assert_msg(system(cmd) == 0, "%s: merged with --recheck all and unsharded differ",
+                      files[k]);
+    }
+    {
+        char ppath[500], digest[SHARD_DIGEST_HEX + 1];
+        snprintf(ppath, sizeof ppath, "%s/s1/%s", tmpdir, SHARD_FILE);
+        json_error_t je;
+        json_t *doc = json_load_file(ppath, 0, &je);
+        ck_assert_msg(doc, "%s", je.text);
+        json_t *rows = json_object_get(json_array_get(json_object_get(doc, "reports"), 0), "rows");
+        ck_assert_uint_gt(json_array_size(rows), 0);
+        /* the last row (an exact identity that holds) says E = 1: violated,
+         * which follows from that E; without recomputation merge takes it */
+        json_t *row = json_array_get(rows, json_array_size(rows) - 1);
+        ck_assert_str_eq(json_string_value(json_object_get(row, "verdict")), "holds");
+        json_object_set_new(row, "error", json_string("1 0 0 0"));
+        json_object_set_new(row, "error_abs", json_string("1 0 0 0"));
+        json_object_set_new(row, "verdict", json_string("violated"));
+        ck_assert_int_eq(shard_digest(digest, doc), 0);
+        json_object_set_new(doc, "digest", json_string(digest));
+        ck_assert_int_eq(json_dump_file(doc, ppath, JSON_COMPACT), 0);
+        json_decref(doc);
+        ck_assert_msg(cli("merge %s/s0 %s/s1 --recheck 0 --out %s/m0", tmpdir, tmpdir,
+                          tmpdir) == 1, "%s", out);
+        ck_assert_int_eq(cli("merge %s/s0 %s/s1 --recheck all --out %s/mf", tmpdir, tmpdir,
+                             tmpdir), 65);
+        ck_assert_msg(one_line() && strstr(out, "of shard 1 does not recompute"), "%s", out);
     }
     /* a model file that is not the one the shards ran: 65 */
     char saved[400];

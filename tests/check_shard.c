@@ -336,12 +336,25 @@ static json_t *load_partial(int s)
     return doc;
 }
 
-static void save_partial(int s, json_t *doc)
+/* Write doc as shard s's file as it is (an edit that leaves the digest). */
+static void save_partial_unsigned(int s, json_t *doc)
 {
     char path[300];
     snprintf(path, sizeof path, "%s/s%d/%s", tmp, s, SHARD_FILE);
     ck_assert_int_eq(json_dump_file(doc, path, JSON_COMPACT | JSON_ENCODE_ANY), 0);
     json_decref(doc);
+}
+
+/* Write doc with its digest made again, as a forger would: what merge's
+ * other checks must refuse without the digest's help. */
+static void save_partial(int s, json_t *doc)
+{
+    char digest[SHARD_DIGEST_HEX + 1];
+    if (json_is_object(doc)) {
+        ck_assert_int_eq(shard_digest(digest, doc), 0);
+        json_object_set_new(doc, "digest", json_string(digest));
+    }
+    save_partial_unsigned(s, doc);
 }
 
 /* Set (value: JSON text) or delete (value NULL) the member at path, keys
@@ -460,7 +473,8 @@ static const struct {
     {"jobs 0", 0, "jobs", "0", 65},
     {"another attncheck", -1, "run/attncheck", "\"v0.1\"", 65},
     {"other libraries", -1, "run/libraries/GMP", "\"1.0\"", 65},
-    {"partial format 2", -1, "attncheck_partial", "2", 65},
+    {"partial format 1", -1, "attncheck_partial", "1", 65},
+    {"partial format 3", -1, "attncheck_partial", "3", 65},
     {"a key too many", -1, "zz", "1", 65},
     {"a top key missing", -1, "jobs", NULL, 65},
     {"another command", 0, "run/command", "\"attncheck verify neuron-head\"", 65},
@@ -488,6 +502,146 @@ START_TEST(test_merge_refuses_damage)
         save_partial(s, doc);
     }
     assert_refused(merge(NULL), damage[_i].code, damage[_i].what);
+}
+END_TEST
+
+/* ---- the digest, and recomputation ---- */
+
+/* One hexadecimal digit of one row's E changed, the digest left: damaged. */
+START_TEST(test_merge_refuses_a_changed_digit)
+{
+    make_shards();
+    json_t *doc = load_partial(1);
+    json_t *e = json_object_get(json_array_get(json_object_get(json_array_get(
+                                    json_object_get(doc, "reports"), 0), "rows"), 0), "error");
+    char ball[256];
+    snprintf(ball, sizeof ball, "%s", json_string_value(e));
+    char *last = strchr(ball, ' ') - 1; /* the midpoint mantissa's last digit */
+    *last = *last == '1' ? '3' : '1';
+    json_string_set(e, ball);
+    save_partial_unsigned(1, doc);
+    assert_refused(merge(NULL), 65, "one digit");
+    ck_assert_msg(strstr(err_text, "s1/partial.json' is damaged (digest mismatch)"), "%s",
+                  err_text);
+    /* with the digest made again the row is read, and the default recheck
+     * may or may not draw it: --recheck all does */
+    doc = load_partial(1);
+    save_partial(1, doc);
+    char s0[300], s1[300], m[300];
+    snprintf(s0, sizeof s0, "%s/s0", tmp);
+    snprintf(s1, sizeof s1, "%s/s1", tmp);
+    snprintf(m, sizeof m, "%s/m", tmp);
+    const char *all[] = {"merge", s0, s1, "--out", m, "--recheck", "all", NULL};
+    ck_assert_msg(run(all) == 0, "re-signed unchanged: %s", err_text);
+}
+END_TEST
+
+START_TEST(test_merge_refuses_no_digest)
+{
+    make_shards();
+    json_t *doc = load_partial(0);
+    json_edit(doc, "digest", NULL);
+    save_partial_unsigned(0, doc);
+    assert_refused(merge(NULL), 65, "no digest");
+    ck_assert_msg(strstr(err_text, "s0/partial.json' is damaged (no digest)"), "%s", err_text);
+    doc = load_partial(0);
+    json_edit(doc, "digest", "\"sha256:\"");
+    save_partial_unsigned(0, doc);
+    assert_refused(merge(NULL), 65, "an empty digest");
+}
+END_TEST
+
+/* A mutated run (every row violated, unsharded exit 1) whose shard 0 says
+ * its grid row 0 holds, with E = 0 and the digest made again: the verdict
+ * follows from the forged enclosure, so only recomputation sees it. */
+START_TEST(test_merge_recheck_catches_forgery)
+{
+    char s0[300], s1[300], m[300], whole[300];
+    snprintf(s0, sizeof s0, "%s/s0", tmp);
+    snprintf(s1, sizeof s1, "%s/s1", tmp);
+    snprintf(m, sizeof m, "%s/m", tmp);
+    snprintf(whole, sizeof whole, "%s/whole", tmp);
+    const char *unsharded[] = {"verify", "neuron-head", "--mutate", "--out", whole, NULL};
+    ck_assert_int_eq(run(unsharded), 1);
+    for (int s = 0; s < 2; s++) {
+        char shard[16];
+        const char *dir = s ? s1 : s0;
+        snprintf(shard, sizeof shard, "%d/2", s);
+        const char *argv[] = {"verify", "neuron-head", "--mutate", "--shard", shard, "--out",
+                              dir, NULL};
+        ck_assert_int_eq(run(argv), 1);
+    }
+    json_t *doc = load_partial(0);
+    json_edit(doc, "reports/0/rows/0/error", "\"0 0 0 0\"");
+    json_edit(doc, "reports/0/rows/0/error_abs", "\"0 0 0 0\"");
+    json_edit(doc, "reports/0/rows/0/verdict", "\"holds\"");
+    save_partial(0, doc);
+    /* without recomputation the forgery passes: what a digest cannot do */
+    const char *none[] = {"merge", s0, s1, "--out", m, "--recheck", "0", NULL};
+    ck_assert_msg(run(none) == 3, "--recheck 0: %s", err_text);
+    char rm[400];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", m);
+    ck_assert_int_eq(system(rm), 0);
+    const char *all[] = {"merge", s0, s1, "--out", m, "--recheck", "all", NULL};
+    assert_refused(run(all), 65, "--recheck all");
+    ck_assert_msg(strstr(err_text, "row 0 of shard 0 does not recompute: "), "%s", err_text);
+}
+END_TEST
+
+/* Honest shards: every --recheck gives the same reports, byte for byte
+ * (the default, 2 rows a shard, is tests/shard_identity.sh's). */
+START_TEST(test_merge_recheck_honest)
+{
+    char s0[300], s1[300], m[3][300];
+    const char *how[3] = {"0", "1", "all"};
+    make_shards();
+    snprintf(s0, sizeof s0, "%s/s0", tmp);
+    snprintf(s1, sizeof s1, "%s/s1", tmp);
+    for (int k = 0; k < 3; k++) {
+        snprintf(m[k], sizeof m[k], "%s/m%d", tmp, k);
+        const char *argv[] = {"merge", s1, s0, "--out", m[k], "--recheck", how[k], NULL};
+        ck_assert_msg(run(argv) == 0, "--recheck %s: %s", how[k], err_text);
+    }
+    char cmd[1200];
+    for (int k = 1; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "diff -r -x run.log '%s' '%s' >/dev/null", m[0], m[k]);
+        ck_assert_msg(system(cmd) == 0, "--recheck %s wrote other reports", how[k]);
+    }
+}
+END_TEST
+
+/* A float twin (--arith): its rows recompute on the twin merge rebuilds
+ * from the recorded options; a row that says E = 0 (still holding) does not. */
+START_TEST(test_merge_recheck_arith_twin)
+{
+    char s0[300], s1[300], m[300], whole[300], cmd[1000];
+    snprintf(s0, sizeof s0, "%s/s0", tmp);
+    snprintf(s1, sizeof s1, "%s/s1", tmp);
+    snprintf(m, sizeof m, "%s/m", tmp);
+    snprintf(whole, sizeof whole, "%s/whole", tmp);
+    const char *sweep[] = {"sweep", "mlp-layer", "--set", "a=1", "--set", "shape=2x3x3,4x6x6",
+                           "--set", "prec=128", "--arith", "bfloat16", "--out", whole, NULL,
+                           NULL, NULL};
+    ck_assert_msg(run(sweep) == 0, "%s", err_text);
+    for (int s = 0; s < 2; s++) {
+        char shard[16];
+        snprintf(shard, sizeof shard, "%d/2", s);
+        sweep[11] = s ? s1 : s0;
+        sweep[12] = "--shard";
+        sweep[13] = shard;
+        ck_assert_msg(run(sweep) == 0, "shard %d: %s", s, err_text);
+    }
+    const char *all[] = {"merge", s0, s1, "--out", m, "--recheck", "all", NULL};
+    ck_assert_msg(run(all) == 0, "%s", err_text);
+    snprintf(cmd, sizeof cmd, "diff -r -x run.log '%s' '%s' >/dev/null", whole, m);
+    ck_assert_msg(system(cmd) == 0, "the merged twin's reports differ from the unsharded run's");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", m);
+    ck_assert_int_eq(system(cmd), 0);
+    json_t *doc = load_partial(0);
+    json_edit(doc, "reports/0/rows/0/error", "\"0 0 0 0\"");
+    save_partial(0, doc);
+    assert_refused(run(all), 65, "a forged twin row");
+    ck_assert_msg(strstr(err_text, "row 0 of shard 0 does not recompute: "), "%s", err_text);
 }
 END_TEST
 
@@ -671,6 +825,11 @@ static const char *const usage_cases[][12] = {
     {"merge", "@", "--bogus", NULL},
     {"merge", "@", "--format", "pdf", NULL},
     {"merge", "@", "--full", NULL},
+    {"merge", "@", "--recheck", "-1", NULL},
+    {"merge", "@", "--recheck", "some", NULL},
+    {"merge", "@", "--recheck", "", NULL},
+    {"merge", "@", "--recheck", NULL},
+    {"verify", "neuron-head", "--recheck", "2", NULL},
 };
 
 START_TEST(test_usage_errors)
@@ -724,6 +883,11 @@ Suite *suite_shard(void)
     tcase_add_test(tc, test_shard_limits);
     tcase_add_test(tc, test_partial_round_trip);
     tcase_add_loop_test(tc, test_merge_refuses_damage, 0, (int)(sizeof damage / sizeof damage[0]));
+    tcase_add_test(tc, test_merge_refuses_a_changed_digit);
+    tcase_add_test(tc, test_merge_refuses_no_digest);
+    tcase_add_test(tc, test_merge_recheck_catches_forgery);
+    tcase_add_test(tc, test_merge_recheck_honest);
+    tcase_add_test(tc, test_merge_recheck_arith_twin);
     tcase_add_loop_test(tc, test_merge_refuses_bad_text, 0,
                         (int)(sizeof bad_text / sizeof bad_text[0]));
     tcase_add_test(tc, test_merge_refuses_sets);

@@ -128,6 +128,13 @@ int test_cli_start(const test_cli_t *t)
         _exit(126);
     if (t->stdout_closed)
         close(1);
+    if (t->stdout_no_reader) {
+        int p[2];
+        if (pipe(p) != 0 || close(p[0]) != 0 || dup2(p[1], 1) < 0)
+            _exit(126);
+        close(p[1]);
+        signal(SIGPIPE, SIG_DFL);
+    }
     if (t->path_only)
         setenv("PATH", t->path_only, 1);
     if (t->path_prefix) {

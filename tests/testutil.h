@@ -43,6 +43,8 @@ typedef struct {
     const char *stdout_path;   /* or NULL */
     int append;
     int stdout_closed;         /* standard output closed (>&-) */
+    int stdout_no_reader;      /* standard output a pipe whose reader has left (| head),
+                                  SIGPIPE at its default as a shell leaves it */
     const char *path_prefix;   /* put first on PATH (a fake gnuplot), or NULL */
     const char *path_only;     /* PATH replaced by this, or NULL */
     long fsize_limit;          /* RLIMIT_FSIZE in bytes (SIGXFSZ ignored), 0: none */

@@ -276,7 +276,8 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
     long D = dims[0] + 1, N = dims[2] + 1, most = H > dims[1] ? H : dims[1];
     double B = ball_bytes(prec), W = (double)D + (double)N;
     attn_source_t enc = {.n_heads = most, .full = 1};
-    double per_thread = (double)par_threads() * 8 * (double)D * (double)D * B;
+    /* head_norms_task: a task per head of a layer */
+    double per_thread = (double)par_threads_for((double)most) * 8 * (double)D * (double)D * B;
     return tf_estimate_bytes(p, prec) + (double)N * W * B + 2.0 * (double)most * B +
            attn_layer_bytes(&enc, 1, D + N, N, prec) + per_thread +
            (double)(N * (N + 1) / 2 + 8 * N) * sizeof(long);

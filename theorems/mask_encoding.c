@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "attn.h"
 #include "maskenc.h"
 #include "omega_util.h"
 #include "par.h"
@@ -475,7 +476,7 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
     /* X', Y, Y', and in the application Q, V, A V, its output and V transposed */
     double streams = n * D * B + 2 * n * W * B + 4 * n * W * B + n * W * S;
     return THM_EST_BASE_BYTES + inst + heads + streams + imat_mul_bytes(N, d + 1 + N, d + 1 + N, prec) +
-           (double)par_threads() * 3 * n * B;
+           (double)attn_softmax_threads(1, N) * 3 * n * B;
 }
 
 static int fit(fit_t *fits, int max_fits, const row_t *rows, long n_rows)

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 #include "exitcodes.h"
 #include "outfile.h"
@@ -132,6 +135,18 @@ int cli_parse_bytes(double *out, const char *s)
 
 static int stdout_errno; /* the first failed flush's reason */
 
+int cli_stdout_reader_gone(int e)
+{
+    if (e == EPIPE)
+        return 1;
+    /* a write inside printf may have failed before: its errno is gone, but
+     * a pipe with no reader says so (POLLERR on its write end) */
+    struct stat st;
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+    return fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode) && poll(&p, 1, 0) == 1 &&
+           (p.revents & POLLERR);
+}
+
 void cli_flush_stdout(void)
 {
     errno = 0;
@@ -158,6 +173,8 @@ int cli_finish_stdout(int rc)
     }
     if (!bad || rc >= EXIT_USAGE)
         return rc;
+    if (cli_stdout_reader_gone(e))
+        return EXIT_IOERR; /* its reader left: quietly (cli.h) */
     return cli_fail(EXIT_IOERR, "cannot write standard output: %s",
                     e ? strerror(e) : "write error");
 }

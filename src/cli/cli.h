@@ -64,7 +64,12 @@ int cmd_model(int argc, char **argv);
 /* Flush standard output now (a failure is remembered for the end). */
 void cli_flush_stdout(void);
 /* Flush and close standard output: a lost write is exit 74 with one line
- * (unless rc already reports an error, whose line is out). */
+ * (unless rc already reports an error, whose line is out).  A reader that
+ * left (EPIPE: attncheck list | head) is 74 with no line: the output was
+ * cut on purpose, but it was cut, and the run's files are whole. */
 int cli_finish_stdout(int rc);
+/* 1 when a write to standard output failed because its reader left: e is
+ * EPIPE, or standard output is a pipe whose read end is closed. */
+int cli_stdout_reader_gone(int e);
 
 #endif

@@ -120,7 +120,9 @@ int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t 
     } else {
         fputs(text, a.f);
         if (atomic_commit(&a) != 0)
-            status = path ? cli_fail(EXIT_IOERR, "cannot write '%s': %s", path, a.why)
+            status = errno == EPIPE || (!path && cli_stdout_reader_gone(errno))
+                       ? EXIT_IOERR /* its reader left: quietly (cli.h) */
+                   : path ? cli_fail(EXIT_IOERR, "cannot write '%s': %s", path, a.why)
                           : cli_fail(EXIT_IOERR, "cannot write standard output: %s", a.why);
     }
     free(text);

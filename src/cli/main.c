@@ -82,13 +82,17 @@ static const char *usage_verify =
 
 static const char *usage_merge =
     "usage: attncheck merge DIR... [--out DIR] [--format md,csv,json,svg] [--max-rows N]\n"
-    "                       [--max-memory SIZE] [--plot-timeout SECONDS]\n"
+    "                       [--max-memory SIZE] [--plot-timeout SECONDS] [--recheck K|all]\n"
     "  Combines the partial results of a run's shards (verify or sweep ... --shard K/N\n"
     "  --out DIR, K = 0 .. N-1) into the reports the unsharded run writes, byte for byte\n"
     "  (--out default reports; run.log lists the shards' time summed).  Refused with 65:\n"
     "  shards of different runs, of another attncheck build or other library versions, a\n"
-    "  missing or duplicated shard, a malformed partial file; 75 while a shard's run still\n"
-    "  holds its directory.  Exit: the verdict code of the unsharded run.\n"
+    "  missing or duplicated shard, a malformed partial file, one whose digest is not that\n"
+    "  of its content (damaged), a row that does not recompute; 75 while a shard's run\n"
+    "  still holds its directory.  Exit: the verdict code of the unsharded run.\n"
+    "  --recheck K    recompute K rows of each shard (default 2; all: every row; 0: none),\n"
+    "                 drawn from the shards' digests, and refuse the merge when one's\n"
+    "                 verdict differs or an enclosure does not overlap the stored one\n"
     RUN_OPTIONS EXIT_RULE;
 
 static const char *usage_sweep =
@@ -140,6 +144,8 @@ typedef struct {
     char **argv;
     char **dirs;           /* merge: the shards' directories */
     int n_dirs;
+    long recheck;          /* merge --recheck: rows per shard (-1: all) */
+    int recheck_set;
 } cli_t;
 
 /* What parse_common takes as bare arguments. */
@@ -212,6 +218,19 @@ static int opt_set(void *ctx, const char *v)
     return 0;
 }
 
+static int opt_recheck(void *ctx, const char *v)
+{
+    cli_t *c = ctx;
+    c->recheck_set = 1;
+    if (strcmp(v, "all") == 0)
+        c->recheck = -1;
+    else if (strcmp(v, "0") == 0)
+        c->recheck = 0;
+    else if (cli_parse_count(&c->recheck, v, 1000000000L) != 0)
+        return cli_fail(EXIT_USAGE, "--recheck '%s' is not all or an integer in [0, 10^9]", v);
+    return 0;
+}
+
 static int operand_claim(void *ctx, const char *a)
 {
     cli_t *c = ctx;
@@ -241,6 +260,12 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
         {"--seed", CLI_VALUE, opt_seed, 0},  {"--prec", CLI_VALUE, opt_prec, 0},
         {"--mutate", CLI_MAYBE_VALUE, opt_mutate, 0}, {"--set", CLI_VALUE, opt_set, 0},
         {NULL, CLI_FLAG, NULL, 0}};
+    /* merge's: the same (it refuses the run's own options after parsing), and --recheck */
+    static const cli_opt_t merge_opts[] = {
+        {"--quick", CLI_FLAG, opt_quick, 0}, {"--full", CLI_FLAG, opt_full, 0},
+        {"--seed", CLI_VALUE, opt_seed, 0},  {"--prec", CLI_VALUE, opt_prec, 0},
+        {"--mutate", CLI_MAYBE_VALUE, opt_mutate, 0}, {"--set", CLI_VALUE, opt_set, 0},
+        {"--recheck", CLI_VALUE, opt_recheck, 0}, {NULL, CLI_FLAG, NULL, 0}};
     run_options_default(&c->run);
     c->run.progress = 1;
     c->out = NULL;
@@ -251,7 +276,7 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
                            .format = &c->format_text, .no_write = &c->no_write,
                            .arith = &c->arith_name, .accumulate = &c->acc_name,
                            .order = &c->order_name};
-    return cli_parse(argc, argv, usage, opts, c,
+    return cli_parse(argc, argv, usage, args == ARGS_DIRS ? merge_opts : opts, c,
                      args == ARGS_DIRS ? operand_dir : args == ARGS_CLAIMS ? operand_claim : NULL,
                      &common);
 }
@@ -514,8 +539,8 @@ static int cmd_merge(int argc, char **argv)
         rc = parse_arith(&c, 0);
     if (rc == 0 && (c.run.full || c.run.seed_set || c.run.prec_list || c.run.n_sets ||
                     c.run.jobs != 1 || c.run.shard_count || c.mutate || c.no_write))
-        rc = cli_fail(EXIT_USAGE, "merge takes only --out, --format, --max-rows, --max-memory and "
-                      "--plot-timeout (the run's options are in the shards)");
+        rc = cli_fail(EXIT_USAGE, "merge takes only --out, --format, --max-rows, --max-memory, "
+                      "--plot-timeout and --recheck (the run's options are in the shards)");
     if (rc == 0 && c.n_dirs == 0)
         rc = cli_fail(EXIT_USAGE, "merge needs the shards' directories (see merge --help)");
     if (rc == 0 && c.format_text && report_parse_formats(&c.formats, c.format_text) != 0)
@@ -528,6 +553,8 @@ static int cmd_merge(int argc, char **argv)
         if (rc)
             cli_fail(rc, "merge: %s", err);
     }
+    if (rc == 0)
+        shard_set_recheck(set, c.recheck_set ? c.recheck : SHARD_RECHECK_DEFAULT);
     if (rc == 0 && strcmp(shards.verb, "model") == 0) {
         rc = cmd_model_merge(&shards, set, c.out, c.formats, &c.run);
     } else if (rc == 0) {

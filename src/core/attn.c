@@ -375,11 +375,21 @@ long attn_chunk_heads(const attn_source_t *src, long D, long N, mpfr_prec_t prec
     return k > (double)src->n_heads ? (src->n_heads > 0 ? src->n_heads : 1) : (long)k;
 }
 
+static long ceil_div(long a, long b) { return (a + b - 1) / b; }
+
+int attn_softmax_threads(long n_heads, long N)
+{
+    /* source_apply's heads par_for: at most a task per head and query block */
+    return par_threads_for((double)n_heads * (double)ceil_div(N > 0 ? N : 1, ATTN_QUERY_BLOCK));
+}
+
 double attn_layer_bytes(const attn_source_t *src, long n_src, long D, long N, mpfr_prec_t prec)
 {
     double most = 0;
+    long heads = 1;
     for (long s = 0; s < n_src; s++) {
         long k = attn_chunk_heads(src + s, D, N, prec);
+        heads = k > heads ? k : heads;
         long R = k * (src[s].full ? D : src[s].r);
         /* the chunk, V transposed (shallow), and the largest of its products' scratch */
         double b = (double)k * head_balls(src + s, D, N) * ball_bytes(prec) +
@@ -388,10 +398,10 @@ double attn_layer_bytes(const attn_source_t *src, long n_src, long D, long N, mp
         b += m > o ? m : o;
         most = b > most ? b : most;
     }
-    /* the output, and each thread's softmax buffers */
+    /* the output, and the softmax buffers of each thread its tasks can use */
     long len = N > 0 ? N : 1;
     return most + (double)N * (double)D * ball_bytes(prec) +
-           (double)par_threads() * 3.0 * (double)len * ball_bytes(prec);
+           (double)attn_softmax_threads(heads, N) * 3.0 * (double)len * ball_bytes(prec);
 }
 
 static void chunk_init(attn_chunk_t *ch, const attn_source_t *src, long h0, long nh, long D)
@@ -554,7 +564,6 @@ static void full_output_task(void *arg, long t)
         }
 }
 
-static long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
 static void fill_from_heads(attn_chunk_t *ch, long h0, long h1, const void *ctx,
                             mpfr_prec_t prec);

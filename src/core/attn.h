@@ -149,6 +149,9 @@ double attn_chunk_bytes(void);
 /* The heads a chunk holds for this source, stream width, token count and
  * precision (the same rule attn_layer_sum uses). */
 long attn_chunk_heads(const attn_source_t *src, long D, long N, mpfr_prec_t prec);
+/* The threads that can hold softmax buffers at once while a chunk of n_heads
+ * heads is applied to N tokens (par_threads(), capped at its tasks). */
+int attn_softmax_threads(long n_heads, long N);
 /* Working memory of attn_layer_sum for these sizes, an estimate in bytes
  * (one chunk of weights and products, the output and the shallow copies of
  * the products). */

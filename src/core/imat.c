@@ -271,9 +271,17 @@ static void mul_into(imat_t C, const imat_t A, const imat_t B, int add, int kern
 
 double imat_mul_bytes(long M, long K, long P, mpfr_prec_t prec)
 {
-    double S = (double)sizeof(arb_struct), T = (double)par_threads();
+    double S = (double)sizeof(arb_struct);
+    /* the threads each path's par_for can use: one per panel at most */
+    double m_, p_;
+    m_ = ceil((double)M / MUL_PANEL_ROWS);
+    p_ = ceil((double)P / MUL_PANEL_COLS);
+    double T = (double)par_threads_for(m_ * p_);
     /* dot products: A's kept columns, and a transposed panel of B per thread */
     double dot = (double)M * (double)K * S + T * MUL_PANEL_COLS * (double)K * S;
+    m_ = ceil((double)M / MUL_BLOCK_SIDE);
+    p_ = ceil((double)P / MUL_BLOCK_SIDE);
+    T = (double)par_threads_for(m_ * p_);
     /* block product, per thread: integer blocks of A, B and C for a panel
      * (entries of up to 1.25 prec + 192 bits, and 2 + log2 K more in C), and
      * the multimodular product's residues (a word per entry and prime) */

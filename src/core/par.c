@@ -54,6 +54,12 @@ int par_threads(void)
     return t;
 }
 
+int par_threads_for(double n_tasks)
+{
+    int t = par_threads();
+    return !(n_tasks >= 1) ? 1 : n_tasks < (double)t ? (int)n_tasks : t;
+}
+
 static void job_unlink(par_job_t *j)
 {
     if (j->newer)

@@ -13,6 +13,11 @@
 /* Cores to use in all (n <= 0: the online processors, the default). */
 void par_set_threads(int n);
 int par_threads(void);
+/* The threads a par_for of n_tasks tasks can keep busy at once: at most
+ * par_threads(), at most n_tasks (at least 1).  Memory estimates count their
+ * per-thread buffers with this, so that threads beyond the work (--threads
+ * 1000) do not multiply them. */
+int par_threads_for(double n_tasks);
 /* The online processors (at least 1). */
 int par_online_cpus(void);
 

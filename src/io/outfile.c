@@ -139,6 +139,9 @@ void outfile_init(void)
     /* past the file size limit a write fails with EFBIG, reported as a lost
      * write (74) with the temporaries removed, instead of a silent death */
     signal(SIGXFSZ, SIG_IGN);
+    /* a reader that leaves (list | head) makes a write fail with EPIPE, not
+     * kill the run halfway through its files: each writer sees the error */
+    signal(SIGPIPE, SIG_IGN);
 }
 
 /* ---- one output file ---- */

@@ -9,19 +9,23 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nettle/sha2.h>
 #include "exitcodes.h"
 #include "runner.h"
 #include "shard.h"
 #include "version.h"
 #include "xalloc.h"
 
-#define SHARD_FORMAT_VERSION 1
+/* 2: a digest of the content ("digest") */
+#define SHARD_FORMAT_VERSION 2
+#define DIGEST_PREFIX "sha256:"
 /* A parsed partial file takes about this many times its size in memory
  * (jansson's tree: an object per row, a string per ball; 12-13x measured). */
 #define SHARD_MEMORY_PER_BYTE 16.0
@@ -98,6 +102,32 @@ static void check_field_table(void)
             outfile_die(EXIT_SOFTWARE, "internal error: the partial format's row fields do "
                         "not match row_t");
     }
+}
+
+/* ---- the digest: sha256 of the document without its "digest" member,
+ * dumped by jansson with sorted keys and compact separators (a canonical
+ * text: the file's own layout and key order do not enter it). ---- */
+
+int shard_digest(char hex[SHARD_DIGEST_HEX + 1], const json_t *doc)
+{
+    json_t *copy = json_copy((json_t *)doc); /* shallow: the members are shared, not changed */
+    if (!copy)
+        return -1;
+    json_object_del(copy, "digest");
+    char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(copy);
+    if (!text)
+        return -1;
+    struct sha256_ctx ctx;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    sha256_update(&ctx, strlen(text), (const uint8_t *)text);
+    sha256_digest(&ctx, sizeof d, d);
+    free(text);
+    memcpy(hex, DIGEST_PREFIX, strlen(DIGEST_PREFIX));
+    for (size_t k = 0; k < sizeof d; k++)
+        snprintf(hex + strlen(DIGEST_PREFIX) + 2 * k, 3, "%02x", d[k]);
+    return 0;
 }
 
 /* ---- writing ---- */
@@ -287,6 +317,11 @@ int shard_write(const claim_report_t *reps, int n, const report_run_t *run, cons
         report_json_push(list, jr, &ok);
     }
     report_json_set(doc, "reports", list, &ok);
+    char digest[SHARD_DIGEST_HEX + 1];
+    if (ok && shard_digest(digest, doc) == 0)
+        report_json_set(doc, "digest", json_string(digest), &ok);
+    else
+        ok = 0;
     char *text = ok ? json_dumps(doc, JSON_COMPACT) : NULL; /* compact: half the size */
     json_decref(doc);
     if (!text) {
@@ -307,6 +342,9 @@ struct shard_set {
     const char **dir;     /* dir[K]: where it was read */
     char **names;         /* extra column names, one copy each */
     int n_names;
+    char (*digest)[SHARD_DIGEST_HEX + 1]; /* digest[K]: shard K's */
+    char **recheck;       /* recheck[K][i]: recompute shard K's i-th row (its rows counted
+                             over its reports in order); NULL: none drawn */
 };
 
 /* The set's copy of a column name (a row holds it until the set is freed). */
@@ -681,6 +719,34 @@ static int check_header(long *index, long *count, const json_t *doc, const char 
     return 0;
 }
 
+/* The file's digest is the one of its content: a file cut, edited or
+ * damaged on the way is refused (a forger who recomputes the digest is not:
+ * that is --recheck's part).  The digest is then taken out of doc, into
+ * digest. */
+static int check_digest(char digest[SHARD_DIGEST_HEX + 1], json_t *doc, const char *dir,
+                        char *err, size_t errsz)
+{
+    long format;
+    /* another format first: its own message, not "damaged" */
+    if (json_is_object(doc) && get_long(&format, doc, "attncheck_partial", 1, LONG_MAX) == 0 &&
+        format != SHARD_FORMAT_VERSION)
+        return fail(err, errsz, EXIT_DATAERR, "'%s/%s': partial format %ld; this attncheck "
+                    "reads format %d", dir, SHARD_FILE, format, SHARD_FORMAT_VERSION);
+    const char *stored = json_is_object(doc) ? get_string(doc, "digest") : NULL;
+    if (!stored)
+        return fail(err, errsz, EXIT_DATAERR, "'%s/%s' is damaged (no digest)", dir, SHARD_FILE);
+    char mine[SHARD_DIGEST_HEX + 1];
+    if (shard_digest(mine, doc) != 0)
+        return fail(err, errsz, EXIT_DATAERR, "'%s/%s': its content cannot be dumped again (out "
+                    "of memory?)", dir, SHARD_FILE);
+    if (strcmp(mine, stored) != 0)
+        return fail(err, errsz, EXIT_DATAERR, "'%s/%s' is damaged (digest mismatch)", dir,
+                    SHARD_FILE);
+    memcpy(digest, mine, sizeof mine);
+    json_object_del(doc, "digest");
+    return 0;
+}
+
 /* The recorded options as a run: types here; what they mean is checked by
  * the caller as it checks a command line. */
 static int read_options(shard_run_t *run, const json_t *doc, const char *dir, char *err,
@@ -769,6 +835,9 @@ int shard_set_read(shard_set_t **out, shard_run_t *run, char *const *dirs, int n
     int rc = 0;
     for (int k = 0; k < n_dirs && rc == 0; k++)
         rc = read_partial(docs + k, dirs[k], &bytes, max_memory, err, errsz);
+    char (*digests)[SHARD_DIGEST_HEX + 1] = xcalloc((size_t)n_dirs, sizeof *digests);
+    for (int k = 0; k < n_dirs && rc == 0; k++)
+        rc = check_digest(digests[k], docs[k], dirs[k], err, errsz);
     for (int k = 0; k < n_dirs && rc == 0; k++) {
         long n;
         rc = check_header(index + k, &n, docs[k], dirs[k], err, errsz);
@@ -805,16 +874,21 @@ int shard_set_read(shard_set_t **out, shard_run_t *run, char *const *dirs, int n
         free_docs(docs, n_dirs);
         free(index);
         free(by_index);
+        free(digests);
         return rc;
     }
     shard_set_t *set = xcalloc(1, sizeof *set);
     set->count = count;
     set->doc = xcalloc((size_t)count, sizeof *set->doc);
     set->dir = by_index;
-    for (int k = 0; k < n_dirs; k++)
+    set->digest = xcalloc((size_t)count, sizeof *set->digest);
+    for (int k = 0; k < n_dirs; k++) {
         set->doc[index[k]] = docs[k];
+        memcpy(set->digest[index[k]], digests[k], sizeof digests[k]);
+    }
     free(docs);
     free(index);
+    free(digests);
     run->options.shard_count = 0; /* the merge makes the whole grid */
     *out = set;
     return 0;
@@ -848,6 +922,145 @@ int shard_set_check(const shard_set_t *set, const report_run_t *run,
                         set->dir[s]);
     }
     return 0;
+}
+
+/* ---- recomputation (--recheck) ---- */
+
+/* The rows shard s holds, over its reports in order. */
+static size_t shard_rows_held(const shard_set_t *set, long s, size_t before_report)
+{
+    const json_t *list = json_object_get(set->doc[s], "reports");
+    size_t n = 0;
+    for (size_t k = 0; k < json_array_size(list) && k < before_report; k++)
+        n += json_array_size(json_object_get(json_array_get(list, k), "rows"));
+    return n;
+}
+
+/* A number in [0, bound) from the draw's stream: sha256(seed, shard, counter).
+ * The modulo's bias (bound / 2^64) does not matter: the draw needs to be
+ * fixed by the files, not fair to the last bit. */
+static size_t draw_below(const uint8_t seed[SHA256_DIGEST_SIZE], long shard, uint64_t *counter,
+                         size_t bound)
+{
+    struct sha256_ctx ctx;
+    uint8_t in[SHA256_DIGEST_SIZE + 16], d[SHA256_DIGEST_SIZE];
+    uint64_t v = 0, words[2] = {(uint64_t)shard, (*counter)++};
+    memcpy(in, seed, SHA256_DIGEST_SIZE);
+    for (int w = 0; w < 2; w++)
+        for (int b = 0; b < 8; b++)
+            in[SHA256_DIGEST_SIZE + 8 * w + b] = (uint8_t)(words[w] >> (8 * b));
+    sha256_init(&ctx);
+    sha256_update(&ctx, sizeof in, in);
+    sha256_digest(&ctx, sizeof d, d);
+    for (int b = 0; b < 8; b++)
+        v = v << 8 | d[b];
+    return (size_t)(v % bound);
+}
+
+void shard_set_recheck(shard_set_t *set, long per_shard)
+{
+    struct sha256_ctx ctx;
+    uint8_t seed[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    for (long s = 0; s < set->count; s++)
+        sha256_update(&ctx, strlen(set->digest[s]), (const uint8_t *)set->digest[s]);
+    sha256_digest(&ctx, sizeof seed, seed);
+    if (!set->recheck)
+        set->recheck = xcalloc((size_t)set->count, sizeof *set->recheck);
+    for (long s = 0; s < set->count; s++) {
+        size_t total = shard_rows_held(set, s, SIZE_MAX);
+        free(set->recheck[s]);
+        set->recheck[s] = NULL;
+        if (per_shard == 0 || total == 0)
+            continue;
+        char *mark = set->recheck[s] = xcalloc(total, 1);
+        if (per_shard < 0 || (size_t)per_shard >= total) {
+            memset(mark, 1, total);
+            continue;
+        }
+        /* Floyd's draw of per_shard distinct rows out of total */
+        uint64_t counter = 0;
+        for (size_t j = total - (size_t)per_shard; j < total; j++) {
+            size_t t = draw_below(seed, s, &counter, j + 1);
+            mark[mark[t] ? j : t] = 1;
+        }
+    }
+}
+
+/* The rule: the row computed again here has the stored verdict, and each
+ * certified enclosure (E, E_abs, the bound, the trivial bound) overlaps the
+ * stored one (both contain the true value, so a row both computed honestly
+ * cannot fail it).  0, or -1 with why. */
+static int row_agrees(const row_t *again, const row_t *stored, char *why, size_t n)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } balls[] = {{"E", offsetof(row_t, error)}, {"E_abs", offsetof(row_t, error_abs)},
+                 {"the bound", offsetof(row_t, bound)}, {"the trivial bound", offsetof(row_t, trivial)}};
+    if (again->verdict != stored->verdict) {
+        snprintf(why, n, "its verdict is '%s', recomputed '%s'", verdict_name(stored->verdict),
+                 verdict_name(again->verdict));
+        return -1;
+    }
+    if (again->has_bound != stored->has_bound || again->has_trivial != stored->has_trivial) {
+        snprintf(why, n, "it has %s, recomputed %s",
+                 stored->has_bound != again->has_bound ? (stored->has_bound ? "a bound" : "no bound")
+                 : (stored->has_trivial ? "a trivial bound" : "no trivial bound"),
+                 stored->has_bound != again->has_bound ? (again->has_bound ? "one" : "none")
+                 : (again->has_trivial ? "one" : "none"));
+        return -1;
+    }
+    for (size_t k = 0; k < sizeof balls / sizeof balls[0]; k++) {
+        arb_srcptr a = (arb_srcptr)((const char *)again + balls[k].offset);
+        arb_srcptr b = (arb_srcptr)((const char *)stored + balls[k].offset);
+        if (!arb_overlaps(a, b)) {
+            char *x = arb_get_str(b, 10, 0), *y = arb_get_str(a, 10, 0);
+            snprintf(why, n, "%s %s does not meet the recomputed %s", balls[k].name, x, y);
+            flint_free(x);
+            flint_free(y);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Recompute the rows of report k drawn by shard_set_recheck and compare
+ * them with the ones read (rep->rows, the whole grid).  0, or -1 with err. */
+static int recheck_report(claim_report_t *rep, const shard_set_t *set, int k, const claim_t *c,
+                          const run_options_t *whole, const char *stem, char *err, size_t errsz)
+{
+    row_t *fresh = NULL;
+    long n_fresh = 0;
+    int rc = 0;
+    for (long s = 0; s < set->count && rc == 0 && set->recheck; s++) {
+        const char *mark = set->recheck[s];
+        if (!mark)
+            continue;
+        size_t offset = shard_rows_held(set, s, (size_t)k);
+        const json_t *jr = json_array_get(json_object_get(set->doc[s], "reports"), (size_t)k);
+        size_t held = json_array_size(json_object_get(jr, "rows"));
+        for (size_t j = 0; j < held && rc == 0; j++) {
+            if (!mark[offset + j])
+                continue;
+            long at = s + (long)j * set->count;
+            if (!fresh && (n_fresh = runner_expand(&fresh, c, whole)) != rep->n_rows) {
+                rc = fail(err, errsz, -1, "%s: the grid cannot be made again", stem);
+                break;
+            }
+            char why[400];
+            row_t *r = fresh + at;
+            if (runner_eval_row(r, c, whole->prec_cap) != 0)
+                snprintf(why, sizeof why, "refused: %s", r->note);
+            else if (row_agrees(r, rep->rows + at, why, sizeof why) == 0)
+                continue;
+            rc = fail(err, errsz, -1, "row %ld of shard %ld does not recompute: %s: %s "
+                      "('%s')", at, s, stem, why, set->dir[s]);
+        }
+    }
+    if (fresh)
+        runner_free_rows(fresh, n_fresh > 0 ? n_fresh : 0);
+    return rc;
 }
 
 int shard_set_fill(claim_report_t *rep, shard_set_t *set, int k, const claim_t *c,
@@ -925,6 +1138,8 @@ int shard_set_fill(claim_report_t *rep, shard_set_t *set, int k, const claim_t *
                             verdict_name(stored), verdict_name(rep->rows[at].verdict));
         }
     }
+    if (recheck_report(rep, set, k, c, &whole, stem, err, errsz) != 0)
+        return -1;
     runner_finish_claim(rep, 1);
     return 0;
 }
@@ -940,6 +1155,10 @@ void shard_set_free(shard_set_t *set)
         return;
     free_docs(set->doc, set->count);
     free(set->dir);
+    free(set->digest);
+    for (long s = 0; set->recheck && s < set->count; s++)
+        free(set->recheck[s]);
+    free(set->recheck);
     for (int k = 0; k < set->n_names; k++)
         free(set->names[k]);
     free(set->names);

@@ -15,6 +15,11 @@
 #define SHARD_COUNT_MAX 1000000L
 #define SHARD_MAX_IDS 64
 
+/* A partial file's digest: "sha256:" and 64 hexadecimal digits. */
+#define SHARD_DIGEST_HEX 71
+/* merge --recheck's default: rows recomputed per shard */
+#define SHARD_RECHECK_DEFAULT 2
+
 /* "K/N" with 0 <= K < N <= SHARD_COUNT_MAX, decimal digits only; 0 on
  * success. */
 int shard_parse(long *index, long *count, const char *s);
@@ -61,6 +66,16 @@ int shard_set_check(const shard_set_t *set, const report_run_t *run,
  * rep->seconds is the shards' time summed.  0, or -1 with err. */
 int shard_set_fill(claim_report_t *rep, shard_set_t *set, int k, const claim_t *c,
                    const run_options_t *o, char *err, size_t errsz);
+/* The digest of a partial file's document: sha256 of the document without
+ * its "digest" member, dumped with sorted keys and compact separators.
+ * 0, or -1 out of memory. */
+int shard_digest(char hex[SHARD_DIGEST_HEX + 1], const json_t *doc);
+/* Draw the rows shard_set_fill recomputes with the runner and compares with
+ * the stored ones (the verdict equal, every enclosure overlapping): per_shard
+ * rows of each shard (all of them when it holds fewer, or per_shard < 0; none
+ * for 0), by a draw seeded from the shards' digests, so that one set of
+ * files always draws the same rows. */
+void shard_set_recheck(shard_set_t *set, long per_shard);
 /* N, the number of shards. */
 long shard_set_count(const shard_set_t *set);
 /* Free the set (after the reports made from it are cleared). */
