@@ -996,9 +996,11 @@ START_TEST(test_cli_model)
     ck_assert_int_eq(cli("model %s --mutate no-such", path), 64);
     ck_assert_int_eq(cli("model %s --conversion paper", path), 64);
     ck_assert_msg(one_line() && strstr(out, "float-robust or literal"), "%s", out);
-    /* both forms hold; the report's command names the form asked for */
-    ck_assert_int_eq(cli("model %s --tokens 2 --no-write --conversion literal", path), 0);
-    ck_assert_int_eq(cli("model %s --tokens 2 --no-write --conversion float-robust", path), 0);
+    /* both forms hold (--tol 1: this gelu_new model's `real` row asks only that the
+     * SiLU_a heads stay within 1 of it, so the exit is the conversion's) */
+    ck_assert_int_eq(cli("model %s --tokens 2 --tol 1 --no-write --conversion literal", path), 0);
+    ck_assert_int_eq(cli("model %s --tokens 2 --tol 1 --no-write --conversion float-robust", path),
+                     0);
     ck_assert_int_eq(cli("model %s --input x.npy --tokens 3", path), 64);
     ck_assert_int_eq(cli("model %s --out %s/r1", bad, tmpdir), 65);
     ck_assert_msg(one_line(), "%s", out);

@@ -225,42 +225,20 @@ void thm_finish_exact(row_t *r, const imat_t ref, const imat_t con, long row0, l
     scale_of(r->scale, ref, row0, rows, ref->cols);
 }
 
-void thm_silu_track_init(thm_silu_track_t *t, const arb_t a)
-{
-    t->a = a;
-    t->max_az = 0;
-    pthread_mutex_init(&t->lock, NULL);
-}
+void thm_silu_track_init(thm_silu_track_t *t, const arb_t a) { az_track_init(t, a); }
 
-void thm_silu_track_clear(thm_silu_track_t *t)
-{
-    pthread_mutex_destroy(&t->lock);
-}
+void thm_silu_track_clear(thm_silu_track_t *t) { az_track_clear(t); }
 
 void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec)
 {
     thm_silu_track_t *t = (thm_silu_track_t *)track;
-    arb_t az;
-    arb_init(az);
-    arb_mul(az, x, t->a, 30);
-    double m = arb_is_finite(az) ? fabs(ival_hi_d(az)) : INFINITY;
-    double lo = arb_is_finite(az) ? fabs(ival_lo_d(az)) : INFINITY;
-    if (lo > m)
-        m = lo;
-    arb_clear(az);
-    pthread_mutex_lock(&t->lock);
-    if (!(m <= t->max_az))
-        t->max_az = m;
-    pthread_mutex_unlock(&t->lock);
+    az_track_note(t, x);
     ival_silu_a(y, x, t->a, prec);
 }
 
 void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t)
 {
-    /* 2 log2(e) max |a z| in doubles, and one bit for their rounding; -1
-     * when an enclosure of a z was not finite (too wide at this precision) */
-    double bits = ceil(2 * t->max_az * 1.4426950408889634) + (t->max_az > 0);
-    r->resolve_bits = !isfinite(bits) ? -1 : bits < 1e15 ? (long)bits : 1000000000000000L;
+    az_track_resolve_bits(r, t->max_az);
 }
 
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include "aztrack.h"
 #include "claim.h"
 #include "mlp.h"
 
@@ -89,19 +90,11 @@ int thm_export_evaluated(instance_t *I, const params_t *p, unsigned long seed, m
  * bias token's logit in the construction.  The reference computation runs
  * through it, so what it records depends on the instance, not on a
  * mutation of the construction.  Safe for concurrent calls. */
-typedef struct {
-    arb_srcptr a;
-    pthread_mutex_t lock;
-    double max_az;        /* an upper bound of max |a z| seen (+inf: unknown) */
-} thm_silu_track_t;
+typedef az_track_t thm_silu_track_t;
 void thm_silu_track_init(thm_silu_track_t *t, const arb_t a);
 void thm_silu_track_clear(thm_silu_track_t *t);
 void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec);
-/* r->resolve_bits = ceil(2 log2(e) max |a z|): a token's output can be
- * e^(-|a z|) below the largest (its weight on self), and a break can move
- * it by a relative e^(-|a z|) only (when its first-order change cancels:
- * mixing in a token whose z is 0), so e^(-2 |a z|) is resolved; -1 (not
- * known yet) when some a z was not finite at this precision. */
+/* r->resolve_bits from what t recorded (az_track_resolve_bits). */
 void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t);
 
 /* A neuron head of claims.md (neuron-head): W_Q = a[w;0], W_K = [0;-1],

@@ -368,46 +368,21 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
 void mcheck_track_init(mcheck_track_t *t, const act_t *act, const arb_t a)
 {
     t->act = act;
-    t->a = a;
-    t->max_az = 0;
-    pthread_mutex_init(&t->lock, NULL);
+    az_track_init(&t->az, a);
 }
 
-void mcheck_track_clear(mcheck_track_t *t)
-{
-    pthread_mutex_destroy(&t->lock);
-}
+void mcheck_track_clear(mcheck_track_t *t) { az_track_clear(&t->az); }
 
 void mcheck_act_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec)
 {
     mcheck_track_t *t = (mcheck_track_t *)track;
-    arb_t az;
-    arb_init(az);
-    arb_mul(az, x, t->a, 30);
-    /* |a z| at its larger end, in doubles rounded outward by ival_*_d */
-    double m = arb_is_finite(az) ? fabs(ival_hi_d(az)) : INFINITY;
-    double lo = arb_is_finite(az) ? fabs(ival_lo_d(az)) : INFINITY;
-    if (lo > m)
-        m = lo;
-    arb_clear(az);
-    pthread_mutex_lock(&t->lock);
-    if (!(m <= t->max_az))
-        t->max_az = m;
-    pthread_mutex_unlock(&t->lock);
+    az_track_note(&t->az, x);
     act_eval_ival(y, x, t->act, prec);
 }
 
 void mcheck_track_resolve(row_t *r, const mcheck_track_t *t)
 {
-    mcheck_resolve_bits(r, t->max_az);
-}
-
-void mcheck_resolve_bits(row_t *r, double max_az)
-{
-    /* 2 log2(e) max |a z| and one bit for the doubles' rounding; -1 (more
-     * precision first) when some a z was not finite at this precision */
-    double bits = ceil(2 * max_az * 1.4426950408889634) + (max_az > 0);
-    r->resolve_bits = !isfinite(bits) ? -1 : bits < 1e15 ? (long)bits : 1000000000000000L;
+    az_track_resolve_bits(r, t->az.max_az);
 }
 
 void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const imat_t h,
@@ -549,7 +524,7 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
         }
         aonet_ln_clear(&lnf);
     }
-    e->max_az = t.max_az;
+    e->max_az = t.az.max_az;
     mcheck_track_clear(&t);
     e->layers = 2 * L;
     return rc;
@@ -559,7 +534,7 @@ void mcheck_e2e_row(row_t *r, const mcheck_e2e_t *e)
 {
     int twin = e->refs->rows > 0;
     finish_stream(r, twin ? e->refs : e->ref, e->zero, e->con, e->depth);
-    mcheck_resolve_bits(r, e->max_az);
+    az_track_resolve_bits(r, e->max_az);
     row_add_long(r, "layers", e->layers);
     row_add_long(r, "heads/block", e->heads_per_block);
     row_add_long(r, "heads", e->heads_per_block * e->layers / 2);

@@ -36,6 +36,7 @@
 #define ATTNCHECK_MODELCHECK_H
 
 #include <pthread.h>
+#include "aztrack.h"
 #include "claim.h"
 #include "convert.h"
 
@@ -103,16 +104,12 @@ const char *mcheck_name(mcheck_t kind);
  * (thread-safe): the instance part of the resolution rule (verdict.h). */
 typedef struct {
     const act_t *act;
-    arb_srcptr a;
-    double max_az;        /* +inf: some input was not finite */
-    pthread_mutex_t lock;
+    az_track_t az;
 } mcheck_track_t;
 void mcheck_track_init(mcheck_track_t *t, const act_t *act, const arb_t a);
 void mcheck_track_clear(mcheck_track_t *t);
 void mcheck_act_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec);
 void mcheck_track_resolve(row_t *r, const mcheck_track_t *t);
-/* r->resolve_bits = ceil(2 log2(e) max_az) (+1), -1 when max_az is not finite. */
-void mcheck_resolve_bits(row_t *r, double max_az);
 
 /* The original's streams through block B from h (exact): h_mlp = mid of
  * the stream entering the MLP, h_next = mid of the block's output. */
