@@ -572,9 +572,8 @@ START_TEST(test_verify_parses_and_repeats)
     snprintf(a, sizeof a, "%s/a", tmpdir);
     snprintf(b, sizeof b, "%s/b", tmpdir);
     snprintf(args, sizeof args, "verify %s --jobs 2 --out %s", claims, a);
-    /* the whole registry exits 1: float-formats' rows are judged by the float
-     * rule, and some constructions are worse in a format than the original */
-    ck_assert_int_eq(test_run_cli(args, out, sizeof out), test_quick() ? 0 : 1);
+    /* every claim's default grid states what holds, the whole registry too */
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
     if (have_python()) {
         char cmd[1200], path[400], expect[64] = "";
         int n_claims = 0;
@@ -593,7 +592,7 @@ START_TEST(test_verify_parses_and_repeats)
     }
     if (whole) {
         snprintf(args, sizeof args, "verify %s --jobs 1 --out %s", claims, b);
-        ck_assert_int_eq(test_run_cli(args, out, sizeof out), test_quick() ? 0 : 1);
+        ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
     }
     DIR *d = opendir(a);
     ck_assert_ptr_nonnull(d);
