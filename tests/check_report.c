@@ -572,6 +572,7 @@ START_TEST(test_verify_parses_and_repeats)
     snprintf(a, sizeof a, "%s/a", tmpdir);
     snprintf(b, sizeof b, "%s/b", tmpdir);
     snprintf(args, sizeof args, "verify %s --jobs 2 --out %s", claims, a);
+    /* every claim's default grid states what holds, the whole registry too */
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
     if (have_python()) {
         char cmd[1200], path[400], expect[64] = "";
