@@ -110,6 +110,35 @@ static void row_unresolved(row_t *r)
     r->has_bound = 1;
 }
 
+/* p with the base claim's run-time data: the base's callbacks read their
+ * own ctx (a model claim's file), not the twin's. */
+static params_t base_params(const params_t *p)
+{
+    const arith_claim_t *w = p->ctx;
+    params_t q = *p;
+    q.ctx = w->base->ctx;
+    return q;
+}
+
+static mpfr_prec_t arith_start_prec(const params_t *p)
+{
+    params_t q = base_params(p);
+    return ((const arith_claim_t *)p->ctx)->base->start_prec(&q);
+}
+
+static double arith_estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    params_t q = base_params(p);
+    return ((const arith_claim_t *)p->ctx)->base->estimate_bytes(&q, prec);
+}
+
+static int arith_export_instance(instance_t *I, const params_t *p, unsigned long seed,
+                                 mpfr_prec_t prec)
+{
+    params_t q = base_params(p);
+    return ((const arith_claim_t *)p->ctx)->base->export_instance(I, &q, seed, prec);
+}
+
 static int arith_run(row_t *r)
 {
     const arith_claim_t *w = r->ctx;
@@ -117,7 +146,8 @@ static int arith_run(row_t *r)
     mpfr_prec_t prec = r->prec;
     instance_t I;
     instance_init(&I);
-    if (base->export_instance(&I, &r->params, r->seed, prec) != 0 || I.net.n_layers == 0) {
+    params_t bp = base_params(&r->params);
+    if (base->export_instance(&I, &bp, r->seed, prec) != 0 || I.net.n_layers == 0) {
         snprintf(r->note, sizeof r->note, "%s builds no network for these parameters%s%.100s",
                  base->id, I.note[0] ? ": " : "", I.note);
         instance_clear(&I);
@@ -125,7 +155,8 @@ static int arith_run(row_t *r)
     }
     if (r->mutation != MUT_NONE)
         arith_break_network(&I.net, r->mutation == MUT_CONVERTED_QUERY, prec);
-    int fresh = I.orig.n_stages > 0 ? fresh_tokens(&I, r->seed, prec) : 0;
+    int fresh = I.orig.n_stages > 0 && !I.orig_tokens_given ? fresh_tokens(&I, r->seed, prec)
+                                                            : 0;
     if (fresh < 0) {
         snprintf(r->note, sizeof r->note, "%s: the original computation could not be run "
                  "(activation '%s')", base->id, I.orig.act);
@@ -179,7 +210,8 @@ static int arith_run(row_t *r)
         r->has_bound = 1;
         arb_set(row_add_ival(r, "E original in F"), E_orig);
         arb_set(row_add_ival(r, "grid floor"), floor_ref);
-        row_add_text(r, "tokens", "%s", fresh ? "fresh, 53 bits" : "the claim's");
+        row_add_text(r, "tokens", "%s", fresh ? "fresh, 53 bits"
+                                        : I.orig_tokens_given ? "given" : "the claim's");
         row_add_text(r, "original", "%s",
                      has_orig ? (I.orig.what[0] ? I.orig.what : "given")
                      : masked ? "the network with explicit masks"
@@ -311,10 +343,10 @@ int arith_claim_make(arith_claim_t *w, const claim_t *base, const fpf_arith_t *a
                                .logy = 1, .extra_y = "bound", .title = w->plot_title};
     }
     c->run = arith_run;
-    c->start_prec = base->start_prec;
-    c->export_instance = base->export_instance;
+    c->start_prec = base->start_prec ? arith_start_prec : NULL;
+    c->export_instance = arith_export_instance;
     c->summary_md = arith_summary;
-    c->estimate_bytes = base->estimate_bytes;
+    c->estimate_bytes = base->estimate_bytes ? arith_estimate_bytes : NULL;
     c->available = base->available;
     c->ctx = w;
     c->base = base;
