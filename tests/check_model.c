@@ -18,6 +18,7 @@
 #include "fpnet.h"
 #include "exitcodes.h"
 #include "maskenc.h"
+#include "model_claim.h"
 #include "modelcheck.h"
 #include "oracle.h"
 #include "runner.h"
@@ -1617,6 +1618,112 @@ START_TEST(test_svtr)
 }
 END_TEST
 
+/* ------------------------------------------------------------ --arith */
+
+/* The model's float twin (arith_claim.h on the model claim): in binary64 a
+ * silu model's converted network is as good as the model in binary64
+ * (holds); the twin's mutations break the converted network (every row
+ * violated); merged shards are the unsharded run byte for byte, the
+ * recorded run naming the format; an unknown format is a usage error. */
+START_TEST(test_model_arith)
+{
+    char path[400], cmd[1200];
+    snprintf(path, sizeof path, "%s/f.safetensors", tmpdir);
+    mspec_t s = {"silu", "LN", 1, 0, 0};
+    write_model(path, &s, 7);
+    ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --no-write", path), 0);
+    ck_assert_msg(strstr(out, "model-f.binary64") && strstr(out, "1 rows: 1 holds") &&
+                      strstr(out, "E_conv <= ") && strstr(out, "float computation: yes"),
+                  "%s", out);
+    ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --mutate converted-weight "
+                         "--no-write", path), 1);
+    ck_assert_msg(strstr(out, "1 violated"), "%s", out);
+    ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --mutate converted-query "
+                         "--no-write", path), 1);
+    /* the conversion's mutations are not the twin's, nor the twin's the conversion's */
+    ck_assert_int_eq(cli("model %s --arith binary64 --mutate ln-cf --no-write", path), 64);
+    ck_assert_int_eq(cli("model %s --mutate converted-weight --no-write", path), 64);
+    ck_assert_int_eq(cli("model %s --arith binary8 --no-write", path), 64);
+    ck_assert_int_eq(cli("model %s --order pairwise --no-write", path), 64);
+
+    /* shards and merge: byte-identical to the unsharded run */
+    const char *opts = "--tokens 4 --arith bfloat16 --accumulate binary32 --order pairwise";
+    int want = cli("model %s %s --no-export --out %s/u", path, opts, tmpdir);
+    ck_assert_msg(want == 0 || want == 1, "%s", out);
+    /* one row: shard 0 runs it, shard 1 none */
+    ck_assert_int_eq(cli("model %s %s --shard 0/2 --out %s/s0", path, opts, tmpdir), want);
+    ck_assert_int_eq(cli("model %s %s --shard 1/2 --out %s/s1", path, opts, tmpdir), 0);
+    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m", tmpdir, tmpdir, tmpdir), want);
+    static const char *const files[] = {"model-f.bfloat16.acc-binary32.pairwise.md",
+                                        "model-f.bfloat16.acc-binary32.pairwise.csv",
+                                        "model-f.bfloat16.acc-binary32.pairwise.json",
+                                        "index.md"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(cmd, sizeof cmd, "cmp -s '%s/m/%s' '%s/u/%s'", tmpdir, files[k], tmpdir,
+                 files[k]);
+        ck_assert_msg(system(cmd) == 0, "%s: merged and unsharded differ", files[k]);
+    }
+    char jpath[600];
+    snprintf(jpath, sizeof jpath, "%s/u/%s", tmpdir, files[2]);
+    json_error_t jerr;
+    json_t *doc = json_load_file(jpath, 0, &jerr);
+    ck_assert_msg(doc, "%s", jerr.text);
+    const char *line = json_string_value(json_object_get(json_object_get(doc, "run"), "command"));
+    ck_assert_msg(line && strstr(line, "--arith bfloat16 --accumulate binary32 --order pairwise"),
+                  "%s", line ? line : "(none)");
+    json_decref(doc);
+}
+END_TEST
+
+/* --arith holds the whole converted network and the model's blocks: the
+ * float row's estimate is above the plain end-to-end row's by at least the
+ * converted network's balls (counted from the network itself), and a
+ * --max-memory under it refuses the run (65) before any row runs. */
+START_TEST(test_model_arith_memory)
+{
+    char path[400], err[600];
+    snprintf(path, sizeof path, "%s/f.safetensors", tmpdir);
+    mspec_t s = {"silu", "LN", 1, 0, 0};
+    write_model(path, &s, 7);
+    model_spec_t spec = {.file = path, .tokens = 4, .seed = 1, .prec = MODEL_PREC_DEFAULT};
+    model_claim_t *plain = NULL, *twin = NULL;
+    ck_assert_int_eq(model_claim_open(&plain, &spec, 1, 1e12, err, sizeof err), 0);
+    spec.arith = 1;
+    ck_assert_int_eq(model_claim_open(&twin, &spec, 1, 1e12, err, sizeof err), 0);
+    const claim_t *cp = model_claim(plain), *ct = model_claim(twin);
+    ck_assert_str_eq(ct->quick[0].axes[0].values, "float");
+    ck_assert_ptr_null(ct->quick[1].label);
+    params_t pp = {.n = 2, .name = {"check", "block"}, .value = {"model", "all"}, .ctx = plain};
+    params_t pt = {.n = 2, .name = {"check", "block"}, .value = {"float", "all"}, .ctx = twin};
+    instance_t I;
+    instance_init(&I);
+    ck_assert_int_eq(ct->export_instance(&I, &pt, 1, MODEL_PREC_DEFAULT), 0);
+    double entries = 0;
+    for (long l = 0; l < I.net.n_layers; l++)
+        for (long g = 0; g < I.net.layers[l].n_groups; g++) {
+            const aonet_group_t *G = I.net.layers[l].groups + g;
+            entries += (double)(G->W_Q->rows * G->W_Q->cols + G->W_K->rows * G->W_K->cols +
+                                G->W_V->rows * G->W_V->cols + G->W_O->rows * G->W_O->cols);
+        }
+    ck_assert_int_eq(I.orig.n_stages, MLAYERS);
+    ck_assert_int_eq(I.orig_row0, 1);
+    ck_assert_int_eq(I.orig_in->rows, 4);
+    ck_assert(I.orig_tokens_given);
+    instance_clear(&I);
+    double ep = cp->estimate_bytes(&pp, MODEL_PREC_DEFAULT);
+    double et = ct->estimate_bytes(&pt, MODEL_PREC_DEFAULT);
+    ck_assert_msg(et - ep >= entries * (double)sizeof(arb_struct), "%g %g %g", et, ep, entries);
+    model_claim_free(plain);
+    model_claim_free(twin);
+    /* a limit under the float row's estimate: refused before work */
+    char limit[64];
+    snprintf(limit, sizeof limit, "%.0f", et * 0.75);
+    ck_assert_int_eq(cli("model %s --tokens 4 --arith binary32 --no-write --max-memory %s", path,
+                         limit), 65);
+    ck_assert_msg(one_line() && strstr(out, "memory"), "%s", out);
+}
+END_TEST
+
 Suite *suite_model(void)
 {
     Suite *s = suite_create("model");
@@ -1634,6 +1741,8 @@ Suite *suite_model(void)
     tcase_add_test(tc, test_export_roundtrip);
     tcase_add_test(tc, test_cli_model);
     tcase_add_test(tc, test_model_shards_replay);
+    tcase_add_test(tc, test_model_arith);
+    tcase_add_test(tc, test_model_arith_memory);
     tcase_add_test(tc, test_top1_flip);
     tcase_add_test(tc, test_top1_tie);
     tcase_add_test(tc, test_top1_silu);

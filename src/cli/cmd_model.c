@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "aonet_export.h"
+#include "arith_claim.h"
 #include "cli.h"
 #include "exitcodes.h"
 #include "export.h"
@@ -70,7 +71,15 @@ static const char *usage_model =
     "  --max-seconds S  rows not begun after S seconds are answered inconclusive (exit 2)\n"
     "  --max-rows N, --max-memory S  refuse a run over N rows or an estimated peak memory\n"
     "                 over S (default 4G), before any work\n"
-    "  --arith FORMAT not available in this build (exit 64)\n"
+    "  --arith FORMAT the model's float twin instead (report model-NAME.FORMAT): the\n"
+    "                 converted network and the original model, both run in an emulated\n"
+    "                 format (binary64, binary32, bfloat16, binary16; sums in the format or\n"
+    "                 --accumulate binary32; --order sequential|sequential-fma|pairwise),\n"
+    "                 against the exact model on the tokens' features: holds when E_conv\n"
+    "                 <= 2 E_orig + the format's grid floor (doc/model-verdicts.md); its\n"
+    "                 mutations (--mutate converted-weight|converted-query) break the\n"
+    "                 converted network.  The whole converted network and the model's\n"
+    "                 blocks are held in memory (counted against --max-memory)\n"
     "  --conversion FORM  float-robust (default: each layer's LayerNorm beta folded into\n"
     "                 the c rows, so the bias token's row stays exact in every float\n"
     "                 format) or literal (the paper's form: LayerNorm keeps beta)\n"
@@ -84,6 +93,7 @@ typedef struct {
     const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
     const char *arith, *acc, *order, *tol, *conversion;
     convert_form_t form;
+    fpf_arith_t ar;            /* --arith: the format, accumulation and order */
     long tokens;
     int tokens_set, seed_set, no_write, no_export, mutation;
     unsigned long seed;
@@ -91,6 +101,31 @@ typedef struct {
     int argc;
     char **argv;
 } model_cli_t;
+
+/* The float twin's mutations (arith_claim.h), in its order. */
+static const char *const arith_mutations[] = {"converted-weight", "converted-query"};
+
+/* --arith, --accumulate, --order: checked, and canonical as recorded (the
+ * format's name; the accumulation only when not the format; the order only
+ * when not sequential), as sweep records them. */
+static int parse_arith(model_cli_t *c)
+{
+    if (!fpf_format_find(c->arith))
+        return cli_fail(EXIT_USAGE, "model: --arith '%s': use binary64, binary32, bfloat16 or "
+                        "binary16", c->arith);
+    if (c->acc && strcmp(c->acc, "same") != 0 && strcmp(c->acc, "binary32") != 0)
+        return cli_fail(EXIT_USAGE, "model: --accumulate '%s': use same or binary32", c->acc);
+    if (fpnet_arith_parse(&c->ar, c->arith, c->acc, c->order) != 0)
+        return cli_fail(EXIT_USAGE, "model: --order '%s': use sequential, sequential-fma or "
+                        "pairwise", c->order);
+    if (c->ar.acc->prec < c->ar.fmt->prec)
+        return cli_fail(EXIT_USAGE, "model: --accumulate binary32 with --arith %s: the "
+                        "accumulation format must hold the format", c->ar.fmt->name);
+    c->arith = c->ar.fmt->name;
+    c->acc = c->ar.acc != c->ar.fmt ? c->ar.acc->name : NULL;
+    c->order = c->ar.order != FPF_SUM_SEQUENTIAL ? fpf_order_name(c->ar.order) : NULL;
+    return 0;
+}
 
 static int opt_no_export(void *ctx, const char *v)
 {
@@ -176,13 +211,7 @@ static int opt_export(void *ctx, const char *v)
 
 static int opt_mutate(void *ctx, const char *v)
 {
-    model_cli_t *c = ctx;
-    int m = convert_mutation_index(v);
-    if (m == 0)
-        return cli_fail(EXIT_USAGE, "model: no mutation '%s' (drop-b-in, ln-cf, bias-visible, "
-                        "no-f-row, drop-b-out)", v);
-    c->mutation = m;
-    c->mutate_name = v;
+    ((model_cli_t *)ctx)->mutate_name = v; /* the conversion's, or with --arith the twin's */
     return 0;
 }
 
@@ -231,9 +260,21 @@ static int parse_args(model_cli_t *c, int argc, char **argv, run_options_t *ro)
         return cli_fail(EXIT_USAGE, "model: --tokens and --seed draw tokens; --input gives them");
     if ((c->acc || c->order) && !c->arith)
         return cli_fail(EXIT_USAGE, "model: --accumulate and --order need --arith FORMAT");
-    if (c->arith && c->mutate_name)
-        return cli_fail(EXIT_USAGE, "model: --arith runs the network as converted: not with "
-                        "--mutate");
+    if (c->arith && parse_arith(c) != 0)
+        return EXIT_USAGE;
+    if (c->mutate_name && c->arith) {
+        for (int k = 0; k < (int)(sizeof arith_mutations / sizeof *arith_mutations); k++)
+            if (strcmp(c->mutate_name, arith_mutations[k]) == 0)
+                c->mutation = k + 1;
+        if (!c->mutation)
+            return cli_fail(EXIT_USAGE, "model: no mutation '%s' of the float twin "
+                            "(converted-weight, converted-query)", c->mutate_name);
+    } else if (c->mutate_name) {
+        c->mutation = convert_mutation_index(c->mutate_name);
+        if (c->mutation == 0)
+            return cli_fail(EXIT_USAGE, "model: no mutation '%s' (drop-b-in, ln-cf, "
+                            "bias-visible, no-f-row, drop-b-out)", c->mutate_name);
+    }
     return 0;
 }
 
@@ -344,8 +385,9 @@ static void model_args(model_args_t *a, const model_cli_t *c)
     a->w[a->n++] = "--prec";
     a->w[a->n++] = a->prec;
     const char *opt[][2] = {{"--act-a", c->act_a}, {"--omega", c->omega}, {"--tol", c->tol},
-                            {"--mutate", c->mutate_name}, {"--conversion", c->conversion}};
-    for (int k = 0; k < 5; k++)
+                            {"--mutate", c->mutate_name}, {"--conversion", c->conversion},
+                            {"--arith", c->arith}, {"--accumulate", c->acc}, {"--order", c->order}};
+    for (int k = 0; k < 8; k++)
         if (opt[k][1]) {
             a->w[a->n++] = opt[k][0];
             a->w[a->n++] = opt[k][1];
@@ -491,7 +533,7 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     char err[600];
     model_spec_t spec = {.file = c->file, .input = c->input, .tokens = c->tokens,
                          .seed = c->seed, .act_a = c->act_a, .omega = c->omega, .tol = c->tol,
-                         .prec = c->prec, .form = c->form};
+                         .prec = c->prec, .form = c->form, .arith = c->arith != NULL};
     model_claim_t *mc = NULL;
     int rc = model_claim_open(&mc, &spec, ro->jobs, ro->max_memory, err, sizeof err);
     if (rc)
@@ -503,6 +545,15 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
                         "sha256 differs from the recorded one)", c->file);
     }
     const claim_t *cl = model_claim(mc);
+    /* --arith: the model's float twin is the claim run (one claim, one road) */
+    arith_claim_t twin;
+    if (c->arith) {
+        if (arith_claim_make(&twin, cl, &c->ar, err, sizeof err) != 0) {
+            model_claim_free(mc);
+            return cli_fail(EXIT_SOFTWARE, "model: %s", err);
+        }
+        cl = &twin.claim;
+    }
     model_args_t args;
     model_args(&args, c);
     char *cmd = replay_line(&args);
@@ -513,7 +564,8 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     report_run_t how = {.verb = "model", .options = ro, .argc = c->argc, .argv = c->argv,
                         .command = cmd, .model_args = args.w, .n_model_args = args.n,
                         .model_sha256 = model_claim_sha256(mc),
-                        .shards = from ? shard_set_count(from) : 0};
+                        .shards = from ? shard_set_count(from) : 0, .arith = c->arith,
+                        .accumulate = c->acc, .order = c->order};
     model_run_t mr = {.c = c, .mc = mc};
     const tmodel_config_t *cfg = tmodel_config(model_claim_model(mc));
     /* F64 bytes of an export: per block the heads' four matrices (W_K written
@@ -564,8 +616,6 @@ int cmd_model(int argc, char **argv)
     if (ro.shard_count > 0 && (c.no_write || c.format_text || !c.out))
         return cli_fail(EXIT_USAGE, "model: --shard writes partial results to its own --out DIR "
                         "(no --no-write; --format is merge's)");
-    if (c.arith)
-        return cli_fail(EXIT_USAGE, "model: --arith is not available in this build");
     return run_model(&c, formats, NULL, NULL, &ro);
 }
 

@@ -110,16 +110,37 @@ static void row_unresolved(row_t *r)
     r->has_bound = 1;
 }
 
-/* The instance a float row runs: the base claim's (its parameters seen with
- * the base claim's own ctx), with fresh tokens where it has an original.
- * *fresh: 1 when the tokens were drawn afresh.  0, or -1 with I->note. */
+/* p with the base claim's run-time data: the base's callbacks read their
+ * own ctx (a model claim's file), not the twin's. */
+static params_t base_params(const params_t *p)
+{
+    const arith_claim_t *w = p->ctx;
+    params_t q = *p;
+    q.ctx = w->base->ctx;
+    return q;
+}
+
+static mpfr_prec_t arith_start_prec(const params_t *p)
+{
+    params_t q = base_params(p);
+    return ((const arith_claim_t *)p->ctx)->base->start_prec(&q);
+}
+
+static double arith_estimate_bytes(const params_t *p, mpfr_prec_t prec)
+{
+    params_t q = base_params(p);
+    return ((const arith_claim_t *)p->ctx)->base->estimate_bytes(&q, prec);
+}
+
+/* The instance a float row runs: the base claim's, with fresh tokens where
+ * it has an original whose tokens are not given as they are (a model's
+ * are).  *fresh: 1 when the tokens were drawn afresh.  0, or -1 with
+ * I->note. */
 static int twin_instance(instance_t *I, int *fresh, const params_t *p, unsigned long seed,
                          mpfr_prec_t prec)
 {
-    const arith_claim_t *w = p->ctx;
-    const claim_t *base = w->base;
-    params_t bp = *p;
-    bp.ctx = base->ctx;
+    const claim_t *base = ((const arith_claim_t *)p->ctx)->base;
+    params_t bp = base_params(p);
     *fresh = 0;
     if (base->export_instance(I, &bp, seed, prec) != 0 || I->net.n_layers == 0) {
         char why[sizeof I->note];
@@ -128,7 +149,7 @@ static int twin_instance(instance_t *I, int *fresh, const params_t *p, unsigned 
                  base->id, why[0] ? ": " : "", why);
         return -1;
     }
-    *fresh = I->orig.n_stages > 0 ? fresh_tokens(I, seed, prec) : 0;
+    *fresh = I->orig.n_stages > 0 && !I->orig_tokens_given ? fresh_tokens(I, seed, prec) : 0;
     if (*fresh < 0) {
         snprintf(I->note, sizeof I->note, "%s: the original computation could not be run "
                  "(activation '%s')", base->id, I->orig.act);
@@ -206,7 +227,8 @@ static int arith_run(row_t *r)
         r->has_bound = 1;
         arb_set(row_add_ival(r, "E original in F"), E_orig);
         arb_set(row_add_ival(r, "grid floor"), floor_ref);
-        row_add_text(r, "tokens", "%s", fresh ? "fresh, 53 bits" : "the claim's");
+        row_add_text(r, "tokens", "%s", fresh ? "fresh, 53 bits"
+                                        : I.orig_tokens_given ? "given" : "the claim's");
         row_add_text(r, "original", "%s",
                      has_orig ? (I.orig.what[0] ? I.orig.what : "given")
                      : masked ? "the network with explicit masks"
@@ -262,7 +284,9 @@ const char *arith_claim_catalogue_md(void)
            "causal heads and SiLU_a MLPs (attention-only, attention-only-encoded), the network "
            "with explicit masks (mask-encoding, model-svtr-encoded); a claim with neither "
            "(linear-head, activation-head, model-svtr) takes E_orig = the grid floor, the best "
-           "any format-valued output does.  Where the claim has an original, its tokens are "
+           "any format-valued output does.  `model FILE --arith FORMAT` is the same twin of "
+           "the model claim: one row, the converted network against the model's own blocks "
+           "and final LN on the tokens as given (doc/model-verdicts.md).  Where the claim has an original, its tokens are "
            "drawn afresh from the row's seed as 53-bit numbers in [-1, 1) and the reference "
            "is the original computed exactly on them (the claims' own few-bit tokens make "
            "short sums exact in binary32).\n\n"
@@ -338,10 +362,10 @@ int arith_claim_make(arith_claim_t *w, const claim_t *base, const fpf_arith_t *a
                                .logy = 1, .extra_y = "bound", .title = w->plot_title};
     }
     c->run = arith_run;
-    c->start_prec = base->start_prec;
+    c->start_prec = base->start_prec ? arith_start_prec : NULL;
     c->export_instance = twin_export_instance; /* what a float row runs: fresh tokens */
     c->summary_md = arith_summary;
-    c->estimate_bytes = base->estimate_bytes;
+    c->estimate_bytes = base->estimate_bytes ? arith_estimate_bytes : NULL;
     c->available = base->available;
     c->ctx = w;
     c->base = base;

@@ -22,6 +22,7 @@ void instance_init(instance_t *I)
     onet_init(&I->orig, 0);
     imat_init(I->orig_in, 0, 0);
     I->orig_row0 = 0;
+    I->orig_tokens_given = 0;
 }
 
 void instance_clear(instance_t *I)

@@ -48,6 +48,9 @@ typedef struct {
     onet_t orig;
     imat_t orig_in;
     long orig_row0;
+    /* 1: orig_in is the user's data (a model's tokens, --input or drawn):
+     * the float rule runs on it as given; 0: on tokens drawn afresh. */
+    int orig_tokens_given;
 } instance_t;
 void instance_init(instance_t *I);
 void instance_clear(instance_t *I);

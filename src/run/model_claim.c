@@ -32,7 +32,7 @@ struct model_claim {
     imat_t X;                         /* the tokens, exact */
     long n, d, L;
     mpfr_prec_t prec, stream_prec, e2e_prec;
-    int has_omega;
+    int has_omega, arith;
     arb_t omega;
     int has_tol;
     arb_t tol;                        /* absolute tolerance of `real` */
@@ -123,6 +123,23 @@ static double row_bytes(const tmodel_config_t *c, long n, long V, mpfr_prec_t pr
     return 16.0 * 1024 * 1024 +
            (block + converted + work) * ((double)sizeof(arb_struct) + ball_heap_bytes(prec)) +
            8 * d * l; /* one tensor as doubles while read */
+}
+
+/* The float twin's row (--arith): the whole converted network (2L layers)
+ * and the original's L blocks as balls at prec, the network again as
+ * format values when it runs (an mpfr each), the streams it runs on
+ * exactly and in the format, and one row's work (row_bytes). */
+static double arith_row_bytes(const tmodel_config_t *c, long n, mpfr_prec_t prec)
+{
+    double d = (double)c->d_model, D = d + 2, l = (double)c->d_mlp, N = (double)n + 1;
+    double he = (double)(c->n_heads * c->d_head), L = (double)c->n_layers;
+    double block = 4 * d * he + (c->gated_mlp ? 3 : 2) * d * l + 8 * d + 3 * he + l;
+    double converted = 4 * D * (he + (double)c->n_heads) + 3 * D * l;
+    double ball = (double)sizeof(arb_struct) + ball_heap_bytes(prec);
+    double fpval = (double)sizeof(__mpfr_struct) + 16;
+    double streams = 8 * N * (D + l + he);
+    return row_bytes(c, n, 0, prec) + L * (block + converted) * ball +
+           L * (block + converted) * fpval + streams * (ball + fpval);
 }
 
 /* What the claim keeps while it runs: the tokens, the cached streams (2L
@@ -312,6 +329,8 @@ static int run_row(row_t *r)
     long b = -1;
     if (!check)
         return fail_row(r, "a row without a check");
+    if (strcmp(check, "float") == 0)
+        return fail_row(r, "the float row is run by the model's float twin (--arith)");
     int attn = strcmp(check, "attn") == 0, mlp = strcmp(check, "mlp") == 0;
     int twin = strcmp(check, "mlp-silu_a") == 0;
     if (attn || mlp || twin) {
@@ -365,6 +384,8 @@ static double estimate_bytes(const params_t *p, mpfr_prec_t prec)
 {
     const model_claim_t *mc = p->ctx;
     const char *check = params_get(p, "check");
+    if (check && strcmp(check, "float") == 0)
+        return arith_row_bytes(mc->cfg, mc->n, prec);
     return row_bytes(mc->cfg, mc->n, check && strcmp(check, "top1") == 0 ? mc->V : 0, prec);
 }
 
@@ -400,8 +421,40 @@ static int collect_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errs
     return 0;
 }
 
-/* The converted network, its input stream and what it computes exactly
- * (the model, or its SiLU_a twin) at prec. */
+/* The original for the float rule: the model's blocks and final LN, its
+ * activation the file's (the real model, not the SiLU_a twin), on the
+ * tokens as given. */
+static int original_model(onet_t *O, const model_claim_t *mc, char *err, size_t errsz)
+{
+    onet_clear(O);
+    O->D = mc->d;
+    snprintf(O->act, sizeof O->act, "%s", mc->cfg->act_fn);
+    int rc = 0;
+    for (long b = 0; b < mc->L && rc == 0; b++) {
+        tblock_t B;
+        rc = tblock_read(&B, mc->m, b, err, errsz);
+        if (rc == 0)
+            onet_add_block(O, &B);
+        tblock_clear(&B);
+    }
+    if (rc == 0) {
+        aonet_ln_t lnf;
+        rc = tblock_read_ln_final(&lnf, mc->m, err, errsz);
+        if (rc == 0) {
+            aonet_ln_clear(&O->ln_final);
+            aonet_ln_copy(&O->ln_final, &lnf);
+        }
+        aonet_ln_clear(&lnf);
+    }
+    snprintf(O->what, sizeof O->what, "the model: %ld pre-LN blocks (%s) and ln_final", mc->L,
+             mc->cfg->act_fn);
+    return rc;
+}
+
+/* The converted network, its input stream, the exact reference (the real
+ * model end to end, after ln_final: [[ln_final(0), 1, 1], [model(X), 1,
+ * 0]]) at prec or the end-to-end precision if higher, and the original
+ * (the model's blocks) on the real tokens, rows 1 .. n of the streams. */
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
                            mpfr_prec_t prec)
 {
@@ -412,7 +465,10 @@ static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
     I->net.D = mc->d + 2;
     I->net.d = mc->d;
     int rc = model_claim_convert(mc, &sink, err, sizeof err);
-    const mcheck_e2e_t *e = rc == 0 ? e2e_at(mc, prec, 0, err, sizeof err) : NULL;
+    mpfr_prec_t ep = prec > mc->e2e_prec ? prec : mc->e2e_prec;
+    const mcheck_e2e_t *e = rc == 0 ? e2e_at(mc, ep, 0, err, sizeof err) : NULL;
+    if (e && original_model(&I->orig, mc, err, sizeof err) != 0)
+        e = NULL;
     if (!e) {
         snprintf(I->note, sizeof I->note, "%.250s", err);
         return -1;
@@ -421,11 +477,13 @@ static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
     imat_init(in, 0, 0);
     imat_init(ref, 0, 0);
     convert_stream(in, mc->X);
-    mcheck_e2e_reference(ref, e, 1);
+    mcheck_e2e_reference(ref, e, 0);
     instance_net_io(I, in, ref, CONVERT_LAYOUT_TEXT);
+    instance_orig_in(I, mc->X, 1); /* the bias token is row 0 */
+    I->orig_tokens_given = 1;
     snprintf(I->note, sizeof I->note, "%s converted (attention-only, LayerNorm); reference = "
-             "[[ln_final(0), 1, 1], [%s(X), 1, 0]]", mc->file,
-             mc->approx ? "the model with SiLU_a" : "model");
+             "[[ln_final(0), 1, 1], [model(X), 1, 0]]%s", mc->file,
+             mc->approx ? " (the model itself, not its SiLU_a twin)" : "");
     imat_clear(in);
     imat_clear(ref);
     return 0;
@@ -524,6 +582,19 @@ void model_claim_print_rows(FILE *f, const claim_report_t *rep)
             fprintf(f, "    %-12s pos %-5s top-1 model %s, converted %s  %s%s\n", check, pos, a,
                     b, word, r->verdict == VERDICT_VIOLATED && !rep->mutation
                              ? " (the converted network's answer differs here)" : "");
+        } else if (row_find_column(r, "E original in F")) {
+            /* the float twin's row: E_conv against 2 E_orig + the grid floor */
+            const column_t *eo = row_find_column(r, "E original in F");
+            const column_t *gf = row_find_column(r, "grid floor");
+            const column_t *fc = row_find_column(r, "float computation");
+            char *o = ival_hi_str(eo->iv, 4), *g = gf ? ival_hi_str(gf->iv, 4) : NULL;
+            fprintf(f, "    %-12s E_conv <= %s, E_orig <= %s, grid floor %s: E_conv <= 2 E_orig "
+                    "+ floor? %s (float computation: %s)\n", check, hi ? hi : "?", o ? o : "?",
+                    g ? g : "?", word, fc && !fc->is_ival ? fc->str : "?");
+            if (o)
+                mpfr_free_str(o);
+            if (g)
+                mpfr_free_str(g);
         } else {
             fprintf(f, "    %-12s block %-3s E <= %s  %s\n", check, block ? block : "all",
                     hi ? hi : "?", word);
@@ -585,6 +656,14 @@ static const char model_notes[] =
     "pre-activations seen here; the SiLU_a twin rows are exact statements about a different "
     "network (the model with SiLU_a), and `real` and `top1` answer for the model itself.";
 
+/* One row at work with n tokens, at the end-to-end precision: the float
+ * twin's row (--arith) or the largest of the claim's own. */
+static double work_row_bytes(const model_claim_t *mc, long n)
+{
+    return mc->arith ? arith_row_bytes(mc->cfg, n, mc->e2e_prec)
+                     : row_bytes(mc->cfg, n, mc->V, mc->e2e_prec);
+}
+
 static int load_tokens(model_claim_t *mc, const model_spec_t *s, double work, double limit,
                        char *err, size_t errsz)
 {
@@ -630,8 +709,7 @@ static int load_tokens(model_claim_t *mc, const model_spec_t *s, double work, do
     mc->n = (long)t.shape[0];
     double need = ctx_bytes(mc->cfg, mc->n, mc->V, mc->stream_prec, mc->e2e_prec) +
                   work;
-    need += row_bytes(mc->cfg, mc->n, mc->V, mc->e2e_prec) - row_bytes(mc->cfg, 1, mc->V,
-                                                                         mc->e2e_prec);
+    need += work_row_bytes(mc, mc->n) - work_row_bytes(mc, 1);
     if (need > limit) {
         tensor_f64_clear(&t);
         snprintf(err, errsz, "--input %s: %ld tokens: the run's estimated peak memory (%.1f GiB) "
@@ -662,6 +740,7 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     mc->input = s->input ? xstrdup(s->input) : NULL;
     mc->prec = s->prec;
     mc->form = s->form;
+    mc->arith = s->arith;
     int rc = tmodel_open(&mc->m, s->file, e, sizeof e);
     if (rc) {
         snprintf(err, errsz, "%s", e);
@@ -706,8 +785,7 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
         }
     }
     /* before any allocation that grows with the tokens: their estimate */
-    double work = (double)(jobs < 1 ? 1 : jobs) *
-                  row_bytes(mc->cfg, s->input ? 1 : s->tokens, mc->V, mc->e2e_prec);
+    double work = (double)(jobs < 1 ? 1 : jobs) * work_row_bytes(mc, s->input ? 1 : s->tokens);
     rc = load_tokens(mc, s, work, max_memory, err, errsz);
     if (rc)
         goto fail;
@@ -748,25 +826,31 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     mc->blocks = count_list(mc->L);
     mc->positions = mc->V >= 2 ? count_list(mc->n) : NULL;
     int k = 0;
-    c->quick[k++] = (sweep_t){"sublayer", {{"check", mc->approx ? "attn,mlp,mlp-silu_a"
-                                                                : "attn,mlp"},
-                                           {"block", mc->blocks}, {NULL, NULL}}};
-    c->quick[k++] = (sweep_t){"model", {{"check", mc->approx ? "model-silu_a,real" : "model"},
-                                        {"block", "all"}, {NULL, NULL}}};
-    if (mc->has_omega)
-        c->quick[k++] = (sweep_t){"encoded", {{"check", "encoded"}, {"block", "all"},
-                                              {NULL, NULL}}};
-    if (mc->positions)
-        c->quick[k++] = (sweep_t){"top1", {{"check", "top1"}, {"pos", mc->positions},
-                                           {NULL, NULL}}};
+    if (mc->arith) {
+        /* the float twin's grid (arith_claim.h): one row, the whole network */
+        c->quick[k++] = (sweep_t){"float", {{"check", "float"}, {"block", "all"}, {NULL, NULL}}};
+    } else {
+        c->quick[k++] = (sweep_t){"sublayer", {{"check", mc->approx ? "attn,mlp,mlp-silu_a"
+                                                                    : "attn,mlp"},
+                                               {"block", mc->blocks}, {NULL, NULL}}};
+        c->quick[k++] = (sweep_t){"model", {{"check", mc->approx ? "model-silu_a,real" : "model"},
+                                            {"block", "all"}, {NULL, NULL}}};
+        if (mc->has_omega)
+            c->quick[k++] = (sweep_t){"encoded", {{"check", "encoded"}, {"block", "all"},
+                                                  {NULL, NULL}}};
+        if (mc->positions)
+            c->quick[k++] = (sweep_t){"top1", {{"check", "top1"}, {"pos", mc->positions},
+                                               {NULL, NULL}}};
+    }
     c->quick[k].label = NULL;
     for (int j = 1; j < CONVERT_N_MUT; j++) {
         c->mutations[j - 1][0] = convert_mutation[j][0];
         c->mutations[j - 1][1] = convert_mutation[j][1];
     }
-    c->plots[0] = (plot_t){.x = "block", .y = "slack used", .series = "check",
-                           .extra_y = "kappa",
-                           .title = "bits of slack used per block (attn, mlp)"};
+    if (!mc->arith)
+        c->plots[0] = (plot_t){.x = "block", .y = "slack used", .series = "check",
+                               .extra_y = "kappa",
+                               .title = "bits of slack used per block (attn, mlp)"};
     c->run = run_row;
     c->start_prec = start_prec;
     c->export_instance = export_instance;

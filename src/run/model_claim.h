@@ -30,6 +30,10 @@ typedef struct {
     const char *tol;         /* absolute tolerance of `real` (or NULL: 1e-3 S) */
     mpfr_prec_t prec;        /* the sublayer rows' working precision */
     convert_form_t form;     /* the conversion's form (0: float-robust) */
+    int arith;               /* 1: the claim is the base of its float twin (arith_claim.h,
+                                --arith): its grid is one row `float` (the whole network)
+                                and its estimates count the network and the original held
+                                in memory; it is run only through the twin */
 } model_spec_t;
 
 #define MODEL_PREC_DEFAULT 128
