@@ -303,7 +303,9 @@ int aonet_export_layer(aonet_export_t *ex, long k, const aonet_layer_t *L, char 
                                (json_int_t)G->n_heads, "d_head_qk", (json_int_t)G->r_qk,
                                "d_head_ov", (json_int_t)G->r_ov, "attn_scale",
                                exact_text(G->attn_scale), "mask", aonet_mask_name(G->mask));
-        if (rc == 0 && (!gd || json_array_append_new(groups, gd) != 0))
+        if (rc != 0)
+            json_decref(gd); /* a tensor failed to write: the group is not recorded */
+        else if (!gd || json_array_append_new(groups, gd) != 0)
             rc = fail_oom(err, errsz);
     }
     if (rc != 0) {
