@@ -3,7 +3,9 @@
  * every certified gap contains the gap at its argmax computed by the MPFR
  * oracle at +100 bits; the claim's mutations come out violated; the fitter
  * reproduces the shipped m = 1 and is never worse than m - 1 heads. */
+#include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
 #include "runner.h"
@@ -189,6 +191,43 @@ START_TEST(test_claim)
 }
 END_TEST
 
+/* `activation --heads`: eps_1 and eps_2 of GELU as JSON (eps_1 rounds to
+ * 0.01392, eps_2 below it), text, and refused options. */
+START_TEST(test_cli)
+{
+    static char out[1 << 16];
+    ck_assert_int_eq(test_run_cli("activation --name gelu --heads 2 --format json", out,
+                                  sizeof out), 0);
+    json_error_t je;
+    json_t *doc = json_loads(out, 0, &je);
+    ck_assert_msg(doc != NULL, "not JSON: %s", out);
+    json_t *heads = json_object_get(doc, "heads");
+    ck_assert_int_eq(json_array_size(heads), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "fit")), "shipped");
+    double lo[2], hi[2];
+    for (int k = 0; k < 2; k++) {
+        json_t *h = json_array_get(heads, k), *e = json_object_get(h, "eps");
+        ck_assert(json_is_true(json_object_get(h, "whole_line")));
+        lo[k] = strtod(json_string_value(json_object_get(e, "lo")), NULL);
+        hi[k] = strtod(json_string_value(json_object_get(e, "hi")), NULL);
+        ck_assert(lo[k] <= hi[k]);
+    }
+    ck_assert(lo[0] >= 0.013915 && hi[0] < 0.013925);
+    ck_assert(hi[1] < lo[0]);
+    json_decref(doc);
+    ck_assert_int_eq(test_run_cli("activation --expr 'gelu(x)' --heads 1", out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "fitted now") && strstr(out, "on [-L, L] only") &&
+                  strstr(out, "1.3923969"), "%s", out);
+    static const char *const bad[] = {"activation --name gelu --heads 0",
+                                      "activation --name gelu --heads 13",
+                                      "activation --name gelu --heads 2 --target relu",
+                                      "activation --name relu --heads 2 --a-max 0.1",
+                                      "activation --name gelu --a-max 4"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
+        ck_assert_msg(test_run_cli(bad[k], out, sizeof out) == 64, "%s: %s", bad[k], out);
+}
+END_TEST
+
 Suite *suite_heads_per_neuron(void)
 {
     Suite *s = suite_create("heads_per_neuron");
@@ -198,6 +237,7 @@ Suite *suite_heads_per_neuron(void)
     tcase_add_loop_test(tc, test_shipped_table, 0, 3);
     tcase_add_test(tc, test_fitter);
     tcase_add_test(tc, test_claim);
+    tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
     return s;
 }

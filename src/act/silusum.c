@@ -432,12 +432,13 @@ void silusum_cert_clear(silusum_cert_t *c)
     mpfr_clear(c->argmax);
 }
 
-/* The tail bound T(L) (silusum.h), certified.  Why it holds, for |z| >= L:
- * S(z) - S(-z) = z sum c_j = z and phi(z) - phi(-z) = z for all three
- * (Phi(z) + Phi(-z) = 1, tanh odd, relu(z) - relu(-z) = z), and phi(-u) =
- * -u Q(u) for u >= 0 with Q as stated (gelu_tanh: (1 - tanh y)/2 =
- * sigma(-2y) <= e^{-2y}); SiLU_a(-u) = -u sigma(a u)... so with u = |z|,
- *   phi(z) - S(z) = -u Q(u) + sum_j c_j u sigma(-a_j u)   (both signs of z),
+/* The tail bound T(L) (silusum.h), certified.  Why it holds, for |z| >= L,
+ * u = |z|: for all three, phi(z) - phi(-z) = z (Phi(z) + Phi(-z) = 1, tanh
+ * odd, relu(z) - relu(-z) = z) and phi(-u) = -u Q(u), with Q as stated
+ * (gelu_tanh: (1 - tanh y)/2 = sigma(-2y) <= e^{-2y}); S(z) - S(-z) =
+ * z sum c_j = z and S(-u) = -u sum c_j sigma(-a_j u).  So at z = -u and at
+ * z = u alike
+ *   phi(z) - S(z) = -u Q(u) + sum_j c_j u sigma(-a_j u),
  * and sigma(-t) <= e^{-t}: |phi - S| <= u Q(u) + sum_j |c_j| u e^{-a_j u}.
  * Each term decreases for u >= L: u e^{-a u} when a u >= 1; u Phi(-u) since
  * Phi(-u) < phi(u)/u (Mills) makes its derivative Phi(-u) - u phi(u) < 0 for
