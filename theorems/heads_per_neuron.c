@@ -203,7 +203,7 @@ const claim_t claim_heads_per_neuron = {
                "the tail bound is below 2^-30 ε_m.\n"
                "Rows: **ε_m ≤ the fit's double estimate rounded up to 4 digits**.",
     .notes = "The parameters are the shipped fits (src/act/silusum_table.c), estimates made "
-             "by `attncheck activation --name NAME --heads 8`; a better fit would lower the "
+             "by `attncheck activation --name NAME --heads 8 --refit`; a better fit would lower the "
              "table, not change what is certified. The heads' own conversion error is not "
              "part of this claim: a head computes c·SiLU_a exactly (neuron-head).",
     .quick = {{"table", {{"act", "gelu,gelu_tanh,relu"}, {"m", "1,2,3,4,5,6,7,8"}, {NULL, NULL}}},
