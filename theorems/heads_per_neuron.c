@@ -131,7 +131,7 @@ static char *summary_md(const row_t *rows, long n_rows)
     static const char *const acts[] = {"gelu", "gelu_tanh", "relu"};
     len += (size_t)snprintf(s + len, cap - len,
                             "## ε_m per activation (certified, over the whole line)\n\n"
-                            "| act | m | ε_m | ε_m / ε_{m−1} | ε_m < ε_{m−1} (certified) | Σ|c_j| |\n"
+                            "| act | m | ε_m | ε_m / ε_{m−1} | ε_m < ε_{m−1} (certified) | ‖c‖₁ = Σ_j abs(c_j) |\n"
                             "|---|---|---|---|---|---|\n");
     for (int t = 0; t < 3; t++) {
         const row_t *prev = NULL;
