@@ -155,6 +155,14 @@ START_TEST(test_fitter)
     for (int j = 0; j < 2; j++)
         sum += f[1].c[j];
     ck_assert(sum == 1);
+    /* sum c_j != 1 by 2^-30: no tail argument, the gap is on [-L, L] only */
+    silusum_t off = f[1];
+    off.c[0] += ldexp(1, -30);
+    silusum_cert_t c;
+    silusum_cert_init(&c, 128);
+    ck_assert_int_eq(silusum_certify(&c, &phi, &off, NULL, 128), 0);
+    ck_assert(!c.whole_line && !arb_is_finite(c.tail) && arb_equal(c.gap, c.gap_in));
+    silusum_cert_clear(&c);
     /* bad arguments */
     ck_assert_int_eq(silusum_fit(f, &phi, 0, 10, 8, NULL), -1);
     ck_assert_int_eq(silusum_fit(f, &phi, 1, 0.5, 8, NULL), -1);

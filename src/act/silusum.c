@@ -220,8 +220,9 @@ double silusum_eval_d(const silusum_t *fit, double z)
     return S;
 }
 
-/* Rounded to 2^-bits with c_m = 1 - sum of the others (exact: all are
- * multiples of 2^-bits far inside the double range). */
+/* Rounded to 2^-bits with c_m = 1 - sum of the others (exact while the
+ * numerators stay below 2^53; where not, the tail argument, which checks
+ * the sum exactly, does not apply and the gap is said to be on [-L, L]). */
 static void round_fit(silusum_t *out, const double *a, const double *c, int m, int bits)
 {
     double s = 0;
@@ -452,12 +453,26 @@ static void tail_bound(arb_t T, const char *kind, const silusum_t *fit, double L
     arb_init(t);
     arb_init(q);
     arb_set_d(u, L); /* exact: a double */
-    double s = 0;
-    for (int j = 0; j < fit->m; j++)
-        s += fit->c[j];
-    int valid = L >= 1 && s == 1; /* s is exact: dyadics far inside the double range */
-    for (int j = 0; j < fit->m; j++)
-        valid &= fit->a[j] > 0 && fit->a[j] * L >= 1; /* exact products of dyadics */
+    /* sum c_j = 1 and a_j L >= 1, decided exactly (arf sums and products
+     * of doubles at ARF_PREC_EXACT) */
+    arf_t sum, x, y;
+    arf_init(sum);
+    arf_init(x);
+    arf_init(y);
+    for (int j = 0; j < fit->m; j++) {
+        arf_set_d(x, fit->c[j]);
+        arf_add(sum, sum, x, ARF_PREC_EXACT, ARF_RND_DOWN);
+    }
+    int valid = L >= 1 && arf_is_one(sum);
+    for (int j = 0; j < fit->m; j++) {
+        arf_set_d(x, fit->a[j]);
+        arf_set_d(y, L);
+        arf_mul(x, x, y, ARF_PREC_EXACT, ARF_RND_DOWN);
+        valid &= arf_cmp_si(x, 1) >= 0;
+    }
+    arf_clear(sum);
+    arf_clear(x);
+    arf_clear(y);
     if (!valid) {
         arb_indeterminate(T);
     } else {
