@@ -20,6 +20,7 @@
 #include "exitcodes.h"
 #include "report.h"
 #include "runner.h"
+#include "silusum.h"
 #include "supnorm.h"
 #include "xalloc.h"
 
@@ -39,6 +40,8 @@ static const char *usage_activation =
     "                            [--domain L] [--claim GAP] [--expect member|nonmember]\n"
     "                            [--floor EPS] [--prec P] [--format text|json]\n"
     "                            [--max-seconds S] [--help]\n"
+    "       attncheck activation (--name NAME | --expr EXPR) --heads M [--a-max A] [--refit]\n"
+    "                            [--domain L] [--prec P] [--format text|json]\n"
     "       attncheck activation --baseline    (> tests/activation_baseline.tsv)\n"
     "  without --target: the class report: exact membership in G0 / G1 with a\n"
     "                  witness (parameters shown exactly as certified, e.g. q = 1.702 =\n"
@@ -63,6 +66,15 @@ static const char *usage_activation =
     "  --expect member|nonmember  the class report's membership in G1: 0 when certified\n"
     "                  (member: a witness passes; nonmember: a proof), 1 when its opposite\n"
     "                  is, 2 when neither (no witness found, non-membership not proved)\n"
+    "  --heads M       m SiLU heads per neuron, m = 1..M (M <= 12): the fit\n"
+    "                  f(z) ~ sum_j c_j SiLU_{a_j}(z) (an estimate: dyadic c_j, a_j, sum c_j\n"
+    "                  = 1, slopes in [1/4, A], fitted on [-L, L]) and its certified sup gap\n"
+    "                  eps_m: over the whole line for gelu, gelu_tanh and relu (a certified\n"
+    "                  tail bound beyond L), over [-L, L] for anything else; for those three\n"
+    "                  with L = 10, A = 8 and M <= 8 the shipped fits are used\n"
+    "  --a-max A       the slope ceiling of the fit (default 8; ReLU needs one: its best\n"
+    "                  slope is +inf)\n"
+    "  --refit         fit now even where a shipped fit exists\n"
     "  --format F      text (default) or json\n"
     "  --prec P        starting precision in bits (default 128)\n"
     "  --max-seconds S stop after S seconds (default 60) and answer inconclusive (exit 2)\n"
@@ -77,6 +89,9 @@ static const char *usage_activation =
 
 typedef struct {
     const char *name, *expr, *file, *target, *domain, *claim, *expect, *floor_text, *format;
+    const char *heads_text, *a_max_text;
+    int heads, refit;
+    double a_max;
     mpfr_prec_t prec;
     double max_seconds, L, floor;
     int json, baseline;
@@ -771,12 +786,145 @@ static int run_file(const act_opts_t *opt, const act_t *g)
     return status;
 }
 
+/* ---- --heads ---- */
+
+/* eps_1..eps_M of m SiLU heads per neuron for f (silusum.h): the fits
+ * (shipped or fitted now, estimates) and their certified gaps. */
+static int run_heads(const act_t *f, const act_opts_t *opt)
+{
+    char err[700];
+    int rc = check_defined(f, "f", act_formula(f), opt->L, err, sizeof err, opt->prec);
+    if (rc)
+        return act_fail(rc, "%s", err);
+    int M = opt->heads;
+    silusum_t *fits = xmallocarray((size_t)M, sizeof *fits);
+    const char *kind = silusum_tail_kind(f);
+    int shipped = !opt->refit && kind && opt->L == SILUSUM_SHIPPED_L &&
+                  opt->a_max == SILUSUM_SHIPPED_A_MAX && M <= SILUSUM_SHIPPED_M;
+    for (int m = 1; m <= M && shipped; m++)
+        shipped = silusum_shipped(fits + m - 1, kind, m) == 0;
+    if (!shipped && silusum_fit_table(fits, f, M, opt->L, opt->a_max) != 0) {
+        free(fits);
+        return act_fail(EXIT_DATAERR, "the fit failed: f is not finite on a grid of [-%g, %g]",
+                        opt->L, opt->L);
+    }
+    supnorm_opts_t so;
+    supnorm_opts_default(&so);
+    so.rel_tol = 1e-9;
+    so.taylor_order = ACT_TAYLOR_ORDER;
+    int status = EXIT_HOLDS, ok = 1, whole = kind != NULL;
+    json_t *rows = opt->json ? json_array() : NULL;
+    if (!opt->json) {
+        printf("f: %s = %s\n", f->info ? f->name : "expr", act_formula(f));
+        printf("heads: f(z) ~ S_m(z) = sum_{j<=m} c_j SiLU_{a_j}(z), one head per term; c_j, a_j "
+               "dyadic (exact), sum c_j = 1, slopes in [%g, %g]\n", SILUSUM_A_MIN, opt->a_max);
+        printf("fit: %s on [-%g, %g] (estimates: an L_p fit in doubles, p up to 1024)\n",
+               shipped ? "the shipped fits, made" : "fitted now", opt->L, opt->L);
+        printf("gap: eps_m = sup |f - S_m| certified %s\n",
+               whole ? "over the whole line (branch and bound on [-L, L], a certified tail "
+                       "bound for |z| >= L)"
+                     : "on [-L, L] only (no tail argument for this function: the tails are "
+                       "not covered)");
+        printf(" m  eps_m (certified)                  L     tail bound   bits  sum|c_j|\n");
+    }
+    for (int m = 1; m <= M && status < EXIT_USAGE; m++) {
+        const silusum_t *fit = fits + m - 1;
+        silusum_cert_t c;
+        silusum_cert_init(&c, opt->prec);
+        int r = silusum_certify(&c, f, fit, &so, opt->prec);
+        char text[SILUSUM_MAX_HEADS * 160];
+        silusum_expr_text(text, sizeof text, fit);
+        double sumc = 0;
+        for (int j = 0; j < fit->m; j++)
+            sumc += fabs(fit->c[j]);
+        if (r < 0 || !arb_is_finite(c.gap_in)) {
+            if (!supnorm_deadline_reached()) {
+                mpfr_snprintf(err, sizeof err, "m = %d: sup |f - S_m| is not finite on [-L, L]: f "
+                              "is unbounded or undefined near x = %.17Rg", m, c.argmax);
+                status = act_fail(EXIT_DATAERR, "%s", err);
+            } else {
+                status = worse(status, EXIT_INCONCLUSIVE);
+            }
+            silusum_cert_clear(&c);
+            break;
+        }
+        if (!c.converged)
+            status = worse(status, EXIT_INCONCLUSIVE);
+        if (opt->json) {
+            json_t *h = json_object(), *cj = json_array(), *aj = json_array();
+            for (int j = 0; j < fit->m; j++) {
+                char buf[80];
+                silusum_decimal(buf, sizeof buf, fit->c[j]);
+                report_json_push(cj, json_string(buf), &ok);
+                silusum_decimal(buf, sizeof buf, fit->a[j]);
+                report_json_push(aj, json_string(buf), &ok);
+            }
+            report_json_set(h, "m", json_integer(m), &ok);
+            report_json_set(h, "eps", report_json_ends(c.gap, 20), &ok);
+            report_json_set(h, "whole_line", json_boolean(c.whole_line), &ok);
+            report_json_set(h, "sup_on_range", report_json_ends(c.gap_in, 20), &ok);
+            report_json_set(h, "L", json_real(c.L_cert), &ok);
+            if (c.whole_line)
+                report_json_set(h, "tail_bound", report_json_ends(c.tail, 6), &ok);
+            report_json_set(h, "converged", json_boolean(c.converged), &ok);
+            report_json_set(h, "boxes", json_integer(c.boxes), &ok);
+            report_json_set(h, "bits", json_integer(fit->bits), &ok);
+            report_json_set(h, "c", cj, &ok);
+            report_json_set(h, "a", aj, &ok);
+            report_json_set(h, "expression", json_string(text), &ok);
+            report_json_set(h, "estimate", json_real(fit->gap_d), &ok);
+            report_json_push(rows, h, &ok);
+        } else {
+            char *lo = ival_lo_str(c.gap, 10), *hi = ival_hi_str(c.gap, 10);
+            char *th = c.whole_line ? ival_hi_str(c.tail, 2) : NULL;
+            char gap[80];
+            snprintf(gap, sizeof gap, "[%s, %s]", lo, hi);
+            printf("%2d  %-34s %-5g %-12s %-5d %.6g%s\n", m, gap, c.L_cert, th ? th : "-",
+                   fit->bits, sumc, c.converged ? "" : "  (tolerance not reached)");
+            printf("    S_%d = %s\n", m, text);
+            mpfr_free_str(lo);
+            mpfr_free_str(hi);
+            if (th)
+                mpfr_free_str(th);
+            cli_flush_stdout();
+        }
+        silusum_cert_clear(&c);
+    }
+    if (opt->json && status < EXIT_USAGE) {
+        json_t *doc = json_object();
+        report_json_set(doc, "function", report_json_text(act_formula(f)), &ok);
+        report_json_set(doc, "name", report_json_text(f->info ? f->name : "expr"), &ok);
+        report_json_set(doc, "domain", report_json_text(opt->domain), &ok);
+        report_json_set(doc, "a_max", json_real(opt->a_max), &ok);
+        report_json_set(doc, "fit", json_string(shipped ? "shipped" : "fitted"), &ok);
+        report_json_set(doc, "heads", rows, &ok);
+        report_json_set(doc, "exit", json_integer(status), &ok);
+        if (!ok) {
+            json_decref(doc);
+            status = act_fail(EXIT_SOFTWARE, "out of memory while writing JSON");
+        } else if (print_json(doc) != 0) {
+            status = EXIT_SOFTWARE;
+        }
+    } else if (rows) {
+        json_decref(rows);
+    }
+    free(fits);
+    return status;
+}
+
 /* ---- options ---- */
 
 static int opt_baseline(void *ctx, const char *v)
 {
     (void)v;
     ((act_opts_t *)ctx)->baseline = 1;
+    return 0;
+}
+
+static int opt_refit(void *ctx, const char *v)
+{
+    (void)v;
+    ((act_opts_t *)ctx)->refit = 1;
     return 0;
 }
 
@@ -798,7 +946,8 @@ static int opt_max_seconds(void *ctx, const char *v)
 
 #define ACT_TEXT(flag, member) {flag, CLI_VALUE, NULL, offsetof(act_opts_t, member)}
 static const cli_opt_t activation_opts[] = {
-    {"--baseline", CLI_FLAG, opt_baseline, 0},
+    {"--baseline", CLI_FLAG, opt_baseline, 0}, {"--refit", CLI_FLAG, opt_refit, 0},
+    ACT_TEXT("--heads", heads_text), ACT_TEXT("--a-max", a_max_text),
     ACT_TEXT("--name", name), ACT_TEXT("--expr", expr), ACT_TEXT("--file", file),
     ACT_TEXT("--target", target), ACT_TEXT("--domain", domain), ACT_TEXT("--claim", claim),
     ACT_TEXT("--expect", expect), ACT_TEXT("--floor", floor_text), ACT_TEXT("--format", format),
@@ -820,7 +969,8 @@ static int parse_options(act_opts_t *o, int argc, char **argv)
         return rc;
     const char *format = o->format;
     if (o->baseline) {
-        if (o->name || o->expr || o->file || o->target || o->claim || o->expect || format)
+        if (o->name || o->expr || o->file || o->target || o->claim || o->expect || format ||
+            o->heads_text || o->a_max_text || o->refit)
             return act_fail(EXIT_USAGE, "--baseline takes no other option");
         return 0;
     }
@@ -856,6 +1006,27 @@ static int parse_options(act_opts_t *o, int argc, char **argv)
     if (o->floor_text && (parse_finite(&o->floor, o->floor_text) != 0 || !(o->floor > 0)))
         return act_fail(EXIT_USAGE, "--floor must be a finite number > 0, not '%.40s'",
                         o->floor_text);
+    o->a_max = SILUSUM_SHIPPED_A_MAX;
+    if (o->heads_text) {
+        double h;
+        if (parse_finite(&h, o->heads_text) != 0 || h != floor(h) || h < 1 ||
+            h > SILUSUM_MAX_HEADS)
+            return act_fail(EXIT_USAGE, "--heads must be an integer in [1, %d], not '%.40s'",
+                            SILUSUM_MAX_HEADS, o->heads_text);
+        o->heads = (int)h;
+        if (o->file || o->target || o->claim || o->expect || o->floor_text)
+            return act_fail(EXIT_USAGE, "--heads takes --name or --expr, and no --file, "
+                            "--target, --claim, --expect or --floor");
+        if (o->L < 1)
+            return act_fail(EXIT_USAGE, "--heads needs --domain L >= 1");
+        if (o->a_max_text && (parse_finite(&o->a_max, o->a_max_text) != 0 ||
+                              !(o->a_max >= SILUSUM_A_MIN) || o->a_max > 1024))
+            return act_fail(EXIT_USAGE, "--a-max must be a number in [%g, 1024], not '%.40s'",
+                            SILUSUM_A_MIN, o->a_max_text);
+        return 0;
+    }
+    if (o->a_max_text || o->refit)
+        return act_fail(EXIT_USAGE, "--a-max and --refit go with --heads");
     if (!o->target && strcmp(o->domain, "10") != 0 && o->L != AC_L)
         return act_fail(EXIT_USAGE, "the class report is on [-10, 10]; --domain applies with "
                         "--target");
@@ -905,6 +1076,11 @@ int cmd_activation(int argc, char **argv)
         if (have_g)
             act_clear(&g);
         return act_fail(rc, "%s", err);
+    }
+    if (opt.heads) {
+        rc = run_heads(&f, &opt);
+        act_clear(&f);
+        return time_limit_reached(rc, opt.max_seconds);
     }
     outcome_t o;
     outcome_init(&o, opt.prec);
