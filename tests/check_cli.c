@@ -28,6 +28,10 @@ static const struct {
 } bad[] = {
     {"verify no-such-claim", 64},
     {"verify neuron-head --bogus", 64},
+    /* one parser: a forgotten value is not taken from the next option; -- ends options */
+    {"verify neuron-head --out --no-write", 64},
+    {"verify -- --no-write", 64},
+    {"activation --name gelu --heads 1 --domain 1e308", 64},
     {"verify neuron-head --prec 0", 64},
     {"verify neuron-head --prec abc", 64},
     {"verify neuron-head --prec 53,", 64},

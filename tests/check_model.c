@@ -1254,6 +1254,29 @@ END_TEST
 /* model through the one runner: two shards and merge give the unsharded
  * run's reports byte for byte; the recorded replay line is shell-quoted (a
  * file name with $(...) runs nothing when the line is pasted into sh). */
+/* A run whose reports cannot be written leaves no export behind: the export
+ * is put in place only with the reports. */
+START_TEST(test_model_export_only_with_reports)
+{
+    char path[400], ex[400], trap[400];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    snprintf(ex, sizeof ex, "%s/ex.safetensors", tmpdir);
+    snprintf(trap, sizeof trap, "%s/ob/model-m.md", tmpdir);
+    mspec_t s = {"silu", "LN", 1, 0, 0};
+    write_model(path, &s, 5);
+    char ob[400];
+    snprintf(ob, sizeof ob, "%s/ob", tmpdir);
+    ck_assert_int_eq(mkdir(ob, 0755), 0);
+    ck_assert_int_eq(mkdir(trap, 0755), 0); /* the report's own name is a directory */
+    ck_assert_int_eq(cli("model %s --tokens 3 --out %s --export-converted %s", path, ob, ex), 73);
+    ck_assert_msg(access(ex, F_OK) != 0, "the export was put in place by a failed run");
+    /* the same run with somewhere to write: the export is there */
+    ck_assert_int_eq(rmdir(trap), 0);
+    ck_assert_int_eq(cli("model %s --tokens 3 --out %s --export-converted %s", path, ob, ex), 0);
+    ck_assert_int_eq(access(ex, F_OK), 0);
+}
+END_TEST
+
 START_TEST(test_model_shards_replay)
 {
     char path[400], cmd[4000];
@@ -1741,6 +1764,7 @@ Suite *suite_model(void)
     tcase_add_test(tc, test_export_roundtrip);
     tcase_add_test(tc, test_cli_model);
     tcase_add_test(tc, test_model_shards_replay);
+    tcase_add_test(tc, test_model_export_only_with_reports);
     tcase_add_test(tc, test_model_arith);
     tcase_add_test(tc, test_model_arith_memory);
     tcase_add_test(tc, test_top1_flip);

@@ -311,8 +311,10 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, v
         if (arity == CLI_FLAG && val)
             return cli_fail(EXIT_USAGE, "%soption %s takes no value", pre, flag);
         if (arity == CLI_VALUE && !val) {
-            if (k + 1 >= argc)
-                return cli_fail(EXIT_USAGE, "%soption %s needs a value", pre, flag);
+            /* "--out --no-write" is a forgotten value, not a directory named --no-write */
+            if (k + 1 >= argc || (argv[k + 1][0] == '-' && argv[k + 1][1] == '-'))
+                return cli_fail(EXIT_USAGE, "%soption %s needs a value (%s=V for a value "
+                                "starting with --)", pre, flag, flag);
             val = argv[++k];
         }
         int rc;

@@ -1017,8 +1017,8 @@ static int parse_options(act_opts_t *o, int argc, char **argv)
         if (o->file || o->target || o->claim || o->expect || o->floor_text)
             return act_fail(EXIT_USAGE, "--heads takes --name or --expr, and no --file, "
                             "--target, --claim, --expect or --floor");
-        if (o->L < 1)
-            return act_fail(EXIT_USAGE, "--heads needs --domain L >= 1");
+        if (o->L < 1 || o->L > 1e6) /* the fit's grid and tails are doubles on [-L, L] */
+            return act_fail(EXIT_USAGE, "--heads needs --domain L in [1, 10^6]");
         if (o->a_max_text && (parse_finite(&o->a_max, o->a_max_text) != 0 ||
                               !(o->a_max >= SILUSUM_A_MIN) || o->a_max > 1024))
             return act_fail(EXIT_USAGE, "--a-max must be a number in [%g, 1024], not '%.40s'",

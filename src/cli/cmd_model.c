@@ -415,8 +415,7 @@ typedef struct {
     model_claim_t *mc;
     int export_big, from;
     char export_path[OUTFILE_PATH_MAX + 160];
-    aonet_export_t *ex;   /* the export, written but put in place only when the rows ran */
-    int exported;
+    aonet_export_t *ex;   /* the export, written but put in place only when the reports are */
 } model_run_t;
 
 /* The run's first line on stderr (once its outputs are known to be possible). */
@@ -487,27 +486,33 @@ static int on_dir(const char *dir, void *arg)
     return 0;
 }
 
-/* A run that stopped before its rows were reported leaves no export. */
-static void on_close(int status, void *arg)
+/* The export is put in place only when the run wrote its reports (a verdict
+ * exit code); a run that failed leaves none. */
+static int on_close(int status, void *arg)
 {
     model_run_t *mr = arg;
-    (void)status;
-    aonet_export_abort(mr->ex);
+    if (!mr->ex)
+        return status;
+    if (status >= EXIT_USAGE) {
+        aonet_export_abort(mr->ex);
+        mr->ex = NULL;
+        return status;
+    }
+    char err[600];
+    int rc = aonet_export_commit(mr->ex, err, sizeof err);
     mr->ex = NULL;
+    if (rc)
+        return cli_fail(rc, "model: %s", err);
+    printf("converted network written to %s (and .json); the numpy reference: "
+           "/usr/bin/python3 scripts/run_export.py %s\n", mr->c->export_path,
+           mr->c->export_path);
+    return status;
 }
 
 static int on_report(claim_report_t *rep, void *arg)
 {
     model_run_t *mr = arg;
     rep->details_json = model_claim_details(mr->mc);
-    if (!mr->ex)
-        return 0;
-    char err[600];
-    int rc = aonet_export_commit(mr->ex, err, sizeof err);
-    mr->ex = NULL;
-    if (rc)
-        return cli_fail(rc, "model: %s", err);
-    mr->exported = 1;
     return 0;
 }
 
@@ -519,10 +524,6 @@ static void on_printed(const claim_report_t *rep, void *arg)
     printf("    heads per block: %lld original + %lld converted = %lld; %s\n",
            (long long)cfg->n_heads, (long long)cfg->d_mlp + 1,
            (long long)(cfg->n_heads + cfg->d_mlp + 1), model_claim_act(mr->mc)->a_text);
-    if (mr->exported)
-        printf("    converted network written to %s (and .json); the numpy reference: "
-               "/usr/bin/python3 scripts/run_export.py %s\n", mr->c->export_path,
-               mr->c->export_path);
 }
 
 /* The model claim of c, run (or, from != NULL, merged from shards whose

@@ -86,7 +86,7 @@ int runset_run(const runset_t *s)
     }
 done:
     if (s->on_close)
-        s->on_close(status, s->arg);
+        status = s->on_close(status, s->arg);
     if (!s->no_write)
         outdir_close(&dir, status >= EXIT_USAGE);
     for (int k = 0; k < done; k++)

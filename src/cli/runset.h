@@ -26,8 +26,9 @@ typedef struct {
     int (*on_dir)(const char *dir, void *arg);
     int (*on_report)(claim_report_t *rep, void *arg);
     void (*on_printed)(const claim_report_t *rep, void *arg);
-    /* before the output directory is closed (and removed, when the run failed) */
-    void (*on_close)(int status, void *arg);
+    /* before the output directory is closed (and removed, when the run failed):
+     * the final status in, the final status out */
+    int (*on_close)(int status, void *arg);
     void *arg;
 } runset_t;
 
