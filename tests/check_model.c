@@ -1277,6 +1277,39 @@ START_TEST(test_model_export_only_with_reports)
 }
 END_TEST
 
+/* The tokens a model run's shards read are part of what merge checks: an
+ * --input file changed between the shards and merge is refused (65), whatever
+ * rows --recheck draws. */
+START_TEST(test_model_merge_input_changed)
+{
+    const char *model = "models/ppocrv4-svtr.safetensors", *fixture = "models/ppocrv4-svtr-input.npy";
+    if (access(model, R_OK) != 0 || access(fixture, R_OK) != 0)
+        return; /* made by make models */
+    char x[400], buf[1 << 16];
+    snprintf(x, sizeof x, "%s/x.npy", tmpdir);
+    FILE *in = fopen(fixture, "rb"), *o = fopen(x, "wb");
+    ck_assert(in && o);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, o), n);
+    fclose(in);
+    ck_assert_int_eq(fclose(o), 0);
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(cli("model %s --input %s --no-export --shard %d/2 --out %s/s%d", model, x,
+                             k, tmpdir, k), 0);
+    /* one byte of the last value changed: another input of the same shape */
+    FILE *f = fopen(x, "r+b");
+    ck_assert(f != NULL);
+    ck_assert_int_eq(fseek(f, -1, SEEK_END), 0);
+    int c = fgetc(f);
+    ck_assert_int_eq(fseek(f, -1, SEEK_END), 0);
+    fputc(c ^ 1, f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(cli("merge %s/s0 %s/s1 --recheck 0 --out %s/m", tmpdir, tmpdir, tmpdir), 65);
+    ck_assert_msg(one_line() && strstr(out, "sha256"), "%s", out);
+}
+END_TEST
+
 START_TEST(test_model_shards_replay)
 {
     char path[400], cmd[4000];
@@ -1764,6 +1797,7 @@ Suite *suite_model(void)
     tcase_add_test(tc, test_export_roundtrip);
     tcase_add_test(tc, test_cli_model);
     tcase_add_test(tc, test_model_shards_replay);
+    tcase_add_test(tc, test_model_merge_input_changed);
     tcase_add_test(tc, test_model_export_only_with_reports);
     tcase_add_test(tc, test_model_arith);
     tcase_add_test(tc, test_model_arith_memory);

@@ -540,10 +540,11 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     if (rc)
         return cli_fail(rc == EXIT_USAGE && from ? EXIT_DATAERR : rc, "%smodel: %s",
                         from ? "merge: " : "", err);
-    if (want_sha && strcmp(want_sha, model_claim_sha256(mc)) != 0) {
+    if (want_sha && strcmp(want_sha, model_claim_identity(mc)) != 0) {
         model_claim_free(mc);
-        return cli_fail(EXIT_DATAERR, "merge: %s is not the model file the shards ran (its "
-                        "sha256 differs from the recorded one)", c->file);
+        return cli_fail(EXIT_DATAERR, "merge: %s%s%s is not what the shards ran (its sha256 "
+                        "differs from the recorded one)", c->file, c->input ? " or " : "",
+                        c->input ? c->input : "");
     }
     const claim_t *cl = model_claim(mc);
     /* --arith: the model's float twin is the claim run (one claim, one road) */
@@ -564,7 +565,7 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     }
     report_run_t how = {.verb = "model", .options = ro, .argc = c->argc, .argv = c->argv,
                         .command = cmd, .model_args = args.w, .n_model_args = args.n,
-                        .model_sha256 = model_claim_sha256(mc),
+                        .model_sha256 = model_claim_identity(mc),
                         .shards = from ? shard_set_count(from) : 0, .arith = c->arith,
                         .accumulate = c->acc, .order = c->order};
     model_run_t mr = {.c = c, .mc = mc};

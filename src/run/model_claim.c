@@ -23,6 +23,8 @@
 struct model_claim {
     claim_t claim;
     char id[128], statement[600], sha[65], tokens_text[300];
+    char input_sha[65];       /* sha256 of the --input file ("" for drawn tokens) */
+    char identity[140];       /* what a shard records: the model's sha256, "+" the input's */
     char *blocks, *positions;        /* the block and pos axes' values */
     char *file, *input;
     tmodel_t *m;
@@ -526,6 +528,8 @@ static char *summary_md(const row_t *rows, long n_rows)
             cfg->eps, cfg->eps_final, cfg->causal ? "causal" : "bidirectional", cfg->attn_scale);
     fputs("| tokens | ", f);
     md_cell(f, mc->tokens_text);
+    if (mc->input_sha[0])
+        fprintf(f, " (sha256 `%s`)", mc->input_sha);
     fprintf(f, " (n = %ld, plus the bias token) |\n| neuron heads | ", mc->n);
     md_cell(f, mc->ca.a_text);
     fputs(" |\n", f);
@@ -557,6 +561,8 @@ char *model_claim_details(const model_claim_t *mc)
                           "layers", (json_int_t)(2 * cfg->n_layers), "heads",
                           (json_int_t)((H + l + 1) * cfg->n_layers), "width",
                           (json_int_t)(cfg->d_model + 2), "d_vocab", (json_int_t)mc->V);
+    if (d && mc->input_sha[0])
+        json_object_set_new(d, "input_sha256", json_string(mc->input_sha));
     char *s = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(d);
     return s;
@@ -752,6 +758,21 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
         rc = EXIT_DATAERR;
         goto fail;
     }
+    if (s->input) {
+        /* the file of X.npy or FILE.safetensors:TENSOR: merge refuses other tokens */
+        char path[4096];
+        const char *cut = strstr(s->input, ".safetensors:");
+        size_t n = cut ? (size_t)(cut - s->input) + strlen(".safetensors") : strlen(s->input);
+        snprintf(path, sizeof path, "%.*s", (int)(n < sizeof path ? n : sizeof path - 1),
+                 s->input);
+        if (model_file_sha256(mc->input_sha, path) != 0) {
+            snprintf(err, errsz, "%s: cannot read: %s", path, strerror(errno));
+            rc = EXIT_DATAERR;
+            goto fail;
+        }
+    }
+    snprintf(mc->identity, sizeof mc->identity, "%s%s%s", mc->sha, mc->input_sha[0] ? "+" : "",
+             mc->input_sha);
     rc = convert_act_init(&mc->ca, mc->cfg, s->act_a, e, sizeof e, s->prec);
     if (rc) {
         snprintf(err, errsz, "%s: %s", s->file, e);
@@ -898,6 +919,7 @@ void model_claim_free(model_claim_t *mc)
 
 const claim_t *model_claim(const model_claim_t *mc) { return &mc->claim; }
 const char *model_claim_sha256(const model_claim_t *mc) { return mc->sha; }
+const char *model_claim_identity(const model_claim_t *mc) { return mc->identity; }
 const tmodel_t *model_claim_model(const model_claim_t *mc) { return mc->m; }
 const convert_act_t *model_claim_act(const model_claim_t *mc) { return &mc->ca; }
 const imat_struct *model_claim_tokens(const model_claim_t *mc) { return mc->X; }

@@ -52,6 +52,9 @@ void model_claim_free(model_claim_t *mc);
 const claim_t *model_claim(const model_claim_t *mc);
 /* sha256 of the model file (64 hex digits). */
 const char *model_claim_sha256(const model_claim_t *mc);
+/* What a shard records and merge checks: the model file's sha256, and "+" the
+ * --input file's when the tokens come from one. */
+const char *model_claim_identity(const model_claim_t *mc);
 /* The report's extra JSON ("details"): the file, config, tokens, heads. */
 char *model_claim_details(const model_claim_t *mc);
 /* One console line per row (the check, its block or position, E, verdict). */
