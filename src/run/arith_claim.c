@@ -240,6 +240,7 @@ static int arith_run(row_t *r)
                      fc == VERDICT_HOLDS ? "yes" : fc == VERDICT_VIOLATED ? "NO" : "unresolved");
         row_add_long(r, "off-grid values", m.off_grid);
         arb_set(row_add_ival(r, "E exact network vs reference"), m.E_exact);
+        fpnet_ln_column(r, &m);
     }
     row_add_text(r, "arith", "%s, accumulate %s, %s", f->name, w->ar.acc->name,
                  fpf_order_name(w->ar.order));

@@ -714,31 +714,20 @@ const char *fpnet_certifies(void)
            "tensor core); real kernels (vectorised exp, blocked sums) differ";
 }
 
-void fpnet_row_check(row_t *r, const fpnet_measure_t *m)
+void fpnet_ln_column(row_t *r, const fpnet_measure_t *m)
 {
-    arb_set(r->error, m->D);
-    arb_set(r->error_abs, m->D_abs);
-    arb_set(r->bound, m->floor);
-    if (m->off_grid > 0) {
-        arb_pos_inf(r->bound);
-        snprintf(r->note, sizeof r->note, "%ld values of the run are off the format's grid",
-                 m->off_grid);
-    }
-    r->has_bound = 1;
-    r->bound_is_floor = 1;
-    row_add_long(r, "off-grid values", m->off_grid);
-    if (m->ln.rows > 0) {
-        /* the gain is an upper bound: printed rounded up */
-        mpfr_t v;
-        mpfr_init2(v, 53);
-        mpfr_set_d(v, m->ln.gain, MPFR_RNDU); /* exact: a double */
-        char g[48];
-        mpfr_snprintf(g, sizeof g, "%.3RUe", v);
-        mpfr_clear(v);
-        row_add_text(r, "LN conditioning", "gain |gamma| sqrt(d)/sqrt(sigma^2+eps) <= %s; %ld of "
-                     "%ld rows with sigma < 10 sqrt(eps); rows exactly 0: %ld", g, m->ln.flagged,
-                     m->ln.rows, m->ln.zero);
-    }
+    if (m->ln.rows == 0)
+        return;
+    /* the gain is an upper bound: printed rounded up */
+    mpfr_t v;
+    mpfr_init2(v, 53);
+    mpfr_set_d(v, m->ln.gain, MPFR_RNDU); /* exact: a double */
+    char g[48];
+    mpfr_snprintf(g, sizeof g, "%.3RUe", v);
+    mpfr_clear(v);
+    row_add_text(r, "LN conditioning", "gain |gamma| sqrt(d)/sqrt(sigma^2+eps) <= %s; %ld of "
+                 "%ld rows with sigma < 10 sqrt(eps); rows exactly 0: %ld", g, m->ln.flagged,
+                 m->ln.rows, m->ln.zero);
 }
 
 void fpnet_logit_range(arb_t max_logit, arb_t flush, const fpf_format_t *f, mpfr_prec_t prec)

@@ -134,11 +134,10 @@ int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o
                   const fpf_format_t *floor_fmt, long row0, long rows, long cols,
                   mpfr_prec_t prec);
 
-/* A float row's check from m: E = D, the bound its grid floor (E >= bound,
- * bound_is_floor), +inf when the run left the format's grid (no floor of
- * the format then holds: violated); the columns "off-grid values" and, when
- * the network has an LN, "LN conditioning" (fpnet_ln_cond_t). */
-void fpnet_row_check(row_t *r, const fpnet_measure_t *m);
+/* The column "LN conditioning" of a float row whose network has a LayerNorm
+ * (fpnet_ln_cond_t: the certified gain bound, the rows with sigma < 10 sqrt(eps),
+ * the rows exactly 0); nothing without one. */
+void fpnet_ln_column(row_t *r, const fpnet_measure_t *m);
 
 /* What a format allows an Omega-encoded mask (maskenc.h): max_logit, the
  * largest finite value (binary16: 65504), bounds every logit and so the
