@@ -1728,6 +1728,9 @@ START_TEST(test_model_arith)
     ck_assert_msg(line && strstr(line, "--arith bfloat16 --accumulate binary32 --order pairwise"),
                   "%s", line ? line : "(none)");
     json_decref(doc);
+    /* the float row states its LayerNorm conditioning (the model has LN) */
+    snprintf(cmd, sizeof cmd, "grep -q 'LN conditioning' '%s'", jpath);
+    ck_assert_msg(system(cmd) == 0, "no LN conditioning column in %s", jpath);
 }
 END_TEST
 
