@@ -87,27 +87,10 @@ int svtr_mutation(const claim_t *c, const row_t *r)
     return r->mutation > 0 ? convert_mutation_index(c->mutations[r->mutation - 1][0]) : 0;
 }
 
-/* The one row a claim asks the checks for. */
-typedef struct {
-    row_t *r;
-    int taken;
-} one_row_t;
-
-static row_t *give_row(void *ctx, mcheck_t kind, long block)
-{
-    (void)kind;
-    (void)block;
-    one_row_t *o = ctx;
-    if (o->taken)
-        return NULL;
-    o->taken = 1;
-    return o->r;
-}
-
 int svtr_check(row_t *r, const svtr_t *s, const imat_t X, mcheck_opts_t *o)
 {
-    one_row_t one = {r, 0};
-    o->row = give_row;
+    mcheck_one_row_t one = {r, 0};
+    o->row = mcheck_give_one_row;
     o->row_ctx = &one;
     char err[600];
     int rc = mcheck_run(s->m, X, o, err, sizeof err);

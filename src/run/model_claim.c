@@ -218,23 +218,6 @@ static const mcheck_e2e_t *e2e_at(model_claim_t *mc, mpfr_prec_t prec, int mutat
 
 /* ------------------------------------------------------------------- rows */
 
-/* The one row a check run by mcheck_run fills. */
-typedef struct {
-    row_t *r;
-    int taken;
-} one_row_t;
-
-static row_t *give_row(void *ctx, mcheck_t kind, long block)
-{
-    (void)kind;
-    (void)block;
-    one_row_t *o = ctx;
-    if (o->taken)
-        return NULL;
-    o->taken = 1;
-    return o->r;
-}
-
 /* logits = y W_U + b_U for the first d entries of row i of Y. */
 static void logits_of(arb_ptr z, const model_claim_t *mc, const imat_t Y, long i,
                       mpfr_prec_t prec)
@@ -347,11 +330,11 @@ static int run_row(row_t *r)
         return 0;
     }
     if (strcmp(check, "encoded") == 0) {
-        one_row_t one = {r, 0};
+        mcheck_one_row_t one = {r, 0};
         mcheck_opts_t o = {.prec = r->prec, .act = &mc->ca, .mutation = mutation, .form = mc->form,
                            .enc_convert_mutation = mutation,
                            .checks = MCHECK_BIT(MCHECK_ENCODED), .block = -1, .omega = mc->omega,
-                           .row = give_row, .row_ctx = &one};
+                           .row = mcheck_give_one_row, .row_ctx = &one};
         if (mcheck_run(mc->m, mc->X, &o, err, sizeof err) != 0)
             return fail_row(r, err);
         return 0;

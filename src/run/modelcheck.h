@@ -84,6 +84,13 @@ typedef struct {
 extern const double mcheck_eps[MCHECK_N_EPS];
 extern const char *const mcheck_eps_column[MCHECK_N_EPS];
 
+/* A row source (mcheck_opts_t.row) that hands out its one row, once. */
+typedef struct {
+    row_t *r;
+    int taken;
+} mcheck_one_row_t;
+row_t *mcheck_give_one_row(void *ctx, mcheck_t kind, long block);
+
 /* Run the checks on tokens X (n x d_model, exact), each by its function
  * below (the encoded network by its own chain).  0, or an exit code with
  * one line in err (a tensor that cannot be read). */
