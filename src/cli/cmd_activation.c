@@ -546,6 +546,16 @@ static int print_json(json_t *doc)
     return 0;
 }
 
+/* Print doc (built with ok still 1) and return status; 70 when it could not be. */
+static int print_json_status(json_t *doc, int ok, int status)
+{
+    if (!ok) {
+        json_decref(doc);
+        return act_fail(EXIT_SOFTWARE, "out of memory while writing JSON");
+    }
+    return print_json(doc) != 0 ? EXIT_SOFTWARE : status;
+}
+
 /* ---- one function ---- */
 
 /* Check f (against g, or its class), filling o; 0, or an exit code >= 64
@@ -769,12 +779,7 @@ static int run_file(const act_opts_t *opt, const act_t *g)
             report_json_set(doc, "target", report_json_text(opt->target), &ok);
         report_json_set(doc, "rows", rows, &ok);
         report_json_set(doc, "exit", json_integer(status), &ok);
-        if (!ok) {
-            json_decref(doc);
-            status = act_fail(EXIT_SOFTWARE, "out of memory while writing JSON");
-        } else if (print_json(doc) != 0) {
-            status = EXIT_SOFTWARE;
-        }
+        status = print_json_status(doc, ok, status);
     } else if (rows) {
         json_decref(rows);
     }
@@ -899,12 +904,7 @@ static int run_heads(const act_t *f, const act_opts_t *opt)
         report_json_set(doc, "fit", json_string(shipped ? "shipped" : "fitted"), &ok);
         report_json_set(doc, "heads", rows, &ok);
         report_json_set(doc, "exit", json_integer(status), &ok);
-        if (!ok) {
-            json_decref(doc);
-            status = act_fail(EXIT_SOFTWARE, "out of memory while writing JSON");
-        } else if (print_json(doc) != 0) {
-            status = EXIT_SOFTWARE;
-        }
+        status = print_json_status(doc, ok, status);
     } else if (rows) {
         json_decref(rows);
     }
