@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include "testutil.h"
+#include "version.h"
 
 static char out[1 << 16];
 static char tmpdir[256];
@@ -31,6 +32,11 @@ static const struct {
     /* one parser: a forgotten value is not taken from the next option; -- ends options */
     {"verify neuron-head --out --no-write", 64},
     {"verify -- --no-write", 64},
+    /* a report directory is never "-" (standard output) */
+    {"verify neuron-head --out -", 64},
+    {"sweep neuron-head --set a=1 --out -", 64},
+    {"merge --out - x", 64},
+    {"model x.safetensors --out -", 64},
     {"activation --name gelu --heads 1 --domain 1e308", 64},
     {"verify neuron-head --prec 0", 64},
     {"verify neuron-head --prec abc", 64},
@@ -79,6 +85,7 @@ START_TEST(test_bad_input)
     char path[300];
     snprintf(path, sizeof path, "%s/r", tmpdir);
     ck_assert_msg(!exists(path), "'%s' left %s behind", bad[_i].args, path);
+    ck_assert_msg(!exists("-"), "'%s' made a directory named -", bad[_i].args);
 }
 END_TEST
 
@@ -445,6 +452,28 @@ START_TEST(test_help_and_list)
 }
 END_TEST
 
+/* --version and version: attncheck's version and the libraries' line the
+ * reports record, from this build's own version.o. */
+START_TEST(test_version)
+{
+    char want[1024];
+    library_version_t lib[8];
+    int n = attncheck_libraries(lib, 8), at;
+    at = snprintf(want, sizeof want, "attncheck %s\n", attncheck_version());
+    for (int k = 0; k < n; k++)
+        at += snprintf(want + at, sizeof want - (size_t)at, "%s%s %s", k ? ", " : "", lib[k].name,
+                       lib[k].version);
+    snprintf(want + at, sizeof want - (size_t)at, "\n");
+    const char *forms[] = {"--version", "version"};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(test_run_cli(forms[k], out, sizeof out), 0);
+        ck_assert_str_eq(out, want);
+    }
+    ck_assert_int_eq(test_run_cli("--version extra", out, sizeof out), 64);
+    ck_assert_int_eq(test_count_lines(out), 1);
+}
+END_TEST
+
 Suite *suite_cli(void)
 {
     Suite *s = suite_create("cli");
@@ -466,6 +495,7 @@ Suite *suite_cli(void)
                         (int)(sizeof seed_cases / sizeof seed_cases[0]));
     tcase_add_test(tc, test_long_operands);
     tcase_add_test(tc, test_help_and_list);
+    tcase_add_test(tc, test_version);
     suite_add_tcase(s, tc);
     return s;
 }

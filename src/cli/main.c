@@ -15,6 +15,7 @@
 #include "report.h"
 #include "runset.h"
 #include "shard.h"
+#include "version.h"
 #include "xalloc.h"
 
 #define EXIT_RULE                                                                            \
@@ -32,6 +33,7 @@
 
 static const char *usage_main =
     "usage: attncheck COMMAND [options]\n"
+    "  --version, version                 attncheck's version and its libraries'\n"
     "  list [--format text|md]            claims: id, theorem, kind, statement\n"
     "  verify [ID...] [options]           check claims, write reports (all claims if no ID)\n"
     "  sweep ID --set NAME=V1,V2,... [options]   one claim over a grid you choose\n"
@@ -272,8 +274,10 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
     c->formats = FORMAT_ALL;
     c->format_text = NULL;
     c->argc = c->argc ? c->argc : argc;
+    /* export's --out is a file ("-": standard output); the others' a report directory */
+    int out_is_dir = args == ARGS_DIRS || c->verb != NULL;
     cli_common_t common = {.run = &c->run, .threads = 1, .plot_timeout = 1, .out = &c->out,
-                           .format = &c->format_text, .no_write = &c->no_write,
+                           .out_is_dir = out_is_dir, .format = &c->format_text, .no_write = &c->no_write,
                            .arith = &c->arith_name, .accumulate = &c->acc_name,
                            .order = &c->order_name};
     return cli_parse(argc, argv, usage, args == ARGS_DIRS ? merge_opts : opts, c,
@@ -581,6 +585,15 @@ static int cmd_merge(int argc, char **argv)
     return rc < 0 ? 0 : rc;
 }
 
+/* attncheck's version, then its libraries' as the reports record them. */
+static int print_version(void)
+{
+    printf("attncheck %s\n", attncheck_version());
+    report_print_libraries(stdout);
+    putchar('\n');
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -595,6 +608,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_main, stdout);
         rc = 0;
+    } else if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        rc = argc > 2 ? cli_fail(EXIT_USAGE, "%s takes no arguments", cmd) : print_version();
     } else if (strcmp(cmd, "list") == 0) {
         rc = cmd_list(argc - 1, argv + 1);
     } else if (strcmp(cmd, "verify") == 0) {

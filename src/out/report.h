@@ -95,6 +95,10 @@ json_t *report_json_mpfr_str(char *s);
 void report_json_set(json_t *obj, const char *key, json_t *value, int *ok);
 void report_json_push(json_t *arr, json_t *value, int *ok);
 
+/* The libraries' versions as the reports record them ("GMP 6.2.1, MPFR ..."),
+ * no newline (attncheck --version). */
+void report_print_libraries(FILE *f);
+
 /* The claims catalogue (attncheck list --format md). */
 void report_print_catalogue_md(FILE *f);
 
