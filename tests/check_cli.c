@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include "testutil.h"
+#include <jansson.h>
+#include "claim.h"
 #include "version.h"
 
 static char out[1 << 16];
@@ -474,6 +476,73 @@ START_TEST(test_version)
 }
 END_TEST
 
+/* list --format json parses back to the registry: every claim, its fields,
+ * each grid's axes with their values, and its mutations. */
+START_TEST(test_list_json)
+{
+    static char doc[1 << 20];
+    const char *argv[] = {"list", "--format", "json", NULL};
+    test_cli_t t = {.argv = argv, .dir = tmpdir};
+    ck_assert_int_eq(test_cli_run(&t), 0);
+    test_read_file(doc, sizeof doc, tmpdir, "out.txt");
+    json_error_t e;
+    json_t *root = json_loads(doc, 0, &e);
+    ck_assert_msg(root != NULL, "list --format json: %s (line %d)", e.text, e.line);
+    json_t *claims = json_object_get(root, "claims");
+    int n = 0;
+    while (claim_registry[n])
+        n++;
+    ck_assert_int_eq((int)json_array_size(claims), n);
+    for (int k = 0; k < n; k++) {
+        const claim_t *c = claim_registry[k];
+        json_t *o = json_array_get(claims, (size_t)k);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "id")), c->id);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "source")), c->source);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "kind")), claim_kind_name(c->kind));
+        ck_assert_str_eq(json_string_value(json_object_get(o, "provenance")), c->provenance);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "statement")), c->statement);
+        for (int g = 0; g < 2; g++) {
+            const sweep_t *grid = g && c->full[0].label ? c->full : c->quick;
+            json_t *sw = json_object_get(json_object_get(o, "sweeps"), g ? "full" : "quick");
+            int ns = 0;
+            for (; ns < CLAIM_MAX_SWEEPS && grid[ns].label; ns++) {
+                json_t *s = json_array_get(sw, (size_t)ns), *axes = json_object_get(s, "axes");
+                ck_assert_str_eq(json_string_value(json_object_get(s, "label")), grid[ns].label);
+                int na = 0;
+                for (; na < SWEEP_MAX_AXES && grid[ns].axes[na].name; na++) {
+                    json_t *ax = json_array_get(axes, (size_t)na), *vals;
+                    ck_assert_str_eq(json_string_value(json_object_get(ax, "name")),
+                                     grid[ns].axes[na].name);
+                    /* the values joined by commas are the claim's own list */
+                    char joined[4096] = "";
+                    size_t i;
+                    json_t *v;
+                    vals = json_object_get(ax, "values");
+                    json_array_foreach(vals, i, v) {
+                        if (i)
+                            strncat(joined, ",", sizeof joined - strlen(joined) - 1);
+                        strncat(joined, json_string_value(v), sizeof joined - strlen(joined) - 1);
+                    }
+                    ck_assert_str_eq(joined, grid[ns].axes[na].values);
+                }
+                ck_assert_int_eq((int)json_array_size(axes), na);
+            }
+            ck_assert_int_eq((int)json_array_size(sw), ns);
+        }
+        json_t *muts = json_object_get(o, "mutations");
+        int m = 0;
+        for (; m < CLAIM_MAX_MUTATIONS && c->mutations[m][0]; m++) {
+            json_t *mu = json_array_get(muts, (size_t)m);
+            ck_assert_str_eq(json_string_value(json_object_get(mu, "name")), c->mutations[m][0]);
+            ck_assert_str_eq(json_string_value(json_object_get(mu, "breaks")), c->mutations[m][1]);
+        }
+        ck_assert_int_eq((int)json_array_size(muts), m);
+    }
+    json_decref(root);
+    ck_assert_int_eq(test_run_cli("list --format yaml", out, sizeof out), 64);
+}
+END_TEST
+
 Suite *suite_cli(void)
 {
     Suite *s = suite_create("cli");
@@ -496,6 +565,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, test_long_operands);
     tcase_add_test(tc, test_help_and_list);
     tcase_add_test(tc, test_version);
+    tcase_add_test(tc, test_list_json);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -34,7 +34,7 @@
 static const char *usage_main =
     "usage: attncheck COMMAND [options]\n"
     "  --version, version                 attncheck's version and its libraries'\n"
-    "  list [--format text|md]            claims: id, theorem, kind, statement\n"
+    "  list [--format text|md|json]       claims: id, theorem, kind, statement\n"
     "  verify [ID...] [options]           check claims, write reports (all claims if no ID)\n"
     "  sweep ID --set NAME=V1,V2,... [options]   one claim over a grid you choose\n"
     "  activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR] [--claim GAP]\n"
@@ -418,12 +418,21 @@ static int cmd_list(int argc, char **argv)
         {"--format", CLI_VALUE, NULL, offsetof(list_opts_t, format)}, {NULL, CLI_FLAG, NULL, 0}};
     list_opts_t o = {NULL};
     cli_common_t common = {.prefix = "list"};
-    int rc = cli_parse(argc, argv, "usage: attncheck list [--format text|md]\n", opts, &o, NULL,
-                       &common);
+    int rc = cli_parse(argc, argv, "usage: attncheck list [--format text|md|json]\n", opts, &o,
+                       NULL, &common);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (o.format && strcmp(o.format, "md") != 0 && strcmp(o.format, "text") != 0)
-        return cli_fail(EXIT_USAGE, "list: --format '%s': use text or md", o.format);
+    if (o.format && strcmp(o.format, "md") != 0 && strcmp(o.format, "text") != 0 &&
+        strcmp(o.format, "json") != 0)
+        return cli_fail(EXIT_USAGE, "list: --format '%s': use text, md or json", o.format);
+    if (o.format && strcmp(o.format, "json") == 0) {
+        char *doc = report_catalogue_json();
+        if (!doc)
+            return cli_fail(EXIT_SOFTWARE, "list: out of memory");
+        fputs(doc, stdout);
+        free(doc);
+        return 0;
+    }
     int md = o.format && strcmp(o.format, "md") == 0;
     if (md) {
         report_print_catalogue_md(stdout);

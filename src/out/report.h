@@ -101,5 +101,10 @@ void report_print_libraries(FILE *f);
 
 /* The claims catalogue (attncheck list --format md). */
 void report_print_catalogue_md(FILE *f);
+/* The catalogue as a JSON document (attncheck list --format json): per claim
+ * id, source, kind, provenance, statement, its quick and full grids (each
+ * sweep's label and axes, an axis's name and default values as strings)
+ * and its mutations (name, what it breaks).  malloc'd; NULL when out of memory. */
+char *report_catalogue_json(void);
 
 #endif
