@@ -476,6 +476,72 @@ START_TEST(test_version)
 }
 END_TEST
 
+/* One entry of D/index.json against its report's own summary (counts) and
+ * the command that made it. */
+static void check_index_entry(json_t *e, const char *dir, const char *stem, const char *command)
+{
+    char path[600];
+    ck_assert_str_eq(json_string_value(json_object_get(e, "report")), stem);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "command")), command);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "attncheck")), attncheck_version());
+    snprintf(path, sizeof path, "%s.md", stem);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "file")), path);
+    snprintf(path, sizeof path, "%s/%s.json", dir, stem);
+    json_error_t je;
+    json_t *rep = json_load_file(path, 0, &je), *sum = json_object_get(rep, "summary");
+    ck_assert_msg(rep != NULL, "%s: %s", path, je.text);
+    static const char *const counts[] = {"holds", "vacuous", "violated", "inconclusive"};
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(json_integer_value(json_object_get(e, counts[k])),
+                         json_integer_value(json_object_get(sum, counts[k])));
+    json_decref(rep);
+}
+
+/* Two runs into one directory: index.md and index.json list the reports of
+ * both, each with its own command; a rerun replaces its entry; an index.json
+ * attncheck did not write is refused (65) before any work. */
+START_TEST(test_index_merges_runs)
+{
+    char args[1024], dir[400], path[600];
+    static char text[1 << 16];
+    snprintf(dir, sizeof dir, "%s/d", tmpdir);
+    snprintf(args, sizeof args, "verify neuron-head --prec 53 --out %s", dir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "verify mask-encoding --out %s", dir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    const char *first = "attncheck verify neuron-head --prec 53";
+    for (int round = 0; round < 2; round++) {
+        snprintf(path, sizeof path, "%s/index.json", dir);
+        json_error_t je;
+        json_t *idx = json_load_file(path, 0, &je), *list = json_object_get(idx, "reports");
+        ck_assert_msg(idx != NULL, "index.json: %s", je.text);
+        ck_assert_int_eq((int)json_array_size(list), 2);
+        check_index_entry(json_array_get(list, 0), dir, "neuron-head", first);
+        check_index_entry(json_array_get(list, 1), dir, "mask-encoding",
+                          "attncheck verify mask-encoding");
+        json_decref(idx);
+        test_read_file(text, sizeof text, dir, "index.md");
+        ck_assert_ptr_nonnull(strstr(text, "| [neuron-head](neuron-head.md) |"));
+        ck_assert_ptr_nonnull(strstr(text, "| [mask-encoding](mask-encoding.md) |"));
+        ck_assert_ptr_nonnull(strstr(text, "## Earlier runs"));
+        snprintf(path, sizeof path, "made by `%s`", round ? "attncheck verify mask-encoding"
+                                                          : first);
+        ck_assert_msg(strstr(text, path), "index.md does not state the earlier run: %s", text);
+        /* neuron-head again, another precision: its entry replaced in place */
+        first = "attncheck verify neuron-head --prec 113";
+        snprintf(args, sizeof args, "verify neuron-head --prec 113 --out %s", dir);
+        if (round == 0)
+            ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    }
+    snprintf(args, sizeof args, "echo '{\"format\": \"other\"}' > %s/index.json", dir);
+    ck_assert_int_eq(system(args), 0);
+    snprintf(args, sizeof args, "verify neuron-head --prec 53 --out %s", dir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 65);
+    ck_assert_int_eq(test_count_lines(out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "index.json' is not an attncheck report index"));
+}
+END_TEST
+
 /* list --format json parses back to the registry: every claim, its fields,
  * each grid's axes with their values, and its mutations. */
 START_TEST(test_list_json)
@@ -566,6 +632,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, test_help_and_list);
     tcase_add_test(tc, test_version);
     tcase_add_test(tc, test_list_json);
+    tcase_add_test(tc, test_index_merges_runs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -52,8 +52,14 @@ void report_stem(char *buf, size_t n, const claim_report_t *rep);
  * 74 cannot write) with a message in err. */
 int report_write_claim(const claim_report_t *rep, const report_run_t *run, const char *outdir,
                        int formats, char *err, size_t errsz);
+/* index.json and index.md: the reports listed in outdir/index.json (if any)
+ * with these merged in (a report written again replaces its entry; the
+ * others are kept, each with the command and attncheck that made it). */
 int report_write_index(const claim_report_t *reps, int n, const report_run_t *run,
                        const char *outdir, char *err, size_t errsz);
+/* outdir/index.json's entries (a new array when there is none); 0, or 65
+ * when it is not an index attncheck wrote (70 out of memory), with err. */
+int report_index_read(json_t **entries, const char *outdir, char *err, size_t errsz);
 /* run.log in outdir: the command as typed, versions, and each claim's
  * rows and seconds (timings live here and on stderr, never in a report). */
 int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *run,
