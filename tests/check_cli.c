@@ -56,7 +56,6 @@ static const struct {
     {"sweep neuron-head --set a=inf", 65},
     {"sweep neuron-head --set a=1e400", 65}, /* past the doubles: every row was inconclusive */
     {"sweep neuron-head --set shape=0x3", 65},
-    {"export mlp-layer", 64},
     {"export mlp-layer --seed 7 --format csv", 64},
     {"export relu-limit --seed 7 --format safetensors", 64},
     {"nonsense", 64},
@@ -609,6 +608,19 @@ START_TEST(test_list_json)
 }
 END_TEST
 
+/* export without --seed is export --seed 1, the documented default. */
+START_TEST(test_export_default_seed)
+{
+    static char with[1 << 16];
+    ck_assert_int_eq(test_run_cli("export mlp-layer", out, sizeof out), 0);
+    ck_assert_int_eq(test_run_cli("export mlp-layer --seed 1", with, sizeof with), 0);
+    ck_assert_str_eq(out, with);
+    ck_assert_ptr_nonnull(strstr(out, "\"seed\": \"1\""));
+    ck_assert_int_eq(test_run_cli("export mlp-layer --seed 2", with, sizeof with), 0);
+    ck_assert_str_ne(out, with);
+}
+END_TEST
+
 Suite *suite_cli(void)
 {
     Suite *s = suite_create("cli");
@@ -633,6 +645,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, test_version);
     tcase_add_test(tc, test_list_json);
     tcase_add_test(tc, test_index_merges_runs);
+    tcase_add_test(tc, test_export_default_seed);
     suite_add_tcase(s, tc);
     return s;
 }

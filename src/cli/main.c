@@ -40,7 +40,7 @@ static const char *usage_main =
     "  activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR] [--claim GAP]\n"
     "             [--expect member|nonmember] [--format text|json]   an activation's class, or\n"
     "                                     its certified sup gap to a target\n"
-    "  export ID --seed N [--format json|safetensors] [--out FILE]   one instance, or its\n"
+    "  export ID [--seed N] [--format json|safetensors] [--out FILE]   one instance, or its\n"
     "                                     converted network\n"
     "  model FILE.safetensors [--input X] [--prec P] [--export-converted OUT]\n"
     "                                     convert a transformer to attention-only form and\n"
@@ -112,16 +112,16 @@ static const char *usage_sweep =
     "  --order        the order of every sum (default sequential)\n";
 
 static const char *usage_export =
-    "usage: attncheck export ID --seed N [--format json|safetensors] [--out FILE] [--prec P]\n"
+    "usage: attncheck export ID [--seed N] [--format json|safetensors] [--out FILE] [--prec P]\n"
     "                        [--set N=V]\n"
-    "  Writes one instance of the claim (its first grid point, with seed N): shapes, every\n"
-    "  weight matrix, the tokens, and both outputs, as exact decimal strings (point values)\n"
-    "  or midpoint + radius (enclosures).  Without --out, or with --out - or /dev/stdout,\n"
-    "  to standard output.  --format safetensors --out FILE: the converted network the\n"
-    "  claim builds, every layer's heads (W_Q, W_K, W_V, W_O, masks) as F64 safetensors in\n"
-    "  FILE and its exact entries in FILE.json, with the stream it starts from and the\n"
-    "  reference it must reach (doc/models.md: Converted models out; scripts/run_export.py runs\n"
-    "  it).  A regular file is replaced atomically; a symbolic link to one\n"
+    "  Writes one instance of the claim (its first grid point, with seed N, default 1):\n"
+    "  shapes, every weight matrix, the tokens, and both outputs, as exact decimal strings\n"
+    "  (point values) or midpoint + radius (enclosures).  Without --out, or with --out -\n"
+    "  or /dev/stdout, to standard output.  --format safetensors --out FILE: the converted\n"
+    "  network the claim builds, every layer's heads (W_Q, W_K, W_V, W_O, masks) as F64\n"
+    "  safetensors in FILE and its exact entries in FILE.json, with the stream it starts\n"
+    "  from and the reference it must reach (doc/models.md: Converted models out;\n"
+    "  scripts/run_export.py runs it).  A regular file is replaced atomically; a symbolic link to one\n"
     "  keeps the link and replaces the file it points to; a character device or FIFO is\n"
     "  written straight through (JSON only: the safetensors export is two files, so its\n"
     "  FILE is a regular file or a new name, else 73); a directory is refused (73).\n"
@@ -496,6 +496,8 @@ static int cmd_verify(int argc, char **argv, int sweep)
     return rc < 0 ? 0 : rc;
 }
 
+#define EXPORT_DEFAULT_SEED 1UL
+
 static int cmd_export(int argc, char **argv)
 {
     cli_t c;
@@ -505,8 +507,10 @@ static int cmd_export(int argc, char **argv)
         rc = parse_arith(&c, 1);
     if (rc == 0 && c.n_ids != 1)
         rc = cli_fail(EXIT_USAGE, "export takes exactly one claim id");
-    if (rc == 0 && !c.run.seed_set)
-        rc = cli_fail(EXIT_USAGE, "export needs --seed N");
+    if (rc == 0 && !c.run.seed_set) { /* the documented default, as model's --tokens */
+        c.run.seed = EXPORT_DEFAULT_SEED;
+        c.run.seed_set = 1;
+    }
     int st = c.format_text && strcmp(c.format_text, "safetensors") == 0;
     if (rc == 0 && c.format_text && strcmp(c.format_text, "json") != 0 && !st)
         rc = cli_fail(EXIT_USAGE, "export: format '%s' is not supported (json or safetensors)",
