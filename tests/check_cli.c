@@ -8,6 +8,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include "testutil.h"
+#include <jansson.h>
+#include "claim.h"
+#include "version.h"
 
 static char out[1 << 16];
 static char tmpdir[256];
@@ -31,6 +34,11 @@ static const struct {
     /* one parser: a forgotten value is not taken from the next option; -- ends options */
     {"verify neuron-head --out --no-write", 64},
     {"verify -- --no-write", 64},
+    /* a report directory is never "-" (standard output) */
+    {"verify neuron-head --out -", 64},
+    {"sweep neuron-head --set a=1 --out -", 64},
+    {"merge --out - x", 64},
+    {"model x.safetensors --out -", 64},
     {"activation --name gelu --heads 1 --domain 1e308", 64},
     {"verify neuron-head --prec 0", 64},
     {"verify neuron-head --prec abc", 64},
@@ -48,7 +56,6 @@ static const struct {
     {"sweep neuron-head --set a=inf", 65},
     {"sweep neuron-head --set a=1e400", 65}, /* past the doubles: every row was inconclusive */
     {"sweep neuron-head --set shape=0x3", 65},
-    {"export mlp-layer", 64},
     {"export mlp-layer --seed 7 --format csv", 64},
     {"export relu-limit --seed 7 --format safetensors", 64},
     {"nonsense", 64},
@@ -79,6 +86,7 @@ START_TEST(test_bad_input)
     char path[300];
     snprintf(path, sizeof path, "%s/r", tmpdir);
     ck_assert_msg(!exists(path), "'%s' left %s behind", bad[_i].args, path);
+    ck_assert_msg(!exists("-"), "'%s' made a directory named -", bad[_i].args);
 }
 END_TEST
 
@@ -445,6 +453,174 @@ START_TEST(test_help_and_list)
 }
 END_TEST
 
+/* --version and version: attncheck's version and the libraries' line the
+ * reports record, from this build's own version.o. */
+START_TEST(test_version)
+{
+    char want[1024];
+    library_version_t lib[8];
+    int n = attncheck_libraries(lib, 8), at;
+    at = snprintf(want, sizeof want, "attncheck %s\n", attncheck_version());
+    for (int k = 0; k < n; k++)
+        at += snprintf(want + at, sizeof want - (size_t)at, "%s%s %s", k ? ", " : "", lib[k].name,
+                       lib[k].version);
+    snprintf(want + at, sizeof want - (size_t)at, "\n");
+    const char *forms[] = {"--version", "version"};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(test_run_cli(forms[k], out, sizeof out), 0);
+        ck_assert_str_eq(out, want);
+    }
+    ck_assert_int_eq(test_run_cli("--version extra", out, sizeof out), 64);
+    ck_assert_int_eq(test_count_lines(out), 1);
+}
+END_TEST
+
+/* One entry of D/index.json against its report's own summary (counts) and
+ * the command that made it. */
+static void check_index_entry(json_t *e, const char *dir, const char *stem, const char *command)
+{
+    char path[600];
+    ck_assert_str_eq(json_string_value(json_object_get(e, "report")), stem);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "command")), command);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "attncheck")), attncheck_version());
+    snprintf(path, sizeof path, "%s.md", stem);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "file")), path);
+    snprintf(path, sizeof path, "%s/%s.json", dir, stem);
+    json_error_t je;
+    json_t *rep = json_load_file(path, 0, &je), *sum = json_object_get(rep, "summary");
+    ck_assert_msg(rep != NULL, "%s: %s", path, je.text);
+    static const char *const counts[] = {"holds", "vacuous", "violated", "inconclusive"};
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(json_integer_value(json_object_get(e, counts[k])),
+                         json_integer_value(json_object_get(sum, counts[k])));
+    json_decref(rep);
+}
+
+/* Two runs into one directory: index.md and index.json list the reports of
+ * both, each with its own command; a rerun replaces its entry; an index.json
+ * attncheck did not write is refused (65) before any work. */
+START_TEST(test_index_merges_runs)
+{
+    char args[1024], dir[400], path[600];
+    static char text[1 << 16];
+    snprintf(dir, sizeof dir, "%s/d", tmpdir);
+    snprintf(args, sizeof args, "verify neuron-head --prec 53 --out %s", dir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "verify mask-encoding --out %s", dir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    const char *first = "attncheck verify neuron-head --prec 53";
+    for (int round = 0; round < 2; round++) {
+        snprintf(path, sizeof path, "%s/index.json", dir);
+        json_error_t je;
+        json_t *idx = json_load_file(path, 0, &je), *list = json_object_get(idx, "reports");
+        ck_assert_msg(idx != NULL, "index.json: %s", je.text);
+        ck_assert_int_eq((int)json_array_size(list), 2);
+        check_index_entry(json_array_get(list, 0), dir, "neuron-head", first);
+        check_index_entry(json_array_get(list, 1), dir, "mask-encoding",
+                          "attncheck verify mask-encoding");
+        json_decref(idx);
+        test_read_file(text, sizeof text, dir, "index.md");
+        ck_assert_ptr_nonnull(strstr(text, "| [neuron-head](neuron-head.md) |"));
+        ck_assert_ptr_nonnull(strstr(text, "| [mask-encoding](mask-encoding.md) |"));
+        ck_assert_ptr_nonnull(strstr(text, "## Earlier runs"));
+        snprintf(path, sizeof path, "made by `%s`", round ? "attncheck verify mask-encoding"
+                                                          : first);
+        ck_assert_msg(strstr(text, path), "index.md does not state the earlier run: %s", text);
+        /* neuron-head again, another precision: its entry replaced in place */
+        first = "attncheck verify neuron-head --prec 113";
+        snprintf(args, sizeof args, "verify neuron-head --prec 113 --out %s", dir);
+        if (round == 0)
+            ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    }
+    snprintf(args, sizeof args, "echo '{\"format\": \"other\"}' > %s/index.json", dir);
+    ck_assert_int_eq(system(args), 0);
+    snprintf(args, sizeof args, "verify neuron-head --prec 53 --out %s", dir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 65);
+    ck_assert_int_eq(test_count_lines(out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "index.json' is not an attncheck report index"));
+}
+END_TEST
+
+/* list --format json parses back to the registry: every claim, its fields,
+ * each grid's axes with their values, and its mutations. */
+START_TEST(test_list_json)
+{
+    static char doc[1 << 20];
+    const char *argv[] = {"list", "--format", "json", NULL};
+    test_cli_t t = {.argv = argv, .dir = tmpdir};
+    ck_assert_int_eq(test_cli_run(&t), 0);
+    test_read_file(doc, sizeof doc, tmpdir, "out.txt");
+    json_error_t e;
+    json_t *root = json_loads(doc, 0, &e);
+    ck_assert_msg(root != NULL, "list --format json: %s (line %d)", e.text, e.line);
+    json_t *claims = json_object_get(root, "claims");
+    int n = 0;
+    while (claim_registry[n])
+        n++;
+    ck_assert_int_eq((int)json_array_size(claims), n);
+    for (int k = 0; k < n; k++) {
+        const claim_t *c = claim_registry[k];
+        json_t *o = json_array_get(claims, (size_t)k);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "id")), c->id);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "source")), c->source);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "kind")), claim_kind_name(c->kind));
+        ck_assert_str_eq(json_string_value(json_object_get(o, "provenance")), c->provenance);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "statement")), c->statement);
+        for (int g = 0; g < 2; g++) {
+            const sweep_t *grid = g && c->full[0].label ? c->full : c->quick;
+            json_t *sw = json_object_get(json_object_get(o, "sweeps"), g ? "full" : "quick");
+            int ns = 0;
+            for (; ns < CLAIM_MAX_SWEEPS && grid[ns].label; ns++) {
+                json_t *s = json_array_get(sw, (size_t)ns), *axes = json_object_get(s, "axes");
+                ck_assert_str_eq(json_string_value(json_object_get(s, "label")), grid[ns].label);
+                int na = 0;
+                for (; na < SWEEP_MAX_AXES && grid[ns].axes[na].name; na++) {
+                    json_t *ax = json_array_get(axes, (size_t)na), *vals;
+                    ck_assert_str_eq(json_string_value(json_object_get(ax, "name")),
+                                     grid[ns].axes[na].name);
+                    /* the values joined by commas are the claim's own list */
+                    char joined[4096] = "";
+                    size_t i;
+                    json_t *v;
+                    vals = json_object_get(ax, "values");
+                    json_array_foreach(vals, i, v) {
+                        if (i)
+                            strncat(joined, ",", sizeof joined - strlen(joined) - 1);
+                        strncat(joined, json_string_value(v), sizeof joined - strlen(joined) - 1);
+                    }
+                    ck_assert_str_eq(joined, grid[ns].axes[na].values);
+                }
+                ck_assert_int_eq((int)json_array_size(axes), na);
+            }
+            ck_assert_int_eq((int)json_array_size(sw), ns);
+        }
+        json_t *muts = json_object_get(o, "mutations");
+        int m = 0;
+        for (; m < CLAIM_MAX_MUTATIONS && c->mutations[m][0]; m++) {
+            json_t *mu = json_array_get(muts, (size_t)m);
+            ck_assert_str_eq(json_string_value(json_object_get(mu, "name")), c->mutations[m][0]);
+            ck_assert_str_eq(json_string_value(json_object_get(mu, "breaks")), c->mutations[m][1]);
+        }
+        ck_assert_int_eq((int)json_array_size(muts), m);
+    }
+    json_decref(root);
+    ck_assert_int_eq(test_run_cli("list --format yaml", out, sizeof out), 64);
+}
+END_TEST
+
+/* export without --seed is export --seed 1, the documented default. */
+START_TEST(test_export_default_seed)
+{
+    static char with[1 << 16];
+    ck_assert_int_eq(test_run_cli("export mlp-layer", out, sizeof out), 0);
+    ck_assert_int_eq(test_run_cli("export mlp-layer --seed 1", with, sizeof with), 0);
+    ck_assert_str_eq(out, with);
+    ck_assert_ptr_nonnull(strstr(out, "\"seed\": \"1\""));
+    ck_assert_int_eq(test_run_cli("export mlp-layer --seed 2", with, sizeof with), 0);
+    ck_assert_str_ne(out, with);
+}
+END_TEST
+
 Suite *suite_cli(void)
 {
     Suite *s = suite_create("cli");
@@ -466,6 +642,10 @@ Suite *suite_cli(void)
                         (int)(sizeof seed_cases / sizeof seed_cases[0]));
     tcase_add_test(tc, test_long_operands);
     tcase_add_test(tc, test_help_and_list);
+    tcase_add_test(tc, test_version);
+    tcase_add_test(tc, test_list_json);
+    tcase_add_test(tc, test_index_merges_runs);
+    tcase_add_test(tc, test_export_default_seed);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -154,7 +154,8 @@ def main(argv):
     old_dir, new_dir = argv[1], argv[2]
     show = int(argv[4]) if len(argv) > 4 and argv[3] == "--show" else 20
     t = Tally()
-    claims = sorted(f for f in os.listdir(old_dir) if f.endswith(".json"))
+    # index.json lists the reports (attncheck's index), it is not one
+    claims = sorted(f for f in os.listdir(old_dir) if f.endswith(".json") and f != "index.json")
     for f in claims:
         path = os.path.join(new_dir, f)
         if not os.path.exists(path):

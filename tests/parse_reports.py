@@ -235,6 +235,8 @@ def main():
     for path in sorted(glob.glob(os.path.join(d, "*.json"))):
         if path.endswith(".safetensors.json"):
             continue  # a converted network's exact entries (attncheck model), not a report
+        if os.path.basename(path) == "index.json":
+            continue  # the directory's list of reports, not a report
         docs[path[:-5]] = check_json(path)
     csv_rows = 0
     for path in sorted(glob.glob(os.path.join(d, "*.csv"))):

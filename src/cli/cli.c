@@ -231,6 +231,9 @@ static int common_apply(cli_common_t *c, const char *flag, const char *val, int 
     } else if (c->out && strcmp(flag, "--out") == 0) {
         if (!*val)
             *rc = common_fail(c, "--out needs a non-empty path%s%s", "", NULL);
+        else if (c->out_is_dir && strcmp(val, "-") == 0) /* not a directory named "-" */
+            *rc = common_fail(c, "--out - is standard output; reports need a directory%s%s", "",
+                              NULL);
         else if (cli_has_control_char(val))
             *rc = common_fail(c, "--out '%s': the path holds a control character%s", val, NULL);
         else

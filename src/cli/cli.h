@@ -45,6 +45,7 @@ typedef struct {
     int threads;                 /* 1: --threads (sets par_set_threads) */
     int plot_timeout;            /* 1: --plot-timeout (sets plot_set_time_limit) */
     const char **out, **format;  /* --out DIR (no control characters), --format LIST */
+    int out_is_dir;              /* 1: --out names a report directory ("-" refused) */
     int *no_write;               /* --no-write */
     const char **arith, **accumulate, **order;
 } cli_common_t;

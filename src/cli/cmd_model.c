@@ -249,7 +249,8 @@ static int parse_args(model_cli_t *c, int argc, char **argv, run_options_t *ro)
     c->tokens = MODEL_TOKENS_DEFAULT;
     c->seed = 1;
     cli_common_t common = {.prefix = "model", .run = ro, .threads = 1, .plot_timeout = 1,
-                           .out = &c->out, .format = &c->format_text, .no_write = &c->no_write,
+                           .out = &c->out, .out_is_dir = 1, .format = &c->format_text,
+                           .no_write = &c->no_write,
                            .arith = &c->arith, .accumulate = &c->acc, .order = &c->order};
     int rc = cli_parse(argc, argv, usage_model, opts, c, operand_file, &common);
     if (rc)

@@ -15,6 +15,7 @@
 #include "report.h"
 #include "runset.h"
 #include "shard.h"
+#include "version.h"
 #include "xalloc.h"
 
 #define EXIT_RULE                                                                            \
@@ -32,13 +33,14 @@
 
 static const char *usage_main =
     "usage: attncheck COMMAND [options]\n"
-    "  list [--format text|md]            claims: id, theorem, kind, statement\n"
+    "  --version, version                 attncheck's version and its libraries'\n"
+    "  list [--format text|md|json]       claims: id, theorem, kind, statement\n"
     "  verify [ID...] [options]           check claims, write reports (all claims if no ID)\n"
     "  sweep ID --set NAME=V1,V2,... [options]   one claim over a grid you choose\n"
     "  activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR] [--claim GAP]\n"
     "             [--expect member|nonmember] [--format text|json]   an activation's class, or\n"
     "                                     its certified sup gap to a target\n"
-    "  export ID --seed N [--format json|safetensors] [--out FILE]   one instance, or its\n"
+    "  export ID [--seed N] [--format json|safetensors] [--out FILE]   one instance, or its\n"
     "                                     converted network\n"
     "  model FILE.safetensors [--input X] [--prec P] [--export-converted OUT]\n"
     "                                     convert a transformer to attention-only form and\n"
@@ -110,16 +112,16 @@ static const char *usage_sweep =
     "  --order        the order of every sum (default sequential)\n";
 
 static const char *usage_export =
-    "usage: attncheck export ID --seed N [--format json|safetensors] [--out FILE] [--prec P]\n"
+    "usage: attncheck export ID [--seed N] [--format json|safetensors] [--out FILE] [--prec P]\n"
     "                        [--set N=V]\n"
-    "  Writes one instance of the claim (its first grid point, with seed N): shapes, every\n"
-    "  weight matrix, the tokens, and both outputs, as exact decimal strings (point values)\n"
-    "  or midpoint + radius (enclosures).  Without --out, or with --out - or /dev/stdout,\n"
-    "  to standard output.  --format safetensors --out FILE: the converted network the\n"
-    "  claim builds, every layer's heads (W_Q, W_K, W_V, W_O, masks) as F64 safetensors in\n"
-    "  FILE and its exact entries in FILE.json, with the stream it starts from and the\n"
-    "  reference it must reach (doc/models.md: Converted models out; scripts/run_export.py runs\n"
-    "  it).  A regular file is replaced atomically; a symbolic link to one\n"
+    "  Writes one instance of the claim (its first grid point, with seed N, default 1):\n"
+    "  shapes, every weight matrix, the tokens, and both outputs, as exact decimal strings\n"
+    "  (point values) or midpoint + radius (enclosures).  Without --out, or with --out -\n"
+    "  or /dev/stdout, to standard output.  --format safetensors --out FILE: the converted\n"
+    "  network the claim builds, every layer's heads (W_Q, W_K, W_V, W_O, masks) as F64\n"
+    "  safetensors in FILE and its exact entries in FILE.json, with the stream it starts\n"
+    "  from and the reference it must reach (doc/models.md: Converted models out;\n"
+    "  scripts/run_export.py runs it).  A regular file is replaced atomically; a symbolic link to one\n"
     "  keeps the link and replaces the file it points to; a character device or FIFO is\n"
     "  written straight through (JSON only: the safetensors export is two files, so its\n"
     "  FILE is a regular file or a new name, else 73); a directory is refused (73).\n"
@@ -272,8 +274,10 @@ static int parse_common(cli_t *c, int argc, char **argv, const char *usage, int 
     c->formats = FORMAT_ALL;
     c->format_text = NULL;
     c->argc = c->argc ? c->argc : argc;
+    /* export's --out is a file ("-": standard output); the others' a report directory */
+    int out_is_dir = args == ARGS_DIRS || c->verb != NULL;
     cli_common_t common = {.run = &c->run, .threads = 1, .plot_timeout = 1, .out = &c->out,
-                           .format = &c->format_text, .no_write = &c->no_write,
+                           .out_is_dir = out_is_dir, .format = &c->format_text, .no_write = &c->no_write,
                            .arith = &c->arith_name, .accumulate = &c->acc_name,
                            .order = &c->order_name};
     return cli_parse(argc, argv, usage, args == ARGS_DIRS ? merge_opts : opts, c,
@@ -414,12 +418,21 @@ static int cmd_list(int argc, char **argv)
         {"--format", CLI_VALUE, NULL, offsetof(list_opts_t, format)}, {NULL, CLI_FLAG, NULL, 0}};
     list_opts_t o = {NULL};
     cli_common_t common = {.prefix = "list"};
-    int rc = cli_parse(argc, argv, "usage: attncheck list [--format text|md]\n", opts, &o, NULL,
-                       &common);
+    int rc = cli_parse(argc, argv, "usage: attncheck list [--format text|md|json]\n", opts, &o,
+                       NULL, &common);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (o.format && strcmp(o.format, "md") != 0 && strcmp(o.format, "text") != 0)
-        return cli_fail(EXIT_USAGE, "list: --format '%s': use text or md", o.format);
+    if (o.format && strcmp(o.format, "md") != 0 && strcmp(o.format, "text") != 0 &&
+        strcmp(o.format, "json") != 0)
+        return cli_fail(EXIT_USAGE, "list: --format '%s': use text, md or json", o.format);
+    if (o.format && strcmp(o.format, "json") == 0) {
+        char *doc = report_catalogue_json();
+        if (!doc)
+            return cli_fail(EXIT_SOFTWARE, "list: out of memory");
+        fputs(doc, stdout);
+        free(doc);
+        return 0;
+    }
     int md = o.format && strcmp(o.format, "md") == 0;
     if (md) {
         report_print_catalogue_md(stdout);
@@ -483,6 +496,8 @@ static int cmd_verify(int argc, char **argv, int sweep)
     return rc < 0 ? 0 : rc;
 }
 
+#define EXPORT_DEFAULT_SEED 1UL
+
 static int cmd_export(int argc, char **argv)
 {
     cli_t c;
@@ -492,8 +507,10 @@ static int cmd_export(int argc, char **argv)
         rc = parse_arith(&c, 1);
     if (rc == 0 && c.n_ids != 1)
         rc = cli_fail(EXIT_USAGE, "export takes exactly one claim id");
-    if (rc == 0 && !c.run.seed_set)
-        rc = cli_fail(EXIT_USAGE, "export needs --seed N");
+    if (rc == 0 && !c.run.seed_set) { /* the documented default, as model's --tokens */
+        c.run.seed = EXPORT_DEFAULT_SEED;
+        c.run.seed_set = 1;
+    }
     int st = c.format_text && strcmp(c.format_text, "safetensors") == 0;
     if (rc == 0 && c.format_text && strcmp(c.format_text, "json") != 0 && !st)
         rc = cli_fail(EXIT_USAGE, "export: format '%s' is not supported (json or safetensors)",
@@ -581,6 +598,15 @@ static int cmd_merge(int argc, char **argv)
     return rc < 0 ? 0 : rc;
 }
 
+/* attncheck's version, then its libraries' as the reports record them. */
+static int print_version(void)
+{
+    printf("attncheck %s\n", attncheck_version());
+    report_print_libraries(stdout);
+    putchar('\n');
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -595,6 +621,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_main, stdout);
         rc = 0;
+    } else if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        rc = argc > 2 ? cli_fail(EXIT_USAGE, "%s takes no arguments", cmd) : print_version();
     } else if (strcmp(cmd, "list") == 0) {
         rc = cmd_list(argc - 1, argv + 1);
     } else if (strcmp(cmd, "verify") == 0) {

@@ -23,6 +23,15 @@ int runset_run(const runset_t *s)
         return cli_fail(status, "%s", err);
     if (!s->no_write && s->on_dir && (status = s->on_dir(dir.path, s->arg)) != 0)
         goto done;
+    if (!s->no_write && !sharded && (s->formats & FORMAT_MD)) {
+        /* an index the run could not merge into is refused before any work */
+        json_t *kept;
+        if ((status = report_index_read(&kept, dir.path, err, sizeof err)) != 0) {
+            cli_fail(status, "%s", err);
+            goto done;
+        }
+        json_decref(kept);
+    }
 
     reps = xcalloc((size_t)(n ? n : 1), sizeof *reps);
     for (int k = 0; k < n; k++) {

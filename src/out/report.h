@@ -52,8 +52,14 @@ void report_stem(char *buf, size_t n, const claim_report_t *rep);
  * 74 cannot write) with a message in err. */
 int report_write_claim(const claim_report_t *rep, const report_run_t *run, const char *outdir,
                        int formats, char *err, size_t errsz);
+/* index.json and index.md: the reports listed in outdir/index.json (if any)
+ * with these merged in (a report written again replaces its entry; the
+ * others are kept, each with the command and attncheck that made it). */
 int report_write_index(const claim_report_t *reps, int n, const report_run_t *run,
                        const char *outdir, char *err, size_t errsz);
+/* outdir/index.json's entries (a new array when there is none); 0, or 65
+ * when it is not an index attncheck wrote (70 out of memory), with err. */
+int report_index_read(json_t **entries, const char *outdir, char *err, size_t errsz);
 /* run.log in outdir: the command as typed, versions, and each claim's
  * rows and seconds (timings live here and on stderr, never in a report). */
 int report_write_run_log(const claim_report_t *reps, int n, const report_run_t *run,
@@ -95,7 +101,16 @@ json_t *report_json_mpfr_str(char *s);
 void report_json_set(json_t *obj, const char *key, json_t *value, int *ok);
 void report_json_push(json_t *arr, json_t *value, int *ok);
 
+/* The libraries' versions as the reports record them ("GMP 6.2.1, MPFR ..."),
+ * no newline (attncheck --version). */
+void report_print_libraries(FILE *f);
+
 /* The claims catalogue (attncheck list --format md). */
 void report_print_catalogue_md(FILE *f);
+/* The catalogue as a JSON document (attncheck list --format json): per claim
+ * id, source, kind, provenance, statement, its quick and full grids (each
+ * sweep's label and axes, an axis's name and default values as strings)
+ * and its mutations (name, what it breaks).  malloc'd; NULL when out of memory. */
+char *report_catalogue_json(void);
 
 #endif

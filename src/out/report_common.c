@@ -412,3 +412,5 @@ void print_libraries(FILE *f)
     for (int k = 0; k < n; k++)
         fprintf(f, "%s%s %s", k ? ", " : "", lib[k].name, lib[k].version);
 }
+
+void report_print_libraries(FILE *f) { print_libraries(f); }

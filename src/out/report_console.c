@@ -144,3 +144,67 @@ void report_print_catalogue_md(FILE *f)
     }
     fputs(arith_claim_catalogue_md(), f);
 }
+
+/* One grid (quick or full) as [{"label", "axes": [{"name", "values": [...]}]}]. */
+static json_t *grid_json(const sweep_t *grid)
+{
+    json_t *sweeps = json_array();
+    int ok = sweeps != NULL;
+    for (int s = 0; ok && s < CLAIM_MAX_SWEEPS && grid[s].label; s++) {
+        json_t *sw = json_object(), *axes = json_array();
+        report_json_set(sw, "label", report_json_text(grid[s].label), &ok);
+        for (int a = 0; ok && a < SWEEP_MAX_AXES && grid[s].axes[a].name; a++) {
+            json_t *ax = json_object(), *vals = json_array();
+            report_json_set(ax, "name", report_json_text(grid[s].axes[a].name), &ok);
+            /* the values as the claim writes them, one string each */
+            for (const char *v = grid[s].axes[a].values; ok && *v;) {
+                size_t len = strcspn(v, ",");
+                json_t *one = json_stringn(v, len);
+                report_json_push(vals, one, &ok);
+                v += len + (v[len] == ',');
+            }
+            report_json_set(ax, "values", vals, &ok);
+            report_json_push(axes, ax, &ok);
+        }
+        report_json_set(sw, "axes", axes, &ok);
+        report_json_push(sweeps, sw, &ok);
+    }
+    if (!ok) {
+        json_decref(sweeps);
+        return NULL;
+    }
+    return sweeps;
+}
+
+char *report_catalogue_json(void)
+{
+    json_t *doc = json_object(), *claims = json_array();
+    int ok = 1;
+    for (int k = 0; ok && claim_registry[k]; k++) {
+        const claim_t *c = claim_registry[k];
+        json_t *o = json_object(), *grids = json_object(), *muts = json_array();
+        report_json_set(o, "id", report_json_text(c->id), &ok);
+        report_json_set(o, "source", report_json_text(c->source), &ok);
+        report_json_set(o, "kind", report_json_text(claim_kind_name(c->kind)), &ok);
+        report_json_set(o, "provenance", report_json_text(c->provenance), &ok);
+        report_json_set(o, "statement", report_json_text(c->statement), &ok);
+        /* an empty full grid is the quick one: written out, not left implied */
+        report_json_set(grids, "quick", grid_json(c->quick), &ok);
+        report_json_set(grids, "full", grid_json(c->full[0].label ? c->full : c->quick), &ok);
+        report_json_set(o, "sweeps", grids, &ok);
+        for (int m = 0; ok && m < CLAIM_MAX_MUTATIONS && c->mutations[m][0]; m++) {
+            json_t *mu = json_object();
+            report_json_set(mu, "name", report_json_text(c->mutations[m][0]), &ok);
+            report_json_set(mu, "breaks", report_json_text(c->mutations[m][1]), &ok);
+            report_json_push(muts, mu, &ok);
+        }
+        report_json_set(o, "mutations", muts, &ok);
+        report_json_push(claims, o, &ok);
+    }
+    report_json_set(doc, "claims", claims, &ok);
+    if (!ok) {
+        json_decref(doc);
+        return NULL;
+    }
+    return report_json_dumps(doc);
+}

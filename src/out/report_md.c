@@ -1,10 +1,13 @@
 /* The markdown reports: a claim's .md (verdict rules, legend, rows),
  * index.md, and run.log; report_write_claim writes all of a claim's files. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "exitcodes.h"
 #include "report_internal.h"
 #include "version.h"
+#include "xalloc.h"
 
 /* Text in a markdown paragraph, escaped as a table cell is. */
 static int md_text(FILE *f, const char *s)
@@ -280,7 +283,139 @@ int report_write_claim(const claim_report_t *rep, const report_run_t *run, const
     return 0;
 }
 
-static int write_index(FILE *f, const claim_report_t *reps, int n, const report_run_t *run)
+/* ---- the index of a report directory: index.json lists every report in
+ * it with the command and attncheck that made it; a run merges its reports
+ * into that list (a report rerun replaces its entry, the others are kept),
+ * and index.md is written from the merged list. ---- */
+
+#define INDEX_FORMAT "attncheck report index"
+static const char *const index_counts[] = {"rows", "holds", "vacuous", "violated",
+                                           "inconclusive", "not_detected"};
+
+/* One entry of this run: its report, counts, command and version. */
+static json_t *index_entry(const claim_report_t *r, const report_run_t *run)
+{
+    char stem[256];
+    report_stem(stem, sizeof stem, r);
+    json_t *o = json_object();
+    int ok = 1;
+    char *file = text_printf("%s.md", stem), *cmd = run_command(run, r);
+    report_json_set(o, "report", report_json_text(stem), &ok);
+    report_json_set(o, "claim", report_json_text(r->claim->id), &ok);
+    report_json_set(o, "mutation", r->mutation > 0
+                    ? report_json_text(r->claim->mutations[r->mutation - 1][0]) : json_null(), &ok);
+    report_json_set(o, "file", file ? report_json_text(file) : NULL, &ok);
+    report_json_set(o, "source", report_json_text(r->claim->source), &ok);
+    report_json_set(o, "kind", report_json_text(claim_kind_name(r->claim->kind)), &ok);
+    report_json_set(o, "provenance", report_json_text(r->claim->provenance), &ok);
+    if (r->skipped) {
+        report_json_set(o, "skipped", report_json_text(r->skip_reason), &ok);
+    } else {
+        const long v[] = {r->n_rows, r->holds, r->vacuous, r->violated, r->inconclusive,
+                          r->mutation > 0 ? r->n_rows - r->violated : 0};
+        for (int k = 0; k < 5 + (r->mutation > 0); k++)
+            report_json_set(o, index_counts[k], json_integer((json_int_t)v[k]), &ok);
+    }
+    report_json_set(o, "command", cmd ? report_json_text(cmd) : NULL, &ok);
+    report_json_set(o, "attncheck", report_json_text(attncheck_version()), &ok);
+    free(file);
+    free(cmd);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* A kept entry has what index.md shows: a plain report name (no '/', not
+ * hidden), its words, and counts >= 0 or the reason it was skipped. */
+static int index_entry_valid(const json_t *e)
+{
+    static const char *const words[] = {"report", "source", "kind", "provenance", "command",
+                                        "attncheck"};
+    if (!json_is_object(e))
+        return 0;
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (!json_is_string(json_object_get(e, words[k])))
+            return 0;
+    const char *stem = json_string_value(json_object_get(e, "report"));
+    if (!*stem || stem[0] == '.' || strchr(stem, '/') || strlen(stem) > 200)
+        return 0;
+    for (const char *p = stem; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
+    if (json_object_get(e, "skipped"))
+        return json_is_string(json_object_get(e, "skipped"));
+    for (int k = 0; k < 6; k++) {
+        json_t *v = json_object_get(e, index_counts[k]);
+        if (k < 5 ? !json_is_integer(v) || json_integer_value(v) < 0
+                  : v && (!json_is_integer(v) || json_integer_value(v) < 0))
+            return 0;
+    }
+    return 1;
+}
+
+int report_index_read(json_t **entries, const char *outdir, char *err, size_t errsz)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.json", outdir);
+    *entries = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) { /* a new directory, or one an older attncheck wrote */
+            *entries = json_array();
+            return *entries ? 0 : out_of_memory(path, err, errsz);
+        }
+        snprintf(err, errsz, "cannot read '%s': %s", path, strerror(errno));
+        return EXIT_DATAERR;
+    }
+    json_error_t je;
+    json_t *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    fclose(f);
+    json_t *list = doc ? json_object_get(doc, "reports") : NULL;
+    const char *format = doc ? json_string_value(json_object_get(doc, "format")) : NULL;
+    int ok = format && strcmp(format, INDEX_FORMAT) == 0 && json_is_array(list);
+    size_t i;
+    json_t *e;
+    json_array_foreach(ok ? list : NULL, i, e) if (!index_entry_valid(e)) ok = 0;
+    if (!ok) {
+        snprintf(err, errsz, "'%s' is not an attncheck report index (%s); move it away to "
+                 "start a new one", path, doc ? "an entry or field is missing" : je.text);
+        json_decref(doc);
+        return EXIT_DATAERR;
+    }
+    *entries = json_incref(list);
+    json_decref(doc);
+    return 0;
+}
+
+/* The kept entries with this run's merged in: a report rerun replaces its
+ * entry where it stood, a new one goes at the end (in this run's order). */
+static int index_merge(json_t *list, const claim_report_t *reps, int n, const report_run_t *run)
+{
+    for (int k = 0; k < n; k++) {
+        json_t *e = index_entry(reps + k, run);
+        if (!e)
+            return -1;
+        const char *stem = json_string_value(json_object_get(e, "report"));
+        size_t i, at = (size_t)-1;
+        json_t *old;
+        json_array_foreach(list, i, old)
+            if (strcmp(json_string_value(json_object_get(old, "report")), stem) == 0)
+                at = i;
+        if (at != (size_t)-1 ? json_array_set_new(list, at, e) != 0
+                             : json_array_append_new(list, e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static long entry_count(const json_t *e, int k)
+{
+    return (long)json_integer_value(json_object_get(e, index_counts[k]));
+}
+
+static int write_index(FILE *f, const json_t *list, const report_run_t *run)
 {
     fputs("# attncheck reports\n\nClaims of Huben & Morris, *Attention-Only Transformers and "
           "Implementing MLPs with Attention Heads* (arXiv:2309.08593), and the author's blog "
@@ -291,33 +426,29 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
           "| not detected (mutated) |\n"
           "|---|---|---|---|---|---|---|---|---|---|\n", f);
     long tot[6] = {0, 0, 0, 0, 0, 0};
-    for (int k = 0; k < n; k++) {
-        const claim_report_t *r = reps + k;
-        char stem[256], *link = NULL;
-        report_stem(stem, sizeof stem, r);
-        link = text_printf("[%s](%s.md)", stem, stem);
-        int bad = !link || put_cell(f, link, 0, 1) != 0 || put_cell(f, r->claim->source, 0, 0) ||
-                  put_cell(f, claim_kind_name(r->claim->kind), 0, 0) ||
-                  put_cell(f, r->claim->provenance, 0, 0);
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const char *stem = json_string_value(json_object_get(e, "report"));
+        char *link = text_printf("[%s](%s.md)", stem, stem);
+        int bad = !link || put_cell(f, link, 0, 1) != 0 ||
+                  put_cell(f, json_string_value(json_object_get(e, "source")), 0, 0) ||
+                  put_cell(f, json_string_value(json_object_get(e, "kind")), 0, 0) ||
+                  put_cell(f, json_string_value(json_object_get(e, "provenance")), 0, 0);
         free(link);
         if (bad)
             return -1;
-        long undetected = r->mutation > 0 ? r->n_rows - r->violated : 0;
-        if (r->skipped) {
+        if (json_object_get(e, "skipped")) {
             fputs(" | skipped | | | | | ", f);
         } else {
-            fprintf(f, " | %ld | %ld | %ld | %ld | %ld | ", r->n_rows, r->holds, r->vacuous,
-                    r->violated, r->inconclusive);
-            if (r->mutation > 0)
-                fprintf(f, "%ld", undetected);
+            fprintf(f, " | %ld | %ld | %ld | %ld | %ld | ", entry_count(e, 0), entry_count(e, 1),
+                    entry_count(e, 2), entry_count(e, 3), entry_count(e, 4));
+            if (json_object_get(e, "mutation") && !json_is_null(json_object_get(e, "mutation")))
+                fprintf(f, "%ld", entry_count(e, 5));
+            for (int k = 0; k < 6; k++)
+                tot[k] += entry_count(e, k);
         }
         end_line(f, 0);
-        tot[0] += r->n_rows;
-        tot[1] += r->holds;
-        tot[2] += r->vacuous;
-        tot[3] += r->violated;
-        tot[4] += r->inconclusive;
-        tot[5] += undetected;
     }
     fprintf(f, "| **all** | | | | %ld | %ld | %ld | %ld | %ld | %ld |\n\n", tot[0], tot[1], tot[2],
             tot[3], tot[4], tot[5]);
@@ -325,12 +456,10 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
           "(the triangle inequality): counted apart from holds, it changes no exit code. *not "
           "detected*: rows of a mutated run that are not violated (the run exits 3).\n\n", f);
     int skipped = 0;
-    for (int k = 0; k < n; k++)
-        if (reps[k].skipped) {
-            char stem[256];
-            report_stem(stem, sizeof stem, reps + k);
-            fprintf(f, "- **%s skipped**: ", stem);
-            if (md_text(f, reps[k].skip_reason) != 0)
+    json_array_foreach(list, i, e)
+        if (json_object_get(e, "skipped")) {
+            fprintf(f, "- **%s skipped**: ", json_string_value(json_object_get(e, "report")));
+            if (md_text(f, json_string_value(json_object_get(e, "skipped"))) != 0)
                 return -1;
             fputs("\n", f);
             skipped = 1;
@@ -340,22 +469,86 @@ static int write_index(FILE *f, const claim_report_t *reps, int n, const report_
     return write_md_run(f, run, NULL);
 }
 
+/* The reports kept from earlier runs (the entries this run did not write):
+ * each with the command and attncheck that made it; nothing when none. */
+static int write_index_earlier(FILE *f, const json_t *list, const char *const *rerun, int n)
+{
+    int heading = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const char *stem = json_string_value(json_object_get(e, "report"));
+        int mine = 0;
+        for (int k = 0; k < n && !mine; k++)
+            mine = strcmp(rerun[k], stem) == 0;
+        if (mine)
+            continue;
+        if (!heading)
+            fputs("## Earlier runs\n\nReports in this directory from earlier runs, kept "
+                  "(a rerun of a report replaces it):\n\n", f);
+        heading = 1;
+        fputs("- ", f);
+        if (md_text(f, stem) != 0)
+            return -1;
+        fputs(": made by ", f);
+        md_code(f, json_string_value(json_object_get(e, "command")));
+        fputs(" with attncheck ", f);
+        if (md_text(f, json_string_value(json_object_get(e, "attncheck"))) != 0)
+            return -1;
+        fputs("\n", f);
+    }
+    if (heading)
+        fputs("\n", f);
+    return 0;
+}
+
 int report_write_index(const claim_report_t *reps, int n, const report_run_t *run,
                        const char *outdir, char *err, size_t errsz)
 {
-    char path[4096], *text;
+    char path[4096], *text = NULL, **stems = NULL;
     size_t len;
-    snprintf(path, sizeof path, "%s/index.md", outdir);
-    FILE *f = membuf_open(&text, &len);
-    if (!f)
-        return out_of_memory(path, err, errsz);
-    int rc = write_index(f, reps, n, run);
-    if (membuf_close(f, &text) != 0 || rc != 0) {
-        free(text);
-        return out_of_memory(path, err, errsz);
-    }
-    rc = report_write_file(path, text, len, err, errsz);
+    json_t *list = NULL;
+    int rc = report_index_read(&list, outdir, err, errsz);
+    if (rc)
+        return rc;
+    snprintf(path, sizeof path, "%s/index.json", outdir);
+    json_t *doc = json_object();
+    int ok = doc != NULL && index_merge(list, reps, n, run) == 0;
+    report_json_set(doc, "format", json_string(INDEX_FORMAT), &ok);
+    report_json_set(doc, "reports", json_incref(list), &ok);
+    text = ok ? report_json_dumps(doc) : (json_decref(doc), NULL);
+    if (!text)
+        rc = out_of_memory(path, err, errsz);
+    else
+        rc = report_write_file(path, text, strlen(text), err, errsz);
     free(text);
+    text = NULL;
+    if (rc)
+        goto done;
+
+    snprintf(path, sizeof path, "%s/index.md", outdir);
+    stems = xcalloc((size_t)(n ? n : 1), sizeof *stems);
+    for (int k = 0; k < n; k++) {
+        stems[k] = xmalloc(256);
+        report_stem(stems[k], 256, reps + k);
+    }
+    FILE *f = membuf_open(&text, &len);
+    if (!f) {
+        rc = out_of_memory(path, err, errsz);
+        goto done;
+    }
+    int bad = write_index(f, list, run) != 0 ||
+              write_index_earlier(f, list, (const char *const *)stems, n) != 0;
+    if (membuf_close(f, &text) != 0 || bad)
+        rc = out_of_memory(path, err, errsz);
+    else
+        rc = report_write_file(path, text, len, err, errsz);
+done:
+    for (int k = 0; stems && k < n; k++)
+        free(stems[k]);
+    free(stems);
+    free(text);
+    json_decref(list);
     return rc;
 }
 
