@@ -95,8 +95,9 @@ def config(meta):
     for k in ("act_fn", "normalization_type", "attention_dir"):
         if k in meta:
             c[k] = meta[k]
-    if "final_rms" in meta:
-        c["final_rms"] = meta["final_rms"] in ("true", "True")
+    for k in ("final_rms", "parallel_attn_mlp"):
+        if k in meta:
+            c[k] = meta[k] in ("true", "True")
     for k in ("eps", "eps_final", "attn_scale"):
         if k in meta:
             c[k] = float(meta[k])
@@ -104,6 +105,8 @@ def config(meta):
     if c["normalization_type"] is None:
         c["normalization_type"] = "none"
     c.setdefault("final_rms", False)
+    if c.get("parallel_attn_mlp") is None:
+        c["parallel_attn_mlp"] = False
     c.setdefault("eps", 1e-5)
     c.setdefault("eps_final", c["eps"])
     c.setdefault("attn_scale", math.sqrt(c["d_head"]))
@@ -171,6 +174,7 @@ def forward(tensors, cfg, x, return_resid=False, dtype=np.float64, act=None):
     for layer in range(cfg["n_layers"]):
         p = {k: np.asarray(tensors[f"blocks.{layer}.{k}"], dtype=dtype)
              for k in PARAMS if f"blocks.{layer}.{k}" in tensors}
+        x_in = x  # a parallel block's MLP reads the block's input too
         u = norm(kind, x, p, "ln1", cfg["eps"], dtype)
         q = np.einsum("nd,hde->hne", u, p["attn.W_Q"]) + p["attn.b_Q"][:, None, :]
         k = np.einsum("nd,hde->hne", u, p["attn.W_K"]) + p["attn.b_K"][:, None, :]
@@ -183,7 +187,7 @@ def forward(tensors, cfg, x, return_resid=False, dtype=np.float64, act=None):
         a /= a.sum(-1, keepdims=True)
         z = np.einsum("hnm,hme->hne", a, v)
         x = x + np.einsum("hne,hed->nd", z, p["attn.W_O"]) + p["attn.b_O"]
-        u = norm(kind, x, p, "ln2", cfg["eps"], dtype)
+        u = norm(kind, x_in if cfg.get("parallel_attn_mlp") else x, p, "ln2", cfg["eps"], dtype)
         x = x + act(u @ p["mlp.W_in"] + p["mlp.b_in"]) @ p["mlp.W_out"] + p["mlp.b_out"]
         resid.append(x)
     x = final_norm(tensors, cfg, x, dtype)

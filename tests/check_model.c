@@ -36,6 +36,7 @@ typedef struct {
     const char *act, *norm;
     int causal, gated;
     int final_rms; /* TransformerLens's final_rms: ln_final RMS(Pre) under LN(Pre) */
+    int parallel;  /* parallel_attn_mlp */
 } mspec_t;
 
 enum { MD = 6, MH = 2, ME = 3, ML = 5, MLAYERS = 2, MTOK = 4 };
@@ -114,14 +115,14 @@ static void write_model_vocab(const char *path, const mspec_t *s, unsigned long 
         n++;
     }
     gmp_randclear(st);
-    char config[500];
+    char config[600];
     snprintf(config, sizeof config,
              "{\"d_model\": %d, \"n_layers\": %d, \"n_heads\": %d, \"d_head\": %d, \"d_mlp\": %d, "
              "\"act_fn\": \"%s\", \"normalization_type\": \"%s\", \"eps\": 0.0000076293945312, "
              "\"eps_final\": 0.00000095367431640625, \"attn_scale\": 1.5, "
-             "\"attention_dir\": \"%s\", \"final_rms\": %s}",
+             "\"attention_dir\": \"%s\", \"final_rms\": %s, \"parallel_attn_mlp\": %s}",
              MD, MLAYERS, MH, ME, ML, s->act, s->norm, s->causal ? "causal" : "bidirectional",
-             s->final_rms ? "true" : "false");
+             s->final_rms ? "true" : "false", s->parallel ? "true" : "false");
     const char *mk[] = {"config"}, *mv[] = {config};
     char err[300];
     ck_assert_msg(safetensors_write_f64(path, t, n, mk, mv, 1, err, sizeof err) == 0, "%s", err);
@@ -199,6 +200,7 @@ static int run_model_form(rows_t *rows, const char *path, mpfr_prec_t prec, int 
                        .form = form, .act = &ca,
                        .checks = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
                                  MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_MODEL) |
+                                 MCHECK_BIT(MCHECK_BLOCK) | MCHECK_BIT(MCHECK_BLOCK_SILU) |
                                  (omega ? MCHECK_BIT(MCHECK_ENCODED) : 0),
                        .block = -1, .row = next_row, .row_ctx = rows, .omega = omega,
                        .enc_mutation = enc_mutation};
@@ -378,7 +380,7 @@ static void oracle_block(fmat_t *Y, const tblock_t *B, const fmat_t *X, mpfr_pre
     /* MLP, silu */
     fmat_t U2, P, R;
     fmat_init(&U2, N, d, prec);
-    oracle_ln(&U2, &Hm, &B->ln2, prec);
+    oracle_ln(&U2, B->parallel ? X : &Hm, &B->ln2, prec); /* parallel: the MLP reads x */
     fmat_init(&P, N, B->d_mlp, prec);
     fmat_of(&W, B->W_in, prec);
     fmat_mul(&P, &U2, &W);
@@ -462,7 +464,7 @@ START_TEST(test_tblock_oracle)
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     static const char *const norms[] = {"none", "LN", "RMS"};
-    mspec_t s = {"silu", norms[_i % 3], _i / 3 % 2, 0, 0};
+    mspec_t s = {"silu", norms[_i % 3], _i / 3 % 2, 0, 0, _i >= 6};
     write_model(path, &s, test_seed() + (unsigned long)_i);
     tmodel_t *m;
     char err[600];
@@ -478,17 +480,44 @@ START_TEST(test_tblock_oracle)
     tokens(X, test_seed() + (unsigned long)_i);
     imat_init(H, X->rows, X->cols);
     imat_init(Y, X->rows, X->cols);
-    tblock_attn(H, &B, X, p);
     arb_t one;
     arb_init(one);
     arb_one(one);
-    tblock_mlp(Y, &B, H, ival_silu_a, one, p);
+    if (s.parallel) {
+        ck_assert(B.parallel);
+        tblock_apply(Y, &B, X, ival_silu_a, one, p);
+    } else {
+        tblock_attn(H, &B, X, p);
+        tblock_mlp(Y, &B, H, ival_silu_a, one, p);
+    }
     fmat_t F, G;
     fmat_of(&F, X, p + 100);
     fmat_init(&G, X->rows, X->cols, p + 100);
     oracle_block(&G, &B, &F, p + 100);
-    ck_assert_msg(fmat_inside(&G, Y), "the block misses the oracle (%s, %s, prec %ld)", s.norm,
+    ck_assert_msg(fmat_inside(&G, Y), "the %s block misses the oracle (%s, %s, prec %ld)",
+                  s.parallel ? "parallel" : "sequential", s.norm,
                   s.causal ? "causal" : "bidirectional", (long)p);
+    if (s.parallel) {
+        /* a second computation: the two sublayers each on x, added:
+         * Attn(x) + MLP(x) = (x + Attn) + (x + MLP) - x */
+        imat_t M2, Y2;
+        imat_init(M2, X->rows, X->cols);
+        imat_init(Y2, X->rows, X->cols);
+        tblock_attn(H, &B, X, p);
+        tblock_mlp(M2, &B, X, ival_silu_a, one, p);
+        imat_add(Y2, H, M2, p);
+        for (long k = 0; k < Y2->rows * Y2->cols; k++)
+            arb_sub(Y2->e + k, Y2->e + k, X->e + k, p);
+        for (long k = 0; k < Y->rows * Y->cols; k++)
+            ck_assert_msg(arb_overlaps(Y->e + k, Y2->e + k), "entry %ld: the parallel block "
+                          "differs from its sublayers added", k);
+        /* the broken twin: the same block run sequentially is outside the oracle */
+        B.parallel = 0;
+        tblock_apply(Y2, &B, X, ival_silu_a, one, p);
+        ck_assert_msg(!fmat_inside(&G, Y2), "the sequential block meets the parallel oracle");
+        imat_clear(M2);
+        imat_clear(Y2);
+    }
     fmat_clear(&F);
     fmat_clear(&G);
     arb_clear(one);
@@ -503,12 +532,12 @@ END_TEST
 /* Every exact activation, LN kind and direction: every row holds, and the
  * converted network is exact (every weight a point). */
 static const mspec_t exact_specs[] = {
-    {"silu", "LN", 1, 0, 0},   {"silu", "LN", 0, 0, 0},   {"silu", "LNPre", 1, 0, 0},
-    {"silu", "none", 0, 0, 0}, {"sigmoid", "LN", 1, 0, 0}, {"sigmoid", "none", 0, 0, 0},
-    {"sigmoid", "LN", 0, 1, 0}, {"sigmoid", "LNPre", 1, 1, 0},
+    {"silu", "LN", 1, 0, 0, 0},   {"silu", "LN", 0, 0, 0, 0},   {"silu", "LNPre", 1, 0, 0, 0},
+    {"silu", "none", 0, 0, 0, 0}, {"sigmoid", "LN", 1, 0, 0, 0}, {"sigmoid", "none", 0, 0, 0, 0},
+    {"sigmoid", "LN", 0, 1, 0, 0}, {"sigmoid", "LNPre", 1, 1, 0, 0},
     /* RMSNorm: no centring, no b (the bias token's RMS(0) = 0), and final_rms */
-    {"silu", "RMS", 1, 0, 0}, {"silu", "RMSPre", 0, 0, 0}, {"sigmoid", "RMS", 0, 1, 0},
-    {"silu", "LN", 1, 0, 1}, {"silu", "LNPre", 0, 0, 1},
+    {"silu", "RMS", 1, 0, 0, 0}, {"silu", "RMSPre", 0, 0, 0, 0}, {"sigmoid", "RMS", 0, 1, 0, 0},
+    {"silu", "LN", 1, 0, 1, 0}, {"silu", "LNPre", 0, 0, 1, 0},
 };
 
 #define N_EXACT_SPECS (int)(sizeof exact_specs / sizeof exact_specs[0])
@@ -568,7 +597,7 @@ START_TEST(test_convert_mutations)
     int m = mutants[_i % 5].mutation;
     /* 0-14: LN (silu, sigmoid, GLU); 15-19: RMS, silu */
     mspec_t s = {_i < 5 || _i >= 15 ? "silu" : "sigmoid", _i >= 15 ? "RMS" : "LN", _i % 2,
-                 _i >= 10 && _i < 15, 0};
+                 _i >= 10 && _i < 15, 0, 0};
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 20 + (unsigned long)_i);
@@ -601,7 +630,7 @@ START_TEST(test_convert_approx)
 {
     convert_form_t form = (convert_form_t)(_i / 4);
     _i %= 4;
-    mspec_t s = {approx_acts[_i], "LN", 1, 0, 0};
+    mspec_t s = {approx_acts[_i], "LN", 1, 0, 0, 0};
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 30 + (unsigned long)_i);
@@ -628,9 +657,162 @@ START_TEST(test_convert_approx)
     /* --act-a changes a; on an exact model it is refused */
     ck_assert_int_eq(run_model(&rows, path, 128, 0, "2", test_seed(), NULL, 0), 0);
     rows_clear(&rows);
-    mspec_t e = {"silu", "LN", 1, 0, 0};
+    mspec_t e = {"silu", "LN", 1, 0, 0, 0};
     write_model(path, &e, 1);
     ck_assert_int_eq(run_model(&rows, path, 128, 0, "2", test_seed(), NULL, 0), EXIT_DATAERR);
+}
+END_TEST
+
+/* ------------------------------------------------------ parallel blocks */
+
+/* A parallel block of the model at path, converted: its one layer. */
+static long parallel_layer(aonet_layer_t L[2], tblock_t *B, tmodel_t **m, convert_act_t *ca,
+                           const char *path, convert_form_t form)
+{
+    char err[600];
+    ck_assert_msg(tmodel_open(m, path, err, sizeof err) == 0, "%s", err);
+    ck_assert(convert_act_init(ca, tmodel_config(*m), NULL, err, sizeof err, 64) == 0);
+    ck_assert(tblock_read(B, *m, 0, err, sizeof err) == 0);
+    convert_opts_t o = {.form = form, .mutation = 0};
+    return convert_block_layers(L, B, ca, &o);
+}
+
+/* Exact activations, LN (gamma, beta folded: LN1 != LN2), RMS (gamma
+ * folded), LNPre (one shared LN), a GLU: every row holds exactly. */
+static const mspec_t parallel_specs[] = {
+    {"silu", "LN", 1, 0, 0, 1},     {"silu", "RMS", 0, 0, 0, 1}, {"silu", "LNPre", 1, 0, 0, 1},
+    {"sigmoid", "LN", 0, 1, 0, 1}, {"silu", "LN", 0, 0, 1, 1},  {"silu", "RMSPre", 1, 0, 0, 1},
+};
+#define N_PARALLEL_SPECS (int)(sizeof parallel_specs / sizeof parallel_specs[0])
+
+START_TEST(test_parallel_exact)
+{
+    const mspec_t *s = parallel_specs + _i % N_PARALLEL_SPECS;
+    convert_form_t form = (convert_form_t)(_i / N_PARALLEL_SPECS);
+    char path[400];
+    snprintf(path, sizeof path, "%s/p.safetensors", tmpdir);
+    write_model(path, s, test_seed() + 60 + (unsigned long)_i);
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 600 + (unsigned long)_i);
+    mpfr_prec_t p = test_random_prec(st, 53, 400);
+    gmp_randclear(st);
+    rows_t rows;
+    ck_assert_int_eq(run_model_form(&rows, path, p, 0, NULL, test_seed() + (unsigned long)_i,
+                                    NULL, 0, form), 0);
+    /* one `block` row per block, and `model` over L layers and ln_final */
+    ck_assert_int_eq(rows.n, MLAYERS + 1);
+    for (long k = 0; k < rows.n; k++) {
+        const row_t *r = rows.rows + k;
+        int model = strcmp(r->params.value[0], "model") == 0;
+        ck_assert(model || strcmp(r->params.value[0], "block") == 0);
+        ck_assert_msg(r->verdict == VERDICT_HOLDS && r->exact_identity,
+                      "parallel %s %s, %s: %s block %s is %s (prec %ld)", s->act, s->norm,
+                      convert_form_name[form], r->params.value[0], r->params.value[1],
+                      verdict_name(r->verdict), (long)p);
+        ck_assert_int_eq(r->depth, model ? MLAYERS + 1 : 1);
+    }
+    rows_clear(&rows);
+    /* one exact layer of H + d_mlp + 1 heads; LN1 != LN2 folds into n(x) */
+    tmodel_t *m;
+    convert_act_t ca;
+    tblock_t B;
+    aonet_layer_t L[2];
+    ck_assert_int_eq(parallel_layer(L, &B, &m, &ca, path, form), 1);
+    ck_assert(aonet_layer_is_exact(L));
+    ck_assert_int_eq(aonet_layer_heads(L), MH + ML + 1);
+    aonet_ln_kind_t want = !strcmp(s->norm, "LN") || !strcmp(s->norm, "LNPre") ? AONET_LN_PRE
+                           : AONET_LN_RMSPRE;
+    ck_assert_int_eq(L->ln.kind, want);
+    aonet_layer_clear(L);
+    tblock_clear(&B);
+    convert_act_clear(&ca);
+    tmodel_close(m);
+}
+END_TEST
+
+/* gelu and relu parallel blocks: `block` holds against the MLP bound with a
+ * real error, `block-silu_a` and the model's SiLU_a twin exactly. */
+START_TEST(test_parallel_approx)
+{
+    convert_form_t form = (convert_form_t)(_i / 2);
+    mspec_t s = {_i % 2 ? "relu" : "gelu", _i % 2 ? "RMS" : "LN", 1, 0, 0, 1};
+    char path[400];
+    snprintf(path, sizeof path, "%s/p.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 70 + (unsigned long)_i);
+    rows_t rows;
+    ck_assert_int_eq(run_model_form(&rows, path, 128, 0, NULL, test_seed(), NULL, 0, form), 0);
+    ck_assert_int_eq(rows.n, 2 * MLAYERS + 1);
+    for (long k = 0; k < rows.n; k++) {
+        const row_t *r = rows.rows + k;
+        ck_assert_msg(r->verdict == VERDICT_HOLDS, "parallel %s, %s: %s block %s is %s", s.act,
+                      convert_form_name[form], r->params.value[0], r->params.value[1],
+                      verdict_name(r->verdict));
+        if (strcmp(r->params.value[0], "block") == 0) {
+            ck_assert(r->has_bound && !r->exact_identity && arb_is_positive(r->error));
+            ck_assert(row_find_column(r, "sup gap G"));
+        } else {
+            ck_assert(r->exact_identity);
+            ck_assert(strcmp(r->params.value[0], "block-silu_a") == 0 ||
+                      strcmp(r->params.value[0], "model") == 0);
+        }
+    }
+    rows_clear(&rows);
+}
+END_TEST
+
+/* Every mutation of the conversion is violated on the parallel block's row
+ * and end to end: _i mod 5 the mutation, LN or RMS (_i / 5 % 2), each form. */
+START_TEST(test_parallel_mutations)
+{
+    convert_form_t form = (convert_form_t)(_i / 10);
+    int mut = mutants[_i % 5].mutation;
+    mspec_t s = {"silu", _i / 5 % 2 ? "RMS" : "LN", _i % 2, 0, 0, 1};
+    char path[400];
+    snprintf(path, sizeof path, "%s/p.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 80 + (unsigned long)_i);
+    rows_t rows;
+    ck_assert_int_eq(run_model_form(&rows, path, 128, mut, NULL, test_seed(), NULL, 0, form), 0);
+    const char *broken[2][2] = {{"block", "1"}, {"model", "all"}};
+    for (int c = 0; c < 2; c++) {
+        const row_t *r = find_row(&rows, broken[c][0], broken[c][1]);
+        ck_assert_ptr_nonnull(r);
+        ck_assert_msg(r->verdict == VERDICT_VIOLATED && arb_is_positive(r->error),
+                      "mutation %s (%s, %s): %s is %s", convert_mutation[mut][0], s.norm,
+                      convert_form_name[form], broken[c][0], verdict_name(r->verdict));
+    }
+    rows_clear(&rows);
+    /* the parallel block converted as a sequential one (two layers in turn)
+     * misses the parallel block */
+    tmodel_t *m;
+    convert_act_t ca;
+    tblock_t B;
+    aonet_layer_t L[2];
+    ck_assert_int_eq(parallel_layer(L, &B, &m, &ca, path, form), 1);
+    aonet_layer_clear(L);
+    convert_opts_t o = {.form = form, .mutation = 0};
+    convert_block_opts(L, L + 1, &B, &ca, &o);
+    imat_t X, Y, S;
+    tokens(X, test_seed());
+    imat_init(Y, X->rows, X->cols);
+    imat_init(S, 0, 0);
+    tblock_apply(Y, &B, X, act_eval_ival, &ca.phi, 128);
+    convert_stream(S, X);
+    aonet_layer_apply(S, L, 128);
+    aonet_layer_apply(S, L + 1, 128);
+    int differs = 0;
+    for (long i = 0; i < X->rows; i++)
+        for (long j = 0; j < X->cols; j++)
+            differs |= !arb_overlaps(imat_entry(Y, i, j), imat_entry(S, i + 1, j));
+    ck_assert_msg(differs, "the sequential conversion meets the parallel block");
+    imat_clear(X);
+    imat_clear(Y);
+    imat_clear(S);
+    aonet_layer_clear(L);
+    aonet_layer_clear(L + 1);
+    tblock_clear(&B);
+    convert_act_clear(&ca);
+    tmodel_close(m);
 }
 END_TEST
 
@@ -677,7 +859,7 @@ START_TEST(test_encoded)
 {
     convert_form_t form = (convert_form_t)(_i / 2);
     _i %= 2;
-    mspec_t s = {"silu", "LN", _i, 0, 0};
+    mspec_t s = {"silu", "LN", _i, 0, 0, 0};
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     write_model(path, &s, test_seed() + 40 + (unsigned long)_i);
@@ -722,7 +904,7 @@ END_TEST
  * corrections are the converted network's weights exactly. */
 START_TEST(test_export_roundtrip)
 {
-    mspec_t s = {"silu", "LN", 1, 0, 0};
+    mspec_t s = {"silu", "LN", 1, 0, 0, 0};
     char path[400], out[400], err[600];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     snprintf(out, sizeof out, "%s/ao.safetensors", tmpdir);
@@ -894,7 +1076,7 @@ static void watch_bias(void *ctx, long k, const fpf_mat_struct *Y)
 START_TEST(test_bias_row_bitwise)
 {
     static const char *const norms[] = {"LN", "RMS"};
-    mspec_t s = {_i % 4 < 2 ? "silu" : "sigmoid", norms[_i % 2], _i / 2 % 2, _i == 7, 0};
+    mspec_t s = {_i % 4 < 2 ? "silu" : "sigmoid", norms[_i % 2], _i / 2 % 2, _i == 7, 0, 0};
     int encoded = _i >= 4;
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
@@ -982,7 +1164,7 @@ START_TEST(test_cli_model)
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
     snprintf(swiglu, sizeof swiglu, "%s/swiglu.safetensors", tmpdir);
-    mspec_t s = {"gelu_new", "LN", 1, 0, 0}, g = {"silu", "LN", 1, 1, 0};
+    mspec_t s = {"gelu_new", "LN", 1, 0, 0, 0}, g = {"silu", "LN", 1, 1, 0, 0};
     write_model(path, &s, 5);
     write_model(swiglu, &g, 5);
     FILE *f = fopen(bad, "wb");
@@ -1168,6 +1350,37 @@ START_TEST(test_cli_model)
 }
 END_TEST
 
+/* A parallel model from the command line: the rows `block` and `model`
+ * hold, the export is run by the numpy reference (scripts/tlmodel.py runs
+ * parallel blocks), and the float twin, which runs blocks sequentially, is
+ * refused with one line. */
+START_TEST(test_parallel_cli)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/p.safetensors", tmpdir);
+    mspec_t s = {"silu", "LN", 1, 0, 0, 1};
+    write_model(path, &s, 9);
+    ck_assert_int_eq(cli("model %s --tokens 3 --no-write", path), 0);
+    ck_assert_msg(strstr(out, "block        block 1 ") && strstr(out, "model        block all"),
+                  "%s", out);
+    ck_assert(!strstr(out, "attn "));
+    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --arith binary32", path), 65);
+    ck_assert_msg(one_line() && strstr(out, "parallel"), "%s", out);
+    ck_assert_int_eq(cli("model %s --tokens 3 --no-write --mutate drop-b-out", path), 1);
+    ck_assert_int_eq(cli("model %s --tokens 3 --out %s/rep --export-converted %s/pa.safetensors",
+                         path, tmpdir, tmpdir), 0);
+    if (mio_have_python("numpy", "check_model: run_export.py")) {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s/pa.safetensors "
+                 ">/dev/null", tmpdir);
+        ck_assert_int_eq(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s/pa.safetensors "
+                 "--perturb net.layers.1.b_out.W_O >/dev/null", tmpdir);
+        ck_assert_int_eq(WEXITSTATUS(system(cmd)), 1);
+    }
+}
+END_TEST
+
 /* Every claim that builds a converted network exports it; the numpy
  * reference runs it to its exported reference. */
 static const char *const exporting[][2] = {
@@ -1262,7 +1475,7 @@ START_TEST(test_model_export_only_with_reports)
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
     snprintf(ex, sizeof ex, "%s/ex.safetensors", tmpdir);
     snprintf(trap, sizeof trap, "%s/ob/model-m.md", tmpdir);
-    mspec_t s = {"silu", "LN", 1, 0, 0};
+    mspec_t s = {"silu", "LN", 1, 0, 0, 0};
     write_model(path, &s, 5);
     char ob[400];
     snprintf(ob, sizeof ob, "%s/ob", tmpdir);
@@ -1314,7 +1527,7 @@ START_TEST(test_model_shards_replay)
 {
     char path[400], cmd[4000];
     snprintf(path, sizeof path, "%s/m$(touch X).safetensors", tmpdir);
-    mspec_t s = {"silu", "LN", 1, 0, 0};
+    mspec_t s = {"silu", "LN", 1, 0, 0, 0};
     write_model(path, &s, 5);
     ck_assert_int_eq(cli("model '%s' --tokens 3 --no-export --out %s/u", path, tmpdir), 0);
     ck_assert_int_eq(cli("model '%s' --tokens 3 --shard 0/2 --out %s/s0", path, tmpdir), 0);
@@ -1367,7 +1580,7 @@ START_TEST(test_model_shards_replay)
     char saved[400];
     snprintf(saved, sizeof saved, "%s/saved.safetensors", tmpdir);
     ck_assert_int_eq(rename(path, saved), 0);
-    mspec_t other = {"silu", "LN", 0, 0, 0};
+    mspec_t other = {"silu", "LN", 0, 0, 0, 0};
     write_model(path, &other, 5);
     ck_assert_int_eq(cli("merge %s/s0 %s/s1 --out %s/m2", tmpdir, tmpdir, tmpdir), 65);
     ck_assert_msg(strstr(out, "sha256"), "%s", out);
@@ -1559,7 +1772,7 @@ START_TEST(test_top1_silu)
 {
     char path[400], line[300];
     snprintf(path, sizeof path, "%s/su.safetensors", tmpdir);
-    mspec_t s = {"silu", "LN", 1, 0, 0};
+    mspec_t s = {"silu", "LN", 1, 0, 0, 0};
     write_model_vocab(path, &s, 9, 7);
     ck_assert_int_eq(cli("model %s --tokens 5 --no-write", path), 0);
     for (long p = 0; p < 5; p++) {
@@ -1685,7 +1898,7 @@ START_TEST(test_model_arith)
 {
     char path[400], cmd[1200];
     snprintf(path, sizeof path, "%s/f.safetensors", tmpdir);
-    mspec_t s = {"silu", "LN", 1, 0, 0};
+    mspec_t s = {"silu", "LN", 1, 0, 0, 0};
     write_model(path, &s, 7);
     ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --no-write", path), 0);
     ck_assert_msg(strstr(out, "model-f.binary64") && strstr(out, "1 rows: 1 holds") &&
@@ -1742,7 +1955,7 @@ START_TEST(test_model_arith_memory)
 {
     char path[400], err[600];
     snprintf(path, sizeof path, "%s/f.safetensors", tmpdir);
-    mspec_t s = {"silu", "LN", 1, 0, 0};
+    mspec_t s = {"silu", "LN", 1, 0, 0, 0};
     write_model(path, &s, 7);
     model_spec_t spec = {.file = path, .tokens = 4, .seed = 1, .prec = MODEL_PREC_DEFAULT};
     model_claim_t *plain = NULL, *twin = NULL;
@@ -1790,7 +2003,11 @@ Suite *suite_model(void)
     tcase_set_timeout(tc, 600);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_ln_oracle, 0, 10);
-    tcase_add_loop_test(tc, test_tblock_oracle, 0, 6);
+    tcase_add_loop_test(tc, test_tblock_oracle, 0, 12);
+    tcase_add_loop_test(tc, test_parallel_exact, 0, CONVERT_N_FORMS * N_PARALLEL_SPECS);
+    tcase_add_loop_test(tc, test_parallel_approx, 0, 2 * CONVERT_N_FORMS);
+    tcase_add_loop_test(tc, test_parallel_mutations, 0, 10 * CONVERT_N_FORMS);
+    tcase_add_test(tc, test_parallel_cli);
     tcase_add_loop_test(tc, test_convert_exact, 0, CONVERT_N_FORMS * N_EXACT_SPECS);
     tcase_add_loop_test(tc, test_convert_mutations, 0, 20 * CONVERT_N_FORMS);
     tcase_add_loop_test(tc, test_convert_approx, 0, 4 * CONVERT_N_FORMS);

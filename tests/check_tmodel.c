@@ -302,10 +302,8 @@ static const struct {
      {"'positional_embedding_type' is alibi", "ALiBi"}},
     {"shortformer", ",\"positional_embedding_type\":\"shortformer\"", NULL, NULL,
      {"'positional_embedding_type' is shortformer", NULL}},
-    {"parallel", ",\"parallel_attn_mlp\":true", NULL, NULL,
-     {"config key 'parallel_attn_mlp' is true", "sequential"}},
-    {"parallel per key", "", "parallel_attn_mlp", "True",
-     {"config key 'parallel_attn_mlp' is True", NULL}},
+    {"parallel not a bool", "", "parallel_attn_mlp", "maybe",
+     {"parallel_attn_mlp is not true or false", NULL}},
     {"grouped K/V", ",\"n_key_value_heads\":1", NULL, NULL,
      {"config key 'n_key_value_heads' is 1 (n_heads 2)", "grouped"}},
     {"local attention", ",\"use_local_attn\":true,\"window_size\":2,"
@@ -360,22 +358,27 @@ static const struct {
     tmodel_norm_t norm, final_norm;
     double attn_scale;       /* 0: sqrt(d_head) */
     int64_t n_heads, d_mlp;
+    int parallel;            /* parallel_attn_mlp */
 } supported[] = {
-    {"RMS", ",\"normalization_type\":\"RMS\"", 2, TMODEL_NORM_RMS, TMODEL_NORM_RMS, 0, 2, 5},
+    {"RMS", ",\"normalization_type\":\"RMS\"", 2, TMODEL_NORM_RMS, TMODEL_NORM_RMS, 0, 2, 5, 0},
     {"RMSPre", ",\"normalization_type\":\"RMSPre\"", 0, TMODEL_NORM_RMSPRE, TMODEL_NORM_RMSPRE,
-     0, 2, 5},
+     0, 2, 5, 0},
     {"LN + final_rms", ",\"normalization_type\":\"LN\",\"final_rms\":true", 1, TMODEL_NORM_LN,
-     TMODEL_NORM_RMS, 0, 2, 5},
+     TMODEL_NORM_RMS, 0, 2, 5, 0},
     {"LNPre + final_rms", ",\"normalization_type\":\"LNPre\",\"final_rms\":true", 0,
-     TMODEL_NORM_LNPRE, TMODEL_NORM_RMSPRE, 0, 2, 5},
+     TMODEL_NORM_LNPRE, TMODEL_NORM_RMSPRE, 0, 2, 5, 0},
     {"no attn scale", ",\"use_attn_scale\":false,\"attn_scale\":7", 1, TMODEL_NORM_LN,
-     TMODEL_NORM_LN, 1, 2, 5},
-    {"attn_scale -1", ",\"attn_scale\":-1.0", 1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5},
+     TMODEL_NORM_LN, 1, 2, 5, 0},
+    {"attn_scale -1", ",\"attn_scale\":-1.0", 1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5, 0},
+    /* parallel attention+MLP: read, and converted as one layer per block */
+    {"parallel", ",\"parallel_attn_mlp\":true", 1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5, 1},
+    {"parallel RMS", ",\"parallel_attn_mlp\":true,\"normalization_type\":\"RMS\"", 2,
+     TMODEL_NORM_RMS, TMODEL_NORM_RMS, 0, 2, 5, 1},
     {"neutral values", ",\"positional_embedding_type\":\"standard\",\"parallel_attn_mlp\":false,"
      "\"n_key_value_heads\":2,\"use_local_attn\":false,\"attn_only\":false,\"num_experts\":null,"
      "\"attn_scores_soft_cap\":-1.0,\"output_logits_soft_cap\":0,\"rotary_dim\":null,"
      "\"final_rms\":null,\"scale_attn_by_inverse_layer_idx\":false,\"post_embedding_ln\":false",
-     1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5},
+     1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5, 0},
     {"harmless metadata", ",\"model_name\":\"toy\",\"tokenizer_name\":null,\"seed\":42,"
      "\"dtype\":\"torch.float32\",\"device\":\"cpu\",\"n_devices\":1,\"init_mode\":\"gpt2\","
      "\"init_weights\":true,\"initializer_range\":0.02,\"n_ctx\":1024,\"d_vocab\":50257,"
@@ -384,7 +387,7 @@ static const struct {
      "\"use_split_qkv_input\":false,\"use_hook_mlp_in\":false,\"default_prepend_bos\":true,"
      "\"rotary_base\":10000,\"use_NTK_by_parts_rope\":false,\"tie_word_embeddings\":false,"
      "\"ungroup_grouped_query_attention\":false,\"checkpoint_index\":null",
-     1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5},
+     1, TMODEL_NORM_LN, TMODEL_NORM_LN, 0, 2, 5, 0},
 };
 
 START_TEST(test_supported_keys)
@@ -402,6 +405,7 @@ START_TEST(test_supported_keys)
     ck_assert(c->attn_scale == (supported[_i].attn_scale ? supported[_i].attn_scale : sqrt(3.0)));
     ck_assert_int_eq(c->n_heads, supported[_i].n_heads);
     ck_assert_int_eq(c->d_mlp, supported[_i].d_mlp);
+    ck_assert_int_eq(c->parallel_attn_mlp, supported[_i].parallel);
     /* RMS kinds have a w (RMS) and never a b */
     int rms = c->normalization == TMODEL_NORM_RMS || c->normalization == TMODEL_NORM_RMSPRE;
     if (rms)
@@ -417,6 +421,30 @@ START_TEST(test_supported_keys)
     ck_assert(memcmp(tmodel_config(m2), c, sizeof *c) == 0);
     free(json);
     tmodel_close(m2);
+    tmodel_close(m);
+}
+END_TEST
+
+/* parallel_attn_mlp as its own metadata key ("True", Python's spelling)
+ * is read, and its JSON carries it. */
+START_TEST(test_parallel_per_key)
+{
+    char path[300], err[512];
+    const char *mk[2] = {"config", "parallel_attn_mlp"}, *mv[2] = {CFG(""), "True"};
+    model_spec_t s = {NULL, NULL, 1, 0, L, mk, mv, 2};
+    write_model(mio_path(path, sizeof path, "p.safetensors"), &s);
+    tmodel_t *m = NULL;
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(tmodel_config(m)->parallel_attn_mlp, 1);
+    char *json = tmodel_config_json(tmodel_config(m));
+    ck_assert_ptr_nonnull(json);
+    ck_assert_msg(strstr(json, "\"parallel_attn_mlp\":true") != NULL, "%s", json);
+    free(json);
+    tmodel_close(m);
+    mv[1] = "False";
+    write_model(mio_path(path, sizeof path, "p.safetensors"), &s);
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(tmodel_config(m)->parallel_attn_mlp, 0);
     tmodel_close(m);
 }
 END_TEST
@@ -626,6 +654,7 @@ Suite *suite_tmodel(void)
     tcase_add_loop_test(tc, test_refused_keys, 0, (int)(sizeof refused / sizeof refused[0]));
     tcase_add_loop_test(tc, test_supported_keys, 0,
                         (int)(sizeof supported / sizeof supported[0]));
+    tcase_add_test(tc, test_parallel_per_key);
     tcase_add_test(tc, test_damaged_in_place);
     tcase_add_test(tc, test_python_written);
     tcase_add_test(tc, test_real_models);

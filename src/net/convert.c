@@ -224,20 +224,32 @@ static void set_column(imat_t dst, long col, const imat_t W, long k, const arb_t
         arb_zero(imat_entry(dst, d + 1, col));
 }
 
+/* Where a column's map reads from: the original's LN (its beta, and its
+ * gamma when fold), and the form.  fold: the converted layer's LN is the
+ * original's without gamma and beta (LNPre for LN, RMSPre for RMS), so the
+ * column carries diag(gamma) W and the c row a = beta . W + t in either
+ * form (a parallel block whose LN1 and LN2 differ). */
+typedef struct {
+    const aonet_ln_t *ln;
+    int fold;
+    convert_form_t form;
+} col_src_t;
+
 /* Column col of dst for a map u W[:, k] + t of the normalised stream u =
- * LN(h) (ln: the original's LN, beta its b), with_f: an f row that zeroes
- * the bias token's entry (NULL-like 0 otherwise):
+ * LN(h) (s->ln: the original's LN, beta its b), with_f: an f row that
+ * zeroes the bias token's entry (NULL-like 0 otherwise):
  *   literal:      [W[:, k]; t; -(beta . W[:, k] + t)]   (the LN keeps beta)
  *   float-robust: [W[:, k]; a; -a], a = beta . W[:, k] + t  (the LN has beta 0)
+ *   folded:       [diag(gamma) W[:, k]; a; -a]  (the LN has neither)
  * The float-robust f row is the exact negation of the c row: both round to
  * one value up to sign in any format (rounding to nearest is odd). */
-static void map_column(imat_t dst, long col, const imat_t W, long k, const aonet_ln_t *ln,
-                       const arb_t t, convert_form_t form, int with_f)
+static void map_column(imat_t dst, long col, const imat_t W, long k, const col_src_t *s,
+                       const arb_t t, int with_f)
 {
     arb_t f;
     arb_init(f);
-    f_row(f, W, k, ln, t);
-    if (form == CONVERT_FLOAT_ROBUST) {
+    f_row(f, W, k, s->ln, t);
+    if (s->form == CONVERT_FLOAT_ROBUST || s->fold) {
         arb_t a;
         arb_init(a);
         arb_neg(a, f); /* exact */
@@ -246,6 +258,10 @@ static void map_column(imat_t dst, long col, const imat_t W, long k, const aonet
     } else {
         set_column(dst, col, W, k, t, with_f ? f : NULL);
     }
+    if (s->fold && aonet_ln_has_w(s->ln->kind))
+        for (long j = 0; j < W->rows; j++) /* exact: a product of two doubles */
+            arb_mul(imat_entry(dst, j, col), imat_entry(dst, j, col), imat_entry(s->ln->w, 0, j),
+                    ARF_PREC_EXACT);
     arb_clear(f);
 }
 
@@ -260,29 +276,26 @@ static void layer_ln(aonet_ln_t *dst, const aonet_ln_t *src, long D, convert_for
             arb_zero(imat_entry(dst->b, 0, j));
 }
 
-static void layer_attention(aonet_layer_t *A, const tblock_t *B, const convert_opts_t *o)
+/* Block B's attention heads into g (uninitialised), reading s. */
+static void group_attention(aonet_group_t *g, const tblock_t *B, const convert_opts_t *o,
+                            const col_src_t *s)
 {
     long d = B->d_model, D = d + 2, H = B->n_heads, E = B->d_head;
     int mutation = o->mutation;
-    convert_form_t form = o->form;
-    aonet_layer_init(A, 1);
-    aonet_ln_clear(&A->ln);
-    layer_ln(&A->ln, &B->ln1, D, form, mutation);
     aonet_mask_t mask = B->causal ? AONET_MASK_REAL_CAUSAL : AONET_MASK_REAL_ALL;
     if (mutation == CONVERT_MUT_BIAS_VISIBLE)
         mask = B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL;
-    aonet_group_t *g = A->groups;
     aonet_group_init(g, "attn", D, H, E, E + 1, 0, mask);
     arb_set(g->attn_scale, B->attn_scale);
     /* float-robust: the bias token's queries and keys are 0 too (f rows),
      * so its logit is exactly 0 in every format, never an overflow */
-    int robust = form == CONVERT_FLOAT_ROBUST;
+    int robust = s->form == CONVERT_FLOAT_ROBUST || s->fold;
     for (long h = 0; h < H; h++) {
         for (long e = 0; e < E; e++) {
             long k = h * E + e, v = h * (E + 1) + e;
-            map_column(g->W_Q, k, B->W_Q, k, &B->ln1, imat_entry(B->b_Q, 0, k), form, robust);
-            map_column(g->W_K, k, B->W_K, k, &B->ln1, imat_entry(B->b_K, 0, k), form, robust);
-            map_column(g->W_V, v, B->W_V, k, &B->ln1, imat_entry(B->b_V, 0, k), form,
+            map_column(g->W_Q, k, B->W_Q, k, s, imat_entry(B->b_Q, 0, k), robust);
+            map_column(g->W_K, k, B->W_K, k, s, imat_entry(B->b_K, 0, k), robust);
+            map_column(g->W_V, v, B->W_V, k, s, imat_entry(B->b_V, 0, k),
                        mutation != CONVERT_MUT_NO_F_ROW);
             for (long j = 0; j < d; j++)
                 arb_set(imat_entry(g->W_O, v, j), imat_entry(B->W_O, k, j));
@@ -298,17 +311,19 @@ static void layer_attention(aonet_layer_t *A, const tblock_t *B, const convert_o
     }
 }
 
-static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *ca,
-                      const convert_opts_t *o)
+/* The MLP's head groups: 2 (neurons, b_out), or 1 under CONVERT_MUT_DROP_B_OUT. */
+static long mlp_groups(int mutation)
+{
+    return mutation != CONVERT_MUT_DROP_B_OUT ? 2 : 1;
+}
+
+/* Block B's MLP as mlp_groups() head groups into g (uninitialised), reading s. */
+static void group_mlp(aonet_group_t *g, const tblock_t *B, const convert_act_t *ca,
+                      const convert_opts_t *o, const col_src_t *s)
 {
     long d = B->d_model, D = d + 2, l = B->d_mlp;
     int mutation = o->mutation;
-    convert_form_t form = o->form;
-    int b_out = mutation != CONVERT_MUT_DROP_B_OUT, with_f = mutation != CONVERT_MUT_NO_F_ROW;
-    aonet_layer_init(L, b_out ? 2 : 1);
-    aonet_ln_clear(&L->ln);
-    layer_ln(&L->ln, &B->ln2, D, form, mutation);
-    aonet_group_t *g = L->groups;
+    int with_f = mutation != CONVERT_MUT_NO_F_ROW;
     aonet_group_init(g, "neurons", D, l, 1, 1, 1, AONET_MASK_SELF_BIAS);
     arb_neg(imat_entry(g->W_K, d + 1, 0), ca->a); /* key -a f, shared */
     arb_t t, zero;
@@ -322,19 +337,19 @@ static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *
         if (ca->kind == CONVERT_ACT_SIGMOID) {
             arb_one(imat_entry(g->W_V, d, k));
             arb_set_si(imat_entry(g->W_V, d + 1, k), -1);
-            map_column(g->W_Q, k, B->W_in, k, &B->ln2, t, form, with_f);
+            map_column(g->W_Q, k, B->W_in, k, s, t, with_f);
         } else if (ca->kind == CONVERT_ACT_GLU) {
-            map_column(g->W_V, k, B->W_in, k, &B->ln2, t, form, with_f);
-            map_column(g->W_Q, k, B->W_gate, k, &B->ln2, zero, form, with_f);
+            map_column(g->W_V, k, B->W_in, k, s, t, with_f);
+            map_column(g->W_Q, k, B->W_gate, k, s, zero, with_f);
         } else {
-            map_column(g->W_V, k, B->W_in, k, &B->ln2, t, form, with_f);
-            map_column(g->W_Q, k, B->W_in, k, &B->ln2, t, form, with_f);
+            map_column(g->W_V, k, B->W_in, k, s, t, with_f);
+            map_column(g->W_Q, k, B->W_in, k, s, t, with_f);
         }
         for (long j = 0; j < d; j++)
             arb_set(imat_entry(g->W_O, k, j), imat_entry(B->W_out, k, j));
     }
-    if (b_out) {
-        aonet_group_t *ob = L->groups + 1;
+    if (mlp_groups(mutation) == 2) {
+        aonet_group_t *ob = g + 1;
         aonet_group_init(ob, "b_out", D, 1, 1, 1, 0, AONET_MASK_SELF);
         arb_one(imat_entry(ob->W_V, d, 0));
         arb_set_si(imat_entry(ob->W_V, d + 1, 0), -1);
@@ -343,6 +358,86 @@ static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *
     }
     arb_clear(t);
     arb_clear(zero);
+}
+
+static void layer_attention(aonet_layer_t *A, const tblock_t *B, const convert_opts_t *o)
+{
+    col_src_t s = {&B->ln1, 0, o->form};
+    aonet_layer_init(A, 1);
+    aonet_ln_clear(&A->ln);
+    layer_ln(&A->ln, &B->ln1, B->d_model + 2, o->form, o->mutation);
+    group_attention(A->groups, B, o, &s);
+}
+
+static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *ca,
+                      const convert_opts_t *o)
+{
+    col_src_t s = {&B->ln2, 0, o->form};
+    aonet_layer_init(L, mlp_groups(o->mutation));
+    aonet_ln_clear(&L->ln);
+    layer_ln(&L->ln, &B->ln2, B->d_model + 2, o->form, o->mutation);
+    group_mlp(L->groups, B, ca, o, &s);
+}
+
+static int imat_same(const imat_t A, const imat_t B)
+{
+    if (A->rows != B->rows || A->cols != B->cols)
+        return 0;
+    for (long k = 0; k < A->rows * A->cols; k++)
+        if (!arb_equal(A->e + k, B->e + k))
+            return 0;
+    return 1;
+}
+
+/* 1 when a and b are the same LN (kind, eps, w and b entry by entry). */
+static int same_ln(const aonet_ln_t *a, const aonet_ln_t *b)
+{
+    if (a->kind != b->kind || a->d != b->d ||
+        (a->kind != AONET_LN_NONE && !arb_equal(a->eps, b->eps)))
+        return 0;
+    if (aonet_ln_has_w(a->kind) && !imat_same(a->w, b->w))
+        return 0;
+    return !aonet_ln_has_b(a->kind) || imat_same(a->b, b->b);
+}
+
+/* A parallel block as one layer: the attention group and the MLP's groups
+ * all read LN(x).  LN1 = LN2: that LN, as a sequential block's layers have
+ * it.  Otherwise the layer's LN is theirs without gamma and beta (LNPre,
+ * RMSPre: n(x)) and each group's columns fold their own gamma and beta. */
+static void layer_parallel(aonet_layer_t *P, const tblock_t *B, const convert_act_t *ca,
+                           const convert_opts_t *o)
+{
+    long D = B->d_model + 2;
+    int fold = !same_ln(&B->ln1, &B->ln2);
+    col_src_t s1 = {&B->ln1, fold, o->form}, s2 = {&B->ln2, fold, o->form};
+    aonet_layer_init(P, 1 + mlp_groups(o->mutation));
+    aonet_ln_clear(&P->ln);
+    if (!fold) {
+        layer_ln(&P->ln, &B->ln1, D, o->form, o->mutation);
+    } else {
+        /* n(x): LN1's kind without gamma and beta (LN2's is the same kind) */
+        aonet_ln_t n;
+        aonet_ln_init(&n);
+        aonet_ln_set_kind(&n, aonet_ln_centres(B->ln1.kind) ? AONET_LN_PRE : AONET_LN_RMSPRE,
+                          B->d_model);
+        arb_set(n.eps, B->ln1.eps);
+        convert_ln(&P->ln, &n, D, o->mutation);
+        aonet_ln_clear(&n);
+    }
+    group_attention(P->groups, B, o, &s1);
+    group_mlp(P->groups + 1, B, ca, o, &s2);
+}
+
+long convert_block_layers(aonet_layer_t out[2], const tblock_t *B, const convert_act_t *ca,
+                          const convert_opts_t *o)
+{
+    if (B->parallel) {
+        layer_parallel(out, B, ca, o);
+        return 1;
+    }
+    layer_attention(out, B, o);
+    layer_mlp(out + 1, B, ca, o);
+    return 2;
 }
 
 void convert_block_opts(aonet_layer_t *A, aonet_layer_t *L, const tblock_t *B,

@@ -43,6 +43,25 @@
  * Heads per block: H + d_mlp + 1 (SVTR: 8 + 240 + 1 = 249).
  * That is the literal form (the paper's construction, CONVERT_LITERAL).
  *
+ * Parallel blocks (parallel_attn_mlp: y = x + Attn(LN1(x)) + b_O +
+ * MLP(LN2(x)) + b_out, both sublayers reading x).  A layer adds every head
+ * group's output to the stream it read, so layer A's group and layer B's
+ * groups put in ONE layer compute exactly x + Attn(.) + MLP(.) from x, as
+ * long as each group reads its own LN of x.  A layer has one LN for all its
+ * groups.  LN1 = LN2 (same kind, eps, gamma, beta; always for LNPre, RMSPre
+ * and none): that LN, the columns as above.  Otherwise write LN_i(x) =
+ * n(x) diag(gamma_i) + beta_i, n the LN without gamma and beta (LNPre for
+ * LN, RMSPre for RMS: the same mean, variance or mean square, and eps), so
+ * every map of sublayer i is
+ *     LN_i(x) W + t = n(x) (diag(gamma_i) W) + (beta_i . W + t),
+ * and the layer's LN is n, each column [diag(gamma_i) W[:, k]; a; -a] with
+ * a = beta_i . W[:, k] + t (in both forms: n has no beta to keep).
+ * diag(gamma) W is a product of two doubles per entry, exact in Arb at
+ * ARF_PREC_EXACT.  The bias token: n(0) = 0 (its features are 0: mean 0,
+ * variance or mean square 0, 0/sqrt(eps) = 0), so its entries are a - a = 0
+ * as in the float-robust form, and every argument above holds.  Heads per
+ * block the same, H + d_mlp + 1, in one layer: L layers for L blocks.
+ *
  * The float-robust form (CONVERT_FLOAT_ROBUST, the default): the same
  * network with every converted layer's LN beta folded into the c rows, so
  * that the bias token's row stays [0, 1, 1] bitwise in every float format
@@ -161,8 +180,14 @@ void convert_stream(imat_t Xs, const imat_t X);
 /* LN on the d features of the stream of width D (src acts on d columns),
  * beta kept: the final LN of either form. */
 void convert_ln(aonet_ln_t *dst, const aonet_ln_t *src, long D, int mutation);
-/* Layer A (attention) and layer B (MLP) of block B in form o->form, exact
- * (A, L uninitialised). */
+/* The converted layers of block B in form o->form, exact (out
+ * uninitialised): 2 for a sequential block (out[0] layer A, out[1] layer
+ * B), 1 for a parallel block (out[0], every head group reading LN(x)).
+ * Returns the count. */
+long convert_block_layers(aonet_layer_t out[2], const tblock_t *B, const convert_act_t *ca,
+                          const convert_opts_t *o);
+/* Layer A (attention) and layer B (MLP) of a sequential block B (B->parallel
+ * 0) in form o->form, exact (A, L uninitialised). */
 void convert_block_opts(aonet_layer_t *A, aonet_layer_t *L, const tblock_t *B,
                         const convert_act_t *ca, const convert_opts_t *o);
 /* The same in the default form. */

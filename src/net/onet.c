@@ -69,6 +69,7 @@ void onet_block_zero(tblock_t *B, long D, long n_heads, long d_head, long d_mlp)
     B->d_mlp = d_mlp;
     B->causal = 0;
     B->gated = 0;
+    B->parallel = 0;
     aonet_ln_init(&B->ln1);
     aonet_ln_init(&B->ln2);
     imat_init(B->W_Q, D, HE);
@@ -109,6 +110,10 @@ int onet_apply(imat_t X, const onet_t *O, mpfr_prec_t prec)
         const onet_stage_t *s = O->stages + k;
         if (s->kind == ONET_LAYER) {
             rc = aonet_layer_apply(X, &s->layer, prec);
+            continue;
+        }
+        if (s->block.parallel) {
+            tblock_apply(X, &s->block, X, info->ival, ctx, prec);
             continue;
         }
         if (s->block.n_heads > 0)

@@ -75,6 +75,7 @@ int tblock_read(tblock_t *B, const tmodel_t *m, long layer, char *err, size_t er
     B->d_mlp = M;
     B->causal = c->causal;
     B->gated = c->gated_mlp;
+    B->parallel = c->parallel_attn_mlp;
     arb_init(B->attn_scale);
     arb_set_d(B->attn_scale, c->attn_scale);
     int rc = 0;
@@ -172,14 +173,15 @@ void tblock_mlp_pre(imat_t Z, imat_t G, const tblock_t *B, const imat_t H, mpfr_
     imat_clear(U);
 }
 
-void tblock_mlp(imat_t Y, const tblock_t *B, const imat_t H, ival_act_fn phi, const void *ctx,
-                mpfr_prec_t prec)
+/* O = phi(LN2(H) W_in + b_in) W_out + b_out (or the gated form): the MLP
+ * sublayer's output without the residual. */
+static void mlp_delta(imat_t O, const tblock_t *B, const imat_t H, ival_act_fn phi,
+                      const void *ctx, mpfr_prec_t prec)
 {
     long N = H->rows;
-    imat_t Z, G, O;
+    imat_t Z, G;
     imat_init(Z, N, B->d_mlp);
     imat_init(G, B->gated ? N : 0, B->gated ? B->d_mlp : 0);
-    imat_init(O, N, B->d_model);
     tblock_mlp_pre(Z, G, B, H, prec);
     for (long k = 0; k < N * B->d_mlp; k++) {
         if (B->gated) {
@@ -191,8 +193,33 @@ void tblock_mlp(imat_t Y, const tblock_t *B, const imat_t H, ival_act_fn phi, co
     }
     imat_mul(O, Z, B->W_out, prec);
     imat_add_row_vector(O, B->b_out, prec);
-    imat_add(Y, H, O, prec);
     imat_clear(Z);
     imat_clear(G);
+}
+
+void tblock_mlp(imat_t Y, const tblock_t *B, const imat_t H, ival_act_fn phi, const void *ctx,
+                mpfr_prec_t prec)
+{
+    imat_t O;
+    imat_init(O, H->rows, B->d_model);
+    mlp_delta(O, B, H, phi, ctx, prec);
+    imat_add(Y, H, O, prec);
+    imat_clear(O);
+}
+
+void tblock_apply(imat_t Y, const tblock_t *B, const imat_t X, ival_act_fn phi, const void *ctx,
+                  mpfr_prec_t prec)
+{
+    if (!B->parallel) {
+        tblock_attn(Y, B, X, prec);
+        tblock_mlp(Y, B, Y, phi, ctx, prec);
+        return;
+    }
+    /* the MLP reads X before Y (which may be X) is overwritten */
+    imat_t O;
+    imat_init(O, X->rows, B->d_model);
+    mlp_delta(O, B, X, phi, ctx, prec);
+    tblock_attn(Y, B, X, prec);
+    imat_add(Y, Y, O, prec);
     imat_clear(O);
 }

@@ -7,6 +7,8 @@
  *       softmax over the keys j <= i (causal) or all keys (bidirectional);
  *   y = h + phi(z) W_out + b_out,  z = LN2(h) W_in + b_in,
  *   or, with a gate, y = h + (phi(g) * z) W_out + b_out, g = LN2(h) W_gate.
+ * A parallel block (parallel_attn_mlp) feeds both sublayers the block's
+ * input: y = x + Attn(LN1(x)) + b_O + MLP(LN2(x)) + b_out.
  * Weights are the file's numbers exactly (F64/F32/F16/BF16 values are
  * doubles).  One block at a time: a model is streamed block by block. */
 #ifndef ATTNCHECK_TBLOCK_H
@@ -20,6 +22,7 @@
 typedef struct {
     long d_model, n_heads, d_head, d_mlp;
     int causal, gated;
+    int parallel;              /* 1: both sublayers read the block's input */
     aonet_ln_t ln1, ln2;       /* on all d_model columns */
     imat_t W_Q, W_K, W_V;      /* d_model x (n_heads d_head), head h in columns [h d_head, ..) */
     imat_t b_Q, b_K, b_V;      /* 1 x (n_heads d_head) */
@@ -45,6 +48,11 @@ void tblock_mlp_pre(imat_t Z, imat_t G, const tblock_t *B, const imat_t H, mpfr_
 /* Y = H + the MLP sublayer on H, activation phi (ctx) entrywise. */
 void tblock_mlp(imat_t Y, const tblock_t *B, const imat_t H, ival_act_fn phi, const void *ctx,
                 mpfr_prec_t prec);
+
+/* Y = the whole block on X (Y may be X): sequential, tblock_mlp after
+ * tblock_attn, or parallel, x + Attn(LN1(x)) + b_O + MLP(LN2(x)) + b_out. */
+void tblock_apply(imat_t Y, const tblock_t *B, const imat_t X, ival_act_fn phi, const void *ctx,
+                  mpfr_prec_t prec);
 
 /* An N x c matrix's rows plus the 1 x c row b, in place. */
 void imat_add_row_vector(imat_t A, const imat_t b, mpfr_prec_t prec);

@@ -89,10 +89,7 @@ static const struct {
     [F_ATTN_DIR] = {"attention_dir", KIND_DIR, NULL},
     [F_GATED] = {"gated_mlp", KIND_BOOL, NULL},
     [F_FINAL_RMS] = {"final_rms", KIND_BOOL, NULL},
-    [F_PARALLEL] = {"parallel_attn_mlp", KIND_BOOL,
-                    "y = x + Attn(LN1(x)) + MLP(LN2(x)) needs both sublayers in one converted "
-                    "layer, and the model check converts and compares attention and MLP as two "
-                    "sequential layers per block"},
+    [F_PARALLEL] = {"parallel_attn_mlp", KIND_BOOL, NULL},
     [F_POS] = {"positional_embedding_type", KIND_POS, NULL}, /* why: per value, pos_why() */
     [F_KV] = {"n_key_value_heads", KIND_INT,
               "grouped key/value heads (fewer K/V heads than n_heads) are not modelled; the "
@@ -450,6 +447,7 @@ static int read_config(tmodel_config_t *c, const safetensors_t *st, int has_gate
                             ? val[F_ATTN_SCALE].r : sqrt((double)c->d_head);
     c->causal = val[F_ATTN_DIR].set ? (int)val[F_ATTN_DIR].i : 1;
     c->gated_mlp = val[F_GATED].set ? (int)val[F_GATED].i : has_gate;
+    c->parallel_attn_mlp = (int)val[F_PARALLEL].i;
     if (val[F_GATED].set && !c->gated_mlp && has_gate)
         return tensor_fail(err, errsz, EXIT_DATAERR, src,
                            "config says gated_mlp false but blocks.0.mlp.W_gate exists");
@@ -720,7 +718,8 @@ char *tmodel_config_json(const tmodel_config_t *c)
               json_object_set_new(o, "attn_scale", json_real(c->attn_scale)) ||
               json_object_set_new(o, "attention_dir",
                                   json_string(c->causal ? "causal" : "bidirectional")) ||
-              json_object_set_new(o, "gated_mlp", json_boolean(c->gated_mlp));
+              json_object_set_new(o, "gated_mlp", json_boolean(c->gated_mlp)) ||
+              json_object_set_new(o, "parallel_attn_mlp", json_boolean(c->parallel_attn_mlp));
     char *s = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     json_decref(o);
     return s;

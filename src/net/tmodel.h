@@ -43,8 +43,8 @@
  *                 before block 0, so they are in the input stream); rotary,
  *                 shortformer, alibi act inside every layer: refused
  *   n_key_value_heads  null or n_heads; fewer (grouped K/V): refused
- *   parallel_attn_mlp  false; true refused (the model check converts and
- *                 compares attention and MLP as two sequential layers)
+ *   parallel_attn_mlp  true: y = x + Attn(LN1(x)) + MLP(LN2(x)), both
+ *                 sublayers reading x (GPT-J, Pythia)             default false
  * Refused unless false or null: attn_only, use_local_attn,
  *   scale_attn_by_inverse_layer_idx, post_embedding_ln,
  *   use_normalization_before_and_after, num_experts, experts_per_token,
@@ -86,6 +86,7 @@ typedef struct {
     double eps, eps_final, attn_scale;
     int causal;    /* 0: bidirectional */
     int gated_mlp;
+    int parallel_attn_mlp; /* 1: y = x + Attn(LN1(x)) + MLP(LN2(x)) */
 } tmodel_config_t;
 
 typedef enum {

@@ -573,6 +573,8 @@ static int fblock_apply(fpf_mat_t X, const tblock_t *B, const char *act, const a
                        run_t *run)
 {
     int rc = 0;
+    if (B->parallel)
+        return -1; /* not emulated: model --arith refuses parallel blocks first */
     if (B->n_heads > 0)
         rc = fblock_attn(X, B, run);
     if (rc == 0 && B->d_mlp > 0)

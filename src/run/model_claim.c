@@ -316,15 +316,23 @@ static int run_row(row_t *r)
         return fail_row(r, "a row without a check");
     if (strcmp(check, "float") == 0)
         return fail_row(r, "the float row is run by the model's float twin (--arith)");
-    int attn = strcmp(check, "attn") == 0, mlp = strcmp(check, "mlp") == 0;
-    int twin = strcmp(check, "mlp-silu_a") == 0;
-    if (attn || mlp || twin) {
+    /* the per-block checks: attn, mlp, mlp-silu_a (sequential blocks),
+     * block, block-silu_a (parallel blocks) */
+    static const struct {
+        const char *name;
+        mcheck_t kind;
+        int mlp_stream;
+    } per_block[] = {{"attn", MCHECK_ATTN, 0},          {"mlp", MCHECK_MLP, 1},
+                     {"mlp-silu_a", MCHECK_MLP_SILU, 1}, {"block", MCHECK_BLOCK, 0},
+                     {"block-silu_a", MCHECK_BLOCK_SILU, 0}};
+    for (size_t k = 0; k < sizeof per_block / sizeof per_block[0]; k++) {
+        if (strcmp(check, per_block[k].name) != 0)
+            continue;
         if (params_get_long(&b, &r->params, "block") != 0 || b < 0 || b >= mc->L)
             return fail_row(r, "block is not a block of the model");
-        const imat_struct *h = stream_at(mc, b, !attn, err, sizeof err);
-        if (!h || mcheck_sublayer(r, mc->m, b, attn ? MCHECK_ATTN : mlp ? MCHECK_MLP
-                                                                        : MCHECK_MLP_SILU,
-                                  h, &mc->ca, (convert_opts_t){.form = mc->form, .mutation = mutation},
+        const imat_struct *h = stream_at(mc, b, per_block[k].mlp_stream, err, sizeof err);
+        if (!h || mcheck_sublayer(r, mc->m, b, per_block[k].kind, h, &mc->ca,
+                                  (convert_opts_t){.form = mc->form, .mutation = mutation},
                                   err, sizeof err) != 0)
             return fail_row(r, err);
         return 0;
@@ -414,6 +422,11 @@ static int original_model(onet_t *O, const model_claim_t *mc, char *err, size_t 
     onet_clear(O);
     O->D = mc->d;
     snprintf(O->act, sizeof O->act, "%s", mc->cfg->act_fn);
+    if (mc->cfg->parallel_attn_mlp) {
+        /* the float emulation (fpnet.h) runs blocks sequentially */
+        snprintf(err, errsz, "%s: parallel attention+MLP blocks have no float original", mc->file);
+        return EXIT_DATAERR;
+    }
     int rc = 0;
     for (long b = 0; b < mc->L && rc == 0; b++) {
         tblock_t B;
@@ -518,8 +531,9 @@ static char *summary_md(const row_t *rows, long n_rows)
     fputs(" |\n", f);
     fprintf(f, "| heads per block | %ld original + %ld converted = %ld (H + d_mlp + 1) |\n", H,
             l + 1, H + l + 1);
-    fprintf(f, "| attention-only network | %lld layers, %ld heads, stream width %lld |\n",
-            2 * (long long)cfg->n_layers, (H + l + 1) * (long)cfg->n_layers,
+    fprintf(f, "| attention-only network | %lld layers%s, %ld heads, stream width %lld |\n",
+            (cfg->parallel_attn_mlp ? 1 : 2) * (long long)cfg->n_layers,
+            cfg->parallel_attn_mlp ? " (parallel blocks: one each)" : "", (H + l + 1) * (long)cfg->n_layers,
             (long long)cfg->d_model + 2);
     if (mc->V)
         fprintf(f, "| unembedding | d_vocab %ld%s |\n", mc->V,
@@ -541,7 +555,7 @@ char *model_claim_details(const model_claim_t *mc)
                           mc->tokens_text, "n_tokens", (json_int_t)mc->n, "neuron_heads",
                           mc->ca.a_text, "heads_per_block", "original", (json_int_t)H,
                           "converted", (json_int_t)(l + 1), "total", (json_int_t)(H + l + 1),
-                          "layers", (json_int_t)(2 * cfg->n_layers), "heads",
+                          "layers", (json_int_t)((cfg->parallel_attn_mlp ? 1 : 2) * cfg->n_layers), "heads",
                           (json_int_t)((H + l + 1) * cfg->n_layers), "width",
                           (json_int_t)(cfg->d_model + 2), "d_vocab", (json_int_t)mc->V);
     if (d && mc->input_sha[0])
@@ -612,6 +626,13 @@ static const char model_formula[] =
     "c − f and output b_out. Heads per block: H + d_mlp + 1. `--conversion literal`: the "
     "paper's form, LN keeping β and the f rows −(β·W + t) (exact in real arithmetic, not in "
     "float).\n"
+    "Parallel blocks (parallel_attn_mlp: y = x + Attn(LN1(x)) + b_O + MLP(LN2(x)) + b_out): "
+    "layer A's and layer B's head groups in one layer, all reading the same LN of x; when "
+    "LN1 ≠ LN2 that LN is n(x) without γ and β (LNPre, RMSPre) and each column is "
+    "[diag(γᵢ)·W; a; −a], a = βᵢ·W + t, since LNᵢ(x)·W + t = n(x)·diag(γᵢ)W + βᵢ·W + t. "
+    "L layers for L blocks; the rows `block` (the layer against the whole block, the rules of "
+    "`mlp`) and `block-silu_a` (its SiLU_a twin) replace `attn`, `mlp` and `mlp-silu_a`, and "
+    "`model` has depth L + 1.\n"
     "The question each row answers (E = max over all n + 1 rows of ‖Y_i − Y′_i‖₂, all d + 2 "
     "columns):\n"
     "- `attn`, block b: does layer A compute block b's attention sublayer exactly, on the "
@@ -736,6 +757,12 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
         goto fail;
     }
     mc->cfg = tmodel_config(mc->m);
+    if (mc->arith && mc->cfg->parallel_attn_mlp) {
+        snprintf(err, errsz, "%s: --arith: the float twin runs the original's blocks "
+                 "sequentially; parallel attention+MLP blocks are not emulated", s->file);
+        rc = EXIT_DATAERR;
+        goto fail;
+    }
     if (model_file_sha256(mc->sha, s->file) != 0) {
         snprintf(err, errsz, "%s: cannot read: %s", s->file, strerror(errno));
         rc = EXIT_DATAERR;
@@ -769,7 +796,8 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     /* the working precisions: --prec for the sublayers, 20 bits more per
      * block end to end, and never below the resolution rule's floor
      * kappa + margin (verdict.h) at the row's depth */
-    long sp = verdict_resolve_prec(1, 0, 0), ep = verdict_resolve_prec((int)(2 * mc->L + 1), 0, 0);
+    long layers = mc->cfg->parallel_attn_mlp ? mc->L : 2 * mc->L;
+    long sp = verdict_resolve_prec(1, 0, 0), ep = verdict_resolve_prec((int)(layers + 1), 0, 0);
     if (s->prec > sp)
         sp = s->prec;
     if (s->prec + MCHECK_E2E_BITS_PER_BLOCK * mc->L > ep)
@@ -818,9 +846,10 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     c->kind = KIND_INEQUALITY;
     c->provenance = "derived";
     snprintf(mc->statement, sizeof mc->statement,
-             "The attention-only network converted from %.200s (%ld pre-LN blocks, %s) computes "
-             "the model: each sublayer alone and the whole model end to end%s.", s->file, mc->L,
-             mc->cfg->act_fn,
+             "The attention-only network converted from %.200s (%ld %spre-LN blocks, %s) computes "
+             "the model: each %s alone and the whole model end to end%s.", s->file, mc->L,
+             mc->cfg->parallel_attn_mlp ? "parallel " : "", mc->cfg->act_fn,
+             mc->cfg->parallel_attn_mlp ? "block" : "sublayer",
              mc->approx ? " (exactly the SiLU_a twin; the real model within --tol, and its "
                           "top-1 token where the file has an unembedding)"
                         : ", exactly");
@@ -834,9 +863,11 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
         /* the float twin's grid (arith_claim.h): one row, the whole network */
         c->quick[k++] = (sweep_t){"float", {{"check", "float"}, {"block", "all"}, {NULL, NULL}}};
     } else {
-        c->quick[k++] = (sweep_t){"sublayer", {{"check", mc->approx ? "attn,mlp,mlp-silu_a"
-                                                                    : "attn,mlp"},
-                                               {"block", mc->blocks}, {NULL, NULL}}};
+        const char *per_block = mc->cfg->parallel_attn_mlp
+                                    ? (mc->approx ? "block,block-silu_a" : "block")
+                                    : (mc->approx ? "attn,mlp,mlp-silu_a" : "attn,mlp");
+        c->quick[k++] = (sweep_t){"sublayer", {{"check", per_block}, {"block", mc->blocks},
+                                               {NULL, NULL}}};
         c->quick[k++] = (sweep_t){"model", {{"check", mc->approx ? "model-silu_a,real" : "model"},
                                             {"block", "all"}, {NULL, NULL}}};
         if (mc->has_omega)

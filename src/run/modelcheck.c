@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include "exitcodes.h"
 #include "modelcheck.h"
 #include "maskenc.h"
 #include "supnorm.h"
@@ -12,7 +13,8 @@
 
 const char *mcheck_name(mcheck_t kind)
 {
-    static const char *const names[MCHECK_N] = {"attn", "mlp", "mlp-silu_a", "model", "encoded"};
+    static const char *const names[MCHECK_N] = {"attn",    "mlp",   "mlp-silu_a",  "model",
+                                                "encoded", "block", "block-silu_a"};
     return kind >= 0 && kind < MCHECK_N ? names[kind] : "?";
 }
 
@@ -188,42 +190,41 @@ static int encoded_row(row_t *re, const tmodel_t *m, const imat_t X, const mchec
     convert_stream(con, X);
     maskenc_stream(enc, con);
     maskenc_bound_t *bound = maskenc_bound_new(N);
-    long heads_per_block = 0;
+    long heads_per_block = 0, heads = 0;
     int rc = 0;
     for (long b = 0; b < L && rc == 0; b++) {
         tblock_t B;
-        aonet_layer_t A, M, Am, Mm, E;
+        aonet_layer_t Ls[2], Lm[2], E;
         rc = tblock_read(&B, m, b, err, errsz);
         if (rc != 0) {
             tblock_clear(&B);
             break;
         }
         convert_opts_t co = {.form = o->form, .mutation = o->mutation};
-        convert_block_opts(&A, &M, &B, ca, &co);
-        heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
-        tblock_attn(ref, &B, ref, pe);
-        tblock_mlp(ref, &B, ref, act_eval_ival, &ca->phi, pe);
-        const aonet_layer_t *src[2] = {&A, &M};
+        long nl = convert_block_layers(Ls, &B, ca, &co), nm = nl;
+        heads_per_block = 0;
+        for (long k = 0; k < nl; k++)
+            heads_per_block += aonet_layer_heads(Ls + k);
+        heads += heads_per_block;
+        tblock_apply(ref, &B, ref, act_eval_ival, &ca->phi, pe);
+        const aonet_layer_t *src = Ls;
         int other = o->enc_convert_mutation != o->mutation;
         if (other) {
             convert_opts_t ce = {.form = o->form, .mutation = o->enc_convert_mutation};
-            convert_block_opts(&Am, &Mm, &B, ca, &ce);
-            src[0] = &Am;
-            src[1] = &Mm;
+            nm = convert_block_layers(Lm, &B, ca, &ce);
+            src = Lm;
         }
-        for (int k = 0; k < 2; k++) {
-            maskenc_bound_add_layer(bound, k ? &M : &A, con, pe);
-            maskenc_layer(&E, src[k], N, o->omega, o->enc_mutation, pe);
+        for (long k = 0; k < nl; k++) {
+            maskenc_bound_add_layer(bound, Ls + k, con, pe);
+            maskenc_layer(&E, src + k, N, o->omega, o->enc_mutation, pe);
             aonet_layer_apply(enc, &E, pe);
             aonet_layer_clear(&E);
-            aonet_layer_apply(con, k ? &M : &A, pe);
+            aonet_layer_apply(con, Ls + k, pe);
         }
-        if (other) {
-            aonet_layer_clear(&Am);
-            aonet_layer_clear(&Mm);
-        }
-        aonet_layer_clear(&A);
-        aonet_layer_clear(&M);
+        for (long k = 0; other && k < nm; k++)
+            aonet_layer_clear(Lm + k);
+        for (long k = 0; k < nl; k++)
+            aonet_layer_clear(Ls + k);
         tblock_clear(&B);
     }
     if (rc == 0) {
@@ -243,7 +244,7 @@ static int encoded_row(row_t *re, const tmodel_t *m, const imat_t X, const mchec
             aonet_ln_apply(ref, ref, &lnf, pe);
             final_reference(R, ref, zero);
             re->prec = pe;
-            finish_encoded(re, R, con, enc, bound, o->omega, heads_per_block * L);
+            finish_encoded(re, R, con, enc, bound, o->omega, heads);
             imat_clear(zero);
             imat_clear(R);
             aonet_ln_clear(&lnc);
@@ -263,17 +264,18 @@ int mcheck_convert(const tmodel_t *m, const convert_act_t *ca, convert_opts_t co
 {
     long L = (long)tmodel_config(m)->n_layers, d = (long)tmodel_config(m)->d_model;
     int rc = 0;
+    long at = 0; /* the next layer's index */
     for (long b = 0; b < L && rc == 0; b++) {
         tblock_t B;
-        aonet_layer_t A, M;
+        aonet_layer_t Ls[2];
         rc = tblock_read(&B, m, b, err, errsz);
         if (rc == 0) {
-            convert_block_opts(&A, &M, &B, ca, &co);
-            rc = sink->layer(sink->ctx, 2 * b, &A, err, errsz);
-            if (rc == 0)
-                rc = sink->layer(sink->ctx, 2 * b + 1, &M, err, errsz);
-            aonet_layer_clear(&A);
-            aonet_layer_clear(&M);
+            long nl = convert_block_layers(Ls, &B, ca, &co);
+            for (long k = 0; k < nl; k++) {
+                if (rc == 0)
+                    rc = sink->layer(sink->ctx, at++, Ls + k, err, errsz);
+                aonet_layer_clear(Ls + k);
+            }
         }
         tblock_clear(&B);
     }
@@ -300,7 +302,10 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
     mpfr_prec_t prec = o->prec, pe = o->e2e_prec > o->prec ? o->e2e_prec : o->prec;
     long L = (long)tmodel_config(m)->n_layers;
     int approx = !convert_act_exact(ca);
-    unsigned subs = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) | MCHECK_BIT(MCHECK_MLP_SILU);
+    unsigned subs = MCHECK_BIT(MCHECK_ATTN) | MCHECK_BIT(MCHECK_MLP) |
+                    MCHECK_BIT(MCHECK_MLP_SILU) | MCHECK_BIT(MCHECK_BLOCK) |
+                    MCHECK_BIT(MCHECK_BLOCK_SILU);
+    int parallel = tmodel_config(m)->parallel_attn_mlp;
     convert_opts_t mco = {.form = o->form, .mutation = o->mutation};
     int rc = 0;
     if (o->sink)
@@ -319,6 +324,14 @@ int mcheck_run(const tmodel_t *m, const imat_t X, const mcheck_opts_t *o, char *
                 mcheck_block_streams(h_mlp, h_next, &B, h, ca, prec);
             tblock_clear(&B);
             row_t *r;
+            if (parallel) {
+                if (rc == 0 && (r = want_row(o, MCHECK_BLOCK, b)))
+                    rc = mcheck_sublayer(r, m, b, MCHECK_BLOCK, h, ca, mco, err, errsz);
+                if (rc == 0 && approx && (r = want_row(o, MCHECK_BLOCK_SILU, b)))
+                    rc = mcheck_sublayer(r, m, b, MCHECK_BLOCK_SILU, h, ca, mco, err, errsz);
+                imat_swap_into(h, h_next);
+                continue;
+            }
             if (rc == 0 && (r = want_row(o, MCHECK_ATTN, b)))
                 rc = mcheck_sublayer(r, m, b, MCHECK_ATTN, h, ca, mco, err, errsz);
             if (rc == 0 && (r = want_row(o, MCHECK_MLP, b)))
@@ -390,9 +403,14 @@ void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const 
 {
     imat_t Y;
     imat_init(Y, h->rows, h->cols);
-    tblock_attn(Y, B, h, prec);
-    imat_get_mid(h_mlp, Y);
-    tblock_mlp(Y, B, h_mlp, act_eval_ival, &ca->phi, prec);
+    if (B->parallel) {
+        imat_get_mid(h_mlp, h); /* the MLP reads the block's input */
+        tblock_apply(Y, B, h, act_eval_ival, &ca->phi, prec);
+    } else {
+        tblock_attn(Y, B, h, prec);
+        imat_get_mid(h_mlp, Y);
+        tblock_mlp(Y, B, h_mlp, act_eval_ival, &ca->phi, prec);
+    }
     imat_get_mid(h_next, Y);
     imat_clear(Y);
 }
@@ -408,40 +426,53 @@ int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const im
         return rc;
     }
     int approx = !convert_act_exact(ca);
-    aonet_layer_t A, M;
-    convert_block_opts(&A, &M, &B, ca, &co);
+    int block = kind == MCHECK_BLOCK || kind == MCHECK_BLOCK_SILU;
+    if (block != B.parallel) {
+        snprintf(err, errsz, "internal: check %s on a %s block", mcheck_name(kind),
+                 B.parallel ? "parallel" : "sequential");
+        tblock_clear(&B);
+        return EXIT_SOFTWARE;
+    }
+    aonet_layer_t Ls[2];
+    long nl = convert_block_layers(Ls, &B, ca, &co);
+    /* the layer this check runs: A (attn), B (mlp) or the parallel one */
+    const aonet_layer_t *layer = Ls + (kind == MCHECK_ATTN || block ? 0 : 1);
     imat_t Y, S;
     imat_init(Y, h->rows, h->cols);
     imat_init(S, 0, 0);
     if (kind == MCHECK_ATTN) {
         /* layer A against h + Attn(LN1(h)) + b_O; no SiLU_a on the way */
         tblock_attn(Y, &B, h, prec);
-        apply_on(S, &A, h, prec);
+        apply_on(S, layer, h, prec);
         finish_stream(r, Y, NULL, S, 1);
         r->resolve_bits = 0;
-        row_add_long(r, "heads", aonet_layer_heads(&A));
     } else {
-        /* layer B against h + MLP(h) (phi), or h + SiLU_a-MLP(h) (the twin) */
-        int twin = kind == MCHECK_MLP_SILU;
+        /* layer B against h + MLP(h) (phi), or h + SiLU_a-MLP(h) (the twin);
+         * a parallel layer against the whole block on h, likewise */
+        int twin = kind == MCHECK_MLP_SILU || kind == MCHECK_BLOCK_SILU;
         mcheck_track_t t;
         mcheck_track_init(&t, twin ? &ca->silu : &ca->phi, ca->a);
-        tblock_mlp(Y, &B, h, mcheck_act_tracked, &t, prec);
-        apply_on(S, &M, h, prec);
+        if (block)
+            tblock_apply(Y, &B, h, mcheck_act_tracked, &t, prec);
+        else
+            tblock_mlp(Y, &B, h, mcheck_act_tracked, &t, prec);
+        apply_on(S, layer, h, prec);
         finish_stream(r, Y, NULL, S, 1);
         mcheck_track_resolve(r, &t);
         mcheck_track_clear(&t);
         if (approx && !twin) {
+            /* the attention part is exact in both: the MLP's bound is the block's */
             mlp_bound(r, &B, h, ca);
             set_trivial(r, Y, NULL, S);
             r->resolve_bits = 0;
         }
-        row_add_long(r, "heads", aonet_layer_heads(&M));
     }
+    row_add_long(r, "heads", aonet_layer_heads(layer));
     row_add_long(r, "width", S->cols);
     imat_clear(Y);
     imat_clear(S);
-    aonet_layer_clear(&A);
-    aonet_layer_clear(&M);
+    for (long k = 0; k < nl; k++)
+        aonet_layer_clear(Ls + k);
     tblock_clear(&B);
     return 0;
 }
@@ -471,6 +502,8 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
     int approx = !convert_act_exact(ca);
     e->prec = prec;
     e->mutation = co.mutation;
+    e->layers = 0;
+    e->heads = 0;
     imat_reinit(e->ref, X->rows, X->cols);
     imat_set(e->ref, X);
     if (approx) {
@@ -484,26 +517,28 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
     int rc = 0;
     for (long b = 0; b < L && rc == 0; b++) {
         tblock_t B;
-        aonet_layer_t A, M;
+        aonet_layer_t Ls[2];
         rc = tblock_read(&B, m, b, err, errsz);
         if (rc != 0) {
             tblock_clear(&B);
             break;
         }
-        convert_block_opts(&A, &M, &B, ca, &co);
-        e->heads_per_block = aonet_layer_heads(&A) + aonet_layer_heads(&M);
-        tblock_attn(e->ref, &B, e->ref, prec);
+        long nl = convert_block_layers(Ls, &B, ca, &co);
+        e->heads_per_block = 0;
+        for (long k = 0; k < nl; k++)
+            e->heads_per_block += aonet_layer_heads(Ls + k);
+        e->heads += e->heads_per_block;
         if (approx) {
-            tblock_mlp(e->ref, &B, e->ref, act_eval_ival, &ca->phi, prec);
-            tblock_attn(e->refs, &B, e->refs, prec);
-            tblock_mlp(e->refs, &B, e->refs, mcheck_act_tracked, &t, prec);
+            tblock_apply(e->ref, &B, e->ref, act_eval_ival, &ca->phi, prec);
+            tblock_apply(e->refs, &B, e->refs, mcheck_act_tracked, &t, prec);
         } else {
-            tblock_mlp(e->ref, &B, e->ref, mcheck_act_tracked, &t, prec);
+            tblock_apply(e->ref, &B, e->ref, mcheck_act_tracked, &t, prec);
         }
-        aonet_layer_apply(e->con, &A, prec);
-        aonet_layer_apply(e->con, &M, prec);
-        aonet_layer_clear(&A);
-        aonet_layer_clear(&M);
+        for (long k = 0; k < nl; k++) {
+            aonet_layer_apply(e->con, Ls + k, prec);
+            aonet_layer_clear(Ls + k);
+        }
+        e->layers += nl;
         tblock_clear(&B);
     }
     if (rc == 0) {
@@ -518,15 +553,14 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
             aonet_ln_apply(e->ref, e->ref, &lnf, prec);
             if (approx)
                 aonet_ln_apply(e->refs, e->refs, &lnf, prec);
-            /* the maps both streams pass through: the 2L layers and ln_final */
-            e->depth = (int)(2 * L) + (lnf.kind != AONET_LN_NONE);
+            /* the maps both streams pass through: the layers and ln_final */
+            e->depth = (int)e->layers + (lnf.kind != AONET_LN_NONE);
             aonet_ln_clear(&lnc);
         }
         aonet_ln_clear(&lnf);
     }
     e->max_az = t.az.max_az;
     mcheck_track_clear(&t);
-    e->layers = 2 * L;
     return rc;
 }
 
@@ -537,7 +571,7 @@ void mcheck_e2e_row(row_t *r, const mcheck_e2e_t *e)
     az_track_resolve_bits(r, e->max_az);
     row_add_long(r, "layers", e->layers);
     row_add_long(r, "heads/block", e->heads_per_block);
-    row_add_long(r, "heads", e->heads_per_block * e->layers / 2);
+    row_add_long(r, "heads", e->heads);
     row_add_long(r, "width", e->con->cols);
 }
 

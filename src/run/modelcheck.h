@@ -16,11 +16,17 @@
  *              certified largest |pre-activation| on this input.
  *   MLP_SILU b (approximations) layer B against the MLP with phi replaced
  *              by SiLU_a: exact rule.
+ *   BLOCK b    a parallel block (one converted layer): that layer on h
+ *              against h + Attn(LN1(h)) + b_O + MLP(LN2(h)) + b_out, the
+ *              rules of MLP b (exact, or the MLP bound: the attention part
+ *              is exact in both); BLOCK_SILU b its SiLU_a twin, exact rule.
+ *              A parallel block has no ATTN, MLP or MLP_SILU rows.
  *   MODEL      the whole model end to end from the exact tokens X: the
- *              converted network's output (2L layers, then ln_final on the
- *              features) against [[ln_final(0), 1, 1], [model(X), 1, 0]];
- *              exact rule with depth 2L + 1 (the maps both streams pass
- *              through: the 2L layers and ln_final; 2L without a final LN).
+ *              converted network's output (2L layers, L for parallel
+ *              blocks, then ln_final on the features) against [[ln_final(0),
+ *              1, 1], [model(X), 1, 0]]; exact rule with depth layers + 1
+ *              (the maps both streams pass through: the layers and
+ *              ln_final; the layers alone without a final LN).
  *              For approximations the reference
  *              is the model with phi replaced by SiLU_a, and the distance to
  *              the model itself is a measured column (no claim).
@@ -40,7 +46,11 @@
 #include "claim.h"
 #include "convert.h"
 
-typedef enum { MCHECK_ATTN, MCHECK_MLP, MCHECK_MLP_SILU, MCHECK_MODEL, MCHECK_ENCODED, MCHECK_N } mcheck_t;
+typedef enum {
+    MCHECK_ATTN, MCHECK_MLP, MCHECK_MLP_SILU, MCHECK_MODEL, MCHECK_ENCODED,
+    MCHECK_BLOCK, MCHECK_BLOCK_SILU, /* parallel blocks */
+    MCHECK_N
+} mcheck_t;
 #define MCHECK_BIT(k) (1u << (k))
 
 /* Where converted layers go as they are built (export); each returns 0 or
@@ -119,10 +129,12 @@ void mcheck_act_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t p
 void mcheck_track_resolve(row_t *r, const mcheck_track_t *t);
 
 /* The original's streams through block B from h (exact): h_mlp = mid of
- * the stream entering the MLP, h_next = mid of the block's output. */
+ * the stream entering the MLP (h itself for a parallel block), h_next = mid
+ * of the block's output. */
 void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const imat_t h,
                           const convert_act_t *ca, mpfr_prec_t prec);
-/* Row r (at r->prec) of check kind (ATTN, MLP, MLP_SILU) of block b, on h,
+/* Row r (at r->prec) of check kind (ATTN, MLP, MLP_SILU of a sequential
+ * block; BLOCK, BLOCK_SILU of a parallel one) of block b, on h,
  * the original's stream entering that sublayer (exact): as mcheck_run
  * fills it, with r->depth 1 and r->resolve_bits.  0, or an exit code with err. */
 int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
@@ -137,7 +149,7 @@ typedef struct {
     int mutation;
     imat_t con, ref, refs, zero;
     int depth;
-    long layers, heads_per_block;
+    long layers, heads_per_block, heads;
     double max_az;        /* over the exactly checked chain's activations */
 } mcheck_e2e_t;
 void mcheck_e2e_init(mcheck_e2e_t *e);
