@@ -33,6 +33,8 @@ static const struct {
     {"verify neuron-head --bogus", 64},
     /* one parser: a forgotten value is not taken from the next option; -- ends options */
     {"verify neuron-head --out --no-write", 64},
+    {"verify neuron-head --jobs 1 --jobs 2 --no-write", 64},
+    {"list --format md --format text", 64},
     {"verify -- --no-write", 64},
     /* a report directory is never "-" (standard output) */
     {"verify neuron-head --out -", 64},

@@ -284,6 +284,9 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, v
     if (prefix)
         snprintf(pre, sizeof pre, "%s: ", prefix);
     int operands_only = 0;
+    /* the options given so far: each at most once (--set adds an axis each time) */
+    char seen[64][64];
+    int n_seen = 0;
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k], *val;
         char flag[64];
@@ -310,6 +313,13 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, v
                 o = opts + j;
         if (!o && !common_is_flag(common, flag) && !common_has(common, flag))
             return cli_fail(EXIT_USAGE, "%sunknown option '%s' (see --help)", pre, a);
+        if (strcmp(flag, "--set") != 0) {
+            for (int j = 0; j < n_seen; j++)
+                if (strcmp(seen[j], flag) == 0)
+                    return cli_fail(EXIT_USAGE, "%soption %s is given twice", pre, flag);
+            if (n_seen < 64)
+                snprintf(seen[n_seen++], sizeof seen[0], "%s", flag); /* flag fits: < 64 */
+        }
         cli_arity_t arity = o ? o->arity : common_is_flag(common, flag) ? CLI_FLAG : CLI_VALUE;
         if (arity == CLI_FLAG && val)
             return cli_fail(EXIT_USAGE, "%soption %s takes no value", pre, flag);
