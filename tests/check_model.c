@@ -542,6 +542,21 @@ static const mspec_t exact_specs[] = {
 
 #define N_EXACT_SPECS (int)(sizeof exact_specs / sizeof exact_specs[0])
 
+/* Write spec s to path (weights from salt) and run every check in form at a random
+ * precision in [53, pmax] (drawn from salt + 440; rows->prec); 0 or the exit code. */
+static int run_spec_random_prec(rows_t *rows, const char *path, const mspec_t *s,
+                                unsigned long salt, unsigned long token_seed, mpfr_prec_t pmax,
+                                convert_form_t form)
+{
+    write_model(path, s, test_seed() + salt);
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 440 + salt);
+    mpfr_prec_t p = test_random_prec(st, 53, pmax);
+    gmp_randclear(st);
+    return run_model_form(rows, path, p, 0, NULL, token_seed, NULL, 0, form);
+}
+
 /* _i: the spec (_i mod N_EXACT_SPECS) in each form (_i / N_EXACT_SPECS). */
 START_TEST(test_convert_exact)
 {
@@ -549,15 +564,9 @@ START_TEST(test_convert_exact)
     convert_form_t form = (convert_form_t)(_i / N_EXACT_SPECS);
     char path[400];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
-    write_model(path, s, test_seed() + 10 + (unsigned long)_i);
-    gmp_randstate_t st;
-    gmp_randinit_default(st);
-    gmp_randseed_ui(st, test_seed() + 500 + (unsigned long)_i);
-    mpfr_prec_t p = test_random_prec(st, 53, 500);
-    gmp_randclear(st);
     rows_t rows;
-    ck_assert_int_eq(run_model_form(&rows, path, p, 0, NULL, test_seed() + (unsigned long)_i,
-                                    NULL, 0, form), 0);
+    ck_assert_int_eq(run_spec_random_prec(&rows, path, s, 10 + (unsigned long)_i,
+                                          test_seed() + (unsigned long)_i, 500, form), 0);
     ck_assert_int_eq(rows.n, 2 * MLAYERS + 1);
     for (long k = 0; k < rows.n; k++) {
         const row_t *r = rows.rows + k;
@@ -565,7 +574,7 @@ START_TEST(test_convert_exact)
                       "%s %s, %s%s, %s: %s block %s is %s (prec %ld)", s->act, s->norm,
                       s->causal ? "causal" : "bidirectional", s->gated ? ", gated" : "",
                       convert_form_name[form], r->params.value[0], r->params.value[1],
-                      verdict_name(r->verdict), (long)p);
+                      verdict_name(r->verdict), (long)rows.prec);
     }
     rows_clear(&rows);
     /* the network itself is exact */
@@ -691,15 +700,9 @@ START_TEST(test_parallel_exact)
     convert_form_t form = (convert_form_t)(_i / N_PARALLEL_SPECS);
     char path[400];
     snprintf(path, sizeof path, "%s/p.safetensors", tmpdir);
-    write_model(path, s, test_seed() + 60 + (unsigned long)_i);
-    gmp_randstate_t st;
-    gmp_randinit_default(st);
-    gmp_randseed_ui(st, test_seed() + 600 + (unsigned long)_i);
-    mpfr_prec_t p = test_random_prec(st, 53, 400);
-    gmp_randclear(st);
     rows_t rows;
-    ck_assert_int_eq(run_model_form(&rows, path, p, 0, NULL, test_seed() + (unsigned long)_i,
-                                    NULL, 0, form), 0);
+    ck_assert_int_eq(run_spec_random_prec(&rows, path, s, 60 + (unsigned long)_i,
+                                          test_seed() + (unsigned long)_i, 400, form), 0);
     /* one `block` row per block, and `model` over L layers and ln_final */
     ck_assert_int_eq(rows.n, MLAYERS + 1);
     for (long k = 0; k < rows.n; k++) {
@@ -709,7 +712,7 @@ START_TEST(test_parallel_exact)
         ck_assert_msg(r->verdict == VERDICT_HOLDS && r->exact_identity,
                       "parallel %s %s, %s: %s block %s is %s (prec %ld)", s->act, s->norm,
                       convert_form_name[form], r->params.value[0], r->params.value[1],
-                      verdict_name(r->verdict), (long)p);
+                      verdict_name(r->verdict), (long)rows.prec);
         ck_assert_int_eq(r->depth, model ? MLAYERS + 1 : 1);
     }
     rows_clear(&rows);

@@ -417,16 +417,18 @@ static node_t *parse_unary(parser_t *p)
     return n;
 }
 
-static node_t *parse_term(parser_t *p)
+/* A left-associative level: next (op next)*, op one of two characters. */
+static node_t *parse_left_assoc(parser_t *p, node_t *(*next)(parser_t *), char op1,
+                                node_kind_t k1, char op2, node_kind_t k2)
 {
-    node_t *left = parse_unary(p);
+    node_t *left = next(p);
     while (left) {
         skip_space(p);
-        if (p->i >= p->len || (p->s[p->i] != '*' && p->s[p->i] != '/'))
+        if (p->i >= p->len || (p->s[p->i] != op1 && p->s[p->i] != op2))
             break;
-        node_kind_t k = p->s[p->i] == '*' ? NODE_MUL : NODE_DIV;
+        node_kind_t k = p->s[p->i] == op1 ? k1 : k2;
         p->i++;
-        node_t *right = parse_unary(p);
+        node_t *right = next(p);
         if (!right) {
             node_free(left);
             return NULL;
@@ -441,28 +443,14 @@ static node_t *parse_term(parser_t *p)
     return left;
 }
 
+static node_t *parse_term(parser_t *p)
+{
+    return parse_left_assoc(p, parse_unary, '*', NODE_MUL, '/', NODE_DIV);
+}
+
 static node_t *parse_expr(parser_t *p)
 {
-    node_t *left = parse_term(p);
-    while (left) {
-        skip_space(p);
-        if (p->i >= p->len || (p->s[p->i] != '+' && p->s[p->i] != '-'))
-            break;
-        node_kind_t k = p->s[p->i] == '+' ? NODE_ADD : NODE_SUB;
-        p->i++;
-        node_t *right = parse_term(p);
-        if (!right) {
-            node_free(left);
-            return NULL;
-        }
-        node_t *n = node_new(p, k, left, right);
-        if (!n) {
-            node_free(left);
-            node_free(right);
-        }
-        left = n;
-    }
-    return left;
+    return parse_left_assoc(p, parse_term, '+', NODE_ADD, '-', NODE_SUB);
 }
 
 expr_t *expr_parse(const char *text, char *err, size_t errsz)
