@@ -268,6 +268,18 @@ static int refuse(atomic_file_t *a, int err, const char *why)
 
 static int temp_open_registered(char *tmp, int len, int *slot);
 
+/* Block SIGINT, SIGTERM and SIGHUP on this thread (the signals that stop a
+ * run), saving the old mask in old for pthread_sigmask(SIG_SETMASK, old). */
+static void block_stop_signals(sigset_t *old)
+{
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, old);
+}
+
 /* A unique temporary beside target: .attncheck-tmp.<pid>.<name>.XXXXXX,
  * registered for cleanup.  Returns its descriptor or -1 (errno set). */
 static int temp_create(char *tmp, size_t n, int *slot, const char *target)
@@ -284,12 +296,8 @@ static int temp_create(char *tmp, size_t n, int *slot, const char *target)
      * it first), and no signal handler runs on this thread meanwhile: a
      * cleanup on another thread waits for us (creating), or we see it has
      * begun (dying) and create nothing */
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    sigset_t old;
+    block_stop_signals(&old);
     atomic_fetch_add(&creating, 1);
     if (atomic_load(&dying)) {
         atomic_fetch_sub(&creating, 1);
@@ -724,12 +732,8 @@ static int gnuplot_run(const char *script, const char *dir, const char *outname,
         return -1;
     }
     /* no signal between fork and plot_pgid: the handler must see the child */
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    sigset_t old;
+    block_stop_signals(&old);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
