@@ -146,13 +146,16 @@ static void collect_points(points_t *p, const claim_report_t *rep, const plot_t 
         }
 }
 
-static int same_points(const points_t *a, const points_t *b)
+/* Every point of a is a point of b (same x, same y): a series whose reference
+ * agrees with the reference over all rows wherever it has one. */
+static int points_within(const points_t *a, const points_t *b)
 {
-    if (a->n != b->n)
-        return 0;
-    for (int k = 0; k < a->n; k++)
-        if (a->x[k] != b->x[k] || a->y[k] != b->y[k])
+    for (int k = 0, j = 0; k < a->n; k++) {
+        while (j < b->n && b->x[j] < a->x[k])
+            j++;
+        if (j == b->n || b->x[j] != a->x[k] || b->y[j] != a->y[k])
             return 0;
+    }
     return 1;
 }
 
@@ -352,13 +355,14 @@ static int plot_script(FILE *f, const claim_report_t *rep, const plot_t *pl, con
             snprintf(plot[np++].title, sizeof plot[0].title, "%s", axis_words(pl->y));
         blocks++;
     }
-    /* the reference: one line, or one per series where they differ */
+    /* the reference: one line, or one per series where some series' differs
+     * (not merely where a series has fewer x, as rows raised to other p do) */
     int per_series = 0;
     if (pl->extra_y && pl->series) {
         collect_points(&q, rep, pl, pl->extra_y, NULL);
         for (int s = 0; s < ns && !per_series; s++) {
             collect_points(&p, rep, pl, pl->extra_y, sv[s]);
-            per_series = p.n && !same_points(&p, &q);
+            per_series = p.n && !points_within(&p, &q);
         }
     }
     for (int s = 0; pl->extra_y && s < (per_series ? ns : 1); s++) {
