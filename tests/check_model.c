@@ -1950,15 +1950,30 @@ START_TEST(test_model_arith)
 }
 END_TEST
 
-/* --arith holds the whole converted network and the model's blocks: the
- * float row's estimate is above the plain end-to-end row's by at least the
- * converted network's balls (counted from the network itself), and a
+/* The converted weights of layers [l0, l1) of a network, counted. */
+static double net_entries(const aonet_t *A, long l0, long l1)
+{
+    double entries = 0;
+    for (long l = l0; l < l1; l++)
+        for (long g = 0; g < A->layers[l].n_groups; g++) {
+            const aonet_group_t *G = A->layers[l].groups + g;
+            entries += (double)(G->W_Q->rows * G->W_Q->cols + G->W_K->rows * G->W_K->cols +
+                                G->W_V->rows * G->W_V->cols + G->W_O->rows * G->W_O->cols);
+        }
+    return entries;
+}
+
+/* --arith runs the converted network and the model's blocks handed over one
+ * block at a time (instance_t.source): the float measurements and the
+ * original in the format are those of the instance held whole, ball for
+ * ball, in every format; the float row's estimate is above the plain
+ * end-to-end row's by at least one block's converted balls, and a
  * --max-memory under it refuses the run (65) before any row runs. */
 START_TEST(test_model_arith_memory)
 {
     char path[400], err[600];
     snprintf(path, sizeof path, "%s/f.safetensors", tmpdir);
-    mspec_t s = {"silu", "LN", 1, 0, 0, 0};
+    mspec_t s = {"gelu", "LN", 1, 0, 0, 0};
     write_model(path, &s, 7);
     model_spec_t spec = {.file = path, .tokens = 4, .seed = 1, .prec = MODEL_PREC_DEFAULT};
     model_claim_t *plain = NULL, *twin = NULL;
@@ -1968,26 +1983,54 @@ START_TEST(test_model_arith_memory)
     const claim_t *cp = model_claim(plain), *ct = model_claim(twin);
     ck_assert_str_eq(ct->quick[0].axes[0].values, "float");
     ck_assert_ptr_null(ct->quick[1].label);
+    ck_assert_ptr_nonnull(ct->run_instance);
     params_t pp = {.n = 2, .name = {"check", "block"}, .value = {"model", "all"}, .ctx = plain};
     params_t pt = {.n = 2, .name = {"check", "block"}, .value = {"float", "all"}, .ctx = twin};
-    instance_t I;
-    instance_init(&I);
-    ck_assert_int_eq(ct->export_instance(&I, &pt, 1, MODEL_PREC_DEFAULT), 0);
-    double entries = 0;
-    for (long l = 0; l < I.net.n_layers; l++)
-        for (long g = 0; g < I.net.layers[l].n_groups; g++) {
-            const aonet_group_t *G = I.net.layers[l].groups + g;
-            entries += (double)(G->W_Q->rows * G->W_Q->cols + G->W_K->rows * G->W_K->cols +
-                                G->W_V->rows * G->W_V->cols + G->W_O->rows * G->W_O->cols);
-        }
-    ck_assert_int_eq(I.orig.n_stages, MLAYERS);
-    ck_assert_int_eq(I.orig_row0, 1);
-    ck_assert_int_eq(I.orig_in->rows, 4);
-    ck_assert(I.orig_tokens_given);
-    instance_clear(&I);
+    instance_t H, S;
+    instance_init(&H);
+    instance_init(&S);
+    ck_assert_int_eq(ct->export_instance(&H, &pt, 1, MODEL_PREC_DEFAULT), 0);
+    ck_assert_int_eq(ct->run_instance(&S, &pt, 1, MODEL_PREC_DEFAULT), 0);
+    ck_assert_int_eq(H.net.n_layers, 2 * MLAYERS);
+    ck_assert_int_eq(H.orig.n_stages, MLAYERS);
+    ck_assert(!H.source.net && !H.source.orig);
+    ck_assert_int_eq(S.net.n_layers, 0);
+    ck_assert_int_eq(S.orig.n_stages, 0);
+    ck_assert(instance_has_net(&S) && instance_has_orig(&S));
+    ck_assert_int_eq(H.orig_row0, 1);
+    ck_assert_int_eq(H.orig_in->rows, 4);
+    ck_assert(H.orig_tokens_given && S.orig_tokens_given);
+    static const fpf_format_t *const fmts[] = {&fpf_binary64, &fpf_binary32, &fpf_bfloat16,
+                                               &fpf_binary16};
+    for (int k = 0; k < 4; k++) {
+        fpnet_opts_t o = {.ar = {fmts[k], fmts[k], FPF_SUM_SEQUENTIAL}, .omega_col = -1};
+        fpnet_measure_t mh, ms;
+        fpnet_measure_init(&mh);
+        fpnet_measure_init(&ms);
+        ck_assert_int_eq(fpnet_measure(&mh, &H, &o, fmts[k], 1, 4, MD, MODEL_PREC_DEFAULT), 0);
+        ck_assert_int_eq(fpnet_measure(&ms, &S, &o, fmts[k], 1, 4, MD, MODEL_PREC_DEFAULT), 0);
+        ck_assert_msg(arb_equal(mh.E_ref, ms.E_ref) && arb_equal(mh.D, ms.D) &&
+                          arb_equal(mh.E_exact, ms.E_exact) && mh.off_grid == ms.off_grid,
+                      "%s: the streamed network measures differently", fmts[k]->name);
+        ck_assert(arb_is_finite(mh.E_ref) && arb_is_positive(mh.E_ref));
+        fpf_mat_t Yh, Ys;
+        ck_assert_int_eq(fpnet_orig_apply(Yh, &H, &o.ar, err, sizeof err), 0);
+        ck_assert_int_eq(fpnet_orig_apply(Ys, &S, &o.ar, err, sizeof err), 0);
+        for (long e = 0; e < Yh->rows * Yh->cols; e++)
+            ck_assert_msg(mpfr_equal_p(Yh->e + e, Ys->e + e), "%s: original differs at %ld",
+                          fmts[k]->name, e);
+        fpf_mat_clear(Yh);
+        fpf_mat_clear(Ys);
+        fpnet_measure_clear(&mh);
+        fpnet_measure_clear(&ms);
+    }
+    double block_entries = net_entries(&H.net, 0, 2);
+    instance_clear(&H);
+    instance_clear(&S);
     double ep = cp->estimate_bytes(&pp, MODEL_PREC_DEFAULT);
     double et = ct->estimate_bytes(&pt, MODEL_PREC_DEFAULT);
-    ck_assert_msg(et - ep >= entries * (double)sizeof(arb_struct), "%g %g %g", et, ep, entries);
+    ck_assert_msg(et - ep >= block_entries * (double)sizeof(arb_struct), "%g %g %g", et, ep,
+                  block_entries);
     model_claim_free(plain);
     model_claim_free(twin);
     /* a limit under the float row's estimate: refused before work */

@@ -558,6 +558,16 @@ int aonet_apply(imat_t X, const aonet_t *A, mpfr_prec_t prec)
     return status;
 }
 
+int aonet_emit(const aonet_t *A, const aonet_sink_t *sink, char *err, size_t errsz)
+{
+    int rc = 0;
+    for (long k = 0; rc == 0 && k < A->n_layers; k++)
+        rc = sink->layer(sink->ctx, k, A->layers + k, err, errsz);
+    if (rc == 0 && sink->final_ln)
+        rc = sink->final_ln(sink->ctx, &A->ln_final, err, errsz);
+    return rc;
+}
+
 int aonet_is_exact(const aonet_t *A)
 {
     int ok = imat_exact_or_empty(A->ln_final.w) && imat_exact_or_empty(A->ln_final.b) &&

@@ -148,6 +148,17 @@ void aonet_clear(aonet_t *A);
 long aonet_heads(const aonet_t *A);
 /* X <- the network on X (every layer, then ln_final). */
 int aonet_apply(imat_t X, const aonet_t *A, mpfr_prec_t prec);
+/* Where a network's layers go as they are built or read, one at a time and
+ * in order (a network too large to hold at once is handed over this way);
+ * each returns 0 or an exit code with one line in err. */
+typedef struct {
+    void *ctx;
+    int (*layer)(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz);
+    int (*final_ln)(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz);
+} aonet_sink_t;
+/* A's layers, then its final LN (when it has one), to sink; the first
+ * nonzero return. */
+int aonet_emit(const aonet_t *A, const aonet_sink_t *sink, char *err, size_t errsz);
 /* 1 when every weight, LN parameter and eps is exact. */
 int aonet_layer_is_exact(const aonet_layer_t *L);
 int aonet_is_exact(const aonet_t *A);

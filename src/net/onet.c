@@ -99,6 +99,16 @@ void onet_add_mlp(onet_t *O, const imat_t W_in, const imat_t W_out)
     tblock_clear(&B);
 }
 
+int onet_emit(const onet_t *O, const onet_sink_t *sink, char *err, size_t errsz)
+{
+    int rc = 0;
+    for (long k = 0; rc == 0 && k < O->n_stages; k++)
+        rc = sink->stage(sink->ctx, O->stages + k, err, errsz);
+    if (rc == 0)
+        rc = sink->final_ln(sink->ctx, &O->ln_final, err, errsz);
+    return rc;
+}
+
 int onet_apply(imat_t X, const onet_t *O, mpfr_prec_t prec)
 {
     const act_info_t *info = act_find(O->act);

@@ -51,6 +51,17 @@ void onet_add_mlp(onet_t *O, const imat_t W_in, const imat_t W_out);
  * d_head, d_mlp units, LN none, attn_scale 1, bidirectional. */
 void onet_block_zero(tblock_t *B, long D, long n_heads, long d_head, long d_mlp);
 
+/* Where an original's stages go one at a time, in order (an original too
+ * large to hold at once is handed over this way); each returns 0 or an
+ * exit code with one line in err. */
+typedef struct {
+    void *ctx;
+    int (*stage)(void *ctx, const onet_stage_t *s, char *err, size_t errsz);
+    int (*final_ln)(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz);
+} onet_sink_t;
+/* O's stages, then its final LN, to sink; the first nonzero return. */
+int onet_emit(const onet_t *O, const onet_sink_t *sink, char *err, size_t errsz);
+
 /* X <- the original on X (N x D), as certified enclosures.  0, or -1 when
  * the activation is unknown or a mask row is empty. */
 int onet_apply(imat_t X, const onet_t *O, mpfr_prec_t prec);

@@ -7,18 +7,86 @@
 
 enum { MUT_NONE, MUT_CONVERTED_WEIGHT, MUT_CONVERTED_QUERY };
 
+/* The first head group's W_O times 5/4 (or W_Q halved). */
+static void break_layer(aonet_layer_t *L, int query, mpfr_prec_t prec)
+{
+    imat_struct *W = query ? L->groups[0].W_Q : L->groups[0].W_O;
+    for (long k = 0; k < W->rows * W->cols; k++) {
+        if (!query)
+            arb_mul_ui(W->e + k, W->e + k, 5, prec);
+        arb_mul_2exp_si(W->e + k, W->e + k, query ? -1 : -2);
+    }
+}
+
 void arith_break_network(aonet_t *A, int query, mpfr_prec_t prec)
 {
     for (long l = 0; l < A->n_layers; l++)
         if (A->layers[l].n_groups > 0) {
-            imat_struct *W = query ? A->layers[l].groups[0].W_Q : A->layers[l].groups[0].W_O;
-            for (long k = 0; k < W->rows * W->cols; k++) {
-                if (!query)
-                    arb_mul_ui(W->e + k, W->e + k, 5, prec);
-                arb_mul_2exp_si(W->e + k, W->e + k, query ? -1 : -2);
-            }
+            break_layer(A->layers + l, query, prec);
             return;
         }
+}
+
+/* A network handed over by a source, broken as arith_break_network breaks
+ * a held one: the first layer with a head group is copied and broken on
+ * its way to the sink. */
+typedef struct {
+    void *ctx;                 /* the source it replaces */
+    int (*net)(void *ctx, const aonet_sink_t *sink, char *err, size_t errsz);
+    int (*orig)(void *ctx, const onet_sink_t *sink, char *err, size_t errsz);
+    int query, broken;
+    mpfr_prec_t prec;
+    const aonet_sink_t *to;
+} broken_source_t;
+
+static int broken_layer(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz)
+{
+    broken_source_t *b = ctx;
+    if (b->broken || L->n_groups == 0)
+        return b->to->layer(b->to->ctx, k, L, err, errsz);
+    aonet_layer_t C;
+    aonet_layer_copy(&C, L);
+    break_layer(&C, b->query, b->prec);
+    b->broken = 1;
+    int rc = b->to->layer(b->to->ctx, k, &C, err, errsz);
+    aonet_layer_clear(&C);
+    return rc;
+}
+
+static int broken_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz)
+{
+    broken_source_t *b = ctx;
+    return b->to->final_ln(b->to->ctx, ln, err, errsz);
+}
+
+static int broken_net(void *ctx, const aonet_sink_t *sink, char *err, size_t errsz)
+{
+    broken_source_t *b = ctx;
+    b->to = sink;
+    b->broken = 0;
+    aonet_sink_t via = {b, broken_layer, broken_final};
+    return b->net(b->ctx, &via, err, errsz);
+}
+
+static int broken_orig(void *ctx, const onet_sink_t *sink, char *err, size_t errsz)
+{
+    broken_source_t *b = ctx;
+    return b->orig(b->ctx, sink, err, errsz);
+}
+
+/* I's network broken (arith_break_network), held or handed over by its
+ * source (then through b, which must outlive I's use). */
+static void break_instance(instance_t *I, broken_source_t *b, int query, mpfr_prec_t prec)
+{
+    if (!I->source.net) {
+        arith_break_network(&I->net, query, prec);
+        return;
+    }
+    *b = (broken_source_t){.ctx = I->source.ctx, .net = I->source.net,
+                           .orig = I->source.orig, .query = query, .prec = prec};
+    I->source.ctx = b;
+    I->source.net = broken_net;
+    I->source.orig = b->orig ? broken_orig : NULL;
 }
 
 /* Realistic tokens: the original's input drawn afresh from the row's seed
@@ -70,12 +138,13 @@ static int fresh_tokens(instance_t *I, unsigned long seed, mpfr_prec_t prec)
 /* Y (initialised) = the exact values of the original run in o's format:
  * I's original (onet) on its input, or the explicit-mask network on the
  * first net_masked.D columns of the input.  0, 1 (more bits), -1. */
-static int original_in_format(imat_t Yx, const instance_t *I, const fpnet_opts_t *o)
+static int original_in_format(imat_t Yx, const instance_t *I, const fpnet_opts_t *o,
+                              char *err, size_t errsz)
 {
     fpf_mat_t Y;
     int rc;
-    if (I->orig.n_stages > 0) {
-        rc = fpnet_onet_apply(Y, &I->orig, I->orig_in, &o->ar);
+    if (instance_has_orig(I)) {
+        rc = fpnet_orig_apply(Y, I, &o->ar, err, errsz);
     } else {
         long Dm = I->net_masked.D;
         imat_t in;
@@ -137,12 +206,14 @@ static double arith_estimate_bytes(const params_t *p, mpfr_prec_t prec)
  * are).  *fresh: 1 when the tokens were drawn afresh.  0, or -1 with
  * I->note. */
 static int twin_instance(instance_t *I, int *fresh, const params_t *p, unsigned long seed,
-                         mpfr_prec_t prec)
+                         mpfr_prec_t prec, int for_export)
 {
     const claim_t *base = ((const arith_claim_t *)p->ctx)->base;
     params_t bp = base_params(p);
     *fresh = 0;
-    if (base->export_instance(I, &bp, seed, prec) != 0 || I->net.n_layers == 0) {
+    int (*build)(instance_t *, const params_t *, unsigned long, mpfr_prec_t) =
+        base->run_instance && !for_export ? base->run_instance : base->export_instance;
+    if (build(I, &bp, seed, prec) != 0 || !instance_has_net(I)) {
         char why[sizeof I->note];
         memcpy(why, I->note, sizeof why);
         snprintf(I->note, sizeof I->note, "%s builds no network for these parameters%s%.100s",
@@ -162,7 +233,7 @@ static int twin_export_instance(instance_t *I, const params_t *p, unsigned long 
                                 mpfr_prec_t prec)
 {
     int fresh;
-    return twin_instance(I, &fresh, p, seed, prec);
+    return twin_instance(I, &fresh, p, seed, prec, 1);
 }
 
 static int arith_run(row_t *r)
@@ -173,15 +244,16 @@ static int arith_run(row_t *r)
     instance_t I;
     instance_init(&I);
     int fresh;
-    if (twin_instance(&I, &fresh, &r->params, r->seed, prec) != 0) {
+    if (twin_instance(&I, &fresh, &r->params, r->seed, prec, 0) != 0) {
         snprintf(r->note, sizeof r->note, "%.150s", I.note);
         instance_clear(&I);
         return -1;
     }
+    broken_source_t broken;
     if (r->mutation != MUT_NONE)
-        arith_break_network(&I.net, r->mutation == MUT_CONVERTED_QUERY, prec);
+        break_instance(&I, &broken, r->mutation == MUT_CONVERTED_QUERY, prec);
     long N = I.net_in->rows, row0 = 0, rows = N, cols = I.net_in->cols;
-    int has_orig = I.orig.n_stages > 0, masked = !has_orig && I.net_masked.n_layers > 0;
+    int has_orig = instance_has_orig(&I), masked = !has_orig && I.net_masked.n_layers > 0;
     if (has_orig) {
         row0 = I.orig_row0;
         rows = I.orig_in->rows;
@@ -203,8 +275,11 @@ static int arith_run(row_t *r)
     int rc = fpnet_measure(&m, &I, &o, f, row0, rows, cols, prec);
     fpnet_grid_floor(floor_ref, I.net_ref, row0, rows, cols, f, prec);
     if (rc == 0 && (has_orig || masked))
-        rc = original_in_format(Yo, &I, &o);
-    if (rc < 0) {
+        rc = original_in_format(Yo, &I, &o, m.note, sizeof m.note);
+    if (rc == -2) {
+        snprintf(r->note, sizeof r->note, "%.40s: %.110s", base->id, m.note);
+        rc = -1;
+    } else if (rc < 0) {
         snprintf(r->note, sizeof r->note, "%s: the network or its original could not be run in "
                  "%s (an unknown activation, or a mask row that allows no key)", base->id,
                  f->name);

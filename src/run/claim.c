@@ -23,6 +23,31 @@ void instance_init(instance_t *I)
     imat_init(I->orig_in, 0, 0);
     I->orig_row0 = 0;
     I->orig_tokens_given = 0;
+    I->source.ctx = NULL;
+    I->source.net = NULL;
+    I->source.orig = NULL;
+}
+
+int instance_emit_net(const instance_t *I, const aonet_sink_t *sink, char *err, size_t errsz)
+{
+    return I->source.net ? I->source.net(I->source.ctx, sink, err, errsz)
+                         : aonet_emit(&I->net, sink, err, errsz);
+}
+
+int instance_emit_orig(const instance_t *I, const onet_sink_t *sink, char *err, size_t errsz)
+{
+    return I->source.orig ? I->source.orig(I->source.ctx, sink, err, errsz)
+                          : onet_emit(&I->orig, sink, err, errsz);
+}
+
+int instance_has_net(const instance_t *I)
+{
+    return I->net.n_layers > 0 || I->source.net;
+}
+
+int instance_has_orig(const instance_t *I)
+{
+    return I->orig.n_stages > 0 || I->source.orig;
 }
 
 void instance_clear(instance_t *I)

@@ -51,9 +51,26 @@ typedef struct {
     /* 1: orig_in is the user's data (a model's tokens, --input or drawn):
      * the float rule runs on it as given; 0: on tokens drawn afresh. */
     int orig_tokens_given;
+    /* A network and original too large to hold at once (a model's): when
+     * source.net is set, net holds no layers (its D and d are set) and
+     * source.net hands them over in order, one at a time; when source.orig
+     * is set, orig holds no stages (D, act, a and what are set) and
+     * source.orig hands them over.  ctx outlives the instance. */
+    struct {
+        void *ctx;
+        int (*net)(void *ctx, const aonet_sink_t *sink, char *err, size_t errsz);
+        int (*orig)(void *ctx, const onet_sink_t *sink, char *err, size_t errsz);
+    } source;
 } instance_t;
 void instance_init(instance_t *I);
 void instance_clear(instance_t *I);
+/* The network's layers (held or from source.net) to sink, in order. */
+int instance_emit_net(const instance_t *I, const aonet_sink_t *sink, char *err, size_t errsz);
+/* The original's stages (held or from source.orig) to sink, in order. */
+int instance_emit_orig(const instance_t *I, const onet_sink_t *sink, char *err, size_t errsz);
+/* 1 when the instance has a network / an original computation. */
+int instance_has_net(const instance_t *I);
+int instance_has_orig(const instance_t *I);
 /* Add a copy of A under name. */
 void instance_add(instance_t *I, const char *name, const imat_t A);
 /* Append a layer of the network: n heads of attn.h (one group), mask M (one
@@ -135,6 +152,11 @@ typedef struct claim_s {
     /* Build one instance for export (or NULL). */
     int (*export_instance)(instance_t *I, const params_t *p, unsigned long seed,
                            mpfr_prec_t prec);
+    /* The same instance for a run rather than a file: its network and
+     * original may be handed over by instance_t.source, one part at a time
+     * (or NULL: export_instance's). */
+    int (*run_instance)(instance_t *I, const params_t *p, unsigned long seed,
+                        mpfr_prec_t prec);
     /* Fits over all rows after the sweep (or NULL). Returns the number written. */
     int (*fit)(fit_t *fits, int max_fits, const row_t *rows, long n_rows);
     /* Extra markdown appended to the report after the table (or NULL);

@@ -438,37 +438,99 @@ static int group_apply(fpf_mat_t X, const fpf_mat_t U, const aonet_group_t *g, r
     return heads_apply(X, U, &h, run);
 }
 
-int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_t *o,
-                fpnet_stats_t *st)
+/* A forward pass in the format, fed layer by layer by a sink (the network
+ * held, or handed over by a source one layer at a time), with the same
+ * network run exactly beside it when C is set. */
+typedef struct {
+    run_t run;
+    fpf_mat_struct *Y;        /* the stream, fmt values */
+    fpf_mat_t U;
+    long layers;              /* layers applied so far */
+    int rc;                   /* 0, 1 (more bits), -1 (an empty mask row) */
+    imat_struct *C;           /* or NULL: the stream run exactly at prec */
+    mpfr_prec_t prec;
+} pass_t;
+
+static int pass_layer(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz)
+{
+    (void)k;
+    (void)err;
+    (void)errsz;
+    pass_t *P = ctx;
+    P->rc = ln_apply(P->U, P->Y, &L->ln, &P->run);
+    for (long gi = 0; P->rc == 0 && gi < L->n_groups; gi++)
+        P->rc = group_apply(P->Y, P->U, L->groups + gi, &P->run);
+    if (P->rc == 0 && P->run.o->after_layer)
+        P->run.o->after_layer(P->run.o->after_ctx, P->layers, P->Y);
+    if (P->rc == 0 && P->C)
+        aonet_layer_apply(P->C, L, P->prec); /* an empty mask row stopped the float run first */
+    P->layers++;
+    return P->rc != 0;
+}
+
+static int pass_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz)
+{
+    (void)err;
+    (void)errsz;
+    pass_t *P = ctx;
+    if (ln->kind == AONET_LN_NONE)
+        return 0;
+    P->rc = ln_apply(P->U, P->Y, ln, &P->run);
+    if (P->rc == 0)
+        fpf_mat_set(P->Y, P->U);
+    if (P->rc == 0 && P->run.o->after_layer)
+        P->run.o->after_layer(P->run.o->after_ctx, P->layers, P->Y);
+    if (P->rc == 0 && P->C)
+        aonet_ln_apply(P->C, P->C, ln, P->prec);
+    return P->rc != 0;
+}
+
+/* Y (initialised here) = the network emit hands over (from ctx) on X, and
+ * C (when not NULL, initialised) = the same run exactly.  0, 1, -1 as
+ * fpnet_apply; -2 when the source failed (err says why). */
+static int pass_run(fpf_mat_t Y, imat_struct *C, const imat_t X, const fpnet_opts_t *o,
+                    fpnet_stats_t *st, int (*emit)(const void *src, const aonet_sink_t *sink,
+                                                   char *err, size_t errsz),
+                    const void *src, mpfr_prec_t prec, char *err, size_t errsz)
 {
     const fpf_format_t *f = o->ar.fmt;
-    run_t run = {.o = o, .st = st};
+    pass_t P = {.run = {.o = o, .st = st}, .Y = Y, .C = C, .prec = prec};
     if (st)
         memset(st, 0, sizeof *st);
-    int rc = fpnet_mat_round(Y, X, f);
-    fpf_mat_t U;
-    mat_init(U, X->rows, X->cols, f);
-    for (long k = 0; rc == 0 && k < A->n_layers; k++) {
-        const aonet_layer_t *L = A->layers + k;
-        rc = ln_apply(U, Y, &L->ln, &run);
-        for (long gi = 0; rc == 0 && gi < L->n_groups; gi++)
-            rc = group_apply(Y, U, L->groups + gi, &run);
-        if (rc == 0 && o->after_layer)
-            o->after_layer(o->after_ctx, k, Y);
+    P.rc = fpnet_mat_round(Y, X, f);
+    if (P.rc != 0)
+        return P.rc;
+    if (C) {
+        imat_reinit(C, X->rows, X->cols);
+        imat_set(C, X);
     }
-    if (rc == 0 && A->ln_final.kind != AONET_LN_NONE) {
-        rc = ln_apply(U, Y, &A->ln_final, &run);
-        if (rc == 0)
-            fpf_mat_set(Y, U);
-        if (rc == 0 && o->after_layer)
-            o->after_layer(o->after_ctx, A->n_layers, Y);
-    }
+    mat_init(P.U, X->rows, X->cols, f);
+    aonet_sink_t sink = {&P, pass_layer, pass_final};
+    int src_rc = emit(src, &sink, err, errsz);
+    int rc = P.rc != 0 ? P.rc : src_rc != 0 ? -2 : 0;
     for (long k = 0; st && rc == 0 && k < Y->rows * Y->cols; k++)
-        count_off_grid(&run, Y->e + k);
-    fpf_mat_clear(U);
+        count_off_grid(&P.run, Y->e + k);
+    fpf_mat_clear(P.U);
     if (rc != 0)
         fpf_mat_clear(Y);
     return rc;
+}
+
+static int emit_held(const void *src, const aonet_sink_t *sink, char *err, size_t errsz)
+{
+    return aonet_emit(src, sink, err, errsz);
+}
+
+static int emit_instance(const void *src, const aonet_sink_t *sink, char *err, size_t errsz)
+{
+    return instance_emit_net(src, sink, err, errsz);
+}
+
+int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_t *o,
+                fpnet_stats_t *st)
+{
+    char err[8];
+    return pass_run(Y, NULL, X, o, st, emit_held, A, 0, err, sizeof err);
 }
 
 /* ---- the original computation: transformer blocks and onet ---- */
@@ -620,27 +682,52 @@ int fpnet_model_apply(fpf_mat_t Y, const tblock_t *blocks, long n_blocks,
     return rc;
 }
 
-int fpnet_onet_apply(fpf_mat_t Y, const onet_t *O, const imat_t X, const fpf_arith_t *ar)
+/* The original in the format, stage by stage as a sink hands them over. */
+typedef struct {
+    run_t run;
+    fpf_mat_struct *Y;
+    const onet_t *O;          /* its act and slope */
+    int rc;
+} orig_pass_t;
+
+static int orig_stage(void *ctx, const onet_stage_t *s, char *err, size_t errsz)
+{
+    (void)err;
+    (void)errsz;
+    orig_pass_t *P = ctx;
+    if (s->kind == ONET_BLOCK) {
+        P->rc = fblock_apply(P->Y, &s->block, P->O->act, P->O->a, &P->run);
+        return P->rc != 0;
+    }
+    fpf_mat_t U;
+    mat_init(U, P->Y->rows, P->Y->cols, P->run.o->ar.fmt);
+    P->rc = ln_apply(U, P->Y, &s->layer.ln, &P->run);
+    for (long gi = 0; P->rc == 0 && gi < s->layer.n_groups; gi++)
+        P->rc = group_apply(P->Y, U, s->layer.groups + gi, &P->run);
+    fpf_mat_clear(U);
+    return P->rc != 0;
+}
+
+static int orig_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz)
+{
+    (void)err;
+    (void)errsz;
+    orig_pass_t *P = ctx;
+    P->rc = final_ln(P->Y, ln, &P->run);
+    return P->rc != 0;
+}
+
+int fpnet_orig_apply(fpf_mat_t Y, const instance_t *I, const fpf_arith_t *ar, char *err,
+                     size_t errsz)
 {
     fpnet_opts_t o = {.ar = *ar, .omega_col = -1};
-    run_t run = {.o = &o, .st = NULL};
-    const fpf_format_t *f = ar->fmt;
-    int rc = fpnet_mat_round(Y, X, f);
-    fpf_mat_t U;
-    mat_init(U, X->rows, X->cols, f);
-    for (long k = 0; rc == 0 && k < O->n_stages; k++) {
-        const onet_stage_t *s = O->stages + k;
-        if (s->kind == ONET_BLOCK) {
-            rc = fblock_apply(Y, &s->block, O->act, O->a, &run);
-            continue;
-        }
-        rc = ln_apply(U, Y, &s->layer.ln, &run);
-        for (long gi = 0; rc == 0 && gi < s->layer.n_groups; gi++)
-            rc = group_apply(Y, U, s->layer.groups + gi, &run);
-    }
-    if (rc == 0)
-        rc = final_ln(Y, &O->ln_final, &run);
-    fpf_mat_clear(U);
+    orig_pass_t P = {.run = {.o = &o, .st = NULL}, .Y = Y, .O = &I->orig};
+    P.rc = fpnet_mat_round(Y, I->orig_in, ar->fmt);
+    if (P.rc != 0)
+        return P.rc;
+    onet_sink_t sink = {&P, orig_stage, orig_final};
+    int src_rc = instance_emit_orig(I, &sink, err, errsz);
+    int rc = P.rc != 0 ? P.rc : src_rc != 0 ? -2 : 0;
     if (rc != 0)
         fpf_mat_clear(Y);
     return rc;
@@ -658,6 +745,7 @@ void fpnet_measure_init(fpnet_measure_t *m)
     arb_init(m->E_exact);
     m->off_grid = 0;
     memset(&m->ln, 0, sizeof m->ln);
+    m->note[0] = '\0';
 }
 
 void fpnet_measure_clear(fpnet_measure_t *m)
@@ -683,16 +771,16 @@ int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o
     }
     fpf_mat_t Y;
     fpnet_stats_t st;
-    int rc = fpnet_apply(Y, &I->net, in, o, &st);
-    if (rc != 0)
-        return rc;
     imat_t Yx, C;
+    imat_init(C, 0, 0);
+    int rc = pass_run(Y, C, in, o, &st, emit_instance, I, prec, m->note, sizeof m->note);
+    if (rc != 0) {
+        imat_clear(C);
+        return rc;
+    }
     imat_init(Yx, 0, 0);
     fpnet_mat_exact(Yx, Y);
     fpf_mat_clear(Y);
-    imat_init(C, N, D);
-    imat_set(C, in);
-    aonet_apply(C, &I->net, prec);
     arb_t t;
     arb_init(t);
     error_metric(m->E_ref, m->E_ref_abs, Yx, ref, row0, rows, cols, prec);

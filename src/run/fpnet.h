@@ -83,8 +83,11 @@ int fpnet_apply(fpf_mat_t Y, const aonet_t *A, const imat_t X, const fpnet_opts_
  * when a weight ball does not round to one value (more bits are needed),
  * -1 for an unknown activation or an empty mask row. */
 
-/* Y (initialised here in ar->fmt) = the original O on X. */
-int fpnet_onet_apply(fpf_mat_t Y, const onet_t *O, const imat_t X, const fpf_arith_t *ar);
+/* Y (initialised here in ar->fmt) = I's original (held, or handed over
+ * stage by stage by its source) on I->orig_in.  0, 1, -1 as above; -2 when
+ * the source failed (err says why). */
+int fpnet_orig_apply(fpf_mat_t Y, const instance_t *I, const fpf_arith_t *ar, char *err,
+                     size_t errsz);
 /* A model's original blocks in the format: Y (initialised here) = ln_final
  * (NULL or none: skipped) after blocks[0 .. n_blocks) on the tokens X
  * (N x d_model, rounded once), activation act (a TransformerLens act_fn). */
@@ -122,14 +125,16 @@ typedef struct {
     arb_t floor;       /* fpnet_grid_floor of the exact output */
     arb_t E_exact;     /* the exact output vs the reference */
     long off_grid;
+    char note[200];    /* why a network's source failed (fpnet_measure's -2) */
 } fpnet_measure_t;
 
 void fpnet_measure_init(fpnet_measure_t *m);
 void fpnet_measure_clear(fpnet_measure_t *m);
-/* Run I's network on I->net_in in o's format and exactly (at prec), and
- * measure; floor_fmt is the format whose grid the result is claimed to lie
- * on (o->ar.fmt unless a mutation runs another).  0, 1 (more bits), -1 (as
- * fpnet_apply). */
+/* Run I's network on I->net_in in o's format and exactly (at prec), in one
+ * pass over its layers (held, or handed over one at a time by its source),
+ * and measure; floor_fmt is the format whose grid the result is claimed to
+ * lie on (o->ar.fmt unless a mutation runs another).  0, 1 (more bits), -1
+ * (as fpnet_apply), -2 when the source failed (m->note says why). */
 int fpnet_measure(fpnet_measure_t *m, const instance_t *I, const fpnet_opts_t *o,
                   const fpf_format_t *floor_fmt, long row0, long rows, long cols,
                   mpfr_prec_t prec);

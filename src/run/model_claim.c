@@ -127,21 +127,22 @@ static double row_bytes(const tmodel_config_t *c, long n, long V, mpfr_prec_t pr
            8 * d * l; /* one tensor as doubles while read */
 }
 
-/* The float twin's row (--arith): the whole converted network (2L layers)
- * and the original's L blocks as balls at prec, the network again as
- * format values when it runs (an mpfr each), the streams it runs on
+/* The float twin's row (--arith): the network and the model's blocks are
+ * handed over one block at a time (instance_t.source), so one block's
+ * weights and its two converted layers as balls at prec, the layers again
+ * as format values when they run (an mpfr each), the streams it runs on
  * exactly and in the format, and one row's work (row_bytes). */
 static double arith_row_bytes(const tmodel_config_t *c, long n, mpfr_prec_t prec)
 {
     double d = (double)c->d_model, D = d + 2, l = (double)c->d_mlp, N = (double)n + 1;
-    double he = (double)(c->n_heads * c->d_head), L = (double)c->n_layers;
+    double he = (double)(c->n_heads * c->d_head);
     double block = 4 * d * he + (c->gated_mlp ? 3 : 2) * d * l + 8 * d + 3 * he + l;
     double converted = 4 * D * (he + (double)c->n_heads) + 3 * D * l;
     double ball = (double)sizeof(arb_struct) + ball_heap_bytes(prec);
     double fpval = (double)sizeof(__mpfr_struct) + 16;
     double streams = 8 * N * (D + l + he);
-    return row_bytes(c, n, 0, prec) + L * (block + converted) * ball +
-           L * (block + converted) * fpval + streams * (ball + fpval);
+    return row_bytes(c, n, 0, prec) + (block + converted) * (ball + fpval) +
+           streams * (ball + fpval);
 }
 
 /* What the claim keeps while it runs: the tokens, the cached streams (2L
@@ -416,26 +417,29 @@ static int collect_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errs
 
 /* The original for the float rule: the model's blocks and final LN, its
  * activation the file's (the real model, not the SiLU_a twin), on the
- * tokens as given. */
-static int original_model(onet_t *O, const model_claim_t *mc, char *err, size_t errsz)
+ * tokens as given.  held: read into O; else O says what it is and
+ * original_source hands the blocks over one at a time. */
+static int original_model(onet_t *O, const model_claim_t *mc, int held, char *err, size_t errsz)
 {
     onet_clear(O);
     O->D = mc->d;
     snprintf(O->act, sizeof O->act, "%s", mc->cfg->act_fn);
+    snprintf(O->what, sizeof O->what, "the model: %ld pre-LN blocks (%s) and ln_final", mc->L,
+             mc->cfg->act_fn);
     if (mc->cfg->parallel_attn_mlp) {
         /* the float emulation (fpnet.h) runs blocks sequentially */
         snprintf(err, errsz, "%s: parallel attention+MLP blocks have no float original", mc->file);
         return EXIT_DATAERR;
     }
     int rc = 0;
-    for (long b = 0; b < mc->L && rc == 0; b++) {
+    for (long b = 0; held && b < mc->L && rc == 0; b++) {
         tblock_t B;
         rc = tblock_read(&B, mc->m, b, err, errsz);
         if (rc == 0)
             onet_add_block(O, &B);
         tblock_clear(&B);
     }
-    if (rc == 0) {
+    if (held && rc == 0) {
         aonet_ln_t lnf;
         rc = tblock_read_ln_final(&lnf, mc->m, err, errsz);
         if (rc == 0) {
@@ -444,32 +448,65 @@ static int original_model(onet_t *O, const model_claim_t *mc, char *err, size_t 
         }
         aonet_ln_clear(&lnf);
     }
-    snprintf(O->what, sizeof O->what, "the model: %ld pre-LN blocks (%s) and ln_final", mc->L,
-             mc->cfg->act_fn);
     return rc;
+}
+
+/* instance_t.source of a model: the converted network and the model's
+ * blocks, read and built one at a time (a GPT-2-sized network and its
+ * original are tens of GiB held whole). */
+static int original_source(void *ctx, const onet_sink_t *sink, char *err, size_t errsz)
+{
+    const model_claim_t *mc = ctx;
+    int rc = 0;
+    for (long b = 0; b < mc->L && rc == 0; b++) {
+        onet_stage_t s;
+        memset(&s, 0, sizeof s);
+        s.kind = ONET_BLOCK;
+        rc = tblock_read(&s.block, mc->m, b, err, errsz);
+        if (rc == 0)
+            rc = sink->stage(sink->ctx, &s, err, errsz);
+        tblock_clear(&s.block);
+    }
+    if (rc == 0) {
+        aonet_ln_t lnf;
+        rc = tblock_read_ln_final(&lnf, mc->m, err, errsz);
+        if (rc == 0)
+            rc = sink->final_ln(sink->ctx, &lnf, err, errsz);
+        aonet_ln_clear(&lnf);
+    }
+    return rc;
+}
+
+static int network_source(void *ctx, const aonet_sink_t *sink, char *err, size_t errsz)
+{
+    return model_claim_convert(ctx, sink, err, errsz);
 }
 
 /* The converted network, its input stream, the exact reference (the real
  * model end to end, after ln_final: [[ln_final(0), 1, 1], [model(X), 1,
  * 0]]) at prec or the end-to-end precision if higher, and the original
- * (the model's blocks) on the real tokens, rows 1 .. n of the streams. */
-static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
-                           mpfr_prec_t prec)
+ * (the model's blocks) on the real tokens, rows 1 .. n of the streams;
+ * held, or (held 0) handed over by I->source. */
+static int build_instance(instance_t *I, const params_t *p, mpfr_prec_t prec, int held)
 {
-    (void)seed;
     model_claim_t *mc = (model_claim_t *)p->ctx;
     char err[400];
     aonet_sink_t sink = {I, collect_layer, collect_final};
     I->net.D = mc->d + 2;
     I->net.d = mc->d;
-    int rc = model_claim_convert(mc, &sink, err, sizeof err);
+    int rc = held ? model_claim_convert(mc, &sink, err, sizeof err) : 0;
     mpfr_prec_t ep = prec > mc->e2e_prec ? prec : mc->e2e_prec;
     const mcheck_e2e_t *e = rc == 0 ? e2e_at(mc, ep, 0, err, sizeof err) : NULL;
-    if (e && original_model(&I->orig, mc, err, sizeof err) != 0)
+    if (e && original_model(&I->orig, mc, held, err, sizeof err) != 0)
         e = NULL;
     if (!e) {
         snprintf(I->note, sizeof I->note, "%.250s", err);
         return -1;
+    }
+    if (!held) {
+        I->source.ctx = mc;
+        I->source.net = network_source;
+        I->source.orig = original_source;
     }
     imat_t in, ref;
     imat_init(in, 0, 0);
@@ -485,6 +522,19 @@ static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
     imat_clear(in);
     imat_clear(ref);
     return 0;
+}
+
+static int export_instance(instance_t *I, const params_t *p, unsigned long seed,
+                           mpfr_prec_t prec)
+{
+    (void)seed;
+    return build_instance(I, p, prec, 1);
+}
+
+static int run_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
+{
+    (void)seed;
+    return build_instance(I, p, prec, 0);
 }
 
 /* ---------------------------------------------------------------- report */
@@ -889,6 +939,7 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     c->run = run_row;
     c->start_prec = start_prec;
     c->export_instance = export_instance;
+    c->run_instance = run_instance;
     c->summary_md = summary_md;
     c->estimate_bytes = estimate_bytes;
     c->ctx = mc;

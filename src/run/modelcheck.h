@@ -53,13 +53,6 @@ typedef enum {
 } mcheck_t;
 #define MCHECK_BIT(k) (1u << (k))
 
-/* Where converted layers go as they are built (export); each returns 0 or
- * an exit code with one line in err. */
-typedef struct {
-    void *ctx;
-    int (*layer)(void *ctx, long k, const aonet_layer_t *L, char *err, size_t errsz);
-    int (*final_ln)(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz);
-} aonet_sink_t;
 
 typedef struct {
     mpfr_prec_t prec;          /* the sublayer checks' precision */
