@@ -129,12 +129,15 @@ int runset_run(const runset_t *s)
 done:
     if (s->on_close)
         status = s->on_close(status, s->arg);
+    /* kept while rows are left to compute, or the reports could not be
+     * written; gone once they are, or when the run failed on its data */
+    journal_end(journal, (not_run > 0 && status < EXIT_USAGE) || status == EXIT_CANTCREAT ||
+                             status == EXIT_IOERR);
     if (!s->no_write)
         outdir_close(&dir, status >= EXIT_USAGE);
     for (int k = 0; k < done; k++)
         claim_report_clear(reps + k);
     free(reps);
-    /* kept while rows are left to compute; gone once the reports are whole */
-    journal_close(journal, not_run > 0 && status < EXIT_USAGE);
+    journal_close(journal);
     return status;
 }

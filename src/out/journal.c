@@ -25,6 +25,7 @@
 struct journal {
     char path[OUTFILE_PATH_MAX + 32];
     int fd;                 /* -1 once a write failed: the run goes on unjournaled */
+    int slot;               /* while it holds no row, a signal removes it (outfile.h) */
     pthread_mutex_t lock;
     json_t **lines;         /* rows read back (resume), in file order */
     long n_lines;
@@ -242,6 +243,10 @@ static void add(void *arg, int report, const row_t *r, long index)
         j->fd = -1;
     }
     j->added += j->fd >= 0;
+    if (j->added == 1) { /* a row worth keeping: a signal leaves it for --resume */
+        outfile_temp_forget(j->slot);
+        j->slot = -1;
+    }
     pthread_mutex_unlock(&j->lock);
     free(line);
 }
@@ -254,6 +259,7 @@ int journal_open(journal_t **out, const char *dir, const report_run_t *how,
     journal_t *j = xcalloc(1, sizeof *j);
     pthread_mutex_init(&j->lock, NULL);
     j->fd = -1;
+    j->slot = -1;
     j->claims = claims;
     j->names = shard_names_new();
     snprintf(j->path, sizeof j->path, "%s/%s", dir, JOURNAL_FILE);
@@ -278,6 +284,8 @@ int journal_open(journal_t **out, const char *dir, const report_run_t *how,
             rc = EXIT_CANTCREAT;
         }
     }
+    if (rc == 0 && j->n_lines == 0) /* no row yet: the run's temporary until one comes */
+        j->slot = outfile_temp_register(j->path);
     if (rc == 0 && !(resume && have)) {
         char *line = line_text(id);
         if (!line || write_all(j->fd, line, strlen(line)) != 0) {
@@ -289,7 +297,7 @@ int journal_open(journal_t **out, const char *dir, const report_run_t *how,
     }
     json_decref(id);
     if (rc != 0) {
-        journal_close(j, 1);
+        journal_close(j);
         return rc;
     }
     *out = j;
@@ -309,14 +317,24 @@ void journal_attach(journal_t *j, run_options_t *o, int k)
     o->journal_add = j ? add : NULL;
 }
 
-void journal_close(journal_t *j, int keep)
+void journal_end(journal_t *j, int keep)
 {
     if (!j)
         return;
     if (j->fd >= 0)
         close(j->fd);
+    j->fd = -1;
+    outfile_temp_forget(j->slot);
+    j->slot = -1;
     if (!keep)
         unlink(j->path);
+}
+
+void journal_close(journal_t *j)
+{
+    if (!j)
+        return;
+    journal_end(j, 1);
     for (long k = 0; k < j->n_lines; k++)
         json_decref(j->lines[k]);
     free(j->lines);

@@ -26,8 +26,10 @@ int journal_open(journal_t **j, const char *dir, const report_run_t *how,
 long journal_kept(const journal_t *j);
 /* Set o's journal hooks for report k. */
 void journal_attach(journal_t *j, run_options_t *o, int k);
-/* Close; keep 0 removes the file (the run's reports are written, or the run
- * failed on its data).  NULL is a no-op. */
-void journal_close(journal_t *j, int keep);
+/* Stop writing; keep 0 removes the file (the run's reports are written, or
+ * the run failed on its data).  Before the output directory is closed. */
+void journal_end(journal_t *j, int keep);
+/* Free it, after the rows read from it (their column names are its). */
+void journal_close(journal_t *j);
 
 #endif
