@@ -198,6 +198,8 @@ static long fill(void *arg, int report, row_t *rows, long n, unsigned char *kept
     long got = 0;
     for (long k = 0; k < j->n_lines; k++) {
         json_t *line = j->lines[k];
+        if (!line)
+            continue;
         json_int_t rep = json_integer_value(json_object_get(line, "report"));
         json_int_t idx = json_integer_value(json_object_get(line, "index"));
         if (!json_is_integer(json_object_get(line, "report")) || rep != report)
@@ -217,6 +219,8 @@ static long fill(void *arg, int report, row_t *rows, long n, unsigned char *kept
         }
         kept[idx] = 1;
         got++;
+        json_decref(line); /* each line is one report's: read once */
+        j->lines[k] = NULL;
     }
     pthread_mutex_lock(&j->lock);
     j->kept += got;
