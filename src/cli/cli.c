@@ -254,7 +254,21 @@ static int common_apply(cli_common_t *c, const char *flag, const char *val, int 
 
 static int common_is_flag(const cli_common_t *c, const char *flag)
 {
-    return c && c->no_write && strcmp(flag, "--no-write") == 0;
+    return c && ((c->no_write && strcmp(flag, "--no-write") == 0) ||
+                 (c->run && (strcmp(flag, "--quiet") == 0 || strcmp(flag, "--dry-run") == 0 ||
+                             strcmp(flag, "--resume") == 0)));
+}
+
+static void common_set_flag(cli_common_t *c, const char *flag)
+{
+    if (strcmp(flag, "--no-write") == 0)
+        *c->no_write = 1;
+    else if (strcmp(flag, "--quiet") == 0)
+        c->run->progress = 0;
+    else if (strcmp(flag, "--dry-run") == 0)
+        c->run->dry_run = 1;
+    else
+        c->run->resume = 1;
 }
 
 /* Whether the verb has this common option taking a value. */
@@ -337,7 +351,7 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, v
         } else if (o) {
             rc = o->apply(ctx, val);
         } else if (common_is_flag(common, flag)) {
-            *common->no_write = 1;
+            common_set_flag(common, flag);
             rc = 0;
         } else if (common_apply(common, flag, val, &rc)) {
             return cli_fail(EXIT_SOFTWARE, "%soption %s has no handler", pre, flag);

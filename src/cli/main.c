@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "describe.h"
 #include "exitcodes.h"
 #include "export.h"
 #include "arith_claim.h"
@@ -35,6 +36,7 @@ static const char *usage_main =
     "usage: attncheck COMMAND [options]\n"
     "  --version, version                 attncheck's version and its libraries'\n"
     "  list [--format text|md|json]       claims: id, theorem, kind, statement\n"
+    "  describe ID [--format text|json]   a claim's parameters, sub-sweeps and grids\n"
     "  verify [ID...] [options]           check claims, write reports (all claims if no ID)\n"
     "  sweep ID --set NAME=V1,V2,... [options]   one claim over a grid you choose\n"
     "  activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR] [--claim GAP]\n"
@@ -49,6 +51,11 @@ static const char *usage_main =
     "Run 'attncheck COMMAND --help' for a command's options.\n" EXIT_RULE;
 
 #define RUN_OPTIONS                                                                          \
+    "  --dry-run      print each claim's sub-sweeps, rows and the memory estimate; compute\n"  \
+    "                 nothing (65 when over the limits, as the run would be)\n"               \
+    "  --quiet        no progress on stderr (otherwise: rows done/total, rate and ETA)\n"     \
+    "  --resume       keep the rows a stopped run of the same command left in --out DIR\n"    \
+    "                 (its journal); 65 when the journal is another command's\n"              \
     "  --max-rows N   refuse a grid of more than N rows (default 100000)\n"                  \
     "  --max-memory S refuse a run whose estimated peak memory is over S bytes (K, M, G, T\n" \
     "                 suffixes; default 4G)\n"
@@ -72,8 +79,9 @@ static const char *usage_verify =
     "                 detected at this resolution\" and the run exits 3 (no NAME: each\n"
     "                 claim's first mutation; all: every mutation; no ID: every claim\n"
     "                 that has mutations)\n"
-    "  --set N=V,...  replace (or add) the sweep axis N; values hold only letters, digits\n"
-    "                 and . _ : + -\n"
+    "  --set N=V,...  replace axis N in the claim's sub-sweeps that have it (the others do\n"
+    "                 not run; seed and prec apply to all): 'attncheck describe ID' lists\n"
+    "                 them; values hold only letters, digits and . _ : + -\n"
     "  --no-write     print the summary only\n"
     "  --shard K/N    run rows K, K+N, K+2N, ... of each claim's grid (0 <= K < N) and write\n"
     "                 their partial results to --out DIR (required, one per shard) instead of\n"
@@ -445,6 +453,55 @@ static int cmd_list(int argc, char **argv)
     return 0;
 }
 
+typedef struct {
+    const char *format;
+    const char *id;
+} describe_opts_t;
+
+static int operand_describe(void *ctx, const char *a)
+{
+    describe_opts_t *o = ctx;
+    if (o->id)
+        return cli_fail(EXIT_USAGE, "describe takes one claim id");
+    if (!claim_find(a))
+        return cli_fail(EXIT_USAGE, "unknown claim '%s' (see 'attncheck list')", a);
+    o->id = a;
+    return 0;
+}
+
+static int cmd_describe(int argc, char **argv)
+{
+    static const cli_opt_t opts[] = {
+        {"--format", CLI_VALUE, NULL, offsetof(describe_opts_t, format)},
+        {NULL, CLI_FLAG, NULL, 0}};
+    describe_opts_t o = {NULL, NULL};
+    cli_common_t common = {.prefix = "describe"};
+    int rc = cli_parse(argc, argv,
+                       "usage: attncheck describe ID [--format text|json]\n"
+                       "  The claim's parameters (the names --set takes), for each the rows one\n"
+                       "  value gives in the quick and the full grid, the sub-sweeps of each grid\n"
+                       "  with their axes' default values, how --set combines with them, and the\n"
+                       "  mutations.  All of it is read from the claim's own grid.\n",
+                       opts, &o, operand_describe, &common);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.id)
+        return cli_fail(EXIT_USAGE, "describe needs a claim id (see 'attncheck list')");
+    if (o.format && strcmp(o.format, "text") != 0 && strcmp(o.format, "json") != 0)
+        return cli_fail(EXIT_USAGE, "describe: --format '%s': use text or json", o.format);
+    const claim_t *c = claim_find(o.id);
+    if (o.format && strcmp(o.format, "json") == 0) {
+        char *doc = describe_json(c);
+        if (!doc)
+            return cli_fail(EXIT_SOFTWARE, "describe: out of memory");
+        fputs(doc, stdout);
+        free(doc);
+        return 0;
+    }
+    describe_print(stdout, c);
+    return 0;
+}
+
 /* --arith, --accumulate, --order: sweep, export (the instance a float row runs) and model. */
 static int parse_arith(cli_t *c, int allowed)
 {
@@ -555,7 +612,8 @@ static int cmd_merge(int argc, char **argv)
     if (rc == 0)
         rc = parse_arith(&c, 0);
     if (rc == 0 && (c.run.full || c.run.seed_set || c.run.prec_list || c.run.n_sets ||
-                    c.run.jobs != 1 || c.run.shard_count || c.mutate || c.no_write))
+                    c.run.jobs != 1 || c.run.shard_count || c.mutate || c.no_write ||
+                    c.run.dry_run || c.run.resume))
         rc = cli_fail(EXIT_USAGE, "merge takes only --out, --format, --max-rows, --max-memory, "
                       "--plot-timeout and --recheck (the run's options are in the shards)");
     if (rc == 0 && c.n_dirs == 0)
@@ -625,6 +683,8 @@ int main(int argc, char **argv)
         rc = argc > 2 ? cli_fail(EXIT_USAGE, "%s takes no arguments", cmd) : print_version();
     } else if (strcmp(cmd, "list") == 0) {
         rc = cmd_list(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "describe") == 0) {
+        rc = cmd_describe(argc - 1, argv + 1);
     } else if (strcmp(cmd, "verify") == 0) {
         rc = cmd_verify(argc - 1, argv + 1, 0);
     } else if (strcmp(cmd, "sweep") == 0) {

@@ -66,6 +66,16 @@ static void temp_forget(int slot)
         atomic_store(&temps[slot].used, 0);
 }
 
+int outfile_temp_register(const char *path)
+{
+    return temp_register(path);
+}
+
+void outfile_temp_forget(int slot)
+{
+    temp_forget(slot);
+}
+
 /* Only async-signal-safe calls from here to _exit.  dying is set: no
  * thread starts a temporary any more; one being created is waited for (at
  * most 2 s), so that its name is in the list when the list is read. */

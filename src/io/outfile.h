@@ -56,6 +56,11 @@ int atomic_commit(atomic_file_t *a);
 int outfile_is_stream(const char *path);
 /* Drop a file opened by atomic_open without touching its target. */
 void atomic_abort(atomic_file_t *a);
+/* A file of the run's own (not made by atomic_open) that a signal or a
+ * fatal error removes until it is forgotten: the slot, or -1 when none is
+ * free (then it is left). */
+int outfile_temp_register(const char *path);
+void outfile_temp_forget(int slot);
 /* Remove path when it is a regular file (a stale output of ours); leaves
  * links, devices and anything else alone. */
 void outfile_remove(const char *path);

@@ -59,7 +59,26 @@ static int write_md_run(FILE *f, const report_run_t *run, const claim_report_t *
     fputs("). Options that change no number (--jobs, --threads, --out, --format) are not "
           "recorded: the "
           "same command gives byte-identical md, csv, json and svg files whatever they were. "
-          "Timings are on stderr and in run.log beside this file.\n\n", f);
+          "Timings are on stderr and in run.log beside this file.", f);
+    if (rep && run->options && run->options->n_sets > 0 && !rep->skipped) {
+        /* --set replaced axes: which of the claim's sub-sweeps ran (describe.h) */
+        runner_sweep_t sw[CLAIM_MAX_SWEEPS];
+        int ns = runner_sweeps(sw, rep->claim, run->options), skipped = 0;
+        fputs(" Sub-sweeps run:", f);
+        for (int s = 0, first = 1; s < ns; s++)
+            if (!sw[s].lacks) {
+                fprintf(f, "%s %s (%ld rows)", first ? "" : ",", sw[s].row_label, sw[s].rows);
+                first = 0;
+            }
+        for (int s = 0; s < ns; s++)
+            if (sw[s].lacks)
+                fprintf(f, "%s %s (no axis %s)", skipped++ ? "," : "; not run:", sw[s].label,
+                        sw[s].lacks);
+        fputs(" (`attncheck describe ", f);
+        fputs(rep->claim->base ? rep->claim->base->id : rep->claim->id, f);
+        fputs("` lists them).", f);
+    }
+    fputs("\n\n", f);
     free(cmd);
     return 0;
 }

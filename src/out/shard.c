@@ -1164,3 +1164,37 @@ void shard_set_free(shard_set_t *set)
     free(set->names);
     free(set);
 }
+
+/* ---- a run's journal (journal.h) writes and reads rows as shards do ---- */
+
+json_t *shard_row_json(const row_t *r, long index)
+{
+    check_field_table();
+    return row_json(r, index);
+}
+
+json_t *shard_options_json(const report_run_t *run)
+{
+    return options_json(run);
+}
+
+shard_set_t *shard_names_new(void)
+{
+    return xcalloc(1, sizeof(shard_set_t));
+}
+
+int shard_row_load(row_t *r, const json_t *j, shard_set_t *names, claim_kind_t kind, char *what,
+                   size_t n)
+{
+    if (row_load(r, j, names, what, n) != 0)
+        return -1;
+    /* the verdict is judged again from the enclosures, as the run judged it */
+    verdict_t stored = r->verdict;
+    runner_judge_row(r, kind);
+    if (r->verdict != stored) {
+        snprintf(what, n, "its verdict '%s' does not follow from its enclosures ('%s')",
+                 verdict_name(stored), verdict_name(r->verdict));
+        return -1;
+    }
+    return 0;
+}

@@ -78,6 +78,15 @@ int shard_digest(char hex[SHARD_DIGEST_HEX + 1], const json_t *doc);
 void shard_set_recheck(shard_set_t *set, long per_shard);
 /* N, the number of shards. */
 long shard_set_count(const shard_set_t *set);
+/* For a run's journal (journal.h): a row as a partial file holds it, the
+ * options that determine the numbers, an empty set that only keeps the
+ * extra column names of rows read back, and a row read back into grid row r
+ * (its grid point checked, its verdict judged again): 0, or -1 with what. */
+json_t *shard_row_json(const row_t *r, long index);
+json_t *shard_options_json(const report_run_t *run);
+shard_set_t *shard_names_new(void);
+int shard_row_load(row_t *r, const json_t *j, shard_set_t *names, claim_kind_t kind, char *what,
+                   size_t n);
 /* Free the set (after the reports made from it are cleared). */
 void shard_set_free(shard_set_t *set);
 

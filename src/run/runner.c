@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "par.h"
+#include "progress.h"
 #include "runner.h"
 #include "xalloc.h"
 
@@ -49,13 +51,49 @@ static const sweep_t *claim_sweeps(const claim_t *c, int full)
     return (full && c->full[0].label) ? c->full : c->quick;
 }
 
-/* Values of axis `name` for this sweep after overrides (NULL: axis absent). */
+/* Every row has a seed and a precision: --set seed and --set prec apply to
+ * every sub-sweep, as --seed and --prec do. */
+static int axis_is_universal(const char *name)
+{
+    return strcmp(name, "seed") == 0 || strcmp(name, "prec") == 0;
+}
+
+static int sweep_has_axis(const sweep_t *s, const char *name)
+{
+    for (int a = 0; a < SWEEP_MAX_AXES && s->axes[a].name; a++)
+        if (strcmp(s->axes[a].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* --set replaces an axis in the sub-sweeps that have it; a sub-sweep
+ * without one of the --set axes does not run.  NULL when s runs, else the
+ * first --set axis it lacks. */
+static const char *sweep_lacks(const sweep_t *s, const run_options_t *o)
+{
+    for (int k = 0; k < o->n_sets; k++)
+        if (!axis_is_universal(o->set_name[k]) && !sweep_has_axis(s, o->set_name[k]))
+            return o->set_name[k];
+    return NULL;
+}
+
+/* A row's sweep label: a grid's own name ("quick", "full") is "custom" once
+ * --set changed it. */
+static const char *sweep_label(const sweep_t *s, const run_options_t *o)
+{
+    if (o->n_sets > 0 && (strcmp(s->label, "quick") == 0 || strcmp(s->label, "full") == 0))
+        return "custom";
+    return s->label;
+}
+
+/* Values of axis `name` for this sweep after overrides (o NULL: none; NULL:
+ * axis absent). */
 static const char *axis_values(const sweep_t *s, const char *name, const run_options_t *o)
 {
-    for (int k = o->n_sets - 1; k >= 0; k--)
+    for (int k = o ? o->n_sets - 1 : -1; k >= 0; k--)
         if (strcmp(o->set_name[k], name) == 0)
             return o->set_values[k];
-    if (strcmp(name, "prec") == 0 && o->prec_list)
+    if (o && strcmp(name, "prec") == 0 && o->prec_list)
         return o->prec_list;
     for (int a = 0; a < SWEEP_MAX_AXES && s->axes[a].name; a++)
         if (strcmp(s->axes[a].name, name) == 0)
@@ -188,7 +226,10 @@ int runner_validate(const claim_t *c, const run_options_t *o, char *err, size_t 
             for (int a = 0; a < SWEEP_MAX_AXES && sw[s].axes[a].name; a++)
                 known |= strcmp(sw[s].axes[a].name, o->set_name[k]) == 0;
         if (!known) {
-            snprintf(err, errsz, "claim '%s' has no parameter '%s'", c->id, o->set_name[k]);
+            char names[400];
+            runner_param_names(names, sizeof names, c, o->full);
+            snprintf(err, errsz, "claim '%s' has no parameter '%s' (its parameters: %s)", c->id,
+                     o->set_name[k], names);
             return -1;
         }
         const char *v = o->set_values[k];
@@ -202,10 +243,26 @@ int runner_validate(const claim_t *c, const run_options_t *o, char *err, size_t 
             return -1;
         }
     }
+    /* Some sub-sweep has every --set axis. */
+    int runs = 0;
+    for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++)
+        runs |= sweep_lacks(sw + s, o) == NULL;
+    if (!runs) {
+        size_t len = (size_t)snprintf(err, errsz, "no sub-sweep of claim '%s' has every --set "
+                                      "axis:", c->id);
+        for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label && len < errsz; s++)
+            len += (size_t)snprintf(err + len, errsz - len, "%s %s lacks %s", s ? ";" : "",
+                                    sw[s].label, sweep_lacks(sw + s, o));
+        if (len < errsz)
+            snprintf(err + len, errsz - len, " (see attncheck describe %s)", c->id);
+        return -1;
+    }
     /* Every precision and seed in use must parse. */
     char seedbuf[32];
     snprintf(seedbuf, sizeof seedbuf, "%lu", o->seed);
     for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+        if (sweep_lacks(sw + s, o))
+            continue;
         axes_t ax;
         axes_init(&ax, sw + s, o, seedbuf, 1);
         int bad = 0;
@@ -235,6 +292,8 @@ long runner_grid_rows(const claim_t *c, const run_options_t *o)
     const sweep_t *sw = claim_sweeps(c, o->full);
     long total = 0;
     for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+        if (sweep_lacks(sw + s, o))
+            continue;
         axes_t ax;
         axes_init(&ax, sw + s, o, "0", 0); /* counts only: any seed will do */
         total = ax.rows > LONG_MAX - total ? LONG_MAX : total + ax.rows;
@@ -282,6 +341,8 @@ static long expand_grid(row_t **out, const claim_t *c, const run_options_t *o)
     row_t *rows = xcalloc((size_t)mine, sizeof *rows);
     long n = 0, g0 = 0;
     for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+        if (sweep_lacks(sw + s, o))
+            continue;
         axes_t ax;
         axes_init(&ax, sw + s, o, seedbuf, 1);
         for (long t = shard_first(g0, o); t < ax.rows; t += shard_step(o)) {
@@ -290,7 +351,7 @@ static long expand_grid(row_t **out, const claim_t *c, const run_options_t *o)
             r->params.ctx = r->ctx = c->ctx;
             for (int a = 0; a < ax.n; a++)
                 r->params.value[a] = xstrdup(r->params.value[a]);
-            r->sweep = sw[s].label;
+            r->sweep = sweep_label(sw + s, o);
         }
         g0 += ax.rows;
         axes_clear(&ax);
@@ -350,8 +411,10 @@ void runner_format_bytes(char *buf, size_t n, double b)
     snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
 }
 
-int runner_check_limits(const claim_t *const *claims, int n, const run_options_t *o,
-                        char *err, size_t errsz)
+/* runner_check_limits, with the row count and peak estimate out (peak -1
+ * when the rows alone are over the limit: not estimated further). */
+static int check_limits(const claim_t *const *claims, int n, const run_options_t *o, char *err,
+                        size_t errsz, long *rows_out, double *peak_out)
 {
     long total_rows = 0;
     for (int k = 0; k < n; k++) {
@@ -359,6 +422,8 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
         long rows = grid == LONG_MAX ? LONG_MAX : runner_shard_rows(grid, o);
         total_rows = rows > LONG_MAX - total_rows ? LONG_MAX : total_rows + rows;
     }
+    *rows_out = total_rows;
+    *peak_out = -1;
     if (total_rows > o->max_rows) {
         snprintf(err, errsz, "the grid has %s%ld rows, over --max-rows %ld (raise it to run "
                  "this grid)", total_rows == LONG_MAX ? "more than " : "", total_rows,
@@ -388,6 +453,8 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
         mpfr_prec_t row_prec = 0;
         long rows = 0, g0 = 0;
         for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++) {
+            if (sweep_lacks(sw + s, o))
+                continue;
             axes_t ax;
             axes_init(&ax, sw + s, o, "0", 1);
             for (long t = shard_first(g0, o); t < ax.rows; t += shard_step(o)) {
@@ -417,6 +484,7 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
         }
     }
     double peak = kept + work;
+    *peak_out = peak;
     if (peak > o->max_memory) {
         char total[32], limit[32], row[32];
         runner_format_bytes(total, sizeof total, peak);
@@ -432,6 +500,77 @@ int runner_check_limits(const claim_t *const *claims, int n, const run_options_t
         return -1;
     }
     return 0;
+}
+
+int runner_check_limits(const claim_t *const *claims, int n, const run_options_t *o,
+                        char *err, size_t errsz)
+{
+    long rows;
+    double peak;
+    return check_limits(claims, n, o, err, errsz, &rows, &peak);
+}
+
+/* A dry run visits every row for its estimate: past this many, only the
+ * count is given. */
+#define ESTIMATE_MAX_ROWS 10000000L
+
+void runner_estimate(long *rows, double *peak, const claim_t *const *claims, int n,
+                     const run_options_t *o)
+{
+    run_options_t big = *o;
+    char err[512];
+    big.max_rows = ESTIMATE_MAX_ROWS;
+    big.max_memory = HUGE_VAL;
+    check_limits(claims, n, &big, err, sizeof err, rows, peak);
+}
+
+void runner_param_names(char *buf, size_t n, const claim_t *c, int full)
+{
+    const sweep_t *sw = claim_sweeps(c, full);
+    const char *names[CLAIM_MAX_SWEEPS * SWEEP_MAX_AXES + 2];
+    int m = 0;
+    for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++)
+        for (int a = 0; a < SWEEP_MAX_AXES && sw[s].axes[a].name; a++)
+            names[m++] = sw[s].axes[a].name;
+    names[m++] = "seed";
+    names[m++] = "prec";
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < m && len < n; k++) {
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= strcmp(names[j], names[k]) == 0;
+        if (!seen)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", names[k]);
+    }
+}
+
+int runner_sweeps(runner_sweep_t *out, const claim_t *c, const run_options_t *o)
+{
+    const sweep_t *sw = claim_sweeps(c, o->full);
+    int n = 0;
+    for (int s = 0; s < CLAIM_MAX_SWEEPS && sw[s].label; s++, n++) {
+        runner_sweep_t *r = out + n;
+        memset(r, 0, sizeof *r);
+        r->label = sw[s].label;
+        r->row_label = sweep_label(sw + s, o);
+        r->lacks = sweep_lacks(sw + s, o);
+        snprintf(r->seed, sizeof r->seed, "%lu", o->seed);
+        const char *names[PARAM_MAX];
+        r->n_axes = sweep_axis_names(names, sw + s, o);
+        r->rows = 1;
+        for (int a = 0; a < r->n_axes; a++) {
+            r->name[a] = names[a];
+            r->values[a] = (strcmp(names[a], "seed") == 0 && o->seed_set)
+                               ? r->seed : axis_values(sw + s, names[a], o);
+            r->changed[a] = !sweep_has_axis(sw + s, names[a]) ||
+                            r->values[a] != axis_values(sw + s, names[a], NULL);
+            r->rows = mul_saturating(r->rows, count_values(r->values[a]));
+        }
+        if (r->lacks)
+            r->rows = 0;
+    }
+    return n;
 }
 
 void row_clear(row_t *r)
@@ -580,11 +719,12 @@ typedef struct {
     int failed;
     mpfr_prec_t cap;
     double max_memory;
-    int progress;
-    time_t last_report, start;
     double max_seconds;
     struct timespec t0;
     pthread_mutex_t lock;
+    const unsigned char *kept;  /* rows a journal gave: not run again */
+    long not_run;
+    const run_options_t *o;     /* its journal */
 } work_t;
 
 /* A row the time limit left: inconclusive, said in its note. */
@@ -607,6 +747,8 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&w->lock);
         if (k >= w->n_rows)
             break;
+        if (w->kept && w->kept[k])
+            continue;
         if (w->max_seconds > 0) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
@@ -615,24 +757,23 @@ static void *worker(void *arg)
                 row_not_run(w->rows + k, w->claim, w->max_seconds);
                 pthread_mutex_lock(&w->lock);
                 w->done++;
+                w->not_run++;
                 pthread_mutex_unlock(&w->lock);
+                progress_kept(1);
                 continue;
             }
         }
         par_enter(); /* a core busy with this row: helpers take only the others */
         int rc = eval_row(w->rows + k, w->claim, w->cap, w->max_memory);
         par_leave();
+        if (rc == 0 && w->o->journal_add) /* finished: a resumed run keeps it */
+            w->o->journal_add(w->o->journal, w->o->journal_report, w->rows + k, k);
         pthread_mutex_lock(&w->lock);
         if (rc != 0 && !w->failed)
             w->failed = (int)k + 1;
         w->done++;
-        time_t now = time(NULL);
-        if (w->progress && now - w->last_report >= 3) {
-            fprintf(stderr, "attncheck: progress: %s: %ld/%ld rows (%lds)\n", w->claim->id, w->done,
-                    w->n_rows, (long)(now - w->start));
-            w->last_report = now;
-        }
         pthread_mutex_unlock(&w->lock);
+        progress_row_done(w->claim->id);
     }
     mpfr_free_cache(); /* per-thread constant caches */
     flint_cleanup();
@@ -657,9 +798,20 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
         snprintf(err, errsz, "%s: the grid has too many rows or an invalid seed", c->id);
         return -1;
     }
+    unsigned char *kept = NULL;
+    if (o->journal_fill) {
+        kept = xcalloc((size_t)(rep->n_rows ? rep->n_rows : 1), 1);
+        long got = o->journal_fill(o->journal, o->journal_report, rep->rows, rep->n_rows, kept,
+                                   err, errsz);
+        if (got < 0) {
+            free(kept);
+            return -1;
+        }
+        progress_kept(got);
+    }
     work_t w = {.claim = c, .rows = rep->rows, .n_rows = rep->n_rows, .cap = o->prec_cap,
-                .max_memory = o->max_memory, .progress = o->progress, .start = time(NULL), .last_report = time(NULL),
-                .max_seconds = o->max_seconds, .t0 = t0};
+                .max_memory = o->max_memory, .max_seconds = o->max_seconds, .t0 = t0,
+                .kept = kept, .o = o};
     pthread_mutex_init(&w.lock, NULL);
     int jobs = o->jobs < 1 ? 1 : o->jobs;
     if (jobs == 1) {
@@ -676,6 +828,8 @@ int runner_run_claim(claim_report_t *rep, const claim_t *c, const run_options_t 
         free(th);
     }
     pthread_mutex_destroy(&w.lock);
+    free(kept);
+    rep->not_run = w.not_run;
     if (w.failed) {
         row_t *r = rep->rows + w.failed - 1;
         snprintf(err, errsz, "%s: %s", c->id, r->note[0] ? r->note : "invalid parameters");

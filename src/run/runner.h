@@ -24,13 +24,24 @@ typedef struct {
     const char *set_name[RUN_MAX_SETS];
     const char *set_values[RUN_MAX_SETS];
     mpfr_prec_t prec_cap;
-    int progress;              /* report progress on stderr */
+    int progress;              /* report progress on stderr (--quiet: 0) */
+    int dry_run;               /* --dry-run: print the grid and the estimate, compute nothing */
+    int resume;                /* --resume: keep the rows a journal in --out holds */
     long max_rows;             /* refuse a grid of more rows */
     double max_memory;         /* refuse a run whose estimated peak is larger (bytes) */
     long shard_index;          /* --shard K/N: the rows k = K, K + N, K + 2N, ... of */
     long shard_count;          /* each claim's grid (0: the whole grid) */
     double max_seconds;        /* rows not begun after this many seconds are answered
                                   inconclusive, not run (0: no limit) */
+    /* A journal of finished rows (journal.h; NULL: none): journal_fill reads
+     * the rows it holds for report journal_report into rows (kept[k] = 1 for
+     * each; their number, or -1 with err); journal_add appends a finished
+     * row (any thread). */
+    void *journal;
+    int journal_report;
+    long (*journal_fill)(void *journal, int report, row_t *rows, long n, unsigned char *kept,
+                         char *err, size_t errsz);
+    void (*journal_add)(void *journal, int report, const row_t *r, long index);
 } run_options_t;
 
 #define REPORT_MAX_FITS 32
@@ -39,6 +50,7 @@ struct claim_report {
     int mutation;
     row_t *rows;
     long n_rows;
+    long not_run;             /* rows --max-seconds left (inconclusive, not computed) */
     fit_t fits[REPORT_MAX_FITS];
     int n_fits;
     long holds, violated, inconclusive, vacuous;
@@ -70,6 +82,29 @@ long runner_shard_rows(long total, const run_options_t *o);
  * it) when over o->max_rows or o->max_memory. */
 int runner_check_limits(const claim_t *const *claims, int n, const run_options_t *o,
                         char *err, size_t errsz);
+/* The row count and an estimate of the peak memory runner_check_limits
+ * makes, whatever the limits (peak -1: over ten million rows, not visited). */
+void runner_estimate(long *rows, double *peak, const claim_t *const *claims, int n,
+                     const run_options_t *o);
+/* The names --set takes for the claim's quick or full grid, comma-separated:
+ * its axes in order, then seed and prec. */
+void runner_param_names(char *buf, size_t n, const claim_t *c, int full);
+/* One sub-sweep of a claim's grid as a run sees it: its axes after --set,
+ * --seed and --prec, and whether it runs (a sub-sweep that lacks one of the
+ * --set axes other than seed and prec does not). */
+typedef struct {
+    const char *label;        /* the claim's label */
+    const char *row_label;    /* the rows' (a grid's own name is "custom" under --set) */
+    const char *lacks;        /* NULL: it runs; else a --set axis it has not */
+    long rows;                /* 0 when it does not run; LONG_MAX when more */
+    int n_axes;
+    const char *name[PARAM_MAX];
+    const char *values[PARAM_MAX];   /* comma-separated */
+    int changed[PARAM_MAX];          /* 1: set by the run, not the claim's */
+    char seed[32];
+} runner_sweep_t;
+/* The sub-sweeps of the grid o selects (at most CLAIM_MAX_SWEEPS); their number. */
+int runner_sweeps(runner_sweep_t *out, const claim_t *c, const run_options_t *o);
 /* Run every row of the claim's grid (of the shard's part of it).  0 on
  * success; -1 with err when a row's parameters are rejected by the module
  * (bad input data). */
