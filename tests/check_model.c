@@ -1907,6 +1907,22 @@ START_TEST(test_model_arith)
     ck_assert_msg(strstr(out, "model-f.binary64") && strstr(out, "1 rows: 1 holds") &&
                       strstr(out, "E_conv <= ") && strstr(out, "float computation: yes"),
                   "%s", out);
+    /* a gelu model converts to its SiLU_a twin: the float row measures the
+     * network's float cost against the twin, and runs the twin in F beside it
+     * (not the real model, whose distance is the row `real`) */
+    char gpath[400];
+    snprintf(gpath, sizeof gpath, "%s/g.safetensors", tmpdir);
+    mspec_t sg = {"gelu", "LN", 1, 0, 0, 0};
+    write_model(gpath, &sg, 7);
+    ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --no-write", gpath), 0);
+    ck_assert_msg(strstr(out, "1 rows: 1 holds"), "%s", out);
+    ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --no-export --out %s/g", gpath,
+                         tmpdir), 0);
+    snprintf(cmd, sizeof cmd, "grep -q \"SiLU_a twin: 2 pre-LN blocks\" '%s/g/model-g.binary64.json'",
+             tmpdir);
+    ck_assert_msg(system(cmd) == 0, "the float row's original is not the SiLU_a twin");
+    ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --mutate converted-weight "
+                         "--no-write", gpath), 1);
     ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --mutate converted-weight "
                          "--no-write", path), 1);
     ck_assert_msg(strstr(out, "1 violated"), "%s", out);
