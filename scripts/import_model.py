@@ -207,8 +207,10 @@ def hf_paths(checkpoint, config):
             fail(f"{checkpoint}: holds neither model.safetensors nor pytorch_model.bin",
                  EX_NOINPUT)
         folder = checkpoint
-    else:
+    elif os.path.isfile(checkpoint):
         weights, folder = checkpoint, os.path.dirname(os.path.abspath(checkpoint))
+    else:
+        fail(f"{checkpoint}: no such file or directory", EX_NOINPUT)
     return weights, config or os.path.join(folder, "config.json")
 
 
