@@ -27,7 +27,7 @@ OUT holds the tensors attncheck reads (blocks.*, ln_final.*) and embed.W_E,
 pos_embed.W_pos, unembed.W_U, unembed.b_U, each in its own dtype (F64, F32,
 F16; BF16 as F32, exactly), with the config in __metadata__ "config".
 Exit codes as attncheck's: 64 usage, 65 data (one line naming the problem),
-66 no input, 73 cannot create OUT.  --mutate NAME writes a deliberately wrong
+66 no input, 70 python3-torch missing for a torch pickle, 73 cannot create OUT.  --mutate NAME writes a deliberately wrong
 mapping (c_attn-transposed, heads-interleaved): broken twins for the tests.
 Debian's /usr/bin/python3 with python3-numpy and python3-torch.
 """
@@ -43,7 +43,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tlmodel  # noqa: E402
 
-EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_CANTCREAT = 64, 65, 66, 73
+EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_SOFTWARE, EX_CANTCREAT = 64, 65, 66, 70, 73
 MUTATIONS = ("c_attn-transposed", "heads-interleaved")
 
 
@@ -81,11 +81,15 @@ def read_tensors(path):
     if path.endswith(".safetensors"):
         try:
             return tlmodel.load_file(path, native=True)[0]
-        except (ValueError, KeyError, OSError, struct.error) as e:
+        except (ValueError, KeyError, TypeError, OSError, struct.error) as e:
             fail(f"{path}: not a readable safetensors file ({e})")
     if not head:
         fail(f"{path}: empty file")
-    import torch
+    try:
+        import torch
+    except ImportError:
+        fail(f"{path}: a torch pickle needs Debian's python3-torch (apt-get install -y "
+             "python3-torch)", EX_SOFTWARE)
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many kinds for a bad pickle
@@ -310,11 +314,6 @@ def tl_tensors(t, cfg):
     return out
 
 
-def tl_config(path):
-    cfg = read_json(path, "HookedTransformerConfig fields")
-    return {k: v for k, v in cfg.items()}
-
-
 # ---------------------------------------------------------------- main
 
 class Parser(argparse.ArgumentParser):
@@ -344,7 +343,7 @@ def main(argv=None):
                 fail("tl needs --config CFG.json (HookedTransformerConfig fields)", EX_USAGE)
             if args.mutate:
                 fail("--mutate applies to hf", EX_USAGE)
-            cfg = tl_config(args.config)
+            cfg = read_json(args.config, "HookedTransformerConfig fields")
             tensors = tl_tensors(read_tensors(args.source), cfg)
             source = f"TransformerLens state dict {os.path.basename(args.source)}"
         if args.mutate:
