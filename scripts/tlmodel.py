@@ -66,8 +66,9 @@ def save_file(tensors, path, metadata=None, dtype=None):
         raise
 
 
-def load_file(path):
-    """(name -> float64 array, metadata dict)."""
+def load_file(path, native=False):
+    """(name -> float64 array, metadata dict); native: each array in its own
+    float dtype (BF16 as float32, exactly), None for a non-float tensor."""
     with open(path, "rb") as f:
         data = f.read()
     (hlen,) = struct.unpack("<Q", data[:8])
@@ -80,9 +81,12 @@ def load_file(path):
         raw = data[base + b:base + end]
         if e["dtype"] == "BF16":
             a = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view("<f4")
+        elif native and e["dtype"] not in _DTYPES:
+            out[name] = None
+            continue
         else:
             a = np.frombuffer(raw, _DTYPES[e["dtype"]])
-        out[name] = a.astype(np.float64).reshape(e["shape"])
+        out[name] = (a if native else a.astype(np.float64)).reshape(e["shape"])
     return out, meta
 
 

@@ -121,7 +121,11 @@ static const struct {
 } malformed[] = {
     {"version 4", 4, "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", 8, "version"},
     {"big-endian", 1, "{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }", 8, "'>f8'"},
-    {"integers", 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", 8, "'<i8'"},
+    {"int16", 1, "{'descr': '<i2', 'fortran_order': False, 'shape': (1,), }", 8, "'<i2'"},
+    {"big-endian ids", 1, "{'descr': '>i8', 'fortran_order': False, 'shape': (1,), }", 8, "'>i8'"},
+    {"ids short", 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 8, "need 16"},
+    {"int32 ids long", 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }", 8,
+     "need 4"},
     {"object dtype", 1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", 8, "'|O'"},
     {"structured", 1, "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }", 8,
      "descr"},

@@ -233,8 +233,10 @@ static const struct {
     {"direction", CFG(""), "attention_dir", "left", NULL, NULL, 0, L, "attention_dir is not"},
     {"gated maybe", CFG(""), "gated_mlp", "maybe", NULL, NULL, 0, L, "gated_mlp is not"},
     {"disagree", CFG(""), "d_model", "5", NULL, NULL, 0, L, "d_model disagrees"},
-    {"missing b_out", CFG(""), NULL, NULL, "blocks.1.mlp.b_out", NULL, 0, L,
-     "missing tensor 'blocks.1.mlp.b_out'"},
+    {"missing W_out", CFG(""), NULL, NULL, "blocks.1.mlp.W_out", NULL, 0, L,
+     "missing tensor 'blocks.1.mlp.W_out'"},
+    {"b_O shape", CFG(""), NULL, NULL, NULL, "blocks.0.attn.b_O", 0, L,
+     "'blocks.0.attn.b_O' has shape [5], the config says [4]"},
     {"missing ln_final", CFG(""), NULL, NULL, "ln_final.w", NULL, 0, L,
      "missing tensor 'ln_final.w'"},
     {"W_O shape", CFG(""), NULL, NULL, NULL, "blocks.0.attn.W_O", 0, L,
@@ -255,6 +257,37 @@ static const struct {
     {"gate missing", CFG(",\"gated_mlp\":true"), NULL, NULL, NULL, NULL, 0, L,
      "missing tensor 'blocks.0.mlp.W_gate'"},
 };
+
+/* An absent attention or MLP bias (GPT-NeoX-style or bias-free models) reads
+ * as zeros; the other tensors as written. */
+START_TEST(test_optional_bias)
+{
+    static const char *const biases[] = {"blocks.1.mlp.b_out", "blocks.0.attn.b_Q",
+                                         "blocks.1.attn.b_O", "blocks.0.mlp.b_in"};
+    static const tmodel_param_t ps[] = {TMODEL_B_OUT, TMODEL_B_Q, TMODEL_B_O, TMODEL_B_IN};
+    static const int layers[] = {1, 0, 1, 0};
+    for (int b = 0; b < 4; b++) {
+        char path[300], err[512];
+        static const char *mk[] = {"config"}, *mv[] = {CFG("")};
+        model_spec_t s = {biases[b], NULL, 1, 0, L, mk, mv, 1};
+        write_model(mio_path(path, sizeof path, "o.safetensors"), &s);
+        tmodel_t *m;
+        ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s: %s", biases[b], err);
+        ck_assert(tmodel_has(m, ps[b]));
+        double buf[64];
+        for (int k = 0; k < 64; k++)
+            buf[k] = 1;
+        ck_assert_int_eq(tmodel_read(buf, m, layers[b], ps[b], err, sizeof err), 0);
+        for (uint64_t i = 0; i < tmodel_param_numel(m, ps[b]); i++)
+            ck_assert_msg(buf[i] == 0 && !signbit(buf[i]), "%s[%llu]", biases[b],
+                          (unsigned long long)i);
+        /* the same bias of the other layer is the file's */
+        ck_assert_int_eq(tmodel_read(buf, m, 1 - layers[b], ps[b], err, sizeof err), 0);
+        ck_assert(buf[0] == param_value((size_t)(1 - layers[b]) * N_LAYOUT + (size_t)ps[b], 0));
+        tmodel_close(m);
+    }
+}
+END_TEST
 
 START_TEST(test_broken)
 {
@@ -650,6 +683,7 @@ Suite *suite_tmodel(void)
     tcase_add_test(tc, test_load_full);
     tcase_add_test(tc, test_per_key_defaults);
     tcase_add_test(tc, test_no_ln_and_both_forms);
+    tcase_add_test(tc, test_optional_bias);
     tcase_add_loop_test(tc, test_broken, 0, (int)(sizeof broken / sizeof broken[0]));
     tcase_add_loop_test(tc, test_refused_keys, 0, (int)(sizeof refused / sizeof refused[0]));
     tcase_add_loop_test(tc, test_supported_keys, 0,

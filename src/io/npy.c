@@ -178,12 +178,17 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
         a->view.dtype = TENSOR_F32;
     else if (strcmp(a->descr, "<f2") == 0)
         a->view.dtype = TENSOR_F16;
+    else if (strcmp(a->descr, "<i8") == 0 || strcmp(a->descr, "<i4") == 0)
+        a->view.dtype = TENSOR_OTHER; /* token ids: tensor_view_read_i64 */
     else
         return tensor_fail(err, errsz, EXIT_DATAERR, a->source,
-                           "dtype '%s' not supported (want <f8, <f4 or <f2)", a->descr);
+                           "dtype '%s' not supported (want <f8, <f4, <f2, or <i8, <i4 for "
+                           "token ids)", a->descr);
+    a->view.dtype_name = a->descr;
+    size_t itemsize = a->view.dtype == TENSOR_OTHER ? tensor_view_int_width(&a->view)
+                                                    : tensor_dtype_size(a->view.dtype);
     uint64_t nbytes;
-    if (tensor_shape_numel(&a->view.numel, &nbytes, a->shape, ndim,
-                           tensor_dtype_size(a->view.dtype)) != 0)
+    if (tensor_shape_numel(&a->view.numel, &nbytes, a->shape, ndim, itemsize) != 0)
         return tensor_fail(err, errsz, EXIT_DATAERR, a->source, "shape's size overflows 64 bits");
     uint64_t avail = size - start - hlen;
     if (nbytes != avail)
@@ -192,7 +197,6 @@ static int parse_npy(npy_t *a, const unsigned char *data, size_t size, char *err
                            (unsigned long long)nbytes, (unsigned long long)avail);
     a->view.source = a->source;
     a->view.name = "";
-    a->view.dtype_name = a->descr;
     a->view.ndim = ndim;
     a->view.shape = a->shape;
     a->view.data = data + start + hlen;

@@ -2,7 +2,8 @@
  * length, a Python dict literal {'descr': ..., 'fortran_order': ...,
  * 'shape': (...)}, then the raw data.
  *
- * dtypes '<f8', '<f4', '<f2' (bfloat16 is not a NumPy dtype); fortran_order
+ * dtypes '<f8', '<f4', '<f2' (bfloat16 is not a NumPy dtype), and '<i8',
+ * '<i4' for token ids (TENSOR_OTHER: tensor_view_read_i64); fortran_order
  * True is read and returned in C order by tensor_view_read_f64.  The header
  * length, the dict (each key once, nothing else), the shape (integers, at
  * most NPY_MAX_NDIM of them, product checked for overflow) and the data size

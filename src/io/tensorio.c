@@ -191,6 +191,37 @@ int tensor_view_read_f64(double *out, const tensor_view_t *t, char *err, size_t 
     return 0;
 }
 
+size_t tensor_view_int_width(const tensor_view_t *t)
+{
+    static const struct {
+        const char *name;
+        size_t width;
+    } ints[] = {{"I32", 4}, {"I64", 8}, {"<i4", 4}, {"<i8", 8}};
+    for (size_t k = 0; t->dtype == TENSOR_OTHER && k < sizeof ints / sizeof ints[0]; k++)
+        if (strcmp(t->dtype_name, ints[k].name) == 0)
+            return ints[k].width;
+    return 0;
+}
+
+int tensor_view_read_i64(int64_t *out, const tensor_view_t *t, char *err, size_t errsz)
+{
+    size_t w = tensor_view_int_width(t);
+    if (w == 0) {
+        char what[160];
+        snprintf(what, sizeof what, "dtype %s is not an integer type (want int32 or int64)",
+                 t->dtype_name);
+        return view_fail(err, errsz, t, what);
+    }
+    for (uint64_t k = 0; k < t->numel; k++) {
+        uint64_t u = load_le(t->data + k * w, w);
+        /* sign-extend a 32-bit value; two's complement, as both formats store it */
+        if (w == 4 && (u & UINT64_C(0x80000000)))
+            u |= ~UINT64_C(0xFFFFFFFF);
+        out[k] = u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
+    }
+    return 0;
+}
+
 /* ---- a mapped file that shrinks: reading a page past its new end raises
  * SIGBUS.  Every mapping is registered with a message made beforehand; the
  * handler, when the faulting address lies in one, ends the run as bad data

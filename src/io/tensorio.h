@@ -52,6 +52,13 @@ int tensor_view_check_finite(const tensor_view_t *t, char *err, size_t errsz);
 /* Convert the view to numel doubles in C (row-major) order, exactly. */
 int tensor_view_read_f64(double *out, const tensor_view_t *t, char *err, size_t errsz);
 
+/* Integer tensors (token ids): the width in bytes, 4 or 8, of a view of
+ * little-endian signed 32- or 64-bit integers (safetensors I32/I64, .npy
+ * <i4/<i8; stored as TENSOR_OTHER), else 0; and its numel values in storage
+ * order (a 1-D view's order). */
+size_t tensor_view_int_width(const tensor_view_t *t);
+int tensor_view_read_i64(int64_t *out, const tensor_view_t *t, char *err, size_t errsz);
+
 /* A file mapped read-only.  Only regular files are accepted, opened without
  * blocking (a FIFO is refused, never waited on). */
 typedef struct {

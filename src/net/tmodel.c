@@ -523,12 +523,22 @@ static void format_shape(char *buf, size_t bufsz, const uint64_t *shape, size_t 
         snprintf(buf + k, bufsz - k, "]");
 }
 
+/* The attention and MLP biases may be absent (GPT-NeoX-style or bias-free
+ * models): each missing one reads as zeros.  A present one is checked. */
+static int is_bias(tmodel_param_t p)
+{
+    return p == TMODEL_B_Q || p == TMODEL_B_K || p == TMODEL_B_V || p == TMODEL_B_O ||
+           p == TMODEL_B_IN || p == TMODEL_B_OUT;
+}
+
 static int check_param(const tmodel_t *m, int64_t layer, tmodel_param_t p, char *err, size_t errsz)
 {
     char name[96], want[96], got[96];
     const char *src = safetensors_source(m->st);
     tmodel_param_name(name, sizeof name, layer, p);
     const tensor_view_t *v = safetensors_find(m->st, name);
+    if (!v && is_bias(p))
+        return 0;
     if (!v)
         return tensor_fail(err, errsz, EXIT_DATAERR, src, "missing tensor '%s'", name);
     if (v->dtype == TENSOR_OTHER)
@@ -625,6 +635,65 @@ int tmodel_read_unembed(double *W_U, double *b_U, const tmodel_t *m, char *err, 
     return rc;
 }
 
+/* A [rows, d_model] float tensor named name, or one line saying why not. */
+static const tensor_view_t *embedding_view(const tmodel_t *m, const char *name, const char *dims,
+                                           char *err, size_t errsz)
+{
+    const char *src = safetensors_source(m->st);
+    const tensor_view_t *v = safetensors_find(m->st, name);
+    if (!v)
+        tensor_fail(err, errsz, EXIT_DATAERR, src,
+                    "model has no tensor '%s' [%s, d_model]: token ids need it", name, dims);
+    else if (v->dtype == TENSOR_OTHER)
+        tensor_fail(err, errsz, EXIT_DATAERR, src,
+                    "tensor '%s' has dtype %s (want F64, F32, F16 or BF16)", name, v->dtype_name);
+    else if (v->ndim != 2 || v->shape[1] != (uint64_t)m->cfg.d_model || v->shape[0] < 1)
+        tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s' is not [%s, d_model = %lld]",
+                    name, dims, (long long)m->cfg.d_model);
+    else
+        return v;
+    return NULL;
+}
+
+/* Row r of a C-order [rows, d] view, read exactly. */
+static int read_row(double *out, const tensor_view_t *v, uint64_t r, char *err, size_t errsz)
+{
+    tensor_view_t row = *v;
+    row.ndim = 1;
+    row.shape = v->shape + 1;
+    row.numel = v->shape[1];
+    row.data = v->data + r * v->shape[1] * tensor_dtype_size(v->dtype);
+    return tensor_view_read_f64(out, &row, err, errsz);
+}
+
+int tmodel_read_embedding(double *we, double *wp, const tmodel_t *m, const int64_t *ids, long n,
+                          const char *what, char *err, size_t errsz)
+{
+    const tensor_view_t *E = embedding_view(m, "embed.W_E", "d_vocab", err, errsz);
+    const tensor_view_t *P = E ? embedding_view(m, "pos_embed.W_pos", "n_ctx", err, errsz)
+                               : NULL;
+    if (!P)
+        return EXIT_DATAERR;
+    if ((uint64_t)n > P->shape[0])
+        return tensor_fail(err, errsz, EXIT_DATAERR, what,
+                           "%ld token ids, but pos_embed.W_pos of %s has %llu positions", n,
+                           safetensors_source(m->st), (unsigned long long)P->shape[0]);
+    size_t d = (size_t)m->cfg.d_model;
+    for (long i = 0; i < n; i++) {
+        if (ids[i] < 0 || (uint64_t)ids[i] >= E->shape[0])
+            return tensor_fail(err, errsz, EXIT_DATAERR, what,
+                               "token id %lld at position %ld is outside embed.W_E's "
+                               "vocabulary [0, %llu)", (long long)ids[i], i,
+                               (unsigned long long)E->shape[0]);
+        int rc = read_row(we + (size_t)i * d, E, (uint64_t)ids[i], err, errsz);
+        if (rc == 0)
+            rc = read_row(wp + (size_t)i * d, P, (uint64_t)i, err, errsz);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errsz)
 {
     tmodel_t *m = calloc(1, sizeof *m);
@@ -687,9 +756,13 @@ int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p,
 {
     char name[96];
     tmodel_param_name(name, sizeof name, layer, p);
-    const tensor_view_t *v = tmodel_has(m, p) && layer >= 0 && layer < m->cfg.n_layers
-                                 ? safetensors_find(m->st, name)
-                                 : NULL;
+    int ok = tmodel_has(m, p) && layer >= 0 && layer < m->cfg.n_layers;
+    const tensor_view_t *v = ok ? safetensors_find(m->st, name) : NULL;
+    if (!v && ok && is_bias(p)) {
+        for (uint64_t k = 0; k < tmodel_param_numel(m, p); k++)
+            out[k] = 0; /* an absent bias is zero, exactly */
+        return 0;
+    }
     if (!v)
         return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st),
                            "model has no tensor '%s'", name);

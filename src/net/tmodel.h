@@ -3,14 +3,15 @@
  * Tensors (per layer l; D = d_model, H = n_heads, E = d_head, M = d_mlp):
  *   blocks.l.ln1.w, .ln1.b, .ln2.w, .ln2.b       [D]     (.w: LN, RMS; .b: LN)
  *   blocks.l.attn.W_Q, .W_K, .W_V                [H, D, E]
- *   blocks.l.attn.b_Q, .b_K, .b_V                [H, E]
- *   blocks.l.attn.W_O [H, E, D], .b_O [D]
- *   blocks.l.mlp.W_in [D, M], .b_in [M], .W_out [M, D], .b_out [D]
+ *   blocks.l.attn.b_Q, .b_K, .b_V                [H, E]  (each optional: zeros)
+ *   blocks.l.attn.W_O [H, E, D], .b_O [D]                (b_O optional)
+ *   blocks.l.mlp.W_in [D, M], .b_in [M], .W_out [M, D], .b_out [D]  (biases optional)
  *   blocks.l.mlp.W_gate [D, M]                            (gated MLPs)
  *   ln_final.w, ln_final.b                       [D]     (as final_norm has them)
  *   unembed.W_U [D, d_vocab], unembed.b_U [d_vocab]      (optional: top-1 rows)
- * in F64, F32, F16 or BF16.  Other tensors (embeddings, masks, ...) are
- * ignored.  A missing tensor, a tensor of another dtype, a shape that
+ *   embed.W_E [d_vocab, D], pos_embed.W_pos [n_ctx, D]   (optional: token ids)
+ * in F64, F32, F16 or BF16.  Other tensors (masks, ...) are ignored.  An
+ * absent attention or MLP bias reads as zeros (tmodel_read), exactly.  A missing tensor, a tensor of another dtype, a shape that
  * disagrees with the config, or a block beyond n_layers is one line naming it.
  *
  * The config is in the header's __metadata__ (safetensors metadata values
@@ -129,6 +130,14 @@ int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p,
  * b_U zeros when absent; b_U may be NULL). */
 int64_t tmodel_d_vocab(const tmodel_t *m);
 int tmodel_read_unembed(double *W_U, double *b_U, const tmodel_t *m, char *err, size_t errsz);
+
+/* Token ids embedded (TransformerLens's embed + pos_embed): row ids[i] of
+ * embed.W_E [d_vocab, d_model] into we and row i of pos_embed.W_pos
+ * [n_ctx, d_model] into wp (each n x d_model, exact doubles; the stream is
+ * their sum).  EXIT_DATAERR with one line (what names the ids' file) for a
+ * missing or misshapen tensor, an id outside [0, d_vocab), n > n_ctx. */
+int tmodel_read_embedding(double *we, double *wp, const tmodel_t *m, const int64_t *ids, long n,
+                          const char *what, char *err, size_t errsz);
 
 /* The config as the JSON text of a "config" metadata value (sorted keys,
  * reals with 17 digits, so it reads back to the same doubles); malloc'd,

@@ -737,6 +737,58 @@ static double work_row_bytes(const model_claim_t *mc, long n)
                      : row_bytes(mc->cfg, n, mc->V, mc->e2e_prec);
 }
 
+/* Over --max-memory with n tokens: one line, 65. */
+static int tokens_over_limit(const model_claim_t *mc, const model_spec_t *s, long n, double work,
+                             double limit, char *err, size_t errsz)
+{
+    double need = ctx_bytes(mc->cfg, n, mc->V, mc->stream_prec, mc->e2e_prec) + work;
+    need += work_row_bytes(mc, n) - work_row_bytes(mc, 1);
+    if (need <= limit)
+        return 0;
+    snprintf(err, errsz, "--input %s: %ld tokens: the run's estimated peak memory (%.1f GiB) "
+             "is over --max-memory (%.1f GiB)", s->input, n, need / (1 << 30),
+             limit / (1 << 30));
+    return EXIT_DATAERR;
+}
+
+/* Token ids as the stream entering block 0: W_E[id_i] + W_pos[i], the sum
+ * of two doubles held exactly (ARF_PREC_EXACT). */
+static int embed_ids(model_claim_t *mc, const model_spec_t *s, const int64_t *ids, long n,
+                     double work, double limit, char *err, size_t errsz)
+{
+    long d = mc->d;
+    char e[600];
+    if (n > 0 && (size_t)n > SIZE_MAX / sizeof(double) / (size_t)d) {
+        snprintf(err, errsz, "--input %s: %ld token ids: too many to hold", s->input, n);
+        return EXIT_DATAERR;
+    }
+    int rc = tokens_over_limit(mc, s, n, work, limit, err, errsz);
+    if (rc)
+        return rc;
+    double *we = xmallocarray((size_t)n * (size_t)d, sizeof *we);
+    double *wp = xmallocarray((size_t)n * (size_t)d, sizeof *wp);
+    rc = tmodel_read_embedding(we, wp, mc->m, ids, n, s->input, e, sizeof e);
+    if (rc == 0) {
+        mc->n = n;
+        imat_reinit(mc->X, n, d);
+        arb_t p;
+        arb_init(p);
+        for (long k = 0; k < n * d; k++) {
+            arb_set_d(mc->X->e + k, we[k]);
+            arb_set_d(p, wp[k]);
+            arb_add(mc->X->e + k, mc->X->e + k, p, ARF_PREC_EXACT); /* exact */
+        }
+        arb_clear(p);
+        snprintf(mc->tokens_text, sizeof mc->tokens_text, "%ld token ids from %s, embedded as "
+                 "embed.W_E[id] + pos_embed.W_pos[position]", n, s->input);
+    } else {
+        snprintf(err, errsz, "%s", e);
+    }
+    free(we);
+    free(wp);
+    return rc;
+}
+
 static int load_tokens(model_claim_t *mc, const model_spec_t *s, double work, double limit,
                        char *err, size_t errsz)
 {
@@ -762,9 +814,16 @@ static int load_tokens(model_claim_t *mc, const model_spec_t *s, double work, do
         return 0;
     }
     tensor_f64_t t = {0};
-    int rc = tensor_load(&t, s->input, err, errsz);
+    int64_t *ids;
+    uint64_t n_ids;
+    int rc = tensor_load_input(&t, &ids, &n_ids, s->input, err, errsz);
     if (rc != 0) {
         tensor_f64_clear(&t);
+        return rc;
+    }
+    if (ids) {
+        rc = embed_ids(mc, s, ids, (long)n_ids, work, limit, err, errsz);
+        free(ids);
         return rc;
     }
     if (t.ndim != 2 || t.shape[1] != (uint64_t)d || t.shape[0] < 1) {
@@ -780,15 +839,10 @@ static int load_tokens(model_claim_t *mc, const model_spec_t *s, double work, do
         return EXIT_DATAERR;
     }
     mc->n = (long)t.shape[0];
-    double need = ctx_bytes(mc->cfg, mc->n, mc->V, mc->stream_prec, mc->e2e_prec) +
-                  work;
-    need += work_row_bytes(mc, mc->n) - work_row_bytes(mc, 1);
-    if (need > limit) {
+    rc = tokens_over_limit(mc, s, mc->n, work, limit, err, errsz);
+    if (rc) {
         tensor_f64_clear(&t);
-        snprintf(err, errsz, "--input %s: %ld tokens: the run's estimated peak memory (%.1f GiB) "
-                 "is over --max-memory (%.1f GiB)", s->input, mc->n, need / (1 << 30),
-                 limit / (1 << 30));
-        return EXIT_DATAERR;
+        return rc;
     }
     imat_reinit(mc->X, mc->n, d);
     for (uint64_t k = 0; k < t.numel; k++)
