@@ -1,19 +1,59 @@
 #!/usr/bin/python3
-"""Run an exported attention-only network in torch, in float32 or bfloat16, on the CPU.
+"""An exported attention-only network as a PyTorch nn.Module, with TransformerLens hook points.
 
-    /usr/bin/python3 scripts/torch_export.py OUT.safetensors --dtype float32[,bfloat16]
+    /usr/bin/python3 scripts/torch_export.py EXPORT.safetensors --dtype float32[,bfloat16,float64]
+                                             [--bias-row] [--tl-state-dict OUT.pt]
 
-OUT.safetensors is what `attncheck export ID --format safetensors` writes (a claim's
-converted network, its input stream and its reference output).  The network runs as
-scripts/run_export.py runs it in numpy (src/aonet.h's definition), every tensor and
-operation in the dtype: inputs and weights rounded to it, torch's own kernels (its
-exp is not correctly rounded; its matrix products sum in their own order, in float32
-for bfloat16 on the CPU).  Printed, one line per dtype: E, the largest Euclidean distance over the
-stream's rows between the output and the reference, as attncheck's `sweep --arith`
-measures it.  It is an estimate of what attncheck's emulation certifies for its own
-model of the hardware, not a certified number.
+EXPORT is either export attncheck writes (doc/models.md, "Converted models out"): a claim's
+(`attncheck export ID --format safetensors`, with "reference_out") or a model's
+(`attncheck model FILE --export-converted OUT`, with the original under "original.").
+In Python:
 
-Exit: 0, or 2 when torch or numpy is missing or the file is not an export.
+    sys.path.insert(0, "scripts"); import torch_export
+    net, tensors, meta = torch_export.load("EXPORT.safetensors", torch.float32)
+    y = net(net.stream_in)                      # [pos, D] or [batch, pos, D]
+    y, cache = net.run_with_cache(net.stream_in)   # cache["blocks.0.attn.hook_pattern"], ...
+    y = net.run_with_hooks(x, fwd_hooks=[("blocks.1.attn.hook_z", fn)])  # fn(t, hook) -> t or None
+    logits = net.logits(net(net.embed_tokens(tokens)))   # when the export has the embeddings
+
+The network runs as src/aonet.h defines it (scripts/run_export.py does the same in numpy):
+
+    block k:  U = ln1(X) on the first d columns (the rest passed through)
+              X = X + sum over heads h: softmax_mask(q.k / attn_scale) v W_O
+    output:   ln_final on the first d columns
+
+Every tensor and operation in the dtype (float64, float32 or bfloat16): weights rounded
+from the export's F64 values, torch's own kernels.  Block k is the export's layer k; its
+heads are the layer's head groups in order (net.blocks[k].attn.groups gives each group's
+name and head range).  Hook points (identity modules; a forward hook on one may return a
+replacement, as TransformerLens's HookPoint), named as TransformerLens names them:
+
+    blocks.{k}.hook_resid_pre, .ln1.hook_scale, .ln1.hook_normalized,
+    blocks.{k}.attn.hook_attn_scores, .hook_pattern   [batch, head, query, key]
+    blocks.{k}.attn.hook_z                            [batch, pos, head, d_head]
+    blocks.{k}.attn.hook_result                       [batch, pos, head, D] (only computed
+                                                      when hooked or cached, as TL's
+                                                      use_attn_result)
+    blocks.{k}.hook_attn_out, blocks.{k}.hook_resid_post, ln_final.hook_normalized
+
+hook_z pads every head to the widest d_head_ov of the layer with zeros (heads of
+different widths: SVTR's 15 + 1 against the neurons' 1); the padding is dropped after
+the hook.  A model's export carries embed.W_E, pos_embed.W_pos, unembed.W_U, unembed.b_U
+when the model file has them: embed_tokens() builds the stream (the bias token first),
+logits() reads the real tokens' rows.
+
+Command line, one line per dtype: E, the largest Euclidean distance over the real
+tokens' rows (the bias row left out) between the output and the reference, as
+attncheck's `sweep --arith` and `model --arith` measure it.  The reference is the
+claim's "reference_out", or the original model (scripts/tlmodel.py) run in long double
+with the export's exact weights (OUT.json).  E is an estimate of what attncheck's
+emulation certifies for its own model of the hardware, not a certified number.
+--bias-row also checks, through hook_resid_post, that the bias row is bitwise
+[+0, ..., +0, 1, 1, (one-hot position 0)] after every block (the float-robust form;
+doc/float-robust.md).  --tl-state-dict writes the network in TransformerLens's attn_only
+names (tl_state_dict(); doc/torch-onnx.md says why HookedTransformer cannot load it).
+
+Exit: 0; 1 when --bias-row finds the row moved; 2 a missing module, a bad file or usage.
 """
 import argparse
 import json
@@ -23,6 +63,7 @@ import sys
 try:
     import numpy as np
     import torch
+    from torch import nn
 except ImportError as e:  # pragma: no cover
     print("torch_export: %s is missing (apt-get install python3-torch python3-numpy)" % e.name,
           file=sys.stderr)
@@ -32,74 +73,318 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_export  # noqa: E402
 import tlmodel  # noqa: E402
 
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16}
+EMBEDDINGS = ("embed.W_E", "pos_embed.W_pos", "unembed.W_U", "unembed.b_U")
 
-def layer_norm_features(x, d, ln, t, prefix):
-    if ln["kind"] == "none":
+
+class HookPoint(nn.Module):
+    """The identity.  A forward hook on it sees the tensor and may return a replacement
+    (TransformerLens's HookPoint); .name is its name in the network."""
+
+    name = ""
+
+    def forward(self, x):
         return x
-    y = x.clone()
-    f = x[:, :d]
-    if ln["kind"] in ("RMS", "RMSPre"):  # TransformerLens's RMSNorm: x * rsqrt(mean(x^2) + eps) * w
-        g = f * torch.rsqrt((f ** 2).mean(-1, keepdim=True) + float(ln["eps"]))
-        if ln["kind"] == "RMS":
-            g = g * t[prefix + ".w"]
-        y[:, :d] = g
-        return y
-    mu = f.mean(-1, keepdim=True)
-    var = ((f - mu) ** 2).mean(-1, keepdim=True)
-    g = (f - mu) / torch.sqrt(var + float(ln["eps"]))
-    if ln["kind"] == "LN":
-        g = g * t[prefix + ".w"] + t[prefix + ".b"]
-    y[:, :d] = g
-    return y
 
 
-def run_network(t, net, x):
-    d, n = net["d"], x.shape[0]
-    for k, layer in enumerate(net["layers"]):
+def _param(a, dtype):
+    return nn.Parameter(torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64)).to(dtype),
+                        requires_grad=False)
+
+
+class LayerNormFeatures(nn.Module):
+    """LN, LNPre, RMS or RMSPre of the first d columns, the rest passed through; the
+    arithmetic is TransformerLens's (centre, scale = sqrt(mean(x^2) + eps), x / scale)."""
+
+    def __init__(self, ln, d, tensors, prefix, dtype):
+        super().__init__()
+        self.kind, self.d, self.eps = ln["kind"], d, float(ln.get("eps", "0"))
+        if self.kind in ("LN", "RMS"):
+            self.w = _param(tensors[prefix + ".w"], dtype)
+        if self.kind == "LN":
+            self.b = _param(tensors[prefix + ".b"], dtype)
+        self.hook_scale = HookPoint()
+        self.hook_normalized = HookPoint()
+
+    def forward(self, x):
+        if self.kind == "none":
+            return x
+        f = x[..., :self.d]
+        if self.kind in ("LN", "LNPre"):
+            f = f - f.mean(-1, keepdim=True)
+        scale = self.hook_scale((f.pow(2).mean(-1, keepdim=True) + self.eps).sqrt())
+        f = f / scale
+        if self.kind in ("LN", "RMS"):
+            f = f * self.w
+        if self.kind == "LN":
+            f = f + self.b
+        return torch.cat([self.hook_normalized(f), x[..., self.d:]], -1)
+
+
+class HeadGroup(nn.Module):
+    """Heads sharing a width, a mask rule and attn_scale: W_Q, W_K [h, D, d_head_qk],
+    W_V [h, D, d_head_ov], W_O [h, d_head_ov, D]."""
+
+    def __init__(self, g, tensors, prefix, dtype):
+        super().__init__()
+        self.name, self.mask, self.n_heads = g["name"], g["mask"], g["n_heads"]
+        self.attn_scale = float(g["attn_scale"])
+        for w in ("W_Q", "W_K", "W_V", "W_O"):
+            setattr(self, w, _param(tensors[prefix + w], dtype))
+
+
+class Attention(nn.Module):
+    """One layer's head groups, their heads concatenated in order."""
+
+    def __init__(self, layer, tensors, prefix, dtype):
+        super().__init__()
+        self.groups = nn.ModuleList(HeadGroup(g, tensors, "%s.%s." % (prefix, g["name"]), dtype)
+                                    for g in layer["groups"])
+        self.d_head = max(g.W_V.shape[2] for g in self.groups)
+        for name in ("hook_attn_scores", "hook_pattern", "hook_z", "hook_result"):
+            setattr(self, name, HookPoint())
+
+    def head_ranges(self):
+        """(group name, first head, end) per group."""
+        out, h = [], 0
+        for g in self.groups:
+            out.append((g.name, h, h + g.n_heads))
+            h += g.n_heads
+        return out
+
+    def forward(self, u):
+        n = u.shape[1]
+        scores, vs = [], []
+        for g in self.groups:
+            q = torch.einsum("bpd,hde->bphe", u, g.W_Q)
+            k = torch.einsum("bpd,hde->bphe", u, g.W_K)
+            vs.append(torch.einsum("bpd,hde->bphe", u, g.W_V))
+            s = torch.einsum("bqhe,bkhe->bhqk", q, k) / g.attn_scale
+            allowed = torch.from_numpy(run_export.mask_matrix(g.mask, n))
+            scores.append(s.masked_fill(~allowed, float("-inf")))
+        s = self.hook_attn_scores(torch.cat(scores, 1))
+        pattern = self.hook_pattern(torch.softmax(s, dim=-1))
+        zs = []
+        for (_, h0, h1), g, v in zip(self.head_ranges(), self.groups, vs):
+            z = torch.einsum("bhqk,bkhe->bqhe", pattern[:, h0:h1], v)
+            zs.append(nn.functional.pad(z, (0, self.d_head - z.shape[-1])))
+        z = self.hook_z(torch.cat(zs, 2))
+        parts = [(g, z[:, :, h0:h1, :g.W_O.shape[1]])
+                 for (_, h0, h1), g in zip(self.head_ranges(), self.groups)]
+        if self.hook_result._forward_hooks:
+            result = torch.cat([torch.einsum("bphe,hed->bphd", zg, g.W_O) for g, zg in parts], 2)
+            return self.hook_result(result).sum(2)
+        out = 0
+        for g, zg in parts:
+            out = out + torch.einsum("bphe,hed->bpd", zg, g.W_O)
+        return out
+
+
+class Block(nn.Module):
+    def __init__(self, layer, d, tensors, k, dtype):
+        super().__init__()
         prefix = "net.layers.%d" % k
-        u = layer_norm_features(x, d, layer["ln"], t, prefix + ".ln")
-        out = torch.zeros_like(x)
-        for g in layer["groups"]:
-            p = "%s.%s." % (prefix, g["name"])
-            wq, wk, wv, wo = (t[p + w] for w in ("W_Q", "W_K", "W_V", "W_O"))
-            q = torch.einsum("nd,hde->hne", u, wq)
-            kk = torch.einsum("nd,hde->hne", u, wk)
-            v = torch.einsum("nd,hde->hne", u, wv)
-            s = torch.einsum("hne,hme->hnm", q, kk) / float(g["attn_scale"])
-            allowed = torch.from_numpy(run_export.mask_matrix(g["mask"], n))
-            s = s.masked_fill(~allowed, float("-inf"))
-            a = torch.softmax(s, dim=-1)
-            out = out + torch.einsum("hne,hed->nd", torch.einsum("hnm,hme->hne", a, v), wo)
-        x = x + out
-    if net.get("ln_final"):
-        x = layer_norm_features(x, d, net["ln_final"], t, "net.ln_final")
-    return x
+        self.ln1 = LayerNormFeatures(layer["ln"], d, tensors, prefix + ".ln", dtype)
+        self.attn = Attention(layer, tensors, prefix, dtype)
+        self.hook_resid_pre = HookPoint()
+        self.hook_attn_out = HookPoint()
+        self.hook_resid_post = HookPoint()
+
+    def forward(self, x):
+        x = self.hook_resid_pre(x)
+        return self.hook_resid_post(x + self.hook_attn_out(self.attn(self.ln1(x))))
+
+
+class AttnOnly(nn.Module):
+    """The exported network (src/aonet.h) in one dtype."""
+
+    def __init__(self, tensors, meta, dtype=torch.float32):
+        super().__init__()
+        net = json.loads(meta["attncheck_network"])
+        self.D, self.d, self.dtype = net["D"], net["d"], dtype
+        self.bias_row = int(meta.get("bias_row", "0"))
+        self.blocks = nn.ModuleList(Block(layer, self.d, tensors, k, dtype)
+                                    for k, layer in enumerate(net["layers"]))
+        self.ln_final = (LayerNormFeatures(net["ln_final"], self.d, tensors, "net.ln_final", dtype)
+                         if net.get("ln_final") else None)
+        self.stream_in = torch.from_numpy(np.asarray(tensors["stream_in"], np.float64)).to(dtype)
+        for name in EMBEDDINGS:
+            if name in tensors:
+                setattr(self, name.replace(".", "_"), _param(tensors[name], dtype))
+        for name, m in self.named_modules():
+            if isinstance(m, HookPoint):
+                m.name = name
+        self.hook_dict = {m.name: m for m in self.modules() if isinstance(m, HookPoint)}
+
+    def forward(self, x):
+        batched = x.dim() == 3
+        x = x if batched else x.unsqueeze(0)
+        for block in self.blocks:
+            x = block(x)
+        if self.ln_final is not None:
+            x = self.ln_final(x)
+        return x if batched else x[0]
+
+    def run_with_hooks(self, x, fwd_hooks=()):
+        """fwd_hooks: (name, fn) pairs, fn(tensor, hook=HookPoint) returning a
+        replacement or None, as TransformerLens's run_with_hooks; removed after."""
+        handles = []
+        try:
+            for name, fn in fwd_hooks:
+                point = self.hook_dict[name]
+                handles.append(point.register_forward_hook(
+                    lambda m, inp, out, fn=fn: fn(out, hook=m)))
+            return self(x)
+        finally:
+            for h in handles:
+                h.remove()
+
+    def run_with_cache(self, x, names=None):
+        """The output and {hook name: tensor} for every hook point (or those named)."""
+        cache = {}
+
+        def keep(t, hook):
+            cache[hook.name] = t.detach()
+
+        chosen = [n for n in self.hook_dict if names is None or n in names]
+        return self.run_with_hooks(x, [(n, keep) for n in chosen]), cache
+
+    def embed_tokens(self, tokens):
+        """The stream for token ids: the bias token [0, 1, 1] first, then
+        [W_E[t] + W_pos[p], 1, 0] (a model's export, the embeddings present)."""
+        tokens = torch.as_tensor(tokens)
+        x = self.embed_W_E[tokens] + self.pos_embed_W_pos[:tokens.shape[-1]]
+        s = torch.zeros(tokens.shape[:-1] + (tokens.shape[-1] + 1, self.D), dtype=self.dtype)
+        s[..., 1:, :self.d] = x
+        s[..., :, self.d] = 1
+        s[..., 0, self.d + 1] = 1
+        return s
+
+    def logits(self, y):
+        """The real tokens' logits from the network's output (ln_final applied)."""
+        out = y[..., 1:, :self.d] @ self.unembed_W_U
+        return out + self.unembed_b_U if hasattr(self, "unembed_b_U") else out
+
+
+def load(path, dtype=torch.float32):
+    """(AttnOnly, numpy tensors, metadata) of an export."""
+    tensors, meta = tlmodel.load_file(path)
+    return AttnOnly(tensors, meta, dtype), tensors, meta
+
+
+def reference(path, tensors, meta):
+    """The exact output to compare with (float64 array): the claim's reference_out, or
+    the original run in long double with the exact weights (run_export.reference)."""
+    if "reference_out" in tensors:
+        return np.asarray(tensors["reference_out"], dtype=np.float64)
+    exact = path + ".json"
+    t = run_export.apply_exact(tensors, exact, np.longdouble) if os.path.exists(exact) else \
+        {k: np.asarray(v, np.longdouble) for k, v in tensors.items()}
+    ref, _ = run_export.reference(t, meta, np.longdouble)
+    return np.asarray(ref, dtype=np.float64)
+
+
+def distance(y, ref, bias_row):
+    """E: the largest Euclidean distance over the rows, the bias row left out."""
+    rows = [i for i in range(ref.shape[0]) if i != bias_row % ref.shape[0]]
+    y = np.asarray(y, dtype=np.float64)
+    return float(np.sqrt(((y[rows] - ref[rows]) ** 2).sum(-1)).max())
+
+
+def bias_row_moved(net, x):
+    """The blocks after which the bias row is not bitwise [+0 features, 1, 1,
+    one-hot position 0 (encoded masks)] (a list of block indices)."""
+    _, cache = net.run_with_cache(x, [b.hook_resid_post.name for b in net.blocks])
+    want = net.stream_in[net.bias_row].to(torch.float64)
+    moved = []
+    for k, b in enumerate(net.blocks):
+        row = cache[b.hook_resid_post.name][0, net.bias_row].to(torch.float64)
+        if not (torch.equal(row, want) and not torch.signbit(row).any()):
+            moved.append(k)
+    return moved
+
+
+def tl_state_dict(net):
+    """The network in TransformerLens's attn_only names and a config dict: every head of
+    a layer padded with zeros to the widest d_head (exact: padded q, k, v entries are
+    0 and add nothing), attn.b_Q/b_K/b_V/b_O zero (the biases are the c rows), the
+    masks and the feature-only LayerNorm kept as attncheck_masks / attncheck_ln, which
+    HookedTransformer has no field for (doc/torch-onnx.md)."""
+    sd, masks, heads = {}, [], []
+    for k, b in enumerate(net.blocks):
+        groups = b.attn.groups
+        e = max(max(g.W_Q.shape[2], g.W_V.shape[2]) for g in groups)
+        heads.append(sum(g.n_heads for g in groups))
+
+        def cat(w, pad_last):
+            parts = []
+            for g in groups:
+                t = getattr(g, w).detach()
+                pad = (0, e - t.shape[2]) if pad_last else (0, 0, 0, e - t.shape[1])
+                parts.append(nn.functional.pad(t, pad))
+            return torch.cat(parts, 0)
+
+        p = "blocks.%d." % k
+        for w in ("W_Q", "W_K", "W_V"):
+            sd[p + "attn." + w] = cat(w, True)
+            sd[p + "attn.b_" + w[2]] = torch.zeros(heads[-1], e, dtype=net.dtype)
+        sd[p + "attn.W_O"] = cat("W_O", False)
+        sd[p + "attn.b_O"] = torch.zeros(net.D, dtype=net.dtype)
+        masks.append([[g.mask, g.n_heads, g.attn_scale] for g in groups])
+        if b.ln1.kind in ("LN", "RMS"):
+            sd[p + "ln1.w"] = b.ln1.w.detach()
+        if b.ln1.kind == "LN":
+            sd[p + "ln1.b"] = b.ln1.b.detach()
+    if net.ln_final is not None:
+        for w in ("w", "b"):
+            if hasattr(net.ln_final, w):
+                sd["ln_final." + w] = getattr(net.ln_final, w).detach()
+    cfg = {"attn_only": True, "n_layers": len(net.blocks), "d_model": net.D,
+           "n_heads": max(heads), "d_head": max(t.shape[2] for n, t in sd.items()
+                                                if n.endswith("attn.W_Q")),
+           "positional_embedding_type": "standard", "normalization_type": None,
+           "attncheck_heads": heads, "attncheck_masks": masks, "attncheck_ln_features": net.d,
+           "attncheck_ln": [b.ln1.kind for b in net.blocks]}
+    return sd, cfg
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("export")
-    ap.add_argument("--dtype", required=True, help="float32, bfloat16 or both, comma-separated")
+    ap.add_argument("--dtype", required=True, help="float64, float32, bfloat16, comma-separated")
+    ap.add_argument("--bias-row", action="store_true",
+                    help="check the bias row bitwise after every block (exit 1 if it moved)")
+    ap.add_argument("--tl-state-dict", metavar="OUT.pt",
+                    help="write the network in TransformerLens attn_only names (torch.save)")
     args = ap.parse_args()
     dtypes = args.dtype.split(",")
-    if not dtypes or any(d not in ("float32", "bfloat16") for d in dtypes):
-        print("torch_export: --dtype takes float32 and bfloat16", file=sys.stderr)
+    if any(d not in DTYPES for d in dtypes):
+        print("torch_export: --dtype takes float64, float32 and bfloat16", file=sys.stderr)
         return 2
     try:
         tensors, meta = tlmodel.load_file(args.export)
-        net = json.loads(meta["attncheck_network"])
-        ref = np.asarray(tensors["reference_out"], dtype=np.float64)
+        ref = reference(args.export, tensors, meta)
     except (OSError, KeyError, ValueError) as e:
-        print("torch_export: %s: not a claim's export (%s)" % (args.export, e), file=sys.stderr)
+        print("torch_export: %s: not an attncheck export (%s)" % (args.export, e), file=sys.stderr)
         return 2
+    rc = 0
     for name in dtypes:
-        dt = getattr(torch, name)
-        t = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float64)).to(dt)
-             for k, v in tensors.items()}
+        net = AttnOnly(tensors, meta, DTYPES[name])
         with torch.no_grad():
-            y = run_network(t, net, t["stream_in"]).to(torch.float64).numpy()
-        print("%.17g" % float(np.sqrt(((y - ref) ** 2).sum(-1)).max()))
-    return 0
+            y = net(net.stream_in).to(torch.float64).numpy()
+            print("%.17g" % distance(y, ref, net.bias_row))
+            if args.bias_row:
+                moved = bias_row_moved(net, net.stream_in)
+                if moved:
+                    print("torch_export: %s: the bias row moved after blocks %s" % (name, moved),
+                          file=sys.stderr)
+                    rc = 1
+        if args.tl_state_dict and name == dtypes[0]:
+            sd, cfg = tl_state_dict(net)
+            tmp = args.tl_state_dict + ".tmp"
+            torch.save({"state_dict": sd, "config": cfg}, tmp)
+            os.replace(tmp, args.tl_state_dict)
+    return rc
 
 
 if __name__ == "__main__":
