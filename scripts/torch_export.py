@@ -272,25 +272,6 @@ def load(path, dtype=torch.float32):
     return AttnOnly(tensors, meta, dtype), tensors, meta
 
 
-def reference(path, tensors, meta):
-    """The exact output to compare with (float64 array): the claim's reference_out, or
-    the original run in long double with the exact weights (run_export.reference)."""
-    if "reference_out" in tensors:
-        return np.asarray(tensors["reference_out"], dtype=np.float64)
-    exact = path + ".json"
-    t = run_export.apply_exact(tensors, exact, np.longdouble) if os.path.exists(exact) else \
-        {k: np.asarray(v, np.longdouble) for k, v in tensors.items()}
-    ref, _ = run_export.reference(t, meta, np.longdouble)
-    return np.asarray(ref, dtype=np.float64)
-
-
-def distance(y, ref, bias_row):
-    """E: the largest Euclidean distance over the rows, the bias row left out."""
-    rows = [i for i in range(ref.shape[0]) if i != bias_row % ref.shape[0]]
-    y = np.asarray(y, dtype=np.float64)
-    return float(np.sqrt(((y[rows] - ref[rows]) ** 2).sum(-1)).max())
-
-
 def bias_row_moved(net, x):
     """The blocks after which the bias row is not bitwise [+0 features, 1, 1,
     one-hot position 0 (encoded masks)] (a list of block indices)."""
@@ -363,7 +344,7 @@ def main():
         return 2
     try:
         tensors, meta = tlmodel.load_file(args.export)
-        ref = reference(args.export, tensors, meta)
+        ref = run_export.exact_reference(args.export, tensors, meta)
     except (OSError, KeyError, ValueError) as e:
         print("torch_export: %s: not an attncheck export (%s)" % (args.export, e), file=sys.stderr)
         return 2
@@ -372,7 +353,7 @@ def main():
         net = AttnOnly(tensors, meta, DTYPES[name])
         with torch.no_grad():
             y = net(net.stream_in).to(torch.float64).numpy()
-            print("%.17g" % distance(y, ref, net.bias_row))
+            print("%.17g" % run_export.distance(y, ref, net.bias_row))
             if args.bias_row:
                 moved = bias_row_moved(net, net.stream_in)
                 if moved:
