@@ -46,6 +46,37 @@ START_TEST(test_torch_hooks)
 }
 END_TEST
 
+/* A model file's embed.W_E, pos_embed.W_pos, unembed.W_U and unembed.b_U
+ * reach its export, which then turns tokens into logits alone: the same
+ * logits as the model (tests/torch_embed.py).  A W_E of the wrong shape is
+ * refused with 65 and one line naming it. */
+START_TEST(test_export_decodes)
+{
+    if (!mio_have_python("torch, numpy", "check_torch: decoding an export"))
+        return;
+    char dir[256], cmd[1400], out[8192];
+    test_tmpdir_make(dir, sizeof dir, "attncheck-torch-embed");
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_embed.py make %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "model %s/m.safetensors --input %s/x.npy --out %s/r "
+             "--export-converted %s/e.safetensors", dir, dir, dir, dir);
+    ck_assert_msg(test_run_cli(cmd, out, sizeof out) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_embed.py check %s %s/e.safetensors "
+             "> %s/embed.txt 2>&1", dir, dir, dir);
+    int rc = system(cmd);
+    test_read_file(out, sizeof out, dir, "embed.txt");
+    ck_assert_msg(rc == 0 && !strstr(out, "FAILED"), "%s", out);
+
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/torch_embed.py make %s --bad-embed", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "model %s/m.safetensors --tokens 3 --no-write", dir);
+    ck_assert_int_eq(test_run_cli(cmd, out, sizeof out), 65);
+    ck_assert_msg(strstr(out, "'embed.W_E' is not [*, d_model = 8]") &&
+                      test_count_lines(out) == 1, "%s", out);
+    test_tmpdir_remove(dir);
+}
+END_TEST
+
 /* The two numbers torch_export.py prints (float32, bfloat16), its exit. */
 static int run_torch(double e[2], const char *dir, const char *export)
 {
@@ -142,6 +173,7 @@ Suite *suite_torch(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 240);
     tcase_add_loop_test(tc, test_torch_hooks, 0, (int)(sizeof hook_claims / sizeof hook_claims[0]));
+    tcase_add_test(tc, test_export_decodes);
     tcase_add_test(tc, test_svtr_torch_onnx);
     suite_add_tcase(s, tc);
     return s;

@@ -13,6 +13,7 @@ struct tmodel {
     safetensors_t *st;
     tmodel_config_t cfg;
     const tensor_view_t *W_U, *b_U; /* the unembedding, when the file has one */
+    const tensor_view_t *W_E, *W_pos; /* the embeddings, when the file has them */
 };
 
 /* Dimension codes of a parameter's shape. */
@@ -625,6 +626,58 @@ int tmodel_read_unembed(double *W_U, double *b_U, const tmodel_t *m, char *err, 
     return rc;
 }
 
+/* embed.W_E and pos_embed.W_pos, both optional: a float dtype, [*, d_model],
+ * finite. */
+static int check_embed(tmodel_t *m, char *err, size_t errsz)
+{
+    const tensor_view_t **slot[2] = {&m->W_E, &m->W_pos};
+    for (int k = 0; k < 2; k++) {
+        const char *name = tmodel_embed_name[k];
+        const tensor_view_t *t = safetensors_find(m->st, name);
+        if (!t)
+            continue;
+        if (t->dtype == TENSOR_OTHER)
+            return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st), "tensor "
+                               "'%s' has dtype %s (want F64, F32, F16 or BF16)", name,
+                               t->dtype_name);
+        if (t->ndim != 2 || t->shape[0] < 1 || t->shape[1] != (uint64_t)m->cfg.d_model)
+            return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st), "tensor "
+                               "'%s' is not [*, d_model = %lld]", name,
+                               (long long)m->cfg.d_model);
+        int rc = tensor_view_check_finite(t, err, errsz);
+        if (rc != 0)
+            return rc;
+        *slot[k] = t;
+    }
+    return 0;
+}
+
+const char *const tmodel_embed_name[TMODEL_N_EMBED] = {"embed.W_E", "pos_embed.W_pos",
+                                                       "unembed.W_U", "unembed.b_U"};
+
+static const tensor_view_t *embed_view(const tmodel_t *m, tmodel_embed_t e)
+{
+    const tensor_view_t *v[TMODEL_N_EMBED] = {m->W_E, m->W_pos, m->W_U, m->b_U};
+    return v[e];
+}
+
+size_t tmodel_embed_shape(uint64_t shape[2], const tmodel_t *m, tmodel_embed_t e)
+{
+    const tensor_view_t *t = embed_view(m, e);
+    for (size_t k = 0; t && k < t->ndim; k++)
+        shape[k] = t->shape[k];
+    return t ? t->ndim : 0;
+}
+
+int tmodel_read_embed(double *out, const tmodel_t *m, tmodel_embed_t e, char *err, size_t errsz)
+{
+    const tensor_view_t *t = embed_view(m, e);
+    if (!t)
+        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st), "model has no "
+                           "tensor '%s'", tmodel_embed_name[e]);
+    return tensor_view_read_f64(out, t, err, errsz);
+}
+
 static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errsz)
 {
     tmodel_t *m = calloc(1, sizeof *m);
@@ -640,6 +693,8 @@ static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errs
         rc = check_tensors(m, err, errsz);
     if (rc == 0)
         rc = check_unembed(m, err, errsz);
+    if (rc == 0)
+        rc = check_embed(m, err, errsz);
     if (rc != 0) {
         tmodel_close(m);
         return rc;

@@ -9,8 +9,8 @@
  *   blocks.l.mlp.W_gate [D, M]                            (gated MLPs)
  *   ln_final.w, ln_final.b                       [D]     (as final_norm has them)
  *   unembed.W_U [D, d_vocab], unembed.b_U [d_vocab]      (optional: top-1 rows)
- * in F64, F32, F16 or BF16.  Other tensors (embeddings, masks, ...) are
- * ignored.  A missing tensor, a tensor of another dtype, a shape that
+ *   embed.W_E [d_vocab_in, D], pos_embed.W_pos [n_ctx, D] (optional: exported)
+ * in F64, F32, F16 or BF16.  Other tensors (masks, ...) are ignored.  A missing tensor, a tensor of another dtype, a shape that
  * disagrees with the config, or a block beyond n_layers is one line naming it.
  *
  * The config is in the header's __metadata__ (safetensors metadata values
@@ -129,6 +129,16 @@ int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p,
  * b_U zeros when absent; b_U may be NULL). */
 int64_t tmodel_d_vocab(const tmodel_t *m);
 int tmodel_read_unembed(double *W_U, double *b_U, const tmodel_t *m, char *err, size_t errsz);
+
+/* The embedding and unembedding tensors a file may carry, by their
+ * TransformerLens names (embed.W_E, pos_embed.W_pos, unembed.W_U,
+ * unembed.b_U), checked at open when present (2-D [*, d_model] for the
+ * embeddings): the number of dimensions and shape (0 when absent), and the
+ * entries as exact doubles, row-major. */
+typedef enum { TMODEL_W_E, TMODEL_W_POS, TMODEL_W_U, TMODEL_B_U, TMODEL_N_EMBED } tmodel_embed_t;
+extern const char *const tmodel_embed_name[TMODEL_N_EMBED];
+size_t tmodel_embed_shape(uint64_t shape[2], const tmodel_t *m, tmodel_embed_t e);
+int tmodel_read_embed(double *out, const tmodel_t *m, tmodel_embed_t e, char *err, size_t errsz);
 
 /* The config as the JSON text of a "config" metadata value (sorted keys,
  * reals with 17 digits, so it reads back to the same doubles); malloc'd,
