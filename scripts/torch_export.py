@@ -113,12 +113,12 @@ class LayerNormFeatures(nn.Module):
         if self.kind in ("LN", "LNPre"):
             f = f - f.mean(-1, keepdim=True)
         scale = self.hook_scale((f.pow(2).mean(-1, keepdim=True) + self.eps).sqrt())
-        f = f / scale
+        f = self.hook_normalized(f / scale)  # before w and b, as TransformerLens hooks it
         if self.kind in ("LN", "RMS"):
             f = f * self.w
         if self.kind == "LN":
             f = f + self.b
-        return torch.cat([self.hook_normalized(f), x[..., self.d:]], -1)
+        return torch.cat([f, x[..., self.d:]], -1)
 
 
 class HeadGroup(nn.Module):
@@ -285,48 +285,169 @@ def bias_row_moved(net, x):
     return moved
 
 
+def ln_params(sd, prefix, ln, D):
+    """A LayerNorm's w, b as [d_model] tensors (TransformerLens's shape): [gamma, 1, ...]
+    and [beta, 0, ...]; the columns past d are passed through by tl_forward (exact)."""
+    for w, fill in (("w", 1), ("b", 0)):
+        if hasattr(ln, w):
+            t = torch.full((D,), fill, dtype=getattr(ln, w).dtype)
+            t[:ln.d] = getattr(ln, w).detach()
+            sd["%s.%s" % (prefix, w)] = t
+
+
 def tl_state_dict(net):
-    """The network in TransformerLens's attn_only names and a config dict: every head of
-    a layer padded with zeros to the widest d_head (exact: padded q, k, v entries are
-    0 and add nothing), attn.b_Q/b_K/b_V/b_O zero (the biases are the c rows), the
-    masks and the feature-only LayerNorm kept as attncheck_masks / attncheck_ln, which
-    HookedTransformer has no field for (doc/torch-onnx.md)."""
-    sd, masks, heads = {}, [], []
-    for k, b in enumerate(net.blocks):
-        groups = b.attn.groups
-        e = max(max(g.W_Q.shape[2], g.W_V.shape[2]) for g in groups)
-        heads.append(sum(g.n_heads for g in groups))
+    """(state dict, config, blockers): the network in TransformerLens's attn_only names
+    (HookedTransformerConfig fields in config), and the list of what HookedTransformer
+    cannot express, each kept in a config key "attncheck_*" that tl_forward reads.
 
-        def cat(w, pad_last):
-            parts = []
-            for g in groups:
-                t = getattr(g, w).detach()
-                pad = (0, e - t.shape[2]) if pad_last else (0, 0, 0, e - t.shape[1])
-                parts.append(nn.functional.pad(t, pad))
-            return torch.cat(parts, 0)
+    Exact: every layer's heads (its groups in order) padded with zero heads to the
+    largest layer's count and with zero columns to the widest d_head (a zero q, k or v
+    entry adds an exact 0; a zero head's W_O is 0); b_Q, b_K, b_V, b_O zero (the biases
+    are the c rows).  A model export's embeddings become TransformerLens's with the bias
+    token as a BOS token (id d_vocab, W_E row [0, 1, 1]) at position 0: W_E gets the
+    columns [1, 0] and that row, W_pos a zero row 0 and zero c, f columns, W_U zero c, f
+    rows.  Blockers (doc/torch-onnx.md): a mask other than one causal or bidirectional
+    rule for every head ("attncheck_masks"), head groups with different attn_scale
+    ("attncheck_attn_scale"), a LayerNorm over the first d < D columns
+    ("attncheck_ln"), different eps."""
+    blocks = list(net.blocks)
+    H = max(sum(g.n_heads for g in b.attn.groups) for b in blocks)
+    e = max(max(g.W_Q.shape[2], g.W_V.shape[2]) for b in blocks for g in b.attn.groups)
+    D, dt = net.D, net.dtype
+    sd, masks, scales, lns = {}, [], [], []
+    for k, b in enumerate(blocks):
+        p = "blocks.%d.attn." % k
+        for w in ("W_Q", "W_K", "W_V", "W_O"):
+            t = torch.zeros((H, D, e) if w != "W_O" else (H, e, D), dtype=dt)
+            h = 0
+            for g in b.attn.groups:
+                src = getattr(g, w).detach()
+                if w == "W_O":
+                    t[h:h + g.n_heads, :src.shape[1]] = src
+                else:
+                    t[h:h + g.n_heads, :, :src.shape[2]] = src
+                h += g.n_heads
+            sd[p + w] = t
+        for w in ("b_Q", "b_K", "b_V"):
+            sd[p + w] = torch.zeros(H, e, dtype=dt)
+        sd[p + "b_O"] = torch.zeros(D, dtype=dt)
+        rules, sc = [], []
+        for g in b.attn.groups:
+            rules += [g.mask] * g.n_heads
+            sc += [g.attn_scale] * g.n_heads
+        pad = H - len(rules)
+        masks.append(rules + ["self"] * pad)  # zero heads: any rule
+        scales.append(sc + [sc[0]] * pad)
+        lns.append((b.ln1.kind, b.ln1.eps))
+        ln_params(sd, "blocks.%d.ln1" % k, b.ln1, D)
+    final = net.ln_final
+    if final is not None:
+        ln_params(sd, "ln_final", final, D)
+    if hasattr(net, "embed_W_E"):
+        V = net.embed_W_E.shape[0]
+        W_E = torch.zeros(V + 1, D, dtype=dt)
+        W_E[:V, :net.d] = net.embed_W_E.detach()
+        W_E[:, net.d] = 1
+        W_E[V, net.d + 1] = 1
+        W_pos = torch.zeros(net.pos_embed_W_pos.shape[0] + 1, D, dtype=dt)
+        W_pos[1:, :net.d] = net.pos_embed_W_pos.detach()
+        W_U = torch.zeros(D, net.unembed_W_U.shape[1], dtype=dt)
+        W_U[:net.d] = net.unembed_W_U.detach()
+        sd.update({"embed.W_E": W_E, "pos_embed.W_pos": W_pos, "unembed.W_U": W_U})
+        if hasattr(net, "unembed_b_U"):
+            sd["unembed.b_U"] = net.unembed_b_U.detach()
+    rule_set = {r for k, layer in enumerate(masks)
+                for r in layer[:sum(g.n_heads for g in blocks[k].attn.groups)]}
+    kinds = {kind for kind, _ in lns} | ({final.kind} if final is not None else set())
+    eps = {eps for kind, eps in lns if kind != "none"} | (
+        {final.eps} if final is not None and final.kind != "none" else set())
+    scale_set = {s for layer in scales for s in layer}
+    cfg = {"n_layers": len(blocks), "d_model": D, "n_heads": H, "d_head": e, "attn_only": True,
+           "n_ctx": max(net.stream_in.shape[0], sd["pos_embed.W_pos"].shape[0]
+                        if "pos_embed.W_pos" in sd else 0),
+           "attention_dir": "causal" if rule_set == {"causal"} else "bidirectional",
+           "normalization_type": None if kinds <= {"none"} else sorted(kinds - {"none"})[0],
+           "eps": min(eps) if eps else 1e-5,
+           "attn_scale": scale_set.pop() if len(scale_set) == 1 else 1.0,
+           "use_attn_scale": True, "positional_embedding_type": "standard",
+           "default_prepend_bos": "embed.W_E" in sd, "dtype": str(dt).replace("torch.", "")}
+    if "embed.W_E" in sd:
+        cfg["d_vocab"] = sd["embed.W_E"].shape[0]
+        cfg["d_vocab_out"] = sd["unembed.W_U"].shape[1]
+    blockers = []
+    if not rule_set <= {"all"} and rule_set != {"causal"}:
+        blockers.append("per-head masks %s (TransformerLens: one causal or bidirectional mask "
+                        "for every head)" % sorted(rule_set))
+        cfg["attncheck_masks"] = masks
+    if len(set(scales[0]) | {s for layer in scales for s in layer}) > 1:
+        blockers.append("attn_scale differs between heads")
+        cfg["attncheck_attn_scale"] = scales
+    if not kinds <= {"none"}:
+        blockers.append("LayerNorm over the first d = %d of d_model = %d columns "
+                        "(TransformerLens: over all d_model)" % (net.d, D))
+        cfg["attncheck_ln"] = {"d": net.d, "layers": lns,
+                               "final": [final.kind, final.eps] if final is not None else None}
+    if len(eps) > 1:
+        blockers.append("different eps %s (TransformerLens: one eps)" % sorted(eps))
+    return sd, cfg, blockers
 
-        p = "blocks.%d." % k
-        for w in ("W_Q", "W_K", "W_V"):
-            sd[p + "attn." + w] = cat(w, True)
-            sd[p + "attn.b_" + w[2]] = torch.zeros(heads[-1], e, dtype=net.dtype)
-        sd[p + "attn.W_O"] = cat("W_O", False)
-        sd[p + "attn.b_O"] = torch.zeros(net.D, dtype=net.dtype)
-        masks.append([[g.mask, g.n_heads, g.attn_scale] for g in groups])
-        if b.ln1.kind in ("LN", "RMS"):
-            sd[p + "ln1.w"] = b.ln1.w.detach()
-        if b.ln1.kind == "LN":
-            sd[p + "ln1.b"] = b.ln1.b.detach()
-    if net.ln_final is not None:
-        for w in ("w", "b"):
-            if hasattr(net.ln_final, w):
-                sd["ln_final." + w] = getattr(net.ln_final, w).detach()
-    cfg = {"attn_only": True, "n_layers": len(net.blocks), "d_model": net.D,
-           "n_heads": max(heads), "d_head": max(t.shape[2] for n, t in sd.items()
-                                                if n.endswith("attn.W_Q")),
-           "positional_embedding_type": "standard", "normalization_type": None,
-           "attncheck_heads": heads, "attncheck_masks": masks, "attncheck_ln_features": net.d,
-           "attncheck_ln": [b.ln1.kind for b in net.blocks]}
-    return sd, cfg
+
+TL_EXTRAS = ("masks", "attn_scale", "ln")
+
+
+def tl_forward(sd, cfg, x, keep=TL_EXTRAS):
+    """The forward pass of TransformerLens's HookedTransformer(attn_only=True) with this
+    state dict and config on the residual stream x [batch, pos, d_model], as its source
+    computes it (components/layer_norm.py, abstract_attention.py, transformer_block.py):
+    ln1 centres and scales over the last axis, q = ln1(x) W_Q + b_Q, scores q.k /
+    attn_scale, the causal mask where attention_dir is causal, softmax, z = pattern v,
+    out = z W_O + b_O, resid_post = resid_pre + out; ln_final.  The "attncheck_*" keys
+    named in keep replace what TransformerLens cannot express (masks: per-head masks,
+    attn_scale: per-head attn_scale, ln: the LayerNorm over the first d columns); all
+    three: the exported network exactly; keep=(): what HookedTransformer would compute."""
+    ln = cfg.get("attncheck_ln") if "ln" in keep else None
+
+    def norm(t, prefix, kind, eps):
+        if kind in (None, "none"):
+            return t
+        cols = ln["d"] if ln else t.shape[-1]
+        f = t[..., :cols]
+        if kind in ("LN", "LNPre"):
+            f = f - f.mean(-1, keepdim=True)
+        f = f / (f.pow(2).mean(-1, keepdim=True) + eps).sqrt()
+        if prefix + ".w" in sd:
+            f = f * sd[prefix + ".w"][:cols]
+        if prefix + ".b" in sd:
+            f = f + sd[prefix + ".b"][:cols]
+        return torch.cat([f, t[..., cols:]], -1)
+
+    n = x.shape[1]
+    for k in range(cfg["n_layers"]):
+        kind, eps = (ln["layers"][k] if ln else (cfg["normalization_type"], cfg["eps"]))
+        u = norm(x, "blocks.%d.ln1" % k, kind, eps)
+        p = "blocks.%d.attn." % k
+        q, kk, v = (torch.einsum("bpd,hde->bphe", u, sd[p + w]) + sd[p + b]
+                    for w, b in (("W_Q", "b_Q"), ("W_K", "b_K"), ("W_V", "b_V")))
+        s = torch.einsum("bqhe,bkhe->bhqk", q, kk)
+        if "attn_scale" in keep and "attncheck_attn_scale" in cfg:
+            s = s / torch.tensor(cfg["attncheck_attn_scale"][k], dtype=s.dtype)[:, None, None]
+        else:
+            s = s / cfg["attn_scale"]
+        if cfg["attention_dir"] == "causal":
+            s = s.masked_fill(~torch.ones(n, n, dtype=torch.bool).tril(), float("-inf"))
+        if "masks" in keep and "attncheck_masks" in cfg:
+            allowed = torch.stack([torch.from_numpy(run_export.mask_matrix(r, n))
+                                   for r in cfg["attncheck_masks"][k]])
+            s = s.masked_fill(~allowed, float("-inf"))
+        pattern = torch.softmax(s, -1)
+        pattern = torch.where(torch.isnan(pattern), torch.zeros_like(pattern), pattern)
+        z = torch.einsum("bhqk,bkhe->bqhe", pattern, v)
+        x = x + torch.einsum("bqhe,hed->bqd", z, sd[p + "W_O"]) + sd[p + "b_O"]
+    if ln and ln["final"]:
+        return norm(x, "ln_final", *ln["final"])
+    if not ln and cfg["normalization_type"] is not None and "ln_final.w" in sd:
+        return norm(x, "ln_final", cfg["normalization_type"], cfg["eps"])
+    return x
 
 
 def main():
@@ -361,10 +482,18 @@ def main():
                           file=sys.stderr)
                     rc = 1
         if args.tl_state_dict and name == dtypes[0]:
-            sd, cfg = tl_state_dict(net)
+            sd, cfg, blockers = tl_state_dict(net)
             tmp = args.tl_state_dict + ".tmp"
             torch.save({"state_dict": sd, "config": cfg}, tmp)
             os.replace(tmp, args.tl_state_dict)
+            with torch.no_grad():
+                x = net.stream_in.unsqueeze(0)
+                tl = tl_forward(sd, cfg, x, keep=())[0].to(torch.float64).numpy()
+            print("torch_export: %s written (%s); HookedTransformer: %s; its forward pass "
+                  "(tl_forward keep=()) E = %.3g" % (
+                      args.tl_state_dict, name, "exact" if not blockers else
+                      "not exact: " + "; ".join(blockers),
+                      run_export.distance(tl, ref, net.bias_row)), file=sys.stderr)
     return rc
 
 

@@ -7,8 +7,10 @@
         [d_vocab, d_model + 1]), DIR/tokens.npy and DIR/x.npy = W_E[tokens] + W_pos;
     /usr/bin/python3 tests/torch_embed.py check DIR EXPORT
         checks that EXPORT carries the four tensors as the model file has them, that
-        scripts/torch_export.py's embed_tokens(tokens) is the export's stream_in, and that
-        its logits (float64) are the model's (scripts/tlmodel.py) ln_final(y) W_U + b_U.
+        scripts/torch_export.py's embed_tokens(tokens) is the export's stream_in, that
+        its logits (float64) are the model's (scripts/tlmodel.py) ln_final(y) W_U + b_U,
+        and that tl_state_dict's embeddings (the bias token as BOS) and tl_forward give
+        the same stream and logits.
 Exit 0 when all hold, 1 when one fails.
 """
 import json
@@ -68,6 +70,15 @@ def check(d, export):
         s = net.embed_tokens(torch.from_numpy(tokens))
         say("embed_tokens = stream_in", torch.equal(s, net.stream_in))
         logits = net.logits(net(s)).numpy()
+        # TransformerLens's form: the bias token is a BOS token (id d_vocab) at position 0
+        sd, cfg, _ = torch_export.tl_state_dict(net)
+        ids = torch.cat([torch.tensor([CFG["d_vocab"]]), torch.from_numpy(tokens)])
+        resid = sd["embed.W_E"][ids] + sd["pos_embed.W_pos"][:len(ids)]
+        say("TransformerLens embedding, bias token as BOS = stream_in", torch.equal(resid, net.stream_in))
+        y_tl = torch_export.tl_forward(sd, cfg, resid.unsqueeze(0))[0]
+        tl_logits = (y_tl[1:] @ sd["unembed.W_U"] + sd["unembed.b_U"]).numpy()
+        say("TransformerLens form's logits = the export's",
+            float(np.abs(tl_logits - logits).max()) <= 1e-12 * max(1.0, float(np.abs(logits).max())))
     cfg = tlmodel.config({"config": meta["original_config"]})
     orig = {k[len("original."):]: v for k, v in tensors.items() if k.startswith("original.")}
     y = tlmodel.forward(orig, cfg, np.load(os.path.join(d, "x.npy")), dtype=np.float64)

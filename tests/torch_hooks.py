@@ -9,7 +9,10 @@ In float64, against scripts/run_export.py's numpy run of the same network (src/a
   - hook_pattern: rows sum to 1, zero where the layer's mask forbids;
   - hook_resid_post = hook_resid_pre + hook_result summed over heads = resid_pre + hook_attn_out;
   - hooks edit: zeroing one head's hook_z gives the numpy network with that head's W_O
-    zeroed (and a different output), and so does zeroing its hook_result.
+    zeroed (and a different output), and so does zeroing its hook_result;
+  - the TransformerLens form (tl_state_dict): uniform shapes, and tl_forward with the
+    attncheck_* keys is the network; without them (HookedTransformer's own forward) it is
+    the network when tl_state_dict names no blocker, and differs when it names one.
 Prints one line per check; exit 0 when all hold, 1 when one fails, 2 no torch.
 """
 import json
@@ -97,6 +100,20 @@ def main():
             check("zeroing head 0 of block %d through %s = W_O zeroed" % (k, hook),
                   close(ya, want_ablated) and not close(ya, y))
         check("hooks removed after run_with_hooks", close(net(x), y))
+
+        sd, cfg, blockers = torch_export.tl_state_dict(net)
+        H, e = cfg["n_heads"], cfg["d_head"]
+        check("TransformerLens shapes uniform", all(
+            tuple(sd["blocks.%d.attn.%s" % (k, w)].shape) == shape
+            for k in range(cfg["n_layers"])
+            for w, shape in (("W_Q", (H, net.D, e)), ("W_V", (H, net.D, e)),
+                             ("W_O", (H, e, net.D)), ("b_Q", (H, e)), ("b_O", (net.D,)))))
+        check("tl_forward with the attncheck_* keys = the network",
+              close(torch_export.tl_forward(sd, cfg, x.unsqueeze(0))[0], y))
+        pure = torch_export.tl_forward(sd, cfg, x.unsqueeze(0), keep=())[0]
+        print("blockers: %s" % (blockers or "none"))
+        check("HookedTransformer's forward = the network iff no blocker",
+              close(pure, y) == (not blockers))
     return 1 if failed else 0
 
 
