@@ -376,7 +376,7 @@ def tl_state_dict(net):
         cfg["d_vocab_out"] = sd["unembed.W_U"].shape[1]
     blockers = []
     if not rule_set <= {"all"} and rule_set != {"causal"}:
-        blockers.append("per-head masks %s (TransformerLens: one causal or bidirectional mask "
+        blockers.append("masks %s (TransformerLens: one causal or bidirectional mask "
                         "for every head)" % sorted(rule_set))
         cfg["attncheck_masks"] = masks
     if len(set(scales[0]) | {s for layer in scales for s in layer}) > 1:
