@@ -150,7 +150,7 @@ def build(tensors, meta, dtype):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
                               producer_name="attncheck scripts/export_onnx.py")
     model.ir_version = 8
-    onnx.checker.check_model(model)
+    onnx.checker.check_model(model, full_check=True)  # with strict shape inference
     return model
 
 
