@@ -365,12 +365,13 @@ def tl_state_dict(net):
     cfg = {"n_layers": len(blocks), "d_model": D, "n_heads": H, "d_head": e, "attn_only": True,
            "n_ctx": max(net.stream_in.shape[0], sd["pos_embed.W_pos"].shape[0]
                         if "pos_embed.W_pos" in sd else 0),
-           "attention_dir": "causal" if rule_set == {"causal"} else "bidirectional",
+           # the closest of TransformerLens's two: causal when the original was
+           "attention_dir": "causal" if rule_set & {"causal", "real-causal"} else "bidirectional",
            "normalization_type": None if kinds <= {"none"} else sorted(kinds - {"none"})[0],
            "eps": min(eps) if eps else 1e-5,
            "attn_scale": scale_set.pop() if len(scale_set) == 1 else 1.0,
            "use_attn_scale": True, "positional_embedding_type": "standard",
-           "default_prepend_bos": "embed.W_E" in sd, "dtype": str(dt).replace("torch.", "")}
+           "default_prepend_bos": "embed.W_E" in sd, "dtype": dt}
     if "embed.W_E" in sd:
         cfg["d_vocab"] = sd["embed.W_E"].shape[0]
         cfg["d_vocab_out"] = sd["unembed.W_U"].shape[1]
