@@ -485,8 +485,12 @@ def main():
         if args.tl_state_dict and name == dtypes[0]:
             sd, cfg, blockers = tl_state_dict(net)
             tmp = args.tl_state_dict + ".tmp"
-            torch.save({"state_dict": sd, "config": cfg}, tmp)
-            os.replace(tmp, args.tl_state_dict)
+            try:
+                torch.save({"state_dict": sd, "config": cfg}, tmp)
+                os.replace(tmp, args.tl_state_dict)
+            except (OSError, RuntimeError) as e:
+                print("torch_export: %s: %s" % (args.tl_state_dict, e), file=sys.stderr)
+                return 2
             with torch.no_grad():
                 x = net.stream_in.unsqueeze(0)
                 tl = tl_forward(sd, cfg, x, keep=())[0].to(torch.float64).numpy()
