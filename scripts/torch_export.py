@@ -50,8 +50,10 @@ with the export's exact weights (OUT.json).  E is an estimate of what attncheck'
 emulation certifies for its own model of the hardware, not a certified number.
 --bias-row also checks, through hook_resid_post, that the bias row is bitwise
 [+0, ..., +0, 1, 1, (one-hot position 0)] after every block (the float-robust form;
-doc/float-robust.md).  --tl-state-dict writes the network in TransformerLens's attn_only
-names (tl_state_dict(); doc/torch-onnx.md says why HookedTransformer cannot load it).
+doc/float-robust.md).  --tl-state-dict writes {"state_dict", "config"} in TransformerLens's
+attn_only names (tl_state_dict()) and says whether HookedTransformer computes the network
+exactly and, if not, what blocks it; tl_forward() is HookedTransformer's forward pass as its
+source reads (doc/torch-onnx.md).
 
 Exit: 0; 1 when --bias-row finds the row moved; 2 a missing module, a bad file or usage.
 """
