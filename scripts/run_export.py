@@ -148,6 +148,25 @@ def reference(tensors, meta, dtype):
     return ref, what
 
 
+def exact_reference(path, tensors, meta):
+    """The exact output to compare with (float64 array): the claim's reference_out, or
+    the original run in long double with the exact weights (reference)."""
+    if "reference_out" in tensors:
+        return np.asarray(tensors["reference_out"], dtype=np.float64)
+    exact = path + ".json"
+    t = apply_exact(tensors, exact, np.longdouble) if os.path.exists(exact) else \
+        {k: np.asarray(v, np.longdouble) for k, v in tensors.items()}
+    ref, _ = reference(t, meta, np.longdouble)
+    return np.asarray(ref, dtype=np.float64)
+
+
+def distance(y, ref, bias_row):
+    """E: the largest Euclidean distance over the rows, the bias row left out."""
+    rows = [i for i in range(ref.shape[0]) if i != bias_row % ref.shape[0]]
+    y = np.asarray(y, dtype=np.float64)
+    return float(np.sqrt(((y[rows] - ref[rows]) ** 2).sum(-1)).max())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("export")

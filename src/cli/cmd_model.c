@@ -322,7 +322,8 @@ static int sink_final(void *ctx, const aonet_ln_t *ln, char *err, size_t errsz)
     return aonet_export_final_ln(ctx, ln, err, errsz);
 }
 
-/* The original model's tensors under "original." and the tokens as "input". */
+/* The original model's tensors under "original.", its embeddings under their
+ * own names, and the tokens as "input". */
 static int export_original(aonet_export_t *ex, const tmodel_t *m, const imat_t X, char *err,
                            size_t errsz)
 {
@@ -345,6 +346,18 @@ static int export_original(aonet_export_t *ex, const tmodel_t *m, const imat_t X
                 rc = aonet_export_f64(ex, full, nd, shape, v, err, errsz);
             free(v);
         }
+    /* the embeddings under their own names: the export alone decodes tokens */
+    for (int e = 0; e < TMODEL_N_EMBED && rc == 0; e++) {
+        uint64_t shape[2];
+        size_t nd = tmodel_embed_shape(shape, m, (tmodel_embed_t)e);
+        if (nd == 0)
+            continue;
+        double *v = xmallocarray((size_t)(shape[0] * (nd == 2 ? shape[1] : 1)), sizeof *v);
+        rc = tmodel_read_embed(v, m, (tmodel_embed_t)e, err, errsz);
+        if (rc == 0)
+            rc = aonet_export_f64(ex, tmodel_embed_name[e], nd, shape, v, err, errsz);
+        free(v);
+    }
     if (rc == 0)
         rc = aonet_export_matrix(ex, "input", X, err, errsz);
     if (rc == 0) {
@@ -580,6 +593,11 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     double export_bytes = 8 * (L * (4 * D * H * (E + 1) + 4 * D * (double)(cfg->d_mlp + 1)) +
                                L * (4 * D * H * E + (cfg->gated_mlp ? 3 : 2) * D *
                                     (double)cfg->d_mlp) + 2 * n * D);
+    for (int e = 0; e < TMODEL_N_EMBED; e++) {
+        uint64_t shape[2] = {0, 1};
+        if (tmodel_embed_shape(shape, model_claim_model(mc), (tmodel_embed_t)e) > 0)
+            export_bytes += 8 * (double)shape[0] * (double)shape[1];
+    }
     mr.export_big = export_bytes > MODEL_EXPORT_DEFAULT_MAX;
     int sharded = ro->shard_count > 0;
     if (sharded || from)

@@ -13,6 +13,7 @@ struct tmodel {
     safetensors_t *st;
     tmodel_config_t cfg;
     const tensor_view_t *W_U, *b_U; /* the unembedding, when the file has one */
+    const tensor_view_t *W_E, *W_pos; /* the embeddings, when the file has them */
 };
 
 /* Dimension codes of a parameter's shape. */
@@ -635,24 +636,68 @@ int tmodel_read_unembed(double *W_U, double *b_U, const tmodel_t *m, char *err, 
     return rc;
 }
 
-/* A [rows, d_model] float tensor named name, or one line saying why not. */
-static const tensor_view_t *embedding_view(const tmodel_t *m, const char *name, const char *dims,
+/* embed.W_E and pos_embed.W_pos, both optional: a float dtype, [*, d_model],
+ * finite. */
+static int check_embed(tmodel_t *m, char *err, size_t errsz)
+{
+    const tensor_view_t **slot[2] = {&m->W_E, &m->W_pos};
+    for (int k = 0; k < 2; k++) {
+        const char *name = tmodel_embed_name[k];
+        const tensor_view_t *t = safetensors_find(m->st, name);
+        if (!t)
+            continue;
+        if (t->dtype == TENSOR_OTHER)
+            return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st), "tensor "
+                               "'%s' has dtype %s (want F64, F32, F16 or BF16)", name,
+                               t->dtype_name);
+        if (t->ndim != 2 || t->shape[0] < 1 || t->shape[1] != (uint64_t)m->cfg.d_model)
+            return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st), "tensor "
+                               "'%s' is not [*, d_model = %lld]", name,
+                               (long long)m->cfg.d_model);
+        int rc = tensor_view_check_finite(t, err, errsz);
+        if (rc != 0)
+            return rc;
+        *slot[k] = t;
+    }
+    return 0;
+}
+
+const char *const tmodel_embed_name[TMODEL_N_EMBED] = {"embed.W_E", "pos_embed.W_pos",
+                                                       "unembed.W_U", "unembed.b_U"};
+
+static const tensor_view_t *embed_view(const tmodel_t *m, tmodel_embed_t e)
+{
+    const tensor_view_t *v[TMODEL_N_EMBED] = {m->W_E, m->W_pos, m->W_U, m->b_U};
+    return v[e];
+}
+
+size_t tmodel_embed_shape(uint64_t shape[2], const tmodel_t *m, tmodel_embed_t e)
+{
+    const tensor_view_t *t = embed_view(m, e);
+    for (size_t k = 0; t && k < t->ndim; k++)
+        shape[k] = t->shape[k];
+    return t ? t->ndim : 0;
+}
+
+int tmodel_read_embed(double *out, const tmodel_t *m, tmodel_embed_t e, char *err, size_t errsz)
+{
+    const tensor_view_t *t = embed_view(m, e);
+    if (!t)
+        return tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st), "model has no "
+                           "tensor '%s'", tmodel_embed_name[e]);
+    return tensor_view_read_f64(out, t, err, errsz);
+}
+
+/* An embedding checked at open (check_embed), or one line saying it is missing. */
+static const tensor_view_t *embedding_view(const tmodel_t *m, tmodel_embed_t e, const char *dims,
                                            char *err, size_t errsz)
 {
-    const char *src = safetensors_source(m->st);
-    const tensor_view_t *v = safetensors_find(m->st, name);
+    const tensor_view_t *v = embed_view(m, e);
     if (!v)
-        tensor_fail(err, errsz, EXIT_DATAERR, src,
-                    "model has no tensor '%s' [%s, d_model]: token ids need it", name, dims);
-    else if (v->dtype == TENSOR_OTHER)
-        tensor_fail(err, errsz, EXIT_DATAERR, src,
-                    "tensor '%s' has dtype %s (want F64, F32, F16 or BF16)", name, v->dtype_name);
-    else if (v->ndim != 2 || v->shape[1] != (uint64_t)m->cfg.d_model || v->shape[0] < 1)
-        tensor_fail(err, errsz, EXIT_DATAERR, src, "tensor '%s' is not [%s, d_model = %lld]",
-                    name, dims, (long long)m->cfg.d_model);
-    else
-        return v;
-    return NULL;
+        tensor_fail(err, errsz, EXIT_DATAERR, safetensors_source(m->st),
+                    "model has no tensor '%s' [%s, d_model]: token ids need it",
+                    tmodel_embed_name[e], dims);
+    return v;
 }
 
 /* Row r of a C-order [rows, d] view, read exactly. */
@@ -669,8 +714,8 @@ static int read_row(double *out, const tensor_view_t *v, uint64_t r, char *err, 
 int tmodel_read_embedding(double *we, double *wp, const tmodel_t *m, const int64_t *ids, long n,
                           const char *what, char *err, size_t errsz)
 {
-    const tensor_view_t *E = embedding_view(m, "embed.W_E", "d_vocab", err, errsz);
-    const tensor_view_t *P = E ? embedding_view(m, "pos_embed.W_pos", "n_ctx", err, errsz)
+    const tensor_view_t *E = embedding_view(m, TMODEL_W_E, "d_vocab", err, errsz);
+    const tensor_view_t *P = E ? embedding_view(m, TMODEL_W_POS, "n_ctx", err, errsz)
                                : NULL;
     if (!P)
         return EXIT_DATAERR;
@@ -709,6 +754,8 @@ static int tmodel_init(tmodel_t **out, safetensors_t *st, char *err, size_t errs
         rc = check_tensors(m, err, errsz);
     if (rc == 0)
         rc = check_unembed(m, err, errsz);
+    if (rc == 0)
+        rc = check_embed(m, err, errsz);
     if (rc != 0) {
         tmodel_close(m);
         return rc;

@@ -9,9 +9,10 @@
  *   blocks.l.mlp.W_gate [D, M]                            (gated MLPs)
  *   ln_final.w, ln_final.b                       [D]     (as final_norm has them)
  *   unembed.W_U [D, d_vocab], unembed.b_U [d_vocab]      (optional: top-1 rows)
- *   embed.W_E [d_vocab, D], pos_embed.W_pos [n_ctx, D]   (optional: token ids)
+ *   embed.W_E [d_vocab, D], pos_embed.W_pos [n_ctx, D]   (optional: token ids, exported)
  * in F64, F32, F16 or BF16.  Other tensors (masks, ...) are ignored.  An
- * absent attention or MLP bias reads as zeros (tmodel_read), exactly.  A missing tensor, a tensor of another dtype, a shape that
+ * absent attention or MLP bias reads as zeros (tmodel_read), exactly.  A
+ * missing tensor, a tensor of another dtype, a shape that
  * disagrees with the config, or a block beyond n_layers is one line naming it.
  *
  * The config is in the header's __metadata__ (safetensors metadata values
@@ -131,6 +132,15 @@ int tmodel_read(double *out, const tmodel_t *m, int64_t layer, tmodel_param_t p,
 int64_t tmodel_d_vocab(const tmodel_t *m);
 int tmodel_read_unembed(double *W_U, double *b_U, const tmodel_t *m, char *err, size_t errsz);
 
+/* The embedding and unembedding tensors a file may carry, by their
+ * TransformerLens names (embed.W_E, pos_embed.W_pos, unembed.W_U,
+ * unembed.b_U), checked at open when present (2-D [*, d_model] for the
+ * embeddings): the number of dimensions and shape (0 when absent), and the
+ * entries as exact doubles, row-major. */
+typedef enum { TMODEL_W_E, TMODEL_W_POS, TMODEL_W_U, TMODEL_B_U, TMODEL_N_EMBED } tmodel_embed_t;
+extern const char *const tmodel_embed_name[TMODEL_N_EMBED];
+size_t tmodel_embed_shape(uint64_t shape[2], const tmodel_t *m, tmodel_embed_t e);
+int tmodel_read_embed(double *out, const tmodel_t *m, tmodel_embed_t e, char *err, size_t errsz);
 /* Token ids embedded (TransformerLens's embed + pos_embed): row ids[i] of
  * embed.W_E [d_vocab, d_model] into we and row i of pos_embed.W_pos
  * [n_ctx, d_model] into wp (each n x d_model, exact doubles; the stream is

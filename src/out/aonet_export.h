@@ -8,7 +8,8 @@
  *   net.layers.{k}.{group}.W_O                      [n_heads, d_head_ov, D]
  *   net.ln_final.w, net.ln_final.b                  [d]           (LN)
  * and whatever the caller adds (the original model under "original.", its
- * tokens, reference outputs).  A shared W_K is written out for every head.
+ * embeddings under their TransformerLens names, its tokens, reference
+ * outputs).  A shared W_K is written out for every head.
  * Metadata "attncheck_network": the network as JSON (aonet.h's layout:
  * D, d, per layer the LN's kind and eps, per group its name, n_heads,
  * d_head_qk, d_head_ov, attn_scale, mask rule; eps and attn_scale as exact
