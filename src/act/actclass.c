@@ -545,16 +545,64 @@ static int exact_candidates(ac_result_t *r, const act_t *phi, const double *v, i
     return found;
 }
 
+/* ---------------------------------------------- certified non-membership */
+
+int ac_kink_proof(char *why, size_t n, const act_t *phi, double L, mpfr_prec_t prec)
+{
+    const expr_t *e = phi->expr ? phi->expr : phi->dexpr;
+    if (!e)
+        return 0;
+    arb_ptr lft = _arb_vec_init(AC_KINK_ORDER + 1), rgt = _arb_vec_init(AC_KINK_ORDER + 1);
+    arb_t z, f;
+    arb_init(z);
+    arb_init(f);
+    long kmax = (long)ceil(ldexp(L, AC_KINK_BITS)) - 1; /* z0 inside (-L, L) */
+    int found = 0;
+    for (long k = 0; k <= 2 * kmax && !found; k++) {
+        long num = k % 2 ? -(k + 1) / 2 : k / 2; /* 0, -1, 1, -2, 2, ...: kinks near 0 first */
+        arb_set_si(z, num);
+        arb_mul_2exp_si(z, z, -AC_KINK_BITS); /* exact */
+        if (expr_eval_jet(rgt, e, z, 1, AC_KINK_ORDER + 1, prec) == 0)
+            continue; /* no tie: f is analytic at z as far as its formula shows */
+        expr_eval_jet(lft, e, z, -1, AC_KINK_ORDER + 1, prec);
+        for (slong j = 0; j <= AC_KINK_ORDER && !found; j++) {
+            if (!arb_is_finite(lft + j) || !arb_is_finite(rgt + j))
+                break;
+            if (arb_overlaps(lft + j, rgt + j))
+                continue;
+            /* f^(j) = j! times the coefficient */
+            arb_fac_ui(f, (ulong)j, prec);
+            arb_mul(lft + j, lft + j, f, prec);
+            arb_mul(rgt + j, rgt + j, f, prec);
+            char *ls = arb_get_str(lft + j, 8, 0), *rs = arb_get_str(rgt + j, 8, 0);
+            snprintf(why, n, "certified kink: at z = %.10g the one-sided derivatives of order "
+                     "%ld differ (left %s, right %s); every member is analytic on ℝ",
+                     ldexp((double)num, -AC_KINK_BITS), (long)j, ls, rs);
+            flint_free(ls);
+            flint_free(rs);
+            found = 1;
+        }
+    }
+    _arb_vec_clear(lft, AC_KINK_ORDER + 1);
+    _arb_vec_clear(rgt, AC_KINK_ORDER + 1);
+    arb_clear(z);
+    arb_clear(f);
+    return found;
+}
+
 void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
                  const char *param_txt, int mutate_witness, mpfr_prec_t prec)
 {
     const act_info_t *info = builtin ? act_find(builtin) : NULL;
     int witness_cls = info && info->witness_show ? info->witness_cls : -1;
     double g0best[7] = {0};
+    /* a user function: a certified kink rules out both classes (C∞ members) */
+    char kink[480];
+    int kinked = !builtin && ac_kink_proof(kink, sizeof kink, phi, AC_L, prec);
     for (int cls = 0; cls < 2; cls++) {
         ac_result_t *r = res + cls;
         const char *why = info && info->nonmember_why && info->nonmember_cls >= cls
-                        ? info->nonmember_why : NULL;
+                        ? info->nonmember_why : kinked ? kink : NULL;
         if (witness_cls >= 0 && witness_cls <= cls) {
             mpq_t q;
             mpq_init(q);
@@ -614,12 +662,12 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
         for (int k = 0; k < AC_NPAR; k++)
             ac_member_set(&r->m, k, v[k]);
         ac_member_str(r->params, sizeof r->params, &r->m, cls);
-        if (!builtin && est < AC_TRY_EXACT_BELOW && exact_candidates(r, phi, v, cls, prec))
+        if (!builtin && !why && est < AC_TRY_EXACT_BELOW && exact_candidates(r, phi, v, cls, prec))
             continue;
         certify_best(r, phi, prec);
         r->status = why ? AC_NOT_MEMBER : AC_BEST;
         if (why)
-            snprintf(r->verdict, sizeof r->verdict, "not a member (proof: %s)", why);
+            snprintf(r->verdict, sizeof r->verdict, "not a member (proof: %.440s)", why);
         else
             snprintf(r->verdict, sizeof r->verdict, "no witness; best member found (gap "
                      "certified, non-membership not proved)");

@@ -172,11 +172,23 @@ static node_t *node_copy_subst(parser_t *p, const node_t *t, const node_t *arg1,
     return n;
 }
 
-/* Built-in bi applied to a (and b): its formula with a for x and b for _a. */
+/* Functions of the language that are formulas but no built-in activation
+ * of the registry (no ball routine of their own): SELU with PyTorch's
+ * constants (Klambauer et al.'s lambda and alpha to 32 digits). */
+static const struct {
+    const char *name, *expr;
+} expr_formulas[] = {
+    {"selu", "1.0507009873554804934193349852946*(max(x, 0) + "
+             "1.6732632423543772848170429916717*min(expm1(x), 0))"},
+};
+#define N_FORMULAS ((int)(sizeof expr_formulas / sizeof expr_formulas[0]))
+
+/* Built-in bi (or formula -1 - bi) applied to a (and b): its formula with a
+ * for x and b for _a. */
 static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t *b)
 {
     parser_t t = {0};
-    t.s = act_builtins[bi].expr;
+    t.s = bi >= 0 ? act_builtins[bi].expr : expr_formulas[-1 - bi].expr;
     t.len = strlen(t.s);
     t.err = NULL;
     t.nodes = p->nodes;
@@ -187,7 +199,8 @@ static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t
             fail_at(p, p->i, "more than %d operations (built-ins count as their formulas)",
                     EXPR_MAX_NODES);
         else
-            fail_at(p, p->i, "internal error in the built-in %s", act_builtins[bi].name);
+            fail_at(p, p->i, "internal error in the built-in %s",
+                    bi >= 0 ? act_builtins[bi].name : expr_formulas[-1 - bi].name);
         return NULL;
     }
     node_t *n = node_copy_subst(p, tree, a, b);
@@ -302,7 +315,7 @@ static node_t *parse_primary(parser_t *p)
             return node_new(p, NODE_E, NULL, NULL);
         if (p->template && NAME_IS("_a"))
             return node_new(p, NODE_ARG2, NULL, NULL);
-        int is_min = NAME_IS("min"), is_max = NAME_IS("max"), fn = -1, bi = -1;
+        int is_min = NAME_IS("min"), is_max = NAME_IS("max"), fn = -1, bi = -1, fo = -1;
         for (int k = 0; k < N_FN && !is_min && !is_max; k++)
             if (n_len == strlen(fn_names[k]) && memcmp(name, fn_names[k], n_len) == 0)
                 fn = k;
@@ -310,8 +323,12 @@ static node_t *parse_primary(parser_t *p)
             if (act_builtins[k].expr && n_len == strlen(act_builtins[k].name) &&
                 memcmp(name, act_builtins[k].name, n_len) == 0)
                 bi = k;
+        for (int k = 0; k < N_FORMULAS && fn < 0 && bi < 0 && !is_min && !is_max; k++)
+            if (n_len == strlen(expr_formulas[k].name) &&
+                memcmp(name, expr_formulas[k].name, n_len) == 0)
+                fo = k;
 #undef NAME_IS
-        if (fn < 0 && bi < 0 && !is_min && !is_max) {
+        if (fn < 0 && bi < 0 && fo < 0 && !is_min && !is_max) {
             fail_at(p, at, "unknown name '%.*s'", (int)(n_len > 24 ? 24 : n_len), name);
             return NULL;
         }
@@ -343,8 +360,8 @@ static node_t *parse_primary(parser_t *p)
             node_free(b);
             return NULL;
         }
-        if (bi >= 0) {
-            node_t *n = expand_builtin(p, bi, a, b);
+        if (bi >= 0 || fo >= 0) {
+            node_t *n = expand_builtin(p, bi >= 0 ? bi : -1 - fo, a, b);
             node_free(a);
             node_free(b);
             return n;
@@ -778,6 +795,9 @@ typedef struct {
     mpfr_rnd_t rnd;     /* EV_POINT */
     arb_srcptr x;       /* the variable as a value: [x], [x, 1], [x, 1, 0, ...] */
     mpfr_srcptr xp;     /* EV_POINT: the point */
+    int side;           /* EV_SERIES at a point: +1 / -1 decides a tie of min, max or abs
+                           for t > 0 / t < 0 (expr_eval_jet); 0 a tie fails */
+    int *ties;          /* with side: the ties met */
 } ev_t;
 
 typedef struct {
@@ -1089,6 +1109,24 @@ static void series_sigmoid(arb_ptr y, arb_srcptr a, slong len, mpfr_prec_t prec)
     _arb_vec_clear(t, len);
 }
 
+/* The sign of the series d on the side ev->side of its point, from its
+ * first coefficient that is not exactly 0 (times side^k): +1 or -1; 0 when
+ * the first len coefficients are all exactly 0 (either branch then has the
+ * same truncated series); 2 when a coefficient may be 0 but is not exactly
+ * 0 (undecided).  Counts the tie. */
+static int tie_sign(arb_srcptr d, const ev_t *ev)
+{
+    if (ev->ties)
+        (*ev->ties)++;
+    for (slong k = 0; k < ev->len; k++) {
+        if (arb_is_zero(d + k))
+            continue;
+        int s = arb_is_positive(d + k) ? 1 : arb_is_negative(d + k) ? -1 : 2;
+        return s == 2 ? 2 : ev->side < 0 && (k & 1) ? -s : s;
+    }
+    return 0;
+}
+
 static void series_fn(val_t *v, fn_t fn, const ev_t *ev)
 {
     slong len = ev->len;
@@ -1120,14 +1158,16 @@ static void series_fn(val_t *v, fn_t fn, const ev_t *ev)
         else
             series_fail(y, len); /* sqrt is not differentiable at 0 */
         break;
-    case FN_ABS:
-        if (arb_is_positive(a))
+    case FN_ABS: {
+        int sg = arb_is_positive(a) ? 1 : arb_is_negative(a) ? -1 : ev->side ? tie_sign(a, ev) : 2;
+        if (sg == 1 || sg == 0)
             _arb_vec_set(y, a, len);
-        else if (arb_is_negative(a))
+        else if (sg == -1)
             _arb_vec_neg(y, a, len);
         else
             series_fail(y, len); /* a kink inside the ball */
         break;
+    }
     case FN_TANH: /* 2 sigma(2a) - 1 */
         _arb_vec_scalar_mul_2exp_si(t, a, len, 1);
         series_sigmoid(y, t, len, prec);
@@ -1208,6 +1248,14 @@ static void series_op2(val_t *va, node_kind_t op, const val_t *vb, const ev_t *e
         /* smooth only where one argument certainly wins */
         int a_wins = op == NODE_MAX ? arb_gt(a, b) : arb_lt(a, b);
         int b_wins = op == NODE_MAX ? arb_gt(b, a) : arb_lt(b, a);
+        if (!a_wins && !b_wins && ev->side) { /* a tie at the point: its side decides */
+            arb_ptr d = _arb_vec_init(len);
+            _arb_vec_sub(d, a, b, len, prec);
+            int sg = tie_sign(d, ev);
+            _arb_vec_clear(d, len);
+            a_wins = sg == 0 || (sg != 2 && (sg > 0) == (op == NODE_MAX));
+            b_wins = sg != 2 && !a_wins;
+        }
         if (a_wins)
             _arb_vec_set(y, a, len);
         else if (b_wins)
@@ -1367,9 +1415,9 @@ static void eval_node(val_t *y, const node_t *n, const ev_t *ev)
 /* y[0..len) = the ball-mode value of e at the variable x (y may alias x's
  * balls: the walk runs in a fresh value). */
 static void eval_balls(arb_ptr y, const expr_t *e, ev_mode_t mode, const arb_t x, slong len,
-                       mpfr_prec_t prec)
+                       mpfr_prec_t prec, int side, int *ties)
 {
-    ev_t ev = {mode, len, prec, MPFR_RNDN, NULL, NULL};
+    ev_t ev = {mode, len, prec, MPFR_RNDN, NULL, NULL, side, ties};
     val_t r;
     val_init(&r, &ev);
     if (!arb_is_finite(x)) {
@@ -1389,13 +1437,13 @@ static void eval_balls(arb_ptr y, const expr_t *e, ev_mode_t mode, const arb_t x
 
 void expr_eval_ival(arb_t y, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 {
-    eval_balls(y, e, EV_BALL, x, 1, prec);
+    eval_balls(y, e, EV_BALL, x, 1, prec, 0, NULL);
 }
 
 void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 {
     arb_ptr vd = _arb_vec_init(2);
-    eval_balls(vd, e, EV_DUAL, x, 2, prec); /* not finite: not differentiable, or
+    eval_balls(vd, e, EV_DUAL, x, 2, prec, 0, NULL); /* not finite: not differentiable, or
                                                outside the domain */
     arb_swap(dy, vd + 1);
     _arb_vec_clear(vd, 2);
@@ -1404,12 +1452,26 @@ void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 void expr_eval_series(arb_ptr y, const expr_t *e, const arb_t x, slong len, mpfr_prec_t prec)
 {
     if (len >= 1)
-        eval_balls(y, e, EV_SERIES, x, len, prec);
+        eval_balls(y, e, EV_SERIES, x, len, prec, 0, NULL);
+}
+
+int expr_eval_jet(arb_ptr y, const expr_t *e, const arb_t x0, int side, slong len,
+                  mpfr_prec_t prec)
+{
+    int ties = 0;
+    if (len < 1)
+        return 0;
+    if (!arb_is_exact(x0)) {
+        series_fail(y, len); /* a tie is decided only at a point */
+        return 0;
+    }
+    eval_balls(y, e, EV_SERIES, x0, len, prec, side < 0 ? -1 : 1, &ties);
+    return ties;
 }
 
 void expr_eval_fr(mpfr_t y, const expr_t *e, const mpfr_t x, mpfr_rnd_t rnd)
 {
-    ev_t ev = {EV_POINT, 0, mpfr_get_prec(y), rnd, NULL, x};
+    ev_t ev = {EV_POINT, 0, mpfr_get_prec(y), rnd, NULL, x, 0, NULL};
     val_t r;
     val_init(&r, &ev);
     eval_node(&r, e->root, &ev);
