@@ -808,18 +808,21 @@ const char *ac_status_word(ac_status_t s)
 int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec)
 {
     act_t phi;
-    char err[200], base[64];
-    if (act_init_name(&phi, spec, err, sizeof err, prec) != 0)
+    char err[200], base[64] = "";
+    if (act_init_spec(&phi, spec, err, sizeof err, prec) != 0)
         return -1;
-    snprintf(base, sizeof base, "%s", spec);
-    char *colon = strchr(base, ':');
-    const char *ptxt = colon ? colon + 1 : (phi.info->param_default ? phi.info->param_default : NULL);
-    if (colon)
-        *colon = '\0';
+    const char *ptxt = NULL;
+    if (phi.info) {
+        snprintf(base, sizeof base, "%s", spec);
+        char *colon = strchr(base, ':');
+        ptxt = colon ? colon + 1 : phi.info->param_default;
+        if (colon)
+            *colon = '\0';
+    }
     ac_result_t res[2];
     ac_result_init(res, prec);
     ac_result_init(res + 1, prec);
-    ac_classify(res, &phi, base, ptxt, 0, prec);
+    ac_classify(res, &phi, phi.info ? base : NULL, ptxt, 0, prec);
     size_t len = (size_t)snprintf(buf, n, "%s", spec);
     for (int c = 0; c < 2 && len < n; c++) {
         char *lo = ival_lo_str(res[c].gap, 17), *hi = ival_hi_str(res[c].gap, 17);
@@ -844,19 +847,24 @@ static int split_tabs(char *line, char **f, int max)
 
 int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz)
 {
-    char a[512], b[512], *fa[8], *fb[8];
+    char a[EXPR_MAX_LEN + 512], b[EXPR_MAX_LEN + 512], *fa[8], *fb[8];
     snprintf(a, sizeof a, "%s", stored);
     snprintf(b, sizeof b, "%s", fresh);
     if (split_tabs(a, fa, 8) != 7 || split_tabs(b, fb, 8) != 7) {
         snprintf(msg, msgsz, "malformed baseline line '%.60s'", stored);
         return -1;
     }
+    size_t at = 0;
+    msg[0] = '\0';
     for (int c = 0; c < 2; c++) {
         const char *cls = c ? "G1" : "G0";
         if (strcmp(fa[1 + 3 * c], fb[1 + 3 * c]) != 0) {
-            snprintf(msg, msgsz, "%s: %s verdict moved: baseline '%s', now '%s'", fa[0], cls,
-                     fa[1 + 3 * c], fb[1 + 3 * c]);
-            return -1;
+            /* every change of the line, in one line */
+            if (at < msgsz)
+                at += (size_t)snprintf(msg + at, msgsz - at, "%s%s: %s verdict moved: baseline "
+                                       "'%s', now '%s'", at ? "; " : "", fa[0], cls,
+                                       fa[1 + 3 * c], fb[1 + 3 * c]);
+            continue;
         }
         mpfr_t slo, shi, flo, fhi;
         mpfr_inits2(128, slo, shi, flo, fhi, (mpfr_ptr)0);
@@ -870,11 +878,11 @@ int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t
          * moves, or widens (a loss of certification), fails; NaN compares false */
         int inside = mpfr_greaterequal_p(flo, slo) && mpfr_lessequal_p(fhi, shi);
         mpfr_clears(slo, shi, flo, fhi, (mpfr_ptr)0);
-        if (!inside) {
-            snprintf(msg, msgsz, "%s: %s gap moved or widened: baseline [%s, %s], now [%s, %s]", fa[0], cls,
-                     fa[2 + 3 * c], fa[3 + 3 * c], fb[2 + 3 * c], fb[3 + 3 * c]);
-            return -1;
-        }
+        if (!inside && at < msgsz)
+            at += (size_t)snprintf(msg + at, msgsz - at, "%s%s: %s gap moved or widened: "
+                                   "baseline [%s, %s], now [%s, %s]", at ? "; " : "", fa[0],
+                                   cls, fa[2 + 3 * c], fa[3 + 3 * c], fb[2 + 3 * c],
+                                   fb[3 + 3 * c]);
     }
-    return 0;
+    return at ? -1 : 0;
 }

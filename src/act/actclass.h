@@ -109,11 +109,12 @@ void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls);
 #define AC_BASELINE_PREC 128
 /* The spec the baseline pins for a built-in ("silu_a:1.702", "gelu"). */
 void ac_baseline_spec(char *buf, size_t n, const act_info_t *info);
-/* Classify the built-in `spec` and write its baseline line (no newline). */
+/* Classify `spec` (a built-in "elu:0.5" or an expression) and write its
+ * baseline line (no newline); -1 when spec is neither. */
 int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec);
 /* Compare a stored line with a fresh one: 0 when the statuses agree and each
  * fresh gap enclosure lies inside the stored one widened by AC_BASELINE_RELTOL
- * (relative); else -1 with a message naming the activation in msg. */
+ * (relative); else -1 with every change, in one line naming the activation, in msg. */
 #define AC_BASELINE_RELTOL 1e-3
 int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz);
 const char *ac_status_word(ac_status_t s);
