@@ -73,8 +73,8 @@ END_TEST
  * expression language: found exactly for those whose registry proof is
  * "members are C∞" (relu, elu, hardswish), never for a member or a smooth
  * non-member (tanh is no G0 member, but analytic: no kink); ties whose two
- * sides agree (max(x, x), abs(x)^2) and a kink at a point that is no dyadic
- * (max(x, 1/3): no proof, which proves nothing) are no kink either. */
+ * sides agree (max(x, x), abs(x)^2) are no kink; kinks between the grid's
+ * points (1/3, 1.702, pi/4) are bracketed. */
 START_TEST(test_kink_proof)
 {
     char why[480], err[200];
@@ -88,11 +88,22 @@ START_TEST(test_kink_proof)
             ck_assert_msg(strstr(why, "certified kink: at z = "), "%s: %s", info->name, why);
         act_clear(&f);
     }
-    static const char *const none[] = {"max(x,x)", "abs(x)^2", "max(x,1/3)", "x*sigmoid(x)"};
+    static const char *const none[] = {"max(x,x)", "abs(x)^2", "x*sigmoid(x)", "max(x, 10.5)"};
     for (size_t k = 0; k < sizeof none / sizeof none[0]; k++) {
         act_t f;
         ck_assert_int_eq(act_init_expr(&f, none[k], err, sizeof err, 128), 0);
         ck_assert_msg(ac_kink_proof(why, sizeof why, &f, AC_L, 128) == 0, "%s", none[k]);
+        act_clear(&f);
+    }
+    static const char *const between[][2] = {
+        {"max(x, 1/3)", "in [0.333333333333"}, {"abs(x - 1.702)", "in [1.70199999999"},
+        {"max(sin(x), cos(x))", "in [0.785398163"}};
+    for (size_t k = 0; k < sizeof between / sizeof between[0]; k++) {
+        act_t f;
+        ck_assert_int_eq(act_init_expr(&f, between[k][0], err, sizeof err, 128), 0);
+        ck_assert_int_eq(ac_kink_proof(why, sizeof why, &f, AC_L, 128), 1);
+        ck_assert_msg(strstr(why, between[k][1]) && strstr(why, "of order 1 differ"), "%s: %s",
+                      between[k][0], why);
         act_clear(&f);
     }
     /* a kink's order: elu(x, 1) is C^1 at 0, its second derivatives differ */

@@ -547,15 +547,115 @@ static int exact_candidates(ac_result_t *r, const act_t *phi, const double *v, i
 
 /* ---------------------------------------------- certified non-membership */
 
+/* Node idx's branch at the exact point x (-1 undecided there). */
+static int branch_at(const expr_t *e, const arb_t x, int idx, mpfr_prec_t prec)
+{
+    arb_t y;
+    arb_init(y);
+    expr_ties_t t;
+    expr_ties_init(&t);
+    t.want_idx = idx;
+    expr_eval_series_ties(y, e, x, 1, prec, &t);
+    arb_clear(y);
+    return t.want_dec;
+}
+
+/* The first order j <= AC_KINK_ORDER whose enclosures in lft and rgt
+ * (Taylor coefficients) are disjoint, both multiplied by j! in place; -1
+ * when none is (or one is not finite first). */
+static slong jets_differ(arb_ptr lft, arb_ptr rgt, mpfr_prec_t prec)
+{
+    for (slong j = 0; j <= AC_KINK_ORDER; j++) {
+        if (!arb_is_finite(lft + j) || !arb_is_finite(rgt + j))
+            return -1;
+        if (arb_overlaps(lft + j, rgt + j))
+            continue;
+        arb_t f;
+        arb_init(f);
+        arb_fac_ui(f, (ulong)j, prec); /* f^(j) = j! times the coefficient */
+        arb_mul(lft + j, lft + j, f, prec);
+        arb_mul(rgt + j, rgt + j, f, prec);
+        arb_clear(f);
+        return j;
+    }
+    return -1;
+}
+
+/* A kink between two dyadic points: on B = [k, k + 1] 2^-AC_KINK_BITS one
+ * min, max or abs node is undecided; its branch differs at the two ends
+ * (so its two sides cross inside) and their difference is strictly
+ * monotone on B (so they cross once, at r); bisected down to 2^-40 wide,
+ * then f is the series with the left end's branch on [lo, r) and the right
+ * end's on (r, hi], both analytic on B: disjoint enclosures of their j-th
+ * derivatives over B mean f is not C^j at r.  1 with why set. */
+static int kink_between(char *why, size_t n, const expr_t *e, long k, mpfr_prec_t prec)
+{
+    const slong len = AC_KINK_ORDER + 1;
+    arb_t B, lo, hi;
+    arb_init(B);
+    arb_init(lo);
+    arb_init(hi);
+    arb_set_si(lo, k);
+    arb_mul_2exp_si(lo, lo, -AC_KINK_BITS);
+    arb_set_si(hi, k + 1);
+    arb_mul_2exp_si(hi, hi, -AC_KINK_BITS);
+    arb_ptr lft = _arb_vec_init(len), rgt = _arb_vec_init(len);
+    expr_ties_t t;
+    expr_ties_init(&t);
+    arb_union(B, lo, hi, prec);
+    expr_eval_series_ties(lft, e, B, 2, prec, &t);
+    int idx = t.first_tie, found = 0;
+    int dl = idx >= 0 ? branch_at(e, lo, idx, prec) : -1;
+    int dh = idx >= 0 ? branch_at(e, hi, idx, prec) : -1;
+    if (idx >= 0 && dl >= 0 && dh >= 0 && dl != dh) {
+        arb_t m;
+        arb_init(m);
+        for (int it = 0; it < 40 - AC_KINK_BITS; it++) {
+            arb_add(m, lo, hi, prec);
+            arb_mul_2exp_si(m, m, -1); /* exact: dyadics of few bits */
+            int dm = branch_at(e, m, idx, prec);
+            if (dm < 0)
+                break; /* a tie at m itself: the point search covers it */
+            arb_swap(dm == dl ? lo : hi, m);
+        }
+        arb_clear(m);
+        arb_union(B, lo, hi, prec);
+        expr_ties_t tl, tr;
+        expr_ties_init(&tl);
+        expr_ties_init(&tr);
+        tl.force_idx = tr.force_idx = idx;
+        tl.force_dec = dl;
+        tr.force_dec = dh;
+        expr_eval_series_ties(lft, e, B, len, prec, &tl);
+        expr_eval_series_ties(rgt, e, B, len, prec, &tr);
+        slong j = tl.ties == 0 && tr.ties == 0 ? jets_differ(lft, rgt, prec) : -1;
+        if (j >= 0) {
+            char *ls = arb_get_str(lft + j, 8, 0), *rs = arb_get_str(rgt + j, 8, 0);
+            snprintf(why, n, "certified kink: at one point z in [%.17g, %.17g] the one-sided "
+                     "derivatives of order %ld differ (left %s, right %s); every member is "
+                     "analytic on ℝ", arf_get_d(arb_midref(lo), ARF_RND_DOWN),
+                     arf_get_d(arb_midref(hi), ARF_RND_UP), (long)j, ls, rs);
+            flint_free(ls);
+            flint_free(rs);
+            found = 1;
+        }
+    }
+    _arb_vec_clear(lft, len);
+    _arb_vec_clear(rgt, len);
+    arb_clear(B);
+    arb_clear(lo);
+    arb_clear(hi);
+    return found;
+}
+
 int ac_kink_proof(char *why, size_t n, const act_t *phi, double L, mpfr_prec_t prec)
 {
     const expr_t *e = phi->expr ? phi->expr : phi->dexpr;
     if (!e)
         return 0;
     arb_ptr lft = _arb_vec_init(AC_KINK_ORDER + 1), rgt = _arb_vec_init(AC_KINK_ORDER + 1);
-    arb_t z, f;
+    arb_t z;
     arb_init(z);
-    arb_init(f);
     long kmax = (long)ceil(ldexp(L, AC_KINK_BITS)) - 1; /* z0 inside (-L, L) */
     int found = 0;
     for (long k = 0; k <= 2 * kmax && !found; k++) {
@@ -565,15 +665,8 @@ int ac_kink_proof(char *why, size_t n, const act_t *phi, double L, mpfr_prec_t p
         if (expr_eval_jet(rgt, e, z, 1, AC_KINK_ORDER + 1, prec) == 0)
             continue; /* no tie: f is analytic at z as far as its formula shows */
         expr_eval_jet(lft, e, z, -1, AC_KINK_ORDER + 1, prec);
-        for (slong j = 0; j <= AC_KINK_ORDER && !found; j++) {
-            if (!arb_is_finite(lft + j) || !arb_is_finite(rgt + j))
-                break;
-            if (arb_overlaps(lft + j, rgt + j))
-                continue;
-            /* f^(j) = j! times the coefficient */
-            arb_fac_ui(f, (ulong)j, prec);
-            arb_mul(lft + j, lft + j, f, prec);
-            arb_mul(rgt + j, rgt + j, f, prec);
+        slong j = jets_differ(lft, rgt, prec);
+        if (j >= 0) {
             char *ls = arb_get_str(lft + j, 8, 0), *rs = arb_get_str(rgt + j, 8, 0);
             snprintf(why, n, "certified kink: at z = %.10g the one-sided derivatives of order "
                      "%ld differ (left %s, right %s); every member is analytic on ℝ",
@@ -583,10 +676,14 @@ int ac_kink_proof(char *why, size_t n, const act_t *phi, double L, mpfr_prec_t p
             found = 1;
         }
     }
+    /* kinks between the points: the boxes between them, from 0 outward */
+    for (long k = 0; k < 2 * (kmax + 1) && !found; k++) {
+        long num = k % 2 ? -(k + 1) / 2 : k / 2; /* [0, h], [-h, 0], [h, 2h], ... */
+        found = kink_between(why, n, e, num, prec);
+    }
     _arb_vec_clear(lft, AC_KINK_ORDER + 1);
     _arb_vec_clear(rgt, AC_KINK_ORDER + 1);
     arb_clear(z);
-    arb_clear(f);
     return found;
 }
 

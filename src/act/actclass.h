@@ -72,10 +72,14 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
 /* Non-membership by a certified kink: at a point z0 = k 2^-AC_KINK_BITS
  * inside (-L, L) where phi's formula has a tie (a min, max or abs), its
  * one-sided Taylor coefficients (expr_eval_jet) of some order <=
- * AC_KINK_ORDER are disjoint enclosures, so phi is not C^j at z0; every
- * member of G0 and G1 is analytic on the whole line, so none equals phi on
- * [-L, L].  Points are tried from 0 outward.  1 with the proof in why, 0
- * when none is found (which proves nothing). */
+ * AC_KINK_ORDER are disjoint enclosures, so phi is not C^j at z0; or,
+ * between two such points, one node's two sides cross once (strictly
+ * monotone difference, branches differing at the ends, bisected to 2^-40)
+ * and the two branches' derivative enclosures over the bracket are
+ * disjoint.  Every member of G0 and G1 is analytic on the whole line, so
+ * none equals phi on [-L, L].  Points, then brackets, are tried from 0
+ * outward.  1 with the proof in why, 0 when none is found (which proves
+ * nothing). */
 #define AC_KINK_BITS 6
 #define AC_KINK_ORDER 7
 int ac_kink_proof(char *why, size_t n, const act_t *phi, double L, mpfr_prec_t prec);

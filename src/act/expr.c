@@ -795,9 +795,7 @@ typedef struct {
     mpfr_rnd_t rnd;     /* EV_POINT */
     arb_srcptr x;       /* the variable as a value: [x], [x, 1], [x, 1, 0, ...] */
     mpfr_srcptr xp;     /* EV_POINT: the point */
-    int side;           /* EV_SERIES at a point: +1 / -1 decides a tie of min, max or abs
-                           for t > 0 / t < 0 (expr_eval_jet); 0 a tie fails */
-    int *ties;          /* with side: the ties met */
+    expr_ties_t *tc;    /* EV_SERIES: how ties of min, max and abs are decided, or NULL */
 } ev_t;
 
 typedef struct {
@@ -1109,22 +1107,45 @@ static void series_sigmoid(arb_ptr y, arb_srcptr a, slong len, mpfr_prec_t prec)
     _arb_vec_clear(t, len);
 }
 
-/* The sign of the series d on the side ev->side of its point, from its
+/* The sign of the series d on the side `side` of its point, from its
  * first coefficient that is not exactly 0 (times side^k): +1 or -1; 0 when
  * the first len coefficients are all exactly 0 (either branch then has the
  * same truncated series); 2 when a coefficient may be 0 but is not exactly
- * 0 (undecided).  Counts the tie. */
-static int tie_sign(arb_srcptr d, const ev_t *ev)
+ * 0 (undecided). */
+static int tie_sign(arb_srcptr d, int side, slong len)
 {
-    if (ev->ties)
-        (*ev->ties)++;
-    for (slong k = 0; k < ev->len; k++) {
+    for (slong k = 0; k < len; k++) {
         if (arb_is_zero(d + k))
             continue;
         int s = arb_is_positive(d + k) ? 1 : arb_is_negative(d + k) ? -1 : 2;
-        return s == 2 ? 2 : ev->side < 0 && (k & 1) ? -s : s;
+        return s == 2 ? 2 : side < 0 && (k & 1) ? -s : s;
     }
     return 0;
+}
+
+/* The branch of the min, max or abs node ev->tc->cur whose two sides
+ * differ by the series d (abs: its argument): 0 the first argument (abs:
+ * a), 1 the second (abs: -a), -1 undecided (the value fails).  Decided by
+ * the balls where d's value has a sign; else as ev->tc says (expr.h). */
+static int tie_decide(arb_srcptr d, int take_max, const ev_t *ev)
+{
+    expr_ties_t *tc = ev->tc;
+    int sg = arb_is_positive(d) ? 1 : arb_is_negative(d) ? -1 : 2;
+    if (tc && tc->cur == tc->force_idx) {
+        /* forced: only where d is strictly monotone on the ball (one root at most) */
+        sg = ev->len >= 2 && (arb_is_positive(d + 1) || arb_is_negative(d + 1))
+           ? (tc->force_dec == 0) == take_max ? 1 : -1 : 2;
+    } else if (sg == 2 && tc) {
+        tc->ties++;
+        if (tc->first_tie < 0)
+            tc->first_tie = tc->cur;
+        if (tc->side)
+            sg = tie_sign(d, tc->side, ev->len);
+    }
+    int dec = sg == 2 ? -1 : sg == 0 ? 0 : (sg > 0) == take_max ? 0 : 1;
+    if (tc && tc->cur == tc->want_idx)
+        tc->want_dec = dec;
+    return dec;
 }
 
 static void series_fn(val_t *v, fn_t fn, const ev_t *ev)
@@ -1158,11 +1179,11 @@ static void series_fn(val_t *v, fn_t fn, const ev_t *ev)
         else
             series_fail(y, len); /* sqrt is not differentiable at 0 */
         break;
-    case FN_ABS: {
-        int sg = arb_is_positive(a) ? 1 : arb_is_negative(a) ? -1 : ev->side ? tie_sign(a, ev) : 2;
-        if (sg == 1 || sg == 0)
+    case FN_ABS: { /* max(a, -a): a - (-a) has a's sign */
+        int dec = tie_decide(a, 1, ev);
+        if (dec == 0)
             _arb_vec_set(y, a, len);
-        else if (sg == -1)
+        else if (dec == 1)
             _arb_vec_neg(y, a, len);
         else
             series_fail(y, len); /* a kink inside the ball */
@@ -1245,20 +1266,14 @@ static void series_op2(val_t *va, node_kind_t op, const val_t *vb, const ev_t *e
         break;
     case NODE_POW: series_pow(y, a, b, len, prec); break;
     case NODE_MIN: case NODE_MAX: {
-        /* smooth only where one argument certainly wins */
-        int a_wins = op == NODE_MAX ? arb_gt(a, b) : arb_lt(a, b);
-        int b_wins = op == NODE_MAX ? arb_gt(b, a) : arb_lt(b, a);
-        if (!a_wins && !b_wins && ev->side) { /* a tie at the point: its side decides */
-            arb_ptr d = _arb_vec_init(len);
-            _arb_vec_sub(d, a, b, len, prec);
-            int sg = tie_sign(d, ev);
-            _arb_vec_clear(d, len);
-            a_wins = sg == 0 || (sg != 2 && (sg > 0) == (op == NODE_MAX));
-            b_wins = sg != 2 && !a_wins;
-        }
-        if (a_wins)
+        /* smooth only where one argument certainly wins (or ev->tc decides) */
+        arb_ptr d = _arb_vec_init(len);
+        _arb_vec_sub(d, a, b, len, prec);
+        int dec = tie_decide(d, op == NODE_MAX, ev);
+        _arb_vec_clear(d, len);
+        if (dec == 0)
             _arb_vec_set(y, a, len);
-        else if (b_wins)
+        else if (dec == 1)
             _arb_vec_set(y, b, len);
         else
             series_fail(y, len);
@@ -1390,16 +1405,24 @@ static void eval_node(val_t *y, const node_t *n, const ev_t *ev)
         else
             _arb_vec_neg(y->c, y->c, ev->len);
         break;
-    case NODE_FN:
+    case NODE_FN: {
+        /* min, max and abs nodes are numbered in pre-order, failed or not */
+        int idx = ev->tc && n->fn == FN_ABS ? ev->tc->next++ : -1;
         eval_node(y, n->a, ev);
+        if (idx >= 0)
+            ev->tc->cur = idx;
         if (val_ok(y, ev))
             ev_ops[ev->mode].fn(y, n->fn, ev);
         break;
+    }
     default: {
         val_t b;
         val_init(&b, ev);
+        int idx = ev->tc && (n->kind == NODE_MIN || n->kind == NODE_MAX) ? ev->tc->next++ : -1;
         eval_node(y, n->a, ev);
         eval_node(&b, n->b, ev);
+        if (idx >= 0)
+            ev->tc->cur = idx;
         if (val_ok(y, ev) && val_ok(&b, ev))
             ev_ops[ev->mode].op2(y, n->kind, &b, ev);
         else
@@ -1415,9 +1438,9 @@ static void eval_node(val_t *y, const node_t *n, const ev_t *ev)
 /* y[0..len) = the ball-mode value of e at the variable x (y may alias x's
  * balls: the walk runs in a fresh value). */
 static void eval_balls(arb_ptr y, const expr_t *e, ev_mode_t mode, const arb_t x, slong len,
-                       mpfr_prec_t prec, int side, int *ties)
+                       mpfr_prec_t prec, expr_ties_t *tc)
 {
-    ev_t ev = {mode, len, prec, MPFR_RNDN, NULL, NULL, side, ties};
+    ev_t ev = {mode, len, prec, MPFR_RNDN, NULL, NULL, tc};
     val_t r;
     val_init(&r, &ev);
     if (!arb_is_finite(x)) {
@@ -1437,13 +1460,13 @@ static void eval_balls(arb_ptr y, const expr_t *e, ev_mode_t mode, const arb_t x
 
 void expr_eval_ival(arb_t y, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 {
-    eval_balls(y, e, EV_BALL, x, 1, prec, 0, NULL);
+    eval_balls(y, e, EV_BALL, x, 1, prec, NULL);
 }
 
 void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 {
     arb_ptr vd = _arb_vec_init(2);
-    eval_balls(vd, e, EV_DUAL, x, 2, prec, 0, NULL); /* not finite: not differentiable, or
+    eval_balls(vd, e, EV_DUAL, x, 2, prec, NULL); /* not finite: not differentiable, or
                                                outside the domain */
     arb_swap(dy, vd + 1);
     _arb_vec_clear(vd, 2);
@@ -1452,26 +1475,42 @@ void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 void expr_eval_series(arb_ptr y, const expr_t *e, const arb_t x, slong len, mpfr_prec_t prec)
 {
     if (len >= 1)
-        eval_balls(y, e, EV_SERIES, x, len, prec, 0, NULL);
+        eval_balls(y, e, EV_SERIES, x, len, prec, NULL);
+}
+
+void expr_ties_init(expr_ties_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->force_idx = t->want_idx = t->first_tie = t->want_dec = -1;
+}
+
+void expr_eval_series_ties(arb_ptr y, const expr_t *e, const arb_t x, slong len,
+                           mpfr_prec_t prec, expr_ties_t *t)
+{
+    t->ties = t->next = 0;
+    t->first_tie = t->want_dec = t->cur = -1;
+    if (len < 1)
+        return;
+    if (t->side && !arb_is_exact(x)) {
+        series_fail(y, len); /* a side decides a tie only at a point */
+        return;
+    }
+    eval_balls(y, e, EV_SERIES, x, len, prec, t);
 }
 
 int expr_eval_jet(arb_ptr y, const expr_t *e, const arb_t x0, int side, slong len,
                   mpfr_prec_t prec)
 {
-    int ties = 0;
-    if (len < 1)
-        return 0;
-    if (!arb_is_exact(x0)) {
-        series_fail(y, len); /* a tie is decided only at a point */
-        return 0;
-    }
-    eval_balls(y, e, EV_SERIES, x0, len, prec, side < 0 ? -1 : 1, &ties);
-    return ties;
+    expr_ties_t t;
+    expr_ties_init(&t);
+    t.side = side < 0 ? -1 : 1;
+    expr_eval_series_ties(y, e, x0, len, prec, &t);
+    return t.ties;
 }
 
 void expr_eval_fr(mpfr_t y, const expr_t *e, const mpfr_t x, mpfr_rnd_t rnd)
 {
-    ev_t ev = {EV_POINT, 0, mpfr_get_prec(y), rnd, NULL, x, 0, NULL};
+    ev_t ev = {EV_POINT, 0, mpfr_get_prec(y), rnd, NULL, x, NULL};
     val_t r;
     val_init(&r, &ev);
     eval_node(&r, e->root, &ev);

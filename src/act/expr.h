@@ -61,6 +61,24 @@ void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
  * y_B[N] [-r, r]^N (Taylor with Lagrange's remainder). */
 void expr_eval_series(arb_ptr y, const expr_t *e, const arb_t x, slong len, mpfr_prec_t prec);
 
+/* How the series evaluation treats the nodes of min, max and abs (numbered
+ * 0, 1, ... in pre-order; a branch: 0 the first argument, abs's a; 1 the
+ * second, -a).  A node whose two sides' values are ordered over the ball
+ * takes the winner; one that is tied (undecided) is counted in ties (the
+ * first in first_tie) and fails unless side is set (expr_eval_jet).  Node
+ * force_idx takes branch force_dec, where the difference of its two sides
+ * is strictly monotone on the ball (its derivative's enclosure has a sign;
+ * else it fails).  want_dec gets node want_idx's branch (-1: undecided). */
+typedef struct {
+    int side, force_idx, force_dec, want_idx;  /* set by the caller (-1: none) */
+    int ties, first_tie, want_dec;             /* results */
+    int next, cur;                             /* the walk's */
+} expr_ties_t;
+void expr_ties_init(expr_ties_t *t);   /* no side, nothing forced or wanted */
+/* expr_eval_series under t (a side only at a point). */
+void expr_eval_series_ties(arb_ptr y, const expr_t *e, const arb_t x, slong len,
+                           mpfr_prec_t prec, expr_ties_t *t);
+
 /* One-sided Taylor coefficients at the point x0 (an exact ball): y[k]
  * encloses g^(k)(x0)/k! for the function g, analytic near x0, that equals
  * f on (x0, x0 + h) (side +1) or on (x0 - h, x0) (side -1) for some h > 0.

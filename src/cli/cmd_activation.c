@@ -51,7 +51,7 @@ static const char *usage_activation =
     "                  851/500), or the best member found (certified gap on [-10, 10]);\n"
     "                  the head built from it checked on random tokens; non-membership of\n"
     "                  an expression by a certified kink (one-sided derivatives that differ\n"
-    "                  at a tie of min, max or abs at a multiple of 1/64: members are analytic)\n"
+    "                  where a min, max or abs switches: members are analytic)\n"
     "  --name NAME     a built-in: identity relu silu silu_a[:a] gelu gelu_tanh sigmoid\n"
     "                  tanh softplus elu[:alpha] mish hardswish\n"
     "  --expr EXPR     a function of x (or z): + - * / ^ **, exp log log1p expm1 sqrt abs\n"
