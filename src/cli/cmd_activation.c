@@ -207,7 +207,9 @@ static int print_baseline(const act_opts_t *opt)
 /* --baseline FILE: each function of FILE (lines as --baseline prints them;
  * blank lines and lines starting with # skipped) classified again and
  * compared (ac_baseline_compare); each change one line on standard output,
- * then a summary.  0 no change, 1 a change, 65 a bad file or line. */
+ * then a summary.  Every line is read and checked for its form first, so a
+ * bad one is 65 with one line and nothing else printed.  0 no change, 1 a
+ * change. */
 static int check_baseline(const char *path)
 {
     char err[1024], *buf;
@@ -215,8 +217,8 @@ static int check_baseline(const char *path)
     int rc = read_function_file(&buf, &len, path, err, sizeof err);
     if (rc)
         return act_fail(rc, "%s", err);
-    char *fresh = xmalloc(ACT_BASELINE_LINE), *msg = xmalloc(2 * ACT_BASELINE_LINE);
-    long lineno = 0, checked = 0, changed = 0;
+    long n = 0, lineno = 0, changed = 0;
+    file_line_t *lines = xmallocarray(ACT_FILE_MAX_LINES, sizeof *lines);
     for (size_t at = 0; at < len && rc == 0;) {
         size_t end = at;
         while (end < len && buf[end] != '\n')
@@ -232,42 +234,60 @@ static int check_baseline(const char *path)
         lineno++;
         if (!*t || *t == '#')
             continue;
-        char *tab = strchr(t, '\t');
-        int bad = !tab || l >= ACT_BASELINE_LINE || strlen(t) != l; /* a NUL byte inside */
-        for (const char *c = t; !bad && *c; c++)
+        int tabs = 0, bad = l >= ACT_BASELINE_LINE || strlen(t) != l; /* a NUL byte inside */
+        for (const char *c = t; !bad && *c; c++) {
+            tabs += *c == '\t';
             bad = (unsigned char)*c < 0x20 && *c != '\t';
-        if (!bad) {
-            *tab = '\0';
-            bad = ac_baseline_line(fresh, ACT_BASELINE_LINE, t, AC_BASELINE_PREC) != 0;
-            *tab = '\t';
         }
-        if (bad) {
+        if (bad || tabs != 6 || *t == '\t') {
             rc = act_fail(EXIT_DATAERR, "%.300s:%ld: not a baseline line (function, then G0, "
                           "gap lo, gap hi, G1, gap lo, gap hi, tab-separated; as --baseline "
                           "prints)", path, lineno);
-            break;
+        } else if (n == ACT_FILE_MAX_LINES) {
+            rc = act_fail(EXIT_DATAERR, "%.300s: more than %d functions", path,
+                          ACT_FILE_MAX_LINES);
+        } else {
+            lines[n].line = lineno;
+            lines[n++].text = t;
         }
-        checked++;
-        int r = ac_baseline_compare(t, fresh, msg, 2 * ACT_BASELINE_LINE);
-        if (r != 0 && strncmp(msg, "malformed", 9) == 0) {
-            rc = act_fail(EXIT_DATAERR, "%.300s:%ld: %s", path, lineno, msg);
-            break;
-        }
+    }
+    if (rc == 0 && n == 0)
+        rc = act_fail(EXIT_DATAERR, "%.300s: no baseline line in it", path);
+    /* every function names a built-in or parses */
+    for (long k = 0; k < n && rc == 0; k++) {
+        char *tab = strchr(lines[k].text, '\t'), e2[300];
+        act_t f;
+        *tab = '\0';
+        if (act_init_spec(&f, lines[k].text, e2, sizeof e2, AC_BASELINE_PREC) != 0)
+            rc = act_fail(EXIT_DATAERR, "%.300s:%ld: %s", path, lines[k].line, e2);
+        else
+            act_clear(&f);
+        *tab = '\t';
+    }
+    char *fresh = xmalloc(ACT_BASELINE_LINE), *msg = xmalloc(2 * ACT_BASELINE_LINE);
+    for (long k = 0; k < n && rc == 0; k++) {
+        char *tab = strchr(lines[k].text, '\t');
+        *tab = '\0';
+        int r = ac_baseline_line(fresh, ACT_BASELINE_LINE, lines[k].text, AC_BASELINE_PREC);
+        *tab = '\t';
+        if (r == 0)
+            r = ac_baseline_compare(lines[k].text, fresh, msg, 2 * ACT_BASELINE_LINE);
+        else
+            snprintf(msg, 2 * ACT_BASELINE_LINE, "%s: cannot be classified", lines[k].text);
         if (r != 0) {
             changed++;
-            printf("CHANGED %s:%ld: %s\n", path, lineno, msg);
+            printf("CHANGED %s:%ld: %s\n", path, lines[k].line, msg);
             cli_flush_stdout();
         }
     }
-    if (rc == 0 && checked == 0)
-        rc = act_fail(EXIT_DATAERR, "%.300s: no baseline line in it", path);
     if (rc == 0) {
-        printf("baseline %s: %ld functions, %ld changed%s\n", path, checked, changed,
+        printf("baseline %s: %ld functions, %ld changed%s\n", path, n, changed,
                changed ? "" : " (every verdict and gap as recorded)");
         rc = changed ? EXIT_VIOLATED : EXIT_HOLDS;
     }
     free(fresh);
     free(msg);
+    free(lines);
     free(buf);
     return rc;
 }
