@@ -656,6 +656,17 @@ int ac_kink_proof(char *why, size_t n, const act_t *phi, double L, mpfr_prec_t p
     arb_ptr lft = _arb_vec_init(AC_KINK_ORDER + 1), rgt = _arb_vec_init(AC_KINK_ORDER + 1);
     arb_t z;
     arb_init(z);
+    /* a formula without min, max or abs has no tie anywhere: nothing to search */
+    expr_ties_t t;
+    expr_ties_init(&t);
+    arb_zero(z);
+    expr_eval_series_ties(lft, e, z, 1, prec, &t);
+    if (t.next == 0) {
+        _arb_vec_clear(lft, AC_KINK_ORDER + 1);
+        _arb_vec_clear(rgt, AC_KINK_ORDER + 1);
+        arb_clear(z);
+        return 0;
+    }
     long kmax = (long)ceil(ldexp(L, AC_KINK_BITS)) - 1; /* z0 inside (-L, L) */
     int found = 0;
     for (long k = 0; k <= 2 * kmax && !found; k++) {
