@@ -543,8 +543,9 @@ static void print_class_text(const outcome_t *o, const act_opts_t *opt)
                membership_word(o->member));
     /* the answer in words that cannot read as a pass when f is no member */
     printf("result: f is %s\n", o->member > 0 ? "a member of G1 (the head computes f)"
-           : o->member == 0 ? "NOT A MEMBER of G0 or G1 (proved): no head of internal "
-                              "dimension 1 computes f; the head above computes the best member"
+           : o->member == 0 ? "NOT A MEMBER of G0 or G1 (proved): no one head of internal "
+                              "dimension 1 with mask B computes f exactly on [-10, 10]; the head "
+                              "above computes the best member"
            : "of undecided membership: no witness found and non-membership not proved; the "
              "head above computes the best member, not f");
 }
