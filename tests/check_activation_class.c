@@ -69,6 +69,57 @@ START_TEST(test_compare_detects)
 }
 END_TEST
 
+/* The certified kink of ac_kink_proof, on every built-in's formula in the
+ * expression language: found exactly for those whose registry proof is
+ * "members are C∞" (relu, elu, hardswish), never for a member or a smooth
+ * non-member (tanh is no G0 member, but analytic: no kink); ties whose two
+ * sides agree (max(x, x), abs(x)^2) are no kink; kinks between the grid's
+ * points (1/3, 1.702, pi/4) are bracketed. */
+START_TEST(test_kink_proof)
+{
+    char why[480], err[200];
+    for (int k = 0; k < act_n_builtins; k++) {
+        const act_info_t *info = &act_builtins[k];
+        act_t f;
+        ck_assert_int_eq(act_init_name(&f, info->name, err, sizeof err, 128), 0);
+        int kinked = info->nonmember_why && strstr(info->nonmember_why, "members are C∞");
+        ck_assert_msg(ac_kink_proof(why, sizeof why, &f, AC_L, 128) == kinked, "%s", info->name);
+        if (kinked)
+            ck_assert_msg(strstr(why, "certified kink: at z = "), "%s: %s", info->name, why);
+        act_clear(&f);
+    }
+    static const char *const none[] = {"max(x,x)", "abs(x)^2", "x*sigmoid(x)", "max(x, 10.5)"};
+    for (size_t k = 0; k < sizeof none / sizeof none[0]; k++) {
+        act_t f;
+        ck_assert_int_eq(act_init_expr(&f, none[k], err, sizeof err, 128), 0);
+        ck_assert_msg(ac_kink_proof(why, sizeof why, &f, AC_L, 128) == 0, "%s", none[k]);
+        act_clear(&f);
+    }
+    static const char *const between[][2] = {
+        {"max(x, 1/3)", "in [0.333333333333"}, {"abs(x - 1.702)", "in [1.70199999999"},
+        {"max(sin(x), cos(x))", "in [0.785398163"}};
+    for (size_t k = 0; k < sizeof between / sizeof between[0]; k++) {
+        act_t f;
+        ck_assert_int_eq(act_init_expr(&f, between[k][0], err, sizeof err, 128), 0);
+        ck_assert_int_eq(ac_kink_proof(why, sizeof why, &f, AC_L, 128), 1);
+        ck_assert_msg(strstr(why, between[k][1]) && strstr(why, "of order 1 differ"), "%s: %s",
+                      between[k][0], why);
+        act_clear(&f);
+    }
+    /* a kink's order: elu(x, 1) is C^1 at 0, its second derivatives differ */
+    act_t f;
+    ck_assert_int_eq(act_init_expr(&f, "elu(x, 1)", err, sizeof err, 128), 0);
+    ck_assert_int_eq(ac_kink_proof(why, sizeof why, &f, AC_L, 128), 1);
+    ck_assert_msg(strstr(why, "at z = 0 the one-sided derivatives of order 2 differ (left 1"),
+                  "%s", why);
+    act_clear(&f);
+    /* outside (-L, L) a kink proves nothing about [-L, L] */
+    ck_assert_int_eq(act_init_expr(&f, "max(x, 12)", err, sizeof err, 128), 0);
+    ck_assert_int_eq(ac_kink_proof(why, sizeof why, &f, AC_L, 128), 0);
+    act_clear(&f);
+}
+END_TEST
+
 /* Formula rows hold; each formula mutation is violated somewhere. */
 START_TEST(test_formula_rows)
 {
@@ -152,6 +203,7 @@ Suite *suite_activation_class(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_baseline);
     tcase_add_test(tc, test_compare_detects);
+    tcase_add_test(tc, test_kink_proof);
     tcase_add_test(tc, test_formula_rows);
     tcase_add_test(tc, test_exact_candidates);
     suite_add_tcase(s, tc);

@@ -277,6 +277,104 @@ START_TEST(test_verdict_words_in_files)
 END_TEST
 
 
+/* Non-membership of expressions by a certified kink (elu, SELU written two
+ * ways, hardswish, abs): --expect nonmember holds; members written as
+ * expressions are never called non-members, and a tie whose two sides agree
+ * (max(x, x)) is no kink: the twins. */
+START_TEST(test_activation_kinks)
+{
+    char args[1024];
+    static const char *const kinked[] = {
+        "elu(x,1)", "selu(x)", "1.0507*(max(x,0)+1.67326*min(exp(x)-1,0))", "hardswish(x)",
+        "abs(x-3)/2"};
+    for (size_t k = 0; k < sizeof kinked / sizeof kinked[0]; k++) {
+        snprintf(args, sizeof args, "activation --expr '%s' --expect nonmember", kinked[k]);
+        ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+        ck_assert_msg(strstr(out, "G1: not a member (proof: certified kink: at z = ") &&
+                      strstr(out, "result: f is NOT A MEMBER"), "%s: %s", kinked[k], out);
+        snprintf(args, sizeof args, "activation --expr '%s' --expect member", kinked[k]);
+        ck_assert_int_eq(test_run_cli(args, out, sizeof out), 1);
+    }
+    /* where: the kink's point and the order of the derivatives that differ */
+    ck_assert_int_eq(test_run_cli("activation --expr 'elu(x,1)'", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "at z = 0 the one-sided derivatives of order 2 differ"));
+    ck_assert_int_eq(test_run_cli("activation --expr 'hardswish(x)'", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "at z = -3 the one-sided derivatives of order 1 differ"));
+    static const char *const smooth[] = {"x*sigmoid(x)", "silu(x)", "max(x,x)"};
+    for (size_t k = 0; k < sizeof smooth / sizeof smooth[0]; k++) {
+        snprintf(args, sizeof args, "activation --expr '%s' --expect nonmember", smooth[k]);
+        ck_assert_int_eq(test_run_cli(args, out, sizeof out), 1);
+        ck_assert_msg(!strstr(out, "certified kink") && strstr(out, "(G1 membership: member)"),
+                      "%s: %s", smooth[k], out);
+    }
+}
+END_TEST
+
+/* Several --target in one run: one comparison each, the worst exit; a
+ * claim that fails for one target fails the run (the twin). */
+START_TEST(test_activation_targets)
+{
+    ck_assert_int_eq(test_run_cli("activation --expr 'gelu(x)' --target silu --target "
+                                  "'silu_a(x,1.702)' --claim 0.25", out, sizeof out), 0);
+    const char *first = strstr(out, "g: silu = "), *second = strstr(out, "g: expr = silu_a(x,1.702)");
+    ck_assert_msg(first && second && first < second, "%s", out);
+    ck_assert_int_eq(test_run_cli("activation --expr 'gelu(x)' --target silu --target "
+                                  "'silu_a(x,1.702)' --claim 0.05", out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "claim: sup |f - g| <= 0.05 on [-L, L]: violated"));
+    ck_assert_ptr_nonnull(strstr(out, "claim: sup |f - g| <= 0.05 on [-L, L]: holds"));
+    const char *bin = getenv("ATTNCHECK_BIN") ? getenv("ATTNCHECK_BIN") : "./build/attncheck";
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s activation --expr x --target silu --target tanh --format json "
+             "| /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); "
+             "assert d[\"targets\"] == [\"silu\", \"tanh\"]; "
+             "assert [r[\"target\"] for r in d[\"rows\"]] == [\"silu\", \"tanh\"]'", bin);
+    ck_assert_msg(system(cmd) == 0, "the JSON of several targets is not what it should be");
+    ck_assert_int_eq(test_run_cli("activation --expr x --target silu --expect member", out,
+                                  sizeof out), 64);
+}
+END_TEST
+
+/* A user baseline: --baseline --file writes it, --baseline FILE checks it
+ * (0, "0 changed"); a flipped verdict is one CHANGED line and exit 1 (the
+ * twin); a line that is no baseline line is 65. */
+START_TEST(test_activation_baseline_file)
+{
+    char fns[512], base[512], flip[512], args[2048];
+    snprintf(fns, sizeof fns, "%s/bfns.txt", tmpdir);
+    snprintf(base, sizeof base, "%s/base.tsv", tmpdir);
+    snprintf(flip, sizeof flip, "%s/flip.tsv", tmpdir);
+    FILE *f = fopen(fns, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("elu(x,1)\nx*sigmoid(x)\nrelu\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(args, sizeof args, "activation --baseline --file %s > %s", fns, base);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "activation --baseline %s", base);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, ": 3 functions, 0 changed") && test_count_lines(out) == 1, "%s", out);
+    snprintf(args, sizeof args, "activation --baseline=%s", base);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    /* the member recorded as a non-member */
+    snprintf(args, sizeof args, "sed 's/^x\\*sigmoid(x)\texact\t\\(.*\\)\texact/"
+             "x*sigmoid(x)\tnot-member\t\\1\tnot-member/' %s > %s", base, flip);
+    ck_assert_int_eq(system(args), 0);
+    snprintf(args, sizeof args, "activation --baseline %s", flip);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 1);
+    ck_assert_msg(test_count_lines(out) == 2 && strstr(out, "CHANGED ") &&
+                  strstr(out, ":3: x*sigmoid(x): G0 verdict moved: baseline 'not-member', now "
+                         "'exact'; x*sigmoid(x): G1 verdict moved") &&
+                  strstr(out, ": 3 functions, 1 changed"), "%s", out);
+    f = fopen(flip, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("relu\tnot-member\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 65);
+    ck_assert(test_count_lines(out) == 1);
+    snprintf(args, sizeof args, "activation --baseline %s --expr x", base);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 64);
+}
+END_TEST
+
 /* --file: one function per line into one table (text and JSON); a bad file
  * or a bad line: one line naming it, 65, and nothing on stdout. */
 START_TEST(test_activation_file)
@@ -289,9 +387,14 @@ START_TEST(test_activation_file)
     ck_assert_int_eq(fclose(f), 0);
     snprintf(args, sizeof args, "activation --file %s", path);
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
-    ck_assert_ptr_nonnull(strstr(out, "    2  x*sigmoid(1.702*x)"));
-    ck_assert_ptr_nonnull(strstr(out, "    4  gelu"));
-    ck_assert_ptr_nonnull(strstr(out, "    5  2*sigmoid(2*x)-1"));
+    /* the function last, as written; membership in its own column */
+    ck_assert_ptr_nonnull(strstr(out, "    2  exact member   exact member "));
+    ck_assert_ptr_nonnull(strstr(out, "  x*sigmoid(1.702*x)\n"));
+    ck_assert_ptr_nonnull(strstr(out, "    4  best found     best found "));
+    ck_assert_ptr_nonnull(strstr(out, "  undecided  "));
+    ck_assert_ptr_nonnull(strstr(out, "  gelu\n"));
+    ck_assert_ptr_nonnull(strstr(out, "    5  best found     exact member "));
+    ck_assert_ptr_nonnull(strstr(out, "  2*sigmoid(2*x)-1\n"));
     snprintf(args, sizeof args, "activation --file %s --expect member --format json", path);
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 2); /* gelu: undecided */
     const char *bin = getenv("ATTNCHECK_BIN") ? getenv("ATTNCHECK_BIN") : "./build/attncheck";
@@ -640,6 +743,9 @@ Suite *suite_cli(void)
                         (int)(sizeof verdict_cases / sizeof verdict_cases[0]));
     tcase_add_test(tc, test_verdict_words_in_files);
     tcase_add_test(tc, test_activation_file);
+    tcase_add_test(tc, test_activation_kinks);
+    tcase_add_test(tc, test_activation_targets);
+    tcase_add_test(tc, test_activation_baseline_file);
     tcase_add_loop_test(tc, test_seed_round_trip, 0,
                         (int)(sizeof seed_cases / sizeof seed_cases[0]));
     tcase_add_test(tc, test_long_operands);

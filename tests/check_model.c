@@ -1428,6 +1428,49 @@ START_TEST(test_claim_export_refused)
     char path[400];
     snprintf(path, sizeof path, "%s/x", tmpdir);
     ck_assert_msg(access(path, F_OK) != 0, "a refused export left %s", path);
+    /* a JSON export holds the instance's matrices: claims whose instance is
+     * only a converted network refuse it rather than write "matrices": {} */
+    static const char *const net_only[] = {"mask-encoding", "attention-only-encoded"};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(cli("export %s --out %s/x", net_only[k], tmpdir), 64);
+        ck_assert(one_line() && strstr(out, "--format safetensors"));
+        ck_assert_msg(access(path, F_OK) != 0, "a refused export left %s", path);
+    }
+}
+END_TEST
+
+/* Parameters that are decimals, not dyadics (a = 1.702, 0.1): the export is
+ * built with their nearest doubles, said in "params_rounded", so every
+ * weight is exact; the network reruns to its reference, and a changed
+ * weight does not (the twin).  Without --seed: the default seed 1. */
+static const char *const decimal_exports[][3] = {
+    {"mlp-layer", "a=1.702", "a = 1.702 -> 1.70199999999999995736743585"},
+    {"neuron-head", "a=0.1", "a = 0.1 -> 0.10000000000000000555111"},
+    {"activation-head", "a=0.1", "a = 0.1 -> 0.10000000000000000555111"}};
+
+START_TEST(test_claim_export_decimal_params)
+{
+    char file[400];
+    snprintf(file, sizeof file, "%s/dec%d.safetensors", tmpdir, _i);
+    ck_assert_msg(cli("export %s --set %s --format safetensors --out %s", decimal_exports[_i][0],
+                      decimal_exports[_i][1], file) == 0, "%s", out);
+    safetensors_t *st;
+    char err[600];
+    ck_assert_msg(safetensors_open(&st, file, err, sizeof err) == 0, "%s", err);
+    const char *said = safetensors_metadata_get(st, "params_rounded");
+    ck_assert_msg(said && strncmp(said, decimal_exports[_i][2], strlen(decimal_exports[_i][2])) == 0,
+                  "params_rounded: %s", said ? said : "(none)");
+    ck_assert_str_eq(safetensors_metadata_get(st, "seed"), "1");
+    safetensors_close(st);
+    if (mio_have_python("numpy", "check_model: run_export.py")) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s >/dev/null", file);
+        ck_assert_msg(system(cmd) == 0, "run_export.py disagrees on %s", decimal_exports[_i][0]);
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/run_export.py %s --perturb "
+                 "net.layers.0.heads.W_O >/dev/null", file);
+        ck_assert_msg(system(cmd) != 0, "run_export.py misses a changed W_O on %s",
+                      decimal_exports[_i][0]);
+    }
 }
 END_TEST
 
@@ -2089,6 +2132,8 @@ Suite *suite_model(void)
     tcase_add_loop_test(tc, test_claim_exports, 0,
                         (int)(sizeof exporting / sizeof exporting[0]));
     tcase_add_test(tc, test_claim_export_refused);
+    tcase_add_loop_test(tc, test_claim_export_decimal_params, 0,
+                        (int)(sizeof decimal_exports / sizeof decimal_exports[0]));
     tcase_add_test(tc, test_softmax_monotone);
     tcase_add_test(tc, test_skipped);
     tcase_add_test(tc, test_skipped_shards);

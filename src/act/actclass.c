@@ -545,16 +545,172 @@ static int exact_candidates(ac_result_t *r, const act_t *phi, const double *v, i
     return found;
 }
 
+/* ---------------------------------------------- certified non-membership */
+
+/* Node idx's branch at the exact point x (-1 undecided there). */
+static int branch_at(const expr_t *e, const arb_t x, int idx, mpfr_prec_t prec)
+{
+    arb_t y;
+    arb_init(y);
+    expr_ties_t t;
+    expr_ties_init(&t);
+    t.want_idx = idx;
+    expr_eval_series_ties(y, e, x, 1, prec, &t);
+    arb_clear(y);
+    return t.want_dec;
+}
+
+/* The first order j <= AC_KINK_ORDER whose enclosures in lft and rgt
+ * (Taylor coefficients) are disjoint, both multiplied by j! in place; -1
+ * when none is (or one is not finite first). */
+static slong jets_differ(arb_ptr lft, arb_ptr rgt, mpfr_prec_t prec)
+{
+    for (slong j = 0; j <= AC_KINK_ORDER; j++) {
+        if (!arb_is_finite(lft + j) || !arb_is_finite(rgt + j))
+            return -1;
+        if (arb_overlaps(lft + j, rgt + j))
+            continue;
+        arb_t f;
+        arb_init(f);
+        arb_fac_ui(f, (ulong)j, prec); /* f^(j) = j! times the coefficient */
+        arb_mul(lft + j, lft + j, f, prec);
+        arb_mul(rgt + j, rgt + j, f, prec);
+        arb_clear(f);
+        return j;
+    }
+    return -1;
+}
+
+/* A kink between two dyadic points: on B = [k, k + 1] 2^-AC_KINK_BITS one
+ * min, max or abs node is undecided; its branch differs at the two ends
+ * (so its two sides cross inside) and their difference is strictly
+ * monotone on B (so they cross once, at r); bisected down to 2^-40 wide,
+ * then f is the series with the left end's branch on [lo, r) and the right
+ * end's on (r, hi], both analytic on B: disjoint enclosures of their j-th
+ * derivatives over B mean f is not C^j at r.  1 with why set. */
+static int kink_between(char *why, size_t n, const expr_t *e, long k, mpfr_prec_t prec)
+{
+    const slong len = AC_KINK_ORDER + 1;
+    arb_t B, lo, hi;
+    arb_init(B);
+    arb_init(lo);
+    arb_init(hi);
+    arb_set_si(lo, k);
+    arb_mul_2exp_si(lo, lo, -AC_KINK_BITS);
+    arb_set_si(hi, k + 1);
+    arb_mul_2exp_si(hi, hi, -AC_KINK_BITS);
+    arb_ptr lft = _arb_vec_init(len), rgt = _arb_vec_init(len);
+    expr_ties_t t;
+    expr_ties_init(&t);
+    arb_union(B, lo, hi, prec);
+    expr_eval_series_ties(lft, e, B, 2, prec, &t);
+    int idx = t.first_tie, found = 0;
+    int dl = idx >= 0 ? branch_at(e, lo, idx, prec) : -1;
+    int dh = idx >= 0 ? branch_at(e, hi, idx, prec) : -1;
+    if (idx >= 0 && dl >= 0 && dh >= 0 && dl != dh) {
+        arb_t m;
+        arb_init(m);
+        for (int it = 0; it < 40 - AC_KINK_BITS; it++) {
+            arb_add(m, lo, hi, prec);
+            arb_mul_2exp_si(m, m, -1); /* exact: dyadics of few bits */
+            int dm = branch_at(e, m, idx, prec);
+            if (dm < 0)
+                break; /* a tie at m itself: the point search covers it */
+            arb_swap(dm == dl ? lo : hi, m);
+        }
+        arb_clear(m);
+        arb_union(B, lo, hi, prec);
+        expr_ties_t tl, tr;
+        expr_ties_init(&tl);
+        expr_ties_init(&tr);
+        tl.force_idx = tr.force_idx = idx;
+        tl.force_dec = dl;
+        tr.force_dec = dh;
+        expr_eval_series_ties(lft, e, B, len, prec, &tl);
+        expr_eval_series_ties(rgt, e, B, len, prec, &tr);
+        slong j = tl.ties == 0 && tr.ties == 0 ? jets_differ(lft, rgt, prec) : -1;
+        if (j >= 0) {
+            char *ls = arb_get_str(lft + j, 8, 0), *rs = arb_get_str(rgt + j, 8, 0);
+            snprintf(why, n, "certified kink: at one point z in [%.17g, %.17g] the one-sided "
+                     "derivatives of order %ld differ (left %s, right %s); every member is "
+                     "analytic on ℝ", arf_get_d(arb_midref(lo), ARF_RND_DOWN),
+                     arf_get_d(arb_midref(hi), ARF_RND_UP), (long)j, ls, rs);
+            flint_free(ls);
+            flint_free(rs);
+            found = 1;
+        }
+    }
+    _arb_vec_clear(lft, len);
+    _arb_vec_clear(rgt, len);
+    arb_clear(B);
+    arb_clear(lo);
+    arb_clear(hi);
+    return found;
+}
+
+int ac_kink_proof(char *why, size_t n, const act_t *phi, double L, mpfr_prec_t prec)
+{
+    const expr_t *e = phi->expr ? phi->expr : phi->dexpr;
+    if (!e)
+        return 0;
+    arb_ptr lft = _arb_vec_init(AC_KINK_ORDER + 1), rgt = _arb_vec_init(AC_KINK_ORDER + 1);
+    arb_t z;
+    arb_init(z);
+    /* a formula without min, max or abs has no tie anywhere: nothing to search */
+    expr_ties_t t;
+    expr_ties_init(&t);
+    arb_zero(z);
+    expr_eval_series_ties(lft, e, z, 1, prec, &t);
+    if (t.next == 0) {
+        _arb_vec_clear(lft, AC_KINK_ORDER + 1);
+        _arb_vec_clear(rgt, AC_KINK_ORDER + 1);
+        arb_clear(z);
+        return 0;
+    }
+    long kmax = (long)ceil(ldexp(L, AC_KINK_BITS)) - 1; /* z0 inside (-L, L) */
+    int found = 0;
+    for (long k = 0; k <= 2 * kmax && !found; k++) {
+        long num = k % 2 ? -(k + 1) / 2 : k / 2; /* 0, -1, 1, -2, 2, ...: kinks near 0 first */
+        arb_set_si(z, num);
+        arb_mul_2exp_si(z, z, -AC_KINK_BITS); /* exact */
+        if (expr_eval_jet(rgt, e, z, 1, AC_KINK_ORDER + 1, prec) == 0)
+            continue; /* no tie: f is analytic at z as far as its formula shows */
+        expr_eval_jet(lft, e, z, -1, AC_KINK_ORDER + 1, prec);
+        slong j = jets_differ(lft, rgt, prec);
+        if (j >= 0) {
+            char *ls = arb_get_str(lft + j, 8, 0), *rs = arb_get_str(rgt + j, 8, 0);
+            snprintf(why, n, "certified kink: at z = %.10g the one-sided derivatives of order "
+                     "%ld differ (left %s, right %s); every member is analytic on ℝ",
+                     ldexp((double)num, -AC_KINK_BITS), (long)j, ls, rs);
+            flint_free(ls);
+            flint_free(rs);
+            found = 1;
+        }
+    }
+    /* kinks between the points: the boxes between them, from 0 outward */
+    for (long k = 0; k < 2 * (kmax + 1) && !found; k++) {
+        long num = k % 2 ? -(k + 1) / 2 : k / 2; /* [0, h], [-h, 0], [h, 2h], ... */
+        found = kink_between(why, n, e, num, prec);
+    }
+    _arb_vec_clear(lft, AC_KINK_ORDER + 1);
+    _arb_vec_clear(rgt, AC_KINK_ORDER + 1);
+    arb_clear(z);
+    return found;
+}
+
 void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
                  const char *param_txt, int mutate_witness, mpfr_prec_t prec)
 {
     const act_info_t *info = builtin ? act_find(builtin) : NULL;
     int witness_cls = info && info->witness_show ? info->witness_cls : -1;
     double g0best[7] = {0};
+    /* a user function: a certified kink rules out both classes (C∞ members) */
+    char kink[480];
+    int kinked = !builtin && ac_kink_proof(kink, sizeof kink, phi, AC_L, prec);
     for (int cls = 0; cls < 2; cls++) {
         ac_result_t *r = res + cls;
         const char *why = info && info->nonmember_why && info->nonmember_cls >= cls
-                        ? info->nonmember_why : NULL;
+                        ? info->nonmember_why : kinked ? kink : NULL;
         if (witness_cls >= 0 && witness_cls <= cls) {
             mpq_t q;
             mpq_init(q);
@@ -614,12 +770,12 @@ void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
         for (int k = 0; k < AC_NPAR; k++)
             ac_member_set(&r->m, k, v[k]);
         ac_member_str(r->params, sizeof r->params, &r->m, cls);
-        if (!builtin && est < AC_TRY_EXACT_BELOW && exact_candidates(r, phi, v, cls, prec))
+        if (!builtin && !why && est < AC_TRY_EXACT_BELOW && exact_candidates(r, phi, v, cls, prec))
             continue;
         certify_best(r, phi, prec);
         r->status = why ? AC_NOT_MEMBER : AC_BEST;
         if (why)
-            snprintf(r->verdict, sizeof r->verdict, "not a member (proof: %s)", why);
+            snprintf(r->verdict, sizeof r->verdict, "not a member (proof: %.440s)", why);
         else
             snprintf(r->verdict, sizeof r->verdict, "no witness; best member found (gap "
                      "certified, non-membership not proved)");
@@ -760,18 +916,21 @@ const char *ac_status_word(ac_status_t s)
 int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec)
 {
     act_t phi;
-    char err[200], base[64];
-    if (act_init_name(&phi, spec, err, sizeof err, prec) != 0)
+    char err[200], base[64] = "";
+    if (act_init_spec(&phi, spec, err, sizeof err, prec) != 0)
         return -1;
-    snprintf(base, sizeof base, "%s", spec);
-    char *colon = strchr(base, ':');
-    const char *ptxt = colon ? colon + 1 : (phi.info->param_default ? phi.info->param_default : NULL);
-    if (colon)
-        *colon = '\0';
+    const char *ptxt = NULL;
+    if (phi.info) {
+        snprintf(base, sizeof base, "%s", spec);
+        char *colon = strchr(base, ':');
+        ptxt = colon ? colon + 1 : phi.info->param_default;
+        if (colon)
+            *colon = '\0';
+    }
     ac_result_t res[2];
     ac_result_init(res, prec);
     ac_result_init(res + 1, prec);
-    ac_classify(res, &phi, base, ptxt, 0, prec);
+    ac_classify(res, &phi, phi.info ? base : NULL, ptxt, 0, prec);
     size_t len = (size_t)snprintf(buf, n, "%s", spec);
     for (int c = 0; c < 2 && len < n; c++) {
         char *lo = ival_lo_str(res[c].gap, 17), *hi = ival_hi_str(res[c].gap, 17);
@@ -796,19 +955,24 @@ static int split_tabs(char *line, char **f, int max)
 
 int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz)
 {
-    char a[512], b[512], *fa[8], *fb[8];
+    char a[EXPR_MAX_LEN + 512], b[EXPR_MAX_LEN + 512], *fa[8], *fb[8];
     snprintf(a, sizeof a, "%s", stored);
     snprintf(b, sizeof b, "%s", fresh);
     if (split_tabs(a, fa, 8) != 7 || split_tabs(b, fb, 8) != 7) {
         snprintf(msg, msgsz, "malformed baseline line '%.60s'", stored);
         return -1;
     }
+    size_t at = 0;
+    msg[0] = '\0';
     for (int c = 0; c < 2; c++) {
         const char *cls = c ? "G1" : "G0";
         if (strcmp(fa[1 + 3 * c], fb[1 + 3 * c]) != 0) {
-            snprintf(msg, msgsz, "%s: %s verdict moved: baseline '%s', now '%s'", fa[0], cls,
-                     fa[1 + 3 * c], fb[1 + 3 * c]);
-            return -1;
+            /* every change of the line, in one line */
+            if (at < msgsz)
+                at += (size_t)snprintf(msg + at, msgsz - at, "%s%s: %s verdict moved: baseline "
+                                       "'%s', now '%s'", at ? "; " : "", fa[0], cls,
+                                       fa[1 + 3 * c], fb[1 + 3 * c]);
+            continue;
         }
         mpfr_t slo, shi, flo, fhi;
         mpfr_inits2(128, slo, shi, flo, fhi, (mpfr_ptr)0);
@@ -822,11 +986,11 @@ int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t
          * moves, or widens (a loss of certification), fails; NaN compares false */
         int inside = mpfr_greaterequal_p(flo, slo) && mpfr_lessequal_p(fhi, shi);
         mpfr_clears(slo, shi, flo, fhi, (mpfr_ptr)0);
-        if (!inside) {
-            snprintf(msg, msgsz, "%s: %s gap moved or widened: baseline [%s, %s], now [%s, %s]", fa[0], cls,
-                     fa[2 + 3 * c], fa[3 + 3 * c], fb[2 + 3 * c], fb[3 + 3 * c]);
-            return -1;
-        }
+        if (!inside && at < msgsz)
+            at += (size_t)snprintf(msg + at, msgsz - at, "%s%s: %s gap moved or widened: "
+                                   "baseline [%s, %s], now [%s, %s]", at ? "; " : "", fa[0],
+                                   cls, fa[2 + 3 * c], fa[3 + 3 * c], fb[2 + 3 * c],
+                                   fb[3 + 3 * c]);
     }
-    return 0;
+    return at ? -1 : 0;
 }

@@ -69,6 +69,21 @@ void ac_result_clear(ac_result_t *r);
 void ac_classify(ac_result_t res[2], const act_t *phi, const char *builtin,
                  const char *param_txt, int mutate_witness, mpfr_prec_t prec);
 
+/* Non-membership by a certified kink: at a point z0 = k 2^-AC_KINK_BITS
+ * inside (-L, L) where phi's formula has a tie (a min, max or abs), its
+ * one-sided Taylor coefficients (expr_eval_jet) of some order <=
+ * AC_KINK_ORDER are disjoint enclosures, so phi is not C^j at z0; or,
+ * between two such points, one node's two sides cross once (strictly
+ * monotone difference, branches differing at the ends, bisected to 2^-40)
+ * and the two branches' derivative enclosures over the bracket are
+ * disjoint.  Every member of G0 and G1 is analytic on the whole line, so
+ * none equals phi on [-L, L].  Points, then brackets, are tried from 0
+ * outward.  1 with the proof in why, 0 when none is found (which proves
+ * nothing). */
+#define AC_KINK_BITS 6
+#define AC_KINK_ORDER 7
+int ac_kink_proof(char *why, size_t n, const act_t *phi, double L, mpfr_prec_t prec);
+
 /* An act_t for the member (an expression). 0 or -1. */
 int ac_member_act(act_t *f, const ac_member_t *m, mpfr_prec_t prec);
 
@@ -98,11 +113,12 @@ void ac_member_str(char *buf, size_t n, const ac_member_t *m, int cls);
 #define AC_BASELINE_PREC 128
 /* The spec the baseline pins for a built-in ("silu_a:1.702", "gelu"). */
 void ac_baseline_spec(char *buf, size_t n, const act_info_t *info);
-/* Classify the built-in `spec` and write its baseline line (no newline). */
+/* Classify `spec` (a built-in "elu:0.5" or an expression) and write its
+ * baseline line (no newline); -1 when spec is neither. */
 int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec);
 /* Compare a stored line with a fresh one: 0 when the statuses agree and each
  * fresh gap enclosure lies inside the stored one widened by AC_BASELINE_RELTOL
- * (relative); else -1 with a message naming the activation in msg. */
+ * (relative); else -1 with every change, in one line naming the activation, in msg. */
 #define AC_BASELINE_RELTOL 1e-3
 int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz);
 const char *ac_status_word(ac_status_t s);

@@ -172,11 +172,23 @@ static node_t *node_copy_subst(parser_t *p, const node_t *t, const node_t *arg1,
     return n;
 }
 
-/* Built-in bi applied to a (and b): its formula with a for x and b for _a. */
+/* Functions of the language that are formulas but no built-in activation
+ * of the registry (no ball routine of their own): SELU with PyTorch's
+ * constants (Klambauer et al.'s lambda and alpha to 32 digits). */
+static const struct {
+    const char *name, *expr;
+} expr_formulas[] = {
+    {"selu", "1.0507009873554804934193349852946*(max(x, 0) + "
+             "1.6732632423543772848170429916717*min(expm1(x), 0))"},
+};
+#define N_FORMULAS ((int)(sizeof expr_formulas / sizeof expr_formulas[0]))
+
+/* Built-in bi (or formula -1 - bi) applied to a (and b): its formula with a
+ * for x and b for _a. */
 static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t *b)
 {
     parser_t t = {0};
-    t.s = act_builtins[bi].expr;
+    t.s = bi >= 0 ? act_builtins[bi].expr : expr_formulas[-1 - bi].expr;
     t.len = strlen(t.s);
     t.err = NULL;
     t.nodes = p->nodes;
@@ -187,7 +199,8 @@ static node_t *expand_builtin(parser_t *p, int bi, const node_t *a, const node_t
             fail_at(p, p->i, "more than %d operations (built-ins count as their formulas)",
                     EXPR_MAX_NODES);
         else
-            fail_at(p, p->i, "internal error in the built-in %s", act_builtins[bi].name);
+            fail_at(p, p->i, "internal error in the built-in %s",
+                    bi >= 0 ? act_builtins[bi].name : expr_formulas[-1 - bi].name);
         return NULL;
     }
     node_t *n = node_copy_subst(p, tree, a, b);
@@ -302,7 +315,7 @@ static node_t *parse_primary(parser_t *p)
             return node_new(p, NODE_E, NULL, NULL);
         if (p->template && NAME_IS("_a"))
             return node_new(p, NODE_ARG2, NULL, NULL);
-        int is_min = NAME_IS("min"), is_max = NAME_IS("max"), fn = -1, bi = -1;
+        int is_min = NAME_IS("min"), is_max = NAME_IS("max"), fn = -1, bi = -1, fo = -1;
         for (int k = 0; k < N_FN && !is_min && !is_max; k++)
             if (n_len == strlen(fn_names[k]) && memcmp(name, fn_names[k], n_len) == 0)
                 fn = k;
@@ -310,8 +323,12 @@ static node_t *parse_primary(parser_t *p)
             if (act_builtins[k].expr && n_len == strlen(act_builtins[k].name) &&
                 memcmp(name, act_builtins[k].name, n_len) == 0)
                 bi = k;
+        for (int k = 0; k < N_FORMULAS && fn < 0 && bi < 0 && !is_min && !is_max; k++)
+            if (n_len == strlen(expr_formulas[k].name) &&
+                memcmp(name, expr_formulas[k].name, n_len) == 0)
+                fo = k;
 #undef NAME_IS
-        if (fn < 0 && bi < 0 && !is_min && !is_max) {
+        if (fn < 0 && bi < 0 && fo < 0 && !is_min && !is_max) {
             fail_at(p, at, "unknown name '%.*s'", (int)(n_len > 24 ? 24 : n_len), name);
             return NULL;
         }
@@ -343,8 +360,8 @@ static node_t *parse_primary(parser_t *p)
             node_free(b);
             return NULL;
         }
-        if (bi >= 0) {
-            node_t *n = expand_builtin(p, bi, a, b);
+        if (bi >= 0 || fo >= 0) {
+            node_t *n = expand_builtin(p, bi >= 0 ? bi : -1 - fo, a, b);
             node_free(a);
             node_free(b);
             return n;
@@ -778,6 +795,7 @@ typedef struct {
     mpfr_rnd_t rnd;     /* EV_POINT */
     arb_srcptr x;       /* the variable as a value: [x], [x, 1], [x, 1, 0, ...] */
     mpfr_srcptr xp;     /* EV_POINT: the point */
+    expr_ties_t *tc;    /* EV_SERIES: how ties of min, max and abs are decided, or NULL */
 } ev_t;
 
 typedef struct {
@@ -1089,6 +1107,47 @@ static void series_sigmoid(arb_ptr y, arb_srcptr a, slong len, mpfr_prec_t prec)
     _arb_vec_clear(t, len);
 }
 
+/* The sign of the series d on the side `side` of its point, from its
+ * first coefficient that is not exactly 0 (times side^k): +1 or -1; 0 when
+ * the first len coefficients are all exactly 0 (either branch then has the
+ * same truncated series); 2 when a coefficient may be 0 but is not exactly
+ * 0 (undecided). */
+static int tie_sign(arb_srcptr d, int side, slong len)
+{
+    for (slong k = 0; k < len; k++) {
+        if (arb_is_zero(d + k))
+            continue;
+        int s = arb_is_positive(d + k) ? 1 : arb_is_negative(d + k) ? -1 : 2;
+        return s == 2 ? 2 : side < 0 && (k & 1) ? -s : s;
+    }
+    return 0;
+}
+
+/* The branch of the min, max or abs node ev->tc->cur whose two sides
+ * differ by the series d (abs: its argument): 0 the first argument (abs:
+ * a), 1 the second (abs: -a), -1 undecided (the value fails).  Decided by
+ * the balls where d's value has a sign; else as ev->tc says (expr.h). */
+static int tie_decide(arb_srcptr d, int take_max, const ev_t *ev)
+{
+    expr_ties_t *tc = ev->tc;
+    int sg = arb_is_positive(d) ? 1 : arb_is_negative(d) ? -1 : 2;
+    if (tc && tc->cur == tc->force_idx) {
+        /* forced: only where d is strictly monotone on the ball (one root at most) */
+        sg = ev->len >= 2 && (arb_is_positive(d + 1) || arb_is_negative(d + 1))
+           ? (tc->force_dec == 0) == take_max ? 1 : -1 : 2;
+    } else if (sg == 2 && tc) {
+        tc->ties++;
+        if (tc->first_tie < 0)
+            tc->first_tie = tc->cur;
+        if (tc->side)
+            sg = tie_sign(d, tc->side, ev->len);
+    }
+    int dec = sg == 2 ? -1 : sg == 0 ? 0 : (sg > 0) == take_max ? 0 : 1;
+    if (tc && tc->cur == tc->want_idx)
+        tc->want_dec = dec;
+    return dec;
+}
+
 static void series_fn(val_t *v, fn_t fn, const ev_t *ev)
 {
     slong len = ev->len;
@@ -1120,14 +1179,16 @@ static void series_fn(val_t *v, fn_t fn, const ev_t *ev)
         else
             series_fail(y, len); /* sqrt is not differentiable at 0 */
         break;
-    case FN_ABS:
-        if (arb_is_positive(a))
+    case FN_ABS: { /* max(a, -a): a - (-a) has a's sign */
+        int dec = tie_decide(a, 1, ev);
+        if (dec == 0)
             _arb_vec_set(y, a, len);
-        else if (arb_is_negative(a))
+        else if (dec == 1)
             _arb_vec_neg(y, a, len);
         else
             series_fail(y, len); /* a kink inside the ball */
         break;
+    }
     case FN_TANH: /* 2 sigma(2a) - 1 */
         _arb_vec_scalar_mul_2exp_si(t, a, len, 1);
         series_sigmoid(y, t, len, prec);
@@ -1205,12 +1266,14 @@ static void series_op2(val_t *va, node_kind_t op, const val_t *vb, const ev_t *e
         break;
     case NODE_POW: series_pow(y, a, b, len, prec); break;
     case NODE_MIN: case NODE_MAX: {
-        /* smooth only where one argument certainly wins */
-        int a_wins = op == NODE_MAX ? arb_gt(a, b) : arb_lt(a, b);
-        int b_wins = op == NODE_MAX ? arb_gt(b, a) : arb_lt(b, a);
-        if (a_wins)
+        /* smooth only where one argument certainly wins (or ev->tc decides) */
+        arb_ptr d = _arb_vec_init(len);
+        _arb_vec_sub(d, a, b, len, prec);
+        int dec = tie_decide(d, op == NODE_MAX, ev);
+        _arb_vec_clear(d, len);
+        if (dec == 0)
             _arb_vec_set(y, a, len);
-        else if (b_wins)
+        else if (dec == 1)
             _arb_vec_set(y, b, len);
         else
             series_fail(y, len);
@@ -1342,16 +1405,24 @@ static void eval_node(val_t *y, const node_t *n, const ev_t *ev)
         else
             _arb_vec_neg(y->c, y->c, ev->len);
         break;
-    case NODE_FN:
+    case NODE_FN: {
+        /* min, max and abs nodes are numbered in pre-order, failed or not */
+        int idx = ev->tc && n->fn == FN_ABS ? ev->tc->next++ : -1;
         eval_node(y, n->a, ev);
+        if (idx >= 0)
+            ev->tc->cur = idx;
         if (val_ok(y, ev))
             ev_ops[ev->mode].fn(y, n->fn, ev);
         break;
+    }
     default: {
         val_t b;
         val_init(&b, ev);
+        int idx = ev->tc && (n->kind == NODE_MIN || n->kind == NODE_MAX) ? ev->tc->next++ : -1;
         eval_node(y, n->a, ev);
         eval_node(&b, n->b, ev);
+        if (idx >= 0)
+            ev->tc->cur = idx;
         if (val_ok(y, ev) && val_ok(&b, ev))
             ev_ops[ev->mode].op2(y, n->kind, &b, ev);
         else
@@ -1367,9 +1438,9 @@ static void eval_node(val_t *y, const node_t *n, const ev_t *ev)
 /* y[0..len) = the ball-mode value of e at the variable x (y may alias x's
  * balls: the walk runs in a fresh value). */
 static void eval_balls(arb_ptr y, const expr_t *e, ev_mode_t mode, const arb_t x, slong len,
-                       mpfr_prec_t prec)
+                       mpfr_prec_t prec, expr_ties_t *tc)
 {
-    ev_t ev = {mode, len, prec, MPFR_RNDN, NULL, NULL};
+    ev_t ev = {mode, len, prec, MPFR_RNDN, NULL, NULL, tc};
     val_t r;
     val_init(&r, &ev);
     if (!arb_is_finite(x)) {
@@ -1389,13 +1460,13 @@ static void eval_balls(arb_ptr y, const expr_t *e, ev_mode_t mode, const arb_t x
 
 void expr_eval_ival(arb_t y, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 {
-    eval_balls(y, e, EV_BALL, x, 1, prec);
+    eval_balls(y, e, EV_BALL, x, 1, prec, NULL);
 }
 
 void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 {
     arb_ptr vd = _arb_vec_init(2);
-    eval_balls(vd, e, EV_DUAL, x, 2, prec); /* not finite: not differentiable, or
+    eval_balls(vd, e, EV_DUAL, x, 2, prec, NULL); /* not finite: not differentiable, or
                                                outside the domain */
     arb_swap(dy, vd + 1);
     _arb_vec_clear(vd, 2);
@@ -1404,12 +1475,42 @@ void expr_eval_dival(arb_t dy, const expr_t *e, const arb_t x, mpfr_prec_t prec)
 void expr_eval_series(arb_ptr y, const expr_t *e, const arb_t x, slong len, mpfr_prec_t prec)
 {
     if (len >= 1)
-        eval_balls(y, e, EV_SERIES, x, len, prec);
+        eval_balls(y, e, EV_SERIES, x, len, prec, NULL);
+}
+
+void expr_ties_init(expr_ties_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->force_idx = t->want_idx = t->first_tie = t->want_dec = -1;
+}
+
+void expr_eval_series_ties(arb_ptr y, const expr_t *e, const arb_t x, slong len,
+                           mpfr_prec_t prec, expr_ties_t *t)
+{
+    t->ties = t->next = 0;
+    t->first_tie = t->want_dec = t->cur = -1;
+    if (len < 1)
+        return;
+    if (t->side && !arb_is_exact(x)) {
+        series_fail(y, len); /* a side decides a tie only at a point */
+        return;
+    }
+    eval_balls(y, e, EV_SERIES, x, len, prec, t);
+}
+
+int expr_eval_jet(arb_ptr y, const expr_t *e, const arb_t x0, int side, slong len,
+                  mpfr_prec_t prec)
+{
+    expr_ties_t t;
+    expr_ties_init(&t);
+    t.side = side < 0 ? -1 : 1;
+    expr_eval_series_ties(y, e, x0, len, prec, &t);
+    return t.ties;
 }
 
 void expr_eval_fr(mpfr_t y, const expr_t *e, const mpfr_t x, mpfr_rnd_t rnd)
 {
-    ev_t ev = {EV_POINT, 0, mpfr_get_prec(y), rnd, NULL, x};
+    ev_t ev = {EV_POINT, 0, mpfr_get_prec(y), rnd, NULL, x, NULL};
     val_t r;
     val_init(&r, &ev);
     eval_node(&r, e->root, &ev);

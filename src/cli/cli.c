@@ -327,7 +327,7 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, v
                 o = opts + j;
         if (!o && !common_is_flag(common, flag) && !common_has(common, flag))
             return cli_fail(EXIT_USAGE, "%sunknown option '%s' (see --help)", pre, a);
-        if (strcmp(flag, "--set") != 0) {
+        if (strcmp(flag, "--set") != 0 && !(o && o->arity == CLI_VALUES)) {
             for (int j = 0; j < n_seen; j++)
                 if (strcmp(seen[j], flag) == 0)
                     return cli_fail(EXIT_USAGE, "%soption %s is given twice", pre, flag);
@@ -337,7 +337,7 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, v
         cli_arity_t arity = o ? o->arity : common_is_flag(common, flag) ? CLI_FLAG : CLI_VALUE;
         if (arity == CLI_FLAG && val)
             return cli_fail(EXIT_USAGE, "%soption %s takes no value", pre, flag);
-        if (arity == CLI_VALUE && !val) {
+        if ((arity == CLI_VALUE || arity == CLI_VALUES) && !val) {
             /* "--out --no-write" is a forgotten value, not a directory named --no-write */
             if (k + 1 >= argc || (argv[k + 1][0] == '-' && argv[k + 1][1] == '-'))
                 return cli_fail(EXIT_USAGE, "%soption %s needs a value (%s=V for a value "

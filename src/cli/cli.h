@@ -28,8 +28,9 @@ int cli_parse_bytes(double *out, const char *s);
 
 /* ---- the one option parser of every verb ----
  * An option takes no value (CLI_FLAG), one value (CLI_VALUE: "--x V" or
- * "--x=V") or an optional inline one (CLI_MAYBE_VALUE: "--x" or "--x=V"). */
-typedef enum { CLI_FLAG, CLI_VALUE, CLI_MAYBE_VALUE } cli_arity_t;
+ * "--x=V"), an optional inline one (CLI_MAYBE_VALUE: "--x" or "--x=V"), or
+ * one value and may be given again (CLI_VALUES: apply sees each value). */
+typedef enum { CLI_FLAG, CLI_VALUE, CLI_MAYBE_VALUE, CLI_VALUES } cli_arity_t;
 typedef struct {
     const char *name;                                 /* "--tokens" */
     cli_arity_t arity;

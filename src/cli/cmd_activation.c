@@ -34,29 +34,40 @@
 /* --file limits: its size, its lines (each line at most EXPR_MAX_LEN bytes). */
 #define ACT_FILE_MAX_BYTES (1L << 20)
 #define ACT_FILE_MAX_LINES 1000
+/* --target given more than once: at most this many. */
+#define ACT_MAX_TARGETS 16
 
 static const char *usage_activation =
-    "usage: attncheck activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR]\n"
+    "usage: attncheck activation (--name NAME | --expr EXPR | --file FILE) [--target NAME|EXPR]...\n"
     "                            [--domain L] [--claim GAP] [--expect member|nonmember]\n"
     "                            [--floor EPS] [--prec P] [--format text|json]\n"
     "                            [--max-seconds S] [--help]\n"
     "       attncheck activation (--name NAME | --expr EXPR) --heads M [--a-max A] [--refit]\n"
     "                            [--domain L] [--prec P] [--format text|json]\n"
-    "       attncheck activation --baseline    (> tests/activation_baseline.tsv)\n"
+    "       attncheck activation --baseline [--file FUNCS]   (> tests/activation_baseline.tsv)\n"
+    "       attncheck activation --baseline FILE\n"
     "  without --target: the class report: exact membership in G0 / G1 with a\n"
     "                  witness (parameters shown exactly as certified, e.g. q = 1.702 =\n"
     "                  851/500), or the best member found (certified gap on [-10, 10]);\n"
-    "                  the head built from it checked on random tokens\n"
+    "                  the head built from it checked on random tokens; non-membership of\n"
+    "                  an expression by a certified kink (one-sided derivatives that differ\n"
+    "                  where a min, max or abs switches: members are analytic)\n"
     "  --name NAME     a built-in: identity relu silu silu_a[:a] gelu gelu_tanh sigmoid\n"
     "                  tanh softplus elu[:alpha] mish hardswish\n"
     "  --expr EXPR     a function of x (or z): + - * / ^ **, exp log log1p expm1 sqrt abs\n"
     "                  tanh sigmoid erf erfc softplus sin cos min max, pi, e, and the\n"
-    "                  built-ins as functions: relu(x), gelu(x), silu(x), silu_a(x, a), ...\n"
+    "                  built-ins as functions: relu(x), gelu(x), silu(x), silu_a(x, a), ...,\n"
+    "                  and selu(x)\n"
     "  --file FILE     one function (a built-in name or an expression) per line, into one\n"
     "                  table; blank lines and lines starting with # are skipped; a regular\n"
     "                  file of at most 1 MiB and 1000 lines, each at most 4096 bytes\n"
     "  --target F      compare with F (a built-in name or an expression): certified\n"
-    "                  enclosure of sup |f - F| on [-L, L]\n"
+    "                  enclosure of sup |f - F| on [-L, L]; up to 16 --target, one\n"
+    "                  comparison each, the worst exit\n"
+    "  --baseline      print the regression baseline of the built-ins, or with --file of\n"
+    "                  FUNCS's functions (one tab-separated line each)\n"
+    "  --baseline FILE classify FILE's functions again and compare: each change one line\n"
+    "                  (CHANGED FILE:LINE: ...), exit 1 on any change, 0 none\n"
     "  --domain L      half-width of the domain (default 10); tails beyond L not covered\n"
     "  --floor EPS     absolute floor of a sup gap (default 1e-30): a gap that may be 0\n"
     "                  (an identity) is certified to be at most EPS, and no more\n"
@@ -80,7 +91,8 @@ static const char *usage_activation =
     "  --max-seconds S stop after S seconds (default 60) and answer inconclusive (exit 2)\n"
     "                  unless the claim was already decided\n"
     "Exit: 0 holds, 1 violated (a claim, an expectation or the head check), 2 inconclusive;\n"
-    "      without --claim and --expect a function that is no member exits 0; 64 a\n"
+    "      without --claim and --expect the head check's (a proved non-member exits 0,\n"
+    "      and its report says NOT A MEMBER); 64 a\n"
     "      malformed option or value (--prec abc, --domain nan), 65 bad data (an expression\n"
     "      that does not parse, a function undefined or unbounded on the domain, a bad\n"
     "      --file or a bad line of it, named by its number), 70 internal error.\n";
@@ -89,6 +101,10 @@ static const char *usage_activation =
 
 typedef struct {
     const char *name, *expr, *file, *target, *domain, *claim, *expect, *floor_text, *format;
+    const char *targets[ACT_MAX_TARGETS]; /* every --target, in order (target: the first) */
+    int n_targets;
+    const char *baseline_file;  /* --baseline FILE: check it */
+    int baseline_operand;       /* --baseline was the last option: a word after it is FILE */
     const char *heads_text, *a_max_text;
     int heads, refit;
     double a_max;
@@ -105,6 +121,7 @@ typedef struct {
     char label[100];         /* the built-in's name, or "expr" */
     char formula[EXPR_MAX_LEN + 1];
     int target;              /* compared with --target (else the class report) */
+    const char *target_text; /* that --target as given */
     /* class report */
     ac_result_t res[2];
     arb_t headE;
@@ -139,18 +156,140 @@ static int parse_finite(double *out, const char *s)
     return ok ? 0 : -1;
 }
 
-static int print_baseline(void)
+/* A baseline line: the function and six columns. */
+#define ACT_BASELINE_LINE (EXPR_MAX_LEN + 512)
+
+static int read_function_file(char **text, size_t *len, const char *path, char *err,
+                              size_t errsz);
+typedef struct {
+    long line;
+    char *text;  /* points into the file's buffer */
+} file_line_t;
+static int split_lines(file_line_t **out, long *n_out, char *buf, size_t len, const char *path,
+                       char *err, size_t errsz);
+
+/* The baseline of the built-ins, or with --file of its functions (each a
+ * built-in name or an expression): the lines --baseline FILE checks. */
+static int print_baseline(const act_opts_t *opt)
 {
-    char line[512];
-    puts(AC_BASELINE_HEADER);
-    for (int k = 0; k < act_n_builtins; k++) {
-        char spec[64];
-        ac_baseline_spec(spec, sizeof spec, &act_builtins[k]);
-        if (ac_baseline_line(line, sizeof line, spec, AC_BASELINE_PREC) != 0)
-            return act_fail(EXIT_SOFTWARE, "internal error: built-in not found");
-        puts(line);
+    char *line = xmalloc(ACT_BASELINE_LINE), err[1024], *buf = NULL;
+    file_line_t *lines = NULL;
+    long n = act_n_builtins;
+    size_t len;
+    int rc = 0;
+    if (opt->file) {
+        rc = read_function_file(&buf, &len, opt->file, err, sizeof err);
+        if (rc == 0)
+            rc = split_lines(&lines, &n, buf, len, opt->file, err, sizeof err);
     }
-    return EXIT_HOLDS;
+    if (rc == 0)
+        puts(AC_BASELINE_HEADER);
+    for (long k = 0; k < n && rc == 0; k++) {
+        char spec[64];
+        if (!lines)
+            ac_baseline_spec(spec, sizeof spec, &act_builtins[k]);
+        if (ac_baseline_line(line, ACT_BASELINE_LINE, lines ? lines[k].text : spec,
+                             AC_BASELINE_PREC) != 0) {
+            rc = EXIT_DATAERR;
+            snprintf(err, sizeof err, "%.300s:%ld: not a built-in name or an expression",
+                     opt->file ? opt->file : "built-ins", lines ? lines[k].line : k + 1);
+            break;
+        }
+        puts(line);
+        cli_flush_stdout();
+    }
+    free(lines);
+    free(buf);
+    free(line);
+    return rc ? act_fail(rc, "%s", err) : EXIT_HOLDS;
+}
+
+/* --baseline FILE: each function of FILE (lines as --baseline prints them;
+ * blank lines and lines starting with # skipped) classified again and
+ * compared (ac_baseline_compare); each change one line on standard output,
+ * then a summary.  Every line is read and checked for its form first, so a
+ * bad one is 65 with one line and nothing else printed.  0 no change, 1 a
+ * change. */
+static int check_baseline(const char *path)
+{
+    char err[1024], *buf;
+    size_t len;
+    int rc = read_function_file(&buf, &len, path, err, sizeof err);
+    if (rc)
+        return act_fail(rc, "%s", err);
+    long n = 0, lineno = 0, changed = 0;
+    file_line_t *lines = xmallocarray(ACT_FILE_MAX_LINES, sizeof *lines);
+    for (size_t at = 0; at < len && rc == 0;) {
+        size_t end = at;
+        while (end < len && buf[end] != '\n')
+            end++;
+        buf[end] = '\0';
+        size_t l = end - at;
+        if (l && buf[end - 1] == '\r') { /* CRLF line ends */
+            buf[end - 1] = '\0';
+            l--;
+        }
+        char *t = buf + at;
+        at = end + 1;
+        lineno++;
+        if (!*t || *t == '#')
+            continue;
+        int tabs = 0, bad = l >= ACT_BASELINE_LINE || strlen(t) != l; /* a NUL byte inside */
+        for (const char *c = t; !bad && *c; c++) {
+            tabs += *c == '\t';
+            bad = (unsigned char)*c < 0x20 && *c != '\t';
+        }
+        if (bad || tabs != 6 || *t == '\t') {
+            rc = act_fail(EXIT_DATAERR, "%.300s:%ld: not a baseline line (function, then G0, "
+                          "gap lo, gap hi, G1, gap lo, gap hi, tab-separated; as --baseline "
+                          "prints)", path, lineno);
+        } else if (n == ACT_FILE_MAX_LINES) {
+            rc = act_fail(EXIT_DATAERR, "%.300s: more than %d functions", path,
+                          ACT_FILE_MAX_LINES);
+        } else {
+            lines[n].line = lineno;
+            lines[n++].text = t;
+        }
+    }
+    if (rc == 0 && n == 0)
+        rc = act_fail(EXIT_DATAERR, "%.300s: no baseline line in it", path);
+    /* every function names a built-in or parses */
+    for (long k = 0; k < n && rc == 0; k++) {
+        char *tab = strchr(lines[k].text, '\t'), e2[300];
+        act_t f;
+        *tab = '\0';
+        if (act_init_spec(&f, lines[k].text, e2, sizeof e2, AC_BASELINE_PREC) != 0)
+            rc = act_fail(EXIT_DATAERR, "%.300s:%ld: %s", path, lines[k].line, e2);
+        else
+            act_clear(&f);
+        *tab = '\t';
+    }
+    char *fresh = xmalloc(ACT_BASELINE_LINE), *msg = xmalloc(2 * ACT_BASELINE_LINE);
+    for (long k = 0; k < n && rc == 0; k++) {
+        char *tab = strchr(lines[k].text, '\t');
+        *tab = '\0';
+        int r = ac_baseline_line(fresh, ACT_BASELINE_LINE, lines[k].text, AC_BASELINE_PREC);
+        *tab = '\t';
+        if (r == 0)
+            r = ac_baseline_compare(lines[k].text, fresh, msg, 2 * ACT_BASELINE_LINE);
+        else
+            snprintf(msg, 2 * ACT_BASELINE_LINE, "%s: cannot be classified", lines[k].text);
+        if (r != 0) {
+            changed++;
+            printf("CHANGED %s:%ld: %s\n", path, lines[k].line, msg);
+            cli_flush_stdout();
+        }
+    }
+    if (rc == 0) {
+        printf("baseline %s: %ld functions, %ld changed%s\n", path, n, changed,
+               changed ? "" : " (every verdict and gap as recorded)");
+        rc = changed ? EXIT_VIOLATED : EXIT_HOLDS;
+    }
+    free(fresh);
+    free(msg);
+    free(lines);
+    free(buf);
+    return rc;
 }
 
 /* The worse of two exit codes among 0, 2 and 1 (1 worst). */
@@ -402,6 +541,13 @@ static void print_class_text(const outcome_t *o, const act_opts_t *opt)
         printf("expect: %s of G1: %s (G1 membership: %s)\n",
                opt->expect_member ? "member" : "nonmember", judgement_words[o->expect_v],
                membership_word(o->member));
+    /* the answer in words that cannot read as a pass when f is no member */
+    printf("result: f is %s\n", o->member > 0 ? "a member of G1 (the head computes f)"
+           : o->member == 0 ? "NOT A MEMBER of G0 or G1 (proved): no one head of internal "
+                              "dimension 1 with mask B computes f exactly on [-10, 10]; the head "
+                              "above computes the best member"
+           : "of undecided membership: no witness found and non-membership not proved; the "
+             "head above computes the best member, not f");
 }
 
 static void print_target_text(const outcome_t *o, const act_t *f, const act_t *g,
@@ -431,30 +577,54 @@ static void print_target_text(const outcome_t *o, const act_t *f, const act_t *g
                judgement_words[o->claim_v]);
 }
 
-/* One line of the --file table (text: the line as written). */
-static void print_row_text(const outcome_t *o, const char *text)
+/* The --file table's head: the function is the last column, never cut. */
+static void print_table_head(const act_opts_t *opt, int n_g)
+{
+    double L = n_g ? opt->L : AC_L;
+    printf("file: %s; %s; domain [-%g, %g] (the tails beyond it are not covered)\n",
+           opt->file, n_g ? "sup |f - target|" : "class report (G1 membership: member, "
+           "NONMEMBER (proved), or undecided; check: --expect, else --claim, else the head "
+           "built from the witness or best member)", L, L);
+    if (n_g)
+        printf(" line  %-12s  %-12s  exit  function%s\n", "sup gap hi", "claim",
+               n_g > 1 ? "  vs  target" : "");
+    else
+        printf(" line  %-13s  %-13s  %-10s  %-10s  %-24s  exit  function\n", "G0", "G1",
+               "G1 gap hi", "G1 member", "check");
+}
+
+/* One line of the --file table (text: the line as written; target: shown
+ * when there are several). */
+static void print_row_text(const outcome_t *o, const char *text, const char *target)
 {
     char gap[40] = "";
     if (o->target) {
         char *hi = ival_hi_str(o->s.sup, 4);
         snprintf(gap, sizeof gap, "%s%s", o->s.at_floor ? "<= " : "", hi);
         mpfr_free_str(hi);
-        printf("%5ld  %-34.34s  %-14s  %-14s  %-12s  %-12s  %d\n", o->line, text,
-               "-", "-", gap, o->claim_v >= 0 ? judgement_words[o->claim_v] : "-", o->rc);
+        printf("%5ld  %-12s  %-12s  %4d  %s%s%s\n", o->line, gap,
+               o->claim_v >= 0 ? judgement_words[o->claim_v] : "-", o->rc, text,
+               target ? "  vs  " : "", target ? target : "");
         return;
     }
     char *hi = ival_hi_str(o->res[1].gap, 4);
     snprintf(gap, sizeof gap, "%s", hi);
     mpfr_free_str(hi);
-    static const char *const st[] = {"exact member", "not a member", "best found",
+    static const char *const st[] = {"exact member", "NOT A MEMBER", "best found",
                                      "WITNESS FAILS"};
-    printf("%5ld  %-34.34s  %-14s  %-14s  %-12s  %-12s  %d\n", o->line, text,
-           st[o->res[0].status], st[o->res[1].status], gap,
-           o->expect_v >= 0 ? judgement_words[o->expect_v]
-           : o->claim_v >= 0 ? judgement_words[o->claim_v] : (o->head_v == 0 ? "head holds"
-                                                   : o->head_v == 1 ? "head VIOLATED"
-                                                                    : "head inconclusive"),
-           o->rc);
+    char check[64];
+    if (o->expect_v >= 0)
+        snprintf(check, sizeof check, "expect: %s", o->expect_v == 1 ? "VIOLATED"
+                                                                     : judgement_words[o->expect_v]);
+    else if (o->claim_v >= 0)
+        snprintf(check, sizeof check, "claim: %s", o->claim_v == 1 ? "VIOLATED"
+                                                                    : judgement_words[o->claim_v]);
+    else
+        snprintf(check, sizeof check, "%s head: %s", o->head_exact ? "witness" : "best-member",
+                 o->head_v == 1 ? "VIOLATED" : judgement_words[o->head_v]);
+    printf("%5ld  %-13s  %-13s  %-10s  %-10s  %-24s  %4d  %s\n", o->line, st[o->res[0].status],
+           st[o->res[1].status], gap, o->member > 0 ? "member" : o->member == 0 ? "NONMEMBER"
+           : "undecided", check, o->rc, text);
 }
 
 /* ---- JSON output ---- */
@@ -493,7 +663,7 @@ static json_t *json_outcome(const outcome_t *o, const act_opts_t *opt)
     report_json_set(j, "function", report_json_text(o->formula), &ok);
     report_json_set(j, "name", report_json_text(o->label), &ok);
     if (o->target) {
-        report_json_set(j, "target", report_json_text(opt->target), &ok);
+        report_json_set(j, "target", report_json_text(o->target_text), &ok);
         report_json_set(j, "domain", report_json_text(opt->domain), &ok);
         report_json_set(j, "sup", report_json_ends(o->s.sup, 20), &ok);
         report_json_set(j, "at_floor", json_boolean(o->s.at_floor), &ok);
@@ -639,11 +809,6 @@ static int read_function_file(char **text, size_t *len, const char *path, char *
     return 0;
 }
 
-typedef struct {
-    long line;
-    char *text;  /* points into the file's buffer */
-} file_line_t;
-
 /* Split the file into its function lines (blank and # lines skipped),
  * refusing a NUL byte, an over-long line, too many lines, and text with
  * control characters; 0, or 65 with err naming the line. */
@@ -701,8 +866,24 @@ static int split_lines(file_line_t **out, long *n_out, char *buf, size_t len, co
     return 0;
 }
 
-static int run_file(const act_opts_t *opt, const act_t *g)
+static void clear_targets(act_t *g, int n)
 {
+    for (int k = 0; k < n; k++)
+        act_clear(g + k);
+}
+
+/* The --target values, in order, as a JSON array. */
+static json_t *json_targets(const act_opts_t *opt, int *ok)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < opt->n_targets; k++)
+        report_json_push(a, report_json_text(opt->targets[k]), ok);
+    return a;
+}
+
+static int run_file(const act_opts_t *opt, const act_t *gs, int n_g)
+{
+    const act_t *g = n_g ? gs : NULL; /* any target: the domain is --domain's */
     char err[1024], *buf;
     size_t len;
     int rc = read_function_file(&buf, &len, opt->file, err, sizeof err);
@@ -744,39 +925,40 @@ static int run_file(const act_opts_t *opt, const act_t *g)
     json_t *rows = opt->json ? json_array() : NULL;
     int ok = 1;
     if (!opt->json)
-        printf("file: %s; %s; domain [-%g, %g] (the tails beyond it are not covered)\n"
-               " line  function                            %-14s  %-14s  %-12s  %-12s  exit\n",
-               opt->file, g ? "sup |f - target|" : "class report", g ? opt->L : AC_L,
-               g ? opt->L : AC_L, g ? "" : "G0", g ? "" : "G1", g ? "sup gap hi" : "G1 gap hi",
-               "verdict");
-    for (long k = 0; k < n && status < EXIT_USAGE; k++) {
-        outcome_t o;
-        outcome_init(&o, opt->prec);
-        o.line = lines[k].line;
-        const char *spec = fs[k].info ? lines[k].text : NULL;
-        rc = check_function(&o, fs + k, spec, g, opt, err, sizeof err);
-        snprintf(o.formula, sizeof o.formula, "%s", lines[k].text); /* as written */
-        if (rc) {
-            status = act_fail(rc, "%.300s:%ld: %s", opt->file, lines[k].line, err);
-        } else {
-            status = worse(status, o.rc);
-            if (opt->json)
-                report_json_push(rows, json_outcome(&o, opt), &ok);
-            else
-                print_row_text(&o, lines[k].text);
-            cli_flush_stdout();
+        print_table_head(opt, n_g);
+    int stopped = 0;
+    for (long k = 0; k < n && status < EXIT_USAGE && !stopped; k++)
+        for (int t = 0; t < (n_g ? n_g : 1) && status < EXIT_USAGE && !stopped; t++) {
+            outcome_t o;
+            outcome_init(&o, opt->prec);
+            o.line = lines[k].line;
+            const char *spec = fs[k].info ? lines[k].text : NULL;
+            rc = check_function(&o, fs + k, spec, n_g ? gs + t : NULL, opt, err, sizeof err);
+            o.target_text = n_g ? opt->targets[t] : NULL;
+            snprintf(o.formula, sizeof o.formula, "%s", lines[k].text); /* as written */
+            if (rc) {
+                status = act_fail(rc, "%.300s:%ld: %s", opt->file, lines[k].line, err);
+            } else {
+                status = worse(status, o.rc);
+                if (opt->json)
+                    report_json_push(rows, json_outcome(&o, opt), &ok);
+                else
+                    print_row_text(&o, lines[k].text, n_g > 1 ? opt->targets[t] : NULL);
+                cli_flush_stdout();
+            }
+            outcome_clear(&o);
+            if (supnorm_deadline_reached() && status < EXIT_USAGE) {
+                status = worse(status, EXIT_INCONCLUSIVE); /* the rows after it are not checked */
+                stopped = 1;
+            }
         }
-        outcome_clear(&o);
-        if (supnorm_deadline_reached() && status < EXIT_USAGE) {
-            status = worse(status, EXIT_INCONCLUSIVE); /* the lines after it are not checked */
-            break;
-        }
-    }
     if (opt->json && status < EXIT_USAGE) {
         json_t *doc = json_object();
         report_json_set(doc, "file", report_json_text(opt->file), &ok);
-        if (g)
+        if (n_g == 1)
             report_json_set(doc, "target", report_json_text(opt->target), &ok);
+        else if (n_g > 1)
+            report_json_set(doc, "targets", json_targets(opt, &ok), &ok);
         report_json_set(doc, "rows", rows, &ok);
         report_json_set(doc, "exit", json_integer(status), &ok);
         status = print_json_status(doc, ok, status);
@@ -916,8 +1098,32 @@ static int run_heads(const act_t *f, const act_opts_t *opt)
 
 static int opt_baseline(void *ctx, const char *v)
 {
-    (void)v;
-    ((act_opts_t *)ctx)->baseline = 1;
+    act_opts_t *o = ctx;
+    o->baseline = 1;
+    o->baseline_file = v;
+    o->baseline_operand = v == NULL;
+    return 0;
+}
+
+/* A bare word: FILE of "--baseline FILE"; nothing else takes one. */
+static int opt_operand(void *ctx, const char *word)
+{
+    act_opts_t *o = ctx;
+    if (!o->baseline_operand)
+        return act_fail(EXIT_USAGE, "unexpected argument '%s'", word);
+    o->baseline_file = word;
+    o->baseline_operand = 0;
+    return 0;
+}
+
+static int opt_target(void *ctx, const char *v)
+{
+    act_opts_t *o = ctx;
+    if (o->n_targets == ACT_MAX_TARGETS)
+        return act_fail(EXIT_USAGE, "more than %d --target", ACT_MAX_TARGETS);
+    o->targets[o->n_targets++] = v;
+    if (!o->target)
+        o->target = v;
     return 0;
 }
 
@@ -946,10 +1152,11 @@ static int opt_max_seconds(void *ctx, const char *v)
 
 #define ACT_TEXT(flag, member) {flag, CLI_VALUE, NULL, offsetof(act_opts_t, member)}
 static const cli_opt_t activation_opts[] = {
-    {"--baseline", CLI_FLAG, opt_baseline, 0}, {"--refit", CLI_FLAG, opt_refit, 0},
+    {"--baseline", CLI_MAYBE_VALUE, opt_baseline, 0}, {"--refit", CLI_FLAG, opt_refit, 0},
+    {"--target", CLI_VALUES, opt_target, 0},
     ACT_TEXT("--heads", heads_text), ACT_TEXT("--a-max", a_max_text),
     ACT_TEXT("--name", name), ACT_TEXT("--expr", expr), ACT_TEXT("--file", file),
-    ACT_TEXT("--target", target), ACT_TEXT("--domain", domain), ACT_TEXT("--claim", claim),
+    ACT_TEXT("--domain", domain), ACT_TEXT("--claim", claim),
     ACT_TEXT("--expect", expect), ACT_TEXT("--floor", floor_text), ACT_TEXT("--format", format),
     {"--prec", CLI_VALUE, opt_prec, 0}, {"--max-seconds", CLI_VALUE, opt_max_seconds, 0},
     {NULL, CLI_FLAG, NULL, 0}};
@@ -964,14 +1171,21 @@ static int parse_options(act_opts_t *o, int argc, char **argv)
     o->floor = ACT_FLOOR_DEFAULT;
     o->expect_member = -1;
     cli_common_t common = {.prefix = "activation"};
-    int rc = cli_parse(argc, argv, usage_activation, activation_opts, o, NULL, &common);
+    int rc = cli_parse(argc, argv, usage_activation, activation_opts, o, opt_operand, &common);
     if (rc)
         return rc;
     const char *format = o->format;
     if (o->baseline) {
-        if (o->name || o->expr || o->file || o->target || o->claim || o->expect || format ||
-            o->heads_text || o->a_max_text || o->refit)
-            return act_fail(EXIT_USAGE, "--baseline takes no other option");
+        /* print (the built-ins, or --file's functions), or check FILE */
+        if (o->name || o->expr || (o->file && o->baseline_file) || o->target || o->claim ||
+            o->expect || format || o->heads_text || o->a_max_text || o->refit)
+            return act_fail(EXIT_USAGE, "--baseline takes no other option but --file (to print "
+                            "its functions' lines); --baseline FILE checks FILE");
+        if (o->baseline_file && (!*o->baseline_file || cli_has_control_char(o->baseline_file)))
+            return act_fail(EXIT_USAGE, "--baseline '%s': not a file name", o->baseline_file);
+        if (o->file && cli_has_control_char(o->file))
+            return act_fail(EXIT_USAGE, "--file '%s': the path holds a control character",
+                            o->file);
         return 0;
     }
     if ((o->name != NULL) + (o->expr != NULL) + (o->file != NULL) != 1)
@@ -994,9 +1208,12 @@ static int parse_options(act_opts_t *o, int argc, char **argv)
         return act_fail(EXIT_USAGE, "unknown activation '%s'", o->name);
     if (o->file && cli_has_control_char(o->file))
         return act_fail(EXIT_USAGE, "--file '%s': the path holds a control character", o->file);
-    if ((o->expr && cli_has_control_char(o->expr)) || (o->target && cli_has_control_char(o->target)))
-        return act_fail(EXIT_DATAERR, "expression '%s' holds a control character",
-                        o->expr && cli_has_control_char(o->expr) ? o->expr : o->target);
+    if (o->expr && cli_has_control_char(o->expr))
+        return act_fail(EXIT_DATAERR, "expression '%s' holds a control character", o->expr);
+    for (int k = 0; k < o->n_targets; k++)
+        if (cli_has_control_char(o->targets[k]))
+            return act_fail(EXIT_DATAERR, "expression '%s' holds a control character",
+                            o->targets[k]);
     double claim_d;
     if (parse_finite(&o->L, o->domain) != 0 || o->L <= 0)
         return act_fail(EXIT_USAGE, "--domain must be a positive finite number, not '%.40s'",
@@ -1049,32 +1266,33 @@ int cmd_activation(int argc, char **argv)
     if (rc)
         return rc < 0 ? EXIT_HOLDS : rc;
     if (opt.baseline)
-        return print_baseline();
+        return opt.baseline_file ? check_baseline(opt.baseline_file) : print_baseline(&opt);
     supnorm_set_deadline(opt.max_seconds); /* the clock starts once the input is accepted */
 
     char err[700];
-    act_t g, f;
-    int have_g = opt.target != NULL;
-    if (have_g) {
-        rc = function_init(&g, opt.target, 0, err, sizeof err, opt.prec);
-        if (rc == 0 && (rc = check_defined(&g, "the target", opt.target, opt.L, err, sizeof err,
+    act_t g[ACT_MAX_TARGETS], f;
+    int n_g = 0;
+    for (; n_g < opt.n_targets; n_g++) {
+        const char *t = opt.targets[n_g];
+        rc = function_init(g + n_g, t, 0, err, sizeof err, opt.prec);
+        if (rc == 0 && (rc = check_defined(g + n_g, "the target", t, opt.L, err, sizeof err,
                                            opt.prec)) != 0)
-            act_clear(&g);
-        if (rc)
+            act_clear(g + n_g);
+        if (rc) {
+            clear_targets(g, n_g);
             return act_fail(strncmp(err, "expression", 10) == 0 || rc == EXIT_DATAERR
                                 ? EXIT_DATAERR : EXIT_USAGE, "%s", err);
+        }
     }
     if (opt.file) {
-        rc = run_file(&opt, have_g ? &g : NULL);
-        if (have_g)
-            act_clear(&g);
+        rc = run_file(&opt, g, n_g);
+        clear_targets(g, n_g);
         return time_limit_reached(rc, opt.max_seconds);
     }
     rc = function_init(&f, opt.name ? opt.name : opt.expr, opt.name != NULL, err, sizeof err,
                        opt.prec);
     if (rc) {
-        if (have_g)
-            act_clear(&g);
+        clear_targets(g, n_g);
         return act_fail(rc, "%s", err);
     }
     if (opt.heads) {
@@ -1082,26 +1300,48 @@ int cmd_activation(int argc, char **argv)
         act_clear(&f);
         return time_limit_reached(rc, opt.max_seconds);
     }
-    outcome_t o;
-    outcome_init(&o, opt.prec);
-    rc = check_function(&o, &f, opt.name, have_g ? &g : NULL, &opt, err, sizeof err);
-    if (rc) {
-        act_fail(rc, "%s", err);
-    } else if (opt.json) {
-        json_t *doc = json_outcome(&o, &opt);
-        rc = doc ? print_json(doc) : act_fail(EXIT_SOFTWARE, "out of memory while writing JSON");
-        if (rc == 0)
-            rc = o.rc;
-    } else {
-        if (have_g)
-            print_target_text(&o, &f, &g, &opt);
-        else
-            print_class_text(&o, &opt);
-        rc = o.rc;
+    /* the class report, or one comparison per --target */
+    json_t *docs = opt.json && n_g > 1 ? json_array() : NULL;
+    int status = EXIT_HOLDS, ok = 1;
+    for (int t = 0; t < (n_g ? n_g : 1) && status < EXIT_USAGE; t++) {
+        outcome_t o;
+        outcome_init(&o, opt.prec);
+        rc = check_function(&o, &f, opt.name, n_g ? g + t : NULL, &opt, err, sizeof err);
+        o.target_text = n_g ? opt.targets[t] : NULL;
+        if (rc) {
+            status = act_fail(rc, "%s", err);
+        } else if (docs) {
+            report_json_push(docs, json_outcome(&o, &opt), &ok);
+            status = worse(status, o.rc);
+        } else if (opt.json) {
+            json_t *doc = json_outcome(&o, &opt);
+            rc = doc ? print_json(doc) : act_fail(EXIT_SOFTWARE, "out of memory while writing "
+                                                               "JSON");
+            status = rc ? rc : o.rc;
+        } else {
+            if (t > 0)
+                putchar('\n');
+            if (n_g)
+                print_target_text(&o, &f, g + t, &opt);
+            else
+                print_class_text(&o, &opt);
+            status = worse(status, o.rc);
+            cli_flush_stdout();
+        }
+        outcome_clear(&o);
+        if (supnorm_deadline_reached())
+            break; /* the targets after it are not compared */
     }
-    outcome_clear(&o);
+    if (docs && status < EXIT_USAGE) {
+        json_t *doc = json_object();
+        report_json_set(doc, "targets", json_targets(&opt, &ok), &ok);
+        report_json_set(doc, "rows", docs, &ok);
+        report_json_set(doc, "exit", json_integer(status), &ok);
+        status = print_json_status(doc, ok, status);
+    } else if (docs) {
+        json_decref(docs);
+    }
     act_clear(&f);
-    if (have_g)
-        act_clear(&g);
-    return time_limit_reached(rc, opt.max_seconds);
+    clear_targets(g, n_g);
+    return time_limit_reached(status, opt.max_seconds);
 }

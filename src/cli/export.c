@@ -1,6 +1,7 @@
 /* Instance export.  Point entries are written as exact decimals; enclosures
  * as a midpoint (40 digits) and a radius rounded up. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aonet_export.h"
@@ -114,6 +115,12 @@ int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t 
         atomic_abort(&a);
         status = cli_fail(EXIT_DATAERR, "export: %s: %s", c->id,
                           I.note[0] ? I.note : "invalid parameters");
+    } else if (I.n == 0) {
+        /* a JSON export holds the instance's matrices: none is no export */
+        atomic_abort(&a);
+        status = cli_fail(EXIT_USAGE, "export: claim '%s' has no matrices to write as JSON%s",
+                          c->id, I.net.n_layers ? " (its instance is a converted network: use "
+                                                  "--format safetensors)" : "");
     } else if (!(text = export_json(c, &rows[0], &I))) {
         atomic_abort(&a);
         status = cli_fail(EXIT_SOFTWARE, "export: out of memory");
@@ -130,6 +137,47 @@ int export_claim_instance(const claim_t *c, const run_options_t *o, mpfr_prec_t 
     rows[0].prec = 0; /* nothing was initialised in the row itself */
     runner_free_rows(rows, n);
     return status;
+}
+
+/* A parameter written as a decimal that is no dyadic of at most prec bits
+ * (a = 1.702) makes weights that are no exact numbers: each such one is
+ * replaced by its nearest double, as model's --act-a is, and said so in
+ * said ("a = 1.702 -> 1.70199999999999995737..."; the network and its
+ * reference are built with the double, so the weights are exact).  The row
+ * owns its values: a replaced one is freed.  0, or -1 when one does not fit. */
+static int round_params(params_t *p, char *said, size_t saidsz, mpfr_prec_t prec)
+{
+    arb_t v;
+    arb_init(v);
+    mpfr_t d;
+    mpfr_init2(d, 53);
+    size_t at = 0;
+    said[0] = '\0';
+    int rc = 0;
+    for (int k = 0; k < p->n && rc == 0; k++) {
+        const char *s = p->value[k];
+        char *end;
+        double x = strtod(s, &end);
+        if (strcmp(p->name[k], "prec") == 0 || end == s || *end != '\0' || !isfinite(x) ||
+            ival_set_str(v, s, prec) != 0 || arb_is_exact(v))
+            continue;
+        mpfr_set_d(d, x, MPFR_RNDN); /* exact: a double */
+        char *r = fr_exact_decimal(d);
+        if (!r || at >= saidsz) {
+            free(r);
+            rc = -1;
+            break;
+        }
+        at += (size_t)snprintf(said + at, saidsz - at, "%s%s = %s -> %s", at ? "; " : "",
+                               p->name[k], s, r);
+        free((char *)p->value[k]);
+        p->value[k] = r;
+    }
+    if (at >= saidsz)
+        rc = -1;
+    mpfr_clear(d);
+    arb_clear(v);
+    return rc;
 }
 
 int export_claim_network(const claim_t *c, const run_options_t *o, mpfr_prec_t prec,
@@ -151,7 +199,12 @@ int export_claim_network(const claim_t *c, const run_options_t *o, mpfr_prec_t p
     instance_t I;
     instance_init(&I);
     rows[0].prec = prec;
-    int built = c->export_instance(&I, &rows[0].params, rows[0].seed, prec);
+    char rounded[2048];
+    int built = round_params(&rows[0].params, rounded, sizeof rounded, prec);
+    if (built != 0)
+        snprintf(I.note, sizeof I.note, "a parameter's nearest double is too long to write");
+    else
+        built = c->export_instance(&I, &rows[0].params, rows[0].seed, prec);
     if (built != 0) {
         rc = cli_fail(EXIT_DATAERR, "export: %s: %s", c->id, I.note[0] ? I.note : "invalid parameters");
     } else if (I.net.n_layers == 0) {
@@ -172,6 +225,8 @@ int export_claim_network(const claim_t *c, const run_options_t *o, mpfr_prec_t p
         aonet_export_meta(ex, "params", ptext ? ptext : "{}");
         aonet_export_meta(ex, "layout", I.layout);
         aonet_export_meta(ex, "note", I.note);
+        if (rounded[0])
+            aonet_export_meta(ex, "params_rounded", rounded);
         free(ptext);
         rc = aonet_export_network(ex, &I.net, err, sizeof err);
         if (rc == 0)
