@@ -70,4 +70,9 @@ void plot_file_name(char *buf, size_t n, const char *stem, int k);
 int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath, int *drawn,
                char *err, size_t errsz);
 
+/* ---- report_junit.c ---- */
+/* The claim's JUnit XML at path: 0, or an exit code with err. */
+int report_write_junit(const claim_report_t *rep, const report_run_t *run, const char *path,
+                       char *err, size_t errsz);
+
 #endif

@@ -280,6 +280,10 @@ int report_write_claim(const claim_report_t *rep, const report_run_t *run, const
         if (rc)
             return rc;
     }
+    if (formats & FORMAT_JUNIT) {
+        snprintf(path, sizeof path, "%s/%s.junit.xml", outdir, stem);
+        return report_write_junit(rep, run, path, err, errsz);
+    }
     return 0;
 }
 
