@@ -59,6 +59,16 @@ static char *case_name(const claim_report_t *rep, const row_t *r)
     return membuf_close(f, &buf) == 0 ? buf : NULL;
 }
 
+/* "[lo, hi]", both ends always (rounded outward). */
+static char *ends(arb_srcptr x)
+{
+    char *lo = text_lo(x, DIGITS_FILE), *hi = text_hi(x, DIGITS_FILE);
+    char *s = lo && hi ? text_printf("[%s, %s]", lo, hi) : NULL;
+    free(lo);
+    free(hi);
+    return s;
+}
+
 /* The certified figures of a row, one per line. */
 static char *row_figures(const claim_report_t *rep, const row_t *r, const char *word)
 {
@@ -67,7 +77,7 @@ static char *row_figures(const claim_report_t *rep, const row_t *r, const char *
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    char *e = text_ends(r->error, DIGITS_FILE);
+    char *e = ends(r->error);
     int ok = e != NULL;
     fprintf(f, "verdict: %s\nE in %s (certified enclosure, ends rounded outward)\n", word,
             e ? e : "");
@@ -82,13 +92,13 @@ static char *row_figures(const claim_report_t *rep, const row_t *r, const char *
         free(slack);
     }
     if (r->has_bound) {
-        char *b = text_ends(r->bound, DIGITS_FILE);
+        char *b = ends(r->bound);
         ok = ok && b;
         fprintf(f, "bound in %s (the claim: E %s bound)\n", b ? b : "",
                 r->bound_is_floor ? ">=" : "<=");
         free(b);
         if (r->has_trivial) {
-            char *t = text_ends(r->trivial, DIGITS_FILE);
+            char *t = ends(r->trivial);
             ok = ok && t;
             fprintf(f, "trivial bound in %s (the largest E the two outputs allow)\n", t ? t : "");
             free(t);
