@@ -225,8 +225,10 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
         if (drawn[k] > 0)
             fprintf(f, "![%s](%s)\n\n", c->plots[k].title ? c->plots[k].title : "plot", svg);
         else
-            fprintf(f, "(No plot %s: %s.)\n\n", svg, drawn[k] < 0 ? "gnuplot could not draw it"
-                                                           : "no row has a value to draw");
+            fprintf(f, "(No plot %s: %s%s.)\n\n", svg,
+                    drawn[k] == -2 ? "every row drawn has one value of " : drawn[k] < 0
+                        ? "gnuplot could not draw it" : "no row has a value to draw",
+                    drawn[k] == -2 ? c->plots[k].x : "");
     }
     if (write_md_run(f, run, rep) != 0)
         return -1;
