@@ -185,6 +185,32 @@ START_TEST(test_exact_plot_has_e)
 }
 END_TEST
 
+/* E = 0 certified on every row: no plot (a κ line alone), and the report
+ * says why. */
+START_TEST(test_exact_zero_not_drawn)
+{
+    enum { N = 12 };
+    row_t rows[N];
+    exact_rows(rows, 1, 1);
+    for (int k = 0; k < N; k++) {
+        arb_zero(rows[k].error);
+        rows[k].verdict = verdict_exact(rows[k].error, rows[k].scale, rows[k].prec, 1);
+    }
+    claim_report_t rep;
+    report_begin(&rep, &claim_exact, rows, N);
+    char *gp = write_and_read(&rep, "exactplot", 0);
+    ck_assert_ptr_null(gp);
+    char path[600];
+    snprintf(path, sizeof path, "%s/exactplot.md", tmpdir);
+    char *md = read_file(path);
+    ck_assert_ptr_nonnull(md);
+    ck_assert_ptr_nonnull(strstr(md, "(No plot exactplot.svg: hi(E) = 0 exactly on every row"));
+    free(md);
+    for (int k = 0; k < N; k++)
+        row_clear(rows + k);
+}
+END_TEST
+
 /* ------------------------------------------------ bounds and references */
 
 static const claim_t claim_bound = {
@@ -375,6 +401,7 @@ Suite *suite_plots(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_exact_plot_has_e);
+    tcase_add_test(tc, test_exact_zero_not_drawn);
     tcase_add_test(tc, test_bound_lines_per_group);
     tcase_add_test(tc, test_categories_and_one_x);
     tcase_add_test(tc, test_cli_blog_bounds);

@@ -226,8 +226,10 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
             fprintf(f, "![%s](%s)\n\n", c->plots[k].title ? c->plots[k].title : "plot", svg);
         else
             fprintf(f, "(No plot %s: %s%s.)\n\n", svg,
-                    drawn[k] == -2 ? "every row drawn has one value of " : drawn[k] < 0
-                        ? "gnuplot could not draw it" : "no row has a value to draw",
+                    drawn[k] == -2   ? "every row drawn has one value of "
+                    : drawn[k] == -3 ? "hi(E) = 0 exactly on every row, E = 0 certified"
+                    : drawn[k] < 0   ? "gnuplot could not draw it"
+                                     : "no row has a value to draw",
                     drawn[k] == -2 ? c->plots[k].x : "");
     }
     if (write_md_run(f, run, rep) != 0)

@@ -389,6 +389,7 @@ static int plot_marks(mark_t *m, const claim_report_t *rep, const plot_t *pl, co
 typedef struct {
     int blocks;   /* data blocks with points */
     int xs;       /* distinct x among the points of the quantity */
+    long rows, zero_error; /* rows with an x and the quantity; of them, hi(E) = 0 */
 } panel_t;
 
 /* One panel of a plot: its title, labels, data blocks (named with prefix)
@@ -647,11 +648,14 @@ static int plot_panel(FILE *f, const claim_report_t *rep, const plot_t *pl, char
     free(p.x); free(p.y); free(q.x); free(q.y); free(xs);
     out->blocks = blocks;
     out->xs = nxs;
+    out->rows = rows;
+    out->zero_error = zero_error;
     return 0;
 }
 
 /* The gnuplot script of one plot; *drawable is the number of data blocks
- * with points (0: none), or -1 when every point has one x (a plot of one
+ * with points; 0 when the quantity has no point, -2 when that is because
+ * hi(E) = 0 on every row, -1 when every point has one x (a plot of one
  * abscissa shows nothing the table does not).  An exact claim's slack plot gets a
  * panel above it with hi(E) itself (log scale) against the same x.  -1
  * when out of memory. */
@@ -689,8 +693,12 @@ static int plot_script(FILE *f, const claim_report_t *rep, const plot_t *pl, con
     }
     if (two)
         fputs("unset multiplot\n", f);
-    *drawable = bottom.xs > 1 || top.xs > 1 ? bottom.blocks + top.blocks
-              : bottom.blocks + top.blocks ? -1 : 0;
+    if (bottom.xs > 1 || top.xs > 1)
+        *drawable = bottom.blocks + top.blocks;
+    else if (bottom.xs + top.xs == 0) /* a reference line alone says nothing */
+        *drawable = bottom.rows && bottom.zero_error == bottom.rows ? -2 : 0;
+    else
+        *drawable = -1;
     return rc;
 }
 
@@ -701,8 +709,9 @@ static const char *base_name(const char *path)
 }
 
 /* Write <svg>.gp and draw it: *drawn is 1 when the SVG was made, 0 when
- * there was nothing to draw and -2 when every point has one x (both files
- * removed), -1 when gnuplot failed.
+ * there was nothing to draw, -2 when every point has one x, -3 when hi(E) =
+ * 0 on every row (in these three both files removed), -1 when gnuplot
+ * failed.
  * Returns 0 or an exit code with err. */
 int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath, int *drawn,
                       char *err, size_t errsz)
@@ -724,7 +733,7 @@ int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath,
         free(text);
         outfile_remove(gp);
         outfile_remove(svgpath); /* no stale plot from an earlier run */
-        *drawn = blocks < 0 ? -2 : 0;
+        *drawn = blocks == -1 ? -2 : blocks == -2 ? -3 : 0;
         return 0;
     }
     rc = report_write_file(gp, text, len, err, errsz);
