@@ -351,6 +351,20 @@ START_TEST(test_cli_junit)
         ck_assert_int_eq(count_of(lines, "failures"), 0);
     }
     free_lines(lines);
+    /* a float twin's command keeps its --arith */
+    snprintf(args, sizeof args, "sweep mlp-layer --set a=1 --arith binary32 --format junit "
+             "--out %s/a", tmpdir);
+    ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
+    snprintf(path, sizeof path, "%s/a/mlp-layer.binary32.junit.xml", tmpdir);
+    char *xml = NULL;
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "no %s", path);
+    size_t cap = 0;
+    ck_assert(getdelim(&xml, &cap, '\0', f) > 0);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(xml, "<property name=\"command\" value=\"attncheck sweep "
+                                      "mlp-layer --set a=1 --arith binary32\"/>"));
+    free(xml);
     snprintf(args, sizeof args, "verify neuron-head --format junit,pdf --out %s/x", tmpdir);
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 64);
     ck_assert_ptr_nonnull(strstr(out, "md,csv,json,svg,junit"));
