@@ -87,8 +87,9 @@ static void assert_one_line(const char *what)
     ck_assert_msg(strncmp(err, "attncheck: ", 11) == 0, "%s: %s", what, err);
 }
 
-/* A one-row neuron-head grid: fast, and it draws one plot. */
-#define ONE_ROW "--set", "prec=53", "--set", "shape=2x3", "--set", "a=1", "--set", "seed=1"
+/* A two-row neuron-head grid: fast, and it draws one plot (a plot needs
+ * two precisions: one abscissa is not drawn). */
+#define TWO_ROWS "--set", "prec=53,64", "--set", "shape=2x3", "--set", "a=1", "--set", "seed=1"
 
 /* ---- bad input: exit code, one line, nothing created ---- */
 
@@ -262,7 +263,7 @@ START_TEST(test_no_shell_in_paths)
     char out[2000], pwned[600], svg[2100];
     path_in(pwned, sizeof pwned, tmp, "PWNED");
     snprintf(out, sizeof out, "%s/x$(touch %s)'q\"`touch %s`", tmp, pwned, pwned);
-    const char *argv[] = {"verify", "neuron-head", ONE_ROW, "--out", out, NULL};
+    const char *argv[] = {"verify", "neuron-head", TWO_ROWS, "--out", out, NULL};
     ck_assert_msg(run(argv) == 0, "%s", err);
     ck_assert_msg(!exists(pwned), "a shell ran a command from the --out path");
     ck_assert_msg(test_count_lines(err) == 0, "stderr: %s", err); /* progress lines only */
@@ -326,7 +327,7 @@ START_TEST(test_gnuplot_hangs)
     char body[1400];
     snprintf(body, sizeof body, "echo $$ > '%s'\nexec sleep 1000", pidfile);
     fake_gnuplot(body);
-    const char *argv[] = {"verify", "neuron-head", ONE_ROW, "--plot-timeout", "0.5", "--out",
+    const char *argv[] = {"verify", "neuron-head", TWO_ROWS, "--plot-timeout", "0.5", "--out",
                           outdir, NULL};
     ck_assert_msg(run_with_fake(argv) == 0, "%s", err);
     ck_assert_msg(test_count_lines(err) == 1 && strstr(err, "did not finish within 0.5 s"),
@@ -353,7 +354,7 @@ START_TEST(test_gnuplot_truncated_svg)
     mkdir(outdir, 0755);
     path_in(svg, sizeof svg, outdir, "neuron-head.svg");
     write_file(svg, "<svg>an old plot of other data</svg>\n", 0644);
-    const char *argv[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    const char *argv[] = {"verify", "neuron-head", TWO_ROWS, "--out", outdir, NULL};
     ck_assert_msg(run_with_fake(argv) == 0, "%s", err);
     ck_assert_msg(test_count_lines(err) == 1 && strstr(err, "truncated"), "stderr: %s", err);
     ck_assert_msg(!exists(svg), "the old plot is still linked by name");
@@ -365,7 +366,7 @@ END_TEST
 
 START_TEST(test_gnuplot_missing)
 {
-    const char *argv[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    const char *argv[] = {"verify", "neuron-head", TWO_ROWS, "--out", outdir, NULL};
     test_cli_t t = {.argv = argv, .dir = tmp, .path_only = "/nonexistent"};
     ck_assert_int_eq(test_cli_run(&t), 0);
     test_read_file(err, sizeof err, tmp, "err.txt");
@@ -393,7 +394,7 @@ START_TEST(test_sigint_while_plotting)
              pidfile, pidfile);
     fake_gnuplot(body);
     path_in(bindir, sizeof bindir, tmp, "bin");
-    const char *argv[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    const char *argv[] = {"verify", "neuron-head", TWO_ROWS, "--out", outdir, NULL};
     test_cli_t t = {.argv = argv, .dir = tmp, .path_prefix = bindir};
     int pid = test_cli_start(&t);
     ck_assert_msg(wait_for(pidfile), "the fake gnuplot never started");
@@ -420,7 +421,7 @@ START_TEST(test_sigkill_takes_gnuplot_along)
              pidfile, pidfile);
     fake_gnuplot(body);
     path_in(bindir, sizeof bindir, tmp, "bin");
-    const char *argv[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    const char *argv[] = {"verify", "neuron-head", TWO_ROWS, "--out", outdir, NULL};
     test_cli_t t = {.argv = argv, .dir = tmp, .path_prefix = bindir};
     int pid = test_cli_start(&t);
     ck_assert_msg(wait_for(pidfile), "the fake gnuplot never started");
@@ -502,7 +503,7 @@ START_TEST(test_lock_and_stale_temporaries)
     int fd = open(lock, O_RDWR | O_CREAT, 0644);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
-    const char *argv[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    const char *argv[] = {"verify", "neuron-head", TWO_ROWS, "--out", outdir, NULL};
     ck_assert_int_eq(run(argv), 75);
     assert_one_line("locked");
     ck_assert_ptr_nonnull(strstr(err, "in use by another attncheck run"));
@@ -669,7 +670,7 @@ START_TEST(test_fifo_without_reader)
     path_in(fifo, sizeof fifo, outdir, "neuron-head.csv");
     path_in(lock, sizeof lock, outdir, ".attncheck.lock");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-    const char *verify[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    const char *verify[] = {"verify", "neuron-head", TWO_ROWS, "--out", outdir, NULL};
     const char *exp[] = {"export", "neuron-head", "--seed", "7", "--out", fifo, NULL};
     const char *const *argvs[] = {verify, exp};
     for (int k = 0; k < 2; k++) {
@@ -718,7 +719,7 @@ static const struct {
     {{"export", "mlp-layer", "--seed", "7", NULL}},
     {{"export", "mlp-layer", "--seed", "7", "--out", "/dev/fd/1", NULL}},
     {{"activation", "--name", "relu", "--target", "silu", NULL}},
-    {{"verify", "neuron-head", ONE_ROW, "--no-write", NULL}},
+    {{"verify", "neuron-head", TWO_ROWS, "--no-write", NULL}},
     {{"--help", NULL}},
 };
 
@@ -743,7 +744,7 @@ END_TEST
  * SIGPIPE, 141), and a run's report files are written whole. */
 START_TEST(test_stdout_reader_gone)
 {
-    const char *verify[] = {"verify", "neuron-head", ONE_ROW, "--out", outdir, NULL};
+    const char *verify[] = {"verify", "neuron-head", TWO_ROWS, "--out", outdir, NULL};
     for (int k = 0; k <= (int)(sizeof to_full / sizeof to_full[0]); k++) {
         const char *const *argv = k < (int)(sizeof to_full / sizeof to_full[0]) ? to_full[k].argv
                                                                                 : verify;

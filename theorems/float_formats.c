@@ -952,7 +952,10 @@ const claim_t claim_float_formats = {
                                       "head group's W_Q negated; rows asserting beyond: the "
                                       "comparison inverted (E_orig against 2 E + floor)"},
                   {NULL, NULL}},
-    .plots = {{.x = "omega", .y = "E mask-encoding", .series = "format", .logx = 1, .logy = 1,
+    .plots = {{.x = "construction", .y = "ratio", .series = "format", .logy = 1, .extra_y = "1",
+               .title = "E / (2 E_orig + grid floor), max per construction and format "
+                        "(within: below 1; beyond: above)"},
+              {.x = "omega", .y = "E mask-encoding", .series = "format", .logx = 1, .logy = 1,
                .extra_y = "E binary64 mask-encoding", .mark_x = "min",
                .title = "mask-encoding: E against Omega per format (dashed: binary64)"},
               {.x = "omega", .y = "E attention-only-encoded", .series = "format", .logx = 1,

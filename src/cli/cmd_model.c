@@ -31,7 +31,7 @@
 static const char *usage_model =
     "usage: attncheck model FILE.safetensors [--input X] [--tokens N] [--seed N] [--prec P]\n"
     "                       [--act-a A] [--omega W] [--export-converted OUT] [--out DIR]\n"
-    "                       [--format md,csv,json,svg] [--mutate NAME] [--no-write]\n"
+    "                       [--format md,csv,json,svg,junit] [--mutate NAME] [--no-write]\n"
     "                       [--no-export] [--tol T] [--jobs N] [--threads N] [--shard K/N]\n"
     "                       [--max-seconds S] [--max-rows N] [--max-memory SIZE]\n"
     "                       [--conversion float-robust|literal]\n"
@@ -635,7 +635,8 @@ int cmd_model(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     int formats = FORMAT_ALL;
     if (c.format_text && report_parse_formats(&formats, c.format_text) != 0)
-        return cli_fail(EXIT_USAGE, "model: --format '%s': use md,csv,json,svg", c.format_text);
+        return cli_fail(EXIT_USAGE, "model: --format '%s': use md,csv,json,svg,junit",
+                        c.format_text);
     if (ro.shard_count > 0 && (c.no_write || c.format_text || !c.out))
         return cli_fail(EXIT_USAGE, "model: --shard writes partial results to its own --out DIR "
                         "(no --no-write; --format is merge's)");

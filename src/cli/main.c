@@ -62,7 +62,7 @@ static const char *usage_main =
 
 static const char *usage_verify =
     "usage: attncheck verify [ID...] [--quick|--full] [--seed N] [--prec P[,P...]] [--jobs N]\n"
-    "                        [--threads N] [--out DIR] [--format md,csv,json,svg]\n"
+    "                        [--threads N] [--out DIR] [--format md,csv,json,svg,junit]\n"
     "                        [--mutate[=NAME|all]] [--set NAME=V1,V2,...] [--no-write]\n"
     "                        [--max-rows N] [--max-memory SIZE] [--plot-timeout SECONDS]\n"
     "                        [--shard K/N]\n"
@@ -91,7 +91,7 @@ static const char *usage_verify =
     EXIT_RULE;
 
 static const char *usage_merge =
-    "usage: attncheck merge DIR... [--out DIR] [--format md,csv,json,svg] [--max-rows N]\n"
+    "usage: attncheck merge DIR... [--out DIR] [--format md,csv,json,svg,junit] [--max-rows N]\n"
     "                       [--max-memory SIZE] [--plot-timeout SECONDS] [--recheck K|all]\n"
     "  Combines the partial results of a run's shards (verify or sweep ... --shard K/N\n"
     "  --out DIR, K = 0 .. N-1) into the reports the unsharded run writes, byte for byte\n"
@@ -386,7 +386,7 @@ static int run_claims(cli_t *c, shard_set_t *from)
                         .arith = c->arith_name, .accumulate = c->acc_name,
                         .order = c->order_name};
     if (c->format_text && report_parse_formats(&c->formats, c->format_text) != 0) {
-        status = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg", c->format_text);
+        status = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg,junit", c->format_text);
         goto done;
     }
     if (sharded && (c->no_write || c->format_text || !c->out)) {
@@ -619,7 +619,7 @@ static int cmd_merge(int argc, char **argv)
     if (rc == 0 && c.n_dirs == 0)
         rc = cli_fail(EXIT_USAGE, "merge needs the shards' directories (see merge --help)");
     if (rc == 0 && c.format_text && report_parse_formats(&c.formats, c.format_text) != 0)
-        rc = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg", c.format_text);
+        rc = cli_fail(EXIT_USAGE, "--format '%s': use md,csv,json,svg,junit", c.format_text);
     shard_set_t *set = NULL;
     shard_run_t shards;
     if (rc == 0) {

@@ -13,9 +13,10 @@
 #define FORMAT_CSV 2
 #define FORMAT_JSON 4
 #define FORMAT_SVG 8
-#define FORMAT_ALL 15
+#define FORMAT_ALL 15   /* the default: md, csv, json, svg */
+#define FORMAT_JUNIT 16 /* <stem>.junit.xml, only when asked for (doc/reports.md) */
 
-/* Parse "md,csv,json,svg"; -1 on an unknown name. */
+/* Parse "md,csv,json,svg,junit"; -1 on an unknown name. */
 int report_parse_formats(int *out, const char *s);
 /* What the reports record about the run that made them.  Only the options
  * that determine the numbers are recorded, in a fixed order (claims, --full,

@@ -20,6 +20,7 @@ int report_parse_formats(int *out, const char *s)
         else if (strcmp(t, "csv") == 0) f |= FORMAT_CSV;
         else if (strcmp(t, "json") == 0) f |= FORMAT_JSON;
         else if (strcmp(t, "svg") == 0) f |= FORMAT_SVG;
+        else if (strcmp(t, "junit") == 0) f |= FORMAT_JUNIT;
         else return -1;
     }
     if (!f)

@@ -65,9 +65,15 @@ json_t *json_claim(const claim_report_t *rep, const report_run_t *run);
 /* ---- report_plot.c ---- */
 /* The k-th plot's file name, <stem>.svg or <stem>-k.svg. */
 void plot_file_name(char *buf, size_t n, const char *stem, int k);
-/* Write <svgpath>.gp and draw it: *drawn 1 (drawn), 0 (nothing to draw), -1
- * (gnuplot failed).  0, or an exit code with err. */
+/* Write <svgpath>.gp and draw it: *drawn 1 (drawn), 0 (nothing to draw), -2
+ * (every point at one x: nothing a table does not show), -3 (hi(E) = 0 on
+ * every row: nothing on a log scale), -1 (gnuplot failed).  0, or an exit code with err. */
 int write_plot(const claim_report_t *rep, const plot_t *pl, const char *svgpath, int *drawn,
                char *err, size_t errsz);
+
+/* ---- report_junit.c ---- */
+/* The claim's JUnit XML at path: 0, or an exit code with err. */
+int report_write_junit(const claim_report_t *rep, const report_run_t *run, const char *path,
+                       char *err, size_t errsz);
 
 #endif

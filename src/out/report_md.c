@@ -244,8 +244,12 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
         if (drawn[k] > 0)
             fprintf(f, "![%s](%s)\n\n", c->plots[k].title ? c->plots[k].title : "plot", svg);
         else
-            fprintf(f, "(No plot %s: %s.)\n\n", svg, drawn[k] < 0 ? "gnuplot could not draw it"
-                                                           : "no row has a value to draw");
+            fprintf(f, "(No plot %s: %s%s.)\n\n", svg,
+                    drawn[k] == -2   ? "every row drawn has one value of "
+                    : drawn[k] == -3 ? "hi(E) = 0 exactly on every row, E = 0 certified"
+                    : drawn[k] < 0   ? "gnuplot could not draw it"
+                                     : "no row has a value to draw",
+                    drawn[k] == -2 ? c->plots[k].x : "");
     }
     if (write_md_run(f, run, rep) != 0)
         return -1;
@@ -298,6 +302,10 @@ int report_write_claim(const claim_report_t *rep, const report_run_t *run, const
         free(text);
         if (rc)
             return rc;
+    }
+    if (formats & FORMAT_JUNIT) {
+        snprintf(path, sizeof path, "%s/%s.junit.xml", outdir, stem);
+        return report_write_junit(rep, run, path, err, errsz);
     }
     return 0;
 }

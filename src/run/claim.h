@@ -130,7 +130,7 @@ typedef struct claim_report claim_report_t;
 
 #define CLAIM_MAX_SWEEPS 8
 #define CLAIM_MAX_MUTATIONS 8
-#define CLAIM_MAX_PLOTS 4
+#define CLAIM_MAX_PLOTS 6
 typedef struct claim_s {
     const char *id;           /* "mlp-layer" */
     const char *source;       /* "Theorem 3" */
