@@ -128,10 +128,10 @@ static double row_bytes(const tmodel_config_t *c, long n, long V, mpfr_prec_t pr
 }
 
 /* The float twin's row (--arith): the network and the model's blocks are
- * handed over one block at a time (instance_t.source), so one block's
- * weights and its two converted layers as balls at prec, the layers again
- * as format values when they run (an mpfr each), the streams it runs on
- * exactly and in the format, and one row's work (row_bytes). */
+ * handed over one block at a time (instance_t.source), so one row's work
+ * (row_bytes: one block's weights and its two converted layers as balls),
+ * the block and layers again as format values when they run (an mpfr
+ * each), and the streams it runs on exactly and in the format. */
 static double arith_row_bytes(const tmodel_config_t *c, long n, mpfr_prec_t prec)
 {
     double d = (double)c->d_model, D = d + 2, l = (double)c->d_mlp, N = (double)n + 1;
@@ -141,8 +141,7 @@ static double arith_row_bytes(const tmodel_config_t *c, long n, mpfr_prec_t prec
     double ball = (double)sizeof(arb_struct) + ball_heap_bytes(prec);
     double fpval = (double)sizeof(__mpfr_struct) + 16;
     double streams = 8 * N * (D + l + he);
-    return row_bytes(c, n, 0, prec) + (block + converted) * (ball + fpval) +
-           streams * (ball + fpval);
+    return row_bytes(c, n, 0, prec) + (block + converted) * fpval + streams * (ball + fpval);
 }
 
 /* What the claim keeps while it runs: the tokens, the cached streams (2L
