@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""A small trained GELU transformer and its exact test set, for `attncheck model`.
+
+    /usr/bin/python3 scripts/train_gelu_fixture.py OUT.safetensors [--steps N] [--seed N]
+
+Task: pairwise modular addition along a sequence of tokens 0 .. P-1: the answer
+at position i >= 1 is (x[i-1] + x[i]) mod P (position 0 has none).  The test set
+is exact: one sequence of P^2 + 1 tokens, a de Bruijn sequence of order 2 over P
+symbols followed by its first symbol, in which every pair (a, b) occurs exactly
+once, so P^2 positions hold every addition there is.  Training draws uniform
+random sequences of the same length; the test sequence is one the model never
+saw as a whole, but every pair and every position are in the training data.
+
+Model: 1 pre-LN block (LayerNorm, eps 1e-5), d_model 16, 2 causal heads of 8,
+d_mlp 32, act_fn gelu (erf), ln_final, unembedding with bias; token and learned
+position embeddings (their sum is the stream entering block 0, so the test set
+is written as that stream).  Deterministic on the CPU: torch.manual_seed, one
+thread, torch.use_deterministic_algorithms; float32 training (bitwise equal on
+one machine; other CPUs or torch versions may round differently, so tests assert
+properties of the result, never its counts).
+
+Writes OUT (F32, TransformerLens names, config in __metadata__), OUT's stem +
+"-input.npy" (the test sequence's residual stream entering block 0, float32,
+[P^2 + 1, d_model]) and stem + "-answers.npy" (int64 [P^2 + 1]: the answer at
+each position, -1 at position 0)."""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+import tlmodel  # noqa: E402
+
+P = 11
+N_CTX = P * P + 1
+BATCH, WINDOW = 32, 24  # training windows at random offsets (positions are fixed sinusoids)
+CFG = {"d_model": 32, "n_layers": 1, "n_heads": 2, "d_head": 8, "d_mlp": 24,
+       "act_fn": "gelu", "normalization_type": "LN", "eps": 1e-5, "attn_scale": 8 ** 0.5,
+       "attention_dir": "causal", "d_vocab": P, "n_ctx": N_CTX}
+
+
+def de_bruijn(k, n):
+    """The lexicographically least de Bruijn sequence B(k, n) (Fredricksen-Maiorana)."""
+    a, seq = [0] * k * n, []
+
+    def db(t, p):
+        if t > n:
+            if n % p == 0:
+                seq.extend(a[1:p + 1])
+        else:
+            a[t] = a[t - p]
+            db(t + 1, p)
+            for j in range(a[t - p] + 1, k):
+                a[t] = j
+                db(t + 1, t)
+    db(1, 1)
+    return seq
+
+
+def test_tokens():
+    s = de_bruijn(P, 2)
+    return np.array(s + s[:1], dtype=np.int64)  # cyclic: the last pair wraps round
+
+
+def answers(tok):
+    y = np.full(tok.shape, -1, dtype=np.int64)
+    y[..., 1:] = (tok[..., :-1] + tok[..., 1:]) % P
+    return y
+
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        d, h, e, m = CFG["d_model"], CFG["n_heads"], CFG["d_head"], CFG["d_mlp"]
+        self.W_E = torch.nn.Parameter(torch.randn(P, d) * 0.5)
+        # fixed sinusoidal positions (not trained): "the previous position" is then
+        # one rotation per frequency, which the attention learns in few steps
+        pos = torch.arange(N_CTX, dtype=torch.float32)[:, None]
+        freq = torch.exp(-torch.arange(0, d, 2, dtype=torch.float32) / d * 9.2)
+        W_pos = torch.zeros(N_CTX, d)
+        W_pos[:, 0::2] = torch.sin(pos * freq)
+        W_pos[:, 1::2] = torch.cos(pos * freq)
+        self.register_buffer("W_pos", W_pos)
+        self.ln1 = torch.nn.LayerNorm(d, eps=CFG["eps"])
+        self.ln2 = torch.nn.LayerNorm(d, eps=CFG["eps"])
+        self.lnf = torch.nn.LayerNorm(d, eps=CFG["eps"])
+        self.W_Q = torch.nn.Parameter(torch.randn(h, d, e) / d ** 0.5)
+        self.W_K = torch.nn.Parameter(torch.randn(h, d, e) / d ** 0.5)
+        self.W_V = torch.nn.Parameter(torch.randn(h, d, e) / d ** 0.5)
+        self.b_Q = torch.nn.Parameter(torch.zeros(h, e))
+        self.b_K = torch.nn.Parameter(torch.zeros(h, e))
+        self.b_V = torch.nn.Parameter(torch.zeros(h, e))
+        self.W_O = torch.nn.Parameter(torch.randn(h, e, d) / (h * e) ** 0.5)
+        self.b_O = torch.nn.Parameter(torch.zeros(d))
+        self.W_in = torch.nn.Parameter(torch.randn(d, m) / d ** 0.5)
+        self.b_in = torch.nn.Parameter(torch.zeros(m))
+        self.W_out = torch.nn.Parameter(torch.randn(m, d) / m ** 0.5)
+        self.b_out = torch.nn.Parameter(torch.zeros(d))
+        self.W_U = torch.nn.Parameter(torch.randn(d, P) / d ** 0.5)
+        self.b_U = torch.nn.Parameter(torch.zeros(P))
+        mask = torch.tril(torch.ones(N_CTX, N_CTX, dtype=torch.bool))
+        self.register_buffer("mask", mask)
+
+    def forward(self, tok):
+        return self.logits(self.W_E[tok] + self.W_pos[:tok.shape[-1]], tok.shape[-1])
+
+    def window(self, tok, start):
+        """Logits of a training window at positions start .. start + len - 1."""
+        return self.logits(self.W_E[tok] + self.W_pos[start:start + tok.shape[-1]], tok.shape[-1])
+
+    def logits(self, x, n):
+        u = self.ln1(x)
+        q = torch.einsum("bnd,hde->bhne", u, self.W_Q) + self.b_Q[:, None, :]
+        k = torch.einsum("bnd,hde->bhne", u, self.W_K) + self.b_K[:, None, :]
+        v = torch.einsum("bnd,hde->bhne", u, self.W_V) + self.b_V[:, None, :]
+        s = torch.einsum("bhne,bhme->bhnm", q, k) / CFG["attn_scale"]
+        s = s.masked_fill(~self.mask[:n, :n], float("-inf"))
+        z = torch.einsum("bhnm,bhme->bhne", torch.softmax(s, -1), v)
+        x = x + torch.einsum("bhne,hed->bnd", z, self.W_O) + self.b_O
+        u = self.ln2(x)
+        x = x + torch.nn.functional.gelu(u @ self.W_in + self.b_in) @ self.W_out + self.b_out
+        return self.lnf(x) @ self.W_U + self.b_U
+
+    def tensors(self):
+        f = {k: v.detach().numpy().astype(np.float32) for k, v in self.named_parameters()}
+        f["W_pos"] = self.W_pos.numpy().astype(np.float32)
+        p = "blocks.0."
+        t = {"embed.W_E": f["W_E"], "pos_embed.W_pos": f["W_pos"],
+             p + "ln1.w": f["ln1.weight"], p + "ln1.b": f["ln1.bias"],
+             p + "ln2.w": f["ln2.weight"], p + "ln2.b": f["ln2.bias"],
+             "ln_final.w": f["lnf.weight"], "ln_final.b": f["lnf.bias"],
+             "unembed.W_U": f["W_U"], "unembed.b_U": f["b_U"]}
+        for w in ("W_Q", "W_K", "W_V", "b_Q", "b_K", "b_V", "W_O", "b_O"):
+            t[p + "attn." + w] = f[w]
+        for w in ("W_in", "b_in", "W_out", "b_out"):
+            t[p + "mlp." + w] = f[w]
+        return t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out")
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--smoothing", type=float, default=0.97,
+                    help="label smoothing: the margins the model is trained to (see above)")
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    t0 = time.monotonic()
+    model = Model()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.steps)
+    gen = torch.Generator().manual_seed(args.seed)
+    for step in range(args.steps):
+        # short windows first (fast), whole sequences last (the test's length)
+        full = step >= args.steps * 2 // 3
+        w = N_CTX if full else WINDOW
+        start = 0 if full else int(torch.randint(0, N_CTX - WINDOW + 1, (1,), generator=gen))
+        tok = torch.randint(0, P, (BATCH // 4 if full else BATCH, w), generator=gen)
+        y = torch.from_numpy(answers(tok.numpy()))
+        logits = model.window(tok, start)
+        loss = torch.nn.functional.cross_entropy(logits[:, 1:].reshape(-1, P), y[:, 1:].reshape(-1),
+                                                 label_smoothing=args.smoothing)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if os.environ.get("TRAIN_VERBOSE") and step % 100 == 0:
+            print(step, round(loss.item(), 4), flush=True)
+    tok = test_tokens()
+    y = answers(tok)
+    with torch.no_grad():
+        pred = model(torch.from_numpy(tok)[None])[0].argmax(-1).numpy()
+        x = (model.W_E[torch.from_numpy(tok)] + model.W_pos).numpy().astype(np.float32)
+    acc = int((pred[1:] == y[1:]).sum())
+    t = model.tensors()
+    cfg = {k: v for k, v in CFG.items()}
+    meta = {"config": json.dumps(cfg, sort_keys=True),
+            "source": f"scripts/train_gelu_fixture.py --steps {args.steps} --seed {args.seed} "
+                      f"--smoothing {args.smoothing}: "
+                      f"(x[i-1] + x[i]) mod {P}, final loss {loss.item():.4f}"}
+    stem = args.out[:-len(".safetensors")] if args.out.endswith(".safetensors") else args.out
+    tlmodel.save_file(t, args.out, meta)
+    np.save(stem + "-input.npy", x)
+    np.save(stem + "-answers.npy", y)
+    print(f"train_gelu_fixture: wrote {args.out}, {stem}-input.npy, {stem}-answers.npy "
+          f"({args.steps} steps, loss {loss.item():.4f}, test {acc}/{P * P} in float32 torch, "
+          f"{time.monotonic() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
