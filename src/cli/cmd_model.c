@@ -62,7 +62,7 @@ static const char *usage_model =
     "                 OUT is a regular file or a new name, never the model or --input file\n"
     "  --out DIR      report directory (default reports): model-NAME.md/.csv/.json/.svg\n"
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
-    "                 no-f-row, drop-b-out): its rows must come out violated\n"
+    "                 no-f-row, drop-b-out, drop-head): its rows must come out violated\n"
     "  --tol T        the row 'real' (activations approximated by SiLU_a): the converted\n"
     "                 network within T of the real model end to end (default 1e-3 of the\n"
     "                 output scale S); for gelu, gelu_new and relu models without --act-a or\n"
@@ -298,7 +298,7 @@ static int parse_args(model_cli_t *c, int argc, char **argv, run_options_t *ro)
         c->mutation = convert_mutation_index(c->mutate_name);
         if (c->mutation == 0)
             return cli_fail(EXIT_USAGE, "model: no mutation '%s' (drop-b-in, ln-cf, "
-                            "bias-visible, no-f-row, drop-b-out)", c->mutate_name);
+                            "bias-visible, no-f-row, drop-b-out, drop-head)", c->mutate_name);
     }
     return 0;
 }

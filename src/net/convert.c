@@ -18,6 +18,8 @@ const char *const convert_mutation[CONVERT_N_MUT][2] = {
     [CONVERT_MUT_NO_F_ROW] = {"no-f-row",
                               "the f rows of W_V are dropped: the bias token's values are not 0"},
     [CONVERT_MUT_DROP_B_OUT] = {"drop-b-out", "the head that adds b_out is left out"},
+    [CONVERT_MUT_DROP_HEAD] = {"drop-head", "the last head of every neuron (of its m heads "
+                               "per neuron) has output weights 0"},
 };
 
 const char *const convert_form_name[CONVERT_N_FORMS] = {
@@ -460,11 +462,16 @@ static void group_mlp(aonet_group_t *g, const tblock_t *B, const convert_act_t *
             char name[32];
             snprintf(name, sizeof name, j ? "neurons_%d" : "neurons", j);
             arb_set_d(a, fit->a[j]); /* exact: dyadics held by doubles */
-            arb_set_d(c, fit->c[j]);
+            arb_set_d(c, j == m - 1 && mutation == CONVERT_MUT_DROP_HEAD ? 0 : fit->c[j]);
             group_neurons(g + j, name, B, ca, a, c, o, s);
         }
         arb_clear(a);
         arb_clear(c);
+    } else if (mutation == CONVERT_MUT_DROP_HEAD) {
+        arb_t zero;
+        arb_init(zero);
+        group_neurons(g, "neurons", B, ca, ca->a, zero, o, s);
+        arb_clear(zero);
     } else {
         group_neurons(g, "neurons", B, ca, ca->a, NULL, o, s);
     }

@@ -174,6 +174,7 @@ enum {
     CONVERT_MUT_BIAS_VISIBLE,   /* original heads' masks let real tokens see the bias token */
     CONVERT_MUT_NO_F_ROW,       /* f rows of W_V dropped: the bias token's values are not 0 */
     CONVERT_MUT_DROP_B_OUT,     /* the b_out head left out */
+    CONVERT_MUT_DROP_HEAD,      /* the last neuron head of every neuron outputs 0 */
     CONVERT_N_MUT
 };
 /* {name, what it breaks} of mutation k (1 .. CONVERT_N_MUT - 1). */
