@@ -60,6 +60,7 @@ struct model_claim {
     arb_ptr eps_line, eps_range, w_sum, bound;
     double *zmax;
     char *trail;                      /* --tol: the end-to-end E of each m tried */
+    char tol_text[64];                /* --tol as given */
 };
 
 /* ------------------------------------------------------------- the facts */
@@ -522,11 +523,9 @@ static void heads_md(FILE *f, const model_claim_t *mc)
 {
     fprintf(f, "## Heads per neuron\n\n");
     if (mc->heads_chosen) {
-        char *T = ival_hi_str(mc->tol, 6);
         fprintf(f, "Chosen by `--tol %s`: every block at m = 1, then while the certified "
                 "end-to-end E (the row `real`) is not <= T, one more head in the block whose "
-                "bound is largest. Tried: ", T ? T : "?");
-        free(T);
+                "bound is largest. Tried: ", mc->tol_text);
         md_cell(f, mc->trail ? mc->trail : "");
         fputs(".\n\n", f);
     }
@@ -993,6 +992,7 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     }
     if (s->tol) {
         mc->has_tol = 1;
+        snprintf(mc->tol_text, sizeof mc->tol_text, "%.60s", s->tol);
         if (arb_set_str(mc->tol, s->tol, 128) != 0 || !arb_is_nonnegative(mc->tol)) {
             snprintf(err, errsz, "--tol '%s' is not a non-negative number", s->tol);
             rc = EXIT_USAGE;
