@@ -619,7 +619,11 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
      * out for every neuron), then the original model and the tokens */
     double D = (double)cfg->d_model + 2, H = (double)cfg->n_heads, E = (double)cfg->d_head;
     double L = (double)cfg->n_layers, n = (double)model_claim_tokens(mc)->rows;
-    double export_bytes = 8 * (L * (4 * D * H * (E + 1) + 4 * D * (double)(cfg->d_mlp + 1)) +
+    double mh = 1; /* the most heads per neuron of any block */
+    for (long b = 0; b < (long)cfg->n_layers; b++)
+        if (model_claim_heads_m(mc, b) > mh)
+            mh = model_claim_heads_m(mc, b);
+    double export_bytes = 8 * (L * (4 * D * H * (E + 1) + 4 * D * (mh * (double)cfg->d_mlp + 1)) +
                                L * (4 * D * H * E + (cfg->gated_mlp ? 3 : 2) * D *
                                     (double)cfg->d_mlp) + 2 * n * D);
     mr.export_big = export_bytes > MODEL_EXPORT_DEFAULT_MAX;
