@@ -363,6 +363,13 @@ static int run_row(row_t *r)
         mcheck_e2e_row(r, e);
     } else if (strcmp(check, "real") == 0) {
         mcheck_real_row(r, e, mc->has_tol ? mc->tol : NULL, MODEL_TOL_REL);
+        if (mc->heads_m) {
+            char ms[200] = "";
+            for (long k = 0; k < mc->L && strlen(ms) + 8 < sizeof ms; k++)
+                snprintf(ms + strlen(ms), sizeof ms - strlen(ms), "%s%d", k ? "," : "",
+                         mc->heads_m[k]);
+            row_add_text(r, "heads per neuron", "%s", ms);
+        }
     } else if (strcmp(check, "top1") == 0) {
         long pos;
         if (params_get_long(&pos, &r->params, "pos") != 0 || pos < 0 || pos >= mc->n)
