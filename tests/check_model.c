@@ -2056,7 +2056,7 @@ START_TEST(test_heads_per_neuron)
     json_t *hp = json_object_get(det, "heads_per_neuron");
     ck_assert_int_eq((int)json_array_size(hp), MLAYERS);
     for (int b = 0; b < MLAYERS; b++) {
-        char v[8];
+        char v[16];
         snprintf(v, sizeof v, "%d", b);
         ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(hp, (size_t)b), "m")),
                          m);

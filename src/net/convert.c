@@ -216,7 +216,7 @@ int convert_act_set_heads(convert_act_t *ca, long n_blocks, const int *m, char *
     char ms[120] = "";
     for (long b = 0; b < (same ? 1 : n_blocks) && strlen(ms) + 8 < sizeof ms; b++)
         snprintf(ms + strlen(ms), sizeof ms - strlen(ms), "%s%d", b ? "," : "", m[b]);
-    snprintf(ca->a_text, sizeof ca->a_text, "m = %s SiLU_{a_j} heads per neuron%s: sum_j c_j "
+    snprintf(ca->a_text, sizeof ca->a_text, "m = %.60s SiLU_{a_j} heads per neuron%s: sum_j c_j "
              "SiLU_{a_j}, the %s fit (c_j, a_j exact dyadics, sum c_j = 1)", ms,
              same ? "" : " (per block)", n_blocks && ca->heads[0].shipped ? "shipped" : "computed");
     return 0;
