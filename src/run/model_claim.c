@@ -610,12 +610,14 @@ char *model_claim_details(const model_claim_t *mc)
     json_t *cj = config ? json_loads(config, 0, NULL) : NULL;
     free(config);
     long H = (long)cfg->n_heads, l = (long)cfg->d_mlp;
+    long m0 = mc->heads_m ? mc->heads_m[0] : 1; /* block 0's (heads_per_neuron: each block's) */
     json_t *d = json_pack("{s:s, s:s, s:o?, s:s, s:I, s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:I, "
                           "s:I}",
                           "file", mc->file, "sha256", mc->sha, "config", cj, "tokens",
                           mc->tokens_text, "n_tokens", (json_int_t)mc->n, "neuron_heads",
                           mc->ca.a_text, "heads_per_block", "original", (json_int_t)H,
-                          "converted", (json_int_t)(l + 1), "total", (json_int_t)(H + l + 1),
+                          "converted", (json_int_t)(m0 * l + 1), "total",
+                          (json_int_t)(H + m0 * l + 1),
                           "layers", (json_int_t)((cfg->parallel_attn_mlp ? 1 : 2) * cfg->n_layers), "heads",
                           (json_int_t)model_heads(mc), "width",
                           (json_int_t)(cfg->d_model + 2), "d_vocab", (json_int_t)mc->V);
@@ -703,7 +705,10 @@ static const char model_formula[] =
     "Layer B of block b (LN2): neuron k is one head of internal dimension 1, mask B: value "
     "and query [w_k; a_k; −a_k] (a_k = β₂·w_k + b_k), key −a·f, output W_out[k,:] (a real "
     "token gets SiLU_a(z_k)·W_out[k,:], the bias token 0); one self-only head with value "
-    "c − f and output b_out. Heads per block: H + d_mlp + 1. `--conversion literal`: the "
+    "c − f and output b_out. Heads per block: H + d_mlp + 1; with m heads per neuron "
+    "(--heads-per-neuron, or chosen by --tol) neuron k is m such heads, head j with key "
+    "−a_j·f and output c_j·W_out[k,:] (S = Σ_j c_j SiLU_{a_j}), H + m·d_mlp + 1. "
+    "`--conversion literal`: the "
     "paper's form, LN keeping β and the f rows −(β·W + t) (exact in real arithmetic, not in "
     "float).\n"
     "Parallel blocks (parallel_attn_mlp: y = x + Attn(LN1(x)) + b_O + MLP(LN2(x)) + b_out): "
