@@ -35,7 +35,7 @@ ARB_HAVE = $(shell printf '\043include <arb.h>\nint main(void){return 0;}\n' | \
              $(CC) -x c -fsyntax-only - 2>/dev/null && echo 1)$(ARB_FLINT3)
 JOBS    ?= 2
 
-.PHONY: all deps verify check check-slow check-valgrind check-asan bench reports clean fuzz baseline models
+.PHONY: all deps verify check check-slow check-valgrind check-asan bench reports clean fuzz baseline models fixture-accuracy
 
 # A plain `make` only builds; `make deps` (and verify, check) install what is missing.
 all: $(BIN)
@@ -152,8 +152,14 @@ clean:
 # such as the one bundled with nodesource's nodejs, is used as it is.)
 models:
 	-@command -v npm >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=npm
-	-@$(MAKE) --no-print-directory deps DEB_PKGS="python3-numpy python3-onnx"
+	-@$(MAKE) --no-print-directory deps DEB_PKGS="python3-numpy python3-onnx python3-torch"
 	bash scripts/make_models.sh
+
+# The trained GELU fixture's accuracy table (doc/gelu-fixture.md quotes it):
+# original and converted networks at 1, 2, 3 heads per neuron and --tol's choice.
+fixture-accuracy: build/attncheck
+	/usr/bin/python3 scripts/fixture_accuracy.py models/gelu-modadd.safetensors \
+	  --out doc/gelu-fixture-accuracy.md
 
 # ---- fuzz (activation expressions; owned by the activation work) ----
 # libFuzzer on the --expr parser and its evaluators for FUZZ_SECONDS.

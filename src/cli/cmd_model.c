@@ -34,7 +34,7 @@ static const char *usage_model =
     "                       [--format md,csv,json,svg,junit] [--mutate NAME] [--no-write]\n"
     "                       [--no-export] [--tol T] [--jobs N] [--threads N] [--shard K/N]\n"
     "                       [--max-seconds S] [--max-rows N] [--max-memory SIZE]\n"
-    "                       [--conversion float-robust|literal]\n"
+    "                       [--conversion float-robust|literal] [--heads-per-neuron M]\n"
     "                       [--arith FORMAT [--accumulate same|binary32] [--order ORDER]]\n"
     "  Converts the model (TransformerLens names, config in __metadata__; see doc/models.md) to an\n"
     "  attention-only network with LayerNorm and certifies, with ball arithmetic, each\n"
@@ -63,10 +63,15 @@ static const char *usage_model =
     "                 OUT is a regular file or a new name, never the model or --input file\n"
     "  --out DIR      report directory (default reports): model-NAME.md/.csv/.json/.svg\n"
     "  --mutate NAME  a deliberately broken conversion (drop-b-in, ln-cf, bias-visible,\n"
-    "                 no-f-row, drop-b-out): its rows must come out violated\n"
+    "                 no-f-row, drop-b-out, drop-head): its rows must come out violated\n"
     "  --tol T        the row 'real' (activations approximated by SiLU_a): the converted\n"
     "                 network within T of the real model end to end (default 1e-3 of the\n"
-    "                 output scale S)\n"
+    "                 output scale S); for gelu, gelu_new and relu models without --act-a or\n"
+    "                 --heads-per-neuron it also chooses the heads per neuron of each block:\n"
+    "                 the fewest (1 to 8, greedily) whose certified end-to-end E is <= T\n"
+    "  --heads-per-neuron M  each neuron of a gelu, gelu_new or relu model becomes M heads\n"
+    "                 (1 to 8), sum_j c_j SiLU_{a_j} (the certified fits of activation\n"
+    "                 --heads); the SiLU_a twin rows are then exact for that sum\n"
     "  --jobs N, --threads N, --shard K/N  as for verify (merge DIR... makes the reports;\n"
     "                 it refuses a model file whose sha256 is not the recorded one)\n"
     "  --max-seconds S  rows not begun after S seconds are answered inconclusive (exit 2)\n"
@@ -93,7 +98,9 @@ static const char *usage_model =
 
 typedef struct {
     const char *file, *input, *act_a, *export_path, *out, *format_text, *mutate_name, *omega;
-    const char *arith, *acc, *order, *tol, *conversion;
+    const char *arith, *acc, *order, *tol, *conversion, *heads_text;
+    int heads;                 /* --heads-per-neuron (0: one SiLU_a head) */
+    char heads_buf[8];
     convert_form_t form;
     fpf_arith_t ar;            /* --arith: the format, accumulation and order */
     long tokens;
@@ -202,6 +209,19 @@ static int opt_tol(void *ctx, const char *v)
     return rc;
 }
 
+static int opt_heads(void *ctx, const char *v)
+{
+    model_cli_t *c = ctx;
+    long m;
+    if (cli_parse_count(&m, v, MODEL_HEADS_MAX) != 0)
+        return cli_fail(EXIT_USAGE, "model: --heads-per-neuron '%s' is not an integer in [1, %d]",
+                        v, MODEL_HEADS_MAX);
+    c->heads = (int)m;
+    snprintf(c->heads_buf, sizeof c->heads_buf, "%ld", m); /* canonical, as recorded */
+    c->heads_text = c->heads_buf;
+    return 0;
+}
+
 static int opt_export(void *ctx, const char *v)
 {
     if (!*v || cli_has_control_char(v))
@@ -246,6 +266,7 @@ static int parse_args(model_cli_t *c, int argc, char **argv, run_options_t *ro)
         {"--omega", CLI_VALUE, opt_omega, 0},        {"--tol", CLI_VALUE, opt_tol, 0},
         {"--export-converted", CLI_VALUE, opt_export, 0},
         {"--mutate", CLI_VALUE, opt_mutate, 0},      {"--conversion", CLI_VALUE, opt_conversion, 0},
+        {"--heads-per-neuron", CLI_VALUE, opt_heads, 0},
         {NULL, CLI_FLAG, NULL, 0}};
     c->prec = MODEL_PREC_DEFAULT;
     c->tokens = MODEL_TOKENS_DEFAULT;
@@ -261,6 +282,9 @@ static int parse_args(model_cli_t *c, int argc, char **argv, run_options_t *ro)
         return cli_fail(EXIT_USAGE, "model: which model? (attncheck model FILE.safetensors)");
     if (c->input && (c->tokens_set || c->seed_set))
         return cli_fail(EXIT_USAGE, "model: --tokens and --seed draw tokens; --input gives them");
+    if (c->heads && c->act_a)
+        return cli_fail(EXIT_USAGE, "model: --act-a sets the one SiLU_a head per neuron; "
+                        "--heads-per-neuron uses the fitted slopes");
     if ((c->acc || c->order) && !c->arith)
         return cli_fail(EXIT_USAGE, "model: --accumulate and --order need --arith FORMAT");
     if (c->arith && parse_arith(c) != 0)
@@ -276,7 +300,7 @@ static int parse_args(model_cli_t *c, int argc, char **argv, run_options_t *ro)
         c->mutation = convert_mutation_index(c->mutate_name);
         if (c->mutation == 0)
             return cli_fail(EXIT_USAGE, "model: no mutation '%s' (drop-b-in, ln-cf, "
-                            "bias-visible, no-f-row, drop-b-out)", c->mutate_name);
+                            "bias-visible, no-f-row, drop-b-out, drop-head)", c->mutate_name);
     }
     return 0;
 }
@@ -402,8 +426,9 @@ static void model_args(model_args_t *a, const model_cli_t *c)
     a->w[a->n++] = a->prec;
     const char *opt[][2] = {{"--act-a", c->act_a}, {"--omega", c->omega}, {"--tol", c->tol},
                             {"--mutate", c->mutate_name}, {"--conversion", c->conversion},
-                            {"--arith", c->arith}, {"--accumulate", c->acc}, {"--order", c->order}};
-    for (int k = 0; k < 8; k++)
+                            {"--arith", c->arith}, {"--accumulate", c->acc}, {"--order", c->order},
+                            {"--heads-per-neuron", c->heads_text}};
+    for (int k = 0; k < 9; k++)
         if (opt[k][1]) {
             a->w[a->n++] = opt[k][0];
             a->w[a->n++] = opt[k][1];
@@ -479,17 +504,30 @@ static int on_dir(const char *dir, void *arg)
         aonet_export_meta(ex, "layout", CONVERT_LAYOUT_TEXT);
         aonet_export_meta(ex, "conversion", convert_form_name[c->form]);
         aonet_export_meta(ex, "neuron_heads", ca->a_text);
-        /* what the network computes exactly: the model, or the model with SiLU_a */
-        char *a = NULL, ref_act[200];
-        if (!convert_act_exact(ca)) {
-            mpfr_t am;
-            mpfr_init2(am, arf_bits(arb_midref(ca->a)) > 2 ? arf_bits(arb_midref(ca->a)) : 2);
-            arf_get_mpfr(am, arb_midref(ca->a), MPFR_RNDN); /* exact */
-            a = fr_exact_decimal(am);
-            mpfr_clear(am);
+        /* what the network computes exactly: the model, the model with SiLU_a,
+         * or with sum_j c_j SiLU_{a_j} ("silusum:c:a,c:a,...", blocks split by '|') */
+        char *a = NULL, ref_act[SILUSUM_MAX_HEADS * 64 * 8 + 16];
+        if (ca->heads) {
+            size_t len = (size_t)snprintf(ref_act, sizeof ref_act, "silusum:");
+            for (long b = 0; b < ca->n_blocks && len < sizeof ref_act; b++)
+                for (int j = 0; j < ca->heads[b].fit.m && len < sizeof ref_act; j++) {
+                    char cj[64], aj[64];
+                    silusum_decimal(cj, sizeof cj, ca->heads[b].fit.c[j]);
+                    silusum_decimal(aj, sizeof aj, ca->heads[b].fit.a[j]);
+                    len += (size_t)snprintf(ref_act + len, sizeof ref_act - len, "%s%s:%s",
+                                            j ? "," : b ? "|" : "", cj, aj);
+                }
+        } else {
+            if (!convert_act_exact(ca)) {
+                mpfr_t am;
+                mpfr_init2(am, arf_bits(arb_midref(ca->a)) > 2 ? arf_bits(arb_midref(ca->a)) : 2);
+                arf_get_mpfr(am, arb_midref(ca->a), MPFR_RNDN); /* exact */
+                a = fr_exact_decimal(am);
+                mpfr_clear(am);
+            }
+            snprintf(ref_act, sizeof ref_act, "%s%s", a ? "silu_a:" : "model", a ? a : "");
+            free(a);
         }
-        snprintf(ref_act, sizeof ref_act, "%s%s", a ? "silu_a:" : "model", a ? a : "");
-        free(a);
         aonet_export_meta(ex, "reference_act", ref_act);
         rc = export_original(ex, m, model_claim_tokens(mr->mc), err, sizeof err);
     }
@@ -537,9 +575,14 @@ static void on_printed(const claim_report_t *rep, void *arg)
     model_run_t *mr = arg;
     const tmodel_config_t *cfg = tmodel_config(model_claim_model(mr->mc));
     model_claim_print_rows(stdout, rep);
+    /* m heads per neuron: H + m d_mlp + 1 (m per block; the first line says which) */
+    long long m = model_claim_heads_m(mr->mc, 0);
     printf("    heads per block: %lld original + %lld converted = %lld; %s\n",
-           (long long)cfg->n_heads, (long long)cfg->d_mlp + 1,
-           (long long)(cfg->n_heads + cfg->d_mlp + 1), model_claim_act(mr->mc)->a_text);
+           (long long)cfg->n_heads, m * (long long)cfg->d_mlp + 1,
+           (long long)(cfg->n_heads + m * cfg->d_mlp + 1), model_claim_act(mr->mc)->a_text);
+    for (long b = 1; b < (long)cfg->n_layers; b++)
+        if (model_claim_heads_m(mr->mc, b) != m)
+            printf("    block %ld: %d heads per neuron\n", b, model_claim_heads_m(mr->mc, b));
 }
 
 /* The model claim of c, run (or, from != NULL, merged from shards whose
@@ -550,7 +593,8 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
     char err[600];
     model_spec_t spec = {.file = c->file, .input = c->input, .tokens = c->tokens,
                          .seed = c->seed, .act_a = c->act_a, .omega = c->omega, .tol = c->tol,
-                         .prec = c->prec, .form = c->form, .arith = c->arith != NULL};
+                         .prec = c->prec, .form = c->form, .arith = c->arith != NULL,
+                         .heads_per_neuron = c->heads};
     model_claim_t *mc = NULL;
     int rc = model_claim_open(&mc, &spec, ro->jobs, ro->max_memory, err, sizeof err);
     if (rc)
@@ -590,7 +634,11 @@ static int run_model(model_cli_t *c, int formats, shard_set_t *from, const char 
      * out for every neuron), then the original model and the tokens */
     double D = (double)cfg->d_model + 2, H = (double)cfg->n_heads, E = (double)cfg->d_head;
     double L = (double)cfg->n_layers, n = (double)model_claim_tokens(mc)->rows;
-    double export_bytes = 8 * (L * (4 * D * H * (E + 1) + 4 * D * (double)(cfg->d_mlp + 1)) +
+    double mh = 1; /* the most heads per neuron of any block */
+    for (long b = 0; b < (long)cfg->n_layers; b++)
+        if (model_claim_heads_m(mc, b) > mh)
+            mh = model_claim_heads_m(mc, b);
+    double export_bytes = 8 * (L * (4 * D * H * (E + 1) + 4 * D * (mh * (double)cfg->d_mlp + 1)) +
                                L * (4 * D * H * E + (cfg->gated_mlp ? 3 : 2) * D *
                                     (double)cfg->d_mlp) + 2 * n * D);
     for (int e = 0; e < TMODEL_N_EMBED; e++) {

@@ -8,6 +8,7 @@
 #include "convert.h"
 #include "exitcodes.h"
 #include "silufit.h"
+#include "xalloc.h"
 
 const char *const convert_mutation[CONVERT_N_MUT][2] = {
     [CONVERT_MUT_DROP_B_IN] = {"drop-b-in", "the neuron heads leave out b_in (c row 0)"},
@@ -17,6 +18,8 @@ const char *const convert_mutation[CONVERT_N_MUT][2] = {
     [CONVERT_MUT_NO_F_ROW] = {"no-f-row",
                               "the f rows of W_V are dropped: the bias token's values are not 0"},
     [CONVERT_MUT_DROP_B_OUT] = {"drop-b-out", "the head that adds b_out is left out"},
+    [CONVERT_MUT_DROP_HEAD] = {"drop-head", "the last head of every neuron (of its m heads "
+                               "per neuron) has output weights 0"},
 };
 
 const char *const convert_form_name[CONVERT_N_FORMS] = {
@@ -101,6 +104,8 @@ int convert_act_init(convert_act_t *ca, const tmodel_config_t *c, const char *ac
         return EXIT_SOFTWARE;
     }
     ca->kind = kind;
+    ca->n_blocks = 0;
+    ca->heads = NULL;
     arb_init(ca->a);
     if (act_a) {
         /* the weights are exact: a decimal that is not a dyadic of at most
@@ -158,6 +163,89 @@ void convert_act_clear(convert_act_t *ca)
     act_clear(&ca->phi);
     act_clear(&ca->silu);
     arb_clear(ca->a);
+    for (long b = 0; b < ca->n_blocks; b++)
+        act_clear(&ca->heads[b].twin);
+    free(ca->heads);
+    ca->heads = NULL;
+    ca->n_blocks = 0;
+}
+
+int convert_act_set_heads(convert_act_t *ca, long n_blocks, const int *m, char *err,
+                          size_t errsz, mpfr_prec_t prec)
+{
+    if (ca->kind != CONVERT_ACT_APPROX) {
+        snprintf(err, errsz, "heads per neuron apply to gelu, gelu_new, gelu_fast and relu "
+                 "models; this model's activation converts exactly with one head");
+        return EXIT_DATAERR;
+    }
+    for (long b = 0; b < n_blocks; b++)
+        if (m[b] < 1 || m[b] > SILUSUM_SHIPPED_M) {
+            snprintf(err, errsz, "heads per neuron %d: use 1 to %d", m[b], SILUSUM_SHIPPED_M);
+            return EXIT_DATAERR;
+        }
+    if (ca->n_blocks != n_blocks) {
+        for (long b = 0; b < ca->n_blocks; b++)
+            act_clear(&ca->heads[b].twin);
+        free(ca->heads);
+        ca->heads = xcalloc((size_t)(n_blocks > 0 ? n_blocks : 1), sizeof *ca->heads);
+        ca->n_blocks = 0;
+    }
+    for (long b = 0; b < n_blocks; b++) {
+        convert_heads_t *h = ca->heads + b;
+        if (b < ca->n_blocks && h->fit.m == m[b])
+            continue;
+        if (b < ca->n_blocks)
+            act_clear(&h->twin);
+        if (silusum_get(&h->fit, &h->shipped, &ca->phi, m[b], SILUSUM_SHIPPED_L,
+                        SILUSUM_SHIPPED_A_MAX) != 0 ||
+            silusum_act(&h->twin, &h->fit, prec) != 0) {
+            snprintf(err, errsz, "internal: no fit of %d SiLU heads", m[b]);
+            for (long k = 0; k < b; k++)
+                act_clear(&ca->heads[k].twin);
+            free(ca->heads);
+            ca->heads = NULL;
+            ca->n_blocks = 0;
+            return EXIT_SOFTWARE;
+        }
+    }
+    ca->n_blocks = n_blocks;
+    /* the text: one m for all blocks, or the list */
+    int same = 1;
+    for (long b = 1; b < n_blocks; b++)
+        same &= m[b] == m[0];
+    char ms[120] = "";
+    for (long b = 0; b < (same ? 1 : n_blocks) && strlen(ms) + 8 < sizeof ms; b++)
+        snprintf(ms + strlen(ms), sizeof ms - strlen(ms), "%s%d", b ? "," : "", m[b]);
+    snprintf(ca->a_text, sizeof ca->a_text, "m = %.60s SiLU_{a_j} heads per neuron%s: sum_j c_j "
+             "SiLU_{a_j}, the %s fit (c_j, a_j exact dyadics, sum c_j = 1)", ms,
+             same ? "" : " (per block)", n_blocks && ca->heads[0].shipped ? "shipped" : "computed");
+    return 0;
+}
+
+int convert_act_m(const convert_act_t *ca, long b)
+{
+    return ca->heads && b >= 0 && b < ca->n_blocks ? ca->heads[b].fit.m : 1;
+}
+
+const act_t *convert_act_twin(const convert_act_t *ca, long b)
+{
+    return ca->heads && b >= 0 && b < ca->n_blocks ? &ca->heads[b].twin : &ca->silu;
+}
+
+void convert_act_slope_max(arb_t a, const convert_act_t *ca)
+{
+    arb_set(a, ca->a);
+    if (!ca->heads)
+        return;
+    arb_zero(a);
+    arb_t t;
+    arb_init(t);
+    for (long b = 0; b < ca->n_blocks; b++)
+        for (int j = 0; j < ca->heads[b].fit.m; j++) {
+            arb_set_d(t, ca->heads[b].fit.a[j]); /* exact: a double */
+            arb_max(a, a, t, ARF_PREC_EXACT);
+        }
+    arb_clear(t);
 }
 
 /* ----------------------------------------------------------------- stream */
@@ -311,21 +399,24 @@ static void group_attention(aonet_group_t *g, const tblock_t *B, const convert_o
     }
 }
 
-/* The MLP's head groups: 2 (neurons, b_out), or 1 under CONVERT_MUT_DROP_B_OUT. */
-static long mlp_groups(int mutation)
+/* The MLP's head groups: m groups of neurons (m heads per neuron, one per
+ * slope a_j), then b_out (none under CONVERT_MUT_DROP_B_OUT). */
+static long mlp_groups(const convert_act_t *ca, const tblock_t *B, int mutation)
 {
-    return mutation != CONVERT_MUT_DROP_B_OUT ? 2 : 1;
+    return convert_act_m(ca, B->layer) + (mutation != CONVERT_MUT_DROP_B_OUT);
 }
 
-/* Block B's MLP as mlp_groups() head groups into g (uninitialised), reading s. */
-static void group_mlp(aonet_group_t *g, const tblock_t *B, const convert_act_t *ca,
-                      const convert_opts_t *o, const col_src_t *s)
+/* The neurons' group for slope a (key -a f, shared) and output weight c
+ * times W_out (c NULL: 1), into g (uninitialised), reading s. */
+static void group_neurons(aonet_group_t *g, const char *name, const tblock_t *B,
+                          const convert_act_t *ca, const arb_t a, const arb_t c,
+                          const convert_opts_t *o, const col_src_t *s)
 {
     long d = B->d_model, D = d + 2, l = B->d_mlp;
     int mutation = o->mutation;
     int with_f = mutation != CONVERT_MUT_NO_F_ROW;
-    aonet_group_init(g, "neurons", D, l, 1, 1, 1, AONET_MASK_SELF_BIAS);
-    arb_neg(imat_entry(g->W_K, d + 1, 0), ca->a); /* key -a f, shared */
+    aonet_group_init(g, name, D, l, 1, 1, 1, AONET_MASK_SELF_BIAS);
+    arb_neg(imat_entry(g->W_K, d + 1, 0), a); /* key -a f, shared */
     arb_t t, zero;
     arb_init(t);
     arb_init(zero);
@@ -346,18 +437,52 @@ static void group_mlp(aonet_group_t *g, const tblock_t *B, const convert_act_t *
             map_column(g->W_Q, k, B->W_in, k, s, t, with_f);
         }
         for (long j = 0; j < d; j++)
-            arb_set(imat_entry(g->W_O, k, j), imat_entry(B->W_out, k, j));
+            if (c) /* exact: a product of two doubles */
+                arb_mul(imat_entry(g->W_O, k, j), imat_entry(B->W_out, k, j), c, ARF_PREC_EXACT);
+            else
+                arb_set(imat_entry(g->W_O, k, j), imat_entry(B->W_out, k, j));
     }
-    if (mlp_groups(mutation) == 2) {
-        aonet_group_t *ob = g + 1;
+    arb_clear(t);
+    arb_clear(zero);
+}
+
+/* Block B's MLP as mlp_groups() head groups into g (uninitialised), reading s. */
+static void group_mlp(aonet_group_t *g, const tblock_t *B, const convert_act_t *ca,
+                      const convert_opts_t *o, const col_src_t *s)
+{
+    long d = B->d_model, D = d + 2;
+    int mutation = o->mutation;
+    int m = convert_act_m(ca, B->layer);
+    if (ca->heads && B->layer >= 0 && B->layer < ca->n_blocks) {
+        const silusum_t *fit = &ca->heads[B->layer].fit;
+        arb_t a, c;
+        arb_init(a);
+        arb_init(c);
+        for (int j = 0; j < m; j++) {
+            char name[32];
+            snprintf(name, sizeof name, j ? "neurons_%d" : "neurons", j);
+            arb_set_d(a, fit->a[j]); /* exact: dyadics held by doubles */
+            arb_set_d(c, j == m - 1 && mutation == CONVERT_MUT_DROP_HEAD ? 0 : fit->c[j]);
+            group_neurons(g + j, name, B, ca, a, c, o, s);
+        }
+        arb_clear(a);
+        arb_clear(c);
+    } else if (mutation == CONVERT_MUT_DROP_HEAD) {
+        arb_t zero;
+        arb_init(zero);
+        group_neurons(g, "neurons", B, ca, ca->a, zero, o, s);
+        arb_clear(zero);
+    } else {
+        group_neurons(g, "neurons", B, ca, ca->a, NULL, o, s);
+    }
+    if (mlp_groups(ca, B, mutation) > m) {
+        aonet_group_t *ob = g + m;
         aonet_group_init(ob, "b_out", D, 1, 1, 1, 0, AONET_MASK_SELF);
         arb_one(imat_entry(ob->W_V, d, 0));
         arb_set_si(imat_entry(ob->W_V, d + 1, 0), -1);
         for (long j = 0; j < d; j++)
             arb_set(imat_entry(ob->W_O, 0, j), imat_entry(B->b_out, 0, j));
     }
-    arb_clear(t);
-    arb_clear(zero);
 }
 
 static void layer_attention(aonet_layer_t *A, const tblock_t *B, const convert_opts_t *o)
@@ -373,7 +498,7 @@ static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *
                       const convert_opts_t *o)
 {
     col_src_t s = {&B->ln2, 0, o->form};
-    aonet_layer_init(L, mlp_groups(o->mutation));
+    aonet_layer_init(L, mlp_groups(ca, B, o->mutation));
     aonet_ln_clear(&L->ln);
     layer_ln(&L->ln, &B->ln2, B->d_model + 2, o->form, o->mutation);
     group_mlp(L->groups, B, ca, o, &s);
@@ -410,7 +535,7 @@ static void layer_parallel(aonet_layer_t *P, const tblock_t *B, const convert_ac
     long D = B->d_model + 2;
     int fold = !same_ln(&B->ln1, &B->ln2);
     col_src_t s1 = {&B->ln1, fold, o->form}, s2 = {&B->ln2, fold, o->form};
-    aonet_layer_init(P, 1 + mlp_groups(o->mutation));
+    aonet_layer_init(P, 1 + mlp_groups(ca, B, o->mutation));
     aonet_ln_clear(&P->ln);
     if (!fold) {
         layer_ln(&P->ln, &B->ln1, D, o->form, o->mutation);

@@ -104,6 +104,7 @@
 #include <stddef.h>
 #include "act.h"
 #include "aonet.h"
+#include "silusum.h"
 #include "tblock.h"
 
 /* ---- the activation ---- */
@@ -120,12 +121,24 @@ typedef enum {
 /* The interval gelu-approx fits a* on (its L). */
 #define CONVERT_FIT_L 10.0
 
+/* m heads per neuron in one block (approximated kinds): phi ~ S = sum_j c_j
+ * SiLU_{a_j} (silusum.h), head j of neuron k a neuron head with key -a_j f
+ * and output c_j W_out[k,:] (an exact product); the layer then computes the
+ * MLP with phi replaced by S exactly. */
+typedef struct {
+    silusum_t fit;      /* c_j, a_j: exact dyadics, sum_j c_j = 1 */
+    int shipped;        /* silusum_shipped's fit (else fitted here, an estimate) */
+    act_t twin;         /* S as an expression: the twin's activation */
+} convert_heads_t;
+
 typedef struct {
     convert_act_kind_t kind;
     act_t phi;          /* the model's activation, certified */
     act_t silu;         /* SiLU_a with the heads' a */
     arb_t a;            /* the heads' slope, exact */
     char a_text[200];   /* a and where it comes from */
+    long n_blocks;      /* blocks with heads[b] (0: one SiLU_a head per neuron) */
+    convert_heads_t *heads;
 } convert_act_t;
 
 /* The model's activation and the heads' slope: act_a (decimal text, or
@@ -137,6 +150,21 @@ int convert_act_init(convert_act_t *ca, const tmodel_config_t *c, const char *ac
                      size_t errsz, mpfr_prec_t prec);
 void convert_act_clear(convert_act_t *ca);
 int convert_act_exact(const convert_act_t *ca);
+/* m[b] heads per neuron (1 .. SILUSUM_SHIPPED_M) in blocks b < n_blocks of an
+ * approximated kind: silusum_get's fit on [-SILUSUM_SHIPPED_L, L] with slopes
+ * <= SILUSUM_SHIPPED_A_MAX (the shipped one for gelu, gelu_tanh, relu), in
+ * place of the one SiLU_a; a_text says which.  May be called again (another
+ * m).  0, or EXIT_DATAERR (an exact kind, an m out of range) / EXIT_SOFTWARE
+ * with one line in err. */
+int convert_act_set_heads(convert_act_t *ca, long n_blocks, const int *m, char *err,
+                          size_t errsz, mpfr_prec_t prec);
+/* Block b's heads per neuron: its m, or 1 (one SiLU_a head, or an exact kind). */
+int convert_act_m(const convert_act_t *ca, long b);
+/* The activation block b's neuron heads compute: S of its m heads, or SiLU_a. */
+const act_t *convert_act_twin(const convert_act_t *ca, long b);
+/* The largest slope of any neuron head (a, or the largest a_j): a >= every
+ * head's, for the resolution rule's max |a z|. */
+void convert_act_slope_max(arb_t a, const convert_act_t *ca);
 
 /* ---- mutations: deliberately broken conversions ---- */
 enum {
@@ -146,6 +174,7 @@ enum {
     CONVERT_MUT_BIAS_VISIBLE,   /* original heads' masks let real tokens see the bias token */
     CONVERT_MUT_NO_F_ROW,       /* f rows of W_V dropped: the bias token's values are not 0 */
     CONVERT_MUT_DROP_B_OUT,     /* the b_out head left out */
+    CONVERT_MUT_DROP_HEAD,      /* the last neuron head of every neuron outputs 0 */
     CONVERT_N_MUT
 };
 /* {name, what it breaks} of mutation k (1 .. CONVERT_N_MUT - 1). */

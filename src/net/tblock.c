@@ -69,6 +69,7 @@ int tblock_read(tblock_t *B, const tmodel_t *m, long layer, char *err, size_t er
 {
     const tmodel_config_t *c = tmodel_config(m);
     long D = (long)c->d_model, H = (long)c->n_heads, E = (long)c->d_head, M = (long)c->d_mlp;
+    B->layer = layer;
     B->d_model = D;
     B->n_heads = H;
     B->d_head = E;

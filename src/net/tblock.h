@@ -20,6 +20,7 @@
 #include "tmodel.h"
 
 typedef struct {
+    long layer;                /* its index in the model */
     long d_model, n_heads, d_head, d_mlp;
     int causal, gated;
     int parallel;              /* 1: both sublayers read the block's input */

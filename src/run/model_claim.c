@@ -52,6 +52,15 @@ struct model_claim {
     mcheck_e2e_t **e2e;
     long n_e2e;
     convert_form_t form;              /* the conversion's form */
+    /* m heads per neuron (--heads-per-neuron, or chosen by --tol): per
+     * block m, the certified sup gap over the line and over the certified
+     * range of the pre-activations, sum_k ||W_out[k,:]||, the bound */
+    int *heads_m;                     /* NULL: one SiLU_a head per neuron */
+    int heads_chosen;                 /* 1: by --tol */
+    arb_ptr eps_line, eps_range, w_sum, bound;
+    double *zmax;
+    char *trail;                      /* --tol: the end-to-end E of each m tried */
+    char tol_text[64];                /* --tol as given */
 };
 
 /* ------------------------------------------------------------- the facts */
@@ -354,6 +363,13 @@ static int run_row(row_t *r)
         mcheck_e2e_row(r, e);
     } else if (strcmp(check, "real") == 0) {
         mcheck_real_row(r, e, mc->has_tol ? mc->tol : NULL, MODEL_TOL_REL);
+        if (mc->heads_m) {
+            char ms[200] = "";
+            for (long k = 0; k < mc->L && strlen(ms) + 8 < sizeof ms; k++)
+                snprintf(ms + strlen(ms), sizeof ms - strlen(ms), "%s%d", k ? "," : "",
+                         mc->heads_m[k]);
+            row_add_text(r, "heads per neuron", "%s", ms);
+        }
     } else if (strcmp(check, "top1") == 0) {
         long pos;
         if (params_get_long(&pos, &r->params, "pos") != 0 || pos < 0 || pos >= mc->n)
@@ -562,6 +578,45 @@ static void md_cell(FILE *f, const char *s)
             fputc(*s, f);
 }
 
+/* Heads of the whole converted network: per block H + m d_mlp + 1. */
+static long model_heads(const model_claim_t *mc)
+{
+    long H = (long)mc->cfg->n_heads, l = (long)mc->cfg->d_mlp, n = 0;
+    for (long b = 0; b < mc->L; b++)
+        n += H + (mc->heads_m ? mc->heads_m[b] : 1) * l + 1;
+    return n;
+}
+
+/* The heads-per-neuron table: per block m, the certified gaps, the bound. */
+static void heads_md(FILE *f, const model_claim_t *mc)
+{
+    fprintf(f, "## Heads per neuron\n\n");
+    if (mc->heads_chosen) {
+        fprintf(f, "Chosen by `--tol %s`: every block at m = 1, then while the certified "
+                "end-to-end E (the row `real`) is not <= T, one more head in the block whose "
+                "bound is largest. Tried: ", mc->tol_text);
+        md_cell(f, mc->trail ? mc->trail : "");
+        fputs(".\n\n", f);
+    }
+    fprintf(f, "| block | m | heads | eps_m over the line | max \\|z\\| | eps_m on [-max \\|z\\|, "
+               "max \\|z\\|] (G) | sum_k \\|\\|W_out[k,:]\\|\\| | bound G sum |\n"
+               "|---|---|---|---|---|---|---|---|\n");
+    for (long b = 0; b < mc->L; b++) {
+        char *el = ival_hi_str(mc->eps_line + b, 4), *er = ival_hi_str(mc->eps_range + b, 4);
+        char *w = ival_hi_str(mc->w_sum + b, 4), *bd = ival_hi_str(mc->bound + b, 4);
+        fprintf(f, "| %ld | %d | %ld | <= %s | %.6g | <= %s | <= %s | <= %s |\n", b,
+                mc->heads_m[b], (long)mc->cfg->n_heads + mc->heads_m[b] * (long)mc->cfg->d_mlp + 1,
+                el ? el : "?", mc->zmax[b], er ? er : "?", w ? w : "?", bd ? bd : "?");
+        free(el);
+        free(er);
+        free(w);
+        free(bd);
+    }
+    fputs("\nThe certified gaps are upper ends of enclosures (`activation --heads` prints the "
+          "fits); the measured E of each MLP is its row `mlp`, end to end the row `real`.\n\n",
+          f);
+}
+
 static char *summary_md(const row_t *rows, long n_rows)
 {
     if (n_rows < 1 || !rows[0].ctx)
@@ -591,16 +646,22 @@ static char *summary_md(const row_t *rows, long n_rows)
     fprintf(f, " (n = %ld, plus the bias token) |\n| neuron heads | ", mc->n);
     md_cell(f, mc->ca.a_text);
     fputs(" |\n", f);
-    fprintf(f, "| heads per block | %ld original + %ld converted = %ld (H + d_mlp + 1) |\n", H,
-            l + 1, H + l + 1);
+    if (!mc->heads_m)
+        fprintf(f, "| heads per block | %ld original + %ld converted = %ld (H + d_mlp + 1) |\n",
+                H, l + 1, H + l + 1);
+    else
+        fprintf(f, "| heads per block | %ld original + m d_mlp + 1 converted (m heads per "
+                "neuron, below) |\n", H);
     fprintf(f, "| attention-only network | %lld layers%s, %ld heads, stream width %lld |\n",
             (cfg->parallel_attn_mlp ? 1 : 2) * (long long)cfg->n_layers,
-            cfg->parallel_attn_mlp ? " (parallel blocks: one each)" : "", (H + l + 1) * (long)cfg->n_layers,
+            cfg->parallel_attn_mlp ? " (parallel blocks: one each)" : "", model_heads(mc),
             (long long)cfg->d_model + 2);
     if (mc->V)
         fprintf(f, "| unembedding | d_vocab %ld%s |\n", mc->V,
                 mc->b_U ? "" : "");
     fputs("\n", f);
+    if (mc->heads_m)
+        heads_md(f, mc);
     return fclose(f) == 0 ? s : (free(s), NULL);
 }
 
@@ -611,17 +672,38 @@ char *model_claim_details(const model_claim_t *mc)
     json_t *cj = config ? json_loads(config, 0, NULL) : NULL;
     free(config);
     long H = (long)cfg->n_heads, l = (long)cfg->d_mlp;
+    long m0 = mc->heads_m ? mc->heads_m[0] : 1; /* block 0's (heads_per_neuron: each block's) */
     json_t *d = json_pack("{s:s, s:s, s:o?, s:s, s:I, s:s, s:{s:I, s:I, s:I}, s:I, s:I, s:I, "
                           "s:I}",
                           "file", mc->file, "sha256", mc->sha, "config", cj, "tokens",
                           mc->tokens_text, "n_tokens", (json_int_t)mc->n, "neuron_heads",
                           mc->ca.a_text, "heads_per_block", "original", (json_int_t)H,
-                          "converted", (json_int_t)(l + 1), "total", (json_int_t)(H + l + 1),
+                          "converted", (json_int_t)(m0 * l + 1), "total",
+                          (json_int_t)(H + m0 * l + 1),
                           "layers", (json_int_t)((cfg->parallel_attn_mlp ? 1 : 2) * cfg->n_layers), "heads",
-                          (json_int_t)((H + l + 1) * cfg->n_layers), "width",
+                          (json_int_t)model_heads(mc), "width",
                           (json_int_t)(cfg->d_model + 2), "d_vocab", (json_int_t)mc->V);
     if (d && mc->input_sha[0])
         json_object_set_new(d, "input_sha256", json_string(mc->input_sha));
+    if (d && mc->heads_m) {
+        /* per block: m and the certified upper ends (decimal text, rounded up) */
+        json_t *a = json_array();
+        for (long b = 0; a && b < mc->L; b++) {
+            char *el = ival_hi_str(mc->eps_line + b, 6), *er = ival_hi_str(mc->eps_range + b, 6);
+            char *bd = ival_hi_str(mc->bound + b, 6);
+            json_array_append_new(a, json_pack("{s:I, s:I, s:s?, s:s?, s:s?, s:f}", "block",
+                                               (json_int_t)b, "m", (json_int_t)mc->heads_m[b],
+                                               "eps_line_hi", el, "eps_range_hi", er, "bound_hi",
+                                               bd, "max_abs_z", mc->zmax[b]));
+            free(el);
+            free(er);
+            free(bd);
+        }
+        json_object_set_new(d, "heads_per_neuron", a);
+        json_object_set_new(d, "heads_chosen_by_tol", json_boolean(mc->heads_chosen));
+        if (mc->trail)
+            json_object_set_new(d, "heads_trail", json_string(mc->trail));
+    }
     char *s = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(d);
     return s;
@@ -685,7 +767,10 @@ static const char model_formula[] =
     "Layer B of block b (LN2): neuron k is one head of internal dimension 1, mask B: value "
     "and query [w_k; a_k; −a_k] (a_k = β₂·w_k + b_k), key −a·f, output W_out[k,:] (a real "
     "token gets SiLU_a(z_k)·W_out[k,:], the bias token 0); one self-only head with value "
-    "c − f and output b_out. Heads per block: H + d_mlp + 1. `--conversion literal`: the "
+    "c − f and output b_out. Heads per block: H + d_mlp + 1; with m heads per neuron "
+    "(--heads-per-neuron, or chosen by --tol) neuron k is m such heads, head j with key "
+    "−a_j·f and output c_j·W_out[k,:] (S = Σ_j c_j SiLU_{a_j}), H + m·d_mlp + 1. "
+    "`--conversion literal`: the "
     "paper's form, LN keeping β and the f rows −(β·W + t) (exact in real arithmetic, not in "
     "float).\n"
     "Parallel blocks (parallel_attn_mlp: y = x + Attn(LN1(x)) + b_O + MLP(LN2(x)) + b_out): "
@@ -851,6 +936,115 @@ static int load_tokens(model_claim_t *mc, const model_spec_t *s, double work, do
     return 0;
 }
 
+/* ------------------------------------------------------ heads per neuron */
+
+/* Block b's MLP bound with its current heads (the streams are the
+ * original's: they do not depend on the heads). */
+static int heads_bound(model_claim_t *mc, long b, char *err, size_t errsz)
+{
+    const imat_struct *h = stream_at(mc, b, !mc->cfg->parallel_attn_mlp, err, errsz);
+    if (!h)
+        return EXIT_DATAERR;
+    tblock_t B;
+    int rc = tblock_read(&B, mc->m, b, err, errsz);
+    if (rc == 0) {
+        mpfr_t z;
+        mpfr_init2(z, 64);
+        mcheck_mlp_gap(mc->eps_range + b, mc->w_sum + b, z, &B, h, &mc->ca, mc->stream_prec);
+        arb_mul(mc->bound + b, mc->eps_range + b, mc->w_sum + b, mc->stream_prec);
+        mc->zmax[b] = mpfr_get_d(z, MPFR_RNDU);
+        mpfr_clear(z);
+        /* the gap over the whole line (tails), certified */
+        silusum_cert_t cert;
+        silusum_cert_init(&cert, mc->stream_prec);
+        if (silusum_certify(&cert, &mc->ca.phi, &mc->ca.heads[b].fit, NULL, mc->stream_prec) >= 0 &&
+            cert.whole_line)
+            arb_set(mc->eps_line + b, cert.gap);
+        else
+            arb_indeterminate(mc->eps_line + b);
+        silusum_cert_clear(&cert);
+    }
+    tblock_clear(&B);
+    return rc;
+}
+
+/* The heads per neuron: m in every block (--heads-per-neuron), or (--tol T)
+ * the smallest found greedily: every block at 1, then while the certified
+ * end-to-end E (the row `real`, at the end-to-end precision) is not <= T,
+ * one more head in the block whose bound G sum ||W_out|| is largest (up to
+ * MODEL_HEADS_MAX).  For one block this is the smallest m that certifies T. */
+static int choose_heads(model_claim_t *mc, int m_all, char *err, size_t errsz)
+{
+    long L = mc->L;
+    mc->heads_m = xmallocarray((size_t)L, sizeof *mc->heads_m);
+    mc->zmax = xmallocarray((size_t)L, sizeof *mc->zmax);
+    mc->eps_line = _arb_vec_init(L);
+    mc->eps_range = _arb_vec_init(L);
+    mc->w_sum = _arb_vec_init(L);
+    mc->bound = _arb_vec_init(L);
+    for (long b = 0; b < L; b++)
+        mc->heads_m[b] = m_all ? m_all : 1;
+    mc->heads_chosen = !m_all;
+    char *trail = NULL;
+    size_t trail_len = 0;
+    FILE *tf = m_all ? NULL : open_memstream(&trail, &trail_len);
+    if (!m_all && !tf) {
+        snprintf(err, errsz, "out of memory");
+        return EXIT_SOFTWARE;
+    }
+    int rc = 0;
+    long changed = -1; /* the block whose bound is out of date (-1: all) */
+    int tries = 0;
+    for (;;) {
+        rc = convert_act_set_heads(&mc->ca, L, mc->heads_m, err, errsz, mc->prec);
+        for (long b = 0; b < L && rc == 0; b++)
+            if (changed < 0 || changed == b)
+                rc = heads_bound(mc, b, err, errsz);
+        if (rc || m_all)
+            break;
+        mcheck_e2e_t e;
+        mcheck_e2e_init(&e);
+        convert_opts_t co = {.form = mc->form};
+        rc = mcheck_e2e(&e, mc->m, mc->X, &mc->ca, co, mc->e2e_prec, err, errsz);
+        arb_t E;
+        arb_init(E);
+        if (rc == 0)
+            mcheck_real_error(E, &e, mc->e2e_prec);
+        mcheck_e2e_clear(&e);
+        if (rc) {
+            arb_clear(E);
+            break;
+        }
+        char *hi = ival_hi_str(E, 4);
+        fprintf(tf, "%sm = ", tries++ ? "; " : "");
+        for (long b = 0; b < L; b++)
+            fprintf(tf, "%s%d", b ? "," : "", mc->heads_m[b]);
+        fprintf(tf, ": E <= %s", hi ? hi : "?");
+        free(hi);
+        int ok = arb_le(E, mc->tol);
+        arb_clear(E);
+        if (ok)
+            break;
+        /* one more head where the bound is largest */
+        long best = -1;
+        for (long b = 0; b < L; b++)
+            if (mc->heads_m[b] < MODEL_HEADS_MAX &&
+                (best < 0 || arf_cmp(arb_midref(mc->bound + b), arb_midref(mc->bound + best)) > 0))
+                best = b;
+        if (best < 0) {
+            fprintf(tf, " (every block at %d heads: T is not certified)", MODEL_HEADS_MAX);
+            break;
+        }
+        mc->heads_m[best]++;
+        changed = best;
+    }
+    if (tf && fclose(tf) == 0)
+        mc->trail = trail;
+    else
+        free(trail);
+    return rc;
+}
+
 int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, double max_memory,
                      char *err, size_t errsz)
 {
@@ -926,6 +1120,7 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     }
     if (s->tol) {
         mc->has_tol = 1;
+        snprintf(mc->tol_text, sizeof mc->tol_text, "%.60s", s->tol);
         if (arb_set_str(mc->tol, s->tol, 128) != 0 || !arb_is_nonnegative(mc->tol)) {
             snprintf(err, errsz, "--tol '%s' is not a non-negative number", s->tol);
             rc = EXIT_USAGE;
@@ -953,6 +1148,20 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
         imat_init(mc->h_mlp + b, 0, 0);
     }
     imat_get_mid(mc->h_attn, mc->X);
+    if (s->heads_per_neuron && !mc->approx) {
+        snprintf(err, errsz, "%s: --heads-per-neuron applies to gelu, gelu_new, gelu_fast and "
+                 "relu models; this model's %s converts exactly with one head", s->file,
+                 mc->cfg->act_fn);
+        rc = EXIT_DATAERR;
+        goto fail;
+    }
+    if (mc->approx && (s->heads_per_neuron || (s->tol && !s->act_a && !s->arith))) {
+        rc = choose_heads(mc, s->heads_per_neuron, e, sizeof e);
+        if (rc) {
+            snprintf(err, errsz, "%s: %s", s->file, e);
+            goto fail;
+        }
+    }
 
     /* the claim */
     claim_t *c = &mc->claim;
@@ -1031,6 +1240,15 @@ void model_claim_free(model_claim_t *mc)
         free(mc->e2e[k]);
     }
     free(mc->e2e);
+    if (mc->heads_m) {
+        _arb_vec_clear(mc->eps_line, mc->L);
+        _arb_vec_clear(mc->eps_range, mc->L);
+        _arb_vec_clear(mc->w_sum, mc->L);
+        _arb_vec_clear(mc->bound, mc->L);
+    }
+    free(mc->heads_m);
+    free(mc->zmax);
+    free(mc->trail);
     if (mc->act_ready)
         convert_act_clear(&mc->ca);
     tmodel_close(mc->m);
@@ -1055,3 +1273,7 @@ const tmodel_t *model_claim_model(const model_claim_t *mc) { return mc->m; }
 const convert_act_t *model_claim_act(const model_claim_t *mc) { return &mc->ca; }
 const imat_struct *model_claim_tokens(const model_claim_t *mc) { return mc->X; }
 const char *model_claim_tokens_text(const model_claim_t *mc) { return mc->tokens_text; }
+int model_claim_heads_m(const model_claim_t *mc, long b)
+{
+    return mc->heads_m && b >= 0 && b < mc->L ? mc->heads_m[b] : 1;
+}

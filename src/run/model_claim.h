@@ -27,7 +27,10 @@ typedef struct {
     unsigned long seed;
     const char *act_a;       /* or NULL */
     const char *omega;       /* or NULL: no encoded row */
-    const char *tol;         /* absolute tolerance of `real` (or NULL: 1e-3 S) */
+    const char *tol;         /* absolute tolerance of `real` (or NULL: 1e-3 S); for an
+                                approximated activation without act_a or heads_per_neuron
+                                it also chooses the heads per neuron of each block */
+    int heads_per_neuron;    /* m SiLU heads per neuron in every block (0: one SiLU_a) */
     mpfr_prec_t prec;        /* the sublayer rows' working precision */
     convert_form_t form;     /* the conversion's form (0: float-robust) */
     int arith;               /* 1: the claim is the base of its float twin (arith_claim.h,
@@ -39,6 +42,8 @@ typedef struct {
 #define MODEL_PREC_DEFAULT 128
 #define MODEL_TOKENS_DEFAULT 32
 #define MODEL_TOL_REL 1e-3
+/* The most heads per neuron --tol tries (the shipped fits). */
+#define MODEL_HEADS_MAX SILUSUM_SHIPPED_M
 
 typedef struct model_claim model_claim_t;
 
@@ -68,6 +73,8 @@ const tmodel_t *model_claim_model(const model_claim_t *mc);
 const convert_act_t *model_claim_act(const model_claim_t *mc);
 const imat_struct *model_claim_tokens(const model_claim_t *mc);
 const char *model_claim_tokens_text(const model_claim_t *mc);
+/* Block b's heads per neuron (1 without --heads-per-neuron or --tol's choice). */
+int model_claim_heads_m(const model_claim_t *mc, long b);
 
 /* sha256 of a file as 64 hex digits; -1 when it cannot be read. */
 int model_file_sha256(char hex[65], const char *path);

@@ -83,31 +83,40 @@ static void set_trivial(row_t *r, const imat_t ref, const imat_t bias, const ima
     imat_clear(R);
 }
 
+void mcheck_mlp_gap(arb_t G, arb_t W, mpfr_t zmax, const tblock_t *B, const imat_t h,
+                    const convert_act_t *ca, mpfr_prec_t prec)
+{
+    imat_t Z;
+    imat_init(Z, h->rows, B->d_mlp);
+    tblock_mlp_pre(Z, NULL, B, h, prec);
+    imat_max_abs_upper(zmax, Z);
+    double L = mpfr_get_d(zmax, MPFR_RNDU);
+    arb_zero(G);
+    if (mpfr_number_p(zmax) && L > 0)
+        supnorm_gap(G, NULL, NULL, &ca->phi, convert_act_twin(ca, B->layer), L,
+                    MCHECK_GAP_REL_TOL, prec);
+    else if (!mpfr_number_p(zmax))
+        arb_indeterminate(G);
+    row_norm_sum(W, B->W_out, prec);
+    imat_clear(Z);
+}
+
 /* The MLP row against the bound G sum_k ||W_out[k,:]||: the certified range
  * of the pre-activations on h, the gap on it, the bound. */
 static void mlp_bound(row_t *r, const tblock_t *B, const imat_t h, const convert_act_t *ca)
 {
     mpfr_prec_t prec = r->prec;
-    imat_t Z;
     mpfr_t zmax;
-    imat_init(Z, h->rows, B->d_mlp);
     mpfr_init2(zmax, 64);
-    tblock_mlp_pre(Z, NULL, B, h, prec);
-    imat_max_abs_upper(zmax, Z);
     arb_ptr G = row_add_ival(r, "sup gap G");
     arb_ptr W = row_add_ival(r, "sum ||W_out[k]||");
-    double L = mpfr_get_d(zmax, MPFR_RNDU);
-    if (mpfr_number_p(zmax) && L > 0)
-        supnorm_gap(G, NULL, NULL, &ca->phi, &ca->silu, L, MCHECK_GAP_REL_TOL, prec);
-    else if (!mpfr_number_p(zmax))
-        arb_indeterminate(G);
-    row_norm_sum(W, B->W_out, prec);
+    mcheck_mlp_gap(G, W, zmax, B, h, ca, prec);
     arb_mul(r->bound, G, W, prec);
     r->has_bound = 1;
     r->exact_identity = 0;
     ival_set_fr(row_add_ival(r, "max |z|"), zmax);
+    row_add_long(r, "heads per neuron", convert_act_m(ca, B->layer));
     mpfr_clear(zmax);
-    imat_clear(Z);
 }
 
 static row_t *want_row(const mcheck_opts_t *o, mcheck_t kind, long block)
@@ -451,7 +460,10 @@ int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const im
          * a parallel layer against the whole block on h, likewise */
         int twin = kind == MCHECK_MLP_SILU || kind == MCHECK_BLOCK_SILU;
         mcheck_track_t t;
-        mcheck_track_init(&t, twin ? &ca->silu : &ca->phi, ca->a);
+        arb_t a;
+        arb_init(a);
+        convert_act_slope_max(a, ca);
+        mcheck_track_init(&t, twin ? convert_act_twin(ca, b) : &ca->phi, a); /* keeps a */
         if (block)
             tblock_apply(Y, &B, h, mcheck_act_tracked, &t, prec);
         else
@@ -460,6 +472,7 @@ int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const im
         finish_stream(r, Y, NULL, S, 1);
         mcheck_track_resolve(r, &t);
         mcheck_track_clear(&t);
+        arb_clear(a);
         if (approx && !twin) {
             /* the attention part is exact in both: the MLP's bound is the block's */
             mlp_bound(r, &B, h, ca);
@@ -513,7 +526,10 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
     convert_stream(e->con, X);
     /* the exactly checked chain's activation inputs: phi's (exact kinds) or SiLU_a's */
     mcheck_track_t t;
-    mcheck_track_init(&t, approx ? &ca->silu : &ca->phi, ca->a);
+    arb_t a;
+    arb_init(a);
+    convert_act_slope_max(a, ca);
+    mcheck_track_init(&t, approx ? &ca->silu : &ca->phi, a); /* keeps a */
     int rc = 0;
     for (long b = 0; b < L && rc == 0; b++) {
         tblock_t B;
@@ -530,6 +546,7 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
         e->heads += e->heads_per_block;
         if (approx) {
             tblock_apply(e->ref, &B, e->ref, act_eval_ival, &ca->phi, prec);
+            t.act = convert_act_twin(ca, b); /* this block's heads */
             tblock_apply(e->refs, &B, e->refs, mcheck_act_tracked, &t, prec);
         } else {
             tblock_apply(e->ref, &B, e->ref, mcheck_act_tracked, &t, prec);
@@ -561,6 +578,7 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
     }
     e->max_az = t.az.max_az;
     mcheck_track_clear(&t);
+    arb_clear(a);
     return rc;
 }
 
@@ -578,6 +596,18 @@ void mcheck_e2e_row(row_t *r, const mcheck_e2e_t *e)
 void mcheck_e2e_reference(imat_t R, const mcheck_e2e_t *e, int twin)
 {
     final_reference(R, twin && e->refs->rows > 0 ? e->refs : e->ref, e->zero);
+}
+
+void mcheck_real_error(arb_t E, const mcheck_e2e_t *e, mpfr_prec_t prec)
+{
+    imat_t R;
+    arb_t Eabs;
+    imat_init(R, 0, 0);
+    arb_init(Eabs);
+    final_reference(R, e->ref, e->zero);
+    error_metric(E, Eabs, R, e->con, 0, R->rows, R->cols, prec);
+    arb_clear(Eabs);
+    imat_clear(R);
 }
 
 void mcheck_real_row(row_t *r, const mcheck_e2e_t *e, const arb_t tol_abs, double tol_rel)

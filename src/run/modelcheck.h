@@ -158,6 +158,15 @@ void mcheck_e2e_reference(imat_t R, const mcheck_e2e_t *e, int twin);
  * against tol_abs, or (tol_abs NULL) tol_rel times the output scale S. */
 void mcheck_real_row(row_t *r, const mcheck_e2e_t *e, const arb_t tol_abs, double tol_rel);
 
+/* E of the row `real` alone (the converted network against the model itself). */
+void mcheck_real_error(arb_t E, const mcheck_e2e_t *e, mpfr_prec_t prec);
+/* The MLP bound's parts on h (the stream entering block B's MLP, exact):
+ * zmax the certified largest |pre-activation| (rounded up), G the certified
+ * sup |phi - S| over [-zmax, zmax] (S: block B's neuron heads, SiLU_a or
+ * sum_j c_j SiLU_{a_j}), W = sum_k ||W_out[k,:]||_2.  The MLP's E <= G W. */
+void mcheck_mlp_gap(arb_t G, arb_t W, mpfr_t zmax, const tblock_t *B, const imat_t h,
+                    const convert_act_t *ca, mpfr_prec_t prec);
+
 /* mid(X): the midpoints of X's balls, exact (Y initialised, any shape). */
 void imat_get_mid(imat_t Y, const imat_t X);
 
