@@ -1966,6 +1966,10 @@ START_TEST(test_model_arith)
     ck_assert_msg(system(cmd) == 0, "the float row's original is not the SiLU_a twin");
     ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --mutate converted-weight "
                          "--no-write", gpath), 1);
+    /* sums of SiLU heads have no float sequence: refused, not run as another twin */
+    ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --heads-per-neuron 2 "
+                         "--no-write", gpath), 64);
+    ck_assert_msg(one_line() && strstr(out, "heads-per-neuron"), "%s", out);
     ck_assert_int_eq(cli("model %s --tokens 4 --arith binary64 --mutate converted-weight "
                          "--no-write", path), 1);
     ck_assert_msg(strstr(out, "1 violated"), "%s", out);

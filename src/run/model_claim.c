@@ -1155,6 +1155,14 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
         rc = EXIT_DATAERR;
         goto fail;
     }
+    if (s->heads_per_neuron && s->arith) {
+        /* the float rule runs the twin the network computes, in the format:
+         * fpnet has sequences for one SiLU_a, not for sums of them */
+        snprintf(err, errsz, "%s: --arith runs the model's one-head SiLU_a twin in the format; "
+                 "--heads-per-neuron's sums of SiLU heads have no float sequence", s->file);
+        rc = EXIT_USAGE;
+        goto fail;
+    }
     if (mc->approx && (s->heads_per_neuron || (s->tol && !s->act_a && !s->arith))) {
         rc = choose_heads(mc, s->heads_per_neuron, e, sizeof e);
         if (rc) {
