@@ -1,0 +1,532 @@
+/* The exchange-rate claim (exchange.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "exchange.h"
+#include "exitcodes.h"
+#include "modelcheck.h"
+#include "reduce.h"
+#include "tensorload.h"
+#include "xalloc.h"
+
+typedef struct {
+    long b;
+    tblock_t B;
+    imat_t h;             /* the original's stream entering the MLP (exact) */
+    reduce_info_t I;
+    reduce_plan_t exact;
+    reduce_merges_t mo;
+    char label[32];
+    char blockname[24];
+    char *heads;          /* the merge rows' head counts */
+    int ready;
+} xblock_t;
+
+struct exchange {
+    claim_t claim;
+    char id[200], statement[1100];
+    tmodel_t *m;
+    const tmodel_config_t *cfg;
+    convert_act_t ca;
+    int act_ready;
+    imat_t X;
+    long n, d, nb;
+    mpfr_prec_t prec;
+    xblock_t *blk;
+    char *blocks; /* the chosen blocks as a list */
+    char tokens_text[300];
+};
+
+static const char formula[] =
+    "Per block, over every LayerNorm output u = LN2(h) = n(h) diag(γ) + β: neuron k's "
+    "pre-activation is z_k = n(h)·w'_k + b'_k (w'_k = γ∘w_k, b'_k = β·w_k + b_k, exact), "
+    "|z_k − b'_k| ≤ R_k = √d‖P w'_k‖₂ (P removes the mean for LN; ‖n(h)‖₂² = d·var/(var + eps) "
+    "< d). Exact reductions: duplicates (w', b') equal, merged (output rows added); opposites "
+    "(w', b') = −(w', b') with φ(z) − φ(−z) = z (SiLU_a, GELU, ReLU): one neuron and a linear "
+    "term, all of a block's linear terms one linear head; dead ReLU neurons (b' + R ≤ 0); "
+    "silent neurons (W_out row 0). The floor: neuron heads left + 1 linear head when there is a "
+    "linear term. Merging: greedy agglomerative on (P w', b') with cost s_A s_B/(s_A + s_B)·"
+    "(|b'_A − b'_B| + √d‖P(w'_A − w'_B)‖₂), s the sum of ‖O_c‖₂ (a class's output rows summed); "
+    "a merged group's neuron is the s-weighted mean (w, b), its output the sum of its rows. "
+    "Certified: E(k) = max_i ‖y_i − y^k_i‖₂ on the original's stream entering the block's MLP, "
+    "and over every LN output E ≤ Σ_c ‖O_c‖₂ (1 + 1/e)(|b'_c − b'_g| + √d‖P γ∘(w_c − w_g)‖₂) "
+    "(1 + 1/e bounds |φ'| for SiLU_a, GELU and ReLU).";
+
+static const char notes[] =
+    "E(k) is the MLP sublayer's distance on these tokens, not the whole model's; the converted "
+    "network of the reduced MLP is the same construction (one head per neuron, and the linear "
+    "head attends to itself with weight exactly 1). Merging is a heuristic: the smallest k is "
+    "the smallest on its merge order (bisection), not over every merge. The box domain around "
+    "the data is not implemented: the domain is every LN output.";
+
+static int fail_row(row_t *r, const char *what)
+{
+    snprintf(r->note, sizeof r->note, "%.150s", what);
+    return -1;
+}
+
+/* E and S of the reduced MLP R against the original on block xb's stream */
+static void eval_mlp(arb_t E, arb_t Eabs, mpfr_t S, mcheck_track_t *t, const exchange_t *x,
+                     const xblock_t *xb, const reduce_mlp_t *R, mpfr_prec_t prec)
+{
+    imat_t Y, Yr;
+    long N = xb->h->rows;
+    imat_init(Y, N, x->d);
+    imat_init(Yr, N, x->d);
+    tblock_mlp(Y, &xb->B, xb->h, mcheck_act_tracked, t, prec);
+    reduce_mlp_apply(Yr, R, &xb->B, xb->h, mcheck_act_tracked, t, prec);
+    error_metric(E, Eabs, Y, Yr, 0, N, x->d, prec);
+    scale_of(S, Y, 0, N, x->d);
+    imat_clear(Y);
+    imat_clear(Yr);
+}
+
+/* E(k) for k neuron groups on the merge order (mutated: claimed exact) */
+static void eval_k(arb_t E, arb_t Eabs, mpfr_t S, arb_t bound, mcheck_track_t *t,
+                   const exchange_t *x, const xblock_t *xb, long k, int exact_claim,
+                   mpfr_prec_t prec)
+{
+    reduce_plan_t p;
+    reduce_plan_budget(&p, &xb->exact, &xb->mo, k);
+    reduce_mlp_t R;
+    reduce_build(&R, &xb->B, &xb->I, &p, exact_claim, prec);
+    eval_mlp(E, Eabs, S, t, x, xb, &R, prec);
+    if (bound)
+        arb_set(bound, R.domain_bound);
+    reduce_mlp_clear(&R);
+    reduce_plan_clear(&p);
+}
+
+/* 1e-3 S, an enclosure */
+static void tol_of(arb_t tol, const mpfr_t S, mpfr_prec_t prec)
+{
+    arf_set_mpfr(arb_midref(tol), S);
+    mag_zero(arb_radref(tol));
+    arb_div_ui(tol, tol, 1000, prec); /* EXCHANGE_TOL_REL */
+}
+
+/* the smallest k on the merge order with E(k) certified <= 1e-3 S, by
+ * bisection (0 when even the exact plan's is not) */
+static long search(exchange_t *x, const xblock_t *xb, mpfr_prec_t prec)
+{
+    long G = xb->exact.k;
+    arb_t E, Ea, tol;
+    mpfr_t S;
+    arb_init(E);
+    arb_init(Ea);
+    arb_init(tol);
+    mpfr_init2(S, 64);
+    mcheck_track_t t;
+    mcheck_track_init(&t, &x->ca.phi, x->ca.a);
+    long lo = 0, hi = G;
+    eval_k(E, Ea, S, NULL, &t, x, xb, G, 0, prec);
+    tol_of(tol, S, prec);
+    if (G < 1 || !ival_le(E, tol))
+        hi = 0;
+    while (hi > lo + 1) {
+        long mid = lo + (hi - lo) / 2;
+        eval_k(E, Ea, S, NULL, &t, x, xb, mid, 0, prec);
+        if (ival_le(E, tol))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    mcheck_track_clear(&t);
+    arb_clear(E);
+    arb_clear(Ea);
+    arb_clear(tol);
+    mpfr_clear(S);
+    return hi;
+}
+
+long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec)
+{
+    return search(x, x->blk + i, prec);
+}
+
+static void set_exact_rule(row_t *r, const mpfr_t S)
+{
+    r->exact_identity = 1;
+    r->has_bound = 0;
+    r->depth = 1;
+    mpfr_set_prec(r->scale, mpfr_get_prec(S));
+    mpfr_set(r->scale, S, MPFR_RNDU);
+}
+
+static int run_row(row_t *r)
+{
+    exchange_t *x = (exchange_t *)r->ctx;
+    const char *check = params_get(&r->params, "check");
+    long b, i;
+    mpfr_prec_t prec = r->prec;
+    if (!check)
+        return fail_row(r, "a row without a check");
+    if (params_get_long(&b, &r->params, "block") != 0)
+        return fail_row(r, "block is not a number");
+    for (i = 0; i < x->nb && x->blk[i].b != b; i++) {}
+    if (i == x->nb)
+        return fail_row(r, "block is not one of the chosen blocks");
+    const xblock_t *xb = x->blk + i;
+    const reduce_info_t *I = &xb->I;
+    int mutated = r->mutation != 0;
+    mpfr_t S;
+    mpfr_init2(S, 64);
+    mcheck_track_t t;
+    mcheck_track_init(&t, &x->ca.phi, x->ca.a);
+    long G = xb->exact.k;
+    if (strcmp(check, "reduce") == 0) {
+        /* the exact plan; mutated: the nearest two classes merged as if exact */
+        long k = mutated && G > 1 ? G - 1 : G;
+        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, k, 1, prec);
+        set_exact_rule(r, S);
+        mcheck_track_resolve(r, &t);
+        row_add_long(r, "neurons", I->M);
+        row_add_long(r, "floor heads", I->floor);
+        row_add_long(r, "duplicates", I->n_dup);
+        row_add_long(r, "opposites", I->n_opp);
+        row_add_long(r, "dead", I->n_dead);
+        row_add_long(r, "silent", I->n_silent);
+        row_add_text(r, "linear head", "%s", I->has_linear ? "yes" : "no");
+        row_add_long(r, "dead with tail", I->n_tail);
+        arb_set(row_add_ival(r, "tail bound"), I->tail_bound);
+    } else if (strcmp(check, "merge") == 0) {
+        long heads;
+        if (params_get_long(&heads, &r->params, "heads") != 0 || heads < 1 + I->has_linear ||
+            heads > I->floor) {
+            mcheck_track_clear(&t);
+            mpfr_clear(S);
+            return fail_row(r, "heads must be in [1 + linear head, the floor]");
+        }
+        arb_ptr bound = r->bound;
+        eval_k(r->error, r->error_abs, S, bound, &t, x, xb, heads - I->has_linear, mutated,
+               prec);
+        if (mutated) {
+            set_exact_rule(r, S);
+            mcheck_track_resolve(r, &t);
+        } else {
+            r->has_bound = 1;
+            r->exact_identity = 0;
+        }
+        arb_ptr rel = row_add_ival(r, "E/S");
+        arf_set_mpfr(arb_midref(rel), S);
+        mag_zero(arb_radref(rel));
+        arb_div(rel, r->error, rel, prec);
+        arb_set(row_add_ival(r, "domain bound"), bound);
+        row_add_long(r, "floor heads", I->floor);
+    } else if (strcmp(check, "threshold") == 0) {
+        long k = search(x, xb, prec);
+        arb_t tol, E1, Ea;
+        arb_init(tol);
+        arb_init(E1);
+        arb_init(Ea);
+        /* mutated: the found merge, or the nearest two classes, claimed exact */
+        long ke = k > 0 ? k : G;
+        if (mutated && ke == G && G > 1)
+            ke = G - 1;
+        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, ke, mutated, prec);
+        tol_of(tol, S, prec);
+        if (mutated && G > 1) {
+            /* claimed exact: the found merge judged by the exact rule */
+            set_exact_rule(r, S);
+            mcheck_track_resolve(r, &t);
+        } else {
+            arb_set(r->bound, tol);
+            r->has_bound = 1;
+        }
+        row_add_long(r, "heads", k > 0 ? k + I->has_linear : 0);
+        row_add_long(r, "floor heads", I->floor);
+        if (k > 1) {
+            mpfr_t S1;
+            mpfr_init2(S1, 64);
+            eval_k(E1, Ea, S1, NULL, &t, x, xb, k - 1, 0, prec);
+            arb_set(row_add_ival(r, "E at heads - 1"), E1);
+            mpfr_clear(S1);
+        }
+        arb_set(row_add_ival(r, "1e-3 S"), tol);
+        arb_clear(tol);
+        arb_clear(E1);
+        arb_clear(Ea);
+    } else {
+        mcheck_track_clear(&t);
+        mpfr_clear(S);
+        return fail_row(r, "unknown check");
+    }
+    mcheck_track_clear(&t);
+    mpfr_clear(S);
+    return 0;
+}
+
+static mpfr_prec_t start_prec(const params_t *p)
+{
+    const exchange_t *x = p->ctx;
+    return x->prec;
+}
+
+static char *count_list(long n, const long *v)
+{
+    size_t cap = (size_t)n * 24 + 2, len = 0;
+    char *s = xmalloc(cap);
+    s[0] = '\0';
+    for (long k = 0; k < n; k++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%ld", k ? "," : "", v[k]);
+    return s;
+}
+
+static int load_tokens(exchange_t *x, const exchange_spec_t *s, char *err, size_t errsz)
+{
+    if (!s->input) {
+        x->n = s->tokens;
+        gmp_randstate_t st;
+        gmp_randinit_default(st);
+        gmp_randseed_ui(st, s->seed);
+        imat_reinit(x->X, x->n, x->d);
+        imat_randtest_dyadic(x->X, st, 12); /* as `model` draws them */
+        for (long k = 0; k < x->X->rows * x->X->cols; k++)
+            arb_mul_2exp_si(x->X->e + k, x->X->e + k, 2);
+        gmp_randclear(st);
+        snprintf(x->tokens_text, sizeof x->tokens_text, "%ld tokens drawn with seed %lu", x->n,
+                 s->seed);
+        return 0;
+    }
+    tensor_f64_t t = {0};
+    int rc = tensor_load(&t, s->input, err, errsz);
+    if (rc != 0) {
+        tensor_f64_clear(&t);
+        return rc;
+    }
+    if (t.ndim != 2 || t.shape[1] != (uint64_t)x->d || t.shape[0] < 1) {
+        tensor_f64_clear(&t);
+        snprintf(err, errsz, "--input %s: the model needs [n_ctx, %ld]", s->input, x->d);
+        return EXIT_DATAERR;
+    }
+    x->n = (long)t.shape[0];
+    imat_reinit(x->X, x->n, x->d);
+    for (uint64_t k = 0; k < t.numel; k++)
+        arb_set_d(x->X->e + k, t.data[k]); /* exact: a double */
+    snprintf(x->tokens_text, sizeof x->tokens_text, "%ld tokens from %s", x->n, s->input);
+    tensor_f64_clear(&t);
+    return 0;
+}
+
+int exchange_open(exchange_t **out, const exchange_spec_t *s, char *err, size_t errsz)
+{
+    *out = NULL;
+    exchange_t *x = xcalloc(1, sizeof *x);
+    char e[600];
+    imat_init(x->X, 0, 0);
+    x->prec = s->prec;
+    int rc = tmodel_open(&x->m, s->file, e, sizeof e);
+    if (rc) {
+        snprintf(err, errsz, "%s", e);
+        goto fail;
+    }
+    x->cfg = tmodel_config(x->m);
+    x->d = (long)x->cfg->d_model;
+    long L = (long)x->cfg->n_layers;
+    if (x->cfg->gated_mlp) {
+        snprintf(err, errsz, "%s: a gated MLP: the reductions are for plain MLPs", s->file);
+        rc = EXIT_DATAERR;
+        goto fail;
+    }
+    rc = convert_act_init(&x->ca, x->cfg, NULL, e, sizeof e, s->prec);
+    if (rc) {
+        snprintf(err, errsz, "%s: %s", s->file, e);
+        goto fail;
+    }
+    x->act_ready = 1;
+    /* the chosen blocks */
+    long chosen[EXCHANGE_MAX_BLOCKS];
+    long nb = 0;
+    if (s->blocks) {
+        const char *p = s->blocks;
+        while (*p) {
+            char *end;
+            long v = strtol(p, &end, 10);
+            if (end == p || v < 0 || v >= L || (*end && *end != ',')) {
+                snprintf(err, errsz, "--blocks '%s': a comma-separated list of blocks in "
+                         "[0, %ld]", s->blocks, L - 1);
+                rc = EXIT_USAGE;
+                goto fail;
+            }
+            for (long k = 0; k < nb; k++)
+                if (chosen[k] == v) {
+                    snprintf(err, errsz, "--blocks '%s': block %ld given twice", s->blocks, v);
+                    rc = EXIT_USAGE;
+                    goto fail;
+                }
+            if (nb == EXCHANGE_MAX_BLOCKS) {
+                snprintf(err, errsz, "--blocks '%s': at most %d blocks in one run", s->blocks,
+                         EXCHANGE_MAX_BLOCKS);
+                rc = EXIT_USAGE;
+                goto fail;
+            }
+            chosen[nb++] = v;
+            p = *end ? end + 1 : end;
+        }
+    } else {
+        if (L > EXCHANGE_MAX_BLOCKS) {
+            snprintf(err, errsz, "%s has %ld blocks: choose at most %d with --blocks", s->file,
+                     L, EXCHANGE_MAX_BLOCKS);
+            rc = EXIT_USAGE;
+            goto fail;
+        }
+        for (long k = 0; k < L; k++)
+            chosen[nb++] = k;
+    }
+    rc = load_tokens(x, s, e, sizeof e);
+    if (rc) {
+        snprintf(err, errsz, "%s", e);
+        goto fail;
+    }
+    /* the streams, block by block up to the last chosen one */
+    long last = 0;
+    for (long k = 0; k < nb; k++)
+        last = chosen[k] > last ? chosen[k] : last;
+    x->blk = xcalloc((size_t)nb, sizeof *x->blk);
+    x->nb = nb;
+    imat_t h, next;
+    imat_init(h, 0, 0);
+    imat_init(next, 0, 0);
+    imat_get_mid(h, x->X);
+    mpfr_prec_t sp = s->prec > 128 ? s->prec : 128;
+    for (long b = 0; b <= last && rc == 0; b++) {
+        long slot = -1;
+        for (long k = 0; k < nb; k++)
+            if (chosen[k] == b)
+                slot = k;
+        tblock_t B;
+        rc = tblock_read(&B, x->m, b, e, sizeof e);
+        if (rc) {
+            tblock_clear(&B);
+            snprintf(err, errsz, "%s", e);
+            break;
+        }
+        if (B.parallel) {
+            tblock_clear(&B);
+            snprintf(err, errsz, "%s: block %ld is parallel: the reductions read the "
+                     "sequential MLP's stream", s->file, b);
+            rc = EXIT_DATAERR;
+            break;
+        }
+        imat_t hm;
+        imat_init(hm, 0, 0);
+        mcheck_block_streams(hm, next, &B, h, &x->ca, sp);
+        imat_swap(h, next);
+        if (slot < 0) {
+            imat_clear(hm);
+            tblock_clear(&B);
+            continue;
+        }
+        xblock_t *xb = x->blk + slot;
+        xb->b = b;
+        xb->B = B;
+        imat_init(xb->h, 0, 0);
+        imat_swap(xb->h, hm);
+        imat_clear(hm);
+        reduce_analyse(&xb->I, &xb->B, &x->ca, sp);
+        reduce_plan_exact(&xb->exact, &xb->I);
+        reduce_merge_order(&xb->mo, &xb->I, &xb->exact);
+        xb->ready = 1;
+        /* merge rows: head counts from the floor down to 1 + linear head,
+         * denser near the floor */
+        static const long below[] = {1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 200, 300, 500,
+                                     1000, 2000};
+        long F = xb->I.floor, lin = xb->I.has_linear, v[20], nv = 0;
+        for (size_t j = 0; j < sizeof below / sizeof below[0]; j++)
+            if (F - below[j] > lin + 1)
+                v[nv++] = F - below[j];
+        if (F > lin + 1)
+            v[nv++] = lin + 1;
+        xb->heads = nv ? count_list(nv, v) : xstrdup("");
+        snprintf(xb->label, sizeof xb->label, "merge block %ld", b);
+        snprintf(xb->blockname, sizeof xb->blockname, "%ld", b);
+    }
+    imat_clear(h);
+    imat_clear(next);
+    if (rc)
+        goto fail;
+    x->nb = nb;
+    long bl[EXCHANGE_MAX_BLOCKS];
+    for (long k = 0; k < nb; k++)
+        bl[k] = x->blk[k].b;
+    x->blocks = count_list(nb, bl);
+
+    claim_t *c = &x->claim;
+    const char *base = strrchr(s->file, '/');
+    base = base ? base + 1 : s->file;
+    size_t bn = strlen(base);
+    if (bn > 12 && strcmp(base + bn - 12, ".safetensors") == 0)
+        bn -= 12;
+    snprintf(x->id, sizeof x->id, "exchange-%.*s", (int)(bn < 150 ? bn : 150), base);
+    for (char *q = x->id; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+              *q == '-' || *q == '_' || *q == '.'))
+            *q = '_';
+    c->id = x->id;
+    c->source = "derived (the exchange rate of heads per neuron)";
+    c->kind = KIND_INEQUALITY;
+    c->provenance = "derived";
+    snprintf(x->statement, sizeof x->statement,
+             "The MLPs of %.200s (%s, %s) reduce exactly to the floor of heads per block, and "
+             "with k merged heads their error E(k) on the tokens is within its certified bound "
+             "over every LayerNorm output.", s->file, x->cfg->act_fn, x->tokens_text);
+    c->statement = x->statement;
+    c->formula = formula;
+    c->notes = notes;
+    int k = 0;
+    c->quick[k++] = (sweep_t){"reduce", {{"check", "reduce"}, {"block", x->blocks}, {NULL, NULL}}};
+    c->quick[k++] = (sweep_t){"threshold",
+                              {{"check", "threshold"}, {"block", x->blocks}, {NULL, NULL}}};
+    for (long j = 0; j < nb; j++)
+        if (x->blk[j].heads[0])
+            c->quick[k++] = (sweep_t){x->blk[j].label, {{"check", "merge"},
+                                                        {"block", x->blk[j].blockname},
+                                                        {"heads", x->blk[j].heads},
+                                                        {NULL, NULL}}};
+    c->quick[k].label = NULL;
+    c->mutations[0][0] = "merges-claimed-exact";
+    c->mutations[0][1] = "every merge, of duplicates or not, is claimed exact (the reduce rows "
+                         "merge the nearest two classes)";
+    c->plots[0] = (plot_t){.x = "heads", .y = "error", .series = "block", .logy = 1,
+                           .extra_y = "bound",
+                           .title = "E(k) on the tokens (solid) and over every LN output "
+                                    "(dashed), per block"};
+    c->run = run_row;
+    c->start_prec = start_prec;
+    c->ctx = x;
+    *out = x;
+    return 0;
+fail:
+    exchange_free(x);
+    return rc;
+}
+
+void exchange_free(exchange_t *x)
+{
+    if (!x)
+        return;
+    for (long k = 0; x->blk && k < x->nb; k++) {
+        xblock_t *xb = x->blk + k;
+        if (!xb->ready)
+            continue;
+        tblock_clear(&xb->B);
+        imat_clear(xb->h);
+        reduce_info_clear(&xb->I);
+        reduce_plan_clear(&xb->exact);
+        reduce_merges_clear(&xb->mo);
+        free(xb->heads);
+    }
+    free(x->blk);
+    free(x->blocks);
+    if (x->act_ready)
+        convert_act_clear(&x->ca);
+    tmodel_close(x->m);
+    imat_clear(x->X);
+    free(x);
+}
+
+const claim_t *exchange_claim(const exchange_t *x) { return &x->claim; }
+long exchange_n_blocks(const exchange_t *x) { return x->nb; }
+long exchange_block(const exchange_t *x, long i) { return x->blk[i].b; }
+long exchange_floor(const exchange_t *x, long i) { return x->blk[i].I.floor; }
+long exchange_neurons(const exchange_t *x) { return (long)x->cfg->d_mlp; }
