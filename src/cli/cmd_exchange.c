@@ -98,7 +98,7 @@ static void on_printed(const claim_report_t *rep, void *arg)
         if (!check || strcmp(check, "merge") == 0)
             continue;
         const column_t *fl = row_find_column(r, "floor heads");
-        const column_t *hk = row_find_column(r, "heads");
+        const column_t *hk = row_find_column(r, "heads found");
         printf("    block %s %s: %s%s%s%s  E in [%.3g, %.3g]  %s\n",
                params_get(&r->params, "block"), check, fl ? "floor " : "", fl ? fl->str : "",
                hk ? "  k(E <= 1e-3 S) " : "", hk ? hk->str : "", ival_lo_d(r->error),

@@ -105,9 +105,31 @@ static void tol_of(arb_t tol, const mpfr_t S, mpfr_prec_t prec)
     arb_div_ui(tol, tol, 1000, prec); /* EXCHANGE_TOL_REL */
 }
 
+/* the smallest k on the merge order whose bound over every LN output is
+ * certified <= tol, by bisection (the exact plan's bound is 0) */
+static long search_domain(const xblock_t *xb, const arb_t tol, mpfr_prec_t prec)
+{
+    long lo = 0, hi = xb->exact.k;
+    while (hi > lo + 1) {
+        long mid = lo + (hi - lo) / 2;
+        reduce_plan_t p;
+        reduce_plan_budget(&p, &xb->exact, &xb->mo, mid);
+        reduce_mlp_t R;
+        reduce_build(&R, &xb->B, &xb->I, &p, 0, prec);
+        if (ival_le(R.domain_bound, tol))
+            hi = mid;
+        else
+            lo = mid;
+        reduce_mlp_clear(&R);
+        reduce_plan_clear(&p);
+    }
+    return hi;
+}
+
 /* the smallest k on the merge order with E(k) certified <= 1e-3 S, by
- * bisection (0 when even the exact plan's is not) */
-static long search(exchange_t *x, const xblock_t *xb, mpfr_prec_t prec)
+ * bisection (0 when even the exact plan's is not); and the same for the
+ * bound over every LN output (k_domain, or NULL) */
+static long search(exchange_t *x, const xblock_t *xb, mpfr_prec_t prec, long *k_domain)
 {
     long G = xb->exact.k;
     arb_t E, Ea, tol;
@@ -131,6 +153,8 @@ static long search(exchange_t *x, const xblock_t *xb, mpfr_prec_t prec)
         else
             lo = mid;
     }
+    if (k_domain)
+        *k_domain = search_domain(xb, tol, prec);
     mcheck_track_clear(&t);
     arb_clear(E);
     arb_clear(Ea);
@@ -139,9 +163,9 @@ static long search(exchange_t *x, const xblock_t *xb, mpfr_prec_t prec)
     return hi;
 }
 
-long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec)
+long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec, long *k_domain)
 {
-    return search(x, x->blk + i, prec);
+    return search(x, x->blk + i, prec, k_domain);
 }
 
 static void set_exact_rule(row_t *r, const mpfr_t S)
@@ -214,7 +238,7 @@ static int run_row(row_t *r)
         arb_set(row_add_ival(r, "domain bound"), bound);
         row_add_long(r, "floor heads", I->floor);
     } else if (strcmp(check, "threshold") == 0) {
-        long k = search(x, xb, prec);
+        long k = search(x, xb, prec, NULL);
         arb_t tol, E1, Ea;
         arb_init(tol);
         arb_init(E1);
@@ -233,8 +257,9 @@ static int run_row(row_t *r)
             arb_set(r->bound, tol);
             r->has_bound = 1;
         }
-        row_add_long(r, "heads", k > 0 ? k + I->has_linear : 0);
+        row_add_long(r, "heads found", k > 0 ? k + I->has_linear : 0);
         row_add_long(r, "floor heads", I->floor);
+        row_add_long(r, "heads (every LN output)", search_domain(xb, tol, prec) + I->has_linear);
         if (k > 1) {
             mpfr_t S1;
             mpfr_init2(S1, 64);

@@ -13,7 +13,9 @@
  *   threshold × block   the smallest k on the merge order with E(k) <=
  *                       1e-3 S (S the sublayer output's scale), found by
  *                       bisection: E(k) certified <= 1e-3 S, and E(k - 1)
- *                       in a column (certified above it unless k is 1)
+ *                       in a column (certified above it unless k is 1);
+ *                       and the smallest k whose bound over every LN
+ *                       output is <= 1e-3 S (a column)
  * The mutation merges-claimed-exact claims every merge exact (a merge of
  * non-duplicates treated as exact): the reduce rows merge the nearest two
  * classes, and every row is judged by the exact rule. */
@@ -47,8 +49,10 @@ long exchange_n_blocks(const exchange_t *x);
 long exchange_block(const exchange_t *x, long i);
 long exchange_floor(const exchange_t *x, long i);
 long exchange_neurons(const exchange_t *x);
-/* The threshold row's search for chosen block i at prec: the smallest k
- * found (0 when even the floor's E is not certified <= 1e-3 S). */
-long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec);
+/* The threshold row's search for chosen block i at prec: the smallest
+ * neuron-group count k found (0 when even the exact plan's E is not
+ * certified <= 1e-3 S), and in *k_domain (or NULL) the smallest whose bound
+ * over every LN output is; add the linear head (floor - groups) for heads. */
+long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec, long *k_domain);
 
 #endif
