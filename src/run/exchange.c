@@ -554,4 +554,5 @@ const claim_t *exchange_claim(const exchange_t *x) { return &x->claim; }
 long exchange_n_blocks(const exchange_t *x) { return x->nb; }
 long exchange_block(const exchange_t *x, long i) { return x->blk[i].b; }
 long exchange_floor(const exchange_t *x, long i) { return x->blk[i].I.floor; }
+long exchange_groups(const exchange_t *x, long i) { return x->blk[i].exact.k; }
 long exchange_neurons(const exchange_t *x) { return (long)x->cfg->d_mlp; }

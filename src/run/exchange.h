@@ -49,6 +49,8 @@ long exchange_n_blocks(const exchange_t *x);
 long exchange_block(const exchange_t *x, long i);
 long exchange_floor(const exchange_t *x, long i);
 long exchange_neurons(const exchange_t *x);
+/* Neuron heads of chosen block i's exact plan (the floor without the linear head). */
+long exchange_groups(const exchange_t *x, long i);
 /* The threshold row's search for chosen block i at prec: the smallest
  * neuron-group count k found (0 when even the exact plan's E is not
  * certified <= 1e-3 S), and in *k_domain (or NULL) the smallest whose bound
