@@ -184,6 +184,34 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* The inflation table's model-file rows where there is no models/: the
+ * columns say what to run, not a number. */
+START_TEST(test_inflation_without_models)
+{
+    const claim_t *c = claim_find("inflation");
+    ck_assert_ptr_nonnull(c);
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    mio_tmp_setup();
+    ck_assert_int_eq(chdir(mio_dir), 0);
+    run_options_t o;
+    run_options_default(&o);
+    o.set_name[0] = "model";
+    o.set_values[0] = "ppocrv4-svtr";
+    o.n_sets = 1;
+    row_t *rows;
+    long n = runner_expand(&rows, c, &o);
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(runner_eval_row(rows, c, 4096), 0);
+    ck_assert_str_eq(col_text(rows, "exact floor/block (reduced)"), "needs make models");
+    ck_assert_str_eq(col_text(rows, "k for E <= 1e-3 S/block (tokens / every LN output)"),
+                     "needs make models");
+    runner_free_rows(rows, n);
+    ck_assert_int_eq(chdir(cwd), 0);
+    mio_tmp_teardown();
+}
+END_TEST
+
 Suite *suite_exchange(void)
 {
     Suite *s = suite_create("exchange");
@@ -191,6 +219,7 @@ Suite *suite_exchange(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_planted, 0, 3);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_inflation_without_models);
     suite_add_tcase(s, tc);
     return s;
 }
