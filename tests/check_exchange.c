@@ -26,8 +26,9 @@ static void fill(double *v, size_t n, gmp_randstate_t st, int scale, double shif
  * neuron 3 = -neuron 2 (an opposite), neuron 4 far below 0 on every LN
  * output (dead), neuron 5's W_out row 0 (silent); 6, 7, 8 random.  So
  * the classes with a head are 0, 2, 4 (unless dead, relu), 6, 7, 8 and
- * one linear head. */
-static void write_planted(const char *path, const char *act, unsigned long seed)
+ * one linear head; without the opposite (opposite 0), 0, 2, 3, 4, 6, 7, 8
+ * and no linear head. */
+static void write_planted(const char *path, const char *act, unsigned long seed, int opposite)
 {
     static const struct {
         const char *name;
@@ -64,12 +65,15 @@ static void write_planted(const char *path, const char *act, unsigned long seed)
     double *W_in = data[12], *b_in = data[13], *W_out = data[14];
     for (int i = 0; i < XD; i++) {
         W_in[i * XM + 1] = W_in[i * XM + 0];
-        W_in[i * XM + 3] = -W_in[i * XM + 2];
+        if (opposite)
+            W_in[i * XM + 3] = -W_in[i * XM + 2];
         W_in[i * XM + 4] = ldexp(W_in[i * XM + 4], -3); /* |z - b| <= sqrt(6) 1.2 / 8 */
         W_out[5 * XD + i] = 0;
     }
     b_in[1] = b_in[0];
-    b_in[3] = -b_in[2];
+    if (opposite)
+        b_in[3] = -b_in[2];
+    W_in[5] = -1; /* the silent neuron's key has sign -1: still no linear term */
     b_in[4] = -8;
     char config[400];
     snprintf(config, sizeof config,
@@ -101,7 +105,7 @@ static void run(claim_report_t *rep, const exchange_t *x, int mutation)
     ck_assert_int_gt(rep->n_rows, 2);
 }
 
-static const char *const acts[] = {"silu", "relu", "gelu"};
+static const char *const acts[] = {"silu", "relu", "gelu", "silu"};
 
 /* The plant is found and reduced exactly; every merge is within its bound;
  * the broken twin is violated in every row. */
@@ -110,14 +114,15 @@ START_TEST(test_planted)
     char path[300];
     mio_tmp_setup();
     mio_path(path, sizeof path, "planted.safetensors");
-    write_planted(path, acts[_i], test_seed() + (unsigned long)_i);
+    int opposite = _i < 3; /* the last: no opposite pair planted, so no linear head */
+    write_planted(path, acts[_i], test_seed() + (unsigned long)_i, opposite);
     exchange_spec_t s = {.file = path, .tokens = 5, .seed = test_seed(), .prec = 128};
     exchange_t *x = NULL;
     char err[700];
     ck_assert_msg(exchange_open(&x, &s, err, sizeof err) == 0, "%s", err);
     int relu = strcmp(acts[_i], "relu") == 0;
     /* classes with a head: 0, 2, 4 (not when dead under relu), 6, 7, 8; and the linear head */
-    long floor = (relu ? 5 : 6) + 1;
+    long floor = opposite ? (relu ? 5 : 6) + 1 : 7;
     ck_assert_int_eq(exchange_floor(x, 0), floor);
     claim_report_t rep;
     run(&rep, x, 0);
@@ -131,11 +136,11 @@ START_TEST(test_planted)
             reduce_rows++;
             ck_assert(arb_contains_zero(r->error));
             ck_assert_str_eq(col_text(r, "duplicates"), "1");
-            ck_assert_str_eq(col_text(r, "opposites"), "1");
+            ck_assert_str_eq(col_text(r, "opposites"), opposite ? "1" : "0");
             ck_assert_str_eq(col_text(r, "silent"), "1");
             ck_assert_str_eq(col_text(r, "dead"), relu ? "1" : "0");
             ck_assert_str_eq(col_text(r, "dead with tail"), relu ? "0" : "1");
-            ck_assert_str_eq(col_text(r, "linear head"), "yes");
+            ck_assert_str_eq(col_text(r, "linear head"), opposite ? "yes" : "no");
         } else if (strcmp(check, "merge") == 0) {
             merge_rows++;
             ck_assert(r->has_bound);
@@ -164,7 +169,7 @@ START_TEST(test_bad_input)
     char path[300];
     mio_tmp_setup();
     mio_path(path, sizeof path, "plain.safetensors");
-    write_planted(path, "silu", test_seed());
+    write_planted(path, "silu", test_seed(), 1);
     exchange_spec_t s = {.file = path, .tokens = 3, .seed = 1, .prec = 128, .blocks = "1"};
     exchange_t *x = NULL;
     char err[700] = "";
@@ -217,7 +222,7 @@ Suite *suite_exchange(void)
     Suite *s = suite_create("exchange");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, test_planted, 0, 3);
+    tcase_add_loop_test(tc, test_planted, 0, 4);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_inflation_without_models);
     suite_add_tcase(s, tc);

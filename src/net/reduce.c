@@ -143,6 +143,8 @@ void reduce_analyse(reduce_info_t *I, const tblock_t *B, const convert_act_t *ca
             silent = arb_is_zero(imat_entry(B->W_out, k, j));
         I->dropped[k] = silent;
         I->n_silent += silent;
+        if (silent)
+            I->sgn[k] = 1; /* no class, no linear term */
     }
     /* classes: equal keys, confirmed exactly; the first neuron is the class */
     qsort(keys, (size_t)M, sizeof *keys, hkey_cmp);
