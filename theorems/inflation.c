@@ -337,7 +337,7 @@ const claim_t claim_inflation = {
                "on the merge order with the MLP's certified E <= 1e-3 S on the file's tokens "
                "and over every LayerNorm output (`attncheck exchange`, doc/models.md); the "
                "GPT-2-shaped model on block 0 only (its 12 blocks of 3072 neurons take "
-               "minutes each); the trained GELU fixture (models/gelu-fixture.safetensors) "
+               "minutes each); the trained GELU fixture (models/gelu-fixture*.safetensors) "
                "when present.",
     .notes = "Counts only; no numerics. Shapes are the published hyperparameters.",
     .quick = {{"models", {{"model", "gpt2-small,gpt2-medium,gpt2-large,gpt2-xl,gpt3-175b"}, {NULL, NULL}}},
