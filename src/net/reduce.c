@@ -312,10 +312,21 @@ typedef struct {
 
 static double clus_cost(const clus_t *C, long a, long b)
 {
-    double s = 0;
+    /* four partial sums: the loop is the merge order's whole cost */
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     const double *x = C->cen + a * C->d, *y = C->cen + b * C->d;
-    for (long i = 0; i < C->d; i++)
-        s += (x[i] - y[i]) * (x[i] - y[i]);
+    long i = 0;
+    for (; i + 4 <= C->d; i += 4) {
+        double t0 = x[i] - y[i], t1 = x[i + 1] - y[i + 1], t2 = x[i + 2] - y[i + 2],
+               t3 = x[i + 3] - y[i + 3];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
+    }
+    for (; i < C->d; i++)
+        s0 += (x[i] - y[i]) * (x[i] - y[i]);
+    double s = (s0 + s1) + (s2 + s3);
     double delta = fabs(C->cb[a] - C->cb[b]) + C->sqd * sqrt(s);
     return C->cs[a] * C->cs[b] / (C->cs[a] + C->cs[b]) * delta;
 }
