@@ -370,11 +370,21 @@ void reduce_merge_order(reduce_merges_t *mo, const reduce_info_t *I, const reduc
     mo->n_groups = G;
     mo->n_steps = G > 0 ? G - 1 : 0;
     mo->order = xmallocarray((size_t)(2 * mo->n_steps) + 1, sizeof *mo->order);
+    /* dirty: a neighbour that merged; its cost to the merged group is
+     * current, its other costs are refreshed when it comes up as the least */
+    char *dirty = xcalloc((size_t)G + 1, 1);
     for (long t = 0; t < mo->n_steps; t++) {
         long a = -1;
-        for (long x = 0; x < G; x++)
-            if (alive[x] && nn[x] >= 0 && (a < 0 || nnd[x] < nnd[a]))
-                a = x;
+        for (;;) {
+            a = -1;
+            for (long x = 0; x < G; x++)
+                if (alive[x] && nn[x] >= 0 && (a < 0 || nnd[x] < nnd[a]))
+                    a = x;
+            if (!dirty[a])
+                break;
+            clus_nearest(&C, alive, a, nn, nnd);
+            dirty[a] = 0;
+        }
         long b = nn[a];
         if (b < a) { /* the smaller id survives: the order is the same whichever is found */
             long tmp = a;
@@ -394,7 +404,9 @@ void reduce_merge_order(reduce_merges_t *mo, const reduce_info_t *I, const reduc
             if (!alive[x] || x == a)
                 continue;
             if (nn[x] == a || nn[x] == b) {
-                clus_nearest(&C, alive, x, nn, nnd);
+                nn[x] = a;
+                nnd[x] = clus_cost(&C, x, a);
+                dirty[x] = 1;
             } else {
                 double c = clus_cost(&C, x, a);
                 if (c < nnd[x] || (c == nnd[x] && a < nn[x])) {
@@ -405,6 +417,7 @@ void reduce_merge_order(reduce_merges_t *mo, const reduce_info_t *I, const reduc
         }
     }
     free(alive);
+    free(dirty);
     free(nn);
     free(nnd);
     free(C.cen);

@@ -77,7 +77,9 @@ void reduce_plan_exact(reduce_plan_t *p, const reduce_info_t *I);
  *     s_A s_B / (s_A + s_B) * (|b_A - b_B| + sqrt(d) ||P(w_A - w_B)||_2)
  * (s: the sum of ||W_out||_2 of a group's classes; b, Pw: their
  * s-weighted means of the classes' folded values, in doubles) are merged,
- * down to one group.  order[2 t], order[2 t + 1]: step t merged the second
+ * down to one group.  Nearest neighbours are cached; a group whose
+ * neighbour merged is refreshed when it next comes up as the least (a
+ * heuristic order: the certification does not depend on it).  order[2 t], order[2 t + 1]: step t merged the second
  * group into the first (exact plan's group ids); n_steps = groups - 1. */
 typedef struct {
     long n_groups;  /* of the exact plan */
