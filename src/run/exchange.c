@@ -53,9 +53,10 @@ static const char formula[] =
     "(1 + 1/e bounds |φ'| for SiLU_a, GELU and ReLU).";
 
 static const char notes[] =
-    "E(k) is the MLP sublayer's distance on these tokens, not the whole model's; the converted "
-    "network of the reduced MLP is the same construction (one head per neuron, and the linear "
-    "head attends to itself with weight exactly 1). Merging is a heuristic: the smallest k is "
+    "E(k) is on these tokens, of one block's MLP, not the whole model's. For silu and sigmoid "
+    "without a linear head it is the converted layer (k neuron heads and the b_out head) against "
+    "the original MLP sublayer; otherwise (GELU, ReLU: SiLU_a heads are not exact; a linear "
+    "head: not built as heads here) the reduced MLP sublayer against the original's. Merging is a heuristic: the smallest k is "
     "the smallest on its merge order (bisection), not over every merge. The box domain around "
     "the data is not implemented: the domain is every LN output.";
 
@@ -65,18 +66,50 @@ static int fail_row(row_t *r, const char *what)
     return -1;
 }
 
-/* E and S of the reduced MLP R against the original on block xb's stream */
-static void eval_mlp(arb_t E, arb_t Eabs, mpfr_t S, mcheck_track_t *t, const exchange_t *x,
-                     const xblock_t *xb, const reduce_mlp_t *R, mpfr_prec_t prec)
+/* E and S of the reduced MLP R against the original on block xb's stream.
+ * Where the conversion is exact (silu, sigmoid) and R has no linear head,
+ * E is the converted layer of R's k neurons (convert.h: k + 1 heads) on the
+ * stream [[0, 1, 1], [h, 1, 0]] against [[0, 1, 1], [h + MLP(h), 1, 0]]
+ * (*heads its heads); otherwise the reduced MLP's output against the
+ * original's (*heads -1). */
+static void eval_mlp(arb_t E, arb_t Eabs, mpfr_t S, long *heads, mcheck_track_t *t,
+                     const exchange_t *x, const xblock_t *xb, const reduce_mlp_t *R,
+                     mpfr_prec_t prec)
 {
     imat_t Y, Yr;
     long N = xb->h->rows;
     imat_init(Y, N, x->d);
-    imat_init(Yr, N, x->d);
+    imat_init(Yr, 0, 0);
     tblock_mlp(Y, &xb->B, xb->h, mcheck_act_tracked, t, prec);
-    reduce_mlp_apply(Yr, R, &xb->B, xb->h, mcheck_act_tracked, t, prec);
-    error_metric(E, Eabs, Y, Yr, 0, N, x->d, prec);
     scale_of(S, Y, 0, N, x->d);
+    *heads = -1;
+    if (convert_act_exact(&x->ca) && R->Lin->rows == 0 && R->k > 0) {
+        /* block B with R's neurons (shallow: R's matrices, never cleared here) */
+        tblock_t Bk = xb->B;
+        Bk.W_in[0] = R->W_in[0];
+        Bk.b_in[0] = R->b_in[0];
+        Bk.W_out[0] = R->W_out[0];
+        Bk.d_mlp = R->k;
+        aonet_layer_t Ls[2];
+        convert_opts_t co = {.form = CONVERT_FORM_DEFAULT, .mutation = CONVERT_MUT_NONE};
+        long nl = convert_block_layers(Ls, &Bk, &x->ca, &co);
+        imat_t Ref, Con;
+        imat_init(Ref, 0, 0);
+        imat_init(Con, 0, 0);
+        convert_stream(Ref, Y);
+        convert_stream(Con, xb->h);
+        aonet_layer_apply(Con, Ls + 1, prec);
+        error_metric(E, Eabs, Ref, Con, 0, N + 1, x->d + 2, prec);
+        *heads = aonet_layer_heads(Ls + 1);
+        imat_clear(Ref);
+        imat_clear(Con);
+        for (long k = 0; k < nl; k++)
+            aonet_layer_clear(Ls + k);
+    } else {
+        imat_reinit(Yr, N, x->d);
+        reduce_mlp_apply(Yr, R, &xb->B, xb->h, mcheck_act_tracked, t, prec);
+        error_metric(E, Eabs, Y, Yr, 0, N, x->d, prec);
+    }
     imat_clear(Y);
     imat_clear(Yr);
 }
@@ -84,13 +117,16 @@ static void eval_mlp(arb_t E, arb_t Eabs, mpfr_t S, mcheck_track_t *t, const exc
 /* E(k) for k neuron groups on the merge order (mutated: claimed exact) */
 static void eval_k(arb_t E, arb_t Eabs, mpfr_t S, arb_t bound, mcheck_track_t *t,
                    const exchange_t *x, const xblock_t *xb, long k, int exact_claim,
-                   mpfr_prec_t prec)
+                   mpfr_prec_t prec, long *conv_heads)
 {
+    long heads;
     reduce_plan_t p;
     reduce_plan_budget(&p, &xb->exact, &xb->mo, k);
     reduce_mlp_t R;
     reduce_build(&R, &xb->B, &xb->I, &p, exact_claim, prec);
-    eval_mlp(E, Eabs, S, t, x, xb, &R, prec);
+    eval_mlp(E, Eabs, S, &heads, t, x, xb, &R, prec);
+    if (conv_heads)
+        *conv_heads = heads;
     if (bound)
         arb_set(bound, R.domain_bound);
     reduce_mlp_clear(&R);
@@ -141,13 +177,13 @@ static long search(exchange_t *x, const xblock_t *xb, mpfr_prec_t prec, long *k_
     mcheck_track_t t;
     mcheck_track_init(&t, &x->ca.phi, x->ca.a);
     long lo = 0, hi = G;
-    eval_k(E, Ea, S, NULL, &t, x, xb, G, 0, prec);
+    eval_k(E, Ea, S, NULL, &t, x, xb, G, 0, prec, NULL);
     tol_of(tol, S, prec);
     if (G < 1 || !ival_le(E, tol))
         hi = 0;
     while (hi > lo + 1) {
         long mid = lo + (hi - lo) / 2;
-        eval_k(E, Ea, S, NULL, &t, x, xb, mid, 0, prec);
+        eval_k(E, Ea, S, NULL, &t, x, xb, mid, 0, prec, NULL);
         if (ival_le(E, tol))
             hi = mid;
         else
@@ -197,11 +233,11 @@ static int run_row(row_t *r)
     mpfr_init2(S, 64);
     mcheck_track_t t;
     mcheck_track_init(&t, &x->ca.phi, x->ca.a);
-    long G = xb->exact.k;
+    long G = xb->exact.k, conv = -1;
     if (strcmp(check, "reduce") == 0) {
         /* the exact plan; mutated: the nearest two classes merged as if exact */
         long k = mutated && G > 1 ? G - 1 : G;
-        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, k, 1, prec);
+        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, k, 1, prec, &conv);
         set_exact_rule(r, S);
         mcheck_track_resolve(r, &t);
         row_add_long(r, "neurons", I->M);
@@ -223,7 +259,7 @@ static int run_row(row_t *r)
         }
         arb_ptr bound = r->bound;
         eval_k(r->error, r->error_abs, S, bound, &t, x, xb, heads - I->has_linear, mutated,
-               prec);
+               prec, &conv);
         if (mutated) {
             set_exact_rule(r, S);
             mcheck_track_resolve(r, &t);
@@ -247,7 +283,7 @@ static int run_row(row_t *r)
         long ke = k > 0 ? k : G;
         if (mutated && ke == G && G > 1)
             ke = G - 1;
-        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, ke, mutated, prec);
+        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, ke, mutated, prec, &conv);
         tol_of(tol, S, prec);
         if (mutated && G > 1) {
             /* claimed exact: the found merge judged by the exact rule */
@@ -263,7 +299,7 @@ static int run_row(row_t *r)
         if (k > 1) {
             mpfr_t S1;
             mpfr_init2(S1, 64);
-            eval_k(E1, Ea, S1, NULL, &t, x, xb, k - 1, 0, prec);
+            eval_k(E1, Ea, S1, NULL, &t, x, xb, k - 1, 0, prec, NULL);
             arb_set(row_add_ival(r, "E at heads - 1"), E1);
             mpfr_clear(S1);
         }
@@ -276,6 +312,10 @@ static int run_row(row_t *r)
         mpfr_clear(S);
         return fail_row(r, "unknown check");
     }
+    if (conv >= 0)
+        row_add_long(r, "converted layer heads", conv);
+    else
+        row_add_text(r, "converted layer heads", "- (E of the MLP sublayer)");
     mcheck_track_clear(&t);
     mpfr_clear(S);
     return 0;
