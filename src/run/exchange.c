@@ -58,7 +58,11 @@ static const char notes[] =
     "the original MLP sublayer; otherwise (GELU, ReLU: SiLU_a heads are not exact; a linear "
     "head: not built as heads here) the reduced MLP sublayer against the original's. Merging is a heuristic: the smallest k is "
     "the smallest on its merge order (bisection), not over every merge. The box domain around "
-    "the data is not implemented: the domain is every LN output.";
+    "the data is not implemented: the domain is every LN output. The floor as a lower bound "
+    "for any exact conversion rests on the uniqueness of minimal one-hidden-layer networks "
+    "(Sussmann 1992 for tanh; Albertini, Sontag and Maillot 1993 for activations with an "
+    "independence property); for SiLU that property (with the linear term) is assumed, not "
+    "proved here (doc/models.md).";
 
 static int fail_row(row_t *r, const char *what)
 {
