@@ -299,6 +299,7 @@ static char *summary_md(const row_t *rows, long n_rows)
         const column_t *fl = row_find_column(rows + k, col_floor);
         const column_t *kk = row_find_column(rows + k, col_k);
         const column_t *rt = row_find_column(rows + k, "measured rate (H+k)/H/block (tokens)");
+        const column_t *bt = row_find_column(rows + k, "blocks / tokens");
         if (!m || !fl || !kk || strcmp(rows[k].sweep ? rows[k].sweep : "", "model files") != 0)
             continue;
         if (!any)
@@ -309,11 +310,11 @@ static char *summary_md(const row_t *rows, long n_rows)
                          "+ a linear head when there is one) and the smallest k on the merge "
                          "order with the MLP sublayer's certified E <= 1e-3 S, on the model's "
                          "tokens and over every LayerNorm output.\n\n"
-                         "| model | exact floor | k for E <= 1e-3 S (tokens / every LN output) "
-                         "| (H + k)/H |\n|---|---|---|---|\n");
+                         "| model | blocks / tokens | exact floor | k for E <= 1e-3 S (tokens / "
+                         "every LN output) | (H + k)/H |\n|---|---|---|---|---|\n");
         any = 1;
-        omega_strcat(&s, &len, "| %s | %s | %s | %s |\n", m, fl->str, kk->str,
-                     rt ? rt->str : "");
+        omega_strcat(&s, &len, "| %s | %s | %s | %s | %s |\n", m, bt ? bt->str : "", fl->str,
+                     kk->str, rt ? rt->str : "");
     }
     return s;
 }
