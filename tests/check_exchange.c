@@ -158,6 +158,22 @@ START_TEST(test_planted)
                       verdict_name(rep.rows[k].verdict));
     claim_report_clear(&rep);
     exchange_free(x);
+    /* the box around the tokens' LN outputs: the merge rows' bound is the box's, and holds */
+    s.margin = "0.25";
+    ck_assert_msg(exchange_open(&x, &s, err, sizeof err) == 0, "%s", err);
+    run(&rep, x, 0);
+    for (long k = 0; k < rep.n_rows; k++) {
+        const row_t *r = rep.rows + k;
+        ck_assert_msg(r->verdict == VERDICT_HOLDS, "box row %ld is %s", k,
+                      verdict_name(r->verdict));
+        if (strcmp(params_get(&r->params, "check"), "merge") == 0) {
+            const column_t *b = row_find_column(r, "box bound");
+            ck_assert_ptr_nonnull(b);
+            ck_assert(arb_equal(b->iv, r->bound));
+        }
+    }
+    claim_report_clear(&rep);
+    exchange_free(x);
     mio_tmp_teardown();
 }
 END_TEST
@@ -180,6 +196,10 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(exchange_open(&x, &s, err, sizeof err), EXIT_USAGE);
     mio_assert_one_line(err);
     s.blocks = NULL;
+    s.margin = "-1";
+    ck_assert_int_eq(exchange_open(&x, &s, err, sizeof err), EXIT_USAGE);
+    mio_assert_one_line(err);
+    s.margin = NULL;
     mio_path(path, sizeof path, "missing.safetensors");
     s.file = path;
     ck_assert_int_eq(exchange_open(&x, &s, err, sizeof err), EXIT_DATAERR);

@@ -13,16 +13,18 @@
 
 static const char *usage_exchange =
     "usage: attncheck exchange FILE.safetensors [--input X] [--tokens N] [--seed N]\n"
-    "                          [--blocks LIST] [--prec P] [--out DIR] [--format md,csv,json,svg]\n"
+    "                          [--blocks LIST] [--margin M] [--prec P] [--out DIR]\n"
+    "                          [--format md,csv,json,svg]\n"
     "                          [--mutate merges-claimed-exact] [--no-write] [--jobs N]\n"
     "                          [--threads N]\n"
     "  How many heads each block's MLP needs: the exact floor after reductions (duplicate,\n"
     "  opposite, dead and silent neurons), the error E(k) of k merged heads on the tokens\n"
-    "  (certified) against its bound over every LayerNorm output, and the smallest k with\n"
+    "  (certified) against its bound over every LayerNorm output (--margin M: over the box\n"
+    "  around the tokens' LayerNorm outputs widened by M), and the smallest k with\n"
     "  E <= 1e-3 S (doc/models.md: The exchange rate).\n";
 
 typedef struct {
-    const char *file, *input, *blocks, *out, *format_text, *mutate_name;
+    const char *file, *input, *blocks, *margin, *out, *format_text, *mutate_name;
     long tokens;
     int tokens_set, seed_set, no_write;
     unsigned long seed;
@@ -67,6 +69,16 @@ static int opt_prec(void *ctx, const char *v)
 static int opt_blocks(void *ctx, const char *v)
 {
     ((exchange_cli_t *)ctx)->blocks = v;
+    return 0;
+}
+
+static int opt_margin(void *ctx, const char *v)
+{
+    char *end;
+    double m = strtod(v, &end);
+    if (end == v || *end || !(m >= 0) || m > 1e6)
+        return cli_fail(EXIT_USAGE, "exchange: --margin '%s' is not a number in [0, 1e6]", v);
+    ((exchange_cli_t *)ctx)->margin = v;
     return 0;
 }
 
@@ -126,6 +138,10 @@ static char *replay_line(const exchange_cli_t *c)
         fputs(" --blocks ", f);
         report_shell_quote(f, c->blocks);
     }
+    if (c->margin) {
+        fputs(" --margin ", f);
+        report_shell_quote(f, c->margin);
+    }
     fprintf(f, " --prec %ld", (long)c->prec);
     if (c->mutate_name)
         fprintf(f, " --mutate %s", c->mutate_name);
@@ -150,6 +166,7 @@ int cmd_exchange(int argc, char **argv)
         {"--input", CLI_VALUE, opt_input, 0},   {"--tokens", CLI_VALUE, opt_tokens, 0},
         {"--seed", CLI_VALUE, opt_seed, 0},     {"--prec", CLI_VALUE, opt_prec, 0},
         {"--blocks", CLI_VALUE, opt_blocks, 0}, {"--mutate", CLI_VALUE, opt_mutate, 0},
+        {"--margin", CLI_VALUE, opt_margin, 0},
         {NULL, CLI_FLAG, NULL, 0}};
     cli_common_t common = {.prefix = "exchange", .run = &ro, .threads = 1, .plot_timeout = 1,
                            .out = &c.out, .out_is_dir = 1, .format = &c.format_text,
@@ -168,7 +185,8 @@ int cmd_exchange(int argc, char **argv)
     if (ro.shard_count > 0)
         return cli_fail(EXIT_USAGE, "exchange: --shard is not supported (one run)");
     exchange_spec_t spec = {.file = c.file, .input = c.input, .tokens = c.tokens,
-                            .seed = c.seed, .blocks = c.blocks, .prec = c.prec};
+                            .seed = c.seed, .blocks = c.blocks, .margin = c.margin,
+                            .prec = c.prec};
     char err[700];
     exchange_t *x = NULL;
     rc = exchange_open(&x, &spec, err, sizeof err);

@@ -467,7 +467,8 @@ void reduce_plan_budget(reduce_plan_t *p, const reduce_plan_t *exact, const redu
 /* ---- the reduced MLP ---- */
 
 void reduce_build(reduce_mlp_t *R, const tblock_t *B, const reduce_info_t *I,
-                  const reduce_plan_t *p, int exact_claim, mpfr_prec_t prec)
+                  const reduce_plan_t *p, int exact_claim, const imat_struct *box,
+                  mpfr_prec_t prec)
 {
     long d = I->d, M = I->M, k = p->k;
     const aonet_ln_t *ln = &B->ln2;
@@ -481,6 +482,11 @@ void reduce_build(reduce_mlp_t *R, const tblock_t *B, const reduce_info_t *I,
     imat_init(R->lin_b, 1, d);
     arb_init(R->domain_bound);
     arb_zero(R->domain_bound);
+    arb_init(R->box_bound);
+    if (box)
+        arb_zero(R->box_bound);
+    else
+        arb_pos_inf(R->box_bound);
     /* the classes of each group, and their weights s_c = ||O_c|| */
     long *ncls = xcalloc((size_t)k + 1, sizeof *ncls), *first = xmallocarray((size_t)k + 1,
                                                                               sizeof *first);
@@ -531,6 +537,36 @@ void reduce_build(reduce_mlp_t *R, const tblock_t *B, const reduce_info_t *I,
         arb_set_d(imat_entry(R->b_in, 0, g), bm);
         if (exact_claim)
             continue;
+        if (box)
+            for (long c = 0; c < M; c++) {
+                if (p->group[c] != g || I->cls[c] != c)
+                    continue;
+                /* delta_c over the box: u . (w_c - w_g) + (b_c - b_g), one ball */
+                arb_sub(t, imat_entry(B->b_in, 0, c), imat_entry(R->b_in, 0, g), prec);
+                for (long i = 0; i < d; i++) {
+                    arb_sub(u, imat_entry(B->W_in, i, c), imat_entry(R->W_in, i, g),
+                            ARF_PREC_EXACT);
+                    arb_addmul(t, u, box->e + i, prec);
+                }
+                arb_abs(t, t);
+                arb_get_ubound_arf(arb_midref(u), t, prec);
+                mag_zero(arb_radref(u));
+                arb_set(t, u);
+                /* times ||O_c||_2 (1 + 1/e) */
+                arb_zero(u);
+                for (long i = 0; i < d; i++) {
+                    arb_zero(diff + i);
+                    for (long j = c; j < M; j++)
+                        if (I->cls[j] == c && I->dropped[j] != 1)
+                            arb_add(diff + i, diff + i, imat_entry(B->W_out, j, i),
+                                    ARF_PREC_EXACT);
+                    arb_addmul(u, diff + i, diff + i, prec);
+                }
+                arb_sqrt(u, u, prec);
+                arb_mul(t, t, u, prec);
+                arb_mul(t, t, lip, prec);
+                arb_add(R->box_bound, R->box_bound, t, prec);
+            }
         if (!I->bounded) {
             arb_pos_inf(R->domain_bound);
             continue;
@@ -622,6 +658,7 @@ void reduce_mlp_clear(reduce_mlp_t *R)
     imat_clear(R->Lin);
     imat_clear(R->lin_b);
     arb_clear(R->domain_bound);
+    arb_clear(R->box_bound);
 }
 
 void reduce_mlp_apply(imat_t Y, const reduce_mlp_t *R, const tblock_t *B, const imat_t H,

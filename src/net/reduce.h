@@ -99,6 +99,7 @@ typedef struct {
     imat_t W_in, b_in, W_out, b_out, Lin, lin_b;
     arb_t domain_bound; /* certified sup over the domain of the output's distance
                            to the original MLP's (+inf when unbounded) */
+    arb_t box_bound;    /* the same over the box (reduce_build's box; +inf without one) */
 } reduce_mlp_t;
 
 /* The reduced MLP of plan p.  A group whose classes are one class keeps
@@ -110,9 +111,14 @@ typedef struct {
  * (1 + 1/e bounds |phi'| for SiLU_a, GELU and ReLU: sigma(t) + t sigma(t)
  * sigma(-t) <= 1 + |t| e^-|t| <= 1 + 1/e, and Phi(z) + z phi(z) <= 1 + phi(1)).
  * exact_claim: the plan's merged groups are claimed exact (a deliberately
- * broken reduction): the domain bound leaves them out. */
+ * broken reduction): the domain bound leaves them out.
+ * box (1 x d, or NULL): balls enclosing every u = LN2(h) of a second
+ * domain, coordinate by coordinate; its bound is the same sum with
+ * delta_c = sup over the box of |u . (w_c - w_g) + b_c - b_g| (one ball
+ * evaluation: for a linear map of a box, the ball's radius is the range). */
 void reduce_build(reduce_mlp_t *R, const tblock_t *B, const reduce_info_t *I,
-                  const reduce_plan_t *p, int exact_claim, mpfr_prec_t prec);
+                  const reduce_plan_t *p, int exact_claim, const imat_struct *box,
+                  mpfr_prec_t prec);
 void reduce_mlp_clear(reduce_mlp_t *R);
 /* Y = h + the reduced MLP on H, activation phi (ctx). */
 void reduce_mlp_apply(imat_t Y, const reduce_mlp_t *R, const tblock_t *B, const imat_t H,

@@ -13,6 +13,7 @@ typedef struct {
     long b;
     tblock_t B;
     imat_t h;             /* the original's stream entering the MLP (exact) */
+    imat_t box;           /* 1 x d: the box around the tokens' LN2 outputs (0 x 0: none) */
     reduce_info_t I;
     reduce_plan_t exact;
     reduce_merges_t mo;
@@ -32,6 +33,9 @@ struct exchange {
     imat_t X;
     long n, d, nb;
     mpfr_prec_t prec;
+    int has_box;
+    double margin; /* the box's margin (the nearest double to --margin) */
+    char margin_text[64];
     xblock_t *blk;
     char *blocks; /* the chosen blocks as a list */
     char tokens_text[300];
@@ -57,8 +61,9 @@ static const char notes[] =
     "without a linear head it is the converted layer (k neuron heads and the b_out head) against "
     "the original MLP sublayer; otherwise (GELU, ReLU: SiLU_a heads are not exact; a linear "
     "head: not built as heads here) the reduced MLP sublayer against the original's. Merging is a heuristic: the smallest k is "
-    "the smallest on its merge order (bisection), not over every merge. The box domain around "
-    "the data is not implemented: the domain is every LN output. The floor as a lower bound "
+    "the smallest on its merge order (bisection), not over every merge; merged output rows "
+    "are summed, not refitted. With --margin the merge rows are judged over the box around "
+    "the tokens' LN outputs; dead neurons are found over every LN output only. The floor as a lower bound "
     "for any exact conversion rests on the uniqueness of minimal one-hidden-layer networks "
     "(Sussmann 1992 for tanh; Albertini, Sontag and Maillot 1993 for activations with an "
     "independence property); for SiLU that property (with the linear term) is assumed, not "
@@ -121,18 +126,20 @@ static void eval_mlp(arb_t E, arb_t Eabs, mpfr_t S, long *heads, mcheck_track_t 
 /* E(k) for k neuron groups on the merge order (mutated: claimed exact) */
 static void eval_k(arb_t E, arb_t Eabs, mpfr_t S, arb_t bound, mcheck_track_t *t,
                    const exchange_t *x, const xblock_t *xb, long k, int exact_claim,
-                   mpfr_prec_t prec, long *conv_heads)
+                   mpfr_prec_t prec, long *conv_heads, arb_t box_bound)
 {
     long heads;
     reduce_plan_t p;
     reduce_plan_budget(&p, &xb->exact, &xb->mo, k);
     reduce_mlp_t R;
-    reduce_build(&R, &xb->B, &xb->I, &p, exact_claim, prec);
+    reduce_build(&R, &xb->B, &xb->I, &p, exact_claim, x->has_box ? xb->box : NULL, prec);
     eval_mlp(E, Eabs, S, &heads, t, x, xb, &R, prec);
     if (conv_heads)
         *conv_heads = heads;
     if (bound)
         arb_set(bound, R.domain_bound);
+    if (box_bound)
+        arb_set(box_bound, R.box_bound);
     reduce_mlp_clear(&R);
     reduce_plan_clear(&p);
 }
@@ -147,7 +154,7 @@ static void tol_of(arb_t tol, const mpfr_t S, mpfr_prec_t prec)
 
 /* the smallest k on the merge order whose bound over every LN output is
  * certified <= tol, by bisection (the exact plan's bound is 0) */
-static long search_domain(const xblock_t *xb, const arb_t tol, mpfr_prec_t prec)
+static long search_domain(const xblock_t *xb, const arb_t tol, int on_box, mpfr_prec_t prec)
 {
     long lo = 0, hi = xb->exact.k;
     while (hi > lo + 1) {
@@ -155,8 +162,8 @@ static long search_domain(const xblock_t *xb, const arb_t tol, mpfr_prec_t prec)
         reduce_plan_t p;
         reduce_plan_budget(&p, &xb->exact, &xb->mo, mid);
         reduce_mlp_t R;
-        reduce_build(&R, &xb->B, &xb->I, &p, 0, prec);
-        if (ival_le(R.domain_bound, tol))
+        reduce_build(&R, &xb->B, &xb->I, &p, 0, on_box ? xb->box : NULL, prec);
+        if (ival_le(on_box ? R.box_bound : R.domain_bound, tol))
             hi = mid;
         else
             lo = mid;
@@ -181,20 +188,20 @@ static long search(exchange_t *x, const xblock_t *xb, mpfr_prec_t prec, long *k_
     mcheck_track_t t;
     mcheck_track_init(&t, &x->ca.phi, x->ca.a);
     long lo = 0, hi = G;
-    eval_k(E, Ea, S, NULL, &t, x, xb, G, 0, prec, NULL);
+    eval_k(E, Ea, S, NULL, &t, x, xb, G, 0, prec, NULL, NULL);
     tol_of(tol, S, prec);
     if (G < 1 || !ival_le(E, tol))
         hi = 0;
     while (hi > lo + 1) {
         long mid = lo + (hi - lo) / 2;
-        eval_k(E, Ea, S, NULL, &t, x, xb, mid, 0, prec, NULL);
+        eval_k(E, Ea, S, NULL, &t, x, xb, mid, 0, prec, NULL, NULL);
         if (ival_le(E, tol))
             hi = mid;
         else
             lo = mid;
     }
     if (k_domain)
-        *k_domain = search_domain(xb, tol, prec);
+        *k_domain = search_domain(xb, tol, 0, prec);
     mcheck_track_clear(&t);
     arb_clear(E);
     arb_clear(Ea);
@@ -241,7 +248,7 @@ static int run_row(row_t *r)
     if (strcmp(check, "reduce") == 0) {
         /* the exact plan; mutated: the nearest two classes merged as if exact */
         long k = mutated && G > 1 ? G - 1 : G;
-        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, k, 1, prec, &conv);
+        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, k, 1, prec, &conv, NULL);
         set_exact_rule(r, S);
         mcheck_track_resolve(r, &t);
         row_add_long(r, "neurons", I->M);
@@ -261,9 +268,13 @@ static int run_row(row_t *r)
             mpfr_clear(S);
             return fail_row(r, "heads must be in [1 + linear head, the floor]");
         }
-        arb_ptr bound = r->bound;
-        eval_k(r->error, r->error_abs, S, bound, &t, x, xb, heads - I->has_linear, mutated,
-               prec, &conv);
+        arb_t dom, boxb;
+        arb_init(dom);
+        arb_init(boxb);
+        eval_k(r->error, r->error_abs, S, dom, &t, x, xb, heads - I->has_linear, mutated,
+               prec, &conv, boxb);
+        /* the claimed bound: over the box when there is one (it holds the tokens) */
+        arb_set(r->bound, x->has_box ? boxb : dom);
         if (mutated) {
             set_exact_rule(r, S);
             mcheck_track_resolve(r, &t);
@@ -275,8 +286,12 @@ static int run_row(row_t *r)
         arf_set_mpfr(arb_midref(rel), S);
         mag_zero(arb_radref(rel));
         arb_div(rel, r->error, rel, prec);
-        arb_set(row_add_ival(r, "domain bound"), bound);
+        arb_set(row_add_ival(r, "domain bound"), dom);
+        if (x->has_box)
+            arb_set(row_add_ival(r, "box bound"), boxb);
         row_add_long(r, "floor heads", I->floor);
+        arb_clear(dom);
+        arb_clear(boxb);
     } else if (strcmp(check, "threshold") == 0) {
         long k = search(x, xb, prec, NULL);
         arb_t tol, E1, Ea;
@@ -287,7 +302,7 @@ static int run_row(row_t *r)
         long ke = k > 0 ? k : G;
         if (mutated && ke == G && G > 1)
             ke = G - 1;
-        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, ke, mutated, prec, &conv);
+        eval_k(r->error, r->error_abs, S, NULL, &t, x, xb, ke, mutated, prec, &conv, NULL);
         tol_of(tol, S, prec);
         if (mutated && G > 1) {
             /* claimed exact: the found merge judged by the exact rule */
@@ -299,11 +314,13 @@ static int run_row(row_t *r)
         }
         row_add_long(r, "heads found", k > 0 ? k + I->has_linear : 0);
         row_add_long(r, "floor heads", I->floor);
-        row_add_long(r, "heads (every LN output)", search_domain(xb, tol, prec) + I->has_linear);
+        row_add_long(r, "heads (every LN output)", search_domain(xb, tol, 0, prec) + I->has_linear);
+        if (x->has_box)
+            row_add_long(r, "heads (box)", search_domain(xb, tol, 1, prec) + I->has_linear);
         if (k > 1) {
             mpfr_t S1;
             mpfr_init2(S1, 64);
-            eval_k(E1, Ea, S1, NULL, &t, x, xb, k - 1, 0, prec, NULL);
+            eval_k(E1, Ea, S1, NULL, &t, x, xb, k - 1, 0, prec, NULL, NULL);
             arb_set(row_add_ival(r, "E at heads - 1"), E1);
             mpfr_clear(S1);
         }
@@ -384,7 +401,19 @@ int exchange_open(exchange_t **out, const exchange_spec_t *s, char *err, size_t 
     char e[600];
     imat_init(x->X, 0, 0);
     x->prec = s->prec;
-    int rc = tmodel_open(&x->m, s->file, e, sizeof e);
+    int rc;
+    if (s->margin) {
+        char *end;
+        x->margin = strtod(s->margin, &end);
+        if (end == s->margin || *end || !(x->margin >= 0) || x->margin > 1e6) {
+            snprintf(err, errsz, "--margin '%s' is not a number in [0, 1e6]", s->margin);
+            rc = EXIT_USAGE;
+            goto fail;
+        }
+        x->has_box = 1;
+        snprintf(x->margin_text, sizeof x->margin_text, "%.40s", s->margin);
+    }
+    rc = tmodel_open(&x->m, s->file, e, sizeof e);
     if (rc) {
         snprintf(err, errsz, "%s", e);
         goto fail;
@@ -492,6 +521,27 @@ int exchange_open(exchange_t **out, const exchange_spec_t *s, char *err, size_t 
         imat_init(xb->h, 0, 0);
         imat_swap(xb->h, hm);
         imat_clear(hm);
+        imat_init(xb->box, 0, 0);
+        if (x->has_box) {
+            /* each coordinate of LN2(h) over the tokens, its enclosures' hull,
+             * widened by the margin on both sides */
+            imat_t U;
+            imat_init(U, xb->h->rows, xb->h->cols);
+            aonet_ln_apply(U, xb->h, &xb->B.ln2, sp);
+            imat_reinit(xb->box, 1, x->d);
+            arf_t mg;
+            arf_init(mg);
+            arf_set_d(mg, x->margin); /* exact: a double */
+            for (long i = 0; i < x->d; i++) {
+                arb_ptr bx = imat_entry(xb->box, 0, i);
+                arb_set(bx, imat_entry(U, 0, i));
+                for (long tkn = 1; tkn < U->rows; tkn++)
+                    arb_union(bx, bx, imat_entry(U, tkn, i), sp);
+                arb_add_error_arf(bx, mg); /* the radius grows by the margin (rounded up) */
+            }
+            arf_clear(mg);
+            imat_clear(U);
+        }
         reduce_analyse(&xb->I, &xb->B, &x->ca, sp);
         reduce_plan_exact(&xb->exact, &xb->I);
         reduce_merge_order(&xb->mo, &xb->I, &xb->exact);
@@ -538,7 +588,9 @@ int exchange_open(exchange_t **out, const exchange_spec_t *s, char *err, size_t 
     snprintf(x->statement, sizeof x->statement,
              "The MLPs of %.200s (%s, %s) reduce exactly to the floor of heads per block, and "
              "with k merged heads their error E(k) on the tokens is within its certified bound "
-             "over every LayerNorm output.", s->file, x->cfg->act_fn, x->tokens_text);
+             "over %s.", s->file, x->cfg->act_fn, x->tokens_text,
+             x->has_box ? "the box around the tokens' LayerNorm outputs (each coordinate's "
+                          "range widened by --margin)" : "every LayerNorm output");
     c->statement = x->statement;
     c->formula = formula;
     c->notes = notes;
@@ -580,6 +632,7 @@ void exchange_free(exchange_t *x)
             continue;
         tblock_clear(&xb->B);
         imat_clear(xb->h);
+        imat_clear(xb->box);
         reduce_info_clear(&xb->I);
         reduce_plan_clear(&xb->exact);
         reduce_merges_clear(&xb->mo);

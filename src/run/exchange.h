@@ -10,12 +10,14 @@
  *   merge × block × heads  k heads by greedy agglomerative merging
  *                       (reduce_merge_order): E(k) on the data, certified,
  *                       against the certified bound over every LN output
+ *                       (with a margin: over the box around the tokens' LN2
+ *                       outputs, which holds them; both bounds are columns)
  *   threshold × block   the smallest k on the merge order with E(k) <=
  *                       1e-3 S (S the sublayer output's scale), found by
  *                       bisection: E(k) certified <= 1e-3 S, and E(k - 1)
  *                       in a column (certified above it unless k is 1);
  *                       and the smallest k whose bound over every LN
- *                       output is <= 1e-3 S (a column)
+ *                       output (and over the box) is <= 1e-3 S (columns)
  * The mutation merges-claimed-exact claims every merge exact (a merge of
  * non-duplicates treated as exact): the reduce rows merge the nearest two
  * classes, and every row is judged by the exact rule. */
@@ -30,6 +32,8 @@ typedef struct {
     long tokens;          /* drawn tokens (no input) */
     unsigned long seed;
     const char *blocks;   /* comma-separated block numbers, or NULL: all (at most 6) */
+    const char *margin;   /* a decimal >= 0: the box domain around the tokens' LN2 outputs,
+                             each coordinate's range widened by it; NULL: no box */
     mpfr_prec_t prec;
 } exchange_spec_t;
 
