@@ -144,6 +144,85 @@ static void eval_k(arb_t E, arb_t Eabs, mpfr_t S, arb_t bound, mcheck_track_t *t
     reduce_plan_clear(&p);
 }
 
+/* The model's output (after ln_final) from block xb's MLP on, with that
+ * MLP replaced by k merged groups (k < 0: the original's), from the exact
+ * stream entering it, at prec.  0, or an exit code with err. */
+static int e2e_from(imat_t Y, const exchange_t *x, const xblock_t *xb, long k, mpfr_prec_t prec,
+                    char *err, size_t errsz)
+{
+    imat_reinit(Y, xb->h->rows, x->d);
+    if (k >= 0) {
+        reduce_plan_t p;
+        reduce_plan_budget(&p, &xb->exact, &xb->mo, k);
+        reduce_mlp_t R;
+        reduce_build(&R, &xb->B, &xb->I, &p, 0, NULL, prec);
+        reduce_mlp_apply(Y, &R, &xb->B, xb->h, act_eval_ival, &x->ca.phi, prec);
+        reduce_mlp_clear(&R);
+        reduce_plan_clear(&p);
+    } else {
+        tblock_mlp(Y, &xb->B, xb->h, act_eval_ival, &x->ca.phi, prec);
+    }
+    int rc = 0;
+    for (long b = xb->b + 1; b < (long)x->cfg->n_layers && rc == 0; b++) {
+        tblock_t B;
+        rc = tblock_read(&B, x->m, b, err, errsz);
+        if (rc == 0)
+            tblock_apply(Y, &B, Y, act_eval_ival, &x->ca.phi, prec);
+        tblock_clear(&B);
+    }
+    if (rc == 0) {
+        aonet_ln_t lnf;
+        rc = tblock_read_ln_final(&lnf, x->m, err, errsz);
+        if (rc == 0)
+            aonet_ln_apply(Y, Y, &lnf, prec);
+        aonet_ln_clear(&lnf);
+    }
+    return rc;
+}
+
+/* The end-to-end search (each step runs every block after this one). */
+#define E2E_SEARCH_BLOCKS 2
+
+/* The smallest k on the merge order whose whole-model output from this
+ * MLP on is within 1e-3 of the model's output scale of the model's (Y0),
+ * by bisection (the exact plan, an identity, is the upper end).  0 or an
+ * exit code. */
+static int search_e2e(long *kout, const exchange_t *x, const xblock_t *xb, const imat_t Y0,
+                      mpfr_prec_t prec, char *err, size_t errsz)
+{
+    long lo = 0, hi = xb->exact.k, n = Y0->rows;
+    mpfr_t S;
+    mpfr_init2(S, 64);
+    scale_of(S, Y0, 0, n, x->d);
+    arb_t tol, E, Ea;
+    arb_init(tol);
+    arb_init(E);
+    arb_init(Ea);
+    arf_set_mpfr(arb_midref(tol), S);
+    arb_div_ui(tol, tol, 1000, prec); /* EXCHANGE_TOL_REL */
+    imat_t Y;
+    imat_init(Y, 0, 0);
+    int rc = 0;
+    while (hi > lo + 1 && rc == 0) {
+        long mid = lo + (hi - lo) / 2;
+        rc = e2e_from(Y, x, xb, mid, prec, err, errsz);
+        if (rc)
+            break;
+        error_metric(E, Ea, Y0, Y, 0, n, x->d, prec);
+        if (ival_le(E, tol))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    *kout = hi;
+    imat_clear(Y);
+    arb_clear(tol);
+    arb_clear(E);
+    arb_clear(Ea);
+    mpfr_clear(S);
+    return rc;
+}
+
 /* 1e-3 S, an enclosure */
 static void tol_of(arb_t tol, const mpfr_t S, mpfr_prec_t prec)
 {
@@ -325,6 +404,47 @@ static int run_row(row_t *r)
             mpfr_clear(S1);
         }
         arb_set(row_add_ival(r, "1e-3 S"), tol);
+        if (k > 0 && !mutated) {
+            /* the whole model from this MLP on, at the end-to-end precision
+             * (20 bits per block, as model's), against the model; and, when
+             * at most E2E_SEARCH_BLOCKS blocks follow, the smallest k whose
+             * end-to-end E is <= 1e-3 of the model's output scale */
+            mpfr_prec_t pe = prec + 20 * ((long)x->cfg->n_layers - b);
+            imat_t Y0, Yk;
+            imat_init(Y0, 0, 0);
+            imat_init(Yk, 0, 0);
+            char err[400];
+            long k_e2e = -1;
+            if (e2e_from(Y0, x, xb, -1, pe, err, sizeof err) != 0 ||
+                e2e_from(Yk, x, xb, k, pe, err, sizeof err) != 0 ||
+                ((long)x->cfg->n_layers - 1 - b <= E2E_SEARCH_BLOCKS &&
+                 search_e2e(&k_e2e, x, xb, Y0, pe, err, sizeof err) != 0)) {
+                imat_clear(Y0);
+                imat_clear(Yk);
+                arb_clear(tol);
+                arb_clear(E1);
+                arb_clear(Ea);
+                mcheck_track_clear(&t);
+                mpfr_clear(S);
+                return fail_row(r, err);
+            }
+            mpfr_t Se;
+            mpfr_init2(Se, 64);
+            error_metric(E1, Ea, Y0, Yk, 0, Y0->rows, x->d, pe);
+            scale_of(Se, Y0, 0, Y0->rows, x->d);
+            arb_set(row_add_ival(r, "E model end to end"), E1);
+            if (k_e2e >= 0)
+                row_add_long(r, "heads found (model end to end)", k_e2e + I->has_linear);
+            else
+                row_add_text(r, "heads found (model end to end)", "not searched: %ld blocks "
+                             "follow", (long)x->cfg->n_layers - 1 - b);
+            arb_ptr se = row_add_ival(r, "S model end to end");
+            arf_set_mpfr(arb_midref(se), Se);
+            mag_zero(arb_radref(se));
+            mpfr_clear(Se);
+            imat_clear(Y0);
+            imat_clear(Yk);
+        }
         arb_clear(tol);
         arb_clear(E1);
         arb_clear(Ea);
