@@ -229,7 +229,8 @@ START_TEST(test_inflation_without_models)
     ck_assert_int_gt(n, 0);
     ck_assert_int_eq(runner_eval_row(rows, c, 4096), 0);
     ck_assert_str_eq(col_text(rows, "exact floor/block (reduced)"), "needs make models");
-    ck_assert_str_eq(col_text(rows, "k for E <= 1e-3 S/block (tokens / every LN output)"),
+    ck_assert_str_eq(col_text(rows, "k for E <= 1e-3 S/block (MLP on tokens / MLP over every "
+                                    "LN output / model on tokens)"),
                      "needs make models");
     runner_free_rows(rows, n);
     ck_assert_int_eq(chdir(cwd), 0);

@@ -91,7 +91,8 @@ static int first_match(char *buf, size_t n, const char *pattern)
 }
 
 static const char *const col_floor = "exact floor/block (reduced)";
-static const char *const col_k = "k for E <= 1e-3 S/block (tokens / every LN output)";
+static const char *const col_k =
+    "k for E <= 1e-3 S/block (MLP on tokens / MLP over every LN output / model on tokens)";
 
 /* One real model's row: computed only (no quotation); "needs make models"
  * when its file is not there. */
@@ -133,13 +134,17 @@ static int run_real(row_t *r, const real_t *rm)
     size_t fn = 0, kn = 0, rn = 0;
     for (long i = 0; i < exchange_n_blocks(x); i++) {
         long kd = 0, F = exchange_floor(x, i);
-        long k = exchange_threshold(x, i, r->prec, &kd);
+        long ke = -1;
+        long k = exchange_threshold(x, i, r->prec, &kd, &ke);
         long lin = F - exchange_groups(x, i); /* the linear head: 0 or 1 */
         if (fn < sizeof fl)
             fn += (size_t)snprintf(fl + fn, sizeof fl - fn, "%s%ld", i ? ", " : "", F);
+        char e2e[32] = "-";
+        if (ke >= 0)
+            snprintf(e2e, sizeof e2e, "%ld", ke + lin);
         if (kn < sizeof ks)
-            kn += (size_t)snprintf(ks + kn, sizeof ks - kn, "%s%ld / %ld", i ? ", " : "",
-                                   k ? k + lin : 0, kd + lin);
+            kn += (size_t)snprintf(ks + kn, sizeof ks - kn, "%s%ld / %ld / %s", i ? ", " : "",
+                                   k ? k + lin : 0, kd + lin, e2e);
         /* head counts are far below 2^53: exact as doubles */
         if (rn < sizeof rt)
             rn += (size_t)snprintf(rt + rn, sizeof rt - rn, "%s%.1fx", i ? ", " : "",
@@ -310,8 +315,10 @@ static char *summary_md(const row_t *rows, long n_rows)
                          "+ a linear head when there is one) and the smallest k on the merge "
                          "order with the MLP sublayer's certified E <= 1e-3 S, on the model's "
                          "tokens and over every LayerNorm output.\n\n"
-                         "| model | blocks / tokens | exact floor | k for E <= 1e-3 S (tokens / "
-                         "every LN output) | (H + k)/H |\n|---|---|---|---|---|\n");
+                         "| model | blocks / tokens | exact floor | k for E <= 1e-3 S (MLP on "
+                         "tokens / MLP over every LN output / model on tokens; - where more "
+                         "than two blocks follow) | (H + k)/H (MLP on tokens) |\n"
+                         "|---|---|---|---|---|\n");
         any = 1;
         omega_strcat(&s, &len, "| %s | %s | %s | %s | %s |\n", m, bt ? bt->str : "", fl->str,
                      kk->str, rt ? rt->str : "");

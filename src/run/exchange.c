@@ -289,8 +289,22 @@ static long search(exchange_t *x, const xblock_t *xb, mpfr_prec_t prec, long *k_
     return hi;
 }
 
-long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec, long *k_domain)
+long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec, long *k_domain, long *k_e2e)
 {
+    const xblock_t *xb = x->blk + i;
+    if (k_e2e) {
+        *k_e2e = -1;
+        if ((long)x->cfg->n_layers - 1 - xb->b <= E2E_SEARCH_BLOCKS) {
+            mpfr_prec_t pe = prec + 20 * ((long)x->cfg->n_layers - xb->b);
+            imat_t Y0;
+            imat_init(Y0, 0, 0);
+            char err[400];
+            if (e2e_from(Y0, x, xb, -1, pe, err, sizeof err) != 0 ||
+                search_e2e(k_e2e, x, xb, Y0, pe, err, sizeof err) != 0)
+                *k_e2e = -2;
+            imat_clear(Y0);
+        }
+    }
     return search(x, x->blk + i, prec, k_domain);
 }
 

@@ -17,7 +17,10 @@
  *                       bisection: E(k) certified <= 1e-3 S, and E(k - 1)
  *                       in a column (certified above it unless k is 1);
  *                       and the smallest k whose bound over every LN
- *                       output (and over the box) is <= 1e-3 S (columns)
+ *                       output (and over the box) is <= 1e-3 S (columns);
+ *                       the whole model's E from that MLP on at the k found,
+ *                       and (at most two blocks after it) the smallest k
+ *                       with the whole model within 1e-3 of its scale
  * The mutation merges-claimed-exact claims every merge exact (a merge of
  * non-duplicates treated as exact): the reduce rows merge the nearest two
  * classes, and every row is judged by the exact rule. */
@@ -57,8 +60,11 @@ long exchange_neurons(const exchange_t *x);
 long exchange_groups(const exchange_t *x, long i);
 /* The threshold row's search for chosen block i at prec: the smallest
  * neuron-group count k found (0 when even the exact plan's E is not
- * certified <= 1e-3 S), and in *k_domain (or NULL) the smallest whose bound
- * over every LN output is; add the linear head (floor - groups) for heads. */
-long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec, long *k_domain);
+ * certified <= 1e-3 S), in *k_domain (or NULL) the smallest whose bound
+ * over every LN output is, and in *k_e2e (or NULL) the smallest whose
+ * whole-model output is within 1e-3 of its scale (-1: not searched, more
+ * than two blocks follow; -2: a block could not be read); add the linear
+ * head (floor - groups) for heads. */
+long exchange_threshold(exchange_t *x, long i, mpfr_prec_t prec, long *k_domain, long *k_e2e);
 
 #endif
