@@ -310,7 +310,7 @@ static char *summary_md(const row_t *rows, long n_rows)
         if (!any)
             omega_strcat(&s, &len,
                          "\n\n## Model files: the exchange rate measured\n\n"
-                         "Per block (`attncheck exchange`, doc/models.md): the exact floor after "
+                         "Per block (`attncheck exchange`, doc/exchange.md): the exact floor after "
                          "reductions (duplicate, opposite, dead and silent neurons; neuron heads "
                          "+ a linear head when there is one) and the smallest k on the merge "
                          "order with the MLP sublayer's certified E <= 1e-3 S, on the model's "
@@ -343,7 +343,7 @@ const claim_t claim_inflation = {
                "Model files (sweep `model files`, from `make models`; \"needs make models\" "
                "when absent): per block the exact floor after reductions and the smallest k "
                "on the merge order with the MLP's certified E <= 1e-3 S on the file's tokens "
-               "and over every LayerNorm output (`attncheck exchange`, doc/models.md); the "
+               "and over every LayerNorm output (`attncheck exchange`, doc/exchange.md); the "
                "GPT-2-shaped model on block 0 only (its 12 blocks of 3072 neurons take "
                "minutes each); the trained GELU fixture (models/gelu-fixture*.safetensors) "
                "when present.",

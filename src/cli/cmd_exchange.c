@@ -21,7 +21,7 @@ static const char *usage_exchange =
     "  opposite, dead and silent neurons), the error E(k) of k merged heads on the tokens\n"
     "  (certified) against its bound over every LayerNorm output (--margin M: over the box\n"
     "  around the tokens' LayerNorm outputs widened by M), and the smallest k with\n"
-    "  E <= 1e-3 S (doc/models.md: The exchange rate).\n";
+    "  E <= 1e-3 S (doc/exchange.md).\n";
 
 typedef struct {
     const char *file, *input, *blocks, *margin, *out, *format_text, *mutate_name;

@@ -67,7 +67,7 @@ static const char notes[] =
     "for any exact conversion rests on the uniqueness of minimal one-hidden-layer networks "
     "(Sussmann 1992 for tanh; Albertini, Sontag and Maillot 1993 for activations with an "
     "independence property); for SiLU that property (with the linear term) is assumed, not "
-    "proved here (doc/models.md).";
+    "proved here (doc/exchange.md).";
 
 static int fail_row(row_t *r, const char *what)
 {
