@@ -137,6 +137,11 @@ static const struct {
     {64, {"verify", "inflation", "--mutate", OUT, NULL}},
     {64, {"verify", "neuron-head", "--out", "@OUT/a\nb", NULL}},
     {64, {"unknown\ncommand", NULL}},
+    {64, {"exchange", OUT, NULL}},
+    {64, {"exchange", "no-such.safetensors", "--prec", "abc", OUT, NULL}},
+    {64, {"exchange", "no-such.safetensors", "--mutate", "no-such", OUT, NULL}},
+    {64, {"exchange", "no-such.safetensors", "--input", "x.npy", "--tokens", "3", OUT, NULL}},
+    {65, {"exchange", "no-such.safetensors", OUT, NULL}},
     /* 5: bounded work, refused before anything runs */
     {65, {"sweep", "neuron-head", "--set", "@SEEDS", "--set", "@AS", OUT, NULL}},
     {65, {"sweep", "mlp-layer", "--set", "shape=4096x4096x4096", "--set", "prec=4096", OUT, NULL}},

@@ -16,7 +16,11 @@
  * (an exact quote: 0 when equal, 1e9 otherwise), bound 1. */
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
+#include <unistd.h>
+#include "exchange.h"
 #include "omega_util.h"
+#include "tmodel.h"
 
 typedef struct {
     const char *name;
@@ -57,6 +61,104 @@ static const quote_t quotes[] = {
 static const char *qname[] = {"heads/block", "inflation (H+l)/H", "l/H"};
 static const char *qshort[] = {"", "x", "x(l/H)"};
 
+/* Real model files (`make models`): the exact floor after reductions and
+ * the smallest certified k per block (exchange.h).  blocks: the blocks
+ * run (NULL: all), a cap the row states. */
+typedef struct {
+    const char *name, *file, *input, *blocks;
+} real_t;
+static const real_t reals[] = {
+    {"ppocrv4-svtr", "models/ppocrv4-svtr.safetensors", "models/ppocrv4-svtr-input.npy", NULL},
+    {"gpt2-shaped", "models/gpt2-shaped.safetensors", "models/gpt2-shaped-input.npy", "0"},
+    {"gelu-fixture", "models/gelu-fixture*.safetensors", "models/gelu-fixture*-input.npy", NULL},
+};
+
+/* The first file matching pattern (a fixed name matches itself when
+ * readable) into buf; 0, or -1 when there is none. */
+static int first_match(char *buf, size_t n, const char *pattern)
+{
+    glob_t g;
+    int rc = glob(pattern, 0, NULL, &g);
+    if (rc == 0 && g.gl_pathc > 0 && access(g.gl_pathv[0], R_OK) == 0 &&
+        strlen(g.gl_pathv[0]) < n) {
+        snprintf(buf, n, "%s", g.gl_pathv[0]);
+        globfree(&g);
+        return 0;
+    }
+    if (rc == 0)
+        globfree(&g);
+    return -1;
+}
+
+static const char *const col_floor = "exact floor/block (reduced)";
+static const char *const col_k =
+    "k for E <= 1e-3 S/block (MLP on tokens / MLP over every LN output / model on tokens)";
+
+/* One real model's row: computed only (no quotation); "needs make models"
+ * when its file is not there. */
+static int run_real(row_t *r, const real_t *rm)
+{
+    char file[4096], input[4096];
+    if (first_match(file, sizeof file, rm->file) != 0) {
+        row_add_text(r, "shape d/l/H/L/n", "needs make models");
+        row_add_text(r, col_floor, "needs make models");
+        row_add_text(r, col_k, "needs make models");
+        return 0;
+    }
+    exchange_spec_t spec = {.file = file,
+                            .input = first_match(input, sizeof input, rm->input) == 0 ? input
+                                                                                      : NULL,
+                            .tokens = 32, .seed = 1, .blocks = rm->blocks, .prec = r->prec};
+    exchange_t *x = NULL;
+    char err[700];
+    if (exchange_open(&x, &spec, err, sizeof err) != 0) {
+        snprintf(r->note, sizeof r->note, "%.150s", err);
+        return -1;
+    }
+    tmodel_t *m = NULL;
+    if (tmodel_open(&m, file, err, sizeof err) != 0) {
+        exchange_free(x);
+        snprintf(r->note, sizeof r->note, "%.150s", err);
+        return -1;
+    }
+    const tmodel_config_t *c = tmodel_config(m);
+    long H = (long)c->n_heads, l = (long)c->d_mlp, L = (long)c->n_layers;
+    row_add_text(r, "shape d/l/H/L/n", "%lld/%ld/%ld/%ld/-", (long long)c->d_model, l, H, L);
+    row_add_long(r, "heads/block H+l", H + l);
+    row_add_long(r, "total heads L(H+l)", L * (H + l));
+    arb_ptr infl = row_add_ival(r, "inflation (H+l)/H");
+    arb_set_si(infl, H + l);
+    arb_div_si(infl, infl, H, r->prec);
+    tmodel_close(m);
+    char fl[128] = "", ks[160] = "", rt[160] = "";
+    size_t fn = 0, kn = 0, rn = 0;
+    for (long i = 0; i < exchange_n_blocks(x); i++) {
+        long kd = 0, F = exchange_floor(x, i);
+        long ke = -1;
+        long k = exchange_threshold(x, i, r->prec, &kd, &ke);
+        long lin = F - exchange_groups(x, i); /* the linear head: 0 or 1 */
+        if (fn < sizeof fl)
+            fn += (size_t)snprintf(fl + fn, sizeof fl - fn, "%s%ld", i ? ", " : "", F);
+        char e2e[32] = "-";
+        if (ke >= 0)
+            snprintf(e2e, sizeof e2e, "%ld", ke + lin);
+        if (kn < sizeof ks)
+            kn += (size_t)snprintf(ks + kn, sizeof ks - kn, "%s%ld / %ld / %s", i ? ", " : "",
+                                   k ? k + lin : 0, kd + lin, e2e);
+        /* head counts are far below 2^53: exact as doubles */
+        if (rn < sizeof rt)
+            rn += (size_t)snprintf(rt + rn, sizeof rt - rn, "%s%.1fx", i ? ", " : "",
+                                   (double)(H + (k ? k + lin : F)) / (double)H);
+    }
+    row_add_text(r, col_floor, "%s", fl);
+    row_add_text(r, "blocks / tokens", "%s / %s", rm->blocks ? rm->blocks : "all",
+                 spec.input ? spec.input : "32 drawn");
+    row_add_text(r, col_k, "%s", ks);
+    row_add_text(r, "measured rate (H+k)/H/block (tokens)", "%s", rt);
+    exchange_free(x);
+    return 0;
+}
+
 /* value rounded to k significant figures (for showing how a quote rounds) */
 static double round_sig(double v, int k)
 {
@@ -69,6 +171,9 @@ static int run(row_t *r)
 {
     mpfr_prec_t prec = r->prec;
     const char *m = params_get(&r->params, "model");
+    for (size_t k = 0; m && k < sizeof reals / sizeof reals[0]; k++)
+        if (strcmp(m, reals[k].name) == 0)
+            return run_real(r, reals + k);
     shape_t s = {m ? m : "", 0, 0, 0, 0, 0};
     int found = 0;
     for (size_t k = 0; m && k < sizeof shapes / sizeof shapes[0]; k++)
@@ -192,6 +297,32 @@ static char *summary_md(const row_t *rows, long n_rows)
                  "5d + N + 1 and d + N + 1 (the blog code's stream is (n+1) x (d + n + 1)); both "
                  "are shown in the table. Costs assume one neuron head per hidden unit "
                  "(internal dimension 1) and no LayerNorm.");
+    /* the model files' rows: the measured exchange rate, as computed */
+    int any = 0;
+    for (long k = 0; k < n_rows; k++) {
+        const char *m = params_get(&rows[k].params, "model");
+        const column_t *fl = row_find_column(rows + k, col_floor);
+        const column_t *kk = row_find_column(rows + k, col_k);
+        const column_t *rt = row_find_column(rows + k, "measured rate (H+k)/H/block (tokens)");
+        const column_t *bt = row_find_column(rows + k, "blocks / tokens");
+        if (!m || !fl || !kk || strcmp(rows[k].sweep ? rows[k].sweep : "", "model files") != 0)
+            continue;
+        if (!any)
+            omega_strcat(&s, &len,
+                         "\n\n## Model files: the exchange rate measured\n\n"
+                         "Per block (`attncheck exchange`, doc/exchange.md): the exact floor after "
+                         "reductions (duplicate, opposite, dead and silent neurons; neuron heads "
+                         "+ a linear head when there is one) and the smallest k on the merge "
+                         "order with the MLP sublayer's certified E <= 1e-3 S, on the model's "
+                         "tokens and over every LayerNorm output.\n\n"
+                         "| model | blocks / tokens | exact floor | k for E <= 1e-3 S (MLP on "
+                         "tokens / MLP over every LN output / model on tokens; - where more "
+                         "than two blocks follow) | (H + k)/H (MLP on tokens) |\n"
+                         "|---|---|---|---|---|\n");
+        any = 1;
+        omega_strcat(&s, &len, "| %s | %s | %s | %s | %s |\n", m, bt ? bt->str : "", fl->str,
+                     kk->str, rt ? rt->str : "");
+    }
     return s;
 }
 
@@ -208,9 +339,17 @@ const claim_t claim_inflation = {
                "in this harness). Quoted numbers are quotations; E is the largest deviation "
                "|computed − quoted|/(0.05·quoted) over a row's approximate quotations (exact "
                "quotations: 0 when equal, 1e9 otherwise), bound 1. Rows without quotations are "
-               "computed only. Any shape: `attncheck sweep inflation --set model=DxLxHxLxN`.",
+               "computed only. Any shape: `attncheck sweep inflation --set model=DxLxHxLxN`. "
+               "Model files (sweep `model files`, from `make models`; \"needs make models\" "
+               "when absent): per block the exact floor after reductions and the smallest k "
+               "on the merge order with the MLP's certified E <= 1e-3 S on the file's tokens "
+               "and over every LayerNorm output (`attncheck exchange`, doc/exchange.md); the "
+               "GPT-2-shaped model on block 0 only (its 12 blocks of 3072 neurons take "
+               "minutes each); the trained GELU fixture (models/gelu-fixture*.safetensors) "
+               "when present.",
     .notes = "Counts only; no numerics. Shapes are the published hyperparameters.",
     .quick = {{"models", {{"model", "gpt2-small,gpt2-medium,gpt2-large,gpt2-xl,gpt3-175b"}, {NULL, NULL}}},
+              {"model files", {{"model", "ppocrv4-svtr,gpt2-shaped,gelu-fixture"}, {NULL, NULL}}},
               {NULL, {{NULL, NULL}}}},
     .run = run,
     .summary_md = summary_md,

@@ -62,6 +62,7 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt_t *opts, v
  * exit code (exitcodes.h). */
 int cmd_activation(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_exchange(int argc, char **argv);
 
 /* Flush standard output now (a failure is remembered for the end). */
 void cli_flush_stdout(void);

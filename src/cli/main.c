@@ -47,6 +47,8 @@ static const char *usage_main =
     "  model FILE.safetensors [--input X] [--prec P] [--export-converted OUT]\n"
     "                                     convert a transformer to attention-only form and\n"
     "                                     certify it\n"
+    "  exchange FILE.safetensors [--input X] [--blocks LIST]   heads per block after exact\n"
+    "                                     reductions and merging, certified\n"
     "  merge DIR... [--out DIR]           combine the shards of a --shard K/N run into reports\n"
     "Run 'attncheck COMMAND --help' for a command's options.\n" EXIT_RULE;
 
@@ -697,6 +699,8 @@ int main(int argc, char **argv)
         rc = cmd_activation(argc - 1, argv + 1);
     } else if (strcmp(cmd, "model") == 0) {
         rc = cmd_model(argc - 1, argv + 1);
+    } else if (strcmp(cmd, "exchange") == 0) {
+        rc = cmd_exchange(argc - 1, argv + 1);
     } else {
         rc = cli_fail(EXIT_USAGE, "unknown command '%s' (see attncheck --help)", cmd);
     }

@@ -209,8 +209,9 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
         fprintf(f, "## Result\n\n%ld rows: **%s**.\n\n", rep->n_rows, counts);
     }
     if (c->mutations[0][0]) {
-        /* a model's report is no claim of the catalogue: its run is attncheck model */
-        if (run && strcmp(run->verb, "model") == 0)
+        /* a model's report is no claim of the catalogue: its run is attncheck model
+         * (or exchange) */
+        if (run && (strcmp(run->verb, "model") == 0 || strcmp(run->verb, "exchange") == 0))
             fprintf(f, "Mutations (each must come out `violated`; add `--mutate NAME` to the "
                        "command below):\n\n");
         else
