@@ -33,6 +33,7 @@ Debian's /usr/bin/python3 with python3-numpy and python3-torch.
 """
 import argparse
 import json
+import math
 import os
 import re
 import struct
@@ -104,10 +105,19 @@ def read_tensors(path):
 def read_json(path, what):
     if not os.path.isfile(path):
         fail(f"{path}: no such file ({what})", EX_NOINPUT)
+    def no_constant(name):  # NaN, Infinity: the config is written back as JSON
+        raise ValueError(f"{name} is no JSON number")
+
+    def finite(text):
+        v = float(text)
+        if not math.isfinite(v):
+            raise ValueError(f"{text} is beyond a double")
+        return v
+
     try:
         with open(path, encoding="utf-8") as f:
-            obj = json.load(f)
-    except (ValueError, OSError) as e:
+            obj = json.load(f, parse_constant=no_constant, parse_float=finite)
+    except (ValueError, OSError, RecursionError) as e:
         fail(f"{path}: not valid JSON ({e})")
     if not isinstance(obj, dict):
         fail(f"{path}: not a JSON object ({what})")
@@ -174,7 +184,7 @@ def hf_config(hc):
         fail(f"config.json: activation_function '{act}' has no TransformerLens act_fn attncheck "
              f"reads (one of {', '.join(sorted(HF_ACTS))})")
     inner = hc.get("n_inner")
-    if inner is not None and (not isinstance(inner, int) or inner < 1):
+    if inner is not None and (not isinstance(inner, int) or isinstance(inner, bool) or inner < 1):
         fail("config.json: n_inner is not null or an integer >= 1")
     eps = hc.get("layer_norm_epsilon", 1e-5)
     if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not eps > 0:

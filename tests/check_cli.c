@@ -370,6 +370,22 @@ START_TEST(test_activation_baseline_file)
     ck_assert_int_eq(fclose(f), 0);
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 65);
     ck_assert(test_count_lines(out) == 1);
+    /* fields that are no status word or no whole number (relu's gaps lie inside
+     * [0, 1], so read leniently "0junk" would pass as 0) */
+    static const char *malformed[] = {
+        "relu\tnot-member\t0junk\t1\tnot-member\t0\t1\n",
+        "relu\tnot-member\t0\t1\tnot-member\t0\t1e\n",
+        "relu\tnot-member\t\t0\t1\tnot-member\t0\t1\n",
+        "relu\tnot-a-member\t0\t1\tnot-member\t0\t1\n",
+    };
+    for (size_t k = 0; k < sizeof malformed / sizeof malformed[0]; k++) {
+        f = fopen(flip, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(malformed[k], f);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_msg(test_run_cli(args, out, sizeof out) == 65 && test_count_lines(out) == 1 &&
+                      strstr(out, ":1: not a baseline line"), "'%s': %s", malformed[k], out);
+    }
     snprintf(args, sizeof args, "activation --baseline %s --expr x", base);
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 64);
 }

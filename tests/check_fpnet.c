@@ -658,6 +658,28 @@ START_TEST(test_arith_claim_make)
 }
 END_TEST
 
+/* An input that straddles a rounding boundary of the format asks for more
+ * bits (1) and leaves Y uninitialised, with nothing held (under ASan, a leak
+ * would fail here). */
+START_TEST(test_input_straddles_rounding)
+{
+    gmp_randstate_t st;
+    gmp_randinit_default(st);
+    gmp_randseed_ui(st, test_seed() + 7);
+    one_head_t t;
+    one_head_init(&t, 2, 2, 1, AONET_MASK_ALL, st);
+    arb_set_d(t.Xi->e, 1 + 0x1p-11); /* halfway between two binary16 values */
+    mag_set_d(arb_radref(t.Xi->e), 0x1p-30);
+    fpnet_opts_t o = {.ar = {.fmt = &fpf_binary16, .acc = &fpf_binary16,
+                             .order = FPF_SUM_SEQUENTIAL}, .omega_col = -1};
+    fpnet_stats_t sts;
+    fpf_mat_t Y;
+    ck_assert_int_eq(fpnet_apply(Y, &t.net, t.Xi, &o, &sts), 1);
+    one_head_clear(&t);
+    gmp_randclear(st);
+}
+END_TEST
+
 Suite *suite_fpnet(void)
 {
     Suite *s = suite_create("fpnet");
@@ -674,6 +696,7 @@ Suite *suite_fpnet(void)
     tcase_add_loop_test(tc, test_originals_are_the_references, 0, 6);
     tcase_add_test(tc, test_model_blocks_in_format);
     tcase_add_test(tc, test_arith_claim_make);
+    tcase_add_test(tc, test_input_straddles_rounding);
     tcase_add_loop_test(tc, test_torch_cross_check, 0,
                         (int)(sizeof torch_cases / sizeof torch_cases[0]));
     suite_add_tcase(s, tc);

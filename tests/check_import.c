@@ -255,7 +255,18 @@ START_TEST(test_importer_refusals)
         {NULL, NULL, "tl %s/m/tl/state_dict.pt %s/o.safetensors", 64, "tl needs --config"},
         {NULL, NULL, "hf %s/m/hf %s/no/such/dir/o.safetensors", 73, "cannot create"},
         {NULL, NULL, "hf %s/m/hf %s/o.safetensors --mutate x", 64, "invalid choice"},
+        /* values JSON cannot hold again (the config goes into the file as JSON) */
+        {"layer_norm_epsilon", "1e999", NULL, 65, "Infinity is no JSON number"},
+        {"n_inner", "true", NULL, 65, "n_inner is not null or an integer >= 1"},
+        {NULL, NULL, "hf %s/m/hf/model.safetensors %s/o.safetensors --config %s/deep.json", 65,
+         "deep.json: not valid JSON"},
+        {NULL, NULL, "tl %s/m/tl/state_dict.pt %s/o.safetensors --config %s/nan.json", 65,
+         "NaN is no JSON number"},
     };
+    ck_assert_int_eq(sh(PY " -c 'import sys\n"
+                        "open(sys.argv[1] + \"/deep.json\", \"w\").write(\"[\" * 100000 + \"]\" * 100000)\n"
+                        "open(sys.argv[1] + \"/nan.json\", \"w\").write(\"{\\\"eps\\\": NaN}\")\n"
+                        "' %s", tmpdir), 0);
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         int rc;
         if (bad[k].key) {
@@ -269,7 +280,7 @@ START_TEST(test_importer_refusals)
                     tmpdir, tmpdir, tmpdir);
         } else {
             char args[600];
-            snprintf(args, sizeof args, bad[k].args, tmpdir, tmpdir);
+            snprintf(args, sizeof args, bad[k].args, tmpdir, tmpdir, tmpdir);
             rc = sh(IMPORT " %s", args);
         }
         ck_assert_msg(rc == bad[k].rc, "case %zu: rc %d: %s", k, rc, out);

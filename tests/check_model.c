@@ -1198,6 +1198,20 @@ START_TEST(test_cli_model)
     ck_assert_msg(one_line() && strstr(out, "control characters"), "%s", out);
     ck_assert_int_eq(cli("model %s --input \"$(printf 'x\\t.npy')\" --out %s/r1", path, tmpdir),
                      64);
+    /* nor bytes that are not UTF-8 (the JSON reports and the journal record them) */
+    {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "cp '%s' \"$(printf '%s/m\\377.safetensors')\"", path, tmpdir);
+        ck_assert_int_eq(system(cmd), 0);
+        ck_assert_int_eq(cli("model \"$(printf '%s/m\\377.safetensors')\" --tokens 2 --out %s/r1",
+                             tmpdir, tmpdir), 64);
+        ck_assert_msg(one_line() && strstr(out, "model path is not UTF-8"), "%s", out);
+        ck_assert_int_eq(cli("model %s --input \"$(printf 'x\\300\\257.npy')\" --out %s/r1", path,
+                             tmpdir), 64);
+        ck_assert_msg(one_line() && strstr(out, "--input path is not UTF-8"), "%s", out);
+        snprintf(cmd, sizeof cmd, "%s/r1", tmpdir);
+        ck_assert_msg(access(cmd, F_OK) != 0, "a refused run left %s", cmd);
+    }
     ck_assert_int_eq(cli("model %s --act-a 0 --out %s/r1", path, tmpdir), 64);
     ck_assert_int_eq(cli("model %s --act-a 1e999999999 --out %s/r1", path, tmpdir), 64);
     /* no double is nearest to these (NaN rows, or a "nearest double" of 0) */

@@ -953,6 +953,35 @@ static int split_tabs(char *line, char **f, int max)
     return k;
 }
 
+int ac_baseline_wellformed(const char *line)
+{
+    char a[EXPR_MAX_LEN + 512], *f[8];
+    if (strlen(line) >= sizeof a)
+        return 0;
+    snprintf(a, sizeof a, "%s", line);
+    if (split_tabs(a, f, 8) != 7 || strstr(line, "\t\t")) /* strtok skips empty fields */
+        return 0;
+    for (int c = 0; c < 2; c++) {
+        int known = 0;
+        for (int s = AC_EXACT; s <= AC_WITNESS_FAILS; s++)
+            known |= strcmp(f[1 + 3 * c], ac_status_word((ac_status_t)s)) == 0;
+        if (!known)
+            return 0;
+        for (int e = 2; e <= 3; e++) {
+            /* a gap end is a whole number: "0junk" must not read as 0 */
+            mpfr_t v;
+            char *end;
+            mpfr_init2(v, 64);
+            mpfr_strtofr(v, f[e + 3 * c], &end, 10, MPFR_RNDN);
+            int ok = end != f[e + 3 * c] && *end == '\0';
+            mpfr_clear(v);
+            if (!ok)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz)
 {
     char a[EXPR_MAX_LEN + 512], b[EXPR_MAX_LEN + 512], *fa[8], *fb[8];

@@ -121,4 +121,7 @@ int ac_baseline_line(char *buf, size_t n, const char *spec, mpfr_prec_t prec);
  * (relative); else -1 with every change, in one line naming the activation, in msg. */
 #define AC_BASELINE_RELTOL 1e-3
 int ac_baseline_compare(const char *stored, const char *fresh, char *msg, size_t msgsz);
+/* 1 when line has a baseline line's fields: a function, then for G0 and G1
+ * a status word (ac_status_word) and two gap ends that are whole numbers. */
+int ac_baseline_wellformed(const char *line);
 const char *ac_status_word(ac_status_t s);

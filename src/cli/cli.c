@@ -43,6 +43,29 @@ int cli_has_control_char(const char *s)
     return 0;
 }
 
+int cli_is_utf8(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        int n = *u < 0x80 ? 0 : (*u & 0xe0) == 0xc0 ? 1 : (*u & 0xf0) == 0xe0 ? 2
+              : (*u & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0 || (n == 1 && *u < 0xc2) || (n == 3 && *u > 0xf4))
+            return 0;
+        unsigned long cp = n ? *u & (0x3fu >> n) : *u;
+        for (int k = 1; k <= n; k++) {
+            if ((u[k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (u[k] & 0x3fu);
+        }
+        /* overlong forms, UTF-16 surrogates and past U+10FFFF are not UTF-8 */
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        u += n + 1;
+    }
+    return 1;
+}
+
 int cli_split_flag(char *buf, size_t bufsz, const char **value, const char *arg)
 {
     const char *eq = strchr(arg, '=');

@@ -12,6 +12,8 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /* 1 when s holds a control character (it would break a line or a report). */
 int cli_has_control_char(const char *s);
+/* 1 when s is UTF-8 text (JSON reports and the run's journal record it). */
+int cli_is_utf8(const char *s);
 
 /* Split "--flag=value" into flag (NUL-terminated in buf) and value; a bare
  * flag gives value NULL, an operand (not starting with '-') an empty flag.

@@ -239,7 +239,7 @@ static int check_baseline(const char *path)
             tabs += *c == '\t';
             bad = (unsigned char)*c < 0x20 && *c != '\t';
         }
-        if (bad || tabs != 6 || *t == '\t') {
+        if (bad || tabs != 6 || *t == '\t' || !ac_baseline_wellformed(t)) {
             rc = act_fail(EXIT_DATAERR, "%.300s:%ld: not a baseline line (function, then G0, "
                           "gap lo, gap hi, G1, gap lo, gap hi, tab-separated; as --baseline "
                           "prints)", path, lineno);

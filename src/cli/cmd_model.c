@@ -147,6 +147,9 @@ static int opt_input(void *ctx, const char *v)
 {
     if (cli_has_control_char(v))
         return cli_fail(EXIT_USAGE, "model: the --input path may not hold control characters");
+    if (!cli_is_utf8(v))
+        return cli_fail(EXIT_USAGE, "model: the --input path is not UTF-8 text (the reports "
+                        "record it)");
     ((model_cli_t *)ctx)->input = v;
     return 0;
 }
@@ -253,6 +256,9 @@ static int operand_file(void *ctx, const char *a)
         return cli_fail(EXIT_USAGE, "model: unexpected argument '%s' (one model file)", a);
     if (cli_has_control_char(a)) /* it is named in the report and on stderr */
         return cli_fail(EXIT_USAGE, "model: the model path may not hold control characters");
+    if (!cli_is_utf8(a))
+        return cli_fail(EXIT_USAGE, "model: the model path is not UTF-8 text (the reports "
+                        "record it)");
     c->file = a;
     return 0;
 }

@@ -269,6 +269,9 @@ int journal_open(journal_t **out, const char *dir, const report_run_t *how,
     snprintf(j->path, sizeof j->path, "%s/%s", dir, JOURNAL_FILE);
     json_t *id = identity(how, claims, mutations, n, o);
     int rc = id ? 0 : EXIT_SOFTWARE;
+    if (!id)
+        snprintf(err, errsz, "cannot record the run's options in '%s' (out of memory, or a "
+                 "value that is not UTF-8 text)", j->path);
     off_t valid = 0;
     struct stat st;
     int have = lstat(j->path, &st) == 0;

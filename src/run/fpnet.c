@@ -498,8 +498,10 @@ static int pass_run(fpf_mat_t Y, imat_struct *C, const imat_t X, const fpnet_opt
     if (st)
         memset(st, 0, sizeof *st);
     P.rc = fpnet_mat_round(Y, X, f);
-    if (P.rc != 0)
+    if (P.rc != 0) {
+        fpf_mat_clear(Y); /* Y is not the caller's on failure */
         return P.rc;
+    }
     if (C) {
         imat_reinit(C, X->rows, X->cols);
         imat_set(C, X);
@@ -723,8 +725,10 @@ int fpnet_orig_apply(fpf_mat_t Y, const instance_t *I, const fpf_arith_t *ar, ch
     fpnet_opts_t o = {.ar = *ar, .omega_col = -1};
     orig_pass_t P = {.run = {.o = &o, .st = NULL}, .Y = Y, .O = &I->orig};
     P.rc = fpnet_mat_round(Y, I->orig_in, ar->fmt);
-    if (P.rc != 0)
+    if (P.rc != 0) {
+        fpf_mat_clear(Y); /* Y is not the caller's on failure */
         return P.rc;
+    }
     onet_sink_t sink = {&P, orig_stage, orig_final};
     int src_rc = instance_emit_orig(I, &sink, err, errsz);
     int rc = P.rc != 0 ? P.rc : src_rc != 0 ? -2 : 0;
