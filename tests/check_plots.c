@@ -153,7 +153,7 @@ START_TEST(test_exact_plot_has_e)
         ck_assert_ptr_nonnull(strstr(gp, "set multiplot layout 2,1"));
         /* the E panel: per series and p, the largest log10 hi(E) of its rows */
         for (int a = 0; a < 2; a++) {
-            char name[8];
+            char name[16];
             double x[8], y[8];
             snprintf(name, sizeof name, "ey%d", a);
             ck_assert_int_eq(gp_block(gp, name, x, y, 8), 3);
