@@ -204,7 +204,8 @@ typedef struct {
 
 typedef struct {
     long L, M, K, P;
-    mp_limb_t *A, *B, *C, *T;
+    uint64_t *A, *C; /* limbs of 64 bits (mp_limb_t on this platform) */
+    mp_limb_t *B, *T;
     int64_t *W;
     arb_ptr x, y;
     long nx;
@@ -218,12 +219,19 @@ static void floor_exact(void *arg)
     memset(f->C, 0, sizeof *f->C * (size_t)(M * P * 2 * (L + 2)));
     for (long i = 0; i < M; i++)
         for (long k = 0; k < K; k++) {
-            const mp_limb_t *a = f->A + (i * K + k) * L;
+            const uint64_t *a = f->A + (i * K + k) * L;
             for (long j = 0; j < P; j++) {
                 int64_t w = f->W[k * P + j];
-                mp_limb_t *c = f->C + ((i * P + j) * 2 + (w < 0)) * (L + 2);
-                mp_limb_t cy = mpn_addmul_1(c, a, L, w < 0 ? -(mp_limb_t)w : (mp_limb_t)w);
-                mpn_add_1(c + L, c + L, 2, cy);
+                uint64_t *c = f->C + ((i * P + j) * 2 + (w < 0)) * (L + 2);
+                uint64_t u = w < 0 ? -(uint64_t)w : (uint64_t)w, cy = 0;
+                for (long t = 0; t < L; t++) { /* inline: no call per term */
+                    unsigned __int128 q = (unsigned __int128)a[t] * u + c[t] + cy;
+                    c[t] = (uint64_t)q;
+                    cy = (uint64_t)(q >> 64);
+                }
+                unsigned __int128 q = (unsigned __int128)c[L] + cy;
+                c[L] = (uint64_t)q;
+                c[L + 1] += (uint64_t)(q >> 64);
             }
         }
 }
@@ -236,8 +244,9 @@ static void floor_full(void *arg)
     for (long i = 0; i < M; i++)
         for (long k = 0; k < K; k++)
             for (long j = 0; j < P; j++) {
-                mpn_mul_n(f->T, f->A + (i * K + k) * L, f->B + (k * P + j) * L, L);
-                mp_limb_t *c = f->C + (i * P + j) * 2 * (L + 2);
+                mpn_mul_n(f->T, (const mp_limb_t *)f->A + (i * K + k) * L,
+                          f->B + (k * P + j) * L, L);
+                mp_limb_t *c = (mp_limb_t *)f->C + (i * P + j) * 2 * (L + 2);
                 mpn_add(c, c, 2 * L + 1, f->T, 2 * L);
             }
 }
