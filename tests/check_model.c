@@ -672,6 +672,52 @@ START_TEST(test_convert_approx)
 }
 END_TEST
 
+/* The check and its SiLU_a twin share the converted layer's output
+ * (mcheck_shared_t): each row comes out with the same bits as when it makes
+ * its own, the second takes it over, and a row at another precision makes
+ * its own.  _i: sequential (0) or parallel (1) blocks. */
+START_TEST(test_shared_converted_output)
+{
+    mspec_t s = {"gelu_new", "LN", 1, 0, 0, _i};
+    char path[400], err[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 77);
+    tmodel_t *m;
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
+    convert_act_t ca;
+    ck_assert(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 128) == 0);
+    imat_t X;
+    tokens(X, test_seed());
+    mcheck_t kinds[2] = {_i ? MCHECK_BLOCK : MCHECK_MLP, _i ? MCHECK_BLOCK_SILU : MCHECK_MLP_SILU};
+    convert_opts_t co = {.form = 0, .mutation = 0};
+    mcheck_shared_t sh;
+    mcheck_shared_init(&sh);
+    static const mpfr_prec_t precs[3] = {128, 128, 192};
+    for (int k = 0; k < 3; k++) {
+        mcheck_t kind = kinds[k % 2];
+        row_t a, b;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        row_start(&a, precs[k]);
+        row_start(&b, precs[k]);
+        ck_assert_msg(mcheck_sublayer_shared(&a, m, 0, kind, X, &ca, co, &sh, err, sizeof err) == 0,
+                      "%s", err);
+        ck_assert_msg(mcheck_sublayer(&b, m, 0, kind, X, &ca, co, err, sizeof err) == 0, "%s", err);
+        ck_assert(arb_equal(a.error, b.error) && arb_equal(a.error_abs, b.error_abs));
+        ck_assert(mpfr_equal_p(a.scale, b.scale));
+        ck_assert_int_eq(a.resolve_bits, b.resolve_bits);
+        /* the first row keeps it, the twin takes it over, another precision keeps its own */
+        ck_assert_int_eq(sh.ready, k != 1);
+        row_clear(&a);
+        row_clear(&b);
+    }
+    mcheck_shared_clear(&sh);
+    imat_clear(X);
+    convert_act_clear(&ca);
+    tmodel_close(m);
+}
+END_TEST
+
 /* ------------------------------------------------------ parallel blocks */
 
 /* A parallel block of the model at path, converted: its one layer. */
@@ -2014,6 +2060,7 @@ Suite *suite_model(void)
     tcase_add_loop_test(tc, test_convert_exact, 0, CONVERT_N_FORMS * N_EXACT_SPECS);
     tcase_add_loop_test(tc, test_convert_mutations, 0, 20 * CONVERT_N_FORMS);
     tcase_add_loop_test(tc, test_convert_approx, 0, 4 * CONVERT_N_FORMS);
+    tcase_add_loop_test(tc, test_shared_converted_output, 0, 2);
     tcase_add_test(tc, test_act_defaults);
     tcase_add_loop_test(tc, test_encoded, 0, 2 * CONVERT_N_FORMS);
     tcase_add_loop_test(tc, test_bias_row_bitwise, 0, 8);

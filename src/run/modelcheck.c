@@ -415,8 +415,54 @@ void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const 
     imat_clear(Y);
 }
 
+void mcheck_shared_init(mcheck_shared_t *sh)
+{
+    pthread_mutex_init(&sh->lock, NULL);
+    sh->ready = 0;
+    imat_init(sh->S, 0, 0);
+}
+
+void mcheck_shared_clear(mcheck_shared_t *sh)
+{
+    pthread_mutex_destroy(&sh->lock);
+    imat_clear(sh->S);
+}
+
+/* S = the layer on h (apply_on), or sh's when sh holds it at this
+ * precision and mutation (handed over: two rows share it); else made and
+ * a copy kept in sh. */
+static void apply_shared(imat_t S, const aonet_layer_t *L, const imat_t h, mpfr_prec_t prec,
+                         int mutation, mcheck_shared_t *sh)
+{
+    if (!sh) {
+        apply_on(S, L, h, prec);
+        return;
+    }
+    pthread_mutex_lock(&sh->lock);
+    if (sh->ready && sh->prec == prec && sh->mutation == mutation) {
+        imat_swap(S, sh->S); /* its second and last use: handed over */
+        imat_reinit(sh->S, 0, 0);
+        sh->ready = 0;
+    } else {
+        apply_on(S, L, h, prec);
+        imat_reinit(sh->S, S->rows, S->cols);
+        imat_set(sh->S, S);
+        sh->ready = 1;
+        sh->prec = prec;
+        sh->mutation = mutation;
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
 int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
                     const convert_act_t *ca, convert_opts_t co, char *err, size_t errsz)
+{
+    return mcheck_sublayer_shared(r, m, b, kind, h, ca, co, NULL, err, errsz);
+}
+
+int mcheck_sublayer_shared(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
+                           const convert_act_t *ca, convert_opts_t co, mcheck_shared_t *sh,
+                           char *err, size_t errsz)
 {
     mpfr_prec_t prec = r->prec;
     tblock_t B;
@@ -456,7 +502,7 @@ int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const im
             tblock_apply(Y, &B, h, mcheck_act_tracked, &t, prec);
         else
             tblock_mlp(Y, &B, h, mcheck_act_tracked, &t, prec);
-        apply_on(S, layer, h, prec);
+        apply_shared(S, layer, h, prec, co.mutation, sh);
         finish_stream(r, Y, NULL, S, 1);
         mcheck_track_resolve(r, &t);
         mcheck_track_clear(&t);
