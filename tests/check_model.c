@@ -672,6 +672,59 @@ START_TEST(test_convert_approx)
 }
 END_TEST
 
+/* tblock_apply_pair gives each stream the same bits as tblock_apply alone
+ * (the model and its SiLU_a twin, different tokens), in place too, for
+ * causal and not, gated, RMS and parallel blocks. */
+START_TEST(test_apply_pair)
+{
+    static const mspec_t specs[] = {{"gelu_new", "LN", 1, 0, 0, 0}, {"gelu", "RMS", 0, 0, 0, 0},
+                                    {"silu", "LN", 1, 1, 0, 0},     {"relu", "LN", 1, 0, 0, 1}};
+    const mspec_t *sp = specs + _i;
+    char path[400], err[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, sp, test_seed() + 91 + (unsigned long)_i);
+    tmodel_t *m;
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
+    convert_act_t ca;
+    ck_assert(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 128) == 0);
+    mpfr_prec_t prec = 64 + (mpfr_prec_t)(test_seed() % 200);
+    imat_t X1, X2, A1, A2, P1, P2;
+    tokens(X1, test_seed());
+    tokens(X2, test_seed() + 1);
+    imat_init(A1, X1->rows, X1->cols);
+    imat_init(A2, X2->rows, X2->cols);
+    imat_init(P1, 0, 0);
+    imat_init(P2, 0, 0);
+    imat_set(A1, X1);
+    imat_set(A2, X2);
+    for (long b = 0; b < MLAYERS; b++) {
+        tblock_t B;
+        ck_assert(tblock_read(&B, m, b, err, sizeof err) == 0);
+        tblock_apply_pair(P1, P2, &B, A1, A2, act_eval_ival, &ca.phi, act_eval_ival, &ca.silu,
+                          prec);
+        tblock_apply(A1, &B, A1, act_eval_ival, &ca.phi, prec);
+        tblock_apply(A2, &B, A2, act_eval_ival, &ca.silu, prec);
+        tblock_apply_pair(X1, X2, &B, X1, X2, act_eval_ival, &ca.phi, act_eval_ival, &ca.silu,
+                          prec); /* in place */
+        for (long k = 0; k < A1->rows * A1->cols; k++) {
+            ck_assert_msg(arb_equal(P1->e + k, A1->e + k) && arb_equal(X1->e + k, A1->e + k),
+                          "block %ld entry %ld of the first stream", b, k);
+            ck_assert_msg(arb_equal(P2->e + k, A2->e + k) && arb_equal(X2->e + k, A2->e + k),
+                          "block %ld entry %ld of the second stream", b, k);
+        }
+        tblock_clear(&B);
+    }
+    imat_clear(X1);
+    imat_clear(X2);
+    imat_clear(A1);
+    imat_clear(A2);
+    imat_clear(P1);
+    imat_clear(P2);
+    convert_act_clear(&ca);
+    tmodel_close(m);
+}
+END_TEST
+
 /* The check and its SiLU_a twin share the converted layer's output
  * (mcheck_shared_t): each row comes out with the same bits as when it makes
  * its own, the second takes it over, and a row at another precision makes
@@ -707,7 +760,8 @@ START_TEST(test_shared_converted_output)
         ck_assert(mpfr_equal_p(a.scale, b.scale));
         ck_assert_int_eq(a.resolve_bits, b.resolve_bits);
         /* the first row keeps it, the twin takes it over, another precision keeps its own */
-        ck_assert_int_eq(sh.ready, k != 1);
+        ck_assert_int_eq(sh.conv.ready, k != 1);
+        ck_assert_int_eq(sh.pre.ready, !_i && k != 1);
         row_clear(&a);
         row_clear(&b);
     }
@@ -2061,6 +2115,7 @@ Suite *suite_model(void)
     tcase_add_loop_test(tc, test_convert_mutations, 0, 20 * CONVERT_N_FORMS);
     tcase_add_loop_test(tc, test_convert_approx, 0, 4 * CONVERT_N_FORMS);
     tcase_add_loop_test(tc, test_shared_converted_output, 0, 2);
+    tcase_add_loop_test(tc, test_apply_pair, 0, 4);
     tcase_add_test(tc, test_act_defaults);
     tcase_add_loop_test(tc, test_encoded, 0, 2 * CONVERT_N_FORMS);
     tcase_add_loop_test(tc, test_bias_row_bitwise, 0, 8);

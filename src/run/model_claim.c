@@ -153,9 +153,10 @@ static double ctx_bytes(const tmodel_config_t *c, long n, long V, mpfr_prec_t sp
 {
     double d = (double)c->d_model, N = (double)n + 1, L = (double)c->n_layers;
     double ball = (double)sizeof(arb_struct);
-    /* the streams, and a converted layer's output per block (shared by two rows) */
+    /* the streams, and per block a converted layer's output and the MLP's
+     * pre-activations (each shared by two rows) */
     return N * d * (ball + 16) + 2 * L * N * d * (ball + ball_heap_bytes(sp)) +
-           L * N * (d + 2) * (ball + ball_heap_bytes(sp)) +
+           L * N * (d + 2 + 2 * (double)c->d_mlp) * (ball + ball_heap_bytes(sp)) +
            3 * 4 * N * (d + 2) * (ball + ball_heap_bytes(4 * ep)) + 8 * (d + 1) * (double)V;
 }
 

@@ -83,17 +83,11 @@ static void set_trivial(row_t *r, const imat_t ref, const imat_t bias, const ima
     imat_clear(R);
 }
 
-/* The MLP row against the bound G sum_k ||W_out[k,:]||: the certified range
- * of the pre-activations on h, the gap on it, the bound. */
-static void mlp_bound(row_t *r, const tblock_t *B, const imat_t h, const convert_act_t *ca)
+/* The MLP row against the bound G sum_k ||W_out[k,:]||: zmax, the certified
+ * range of the pre-activations on h (rounded up), the gap on it, the bound. */
+static void mlp_bound(row_t *r, const tblock_t *B, const mpfr_t zmax, const convert_act_t *ca)
 {
     mpfr_prec_t prec = r->prec;
-    imat_t Z;
-    mpfr_t zmax;
-    imat_init(Z, h->rows, B->d_mlp);
-    mpfr_init2(zmax, 64);
-    tblock_mlp_pre(Z, NULL, B, h, prec);
-    imat_max_abs_upper(zmax, Z);
     arb_ptr G = row_add_ival(r, "sup gap G");
     arb_ptr W = row_add_ival(r, "sum ||W_out[k]||");
     double L = mpfr_get_d(zmax, MPFR_RNDU);
@@ -106,8 +100,6 @@ static void mlp_bound(row_t *r, const tblock_t *B, const imat_t h, const convert
     r->has_bound = 1;
     r->exact_identity = 0;
     ival_set_fr(row_add_ival(r, "max |z|"), zmax);
-    mpfr_clear(zmax);
-    imat_clear(Z);
 }
 
 static row_t *want_row(const mcheck_opts_t *o, mcheck_t kind, long block)
@@ -415,22 +407,64 @@ void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const 
     imat_clear(Y);
 }
 
+static void kept_init(mcheck_kept_t *k)
+{
+    k->ready = 0;
+    imat_init(k->M, 0, 0);
+    imat_init(k->M2, 0, 0);
+}
+
+static void kept_clear(mcheck_kept_t *k)
+{
+    imat_clear(k->M);
+    imat_clear(k->M2);
+}
+
 void mcheck_shared_init(mcheck_shared_t *sh)
 {
     pthread_mutex_init(&sh->lock, NULL);
-    sh->ready = 0;
-    imat_init(sh->S, 0, 0);
+    kept_init(&sh->conv);
+    kept_init(&sh->pre);
 }
 
 void mcheck_shared_clear(mcheck_shared_t *sh)
 {
     pthread_mutex_destroy(&sh->lock);
-    imat_clear(sh->S);
+    kept_clear(&sh->conv);
+    kept_clear(&sh->pre);
 }
 
-/* S = the layer on h (apply_on), or sh's when sh holds it at this
- * precision and mutation (handed over: two rows share it); else made and
- * a copy kept in sh. */
+/* Take A (and A2) from k when it holds them at prec and mutation (their
+ * second and last use: handed over, 1); else 0 (sh locked by the caller). */
+static int kept_take(imat_t A, imat_t A2, mcheck_kept_t *k, mpfr_prec_t prec, int mutation)
+{
+    if (!k->ready || k->prec != prec || k->mutation != mutation)
+        return 0;
+    imat_swap(A, k->M);
+    if (A2)
+        imat_swap(A2, k->M2);
+    imat_reinit(k->M, 0, 0);
+    imat_reinit(k->M2, 0, 0);
+    k->ready = 0;
+    return 1;
+}
+
+/* Keep copies of A (and A2) in k for the other row. */
+static void kept_put(mcheck_kept_t *k, const imat_t A, const imat_t A2, mpfr_prec_t prec,
+                     int mutation)
+{
+    imat_reinit(k->M, A->rows, A->cols);
+    imat_set(k->M, A);
+    if (A2) {
+        imat_reinit(k->M2, A2->rows, A2->cols);
+        imat_set(k->M2, A2);
+    }
+    k->ready = 1;
+    k->prec = prec;
+    k->mutation = mutation;
+}
+
+/* S = the layer on h (apply_on), through sh (or made alone: sh NULL). */
 static void apply_shared(imat_t S, const aonet_layer_t *L, const imat_t h, mpfr_prec_t prec,
                          int mutation, mcheck_shared_t *sh)
 {
@@ -439,19 +473,28 @@ static void apply_shared(imat_t S, const aonet_layer_t *L, const imat_t h, mpfr_
         return;
     }
     pthread_mutex_lock(&sh->lock);
-    if (sh->ready && sh->prec == prec && sh->mutation == mutation) {
-        imat_swap(S, sh->S); /* its second and last use: handed over */
-        imat_reinit(sh->S, 0, 0);
-        sh->ready = 0;
-    } else {
+    if (!kept_take(S, NULL, &sh->conv, prec, mutation)) {
         apply_on(S, L, h, prec);
-        imat_reinit(sh->S, S->rows, S->cols);
-        imat_set(sh->S, S);
-        sh->ready = 1;
-        sh->prec = prec;
-        sh->mutation = mutation;
+        kept_put(&sh->conv, S, NULL, prec, mutation);
     }
     pthread_mutex_unlock(&sh->lock);
+}
+
+/* Z, G = tblock_mlp_pre on h, through sh (or made alone: sh NULL). */
+static void pre_shared(imat_t Z, imat_t G, const tblock_t *B, const imat_t h, mpfr_prec_t prec,
+                       int mutation, mcheck_shared_t *sh)
+{
+    if (sh)
+        pthread_mutex_lock(&sh->lock);
+    if (!sh || !kept_take(Z, G, &sh->pre, prec, mutation)) {
+        imat_reinit(Z, h->rows, B->d_mlp);
+        imat_reinit(G, B->gated ? h->rows : 0, B->gated ? B->d_mlp : 0);
+        tblock_mlp_pre(Z, G, B, h, prec);
+        if (sh)
+            kept_put(&sh->pre, Z, G, prec, mutation);
+    }
+    if (sh)
+        pthread_mutex_unlock(&sh->lock);
 }
 
 int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
@@ -498,20 +541,35 @@ int mcheck_sublayer_shared(row_t *r, const tmodel_t *m, long b, mcheck_t kind, c
         int twin = kind == MCHECK_MLP_SILU || kind == MCHECK_BLOCK_SILU;
         mcheck_track_t t;
         mcheck_track_init(&t, twin ? &ca->silu : &ca->phi, ca->a);
+        /* the pre-activations on h: the bound's range, and the sequential MLP's input */
+        imat_t Z, G;
+        mpfr_t zmax;
+        imat_init(Z, 0, 0);
+        imat_init(G, 0, 0);
+        mpfr_init2(zmax, 64);
+        mpfr_set_ui(zmax, 0, MPFR_RNDU);
+        if (!block || (approx && !twin)) {
+            /* a parallel block's twin runs the whole block: the shared part is its layer */
+            pre_shared(Z, G, &B, h, prec, co.mutation, block ? NULL : sh);
+            imat_max_abs_upper(zmax, Z);
+        }
         if (block)
             tblock_apply(Y, &B, h, mcheck_act_tracked, &t, prec);
         else
-            tblock_mlp(Y, &B, h, mcheck_act_tracked, &t, prec);
+            tblock_mlp_given(Y, &B, h, Z, G, mcheck_act_tracked, &t, prec);
+        imat_clear(Z);
+        imat_clear(G);
         apply_shared(S, layer, h, prec, co.mutation, sh);
         finish_stream(r, Y, NULL, S, 1);
         mcheck_track_resolve(r, &t);
         mcheck_track_clear(&t);
         if (approx && !twin) {
             /* the attention part is exact in both: the MLP's bound is the block's */
-            mlp_bound(r, &B, h, ca);
+            mlp_bound(r, &B, zmax, ca);
             set_trivial(r, Y, NULL, S);
             r->resolve_bits = 0;
         }
+        mpfr_clear(zmax);
     }
     row_add_long(r, "heads", aonet_layer_heads(layer));
     row_add_long(r, "width", S->cols);
@@ -575,8 +633,9 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
             e->heads_per_block += aonet_layer_heads(Ls + k);
         e->heads += e->heads_per_block;
         if (approx) {
-            tblock_apply(e->ref, &B, e->ref, act_eval_ival, &ca->phi, prec);
-            tblock_apply(e->refs, &B, e->refs, mcheck_act_tracked, &t, prec);
+            /* the model and its SiLU_a twin: one product per weight matrix for both */
+            tblock_apply_pair(e->ref, e->refs, &B, e->ref, e->refs, act_eval_ival, &ca->phi,
+                              mcheck_act_tracked, &t, prec);
         } else {
             tblock_apply(e->ref, &B, e->ref, mcheck_act_tracked, &t, prec);
         }
