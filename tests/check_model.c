@@ -678,7 +678,7 @@ END_TEST
 START_TEST(test_apply_pair)
 {
     static const mspec_t specs[] = {{"gelu_new", "LN", 1, 0, 0, 0}, {"gelu", "RMS", 0, 0, 0, 0},
-                                    {"silu", "LN", 1, 1, 0, 0},     {"relu", "LN", 1, 0, 0, 1}};
+                                    {"sigmoid", "LN", 1, 1, 0, 0},  {"relu", "LN", 1, 0, 0, 1}};
     const mspec_t *sp = specs + _i;
     char path[400], err[600];
     snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
@@ -686,7 +686,8 @@ START_TEST(test_apply_pair)
     tmodel_t *m;
     ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
     convert_act_t ca;
-    ck_assert(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 128) == 0);
+    ck_assert_msg(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 128) == 0, "%s",
+                  err);
     mpfr_prec_t prec = 64 + (mpfr_prec_t)(test_seed() % 200);
     imat_t X1, X2, A1, A2, P1, P2;
     tokens(X1, test_seed());

@@ -265,6 +265,10 @@ void tblock_apply_pair(imat_t Y1, imat_t Y2, const tblock_t *B, const imat_t X1,
                        mpfr_prec_t prec)
 {
     if (B->parallel) { /* the pair is for sequential blocks */
+        if (Y1 != X1)
+            imat_reinit(Y1, X1->rows, X1->cols);
+        if (Y2 != X2)
+            imat_reinit(Y2, X2->rows, X2->cols);
         tblock_apply(Y1, B, X1, phi1, ctx1, prec);
         tblock_apply(Y2, B, X2, phi2, ctx2, prec);
         return;
