@@ -140,6 +140,10 @@ START_TEST(test_mutations_on_extremes)
     for (int m = 0; m <= CLAIM_MAX_MUTATIONS && (m == 0 || c->mutations[m - 1][0]); m++) {
         claim_report_t rep;
         run_extreme(&rep, c, _i, m);
+        /* the prediction is what the evaluation met: no row runs twice */
+        if (c->predict)
+            ck_assert_msg(rep.raised == 0, "%s: %ld rows raised after prediction on "
+                          "extremes[%d] (mutation %d)", c->id, rep.raised, _i, m);
         if (m == 0) {
             ck_assert_msg(rep.violated == 0, "%s violated on extremes[%d]", c->id, _i);
         } else {
@@ -158,6 +162,45 @@ START_TEST(test_mutations_on_extremes)
         }
         claim_report_clear(&rep);
     }
+}
+END_TEST
+
+/* A prediction that falls short (here: none of the instance part) leaves
+ * the rule to the fallback: the same precisions and verdicts as the
+ * claim's own prediction, the rows raised counted. */
+static int predict_short(row_t *r)
+{
+    r->resolve_bits = 0;
+    return 0;
+}
+
+START_TEST(test_short_prediction_falls_back)
+{
+    const claim_t *c = claim_find("mlp-layer");
+    claim_t short_c = *c;
+    short_c.predict = predict_short;
+    run_options_t o;
+    run_options_default(&o);
+    const char *sets[][2] = {{"a", "1,64"}, {"shape", "2x3x3"}, {"prec", "53"}, {"seed", "1,2"}};
+    for (int k = 0; k < 4; k++) {
+        o.set_name[k] = sets[k][0];
+        o.set_values[k] = sets[k][1];
+    }
+    o.n_sets = 4;
+    claim_report_t good, fell;
+    char err[512];
+    ck_assert_msg(runner_run_claim(&good, c, &o, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(runner_run_claim(&fell, &short_c, &o, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(good.raised, 0);
+    ck_assert_int_eq(fell.raised, 2); /* a = 64 on both seeds needs more than 53 + kappa */
+    ck_assert_int_eq(fell.n_rows, good.n_rows);
+    for (long k = 0; k < good.n_rows; k++) {
+        ck_assert_int_eq(fell.rows[k].prec, good.rows[k].prec);
+        ck_assert_int_eq(fell.rows[k].verdict, good.rows[k].verdict);
+        ck_assert(arb_equal(fell.rows[k].error, good.rows[k].error));
+    }
+    claim_report_clear(&good);
+    claim_report_clear(&fell);
 }
 END_TEST
 
@@ -215,6 +258,7 @@ Suite *suite_claims(void)
     tcase_add_loop_test(tx, test_mutations_on_extremes, 0,
                         (int)(sizeof extremes / sizeof extremes[0]));
     tcase_add_test(tx, test_unresolvable_refused);
+    tcase_add_test(tx, test_short_prediction_falls_back);
     suite_add_tcase(s, tx);
     return s;
 }

@@ -672,6 +672,107 @@ START_TEST(test_convert_approx)
 }
 END_TEST
 
+/* tblock_apply_pair gives each stream the same bits as tblock_apply alone
+ * (the model and its SiLU_a twin, different tokens), in place too, for
+ * causal and not, gated, RMS and parallel blocks. */
+START_TEST(test_apply_pair)
+{
+    static const mspec_t specs[] = {{"gelu_new", "LN", 1, 0, 0, 0}, {"gelu", "RMS", 0, 0, 0, 0},
+                                    {"sigmoid", "LN", 1, 1, 0, 0},  {"relu", "LN", 1, 0, 0, 1}};
+    const mspec_t *sp = specs + _i;
+    char path[400], err[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, sp, test_seed() + 91 + (unsigned long)_i);
+    tmodel_t *m;
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
+    convert_act_t ca;
+    ck_assert_msg(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 128) == 0, "%s",
+                  err);
+    mpfr_prec_t prec = 64 + (mpfr_prec_t)(test_seed() % 200);
+    imat_t X1, X2, A1, A2, P1, P2;
+    tokens(X1, test_seed());
+    tokens(X2, test_seed() + 1);
+    imat_init(A1, X1->rows, X1->cols);
+    imat_init(A2, X2->rows, X2->cols);
+    imat_init(P1, 0, 0);
+    imat_init(P2, 0, 0);
+    imat_set(A1, X1);
+    imat_set(A2, X2);
+    for (long b = 0; b < MLAYERS; b++) {
+        tblock_t B;
+        ck_assert(tblock_read(&B, m, b, err, sizeof err) == 0);
+        tblock_apply_pair(P1, P2, &B, A1, A2, act_eval_ival, &ca.phi, act_eval_ival, &ca.silu,
+                          prec);
+        tblock_apply(A1, &B, A1, act_eval_ival, &ca.phi, prec);
+        tblock_apply(A2, &B, A2, act_eval_ival, &ca.silu, prec);
+        tblock_apply_pair(X1, X2, &B, X1, X2, act_eval_ival, &ca.phi, act_eval_ival, &ca.silu,
+                          prec); /* in place */
+        for (long k = 0; k < A1->rows * A1->cols; k++) {
+            ck_assert_msg(arb_equal(P1->e + k, A1->e + k) && arb_equal(X1->e + k, A1->e + k),
+                          "block %ld entry %ld of the first stream", b, k);
+            ck_assert_msg(arb_equal(P2->e + k, A2->e + k) && arb_equal(X2->e + k, A2->e + k),
+                          "block %ld entry %ld of the second stream", b, k);
+        }
+        tblock_clear(&B);
+    }
+    imat_clear(X1);
+    imat_clear(X2);
+    imat_clear(A1);
+    imat_clear(A2);
+    imat_clear(P1);
+    imat_clear(P2);
+    convert_act_clear(&ca);
+    tmodel_close(m);
+}
+END_TEST
+
+/* The check and its SiLU_a twin share the converted layer's output
+ * (mcheck_shared_t): each row comes out with the same bits as when it makes
+ * its own, the second takes it over, and a row at another precision makes
+ * its own.  _i: sequential (0) or parallel (1) blocks. */
+START_TEST(test_shared_converted_output)
+{
+    mspec_t s = {"gelu_new", "LN", 1, 0, 0, _i};
+    char path[400], err[600];
+    snprintf(path, sizeof path, "%s/m.safetensors", tmpdir);
+    write_model(path, &s, test_seed() + 77);
+    tmodel_t *m;
+    ck_assert_msg(tmodel_open(&m, path, err, sizeof err) == 0, "%s", err);
+    convert_act_t ca;
+    ck_assert(convert_act_init(&ca, tmodel_config(m), NULL, err, sizeof err, 128) == 0);
+    imat_t X;
+    tokens(X, test_seed());
+    mcheck_t kinds[2] = {_i ? MCHECK_BLOCK : MCHECK_MLP, _i ? MCHECK_BLOCK_SILU : MCHECK_MLP_SILU};
+    convert_opts_t co = {.form = 0, .mutation = 0};
+    mcheck_shared_t sh;
+    mcheck_shared_init(&sh);
+    static const mpfr_prec_t precs[3] = {128, 128, 192};
+    for (int k = 0; k < 3; k++) {
+        mcheck_t kind = kinds[k % 2];
+        row_t a, b;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        row_start(&a, precs[k]);
+        row_start(&b, precs[k]);
+        ck_assert_msg(mcheck_sublayer_shared(&a, m, 0, kind, X, &ca, co, &sh, err, sizeof err) == 0,
+                      "%s", err);
+        ck_assert_msg(mcheck_sublayer(&b, m, 0, kind, X, &ca, co, err, sizeof err) == 0, "%s", err);
+        ck_assert(arb_equal(a.error, b.error) && arb_equal(a.error_abs, b.error_abs));
+        ck_assert(mpfr_equal_p(a.scale, b.scale));
+        ck_assert_int_eq(a.resolve_bits, b.resolve_bits);
+        /* the first row keeps it, the twin takes it over, another precision keeps its own */
+        ck_assert_int_eq(sh.conv.ready, k != 1);
+        ck_assert_int_eq(sh.pre.ready, !_i && k != 1);
+        row_clear(&a);
+        row_clear(&b);
+    }
+    mcheck_shared_clear(&sh);
+    imat_clear(X);
+    convert_act_clear(&ca);
+    tmodel_close(m);
+}
+END_TEST
+
 /* ------------------------------------------------------ parallel blocks */
 
 /* A parallel block of the model at path, converted: its one layer. */
@@ -2288,6 +2389,8 @@ Suite *suite_model(void)
     tcase_add_loop_test(tc, test_convert_exact, 0, CONVERT_N_FORMS * N_EXACT_SPECS);
     tcase_add_loop_test(tc, test_convert_mutations, 0, 20 * CONVERT_N_FORMS);
     tcase_add_loop_test(tc, test_convert_approx, 0, 4 * CONVERT_N_FORMS);
+    tcase_add_loop_test(tc, test_shared_converted_output, 0, 2);
+    tcase_add_loop_test(tc, test_apply_pair, 0, 4);
     tcase_add_test(tc, test_act_defaults);
     tcase_add_loop_test(tc, test_encoded, 0, 2 * CONVERT_N_FORMS);
     tcase_add_loop_test(tc, test_bias_row_bitwise, 0, 8);

@@ -29,6 +29,16 @@ static void channel_fill(attn_chunk_t *ch, long c0, long c1, const void *ctx, mp
     }
 }
 
+/* The tokens of seed (n x d). */
+static void draw(imat_t X, const long *dims, unsigned long seed)
+{
+    gmp_randstate_t st;
+    thm_rand_init(st, seed, 3);
+    imat_init(X, dims[1], dims[0]);
+    imat_randtest_dyadic(X, st, WEIGHT_BITS);
+    gmp_randclear(st);
+}
+
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[2];
@@ -41,14 +51,10 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         return -1;
     }
     long d = dims[0], n = dims[1];
-    gmp_randstate_t st;
     imat_t X, Y, Xh;
-    thm_rand_init(st, r->seed, 3);
-    imat_init(X, n, d);
+    draw(X, dims, r->seed);
     imat_init(Y, n, d);
     imat_init(Xh, 0, 0);
-    imat_randtest_dyadic(X, st, WEIGHT_BITS);
-    gmp_randclear(st);
 
     thm_silu_track_t track;
     thm_silu_track_init(&track, a);
@@ -89,6 +95,30 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
 static int run(row_t *r) { return thm_exact_run(r, build); }
 
+/* The rule's instance part: the SiLU_a inputs are the tokens themselves. */
+static int predict(row_t *r)
+{
+    long dims[2];
+    arb_t a;
+    if (thm_get_shape(dims, 2, r) != 0)
+        return -1;
+    arb_init(a);
+    int rc = thm_get_slope(a, r);
+    if (rc == 0) {
+        imat_t X;
+        draw(X, dims, r->seed);
+        thm_silu_track_t track;
+        thm_silu_track_init(&track, a);
+        for (long k = 0; k < X->rows * X->cols; k++)
+            thm_silu_a_note(NULL, X->e + k, &track, r->prec);
+        thm_silu_track_resolve(r, &track);
+        thm_silu_track_clear(&track);
+        imat_clear(X);
+    }
+    arb_clear(a);
+    return rc;
+}
+
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
 {
     return thm_exact_export(I, p, seed, prec, build);
@@ -118,6 +148,7 @@ const claim_t claim_activation_head = {
     .plots = {{.x = "prec", .y = "slack used", .series = "a", .logx = 1, .extra_y = "kappa",
                .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
+    .predict = predict,
     .export_instance = export_instance,
     .estimate_bytes = thm_estimate_bytes,
 };

@@ -6,6 +6,25 @@
 
 enum { MUT_NONE, MUT_FLIP_WK, MUT_CAUSAL, MUT_DROP_HEAD };
 
+/* The instance of seed: tokens X (n x d), W_in (d x l), W_out (l x d). */
+static void draw(imat_t X, imat_t W_in, imat_t W_out, const long *dims, unsigned long seed)
+{
+    long d = dims[0], l = dims[1], n = dims[2];
+    gmp_randstate_t st;
+    thm_rand_init(st, seed, 2);
+    imat_init(X, n, d);
+    imat_init(W_in, d, l);
+    imat_init(W_out, l, d);
+    imat_randtest_dyadic(X, st, WEIGHT_BITS);
+    imat_randtest_dyadic(W_in, st, WEIGHT_BITS);
+    imat_randtest_dyadic(W_out, st, WEIGHT_BITS);
+    /* the neurons the mutations touch (the first, the last) must be active on
+     * some token, else no break of theirs could show: draw again if not */
+    thm_nonzero_column(W_in, 0, X, st);
+    thm_nonzero_column(W_in, l - 1, X, st);
+    gmp_randclear(st);
+}
+
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
     long dims[3];
@@ -24,22 +43,10 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         arb_clear(a);
         return -1;
     }
-    gmp_randstate_t st;
     imat_t X, W_in, W_out, Y, Xh;
-    thm_rand_init(st, r->seed, 2);
-    imat_init(X, n, d);
-    imat_init(W_in, d, l);
-    imat_init(W_out, l, d);
+    draw(X, W_in, W_out, dims, r->seed);
     imat_init(Y, n, d);
     imat_init(Xh, 0, 0);
-    imat_randtest_dyadic(X, st, WEIGHT_BITS);
-    imat_randtest_dyadic(W_in, st, WEIGHT_BITS);
-    imat_randtest_dyadic(W_out, st, WEIGHT_BITS);
-    /* the neurons the mutations touch (the first, the last) must be active on
-     * some token, else no break of theirs could show: draw again if not */
-    thm_nonzero_column(W_in, 0, X, st);
-    thm_nonzero_column(W_in, l - 1, X, st);
-    gmp_randclear(st);
 
     /* reference: X + SiLU_a(X W_in) W_out, on the bias-token stream */
     thm_silu_track_t track;
@@ -94,6 +101,32 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
 static int run(row_t *r) { return thm_exact_run(r, build); }
 
+/* max |a z| over z = X W_in, the reference's pre-activations, as build
+ * meets them at r->prec (the same product): the rule's instance part. */
+static int predict(row_t *r)
+{
+    long dims[3];
+    arb_t a;
+    if (thm_get_shape(dims, 3, r) != 0)
+        return -1;
+    arb_init(a);
+    int rc = thm_get_slope(a, r);
+    if (rc == 0) {
+        imat_t X, W_in, W_out;
+        draw(X, W_in, W_out, dims, r->seed);
+        thm_silu_track_t track;
+        thm_silu_track_init(&track, a);
+        mlp_preact_visit(X, W_in, thm_silu_a_note, &track, r->prec);
+        thm_silu_track_resolve(r, &track);
+        thm_silu_track_clear(&track);
+        imat_clear(X);
+        imat_clear(W_in);
+        imat_clear(W_out);
+    }
+    arb_clear(a);
+    return rc;
+}
+
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
 {
     return thm_exact_export(I, p, seed, prec, build);
@@ -125,6 +158,7 @@ const claim_t claim_mlp_layer = {
     .plots = {{.x = "prec", .y = "slack used", .series = "a", .logx = 1, .extra_y = "kappa",
                .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
+    .predict = predict,
     .export_instance = export_instance,
     .estimate_bytes = thm_mlp_layer_bytes,
 };

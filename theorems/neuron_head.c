@@ -9,6 +9,24 @@
 
 enum { MUT_NONE, MUT_FLIP_WK, MUT_CAUSAL, MUT_DROP_BIAS, MUT_WRONG_SLOPE };
 
+/* The instance of seed: tokens X (n x d), w (d x 1), u (1 x d). */
+static void draw(imat_t X, imat_t w, imat_t u, const long *dims, unsigned long seed)
+{
+    long d = dims[0], n = dims[1];
+    gmp_randstate_t st;
+    thm_rand_init(st, seed, 1);
+    imat_init(X, n, d);
+    imat_init(w, d, 1);
+    imat_init(u, 1, d);
+    imat_randtest_dyadic(X, st, WEIGHT_BITS);
+    imat_randtest_dyadic(w, st, WEIGHT_BITS);
+    imat_randtest_dyadic(u, st, WEIGHT_BITS);
+    /* a w with x_i.w = 0 on every token makes every output 0, whatever the
+     * head: no break could show; draw it again (exact: few-bit dyadics) */
+    thm_nonzero_column(w, 0, X, st);
+    gmp_randclear(st);
+}
+
 /* ref and con are (n+1) x (d+1): the bias row 0 and d+1 columns included. */
 static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t prec)
 {
@@ -28,20 +46,9 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
         arb_clear(a);
         return -1;
     }
-    gmp_randstate_t st;
     imat_t X, w, u, Xh;
-    thm_rand_init(st, r->seed, 1);
-    imat_init(X, n, d);
-    imat_init(w, d, 1);
-    imat_init(u, 1, d);
+    draw(X, w, u, dims, r->seed);
     imat_init(Xh, 0, 0);
-    imat_randtest_dyadic(X, st, WEIGHT_BITS);
-    imat_randtest_dyadic(w, st, WEIGHT_BITS);
-    imat_randtest_dyadic(u, st, WEIGHT_BITS);
-    /* a w with x_i.w = 0 on every token makes every output 0, whatever the
-     * head: no break could show; draw it again (exact: few-bit dyadics) */
-    thm_nonzero_column(w, 0, X, st);
-    gmp_randclear(st);
     thm_bias_stream(Xh, X);
 
     /* the construction */
@@ -119,6 +126,42 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 
 static int run(row_t *r) { return thm_exact_run(r, build); }
 
+/* The rule's instance part: z = x_i.w, summed as build sums it. */
+static int predict(row_t *r)
+{
+    long dims[2];
+    arb_t a, z, t;
+    if (thm_get_shape(dims, 2, r) != 0)
+        return -1;
+    arb_init(a);
+    int rc = thm_get_slope(a, r);
+    if (rc == 0) {
+        imat_t X, w, u;
+        draw(X, w, u, dims, r->seed);
+        arb_init(z);
+        arb_init(t);
+        thm_silu_track_t track;
+        thm_silu_track_init(&track, a);
+        for (long i = 0; i < X->rows; i++) {
+            arb_set_ui(z, 0);
+            for (long k = 0; k < X->cols; k++) {
+                arb_mul(t, imat_entry(X, i, k), imat_entry(w, k, 0), r->prec);
+                arb_add(z, z, t, r->prec);
+            }
+            thm_silu_a_note(NULL, z, &track, r->prec);
+        }
+        thm_silu_track_resolve(r, &track);
+        thm_silu_track_clear(&track);
+        arb_clear(z);
+        arb_clear(t);
+        imat_clear(X);
+        imat_clear(w);
+        imat_clear(u);
+    }
+    arb_clear(a);
+    return rc;
+}
+
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
 {
     return thm_exact_export(I, p, seed, prec, build);
@@ -150,6 +193,7 @@ const claim_t claim_neuron_head = {
     .plots = {{.x = "prec", .y = "slack used", .series = "a", .logx = 1, .extra_y = "kappa",
                .title = "bits of slack used against p (max over shapes and seeds)"}},
     .run = run,
+    .predict = predict,
     .export_instance = export_instance,
     .estimate_bytes = thm_estimate_bytes,
 };

@@ -236,6 +236,13 @@ void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t p
     ival_silu_a(y, x, t->a, prec);
 }
 
+void thm_silu_a_note(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec)
+{
+    (void)y;
+    (void)prec;
+    az_track_note((thm_silu_track_t *)track, x);
+}
+
 void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t)
 {
     az_track_resolve_bits(r, t->max_az);

@@ -94,6 +94,9 @@ typedef az_track_t thm_silu_track_t;
 void thm_silu_track_init(thm_silu_track_t *t, const arb_t a);
 void thm_silu_track_clear(thm_silu_track_t *t);
 void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec);
+/* Record |a x| only (a visit of mlp_preact_visit: the resolution rule's
+ * prediction, runner.c). */
+void thm_silu_a_note(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec);
 /* r->resolve_bits from what t recorded (az_track_resolve_bits). */
 void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t);
 

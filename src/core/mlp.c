@@ -124,13 +124,26 @@ void mlp_apply(imat_t Y, const imat_t X, const imat_t W_in, const imat_t W_out,
         }
         J.H = H;
         par_for((n * (c1 - c0) + MLP_ACT_TASK - 1) / MLP_ACT_TASK, act_task, &J);
-        imat_rows_window_init(Wo, W_out, c0, c1);
-        imat_addmul(out, H, Wo, prec);
-        imat_window_clear(Wo);
+        if (W_out->cols > 0) { /* none: mlp_preact_visit */
+            imat_rows_window_init(Wo, W_out, c0, c1);
+            imat_addmul(out, H, Wo, prec);
+            imat_window_clear(Wo);
+        }
         imat_clear(H);
     }
     imat_swap(Y, out);
     imat_clear(out);
+}
+
+void mlp_preact_visit(const imat_t X, const imat_t W_in, ival_act_fn visit, const void *ctx,
+                      mpfr_prec_t prec)
+{
+    imat_t none, Y;
+    imat_init(none, W_in->cols, 0); /* no output columns: the second product is empty */
+    imat_init(Y, 0, 0);
+    mlp_apply(Y, X, W_in, none, visit, ctx, prec);
+    imat_clear(Y);
+    imat_clear(none);
 }
 
 void block_init(block_t b, long d_model, long d_head, long n_heads, long d_mlp)

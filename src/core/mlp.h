@@ -23,6 +23,11 @@ void ival_relu(arb_t y, const arb_t x, const void *unused, mpfr_prec_t prec);
  * Y may alias X. */
 void mlp_apply(imat_t Y, const imat_t X, const imat_t W_in, const imat_t W_out,
                ival_act_fn phi, const void *ctx, mpfr_prec_t prec);
+/* The pre-activations X W_in alone, in mlp_apply's chunks, each handed to
+ * visit (as phi: what it writes is dropped): what an activation of
+ * mlp_apply at prec would be given, at the cost of the first product. */
+void mlp_preact_visit(const imat_t X, const imat_t W_in, ival_act_fn visit, const void *ctx,
+                      mpfr_prec_t prec);
 /* Hidden units per chunk of mlp_apply for n tokens of width d, l units. */
 long mlp_chunk_units(long n, long d, long l, mpfr_prec_t prec);
 /* Working memory of mlp_apply (n tokens, d -> l -> d_out), an estimate in

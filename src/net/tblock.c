@@ -176,6 +176,28 @@ void tblock_mlp_pre(imat_t Z, imat_t G, const tblock_t *B, const imat_t H, mpfr_
 
 /* O = phi(LN2(H) W_in + b_in) W_out + b_out (or the gated form): the MLP
  * sublayer's output without the residual. */
+/* Z = phi(Z), or phi(G) Z when gated (G rows > 0), entrywise. */
+static void mlp_act_given(imat_t Z, imat_t G, ival_act_fn phi, const void *ctx, mpfr_prec_t prec)
+{
+    int gated = G && G->rows > 0;
+    for (long k = 0; k < Z->rows * Z->cols; k++) {
+        if (gated) {
+            phi(G->e + k, G->e + k, ctx, prec);
+            arb_mul(Z->e + k, Z->e + k, G->e + k, prec);
+        } else {
+            phi(Z->e + k, Z->e + k, ctx, prec);
+        }
+    }
+}
+
+static void mlp_delta_given(imat_t O, const tblock_t *B, imat_t Z, imat_t G, ival_act_fn phi,
+                            const void *ctx, mpfr_prec_t prec)
+{
+    mlp_act_given(Z, B->gated ? G : NULL, phi, ctx, prec);
+    imat_mul(O, Z, B->W_out, prec);
+    imat_add_row_vector(O, B->b_out, prec);
+}
+
 static void mlp_delta(imat_t O, const tblock_t *B, const imat_t H, ival_act_fn phi,
                       const void *ctx, mpfr_prec_t prec)
 {
@@ -184,16 +206,7 @@ static void mlp_delta(imat_t O, const tblock_t *B, const imat_t H, ival_act_fn p
     imat_init(Z, N, B->d_mlp);
     imat_init(G, B->gated ? N : 0, B->gated ? B->d_mlp : 0);
     tblock_mlp_pre(Z, G, B, H, prec);
-    for (long k = 0; k < N * B->d_mlp; k++) {
-        if (B->gated) {
-            phi(G->e + k, G->e + k, ctx, prec);
-            arb_mul(Z->e + k, Z->e + k, G->e + k, prec);
-        } else {
-            phi(Z->e + k, Z->e + k, ctx, prec);
-        }
-    }
-    imat_mul(O, Z, B->W_out, prec);
-    imat_add_row_vector(O, B->b_out, prec);
+    mlp_delta_given(O, B, Z, G, phi, ctx, prec);
     imat_clear(Z);
     imat_clear(G);
 }
@@ -204,6 +217,16 @@ void tblock_mlp(imat_t Y, const tblock_t *B, const imat_t H, ival_act_fn phi, co
     imat_t O;
     imat_init(O, H->rows, B->d_model);
     mlp_delta(O, B, H, phi, ctx, prec);
+    imat_add(Y, H, O, prec);
+    imat_clear(O);
+}
+
+void tblock_mlp_given(imat_t Y, const tblock_t *B, const imat_t H, imat_t Z, imat_t G,
+                      ival_act_fn phi, const void *ctx, mpfr_prec_t prec)
+{
+    imat_t O;
+    imat_init(O, H->rows, B->d_model);
+    mlp_delta_given(O, B, Z, G, phi, ctx, prec);
     imat_add(Y, H, O, prec);
     imat_clear(O);
 }
@@ -223,4 +246,105 @@ void tblock_apply(imat_t Y, const tblock_t *B, const imat_t X, ival_act_fn phi, 
     tblock_attn(Y, B, X, prec);
     imat_add(Y, Y, O, prec);
     imat_clear(O);
+}
+
+/* A1 = rows [0, n1) of A, A2 the others (views). */
+static void halves(imat_t A1, imat_t A2, const imat_t A, long n1)
+{
+    imat_rows_window_init(A1, A, 0, n1);
+    imat_rows_window_init(A2, A, n1, A->rows);
+}
+
+static void halves_clear(imat_t A1, imat_t A2)
+{
+    imat_window_clear(A1);
+    imat_window_clear(A2);
+}
+
+void tblock_apply_pair(imat_t Y1, imat_t Y2, const tblock_t *B, const imat_t X1, const imat_t X2,
+                       ival_act_fn phi1, const void *ctx1, ival_act_fn phi2, const void *ctx2,
+                       mpfr_prec_t prec)
+{
+    if (B->parallel) { /* the pair is for sequential blocks */
+        if (Y1 != X1)
+            imat_reinit(Y1, X1->rows, X1->cols);
+        if (Y2 != X2)
+            imat_reinit(Y2, X2->rows, X2->cols);
+        tblock_apply(Y1, B, X1, phi1, ctx1, prec);
+        tblock_apply(Y2, B, X2, phi2, ctx2, prec);
+        return;
+    }
+    long n1 = X1->rows, N = n1 + X2->rows, HE = B->n_heads * B->d_head;
+    imat_t X, U, Q, K, V, Z, Y, a, b, c, d, e, f;
+    imat_init(X, N, B->d_model);
+    imat_set_block(X, 0, 0, X1);
+    imat_set_block(X, n1, 0, X2);
+    /* the attention sublayer, as tblock_attn */
+    imat_init(U, N, B->d_model);
+    imat_init(Q, N, HE);
+    imat_init(K, N, HE);
+    imat_init(V, N, HE);
+    imat_init(Z, N, HE);
+    imat_init(Y, N, B->d_model);
+    aonet_ln_apply(U, X, &B->ln1, prec);
+    imat_mul(Q, U, B->W_Q, prec);
+    imat_mul(K, U, B->W_K, prec);
+    imat_mul(V, U, B->W_V, prec);
+    imat_add_row_vector(Q, B->b_Q, prec);
+    imat_add_row_vector(K, B->b_K, prec);
+    imat_add_row_vector(V, B->b_V, prec);
+    for (int h = 0; h < 2; h++) {
+        long r0 = h ? n1 : 0, r1 = h ? N : n1;
+        mask_t M;
+        aonet_mask_build(&M, B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL, r1 - r0);
+        imat_rows_window_init(a, Q, r0, r1);
+        imat_rows_window_init(b, K, r0, r1);
+        imat_rows_window_init(c, V, r0, r1);
+        imat_rows_window_init(d, Z, r0, r1);
+        aonet_attend(d, a, b, c, B->n_heads, B->d_head, B->d_head, 0, B->attn_scale, &M, prec);
+        imat_window_clear(a);
+        imat_window_clear(b);
+        imat_window_clear(c);
+        imat_window_clear(d);
+        mask_clear(&M);
+    }
+    imat_mul(Y, Z, B->W_O, prec);
+    imat_add_row_vector(Y, B->b_O, prec);
+    imat_add(X, X, Y, prec); /* H = X + Attn */
+    imat_clear(Q);
+    imat_clear(K);
+    imat_clear(V);
+    imat_clear(Z);
+    /* the MLP sublayer, as tblock_mlp */
+    imat_t P, G;
+    imat_init(P, N, B->d_mlp);
+    imat_init(G, B->gated ? N : 0, B->gated ? B->d_mlp : 0);
+    tblock_mlp_pre(P, G, B, X, prec);
+    halves(a, b, P, n1);
+    if (B->gated) {
+        halves(c, d, G, n1);
+        mlp_act_given(a, c, phi1, ctx1, prec);
+        mlp_act_given(b, d, phi2, ctx2, prec);
+        halves_clear(c, d);
+    } else {
+        imat_init(c, 0, 0);
+        mlp_act_given(a, c, phi1, ctx1, prec);
+        mlp_act_given(b, c, phi2, ctx2, prec);
+        imat_clear(c);
+    }
+    halves_clear(a, b);
+    imat_mul(Y, P, B->W_out, prec);
+    imat_add_row_vector(Y, B->b_out, prec);
+    imat_add(X, X, Y, prec);
+    halves(e, f, X, n1);
+    imat_reinit(Y1, n1, B->d_model);
+    imat_set(Y1, e);
+    imat_reinit(Y2, N - n1, B->d_model);
+    imat_set(Y2, f);
+    halves_clear(e, f);
+    imat_clear(P);
+    imat_clear(G);
+    imat_clear(U);
+    imat_clear(Y);
+    imat_clear(X);
 }

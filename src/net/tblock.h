@@ -49,11 +49,23 @@ void tblock_mlp_pre(imat_t Z, imat_t G, const tblock_t *B, const imat_t H, mpfr_
 /* Y = H + the MLP sublayer on H, activation phi (ctx) entrywise. */
 void tblock_mlp(imat_t Y, const tblock_t *B, const imat_t H, ival_act_fn phi, const void *ctx,
                 mpfr_prec_t prec);
+/* The same from Z and G as tblock_mlp_pre made them on H at prec (the same
+ * bits as tblock_mlp); Z and G are used up (overwritten). */
+void tblock_mlp_given(imat_t Y, const tblock_t *B, const imat_t H, imat_t Z, imat_t G,
+                      ival_act_fn phi, const void *ctx, mpfr_prec_t prec);
 
 /* Y = the whole block on X (Y may be X): sequential, tblock_mlp after
  * tblock_attn, or parallel, x + Attn(LN1(x)) + b_O + MLP(LN2(x)) + b_out. */
 void tblock_apply(imat_t Y, const tblock_t *B, const imat_t X, ival_act_fn phi, const void *ctx,
                   mpfr_prec_t prec);
+/* tblock_apply on two streams at once, X1 with phi1 into Y1 and X2 with
+ * phi2 into Y2 (each Y may be its X): the rows of both are stacked into
+ * each product by the block's weights (the weights prepared once; every
+ * entry the same bits as two tblock_apply calls: a product's rows are
+ * independent), attention and activations per stream. */
+void tblock_apply_pair(imat_t Y1, imat_t Y2, const tblock_t *B, const imat_t X1, const imat_t X2,
+                       ival_act_fn phi1, const void *ctx1, ival_act_fn phi2, const void *ctx2,
+                       mpfr_prec_t prec);
 
 /* An N x c matrix's rows plus the 1 x c row b, in place. */
 void imat_add_row_vector(imat_t A, const imat_t b, mpfr_prec_t prec);

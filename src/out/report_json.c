@@ -219,6 +219,7 @@ json_t *json_claim(const claim_report_t *rep, const report_run_t *run)
     report_json_set(sum, "violated", json_integer(rep->violated), &ok);
     report_json_set(sum, "inconclusive", json_integer(rep->inconclusive), &ok);
     report_json_set(sum, "vacuous", json_integer(rep->vacuous), &ok);
+    report_json_set(sum, "raised_after_prediction", json_integer(rep->raised), &ok);
     if (rep->mutation > 0) {
         /* a mutated run detects its break on the rows it violates */
         report_json_set(sum, "detected", json_integer(rep->violated), &ok);

@@ -207,6 +207,12 @@ static int write_md(FILE *f, const claim_report_t *rep, const report_run_t *run,
         char counts[256];
         report_counts_text(counts, sizeof counts, rep);
         fprintf(f, "## Result\n\n%ld rows: **%s**.\n\n", rep->n_rows, counts);
+        int exact, bound;
+        rules_in_use(&exact, &bound, rep);
+        if (exact)
+            fprintf(f, "Rows raised after prediction: %ld (the resolution rule's precision, "
+                       "predicted before a row's first evaluation, was short of what the "
+                       "evaluation met: the row ran again).\n\n", rep->raised);
     }
     if (c->mutations[0][0]) {
         /* a model's report is no claim of the catalogue: its run is attncheck model

@@ -74,6 +74,7 @@ static const row_field_t row_fields[] = {
     ROW_FIELD(FIELD_LONG, prec_requested),
     ROW_FIELD(FIELD_LONG, resolve_bits),
     ROW_FIELD(FIELD_LONG, prec_needed),
+    ROW_FIELD(FIELD_INT, raised_after_prediction),
     ROW_FIELD(FIELD_BALL, trivial),
     ROW_FIELD(FIELD_INT, has_trivial),
     ROW_FIELD(FIELD_TEXT, note),

@@ -147,6 +147,14 @@ typedef struct claim_s {
     /* Evaluate one row at r->prec. Returns 0, or -1 with r->note set when
      * the parameters are invalid (exit 65). */
     int (*run)(row_t *r);
+    /* The instance part of the resolution rule before the first evaluation
+     * (or NULL): r as run() gets it, at the start precision; sets
+     * r->resolve_bits (and r->depth, r->exact_identity) to what run() will
+     * set, from a cheap pass (the pre-activations alone).  The runner starts
+     * the row at the rule's precision and applies the rule again to what
+     * run() met (a short prediction costs a second evaluation, counted).
+     * 0, or -1: no prediction. */
+    int (*predict)(row_t *r);
     /* Precision to start a row at when no "prec" axis is given (or NULL: 128). */
     mpfr_prec_t (*start_prec)(const params_t *p);
     /* Build one instance for export (or NULL). */

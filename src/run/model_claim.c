@@ -45,6 +45,8 @@ struct model_claim {
     pthread_mutex_t stream_lock;
     long streams_done;
     imat_struct *h_attn, *h_mlp;
+    /* per block, the converted layer's output the check and its SiLU_a twin share */
+    mcheck_shared_t *shared;
     int stream_rc;
     char stream_err[300];
     /* end-to-end outputs per (precision, mutation), made on first use */
@@ -154,13 +156,16 @@ static double arith_row_bytes(const tmodel_config_t *c, long n, mpfr_prec_t prec
 }
 
 /* What the claim keeps while it runs: the tokens, the cached streams (2L
- * stream matrices at stream_prec), the end-to-end outputs (a few
+ * stream matrices at stream_prec, and L converted outputs), the end-to-end outputs (a few
  * precisions), the unembedding as doubles. */
 static double ctx_bytes(const tmodel_config_t *c, long n, long V, mpfr_prec_t sp, mpfr_prec_t ep)
 {
     double d = (double)c->d_model, N = (double)n + 1, L = (double)c->n_layers;
     double ball = (double)sizeof(arb_struct);
+    /* the streams, and per block a converted layer's output and the MLP's
+     * pre-activations (each shared by two rows) */
     return N * d * (ball + 16) + 2 * L * N * d * (ball + ball_heap_bytes(sp)) +
+           L * N * (d + 2 + 2 * (double)c->d_mlp) * (ball + ball_heap_bytes(sp)) +
            3 * 4 * N * (d + 2) * (ball + ball_heap_bytes(4 * ep)) + 8 * (d + 1) * (double)V;
 }
 
@@ -340,9 +345,11 @@ static int run_row(row_t *r)
         if (params_get_long(&b, &r->params, "block") != 0 || b < 0 || b >= mc->L)
             return fail_row(r, "block is not a block of the model");
         const imat_struct *h = stream_at(mc, b, per_block[k].mlp_stream, err, sizeof err);
-        if (!h || mcheck_sublayer(r, mc->m, b, per_block[k].kind, h, &mc->ca,
-                                  (convert_opts_t){.form = mc->form, .mutation = mutation},
-                                  err, sizeof err) != 0)
+        /* with a SiLU_a twin, its row and the check's share the converted layer */
+        mcheck_shared_t *sh = mc->approx && per_block[k].kind != MCHECK_ATTN ? mc->shared + b : NULL;
+        if (!h || mcheck_sublayer_shared(r, mc->m, b, per_block[k].kind, h, &mc->ca,
+                                         (convert_opts_t){.form = mc->form, .mutation = mutation},
+                                         sh, err, sizeof err) != 0)
             return fail_row(r, err);
         return 0;
     }
@@ -1143,9 +1150,11 @@ int model_claim_open(model_claim_t **out, const model_spec_t *s, int jobs, doubl
     }
     mc->h_attn = xmallocarray((size_t)mc->L, sizeof *mc->h_attn);
     mc->h_mlp = xmallocarray((size_t)mc->L, sizeof *mc->h_mlp);
+    mc->shared = xmallocarray((size_t)mc->L, sizeof *mc->shared);
     for (long b = 0; b < mc->L; b++) {
         imat_init(mc->h_attn + b, 0, 0);
         imat_init(mc->h_mlp + b, 0, 0);
+        mcheck_shared_init(mc->shared + b);
     }
     imat_get_mid(mc->h_attn, mc->X);
     if (s->heads_per_neuron && !mc->approx) {
@@ -1240,7 +1249,9 @@ void model_claim_free(model_claim_t *mc)
     for (long b = 0; mc->h_attn && b < mc->L; b++) {
         imat_clear(mc->h_attn + b);
         imat_clear(mc->h_mlp + b);
+        mcheck_shared_clear(mc->shared + b);
     }
+    free(mc->shared);
     free(mc->h_attn);
     free(mc->h_mlp);
     for (long k = 0; k < mc->n_e2e; k++) {

@@ -83,13 +83,11 @@ static void set_trivial(row_t *r, const imat_t ref, const imat_t bias, const ima
     imat_clear(R);
 }
 
-void mcheck_mlp_gap(arb_t G, arb_t W, mpfr_t zmax, const tblock_t *B, const imat_t h,
-                    const convert_act_t *ca, mpfr_prec_t prec)
+/* G = the gap between phi and block B's heads over |z| <= zmax, W = sum_k
+ * ||W_out[k,:]||. */
+static void mlp_gap_at(arb_t G, arb_t W, const mpfr_t zmax, const tblock_t *B,
+                       const convert_act_t *ca, mpfr_prec_t prec)
 {
-    imat_t Z;
-    imat_init(Z, h->rows, B->d_mlp);
-    tblock_mlp_pre(Z, NULL, B, h, prec);
-    imat_max_abs_upper(zmax, Z);
     double L = mpfr_get_d(zmax, MPFR_RNDU);
     arb_zero(G);
     if (mpfr_number_p(zmax) && L > 0)
@@ -98,25 +96,32 @@ void mcheck_mlp_gap(arb_t G, arb_t W, mpfr_t zmax, const tblock_t *B, const imat
     else if (!mpfr_number_p(zmax))
         arb_indeterminate(G);
     row_norm_sum(W, B->W_out, prec);
+}
+
+void mcheck_mlp_gap(arb_t G, arb_t W, mpfr_t zmax, const tblock_t *B, const imat_t h,
+                    const convert_act_t *ca, mpfr_prec_t prec)
+{
+    imat_t Z;
+    imat_init(Z, h->rows, B->d_mlp);
+    tblock_mlp_pre(Z, NULL, B, h, prec);
+    imat_max_abs_upper(zmax, Z);
+    mlp_gap_at(G, W, zmax, B, ca, prec);
     imat_clear(Z);
 }
 
-/* The MLP row against the bound G sum_k ||W_out[k,:]||: the certified range
- * of the pre-activations on h, the gap on it, the bound. */
-static void mlp_bound(row_t *r, const tblock_t *B, const imat_t h, const convert_act_t *ca)
+/* The MLP row against the bound G sum_k ||W_out[k,:]||: zmax, the certified
+ * range of the pre-activations on h (rounded up), the gap on it, the bound. */
+static void mlp_bound(row_t *r, const tblock_t *B, const mpfr_t zmax, const convert_act_t *ca)
 {
     mpfr_prec_t prec = r->prec;
-    mpfr_t zmax;
-    mpfr_init2(zmax, 64);
     arb_ptr G = row_add_ival(r, "sup gap G");
     arb_ptr W = row_add_ival(r, "sum ||W_out[k]||");
-    mcheck_mlp_gap(G, W, zmax, B, h, ca, prec);
+    mlp_gap_at(G, W, zmax, B, ca, prec);
     arb_mul(r->bound, G, W, prec);
     r->has_bound = 1;
     r->exact_identity = 0;
     ival_set_fr(row_add_ival(r, "max |z|"), zmax);
     row_add_long(r, "heads per neuron", convert_act_m(ca, B->layer));
-    mpfr_clear(zmax);
 }
 
 static row_t *want_row(const mcheck_opts_t *o, mcheck_t kind, long block)
@@ -424,8 +429,105 @@ void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const 
     imat_clear(Y);
 }
 
+static void kept_init(mcheck_kept_t *k)
+{
+    k->ready = 0;
+    imat_init(k->M, 0, 0);
+    imat_init(k->M2, 0, 0);
+}
+
+static void kept_clear(mcheck_kept_t *k)
+{
+    imat_clear(k->M);
+    imat_clear(k->M2);
+}
+
+void mcheck_shared_init(mcheck_shared_t *sh)
+{
+    pthread_mutex_init(&sh->lock, NULL);
+    kept_init(&sh->conv);
+    kept_init(&sh->pre);
+}
+
+void mcheck_shared_clear(mcheck_shared_t *sh)
+{
+    pthread_mutex_destroy(&sh->lock);
+    kept_clear(&sh->conv);
+    kept_clear(&sh->pre);
+}
+
+/* Take A (and A2) from k when it holds them at prec and mutation (their
+ * second and last use: handed over, 1); else 0 (sh locked by the caller). */
+static int kept_take(imat_t A, imat_t A2, mcheck_kept_t *k, mpfr_prec_t prec, int mutation)
+{
+    if (!k->ready || k->prec != prec || k->mutation != mutation)
+        return 0;
+    imat_swap(A, k->M);
+    if (A2)
+        imat_swap(A2, k->M2);
+    imat_reinit(k->M, 0, 0);
+    imat_reinit(k->M2, 0, 0);
+    k->ready = 0;
+    return 1;
+}
+
+/* Keep copies of A (and A2) in k for the other row. */
+static void kept_put(mcheck_kept_t *k, const imat_t A, const imat_t A2, mpfr_prec_t prec,
+                     int mutation)
+{
+    imat_reinit(k->M, A->rows, A->cols);
+    imat_set(k->M, A);
+    if (A2) {
+        imat_reinit(k->M2, A2->rows, A2->cols);
+        imat_set(k->M2, A2);
+    }
+    k->ready = 1;
+    k->prec = prec;
+    k->mutation = mutation;
+}
+
+/* S = the layer on h (apply_on), through sh (or made alone: sh NULL). */
+static void apply_shared(imat_t S, const aonet_layer_t *L, const imat_t h, mpfr_prec_t prec,
+                         int mutation, mcheck_shared_t *sh)
+{
+    if (!sh) {
+        apply_on(S, L, h, prec);
+        return;
+    }
+    pthread_mutex_lock(&sh->lock);
+    if (!kept_take(S, NULL, &sh->conv, prec, mutation)) {
+        apply_on(S, L, h, prec);
+        kept_put(&sh->conv, S, NULL, prec, mutation);
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* Z, G = tblock_mlp_pre on h, through sh (or made alone: sh NULL). */
+static void pre_shared(imat_t Z, imat_t G, const tblock_t *B, const imat_t h, mpfr_prec_t prec,
+                       int mutation, mcheck_shared_t *sh)
+{
+    if (sh)
+        pthread_mutex_lock(&sh->lock);
+    if (!sh || !kept_take(Z, G, &sh->pre, prec, mutation)) {
+        imat_reinit(Z, h->rows, B->d_mlp);
+        imat_reinit(G, B->gated ? h->rows : 0, B->gated ? B->d_mlp : 0);
+        tblock_mlp_pre(Z, G, B, h, prec);
+        if (sh)
+            kept_put(&sh->pre, Z, G, prec, mutation);
+    }
+    if (sh)
+        pthread_mutex_unlock(&sh->lock);
+}
+
 int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
                     const convert_act_t *ca, convert_opts_t co, char *err, size_t errsz)
+{
+    return mcheck_sublayer_shared(r, m, b, kind, h, ca, co, NULL, err, errsz);
+}
+
+int mcheck_sublayer_shared(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
+                           const convert_act_t *ca, convert_opts_t co, mcheck_shared_t *sh,
+                           char *err, size_t errsz)
 {
     mpfr_prec_t prec = r->prec;
     tblock_t B;
@@ -464,21 +566,36 @@ int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const im
         arb_init(a);
         convert_act_slope_max(a, ca);
         mcheck_track_init(&t, twin ? convert_act_twin(ca, b) : &ca->phi, a); /* keeps a */
+        /* the pre-activations on h: the bound's range, and the sequential MLP's input */
+        imat_t Z, G;
+        mpfr_t zmax;
+        imat_init(Z, 0, 0);
+        imat_init(G, 0, 0);
+        mpfr_init2(zmax, 64);
+        mpfr_set_ui(zmax, 0, MPFR_RNDU);
+        if (!block || (approx && !twin)) {
+            /* a parallel block's twin runs the whole block: the shared part is its layer */
+            pre_shared(Z, G, &B, h, prec, co.mutation, block ? NULL : sh);
+            imat_max_abs_upper(zmax, Z);
+        }
         if (block)
             tblock_apply(Y, &B, h, mcheck_act_tracked, &t, prec);
         else
-            tblock_mlp(Y, &B, h, mcheck_act_tracked, &t, prec);
-        apply_on(S, layer, h, prec);
+            tblock_mlp_given(Y, &B, h, Z, G, mcheck_act_tracked, &t, prec);
+        imat_clear(Z);
+        imat_clear(G);
+        apply_shared(S, layer, h, prec, co.mutation, sh);
         finish_stream(r, Y, NULL, S, 1);
         mcheck_track_resolve(r, &t);
         mcheck_track_clear(&t);
         arb_clear(a);
         if (approx && !twin) {
             /* the attention part is exact in both: the MLP's bound is the block's */
-            mlp_bound(r, &B, h, ca);
+            mlp_bound(r, &B, zmax, ca);
             set_trivial(r, Y, NULL, S);
             r->resolve_bits = 0;
         }
+        mpfr_clear(zmax);
     }
     row_add_long(r, "heads", aonet_layer_heads(layer));
     row_add_long(r, "width", S->cols);
@@ -545,9 +662,11 @@ int mcheck_e2e(mcheck_e2e_t *e, const tmodel_t *m, const imat_t X, const convert
             e->heads_per_block += aonet_layer_heads(Ls + k);
         e->heads += e->heads_per_block;
         if (approx) {
-            tblock_apply(e->ref, &B, e->ref, act_eval_ival, &ca->phi, prec);
-            t.act = convert_act_twin(ca, b); /* this block's heads */
-            tblock_apply(e->refs, &B, e->refs, mcheck_act_tracked, &t, prec);
+            /* the model and its twin (this block's heads): one product per weight
+             * matrix for both */
+            t.act = convert_act_twin(ca, b);
+            tblock_apply_pair(e->ref, e->refs, &B, e->ref, e->refs, act_eval_ival, &ca->phi,
+                              mcheck_act_tracked, &t, prec);
         } else {
             tblock_apply(e->ref, &B, e->ref, mcheck_act_tracked, &t, prec);
         }

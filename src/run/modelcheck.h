@@ -132,6 +132,28 @@ void mcheck_block_streams(imat_t h_mlp, imat_t h_next, const tblock_t *B, const 
  * fills it, with r->depth 1 and r->resolve_bits.  0, or an exit code with err. */
 int mcheck_sublayer(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
                     const convert_act_t *ca, convert_opts_t co, char *err, size_t errsz);
+/* The exact parts two rows of one block compute alike (MLP and MLP_SILU,
+ * BLOCK and BLOCK_SILU: the same converted layer on the same stream, the
+ * same MLP pre-activations): made by the first at its precision and
+ * conversion mutation, handed to the second (the same bits); a row at
+ * another precision makes its own. */
+typedef struct {
+    int ready;
+    mpfr_prec_t prec;
+    int mutation;
+    imat_t M, M2;
+} mcheck_kept_t;
+typedef struct {
+    pthread_mutex_t lock;
+    mcheck_kept_t conv;   /* the converted layer's output */
+    mcheck_kept_t pre;    /* the MLP's pre-activations Z and G (tblock_mlp_pre) */
+} mcheck_shared_t;
+void mcheck_shared_init(mcheck_shared_t *sh);
+void mcheck_shared_clear(mcheck_shared_t *sh);
+/* mcheck_sublayer with the converted output taken from (or left in) sh. */
+int mcheck_sublayer_shared(row_t *r, const tmodel_t *m, long b, mcheck_t kind, const imat_t h,
+                           const convert_act_t *ca, convert_opts_t co, mcheck_shared_t *sh,
+                           char *err, size_t errsz);
 
 /* The end-to-end outputs at one precision: the converted network's stream
  * after ln_final (con, N x (d+2)), the model's (ref) and, for activations

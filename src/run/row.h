@@ -67,6 +67,8 @@ typedef struct {
     verdict_t verdict;
     long prec_needed;     /* exact rule: the working precision the resolution rule asked
                              for (0: the rule did not apply) */
+    int raised_after_prediction; /* 1: the rule asked more than the row was first evaluated
+                             at (the claim's prediction, if any, was short): run again */
 } row_t;
 
 /* The extra column called name, or NULL. */

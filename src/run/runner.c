@@ -603,6 +603,7 @@ void row_start(row_t *r, mpfr_prec_t prec)
     r->exact_identity = 0;
     r->resolve_bits = 0;
     r->prec_needed = 0;
+    r->raised_after_prediction = 0;
     r->n_extra = 0;
     r->note[0] = '\0';
 }
@@ -625,9 +626,10 @@ void runner_judge_row(row_t *r, claim_kind_t kind)
 
 void claim_report_count(claim_report_t *rep)
 {
-    rep->holds = rep->violated = rep->inconclusive = rep->vacuous = 0;
+    rep->holds = rep->violated = rep->inconclusive = rep->vacuous = rep->raised = 0;
     for (long k = 0; k < rep->n_rows; k++) {
         verdict_t v = rep->rows[k].verdict;
+        rep->raised += rep->rows[k].raised_after_prediction;
         rep->holds += v == VERDICT_HOLDS;
         rep->violated += v == VERDICT_VIOLATED;
         rep->inconclusive += v == VERDICT_INCONCLUSIVE;
@@ -662,11 +664,28 @@ static int eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap, double max_memo
     if (start > req && raised_row_fits(r, c, start, max_memory) != 0)
         return -1;
     mpfr_prec_t prec = (mpfr_prec_t)start;
+    if (c->predict) {
+        /* the instance part of the rule before the first evaluation (the
+         * claim's own cheap pass at the start precision), so that a row
+         * runs once; the rule is applied again to what the evaluation met */
+        row_start(r, prec);
+        r->prec_requested = req;
+        int ok = c->predict(r) == 0 && (c->kind == KIND_EXACT || r->exact_identity) &&
+                 r->resolve_bits >= 0;
+        long need = ok ? verdict_resolve_prec(r->depth, param_bits, r->resolve_bits) : 0;
+        row_clear(r);
+        r->note[0] = '\0';
+        if (need > prec && need <= PREC_MAX && raised_row_fits(r, c, need, max_memory) == 0)
+            prec = (mpfr_prec_t)need;
+        r->note[0] = '\0';
+    }
     if (prec > cap)
         cap = prec;
+    int raised_after = 0;
     for (;;) {
         row_start(r, prec);
         r->prec_requested = req;
+        r->raised_after_prediction = raised_after;
         if (c->run(r) != 0)
             return -1;
         int exact = c->kind == KIND_EXACT || r->exact_identity;
@@ -692,6 +711,7 @@ static int eval_row(row_t *r, const claim_t *c, mpfr_prec_t cap, double max_memo
                 if (raised_row_fits(r, c, need, max_memory) != 0)
                     return -1;
                 raised = 1;
+                raised_after = 1;
                 prec = (mpfr_prec_t)need;
                 if (prec > cap)
                     cap = prec;

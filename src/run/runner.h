@@ -54,6 +54,7 @@ struct claim_report {
     fit_t fits[REPORT_MAX_FITS];
     int n_fits;
     long holds, violated, inconclusive, vacuous;
+    long raised;              /* rows the resolution rule raised after their first evaluation */
     double seconds;
     char *summary;            /* claim's extra markdown, or NULL */
     char *details_json;       /* a JSON object the .json report carries as "details", or NULL */
