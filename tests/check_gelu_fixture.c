@@ -25,16 +25,7 @@ static void teardown(void) { test_tmpdir_remove(tmpdir); }
 
 static char out[1 << 17];
 
-static int cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int cli(const char *fmt, ...)
-{
-    char args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return test_run_cli(args, out, sizeof out);
-}
+#define cli(...) test_run_clif(out, sizeof out, __VA_ARGS__)
 
 static int have_fixture(void)
 {

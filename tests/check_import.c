@@ -36,16 +36,7 @@ static int sh(const char *fmt, ...)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
 
-static int cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int cli(const char *fmt, ...)
-{
-    char args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return test_run_cli(args, out, sizeof out);
-}
+#define cli(...) test_run_clif(out, sizeof out, __VA_ARGS__)
 
 /* The output is one line (progress reports aside). */
 static int one_line(void)

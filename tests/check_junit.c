@@ -21,21 +21,6 @@ static char out[1 << 16];
 static void setup(void) { test_tmpdir_make(tmpdir, sizeof tmpdir, "attncheck-junit"); }
 static void teardown(void) { test_tmpdir_remove(tmpdir); }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* Values typed into --set, as the XML must give them back: markup
  * characters as they were, characters XML 1.0 cannot carry as U+FFFD. */
@@ -146,7 +131,7 @@ static json_t **parse_junit(const char *xml)
     snprintf(path, sizeof path, "%s/parse.jsonl", tmpdir);
     snprintf(cmd, sizeof cmd, PYTHON " tests/parse_junit.py '%s' > '%s' 2>&1", xml, path);
     int rc = system(cmd);
-    char *text = read_file(path);
+    char *text = test_read_whole(path);
     ck_assert_ptr_nonnull(text);
     ck_assert_msg(rc == 0, "parse_junit: %s", text);
     size_t n = 0, cap = 16;
@@ -276,7 +261,7 @@ START_TEST(test_outcomes_and_escaping)
     ck_assert_int_eq(mkdir(again, 0700), 0);
     write_junit(&rep, again);
     snprintf(xml2, sizeof xml2, "%s/ci<&>.junit.xml", again);
-    char *a = read_file(xml), *b = read_file(xml2);
+    char *a = test_read_whole(xml), *b = test_read_whole(xml2);
     ck_assert(a && b);
     ck_assert_msg(strcmp(a, b) == 0, "two writes of one report differ");
     ck_assert_ptr_null(strstr(a, "timestamp="));

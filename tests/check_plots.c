@@ -21,21 +21,6 @@ static char out[1 << 16];
 static void setup(void) { test_tmpdir_make(tmpdir, sizeof tmpdir, "attncheck-plots"); }
 static void teardown(void) { test_tmpdir_remove(tmpdir); }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* The points of data block $name in a script: their count (-1: no block). */
 static int gp_block(const char *gp, const char *name, double *x, double *y, int max)
@@ -106,7 +91,7 @@ static char *write_and_read(const claim_report_t *rep, const char *stem, int k)
         snprintf(path, sizeof path, "%s/%s-%d.svg.gp", tmpdir, stem, k);
     else
         snprintf(path, sizeof path, "%s/%s.svg.gp", tmpdir, stem);
-    return read_file(path);
+    return test_read_whole(path);
 }
 
 /* ------------------------------------------------------- exact claims */
@@ -202,7 +187,7 @@ START_TEST(test_exact_zero_not_drawn)
     ck_assert_ptr_null(gp);
     char path[600];
     snprintf(path, sizeof path, "%s/exactplot.md", tmpdir);
-    char *md = read_file(path);
+    char *md = test_read_whole(path);
     ck_assert_ptr_nonnull(md);
     ck_assert_ptr_nonnull(strstr(md, "(No plot exactplot.svg: hi(E) = 0 exactly on every row"));
     free(md);
@@ -317,7 +302,7 @@ START_TEST(test_categories_and_one_x)
     snprintf(path, sizeof path, "%s/catplot-1.svg.gp", tmpdir);
     ck_assert_int_ne(access(path, F_OK), 0);
     snprintf(path, sizeof path, "%s/catplot.md", tmpdir);
-    char *md = read_file(path);
+    char *md = test_read_whole(path);
     ck_assert_ptr_nonnull(md);
     ck_assert_ptr_nonnull(strstr(md, "(No plot catplot-1.svg: every row drawn has one value of n.)"));
     free(md);
@@ -355,7 +340,7 @@ START_TEST(test_cli_blog_bounds)
         }
     json_decref(doc);
     snprintf(path, sizeof path, "%s/b/blog-one-layer.svg.gp", tmpdir);
-    char *gp = read_file(path);
+    char *gp = test_read_whole(path);
     ck_assert_ptr_nonnull(gp);
     ck_assert_int_eq(strstr(gp, "against its own bound") != NULL, mixed);
     if (mixed)
@@ -372,7 +357,7 @@ START_TEST(test_cli_float_formats)
     snprintf(args, sizeof args, "verify float-formats --format md,svg --out %s/f", tmpdir);
     ck_assert_int_eq(test_run_cli(args, out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/f/float-formats.svg.gp", tmpdir);
-    char *gp = read_file(path);
+    char *gp = test_read_whole(path);
     ck_assert_ptr_nonnull(gp);
     static const char *const cons[] = {"mask-encoding", "attention-only-encoded", "blog-one-layer",
                                        "blog-three-layer", "neuron-head", "mlp-layer"};

@@ -24,21 +24,6 @@ static char out[1 << 16];
 static void setup(void) { test_tmpdir_make(tmpdir, sizeof tmpdir, "attncheck-report"); }
 static void teardown(void) { test_tmpdir_remove(tmpdir); }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 static int have_python(void)
 {
@@ -314,7 +299,7 @@ START_TEST(test_hostile_report_reads_back)
 
     /* CSV: one header, every record as long, cells under the right names */
     snprintf(path, sizeof path, "%s/hostile.csv", tmpdir);
-    char *text = read_file(path);
+    char *text = test_read_whole(path);
     static csv_t t;
     csv_read(&t, text);
     free(text);
@@ -337,7 +322,7 @@ START_TEST(test_hostile_report_reads_back)
 
     /* markdown: every table has one cell count */
     snprintf(path, sizeof path, "%s/hostile.md", tmpdir);
-    text = read_file(path);
+    text = test_read_whole(path);
     md_tables_even(text);
     ck_assert_ptr_nonnull(strstr(text, "pipe\\|pipe"));
     free(text);
@@ -349,7 +334,7 @@ START_TEST(test_hostile_report_reads_back)
                  tmpdir, tmpdir);
         int rc = system(cmd);
         snprintf(path, sizeof path, "%s/parse.txt", tmpdir);
-        text = read_file(path);
+        text = test_read_whole(path);
         ck_assert_msg(rc == 0, "parse_reports: %s", text);
         free(text);
     }
@@ -497,7 +482,7 @@ START_TEST(test_plot_script_is_inert)
     snprintf(path, sizeof path, "%s/PWNED", tmpdir);
     ck_assert_msg(access(path, F_OK) != 0, "a parameter value ran a command through gnuplot");
     snprintf(path, sizeof path, "%s/plotted.svg.gp", tmpdir);
-    char *gp = read_file(path);
+    char *gp = test_read_whole(path);
     ck_assert_ptr_nonnull(gp);
     ck_assert_ptr_nonnull(strstr(gp, "title 'mask=x''; system(''touch PWNED''); '''"));
     ck_assert_ptr_null(strstr(gp, "line\nbreak"));
@@ -585,7 +570,7 @@ START_TEST(test_verify_parses_and_repeats)
                  expect, tmpdir);
         int rc = system(cmd);
         snprintf(path, sizeof path, "%s/parse.txt", tmpdir);
-        char *text = read_file(path);
+        char *text = test_read_whole(path);
         fprintf(stderr, "%s", text);
         ck_assert_msg(rc == 0, "%s", text);
         free(text);
@@ -603,10 +588,10 @@ START_TEST(test_verify_parses_and_repeats)
         char pa[600], pb[600];
         snprintf(pa, sizeof pa, "%s/%s", a, e->d_name);
         snprintf(pb, sizeof pb, "%s/%s", b, e->d_name);
-        char *x = read_file(pa);
+        char *x = test_read_whole(pa);
         ck_assert_ptr_nonnull(x);
         if (whole) {
-            char *y = read_file(pb);
+            char *y = test_read_whole(pb);
             ck_assert_msg(y != NULL, "%s is missing from the --jobs 1 run", e->d_name);
             ck_assert_msg(strcmp(x, y) == 0, "%s differs between --jobs 2 and --jobs 1", e->d_name);
             free(y);
@@ -621,7 +606,7 @@ START_TEST(test_verify_parses_and_repeats)
     /* the timings are in the run log */
     char path[400];
     snprintf(path, sizeof path, "%s/run.log", a);
-    char *log = read_file(path);
+    char *log = test_read_whole(path);
     ck_assert_ptr_nonnull(log);
     ck_assert_ptr_nonnull(strstr(log, "seconds"));
     ck_assert_ptr_nonnull(strstr(log, "--jobs 2"));
@@ -650,12 +635,12 @@ START_TEST(test_command_recorded)
     ck_assert_uint_eq(json_array_size(json_object_get(doc, "rows")), 4);
     json_decref(doc);
     snprintf(path, sizeof path, "%s/c/neuron-head.md", tmpdir);
-    char *md = read_file(path);
+    char *md = test_read_whole(path);
     ck_assert_ptr_nonnull(strstr(md, "`attncheck sweep neuron-head --seed 3 --prec 53,113 "
                                      "--set shape=2x3 --set a=1,8`"));
     free(md);
     snprintf(path, sizeof path, "%s/c/index.md", tmpdir);
-    md = read_file(path);
+    md = test_read_whole(path);
     ck_assert_ptr_nonnull(strstr(md, "`attncheck sweep neuron-head --seed 3"));
     free(md);
 }

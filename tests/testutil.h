@@ -26,6 +26,9 @@ int test_quick(void);
 /* Run the CLI (ATTNCHECK_BIN) with a shell argument string; returns the exit
  * code, stdout+stderr captured into out (size outsz). */
 int test_run_cli(const char *args, char *out, size_t outsz);
+/* The same with the argument string made by printf from fmt. */
+int test_run_clif(char *out, size_t outsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* A fresh private directory <run>/<prefix>-XXXXXX (its path in dir), and its
  * removal with everything in it.  <run> is the run's own directory,
@@ -62,6 +65,8 @@ int test_cli_wait(int pid, double seconds, long *maxrss_kb);
 int test_cli_run(const test_cli_t *t);
 /* The contents of dir/name into buf (truncated, NUL-terminated); its length. */
 size_t test_read_file(char *buf, size_t bufsz, const char *dir, const char *name);
+/* A whole file, malloc'd and NUL-terminated, or NULL when it cannot be opened. */
+char *test_read_whole(const char *path);
 /* Lines in s that are not progress reports. */
 int test_count_lines(const char *s);
 
