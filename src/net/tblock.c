@@ -130,7 +130,11 @@ void imat_add_row_vector(imat_t A, const imat_t b, mpfr_prec_t prec)
             arb_add(imat_entry(A, i, j), imat_entry(A, i, j), imat_entry(b, 0, j), prec);
 }
 
-void tblock_attn(imat_t H, const tblock_t *B, const imat_t X, mpfr_prec_t prec)
+/* H = X + the attention sublayer on X, whose rows are n_seq sequences
+ * stacked (rows [seq[s], seq[s + 1]) attend among themselves): one product
+ * per weight matrix for all of them.  H may be X. */
+static void attn_stacked(imat_t H, const tblock_t *B, const imat_t X, const long *seq, int n_seq,
+                         mpfr_prec_t prec)
 {
     long N = X->rows, HE = B->n_heads * B->d_head;
     imat_t U, Q, K, V, Z, Y;
@@ -147,10 +151,28 @@ void tblock_attn(imat_t H, const tblock_t *B, const imat_t X, mpfr_prec_t prec)
     imat_add_row_vector(Q, B->b_Q, prec);
     imat_add_row_vector(K, B->b_K, prec);
     imat_add_row_vector(V, B->b_V, prec);
-    mask_t M;
-    aonet_mask_build(&M, B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL, N);
-    aonet_attend(Z, Q, K, V, B->n_heads, B->d_head, B->d_head, 0, B->attn_scale, &M, prec);
-    mask_clear(&M);
+    for (int s = 0; s < n_seq; s++) {
+        mask_t M;
+        aonet_mask_build(&M, B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL,
+                         seq[s + 1] - seq[s]);
+        if (n_seq == 1) {
+            aonet_attend(Z, Q, K, V, B->n_heads, B->d_head, B->d_head, 0, B->attn_scale, &M,
+                         prec);
+        } else {
+            imat_t q, k, v, z;
+            imat_rows_window_init(q, Q, seq[s], seq[s + 1]);
+            imat_rows_window_init(k, K, seq[s], seq[s + 1]);
+            imat_rows_window_init(v, V, seq[s], seq[s + 1]);
+            imat_rows_window_init(z, Z, seq[s], seq[s + 1]);
+            aonet_attend(z, q, k, v, B->n_heads, B->d_head, B->d_head, 0, B->attn_scale, &M,
+                         prec);
+            imat_window_clear(q);
+            imat_window_clear(k);
+            imat_window_clear(v);
+            imat_window_clear(z);
+        }
+        mask_clear(&M);
+    }
     imat_mul(Y, Z, B->W_O, prec);
     imat_add_row_vector(Y, B->b_O, prec);
     imat_add(H, X, Y, prec);
@@ -160,6 +182,12 @@ void tblock_attn(imat_t H, const tblock_t *B, const imat_t X, mpfr_prec_t prec)
     imat_clear(V);
     imat_clear(Z);
     imat_clear(Y);
+}
+
+void tblock_attn(imat_t H, const tblock_t *B, const imat_t X, mpfr_prec_t prec)
+{
+    long seq[2] = {0, X->rows};
+    attn_stacked(H, B, X, seq, 1, prec);
 }
 
 void tblock_mlp_pre(imat_t Z, imat_t G, const tblock_t *B, const imat_t H, mpfr_prec_t prec)
@@ -274,47 +302,14 @@ void tblock_apply_pair(imat_t Y1, imat_t Y2, const tblock_t *B, const imat_t X1,
         tblock_apply(Y2, B, X2, phi2, ctx2, prec);
         return;
     }
-    long n1 = X1->rows, N = n1 + X2->rows, HE = B->n_heads * B->d_head;
-    imat_t X, U, Q, K, V, Z, Y, a, b, c, d, e, f;
+    long n1 = X1->rows, N = n1 + X2->rows;
+    imat_t X, Y, a, b, c, d, e, f;
     imat_init(X, N, B->d_model);
     imat_set_block(X, 0, 0, X1);
     imat_set_block(X, n1, 0, X2);
-    /* the attention sublayer, as tblock_attn */
-    imat_init(U, N, B->d_model);
-    imat_init(Q, N, HE);
-    imat_init(K, N, HE);
-    imat_init(V, N, HE);
-    imat_init(Z, N, HE);
+    long seq[3] = {0, n1, N};
+    attn_stacked(X, B, X, seq, 2, prec); /* H = X + Attn, each half its own sequence */
     imat_init(Y, N, B->d_model);
-    aonet_ln_apply(U, X, &B->ln1, prec);
-    imat_mul(Q, U, B->W_Q, prec);
-    imat_mul(K, U, B->W_K, prec);
-    imat_mul(V, U, B->W_V, prec);
-    imat_add_row_vector(Q, B->b_Q, prec);
-    imat_add_row_vector(K, B->b_K, prec);
-    imat_add_row_vector(V, B->b_V, prec);
-    for (int h = 0; h < 2; h++) {
-        long r0 = h ? n1 : 0, r1 = h ? N : n1;
-        mask_t M;
-        aonet_mask_build(&M, B->causal ? AONET_MASK_CAUSAL : AONET_MASK_ALL, r1 - r0);
-        imat_rows_window_init(a, Q, r0, r1);
-        imat_rows_window_init(b, K, r0, r1);
-        imat_rows_window_init(c, V, r0, r1);
-        imat_rows_window_init(d, Z, r0, r1);
-        aonet_attend(d, a, b, c, B->n_heads, B->d_head, B->d_head, 0, B->attn_scale, &M, prec);
-        imat_window_clear(a);
-        imat_window_clear(b);
-        imat_window_clear(c);
-        imat_window_clear(d);
-        mask_clear(&M);
-    }
-    imat_mul(Y, Z, B->W_O, prec);
-    imat_add_row_vector(Y, B->b_O, prec);
-    imat_add(X, X, Y, prec); /* H = X + Attn */
-    imat_clear(Q);
-    imat_clear(K);
-    imat_clear(V);
-    imat_clear(Z);
     /* the MLP sublayer, as tblock_mlp */
     imat_t P, G;
     imat_init(P, N, B->d_mlp);
@@ -344,7 +339,6 @@ void tblock_apply_pair(imat_t Y1, imat_t Y2, const tblock_t *B, const imat_t X1,
     halves_clear(e, f);
     imat_clear(P);
     imat_clear(G);
-    imat_clear(U);
     imat_clear(Y);
     imat_clear(X);
 }
