@@ -155,9 +155,9 @@ models:
 	-@$(MAKE) --no-print-directory deps DEB_PKGS="python3-numpy python3-onnx python3-torch"
 	bash scripts/make_models.sh
 
-# The trained GELU fixture's accuracy table (doc/gelu-fixture.md quotes it):
+# The trained GELU fixture's accuracy table (doc/gelu-fixture-accuracy.md, which doc/models.md links):
 # original and converted networks at 1, 2, 3 heads per neuron and --tol's choice.
-fixture-accuracy: build/attncheck
+fixture-accuracy: $(BIN)
 	/usr/bin/python3 scripts/fixture_accuracy.py models/gelu-modadd.safetensors \
 	  --out doc/gelu-fixture-accuracy.md
 
