@@ -143,6 +143,12 @@ START_TEST(test_ids_refused)
                      "np.save(d + \"/two.npy\", np.zeros((1, 4), dtype=np.int64))\n"
                      "np.save(d + \"/i16.npy\", np.zeros(4, dtype=np.int16))\n"
                      "np.save(d + \"/ok.npy\", np.arange(16, dtype=np.int64))\n"
+                     "import json, struct\n"
+                     "h = json.dumps({\"ids\": {\"dtype\": \"U8\", \"shape\": [3], "
+                     "\"data_offsets\": [0, 3]}}).encode()\n"
+                     "h += b\" \" * (-len(h) %% 8)\n"
+                     "open(d + \"/u8.safetensors\", \"wb\").write(struct.pack(\"<Q\", len(h)) + h + "
+                     "bytes([1, 2, 3]))\n"
                      "t, meta = tlmodel.load_file(d + \"/g.safetensors\")\n"
                      "for drop in (\"embed.W_E\", \"pos_embed.W_pos\"):\n"
                      "    tlmodel.save_file({k: v for k, v in t.items() if k != drop},\n"
@@ -170,6 +176,11 @@ START_TEST(test_ids_refused)
         snprintf(rep, sizeof rep, "%s/rep%zu", tmpdir, k);
         ck_assert_msg(access(rep, F_OK) != 0, "a refused run left %s", rep);
     }
+    /* a safetensors tensor of a dtype neither stream nor ids: the line names both */
+    ck_assert_int_eq(cli("model %s/g.safetensors --input %s/u8.safetensors:ids --no-write",
+                         tmpdir, tmpdir), EXIT_DATAERR);
+    ck_assert_msg(one_line() && strstr(out, "dtype U8 cannot be read") &&
+                      strstr(out, "I64 or I32 for token ids"), "%s", out);
     /* all 16 positions of W_pos: accepted */
     ck_assert_msg(cli("model %s/g.safetensors --input %s/ok.npy --tol 0.05 --no-write", tmpdir,
                       tmpdir) == 0,

@@ -79,7 +79,11 @@ int tensor_load_input(tensor_f64_t *t, int64_t **ids, uint64_t *n_ids, const cha
     int rc = open_view(&o, &v, spec, err, errsz);
     if (rc != 0)
         return rc;
-    if (!tensor_view_int_width(v))
+    if (!tensor_view_int_width(v) && tensor_dtype_size(v->dtype) == 0)
+        rc = tensor_fail(err, errsz, EXIT_DATAERR, spec, "dtype %s cannot be read (want F64, "
+                         "F32, F16 or BF16 for a stream, I64 or I32 for token ids)",
+                         v->dtype_name);
+    else if (!tensor_view_int_width(v))
         rc = tensor_f64_from_view(t, v, err, errsz);
     else if (v->ndim != 1 || v->numel < 1)
         rc = tensor_fail(err, errsz, EXIT_DATAERR, spec, "token ids must have shape [n_ctx], "
