@@ -427,17 +427,6 @@ START_TEST(test_layer_contains_oracle)
 }
 END_TEST
 
-/* Entry by entry, the same midpoint and the same radius. */
-static int same_bits(const imat_t A, const imat_t B)
-{
-    if (A->rows != B->rows || A->cols != B->cols)
-        return 0;
-    for (long k = 0; k < A->rows * A->cols; k++)
-        if (!arb_equal(A->e + k, B->e + k))
-            return 0;
-    return 1;
-}
-
 /* A layer large enough to be split into many tasks (several chunks, causal
  * and B masks, factored and full-form heads, inexact weights) and an MLP
  * give the same bits on 1, 2 and 3 threads. */
@@ -474,7 +463,7 @@ START_TEST(test_layer_threads_same_bits)
         mlp_apply(Z[t], Y[t], Wi, Wo, ival_silu_a, a, p);
     }
     for (int t = 1; t < 3; t++)
-        ck_assert_msg(same_bits(Y[0], Y[t]) && same_bits(Z[0], Z[t]),
+        ck_assert_msg(imat_equal(Y[0], Y[t]) && imat_equal(Z[0], Z[t]),
                       "%d threads give other bits than 1 (seed %lu, prec %ld)", t + 1, seed,
                       (long)p);
     ck_assert(!imat_is_exact(Y[0]) && !imat_is_exact(Z[0]));

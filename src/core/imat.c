@@ -64,6 +64,16 @@ void imat_one(imat_t A)
     arb_mat_one(A->m);
 }
 
+int imat_equal(const imat_t A, const imat_t B)
+{
+    if (A->rows != B->rows || A->cols != B->cols)
+        return 0;
+    for (long k = 0; k < A->rows * A->cols; k++)
+        if (!arb_equal(A->e + k, B->e + k))
+            return 0;
+    return 1;
+}
+
 void imat_set(imat_t B, const imat_t A)
 {
     arb_mat_set(B->m, A->m);

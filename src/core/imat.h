@@ -25,6 +25,9 @@ void imat_zero(imat_t A);
 void imat_swap(imat_t A, imat_t B);            /* shapes and entries, O(1) */
 void imat_one(imat_t A);                       /* identity (need not be square) */
 void imat_set(imat_t B, const imat_t A);       /* same shape; exact */
+/* 1 when A and B have one shape and, entry by entry, the same midpoint and
+ * radius (the same bits). */
+int imat_equal(const imat_t A, const imat_t B);
 /* B takes A's shape and entries; A is left 0 x 0 (no copy). */
 void imat_swap_into(imat_t B, imat_t A);
 void imat_transpose(imat_t B, const imat_t A); /* B is cols x rows; exact */

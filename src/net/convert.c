@@ -504,25 +504,15 @@ static void layer_mlp(aonet_layer_t *L, const tblock_t *B, const convert_act_t *
     group_mlp(L->groups, B, ca, o, &s);
 }
 
-static int imat_same(const imat_t A, const imat_t B)
-{
-    if (A->rows != B->rows || A->cols != B->cols)
-        return 0;
-    for (long k = 0; k < A->rows * A->cols; k++)
-        if (!arb_equal(A->e + k, B->e + k))
-            return 0;
-    return 1;
-}
-
 /* 1 when a and b are the same LN (kind, eps, w and b entry by entry). */
 static int same_ln(const aonet_ln_t *a, const aonet_ln_t *b)
 {
     if (a->kind != b->kind || a->d != b->d ||
         (a->kind != AONET_LN_NONE && !arb_equal(a->eps, b->eps)))
         return 0;
-    if (aonet_ln_has_w(a->kind) && !imat_same(a->w, b->w))
+    if (aonet_ln_has_w(a->kind) && !imat_equal(a->w, b->w))
         return 0;
-    return !aonet_ln_has_b(a->kind) || imat_same(a->b, b->b);
+    return !aonet_ln_has_b(a->kind) || imat_equal(a->b, b->b);
 }
 
 /* A parallel block as one layer: the attention group and the MLP's groups
