@@ -18,7 +18,11 @@ static void break_layer(aonet_layer_t *L, int query, mpfr_prec_t prec)
     }
 }
 
-void arith_break_network(aonet_t *A, int query, mpfr_prec_t prec)
+/* The float rule's broken twins: the first layer's first head group's W_O
+ * scaled by 5/4 (converted-weight), or its W_Q halved (query: the
+ * converted-query mutation; exact on dyadic weights): the network no
+ * longer computes the original. */
+static void arith_break_network(aonet_t *A, int query, mpfr_prec_t prec)
 {
     for (long l = 0; l < A->n_layers; l++)
         if (A->layers[l].n_groups > 0) {

@@ -36,10 +36,5 @@ int arith_claim_make(arith_claim_t *w, const claim_t *base, const fpf_arith_t *a
 /* The catalogue's section on float twins (markdown, static). */
 const char *arith_claim_catalogue_md(void);
 
-/* The float rule's broken twins: the first layer's first head group's W_O
- * scaled by 5/4 (converted-weight), or its W_Q halved (query: the
- * converted-query mutation; exact on dyadic weights): the network no
- * longer computes the original. */
-void arith_break_network(aonet_t *A, int query, mpfr_prec_t prec);
 
 #endif

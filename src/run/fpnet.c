@@ -660,14 +660,6 @@ static int final_ln(fpf_mat_t X, const aonet_ln_t *ln, run_t *run)
     return rc;
 }
 
-int fpnet_block_apply(fpf_mat_t X, const tblock_t *B, const char *act, const arb_t a,
-                      const fpf_arith_t *ar)
-{
-    fpnet_opts_t o = {.ar = *ar, .omega_col = -1};
-    run_t run = {.o = &o, .st = NULL};
-    return fblock_apply(X, B, act, a, &run);
-}
-
 int fpnet_model_apply(fpf_mat_t Y, const tblock_t *blocks, long n_blocks,
                       const aonet_ln_t *ln_final, const char *act, const imat_t X,
                       const fpf_arith_t *ar)

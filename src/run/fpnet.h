@@ -94,10 +94,6 @@ int fpnet_orig_apply(fpf_mat_t Y, const instance_t *I, const fpf_arith_t *ar, ch
 int fpnet_model_apply(fpf_mat_t Y, const tblock_t *blocks, long n_blocks,
                       const aonet_ln_t *ln_final, const char *act, const imat_t X,
                       const fpf_arith_t *ar);
-/* One block in place on X (fmt values), for a model streamed block by
- * block; a is silu_a's slope (NULL: 1). */
-int fpnet_block_apply(fpf_mat_t X, const tblock_t *B, const char *act, const arb_t a,
-                      const fpf_arith_t *ar);
 
 /* B (initialised here, A's shape) = A rounded to f entry by entry: 0, or 1
  * when a ball does not round to one f value. */
