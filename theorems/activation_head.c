@@ -96,28 +96,20 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 static int run(row_t *r) { return thm_exact_run(r, build); }
 
 /* The rule's instance part: the SiLU_a inputs are the tokens themselves. */
-static int predict(row_t *r)
+static int predict_visit(row_t *r, thm_silu_track_t *track)
 {
     long dims[2];
-    arb_t a;
     if (thm_get_shape(dims, 2, r) != 0)
         return -1;
-    arb_init(a);
-    int rc = thm_get_slope(a, r);
-    if (rc == 0) {
-        imat_t X;
-        draw(X, dims, r->seed);
-        thm_silu_track_t track;
-        thm_silu_track_init(&track, a);
-        for (long k = 0; k < X->rows * X->cols; k++)
-            thm_silu_a_note(NULL, X->e + k, &track, r->prec);
-        thm_silu_track_resolve(r, &track);
-        thm_silu_track_clear(&track);
-        imat_clear(X);
-    }
-    arb_clear(a);
-    return rc;
+    imat_t X;
+    draw(X, dims, r->seed);
+    for (long k = 0; k < X->rows * X->cols; k++)
+        thm_silu_a_note(NULL, X->e + k, track, r->prec);
+    imat_clear(X);
+    return 0;
 }
+
+static int predict(row_t *r) { return thm_predict(r, predict_visit); }
 
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
 {

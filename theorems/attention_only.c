@@ -259,32 +259,24 @@ static int run(row_t *r) { return thm_exact_run(r, build); }
 /* The rule's instance part from the reference alone (the original
  * transformer at width d, where build meets every SiLU_a input), and the
  * depth build sets. */
-static int predict(row_t *r)
+static int predict_visit(row_t *r, thm_silu_track_t *track)
 {
     long dims[3], H, rh, L;
-    arb_t a;
     if (tf_get_shape(dims, &H, &rh, &L, r) != 0)
         return -1;
-    arb_init(a);
-    int rc = thm_get_slope(a, r);
-    if (rc == 0) {
-        imat_t X, ref;
-        tf_model_t m;
-        tf_instance(X, &m, dims[0], dims[1], dims[2], H, rh, L, r->seed);
-        imat_init(ref, 0, 0);
-        thm_silu_track_t track;
-        thm_silu_track_init(&track, a);
-        tf_reference(ref, X, &m, thm_silu_a_tracked, &track, r->prec);
-        thm_silu_track_resolve(r, &track);
-        thm_silu_track_clear(&track);
-        r->depth = (int)(2 * L);
-        tf_model_clear(&m);
-        imat_clear(ref);
-        imat_clear(X);
-    }
-    arb_clear(a);
-    return rc;
+    imat_t X, ref;
+    tf_model_t m;
+    tf_instance(X, &m, dims[0], dims[1], dims[2], H, rh, L, r->seed);
+    imat_init(ref, 0, 0);
+    tf_reference(ref, X, &m, thm_silu_a_tracked, track, r->prec);
+    r->depth = (int)(2 * L);
+    tf_model_clear(&m);
+    imat_clear(ref);
+    imat_clear(X);
+    return 0;
 }
+
+static int predict(row_t *r) { return thm_predict(r, predict_visit); }
 
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
 {

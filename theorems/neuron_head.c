@@ -127,40 +127,33 @@ static int build(imat_t ref, imat_t con, instance_t *I, row_t *r, mpfr_prec_t pr
 static int run(row_t *r) { return thm_exact_run(r, build); }
 
 /* The rule's instance part: z = x_i.w, summed as build sums it. */
-static int predict(row_t *r)
+static int predict_visit(row_t *r, thm_silu_track_t *track)
 {
     long dims[2];
-    arb_t a, z, t;
     if (thm_get_shape(dims, 2, r) != 0)
         return -1;
-    arb_init(a);
-    int rc = thm_get_slope(a, r);
-    if (rc == 0) {
-        imat_t X, w, u;
-        draw(X, w, u, dims, r->seed);
-        arb_init(z);
-        arb_init(t);
-        thm_silu_track_t track;
-        thm_silu_track_init(&track, a);
-        for (long i = 0; i < X->rows; i++) {
-            arb_set_ui(z, 0);
-            for (long k = 0; k < X->cols; k++) {
-                arb_mul(t, imat_entry(X, i, k), imat_entry(w, k, 0), r->prec);
-                arb_add(z, z, t, r->prec);
-            }
-            thm_silu_a_note(NULL, z, &track, r->prec);
+    imat_t X, w, u;
+    draw(X, w, u, dims, r->seed);
+    arb_t z, t;
+    arb_init(z);
+    arb_init(t);
+    for (long i = 0; i < X->rows; i++) {
+        arb_set_ui(z, 0);
+        for (long k = 0; k < X->cols; k++) {
+            arb_mul(t, imat_entry(X, i, k), imat_entry(w, k, 0), r->prec);
+            arb_add(z, z, t, r->prec);
         }
-        thm_silu_track_resolve(r, &track);
-        thm_silu_track_clear(&track);
-        arb_clear(z);
-        arb_clear(t);
-        imat_clear(X);
-        imat_clear(w);
-        imat_clear(u);
+        thm_silu_a_note(NULL, z, track, r->prec);
     }
-    arb_clear(a);
-    return rc;
+    arb_clear(z);
+    arb_clear(t);
+    imat_clear(X);
+    imat_clear(w);
+    imat_clear(u);
+    return 0;
 }
+
+static int predict(row_t *r) { return thm_predict(r, predict_visit); }
 
 static int export_instance(instance_t *I, const params_t *p, unsigned long seed, mpfr_prec_t prec)
 {

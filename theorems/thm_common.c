@@ -248,6 +248,23 @@ void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t)
     az_track_resolve_bits(r, t->max_az);
 }
 
+int thm_predict(row_t *r, int (*visit)(row_t *r, thm_silu_track_t *track))
+{
+    arb_t a;
+    arb_init(a);
+    int rc = thm_get_slope(a, r);
+    if (rc == 0) {
+        thm_silu_track_t track;
+        thm_silu_track_init(&track, a);
+        rc = visit(r, &track);
+        if (rc == 0)
+            thm_silu_track_resolve(r, &track);
+        thm_silu_track_clear(&track);
+    }
+    arb_clear(a);
+    return rc;
+}
+
 void thm_neuron_head(attn_head_t h, const arb_t a, const imat_t W_in, const imat_t W_out,
                      long k, mpfr_prec_t prec)
 {

@@ -99,6 +99,11 @@ void thm_silu_a_tracked(arb_t y, const arb_t x, const void *track, mpfr_prec_t p
 void thm_silu_a_note(arb_t y, const arb_t x, const void *track, mpfr_prec_t prec);
 /* r->resolve_bits from what t recorded (az_track_resolve_bits). */
 void thm_silu_track_resolve(row_t *r, const thm_silu_track_t *t);
+/* A claim's predict (claim_t.predict): the row's slope, then visit notes in
+ * track every SiLU_a input the row's build meets (thm_silu_a_note), and
+ * r->resolve_bits follows from them.  visit returns 0, or -1 (the row's
+ * parameters are not its claim's). */
+int thm_predict(row_t *r, int (*visit)(row_t *r, thm_silu_track_t *track));
 
 /* A neuron head of claims.md (neuron-head): W_Q = a[w;0], W_K = [0;-1],
  * W_V = [w;0], W_O = [u, 0], on a stream of width d+1.  w is column k of
